@@ -1,0 +1,130 @@
+package passes
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/cnnc/cnnc/compiler/ir"
+)
+
+// bufAlign is the alignment of every buffer in the arena, in elements: 16
+// float32s, one cache line and one AVX-512 vector.
+const bufAlign = 16
+
+// inPlace reports whether n may write its output over its input: it is
+// elementwise, so element i of the output depends on element i of the input only.
+func inPlace(n *ir.Node) bool {
+	switch n.Op {
+	case ir.OpReLU, ir.OpLeakyReLU, ir.OpSigmoid, ir.OpTanh, ir.OpBatchNorm:
+		return n.PreLRN == nil
+	}
+	return false
+}
+
+// planMemory gives every node's output an offset in one arena (Node.Buf, in
+// elements per image; the arena for a batch of B holds B images of each
+// buffer contiguously, so offsets scale by B). The network input is the
+// caller's and has Buf -1.
+//
+// Flatten and dropout alias their input. Elementwise ops write in place when
+// their input dies with them. The remaining buffers are placed greedily,
+// largest first, at the lowest offset that overlaps no buffer live at the
+// same time: the greedy-by-size heuristic of TFLite's arena planner, which
+// is near the lower bound (the largest set of simultaneously live buffers)
+// on feed-forward CNNs.
+func planMemory(g *ir.Graph) error {
+	idx := make(map[*ir.Node]int, len(g.Nodes))
+	for i, n := range g.Nodes {
+		idx[n] = i
+	}
+	last := make(map[*ir.Node]int, len(g.Nodes))
+	for i, n := range g.Nodes {
+		last[n] = i
+		for _, in := range n.Inputs {
+			last[in] = max(last[in], i)
+		}
+	}
+	last[g.Output] = len(g.Nodes) // the output outlives every node
+
+	// Resolve aliases: root[n] is the node that owns n's storage.
+	root := make(map[*ir.Node]*ir.Node, len(g.Nodes))
+	end := map[*ir.Node]int{} // end of each root's lifetime, aliases included
+	for _, n := range g.Nodes {
+		n.Alias = false
+		root[n] = n
+		if len(n.Inputs) == 1 {
+			src := root[n.Inputs[0]]
+			alias := n.Op == ir.OpFlatten || n.Op == ir.OpDropout
+			// In place: the input's storage dies here and is not the
+			// caller's. Every earlier reader of it has been seen, so
+			// end[src] is final.
+			if inPlace(n) && src.Op != ir.OpInput && end[src] == idx[n] {
+				alias = true
+			}
+			if alias {
+				n.Alias = true
+				root[n] = src
+			}
+		}
+		r := root[n]
+		end[r] = max(end[r], last[n])
+	}
+
+	type buf struct {
+		n         *ir.Node
+		from, to  int
+		size, off int
+	}
+	var bufs []*buf
+	naive := 0
+	for _, n := range g.Nodes {
+		if n.Op == ir.OpInput {
+			continue
+		}
+		naive += n.Shape.Elems()
+		if root[n] == n {
+			size := (n.Shape.Elems() + bufAlign - 1) / bufAlign * bufAlign
+			bufs = append(bufs, &buf{n: n, from: idx[n], to: end[n], size: size})
+		}
+	}
+	order := slices.Clone(bufs)
+	slices.SortStableFunc(order, func(a, b *buf) int {
+		return cmp.Or(cmp.Compare(b.size, a.size), cmp.Compare(a.from, b.from))
+	})
+	var placed []*buf
+	arena := 0
+	for _, b := range order {
+		// Candidate offsets: 0 and the end of every placed buffer that is
+		// live at the same time; take the lowest that fits.
+		var live []*buf
+		for _, p := range placed {
+			if p.from <= b.to && b.from <= p.to {
+				live = append(live, p)
+			}
+		}
+		slices.SortFunc(live, func(x, y *buf) int { return cmp.Compare(x.off, y.off) })
+		off := 0
+		for _, p := range live {
+			if off+b.size <= p.off {
+				break
+			}
+			off = max(off, p.off+p.size)
+		}
+		b.off = off
+		arena = max(arena, off+b.size)
+		placed = append(placed, b)
+	}
+	offs := map[*ir.Node]int{}
+	for _, b := range bufs {
+		offs[b.n] = b.off
+	}
+	for _, n := range g.Nodes {
+		if r := root[n]; r.Op == ir.OpInput {
+			n.Buf = -1
+		} else {
+			n.Buf = offs[r]
+		}
+	}
+	g.Mem = &ir.MemPlan{ArenaElems: arena, NaiveElems: naive}
+	return nil
+}

@@ -1,0 +1,92 @@
+// Package spec is cnnc's front end: it decodes a network description written
+// in YAML into a Spec, checking every field and keeping every position so
+// that later stages can report errors as "file:line:col: layer: message".
+//
+// The language is documented in docs/spec.md. A spec is a DAG: a layer reads
+// the previous layer's output unless it names `input: <layer>`, and add and
+// concat name theirs with `inputs: [a, b, ...]`.
+package spec
+
+import (
+	"go/token"
+	"regexp"
+
+	"github.com/cnnc/cnnc/compiler/diag"
+)
+
+// Spec is a decoded network description. Defaults are already applied.
+type Spec struct {
+	File        string
+	Name        string // model name: a Go identifier, used as the package name
+	Description string
+	Input       [3]int // C, H, W
+	Layers      []*Layer
+	Pos         diag.Pos            // the document
+	Fields      map[string]diag.Pos // top-level keys
+}
+
+// Pair is a [height, width] pair; a scalar in YAML sets both.
+type Pair [2]int
+
+// Layer is one layer as written, with defaults applied.
+type Layer struct {
+	Name   string
+	Op     string
+	Pos    diag.Pos            // the layer's mapping
+	Fields map[string]diag.Pos // every key given, by name
+	Inputs []string            // `input` or `inputs`; nil means the previous layer
+
+	Filters  int  // conv
+	Units    int  // dense
+	Kernel   Pair // conv, pools
+	Stride   Pair // conv, pools
+	Dilation Pair // conv
+	Padding  Pair // conv, pools
+	PadMode  string
+	Groups   int  // conv
+	Bias     bool // conv, dense
+	Ceil     bool // pools
+	CountPad bool // avgpool
+	Size     int  // lrn
+	Alpha    float64
+	Beta     float64
+	K        float64
+	Slope    float64 // leaky_relu
+	Rate     float64 // dropout
+	Eps      float64 // batchnorm
+}
+
+// Padding modes for conv.
+const (
+	PadExplicit = ""
+	PadValid    = "valid"
+	PadSame     = "same"
+)
+
+// Limits that keep hostile specs from exhausting memory or overflowing.
+const (
+	MaxFileBytes = 8 << 20 // a spec file
+	MaxLayers    = 10000
+	MaxDim       = 1 << 20 // any single size: channels, height, kernel, ...
+	maxNodes     = 1 << 20 // YAML nodes visited, aliases expanded
+)
+
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// IsIdent reports whether s is a valid layer or model name: letters, digits
+// and underscores, not starting with a digit.
+func IsIdent(s string) bool { return identRE.MatchString(s) }
+
+// InputName is the name by which layers refer to the network input.
+const InputName = "input"
+
+func checkModelName(l *diag.List, pos diag.Pos, name string) {
+	switch {
+	case name == "":
+		l.Add(pos, "", "name: must not be empty")
+	case !IsIdent(name):
+		l.Add(pos, "", "name: %q is not a valid identifier (letters, digits, underscore; not starting with a digit)", name)
+	case token.IsKeyword(name):
+		l.Add(pos, "", "name: %q is a Go keyword and cannot name a package", name)
+	}
+}
