@@ -77,6 +77,11 @@ func (d *decoder) yamlError(err error) error {
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		pos.Line, _ = strconv.Atoi(m[1])
 		msg = m[2]
+		// yaml.v3 reports parser errors at the 0-based line of their
+		// context (the opening bracket), scanner errors 1-based.
+		if strings.HasPrefix(msg, "did not find expected") {
+			pos.Line++
+		}
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}

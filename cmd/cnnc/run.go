@@ -1,0 +1,146 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/cnnc/cnnc/compiler"
+	"github.com/cnnc/cnnc/compiler/ir"
+	"github.com/cnnc/cnnc/compiler/params"
+	"github.com/cnnc/cnnc/compiler/ref"
+	"github.com/cnnc/cnnc/compiler/tensor"
+)
+
+func init() {
+	commands = append(commands, &command{
+		name:  "run",
+		args:  "spec.yaml [-weights W.safetensors] [-input X.npy] [-output Y.npy]",
+		short: "run a network on an input",
+		long: `
+Run evaluates the network on the images in -input (a float32 .npy of shape
+[N, C, H, W]) and writes the last layer's output, [N, ...], to -output. The
+output file is written only if the run succeeds.
+
+Without -weights, run uses the deterministic random weights of
+'cnnc weights init -seed S'; without -input, a random batch of -batch
+images ('cnnc input -seed S'). When the output is a vector, run prints the
+five largest entries of each image.
+
+-engine interp runs cnnc's reference engine: plain Go, one op at a time,
+float64 accumulation; the oracle the compiled code is tested against.`,
+		nargs: [2]int{1, 1},
+		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
+			weights := fs.String("weights", "", "weights `file` (safetensors); default: random weights from -seed")
+			input := fs.String("input", "", "input `file` (.npy, [N, C, H, W] float32); default: a random batch")
+			output := fs.String("output", "", "write the output to this .npy `file`")
+			engine := fs.String("engine", "interp", "`engine`: interp")
+			seed := fs.Uint64("seed", 1, "`seed` for random weights and input")
+			batch := fs.Int("batch", 1, "images in the random input batch")
+			top := fs.Int("top", 5, "print the `k` largest outputs of each image (0: none)")
+			return func(args []string) error {
+				if *engine != "interp" {
+					return usagef("unknown -engine %q (want interp)", *engine)
+				}
+				if *batch < 1 || *batch > 1<<16 {
+					return usagef("-batch must be in [1, 65536]")
+				}
+				g, err := compiler.Load(args[0])
+				if err != nil {
+					return err
+				}
+				printWarnings(e, g)
+				p, err := loadParams(e, g, *weights, *seed)
+				if err != nil {
+					return err
+				}
+				x, n, err := loadInput(g, *input, *batch, *seed)
+				if err != nil {
+					return err
+				}
+				start := time.Now()
+				res, err := ref.Run(g, p, x, n)
+				if err != nil {
+					return err
+				}
+				elapsed := time.Since(start)
+				y := res.Output(g)
+				fmt.Fprintf(e.stderr, "cnnc: %s: %d image(s) in %v (%s engine)\n", g.Name, n, elapsed.Round(time.Microsecond), *engine)
+				if *top > 0 && g.Output.Shape.Flat {
+					printTop(e.stdout, y, n, g.Output.Shape.C, *top)
+				}
+				if *output != "" {
+					shape := append([]int{n}, g.Output.Shape.Dims()...)
+					return tensor.WriteFileAtomic(*output, func(w io.Writer) error {
+						return tensor.WriteNpy(w, shape, y)
+					})
+				}
+				return nil
+			}
+		},
+	})
+}
+
+// loadParams reads and checks the weights file, or makes random weights.
+func loadParams(e *env, g *ir.Graph, path string, seed uint64) (*params.Set, error) {
+	if path == "" {
+		e.warnf("no -weights: using random weights (seed %d)", seed)
+		return params.Effective(g, params.Map(params.Init(g, seed))), nil
+	}
+	f, err := tensor.LoadSafetensors(path)
+	if err != nil {
+		return nil, err
+	}
+	p, warnings, err := params.Bind(g, f)
+	for _, w := range warnings {
+		e.warnf("%s: %s", path, w)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+// loadInput reads the input batch and checks its shape, or makes a random one.
+func loadInput(g *ir.Graph, path string, batch int, seed uint64) ([]float32, int, error) {
+	want := g.Input().Shape.Dims()
+	if path == "" {
+		return params.Input(g, batch, seed), batch, nil
+	}
+	shape, x, err := tensor.LoadNpy(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(shape) != 4 || !slices.Equal(shape[1:], want) || shape[0] < 1 {
+		return nil, 0, fmt.Errorf("%s: input has shape %v; %s needs [N %d %d %d]", path, shape, g.Name, want[0], want[1], want[2])
+	}
+	return x, shape[0], nil
+}
+
+// printTop prints the k largest entries of each image's output vector.
+func printTop(w io.Writer, y []float32, batch, n, k int) {
+	k = min(k, n)
+	for b := range batch {
+		v := y[b*n : (b+1)*n]
+		idx := make([]int, n)
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(i, j int) int {
+			switch {
+			case v[i] > v[j]:
+				return -1
+			case v[i] < v[j]:
+				return 1
+			}
+			return 0
+		})
+		fmt.Fprintf(w, "image %d:", b)
+		for _, i := range idx[:k] {
+			fmt.Fprintf(w, " %d (%.4g)", i, v[i])
+		}
+		fmt.Fprintln(w)
+	}
+}

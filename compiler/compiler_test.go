@@ -1,0 +1,230 @@
+package compiler_test
+
+import (
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cnnc/cnnc/compiler"
+	"github.com/cnnc/cnnc/compiler/ir"
+	"github.com/cnnc/cnnc/compiler/params"
+	"github.com/cnnc/cnnc/compiler/passes"
+	"github.com/cnnc/cnnc/compiler/ref"
+	"github.com/cnnc/cnnc/compiler/spec"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func specFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("../spec/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no specs: %v", err)
+	}
+	return files
+}
+
+func compileSrc(t *testing.T, src string, opt passes.Options) (*ir.Graph, error) {
+	t.Helper()
+	s, err := spec.Parse("x.yaml", []byte(src))
+	if err != nil {
+		t.Fatalf("spec does not parse: %v", err)
+	}
+	return compiler.CompileSpec(s, opt)
+}
+
+// TestGolden checks the shape table and the optimised IR of every spec in
+// spec/ against golden/NAME.shapes and golden/NAME.ir; -update rewrites them.
+func TestGolden(t *testing.T) {
+	for _, path := range specFiles(t) {
+		name := strings.TrimSuffix(filepath.Base(path), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			g, err := compiler.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt, err := compiler.Compile(path, passes.Options{Verify: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Compiling twice must give the same text: no map order leaks.
+			again, _ := compiler.Compile(path, passes.Options{Verify: true})
+			if opt.Format() != again.Format() {
+				t.Fatal("two compilations print differently")
+			}
+			checkGolden(t, "../golden/"+name+".shapes", compiler.ShapeTable(g, opt.Mem))
+			checkGolden(t, "../golden/"+name+".ir", opt.Format())
+		})
+	}
+}
+
+func checkGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./compiler -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
+	}
+}
+
+// TestShapeErrors checks that shapes that do not work are reported with
+// the layer's name and the position of the field at fault.
+func TestShapeErrors(t *testing.T) {
+	const head = "name: m\ninput: [3, 8, 8]\nlayers:\n"
+	tests := []struct{ name, layers, want string }{
+		{"kernel too big", "  - {name: c, op: conv, filters: 2, kernel: 9}\n",
+			"x.yaml:4:37: c: kernel 9 is larger than the padded input 8; kernel 9 is larger than the padded input 8"},
+		{"dilated kernel too big", "  - {name: c, op: conv, filters: 2, kernel: [1, 3], dilation: 4}\n",
+			"x.yaml:4:37: c: kernel 3 (dilated to 9) is larger than the padded input 8"},
+		{"groups channels", "  - {name: c, op: conv, filters: 4, kernel: 1, groups: 2}\n",
+			"x.yaml:4:48: c: groups 2 does not divide the 3 input channels"},
+		{"groups filters", "  - {name: c, op: conv, filters: 4, kernel: 1, groups: 3}\n",
+			"x.yaml:4:48: c: groups 3 does not divide the 4 filters"},
+		{"pool too big", "  - {name: p, op: maxpool, kernel: [2, 9]}\n",
+			"x.yaml:4:28: p: kernel 2x9 is larger than the padded input 8x8"},
+		{"pool pad", "  - {name: p, op: avgpool, kernel: 2, padding: 2}\n",
+			"x.yaml:4:39: p: padding 2 is more than half the kernel 2x2"},
+		{"add mismatch", "  - {name: a, op: conv, filters: 2, kernel: 1}\n  - {name: b, op: conv, filters: 3, kernel: 1, input: input}\n  - {name: s, op: add, inputs: [a, b]}\n",
+			"x.yaml:6:24: s: cannot add a (2x8x8) and b (3x8x8): shapes differ"},
+		{"concat mismatch", "  - {name: a, op: maxpool, kernel: 2}\n  - {name: s, op: concat, inputs: [a, input]}\n",
+			"x.yaml:5:27: s: cannot concatenate a (3x4x4) and input (3x8x8) along channels: height and width differ"},
+		{"flat into conv", "  - {name: d, op: dense, units: 4}\n  - {name: c, op: conv, filters: 2, kernel: 1}\n",
+			"x.yaml:5:5: c: conv needs a CxHxW input, but d produces a flat vector of 4"},
+		{"unknown input", "  - {name: a, op: relu, input: nope}\n", `x.yaml:4:25: a: reads unknown layer "nope"`},
+		{"later input", "  - {name: a, op: relu, input: b}\n  - {name: b, op: relu}\n",
+			`x.yaml:4:25: a: reads "b", which is defined later (line 5): layers may only read earlier layers, so the graph cannot have cycles`},
+		{"cycle", "  - {name: a, op: add, inputs: [input, a]}\n", "x.yaml:4:24: a: reads its own output: a cycle"},
+		{"overflow", "  - {name: c, op: conv, filters: 1048576, kernel: 1, padding: 1048576}\n",
+			"x.yaml:4:5: c: output 1048576x2097160x2097160 has 4611721202866585600 elements per image, more than the limit of 2147483647"},
+		{"dense overflow", "  - {name: d, op: dense, units: 1048576}\n  - {name: e, op: dense, units: 1048576}\n",
+			"x.yaml:5:26: e: 1099511627776 weights (1048576 units x 1048576 inputs), more than the limit of 2147483647"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := compileSrc(t, head+tt.layers, passes.Options{})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if got := err.Error(); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPassesPreserveMeaning runs the reference engine over each spec as
+// written and after the pipeline (and after the pipeline with each
+// optional pass disabled), and requires the same outputs.
+func TestPassesPreserveMeaning(t *testing.T) {
+	for _, path := range specFiles(t) {
+		name := strings.TrimSuffix(filepath.Base(path), ".yaml")
+		if testing.Short() && strings.HasPrefix(name, "alexnet") {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			base, err := compiler.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const batch = 2
+			weights := params.Map(params.Init(base, 1))
+			x := params.Input(base, batch, 2)
+			want := run(t, base, weights, x, batch)
+			variants := [][]string{nil}
+			if !strings.HasPrefix(name, "alexnet") {
+				for _, p := range passes.List() {
+					if !p.Required {
+						variants = append(variants, []string{p.Name})
+					}
+				}
+			}
+			for _, disable := range variants {
+				g, err := compiler.Compile(path, passes.Options{Verify: true, Disable: disable})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := run(t, g, weights, x, batch)
+				if err := close(want, got, 1e-5); err != nil {
+					t.Errorf("disable %v: %v", disable, err)
+				}
+			}
+		})
+	}
+}
+
+func run(t *testing.T, g *ir.Graph, w map[string][]float32, x []float32, batch int) []float32 {
+	t.Helper()
+	res, err := ref.Run(g, params.Effective(g, w), x, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Output(g)
+}
+
+// close reports whether got is within tol * max|want| of want everywhere.
+func close(want, got []float32, tol float64) error {
+	if len(want) != len(got) {
+		return fmt.Errorf("length %d, want %d", len(got), len(want))
+	}
+	scale := 0.0
+	for _, v := range want {
+		scale = math.Max(scale, math.Abs(float64(v)))
+	}
+	worst, at := 0.0, 0
+	for i := range want {
+		if d := math.Abs(float64(want[i]) - float64(got[i])); d > worst || math.IsNaN(d) {
+			worst, at = d, i
+		}
+	}
+	if worst > tol*scale || math.IsNaN(worst) {
+		return fmt.Errorf("element %d: got %g, want %g (error %g > %g * scale %g)", at, got[at], want[at], worst, tol, scale)
+	}
+	return nil
+}
+
+// TestMemoryPlan checks the plan on every spec: it fits, reuses memory and
+// passes the verifier's independent overlap check.
+func TestMemoryPlan(t *testing.T) {
+	for _, path := range specFiles(t) {
+		g, err := compiler.Compile(path, passes.Options{Verify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.Mem.ArenaElems >= g.Mem.NaiveElems {
+			t.Errorf("%s: arena %d is no smaller than the naive %d", path, g.Mem.ArenaElems, g.Mem.NaiveElems)
+		}
+		// The largest pair of simultaneously needed tensors bounds the
+		// arena from below: a layer's input and output.
+		lower := 0
+		for _, n := range g.Nodes[1:] {
+			if n.Alias {
+				continue
+			}
+			need := n.Shape.Elems()
+			for _, in := range n.Inputs {
+				if in.Op != ir.OpInput {
+					need += in.Shape.Elems()
+				}
+			}
+			lower = max(lower, need)
+		}
+		if g.Mem.ArenaElems < lower {
+			t.Errorf("%s: arena %d below the lower bound %d", path, g.Mem.ArenaElems, lower)
+		}
+		t.Logf("%s: arena %d elements, naive %d, lower bound %d", filepath.Base(path), g.Mem.ArenaElems, g.Mem.NaiveElems, lower)
+	}
+}

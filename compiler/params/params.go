@@ -1,0 +1,190 @@
+// Package params binds a weights file to a graph: it lists the tensors a
+// graph reads (named as a PyTorch state_dict names them for layers of the
+// same names), checks a file against that list, computes each node's
+// effective weights (batchnorm folded where the passes folded it), and makes
+// deterministic random weights for tests and demos.
+package params
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/cnnc/cnnc/compiler/ir"
+	"github.com/cnnc/cnnc/compiler/tensor"
+)
+
+// Want is one tensor a graph reads.
+type Want struct {
+	Name  string
+	Shape []int
+	Node  *ir.Node // the node that reads it
+	Role  Role
+}
+
+// Role says what a tensor is for, which decides how Init fills it.
+type Role uint8
+
+const (
+	Weight Role = iota
+	Bias
+	BNGamma
+	BNBeta
+	BNMean
+	BNVar
+)
+
+func bnWants(n *ir.Node, layer string, c int) []Want {
+	return []Want{
+		{layer + ".weight", []int{c}, n, BNGamma},
+		{layer + ".bias", []int{c}, n, BNBeta},
+		{layer + ".running_mean", []int{c}, n, BNMean},
+		{layer + ".running_var", []int{c}, n, BNVar},
+	}
+}
+
+// Wants lists every tensor g reads, in graph order. The layouts are
+// PyTorch's: conv [filters, in/groups, kh, kw], dense [units, in].
+func Wants(g *ir.Graph) []Want {
+	var out []Want
+	for _, n := range g.Nodes {
+		switch n.Op {
+		case ir.OpConv:
+			a := &n.Conv
+			out = append(out, Want{n.Name + ".weight", []int{a.Filters, n.Inputs[0].Shape.C / a.Groups, a.KH, a.KW}, n, Weight})
+			if a.Bias {
+				out = append(out, Want{n.Name + ".bias", []int{a.Filters}, n, Bias})
+			}
+		case ir.OpDense:
+			out = append(out, Want{n.Name + ".weight", []int{n.Dense.Units, n.Inputs[0].Shape.Elems()}, n, Weight})
+			if n.Dense.Bias {
+				out = append(out, Want{n.Name + ".bias", []int{n.Dense.Units}, n, Bias})
+			}
+		case ir.OpBatchNorm:
+			out = append(out, bnWants(n, n.Name, n.Shape.C)...)
+		}
+		if n.FoldBN != nil {
+			out = append(out, bnWants(n, n.FoldBN.Layer, n.Shape.C)...)
+		}
+	}
+	return out
+}
+
+// Set holds each node's effective parameters. It implements ref.Params.
+type Set struct {
+	w, b map[*ir.Node][]float32
+}
+
+// Weights returns n's effective weights and bias: for conv and dense, the
+// layer's own with any folded batchnorm applied (bias nil if the layer has
+// none and nothing was folded); for a batchnorm, its per-channel scale and
+// shift.
+func (s *Set) Weights(n *ir.Node) (w, b []float32) { return s.w[n], s.b[n] }
+
+// Bind checks f against what g reads and computes the effective parameters.
+// Missing, misshapen and unreadable tensors are errors naming the tensor;
+// tensors the graph does not read are returned as warnings.
+func Bind(g *ir.Graph, f *tensor.File) (*Set, []string, error) {
+	wants := Wants(g)
+	var errs []error
+	got := map[string][]float32{}
+	for _, w := range wants {
+		t, ok := f.Tensors[w.Name]
+		if !ok {
+			errs = append(errs, fmt.Errorf("tensor %q (%v, for layer %s) is missing", w.Name, w.Shape, w.Node.Name))
+			continue
+		}
+		if t.Data == nil && product(t.Shape) != 0 {
+			errs = append(errs, fmt.Errorf("tensor %q has dtype %s; cnnc reads F32, F16 and BF16", w.Name, f.DTypes[w.Name]))
+			continue
+		}
+		if !slices.Equal(t.Shape, w.Shape) {
+			errs = append(errs, fmt.Errorf("tensor %q has shape %v; layer %s needs %v", w.Name, t.Shape, w.Node.Name, w.Shape))
+			continue
+		}
+		got[w.Name] = t.Data
+	}
+	var warnings []string
+	for _, name := range f.Order {
+		if !slices.ContainsFunc(wants, func(w Want) bool { return w.Name == name }) {
+			warnings = append(warnings, fmt.Sprintf("tensor %q is not used by %s", name, g.Name))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, warnings, joinErrors(errs)
+	}
+	return Effective(g, got), warnings, nil
+}
+
+func joinErrors(errs []error) error {
+	msg := errs[0].Error()
+	for _, e := range errs[1:] {
+		msg += "\n" + e.Error()
+	}
+	return fmt.Errorf("%s", msg)
+}
+
+// Effective computes every node's effective parameters from tensors that
+// have already been checked against Wants(g).
+func Effective(g *ir.Graph, t map[string][]float32) *Set {
+	s := &Set{w: map[*ir.Node][]float32{}, b: map[*ir.Node][]float32{}}
+	for _, n := range g.Nodes {
+		switch n.Op {
+		case ir.OpConv, ir.OpDense:
+			w, b := t[n.Name+".weight"], t[n.Name+".bias"]
+			if n.FoldBN != nil {
+				scale, shift := bnScaleShift(t, n.FoldBN.Layer, n.FoldBN.Eps)
+				w, b = FoldBN(w, b, n.Shape.C, scale, shift)
+			}
+			s.w[n], s.b[n] = w, b
+		case ir.OpBatchNorm:
+			scale, shift := bnScaleShift(t, n.Name, n.BN.Eps)
+			s.w[n], s.b[n] = scale, shift
+		}
+	}
+	return s
+}
+
+// bnScaleShift turns batchnorm statistics into y = x*scale + shift:
+// scale = gamma / sqrt(var + eps), shift = beta - mean*scale.
+func bnScaleShift(t map[string][]float32, layer string, eps float64) (scale, shift []float32) {
+	gamma, beta := t[layer+".weight"], t[layer+".bias"]
+	mean, variance := t[layer+".running_mean"], t[layer+".running_var"]
+	scale = make([]float32, len(gamma))
+	shift = make([]float32, len(gamma))
+	for c := range gamma {
+		sc := float64(gamma[c]) / math.Sqrt(float64(variance[c])+eps)
+		scale[c] = float32(sc)
+		shift[c] = float32(float64(beta[c]) - float64(mean[c])*sc)
+	}
+	return scale, shift
+}
+
+// FoldBN folds y = x*scale + shift into a layer with out output channels:
+// W'[o,...] = W[o,...]*scale[o], b'[o] = b[o]*scale[o] + shift[o] (b = 0 if nil).
+// It returns new slices.
+func FoldBN(w, b []float32, out int, scale, shift []float32) ([]float32, []float32) {
+	per := len(w) / out
+	nw := make([]float32, len(w))
+	nb := make([]float32, out)
+	for o := 0; o < out; o++ {
+		sc := float64(scale[o])
+		for i := o * per; i < (o+1)*per; i++ {
+			nw[i] = float32(float64(w[i]) * sc)
+		}
+		bias := 0.0
+		if b != nil {
+			bias = float64(b[o])
+		}
+		nb[o] = float32(bias*sc + float64(shift[o]))
+	}
+	return nw, nb
+}
+
+func product(shape []int) int {
+	p := 1
+	for _, d := range shape {
+		p *= d
+	}
+	return p
+}
