@@ -1,0 +1,17 @@
+// Package tensor reads and writes the two tensor file formats cnnc deals
+// with: safetensors files (model weights) and NumPy .npy files (inputs and
+// reference outputs), and writes every output file atomically
+// (WriteFileAtomic).
+//
+// The readers are strict and hardened: they validate every field of the
+// header, name the offending tensor in every error about one, never panic on
+// any input, and never allocate on the strength of an unchecked size claim.
+// The writers are byte-for-byte deterministic and match the reference
+// implementations: WriteSafetensors writes what the Rust safetensors crate
+// writes for F32 tensors, and WriteNpy what numpy.save writes for a C-order
+// float32 array.
+//
+// Only the standard library is used. The safetensors reader (safetensors.go,
+// json.go, dtype.go) needs nothing else from cnnc, so it can serve as the
+// model for the reader emitted into generated inference packages.
+package tensor
