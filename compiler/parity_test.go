@@ -46,9 +46,30 @@ func envOr(key, def string) string {
 	return def
 }
 
+// paritySets pairs the checked-in specs with their golden directories:
+// spec/ holds the example networks, compiler/testdata/corners small specs
+// that reach the language's corners (uneven "same" padding, ceil-mode max
+// pooling that drops a window, LRN and batchnorm on vectors, softmax over
+// channels of an image, three-way add and concat).
+var paritySets = [][2]string{
+	{"../spec/*.yaml", "../golden/pytorch"},
+	{"testdata/corners/*.yaml", "../golden/pytorch/corners"},
+}
+
 func TestPyTorchParity(t *testing.T) {
-	specGlob = envOr("CNNC_PARITY_SPECS", "../spec/*.yaml")
-	goldenDir = envOr("CNNC_PARITY_GOLDEN", "../golden/pytorch")
+	sets := paritySets
+	if os.Getenv("CNNC_PARITY_SPECS") != "" {
+		sets = [][2]string{{os.Getenv("CNNC_PARITY_SPECS"), envOr("CNNC_PARITY_GOLDEN", "../golden/pytorch")}}
+	}
+	for _, set := range sets {
+		t.Run(filepath.Base(set[1]), func(t *testing.T) {
+			specGlob, goldenDir = set[0], set[1]
+			parity(t)
+		})
+	}
+}
+
+func parity(t *testing.T) {
 	specs, err := filepath.Glob(specGlob)
 	if err != nil {
 		t.Fatal(err)
