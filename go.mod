@@ -3,11 +3,13 @@ module github.com/cnnc/cnnc
 go 1.26.0
 
 require (
-	github.com/dave/jennifer v1.7.1 // indirect
-	github.com/google/go-cmp v0.7.0 // indirect
-	github.com/mmcloughlin/avo v0.5.0 // indirect
+	github.com/google/go-cmp v0.7.0
+	github.com/mmcloughlin/avo v0.5.0
+	golang.org/x/sys v0.50.0
+	gopkg.in/yaml.v3 v3.0.1
+)
+
+require (
 	golang.org/x/mod v0.6.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/tools v0.2.0 // indirect
-	gopkg.in/yaml.v3 v3.0.1 // indirect
 )

@@ -99,11 +99,13 @@ func ReadSafetensors(data []byte) (*File, error) {
 	for i, e := range entries {
 		f.Order[i] = e.name
 		f.DTypes[e.name] = e.dtype.String()
-		f.Tensors[e.name] = &Tensor{
-			Name:  e.name,
-			Shape: e.shape,
-			Data:  decodeFloats(body[e.begin:e.end], e.dtype),
+		t := &Tensor{Name: e.name, Shape: e.shape}
+		// Tensors of other dtypes (PyTorch's int64 num_batches_tracked,
+		// say) are listed with nil Data; a reader that needs one reports it.
+		if e.dtype.Readable() {
+			t.Data = decodeFloats(body[e.begin:e.end], e.dtype)
 		}
+		f.Tensors[e.name] = t
 	}
 	return f, nil
 }
@@ -365,9 +367,6 @@ func parseEntry(p *jsonScanner, name string, dataLen int) (stEntry, error) {
 	dt, known := ParseDType(dtypeName)
 	if !known {
 		return stEntry{}, fail("unknown dtype %q", dtypeName)
-	}
-	if !dt.Readable() {
-		return stEntry{}, fail("dtype %s is not supported (only F32, F16 and BF16 can be read)", dt)
 	}
 	dims := make([]int, len(shape))
 	for i, d := range shape {
