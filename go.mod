@@ -3,6 +3,7 @@ module github.com/cnnc/cnnc
 go 1.26.0
 
 require (
+	github.com/dave/jennifer v1.7.1
 	github.com/google/go-cmp v0.7.0
 	github.com/mmcloughlin/avo v0.5.0
 	golang.org/x/sys v0.50.0

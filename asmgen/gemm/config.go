@@ -1,0 +1,235 @@
+package gemm
+
+import (
+	"errors"
+	"fmt"
+	"go/token"
+	"math"
+	"strings"
+)
+
+// ISA selects the instruction set a kernel is generated for.
+type ISA int
+
+const (
+	// AVX512 uses 512-bit zmm registers (16 floats), 32 vector registers and
+	// opmask registers. Only AVX512F instructions are emitted.
+	AVX512 ISA = iota
+	// AVX2 uses 256-bit ymm registers (8 floats) and 16 vector registers.
+	// It requires AVX2 and FMA.
+	AVX2
+)
+
+// String returns the name of the ISA.
+func (i ISA) String() string {
+	switch i {
+	case AVX512:
+		return "AVX512"
+	case AVX2:
+		return "AVX2"
+	}
+	return fmt.Sprintf("ISA(%d)", int(i))
+}
+
+// Lanes returns the number of float32 lanes of one vector register.
+func (i ISA) Lanes() int {
+	if i == AVX512 {
+		return 16
+	}
+	return 8
+}
+
+// Registers returns the number of vector registers available.
+func (i ISA) Registers() int {
+	if i == AVX512 {
+		return 32
+	}
+	return 16
+}
+
+func (i ISA) valid() bool { return i == AVX512 || i == AVX2 }
+
+// Act is the activation applied to the finished tile before it is stored.
+type Act int
+
+const (
+	// ActNone stores the linear result.
+	ActNone Act = iota
+	// ActReLU stores max(x, 0) (NaN is propagated).
+	ActReLU
+	// ActLeakyReLU stores x < 0 ? Slope*x : x.
+	ActLeakyReLU
+)
+
+// String returns the name of the activation.
+func (a Act) String() string {
+	switch a {
+	case ActNone:
+		return "None"
+	case ActReLU:
+		return "ReLU"
+	case ActLeakyReLU:
+		return "LeakyReLU"
+	}
+	return fmt.Sprintf("Act(%d)", int(a))
+}
+
+// Config describes one micro-kernel. Every field is fixed at generation
+// time; see the package documentation for the semantics of a call.
+type Config struct {
+	// Name is the Go function name, e.g. "gemm8x48AVX512".
+	Name string
+	// ISA is the instruction set to generate for.
+	ISA ISA
+	// MR is the number of rows of the tile (broadcast operands, taken from
+	// the A panel).
+	MR int
+	// NR is the number of columns of the tile (vector operands, taken from
+	// the B panel); a multiple of ISA.Lanes().
+	NR int
+	// K is the reduction length. 0 makes it a runtime parameter k; a positive
+	// value is baked in as the loop bound.
+	K int
+	// Unroll is the unroll factor of the k loop (0 means 1).
+	Unroll int
+	// LDC is the row stride of C in floats. 0 makes it a runtime parameter
+	// ldc; a positive value is baked in.
+	LDC int
+	// Bias adds bias[r] to row r; it adds a bias pointer parameter.
+	Bias bool
+	// Accumulate adds the result to the existing contents of C (split-K)
+	// instead of overwriting it.
+	Accumulate bool
+	// Act is the activation applied before storing.
+	Act Act
+	// Slope is the negative slope of ActLeakyReLU; it must be zero for the
+	// other activations.
+	Slope float32
+	// StoreN is the number of columns actually stored, for the ragged right
+	// edge (0 means NR). Loads of B are always full NR wide.
+	StoreN int
+	// StoreM is the number of rows actually stored, for the ragged bottom
+	// edge (0 means MR).
+	StoreM int
+}
+
+// storeN returns the effective number of stored columns.
+func (c Config) storeN() int {
+	if c.StoreN == 0 {
+		return c.NR
+	}
+	return c.StoreN
+}
+
+// storeM returns the effective number of stored rows.
+func (c Config) storeM() int {
+	if c.StoreM == 0 {
+		return c.MR
+	}
+	return c.StoreM
+}
+
+// unroll returns the effective unroll factor.
+func (c Config) unroll() int {
+	if c.Unroll <= 0 {
+		return 1
+	}
+	return c.Unroll
+}
+
+// Params returns the names of the parameters of the generated function in
+// order: a, b and c always, then k (runtime K), ldc (runtime LDC) and bias
+// (Bias) when present. a, b, c and bias are *float32; k and ldc are int.
+func (c Config) Params() []string {
+	p := []string{"a", "b", "c"}
+	if c.K == 0 {
+		p = append(p, "k")
+	}
+	if c.LDC == 0 {
+		p = append(p, "ldc")
+	}
+	if c.Bias {
+		p = append(p, "bias")
+	}
+	return p
+}
+
+// Signature returns the Go function type of the generated function, e.g.
+// "func(a, b, c *float32, k int, ldc int, bias *float32)".
+func (c Config) Signature() string {
+	var parts []string
+	parts = append(parts, "a, b, c *float32")
+	if c.K == 0 {
+		parts = append(parts, "k int")
+	}
+	if c.LDC == 0 {
+		parts = append(parts, "ldc int")
+	}
+	if c.Bias {
+		parts = append(parts, "bias *float32")
+	}
+	return "func(" + strings.Join(parts, ", ") + ")"
+}
+
+// maxUnroll bounds Config.Unroll to keep the code size sane.
+const maxUnroll = 64
+
+// Validate reports whether c describes a kernel that can be generated,
+// including whether its accumulators, B vectors, broadcasts and epilogue
+// temporaries fit the vector register file.
+func (c Config) Validate() error {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("gemm: config %q: %s", c.Name, fmt.Sprintf(format, args...))
+	}
+	if !token.IsIdentifier(c.Name) || c.Name == "_" {
+		return fail("name is not a Go identifier")
+	}
+	if !c.ISA.valid() {
+		return fail("unknown ISA %v", c.ISA)
+	}
+	w := c.ISA.Lanes()
+	switch {
+	case c.MR < 1:
+		return fail("MR=%d must be positive", c.MR)
+	case c.NR < w || c.NR%w != 0:
+		return fail("NR=%d must be a positive multiple of %d for %v", c.NR, w, c.ISA)
+	case c.K < 0 || c.K > math.MaxInt32:
+		return fail("K=%d out of range [0, 2^31)", c.K)
+	case c.Unroll < 0 || c.Unroll > maxUnroll:
+		return fail("Unroll=%d out of range [0, %d]", c.Unroll, maxUnroll)
+	case c.StoreN < 0 || c.StoreN > c.NR:
+		return fail("StoreN=%d out of range [0, NR=%d]", c.StoreN, c.NR)
+	case c.StoreM < 0 || c.StoreM > c.MR:
+		return fail("StoreM=%d out of range [0, MR=%d]", c.StoreM, c.MR)
+	case c.LDC < 0:
+		return fail("LDC=%d must not be negative", c.LDC)
+	case c.LDC > 0 && c.LDC < c.storeN():
+		return fail("LDC=%d is smaller than the %d stored columns", c.LDC, c.storeN())
+	}
+	switch c.Act {
+	case ActNone, ActReLU:
+		if c.Slope != 0 {
+			return fail("Slope is only meaningful with ActLeakyReLU")
+		}
+	case ActLeakyReLU:
+		if math.IsNaN(float64(c.Slope)) || math.IsInf(float64(c.Slope), 0) {
+			return fail("Slope %v is not finite", c.Slope)
+		}
+	default:
+		return fail("unknown activation %v", c.Act)
+	}
+	// Maximum displacements must fit the 32-bit addressing modes.
+	const maxDisp = math.MaxInt32 / 2
+	if int64(c.unroll())*int64(c.NR)*4 > maxDisp || int64(c.MR)*int64(c.LDC)*4 > maxDisp {
+		return fail("displacements exceed 32 bits")
+	}
+	if b := budgetFor(c); b.total() > c.ISA.Registers() {
+		return fmt.Errorf("gemm: config %q: %w: %v needs %d vector registers, %v has %d",
+			c.Name, ErrTooManyRegisters, b, b.total(), c.ISA, c.ISA.Registers())
+	}
+	return nil
+}
+
+// ErrTooManyRegisters is wrapped by the error Validate returns when a tile
+// does not fit the vector register file.
+var ErrTooManyRegisters = errors.New("tile does not fit the register file")

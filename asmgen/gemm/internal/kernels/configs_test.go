@@ -1,0 +1,90 @@
+package kernels
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cnnc/cnnc/asmgen/gemm"
+)
+
+// benchK is the reduction length of the benchmark kernels.
+const benchK = 1152
+
+// configs lists the kernels of this package. Names are derived from the
+// fields by kernelName.
+var configs = named([]gemm.Config{
+	// Presets, runtime K and ldc.
+	{ISA: gemm.AVX512, MR: 8, NR: 48, Unroll: 4},
+	{ISA: gemm.AVX512, MR: 6, NR: 64, Unroll: 4, Bias: true, Act: gemm.ActReLU},
+	{ISA: gemm.AVX512, MR: 14, NR: 32, Unroll: 2, Accumulate: true, Act: gemm.ActLeakyReLU, Slope: 0.1, StoreN: 29, StoreM: 11},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, Unroll: 4},
+	{ISA: gemm.AVX2, MR: 4, NR: 24, Unroll: 4, Accumulate: true, Act: gemm.ActLeakyReLU, Slope: 0.2, StoreN: 21},
+
+	// Benchmark kernels: constant K, runtime ldc.
+	{ISA: gemm.AVX512, MR: 8, NR: 48, K: benchK, Unroll: 4},
+	{ISA: gemm.AVX512, MR: 6, NR: 64, K: benchK, Unroll: 4},
+	{ISA: gemm.AVX512, MR: 14, NR: 32, K: benchK, Unroll: 4},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, K: benchK, Unroll: 4},
+	{ISA: gemm.AVX2, MR: 4, NR: 24, K: benchK, Unroll: 4},
+
+	// AVX-512 edges.
+	{ISA: gemm.AVX512, MR: 8, NR: 48, K: 37, Unroll: 4, LDC: 50, Bias: true, Accumulate: true, StoreN: 45},
+	{ISA: gemm.AVX512, MR: 8, NR: 48, K: 4, Unroll: 4, Act: gemm.ActReLU, StoreN: 1, StoreM: 1},
+	{ISA: gemm.AVX512, MR: 8, NR: 48, K: 3, Unroll: 4, Act: gemm.ActLeakyReLU, Slope: -0.5, StoreN: 17},
+	{ISA: gemm.AVX512, MR: 8, NR: 48, Unroll: 3, Bias: true, StoreN: 32, StoreM: 5},
+	{ISA: gemm.AVX512, MR: 6, NR: 64, Unroll: 2, Bias: true, Act: gemm.ActLeakyReLU, Slope: 1.5, StoreN: 50},
+	{ISA: gemm.AVX512, MR: 4, NR: 16, Unroll: 1, Accumulate: true, StoreN: 7},
+	{ISA: gemm.AVX512, MR: 30, NR: 16, Unroll: 2, LDC: 16, Act: gemm.ActReLU},
+	{ISA: gemm.AVX512, MR: 1, NR: 16, Unroll: 8},
+	{ISA: gemm.AVX512, MR: 14, NR: 32, K: 100, Unroll: 8, LDC: 1000, Bias: true, Accumulate: true, Act: gemm.ActReLU, StoreM: 13},
+
+	// AVX2 edges.
+	{ISA: gemm.AVX2, MR: 6, NR: 16, K: 9, Unroll: 4, LDC: 20, Bias: true, Act: gemm.ActReLU, StoreN: 13, StoreM: 4},
+	{ISA: gemm.AVX2, MR: 3, NR: 8, Unroll: 2, Accumulate: true, StoreN: 5},
+	{ISA: gemm.AVX2, MR: 14, NR: 8, Unroll: 1},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, Unroll: 4, Accumulate: true, Act: gemm.ActLeakyReLU, Slope: 0.01},
+	{ISA: gemm.AVX2, MR: 4, NR: 24, Unroll: 3, Bias: true, StoreM: 1},
+	{ISA: gemm.AVX2, MR: 4, NR: 24, K: 1, Unroll: 4, LDC: 24, Accumulate: true, Act: gemm.ActReLU, StoreN: 23, StoreM: 3},
+})
+
+// named sets the Name of every config to kernelName.
+func named(cfgs []gemm.Config) []gemm.Config {
+	for i := range cfgs {
+		cfgs[i].Name = kernelName(cfgs[i])
+	}
+	return cfgs
+}
+
+// kernelName derives a unique Go name from the fields of c, e.g.
+// "avx512_8x48_k1152_u4".
+func kernelName(c gemm.Config) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s_%dx%d", strings.ToLower(c.ISA.String()), c.MR, c.NR)
+	if c.K > 0 {
+		fmt.Fprintf(&b, "_k%d", c.K)
+	}
+	fmt.Fprintf(&b, "_u%d", c.Unroll)
+	if c.LDC > 0 {
+		fmt.Fprintf(&b, "_ldc%d", c.LDC)
+	}
+	if c.Bias {
+		b.WriteString("_bias")
+	}
+	if c.Accumulate {
+		b.WriteString("_acc")
+	}
+	switch c.Act {
+	case gemm.ActReLU:
+		b.WriteString("_relu")
+	case gemm.ActLeakyReLU:
+		s := strings.NewReplacer("-", "m", ".", "p").Replace(fmt.Sprint(c.Slope))
+		b.WriteString("_leaky" + s)
+	}
+	if c.StoreN > 0 {
+		fmt.Fprintf(&b, "_n%d", c.StoreN)
+	}
+	if c.StoreM > 0 {
+		fmt.Fprintf(&b, "_m%d", c.StoreM)
+	}
+	return b.String()
+}

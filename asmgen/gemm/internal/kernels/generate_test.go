@@ -1,0 +1,85 @@
+package kernels
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"go/format"
+	"os"
+	"testing"
+
+	"github.com/cnnc/cnnc/asmgen/gemm"
+)
+
+var update = flag.Bool("update", false, "rewrite the generated files")
+
+// render returns the generated files of the package by name.
+func render() (map[string][]byte, error) {
+	asm, stubs, err := gemm.Generate("kernels", configs)
+	if err != nil {
+		return nil, err
+	}
+	fallback, err := gemm.GenerateFallback("kernels", configs)
+	if err != nil {
+		return nil, err
+	}
+	table, err := renderTable()
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{
+		"kernels_amd64.s":       asm,
+		"kernels_amd64.go":      stubs,
+		"kernels_other.go":      fallback,
+		"kernels_table_test.go": table,
+	}, nil
+}
+
+// renderTable returns the test file mapping every kernel name to an adapter
+// with the uniform kernelFunc signature.
+func renderTable() ([]byte, error) {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s\n\npackage kernels\n\n", gemm.Header)
+	fmt.Fprintf(&b, "// kernelFuncs maps kernel names to adapters to kernelFunc.\n")
+	fmt.Fprintf(&b, "var kernelFuncs = map[string]kernelFunc{\n")
+	for _, c := range configs {
+		args := "a, b, c"
+		if c.K == 0 {
+			args += ", k"
+		}
+		if c.LDC == 0 {
+			args += ", ldc"
+		}
+		if c.Bias {
+			args += ", bias"
+		}
+		fmt.Fprintf(&b, "%q: func(a, b, c *float32, k, ldc int, bias *float32) { %s(%s) },\n", c.Name, c.Name, args)
+	}
+	fmt.Fprintf(&b, "}\n")
+	return format.Source(b.Bytes())
+}
+
+// TestGenerated checks that the generated files are up to date; with
+// -update it rewrites them.
+func TestGenerated(t *testing.T) {
+	files, err := render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range files {
+		if *update {
+			if err := os.WriteFile(name, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(name)
+		if err != nil {
+			t.Errorf("%v; run go generate", err)
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s is stale; run go generate ./asmgen/gemm/internal/kernels", name)
+		}
+	}
+}

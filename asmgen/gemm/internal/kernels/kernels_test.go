@@ -1,0 +1,185 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"golang.org/x/sys/cpu"
+
+	"github.com/cnnc/cnnc/asmgen/gemm"
+)
+
+// kernelFunc is the uniform signature of the adapters in kernelFuncs;
+// arguments a kernel does not take are ignored.
+type kernelFunc func(a, b, c *float32, k, ldc int, bias *float32)
+
+// supported reports whether the kernels of isa can run: always for the
+// portable fallback, else according to the CPU.
+func supported(isa gemm.ISA) bool {
+	if !haveAsm {
+		return true
+	}
+	switch isa {
+	case gemm.AVX512:
+		return cpu.X86.HasAVX512F
+	case gemm.AVX2:
+		return cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	}
+	return false
+}
+
+// guard is the number of guard elements before and after the C tile.
+const guard = 67
+
+// testKs returns the reduction lengths to test cfg with.
+func testKs(cfg gemm.Config) []int {
+	if cfg.K > 0 {
+		return []int{cfg.K}
+	}
+	u := max(cfg.Unroll, 1)
+	return slices.Compact([]int{-1, 0, 1, 2, u - 1, u, u + 1, 2*u + 3, 67})
+}
+
+// testLDCs returns the C row strides to test cfg with.
+func testLDCs(cfg gemm.Config) []int {
+	if cfg.LDC > 0 {
+		return []int{cfg.LDC}
+	}
+	n := cfg.StoreN
+	if n == 0 {
+		n = cfg.NR
+	}
+	return []int{n, cfg.NR + 5, 3*cfg.NR + 1}
+}
+
+func TestKernels(t *testing.T) {
+	for _, cfg := range configs {
+		t.Run(cfg.Name, func(t *testing.T) {
+			if !supported(cfg.ISA) {
+				t.Skipf("CPU lacks %v", cfg.ISA)
+			}
+			fn := kernelFuncs[cfg.Name]
+			if fn == nil {
+				t.Fatal("kernel missing; run go generate")
+			}
+			rng := rand.New(rand.NewPCG(1, uint64(len(cfg.Name))))
+			for _, k := range testKs(cfg) {
+				for _, ldc := range testLDCs(cfg) {
+					checkCall(t, cfg, fn, rng, k, ldc, false)
+				}
+			}
+			// A NaN in A must reach row 0 of C through every activation.
+			checkCall(t, cfg, fn, rng, max(cfg.K, 5), testLDCs(cfg)[0], true)
+		})
+	}
+}
+
+// checkCall runs one call of fn on random data and compares C with
+// gemm.Reference: stored elements within tolerance, everything else
+// bit-identical. With nan, A[0] (row 0, first k) is NaN and row 0 of C must
+// come out NaN.
+func checkCall(t *testing.T, cfg gemm.Config, fn kernelFunc, rng *rand.Rand, k, ldc int, nan bool) {
+	t.Helper()
+	random := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = rng.Float32()*2 - 1
+		}
+		return s
+	}
+	kk := max(k, 0)
+	a := random(max(kk, 1) * cfg.MR)
+	b := random(max(kk, 1) * cfg.NR)
+	bias := random(cfg.MR)
+	if nan {
+		a[0] = float32(math.NaN())
+	}
+	c := random(guard + (cfg.MR+1)*ldc + cfg.NR + guard)
+	want := slices.Clone(c)
+	gemm.Reference(cfg, k, a, b, want[guard:], ldc, bias)
+
+	var biasPtr *float32
+	if cfg.Bias {
+		biasPtr = &bias[0]
+	}
+	got := slices.Clone(c)
+	fn(&a[0], &b[0], &got[guard], k, ldc, biasPtr)
+
+	storeM, storeN := cfg.StoreM, cfg.StoreN
+	if storeM == 0 {
+		storeM = cfg.MR
+	}
+	if storeN == 0 {
+		storeN = cfg.NR
+	}
+	slope := math.Max(1, math.Abs(float64(cfg.Slope)))
+	errors := 0
+	for i := range got {
+		r, j := (i-guard)/ldc, (i-guard)%ldc
+		stored := i >= guard && r < storeM && j < storeN
+		if !stored {
+			if math.Float32bits(got[i]) != math.Float32bits(c[i]) {
+				t.Errorf("k=%d ldc=%d: element %d (row %d col %d) outside the stored tile changed: %v -> %v",
+					k, ldc, i-guard, r, j, c[i], got[i])
+				errors++
+			}
+		} else {
+			// Tolerance: relative 1e-5 of the sum of the magnitudes of the terms.
+			mag := 0.0
+			if cfg.Bias {
+				mag += math.Abs(float64(bias[r]))
+			}
+			if cfg.Accumulate {
+				mag += math.Abs(float64(c[i]))
+			}
+			for p := range kk {
+				mag += math.Abs(float64(a[p*cfg.MR+r]) * float64(b[p*cfg.NR+j]))
+			}
+			if math.IsNaN(float64(want[i])) {
+				if !math.IsNaN(float64(got[i])) {
+					t.Errorf("k=%d ldc=%d: C[%d,%d] = %v, want NaN", k, ldc, r, j, got[i])
+					errors++
+				}
+			} else if d := math.Abs(float64(got[i]) - float64(want[i])); d > 1e-5*mag*slope || math.IsNaN(d) {
+				t.Errorf("k=%d ldc=%d: C[%d,%d] = %v, want %v (|diff| %.3g > %.3g)",
+					k, ldc, r, j, got[i], want[i], d, 1e-5*mag*slope)
+				errors++
+			}
+		}
+		if errors >= 10 {
+			t.Fatal("too many errors")
+		}
+	}
+}
+
+// BenchmarkKernels measures the kernels with K = benchK on panels that stay
+// in cache, reporting GFLOP/s of the full MR x NR tile.
+func BenchmarkKernels(b *testing.B) {
+	for _, cfg := range configs {
+		if cfg.K != benchK {
+			continue
+		}
+		b.Run(cfg.Name, func(b *testing.B) {
+			if !supported(cfg.ISA) {
+				b.Skipf("CPU lacks %v", cfg.ISA)
+			}
+			fn := kernelFuncs[cfg.Name]
+			rng := rand.New(rand.NewPCG(1, 2))
+			random := func(n int) []float32 {
+				s := make([]float32, n)
+				for i := range s {
+					s[i] = rng.Float32()
+				}
+				return s
+			}
+			a, bp, c := random(benchK*cfg.MR), random(benchK*cfg.NR), random(cfg.MR*cfg.NR)
+			for b.Loop() {
+				fn(&a[0], &bp[0], &c[0], benchK, cfg.NR, nil)
+			}
+			flops := 2 * float64(cfg.MR*cfg.NR*benchK) * float64(b.N)
+			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

@@ -1,0 +1,43 @@
+package gemm
+
+// Reference computes one call of the kernel described by cfg in pure Go:
+//
+//	C[r*ldc+j] = act( (Accumulate ? C[r*ldc+j] : 0) + (Bias ? bias[r] : 0)
+//	                  + sum_{p<k} a[p*MR+r] * b[p*NR+j] )
+//
+// for r < StoreM and j < StoreN, leaving every other element of c
+// untouched. cfg.K and cfg.LDC, when positive, override k and ldc; bias is
+// ignored unless cfg.Bias is set. The dot products are accumulated in
+// float64, so Reference is at least as accurate as any kernel; it panics if
+// a slice is too short. cfg is not validated.
+func Reference(cfg Config, k int, a, b, c []float32, ldc int, bias []float32) {
+	if cfg.K > 0 {
+		k = cfg.K
+	}
+	if cfg.LDC > 0 {
+		ldc = cfg.LDC
+	}
+	k = max(k, 0)
+	for r := range cfg.storeM() {
+		for j := range cfg.storeN() {
+			var s float64
+			if cfg.Bias {
+				s = float64(bias[r])
+			}
+			for p := range k {
+				s += float64(a[p*cfg.MR+r]) * float64(b[p*cfg.NR+j])
+			}
+			if cfg.Accumulate {
+				s += float64(c[r*ldc+j])
+			}
+			x := float32(s)
+			switch {
+			case cfg.Act == ActReLU && x < 0:
+				x = 0
+			case cfg.Act == ActLeakyReLU && x < 0:
+				x *= cfg.Slope
+			}
+			c[r*ldc+j] = x
+		}
+	}
+}

@@ -1,0 +1,230 @@
+// Package codegen turns an optimised graph into a Go package in which every
+// dimension is a constant: the API and the layer code written with
+// jennifer, the GEMM micro-kernels in assembly written by asmgen/gemm (avo),
+// and the shape-independent runtime copied from codegen/rt.
+//
+// The generated package, for a spec named alexnet:
+//
+//	alexnet.go          API: shape constants, Model, New, Load, Infer
+//	layers.go           one task function per layer; the pure-Go kernels
+//	layers_amd64.go     the same GEMM layers calling the AVX-512 and AVX2 kernels
+//	weights.go          reading, checking, folding and packing the weights
+//	kernels_amd64.s     the micro-kernels, specialised to each layer (avo)
+//	kernels_amd64.go    their Go declarations
+//	dispatch_amd64.go   run-time choice of implementation (x/sys/cpu)
+//	dispatch_other.go   the pure-Go choice: other GOARCHes and -tags purego
+//	rt_*.go             the runtime (worker pool, packing, pooling, ...)
+//	alexnet_test.go     tests and benchmarks of the package itself
+package codegen
+
+import (
+	"bytes"
+	"fmt"
+	"go/format"
+	"slices"
+	"strings"
+
+	"github.com/cnnc/cnnc/asmgen/gemm"
+	"github.com/cnnc/cnnc/compiler/ir"
+)
+
+// Options control generation.
+type Options struct {
+	Package string // Go package name; default the spec's name
+	Batch   int    // images per Infer call; default 1
+	Args    string // the cnnc command line, recorded in the header
+	// SpecSHA256 is the hash of the spec's bytes, recorded in the code.
+	SpecSHA256 string
+	// Embed, if set, is the file name (in the output directory) of a
+	// weights file to embed with //go:embed, and WeightsSHA256 its hash.
+	Embed         string
+	WeightsSHA256 string
+}
+
+// File is one generated file.
+type File struct {
+	Name string
+	Data []byte
+}
+
+// impl is one implementation of the GEMM layers: its name (as users pass
+// it), the suffix of its identifiers, and its register tiles.
+type impl struct {
+	name   string
+	suffix string
+	asm    bool
+	isa    gemm.ISA
+	conv   [2]int // MR, NR for convolutions
+	dense  [2]int // MR (at most), NR for dense layers
+}
+
+// impls lists the implementations in index order; Options.Impl and the
+// generated code's impl index refer to them. The tiles come from
+// asmgen/gemm's presets, the one place they are tuned.
+var impls = []impl{
+	{name: "purego", suffix: "Go", conv: [2]int{4, 16}, dense: [2]int{4, 16}},
+	{name: "avx2", suffix: "AVX2", asm: true, isa: gemm.AVX2, conv: tileOf("avx2_6x16"), dense: tileOf("avx2_4x24")},
+	{name: "avx512", suffix: "AVX512", asm: true, isa: gemm.AVX512, conv: tileOf("avx512_8x48"), dense: tileOf("avx512_8x48")},
+}
+
+func tileOf(preset string) [2]int {
+	for _, p := range gemm.Presets {
+		if p.Name == preset {
+			return [2]int{p.MR, p.NR}
+		}
+	}
+	panic("codegen: no gemm preset " + preset)
+}
+
+// gen holds the state of one generation.
+type gen struct {
+	g      *ir.Graph
+	opt    Options
+	pkg    string
+	batch  int
+	layers []*layer
+}
+
+// layer is a node that runs code, with its GEMM plan if it has one.
+type layer struct {
+	n    *ir.Node
+	gemm *gemmPlan
+}
+
+// gemmPlan is a conv or dense layer as G GEMMs of M x N x K per image.
+type gemmPlan struct {
+	dense   bool
+	G       int
+	M, N, K int
+	tiles   []tile // per impl
+}
+
+// tile is a GEMM's blocking for one implementation.
+type tile struct {
+	MR, NR          int
+	mPanels, nTiles int
+}
+
+func (p *gemmPlan) tile(i int) tile { return p.tiles[i] }
+
+// Generate writes the package for g.
+func Generate(g *ir.Graph, opt Options) ([]File, error) {
+	if g.Mem == nil {
+		return nil, fmt.Errorf("codegen: graph %s has no memory plan (run the passes first)", g.Name)
+	}
+	if opt.Batch <= 0 {
+		opt.Batch = 1
+	}
+	if opt.Package == "" {
+		opt.Package = g.Name
+	}
+	if !isPackageName(opt.Package) {
+		return nil, fmt.Errorf("codegen: %q is not a valid package name", opt.Package)
+	}
+	if int64(g.Mem.ArenaElems)*int64(opt.Batch) > ir.MaxElems || int64(g.Input().Shape.Elems())*int64(opt.Batch) > ir.MaxElems {
+		return nil, fmt.Errorf("codegen: batch %d makes the activations larger than %d elements", opt.Batch, ir.MaxElems)
+	}
+	c := &gen{g: g, opt: opt, pkg: opt.Package, batch: opt.Batch}
+	for _, n := range g.Nodes[1:] {
+		l := &layer{n: n}
+		switch n.Op {
+		case ir.OpConv:
+			a := &n.Conv
+			l.gemm = &gemmPlan{G: a.Groups, M: a.Filters / a.Groups, N: n.Shape.H * n.Shape.W,
+				K: n.Inputs[0].Shape.C / a.Groups * a.KH * a.KW}
+		case ir.OpDense:
+			l.gemm = &gemmPlan{dense: true, G: 1, M: c.batch, N: n.Dense.Units, K: n.Inputs[0].Shape.Elems()}
+		}
+		if p := l.gemm; p != nil {
+			for _, im := range impls {
+				t := im.conv
+				if p.dense {
+					t = im.dense
+					t[0] = min(t[0], c.batch)
+				}
+				p.tiles = append(p.tiles, tile{MR: t[0], NR: t[1], mPanels: ceilDiv(p.M, t[0]), nTiles: ceilDiv(p.N, t[1])})
+			}
+		}
+		c.layers = append(c.layers, l)
+	}
+
+	var files []File
+	add := func(name string, src []byte, err error) error {
+		if err != nil {
+			return fmt.Errorf("codegen: %s: %w", name, err)
+		}
+		files = append(files, File{Name: name, Data: src})
+		return nil
+	}
+	for _, step := range []struct {
+		name string
+		fn   func() ([]byte, error)
+	}{
+		{c.pkg + ".go", c.apiFile},
+		{"layers.go", func() ([]byte, error) { return c.layersFile(false) }},
+		{"layers_amd64.go", func() ([]byte, error) { return c.layersFile(true) }},
+		{"weights.go", c.weightsFile},
+		{"dispatch_amd64.go", func() ([]byte, error) { return c.dispatchFile(true) }},
+		{"dispatch_other.go", func() ([]byte, error) { return c.dispatchFile(false) }},
+		{c.pkg + "_test.go", c.testFile},
+	} {
+		src, err := step.fn()
+		if err := add(step.name, src, err); err != nil {
+			return nil, err
+		}
+	}
+	asm, stubs, err := gemm.Generate(c.pkg, c.kernelConfigs())
+	if err != nil {
+		return nil, fmt.Errorf("codegen: kernels: %w", err)
+	}
+	files = append(files, File{"kernels_amd64.s", c.header(asm, "//")}, File{"kernels_amd64.go", c.header(stubs, "//")})
+	rt, err := runtimeFiles(c.pkg, c.headerLine())
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, rt...)
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
+	return files, nil
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func isPackageName(s string) bool {
+	if s == "" || s == "_" || s == "main" {
+		return s == "main"
+	}
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return !isKeyword(s)
+}
+
+// headerLine is the first line of every generated file: the form `go help
+// generate` documents, which Go tools recognise.
+func (c *gen) headerLine() string {
+	args := c.opt.Args
+	if args == "" {
+		args = "compile"
+	}
+	return "// Code generated by cnnc " + args + "; DO NOT EDIT."
+}
+
+// header replaces the first line of src (a generator's own notice) with
+// cnnc's header line.
+func (c *gen) header(src []byte, _ string) []byte {
+	if i := bytes.IndexByte(src, '\n'); i >= 0 && bytes.HasPrefix(src, []byte("//")) {
+		src = src[i+1:]
+	}
+	return append([]byte(c.headerLine()+"\n"), src...)
+}
+
+// gofmt formats generated Go source, keeping the source in the error.
+func gofmt(src []byte) ([]byte, error) {
+	out, err := format.Source(src)
+	if err != nil {
+		return nil, fmt.Errorf("%v\n%s", err, src)
+	}
+	return out, nil
+}

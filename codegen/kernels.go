@@ -1,0 +1,106 @@
+package codegen
+
+import (
+	"github.com/cnnc/cnnc/asmgen/gemm"
+	"github.com/cnnc/cnnc/compiler/ir"
+)
+
+// A GEMM layer's kernels: the full tile and, where the layer's M or N is
+// not a multiple of the tile, the tiles that store fewer rows or columns.
+type variant struct {
+	suffix       string
+	edgeM, edgeN bool
+}
+
+var variants = []variant{{"full", false, false}, {"n", false, true}, {"m", true, false}, {"mn", true, true}}
+
+// kernelName names layer l's kernel for implementation im and variant v.
+// The underscores keep names from different layers apart: layer names
+// cannot end a kernel name's fixed suffixes.
+func kernelName(l *layer, im impl, v variant) string {
+	return "k_" + l.n.Name + "_" + im.suffix + "_" + v.suffix
+}
+
+// needed reports whether the GEMM under tile t has tiles of variant v:
+// full columns exist if N >= NR, a ragged last column if NR does not divide
+// N, and likewise for rows.
+func (p *gemmPlan) needed(t tile, v variant) bool {
+	cols := p.N >= t.NR
+	if v.edgeN {
+		cols = p.N%t.NR != 0
+	}
+	rows := p.M >= t.MR
+	if v.edgeM {
+		rows = p.M%t.MR != 0
+	}
+	return cols && rows
+}
+
+// epilogueAct is the activation a kernel applies itself; others are
+// applied by Go code after it.
+func epilogueAct(a ir.Activation) (gemm.Act, float32, bool) {
+	switch a.Kind {
+	case ir.ActNone:
+		return gemm.ActNone, 0, true
+	case ir.ActReLU:
+		return gemm.ActReLU, 0, true
+	case ir.ActLeakyReLU:
+		return gemm.ActLeakyReLU, a.Slope, true
+	}
+	return gemm.ActNone, 0, false
+}
+
+// kernelConfigs lists every assembly kernel of the package. Each is
+// specialised to its layer: K and the row stride of C are constants, and
+// the edge variants store exactly the rows and columns left over.
+func (c *gen) kernelConfigs() []gemm.Config {
+	var cfgs []gemm.Config
+	for _, l := range c.layers {
+		p := l.gemm
+		if p == nil {
+			continue
+		}
+		for i, im := range impls {
+			if !im.asm {
+				continue
+			}
+			t := p.tile(i)
+			for _, v := range variants {
+				if !p.needed(t, v) {
+					continue
+				}
+				cfg := gemm.Config{
+					Name: kernelName(l, im, v), ISA: im.isa, MR: t.MR, NR: t.NR,
+					K: p.K, LDC: p.N, Unroll: unrollFor(p.K),
+				}
+				if v.edgeM {
+					cfg.StoreM = p.M % t.MR
+				}
+				if v.edgeN {
+					cfg.StoreN = p.N % t.NR
+				}
+				if !p.dense {
+					// Convolutions: bias per output channel (row) and the
+					// activation in the epilogue. Dense layers add their
+					// bias per unit (column) in Go.
+					cfg.Bias = true
+					if act, slope, ok := epilogueAct(l.n.Act); ok {
+						cfg.Act, cfg.Slope = act, slope
+					}
+				}
+				cfgs = append(cfgs, cfg)
+			}
+		}
+	}
+	return cfgs
+}
+
+// unrollFor picks the k-loop unroll: 4 where K allows, else what divides it.
+func unrollFor(k int) int {
+	for _, u := range []int{4, 2} {
+		if k%u == 0 {
+			return u
+		}
+	}
+	return 1
+}

@@ -1,0 +1,330 @@
+package codegen
+
+import (
+	"fmt"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/cnnc/cnnc/compiler/ir"
+)
+
+// layersFile writes the layers' task functions and the plans that list
+// them. With asm false it writes layers.go: every non-GEMM layer, the pure-Go
+// GEMM layers and planGo. With asm true it writes layers_amd64.go: the GEMM
+// layers of the assembly implementations and their plans.
+func (c *gen) layersFile(asm bool) ([]byte, error) {
+	var f *jen.File
+	if asm {
+		f = c.newFile("amd64 && !purego")
+	} else {
+		f = c.newFile("")
+		c.geometry(f)
+	}
+	for i, im := range impls {
+		if im.asm != asm {
+			continue
+		}
+		var steps []jen.Code
+		for _, l := range c.layers {
+			for _, s := range c.layerSteps(f, l, i, im) {
+				steps = append(steps, s)
+			}
+		}
+		f.Comment(fmt.Sprintf("plan%s lists the steps of one inference with the %s kernels.", im.suffix, im.name))
+		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("plan" + im.suffix).Params().Index().Id("rtStep").Block(
+			jen.Return(jen.Index().Id("rtStep").Values(steps...)),
+		)
+	}
+	return render(f)
+}
+
+// step is {n: tasks, f: m.fn}.
+func step(tasks int, fn string) jen.Code {
+	return jen.Values(jen.Dict{jen.Id("n"): jen.Lit(tasks), jen.Id("f"): jen.Id("m").Dot(fn)})
+}
+
+// act returns the rtAct constant and slope of an activation.
+func act(a ir.Activation) (jen.Code, jen.Code) {
+	names := map[ir.ActKind]string{ir.ActNone: "rtActNone", ir.ActReLU: "rtActReLU", ir.ActLeakyReLU: "rtActLeakyReLU", ir.ActSigmoid: "rtActSigmoid", ir.ActTanh: "rtActTanh"}
+	return jen.Id(names[a.Kind]), jen.Lit(float64(a.Slope))
+}
+
+// img returns node n's slice for image img (an identifier), or for the whole
+// batch if img is "".
+func (c *gen) img(n *ir.Node, img string) jen.Code {
+	e := n.Shape.Elems()
+	base := jen.Id("m").Dot("arena")
+	off := n.Buf * c.batch
+	if n.Buf < 0 {
+		base, off = jen.Id("m").Dot("src"), 0
+	}
+	if img == "" {
+		return base.Index(jen.Lit(off).Op(":").Lit(off + e*c.batch))
+	}
+	return base.Index(jen.Lit(off).Op("+").Id(img).Op("*").Lit(e).Op(":").Lit(off + e).Op("+").Id(img).Op("*").Lit(e))
+}
+
+// task declares the method fn(w, t int) with body.
+func task(f *jen.File, doc, fn string, body ...jen.Code) {
+	f.Comment(doc)
+	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id(fn).Params(jen.Id("w"), jen.Id("t").Int()).Block(body...)
+}
+
+// layerSteps emits layer l's task functions for implementation i (the
+// shared ones only when generating the pure-Go file) and returns its steps.
+func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []jen.Code {
+	n := l.n
+	name := n.Name
+	shared := !im.asm // shared tasks are emitted once, into layers.go
+	doc := fmt.Sprintf("l_%s computes %s: %s %s -> %s.", name, name, n.Op, n.Attrs(), n.Shape)
+	B := c.batch
+	out := n.Shape
+	actID, slope := act(n.Act)
+	switch n.Op {
+	case ir.OpConv:
+		return c.convSteps(f, l, i, im)
+	case ir.OpDense:
+		return c.denseSteps(f, l, i, im)
+	case ir.OpMaxPool, ir.OpAvgPool:
+		in := n.Inputs[0].Shape
+		if n.PreLRN != nil {
+			if shared {
+				task(f, doc+"\nThe LRN before it is computed row by row inside the pooling: one task is one output row.", "l_"+name,
+					jen.List(jen.Id("img"), jen.Id("oy")).Op(":=").List(jen.Id("t").Op("/").Lit(out.H), jen.Id("t").Op("%").Lit(out.H)),
+					jen.Id("rtLRNPoolRows").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id("lrn_"+name), jen.Op("&").Id("g_"+name),
+						jen.Id("oy"), jen.Id("oy").Op("+").Lit(1), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Id("m").Dot("sq").Index(jen.Id("w")), actID, slope))
+			}
+			return []jen.Code{step(B*out.H, "l_"+name)}
+		}
+		if shared {
+			task(f, doc+"\nOne task is one channel of one image.", "l_"+name,
+				jen.List(jen.Id("img"), jen.Id("ch")).Op(":=").List(jen.Id("t").Op("/").Lit(out.C), jen.Id("t").Op("%").Lit(out.C)),
+				jen.Id("rtPoolRows").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id("g_"+name), jen.Lit(0), jen.Lit(in.H),
+					jen.Id("ch"), jen.Id("ch").Op("+").Lit(1), jen.Lit(0), jen.Lit(out.H), actID, slope))
+		}
+		return []jen.Code{step(B*out.C, "l_"+name)}
+	case ir.OpLRN:
+		hw := out.H * out.W
+		if shared {
+			task(f, doc+"\nOne task is one row of one image.", "l_"+name,
+				jen.List(jen.Id("img"), jen.Id("y")).Op(":=").List(jen.Id("t").Op("/").Lit(out.H), jen.Id("t").Op("%").Lit(out.H)),
+				jen.Id("rtLRN").Call(c.img(n, "img").(*jen.Statement).Index(jen.Id("y").Op("*").Lit(out.W).Op(":")), jen.Lit(hw),
+					c.img(n.Inputs[0], "img").(*jen.Statement).Index(jen.Id("y").Op("*").Lit(out.W).Op(":")), jen.Lit(hw), jen.Lit(out.W),
+					jen.Op("&").Id("lrn_"+name), jen.Id("m").Dot("sq").Index(jen.Id("w"))))
+		}
+		return []jen.Code{step(B*out.H, "l_"+name)}
+	case ir.OpFlatten, ir.OpDropout:
+		if n.Alias || n.Buf == n.Inputs[0].Buf {
+			return nil // shares its input's storage
+		}
+		if shared {
+			task(f, doc, "l_"+name, jen.Id("img").Op(":=").Id("t"), jen.Copy(c.img(n, "img"), c.img(n.Inputs[0], "img")))
+		}
+		return []jen.Code{step(B, "l_"+name)}
+	}
+	// One task per image.
+	if shared {
+		body := []jen.Code{jen.Id("img").Op(":=").Id("t"), jen.Id("out").Op(":=").Add(c.img(n, "img"))}
+		copyIn := func() {
+			if !n.Alias {
+				body = append(body, jen.Copy(jen.Id("out"), c.img(n.Inputs[0], "img")))
+			}
+		}
+		switch n.Op {
+		case ir.OpSoftmax:
+			copyIn()
+			body = append(body, jen.Id("rtSoftmax").Call(jen.Id("out"), jen.Lit(out.C), jen.Lit(out.H*out.W)))
+		case ir.OpReLU, ir.OpLeakyReLU, ir.OpSigmoid, ir.OpTanh:
+			a, s := act(ir.ActivationOf(n))
+			copyIn()
+			body = append(body, jen.Id("rtActivateAll").Call(jen.Id("out"), a, s))
+		case ir.OpBatchNorm:
+			body = append(body, jen.Id("rtScaleShift").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), jen.Id("m").Dot("w_"+name), jen.Id("m").Dot("b_"+name), jen.Lit(out.H*out.W), actID, slope))
+		case ir.OpAdd:
+			body = append(body, jen.Copy(jen.Id("out"), c.img(n.Inputs[0], "img")))
+			for _, x := range n.Inputs[1:] {
+				body = append(body, jen.Id("rtAddTo").Call(jen.Id("out"), c.img(x, "img")))
+			}
+			body = append(body, jen.Id("rtActivateAll").Call(jen.Id("out"), actID, slope))
+		case ir.OpConcat:
+			off := 0
+			for _, x := range n.Inputs {
+				e := x.Shape.Elems()
+				body = append(body, jen.Copy(jen.Id("out").Index(jen.Lit(off).Op(":").Lit(off+e)), c.img(x, "img")))
+				off += e
+			}
+			body = append(body, jen.Id("rtActivateAll").Call(jen.Id("out"), actID, slope))
+		case ir.OpGlobalAvgPool:
+			in := n.Inputs[0].Shape
+			body = append(body, jen.Id("rtGlobalAvg").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), jen.Lit(in.H*in.W), actID, slope))
+		default:
+			panic("codegen: no code for op " + n.Op.String())
+		}
+		task(f, doc+"\nOne task is one image.", "l_"+name, body...)
+	}
+	return []jen.Code{step(B, "l_"+name)}
+}
+
+// geometry declares the read-only geometry of every conv, pooling and LRN.
+func (c *gen) geometry(f *jen.File) {
+	for _, l := range c.layers {
+		n := l.n
+		switch n.Op {
+		case ir.OpConv:
+			a := &n.Conv
+			in := n.Inputs[0].Shape
+			f.Var().Id("g_" + n.Name).Op("=").Id("rtConvGeom").Values(jen.Dict{
+				jen.Id("C"): jen.Lit(in.C / a.Groups), jen.Id("H"): jen.Lit(in.H), jen.Id("W"): jen.Lit(in.W),
+				jen.Id("KH"): jen.Lit(a.KH), jen.Id("KW"): jen.Lit(a.KW), jen.Id("SH"): jen.Lit(a.StrideH), jen.Id("SW"): jen.Lit(a.StrideW),
+				jen.Id("DH"): jen.Lit(a.DilH), jen.Id("DW"): jen.Lit(a.DilW), jen.Id("PT"): jen.Lit(a.Pad.Top), jen.Id("PL"): jen.Lit(a.Pad.Left),
+				jen.Id("OH"): jen.Lit(n.Shape.H), jen.Id("OW"): jen.Lit(n.Shape.W),
+			})
+		case ir.OpMaxPool, ir.OpAvgPool:
+			a := &n.Pool
+			in := n.Inputs[0].Shape
+			f.Var().Id("g_" + n.Name).Op("=").Id("rtPoolGeom").Values(jen.Dict{
+				jen.Id("C"): jen.Lit(in.C), jen.Id("H"): jen.Lit(in.H), jen.Id("W"): jen.Lit(in.W),
+				jen.Id("KH"): jen.Lit(a.KH), jen.Id("KW"): jen.Lit(a.KW), jen.Id("SH"): jen.Lit(a.StrideH), jen.Id("SW"): jen.Lit(a.StrideW),
+				jen.Id("PT"): jen.Lit(a.Pad.Top), jen.Id("PL"): jen.Lit(a.Pad.Left), jen.Id("OH"): jen.Lit(n.Shape.H), jen.Id("OW"): jen.Lit(n.Shape.W),
+				jen.Id("Max"): jen.Lit(n.Op == ir.OpMaxPool), jen.Id("CountPad"): jen.Lit(a.CountPad),
+			})
+			if n.PreLRN != nil {
+				lrnGeom(f, n.Name, in.C, n.PreLRN)
+			}
+		case ir.OpLRN:
+			lrnGeom(f, n.Name, n.Shape.C, &n.LRN)
+		}
+	}
+}
+
+func lrnGeom(f *jen.File, name string, ch int, a *ir.LRNAttrs) {
+	f.Var().Id("lrn_" + name).Op("=").Id("rtLRNGeom").Values(jen.Dict{
+		jen.Id("C"): jen.Lit(ch), jen.Id("Size"): jen.Lit(a.Size),
+		jen.Id("Alpha"): jen.Lit(float32(a.Alpha / float64(a.Size))), jen.Id("Beta"): jen.Lit(float32(a.Beta)), jen.Id("K"): jen.Lit(float32(a.K)),
+	})
+}
+
+// kernelCall calls layer l's kernel for the tile at A panel a, B panel b and
+// C position dst (slices), choosing the edge variant by the conditions
+// lastM and lastN (Go expressions; nil where the layer has no such edge).
+func (c *gen) kernelCall(l *layer, i int, im impl, a, b, dst, bias jen.Code, lastM, lastN jen.Code) jen.Code {
+	p := l.gemm
+	t := p.tile(i)
+	call := func(v variant) jen.Code {
+		args := []jen.Code{jen.Op("&").Add(a).Index(jen.Lit(0)), jen.Op("&").Add(b).Index(jen.Lit(0)), jen.Op("&").Add(dst).Index(jen.Lit(0))}
+		if bias != nil {
+			args = append(args, jen.Op("&").Add(bias).Index(jen.Lit(0)))
+		}
+		return jen.Id(kernelName(l, im, v)).Call(args...)
+	}
+	// Cases from the most specific; the last variant that exists is the
+	// default. A variant is missing when its condition cannot hold, or
+	// always holds, so the remaining cases still pick the right one.
+	conds := map[string]jen.Code{"mn": jen.Add(lastM).Op("&&").Add(lastN), "m": lastM, "n": lastN}
+	var exist []variant
+	for _, v := range []variant{variants[3], variants[2], variants[1], variants[0]} {
+		if p.needed(t, v) {
+			exist = append(exist, v)
+		}
+	}
+	if len(exist) == 1 {
+		return call(exist[0])
+	}
+	var cases []jen.Code
+	for i, v := range exist {
+		if i == len(exist)-1 {
+			cases = append(cases, jen.Default().Block(call(v)))
+		} else {
+			cases = append(cases, jen.Case(conds[v.suffix]).Block(call(v)))
+		}
+	}
+	return jen.Switch().Block(cases...)
+}
+
+func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) []jen.Code {
+	n, p := l.n, l.gemm
+	t := p.tile(i)
+	name := n.Name
+	fn := "l_" + name + "_" + im.suffix
+	in := n.Inputs[0].Shape
+	nt := t.nTiles
+	body := []jen.Code{
+		jen.List(jen.Id("img"), jen.Id("g"), jen.Id("j")).Op(":=").List(jen.Id("t").Op("/").Lit(p.G*nt), jen.Id("t").Op("/").Lit(nt).Op("%").Lit(p.G), jen.Id("t").Op("%").Lit(nt)),
+		jen.Id("src").Op(":=").Add(c.img(n.Inputs[0], "img")).Index(jen.Id("g").Op("*").Lit(in.C / p.G * in.H * in.W).Op(":")),
+		jen.Id("dst").Op(":=").Add(c.img(n, "img")).Index(jen.Id("g").Op("*").Lit(p.M * p.N).Op("+").Id("j").Op("*").Lit(t.NR).Op(":")),
+		jen.Id("panel").Op(":=").Id("m").Dot("scratch").Index(jen.Id("w")).Index(jen.Op(":").Lit(p.K * t.NR)),
+		jen.Id("rtIm2col").Call(jen.Id("panel"), jen.Id("src"), jen.Op("&").Id("g_"+name), jen.Id("j").Op("*").Lit(t.NR), jen.Lit(t.NR)),
+		jen.Id("a").Op(":=").Id("m").Dot("w_" + name).Index(jen.Id("g").Op("*").Lit(t.mPanels * t.MR * p.K).Op(":")),
+		jen.Id("bias").Op(":=").Id("m").Dot("b_" + name).Index(jen.Id("g").Op("*").Lit(p.M).Op(":")),
+	}
+	actID, slope := act(n.Act)
+	var loop jen.Code
+	if !im.asm {
+		loop = jen.For(jen.Id("p").Op(":=").Range().Lit(t.mPanels)).Block(
+			jen.Id("rtGemm").Call(jen.Lit(t.MR), jen.Lit(t.NR), jen.Lit(p.K), jen.Id("a").Index(jen.Id("p").Op("*").Lit(t.MR*p.K).Op(":")), jen.Id("panel"),
+				jen.Id("dst").Index(jen.Id("p").Op("*").Lit(t.MR*p.N).Op(":")), jen.Lit(p.N), jen.Id("bias").Index(jen.Id("p").Op("*").Lit(t.MR).Op(":")),
+				actID, slope, jen.Min(jen.Lit(t.MR), jen.Lit(p.M).Op("-").Id("p").Op("*").Lit(t.MR)), jen.Min(jen.Lit(t.NR), jen.Lit(p.N).Op("-").Id("j").Op("*").Lit(t.NR))))
+	} else {
+		loop = jen.For(jen.Id("p").Op(":=").Range().Lit(t.mPanels)).Block(
+			c.kernelCall(l, i, im,
+				jen.Id("a").Index(jen.Id("p").Op("*").Lit(t.MR*p.K).Op(":")), jen.Id("panel"),
+				jen.Id("dst").Index(jen.Id("p").Op("*").Lit(t.MR*p.N).Op(":")), jen.Id("bias").Index(jen.Id("p").Op("*").Lit(t.MR).Op(":")),
+				jen.Id("p").Op("==").Lit(t.mPanels-1), jen.Id("j").Op("==").Lit(nt-1)))
+	}
+	body = append(body, loop)
+	if _, _, inKernel := epilogueAct(n.Act); im.asm && !inKernel {
+		// The kernels apply ReLU and leaky ReLU themselves; others here.
+		body = append(body,
+			jen.Id("cols").Op(":=").Min(jen.Lit(t.NR), jen.Lit(p.N).Op("-").Id("j").Op("*").Lit(t.NR)),
+			jen.For(jen.Id("r").Op(":=").Range().Lit(p.M)).Block(
+				jen.Id("rtActivateAll").Call(jen.Id("dst").Index(jen.Id("r").Op("*").Lit(p.N).Op(":").Id("r").Op("*").Lit(p.N).Op("+").Id("cols")), actID, slope)))
+	}
+	task(f, fmt.Sprintf("%s computes %s (%s %s -> %s) with the %s kernels: per image and group\na GEMM of M=%d filters by N=%d positions by K=%d, in %dx%d tiles; one task\nis one column of tiles: an im2col panel times every filter panel.",
+		fn, name, n.Op, n.Attrs(), n.Shape, im.name, p.M, p.N, p.K, t.MR, t.NR), fn, body...)
+	return []jen.Code{step(c.batch*p.G*nt, fn)}
+}
+
+func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) []jen.Code {
+	n, p := l.n, l.gemm
+	t := p.tile(i)
+	name := n.Name
+	fn := "l_" + name + "_" + im.suffix
+	B, U, K := c.batch, p.N, p.K
+	var steps []jen.Code
+	var aSrc jen.Code
+	if t.MR == 1 && B == 1 {
+		aSrc = c.img(n.Inputs[0], "") // the input vector is its own panel
+	} else {
+		pack := "p_" + name + "_" + im.suffix
+		task(f, fmt.Sprintf("%s packs %s's input, %d rows at a time, for its GEMM.", pack, name, t.MR), pack,
+			jen.Id("rtPackRows").Call(jen.Id("m").Dot("packA").Index(jen.Id("t").Op("*").Lit(t.MR*K).Op(":")), c.img(n.Inputs[0], ""),
+				jen.Id("t").Op("*").Lit(t.MR), jen.Min(jen.Lit(t.MR), jen.Lit(B).Op("-").Id("t").Op("*").Lit(t.MR)), jen.Lit(K), jen.Lit(t.MR)))
+		steps = append(steps, step(t.mPanels, pack))
+		aSrc = jen.Id("m").Dot("packA")
+	}
+	actID, slope := act(n.Act)
+	body := []jen.Code{
+		jen.List(jen.Id("p"), jen.Id("j")).Op(":=").List(jen.Id("t").Op("/").Lit(t.nTiles), jen.Id("t").Op("%").Lit(t.nTiles)),
+		jen.Id("a").Op(":=").Add(aSrc).Index(jen.Id("p").Op("*").Lit(t.MR * K).Op(":")),
+		jen.Id("b").Op(":=").Id("m").Dot("w_" + name).Index(jen.Id("j").Op("*").Lit(t.NR * K).Op(":")),
+		jen.Id("dst").Op(":=").Add(c.img(n, "")).Index(jen.Id("p").Op("*").Lit(t.MR * U).Op("+").Id("j").Op("*").Lit(t.NR).Op(":")),
+		jen.List(jen.Id("rows"), jen.Id("cols")).Op(":=").List(jen.Min(jen.Lit(t.MR), jen.Lit(B).Op("-").Id("p").Op("*").Lit(t.MR)), jen.Min(jen.Lit(t.NR), jen.Lit(U).Op("-").Id("j").Op("*").Lit(t.NR))),
+	}
+	if im.asm {
+		body = append(body, c.kernelCall(l, i, im, jen.Id("a"), jen.Id("b"), jen.Id("dst"), nil,
+			jen.Id("p").Op("==").Lit(t.mPanels-1), jen.Id("j").Op("==").Lit(t.nTiles-1)))
+	} else {
+		body = append(body, jen.Id("rtGemm").Call(jen.Lit(t.MR), jen.Lit(t.NR), jen.Lit(K), jen.Id("a"), jen.Id("b"), jen.Id("dst"), jen.Lit(U), jen.Nil(), jen.Id("rtActNone"), jen.Lit(0), jen.Id("rows"), jen.Id("cols")))
+	}
+	body = append(body,
+		jen.Comment("The bias is per unit, a column here: added after the kernel."),
+		jen.Id("bias").Op(":=").Id("m").Dot("b_"+name).Index(jen.Id("j").Op("*").Lit(t.NR).Op(":")),
+		jen.For(jen.Id("r").Op(":=").Range().Id("rows")).Block(
+			jen.Id("row").Op(":=").Id("dst").Index(jen.Id("r").Op("*").Lit(U).Op(":").Id("r").Op("*").Lit(U).Op("+").Id("cols")),
+			jen.For(jen.List(jen.Id("k"), jen.Id("v")).Op(":=").Range().Id("row")).Block(
+				jen.Id("row").Index(jen.Id("k")).Op("=").Id("rtActivate").Call(jen.Id("v").Op("+").Id("bias").Index(jen.Id("k")), actID, slope))),
+	)
+	task(f, fmt.Sprintf("%s computes %s (%s %s -> %s) with the %s kernels: a GEMM of\n%d images by %d units by K=%d in %dx%d tiles; one task is one tile.",
+		fn, name, n.Op, n.Attrs(), n.Shape, im.name, B, U, K, t.MR, t.NR), fn, body...)
+	return append(steps, step(t.mPanels*t.nTiles, fn))
+}

@@ -1,0 +1,92 @@
+package rt
+
+// Activations applied by the epilogues, as the generated code passes them.
+const (
+	rtActNone = iota
+	rtActReLU
+	rtActLeakyReLU
+	rtActSigmoid
+	rtActTanh
+)
+
+// rtGemm is the pure-Go micro-kernel, the counterpart of the generated
+// assembly: for r < sm and j < sn,
+//
+//	c[r*ldc+j] = act(bias[r] + sum_kk a[kk*mr+r] * b[kk*nr+j])
+//
+// with bias nil meaning zero. a is an mr-row panel, b an nr-column panel
+// (see rtPackRows and rtIm2col). mr*nr must be at most 512.
+func rtGemm(mr, nr, k int, a, b, c []float32, ldc int, bias []float32, act int, slope float32, sm, sn int) {
+	var acc [512]float32
+	t := acc[:mr*nr]
+	a = a[:k*mr]
+	b = b[:k*nr]
+	for kk := range k {
+		bk := b[kk*nr : kk*nr+nr]
+		for r, ar := range a[kk*mr : kk*mr+mr] {
+			row := t[r*nr : r*nr+nr]
+			for j, bv := range bk {
+				row[j] += ar * bv
+			}
+		}
+	}
+	for r := range sm {
+		var br float32
+		if bias != nil {
+			br = bias[r]
+		}
+		row := c[r*ldc : r*ldc+sn]
+		for j := range row {
+			row[j] = rtActivate(t[r*nr+j]+br, act, slope)
+		}
+	}
+}
+
+// rtActivate applies an activation to one value.
+func rtActivate(v float32, act int, slope float32) float32 {
+	switch act {
+	case rtActReLU:
+		return max(v, 0)
+	case rtActLeakyReLU:
+		if v > 0 {
+			return v
+		}
+		return v * slope
+	case rtActSigmoid:
+		return rtSigmoid(v)
+	case rtActTanh:
+		return rtTanh(v)
+	}
+	return v
+}
+
+// rtBiasAct adds bias[j] to x[i*n+j] and applies the activation, over rows
+// of n values (bias nil meaning zero).
+func rtBiasAct(x []float32, n int, bias []float32, act int, slope float32) {
+	for i := 0; i+n <= len(x); i += n {
+		row := x[i : i+n]
+		if bias != nil {
+			for j := range row {
+				row[j] += bias[j]
+			}
+		}
+		if act != rtActNone {
+			rtActivateAll(row, act, slope)
+		}
+	}
+}
+
+// rtActivateAll applies an activation in place.
+func rtActivateAll(x []float32, act int, slope float32) {
+	switch act {
+	case rtActReLU:
+		for i, v := range x {
+			x[i] = max(v, 0)
+		}
+	case rtActNone:
+	default:
+		for i, v := range x {
+			x[i] = rtActivate(v, act, slope)
+		}
+	}
+}

@@ -1,0 +1,202 @@
+package rt
+
+import "math"
+
+func rtSigmoid(v float32) float32 { return float32(1 / (1 + math.Exp(-float64(v)))) }
+
+func rtTanh(v float32) float32 { return float32(math.Tanh(float64(v))) }
+
+// rtPoolGeom describes a pooling layer over one image.
+type rtPoolGeom struct {
+	C, H, W  int
+	KH, KW   int
+	SH, SW   int
+	PT, PL   int // top and left padding (bottom and right equal them)
+	OH, OW   int
+	Max      bool
+	CountPad bool // avg: padded zeros count in the divisor
+}
+
+// rtPoolRows pools output rows [oy0, oy1) of channels [c0, c1) of one
+// image into dst, [C][OH][OW], then applies the activation. src holds input
+// rows [row0, row0+rows) of every channel, [C][rows][W]: the whole image, or
+// the rows these outputs need. Windows are clipped as PyTorch clips them
+// (see docs/spec.md).
+func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 int, act int, slope float32) {
+	for c := c0; c < c1; c++ {
+		base := (c*rows - row0) * g.W // src[base+y*W+x] is element (y, x)
+		out := dst[c*g.OH*g.OW : (c+1)*g.OH*g.OW]
+		for oy := oy0; oy < oy1; oy++ {
+			ys := oy*g.SH - g.PT
+			ye := min(ys+g.KH, g.H+g.PT)
+			y0, y1 := max(ys, 0), min(ye, g.H)
+			for ox := range g.OW {
+				xs := ox*g.SW - g.PL
+				xe := min(xs+g.KW, g.W+g.PL)
+				x0, x1 := max(xs, 0), min(xe, g.W)
+				var v float32
+				if g.Max {
+					v = float32(math.Inf(-1))
+					for y := y0; y < y1; y++ {
+						for _, e := range src[base+y*g.W+x0 : base+y*g.W+x1] {
+							if e > v || e != e {
+								v = e
+							}
+						}
+					}
+				} else {
+					var s float32
+					for y := y0; y < y1; y++ {
+						for _, e := range src[base+y*g.W+x0 : base+y*g.W+x1] {
+							s += e
+						}
+					}
+					div := (y1 - y0) * (x1 - x0)
+					if g.CountPad {
+						div = (ye - ys) * (xe - xs)
+					}
+					v = s / float32(div)
+				}
+				out[oy*g.OW+ox] = rtActivate(v, act, slope)
+			}
+		}
+	}
+}
+
+// rtLRNGeom is a local response normalisation across channels.
+type rtLRNGeom struct {
+	C, HW int // channels and pixels per channel
+	Size  int
+	Alpha float32 // already divided by Size
+	Beta  float32
+	K     float32
+}
+
+// rtLRN normalises n pixels of every channel: src and dst point at the
+// first pixel of channel 0, and channel c's pixels start at c*srcStride and
+// c*dstStride. sq is scratch of at least C values. Each output reads only
+// its own pixel's channels, so dst may be src.
+func rtLRN(dst []float32, dstStride int, src []float32, srcStride, n int, g *rtLRNGeom, sq []float32) {
+	before, after := g.Size/2, (g.Size-1)/2
+	for p := range n {
+		for c := range g.C {
+			v := src[c*srcStride+p]
+			sq[c] = v * v
+		}
+		// A running sum over the window of channels.
+		var s float64
+		for c := 0; c < min(after, g.C); c++ {
+			s += float64(sq[c])
+		}
+		for c := range g.C {
+			if hi := c + after; hi < g.C {
+				s += float64(sq[hi])
+			}
+			if lo := c - before - 1; lo >= 0 {
+				s -= float64(sq[lo])
+			}
+			d := float64(g.K) + float64(g.Alpha)*max(s, 0)
+			dst[c*dstStride+p] = src[c*srcStride+p] * float32(rtPowNeg(d, float64(g.Beta)))
+		}
+	}
+}
+
+// rtLRNPoolRows computes output rows [oy0, oy1) of a max pooling whose input
+// is the LRN of src ([C][H][W], one image): it normalises only the input
+// rows those windows cover, into scratch, and pools from there, so the
+// normalised image is never stored whole. scratch needs C*rows*W values for
+// the rows covered; sq needs C.
+func rtLRNPoolRows(dst, src []float32, l *rtLRNGeom, g *rtPoolGeom, oy0, oy1 int, scratch, sq []float32, act int, slope float32) {
+	y0 := max(oy0*g.SH-g.PT, 0)
+	y1 := min((oy1-1)*g.SH-g.PT+g.KH, g.H)
+	rows := y1 - y0
+	rtLRN(scratch, rows*g.W, src[y0*g.W:], g.H*g.W, rows*g.W, l, sq)
+	rtPoolRows(dst, scratch, g, y0, rows, 0, g.C, oy0, oy1, act, slope)
+}
+
+// rtPowNeg returns d^-beta, with a fast path for AlexNet's beta = 0.75.
+func rtPowNeg(d, beta float64) float64 {
+	if beta == 0.75 {
+		r := math.Sqrt(d)
+		return 1 / (r * math.Sqrt(r))
+	}
+	return math.Pow(d, -beta)
+}
+
+// rtSoftmax normalises each of the n vectors of length c (stride 1 when
+// hw == 1, else the channels of one pixel, stride hw) in x in place.
+func rtSoftmax(x []float32, c, hw int) {
+	for p := range hw {
+		m := float32(math.Inf(-1))
+		for i := range c {
+			m = max(m, x[i*hw+p])
+		}
+		var s float64
+		for i := range c {
+			e := math.Exp(float64(x[i*hw+p] - m))
+			x[i*hw+p] = float32(e)
+			s += e
+		}
+		inv := 1 / s
+		for i := range c {
+			x[i*hw+p] = float32(float64(x[i*hw+p]) * inv)
+		}
+	}
+}
+
+// rtScaleShift computes dst[c][p] = src[c][p]*scale[c] + shift[c] over
+// [C][HW], then the activation: a batchnorm that could not be folded.
+func rtScaleShift(dst, src []float32, scale, shift []float32, hw int, act int, slope float32) {
+	for c := range scale {
+		s, t := scale[c], shift[c]
+		d, x := dst[c*hw:(c+1)*hw], src[c*hw:(c+1)*hw]
+		for i, v := range x {
+			d[i] = rtActivate(v*s+t, act, slope)
+		}
+	}
+}
+
+// rtAddTo adds src to dst elementwise.
+func rtAddTo(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] += v
+	}
+}
+
+// rtGlobalAvg averages each of the C planes of hw pixels of src into dst[c].
+func rtGlobalAvg(dst, src []float32, hw int, act int, slope float32) {
+	for c := range dst {
+		var s float64
+		for _, v := range src[c*hw : (c+1)*hw] {
+			s += float64(v)
+		}
+		dst[c] = rtActivate(float32(s/float64(hw)), act, slope)
+	}
+}
+
+// rtFoldBN folds y = x*scale + shift (a batchnorm, see rtBNScaleShift) into
+// a layer with len(b) output channels: w[o,...] *= scale[o] and
+// b[o] = b[o]*scale[o] + shift[o]. b holds zeros if the layer has no bias.
+func rtFoldBN(w, b, scale, shift []float32) {
+	per := len(w) / len(b)
+	for o := range b {
+		sc := float64(scale[o])
+		for i := o * per; i < (o+1)*per; i++ {
+			w[i] = float32(float64(w[i]) * sc)
+		}
+		b[o] = float32(float64(b[o])*sc + float64(shift[o]))
+	}
+}
+
+// rtBNScaleShift turns batchnorm statistics into per-channel scale and shift.
+func rtBNScaleShift(gamma, beta, mean, variance []float32, eps float64) (scale, shift []float32) {
+	scale = make([]float32, len(gamma))
+	shift = make([]float32, len(gamma))
+	for c := range gamma {
+		sc := float64(gamma[c]) / math.Sqrt(float64(variance[c])+eps)
+		scale[c] = float32(sc)
+		shift[c] = float32(float64(beta[c]) - float64(mean[c])*sc)
+	}
+	return scale, shift
+}

@@ -1,0 +1,237 @@
+package rt
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+
+	"github.com/cnnc/cnnc/compiler/ir"
+	"github.com/cnnc/cnnc/compiler/ref"
+)
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	return x
+}
+
+// near checks got against the reference within tol of the reference's scale.
+func near(t *testing.T, what string, want, got []float32, tol float64) {
+	t.Helper()
+	scale := 1e-30
+	for _, v := range want {
+		scale = math.Max(scale, math.Abs(float64(v)))
+	}
+	for i := range want {
+		if d := math.Abs(float64(want[i] - got[i])); d > tol*scale || math.IsNaN(float64(got[i])) {
+			t.Fatalf("%s: element %d: got %g, want %g (scale %g)", what, i, got[i], want[i], scale)
+		}
+	}
+}
+
+// TestConvGEMM checks im2col panels times packed filters, tile by tile
+// with ragged edges, against the reference convolution on random shapes.
+func TestConvGEMM(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for iter := range 300 {
+		g := 1 + r.IntN(3)
+		a := ir.ConvAttrs{
+			Filters: g * (1 + r.IntN(9)), KH: 1 + r.IntN(4), KW: 1 + r.IntN(4),
+			StrideH: 1 + r.IntN(3), StrideW: 1 + r.IntN(3), DilH: 1 + r.IntN(2), DilW: 1 + r.IntN(2),
+			Pad: ir.Pad{Top: r.IntN(3), Bottom: r.IntN(3), Left: r.IntN(3), Right: r.IntN(3)}, Groups: g, Bias: r.IntN(2) == 0,
+		}
+		in := ir.Shape{C: g * (1 + r.IntN(4)), H: 1 + r.IntN(12), W: 1 + r.IntN(12)}
+		oh := (in.H+a.Pad.Top+a.Pad.Bottom-(a.KH-1)*a.DilH-1)/a.StrideH + 1
+		ow := (in.W+a.Pad.Left+a.Pad.Right-(a.KW-1)*a.DilW-1)/a.StrideW + 1
+		if oh < 1 || ow < 1 {
+			continue
+		}
+		out := ir.Shape{C: a.Filters, H: oh, W: ow}
+		cg, m := in.C/g, a.Filters/g
+		k := cg * a.KH * a.KW
+		w, x := randSlice(r, a.Filters*k), randSlice(r, in.Elems())
+		var bias []float32
+		if a.Bias {
+			bias = randSlice(r, a.Filters)
+		}
+		want := make([]float32, out.Elems())
+		ref.Conv(want, x, 1, in, out, &a, w, bias)
+
+		mr, nr := 1+r.IntN(8), 1+r.IntN(40)
+		geom := &rtConvGeom{C: cg, H: in.H, W: in.W, KH: a.KH, KW: a.KW, SH: a.StrideH, SW: a.StrideW,
+			DH: a.DilH, DW: a.DilW, PT: a.Pad.Top, PL: a.Pad.Left, OH: oh, OW: ow}
+		got := make([]float32, out.Elems())
+		n := oh * ow
+		panels := (m + mr - 1) / mr
+		ap := make([]float32, panels*mr*k)
+		bp := make([]float32, k*nr)
+		for gi := range g {
+			rtPackRows(ap, w, gi*m, m, k, mr)
+			for col := 0; col < n; col += nr {
+				rtIm2col(bp, x[gi*cg*in.H*in.W:], geom, col, nr)
+				for p := range panels {
+					var b []float32
+					if bias != nil {
+						b = bias[gi*m+p*mr:]
+					}
+					rtGemm(mr, nr, k, ap[p*mr*k:], bp, got[(gi*m+p*mr)*n+col:], n, b, rtActNone, 0, min(mr, m-p*mr), min(nr, n-col))
+				}
+			}
+		}
+		near(t, fmt.Sprintf("iter %d: %+v in %v mr %d nr %d", iter, a, in, mr, nr), want, got, 1e-5)
+	}
+}
+
+func TestDenseGEMM(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for iter := range 100 {
+		batch, in, units := 1+r.IntN(9), 1+r.IntN(70), 1+r.IntN(70)
+		w, x, bias := randSlice(r, units*in), randSlice(r, batch*in), randSlice(r, units)
+		want := make([]float32, batch*units)
+		ref.Dense(want, x, batch, in, units, w, bias)
+		mr, nr := 1+r.IntN(6), 1+r.IntN(33)
+		wp := make([]float32, (units+nr-1)/nr*nr*in)
+		rtPackRows(wp, w, 0, units, in, nr)
+		xp := make([]float32, (batch+mr-1)/mr*mr*in)
+		rtPackRows(xp, x, 0, batch, in, mr)
+		got := make([]float32, batch*units)
+		for p := 0; p < batch; p += mr {
+			for j := 0; j < units; j += nr {
+				rtGemm(mr, nr, in, xp[p*in:], wp[j*in:], got[p*units+j:], units, nil, rtActNone, 0, min(mr, batch-p), min(nr, units-j))
+			}
+		}
+		rtBiasAct(got, units, bias, rtActLeakyReLU, 0.1)
+		ref.Activate(want, want, ir.Activation{Kind: ir.ActLeakyReLU, Slope: 0.1})
+		near(t, fmt.Sprintf("iter %d", iter), want, got, 1e-5)
+	}
+}
+
+func randPool(r *rand.Rand) (ir.Shape, ir.Shape, ir.PoolAttrs, bool) {
+	a := ir.PoolAttrs{KH: 1 + r.IntN(4), KW: 1 + r.IntN(4), StrideH: 1 + r.IntN(3), StrideW: 1 + r.IntN(3), Ceil: r.IntN(2) == 0, CountPad: r.IntN(2) == 0}
+	a.Pad = ir.Pad{Top: r.IntN(a.KH/2 + 1), Left: r.IntN(a.KW/2 + 1)}
+	a.Pad.Bottom, a.Pad.Right = a.Pad.Top, a.Pad.Left
+	in := ir.Shape{C: 1 + r.IntN(7), H: 1 + r.IntN(11), W: 1 + r.IntN(11)}
+	if in.H+2*a.Pad.Top < a.KH || in.W+2*a.Pad.Left < a.KW {
+		return in, in, a, false
+	}
+	out := ir.Shape{C: in.C, H: ir.PoolOut(in.H, a.KH, a.StrideH, a.Pad.Top, a.Ceil), W: ir.PoolOut(in.W, a.KW, a.StrideW, a.Pad.Left, a.Ceil)}
+	return in, out, a, true
+}
+
+func poolGeom(in, out ir.Shape, a *ir.PoolAttrs, isMax bool) *rtPoolGeom {
+	return &rtPoolGeom{C: in.C, H: in.H, W: in.W, KH: a.KH, KW: a.KW, SH: a.StrideH, SW: a.StrideW,
+		PT: a.Pad.Top, PL: a.Pad.Left, OH: out.H, OW: out.W, Max: isMax, CountPad: a.CountPad}
+}
+
+func TestPool(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for iter := range 500 {
+		in, out, a, ok := randPool(r)
+		if !ok {
+			continue
+		}
+		x := randSlice(r, in.Elems())
+		for _, isMax := range []bool{true, false} {
+			want := make([]float32, out.Elems())
+			if isMax {
+				ref.MaxPool(want, x, 1, in, out, &a)
+			} else {
+				ref.AvgPool(want, x, 1, in, out, &a)
+			}
+			got := make([]float32, out.Elems())
+			g := poolGeom(in, out, &a, isMax)
+			// Two halves of the rows, as two workers would.
+			h := out.H / 2
+			rtPoolRows(got, x, g, 0, in.H, 0, in.C, 0, h, rtActNone, 0)
+			rtPoolRows(got, x, g, 0, in.H, 0, in.C, h, out.H, rtActNone, 0)
+			near(t, fmt.Sprintf("iter %d max %v %+v %v", iter, isMax, a, in), want, got, 1e-6)
+		}
+	}
+}
+
+func TestLRNPool(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for iter := range 200 {
+		in, out, a, ok := randPool(r)
+		if !ok {
+			continue
+		}
+		l := ir.LRNAttrs{Size: 1 + r.IntN(6), Alpha: r.Float64() * 0.1, Beta: []float64{0.75, 0.5 + r.Float64()}[r.IntN(2)], K: 0.5 + r.Float64()*2}
+		x := randSlice(r, in.Elems())
+		norm := make([]float32, in.Elems())
+		ref.LRN(norm, x, 1, in, &l)
+		want := make([]float32, out.Elems())
+		ref.MaxPool(want, norm, 1, in, out, &a)
+		ref.Activate(want, want, ir.Activation{Kind: ir.ActReLU})
+
+		lg := &rtLRNGeom{C: in.C, Size: l.Size, Alpha: float32(l.Alpha / float64(l.Size)), Beta: float32(l.Beta), K: float32(l.K)}
+		full := make([]float32, in.Elems())
+		rtLRN(full, in.H*in.W, x, in.H*in.W, in.H*in.W, lg, make([]float32, in.C))
+		near(t, fmt.Sprintf("iter %d lrn %+v", iter, l), norm, full, 1e-5)
+
+		got := make([]float32, out.Elems())
+		scratch := make([]float32, in.Elems())
+		for oy := range out.H {
+			rtLRNPoolRows(got, x, lg, poolGeom(in, out, &a, true), oy, oy+1, scratch, make([]float32, in.C), rtActReLU, 0)
+		}
+		near(t, fmt.Sprintf("iter %d lrn+pool %+v %+v %v", iter, l, a, in), want, got, 1e-5)
+	}
+}
+
+func TestSoftmaxAndFriends(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	s := ir.Shape{C: 7, H: 3, W: 2}
+	x := randSlice(r, s.Elems())
+	want := make([]float32, len(x))
+	ref.Softmax(want, x, 1, s)
+	got := append([]float32(nil), x...)
+	rtSoftmax(got, s.C, s.H*s.W)
+	near(t, "softmax", want, got, 1e-6)
+
+	scale, shift := randSlice(r, s.C), randSlice(r, s.C)
+	ref.BatchNorm(want, x, 1, s, scale, shift)
+	rtScaleShift(got, x, scale, shift, s.H*s.W, rtActNone, 0)
+	near(t, "batchnorm", want, got, 1e-6)
+
+	ref.GlobalAvgPool(want[:s.C], x, 1, s)
+	rtGlobalAvg(got[:s.C], x, s.H*s.W, rtActNone, 0)
+	near(t, "global avg", want[:s.C], got[:s.C], 1e-6)
+
+	for _, act := range []ir.Activation{{Kind: ir.ActSigmoid}, {Kind: ir.ActTanh}, {Kind: ir.ActReLU}, {Kind: ir.ActLeakyReLU, Slope: 0.2}} {
+		ref.Activate(want, x, act)
+		copy(got, x)
+		rtActivateAll(got, int(act.Kind), act.Slope)
+		near(t, act.String(), want, got, 1e-6)
+	}
+}
+
+func TestPool_RunsEveryTaskOnce(t *testing.T) {
+	for _, workers := range []int{1, 2, 3, 8} {
+		p := rtNewPool(workers)
+		for _, n := range []int{0, 1, 2, 7, 100} {
+			hits := make([]atomic.Int32, n)
+			var busy [8]atomic.Int32
+			p.run(n, func(w, task int) {
+				if busy[w].Add(1) != 1 {
+					t.Errorf("worker %d runs two tasks at once", w)
+				}
+				hits[task].Add(1)
+				busy[w].Add(-1)
+			})
+			for i := range hits {
+				if hits[i].Load() != 1 {
+					t.Fatalf("workers %d n %d: task %d ran %d times", workers, n, i, hits[i].Load())
+				}
+			}
+		}
+		f := func(w, task int) {}
+		if allocs := testing.AllocsPerRun(100, func() { p.run(64, f) }); allocs != 0 {
+			t.Errorf("workers %d: %v allocations per run", workers, allocs)
+		}
+		p.close()
+	}
+}

@@ -1,0 +1,165 @@
+package codegen
+
+import (
+	"fmt"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/cnnc/cnnc/compiler/ir"
+	"github.com/cnnc/cnnc/compiler/params"
+)
+
+// weightsFile writes load: checking every tensor against the table of
+// expected names and shapes, folding batchnorms, and packing each GEMM
+// layer's weights into its micro-kernel's panels for the chosen
+// implementation.
+func (c *gen) weightsFile() ([]byte, error) {
+	f := c.newFile("")
+	wants := params.Wants(c.g)
+
+	var rows []jen.Code
+	for _, w := range wants {
+		var dims []jen.Code
+		for _, d := range w.Shape {
+			dims = append(dims, jen.Lit(d))
+		}
+		rows = append(rows, jen.Values(jen.Lit(w.Name), jen.Index().Int().Values(dims...)))
+	}
+	f.Comment("weightShapes lists every tensor the network reads, in PyTorch's layouts.")
+	f.Var().Id("weightShapes").Op("=").Index().Struct(jen.Id("name").String(), jen.Id("shape").Index().Int()).Values(rows...)
+
+	// Per-implementation sizes of the scratch buffers.
+	scratch := make([]int, len(impls))
+	packA := make([]int, len(impls))
+	maxC := 1
+	for _, l := range c.layers {
+		n := l.n
+		maxC = max(maxC, n.Shape.C)
+		for _, in := range n.Inputs {
+			maxC = max(maxC, in.Shape.C)
+		}
+		for i := range impls {
+			if p := l.gemm; p != nil {
+				t := p.tile(i)
+				if p.dense {
+					packA[i] = max(packA[i], t.mPanels*t.MR*p.K)
+				} else {
+					scratch[i] = max(scratch[i], p.K*t.NR)
+				}
+			}
+			if n.PreLRN != nil {
+				in := n.Inputs[0].Shape
+				scratch[i] = max(scratch[i], in.C*min(n.Pool.KH, in.H)*in.W)
+			}
+		}
+	}
+	intTable := func(name, doc string, v []int) {
+		var vals []jen.Code
+		for _, x := range v {
+			vals = append(vals, jen.Lit(x))
+		}
+		f.Comment(doc)
+		f.Var().Id(name).Op("=").Index(jen.Lit(len(v))).Int().Values(vals...)
+	}
+	intTable("scratchLen", "scratchLen is each worker's scratch memory, per implementation.", scratch)
+	intTable("packALen", "packALen is the packed dense-layer input buffer, per implementation.", packA)
+	f.Comment("maxChannels bounds the channels of any tensor, for LRN's scratch.")
+	f.Const().Id("maxChannels").Op("=").Lit(maxC)
+
+	f.Comment("load checks the weights file against weightShapes, then folds and packs\nevery layer's weights for m.impl.")
+	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("load").Params(jen.Id("file").Op("*").Id("stFile")).Error().BlockFunc(func(b *jen.Group) {
+		b.Id("t").Op(":=").Make(jen.Map(jen.String()).Index().Float32(), jen.Len(jen.Id("weightShapes")))
+		b.Var().Id("errs").Index().Error()
+		b.For(jen.List(jen.Id("_"), jen.Id("w")).Op(":=").Range().Id("weightShapes")).Block(
+			jen.List(jen.Id("x"), jen.Id("ok")).Op(":=").Id("file").Dot("Tensors").Index(jen.Id("w").Dot("name")),
+			jen.Switch().Block(
+				jen.Case(jen.Op("!").Id("ok")).Block(
+					jen.Id("errs").Op("=").Append(jen.Id("errs"), jen.Qual("fmt", "Errorf").Call(jen.Lit("tensor %q (shape %v) is missing"), jen.Id("w").Dot("name"), jen.Id("w").Dot("shape")))),
+				jen.Case(jen.Op("!").Qual("slices", "Equal").Call(jen.Id("x").Dot("Shape"), jen.Id("w").Dot("shape"))).Block(
+					jen.Id("errs").Op("=").Append(jen.Id("errs"), jen.Qual("fmt", "Errorf").Call(jen.Lit("tensor %q has shape %v, want %v"), jen.Id("w").Dot("name"), jen.Id("x").Dot("Shape"), jen.Id("w").Dot("shape")))),
+				jen.Case(jen.Id("x").Dot("Data").Op("==").Nil().Op("&&").Len(jen.Id("w").Dot("shape")).Op(">").Lit(0)).Block(
+					jen.Id("errs").Op("=").Append(jen.Id("errs"), jen.Qual("fmt", "Errorf").Call(jen.Lit("tensor %q has dtype %s; want F32, F16 or BF16"), jen.Id("w").Dot("name"), jen.Id("file").Dot("DTypes").Index(jen.Id("w").Dot("name"))))),
+				jen.Default().Block(jen.Id("t").Index(jen.Id("w").Dot("name")).Op("=").Id("x").Dot("Data")),
+			),
+		)
+		b.If(jen.Len(jen.Id("errs")).Op(">").Lit(0)).Block(jen.Return(jen.Qual("errors", "Join").Call(jen.Id("errs").Op("..."))))
+		b.Id("impl").Op(":=").Id("m").Dot("impl")
+		b.Id("_").Op("=").Id("impl")
+		for _, l := range c.layers {
+			c.loadLayer(b, l)
+		}
+		b.Return(jen.Nil())
+	})
+	return render(f)
+}
+
+// tileTable is [impls]int{...} of the MR or NR of layer l's tiles.
+func tileTable(p *gemmPlan, nr bool) jen.Code {
+	var vals []jen.Code
+	for i := range impls {
+		t := p.tile(i)
+		if nr {
+			vals = append(vals, jen.Lit(t.NR))
+		} else {
+			vals = append(vals, jen.Lit(t.MR))
+		}
+	}
+	return jen.Index(jen.Lit(len(impls))).Int().Values(vals...).Index(jen.Id("impl"))
+}
+
+func (c *gen) loadLayer(b *jen.Group, l *layer) {
+	n := l.n
+	name := n.Name
+	tensor := func(suffix string) jen.Code { return jen.Id("t").Index(jen.Lit(name + suffix)) }
+	bnFold := func(out jen.Code) []jen.Code {
+		if n.FoldBN == nil {
+			return nil
+		}
+		bn := n.FoldBN.Layer
+		get := func(s string) jen.Code { return jen.Id("t").Index(jen.Lit(bn + s)) }
+		return []jen.Code{
+			jen.List(jen.Id("scale"), jen.Id("shift")).Op(":=").Id("rtBNScaleShift").Call(get(".weight"), get(".bias"), get(".running_mean"), get(".running_var"), jen.Lit(n.FoldBN.Eps)),
+			jen.Id("rtFoldBN").Call(jen.Id("w"), out, jen.Id("scale"), jen.Id("shift")),
+		}
+	}
+	var stmts []jen.Code
+	switch n.Op {
+	case ir.OpConv, ir.OpDense:
+		p := l.gemm
+		units := n.Shape.C
+		stmts = append(stmts, jen.Id("w").Op(":=").Qual("slices", "Clone").Call(tensor(".weight")))
+		hasBias := (n.Op == ir.OpConv && n.Conv.Bias) || (n.Op == ir.OpDense && n.Dense.Bias)
+		if hasBias {
+			stmts = append(stmts, jen.Id("bias").Op(":=").Qual("slices", "Clone").Call(tensor(".bias")))
+		} else {
+			stmts = append(stmts, jen.Id("bias").Op(":=").Make(jen.Index().Float32(), jen.Lit(units)))
+		}
+		stmts = append(stmts, bnFold(jen.Id("bias"))...)
+		if n.Op == ir.OpConv {
+			stmts = append(stmts,
+				jen.Id("mr").Op(":=").Add(tileTable(p, false)),
+				jen.Id("panels").Op(":=").Parens(jen.Lit(p.M).Op("+").Id("mr").Op("-").Lit(1)).Op("/").Id("mr"),
+				jen.Id("m").Dot("w_"+name).Op("=").Make(jen.Index().Float32(), jen.Lit(p.G*p.K).Op("*").Id("panels").Op("*").Id("mr")),
+				jen.For(jen.Id("g").Op(":=").Range().Lit(p.G)).Block(
+					jen.Id("rtPackRows").Call(jen.Id("m").Dot("w_"+name).Index(jen.Id("g").Op("*").Id("panels").Op("*").Id("mr").Op("*").Lit(p.K).Op(":")), jen.Id("w"), jen.Id("g").Op("*").Lit(p.M), jen.Lit(p.M), jen.Lit(p.K), jen.Id("mr")),
+				),
+				jen.Comment("Padded so that a last, partial panel reads whole tiles of bias."),
+				jen.Id("m").Dot("b_"+name).Op("=").Id("rtPad").Call(jen.Id("bias"), jen.Lit(units).Op("+").Id("mr")),
+			)
+		} else {
+			stmts = append(stmts,
+				jen.Id("nr").Op(":=").Add(tileTable(p, true)),
+				jen.Id("m").Dot("w_"+name).Op("=").Make(jen.Index().Float32(), jen.Parens(jen.Lit(p.N).Op("+").Id("nr").Op("-").Lit(1)).Op("/").Id("nr").Op("*").Id("nr").Op("*").Lit(p.K)),
+				jen.Id("rtPackRows").Call(jen.Id("m").Dot("w_"+name), jen.Id("w"), jen.Lit(0), jen.Lit(p.N), jen.Lit(p.K), jen.Id("nr")),
+				jen.Id("m").Dot("b_"+name).Op("=").Id("bias"),
+			)
+		}
+	case ir.OpBatchNorm:
+		stmts = append(stmts, jen.List(jen.Id("m").Dot("w_"+name), jen.Id("m").Dot("b_"+name)).Op("=").Id("rtBNScaleShift").Call(
+			tensor(".weight"), tensor(".bias"), tensor(".running_mean"), tensor(".running_var"), jen.Lit(n.BN.Eps)))
+	default:
+		return
+	}
+	b.Comment(fmt.Sprintf("%s: %s %s", name, n.Op, n.Attrs()))
+	b.Block(stmts...)
+}
