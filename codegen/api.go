@@ -56,7 +56,9 @@ func (c *gen) apiFile() ([]byte, error) {
 	}
 	fmt.Fprintf(&doc, "\nActivations live in one statically planned arena of %s per image.\n", ir.Bytes(int64(g.Mem.ArenaElems)*4))
 	doc.WriteString("\nUse:\n\n\tm, err := " + c.pkg + ".Load(\"" + g.Name + ".safetensors\")\n\t...\n\tvar in [" + c.pkg + ".InputLen]float32\n\tvar out [" + c.pkg + ".OutputLen]float32\n\tm.Infer(&out, &in)\n")
-	f.PackageComment(strings.TrimRight(doc.String(), "\n"))
+	for _, line := range strings.Split(strings.TrimRight(doc.String(), "\n"), "\n") {
+		f.PackageComment(line)
+	}
 
 	// Shape constants.
 	outDims := out.Dims()
@@ -99,10 +101,10 @@ func (c *gen) apiFile() ([]byte, error) {
 			ls = append(ls, jen.List(jen.Id(exported(l.n.Name)+"C"), jen.Id(exported(l.n.Name)+"H"), jen.Id(exported(l.n.Name)+"W")).Op("=").List(jen.Lit(s.C), jen.Lit(s.H), jen.Lit(s.W)))
 		}
 	}
-	f.Comment("Each layer's output shape, per image.")
+	comment(f, "Each layer's output shape, per image.")
 	f.Const().Defs(ls...)
 
-	f.Comment("Options configure a Model.")
+	comment(f, "Options configure a Model.")
 	f.Type().Id("Options").Struct(
 		jen.Comment("Threads is the number of goroutines Infer uses; 0 means runtime.GOMAXPROCS(0)."),
 		jen.Id("Threads").Int(),
@@ -129,20 +131,20 @@ func (c *gen) apiFile() ([]byte, error) {
 			fields = append(fields, jen.List(jen.Id("w_"+l.n.Name), jen.Id("b_"+l.n.Name)).Index().Float32())
 		}
 	}
-	f.Comment("Model is the network with its weights loaded and packed for one\nimplementation. Infer may be called from several goroutines; calls on one\nModel run one at a time, so use one Model per goroutine for parallel\ninference (each Model also uses Threads goroutines itself).")
+	comment(f, "Model is the network with its weights loaded and packed for one\nimplementation. Infer may be called from several goroutines; calls on one\nModel run one at a time, so use one Model per goroutine for parallel\ninference (each Model also uses Threads goroutines itself).")
 	f.Type().Id("Model").Struct(fields...)
 
-	f.Comment("New reads a safetensors weights file from r and returns a Model using the\nfastest implementation and all CPUs. Tensors are named as a PyTorch\nstate_dict names them (conv1.weight, conv1.bias, ...).")
+	comment(f, "New reads a safetensors weights file from r and returns a Model using the\nfastest implementation and all CPUs. Tensors are named as a PyTorch\nstate_dict names them (conv1.weight, conv1.bias, ...).")
 	f.Func().Id("New").Params(jen.Id("r").Qual("io", "Reader")).Params(jen.Op("*").Id("Model"), jen.Error()).Block(
 		jen.Return(jen.Id("NewWithOptions").Call(jen.Id("r"), jen.Id("Options").Values())),
 	)
-	f.Comment("NewWithOptions is New with options.")
+	comment(f, "NewWithOptions is New with options.")
 	f.Func().Id("NewWithOptions").Params(jen.Id("r").Qual("io", "Reader"), jen.Id("o").Id("Options")).Params(jen.Op("*").Id("Model"), jen.Error()).Block(
 		jen.List(jen.Id("data"), jen.Err()).Op(":=").Qual("io", "ReadAll").Call(jen.Id("r")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Return(jen.Id("newModel").Call(jen.Id("data"), jen.Id("o"))),
 	)
-	f.Comment("Load reads the weights file at path; see New.")
+	comment(f, "Load reads the weights file at path; see New.")
 	f.Func().Id("Load").Params(jen.Id("path").String()).Params(jen.Op("*").Id("Model"), jen.Error()).Block(
 		jen.List(jen.Id("data"), jen.Err()).Op(":=").Qual("os", "ReadFile").Call(jen.Id("path")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
@@ -151,11 +153,11 @@ func (c *gen) apiFile() ([]byte, error) {
 		jen.Return(jen.Id("m"), jen.Nil()),
 	)
 	if c.opt.Embed != "" {
-		f.Comment("//go:embed " + c.opt.Embed)
+		comment(f, "//go:embed "+c.opt.Embed)
 		f.Var().Id("embedded").Index().Byte()
-		f.Comment(fmt.Sprintf("WeightsSHA256 is the SHA-256 of the embedded weights file %s.", c.opt.Embed))
+		comment(f, fmt.Sprintf("WeightsSHA256 is the SHA-256 of the embedded weights file %s.", c.opt.Embed))
 		f.Const().Id("WeightsSHA256").Op("=").Lit(c.opt.WeightsSHA256)
-		f.Comment("NewEmbedded returns a Model using the weights embedded in the binary.")
+		comment(f, "NewEmbedded returns a Model using the weights embedded in the binary.")
 		f.Func().Id("NewEmbedded").Params(jen.Id("o").Id("Options")).Params(jen.Op("*").Id("Model"), jen.Error()).Block(
 			jen.Return(jen.Id("newModel").Call(jen.Id("embedded"), jen.Id("o"))),
 		)
@@ -176,7 +178,7 @@ func (c *gen) apiFile() ([]byte, error) {
 		jen.Return(jen.Id("m"), jen.Nil()),
 	)
 
-	f.Comment("SetThreads sets the number of goroutines Infer uses; n <= 0 means\nruntime.GOMAXPROCS(0).")
+	comment(f, "SetThreads sets the number of goroutines Infer uses; n <= 0 means\nruntime.GOMAXPROCS(0).")
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("SetThreads").Params(jen.Id("n").Int()).Block(
 		jen.Id("m").Dot("mu").Dot("Lock").Call(),
 		jen.Defer().Id("m").Dot("mu").Dot("Unlock").Call(),
@@ -194,12 +196,12 @@ func (c *gen) apiFile() ([]byte, error) {
 		jen.Qual("runtime", "AddCleanup").Call(jen.Id("m"), jen.Func().Params(jen.Id("p").Op("*").Id("rtPool")).Block(jen.Id("p").Dot("close").Call()), jen.Id("m").Dot("pool")),
 	)
 
-	f.Comment("Threads reports the number of goroutines Infer uses.")
+	comment(f, "Threads reports the number of goroutines Infer uses.")
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Threads").Params().Int().Block(jen.Return(jen.Id("m").Dot("threads")))
-	f.Comment("Impl reports the implementation the Model runs.")
+	comment(f, "Impl reports the implementation the Model runs.")
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Impl").Params().String().Block(jen.Return(jen.Id("implNames").Index(jen.Id("m").Dot("impl"))))
 
-	f.Comment(fmt.Sprintf("Infer runs the network on src, Batch images of InputC x InputH x InputW, and\nwrites the output of the last layer (%s), Batch times %s per image, to dst.\nIt allocates nothing.", g.Output.Name, out))
+	comment(f, fmt.Sprintf("Infer runs the network on src, Batch images of InputC x InputH x InputW, and\nwrites the output of the last layer (%s), Batch times %s per image, to dst.\nIt allocates nothing.", g.Output.Name, out))
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Infer").Params(
 		jen.Id("dst").Op("*").Index(jen.Id("OutputLen")).Float32(),
 		jen.Id("src").Op("*").Index(jen.Id("InputLen")).Float32(),
@@ -219,21 +221,21 @@ func (c *gen) apiFile() ([]byte, error) {
 		b.Id("m").Dot("src").Op("=").Nil()
 	})
 
-	f.Comment("Close stops the Model's goroutines. The Model must not be used afterwards.")
+	comment(f, "Close stops the Model's goroutines. The Model must not be used afterwards.")
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Close").Params().Block(
 		jen.Id("m").Dot("mu").Dot("Lock").Call(),
 		jen.Defer().Id("m").Dot("mu").Dot("Unlock").Call(),
 		jen.Id("m").Dot("pool").Dot("close").Call(),
 	)
 
-	f.Comment("implNames lists the implementations, in the index order of the tile tables.")
+	comment(f, "implNames lists the implementations, in the index order of the tile tables.")
 	var names []jen.Code
 	for _, im := range impls {
 		names = append(names, jen.Lit(im.name))
 	}
 	f.Var().Id("implNames").Op("=").Index(jen.Lit(len(impls))).String().Values(names...)
 
-	f.Comment("Implementations lists the implementations this machine can run, fastest first.")
+	comment(f, "Implementations lists the implementations this machine can run, fastest first.")
 	f.Func().Id("Implementations").Params().Index().String().BlockFunc(func(b *jen.Group) {
 		b.Var().Id("out").Index().String()
 		b.For(jen.List(jen.Id("_"), jen.Id("i")).Op(":=").Range().Id("available").Call()).Block(
@@ -292,4 +294,12 @@ func isKeyword(s string) bool {
 		return true
 	}
 	return false
+}
+
+// comment writes a // comment line by line (jennifer renders a multi-line
+// Comment as /* */).
+func comment(f *jen.File, text string) {
+	for _, line := range strings.Split(text, "\n") {
+		f.Comment(line)
+	}
 }

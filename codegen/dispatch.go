@@ -20,17 +20,17 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 	}
 	f := c.newFile(constraint)
 	if !asm {
-		f.Comment("available lists the implementations this build can run, fastest first.")
+		comment(f, "available lists the implementations this build can run, fastest first.")
 		f.Func().Id("available").Params().Index().Int().Block(jen.Return(jen.Index().Int().Values(jen.Lit(0))))
 		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("plan").Params().Index().Id("rtStep").Block(jen.Return(jen.Id("m").Dot("planGo").Call()))
 		return render(f)
 	}
-	f.Comment("The CPU features the kernels need, read once.")
+	comment(f, "The CPU features the kernels need, read once.")
 	f.Var().Defs(
 		jen.Id("hasAVX512").Op("=").Qual("golang.org/x/sys/cpu", "X86").Dot("HasAVX512F"),
 		jen.Id("hasAVX2").Op("=").Qual("golang.org/x/sys/cpu", "X86").Dot("HasAVX2").Op("&&").Qual("golang.org/x/sys/cpu", "X86").Dot("HasFMA"),
 	)
-	f.Comment("available lists the implementations this CPU can run, fastest first.")
+	comment(f, "available lists the implementations this CPU can run, fastest first.")
 	f.Func().Id("available").Params().Index().Int().BlockFunc(func(b *jen.Group) {
 		b.Var().Id("a").Index().Int()
 		for i := len(impls) - 1; i >= 0; i-- {
@@ -46,7 +46,7 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 		}
 		b.Return(jen.Append(jen.Id("a"), jen.Lit(0)))
 	})
-	f.Comment("plan lists the steps of one inference for m's implementation.")
+	comment(f, "plan lists the steps of one inference for m's implementation.")
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("plan").Params().Index().Id("rtStep").BlockFunc(func(b *jen.Group) {
 		var cases []jen.Code
 		for i, im := range impls {

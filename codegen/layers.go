@@ -30,7 +30,7 @@ func (c *gen) layersFile(asm bool) ([]byte, error) {
 				steps = append(steps, s)
 			}
 		}
-		f.Comment(fmt.Sprintf("plan%s lists the steps of one inference with the %s kernels.", im.suffix, im.name))
+		comment(f, fmt.Sprintf("plan%s lists the steps of one inference with the %s kernels.", im.suffix, im.name))
 		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("plan" + im.suffix).Params().Index().Id("rtStep").Block(
 			jen.Return(jen.Index().Id("rtStep").Values(steps...)),
 		)
@@ -61,12 +61,16 @@ func (c *gen) img(n *ir.Node, img string) jen.Code {
 	if img == "" {
 		return base.Index(jen.Lit(off).Op(":").Lit(off + e*c.batch))
 	}
-	return base.Index(jen.Lit(off).Op("+").Id(img).Op("*").Lit(e).Op(":").Lit(off + e).Op("+").Id(img).Op("*").Lit(e))
+	lo := jen.Id(img).Op("*").Lit(e)
+	if off > 0 {
+		lo = jen.Lit(off).Op("+").Add(lo)
+	}
+	return base.Index(lo.Op(":").Lit(off + e).Op("+").Id(img).Op("*").Lit(e))
 }
 
 // task declares the method fn(w, t int) with body.
 func task(f *jen.File, doc, fn string, body ...jen.Code) {
-	f.Comment(doc)
+	comment(f, doc)
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id(fn).Params(jen.Id("w"), jen.Id("t").Int()).Block(body...)
 }
 
@@ -248,15 +252,21 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) []jen.Code {
 	fn := "l_" + name + "_" + im.suffix
 	in := n.Inputs[0].Shape
 	nt := t.nTiles
-	body := []jen.Code{
-		jen.List(jen.Id("img"), jen.Id("g"), jen.Id("j")).Op(":=").List(jen.Id("t").Op("/").Lit(p.G*nt), jen.Id("t").Op("/").Lit(nt).Op("%").Lit(p.G), jen.Id("t").Op("%").Lit(nt)),
-		jen.Id("src").Op(":=").Add(c.img(n.Inputs[0], "img")).Index(jen.Id("g").Op("*").Lit(in.C / p.G * in.H * in.W).Op(":")),
-		jen.Id("dst").Op(":=").Add(c.img(n, "img")).Index(jen.Id("g").Op("*").Lit(p.M * p.N).Op("+").Id("j").Op("*").Lit(t.NR).Op(":")),
-		jen.Id("panel").Op(":=").Id("m").Dot("scratch").Index(jen.Id("w")).Index(jen.Op(":").Lit(p.K * t.NR)),
-		jen.Id("rtIm2col").Call(jen.Id("panel"), jen.Id("src"), jen.Op("&").Id("g_"+name), jen.Id("j").Op("*").Lit(t.NR), jen.Lit(t.NR)),
-		jen.Id("a").Op(":=").Id("m").Dot("w_" + name).Index(jen.Id("g").Op("*").Lit(t.mPanels * t.MR * p.K).Op(":")),
-		jen.Id("bias").Op(":=").Id("m").Dot("b_" + name).Index(jen.Id("g").Op("*").Lit(p.M).Op(":")),
+	var body []jen.Code
+	if p.G == 1 {
+		body = append(body, jen.List(jen.Id("img"), jen.Id("j")).Op(":=").List(jen.Id("t").Op("/").Lit(nt), jen.Id("t").Op("%").Lit(nt)),
+			jen.Const().Id("g").Op("=").Lit(0))
+	} else {
+		body = append(body, jen.List(jen.Id("img"), jen.Id("g"), jen.Id("j")).Op(":=").List(jen.Id("t").Op("/").Lit(p.G*nt), jen.Id("t").Op("/").Lit(nt).Op("%").Lit(p.G), jen.Id("t").Op("%").Lit(nt)))
 	}
+	body = append(body,
+		jen.Id("src").Op(":=").Add(c.img(n.Inputs[0], "img")).Index(jen.Id("g").Op("*").Lit(in.C/p.G*in.H*in.W).Op(":")),
+		jen.Id("dst").Op(":=").Add(c.img(n, "img")).Index(jen.Id("g").Op("*").Lit(p.M*p.N).Op("+").Id("j").Op("*").Lit(t.NR).Op(":")),
+		jen.Id("panel").Op(":=").Id("m").Dot("scratch").Index(jen.Id("w")).Index(jen.Op(":").Lit(p.K*t.NR)),
+		jen.Id("rtIm2col").Call(jen.Id("panel"), jen.Id("src"), jen.Op("&").Id("g_"+name), jen.Id("j").Op("*").Lit(t.NR), jen.Lit(t.NR)),
+		jen.Id("a").Op(":=").Id("m").Dot("w_"+name).Index(jen.Id("g").Op("*").Lit(t.mPanels*t.MR*p.K).Op(":")),
+		jen.Id("bias").Op(":=").Id("m").Dot("b_"+name).Index(jen.Id("g").Op("*").Lit(p.M).Op(":")),
+	)
 	actID, slope := act(n.Act)
 	var loop jen.Code
 	if !im.asm {

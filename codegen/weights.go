@@ -25,7 +25,7 @@ func (c *gen) weightsFile() ([]byte, error) {
 		}
 		rows = append(rows, jen.Values(jen.Lit(w.Name), jen.Index().Int().Values(dims...)))
 	}
-	f.Comment("weightShapes lists every tensor the network reads, in PyTorch's layouts.")
+	comment(f, "weightShapes lists every tensor the network reads, in PyTorch's layouts.")
 	f.Var().Id("weightShapes").Op("=").Index().Struct(jen.Id("name").String(), jen.Id("shape").Index().Int()).Values(rows...)
 
 	// Per-implementation sizes of the scratch buffers.
@@ -58,15 +58,15 @@ func (c *gen) weightsFile() ([]byte, error) {
 		for _, x := range v {
 			vals = append(vals, jen.Lit(x))
 		}
-		f.Comment(doc)
+		comment(f, doc)
 		f.Var().Id(name).Op("=").Index(jen.Lit(len(v))).Int().Values(vals...)
 	}
 	intTable("scratchLen", "scratchLen is each worker's scratch memory, per implementation.", scratch)
 	intTable("packALen", "packALen is the packed dense-layer input buffer, per implementation.", packA)
-	f.Comment("maxChannels bounds the channels of any tensor, for LRN's scratch.")
+	comment(f, "maxChannels bounds the channels of any tensor, for LRN's scratch.")
 	f.Const().Id("maxChannels").Op("=").Lit(maxC)
 
-	f.Comment("load checks the weights file against weightShapes, then folds and packs\nevery layer's weights for m.impl.")
+	comment(f, "load checks the weights file against weightShapes, then folds and packs\nevery layer's weights for m.impl.")
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("load").Params(jen.Id("file").Op("*").Id("stFile")).Error().BlockFunc(func(b *jen.Group) {
 		b.Id("t").Op(":=").Make(jen.Map(jen.String()).Index().Float32(), jen.Len(jen.Id("weightShapes")))
 		b.Var().Id("errs").Index().Error()
