@@ -23,11 +23,14 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// cacheDir keeps -engine compiled's builds out of the user's cache.
+var cacheDir = filepath.Join(os.TempDir(), "cnnc-test-cache")
+
 // cnnc runs the test binary as cnnc and returns its streams and exit status.
 func cnnc(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "CNNC_BE_MAIN=1")
+	cmd.Env = append(os.Environ(), "CNNC_BE_MAIN=1", "XDG_CACHE_HOME="+cacheDir)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
@@ -84,10 +87,12 @@ func TestExitStatus(t *testing.T) {
 func TestRunEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	w, x, y := filepath.Join(dir, "w.safetensors"), filepath.Join(dir, "x.npy"), filepath.Join(dir, "y.npy")
+	yi := filepath.Join(dir, "yi.npy")
 	for _, args := range [][]string{
 		{"weights", "init", lenet, "-seed", "3", "-o", w},
 		{"input", "-batch", "3", lenet, "-o", x},
 		{"run", lenet, "-weights", w, "-input", x, "-output", y},
+		{"run", "-engine", "interp", lenet, "-weights", w, "-input", x, "-output", yi},
 	} {
 		if out, errOut, code := cnnc(t, args...); code != 0 {
 			t.Fatalf("cnnc %v: exit %d\n%s%s", args, code, out, errOut)
@@ -96,6 +101,15 @@ func TestRunEndToEnd(t *testing.T) {
 	shape, data, err := tensor.LoadNpy(y)
 	if err != nil {
 		t.Fatal(err)
+	}
+	_, want, err := tensor.LoadNpy(yi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if d := want[i] - data[i]; d > 1e-5 || d < -1e-5 {
+			t.Fatalf("compiled engine: element %d is %g, interp %g", i, data[i], want[i])
+		}
 	}
 	if !slices.Equal(shape, []int{3, 10}) {
 		t.Fatalf("output shape %v, want [3 10]", shape)
@@ -118,8 +132,8 @@ func TestRunEndToEnd(t *testing.T) {
 		t.Errorf("failed run left %s behind", y)
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 2 {
-		t.Errorf("directory holds %d files after a failed run, want 2", len(entries))
+	if len(entries) != 3 {
+		t.Errorf("directory holds %d files after a failed run, want 3", len(entries))
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/cnnc/cnnc/compiler"
 	"github.com/cnnc/cnnc/compiler/ir"
 	"github.com/cnnc/cnnc/compiler/params"
+	"github.com/cnnc/cnnc/compiler/passes"
 	"github.com/cnnc/cnnc/compiler/ref"
 	"github.com/cnnc/cnnc/compiler/tensor"
 )
@@ -29,29 +30,38 @@ Without -weights, run uses the deterministic random weights of
 images ('cnnc input -seed S'). When the output is a vector, run prints the
 five largest entries of each image.
 
--engine interp runs cnnc's reference engine: plain Go, one op at a time,
-float64 accumulation; the oracle the compiled code is tested against.`,
+-engine compiled (the default) generates the package 'cnnc compile' would,
+for a batch of the input's size, builds it with the Go toolchain in a cache
+directory keyed by the hash of the generated code (so a second run starts at
+once), and runs it. -engine interp runs cnnc's reference engine: plain Go,
+one op at a time, float64 accumulation; the oracle the compiled code is
+tested against. Both read the same files and print the same report.`,
 		nargs: [2]int{1, 1},
 		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 			weights := fs.String("weights", "", "weights `file` (safetensors); default: random weights from -seed")
 			input := fs.String("input", "", "input `file` (.npy, [N, C, H, W] float32); default: a random batch")
 			output := fs.String("output", "", "write the output to this .npy `file`")
-			engine := fs.String("engine", "interp", "`engine`: interp")
+			engine := fs.String("engine", "compiled", "`engine`: compiled (generated code, built and cached) or interp (the reference engine)")
 			seed := fs.Uint64("seed", 1, "`seed` for random weights and input")
 			batch := fs.Int("batch", 1, "images in the random input batch")
 			top := fs.Int("top", 5, "print the `k` largest outputs of each image (0: none)")
 			return func(args []string) error {
-				if *engine != "interp" {
-					return usagef("unknown -engine %q (want interp)", *engine)
+				if *engine != "interp" && *engine != "compiled" {
+					return usagef("unknown -engine %q (want compiled or interp)", *engine)
 				}
 				if *batch < 1 || *batch > 1<<16 {
 					return usagef("-batch must be in [1, 65536]")
 				}
-				g, err := compiler.Load(args[0])
+				load := compiler.Load // the interpreter runs the network as written
+				if *engine == "compiled" {
+					load = func(path string) (*ir.Graph, error) { return compiler.Compile(path, passes.Options{}) }
+				}
+				g, err := load(args[0])
 				if err != nil {
 					return err
 				}
 				printWarnings(e, g)
+				// Check the weights here, with the same messages for both engines.
 				p, err := loadParams(e, g, *weights, *seed)
 				if err != nil {
 					return err
@@ -60,13 +70,22 @@ float64 accumulation; the oracle the compiled code is tested against.`,
 				if err != nil {
 					return err
 				}
-				start := time.Now()
-				res, err := ref.Run(g, p, x, n)
+				var y []float32
+				var elapsed time.Duration
+				if *engine == "compiled" {
+					y, elapsed, err = runCompiled(e, g, *weights, *seed, x, n)
+				} else {
+					start := time.Now()
+					var res *ref.Result
+					res, err = ref.Run(g, p, x, n)
+					if err == nil {
+						y = res.Output(g)
+					}
+					elapsed = time.Since(start)
+				}
 				if err != nil {
 					return err
 				}
-				elapsed := time.Since(start)
-				y := res.Output(g)
 				fmt.Fprintf(e.stderr, "cnnc: %s: %d image(s) in %v (%s engine)\n", g.Name, n, elapsed.Round(time.Microsecond), *engine)
 				if *top > 0 && g.Output.Shape.Flat {
 					printTop(e.stdout, y, n, g.Output.Shape.C, *top)
