@@ -122,7 +122,7 @@ func (c *gen) apiFile() ([]byte, error) {
 		jen.Id("src").Index().Float32().Comment("the input during Infer"),
 		jen.Id("arena").Index().Float32(),
 		jen.Id("scratch").Index().Index().Float32().Comment("per worker: im2col panels, LRN rows"),
-		jen.Id("sq").Index().Index().Float32().Comment("per worker: one pixel's channels, for LRN"),
+		jen.Id("tmp").Index().Index().Float32().Comment("per worker: LRN's squares and sums"),
 		jen.Id("packA").Index().Float32().Comment("dense layers' inputs, packed"),
 	}
 	for _, l := range c.layers {
@@ -186,10 +186,10 @@ func (c *gen) apiFile() ([]byte, error) {
 		jen.If(jen.Id("m").Dot("pool").Op("!=").Nil()).Block(jen.Id("m").Dot("pool").Dot("close").Call()),
 		jen.Id("m").Dot("threads").Op("=").Id("n"),
 		jen.Id("m").Dot("scratch").Op("=").Make(jen.Index().Index().Float32(), jen.Id("n")),
-		jen.Id("m").Dot("sq").Op("=").Make(jen.Index().Index().Float32(), jen.Id("n")),
+		jen.Id("m").Dot("tmp").Op("=").Make(jen.Index().Index().Float32(), jen.Id("n")),
 		jen.For(jen.Id("i").Op(":=").Range().Id("n")).Block(
 			jen.Id("m").Dot("scratch").Index(jen.Id("i")).Op("=").Make(jen.Index().Float32(), jen.Id("scratchLen").Index(jen.Id("m").Dot("impl"))),
-			jen.Id("m").Dot("sq").Index(jen.Id("i")).Op("=").Make(jen.Index().Float32(), jen.Id("maxChannels")),
+			jen.Id("m").Dot("tmp").Index(jen.Id("i")).Op("=").Make(jen.Index().Float32(), jen.Id("tmpLen")),
 		),
 		jen.Id("m").Dot("pool").Op("=").Id("rtNewPool").Call(jen.Id("n")),
 		jen.Comment("Stop the workers when the Model is garbage: they hold no reference to it."),

@@ -92,13 +92,14 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []jen.Code {
 	case ir.OpMaxPool, ir.OpAvgPool:
 		in := n.Inputs[0].Shape
 		if n.PreLRN != nil {
+			chunk, tasks := lrnPoolChunk(n)
 			if shared {
-				task(f, doc+"\nThe LRN before it is computed row by row inside the pooling: one task is one output row.", "l_"+name,
-					jen.List(jen.Id("img"), jen.Id("oy")).Op(":=").List(jen.Id("t").Op("/").Lit(out.H), jen.Id("t").Op("%").Lit(out.H)),
+				task(f, doc+fmt.Sprintf("\nThe LRN before it is computed inside the pooling, for the input rows that\n%d output rows need: one task is those rows of one image.", chunk), "l_"+name,
+					jen.List(jen.Id("img"), jen.Id("oy")).Op(":=").List(jen.Id("t").Op("/").Lit(tasks), jen.Id("t").Op("%").Lit(tasks).Op("*").Lit(chunk)),
 					jen.Id("rtLRNPoolRows").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id("lrn_"+name), jen.Op("&").Id("g_"+name),
-						jen.Id("oy"), jen.Id("oy").Op("+").Lit(1), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Id("m").Dot("sq").Index(jen.Id("w")), actID, slope))
+						jen.Id("oy"), jen.Min(jen.Id("oy").Op("+").Lit(chunk), jen.Lit(out.H)), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Id("m").Dot("tmp").Index(jen.Id("w")), actID, slope))
 			}
-			return []jen.Code{step(B*out.H, "l_"+name)}
+			return []jen.Code{step(B*tasks, "l_"+name)}
 		}
 		if shared {
 			task(f, doc+"\nOne task is one channel of one image.", "l_"+name,
@@ -114,7 +115,7 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []jen.Code {
 				jen.List(jen.Id("img"), jen.Id("y")).Op(":=").List(jen.Id("t").Op("/").Lit(out.H), jen.Id("t").Op("%").Lit(out.H)),
 				jen.Id("rtLRN").Call(c.img(n, "img").(*jen.Statement).Index(jen.Id("y").Op("*").Lit(out.W).Op(":")), jen.Lit(hw),
 					c.img(n.Inputs[0], "img").(*jen.Statement).Index(jen.Id("y").Op("*").Lit(out.W).Op(":")), jen.Lit(hw), jen.Lit(out.W),
-					jen.Op("&").Id("lrn_"+name), jen.Id("m").Dot("sq").Index(jen.Id("w"))))
+					jen.Op("&").Id("lrn_"+name), jen.Id("m").Dot("tmp").Index(jen.Id("w"))))
 		}
 		return []jen.Code{step(B*out.H, "l_"+name)}
 	case ir.OpFlatten, ir.OpDropout:
@@ -337,4 +338,19 @@ func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) []jen.Code {
 	task(f, fmt.Sprintf("%s computes %s (%s %s -> %s) with the %s kernels: a GEMM of\n%d images by %d units by K=%d in %dx%d tiles; one task is one tile.",
 		fn, name, n.Op, n.Attrs(), n.Shape, im.name, B, U, K, t.MR, t.NR), fn, body...)
 	return append(steps, step(t.mPanels*t.nTiles, fn))
+}
+
+// lrnPoolChunk splits a max pooling with a fused LRN into tasks of chunk
+// output rows (about 8 tasks per image): bigger chunks recompute fewer of
+// the input rows that neighbouring windows share.
+func lrnPoolChunk(n *ir.Node) (chunk, tasks int) {
+	oh := n.Shape.H
+	chunk = ceilDiv(oh, min(oh, 8))
+	return chunk, ceilDiv(oh, chunk)
+}
+
+// lrnPoolRows is the number of input rows one chunk of lrnPoolChunk covers.
+func lrnPoolRows(n *ir.Node) int {
+	chunk, _ := lrnPoolChunk(n)
+	return min((chunk-1)*n.Pool.StrideH+n.Pool.KH, n.Inputs[0].Shape.H)
 }

@@ -31,12 +31,15 @@ func (c *gen) weightsFile() ([]byte, error) {
 	// Per-implementation sizes of the scratch buffers.
 	scratch := make([]int, len(impls))
 	packA := make([]int, len(impls))
-	maxC := 1
+	tmp := 1
 	for _, l := range c.layers {
 		n := l.n
-		maxC = max(maxC, n.Shape.C)
-		for _, in := range n.Inputs {
-			maxC = max(maxC, in.Shape.C)
+		switch {
+		case n.PreLRN != nil:
+			in := n.Inputs[0].Shape
+			tmp = max(tmp, (in.C+1)*lrnPoolRows(n)*in.W)
+		case n.Op == ir.OpLRN:
+			tmp = max(tmp, (n.Shape.C+1)*n.Shape.W)
 		}
 		for i := range impls {
 			if p := l.gemm; p != nil {
@@ -49,7 +52,7 @@ func (c *gen) weightsFile() ([]byte, error) {
 			}
 			if n.PreLRN != nil {
 				in := n.Inputs[0].Shape
-				scratch[i] = max(scratch[i], in.C*min(n.Pool.KH, in.H)*in.W)
+				scratch[i] = max(scratch[i], in.C*lrnPoolRows(n)*in.W)
 			}
 		}
 	}
@@ -63,8 +66,8 @@ func (c *gen) weightsFile() ([]byte, error) {
 	}
 	intTable("scratchLen", "scratchLen is each worker's scratch memory, per implementation.", scratch)
 	intTable("packALen", "packALen is the packed dense-layer input buffer, per implementation.", packA)
-	comment(f, "maxChannels bounds the channels of any tensor, for LRN's scratch.")
-	f.Const().Id("maxChannels").Op("=").Lit(maxC)
+	comment(f, "tmpLen is each worker's LRN scratch: squares of the channels and their sum.")
+	f.Const().Id("tmpLen").Op("=").Lit(tmp)
 
 	comment(f, "load checks the weights file against weightShapes, then folds and packs\nevery layer's weights for m.impl.")
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("load").Params(jen.Id("file").Op("*").Id("stFile")).Error().BlockFunc(func(b *jen.Group) {

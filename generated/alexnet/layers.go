@@ -155,10 +155,11 @@ func (m *Model) l_conv1_Go(w, t int) {
 }
 
 // l_pool1 computes pool1: maxpool kernel=3x3 stride=2x2 pad=0 prelrn(size=5 alpha=0.0001 beta=0.75 k=2) -> 96x27x27.
-// The LRN before it is computed row by row inside the pooling: one task is one output row.
+// The LRN before it is computed inside the pooling, for the input rows that
+// 4 output rows need: one task is those rows of one image.
 func (m *Model) l_pool1(w, t int) {
-	img, oy := t/27, t%27
-	rtLRNPoolRows(m.arena[290400+img*69984:360384+img*69984], m.arena[img*290400:290400+img*290400], &lrn_pool1, &g_pool1, oy, oy+1, m.scratch[w], m.sq[w], rtActNone, 0.0)
+	img, oy := t/7, t%7*4
+	rtLRNPoolRows(m.arena[290400+img*69984:360384+img*69984], m.arena[img*290400:290400+img*290400], &lrn_pool1, &g_pool1, oy, min(oy+4, 27), m.scratch[w], m.tmp[w], rtActNone, 0.0)
 }
 
 // l_conv2_Go computes conv2 (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27) with the purego kernels: per image and group
@@ -178,10 +179,11 @@ func (m *Model) l_conv2_Go(w, t int) {
 }
 
 // l_pool2 computes pool2: maxpool kernel=3x3 stride=2x2 pad=0 prelrn(size=5 alpha=0.0001 beta=0.75 k=2) -> 256x13x13.
-// The LRN before it is computed row by row inside the pooling: one task is one output row.
+// The LRN before it is computed inside the pooling, for the input rows that
+// 2 output rows need: one task is those rows of one image.
 func (m *Model) l_pool2(w, t int) {
-	img, oy := t/13, t%13
-	rtLRNPoolRows(m.arena[186624+img*43264:229888+img*43264], m.arena[img*186624:186624+img*186624], &lrn_pool2, &g_pool2, oy, oy+1, m.scratch[w], m.sq[w], rtActNone, 0.0)
+	img, oy := t/7, t%7*2
+	rtLRNPoolRows(m.arena[186624+img*43264:229888+img*43264], m.arena[img*186624:186624+img*186624], &lrn_pool2, &g_pool2, oy, min(oy+2, 13), m.scratch[w], m.tmp[w], rtActNone, 0.0)
 }
 
 // l_conv3_Go computes conv3 (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13) with the purego kernels: per image and group
@@ -313,13 +315,13 @@ func (m *Model) planGo() []rtStep {
 		n: 190,
 	}, {
 		f: m.l_pool1,
-		n: 27,
+		n: 7,
 	}, {
 		f: m.l_conv2_Go,
 		n: 92,
 	}, {
 		f: m.l_pool2,
-		n: 13,
+		n: 7,
 	}, {
 		f: m.l_conv3_Go,
 		n: 11,

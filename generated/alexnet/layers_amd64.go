@@ -197,13 +197,13 @@ func (m *Model) planAVX2() []rtStep {
 		n: 190,
 	}, {
 		f: m.l_pool1,
-		n: 27,
+		n: 7,
 	}, {
 		f: m.l_conv2_AVX2,
 		n: 92,
 	}, {
 		f: m.l_pool2,
-		n: 13,
+		n: 7,
 	}, {
 		f: m.l_conv3_AVX2,
 		n: 11,
@@ -417,13 +417,13 @@ func (m *Model) planAVX512() []rtStep {
 		n: 64,
 	}, {
 		f: m.l_pool1,
-		n: 27,
+		n: 7,
 	}, {
 		f: m.l_conv2_AVX512,
 		n: 32,
 	}, {
 		f: m.l_pool2,
-		n: 13,
+		n: 7,
 	}, {
 		f: m.l_conv3_AVX512,
 		n: 4,

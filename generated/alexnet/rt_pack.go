@@ -51,39 +51,52 @@ type rtConvGeom struct {
 // output position col0+j meets at kernel offset kk = (c, ky, kx), or zero
 // in the padding or past the last output position. src is one image's
 // input channels for the group, [C][H][W].
+//
+// It walks the panel's columns one output row at a time: within a row,
+// consecutive outputs read one input row at a fixed stride, so with stride
+// 1 each segment is a single copy.
 func rtIm2col(dst, src []float32, g *rtConvGeom, col0, nr int) {
-	n := g.OH * g.OW
-	// Base input coordinates of each output column in the panel.
-	var iy0, ix0 [256]int
-	cols := min(nr, n-col0)
-	for j := range cols {
-		p := col0 + j
-		iy0[j] = (p/g.OW)*g.SH - g.PT
-		ix0[j] = (p%g.OW)*g.SW - g.PL
-	}
+	cols := min(nr, g.OH*g.OW-col0)
 	kk := 0
 	for c := range g.C {
 		plane := src[c*g.H*g.W : (c+1)*g.H*g.W]
 		for ky := range g.KH {
 			for kx := range g.KW {
 				d := dst[kk*nr : (kk+1)*nr]
-				dy, dx := ky*g.DH, kx*g.DW
-				for j := range cols {
-					y, x := iy0[j]+dy, ix0[j]+dx
-					if uint(y) < uint(g.H) && uint(x) < uint(g.W) {
-						d[j] = plane[y*g.W+x]
-					} else {
-						d[j] = 0
+				oy, ox := col0/g.OW, col0%g.OW
+				for j := 0; j < cols; {
+					seg := min(g.OW-ox, cols-j)
+					out := d[j : j+seg]
+					iy := oy*g.SH - g.PT + ky*g.DH
+					ix := ox*g.SW - g.PL + kx*g.DW
+					switch {
+					case uint(iy) >= uint(g.H):
+						clear(out)
+					case g.SW == 1:
+						// Outputs lo..hi-1 of the segment read inside the row.
+						lo := min(max(-ix, 0), seg)
+						hi := max(lo, min(seg, g.W-ix))
+						clear(out[:lo])
+						if hi > lo {
+							copy(out[lo:hi], plane[iy*g.W+ix+lo:iy*g.W+ix+hi])
+						}
+						clear(out[hi:])
+					default:
+						row := plane[iy*g.W : (iy+1)*g.W]
+						for t := range out {
+							if x := ix + t*g.SW; uint(x) < uint(len(row)) {
+								out[t] = row[x]
+							} else {
+								out[t] = 0
+							}
+						}
 					}
+					j += seg
+					oy, ox = oy+1, 0
 				}
-				for j := cols; j < nr; j++ {
-					d[j] = 0
-				}
+				clear(d[cols:])
 				kk++
 			}
 		}
 	}
 }
-
-// rtIm2colMaxNR bounds nr for rtIm2col.
-const rtIm2colMaxNR = 256

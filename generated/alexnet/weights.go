@@ -15,13 +15,13 @@ var weightShapes = []struct {
 }{{"conv1.weight", []int{96, 3, 11, 11}}, {"conv1.bias", []int{96}}, {"conv2.weight", []int{256, 48, 5, 5}}, {"conv2.bias", []int{256}}, {"conv3.weight", []int{384, 256, 3, 3}}, {"conv3.bias", []int{384}}, {"conv4.weight", []int{384, 192, 3, 3}}, {"conv4.bias", []int{384}}, {"conv5.weight", []int{256, 192, 3, 3}}, {"conv5.bias", []int{256}}, {"fc6.weight", []int{4096, 9216}}, {"fc6.bias", []int{4096}}, {"fc7.weight", []int{4096, 4096}}, {"fc7.bias", []int{4096}}, {"fc8.weight", []int{1000, 4096}}, {"fc8.bias", []int{1000}}}
 
 // scratchLen is each worker's scratch memory, per implementation.
-var scratchLen = [3]int{36864, 36864, 110592}
+var scratchLen = [3]int{47520, 47520, 110592}
 
 // packALen is the packed dense-layer input buffer, per implementation.
 var packALen = [3]int{9216, 9216, 9216}
 
-// maxChannels bounds the channels of any tensor, for LRN's scratch.
-const maxChannels = 4096
+// tmpLen is each worker's LRN scratch: squares of the channels and their sum.
+const tmpLen = 48015
 
 // load checks the weights file against weightShapes, then folds and packs
 // every layer's weights for m.impl.

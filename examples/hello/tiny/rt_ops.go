@@ -76,29 +76,42 @@ type rtLRNGeom struct {
 
 // rtLRN normalises n pixels of every channel: src and dst point at the
 // first pixel of channel 0, and channel c's pixels start at c*srcStride and
-// c*dstStride. sq is scratch of at least C values. Each output reads only
-// its own pixel's channels, so dst may be src.
-func rtLRN(dst []float32, dstStride int, src []float32, srcStride, n int, g *rtLRNGeom, sq []float32) {
+// c*dstStride. It works a channel plane at a time, so every loop is
+// contiguous: the squares of the C planes go into tmp, then each output
+// plane sums the Size planes of its window. tmp needs (C+1)*n values. dst
+// may be src.
+func rtLRN(dst []float32, dstStride int, src []float32, srcStride, n int, g *rtLRNGeom, tmp []float32) {
+	sq := tmp[:g.C*n]
+	sum := tmp[g.C*n : (g.C+1)*n]
+	for c := range g.C {
+		x := src[c*srcStride : c*srcStride+n]
+		q := sq[c*n : (c+1)*n]
+		for i, v := range x {
+			q[i] = v * v
+		}
+	}
 	before, after := g.Size/2, (g.Size-1)/2
-	for p := range n {
-		for c := range g.C {
-			v := src[c*srcStride+p]
-			sq[c] = v * v
-		}
-		// A running sum over the window of channels.
-		var s float64
-		for c := 0; c < min(after, g.C); c++ {
-			s += float64(sq[c])
-		}
-		for c := range g.C {
-			if hi := c + after; hi < g.C {
-				s += float64(sq[hi])
+	for c := range g.C {
+		lo, hi := max(c-before, 0), min(c+after, g.C-1)
+		copy(sum, sq[lo*n:(lo+1)*n])
+		for cc := lo + 1; cc <= hi; cc++ {
+			q := sq[cc*n : (cc+1)*n]
+			for i, v := range q {
+				sum[i] += v
 			}
-			if lo := c - before - 1; lo >= 0 {
-				s -= float64(sq[lo])
+		}
+		x := src[c*srcStride : c*srcStride+n]
+		d := dst[c*dstStride : c*dstStride+n]
+		if g.Beta == 0.75 {
+			for i, v := range x {
+				b := float64(g.K + g.Alpha*sum[i])
+				r := math.Sqrt(b)
+				d[i] = v / float32(r*math.Sqrt(r))
 			}
-			d := float64(g.K) + float64(g.Alpha)*max(s, 0)
-			dst[c*dstStride+p] = src[c*srcStride+p] * float32(rtPowNeg(d, float64(g.Beta)))
+			continue
+		}
+		for i, v := range x {
+			d[i] = v * float32(math.Pow(float64(g.K+g.Alpha*sum[i]), -float64(g.Beta)))
 		}
 	}
 }
@@ -107,22 +120,13 @@ func rtLRN(dst []float32, dstStride int, src []float32, srcStride, n int, g *rtL
 // is the LRN of src ([C][H][W], one image): it normalises only the input
 // rows those windows cover, into scratch, and pools from there, so the
 // normalised image is never stored whole. scratch needs C*rows*W values for
-// the rows covered; sq needs C.
-func rtLRNPoolRows(dst, src []float32, l *rtLRNGeom, g *rtPoolGeom, oy0, oy1 int, scratch, sq []float32, act int, slope float32) {
+// the rows covered, tmp (C+1)*rows*W.
+func rtLRNPoolRows(dst, src []float32, l *rtLRNGeom, g *rtPoolGeom, oy0, oy1 int, scratch, tmp []float32, act int, slope float32) {
 	y0 := max(oy0*g.SH-g.PT, 0)
 	y1 := min((oy1-1)*g.SH-g.PT+g.KH, g.H)
 	rows := y1 - y0
-	rtLRN(scratch, rows*g.W, src[y0*g.W:], g.H*g.W, rows*g.W, l, sq)
+	rtLRN(scratch, rows*g.W, src[y0*g.W:], g.H*g.W, rows*g.W, l, tmp)
 	rtPoolRows(dst, scratch, g, y0, rows, 0, g.C, oy0, oy1, act, slope)
-}
-
-// rtPowNeg returns d^-beta, with a fast path for AlexNet's beta = 0.75.
-func rtPowNeg(d, beta float64) float64 {
-	if beta == 0.75 {
-		r := math.Sqrt(d)
-		return 1 / (r * math.Sqrt(r))
-	}
-	return math.Pow(d, -beta)
 }
 
 // rtSoftmax normalises each of the n vectors of length c (stride 1 when

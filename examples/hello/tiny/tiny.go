@@ -88,7 +88,7 @@ type Model struct {
 	src              []float32 // the input during Infer
 	arena            []float32
 	scratch          [][]float32 // per worker: im2col panels, LRN rows
-	sq               [][]float32 // per worker: one pixel's channels, for LRN
+	tmp              [][]float32 // per worker: LRN's squares and sums
 	packA            []float32   // dense layers' inputs, packed
 	w_conv1, b_conv1 []float32
 	w_conv2, b_conv2 []float32
@@ -156,10 +156,10 @@ func (m *Model) SetThreads(n int) {
 	}
 	m.threads = n
 	m.scratch = make([][]float32, n)
-	m.sq = make([][]float32, n)
+	m.tmp = make([][]float32, n)
 	for i := range n {
 		m.scratch[i] = make([]float32, scratchLen[m.impl])
-		m.sq[i] = make([]float32, maxChannels)
+		m.tmp[i] = make([]float32, tmpLen)
 	}
 	m.pool = rtNewPool(n)
 	// Stop the workers when the Model is garbage: they hold no reference to it.

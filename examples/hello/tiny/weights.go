@@ -20,8 +20,8 @@ var scratchLen = [3]int{2304, 2304, 6912}
 // packALen is the packed dense-layer input buffer, per implementation.
 var packALen = [3]int{32, 32, 32}
 
-// maxChannels bounds the channels of any tensor, for LRN's scratch.
-const maxChannels = 32
+// tmpLen is each worker's LRN scratch: squares of the channels and their sum.
+const tmpLen = 1
 
 // load checks the weights file against weightShapes, then folds and packs
 // every layer's weights for m.impl.

@@ -1,0 +1,869 @@
+package codegen_test
+
+// The end-to-end test: the correctness bar for generated code. Every spec
+// cnnc ships, the corner specs of compiler/testdata and a seeded zoo of
+// small random networks are compiled, generated as Go packages into one
+// temporary module, and built and tested there with the go tool. Each
+// package's own TestGolden then compares every implementation the machine
+// has (AVX-512, AVX2, pure Go) with the output of cnnc's reference engine
+// on the network as written, before any pass.
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cnnc/cnnc/codegen"
+	"github.com/cnnc/cnnc/compiler"
+	"github.com/cnnc/cnnc/compiler/ir"
+	"github.com/cnnc/cnnc/compiler/params"
+	"github.com/cnnc/cnnc/compiler/passes"
+	"github.com/cnnc/cnnc/compiler/ref"
+	"github.com/cnnc/cnnc/compiler/tensor"
+)
+
+var e2eDir = flag.String("e2e.dir", "", "write the end-to-end test's module to `dir` and keep it (default: a temporary directory)")
+
+const (
+	e2eWeightSeed = 1
+	e2eInputSeed  = 2
+	e2eShortMACs  = 1e8 // per image; larger networks are skipped with -short
+
+	zooSeed  = 283
+	zooSpecs = 30
+)
+
+// e2eBatches are the batch sizes the shipped and corner specs are compiled
+// for: dense layers tile the batch, so 1, 3 (a partial tile of every
+// implementation) and 8 (a whole AVX-512 tile) take different code.
+var e2eBatches = []int{1, 3, 8}
+
+// An e2eCase is one generated package: a spec compiled for one batch size.
+type e2eCase struct {
+	pkg   string // package name and directory
+	path  string // the spec
+	batch int
+}
+
+// TestEndToEnd generates every case into one module and runs, there,
+// go test ./..., go test -tags purego ./..., go vet ./... and
+// GOARCH=arm64 go vet ./....
+func TestEndToEnd(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("the go tool is not on PATH (%v): generated packages cannot be built", err)
+	}
+	start := time.Now()
+	dir := *e2eDir
+	if dir == "" {
+		dir = t.TempDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeModule(t, dir)
+
+	var cases []e2eCase
+	for _, glob := range []string{"../spec/*.yaml", "../compiler/testdata/corners/*.yaml"} {
+		paths, err := filepath.Glob(glob)
+		if err != nil || len(paths) == 0 {
+			t.Fatalf("no specs match %s (%v)", glob, err)
+		}
+		for _, path := range paths {
+			name := strings.TrimSuffix(filepath.Base(path), ".yaml")
+			if testing.Short() && macs(t, path) > e2eShortMACs {
+				t.Logf("%s: skipped in -short mode (%d M multiply-adds per image)", name, macs(t, path)/1e6)
+				continue
+			}
+			for _, b := range e2eBatches {
+				if b > 1 && macs(t, path) > e2eShortMACs {
+					continue // the AlexNets once: their reference run dominates
+				}
+				cases = append(cases, e2eCase{pkg: fmt.Sprintf("%s_b%d", name, b), path: path, batch: b})
+			}
+		}
+	}
+	for i, z := range zoo() {
+		b := zooBatch(i)
+		cases = append(cases, e2eCase{pkg: fmt.Sprintf("%s_b%d", z.name, b), path: writeSpec(t, dir, z.name, z.spec()), batch: b})
+	}
+	for _, b := range []int{1, 3} {
+		cases = append(cases, e2eCase{pkg: fmt.Sprintf("idents_b%d", b), path: writeSpec(t, dir, "idents", identsSpec), batch: b})
+	}
+
+	// Generation and the reference runs, two at a time.
+	t.Run("generate", func(t *testing.T) {
+		for _, c := range cases {
+			t.Run(c.pkg, func(t *testing.T) {
+				t.Parallel()
+				writeCase(t, dir, c)
+			})
+		}
+	})
+	if t.Failed() {
+		return
+	}
+	t.Logf("generated %d packages in %v", len(cases), time.Since(start).Round(time.Millisecond))
+
+	for _, cmd := range []struct {
+		env  []string
+		args []string
+	}{
+		{nil, []string{"test", "./..."}},
+		{nil, []string{"test", "-tags", "purego", "./..."}},
+		{nil, []string{"vet", "./..."}},
+		{[]string{"GOARCH=arm64"}, []string{"vet", "./..."}},
+	} {
+		t0 := time.Now()
+		c := exec.Command(goTool, cmd.args...)
+		c.Dir = dir
+		c.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "GONOSUMDB=*", "GOSUMDB=off")
+		c.Env = append(c.Env, cmd.env...)
+		what := strings.TrimSpace(strings.Join(cmd.env, " ") + " go " + strings.Join(cmd.args, " "))
+		out, err := c.CombinedOutput()
+		if err != nil {
+			t.Errorf("%s in %s: %v\n%s", what, dir, err, failures(out))
+			continue
+		}
+		t.Logf("%s: ok in %v", what, time.Since(t0).Round(time.Millisecond))
+	}
+	if t.Failed() && *e2eDir == "" {
+		t.Logf("rerun with -e2e.dir DIR to keep the module")
+	}
+}
+
+// failures keeps the lines of go test's output that matter when most
+// packages pass: everything but the "ok" lines.
+func failures(out []byte) []byte {
+	var b bytes.Buffer
+	for _, line := range strings.SplitAfter(string(out), "\n") {
+		if !strings.HasPrefix(line, "ok  ") {
+			b.WriteString(line)
+		}
+	}
+	return b.Bytes()
+}
+
+func macs(t *testing.T, path string) int64 {
+	g, err := compiler.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, x := range g.Nodes {
+		n += ir.MACs(x)
+	}
+	return n
+}
+
+// writeModule writes the module all generated packages live in. It requires
+// what a generated package imports, golang.org/x/sys, at cnnc's version,
+// with cnnc's go.sum, so the go tool needs no network.
+func writeModule(t *testing.T, dir string) {
+	t.Helper()
+	sum, err := os.ReadFile("../go.sum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sys string
+	mod, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(mod), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "golang.org/x/sys" {
+			sys = f[1]
+		}
+	}
+	if sys == "" {
+		t.Fatal("go.mod does not require golang.org/x/sys")
+	}
+	gomod := fmt.Sprintf("module e2e\n\ngo %s\n\nrequire golang.org/x/sys %s\n", goVersion(string(mod)), sys)
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func goVersion(mod string) string {
+	for _, line := range strings.Split(mod, "\n") {
+		if v, ok := strings.CutPrefix(line, "go "); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return strings.TrimPrefix(runtime.Version(), "go")
+}
+
+// writeSpec writes a generated spec into dir/specs and returns its path.
+func writeSpec(t *testing.T, dir, name, src string) string {
+	t.Helper()
+	path := filepath.Join(dir, "specs", name+".yaml")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// writeCase compiles c's spec and writes its package, the weights its tests
+// load and the reference engine's output on the spec as written.
+func writeCase(t *testing.T, dir string, c e2eCase) {
+	src, err := os.ReadFile(c.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := compiler.Compile(c.path, passes.Options{Verify: true})
+	if err != nil {
+		t.Fatalf("Compile:\n%v\nspec:\n%s", err, src)
+	}
+	files, err := codegen.Generate(g, codegen.Options{Batch: c.batch, Package: c.pkg})
+	if err != nil {
+		t.Fatalf("Generate: %v\nspec:\n%s", err, src)
+	}
+	pkgDir := filepath.Join(dir, c.pkg)
+	if err := os.MkdirAll(filepath.Join(pkgDir, "testdata"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(pkgDir, f.Name), f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The spec beside the package, to reproduce a failure with cnnc compile.
+	if err := os.WriteFile(filepath.Join(pkgDir, "testdata", "spec.yaml"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeTensors(t, filepath.Join(pkgDir, "testdata", "weights.safetensors"), params.Init(g, e2eWeightSeed))
+
+	plain, err := compiler.Load(c.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := params.Input(plain, c.batch, e2eInputSeed)
+	set := params.Effective(plain, params.Map(params.Init(plain, e2eWeightSeed)))
+	res, err := ref.Run(plain, set, x, c.batch)
+	if err != nil {
+		t.Fatalf("ref.Run: %v", err)
+	}
+	in := plain.Input().Shape
+	writeTensors(t, filepath.Join(pkgDir, "testdata", "golden.safetensors"), []*tensor.Tensor{
+		{Name: "input", Shape: []int{c.batch, in.C, in.H, in.W}, Data: x},
+		{Name: "output", Shape: append([]int{c.batch}, plain.Output.Shape.Dims()...), Data: res.Output(plain)},
+	})
+}
+
+func writeTensors(t *testing.T, path string, ts []*tensor.Tensor) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := tensor.WriteSafetensors(&b, ts, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// identsSpec names its layers with Go keywords, predeclared identifiers and
+// the identifiers generated code uses itself (receiver, task parameters,
+// locals, runtime types, the API), none of which may break the package.
+const identsSpec = `name: idents
+input: [3, 9, 8]
+layers:
+  - {name: func, op: conv, filters: 8, kernel: 3, padding: 1}
+  - {name: type, op: batchnorm}
+  - {name: len, op: relu}
+  - {name: copy, op: conv, filters: 8, kernel: 1}
+  - {name: m, op: lrn, size: 3}
+  - {name: t, op: maxpool, kernel: 2}
+  - {name: w, op: conv, filters: 6, kernel: 3, padding: 1, groups: 2}
+  - {name: img, op: avgpool, kernel: 2, ceil: true}
+  - {name: rtPool, op: conv, filters: 6, kernel: 1, input: img}
+  - {name: Model, op: add, inputs: [img, rtPool]}
+  - {name: New, op: sigmoid}
+  - {name: _x, op: concat, inputs: [New, img]}
+  - {name: nil, op: lrn, size: 2}
+  - {name: append, op: flatten}
+  - {name: range, op: dense, units: 10}
+  - {name: string, op: batchnorm}
+  - {name: go, op: tanh}
+  - {name: make, op: dense, units: 7}
+  - {name: "true", op: leaky_relu}
+  - {name: select, op: dropout}
+  - {name: error, op: softmax}
+`
+
+// zoo returns zooSpecs small random specs, the same ones on every run.
+func zoo() []*zooGen { return zooOf(zooSeed) }
+
+func zooOf(seed uint64) []*zooGen {
+	r := rand.New(rand.NewPCG(seed, 0))
+	var specs []*zooGen
+	for i := range zooSpecs {
+		z := newZooGen(r, fmt.Sprintf("zoo%02d", i))
+		z.generate()
+		specs = append(specs, z)
+	}
+	return specs
+}
+
+// zooBatch is the batch size zoo spec i is compiled for.
+func zooBatch(i int) int { return e2eBatches[i%len(e2eBatches)] }
+
+// zShape is a per-image shape as the generator tracks it.
+type zShape struct {
+	c, h, w int
+	flat    bool
+}
+
+func (s zShape) elems() int { return s.c * s.h * s.w }
+
+// zooGen writes one random spec: an input of 1 to 17 channels and 1 to 13
+// rows and columns (odd sizes favoured), then one to four blocks, each a
+// layer or a short pattern (a conv and the batchnorm folded into it, an LRN
+// and the max pooling it fuses into, branches and the add or concat that
+// joins them) valid for the shape it reads.
+type zooGen struct {
+	r      *rand.Rand
+	name   string
+	lines  []string
+	shapes map[string]zShape
+	cur    string // the layer the next one reads
+}
+
+func newZooGen(r *rand.Rand, name string) *zooGen {
+	size := func() int {
+		if r.IntN(3) == 0 {
+			return 2 + r.IntN(12)
+		}
+		return 2*r.IntN(7) + 1
+	}
+	in := zShape{c: 1 + r.IntN(8), h: size(), w: size()}
+	if r.IntN(4) == 0 {
+		in.c = []int{12, 16, 17}[r.IntN(3)]
+	}
+	return &zooGen{r: r, name: name, shapes: map[string]zShape{"input": in}, cur: "input"}
+}
+
+func (z *zooGen) generate() {
+	for range 1 + z.r.IntN(4) {
+		z.block()
+	}
+}
+
+// spec is the spec's YAML.
+func (z *zooGen) spec() string {
+	in := z.shapes["input"]
+	var b strings.Builder
+	fmt.Fprintf(&b, "name: %s\ninput: [%d, %d, %d]\nlayers:\n", z.name, in.c, in.h, in.w)
+	for _, l := range z.lines {
+		b.WriteString("  - {" + l + "}\n")
+	}
+	return b.String()
+}
+
+func (z *zooGen) shape() zShape { return z.shapes[z.cur] }
+
+// last is the layer a layer reads when it names no input.
+func (z *zooGen) last() string {
+	if len(z.lines) == 0 {
+		return "input"
+	}
+	return fmt.Sprintf("l%d", len(z.lines)-1)
+}
+
+// add appends a layer reading the current one (add and concat name their
+// inputs in fields) and makes it current, with shape s.
+func (z *zooGen) add(op string, s zShape, fields ...string) {
+	name := fmt.Sprintf("l%d", len(z.lines))
+	line := "name: " + name + ", op: " + op
+	if op != "add" && op != "concat" && z.cur != z.last() {
+		line += ", input: " + z.cur
+	}
+	for _, f := range fields {
+		line += ", " + f
+	}
+	z.lines = append(z.lines, line)
+	z.shapes[name] = s
+	z.cur = name
+}
+
+func (z *zooGen) pick(xs ...int) int { return xs[z.r.IntN(len(xs))] }
+
+func pair(a, b int) string {
+	if a == b {
+		return fmt.Sprint(a)
+	}
+	return fmt.Sprintf("[%d, %d]", a, b)
+}
+
+// block appends one random block that fits the current shape.
+func (z *zooGen) block() {
+	s := z.shape()
+	for {
+		switch z.r.IntN(16) {
+		case 0, 1, 2:
+			if !s.flat {
+				z.conv()
+				return
+			}
+		case 3:
+			if !s.flat {
+				z.conv()
+				z.add("batchnorm", z.shape()) // folded unless an activation came between
+				return
+			}
+		case 4, 5:
+			if s.elems() <= 300 {
+				units := 1 + z.r.IntN(70)
+				if z.r.IntN(2) == 0 {
+					units = z.pick(1, 2, 3, 8, 15, 16, 17, 23, 24, 25, 47, 48, 49, 64, 70)
+				}
+				z.dense(units)
+				if z.r.IntN(3) == 0 {
+					z.add("batchnorm", z.shape()) // folded
+				}
+				if z.r.IntN(3) == 0 {
+					z.act()
+				}
+				return
+			}
+		case 6:
+			if !s.flat {
+				z.pool(z.r.IntN(2) == 0)
+				return
+			}
+		case 7:
+			z.lrn()
+			if !s.flat && z.r.IntN(3) > 0 {
+				if z.r.IntN(3) == 0 {
+					z.act() // sunk below the pooling, which then takes the LRN too
+				}
+				z.pool(true) // the LRN is computed inside it
+			}
+			return
+		case 8:
+			z.add("batchnorm", s, fmt.Sprintf("eps: %g", []float64{1e-5, 1e-3, 0.1}[z.r.IntN(3)]))
+			return
+		case 9:
+			z.act()
+			if !s.flat && z.r.IntN(3) == 0 {
+				z.pool(true) // the activation is sunk below it if it cannot be fused
+			}
+			return
+		case 10:
+			z.join("add")
+			return
+		case 11:
+			z.join("concat")
+			return
+		case 12:
+			z.add("softmax", s)
+			return
+		case 13:
+			if !s.flat {
+				z.add("global_avgpool", zShape{c: s.c, h: 1, w: 1})
+				return
+			}
+		case 14:
+			z.add("flatten", zShape{c: s.elems(), h: 1, w: 1, flat: true})
+			return
+		case 15:
+			z.add("dropout", s, "rate: 0.25")
+			return
+		}
+	}
+}
+
+var zooActs = []string{"relu", "leaky_relu", "sigmoid", "tanh"}
+
+func (z *zooGen) act() {
+	op := zooActs[z.r.IntN(len(zooActs))]
+	if op == "leaky_relu" && z.r.IntN(2) == 0 {
+		z.add(op, z.shape(), fmt.Sprintf("slope: %g", float64(z.pick(1, 2, 3))/10))
+		return
+	}
+	z.add(op, z.shape())
+}
+
+func (z *zooGen) dense(units int) {
+	fields := []string{fmt.Sprintf("units: %d", units)}
+	if z.r.IntN(4) == 0 {
+		fields = append(fields, "bias: false")
+	}
+	z.add("dense", zShape{c: units, h: 1, w: 1, flat: true}, fields...)
+}
+
+// conv appends a random convolution, sometimes with an activation.
+func (z *zooGen) conv() {
+	r, s := z.r, z.shape()
+	var groups []int
+	for g := 1; g <= 4; g++ {
+		if s.c%g == 0 {
+			groups = append(groups, g)
+		}
+	}
+	g := groups[r.IntN(len(groups))]
+	filters := g * (1 + r.IntN(20))
+	if r.IntN(3) > 0 {
+		for {
+			filters = z.pick(1, 2, 3, 5, 7, 8, 11, 12, 16, 17, 24, 31, 32, 48, 50, 64)
+			if filters%g == 0 {
+				break
+			}
+		}
+	}
+	kernel := func() int { return z.pick(1, 1, 2, 3, 3, 3, 4, 5, 5, 7, 9, 11, 13) }
+	kh, kw := kernel(), kernel()
+	if r.IntN(2) == 0 {
+		kw = kh
+	}
+	dh, dw := z.pick(1, 1, 1, 2, 3), z.pick(1, 1, 1, 2, 3)
+	sh, sw := z.pick(1, 1, 2, 3), z.pick(1, 1, 2, 3)
+	if r.IntN(2) == 0 {
+		sw = sh
+	}
+	fields := []string{fmt.Sprintf("filters: %d", filters)}
+	if g > 1 || r.IntN(5) == 0 {
+		fields = append(fields, fmt.Sprintf("groups: %d", g))
+	}
+	if r.IntN(5) == 0 {
+		fields = append(fields, "bias: false")
+	}
+	var oh, ow int
+	if mode := r.IntN(5); mode < 2 {
+		// "same": any kernel fits; the padding may be uneven.
+		oh, ow = (s.h+sh-1)/sh, (s.w+sw-1)/sw
+		fields = append(fields, "padding: same")
+	} else {
+		ph, pw := 0, 0
+		if mode >= 3 {
+			ph, pw = r.IntN(3), r.IntN(3)
+			if mode == 3 {
+				pw = ph
+			}
+		}
+		// Undilate, then shrink, the kernel until it fits the padded input.
+		fit := func(in, p int, k, d *int) {
+			if (*k-1)**d+1 > in+2*p {
+				*d = 1
+			}
+			*k = min(*k, in+2*p)
+		}
+		fit(s.h, ph, &kh, &dh)
+		fit(s.w, pw, &kw, &dw)
+		oh, ow = (s.h+2*ph-(kh-1)*dh-1)/sh+1, (s.w+2*pw-(kw-1)*dw-1)/sw+1
+		switch {
+		case mode == 2 && r.IntN(2) == 0:
+			fields = append(fields, "padding: valid")
+		case mode >= 3:
+			fields = append(fields, "padding: "+pair(ph, pw))
+		}
+	}
+	fields = append(fields, "kernel: "+pair(kh, kw))
+	if sh != 1 || sw != 1 {
+		fields = append(fields, "stride: "+pair(sh, sw))
+	}
+	if dh != 1 || dw != 1 {
+		fields = append(fields, "dilation: "+pair(dh, dw))
+	}
+	z.add("conv", zShape{c: filters, h: oh, w: ow}, fields...)
+	if r.IntN(3) == 0 {
+		z.act() // fused
+	}
+}
+
+// pool appends a random max or average pooling, sometimes with an activation.
+func (z *zooGen) pool(isMax bool) {
+	r, s := z.r, z.shape()
+	op := "avgpool"
+	if isMax {
+		op = "maxpool"
+	}
+	kh, kw := 1+r.IntN(4), 1+r.IntN(4)
+	if r.IntN(2) == 0 {
+		kw = kh
+	}
+	ph, pw := r.IntN(kh/2+1), r.IntN(kw/2+1)
+	if r.IntN(3) == 0 {
+		ph, pw = 0, 0
+	}
+	// Shrinking the kernel to the padded input keeps the padding at most half of it.
+	kh, kw = min(kh, s.h+2*ph), min(kw, s.w+2*pw)
+	fields := []string{"kernel: " + pair(kh, kw)}
+	sh, sw := kh, kw
+	if r.IntN(2) == 0 {
+		sh, sw = 1+r.IntN(3), 1+r.IntN(3)
+		fields = append(fields, "stride: "+pair(sh, sw))
+	}
+	if ph != 0 || pw != 0 {
+		fields = append(fields, "padding: "+pair(ph, pw))
+	}
+	ceil := r.IntN(2) == 0
+	if ceil {
+		fields = append(fields, "ceil: true")
+	}
+	if !isMax && r.IntN(2) == 0 {
+		fields = append(fields, "count_pad: false")
+	}
+	z.add(op, zShape{c: s.c, h: ir.PoolOut(s.h, kh, sh, ph, ceil), w: ir.PoolOut(s.w, kw, sw, pw, ceil)}, fields...)
+	if r.IntN(3) == 0 {
+		z.act() // fused, or sunk below a max pooling
+	}
+}
+
+func (z *zooGen) lrn() {
+	r := z.r
+	z.add("lrn", z.shape(),
+		fmt.Sprintf("size: %d", 1+r.IntN(5)),
+		fmt.Sprintf("alpha: %g", []float64{1e-4, 0.1, 0.5, 2}[r.IntN(4)]),
+		fmt.Sprintf("beta: %g", []float64{0.5, 0.75, 1}[r.IntN(3)]),
+		fmt.Sprintf("k: %g", []float64{1, 2}[r.IntN(2)]))
+}
+
+// join appends one or two branches off the current layer and an add or
+// concat of them and it (sometimes of it twice).
+func (z *zooGen) join(op string) {
+	r := z.r
+	base, s := z.cur, z.shape()
+	operands := []string{base}
+	if r.IntN(6) == 0 {
+		operands = append(operands, base)
+	}
+	for range 1 + r.IntN(2) {
+		z.cur = base
+		switch {
+		case !s.flat && r.IntN(3) > 0:
+			f := s.c // add needs equal shapes
+			if op == "concat" {
+				f = z.pick(1, 3, 8, 13, 16)
+			}
+			g := 1
+			if s.c%2 == 0 && f%2 == 0 && r.IntN(2) == 0 {
+				g = 2
+			}
+			fields := []string{fmt.Sprintf("filters: %d", f), fmt.Sprintf("kernel: %d", z.pick(1, 2, 3, 5)), "padding: same"}
+			if g > 1 {
+				fields = append(fields, fmt.Sprintf("groups: %d", g))
+			}
+			z.add("conv", zShape{c: f, h: s.h, w: s.w}, fields...)
+		case s.flat && s.elems() <= 300 && r.IntN(2) == 0:
+			units := s.c
+			if op == "concat" {
+				units = 1 + r.IntN(40)
+			}
+			z.dense(units)
+		default:
+			z.act() // unfused: base has other readers
+		}
+		operands = append(operands, z.cur)
+	}
+	r.Shuffle(len(operands), func(i, j int) { operands[i], operands[j] = operands[j], operands[i] })
+	out := s
+	if op == "concat" {
+		out.c = 0
+		for _, o := range operands {
+			out.c += z.shapes[o].c
+		}
+	}
+	z.add(op, out, "inputs: ["+strings.Join(operands, ", ")+"]")
+}
+
+// TestZoo checks the zoo: every spec compiles, the generator's idea of each
+// layer's shape is the compiler's, and together the specs reach every
+// feature the end-to-end test is meant to cover (a change of seed or
+// generator that loses one fails here rather than silently).
+func TestZoo(t *testing.T) {
+	for _, f := range zooMissing(t, zoo(), true) {
+		t.Errorf("no zoo spec has %s", f)
+	}
+}
+
+func zooMissing(t *testing.T, specs []*zooGen, log bool) []string {
+	dir := t.TempDir()
+	have := map[string]bool{}
+	for i, z := range specs {
+		path := writeSpec(t, dir, z.name, z.spec())
+		plain, err := compiler.Load(path)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", z.name, err, z.spec())
+		}
+		for _, n := range plain.Nodes {
+			want, s := z.shapes[n.Name], n.Shape
+			if (zShape{s.C, s.H, s.W, s.Flat}) != want {
+				t.Errorf("%s: layer %s has shape %v, the generator expected %+v\n%s", z.name, n.Name, s, want, z.spec())
+			}
+		}
+		opt, err := compiler.Compile(path, passes.Options{Verify: true})
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", z.name, err, z.spec())
+		}
+		for _, f := range features(plain, opt, zooBatch(i)) {
+			have[f] = true
+		}
+		if log {
+			t.Logf("%s (batch %d):\n%s", z.name, zooBatch(i), z.spec())
+		}
+	}
+	var missing []string
+	for _, f := range zooFeatures {
+		if !have[f] {
+			missing = append(missing, f)
+		}
+	}
+	return missing
+}
+
+// zooFeatures are what the zoo must cover.
+var zooFeatures = []string{
+	"conv groups 2", "conv groups 3", "conv groups 4", "conv stride 2", "conv stride 3",
+	"conv dilation 2", "conv dilation 3", "conv rectangular kernel", "conv 1x1", "conv kernel 13",
+	"conv same uneven padding", "conv explicit padding", "conv filters/group not a multiple of 8",
+	"conv filters/group a multiple of 16", "conv no bias", "conv over 48 positions",
+	"dense batch 1", "dense batch 3", "dense batch 8", "dense units 1", "dense over 48 units",
+	"dense over 200 inputs", "dense no bias",
+	"maxpool ceil", "avgpool ceil", "maxpool padding", "avgpool padding",
+	"avgpool count_pad false", "avgpool count_pad true padding",
+	"lrn fused into maxpool", "lrn standalone", "lrn flat",
+	"batchnorm folded into conv", "batchnorm folded into dense", "batchnorm standalone",
+	"relu fused", "leaky_relu fused", "sigmoid fused", "tanh fused",
+	"relu unfused", "leaky_relu unfused", "sigmoid unfused", "tanh unfused",
+	"activation sunk below maxpool",
+	"add", "add of three", "concat", "softmax flat", "softmax spatial", "global_avgpool",
+	"flatten", "dropout",
+}
+
+// features lists what a compiled spec exercises, in zooFeatures' terms.
+func features(plain, opt *ir.Graph, batch int) []string {
+	var fs []string
+	has := func(f string) { fs = append(fs, f) }
+	for _, n := range plain.Nodes {
+		switch n.Op {
+		case ir.OpFlatten, ir.OpDropout, ir.OpAdd, ir.OpConcat, ir.OpGlobalAvgPool:
+			has(n.Op.String())
+			if n.Op == ir.OpAdd && len(n.Inputs) > 2 {
+				has("add of three")
+			}
+		case ir.OpSoftmax:
+			if n.Shape.Flat {
+				has("softmax flat")
+			} else {
+				has("softmax spatial")
+			}
+		}
+	}
+	for _, n := range opt.Nodes {
+		if n.Act.Kind != ir.ActNone {
+			has(actName(n.Act.Kind) + " fused")
+		}
+		if n.Op.IsActivation() {
+			has(n.Op.String() + " unfused")
+		}
+		switch n.Op {
+		case ir.OpConv:
+			a := &n.Conv
+			if a.Groups > 1 {
+				has(fmt.Sprintf("conv groups %d", a.Groups))
+			}
+			for _, s := range []int{a.StrideH, a.StrideW} {
+				if s > 1 {
+					has(fmt.Sprintf("conv stride %d", s))
+				}
+			}
+			for _, d := range []int{a.DilH, a.DilW} {
+				if d > 1 {
+					has(fmt.Sprintf("conv dilation %d", d))
+				}
+			}
+			if a.KH != a.KW {
+				has("conv rectangular kernel")
+			}
+			if a.KH == 1 && a.KW == 1 {
+				has("conv 1x1")
+			}
+			if a.KH == 13 || a.KW == 13 {
+				has("conv kernel 13")
+			}
+			p := a.Pad
+			if p.Top != p.Bottom || p.Left != p.Right {
+				has("conv same uneven padding")
+			}
+			if !n.Same && p != (ir.Pad{}) {
+				has("conv explicit padding")
+			}
+			if m := a.Filters / a.Groups; m%8 != 0 {
+				has("conv filters/group not a multiple of 8")
+			} else if m%16 == 0 {
+				has("conv filters/group a multiple of 16")
+			}
+			if !a.Bias {
+				has("conv no bias")
+			}
+			if n.Shape.H*n.Shape.W > 48 {
+				has("conv over 48 positions")
+			}
+			if n.FoldBN != nil {
+				has("batchnorm folded into conv")
+			}
+		case ir.OpDense:
+			has(fmt.Sprintf("dense batch %d", batch))
+			if n.Dense.Units == 1 {
+				has("dense units 1")
+			}
+			if n.Dense.Units > 48 {
+				has("dense over 48 units")
+			}
+			if n.Inputs[0].Shape.Elems() > 200 {
+				has("dense over 200 inputs")
+			}
+			if !n.Dense.Bias {
+				has("dense no bias")
+			}
+			if n.FoldBN != nil {
+				has("batchnorm folded into dense")
+			}
+		case ir.OpMaxPool, ir.OpAvgPool:
+			a := &n.Pool
+			if a.Ceil {
+				has(n.Op.String() + " ceil")
+			}
+			if a.Pad != (ir.Pad{}) {
+				has(n.Op.String() + " padding")
+				if n.Op == ir.OpAvgPool && a.CountPad {
+					has("avgpool count_pad true padding")
+				}
+			}
+			if n.Op == ir.OpAvgPool && !a.CountPad {
+				has("avgpool count_pad false")
+			}
+			if n.PreLRN != nil {
+				has("lrn fused into maxpool")
+			}
+			if n.Op == ir.OpMaxPool && len(n.Fused) > 0 && n.Act.Kind != ir.ActNone && plain.Lookup(n.Fused[0]).Op.IsActivation() {
+				has("activation sunk below maxpool")
+			}
+		case ir.OpLRN:
+			has("lrn standalone")
+			if n.Shape.Flat {
+				has("lrn flat")
+			}
+		case ir.OpBatchNorm:
+			has("batchnorm standalone")
+		}
+	}
+	return fs
+}
+
+func actName(k ir.ActKind) string {
+	return map[ir.ActKind]string{ir.ActReLU: "relu", ir.ActLeakyReLU: "leaky_relu", ir.ActSigmoid: "sigmoid", ir.ActTanh: "tanh"}[k]
+}
