@@ -91,6 +91,19 @@ func compile(e *env, specPath, dir string, opt codegen.Options, embed string) er
 			return err
 		}
 	}
+	// Outside any module, make the package its own, so that
+	// `cd dir && go build` works (offline: the go.sum is cnnc's).
+	if root := moduleRoot(dir); root == "" || root == dir {
+		abs, _ := filepath.Abs(dir)
+		if root == "" || generatedBy(filepath.Join(dir, "go.mod")) {
+			for _, f := range codegen.ModuleFiles(filepath.Base(abs)) {
+				keep[f.Name] = true
+				if err := writeIfChanged(filepath.Join(dir, f.Name), f.Data); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	if weights != nil {
 		keep[opt.Embed] = true
 		if err := writeIfChanged(filepath.Join(dir, opt.Embed), weights); err != nil {
@@ -110,6 +123,31 @@ func writeIfChanged(path string, data []byte) error {
 		_, err := w.Write(data)
 		return err
 	})
+}
+
+// moduleRoot returns the directory of the go.mod governing dir, or "".
+func moduleRoot(dir string) string {
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return ""
+		}
+		d = parent
+	}
+}
+
+// generatedBy reports whether the file at path was written by cnnc (go.mod
+// files it writes have no header, so: whether it is exactly what cnnc writes).
+func generatedBy(path string) bool {
+	b, err := os.ReadFile(path)
+	return err == nil && strings.HasPrefix(string(b), "module ") && strings.Contains(string(b), "require golang.org/x/sys "+codegen.SysVersion+"\n") && strings.Count(string(b), "\n") == 5
 }
 
 // removeStale deletes files in dir that an earlier cnnc run generated and

@@ -120,6 +120,30 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// TestConcurrentModels runs separate Models from several goroutines at
+// once; each must give the sequential answer.
+func TestConcurrentModels(t *testing.T) {
+	w, x := randomWeights(1), randomInput(2)
+	var want [OutputLen]float32
+	testModel(t, w, "").Infer(&want, x)
+	const n = 3
+	got := make([][OutputLen]float32, n)
+	done := make(chan bool)
+	for i := range n {
+		m := testModel(t, w, "")
+		go func() {
+			m.Infer(&got[i], x)
+			done <- true
+		}()
+	}
+	for range n {
+		<-done
+	}
+	for i := range n {
+		compare(t, "concurrent model", want[:], got[i][:])
+	}
+}
+
 func TestInferAllocatesNothing(t *testing.T) {
 	m := testModel(t, randomWeights(1), "")
 	x := randomInput(2)
