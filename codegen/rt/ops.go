@@ -23,6 +23,69 @@ type rtPoolGeom struct {
 // the rows these outputs need. Windows are clipped as PyTorch clips them
 // (see docs/spec.md).
 func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 int, act int, slope float32) {
+	// Each output row reduces its window's input rows into one row (max or
+	// sum), then slides the horizontal window along it: contiguous loops,
+	// and KH+KW instead of KH*KW operations per output.
+	var buf [512]float32
+	if g.W > len(buf) {
+		rtPoolRowsWide(dst, src, g, row0, rows, c0, c1, oy0, oy1, act, slope)
+		return
+	}
+	acc := buf[:g.W]
+	negInf := float32(math.Inf(-1))
+	for c := c0; c < c1; c++ {
+		base := (c*rows - row0) * g.W // src[base+y*W+x] is element (y, x)
+		out := dst[c*g.OH*g.OW : (c+1)*g.OH*g.OW]
+		for oy := oy0; oy < oy1; oy++ {
+			ys := oy*g.SH - g.PT
+			ye := min(ys+g.KH, g.H+g.PT)
+			y0, y1 := max(ys, 0), min(ye, g.H)
+			copy(acc, src[base+y0*g.W:base+(y0+1)*g.W])
+			for y := y0 + 1; y < y1; y++ {
+				row := src[base+y*g.W : base+(y+1)*g.W]
+				if g.Max {
+					for x, e := range row {
+						if e > acc[x] || e != e {
+							acc[x] = e
+						}
+					}
+				} else {
+					for x, e := range row {
+						acc[x] += e
+					}
+				}
+			}
+			o := out[oy*g.OW : (oy+1)*g.OW]
+			for ox := range o {
+				xs := ox*g.SW - g.PL
+				xe := min(xs+g.KW, g.W+g.PL)
+				x0, x1 := max(xs, 0), min(xe, g.W)
+				var v float32
+				if g.Max {
+					v = negInf
+					for _, e := range acc[x0:x1] {
+						if e > v || e != e {
+							v = e
+						}
+					}
+				} else {
+					for _, e := range acc[x0:x1] {
+						v += e
+					}
+					div := (y1 - y0) * (x1 - x0)
+					if g.CountPad {
+						div = (ye - ys) * (xe - xs)
+					}
+					v /= float32(div)
+				}
+				o[ox] = rtActivate(v, act, slope)
+			}
+		}
+	}
+}
+
+// rtPoolRowsWide is rtPoolRows for rows wider than its buffer: window by window.
+func rtPoolRowsWide(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 int, act int, slope float32) {
 	for c := c0; c < c1; c++ {
 		base := (c*rows - row0) * g.W // src[base+y*W+x] is element (y, x)
 		out := dst[c*g.OH*g.OW : (c+1)*g.OH*g.OW]

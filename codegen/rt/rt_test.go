@@ -153,6 +153,26 @@ func TestPool(t *testing.T) {
 	}
 }
 
+// TestPoolWide covers rows wider than rtPoolRows' row buffer.
+func TestPoolWide(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	a := ir.PoolAttrs{KH: 3, KW: 3, StrideH: 2, StrideW: 2, Pad: ir.Pad{Top: 1, Bottom: 1, Left: 1, Right: 1}, Ceil: true}
+	in := ir.Shape{C: 2, H: 5, W: 601}
+	out := ir.Shape{C: 2, H: ir.PoolOut(5, 3, 2, 1, true), W: ir.PoolOut(601, 3, 2, 1, true)}
+	x := randSlice(r, in.Elems())
+	for _, isMax := range []bool{true, false} {
+		want := make([]float32, out.Elems())
+		if isMax {
+			ref.MaxPool(want, x, 1, in, out, &a)
+		} else {
+			ref.AvgPool(want, x, 1, in, out, &a)
+		}
+		got := make([]float32, out.Elems())
+		rtPoolRows(got, x, poolGeom(in, out, &a, isMax), 0, in.H, 0, in.C, 0, out.H, rtActNone, 0)
+		near(t, fmt.Sprintf("wide max %v", isMax), want, got, 1e-6)
+	}
+}
+
 func TestLRNPool(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for iter := range 200 {
