@@ -124,6 +124,7 @@ func (c *gen) apiFile() ([]byte, error) {
 		jen.Id("scratch").Index().Index().Float32().Comment("per worker: im2col panels, LRN rows"),
 		jen.Id("tmp").Index().Index().Float32().Comment("per worker: LRN's squares and sums"),
 		jen.Id("packA").Index().Float32().Comment("dense layers' inputs, packed"),
+		jen.Id("lrnScale").Id("rtLRNScaler").Comment("LRN's last step, for this implementation"),
 	}
 	for _, l := range c.layers {
 		switch l.n.Op {
@@ -169,7 +170,7 @@ func (c *gen) apiFile() ([]byte, error) {
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.List(jen.Id("file"), jen.Err()).Op(":=").Id("stReadSafetensors").Call(jen.Id("data")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-		jen.Id("m").Op(":=").Op("&").Id("Model").Values(jen.Dict{jen.Id("impl"): jen.Id("impl")}),
+		jen.Id("m").Op(":=").Op("&").Id("Model").Values(jen.Dict{jen.Id("impl"): jen.Id("impl"), jen.Id("lrnScale"): jen.Id("lrnScaler").Call(jen.Id("impl"))}),
 		jen.If(jen.Err().Op(":=").Id("m").Dot("load").Call(jen.Id("file")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Id("m").Dot("arena").Op("=").Make(jen.Index().Float32(), jen.Id("ArenaLen")),
 		jen.Id("m").Dot("packA").Op("=").Make(jen.Index().Float32(), jen.Id("packALen").Index(jen.Id("impl"))),

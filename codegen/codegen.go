@@ -11,6 +11,7 @@
 //	weights.go          reading, checking, folding and packing the weights
 //	kernels_amd64.s     the micro-kernels, specialised to each layer (avo)
 //	kernels_amd64.go    their Go declarations
+//	vec_amd64.s, .go    elementwise kernels (LRN's scaling), if the network needs them
 //	dispatch_amd64.go   run-time choice of implementation (x/sys/cpu)
 //	dispatch_other.go   the pure-Go choice: other GOARCHes and -tags purego
 //	rt_*.go             the runtime (worker pool, packing, pooling, ...)
@@ -25,6 +26,7 @@ import (
 	"strings"
 
 	"github.com/cnnc/cnnc/asmgen/gemm"
+	"github.com/cnnc/cnnc/asmgen/vec"
 	"github.com/cnnc/cnnc/compiler/ir"
 )
 
@@ -178,6 +180,13 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 		return nil, fmt.Errorf("codegen: kernels: %w", err)
 	}
 	files = append(files, File{"kernels_amd64.s", c.header(asm, "//")}, File{"kernels_amd64.go", c.header(stubs, "//")})
+	if c.hasLRN() {
+		asm, stubs, err := vec.Generate(c.pkg)
+		if err != nil {
+			return nil, fmt.Errorf("codegen: vec kernels: %w", err)
+		}
+		files = append(files, File{"vec_amd64.s", c.header(asm, "//")}, File{"vec_amd64.go", c.header(stubs, "//")})
+	}
 	rt, err := runtimeFiles(c.pkg, c.headerLine())
 	if err != nil {
 		return nil, err

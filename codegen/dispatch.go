@@ -7,7 +7,20 @@ import (
 	"github.com/dave/jennifer/jen"
 
 	"github.com/cnnc/cnnc/asmgen/gemm"
+	"github.com/cnnc/cnnc/asmgen/vec"
+	"github.com/cnnc/cnnc/compiler/ir"
 )
+
+// hasLRN reports whether the network normalises with AlexNet's beta, the
+// case the vec kernels serve.
+func (c *gen) hasLRN() bool {
+	for _, l := range c.layers {
+		if l.n.Op == ir.OpLRN && l.n.LRN.Beta == 0.75 || l.n.PreLRN != nil && l.n.PreLRN.Beta == 0.75 {
+			return true
+		}
+	}
+	return false
+}
 
 // dispatchFile writes the run-time choice of implementation: with asm, the
 // amd64 file that asks the CPU (golang.org/x/sys/cpu), once; without, the
@@ -23,6 +36,7 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 		comment(f, "available lists the implementations this build can run, fastest first.")
 		f.Func().Id("available").Params().Index().Int().Block(jen.Return(jen.Index().Int().Values(jen.Lit(0))))
 		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("plan").Params().Index().Id("rtStep").Block(jen.Return(jen.Id("m").Dot("planGo").Call()))
+		f.Func().Id("lrnScaler").Params(jen.Id("impl").Int()).Id("rtLRNScaler").Block(jen.Return(jen.Id("rtLRNScaleGo")))
 		return render(f)
 	}
 	comment(f, "The CPU features the kernels need, read once.")
@@ -56,6 +70,24 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 		}
 		b.Switch(jen.Id("m").Dot("impl")).Block(cases...)
 		b.Return(jen.Id("m").Dot("planGo").Call())
+	})
+	comment(f, "lrnScaler returns LRN's scaling step for implementation impl.")
+	f.Func().Id("lrnScaler").Params(jen.Id("impl").Int()).Id("rtLRNScaler").BlockFunc(func(b *jen.Group) {
+		if !c.hasLRN() {
+			b.Return(jen.Id("rtLRNScaleGo"))
+			return
+		}
+		for i, im := range impls {
+			if im.asm {
+				b.If(jen.Id("impl").Op("==").Lit(i)).Block(jen.Return(jen.Func().Params(jen.List(jen.Id("d"), jen.Id("x"), jen.Id("s")).Index().Float32(), jen.List(jen.Id("k"), jen.Id("alpha")).Float32()).Block(
+					jen.Id("n").Op(":=").Len(jen.Id("d")).Op("&^").Lit(im.isa.Lanes()-1),
+					jen.If(jen.Id("n").Op(">").Lit(0)).Block(
+						jen.Id(vec.LRNScaleName(im.isa)).Call(jen.Op("&").Id("d").Index(jen.Lit(0)), jen.Op("&").Id("x").Index(jen.Lit(0)), jen.Op("&").Id("s").Index(jen.Lit(0)), jen.Id("n"), jen.Id("k"), jen.Id("alpha"))),
+					jen.Id("rtLRNScaleGo").Call(jen.Id("d").Index(jen.Id("n").Op(":")), jen.Id("x").Index(jen.Id("n").Op(":")), jen.Id("s").Index(jen.Id("n").Op(":")), jen.Id("k"), jen.Id("alpha")),
+				)))
+			}
+		}
+		b.Return(jen.Id("rtLRNScaleGo"))
 	})
 	return render(f)
 }

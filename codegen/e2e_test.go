@@ -10,16 +10,22 @@ package codegen_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/cpu"
 
 	"github.com/cnnc/cnnc/codegen"
 	"github.com/cnnc/cnnc/compiler"
@@ -51,11 +57,12 @@ type e2eCase struct {
 	pkg   string // package name and directory
 	path  string // the spec
 	batch int
+	embed bool // embed the weights (Options.Embed) and test NewEmbedded
 }
 
-// TestEndToEnd generates every case into one module and runs, there,
-// go test ./..., go test -tags purego ./..., go vet ./... and
-// GOARCH=arm64 go vet ./....
+// TestEndToEnd generates every case into one module and runs there
+// go test ./..., go test -tags purego ./... (go vet in -short mode),
+// go vet ./... and GOARCH=arm64 go vet ./....
 func TestEndToEnd(t *testing.T) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -78,14 +85,15 @@ func TestEndToEnd(t *testing.T) {
 		}
 		for _, path := range paths {
 			name := strings.TrimSuffix(filepath.Base(path), ".yaml")
-			if testing.Short() && macs(t, path) > e2eShortMACs {
-				t.Logf("%s: skipped in -short mode (%d M multiply-adds per image)", name, macs(t, path)/1e6)
-				continue
-			}
-			for _, b := range e2eBatches {
-				if b > 1 && macs(t, path) > e2eShortMACs {
-					continue // the AlexNets once: their reference run dominates
+			batches := e2eBatches
+			if n := macs(t, path); n > e2eShortMACs {
+				if testing.Short() {
+					t.Logf("%s: skipped in -short mode (%d M multiply-adds per image)", name, n/1e6)
+					continue
 				}
+				batches = batches[:1] // the AlexNets once: their reference runs dominate
+			}
+			for _, b := range batches {
 				cases = append(cases, e2eCase{pkg: fmt.Sprintf("%s_b%d", name, b), path: path, batch: b})
 			}
 		}
@@ -94,11 +102,13 @@ func TestEndToEnd(t *testing.T) {
 		b := zooBatch(i)
 		cases = append(cases, e2eCase{pkg: fmt.Sprintf("%s_b%d", z.name, b), path: writeSpec(t, dir, z.name, z.spec()), batch: b})
 	}
-	for _, b := range []int{1, 3} {
-		cases = append(cases, e2eCase{pkg: fmt.Sprintf("idents_b%d", b), path: writeSpec(t, dir, "idents", identsSpec), batch: b})
-	}
+	idents := writeSpec(t, dir, "idents", identsSpec)
+	cases = append(cases,
+		e2eCase{pkg: "idents_b1", path: idents, batch: 1},
+		e2eCase{pkg: "idents_b3", path: idents, batch: 3},
+		e2eCase{pkg: "embedded", path: "../spec/lenet5.yaml", batch: 2, embed: true})
 
-	// Generation and the reference runs, two at a time.
+	// Generation and the reference runs, in parallel.
 	t.Run("generate", func(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.pkg, func(t *testing.T) {
@@ -112,44 +122,109 @@ func TestEndToEnd(t *testing.T) {
 	}
 	t.Logf("generated %d packages in %v", len(cases), time.Since(start).Round(time.Millisecond))
 
-	for _, cmd := range []struct {
-		env  []string
-		args []string
-	}{
-		{nil, []string{"test", "./..."}},
-		{nil, []string{"test", "-tags", "purego", "./..."}},
-		{nil, []string{"vet", "./..."}},
-		{[]string{"GOARCH=arm64"}, []string{"vet", "./..."}},
-	} {
-		t0 := time.Now()
-		c := exec.Command(goTool, cmd.args...)
-		c.Dir = dir
-		c.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "GONOSUMDB=*", "GOSUMDB=off")
-		c.Env = append(c.Env, cmd.env...)
-		what := strings.TrimSpace(strings.Join(cmd.env, " ") + " go " + strings.Join(cmd.args, " "))
-		out, err := c.CombinedOutput()
-		if err != nil {
-			t.Errorf("%s in %s: %v\n%s", what, dir, err, failures(out))
-			continue
+	// The tests, with -json so that a package whose TestGolden did not run
+	// every implementation (skipped for want of its testdata, say) fails too.
+	impls := []string{"purego"}
+	if runtime.GOARCH == "amd64" {
+		if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+			impls = append(impls, "avx2")
 		}
-		t.Logf("%s: ok in %v", what, time.Since(t0).Round(time.Millisecond))
+		if cpu.X86.HasAVX512F {
+			impls = append(impls, "avx512")
+		}
 	}
+	goTest(t, goTool, dir, cases, impls, "test", "-json", "./...")
+	if testing.Short() {
+		goRun(t, goTool, dir, nil, "vet", "-tags", "purego", "./...")
+	} else {
+		goTest(t, goTool, dir, cases, []string{"purego"}, "test", "-json", "-tags", "purego", "./...")
+	}
+	goRun(t, goTool, dir, nil, "vet", "./...")
+	goRun(t, goTool, dir, []string{"GOARCH=arm64"}, "vet", "./...")
 	if t.Failed() && *e2eDir == "" {
 		t.Logf("rerun with -e2e.dir DIR to keep the module")
 	}
 }
 
-// failures keeps the lines of go test's output that matter when most
-// packages pass: everything but the "ok" lines.
-func failures(out []byte) []byte {
-	var b bytes.Buffer
-	for _, line := range strings.SplitAfter(string(out), "\n") {
-		if !strings.HasPrefix(line, "ok  ") {
-			b.WriteString(line)
+// goRun runs the go tool in dir and fails t with its output if it fails.
+func goRun(t *testing.T, goTool, dir string, env []string, args ...string) []byte {
+	t.Helper()
+	t0 := time.Now()
+	c := exec.Command(goTool, args...)
+	c.Dir = dir
+	c.Env = append(append(os.Environ(), goEnv...), env...)
+	var stdout, stderr bytes.Buffer
+	c.Stdout, c.Stderr = &stdout, &stderr
+	what := strings.TrimSpace(strings.Join(env, " ") + " go " + strings.Join(args, " "))
+	if err := c.Run(); err != nil {
+		if !slices.Contains(args, "-json") {
+			stderr.Write(stdout.Bytes())
+		}
+		t.Errorf("%s in %s: %v\n%s", what, dir, err, stderr.Bytes())
+	} else {
+		t.Logf("%s: ok in %v", what, time.Since(t0).Round(time.Millisecond))
+	}
+	return stdout.Bytes()
+}
+
+// goTest runs go test -json in dir and fails t with the output of every
+// package that fails, and for every package whose TestGolden did not pass
+// for each of impls.
+func goTest(t *testing.T, goTool, dir string, cases []e2eCase, impls []string, args ...string) {
+	t.Helper()
+	out := goRun(t, goTool, dir, nil, args...)
+	type event struct{ Action, Package, ImportPath, Test, Output string }
+	output := map[string]*strings.Builder{}
+	passed := map[string]bool{} // package + " " + test
+	var failed []string
+	for _, line := range bytes.Split(out, []byte("\n")) {
+		var e event
+		if len(line) == 0 || json.Unmarshal(line, &e) != nil {
+			continue
+		}
+		if e.Action == "build-output" {
+			e.Package, _, _ = strings.Cut(e.ImportPath, " ")
+			e.Action = "output"
+		}
+		pkg := strings.TrimPrefix(e.Package, "e2e/")
+		if output[pkg] == nil {
+			output[pkg] = new(strings.Builder)
+		}
+		switch e.Action {
+		case "output":
+			output[pkg].WriteString(e.Output)
+		case "pass":
+			passed[pkg+" "+e.Test] = true
+		case "fail":
+			if e.Test == "" {
+				failed = append(failed, pkg)
+			}
 		}
 	}
-	return b.Bytes()
+	for _, pkg := range failed {
+		t.Errorf("package %s failed (spec in %s):\n%s", pkg, filepath.Join(dir, pkg, "testdata", "spec.yaml"), output[pkg])
+	}
+	for _, c := range cases {
+		if slices.Contains(failed, c.pkg) {
+			continue
+		}
+		var missing []string
+		for _, impl := range impls {
+			if !passed[c.pkg+" TestGolden/"+impl] {
+				missing = append(missing, impl)
+			}
+		}
+		if len(missing) > 0 {
+			t.Errorf("package %s: TestGolden did not run %s:\n%s", c.pkg, strings.Join(missing, ", "), output[c.pkg])
+		}
+	}
 }
+
+// goEnv runs the go tool offline on the generated module, outside any
+// workspace. With -trimpath the module's directory is not part of what
+// the build cache keys on, so a rerun in a new temporary directory reuses
+// the last run's builds.
+var goEnv = []string{"GOFLAGS=-mod=mod -trimpath", "GOPROXY=off", "GOWORK=off", "GOSUMDB=off"}
 
 func macs(t *testing.T, path string) int64 {
 	g, err := compiler.Load(path)
@@ -227,7 +302,13 @@ func writeCase(t *testing.T, dir string, c e2eCase) {
 	if err != nil {
 		t.Fatalf("Compile:\n%v\nspec:\n%s", err, src)
 	}
-	files, err := codegen.Generate(g, codegen.Options{Batch: c.batch, Package: c.pkg})
+	weights := tensorBytes(t, params.Init(g, e2eWeightSeed))
+	opt := codegen.Options{Batch: c.batch, Package: c.pkg}
+	if c.embed {
+		opt.Embed = "weights.safetensors"
+		opt.WeightsSHA256 = fmt.Sprintf("%x", sha256.Sum256(weights))
+	}
+	files, err := codegen.Generate(g, opt)
 	if err != nil {
 		t.Fatalf("Generate: %v\nspec:\n%s", err, src)
 	}
@@ -235,16 +316,25 @@ func writeCase(t *testing.T, dir string, c e2eCase) {
 	if err := os.MkdirAll(filepath.Join(pkgDir, "testdata"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	if c.embed {
+		files = append(files,
+			codegen.File{Name: opt.Embed, Data: weights},
+			codegen.File{Name: "e2e_embedded_test.go", Data: []byte(strings.ReplaceAll(embeddedTest, "PACKAGE", c.pkg))})
+	}
+	files = append(files,
+		// The spec beside the package, to reproduce a failure with cnnc compile.
+		codegen.File{Name: "testdata/spec.yaml", Data: src},
+		codegen.File{Name: "testdata/weights.safetensors", Data: weights})
+	seen := map[string]bool{}
 	for _, f := range files {
+		if seen[f.Name] {
+			t.Fatalf("two files named %s", f.Name)
+		}
+		seen[f.Name] = true
 		if err := os.WriteFile(filepath.Join(pkgDir, f.Name), f.Data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// The spec beside the package, to reproduce a failure with cnnc compile.
-	if err := os.WriteFile(filepath.Join(pkgDir, "testdata", "spec.yaml"), src, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	writeTensors(t, filepath.Join(pkgDir, "testdata", "weights.safetensors"), params.Init(g, e2eWeightSeed))
 
 	plain, err := compiler.Load(c.path)
 	if err != nil {
@@ -257,22 +347,68 @@ func writeCase(t *testing.T, dir string, c e2eCase) {
 		t.Fatalf("ref.Run: %v", err)
 	}
 	in := plain.Input().Shape
-	writeTensors(t, filepath.Join(pkgDir, "testdata", "golden.safetensors"), []*tensor.Tensor{
+	golden := tensorBytes(t, []*tensor.Tensor{
 		{Name: "input", Shape: []int{c.batch, in.C, in.H, in.W}, Data: x},
 		{Name: "output", Shape: append([]int{c.batch}, plain.Output.Shape.Dims()...), Data: res.Output(plain)},
 	})
+	if err := os.WriteFile(filepath.Join(pkgDir, "testdata", "golden.safetensors"), golden, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
-func writeTensors(t *testing.T, path string, ts []*tensor.Tensor) {
+func tensorBytes(t *testing.T, ts []*tensor.Tensor) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if err := tensor.WriteSafetensors(&b, ts, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+	return b.Bytes()
+}
+
+// embeddedTest is added to the package generated with embedded weights:
+// NewEmbedded must give the golden output and WeightsSHA256 must be the
+// embedded file's hash.
+const embeddedTest = `package PACKAGE
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"math"
+	"os"
+	"testing"
+)
+
+func TestEmbedded(t *testing.T) {
+	if got := fmt.Sprintf("%x", sha256.Sum256(embedded)); got != WeightsSHA256 {
+		t.Errorf("WeightsSHA256 is %s; the embedded weights hash to %s", WeightsSHA256, got)
+	}
+	data, err := os.ReadFile("testdata/golden.safetensors")
+	if err != nil {
 		t.Fatal(err)
 	}
+	golden, err := stReadSafetensors(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewEmbedded(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var out [OutputLen]float32
+	m.Infer(&out, (*[InputLen]float32)(golden.Tensors["input"].Data))
+	want := golden.Tensors["output"].Data
+	scale := 1e-30
+	for _, v := range want {
+		scale = math.Max(scale, math.Abs(float64(v)))
+	}
+	for i, v := range want {
+		if d := math.Abs(float64(out[i] - v)); !(d <= 1e-4*scale) {
+			t.Fatalf("element %d is %g, want %g", i, out[i], v)
+		}
+	}
 }
+`
 
 // identsSpec names its layers with Go keywords, predeclared identifiers and
 // the identifiers generated code uses itself (receiver, task parameters,
@@ -866,4 +1002,70 @@ func features(plain, opt *ir.Graph, batch int) []string {
 
 func actName(k ir.ActKind) string {
 	return map[ir.ActKind]string{ir.ActReLU: "relu", ir.ActLeakyReLU: "leaky_relu", ir.ActSigmoid: "sigmoid", ir.ActTanh: "tanh"}[k]
+}
+
+// collidingSpecs have layer names that are distinct in the spec but could
+// map to one Go identifier: first letters differing in case or a leading
+// underscore (the exported shape constants), the names of the API's own
+// constants, and a layer named like another layer's per-implementation task.
+var collidingSpecs = map[string]string{
+	"letter_case": `
+  - {name: conv1, op: conv, filters: 4, kernel: 3}
+  - {name: Conv1, op: relu, input: conv1}
+  - {name: s, op: add, inputs: [conv1, Conv1]}`,
+	"underscore": `
+  - {name: _x, op: conv, filters: 4, kernel: 3}
+  - {name: L_x, op: maxpool, kernel: 2}`,
+	"api": `
+  - {name: Input, op: conv, filters: 4, kernel: 3}
+  - {name: output, op: maxpool, kernel: 2}`,
+	"api_flat": `
+  - {name: Output, op: dense, units: 3}`,
+	"task": `
+  - {name: c, op: conv, filters: 4, kernel: 3}
+  - {name: c_Go, op: maxpool, kernel: 2}
+  - {name: c_AVX2, op: relu}`,
+}
+
+// TestLayerNamesCollide requires, for each of collidingSpecs, that
+// Generate either refuses the names with an error or writes a package that
+// builds and vets.
+func TestLayerNamesCollide(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("the go tool is not on PATH (%v): generated packages cannot be built", err)
+	}
+	dir := t.TempDir()
+	writeModule(t, dir)
+	built := 0
+	for _, name := range slices.Sorted(maps.Keys(collidingSpecs)) {
+		src := fmt.Sprintf("name: %s\ninput: [3, 8, 8]\nlayers:%s\n", name, collidingSpecs[name])
+		g, err := compiler.Compile(writeSpec(t, dir, name, src), passes.Options{Verify: true})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		files, err := codegen.Generate(g, codegen.Options{})
+		if err != nil {
+			t.Logf("%s: refused: %v", name, err)
+			continue
+		}
+		built++
+		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if err := os.WriteFile(filepath.Join(dir, name, f.Name), f.Data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if built == 0 {
+		return
+	}
+	c := exec.Command(goTool, "vet", "./...")
+	c.Dir = dir
+	c.Env = append(os.Environ(), goEnv...)
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Errorf("Generate wrote packages that do not build: layer names collide as Go identifiers:\n%s", out)
+	}
 }

@@ -97,7 +97,7 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []jen.Code {
 				task(f, doc+fmt.Sprintf("\nThe LRN before it is computed inside the pooling, for the input rows that\n%d output rows need: one task is those rows of one image.", chunk), "l_"+name,
 					jen.List(jen.Id("img"), jen.Id("oy")).Op(":=").List(jen.Id("t").Op("/").Lit(tasks), jen.Id("t").Op("%").Lit(tasks).Op("*").Lit(chunk)),
 					jen.Id("rtLRNPoolRows").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id("lrn_"+name), jen.Op("&").Id("g_"+name),
-						jen.Id("oy"), jen.Min(jen.Id("oy").Op("+").Lit(chunk), jen.Lit(out.H)), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Id("m").Dot("tmp").Index(jen.Id("w")), actID, slope))
+						jen.Id("oy"), jen.Min(jen.Id("oy").Op("+").Lit(chunk), jen.Lit(out.H)), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Id("m").Dot("tmp").Index(jen.Id("w")), jen.Id("m").Dot("lrnScale"), actID, slope))
 			}
 			return []jen.Code{step(B*tasks, "l_"+name)}
 		}
@@ -115,7 +115,7 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []jen.Code {
 				jen.List(jen.Id("img"), jen.Id("y")).Op(":=").List(jen.Id("t").Op("/").Lit(out.H), jen.Id("t").Op("%").Lit(out.H)),
 				jen.Id("rtLRN").Call(c.img(n, "img").(*jen.Statement).Index(jen.Id("y").Op("*").Lit(out.W).Op(":")), jen.Lit(hw),
 					c.img(n.Inputs[0], "img").(*jen.Statement).Index(jen.Id("y").Op("*").Lit(out.W).Op(":")), jen.Lit(hw), jen.Lit(out.W),
-					jen.Op("&").Id("lrn_"+name), jen.Id("m").Dot("tmp").Index(jen.Id("w"))))
+					jen.Op("&").Id("lrn_"+name), jen.Id("m").Dot("tmp").Index(jen.Id("w")), jen.Id("m").Dot("lrnScale")))
 		}
 		return []jen.Code{step(B*out.H, "l_"+name)}
 	case ir.OpFlatten, ir.OpDropout:

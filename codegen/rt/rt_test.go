@@ -190,7 +190,7 @@ func TestLRNPool(t *testing.T) {
 
 		lg := &rtLRNGeom{C: in.C, Size: l.Size, Alpha: float32(l.Alpha / float64(l.Size)), Beta: float32(l.Beta), K: float32(l.K)}
 		full := make([]float32, in.Elems())
-		rtLRN(full, in.H*in.W, x, in.H*in.W, in.H*in.W, lg, make([]float32, (in.C+1)*in.H*in.W))
+		rtLRN(full, in.H*in.W, x, in.H*in.W, in.H*in.W, lg, make([]float32, (in.C+1)*in.H*in.W), rtLRNScaleGo)
 		near(t, fmt.Sprintf("iter %d lrn %+v", iter, l), norm, full, 1e-5)
 
 		got := make([]float32, out.Elems())
@@ -198,7 +198,7 @@ func TestLRNPool(t *testing.T) {
 		// Chunks of output rows, as the generated tasks take them.
 		chunk := 1 + r.IntN(3)
 		for oy := 0; oy < out.H; oy += chunk {
-			rtLRNPoolRows(got, x, lg, poolGeom(in, out, &a, true), oy, min(oy+chunk, out.H), scratch, make([]float32, (in.C+1)*in.H*in.W), rtActReLU, 0)
+			rtLRNPoolRows(got, x, lg, poolGeom(in, out, &a, true), oy, min(oy+chunk, out.H), scratch, make([]float32, (in.C+1)*in.H*in.W), rtLRNScaleGo, rtActReLU, 0)
 		}
 		near(t, fmt.Sprintf("iter %d lrn+pool %+v %+v %v", iter, l, a, in), want, got, 1e-5)
 	}

@@ -108,6 +108,7 @@ type Model struct {
 	scratch          [][]float32 // per worker: im2col panels, LRN rows
 	tmp              [][]float32 // per worker: LRN's squares and sums
 	packA            []float32   // dense layers' inputs, packed
+	lrnScale         rtLRNScaler // LRN's last step, for this implementation
 	w_conv1, b_conv1 []float32
 	w_conv2, b_conv2 []float32
 	w_conv3, b_conv3 []float32
@@ -155,7 +156,10 @@ func newModel(data []byte, o Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{impl: impl}
+	m := &Model{
+		impl:     impl,
+		lrnScale: lrnScaler(impl),
+	}
 	if err := m.load(file); err != nil {
 		return nil, err
 	}

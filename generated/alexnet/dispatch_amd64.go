@@ -33,3 +33,26 @@ func (m *Model) plan() []rtStep {
 	}
 	return m.planGo()
 }
+
+// lrnScaler returns LRN's scaling step for implementation impl.
+func lrnScaler(impl int) rtLRNScaler {
+	if impl == 1 {
+		return func(d, x, s []float32, k, alpha float32) {
+			n := len(d) &^ 7
+			if n > 0 {
+				vecLRNScaleAVX2(&d[0], &x[0], &s[0], n, k, alpha)
+			}
+			rtLRNScaleGo(d[n:], x[n:], s[n:], k, alpha)
+		}
+	}
+	if impl == 2 {
+		return func(d, x, s []float32, k, alpha float32) {
+			n := len(d) &^ 15
+			if n > 0 {
+				vecLRNScaleAVX512(&d[0], &x[0], &s[0], n, k, alpha)
+			}
+			rtLRNScaleGo(d[n:], x[n:], s[n:], k, alpha)
+		}
+	}
+	return rtLRNScaleGo
+}

@@ -10,3 +10,6 @@ func available() []int {
 func (m *Model) plan() []rtStep {
 	return m.planGo()
 }
+func lrnScaler(impl int) rtLRNScaler {
+	return rtLRNScaleGo
+}

@@ -159,7 +159,7 @@ func (m *Model) l_conv1_Go(w, t int) {
 // 4 output rows need: one task is those rows of one image.
 func (m *Model) l_pool1(w, t int) {
 	img, oy := t/7, t%7*4
-	rtLRNPoolRows(m.arena[290400+img*69984:360384+img*69984], m.arena[img*290400:290400+img*290400], &lrn_pool1, &g_pool1, oy, min(oy+4, 27), m.scratch[w], m.tmp[w], rtActNone, 0.0)
+	rtLRNPoolRows(m.arena[290400+img*69984:360384+img*69984], m.arena[img*290400:290400+img*290400], &lrn_pool1, &g_pool1, oy, min(oy+4, 27), m.scratch[w], m.tmp[w], m.lrnScale, rtActNone, 0.0)
 }
 
 // l_conv2_Go computes conv2 (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27) with the purego kernels: per image and group
@@ -183,7 +183,7 @@ func (m *Model) l_conv2_Go(w, t int) {
 // 2 output rows need: one task is those rows of one image.
 func (m *Model) l_pool2(w, t int) {
 	img, oy := t/7, t%7*2
-	rtLRNPoolRows(m.arena[186624+img*43264:229888+img*43264], m.arena[img*186624:186624+img*186624], &lrn_pool2, &g_pool2, oy, min(oy+2, 13), m.scratch[w], m.tmp[w], rtActNone, 0.0)
+	rtLRNPoolRows(m.arena[186624+img*43264:229888+img*43264], m.arena[img*186624:186624+img*186624], &lrn_pool2, &g_pool2, oy, min(oy+2, 13), m.scratch[w], m.tmp[w], m.lrnScale, rtActNone, 0.0)
 }
 
 // l_conv3_Go computes conv3 (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13) with the purego kernels: per image and group

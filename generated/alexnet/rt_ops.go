@@ -25,6 +25,68 @@ type rtPoolGeom struct {
 // the rows these outputs need. Windows are clipped as PyTorch clips them
 // (see docs/spec.md).
 func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 int, act int, slope float32) {
+	// Each output row reduces its window's input rows into one row (max or
+	// sum), then slides the horizontal window along it: contiguous loops,
+	// and KH+KW instead of KH*KW operations per output.
+	var buf [512]float32
+	if g.W > len(buf) {
+		rtPoolRowsWide(dst, src, g, row0, rows, c0, c1, oy0, oy1, act, slope)
+		return
+	}
+	acc := buf[:g.W]
+	negInf := float32(math.Inf(-1))
+	for c := c0; c < c1; c++ {
+		base := (c*rows - row0) * g.W // src[base+y*W+x] is element (y, x)
+		out := dst[c*g.OH*g.OW : (c+1)*g.OH*g.OW]
+		for oy := oy0; oy < oy1; oy++ {
+			ys := oy*g.SH - g.PT
+			ye := min(ys+g.KH, g.H+g.PT)
+			y0, y1 := max(ys, 0), min(ye, g.H)
+			copy(acc, src[base+y0*g.W:base+(y0+1)*g.W])
+			for y := y0 + 1; y < y1; y++ {
+				row := src[base+y*g.W : base+(y+1)*g.W]
+				if g.Max {
+					// The builtin max is branch-free and, like PyTorch,
+					// returns NaN if either operand is NaN.
+					row = row[:len(acc)]
+					for x, e := range row {
+						acc[x] = max(acc[x], e)
+					}
+				} else {
+					for x, e := range row {
+						acc[x] += e
+					}
+				}
+			}
+			o := out[oy*g.OW : (oy+1)*g.OW]
+			for ox := range o {
+				xs := ox*g.SW - g.PL
+				xe := min(xs+g.KW, g.W+g.PL)
+				x0, x1 := max(xs, 0), min(xe, g.W)
+				var v float32
+				if g.Max {
+					v = negInf
+					for _, e := range acc[x0:x1] {
+						v = max(v, e)
+					}
+				} else {
+					for _, e := range acc[x0:x1] {
+						v += e
+					}
+					div := (y1 - y0) * (x1 - x0)
+					if g.CountPad {
+						div = (ye - ys) * (xe - xs)
+					}
+					v /= float32(div)
+				}
+				o[ox] = rtActivate(v, act, slope)
+			}
+		}
+	}
+}
+
+// rtPoolRowsWide is rtPoolRows for rows wider than its buffer: window by window.
+func rtPoolRowsWide(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 int, act int, slope float32) {
 	for c := c0; c < c1; c++ {
 		base := (c*rows - row0) * g.W // src[base+y*W+x] is element (y, x)
 		out := dst[c*g.OH*g.OW : (c+1)*g.OH*g.OW]
@@ -80,7 +142,7 @@ type rtLRNGeom struct {
 // contiguous: the squares of the C planes go into tmp, then each output
 // plane sums the Size planes of its window. tmp needs (C+1)*n values. dst
 // may be src.
-func rtLRN(dst []float32, dstStride int, src []float32, srcStride, n int, g *rtLRNGeom, tmp []float32) {
+func rtLRN(dst []float32, dstStride int, src []float32, srcStride, n int, g *rtLRNGeom, tmp []float32, scale rtLRNScaler) {
 	sq := tmp[:g.C*n]
 	sum := tmp[g.C*n : (g.C+1)*n]
 	for c := range g.C {
@@ -103,11 +165,7 @@ func rtLRN(dst []float32, dstStride int, src []float32, srcStride, n int, g *rtL
 		x := src[c*srcStride : c*srcStride+n]
 		d := dst[c*dstStride : c*dstStride+n]
 		if g.Beta == 0.75 {
-			for i, v := range x {
-				b := float64(g.K + g.Alpha*sum[i])
-				r := math.Sqrt(b)
-				d[i] = v / float32(r*math.Sqrt(r))
-			}
+			scale(d, x, sum, g.K, g.Alpha)
 			continue
 		}
 		for i, v := range x {
@@ -116,16 +174,31 @@ func rtLRN(dst []float32, dstStride int, src []float32, srcStride, n int, g *rtL
 	}
 }
 
+// rtLRNScaler sets d[i] = x[i] * (k + alpha*s[i])^-0.75: LRN's last step
+// for AlexNet's beta, the part worth SIMD kernels (two square roots and a
+// division per element). The generated dispatch picks one per Model.
+type rtLRNScaler func(d, x, s []float32, k, alpha float32)
+
+// rtLRNScaleGo is the portable rtLRNScaler.
+func rtLRNScaleGo(d, x, s []float32, k, alpha float32) {
+	s = s[:len(d)]
+	x = x[:len(d)]
+	for i, v := range x {
+		r := math.Sqrt(float64(k + alpha*s[i]))
+		d[i] = v / float32(r*math.Sqrt(r))
+	}
+}
+
 // rtLRNPoolRows computes output rows [oy0, oy1) of a max pooling whose input
 // is the LRN of src ([C][H][W], one image): it normalises only the input
 // rows those windows cover, into scratch, and pools from there, so the
 // normalised image is never stored whole. scratch needs C*rows*W values for
 // the rows covered, tmp (C+1)*rows*W.
-func rtLRNPoolRows(dst, src []float32, l *rtLRNGeom, g *rtPoolGeom, oy0, oy1 int, scratch, tmp []float32, act int, slope float32) {
+func rtLRNPoolRows(dst, src []float32, l *rtLRNGeom, g *rtPoolGeom, oy0, oy1 int, scratch, tmp []float32, scale rtLRNScaler, act int, slope float32) {
 	y0 := max(oy0*g.SH-g.PT, 0)
 	y1 := min((oy1-1)*g.SH-g.PT+g.KH, g.H)
 	rows := y1 - y0
-	rtLRN(scratch, rows*g.W, src[y0*g.W:], g.H*g.W, rows*g.W, l, tmp)
+	rtLRN(scratch, rows*g.W, src[y0*g.W:], g.H*g.W, rows*g.W, l, tmp, scale)
 	rtPoolRows(dst, scratch, g, y0, rows, 0, g.C, oy0, oy1, act, slope)
 }
 

@@ -33,3 +33,8 @@ func (m *Model) plan() []rtStep {
 	}
 	return m.planGo()
 }
+
+// lrnScaler returns LRN's scaling step for implementation impl.
+func lrnScaler(impl int) rtLRNScaler {
+	return rtLRNScaleGo
+}
