@@ -111,6 +111,12 @@ type Config struct {
 	// StoreM is the number of rows actually stored, for the ragged bottom
 	// edge (0 means MR).
 	StoreM int
+	// BF16B makes the B panel bfloat16 (the upper halves of float32s,
+	// parameter b *uint16): each vector is widened to float32 in registers
+	// (VPMOVZXWD, VPSLLD) and the arithmetic stays float32. It halves the
+	// bytes a weight-streaming GEMV reads. AVX-512 kernels then also need
+	// AVX512BW.
+	BF16B bool
 }
 
 // storeN returns the effective number of stored columns.
@@ -139,7 +145,8 @@ func (c Config) unroll() int {
 
 // Params returns the names of the parameters of the generated function in
 // order: a, b and c always, then k (runtime K), ldc (runtime LDC) and bias
-// (Bias) when present. a, b, c and bias are *float32; k and ldc are int.
+// (Bias) when present. a, b, c and bias are *float32 (b is *uint16 with
+// BF16B); k and ldc are int.
 func (c Config) Params() []string {
 	p := []string{"a", "b", "c"}
 	if c.K == 0 {
@@ -159,6 +166,9 @@ func (c Config) Params() []string {
 func (c Config) Signature() string {
 	var parts []string
 	parts = append(parts, "a, b, c *float32")
+	if c.BF16B {
+		parts[0] = "a *float32, b *uint16, c *float32"
+	}
 	if c.K == 0 {
 		parts = append(parts, "k int")
 	}

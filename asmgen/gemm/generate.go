@@ -137,13 +137,27 @@ var fallbackTemplate = template.Must(template.New("fallback").Funcs(template.Fun
 
 package {{.Pkg}}
 
-import "unsafe"
+import (
+	"math"
+	"unsafe"
+)
+
+var _ = math.Float32frombits
 {{range .Configs}}
 // {{.Name}} is the portable version of the {{.ISA}} GEMM micro-kernel of
 // the same name.
 func {{.Name}}{{sig .}} {
 	t := gemmTile{mr: {{.MR}}, nr: {{.NR}}, storeM: {{storeM .}}, storeN: {{storeN .}}, accumulate: {{.Accumulate}}, act: {{act .Act}}, slope: {{slope .}}}
+{{- if .BF16B}}
+	n := max({{if gt .K 0}}{{.K}}{{else}}k{{end}}, 0) * {{.NR}}
+	wide := make([]float32, max(n, 1)) // the portable path widens B first
+	for i, h := range unsafe.Slice(b, n) {
+		wide[i] = math.Float32frombits(uint32(h) << 16)
+	}
+	gemmGeneric(&t, a, &wide[0], c, {{args .}})
+{{- else}}
 	gemmGeneric(&t, a, b, c, {{args .}})
+{{- end}}
 }
 {{end}}
 // gemmTile describes one GEMM micro-kernel for gemmGeneric.

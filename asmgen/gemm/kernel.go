@@ -262,6 +262,13 @@ func (e *emitter) steps(first, n int) {
 func (e *emitter) step(s int) {
 	c := e.cfg
 	for j, v := range e.bvec {
+		if c.BF16B {
+			// Widen bfloat16 to float32: zero-extend each 16-bit value
+			// into a 32-bit lane, then move it to the upper half.
+			e.VPMOVZXWD(operand.Mem{Base: regB, Disp: 2 * (s*c.NR + j*e.lanes)}, v)
+			e.VPSLLD(operand.U8(16), v, v)
+			continue
+		}
 		e.VMOVUPS(operand.Mem{Base: regB, Disp: 4 * (s*c.NR + j*e.lanes)}, v)
 	}
 	for r, row := range e.acc {
@@ -283,7 +290,11 @@ func (e *emitter) step(s int) {
 // advance moves the panel pointers forward by n k steps.
 func (e *emitter) advance(n int) {
 	e.ADDQ(operand.U32(4*n*e.cfg.MR), regA)
-	e.ADDQ(operand.U32(4*n*e.cfg.NR), regB)
+	bsize := 4
+	if e.cfg.BF16B {
+		bsize = 2
+	}
+	e.ADDQ(operand.U32(bsize*n*e.cfg.NR), regB)
 }
 
 // epilogue adds C (Accumulate), applies the activation and stores the tile.

@@ -45,6 +45,12 @@ var configs = named([]gemm.Config{
 	{ISA: gemm.AVX2, MR: 6, NR: 16, Unroll: 4, Accumulate: true, Act: gemm.ActLeakyReLU, Slope: 0.01},
 	{ISA: gemm.AVX2, MR: 4, NR: 24, Unroll: 3, Bias: true, StoreM: 1},
 	{ISA: gemm.AVX2, MR: 4, NR: 24, K: 1, Unroll: 4, LDC: 24, Accumulate: true, Act: gemm.ActReLU, StoreN: 23, StoreM: 3},
+
+	// bfloat16 B panels: dense layers' weights at -precision bf16.
+	{ISA: gemm.AVX512, MR: 1, NR: 48, K: 37, Unroll: 4, LDC: 100, StoreN: 45, BF16B: true},
+	{ISA: gemm.AVX512, MR: 8, NR: 48, Unroll: 4, Bias: true, Act: gemm.ActReLU, BF16B: true},
+	{ISA: gemm.AVX2, MR: 1, NR: 24, Unroll: 4, StoreN: 21, BF16B: true},
+	{ISA: gemm.AVX2, MR: 4, NR: 24, K: 10, Unroll: 4, Accumulate: true, StoreM: 3, BF16B: true},
 })
 
 // named sets the Name of every config to kernelName.
@@ -82,6 +88,9 @@ func kernelName(c gemm.Config) string {
 	}
 	if c.StoreN > 0 {
 		fmt.Fprintf(&b, "_n%d", c.StoreN)
+	}
+	if c.BF16B {
+		b.WriteString("_bf16")
 	}
 	if c.StoreM > 0 {
 		fmt.Fprintf(&b, "_m%d", c.StoreM)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"go/format"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/cnnc/cnnc/asmgen/gemm"
@@ -52,6 +53,15 @@ func renderTable() ([]byte, error) {
 		}
 		if c.Bias {
 			args += ", bias"
+		}
+		if c.BF16B {
+			n := fmt.Sprintf("max(k, 1)*%d", c.NR)
+			if c.K > 0 {
+				n = fmt.Sprintf("%d", c.K*c.NR)
+			}
+			args = strings.Replace(args, "a, b, c", "a, &bb[0], c", 1)
+			fmt.Fprintf(&b, "%q: func(a, b, c *float32, k, ldc int, bias *float32) { bb := toBF16(b, %s); %s(%s) },\n", c.Name, n, c.Name, args)
+			continue
 		}
 		fmt.Fprintf(&b, "%q: func(a, b, c *float32, k, ldc int, bias *float32) { %s(%s) },\n", c.Name, c.Name, args)
 	}

@@ -228,3 +228,39 @@ func avx2_4x24_u3_bias_m1(a *float32, b *float32, c *float32, k int, ldc int, bi
 //
 //go:noescape
 func avx2_4x24_k1_u4_ldc24_acc_relu_n23_m3(a *float32, b *float32, c *float32)
+
+// avx512_1x48_k37_u4_ldc100_n45_bf16 is the 1x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = sum_{p<37} a[p*1+r]*b[p*48+j]
+//
+// for r < 1, j < 45 (K=37, ldc=100, k unrolled 4x).
+//
+//go:noescape
+func avx512_1x48_k37_u4_ldc100_n45_bf16(a *float32, b *uint16, c *float32)
+
+// avx512_8x48_u4_bias_relu_bf16 is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = max(bias[r] + sum_{p<k} a[p*8+r]*b[p*48+j], 0)
+//
+// for r < 8, j < 48 (k unrolled 4x).
+//
+//go:noescape
+func avx512_8x48_u4_bias_relu_bf16(a *float32, b *uint16, c *float32, k int, ldc int, bias *float32)
+
+// avx2_1x24_u4_n21_bf16 is the 1x24 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = sum_{p<k} a[p*1+r]*b[p*24+j]
+//
+// for r < 1, j < 21 (k unrolled 4x).
+//
+//go:noescape
+func avx2_1x24_u4_n21_bf16(a *float32, b *uint16, c *float32, k int, ldc int)
+
+// avx2_4x24_k10_u4_acc_bf16_m3 is the 4x24 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = C[r*ldc+j] + sum_{p<10} a[p*4+r]*b[p*24+j]
+//
+// for r < 3, j < 24 (K=10, k unrolled 4x).
+//
+//go:noescape
+func avx2_4x24_k10_u4_acc_bf16_m3(a *float32, b *uint16, c *float32, ldc int)

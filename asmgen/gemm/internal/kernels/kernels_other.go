@@ -4,7 +4,12 @@
 
 package kernels
 
-import "unsafe"
+import (
+	"math"
+	"unsafe"
+)
+
+var _ = math.Float32frombits
 
 // avx512_8x48_u4 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
@@ -179,6 +184,54 @@ func avx2_4x24_u3_bias_m1(a, b, c *float32, k int, ldc int, bias *float32) {
 func avx2_4x24_k1_u4_ldc24_acc_relu_n23_m3(a, b, c *float32) {
 	t := gemmTile{mr: 4, nr: 24, storeM: 3, storeN: 23, accumulate: true, act: 1, slope: 0}
 	gemmGeneric(&t, a, b, c, 1, 24, nil)
+}
+
+// avx512_1x48_k37_u4_ldc100_n45_bf16 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_1x48_k37_u4_ldc100_n45_bf16(a *float32, b *uint16, c *float32) {
+	t := gemmTile{mr: 1, nr: 48, storeM: 1, storeN: 45, accumulate: false, act: 0, slope: 0}
+	n := max(37, 0) * 48
+	wide := make([]float32, max(n, 1)) // the portable path widens B first
+	for i, h := range unsafe.Slice(b, n) {
+		wide[i] = math.Float32frombits(uint32(h) << 16)
+	}
+	gemmGeneric(&t, a, &wide[0], c, 37, 100, nil)
+}
+
+// avx512_8x48_u4_bias_relu_bf16 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_u4_bias_relu_bf16(a *float32, b *uint16, c *float32, k int, ldc int, bias *float32) {
+	t := gemmTile{mr: 8, nr: 48, storeM: 8, storeN: 48, accumulate: false, act: 1, slope: 0}
+	n := max(k, 0) * 48
+	wide := make([]float32, max(n, 1)) // the portable path widens B first
+	for i, h := range unsafe.Slice(b, n) {
+		wide[i] = math.Float32frombits(uint32(h) << 16)
+	}
+	gemmGeneric(&t, a, &wide[0], c, k, ldc, bias)
+}
+
+// avx2_1x24_u4_n21_bf16 is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_1x24_u4_n21_bf16(a *float32, b *uint16, c *float32, k int, ldc int) {
+	t := gemmTile{mr: 1, nr: 24, storeM: 1, storeN: 21, accumulate: false, act: 0, slope: 0}
+	n := max(k, 0) * 24
+	wide := make([]float32, max(n, 1)) // the portable path widens B first
+	for i, h := range unsafe.Slice(b, n) {
+		wide[i] = math.Float32frombits(uint32(h) << 16)
+	}
+	gemmGeneric(&t, a, &wide[0], c, k, ldc, nil)
+}
+
+// avx2_4x24_k10_u4_acc_bf16_m3 is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_4x24_k10_u4_acc_bf16_m3(a *float32, b *uint16, c *float32, ldc int) {
+	t := gemmTile{mr: 4, nr: 24, storeM: 3, storeN: 24, accumulate: true, act: 0, slope: 0}
+	n := max(10, 0) * 24
+	wide := make([]float32, max(n, 1)) // the portable path widens B first
+	for i, h := range unsafe.Slice(b, n) {
+		wide[i] = math.Float32frombits(uint32(h) << 16)
+	}
+	gemmGeneric(&t, a, &wide[0], c, 10, ldc, nil)
 }
 
 // gemmTile describes one GEMM micro-kernel for gemmGeneric.

@@ -39,4 +39,20 @@ var kernelFuncs = map[string]kernelFunc{
 	"avx2_6x16_u4_acc_leaky0p01":            func(a, b, c *float32, k, ldc int, bias *float32) { avx2_6x16_u4_acc_leaky0p01(a, b, c, k, ldc) },
 	"avx2_4x24_u3_bias_m1":                  func(a, b, c *float32, k, ldc int, bias *float32) { avx2_4x24_u3_bias_m1(a, b, c, k, ldc, bias) },
 	"avx2_4x24_k1_u4_ldc24_acc_relu_n23_m3": func(a, b, c *float32, k, ldc int, bias *float32) { avx2_4x24_k1_u4_ldc24_acc_relu_n23_m3(a, b, c) },
+	"avx512_1x48_k37_u4_ldc100_n45_bf16": func(a, b, c *float32, k, ldc int, bias *float32) {
+		bb := toBF16(b, 1776)
+		avx512_1x48_k37_u4_ldc100_n45_bf16(a, &bb[0], c)
+	},
+	"avx512_8x48_u4_bias_relu_bf16": func(a, b, c *float32, k, ldc int, bias *float32) {
+		bb := toBF16(b, max(k, 1)*48)
+		avx512_8x48_u4_bias_relu_bf16(a, &bb[0], c, k, ldc, bias)
+	},
+	"avx2_1x24_u4_n21_bf16": func(a, b, c *float32, k, ldc int, bias *float32) {
+		bb := toBF16(b, max(k, 1)*24)
+		avx2_1x24_u4_n21_bf16(a, &bb[0], c, k, ldc)
+	},
+	"avx2_4x24_k10_u4_acc_bf16_m3": func(a, b, c *float32, k, ldc int, bias *float32) {
+		bb := toBF16(b, 240)
+		avx2_4x24_k10_u4_acc_bf16_m3(a, &bb[0], c, ldc)
+	},
 }

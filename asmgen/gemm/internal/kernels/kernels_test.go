@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/cpu"
 
@@ -17,6 +18,16 @@ type kernelFunc func(a, b, c *float32, k, ldc int, bias *float32)
 
 // supported reports whether the kernels of isa can run: always for the
 // portable fallback, else according to the CPU.
+// toBF16 returns the upper halves of n float32s at p (exact for values
+// already rounded to bfloat16).
+func toBF16(p *float32, n int) []uint16 {
+	out := make([]uint16, n)
+	for i, v := range unsafe.Slice(p, n) {
+		out[i] = uint16(math.Float32bits(v) >> 16)
+	}
+	return out
+}
+
 func supported(isa gemm.ISA) bool {
 	if !haveAsm {
 		return true
@@ -92,6 +103,12 @@ func checkCall(t *testing.T, cfg gemm.Config, fn kernelFunc, rng *rand.Rand, k, 
 	kk := max(k, 0)
 	a := random(max(kk, 1) * cfg.MR)
 	b := random(max(kk, 1) * cfg.NR)
+	if cfg.BF16B {
+		// B must be exactly representable in bfloat16 for the reference.
+		for i, v := range b {
+			b[i] = math.Float32frombits(math.Float32bits(v) &^ 0xffff)
+		}
+	}
 	bias := random(cfg.MR)
 	if nan {
 		a[0] = float32(math.NaN())
