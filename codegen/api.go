@@ -85,6 +85,8 @@ func (c *gen) apiFile() ([]byte, error) {
 		jen.Id("OutputLen").Op("=").Id("Batch").Op("*").Id("OutputSize"),
 		jen.Comment("ArenaLen is the number of float32s of activation memory a Model holds."),
 		jen.Id("ArenaLen").Op("=").Lit(g.Mem.ArenaElems*c.batch),
+		jen.Comment("Precision is how dense layers store their weights: fp32, or bf16 (bfloat16,\nwidened to float32 for the arithmetic)."),
+		jen.Id("Precision").Op("=").Lit(c.opt.Precision),
 		jen.Comment("SpecSHA256 is the SHA-256 of the spec this package was compiled from."),
 		jen.Id("SpecSHA256").Op("=").Lit(c.opt.SpecSHA256),
 	)
@@ -128,7 +130,13 @@ func (c *gen) apiFile() ([]byte, error) {
 	}
 	for _, l := range c.layers {
 		switch l.n.Op {
-		case ir.OpConv, ir.OpDense, ir.OpBatchNorm:
+		case ir.OpDense:
+			if c.bf16() {
+				fields = append(fields, jen.Id("w_"+l.n.Name).Index().Uint16().Comment("bfloat16"), jen.Id("b_"+l.n.Name).Index().Float32())
+				break
+			}
+			fields = append(fields, jen.List(jen.Id("w_"+l.n.Name), jen.Id("b_"+l.n.Name)).Index().Float32())
+		case ir.OpConv, ir.OpBatchNorm:
 			fields = append(fields, jen.List(jen.Id("w_"+l.n.Name), jen.Id("b_"+l.n.Name)).Index().Float32())
 		}
 	}

@@ -41,7 +41,15 @@ type Options struct {
 	// weights file to embed with //go:embed, and WeightsSHA256 its hash.
 	Embed         string
 	WeightsSHA256 string
+	// Precision is "fp32" (the default) or "bf16": dense layers' weights
+	// stored as bfloat16 and widened to float32 in the kernels, which
+	// halves the bytes a batch-1 inference streams. Activations,
+	// accumulation and convolutions stay float32.
+	Precision string
 }
+
+// bf16 reports whether dense weights are stored as bfloat16.
+func (c *gen) bf16() bool { return c.opt.Precision == "bf16" }
 
 // File is one generated file.
 type File struct {
@@ -119,6 +127,13 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 	}
 	if opt.Package == "" {
 		opt.Package = g.Name
+	}
+	switch opt.Precision {
+	case "":
+		opt.Precision = "fp32"
+	case "fp32", "bf16":
+	default:
+		return nil, fmt.Errorf("codegen: unknown precision %q (want fp32 or bf16)", opt.Precision)
 	}
 	if !isPackageName(opt.Package) {
 		return nil, fmt.Errorf("codegen: %q is not a valid package name", opt.Package)

@@ -40,8 +40,13 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 		return render(f)
 	}
 	comment(f, "The CPU features the kernels need, read once.")
+	avx512 := jen.Qual("golang.org/x/sys/cpu", "X86").Dot("HasAVX512F")
+	if c.bf16() {
+		// Widening bfloat16 in zmm registers (VPMOVZXWD) needs AVX512BW.
+		avx512 = avx512.Op("&&").Qual("golang.org/x/sys/cpu", "X86").Dot("HasAVX512BW")
+	}
 	f.Var().Defs(
-		jen.Id("hasAVX512").Op("=").Qual("golang.org/x/sys/cpu", "X86").Dot("HasAVX512F"),
+		jen.Id("hasAVX512").Op("=").Add(avx512),
 		jen.Id("hasAVX2").Op("=").Qual("golang.org/x/sys/cpu", "X86").Dot("HasAVX2").Op("&&").Qual("golang.org/x/sys/cpu", "X86").Dot("HasFMA"),
 	)
 	comment(f, "available lists the implementations this CPU can run, fastest first.")

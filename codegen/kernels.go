@@ -79,7 +79,9 @@ func (c *gen) kernelConfigs() []gemm.Config {
 				if v.edgeN {
 					cfg.StoreN = p.N % t.NR
 				}
-				if !p.dense {
+				if p.dense {
+					cfg.BF16B = c.bf16()
+				} else {
 					// Convolutions: bias per output channel (row) and the
 					// activation in the epilogue. Dense layers add their
 					// bias per unit (column) in Go.

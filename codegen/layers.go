@@ -325,7 +325,11 @@ func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) []jen.Code {
 		body = append(body, c.kernelCall(l, i, im, jen.Id("a"), jen.Id("b"), jen.Id("dst"), nil,
 			jen.Id("p").Op("==").Lit(t.mPanels-1), jen.Id("j").Op("==").Lit(t.nTiles-1)))
 	} else {
-		body = append(body, jen.Id("rtGemm").Call(jen.Lit(t.MR), jen.Lit(t.NR), jen.Lit(K), jen.Id("a"), jen.Id("b"), jen.Id("dst"), jen.Lit(U), jen.Nil(), jen.Id("rtActNone"), jen.Lit(0), jen.Id("rows"), jen.Id("cols")))
+		gemmFn := "rtGemm"
+		if c.bf16() {
+			gemmFn = "rtGemmBF16"
+		}
+		body = append(body, jen.Id(gemmFn).Call(jen.Lit(t.MR), jen.Lit(t.NR), jen.Lit(K), jen.Id("a"), jen.Id("b"), jen.Id("dst"), jen.Lit(U), jen.Nil(), jen.Id("rtActNone"), jen.Lit(0), jen.Id("rows"), jen.Id("cols")))
 	}
 	body = append(body,
 		jen.Comment("The bias is per unit, a column here: added after the kernel."),

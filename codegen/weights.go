@@ -152,10 +152,17 @@ func (c *gen) loadLayer(b *jen.Group, l *layer) {
 		} else {
 			stmts = append(stmts,
 				jen.Id("nr").Op(":=").Add(tileTable(p, true)),
-				jen.Id("m").Dot("w_"+name).Op("=").Make(jen.Index().Float32(), jen.Parens(jen.Lit(p.N).Op("+").Id("nr").Op("-").Lit(1)).Op("/").Id("nr").Op("*").Id("nr").Op("*").Lit(p.K)),
-				jen.Id("rtPackRows").Call(jen.Id("m").Dot("w_"+name), jen.Id("w"), jen.Lit(0), jen.Lit(p.N), jen.Lit(p.K), jen.Id("nr")),
-				jen.Id("m").Dot("b_"+name).Op("=").Id("bias"),
+				jen.Id("packed").Op(":=").Make(jen.Index().Float32(), jen.Parens(jen.Lit(p.N).Op("+").Id("nr").Op("-").Lit(1)).Op("/").Id("nr").Op("*").Id("nr").Op("*").Lit(p.K)),
+				jen.Id("rtPackRows").Call(jen.Id("packed"), jen.Id("w"), jen.Lit(0), jen.Lit(p.N), jen.Lit(p.K), jen.Id("nr")),
 			)
+			if c.bf16() {
+				stmts = append(stmts,
+					jen.Id("m").Dot("w_"+name).Op("=").Make(jen.Index().Uint16(), jen.Len(jen.Id("packed"))),
+					jen.Id("rtToBF16").Call(jen.Id("m").Dot("w_"+name), jen.Id("packed")))
+			} else {
+				stmts = append(stmts, jen.Id("m").Dot("w_"+name).Op("=").Id("packed"))
+			}
+			stmts = append(stmts, jen.Id("m").Dot("b_"+name).Op("=").Id("bias"))
 		}
 	case ir.OpBatchNorm:
 		stmts = append(stmts, jen.List(jen.Id("m").Dot("w_"+name), jen.Id("m").Dot("b_"+name)).Op("=").Id("rtBNScaleShift").Call(

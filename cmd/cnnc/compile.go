@@ -34,13 +34,20 @@ Files are written atomically; generated files of an earlier run that the
 new output no longer has are removed. Output is byte-for-byte reproducible.
 
 With -embed, the weights file is copied into the package and embedded with
-//go:embed, and the package gains NewEmbedded.`,
+//go:embed, and the package gains NewEmbedded.
+
+With -precision bf16, dense layers keep their weights as bfloat16 (rounded
+to nearest even at load) and widen them to float32 in the kernels: a
+batch-1 inference then streams half the bytes. Activations, accumulation
+and convolutions stay float32; the error against fp32 is documented in the
+README.`,
 		nargs: [2]int{1, 1},
 		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 			out := fs.String("o", "", "output `dir` (required)")
 			pkg := fs.String("pkg", "", "package `name` (default: the spec's name)")
 			batch := fs.Int("batch", 1, "images per Infer call")
 			embed := fs.String("embed", "", "weights `file` to embed in the package")
+			precision := fs.String("precision", "fp32", "dense layers' weights: fp32, or bf16 (half the memory traffic; see docs)")
 			return func(args []string) error {
 				if *out == "" {
 					return usagef("compile needs -o DIR")
@@ -48,10 +55,14 @@ With -embed, the weights file is copied into the package and embedded with
 				if *batch < 1 || *batch > 1<<16 {
 					return usagef("-batch must be in [1, 65536]")
 				}
+				if *precision != "fp32" && *precision != "bf16" {
+					return usagef("-precision must be fp32 or bf16")
+				}
 				return compile(e, args[0], *out, codegen.Options{
-					Package: *pkg,
-					Batch:   *batch,
-					Args:    "compile " + strings.Join(os.Args[2:], " "),
+					Package:   *pkg,
+					Batch:     *batch,
+					Args:      "compile " + strings.Join(os.Args[2:], " "),
+					Precision: *precision,
 				}, *embed)
 			}
 		},

@@ -110,6 +110,35 @@ func TestDenseGEMM(t *testing.T) {
 	}
 }
 
+func TestBF16(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, c := range []struct {
+		in   float32
+		want uint16
+	}{{1, 0x3f80}, {-2, 0xc000}, {1 + 1.0/256, 0x3f80}, {1 + 3.0/256, 0x3f82}, {float32(math.Inf(1)), 0x7f80}} {
+		var got [1]uint16
+		rtToBF16(got[:], []float32{c.in})
+		if got[0] != c.want {
+			t.Errorf("rtToBF16(%g) = %#x, want %#x", c.in, got[0], c.want)
+		}
+	}
+	// The bf16 GEMM equals the float32 one on the widened weights.
+	mr, nr, k := 3, 20, 17
+	a, b := randSlice(r, k*mr), randSlice(r, k*nr)
+	h := make([]uint16, len(b))
+	rtToBF16(h, b)
+	for i := range b {
+		if d := math.Abs(float64(b[i]) - float64(math.Float32frombits(uint32(h[i])<<16))); d > math.Abs(float64(b[i]))/256 {
+			t.Fatalf("%g rounds to bfloat16 %#x, off by %g", b[i], h[i], d)
+		}
+		b[i] = math.Float32frombits(uint32(h[i]) << 16)
+	}
+	want, got := make([]float32, mr*nr), make([]float32, mr*nr)
+	rtGemm(mr, nr, k, a, b, want, nr, nil, rtActNone, 0, mr, nr)
+	rtGemmBF16(mr, nr, k, a, h, got, nr, nil, rtActNone, 0, mr, nr)
+	near(t, "bf16 gemm", want, got, 0)
+}
+
 func randPool(r *rand.Rand) (ir.Shape, ir.Shape, ir.PoolAttrs, bool) {
 	a := ir.PoolAttrs{KH: 1 + r.IntN(4), KW: 1 + r.IntN(4), StrideH: 1 + r.IntN(3), StrideW: 1 + r.IntN(3), Ceil: r.IntN(2) == 0, CountPad: r.IntN(2) == 0}
 	a.Pad = ir.Pad{Top: r.IntN(a.KH/2 + 1), Left: r.IntN(a.KW/2 + 1)}

@@ -53,6 +53,11 @@ const (
 	OutputLen = Batch * OutputSize
 	// ArenaLen is the number of float32s of activation memory a Model holds.
 	ArenaLen = 360384
+	/*
+	   Precision is how dense layers store their weights: fp32, or bf16 (bfloat16,
+	   widened to float32 for the arithmetic).
+	*/
+	Precision = "fp32"
 	// SpecSHA256 is the SHA-256 of the spec this package was compiled from.
 	SpecSHA256 = "4a63fa3a731fc2f077f4242a9bce0b513248983b9c9d29bf4123042303671ae6"
 )

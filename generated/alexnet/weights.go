@@ -116,8 +116,9 @@ func (m *Model) load(file *stFile) error {
 		w := slices.Clone(t["fc6.weight"])
 		bias := slices.Clone(t["fc6.bias"])
 		nr := [3]int{16, 24, 48}[impl]
-		m.w_fc6 = make([]float32, (4096+nr-1)/nr*nr*9216)
-		rtPackRows(m.w_fc6, w, 0, 4096, 9216, nr)
+		packed := make([]float32, (4096+nr-1)/nr*nr*9216)
+		rtPackRows(packed, w, 0, 4096, 9216, nr)
+		m.w_fc6 = packed
 		m.b_fc6 = bias
 	}
 	// fc7: dense units=4096 act=relu
@@ -125,8 +126,9 @@ func (m *Model) load(file *stFile) error {
 		w := slices.Clone(t["fc7.weight"])
 		bias := slices.Clone(t["fc7.bias"])
 		nr := [3]int{16, 24, 48}[impl]
-		m.w_fc7 = make([]float32, (4096+nr-1)/nr*nr*4096)
-		rtPackRows(m.w_fc7, w, 0, 4096, 4096, nr)
+		packed := make([]float32, (4096+nr-1)/nr*nr*4096)
+		rtPackRows(packed, w, 0, 4096, 4096, nr)
+		m.w_fc7 = packed
 		m.b_fc7 = bias
 	}
 	// fc8: dense units=1000
@@ -134,8 +136,9 @@ func (m *Model) load(file *stFile) error {
 		w := slices.Clone(t["fc8.weight"])
 		bias := slices.Clone(t["fc8.bias"])
 		nr := [3]int{16, 24, 48}[impl]
-		m.w_fc8 = make([]float32, (1000+nr-1)/nr*nr*4096)
-		rtPackRows(m.w_fc8, w, 0, 1000, 4096, nr)
+		packed := make([]float32, (1000+nr-1)/nr*nr*4096)
+		rtPackRows(packed, w, 0, 1000, 4096, nr)
+		m.w_fc8 = packed
 		m.b_fc8 = bias
 	}
 	return nil
