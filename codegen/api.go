@@ -214,12 +214,31 @@ func (c *gen) apiFile() ([]byte, error) {
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Infer").Params(
 		jen.Id("dst").Op("*").Index(jen.Id("OutputLen")).Float32(),
 		jen.Id("src").Op("*").Index(jen.Id("InputLen")).Float32(),
+	).Block(jen.Id("m").Dot("run").Call(jen.Id("dst"), jen.Id("src"), jen.Nil()))
+
+	comment(f, "Profile is Infer, adding to t[i] the time spent in Layers[i].")
+	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Profile").Params(
+		jen.Id("dst").Op("*").Index(jen.Id("OutputLen")).Float32(),
+		jen.Id("src").Op("*").Index(jen.Id("InputLen")).Float32(),
+		jen.Id("t").Op("*").Index(jen.Len(jen.Id("Layers"))).Qual("time", "Duration"),
+	).Block(jen.Id("m").Dot("run").Call(jen.Id("dst"), jen.Id("src"), jen.Id("t")))
+
+	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("run").Params(
+		jen.Id("dst").Op("*").Index(jen.Id("OutputLen")).Float32(),
+		jen.Id("src").Op("*").Index(jen.Id("InputLen")).Float32(),
+		jen.Id("t").Op("*").Index(jen.Len(jen.Id("Layers"))).Qual("time", "Duration"),
 	).BlockFunc(func(b *jen.Group) {
 		b.Id("m").Dot("mu").Dot("Lock").Call()
 		b.Defer().Id("m").Dot("mu").Dot("Unlock").Call()
 		b.Id("m").Dot("src").Op("=").Id("src").Index(jen.Op(":"))
 		b.For(jen.List(jen.Id("_"), jen.Id("s")).Op(":=").Range().Id("m").Dot("steps")).Block(
+			jen.If(jen.Id("t").Op("==").Nil()).Block(
+				jen.Id("m").Dot("pool").Dot("run").Call(jen.Id("s").Dot("n"), jen.Id("s").Dot("f")),
+				jen.Continue(),
+			),
+			jen.Id("start").Op(":=").Qual("time", "Now").Call(),
 			jen.Id("m").Dot("pool").Dot("run").Call(jen.Id("s").Dot("n"), jen.Id("s").Dot("f")),
+			jen.Id("t").Index(jen.Id("s").Dot("layer")).Op("+=").Qual("time", "Since").Call(jen.Id("start")),
 		)
 		if g.Output.Buf < 0 {
 			b.Copy(jen.Id("dst").Index(jen.Op(":")), jen.Id("src").Index(jen.Op(":")))
@@ -229,6 +248,25 @@ func (c *gen) apiFile() ([]byte, error) {
 		}
 		b.Id("m").Dot("src").Op("=").Nil()
 	})
+
+	comment(f, "LayerInfo describes one layer of the compiled network.")
+	f.Type().Id("LayerInfo").Struct(
+		jen.Id("Name").String().Comment("the layer's name in the spec"),
+		jen.Id("Op").String().Comment("its op, with the layers fused into it in brackets"),
+		jen.Id("Shape").String().Comment("its output shape, per image"),
+		jen.Id("MACs").Int64().Comment("multiply-adds per image"),
+	)
+	var infos []jen.Code
+	for _, l := range c.layers {
+		op := l.n.Op.String()
+		if len(l.n.Fused) > 0 {
+			op += " [" + strings.Join(l.n.Fused, " ") + "]"
+		}
+		infos = append(infos, jen.Line().Values(jen.Lit(l.n.Name), jen.Lit(op), jen.Lit(l.n.Shape.String()), jen.Lit(int(ir.MACs(l.n)))))
+	}
+	infos = append(infos, jen.Line())
+	comment(f, "Layers lists the layers Infer runs, in order.")
+	f.Var().Id("Layers").Op("=").Index(jen.Op("...")).Id("LayerInfo").Values(infos...)
 
 	comment(f, "Close stops the Model's goroutines. The Model must not be used afterwards.")
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Close").Params().Block(

@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -58,6 +59,7 @@ type e2eCase struct {
 	path  string // the spec
 	batch int
 	embed bool // embed the weights (Options.Embed) and test NewEmbedded
+	bf16  bool // Options.Precision "bf16", with dense weights that bfloat16 holds exactly
 }
 
 // TestEndToEnd generates every case into one module and runs there
@@ -72,8 +74,19 @@ func TestEndToEnd(t *testing.T) {
 	dir := *e2eDir
 	if dir == "" {
 		dir = t.TempDir()
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
+	} else {
+		// Start afresh, so that no package of an earlier run is tested, but
+		// only in a directory that holds nothing or an earlier run.
+		if mod, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && bytes.HasPrefix(mod, []byte("module e2e\n")) {
+			if err := os.RemoveAll(dir); err != nil {
+				t.Fatal(err)
+			}
+		} else if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+			t.Fatalf("-e2e.dir %s is not empty and holds no earlier run", dir)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	writeModule(t, dir)
 
@@ -100,7 +113,14 @@ func TestEndToEnd(t *testing.T) {
 	}
 	for i, z := range zoo() {
 		b := zooBatch(i)
-		cases = append(cases, e2eCase{pkg: fmt.Sprintf("%s_b%d", z.name, b), path: writeSpec(t, dir, z.name, z.spec()), batch: b})
+		path := writeSpec(t, dir, z.name, z.spec())
+		cases = append(cases, e2eCase{pkg: fmt.Sprintf("%s_b%d", z.name, b), path: path, batch: b})
+		if bf16Exact(t, path) {
+			cases = append(cases, e2eCase{pkg: fmt.Sprintf("%s_bf16_b%d", z.name, b), path: path, batch: b, bf16: true})
+		}
+	}
+	for _, b := range e2eBatches {
+		cases = append(cases, e2eCase{pkg: fmt.Sprintf("lenet5_bf16_b%d", b), path: "../spec/lenet5.yaml", batch: b, bf16: true})
 	}
 	idents := writeSpec(t, dir, "idents", identsSpec)
 	cases = append(cases,
@@ -124,20 +144,11 @@ func TestEndToEnd(t *testing.T) {
 
 	// The tests, with -json so that a package whose TestGolden did not run
 	// every implementation (skipped for want of its testdata, say) fails too.
-	impls := []string{"purego"}
-	if runtime.GOARCH == "amd64" {
-		if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-			impls = append(impls, "avx2")
-		}
-		if cpu.X86.HasAVX512F {
-			impls = append(impls, "avx512")
-		}
-	}
-	goTest(t, goTool, dir, cases, impls, "test", "-json", "./...")
+	goTest(t, goTool, dir, cases, false, "test", "-json", "./...")
 	if testing.Short() {
 		goRun(t, goTool, dir, nil, "vet", "-tags", "purego", "./...")
 	} else {
-		goTest(t, goTool, dir, cases, []string{"purego"}, "test", "-json", "-tags", "purego", "./...")
+		goTest(t, goTool, dir, cases, true, "test", "-json", "-tags", "purego", "./...")
 	}
 	goRun(t, goTool, dir, nil, "vet", "./...")
 	goRun(t, goTool, dir, []string{"GOARCH=arm64"}, "vet", "./...")
@@ -167,10 +178,26 @@ func goRun(t *testing.T, goTool, dir string, env []string, args ...string) []byt
 	return stdout.Bytes()
 }
 
+// impls lists the implementations c's package must have tested on this
+// machine, as the generated dispatch code chooses them.
+func (c e2eCase) impls(purego bool) []string {
+	impls := []string{"purego"}
+	if purego || runtime.GOARCH != "amd64" {
+		return impls
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		impls = append(impls, "avx2")
+	}
+	if cpu.X86.HasAVX512F && (!c.bf16 || cpu.X86.HasAVX512BW) {
+		impls = append(impls, "avx512")
+	}
+	return impls
+}
+
 // goTest runs go test -json in dir and fails t with the output of every
 // package that fails, and for every package whose TestGolden did not pass
-// for each of impls.
-func goTest(t *testing.T, goTool, dir string, cases []e2eCase, impls []string, args ...string) {
+// for each of its implementations.
+func goTest(t *testing.T, goTool, dir string, cases []e2eCase, purego bool, args ...string) {
 	t.Helper()
 	out := goRun(t, goTool, dir, nil, args...)
 	type event struct{ Action, Package, ImportPath, Test, Output string }
@@ -209,7 +236,7 @@ func goTest(t *testing.T, goTool, dir string, cases []e2eCase, impls []string, a
 			continue
 		}
 		var missing []string
-		for _, impl := range impls {
+		for _, impl := range c.impls(purego) {
 			if !passed[c.pkg+" TestGolden/"+impl] {
 				missing = append(missing, impl)
 			}
@@ -238,44 +265,16 @@ func macs(t *testing.T, path string) int64 {
 	return n
 }
 
-// writeModule writes the module all generated packages live in. It requires
-// what a generated package imports, golang.org/x/sys, at cnnc's version,
-// with cnnc's go.sum, so the go tool needs no network.
+// writeModule writes the module all generated packages live in: go.mod and
+// go.sum from codegen.ModuleFiles, which require what generated code
+// imports, golang.org/x/sys, so that the go tool needs no network.
 func writeModule(t *testing.T, dir string) {
 	t.Helper()
-	sum, err := os.ReadFile("../go.sum")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sys string
-	mod, err := os.ReadFile("../go.mod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(mod), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "golang.org/x/sys" {
-			sys = f[1]
+	for _, f := range codegen.ModuleFiles("e2e") {
+		if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if sys == "" {
-		t.Fatal("go.mod does not require golang.org/x/sys")
-	}
-	gomod := fmt.Sprintf("module e2e\n\ngo %s\n\nrequire golang.org/x/sys %s\n", goVersion(string(mod)), sys)
-	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func goVersion(mod string) string {
-	for _, line := range strings.Split(mod, "\n") {
-		if v, ok := strings.CutPrefix(line, "go "); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	return strings.TrimPrefix(runtime.Version(), "go")
 }
 
 // writeSpec writes a generated spec into dir/specs and returns its path.
@@ -302,8 +301,13 @@ func writeCase(t *testing.T, dir string, c e2eCase) {
 	if err != nil {
 		t.Fatalf("Compile:\n%v\nspec:\n%s", err, src)
 	}
-	weights := tensorBytes(t, params.Init(g, e2eWeightSeed))
+	ts := params.Init(g, e2eWeightSeed)
 	opt := codegen.Options{Batch: c.batch, Package: c.pkg}
+	if c.bf16 {
+		opt.Precision = "bf16"
+		roundDenseBF16(g, ts)
+	}
+	weights := tensorBytes(t, ts)
 	if c.embed {
 		opt.Embed = "weights.safetensors"
 		opt.WeightsSHA256 = fmt.Sprintf("%x", sha256.Sum256(weights))
@@ -341,7 +345,11 @@ func writeCase(t *testing.T, dir string, c e2eCase) {
 		t.Fatal(err)
 	}
 	x := params.Input(plain, c.batch, e2eInputSeed)
-	set := params.Effective(plain, params.Map(params.Init(plain, e2eWeightSeed)))
+	plainTs := params.Init(plain, e2eWeightSeed)
+	if c.bf16 {
+		roundDenseBF16(g, plainTs)
+	}
+	set := params.Effective(plain, params.Map(plainTs))
 	res, err := ref.Run(plain, set, x, c.batch)
 	if err != nil {
 		t.Fatalf("ref.Run: %v", err)
@@ -353,6 +361,50 @@ func writeCase(t *testing.T, dir string, c e2eCase) {
 	})
 	if err := os.WriteFile(filepath.Join(pkgDir, "testdata", "golden.safetensors"), golden, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// bf16Exact reports whether the spec at path has dense layers and no
+// batchnorm folded into one: whether, with dense weights that are bfloat16
+// values, its bf16 package must compute what the reference engine does.
+// (A fold scales the weights after they are read, and the products are
+// rounded to bfloat16 again.)
+func bf16Exact(t *testing.T, path string) bool {
+	g, err := compiler.Compile(path, passes.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dense := false
+	for _, n := range g.Nodes {
+		if n.Op == ir.OpDense {
+			if n.FoldBN != nil {
+				return false
+			}
+			dense = true
+		}
+	}
+	return dense
+}
+
+// roundDenseBF16 rounds the weights of g's dense layers, in ts, to the
+// nearest bfloat16 (ties to even), so that storing them as bfloat16 loses
+// nothing.
+func roundDenseBF16(g *ir.Graph, ts []*tensor.Tensor) {
+	dense := map[string]bool{}
+	for _, n := range g.Nodes {
+		if n.Op == ir.OpDense {
+			dense[n.Name+".weight"] = true
+		}
+	}
+	for _, x := range ts {
+		if !dense[x.Name] {
+			continue
+		}
+		for i, v := range x.Data {
+			b := math.Float32bits(v)
+			b += 0x7fff + (b>>16)&1
+			x.Data[i] = math.Float32frombits(b &^ 0xffff)
+		}
 	}
 }
 
@@ -437,6 +489,19 @@ layers:
   - {name: "true", op: leaky_relu}
   - {name: select, op: dropout}
   - {name: error, op: softmax}
+  - {name: src, op: dense, units: 6}
+  - {name: dst, op: relu}
+  - {name: panel, op: lrn, size: 3}
+  - {name: bias, op: batchnorm}
+  - {name: Batch, op: dense, units: 5, bias: false}
+  - {name: Options, op: sigmoid}
+  - {name: Impl, op: dense, units: 4}
+  - {name: Infer, op: tanh}
+  - {name: load, op: dropout}
+  - {name: plan, op: softmax}
+  - {name: rtStep, op: leaky_relu, slope: 0.3}
+  - {name: InputLen, op: dense, units: 3}
+  - {name: Precision, op: add, inputs: [InputLen, InputLen]}
 `
 
 // zoo returns zooSpecs small random specs, the same ones on every run.

@@ -113,7 +113,7 @@ func TestGeneratedFiles(t *testing.T) {
 	}
 	opts := []codegen.Options{
 		{},
-		{Batch: 3, Package: "other", Args: "compile -batch 3 -pkg other", SpecSHA256: strings.Repeat("ab", 32)},
+		{Batch: 3, Package: "other", Args: "compile -batch 3 -pkg other", SpecSHA256: strings.Repeat("ab", 32), Precision: "bf16"},
 		{Batch: 8, Embed: "weights.safetensors", WeightsSHA256: strings.Repeat("cd", 32)},
 	}
 	if testing.Short() {

@@ -25,9 +25,9 @@ func (c *gen) layersFile(asm bool) ([]byte, error) {
 			continue
 		}
 		var steps []jen.Code
-		for _, l := range c.layers {
+		for li, l := range c.layers {
 			for _, s := range c.layerSteps(f, l, i, im) {
-				steps = append(steps, s)
+				steps = append(steps, s.code(li))
 			}
 		}
 		comment(f, fmt.Sprintf("plan%s lists the steps of one inference with the %s kernels.", im.suffix, im.name))
@@ -38,10 +38,18 @@ func (c *gen) layersFile(asm bool) ([]byte, error) {
 	return render(f)
 }
 
-// step is {n: tasks, f: m.fn}.
-func step(tasks int, fn string) jen.Code {
-	return jen.Values(jen.Dict{jen.Id("n"): jen.Lit(tasks), jen.Id("f"): jen.Id("m").Dot(fn)})
+// stepLit is one step before its layer index is known.
+type stepLit struct {
+	tasks int
+	fn    string
 }
+
+func (s stepLit) code(layer int) jen.Code {
+	return jen.Values(jen.Dict{jen.Id("n"): jen.Lit(s.tasks), jen.Id("f"): jen.Id("m").Dot(s.fn), jen.Id("layer"): jen.Lit(layer)})
+}
+
+// step is {n: tasks, f: m.fn}; the plan adds the layer index.
+func step(tasks int, fn string) stepLit { return stepLit{tasks, fn} }
 
 // act returns the rtAct constant and slope of an activation.
 func act(a ir.Activation) (jen.Code, jen.Code) {
@@ -76,7 +84,7 @@ func task(f *jen.File, doc, fn string, body ...jen.Code) {
 
 // layerSteps emits layer l's task functions for implementation i (the
 // shared ones only when generating the pure-Go file) and returns its steps.
-func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []jen.Code {
+func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	n := l.n
 	name := n.Name
 	shared := !im.asm // shared tasks are emitted once, into layers.go
@@ -99,7 +107,7 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []jen.Code {
 					jen.Id("rtLRNPoolRows").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id("lrn_"+name), jen.Op("&").Id("g_"+name),
 						jen.Id("oy"), jen.Min(jen.Id("oy").Op("+").Lit(chunk), jen.Lit(out.H)), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Id("m").Dot("tmp").Index(jen.Id("w")), jen.Id("m").Dot("lrnScale"), actID, slope))
 			}
-			return []jen.Code{step(B*tasks, "l_"+name)}
+			return []stepLit{step(B*tasks, "l_"+name)}
 		}
 		if shared {
 			task(f, doc+"\nOne task is one channel of one image.", "l_"+name,
@@ -107,7 +115,7 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []jen.Code {
 				jen.Id("rtPoolRows").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id("g_"+name), jen.Lit(0), jen.Lit(in.H),
 					jen.Id("ch"), jen.Id("ch").Op("+").Lit(1), jen.Lit(0), jen.Lit(out.H), actID, slope))
 		}
-		return []jen.Code{step(B*out.C, "l_"+name)}
+		return []stepLit{step(B*out.C, "l_"+name)}
 	case ir.OpLRN:
 		hw := out.H * out.W
 		if shared {
@@ -117,7 +125,7 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []jen.Code {
 					c.img(n.Inputs[0], "img").(*jen.Statement).Index(jen.Id("y").Op("*").Lit(out.W).Op(":")), jen.Lit(hw), jen.Lit(out.W),
 					jen.Op("&").Id("lrn_"+name), jen.Id("m").Dot("tmp").Index(jen.Id("w")), jen.Id("m").Dot("lrnScale")))
 		}
-		return []jen.Code{step(B*out.H, "l_"+name)}
+		return []stepLit{step(B*out.H, "l_"+name)}
 	case ir.OpFlatten, ir.OpDropout:
 		if n.Alias || n.Buf == n.Inputs[0].Buf {
 			return nil // shares its input's storage
@@ -125,7 +133,7 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []jen.Code {
 		if shared {
 			task(f, doc, "l_"+name, jen.Id("img").Op(":=").Id("t"), jen.Copy(c.img(n, "img"), c.img(n.Inputs[0], "img")))
 		}
-		return []jen.Code{step(B, "l_"+name)}
+		return []stepLit{step(B, "l_"+name)}
 	}
 	// One task per image.
 	if shared {
@@ -167,7 +175,7 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []jen.Code {
 		}
 		task(f, doc+"\nOne task is one image.", "l_"+name, body...)
 	}
-	return []jen.Code{step(B, "l_"+name)}
+	return []stepLit{step(B, "l_"+name)}
 }
 
 // geometry declares the read-only geometry of every conv, pooling and LRN.
@@ -246,7 +254,7 @@ func (c *gen) kernelCall(l *layer, i int, im impl, a, b, dst, bias jen.Code, las
 	return jen.Switch().Block(cases...)
 }
 
-func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) []jen.Code {
+func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	n, p := l.n, l.gemm
 	t := p.tile(i)
 	name := n.Name
@@ -292,16 +300,16 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) []jen.Code {
 	}
 	task(f, fmt.Sprintf("%s computes %s (%s %s -> %s) with the %s kernels: per image and group\na GEMM of M=%d filters by N=%d positions by K=%d, in %dx%d tiles; one task\nis one column of tiles: an im2col panel times every filter panel.",
 		fn, name, n.Op, n.Attrs(), n.Shape, im.name, p.M, p.N, p.K, t.MR, t.NR), fn, body...)
-	return []jen.Code{step(c.batch*p.G*nt, fn)}
+	return []stepLit{step(c.batch*p.G*nt, fn)}
 }
 
-func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) []jen.Code {
+func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	n, p := l.n, l.gemm
 	t := p.tile(i)
 	name := n.Name
 	fn := "l_" + name + "_" + im.suffix
 	B, U, K := c.batch, p.N, p.K
-	var steps []jen.Code
+	var steps []stepLit
 	var aSrc jen.Code
 	if t.MR == 1 && B == 1 {
 		aSrc = c.img(n.Inputs[0], "") // the input vector is its own panel

@@ -26,7 +26,7 @@ func ShapeTable(g *ir.Graph, plan *ir.MemPlan) string {
 		rows = append(rows, []string{n.Name, n.Op.String(), n.Shape.String(), Group(p), Group(m), ir.Bytes(a)})
 	}
 	rows = append(rows, []string{"total", "", "", Group(params), Group(macs), ir.Bytes(act)})
-	writeTable(&b, rows, 3)
+	WriteTable(&b, rows, 3)
 	fmt.Fprintf(&b, "weights: %s as float32; %.3f GFLOP per image\n", ir.Bytes(params*4), float64(2*macs)/1e9)
 	if plan != nil {
 		arena := int64(plan.ArenaElems) * 4
@@ -36,9 +36,9 @@ func ShapeTable(g *ir.Graph, plan *ir.MemPlan) string {
 	return b.String()
 }
 
-// writeTable writes rows in aligned columns, two spaces apart: the first
+// WriteTable writes rows in aligned columns, two spaces apart: the first
 // nleft columns aligned left, the rest (numbers) right.
-func writeTable(b *strings.Builder, rows [][]string, nleft int) {
+func WriteTable(b *strings.Builder, rows [][]string, nleft int) {
 	width := make([]int, len(rows[0]))
 	for _, r := range rows {
 		for i, c := range r {

@@ -70,6 +70,9 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"weights", "init", lenet}, 2, "", "needs -o"},
 		{[]string{"weights", "frob", lenet, "-o", "x"}, 2, "", "unknown weights subcommand"},
 		{[]string{"run", lenet, "-engine", "gpu"}, 2, "", "unknown -engine"},
+		{[]string{"bench", lenet, "-runs", "3", "-warmup", "1"}, 0, "conv1  conv [tanh1]", ""},
+		{[]string{"bench", lenet, "-runs", "0"}, 2, "", "must be positive"},
+		{[]string{"compile", lenet, "-o", dir, "-precision", "fp16"}, 2, "", "-precision must be fp32 or bf16"},
 		{[]string{"run", lenet, "-weights", filepath.Join(dir, "none.safetensors")}, 1, "", "no such file"},
 	}
 	for _, tt := range tests {

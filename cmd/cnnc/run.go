@@ -45,6 +45,7 @@ tested against. Both read the same files and print the same report.`,
 			seed := fs.Uint64("seed", 1, "`seed` for random weights and input")
 			batch := fs.Int("batch", 1, "images in the random input batch")
 			top := fs.Int("top", 5, "print the `k` largest outputs of each image (0: none)")
+			precision := fs.String("precision", "fp32", "compiled engine: dense weights as fp32 or bf16")
 			return func(args []string) error {
 				if *engine != "interp" && *engine != "compiled" {
 					return usagef("unknown -engine %q (want compiled or interp)", *engine)
@@ -73,7 +74,7 @@ tested against. Both read the same files and print the same report.`,
 				var y []float32
 				var elapsed time.Duration
 				if *engine == "compiled" {
-					y, elapsed, err = runCompiled(e, g, *weights, *seed, x, n)
+					y, elapsed, err = runCompiled(e, g, *weights, *seed, x, n, *precision)
 				} else {
 					start := time.Now()
 					var res *ref.Result

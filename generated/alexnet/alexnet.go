@@ -38,6 +38,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"time"
 )
 
 const (
@@ -214,14 +215,52 @@ func (m *Model) Impl() string {
 // writes the output of the last layer (prob), Batch times 1000 per image, to dst.
 // It allocates nothing.
 func (m *Model) Infer(dst *[OutputLen]float32, src *[InputLen]float32) {
+	m.run(dst, src, nil)
+}
+
+// Profile is Infer, adding to t[i] the time spent in Layers[i].
+func (m *Model) Profile(dst *[OutputLen]float32, src *[InputLen]float32, t *[len(Layers)]time.Duration) {
+	m.run(dst, src, t)
+}
+func (m *Model) run(dst *[OutputLen]float32, src *[InputLen]float32, t *[len(Layers)]time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.src = src[:]
 	for _, s := range m.steps {
+		if t == nil {
+			m.pool.run(s.n, s.f)
+			continue
+		}
+		start := time.Now()
 		m.pool.run(s.n, s.f)
+		t[s.layer] += time.Since(start)
 	}
 	copy(dst[:], m.arena[1008:1008+OutputLen])
 	m.src = nil
+}
+
+// LayerInfo describes one layer of the compiled network.
+type LayerInfo struct {
+	Name  string // the layer's name in the spec
+	Op    string // its op, with the layers fused into it in brackets
+	Shape string // its output shape, per image
+	MACs  int64  // multiply-adds per image
+}
+
+// Layers lists the layers Infer runs, in order.
+var Layers = [...]LayerInfo{
+	{"conv1", "conv [relu1]", "96x55x55", 105415200},
+	{"pool1", "maxpool [norm1]", "96x27x27", 0},
+	{"conv2", "conv [relu2]", "256x27x27", 223948800},
+	{"pool2", "maxpool [norm2]", "256x13x13", 0},
+	{"conv3", "conv [relu3]", "384x13x13", 149520384},
+	{"conv4", "conv [relu4]", "384x13x13", 112140288},
+	{"conv5", "conv [relu5]", "256x13x13", 74760192},
+	{"pool5", "maxpool", "256x6x6", 0},
+	{"fc6", "dense [relu6]", "4096", 37748736},
+	{"fc7", "dense [relu7]", "4096", 16777216},
+	{"fc8", "dense", "1000", 4096000},
+	{"prob", "softmax", "1000", 0},
 }
 
 // Close stops the Model's goroutines. The Model must not be used afterwards.

@@ -311,40 +311,52 @@ func (m *Model) l_prob(w, t int) {
 // planGo lists the steps of one inference with the purego kernels.
 func (m *Model) planGo() []rtStep {
 	return []rtStep{{
-		f: m.l_conv1_Go,
-		n: 190,
+		f:     m.l_conv1_Go,
+		layer: 0,
+		n:     190,
 	}, {
-		f: m.l_pool1,
-		n: 7,
+		f:     m.l_pool1,
+		layer: 1,
+		n:     7,
 	}, {
-		f: m.l_conv2_Go,
-		n: 92,
+		f:     m.l_conv2_Go,
+		layer: 2,
+		n:     92,
 	}, {
-		f: m.l_pool2,
-		n: 7,
+		f:     m.l_pool2,
+		layer: 3,
+		n:     7,
 	}, {
-		f: m.l_conv3_Go,
-		n: 11,
+		f:     m.l_conv3_Go,
+		layer: 4,
+		n:     11,
 	}, {
-		f: m.l_conv4_Go,
-		n: 22,
+		f:     m.l_conv4_Go,
+		layer: 5,
+		n:     22,
 	}, {
-		f: m.l_conv5_Go,
-		n: 22,
+		f:     m.l_conv5_Go,
+		layer: 6,
+		n:     22,
 	}, {
-		f: m.l_pool5,
-		n: 256,
+		f:     m.l_pool5,
+		layer: 7,
+		n:     256,
 	}, {
-		f: m.l_fc6_Go,
-		n: 256,
+		f:     m.l_fc6_Go,
+		layer: 8,
+		n:     256,
 	}, {
-		f: m.l_fc7_Go,
-		n: 256,
+		f:     m.l_fc7_Go,
+		layer: 9,
+		n:     256,
 	}, {
-		f: m.l_fc8_Go,
-		n: 63,
+		f:     m.l_fc8_Go,
+		layer: 10,
+		n:     63,
 	}, {
-		f: m.l_prob,
-		n: 1,
+		f:     m.l_prob,
+		layer: 11,
+		n:     1,
 	}}
 }

@@ -193,41 +193,53 @@ func (m *Model) l_fc8_AVX2(w, t int) {
 // planAVX2 lists the steps of one inference with the avx2 kernels.
 func (m *Model) planAVX2() []rtStep {
 	return []rtStep{{
-		f: m.l_conv1_AVX2,
-		n: 190,
+		f:     m.l_conv1_AVX2,
+		layer: 0,
+		n:     190,
 	}, {
-		f: m.l_pool1,
-		n: 7,
+		f:     m.l_pool1,
+		layer: 1,
+		n:     7,
 	}, {
-		f: m.l_conv2_AVX2,
-		n: 92,
+		f:     m.l_conv2_AVX2,
+		layer: 2,
+		n:     92,
 	}, {
-		f: m.l_pool2,
-		n: 7,
+		f:     m.l_pool2,
+		layer: 3,
+		n:     7,
 	}, {
-		f: m.l_conv3_AVX2,
-		n: 11,
+		f:     m.l_conv3_AVX2,
+		layer: 4,
+		n:     11,
 	}, {
-		f: m.l_conv4_AVX2,
-		n: 22,
+		f:     m.l_conv4_AVX2,
+		layer: 5,
+		n:     22,
 	}, {
-		f: m.l_conv5_AVX2,
-		n: 22,
+		f:     m.l_conv5_AVX2,
+		layer: 6,
+		n:     22,
 	}, {
-		f: m.l_pool5,
-		n: 256,
+		f:     m.l_pool5,
+		layer: 7,
+		n:     256,
 	}, {
-		f: m.l_fc6_AVX2,
-		n: 171,
+		f:     m.l_fc6_AVX2,
+		layer: 8,
+		n:     171,
 	}, {
-		f: m.l_fc7_AVX2,
-		n: 171,
+		f:     m.l_fc7_AVX2,
+		layer: 9,
+		n:     171,
 	}, {
-		f: m.l_fc8_AVX2,
-		n: 42,
+		f:     m.l_fc8_AVX2,
+		layer: 10,
+		n:     42,
 	}, {
-		f: m.l_prob,
-		n: 1,
+		f:     m.l_prob,
+		layer: 11,
+		n:     1,
 	}}
 }
 
@@ -413,40 +425,52 @@ func (m *Model) l_fc8_AVX512(w, t int) {
 // planAVX512 lists the steps of one inference with the avx512 kernels.
 func (m *Model) planAVX512() []rtStep {
 	return []rtStep{{
-		f: m.l_conv1_AVX512,
-		n: 64,
+		f:     m.l_conv1_AVX512,
+		layer: 0,
+		n:     64,
 	}, {
-		f: m.l_pool1,
-		n: 7,
+		f:     m.l_pool1,
+		layer: 1,
+		n:     7,
 	}, {
-		f: m.l_conv2_AVX512,
-		n: 32,
+		f:     m.l_conv2_AVX512,
+		layer: 2,
+		n:     32,
 	}, {
-		f: m.l_pool2,
-		n: 7,
+		f:     m.l_pool2,
+		layer: 3,
+		n:     7,
 	}, {
-		f: m.l_conv3_AVX512,
-		n: 4,
+		f:     m.l_conv3_AVX512,
+		layer: 4,
+		n:     4,
 	}, {
-		f: m.l_conv4_AVX512,
-		n: 8,
+		f:     m.l_conv4_AVX512,
+		layer: 5,
+		n:     8,
 	}, {
-		f: m.l_conv5_AVX512,
-		n: 8,
+		f:     m.l_conv5_AVX512,
+		layer: 6,
+		n:     8,
 	}, {
-		f: m.l_pool5,
-		n: 256,
+		f:     m.l_pool5,
+		layer: 7,
+		n:     256,
 	}, {
-		f: m.l_fc6_AVX512,
-		n: 86,
+		f:     m.l_fc6_AVX512,
+		layer: 8,
+		n:     86,
 	}, {
-		f: m.l_fc7_AVX512,
-		n: 86,
+		f:     m.l_fc7_AVX512,
+		layer: 9,
+		n:     86,
 	}, {
-		f: m.l_fc8_AVX512,
-		n: 21,
+		f:     m.l_fc8_AVX512,
+		layer: 10,
+		n:     21,
 	}, {
-		f: m.l_prob,
-		n: 1,
+		f:     m.l_prob,
+		layer: 11,
+		n:     1,
 	}}
 }

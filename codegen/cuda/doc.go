@@ -1,0 +1,2 @@
+// Package cuda is cnnc's CUDA back end (placeholder doc, rewritten below).
+package cuda
