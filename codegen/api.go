@@ -97,10 +97,11 @@ func (c *gen) apiFile() ([]byte, error) {
 	for _, l := range c.layers {
 		s := l.n.Shape
 		ls = append(ls, jen.Comment(fmt.Sprintf("%s: %s", l.n.Name, l.n.Op)))
+		names := exportNames(l.n)
 		if s.Flat {
-			ls = append(ls, jen.Id(exported(l.n.Name)+"Size").Op("=").Lit(s.C))
+			ls = append(ls, jen.Id(names[0]).Op("=").Lit(s.C))
 		} else {
-			ls = append(ls, jen.List(jen.Id(exported(l.n.Name)+"C"), jen.Id(exported(l.n.Name)+"H"), jen.Id(exported(l.n.Name)+"W")).Op("=").List(jen.Lit(s.C), jen.Lit(s.H), jen.Lit(s.W)))
+			ls = append(ls, jen.List(jen.Id(names[0]), jen.Id(names[1]), jen.Id(names[2])).Op("=").List(jen.Lit(s.C), jen.Lit(s.H), jen.Lit(s.W)))
 		}
 	}
 	comment(f, "Each layer's output shape, per image.")
@@ -132,12 +133,12 @@ func (c *gen) apiFile() ([]byte, error) {
 		switch l.n.Op {
 		case ir.OpDense:
 			if c.bf16() {
-				fields = append(fields, jen.Id("w_"+l.n.Name).Index().Uint16().Comment("bfloat16"), jen.Id("b_"+l.n.Name).Index().Float32())
+				fields = append(fields, jen.Id(c.ident(l.n, "w")).Index().Uint16().Comment("bfloat16"), jen.Id(c.ident(l.n, "b")).Index().Float32())
 				break
 			}
-			fields = append(fields, jen.List(jen.Id("w_"+l.n.Name), jen.Id("b_"+l.n.Name)).Index().Float32())
+			fields = append(fields, jen.List(jen.Id(c.ident(l.n, "w")), jen.Id(c.ident(l.n, "b"))).Index().Float32())
 		case ir.OpConv, ir.OpBatchNorm:
-			fields = append(fields, jen.List(jen.Id("w_"+l.n.Name), jen.Id("b_"+l.n.Name)).Index().Float32())
+			fields = append(fields, jen.List(jen.Id(c.ident(l.n, "w")), jen.Id(c.ident(l.n, "b"))).Index().Float32())
 		}
 	}
 	comment(f, "Model is the network with its weights loaded and packed for one\nimplementation. Infer may be called from several goroutines; calls on one\nModel run one at a time, so use one Model per goroutine for parallel\ninference (each Model also uses Threads goroutines itself).")

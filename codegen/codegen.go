@@ -27,6 +27,7 @@ import (
 
 	"github.com/cnnc/cnnc/asmgen/gemm"
 	"github.com/cnnc/cnnc/asmgen/vec"
+	"github.com/cnnc/cnnc/compiler/diag"
 	"github.com/cnnc/cnnc/compiler/ir"
 )
 
@@ -93,6 +94,16 @@ type gen struct {
 	pkg    string
 	batch  int
 	layers []*layer
+	index  map[*ir.Node]int // 1-based position among the layers
+}
+
+// ident returns the identifier of kind (l: task method, p: packing task, g
+// and lrn: geometry, w and b: weight fields, k: kernel) for node n: the
+// kind, the layer's index and its name. The index makes identifiers of
+// different layers distinct whatever their names ("c" + "_Go" and "c_Go"
+// would not be); the name keeps them readable.
+func (c *gen) ident(n *ir.Node, kind string) string {
+	return fmt.Sprintf("%s%d_%s", kind, c.index[n], n.Name)
 }
 
 // layer is a node that runs code, with its GEMM plan if it has one.
@@ -141,8 +152,12 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 	if int64(g.Mem.ArenaElems)*int64(opt.Batch) > ir.MaxElems || int64(g.Input().Shape.Elems())*int64(opt.Batch) > ir.MaxElems {
 		return nil, fmt.Errorf("codegen: batch %d makes the activations larger than %d elements", opt.Batch, ir.MaxElems)
 	}
-	c := &gen{g: g, opt: opt, pkg: opt.Package, batch: opt.Batch}
-	for _, n := range g.Nodes[1:] {
+	c := &gen{g: g, opt: opt, pkg: opt.Package, batch: opt.Batch, index: map[*ir.Node]int{}}
+	if err := checkExports(g); err != nil {
+		return nil, err
+	}
+	for i, n := range g.Nodes[1:] {
+		c.index[n] = i + 1
 		l := &layer{n: n}
 		switch n.Op {
 		case ir.OpConv:
@@ -251,4 +266,40 @@ func gofmt(src []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%v\n%s", err, src)
 	}
 	return out, nil
+}
+
+// apiNames are the package-level identifiers of the API file, which a
+// layer's exported shape constants must not repeat.
+var apiNames = []string{"Batch", "InputC", "InputH", "InputW", "InputLen", "OutputSize", "OutputC", "OutputH", "OutputW",
+	"OutputLen", "ArenaLen", "Precision", "SpecSHA256", "WeightsSHA256", "Options", "Model", "New", "NewWithOptions",
+	"Load", "NewEmbedded", "Implementations", "Layers", "LayerInfo"}
+
+// exportNames returns the shape constants node n exports.
+func exportNames(n *ir.Node) []string {
+	e := exported(n.Name)
+	if n.Shape.Flat {
+		return []string{e + "Size"}
+	}
+	return []string{e + "C", e + "H", e + "W"}
+}
+
+// checkExports reports layers whose exported shape constants would collide
+// with each other's or with the API's ("conv1" and "Conv1", or a layer
+// named "Input"), naming the layer and where it is defined.
+func checkExports(g *ir.Graph) error {
+	owner := map[string]string{}
+	for _, name := range apiNames {
+		owner[name] = "the package API"
+	}
+	var errs diag.List
+	for _, n := range g.Nodes[1:] {
+		for _, id := range exportNames(n) {
+			if prev, ok := owner[id]; ok {
+				errs.Add(n.Pos, n.Name, "its shape constant %s would collide with %s; rename the layer", id, prev)
+				break
+			}
+			owner[id] = "layer " + n.Name
+		}
+	}
+	return errs.Err()
 }

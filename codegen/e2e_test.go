@@ -60,11 +60,13 @@ type e2eCase struct {
 	batch int
 	embed bool // embed the weights (Options.Embed) and test NewEmbedded
 	bf16  bool // Options.Precision "bf16", with dense weights that bfloat16 holds exactly
+	big   bool // over e2eShortMACs: skipped in -short mode, not rerun with -tags purego
 }
 
 // TestEndToEnd generates every case into one module and runs there
-// go test ./..., go test -tags purego ./... (go vet in -short mode),
-// go vet ./... and GOARCH=arm64 go vet ./....
+// go test ./..., go vet -tags purego ./... and go test -tags purego on all
+// but the big networks (not in -short mode), go vet ./... and
+// GOARCH=arm64 go vet ./....
 func TestEndToEnd(t *testing.T) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -99,7 +101,9 @@ func TestEndToEnd(t *testing.T) {
 		for _, path := range paths {
 			name := strings.TrimSuffix(filepath.Base(path), ".yaml")
 			batches := e2eBatches
-			if n := macs(t, path); n > e2eShortMACs {
+			n := macs(t, path)
+			big := n > e2eShortMACs
+			if big {
 				if testing.Short() {
 					t.Logf("%s: skipped in -short mode (%d M multiply-adds per image)", name, n/1e6)
 					continue
@@ -107,7 +111,7 @@ func TestEndToEnd(t *testing.T) {
 				batches = batches[:1] // the AlexNets once: their reference runs dominate
 			}
 			for _, b := range batches {
-				cases = append(cases, e2eCase{pkg: fmt.Sprintf("%s_b%d", name, b), path: path, batch: b})
+				cases = append(cases, e2eCase{pkg: fmt.Sprintf("%s_b%d", name, b), path: path, batch: b, big: big})
 			}
 		}
 	}
@@ -121,6 +125,12 @@ func TestEndToEnd(t *testing.T) {
 	}
 	for _, b := range e2eBatches {
 		cases = append(cases, e2eCase{pkg: fmt.Sprintf("lenet5_bf16_b%d", b), path: "../spec/lenet5.yaml", batch: b, bf16: true})
+	}
+	for _, name := range slices.Sorted(maps.Keys(edgeSpecs)) {
+		path := writeSpec(t, dir, name, "name: "+name+"\n"+edgeSpecs[name])
+		for _, b := range e2eBatches[:2] {
+			cases = append(cases, e2eCase{pkg: fmt.Sprintf("%s_b%d", name, b), path: path, batch: b})
+		}
 	}
 	idents := writeSpec(t, dir, "idents", identsSpec)
 	cases = append(cases,
@@ -145,10 +155,21 @@ func TestEndToEnd(t *testing.T) {
 	// The tests, with -json so that a package whose TestGolden did not run
 	// every implementation (skipped for want of its testdata, say) fails too.
 	goTest(t, goTool, dir, cases, false, "test", "-json", "./...")
+	// With -tags purego only the dispatch differs from the purego
+	// implementation just tested: the big networks are built, not rerun.
 	if testing.Short() {
 		goRun(t, goTool, dir, nil, "vet", "-tags", "purego", "./...")
 	} else {
-		goTest(t, goTool, dir, cases, true, "test", "-json", "-tags", "purego", "./...")
+		goRun(t, goTool, dir, nil, "vet", "-tags", "purego", "./...")
+		var small []e2eCase
+		args := []string{"test", "-json", "-tags", "purego"}
+		for _, c := range cases {
+			if !c.big {
+				small = append(small, c)
+				args = append(args, "./"+c.pkg)
+			}
+		}
+		goTest(t, goTool, dir, small, true, args...)
 	}
 	goRun(t, goTool, dir, nil, "vet", "./...")
 	goRun(t, goTool, dir, []string{"GOARCH=arm64"}, "vet", "./...")
@@ -166,7 +187,11 @@ func goRun(t *testing.T, goTool, dir string, env []string, args ...string) []byt
 	c.Env = append(append(os.Environ(), goEnv...), env...)
 	var stdout, stderr bytes.Buffer
 	c.Stdout, c.Stderr = &stdout, &stderr
-	what := strings.TrimSpace(strings.Join(env, " ") + " go " + strings.Join(args, " "))
+	shown := args
+	if len(shown) > 8 {
+		shown = append(slices.Clip(shown[:6]), fmt.Sprintf("(%d more)", len(args)-6))
+	}
+	what := strings.TrimSpace(strings.Join(env, " ") + " go " + strings.Join(shown, " "))
 	if err := c.Run(); err != nil {
 		if !slices.Contains(args, "-json") {
 			stderr.Write(stdout.Bytes())
@@ -461,6 +486,34 @@ func TestEmbedded(t *testing.T) {
 	}
 }
 `
+
+// edgeSpecs are networks at the edges of the memory plan and the passes:
+// nothing to compute (every layer aliases the input, or is removed), layers
+// that read the caller's input and may not overwrite it, a 1x1 image.
+var edgeSpecs = map[string]string{
+	"identity": `input: [3, 4, 5]
+layers:
+  - {name: f, op: flatten}
+  - {name: d, op: dropout}`,
+	"nothing": `input: [2, 3, 3]
+layers:
+  - {name: d, op: dropout}`,
+	"on_input": `input: [5, 3, 4]
+layers:
+  - {name: r, op: relu}
+  - {name: b, op: batchnorm, input: input}
+  - {name: s, op: softmax, input: input}
+  - {name: l, op: lrn, size: 3, input: input}
+  - {name: a, op: add, inputs: [input, r, b, s, l, input]}
+  - {name: c, op: concat, inputs: [a, input]}`,
+	"pixel": `input: [7, 1, 1]
+layers:
+  - {name: c1, op: conv, filters: 9, kernel: 1}
+  - {name: c2, op: conv, filters: 50, kernel: 3, padding: same, groups: 1}
+  - {name: p, op: maxpool, kernel: 1}
+  - {name: g, op: global_avgpool}
+  - {name: d, op: dense, units: 1}`,
+}
 
 // identsSpec names its layers with Go keywords, predeclared identifiers and
 // the identifiers generated code uses itself (receiver, task parameters,

@@ -15,10 +15,8 @@ type variant struct {
 var variants = []variant{{"full", false, false}, {"n", false, true}, {"m", true, false}, {"mn", true, true}}
 
 // kernelName names layer l's kernel for implementation im and variant v.
-// The underscores keep names from different layers apart: layer names
-// cannot end a kernel name's fixed suffixes.
-func kernelName(l *layer, im impl, v variant) string {
-	return "k_" + l.n.Name + "_" + im.suffix + "_" + v.suffix
+func (c *gen) kernelName(l *layer, im impl, v variant) string {
+	return c.ident(l.n, "k") + "_" + im.suffix + "_" + v.suffix
 }
 
 // needed reports whether the GEMM under tile t has tiles of variant v:
@@ -70,7 +68,7 @@ func (c *gen) kernelConfigs() []gemm.Config {
 					continue
 				}
 				cfg := gemm.Config{
-					Name: kernelName(l, im, v), ISA: im.isa, MR: t.MR, NR: t.NR,
+					Name: c.kernelName(l, im, v), ISA: im.isa, MR: t.MR, NR: t.NR,
 					K: p.K, LDC: p.N, Unroll: unrollFor(p.K),
 				}
 				if v.edgeM {

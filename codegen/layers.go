@@ -102,38 +102,38 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 		if n.PreLRN != nil {
 			chunk, tasks := lrnPoolChunk(n)
 			if shared {
-				task(f, doc+fmt.Sprintf("\nThe LRN before it is computed inside the pooling, for the input rows that\n%d output rows need: one task is those rows of one image.", chunk), "l_"+name,
+				task(f, doc+fmt.Sprintf("\nThe LRN before it is computed inside the pooling, for the input rows that\n%d output rows need: one task is those rows of one image.", chunk), c.ident(n, "l"),
 					jen.List(jen.Id("img"), jen.Id("oy")).Op(":=").List(jen.Id("t").Op("/").Lit(tasks), jen.Id("t").Op("%").Lit(tasks).Op("*").Lit(chunk)),
-					jen.Id("rtLRNPoolRows").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id("lrn_"+name), jen.Op("&").Id("g_"+name),
+					jen.Id("rtLRNPoolRows").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id(c.ident(n, "lrn")), jen.Op("&").Id(c.ident(n, "g")),
 						jen.Id("oy"), jen.Min(jen.Id("oy").Op("+").Lit(chunk), jen.Lit(out.H)), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Id("m").Dot("tmp").Index(jen.Id("w")), jen.Id("m").Dot("lrnScale"), actID, slope))
 			}
-			return []stepLit{step(B*tasks, "l_"+name)}
+			return []stepLit{step(B*tasks, c.ident(n, "l"))}
 		}
 		if shared {
-			task(f, doc+"\nOne task is one channel of one image.", "l_"+name,
+			task(f, doc+"\nOne task is one channel of one image.", c.ident(n, "l"),
 				jen.List(jen.Id("img"), jen.Id("ch")).Op(":=").List(jen.Id("t").Op("/").Lit(out.C), jen.Id("t").Op("%").Lit(out.C)),
-				jen.Id("rtPoolRows").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id("g_"+name), jen.Lit(0), jen.Lit(in.H),
+				jen.Id("rtPoolRows").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id(c.ident(n, "g")), jen.Lit(0), jen.Lit(in.H),
 					jen.Id("ch"), jen.Id("ch").Op("+").Lit(1), jen.Lit(0), jen.Lit(out.H), actID, slope))
 		}
-		return []stepLit{step(B*out.C, "l_"+name)}
+		return []stepLit{step(B*out.C, c.ident(n, "l"))}
 	case ir.OpLRN:
 		hw := out.H * out.W
 		if shared {
-			task(f, doc+"\nOne task is one row of one image.", "l_"+name,
+			task(f, doc+"\nOne task is one row of one image.", c.ident(n, "l"),
 				jen.List(jen.Id("img"), jen.Id("y")).Op(":=").List(jen.Id("t").Op("/").Lit(out.H), jen.Id("t").Op("%").Lit(out.H)),
 				jen.Id("rtLRN").Call(c.img(n, "img").(*jen.Statement).Index(jen.Id("y").Op("*").Lit(out.W).Op(":")), jen.Lit(hw),
 					c.img(n.Inputs[0], "img").(*jen.Statement).Index(jen.Id("y").Op("*").Lit(out.W).Op(":")), jen.Lit(hw), jen.Lit(out.W),
-					jen.Op("&").Id("lrn_"+name), jen.Id("m").Dot("tmp").Index(jen.Id("w")), jen.Id("m").Dot("lrnScale")))
+					jen.Op("&").Id(c.ident(n, "lrn")), jen.Id("m").Dot("tmp").Index(jen.Id("w")), jen.Id("m").Dot("lrnScale")))
 		}
-		return []stepLit{step(B*out.H, "l_"+name)}
+		return []stepLit{step(B*out.H, c.ident(n, "l"))}
 	case ir.OpFlatten, ir.OpDropout:
 		if n.Alias || n.Buf == n.Inputs[0].Buf {
 			return nil // shares its input's storage
 		}
 		if shared {
-			task(f, doc, "l_"+name, jen.Id("img").Op(":=").Id("t"), jen.Copy(c.img(n, "img"), c.img(n.Inputs[0], "img")))
+			task(f, doc, c.ident(n, "l"), jen.Id("img").Op(":=").Id("t"), jen.Copy(c.img(n, "img"), c.img(n.Inputs[0], "img")))
 		}
-		return []stepLit{step(B, "l_"+name)}
+		return []stepLit{step(B, c.ident(n, "l"))}
 	}
 	// One task per image.
 	if shared {
@@ -152,7 +152,7 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 			copyIn()
 			body = append(body, jen.Id("rtActivateAll").Call(jen.Id("out"), a, s))
 		case ir.OpBatchNorm:
-			body = append(body, jen.Id("rtScaleShift").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), jen.Id("m").Dot("w_"+name), jen.Id("m").Dot("b_"+name), jen.Lit(out.H*out.W), actID, slope))
+			body = append(body, jen.Id("rtScaleShift").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), jen.Id("m").Dot(c.ident(n, "w")), jen.Id("m").Dot(c.ident(n, "b")), jen.Lit(out.H*out.W), actID, slope))
 		case ir.OpAdd:
 			body = append(body, jen.Copy(jen.Id("out"), c.img(n.Inputs[0], "img")))
 			for _, x := range n.Inputs[1:] {
@@ -173,9 +173,9 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 		default:
 			panic("codegen: no code for op " + n.Op.String())
 		}
-		task(f, doc+"\nOne task is one image.", "l_"+name, body...)
+		task(f, doc+"\nOne task is one image.", c.ident(n, "l"), body...)
 	}
-	return []stepLit{step(B, "l_"+name)}
+	return []stepLit{step(B, c.ident(n, "l"))}
 }
 
 // geometry declares the read-only geometry of every conv, pooling and LRN.
@@ -186,7 +186,7 @@ func (c *gen) geometry(f *jen.File) {
 		case ir.OpConv:
 			a := &n.Conv
 			in := n.Inputs[0].Shape
-			f.Var().Id("g_" + n.Name).Op("=").Id("rtConvGeom").Values(jen.Dict{
+			f.Var().Id(c.ident(n, "g")).Op("=").Id("rtConvGeom").Values(jen.Dict{
 				jen.Id("C"): jen.Lit(in.C / a.Groups), jen.Id("H"): jen.Lit(in.H), jen.Id("W"): jen.Lit(in.W),
 				jen.Id("KH"): jen.Lit(a.KH), jen.Id("KW"): jen.Lit(a.KW), jen.Id("SH"): jen.Lit(a.StrideH), jen.Id("SW"): jen.Lit(a.StrideW),
 				jen.Id("DH"): jen.Lit(a.DilH), jen.Id("DW"): jen.Lit(a.DilW), jen.Id("PT"): jen.Lit(a.Pad.Top), jen.Id("PL"): jen.Lit(a.Pad.Left),
@@ -195,23 +195,23 @@ func (c *gen) geometry(f *jen.File) {
 		case ir.OpMaxPool, ir.OpAvgPool:
 			a := &n.Pool
 			in := n.Inputs[0].Shape
-			f.Var().Id("g_" + n.Name).Op("=").Id("rtPoolGeom").Values(jen.Dict{
+			f.Var().Id(c.ident(n, "g")).Op("=").Id("rtPoolGeom").Values(jen.Dict{
 				jen.Id("C"): jen.Lit(in.C), jen.Id("H"): jen.Lit(in.H), jen.Id("W"): jen.Lit(in.W),
 				jen.Id("KH"): jen.Lit(a.KH), jen.Id("KW"): jen.Lit(a.KW), jen.Id("SH"): jen.Lit(a.StrideH), jen.Id("SW"): jen.Lit(a.StrideW),
 				jen.Id("PT"): jen.Lit(a.Pad.Top), jen.Id("PL"): jen.Lit(a.Pad.Left), jen.Id("OH"): jen.Lit(n.Shape.H), jen.Id("OW"): jen.Lit(n.Shape.W),
 				jen.Id("Max"): jen.Lit(n.Op == ir.OpMaxPool), jen.Id("CountPad"): jen.Lit(a.CountPad),
 			})
 			if n.PreLRN != nil {
-				lrnGeom(f, n.Name, in.C, n.PreLRN)
+				lrnGeom(f, c.ident(n, "lrn"), in.C, n.PreLRN)
 			}
 		case ir.OpLRN:
-			lrnGeom(f, n.Name, n.Shape.C, &n.LRN)
+			lrnGeom(f, c.ident(n, "lrn"), n.Shape.C, &n.LRN)
 		}
 	}
 }
 
-func lrnGeom(f *jen.File, name string, ch int, a *ir.LRNAttrs) {
-	f.Var().Id("lrn_" + name).Op("=").Id("rtLRNGeom").Values(jen.Dict{
+func lrnGeom(f *jen.File, id string, ch int, a *ir.LRNAttrs) {
+	f.Var().Id(id).Op("=").Id("rtLRNGeom").Values(jen.Dict{
 		jen.Id("C"): jen.Lit(ch), jen.Id("Size"): jen.Lit(a.Size),
 		jen.Id("Alpha"): jen.Lit(float32(a.Alpha / float64(a.Size))), jen.Id("Beta"): jen.Lit(float32(a.Beta)), jen.Id("K"): jen.Lit(float32(a.K)),
 	})
@@ -228,7 +228,7 @@ func (c *gen) kernelCall(l *layer, i int, im impl, a, b, dst, bias jen.Code, las
 		if bias != nil {
 			args = append(args, jen.Op("&").Add(bias).Index(jen.Lit(0)))
 		}
-		return jen.Id(kernelName(l, im, v)).Call(args...)
+		return jen.Id(c.kernelName(l, im, v)).Call(args...)
 	}
 	// Cases from the most specific; the last variant that exists is the
 	// default. A variant is missing when its condition cannot hold, or
@@ -258,7 +258,7 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	n, p := l.n, l.gemm
 	t := p.tile(i)
 	name := n.Name
-	fn := "l_" + name + "_" + im.suffix
+	fn := c.ident(n, "l") + "_" + im.suffix
 	in := n.Inputs[0].Shape
 	nt := t.nTiles
 	var body []jen.Code
@@ -272,9 +272,9 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 		jen.Id("src").Op(":=").Add(c.img(n.Inputs[0], "img")).Index(jen.Id("g").Op("*").Lit(in.C/p.G*in.H*in.W).Op(":")),
 		jen.Id("dst").Op(":=").Add(c.img(n, "img")).Index(jen.Id("g").Op("*").Lit(p.M*p.N).Op("+").Id("j").Op("*").Lit(t.NR).Op(":")),
 		jen.Id("panel").Op(":=").Id("m").Dot("scratch").Index(jen.Id("w")).Index(jen.Op(":").Lit(p.K*t.NR)),
-		jen.Id("rtIm2col").Call(jen.Id("panel"), jen.Id("src"), jen.Op("&").Id("g_"+name), jen.Id("j").Op("*").Lit(t.NR), jen.Lit(t.NR)),
-		jen.Id("a").Op(":=").Id("m").Dot("w_"+name).Index(jen.Id("g").Op("*").Lit(t.mPanels*t.MR*p.K).Op(":")),
-		jen.Id("bias").Op(":=").Id("m").Dot("b_"+name).Index(jen.Id("g").Op("*").Lit(p.M).Op(":")),
+		jen.Id("rtIm2col").Call(jen.Id("panel"), jen.Id("src"), jen.Op("&").Id(c.ident(n, "g")), jen.Id("j").Op("*").Lit(t.NR), jen.Lit(t.NR)),
+		jen.Id("a").Op(":=").Id("m").Dot(c.ident(n, "w")).Index(jen.Id("g").Op("*").Lit(t.mPanels*t.MR*p.K).Op(":")),
+		jen.Id("bias").Op(":=").Id("m").Dot(c.ident(n, "b")).Index(jen.Id("g").Op("*").Lit(p.M).Op(":")),
 	)
 	actID, slope := act(n.Act)
 	var loop jen.Code
@@ -307,14 +307,14 @@ func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	n, p := l.n, l.gemm
 	t := p.tile(i)
 	name := n.Name
-	fn := "l_" + name + "_" + im.suffix
+	fn := c.ident(n, "l") + "_" + im.suffix
 	B, U, K := c.batch, p.N, p.K
 	var steps []stepLit
 	var aSrc jen.Code
 	if t.MR == 1 && B == 1 {
 		aSrc = c.img(n.Inputs[0], "") // the input vector is its own panel
 	} else {
-		pack := "p_" + name + "_" + im.suffix
+		pack := c.ident(n, "p") + "_" + im.suffix
 		task(f, fmt.Sprintf("%s packs %s's input, %d rows at a time, for its GEMM.", pack, name, t.MR), pack,
 			jen.Id("rtPackRows").Call(jen.Id("m").Dot("packA").Index(jen.Id("t").Op("*").Lit(t.MR*K).Op(":")), c.img(n.Inputs[0], ""),
 				jen.Id("t").Op("*").Lit(t.MR), jen.Min(jen.Lit(t.MR), jen.Lit(B).Op("-").Id("t").Op("*").Lit(t.MR)), jen.Lit(K), jen.Lit(t.MR)))
@@ -325,7 +325,7 @@ func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	body := []jen.Code{
 		jen.List(jen.Id("p"), jen.Id("j")).Op(":=").List(jen.Id("t").Op("/").Lit(t.nTiles), jen.Id("t").Op("%").Lit(t.nTiles)),
 		jen.Id("a").Op(":=").Add(aSrc).Index(jen.Id("p").Op("*").Lit(t.MR * K).Op(":")),
-		jen.Id("b").Op(":=").Id("m").Dot("w_" + name).Index(jen.Id("j").Op("*").Lit(t.NR * K).Op(":")),
+		jen.Id("b").Op(":=").Id("m").Dot(c.ident(n, "w")).Index(jen.Id("j").Op("*").Lit(t.NR * K).Op(":")),
 		jen.Id("dst").Op(":=").Add(c.img(n, "")).Index(jen.Id("p").Op("*").Lit(t.MR * U).Op("+").Id("j").Op("*").Lit(t.NR).Op(":")),
 		jen.List(jen.Id("rows"), jen.Id("cols")).Op(":=").List(jen.Min(jen.Lit(t.MR), jen.Lit(B).Op("-").Id("p").Op("*").Lit(t.MR)), jen.Min(jen.Lit(t.NR), jen.Lit(U).Op("-").Id("j").Op("*").Lit(t.NR))),
 	}
@@ -341,7 +341,7 @@ func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	}
 	body = append(body,
 		jen.Comment("The bias is per unit, a column here: added after the kernel."),
-		jen.Id("bias").Op(":=").Id("m").Dot("b_"+name).Index(jen.Id("j").Op("*").Lit(t.NR).Op(":")),
+		jen.Id("bias").Op(":=").Id("m").Dot(c.ident(n, "b")).Index(jen.Id("j").Op("*").Lit(t.NR).Op(":")),
 		jen.For(jen.Id("r").Op(":=").Range().Id("rows")).Block(
 			jen.Id("row").Op(":=").Id("dst").Index(jen.Id("r").Op("*").Lit(U).Op(":").Id("r").Op("*").Lit(U).Op("+").Id("cols")),
 			jen.For(jen.List(jen.Id("k"), jen.Id("v")).Op(":=").Range().Id("row")).Block(

@@ -142,12 +142,12 @@ func (c *gen) loadLayer(b *jen.Group, l *layer) {
 			stmts = append(stmts,
 				jen.Id("mr").Op(":=").Add(tileTable(p, false)),
 				jen.Id("panels").Op(":=").Parens(jen.Lit(p.M).Op("+").Id("mr").Op("-").Lit(1)).Op("/").Id("mr"),
-				jen.Id("m").Dot("w_"+name).Op("=").Make(jen.Index().Float32(), jen.Lit(p.G*p.K).Op("*").Id("panels").Op("*").Id("mr")),
+				jen.Id("m").Dot(c.ident(n, "w")).Op("=").Make(jen.Index().Float32(), jen.Lit(p.G*p.K).Op("*").Id("panels").Op("*").Id("mr")),
 				jen.For(jen.Id("g").Op(":=").Range().Lit(p.G)).Block(
-					jen.Id("rtPackRows").Call(jen.Id("m").Dot("w_"+name).Index(jen.Id("g").Op("*").Id("panels").Op("*").Id("mr").Op("*").Lit(p.K).Op(":")), jen.Id("w"), jen.Id("g").Op("*").Lit(p.M), jen.Lit(p.M), jen.Lit(p.K), jen.Id("mr")),
+					jen.Id("rtPackRows").Call(jen.Id("m").Dot(c.ident(n, "w")).Index(jen.Id("g").Op("*").Id("panels").Op("*").Id("mr").Op("*").Lit(p.K).Op(":")), jen.Id("w"), jen.Id("g").Op("*").Lit(p.M), jen.Lit(p.M), jen.Lit(p.K), jen.Id("mr")),
 				),
 				jen.Comment("Padded so that a last, partial panel reads whole tiles of bias."),
-				jen.Id("m").Dot("b_"+name).Op("=").Id("rtPad").Call(jen.Id("bias"), jen.Lit(units).Op("+").Id("mr")),
+				jen.Id("m").Dot(c.ident(n, "b")).Op("=").Id("rtPad").Call(jen.Id("bias"), jen.Lit(units).Op("+").Id("mr")),
 			)
 		} else {
 			stmts = append(stmts,
@@ -157,15 +157,15 @@ func (c *gen) loadLayer(b *jen.Group, l *layer) {
 			)
 			if c.bf16() {
 				stmts = append(stmts,
-					jen.Id("m").Dot("w_"+name).Op("=").Make(jen.Index().Uint16(), jen.Len(jen.Id("packed"))),
-					jen.Id("rtToBF16").Call(jen.Id("m").Dot("w_"+name), jen.Id("packed")))
+					jen.Id("m").Dot(c.ident(n, "w")).Op("=").Make(jen.Index().Uint16(), jen.Len(jen.Id("packed"))),
+					jen.Id("rtToBF16").Call(jen.Id("m").Dot(c.ident(n, "w")), jen.Id("packed")))
 			} else {
-				stmts = append(stmts, jen.Id("m").Dot("w_"+name).Op("=").Id("packed"))
+				stmts = append(stmts, jen.Id("m").Dot(c.ident(n, "w")).Op("=").Id("packed"))
 			}
-			stmts = append(stmts, jen.Id("m").Dot("b_"+name).Op("=").Id("bias"))
+			stmts = append(stmts, jen.Id("m").Dot(c.ident(n, "b")).Op("=").Id("bias"))
 		}
 	case ir.OpBatchNorm:
-		stmts = append(stmts, jen.List(jen.Id("m").Dot("w_"+name), jen.Id("m").Dot("b_"+name)).Op("=").Id("rtBNScaleShift").Call(
+		stmts = append(stmts, jen.List(jen.Id("m").Dot(c.ident(n, "w")), jen.Id("m").Dot(c.ident(n, "b"))).Op("=").Id("rtBNScaleShift").Call(
 			tensor(".weight"), tensor(".bias"), tensor(".running_mean"), tensor(".running_var"), jen.Lit(n.BN.Eps)))
 	default:
 		return

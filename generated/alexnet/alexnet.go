@@ -104,25 +104,25 @@ type Options struct {
 // Model run one at a time, so use one Model per goroutine for parallel
 // inference (each Model also uses Threads goroutines itself).
 type Model struct {
-	mu               sync.Mutex
-	impl             int
-	threads          int
-	pool             *rtPool
-	steps            []rtStep
-	src              []float32 // the input during Infer
-	arena            []float32
-	scratch          [][]float32 // per worker: im2col panels, LRN rows
-	tmp              [][]float32 // per worker: LRN's squares and sums
-	packA            []float32   // dense layers' inputs, packed
-	lrnScale         rtLRNScaler // LRN's last step, for this implementation
-	w_conv1, b_conv1 []float32
-	w_conv2, b_conv2 []float32
-	w_conv3, b_conv3 []float32
-	w_conv4, b_conv4 []float32
-	w_conv5, b_conv5 []float32
-	w_fc6, b_fc6     []float32
-	w_fc7, b_fc7     []float32
-	w_fc8, b_fc8     []float32
+	mu                 sync.Mutex
+	impl               int
+	threads            int
+	pool               *rtPool
+	steps              []rtStep
+	src                []float32 // the input during Infer
+	arena              []float32
+	scratch            [][]float32 // per worker: im2col panels, LRN rows
+	tmp                [][]float32 // per worker: LRN's squares and sums
+	packA              []float32   // dense layers' inputs, packed
+	lrnScale           rtLRNScaler // LRN's last step, for this implementation
+	w1_conv1, b1_conv1 []float32
+	w3_conv2, b3_conv2 []float32
+	w5_conv3, b5_conv3 []float32
+	w6_conv4, b6_conv4 []float32
+	w7_conv5, b7_conv5 []float32
+	w9_fc6, b9_fc6     []float32
+	w10_fc7, b10_fc7   []float32
+	w11_fc8, b11_fc8   []float32
 }
 
 // New reads a safetensors weights file from r and returns a Model using the

@@ -159,7 +159,7 @@ func TestProfile(t *testing.T) {
 	for _, d := range times {
 		total += d
 	}
-	if total <= 0 {
+	if total <= 0 && len(m.steps) > 0 {
 		t.Error("Profile recorded no time")
 	}
 }

@@ -4,326 +4,326 @@
 
 package alexnet
 
-// k_conv1_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
+// k1_conv1_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<363} a[p*6+r]*b[p*16+j], 0)
 //
 // for r < 6, j < 16 (K=363, ldc=3025, k unrolled 1x).
 //
 //go:noescape
-func k_conv1_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
+func k1_conv1_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
 
-// k_conv1_AVX2_n is the 6x16 AVX2 GEMM micro-kernel computing
+// k1_conv1_AVX2_n is the 6x16 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<363} a[p*6+r]*b[p*16+j], 0)
 //
 // for r < 6, j < 1 (K=363, ldc=3025, k unrolled 1x).
 //
 //go:noescape
-func k_conv1_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
+func k1_conv1_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
 
-// k_conv1_AVX512_full is the 8x48 AVX512 GEMM micro-kernel computing
+// k1_conv1_AVX512_full is the 8x48 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<363} a[p*8+r]*b[p*48+j], 0)
 //
 // for r < 8, j < 48 (K=363, ldc=3025, k unrolled 1x).
 //
 //go:noescape
-func k_conv1_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
+func k1_conv1_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
 
-// k_conv1_AVX512_n is the 8x48 AVX512 GEMM micro-kernel computing
+// k1_conv1_AVX512_n is the 8x48 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<363} a[p*8+r]*b[p*48+j], 0)
 //
 // for r < 8, j < 1 (K=363, ldc=3025, k unrolled 1x).
 //
 //go:noescape
-func k_conv1_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
+func k1_conv1_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
 
-// k_conv2_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
+// k3_conv2_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<1200} a[p*6+r]*b[p*16+j], 0)
 //
 // for r < 6, j < 16 (K=1200, ldc=729, k unrolled 4x).
 //
 //go:noescape
-func k_conv2_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
+func k3_conv2_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
 
-// k_conv2_AVX2_n is the 6x16 AVX2 GEMM micro-kernel computing
+// k3_conv2_AVX2_n is the 6x16 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<1200} a[p*6+r]*b[p*16+j], 0)
 //
 // for r < 6, j < 9 (K=1200, ldc=729, k unrolled 4x).
 //
 //go:noescape
-func k_conv2_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
+func k3_conv2_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
 
-// k_conv2_AVX2_m is the 6x16 AVX2 GEMM micro-kernel computing
+// k3_conv2_AVX2_m is the 6x16 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<1200} a[p*6+r]*b[p*16+j], 0)
 //
 // for r < 2, j < 16 (K=1200, ldc=729, k unrolled 4x).
 //
 //go:noescape
-func k_conv2_AVX2_m(a *float32, b *float32, c *float32, bias *float32)
+func k3_conv2_AVX2_m(a *float32, b *float32, c *float32, bias *float32)
 
-// k_conv2_AVX2_mn is the 6x16 AVX2 GEMM micro-kernel computing
+// k3_conv2_AVX2_mn is the 6x16 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<1200} a[p*6+r]*b[p*16+j], 0)
 //
 // for r < 2, j < 9 (K=1200, ldc=729, k unrolled 4x).
 //
 //go:noescape
-func k_conv2_AVX2_mn(a *float32, b *float32, c *float32, bias *float32)
+func k3_conv2_AVX2_mn(a *float32, b *float32, c *float32, bias *float32)
 
-// k_conv2_AVX512_full is the 8x48 AVX512 GEMM micro-kernel computing
+// k3_conv2_AVX512_full is the 8x48 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<1200} a[p*8+r]*b[p*48+j], 0)
 //
 // for r < 8, j < 48 (K=1200, ldc=729, k unrolled 4x).
 //
 //go:noescape
-func k_conv2_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
+func k3_conv2_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
 
-// k_conv2_AVX512_n is the 8x48 AVX512 GEMM micro-kernel computing
+// k3_conv2_AVX512_n is the 8x48 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<1200} a[p*8+r]*b[p*48+j], 0)
 //
 // for r < 8, j < 9 (K=1200, ldc=729, k unrolled 4x).
 //
 //go:noescape
-func k_conv2_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
+func k3_conv2_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
 
-// k_conv3_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
+// k5_conv3_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<2304} a[p*6+r]*b[p*16+j], 0)
 //
 // for r < 6, j < 16 (K=2304, ldc=169, k unrolled 4x).
 //
 //go:noescape
-func k_conv3_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
+func k5_conv3_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
 
-// k_conv3_AVX2_n is the 6x16 AVX2 GEMM micro-kernel computing
+// k5_conv3_AVX2_n is the 6x16 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<2304} a[p*6+r]*b[p*16+j], 0)
 //
 // for r < 6, j < 9 (K=2304, ldc=169, k unrolled 4x).
 //
 //go:noescape
-func k_conv3_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
+func k5_conv3_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
 
-// k_conv3_AVX512_full is the 8x48 AVX512 GEMM micro-kernel computing
+// k5_conv3_AVX512_full is the 8x48 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<2304} a[p*8+r]*b[p*48+j], 0)
 //
 // for r < 8, j < 48 (K=2304, ldc=169, k unrolled 4x).
 //
 //go:noescape
-func k_conv3_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
+func k5_conv3_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
 
-// k_conv3_AVX512_n is the 8x48 AVX512 GEMM micro-kernel computing
+// k5_conv3_AVX512_n is the 8x48 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<2304} a[p*8+r]*b[p*48+j], 0)
 //
 // for r < 8, j < 25 (K=2304, ldc=169, k unrolled 4x).
 //
 //go:noescape
-func k_conv3_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
+func k5_conv3_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
 
-// k_conv4_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
+// k6_conv4_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<1728} a[p*6+r]*b[p*16+j], 0)
 //
 // for r < 6, j < 16 (K=1728, ldc=169, k unrolled 4x).
 //
 //go:noescape
-func k_conv4_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
+func k6_conv4_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
 
-// k_conv4_AVX2_n is the 6x16 AVX2 GEMM micro-kernel computing
+// k6_conv4_AVX2_n is the 6x16 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<1728} a[p*6+r]*b[p*16+j], 0)
 //
 // for r < 6, j < 9 (K=1728, ldc=169, k unrolled 4x).
 //
 //go:noescape
-func k_conv4_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
+func k6_conv4_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
 
-// k_conv4_AVX512_full is the 8x48 AVX512 GEMM micro-kernel computing
+// k6_conv4_AVX512_full is the 8x48 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<1728} a[p*8+r]*b[p*48+j], 0)
 //
 // for r < 8, j < 48 (K=1728, ldc=169, k unrolled 4x).
 //
 //go:noescape
-func k_conv4_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
+func k6_conv4_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
 
-// k_conv4_AVX512_n is the 8x48 AVX512 GEMM micro-kernel computing
+// k6_conv4_AVX512_n is the 8x48 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<1728} a[p*8+r]*b[p*48+j], 0)
 //
 // for r < 8, j < 25 (K=1728, ldc=169, k unrolled 4x).
 //
 //go:noescape
-func k_conv4_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
+func k6_conv4_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
 
-// k_conv5_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
+// k7_conv5_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<1728} a[p*6+r]*b[p*16+j], 0)
 //
 // for r < 6, j < 16 (K=1728, ldc=169, k unrolled 4x).
 //
 //go:noescape
-func k_conv5_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
+func k7_conv5_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
 
-// k_conv5_AVX2_n is the 6x16 AVX2 GEMM micro-kernel computing
+// k7_conv5_AVX2_n is the 6x16 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<1728} a[p*6+r]*b[p*16+j], 0)
 //
 // for r < 6, j < 9 (K=1728, ldc=169, k unrolled 4x).
 //
 //go:noescape
-func k_conv5_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
+func k7_conv5_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
 
-// k_conv5_AVX2_m is the 6x16 AVX2 GEMM micro-kernel computing
+// k7_conv5_AVX2_m is the 6x16 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<1728} a[p*6+r]*b[p*16+j], 0)
 //
 // for r < 2, j < 16 (K=1728, ldc=169, k unrolled 4x).
 //
 //go:noescape
-func k_conv5_AVX2_m(a *float32, b *float32, c *float32, bias *float32)
+func k7_conv5_AVX2_m(a *float32, b *float32, c *float32, bias *float32)
 
-// k_conv5_AVX2_mn is the 6x16 AVX2 GEMM micro-kernel computing
+// k7_conv5_AVX2_mn is the 6x16 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<1728} a[p*6+r]*b[p*16+j], 0)
 //
 // for r < 2, j < 9 (K=1728, ldc=169, k unrolled 4x).
 //
 //go:noescape
-func k_conv5_AVX2_mn(a *float32, b *float32, c *float32, bias *float32)
+func k7_conv5_AVX2_mn(a *float32, b *float32, c *float32, bias *float32)
 
-// k_conv5_AVX512_full is the 8x48 AVX512 GEMM micro-kernel computing
+// k7_conv5_AVX512_full is the 8x48 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<1728} a[p*8+r]*b[p*48+j], 0)
 //
 // for r < 8, j < 48 (K=1728, ldc=169, k unrolled 4x).
 //
 //go:noescape
-func k_conv5_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
+func k7_conv5_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
 
-// k_conv5_AVX512_n is the 8x48 AVX512 GEMM micro-kernel computing
+// k7_conv5_AVX512_n is the 8x48 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<1728} a[p*8+r]*b[p*48+j], 0)
 //
 // for r < 8, j < 25 (K=1728, ldc=169, k unrolled 4x).
 //
 //go:noescape
-func k_conv5_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
+func k7_conv5_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
 
-// k_fc6_AVX2_full is the 1x24 AVX2 GEMM micro-kernel computing
+// k9_fc6_AVX2_full is the 1x24 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<9216} a[p*1+r]*b[p*24+j]
 //
 // for r < 1, j < 24 (K=9216, ldc=4096, k unrolled 4x).
 //
 //go:noescape
-func k_fc6_AVX2_full(a *float32, b *float32, c *float32)
+func k9_fc6_AVX2_full(a *float32, b *float32, c *float32)
 
-// k_fc6_AVX2_n is the 1x24 AVX2 GEMM micro-kernel computing
+// k9_fc6_AVX2_n is the 1x24 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<9216} a[p*1+r]*b[p*24+j]
 //
 // for r < 1, j < 16 (K=9216, ldc=4096, k unrolled 4x).
 //
 //go:noescape
-func k_fc6_AVX2_n(a *float32, b *float32, c *float32)
+func k9_fc6_AVX2_n(a *float32, b *float32, c *float32)
 
-// k_fc6_AVX512_full is the 1x48 AVX512 GEMM micro-kernel computing
+// k9_fc6_AVX512_full is the 1x48 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<9216} a[p*1+r]*b[p*48+j]
 //
 // for r < 1, j < 48 (K=9216, ldc=4096, k unrolled 4x).
 //
 //go:noescape
-func k_fc6_AVX512_full(a *float32, b *float32, c *float32)
+func k9_fc6_AVX512_full(a *float32, b *float32, c *float32)
 
-// k_fc6_AVX512_n is the 1x48 AVX512 GEMM micro-kernel computing
+// k9_fc6_AVX512_n is the 1x48 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<9216} a[p*1+r]*b[p*48+j]
 //
 // for r < 1, j < 16 (K=9216, ldc=4096, k unrolled 4x).
 //
 //go:noescape
-func k_fc6_AVX512_n(a *float32, b *float32, c *float32)
+func k9_fc6_AVX512_n(a *float32, b *float32, c *float32)
 
-// k_fc7_AVX2_full is the 1x24 AVX2 GEMM micro-kernel computing
+// k10_fc7_AVX2_full is the 1x24 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<4096} a[p*1+r]*b[p*24+j]
 //
 // for r < 1, j < 24 (K=4096, ldc=4096, k unrolled 4x).
 //
 //go:noescape
-func k_fc7_AVX2_full(a *float32, b *float32, c *float32)
+func k10_fc7_AVX2_full(a *float32, b *float32, c *float32)
 
-// k_fc7_AVX2_n is the 1x24 AVX2 GEMM micro-kernel computing
+// k10_fc7_AVX2_n is the 1x24 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<4096} a[p*1+r]*b[p*24+j]
 //
 // for r < 1, j < 16 (K=4096, ldc=4096, k unrolled 4x).
 //
 //go:noescape
-func k_fc7_AVX2_n(a *float32, b *float32, c *float32)
+func k10_fc7_AVX2_n(a *float32, b *float32, c *float32)
 
-// k_fc7_AVX512_full is the 1x48 AVX512 GEMM micro-kernel computing
+// k10_fc7_AVX512_full is the 1x48 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<4096} a[p*1+r]*b[p*48+j]
 //
 // for r < 1, j < 48 (K=4096, ldc=4096, k unrolled 4x).
 //
 //go:noescape
-func k_fc7_AVX512_full(a *float32, b *float32, c *float32)
+func k10_fc7_AVX512_full(a *float32, b *float32, c *float32)
 
-// k_fc7_AVX512_n is the 1x48 AVX512 GEMM micro-kernel computing
+// k10_fc7_AVX512_n is the 1x48 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<4096} a[p*1+r]*b[p*48+j]
 //
 // for r < 1, j < 16 (K=4096, ldc=4096, k unrolled 4x).
 //
 //go:noescape
-func k_fc7_AVX512_n(a *float32, b *float32, c *float32)
+func k10_fc7_AVX512_n(a *float32, b *float32, c *float32)
 
-// k_fc8_AVX2_full is the 1x24 AVX2 GEMM micro-kernel computing
+// k11_fc8_AVX2_full is the 1x24 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<4096} a[p*1+r]*b[p*24+j]
 //
 // for r < 1, j < 24 (K=4096, ldc=1000, k unrolled 4x).
 //
 //go:noescape
-func k_fc8_AVX2_full(a *float32, b *float32, c *float32)
+func k11_fc8_AVX2_full(a *float32, b *float32, c *float32)
 
-// k_fc8_AVX2_n is the 1x24 AVX2 GEMM micro-kernel computing
+// k11_fc8_AVX2_n is the 1x24 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<4096} a[p*1+r]*b[p*24+j]
 //
 // for r < 1, j < 16 (K=4096, ldc=1000, k unrolled 4x).
 //
 //go:noescape
-func k_fc8_AVX2_n(a *float32, b *float32, c *float32)
+func k11_fc8_AVX2_n(a *float32, b *float32, c *float32)
 
-// k_fc8_AVX512_full is the 1x48 AVX512 GEMM micro-kernel computing
+// k11_fc8_AVX512_full is the 1x48 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<4096} a[p*1+r]*b[p*48+j]
 //
 // for r < 1, j < 48 (K=4096, ldc=1000, k unrolled 4x).
 //
 //go:noescape
-func k_fc8_AVX512_full(a *float32, b *float32, c *float32)
+func k11_fc8_AVX512_full(a *float32, b *float32, c *float32)
 
-// k_fc8_AVX512_n is the 1x48 AVX512 GEMM micro-kernel computing
+// k11_fc8_AVX512_n is the 1x48 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<4096} a[p*1+r]*b[p*48+j]
 //
 // for r < 1, j < 40 (K=4096, ldc=1000, k unrolled 4x).
 //
 //go:noescape
-func k_fc8_AVX512_n(a *float32, b *float32, c *float32)
+func k11_fc8_AVX512_n(a *float32, b *float32, c *float32)

@@ -4,9 +4,9 @@
 
 #include "textflag.h"
 
-// func k_conv1_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
+// func k1_conv1_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, FMA3
-TEXT ·k_conv1_AVX2_full(SB), NOSPLIT, $0-32
+TEXT ·k1_conv1_AVX2_full(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -84,9 +84,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv1_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
+// func k1_conv1_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, AVX2, FMA3
-TEXT ·k_conv1_AVX2_n(SB), NOSPLIT, $0-32
+TEXT ·k1_conv1_AVX2_n(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -142,9 +142,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv1_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
+// func k1_conv1_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, AVX512F
-TEXT ·k_conv1_AVX512_full(SB), NOSPLIT, $0-32
+TEXT ·k1_conv1_AVX512_full(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -273,9 +273,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv1_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
+// func k1_conv1_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, AVX512F
-TEXT ·k_conv1_AVX512_n(SB), NOSPLIT, $0-32
+TEXT ·k1_conv1_AVX512_n(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -340,9 +340,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv2_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
+// func k3_conv2_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, FMA3
-TEXT ·k_conv2_AVX2_full(SB), NOSPLIT, $0-32
+TEXT ·k3_conv2_AVX2_full(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -480,9 +480,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv2_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
+// func k3_conv2_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, AVX2, FMA3
-TEXT ·k_conv2_AVX2_n(SB), NOSPLIT, $0-32
+TEXT ·k3_conv2_AVX2_n(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -623,9 +623,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv2_AVX2_m(a *float32, b *float32, c *float32, bias *float32)
+// func k3_conv2_AVX2_m(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, FMA3
-TEXT ·k_conv2_AVX2_m(SB), NOSPLIT, $0-32
+TEXT ·k3_conv2_AVX2_m(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -691,9 +691,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv2_AVX2_mn(a *float32, b *float32, c *float32, bias *float32)
+// func k3_conv2_AVX2_mn(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, AVX2, FMA3
-TEXT ·k_conv2_AVX2_mn(SB), NOSPLIT, $0-32
+TEXT ·k3_conv2_AVX2_mn(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -762,9 +762,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv2_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
+// func k3_conv2_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, AVX512F
-TEXT ·k_conv2_AVX512_full(SB), NOSPLIT, $0-32
+TEXT ·k3_conv2_AVX512_full(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -998,9 +998,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv2_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
+// func k3_conv2_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, AVX512F
-TEXT ·k_conv2_AVX512_n(SB), NOSPLIT, $0-32
+TEXT ·k3_conv2_AVX512_n(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -1116,9 +1116,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv3_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
+// func k5_conv3_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, FMA3
-TEXT ·k_conv3_AVX2_full(SB), NOSPLIT, $0-32
+TEXT ·k5_conv3_AVX2_full(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -1256,9 +1256,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv3_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
+// func k5_conv3_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, AVX2, FMA3
-TEXT ·k_conv3_AVX2_n(SB), NOSPLIT, $0-32
+TEXT ·k5_conv3_AVX2_n(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -1399,9 +1399,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv3_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
+// func k5_conv3_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, AVX512F
-TEXT ·k_conv3_AVX512_full(SB), NOSPLIT, $0-32
+TEXT ·k5_conv3_AVX512_full(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -1635,9 +1635,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv3_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
+// func k5_conv3_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, AVX512F
-TEXT ·k_conv3_AVX512_n(SB), NOSPLIT, $0-32
+TEXT ·k5_conv3_AVX512_n(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -1813,9 +1813,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv4_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
+// func k6_conv4_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, FMA3
-TEXT ·k_conv4_AVX2_full(SB), NOSPLIT, $0-32
+TEXT ·k6_conv4_AVX2_full(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -1953,9 +1953,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv4_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
+// func k6_conv4_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, AVX2, FMA3
-TEXT ·k_conv4_AVX2_n(SB), NOSPLIT, $0-32
+TEXT ·k6_conv4_AVX2_n(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -2096,9 +2096,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv4_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
+// func k6_conv4_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, AVX512F
-TEXT ·k_conv4_AVX512_full(SB), NOSPLIT, $0-32
+TEXT ·k6_conv4_AVX512_full(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -2332,9 +2332,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv4_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
+// func k6_conv4_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, AVX512F
-TEXT ·k_conv4_AVX512_n(SB), NOSPLIT, $0-32
+TEXT ·k6_conv4_AVX512_n(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -2510,9 +2510,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv5_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
+// func k7_conv5_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, FMA3
-TEXT ·k_conv5_AVX2_full(SB), NOSPLIT, $0-32
+TEXT ·k7_conv5_AVX2_full(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -2650,9 +2650,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv5_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
+// func k7_conv5_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, AVX2, FMA3
-TEXT ·k_conv5_AVX2_n(SB), NOSPLIT, $0-32
+TEXT ·k7_conv5_AVX2_n(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -2793,9 +2793,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv5_AVX2_m(a *float32, b *float32, c *float32, bias *float32)
+// func k7_conv5_AVX2_m(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, FMA3
-TEXT ·k_conv5_AVX2_m(SB), NOSPLIT, $0-32
+TEXT ·k7_conv5_AVX2_m(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -2861,9 +2861,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv5_AVX2_mn(a *float32, b *float32, c *float32, bias *float32)
+// func k7_conv5_AVX2_mn(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, AVX2, FMA3
-TEXT ·k_conv5_AVX2_mn(SB), NOSPLIT, $0-32
+TEXT ·k7_conv5_AVX2_mn(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -2932,9 +2932,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv5_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
+// func k7_conv5_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, AVX512F
-TEXT ·k_conv5_AVX512_full(SB), NOSPLIT, $0-32
+TEXT ·k7_conv5_AVX512_full(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -3168,9 +3168,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv5_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
+// func k7_conv5_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, AVX512F
-TEXT ·k_conv5_AVX512_n(SB), NOSPLIT, $0-32
+TEXT ·k7_conv5_AVX512_n(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -3346,9 +3346,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_fc6_AVX2_full(a *float32, b *float32, c *float32)
+// func k9_fc6_AVX2_full(a *float32, b *float32, c *float32)
 // Requires: AVX, FMA3
-TEXT ·k_fc6_AVX2_full(SB), NOSPLIT, $0-24
+TEXT ·k9_fc6_AVX2_full(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -3402,9 +3402,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_fc6_AVX2_n(a *float32, b *float32, c *float32)
+// func k9_fc6_AVX2_n(a *float32, b *float32, c *float32)
 // Requires: AVX, FMA3
-TEXT ·k_fc6_AVX2_n(SB), NOSPLIT, $0-24
+TEXT ·k9_fc6_AVX2_n(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -3448,9 +3448,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_fc6_AVX512_full(a *float32, b *float32, c *float32)
+// func k9_fc6_AVX512_full(a *float32, b *float32, c *float32)
 // Requires: AVX, AVX512F
-TEXT ·k_fc6_AVX512_full(SB), NOSPLIT, $0-24
+TEXT ·k9_fc6_AVX512_full(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -3504,9 +3504,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_fc6_AVX512_n(a *float32, b *float32, c *float32)
+// func k9_fc6_AVX512_n(a *float32, b *float32, c *float32)
 // Requires: AVX, AVX512F
-TEXT ·k_fc6_AVX512_n(SB), NOSPLIT, $0-24
+TEXT ·k9_fc6_AVX512_n(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -3540,9 +3540,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_fc7_AVX2_full(a *float32, b *float32, c *float32)
+// func k10_fc7_AVX2_full(a *float32, b *float32, c *float32)
 // Requires: AVX, FMA3
-TEXT ·k_fc7_AVX2_full(SB), NOSPLIT, $0-24
+TEXT ·k10_fc7_AVX2_full(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -3596,9 +3596,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_fc7_AVX2_n(a *float32, b *float32, c *float32)
+// func k10_fc7_AVX2_n(a *float32, b *float32, c *float32)
 // Requires: AVX, FMA3
-TEXT ·k_fc7_AVX2_n(SB), NOSPLIT, $0-24
+TEXT ·k10_fc7_AVX2_n(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -3642,9 +3642,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_fc7_AVX512_full(a *float32, b *float32, c *float32)
+// func k10_fc7_AVX512_full(a *float32, b *float32, c *float32)
 // Requires: AVX, AVX512F
-TEXT ·k_fc7_AVX512_full(SB), NOSPLIT, $0-24
+TEXT ·k10_fc7_AVX512_full(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -3698,9 +3698,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_fc7_AVX512_n(a *float32, b *float32, c *float32)
+// func k10_fc7_AVX512_n(a *float32, b *float32, c *float32)
 // Requires: AVX, AVX512F
-TEXT ·k_fc7_AVX512_n(SB), NOSPLIT, $0-24
+TEXT ·k10_fc7_AVX512_n(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -3734,9 +3734,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_fc8_AVX2_full(a *float32, b *float32, c *float32)
+// func k11_fc8_AVX2_full(a *float32, b *float32, c *float32)
 // Requires: AVX, FMA3
-TEXT ·k_fc8_AVX2_full(SB), NOSPLIT, $0-24
+TEXT ·k11_fc8_AVX2_full(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -3790,9 +3790,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_fc8_AVX2_n(a *float32, b *float32, c *float32)
+// func k11_fc8_AVX2_n(a *float32, b *float32, c *float32)
 // Requires: AVX, FMA3
-TEXT ·k_fc8_AVX2_n(SB), NOSPLIT, $0-24
+TEXT ·k11_fc8_AVX2_n(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -3836,9 +3836,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_fc8_AVX512_full(a *float32, b *float32, c *float32)
+// func k11_fc8_AVX512_full(a *float32, b *float32, c *float32)
 // Requires: AVX, AVX512F
-TEXT ·k_fc8_AVX512_full(SB), NOSPLIT, $0-24
+TEXT ·k11_fc8_AVX512_full(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -3892,9 +3892,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_fc8_AVX512_n(a *float32, b *float32, c *float32)
+// func k11_fc8_AVX512_n(a *float32, b *float32, c *float32)
 // Requires: AVX, AVX512F
-TEXT ·k_fc8_AVX512_n(SB), NOSPLIT, $0-24
+TEXT ·k11_fc8_AVX512_n(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX

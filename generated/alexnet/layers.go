@@ -2,7 +2,7 @@
 
 package alexnet
 
-var g_conv1 = rtConvGeom{
+var g1_conv1 = rtConvGeom{
 	C:  3,
 	DH: 1,
 	DW: 1,
@@ -17,7 +17,7 @@ var g_conv1 = rtConvGeom{
 	SW: 4,
 	W:  227,
 }
-var g_pool1 = rtPoolGeom{
+var g2_pool1 = rtPoolGeom{
 	C:        96,
 	CountPad: true,
 	H:        55,
@@ -32,14 +32,14 @@ var g_pool1 = rtPoolGeom{
 	SW:       2,
 	W:        55,
 }
-var lrn_pool1 = rtLRNGeom{
+var lrn2_pool1 = rtLRNGeom{
 	Alpha: float32(2e-05),
 	Beta:  float32(0.75),
 	C:     96,
 	K:     float32(2),
 	Size:  5,
 }
-var g_conv2 = rtConvGeom{
+var g3_conv2 = rtConvGeom{
 	C:  48,
 	DH: 1,
 	DW: 1,
@@ -54,7 +54,7 @@ var g_conv2 = rtConvGeom{
 	SW: 1,
 	W:  27,
 }
-var g_pool2 = rtPoolGeom{
+var g4_pool2 = rtPoolGeom{
 	C:        256,
 	CountPad: true,
 	H:        27,
@@ -69,14 +69,14 @@ var g_pool2 = rtPoolGeom{
 	SW:       2,
 	W:        27,
 }
-var lrn_pool2 = rtLRNGeom{
+var lrn4_pool2 = rtLRNGeom{
 	Alpha: float32(2e-05),
 	Beta:  float32(0.75),
 	C:     256,
 	K:     float32(2),
 	Size:  5,
 }
-var g_conv3 = rtConvGeom{
+var g5_conv3 = rtConvGeom{
 	C:  256,
 	DH: 1,
 	DW: 1,
@@ -91,7 +91,7 @@ var g_conv3 = rtConvGeom{
 	SW: 1,
 	W:  13,
 }
-var g_conv4 = rtConvGeom{
+var g6_conv4 = rtConvGeom{
 	C:  192,
 	DH: 1,
 	DW: 1,
@@ -106,7 +106,7 @@ var g_conv4 = rtConvGeom{
 	SW: 1,
 	W:  13,
 }
-var g_conv5 = rtConvGeom{
+var g7_conv5 = rtConvGeom{
 	C:  192,
 	DH: 1,
 	DW: 1,
@@ -121,7 +121,7 @@ var g_conv5 = rtConvGeom{
 	SW: 1,
 	W:  13,
 }
-var g_pool5 = rtPoolGeom{
+var g8_pool5 = rtPoolGeom{
 	C:        256,
 	CountPad: true,
 	H:        13,
@@ -137,18 +137,18 @@ var g_pool5 = rtPoolGeom{
 	W:        13,
 }
 
-// l_conv1_Go computes conv1 (conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu -> 96x55x55) with the purego kernels: per image and group
+// l1_conv1_Go computes conv1 (conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu -> 96x55x55) with the purego kernels: per image and group
 // a GEMM of M=96 filters by N=3025 positions by K=363, in 4x16 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
-func (m *Model) l_conv1_Go(w, t int) {
+func (m *Model) l1_conv1_Go(w, t int) {
 	img, j := t/190, t%190
 	const g = 0
 	src := m.src[img*154587 : 154587+img*154587][g*154587:]
 	dst := m.arena[img*290400 : 290400+img*290400][g*290400+j*16:]
 	panel := m.scratch[w][:5808]
-	rtIm2col(panel, src, &g_conv1, j*16, 16)
-	a := m.w_conv1[g*34848:]
-	bias := m.b_conv1[g*96:]
+	rtIm2col(panel, src, &g1_conv1, j*16, 16)
+	a := m.w1_conv1[g*34848:]
+	bias := m.b1_conv1[g*96:]
 	for p := range 24 {
 		rtGemm(4, 16, 363, a[p*1452:], panel, dst[p*12100:], 3025, bias[p*4:], rtActReLU, 0.0, min(4, 96-p*4), min(16, 3025-j*16))
 	}
@@ -157,22 +157,22 @@ func (m *Model) l_conv1_Go(w, t int) {
 // l_pool1 computes pool1: maxpool kernel=3x3 stride=2x2 pad=0 prelrn(size=5 alpha=0.0001 beta=0.75 k=2) -> 96x27x27.
 // The LRN before it is computed inside the pooling, for the input rows that
 // 4 output rows need: one task is those rows of one image.
-func (m *Model) l_pool1(w, t int) {
+func (m *Model) l2_pool1(w, t int) {
 	img, oy := t/7, t%7*4
-	rtLRNPoolRows(m.arena[290400+img*69984:360384+img*69984], m.arena[img*290400:290400+img*290400], &lrn_pool1, &g_pool1, oy, min(oy+4, 27), m.scratch[w], m.tmp[w], m.lrnScale, rtActNone, 0.0)
+	rtLRNPoolRows(m.arena[290400+img*69984:360384+img*69984], m.arena[img*290400:290400+img*290400], &lrn2_pool1, &g2_pool1, oy, min(oy+4, 27), m.scratch[w], m.tmp[w], m.lrnScale, rtActNone, 0.0)
 }
 
-// l_conv2_Go computes conv2 (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27) with the purego kernels: per image and group
+// l3_conv2_Go computes conv2 (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27) with the purego kernels: per image and group
 // a GEMM of M=128 filters by N=729 positions by K=1200, in 4x16 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
-func (m *Model) l_conv2_Go(w, t int) {
+func (m *Model) l3_conv2_Go(w, t int) {
 	img, g, j := t/92, t/46%2, t%46
 	src := m.arena[290400+img*69984 : 360384+img*69984][g*34992:]
 	dst := m.arena[img*186624 : 186624+img*186624][g*93312+j*16:]
 	panel := m.scratch[w][:19200]
-	rtIm2col(panel, src, &g_conv2, j*16, 16)
-	a := m.w_conv2[g*153600:]
-	bias := m.b_conv2[g*128:]
+	rtIm2col(panel, src, &g3_conv2, j*16, 16)
+	a := m.w3_conv2[g*153600:]
+	bias := m.b3_conv2[g*128:]
 	for p := range 32 {
 		rtGemm(4, 16, 1200, a[p*4800:], panel, dst[p*2916:], 729, bias[p*4:], rtActReLU, 0.0, min(4, 128-p*4), min(16, 729-j*16))
 	}
@@ -181,55 +181,55 @@ func (m *Model) l_conv2_Go(w, t int) {
 // l_pool2 computes pool2: maxpool kernel=3x3 stride=2x2 pad=0 prelrn(size=5 alpha=0.0001 beta=0.75 k=2) -> 256x13x13.
 // The LRN before it is computed inside the pooling, for the input rows that
 // 2 output rows need: one task is those rows of one image.
-func (m *Model) l_pool2(w, t int) {
+func (m *Model) l4_pool2(w, t int) {
 	img, oy := t/7, t%7*2
-	rtLRNPoolRows(m.arena[186624+img*43264:229888+img*43264], m.arena[img*186624:186624+img*186624], &lrn_pool2, &g_pool2, oy, min(oy+2, 13), m.scratch[w], m.tmp[w], m.lrnScale, rtActNone, 0.0)
+	rtLRNPoolRows(m.arena[186624+img*43264:229888+img*43264], m.arena[img*186624:186624+img*186624], &lrn4_pool2, &g4_pool2, oy, min(oy+2, 13), m.scratch[w], m.tmp[w], m.lrnScale, rtActNone, 0.0)
 }
 
-// l_conv3_Go computes conv3 (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13) with the purego kernels: per image and group
+// l5_conv3_Go computes conv3 (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13) with the purego kernels: per image and group
 // a GEMM of M=384 filters by N=169 positions by K=2304, in 4x16 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
-func (m *Model) l_conv3_Go(w, t int) {
+func (m *Model) l5_conv3_Go(w, t int) {
 	img, j := t/11, t%11
 	const g = 0
 	src := m.arena[186624+img*43264 : 229888+img*43264][g*43264:]
 	dst := m.arena[img*64896 : 64896+img*64896][g*64896+j*16:]
 	panel := m.scratch[w][:36864]
-	rtIm2col(panel, src, &g_conv3, j*16, 16)
-	a := m.w_conv3[g*884736:]
-	bias := m.b_conv3[g*384:]
+	rtIm2col(panel, src, &g5_conv3, j*16, 16)
+	a := m.w5_conv3[g*884736:]
+	bias := m.b5_conv3[g*384:]
 	for p := range 96 {
 		rtGemm(4, 16, 2304, a[p*9216:], panel, dst[p*676:], 169, bias[p*4:], rtActReLU, 0.0, min(4, 384-p*4), min(16, 169-j*16))
 	}
 }
 
-// l_conv4_Go computes conv4 (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13) with the purego kernels: per image and group
+// l6_conv4_Go computes conv4 (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13) with the purego kernels: per image and group
 // a GEMM of M=192 filters by N=169 positions by K=1728, in 4x16 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
-func (m *Model) l_conv4_Go(w, t int) {
+func (m *Model) l6_conv4_Go(w, t int) {
 	img, g, j := t/22, t/11%2, t%11
 	src := m.arena[img*64896 : 64896+img*64896][g*32448:]
 	dst := m.arena[64896+img*64896 : 129792+img*64896][g*32448+j*16:]
 	panel := m.scratch[w][:27648]
-	rtIm2col(panel, src, &g_conv4, j*16, 16)
-	a := m.w_conv4[g*331776:]
-	bias := m.b_conv4[g*192:]
+	rtIm2col(panel, src, &g6_conv4, j*16, 16)
+	a := m.w6_conv4[g*331776:]
+	bias := m.b6_conv4[g*192:]
 	for p := range 48 {
 		rtGemm(4, 16, 1728, a[p*6912:], panel, dst[p*676:], 169, bias[p*4:], rtActReLU, 0.0, min(4, 192-p*4), min(16, 169-j*16))
 	}
 }
 
-// l_conv5_Go computes conv5 (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13) with the purego kernels: per image and group
+// l7_conv5_Go computes conv5 (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13) with the purego kernels: per image and group
 // a GEMM of M=128 filters by N=169 positions by K=1728, in 4x16 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
-func (m *Model) l_conv5_Go(w, t int) {
+func (m *Model) l7_conv5_Go(w, t int) {
 	img, g, j := t/22, t/11%2, t%11
 	src := m.arena[64896+img*64896 : 129792+img*64896][g*32448:]
 	dst := m.arena[img*43264 : 43264+img*43264][g*21632+j*16:]
 	panel := m.scratch[w][:27648]
-	rtIm2col(panel, src, &g_conv5, j*16, 16)
-	a := m.w_conv5[g*221184:]
-	bias := m.b_conv5[g*128:]
+	rtIm2col(panel, src, &g7_conv5, j*16, 16)
+	a := m.w7_conv5[g*221184:]
+	bias := m.b7_conv5[g*128:]
 	for p := range 32 {
 		rtGemm(4, 16, 1728, a[p*6912:], panel, dst[p*676:], 169, bias[p*4:], rtActReLU, 0.0, min(4, 128-p*4), min(16, 169-j*16))
 	}
@@ -237,22 +237,22 @@ func (m *Model) l_conv5_Go(w, t int) {
 
 // l_pool5 computes pool5: maxpool kernel=3x3 stride=2x2 pad=0 -> 256x6x6.
 // One task is one channel of one image.
-func (m *Model) l_pool5(w, t int) {
+func (m *Model) l8_pool5(w, t int) {
 	img, ch := t/256, t%256
-	rtPoolRows(m.arena[43264+img*9216:52480+img*9216], m.arena[img*43264:43264+img*43264], &g_pool5, 0, 13, ch, ch+1, 0, 6, rtActNone, 0.0)
+	rtPoolRows(m.arena[43264+img*9216:52480+img*9216], m.arena[img*43264:43264+img*43264], &g8_pool5, 0, 13, ch, ch+1, 0, 6, rtActNone, 0.0)
 }
 
-// l_fc6_Go computes fc6 (dense units=4096 act=relu -> 4096) with the purego kernels: a GEMM of
+// l9_fc6_Go computes fc6 (dense units=4096 act=relu -> 4096) with the purego kernels: a GEMM of
 // 1 images by 4096 units by K=9216 in 1x16 tiles; one task is one tile.
-func (m *Model) l_fc6_Go(w, t int) {
+func (m *Model) l9_fc6_Go(w, t int) {
 	p, j := t/256, t%256
 	a := m.arena[43264:52480][p*9216:]
-	b := m.w_fc6[j*147456:]
+	b := m.w9_fc6[j*147456:]
 	dst := m.arena[0:4096][p*4096+j*16:]
 	rows, cols := min(1, 1-p*1), min(16, 4096-j*16)
 	rtGemm(1, 16, 9216, a, b, dst, 4096, nil, rtActNone, 0, rows, cols)
 	// The bias is per unit, a column here: added after the kernel.
-	bias := m.b_fc6[j*16:]
+	bias := m.b9_fc6[j*16:]
 	for r := range rows {
 		row := dst[r*4096 : r*4096+cols]
 		for k, v := range row {
@@ -261,17 +261,17 @@ func (m *Model) l_fc6_Go(w, t int) {
 	}
 }
 
-// l_fc7_Go computes fc7 (dense units=4096 act=relu -> 4096) with the purego kernels: a GEMM of
+// l10_fc7_Go computes fc7 (dense units=4096 act=relu -> 4096) with the purego kernels: a GEMM of
 // 1 images by 4096 units by K=4096 in 1x16 tiles; one task is one tile.
-func (m *Model) l_fc7_Go(w, t int) {
+func (m *Model) l10_fc7_Go(w, t int) {
 	p, j := t/256, t%256
 	a := m.arena[0:4096][p*4096:]
-	b := m.w_fc7[j*65536:]
+	b := m.w10_fc7[j*65536:]
 	dst := m.arena[4096:8192][p*4096+j*16:]
 	rows, cols := min(1, 1-p*1), min(16, 4096-j*16)
 	rtGemm(1, 16, 4096, a, b, dst, 4096, nil, rtActNone, 0, rows, cols)
 	// The bias is per unit, a column here: added after the kernel.
-	bias := m.b_fc7[j*16:]
+	bias := m.b10_fc7[j*16:]
 	for r := range rows {
 		row := dst[r*4096 : r*4096+cols]
 		for k, v := range row {
@@ -280,17 +280,17 @@ func (m *Model) l_fc7_Go(w, t int) {
 	}
 }
 
-// l_fc8_Go computes fc8 (dense units=1000 -> 1000) with the purego kernels: a GEMM of
+// l11_fc8_Go computes fc8 (dense units=1000 -> 1000) with the purego kernels: a GEMM of
 // 1 images by 1000 units by K=4096 in 1x16 tiles; one task is one tile.
-func (m *Model) l_fc8_Go(w, t int) {
+func (m *Model) l11_fc8_Go(w, t int) {
 	p, j := t/63, t%63
 	a := m.arena[4096:8192][p*4096:]
-	b := m.w_fc8[j*65536:]
+	b := m.w11_fc8[j*65536:]
 	dst := m.arena[0:1000][p*1000+j*16:]
 	rows, cols := min(1, 1-p*1), min(16, 1000-j*16)
 	rtGemm(1, 16, 4096, a, b, dst, 1000, nil, rtActNone, 0, rows, cols)
 	// The bias is per unit, a column here: added after the kernel.
-	bias := m.b_fc8[j*16:]
+	bias := m.b11_fc8[j*16:]
 	for r := range rows {
 		row := dst[r*1000 : r*1000+cols]
 		for k, v := range row {
@@ -301,7 +301,7 @@ func (m *Model) l_fc8_Go(w, t int) {
 
 // l_prob computes prob: softmax  -> 1000.
 // One task is one image.
-func (m *Model) l_prob(w, t int) {
+func (m *Model) l12_prob(w, t int) {
 	img := t
 	out := m.arena[1008+img*1000 : 2008+img*1000]
 	copy(out, m.arena[img*1000:1000+img*1000])
@@ -311,51 +311,51 @@ func (m *Model) l_prob(w, t int) {
 // planGo lists the steps of one inference with the purego kernels.
 func (m *Model) planGo() []rtStep {
 	return []rtStep{{
-		f:     m.l_conv1_Go,
+		f:     m.l1_conv1_Go,
 		layer: 0,
 		n:     190,
 	}, {
-		f:     m.l_pool1,
+		f:     m.l2_pool1,
 		layer: 1,
 		n:     7,
 	}, {
-		f:     m.l_conv2_Go,
+		f:     m.l3_conv2_Go,
 		layer: 2,
 		n:     92,
 	}, {
-		f:     m.l_pool2,
+		f:     m.l4_pool2,
 		layer: 3,
 		n:     7,
 	}, {
-		f:     m.l_conv3_Go,
+		f:     m.l5_conv3_Go,
 		layer: 4,
 		n:     11,
 	}, {
-		f:     m.l_conv4_Go,
+		f:     m.l6_conv4_Go,
 		layer: 5,
 		n:     22,
 	}, {
-		f:     m.l_conv5_Go,
+		f:     m.l7_conv5_Go,
 		layer: 6,
 		n:     22,
 	}, {
-		f:     m.l_pool5,
+		f:     m.l8_pool5,
 		layer: 7,
 		n:     256,
 	}, {
-		f:     m.l_fc6_Go,
+		f:     m.l9_fc6_Go,
 		layer: 8,
 		n:     256,
 	}, {
-		f:     m.l_fc7_Go,
+		f:     m.l10_fc7_Go,
 		layer: 9,
 		n:     256,
 	}, {
-		f:     m.l_fc8_Go,
+		f:     m.l11_fc8_Go,
 		layer: 10,
 		n:     63,
 	}, {
-		f:     m.l_prob,
+		f:     m.l12_prob,
 		layer: 11,
 		n:     1,
 	}}

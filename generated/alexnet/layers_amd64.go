@@ -3,137 +3,137 @@
 
 package alexnet
 
-// l_conv1_AVX2 computes conv1 (conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu -> 96x55x55) with the avx2 kernels: per image and group
+// l1_conv1_AVX2 computes conv1 (conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu -> 96x55x55) with the avx2 kernels: per image and group
 // a GEMM of M=96 filters by N=3025 positions by K=363, in 6x16 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
-func (m *Model) l_conv1_AVX2(w, t int) {
+func (m *Model) l1_conv1_AVX2(w, t int) {
 	img, j := t/190, t%190
 	const g = 0
 	src := m.src[img*154587 : 154587+img*154587][g*154587:]
 	dst := m.arena[img*290400 : 290400+img*290400][g*290400+j*16:]
 	panel := m.scratch[w][:5808]
-	rtIm2col(panel, src, &g_conv1, j*16, 16)
-	a := m.w_conv1[g*34848:]
-	bias := m.b_conv1[g*96:]
+	rtIm2col(panel, src, &g1_conv1, j*16, 16)
+	a := m.w1_conv1[g*34848:]
+	bias := m.b1_conv1[g*96:]
 	for p := range 16 {
 		switch {
 		case j == 189:
-			k_conv1_AVX2_n(&a[p*2178:][0], &panel[0], &dst[p*18150:][0], &bias[p*6:][0])
+			k1_conv1_AVX2_n(&a[p*2178:][0], &panel[0], &dst[p*18150:][0], &bias[p*6:][0])
 		default:
-			k_conv1_AVX2_full(&a[p*2178:][0], &panel[0], &dst[p*18150:][0], &bias[p*6:][0])
+			k1_conv1_AVX2_full(&a[p*2178:][0], &panel[0], &dst[p*18150:][0], &bias[p*6:][0])
 		}
 	}
 }
 
-// l_conv2_AVX2 computes conv2 (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27) with the avx2 kernels: per image and group
+// l3_conv2_AVX2 computes conv2 (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27) with the avx2 kernels: per image and group
 // a GEMM of M=128 filters by N=729 positions by K=1200, in 6x16 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
-func (m *Model) l_conv2_AVX2(w, t int) {
+func (m *Model) l3_conv2_AVX2(w, t int) {
 	img, g, j := t/92, t/46%2, t%46
 	src := m.arena[290400+img*69984 : 360384+img*69984][g*34992:]
 	dst := m.arena[img*186624 : 186624+img*186624][g*93312+j*16:]
 	panel := m.scratch[w][:19200]
-	rtIm2col(panel, src, &g_conv2, j*16, 16)
-	a := m.w_conv2[g*158400:]
-	bias := m.b_conv2[g*128:]
+	rtIm2col(panel, src, &g3_conv2, j*16, 16)
+	a := m.w3_conv2[g*158400:]
+	bias := m.b3_conv2[g*128:]
 	for p := range 22 {
 		switch {
 		case p == 21 && j == 45:
-			k_conv2_AVX2_mn(&a[p*7200:][0], &panel[0], &dst[p*4374:][0], &bias[p*6:][0])
+			k3_conv2_AVX2_mn(&a[p*7200:][0], &panel[0], &dst[p*4374:][0], &bias[p*6:][0])
 		case p == 21:
-			k_conv2_AVX2_m(&a[p*7200:][0], &panel[0], &dst[p*4374:][0], &bias[p*6:][0])
+			k3_conv2_AVX2_m(&a[p*7200:][0], &panel[0], &dst[p*4374:][0], &bias[p*6:][0])
 		case j == 45:
-			k_conv2_AVX2_n(&a[p*7200:][0], &panel[0], &dst[p*4374:][0], &bias[p*6:][0])
+			k3_conv2_AVX2_n(&a[p*7200:][0], &panel[0], &dst[p*4374:][0], &bias[p*6:][0])
 		default:
-			k_conv2_AVX2_full(&a[p*7200:][0], &panel[0], &dst[p*4374:][0], &bias[p*6:][0])
+			k3_conv2_AVX2_full(&a[p*7200:][0], &panel[0], &dst[p*4374:][0], &bias[p*6:][0])
 		}
 	}
 }
 
-// l_conv3_AVX2 computes conv3 (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13) with the avx2 kernels: per image and group
+// l5_conv3_AVX2 computes conv3 (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13) with the avx2 kernels: per image and group
 // a GEMM of M=384 filters by N=169 positions by K=2304, in 6x16 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
-func (m *Model) l_conv3_AVX2(w, t int) {
+func (m *Model) l5_conv3_AVX2(w, t int) {
 	img, j := t/11, t%11
 	const g = 0
 	src := m.arena[186624+img*43264 : 229888+img*43264][g*43264:]
 	dst := m.arena[img*64896 : 64896+img*64896][g*64896+j*16:]
 	panel := m.scratch[w][:36864]
-	rtIm2col(panel, src, &g_conv3, j*16, 16)
-	a := m.w_conv3[g*884736:]
-	bias := m.b_conv3[g*384:]
+	rtIm2col(panel, src, &g5_conv3, j*16, 16)
+	a := m.w5_conv3[g*884736:]
+	bias := m.b5_conv3[g*384:]
 	for p := range 64 {
 		switch {
 		case j == 10:
-			k_conv3_AVX2_n(&a[p*13824:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
+			k5_conv3_AVX2_n(&a[p*13824:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
 		default:
-			k_conv3_AVX2_full(&a[p*13824:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
+			k5_conv3_AVX2_full(&a[p*13824:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
 		}
 	}
 }
 
-// l_conv4_AVX2 computes conv4 (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13) with the avx2 kernels: per image and group
+// l6_conv4_AVX2 computes conv4 (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13) with the avx2 kernels: per image and group
 // a GEMM of M=192 filters by N=169 positions by K=1728, in 6x16 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
-func (m *Model) l_conv4_AVX2(w, t int) {
+func (m *Model) l6_conv4_AVX2(w, t int) {
 	img, g, j := t/22, t/11%2, t%11
 	src := m.arena[img*64896 : 64896+img*64896][g*32448:]
 	dst := m.arena[64896+img*64896 : 129792+img*64896][g*32448+j*16:]
 	panel := m.scratch[w][:27648]
-	rtIm2col(panel, src, &g_conv4, j*16, 16)
-	a := m.w_conv4[g*331776:]
-	bias := m.b_conv4[g*192:]
+	rtIm2col(panel, src, &g6_conv4, j*16, 16)
+	a := m.w6_conv4[g*331776:]
+	bias := m.b6_conv4[g*192:]
 	for p := range 32 {
 		switch {
 		case j == 10:
-			k_conv4_AVX2_n(&a[p*10368:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
+			k6_conv4_AVX2_n(&a[p*10368:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
 		default:
-			k_conv4_AVX2_full(&a[p*10368:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
+			k6_conv4_AVX2_full(&a[p*10368:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
 		}
 	}
 }
 
-// l_conv5_AVX2 computes conv5 (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13) with the avx2 kernels: per image and group
+// l7_conv5_AVX2 computes conv5 (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13) with the avx2 kernels: per image and group
 // a GEMM of M=128 filters by N=169 positions by K=1728, in 6x16 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
-func (m *Model) l_conv5_AVX2(w, t int) {
+func (m *Model) l7_conv5_AVX2(w, t int) {
 	img, g, j := t/22, t/11%2, t%11
 	src := m.arena[64896+img*64896 : 129792+img*64896][g*32448:]
 	dst := m.arena[img*43264 : 43264+img*43264][g*21632+j*16:]
 	panel := m.scratch[w][:27648]
-	rtIm2col(panel, src, &g_conv5, j*16, 16)
-	a := m.w_conv5[g*228096:]
-	bias := m.b_conv5[g*128:]
+	rtIm2col(panel, src, &g7_conv5, j*16, 16)
+	a := m.w7_conv5[g*228096:]
+	bias := m.b7_conv5[g*128:]
 	for p := range 22 {
 		switch {
 		case p == 21 && j == 10:
-			k_conv5_AVX2_mn(&a[p*10368:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
+			k7_conv5_AVX2_mn(&a[p*10368:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
 		case p == 21:
-			k_conv5_AVX2_m(&a[p*10368:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
+			k7_conv5_AVX2_m(&a[p*10368:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
 		case j == 10:
-			k_conv5_AVX2_n(&a[p*10368:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
+			k7_conv5_AVX2_n(&a[p*10368:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
 		default:
-			k_conv5_AVX2_full(&a[p*10368:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
+			k7_conv5_AVX2_full(&a[p*10368:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
 		}
 	}
 }
 
-// l_fc6_AVX2 computes fc6 (dense units=4096 act=relu -> 4096) with the avx2 kernels: a GEMM of
+// l9_fc6_AVX2 computes fc6 (dense units=4096 act=relu -> 4096) with the avx2 kernels: a GEMM of
 // 1 images by 4096 units by K=9216 in 1x24 tiles; one task is one tile.
-func (m *Model) l_fc6_AVX2(w, t int) {
+func (m *Model) l9_fc6_AVX2(w, t int) {
 	p, j := t/171, t%171
 	a := m.arena[43264:52480][p*9216:]
-	b := m.w_fc6[j*221184:]
+	b := m.w9_fc6[j*221184:]
 	dst := m.arena[0:4096][p*4096+j*24:]
 	rows, cols := min(1, 1-p*1), min(24, 4096-j*24)
 	switch {
 	case j == 170:
-		k_fc6_AVX2_n(&a[0], &b[0], &dst[0])
+		k9_fc6_AVX2_n(&a[0], &b[0], &dst[0])
 	default:
-		k_fc6_AVX2_full(&a[0], &b[0], &dst[0])
+		k9_fc6_AVX2_full(&a[0], &b[0], &dst[0])
 	}
 	// The bias is per unit, a column here: added after the kernel.
-	bias := m.b_fc6[j*24:]
+	bias := m.b9_fc6[j*24:]
 	for r := range rows {
 		row := dst[r*4096 : r*4096+cols]
 		for k, v := range row {
@@ -142,22 +142,22 @@ func (m *Model) l_fc6_AVX2(w, t int) {
 	}
 }
 
-// l_fc7_AVX2 computes fc7 (dense units=4096 act=relu -> 4096) with the avx2 kernels: a GEMM of
+// l10_fc7_AVX2 computes fc7 (dense units=4096 act=relu -> 4096) with the avx2 kernels: a GEMM of
 // 1 images by 4096 units by K=4096 in 1x24 tiles; one task is one tile.
-func (m *Model) l_fc7_AVX2(w, t int) {
+func (m *Model) l10_fc7_AVX2(w, t int) {
 	p, j := t/171, t%171
 	a := m.arena[0:4096][p*4096:]
-	b := m.w_fc7[j*98304:]
+	b := m.w10_fc7[j*98304:]
 	dst := m.arena[4096:8192][p*4096+j*24:]
 	rows, cols := min(1, 1-p*1), min(24, 4096-j*24)
 	switch {
 	case j == 170:
-		k_fc7_AVX2_n(&a[0], &b[0], &dst[0])
+		k10_fc7_AVX2_n(&a[0], &b[0], &dst[0])
 	default:
-		k_fc7_AVX2_full(&a[0], &b[0], &dst[0])
+		k10_fc7_AVX2_full(&a[0], &b[0], &dst[0])
 	}
 	// The bias is per unit, a column here: added after the kernel.
-	bias := m.b_fc7[j*24:]
+	bias := m.b10_fc7[j*24:]
 	for r := range rows {
 		row := dst[r*4096 : r*4096+cols]
 		for k, v := range row {
@@ -166,22 +166,22 @@ func (m *Model) l_fc7_AVX2(w, t int) {
 	}
 }
 
-// l_fc8_AVX2 computes fc8 (dense units=1000 -> 1000) with the avx2 kernels: a GEMM of
+// l11_fc8_AVX2 computes fc8 (dense units=1000 -> 1000) with the avx2 kernels: a GEMM of
 // 1 images by 1000 units by K=4096 in 1x24 tiles; one task is one tile.
-func (m *Model) l_fc8_AVX2(w, t int) {
+func (m *Model) l11_fc8_AVX2(w, t int) {
 	p, j := t/42, t%42
 	a := m.arena[4096:8192][p*4096:]
-	b := m.w_fc8[j*98304:]
+	b := m.w11_fc8[j*98304:]
 	dst := m.arena[0:1000][p*1000+j*24:]
 	rows, cols := min(1, 1-p*1), min(24, 1000-j*24)
 	switch {
 	case j == 41:
-		k_fc8_AVX2_n(&a[0], &b[0], &dst[0])
+		k11_fc8_AVX2_n(&a[0], &b[0], &dst[0])
 	default:
-		k_fc8_AVX2_full(&a[0], &b[0], &dst[0])
+		k11_fc8_AVX2_full(&a[0], &b[0], &dst[0])
 	}
 	// The bias is per unit, a column here: added after the kernel.
-	bias := m.b_fc8[j*24:]
+	bias := m.b11_fc8[j*24:]
 	for r := range rows {
 		row := dst[r*1000 : r*1000+cols]
 		for k, v := range row {
@@ -193,179 +193,179 @@ func (m *Model) l_fc8_AVX2(w, t int) {
 // planAVX2 lists the steps of one inference with the avx2 kernels.
 func (m *Model) planAVX2() []rtStep {
 	return []rtStep{{
-		f:     m.l_conv1_AVX2,
+		f:     m.l1_conv1_AVX2,
 		layer: 0,
 		n:     190,
 	}, {
-		f:     m.l_pool1,
+		f:     m.l2_pool1,
 		layer: 1,
 		n:     7,
 	}, {
-		f:     m.l_conv2_AVX2,
+		f:     m.l3_conv2_AVX2,
 		layer: 2,
 		n:     92,
 	}, {
-		f:     m.l_pool2,
+		f:     m.l4_pool2,
 		layer: 3,
 		n:     7,
 	}, {
-		f:     m.l_conv3_AVX2,
+		f:     m.l5_conv3_AVX2,
 		layer: 4,
 		n:     11,
 	}, {
-		f:     m.l_conv4_AVX2,
+		f:     m.l6_conv4_AVX2,
 		layer: 5,
 		n:     22,
 	}, {
-		f:     m.l_conv5_AVX2,
+		f:     m.l7_conv5_AVX2,
 		layer: 6,
 		n:     22,
 	}, {
-		f:     m.l_pool5,
+		f:     m.l8_pool5,
 		layer: 7,
 		n:     256,
 	}, {
-		f:     m.l_fc6_AVX2,
+		f:     m.l9_fc6_AVX2,
 		layer: 8,
 		n:     171,
 	}, {
-		f:     m.l_fc7_AVX2,
+		f:     m.l10_fc7_AVX2,
 		layer: 9,
 		n:     171,
 	}, {
-		f:     m.l_fc8_AVX2,
+		f:     m.l11_fc8_AVX2,
 		layer: 10,
 		n:     42,
 	}, {
-		f:     m.l_prob,
+		f:     m.l12_prob,
 		layer: 11,
 		n:     1,
 	}}
 }
 
-// l_conv1_AVX512 computes conv1 (conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu -> 96x55x55) with the avx512 kernels: per image and group
+// l1_conv1_AVX512 computes conv1 (conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu -> 96x55x55) with the avx512 kernels: per image and group
 // a GEMM of M=96 filters by N=3025 positions by K=363, in 8x48 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
-func (m *Model) l_conv1_AVX512(w, t int) {
+func (m *Model) l1_conv1_AVX512(w, t int) {
 	img, j := t/64, t%64
 	const g = 0
 	src := m.src[img*154587 : 154587+img*154587][g*154587:]
 	dst := m.arena[img*290400 : 290400+img*290400][g*290400+j*48:]
 	panel := m.scratch[w][:17424]
-	rtIm2col(panel, src, &g_conv1, j*48, 48)
-	a := m.w_conv1[g*34848:]
-	bias := m.b_conv1[g*96:]
+	rtIm2col(panel, src, &g1_conv1, j*48, 48)
+	a := m.w1_conv1[g*34848:]
+	bias := m.b1_conv1[g*96:]
 	for p := range 12 {
 		switch {
 		case j == 63:
-			k_conv1_AVX512_n(&a[p*2904:][0], &panel[0], &dst[p*24200:][0], &bias[p*8:][0])
+			k1_conv1_AVX512_n(&a[p*2904:][0], &panel[0], &dst[p*24200:][0], &bias[p*8:][0])
 		default:
-			k_conv1_AVX512_full(&a[p*2904:][0], &panel[0], &dst[p*24200:][0], &bias[p*8:][0])
+			k1_conv1_AVX512_full(&a[p*2904:][0], &panel[0], &dst[p*24200:][0], &bias[p*8:][0])
 		}
 	}
 }
 
-// l_conv2_AVX512 computes conv2 (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27) with the avx512 kernels: per image and group
+// l3_conv2_AVX512 computes conv2 (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27) with the avx512 kernels: per image and group
 // a GEMM of M=128 filters by N=729 positions by K=1200, in 8x48 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
-func (m *Model) l_conv2_AVX512(w, t int) {
+func (m *Model) l3_conv2_AVX512(w, t int) {
 	img, g, j := t/32, t/16%2, t%16
 	src := m.arena[290400+img*69984 : 360384+img*69984][g*34992:]
 	dst := m.arena[img*186624 : 186624+img*186624][g*93312+j*48:]
 	panel := m.scratch[w][:57600]
-	rtIm2col(panel, src, &g_conv2, j*48, 48)
-	a := m.w_conv2[g*153600:]
-	bias := m.b_conv2[g*128:]
+	rtIm2col(panel, src, &g3_conv2, j*48, 48)
+	a := m.w3_conv2[g*153600:]
+	bias := m.b3_conv2[g*128:]
 	for p := range 16 {
 		switch {
 		case j == 15:
-			k_conv2_AVX512_n(&a[p*9600:][0], &panel[0], &dst[p*5832:][0], &bias[p*8:][0])
+			k3_conv2_AVX512_n(&a[p*9600:][0], &panel[0], &dst[p*5832:][0], &bias[p*8:][0])
 		default:
-			k_conv2_AVX512_full(&a[p*9600:][0], &panel[0], &dst[p*5832:][0], &bias[p*8:][0])
+			k3_conv2_AVX512_full(&a[p*9600:][0], &panel[0], &dst[p*5832:][0], &bias[p*8:][0])
 		}
 	}
 }
 
-// l_conv3_AVX512 computes conv3 (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13) with the avx512 kernels: per image and group
+// l5_conv3_AVX512 computes conv3 (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13) with the avx512 kernels: per image and group
 // a GEMM of M=384 filters by N=169 positions by K=2304, in 8x48 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
-func (m *Model) l_conv3_AVX512(w, t int) {
+func (m *Model) l5_conv3_AVX512(w, t int) {
 	img, j := t/4, t%4
 	const g = 0
 	src := m.arena[186624+img*43264 : 229888+img*43264][g*43264:]
 	dst := m.arena[img*64896 : 64896+img*64896][g*64896+j*48:]
 	panel := m.scratch[w][:110592]
-	rtIm2col(panel, src, &g_conv3, j*48, 48)
-	a := m.w_conv3[g*884736:]
-	bias := m.b_conv3[g*384:]
+	rtIm2col(panel, src, &g5_conv3, j*48, 48)
+	a := m.w5_conv3[g*884736:]
+	bias := m.b5_conv3[g*384:]
 	for p := range 48 {
 		switch {
 		case j == 3:
-			k_conv3_AVX512_n(&a[p*18432:][0], &panel[0], &dst[p*1352:][0], &bias[p*8:][0])
+			k5_conv3_AVX512_n(&a[p*18432:][0], &panel[0], &dst[p*1352:][0], &bias[p*8:][0])
 		default:
-			k_conv3_AVX512_full(&a[p*18432:][0], &panel[0], &dst[p*1352:][0], &bias[p*8:][0])
+			k5_conv3_AVX512_full(&a[p*18432:][0], &panel[0], &dst[p*1352:][0], &bias[p*8:][0])
 		}
 	}
 }
 
-// l_conv4_AVX512 computes conv4 (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13) with the avx512 kernels: per image and group
+// l6_conv4_AVX512 computes conv4 (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13) with the avx512 kernels: per image and group
 // a GEMM of M=192 filters by N=169 positions by K=1728, in 8x48 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
-func (m *Model) l_conv4_AVX512(w, t int) {
+func (m *Model) l6_conv4_AVX512(w, t int) {
 	img, g, j := t/8, t/4%2, t%4
 	src := m.arena[img*64896 : 64896+img*64896][g*32448:]
 	dst := m.arena[64896+img*64896 : 129792+img*64896][g*32448+j*48:]
 	panel := m.scratch[w][:82944]
-	rtIm2col(panel, src, &g_conv4, j*48, 48)
-	a := m.w_conv4[g*331776:]
-	bias := m.b_conv4[g*192:]
+	rtIm2col(panel, src, &g6_conv4, j*48, 48)
+	a := m.w6_conv4[g*331776:]
+	bias := m.b6_conv4[g*192:]
 	for p := range 24 {
 		switch {
 		case j == 3:
-			k_conv4_AVX512_n(&a[p*13824:][0], &panel[0], &dst[p*1352:][0], &bias[p*8:][0])
+			k6_conv4_AVX512_n(&a[p*13824:][0], &panel[0], &dst[p*1352:][0], &bias[p*8:][0])
 		default:
-			k_conv4_AVX512_full(&a[p*13824:][0], &panel[0], &dst[p*1352:][0], &bias[p*8:][0])
+			k6_conv4_AVX512_full(&a[p*13824:][0], &panel[0], &dst[p*1352:][0], &bias[p*8:][0])
 		}
 	}
 }
 
-// l_conv5_AVX512 computes conv5 (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13) with the avx512 kernels: per image and group
+// l7_conv5_AVX512 computes conv5 (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13) with the avx512 kernels: per image and group
 // a GEMM of M=128 filters by N=169 positions by K=1728, in 8x48 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
-func (m *Model) l_conv5_AVX512(w, t int) {
+func (m *Model) l7_conv5_AVX512(w, t int) {
 	img, g, j := t/8, t/4%2, t%4
 	src := m.arena[64896+img*64896 : 129792+img*64896][g*32448:]
 	dst := m.arena[img*43264 : 43264+img*43264][g*21632+j*48:]
 	panel := m.scratch[w][:82944]
-	rtIm2col(panel, src, &g_conv5, j*48, 48)
-	a := m.w_conv5[g*221184:]
-	bias := m.b_conv5[g*128:]
+	rtIm2col(panel, src, &g7_conv5, j*48, 48)
+	a := m.w7_conv5[g*221184:]
+	bias := m.b7_conv5[g*128:]
 	for p := range 16 {
 		switch {
 		case j == 3:
-			k_conv5_AVX512_n(&a[p*13824:][0], &panel[0], &dst[p*1352:][0], &bias[p*8:][0])
+			k7_conv5_AVX512_n(&a[p*13824:][0], &panel[0], &dst[p*1352:][0], &bias[p*8:][0])
 		default:
-			k_conv5_AVX512_full(&a[p*13824:][0], &panel[0], &dst[p*1352:][0], &bias[p*8:][0])
+			k7_conv5_AVX512_full(&a[p*13824:][0], &panel[0], &dst[p*1352:][0], &bias[p*8:][0])
 		}
 	}
 }
 
-// l_fc6_AVX512 computes fc6 (dense units=4096 act=relu -> 4096) with the avx512 kernels: a GEMM of
+// l9_fc6_AVX512 computes fc6 (dense units=4096 act=relu -> 4096) with the avx512 kernels: a GEMM of
 // 1 images by 4096 units by K=9216 in 1x48 tiles; one task is one tile.
-func (m *Model) l_fc6_AVX512(w, t int) {
+func (m *Model) l9_fc6_AVX512(w, t int) {
 	p, j := t/86, t%86
 	a := m.arena[43264:52480][p*9216:]
-	b := m.w_fc6[j*442368:]
+	b := m.w9_fc6[j*442368:]
 	dst := m.arena[0:4096][p*4096+j*48:]
 	rows, cols := min(1, 1-p*1), min(48, 4096-j*48)
 	switch {
 	case j == 85:
-		k_fc6_AVX512_n(&a[0], &b[0], &dst[0])
+		k9_fc6_AVX512_n(&a[0], &b[0], &dst[0])
 	default:
-		k_fc6_AVX512_full(&a[0], &b[0], &dst[0])
+		k9_fc6_AVX512_full(&a[0], &b[0], &dst[0])
 	}
 	// The bias is per unit, a column here: added after the kernel.
-	bias := m.b_fc6[j*48:]
+	bias := m.b9_fc6[j*48:]
 	for r := range rows {
 		row := dst[r*4096 : r*4096+cols]
 		for k, v := range row {
@@ -374,22 +374,22 @@ func (m *Model) l_fc6_AVX512(w, t int) {
 	}
 }
 
-// l_fc7_AVX512 computes fc7 (dense units=4096 act=relu -> 4096) with the avx512 kernels: a GEMM of
+// l10_fc7_AVX512 computes fc7 (dense units=4096 act=relu -> 4096) with the avx512 kernels: a GEMM of
 // 1 images by 4096 units by K=4096 in 1x48 tiles; one task is one tile.
-func (m *Model) l_fc7_AVX512(w, t int) {
+func (m *Model) l10_fc7_AVX512(w, t int) {
 	p, j := t/86, t%86
 	a := m.arena[0:4096][p*4096:]
-	b := m.w_fc7[j*196608:]
+	b := m.w10_fc7[j*196608:]
 	dst := m.arena[4096:8192][p*4096+j*48:]
 	rows, cols := min(1, 1-p*1), min(48, 4096-j*48)
 	switch {
 	case j == 85:
-		k_fc7_AVX512_n(&a[0], &b[0], &dst[0])
+		k10_fc7_AVX512_n(&a[0], &b[0], &dst[0])
 	default:
-		k_fc7_AVX512_full(&a[0], &b[0], &dst[0])
+		k10_fc7_AVX512_full(&a[0], &b[0], &dst[0])
 	}
 	// The bias is per unit, a column here: added after the kernel.
-	bias := m.b_fc7[j*48:]
+	bias := m.b10_fc7[j*48:]
 	for r := range rows {
 		row := dst[r*4096 : r*4096+cols]
 		for k, v := range row {
@@ -398,22 +398,22 @@ func (m *Model) l_fc7_AVX512(w, t int) {
 	}
 }
 
-// l_fc8_AVX512 computes fc8 (dense units=1000 -> 1000) with the avx512 kernels: a GEMM of
+// l11_fc8_AVX512 computes fc8 (dense units=1000 -> 1000) with the avx512 kernels: a GEMM of
 // 1 images by 1000 units by K=4096 in 1x48 tiles; one task is one tile.
-func (m *Model) l_fc8_AVX512(w, t int) {
+func (m *Model) l11_fc8_AVX512(w, t int) {
 	p, j := t/21, t%21
 	a := m.arena[4096:8192][p*4096:]
-	b := m.w_fc8[j*196608:]
+	b := m.w11_fc8[j*196608:]
 	dst := m.arena[0:1000][p*1000+j*48:]
 	rows, cols := min(1, 1-p*1), min(48, 1000-j*48)
 	switch {
 	case j == 20:
-		k_fc8_AVX512_n(&a[0], &b[0], &dst[0])
+		k11_fc8_AVX512_n(&a[0], &b[0], &dst[0])
 	default:
-		k_fc8_AVX512_full(&a[0], &b[0], &dst[0])
+		k11_fc8_AVX512_full(&a[0], &b[0], &dst[0])
 	}
 	// The bias is per unit, a column here: added after the kernel.
-	bias := m.b_fc8[j*48:]
+	bias := m.b11_fc8[j*48:]
 	for r := range rows {
 		row := dst[r*1000 : r*1000+cols]
 		for k, v := range row {
@@ -425,51 +425,51 @@ func (m *Model) l_fc8_AVX512(w, t int) {
 // planAVX512 lists the steps of one inference with the avx512 kernels.
 func (m *Model) planAVX512() []rtStep {
 	return []rtStep{{
-		f:     m.l_conv1_AVX512,
+		f:     m.l1_conv1_AVX512,
 		layer: 0,
 		n:     64,
 	}, {
-		f:     m.l_pool1,
+		f:     m.l2_pool1,
 		layer: 1,
 		n:     7,
 	}, {
-		f:     m.l_conv2_AVX512,
+		f:     m.l3_conv2_AVX512,
 		layer: 2,
 		n:     32,
 	}, {
-		f:     m.l_pool2,
+		f:     m.l4_pool2,
 		layer: 3,
 		n:     7,
 	}, {
-		f:     m.l_conv3_AVX512,
+		f:     m.l5_conv3_AVX512,
 		layer: 4,
 		n:     4,
 	}, {
-		f:     m.l_conv4_AVX512,
+		f:     m.l6_conv4_AVX512,
 		layer: 5,
 		n:     8,
 	}, {
-		f:     m.l_conv5_AVX512,
+		f:     m.l7_conv5_AVX512,
 		layer: 6,
 		n:     8,
 	}, {
-		f:     m.l_pool5,
+		f:     m.l8_pool5,
 		layer: 7,
 		n:     256,
 	}, {
-		f:     m.l_fc6_AVX512,
+		f:     m.l9_fc6_AVX512,
 		layer: 8,
 		n:     86,
 	}, {
-		f:     m.l_fc7_AVX512,
+		f:     m.l10_fc7_AVX512,
 		layer: 9,
 		n:     86,
 	}, {
-		f:     m.l_fc8_AVX512,
+		f:     m.l11_fc8_AVX512,
 		layer: 10,
 		n:     21,
 	}, {
-		f:     m.l_prob,
+		f:     m.l12_prob,
 		layer: 11,
 		n:     1,
 	}}

@@ -52,12 +52,12 @@ func (m *Model) load(file *stFile) error {
 		bias := slices.Clone(t["conv1.bias"])
 		mr := [3]int{4, 6, 8}[impl]
 		panels := (96 + mr - 1) / mr
-		m.w_conv1 = make([]float32, 363*panels*mr)
+		m.w1_conv1 = make([]float32, 363*panels*mr)
 		for g := range 1 {
-			rtPackRows(m.w_conv1[g*panels*mr*363:], w, g*96, 96, 363, mr)
+			rtPackRows(m.w1_conv1[g*panels*mr*363:], w, g*96, 96, 363, mr)
 		}
 		// Padded so that a last, partial panel reads whole tiles of bias.
-		m.b_conv1 = rtPad(bias, 96+mr)
+		m.b1_conv1 = rtPad(bias, 96+mr)
 	}
 	// conv2: conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu
 	{
@@ -65,12 +65,12 @@ func (m *Model) load(file *stFile) error {
 		bias := slices.Clone(t["conv2.bias"])
 		mr := [3]int{4, 6, 8}[impl]
 		panels := (128 + mr - 1) / mr
-		m.w_conv2 = make([]float32, 2400*panels*mr)
+		m.w3_conv2 = make([]float32, 2400*panels*mr)
 		for g := range 2 {
-			rtPackRows(m.w_conv2[g*panels*mr*1200:], w, g*128, 128, 1200, mr)
+			rtPackRows(m.w3_conv2[g*panels*mr*1200:], w, g*128, 128, 1200, mr)
 		}
 		// Padded so that a last, partial panel reads whole tiles of bias.
-		m.b_conv2 = rtPad(bias, 256+mr)
+		m.b3_conv2 = rtPad(bias, 256+mr)
 	}
 	// conv3: conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu
 	{
@@ -78,12 +78,12 @@ func (m *Model) load(file *stFile) error {
 		bias := slices.Clone(t["conv3.bias"])
 		mr := [3]int{4, 6, 8}[impl]
 		panels := (384 + mr - 1) / mr
-		m.w_conv3 = make([]float32, 2304*panels*mr)
+		m.w5_conv3 = make([]float32, 2304*panels*mr)
 		for g := range 1 {
-			rtPackRows(m.w_conv3[g*panels*mr*2304:], w, g*384, 384, 2304, mr)
+			rtPackRows(m.w5_conv3[g*panels*mr*2304:], w, g*384, 384, 2304, mr)
 		}
 		// Padded so that a last, partial panel reads whole tiles of bias.
-		m.b_conv3 = rtPad(bias, 384+mr)
+		m.b5_conv3 = rtPad(bias, 384+mr)
 	}
 	// conv4: conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu
 	{
@@ -91,12 +91,12 @@ func (m *Model) load(file *stFile) error {
 		bias := slices.Clone(t["conv4.bias"])
 		mr := [3]int{4, 6, 8}[impl]
 		panels := (192 + mr - 1) / mr
-		m.w_conv4 = make([]float32, 3456*panels*mr)
+		m.w6_conv4 = make([]float32, 3456*panels*mr)
 		for g := range 2 {
-			rtPackRows(m.w_conv4[g*panels*mr*1728:], w, g*192, 192, 1728, mr)
+			rtPackRows(m.w6_conv4[g*panels*mr*1728:], w, g*192, 192, 1728, mr)
 		}
 		// Padded so that a last, partial panel reads whole tiles of bias.
-		m.b_conv4 = rtPad(bias, 384+mr)
+		m.b6_conv4 = rtPad(bias, 384+mr)
 	}
 	// conv5: conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu
 	{
@@ -104,12 +104,12 @@ func (m *Model) load(file *stFile) error {
 		bias := slices.Clone(t["conv5.bias"])
 		mr := [3]int{4, 6, 8}[impl]
 		panels := (128 + mr - 1) / mr
-		m.w_conv5 = make([]float32, 3456*panels*mr)
+		m.w7_conv5 = make([]float32, 3456*panels*mr)
 		for g := range 2 {
-			rtPackRows(m.w_conv5[g*panels*mr*1728:], w, g*128, 128, 1728, mr)
+			rtPackRows(m.w7_conv5[g*panels*mr*1728:], w, g*128, 128, 1728, mr)
 		}
 		// Padded so that a last, partial panel reads whole tiles of bias.
-		m.b_conv5 = rtPad(bias, 256+mr)
+		m.b7_conv5 = rtPad(bias, 256+mr)
 	}
 	// fc6: dense units=4096 act=relu
 	{
@@ -118,8 +118,8 @@ func (m *Model) load(file *stFile) error {
 		nr := [3]int{16, 24, 48}[impl]
 		packed := make([]float32, (4096+nr-1)/nr*nr*9216)
 		rtPackRows(packed, w, 0, 4096, 9216, nr)
-		m.w_fc6 = packed
-		m.b_fc6 = bias
+		m.w9_fc6 = packed
+		m.b9_fc6 = bias
 	}
 	// fc7: dense units=4096 act=relu
 	{
@@ -128,8 +128,8 @@ func (m *Model) load(file *stFile) error {
 		nr := [3]int{16, 24, 48}[impl]
 		packed := make([]float32, (4096+nr-1)/nr*nr*4096)
 		rtPackRows(packed, w, 0, 4096, 4096, nr)
-		m.w_fc7 = packed
-		m.b_fc7 = bias
+		m.w10_fc7 = packed
+		m.b10_fc7 = bias
 	}
 	// fc8: dense units=1000
 	{
@@ -138,8 +138,8 @@ func (m *Model) load(file *stFile) error {
 		nr := [3]int{16, 24, 48}[impl]
 		packed := make([]float32, (1000+nr-1)/nr*nr*4096)
 		rtPackRows(packed, w, 0, 1000, 4096, nr)
-		m.w_fc8 = packed
-		m.b_fc8 = bias
+		m.w11_fc8 = packed
+		m.b11_fc8 = bias
 	}
 	return nil
 }

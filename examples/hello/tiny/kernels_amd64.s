@@ -4,9 +4,9 @@
 
 #include "textflag.h"
 
-// func k_conv1_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
+// func k1_conv1_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, FMA3
-TEXT ·k_conv1_AVX2_full(SB), NOSPLIT, $0-32
+TEXT ·k1_conv1_AVX2_full(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -84,9 +84,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv1_AVX2_m(a *float32, b *float32, c *float32, bias *float32)
+// func k1_conv1_AVX2_m(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, FMA3
-TEXT ·k_conv1_AVX2_m(SB), NOSPLIT, $0-32
+TEXT ·k1_conv1_AVX2_m(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -146,9 +146,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv1_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
+// func k1_conv1_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, AVX512F
-TEXT ·k_conv1_AVX512_full(SB), NOSPLIT, $0-32
+TEXT ·k1_conv1_AVX512_full(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -277,9 +277,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv1_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
+// func k1_conv1_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, AVX512F
-TEXT ·k_conv1_AVX512_n(SB), NOSPLIT, $0-32
+TEXT ·k1_conv1_AVX512_n(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -342,9 +342,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv2_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
+// func k3_conv2_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, FMA3
-TEXT ·k_conv2_AVX2_full(SB), NOSPLIT, $0-32
+TEXT ·k3_conv2_AVX2_full(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -482,9 +482,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv2_AVX2_m(a *float32, b *float32, c *float32, bias *float32)
+// func k3_conv2_AVX2_m(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, FMA3
-TEXT ·k_conv2_AVX2_m(SB), NOSPLIT, $0-32
+TEXT ·k3_conv2_AVX2_m(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -550,9 +550,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv2_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
+// func k3_conv2_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, AVX512F
-TEXT ·k_conv2_AVX512_full(SB), NOSPLIT, $0-32
+TEXT ·k3_conv2_AVX512_full(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -786,9 +786,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_conv2_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
+// func k3_conv2_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
 // Requires: AVX, AVX512F
-TEXT ·k_conv2_AVX512_n(SB), NOSPLIT, $0-32
+TEXT ·k3_conv2_AVX512_n(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -902,9 +902,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_fc_AVX2_n(a *float32, b *float32, c *float32)
+// func k5_fc_AVX2_n(a *float32, b *float32, c *float32)
 // Requires: AVX, AVX2, FMA3
-TEXT ·k_fc_AVX2_n(SB), NOSPLIT, $0-24
+TEXT ·k5_fc_AVX2_n(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX
@@ -951,9 +951,9 @@ kloop:
 	VZEROUPPER
 	RET
 
-// func k_fc_AVX512_n(a *float32, b *float32, c *float32)
+// func k5_fc_AVX512_n(a *float32, b *float32, c *float32)
 // Requires: AVX, AVX512F
-TEXT ·k_fc_AVX512_n(SB), NOSPLIT, $0-24
+TEXT ·k5_fc_AVX512_n(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ c+16(FP), DX

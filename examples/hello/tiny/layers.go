@@ -2,7 +2,7 @@
 
 package tiny
 
-var g_conv1 = rtConvGeom{
+var g1_conv1 = rtConvGeom{
 	C:  3,
 	DH: 1,
 	DW: 1,
@@ -17,7 +17,7 @@ var g_conv1 = rtConvGeom{
 	SW: 1,
 	W:  16,
 }
-var g_pool1 = rtPoolGeom{
+var g2_pool1 = rtPoolGeom{
 	C:        16,
 	CountPad: true,
 	H:        16,
@@ -32,7 +32,7 @@ var g_pool1 = rtPoolGeom{
 	SW:       2,
 	W:        16,
 }
-var g_conv2 = rtConvGeom{
+var g3_conv2 = rtConvGeom{
 	C:  16,
 	DH: 1,
 	DW: 1,
@@ -48,18 +48,18 @@ var g_conv2 = rtConvGeom{
 	W:  8,
 }
 
-// l_conv1_Go computes conv1 (conv filters=16 kernel=3x3 stride=1x1 pad=same(1) foldbn(eps=1e-05) act=relu -> 16x16x16) with the purego kernels: per image and group
+// l1_conv1_Go computes conv1 (conv filters=16 kernel=3x3 stride=1x1 pad=same(1) foldbn(eps=1e-05) act=relu -> 16x16x16) with the purego kernels: per image and group
 // a GEMM of M=16 filters by N=256 positions by K=27, in 4x16 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
-func (m *Model) l_conv1_Go(w, t int) {
+func (m *Model) l1_conv1_Go(w, t int) {
 	img, j := t/16, t%16
 	const g = 0
 	src := m.src[img*768 : 768+img*768][g*768:]
 	dst := m.arena[img*4096 : 4096+img*4096][g*4096+j*16:]
 	panel := m.scratch[w][:432]
-	rtIm2col(panel, src, &g_conv1, j*16, 16)
-	a := m.w_conv1[g*432:]
-	bias := m.b_conv1[g*16:]
+	rtIm2col(panel, src, &g1_conv1, j*16, 16)
+	a := m.w1_conv1[g*432:]
+	bias := m.b1_conv1[g*16:]
 	for p := range 4 {
 		rtGemm(4, 16, 27, a[p*108:], panel, dst[p*1024:], 256, bias[p*4:], rtActReLU, 0.0, min(4, 16-p*4), min(16, 256-j*16))
 	}
@@ -67,23 +67,23 @@ func (m *Model) l_conv1_Go(w, t int) {
 
 // l_pool1 computes pool1: maxpool kernel=2x2 stride=2x2 pad=0 -> 16x8x8.
 // One task is one channel of one image.
-func (m *Model) l_pool1(w, t int) {
+func (m *Model) l2_pool1(w, t int) {
 	img, ch := t/16, t%16
-	rtPoolRows(m.arena[4096+img*1024:5120+img*1024], m.arena[img*4096:4096+img*4096], &g_pool1, 0, 16, ch, ch+1, 0, 8, rtActNone, 0.0)
+	rtPoolRows(m.arena[4096+img*1024:5120+img*1024], m.arena[img*4096:4096+img*4096], &g2_pool1, 0, 16, ch, ch+1, 0, 8, rtActNone, 0.0)
 }
 
-// l_conv2_Go computes conv2 (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8) with the purego kernels: per image and group
+// l3_conv2_Go computes conv2 (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8) with the purego kernels: per image and group
 // a GEMM of M=32 filters by N=64 positions by K=144, in 4x16 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
-func (m *Model) l_conv2_Go(w, t int) {
+func (m *Model) l3_conv2_Go(w, t int) {
 	img, j := t/4, t%4
 	const g = 0
 	src := m.arena[4096+img*1024 : 5120+img*1024][g*1024:]
 	dst := m.arena[img*2048 : 2048+img*2048][g*2048+j*16:]
 	panel := m.scratch[w][:2304]
-	rtIm2col(panel, src, &g_conv2, j*16, 16)
-	a := m.w_conv2[g*4608:]
-	bias := m.b_conv2[g*32:]
+	rtIm2col(panel, src, &g3_conv2, j*16, 16)
+	a := m.w3_conv2[g*4608:]
+	bias := m.b3_conv2[g*32:]
 	for p := range 8 {
 		rtGemm(4, 16, 144, a[p*576:], panel, dst[p*256:], 64, bias[p*4:], rtActReLU, 0.0, min(4, 32-p*4), min(16, 64-j*16))
 	}
@@ -91,23 +91,23 @@ func (m *Model) l_conv2_Go(w, t int) {
 
 // l_gap computes gap: global_avgpool  -> 32x1x1.
 // One task is one image.
-func (m *Model) l_gap(w, t int) {
+func (m *Model) l4_gap(w, t int) {
 	img := t
 	out := m.arena[2048+img*32 : 2080+img*32]
 	rtGlobalAvg(out, m.arena[img*2048:2048+img*2048], 64, rtActNone, 0.0)
 }
 
-// l_fc_Go computes fc (dense units=10 -> 10) with the purego kernels: a GEMM of
+// l5_fc_Go computes fc (dense units=10 -> 10) with the purego kernels: a GEMM of
 // 1 images by 10 units by K=32 in 1x16 tiles; one task is one tile.
-func (m *Model) l_fc_Go(w, t int) {
+func (m *Model) l5_fc_Go(w, t int) {
 	p, j := t/1, t%1
 	a := m.arena[2048:2080][p*32:]
-	b := m.w_fc[j*512:]
+	b := m.w5_fc[j*512:]
 	dst := m.arena[0:10][p*10+j*16:]
 	rows, cols := min(1, 1-p*1), min(16, 10-j*16)
 	rtGemm(1, 16, 32, a, b, dst, 10, nil, rtActNone, 0, rows, cols)
 	// The bias is per unit, a column here: added after the kernel.
-	bias := m.b_fc[j*16:]
+	bias := m.b5_fc[j*16:]
 	for r := range rows {
 		row := dst[r*10 : r*10+cols]
 		for k, v := range row {
@@ -118,7 +118,7 @@ func (m *Model) l_fc_Go(w, t int) {
 
 // l_prob computes prob: softmax  -> 10.
 // One task is one image.
-func (m *Model) l_prob(w, t int) {
+func (m *Model) l6_prob(w, t int) {
 	img := t
 	out := m.arena[16+img*10 : 26+img*10]
 	copy(out, m.arena[img*10:10+img*10])
@@ -128,22 +128,28 @@ func (m *Model) l_prob(w, t int) {
 // planGo lists the steps of one inference with the purego kernels.
 func (m *Model) planGo() []rtStep {
 	return []rtStep{{
-		f: m.l_conv1_Go,
-		n: 16,
+		f:     m.l1_conv1_Go,
+		layer: 0,
+		n:     16,
 	}, {
-		f: m.l_pool1,
-		n: 16,
+		f:     m.l2_pool1,
+		layer: 1,
+		n:     16,
 	}, {
-		f: m.l_conv2_Go,
-		n: 4,
+		f:     m.l3_conv2_Go,
+		layer: 2,
+		n:     4,
 	}, {
-		f: m.l_gap,
-		n: 1,
+		f:     m.l4_gap,
+		layer: 3,
+		n:     1,
 	}, {
-		f: m.l_fc_Go,
-		n: 1,
+		f:     m.l5_fc_Go,
+		layer: 4,
+		n:     1,
 	}, {
-		f: m.l_prob,
-		n: 1,
+		f:     m.l6_prob,
+		layer: 5,
+		n:     1,
 	}}
 }

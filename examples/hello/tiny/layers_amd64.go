@@ -3,61 +3,61 @@
 
 package tiny
 
-// l_conv1_AVX2 computes conv1 (conv filters=16 kernel=3x3 stride=1x1 pad=same(1) foldbn(eps=1e-05) act=relu -> 16x16x16) with the avx2 kernels: per image and group
+// l1_conv1_AVX2 computes conv1 (conv filters=16 kernel=3x3 stride=1x1 pad=same(1) foldbn(eps=1e-05) act=relu -> 16x16x16) with the avx2 kernels: per image and group
 // a GEMM of M=16 filters by N=256 positions by K=27, in 6x16 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
-func (m *Model) l_conv1_AVX2(w, t int) {
+func (m *Model) l1_conv1_AVX2(w, t int) {
 	img, j := t/16, t%16
 	const g = 0
 	src := m.src[img*768 : 768+img*768][g*768:]
 	dst := m.arena[img*4096 : 4096+img*4096][g*4096+j*16:]
 	panel := m.scratch[w][:432]
-	rtIm2col(panel, src, &g_conv1, j*16, 16)
-	a := m.w_conv1[g*486:]
-	bias := m.b_conv1[g*16:]
+	rtIm2col(panel, src, &g1_conv1, j*16, 16)
+	a := m.w1_conv1[g*486:]
+	bias := m.b1_conv1[g*16:]
 	for p := range 3 {
 		switch {
 		case p == 2:
-			k_conv1_AVX2_m(&a[p*162:][0], &panel[0], &dst[p*1536:][0], &bias[p*6:][0])
+			k1_conv1_AVX2_m(&a[p*162:][0], &panel[0], &dst[p*1536:][0], &bias[p*6:][0])
 		default:
-			k_conv1_AVX2_full(&a[p*162:][0], &panel[0], &dst[p*1536:][0], &bias[p*6:][0])
+			k1_conv1_AVX2_full(&a[p*162:][0], &panel[0], &dst[p*1536:][0], &bias[p*6:][0])
 		}
 	}
 }
 
-// l_conv2_AVX2 computes conv2 (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8) with the avx2 kernels: per image and group
+// l3_conv2_AVX2 computes conv2 (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8) with the avx2 kernels: per image and group
 // a GEMM of M=32 filters by N=64 positions by K=144, in 6x16 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
-func (m *Model) l_conv2_AVX2(w, t int) {
+func (m *Model) l3_conv2_AVX2(w, t int) {
 	img, j := t/4, t%4
 	const g = 0
 	src := m.arena[4096+img*1024 : 5120+img*1024][g*1024:]
 	dst := m.arena[img*2048 : 2048+img*2048][g*2048+j*16:]
 	panel := m.scratch[w][:2304]
-	rtIm2col(panel, src, &g_conv2, j*16, 16)
-	a := m.w_conv2[g*5184:]
-	bias := m.b_conv2[g*32:]
+	rtIm2col(panel, src, &g3_conv2, j*16, 16)
+	a := m.w3_conv2[g*5184:]
+	bias := m.b3_conv2[g*32:]
 	for p := range 6 {
 		switch {
 		case p == 5:
-			k_conv2_AVX2_m(&a[p*864:][0], &panel[0], &dst[p*384:][0], &bias[p*6:][0])
+			k3_conv2_AVX2_m(&a[p*864:][0], &panel[0], &dst[p*384:][0], &bias[p*6:][0])
 		default:
-			k_conv2_AVX2_full(&a[p*864:][0], &panel[0], &dst[p*384:][0], &bias[p*6:][0])
+			k3_conv2_AVX2_full(&a[p*864:][0], &panel[0], &dst[p*384:][0], &bias[p*6:][0])
 		}
 	}
 }
 
-// l_fc_AVX2 computes fc (dense units=10 -> 10) with the avx2 kernels: a GEMM of
+// l5_fc_AVX2 computes fc (dense units=10 -> 10) with the avx2 kernels: a GEMM of
 // 1 images by 10 units by K=32 in 1x24 tiles; one task is one tile.
-func (m *Model) l_fc_AVX2(w, t int) {
+func (m *Model) l5_fc_AVX2(w, t int) {
 	p, j := t/1, t%1
 	a := m.arena[2048:2080][p*32:]
-	b := m.w_fc[j*768:]
+	b := m.w5_fc[j*768:]
 	dst := m.arena[0:10][p*10+j*24:]
 	rows, cols := min(1, 1-p*1), min(24, 10-j*24)
-	k_fc_AVX2_n(&a[0], &b[0], &dst[0])
+	k5_fc_AVX2_n(&a[0], &b[0], &dst[0])
 	// The bias is per unit, a column here: added after the kernel.
-	bias := m.b_fc[j*24:]
+	bias := m.b5_fc[j*24:]
 	for r := range rows {
 		row := dst[r*10 : r*10+cols]
 		for k, v := range row {
@@ -69,81 +69,87 @@ func (m *Model) l_fc_AVX2(w, t int) {
 // planAVX2 lists the steps of one inference with the avx2 kernels.
 func (m *Model) planAVX2() []rtStep {
 	return []rtStep{{
-		f: m.l_conv1_AVX2,
-		n: 16,
+		f:     m.l1_conv1_AVX2,
+		layer: 0,
+		n:     16,
 	}, {
-		f: m.l_pool1,
-		n: 16,
+		f:     m.l2_pool1,
+		layer: 1,
+		n:     16,
 	}, {
-		f: m.l_conv2_AVX2,
-		n: 4,
+		f:     m.l3_conv2_AVX2,
+		layer: 2,
+		n:     4,
 	}, {
-		f: m.l_gap,
-		n: 1,
+		f:     m.l4_gap,
+		layer: 3,
+		n:     1,
 	}, {
-		f: m.l_fc_AVX2,
-		n: 1,
+		f:     m.l5_fc_AVX2,
+		layer: 4,
+		n:     1,
 	}, {
-		f: m.l_prob,
-		n: 1,
+		f:     m.l6_prob,
+		layer: 5,
+		n:     1,
 	}}
 }
 
-// l_conv1_AVX512 computes conv1 (conv filters=16 kernel=3x3 stride=1x1 pad=same(1) foldbn(eps=1e-05) act=relu -> 16x16x16) with the avx512 kernels: per image and group
+// l1_conv1_AVX512 computes conv1 (conv filters=16 kernel=3x3 stride=1x1 pad=same(1) foldbn(eps=1e-05) act=relu -> 16x16x16) with the avx512 kernels: per image and group
 // a GEMM of M=16 filters by N=256 positions by K=27, in 8x48 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
-func (m *Model) l_conv1_AVX512(w, t int) {
+func (m *Model) l1_conv1_AVX512(w, t int) {
 	img, j := t/6, t%6
 	const g = 0
 	src := m.src[img*768 : 768+img*768][g*768:]
 	dst := m.arena[img*4096 : 4096+img*4096][g*4096+j*48:]
 	panel := m.scratch[w][:1296]
-	rtIm2col(panel, src, &g_conv1, j*48, 48)
-	a := m.w_conv1[g*432:]
-	bias := m.b_conv1[g*16:]
+	rtIm2col(panel, src, &g1_conv1, j*48, 48)
+	a := m.w1_conv1[g*432:]
+	bias := m.b1_conv1[g*16:]
 	for p := range 2 {
 		switch {
 		case j == 5:
-			k_conv1_AVX512_n(&a[p*216:][0], &panel[0], &dst[p*2048:][0], &bias[p*8:][0])
+			k1_conv1_AVX512_n(&a[p*216:][0], &panel[0], &dst[p*2048:][0], &bias[p*8:][0])
 		default:
-			k_conv1_AVX512_full(&a[p*216:][0], &panel[0], &dst[p*2048:][0], &bias[p*8:][0])
+			k1_conv1_AVX512_full(&a[p*216:][0], &panel[0], &dst[p*2048:][0], &bias[p*8:][0])
 		}
 	}
 }
 
-// l_conv2_AVX512 computes conv2 (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8) with the avx512 kernels: per image and group
+// l3_conv2_AVX512 computes conv2 (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8) with the avx512 kernels: per image and group
 // a GEMM of M=32 filters by N=64 positions by K=144, in 8x48 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
-func (m *Model) l_conv2_AVX512(w, t int) {
+func (m *Model) l3_conv2_AVX512(w, t int) {
 	img, j := t/2, t%2
 	const g = 0
 	src := m.arena[4096+img*1024 : 5120+img*1024][g*1024:]
 	dst := m.arena[img*2048 : 2048+img*2048][g*2048+j*48:]
 	panel := m.scratch[w][:6912]
-	rtIm2col(panel, src, &g_conv2, j*48, 48)
-	a := m.w_conv2[g*4608:]
-	bias := m.b_conv2[g*32:]
+	rtIm2col(panel, src, &g3_conv2, j*48, 48)
+	a := m.w3_conv2[g*4608:]
+	bias := m.b3_conv2[g*32:]
 	for p := range 4 {
 		switch {
 		case j == 1:
-			k_conv2_AVX512_n(&a[p*1152:][0], &panel[0], &dst[p*512:][0], &bias[p*8:][0])
+			k3_conv2_AVX512_n(&a[p*1152:][0], &panel[0], &dst[p*512:][0], &bias[p*8:][0])
 		default:
-			k_conv2_AVX512_full(&a[p*1152:][0], &panel[0], &dst[p*512:][0], &bias[p*8:][0])
+			k3_conv2_AVX512_full(&a[p*1152:][0], &panel[0], &dst[p*512:][0], &bias[p*8:][0])
 		}
 	}
 }
 
-// l_fc_AVX512 computes fc (dense units=10 -> 10) with the avx512 kernels: a GEMM of
+// l5_fc_AVX512 computes fc (dense units=10 -> 10) with the avx512 kernels: a GEMM of
 // 1 images by 10 units by K=32 in 1x48 tiles; one task is one tile.
-func (m *Model) l_fc_AVX512(w, t int) {
+func (m *Model) l5_fc_AVX512(w, t int) {
 	p, j := t/1, t%1
 	a := m.arena[2048:2080][p*32:]
-	b := m.w_fc[j*1536:]
+	b := m.w5_fc[j*1536:]
 	dst := m.arena[0:10][p*10+j*48:]
 	rows, cols := min(1, 1-p*1), min(48, 10-j*48)
-	k_fc_AVX512_n(&a[0], &b[0], &dst[0])
+	k5_fc_AVX512_n(&a[0], &b[0], &dst[0])
 	// The bias is per unit, a column here: added after the kernel.
-	bias := m.b_fc[j*48:]
+	bias := m.b5_fc[j*48:]
 	for r := range rows {
 		row := dst[r*10 : r*10+cols]
 		for k, v := range row {
@@ -155,22 +161,28 @@ func (m *Model) l_fc_AVX512(w, t int) {
 // planAVX512 lists the steps of one inference with the avx512 kernels.
 func (m *Model) planAVX512() []rtStep {
 	return []rtStep{{
-		f: m.l_conv1_AVX512,
-		n: 6,
+		f:     m.l1_conv1_AVX512,
+		layer: 0,
+		n:     6,
 	}, {
-		f: m.l_pool1,
-		n: 16,
+		f:     m.l2_pool1,
+		layer: 1,
+		n:     16,
 	}, {
-		f: m.l_conv2_AVX512,
-		n: 2,
+		f:     m.l3_conv2_AVX512,
+		layer: 2,
+		n:     2,
 	}, {
-		f: m.l_gap,
-		n: 1,
+		f:     m.l4_gap,
+		layer: 3,
+		n:     1,
 	}, {
-		f: m.l_fc_AVX512,
-		n: 1,
+		f:     m.l5_fc_AVX512,
+		layer: 4,
+		n:     1,
 	}, {
-		f: m.l_prob,
-		n: 1,
+		f:     m.l6_prob,
+		layer: 5,
+		n:     1,
 	}}
 }

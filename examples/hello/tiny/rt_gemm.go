@@ -2,6 +2,8 @@
 
 package tiny
 
+import "math"
+
 // Activations applied by the epilogues, as the generated code passes them.
 const (
 	rtActNone = iota
@@ -90,5 +92,52 @@ func rtActivateAll(x []float32, act int, slope float32) {
 		for i, v := range x {
 			x[i] = rtActivate(v, act, slope)
 		}
+	}
+}
+
+// rtGemmBF16 is rtGemm with a bfloat16 B panel (dense weights at
+// -precision bf16): each value is widened to float32 exactly, and the
+// arithmetic is float32.
+func rtGemmBF16(mr, nr, k int, a []float32, b []uint16, c []float32, ldc int, bias []float32, act int, slope float32, sm, sn int) {
+	var wide [512]float32
+	w := wide[:nr]
+	var acc [512]float32
+	t := acc[:mr*nr]
+	a = a[:k*mr]
+	b = b[:k*nr]
+	for kk := range k {
+		for j, h := range b[kk*nr : kk*nr+nr] {
+			w[j] = math.Float32frombits(uint32(h) << 16)
+		}
+		for r, ar := range a[kk*mr : kk*mr+mr] {
+			row := t[r*nr : r*nr+nr]
+			for j, bv := range w {
+				row[j] += ar * bv
+			}
+		}
+	}
+	for r := range sm {
+		var br float32
+		if bias != nil {
+			br = bias[r]
+		}
+		row := c[r*ldc : r*ldc+sn]
+		for j := range row {
+			row[j] = rtActivate(t[r*nr+j]+br, act, slope)
+		}
+	}
+}
+
+// rtToBF16 rounds src to bfloat16, to nearest even (NaNs stay NaN).
+func rtToBF16(dst []uint16, src []float32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		b := math.Float32bits(v)
+		if v != v {
+			dst[i] = uint16(b>>16) | 0x40
+			continue
+		}
+		b += 0x7fff + (b>>16)&1
+		dst[i] = uint16(b >> 16)
 	}
 }

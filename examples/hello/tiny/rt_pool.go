@@ -62,10 +62,12 @@ func (p *rtPool) run(n int, f func(worker, task int)) {
 	p.wg.Wait()
 }
 
-// rtStep is one layer's share of an inference: n tasks of f.
+// rtStep is one layer's share of an inference: n tasks of f, for layer
+// number layer (an index into the generated Layers table).
 type rtStep struct {
-	n int
-	f func(worker, task int)
+	n     int
+	f     func(worker, task int)
+	layer int
 }
 
 // close stops the workers. The pool must not be used afterwards.

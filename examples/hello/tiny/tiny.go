@@ -32,6 +32,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"time"
 )
 
 const (
@@ -47,6 +48,11 @@ const (
 	OutputLen = Batch * OutputSize
 	// ArenaLen is the number of float32s of activation memory a Model holds.
 	ArenaLen = 5120
+	/*
+	   Precision is how dense layers store their weights: fp32, or bf16 (bfloat16,
+	   widened to float32 for the arithmetic).
+	*/
+	Precision = "fp32"
 	// SpecSHA256 is the SHA-256 of the spec this package was compiled from.
 	SpecSHA256 = "e678cedfc76c1049cc4bc4380dadd29d97dee9ccabc128d80aa2e44c0643f5bd"
 )
@@ -80,20 +86,20 @@ type Options struct {
 // Model run one at a time, so use one Model per goroutine for parallel
 // inference (each Model also uses Threads goroutines itself).
 type Model struct {
-	mu               sync.Mutex
-	impl             int
-	threads          int
-	pool             *rtPool
-	steps            []rtStep
-	src              []float32 // the input during Infer
-	arena            []float32
-	scratch          [][]float32 // per worker: im2col panels, LRN rows
-	tmp              [][]float32 // per worker: LRN's squares and sums
-	packA            []float32   // dense layers' inputs, packed
-	lrnScale         rtLRNScaler // LRN's last step, for this implementation
-	w_conv1, b_conv1 []float32
-	w_conv2, b_conv2 []float32
-	w_fc, b_fc       []float32
+	mu                 sync.Mutex
+	impl               int
+	threads            int
+	pool               *rtPool
+	steps              []rtStep
+	src                []float32 // the input during Infer
+	arena              []float32
+	scratch            [][]float32 // per worker: im2col panels, LRN rows
+	tmp                [][]float32 // per worker: LRN's squares and sums
+	packA              []float32   // dense layers' inputs, packed
+	lrnScale           rtLRNScaler // LRN's last step, for this implementation
+	w1_conv1, b1_conv1 []float32
+	w3_conv2, b3_conv2 []float32
+	w5_fc, b5_fc       []float32
 }
 
 // New reads a safetensors weights file from r and returns a Model using the
@@ -186,14 +192,46 @@ func (m *Model) Impl() string {
 // writes the output of the last layer (prob), Batch times 10 per image, to dst.
 // It allocates nothing.
 func (m *Model) Infer(dst *[OutputLen]float32, src *[InputLen]float32) {
+	m.run(dst, src, nil)
+}
+
+// Profile is Infer, adding to t[i] the time spent in Layers[i].
+func (m *Model) Profile(dst *[OutputLen]float32, src *[InputLen]float32, t *[len(Layers)]time.Duration) {
+	m.run(dst, src, t)
+}
+func (m *Model) run(dst *[OutputLen]float32, src *[InputLen]float32, t *[len(Layers)]time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.src = src[:]
 	for _, s := range m.steps {
+		if t == nil {
+			m.pool.run(s.n, s.f)
+			continue
+		}
+		start := time.Now()
 		m.pool.run(s.n, s.f)
+		t[s.layer] += time.Since(start)
 	}
 	copy(dst[:], m.arena[16:16+OutputLen])
 	m.src = nil
+}
+
+// LayerInfo describes one layer of the compiled network.
+type LayerInfo struct {
+	Name  string // the layer's name in the spec
+	Op    string // its op, with the layers fused into it in brackets
+	Shape string // its output shape, per image
+	MACs  int64  // multiply-adds per image
+}
+
+// Layers lists the layers Infer runs, in order.
+var Layers = [...]LayerInfo{
+	{"conv1", "conv [bn1 relu1]", "16x16x16", 110592},
+	{"pool1", "maxpool", "16x8x8", 0},
+	{"conv2", "conv [relu2]", "32x8x8", 294912},
+	{"gap", "global_avgpool", "32x1x1", 0},
+	{"fc", "dense", "10", 320},
+	{"prob", "softmax", "10", 0},
 }
 
 // Close stops the Model's goroutines. The Model must not be used afterwards.

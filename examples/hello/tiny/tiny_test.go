@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // randomWeights returns a safetensors file with He-initialised random values
@@ -141,6 +142,25 @@ func TestConcurrentModels(t *testing.T) {
 	}
 	for i := range n {
 		compare(t, "concurrent model", want[:], got[i][:])
+	}
+}
+
+// TestProfile checks that Profile computes what Infer does and accounts for
+// every layer.
+func TestProfile(t *testing.T) {
+	m := testModel(t, randomWeights(1), "")
+	x := randomInput(2)
+	var want, got [OutputLen]float32
+	m.Infer(&want, x)
+	var times [len(Layers)]time.Duration
+	m.Profile(&got, x, &times)
+	compare(t, "Profile", want[:], got[:])
+	var total time.Duration
+	for _, d := range times {
+		total += d
+	}
+	if total <= 0 && len(m.steps) > 0 {
+		t.Error("Profile recorded no time")
 	}
 }
 

@@ -54,12 +54,12 @@ func (m *Model) load(file *stFile) error {
 		rtFoldBN(w, bias, scale, shift)
 		mr := [3]int{4, 6, 8}[impl]
 		panels := (16 + mr - 1) / mr
-		m.w_conv1 = make([]float32, 27*panels*mr)
+		m.w1_conv1 = make([]float32, 27*panels*mr)
 		for g := range 1 {
-			rtPackRows(m.w_conv1[g*panels*mr*27:], w, g*16, 16, 27, mr)
+			rtPackRows(m.w1_conv1[g*panels*mr*27:], w, g*16, 16, 27, mr)
 		}
 		// Padded so that a last, partial panel reads whole tiles of bias.
-		m.b_conv1 = rtPad(bias, 16+mr)
+		m.b1_conv1 = rtPad(bias, 16+mr)
 	}
 	// conv2: conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu
 	{
@@ -67,21 +67,22 @@ func (m *Model) load(file *stFile) error {
 		bias := slices.Clone(t["conv2.bias"])
 		mr := [3]int{4, 6, 8}[impl]
 		panels := (32 + mr - 1) / mr
-		m.w_conv2 = make([]float32, 144*panels*mr)
+		m.w3_conv2 = make([]float32, 144*panels*mr)
 		for g := range 1 {
-			rtPackRows(m.w_conv2[g*panels*mr*144:], w, g*32, 32, 144, mr)
+			rtPackRows(m.w3_conv2[g*panels*mr*144:], w, g*32, 32, 144, mr)
 		}
 		// Padded so that a last, partial panel reads whole tiles of bias.
-		m.b_conv2 = rtPad(bias, 32+mr)
+		m.b3_conv2 = rtPad(bias, 32+mr)
 	}
 	// fc: dense units=10
 	{
 		w := slices.Clone(t["fc.weight"])
 		bias := slices.Clone(t["fc.bias"])
 		nr := [3]int{16, 24, 48}[impl]
-		m.w_fc = make([]float32, (10+nr-1)/nr*nr*32)
-		rtPackRows(m.w_fc, w, 0, 10, 32, nr)
-		m.b_fc = bias
+		packed := make([]float32, (10+nr-1)/nr*nr*32)
+		rtPackRows(packed, w, 0, 10, 32, nr)
+		m.w5_fc = packed
+		m.b5_fc = bias
 	}
 	return nil
 }
