@@ -37,22 +37,31 @@ func Generate(pkg string, cfgs []Config) (asm []byte, stubs []byte, err error) {
 	for _, c := range cfgs {
 		newEmitter(ctx, c).emit()
 	}
-	f, err := ctx.Result()
-	if err != nil {
-		return nil, nil, fmt.Errorf("gemm: build: %w", err)
-	}
-	if err := pass.Compile.Execute(f); err != nil {
-		return nil, nil, fmt.Errorf("gemm: compile: %w", err)
-	}
-
-	pc := printer.Config{Name: "cnnc", Pkg: pkg}
-	if asm, err = printer.NewGoAsm(pc).Print(f); err != nil {
-		return nil, nil, fmt.Errorf("gemm: print assembly: %w", err)
-	}
-	if stubs, err = printer.NewStubs(pc).Print(f); err != nil {
-		return nil, nil, fmt.Errorf("gemm: print stubs: %w", err)
+	if asm, stubs, err = Print(ctx, pkg); err != nil {
+		return nil, nil, fmt.Errorf("gemm: %w", err)
 	}
 	return withHeader(asm), withHeader(stubs), nil
+}
+
+// Print compiles the functions built in ctx and prints them as the Go
+// assembly and the Go declarations of package pkg: the last steps of
+// driving avo as a library, shared by every kernel family.
+func Print(ctx *build.Context, pkg string) (asm, stubs []byte, err error) {
+	f, err := ctx.Result()
+	if err != nil {
+		return nil, nil, fmt.Errorf("build: %w", err)
+	}
+	if err := pass.Compile.Execute(f); err != nil {
+		return nil, nil, fmt.Errorf("compile: %w", err)
+	}
+	pc := printer.Config{Name: "cnnc", Pkg: pkg}
+	if asm, err = printer.NewGoAsm(pc).Print(f); err != nil {
+		return nil, nil, fmt.Errorf("print assembly: %w", err)
+	}
+	if stubs, err = printer.NewStubs(pc).Print(f); err != nil {
+		return nil, nil, fmt.Errorf("print stubs: %w", err)
+	}
+	return asm, stubs, nil
 }
 
 // withHeader replaces avo's code generation notice (the first line) by

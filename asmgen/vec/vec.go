@@ -16,8 +16,6 @@ import (
 	"github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/buildtags"
 	"github.com/mmcloughlin/avo/operand"
-	"github.com/mmcloughlin/avo/pass"
-	"github.com/mmcloughlin/avo/printer"
 	"github.com/mmcloughlin/avo/reg"
 
 	"github.com/cnnc/cnnc/asmgen/gemm"
@@ -34,19 +32,8 @@ func Generate(pkg string) (asm, stubs []byte, err error) {
 	for _, isa := range []gemm.ISA{gemm.AVX512, gemm.AVX2} {
 		lrnScale(ctx, isa)
 	}
-	f, err := ctx.Result()
-	if err != nil {
-		return nil, nil, fmt.Errorf("vec: build: %w", err)
-	}
-	if err := pass.Compile.Execute(f); err != nil {
-		return nil, nil, fmt.Errorf("vec: compile: %w", err)
-	}
-	pc := printer.Config{Name: "cnnc", Pkg: pkg}
-	if asm, err = printer.NewGoAsm(pc).Print(f); err != nil {
-		return nil, nil, err
-	}
-	if stubs, err = printer.NewStubs(pc).Print(f); err != nil {
-		return nil, nil, err
+	if asm, stubs, err = gemm.Print(ctx, pkg); err != nil {
+		return nil, nil, fmt.Errorf("vec: %w", err)
 	}
 	return asm, stubs, nil
 }
