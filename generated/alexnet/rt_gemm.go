@@ -34,6 +34,12 @@ func rtGemm(mr, nr, k int, a, b, c []float32, ldc int, bias []float32, act int, 
 			}
 		}
 	}
+	rtGemmStore(t, nr, c, ldc, bias, act, slope, sm, sn)
+}
+
+// rtGemmStore is the micro-kernels' epilogue: c[r*ldc+j] = act(t[r*nr+j] +
+// bias[r]) for r < sm, j < sn (bias nil meaning zero).
+func rtGemmStore(t []float32, nr int, c []float32, ldc int, bias []float32, act int, slope float32, sm, sn int) {
 	for r := range sm {
 		var br float32
 		if bias != nil {
@@ -116,16 +122,7 @@ func rtGemmBF16(mr, nr, k int, a []float32, b []uint16, c []float32, ldc int, bi
 			}
 		}
 	}
-	for r := range sm {
-		var br float32
-		if bias != nil {
-			br = bias[r]
-		}
-		row := c[r*ldc : r*ldc+sn]
-		for j := range row {
-			row[j] = rtActivate(t[r*nr+j]+br, act, slope)
-		}
-	}
+	rtGemmStore(t, nr, c, ldc, bias, act, slope, sm, sn)
 }
 
 // rtToBF16 rounds src to bfloat16, to nearest even (NaNs stay NaN).
