@@ -166,7 +166,20 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 
 func printUsage(w io.Writer) {
 	fmt.Fprintf(w, "cnnc compiles convolutional neural networks described in YAML into Go.\n\nUsage:\n\n\tcnnc <command> [flags] [arguments]\n\nThe commands are:\n\n")
-	for _, c := range commands {
+	// In the order of the pipeline, whatever the order of the files' init.
+	order := []string{"check", "shapes", "passes", "compile", "run", "bench", "weights", "input", "help"}
+	sorted := slices.Clone(commands)
+	slices.SortStableFunc(sorted, func(a, b *command) int {
+		ia, ib := slices.Index(order, a.name), slices.Index(order, b.name)
+		if ia < 0 {
+			ia = len(order)
+		}
+		if ib < 0 {
+			ib = len(order)
+		}
+		return ia - ib
+	})
+	for _, c := range sorted {
 		fmt.Fprintf(w, "\t%-10s %s\n", c.name, c.short)
 	}
 	fmt.Fprintf(w, "\nUse \"cnnc help <command>\" for more about a command.\n")
