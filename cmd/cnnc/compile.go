@@ -20,7 +20,7 @@ import (
 func init() {
 	commands = append(commands, &command{
 		name:  "compile",
-		args:  "spec.yaml -o dir [-pkg name] [-batch n] [-embed weights.safetensors]",
+		args:  "spec.yaml -o dir [-pkg name] [-batch n] [-embed weights.safetensors] [-target go|cuda [-gpus n] [-parallel model|data]]",
 		short: "generate a Go package for a network",
 		long: `
 Compile writes a Go package to -o in which every dimension of the network is
@@ -40,7 +40,14 @@ With -precision bf16, dense layers keep their weights as bfloat16 (rounded
 to nearest even at load) and widen them to float32 in the kernels: a
 batch-1 inference then streams half the bytes. Activations, accumulation
 and convolutions stay float32; the error against fp32 is documented in the
-README.`,
+README.
+
+With -target cuda, compile writes CUDA C++ instead, from the same optimised
+graph: the kernels with every dimension a compile-time constant, a host side
+with a C API (<pkg>.h) and a cgo wrapper built with -tags cuda; see
+codegen/cuda. -gpus n spreads it over n logical GPUs (mapped onto the GPUs
+present modulo their count): -parallel model splits every layer as
+Krizhevsky et al. 2012 did, -parallel data splits the batch.`,
 		nargs: [2]int{1, 1},
 		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 			out := fs.String("o", "", "output `dir` (required)")
@@ -48,12 +55,24 @@ README.`,
 			batch := fs.Int("batch", 1, "images per Infer call")
 			embed := fs.String("embed", "", "weights `file` to embed in the package")
 			precision := fs.String("precision", "fp32", "dense layers' weights: fp32, or bf16 (half the memory traffic; see docs)")
+			target := fs.String("target", "go", "what to generate: go (a Go package) or cuda (CUDA C++ and a cgo wrapper)")
+			gpus := fs.Int("gpus", 1, "with -target cuda: logical GPUs to spread the network over")
+			parallel := fs.String("parallel", "model", "with -target cuda and -gpus > 1: model (split layers) or data (split the batch)")
 			return func(args []string) error {
 				if *out == "" {
 					return usagef("compile needs -o DIR")
 				}
 				if *batch < 1 || *batch > 1<<16 {
 					return usagef("-batch must be in [1, 65536]")
+				}
+				if *target == "cuda" {
+					return compileCUDAFlags(e, args[0], *out, *pkg, *batch, *gpus, *parallel, *embed, *precision)
+				}
+				if *target != "go" {
+					return usagef("-target must be go or cuda")
+				}
+				if *gpus != 1 || *parallel != "model" {
+					return usagef("-gpus and -parallel need -target cuda")
 				}
 				if *precision != "fp32" && *precision != "bf16" {
 					return usagef("-precision must be fp32 or bf16")

@@ -39,7 +39,7 @@ func (c *gen) layerTable() string {
 		if len(n.Fused) > 0 {
 			op += " [" + strings.Join(n.Fused, " ") + "]"
 		}
-		rows = append(rows, []string{n.Name, op, n.Shape.String(), compiler.Group(ir.MACs(n)), describePlacement(p, c.s.bd, c.s.b0)})
+		rows = append(rows, []string{n.Name, op, n.Shape.String(), compiler.Group(ir.MACs(n)), describePlacement(p, c.s.data, c.s.bd, c.s.b0)})
 	}
 	w := make([]int, len(rows[0]))
 	for _, r := range rows {
@@ -63,10 +63,10 @@ func (c *gen) layerTable() string {
 }
 
 // describePlacement says what each GPU computes of a layer.
-func describePlacement(p Placement, bd, b0 []int) string {
+func describePlacement(p Placement, data bool, bd, b0 []int) string {
 	var parts []string
 	for d := range p.Out {
-		if p.Strategy == Replicated || p.Strategy == Shared && len(bd) > 0 && bd[0] != bd[len(bd)-1] {
+		if data {
 			if bd[d] > 0 {
 				parts = append(parts, fmt.Sprintf("%d: images %d-%d", d, b0[d], b0[d]+bd[d]-1))
 			}
@@ -90,7 +90,7 @@ func (c *gen) headerFile() ([]byte, error) {
 	w := &writer{}
 	w.p("%s", c.headerLine())
 	w.p("")
-	w.comment("", fmt.Sprintf(`%s.h is the C API of the network %s, compiled by cnnc to CUDA C++ for
+	w.comment("", strings.ReplaceAll(fmt.Sprintf(`%s.h is the C API of the network %s, compiled by cnnc to CUDA C++ for
 batches of %d image(s) on %d logical GPU(s) (%s parallelism).
 
 Build the library with nvcc (CUDA 11 or later, C++17), for example
@@ -116,7 +116,7 @@ Every function returns CNNC_OK or an error code; %s_last_error
 returns the message of the last failed call on the calling thread. A model
 runs one infer at a time (calls on one model are serialised); use one
 model per thread for concurrent inference.`, c.pkg, g.Name, c.opt.Batch, c.opt.GPUs, c.opt.Parallel,
-		c.pkg, c.pkg, c.pkg, c.pkg, pre, pre, g.Name, pre, mac, mac, pre, pre, pre))
+		c.pkg, c.pkg, c.pkg, c.pkg, pre, pre, g.Name, pre, mac, mac, pre, pre, pre), "\t", "    "))
 	w.p("")
 	w.p("#ifndef %s_H", mac)
 	w.p("#define %s_H", mac)
@@ -221,18 +221,19 @@ func (c *gen) cuFile() ([]byte, error) {
 	w.p("")
 	w.p("#include \"%s.h\"", c.pkg)
 	w.p("")
+	w.p("#include \"cnnc_kernels.cuh\"")
+	w.p("#include \"cnnc_runtime.h\"")
+	w.p("")
 	w.p("#include <exception>")
 	w.p("#include <mutex>")
 	w.p("#include <new>")
 	w.p("#include <string>")
 	w.p("#include <vector>")
 	w.p("")
-	w.p("#include \"cnnc_kernels.cuh\"")
-	w.p("#include \"cnnc_runtime.h\"")
-	w.p("")
-	w.p("namespace {")
-	w.p("")
 	w.p("// The kernel instances: every dimension of every launch, as constants.")
+	w.p("// (A namespace of the network's own keeps the kernels' names apart from")
+	w.p("// those of other networks linked into the same program.)")
+	w.p("namespace %s {", pre)
 	for _, in := range s.insts {
 		w.p("")
 		w.comment("", in.doc)
@@ -256,6 +257,12 @@ func (c *gen) cuFile() ([]byte, error) {
 		}
 		w.p("};")
 	}
+	w.p("")
+	w.p("}  // namespace %s", pre)
+	w.p("")
+	w.p("namespace {")
+	w.p("")
+	w.p("using namespace %s;", pre)
 	w.p("")
 	w.p("constexpr int kGPUs = %d;", gpus)
 	w.p("constexpr int kEvents = %d;", len(s.events))
@@ -509,11 +516,7 @@ func (c *gen) run(w *writer) {
 	w.p("// run issues one inference and waits for it.")
 	w.p("int run(%s_model* m, const float* in, float* out) {", pre)
 	cur := -1
-	var layer *ir.Node
 	for _, o := range s.ops {
-		if o.node != layer && o.kind == opLaunch {
-			layer = o.node
-		}
 		w.p("  // %s", o.comment)
 		if o.gpu != cur {
 			w.p("  CNNC_CK(cudaSetDevice(m->device[%d]));", o.gpu)

