@@ -1,0 +1,675 @@
+"""bench.py compares cnnc with onnxruntime and PyTorch on the same network,
+weights and input. Run it through bench/run, which installs the peers first;
+bench/README.md says what every number means.
+
+    /usr/bin/python3 bench/bench.py [flags] [spec.yaml ...]
+
+For each spec: cnnc makes the weights and an input batch; the weights go
+into a traced TorchScript module and into ONNX files (LRN, where the
+network has it, in three equivalent forms, see netmodel.py); then for each
+batch size and thread count each engine runs in its own process, is timed,
+and its output is compared with gen.py's float64 evaluation.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+PY = "/usr/bin/python3"
+WEIGHT_SEED, INPUT_SEED = 1, 2
+NOISY = 0.10  # others' share of the CPUs above which a measurement is disturbed
+FORM_NAMES = {"torch": "onnx-pool", "op": "onnx-lrn", "conv": "onnx-conv"}
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def sh(cmd, cwd=ROOT, env=None, timeout=None):
+    """Runs cmd, returns its stdout; raises RuntimeError with its stderr."""
+    p = subprocess.run(cmd, cwd=cwd, env=env, timeout=timeout,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        tail = (p.stderr or p.stdout).strip().splitlines()[-8:]
+        raise RuntimeError("%s: exit %d\n    %s" % (" ".join(cmd[:2]), p.returncode, "\n    ".join(tail)))
+    return p.stdout
+
+
+# ---------------------------------------------------------------- the machine
+
+def cpu_info():
+    info = {}
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            info.setdefault(k.strip(), v.strip())
+    flags = info.get("flags", "").split()
+    isa = "AVX-512" if "avx512f" in flags else "AVX2+FMA" if "fma" in flags else "no AVX2"
+    fam, model = int(info.get("cpu family", "0")), int(info.get("model", "0"))
+    core = ""
+    if info.get("vendor_id") == "AuthenticAMD":  # the name a VM shows may be just "AMD EPYC"
+        core = {23: "Zen/Zen 2", 26: "Zen 5"}.get(fam, "")
+        if fam == 25:
+            core = "Zen 4" if model >> 4 in (1, 6, 7, 0xa) else "Zen 3"
+    return "%s (family %d model %d%s, %s), %s cores, %d logical CPUs" % (
+        info.get("model name", platform.processor() or "unknown CPU"), fam, model,
+        ": " + core if core else "", isa, info.get("cpu cores", "?"), os.cpu_count())
+
+
+def mem_gib():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / 2**20
+    return 0
+
+
+def cpu_jiffies():
+    """(busy, total) jiffies of all CPUs from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]  # idle + iowait
+    total = sum(v[:8])  # guest time is already counted in user
+    return total - idle, total
+
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def busy_fraction(seconds):
+    """The share of all CPUs busy over the next seconds (we are idle)."""
+    b0, t0 = cpu_jiffies()
+    time.sleep(seconds)
+    b1, t1 = cpu_jiffies()
+    return (b1 - b0) / max(t1 - t0, 1)
+
+
+def wait_idle(limit, threshold=NOISY):
+    """Waits up to limit seconds for other processes to use less than
+    threshold of the CPUs; returns the last reading."""
+    deadline = time.time() + limit
+    while True:
+        b = busy_fraction(0.5)
+        if b < threshold or time.time() >= deadline:
+            return b
+
+
+class OthersMeter:
+    """Measures the share of all CPUs that processes other than ours and
+    our children used between start() and stop()."""
+
+    def start(self):
+        self.b0, self.j0 = cpu_jiffies()
+        self.c0 = children_cpu()
+
+    def stop(self):
+        b1, j1 = cpu_jiffies()
+        c1 = children_cpu()
+        hz = os.sysconf("SC_CLK_TCK")
+        busy = (b1 - self.b0) / hz - (c1 - self.c0)
+        return max(0.0, busy) / max((j1 - self.j0) / hz, 1e-9)
+
+
+def measure_machine(opts, scratch, out=None):
+    """Peak FMA GFLOP/s and read bandwidth, {('fma'|'bw', t): (value, line,
+    others' CPU share)}. A disturbed run can only read low, so each is
+    measured again while other processes were busy, and the highest reading
+    is kept, also over earlier calls' readings in out."""
+    exe = os.path.join(scratch, "machine")
+    if not os.path.exists(exe):
+        sh(["gcc", "-O2", "-pthread", os.path.join(HERE, "machine.c"), "-o", exe])
+    out = dict(out or {})
+    for t in sorted(set([1] + opts.threads)):
+        for kind, arg in (("fma", "0.3" if opts.quick else "2"), ("bw", "256" if opts.quick else "1024")):
+            for _ in range(opts.retries + 1):
+                if opts.wait_idle > 0:
+                    wait_idle(opts.wait_idle)
+                meter = OthersMeter()
+                meter.start()
+                line = sh([exe, kind, str(t), arg]).strip()
+                r = (float(line.split()[0]), line, meter.stop())
+                if (kind, t) not in out or r[0] > out[(kind, t)][0]:
+                    out[(kind, t)] = r
+                log("machine: %s; others used %.0f%% of the CPUs" % (line, 100 * r[2]))
+                if r[2] <= NOISY:
+                    break
+    return out
+
+
+def machine_disturbed(machine):
+    return machine is None or any(r[2] > NOISY for r in machine.values())
+
+
+# ---------------------------------------------------------------- engines
+
+class Engine:
+    """One way to run the network: prepare(batch) once per batch size, then
+    run(batch, threads) -> (times_ms, output array, detail)."""
+
+    name = "?"
+
+    def prepare(self, ctx, b):
+        pass
+
+    def cleanup(self, ctx, b):
+        pass
+
+
+def run_runner(cmd, env_threads, out_path, shape, timeout, cwd=HERE):
+    env = dict(os.environ)
+    for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[k] = str(env_threads)
+    stdout = sh(cmd, cwd=cwd, env=env, timeout=timeout)
+    res = json.loads(stdout.strip().splitlines()[-1])
+    y = np.fromfile(out_path, dtype="<f4").reshape(shape)
+    return res, y
+
+
+class Cnnc(Engine):
+    name = "cnnc"
+
+    def prepare(self, ctx, b):
+        d = os.path.join(ctx.scratch, "cnnc_b%d" % b)
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        # The scratch module first, so that cnnc compile sees the package is
+        # inside a module and does not make it a module of its own.
+        with open(os.path.join(ROOT, "go.mod")) as f:
+            gomod = f.read()
+        go = re.search(r"^go (\S+)", gomod, re.M).group(1)
+        xsys = re.search(r"golang.org/x/sys (\S+)", gomod).group(1)
+        with open(os.path.join(d, "go.mod"), "w") as f:
+            f.write("module cnncbench\n\ngo %s\n\nrequire golang.org/x/sys %s\n" % (go, xsys))
+        shutil.copy(os.path.join(ROOT, "go.sum"), d)
+        shutil.copy(os.path.join(HERE, "cnnc_driver.go"), os.path.join(d, "main.go"))
+        sh([ctx.cnnc, "compile", ctx.spec_path, "-pkg", "model", "-batch", str(b),
+            "-o", os.path.join(d, "model")])
+        sh(["go", "build", "-o", "driver", "main.go"], cwd=d)
+        self.dir = d
+
+    def run(self, ctx, b, t):
+        out = os.path.join(ctx.scratch, "y_cnnc.f32")
+        o = ctx.opts
+        res, y = run_runner([os.path.join(self.dir, "driver"), "-weights", ctx.weights,
+                             "-input", ctx.input_path(b), "-output", out, "-threads", str(t),
+                             "-warmup", str(o.warmup), "-runs", str(o.runs),
+                             "-min-runs", str(o.min_runs), "-budget", str(o.budget)],
+                            t, out, ctx.out_shape(b), ctx.timeout)
+        return res["times_ms"], y, res["impl"]
+
+    def cleanup(self, ctx, b):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Ort(Engine):
+    def __init__(self, form, label):
+        self.form, self.name = form, label
+
+    def prepare(self, ctx, b):
+        import netmodel
+        self.path = os.path.join(ctx.scratch, "b%d_%s.onnx" % (b, self.form))
+        ops = netmodel.export_onnx(ctx.spec, ctx.w, ctx.x[:b], self.path, self.form)
+        lrn_ops = [o for o in ops if o in ("LRN", "AveragePool", "Pow")]
+        self.detail = "ONNX ops: " + ", ".join(ops)
+        log("  %s: %s" % (self.name, self.detail))
+        if self.form == "op" and "LRN" not in lrn_ops:
+            raise RuntimeError("the export has no LRN node")
+        if self.form != "op" and "LRN" in lrn_ops:
+            raise RuntimeError("the export kept an LRN node")
+
+    def run(self, ctx, b, t):
+        out = os.path.join(ctx.scratch, "y_ort.f32")
+        o = ctx.opts
+        shape = ",".join(str(s) for s in ctx.x[:b].shape)
+        res, y = run_runner(["node", os.path.join(HERE, "ort_runner.js"), self.path,
+                             ctx.input_path(b), out, shape, str(t), str(o.warmup),
+                             str(o.runs), str(o.min_runs), str(o.budget)],
+                            t, out, ctx.out_shape(b), ctx.timeout)
+        return res["times_ms"], y, "onnxruntime-node " + res["ort"]
+
+    def cleanup(self, ctx, b):
+        os.remove(self.path)
+
+
+class Torch(Engine):
+    name = "pytorch"
+
+    def prepare(self, ctx, b):
+        import netmodel
+        self.path = os.path.join(ctx.scratch, "b%d.pt" % b)
+        netmodel.export_torchscript(ctx.spec, ctx.w, ctx.x[:b], self.path)
+
+    def run(self, ctx, b, t):
+        out = os.path.join(ctx.scratch, "y_torch.f32")
+        o = ctx.opts
+        shape = ",".join(str(s) for s in ctx.x[:b].shape)
+        res, y = run_runner([PY, os.path.join(HERE, "torch_runner.py"), self.path,
+                             ctx.input_path(b), out, shape, str(t), str(o.warmup),
+                             str(o.runs), str(o.min_runs), str(o.budget)],
+                            t, out, ctx.out_shape(b), ctx.timeout)
+        return res["times_ms"], y, "torch " + res["torch"] + " (TorchScript trace)"
+
+    def cleanup(self, ctx, b):
+        os.remove(self.path)
+
+
+# ---------------------------------------------------------------- one spec
+
+class Ctx:
+    pass
+
+
+def peers_available(engines):
+    """Which of cnnc, onnxruntime and pytorch can run here: {name: error or None}."""
+    errs = {}
+    if "cnnc" in engines:
+        errs["cnnc"] = None if shutil.which("go") else "go is not on PATH"
+    try:
+        import torch  # noqa: F401
+        import netmodel  # noqa: F401
+        torch_err = None
+    except Exception as e:  # noqa: BLE001
+        torch_err = "PyTorch unavailable to %s: %s" % (PY, e)
+    errs["torch"] = torch_err  # for the reference output, whatever the engines
+    if "pytorch" in engines:
+        errs["pytorch"] = torch_err
+    if "onnxruntime" in engines:
+        if torch_err:
+            errs["onnxruntime"] = torch_err + " (needed for the ONNX export)"
+        else:
+            try:
+                import onnx  # noqa: F401
+                errs["onnxruntime"] = None
+            except Exception as e:  # noqa: BLE001
+                errs["onnxruntime"] = "python3-onnx unavailable: %s" % e
+        if not errs["onnxruntime"]:
+            if not shutil.which("node"):
+                errs["onnxruntime"] = "node is not on PATH"
+            elif not os.path.exists(os.path.join(HERE, "node_modules", "onnxruntime-node", "package.json")):
+                errs["onnxruntime"] = ("onnxruntime-node is not installed in bench/node_modules "
+                                       "(bench/run installs it)")
+    return errs
+
+
+def run_spec(opts, spec_path, cnnc, scratch, errs, notes):
+    ctx = Ctx()
+    ctx.opts, ctx.cnnc, ctx.scratch, ctx.spec_path = opts, cnnc, scratch, spec_path
+    ctx.timeout = opts.budget * 4 + 600
+    with open(spec_path) as f:
+        ctx.spec = yaml.safe_load(f)
+    name = ctx.spec["name"]
+    ctx.weights = os.path.join(scratch, name + ".safetensors")
+    xnpy = os.path.join(scratch, name + ".npy")
+    sh([cnnc, "weights", "init", spec_path, "-seed", str(WEIGHT_SEED), "-o", ctx.weights])
+    sh([cnnc, "input", spec_path, "-batch", str(max(opts.batch)), "-seed", str(INPUT_SEED), "-o", xnpy])
+    ctx.x = np.load(xnpy)
+    ctx.input_path = lambda b: os.path.join(scratch, "x_b%d.f32" % b)
+
+    shapes = sh([cnnc, "shapes", spec_path])
+    total = re.search(r"^total\s+([\d,]+)\s+([\d,]+)", shapes, re.M)
+    params, macs = (int(total.group(i).replace(",", "")) for i in (1, 2))
+    info = {"name": name, "params": params, "macs": macs, "gflop": 2 * macs / 1e9,
+            "input": "x".join(str(v) for v in ctx.spec["input"])}
+
+    engines = []
+    if "cnnc" in opts.engines and not errs.get("cnnc"):
+        engines.append(Cnnc())
+    ref = None
+    if not errs["torch"]:
+        import netmodel
+        ctx.w = netmodel.gen.read_safetensors(ctx.weights)
+        log("%s: float64 reference on %d image(s)" % (name, len(ctx.x)))
+        ref = netmodel.reference(ctx.spec, ctx.w, ctx.x)
+        if "onnxruntime" in opts.engines and not errs.get("onnxruntime"):
+            if netmodel.has_lrn(ctx.spec):
+                for form in netmodel.LRN_FORMS:
+                    if form == "op" and any(s % 2 == 0 for s in netmodel.lrn_sizes(ctx.spec)):
+                        notes.append("onnx-lrn left out: ONNX's LRN centres even-sized windows differently")
+                        continue
+                    engines.append(Ort(form, "onnxruntime " + FORM_NAMES[form]))
+            else:
+                engines.append(Ort("torch", "onnxruntime"))
+        if "pytorch" in opts.engines and not errs.get("pytorch"):
+            engines.append(Torch())
+    ctx.out_shape = lambda b: (b,) + tuple(ref.shape[1:]) if ref is not None else (b, -1)
+
+    rows = []
+    for b in opts.batch:
+        ctx.x[:b].astype("<f4").tofile(ctx.input_path(b))
+        ready = []
+        for e in engines:
+            log("%s batch %d: preparing %s" % (name, b, e.name))
+            try:
+                t0 = time.time()
+                e.prepare(ctx, b)
+                log("  %.1f s" % (time.time() - t0))
+                ready.append(e)
+            except Exception as ex:  # noqa: BLE001
+                notes.append("%s, batch %d: preparing failed: %s" % (e.name, b, ex))
+                log("  FAILED:", ex)
+        for t in opts.threads:
+            for e in ready:
+                rows.append(measure_quietly(ctx, e, b, t, ref, notes))
+        for e in ready:
+            try:
+                e.cleanup(ctx, b)
+            except OSError:
+                pass
+        os.remove(ctx.input_path(b))
+    return info, rows
+
+
+def measure_quietly(ctx, e, b, t, ref, notes):
+    """measure, repeated up to -retries times while other processes used
+    over 10% of the CPUs; returns the least disturbed measurement."""
+    best = None
+    for attempt in range(ctx.opts.retries + 1):
+        row = measure(ctx, e, b, t, ref, notes if attempt == 0 else [])
+        if "median" not in row:
+            return best or row
+        if best is None or row["others"] < best["others"]:
+            best = row
+        if row["others"] <= NOISY:
+            break
+        log("  others used %.0f%% of the CPUs: measuring again" % (100 * row["others"]))
+    return best
+
+
+def measure(ctx, e, b, t, ref, notes):
+    row = {"engine": e.name, "batch": b, "threads": t}
+    if ctx.opts.wait_idle > 0:
+        wait_idle(ctx.opts.wait_idle)
+    log("%s batch %d threads %d: %s" % (ctx.spec["name"], b, t, e.name))
+    meter = OthersMeter()
+    meter.start()
+    try:
+        times, y, detail = e.run(ctx, b, t)
+    except Exception as ex:  # noqa: BLE001
+        notes.append("%s, batch %d, %d thread(s): %s" % (e.name, b, t, ex))
+        log("  FAILED:", ex)
+        row["error"] = str(ex).splitlines()[0]
+        return row
+    row["others"] = meter.stop()
+    row["detail"] = detail
+    row["times"] = times
+    row["median"] = statistics.median(times)
+    row["min"] = min(times)
+    q = statistics.quantiles(times, n=4, method="inclusive") if len(times) >= 2 else [times[0]] * 3
+    row["spread"] = (q[2] - q[0]) / row["median"]
+    if ref is not None:
+        r = ref[:b]
+        row["diff"] = float(np.abs(y.astype(np.float64) - r).max() / max(np.abs(r).max(), 1e-30))
+    row["output"] = y
+    log("  median %.2f ms over %d runs, diff %s, others %.0f%%" % (
+        row["median"], len(times), "%.2g" % row["diff"] if "diff" in row else "-", 100 * row["others"]))
+    return row
+
+
+# ---------------------------------------------------------------- the report
+
+def fmt(v, spec):
+    return "-" if v is None else spec % v
+
+
+def num(v):
+    """v to about three significant digits, without an exponent."""
+    return "%.0f" % v if v >= 100 else "%.1f" % v if v >= 10 else "%.2f" % v if v >= 1 else "%.3f" % v
+
+
+def report(opts, info, rows, machine, header, notes):
+    # The peak on t threads: the measured one, or t times the one-thread
+    # peak if that is higher (a disturbed run can only read too low).
+    peak = {t: max(machine[("fma", t)][0], t * machine[("fma", 1)][0])
+            for (k, t) in machine if k == "fma"} if machine else {}
+    best_ort = {}
+    for r in rows:
+        if r["engine"].startswith("onnxruntime") and "median" in r:
+            k = (r["batch"], r["threads"])
+            best_ort[k] = min(best_ort.get(k, 1e300), r["median"])
+    out = []
+    w = out.append
+    w("# cnnc benchmark: %s, %s" % (info["name"], header["date"]))
+    w("")
+    w("- command: `%s`" % header["command"])
+    w("- machine: %s, %.1f GiB RAM, Linux %s, host %s" % (header["cpu"], header["mem"], platform.release(), header["host"]))
+    if machine:
+        ts = sorted(t for (k, t) in machine if k == "fma")
+        if machine_disturbed(machine):
+            w("- **the machine measurements were disturbed by other processes** (others' CPU below): "
+              "they may read low, and % peak high")
+        w("- measured FMA peak (float32): " + ", ".join(
+            "%.1f GFLOP/s on %d thread(s) (others' CPU %.0f%%)" % (
+                machine[("fma", t)][0], t, 100 * machine[("fma", t)][2]) for t in ts))
+        w("- measured memory read bandwidth: " + ", ".join(
+            "%.1f GB/s on %d thread(s) (others' CPU %.0f%%)" % (
+                machine[("bw", t)][0], t, 100 * machine[("bw", t)][2]) for t in ts))
+    w("- load average before / after: %s / %s" % (header["load_before"], header.get("load_after", "?")))
+    w("- network: `%s`, input %s, %s parameters, %s multiply-adds = %.3f GFLOP per image" % (
+        info["name"], info["input"], "{:,}".format(info["params"]), "{:,}".format(info["macs"]), info["gflop"]))
+    w("- versions: %s" % header["peers"])
+    w("- timing: median of up to %d timed runs after %d warm-up runs (at least %d; fewer when the runs "
+      "would take over %g s); weights seed %d, input seed %d" % (
+          opts.runs, opts.warmup, opts.min_runs, opts.budget, WEIGHT_SEED, INPUT_SEED))
+    w("")
+    w("| engine | batch | threads | median ms/batch | ms/image | img/s | GFLOP/s | % peak | × ORT best | min ms | IQR | runs | max rel diff | others' CPU |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        if "median" not in r:
+            w("| %s | %d | %d | failed: %s |  |  |  |  |  |  |  |  |  |  |" % (
+                r["engine"], r["batch"], r["threads"], r.get("error", "?").replace("|", "/")))
+            continue
+        m, b, t = r["median"], r["batch"], r["threads"]
+        gf = info["gflop"] * b / (m / 1e3)
+        ort = best_ort.get((b, t))
+        diff = r.get("diff")
+        bad = diff is not None and diff > opts.tol
+        w("| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %.0f%% | %d | %s%s | %.0f%% |" % (
+            r["engine"], b, t, num(m), num(m / b), num(1e3 * b / m), num(gf),
+            fmt(100 * gf / peak[t] if t in peak else None, "%.0f%%"),
+            fmt(m / ort if ort else None, "%.2f"), num(r["min"]), 100 * r["spread"],
+            len(r["times"]), fmt(diff, "%.1e"), " FAIL" if bad else "", 100 * r["others"]))
+    w("")
+    cn = [r for r in rows if r["engine"] == "cnnc" and "median" in r]
+    if cn:
+        best = min(cn, key=lambda r: r["median"] / r["batch"])
+        gf = info["gflop"] * best["batch"] / (best["median"] / 1e3)
+        w("cnnc at its best here: %.1f GFLOP/s (batch %d, %d thread(s), kernels %s)%s." % (
+            gf, best["batch"], best["threads"], best["detail"],
+            ", %.0f%% of the %d-thread peak (%.0f GFLOP/s)" % (
+                100 * gf / peak[best["threads"]], best["threads"], peak[best["threads"]])
+            if best["threads"] in peak else ""))
+    bad = [r for r in rows if r.get("diff") is not None and r["diff"] > opts.tol]
+    if bad:
+        w("")
+        w("**Outputs disagree** (max |y - ref| / max |ref| over %g): %s." % (
+            opts.tol, ", ".join("%s b%d t%d" % (r["engine"], r["batch"], r["threads"]) for r in bad)))
+    # The ONNX forms must be the same network: compare their outputs directly.
+    forms = {}
+    for r in rows:
+        if r["engine"].startswith("onnxruntime") and "output" in r:
+            forms.setdefault((r["batch"], r["threads"]), []).append(r["output"])
+    fd = [float(np.abs(a - o).max() / max(np.abs(o).max(), 1e-30))
+          for outs in forms.values() if len(outs) > 1 for a in outs[1:] for o in outs[:1]]
+    if fd:
+        w("")
+        w("The ONNX forms agree with each other to %.1e (max |difference| / max |output|)." % max(fd))
+    noisy = [r for r in rows if r.get("others", 0) > NOISY]
+    if noisy:
+        w("")
+        w("**Noisy machine**: other processes used over 10%% of the CPUs during %d of %d measurements "
+          "(column \"others' CPU\"); treat those rows with care." % (len(noisy), len(rows)))
+    if notes:
+        w("")
+        w("Notes:")
+        w("")
+        for n in notes:
+            w("- " + n.replace("\n", " "))
+    w("")
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- main
+
+def ints(s):
+    return [int(v) for v in s.split(",") if v.strip()]
+
+
+def parse(argv):
+    p = argparse.ArgumentParser(prog="bench/run", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("specs", nargs="*", default=["spec/alexnet.yaml"], help="specs (default spec/alexnet.yaml)")
+    p.add_argument("-batch", "--batch", type=ints, default=[1, 32], help="batch sizes (default 1,32)")
+    p.add_argument("-threads", "--threads", type=ints, default=[1, 2], help="thread counts (default 1,2)")
+    p.add_argument("-runs", "--runs", type=int, default=30, help="timed runs at most (default 30)")
+    p.add_argument("-min-runs", "--min-runs", type=int, default=5, help="timed runs at least (default 5)")
+    p.add_argument("-warmup", "--warmup", type=int, default=3, help="untimed runs first (default 3)")
+    p.add_argument("-budget", "--budget", type=float, default=20,
+                   help="seconds the timed runs of one measurement should take at most (default 20)")
+    p.add_argument("-engines", "--engines", default="cnnc,onnxruntime,pytorch",
+                   help="engines to run (default cnnc,onnxruntime,pytorch)")
+    p.add_argument("-wait-idle", "--wait-idle", type=float, default=20,
+                   help="before each measurement wait up to this many seconds for other processes "
+                        "to use under 10%% of the CPUs (default 20; 0: don't)")
+    p.add_argument("-retries", "--retries", type=int, default=2,
+                   help="measure again up to this many times when other processes used over 10%% "
+                        "of the CPUs meanwhile (default 2)")
+    p.add_argument("-tol", "--tol", type=float, default=1e-3,
+                   help="largest max|y-ref|/max|ref| accepted (default 1e-3)")
+    p.add_argument("-results", "--results", default=None,
+                   help="folder for <date>-<spec>.md (default bench/results; with -quick none; '' none)")
+    p.add_argument("-no-machine", "--no-machine", action="store_true", help="skip the peak FLOP/s and bandwidth runs")
+    p.add_argument("-quick", "--quick", action="store_true",
+                   help="test the harness: 1 warm-up, 3 runs, short machine runs, no waiting or retries, "
+                        "no results file")
+    p.add_argument("-keep", "--keep", action="store_true", help="keep the scratch folder")
+    o = p.parse_args(argv)
+    if o.quick:
+        o.warmup, o.runs, o.min_runs, o.budget, o.wait_idle, o.retries = 1, 3, 1, 2, 0, 0
+    if o.results is None:
+        o.results = "" if o.quick else os.path.join(HERE, "results")
+    o.engines = [e.strip() for e in o.engines.split(",") if e.strip()]
+    for e in o.engines:
+        if e not in ("cnnc", "onnxruntime", "pytorch"):
+            p.error("unknown engine %r" % e)
+    return o
+
+
+def cnnc_version():
+    """The commit cnnc is built from, and whether the work tree differs
+    (read-only git plumbing; "" outside a git checkout)."""
+    try:
+        head = sh(["git", "rev-parse", "--short", "HEAD"]).strip()
+    except Exception:  # noqa: BLE001
+        return ""
+    dirty = subprocess.run(["git", "diff-index", "--quiet", "HEAD", "--"], cwd=ROOT).returncode != 0
+    return "cnnc %s%s" % (head, " with uncommitted changes" if dirty else "")
+
+
+def peer_versions(errs):
+    v = [cnnc_version()] if cnnc_version() else []
+    try:
+        v.append(sh(["go", "env", "GOVERSION"]).strip())
+    except Exception:  # noqa: BLE001
+        pass
+    if errs.get("onnxruntime") is None and "onnxruntime" in errs:
+        try:
+            with open(os.path.join(HERE, "node_modules", "onnxruntime-node", "package.json")) as f:
+                ver = json.load(f)["version"]
+            v.append("onnxruntime-node %s on node %s (CPU provider), ONNX opset 13" % (
+                ver, sh(["node", "--version"]).strip()))
+        except Exception:  # noqa: BLE001
+            pass
+    if errs.get("pytorch") is None and "pytorch" in errs:
+        import torch
+        v.append("PyTorch %s (oneDNN %s)" % (torch.__version__,
+                                             "on" if torch.backends.mkldnn.is_available() else "off"))
+    return ", ".join(v)
+
+
+def main(argv):
+    opts = parse(argv[1:])
+    # On SIGTERM too, stop the running engine and remove the scratch folder.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    command = os.environ.get("BENCH_COMMAND") or " ".join(["/usr/bin/python3", "bench/bench.py"] + argv[1:])
+    header = {
+        "date": datetime.date.today().isoformat(),
+        "command": command,
+        "cpu": cpu_info(),
+        "mem": mem_gib(),
+        "host": socket.gethostname(),
+        "load_before": " ".join("%.2f" % v for v in os.getloadavg()),
+    }
+    errs = peers_available(opts.engines)
+    for k, e in errs.items():
+        if e:
+            log("bench: %s will not run: %s" % (k, e) if k != "torch" else
+                "bench: no reference output, outputs will not be checked: %s" % e)
+    header["peers"] = peer_versions(errs)
+
+    scratch = tempfile.mkdtemp(prefix="cnnc-bench-")
+    status = 0
+    try:
+        cnnc = os.path.join(scratch, "cnnc")
+        sh(["go", "build", "-o", cnnc, "./cmd/cnnc"])
+        machine = None
+        if not opts.no_machine:
+            try:
+                machine = measure_machine(opts, scratch)
+            except Exception as ex:  # noqa: BLE001
+                log("bench: machine measurement failed:", ex)
+        for spec_path in opts.specs:
+            notes = ["%s did not run: %s" % (k, e) for k, e in errs.items() if e and k != "torch"]
+            if errs["torch"]:
+                notes.append("outputs not checked: no PyTorch for the reference")
+            try:
+                info, rows = run_spec(opts, os.path.abspath(spec_path), cnnc, scratch, errs, notes)
+            except Exception as ex:  # noqa: BLE001
+                log("bench: %s: %s" % (spec_path, ex))
+                status = 1
+                continue
+            if not opts.no_machine and machine_disturbed(machine):
+                # Measure the machine again, keeping the higher readings.
+                try:
+                    machine = measure_machine(opts, scratch, machine)
+                except Exception as ex:  # noqa: BLE001
+                    log("bench: machine measurement failed:", ex)
+            header["load_after"] = " ".join("%.2f" % v for v in os.getloadavg())
+            md = report(opts, info, rows, machine, header, notes)
+            print(md, flush=True)
+            if any(r.get("diff") is not None and r["diff"] > opts.tol for r in rows):
+                status = 1
+            if opts.results:
+                os.makedirs(opts.results, exist_ok=True)
+                path = os.path.join(opts.results, "%s-%s.md" % (header["date"], info["name"]))
+                with open(path, "w") as f:
+                    f.write(md)
+                log("bench: wrote", os.path.relpath(path, os.getcwd()))
+    finally:
+        if opts.keep:
+            log("bench: scratch kept in", scratch)
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
