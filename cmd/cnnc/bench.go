@@ -44,7 +44,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	m, err := model.NewWithOptions(f, model.Options{Threads: threads})
+	m, err := model.NewWithOptions(f, model.Options{Threads: threads, Impl: os.Args[5]})
 	f.Close()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -104,7 +104,7 @@ type benchLayer struct {
 func init() {
 	commands = append(commands, &command{
 		name:  "bench",
-		args:  "spec.yaml [-batch n] [-threads t] [-runs n] [-json]",
+		args:  "spec.yaml [-batch n] [-threads t] [-impl name] [-runs n] [-json]",
 		short: "time each layer of the compiled network",
 		long: `
 Bench compiles the network as 'cnnc run' does, warms it up, runs it -runs
@@ -121,6 +121,7 @@ same figures as JSON.`,
 			weights := fs.String("weights", "", "weights `file`; default: random weights")
 			precision := fs.String("precision", "fp32", "dense weights: fp32 or bf16")
 			asJSON := fs.Bool("json", false, "print JSON")
+			impl := fs.String("impl", "", "kernels: avx512, avx2 or purego (default: the fastest this CPU runs)")
 			return func(args []string) error {
 				if *batch < 1 || *runs < 1 || *warmup < 0 || *threads < 0 {
 					return usagef("-batch and -runs must be positive, -warmup and -threads not negative")
@@ -143,7 +144,7 @@ same figures as JSON.`,
 				if err != nil {
 					return err
 				}
-				rep, err := runBench(e, driver, w, *threads, *warmup, *runs)
+				rep, err := runBench(e, driver, w, *threads, *warmup, *runs, *impl)
 				if err != nil {
 					return err
 				}
@@ -160,8 +161,8 @@ same figures as JSON.`,
 	})
 }
 
-func runBench(e *env, driver, weights string, threads, warmup, runs int) (*benchReport, error) {
-	cmd := exec.Command(driver, weights, strconv.Itoa(threads), strconv.Itoa(warmup), strconv.Itoa(runs))
+func runBench(e *env, driver, weights string, threads, warmup, runs int, impl string) (*benchReport, error) {
+	cmd := exec.Command(driver, weights, strconv.Itoa(threads), strconv.Itoa(warmup), strconv.Itoa(runs), impl)
 	cmd.Stderr = e.stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -72,6 +72,8 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"run", lenet, "-engine", "gpu"}, 2, "", "unknown -engine"},
 		{[]string{"bench", lenet, "-runs", "3", "-warmup", "1"}, 0, "conv1  conv [tanh1]", ""},
 		{[]string{"bench", lenet, "-runs", "0"}, 2, "", "must be positive"},
+		{[]string{"bench", lenet, "-runs", "2", "-impl", "purego"}, 0, "purego kernels", ""},
+		{[]string{"bench", lenet, "-impl", "vax"}, 1, "", `implementation "vax" is not available`},
 		{[]string{"compile", lenet, "-o", dir, "-precision", "fp16"}, 2, "", "-precision must be fp32 or bf16"},
 		{[]string{"run", lenet, "-weights", filepath.Join(dir, "none.safetensors")}, 1, "", "no such file"},
 	}
