@@ -589,13 +589,15 @@ def parse(argv):
 
 
 def cnnc_version():
-    """The commit cnnc is built from, and whether the work tree differs
-    (read-only git plumbing; "" outside a git checkout)."""
+    """The commit cnnc is built from, and whether the work tree outside
+    bench/ differs from it (read-only git plumbing; "" outside a git
+    checkout)."""
     try:
         head = sh(["git", "rev-parse", "--short", "HEAD"]).strip()
     except Exception:  # noqa: BLE001
         return ""
-    dirty = subprocess.run(["git", "diff-index", "--quiet", "HEAD", "--"], cwd=ROOT).returncode != 0
+    dirty = subprocess.run(["git", "diff-index", "--quiet", "HEAD", "--", ".", ":!bench"],
+                           cwd=ROOT).returncode != 0
     return "cnnc %s%s" % (head, " with uncommitted changes" if dirty else "")
 
 
