@@ -156,6 +156,9 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 	if err := checkExports(g); err != nil {
 		return nil, err
 	}
+	if err := checkPreprocess(g); err != nil {
+		return nil, err
+	}
 	for i, n := range g.Nodes[1:] {
 		c.index[n] = i + 1
 		l := &layer{n: n}
@@ -202,6 +205,12 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 	} {
 		src, err := step.fn()
 		if err := add(step.name, src, err); err != nil {
+			return nil, err
+		}
+	}
+	if g.Preprocess != nil {
+		src, err := c.preprocessFile()
+		if err := add("preprocess.go", src, err); err != nil {
 			return nil, err
 		}
 	}

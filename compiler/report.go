@@ -16,6 +16,9 @@ func ShapeTable(g *ir.Graph, plan *ir.MemPlan) string {
 	var b strings.Builder
 	in := g.Input().Shape
 	fmt.Fprintf(&b, "%s: input %s, output %s %s\n", g.Name, in, g.Output.Name, g.Output.Shape)
+	if g.Preprocess != nil {
+		fmt.Fprintf(&b, "preprocess: x = (pixel·scale − mean[c]) / std[c], %s\n", g.Preprocess)
+	}
 	rows := [][]string{{"layer", "op", "output", "params", "MACs", "activations"}}
 	var params, macs, act int64
 	for _, n := range g.Nodes[1:] {

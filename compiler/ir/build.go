@@ -13,6 +13,9 @@ import (
 func Build(s *spec.Spec) (*Graph, error) {
 	var errs diag.List
 	g := &Graph{Name: s.Name, File: s.File}
+	if p := s.Preprocess; p != nil {
+		g.Preprocess = &Preprocess{Channels: p.Channels, Scale: p.Scale, Mean: p.Mean, Std: p.Std}
+	}
 	in := &Node{
 		Name:  spec.InputName,
 		Op:    OpInput,

@@ -77,6 +77,9 @@ func (a LRNAttrs) String() string {
 func (g *Graph) Format() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "graph %s: %d nodes, output %s\n", g.Name, len(g.Nodes), g.Output.Name)
+	if g.Preprocess != nil {
+		fmt.Fprintf(&b, "preprocess: %s\n", g.Preprocess)
+	}
 	tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
 	header := "name\top\tinputs\tshape\tattributes\tfused"
 	if g.Mem != nil {

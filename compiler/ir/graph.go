@@ -88,6 +88,10 @@ type Graph struct {
 	Output *Node
 	Mem    *MemPlan // set by planMemory
 
+	// Preprocess, if not nil, is how pixels become the input; generated
+	// code gains functions that apply it.
+	Preprocess *Preprocess
+
 	Warnings diag.List // problems that do not stop compilation
 }
 

@@ -313,6 +313,7 @@ func (d *decoder) spec(doc *yaml.Node) *Spec {
 	}
 	s.Pos = d.pos(root)
 	var layers *yaml.Node
+	var perChan [2]perChannel
 	for _, e := range d.mapping(root, "a spec") {
 		s.Fields[e.key] = d.pos(e.keyNode)
 		switch e.key {
@@ -325,11 +326,16 @@ func (d *decoder) spec(doc *yaml.Node) *Spec {
 			s.Description, _ = d.str(e.valNode, "description")
 		case "input":
 			s.Input = d.input(e.valNode)
+		case "preprocess":
+			s.Preprocess, perChan = d.preprocess(e.valNode)
 		case "layers":
 			layers = e.valNode
 		default:
-			d.errorf(e.keyNode, "unknown field %q (want name, description, input, layers)", e.key)
+			d.errorf(e.keyNode, "unknown field %q (want name, description, input, preprocess, layers)", e.key)
 		}
+	}
+	if s.Preprocess != nil {
+		d.finishPreprocess(s.Preprocess, perChan, s.Input[0])
 	}
 	for _, k := range []string{"name", "input", "layers"} {
 		if _, ok := s.Fields[k]; !ok {

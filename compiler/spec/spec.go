@@ -19,7 +19,8 @@ type Spec struct {
 	File        string
 	Name        string // model name: a Go identifier, used as the package name
 	Description string
-	Input       [3]int // C, H, W
+	Input       [3]int      // C, H, W
+	Preprocess  *Preprocess // how pixels become the input; nil if not given
 	Layers      []*Layer
 	Pos         diag.Pos            // the document
 	Fields      map[string]diag.Pos // top-level keys

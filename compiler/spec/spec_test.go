@@ -70,7 +70,7 @@ func TestErrors(t *testing.T) {
 		{"unknown key", "name: m\ninput: [1, 4, 4]\nlayers:\n  - {name: a, op: relu, slope: 1}\n",
 			[]string{`x.yaml:4:25: a: unknown field "slope": relu takes no parameters`}},
 		{"unknown top key", "name: m\ninput: [1, 4, 4]\nlayer: []\n",
-			[]string{`x.yaml:1:1: missing required field "layers"`, `x.yaml:3:1: unknown field "layer" (want name, description, input, layers)`}},
+			[]string{`x.yaml:1:1: missing required field "layers"`, `x.yaml:3:1: unknown field "layer" (want name, description, input, preprocess, layers)`}},
 		{"bad name", "name: 9lives\ninput: [1, 4, 4]\nlayers: [{name: a-b, op: relu}]\n",
 			[]string{`x.yaml:1:7: name: "9lives" is not a valid identifier (letters, digits, underscore; not starting with a digit)`,
 				`x.yaml:3:17: name: "a-b" is not a valid layer name (letters, digits, underscore; not starting with a digit)`}},
