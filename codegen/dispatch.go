@@ -36,7 +36,7 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 		comment(f, "available lists the implementations this build can run, fastest first.")
 		f.Func().Id("available").Params().Index().Int().Block(jen.Return(jen.Index().Int().Values(jen.Lit(0))))
 		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("plan").Params().Index().Id("rtStep").Block(jen.Return(jen.Id("m").Dot("planGo").Call()))
-		f.Func().Id("lrnScaler").Params(jen.Id("impl").Int()).Id("rtLRNScaler").Block(jen.Return(jen.Id("rtLRNScaleGo")))
+		f.Func().Id("lrnKernel").Params(jen.Id("impl").Int()).Id("rtLRNKernel").Block(jen.Return(jen.Nil()))
 		return render(f)
 	}
 	comment(f, "The CPU features the kernels need, read once.")
@@ -76,23 +76,30 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 		b.Switch(jen.Id("m").Dot("impl")).Block(cases...)
 		b.Return(jen.Id("m").Dot("planGo").Call())
 	})
-	comment(f, "lrnScaler returns LRN's scaling step for implementation impl.")
-	f.Func().Id("lrnScaler").Params(jen.Id("impl").Int()).Id("rtLRNScaler").BlockFunc(func(b *jen.Group) {
+	comment(f, "lrnKernel returns implementation impl's SIMD LRN kernel, or nil.")
+	f.Func().Id("lrnKernel").Params(jen.Id("impl").Int()).Id("rtLRNKernel").BlockFunc(func(b *jen.Group) {
 		if !c.hasLRN() {
-			b.Return(jen.Id("rtLRNScaleGo"))
+			b.Return(jen.Nil())
 			return
 		}
 		for i, im := range impls {
-			if im.asm {
-				b.If(jen.Id("impl").Op("==").Lit(i)).Block(jen.Return(jen.Func().Params(jen.List(jen.Id("d"), jen.Id("x"), jen.Id("s")).Index().Float32(), jen.List(jen.Id("k"), jen.Id("alpha")).Float32()).Block(
-					jen.Id("n").Op(":=").Len(jen.Id("d")).Op("&^").Lit(im.isa.Lanes()-1),
-					jen.If(jen.Id("n").Op(">").Lit(0)).Block(
-						jen.Id(vec.LRNScaleName(im.isa)).Call(jen.Op("&").Id("d").Index(jen.Lit(0)), jen.Op("&").Id("x").Index(jen.Lit(0)), jen.Op("&").Id("s").Index(jen.Lit(0)), jen.Id("n"), jen.Id("k"), jen.Id("alpha"))),
-					jen.Id("rtLRNScaleGo").Call(jen.Id("d").Index(jen.Id("n").Op(":")), jen.Id("x").Index(jen.Id("n").Op(":")), jen.Id("s").Index(jen.Id("n").Op(":")), jen.Id("k"), jen.Id("alpha")),
-				)))
+			if !im.asm {
+				continue
 			}
+			lanes := im.isa.Lanes()
+			b.If(jen.Id("impl").Op("==").Lit(i)).Block(jen.Return(jen.Func().Params(
+				jen.List(jen.Id("dst"), jen.Id("src")).Index().Float32(),
+				jen.List(jen.Id("n"), jen.Id("c"), jen.Id("dstStride"), jen.Id("srcStride"), jen.Id("before"), jen.Id("after")).Int(),
+				jen.List(jen.Id("k"), jen.Id("alpha")).Float32()).Int().Block(
+				jen.Comment("rtLRN has checked that dst and src reach channel c-1's pixel n-1."),
+				jen.Id("n").Op("&^=").Lit(lanes-1),
+				jen.If(jen.Id("n").Op(">").Lit(0)).Block(
+					jen.Id(vec.LRNName(im.isa)).Call(jen.Op("&").Id("dst").Index(jen.Lit(0)), jen.Op("&").Id("src").Index(jen.Lit(0)),
+						jen.Id("n"), jen.Id("c"), jen.Id("dstStride"), jen.Id("srcStride"), jen.Id("before"), jen.Id("after"), jen.Id("k"), jen.Id("alpha"))),
+				jen.Return(jen.Id("n")),
+			)))
 		}
-		b.Return(jen.Id("rtLRNScaleGo"))
+		b.Return(jen.Nil())
 	})
 	return render(f)
 }

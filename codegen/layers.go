@@ -105,7 +105,7 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 				task(f, doc+fmt.Sprintf("\nThe LRN before it is computed inside the pooling, for the input rows that\n%d output rows need: one task is those rows of one image.", chunk), c.ident(n, "l"),
 					jen.List(jen.Id("img"), jen.Id("oy")).Op(":=").List(jen.Id("t").Op("/").Lit(tasks), jen.Id("t").Op("%").Lit(tasks).Op("*").Lit(chunk)),
 					jen.Id("rtLRNPoolRows").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id(c.ident(n, "lrn")), jen.Op("&").Id(c.ident(n, "g")),
-						jen.Id("oy"), jen.Min(jen.Id("oy").Op("+").Lit(chunk), jen.Lit(out.H)), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Id("m").Dot("tmp").Index(jen.Id("w")), jen.Id("m").Dot("lrnScale"), actID, slope))
+						jen.Id("oy"), jen.Min(jen.Id("oy").Op("+").Lit(chunk), jen.Lit(out.H)), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Id("m").Dot("tmp").Index(jen.Id("w")), jen.Id("m").Dot("lrn"), actID, slope))
 			}
 			return []stepLit{step(B*tasks, c.ident(n, "l"))}
 		}
@@ -123,7 +123,7 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 				jen.List(jen.Id("img"), jen.Id("y")).Op(":=").List(jen.Id("t").Op("/").Lit(out.H), jen.Id("t").Op("%").Lit(out.H)),
 				jen.Id("rtLRN").Call(c.img(n, "img").(*jen.Statement).Index(jen.Id("y").Op("*").Lit(out.W).Op(":")), jen.Lit(hw),
 					c.img(n.Inputs[0], "img").(*jen.Statement).Index(jen.Id("y").Op("*").Lit(out.W).Op(":")), jen.Lit(hw), jen.Lit(out.W),
-					jen.Op("&").Id(c.ident(n, "lrn")), jen.Id("m").Dot("tmp").Index(jen.Id("w")), jen.Id("m").Dot("lrnScale")))
+					jen.Op("&").Id(c.ident(n, "lrn")), jen.Id("m").Dot("tmp").Index(jen.Id("w")), jen.Id("m").Dot("lrn")))
 		}
 		return []stepLit{step(B*out.H, c.ident(n, "l"))}
 	case ir.OpFlatten, ir.OpDropout:
@@ -184,13 +184,13 @@ func (c *gen) geometry(f *jen.File) {
 		n := l.n
 		switch n.Op {
 		case ir.OpConv:
+			// The geometry im2col sees: of the padded input (see padSteps).
 			a := &n.Conv
 			in := n.Inputs[0].Shape
 			f.Var().Id(c.ident(n, "g")).Op("=").Id("rtConvGeom").Values(jen.Dict{
-				jen.Id("C"): jen.Lit(in.C / a.Groups), jen.Id("H"): jen.Lit(in.H), jen.Id("W"): jen.Lit(in.W),
+				jen.Id("C"): jen.Lit(in.C / a.Groups), jen.Id("H"): jen.Lit(in.H + a.Pad.Top + a.Pad.Bottom), jen.Id("W"): jen.Lit(in.W + a.Pad.Left + a.Pad.Right),
 				jen.Id("KH"): jen.Lit(a.KH), jen.Id("KW"): jen.Lit(a.KW), jen.Id("SH"): jen.Lit(a.StrideH), jen.Id("SW"): jen.Lit(a.StrideW),
-				jen.Id("DH"): jen.Lit(a.DilH), jen.Id("DW"): jen.Lit(a.DilW), jen.Id("PT"): jen.Lit(a.Pad.Top), jen.Id("PL"): jen.Lit(a.Pad.Left),
-				jen.Id("OH"): jen.Lit(n.Shape.H), jen.Id("OW"): jen.Lit(n.Shape.W),
+				jen.Id("DH"): jen.Lit(a.DilH), jen.Id("DW"): jen.Lit(a.DilW), jen.Id("OH"): jen.Lit(n.Shape.H), jen.Id("OW"): jen.Lit(n.Shape.W),
 			})
 		case ir.OpMaxPool, ir.OpAvgPool:
 			a := &n.Pool
@@ -268,8 +268,26 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	} else {
 		body = append(body, jen.List(jen.Id("img"), jen.Id("g"), jen.Id("j")).Op(":=").List(jen.Id("t").Op("/").Lit(p.G*nt), jen.Id("t").Op("/").Lit(nt).Op("%").Lit(p.G), jen.Id("t").Op("%").Lit(nt)))
 	}
+	var steps []stepLit
+	src := c.img(n.Inputs[0], "img")
+	plane := in.H * in.W
+	if padded(n) {
+		a := &n.Conv
+		hp, wp := in.H+a.Pad.Top+a.Pad.Bottom, in.W+a.Pad.Left+a.Pad.Right
+		chunks := ceilDiv(in.C, padChunk)
+		pad := c.ident(n, "pad")
+		if !im.asm {
+			task(f, fmt.Sprintf("%s copies %s's input into the staging buffer with its padding (%v),\nso that im2col reads no padding: one task is %d channels of one image.", pad, name, a.Pad, padChunk), pad,
+				jen.List(jen.Id("img"), jen.Id("c0")).Op(":=").List(jen.Id("t").Op("/").Lit(chunks), jen.Id("t").Op("%").Lit(chunks).Op("*").Lit(padChunk)),
+				jen.Id("rtPadPlanes").Call(jen.Id("m").Dot("staging").Index(jen.Id("img").Op("*").Lit(in.C*hp*wp).Op(":")), c.img(n.Inputs[0], "img"),
+					jen.Id("c0"), jen.Min(jen.Id("c0").Op("+").Lit(padChunk), jen.Lit(in.C)), jen.Lit(in.H), jen.Lit(in.W), jen.Lit(a.Pad.Top), jen.Lit(a.Pad.Left), jen.Lit(hp), jen.Lit(wp)))
+		}
+		steps = append(steps, step(c.batch*chunks, pad))
+		src = jen.Id("m").Dot("staging").Index(jen.Id("img").Op("*").Lit(in.C * hp * wp).Op(":"))
+		plane = hp * wp
+	}
 	body = append(body,
-		jen.Id("src").Op(":=").Add(c.img(n.Inputs[0], "img")).Index(jen.Id("g").Op("*").Lit(in.C/p.G*in.H*in.W).Op(":")),
+		jen.Id("src").Op(":=").Add(src).Index(jen.Id("g").Op("*").Lit(in.C/p.G*plane).Op(":")),
 		jen.Id("dst").Op(":=").Add(c.img(n, "img")).Index(jen.Id("g").Op("*").Lit(p.M*p.N).Op("+").Id("j").Op("*").Lit(t.NR).Op(":")),
 		jen.Id("panel").Op(":=").Id("m").Dot("scratch").Index(jen.Id("w")).Index(jen.Op(":").Lit(p.K*t.NR)),
 		jen.Id("rtIm2col").Call(jen.Id("panel"), jen.Id("src"), jen.Op("&").Id(c.ident(n, "g")), jen.Id("j").Op("*").Lit(t.NR), jen.Lit(t.NR)),
@@ -300,7 +318,26 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	}
 	task(f, fmt.Sprintf("%s computes %s (%s %s -> %s) with the %s kernels: per image and group\na GEMM of M=%d filters by N=%d positions by K=%d, in %dx%d tiles; one task\nis one column of tiles: an im2col panel times every filter panel.",
 		fn, name, n.Op, n.Attrs(), n.Shape, im.name, p.M, p.N, p.K, t.MR, t.NR), fn, body...)
-	return []stepLit{step(c.batch*p.G*nt, fn)}
+	return append(steps, step(c.batch*p.G*nt, fn))
+}
+
+// padChunk is the number of channels one task of a padding step copies.
+const padChunk = 16
+
+// padded reports whether conv n's input is copied, padded, into the staging
+// buffer before its im2col.
+func padded(n *ir.Node) bool {
+	p := n.Conv.Pad
+	return p.Top+p.Bottom+p.Left+p.Right > 0
+}
+
+// padLen is the staging buffer conv n needs per image: its padded input.
+func padLen(n *ir.Node) int {
+	if n.Op != ir.OpConv || !padded(n) {
+		return 0
+	}
+	in, p := n.Inputs[0].Shape, n.Conv.Pad
+	return in.C * (in.H + p.Top + p.Bottom) * (in.W + p.Left + p.Right)
 }
 
 func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
@@ -316,10 +353,10 @@ func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	} else {
 		pack := c.ident(n, "p") + "_" + im.suffix
 		task(f, fmt.Sprintf("%s packs %s's input, %d rows at a time, for its GEMM.", pack, name, t.MR), pack,
-			jen.Id("rtPackRows").Call(jen.Id("m").Dot("packA").Index(jen.Id("t").Op("*").Lit(t.MR*K).Op(":")), c.img(n.Inputs[0], ""),
+			jen.Id("rtPackRows").Call(jen.Id("m").Dot("staging").Index(jen.Id("t").Op("*").Lit(t.MR*K).Op(":")), c.img(n.Inputs[0], ""),
 				jen.Id("t").Op("*").Lit(t.MR), jen.Min(jen.Lit(t.MR), jen.Lit(B).Op("-").Id("t").Op("*").Lit(t.MR)), jen.Lit(K), jen.Lit(t.MR)))
 		steps = append(steps, step(t.mPanels, pack))
-		aSrc = jen.Id("m").Dot("packA")
+		aSrc = jen.Id("m").Dot("staging")
 	}
 	actID, slope := act(n.Act)
 	body := []jen.Code{

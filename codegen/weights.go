@@ -30,7 +30,7 @@ func (c *gen) weightsFile() ([]byte, error) {
 
 	// Per-implementation sizes of the scratch buffers.
 	scratch := make([]int, len(impls))
-	packA := make([]int, len(impls))
+	staging := make([]int, len(impls))
 	tmp := 1
 	for _, l := range c.layers {
 		n := l.n
@@ -45,8 +45,9 @@ func (c *gen) weightsFile() ([]byte, error) {
 			if p := l.gemm; p != nil {
 				t := p.tile(i)
 				if p.dense {
-					packA[i] = max(packA[i], t.mPanels*t.MR*p.K)
+					staging[i] = max(staging[i], t.mPanels*t.MR*p.K)
 				} else {
+					staging[i] = max(staging[i], c.batch*padLen(n))
 					scratch[i] = max(scratch[i], p.K*t.NR)
 				}
 			}
@@ -65,7 +66,7 @@ func (c *gen) weightsFile() ([]byte, error) {
 		f.Var().Id(name).Op("=").Index(jen.Lit(len(v))).Int().Values(vals...)
 	}
 	intTable("scratchLen", "scratchLen is each worker's scratch memory, per implementation.", scratch)
-	intTable("packALen", "packALen is the packed dense-layer input buffer, per implementation.", packA)
+	intTable("stagingLen", "stagingLen is the buffer of dense layers' packed inputs and conv layers'\npadded inputs (one layer's at a time), per implementation.", staging)
 	comment(f, "tmpLen is each worker's LRN scratch: squares of the channels and their sum.")
 	f.Const().Id("tmpLen").Op("=").Lit(tmp)
 

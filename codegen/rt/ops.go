@@ -136,11 +136,32 @@ type rtLRNGeom struct {
 
 // rtLRN normalises n pixels of every channel: src and dst point at the
 // first pixel of channel 0, and channel c's pixels start at c*srcStride and
-// c*dstStride. It works a channel plane at a time, so every loop is
-// contiguous: the squares of the C planes go into tmp, then each output
-// plane sums the Size planes of its window. tmp needs (C+1)*n values. dst
-// may be src.
-func rtLRN(dst []float32, dstStride int, src []float32, srcStride, n int, g *rtLRNGeom, tmp []float32, scale rtLRNScaler) {
+// c*dstStride. With AlexNet's beta (0.75) a SIMD kernel, if the
+// implementation has one, does all but the last few pixels; the rest is
+// rtLRNGo. tmp needs (C+1)*n values. dst must not overlap src (the kernels
+// read channels that earlier ones have written; LRN is never planned in place).
+func rtLRN(dst []float32, dstStride int, src []float32, srcStride, n int, g *rtLRNGeom, tmp []float32, kern rtLRNKernel) {
+	done := 0
+	if kern != nil && g.Beta == 0.75 && n > 0 {
+		// The kernel's reach, checked here so that it cannot stray.
+		_ = dst[(g.C-1)*dstStride+n-1]
+		_ = src[(g.C-1)*srcStride+n-1]
+		done = kern(dst, src, n, g.C, dstStride, srcStride, g.Size/2, (g.Size-1)/2, g.K, g.Alpha)
+	}
+	if done < n {
+		rtLRNGo(dst[done:], dstStride, src[done:], srcStride, n-done, g, tmp)
+	}
+}
+
+// rtLRNKernel is an implementation's SIMD LRN for beta 0.75 (see rtLRN and
+// the assembly's Go equivalent): it does the first pixels, a multiple of
+// its vector width, and returns how many.
+type rtLRNKernel func(dst, src []float32, n, c, dstStride, srcStride, before, after int, k, alpha float32) int
+
+// rtLRNGo is the portable LRN. It works a channel plane at a time, so every
+// loop is contiguous: the squares of the C planes go into tmp, then each
+// output plane sums the Size planes of its window.
+func rtLRNGo(dst []float32, dstStride int, src []float32, srcStride, n int, g *rtLRNGeom, tmp []float32) {
 	sq := tmp[:g.C*n]
 	sum := tmp[g.C*n : (g.C+1)*n]
 	for c := range g.C {
@@ -163,7 +184,11 @@ func rtLRN(dst []float32, dstStride int, src []float32, srcStride, n int, g *rtL
 		x := src[c*srcStride : c*srcStride+n]
 		d := dst[c*dstStride : c*dstStride+n]
 		if g.Beta == 0.75 {
-			scale(d, x, sum, g.K, g.Alpha)
+			// t^-0.75 as two square roots and a division, like the kernels.
+			for i, v := range x {
+				r := math.Sqrt(float64(g.K + g.Alpha*sum[i]))
+				d[i] = v / float32(r*math.Sqrt(r))
+			}
 			continue
 		}
 		for i, v := range x {
@@ -172,31 +197,16 @@ func rtLRN(dst []float32, dstStride int, src []float32, srcStride, n int, g *rtL
 	}
 }
 
-// rtLRNScaler sets d[i] = x[i] * (k + alpha*s[i])^-0.75: LRN's last step
-// for AlexNet's beta, the part worth SIMD kernels (two square roots and a
-// division per element). The generated dispatch picks one per Model.
-type rtLRNScaler func(d, x, s []float32, k, alpha float32)
-
-// rtLRNScaleGo is the portable rtLRNScaler.
-func rtLRNScaleGo(d, x, s []float32, k, alpha float32) {
-	s = s[:len(d)]
-	x = x[:len(d)]
-	for i, v := range x {
-		r := math.Sqrt(float64(k + alpha*s[i]))
-		d[i] = v / float32(r*math.Sqrt(r))
-	}
-}
-
 // rtLRNPoolRows computes output rows [oy0, oy1) of a max pooling whose input
 // is the LRN of src ([C][H][W], one image): it normalises only the input
 // rows those windows cover, into scratch, and pools from there, so the
 // normalised image is never stored whole. scratch needs C*rows*W values for
 // the rows covered, tmp (C+1)*rows*W.
-func rtLRNPoolRows(dst, src []float32, l *rtLRNGeom, g *rtPoolGeom, oy0, oy1 int, scratch, tmp []float32, scale rtLRNScaler, act int, slope float32) {
+func rtLRNPoolRows(dst, src []float32, l *rtLRNGeom, g *rtPoolGeom, oy0, oy1 int, scratch, tmp []float32, kern rtLRNKernel, act int, slope float32) {
 	y0 := max(oy0*g.SH-g.PT, 0)
 	y1 := min((oy1-1)*g.SH-g.PT+g.KH, g.H)
 	rows := y1 - y0
-	rtLRN(scratch, rows*g.W, src[y0*g.W:], g.H*g.W, rows*g.W, l, tmp, scale)
+	rtLRN(scratch, rows*g.W, src[y0*g.W:], g.H*g.W, rows*g.W, l, tmp, kern)
 	rtPoolRows(dst, scratch, g, y0, rows, 0, g.C, oy0, oy1, act, slope)
 }
 

@@ -47,8 +47,8 @@ func TestConvGEMM(t *testing.T) {
 		in := ir.Shape{C: g * (1 + r.IntN(4)), H: 1 + r.IntN(12), W: 1 + r.IntN(12)}
 		oh := (in.H+a.Pad.Top+a.Pad.Bottom-(a.KH-1)*a.DilH-1)/a.StrideH + 1
 		ow := (in.W+a.Pad.Left+a.Pad.Right-(a.KW-1)*a.DilW-1)/a.StrideW + 1
-		if oh < 1 || ow < 1 {
-			continue
+		if in.H+a.Pad.Top+a.Pad.Bottom < (a.KH-1)*a.DilH+1 || in.W+a.Pad.Left+a.Pad.Right < (a.KW-1)*a.DilW+1 {
+			continue // the kernel must fit the padded input (ir.InferShape refuses this)
 		}
 		out := ir.Shape{C: a.Filters, H: oh, W: ow}
 		cg, m := in.C/g, a.Filters/g
@@ -62,8 +62,11 @@ func TestConvGEMM(t *testing.T) {
 		ref.Conv(want, x, 1, in, out, &a, w, bias)
 
 		mr, nr := 1+r.IntN(8), 1+r.IntN(40)
-		geom := &rtConvGeom{C: cg, H: in.H, W: in.W, KH: a.KH, KW: a.KW, SH: a.StrideH, SW: a.StrideW,
-			DH: a.DilH, DW: a.DilW, PT: a.Pad.Top, PL: a.Pad.Left, OH: oh, OW: ow}
+		hp, wp := in.H+a.Pad.Top+a.Pad.Bottom, in.W+a.Pad.Left+a.Pad.Right
+		padded := randSlice(r, in.C*hp*wp) // garbage that the padding must overwrite
+		rtPadPlanes(padded, x, 0, in.C, in.H, in.W, a.Pad.Top, a.Pad.Left, hp, wp)
+		geom := &rtConvGeom{C: cg, H: hp, W: wp, KH: a.KH, KW: a.KW, SH: a.StrideH, SW: a.StrideW,
+			DH: a.DilH, DW: a.DilW, OH: oh, OW: ow}
 		got := make([]float32, out.Elems())
 		n := oh * ow
 		panels := (m + mr - 1) / mr
@@ -72,7 +75,7 @@ func TestConvGEMM(t *testing.T) {
 		for gi := range g {
 			rtPackRows(ap, w, gi*m, m, k, mr)
 			for col := 0; col < n; col += nr {
-				rtIm2col(bp, x[gi*cg*in.H*in.W:], geom, col, nr)
+				rtIm2col(bp, padded[gi*cg*hp*wp:], geom, col, nr)
 				for p := range panels {
 					var b []float32
 					if bias != nil {
@@ -219,7 +222,7 @@ func TestLRNPool(t *testing.T) {
 
 		lg := &rtLRNGeom{C: in.C, Size: l.Size, Alpha: float32(l.Alpha / float64(l.Size)), Beta: float32(l.Beta), K: float32(l.K)}
 		full := make([]float32, in.Elems())
-		rtLRN(full, in.H*in.W, x, in.H*in.W, in.H*in.W, lg, make([]float32, (in.C+1)*in.H*in.W), rtLRNScaleGo)
+		rtLRN(full, in.H*in.W, x, in.H*in.W, in.H*in.W, lg, make([]float32, (in.C+1)*in.H*in.W), nil)
 		near(t, fmt.Sprintf("iter %d lrn %+v", iter, l), norm, full, 1e-5)
 
 		got := make([]float32, out.Elems())
@@ -227,7 +230,7 @@ func TestLRNPool(t *testing.T) {
 		// Chunks of output rows, as the generated tasks take them.
 		chunk := 1 + r.IntN(3)
 		for oy := 0; oy < out.H; oy += chunk {
-			rtLRNPoolRows(got, x, lg, poolGeom(in, out, &a, true), oy, min(oy+chunk, out.H), scratch, make([]float32, (in.C+1)*in.H*in.W), rtLRNScaleGo, rtActReLU, 0)
+			rtLRNPoolRows(got, x, lg, poolGeom(in, out, &a, true), oy, min(oy+chunk, out.H), scratch, make([]float32, (in.C+1)*in.H*in.W), nil, rtActReLU, 0)
 		}
 		near(t, fmt.Sprintf("iter %d lrn+pool %+v %+v %v", iter, l, a, in), want, got, 1e-5)
 	}

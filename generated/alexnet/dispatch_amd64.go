@@ -34,25 +34,27 @@ func (m *Model) plan() []rtStep {
 	return m.planGo()
 }
 
-// lrnScaler returns LRN's scaling step for implementation impl.
-func lrnScaler(impl int) rtLRNScaler {
+// lrnKernel returns implementation impl's SIMD LRN kernel, or nil.
+func lrnKernel(impl int) rtLRNKernel {
 	if impl == 1 {
-		return func(d, x, s []float32, k, alpha float32) {
-			n := len(d) &^ 7
+		return func(dst, src []float32, n, c, dstStride, srcStride, before, after int, k, alpha float32) int {
+			// rtLRN has checked that dst and src reach channel c-1's pixel n-1.
+			n &^= 7
 			if n > 0 {
-				vecLRNScaleAVX2(&d[0], &x[0], &s[0], n, k, alpha)
+				vecLRNAVX2(&dst[0], &src[0], n, c, dstStride, srcStride, before, after, k, alpha)
 			}
-			rtLRNScaleGo(d[n:], x[n:], s[n:], k, alpha)
+			return n
 		}
 	}
 	if impl == 2 {
-		return func(d, x, s []float32, k, alpha float32) {
-			n := len(d) &^ 15
+		return func(dst, src []float32, n, c, dstStride, srcStride, before, after int, k, alpha float32) int {
+			// rtLRN has checked that dst and src reach channel c-1's pixel n-1.
+			n &^= 15
 			if n > 0 {
-				vecLRNScaleAVX512(&d[0], &x[0], &s[0], n, k, alpha)
+				vecLRNAVX512(&dst[0], &src[0], n, c, dstStride, srcStride, before, after, k, alpha)
 			}
-			rtLRNScaleGo(d[n:], x[n:], s[n:], k, alpha)
+			return n
 		}
 	}
-	return rtLRNScaleGo
+	return nil
 }

@@ -11,8 +11,6 @@ var g1_conv1 = rtConvGeom{
 	KW: 11,
 	OH: 55,
 	OW: 55,
-	PL: 0,
-	PT: 0,
 	SH: 4,
 	SW: 4,
 	W:  227,
@@ -43,16 +41,14 @@ var g3_conv2 = rtConvGeom{
 	C:  48,
 	DH: 1,
 	DW: 1,
-	H:  27,
+	H:  31,
 	KH: 5,
 	KW: 5,
 	OH: 27,
 	OW: 27,
-	PL: 2,
-	PT: 2,
 	SH: 1,
 	SW: 1,
-	W:  27,
+	W:  31,
 }
 var g4_pool2 = rtPoolGeom{
 	C:        256,
@@ -80,46 +76,40 @@ var g5_conv3 = rtConvGeom{
 	C:  256,
 	DH: 1,
 	DW: 1,
-	H:  13,
+	H:  15,
 	KH: 3,
 	KW: 3,
 	OH: 13,
 	OW: 13,
-	PL: 1,
-	PT: 1,
 	SH: 1,
 	SW: 1,
-	W:  13,
+	W:  15,
 }
 var g6_conv4 = rtConvGeom{
 	C:  192,
 	DH: 1,
 	DW: 1,
-	H:  13,
+	H:  15,
 	KH: 3,
 	KW: 3,
 	OH: 13,
 	OW: 13,
-	PL: 1,
-	PT: 1,
 	SH: 1,
 	SW: 1,
-	W:  13,
+	W:  15,
 }
 var g7_conv5 = rtConvGeom{
 	C:  192,
 	DH: 1,
 	DW: 1,
-	H:  13,
+	H:  15,
 	KH: 3,
 	KW: 3,
 	OH: 13,
 	OW: 13,
-	PL: 1,
-	PT: 1,
 	SH: 1,
 	SW: 1,
-	W:  13,
+	W:  15,
 }
 var g8_pool5 = rtPoolGeom{
 	C:        256,
@@ -159,7 +149,14 @@ func (m *Model) l1_conv1_Go(w, t int) {
 // 4 output rows need: one task is those rows of one image.
 func (m *Model) l2_pool1(w, t int) {
 	img, oy := t/7, t%7*4
-	rtLRNPoolRows(m.arena[290400+img*69984:360384+img*69984], m.arena[img*290400:290400+img*290400], &lrn2_pool1, &g2_pool1, oy, min(oy+4, 27), m.scratch[w], m.tmp[w], m.lrnScale, rtActNone, 0.0)
+	rtLRNPoolRows(m.arena[290400+img*69984:360384+img*69984], m.arena[img*290400:290400+img*290400], &lrn2_pool1, &g2_pool1, oy, min(oy+4, 27), m.scratch[w], m.tmp[w], m.lrn, rtActNone, 0.0)
+}
+
+// pad3_conv2 copies conv2's input into the staging buffer with its padding (2),
+// so that im2col reads no padding: one task is 16 channels of one image.
+func (m *Model) pad3_conv2(w, t int) {
+	img, c0 := t/6, t%6*16
+	rtPadPlanes(m.staging[img*92256:], m.arena[290400+img*69984:360384+img*69984], c0, min(c0+16, 96), 27, 27, 2, 2, 31, 31)
 }
 
 // l3_conv2_Go computes conv2 (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27) with the purego kernels: per image and group
@@ -167,7 +164,7 @@ func (m *Model) l2_pool1(w, t int) {
 // is one column of tiles: an im2col panel times every filter panel.
 func (m *Model) l3_conv2_Go(w, t int) {
 	img, g, j := t/92, t/46%2, t%46
-	src := m.arena[290400+img*69984 : 360384+img*69984][g*34992:]
+	src := m.staging[img*92256:][g*46128:]
 	dst := m.arena[img*186624 : 186624+img*186624][g*93312+j*16:]
 	panel := m.scratch[w][:19200]
 	rtIm2col(panel, src, &g3_conv2, j*16, 16)
@@ -183,7 +180,14 @@ func (m *Model) l3_conv2_Go(w, t int) {
 // 2 output rows need: one task is those rows of one image.
 func (m *Model) l4_pool2(w, t int) {
 	img, oy := t/7, t%7*2
-	rtLRNPoolRows(m.arena[186624+img*43264:229888+img*43264], m.arena[img*186624:186624+img*186624], &lrn4_pool2, &g4_pool2, oy, min(oy+2, 13), m.scratch[w], m.tmp[w], m.lrnScale, rtActNone, 0.0)
+	rtLRNPoolRows(m.arena[186624+img*43264:229888+img*43264], m.arena[img*186624:186624+img*186624], &lrn4_pool2, &g4_pool2, oy, min(oy+2, 13), m.scratch[w], m.tmp[w], m.lrn, rtActNone, 0.0)
+}
+
+// pad5_conv3 copies conv3's input into the staging buffer with its padding (1),
+// so that im2col reads no padding: one task is 16 channels of one image.
+func (m *Model) pad5_conv3(w, t int) {
+	img, c0 := t/16, t%16*16
+	rtPadPlanes(m.staging[img*57600:], m.arena[186624+img*43264:229888+img*43264], c0, min(c0+16, 256), 13, 13, 1, 1, 15, 15)
 }
 
 // l5_conv3_Go computes conv3 (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13) with the purego kernels: per image and group
@@ -192,7 +196,7 @@ func (m *Model) l4_pool2(w, t int) {
 func (m *Model) l5_conv3_Go(w, t int) {
 	img, j := t/11, t%11
 	const g = 0
-	src := m.arena[186624+img*43264 : 229888+img*43264][g*43264:]
+	src := m.staging[img*57600:][g*57600:]
 	dst := m.arena[img*64896 : 64896+img*64896][g*64896+j*16:]
 	panel := m.scratch[w][:36864]
 	rtIm2col(panel, src, &g5_conv3, j*16, 16)
@@ -203,12 +207,19 @@ func (m *Model) l5_conv3_Go(w, t int) {
 	}
 }
 
+// pad6_conv4 copies conv4's input into the staging buffer with its padding (1),
+// so that im2col reads no padding: one task is 16 channels of one image.
+func (m *Model) pad6_conv4(w, t int) {
+	img, c0 := t/24, t%24*16
+	rtPadPlanes(m.staging[img*86400:], m.arena[img*64896:64896+img*64896], c0, min(c0+16, 384), 13, 13, 1, 1, 15, 15)
+}
+
 // l6_conv4_Go computes conv4 (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13) with the purego kernels: per image and group
 // a GEMM of M=192 filters by N=169 positions by K=1728, in 4x16 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
 func (m *Model) l6_conv4_Go(w, t int) {
 	img, g, j := t/22, t/11%2, t%11
-	src := m.arena[img*64896 : 64896+img*64896][g*32448:]
+	src := m.staging[img*86400:][g*43200:]
 	dst := m.arena[64896+img*64896 : 129792+img*64896][g*32448+j*16:]
 	panel := m.scratch[w][:27648]
 	rtIm2col(panel, src, &g6_conv4, j*16, 16)
@@ -219,12 +230,19 @@ func (m *Model) l6_conv4_Go(w, t int) {
 	}
 }
 
+// pad7_conv5 copies conv5's input into the staging buffer with its padding (1),
+// so that im2col reads no padding: one task is 16 channels of one image.
+func (m *Model) pad7_conv5(w, t int) {
+	img, c0 := t/24, t%24*16
+	rtPadPlanes(m.staging[img*86400:], m.arena[64896+img*64896:129792+img*64896], c0, min(c0+16, 384), 13, 13, 1, 1, 15, 15)
+}
+
 // l7_conv5_Go computes conv5 (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13) with the purego kernels: per image and group
 // a GEMM of M=128 filters by N=169 positions by K=1728, in 4x16 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
 func (m *Model) l7_conv5_Go(w, t int) {
 	img, g, j := t/22, t/11%2, t%11
-	src := m.arena[64896+img*64896 : 129792+img*64896][g*32448:]
+	src := m.staging[img*86400:][g*43200:]
 	dst := m.arena[img*43264 : 43264+img*43264][g*21632+j*16:]
 	panel := m.scratch[w][:27648]
 	rtIm2col(panel, src, &g7_conv5, j*16, 16)
@@ -319,6 +337,10 @@ func (m *Model) planGo() []rtStep {
 		layer: 1,
 		n:     7,
 	}, {
+		f:     m.pad3_conv2,
+		layer: 2,
+		n:     6,
+	}, {
 		f:     m.l3_conv2_Go,
 		layer: 2,
 		n:     92,
@@ -327,13 +349,25 @@ func (m *Model) planGo() []rtStep {
 		layer: 3,
 		n:     7,
 	}, {
+		f:     m.pad5_conv3,
+		layer: 4,
+		n:     16,
+	}, {
 		f:     m.l5_conv3_Go,
 		layer: 4,
 		n:     11,
 	}, {
+		f:     m.pad6_conv4,
+		layer: 5,
+		n:     24,
+	}, {
 		f:     m.l6_conv4_Go,
 		layer: 5,
 		n:     22,
+	}, {
+		f:     m.pad7_conv5,
+		layer: 6,
+		n:     24,
 	}, {
 		f:     m.l7_conv5_Go,
 		layer: 6,

@@ -30,7 +30,7 @@ func (m *Model) l1_conv1_AVX2(w, t int) {
 // is one column of tiles: an im2col panel times every filter panel.
 func (m *Model) l3_conv2_AVX2(w, t int) {
 	img, g, j := t/92, t/46%2, t%46
-	src := m.arena[290400+img*69984 : 360384+img*69984][g*34992:]
+	src := m.staging[img*92256:][g*46128:]
 	dst := m.arena[img*186624 : 186624+img*186624][g*93312+j*16:]
 	panel := m.scratch[w][:19200]
 	rtIm2col(panel, src, &g3_conv2, j*16, 16)
@@ -56,7 +56,7 @@ func (m *Model) l3_conv2_AVX2(w, t int) {
 func (m *Model) l5_conv3_AVX2(w, t int) {
 	img, j := t/11, t%11
 	const g = 0
-	src := m.arena[186624+img*43264 : 229888+img*43264][g*43264:]
+	src := m.staging[img*57600:][g*57600:]
 	dst := m.arena[img*64896 : 64896+img*64896][g*64896+j*16:]
 	panel := m.scratch[w][:36864]
 	rtIm2col(panel, src, &g5_conv3, j*16, 16)
@@ -77,7 +77,7 @@ func (m *Model) l5_conv3_AVX2(w, t int) {
 // is one column of tiles: an im2col panel times every filter panel.
 func (m *Model) l6_conv4_AVX2(w, t int) {
 	img, g, j := t/22, t/11%2, t%11
-	src := m.arena[img*64896 : 64896+img*64896][g*32448:]
+	src := m.staging[img*86400:][g*43200:]
 	dst := m.arena[64896+img*64896 : 129792+img*64896][g*32448+j*16:]
 	panel := m.scratch[w][:27648]
 	rtIm2col(panel, src, &g6_conv4, j*16, 16)
@@ -98,7 +98,7 @@ func (m *Model) l6_conv4_AVX2(w, t int) {
 // is one column of tiles: an im2col panel times every filter panel.
 func (m *Model) l7_conv5_AVX2(w, t int) {
 	img, g, j := t/22, t/11%2, t%11
-	src := m.arena[64896+img*64896 : 129792+img*64896][g*32448:]
+	src := m.staging[img*86400:][g*43200:]
 	dst := m.arena[img*43264 : 43264+img*43264][g*21632+j*16:]
 	panel := m.scratch[w][:27648]
 	rtIm2col(panel, src, &g7_conv5, j*16, 16)
@@ -201,6 +201,10 @@ func (m *Model) planAVX2() []rtStep {
 		layer: 1,
 		n:     7,
 	}, {
+		f:     m.pad3_conv2,
+		layer: 2,
+		n:     6,
+	}, {
 		f:     m.l3_conv2_AVX2,
 		layer: 2,
 		n:     92,
@@ -209,13 +213,25 @@ func (m *Model) planAVX2() []rtStep {
 		layer: 3,
 		n:     7,
 	}, {
+		f:     m.pad5_conv3,
+		layer: 4,
+		n:     16,
+	}, {
 		f:     m.l5_conv3_AVX2,
 		layer: 4,
 		n:     11,
 	}, {
+		f:     m.pad6_conv4,
+		layer: 5,
+		n:     24,
+	}, {
 		f:     m.l6_conv4_AVX2,
 		layer: 5,
 		n:     22,
+	}, {
+		f:     m.pad7_conv5,
+		layer: 6,
+		n:     24,
 	}, {
 		f:     m.l7_conv5_AVX2,
 		layer: 6,
@@ -270,7 +286,7 @@ func (m *Model) l1_conv1_AVX512(w, t int) {
 // is one column of tiles: an im2col panel times every filter panel.
 func (m *Model) l3_conv2_AVX512(w, t int) {
 	img, g, j := t/32, t/16%2, t%16
-	src := m.arena[290400+img*69984 : 360384+img*69984][g*34992:]
+	src := m.staging[img*92256:][g*46128:]
 	dst := m.arena[img*186624 : 186624+img*186624][g*93312+j*48:]
 	panel := m.scratch[w][:57600]
 	rtIm2col(panel, src, &g3_conv2, j*48, 48)
@@ -292,7 +308,7 @@ func (m *Model) l3_conv2_AVX512(w, t int) {
 func (m *Model) l5_conv3_AVX512(w, t int) {
 	img, j := t/4, t%4
 	const g = 0
-	src := m.arena[186624+img*43264 : 229888+img*43264][g*43264:]
+	src := m.staging[img*57600:][g*57600:]
 	dst := m.arena[img*64896 : 64896+img*64896][g*64896+j*48:]
 	panel := m.scratch[w][:110592]
 	rtIm2col(panel, src, &g5_conv3, j*48, 48)
@@ -313,7 +329,7 @@ func (m *Model) l5_conv3_AVX512(w, t int) {
 // is one column of tiles: an im2col panel times every filter panel.
 func (m *Model) l6_conv4_AVX512(w, t int) {
 	img, g, j := t/8, t/4%2, t%4
-	src := m.arena[img*64896 : 64896+img*64896][g*32448:]
+	src := m.staging[img*86400:][g*43200:]
 	dst := m.arena[64896+img*64896 : 129792+img*64896][g*32448+j*48:]
 	panel := m.scratch[w][:82944]
 	rtIm2col(panel, src, &g6_conv4, j*48, 48)
@@ -334,7 +350,7 @@ func (m *Model) l6_conv4_AVX512(w, t int) {
 // is one column of tiles: an im2col panel times every filter panel.
 func (m *Model) l7_conv5_AVX512(w, t int) {
 	img, g, j := t/8, t/4%2, t%4
-	src := m.arena[64896+img*64896 : 129792+img*64896][g*32448:]
+	src := m.staging[img*86400:][g*43200:]
 	dst := m.arena[img*43264 : 43264+img*43264][g*21632+j*48:]
 	panel := m.scratch[w][:82944]
 	rtIm2col(panel, src, &g7_conv5, j*48, 48)
@@ -433,6 +449,10 @@ func (m *Model) planAVX512() []rtStep {
 		layer: 1,
 		n:     7,
 	}, {
+		f:     m.pad3_conv2,
+		layer: 2,
+		n:     6,
+	}, {
 		f:     m.l3_conv2_AVX512,
 		layer: 2,
 		n:     32,
@@ -441,13 +461,25 @@ func (m *Model) planAVX512() []rtStep {
 		layer: 3,
 		n:     7,
 	}, {
+		f:     m.pad5_conv3,
+		layer: 4,
+		n:     16,
+	}, {
 		f:     m.l5_conv3_AVX512,
 		layer: 4,
 		n:     4,
 	}, {
+		f:     m.pad6_conv4,
+		layer: 5,
+		n:     24,
+	}, {
 		f:     m.l6_conv4_AVX512,
 		layer: 5,
 		n:     8,
+	}, {
+		f:     m.pad7_conv5,
+		layer: 6,
+		n:     24,
 	}, {
 		f:     m.l7_conv5_AVX512,
 		layer: 6,

@@ -4,64 +4,359 @@
 
 #include "textflag.h"
 
-// func vecLRNScaleAVX512(d *float32, x *float32, s *float32, n int, k float32, alpha float32)
-// Requires: AVX, AVX512F
-TEXT ·vecLRNScaleAVX512(SB), NOSPLIT, $0-40
+DATA tail16<>+0(SB)/2, $0x0000
+DATA tail16<>+2(SB)/2, $0x0001
+DATA tail16<>+4(SB)/2, $0x0003
+DATA tail16<>+6(SB)/2, $0x0007
+DATA tail16<>+8(SB)/2, $0x000f
+DATA tail16<>+10(SB)/2, $0x001f
+DATA tail16<>+12(SB)/2, $0x003f
+DATA tail16<>+14(SB)/2, $0x007f
+DATA tail16<>+16(SB)/2, $0x00ff
+DATA tail16<>+18(SB)/2, $0x01ff
+DATA tail16<>+20(SB)/2, $0x03ff
+DATA tail16<>+22(SB)/2, $0x07ff
+DATA tail16<>+24(SB)/2, $0x0fff
+DATA tail16<>+26(SB)/2, $0x1fff
+DATA tail16<>+28(SB)/2, $0x3fff
+DATA tail16<>+30(SB)/2, $0x7fff
+DATA tail16<>+32(SB)/2, $0xffff
+GLOBL tail16<>(SB), RODATA|NOPTR, $34
+
+DATA tail32<>+0(SB)/4, $0xffffffff
+DATA tail32<>+4(SB)/4, $0xffffffff
+DATA tail32<>+8(SB)/4, $0xffffffff
+DATA tail32<>+12(SB)/4, $0xffffffff
+DATA tail32<>+16(SB)/4, $0xffffffff
+DATA tail32<>+20(SB)/4, $0xffffffff
+DATA tail32<>+24(SB)/4, $0xffffffff
+DATA tail32<>+28(SB)/4, $0xffffffff
+DATA tail32<>+32(SB)/4, $0x00000000
+DATA tail32<>+36(SB)/4, $0x00000000
+DATA tail32<>+40(SB)/4, $0x00000000
+DATA tail32<>+44(SB)/4, $0x00000000
+DATA tail32<>+48(SB)/4, $0x00000000
+DATA tail32<>+52(SB)/4, $0x00000000
+DATA tail32<>+56(SB)/4, $0x00000000
+DATA tail32<>+60(SB)/4, $0x00000000
+GLOBL tail32<>(SB), RODATA|NOPTR, $64
+
+// func vecLRNAVX512(d *float32, x *float32, n int, c int, dstStride int, srcStride int, before int, after int, k float32, alpha float32)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·vecLRNAVX512(SB), NOSPLIT, $0-72
 	MOVQ         d+0(FP), AX
 	MOVQ         x+8(FP), CX
-	MOVQ         s+16(FP), DX
-	MOVQ         n+24(FP), BX
-	VBROADCASTSS k+32(FP), Z0
-	VBROADCASTSS alpha+36(FP), Z1
+	MOVQ         n+16(FP), DX
+	SHLQ         $0x02, DX
+	MOVQ         dstStride+32(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         srcStride+40(FP), SI
+	SHLQ         $0x02, SI
+	VBROADCASTSS k+64(FP), Z0
+	VBROADCASTSS alpha+68(FP), Z1
+	XORQ         DI, DI
 
-loop:
-	CMPQ        BX, $0x00000010
-	JL          done
-	VMOVUPS     (DX), Z2
+block:
+	CMPQ DI, DX
+	JGE  done
+	XORQ R8, R8
+	LEAQ (AX)(DI*1), R9
+	LEAQ (CX)(DI*1), R10
+
+channel:
+	XORQ    R12, R12
+	MOVQ    R8, R11
+	SUBQ    before+48(FP), R11
+	CMOVQLT R12, R11
+	MOVQ    c+24(FP), R12
+	DECQ    R12
+	MOVQ    R8, R13
+	ADDQ    after+56(FP), R13
+	CMPQ    R13, R12
+	CMOVQLT R13, R12
+	SUBQ    R11, R12
+	INCQ    R12
+	MOVQ    R11, R13
+	IMULQ   SI, R13
+	ADDQ    CX, R13
+	ADDQ    DI, R13
+	VPXORD  Z2, Z2, Z2
+
+window:
+	VMOVUPS     (R13), Z3
+	VFMADD231PS Z3, Z3, Z2
+	ADDQ        SI, R13
+	DECQ        R12
+	JNZ         window
 	VFMADD213PS Z0, Z1, Z2
-	VSQRTPS     Z2, Z2
 	VSQRTPS     Z2, Z3
-	VMULPS      Z3, Z2, Z2
-	VMOVUPS     (CX), Z3
-	VDIVPS      Z2, Z3, Z3
-	VMOVUPS     Z3, (AX)
-	ADDQ        $0x00000040, AX
-	ADDQ        $0x00000040, CX
-	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, BX
-	JMP         loop
+	VSQRTPS     Z3, Z4
+	VMULPS      Z4, Z3, Z3
+	VMOVUPS     (R10), Z4
+	VDIVPS      Z3, Z4, Z4
+	VMOVUPS     Z4, (R9)
+	ADDQ        BX, R9
+	ADDQ        SI, R10
+	INCQ        R8
+	CMPQ        R8, c+24(FP)
+	JL          channel
+	ADDQ        $0x00000040, DI
+	JMP         block
 
 done:
 	VZEROUPPER
 	RET
 
-// func vecLRNScaleAVX2(d *float32, x *float32, s *float32, n int, k float32, alpha float32)
-// Requires: AVX, FMA3
-TEXT ·vecLRNScaleAVX2(SB), NOSPLIT, $0-40
+// func vecIm2colRowAVX512(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·vecIm2colRowAVX512(SB), NOSPLIT, $0-64
+	MOVQ  d+0(FP), AX
+	MOVQ  s+8(FP), CX
+	MOVQ  cols+16(FP), DX
+	MOVQ  sw+48(FP), BX
+	MOVQ  ox0+40(FP), SI
+	LEAQ  tail16<>+0(SB), DI
+	MOVQ  SI, R8
+	IMULQ BX, R8
+	SHLQ  $0x02, R8
+	SUBQ  R8, CX
+	SHLQ  $0x02, BX
+	XORQ  R8, R8
+
+segment:
+	MOVQ    ow+32(FP), R9
+	SUBQ    SI, R9
+	MOVQ    DX, R10
+	SUBQ    R8, R10
+	CMPQ    R10, R9
+	CMOVQLT R10, R9
+	IMULQ   BX, SI
+	ADDQ    CX, SI
+	LEAQ    (AX)(R8*4), R10
+	MOVQ    R9, R11
+	CMPQ    BX, $0x00000004
+	JNE     strided
+
+cvec:
+	CMPQ    R11, $0x00000010
+	JL      ctail
+	VMOVUPS (SI), Z0
+	ADDQ    $0x00000040, SI
+	VMOVUPS Z0, (R10)
+	ADDQ    $0x00000040, R10
+	SUBQ    $0x00000010, R11
+	JMP     cvec
+
+ctail:
+	TESTQ     R11, R11
+	JZ        cdone
+	KMOVW     (DI)(R11*2), K1
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS   Z0, K1, (R10)
+
+cdone:
+	JMP next
+
+strided:
+sloop:
+	MOVL (SI), R12
+	MOVL R12, (R10)
+	ADDQ BX, SI
+	ADDQ $0x00000004, R10
+	DECQ R11
+	JNZ  sloop
+
+next:
+	ADDQ R9, R8
+	CMPQ R8, DX
+	JGE  zero
+	MOVQ rowStep+56(FP), SI
+	SHLQ $0x02, SI
+	ADDQ SI, CX
+	XORQ SI, SI
+	JMP  segment
+
+zero:
+	MOVQ   nr+24(FP), CX
+	SUBQ   DX, CX
+	LEAQ   (AX)(DX*4), AX
+	VXORPS Y1, Y1, Y1
+
+zvec:
+	CMPQ    CX, $0x00000010
+	JL      ztail
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, CX
+	JMP     zvec
+
+ztail:
+	TESTQ   CX, CX
+	JZ      zdone
+	KMOVW   (DI)(CX*2), K1
+	VMOVUPS Z1, K1, (AX)
+
+zdone:
+	VZEROUPPER
+	RET
+
+// func vecLRNAVX2(d *float32, x *float32, n int, c int, dstStride int, srcStride int, before int, after int, k float32, alpha float32)
+// Requires: AVX, CMOV, FMA3
+TEXT ·vecLRNAVX2(SB), NOSPLIT, $0-72
 	MOVQ         d+0(FP), AX
 	MOVQ         x+8(FP), CX
-	MOVQ         s+16(FP), DX
-	MOVQ         n+24(FP), BX
-	VBROADCASTSS k+32(FP), Y0
-	VBROADCASTSS alpha+36(FP), Y1
+	MOVQ         n+16(FP), DX
+	SHLQ         $0x02, DX
+	MOVQ         dstStride+32(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         srcStride+40(FP), SI
+	SHLQ         $0x02, SI
+	VBROADCASTSS k+64(FP), Y0
+	VBROADCASTSS alpha+68(FP), Y1
+	XORQ         DI, DI
 
-loop:
-	CMPQ        BX, $0x00000008
-	JL          done
-	VMOVUPS     (DX), Y2
+block:
+	CMPQ DI, DX
+	JGE  done
+	XORQ R8, R8
+	LEAQ (AX)(DI*1), R9
+	LEAQ (CX)(DI*1), R10
+
+channel:
+	XORQ    R12, R12
+	MOVQ    R8, R11
+	SUBQ    before+48(FP), R11
+	CMOVQLT R12, R11
+	MOVQ    c+24(FP), R12
+	DECQ    R12
+	MOVQ    R8, R13
+	ADDQ    after+56(FP), R13
+	CMPQ    R13, R12
+	CMOVQLT R13, R12
+	SUBQ    R11, R12
+	INCQ    R12
+	MOVQ    R11, R13
+	IMULQ   SI, R13
+	ADDQ    CX, R13
+	ADDQ    DI, R13
+	VXORPS  Y2, Y2, Y2
+
+window:
+	VMOVUPS     (R13), Y3
+	VFMADD231PS Y3, Y3, Y2
+	ADDQ        SI, R13
+	DECQ        R12
+	JNZ         window
 	VFMADD213PS Y0, Y1, Y2
 	VSQRTPS     Y2, Y2
 	VSQRTPS     Y2, Y3
 	VMULPS      Y3, Y2, Y2
-	VMOVUPS     (CX), Y3
+	VMOVUPS     (R10), Y3
 	VDIVPS      Y2, Y3, Y3
-	VMOVUPS     Y3, (AX)
-	ADDQ        $0x00000020, AX
-	ADDQ        $0x00000020, CX
-	ADDQ        $0x00000020, DX
-	SUBQ        $0x00000008, BX
-	JMP         loop
+	VMOVUPS     Y3, (R9)
+	ADDQ        BX, R9
+	ADDQ        SI, R10
+	INCQ        R8
+	CMPQ        R8, c+24(FP)
+	JL          channel
+	ADDQ        $0x00000020, DI
+	JMP         block
 
 done:
+	VZEROUPPER
+	RET
+
+// func vecIm2colRowAVX2(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)
+// Requires: AVX, CMOV
+TEXT ·vecIm2colRowAVX2(SB), NOSPLIT, $0-64
+	MOVQ  d+0(FP), AX
+	MOVQ  s+8(FP), CX
+	MOVQ  cols+16(FP), DX
+	MOVQ  sw+48(FP), BX
+	MOVQ  ox0+40(FP), SI
+	LEAQ  tail32<>+0(SB), DI
+	MOVQ  SI, R8
+	IMULQ BX, R8
+	SHLQ  $0x02, R8
+	SUBQ  R8, CX
+	SHLQ  $0x02, BX
+	XORQ  R8, R8
+
+segment:
+	MOVQ    ow+32(FP), R9
+	SUBQ    SI, R9
+	MOVQ    DX, R10
+	SUBQ    R8, R10
+	CMPQ    R10, R9
+	CMOVQLT R10, R9
+	IMULQ   BX, SI
+	ADDQ    CX, SI
+	LEAQ    (AX)(R8*4), R10
+	MOVQ    R9, R11
+	CMPQ    BX, $0x00000004
+	JNE     strided
+
+cvec:
+	CMPQ    R11, $0x00000008
+	JL      ctail
+	VMOVUPS (SI), Y0
+	ADDQ    $0x00000020, SI
+	VMOVUPS Y0, (R10)
+	ADDQ    $0x00000020, R10
+	SUBQ    $0x00000008, R11
+	JMP     cvec
+
+ctail:
+	TESTQ      R11, R11
+	JZ         cdone
+	NEGQ       R11
+	VMOVDQU    32(DI)(R11*4), Y1
+	VMASKMOVPS (SI), Y1, Y0
+	VMASKMOVPS Y0, Y1, (R10)
+
+cdone:
+	JMP next
+
+strided:
+sloop:
+	MOVL (SI), R12
+	MOVL R12, (R10)
+	ADDQ BX, SI
+	ADDQ $0x00000004, R10
+	DECQ R11
+	JNZ  sloop
+
+next:
+	ADDQ R9, R8
+	CMPQ R8, DX
+	JGE  zero
+	MOVQ rowStep+56(FP), SI
+	SHLQ $0x02, SI
+	ADDQ SI, CX
+	XORQ SI, SI
+	JMP  segment
+
+zero:
+	MOVQ   nr+24(FP), CX
+	SUBQ   DX, CX
+	LEAQ   (AX)(DX*4), AX
+	VXORPS Y0, Y0, Y0
+
+zvec:
+	CMPQ    CX, $0x00000008
+	JL      ztail
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, AX
+	SUBQ    $0x00000008, CX
+	JMP     zvec
+
+ztail:
+	TESTQ      CX, CX
+	JZ         zdone
+	NEGQ       CX
+	VMOVDQU    32(DI)(CX*4), Y1
+	VMASKMOVPS Y0, Y1, (AX)
+
+zdone:
 	VZEROUPPER
 	RET

@@ -34,7 +34,7 @@ func (m *Model) plan() []rtStep {
 	return m.planGo()
 }
 
-// lrnScaler returns LRN's scaling step for implementation impl.
-func lrnScaler(impl int) rtLRNScaler {
-	return rtLRNScaleGo
+// lrnKernel returns implementation impl's SIMD LRN kernel, or nil.
+func lrnKernel(impl int) rtLRNKernel {
+	return nil
 }

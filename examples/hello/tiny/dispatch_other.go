@@ -10,6 +10,6 @@ func available() []int {
 func (m *Model) plan() []rtStep {
 	return m.planGo()
 }
-func lrnScaler(impl int) rtLRNScaler {
-	return rtLRNScaleGo
+func lrnKernel(impl int) rtLRNKernel {
+	return nil
 }

@@ -6,16 +6,14 @@ var g1_conv1 = rtConvGeom{
 	C:  3,
 	DH: 1,
 	DW: 1,
-	H:  16,
+	H:  18,
 	KH: 3,
 	KW: 3,
 	OH: 16,
 	OW: 16,
-	PL: 1,
-	PT: 1,
 	SH: 1,
 	SW: 1,
-	W:  16,
+	W:  18,
 }
 var g2_pool1 = rtPoolGeom{
 	C:        16,
@@ -36,16 +34,21 @@ var g3_conv2 = rtConvGeom{
 	C:  16,
 	DH: 1,
 	DW: 1,
-	H:  8,
+	H:  10,
 	KH: 3,
 	KW: 3,
 	OH: 8,
 	OW: 8,
-	PL: 1,
-	PT: 1,
 	SH: 1,
 	SW: 1,
-	W:  8,
+	W:  10,
+}
+
+// pad1_conv1 copies conv1's input into the staging buffer with its padding (1),
+// so that im2col reads no padding: one task is 16 channels of one image.
+func (m *Model) pad1_conv1(w, t int) {
+	img, c0 := t/1, t%1*16
+	rtPadPlanes(m.staging[img*972:], m.src[img*768:768+img*768], c0, min(c0+16, 3), 16, 16, 1, 1, 18, 18)
 }
 
 // l1_conv1_Go computes conv1 (conv filters=16 kernel=3x3 stride=1x1 pad=same(1) foldbn(eps=1e-05) act=relu -> 16x16x16) with the purego kernels: per image and group
@@ -54,7 +57,7 @@ var g3_conv2 = rtConvGeom{
 func (m *Model) l1_conv1_Go(w, t int) {
 	img, j := t/16, t%16
 	const g = 0
-	src := m.src[img*768 : 768+img*768][g*768:]
+	src := m.staging[img*972:][g*972:]
 	dst := m.arena[img*4096 : 4096+img*4096][g*4096+j*16:]
 	panel := m.scratch[w][:432]
 	rtIm2col(panel, src, &g1_conv1, j*16, 16)
@@ -72,13 +75,20 @@ func (m *Model) l2_pool1(w, t int) {
 	rtPoolRows(m.arena[4096+img*1024:5120+img*1024], m.arena[img*4096:4096+img*4096], &g2_pool1, 0, 16, ch, ch+1, 0, 8, rtActNone, 0.0)
 }
 
+// pad3_conv2 copies conv2's input into the staging buffer with its padding (1),
+// so that im2col reads no padding: one task is 16 channels of one image.
+func (m *Model) pad3_conv2(w, t int) {
+	img, c0 := t/1, t%1*16
+	rtPadPlanes(m.staging[img*1600:], m.arena[4096+img*1024:5120+img*1024], c0, min(c0+16, 16), 8, 8, 1, 1, 10, 10)
+}
+
 // l3_conv2_Go computes conv2 (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8) with the purego kernels: per image and group
 // a GEMM of M=32 filters by N=64 positions by K=144, in 4x16 tiles; one task
 // is one column of tiles: an im2col panel times every filter panel.
 func (m *Model) l3_conv2_Go(w, t int) {
 	img, j := t/4, t%4
 	const g = 0
-	src := m.arena[4096+img*1024 : 5120+img*1024][g*1024:]
+	src := m.staging[img*1600:][g*1600:]
 	dst := m.arena[img*2048 : 2048+img*2048][g*2048+j*16:]
 	panel := m.scratch[w][:2304]
 	rtIm2col(panel, src, &g3_conv2, j*16, 16)
@@ -128,6 +138,10 @@ func (m *Model) l6_prob(w, t int) {
 // planGo lists the steps of one inference with the purego kernels.
 func (m *Model) planGo() []rtStep {
 	return []rtStep{{
+		f:     m.pad1_conv1,
+		layer: 0,
+		n:     1,
+	}, {
 		f:     m.l1_conv1_Go,
 		layer: 0,
 		n:     16,
@@ -135,6 +149,10 @@ func (m *Model) planGo() []rtStep {
 		f:     m.l2_pool1,
 		layer: 1,
 		n:     16,
+	}, {
+		f:     m.pad3_conv2,
+		layer: 2,
+		n:     1,
 	}, {
 		f:     m.l3_conv2_Go,
 		layer: 2,

@@ -9,7 +9,7 @@ package tiny
 func (m *Model) l1_conv1_AVX2(w, t int) {
 	img, j := t/16, t%16
 	const g = 0
-	src := m.src[img*768 : 768+img*768][g*768:]
+	src := m.staging[img*972:][g*972:]
 	dst := m.arena[img*4096 : 4096+img*4096][g*4096+j*16:]
 	panel := m.scratch[w][:432]
 	rtIm2col(panel, src, &g1_conv1, j*16, 16)
@@ -31,7 +31,7 @@ func (m *Model) l1_conv1_AVX2(w, t int) {
 func (m *Model) l3_conv2_AVX2(w, t int) {
 	img, j := t/4, t%4
 	const g = 0
-	src := m.arena[4096+img*1024 : 5120+img*1024][g*1024:]
+	src := m.staging[img*1600:][g*1600:]
 	dst := m.arena[img*2048 : 2048+img*2048][g*2048+j*16:]
 	panel := m.scratch[w][:2304]
 	rtIm2col(panel, src, &g3_conv2, j*16, 16)
@@ -69,6 +69,10 @@ func (m *Model) l5_fc_AVX2(w, t int) {
 // planAVX2 lists the steps of one inference with the avx2 kernels.
 func (m *Model) planAVX2() []rtStep {
 	return []rtStep{{
+		f:     m.pad1_conv1,
+		layer: 0,
+		n:     1,
+	}, {
 		f:     m.l1_conv1_AVX2,
 		layer: 0,
 		n:     16,
@@ -76,6 +80,10 @@ func (m *Model) planAVX2() []rtStep {
 		f:     m.l2_pool1,
 		layer: 1,
 		n:     16,
+	}, {
+		f:     m.pad3_conv2,
+		layer: 2,
+		n:     1,
 	}, {
 		f:     m.l3_conv2_AVX2,
 		layer: 2,
@@ -101,7 +109,7 @@ func (m *Model) planAVX2() []rtStep {
 func (m *Model) l1_conv1_AVX512(w, t int) {
 	img, j := t/6, t%6
 	const g = 0
-	src := m.src[img*768 : 768+img*768][g*768:]
+	src := m.staging[img*972:][g*972:]
 	dst := m.arena[img*4096 : 4096+img*4096][g*4096+j*48:]
 	panel := m.scratch[w][:1296]
 	rtIm2col(panel, src, &g1_conv1, j*48, 48)
@@ -123,7 +131,7 @@ func (m *Model) l1_conv1_AVX512(w, t int) {
 func (m *Model) l3_conv2_AVX512(w, t int) {
 	img, j := t/2, t%2
 	const g = 0
-	src := m.arena[4096+img*1024 : 5120+img*1024][g*1024:]
+	src := m.staging[img*1600:][g*1600:]
 	dst := m.arena[img*2048 : 2048+img*2048][g*2048+j*48:]
 	panel := m.scratch[w][:6912]
 	rtIm2col(panel, src, &g3_conv2, j*48, 48)
@@ -161,6 +169,10 @@ func (m *Model) l5_fc_AVX512(w, t int) {
 // planAVX512 lists the steps of one inference with the avx512 kernels.
 func (m *Model) planAVX512() []rtStep {
 	return []rtStep{{
+		f:     m.pad1_conv1,
+		layer: 0,
+		n:     1,
+	}, {
 		f:     m.l1_conv1_AVX512,
 		layer: 0,
 		n:     6,
@@ -168,6 +180,10 @@ func (m *Model) planAVX512() []rtStep {
 		f:     m.l2_pool1,
 		layer: 1,
 		n:     16,
+	}, {
+		f:     m.pad3_conv2,
+		layer: 2,
+		n:     1,
 	}, {
 		f:     m.l3_conv2_AVX512,
 		layer: 2,

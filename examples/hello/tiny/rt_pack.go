@@ -46,49 +46,57 @@ type rtConvGeom struct {
 	OH, OW  int
 }
 
+// rtPadPlanes copies planes [c0, c1) of src ([C][H][W]) into dst
+// ([C][H+pt+pb][W+pl+pr], zero borders), so that a convolution's im2col
+// reads no padding and needs no bounds logic.
+func rtPadPlanes(dst, src []float32, c0, c1, h, w, pt, pl, hp, wp int) {
+	for c := c0; c < c1; c++ {
+		d := dst[c*hp*wp : (c+1)*hp*wp]
+		x := src[c*h*w : (c+1)*h*w]
+		clear(d[:pt*wp])
+		for y := range h {
+			row := d[(pt+y)*wp : (pt+y+1)*wp]
+			clear(row[:pl])
+			copy(row[pl:pl+w], x[y*w:(y+1)*w])
+			clear(row[pl+w:])
+		}
+		clear(d[(pt+h)*wp:])
+	}
+}
+
 // rtIm2col packs columns [col0, col0+nr) of the convolution's im2col matrix
 // into a panel of nr values per row: dst[kk*nr+j] = the input element that
 // output position col0+j meets at kernel offset kk = (c, ky, kx), or zero
-// in the padding or past the last output position. src is one image's
-// input channels for the group, [C][H][W].
+// past the last output position. src is one image's input channels for the
+// group, [C][H][W], already padded (rtPadPlanes): g has no padding, and
+// every window lies inside src.
 //
 // It walks the panel's columns one output row at a time: within a row,
 // consecutive outputs read one input row at a fixed stride, so with stride
 // 1 each segment is a single copy.
 func rtIm2col(dst, src []float32, g *rtConvGeom, col0, nr int) {
 	cols := min(nr, g.OH*g.OW-col0)
+	oy0, ox0 := col0/g.OW, col0%g.OW
 	kk := 0
 	for c := range g.C {
 		plane := src[c*g.H*g.W : (c+1)*g.H*g.W]
 		for ky := range g.KH {
 			for kx := range g.KW {
 				d := dst[kk*nr : (kk+1)*nr]
-				oy, ox := col0/g.OW, col0%g.OW
+				// Element (oy, ox) of this row of the matrix is
+				// plane[oy*SH*W + ox*SW + off].
+				off := ky*g.DH*g.W + kx*g.DW
+				oy, ox := oy0, ox0
 				for j := 0; j < cols; {
 					seg := min(g.OW-ox, cols-j)
-					out := d[j : j+seg]
-					iy := oy*g.SH - g.PT + ky*g.DH
-					ix := ox*g.SW - g.PL + kx*g.DW
-					switch {
-					case uint(iy) >= uint(g.H):
-						clear(out)
-					case g.SW == 1:
-						// Outputs lo..hi-1 of the segment read inside the row.
-						lo := min(max(-ix, 0), seg)
-						hi := max(lo, min(seg, g.W-ix))
-						clear(out[:lo])
-						if hi > lo {
-							copy(out[lo:hi], plane[iy*g.W+ix+lo:iy*g.W+ix+hi])
-						}
-						clear(out[hi:])
-					default:
-						row := plane[iy*g.W : (iy+1)*g.W]
+					at := oy*g.SH*g.W + ox*g.SW + off
+					if g.SW == 1 {
+						copy(d[j:j+seg], plane[at:at+seg])
+					} else {
+						row := plane[at : at+(seg-1)*g.SW+1]
+						out := d[j : j+seg]
 						for t := range out {
-							if x := ix + t*g.SW; uint(x) < uint(len(row)) {
-								out[t] = row[x]
-							} else {
-								out[t] = 0
-							}
+							out[t] = row[t*g.SW]
 						}
 					}
 					j += seg

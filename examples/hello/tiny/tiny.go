@@ -95,8 +95,8 @@ type Model struct {
 	arena              []float32
 	scratch            [][]float32 // per worker: im2col panels, LRN rows
 	tmp                [][]float32 // per worker: LRN's squares and sums
-	packA              []float32   // dense layers' inputs, packed
-	lrnScale           rtLRNScaler // LRN's last step, for this implementation
+	staging            []float32   // one layer's reshaped input: dense inputs packed, conv inputs padded
+	lrn                rtLRNKernel // LRN's SIMD kernel for this implementation, or nil
 	w1_conv1, b1_conv1 []float32
 	w3_conv2, b3_conv2 []float32
 	w5_fc, b5_fc       []float32
@@ -140,14 +140,14 @@ func newModel(data []byte, o Options) (*Model, error) {
 		return nil, err
 	}
 	m := &Model{
-		impl:     impl,
-		lrnScale: lrnScaler(impl),
+		impl: impl,
+		lrn:  lrnKernel(impl),
 	}
 	if err := m.load(file); err != nil {
 		return nil, err
 	}
 	m.arena = make([]float32, ArenaLen)
-	m.packA = make([]float32, packALen[impl])
+	m.staging = make([]float32, stagingLen[impl])
 	m.steps = m.plan()
 	m.SetThreads(o.Threads)
 	return m, nil

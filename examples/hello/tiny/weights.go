@@ -17,8 +17,9 @@ var weightShapes = []struct {
 // scratchLen is each worker's scratch memory, per implementation.
 var scratchLen = [3]int{2304, 2304, 6912}
 
-// packALen is the packed dense-layer input buffer, per implementation.
-var packALen = [3]int{32, 32, 32}
+// stagingLen is the buffer of dense layers' packed inputs and conv layers'
+// padded inputs (one layer's at a time), per implementation.
+var stagingLen = [3]int{1600, 1600, 1600}
 
 // tmpLen is each worker's LRN scratch: squares of the channels and their sum.
 const tmpLen = 1

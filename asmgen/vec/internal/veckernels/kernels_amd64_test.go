@@ -7,20 +7,35 @@ import "golang.org/x/sys/cpu"
 type kernel struct {
 	name  string
 	lanes int
-	fn    func(d, x, s []float32, n int, k, alpha float32)
+	fn    func(d, x []float32, n, c, dstStride, srcStride, before, after int, k, alpha float32)
+	row   func(d, s []float32, cols, nr, ow, ox0, sw, rowStep int)
 }
 
 // kernels lists the kernels this CPU can run.
 func kernels() []kernel {
 	var ks []kernel
-	call := func(f func(d, x, s *float32, n int, k, alpha float32)) func(d, x, s []float32, n int, k, alpha float32) {
-		return func(d, x, s []float32, n int, k, alpha float32) { f(&d[0], &x[0], &s[0], n, k, alpha) }
+	call := func(f func(d, x *float32, n, c, dstStride, srcStride, before, after int, k, alpha float32)) func(d, x []float32, n, c, dstStride, srcStride, before, after int, k, alpha float32) {
+		return func(d, x []float32, n, c, dstStride, srcStride, before, after int, k, alpha float32) {
+			if n == 0 {
+				return
+			}
+			_ = d[(c-1)*dstStride+n-1] // the kernel's reach, checked here
+			_ = x[(c-1)*srcStride+n-1]
+			f(&d[0], &x[0], n, c, dstStride, srcStride, before, after, k, alpha)
+		}
+	}
+	// The Go side of the generated package checks the kernels' reach;
+	// here the test sizes its slices to it.
+	row := func(f func(d, s *float32, cols, nr, ow, ox0, sw, rowStep int)) func(d, s []float32, cols, nr, ow, ox0, sw, rowStep int) {
+		return func(d, s []float32, cols, nr, ow, ox0, sw, rowStep int) {
+			f(&d[0], &s[0], cols, nr, ow, ox0, sw, rowStep)
+		}
 	}
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, kernel{"AVX512", 16, call(vecLRNScaleAVX512)})
+		ks = append(ks, kernel{"AVX512", 16, call(vecLRNAVX512), row(vecIm2colRowAVX512)})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ks = append(ks, kernel{"AVX2", 8, call(vecLRNScaleAVX2)})
+		ks = append(ks, kernel{"AVX2", 8, call(vecLRNAVX2), row(vecIm2colRowAVX2)})
 	}
 	return ks
 }

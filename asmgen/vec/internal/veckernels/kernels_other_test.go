@@ -5,7 +5,8 @@ package veckernels
 type kernel struct {
 	name  string
 	lanes int
-	fn    func(d, x, s []float32, n int, k, alpha float32)
+	fn    func(d, x []float32, n, c, dstStride, srcStride, before, after int, k, alpha float32)
+	row   func(d, s []float32, cols, nr, ow, ox0, sw, rowStep int)
 }
 
 // kernels: the assembly exists only on amd64 without purego.

@@ -4,14 +4,30 @@
 
 package veckernels
 
-// vecLRNScaleAVX512 sets d[i] = x[i] * (k + alpha*s[i])^-0.75 for i < n, a multiple of 16.
-// Go equivalent: t := k + alpha*s[i]; r := sqrt(t); d[i] = x[i] / (r*sqrt(r)).
+// vecLRNAVX512 computes LRN with beta 0.75 over n pixels (a multiple of 16) of c channels:
+// d[ch*dstStride+i] = x[ch*srcStride+i] * (k + alpha*Σ x[cc*srcStride+i]²)^-0.75,
+// cc over [max(ch-before, 0), min(ch+after, c-1)].
 //
 //go:noescape
-func vecLRNScaleAVX512(d *float32, x *float32, s *float32, n int, k float32, alpha float32)
+func vecLRNAVX512(d *float32, x *float32, n int, c int, dstStride int, srcStride int, before int, after int, k float32, alpha float32)
 
-// vecLRNScaleAVX2 sets d[i] = x[i] * (k + alpha*s[i])^-0.75 for i < n, a multiple of 8.
-// Go equivalent: t := k + alpha*s[i]; r := sqrt(t); d[i] = x[i] / (r*sqrt(r)).
+// vecIm2colRowAVX512 writes one row of an im2col panel: d[j] for j < cols is the source
+// element of the j-th output position from (row 0, ox0) on, rows of ow positions, s[0] the
+// first, positions sw and rows rowStep elements apart; d[cols:nr] is zeroed.
 //
 //go:noescape
-func vecLRNScaleAVX2(d *float32, x *float32, s *float32, n int, k float32, alpha float32)
+func vecIm2colRowAVX512(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)
+
+// vecLRNAVX2 computes LRN with beta 0.75 over n pixels (a multiple of 8) of c channels:
+// d[ch*dstStride+i] = x[ch*srcStride+i] * (k + alpha*Σ x[cc*srcStride+i]²)^-0.75,
+// cc over [max(ch-before, 0), min(ch+after, c-1)].
+//
+//go:noescape
+func vecLRNAVX2(d *float32, x *float32, n int, c int, dstStride int, srcStride int, before int, after int, k float32, alpha float32)
+
+// vecIm2colRowAVX2 writes one row of an im2col panel: d[j] for j < cols is the source
+// element of the j-th output position from (row 0, ox0) on, rows of ow positions, s[0] the
+// first, positions sw and rows rowStep elements apart; d[cols:nr] is zeroed.
+//
+//go:noescape
+func vecIm2colRowAVX2(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)

@@ -31,43 +31,108 @@ func TestGenerated(t *testing.T) {
 	}
 }
 
-// lrnScaleGo is the formula the kernels implement.
-func lrnScaleGo(d, x, s []float32, k, alpha float32) {
-	for i := range d {
-		r := math.Sqrt(float64(k + alpha*s[i]))
-		d[i] = x[i] / float32(r*math.Sqrt(r))
+// lrnGo is the formula the kernels implement, in float32 as they do (the
+// sum in window order).
+func lrnGo(d, x []float32, n, c, dS, sS, before, after int, k, alpha float32) {
+	for ch := range c {
+		for i := range n {
+			var s float32
+			for cc := max(ch-before, 0); cc <= min(ch+after, c-1); cc++ {
+				v := x[cc*sS+i]
+				s += v * v
+			}
+			r := math.Sqrt(float64(k + alpha*s))
+			d[ch*dS+i] = x[ch*sS+i] / float32(r*math.Sqrt(r))
+		}
 	}
 }
 
-// TestLRNScale runs each kernel the CPU supports on many lengths (the
-// kernels take multiples of their width; the rest must be untouched) and
-// compares with the formula within 4 ulps.
-func TestLRNScale(t *testing.T) {
+// TestLRN runs each kernel the CPU supports on many shapes: pixel counts
+// (the kernels take multiples of their width; pixels past them and the gaps
+// between channel strides must be untouched), channel counts below, equal
+// to and above the window, even and odd windows, and destination strides
+// unlike the source's. Results are within 8 ulps of the float32 formula
+// (the square roots and division are IEEE; the sums may round differently).
+func TestLRN(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
+	type shape struct{ n, c, before, after, dPad, sPad int }
 	for _, kern := range kernels() {
-		for _, n := range []int{0, kern.lanes, 2 * kern.lanes, 5*kern.lanes + 3, 301} {
-			x, s := make([]float32, n+1), make([]float32, n+1)
+		L := kern.lanes
+		for _, sh := range []shape{
+			{L, 1, 2, 2, 0, 0}, {2 * L, 5, 2, 2, 3, 0}, {5*L + 3, 96, 2, 2, 0, 7}, {301, 7, 1, 1, 1, 1},
+			{3 * L, 4, 3, 2, 0, 2}, {L + 1, 3, 0, 0, 5, 5}, {4 * L, 16, 5, 4, 2, 9}, {0, 3, 2, 2, 0, 0},
+		} {
+			m := sh.n / L * L
+			dS, sS := sh.n+sh.dPad, sh.n+sh.sPad
+			x := make([]float32, sh.c*sS)
 			for i := range x {
-				x[i] = float32(r.NormFloat64())
-				s[i] = float32(r.Float64() * 20)
+				x[i] = float32(r.NormFloat64() * 30)
 			}
 			k, alpha := float32(2), float32(1e-4/5)
-			want, got := make([]float32, n+1), make([]float32, n+1)
-			lrnScaleGo(want, x, s, k, alpha)
+			want, got := make([]float32, sh.c*dS), make([]float32, sh.c*dS)
+			lrnGo(want, x, m, sh.c, dS, sS, sh.before, sh.after, k, alpha)
 			for i := range got {
 				got[i] = -7 // guard
 			}
-			m := n / kern.lanes * kern.lanes
-			kern.fn(got, x, s, m, k, alpha)
+			kern.fn(got, x, m, sh.c, dS, sS, sh.before, sh.after, k, alpha)
 			for i := range got {
-				if i >= m {
+				if i%dS >= m {
 					if got[i] != -7 {
-						t.Fatalf("%s n=%d: element %d beyond %d was written", kern.name, n, i, m)
+						t.Fatalf("%s %+v: element %d (pixel %d of a channel) beyond %d was written", kern.name, sh, i, i%dS, m)
 					}
 					continue
 				}
-				if d := math.Abs(float64(got[i] - want[i])); d > 4*ulp(want[i]) {
-					t.Fatalf("%s n=%d: element %d is %g, want %g", kern.name, n, i, got[i], want[i])
+				if d := math.Abs(float64(got[i] - want[i])); d > 8*ulp(want[i]) {
+					t.Fatalf("%s %+v: element %d is %g, want %g", kern.name, sh, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestIm2colRow runs each im2col row kernel the CPU supports on many
+// geometries (segment lengths below, at and above the vector width, strides
+// 1 to 4, starting mid-row, cols < nr and cols == nr) and compares with the
+// definition; the elements past nr must be untouched. The source slice
+// ends at the last element the row reads (the masked tails read nothing
+// past it).
+func TestIm2colRow(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, kern := range kernels() {
+		for iter := range 2000 {
+			ow := 1 + r.IntN(40)
+			sw := 1 + r.IntN(4)
+			if iter%2 == 0 {
+				sw = 1
+			}
+			rowStep := (ow-1)*sw + 1 + r.IntN(9) // at least one row's reach
+			ox0 := r.IntN(ow)
+			nr := 1 + r.IntN(70)
+			cols := 1 + r.IntN(nr)
+			// Source index of position j: row (ox0+j)/ow, column (ox0+j)%ow.
+			idx := func(j int) int { q := ox0 + j; return q/ow*rowStep + (q%ow-ox0)*sw }
+			// idx(0) = 0; positions before ox0 in row 0 have negative
+			// offsets that are never read.
+			last := idx(cols - 1)
+			s := make([]float32, last+1)
+			for i := range s {
+				s[i] = float32(i + 1)
+			}
+			d := make([]float32, nr+5)
+			for i := range d {
+				d[i] = -7
+			}
+			kern.row(d, s, cols, nr, ow, ox0, sw, rowStep)
+			for i := range d {
+				want := float32(-7)
+				switch {
+				case i < cols:
+					want = s[idx(i)]
+				case i < nr:
+					want = 0
+				}
+				if d[i] != want {
+					t.Fatalf("%s ow %d sw %d rowStep %d ox0 %d cols %d nr %d: d[%d] = %g, want %g", kern.name, ow, sw, rowStep, ox0, cols, nr, i, d[i], want)
 				}
 			}
 		}
