@@ -18,12 +18,16 @@ import (
 func init() {
 	commands = append(commands, &command{
 		name:  "run",
-		args:  "spec.yaml [-weights W.safetensors] [-input X.npy] [-output Y.npy]",
+		args:  "spec.yaml [-weights W.safetensors] [-input X.npy | -image pic.png,...] [-output Y.npy]",
 		short: "run a network on an input",
 		long: `
 Run evaluates the network on the images in -input (a float32 .npy of shape
 [N, C, H, W]) and writes the last layer's output, [N, ...], to -output. The
 output file is written only if the run succeeds.
+
+With -image, the input is instead the listed JPEG or PNG files (separated
+by commas), each exactly the network's input size, preprocessed as the
+spec's preprocess section declares (see docs/spec.md).
 
 Without -weights, run uses the deterministic random weights of
 'cnnc weights init -seed S'; without -input, a random batch of -batch
@@ -40,6 +44,7 @@ tested against. Both read the same files and print the same report.`,
 		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 			weights := fs.String("weights", "", "weights `file` (safetensors); default: random weights from -seed")
 			input := fs.String("input", "", "input `file` (.npy, [N, C, H, W] float32); default: a random batch")
+			images := fs.String("image", "", "JPEG or PNG `files`, comma-separated, of the input's size: the input, preprocessed as the spec says")
 			output := fs.String("output", "", "write the output to this .npy `file`")
 			engine := fs.String("engine", "compiled", "`engine`: compiled (generated code, built and cached) or interp (the reference engine)")
 			seed := fs.Uint64("seed", 1, "`seed` for random weights and input")
@@ -67,7 +72,16 @@ tested against. Both read the same files and print the same report.`,
 				if err != nil {
 					return err
 				}
-				x, n, err := loadInput(g, *input, *batch, *seed)
+				var x []float32
+				var n int
+				if *images != "" {
+					if *input != "" {
+						return usagef("-input and -image both give the input: use one")
+					}
+					x, n, err = loadImages(g, *images)
+				} else {
+					x, n, err = loadInput(g, *input, *batch, *seed)
+				}
 				if err != nil {
 					return err
 				}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"image"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cnnc/cnnc/compiler/tensor"
+)
+
+// TestRunImage runs the Fashion-MNIST example network on an example image
+// with -image, and on the same image preprocessed here by the formula of
+// docs/spec.md and passed with -input: the outputs must be the same.
+func TestRunImage(t *testing.T) {
+	const (
+		spec    = "../../examples/fashion/fashionnet.yaml"
+		weights = "../../examples/fashion/fashionnet.safetensors"
+		boot    = "../../examples/classify/images/ankle_boot.png" // Fashion-MNIST class 9
+		bag     = "../../examples/classify/images/bag.png"        // 84x56
+	)
+	f, err := os.Open(boot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _, err := image.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := img.(*image.Gray)
+	x := make([]float32, 2*28*28)
+	for i := range x {
+		x[i] = float32((float64(g.Pix[i%784])/255 - 0.2860) / 0.3530)
+	}
+	npy := filepath.Join(t.TempDir(), "x.npy")
+	if err := tensor.WriteFileAtomic(npy, func(w io.Writer) error { return tensor.WriteNpy(w, []int{2, 1, 28, 28}, x) }); err != nil {
+		t.Fatal(err)
+	}
+	want, stderr, code := cnnc(t, "run", "-engine", "interp", spec, "-weights", weights, "-input", npy)
+	if code != 0 {
+		t.Fatalf("-input: status %d\n%s", code, stderr)
+	}
+	got, stderr, code := cnnc(t, "run", "-engine", "interp", spec, "-weights", weights, "-image", boot+","+boot)
+	if code != 0 {
+		t.Fatalf("-image: status %d\n%s", code, stderr)
+	}
+	if got != want || !strings.HasPrefix(got, "image 0: 9 (0.99") {
+		t.Errorf("-image printed\n%s-input printed\n%s", got, want)
+	}
+
+	for _, c := range []struct {
+		args []string
+		code int
+		err  string
+	}{
+		{[]string{spec, "-weights", weights, "-image", bag}, 1, "bag.png: image is 84x56 pixels; fashionnet takes 28x28: resize or crop it first"},
+		{[]string{spec, "-weights", weights, "-image", spec}, 1, "fashionnet.yaml: image: unknown format (want a JPEG or PNG image)"},
+		{[]string{spec, "-weights", weights, "-image", boot, "-input", npy}, 2, "-input and -image both give the input"},
+		{[]string{lenet, "-image", boot}, 1, "-image needs a spec with a preprocess section"},
+	} {
+		_, stderr, code := cnnc(t, append([]string{"run", "-engine", "interp"}, c.args...)...)
+		if code != c.code || !strings.Contains(stderr, c.err) {
+			t.Errorf("cnnc run %v: status %d, stderr\n%s\nwant status %d and %q", c.args, code, stderr, c.code, c.err)
+		}
+	}
+}
