@@ -128,6 +128,7 @@ func (c *gen) apiFile() ([]byte, error) {
 		jen.Id("tmp").Index().Index().Float32().Comment("per worker: LRN's squares and sums"),
 		jen.Id("staging").Index().Float32().Comment("one layer's reshaped input: dense inputs packed, conv inputs padded"),
 		jen.Id("lrn").Id("rtLRNKernel").Comment("LRN's SIMD kernel for this implementation, or nil"),
+		jen.Id("im2col").Id("rtIm2colRow").Comment("im2col's SIMD kernel for this implementation, or nil"),
 	}
 	for _, l := range c.layers {
 		switch l.n.Op {
@@ -179,7 +180,7 @@ func (c *gen) apiFile() ([]byte, error) {
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.List(jen.Id("file"), jen.Err()).Op(":=").Id("stReadSafetensors").Call(jen.Id("data")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-		jen.Id("m").Op(":=").Op("&").Id("Model").Values(jen.Dict{jen.Id("impl"): jen.Id("impl"), jen.Id("lrn"): jen.Id("lrnKernel").Call(jen.Id("impl"))}),
+		jen.Id("m").Op(":=").Op("&").Id("Model").Values(jen.Dict{jen.Id("impl"): jen.Id("impl"), jen.Id("lrn"): jen.Id("lrnKernel").Call(jen.Id("impl")), jen.Id("im2col"): jen.Id("im2colKernel").Call(jen.Id("impl"))}),
 		jen.If(jen.Err().Op(":=").Id("m").Dot("load").Call(jen.Id("file")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Id("m").Dot("arena").Op("=").Make(jen.Index().Float32(), jen.Id("ArenaLen")),
 		jen.Id("m").Dot("staging").Op("=").Make(jen.Index().Float32(), jen.Id("stagingLen").Index(jen.Id("impl"))),

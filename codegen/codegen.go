@@ -219,8 +219,8 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 		return nil, fmt.Errorf("codegen: kernels: %w", err)
 	}
 	files = append(files, File{"kernels_amd64.s", c.header(asm, "//")}, File{"kernels_amd64.go", c.header(stubs, "//")})
-	if c.hasLRN() {
-		asm, stubs, err := vec.Generate(c.pkg)
+	if set := (vec.Set{LRN: c.hasLRN(), Im2col: c.hasConv()}); set.LRN || set.Im2col {
+		asm, stubs, err := vec.Generate(c.pkg, set)
 		if err != nil {
 			return nil, fmt.Errorf("codegen: vec kernels: %w", err)
 		}

@@ -22,6 +22,17 @@ func (c *gen) hasLRN() bool {
 	return false
 }
 
+// hasConv reports whether the network has a convolution, which uses the
+// im2col kernel.
+func (c *gen) hasConv() bool {
+	for _, l := range c.layers {
+		if l.n.Op == ir.OpConv {
+			return true
+		}
+	}
+	return false
+}
+
 // dispatchFile writes the run-time choice of implementation: with asm, the
 // amd64 file that asks the CPU (golang.org/x/sys/cpu), once; without, the
 // pure-Go file for every other GOARCH and for -tags purego. Their build
@@ -37,6 +48,7 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 		f.Func().Id("available").Params().Index().Int().Block(jen.Return(jen.Index().Int().Values(jen.Lit(0))))
 		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("plan").Params().Index().Id("rtStep").Block(jen.Return(jen.Id("m").Dot("planGo").Call()))
 		f.Func().Id("lrnKernel").Params(jen.Id("impl").Int()).Id("rtLRNKernel").Block(jen.Return(jen.Nil()))
+		f.Func().Id("im2colKernel").Params(jen.Id("impl").Int()).Id("rtIm2colRow").Block(jen.Return(jen.Nil()))
 		return render(f)
 	}
 	comment(f, "The CPU features the kernels need, read once.")
@@ -75,6 +87,26 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 		}
 		b.Switch(jen.Id("m").Dot("impl")).Block(cases...)
 		b.Return(jen.Id("m").Dot("planGo").Call())
+	})
+	comment(f, "im2colKernel returns implementation impl's SIMD im2col row kernel, or nil.")
+	f.Func().Id("im2colKernel").Params(jen.Id("impl").Int()).Id("rtIm2colRow").BlockFunc(func(b *jen.Group) {
+		if !c.hasConv() {
+			b.Return(jen.Nil())
+			return
+		}
+		for i, im := range impls {
+			if !im.asm {
+				continue
+			}
+			b.If(jen.Id("impl").Op("==").Lit(i)).Block(jen.Return(jen.Func().Params(
+				jen.List(jen.Id("d"), jen.Id("s")).Index().Float32(),
+				jen.List(jen.Id("cols"), jen.Id("nr"), jen.Id("ow"), jen.Id("ox0"), jen.Id("sw"), jen.Id("rowStep")).Int()).Block(
+				jen.Comment("rtIm2col has checked the reach of d and s."),
+				jen.Id(vec.Im2colRowName(im.isa)).Call(jen.Op("&").Id("d").Index(jen.Lit(0)), jen.Op("&").Id("s").Index(jen.Lit(0)),
+					jen.Id("cols"), jen.Id("nr"), jen.Id("ow"), jen.Id("ox0"), jen.Id("sw"), jen.Id("rowStep")),
+			)))
+		}
+		b.Return(jen.Nil())
 	})
 	comment(f, "lrnKernel returns implementation impl's SIMD LRN kernel, or nil.")
 	f.Func().Id("lrnKernel").Params(jen.Id("impl").Int()).Id("rtLRNKernel").BlockFunc(func(b *jen.Group) {

@@ -290,7 +290,7 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 		jen.Id("src").Op(":=").Add(src).Index(jen.Id("g").Op("*").Lit(in.C/p.G*plane).Op(":")),
 		jen.Id("dst").Op(":=").Add(c.img(n, "img")).Index(jen.Id("g").Op("*").Lit(p.M*p.N).Op("+").Id("j").Op("*").Lit(t.NR).Op(":")),
 		jen.Id("panel").Op(":=").Id("m").Dot("scratch").Index(jen.Id("w")).Index(jen.Op(":").Lit(p.K*t.NR)),
-		jen.Id("rtIm2col").Call(jen.Id("panel"), jen.Id("src"), jen.Op("&").Id(c.ident(n, "g")), jen.Id("j").Op("*").Lit(t.NR), jen.Lit(t.NR)),
+		jen.Id("rtIm2col").Call(jen.Id("panel"), jen.Id("src"), jen.Op("&").Id(c.ident(n, "g")), jen.Id("j").Op("*").Lit(t.NR), jen.Lit(t.NR), jen.Id("m").Dot("im2col")),
 		jen.Id("a").Op(":=").Id("m").Dot(c.ident(n, "w")).Index(jen.Id("g").Op("*").Lit(t.mPanels*t.MR*p.K).Op(":")),
 		jen.Id("bias").Op(":=").Id("m").Dot(c.ident(n, "b")).Index(jen.Id("g").Op("*").Lit(p.M).Op(":")),
 	)

@@ -22,15 +22,28 @@ import (
 	"github.com/cnnc/cnnc/asmgen/gemm"
 )
 
-// Generate returns the assembly and Go declarations of the elementwise
-// kernels for package pkg, for both ISAs, under gemm.AsmConstraint.
-func Generate(pkg string) (asm, stubs []byte, err error) {
+// Set selects the kernels to generate.
+type Set struct {
+	LRN    bool // vecLRN: LRN with beta 0.75
+	Im2col bool // vecIm2colRow: a row of a convolution's im2col panel
+}
+
+// Generate returns the assembly and Go declarations of the kernels in set
+// for package pkg, for both ISAs, under gemm.AsmConstraint.
+func Generate(pkg string, set Set) (asm, stubs []byte, err error) {
 	ctx := build.NewContext()
 	ctx.Constraints(buildtags.And(buildtags.Term("amd64"), buildtags.Not("purego")))
-	tail16, tail32 := masks(ctx)
+	var tail16 operand.Mem
+	if set.Im2col {
+		tail16 = masks(ctx)
+	}
 	for _, isa := range []gemm.ISA{gemm.AVX512, gemm.AVX2} {
-		lrn(ctx, isa)
-		im2colRow(ctx, isa, tail16, tail32)
+		if set.LRN {
+			lrn(ctx, isa)
+		}
+		if set.Im2col {
+			im2colRow(ctx, isa, tail16)
+		}
 	}
 	if asm, stubs, err = gemm.Print(ctx, pkg); err != nil {
 		return nil, nil, fmt.Errorf("vec: %w", err)
@@ -149,26 +162,15 @@ func lrn(ctx *build.Context, isa gemm.ISA) {
 // Im2colRowName is the name of the im2col row kernel for isa.
 func Im2colRowName(isa gemm.ISA) string { return "vecIm2colRow" + isa.String() }
 
-// masks emits the tables of partial-vector masks: tail16 holds (1<<r)-1 as
-// uint16 for r = 0..16 (AVX-512 opmasks), tail32 eight all-ones dwords then
-// eight zero dwords, so that the 8 dwords from tail32+4*(8-r) select r
-// lanes (AVX2 VMASKMOVPS).
-func masks(ctx *build.Context) (tail16, tail32 operand.Mem) {
+// masks emits the table of AVX-512 opmasks for partial vectors: tail16
+// holds (1<<r)-1 as uint16 for r = 0..16.
+func masks(ctx *build.Context) (tail16 operand.Mem) {
 	tail16 = ctx.StaticGlobal("tail16")
 	ctx.DataAttributes(attr.RODATA | attr.NOPTR)
 	for r := range 17 {
 		ctx.AppendDatum(operand.U16(uint16(1<<r - 1)))
 	}
-	tail32 = ctx.StaticGlobal("tail32")
-	ctx.DataAttributes(attr.RODATA | attr.NOPTR)
-	for i := range 16 {
-		v := uint32(0)
-		if i < 8 {
-			v = 0xffffffff
-		}
-		ctx.AppendDatum(operand.U32(v))
-	}
-	return tail16, tail32
+	return tail16
 }
 
 // im2colRow emits one row of a convolution's im2col panel: d[0:cols] gets
@@ -177,10 +179,10 @@ func masks(ctx *build.Context) (tail16, tail32 operand.Mem) {
 // at the element for the first position; within an output row consecutive
 // positions are sw elements apart, and output rows rowStep elements apart
 // (from the first position of one to that of the next). A row of ow
-// positions is a segment: with sw 1 a vector copy with a masked tail
-// (masked lanes are not read, so nothing past the last element is touched),
+// positions is a segment: with sw 1 a vector copy with a masked (AVX-512)
+// or scalar (AVX2) tail, so nothing past the last element is read,
 // otherwise a scalar loop.
-func im2colRow(ctx *build.Context, isa gemm.ISA, tail16, tail32 operand.Mem) {
+func im2colRow(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
 	ctx.Function(Im2colRowName(isa))
 	ctx.Attributes(attr.NOSPLIT)
 	ctx.Pragma("noescape")
@@ -203,11 +205,10 @@ func im2colRow(ctx *build.Context, isa gemm.ISA, tail16, tail32 operand.Mem) {
 	sw := ctx.Load(ctx.Param("sw"), ctx.GP64())
 	ox := ctx.Load(ctx.Param("ox0"), ctx.GP64())
 	ow, rowStep, nr := paramAddr(ctx, "ow"), paramAddr(ctx, "rowStep"), paramAddr(ctx, "nr")
-	tbl := ctx.GP64()
+	var tbl reg.GPVirtual
 	if isa == gemm.AVX512 {
+		tbl = ctx.GP64()
 		ctx.LEAQ(tail16, tbl)
-	} else {
-		ctx.LEAQ(tail32, tbl)
 	}
 	// rowPtr is the source of position 0 of the current output row.
 	rowPtr, t := ctx.GP64(), ctx.GP64()
@@ -250,13 +251,20 @@ func im2colRow(ctx *build.Context, isa gemm.ISA, tail16, tail32 operand.Mem) {
 			}
 			ctx.VMOVUPS(v, k, operand.Mem{Base: dst})
 		} else {
-			m := ctx.YMM()
-			ctx.NEGQ(n)
-			ctx.VMOVDQU(operand.Mem{Base: tbl, Index: n, Scale: 4, Disp: 32}, m)
-			if !zero {
-				ctx.VMASKMOVPS(operand.Mem{Base: src}, m, v)
+			// VMASKMOVPS stores are microcoded and slow on AMD's cores: a
+			// scalar loop does the last few elements.
+			e := ctx.GP32()
+			ctx.Label(prefix + "scalar")
+			if zero {
+				ctx.MOVL(operand.U32(0), operand.Mem{Base: dst})
+			} else {
+				ctx.MOVL(operand.Mem{Base: src}, e)
+				ctx.MOVL(e, operand.Mem{Base: dst})
+				ctx.ADDQ(operand.U32(4), src)
 			}
-			ctx.VMASKMOVPS(v, m, operand.Mem{Base: dst})
+			ctx.ADDQ(operand.U32(4), dst)
+			ctx.DECQ(n)
+			ctx.JNZ(operand.LabelRef(prefix + "scalar"))
 		}
 		ctx.Label(prefix + "done")
 	}

@@ -75,7 +75,7 @@ func TestConvGEMM(t *testing.T) {
 		for gi := range g {
 			rtPackRows(ap, w, gi*m, m, k, mr)
 			for col := 0; col < n; col += nr {
-				rtIm2col(bp, padded[gi*cg*hp*wp:], geom, col, nr)
+				rtIm2col(bp, padded[gi*cg*hp*wp:], geom, col, nr, nil)
 				for p := range panels {
 					var b []float32
 					if bias != nil {

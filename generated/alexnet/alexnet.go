@@ -115,6 +115,7 @@ type Model struct {
 	tmp                [][]float32 // per worker: LRN's squares and sums
 	staging            []float32   // one layer's reshaped input: dense inputs packed, conv inputs padded
 	lrn                rtLRNKernel // LRN's SIMD kernel for this implementation, or nil
+	im2col             rtIm2colRow // im2col's SIMD kernel for this implementation, or nil
 	w1_conv1, b1_conv1 []float32
 	w3_conv2, b3_conv2 []float32
 	w5_conv3, b5_conv3 []float32
@@ -163,8 +164,9 @@ func newModel(data []byte, o Options) (*Model, error) {
 		return nil, err
 	}
 	m := &Model{
-		impl: impl,
-		lrn:  lrnKernel(impl),
+		im2col: im2colKernel(impl),
+		impl:   impl,
+		lrn:    lrnKernel(impl),
 	}
 	if err := m.load(file); err != nil {
 		return nil, err

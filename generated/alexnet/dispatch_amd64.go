@@ -34,6 +34,23 @@ func (m *Model) plan() []rtStep {
 	return m.planGo()
 }
 
+// im2colKernel returns implementation impl's SIMD im2col row kernel, or nil.
+func im2colKernel(impl int) rtIm2colRow {
+	if impl == 1 {
+		return func(d, s []float32, cols, nr, ow, ox0, sw, rowStep int) {
+			// rtIm2col has checked the reach of d and s.
+			vecIm2colRowAVX2(&d[0], &s[0], cols, nr, ow, ox0, sw, rowStep)
+		}
+	}
+	if impl == 2 {
+		return func(d, s []float32, cols, nr, ow, ox0, sw, rowStep int) {
+			// rtIm2col has checked the reach of d and s.
+			vecIm2colRowAVX512(&d[0], &s[0], cols, nr, ow, ox0, sw, rowStep)
+		}
+	}
+	return nil
+}
+
 // lrnKernel returns implementation impl's SIMD LRN kernel, or nil.
 func lrnKernel(impl int) rtLRNKernel {
 	if impl == 1 {

@@ -13,3 +13,6 @@ func (m *Model) plan() []rtStep {
 func lrnKernel(impl int) rtLRNKernel {
 	return nil
 }
+func im2colKernel(impl int) rtIm2colRow {
+	return nil
+}

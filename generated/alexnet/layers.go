@@ -136,7 +136,7 @@ func (m *Model) l1_conv1_Go(w, t int) {
 	src := m.src[img*154587 : 154587+img*154587][g*154587:]
 	dst := m.arena[img*290400 : 290400+img*290400][g*290400+j*16:]
 	panel := m.scratch[w][:5808]
-	rtIm2col(panel, src, &g1_conv1, j*16, 16)
+	rtIm2col(panel, src, &g1_conv1, j*16, 16, m.im2col)
 	a := m.w1_conv1[g*34848:]
 	bias := m.b1_conv1[g*96:]
 	for p := range 24 {
@@ -167,7 +167,7 @@ func (m *Model) l3_conv2_Go(w, t int) {
 	src := m.staging[img*92256:][g*46128:]
 	dst := m.arena[img*186624 : 186624+img*186624][g*93312+j*16:]
 	panel := m.scratch[w][:19200]
-	rtIm2col(panel, src, &g3_conv2, j*16, 16)
+	rtIm2col(panel, src, &g3_conv2, j*16, 16, m.im2col)
 	a := m.w3_conv2[g*153600:]
 	bias := m.b3_conv2[g*128:]
 	for p := range 32 {
@@ -199,7 +199,7 @@ func (m *Model) l5_conv3_Go(w, t int) {
 	src := m.staging[img*57600:][g*57600:]
 	dst := m.arena[img*64896 : 64896+img*64896][g*64896+j*16:]
 	panel := m.scratch[w][:36864]
-	rtIm2col(panel, src, &g5_conv3, j*16, 16)
+	rtIm2col(panel, src, &g5_conv3, j*16, 16, m.im2col)
 	a := m.w5_conv3[g*884736:]
 	bias := m.b5_conv3[g*384:]
 	for p := range 96 {
@@ -222,7 +222,7 @@ func (m *Model) l6_conv4_Go(w, t int) {
 	src := m.staging[img*86400:][g*43200:]
 	dst := m.arena[64896+img*64896 : 129792+img*64896][g*32448+j*16:]
 	panel := m.scratch[w][:27648]
-	rtIm2col(panel, src, &g6_conv4, j*16, 16)
+	rtIm2col(panel, src, &g6_conv4, j*16, 16, m.im2col)
 	a := m.w6_conv4[g*331776:]
 	bias := m.b6_conv4[g*192:]
 	for p := range 48 {
@@ -245,7 +245,7 @@ func (m *Model) l7_conv5_Go(w, t int) {
 	src := m.staging[img*86400:][g*43200:]
 	dst := m.arena[img*43264 : 43264+img*43264][g*21632+j*16:]
 	panel := m.scratch[w][:27648]
-	rtIm2col(panel, src, &g7_conv5, j*16, 16)
+	rtIm2col(panel, src, &g7_conv5, j*16, 16, m.im2col)
 	a := m.w7_conv5[g*221184:]
 	bias := m.b7_conv5[g*128:]
 	for p := range 32 {

@@ -73,19 +73,33 @@ func rtPadPlanes(dst, src []float32, c0, c1, h, w, pt, pl, hp, wp int) {
 //
 // It walks the panel's columns one output row at a time: within a row,
 // consecutive outputs read one input row at a fixed stride, so with stride
-// 1 each segment is a single copy.
-func rtIm2col(dst, src []float32, g *rtConvGeom, col0, nr int) {
+// 1 each segment is a single copy. An implementation's SIMD kernel, if
+// given, writes each panel row.
+func rtIm2col(dst, src []float32, g *rtConvGeom, col0, nr int, kern rtIm2colRow) {
 	cols := min(nr, g.OH*g.OW-col0)
 	oy0, ox0 := col0/g.OW, col0%g.OW
+	if kern != nil {
+		// The kernel's reach, checked here so that it cannot stray: the
+		// panel's last value and the last column's element of the last
+		// kernel offset.
+		_ = dst[g.C*g.KH*g.KW*nr-1]
+		oy, ox := (col0+cols-1)/g.OW, (col0+cols-1)%g.OW
+		_ = src[(g.C-1)*g.H*g.W+(g.KH-1)*g.DH*g.W+(g.KW-1)*g.DW+oy*g.SH*g.W+ox*g.SW]
+	}
 	kk := 0
 	for c := range g.C {
 		plane := src[c*g.H*g.W : (c+1)*g.H*g.W]
 		for ky := range g.KH {
 			for kx := range g.KW {
 				d := dst[kk*nr : (kk+1)*nr]
+				kk++
 				// Element (oy, ox) of this row of the matrix is
 				// plane[oy*SH*W + ox*SW + off].
 				off := ky*g.DH*g.W + kx*g.DW
+				if kern != nil {
+					kern(d, plane[oy0*g.SH*g.W+ox0*g.SW+off:], cols, nr, g.OW, ox0, g.SW, g.SH*g.W)
+					continue
+				}
 				oy, ox := oy0, ox0
 				for j := 0; j < cols; {
 					seg := min(g.OW-ox, cols-j)
@@ -103,8 +117,14 @@ func rtIm2col(dst, src []float32, g *rtConvGeom, col0, nr int) {
 					oy, ox = oy+1, 0
 				}
 				clear(d[cols:])
-				kk++
 			}
 		}
 	}
 }
+
+// rtIm2colRow is an implementation's SIMD kernel for one row of an im2col
+// panel (see rtIm2col): d[j] for j < cols is the element of the j-th output
+// position from (row 0, ox0) on, s[0] the first, positions sw and output
+// rows rowStep elements apart; d[cols:nr] is zeroed. The caller has checked
+// the reach of d and s.
+type rtIm2colRow func(d, s []float32, cols, nr, ow, ox0, sw, rowStep int)

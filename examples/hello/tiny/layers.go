@@ -60,7 +60,7 @@ func (m *Model) l1_conv1_Go(w, t int) {
 	src := m.staging[img*972:][g*972:]
 	dst := m.arena[img*4096 : 4096+img*4096][g*4096+j*16:]
 	panel := m.scratch[w][:432]
-	rtIm2col(panel, src, &g1_conv1, j*16, 16)
+	rtIm2col(panel, src, &g1_conv1, j*16, 16, m.im2col)
 	a := m.w1_conv1[g*432:]
 	bias := m.b1_conv1[g*16:]
 	for p := range 4 {
@@ -91,7 +91,7 @@ func (m *Model) l3_conv2_Go(w, t int) {
 	src := m.staging[img*1600:][g*1600:]
 	dst := m.arena[img*2048 : 2048+img*2048][g*2048+j*16:]
 	panel := m.scratch[w][:2304]
-	rtIm2col(panel, src, &g3_conv2, j*16, 16)
+	rtIm2col(panel, src, &g3_conv2, j*16, 16, m.im2col)
 	a := m.w3_conv2[g*4608:]
 	bias := m.b3_conv2[g*32:]
 	for p := range 8 {

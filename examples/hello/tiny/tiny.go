@@ -97,6 +97,7 @@ type Model struct {
 	tmp                [][]float32 // per worker: LRN's squares and sums
 	staging            []float32   // one layer's reshaped input: dense inputs packed, conv inputs padded
 	lrn                rtLRNKernel // LRN's SIMD kernel for this implementation, or nil
+	im2col             rtIm2colRow // im2col's SIMD kernel for this implementation, or nil
 	w1_conv1, b1_conv1 []float32
 	w3_conv2, b3_conv2 []float32
 	w5_fc, b5_fc       []float32
@@ -140,8 +141,9 @@ func newModel(data []byte, o Options) (*Model, error) {
 		return nil, err
 	}
 	m := &Model{
-		impl: impl,
-		lrn:  lrnKernel(impl),
+		im2col: im2colKernel(impl),
+		impl:   impl,
+		lrn:    lrnKernel(impl),
 	}
 	if err := m.load(file); err != nil {
 		return nil, err
