@@ -23,24 +23,6 @@ DATA tail16<>+30(SB)/2, $0x7fff
 DATA tail16<>+32(SB)/2, $0xffff
 GLOBL tail16<>(SB), RODATA|NOPTR, $34
 
-DATA tail32<>+0(SB)/4, $0xffffffff
-DATA tail32<>+4(SB)/4, $0xffffffff
-DATA tail32<>+8(SB)/4, $0xffffffff
-DATA tail32<>+12(SB)/4, $0xffffffff
-DATA tail32<>+16(SB)/4, $0xffffffff
-DATA tail32<>+20(SB)/4, $0xffffffff
-DATA tail32<>+24(SB)/4, $0xffffffff
-DATA tail32<>+28(SB)/4, $0xffffffff
-DATA tail32<>+32(SB)/4, $0x00000000
-DATA tail32<>+36(SB)/4, $0x00000000
-DATA tail32<>+40(SB)/4, $0x00000000
-DATA tail32<>+44(SB)/4, $0x00000000
-DATA tail32<>+48(SB)/4, $0x00000000
-DATA tail32<>+52(SB)/4, $0x00000000
-DATA tail32<>+56(SB)/4, $0x00000000
-DATA tail32<>+60(SB)/4, $0x00000000
-GLOBL tail32<>(SB), RODATA|NOPTR, $64
-
 // func vecIm2colRowAVX512(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)
 // Requires: AVX, AVX512F, CMOV
 TEXT ·vecIm2colRowAVX512(SB), NOSPLIT, $0-64
@@ -142,61 +124,64 @@ TEXT ·vecIm2colRowAVX2(SB), NOSPLIT, $0-64
 	MOVQ  cols+16(FP), DX
 	MOVQ  sw+48(FP), BX
 	MOVQ  ox0+40(FP), SI
-	LEAQ  tail32<>+0(SB), DI
-	MOVQ  SI, R8
-	IMULQ BX, R8
-	SHLQ  $0x02, R8
-	SUBQ  R8, CX
+	MOVQ  SI, DI
+	IMULQ BX, DI
+	SHLQ  $0x02, DI
+	SUBQ  DI, CX
 	SHLQ  $0x02, BX
-	XORQ  R8, R8
+	XORQ  DI, DI
 
 segment:
-	MOVQ    ow+32(FP), R9
-	SUBQ    SI, R9
-	MOVQ    DX, R10
-	SUBQ    R8, R10
-	CMPQ    R10, R9
-	CMOVQLT R10, R9
+	MOVQ    ow+32(FP), R8
+	SUBQ    SI, R8
+	MOVQ    DX, R9
+	SUBQ    DI, R9
+	CMPQ    R9, R8
+	CMOVQLT R9, R8
 	IMULQ   BX, SI
 	ADDQ    CX, SI
-	LEAQ    (AX)(R8*4), R10
-	MOVQ    R9, R11
+	LEAQ    (AX)(DI*4), R9
+	MOVQ    R8, R10
 	CMPQ    BX, $0x00000004
 	JNE     strided
 
 cvec:
-	CMPQ    R11, $0x00000008
+	CMPQ    R10, $0x00000008
 	JL      ctail
 	VMOVUPS (SI), Y0
 	ADDQ    $0x00000020, SI
-	VMOVUPS Y0, (R10)
-	ADDQ    $0x00000020, R10
-	SUBQ    $0x00000008, R11
+	VMOVUPS Y0, (R9)
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000008, R10
 	JMP     cvec
 
 ctail:
-	TESTQ      R11, R11
-	JZ         cdone
-	NEGQ       R11
-	VMOVDQU    32(DI)(R11*4), Y1
-	VMASKMOVPS (SI), Y1, Y0
-	VMASKMOVPS Y0, Y1, (R10)
+	TESTQ R10, R10
+	JZ    cdone
+
+cscalar:
+	MOVL (SI), R11
+	MOVL R11, (R9)
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000004, R9
+	DECQ R10
+	JNZ  cscalar
 
 cdone:
 	JMP next
 
 strided:
 sloop:
-	MOVL (SI), R12
-	MOVL R12, (R10)
+	MOVL (SI), R11
+	MOVL R11, (R9)
 	ADDQ BX, SI
-	ADDQ $0x00000004, R10
-	DECQ R11
+	ADDQ $0x00000004, R9
+	DECQ R10
 	JNZ  sloop
 
 next:
-	ADDQ R9, R8
-	CMPQ R8, DX
+	ADDQ R8, DI
+	CMPQ DI, DX
 	JGE  zero
 	MOVQ rowStep+56(FP), SI
 	SHLQ $0x02, SI
@@ -219,11 +204,14 @@ zvec:
 	JMP     zvec
 
 ztail:
-	TESTQ      CX, CX
-	JZ         zdone
-	NEGQ       CX
-	VMOVDQU    32(DI)(CX*4), Y1
-	VMASKMOVPS Y0, Y1, (AX)
+	TESTQ CX, CX
+	JZ    zdone
+
+zscalar:
+	MOVL $0x00000000, (AX)
+	ADDQ $0x00000004, AX
+	DECQ CX
+	JNZ  zscalar
 
 zdone:
 	VZEROUPPER
