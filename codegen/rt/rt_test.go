@@ -185,6 +185,32 @@ func TestPool(t *testing.T) {
 	}
 }
 
+// TestPoolNaN checks that max pooling propagates NaN like PyTorch on both
+// of rtPoolRows' paths: AlexNet's unclipped 3x3/2 windows and clipped ones.
+func TestPoolNaN(t *testing.T) {
+	for _, ceil := range []bool{false, true} {
+		a := ir.PoolAttrs{KH: 3, KW: 3, StrideH: 2, StrideW: 2, Ceil: ceil}
+		in := ir.Shape{C: 2, H: 8, W: 8}
+		out := ir.Shape{C: 2, H: ir.PoolOut(8, 3, 2, 0, ceil), W: ir.PoolOut(8, 3, 2, 0, ceil)}
+		x := make([]float32, in.Elems())
+		for i := range x {
+			x[i] = float32(i % 7)
+		}
+		x[1*64+2*8+4] = float32(math.NaN()) // channel 1, row 2, column 4
+		got := make([]float32, out.Elems())
+		rtPoolRows(got, x, poolGeom(in, out, &a, true), 0, in.H, 0, in.C, 0, out.H, rtActReLU, 0)
+		for oy := range out.H {
+			for ox := range out.W {
+				v := got[out.H*out.W+oy*out.W+ox]
+				inWindow := oy*2 <= 2 && 2 < oy*2+3 && ox*2 <= 4 && 4 < ox*2+3
+				if math.IsNaN(float64(v)) != inWindow {
+					t.Errorf("ceil %v: output (%d, %d) = %g; NaN expected: %v", ceil, oy, ox, v, inWindow)
+				}
+			}
+		}
+	}
+}
+
 // TestPoolWide covers rows wider than rtPoolRows' row buffer.
 func TestPoolWide(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))

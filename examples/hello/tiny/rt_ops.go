@@ -59,6 +59,17 @@ func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 
 				}
 			}
 			o := out[oy*g.OW : (oy+1)*g.OW]
+			if g.Max && g.KW == 3 && g.PL == 0 && (g.OW-1)*g.SW+3 <= g.W {
+				// AlexNet's 3x3 windows, none clipped: unrolled.
+				for ox := range o {
+					w := acc[ox*g.SW : ox*g.SW+3 : ox*g.SW+3]
+					o[ox] = max(w[0], w[1], w[2])
+				}
+				if act != rtActNone {
+					rtActivateAll(o, act, slope)
+				}
+				continue
+			}
 			for ox := range o {
 				xs := ox*g.SW - g.PL
 				xe := min(xs+g.KW, g.W+g.PL)
