@@ -133,21 +133,29 @@ prints the pipeline instead.`,
 		},
 		&command{
 			name:  "weights",
-			args:  "init spec.yaml -o weights.safetensors",
-			short: "make deterministic random weights",
+			args:  "init spec.yaml -o weights.safetensors | import state_dict.pth -spec spec.yaml -o weights.safetensors",
+			short: "make deterministic random weights, or import PyTorch's",
 			long: `
 Weights init writes a safetensors file with a tensor for every parameter the
 spec reads, named as a PyTorch state_dict names them (conv1.weight,
 conv1.bias, bn1.running_mean, ...). The values are He-initialised and depend
 only on -seed and each tensor's name, so they are the same on every machine
-and every cnnc version.`,
+and every cnnc version.
+
+Weights import reads a PyTorch state_dict saved with torch.save (a .pth
+file) and writes the spec's weights from it, printing which tensor went
+where: by order and shape, or by a -map file (docs/import.md).`,
 			nargs: [2]int{2, 2},
 			setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 				seed := fs.Uint64("seed", 1, "random `seed`")
 				out := fs.String("o", "", "output `file` (required)")
+				imp := newWeightsImportFlags(fs)
 				return func(args []string) error {
+					if args[0] == "import" {
+						return imp.run(e, args[1], *out)
+					}
 					if args[0] != "init" {
-						return usagef("unknown weights subcommand %q (want init)", args[0])
+						return usagef("unknown weights subcommand %q (want init or import)", args[0])
 					}
 					if *out == "" {
 						return usagef("weights init needs -o FILE")

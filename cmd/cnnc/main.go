@@ -167,7 +167,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 func printUsage(w io.Writer) {
 	fmt.Fprintf(w, "cnnc compiles convolutional neural networks described in YAML into Go.\n\nUsage:\n\n\tcnnc <command> [flags] [arguments]\n\nThe commands are:\n\n")
 	// In the order of the pipeline, whatever the order of the files' init.
-	order := []string{"check", "shapes", "passes", "graph", "compile", "run", "bench", "accuracy", "weights", "input", "help"}
+	order := []string{"import", "check", "shapes", "passes", "graph", "compile", "run", "bench", "accuracy", "weights", "input", "help"}
 	sorted := slices.Clone(commands)
 	slices.SortStableFunc(sorted, func(a, b *command) int {
 		ia, ib := slices.Index(order, a.name), slices.Index(order, b.name)
