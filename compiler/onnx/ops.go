@@ -955,7 +955,7 @@ func opConcat(n *node) error {
 	if err := n.outputs(1); err != nil {
 		return err
 	}
-	axis := n.attrInt("axis", 0)
+	axis := n.attrInt("axis", 1) // the default before opset 4
 	if n.err != nil {
 		return n.err
 	}
