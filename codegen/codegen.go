@@ -47,6 +47,12 @@ type Options struct {
 	// halves the bytes a batch-1 inference streams. Activations,
 	// accumulation and convolutions stay float32.
 	Precision string
+	// Winograd computes 3x3 stride-1 convolutions with at least
+	// winoMinChannels input channels and filters per group by Winograd's
+	// F(2x2, 3x3): 16 GEMMs with 2.25x fewer multiplications than im2col's
+	// one. Opt-in for now: the transforms are scalar Go and on AlexNet cost
+	// about as much as the GEMMs save (see docs/design.md).
+	Winograd bool
 }
 
 // bf16 reports whether dense weights are stored as bfloat16.
@@ -115,6 +121,7 @@ type layer struct {
 // gemmPlan is a conv or dense layer as G GEMMs of M x N x K per image.
 type gemmPlan struct {
 	dense   bool
+	wino    bool // a Winograd convolution: 16*G GEMMs of M filters by N = batch*tiles by K channels
 	G       int
 	M, N, K int
 	tiles   []tile // per impl
@@ -165,6 +172,10 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 		switch n.Op {
 		case ir.OpConv:
 			a := &n.Conv
+			if opt.Winograd && winograd(n) {
+				l.gemm = &gemmPlan{wino: true, G: a.Groups, M: a.Filters / a.Groups, N: opt.Batch * winoTiles(n), K: n.Inputs[0].Shape.C / a.Groups}
+				break
+			}
 			l.gemm = &gemmPlan{G: a.Groups, M: a.Filters / a.Groups, N: n.Shape.H * n.Shape.W,
 				K: n.Inputs[0].Shape.C / a.Groups * a.KH * a.KW}
 		case ir.OpDense:
@@ -226,7 +237,7 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 		}
 		files = append(files, File{"vec_amd64.s", c.header(asm, "//")}, File{"vec_amd64.go", c.header(stubs, "//")})
 	}
-	rt, err := runtimeFiles(c.pkg, c.headerLine())
+	rt, err := runtimeFiles(c.pkg, c.headerLine(), c.hasWino())
 	if err != nil {
 		return nil, err
 	}

@@ -60,6 +60,7 @@ type e2eCase struct {
 	batch int
 	embed bool // embed the weights (Options.Embed) and test NewEmbedded
 	bf16  bool // Options.Precision "bf16", with dense weights that bfloat16 holds exactly
+	wino  bool // Options.Winograd, and the package must use it
 	big   bool // over e2eShortMACs: skipped in -short mode, not rerun with -tags purego
 }
 
@@ -125,6 +126,20 @@ func TestEndToEnd(t *testing.T) {
 	}
 	for _, b := range e2eBatches {
 		cases = append(cases, e2eCase{pkg: fmt.Sprintf("lenet5_bf16_b%d", b), path: "../spec/lenet5.yaml", batch: b, bf16: true})
+	}
+	// Winograd: the specs with 3x3 convolutions of 16+ channels (fire_small
+	// has none), and wino_edges.
+	for _, name := range []string{"vgg_small", "resnet_small", "alexnet", "alexnet_torchvision"} {
+		path := "../spec/" + name + ".yaml"
+		big := macs(t, path) > e2eShortMACs
+		if big && testing.Short() {
+			continue
+		}
+		cases = append(cases, e2eCase{pkg: name + "_wino_b2", path: path, batch: 2, wino: true, big: big})
+	}
+	wino := writeSpec(t, dir, "wino_edges", winoEdgesSpec)
+	for _, b := range e2eBatches {
+		cases = append(cases, e2eCase{pkg: fmt.Sprintf("wino_edges_b%d", b), path: wino, batch: b, wino: true})
 	}
 	for _, name := range slices.Sorted(maps.Keys(edgeSpecs)) {
 		path := writeSpec(t, dir, name, "name: "+name+"\n"+edgeSpecs[name])
@@ -327,7 +342,7 @@ func writeCase(t *testing.T, dir string, c e2eCase) {
 		t.Fatalf("Compile:\n%v\nspec:\n%s", err, src)
 	}
 	ts := params.Init(g, e2eWeightSeed)
-	opt := codegen.Options{Batch: c.batch, Package: c.pkg}
+	opt := codegen.Options{Batch: c.batch, Package: c.pkg, Winograd: c.wino}
 	if c.bf16 {
 		opt.Precision = "bf16"
 		roundDenseBF16(g, ts)
@@ -340,6 +355,10 @@ func writeCase(t *testing.T, dir string, c e2eCase) {
 	files, err := codegen.Generate(g, opt)
 	if err != nil {
 		t.Fatalf("Generate: %v\nspec:\n%s", err, src)
+	}
+	usesWino := slices.ContainsFunc(files, func(f codegen.File) bool { return f.Name == "rt_wino.go" })
+	if usesWino != c.wino {
+		t.Fatalf("%s: Options.Winograd %v, but the package has rt_wino.go: %v", c.pkg, c.wino, usesWino)
 	}
 	pkgDir := filepath.Join(dir, c.pkg)
 	if err := os.MkdirAll(filepath.Join(pkgDir, "testdata"), 0o755); err != nil {
@@ -514,6 +533,27 @@ layers:
   - {name: g, op: global_avgpool}
   - {name: d, op: dense, units: 1}`,
 }
+
+// winoEdgesSpec reaches the corners of the Winograd path: odd and even
+// output sizes (ragged 2x2 tiles), asymmetric and no padding, groups,
+// outputs of one row or column, activations fused into the output
+// transform (ReLU, leaky, sigmoid), a folded batchnorm, and a 3x3 conv just
+// below the channel threshold that must stay direct.
+const winoEdgesSpec = `name: wino_edges
+input: [16, 9, 6]
+layers:
+  - {name: a, op: conv, filters: 32, kernel: 3, padding: 1}
+  - {name: a_bn, op: batchnorm}
+  - {name: a_r, op: leaky_relu, slope: 0.1}
+  - {name: b, op: conv, filters: 32, kernel: 3, padding: same, groups: 2}
+  - {name: b_s, op: sigmoid}
+  - {name: c, op: conv, filters: 48, kernel: 3, padding: [0, 1]}
+  - {name: c_r, op: relu}
+  - {name: d, op: conv, filters: 16, kernel: 3, padding: 0, bias: false}
+  - {name: e, op: conv, filters: 16, kernel: 3, padding: [2, 0]}
+  - {name: f, op: conv, filters: 8, kernel: 3, padding: 1}
+  - {name: g, op: global_avgpool}
+  - {name: h, op: dense, units: 5}`
 
 // identsSpec names its layers with Go keywords, predeclared identifiers and
 // the identifiers generated code uses itself (receiver, task parameters,

@@ -77,9 +77,13 @@ func (c *gen) kernelConfigs() []gemm.Config {
 				if v.edgeN {
 					cfg.StoreN = p.N % t.NR
 				}
-				if p.dense {
+				switch {
+				case p.dense:
 					cfg.BF16B = c.bf16()
-				} else {
+				case p.wino:
+					// Winograd GEMMs: bias and activation come in the
+					// output transform.
+				default:
 					// Convolutions: bias per output channel (row) and the
 					// activation in the epilogue. Dense layers add their
 					// bias per unit (column) in Go.

@@ -184,6 +184,10 @@ func (c *gen) geometry(f *jen.File) {
 		n := l.n
 		switch n.Op {
 		case ir.OpConv:
+			if l.gemm.wino {
+				c.winoGeom(f, l)
+				continue
+			}
 			// The geometry im2col sees: of the padded input (see padSteps).
 			a := &n.Conv
 			in := n.Inputs[0].Shape
@@ -255,6 +259,9 @@ func (c *gen) kernelCall(l *layer, i int, im impl, a, b, dst, bias jen.Code, las
 }
 
 func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
+	if l.gemm.wino {
+		return c.winoSteps(f, l, i, im)
+	}
 	n, p := l.n, l.gemm
 	t := p.tile(i)
 	name := n.Name
@@ -402,4 +409,134 @@ func lrnPoolChunk(n *ir.Node) (chunk, tasks int) {
 func lrnPoolRows(n *ir.Node) int {
 	chunk, _ := lrnPoolChunk(n)
 	return min((chunk-1)*n.Pool.StrideH+n.Pool.KH, n.Inputs[0].Shape.H)
+}
+
+// nrTable is [impls]int{...}[m.impl]: the NR of layer p's tiles for the
+// Model's implementation.
+func nrTable(p *gemmPlan) jen.Code {
+	var vals []jen.Code
+	for i := range impls {
+		vals = append(vals, jen.Lit(p.tile(i).NR))
+	}
+	return jen.Index(jen.Lit(len(impls))).Int().Values(vals...).Index(jen.Id("m").Dot("impl"))
+}
+
+// winoMinChannels is the fewest input channels per group for which a 3x3
+// convolution uses Winograd: below it the transforms cost more than the
+// multiplications they save.
+const winoMinChannels = 16
+
+// winograd reports whether conv n is computed with F(2x2, 3x3): a 3x3
+// kernel, stride and dilation 1, enough channels.
+func winograd(n *ir.Node) bool {
+	a := &n.Conv
+	return a.KH == 3 && a.KW == 3 && a.StrideH == 1 && a.StrideW == 1 && a.DilH == 1 && a.DilW == 1 &&
+		n.Inputs[0].Shape.C/a.Groups >= winoMinChannels && a.Filters/a.Groups >= winoMinChannels
+}
+
+// winoTiles is the number of 2x2 output tiles of one image of conv n.
+func winoTiles(n *ir.Node) int { return ceilDiv(n.Shape.H, 2) * ceilDiv(n.Shape.W, 2) }
+
+// hasWino reports whether any layer uses Winograd.
+func (c *gen) hasWino() bool {
+	for _, l := range c.layers {
+		if l.gemm != nil && l.gemm.wino {
+			return true
+		}
+	}
+	return false
+}
+
+// winoNPad is the Winograd GEMMs' column count rounded up to whole panels of
+// every implementation's NR, so that V's layout needs one size.
+func winoNPad(p *gemmPlan) int {
+	l := 1
+	for i := range impls {
+		nr := p.tile(i).NR
+		l = l / gcd(l, nr) * nr
+	}
+	return ceilDiv(p.N, l) * l
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// winoLdV is the distance between consecutive matrices of V: K×NPad and a
+// cache line more, so that the 16 streams the input transform writes do not
+// fall into one cache set (K*NPad floats is often a multiple of 4 KiB).
+func winoLdV(p *gemmPlan) int { return p.K*winoNPad(p) + 16 }
+
+// winoLens are the sizes of a Winograd layer's transformed input V (16*G
+// matrices of K×NPad, winoLdV apart) and GEMM results M (16*G of M×N), which the staging
+// buffer holds one after the other.
+func winoLens(p *gemmPlan) (v, m int) { return 16 * p.G * winoLdV(p), 16 * p.G * p.M * p.N }
+
+// winoGeom declares Winograd layer l's geometry, derived fields included.
+func (c *gen) winoGeom(f *jen.File, l *layer) {
+	n, p := l.n, l.gemm
+	a := &n.Conv
+	in := n.Inputs[0].Shape
+	actID, slope := act(n.Act)
+	f.Var().Id(c.ident(n, "g")).Op("=").Id("rtWinoGeom").Values(jen.Dict{
+		jen.Id("B"): jen.Lit(c.batch), jen.Id("C"): jen.Lit(in.C), jen.Id("H"): jen.Lit(in.H), jen.Id("W"): jen.Lit(in.W),
+		jen.Id("PT"): jen.Lit(a.Pad.Top), jen.Id("PL"): jen.Lit(a.Pad.Left), jen.Id("G"): jen.Lit(p.G), jen.Id("K"): jen.Lit(p.K), jen.Id("M"): jen.Lit(p.M),
+		jen.Id("OH"): jen.Lit(n.Shape.H), jen.Id("OW"): jen.Lit(n.Shape.W), jen.Id("TH"): jen.Lit(ceilDiv(n.Shape.H, 2)), jen.Id("TW"): jen.Lit(ceilDiv(n.Shape.W, 2)),
+		jen.Id("N"): jen.Lit(p.N), jen.Id("NPad"): jen.Lit(winoNPad(p)), jen.Id("Act"): actID, jen.Id("Slope"): slope,
+		jen.Id("ldV"): jen.Lit(winoLdV(p)), jen.Id("ldM"): jen.Lit(p.M * p.N), jen.Id("inImg"): jen.Lit(in.Elems()), jen.Id("outIm"): jen.Lit(n.Shape.Elems()),
+	})
+}
+
+// The channels and filters one task of a Winograd transform handles.
+const (
+	winoInChunk  = 4
+	winoOutChunk = 8
+)
+
+// winoSteps emits Winograd layer l's three steps: the input transform into
+// V, the 16*G GEMMs into M (one task is one column of tiles of one of them),
+// and the output transform with bias and activation.
+func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
+	n, p := l.n, l.gemm
+	t := p.tile(i)
+	name := n.Name
+	in := n.Inputs[0].Shape
+	vLen, _ := winoLens(p)
+	wi, wo := c.ident(n, "wi"), c.ident(n, "wo")
+	inTasks, outTasks := ceilDiv(in.C, winoInChunk), ceilDiv(n.Shape.C, winoOutChunk)
+	if !im.asm {
+		task(f, fmt.Sprintf("%s is %s's Winograd input transform (V = B^T d B) of %d channels\nof every image: one task.", wi, name, winoInChunk), wi,
+			jen.Id("c0").Op(":=").Id("t").Op("*").Lit(winoInChunk),
+			jen.Id("rtWinoInput").Call(jen.Id("m").Dot("staging"), c.img(n.Inputs[0], ""), jen.Op("&").Id(c.ident(n, "g")),
+				jen.Id("c0"), jen.Min(jen.Id("c0").Op("+").Lit(winoInChunk), jen.Lit(in.C)), nrTable(p), jen.Id("m").Dot("scratch").Index(jen.Id("w"))))
+		task(f, fmt.Sprintf("%s is %s's Winograd output transform (Y = A^T m A, bias, activation)\nof %d filters of every image: one task.", wo, name, winoOutChunk), wo,
+			jen.Id("o0").Op(":=").Id("t").Op("*").Lit(winoOutChunk),
+			jen.Id("rtWinoOutput").Call(c.img(n, ""), jen.Id("m").Dot("staging").Index(jen.Lit(vLen).Op(":")), jen.Id("m").Dot(c.ident(n, "b")), jen.Op("&").Id(c.ident(n, "g")),
+				jen.Id("o0"), jen.Min(jen.Id("o0").Op("+").Lit(winoOutChunk), jen.Lit(n.Shape.C))))
+	}
+	fn := c.ident(n, "l") + "_" + im.suffix
+	nt := t.nTiles
+	body := []jen.Code{
+		jen.List(jen.Id("mg"), jen.Id("j")).Op(":=").List(jen.Id("t").Op("/").Lit(nt), jen.Id("t").Op("%").Lit(nt)),
+		jen.Id("a").Op(":=").Id("m").Dot(c.ident(n, "w")).Index(jen.Id("mg").Op("*").Lit(t.mPanels * t.MR * p.K).Op(":")),
+		jen.Id("b").Op(":=").Id("m").Dot("staging").Index(jen.Id("mg").Op("*").Lit(winoLdV(p)).Op("+").Id("j").Op("*").Lit(p.K * t.NR).Op(":")),
+		jen.Id("dst").Op(":=").Id("m").Dot("staging").Index(jen.Lit(vLen).Op("+").Id("mg").Op("*").Lit(p.M * p.N).Op("+").Id("j").Op("*").Lit(t.NR).Op(":")),
+	}
+	if !im.asm {
+		body = append(body, jen.For(jen.Id("p").Op(":=").Range().Lit(t.mPanels)).Block(
+			jen.Id("rtGemm").Call(jen.Lit(t.MR), jen.Lit(t.NR), jen.Lit(p.K), jen.Id("a").Index(jen.Id("p").Op("*").Lit(t.MR*p.K).Op(":")), jen.Id("b"),
+				jen.Id("dst").Index(jen.Id("p").Op("*").Lit(t.MR*p.N).Op(":")), jen.Lit(p.N), jen.Nil(), jen.Id("rtActNone"), jen.Lit(0),
+				jen.Min(jen.Lit(t.MR), jen.Lit(p.M).Op("-").Id("p").Op("*").Lit(t.MR)), jen.Min(jen.Lit(t.NR), jen.Lit(p.N).Op("-").Id("j").Op("*").Lit(t.NR)))))
+	} else {
+		body = append(body, jen.For(jen.Id("p").Op(":=").Range().Lit(t.mPanels)).Block(
+			c.kernelCall(l, i, im, jen.Id("a").Index(jen.Id("p").Op("*").Lit(t.MR*p.K).Op(":")), jen.Id("b"),
+				jen.Id("dst").Index(jen.Id("p").Op("*").Lit(t.MR*p.N).Op(":")), nil,
+				jen.Id("p").Op("==").Lit(t.mPanels-1), jen.Id("j").Op("==").Lit(nt-1))))
+	}
+	task(f, fmt.Sprintf("%s computes %s's 16x%d Winograd GEMMs (%s %s -> %s, F(2x2, 3x3)) with the\n%s kernels: M=%d filters by N=%d tiles (batch %d) by K=%d channels, in %dx%d\ntiles; one task is one column of tiles of one GEMM.",
+		fn, name, p.G, n.Op, n.Attrs(), n.Shape, im.name, p.M, p.N, c.batch, p.K, t.MR, t.NR), fn, body...)
+	return []stepLit{step(inTasks, wi), step(16*p.G*nt, fn), step(outTasks, wo)}
 }

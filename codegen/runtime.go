@@ -10,16 +10,21 @@ import (
 // The runtime every generated package carries: real, tested Go in
 // codegen/rt, copied with the package clause rewritten.
 //
-//go:embed rt/gemm.go rt/ops.go rt/pack.go rt/pool.go rt/st.go
+//go:embed rt/gemm.go rt/ops.go rt/pack.go rt/pool.go rt/st.go rt/wino.go
 var runtimeFS embed.FS
 
-func runtimeFiles(pkg, header string) ([]File, error) {
+// runtimeFiles returns the runtime for package pkg; rt/wino.go only if the
+// package has Winograd convolutions.
+func runtimeFiles(pkg, header string, wino bool) ([]File, error) {
 	entries, err := runtimeFS.ReadDir("rt")
 	if err != nil {
 		return nil, err
 	}
 	var out []File
 	for _, e := range entries {
+		if e.Name() == "wino.go" && !wino {
+			continue
+		}
 		src, err := runtimeFS.ReadFile(path.Join("rt", e.Name()))
 		if err != nil {
 			return nil, err

@@ -44,9 +44,14 @@ func (c *gen) weightsFile() ([]byte, error) {
 		for i := range impls {
 			if p := l.gemm; p != nil {
 				t := p.tile(i)
-				if p.dense {
+				switch {
+				case p.dense:
 					staging[i] = max(staging[i], t.mPanels*t.MR*p.K)
-				} else {
+				case p.wino:
+					v, mm := winoLens(p)
+					staging[i] = max(staging[i], v+mm)
+					scratch[i] = max(scratch[i], (2*ceilDiv(n.Shape.H, 2)+2)*(2*ceilDiv(n.Shape.W, 2)+2))
+				default:
 					staging[i] = max(staging[i], c.batch*padLen(n))
 					scratch[i] = max(scratch[i], p.K*t.NR)
 				}
@@ -139,7 +144,15 @@ func (c *gen) loadLayer(b *jen.Group, l *layer) {
 			stmts = append(stmts, jen.Id("bias").Op(":=").Make(jen.Index().Float32(), jen.Lit(units)))
 		}
 		stmts = append(stmts, bnFold(jen.Id("bias"))...)
-		if n.Op == ir.OpConv {
+		switch {
+		case p.wino:
+			stmts = append(stmts,
+				jen.Id("mr").Op(":=").Add(tileTable(p, false)),
+				jen.Id("m").Dot(c.ident(n, "w")).Op("=").Make(jen.Index().Float32(), jen.Lit(16*p.G*p.K).Op("*").Parens(jen.Lit(p.M).Op("+").Id("mr").Op("-").Lit(1)).Op("/").Id("mr").Op("*").Id("mr")),
+				jen.Id("rtWinoFilters").Call(jen.Id("m").Dot(c.ident(n, "w")), jen.Id("w"), jen.Op("&").Id(c.ident(n, "g")), jen.Id("mr")),
+				jen.Id("m").Dot(c.ident(n, "b")).Op("=").Id("bias"),
+			)
+		case n.Op == ir.OpConv:
 			stmts = append(stmts,
 				jen.Id("mr").Op(":=").Add(tileTable(p, false)),
 				jen.Id("panels").Op(":=").Parens(jen.Lit(p.M).Op("+").Id("mr").Op("-").Lit(1)).Op("/").Id("mr"),
@@ -150,7 +163,7 @@ func (c *gen) loadLayer(b *jen.Group, l *layer) {
 				jen.Comment("Padded so that a last, partial panel reads whole tiles of bias."),
 				jen.Id("m").Dot(c.ident(n, "b")).Op("=").Id("rtPad").Call(jen.Id("bias"), jen.Lit(units).Op("+").Id("mr")),
 			)
-		} else {
+		default:
 			stmts = append(stmts,
 				jen.Id("nr").Op(":=").Add(tileTable(p, true)),
 				jen.Id("packed").Op(":=").Make(jen.Index().Float32(), jen.Parens(jen.Lit(p.N).Op("+").Id("nr").Op("-").Lit(1)).Op("/").Id("nr").Op("*").Id("nr").Op("*").Lit(p.K)),

@@ -315,3 +315,62 @@ func TestPool_RunsEveryTaskOnce(t *testing.T) {
 		p.close()
 	}
 }
+
+// TestWinograd runs the F(2x2, 3x3) pipeline (filter, input and output
+// transforms around 16*G pure-Go GEMMs, with ragged panels) against the
+// reference convolution on random batches, shapes, paddings and groups.
+func TestWinograd(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for iter := range 300 {
+		G := 1 + r.IntN(3)
+		a := ir.ConvAttrs{Filters: G * (1 + r.IntN(9)), KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1,
+			Pad: ir.Pad{Top: r.IntN(3), Bottom: r.IntN(3), Left: r.IntN(3), Right: r.IntN(3)}, Groups: G, Bias: true}
+		in := ir.Shape{C: G * (1 + r.IntN(5)), H: 1 + r.IntN(12), W: 1 + r.IntN(12)}
+		oh, ow := in.H+a.Pad.Top+a.Pad.Bottom-2, in.W+a.Pad.Left+a.Pad.Right-2
+		if oh < 1 || ow < 1 {
+			continue
+		}
+		B := 1 + r.IntN(3)
+		out := ir.Shape{C: a.Filters, H: oh, W: ow}
+		K, M := in.C/G, a.Filters/G
+		w, x, bias := randSlice(r, a.Filters*K*9), randSlice(r, B*in.Elems()), randSlice(r, a.Filters)
+		want := make([]float32, B*out.Elems())
+		ref.Conv(want, x, B, in, out, &a, w, bias)
+		ref.Activate(want, want, ir.Activation{Kind: ir.ActReLU})
+
+		mr, nr := 1+r.IntN(8), 1+r.IntN(40)
+		g := &rtWinoGeom{B: B, C: in.C, H: in.H, W: in.W, PT: a.Pad.Top, PL: a.Pad.Left, G: G, K: K, M: M, OH: oh, OW: ow, Act: rtActReLU}
+		g.NPad = (B*((oh+1)/2)*((ow+1)/2) + nr - 1) / nr * nr
+		rtWinoSetup(g)
+		panels := (M + mr - 1) / mr
+		u := make([]float32, 16*G*panels*mr*K)
+		rtWinoFilters(u, w, g, mr)
+		v := randSlice(r, 16*G*g.ldV) // garbage the transform must overwrite
+		half := in.C / 2
+		scratch := randSlice(r, (2*g.TH+2)*(2*g.TW+2))
+		rtWinoInput(v, x, g, 0, half, nr, scratch)
+		rtWinoInput(v, x, g, half, in.C, nr, scratch)
+		mm := make([]float32, 16*G*g.ldM)
+		for m := range 16 * G {
+			for j := 0; j < g.N; j += nr {
+				for p := range panels {
+					rtGemm(mr, nr, K, u[m*panels*mr*K+p*mr*K:], v[m*g.ldV+j*K:], mm[m*g.ldM+p*mr*g.N+j:], g.N, nil, rtActNone, 0, min(mr, M-p*mr), min(nr, g.N-j))
+				}
+			}
+		}
+		got := make([]float32, B*out.Elems())
+		rtWinoOutput(got, mm, bias, g, 0, a.Filters/2)
+		rtWinoOutput(got, mm, bias, g, a.Filters/2, a.Filters)
+		near(t, fmt.Sprintf("iter %d: %+v in %v batch %d mr %d nr %d", iter, a, in, B, mr, nr), want, got, 1e-5)
+	}
+}
+
+// rtWinoSetup fills in g's derived fields, as codegen's winoGeom does.
+func rtWinoSetup(g *rtWinoGeom) {
+	g.TH, g.TW = (g.OH+1)/2, (g.OW+1)/2
+	g.N = g.B * g.TH * g.TW
+	g.ldV = g.K*g.NPad + 16
+	g.ldM = g.M * g.N
+	g.inImg = g.C * g.H * g.W
+	g.outIm = g.G * g.M * g.OH * g.OW
+}
