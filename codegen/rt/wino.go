@@ -70,9 +70,10 @@ func rtWinoFilters(dst, w []float32, g *rtWinoGeom, mr int) {
 // over all groups) of every image and tile of src ([B][C][H][W]) and stores
 // it as the GEMMs' B operand: v holds 16*G matrices of K×NPad values,
 // (ξ, group) at index ξ*G+group, each in panels of nr columns (column n of
-// row k at n/nr*K*nr + k*nr + n%nr). Columns from N to the next multiple
-// of 16 are zeroed (the kernels read whole vectors; the rest of the last
-// panel is never read). Each plane is first copied with its padding into
+// row k at n/nr*K*nr + k*nr + n%nr). Columns from N to NPad are zeroed:
+// the kernels read whole panels, and although what they read there only
+// reaches columns they do not store, stale values could be denormals or
+// NaNs that slow the arithmetic down. Each plane is first copied with its padding into
 // scratch ((2*TH+2)*(2*TW+2) values), so every tile is a plain 4x4 read.
 func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, nr int, scratch []float32) {
 	hp, wp := 2*g.TH+2, 2*g.TW+2
@@ -114,7 +115,7 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, nr int, scratch []floa
 				}
 			}
 		}
-		for n := g.N; n%16 != 0 && n < g.NPad; n++ {
+		for n := g.N; n < g.NPad; n++ {
 			for xi := range 16 {
 				v[xi*step+pan+col] = 0
 			}
