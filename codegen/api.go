@@ -130,6 +130,9 @@ func (c *gen) apiFile() ([]byte, error) {
 		jen.Id("lrn").Id("rtLRNKernel").Comment("LRN's SIMD kernel for this implementation, or nil"),
 		jen.Id("im2col").Id("rtIm2colRow").Comment("im2col's SIMD kernel for this implementation, or nil"),
 	}
+	if c.hasWino() {
+		fields = append(fields, jen.Id("wino").Id("rtWinoKernels").Comment("Winograd transforms' SIMD kernels, or nils"))
+	}
 	for _, l := range c.layers {
 		switch l.n.Op {
 		case ir.OpDense:
@@ -175,12 +178,16 @@ func (c *gen) apiFile() ([]byte, error) {
 		f.Anon("embed")
 	}
 
+	modelInit := jen.Dict{jen.Id("impl"): jen.Id("impl"), jen.Id("lrn"): jen.Id("lrnKernel").Call(jen.Id("impl")), jen.Id("im2col"): jen.Id("im2colKernel").Call(jen.Id("impl"))}
+	if c.hasWino() {
+		modelInit[jen.Id("wino")] = jen.Id("winoKernels").Call(jen.Id("impl"))
+	}
 	f.Func().Id("newModel").Params(jen.Id("data").Index().Byte(), jen.Id("o").Id("Options")).Params(jen.Op("*").Id("Model"), jen.Error()).Block(
 		jen.List(jen.Id("impl"), jen.Err()).Op(":=").Id("implIndex").Call(jen.Id("o").Dot("Impl")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.List(jen.Id("file"), jen.Err()).Op(":=").Id("stReadSafetensors").Call(jen.Id("data")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-		jen.Id("m").Op(":=").Op("&").Id("Model").Values(jen.Dict{jen.Id("impl"): jen.Id("impl"), jen.Id("lrn"): jen.Id("lrnKernel").Call(jen.Id("impl")), jen.Id("im2col"): jen.Id("im2colKernel").Call(jen.Id("impl"))}),
+		jen.Id("m").Op(":=").Op("&").Id("Model").Values(modelInit),
 		jen.If(jen.Err().Op(":=").Id("m").Dot("load").Call(jen.Id("file")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Id("m").Dot("arena").Op("=").Make(jen.Index().Float32(), jen.Id("ArenaLen")),
 		jen.Id("m").Dot("staging").Op("=").Make(jen.Index().Float32(), jen.Id("stagingLen").Index(jen.Id("impl"))),

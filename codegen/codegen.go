@@ -47,12 +47,11 @@ type Options struct {
 	// halves the bytes a batch-1 inference streams. Activations,
 	// accumulation and convolutions stay float32.
 	Precision string
-	// Winograd computes 3x3 stride-1 convolutions with at least
-	// winoMinChannels input channels and filters per group by Winograd's
-	// F(2x2, 3x3): 16 GEMMs with 2.25x fewer multiplications than im2col's
-	// one. Opt-in for now: the transforms are scalar Go and on AlexNet cost
-	// about as much as the GEMMs save (see docs/design.md).
-	Winograd bool
+	// Direct computes every convolution by im2col and GEMM. By default 3x3
+	// stride-1 convolutions with at least winoMinChannels input channels
+	// and filters per group use Winograd's F(2x2, 3x3) instead: 16 GEMMs
+	// with 2.25x fewer multiplications, and SIMD transforms around them.
+	Direct bool
 }
 
 // bf16 reports whether dense weights are stored as bfloat16.
@@ -172,7 +171,7 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 		switch n.Op {
 		case ir.OpConv:
 			a := &n.Conv
-			if opt.Winograd && winograd(n) {
+			if !opt.Direct && winograd(n) {
 				l.gemm = &gemmPlan{wino: true, G: a.Groups, M: a.Filters / a.Groups, N: opt.Batch * winoTiles(n), K: n.Inputs[0].Shape.C / a.Groups}
 				break
 			}
@@ -230,7 +229,7 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 		return nil, fmt.Errorf("codegen: kernels: %w", err)
 	}
 	files = append(files, File{"kernels_amd64.s", c.header(asm, "//")}, File{"kernels_amd64.go", c.header(stubs, "//")})
-	if set := (vec.Set{LRN: c.hasLRN(), Im2col: c.hasConv()}); set.LRN || set.Im2col {
+	if set := (vec.Set{LRN: c.hasLRN(), Im2col: c.hasConv(), Wino: c.hasWino()}); set.LRN || set.Im2col || set.Wino {
 		asm, stubs, err := vec.Generate(c.pkg, set)
 		if err != nil {
 			return nil, fmt.Errorf("codegen: vec kernels: %w", err)

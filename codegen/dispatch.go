@@ -49,6 +49,9 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 		f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("plan").Params().Index().Id("rtStep").Block(jen.Return(jen.Id("m").Dot("planGo").Call()))
 		f.Func().Id("lrnKernel").Params(jen.Id("impl").Int()).Id("rtLRNKernel").Block(jen.Return(jen.Nil()))
 		f.Func().Id("im2colKernel").Params(jen.Id("impl").Int()).Id("rtIm2colRow").Block(jen.Return(jen.Nil()))
+		if c.hasWino() {
+			f.Func().Id("winoKernels").Params(jen.Id("impl").Int()).Id("rtWinoKernels").Block(jen.Return(jen.Id("rtWinoKernels").Values()))
+		}
 		return render(f)
 	}
 	comment(f, "The CPU features the kernels need, read once.")
@@ -88,6 +91,29 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 		b.Switch(jen.Id("m").Dot("impl")).Block(cases...)
 		b.Return(jen.Id("m").Dot("planGo").Call())
 	})
+	if c.hasWino() {
+		comment(f, "winoKernels returns implementation impl's SIMD Winograd transforms.")
+		f.Func().Id("winoKernels").Params(jen.Id("impl").Int()).Id("rtWinoKernels").BlockFunc(func(b *jen.Group) {
+			for i, im := range impls {
+				if !im.asm {
+					continue
+				}
+				b.If(jen.Id("impl").Op("==").Lit(i)).Block(jen.Return(jen.Id("rtWinoKernels").Values(jen.Dict{
+					jen.Id("in"): jen.Func().Params(jen.List(jen.Id("dst"), jen.Id("even"), jen.Id("odd")).Index().Float32(),
+						jen.List(jen.Id("th"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")).Int()).Block(
+						jen.Comment("rtWinoInput sized the slices with rtWinoSlack to spare."),
+						jen.Id(vec.WinoInName(im.isa)).Call(jen.Op("&").Id("dst").Index(jen.Lit(0)), jen.Op("&").Id("even").Index(jen.Lit(0)), jen.Op("&").Id("odd").Index(jen.Lit(0)),
+							jen.Id("th"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst"))),
+					jen.Id("out"): jen.Func().Params(jen.List(jen.Id("y"), jen.Id("m")).Index().Float32(),
+						jen.List(jen.Id("n"), jen.Id("step"), jen.Id("ldY")).Int(), jen.Id("bias").Float32()).Block(
+						jen.Comment("rtWinoOutput sized the slices with rtWinoSlack to spare."),
+						jen.Id(vec.WinoOutName(im.isa)).Call(jen.Op("&").Id("y").Index(jen.Lit(0)), jen.Op("&").Id("m").Index(jen.Lit(0)),
+							jen.Id("n"), jen.Id("step"), jen.Id("ldY"), jen.Id("bias"))),
+				})))
+			}
+			b.Return(jen.Id("rtWinoKernels").Values())
+		})
+	}
 	comment(f, "im2colKernel returns implementation impl's SIMD im2col row kernel, or nil.")
 	f.Func().Id("im2colKernel").Params(jen.Id("impl").Int()).Id("rtIm2colRow").BlockFunc(func(b *jen.Group) {
 		if !c.hasConv() {

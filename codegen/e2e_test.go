@@ -55,13 +55,14 @@ var e2eBatches = []int{1, 3, 8}
 
 // An e2eCase is one generated package: a spec compiled for one batch size.
 type e2eCase struct {
-	pkg   string // package name and directory
-	path  string // the spec
-	batch int
-	embed bool // embed the weights (Options.Embed) and test NewEmbedded
-	bf16  bool // Options.Precision "bf16", with dense weights that bfloat16 holds exactly
-	wino  bool // Options.Winograd, and the package must use it
-	big   bool // over e2eShortMACs: skipped in -short mode, not rerun with -tags purego
+	pkg    string // package name and directory
+	path   string // the spec
+	batch  int
+	embed  bool // embed the weights (Options.Embed) and test NewEmbedded
+	bf16   bool // Options.Precision "bf16", with dense weights that bfloat16 holds exactly
+	wino   bool // the package must use Winograd (rt_wino.go)
+	direct bool // Options.Direct: the package must not
+	big    bool // over e2eShortMACs: skipped in -short mode, not rerun with -tags purego
 }
 
 // TestEndToEnd generates every case into one module and runs there
@@ -127,15 +128,22 @@ func TestEndToEnd(t *testing.T) {
 	for _, b := range e2eBatches {
 		cases = append(cases, e2eCase{pkg: fmt.Sprintf("lenet5_bf16_b%d", b), path: "../spec/lenet5.yaml", batch: b, bf16: true})
 	}
-	// Winograd: the specs with 3x3 convolutions of 16+ channels (fire_small
-	// has none), and wino_edges.
+	// Winograd is the default: the specs with 3x3 convolutions of 16+
+	// channels (fire_small has none) must use it, and compiled with
+	// Options.Direct they must not.
 	for _, name := range []string{"vgg_small", "resnet_small", "alexnet", "alexnet_torchvision"} {
 		path := "../spec/" + name + ".yaml"
 		big := macs(t, path) > e2eShortMACs
 		if big && testing.Short() {
 			continue
 		}
-		cases = append(cases, e2eCase{pkg: name + "_wino_b2", path: path, batch: 2, wino: true, big: big})
+		cases = append(cases, e2eCase{pkg: name + "_direct_b2", path: path, batch: 2, direct: true, big: big})
+	}
+	for i := range cases {
+		switch strings.TrimSuffix(filepath.Base(cases[i].path), ".yaml") {
+		case "vgg_small", "resnet_small", "alexnet", "alexnet_torchvision":
+			cases[i].wino = !cases[i].direct
+		}
 	}
 	wino := writeSpec(t, dir, "wino_edges", winoEdgesSpec)
 	for _, b := range e2eBatches {
@@ -342,7 +350,7 @@ func writeCase(t *testing.T, dir string, c e2eCase) {
 		t.Fatalf("Compile:\n%v\nspec:\n%s", err, src)
 	}
 	ts := params.Init(g, e2eWeightSeed)
-	opt := codegen.Options{Batch: c.batch, Package: c.pkg, Winograd: c.wino}
+	opt := codegen.Options{Batch: c.batch, Package: c.pkg, Direct: c.direct}
 	if c.bf16 {
 		opt.Precision = "bf16"
 		roundDenseBF16(g, ts)
@@ -357,8 +365,8 @@ func writeCase(t *testing.T, dir string, c e2eCase) {
 		t.Fatalf("Generate: %v\nspec:\n%s", err, src)
 	}
 	usesWino := slices.ContainsFunc(files, func(f codegen.File) bool { return f.Name == "rt_wino.go" })
-	if usesWino != c.wino {
-		t.Fatalf("%s: Options.Winograd %v, but the package has rt_wino.go: %v", c.pkg, c.wino, usesWino)
+	if c.wino && !usesWino || c.direct && usesWino {
+		t.Fatalf("%s: want Winograd %v, direct %v; the package has rt_wino.go: %v", c.pkg, c.wino, c.direct, usesWino)
 	}
 	pkgDir := filepath.Join(dir, c.pkg)
 	if err := os.MkdirAll(filepath.Join(pkgDir, "testdata"), 0o755); err != nil {

@@ -99,12 +99,11 @@ func (c *gen) kernelConfigs() []gemm.Config {
 	return cfgs
 }
 
-// unrollFor picks the k-loop unroll: 4 where K allows, else what divides it.
+// unrollFor picks the k-loop unroll: 4, with a remainder loop for the
+// last K mod 4 steps (AlexNet's conv1 has K = 363).
 func unrollFor(k int) int {
-	for _, u := range []int{4, 2} {
-		if k%u == 0 {
-			return u
-		}
+	if k >= 4 {
+		return 4
 	}
 	return 1
 }

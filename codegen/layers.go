@@ -473,7 +473,19 @@ func winoLdV(p *gemmPlan) int { return p.K*winoNPad(p) + 16 }
 // winoLens are the sizes of a Winograd layer's transformed input V (16*G
 // matrices of K×NPad, winoLdV apart) and GEMM results M (16*G of M×N), which the staging
 // buffer holds one after the other.
-func winoLens(p *gemmPlan) (v, m int) { return 16 * p.G * winoLdV(p), 16 * p.G * p.M * p.N }
+func winoLens(p *gemmPlan) (v, m int) { return 16 * p.G * winoLdV(p), 16*p.G*p.M*p.N + winoSlack }
+
+// winoSlack is codegen/rt's rtWinoSlack: what the transform kernels may
+// read and write past the ends of their data.
+const winoSlack = 16
+
+// winoScratch is codegen/rt's rtWinoScratch for Winograd layer n: the
+// per-worker scratch of its transforms.
+func winoScratch(n *ir.Node, p *gemmPlan) int {
+	th, tw := ceilDiv(n.Shape.H, 2), ceilDiv(n.Shape.W, 2)
+	plane := (2*th+2)*(tw+1) + winoSlack
+	return max(2*plane+16*(th*tw+winoSlack), 4*(p.N+winoSlack))
+}
 
 // winoGeom declares Winograd layer l's geometry, derived fields included.
 func (c *gen) winoGeom(f *jen.File, l *layer) {
@@ -511,11 +523,11 @@ func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 		task(f, fmt.Sprintf("%s is %s's Winograd input transform (V = B^T d B) of %d channels\nof every image: one task.", wi, name, winoInChunk), wi,
 			jen.Id("c0").Op(":=").Id("t").Op("*").Lit(winoInChunk),
 			jen.Id("rtWinoInput").Call(jen.Id("m").Dot("staging"), c.img(n.Inputs[0], ""), jen.Op("&").Id(c.ident(n, "g")),
-				jen.Id("c0"), jen.Min(jen.Id("c0").Op("+").Lit(winoInChunk), jen.Lit(in.C)), nrTable(p), jen.Id("m").Dot("scratch").Index(jen.Id("w"))))
+				jen.Id("c0"), jen.Min(jen.Id("c0").Op("+").Lit(winoInChunk), jen.Lit(in.C)), nrTable(p), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Op("&").Id("m").Dot("wino")))
 		task(f, fmt.Sprintf("%s is %s's Winograd output transform (Y = A^T m A, bias, activation)\nof %d filters of every image: one task.", wo, name, winoOutChunk), wo,
 			jen.Id("o0").Op(":=").Id("t").Op("*").Lit(winoOutChunk),
 			jen.Id("rtWinoOutput").Call(c.img(n, ""), jen.Id("m").Dot("staging").Index(jen.Lit(vLen).Op(":")), jen.Id("m").Dot(c.ident(n, "b")), jen.Op("&").Id(c.ident(n, "g")),
-				jen.Id("o0"), jen.Min(jen.Id("o0").Op("+").Lit(winoOutChunk), jen.Lit(n.Shape.C))))
+				jen.Id("o0"), jen.Min(jen.Id("o0").Op("+").Lit(winoOutChunk), jen.Lit(n.Shape.C)), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Op("&").Id("m").Dot("wino")))
 	}
 	fn := c.ident(n, "l") + "_" + im.suffix
 	nt := t.nTiles

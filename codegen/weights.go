@@ -50,7 +50,7 @@ func (c *gen) weightsFile() ([]byte, error) {
 				case p.wino:
 					v, mm := winoLens(p)
 					staging[i] = max(staging[i], v+mm)
-					scratch[i] = max(scratch[i], (2*ceilDiv(n.Shape.H, 2)+2)*(2*ceilDiv(n.Shape.W, 2)+2))
+					scratch[i] = max(scratch[i], winoScratch(n, p))
 				default:
 					staging[i] = max(staging[i], c.batch*padLen(n))
 					scratch[i] = max(scratch[i], p.K*t.NR)

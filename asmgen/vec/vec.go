@@ -26,6 +26,7 @@ import (
 type Set struct {
 	LRN    bool // vecLRN: LRN with beta 0.75
 	Im2col bool // vecIm2colRow: a row of a convolution's im2col panel
+	Wino   bool // vecWinoIn, vecWinoOut: Winograd F(2x2,3x3)'s transforms
 }
 
 // Generate returns the assembly and Go declarations of the kernels in set
@@ -43,6 +44,10 @@ func Generate(pkg string, set Set) (asm, stubs []byte, err error) {
 		}
 		if set.Im2col {
 			im2colRow(ctx, isa, tail16)
+		}
+		if set.Wino {
+			winoIn(ctx, isa)
+			winoOut(ctx, isa)
 		}
 	}
 	if asm, stubs, err = gemm.Print(ctx, pkg); err != nil {
@@ -327,4 +332,201 @@ func paramAddr(ctx *build.Context, name string) operand.Mem {
 		panic(err) // a scalar parameter always resolves
 	}
 	return b.Addr
+}
+
+// WinoInName and WinoOutName name the Winograd transform kernels for isa.
+func WinoInName(isa gemm.ISA) string  { return "vecWinoIn" + isa.String() }
+func WinoOutName(isa gemm.ISA) string { return "vecWinoOut" + isa.String() }
+
+// winoIn emits Winograd F(2x2, 3x3)'s input transform V = B^T d B for one
+// padded plane whose columns are split by parity: even[y*ld+t] is column 2t
+// of row y, odd[y*ld+t] column 2t+1. Tile (ty, tx) reads rows 2ty..2ty+3,
+// columns 2tx..2tx+3, i.e. even and odd columns tx and tx+1, so for a fixed
+// row of tiles every operation runs along tx, a vector of tiles at a time.
+// ξ = 4i+j of tile t = ty*tw+tx goes to dst[ξ*ldDst + t]. Whole vectors are
+// read and written: the caller leaves a vector's slack after the planes and
+// after each of dst's rows.
+func winoIn(ctx *build.Context, isa gemm.ISA) {
+	ctx.Function(WinoInName(isa))
+	ctx.Attributes(attr.NOSPLIT)
+	ctx.Pragma("noescape")
+	ctx.SignatureExpr("func(dst, even, odd *float32, th, tw, ld, ldDst int)")
+	ctx.Doc(
+		WinoInName(isa)+" is Winograd F(2x2,3x3)'s input transform of one plane split into even and",
+		"odd columns (row stride ld), th x tw tiles; V[ξ] of tile t goes to dst[ξ*ldDst+t].",
+		"It reads and writes whole vectors past the ends (the caller leaves slack).",
+	)
+	lanes := isa.Lanes()
+	vec := func() reg.VecVirtual {
+		if isa == gemm.AVX512 {
+			return ctx.ZMM()
+		}
+		return ctx.YMM()
+	}
+	dst := ctx.Load(ctx.Param("dst"), ctx.GP64())
+	even := ctx.Load(ctx.Param("even"), ctx.GP64())
+	odd := ctx.Load(ctx.Param("odd"), ctx.GP64())
+	th := ctx.Load(ctx.Param("th"), ctx.GP64())
+	ld := ctx.Load(ctx.Param("ld"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), ld) // bytes
+	ldD := ctx.Load(ctx.Param("ldDst"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), ldD)
+	ld3 := ctx.GP64()
+	ctx.LEAQ(operand.Mem{Base: ld, Index: ld, Scale: 2}, ld3)
+	tw := paramAddr(ctx, "tw")
+
+	// out is the dst position of the current vector of tiles.
+	out := ctx.GP64()
+	ctx.MOVQ(dst, out)
+	ctx.Label("row")
+	ctx.TESTQ(th, th)
+	ctx.JZ(operand.LabelRef("done"))
+	e, o, d, tx := ctx.GP64(), ctx.GP64(), ctx.GP64(), ctx.GP64()
+	ctx.MOVQ(even, e)
+	ctx.MOVQ(odd, o)
+	ctx.MOVQ(out, d)
+	ctx.XORQ(tx, tx)
+	ctx.Label("tiles")
+	rowMem := func(base reg.Register, r, shift int) operand.Mem {
+		m := operand.Mem{Base: base, Disp: 4 * shift}
+		switch r {
+		case 1:
+			m.Index, m.Scale = ld, 1
+		case 2:
+			m.Index, m.Scale = ld, 2
+		case 3:
+			m.Index, m.Scale = ld3, 1
+		}
+		return m
+	}
+	// column transform i of rows (r0..r3): which two rows and the sign.
+	col := func(i int, base reg.Register, shift int) reg.VecVirtual {
+		a := vec()
+		switch i {
+		case 0: // r0 - r2
+			ctx.VMOVUPS(rowMem(base, 0, shift), a)
+			ctx.VSUBPS(rowMem(base, 2, shift), a, a)
+		case 1: // r1 + r2
+			ctx.VMOVUPS(rowMem(base, 1, shift), a)
+			ctx.VADDPS(rowMem(base, 2, shift), a, a)
+		case 2: // r2 - r1
+			ctx.VMOVUPS(rowMem(base, 2, shift), a)
+			ctx.VSUBPS(rowMem(base, 1, shift), a, a)
+		case 3: // r1 - r3
+			ctx.VMOVUPS(rowMem(base, 1, shift), a)
+			ctx.VSUBPS(rowMem(base, 3, shift), a, a)
+		}
+		return a
+	}
+	p := ctx.GP64()
+	ctx.MOVQ(d, p)
+	for i := range 4 {
+		ee, ees, eo, eos := col(i, e, 0), col(i, e, 1), col(i, o, 0), col(i, o, 1)
+		res := [4]reg.VecVirtual{vec(), vec(), vec(), vec()}
+		ctx.VSUBPS(ees, ee, res[0]) // Ee - Ee'
+		ctx.VADDPS(ees, eo, res[1]) // Eo + Ee'
+		ctx.VSUBPS(eo, ees, res[2]) // Ee' - Eo
+		ctx.VSUBPS(eos, eo, res[3]) // Eo - Eo'
+		for j := range 4 {
+			ctx.VMOVUPS(res[j], operand.Mem{Base: p})
+			ctx.ADDQ(ldD, p)
+		}
+	}
+	ctx.ADDQ(operand.U32(4*lanes), e)
+	ctx.ADDQ(operand.U32(4*lanes), o)
+	ctx.ADDQ(operand.U32(4*lanes), d)
+	ctx.ADDQ(operand.U32(lanes), tx)
+	ctx.CMPQ(tx, tw)
+	ctx.JL(operand.LabelRef("tiles"))
+	// Next row of tiles: two input rows down, tw tiles on.
+	ctx.LEAQ(operand.Mem{Base: even, Index: ld, Scale: 2}, even)
+	ctx.LEAQ(operand.Mem{Base: odd, Index: ld, Scale: 2}, odd)
+	t := ctx.GP64()
+	ctx.MOVQ(tw, t)
+	ctx.LEAQ(operand.Mem{Base: out, Index: t, Scale: 4}, out)
+	ctx.DECQ(th)
+	ctx.JMP(operand.LabelRef("row"))
+	ctx.Label("done")
+	ctx.VZEROUPPER()
+	ctx.RET()
+}
+
+// winoOut emits Winograd F(2x2, 3x3)'s output transform Y = A^T m A for n
+// tiles of one filter: m[ξ*step + t] is element ξ of tile t, and Y's four
+// values of tile t go to y[k*ldY + t] (k = 2*dy + dx), with bias added.
+// Every operation runs along t; whole vectors are read and written past n
+// (the caller leaves slack).
+func winoOut(ctx *build.Context, isa gemm.ISA) {
+	ctx.Function(WinoOutName(isa))
+	ctx.Attributes(attr.NOSPLIT)
+	ctx.Pragma("noescape")
+	ctx.SignatureExpr("func(y, m *float32, n, step, ldY int, bias float32)")
+	ctx.Doc(
+		WinoOutName(isa)+" is Winograd F(2x2,3x3)'s output transform of n tiles: m[ξ*step+t] in,",
+		"y[k*ldY+t] = (A^T m A)[k] + bias out. It reads and writes whole vectors past n.",
+	)
+	lanes := isa.Lanes()
+	vec := func() reg.VecVirtual {
+		if isa == gemm.AVX512 {
+			return ctx.ZMM()
+		}
+		return ctx.YMM()
+	}
+	y := ctx.Load(ctx.Param("y"), ctx.GP64())
+	m := ctx.Load(ctx.Param("m"), ctx.GP64())
+	n := ctx.Load(ctx.Param("n"), ctx.GP64())
+	s := ctx.Load(ctx.Param("step"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), s)
+	ldY := ctx.Load(ctx.Param("ldY"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), ldY)
+	s4, s12 := ctx.GP64(), ctx.GP64()
+	ctx.MOVQ(s, s4)
+	ctx.SHLQ(operand.U8(2), s4)
+	ctx.LEAQ(operand.Mem{Base: s4, Index: s4, Scale: 2}, s12)
+	bias := vec()
+	ctx.VBROADCASTSS(paramAddr(ctx, "bias"), bias)
+
+	ctx.Label("loop")
+	ctx.TESTQ(n, n)
+	ctx.JLE(operand.LabelRef("done"))
+	var r0, r1 [4]reg.VecVirtual
+	pj := ctx.GP64()
+	ctx.MOVQ(m, pj)
+	for j := range 4 {
+		a, b, c, d := vec(), vec(), vec(), vec()
+		ctx.VMOVUPS(operand.Mem{Base: pj}, a)                       // m[j]
+		ctx.VMOVUPS(operand.Mem{Base: pj, Index: s4, Scale: 1}, b)  // m[4+j]
+		ctx.VMOVUPS(operand.Mem{Base: pj, Index: s4, Scale: 2}, c)  // m[8+j]
+		ctx.VMOVUPS(operand.Mem{Base: pj, Index: s12, Scale: 1}, d) // m[12+j]
+		r0[j], r1[j] = vec(), vec()
+		ctx.VADDPS(b, a, r0[j])
+		ctx.VADDPS(c, r0[j], r0[j]) // m[j] + m[4+j] + m[8+j]
+		ctx.VSUBPS(c, b, r1[j])
+		ctx.VSUBPS(d, r1[j], r1[j]) // m[4+j] - m[8+j] - m[12+j]
+		if j < 3 {
+			ctx.ADDQ(s, pj)
+		}
+	}
+	q := ctx.GP64()
+	ctx.MOVQ(y, q)
+	for _, r := range [2][4]reg.VecVirtual{r0, r1} {
+		a, b := vec(), vec()
+		ctx.VADDPS(r[1], r[0], a)
+		ctx.VADDPS(r[2], a, a)
+		ctx.VADDPS(bias, a, a) // r0 + r1 + r2 + bias
+		ctx.VSUBPS(r[2], r[1], b)
+		ctx.VSUBPS(r[3], b, b)
+		ctx.VADDPS(bias, b, b) // r1 - r2 - r3 + bias
+		ctx.VMOVUPS(a, operand.Mem{Base: q})
+		ctx.ADDQ(ldY, q)
+		ctx.VMOVUPS(b, operand.Mem{Base: q})
+		ctx.ADDQ(ldY, q)
+	}
+	ctx.ADDQ(operand.U32(4*lanes), m)
+	ctx.ADDQ(operand.U32(4*lanes), y)
+	ctx.SUBQ(operand.U32(lanes), n)
+	ctx.JMP(operand.LabelRef("loop"))
+	ctx.Label("done")
+	ctx.VZEROUPPER()
+	ctx.RET()
 }

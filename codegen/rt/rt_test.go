@@ -347,10 +347,20 @@ func TestWinograd(t *testing.T) {
 		rtWinoFilters(u, w, g, mr)
 		v := randSlice(r, 16*G*g.ldV) // garbage the transform must overwrite
 		half := in.C / 2
-		scratch := randSlice(r, (2*g.TH+2)*(2*g.TW+2))
-		rtWinoInput(v, x, g, 0, half, nr, scratch)
-		rtWinoInput(v, x, g, half, in.C, nr, scratch)
-		mm := make([]float32, 16*G*g.ldM)
+		scratch := randSlice(r, rtWinoScratch(g.TH, g.TW, g.N)) // garbage too
+		var goKernels rtWinoKernels
+		rtWinoInput(v, x, g, 0, half, nr, scratch, &goKernels)
+		rtWinoInput(v, x, g, half, in.C, nr, scratch, &goKernels)
+		for n := g.N; n < g.NPad; n++ {
+			for m := range 16 * G {
+				for k := range K {
+					if at := m*g.ldV + n/nr*K*nr + k*nr + n%nr; v[at] != 0 {
+						t.Fatalf("iter %d: padding column %d of V[%d] row %d is %g", iter, n, m, k, v[at])
+					}
+				}
+			}
+		}
+		mm := make([]float32, 16*G*g.ldM+rtWinoSlack)
 		for m := range 16 * G {
 			for j := 0; j < g.N; j += nr {
 				for p := range panels {
@@ -359,8 +369,8 @@ func TestWinograd(t *testing.T) {
 			}
 		}
 		got := make([]float32, B*out.Elems())
-		rtWinoOutput(got, mm, bias, g, 0, a.Filters/2)
-		rtWinoOutput(got, mm, bias, g, a.Filters/2, a.Filters)
+		rtWinoOutput(got, mm, bias, g, 0, a.Filters/2, scratch, &goKernels)
+		rtWinoOutput(got, mm, bias, g, a.Filters/2, a.Filters, scratch, &goKernels)
 		near(t, fmt.Sprintf("iter %d: %+v in %v batch %d mr %d nr %d", iter, a, in, B, mr, nr), want, got, 1e-5)
 	}
 }

@@ -66,6 +66,74 @@ func rtWinoFilters(dst, w []float32, g *rtWinoGeom, mr int) {
 	}
 }
 
+// rtWinoSlack is the slack, in floats, that the transforms' SIMD kernels
+// may read and write past the ends of their planes and rows.
+const rtWinoSlack = 16
+
+// rtWinoKernels are an implementation's SIMD Winograd transforms, nil for
+// the Go ones (rtWinoInGo, rtWinoOutGo, which define them).
+type rtWinoKernels struct {
+	in  func(dst, even, odd []float32, th, tw, ld, ldDst int)
+	out func(y, m []float32, n, step, ldY int, bias float32)
+}
+
+// rtWinoScratch is the per-worker scratch the transforms of g need: the
+// input transform's parity-split plane and 16 rows of tiles, or the output
+// transform's 4 rows of N tiles.
+func rtWinoScratch(th, tw, n int) int {
+	plane := (2*th+2)*(tw+1) + rtWinoSlack
+	return max(2*plane+16*(th*tw+rtWinoSlack), 4*(n+rtWinoSlack))
+}
+
+// rtWinoInGo is the input transform V = B^T d B of one padded plane split by
+// column parity (even[y*ld+t] is column 2t of row y, odd[y*ld+t] column
+// 2t+1): element ξ = 4i+j of tile t = ty*tw+tx goes to dst[ξ*ldDst+t].
+func rtWinoInGo(dst, even, odd []float32, th, tw, ld, ldDst int) {
+	for ty := range th {
+		e, o := even[2*ty*ld:], odd[2*ty*ld:]
+		for tx := range tw {
+			// Rows 0..3 of the tile's columns 2tx, 2tx+1, 2tx+2, 2tx+3.
+			var d [4][4]float32
+			for r := range 4 {
+				d[r] = [4]float32{e[r*ld+tx], o[r*ld+tx], e[r*ld+tx+1], o[r*ld+tx+1]}
+			}
+			var c [4][4]float32 // B^T d
+			for j := range 4 {
+				c[0][j] = d[0][j] - d[2][j]
+				c[1][j] = d[1][j] + d[2][j]
+				c[2][j] = d[2][j] - d[1][j]
+				c[3][j] = d[1][j] - d[3][j]
+			}
+			t := ty*tw + tx
+			for i := range 4 {
+				r := c[i]
+				dst[(4*i)*ldDst+t] = r[0] - r[2]
+				dst[(4*i+1)*ldDst+t] = r[1] + r[2]
+				dst[(4*i+2)*ldDst+t] = r[2] - r[1]
+				dst[(4*i+3)*ldDst+t] = r[1] - r[3]
+			}
+		}
+	}
+}
+
+// rtWinoOutGo is the output transform Y = A^T m A of n tiles of one filter:
+// m[ξ*step+t] is element ξ of tile t; y[k*ldY+t] gets Y's element k = 2*dy+dx
+// plus bias.
+func rtWinoOutGo(y, m []float32, n, step, ldY int, bias float32) {
+	for t := range n {
+		var r [2][4]float32
+		for j := range 4 {
+			a, b, c, d := m[j*step+t], m[(4+j)*step+t], m[(8+j)*step+t], m[(12+j)*step+t]
+			r[0][j] = a + b + c
+			r[1][j] = b - c - d
+		}
+		for dy := range 2 {
+			y[(2*dy)*ldY+t] = r[dy][0] + r[dy][1] + r[dy][2] + bias
+			y[(2*dy+1)*ldY+t] = r[dy][1] - r[dy][2] - r[dy][3] + bias
+		}
+	}
+}
+
 // rtWinoInput computes V = B^T d B for input channels [c0, c1) (counted
 // over all groups) of every image and tile of src ([B][C][H][W]) and stores
 // it as the GEMMs' B operand: v holds 16*G matrices of K×NPad values,
@@ -73,54 +141,60 @@ func rtWinoFilters(dst, w []float32, g *rtWinoGeom, mr int) {
 // row k at n/nr*K*nr + k*nr + n%nr). Columns from N to NPad are zeroed:
 // the kernels read whole panels, and although what they read there only
 // reaches columns they do not store, stale values could be denormals or
-// NaNs that slow the arithmetic down. Each plane is first copied with its padding into
-// scratch ((2*TH+2)*(2*TW+2) values), so every tile is a plain 4x4 read.
-func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, nr int, scratch []float32) {
-	hp, wp := 2*g.TH+2, 2*g.TW+2
-	pad := scratch[:hp*wp]
+// NaNs that slow the arithmetic down. Each plane is first copied with its
+// padding, split by column parity, into scratch (rtWinoScratch), so that
+// the transform runs along rows of tiles.
+func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, nr int, scratch []float32, k *rtWinoKernels) {
+	hp, ld := 2*g.TH+2, g.TW+1
+	plane := hp*ld + rtWinoSlack
+	even, odd := scratch[:plane], scratch[plane:2*plane]
+	T, ldt := g.TH*g.TW, g.TH*g.TW+rtWinoSlack
+	tmp := scratch[2*plane : 2*plane+16*ldt]
 	step := g.G * g.ldV // from ξ to ξ+1
 	for c := c0; c < c1; c++ {
-		grp, k := c/g.K, c%g.K
-		// Column n of matrix (0, grp) is at pan + col.
-		pan, col := grp*g.ldV+k*nr, 0
+		grp, kk := c/g.K, c%g.K
+		base := grp*g.ldV + kk*nr // column 0 of row kk of matrix (0, grp)
 		for img := range g.B {
-			rtPadPlanes(pad, src[img*g.inImg+c*g.H*g.W:], 0, 1, g.H, g.W, g.PT, g.PL, hp, wp)
-			for ty := range g.TH {
-				rows := pad[ty*2*wp : ty*2*wp+4*wp]
-				for tx := range g.TW {
-					r0 := rows[tx*2 : tx*2+4]
-					r1 := rows[wp+tx*2 : wp+tx*2+4]
-					r2 := rows[2*wp+tx*2 : 2*wp+tx*2+4]
-					r3 := rows[3*wp+tx*2 : 3*wp+tx*2+4]
-					// Columns, then rows, of B^T d B.
-					var e [4][4]float32
-					for j := range 4 {
-						e[0][j] = r0[j] - r2[j]
-						e[1][j] = r1[j] + r2[j]
-						e[2][j] = r2[j] - r1[j]
-						e[3][j] = r1[j] - r3[j]
+			x := src[img*g.inImg+c*g.H*g.W : img*g.inImg+(c+1)*g.H*g.W]
+			for y := range hp {
+				e, o := even[y*ld:y*ld+ld], odd[y*ld:y*ld+ld]
+				iy := y - g.PT
+				if uint(iy) >= uint(g.H) {
+					clear(e)
+					clear(o)
+					continue
+				}
+				row := x[iy*g.W : iy*g.W+g.W]
+				for t := range ld {
+					e[t], o[t] = 0, 0
+					if ix := 2*t - g.PL; uint(ix) < uint(g.W) {
+						e[t] = row[ix]
 					}
-					o := v[pan+col : pan+col+15*step+1]
-					for i := range 4 {
-						r := e[i]
-						b := 4 * i * step
-						o[b] = r[0] - r[2]
-						o[b+step] = r[1] + r[2]
-						o[b+2*step] = r[2] - r[1]
-						o[b+3*step] = r[1] - r[3]
-					}
-					if col++; col == nr {
-						col, pan = 0, pan+g.K*nr
+					if ix := 2*t + 1 - g.PL; uint(ix) < uint(g.W) {
+						o[t] = row[ix]
 					}
 				}
 			}
+			if k.in != nil {
+				k.in(tmp, even, odd, g.TH, g.TW, ld, ldt)
+			} else {
+				rtWinoInGo(tmp, even, odd, g.TH, g.TW, ld, ldt)
+			}
+			// Scatter the 16 rows of T tiles into the panels.
+			for n0, t := img*T, 0; t < T; {
+				col := n0 % nr
+				at := base + n0/nr*g.K*nr + col
+				seg := min(nr-col, T-t)
+				for xi := range 16 {
+					copy(v[xi*step+at:xi*step+at+seg], tmp[xi*ldt+t:xi*ldt+t+seg])
+				}
+				n0, t = n0+seg, t+seg
+			}
 		}
 		for n := g.N; n < g.NPad; n++ {
+			at := base + n/nr*g.K*nr + n%nr
 			for xi := range 16 {
-				v[xi*step+pan+col] = 0
-			}
-			if col++; col == nr {
-				col, pan = 0, pan+g.K*nr
+				v[xi*step+at] = 0
 			}
 		}
 	}
@@ -128,43 +202,40 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, nr int, scratch []floa
 
 // rtWinoOutput computes Y = A^T m A for filters [o0, o1) (over all groups)
 // and every image and tile from the 16 GEMM results mm (16*G matrices of
-// M×N values, (ξ, group) at index ξ*G+group), adds the bias, applies the
-// activation and writes the 2x2 blocks, clipped at the edges, into dst
-// ([B][G*M][OH][OW]).
-func rtWinoOutput(dst, mm []float32, bias []float32, g *rtWinoGeom, o0, o1 int) {
+// M×N values, (ξ, group) at index ξ*G+group; mm has rtWinoSlack values of
+// slack after its end), adds the bias, applies the activation and writes
+// the 2x2 blocks, clipped at the edges, into dst ([B][G*M][OH][OW]).
+// scratch holds rtWinoScratch values.
+func rtWinoOutput(dst, mm []float32, bias []float32, g *rtWinoGeom, o0, o1 int, scratch []float32, k *rtWinoKernels) {
 	step := g.G * g.ldM // from ξ to ξ+1
+	ldY := g.N + rtWinoSlack
+	y := scratch[:4*ldY]
 	for o := o0; o < o1; o++ {
 		grp, oo := o/g.M, o%g.M
-		b := bias[o]
-		src := mm[grp*g.ldM+oo*g.N:]
+		m := mm[grp*g.ldM+oo*g.N:]
+		if k.out != nil {
+			k.out(y, m, g.N, step, ldY, bias[o])
+		} else {
+			rtWinoOutGo(y, m, g.N, step, ldY, bias[o])
+		}
 		n := 0
 		for img := range g.B {
 			out := dst[img*g.outIm+o*g.OH*g.OW : img*g.outIm+(o+1)*g.OH*g.OW]
 			for ty := range g.TH {
-				for tx := range g.TW {
-					var m [16]float32
-					for xi := range 16 {
-						m[xi] = src[xi*step+n]
-					}
-					n++
-					// Rows then columns of A^T m A.
-					var r [2][4]float32
-					for j := range 4 {
-						r[0][j] = m[j] + m[4+j] + m[8+j]
-						r[1][j] = m[4+j] - m[8+j] - m[12+j]
-					}
-					y0, x0 := ty*2, tx*2
-					for i := range 2 {
-						if y0+i >= g.OH {
-							break
-						}
-						row := out[(y0+i)*g.OW:]
-						row[x0] = rtActivate(r[i][0]+r[i][1]+r[i][2]+b, g.Act, g.Slope)
-						if x0+1 < g.OW {
-							row[x0+1] = rtActivate(r[i][1]-r[i][2]-r[i][3]+b, g.Act, g.Slope)
+				for dy := range min(2, g.OH-2*ty) {
+					row := out[(2*ty+dy)*g.OW : (2*ty+dy+1)*g.OW]
+					ya, yb := y[2*dy*ldY+n:2*dy*ldY+n+g.TW], y[(2*dy+1)*ldY+n:(2*dy+1)*ldY+n+g.TW]
+					for tx := range g.TW {
+						row[2*tx] = ya[tx]
+						if 2*tx+1 < g.OW {
+							row[2*tx+1] = yb[tx]
 						}
 					}
 				}
+				n += g.TW
+			}
+			if g.Act != rtActNone {
+				rtActivateAll(out, g.Act, g.Slope)
 			}
 		}
 	}

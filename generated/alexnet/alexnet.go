@@ -111,11 +111,12 @@ type Model struct {
 	steps              []rtStep
 	src                []float32 // the input during Infer
 	arena              []float32
-	scratch            [][]float32 // per worker: im2col panels, LRN rows
-	tmp                [][]float32 // per worker: LRN's squares and sums
-	staging            []float32   // one layer's reshaped input: dense inputs packed, conv inputs padded
-	lrn                rtLRNKernel // LRN's SIMD kernel for this implementation, or nil
-	im2col             rtIm2colRow // im2col's SIMD kernel for this implementation, or nil
+	scratch            [][]float32   // per worker: im2col panels, LRN rows
+	tmp                [][]float32   // per worker: LRN's squares and sums
+	staging            []float32     // one layer's reshaped input: dense inputs packed, conv inputs padded
+	lrn                rtLRNKernel   // LRN's SIMD kernel for this implementation, or nil
+	im2col             rtIm2colRow   // im2col's SIMD kernel for this implementation, or nil
+	wino               rtWinoKernels // Winograd transforms' SIMD kernels, or nils
 	w1_conv1, b1_conv1 []float32
 	w3_conv2, b3_conv2 []float32
 	w5_conv3, b5_conv3 []float32
@@ -167,6 +168,7 @@ func newModel(data []byte, o Options) (*Model, error) {
 		im2col: im2colKernel(impl),
 		impl:   impl,
 		lrn:    lrnKernel(impl),
+		wino:   winoKernels(impl),
 	}
 	if err := m.load(file); err != nil {
 		return nil, err

@@ -8,7 +8,7 @@ package alexnet
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<363} a[p*6+r]*b[p*16+j], 0)
 //
-// for r < 6, j < 16 (K=363, ldc=3025, k unrolled 1x).
+// for r < 6, j < 16 (K=363, ldc=3025, k unrolled 4x).
 //
 //go:noescape
 func k1_conv1_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
@@ -17,7 +17,7 @@ func k1_conv1_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<363} a[p*6+r]*b[p*16+j], 0)
 //
-// for r < 6, j < 1 (K=363, ldc=3025, k unrolled 1x).
+// for r < 6, j < 1 (K=363, ldc=3025, k unrolled 4x).
 //
 //go:noescape
 func k1_conv1_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
@@ -26,7 +26,7 @@ func k1_conv1_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<363} a[p*8+r]*b[p*48+j], 0)
 //
-// for r < 8, j < 48 (K=363, ldc=3025, k unrolled 1x).
+// for r < 8, j < 48 (K=363, ldc=3025, k unrolled 4x).
 //
 //go:noescape
 func k1_conv1_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
@@ -35,7 +35,7 @@ func k1_conv1_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<363} a[p*8+r]*b[p*48+j], 0)
 //
-// for r < 8, j < 1 (K=363, ldc=3025, k unrolled 1x).
+// for r < 8, j < 1 (K=363, ldc=3025, k unrolled 4x).
 //
 //go:noescape
 func k1_conv1_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
@@ -96,129 +96,129 @@ func k3_conv2_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
 
 // k5_conv3_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<2304} a[p*6+r]*b[p*16+j], 0)
+//	C[r*ldc+j] = sum_{p<256} a[p*6+r]*b[p*16+j]
 //
-// for r < 6, j < 16 (K=2304, ldc=169, k unrolled 4x).
+// for r < 6, j < 16 (K=256, ldc=49, k unrolled 4x).
 //
 //go:noescape
-func k5_conv3_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
+func k5_conv3_AVX2_full(a *float32, b *float32, c *float32)
 
 // k5_conv3_AVX2_n is the 6x16 AVX2 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<2304} a[p*6+r]*b[p*16+j], 0)
+//	C[r*ldc+j] = sum_{p<256} a[p*6+r]*b[p*16+j]
 //
-// for r < 6, j < 9 (K=2304, ldc=169, k unrolled 4x).
+// for r < 6, j < 1 (K=256, ldc=49, k unrolled 4x).
 //
 //go:noescape
-func k5_conv3_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
+func k5_conv3_AVX2_n(a *float32, b *float32, c *float32)
 
 // k5_conv3_AVX512_full is the 8x48 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<2304} a[p*8+r]*b[p*48+j], 0)
+//	C[r*ldc+j] = sum_{p<256} a[p*8+r]*b[p*48+j]
 //
-// for r < 8, j < 48 (K=2304, ldc=169, k unrolled 4x).
+// for r < 8, j < 48 (K=256, ldc=49, k unrolled 4x).
 //
 //go:noescape
-func k5_conv3_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
+func k5_conv3_AVX512_full(a *float32, b *float32, c *float32)
 
 // k5_conv3_AVX512_n is the 8x48 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<2304} a[p*8+r]*b[p*48+j], 0)
+//	C[r*ldc+j] = sum_{p<256} a[p*8+r]*b[p*48+j]
 //
-// for r < 8, j < 25 (K=2304, ldc=169, k unrolled 4x).
+// for r < 8, j < 1 (K=256, ldc=49, k unrolled 4x).
 //
 //go:noescape
-func k5_conv3_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
+func k5_conv3_AVX512_n(a *float32, b *float32, c *float32)
 
 // k6_conv4_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<1728} a[p*6+r]*b[p*16+j], 0)
+//	C[r*ldc+j] = sum_{p<192} a[p*6+r]*b[p*16+j]
 //
-// for r < 6, j < 16 (K=1728, ldc=169, k unrolled 4x).
+// for r < 6, j < 16 (K=192, ldc=49, k unrolled 4x).
 //
 //go:noescape
-func k6_conv4_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
+func k6_conv4_AVX2_full(a *float32, b *float32, c *float32)
 
 // k6_conv4_AVX2_n is the 6x16 AVX2 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<1728} a[p*6+r]*b[p*16+j], 0)
+//	C[r*ldc+j] = sum_{p<192} a[p*6+r]*b[p*16+j]
 //
-// for r < 6, j < 9 (K=1728, ldc=169, k unrolled 4x).
+// for r < 6, j < 1 (K=192, ldc=49, k unrolled 4x).
 //
 //go:noescape
-func k6_conv4_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
+func k6_conv4_AVX2_n(a *float32, b *float32, c *float32)
 
 // k6_conv4_AVX512_full is the 8x48 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<1728} a[p*8+r]*b[p*48+j], 0)
+//	C[r*ldc+j] = sum_{p<192} a[p*8+r]*b[p*48+j]
 //
-// for r < 8, j < 48 (K=1728, ldc=169, k unrolled 4x).
+// for r < 8, j < 48 (K=192, ldc=49, k unrolled 4x).
 //
 //go:noescape
-func k6_conv4_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
+func k6_conv4_AVX512_full(a *float32, b *float32, c *float32)
 
 // k6_conv4_AVX512_n is the 8x48 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<1728} a[p*8+r]*b[p*48+j], 0)
+//	C[r*ldc+j] = sum_{p<192} a[p*8+r]*b[p*48+j]
 //
-// for r < 8, j < 25 (K=1728, ldc=169, k unrolled 4x).
+// for r < 8, j < 1 (K=192, ldc=49, k unrolled 4x).
 //
 //go:noescape
-func k6_conv4_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
+func k6_conv4_AVX512_n(a *float32, b *float32, c *float32)
 
 // k7_conv5_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<1728} a[p*6+r]*b[p*16+j], 0)
+//	C[r*ldc+j] = sum_{p<192} a[p*6+r]*b[p*16+j]
 //
-// for r < 6, j < 16 (K=1728, ldc=169, k unrolled 4x).
+// for r < 6, j < 16 (K=192, ldc=49, k unrolled 4x).
 //
 //go:noescape
-func k7_conv5_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
+func k7_conv5_AVX2_full(a *float32, b *float32, c *float32)
 
 // k7_conv5_AVX2_n is the 6x16 AVX2 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<1728} a[p*6+r]*b[p*16+j], 0)
+//	C[r*ldc+j] = sum_{p<192} a[p*6+r]*b[p*16+j]
 //
-// for r < 6, j < 9 (K=1728, ldc=169, k unrolled 4x).
+// for r < 6, j < 1 (K=192, ldc=49, k unrolled 4x).
 //
 //go:noescape
-func k7_conv5_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
+func k7_conv5_AVX2_n(a *float32, b *float32, c *float32)
 
 // k7_conv5_AVX2_m is the 6x16 AVX2 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<1728} a[p*6+r]*b[p*16+j], 0)
+//	C[r*ldc+j] = sum_{p<192} a[p*6+r]*b[p*16+j]
 //
-// for r < 2, j < 16 (K=1728, ldc=169, k unrolled 4x).
+// for r < 2, j < 16 (K=192, ldc=49, k unrolled 4x).
 //
 //go:noescape
-func k7_conv5_AVX2_m(a *float32, b *float32, c *float32, bias *float32)
+func k7_conv5_AVX2_m(a *float32, b *float32, c *float32)
 
 // k7_conv5_AVX2_mn is the 6x16 AVX2 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<1728} a[p*6+r]*b[p*16+j], 0)
+//	C[r*ldc+j] = sum_{p<192} a[p*6+r]*b[p*16+j]
 //
-// for r < 2, j < 9 (K=1728, ldc=169, k unrolled 4x).
+// for r < 2, j < 1 (K=192, ldc=49, k unrolled 4x).
 //
 //go:noescape
-func k7_conv5_AVX2_mn(a *float32, b *float32, c *float32, bias *float32)
+func k7_conv5_AVX2_mn(a *float32, b *float32, c *float32)
 
 // k7_conv5_AVX512_full is the 8x48 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<1728} a[p*8+r]*b[p*48+j], 0)
+//	C[r*ldc+j] = sum_{p<192} a[p*8+r]*b[p*48+j]
 //
-// for r < 8, j < 48 (K=1728, ldc=169, k unrolled 4x).
+// for r < 8, j < 48 (K=192, ldc=49, k unrolled 4x).
 //
 //go:noescape
-func k7_conv5_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
+func k7_conv5_AVX512_full(a *float32, b *float32, c *float32)
 
 // k7_conv5_AVX512_n is the 8x48 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<1728} a[p*8+r]*b[p*48+j], 0)
+//	C[r*ldc+j] = sum_{p<192} a[p*8+r]*b[p*48+j]
 //
-// for r < 8, j < 25 (K=1728, ldc=169, k unrolled 4x).
+// for r < 8, j < 1 (K=192, ldc=49, k unrolled 4x).
 //
 //go:noescape
-func k7_conv5_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
+func k7_conv5_AVX512_n(a *float32, b *float32, c *float32)
 
 // k9_fc6_AVX2_full is the 1x24 AVX2 GEMM micro-kernel computing
 //

@@ -72,44 +72,74 @@ var lrn4_pool2 = rtLRNGeom{
 	K:     float32(2),
 	Size:  5,
 }
-var g5_conv3 = rtConvGeom{
-	C:  256,
-	DH: 1,
-	DW: 1,
-	H:  15,
-	KH: 3,
-	KW: 3,
-	OH: 13,
-	OW: 13,
-	SH: 1,
-	SW: 1,
-	W:  15,
+var g5_conv3 = rtWinoGeom{
+	Act:   rtActReLU,
+	B:     1,
+	C:     256,
+	G:     1,
+	H:     13,
+	K:     256,
+	M:     384,
+	N:     49,
+	NPad:  96,
+	OH:    13,
+	OW:    13,
+	PL:    1,
+	PT:    1,
+	Slope: 0.0,
+	TH:    7,
+	TW:    7,
+	W:     13,
+	inImg: 43264,
+	ldM:   18816,
+	ldV:   24592,
+	outIm: 64896,
 }
-var g6_conv4 = rtConvGeom{
-	C:  192,
-	DH: 1,
-	DW: 1,
-	H:  15,
-	KH: 3,
-	KW: 3,
-	OH: 13,
-	OW: 13,
-	SH: 1,
-	SW: 1,
-	W:  15,
+var g6_conv4 = rtWinoGeom{
+	Act:   rtActReLU,
+	B:     1,
+	C:     384,
+	G:     2,
+	H:     13,
+	K:     192,
+	M:     192,
+	N:     49,
+	NPad:  96,
+	OH:    13,
+	OW:    13,
+	PL:    1,
+	PT:    1,
+	Slope: 0.0,
+	TH:    7,
+	TW:    7,
+	W:     13,
+	inImg: 64896,
+	ldM:   9408,
+	ldV:   18448,
+	outIm: 64896,
 }
-var g7_conv5 = rtConvGeom{
-	C:  192,
-	DH: 1,
-	DW: 1,
-	H:  15,
-	KH: 3,
-	KW: 3,
-	OH: 13,
-	OW: 13,
-	SH: 1,
-	SW: 1,
-	W:  15,
+var g7_conv5 = rtWinoGeom{
+	Act:   rtActReLU,
+	B:     1,
+	C:     384,
+	G:     2,
+	H:     13,
+	K:     192,
+	M:     128,
+	N:     49,
+	NPad:  96,
+	OH:    13,
+	OW:    13,
+	PL:    1,
+	PT:    1,
+	Slope: 0.0,
+	TH:    7,
+	TW:    7,
+	W:     13,
+	inImg: 64896,
+	ldM:   6272,
+	ldV:   18448,
+	outIm: 43264,
 }
 var g8_pool5 = rtPoolGeom{
 	C:        256,
@@ -183,73 +213,84 @@ func (m *Model) l4_pool2(w, t int) {
 	rtLRNPoolRows(m.arena[186624+img*43264:229888+img*43264], m.arena[img*186624:186624+img*186624], &lrn4_pool2, &g4_pool2, oy, min(oy+2, 13), m.scratch[w], m.tmp[w], m.lrn, rtActNone, 0.0)
 }
 
-// pad5_conv3 copies conv3's input into the staging buffer with its padding (1),
-// so that im2col reads no padding: one task is 16 channels of one image.
-func (m *Model) pad5_conv3(w, t int) {
-	img, c0 := t/16, t%16*16
-	rtPadPlanes(m.staging[img*57600:], m.arena[186624+img*43264:229888+img*43264], c0, min(c0+16, 256), 13, 13, 1, 1, 15, 15)
+// wi5_conv3 is conv3's Winograd input transform (V = B^T d B) of 4 channels
+// of every image: one task.
+func (m *Model) wi5_conv3(w, t int) {
+	c0 := t * 4
+	rtWinoInput(m.staging, m.arena[186624:229888], &g5_conv3, c0, min(c0+4, 256), [3]int{16, 16, 48}[m.impl], m.scratch[w], &m.wino)
 }
 
-// l5_conv3_Go computes conv3 (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13) with the purego kernels: per image and group
-// a GEMM of M=384 filters by N=169 positions by K=2304, in 4x16 tiles; one task
-// is one column of tiles: an im2col panel times every filter panel.
+// wo5_conv3 is conv3's Winograd output transform (Y = A^T m A, bias, activation)
+// of 8 filters of every image: one task.
+func (m *Model) wo5_conv3(w, t int) {
+	o0 := t * 8
+	rtWinoOutput(m.arena[0:64896], m.staging[393472:], m.b5_conv3, &g5_conv3, o0, min(o0+8, 384), m.scratch[w], &m.wino)
+}
+
+// l5_conv3_Go computes conv3's 16x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(2x2, 3x3)) with the
+// purego kernels: M=384 filters by N=49 tiles (batch 1) by K=256 channels, in 4x16
+// tiles; one task is one column of tiles of one GEMM.
 func (m *Model) l5_conv3_Go(w, t int) {
-	img, j := t/11, t%11
-	const g = 0
-	src := m.staging[img*57600:][g*57600:]
-	dst := m.arena[img*64896 : 64896+img*64896][g*64896+j*16:]
-	panel := m.scratch[w][:36864]
-	rtIm2col(panel, src, &g5_conv3, j*16, 16, m.im2col)
-	a := m.w5_conv3[g*884736:]
-	bias := m.b5_conv3[g*384:]
+	mg, j := t/4, t%4
+	a := m.w5_conv3[mg*98304:]
+	b := m.staging[mg*24592+j*4096:]
+	dst := m.staging[393472+mg*18816+j*16:]
 	for p := range 96 {
-		rtGemm(4, 16, 2304, a[p*9216:], panel, dst[p*676:], 169, bias[p*4:], rtActReLU, 0.0, min(4, 384-p*4), min(16, 169-j*16))
+		rtGemm(4, 16, 256, a[p*1024:], b, dst[p*196:], 49, nil, rtActNone, 0, min(4, 384-p*4), min(16, 49-j*16))
 	}
 }
 
-// pad6_conv4 copies conv4's input into the staging buffer with its padding (1),
-// so that im2col reads no padding: one task is 16 channels of one image.
-func (m *Model) pad6_conv4(w, t int) {
-	img, c0 := t/24, t%24*16
-	rtPadPlanes(m.staging[img*86400:], m.arena[img*64896:64896+img*64896], c0, min(c0+16, 384), 13, 13, 1, 1, 15, 15)
+// wi6_conv4 is conv4's Winograd input transform (V = B^T d B) of 4 channels
+// of every image: one task.
+func (m *Model) wi6_conv4(w, t int) {
+	c0 := t * 4
+	rtWinoInput(m.staging, m.arena[0:64896], &g6_conv4, c0, min(c0+4, 384), [3]int{16, 16, 48}[m.impl], m.scratch[w], &m.wino)
 }
 
-// l6_conv4_Go computes conv4 (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13) with the purego kernels: per image and group
-// a GEMM of M=192 filters by N=169 positions by K=1728, in 4x16 tiles; one task
-// is one column of tiles: an im2col panel times every filter panel.
+// wo6_conv4 is conv4's Winograd output transform (Y = A^T m A, bias, activation)
+// of 8 filters of every image: one task.
+func (m *Model) wo6_conv4(w, t int) {
+	o0 := t * 8
+	rtWinoOutput(m.arena[64896:129792], m.staging[590336:], m.b6_conv4, &g6_conv4, o0, min(o0+8, 384), m.scratch[w], &m.wino)
+}
+
+// l6_conv4_Go computes conv4's 16x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(2x2, 3x3)) with the
+// purego kernels: M=192 filters by N=49 tiles (batch 1) by K=192 channels, in 4x16
+// tiles; one task is one column of tiles of one GEMM.
 func (m *Model) l6_conv4_Go(w, t int) {
-	img, g, j := t/22, t/11%2, t%11
-	src := m.staging[img*86400:][g*43200:]
-	dst := m.arena[64896+img*64896 : 129792+img*64896][g*32448+j*16:]
-	panel := m.scratch[w][:27648]
-	rtIm2col(panel, src, &g6_conv4, j*16, 16, m.im2col)
-	a := m.w6_conv4[g*331776:]
-	bias := m.b6_conv4[g*192:]
+	mg, j := t/4, t%4
+	a := m.w6_conv4[mg*36864:]
+	b := m.staging[mg*18448+j*3072:]
+	dst := m.staging[590336+mg*9408+j*16:]
 	for p := range 48 {
-		rtGemm(4, 16, 1728, a[p*6912:], panel, dst[p*676:], 169, bias[p*4:], rtActReLU, 0.0, min(4, 192-p*4), min(16, 169-j*16))
+		rtGemm(4, 16, 192, a[p*768:], b, dst[p*196:], 49, nil, rtActNone, 0, min(4, 192-p*4), min(16, 49-j*16))
 	}
 }
 
-// pad7_conv5 copies conv5's input into the staging buffer with its padding (1),
-// so that im2col reads no padding: one task is 16 channels of one image.
-func (m *Model) pad7_conv5(w, t int) {
-	img, c0 := t/24, t%24*16
-	rtPadPlanes(m.staging[img*86400:], m.arena[64896+img*64896:129792+img*64896], c0, min(c0+16, 384), 13, 13, 1, 1, 15, 15)
+// wi7_conv5 is conv5's Winograd input transform (V = B^T d B) of 4 channels
+// of every image: one task.
+func (m *Model) wi7_conv5(w, t int) {
+	c0 := t * 4
+	rtWinoInput(m.staging, m.arena[64896:129792], &g7_conv5, c0, min(c0+4, 384), [3]int{16, 16, 48}[m.impl], m.scratch[w], &m.wino)
 }
 
-// l7_conv5_Go computes conv5 (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13) with the purego kernels: per image and group
-// a GEMM of M=128 filters by N=169 positions by K=1728, in 4x16 tiles; one task
-// is one column of tiles: an im2col panel times every filter panel.
+// wo7_conv5 is conv5's Winograd output transform (Y = A^T m A, bias, activation)
+// of 8 filters of every image: one task.
+func (m *Model) wo7_conv5(w, t int) {
+	o0 := t * 8
+	rtWinoOutput(m.arena[0:43264], m.staging[590336:], m.b7_conv5, &g7_conv5, o0, min(o0+8, 256), m.scratch[w], &m.wino)
+}
+
+// l7_conv5_Go computes conv5's 16x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(2x2, 3x3)) with the
+// purego kernels: M=128 filters by N=49 tiles (batch 1) by K=192 channels, in 4x16
+// tiles; one task is one column of tiles of one GEMM.
 func (m *Model) l7_conv5_Go(w, t int) {
-	img, g, j := t/22, t/11%2, t%11
-	src := m.staging[img*86400:][g*43200:]
-	dst := m.arena[img*43264 : 43264+img*43264][g*21632+j*16:]
-	panel := m.scratch[w][:27648]
-	rtIm2col(panel, src, &g7_conv5, j*16, 16, m.im2col)
-	a := m.w7_conv5[g*221184:]
-	bias := m.b7_conv5[g*128:]
+	mg, j := t/4, t%4
+	a := m.w7_conv5[mg*24576:]
+	b := m.staging[mg*18448+j*3072:]
+	dst := m.staging[590336+mg*6272+j*16:]
 	for p := range 32 {
-		rtGemm(4, 16, 1728, a[p*6912:], panel, dst[p*676:], 169, bias[p*4:], rtActReLU, 0.0, min(4, 128-p*4), min(16, 169-j*16))
+		rtGemm(4, 16, 192, a[p*768:], b, dst[p*196:], 49, nil, rtActNone, 0, min(4, 128-p*4), min(16, 49-j*16))
 	}
 }
 
@@ -349,29 +390,41 @@ func (m *Model) planGo() []rtStep {
 		layer: 3,
 		n:     7,
 	}, {
-		f:     m.pad5_conv3,
+		f:     m.wi5_conv3,
 		layer: 4,
-		n:     16,
+		n:     64,
 	}, {
 		f:     m.l5_conv3_Go,
 		layer: 4,
-		n:     11,
+		n:     64,
 	}, {
-		f:     m.pad6_conv4,
+		f:     m.wo5_conv3,
+		layer: 4,
+		n:     48,
+	}, {
+		f:     m.wi6_conv4,
 		layer: 5,
-		n:     24,
+		n:     96,
 	}, {
 		f:     m.l6_conv4_Go,
 		layer: 5,
-		n:     22,
+		n:     128,
 	}, {
-		f:     m.pad7_conv5,
+		f:     m.wo6_conv4,
+		layer: 5,
+		n:     48,
+	}, {
+		f:     m.wi7_conv5,
 		layer: 6,
-		n:     24,
+		n:     96,
 	}, {
 		f:     m.l7_conv5_Go,
 		layer: 6,
-		n:     22,
+		n:     128,
+	}, {
+		f:     m.wo7_conv5,
+		layer: 6,
+		n:     32,
 	}, {
 		f:     m.l8_pool5,
 		layer: 7,

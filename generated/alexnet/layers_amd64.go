@@ -50,70 +50,60 @@ func (m *Model) l3_conv2_AVX2(w, t int) {
 	}
 }
 
-// l5_conv3_AVX2 computes conv3 (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13) with the avx2 kernels: per image and group
-// a GEMM of M=384 filters by N=169 positions by K=2304, in 6x16 tiles; one task
-// is one column of tiles: an im2col panel times every filter panel.
+// l5_conv3_AVX2 computes conv3's 16x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(2x2, 3x3)) with the
+// avx2 kernels: M=384 filters by N=49 tiles (batch 1) by K=256 channels, in 6x16
+// tiles; one task is one column of tiles of one GEMM.
 func (m *Model) l5_conv3_AVX2(w, t int) {
-	img, j := t/11, t%11
-	const g = 0
-	src := m.staging[img*57600:][g*57600:]
-	dst := m.arena[img*64896 : 64896+img*64896][g*64896+j*16:]
-	panel := m.scratch[w][:36864]
-	rtIm2col(panel, src, &g5_conv3, j*16, 16, m.im2col)
-	a := m.w5_conv3[g*884736:]
-	bias := m.b5_conv3[g*384:]
+	mg, j := t/4, t%4
+	a := m.w5_conv3[mg*98304:]
+	b := m.staging[mg*24592+j*4096:]
+	dst := m.staging[393472+mg*18816+j*16:]
 	for p := range 64 {
 		switch {
-		case j == 10:
-			k5_conv3_AVX2_n(&a[p*13824:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
+		case j == 3:
+			k5_conv3_AVX2_n(&a[p*1536:][0], &b[0], &dst[p*294:][0])
 		default:
-			k5_conv3_AVX2_full(&a[p*13824:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
+			k5_conv3_AVX2_full(&a[p*1536:][0], &b[0], &dst[p*294:][0])
 		}
 	}
 }
 
-// l6_conv4_AVX2 computes conv4 (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13) with the avx2 kernels: per image and group
-// a GEMM of M=192 filters by N=169 positions by K=1728, in 6x16 tiles; one task
-// is one column of tiles: an im2col panel times every filter panel.
+// l6_conv4_AVX2 computes conv4's 16x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(2x2, 3x3)) with the
+// avx2 kernels: M=192 filters by N=49 tiles (batch 1) by K=192 channels, in 6x16
+// tiles; one task is one column of tiles of one GEMM.
 func (m *Model) l6_conv4_AVX2(w, t int) {
-	img, g, j := t/22, t/11%2, t%11
-	src := m.staging[img*86400:][g*43200:]
-	dst := m.arena[64896+img*64896 : 129792+img*64896][g*32448+j*16:]
-	panel := m.scratch[w][:27648]
-	rtIm2col(panel, src, &g6_conv4, j*16, 16, m.im2col)
-	a := m.w6_conv4[g*331776:]
-	bias := m.b6_conv4[g*192:]
+	mg, j := t/4, t%4
+	a := m.w6_conv4[mg*36864:]
+	b := m.staging[mg*18448+j*3072:]
+	dst := m.staging[590336+mg*9408+j*16:]
 	for p := range 32 {
 		switch {
-		case j == 10:
-			k6_conv4_AVX2_n(&a[p*10368:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
+		case j == 3:
+			k6_conv4_AVX2_n(&a[p*1152:][0], &b[0], &dst[p*294:][0])
 		default:
-			k6_conv4_AVX2_full(&a[p*10368:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
+			k6_conv4_AVX2_full(&a[p*1152:][0], &b[0], &dst[p*294:][0])
 		}
 	}
 }
 
-// l7_conv5_AVX2 computes conv5 (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13) with the avx2 kernels: per image and group
-// a GEMM of M=128 filters by N=169 positions by K=1728, in 6x16 tiles; one task
-// is one column of tiles: an im2col panel times every filter panel.
+// l7_conv5_AVX2 computes conv5's 16x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(2x2, 3x3)) with the
+// avx2 kernels: M=128 filters by N=49 tiles (batch 1) by K=192 channels, in 6x16
+// tiles; one task is one column of tiles of one GEMM.
 func (m *Model) l7_conv5_AVX2(w, t int) {
-	img, g, j := t/22, t/11%2, t%11
-	src := m.staging[img*86400:][g*43200:]
-	dst := m.arena[img*43264 : 43264+img*43264][g*21632+j*16:]
-	panel := m.scratch[w][:27648]
-	rtIm2col(panel, src, &g7_conv5, j*16, 16, m.im2col)
-	a := m.w7_conv5[g*228096:]
-	bias := m.b7_conv5[g*128:]
+	mg, j := t/4, t%4
+	a := m.w7_conv5[mg*25344:]
+	b := m.staging[mg*18448+j*3072:]
+	dst := m.staging[590336+mg*6272+j*16:]
 	for p := range 22 {
 		switch {
-		case p == 21 && j == 10:
-			k7_conv5_AVX2_mn(&a[p*10368:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
+		case p == 21 && j == 3:
+			k7_conv5_AVX2_mn(&a[p*1152:][0], &b[0], &dst[p*294:][0])
 		case p == 21:
-			k7_conv5_AVX2_m(&a[p*10368:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
-		case j == 10:
-			k7_conv5_AVX2_n(&a[p*10368:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
+			k7_conv5_AVX2_m(&a[p*1152:][0], &b[0], &dst[p*294:][0])
+		case j == 3:
+			k7_conv5_AVX2_n(&a[p*1152:][0], &b[0], &dst[p*294:][0])
 		default:
-			k7_conv5_AVX2_full(&a[p*10368:][0], &panel[0], &dst[p*1014:][0], &bias[p*6:][0])
+			k7_conv5_AVX2_full(&a[p*1152:][0], &b[0], &dst[p*294:][0])
 		}
 	}
 }
@@ -213,29 +203,41 @@ func (m *Model) planAVX2() []rtStep {
 		layer: 3,
 		n:     7,
 	}, {
-		f:     m.pad5_conv3,
+		f:     m.wi5_conv3,
 		layer: 4,
-		n:     16,
+		n:     64,
 	}, {
 		f:     m.l5_conv3_AVX2,
 		layer: 4,
-		n:     11,
+		n:     64,
 	}, {
-		f:     m.pad6_conv4,
+		f:     m.wo5_conv3,
+		layer: 4,
+		n:     48,
+	}, {
+		f:     m.wi6_conv4,
 		layer: 5,
-		n:     24,
+		n:     96,
 	}, {
 		f:     m.l6_conv4_AVX2,
 		layer: 5,
-		n:     22,
+		n:     128,
 	}, {
-		f:     m.pad7_conv5,
+		f:     m.wo6_conv4,
+		layer: 5,
+		n:     48,
+	}, {
+		f:     m.wi7_conv5,
 		layer: 6,
-		n:     24,
+		n:     96,
 	}, {
 		f:     m.l7_conv5_AVX2,
 		layer: 6,
-		n:     22,
+		n:     128,
+	}, {
+		f:     m.wo7_conv5,
+		layer: 6,
+		n:     32,
 	}, {
 		f:     m.l8_pool5,
 		layer: 7,
@@ -302,66 +304,56 @@ func (m *Model) l3_conv2_AVX512(w, t int) {
 	}
 }
 
-// l5_conv3_AVX512 computes conv3 (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13) with the avx512 kernels: per image and group
-// a GEMM of M=384 filters by N=169 positions by K=2304, in 8x48 tiles; one task
-// is one column of tiles: an im2col panel times every filter panel.
+// l5_conv3_AVX512 computes conv3's 16x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(2x2, 3x3)) with the
+// avx512 kernels: M=384 filters by N=49 tiles (batch 1) by K=256 channels, in 8x48
+// tiles; one task is one column of tiles of one GEMM.
 func (m *Model) l5_conv3_AVX512(w, t int) {
-	img, j := t/4, t%4
-	const g = 0
-	src := m.staging[img*57600:][g*57600:]
-	dst := m.arena[img*64896 : 64896+img*64896][g*64896+j*48:]
-	panel := m.scratch[w][:110592]
-	rtIm2col(panel, src, &g5_conv3, j*48, 48, m.im2col)
-	a := m.w5_conv3[g*884736:]
-	bias := m.b5_conv3[g*384:]
+	mg, j := t/2, t%2
+	a := m.w5_conv3[mg*98304:]
+	b := m.staging[mg*24592+j*12288:]
+	dst := m.staging[393472+mg*18816+j*48:]
 	for p := range 48 {
 		switch {
-		case j == 3:
-			k5_conv3_AVX512_n(&a[p*18432:][0], &panel[0], &dst[p*1352:][0], &bias[p*8:][0])
+		case j == 1:
+			k5_conv3_AVX512_n(&a[p*2048:][0], &b[0], &dst[p*392:][0])
 		default:
-			k5_conv3_AVX512_full(&a[p*18432:][0], &panel[0], &dst[p*1352:][0], &bias[p*8:][0])
+			k5_conv3_AVX512_full(&a[p*2048:][0], &b[0], &dst[p*392:][0])
 		}
 	}
 }
 
-// l6_conv4_AVX512 computes conv4 (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13) with the avx512 kernels: per image and group
-// a GEMM of M=192 filters by N=169 positions by K=1728, in 8x48 tiles; one task
-// is one column of tiles: an im2col panel times every filter panel.
+// l6_conv4_AVX512 computes conv4's 16x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(2x2, 3x3)) with the
+// avx512 kernels: M=192 filters by N=49 tiles (batch 1) by K=192 channels, in 8x48
+// tiles; one task is one column of tiles of one GEMM.
 func (m *Model) l6_conv4_AVX512(w, t int) {
-	img, g, j := t/8, t/4%2, t%4
-	src := m.staging[img*86400:][g*43200:]
-	dst := m.arena[64896+img*64896 : 129792+img*64896][g*32448+j*48:]
-	panel := m.scratch[w][:82944]
-	rtIm2col(panel, src, &g6_conv4, j*48, 48, m.im2col)
-	a := m.w6_conv4[g*331776:]
-	bias := m.b6_conv4[g*192:]
+	mg, j := t/2, t%2
+	a := m.w6_conv4[mg*36864:]
+	b := m.staging[mg*18448+j*9216:]
+	dst := m.staging[590336+mg*9408+j*48:]
 	for p := range 24 {
 		switch {
-		case j == 3:
-			k6_conv4_AVX512_n(&a[p*13824:][0], &panel[0], &dst[p*1352:][0], &bias[p*8:][0])
+		case j == 1:
+			k6_conv4_AVX512_n(&a[p*1536:][0], &b[0], &dst[p*392:][0])
 		default:
-			k6_conv4_AVX512_full(&a[p*13824:][0], &panel[0], &dst[p*1352:][0], &bias[p*8:][0])
+			k6_conv4_AVX512_full(&a[p*1536:][0], &b[0], &dst[p*392:][0])
 		}
 	}
 }
 
-// l7_conv5_AVX512 computes conv5 (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13) with the avx512 kernels: per image and group
-// a GEMM of M=128 filters by N=169 positions by K=1728, in 8x48 tiles; one task
-// is one column of tiles: an im2col panel times every filter panel.
+// l7_conv5_AVX512 computes conv5's 16x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(2x2, 3x3)) with the
+// avx512 kernels: M=128 filters by N=49 tiles (batch 1) by K=192 channels, in 8x48
+// tiles; one task is one column of tiles of one GEMM.
 func (m *Model) l7_conv5_AVX512(w, t int) {
-	img, g, j := t/8, t/4%2, t%4
-	src := m.staging[img*86400:][g*43200:]
-	dst := m.arena[img*43264 : 43264+img*43264][g*21632+j*48:]
-	panel := m.scratch[w][:82944]
-	rtIm2col(panel, src, &g7_conv5, j*48, 48, m.im2col)
-	a := m.w7_conv5[g*221184:]
-	bias := m.b7_conv5[g*128:]
+	mg, j := t/2, t%2
+	a := m.w7_conv5[mg*24576:]
+	b := m.staging[mg*18448+j*9216:]
+	dst := m.staging[590336+mg*6272+j*48:]
 	for p := range 16 {
 		switch {
-		case j == 3:
-			k7_conv5_AVX512_n(&a[p*13824:][0], &panel[0], &dst[p*1352:][0], &bias[p*8:][0])
+		case j == 1:
+			k7_conv5_AVX512_n(&a[p*1536:][0], &b[0], &dst[p*392:][0])
 		default:
-			k7_conv5_AVX512_full(&a[p*13824:][0], &panel[0], &dst[p*1352:][0], &bias[p*8:][0])
+			k7_conv5_AVX512_full(&a[p*1536:][0], &b[0], &dst[p*392:][0])
 		}
 	}
 }
@@ -461,29 +453,41 @@ func (m *Model) planAVX512() []rtStep {
 		layer: 3,
 		n:     7,
 	}, {
-		f:     m.pad5_conv3,
+		f:     m.wi5_conv3,
 		layer: 4,
-		n:     16,
+		n:     64,
 	}, {
 		f:     m.l5_conv3_AVX512,
 		layer: 4,
-		n:     4,
+		n:     32,
 	}, {
-		f:     m.pad6_conv4,
+		f:     m.wo5_conv3,
+		layer: 4,
+		n:     48,
+	}, {
+		f:     m.wi6_conv4,
 		layer: 5,
-		n:     24,
+		n:     96,
 	}, {
 		f:     m.l6_conv4_AVX512,
 		layer: 5,
-		n:     8,
+		n:     64,
 	}, {
-		f:     m.pad7_conv5,
+		f:     m.wo6_conv4,
+		layer: 5,
+		n:     48,
+	}, {
+		f:     m.wi7_conv5,
 		layer: 6,
-		n:     24,
+		n:     96,
 	}, {
 		f:     m.l7_conv5_AVX512,
 		layer: 6,
-		n:     8,
+		n:     64,
+	}, {
+		f:     m.wo7_conv5,
+		layer: 6,
+		n:     32,
 	}, {
 		f:     m.l8_pool5,
 		layer: 7,

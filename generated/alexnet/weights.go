@@ -15,11 +15,11 @@ var weightShapes = []struct {
 }{{"conv1.weight", []int{96, 3, 11, 11}}, {"conv1.bias", []int{96}}, {"conv2.weight", []int{256, 48, 5, 5}}, {"conv2.bias", []int{256}}, {"conv3.weight", []int{384, 256, 3, 3}}, {"conv3.bias", []int{384}}, {"conv4.weight", []int{384, 192, 3, 3}}, {"conv4.bias", []int{384}}, {"conv5.weight", []int{256, 192, 3, 3}}, {"conv5.bias", []int{256}}, {"fc6.weight", []int{4096, 9216}}, {"fc6.bias", []int{4096}}, {"fc7.weight", []int{4096, 4096}}, {"fc7.bias", []int{4096}}, {"fc8.weight", []int{1000, 4096}}, {"fc8.bias", []int{1000}}}
 
 // scratchLen is each worker's scratch memory, per implementation.
-var scratchLen = [3]int{47520, 47520, 110592}
+var scratchLen = [3]int{47520, 47520, 57600}
 
 // stagingLen is the buffer of dense layers' packed inputs and conv layers'
 // padded inputs (one layer's at a time), per implementation.
-var stagingLen = [3]int{92256, 92256, 92256}
+var stagingLen = [3]int{891408, 891408, 891408}
 
 // tmpLen is each worker's LRN scratch: squares of the channels and their sum.
 const tmpLen = 48015
@@ -78,39 +78,27 @@ func (m *Model) load(file *stFile) error {
 		w := slices.Clone(t["conv3.weight"])
 		bias := slices.Clone(t["conv3.bias"])
 		mr := [3]int{4, 6, 8}[impl]
-		panels := (384 + mr - 1) / mr
-		m.w5_conv3 = make([]float32, 2304*panels*mr)
-		for g := range 1 {
-			rtPackRows(m.w5_conv3[g*panels*mr*2304:], w, g*384, 384, 2304, mr)
-		}
-		// Padded so that a last, partial panel reads whole tiles of bias.
-		m.b5_conv3 = rtPad(bias, 384+mr)
+		m.w5_conv3 = make([]float32, 4096*(384+mr-1)/mr*mr)
+		rtWinoFilters(m.w5_conv3, w, &g5_conv3, mr)
+		m.b5_conv3 = bias
 	}
 	// conv4: conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu
 	{
 		w := slices.Clone(t["conv4.weight"])
 		bias := slices.Clone(t["conv4.bias"])
 		mr := [3]int{4, 6, 8}[impl]
-		panels := (192 + mr - 1) / mr
-		m.w6_conv4 = make([]float32, 3456*panels*mr)
-		for g := range 2 {
-			rtPackRows(m.w6_conv4[g*panels*mr*1728:], w, g*192, 192, 1728, mr)
-		}
-		// Padded so that a last, partial panel reads whole tiles of bias.
-		m.b6_conv4 = rtPad(bias, 384+mr)
+		m.w6_conv4 = make([]float32, 6144*(192+mr-1)/mr*mr)
+		rtWinoFilters(m.w6_conv4, w, &g6_conv4, mr)
+		m.b6_conv4 = bias
 	}
 	// conv5: conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu
 	{
 		w := slices.Clone(t["conv5.weight"])
 		bias := slices.Clone(t["conv5.bias"])
 		mr := [3]int{4, 6, 8}[impl]
-		panels := (128 + mr - 1) / mr
-		m.w7_conv5 = make([]float32, 3456*panels*mr)
-		for g := range 2 {
-			rtPackRows(m.w7_conv5[g*panels*mr*1728:], w, g*128, 128, 1728, mr)
-		}
-		// Padded so that a last, partial panel reads whole tiles of bias.
-		m.b7_conv5 = rtPad(bias, 256+mr)
+		m.w7_conv5 = make([]float32, 6144*(128+mr-1)/mr*mr)
+		rtWinoFilters(m.w7_conv5, w, &g7_conv5, mr)
+		m.b7_conv5 = bias
 	}
 	// fc6: dense units=4096 act=relu
 	{

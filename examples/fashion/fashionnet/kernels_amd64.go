@@ -8,7 +8,7 @@ package fashionnet
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<25} a[p*6+r]*b[p*16+j], 0)
 //
-// for r < 6, j < 16 (K=25, ldc=784, k unrolled 1x).
+// for r < 6, j < 16 (K=25, ldc=784, k unrolled 4x).
 //
 //go:noescape
 func k1_conv1_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
@@ -17,7 +17,7 @@ func k1_conv1_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<25} a[p*8+r]*b[p*48+j], 0)
 //
-// for r < 6, j < 48 (K=25, ldc=784, k unrolled 1x).
+// for r < 6, j < 48 (K=25, ldc=784, k unrolled 4x).
 //
 //go:noescape
 func k1_conv1_AVX512_m(a *float32, b *float32, c *float32, bias *float32)
@@ -26,7 +26,7 @@ func k1_conv1_AVX512_m(a *float32, b *float32, c *float32, bias *float32)
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<25} a[p*8+r]*b[p*48+j], 0)
 //
-// for r < 6, j < 16 (K=25, ldc=784, k unrolled 1x).
+// for r < 6, j < 16 (K=25, ldc=784, k unrolled 4x).
 //
 //go:noescape
 func k1_conv1_AVX512_mn(a *float32, b *float32, c *float32, bias *float32)
@@ -35,7 +35,7 @@ func k1_conv1_AVX512_mn(a *float32, b *float32, c *float32, bias *float32)
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<150} a[p*6+r]*b[p*16+j], 0)
 //
-// for r < 6, j < 16 (K=150, ldc=100, k unrolled 2x).
+// for r < 6, j < 16 (K=150, ldc=100, k unrolled 4x).
 //
 //go:noescape
 func k3_conv2_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
@@ -44,7 +44,7 @@ func k3_conv2_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<150} a[p*6+r]*b[p*16+j], 0)
 //
-// for r < 6, j < 4 (K=150, ldc=100, k unrolled 2x).
+// for r < 6, j < 4 (K=150, ldc=100, k unrolled 4x).
 //
 //go:noescape
 func k3_conv2_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
@@ -53,7 +53,7 @@ func k3_conv2_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<150} a[p*6+r]*b[p*16+j], 0)
 //
-// for r < 4, j < 16 (K=150, ldc=100, k unrolled 2x).
+// for r < 4, j < 16 (K=150, ldc=100, k unrolled 4x).
 //
 //go:noescape
 func k3_conv2_AVX2_m(a *float32, b *float32, c *float32, bias *float32)
@@ -62,7 +62,7 @@ func k3_conv2_AVX2_m(a *float32, b *float32, c *float32, bias *float32)
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<150} a[p*6+r]*b[p*16+j], 0)
 //
-// for r < 4, j < 4 (K=150, ldc=100, k unrolled 2x).
+// for r < 4, j < 4 (K=150, ldc=100, k unrolled 4x).
 //
 //go:noescape
 func k3_conv2_AVX2_mn(a *float32, b *float32, c *float32, bias *float32)
@@ -71,7 +71,7 @@ func k3_conv2_AVX2_mn(a *float32, b *float32, c *float32, bias *float32)
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<150} a[p*8+r]*b[p*48+j], 0)
 //
-// for r < 8, j < 48 (K=150, ldc=100, k unrolled 2x).
+// for r < 8, j < 48 (K=150, ldc=100, k unrolled 4x).
 //
 //go:noescape
 func k3_conv2_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
@@ -80,7 +80,7 @@ func k3_conv2_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<150} a[p*8+r]*b[p*48+j], 0)
 //
-// for r < 8, j < 4 (K=150, ldc=100, k unrolled 2x).
+// for r < 8, j < 4 (K=150, ldc=100, k unrolled 4x).
 //
 //go:noescape
 func k3_conv2_AVX512_n(a *float32, b *float32, c *float32, bias *float32)

@@ -34,6 +34,35 @@ func (m *Model) plan() []rtStep {
 	return m.planGo()
 }
 
+// winoKernels returns implementation impl's SIMD Winograd transforms.
+func winoKernels(impl int) rtWinoKernels {
+	if impl == 1 {
+		return rtWinoKernels{
+			in: func(dst, even, odd []float32, th, tw, ld, ldDst int) {
+				// rtWinoInput sized the slices with rtWinoSlack to spare.
+				vecWinoInAVX2(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)
+			},
+			out: func(y, m []float32, n, step, ldY int, bias float32) {
+				// rtWinoOutput sized the slices with rtWinoSlack to spare.
+				vecWinoOutAVX2(&y[0], &m[0], n, step, ldY, bias)
+			},
+		}
+	}
+	if impl == 2 {
+		return rtWinoKernels{
+			in: func(dst, even, odd []float32, th, tw, ld, ldDst int) {
+				// rtWinoInput sized the slices with rtWinoSlack to spare.
+				vecWinoInAVX512(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)
+			},
+			out: func(y, m []float32, n, step, ldY int, bias float32) {
+				// rtWinoOutput sized the slices with rtWinoSlack to spare.
+				vecWinoOutAVX512(&y[0], &m[0], n, step, ldY, bias)
+			},
+		}
+	}
+	return rtWinoKernels{}
+}
+
 // im2colKernel returns implementation impl's SIMD im2col row kernel, or nil.
 func im2colKernel(impl int) rtIm2colRow {
 	if impl == 1 {

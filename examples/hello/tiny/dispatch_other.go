@@ -16,3 +16,6 @@ func lrnKernel(impl int) rtLRNKernel {
 func im2colKernel(impl int) rtIm2colRow {
 	return nil
 }
+func winoKernels(impl int) rtWinoKernels {
+	return rtWinoKernels{}
+}

@@ -8,7 +8,7 @@ package tiny
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<27} a[p*6+r]*b[p*16+j], 0)
 //
-// for r < 6, j < 16 (K=27, ldc=256, k unrolled 1x).
+// for r < 6, j < 16 (K=27, ldc=256, k unrolled 4x).
 //
 //go:noescape
 func k1_conv1_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
@@ -17,7 +17,7 @@ func k1_conv1_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<27} a[p*6+r]*b[p*16+j], 0)
 //
-// for r < 4, j < 16 (K=27, ldc=256, k unrolled 1x).
+// for r < 4, j < 16 (K=27, ldc=256, k unrolled 4x).
 //
 //go:noescape
 func k1_conv1_AVX2_m(a *float32, b *float32, c *float32, bias *float32)
@@ -26,7 +26,7 @@ func k1_conv1_AVX2_m(a *float32, b *float32, c *float32, bias *float32)
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<27} a[p*8+r]*b[p*48+j], 0)
 //
-// for r < 8, j < 48 (K=27, ldc=256, k unrolled 1x).
+// for r < 8, j < 48 (K=27, ldc=256, k unrolled 4x).
 //
 //go:noescape
 func k1_conv1_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
@@ -35,46 +35,37 @@ func k1_conv1_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<27} a[p*8+r]*b[p*48+j], 0)
 //
-// for r < 8, j < 16 (K=27, ldc=256, k unrolled 1x).
+// for r < 8, j < 16 (K=27, ldc=256, k unrolled 4x).
 //
 //go:noescape
 func k1_conv1_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
 
 // k3_conv2_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<144} a[p*6+r]*b[p*16+j], 0)
+//	C[r*ldc+j] = sum_{p<16} a[p*6+r]*b[p*16+j]
 //
-// for r < 6, j < 16 (K=144, ldc=64, k unrolled 4x).
+// for r < 6, j < 16 (K=16, ldc=16, k unrolled 4x).
 //
 //go:noescape
-func k3_conv2_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
+func k3_conv2_AVX2_full(a *float32, b *float32, c *float32)
 
 // k3_conv2_AVX2_m is the 6x16 AVX2 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<144} a[p*6+r]*b[p*16+j], 0)
+//	C[r*ldc+j] = sum_{p<16} a[p*6+r]*b[p*16+j]
 //
-// for r < 2, j < 16 (K=144, ldc=64, k unrolled 4x).
-//
-//go:noescape
-func k3_conv2_AVX2_m(a *float32, b *float32, c *float32, bias *float32)
-
-// k3_conv2_AVX512_full is the 8x48 AVX512 GEMM micro-kernel computing
-//
-//	C[r*ldc+j] = max(bias[r] + sum_{p<144} a[p*8+r]*b[p*48+j], 0)
-//
-// for r < 8, j < 48 (K=144, ldc=64, k unrolled 4x).
+// for r < 2, j < 16 (K=16, ldc=16, k unrolled 4x).
 //
 //go:noescape
-func k3_conv2_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
+func k3_conv2_AVX2_m(a *float32, b *float32, c *float32)
 
 // k3_conv2_AVX512_n is the 8x48 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<144} a[p*8+r]*b[p*48+j], 0)
+//	C[r*ldc+j] = sum_{p<16} a[p*8+r]*b[p*48+j]
 //
-// for r < 8, j < 16 (K=144, ldc=64, k unrolled 4x).
+// for r < 8, j < 16 (K=16, ldc=16, k unrolled 4x).
 //
 //go:noescape
-func k3_conv2_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
+func k3_conv2_AVX512_n(a *float32, b *float32, c *float32)
 
 // k5_fc_AVX2_n is the 1x24 AVX2 GEMM micro-kernel computing
 //

@@ -30,18 +30,28 @@ var g2_pool1 = rtPoolGeom{
 	SW:       2,
 	W:        16,
 }
-var g3_conv2 = rtConvGeom{
-	C:  16,
-	DH: 1,
-	DW: 1,
-	H:  10,
-	KH: 3,
-	KW: 3,
-	OH: 8,
-	OW: 8,
-	SH: 1,
-	SW: 1,
-	W:  10,
+var g3_conv2 = rtWinoGeom{
+	Act:   rtActReLU,
+	B:     1,
+	C:     16,
+	G:     1,
+	H:     8,
+	K:     16,
+	M:     32,
+	N:     16,
+	NPad:  48,
+	OH:    8,
+	OW:    8,
+	PL:    1,
+	PT:    1,
+	Slope: 0.0,
+	TH:    4,
+	TW:    4,
+	W:     8,
+	inImg: 1024,
+	ldM:   512,
+	ldV:   784,
+	outIm: 2048,
 }
 
 // pad1_conv1 copies conv1's input into the staging buffer with its padding (1),
@@ -75,27 +85,30 @@ func (m *Model) l2_pool1(w, t int) {
 	rtPoolRows(m.arena[4096+img*1024:5120+img*1024], m.arena[img*4096:4096+img*4096], &g2_pool1, 0, 16, ch, ch+1, 0, 8, rtActNone, 0.0)
 }
 
-// pad3_conv2 copies conv2's input into the staging buffer with its padding (1),
-// so that im2col reads no padding: one task is 16 channels of one image.
-func (m *Model) pad3_conv2(w, t int) {
-	img, c0 := t/1, t%1*16
-	rtPadPlanes(m.staging[img*1600:], m.arena[4096+img*1024:5120+img*1024], c0, min(c0+16, 16), 8, 8, 1, 1, 10, 10)
+// wi3_conv2 is conv2's Winograd input transform (V = B^T d B) of 4 channels
+// of every image: one task.
+func (m *Model) wi3_conv2(w, t int) {
+	c0 := t * 4
+	rtWinoInput(m.staging, m.arena[4096:5120], &g3_conv2, c0, min(c0+4, 16), [3]int{16, 16, 48}[m.impl], m.scratch[w], &m.wino)
 }
 
-// l3_conv2_Go computes conv2 (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8) with the purego kernels: per image and group
-// a GEMM of M=32 filters by N=64 positions by K=144, in 4x16 tiles; one task
-// is one column of tiles: an im2col panel times every filter panel.
+// wo3_conv2 is conv2's Winograd output transform (Y = A^T m A, bias, activation)
+// of 8 filters of every image: one task.
+func (m *Model) wo3_conv2(w, t int) {
+	o0 := t * 8
+	rtWinoOutput(m.arena[0:2048], m.staging[12544:], m.b3_conv2, &g3_conv2, o0, min(o0+8, 32), m.scratch[w], &m.wino)
+}
+
+// l3_conv2_Go computes conv2's 16x1 Winograd GEMMs (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8, F(2x2, 3x3)) with the
+// purego kernels: M=32 filters by N=16 tiles (batch 1) by K=16 channels, in 4x16
+// tiles; one task is one column of tiles of one GEMM.
 func (m *Model) l3_conv2_Go(w, t int) {
-	img, j := t/4, t%4
-	const g = 0
-	src := m.staging[img*1600:][g*1600:]
-	dst := m.arena[img*2048 : 2048+img*2048][g*2048+j*16:]
-	panel := m.scratch[w][:2304]
-	rtIm2col(panel, src, &g3_conv2, j*16, 16, m.im2col)
-	a := m.w3_conv2[g*4608:]
-	bias := m.b3_conv2[g*32:]
+	mg, j := t/1, t%1
+	a := m.w3_conv2[mg*512:]
+	b := m.staging[mg*784+j*256:]
+	dst := m.staging[12544+mg*512+j*16:]
 	for p := range 8 {
-		rtGemm(4, 16, 144, a[p*576:], panel, dst[p*256:], 64, bias[p*4:], rtActReLU, 0.0, min(4, 32-p*4), min(16, 64-j*16))
+		rtGemm(4, 16, 16, a[p*64:], b, dst[p*64:], 16, nil, rtActNone, 0, min(4, 32-p*4), min(16, 16-j*16))
 	}
 }
 
@@ -150,11 +163,15 @@ func (m *Model) planGo() []rtStep {
 		layer: 1,
 		n:     16,
 	}, {
-		f:     m.pad3_conv2,
+		f:     m.wi3_conv2,
 		layer: 2,
-		n:     1,
+		n:     4,
 	}, {
 		f:     m.l3_conv2_Go,
+		layer: 2,
+		n:     16,
+	}, {
+		f:     m.wo3_conv2,
 		layer: 2,
 		n:     4,
 	}, {

@@ -25,24 +25,20 @@ func (m *Model) l1_conv1_AVX2(w, t int) {
 	}
 }
 
-// l3_conv2_AVX2 computes conv2 (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8) with the avx2 kernels: per image and group
-// a GEMM of M=32 filters by N=64 positions by K=144, in 6x16 tiles; one task
-// is one column of tiles: an im2col panel times every filter panel.
+// l3_conv2_AVX2 computes conv2's 16x1 Winograd GEMMs (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8, F(2x2, 3x3)) with the
+// avx2 kernels: M=32 filters by N=16 tiles (batch 1) by K=16 channels, in 6x16
+// tiles; one task is one column of tiles of one GEMM.
 func (m *Model) l3_conv2_AVX2(w, t int) {
-	img, j := t/4, t%4
-	const g = 0
-	src := m.staging[img*1600:][g*1600:]
-	dst := m.arena[img*2048 : 2048+img*2048][g*2048+j*16:]
-	panel := m.scratch[w][:2304]
-	rtIm2col(panel, src, &g3_conv2, j*16, 16, m.im2col)
-	a := m.w3_conv2[g*5184:]
-	bias := m.b3_conv2[g*32:]
+	mg, j := t/1, t%1
+	a := m.w3_conv2[mg*576:]
+	b := m.staging[mg*784+j*256:]
+	dst := m.staging[12544+mg*512+j*16:]
 	for p := range 6 {
 		switch {
 		case p == 5:
-			k3_conv2_AVX2_m(&a[p*864:][0], &panel[0], &dst[p*384:][0], &bias[p*6:][0])
+			k3_conv2_AVX2_m(&a[p*96:][0], &b[0], &dst[p*96:][0])
 		default:
-			k3_conv2_AVX2_full(&a[p*864:][0], &panel[0], &dst[p*384:][0], &bias[p*6:][0])
+			k3_conv2_AVX2_full(&a[p*96:][0], &b[0], &dst[p*96:][0])
 		}
 	}
 }
@@ -81,11 +77,15 @@ func (m *Model) planAVX2() []rtStep {
 		layer: 1,
 		n:     16,
 	}, {
-		f:     m.pad3_conv2,
+		f:     m.wi3_conv2,
 		layer: 2,
-		n:     1,
+		n:     4,
 	}, {
 		f:     m.l3_conv2_AVX2,
+		layer: 2,
+		n:     16,
+	}, {
+		f:     m.wo3_conv2,
 		layer: 2,
 		n:     4,
 	}, {
@@ -125,25 +125,16 @@ func (m *Model) l1_conv1_AVX512(w, t int) {
 	}
 }
 
-// l3_conv2_AVX512 computes conv2 (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8) with the avx512 kernels: per image and group
-// a GEMM of M=32 filters by N=64 positions by K=144, in 8x48 tiles; one task
-// is one column of tiles: an im2col panel times every filter panel.
+// l3_conv2_AVX512 computes conv2's 16x1 Winograd GEMMs (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8, F(2x2, 3x3)) with the
+// avx512 kernels: M=32 filters by N=16 tiles (batch 1) by K=16 channels, in 8x48
+// tiles; one task is one column of tiles of one GEMM.
 func (m *Model) l3_conv2_AVX512(w, t int) {
-	img, j := t/2, t%2
-	const g = 0
-	src := m.staging[img*1600:][g*1600:]
-	dst := m.arena[img*2048 : 2048+img*2048][g*2048+j*48:]
-	panel := m.scratch[w][:6912]
-	rtIm2col(panel, src, &g3_conv2, j*48, 48, m.im2col)
-	a := m.w3_conv2[g*4608:]
-	bias := m.b3_conv2[g*32:]
+	mg, j := t/1, t%1
+	a := m.w3_conv2[mg*512:]
+	b := m.staging[mg*784+j*768:]
+	dst := m.staging[12544+mg*512+j*48:]
 	for p := range 4 {
-		switch {
-		case j == 1:
-			k3_conv2_AVX512_n(&a[p*1152:][0], &panel[0], &dst[p*512:][0], &bias[p*8:][0])
-		default:
-			k3_conv2_AVX512_full(&a[p*1152:][0], &panel[0], &dst[p*512:][0], &bias[p*8:][0])
-		}
+		k3_conv2_AVX512_n(&a[p*128:][0], &b[0], &dst[p*128:][0])
 	}
 }
 
@@ -181,13 +172,17 @@ func (m *Model) planAVX512() []rtStep {
 		layer: 1,
 		n:     16,
 	}, {
-		f:     m.pad3_conv2,
+		f:     m.wi3_conv2,
 		layer: 2,
-		n:     1,
+		n:     4,
 	}, {
 		f:     m.l3_conv2_AVX512,
 		layer: 2,
-		n:     2,
+		n:     16,
+	}, {
+		f:     m.wo3_conv2,
+		layer: 2,
+		n:     4,
 	}, {
 		f:     m.l4_gap,
 		layer: 3,

@@ -11,9 +11,35 @@ package tiny
 //go:noescape
 func vecIm2colRowAVX512(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)
 
+// vecWinoInAVX512 is Winograd F(2x2,3x3)'s input transform of one plane split into even and
+// odd columns (row stride ld), th x tw tiles; V[ξ] of tile t goes to dst[ξ*ldDst+t].
+// It reads and writes whole vectors past the ends (the caller leaves slack).
+//
+//go:noescape
+func vecWinoInAVX512(dst *float32, even *float32, odd *float32, th int, tw int, ld int, ldDst int)
+
+// vecWinoOutAVX512 is Winograd F(2x2,3x3)'s output transform of n tiles: m[ξ*step+t] in,
+// y[k*ldY+t] = (A^T m A)[k] + bias out. It reads and writes whole vectors past n.
+//
+//go:noescape
+func vecWinoOutAVX512(y *float32, m *float32, n int, step int, ldY int, bias float32)
+
 // vecIm2colRowAVX2 writes one row of an im2col panel: d[j] for j < cols is the source
 // element of the j-th output position from (row 0, ox0) on, rows of ow positions, s[0] the
 // first, positions sw and rows rowStep elements apart; d[cols:nr] is zeroed.
 //
 //go:noescape
 func vecIm2colRowAVX2(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)
+
+// vecWinoInAVX2 is Winograd F(2x2,3x3)'s input transform of one plane split into even and
+// odd columns (row stride ld), th x tw tiles; V[ξ] of tile t goes to dst[ξ*ldDst+t].
+// It reads and writes whole vectors past the ends (the caller leaves slack).
+//
+//go:noescape
+func vecWinoInAVX2(dst *float32, even *float32, odd *float32, th int, tw int, ld int, ldDst int)
+
+// vecWinoOutAVX2 is Winograd F(2x2,3x3)'s output transform of n tiles: m[ξ*step+t] in,
+// y[k*ldY+t] = (A^T m A)[k] + bias out. It reads and writes whole vectors past n.
+//
+//go:noescape
+func vecWinoOutAVX2(y *float32, m *float32, n int, step int, ldY int, bias float32)

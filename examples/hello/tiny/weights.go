@@ -15,11 +15,11 @@ var weightShapes = []struct {
 }{{"conv1.weight", []int{16, 3, 3, 3}}, {"conv1.bias", []int{16}}, {"bn1.weight", []int{16}}, {"bn1.bias", []int{16}}, {"bn1.running_mean", []int{16}}, {"bn1.running_var", []int{16}}, {"conv2.weight", []int{32, 16, 3, 3}}, {"conv2.bias", []int{32}}, {"fc.weight", []int{10, 32}}, {"fc.bias", []int{10}}}
 
 // scratchLen is each worker's scratch memory, per implementation.
-var scratchLen = [3]int{2304, 2304, 6912}
+var scratchLen = [3]int{644, 644, 1296}
 
 // stagingLen is the buffer of dense layers' packed inputs and conv layers'
 // padded inputs (one layer's at a time), per implementation.
-var stagingLen = [3]int{1600, 1600, 1600}
+var stagingLen = [3]int{20752, 20752, 20752}
 
 // tmpLen is each worker's LRN scratch: squares of the channels and their sum.
 const tmpLen = 1
@@ -67,13 +67,9 @@ func (m *Model) load(file *stFile) error {
 		w := slices.Clone(t["conv2.weight"])
 		bias := slices.Clone(t["conv2.bias"])
 		mr := [3]int{4, 6, 8}[impl]
-		panels := (32 + mr - 1) / mr
-		m.w3_conv2 = make([]float32, 144*panels*mr)
-		for g := range 1 {
-			rtPackRows(m.w3_conv2[g*panels*mr*144:], w, g*32, 32, 144, mr)
-		}
-		// Padded so that a last, partial panel reads whole tiles of bias.
-		m.b3_conv2 = rtPad(bias, 32+mr)
+		m.w3_conv2 = make([]float32, 256*(32+mr-1)/mr*mr)
+		rtWinoFilters(m.w3_conv2, w, &g3_conv2, mr)
+		m.b3_conv2 = bias
 	}
 	// fc: dense units=10
 	{

@@ -9,6 +9,8 @@ type kernel struct {
 	lanes int
 	fn    func(d, x []float32, n, c, dstStride, srcStride, before, after int, k, alpha float32)
 	row   func(d, s []float32, cols, nr, ow, ox0, sw, rowStep int)
+	wIn   func(dst, even, odd []float32, th, tw, ld, ldDst int)
+	wOut  func(y, m []float32, n, step, ldY int, bias float32)
 }
 
 // kernels lists the kernels this CPU can run.
@@ -31,11 +33,19 @@ func kernels() []kernel {
 			f(&d[0], &s[0], cols, nr, ow, ox0, sw, rowStep)
 		}
 	}
+	wIn := func(f func(dst, even, odd *float32, th, tw, ld, ldDst int)) func(dst, even, odd []float32, th, tw, ld, ldDst int) {
+		return func(dst, even, odd []float32, th, tw, ld, ldDst int) {
+			f(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)
+		}
+	}
+	wOut := func(f func(y, m *float32, n, step, ldY int, bias float32)) func(y, m []float32, n, step, ldY int, bias float32) {
+		return func(y, m []float32, n, step, ldY int, bias float32) { f(&y[0], &m[0], n, step, ldY, bias) }
+	}
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, kernel{"AVX512", 16, call(vecLRNAVX512), row(vecIm2colRowAVX512)})
+		ks = append(ks, kernel{"AVX512", 16, call(vecLRNAVX512), row(vecIm2colRowAVX512), wIn(vecWinoInAVX512), wOut(vecWinoOutAVX512)})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ks = append(ks, kernel{"AVX2", 8, call(vecLRNAVX2), row(vecIm2colRowAVX2)})
+		ks = append(ks, kernel{"AVX2", 8, call(vecLRNAVX2), row(vecIm2colRowAVX2), wIn(vecWinoInAVX2), wOut(vecWinoOutAVX2)})
 	}
 	return ks
 }

@@ -182,6 +182,210 @@ zdone:
 	VZEROUPPER
 	RET
 
+// func vecWinoInAVX512(dst *float32, even *float32, odd *float32, th int, tw int, ld int, ldDst int)
+// Requires: AVX, AVX512F
+TEXT ·vecWinoInAVX512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), AX
+	MOVQ even+8(FP), CX
+	MOVQ odd+16(FP), DX
+	MOVQ th+24(FP), BX
+	MOVQ ld+40(FP), SI
+	SHLQ $0x02, SI
+	MOVQ ldDst+48(FP), DI
+	SHLQ $0x02, DI
+	LEAQ (SI)(SI*2), R8
+
+row:
+	TESTQ BX, BX
+	JZ    done
+	MOVQ  CX, R9
+	MOVQ  DX, R10
+	MOVQ  AX, R11
+	XORQ  R12, R12
+
+tiles:
+	MOVQ    R11, R13
+	VMOVUPS (R9), Z0
+	VSUBPS  (R9)(SI*2), Z0, Z0
+	VMOVUPS 4(R9), Z1
+	VSUBPS  4(R9)(SI*2), Z1, Z1
+	VMOVUPS (R10), Z2
+	VSUBPS  (R10)(SI*2), Z2, Z2
+	VMOVUPS 4(R10), Z3
+	VSUBPS  4(R10)(SI*2), Z3, Z3
+	VSUBPS  Z1, Z0, Z0
+	VADDPS  Z1, Z2, Z4
+	VSUBPS  Z2, Z1, Z1
+	VSUBPS  Z3, Z2, Z2
+	VMOVUPS Z0, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Z4, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Z1, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Z2, (R13)
+	ADDQ    DI, R13
+	VMOVUPS (R9)(SI*1), Z0
+	VADDPS  (R9)(SI*2), Z0, Z0
+	VMOVUPS 4(R9)(SI*1), Z1
+	VADDPS  4(R9)(SI*2), Z1, Z1
+	VMOVUPS (R10)(SI*1), Z2
+	VADDPS  (R10)(SI*2), Z2, Z2
+	VMOVUPS 4(R10)(SI*1), Z3
+	VADDPS  4(R10)(SI*2), Z3, Z3
+	VSUBPS  Z1, Z0, Z0
+	VADDPS  Z1, Z2, Z4
+	VSUBPS  Z2, Z1, Z1
+	VSUBPS  Z3, Z2, Z2
+	VMOVUPS Z0, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Z4, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Z1, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Z2, (R13)
+	ADDQ    DI, R13
+	VMOVUPS (R9)(SI*2), Z0
+	VSUBPS  (R9)(SI*1), Z0, Z0
+	VMOVUPS 4(R9)(SI*2), Z1
+	VSUBPS  4(R9)(SI*1), Z1, Z1
+	VMOVUPS (R10)(SI*2), Z2
+	VSUBPS  (R10)(SI*1), Z2, Z2
+	VMOVUPS 4(R10)(SI*2), Z3
+	VSUBPS  4(R10)(SI*1), Z3, Z3
+	VSUBPS  Z1, Z0, Z0
+	VADDPS  Z1, Z2, Z4
+	VSUBPS  Z2, Z1, Z1
+	VSUBPS  Z3, Z2, Z2
+	VMOVUPS Z0, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Z4, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Z1, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Z2, (R13)
+	ADDQ    DI, R13
+	VMOVUPS (R9)(SI*1), Z0
+	VSUBPS  (R9)(R8*1), Z0, Z0
+	VMOVUPS 4(R9)(SI*1), Z1
+	VSUBPS  4(R9)(R8*1), Z1, Z1
+	VMOVUPS (R10)(SI*1), Z2
+	VSUBPS  (R10)(R8*1), Z2, Z2
+	VMOVUPS 4(R10)(SI*1), Z3
+	VSUBPS  4(R10)(R8*1), Z3, Z3
+	VSUBPS  Z1, Z0, Z0
+	VADDPS  Z1, Z2, Z4
+	VSUBPS  Z2, Z1, Z1
+	VSUBPS  Z3, Z2, Z2
+	VMOVUPS Z0, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Z4, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Z1, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Z2, (R13)
+	ADDQ    DI, R13
+	ADDQ    $0x00000040, R9
+	ADDQ    $0x00000040, R10
+	ADDQ    $0x00000040, R11
+	ADDQ    $0x00000010, R12
+	CMPQ    R12, tw+32(FP)
+	JL      tiles
+	LEAQ    (CX)(SI*2), CX
+	LEAQ    (DX)(SI*2), DX
+	MOVQ    tw+32(FP), R9
+	LEAQ    (AX)(R9*4), AX
+	DECQ    BX
+	JMP     row
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecWinoOutAVX512(y *float32, m *float32, n int, step int, ldY int, bias float32)
+// Requires: AVX, AVX512F
+TEXT ·vecWinoOutAVX512(SB), NOSPLIT, $0-44
+	MOVQ         y+0(FP), AX
+	MOVQ         m+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVQ         step+24(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         ldY+32(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         BX, DI
+	SHLQ         $0x02, DI
+	LEAQ         (DI)(DI*2), R8
+	VBROADCASTSS bias+40(FP), Z0
+
+loop:
+	TESTQ   DX, DX
+	JLE     done
+	MOVQ    CX, R9
+	VMOVUPS (R9), Z1
+	VMOVUPS (R9)(DI*1), Z2
+	VMOVUPS (R9)(DI*2), Z3
+	VMOVUPS (R9)(R8*1), Z4
+	VADDPS  Z2, Z1, Z1
+	VADDPS  Z3, Z1, Z1
+	VSUBPS  Z3, Z2, Z2
+	VSUBPS  Z4, Z2, Z2
+	ADDQ    BX, R9
+	VMOVUPS (R9), Z3
+	VMOVUPS (R9)(DI*1), Z4
+	VMOVUPS (R9)(DI*2), Z5
+	VMOVUPS (R9)(R8*1), Z6
+	VADDPS  Z4, Z3, Z3
+	VADDPS  Z5, Z3, Z3
+	VSUBPS  Z5, Z4, Z4
+	VSUBPS  Z6, Z4, Z4
+	ADDQ    BX, R9
+	VMOVUPS (R9), Z5
+	VMOVUPS (R9)(DI*1), Z6
+	VMOVUPS (R9)(DI*2), Z7
+	VMOVUPS (R9)(R8*1), Z8
+	VADDPS  Z6, Z5, Z5
+	VADDPS  Z7, Z5, Z5
+	VSUBPS  Z7, Z6, Z6
+	VSUBPS  Z8, Z6, Z6
+	ADDQ    BX, R9
+	VMOVUPS (R9), Z7
+	VMOVUPS (R9)(DI*1), Z8
+	VMOVUPS (R9)(DI*2), Z9
+	VMOVUPS (R9)(R8*1), Z10
+	VADDPS  Z8, Z7, Z7
+	VADDPS  Z9, Z7, Z7
+	VSUBPS  Z9, Z8, Z8
+	VSUBPS  Z10, Z8, Z8
+	MOVQ    AX, R9
+	VADDPS  Z3, Z1, Z1
+	VADDPS  Z5, Z1, Z1
+	VADDPS  Z0, Z1, Z1
+	VSUBPS  Z5, Z3, Z3
+	VSUBPS  Z7, Z3, Z3
+	VADDPS  Z0, Z3, Z3
+	VMOVUPS Z1, (R9)
+	ADDQ    SI, R9
+	VMOVUPS Z3, (R9)
+	ADDQ    SI, R9
+	VADDPS  Z4, Z2, Z1
+	VADDPS  Z6, Z1, Z1
+	VADDPS  Z0, Z1, Z1
+	VSUBPS  Z6, Z4, Z2
+	VSUBPS  Z8, Z2, Z2
+	VADDPS  Z0, Z2, Z2
+	VMOVUPS Z1, (R9)
+	ADDQ    SI, R9
+	VMOVUPS Z2, (R9)
+	ADDQ    SI, R9
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func vecLRNAVX2(d *float32, x *float32, n int, c int, dstStride int, srcStride int, before int, after int, k float32, alpha float32)
 // Requires: AVX, CMOV, FMA3
 TEXT ·vecLRNAVX2(SB), NOSPLIT, $0-72
@@ -346,5 +550,209 @@ zscalar:
 	JNZ  zscalar
 
 zdone:
+	VZEROUPPER
+	RET
+
+// func vecWinoInAVX2(dst *float32, even *float32, odd *float32, th int, tw int, ld int, ldDst int)
+// Requires: AVX
+TEXT ·vecWinoInAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), AX
+	MOVQ even+8(FP), CX
+	MOVQ odd+16(FP), DX
+	MOVQ th+24(FP), BX
+	MOVQ ld+40(FP), SI
+	SHLQ $0x02, SI
+	MOVQ ldDst+48(FP), DI
+	SHLQ $0x02, DI
+	LEAQ (SI)(SI*2), R8
+
+row:
+	TESTQ BX, BX
+	JZ    done
+	MOVQ  CX, R9
+	MOVQ  DX, R10
+	MOVQ  AX, R11
+	XORQ  R12, R12
+
+tiles:
+	MOVQ    R11, R13
+	VMOVUPS (R9), Y0
+	VSUBPS  (R9)(SI*2), Y0, Y0
+	VMOVUPS 4(R9), Y1
+	VSUBPS  4(R9)(SI*2), Y1, Y1
+	VMOVUPS (R10), Y2
+	VSUBPS  (R10)(SI*2), Y2, Y2
+	VMOVUPS 4(R10), Y3
+	VSUBPS  4(R10)(SI*2), Y3, Y3
+	VSUBPS  Y1, Y0, Y0
+	VADDPS  Y1, Y2, Y4
+	VSUBPS  Y2, Y1, Y1
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y0, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Y4, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Y1, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Y2, (R13)
+	ADDQ    DI, R13
+	VMOVUPS (R9)(SI*1), Y0
+	VADDPS  (R9)(SI*2), Y0, Y0
+	VMOVUPS 4(R9)(SI*1), Y1
+	VADDPS  4(R9)(SI*2), Y1, Y1
+	VMOVUPS (R10)(SI*1), Y2
+	VADDPS  (R10)(SI*2), Y2, Y2
+	VMOVUPS 4(R10)(SI*1), Y3
+	VADDPS  4(R10)(SI*2), Y3, Y3
+	VSUBPS  Y1, Y0, Y0
+	VADDPS  Y1, Y2, Y4
+	VSUBPS  Y2, Y1, Y1
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y0, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Y4, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Y1, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Y2, (R13)
+	ADDQ    DI, R13
+	VMOVUPS (R9)(SI*2), Y0
+	VSUBPS  (R9)(SI*1), Y0, Y0
+	VMOVUPS 4(R9)(SI*2), Y1
+	VSUBPS  4(R9)(SI*1), Y1, Y1
+	VMOVUPS (R10)(SI*2), Y2
+	VSUBPS  (R10)(SI*1), Y2, Y2
+	VMOVUPS 4(R10)(SI*2), Y3
+	VSUBPS  4(R10)(SI*1), Y3, Y3
+	VSUBPS  Y1, Y0, Y0
+	VADDPS  Y1, Y2, Y4
+	VSUBPS  Y2, Y1, Y1
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y0, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Y4, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Y1, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Y2, (R13)
+	ADDQ    DI, R13
+	VMOVUPS (R9)(SI*1), Y0
+	VSUBPS  (R9)(R8*1), Y0, Y0
+	VMOVUPS 4(R9)(SI*1), Y1
+	VSUBPS  4(R9)(R8*1), Y1, Y1
+	VMOVUPS (R10)(SI*1), Y2
+	VSUBPS  (R10)(R8*1), Y2, Y2
+	VMOVUPS 4(R10)(SI*1), Y3
+	VSUBPS  4(R10)(R8*1), Y3, Y3
+	VSUBPS  Y1, Y0, Y0
+	VADDPS  Y1, Y2, Y4
+	VSUBPS  Y2, Y1, Y1
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y0, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Y4, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Y1, (R13)
+	ADDQ    DI, R13
+	VMOVUPS Y2, (R13)
+	ADDQ    DI, R13
+	ADDQ    $0x00000020, R9
+	ADDQ    $0x00000020, R10
+	ADDQ    $0x00000020, R11
+	ADDQ    $0x00000008, R12
+	CMPQ    R12, tw+32(FP)
+	JL      tiles
+	LEAQ    (CX)(SI*2), CX
+	LEAQ    (DX)(SI*2), DX
+	MOVQ    tw+32(FP), R9
+	LEAQ    (AX)(R9*4), AX
+	DECQ    BX
+	JMP     row
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecWinoOutAVX2(y *float32, m *float32, n int, step int, ldY int, bias float32)
+// Requires: AVX
+TEXT ·vecWinoOutAVX2(SB), NOSPLIT, $0-44
+	MOVQ         y+0(FP), AX
+	MOVQ         m+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVQ         step+24(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         ldY+32(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         BX, DI
+	SHLQ         $0x02, DI
+	LEAQ         (DI)(DI*2), R8
+	VBROADCASTSS bias+40(FP), Y0
+
+loop:
+	TESTQ   DX, DX
+	JLE     done
+	MOVQ    CX, R9
+	VMOVUPS (R9), Y1
+	VMOVUPS (R9)(DI*1), Y2
+	VMOVUPS (R9)(DI*2), Y3
+	VMOVUPS (R9)(R8*1), Y4
+	VADDPS  Y2, Y1, Y1
+	VADDPS  Y3, Y1, Y1
+	VSUBPS  Y3, Y2, Y2
+	VSUBPS  Y4, Y2, Y2
+	ADDQ    BX, R9
+	VMOVUPS (R9), Y3
+	VMOVUPS (R9)(DI*1), Y4
+	VMOVUPS (R9)(DI*2), Y5
+	VMOVUPS (R9)(R8*1), Y6
+	VADDPS  Y4, Y3, Y3
+	VADDPS  Y5, Y3, Y3
+	VSUBPS  Y5, Y4, Y4
+	VSUBPS  Y6, Y4, Y4
+	ADDQ    BX, R9
+	VMOVUPS (R9), Y5
+	VMOVUPS (R9)(DI*1), Y6
+	VMOVUPS (R9)(DI*2), Y7
+	VMOVUPS (R9)(R8*1), Y8
+	VADDPS  Y6, Y5, Y5
+	VADDPS  Y7, Y5, Y5
+	VSUBPS  Y7, Y6, Y6
+	VSUBPS  Y8, Y6, Y6
+	ADDQ    BX, R9
+	VMOVUPS (R9), Y7
+	VMOVUPS (R9)(DI*1), Y8
+	VMOVUPS (R9)(DI*2), Y9
+	VMOVUPS (R9)(R8*1), Y10
+	VADDPS  Y8, Y7, Y7
+	VADDPS  Y9, Y7, Y7
+	VSUBPS  Y9, Y8, Y8
+	VSUBPS  Y10, Y8, Y8
+	MOVQ    AX, R9
+	VADDPS  Y3, Y1, Y1
+	VADDPS  Y5, Y1, Y1
+	VADDPS  Y0, Y1, Y1
+	VSUBPS  Y5, Y3, Y3
+	VSUBPS  Y7, Y3, Y3
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS Y1, (R9)
+	ADDQ    SI, R9
+	VMOVUPS Y3, (R9)
+	ADDQ    SI, R9
+	VADDPS  Y4, Y2, Y1
+	VADDPS  Y6, Y1, Y1
+	VADDPS  Y0, Y1, Y1
+	VSUBPS  Y6, Y4, Y2
+	VSUBPS  Y8, Y2, Y2
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y1, (R9)
+	ADDQ    SI, R9
+	VMOVUPS Y2, (R9)
+	ADDQ    SI, R9
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, AX
+	SUBQ    $0x00000008, DX
+	JMP     loop
+
+done:
 	VZEROUPPER
 	RET

@@ -14,7 +14,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the generated files")
 
 func TestGenerated(t *testing.T) {
-	asm, stubs, err := vec.Generate("veckernels", vec.Set{LRN: true, Im2col: true})
+	asm, stubs, err := vec.Generate("veckernels", vec.Set{LRN: true, Im2col: true, Wino: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,6 +133,86 @@ func TestIm2colRow(t *testing.T) {
 				}
 				if d[i] != want {
 					t.Fatalf("%s ow %d sw %d rowStep %d ox0 %d cols %d nr %d: d[%d] = %g, want %g", kern.name, ow, sw, rowStep, ox0, cols, nr, i, d[i], want)
+				}
+			}
+		}
+	}
+}
+
+// TestWinograd checks the transform kernels against the definitions:
+// V = B^T d B of every 4x4 tile (rows 2ty.., columns 2tx..) of a plane
+// given split by column parity, and Y = A^T m A + bias of every tile. The
+// kernels may use the slack after the data; results are exact (the
+// transforms only add and subtract, in the same order).
+func TestWinograd(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	bt := [4][4]float32{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}}
+	at := [2][4]float32{{1, 1, 1, 0}, {0, 1, -1, -1}}
+	const slack = 16
+	for _, kern := range kernels() {
+		for range 200 {
+			th, tw := 1+r.IntN(9), 1+r.IntN(20)
+			ld := tw + 1 + r.IntN(3)
+			hp, wp := 2*th+2, 2*tw+2
+			p := make([]float32, hp*wp)
+			for i := range p {
+				p[i] = float32(r.NormFloat64())
+			}
+			even, odd := make([]float32, hp*ld+slack), make([]float32, hp*ld+slack)
+			for y := range hp {
+				for t := range tw + 1 {
+					even[y*ld+t], odd[y*ld+t] = p[y*wp+2*t], p[y*wp+2*t+1]
+				}
+			}
+			T := th * tw
+			ldDst := T + slack + r.IntN(3)
+			dst := make([]float32, 16*ldDst+slack)
+			kern.wIn(dst, even, odd, th, tw, ld, ldDst)
+			for ty := range th {
+				for tx := range tw {
+					for i := range 4 {
+						for j := range 4 {
+							var want float32
+							for a := range 4 {
+								var rowSum float32
+								for b := range 4 {
+									rowSum += p[(2*ty+a)*wp+2*tx+b] * bt[j][b]
+								}
+								want += bt[i][a] * rowSum
+							}
+							if got := dst[(4*i+j)*ldDst+ty*tw+tx]; math.Abs(float64(got-want)) > 1e-5 {
+								t.Fatalf("%s in: th %d tw %d tile (%d,%d) ξ %d: %g, want %g", kern.name, th, tw, ty, tx, 4*i+j, got, want)
+							}
+						}
+					}
+				}
+			}
+
+			n := 1 + r.IntN(100)
+			step := n + r.IntN(20)
+			m := make([]float32, 16*step+slack)
+			for i := range m {
+				m[i] = float32(r.NormFloat64())
+			}
+			ldY := n + slack
+			y := make([]float32, 4*ldY)
+			bias := float32(r.NormFloat64())
+			kern.wOut(y, m, n, step, ldY, bias)
+			for tt := range n {
+				for dy := range 2 {
+					for dx := range 2 {
+						want := bias
+						for a := range 4 {
+							var rowSum float32
+							for b := range 4 {
+								rowSum += m[(4*a+b)*step+tt] * at[dx][b]
+							}
+							want += at[dy][a] * rowSum
+						}
+						if got := y[(2*dy+dx)*ldY+tt]; math.Abs(float64(got-want)) > 1e-5 {
+							t.Fatalf("%s out: n %d tile %d (%d,%d): %g, want %g", kern.name, n, tt, dy, dx, got, want)
+						}
+					}
 				}
 			}
 		}
