@@ -92,74 +92,70 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 		b.Return(jen.Id("m").Dot("planGo").Call())
 	})
 	if c.hasWino() {
-		comment(f, "winoKernels returns implementation impl's SIMD Winograd transforms.")
-		f.Func().Id("winoKernels").Params(jen.Id("impl").Int()).Id("rtWinoKernels").BlockFunc(func(b *jen.Group) {
-			for i, im := range impls {
-				if !im.asm {
-					continue
-				}
-				b.If(jen.Id("impl").Op("==").Lit(i)).Block(jen.Return(jen.Id("rtWinoKernels").Values(jen.Dict{
-					jen.Id("in"): jen.Func().Params(jen.List(jen.Id("dst"), jen.Id("even"), jen.Id("odd")).Index().Float32(),
-						jen.List(jen.Id("th"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")).Int()).Block(
-						jen.Comment("rtWinoInput sized the slices with rtWinoSlack to spare."),
-						jen.Id(vec.WinoInName(im.isa)).Call(jen.Op("&").Id("dst").Index(jen.Lit(0)), jen.Op("&").Id("even").Index(jen.Lit(0)), jen.Op("&").Id("odd").Index(jen.Lit(0)),
-							jen.Id("th"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst"))),
-					jen.Id("out"): jen.Func().Params(jen.List(jen.Id("y"), jen.Id("m")).Index().Float32(),
-						jen.List(jen.Id("n"), jen.Id("step"), jen.Id("ldY")).Int(), jen.Id("bias").Float32()).Block(
-						jen.Comment("rtWinoOutput sized the slices with rtWinoSlack to spare."),
-						jen.Id(vec.WinoOutName(im.isa)).Call(jen.Op("&").Id("y").Index(jen.Lit(0)), jen.Op("&").Id("m").Index(jen.Lit(0)),
-							jen.Id("n"), jen.Id("step"), jen.Id("ldY"), jen.Id("bias"))),
-				})))
-			}
-			b.Return(jen.Id("rtWinoKernels").Values())
+		kernelChooser(f, "winoKernels", "rtWinoKernels", "implementation impl's SIMD Winograd transforms", jen.Id("rtWinoKernels").Values(), func(im impl) jen.Code {
+			return jen.Id("rtWinoKernels").Values(jen.Dict{
+				jen.Id("in"): jen.Func().Params(jen.List(jen.Id("dst"), jen.Id("even"), jen.Id("odd")).Index().Float32(),
+					jen.List(jen.Id("th"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")).Int()).Block(
+					jen.Comment("rtWinoInput sized the slices with rtWinoSlack to spare."),
+					jen.Id(vec.WinoInName(im.isa)).Call(jen.Op("&").Id("dst").Index(jen.Lit(0)), jen.Op("&").Id("even").Index(jen.Lit(0)), jen.Op("&").Id("odd").Index(jen.Lit(0)),
+						jen.Id("th"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst"))),
+				jen.Id("out"): jen.Func().Params(jen.List(jen.Id("y"), jen.Id("m")).Index().Float32(),
+					jen.List(jen.Id("n"), jen.Id("step"), jen.Id("ldY")).Int(), jen.Id("bias").Float32()).Block(
+					jen.Comment("rtWinoOutput sized the slices with rtWinoSlack to spare."),
+					jen.Id(vec.WinoOutName(im.isa)).Call(jen.Op("&").Id("y").Index(jen.Lit(0)), jen.Op("&").Id("m").Index(jen.Lit(0)),
+						jen.Id("n"), jen.Id("step"), jen.Id("ldY"), jen.Id("bias"))),
+			})
 		})
 	}
-	comment(f, "im2colKernel returns implementation impl's SIMD im2col row kernel, or nil.")
-	f.Func().Id("im2colKernel").Params(jen.Id("impl").Int()).Id("rtIm2colRow").BlockFunc(func(b *jen.Group) {
-		if !c.hasConv() {
-			b.Return(jen.Nil())
-			return
-		}
-		for i, im := range impls {
-			if !im.asm {
-				continue
-			}
-			b.If(jen.Id("impl").Op("==").Lit(i)).Block(jen.Return(jen.Func().Params(
+	var im2col func(impl) jen.Code
+	if c.hasConv() {
+		im2col = func(im impl) jen.Code {
+			return jen.Func().Params(
 				jen.List(jen.Id("d"), jen.Id("s")).Index().Float32(),
 				jen.List(jen.Id("cols"), jen.Id("nr"), jen.Id("ow"), jen.Id("ox0"), jen.Id("sw"), jen.Id("rowStep")).Int()).Block(
 				jen.Comment("rtIm2col has checked the reach of d and s."),
 				jen.Id(vec.Im2colRowName(im.isa)).Call(jen.Op("&").Id("d").Index(jen.Lit(0)), jen.Op("&").Id("s").Index(jen.Lit(0)),
 					jen.Id("cols"), jen.Id("nr"), jen.Id("ow"), jen.Id("ox0"), jen.Id("sw"), jen.Id("rowStep")),
-			)))
+			)
 		}
-		b.Return(jen.Nil())
-	})
-	comment(f, "lrnKernel returns implementation impl's SIMD LRN kernel, or nil.")
-	f.Func().Id("lrnKernel").Params(jen.Id("impl").Int()).Id("rtLRNKernel").BlockFunc(func(b *jen.Group) {
-		if !c.hasLRN() {
-			b.Return(jen.Nil())
-			return
-		}
-		for i, im := range impls {
-			if !im.asm {
-				continue
-			}
-			lanes := im.isa.Lanes()
-			b.If(jen.Id("impl").Op("==").Lit(i)).Block(jen.Return(jen.Func().Params(
+	}
+	kernelChooser(f, "im2colKernel", "rtIm2colRow", "implementation impl's SIMD im2col row kernel, or nil", jen.Nil(), im2col)
+	var lrn func(impl) jen.Code
+	if c.hasLRN() {
+		lrn = func(im impl) jen.Code {
+			return jen.Func().Params(
 				jen.List(jen.Id("dst"), jen.Id("src")).Index().Float32(),
 				jen.List(jen.Id("n"), jen.Id("c"), jen.Id("dstStride"), jen.Id("srcStride"), jen.Id("before"), jen.Id("after")).Int(),
 				jen.List(jen.Id("k"), jen.Id("alpha")).Float32()).Int().Block(
 				jen.Comment("rtLRN has checked that dst and src reach channel c-1's pixel n-1."),
-				jen.Id("n").Op("&^=").Lit(lanes-1),
+				jen.Id("n").Op("&^=").Lit(im.isa.Lanes()-1),
 				jen.If(jen.Id("n").Op(">").Lit(0)).Block(
 					jen.Id(vec.LRNName(im.isa)).Call(jen.Op("&").Id("dst").Index(jen.Lit(0)), jen.Op("&").Id("src").Index(jen.Lit(0)),
 						jen.Id("n"), jen.Id("c"), jen.Id("dstStride"), jen.Id("srcStride"), jen.Id("before"), jen.Id("after"), jen.Id("k"), jen.Id("alpha"))),
 				jen.Return(jen.Id("n")),
-			)))
+			)
 		}
-		b.Return(jen.Nil())
-	})
+	}
+	kernelChooser(f, "lrnKernel", "rtLRNKernel", "implementation impl's SIMD LRN kernel, or nil", jen.Nil(), lrn)
 	return render(f)
+}
+
+// kernelChooser declares func name(impl int) typ, which returns what kernel
+// gives for each assembly implementation and none for the others (and for
+// every implementation when kernel is nil: the network needs no such
+// kernel).
+func kernelChooser(f *jen.File, name, typ, doc string, none jen.Code, kernel func(impl) jen.Code) {
+	comment(f, name+" returns "+doc+".")
+	f.Func().Id(name).Params(jen.Id("impl").Int()).Id(typ).BlockFunc(func(b *jen.Group) {
+		if kernel != nil {
+			for i, im := range impls {
+				if im.asm {
+					b.If(jen.Id("impl").Op("==").Lit(i)).Block(jen.Return(kernel(im)))
+				}
+			}
+		}
+		b.Return(none)
+	})
 }
 
 // The generated package's own tests: shape-independent, so a template.
