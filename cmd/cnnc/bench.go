@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cnnc/cnnc/codegen"
 	"github.com/cnnc/cnnc/compiler"
 	"github.com/cnnc/cnnc/compiler/passes"
 )
@@ -122,6 +123,7 @@ same figures as JSON.`,
 			precision := fs.String("precision", "fp32", "dense weights: fp32 or bf16")
 			asJSON := fs.Bool("json", false, "print JSON")
 			impl := fs.String("impl", "", "kernels: avx512, avx2 or purego (default: the fastest this CPU runs)")
+			winograd := fs.Bool("winograd", true, "3x3 stride-1 convolutions by Winograd F(2x2,3x3), as cnnc compile does; false: directly")
 			return func(args []string) error {
 				if *batch < 1 || *runs < 1 || *warmup < 0 || *threads < 0 {
 					return usagef("-batch and -runs must be positive, -warmup and -threads not negative")
@@ -131,7 +133,7 @@ same figures as JSON.`,
 					return err
 				}
 				printWarnings(e, g)
-				driver, err := buildCompiled(e, g, *batch, *precision, benchDriver)
+				driver, err := buildCompiled(e, g, codegen.Options{Batch: *batch, Precision: *precision, Direct: !*winograd}, benchDriver)
 				if err != nil {
 					return err
 				}

@@ -84,11 +84,13 @@ func run() error {
 }
 `
 
-// buildCompiled generates g's package for batch images into a cache
-// directory keyed by the hash of everything generated, builds the driver
-// there unless an earlier run did, and returns the driver's path.
-func buildCompiled(e *env, g *ir.Graph, batch int, precision, driverSource string) (string, error) {
-	files, err := codegen.Generate(g, codegen.Options{Package: "model", Batch: batch, Args: "run", Precision: precision})
+// buildCompiled generates g's package with opt (its batch, precision and
+// algorithm choices; the package name is set here) into a cache directory
+// keyed by the hash of everything generated, builds the driver there unless
+// an earlier run did, and returns the driver's path.
+func buildCompiled(e *env, g *ir.Graph, opt codegen.Options, driverSource string) (string, error) {
+	opt.Package, opt.Args = "model", "run"
+	files, err := codegen.Generate(g, opt)
 	if err != nil {
 		return "", err
 	}
@@ -124,7 +126,7 @@ func buildCompiled(e *env, g *ir.Graph, batch int, precision, driverSource strin
 	if err := errors.Join(write("go.mod", []byte(goMod)), write("main.go", []byte(driverSource))); err != nil {
 		return "", err
 	}
-	fmt.Fprintf(e.stderr, "cnnc: building %s for batch %d in %s\n", g.Name, batch, dir)
+	fmt.Fprintf(e.stderr, "cnnc: building %s for batch %d in %s\n", g.Name, opt.Batch, dir)
 	env := append(os.Environ(), "GOFLAGS=-mod=mod", "GONOSUMDB=golang.org/x/sys", "CGO_ENABLED=0")
 	for _, args := range [][]string{{"mod", "tidy"}, {"build", "-o", driver + ".tmp", "."}} {
 		cmd := exec.Command(gobin, args...)
@@ -158,7 +160,7 @@ func runCompiled(e *env, g *ir.Graph, weightsPath string, seed uint64, x []float
 // runCompiledBatches runs the network compiled for batch images on x, a
 // whole number of such batches, one batch after another in one process.
 func runCompiledBatches(e *env, g *ir.Graph, weightsPath string, seed uint64, x []float32, batch int, precision string) ([]float32, time.Duration, error) {
-	driver, err := buildCompiled(e, g, batch, precision, runDriver)
+	driver, err := buildCompiled(e, g, codegen.Options{Batch: batch, Precision: precision}, runDriver)
 	if err != nil {
 		return nil, 0, err
 	}
