@@ -83,6 +83,24 @@ var impls = []impl{
 	{name: "avx512", suffix: "AVX512", asm: true, isa: gemm.AVX512, conv: tileOf("avx512_8x48"), dense: tileOf("avx512_8x48")},
 }
 
+// winoTileChoices are the tiles a Winograd GEMM may use per implementation, the
+// first the default. Its N (batch × 2x2 tiles) is often just past a
+// multiple of 48 (49 at batch 1 on 13x13 maps), and a ragged tile costs as
+// much as a full one, so the narrower, taller tile can waste less.
+var winoTileChoices = map[string][][2]int{"avx512": {tileOf("avx512_8x48"), tileOf("avx512_14x32")}}
+
+// winoTile picks, for implementation im, the tile of winoTileChoices that computes
+// the fewest padded elements of Winograd GEMM p (ties: the first).
+func winoTile(im impl, p *gemmPlan) [2]int {
+	best, cost := im.conv, -1
+	for _, t := range winoTileChoices[im.name] {
+		if c := ceilDiv(p.M, t[0]) * t[0] * ceilDiv(p.N, t[1]) * t[1]; cost < 0 || c < cost {
+			best, cost = t, c
+		}
+	}
+	return best
+}
+
 func tileOf(preset string) [2]int {
 	for _, p := range gemm.Presets {
 		if p.Name == preset {
@@ -186,6 +204,9 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 				if p.dense {
 					t = im.dense
 					t[0] = min(t[0], c.batch)
+				}
+				if p.wino {
+					t = winoTile(im, p)
 				}
 				p.tiles = append(p.tiles, tile{MR: t[0], NR: t[1], mPanels: ceilDiv(p.M, t[0]), nTiles: ceilDiv(p.N, t[1])})
 			}

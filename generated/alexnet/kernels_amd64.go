@@ -112,23 +112,41 @@ func k5_conv3_AVX2_full(a *float32, b *float32, c *float32)
 //go:noescape
 func k5_conv3_AVX2_n(a *float32, b *float32, c *float32)
 
-// k5_conv3_AVX512_full is the 8x48 AVX512 GEMM micro-kernel computing
+// k5_conv3_AVX512_full is the 14x32 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = sum_{p<256} a[p*8+r]*b[p*48+j]
+//	C[r*ldc+j] = sum_{p<256} a[p*14+r]*b[p*32+j]
 //
-// for r < 8, j < 48 (K=256, ldc=49, k unrolled 4x).
+// for r < 14, j < 32 (K=256, ldc=49, k unrolled 4x).
 //
 //go:noescape
 func k5_conv3_AVX512_full(a *float32, b *float32, c *float32)
 
-// k5_conv3_AVX512_n is the 8x48 AVX512 GEMM micro-kernel computing
+// k5_conv3_AVX512_n is the 14x32 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = sum_{p<256} a[p*8+r]*b[p*48+j]
+//	C[r*ldc+j] = sum_{p<256} a[p*14+r]*b[p*32+j]
 //
-// for r < 8, j < 1 (K=256, ldc=49, k unrolled 4x).
+// for r < 14, j < 17 (K=256, ldc=49, k unrolled 4x).
 //
 //go:noescape
 func k5_conv3_AVX512_n(a *float32, b *float32, c *float32)
+
+// k5_conv3_AVX512_m is the 14x32 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = sum_{p<256} a[p*14+r]*b[p*32+j]
+//
+// for r < 6, j < 32 (K=256, ldc=49, k unrolled 4x).
+//
+//go:noescape
+func k5_conv3_AVX512_m(a *float32, b *float32, c *float32)
+
+// k5_conv3_AVX512_mn is the 14x32 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = sum_{p<256} a[p*14+r]*b[p*32+j]
+//
+// for r < 6, j < 17 (K=256, ldc=49, k unrolled 4x).
+//
+//go:noescape
+func k5_conv3_AVX512_mn(a *float32, b *float32, c *float32)
 
 // k6_conv4_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
 //
@@ -148,23 +166,41 @@ func k6_conv4_AVX2_full(a *float32, b *float32, c *float32)
 //go:noescape
 func k6_conv4_AVX2_n(a *float32, b *float32, c *float32)
 
-// k6_conv4_AVX512_full is the 8x48 AVX512 GEMM micro-kernel computing
+// k6_conv4_AVX512_full is the 14x32 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = sum_{p<192} a[p*8+r]*b[p*48+j]
+//	C[r*ldc+j] = sum_{p<192} a[p*14+r]*b[p*32+j]
 //
-// for r < 8, j < 48 (K=192, ldc=49, k unrolled 4x).
+// for r < 14, j < 32 (K=192, ldc=49, k unrolled 4x).
 //
 //go:noescape
 func k6_conv4_AVX512_full(a *float32, b *float32, c *float32)
 
-// k6_conv4_AVX512_n is the 8x48 AVX512 GEMM micro-kernel computing
+// k6_conv4_AVX512_n is the 14x32 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = sum_{p<192} a[p*8+r]*b[p*48+j]
+//	C[r*ldc+j] = sum_{p<192} a[p*14+r]*b[p*32+j]
 //
-// for r < 8, j < 1 (K=192, ldc=49, k unrolled 4x).
+// for r < 14, j < 17 (K=192, ldc=49, k unrolled 4x).
 //
 //go:noescape
 func k6_conv4_AVX512_n(a *float32, b *float32, c *float32)
+
+// k6_conv4_AVX512_m is the 14x32 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = sum_{p<192} a[p*14+r]*b[p*32+j]
+//
+// for r < 10, j < 32 (K=192, ldc=49, k unrolled 4x).
+//
+//go:noescape
+func k6_conv4_AVX512_m(a *float32, b *float32, c *float32)
+
+// k6_conv4_AVX512_mn is the 14x32 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = sum_{p<192} a[p*14+r]*b[p*32+j]
+//
+// for r < 10, j < 17 (K=192, ldc=49, k unrolled 4x).
+//
+//go:noescape
+func k6_conv4_AVX512_mn(a *float32, b *float32, c *float32)
 
 // k7_conv5_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
 //
@@ -202,23 +238,41 @@ func k7_conv5_AVX2_m(a *float32, b *float32, c *float32)
 //go:noescape
 func k7_conv5_AVX2_mn(a *float32, b *float32, c *float32)
 
-// k7_conv5_AVX512_full is the 8x48 AVX512 GEMM micro-kernel computing
+// k7_conv5_AVX512_full is the 14x32 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = sum_{p<192} a[p*8+r]*b[p*48+j]
+//	C[r*ldc+j] = sum_{p<192} a[p*14+r]*b[p*32+j]
 //
-// for r < 8, j < 48 (K=192, ldc=49, k unrolled 4x).
+// for r < 14, j < 32 (K=192, ldc=49, k unrolled 4x).
 //
 //go:noescape
 func k7_conv5_AVX512_full(a *float32, b *float32, c *float32)
 
-// k7_conv5_AVX512_n is the 8x48 AVX512 GEMM micro-kernel computing
+// k7_conv5_AVX512_n is the 14x32 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = sum_{p<192} a[p*8+r]*b[p*48+j]
+//	C[r*ldc+j] = sum_{p<192} a[p*14+r]*b[p*32+j]
 //
-// for r < 8, j < 1 (K=192, ldc=49, k unrolled 4x).
+// for r < 14, j < 17 (K=192, ldc=49, k unrolled 4x).
 //
 //go:noescape
 func k7_conv5_AVX512_n(a *float32, b *float32, c *float32)
+
+// k7_conv5_AVX512_m is the 14x32 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = sum_{p<192} a[p*14+r]*b[p*32+j]
+//
+// for r < 2, j < 32 (K=192, ldc=49, k unrolled 4x).
+//
+//go:noescape
+func k7_conv5_AVX512_m(a *float32, b *float32, c *float32)
+
+// k7_conv5_AVX512_mn is the 14x32 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = sum_{p<192} a[p*14+r]*b[p*32+j]
+//
+// for r < 2, j < 17 (K=192, ldc=49, k unrolled 4x).
+//
+//go:noescape
+func k7_conv5_AVX512_mn(a *float32, b *float32, c *float32)
 
 // k9_fc6_AVX2_full is the 1x24 AVX2 GEMM micro-kernel computing
 //

@@ -81,7 +81,7 @@ var g5_conv3 = rtWinoGeom{
 	K:     256,
 	M:     384,
 	N:     49,
-	NPad:  96,
+	NPad:  64,
 	OH:    13,
 	OW:    13,
 	PL:    1,
@@ -92,7 +92,7 @@ var g5_conv3 = rtWinoGeom{
 	W:     13,
 	inImg: 43264,
 	ldM:   18816,
-	ldV:   24592,
+	ldV:   16400,
 	outIm: 64896,
 }
 var g6_conv4 = rtWinoGeom{
@@ -104,7 +104,7 @@ var g6_conv4 = rtWinoGeom{
 	K:     192,
 	M:     192,
 	N:     49,
-	NPad:  96,
+	NPad:  64,
 	OH:    13,
 	OW:    13,
 	PL:    1,
@@ -115,7 +115,7 @@ var g6_conv4 = rtWinoGeom{
 	W:     13,
 	inImg: 64896,
 	ldM:   9408,
-	ldV:   18448,
+	ldV:   12304,
 	outIm: 64896,
 }
 var g7_conv5 = rtWinoGeom{
@@ -127,7 +127,7 @@ var g7_conv5 = rtWinoGeom{
 	K:     192,
 	M:     128,
 	N:     49,
-	NPad:  96,
+	NPad:  64,
 	OH:    13,
 	OW:    13,
 	PL:    1,
@@ -138,7 +138,7 @@ var g7_conv5 = rtWinoGeom{
 	W:     13,
 	inImg: 64896,
 	ldM:   6272,
-	ldV:   18448,
+	ldV:   12304,
 	outIm: 43264,
 }
 var g8_pool5 = rtPoolGeom{
@@ -217,14 +217,14 @@ func (m *Model) l4_pool2(w, t int) {
 // of every image: one task.
 func (m *Model) wi5_conv3(w, t int) {
 	c0 := t * 4
-	rtWinoInput(m.staging, m.arena[186624:229888], &g5_conv3, c0, min(c0+4, 256), [3]int{16, 16, 48}[m.impl], m.scratch[w], &m.wino)
+	rtWinoInput(m.staging, m.arena[186624:229888], &g5_conv3, c0, min(c0+4, 256), [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
 }
 
 // wo5_conv3 is conv3's Winograd output transform (Y = A^T m A, bias, activation)
 // of 8 filters of every image: one task.
 func (m *Model) wo5_conv3(w, t int) {
 	o0 := t * 8
-	rtWinoOutput(m.arena[0:64896], m.staging[393472:], m.b5_conv3, &g5_conv3, o0, min(o0+8, 384), m.scratch[w], &m.wino)
+	rtWinoOutput(m.arena[0:64896], m.staging[262400:], m.b5_conv3, &g5_conv3, o0, min(o0+8, 384), m.scratch[w], &m.wino)
 }
 
 // l5_conv3_Go computes conv3's 16x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(2x2, 3x3)) with the
@@ -233,8 +233,8 @@ func (m *Model) wo5_conv3(w, t int) {
 func (m *Model) l5_conv3_Go(w, t int) {
 	mg, j := t/4, t%4
 	a := m.w5_conv3[mg*98304:]
-	b := m.staging[mg*24592+j*4096:]
-	dst := m.staging[393472+mg*18816+j*16:]
+	b := m.staging[mg*16400+j*4096:]
+	dst := m.staging[262400+mg*18816+j*16:]
 	for p := range 96 {
 		rtGemm(4, 16, 256, a[p*1024:], b, dst[p*196:], 49, nil, rtActNone, 0, min(4, 384-p*4), min(16, 49-j*16))
 	}
@@ -244,14 +244,14 @@ func (m *Model) l5_conv3_Go(w, t int) {
 // of every image: one task.
 func (m *Model) wi6_conv4(w, t int) {
 	c0 := t * 4
-	rtWinoInput(m.staging, m.arena[0:64896], &g6_conv4, c0, min(c0+4, 384), [3]int{16, 16, 48}[m.impl], m.scratch[w], &m.wino)
+	rtWinoInput(m.staging, m.arena[0:64896], &g6_conv4, c0, min(c0+4, 384), [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
 }
 
 // wo6_conv4 is conv4's Winograd output transform (Y = A^T m A, bias, activation)
 // of 8 filters of every image: one task.
 func (m *Model) wo6_conv4(w, t int) {
 	o0 := t * 8
-	rtWinoOutput(m.arena[64896:129792], m.staging[590336:], m.b6_conv4, &g6_conv4, o0, min(o0+8, 384), m.scratch[w], &m.wino)
+	rtWinoOutput(m.arena[64896:129792], m.staging[393728:], m.b6_conv4, &g6_conv4, o0, min(o0+8, 384), m.scratch[w], &m.wino)
 }
 
 // l6_conv4_Go computes conv4's 16x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(2x2, 3x3)) with the
@@ -260,8 +260,8 @@ func (m *Model) wo6_conv4(w, t int) {
 func (m *Model) l6_conv4_Go(w, t int) {
 	mg, j := t/4, t%4
 	a := m.w6_conv4[mg*36864:]
-	b := m.staging[mg*18448+j*3072:]
-	dst := m.staging[590336+mg*9408+j*16:]
+	b := m.staging[mg*12304+j*3072:]
+	dst := m.staging[393728+mg*9408+j*16:]
 	for p := range 48 {
 		rtGemm(4, 16, 192, a[p*768:], b, dst[p*196:], 49, nil, rtActNone, 0, min(4, 192-p*4), min(16, 49-j*16))
 	}
@@ -271,14 +271,14 @@ func (m *Model) l6_conv4_Go(w, t int) {
 // of every image: one task.
 func (m *Model) wi7_conv5(w, t int) {
 	c0 := t * 4
-	rtWinoInput(m.staging, m.arena[64896:129792], &g7_conv5, c0, min(c0+4, 384), [3]int{16, 16, 48}[m.impl], m.scratch[w], &m.wino)
+	rtWinoInput(m.staging, m.arena[64896:129792], &g7_conv5, c0, min(c0+4, 384), [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
 }
 
 // wo7_conv5 is conv5's Winograd output transform (Y = A^T m A, bias, activation)
 // of 8 filters of every image: one task.
 func (m *Model) wo7_conv5(w, t int) {
 	o0 := t * 8
-	rtWinoOutput(m.arena[0:43264], m.staging[590336:], m.b7_conv5, &g7_conv5, o0, min(o0+8, 256), m.scratch[w], &m.wino)
+	rtWinoOutput(m.arena[0:43264], m.staging[393728:], m.b7_conv5, &g7_conv5, o0, min(o0+8, 256), m.scratch[w], &m.wino)
 }
 
 // l7_conv5_Go computes conv5's 16x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(2x2, 3x3)) with the
@@ -287,8 +287,8 @@ func (m *Model) wo7_conv5(w, t int) {
 func (m *Model) l7_conv5_Go(w, t int) {
 	mg, j := t/4, t%4
 	a := m.w7_conv5[mg*24576:]
-	b := m.staging[mg*18448+j*3072:]
-	dst := m.staging[590336+mg*6272+j*16:]
+	b := m.staging[mg*12304+j*3072:]
+	dst := m.staging[393728+mg*6272+j*16:]
 	for p := range 32 {
 		rtGemm(4, 16, 192, a[p*768:], b, dst[p*196:], 49, nil, rtActNone, 0, min(4, 128-p*4), min(16, 49-j*16))
 	}

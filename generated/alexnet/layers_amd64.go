@@ -56,8 +56,8 @@ func (m *Model) l3_conv2_AVX2(w, t int) {
 func (m *Model) l5_conv3_AVX2(w, t int) {
 	mg, j := t/4, t%4
 	a := m.w5_conv3[mg*98304:]
-	b := m.staging[mg*24592+j*4096:]
-	dst := m.staging[393472+mg*18816+j*16:]
+	b := m.staging[mg*16400+j*4096:]
+	dst := m.staging[262400+mg*18816+j*16:]
 	for p := range 64 {
 		switch {
 		case j == 3:
@@ -74,8 +74,8 @@ func (m *Model) l5_conv3_AVX2(w, t int) {
 func (m *Model) l6_conv4_AVX2(w, t int) {
 	mg, j := t/4, t%4
 	a := m.w6_conv4[mg*36864:]
-	b := m.staging[mg*18448+j*3072:]
-	dst := m.staging[590336+mg*9408+j*16:]
+	b := m.staging[mg*12304+j*3072:]
+	dst := m.staging[393728+mg*9408+j*16:]
 	for p := range 32 {
 		switch {
 		case j == 3:
@@ -92,8 +92,8 @@ func (m *Model) l6_conv4_AVX2(w, t int) {
 func (m *Model) l7_conv5_AVX2(w, t int) {
 	mg, j := t/4, t%4
 	a := m.w7_conv5[mg*25344:]
-	b := m.staging[mg*18448+j*3072:]
-	dst := m.staging[590336+mg*6272+j*16:]
+	b := m.staging[mg*12304+j*3072:]
+	dst := m.staging[393728+mg*6272+j*16:]
 	for p := range 22 {
 		switch {
 		case p == 21 && j == 3:
@@ -305,55 +305,67 @@ func (m *Model) l3_conv2_AVX512(w, t int) {
 }
 
 // l5_conv3_AVX512 computes conv3's 16x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(2x2, 3x3)) with the
-// avx512 kernels: M=384 filters by N=49 tiles (batch 1) by K=256 channels, in 8x48
+// avx512 kernels: M=384 filters by N=49 tiles (batch 1) by K=256 channels, in 14x32
 // tiles; one task is one column of tiles of one GEMM.
 func (m *Model) l5_conv3_AVX512(w, t int) {
 	mg, j := t/2, t%2
-	a := m.w5_conv3[mg*98304:]
-	b := m.staging[mg*24592+j*12288:]
-	dst := m.staging[393472+mg*18816+j*48:]
-	for p := range 48 {
+	a := m.w5_conv3[mg*100352:]
+	b := m.staging[mg*16400+j*8192:]
+	dst := m.staging[262400+mg*18816+j*32:]
+	for p := range 28 {
 		switch {
+		case p == 27 && j == 1:
+			k5_conv3_AVX512_mn(&a[p*3584:][0], &b[0], &dst[p*686:][0])
+		case p == 27:
+			k5_conv3_AVX512_m(&a[p*3584:][0], &b[0], &dst[p*686:][0])
 		case j == 1:
-			k5_conv3_AVX512_n(&a[p*2048:][0], &b[0], &dst[p*392:][0])
+			k5_conv3_AVX512_n(&a[p*3584:][0], &b[0], &dst[p*686:][0])
 		default:
-			k5_conv3_AVX512_full(&a[p*2048:][0], &b[0], &dst[p*392:][0])
+			k5_conv3_AVX512_full(&a[p*3584:][0], &b[0], &dst[p*686:][0])
 		}
 	}
 }
 
 // l6_conv4_AVX512 computes conv4's 16x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(2x2, 3x3)) with the
-// avx512 kernels: M=192 filters by N=49 tiles (batch 1) by K=192 channels, in 8x48
+// avx512 kernels: M=192 filters by N=49 tiles (batch 1) by K=192 channels, in 14x32
 // tiles; one task is one column of tiles of one GEMM.
 func (m *Model) l6_conv4_AVX512(w, t int) {
 	mg, j := t/2, t%2
-	a := m.w6_conv4[mg*36864:]
-	b := m.staging[mg*18448+j*9216:]
-	dst := m.staging[590336+mg*9408+j*48:]
-	for p := range 24 {
+	a := m.w6_conv4[mg*37632:]
+	b := m.staging[mg*12304+j*6144:]
+	dst := m.staging[393728+mg*9408+j*32:]
+	for p := range 14 {
 		switch {
+		case p == 13 && j == 1:
+			k6_conv4_AVX512_mn(&a[p*2688:][0], &b[0], &dst[p*686:][0])
+		case p == 13:
+			k6_conv4_AVX512_m(&a[p*2688:][0], &b[0], &dst[p*686:][0])
 		case j == 1:
-			k6_conv4_AVX512_n(&a[p*1536:][0], &b[0], &dst[p*392:][0])
+			k6_conv4_AVX512_n(&a[p*2688:][0], &b[0], &dst[p*686:][0])
 		default:
-			k6_conv4_AVX512_full(&a[p*1536:][0], &b[0], &dst[p*392:][0])
+			k6_conv4_AVX512_full(&a[p*2688:][0], &b[0], &dst[p*686:][0])
 		}
 	}
 }
 
 // l7_conv5_AVX512 computes conv5's 16x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(2x2, 3x3)) with the
-// avx512 kernels: M=128 filters by N=49 tiles (batch 1) by K=192 channels, in 8x48
+// avx512 kernels: M=128 filters by N=49 tiles (batch 1) by K=192 channels, in 14x32
 // tiles; one task is one column of tiles of one GEMM.
 func (m *Model) l7_conv5_AVX512(w, t int) {
 	mg, j := t/2, t%2
-	a := m.w7_conv5[mg*24576:]
-	b := m.staging[mg*18448+j*9216:]
-	dst := m.staging[590336+mg*6272+j*48:]
-	for p := range 16 {
+	a := m.w7_conv5[mg*26880:]
+	b := m.staging[mg*12304+j*6144:]
+	dst := m.staging[393728+mg*6272+j*32:]
+	for p := range 10 {
 		switch {
+		case p == 9 && j == 1:
+			k7_conv5_AVX512_mn(&a[p*2688:][0], &b[0], &dst[p*686:][0])
+		case p == 9:
+			k7_conv5_AVX512_m(&a[p*2688:][0], &b[0], &dst[p*686:][0])
 		case j == 1:
-			k7_conv5_AVX512_n(&a[p*1536:][0], &b[0], &dst[p*392:][0])
+			k7_conv5_AVX512_n(&a[p*2688:][0], &b[0], &dst[p*686:][0])
 		default:
-			k7_conv5_AVX512_full(&a[p*1536:][0], &b[0], &dst[p*392:][0])
+			k7_conv5_AVX512_full(&a[p*2688:][0], &b[0], &dst[p*686:][0])
 		}
 	}
 }

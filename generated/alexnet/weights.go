@@ -19,7 +19,7 @@ var scratchLen = [3]int{47520, 47520, 57600}
 
 // stagingLen is the buffer of dense layers' packed inputs and conv layers'
 // padded inputs (one layer's at a time), per implementation.
-var stagingLen = [3]int{891408, 891408, 891408}
+var stagingLen = [3]int{694800, 694800, 694800}
 
 // tmpLen is each worker's LRN scratch: squares of the channels and their sum.
 const tmpLen = 48015
@@ -77,7 +77,7 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := slices.Clone(t["conv3.weight"])
 		bias := slices.Clone(t["conv3.bias"])
-		mr := [3]int{4, 6, 8}[impl]
+		mr := [3]int{4, 6, 14}[impl]
 		m.w5_conv3 = make([]float32, 4096*(384+mr-1)/mr*mr)
 		rtWinoFilters(m.w5_conv3, w, &g5_conv3, mr)
 		m.b5_conv3 = bias
@@ -86,7 +86,7 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := slices.Clone(t["conv4.weight"])
 		bias := slices.Clone(t["conv4.bias"])
-		mr := [3]int{4, 6, 8}[impl]
+		mr := [3]int{4, 6, 14}[impl]
 		m.w6_conv4 = make([]float32, 6144*(192+mr-1)/mr*mr)
 		rtWinoFilters(m.w6_conv4, w, &g6_conv4, mr)
 		m.b6_conv4 = bias
@@ -95,7 +95,7 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := slices.Clone(t["conv5.weight"])
 		bias := slices.Clone(t["conv5.bias"])
-		mr := [3]int{4, 6, 8}[impl]
+		mr := [3]int{4, 6, 14}[impl]
 		m.w7_conv5 = make([]float32, 6144*(128+mr-1)/mr*mr)
 		rtWinoFilters(m.w7_conv5, w, &g7_conv5, mr)
 		m.b7_conv5 = bias

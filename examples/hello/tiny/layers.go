@@ -39,7 +39,7 @@ var g3_conv2 = rtWinoGeom{
 	K:     16,
 	M:     32,
 	N:     16,
-	NPad:  48,
+	NPad:  32,
 	OH:    8,
 	OW:    8,
 	PL:    1,
@@ -50,7 +50,7 @@ var g3_conv2 = rtWinoGeom{
 	W:     8,
 	inImg: 1024,
 	ldM:   512,
-	ldV:   784,
+	ldV:   528,
 	outIm: 2048,
 }
 
@@ -89,14 +89,14 @@ func (m *Model) l2_pool1(w, t int) {
 // of every image: one task.
 func (m *Model) wi3_conv2(w, t int) {
 	c0 := t * 4
-	rtWinoInput(m.staging, m.arena[4096:5120], &g3_conv2, c0, min(c0+4, 16), [3]int{16, 16, 48}[m.impl], m.scratch[w], &m.wino)
+	rtWinoInput(m.staging, m.arena[4096:5120], &g3_conv2, c0, min(c0+4, 16), [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
 }
 
 // wo3_conv2 is conv2's Winograd output transform (Y = A^T m A, bias, activation)
 // of 8 filters of every image: one task.
 func (m *Model) wo3_conv2(w, t int) {
 	o0 := t * 8
-	rtWinoOutput(m.arena[0:2048], m.staging[12544:], m.b3_conv2, &g3_conv2, o0, min(o0+8, 32), m.scratch[w], &m.wino)
+	rtWinoOutput(m.arena[0:2048], m.staging[8448:], m.b3_conv2, &g3_conv2, o0, min(o0+8, 32), m.scratch[w], &m.wino)
 }
 
 // l3_conv2_Go computes conv2's 16x1 Winograd GEMMs (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8, F(2x2, 3x3)) with the
@@ -105,8 +105,8 @@ func (m *Model) wo3_conv2(w, t int) {
 func (m *Model) l3_conv2_Go(w, t int) {
 	mg, j := t/1, t%1
 	a := m.w3_conv2[mg*512:]
-	b := m.staging[mg*784+j*256:]
-	dst := m.staging[12544+mg*512+j*16:]
+	b := m.staging[mg*528+j*256:]
+	dst := m.staging[8448+mg*512+j*16:]
 	for p := range 8 {
 		rtGemm(4, 16, 16, a[p*64:], b, dst[p*64:], 16, nil, rtActNone, 0, min(4, 32-p*4), min(16, 16-j*16))
 	}

@@ -31,8 +31,8 @@ func (m *Model) l1_conv1_AVX2(w, t int) {
 func (m *Model) l3_conv2_AVX2(w, t int) {
 	mg, j := t/1, t%1
 	a := m.w3_conv2[mg*576:]
-	b := m.staging[mg*784+j*256:]
-	dst := m.staging[12544+mg*512+j*16:]
+	b := m.staging[mg*528+j*256:]
+	dst := m.staging[8448+mg*512+j*16:]
 	for p := range 6 {
 		switch {
 		case p == 5:
@@ -126,15 +126,20 @@ func (m *Model) l1_conv1_AVX512(w, t int) {
 }
 
 // l3_conv2_AVX512 computes conv2's 16x1 Winograd GEMMs (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8, F(2x2, 3x3)) with the
-// avx512 kernels: M=32 filters by N=16 tiles (batch 1) by K=16 channels, in 8x48
+// avx512 kernels: M=32 filters by N=16 tiles (batch 1) by K=16 channels, in 14x32
 // tiles; one task is one column of tiles of one GEMM.
 func (m *Model) l3_conv2_AVX512(w, t int) {
 	mg, j := t/1, t%1
-	a := m.w3_conv2[mg*512:]
-	b := m.staging[mg*784+j*768:]
-	dst := m.staging[12544+mg*512+j*48:]
-	for p := range 4 {
-		k3_conv2_AVX512_n(&a[p*128:][0], &b[0], &dst[p*128:][0])
+	a := m.w3_conv2[mg*672:]
+	b := m.staging[mg*528+j*512:]
+	dst := m.staging[8448+mg*512+j*32:]
+	for p := range 3 {
+		switch {
+		case p == 2 && j == 0:
+			k3_conv2_AVX512_mn(&a[p*224:][0], &b[0], &dst[p*224:][0])
+		default:
+			k3_conv2_AVX512_n(&a[p*224:][0], &b[0], &dst[p*224:][0])
+		}
 	}
 }
 

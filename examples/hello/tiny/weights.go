@@ -19,7 +19,7 @@ var scratchLen = [3]int{644, 644, 1296}
 
 // stagingLen is the buffer of dense layers' packed inputs and conv layers'
 // padded inputs (one layer's at a time), per implementation.
-var stagingLen = [3]int{20752, 20752, 20752}
+var stagingLen = [3]int{16656, 16656, 16656}
 
 // tmpLen is each worker's LRN scratch: squares of the channels and their sum.
 const tmpLen = 1
@@ -66,7 +66,7 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := slices.Clone(t["conv2.weight"])
 		bias := slices.Clone(t["conv2.bias"])
-		mr := [3]int{4, 6, 8}[impl]
+		mr := [3]int{4, 6, 14}[impl]
 		m.w3_conv2 = make([]float32, 256*(32+mr-1)/mr*mr)
 		rtWinoFilters(m.w3_conv2, w, &g3_conv2, mr)
 		m.b3_conv2 = bias
