@@ -154,7 +154,7 @@ func (c *gen) apiFile() ([]byte, error) {
 	)
 	comment(f, "NewWithOptions is New with options.")
 	f.Func().Id("NewWithOptions").Params(jen.Id("r").Qual("io", "Reader"), jen.Id("o").Id("Options")).Params(jen.Op("*").Id("Model"), jen.Error()).Block(
-		jen.List(jen.Id("data"), jen.Err()).Op(":=").Qual("io", "ReadAll").Call(jen.Id("r")),
+		jen.List(jen.Id("data"), jen.Err()).Op(":=").Id("rtReadAll").Call(jen.Id("r")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Return(jen.Id("newModel").Call(jen.Id("data"), jen.Id("o"))),
 	)

@@ -1,9 +1,13 @@
 package rt
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 
@@ -383,4 +387,32 @@ func rtWinoSetup(g *rtWinoGeom) {
 	g.ldM = g.M * g.N
 	g.inImg = g.C * g.H * g.W
 	g.outIm = g.G * g.M * g.OH * g.OW
+}
+
+// TestReadAll checks rtReadAll against the bytes it was given, from a file
+// (sized up front) and from a plain reader.
+func TestReadAll(t *testing.T) {
+	want := make([]byte, 3<<20+7)
+	for i := range want {
+		want[i] = byte(i * 7)
+	}
+	path := filepath.Join(t.TempDir(), "w")
+	if err := os.WriteFile(path, want, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, r := range []io.Reader{f, bytes.NewReader(want), io.LimitReader(bytes.NewReader(want), 5)} {
+		got, err := rtReadAll(r)
+		n := len(want)
+		if _, ok := r.(*io.LimitedReader); ok {
+			n = 5
+		}
+		if err != nil || !bytes.Equal(got, want[:n]) {
+			t.Errorf("%T: %d bytes, %v; want %d bytes", r, len(got), err, n)
+		}
+	}
 }

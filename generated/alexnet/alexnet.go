@@ -136,7 +136,7 @@ func New(r io.Reader) (*Model, error) {
 
 // NewWithOptions is New with options.
 func NewWithOptions(r io.Reader, o Options) (*Model, error) {
-	data, err := io.ReadAll(r)
+	data, err := rtReadAll(r)
 	if err != nil {
 		return nil, err
 	}
