@@ -131,7 +131,8 @@ func TestEndToEnd(t *testing.T) {
 	// Winograd is the default: the specs with 3x3 convolutions of 16+
 	// channels (fire_small has none) must use it, and compiled with
 	// Options.Direct they must not.
-	for _, name := range []string{"vgg_small", "resnet_small", "alexnet", "alexnet_torchvision"} {
+	winoSpecs := []string{"vgg_small", "resnet_small", "alexnet", "alexnet_torchvision"}
+	for _, name := range winoSpecs {
 		path := "../spec/" + name + ".yaml"
 		big := macs(t, path) > e2eShortMACs
 		if big && testing.Short() {
@@ -140,8 +141,7 @@ func TestEndToEnd(t *testing.T) {
 		cases = append(cases, e2eCase{pkg: name + "_direct_b2", path: path, batch: 2, direct: true, big: big})
 	}
 	for i := range cases {
-		switch strings.TrimSuffix(filepath.Base(cases[i].path), ".yaml") {
-		case "vgg_small", "resnet_small", "alexnet", "alexnet_torchvision":
+		if slices.Contains(winoSpecs, strings.TrimSuffix(filepath.Base(cases[i].path), ".yaml")) {
 			cases[i].wino = !cases[i].direct
 		}
 	}

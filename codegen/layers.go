@@ -188,7 +188,7 @@ func (c *gen) geometry(f *jen.File) {
 				c.winoGeom(f, l)
 				continue
 			}
-			// The geometry im2col sees: of the padded input (see padSteps).
+			// The geometry im2col sees: of the padded input (see convSteps).
 			a := &n.Conv
 			in := n.Inputs[0].Shape
 			f.Var().Id(c.ident(n, "g")).Op("=").Id("rtConvGeom").Values(jen.Dict{
@@ -411,16 +411,6 @@ func lrnPoolRows(n *ir.Node) int {
 	return min((chunk-1)*n.Pool.StrideH+n.Pool.KH, n.Inputs[0].Shape.H)
 }
 
-// nrTable is [impls]int{...}[m.impl]: the NR of layer p's tiles for the
-// Model's implementation.
-func nrTable(p *gemmPlan) jen.Code {
-	var vals []jen.Code
-	for i := range impls {
-		vals = append(vals, jen.Lit(p.tile(i).NR))
-	}
-	return jen.Index(jen.Lit(len(impls))).Int().Values(vals...).Index(jen.Id("m").Dot("impl"))
-}
-
 // winoMinChannels is the fewest input channels per group for which a 3x3
 // convolution uses Winograd: below it the transforms cost more than the
 // multiplications they save.
@@ -523,7 +513,7 @@ func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 		task(f, fmt.Sprintf("%s is %s's Winograd input transform (V = B^T d B) of %d channels\nof every image: one task.", wi, name, winoInChunk), wi,
 			jen.Id("c0").Op(":=").Id("t").Op("*").Lit(winoInChunk),
 			jen.Id("rtWinoInput").Call(jen.Id("m").Dot("staging"), c.img(n.Inputs[0], ""), jen.Op("&").Id(c.ident(n, "g")),
-				jen.Id("c0"), jen.Min(jen.Id("c0").Op("+").Lit(winoInChunk), jen.Lit(in.C)), nrTable(p), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Op("&").Id("m").Dot("wino")))
+				jen.Id("c0"), jen.Min(jen.Id("c0").Op("+").Lit(winoInChunk), jen.Lit(in.C)), tileTable(p, true, jen.Id("m").Dot("impl")), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Op("&").Id("m").Dot("wino")))
 		task(f, fmt.Sprintf("%s is %s's Winograd output transform (Y = A^T m A, bias, activation)\nof %d filters of every image: one task.", wo, name, winoOutChunk), wo,
 			jen.Id("o0").Op(":=").Id("t").Op("*").Lit(winoOutChunk),
 			jen.Id("rtWinoOutput").Call(c.img(n, ""), jen.Id("m").Dot("staging").Index(jen.Lit(vLen).Op(":")), jen.Id("m").Dot(c.ident(n, "b")), jen.Op("&").Id(c.ident(n, "g")),

@@ -102,8 +102,9 @@ func (c *gen) weightsFile() ([]byte, error) {
 	return render(f)
 }
 
-// tileTable is [impls]int{...} of the MR or NR of layer l's tiles.
-func tileTable(p *gemmPlan, nr bool) jen.Code {
+// tileTable is [impls]int{...}[impl]: the MR (or, with nr, the NR) of
+// layer p's tiles for the implementation impl (an expression) selects.
+func tileTable(p *gemmPlan, nr bool, impl jen.Code) jen.Code {
 	var vals []jen.Code
 	for i := range impls {
 		t := p.tile(i)
@@ -113,7 +114,7 @@ func tileTable(p *gemmPlan, nr bool) jen.Code {
 			vals = append(vals, jen.Lit(t.MR))
 		}
 	}
-	return jen.Index(jen.Lit(len(impls))).Int().Values(vals...).Index(jen.Id("impl"))
+	return jen.Index(jen.Lit(len(impls))).Int().Values(vals...).Index(impl)
 }
 
 func (c *gen) loadLayer(b *jen.Group, l *layer) {
@@ -147,14 +148,14 @@ func (c *gen) loadLayer(b *jen.Group, l *layer) {
 		switch {
 		case p.wino:
 			stmts = append(stmts,
-				jen.Id("mr").Op(":=").Add(tileTable(p, false)),
+				jen.Id("mr").Op(":=").Add(tileTable(p, false, jen.Id("impl"))),
 				jen.Id("m").Dot(c.ident(n, "w")).Op("=").Make(jen.Index().Float32(), jen.Lit(16*p.G*p.K).Op("*").Parens(jen.Lit(p.M).Op("+").Id("mr").Op("-").Lit(1)).Op("/").Id("mr").Op("*").Id("mr")),
 				jen.Id("rtWinoFilters").Call(jen.Id("m").Dot(c.ident(n, "w")), jen.Id("w"), jen.Op("&").Id(c.ident(n, "g")), jen.Id("mr")),
 				jen.Id("m").Dot(c.ident(n, "b")).Op("=").Id("bias"),
 			)
 		case n.Op == ir.OpConv:
 			stmts = append(stmts,
-				jen.Id("mr").Op(":=").Add(tileTable(p, false)),
+				jen.Id("mr").Op(":=").Add(tileTable(p, false, jen.Id("impl"))),
 				jen.Id("panels").Op(":=").Parens(jen.Lit(p.M).Op("+").Id("mr").Op("-").Lit(1)).Op("/").Id("mr"),
 				jen.Id("m").Dot(c.ident(n, "w")).Op("=").Make(jen.Index().Float32(), jen.Lit(p.G*p.K).Op("*").Id("panels").Op("*").Id("mr")),
 				jen.For(jen.Id("g").Op(":=").Range().Lit(p.G)).Block(
@@ -165,7 +166,7 @@ func (c *gen) loadLayer(b *jen.Group, l *layer) {
 			)
 		default:
 			stmts = append(stmts,
-				jen.Id("nr").Op(":=").Add(tileTable(p, true)),
+				jen.Id("nr").Op(":=").Add(tileTable(p, true, jen.Id("impl"))),
 				jen.Id("packed").Op(":=").Make(jen.Index().Float32(), jen.Parens(jen.Lit(p.N).Op("+").Id("nr").Op("-").Lit(1)).Op("/").Id("nr").Op("*").Id("nr").Op("*").Lit(p.K)),
 				jen.Id("rtPackRows").Call(jen.Id("packed"), jen.Id("w"), jen.Lit(0), jen.Lit(p.N), jen.Lit(p.K), jen.Id("nr")),
 			)

@@ -38,11 +38,10 @@ func rtPad(v []float32, n int) []float32 {
 
 // rtConvGeom describes a convolution's geometry for one group.
 type rtConvGeom struct {
-	C, H, W int // input channels of the group, input height and width
+	C, H, W int // input channels of the group, height and width of the padded input
 	KH, KW  int
 	SH, SW  int
 	DH, DW  int
-	PT, PL  int // top and left padding
 	OH, OW  int
 }
 
