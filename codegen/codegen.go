@@ -48,9 +48,10 @@ type Options struct {
 	// accumulation and convolutions stay float32.
 	Precision string
 	// Direct computes every convolution by im2col and GEMM. By default 3x3
-	// stride-1 convolutions with at least winoMinChannels input channels
-	// and filters per group use Winograd's F(2x2, 3x3) instead: 16 GEMMs
-	// with 2.25x fewer multiplications, and SIMD transforms around them.
+	// and 5x5 stride-1 convolutions with at least winoMinChannels input
+	// channels and filters per group use Winograd's F(2x2, 3x3) or F(2x2,
+	// 5x5) instead: 16 or 36 GEMMs with 2.25x or 2.8x fewer
+	// multiplications, and SIMD transforms around them.
 	Direct bool
 }
 
@@ -138,7 +139,8 @@ type layer struct {
 // gemmPlan is a conv or dense layer as G GEMMs of M x N x K per image.
 type gemmPlan struct {
 	dense   bool
-	wino    bool // a Winograd convolution: 16*G GEMMs of M filters by N = batch*tiles by K channels
+	wino    bool // a Winograd convolution: points*G GEMMs of M filters by N = batch*tiles by K channels
+	r       int  // a Winograd convolution's filter size: 3 for F(2x2, 3x3), 5 for F(2x2, 5x5)
 	G       int
 	M, N, K int
 	tiles   []tile // per impl
@@ -190,7 +192,7 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 		case ir.OpConv:
 			a := &n.Conv
 			if !opt.Direct && winograd(n) {
-				l.gemm = &gemmPlan{wino: true, G: a.Groups, M: a.Filters / a.Groups, N: opt.Batch * winoTiles(n), K: n.Inputs[0].Shape.C / a.Groups}
+				l.gemm = &gemmPlan{wino: true, r: a.KH, G: a.Groups, M: a.Filters / a.Groups, N: opt.Batch * winoTiles(n), K: n.Inputs[0].Shape.C / a.Groups}
 				break
 			}
 			l.gemm = &gemmPlan{G: a.Groups, M: a.Filters / a.Groups, N: n.Shape.H * n.Shape.W,
@@ -250,7 +252,7 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 		return nil, fmt.Errorf("codegen: kernels: %w", err)
 	}
 	files = append(files, File{"kernels_amd64.s", c.header(asm, "//")}, File{"kernels_amd64.go", c.header(stubs, "//")})
-	if set := (vec.Set{LRN: c.hasLRN(), Im2col: c.hasConv(), Wino: c.hasWino()}); set.LRN || set.Im2col || set.Wino {
+	if set := (vec.Set{LRN: c.hasLRN(), Im2col: c.hasConv(), Wino: c.hasWinoR(3), Wino5: c.hasWinoR(5)}); set != (vec.Set{}) {
 		asm, stubs, err := vec.Generate(c.pkg, set)
 		if err != nil {
 			return nil, fmt.Errorf("codegen: vec kernels: %w", err)

@@ -93,18 +93,27 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 	})
 	if c.hasWino() {
 		kernelChooser(f, "winoKernels", "rtWinoKernels", "implementation impl's SIMD Winograd transforms", jen.Id("rtWinoKernels").Values(), func(im impl) jen.Code {
-			return jen.Id("rtWinoKernels").Values(jen.Dict{
-				jen.Id("in"): jen.Func().Params(jen.List(jen.Id("dst"), jen.Id("even"), jen.Id("odd")).Index().Float32(),
+			d := jen.Dict{}
+			for _, k := range []struct {
+				r           int
+				in, out     string
+				inFn, outFn string
+			}{{3, "in", "out", vec.WinoInName(im.isa), vec.WinoOutName(im.isa)}, {5, "in5", "out5", vec.Wino5InName(im.isa), vec.Wino5OutName(im.isa)}} {
+				if !c.hasWinoR(k.r) {
+					continue
+				}
+				d[jen.Id(k.in)] = jen.Func().Params(jen.List(jen.Id("dst"), jen.Id("even"), jen.Id("odd")).Index().Float32(),
 					jen.List(jen.Id("th"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")).Int()).Block(
 					jen.Comment("rtWinoInput sized the slices with rtWinoSlack to spare."),
-					jen.Id(vec.WinoInName(im.isa)).Call(jen.Op("&").Id("dst").Index(jen.Lit(0)), jen.Op("&").Id("even").Index(jen.Lit(0)), jen.Op("&").Id("odd").Index(jen.Lit(0)),
-						jen.Id("th"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst"))),
-				jen.Id("out"): jen.Func().Params(jen.List(jen.Id("y"), jen.Id("m")).Index().Float32(),
+					jen.Id(k.inFn).Call(jen.Op("&").Id("dst").Index(jen.Lit(0)), jen.Op("&").Id("even").Index(jen.Lit(0)), jen.Op("&").Id("odd").Index(jen.Lit(0)),
+						jen.Id("th"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")))
+				d[jen.Id(k.out)] = jen.Func().Params(jen.List(jen.Id("y"), jen.Id("m")).Index().Float32(),
 					jen.List(jen.Id("n"), jen.Id("step"), jen.Id("ldY")).Int(), jen.Id("bias").Float32()).Block(
 					jen.Comment("rtWinoOutput sized the slices with rtWinoSlack to spare."),
-					jen.Id(vec.WinoOutName(im.isa)).Call(jen.Op("&").Id("y").Index(jen.Lit(0)), jen.Op("&").Id("m").Index(jen.Lit(0)),
-						jen.Id("n"), jen.Id("step"), jen.Id("ldY"), jen.Id("bias"))),
-			})
+					jen.Id(k.outFn).Call(jen.Op("&").Id("y").Index(jen.Lit(0)), jen.Op("&").Id("m").Index(jen.Lit(0)),
+						jen.Id("n"), jen.Id("step"), jen.Id("ldY"), jen.Id("bias")))
+			}
+			return jen.Id("rtWinoKernels").Values(d)
 		})
 	}
 	var im2col func(impl) jen.Code

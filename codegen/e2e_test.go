@@ -61,6 +61,7 @@ type e2eCase struct {
 	embed  bool // embed the weights (Options.Embed) and test NewEmbedded
 	bf16   bool // Options.Precision "bf16", with dense weights that bfloat16 holds exactly
 	wino   bool // the package must use Winograd (rt_wino.go)
+	wino5  bool // and F(2x2, 5x5) for some layer; false: it must not
 	direct bool // Options.Direct: the package must not
 	big    bool // over e2eShortMACs: skipped in -short mode, not rerun with -tags purego
 }
@@ -140,14 +141,18 @@ func TestEndToEnd(t *testing.T) {
 		}
 		cases = append(cases, e2eCase{pkg: name + "_direct_b2", path: path, batch: 2, direct: true, big: big})
 	}
+	// Of those, the AlexNets have 5x5 convolutions with enough channels.
+	wino5Specs := []string{"alexnet", "alexnet_torchvision"}
 	for i := range cases {
-		if slices.Contains(winoSpecs, strings.TrimSuffix(filepath.Base(cases[i].path), ".yaml")) {
+		name := strings.TrimSuffix(filepath.Base(cases[i].path), ".yaml")
+		if slices.Contains(winoSpecs, name) {
 			cases[i].wino = !cases[i].direct
+			cases[i].wino5 = cases[i].wino && slices.Contains(wino5Specs, name)
 		}
 	}
 	wino := writeSpec(t, dir, "wino_edges", winoEdgesSpec)
 	for _, b := range e2eBatches {
-		cases = append(cases, e2eCase{pkg: fmt.Sprintf("wino_edges_b%d", b), path: wino, batch: b, wino: true})
+		cases = append(cases, e2eCase{pkg: fmt.Sprintf("wino_edges_b%d", b), path: wino, batch: b, wino: true, wino5: true})
 	}
 	for _, name := range slices.Sorted(maps.Keys(edgeSpecs)) {
 		path := writeSpec(t, dir, name, "name: "+name+"\n"+edgeSpecs[name])
@@ -368,6 +373,12 @@ func writeCase(t *testing.T, dir string, c e2eCase) {
 	if c.wino && !usesWino || c.direct && usesWino {
 		t.Fatalf("%s: want Winograd %v, direct %v; the package has rt_wino.go: %v", c.pkg, c.wino, c.direct, usesWino)
 	}
+	uses5 := slices.ContainsFunc(files, func(f codegen.File) bool {
+		return f.Name == "layers.go" && bytes.Contains(f.Data, []byte("F(2x2, 5x5)"))
+	})
+	if uses5 != c.wino5 {
+		t.Fatalf("%s: want Winograd F(2x2, 5x5) %v; layers.go has it: %v", c.pkg, c.wino5, uses5)
+	}
 	pkgDir := filepath.Join(dir, c.pkg)
 	if err := os.MkdirAll(filepath.Join(pkgDir, "testdata"), 0o755); err != nil {
 		t.Fatal(err)
@@ -542,11 +553,11 @@ layers:
   - {name: d, op: dense, units: 1}`,
 }
 
-// winoEdgesSpec reaches the corners of the Winograd path: odd and even
-// output sizes (ragged 2x2 tiles), asymmetric and no padding, groups,
-// outputs of one row or column, activations fused into the output
-// transform (ReLU, leaky, sigmoid), a folded batchnorm, and a 3x3 conv just
-// below the channel threshold that must stay direct.
+// winoEdgesSpec reaches the corners of the Winograd path, for 3x3 and 5x5
+// filters: odd and even output sizes (ragged 2x2 tiles), asymmetric and no
+// padding, groups, outputs of one row or column, activations fused into the
+// output transform (ReLU, leaky, sigmoid), a folded batchnorm, and 3x3 and
+// 5x5 convs just below the channel threshold that must stay direct.
 const winoEdgesSpec = `name: wino_edges
 input: [16, 9, 6]
 layers:
@@ -560,7 +571,17 @@ layers:
   - {name: d, op: conv, filters: 16, kernel: 3, padding: 0, bias: false}
   - {name: e, op: conv, filters: 16, kernel: 3, padding: [2, 0]}
   - {name: f, op: conv, filters: 8, kernel: 3, padding: 1}
-  - {name: g, op: global_avgpool}
+  - {name: p5, op: conv, filters: 32, kernel: 5, padding: 2, input: c_r, groups: 2}
+  - {name: p5_bn, op: batchnorm}
+  - {name: p5_r, op: leaky_relu, slope: 0.2}
+  - {name: q5, op: conv, filters: 16, kernel: 5, padding: [2, 1]}
+  - {name: r5, op: conv, filters: 24, kernel: 5, padding: [1, 3], bias: false}
+  - {name: s5, op: conv, filters: 16, kernel: 5, padding: 2}
+  - {name: s5_s, op: sigmoid}
+  - {name: t5, op: conv, filters: 8, kernel: 5, padding: 2}
+  - {name: g, op: global_avgpool, input: f}
+  - {name: g5, op: global_avgpool, input: t5}
+  - {name: cat, op: concat, inputs: [g, g5]}
   - {name: h, op: dense, units: 5}`
 
 // identsSpec names its layers with Go keywords, predeclared identifiers and

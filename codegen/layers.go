@@ -412,25 +412,33 @@ func lrnPoolRows(n *ir.Node) int {
 }
 
 // winoMinChannels is the fewest input channels per group for which a 3x3
-// convolution uses Winograd: below it the transforms cost more than the
-// multiplications they save.
+// or 5x5 convolution uses Winograd: below it the transforms cost more than
+// the multiplications they save.
 const winoMinChannels = 16
 
-// winograd reports whether conv n is computed with F(2x2, 3x3): a 3x3
-// kernel, stride and dilation 1, enough channels.
+// winograd reports whether conv n is computed with F(2x2, 3x3) or F(2x2,
+// 5x5): a square 3x3 or 5x5 kernel, stride and dilation 1, enough
+// channels.
 func winograd(n *ir.Node) bool {
 	a := &n.Conv
-	return a.KH == 3 && a.KW == 3 && a.StrideH == 1 && a.StrideW == 1 && a.DilH == 1 && a.DilW == 1 &&
+	return (a.KH == 3 || a.KH == 5) && a.KW == a.KH && a.StrideH == 1 && a.StrideW == 1 && a.DilH == 1 && a.DilW == 1 &&
 		n.Inputs[0].Shape.C/a.Groups >= winoMinChannels && a.Filters/a.Groups >= winoMinChannels
 }
+
+// points is the number of Winograd points of plan p, one GEMM each: 16
+// for F(2x2, 3x3), 36 for F(2x2, 5x5).
+func (p *gemmPlan) points() int { return (p.r + 1) * (p.r + 1) }
 
 // winoTiles is the number of 2x2 output tiles of one image of conv n.
 func winoTiles(n *ir.Node) int { return ceilDiv(n.Shape.H, 2) * ceilDiv(n.Shape.W, 2) }
 
 // hasWino reports whether any layer uses Winograd.
-func (c *gen) hasWino() bool {
+func (c *gen) hasWino() bool { return c.hasWinoR(3) || c.hasWinoR(5) }
+
+// hasWinoR reports whether any layer uses Winograd with r×r filters.
+func (c *gen) hasWinoR(r int) bool {
 	for _, l := range c.layers {
-		if l.gemm != nil && l.gemm.wino {
+		if l.gemm != nil && l.gemm.wino && l.gemm.r == r {
 			return true
 		}
 	}
@@ -460,10 +468,12 @@ func gcd(a, b int) int {
 // fall into one cache set (K*NPad floats is often a multiple of 4 KiB).
 func winoLdV(p *gemmPlan) int { return p.K*winoNPad(p) + 16 }
 
-// winoLens are the sizes of a Winograd layer's transformed input V (16*G
-// matrices of K×NPad, winoLdV apart) and GEMM results M (16*G of M×N), which the staging
-// buffer holds one after the other.
-func winoLens(p *gemmPlan) (v, m int) { return 16 * p.G * winoLdV(p), 16*p.G*p.M*p.N + winoSlack }
+// winoLens are the sizes of a Winograd layer's transformed input V
+// (points*G matrices of K×NPad, winoLdV apart) and GEMM results M
+// (points*G of M×N), which the staging buffer holds one after the other.
+func winoLens(p *gemmPlan) (v, m int) {
+	return p.points() * p.G * winoLdV(p), p.points()*p.G*p.M*p.N + winoSlack
+}
 
 // winoSlack is codegen/rt's rtWinoSlack: what the transform kernels may
 // read and write past the ends of their data.
@@ -473,8 +483,8 @@ const winoSlack = 16
 // per-worker scratch of its transforms.
 func winoScratch(n *ir.Node, p *gemmPlan) int {
 	th, tw := ceilDiv(n.Shape.H, 2), ceilDiv(n.Shape.W, 2)
-	plane := (2*th+2)*(tw+1) + winoSlack
-	return max(2*plane+16*(th*tw+winoSlack), 4*(p.N+winoSlack))
+	plane := (2*th+p.r-1)*(tw+(p.r-1)/2) + winoSlack
+	return max(2*plane+p.points()*(th*tw+winoSlack), 4*(p.N+winoSlack))
 }
 
 // winoGeom declares Winograd layer l's geometry, derived fields included.
@@ -484,7 +494,7 @@ func (c *gen) winoGeom(f *jen.File, l *layer) {
 	in := n.Inputs[0].Shape
 	actID, slope := act(n.Act)
 	f.Var().Id(c.ident(n, "g")).Op("=").Id("rtWinoGeom").Values(jen.Dict{
-		jen.Id("B"): jen.Lit(c.batch), jen.Id("C"): jen.Lit(in.C), jen.Id("H"): jen.Lit(in.H), jen.Id("W"): jen.Lit(in.W),
+		jen.Id("R"): jen.Lit(p.r), jen.Id("B"): jen.Lit(c.batch), jen.Id("C"): jen.Lit(in.C), jen.Id("H"): jen.Lit(in.H), jen.Id("W"): jen.Lit(in.W),
 		jen.Id("PT"): jen.Lit(a.Pad.Top), jen.Id("PL"): jen.Lit(a.Pad.Left), jen.Id("G"): jen.Lit(p.G), jen.Id("K"): jen.Lit(p.K), jen.Id("M"): jen.Lit(p.M),
 		jen.Id("OH"): jen.Lit(n.Shape.H), jen.Id("OW"): jen.Lit(n.Shape.W), jen.Id("TH"): jen.Lit(ceilDiv(n.Shape.H, 2)), jen.Id("TW"): jen.Lit(ceilDiv(n.Shape.W, 2)),
 		jen.Id("N"): jen.Lit(p.N), jen.Id("NPad"): jen.Lit(winoNPad(p)), jen.Id("Act"): actID, jen.Id("Slope"): slope,
@@ -499,7 +509,7 @@ const (
 )
 
 // winoSteps emits Winograd layer l's three steps: the input transform into
-// V, the 16*G GEMMs into M (one task is one column of tiles of one of them),
+// V, the points*G GEMMs into M (one task is one column of tiles of one of them),
 // and the output transform with bias and activation.
 func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	n, p := l.n, l.gemm
@@ -538,7 +548,7 @@ func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 				jen.Id("dst").Index(jen.Id("p").Op("*").Lit(t.MR*p.N).Op(":")), nil,
 				jen.Id("p").Op("==").Lit(t.mPanels-1), jen.Id("j").Op("==").Lit(nt-1))))
 	}
-	task(f, fmt.Sprintf("%s computes %s's 16x%d Winograd GEMMs (%s %s -> %s, F(2x2, 3x3)) with the\n%s kernels: M=%d filters by N=%d tiles (batch %d) by K=%d channels, in %dx%d\ntiles; one task is one column of tiles of one GEMM.",
-		fn, name, p.G, n.Op, n.Attrs(), n.Shape, im.name, p.M, p.N, c.batch, p.K, t.MR, t.NR), fn, body...)
-	return []stepLit{step(inTasks, wi), step(16*p.G*nt, fn), step(outTasks, wo)}
+	task(f, fmt.Sprintf("%s computes %s's %dx%d Winograd GEMMs (%s %s -> %s, F(2x2, %dx%d)) with the\n%s kernels: M=%d filters by N=%d tiles (batch %d) by K=%d channels, in %dx%d\ntiles; one task is one column of tiles of one GEMM.",
+		fn, name, p.points(), p.G, n.Op, n.Attrs(), n.Shape, p.r, p.r, im.name, p.M, p.N, c.batch, p.K, t.MR, t.NR), fn, body...)
+	return []stepLit{step(inTasks, wi), step(p.points()*p.G*nt, fn), step(outTasks, wo)}
 }

@@ -149,7 +149,7 @@ func (c *gen) loadLayer(b *jen.Group, l *layer) {
 		case p.wino:
 			stmts = append(stmts,
 				jen.Id("mr").Op(":=").Add(tileTable(p, false, jen.Id("impl"))),
-				jen.Id("m").Dot(c.ident(n, "w")).Op("=").Make(jen.Index().Float32(), jen.Lit(16*p.G*p.K).Op("*").Parens(jen.Lit(p.M).Op("+").Id("mr").Op("-").Lit(1)).Op("/").Id("mr").Op("*").Id("mr")),
+				jen.Id("m").Dot(c.ident(n, "w")).Op("=").Make(jen.Index().Float32(), jen.Lit(p.points()*p.G*p.K).Op("*").Parens(jen.Lit(p.M).Op("+").Id("mr").Op("-").Lit(1)).Op("/").Id("mr").Op("*").Id("mr")),
 				jen.Id("rtWinoFilters").Call(jen.Id("m").Dot(c.ident(n, "w")), jen.Id("w"), jen.Op("&").Id(c.ident(n, "g")), jen.Id("mr")),
 				jen.Id("m").Dot(c.ident(n, "b")).Op("=").Id("bias"),
 			)

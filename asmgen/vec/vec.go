@@ -12,6 +12,7 @@ package vec
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/mmcloughlin/avo/attr"
 	"github.com/mmcloughlin/avo/build"
@@ -27,6 +28,7 @@ type Set struct {
 	LRN    bool // vecLRN: LRN with beta 0.75
 	Im2col bool // vecIm2colRow: a row of a convolution's im2col panel
 	Wino   bool // vecWinoIn, vecWinoOut: Winograd F(2x2,3x3)'s transforms
+	Wino5  bool // vecWino5In, vecWino5Out: Winograd F(2x2,5x5)'s transforms
 }
 
 // Generate returns the assembly and Go declarations of the kernels in set
@@ -48,6 +50,10 @@ func Generate(pkg string, set Set) (asm, stubs []byte, err error) {
 		if set.Wino {
 			winoIn(ctx, isa)
 			winoOut(ctx, isa)
+		}
+		if set.Wino5 {
+			wino5In(ctx, isa)
+			wino5Out(ctx, isa)
 		}
 	}
 	if asm, stubs, err = gemm.Print(ctx, pkg); err != nil {
@@ -529,4 +535,302 @@ func winoOut(ctx *build.Context, isa gemm.ISA) {
 	ctx.Label("done")
 	ctx.VZEROUPPER()
 	ctx.RET()
+}
+
+// Wino5InName and Wino5OutName name the F(2x2, 5x5) transform kernels for
+// isa.
+func Wino5InName(isa gemm.ISA) string  { return "vecWino5In" + isa.String() }
+func Wino5OutName(isa gemm.ISA) string { return "vecWino5Out" + isa.String() }
+
+// wino5In emits Winograd F(2x2, 5x5)'s input transform V = B^T d B, with
+//
+//	B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0;
+//	       0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1],
+//
+// laid out as winoIn's: tile (ty, tx) reads rows 2ty..2ty+5 and even and
+// odd columns tx..tx+2, and ξ = 6i+j goes to dst[ξ*ldDst + t]. For each row
+// i of B^T, the six columns' B^T d values are computed from memory (FMAs
+// with memory operands), then row i of (B^T d) B from those six registers,
+// so that at most a dozen vectors are live (AVX2 has 16 registers).
+func wino5In(ctx *build.Context, isa gemm.ISA) {
+	ctx.Function(Wino5InName(isa))
+	ctx.Attributes(attr.NOSPLIT)
+	ctx.Pragma("noescape")
+	ctx.SignatureExpr("func(dst, even, odd *float32, th, tw, ld, ldDst int)")
+	ctx.Doc(
+		Wino5InName(isa)+" is Winograd F(2x2,5x5)'s input transform of one plane split into even and",
+		"odd columns (row stride ld), th x tw tiles; V[ξ] of tile t goes to dst[ξ*ldDst+t].",
+		"It reads and writes whole vectors past the ends (the caller leaves slack).",
+	)
+	lanes := isa.Lanes()
+	vec := func() reg.VecVirtual {
+		if isa == gemm.AVX512 {
+			return ctx.ZMM()
+		}
+		return ctx.YMM()
+	}
+	dst := ctx.Load(ctx.Param("dst"), ctx.GP64())
+	even := ctx.Load(ctx.Param("even"), ctx.GP64())
+	odd := ctx.Load(ctx.Param("odd"), ctx.GP64())
+	th := ctx.Load(ctx.Param("th"), ctx.GP64())
+	ld := ctx.Load(ctx.Param("ld"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), ld) // bytes
+	ldD := ctx.Load(ctx.Param("ldDst"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), ldD)
+	ld3, ld5 := ctx.GP64(), ctx.GP64()
+	ctx.LEAQ(operand.Mem{Base: ld, Index: ld, Scale: 2}, ld3)
+	ctx.LEAQ(operand.Mem{Base: ld, Index: ld, Scale: 4}, ld5)
+	tw := paramAddr(ctx, "tw")
+	two, four := vec(), vec()
+	broadcast(ctx, 2, two)
+	ctx.VADDPS(two, two, four)
+
+	out := ctx.GP64()
+	ctx.MOVQ(dst, out)
+	ctx.Label("row5")
+	ctx.TESTQ(th, th)
+	ctx.JZ(operand.LabelRef("done5"))
+	e, o, d, tx := ctx.GP64(), ctx.GP64(), ctx.GP64(), ctx.GP64()
+	ctx.MOVQ(even, e)
+	ctx.MOVQ(odd, o)
+	ctx.MOVQ(out, d)
+	ctx.XORQ(tx, tx)
+	ctx.Label("tiles5")
+	rowMem := func(base reg.Register, r, shift int) operand.Mem {
+		m := operand.Mem{Base: base, Disp: 4 * shift}
+		switch r {
+		case 1:
+			m.Index, m.Scale = ld, 1
+		case 2:
+			m.Index, m.Scale = ld, 2
+		case 3:
+			m.Index, m.Scale = ld3, 1
+		case 4:
+			m.Index, m.Scale = ld, 4
+		case 5:
+			m.Index, m.Scale = ld5, 1
+		}
+		return m
+	}
+	// col is row i of B^T times column j of the tile: column j is even
+	// (j even) or odd column tx + j/2.
+	col := func(i, j int) reg.VecVirtual {
+		base := e
+		if j%2 == 1 {
+			base = o
+		}
+		at := func(r int) operand.Mem { return rowMem(base, r, j/2) }
+		a := vec()
+		switch i {
+		case 0: // d4 - d2 - 4d2 + 4d0
+			ctx.VMOVUPS(at(4), a)
+			ctx.VSUBPS(at(2), a, a)
+			ctx.VFNMADD231PS(at(2), four, a)
+			ctx.VFMADD231PS(at(0), four, a)
+		case 1: // d4 - 4d2 + d3 - 4d1
+			ctx.VMOVUPS(at(4), a)
+			ctx.VFNMADD231PS(at(2), four, a)
+			ctx.VADDPS(at(3), a, a)
+			ctx.VFNMADD231PS(at(1), four, a)
+		case 2: // d4 - 4d2 - d3 + 4d1
+			ctx.VMOVUPS(at(4), a)
+			ctx.VFNMADD231PS(at(2), four, a)
+			ctx.VSUBPS(at(3), a, a)
+			ctx.VFMADD231PS(at(1), four, a)
+		case 3: // d4 - d2 + 2d3 - 2d1
+			ctx.VMOVUPS(at(4), a)
+			ctx.VSUBPS(at(2), a, a)
+			ctx.VFMADD231PS(at(3), two, a)
+			ctx.VFNMADD231PS(at(1), two, a)
+		case 4: // d4 - d2 - 2d3 + 2d1
+			ctx.VMOVUPS(at(4), a)
+			ctx.VSUBPS(at(2), a, a)
+			ctx.VFNMADD231PS(at(3), two, a)
+			ctx.VFMADD231PS(at(1), two, a)
+		case 5: // d5 - d3 - 4d3 + 4d1
+			ctx.VMOVUPS(at(5), a)
+			ctx.VSUBPS(at(3), a, a)
+			ctx.VFNMADD231PS(at(3), four, a)
+			ctx.VFMADD231PS(at(1), four, a)
+		}
+		return a
+	}
+	p := ctx.GP64()
+	ctx.MOVQ(d, p)
+	store := func(v reg.VecVirtual) {
+		ctx.VMOVUPS(v, operand.Mem{Base: p})
+		ctx.ADDQ(ldD, p)
+	}
+	for i := range 6 {
+		var x [6]reg.VecVirtual
+		for j := range 6 {
+			x[j] = col(i, j)
+		}
+		// Row i of (B^T d) B, as rtWino5InGo: a = x4 - 4x2, b = x3 - 4x1.
+		a, b, r := vec(), vec(), vec()
+		ctx.VMULPS(four, x[2], a)
+		ctx.VSUBPS(a, x[4], a)
+		ctx.VMULPS(four, x[1], b)
+		ctx.VSUBPS(b, x[3], b)
+		ctx.VSUBPS(x[2], a, r)
+		ctx.VFMADD231PS(x[0], four, r) // a - x2 + 4x0
+		store(r)
+		ctx.VADDPS(b, a, r) // a + b
+		store(r)
+		ctx.VSUBPS(b, a, r) // a - b
+		store(r)
+		cc, ee := vec(), vec()
+		ctx.VSUBPS(x[2], x[4], cc) // x4 - x2
+		ctx.VSUBPS(x[1], x[3], ee)
+		ctx.VADDPS(ee, ee, ee) // 2(x3 - x1)
+		ctx.VADDPS(ee, cc, r)
+		store(r)
+		ctx.VSUBPS(ee, cc, r)
+		store(r)
+		ctx.VSUBPS(b, x[5], r)          // x5 - b
+		ctx.VFNMADD231PS(x[3], four, r) // - 4x3
+		store(r)
+	}
+	ctx.ADDQ(operand.U32(4*lanes), e)
+	ctx.ADDQ(operand.U32(4*lanes), o)
+	ctx.ADDQ(operand.U32(4*lanes), d)
+	ctx.ADDQ(operand.U32(lanes), tx)
+	ctx.CMPQ(tx, tw)
+	ctx.JL(operand.LabelRef("tiles5"))
+	// Next row of tiles: two input rows down, tw tiles on.
+	ctx.LEAQ(operand.Mem{Base: even, Index: ld, Scale: 2}, even)
+	ctx.LEAQ(operand.Mem{Base: odd, Index: ld, Scale: 2}, odd)
+	t := ctx.GP64()
+	ctx.MOVQ(tw, t)
+	ctx.LEAQ(operand.Mem{Base: out, Index: t, Scale: 4}, out)
+	ctx.DECQ(th)
+	ctx.JMP(operand.LabelRef("row5"))
+	ctx.Label("done5")
+	ctx.VZEROUPPER()
+	ctx.RET()
+}
+
+// wino5Out emits Winograd F(2x2, 5x5)'s output transform Y = A^T m A + bias
+// with A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 1], laid out as winoOut's (m[ξ*step
+// + t] is element ξ = 6i+j of tile t). Each output row dy is computed on
+// its own from memory, so that at most a dozen vectors are live.
+func wino5Out(ctx *build.Context, isa gemm.ISA) {
+	ctx.Function(Wino5OutName(isa))
+	ctx.Attributes(attr.NOSPLIT)
+	ctx.Pragma("noescape")
+	ctx.SignatureExpr("func(y, m *float32, n, step, ldY int, bias float32)")
+	ctx.Doc(
+		Wino5OutName(isa)+" is Winograd F(2x2,5x5)'s output transform of n tiles: m[ξ*step+t] in,",
+		"y[k*ldY+t] = (A^T m A)[k] + bias out. It reads and writes whole vectors past n.",
+	)
+	lanes := isa.Lanes()
+	vec := func() reg.VecVirtual {
+		if isa == gemm.AVX512 {
+			return ctx.ZMM()
+		}
+		return ctx.YMM()
+	}
+	y := ctx.Load(ctx.Param("y"), ctx.GP64())
+	m := ctx.Load(ctx.Param("m"), ctx.GP64())
+	n := ctx.Load(ctx.Param("n"), ctx.GP64())
+	s := ctx.Load(ctx.Param("step"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), s)
+	ldY := ctx.Load(ctx.Param("ldY"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), ldY)
+	// Row i of m is 6i steps on: s6, s18 = 3*s6 and s30 = 5*s6 with scales
+	// 1, 2 and 4 reach all six.
+	s6, s18, s30 := ctx.GP64(), ctx.GP64(), ctx.GP64()
+	ctx.LEAQ(operand.Mem{Base: s, Index: s, Scale: 2}, s6)
+	ctx.ADDQ(s6, s6)
+	ctx.LEAQ(operand.Mem{Base: s6, Index: s6, Scale: 2}, s18)
+	ctx.LEAQ(operand.Mem{Base: s6, Index: s6, Scale: 4}, s30)
+	bias, two := vec(), vec()
+	ctx.VBROADCASTSS(paramAddr(ctx, "bias"), bias)
+	broadcast(ctx, 2, two)
+	rowMem := func(base reg.Register, i int) operand.Mem {
+		switch i {
+		case 1:
+			return operand.Mem{Base: base, Index: s6, Scale: 1}
+		case 2:
+			return operand.Mem{Base: base, Index: s6, Scale: 2}
+		case 3:
+			return operand.Mem{Base: base, Index: s18, Scale: 1}
+		case 4:
+			return operand.Mem{Base: base, Index: s6, Scale: 4}
+		case 5:
+			return operand.Mem{Base: base, Index: s30, Scale: 1}
+		}
+		return operand.Mem{Base: base}
+	}
+	// at0 is A^T's row 0 applied to v0..v5 into a: v0 + v1 + v2 + v3 + v4;
+	// at1 its row 1: v1 - v2 + 2(v3 - v4) + v5. Each v is a register or
+	// memory operand.
+	at0 := func(v [6]operand.Op, a reg.VecVirtual) {
+		ctx.VADDPS(v[1], load(ctx, v[0], a), a)
+		ctx.VADDPS(v[2], a, a)
+		ctx.VADDPS(v[3], a, a)
+		ctx.VADDPS(v[4], a, a)
+	}
+	at1 := func(v [6]operand.Op, a reg.VecVirtual) {
+		t := vec()
+		ctx.VSUBPS(v[4], load(ctx, v[3], t), t)
+		ctx.VSUBPS(v[2], load(ctx, v[1], a), a)
+		ctx.VFMADD231PS(t, two, a)
+		ctx.VADDPS(v[5], a, a)
+	}
+
+	ctx.Label("loop5")
+	ctx.TESTQ(n, n)
+	ctx.JLE(operand.LabelRef("done5"))
+	q := ctx.GP64()
+	ctx.MOVQ(y, q)
+	for _, rowT := range []func([6]operand.Op, reg.VecVirtual){at0, at1} {
+		var r [6]operand.Op
+		pj := ctx.GP64()
+		ctx.MOVQ(m, pj)
+		for j := range 6 {
+			var v [6]operand.Op
+			for i := range 6 {
+				v[i] = rowMem(pj, i)
+			}
+			a := vec()
+			rowT(v, a)
+			r[j] = a
+			if j < 5 {
+				ctx.ADDQ(s, pj)
+			}
+		}
+		for _, colT := range []func([6]operand.Op, reg.VecVirtual){at0, at1} {
+			a := vec()
+			colT(r, a)
+			ctx.VADDPS(bias, a, a)
+			ctx.VMOVUPS(a, operand.Mem{Base: q})
+			ctx.ADDQ(ldY, q)
+		}
+	}
+	ctx.ADDQ(operand.U32(4*lanes), m)
+	ctx.ADDQ(operand.U32(4*lanes), y)
+	ctx.SUBQ(operand.U32(lanes), n)
+	ctx.JMP(operand.LabelRef("loop5"))
+	ctx.Label("done5")
+	ctx.VZEROUPPER()
+	ctx.RET()
+}
+
+// load returns v as a register: v itself, or a after loading memory v
+// into it.
+func load(ctx *build.Context, v operand.Op, a reg.VecVirtual) reg.VecVirtual {
+	if r, ok := v.(reg.VecVirtual); ok {
+		return r
+	}
+	ctx.VMOVUPS(v, a)
+	return a
+}
+
+// broadcast sets every lane of v to the float32 f.
+func broadcast(ctx *build.Context, f float32, v reg.VecVirtual) {
+	c := ctx.GP32()
+	ctx.MOVL(operand.U32(math.Float32bits(f)), c)
+	ctx.VMOVD(c, v.AsX())
+	ctx.VBROADCASTSS(v.AsX(), v)
 }

@@ -320,43 +320,46 @@ func TestPool_RunsEveryTaskOnce(t *testing.T) {
 	}
 }
 
-// TestWinograd runs the F(2x2, 3x3) pipeline (filter, input and output
-// transforms around 16*G pure-Go GEMMs, with ragged panels) against the
-// reference convolution on random batches, shapes, paddings and groups.
+// TestWinograd runs the F(2x2, 3x3) and F(2x2, 5x5) pipelines (filter,
+// input and output transforms around points*G pure-Go GEMMs, with ragged
+// panels) against the reference convolution on random batches, shapes,
+// paddings and groups.
 func TestWinograd(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	for iter := range 300 {
+	for iter := range 600 {
+		R := 3 + 2*r.IntN(2)
 		G := 1 + r.IntN(3)
-		a := ir.ConvAttrs{Filters: G * (1 + r.IntN(9)), KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1,
-			Pad: ir.Pad{Top: r.IntN(3), Bottom: r.IntN(3), Left: r.IntN(3), Right: r.IntN(3)}, Groups: G, Bias: true}
-		in := ir.Shape{C: G * (1 + r.IntN(5)), H: 1 + r.IntN(12), W: 1 + r.IntN(12)}
-		oh, ow := in.H+a.Pad.Top+a.Pad.Bottom-2, in.W+a.Pad.Left+a.Pad.Right-2
+		a := ir.ConvAttrs{Filters: G * (1 + r.IntN(9)), KH: R, KW: R, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1,
+			Pad: ir.Pad{Top: r.IntN(R), Bottom: r.IntN(R), Left: r.IntN(R), Right: r.IntN(R)}, Groups: G, Bias: true}
+		in := ir.Shape{C: G * (1 + r.IntN(5)), H: 1 + r.IntN(14), W: 1 + r.IntN(14)}
+		oh, ow := in.H+a.Pad.Top+a.Pad.Bottom-(R-1), in.W+a.Pad.Left+a.Pad.Right-(R-1)
 		if oh < 1 || ow < 1 {
 			continue
 		}
 		B := 1 + r.IntN(3)
 		out := ir.Shape{C: a.Filters, H: oh, W: ow}
 		K, M := in.C/G, a.Filters/G
-		w, x, bias := randSlice(r, a.Filters*K*9), randSlice(r, B*in.Elems()), randSlice(r, a.Filters)
+		w, x, bias := randSlice(r, a.Filters*K*R*R), randSlice(r, B*in.Elems()), randSlice(r, a.Filters)
 		want := make([]float32, B*out.Elems())
 		ref.Conv(want, x, B, in, out, &a, w, bias)
 		ref.Activate(want, want, ir.Activation{Kind: ir.ActReLU})
 
 		mr, nr := 1+r.IntN(8), 1+r.IntN(40)
-		g := &rtWinoGeom{B: B, C: in.C, H: in.H, W: in.W, PT: a.Pad.Top, PL: a.Pad.Left, G: G, K: K, M: M, OH: oh, OW: ow, Act: rtActReLU}
+		g := &rtWinoGeom{R: R, B: B, C: in.C, H: in.H, W: in.W, PT: a.Pad.Top, PL: a.Pad.Left, G: G, K: K, M: M, OH: oh, OW: ow, Act: rtActReLU}
 		g.NPad = (B*((oh+1)/2)*((ow+1)/2) + nr - 1) / nr * nr
 		rtWinoSetup(g)
+		np := g.points()
 		panels := (M + mr - 1) / mr
-		u := make([]float32, 16*G*panels*mr*K)
+		u := make([]float32, np*G*panels*mr*K)
 		rtWinoFilters(u, w, g, mr)
-		v := randSlice(r, 16*G*g.ldV) // garbage the transform must overwrite
+		v := randSlice(r, np*G*g.ldV) // garbage the transform must overwrite
 		half := in.C / 2
-		scratch := randSlice(r, rtWinoScratch(g.TH, g.TW, g.N)) // garbage too
+		scratch := randSlice(r, rtWinoScratch(R, g.TH, g.TW, g.N)) // garbage too
 		var goKernels rtWinoKernels
 		rtWinoInput(v, x, g, 0, half, nr, scratch, &goKernels)
 		rtWinoInput(v, x, g, half, in.C, nr, scratch, &goKernels)
 		for n := g.N; n < g.NPad; n++ {
-			for m := range 16 * G {
+			for m := range np * G {
 				for k := range K {
 					if at := m*g.ldV + n/nr*K*nr + k*nr + n%nr; v[at] != 0 {
 						t.Fatalf("iter %d: padding column %d of V[%d] row %d is %g", iter, n, m, k, v[at])
@@ -364,8 +367,8 @@ func TestWinograd(t *testing.T) {
 				}
 			}
 		}
-		mm := make([]float32, 16*G*g.ldM+rtWinoSlack)
-		for m := range 16 * G {
+		mm := make([]float32, np*G*g.ldM+rtWinoSlack)
+		for m := range np * G {
 			for j := 0; j < g.N; j += nr {
 				for p := range panels {
 					rtGemm(mr, nr, K, u[m*panels*mr*K+p*mr*K:], v[m*g.ldV+j*K:], mm[m*g.ldM+p*mr*g.N+j:], g.N, nil, rtActNone, 0, min(mr, M-p*mr), min(nr, g.N-j))
@@ -375,7 +378,9 @@ func TestWinograd(t *testing.T) {
 		got := make([]float32, B*out.Elems())
 		rtWinoOutput(got, mm, bias, g, 0, a.Filters/2, scratch, &goKernels)
 		rtWinoOutput(got, mm, bias, g, a.Filters/2, a.Filters, scratch, &goKernels)
-		near(t, fmt.Sprintf("iter %d: %+v in %v batch %d mr %d nr %d", iter, a, in, B, mr, nr), want, got, 1e-5)
+		// F(2x2, 5x5)'s transforms have coefficients up to 5 and 1/24.
+		tol := map[int]float64{3: 1e-5, 5: 3e-5}[R]
+		near(t, fmt.Sprintf("iter %d: %+v in %v batch %d mr %d nr %d", iter, a, in, B, mr, nr), want, got, tol)
 	}
 }
 

@@ -42,9 +42,17 @@ func winoKernels(impl int) rtWinoKernels {
 				// rtWinoInput sized the slices with rtWinoSlack to spare.
 				vecWinoInAVX2(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)
 			},
+			in5: func(dst, even, odd []float32, th, tw, ld, ldDst int) {
+				// rtWinoInput sized the slices with rtWinoSlack to spare.
+				vecWino5InAVX2(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)
+			},
 			out: func(y, m []float32, n, step, ldY int, bias float32) {
 				// rtWinoOutput sized the slices with rtWinoSlack to spare.
 				vecWinoOutAVX2(&y[0], &m[0], n, step, ldY, bias)
+			},
+			out5: func(y, m []float32, n, step, ldY int, bias float32) {
+				// rtWinoOutput sized the slices with rtWinoSlack to spare.
+				vecWino5OutAVX2(&y[0], &m[0], n, step, ldY, bias)
 			},
 		}
 	}
@@ -54,9 +62,17 @@ func winoKernels(impl int) rtWinoKernels {
 				// rtWinoInput sized the slices with rtWinoSlack to spare.
 				vecWinoInAVX512(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)
 			},
+			in5: func(dst, even, odd []float32, th, tw, ld, ldDst int) {
+				// rtWinoInput sized the slices with rtWinoSlack to spare.
+				vecWino5InAVX512(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)
+			},
 			out: func(y, m []float32, n, step, ldY int, bias float32) {
 				// rtWinoOutput sized the slices with rtWinoSlack to spare.
 				vecWinoOutAVX512(&y[0], &m[0], n, step, ldY, bias)
+			},
+			out5: func(y, m []float32, n, step, ldY int, bias float32) {
+				// rtWinoOutput sized the slices with rtWinoSlack to spare.
+				vecWino5OutAVX512(&y[0], &m[0], n, step, ldY, bias)
 			},
 		}
 	}

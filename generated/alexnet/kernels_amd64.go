@@ -42,57 +42,57 @@ func k1_conv1_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
 
 // k3_conv2_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<1200} a[p*6+r]*b[p*16+j], 0)
+//	C[r*ldc+j] = sum_{p<48} a[p*6+r]*b[p*16+j]
 //
-// for r < 6, j < 16 (K=1200, ldc=729, k unrolled 4x).
+// for r < 6, j < 16 (K=48, ldc=196, k unrolled 4x).
 //
 //go:noescape
-func k3_conv2_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
+func k3_conv2_AVX2_full(a *float32, b *float32, c *float32)
 
 // k3_conv2_AVX2_n is the 6x16 AVX2 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<1200} a[p*6+r]*b[p*16+j], 0)
+//	C[r*ldc+j] = sum_{p<48} a[p*6+r]*b[p*16+j]
 //
-// for r < 6, j < 9 (K=1200, ldc=729, k unrolled 4x).
+// for r < 6, j < 4 (K=48, ldc=196, k unrolled 4x).
 //
 //go:noescape
-func k3_conv2_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
+func k3_conv2_AVX2_n(a *float32, b *float32, c *float32)
 
 // k3_conv2_AVX2_m is the 6x16 AVX2 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<1200} a[p*6+r]*b[p*16+j], 0)
+//	C[r*ldc+j] = sum_{p<48} a[p*6+r]*b[p*16+j]
 //
-// for r < 2, j < 16 (K=1200, ldc=729, k unrolled 4x).
+// for r < 2, j < 16 (K=48, ldc=196, k unrolled 4x).
 //
 //go:noescape
-func k3_conv2_AVX2_m(a *float32, b *float32, c *float32, bias *float32)
+func k3_conv2_AVX2_m(a *float32, b *float32, c *float32)
 
 // k3_conv2_AVX2_mn is the 6x16 AVX2 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<1200} a[p*6+r]*b[p*16+j], 0)
+//	C[r*ldc+j] = sum_{p<48} a[p*6+r]*b[p*16+j]
 //
-// for r < 2, j < 9 (K=1200, ldc=729, k unrolled 4x).
+// for r < 2, j < 4 (K=48, ldc=196, k unrolled 4x).
 //
 //go:noescape
-func k3_conv2_AVX2_mn(a *float32, b *float32, c *float32, bias *float32)
+func k3_conv2_AVX2_mn(a *float32, b *float32, c *float32)
 
 // k3_conv2_AVX512_full is the 8x48 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<1200} a[p*8+r]*b[p*48+j], 0)
+//	C[r*ldc+j] = sum_{p<48} a[p*8+r]*b[p*48+j]
 //
-// for r < 8, j < 48 (K=1200, ldc=729, k unrolled 4x).
+// for r < 8, j < 48 (K=48, ldc=196, k unrolled 4x).
 //
 //go:noescape
-func k3_conv2_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
+func k3_conv2_AVX512_full(a *float32, b *float32, c *float32)
 
 // k3_conv2_AVX512_n is the 8x48 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<1200} a[p*8+r]*b[p*48+j], 0)
+//	C[r*ldc+j] = sum_{p<48} a[p*8+r]*b[p*48+j]
 //
-// for r < 8, j < 9 (K=1200, ldc=729, k unrolled 4x).
+// for r < 8, j < 4 (K=48, ldc=196, k unrolled 4x).
 //
 //go:noescape
-func k3_conv2_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
+func k3_conv2_AVX512_n(a *float32, b *float32, c *float32)
 
 // k5_conv3_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
 //

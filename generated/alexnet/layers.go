@@ -37,18 +37,29 @@ var lrn2_pool1 = rtLRNGeom{
 	K:     float32(2),
 	Size:  5,
 }
-var g3_conv2 = rtConvGeom{
-	C:  48,
-	DH: 1,
-	DW: 1,
-	H:  31,
-	KH: 5,
-	KW: 5,
-	OH: 27,
-	OW: 27,
-	SH: 1,
-	SW: 1,
-	W:  31,
+var g3_conv2 = rtWinoGeom{
+	Act:   rtActReLU,
+	B:     1,
+	C:     96,
+	G:     2,
+	H:     27,
+	K:     48,
+	M:     128,
+	N:     196,
+	NPad:  240,
+	OH:    27,
+	OW:    27,
+	PL:    2,
+	PT:    2,
+	R:     5,
+	Slope: 0.0,
+	TH:    14,
+	TW:    14,
+	W:     27,
+	inImg: 69984,
+	ldM:   25088,
+	ldV:   11536,
+	outIm: 186624,
 }
 var g4_pool2 = rtPoolGeom{
 	C:        256,
@@ -86,6 +97,7 @@ var g5_conv3 = rtWinoGeom{
 	OW:    13,
 	PL:    1,
 	PT:    1,
+	R:     3,
 	Slope: 0.0,
 	TH:    7,
 	TW:    7,
@@ -109,6 +121,7 @@ var g6_conv4 = rtWinoGeom{
 	OW:    13,
 	PL:    1,
 	PT:    1,
+	R:     3,
 	Slope: 0.0,
 	TH:    7,
 	TW:    7,
@@ -132,6 +145,7 @@ var g7_conv5 = rtWinoGeom{
 	OW:    13,
 	PL:    1,
 	PT:    1,
+	R:     3,
 	Slope: 0.0,
 	TH:    7,
 	TW:    7,
@@ -182,26 +196,30 @@ func (m *Model) l2_pool1(w, t int) {
 	rtLRNPoolRows(m.arena[290400+img*69984:360384+img*69984], m.arena[img*290400:290400+img*290400], &lrn2_pool1, &g2_pool1, oy, min(oy+4, 27), m.scratch[w], m.tmp[w], m.lrn, rtActNone, 0.0)
 }
 
-// pad3_conv2 copies conv2's input into the staging buffer with its padding (2),
-// so that im2col reads no padding: one task is 16 channels of one image.
-func (m *Model) pad3_conv2(w, t int) {
-	img, c0 := t/6, t%6*16
-	rtPadPlanes(m.staging[img*92256:], m.arena[290400+img*69984:360384+img*69984], c0, min(c0+16, 96), 27, 27, 2, 2, 31, 31)
+// wi3_conv2 is conv2's Winograd input transform (V = B^T d B) of 4 channels
+// of every image: one task.
+func (m *Model) wi3_conv2(w, t int) {
+	c0 := t * 4
+	rtWinoInput(m.staging, m.arena[290400:360384], &g3_conv2, c0, min(c0+4, 96), [3]int{16, 16, 48}[m.impl], m.scratch[w], &m.wino)
 }
 
-// l3_conv2_Go computes conv2 (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27) with the purego kernels: per image and group
-// a GEMM of M=128 filters by N=729 positions by K=1200, in 4x16 tiles; one task
-// is one column of tiles: an im2col panel times every filter panel.
+// wo3_conv2 is conv2's Winograd output transform (Y = A^T m A, bias, activation)
+// of 8 filters of every image: one task.
+func (m *Model) wo3_conv2(w, t int) {
+	o0 := t * 8
+	rtWinoOutput(m.arena[0:186624], m.staging[830592:], m.b3_conv2, &g3_conv2, o0, min(o0+8, 256), m.scratch[w], &m.wino)
+}
+
+// l3_conv2_Go computes conv2's 36x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(2x2, 5x5)) with the
+// purego kernels: M=128 filters by N=196 tiles (batch 1) by K=48 channels, in 4x16
+// tiles; one task is one column of tiles of one GEMM.
 func (m *Model) l3_conv2_Go(w, t int) {
-	img, g, j := t/92, t/46%2, t%46
-	src := m.staging[img*92256:][g*46128:]
-	dst := m.arena[img*186624 : 186624+img*186624][g*93312+j*16:]
-	panel := m.scratch[w][:19200]
-	rtIm2col(panel, src, &g3_conv2, j*16, 16, m.im2col)
-	a := m.w3_conv2[g*153600:]
-	bias := m.b3_conv2[g*128:]
+	mg, j := t/13, t%13
+	a := m.w3_conv2[mg*6144:]
+	b := m.staging[mg*11536+j*768:]
+	dst := m.staging[830592+mg*25088+j*16:]
 	for p := range 32 {
-		rtGemm(4, 16, 1200, a[p*4800:], panel, dst[p*2916:], 729, bias[p*4:], rtActReLU, 0.0, min(4, 128-p*4), min(16, 729-j*16))
+		rtGemm(4, 16, 48, a[p*192:], b, dst[p*784:], 196, nil, rtActNone, 0, min(4, 128-p*4), min(16, 196-j*16))
 	}
 }
 
@@ -378,13 +396,17 @@ func (m *Model) planGo() []rtStep {
 		layer: 1,
 		n:     7,
 	}, {
-		f:     m.pad3_conv2,
+		f:     m.wi3_conv2,
 		layer: 2,
-		n:     6,
+		n:     24,
 	}, {
 		f:     m.l3_conv2_Go,
 		layer: 2,
-		n:     92,
+		n:     936,
+	}, {
+		f:     m.wo3_conv2,
+		layer: 2,
+		n:     32,
 	}, {
 		f:     m.l4_pool2,
 		layer: 3,

@@ -25,27 +25,24 @@ func (m *Model) l1_conv1_AVX2(w, t int) {
 	}
 }
 
-// l3_conv2_AVX2 computes conv2 (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27) with the avx2 kernels: per image and group
-// a GEMM of M=128 filters by N=729 positions by K=1200, in 6x16 tiles; one task
-// is one column of tiles: an im2col panel times every filter panel.
+// l3_conv2_AVX2 computes conv2's 36x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(2x2, 5x5)) with the
+// avx2 kernels: M=128 filters by N=196 tiles (batch 1) by K=48 channels, in 6x16
+// tiles; one task is one column of tiles of one GEMM.
 func (m *Model) l3_conv2_AVX2(w, t int) {
-	img, g, j := t/92, t/46%2, t%46
-	src := m.staging[img*92256:][g*46128:]
-	dst := m.arena[img*186624 : 186624+img*186624][g*93312+j*16:]
-	panel := m.scratch[w][:19200]
-	rtIm2col(panel, src, &g3_conv2, j*16, 16, m.im2col)
-	a := m.w3_conv2[g*158400:]
-	bias := m.b3_conv2[g*128:]
+	mg, j := t/13, t%13
+	a := m.w3_conv2[mg*6336:]
+	b := m.staging[mg*11536+j*768:]
+	dst := m.staging[830592+mg*25088+j*16:]
 	for p := range 22 {
 		switch {
-		case p == 21 && j == 45:
-			k3_conv2_AVX2_mn(&a[p*7200:][0], &panel[0], &dst[p*4374:][0], &bias[p*6:][0])
+		case p == 21 && j == 12:
+			k3_conv2_AVX2_mn(&a[p*288:][0], &b[0], &dst[p*1176:][0])
 		case p == 21:
-			k3_conv2_AVX2_m(&a[p*7200:][0], &panel[0], &dst[p*4374:][0], &bias[p*6:][0])
-		case j == 45:
-			k3_conv2_AVX2_n(&a[p*7200:][0], &panel[0], &dst[p*4374:][0], &bias[p*6:][0])
+			k3_conv2_AVX2_m(&a[p*288:][0], &b[0], &dst[p*1176:][0])
+		case j == 12:
+			k3_conv2_AVX2_n(&a[p*288:][0], &b[0], &dst[p*1176:][0])
 		default:
-			k3_conv2_AVX2_full(&a[p*7200:][0], &panel[0], &dst[p*4374:][0], &bias[p*6:][0])
+			k3_conv2_AVX2_full(&a[p*288:][0], &b[0], &dst[p*1176:][0])
 		}
 	}
 }
@@ -191,13 +188,17 @@ func (m *Model) planAVX2() []rtStep {
 		layer: 1,
 		n:     7,
 	}, {
-		f:     m.pad3_conv2,
+		f:     m.wi3_conv2,
 		layer: 2,
-		n:     6,
+		n:     24,
 	}, {
 		f:     m.l3_conv2_AVX2,
 		layer: 2,
-		n:     92,
+		n:     936,
+	}, {
+		f:     m.wo3_conv2,
+		layer: 2,
+		n:     32,
 	}, {
 		f:     m.l4_pool2,
 		layer: 3,
@@ -283,23 +284,20 @@ func (m *Model) l1_conv1_AVX512(w, t int) {
 	}
 }
 
-// l3_conv2_AVX512 computes conv2 (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27) with the avx512 kernels: per image and group
-// a GEMM of M=128 filters by N=729 positions by K=1200, in 8x48 tiles; one task
-// is one column of tiles: an im2col panel times every filter panel.
+// l3_conv2_AVX512 computes conv2's 36x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(2x2, 5x5)) with the
+// avx512 kernels: M=128 filters by N=196 tiles (batch 1) by K=48 channels, in 8x48
+// tiles; one task is one column of tiles of one GEMM.
 func (m *Model) l3_conv2_AVX512(w, t int) {
-	img, g, j := t/32, t/16%2, t%16
-	src := m.staging[img*92256:][g*46128:]
-	dst := m.arena[img*186624 : 186624+img*186624][g*93312+j*48:]
-	panel := m.scratch[w][:57600]
-	rtIm2col(panel, src, &g3_conv2, j*48, 48, m.im2col)
-	a := m.w3_conv2[g*153600:]
-	bias := m.b3_conv2[g*128:]
+	mg, j := t/5, t%5
+	a := m.w3_conv2[mg*6144:]
+	b := m.staging[mg*11536+j*2304:]
+	dst := m.staging[830592+mg*25088+j*48:]
 	for p := range 16 {
 		switch {
-		case j == 15:
-			k3_conv2_AVX512_n(&a[p*9600:][0], &panel[0], &dst[p*5832:][0], &bias[p*8:][0])
+		case j == 4:
+			k3_conv2_AVX512_n(&a[p*384:][0], &b[0], &dst[p*1568:][0])
 		default:
-			k3_conv2_AVX512_full(&a[p*9600:][0], &panel[0], &dst[p*5832:][0], &bias[p*8:][0])
+			k3_conv2_AVX512_full(&a[p*384:][0], &b[0], &dst[p*1568:][0])
 		}
 	}
 }
@@ -453,11 +451,15 @@ func (m *Model) planAVX512() []rtStep {
 		layer: 1,
 		n:     7,
 	}, {
-		f:     m.pad3_conv2,
+		f:     m.wi3_conv2,
 		layer: 2,
-		n:     6,
+		n:     24,
 	}, {
 		f:     m.l3_conv2_AVX512,
+		layer: 2,
+		n:     360,
+	}, {
+		f:     m.wo3_conv2,
 		layer: 2,
 		n:     32,
 	}, {

@@ -386,6 +386,495 @@ done:
 	VZEROUPPER
 	RET
 
+// func vecWino5InAVX512(dst *float32, even *float32, odd *float32, th int, tw int, ld int, ldDst int)
+// Requires: AVX, AVX512F
+TEXT ·vecWino5InAVX512(SB), NOSPLIT, $0-56
+	MOVQ         dst+0(FP), AX
+	MOVQ         even+8(FP), CX
+	MOVQ         odd+16(FP), DX
+	MOVQ         th+24(FP), BX
+	MOVQ         ld+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         ldDst+48(FP), DI
+	SHLQ         $0x02, DI
+	LEAQ         (SI)(SI*2), R8
+	LEAQ         (SI)(SI*4), R9
+	MOVL         $0x40000000, R10
+	VMOVD        R10, X0
+	VBROADCASTSS X0, Z0
+	VADDPS       Z0, Z0, Z1
+
+row5:
+	TESTQ BX, BX
+	JZ    done5
+	MOVQ  CX, R10
+	MOVQ  DX, R11
+	MOVQ  AX, R12
+	XORQ  R13, R13
+
+tiles5:
+	MOVQ         R12, R14
+	VMOVUPS      (R10)(SI*4), Z2
+	VSUBPS       (R10)(SI*2), Z2, Z2
+	VFNMADD231PS (R10)(SI*2), Z1, Z2
+	VFMADD231PS  (R10), Z1, Z2
+	VMOVUPS      (R11)(SI*4), Z3
+	VSUBPS       (R11)(SI*2), Z3, Z3
+	VFNMADD231PS (R11)(SI*2), Z1, Z3
+	VFMADD231PS  (R11), Z1, Z3
+	VMOVUPS      4(R10)(SI*4), Z4
+	VSUBPS       4(R10)(SI*2), Z4, Z4
+	VFNMADD231PS 4(R10)(SI*2), Z1, Z4
+	VFMADD231PS  4(R10), Z1, Z4
+	VMOVUPS      4(R11)(SI*4), Z5
+	VSUBPS       4(R11)(SI*2), Z5, Z5
+	VFNMADD231PS 4(R11)(SI*2), Z1, Z5
+	VFMADD231PS  4(R11), Z1, Z5
+	VMOVUPS      8(R10)(SI*4), Z6
+	VSUBPS       8(R10)(SI*2), Z6, Z6
+	VFNMADD231PS 8(R10)(SI*2), Z1, Z6
+	VFMADD231PS  8(R10), Z1, Z6
+	VMOVUPS      8(R11)(SI*4), Z7
+	VSUBPS       8(R11)(SI*2), Z7, Z7
+	VFNMADD231PS 8(R11)(SI*2), Z1, Z7
+	VFMADD231PS  8(R11), Z1, Z7
+	VMULPS       Z1, Z4, Z8
+	VSUBPS       Z8, Z6, Z8
+	VMULPS       Z1, Z3, Z9
+	VSUBPS       Z9, Z5, Z9
+	VSUBPS       Z4, Z8, Z10
+	VFMADD231PS  Z2, Z1, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VADDPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z4, Z6, Z2
+	VSUBPS       Z3, Z5, Z3
+	VADDPS       Z3, Z3, Z3
+	VADDPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z9, Z7, Z10
+	VFNMADD231PS Z5, Z1, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VMOVUPS      (R10)(SI*4), Z2
+	VFNMADD231PS (R10)(SI*2), Z1, Z2
+	VADDPS       (R10)(R8*1), Z2, Z2
+	VFNMADD231PS (R10)(SI*1), Z1, Z2
+	VMOVUPS      (R11)(SI*4), Z3
+	VFNMADD231PS (R11)(SI*2), Z1, Z3
+	VADDPS       (R11)(R8*1), Z3, Z3
+	VFNMADD231PS (R11)(SI*1), Z1, Z3
+	VMOVUPS      4(R10)(SI*4), Z4
+	VFNMADD231PS 4(R10)(SI*2), Z1, Z4
+	VADDPS       4(R10)(R8*1), Z4, Z4
+	VFNMADD231PS 4(R10)(SI*1), Z1, Z4
+	VMOVUPS      4(R11)(SI*4), Z5
+	VFNMADD231PS 4(R11)(SI*2), Z1, Z5
+	VADDPS       4(R11)(R8*1), Z5, Z5
+	VFNMADD231PS 4(R11)(SI*1), Z1, Z5
+	VMOVUPS      8(R10)(SI*4), Z6
+	VFNMADD231PS 8(R10)(SI*2), Z1, Z6
+	VADDPS       8(R10)(R8*1), Z6, Z6
+	VFNMADD231PS 8(R10)(SI*1), Z1, Z6
+	VMOVUPS      8(R11)(SI*4), Z7
+	VFNMADD231PS 8(R11)(SI*2), Z1, Z7
+	VADDPS       8(R11)(R8*1), Z7, Z7
+	VFNMADD231PS 8(R11)(SI*1), Z1, Z7
+	VMULPS       Z1, Z4, Z8
+	VSUBPS       Z8, Z6, Z8
+	VMULPS       Z1, Z3, Z9
+	VSUBPS       Z9, Z5, Z9
+	VSUBPS       Z4, Z8, Z10
+	VFMADD231PS  Z2, Z1, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VADDPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z4, Z6, Z2
+	VSUBPS       Z3, Z5, Z3
+	VADDPS       Z3, Z3, Z3
+	VADDPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z9, Z7, Z10
+	VFNMADD231PS Z5, Z1, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VMOVUPS      (R10)(SI*4), Z2
+	VFNMADD231PS (R10)(SI*2), Z1, Z2
+	VSUBPS       (R10)(R8*1), Z2, Z2
+	VFMADD231PS  (R10)(SI*1), Z1, Z2
+	VMOVUPS      (R11)(SI*4), Z3
+	VFNMADD231PS (R11)(SI*2), Z1, Z3
+	VSUBPS       (R11)(R8*1), Z3, Z3
+	VFMADD231PS  (R11)(SI*1), Z1, Z3
+	VMOVUPS      4(R10)(SI*4), Z4
+	VFNMADD231PS 4(R10)(SI*2), Z1, Z4
+	VSUBPS       4(R10)(R8*1), Z4, Z4
+	VFMADD231PS  4(R10)(SI*1), Z1, Z4
+	VMOVUPS      4(R11)(SI*4), Z5
+	VFNMADD231PS 4(R11)(SI*2), Z1, Z5
+	VSUBPS       4(R11)(R8*1), Z5, Z5
+	VFMADD231PS  4(R11)(SI*1), Z1, Z5
+	VMOVUPS      8(R10)(SI*4), Z6
+	VFNMADD231PS 8(R10)(SI*2), Z1, Z6
+	VSUBPS       8(R10)(R8*1), Z6, Z6
+	VFMADD231PS  8(R10)(SI*1), Z1, Z6
+	VMOVUPS      8(R11)(SI*4), Z7
+	VFNMADD231PS 8(R11)(SI*2), Z1, Z7
+	VSUBPS       8(R11)(R8*1), Z7, Z7
+	VFMADD231PS  8(R11)(SI*1), Z1, Z7
+	VMULPS       Z1, Z4, Z8
+	VSUBPS       Z8, Z6, Z8
+	VMULPS       Z1, Z3, Z9
+	VSUBPS       Z9, Z5, Z9
+	VSUBPS       Z4, Z8, Z10
+	VFMADD231PS  Z2, Z1, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VADDPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z4, Z6, Z2
+	VSUBPS       Z3, Z5, Z3
+	VADDPS       Z3, Z3, Z3
+	VADDPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z9, Z7, Z10
+	VFNMADD231PS Z5, Z1, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VMOVUPS      (R10)(SI*4), Z2
+	VSUBPS       (R10)(SI*2), Z2, Z2
+	VFMADD231PS  (R10)(R8*1), Z0, Z2
+	VFNMADD231PS (R10)(SI*1), Z0, Z2
+	VMOVUPS      (R11)(SI*4), Z3
+	VSUBPS       (R11)(SI*2), Z3, Z3
+	VFMADD231PS  (R11)(R8*1), Z0, Z3
+	VFNMADD231PS (R11)(SI*1), Z0, Z3
+	VMOVUPS      4(R10)(SI*4), Z4
+	VSUBPS       4(R10)(SI*2), Z4, Z4
+	VFMADD231PS  4(R10)(R8*1), Z0, Z4
+	VFNMADD231PS 4(R10)(SI*1), Z0, Z4
+	VMOVUPS      4(R11)(SI*4), Z5
+	VSUBPS       4(R11)(SI*2), Z5, Z5
+	VFMADD231PS  4(R11)(R8*1), Z0, Z5
+	VFNMADD231PS 4(R11)(SI*1), Z0, Z5
+	VMOVUPS      8(R10)(SI*4), Z6
+	VSUBPS       8(R10)(SI*2), Z6, Z6
+	VFMADD231PS  8(R10)(R8*1), Z0, Z6
+	VFNMADD231PS 8(R10)(SI*1), Z0, Z6
+	VMOVUPS      8(R11)(SI*4), Z7
+	VSUBPS       8(R11)(SI*2), Z7, Z7
+	VFMADD231PS  8(R11)(R8*1), Z0, Z7
+	VFNMADD231PS 8(R11)(SI*1), Z0, Z7
+	VMULPS       Z1, Z4, Z8
+	VSUBPS       Z8, Z6, Z8
+	VMULPS       Z1, Z3, Z9
+	VSUBPS       Z9, Z5, Z9
+	VSUBPS       Z4, Z8, Z10
+	VFMADD231PS  Z2, Z1, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VADDPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z4, Z6, Z2
+	VSUBPS       Z3, Z5, Z3
+	VADDPS       Z3, Z3, Z3
+	VADDPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z9, Z7, Z10
+	VFNMADD231PS Z5, Z1, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VMOVUPS      (R10)(SI*4), Z2
+	VSUBPS       (R10)(SI*2), Z2, Z2
+	VFNMADD231PS (R10)(R8*1), Z0, Z2
+	VFMADD231PS  (R10)(SI*1), Z0, Z2
+	VMOVUPS      (R11)(SI*4), Z3
+	VSUBPS       (R11)(SI*2), Z3, Z3
+	VFNMADD231PS (R11)(R8*1), Z0, Z3
+	VFMADD231PS  (R11)(SI*1), Z0, Z3
+	VMOVUPS      4(R10)(SI*4), Z4
+	VSUBPS       4(R10)(SI*2), Z4, Z4
+	VFNMADD231PS 4(R10)(R8*1), Z0, Z4
+	VFMADD231PS  4(R10)(SI*1), Z0, Z4
+	VMOVUPS      4(R11)(SI*4), Z5
+	VSUBPS       4(R11)(SI*2), Z5, Z5
+	VFNMADD231PS 4(R11)(R8*1), Z0, Z5
+	VFMADD231PS  4(R11)(SI*1), Z0, Z5
+	VMOVUPS      8(R10)(SI*4), Z6
+	VSUBPS       8(R10)(SI*2), Z6, Z6
+	VFNMADD231PS 8(R10)(R8*1), Z0, Z6
+	VFMADD231PS  8(R10)(SI*1), Z0, Z6
+	VMOVUPS      8(R11)(SI*4), Z7
+	VSUBPS       8(R11)(SI*2), Z7, Z7
+	VFNMADD231PS 8(R11)(R8*1), Z0, Z7
+	VFMADD231PS  8(R11)(SI*1), Z0, Z7
+	VMULPS       Z1, Z4, Z8
+	VSUBPS       Z8, Z6, Z8
+	VMULPS       Z1, Z3, Z9
+	VSUBPS       Z9, Z5, Z9
+	VSUBPS       Z4, Z8, Z10
+	VFMADD231PS  Z2, Z1, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VADDPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z4, Z6, Z2
+	VSUBPS       Z3, Z5, Z3
+	VADDPS       Z3, Z3, Z3
+	VADDPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z9, Z7, Z10
+	VFNMADD231PS Z5, Z1, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VMOVUPS      (R10)(R9*1), Z2
+	VSUBPS       (R10)(R8*1), Z2, Z2
+	VFNMADD231PS (R10)(R8*1), Z1, Z2
+	VFMADD231PS  (R10)(SI*1), Z1, Z2
+	VMOVUPS      (R11)(R9*1), Z3
+	VSUBPS       (R11)(R8*1), Z3, Z3
+	VFNMADD231PS (R11)(R8*1), Z1, Z3
+	VFMADD231PS  (R11)(SI*1), Z1, Z3
+	VMOVUPS      4(R10)(R9*1), Z4
+	VSUBPS       4(R10)(R8*1), Z4, Z4
+	VFNMADD231PS 4(R10)(R8*1), Z1, Z4
+	VFMADD231PS  4(R10)(SI*1), Z1, Z4
+	VMOVUPS      4(R11)(R9*1), Z5
+	VSUBPS       4(R11)(R8*1), Z5, Z5
+	VFNMADD231PS 4(R11)(R8*1), Z1, Z5
+	VFMADD231PS  4(R11)(SI*1), Z1, Z5
+	VMOVUPS      8(R10)(R9*1), Z6
+	VSUBPS       8(R10)(R8*1), Z6, Z6
+	VFNMADD231PS 8(R10)(R8*1), Z1, Z6
+	VFMADD231PS  8(R10)(SI*1), Z1, Z6
+	VMOVUPS      8(R11)(R9*1), Z7
+	VSUBPS       8(R11)(R8*1), Z7, Z7
+	VFNMADD231PS 8(R11)(R8*1), Z1, Z7
+	VFMADD231PS  8(R11)(SI*1), Z1, Z7
+	VMULPS       Z1, Z4, Z8
+	VSUBPS       Z8, Z6, Z8
+	VMULPS       Z1, Z3, Z9
+	VSUBPS       Z9, Z5, Z9
+	VSUBPS       Z4, Z8, Z10
+	VFMADD231PS  Z2, Z1, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VADDPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z4, Z6, Z2
+	VSUBPS       Z3, Z5, Z3
+	VADDPS       Z3, Z3, Z3
+	VADDPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Z9, Z7, Z10
+	VFNMADD231PS Z5, Z1, Z10
+	VMOVUPS      Z10, (R14)
+	ADDQ         DI, R14
+	ADDQ         $0x00000040, R10
+	ADDQ         $0x00000040, R11
+	ADDQ         $0x00000040, R12
+	ADDQ         $0x00000010, R13
+	CMPQ         R13, tw+32(FP)
+	JL           tiles5
+	LEAQ         (CX)(SI*2), CX
+	LEAQ         (DX)(SI*2), DX
+	MOVQ         tw+32(FP), R10
+	LEAQ         (AX)(R10*4), AX
+	DECQ         BX
+	JMP          row5
+
+done5:
+	VZEROUPPER
+	RET
+
+// func vecWino5OutAVX512(y *float32, m *float32, n int, step int, ldY int, bias float32)
+// Requires: AVX, AVX512F
+TEXT ·vecWino5OutAVX512(SB), NOSPLIT, $0-44
+	MOVQ         y+0(FP), AX
+	MOVQ         m+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVQ         step+24(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         ldY+32(FP), SI
+	SHLQ         $0x02, SI
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         DI, DI
+	LEAQ         (DI)(DI*2), R8
+	LEAQ         (DI)(DI*4), R9
+	VBROADCASTSS bias+40(FP), Z0
+	MOVL         $0x40000000, R10
+	VMOVD        R10, X1
+	VBROADCASTSS X1, Z1
+
+loop5:
+	TESTQ       DX, DX
+	JLE         done5
+	MOVQ        AX, R10
+	MOVQ        CX, R11
+	VMOVUPS     (R11), Z2
+	VADDPS      (R11)(DI*1), Z2, Z2
+	VADDPS      (R11)(DI*2), Z2, Z2
+	VADDPS      (R11)(R8*1), Z2, Z2
+	VADDPS      (R11)(DI*4), Z2, Z2
+	ADDQ        BX, R11
+	VMOVUPS     (R11), Z3
+	VADDPS      (R11)(DI*1), Z3, Z3
+	VADDPS      (R11)(DI*2), Z3, Z3
+	VADDPS      (R11)(R8*1), Z3, Z3
+	VADDPS      (R11)(DI*4), Z3, Z3
+	ADDQ        BX, R11
+	VMOVUPS     (R11), Z4
+	VADDPS      (R11)(DI*1), Z4, Z4
+	VADDPS      (R11)(DI*2), Z4, Z4
+	VADDPS      (R11)(R8*1), Z4, Z4
+	VADDPS      (R11)(DI*4), Z4, Z4
+	ADDQ        BX, R11
+	VMOVUPS     (R11), Z5
+	VADDPS      (R11)(DI*1), Z5, Z5
+	VADDPS      (R11)(DI*2), Z5, Z5
+	VADDPS      (R11)(R8*1), Z5, Z5
+	VADDPS      (R11)(DI*4), Z5, Z5
+	ADDQ        BX, R11
+	VMOVUPS     (R11), Z6
+	VADDPS      (R11)(DI*1), Z6, Z6
+	VADDPS      (R11)(DI*2), Z6, Z6
+	VADDPS      (R11)(R8*1), Z6, Z6
+	VADDPS      (R11)(DI*4), Z6, Z6
+	ADDQ        BX, R11
+	VMOVUPS     (R11), Z7
+	VADDPS      (R11)(DI*1), Z7, Z7
+	VADDPS      (R11)(DI*2), Z7, Z7
+	VADDPS      (R11)(R8*1), Z7, Z7
+	VADDPS      (R11)(DI*4), Z7, Z7
+	VADDPS      Z3, Z2, Z2
+	VADDPS      Z4, Z2, Z2
+	VADDPS      Z5, Z2, Z2
+	VADDPS      Z6, Z2, Z2
+	VADDPS      Z0, Z2, Z2
+	VMOVUPS     Z2, (R10)
+	ADDQ        SI, R10
+	VSUBPS      Z6, Z5, Z2
+	VSUBPS      Z4, Z3, Z3
+	VFMADD231PS Z2, Z1, Z3
+	VADDPS      Z7, Z3, Z3
+	VADDPS      Z0, Z3, Z3
+	VMOVUPS     Z3, (R10)
+	ADDQ        SI, R10
+	MOVQ        CX, R11
+	VMOVUPS     (R11)(R8*1), Z3
+	VSUBPS      (R11)(DI*4), Z3, Z3
+	VMOVUPS     (R11)(DI*1), Z2
+	VSUBPS      (R11)(DI*2), Z2, Z2
+	VFMADD231PS Z3, Z1, Z2
+	VADDPS      (R11)(R9*1), Z2, Z2
+	ADDQ        BX, R11
+	VMOVUPS     (R11)(R8*1), Z4
+	VSUBPS      (R11)(DI*4), Z4, Z4
+	VMOVUPS     (R11)(DI*1), Z3
+	VSUBPS      (R11)(DI*2), Z3, Z3
+	VFMADD231PS Z4, Z1, Z3
+	VADDPS      (R11)(R9*1), Z3, Z3
+	ADDQ        BX, R11
+	VMOVUPS     (R11)(R8*1), Z5
+	VSUBPS      (R11)(DI*4), Z5, Z5
+	VMOVUPS     (R11)(DI*1), Z4
+	VSUBPS      (R11)(DI*2), Z4, Z4
+	VFMADD231PS Z5, Z1, Z4
+	VADDPS      (R11)(R9*1), Z4, Z4
+	ADDQ        BX, R11
+	VMOVUPS     (R11)(R8*1), Z6
+	VSUBPS      (R11)(DI*4), Z6, Z6
+	VMOVUPS     (R11)(DI*1), Z5
+	VSUBPS      (R11)(DI*2), Z5, Z5
+	VFMADD231PS Z6, Z1, Z5
+	VADDPS      (R11)(R9*1), Z5, Z5
+	ADDQ        BX, R11
+	VMOVUPS     (R11)(R8*1), Z7
+	VSUBPS      (R11)(DI*4), Z7, Z7
+	VMOVUPS     (R11)(DI*1), Z6
+	VSUBPS      (R11)(DI*2), Z6, Z6
+	VFMADD231PS Z7, Z1, Z6
+	VADDPS      (R11)(R9*1), Z6, Z6
+	ADDQ        BX, R11
+	VMOVUPS     (R11)(R8*1), Z8
+	VSUBPS      (R11)(DI*4), Z8, Z8
+	VMOVUPS     (R11)(DI*1), Z7
+	VSUBPS      (R11)(DI*2), Z7, Z7
+	VFMADD231PS Z8, Z1, Z7
+	VADDPS      (R11)(R9*1), Z7, Z7
+	VADDPS      Z3, Z2, Z2
+	VADDPS      Z4, Z2, Z2
+	VADDPS      Z5, Z2, Z2
+	VADDPS      Z6, Z2, Z2
+	VADDPS      Z0, Z2, Z2
+	VMOVUPS     Z2, (R10)
+	ADDQ        SI, R10
+	VSUBPS      Z6, Z5, Z2
+	VSUBPS      Z4, Z3, Z3
+	VFMADD231PS Z2, Z1, Z3
+	VADDPS      Z7, Z3, Z3
+	VADDPS      Z0, Z3, Z3
+	VMOVUPS     Z3, (R10)
+	ADDQ        SI, R10
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, AX
+	SUBQ        $0x00000010, DX
+	JMP         loop5
+
+done5:
+	VZEROUPPER
+	RET
+
 // func vecLRNAVX2(d *float32, x *float32, n int, c int, dstStride int, srcStride int, before int, after int, k float32, alpha float32)
 // Requires: AVX, CMOV, FMA3
 TEXT ·vecLRNAVX2(SB), NOSPLIT, $0-72
@@ -754,5 +1243,494 @@ loop:
 	JMP     loop
 
 done:
+	VZEROUPPER
+	RET
+
+// func vecWino5InAVX2(dst *float32, even *float32, odd *float32, th int, tw int, ld int, ldDst int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·vecWino5InAVX2(SB), NOSPLIT, $0-56
+	MOVQ         dst+0(FP), AX
+	MOVQ         even+8(FP), CX
+	MOVQ         odd+16(FP), DX
+	MOVQ         th+24(FP), BX
+	MOVQ         ld+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         ldDst+48(FP), DI
+	SHLQ         $0x02, DI
+	LEAQ         (SI)(SI*2), R8
+	LEAQ         (SI)(SI*4), R9
+	MOVL         $0x40000000, R10
+	VMOVD        R10, X0
+	VBROADCASTSS X0, Y0
+	VADDPS       Y0, Y0, Y1
+
+row5:
+	TESTQ BX, BX
+	JZ    done5
+	MOVQ  CX, R10
+	MOVQ  DX, R11
+	MOVQ  AX, R12
+	XORQ  R13, R13
+
+tiles5:
+	MOVQ         R12, R14
+	VMOVUPS      (R10)(SI*4), Y2
+	VSUBPS       (R10)(SI*2), Y2, Y2
+	VFNMADD231PS (R10)(SI*2), Y1, Y2
+	VFMADD231PS  (R10), Y1, Y2
+	VMOVUPS      (R11)(SI*4), Y3
+	VSUBPS       (R11)(SI*2), Y3, Y3
+	VFNMADD231PS (R11)(SI*2), Y1, Y3
+	VFMADD231PS  (R11), Y1, Y3
+	VMOVUPS      4(R10)(SI*4), Y4
+	VSUBPS       4(R10)(SI*2), Y4, Y4
+	VFNMADD231PS 4(R10)(SI*2), Y1, Y4
+	VFMADD231PS  4(R10), Y1, Y4
+	VMOVUPS      4(R11)(SI*4), Y5
+	VSUBPS       4(R11)(SI*2), Y5, Y5
+	VFNMADD231PS 4(R11)(SI*2), Y1, Y5
+	VFMADD231PS  4(R11), Y1, Y5
+	VMOVUPS      8(R10)(SI*4), Y6
+	VSUBPS       8(R10)(SI*2), Y6, Y6
+	VFNMADD231PS 8(R10)(SI*2), Y1, Y6
+	VFMADD231PS  8(R10), Y1, Y6
+	VMOVUPS      8(R11)(SI*4), Y7
+	VSUBPS       8(R11)(SI*2), Y7, Y7
+	VFNMADD231PS 8(R11)(SI*2), Y1, Y7
+	VFMADD231PS  8(R11), Y1, Y7
+	VMULPS       Y1, Y4, Y8
+	VSUBPS       Y8, Y6, Y8
+	VMULPS       Y1, Y3, Y9
+	VSUBPS       Y9, Y5, Y9
+	VSUBPS       Y4, Y8, Y10
+	VFMADD231PS  Y2, Y1, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y4, Y6, Y2
+	VSUBPS       Y3, Y5, Y3
+	VADDPS       Y3, Y3, Y3
+	VADDPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y9, Y7, Y10
+	VFNMADD231PS Y5, Y1, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VMOVUPS      (R10)(SI*4), Y2
+	VFNMADD231PS (R10)(SI*2), Y1, Y2
+	VADDPS       (R10)(R8*1), Y2, Y2
+	VFNMADD231PS (R10)(SI*1), Y1, Y2
+	VMOVUPS      (R11)(SI*4), Y3
+	VFNMADD231PS (R11)(SI*2), Y1, Y3
+	VADDPS       (R11)(R8*1), Y3, Y3
+	VFNMADD231PS (R11)(SI*1), Y1, Y3
+	VMOVUPS      4(R10)(SI*4), Y4
+	VFNMADD231PS 4(R10)(SI*2), Y1, Y4
+	VADDPS       4(R10)(R8*1), Y4, Y4
+	VFNMADD231PS 4(R10)(SI*1), Y1, Y4
+	VMOVUPS      4(R11)(SI*4), Y5
+	VFNMADD231PS 4(R11)(SI*2), Y1, Y5
+	VADDPS       4(R11)(R8*1), Y5, Y5
+	VFNMADD231PS 4(R11)(SI*1), Y1, Y5
+	VMOVUPS      8(R10)(SI*4), Y6
+	VFNMADD231PS 8(R10)(SI*2), Y1, Y6
+	VADDPS       8(R10)(R8*1), Y6, Y6
+	VFNMADD231PS 8(R10)(SI*1), Y1, Y6
+	VMOVUPS      8(R11)(SI*4), Y7
+	VFNMADD231PS 8(R11)(SI*2), Y1, Y7
+	VADDPS       8(R11)(R8*1), Y7, Y7
+	VFNMADD231PS 8(R11)(SI*1), Y1, Y7
+	VMULPS       Y1, Y4, Y8
+	VSUBPS       Y8, Y6, Y8
+	VMULPS       Y1, Y3, Y9
+	VSUBPS       Y9, Y5, Y9
+	VSUBPS       Y4, Y8, Y10
+	VFMADD231PS  Y2, Y1, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y4, Y6, Y2
+	VSUBPS       Y3, Y5, Y3
+	VADDPS       Y3, Y3, Y3
+	VADDPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y9, Y7, Y10
+	VFNMADD231PS Y5, Y1, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VMOVUPS      (R10)(SI*4), Y2
+	VFNMADD231PS (R10)(SI*2), Y1, Y2
+	VSUBPS       (R10)(R8*1), Y2, Y2
+	VFMADD231PS  (R10)(SI*1), Y1, Y2
+	VMOVUPS      (R11)(SI*4), Y3
+	VFNMADD231PS (R11)(SI*2), Y1, Y3
+	VSUBPS       (R11)(R8*1), Y3, Y3
+	VFMADD231PS  (R11)(SI*1), Y1, Y3
+	VMOVUPS      4(R10)(SI*4), Y4
+	VFNMADD231PS 4(R10)(SI*2), Y1, Y4
+	VSUBPS       4(R10)(R8*1), Y4, Y4
+	VFMADD231PS  4(R10)(SI*1), Y1, Y4
+	VMOVUPS      4(R11)(SI*4), Y5
+	VFNMADD231PS 4(R11)(SI*2), Y1, Y5
+	VSUBPS       4(R11)(R8*1), Y5, Y5
+	VFMADD231PS  4(R11)(SI*1), Y1, Y5
+	VMOVUPS      8(R10)(SI*4), Y6
+	VFNMADD231PS 8(R10)(SI*2), Y1, Y6
+	VSUBPS       8(R10)(R8*1), Y6, Y6
+	VFMADD231PS  8(R10)(SI*1), Y1, Y6
+	VMOVUPS      8(R11)(SI*4), Y7
+	VFNMADD231PS 8(R11)(SI*2), Y1, Y7
+	VSUBPS       8(R11)(R8*1), Y7, Y7
+	VFMADD231PS  8(R11)(SI*1), Y1, Y7
+	VMULPS       Y1, Y4, Y8
+	VSUBPS       Y8, Y6, Y8
+	VMULPS       Y1, Y3, Y9
+	VSUBPS       Y9, Y5, Y9
+	VSUBPS       Y4, Y8, Y10
+	VFMADD231PS  Y2, Y1, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y4, Y6, Y2
+	VSUBPS       Y3, Y5, Y3
+	VADDPS       Y3, Y3, Y3
+	VADDPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y9, Y7, Y10
+	VFNMADD231PS Y5, Y1, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VMOVUPS      (R10)(SI*4), Y2
+	VSUBPS       (R10)(SI*2), Y2, Y2
+	VFMADD231PS  (R10)(R8*1), Y0, Y2
+	VFNMADD231PS (R10)(SI*1), Y0, Y2
+	VMOVUPS      (R11)(SI*4), Y3
+	VSUBPS       (R11)(SI*2), Y3, Y3
+	VFMADD231PS  (R11)(R8*1), Y0, Y3
+	VFNMADD231PS (R11)(SI*1), Y0, Y3
+	VMOVUPS      4(R10)(SI*4), Y4
+	VSUBPS       4(R10)(SI*2), Y4, Y4
+	VFMADD231PS  4(R10)(R8*1), Y0, Y4
+	VFNMADD231PS 4(R10)(SI*1), Y0, Y4
+	VMOVUPS      4(R11)(SI*4), Y5
+	VSUBPS       4(R11)(SI*2), Y5, Y5
+	VFMADD231PS  4(R11)(R8*1), Y0, Y5
+	VFNMADD231PS 4(R11)(SI*1), Y0, Y5
+	VMOVUPS      8(R10)(SI*4), Y6
+	VSUBPS       8(R10)(SI*2), Y6, Y6
+	VFMADD231PS  8(R10)(R8*1), Y0, Y6
+	VFNMADD231PS 8(R10)(SI*1), Y0, Y6
+	VMOVUPS      8(R11)(SI*4), Y7
+	VSUBPS       8(R11)(SI*2), Y7, Y7
+	VFMADD231PS  8(R11)(R8*1), Y0, Y7
+	VFNMADD231PS 8(R11)(SI*1), Y0, Y7
+	VMULPS       Y1, Y4, Y8
+	VSUBPS       Y8, Y6, Y8
+	VMULPS       Y1, Y3, Y9
+	VSUBPS       Y9, Y5, Y9
+	VSUBPS       Y4, Y8, Y10
+	VFMADD231PS  Y2, Y1, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y4, Y6, Y2
+	VSUBPS       Y3, Y5, Y3
+	VADDPS       Y3, Y3, Y3
+	VADDPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y9, Y7, Y10
+	VFNMADD231PS Y5, Y1, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VMOVUPS      (R10)(SI*4), Y2
+	VSUBPS       (R10)(SI*2), Y2, Y2
+	VFNMADD231PS (R10)(R8*1), Y0, Y2
+	VFMADD231PS  (R10)(SI*1), Y0, Y2
+	VMOVUPS      (R11)(SI*4), Y3
+	VSUBPS       (R11)(SI*2), Y3, Y3
+	VFNMADD231PS (R11)(R8*1), Y0, Y3
+	VFMADD231PS  (R11)(SI*1), Y0, Y3
+	VMOVUPS      4(R10)(SI*4), Y4
+	VSUBPS       4(R10)(SI*2), Y4, Y4
+	VFNMADD231PS 4(R10)(R8*1), Y0, Y4
+	VFMADD231PS  4(R10)(SI*1), Y0, Y4
+	VMOVUPS      4(R11)(SI*4), Y5
+	VSUBPS       4(R11)(SI*2), Y5, Y5
+	VFNMADD231PS 4(R11)(R8*1), Y0, Y5
+	VFMADD231PS  4(R11)(SI*1), Y0, Y5
+	VMOVUPS      8(R10)(SI*4), Y6
+	VSUBPS       8(R10)(SI*2), Y6, Y6
+	VFNMADD231PS 8(R10)(R8*1), Y0, Y6
+	VFMADD231PS  8(R10)(SI*1), Y0, Y6
+	VMOVUPS      8(R11)(SI*4), Y7
+	VSUBPS       8(R11)(SI*2), Y7, Y7
+	VFNMADD231PS 8(R11)(R8*1), Y0, Y7
+	VFMADD231PS  8(R11)(SI*1), Y0, Y7
+	VMULPS       Y1, Y4, Y8
+	VSUBPS       Y8, Y6, Y8
+	VMULPS       Y1, Y3, Y9
+	VSUBPS       Y9, Y5, Y9
+	VSUBPS       Y4, Y8, Y10
+	VFMADD231PS  Y2, Y1, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y4, Y6, Y2
+	VSUBPS       Y3, Y5, Y3
+	VADDPS       Y3, Y3, Y3
+	VADDPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y9, Y7, Y10
+	VFNMADD231PS Y5, Y1, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VMOVUPS      (R10)(R9*1), Y2
+	VSUBPS       (R10)(R8*1), Y2, Y2
+	VFNMADD231PS (R10)(R8*1), Y1, Y2
+	VFMADD231PS  (R10)(SI*1), Y1, Y2
+	VMOVUPS      (R11)(R9*1), Y3
+	VSUBPS       (R11)(R8*1), Y3, Y3
+	VFNMADD231PS (R11)(R8*1), Y1, Y3
+	VFMADD231PS  (R11)(SI*1), Y1, Y3
+	VMOVUPS      4(R10)(R9*1), Y4
+	VSUBPS       4(R10)(R8*1), Y4, Y4
+	VFNMADD231PS 4(R10)(R8*1), Y1, Y4
+	VFMADD231PS  4(R10)(SI*1), Y1, Y4
+	VMOVUPS      4(R11)(R9*1), Y5
+	VSUBPS       4(R11)(R8*1), Y5, Y5
+	VFNMADD231PS 4(R11)(R8*1), Y1, Y5
+	VFMADD231PS  4(R11)(SI*1), Y1, Y5
+	VMOVUPS      8(R10)(R9*1), Y6
+	VSUBPS       8(R10)(R8*1), Y6, Y6
+	VFNMADD231PS 8(R10)(R8*1), Y1, Y6
+	VFMADD231PS  8(R10)(SI*1), Y1, Y6
+	VMOVUPS      8(R11)(R9*1), Y7
+	VSUBPS       8(R11)(R8*1), Y7, Y7
+	VFNMADD231PS 8(R11)(R8*1), Y1, Y7
+	VFMADD231PS  8(R11)(SI*1), Y1, Y7
+	VMULPS       Y1, Y4, Y8
+	VSUBPS       Y8, Y6, Y8
+	VMULPS       Y1, Y3, Y9
+	VSUBPS       Y9, Y5, Y9
+	VSUBPS       Y4, Y8, Y10
+	VFMADD231PS  Y2, Y1, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y4, Y6, Y2
+	VSUBPS       Y3, Y5, Y3
+	VADDPS       Y3, Y3, Y3
+	VADDPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	VSUBPS       Y9, Y7, Y10
+	VFNMADD231PS Y5, Y1, Y10
+	VMOVUPS      Y10, (R14)
+	ADDQ         DI, R14
+	ADDQ         $0x00000020, R10
+	ADDQ         $0x00000020, R11
+	ADDQ         $0x00000020, R12
+	ADDQ         $0x00000008, R13
+	CMPQ         R13, tw+32(FP)
+	JL           tiles5
+	LEAQ         (CX)(SI*2), CX
+	LEAQ         (DX)(SI*2), DX
+	MOVQ         tw+32(FP), R10
+	LEAQ         (AX)(R10*4), AX
+	DECQ         BX
+	JMP          row5
+
+done5:
+	VZEROUPPER
+	RET
+
+// func vecWino5OutAVX2(y *float32, m *float32, n int, step int, ldY int, bias float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·vecWino5OutAVX2(SB), NOSPLIT, $0-44
+	MOVQ         y+0(FP), AX
+	MOVQ         m+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVQ         step+24(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         ldY+32(FP), SI
+	SHLQ         $0x02, SI
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         DI, DI
+	LEAQ         (DI)(DI*2), R8
+	LEAQ         (DI)(DI*4), R9
+	VBROADCASTSS bias+40(FP), Y0
+	MOVL         $0x40000000, R10
+	VMOVD        R10, X1
+	VBROADCASTSS X1, Y1
+
+loop5:
+	TESTQ       DX, DX
+	JLE         done5
+	MOVQ        AX, R10
+	MOVQ        CX, R11
+	VMOVUPS     (R11), Y2
+	VADDPS      (R11)(DI*1), Y2, Y2
+	VADDPS      (R11)(DI*2), Y2, Y2
+	VADDPS      (R11)(R8*1), Y2, Y2
+	VADDPS      (R11)(DI*4), Y2, Y2
+	ADDQ        BX, R11
+	VMOVUPS     (R11), Y3
+	VADDPS      (R11)(DI*1), Y3, Y3
+	VADDPS      (R11)(DI*2), Y3, Y3
+	VADDPS      (R11)(R8*1), Y3, Y3
+	VADDPS      (R11)(DI*4), Y3, Y3
+	ADDQ        BX, R11
+	VMOVUPS     (R11), Y4
+	VADDPS      (R11)(DI*1), Y4, Y4
+	VADDPS      (R11)(DI*2), Y4, Y4
+	VADDPS      (R11)(R8*1), Y4, Y4
+	VADDPS      (R11)(DI*4), Y4, Y4
+	ADDQ        BX, R11
+	VMOVUPS     (R11), Y5
+	VADDPS      (R11)(DI*1), Y5, Y5
+	VADDPS      (R11)(DI*2), Y5, Y5
+	VADDPS      (R11)(R8*1), Y5, Y5
+	VADDPS      (R11)(DI*4), Y5, Y5
+	ADDQ        BX, R11
+	VMOVUPS     (R11), Y6
+	VADDPS      (R11)(DI*1), Y6, Y6
+	VADDPS      (R11)(DI*2), Y6, Y6
+	VADDPS      (R11)(R8*1), Y6, Y6
+	VADDPS      (R11)(DI*4), Y6, Y6
+	ADDQ        BX, R11
+	VMOVUPS     (R11), Y7
+	VADDPS      (R11)(DI*1), Y7, Y7
+	VADDPS      (R11)(DI*2), Y7, Y7
+	VADDPS      (R11)(R8*1), Y7, Y7
+	VADDPS      (R11)(DI*4), Y7, Y7
+	VADDPS      Y3, Y2, Y2
+	VADDPS      Y4, Y2, Y2
+	VADDPS      Y5, Y2, Y2
+	VADDPS      Y6, Y2, Y2
+	VADDPS      Y0, Y2, Y2
+	VMOVUPS     Y2, (R10)
+	ADDQ        SI, R10
+	VSUBPS      Y6, Y5, Y2
+	VSUBPS      Y4, Y3, Y3
+	VFMADD231PS Y2, Y1, Y3
+	VADDPS      Y7, Y3, Y3
+	VADDPS      Y0, Y3, Y3
+	VMOVUPS     Y3, (R10)
+	ADDQ        SI, R10
+	MOVQ        CX, R11
+	VMOVUPS     (R11)(R8*1), Y3
+	VSUBPS      (R11)(DI*4), Y3, Y3
+	VMOVUPS     (R11)(DI*1), Y2
+	VSUBPS      (R11)(DI*2), Y2, Y2
+	VFMADD231PS Y3, Y1, Y2
+	VADDPS      (R11)(R9*1), Y2, Y2
+	ADDQ        BX, R11
+	VMOVUPS     (R11)(R8*1), Y4
+	VSUBPS      (R11)(DI*4), Y4, Y4
+	VMOVUPS     (R11)(DI*1), Y3
+	VSUBPS      (R11)(DI*2), Y3, Y3
+	VFMADD231PS Y4, Y1, Y3
+	VADDPS      (R11)(R9*1), Y3, Y3
+	ADDQ        BX, R11
+	VMOVUPS     (R11)(R8*1), Y5
+	VSUBPS      (R11)(DI*4), Y5, Y5
+	VMOVUPS     (R11)(DI*1), Y4
+	VSUBPS      (R11)(DI*2), Y4, Y4
+	VFMADD231PS Y5, Y1, Y4
+	VADDPS      (R11)(R9*1), Y4, Y4
+	ADDQ        BX, R11
+	VMOVUPS     (R11)(R8*1), Y6
+	VSUBPS      (R11)(DI*4), Y6, Y6
+	VMOVUPS     (R11)(DI*1), Y5
+	VSUBPS      (R11)(DI*2), Y5, Y5
+	VFMADD231PS Y6, Y1, Y5
+	VADDPS      (R11)(R9*1), Y5, Y5
+	ADDQ        BX, R11
+	VMOVUPS     (R11)(R8*1), Y7
+	VSUBPS      (R11)(DI*4), Y7, Y7
+	VMOVUPS     (R11)(DI*1), Y6
+	VSUBPS      (R11)(DI*2), Y6, Y6
+	VFMADD231PS Y7, Y1, Y6
+	VADDPS      (R11)(R9*1), Y6, Y6
+	ADDQ        BX, R11
+	VMOVUPS     (R11)(R8*1), Y8
+	VSUBPS      (R11)(DI*4), Y8, Y8
+	VMOVUPS     (R11)(DI*1), Y7
+	VSUBPS      (R11)(DI*2), Y7, Y7
+	VFMADD231PS Y8, Y1, Y7
+	VADDPS      (R11)(R9*1), Y7, Y7
+	VADDPS      Y3, Y2, Y2
+	VADDPS      Y4, Y2, Y2
+	VADDPS      Y5, Y2, Y2
+	VADDPS      Y6, Y2, Y2
+	VADDPS      Y0, Y2, Y2
+	VMOVUPS     Y2, (R10)
+	ADDQ        SI, R10
+	VSUBPS      Y6, Y5, Y2
+	VSUBPS      Y4, Y3, Y3
+	VFMADD231PS Y2, Y1, Y3
+	VADDPS      Y7, Y3, Y3
+	VADDPS      Y0, Y3, Y3
+	VMOVUPS     Y3, (R10)
+	ADDQ        SI, R10
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, AX
+	SUBQ        $0x00000008, DX
+	JMP         loop5
+
+done5:
 	VZEROUPPER
 	RET

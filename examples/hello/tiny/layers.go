@@ -44,6 +44,7 @@ var g3_conv2 = rtWinoGeom{
 	OW:    8,
 	PL:    1,
 	PT:    1,
+	R:     3,
 	Slope: 0.0,
 	TH:    4,
 	TW:    4,

@@ -16,11 +16,27 @@ package tiny
 // tile. B and A have entries 0 and ±1 and G halves, so the transforms add
 // little rounding: the results stay within a few ulps of the direct
 // algorithm's.
+//
+// F(2x2, 5x5) for 5x5 stride-1 convolutions works the same way on 6x6
+// input tiles: 36 multiplications per channel and 2x2 outputs instead of
+// 100, with the interpolation points 0, ±1, ±2 and ∞:
+//
+//	B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0;
+//	       0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+//	G   = [1/4 0 0 0 0; -1/6 -1/6 -1/6 -1/6 -1/6; -1/6 1/6 -1/6 1/6 -1/6;
+//	       1/24 1/12 1/6 1/3 2/3; 1/24 -1/12 1/6 -1/3 2/3; 0 0 0 0 1]
+//	A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 1]
+//
+// Its larger coefficients cost accuracy: over 48 channels of random data
+// one layer's error is up to about 1e-5 of its outputs' scale (measured
+// with numpy against float64), against about 1e-7 for the direct
+// algorithm, which is still ten times inside cnnc's 1e-4 tolerance.
 
 // rtWinoGeom describes a Winograd convolution over a whole batch. The
 // generator writes every field, derived ones included (see winoGeom in
 // codegen/layers.go).
 type rtWinoGeom struct {
+	R            int // the filters' size: 3 for F(2x2, 3x3), 5 for F(2x2, 5x5)
 	B, C, H, W   int // batch, input channels (all groups), input height and width
 	PT, PL       int // top and left padding
 	G, K, M      int // groups, input channels per group, filters per group
@@ -33,16 +49,36 @@ type rtWinoGeom struct {
 	inImg, outIm int // elements of one image of the input and of the output
 }
 
+// points is the number of Winograd points of g: (R+1)², one GEMM each.
+func (g *rtWinoGeom) points() int { return (g.R + 1) * (g.R + 1) }
+
 // rtWinoFilters computes U = G g G^T for every filter o and channel c of
-// w ([filters][K][3][3]) and packs, for each ξ of the 16 and each group, the
-// M×K matrix U[ξ] into panels of mr rows (rtPackRows): dst holds 16*G
-// matrices of panels*mr*K values, (ξ, group) at index ξ*G+group.
+// w ([filters][K][R][R]) and packs, for each ξ of the points and each
+// group, the M×K matrix U[ξ] into panels of mr rows (rtPackRows): dst holds
+// points*G matrices of panels*mr*K values, (ξ, group) at index ξ*G+group.
 func rtWinoFilters(dst, w []float32, g *rtWinoGeom, mr int) {
 	filters := g.G * g.M
-	u := make([]float32, 16*filters*g.K) // [ξ][filter][c]
+	np := g.points()
+	u := make([]float32, np*filters*g.K) // [ξ][filter][c]
+	if g.R == 5 {
+		rtWino5Filters(u, w, filters, g.K)
+	} else {
+		rtWino3Filters(u, w, filters, g.K)
+	}
+	panels := (g.M + mr - 1) / mr
+	for xi := range np {
+		for grp := range g.G {
+			rtPackRows(dst[(xi*g.G+grp)*panels*mr*g.K:], u[xi*filters*g.K:(xi+1)*filters*g.K], grp*g.M, g.M, g.K, mr)
+		}
+	}
+}
+
+// rtWino3Filters computes F(2x2, 3x3)'s U = G k G^T of every filter and
+// channel of w into u ([16][filters][K]).
+func rtWino3Filters(u, w []float32, filters, K int) {
 	for o := range filters {
-		for c := range g.K {
-			k := w[(o*g.K+c)*9 : (o*g.K+c)*9+9]
+		for c := range K {
+			k := w[(o*K+c)*9 : (o*K+c)*9+9]
 			// t = G k (4x3), then t G^T (4x4).
 			var t [4][3]float32
 			for j := range 3 {
@@ -55,15 +91,42 @@ func rtWinoFilters(dst, w []float32, g *rtWinoGeom, mr int) {
 			for i := range 4 {
 				r := t[i]
 				for j, v := range [4]float32{r[0], (r[0] + r[1] + r[2]) / 2, (r[0] - r[1] + r[2]) / 2, r[2]} {
-					u[((i*4+j)*filters+o)*g.K+c] = v
+					u[((i*4+j)*filters+o)*K+c] = v
 				}
 			}
 		}
 	}
-	panels := (g.M + mr - 1) / mr
-	for xi := range 16 {
-		for grp := range g.G {
-			rtPackRows(dst[(xi*g.G+grp)*panels*mr*g.K:], u[xi*filters*g.K:(xi+1)*filters*g.K], grp*g.M, g.M, g.K, mr)
+}
+
+// rtWino5Filters computes F(2x2, 5x5)'s U = G k G^T of every filter and
+// channel of w into u ([36][filters][K]), in float64 and rounded once.
+func rtWino5Filters(u, w []float32, filters, K int) {
+	gk := func(k0, k1, k2, k3, k4 float64) [6]float64 {
+		return [6]float64{
+			k0 / 4,
+			-(k0 + k1 + k2 + k3 + k4) / 6,
+			-(k0 - k1 + k2 - k3 + k4) / 6,
+			(k0 + 2*k1 + 4*k2 + 8*k3 + 16*k4) / 24,
+			(k0 - 2*k1 + 4*k2 - 8*k3 + 16*k4) / 24,
+			k4,
+		}
+	}
+	for o := range filters {
+		for c := range K {
+			k := w[(o*K+c)*25 : (o*K+c)*25+25]
+			var t [6][5]float64 // G k
+			for j := range 5 {
+				col := gk(float64(k[j]), float64(k[5+j]), float64(k[10+j]), float64(k[15+j]), float64(k[20+j]))
+				for i := range 6 {
+					t[i][j] = col[i]
+				}
+			}
+			for i := range 6 {
+				r := t[i]
+				for j, v := range gk(r[0], r[1], r[2], r[3], r[4]) {
+					u[((i*6+j)*filters+o)*K+c] = float32(v)
+				}
+			}
 		}
 	}
 }
@@ -73,18 +136,26 @@ func rtWinoFilters(dst, w []float32, g *rtWinoGeom, mr int) {
 const rtWinoSlack = 16
 
 // rtWinoKernels are an implementation's SIMD Winograd transforms, nil for
-// the Go ones (rtWinoInGo, rtWinoOutGo, which define them).
+// the Go ones (rtWinoInGo, rtWinoOutGo, rtWino5InGo and rtWino5OutGo, which
+// define them): in and out for F(2x2, 3x3), in5 and out5 for F(2x2, 5x5).
 type rtWinoKernels struct {
-	in  func(dst, even, odd []float32, th, tw, ld, ldDst int)
-	out func(y, m []float32, n, step, ldY int, bias float32)
+	in, in5   func(dst, even, odd []float32, th, tw, ld, ldDst int)
+	out, out5 func(y, m []float32, n, step, ldY int, bias float32)
 }
 
-// rtWinoScratch is the per-worker scratch the transforms of g need: the
-// input transform's parity-split plane and 16 rows of tiles, or the output
-// transform's 4 rows of N tiles.
-func rtWinoScratch(th, tw, n int) int {
-	plane := (2*th+2)*(tw+1) + rtWinoSlack
-	return max(2*plane+16*(th*tw+rtWinoSlack), 4*(n+rtWinoSlack))
+// rtWinoPlane is the shape of the parity-split padded plane of a Winograd
+// layer with r×r filters and th×tw tiles: hp rows of ld even (and ld odd)
+// columns.
+func rtWinoPlane(r, th, tw int) (hp, ld int) { return 2*th + r - 1, tw + (r-1)/2 }
+
+// rtWinoScratch is the per-worker scratch the transforms of a layer with
+// r×r filters, th×tw tiles and n GEMM columns need: the input transform's
+// parity-split plane and (r+1)² rows of tiles, or the output transform's 4
+// rows of n tiles.
+func rtWinoScratch(r, th, tw, n int) int {
+	hp, ld := rtWinoPlane(r, th, tw)
+	plane := hp*ld + rtWinoSlack
+	return max(2*plane+(r+1)*(r+1)*(th*tw+rtWinoSlack), 4*(n+rtWinoSlack))
 }
 
 // rtWinoInGo is the input transform V = B^T d B of one padded plane split by
@@ -136,9 +207,63 @@ func rtWinoOutGo(y, m []float32, n, step, ldY int, bias float32) {
 	}
 }
 
+// rtWino5InGo is F(2x2, 5x5)'s input transform V = B^T d B, as rtWinoInGo
+// (element ξ = 6i+j of tile t goes to dst[ξ*ldDst+t]).
+func rtWino5InGo(dst, even, odd []float32, th, tw, ld, ldDst int) {
+	bt := func(d0, d1, d2, d3, d4, d5 float32) [6]float32 {
+		a, b := d4-4*d2, d3-4*d1
+		c, e := d4-d2, 2*(d3-d1)
+		return [6]float32{a - d2 + 4*d0, a + b, a - b, c + e, c - e, d5 - b - 4*d3}
+	}
+	for ty := range th {
+		e, o := even[2*ty*ld:], odd[2*ty*ld:]
+		for tx := range tw {
+			var c [6][6]float32 // B^T d: c[i][j] is row i of column j
+			for j := range 6 {
+				s, x := e, tx+j/2
+				if j%2 == 1 {
+					s = o
+				}
+				col := bt(s[x], s[ld+x], s[2*ld+x], s[3*ld+x], s[4*ld+x], s[5*ld+x])
+				for i := range 6 {
+					c[i][j] = col[i]
+				}
+			}
+			t := ty*tw + tx
+			for i := range 6 {
+				r := c[i]
+				for j, v := range bt(r[0], r[1], r[2], r[3], r[4], r[5]) {
+					dst[(6*i+j)*ldDst+t] = v
+				}
+			}
+		}
+	}
+}
+
+// rtWino5OutGo is F(2x2, 5x5)'s output transform Y = A^T m A, as
+// rtWinoOutGo (m[ξ*step+t] is element ξ = 6i+j of tile t).
+func rtWino5OutGo(y, m []float32, n, step, ldY int, bias float32) {
+	for t := range n {
+		var r [2][6]float32
+		for j := range 6 {
+			var v [6]float32
+			for i := range 6 {
+				v[i] = m[(6*i+j)*step+t]
+			}
+			r[0][j] = v[0] + v[1] + v[2] + v[3] + v[4]
+			r[1][j] = v[1] - v[2] + 2*(v[3]-v[4]) + v[5]
+		}
+		for dy := range 2 {
+			v := r[dy]
+			y[(2*dy)*ldY+t] = v[0] + v[1] + v[2] + v[3] + v[4] + bias
+			y[(2*dy+1)*ldY+t] = v[1] - v[2] + 2*(v[3]-v[4]) + v[5] + bias
+		}
+	}
+}
+
 // rtWinoInput computes V = B^T d B for input channels [c0, c1) (counted
 // over all groups) of every image and tile of src ([B][C][H][W]) and stores
-// it as the GEMMs' B operand: v holds 16*G matrices of K×NPad values,
+// it as the GEMMs' B operand: v holds points*G matrices of K×NPad values,
 // (ξ, group) at index ξ*G+group, each in panels of nr columns (column n of
 // row k at n/nr*K*nr + k*nr + n%nr). Columns from N to NPad are zeroed:
 // the kernels read whole panels, and although what they read there only
@@ -147,11 +272,16 @@ func rtWinoOutGo(y, m []float32, n, step, ldY int, bias float32) {
 // padding, split by column parity, into scratch (rtWinoScratch), so that
 // the transform runs along rows of tiles.
 func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, nr int, scratch []float32, k *rtWinoKernels) {
-	hp, ld := 2*g.TH+2, g.TW+1
+	hp, ld := rtWinoPlane(g.R, g.TH, g.TW)
 	plane := hp*ld + rtWinoSlack
 	even, odd := scratch[:plane], scratch[plane:2*plane]
+	np := g.points()
 	T, ldt := g.TH*g.TW, g.TH*g.TW+rtWinoSlack
-	tmp := scratch[2*plane : 2*plane+16*ldt]
+	tmp := scratch[2*plane : 2*plane+np*ldt]
+	in, inGo := k.in, rtWinoInGo
+	if g.R == 5 {
+		in, inGo = k.in5, rtWino5InGo
+	}
 	step := g.G * g.ldV // from ξ to ξ+1
 	for c := c0; c < c1; c++ {
 		grp, kk := c/g.K, c%g.K
@@ -177,17 +307,17 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, nr int, scratch []floa
 					}
 				}
 			}
-			if k.in != nil {
-				k.in(tmp, even, odd, g.TH, g.TW, ld, ldt)
+			if in != nil {
+				in(tmp, even, odd, g.TH, g.TW, ld, ldt)
 			} else {
-				rtWinoInGo(tmp, even, odd, g.TH, g.TW, ld, ldt)
+				inGo(tmp, even, odd, g.TH, g.TW, ld, ldt)
 			}
-			// Scatter the 16 rows of T tiles into the panels.
+			// Scatter the points' rows of T tiles into the panels.
 			for n0, t := img*T, 0; t < T; {
 				col := n0 % nr
 				at := base + n0/nr*g.K*nr + col
 				seg := min(nr-col, T-t)
-				for xi := range 16 {
+				for xi := range np {
 					copy(v[xi*step+at:xi*step+at+seg], tmp[xi*ldt+t:xi*ldt+t+seg])
 				}
 				n0, t = n0+seg, t+seg
@@ -195,7 +325,7 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, nr int, scratch []floa
 		}
 		for n := g.N; n < g.NPad; n++ {
 			at := base + n/nr*g.K*nr + n%nr
-			for xi := range 16 {
+			for xi := range np {
 				v[xi*step+at] = 0
 			}
 		}
@@ -203,7 +333,7 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, nr int, scratch []floa
 }
 
 // rtWinoOutput computes Y = A^T m A for filters [o0, o1) (over all groups)
-// and every image and tile from the 16 GEMM results mm (16*G matrices of
+// and every image and tile from the GEMM results mm (points*G matrices of
 // M×N values, (ξ, group) at index ξ*G+group; mm has rtWinoSlack values of
 // slack after its end), adds the bias, applies the activation and writes
 // the 2x2 blocks, clipped at the edges, into dst ([B][G*M][OH][OW]).
@@ -212,13 +342,17 @@ func rtWinoOutput(dst, mm []float32, bias []float32, g *rtWinoGeom, o0, o1 int, 
 	step := g.G * g.ldM // from ξ to ξ+1
 	ldY := g.N + rtWinoSlack
 	y := scratch[:4*ldY]
+	out, outGo := k.out, rtWinoOutGo
+	if g.R == 5 {
+		out, outGo = k.out5, rtWino5OutGo
+	}
 	for o := o0; o < o1; o++ {
 		grp, oo := o/g.M, o%g.M
 		m := mm[grp*g.ldM+oo*g.N:]
-		if k.out != nil {
-			k.out(y, m, g.N, step, ldY, bias[o])
+		if out != nil {
+			out(y, m, g.N, step, ldY, bias[o])
 		} else {
-			rtWinoOutGo(y, m, g.N, step, ldY, bias[o])
+			outGo(y, m, g.N, step, ldY, bias[o])
 		}
 		n := 0
 		for img := range g.B {

@@ -11,6 +11,8 @@ type kernel struct {
 	row   func(d, s []float32, cols, nr, ow, ox0, sw, rowStep int)
 	wIn   func(dst, even, odd []float32, th, tw, ld, ldDst int)
 	wOut  func(y, m []float32, n, step, ldY int, bias float32)
+	wIn5  func(dst, even, odd []float32, th, tw, ld, ldDst int)
+	wOut5 func(y, m []float32, n, step, ldY int, bias float32)
 }
 
 // kernels lists the kernels this CPU can run.
@@ -42,10 +44,10 @@ func kernels() []kernel {
 		return func(y, m []float32, n, step, ldY int, bias float32) { f(&y[0], &m[0], n, step, ldY, bias) }
 	}
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, kernel{"AVX512", 16, call(vecLRNAVX512), row(vecIm2colRowAVX512), wIn(vecWinoInAVX512), wOut(vecWinoOutAVX512)})
+		ks = append(ks, kernel{"AVX512", 16, call(vecLRNAVX512), row(vecIm2colRowAVX512), wIn(vecWinoInAVX512), wOut(vecWinoOutAVX512), wIn(vecWino5InAVX512), wOut(vecWino5OutAVX512)})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ks = append(ks, kernel{"AVX2", 8, call(vecLRNAVX2), row(vecIm2colRowAVX2), wIn(vecWinoInAVX2), wOut(vecWinoOutAVX2)})
+		ks = append(ks, kernel{"AVX2", 8, call(vecLRNAVX2), row(vecIm2colRowAVX2), wIn(vecWinoInAVX2), wOut(vecWinoOutAVX2), wIn(vecWino5InAVX2), wOut(vecWino5OutAVX2)})
 	}
 	return ks
 }

@@ -9,6 +9,8 @@ type kernel struct {
 	row   func(d, s []float32, cols, nr, ow, ox0, sw, rowStep int)
 	wIn   func(dst, even, odd []float32, th, tw, ld, ldDst int)
 	wOut  func(y, m []float32, n, step, ldY int, bias float32)
+	wIn5  func(dst, even, odd []float32, th, tw, ld, ldDst int)
+	wOut5 func(y, m []float32, n, step, ldY int, bias float32)
 }
 
 // kernels: the assembly exists only on amd64 without purego.

@@ -3,6 +3,7 @@ package veckernels
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -14,7 +15,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the generated files")
 
 func TestGenerated(t *testing.T) {
-	asm, stubs, err := vec.Generate("veckernels", vec.Set{LRN: true, Im2col: true, Wino: true})
+	asm, stubs, err := vec.Generate("veckernels", vec.Set{LRN: true, Im2col: true, Wino: true, Wino5: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,6 +213,87 @@ func TestWinograd(t *testing.T) {
 						if got := y[(2*dy+dx)*ldY+tt]; math.Abs(float64(got-want)) > 1e-5 {
 							t.Fatalf("%s out: n %d tile %d (%d,%d): %g, want %g", kern.name, n, tt, dy, dx, got, want)
 						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestWinograd5 checks the F(2x2, 5x5) transform kernels against the
+// definitions in float64: V = B^T d B of every 6x6 tile (rows 2ty..,
+// columns 2tx..) of a plane given split by column parity, and Y = A^T m A
+// + bias of every tile, within a few float32 roundings of the sum of the
+// terms' magnitudes. The kernels may use the slack after the data.
+func TestWinograd5(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	bt := [6][6]float64{{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+		{0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}}
+	at := [2][6]float64{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 1}}
+	const slack = 16
+	check := func(what string, got float32, want, mag float64) {
+		t.Helper()
+		if math.Abs(float64(got)-want) > 1e-6*mag {
+			t.Fatalf("%s: %g, want %g", what, got, want)
+		}
+	}
+	for _, kern := range kernels() {
+		for range 200 {
+			th, tw := 1+r.IntN(9), 1+r.IntN(20)
+			ld := tw + 2 + r.IntN(3)
+			hp, wp := 2*th+4, 2*tw+4
+			p := make([]float32, hp*wp)
+			for i := range p {
+				p[i] = float32(r.NormFloat64())
+			}
+			even, odd := make([]float32, hp*ld+slack), make([]float32, hp*ld+slack)
+			for y := range hp {
+				for t := range tw + 2 {
+					even[y*ld+t], odd[y*ld+t] = p[y*wp+2*t], p[y*wp+2*t+1]
+				}
+			}
+			T := th * tw
+			ldDst := T + slack + r.IntN(3)
+			dst := make([]float32, 36*ldDst+slack)
+			kern.wIn5(dst, even, odd, th, tw, ld, ldDst)
+			for ty := range th {
+				for tx := range tw {
+					for i := range 6 {
+						for j := range 6 {
+							var want, mag float64
+							for a := range 6 {
+								for b := range 6 {
+									v := bt[i][a] * float64(p[(2*ty+a)*wp+2*tx+b]) * bt[j][b]
+									want, mag = want+v, mag+math.Abs(v)
+								}
+							}
+							check(fmt.Sprintf("%s in: th %d tw %d tile (%d,%d) ξ %d", kern.name, th, tw, ty, tx, 6*i+j), dst[(6*i+j)*ldDst+ty*tw+tx], want, mag)
+						}
+					}
+				}
+			}
+
+			n := 1 + r.IntN(100)
+			step := n + r.IntN(20)
+			m := make([]float32, 36*step+slack)
+			for i := range m {
+				m[i] = float32(r.NormFloat64())
+			}
+			ldY := n + slack
+			y := make([]float32, 4*ldY)
+			bias := float32(r.NormFloat64())
+			kern.wOut5(y, m, n, step, ldY, bias)
+			for tt := range n {
+				for dy := range 2 {
+					for dx := range 2 {
+						want, mag := float64(bias), math.Abs(float64(bias))
+						for a := range 6 {
+							for b := range 6 {
+								v := at[dy][a] * float64(m[(6*a+b)*step+tt]) * at[dx][b]
+								want, mag = want+v, mag+math.Abs(v)
+							}
+						}
+						check(fmt.Sprintf("%s out: n %d tile %d (%d,%d)", kern.name, n, tt, dy, dx), y[(2*dy+dx)*ldY+tt], want, mag)
 					}
 				}
 			}
