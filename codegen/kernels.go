@@ -23,6 +23,11 @@ func (c *gen) kernelName(l *layer, im impl, v variant) string {
 // full columns exist if N >= NR, a ragged last column if NR does not divide
 // N, and likewise for rows.
 func (p *gemmPlan) needed(t tile, v variant) bool {
+	if p.wino {
+		// Winograd GEMMs store whole tiles into scratch: their operands
+		// are padded to whole panels.
+		return v == variants[0]
+	}
 	cols := p.N >= t.NR
 	if v.edgeN {
 		cols = p.N%t.NR != 0
@@ -70,6 +75,9 @@ func (c *gen) kernelConfigs() []gemm.Config {
 				cfg := gemm.Config{
 					Name: c.kernelName(l, im, v), ISA: im.isa, MR: t.MR, NR: t.NR,
 					K: p.K, LDC: p.N, Unroll: unrollFor(p.K),
+				}
+				if p.wino {
+					cfg.LDC = t.NR // a block of the task's scratch
 				}
 				if v.edgeM {
 					cfg.StoreM = p.M % t.MR

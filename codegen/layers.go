@@ -468,23 +468,44 @@ func gcd(a, b int) int {
 // fall into one cache set (K*NPad floats is often a multiple of 4 KiB).
 func winoLdV(p *gemmPlan) int { return p.K*winoNPad(p) + 16 }
 
-// winoLens are the sizes of a Winograd layer's transformed input V
-// (points*G matrices of K×NPad, winoLdV apart) and GEMM results M
-// (points*G of M×N), which the staging buffer holds one after the other.
-func winoLens(p *gemmPlan) (v, m int) {
-	return p.points() * p.G * winoLdV(p), p.points()*p.G*p.M*p.N + winoSlack
-}
+// winoLenV is the size of a Winograd layer's transformed input V (points*G
+// matrices of K×NPad, winoLdV apart), which the staging buffer holds.
+func winoLenV(p *gemmPlan) int { return p.points() * p.G * winoLdV(p) }
 
 // winoSlack is codegen/rt's rtWinoSlack: what the transform kernels may
 // read and write past the ends of their data.
 const winoSlack = 16
 
-// winoScratch is codegen/rt's rtWinoScratch for Winograd layer n: the
-// per-worker scratch of its transforms.
-func winoScratch(n *ir.Node, p *gemmPlan) int {
+// winoScratch is the per-worker scratch of Winograd layer n under tile t:
+// codegen/rt's rtWinoInScratch for the input transform, or
+// rtWinoTileScratch for a block of GEMM results and its output transform.
+func winoScratch(n *ir.Node, p *gemmPlan, t tile) int {
 	th, tw := ceilDiv(n.Shape.H, 2), ceilDiv(n.Shape.W, 2)
 	plane := (2*th+p.r-1)*(tw+(p.r-1)/2) + winoSlack
-	return max(2*plane+p.points()*(th*tw+winoSlack), 4*(p.N+winoSlack))
+	in := 2*plane + p.points()*(th*tw+winoSlack)
+	return max(in, winoTileOffY(p, t)+4*(t.NR+winoSlack))
+}
+
+// winoTileOffY is where, in a worker's scratch, the output transform's rows
+// start: after a chunk's panels' blocks of GEMM results, for every point,
+// and slack.
+func winoTileOffY(p *gemmPlan, t tile) int {
+	size, _ := winoChunk(p, t)
+	return size*p.points()*t.MR*t.NR + winoSlack
+}
+
+// winoChunk is how many panels of filters one fused Winograd task computes:
+// enough tasks (about winoTasks) to balance the workers, as few as that
+// allows, so that each task reuses its column of V across panels, and no
+// more than fit their GEMM results in winoChunkBytes of scratch (L2 holds
+// them until the output transform reads them). Measured on AlexNet at
+// batch 32 (conv2-5, 1 thread), caps from 64 KiB to unlimited differ by
+// less than the noise.
+func winoChunk(p *gemmPlan, t tile) (size, chunks int) {
+	const winoTasks, winoChunkBytes = 32, 256 << 10
+	chunks = min(t.mPanels, ceilDiv(winoTasks, p.G*t.nTiles))
+	size = min(ceilDiv(t.mPanels, chunks), max(1, winoChunkBytes/(4*p.points()*t.MR*t.NR)))
+	return size, ceilDiv(t.mPanels, size)
 }
 
 // winoGeom declares Winograd layer l's geometry, derived fields included.
@@ -498,57 +519,66 @@ func (c *gen) winoGeom(f *jen.File, l *layer) {
 		jen.Id("PT"): jen.Lit(a.Pad.Top), jen.Id("PL"): jen.Lit(a.Pad.Left), jen.Id("G"): jen.Lit(p.G), jen.Id("K"): jen.Lit(p.K), jen.Id("M"): jen.Lit(p.M),
 		jen.Id("OH"): jen.Lit(n.Shape.H), jen.Id("OW"): jen.Lit(n.Shape.W), jen.Id("TH"): jen.Lit(ceilDiv(n.Shape.H, 2)), jen.Id("TW"): jen.Lit(ceilDiv(n.Shape.W, 2)),
 		jen.Id("N"): jen.Lit(p.N), jen.Id("NPad"): jen.Lit(winoNPad(p)), jen.Id("Act"): actID, jen.Id("Slope"): slope,
-		jen.Id("ldV"): jen.Lit(winoLdV(p)), jen.Id("ldM"): jen.Lit(p.M * p.N), jen.Id("inImg"): jen.Lit(in.Elems()), jen.Id("outIm"): jen.Lit(n.Shape.Elems()),
+		jen.Id("ldV"): jen.Lit(winoLdV(p)), jen.Id("inImg"): jen.Lit(in.Elems()), jen.Id("outIm"): jen.Lit(n.Shape.Elems()),
 	})
 }
 
-// The channels and filters one task of a Winograd transform handles.
-const (
-	winoInChunk  = 4
-	winoOutChunk = 8
-)
+// winoInChunk is the number of channels one task of a Winograd input
+// transform handles.
+const winoInChunk = 4
 
-// winoSteps emits Winograd layer l's three steps: the input transform into
-// V, the points*G GEMMs into M (one task is one column of tiles of one of them),
-// and the output transform with bias and activation.
+// winoSteps emits Winograd layer l's two steps: the input transform into V,
+// then the points*G GEMMs fused with the output transform (with bias and
+// activation): one task computes, for one column of tiles of one group and
+// a chunk of panels of filters, each panel's MR×NR block of all the GEMMs
+// into the worker's scratch and transforms it there, so that the GEMMs'
+// results never go to memory.
 func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	n, p := l.n, l.gemm
 	t := p.tile(i)
 	name := n.Name
 	in := n.Inputs[0].Shape
-	vLen, _ := winoLens(p)
-	wi, wo := c.ident(n, "wi"), c.ident(n, "wo")
-	inTasks, outTasks := ceilDiv(in.C, winoInChunk), ceilDiv(n.Shape.C, winoOutChunk)
+	wi := c.ident(n, "wi")
+	inTasks := ceilDiv(in.C, winoInChunk)
 	if !im.asm {
 		task(f, fmt.Sprintf("%s is %s's Winograd input transform (V = B^T d B) of %d channels\nof every image: one task.", wi, name, winoInChunk), wi,
 			jen.Id("c0").Op(":=").Id("t").Op("*").Lit(winoInChunk),
 			jen.Id("rtWinoInput").Call(jen.Id("m").Dot("staging"), c.img(n.Inputs[0], ""), jen.Op("&").Id(c.ident(n, "g")),
 				jen.Id("c0"), jen.Min(jen.Id("c0").Op("+").Lit(winoInChunk), jen.Lit(in.C)), tileTable(p, true, jen.Id("m").Dot("impl")), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Op("&").Id("m").Dot("wino")))
-		task(f, fmt.Sprintf("%s is %s's Winograd output transform (Y = A^T m A, bias, activation)\nof %d filters of every image: one task.", wo, name, winoOutChunk), wo,
-			jen.Id("o0").Op(":=").Id("t").Op("*").Lit(winoOutChunk),
-			jen.Id("rtWinoOutput").Call(c.img(n, ""), jen.Id("m").Dot("staging").Index(jen.Lit(vLen).Op(":")), jen.Id("m").Dot(c.ident(n, "b")), jen.Op("&").Id(c.ident(n, "g")),
-				jen.Id("o0"), jen.Min(jen.Id("o0").Op("+").Lit(winoOutChunk), jen.Lit(n.Shape.C)), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Op("&").Id("m").Dot("wino")))
 	}
 	fn := c.ident(n, "l") + "_" + im.suffix
 	nt := t.nTiles
+	size, chunks := winoChunk(p, t)
+	block := t.MR * t.NR
+	aStep := p.G * t.mPanels * t.MR * p.K // from ξ to ξ+1 in the packed filters
 	body := []jen.Code{
-		jen.List(jen.Id("mg"), jen.Id("j")).Op(":=").List(jen.Id("t").Op("/").Lit(nt), jen.Id("t").Op("%").Lit(nt)),
-		jen.Id("a").Op(":=").Id("m").Dot(c.ident(n, "w")).Index(jen.Id("mg").Op("*").Lit(t.mPanels * t.MR * p.K).Op(":")),
-		jen.Id("b").Op(":=").Id("m").Dot("staging").Index(jen.Id("mg").Op("*").Lit(winoLdV(p)).Op("+").Id("j").Op("*").Lit(p.K * t.NR).Op(":")),
-		jen.Id("dst").Op(":=").Id("m").Dot("staging").Index(jen.Lit(vLen).Op("+").Id("mg").Op("*").Lit(p.M * p.N).Op("+").Id("j").Op("*").Lit(t.NR).Op(":")),
+		jen.List(jen.Id("grp"), jen.Id("j"), jen.Id("c")).Op(":=").List(jen.Id("t").Op("/").Lit(nt*chunks), jen.Id("t").Op("/").Lit(chunks).Op("%").Lit(nt), jen.Id("t").Op("%").Lit(chunks)),
+		jen.Id("s").Op(":=").Id("m").Dot("scratch").Index(jen.Id("w")),
+		jen.Id("b").Op(":=").Id("m").Dot("staging").Index(jen.Id("grp").Op("*").Lit(winoLdV(p)).Op("+").Id("j").Op("*").Lit(p.K * t.NR).Op(":")),
 	}
+	var gemm jen.Code
+	a := jen.Id("a").Index(jen.Id("xi").Op("*").Lit(aStep).Op(":"))
+	bx := jen.Id("b").Index(jen.Id("xi").Op("*").Lit(p.G * winoLdV(p)).Op(":"))
+	sx := jen.Id("s").Index(jen.Id("xi").Op("*").Lit(block).Op(":"))
 	if !im.asm {
-		body = append(body, jen.For(jen.Id("p").Op(":=").Range().Lit(t.mPanels)).Block(
-			jen.Id("rtGemm").Call(jen.Lit(t.MR), jen.Lit(t.NR), jen.Lit(p.K), jen.Id("a").Index(jen.Id("p").Op("*").Lit(t.MR*p.K).Op(":")), jen.Id("b"),
-				jen.Id("dst").Index(jen.Id("p").Op("*").Lit(t.MR*p.N).Op(":")), jen.Lit(p.N), jen.Nil(), jen.Id("rtActNone"), jen.Lit(0),
-				jen.Min(jen.Lit(t.MR), jen.Lit(p.M).Op("-").Id("p").Op("*").Lit(t.MR)), jen.Min(jen.Lit(t.NR), jen.Lit(p.N).Op("-").Id("j").Op("*").Lit(t.NR)))))
+		gemm = jen.Id("rtGemm").Call(jen.Lit(t.MR), jen.Lit(t.NR), jen.Lit(p.K), a, bx, sx, jen.Lit(t.NR), jen.Nil(), jen.Id("rtActNone"), jen.Lit(0), jen.Lit(t.MR), jen.Lit(t.NR))
 	} else {
-		body = append(body, jen.For(jen.Id("p").Op(":=").Range().Lit(t.mPanels)).Block(
-			c.kernelCall(l, i, im, jen.Id("a").Index(jen.Id("p").Op("*").Lit(t.MR*p.K).Op(":")), jen.Id("b"),
-				jen.Id("dst").Index(jen.Id("p").Op("*").Lit(t.MR*p.N).Op(":")), nil,
-				jen.Id("p").Op("==").Lit(t.mPanels-1), jen.Id("j").Op("==").Lit(nt-1))))
+		gemm = c.kernelCall(l, i, im, a, bx, sx, nil, jen.False(), jen.False())
 	}
-	task(f, fmt.Sprintf("%s computes %s's %dx%d Winograd GEMMs (%s %s -> %s, F(2x2, %dx%d)) with the\n%s kernels: M=%d filters by N=%d tiles (batch %d) by K=%d channels, in %dx%d\ntiles; one task is one column of tiles of one GEMM.",
-		fn, name, p.points(), p.G, n.Op, n.Attrs(), n.Shape, p.r, p.r, im.name, p.M, p.N, c.batch, p.K, t.MR, t.NR), fn, body...)
-	return []stepLit{step(inTasks, wi), step(p.points()*p.G*nt, fn), step(outTasks, wo)}
+	pEnd := jen.Min(jen.Id("c").Op("*").Lit(size).Op("+").Lit(size), jen.Lit(t.mPanels))
+	body = append(body,
+		jen.For(jen.Id("xi").Op(":=").Range().Lit(p.points())).Block(
+			jen.For(jen.Id("p").Op(":=").Id("c").Op("*").Lit(size), jen.Id("p").Op("<").Add(pEnd), jen.Id("p").Op("++")).Block(
+				jen.Id("a").Op(":=").Id("m").Dot(c.ident(n, "w")).Index(jen.Parens(jen.Id("grp").Op("*").Lit(t.mPanels).Op("+").Id("p")).Op("*").Lit(t.MR*p.K).Op(":")),
+				jen.Id("s").Op(":=").Id("s").Index(jen.Parens(jen.Id("p").Op("-").Id("c").Op("*").Lit(size)).Op("*").Lit(p.points()*block).Op(":")),
+				gemm)),
+		jen.For(jen.Id("p").Op(":=").Id("c").Op("*").Lit(size), jen.Id("p").Op("<").Add(pEnd), jen.Id("p").Op("++")).Block(
+			jen.Id("rtWinoOutTile").Call(c.img(n, ""), jen.Id("s").Index(jen.Parens(jen.Id("p").Op("-").Id("c").Op("*").Lit(size)).Op("*").Lit(p.points()*block).Op(":")), jen.Id("m").Dot(c.ident(n, "b")), jen.Op("&").Id(c.ident(n, "g")),
+				jen.Id("grp").Op("*").Lit(p.M).Op("+").Id("p").Op("*").Lit(t.MR), jen.Min(jen.Lit(t.MR), jen.Lit(p.M).Op("-").Id("p").Op("*").Lit(t.MR)),
+				jen.Lit(t.NR), jen.Lit(block), jen.Id("j").Op("*").Lit(t.NR), jen.Min(jen.Lit(t.NR), jen.Lit(p.N).Op("-").Id("j").Op("*").Lit(t.NR)),
+				jen.Id("s").Index(jen.Lit(winoTileOffY(p, t)).Op(":")), jen.Op("&").Id("m").Dot("wino")),
+		))
+	task(f, fmt.Sprintf("%s computes %s's %dx%d Winograd GEMMs (%s %s -> %s, F(2x2, %dx%d)) with the\n%s kernels, fused with the output transform: M=%d filters by N=%d tiles (batch %d)\nby K=%d channels, in %dx%d blocks; one task is one column of tiles of one group\nand %d panels of filters.",
+		fn, name, p.points(), p.G, n.Op, n.Attrs(), n.Shape, p.r, p.r, im.name, p.M, p.N, c.batch, p.K, t.MR, t.NR, size), fn, body...)
+	return []stepLit{step(inTasks, wi), step(p.G*nt*chunks, fn)}
 }

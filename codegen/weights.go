@@ -48,9 +48,8 @@ func (c *gen) weightsFile() ([]byte, error) {
 				case p.dense:
 					staging[i] = max(staging[i], t.mPanels*t.MR*p.K)
 				case p.wino:
-					v, mm := winoLens(p)
-					staging[i] = max(staging[i], v+mm)
-					scratch[i] = max(scratch[i], winoScratch(n, p))
+					staging[i] = max(staging[i], winoLenV(p))
+					scratch[i] = max(scratch[i], winoScratch(n, p, t))
 				default:
 					staging[i] = max(staging[i], c.batch*padLen(n))
 					scratch[i] = max(scratch[i], p.K*t.NR)

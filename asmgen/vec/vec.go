@@ -459,17 +459,21 @@ func winoIn(ctx *build.Context, isa gemm.ISA) {
 
 // winoOut emits Winograd F(2x2, 3x3)'s output transform Y = A^T m A for n
 // tiles of one filter: m[ξ*step + t] is element ξ of tile t, and Y's four
-// values of tile t go to y[k*ldY + t] (k = 2*dy + dx), with bias added.
+// values of tile t go to y[k*ldY + t] (k = 2*dy + dx), with bias added and
+// clamped below at lo: ReLU with lo 0, nothing with lo -Inf. VMAXPS
+// returns its second source if either is NaN, so NaN propagates as in
+// the GEMM kernels' ReLU.
 // Every operation runs along t; whole vectors are read and written past n
 // (the caller leaves slack).
 func winoOut(ctx *build.Context, isa gemm.ISA) {
 	ctx.Function(WinoOutName(isa))
 	ctx.Attributes(attr.NOSPLIT)
 	ctx.Pragma("noescape")
-	ctx.SignatureExpr("func(y, m *float32, n, step, ldY int, bias float32)")
+	ctx.SignatureExpr("func(y, m *float32, n, step, ldY int, bias, lo float32)")
 	ctx.Doc(
 		WinoOutName(isa)+" is Winograd F(2x2,3x3)'s output transform of n tiles: m[ξ*step+t] in,",
-		"y[k*ldY+t] = (A^T m A)[k] + bias out. It reads and writes whole vectors past n.",
+		"y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole",
+		"vectors past n.",
 	)
 	lanes := isa.Lanes()
 	vec := func() reg.VecVirtual {
@@ -489,8 +493,9 @@ func winoOut(ctx *build.Context, isa gemm.ISA) {
 	ctx.MOVQ(s, s4)
 	ctx.SHLQ(operand.U8(2), s4)
 	ctx.LEAQ(operand.Mem{Base: s4, Index: s4, Scale: 2}, s12)
-	bias := vec()
+	bias, lo := vec(), vec()
 	ctx.VBROADCASTSS(paramAddr(ctx, "bias"), bias)
+	ctx.VBROADCASTSS(paramAddr(ctx, "lo"), lo)
 
 	ctx.Label("loop")
 	ctx.TESTQ(n, n)
@@ -520,9 +525,11 @@ func winoOut(ctx *build.Context, isa gemm.ISA) {
 		ctx.VADDPS(r[1], r[0], a)
 		ctx.VADDPS(r[2], a, a)
 		ctx.VADDPS(bias, a, a) // r0 + r1 + r2 + bias
+		ctx.VMAXPS(a, lo, a)   // max(lo, a), a if NaN
 		ctx.VSUBPS(r[2], r[1], b)
 		ctx.VSUBPS(r[3], b, b)
 		ctx.VADDPS(bias, b, b) // r1 - r2 - r3 + bias
+		ctx.VMAXPS(b, lo, b)
 		ctx.VMOVUPS(a, operand.Mem{Base: q})
 		ctx.ADDQ(ldY, q)
 		ctx.VMOVUPS(b, operand.Mem{Base: q})
@@ -710,18 +717,19 @@ func wino5In(ctx *build.Context, isa gemm.ISA) {
 	ctx.RET()
 }
 
-// wino5Out emits Winograd F(2x2, 5x5)'s output transform Y = A^T m A + bias
-// with A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 1], laid out as winoOut's (m[ξ*step
+// wino5Out emits Winograd F(2x2, 5x5)'s output transform max(Y + bias, lo),
+// Y = A^T m A, with A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 1], laid out as winoOut's (m[ξ*step
 // + t] is element ξ = 6i+j of tile t). Each output row dy is computed on
 // its own from memory, so that at most a dozen vectors are live.
 func wino5Out(ctx *build.Context, isa gemm.ISA) {
 	ctx.Function(Wino5OutName(isa))
 	ctx.Attributes(attr.NOSPLIT)
 	ctx.Pragma("noescape")
-	ctx.SignatureExpr("func(y, m *float32, n, step, ldY int, bias float32)")
+	ctx.SignatureExpr("func(y, m *float32, n, step, ldY int, bias, lo float32)")
 	ctx.Doc(
 		Wino5OutName(isa)+" is Winograd F(2x2,5x5)'s output transform of n tiles: m[ξ*step+t] in,",
-		"y[k*ldY+t] = (A^T m A)[k] + bias out. It reads and writes whole vectors past n.",
+		"y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole",
+		"vectors past n.",
 	)
 	lanes := isa.Lanes()
 	vec := func() reg.VecVirtual {
@@ -744,8 +752,9 @@ func wino5Out(ctx *build.Context, isa gemm.ISA) {
 	ctx.ADDQ(s6, s6)
 	ctx.LEAQ(operand.Mem{Base: s6, Index: s6, Scale: 2}, s18)
 	ctx.LEAQ(operand.Mem{Base: s6, Index: s6, Scale: 4}, s30)
-	bias, two := vec(), vec()
+	bias, lo, two := vec(), vec(), vec()
 	ctx.VBROADCASTSS(paramAddr(ctx, "bias"), bias)
+	ctx.VBROADCASTSS(paramAddr(ctx, "lo"), lo)
 	broadcast(ctx, 2, two)
 	rowMem := func(base reg.Register, i int) operand.Mem {
 		switch i {
@@ -804,6 +813,7 @@ func wino5Out(ctx *build.Context, isa gemm.ISA) {
 			a := vec()
 			colT(r, a)
 			ctx.VADDPS(bias, a, a)
+			ctx.VMAXPS(a, lo, a) // max(lo, a), a if NaN
 			ctx.VMOVUPS(a, operand.Mem{Base: q})
 			ctx.ADDQ(ldY, q)
 		}

@@ -320,9 +320,9 @@ func TestPool_RunsEveryTaskOnce(t *testing.T) {
 	}
 }
 
-// TestWinograd runs the F(2x2, 3x3) and F(2x2, 5x5) pipelines (filter,
-// input and output transforms around points*G pure-Go GEMMs, with ragged
-// panels) against the reference convolution on random batches, shapes,
+// TestWinograd runs the F(2x2, 3x3) and F(2x2, 5x5) pipelines (filter and
+// input transforms, then points*G pure-Go GEMMs fused block by block with
+// the output transform, with ragged blocks) against the reference convolution on random batches, shapes,
 // paddings and groups.
 func TestWinograd(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
@@ -330,7 +330,7 @@ func TestWinograd(t *testing.T) {
 		R := 3 + 2*r.IntN(2)
 		G := 1 + r.IntN(3)
 		a := ir.ConvAttrs{Filters: G * (1 + r.IntN(9)), KH: R, KW: R, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1,
-			Pad: ir.Pad{Top: r.IntN(R), Bottom: r.IntN(R), Left: r.IntN(R), Right: r.IntN(R)}, Groups: G, Bias: true}
+			Pad: ir.Pad{Top: r.IntN(R + 3), Bottom: r.IntN(R + 3), Left: r.IntN(R + 3), Right: r.IntN(R + 3)}, Groups: G, Bias: true}
 		in := ir.Shape{C: G * (1 + r.IntN(5)), H: 1 + r.IntN(14), W: 1 + r.IntN(14)}
 		oh, ow := in.H+a.Pad.Top+a.Pad.Bottom-(R-1), in.W+a.Pad.Left+a.Pad.Right-(R-1)
 		if oh < 1 || ow < 1 {
@@ -354,7 +354,7 @@ func TestWinograd(t *testing.T) {
 		rtWinoFilters(u, w, g, mr)
 		v := randSlice(r, np*G*g.ldV) // garbage the transform must overwrite
 		half := in.C / 2
-		scratch := randSlice(r, rtWinoScratch(R, g.TH, g.TW, g.N)) // garbage too
+		scratch := randSlice(r, rtWinoInScratch(R, g.TH, g.TW)) // garbage too
 		var goKernels rtWinoKernels
 		rtWinoInput(v, x, g, 0, half, nr, scratch, &goKernels)
 		rtWinoInput(v, x, g, half, in.C, nr, scratch, &goKernels)
@@ -367,17 +367,25 @@ func TestWinograd(t *testing.T) {
 				}
 			}
 		}
-		mm := make([]float32, np*G*g.ldM+rtWinoSlack)
-		for m := range np * G {
-			for j := 0; j < g.N; j += nr {
+		// The fused GEMMs and output transform, block by block, in an
+		// order unlike the generated code's.
+		got := make([]float32, B*out.Elems())
+		for i := range got {
+			got[i] = float32(math.NaN()) // every output must be written
+		}
+		sc := randSlice(r, rtWinoTileScratch(R, mr, nr)) // garbage too
+		for j := (g.N + nr - 1) / nr * nr; j > 0; {
+			j -= nr
+			for grp := range G {
 				for p := range panels {
-					rtGemm(mr, nr, K, u[m*panels*mr*K+p*mr*K:], v[m*g.ldV+j*K:], mm[m*g.ldM+p*mr*g.N+j:], g.N, nil, rtActNone, 0, min(mr, M-p*mr), min(nr, g.N-j))
+					for xi := range np {
+						m := xi*G + grp
+						rtGemm(mr, nr, K, u[m*panels*mr*K+p*mr*K:], v[m*g.ldV+j*K:], sc[xi*mr*nr:], nr, nil, rtActNone, 0, mr, nr)
+					}
+					rtWinoOutTile(got, sc, bias, g, grp*M+p*mr, min(mr, M-p*mr), nr, mr*nr, j, min(nr, g.N-j), sc[np*mr*nr+rtWinoSlack:], &goKernels)
 				}
 			}
 		}
-		got := make([]float32, B*out.Elems())
-		rtWinoOutput(got, mm, bias, g, 0, a.Filters/2, scratch, &goKernels)
-		rtWinoOutput(got, mm, bias, g, a.Filters/2, a.Filters, scratch, &goKernels)
 		// F(2x2, 5x5)'s transforms have coefficients up to 5 and 1/24.
 		tol := map[int]float64{3: 1e-5, 5: 3e-5}[R]
 		near(t, fmt.Sprintf("iter %d: %+v in %v batch %d mr %d nr %d", iter, a, in, B, mr, nr), want, got, tol)
@@ -389,7 +397,6 @@ func rtWinoSetup(g *rtWinoGeom) {
 	g.TH, g.TW = (g.OH+1)/2, (g.OW+1)/2
 	g.N = g.B * g.TH * g.TW
 	g.ldV = g.K*g.NPad + 16
-	g.ldM = g.M * g.N
 	g.inImg = g.C * g.H * g.W
 	g.outIm = g.G * g.M * g.OH * g.OW
 }

@@ -44,235 +44,73 @@ func k1_conv1_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
 //
 //	C[r*ldc+j] = sum_{p<48} a[p*6+r]*b[p*16+j]
 //
-// for r < 6, j < 16 (K=48, ldc=196, k unrolled 4x).
+// for r < 6, j < 16 (K=48, ldc=16, k unrolled 4x).
 //
 //go:noescape
 func k3_conv2_AVX2_full(a *float32, b *float32, c *float32)
-
-// k3_conv2_AVX2_n is the 6x16 AVX2 GEMM micro-kernel computing
-//
-//	C[r*ldc+j] = sum_{p<48} a[p*6+r]*b[p*16+j]
-//
-// for r < 6, j < 4 (K=48, ldc=196, k unrolled 4x).
-//
-//go:noescape
-func k3_conv2_AVX2_n(a *float32, b *float32, c *float32)
-
-// k3_conv2_AVX2_m is the 6x16 AVX2 GEMM micro-kernel computing
-//
-//	C[r*ldc+j] = sum_{p<48} a[p*6+r]*b[p*16+j]
-//
-// for r < 2, j < 16 (K=48, ldc=196, k unrolled 4x).
-//
-//go:noescape
-func k3_conv2_AVX2_m(a *float32, b *float32, c *float32)
-
-// k3_conv2_AVX2_mn is the 6x16 AVX2 GEMM micro-kernel computing
-//
-//	C[r*ldc+j] = sum_{p<48} a[p*6+r]*b[p*16+j]
-//
-// for r < 2, j < 4 (K=48, ldc=196, k unrolled 4x).
-//
-//go:noescape
-func k3_conv2_AVX2_mn(a *float32, b *float32, c *float32)
 
 // k3_conv2_AVX512_full is the 8x48 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<48} a[p*8+r]*b[p*48+j]
 //
-// for r < 8, j < 48 (K=48, ldc=196, k unrolled 4x).
+// for r < 8, j < 48 (K=48, ldc=48, k unrolled 4x).
 //
 //go:noescape
 func k3_conv2_AVX512_full(a *float32, b *float32, c *float32)
-
-// k3_conv2_AVX512_n is the 8x48 AVX512 GEMM micro-kernel computing
-//
-//	C[r*ldc+j] = sum_{p<48} a[p*8+r]*b[p*48+j]
-//
-// for r < 8, j < 4 (K=48, ldc=196, k unrolled 4x).
-//
-//go:noescape
-func k3_conv2_AVX512_n(a *float32, b *float32, c *float32)
 
 // k5_conv3_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<256} a[p*6+r]*b[p*16+j]
 //
-// for r < 6, j < 16 (K=256, ldc=49, k unrolled 4x).
+// for r < 6, j < 16 (K=256, ldc=16, k unrolled 4x).
 //
 //go:noescape
 func k5_conv3_AVX2_full(a *float32, b *float32, c *float32)
-
-// k5_conv3_AVX2_n is the 6x16 AVX2 GEMM micro-kernel computing
-//
-//	C[r*ldc+j] = sum_{p<256} a[p*6+r]*b[p*16+j]
-//
-// for r < 6, j < 1 (K=256, ldc=49, k unrolled 4x).
-//
-//go:noescape
-func k5_conv3_AVX2_n(a *float32, b *float32, c *float32)
 
 // k5_conv3_AVX512_full is the 14x32 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<256} a[p*14+r]*b[p*32+j]
 //
-// for r < 14, j < 32 (K=256, ldc=49, k unrolled 4x).
+// for r < 14, j < 32 (K=256, ldc=32, k unrolled 4x).
 //
 //go:noescape
 func k5_conv3_AVX512_full(a *float32, b *float32, c *float32)
-
-// k5_conv3_AVX512_n is the 14x32 AVX512 GEMM micro-kernel computing
-//
-//	C[r*ldc+j] = sum_{p<256} a[p*14+r]*b[p*32+j]
-//
-// for r < 14, j < 17 (K=256, ldc=49, k unrolled 4x).
-//
-//go:noescape
-func k5_conv3_AVX512_n(a *float32, b *float32, c *float32)
-
-// k5_conv3_AVX512_m is the 14x32 AVX512 GEMM micro-kernel computing
-//
-//	C[r*ldc+j] = sum_{p<256} a[p*14+r]*b[p*32+j]
-//
-// for r < 6, j < 32 (K=256, ldc=49, k unrolled 4x).
-//
-//go:noescape
-func k5_conv3_AVX512_m(a *float32, b *float32, c *float32)
-
-// k5_conv3_AVX512_mn is the 14x32 AVX512 GEMM micro-kernel computing
-//
-//	C[r*ldc+j] = sum_{p<256} a[p*14+r]*b[p*32+j]
-//
-// for r < 6, j < 17 (K=256, ldc=49, k unrolled 4x).
-//
-//go:noescape
-func k5_conv3_AVX512_mn(a *float32, b *float32, c *float32)
 
 // k6_conv4_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<192} a[p*6+r]*b[p*16+j]
 //
-// for r < 6, j < 16 (K=192, ldc=49, k unrolled 4x).
+// for r < 6, j < 16 (K=192, ldc=16, k unrolled 4x).
 //
 //go:noescape
 func k6_conv4_AVX2_full(a *float32, b *float32, c *float32)
-
-// k6_conv4_AVX2_n is the 6x16 AVX2 GEMM micro-kernel computing
-//
-//	C[r*ldc+j] = sum_{p<192} a[p*6+r]*b[p*16+j]
-//
-// for r < 6, j < 1 (K=192, ldc=49, k unrolled 4x).
-//
-//go:noescape
-func k6_conv4_AVX2_n(a *float32, b *float32, c *float32)
 
 // k6_conv4_AVX512_full is the 14x32 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<192} a[p*14+r]*b[p*32+j]
 //
-// for r < 14, j < 32 (K=192, ldc=49, k unrolled 4x).
+// for r < 14, j < 32 (K=192, ldc=32, k unrolled 4x).
 //
 //go:noescape
 func k6_conv4_AVX512_full(a *float32, b *float32, c *float32)
-
-// k6_conv4_AVX512_n is the 14x32 AVX512 GEMM micro-kernel computing
-//
-//	C[r*ldc+j] = sum_{p<192} a[p*14+r]*b[p*32+j]
-//
-// for r < 14, j < 17 (K=192, ldc=49, k unrolled 4x).
-//
-//go:noescape
-func k6_conv4_AVX512_n(a *float32, b *float32, c *float32)
-
-// k6_conv4_AVX512_m is the 14x32 AVX512 GEMM micro-kernel computing
-//
-//	C[r*ldc+j] = sum_{p<192} a[p*14+r]*b[p*32+j]
-//
-// for r < 10, j < 32 (K=192, ldc=49, k unrolled 4x).
-//
-//go:noescape
-func k6_conv4_AVX512_m(a *float32, b *float32, c *float32)
-
-// k6_conv4_AVX512_mn is the 14x32 AVX512 GEMM micro-kernel computing
-//
-//	C[r*ldc+j] = sum_{p<192} a[p*14+r]*b[p*32+j]
-//
-// for r < 10, j < 17 (K=192, ldc=49, k unrolled 4x).
-//
-//go:noescape
-func k6_conv4_AVX512_mn(a *float32, b *float32, c *float32)
 
 // k7_conv5_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<192} a[p*6+r]*b[p*16+j]
 //
-// for r < 6, j < 16 (K=192, ldc=49, k unrolled 4x).
+// for r < 6, j < 16 (K=192, ldc=16, k unrolled 4x).
 //
 //go:noescape
 func k7_conv5_AVX2_full(a *float32, b *float32, c *float32)
-
-// k7_conv5_AVX2_n is the 6x16 AVX2 GEMM micro-kernel computing
-//
-//	C[r*ldc+j] = sum_{p<192} a[p*6+r]*b[p*16+j]
-//
-// for r < 6, j < 1 (K=192, ldc=49, k unrolled 4x).
-//
-//go:noescape
-func k7_conv5_AVX2_n(a *float32, b *float32, c *float32)
-
-// k7_conv5_AVX2_m is the 6x16 AVX2 GEMM micro-kernel computing
-//
-//	C[r*ldc+j] = sum_{p<192} a[p*6+r]*b[p*16+j]
-//
-// for r < 2, j < 16 (K=192, ldc=49, k unrolled 4x).
-//
-//go:noescape
-func k7_conv5_AVX2_m(a *float32, b *float32, c *float32)
-
-// k7_conv5_AVX2_mn is the 6x16 AVX2 GEMM micro-kernel computing
-//
-//	C[r*ldc+j] = sum_{p<192} a[p*6+r]*b[p*16+j]
-//
-// for r < 2, j < 1 (K=192, ldc=49, k unrolled 4x).
-//
-//go:noescape
-func k7_conv5_AVX2_mn(a *float32, b *float32, c *float32)
 
 // k7_conv5_AVX512_full is the 14x32 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<192} a[p*14+r]*b[p*32+j]
 //
-// for r < 14, j < 32 (K=192, ldc=49, k unrolled 4x).
+// for r < 14, j < 32 (K=192, ldc=32, k unrolled 4x).
 //
 //go:noescape
 func k7_conv5_AVX512_full(a *float32, b *float32, c *float32)
-
-// k7_conv5_AVX512_n is the 14x32 AVX512 GEMM micro-kernel computing
-//
-//	C[r*ldc+j] = sum_{p<192} a[p*14+r]*b[p*32+j]
-//
-// for r < 14, j < 17 (K=192, ldc=49, k unrolled 4x).
-//
-//go:noescape
-func k7_conv5_AVX512_n(a *float32, b *float32, c *float32)
-
-// k7_conv5_AVX512_m is the 14x32 AVX512 GEMM micro-kernel computing
-//
-//	C[r*ldc+j] = sum_{p<192} a[p*14+r]*b[p*32+j]
-//
-// for r < 2, j < 32 (K=192, ldc=49, k unrolled 4x).
-//
-//go:noescape
-func k7_conv5_AVX512_m(a *float32, b *float32, c *float32)
-
-// k7_conv5_AVX512_mn is the 14x32 AVX512 GEMM micro-kernel computing
-//
-//	C[r*ldc+j] = sum_{p<192} a[p*14+r]*b[p*32+j]
-//
-// for r < 2, j < 17 (K=192, ldc=49, k unrolled 4x).
-//
-//go:noescape
-func k7_conv5_AVX512_mn(a *float32, b *float32, c *float32)
 
 // k9_fc6_AVX2_full is the 1x24 AVX2 GEMM micro-kernel computing
 //

@@ -57,7 +57,6 @@ var g3_conv2 = rtWinoGeom{
 	TW:    14,
 	W:     27,
 	inImg: 69984,
-	ldM:   25088,
 	ldV:   11536,
 	outIm: 186624,
 }
@@ -103,7 +102,6 @@ var g5_conv3 = rtWinoGeom{
 	TW:    7,
 	W:     13,
 	inImg: 43264,
-	ldM:   18816,
 	ldV:   16400,
 	outIm: 64896,
 }
@@ -127,7 +125,6 @@ var g6_conv4 = rtWinoGeom{
 	TW:    7,
 	W:     13,
 	inImg: 64896,
-	ldM:   9408,
 	ldV:   12304,
 	outIm: 64896,
 }
@@ -151,7 +148,6 @@ var g7_conv5 = rtWinoGeom{
 	TW:    7,
 	W:     13,
 	inImg: 64896,
-	ldM:   6272,
 	ldV:   12304,
 	outIm: 43264,
 }
@@ -203,23 +199,23 @@ func (m *Model) wi3_conv2(w, t int) {
 	rtWinoInput(m.staging, m.arena[290400:360384], &g3_conv2, c0, min(c0+4, 96), [3]int{16, 16, 48}[m.impl], m.scratch[w], &m.wino)
 }
 
-// wo3_conv2 is conv2's Winograd output transform (Y = A^T m A, bias, activation)
-// of 8 filters of every image: one task.
-func (m *Model) wo3_conv2(w, t int) {
-	o0 := t * 8
-	rtWinoOutput(m.arena[0:186624], m.staging[830592:], m.b3_conv2, &g3_conv2, o0, min(o0+8, 256), m.scratch[w], &m.wino)
-}
-
 // l3_conv2_Go computes conv2's 36x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(2x2, 5x5)) with the
-// purego kernels: M=128 filters by N=196 tiles (batch 1) by K=48 channels, in 4x16
-// tiles; one task is one column of tiles of one GEMM.
+// purego kernels, fused with the output transform: M=128 filters by N=196 tiles (batch 1)
+// by K=48 channels, in 4x16 blocks; one task is one column of tiles of one group
+// and 16 panels of filters.
 func (m *Model) l3_conv2_Go(w, t int) {
-	mg, j := t/13, t%13
-	a := m.w3_conv2[mg*6144:]
-	b := m.staging[mg*11536+j*768:]
-	dst := m.staging[830592+mg*25088+j*16:]
-	for p := range 32 {
-		rtGemm(4, 16, 48, a[p*192:], b, dst[p*784:], 196, nil, rtActNone, 0, min(4, 128-p*4), min(16, 196-j*16))
+	grp, j, c := t/26, t/2%13, t%2
+	s := m.scratch[w]
+	b := m.staging[grp*11536+j*768:]
+	for xi := range 36 {
+		for p := c * 16; p < min(c*16+16, 32); p++ {
+			a := m.w3_conv2[(grp*32+p)*192:]
+			s := s[(p-c*16)*2304:]
+			rtGemm(4, 16, 48, a[xi*12288:], b[xi*23072:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+		}
+	}
+	for p := c * 16; p < min(c*16+16, 32); p++ {
+		rtWinoOutTile(m.arena[0:186624], s[(p-c*16)*2304:], m.b3_conv2, &g3_conv2, grp*128+p*4, min(4, 128-p*4), 16, 64, j*16, min(16, 196-j*16), s[36880:], &m.wino)
 	}
 }
 
@@ -238,23 +234,23 @@ func (m *Model) wi5_conv3(w, t int) {
 	rtWinoInput(m.staging, m.arena[186624:229888], &g5_conv3, c0, min(c0+4, 256), [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
 }
 
-// wo5_conv3 is conv3's Winograd output transform (Y = A^T m A, bias, activation)
-// of 8 filters of every image: one task.
-func (m *Model) wo5_conv3(w, t int) {
-	o0 := t * 8
-	rtWinoOutput(m.arena[0:64896], m.staging[262400:], m.b5_conv3, &g5_conv3, o0, min(o0+8, 384), m.scratch[w], &m.wino)
-}
-
 // l5_conv3_Go computes conv3's 16x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(2x2, 3x3)) with the
-// purego kernels: M=384 filters by N=49 tiles (batch 1) by K=256 channels, in 4x16
-// tiles; one task is one column of tiles of one GEMM.
+// purego kernels, fused with the output transform: M=384 filters by N=49 tiles (batch 1)
+// by K=256 channels, in 4x16 blocks; one task is one column of tiles of one group
+// and 12 panels of filters.
 func (m *Model) l5_conv3_Go(w, t int) {
-	mg, j := t/4, t%4
-	a := m.w5_conv3[mg*98304:]
-	b := m.staging[mg*16400+j*4096:]
-	dst := m.staging[262400+mg*18816+j*16:]
-	for p := range 96 {
-		rtGemm(4, 16, 256, a[p*1024:], b, dst[p*196:], 49, nil, rtActNone, 0, min(4, 384-p*4), min(16, 49-j*16))
+	grp, j, c := t/32, t/8%4, t%8
+	s := m.scratch[w]
+	b := m.staging[grp*16400+j*4096:]
+	for xi := range 16 {
+		for p := c * 12; p < min(c*12+12, 96); p++ {
+			a := m.w5_conv3[(grp*96+p)*1024:]
+			s := s[(p-c*12)*1024:]
+			rtGemm(4, 16, 256, a[xi*98304:], b[xi*16400:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+		}
+	}
+	for p := c * 12; p < min(c*12+12, 96); p++ {
+		rtWinoOutTile(m.arena[0:64896], s[(p-c*12)*1024:], m.b5_conv3, &g5_conv3, grp*384+p*4, min(4, 384-p*4), 16, 64, j*16, min(16, 49-j*16), s[12304:], &m.wino)
 	}
 }
 
@@ -265,23 +261,23 @@ func (m *Model) wi6_conv4(w, t int) {
 	rtWinoInput(m.staging, m.arena[0:64896], &g6_conv4, c0, min(c0+4, 384), [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
 }
 
-// wo6_conv4 is conv4's Winograd output transform (Y = A^T m A, bias, activation)
-// of 8 filters of every image: one task.
-func (m *Model) wo6_conv4(w, t int) {
-	o0 := t * 8
-	rtWinoOutput(m.arena[64896:129792], m.staging[393728:], m.b6_conv4, &g6_conv4, o0, min(o0+8, 384), m.scratch[w], &m.wino)
-}
-
 // l6_conv4_Go computes conv4's 16x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(2x2, 3x3)) with the
-// purego kernels: M=192 filters by N=49 tiles (batch 1) by K=192 channels, in 4x16
-// tiles; one task is one column of tiles of one GEMM.
+// purego kernels, fused with the output transform: M=192 filters by N=49 tiles (batch 1)
+// by K=192 channels, in 4x16 blocks; one task is one column of tiles of one group
+// and 12 panels of filters.
 func (m *Model) l6_conv4_Go(w, t int) {
-	mg, j := t/4, t%4
-	a := m.w6_conv4[mg*36864:]
-	b := m.staging[mg*12304+j*3072:]
-	dst := m.staging[393728+mg*9408+j*16:]
-	for p := range 48 {
-		rtGemm(4, 16, 192, a[p*768:], b, dst[p*196:], 49, nil, rtActNone, 0, min(4, 192-p*4), min(16, 49-j*16))
+	grp, j, c := t/16, t/4%4, t%4
+	s := m.scratch[w]
+	b := m.staging[grp*12304+j*3072:]
+	for xi := range 16 {
+		for p := c * 12; p < min(c*12+12, 48); p++ {
+			a := m.w6_conv4[(grp*48+p)*768:]
+			s := s[(p-c*12)*1024:]
+			rtGemm(4, 16, 192, a[xi*73728:], b[xi*24608:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+		}
+	}
+	for p := c * 12; p < min(c*12+12, 48); p++ {
+		rtWinoOutTile(m.arena[64896:129792], s[(p-c*12)*1024:], m.b6_conv4, &g6_conv4, grp*192+p*4, min(4, 192-p*4), 16, 64, j*16, min(16, 49-j*16), s[12304:], &m.wino)
 	}
 }
 
@@ -292,23 +288,23 @@ func (m *Model) wi7_conv5(w, t int) {
 	rtWinoInput(m.staging, m.arena[64896:129792], &g7_conv5, c0, min(c0+4, 384), [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
 }
 
-// wo7_conv5 is conv5's Winograd output transform (Y = A^T m A, bias, activation)
-// of 8 filters of every image: one task.
-func (m *Model) wo7_conv5(w, t int) {
-	o0 := t * 8
-	rtWinoOutput(m.arena[0:43264], m.staging[393728:], m.b7_conv5, &g7_conv5, o0, min(o0+8, 256), m.scratch[w], &m.wino)
-}
-
 // l7_conv5_Go computes conv5's 16x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(2x2, 3x3)) with the
-// purego kernels: M=128 filters by N=49 tiles (batch 1) by K=192 channels, in 4x16
-// tiles; one task is one column of tiles of one GEMM.
+// purego kernels, fused with the output transform: M=128 filters by N=49 tiles (batch 1)
+// by K=192 channels, in 4x16 blocks; one task is one column of tiles of one group
+// and 8 panels of filters.
 func (m *Model) l7_conv5_Go(w, t int) {
-	mg, j := t/4, t%4
-	a := m.w7_conv5[mg*24576:]
-	b := m.staging[mg*12304+j*3072:]
-	dst := m.staging[393728+mg*6272+j*16:]
-	for p := range 32 {
-		rtGemm(4, 16, 192, a[p*768:], b, dst[p*196:], 49, nil, rtActNone, 0, min(4, 128-p*4), min(16, 49-j*16))
+	grp, j, c := t/16, t/4%4, t%4
+	s := m.scratch[w]
+	b := m.staging[grp*12304+j*3072:]
+	for xi := range 16 {
+		for p := c * 8; p < min(c*8+8, 32); p++ {
+			a := m.w7_conv5[(grp*32+p)*768:]
+			s := s[(p-c*8)*1024:]
+			rtGemm(4, 16, 192, a[xi*49152:], b[xi*24608:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+		}
+	}
+	for p := c * 8; p < min(c*8+8, 32); p++ {
+		rtWinoOutTile(m.arena[0:43264], s[(p-c*8)*1024:], m.b7_conv5, &g7_conv5, grp*128+p*4, min(4, 128-p*4), 16, 64, j*16, min(16, 49-j*16), s[8208:], &m.wino)
 	}
 }
 
@@ -402,11 +398,7 @@ func (m *Model) planGo() []rtStep {
 	}, {
 		f:     m.l3_conv2_Go,
 		layer: 2,
-		n:     936,
-	}, {
-		f:     m.wo3_conv2,
-		layer: 2,
-		n:     32,
+		n:     52,
 	}, {
 		f:     m.l4_pool2,
 		layer: 3,
@@ -418,11 +410,7 @@ func (m *Model) planGo() []rtStep {
 	}, {
 		f:     m.l5_conv3_Go,
 		layer: 4,
-		n:     64,
-	}, {
-		f:     m.wo5_conv3,
-		layer: 4,
-		n:     48,
+		n:     32,
 	}, {
 		f:     m.wi6_conv4,
 		layer: 5,
@@ -430,21 +418,13 @@ func (m *Model) planGo() []rtStep {
 	}, {
 		f:     m.l6_conv4_Go,
 		layer: 5,
-		n:     128,
-	}, {
-		f:     m.wo6_conv4,
-		layer: 5,
-		n:     48,
+		n:     32,
 	}, {
 		f:     m.wi7_conv5,
 		layer: 6,
 		n:     96,
 	}, {
 		f:     m.l7_conv5_Go,
-		layer: 6,
-		n:     128,
-	}, {
-		f:     m.wo7_conv5,
 		layer: 6,
 		n:     32,
 	}, {

@@ -26,82 +26,82 @@ func (m *Model) l1_conv1_AVX2(w, t int) {
 }
 
 // l3_conv2_AVX2 computes conv2's 36x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(2x2, 5x5)) with the
-// avx2 kernels: M=128 filters by N=196 tiles (batch 1) by K=48 channels, in 6x16
-// tiles; one task is one column of tiles of one GEMM.
+// avx2 kernels, fused with the output transform: M=128 filters by N=196 tiles (batch 1)
+// by K=48 channels, in 6x16 blocks; one task is one column of tiles of one group
+// and 11 panels of filters.
 func (m *Model) l3_conv2_AVX2(w, t int) {
-	mg, j := t/13, t%13
-	a := m.w3_conv2[mg*6336:]
-	b := m.staging[mg*11536+j*768:]
-	dst := m.staging[830592+mg*25088+j*16:]
-	for p := range 22 {
-		switch {
-		case p == 21 && j == 12:
-			k3_conv2_AVX2_mn(&a[p*288:][0], &b[0], &dst[p*1176:][0])
-		case p == 21:
-			k3_conv2_AVX2_m(&a[p*288:][0], &b[0], &dst[p*1176:][0])
-		case j == 12:
-			k3_conv2_AVX2_n(&a[p*288:][0], &b[0], &dst[p*1176:][0])
-		default:
-			k3_conv2_AVX2_full(&a[p*288:][0], &b[0], &dst[p*1176:][0])
+	grp, j, c := t/26, t/2%13, t%2
+	s := m.scratch[w]
+	b := m.staging[grp*11536+j*768:]
+	for xi := range 36 {
+		for p := c * 11; p < min(c*11+11, 22); p++ {
+			a := m.w3_conv2[(grp*22+p)*288:]
+			s := s[(p-c*11)*3456:]
+			k3_conv2_AVX2_full(&a[xi*12672:][0], &b[xi*23072:][0], &s[xi*96:][0])
 		}
+	}
+	for p := c * 11; p < min(c*11+11, 22); p++ {
+		rtWinoOutTile(m.arena[0:186624], s[(p-c*11)*3456:], m.b3_conv2, &g3_conv2, grp*128+p*6, min(6, 128-p*6), 16, 96, j*16, min(16, 196-j*16), s[38032:], &m.wino)
 	}
 }
 
 // l5_conv3_AVX2 computes conv3's 16x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(2x2, 3x3)) with the
-// avx2 kernels: M=384 filters by N=49 tiles (batch 1) by K=256 channels, in 6x16
-// tiles; one task is one column of tiles of one GEMM.
+// avx2 kernels, fused with the output transform: M=384 filters by N=49 tiles (batch 1)
+// by K=256 channels, in 6x16 blocks; one task is one column of tiles of one group
+// and 8 panels of filters.
 func (m *Model) l5_conv3_AVX2(w, t int) {
-	mg, j := t/4, t%4
-	a := m.w5_conv3[mg*98304:]
-	b := m.staging[mg*16400+j*4096:]
-	dst := m.staging[262400+mg*18816+j*16:]
-	for p := range 64 {
-		switch {
-		case j == 3:
-			k5_conv3_AVX2_n(&a[p*1536:][0], &b[0], &dst[p*294:][0])
-		default:
-			k5_conv3_AVX2_full(&a[p*1536:][0], &b[0], &dst[p*294:][0])
+	grp, j, c := t/32, t/8%4, t%8
+	s := m.scratch[w]
+	b := m.staging[grp*16400+j*4096:]
+	for xi := range 16 {
+		for p := c * 8; p < min(c*8+8, 64); p++ {
+			a := m.w5_conv3[(grp*64+p)*1536:]
+			s := s[(p-c*8)*1536:]
+			k5_conv3_AVX2_full(&a[xi*98304:][0], &b[xi*16400:][0], &s[xi*96:][0])
 		}
+	}
+	for p := c * 8; p < min(c*8+8, 64); p++ {
+		rtWinoOutTile(m.arena[0:64896], s[(p-c*8)*1536:], m.b5_conv3, &g5_conv3, grp*384+p*6, min(6, 384-p*6), 16, 96, j*16, min(16, 49-j*16), s[12304:], &m.wino)
 	}
 }
 
 // l6_conv4_AVX2 computes conv4's 16x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(2x2, 3x3)) with the
-// avx2 kernels: M=192 filters by N=49 tiles (batch 1) by K=192 channels, in 6x16
-// tiles; one task is one column of tiles of one GEMM.
+// avx2 kernels, fused with the output transform: M=192 filters by N=49 tiles (batch 1)
+// by K=192 channels, in 6x16 blocks; one task is one column of tiles of one group
+// and 8 panels of filters.
 func (m *Model) l6_conv4_AVX2(w, t int) {
-	mg, j := t/4, t%4
-	a := m.w6_conv4[mg*36864:]
-	b := m.staging[mg*12304+j*3072:]
-	dst := m.staging[393728+mg*9408+j*16:]
-	for p := range 32 {
-		switch {
-		case j == 3:
-			k6_conv4_AVX2_n(&a[p*1152:][0], &b[0], &dst[p*294:][0])
-		default:
-			k6_conv4_AVX2_full(&a[p*1152:][0], &b[0], &dst[p*294:][0])
+	grp, j, c := t/16, t/4%4, t%4
+	s := m.scratch[w]
+	b := m.staging[grp*12304+j*3072:]
+	for xi := range 16 {
+		for p := c * 8; p < min(c*8+8, 32); p++ {
+			a := m.w6_conv4[(grp*32+p)*1152:]
+			s := s[(p-c*8)*1536:]
+			k6_conv4_AVX2_full(&a[xi*73728:][0], &b[xi*24608:][0], &s[xi*96:][0])
 		}
+	}
+	for p := c * 8; p < min(c*8+8, 32); p++ {
+		rtWinoOutTile(m.arena[64896:129792], s[(p-c*8)*1536:], m.b6_conv4, &g6_conv4, grp*192+p*6, min(6, 192-p*6), 16, 96, j*16, min(16, 49-j*16), s[12304:], &m.wino)
 	}
 }
 
 // l7_conv5_AVX2 computes conv5's 16x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(2x2, 3x3)) with the
-// avx2 kernels: M=128 filters by N=49 tiles (batch 1) by K=192 channels, in 6x16
-// tiles; one task is one column of tiles of one GEMM.
+// avx2 kernels, fused with the output transform: M=128 filters by N=49 tiles (batch 1)
+// by K=192 channels, in 6x16 blocks; one task is one column of tiles of one group
+// and 6 panels of filters.
 func (m *Model) l7_conv5_AVX2(w, t int) {
-	mg, j := t/4, t%4
-	a := m.w7_conv5[mg*25344:]
-	b := m.staging[mg*12304+j*3072:]
-	dst := m.staging[393728+mg*6272+j*16:]
-	for p := range 22 {
-		switch {
-		case p == 21 && j == 3:
-			k7_conv5_AVX2_mn(&a[p*1152:][0], &b[0], &dst[p*294:][0])
-		case p == 21:
-			k7_conv5_AVX2_m(&a[p*1152:][0], &b[0], &dst[p*294:][0])
-		case j == 3:
-			k7_conv5_AVX2_n(&a[p*1152:][0], &b[0], &dst[p*294:][0])
-		default:
-			k7_conv5_AVX2_full(&a[p*1152:][0], &b[0], &dst[p*294:][0])
+	grp, j, c := t/16, t/4%4, t%4
+	s := m.scratch[w]
+	b := m.staging[grp*12304+j*3072:]
+	for xi := range 16 {
+		for p := c * 6; p < min(c*6+6, 22); p++ {
+			a := m.w7_conv5[(grp*22+p)*1152:]
+			s := s[(p-c*6)*1536:]
+			k7_conv5_AVX2_full(&a[xi*50688:][0], &b[xi*24608:][0], &s[xi*96:][0])
 		}
+	}
+	for p := c * 6; p < min(c*6+6, 22); p++ {
+		rtWinoOutTile(m.arena[0:43264], s[(p-c*6)*1536:], m.b7_conv5, &g7_conv5, grp*128+p*6, min(6, 128-p*6), 16, 96, j*16, min(16, 49-j*16), s[9232:], &m.wino)
 	}
 }
 
@@ -194,11 +194,7 @@ func (m *Model) planAVX2() []rtStep {
 	}, {
 		f:     m.l3_conv2_AVX2,
 		layer: 2,
-		n:     936,
-	}, {
-		f:     m.wo3_conv2,
-		layer: 2,
-		n:     32,
+		n:     52,
 	}, {
 		f:     m.l4_pool2,
 		layer: 3,
@@ -210,11 +206,7 @@ func (m *Model) planAVX2() []rtStep {
 	}, {
 		f:     m.l5_conv3_AVX2,
 		layer: 4,
-		n:     64,
-	}, {
-		f:     m.wo5_conv3,
-		layer: 4,
-		n:     48,
+		n:     32,
 	}, {
 		f:     m.wi6_conv4,
 		layer: 5,
@@ -222,21 +214,13 @@ func (m *Model) planAVX2() []rtStep {
 	}, {
 		f:     m.l6_conv4_AVX2,
 		layer: 5,
-		n:     128,
-	}, {
-		f:     m.wo6_conv4,
-		layer: 5,
-		n:     48,
+		n:     32,
 	}, {
 		f:     m.wi7_conv5,
 		layer: 6,
 		n:     96,
 	}, {
 		f:     m.l7_conv5_AVX2,
-		layer: 6,
-		n:     128,
-	}, {
-		f:     m.wo7_conv5,
 		layer: 6,
 		n:     32,
 	}, {
@@ -285,86 +269,82 @@ func (m *Model) l1_conv1_AVX512(w, t int) {
 }
 
 // l3_conv2_AVX512 computes conv2's 36x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(2x2, 5x5)) with the
-// avx512 kernels: M=128 filters by N=196 tiles (batch 1) by K=48 channels, in 8x48
-// tiles; one task is one column of tiles of one GEMM.
+// avx512 kernels, fused with the output transform: M=128 filters by N=196 tiles (batch 1)
+// by K=48 channels, in 8x48 blocks; one task is one column of tiles of one group
+// and 4 panels of filters.
 func (m *Model) l3_conv2_AVX512(w, t int) {
-	mg, j := t/5, t%5
-	a := m.w3_conv2[mg*6144:]
-	b := m.staging[mg*11536+j*2304:]
-	dst := m.staging[830592+mg*25088+j*48:]
-	for p := range 16 {
-		switch {
-		case j == 4:
-			k3_conv2_AVX512_n(&a[p*384:][0], &b[0], &dst[p*1568:][0])
-		default:
-			k3_conv2_AVX512_full(&a[p*384:][0], &b[0], &dst[p*1568:][0])
+	grp, j, c := t/20, t/4%5, t%4
+	s := m.scratch[w]
+	b := m.staging[grp*11536+j*2304:]
+	for xi := range 36 {
+		for p := c * 4; p < min(c*4+4, 16); p++ {
+			a := m.w3_conv2[(grp*16+p)*384:]
+			s := s[(p-c*4)*13824:]
+			k3_conv2_AVX512_full(&a[xi*12288:][0], &b[xi*23072:][0], &s[xi*384:][0])
 		}
+	}
+	for p := c * 4; p < min(c*4+4, 16); p++ {
+		rtWinoOutTile(m.arena[0:186624], s[(p-c*4)*13824:], m.b3_conv2, &g3_conv2, grp*128+p*8, min(8, 128-p*8), 48, 384, j*48, min(48, 196-j*48), s[55312:], &m.wino)
 	}
 }
 
 // l5_conv3_AVX512 computes conv3's 16x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(2x2, 3x3)) with the
-// avx512 kernels: M=384 filters by N=49 tiles (batch 1) by K=256 channels, in 14x32
-// tiles; one task is one column of tiles of one GEMM.
+// avx512 kernels, fused with the output transform: M=384 filters by N=49 tiles (batch 1)
+// by K=256 channels, in 14x32 blocks; one task is one column of tiles of one group
+// and 2 panels of filters.
 func (m *Model) l5_conv3_AVX512(w, t int) {
-	mg, j := t/2, t%2
-	a := m.w5_conv3[mg*100352:]
-	b := m.staging[mg*16400+j*8192:]
-	dst := m.staging[262400+mg*18816+j*32:]
-	for p := range 28 {
-		switch {
-		case p == 27 && j == 1:
-			k5_conv3_AVX512_mn(&a[p*3584:][0], &b[0], &dst[p*686:][0])
-		case p == 27:
-			k5_conv3_AVX512_m(&a[p*3584:][0], &b[0], &dst[p*686:][0])
-		case j == 1:
-			k5_conv3_AVX512_n(&a[p*3584:][0], &b[0], &dst[p*686:][0])
-		default:
-			k5_conv3_AVX512_full(&a[p*3584:][0], &b[0], &dst[p*686:][0])
+	grp, j, c := t/28, t/14%2, t%14
+	s := m.scratch[w]
+	b := m.staging[grp*16400+j*8192:]
+	for xi := range 16 {
+		for p := c * 2; p < min(c*2+2, 28); p++ {
+			a := m.w5_conv3[(grp*28+p)*3584:]
+			s := s[(p-c*2)*7168:]
+			k5_conv3_AVX512_full(&a[xi*100352:][0], &b[xi*16400:][0], &s[xi*448:][0])
 		}
+	}
+	for p := c * 2; p < min(c*2+2, 28); p++ {
+		rtWinoOutTile(m.arena[0:64896], s[(p-c*2)*7168:], m.b5_conv3, &g5_conv3, grp*384+p*14, min(14, 384-p*14), 32, 448, j*32, min(32, 49-j*32), s[14352:], &m.wino)
 	}
 }
 
 // l6_conv4_AVX512 computes conv4's 16x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(2x2, 3x3)) with the
-// avx512 kernels: M=192 filters by N=49 tiles (batch 1) by K=192 channels, in 14x32
-// tiles; one task is one column of tiles of one GEMM.
+// avx512 kernels, fused with the output transform: M=192 filters by N=49 tiles (batch 1)
+// by K=192 channels, in 14x32 blocks; one task is one column of tiles of one group
+// and 2 panels of filters.
 func (m *Model) l6_conv4_AVX512(w, t int) {
-	mg, j := t/2, t%2
-	a := m.w6_conv4[mg*37632:]
-	b := m.staging[mg*12304+j*6144:]
-	dst := m.staging[393728+mg*9408+j*32:]
-	for p := range 14 {
-		switch {
-		case p == 13 && j == 1:
-			k6_conv4_AVX512_mn(&a[p*2688:][0], &b[0], &dst[p*686:][0])
-		case p == 13:
-			k6_conv4_AVX512_m(&a[p*2688:][0], &b[0], &dst[p*686:][0])
-		case j == 1:
-			k6_conv4_AVX512_n(&a[p*2688:][0], &b[0], &dst[p*686:][0])
-		default:
-			k6_conv4_AVX512_full(&a[p*2688:][0], &b[0], &dst[p*686:][0])
+	grp, j, c := t/14, t/7%2, t%7
+	s := m.scratch[w]
+	b := m.staging[grp*12304+j*6144:]
+	for xi := range 16 {
+		for p := c * 2; p < min(c*2+2, 14); p++ {
+			a := m.w6_conv4[(grp*14+p)*2688:]
+			s := s[(p-c*2)*7168:]
+			k6_conv4_AVX512_full(&a[xi*75264:][0], &b[xi*24608:][0], &s[xi*448:][0])
 		}
+	}
+	for p := c * 2; p < min(c*2+2, 14); p++ {
+		rtWinoOutTile(m.arena[64896:129792], s[(p-c*2)*7168:], m.b6_conv4, &g6_conv4, grp*192+p*14, min(14, 192-p*14), 32, 448, j*32, min(32, 49-j*32), s[14352:], &m.wino)
 	}
 }
 
 // l7_conv5_AVX512 computes conv5's 16x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(2x2, 3x3)) with the
-// avx512 kernels: M=128 filters by N=49 tiles (batch 1) by K=192 channels, in 14x32
-// tiles; one task is one column of tiles of one GEMM.
+// avx512 kernels, fused with the output transform: M=128 filters by N=49 tiles (batch 1)
+// by K=192 channels, in 14x32 blocks; one task is one column of tiles of one group
+// and 2 panels of filters.
 func (m *Model) l7_conv5_AVX512(w, t int) {
-	mg, j := t/2, t%2
-	a := m.w7_conv5[mg*26880:]
-	b := m.staging[mg*12304+j*6144:]
-	dst := m.staging[393728+mg*6272+j*32:]
-	for p := range 10 {
-		switch {
-		case p == 9 && j == 1:
-			k7_conv5_AVX512_mn(&a[p*2688:][0], &b[0], &dst[p*686:][0])
-		case p == 9:
-			k7_conv5_AVX512_m(&a[p*2688:][0], &b[0], &dst[p*686:][0])
-		case j == 1:
-			k7_conv5_AVX512_n(&a[p*2688:][0], &b[0], &dst[p*686:][0])
-		default:
-			k7_conv5_AVX512_full(&a[p*2688:][0], &b[0], &dst[p*686:][0])
+	grp, j, c := t/10, t/5%2, t%5
+	s := m.scratch[w]
+	b := m.staging[grp*12304+j*6144:]
+	for xi := range 16 {
+		for p := c * 2; p < min(c*2+2, 10); p++ {
+			a := m.w7_conv5[(grp*10+p)*2688:]
+			s := s[(p-c*2)*7168:]
+			k7_conv5_AVX512_full(&a[xi*53760:][0], &b[xi*24608:][0], &s[xi*448:][0])
 		}
+	}
+	for p := c * 2; p < min(c*2+2, 10); p++ {
+		rtWinoOutTile(m.arena[0:43264], s[(p-c*2)*7168:], m.b7_conv5, &g7_conv5, grp*128+p*14, min(14, 128-p*14), 32, 448, j*32, min(32, 49-j*32), s[14352:], &m.wino)
 	}
 }
 
@@ -457,11 +437,7 @@ func (m *Model) planAVX512() []rtStep {
 	}, {
 		f:     m.l3_conv2_AVX512,
 		layer: 2,
-		n:     360,
-	}, {
-		f:     m.wo3_conv2,
-		layer: 2,
-		n:     32,
+		n:     40,
 	}, {
 		f:     m.l4_pool2,
 		layer: 3,
@@ -473,11 +449,7 @@ func (m *Model) planAVX512() []rtStep {
 	}, {
 		f:     m.l5_conv3_AVX512,
 		layer: 4,
-		n:     32,
-	}, {
-		f:     m.wo5_conv3,
-		layer: 4,
-		n:     48,
+		n:     28,
 	}, {
 		f:     m.wi6_conv4,
 		layer: 5,
@@ -485,11 +457,7 @@ func (m *Model) planAVX512() []rtStep {
 	}, {
 		f:     m.l6_conv4_AVX512,
 		layer: 5,
-		n:     64,
-	}, {
-		f:     m.wo6_conv4,
-		layer: 5,
-		n:     48,
+		n:     28,
 	}, {
 		f:     m.wi7_conv5,
 		layer: 6,
@@ -497,11 +465,7 @@ func (m *Model) planAVX512() []rtStep {
 	}, {
 		f:     m.l7_conv5_AVX512,
 		layer: 6,
-		n:     64,
-	}, {
-		f:     m.wo7_conv5,
-		layer: 6,
-		n:     32,
+		n:     20,
 	}, {
 		f:     m.l8_pool5,
 		layer: 7,

@@ -26,10 +26,11 @@ func vecIm2colRowAVX512(d *float32, s *float32, cols int, nr int, ow int, ox0 in
 func vecWinoInAVX512(dst *float32, even *float32, odd *float32, th int, tw int, ld int, ldDst int)
 
 // vecWinoOutAVX512 is Winograd F(2x2,3x3)'s output transform of n tiles: m[ξ*step+t] in,
-// y[k*ldY+t] = (A^T m A)[k] + bias out. It reads and writes whole vectors past n.
+// y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
+// vectors past n.
 //
 //go:noescape
-func vecWinoOutAVX512(y *float32, m *float32, n int, step int, ldY int, bias float32)
+func vecWinoOutAVX512(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
 
 // vecWino5InAVX512 is Winograd F(2x2,5x5)'s input transform of one plane split into even and
 // odd columns (row stride ld), th x tw tiles; V[ξ] of tile t goes to dst[ξ*ldDst+t].
@@ -39,10 +40,11 @@ func vecWinoOutAVX512(y *float32, m *float32, n int, step int, ldY int, bias flo
 func vecWino5InAVX512(dst *float32, even *float32, odd *float32, th int, tw int, ld int, ldDst int)
 
 // vecWino5OutAVX512 is Winograd F(2x2,5x5)'s output transform of n tiles: m[ξ*step+t] in,
-// y[k*ldY+t] = (A^T m A)[k] + bias out. It reads and writes whole vectors past n.
+// y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
+// vectors past n.
 //
 //go:noescape
-func vecWino5OutAVX512(y *float32, m *float32, n int, step int, ldY int, bias float32)
+func vecWino5OutAVX512(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
 
 // vecLRNAVX2 computes LRN with beta 0.75 over n pixels (a multiple of 8) of c channels:
 // d[ch*dstStride+i] = x[ch*srcStride+i] * (k + alpha*Σ x[cc*srcStride+i]²)^-0.75,
@@ -66,10 +68,11 @@ func vecIm2colRowAVX2(d *float32, s *float32, cols int, nr int, ow int, ox0 int,
 func vecWinoInAVX2(dst *float32, even *float32, odd *float32, th int, tw int, ld int, ldDst int)
 
 // vecWinoOutAVX2 is Winograd F(2x2,3x3)'s output transform of n tiles: m[ξ*step+t] in,
-// y[k*ldY+t] = (A^T m A)[k] + bias out. It reads and writes whole vectors past n.
+// y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
+// vectors past n.
 //
 //go:noescape
-func vecWinoOutAVX2(y *float32, m *float32, n int, step int, ldY int, bias float32)
+func vecWinoOutAVX2(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
 
 // vecWino5InAVX2 is Winograd F(2x2,5x5)'s input transform of one plane split into even and
 // odd columns (row stride ld), th x tw tiles; V[ξ] of tile t goes to dst[ξ*ldDst+t].
@@ -79,7 +82,8 @@ func vecWinoOutAVX2(y *float32, m *float32, n int, step int, ldY int, bias float
 func vecWino5InAVX2(dst *float32, even *float32, odd *float32, th int, tw int, ld int, ldDst int)
 
 // vecWino5OutAVX2 is Winograd F(2x2,5x5)'s output transform of n tiles: m[ξ*step+t] in,
-// y[k*ldY+t] = (A^T m A)[k] + bias out. It reads and writes whole vectors past n.
+// y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
+// vectors past n.
 //
 //go:noescape
-func vecWino5OutAVX2(y *float32, m *float32, n int, step int, ldY int, bias float32)
+func vecWino5OutAVX2(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)

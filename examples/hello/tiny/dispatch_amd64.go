@@ -42,9 +42,9 @@ func winoKernels(impl int) rtWinoKernels {
 				// rtWinoInput sized the slices with rtWinoSlack to spare.
 				vecWinoInAVX2(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)
 			},
-			out: func(y, m []float32, n, step, ldY int, bias float32) {
+			out: func(y, m []float32, n, step, ldY int, bias, lo float32) {
 				// rtWinoOutput sized the slices with rtWinoSlack to spare.
-				vecWinoOutAVX2(&y[0], &m[0], n, step, ldY, bias)
+				vecWinoOutAVX2(&y[0], &m[0], n, step, ldY, bias, lo)
 			},
 		}
 	}
@@ -54,9 +54,9 @@ func winoKernels(impl int) rtWinoKernels {
 				// rtWinoInput sized the slices with rtWinoSlack to spare.
 				vecWinoInAVX512(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)
 			},
-			out: func(y, m []float32, n, step, ldY int, bias float32) {
+			out: func(y, m []float32, n, step, ldY int, bias, lo float32) {
 				// rtWinoOutput sized the slices with rtWinoSlack to spare.
-				vecWinoOutAVX512(&y[0], &m[0], n, step, ldY, bias)
+				vecWinoOutAVX512(&y[0], &m[0], n, step, ldY, bias, lo)
 			},
 		}
 	}

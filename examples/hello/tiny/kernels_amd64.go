@@ -49,32 +49,14 @@ func k1_conv1_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
 //go:noescape
 func k3_conv2_AVX2_full(a *float32, b *float32, c *float32)
 
-// k3_conv2_AVX2_m is the 6x16 AVX2 GEMM micro-kernel computing
-//
-//	C[r*ldc+j] = sum_{p<16} a[p*6+r]*b[p*16+j]
-//
-// for r < 2, j < 16 (K=16, ldc=16, k unrolled 4x).
-//
-//go:noescape
-func k3_conv2_AVX2_m(a *float32, b *float32, c *float32)
-
-// k3_conv2_AVX512_n is the 14x32 AVX512 GEMM micro-kernel computing
+// k3_conv2_AVX512_full is the 14x32 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<16} a[p*14+r]*b[p*32+j]
 //
-// for r < 14, j < 16 (K=16, ldc=16, k unrolled 4x).
+// for r < 14, j < 32 (K=16, ldc=32, k unrolled 4x).
 //
 //go:noescape
-func k3_conv2_AVX512_n(a *float32, b *float32, c *float32)
-
-// k3_conv2_AVX512_mn is the 14x32 AVX512 GEMM micro-kernel computing
-//
-//	C[r*ldc+j] = sum_{p<16} a[p*14+r]*b[p*32+j]
-//
-// for r < 4, j < 16 (K=16, ldc=16, k unrolled 4x).
-//
-//go:noescape
-func k3_conv2_AVX512_mn(a *float32, b *float32, c *float32)
+func k3_conv2_AVX512_full(a *float32, b *float32, c *float32)
 
 // k5_fc_AVX2_n is the 1x24 AVX2 GEMM micro-kernel computing
 //

@@ -50,7 +50,6 @@ var g3_conv2 = rtWinoGeom{
 	TW:    4,
 	W:     8,
 	inImg: 1024,
-	ldM:   512,
 	ldV:   528,
 	outIm: 2048,
 }
@@ -93,23 +92,23 @@ func (m *Model) wi3_conv2(w, t int) {
 	rtWinoInput(m.staging, m.arena[4096:5120], &g3_conv2, c0, min(c0+4, 16), [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
 }
 
-// wo3_conv2 is conv2's Winograd output transform (Y = A^T m A, bias, activation)
-// of 8 filters of every image: one task.
-func (m *Model) wo3_conv2(w, t int) {
-	o0 := t * 8
-	rtWinoOutput(m.arena[0:2048], m.staging[8448:], m.b3_conv2, &g3_conv2, o0, min(o0+8, 32), m.scratch[w], &m.wino)
-}
-
 // l3_conv2_Go computes conv2's 16x1 Winograd GEMMs (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8, F(2x2, 3x3)) with the
-// purego kernels: M=32 filters by N=16 tiles (batch 1) by K=16 channels, in 4x16
-// tiles; one task is one column of tiles of one GEMM.
+// purego kernels, fused with the output transform: M=32 filters by N=16 tiles (batch 1)
+// by K=16 channels, in 4x16 blocks; one task is one column of tiles of one group
+// and 1 panels of filters.
 func (m *Model) l3_conv2_Go(w, t int) {
-	mg, j := t/1, t%1
-	a := m.w3_conv2[mg*512:]
-	b := m.staging[mg*528+j*256:]
-	dst := m.staging[8448+mg*512+j*16:]
-	for p := range 8 {
-		rtGemm(4, 16, 16, a[p*64:], b, dst[p*64:], 16, nil, rtActNone, 0, min(4, 32-p*4), min(16, 16-j*16))
+	grp, j, c := t/8, t/8%1, t%8
+	s := m.scratch[w]
+	b := m.staging[grp*528+j*256:]
+	for xi := range 16 {
+		for p := c * 1; p < min(c*1+1, 8); p++ {
+			a := m.w3_conv2[(grp*8+p)*64:]
+			s := s[(p-c*1)*1024:]
+			rtGemm(4, 16, 16, a[xi*512:], b[xi*528:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+		}
+	}
+	for p := c * 1; p < min(c*1+1, 8); p++ {
+		rtWinoOutTile(m.arena[0:2048], s[(p-c*1)*1024:], m.b3_conv2, &g3_conv2, grp*32+p*4, min(4, 32-p*4), 16, 64, j*16, min(16, 16-j*16), s[1040:], &m.wino)
 	}
 }
 
@@ -170,11 +169,7 @@ func (m *Model) planGo() []rtStep {
 	}, {
 		f:     m.l3_conv2_Go,
 		layer: 2,
-		n:     16,
-	}, {
-		f:     m.wo3_conv2,
-		layer: 2,
-		n:     4,
+		n:     8,
 	}, {
 		f:     m.l4_gap,
 		layer: 3,

@@ -26,20 +26,22 @@ func (m *Model) l1_conv1_AVX2(w, t int) {
 }
 
 // l3_conv2_AVX2 computes conv2's 16x1 Winograd GEMMs (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8, F(2x2, 3x3)) with the
-// avx2 kernels: M=32 filters by N=16 tiles (batch 1) by K=16 channels, in 6x16
-// tiles; one task is one column of tiles of one GEMM.
+// avx2 kernels, fused with the output transform: M=32 filters by N=16 tiles (batch 1)
+// by K=16 channels, in 6x16 blocks; one task is one column of tiles of one group
+// and 1 panels of filters.
 func (m *Model) l3_conv2_AVX2(w, t int) {
-	mg, j := t/1, t%1
-	a := m.w3_conv2[mg*576:]
-	b := m.staging[mg*528+j*256:]
-	dst := m.staging[8448+mg*512+j*16:]
-	for p := range 6 {
-		switch {
-		case p == 5:
-			k3_conv2_AVX2_m(&a[p*96:][0], &b[0], &dst[p*96:][0])
-		default:
-			k3_conv2_AVX2_full(&a[p*96:][0], &b[0], &dst[p*96:][0])
+	grp, j, c := t/6, t/6%1, t%6
+	s := m.scratch[w]
+	b := m.staging[grp*528+j*256:]
+	for xi := range 16 {
+		for p := c * 1; p < min(c*1+1, 6); p++ {
+			a := m.w3_conv2[(grp*6+p)*96:]
+			s := s[(p-c*1)*1536:]
+			k3_conv2_AVX2_full(&a[xi*576:][0], &b[xi*528:][0], &s[xi*96:][0])
 		}
+	}
+	for p := c * 1; p < min(c*1+1, 6); p++ {
+		rtWinoOutTile(m.arena[0:2048], s[(p-c*1)*1536:], m.b3_conv2, &g3_conv2, grp*32+p*6, min(6, 32-p*6), 16, 96, j*16, min(16, 16-j*16), s[1552:], &m.wino)
 	}
 }
 
@@ -83,11 +85,7 @@ func (m *Model) planAVX2() []rtStep {
 	}, {
 		f:     m.l3_conv2_AVX2,
 		layer: 2,
-		n:     16,
-	}, {
-		f:     m.wo3_conv2,
-		layer: 2,
-		n:     4,
+		n:     6,
 	}, {
 		f:     m.l4_gap,
 		layer: 3,
@@ -126,20 +124,22 @@ func (m *Model) l1_conv1_AVX512(w, t int) {
 }
 
 // l3_conv2_AVX512 computes conv2's 16x1 Winograd GEMMs (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8, F(2x2, 3x3)) with the
-// avx512 kernels: M=32 filters by N=16 tiles (batch 1) by K=16 channels, in 14x32
-// tiles; one task is one column of tiles of one GEMM.
+// avx512 kernels, fused with the output transform: M=32 filters by N=16 tiles (batch 1)
+// by K=16 channels, in 14x32 blocks; one task is one column of tiles of one group
+// and 1 panels of filters.
 func (m *Model) l3_conv2_AVX512(w, t int) {
-	mg, j := t/1, t%1
-	a := m.w3_conv2[mg*672:]
-	b := m.staging[mg*528+j*512:]
-	dst := m.staging[8448+mg*512+j*32:]
-	for p := range 3 {
-		switch {
-		case p == 2 && j == 0:
-			k3_conv2_AVX512_mn(&a[p*224:][0], &b[0], &dst[p*224:][0])
-		default:
-			k3_conv2_AVX512_n(&a[p*224:][0], &b[0], &dst[p*224:][0])
+	grp, j, c := t/3, t/3%1, t%3
+	s := m.scratch[w]
+	b := m.staging[grp*528+j*512:]
+	for xi := range 16 {
+		for p := c * 1; p < min(c*1+1, 3); p++ {
+			a := m.w3_conv2[(grp*3+p)*224:]
+			s := s[(p-c*1)*7168:]
+			k3_conv2_AVX512_full(&a[xi*672:][0], &b[xi*528:][0], &s[xi*448:][0])
 		}
+	}
+	for p := c * 1; p < min(c*1+1, 3); p++ {
+		rtWinoOutTile(m.arena[0:2048], s[(p-c*1)*7168:], m.b3_conv2, &g3_conv2, grp*32+p*14, min(14, 32-p*14), 32, 448, j*32, min(32, 16-j*32), s[7184:], &m.wino)
 	}
 }
 
@@ -183,11 +183,7 @@ func (m *Model) planAVX512() []rtStep {
 	}, {
 		f:     m.l3_conv2_AVX512,
 		layer: 2,
-		n:     16,
-	}, {
-		f:     m.wo3_conv2,
-		layer: 2,
-		n:     4,
+		n:     3,
 	}, {
 		f:     m.l4_gap,
 		layer: 3,

@@ -2,6 +2,8 @@
 
 package tiny
 
+import "math"
+
 // Winograd's minimal filtering F(2x2, 3x3) for 3x3 stride-1 convolutions:
 // each 2x2 block of outputs is computed from a 4x4 block of the input with
 // 16 multiplications per input channel instead of 36. With the transforms
@@ -13,7 +15,9 @@ package tiny
 // a convolution is: U = G g G^T per filter and channel (at load), V = B^T d
 // B per channel and input tile, 16 independent GEMMs M[ξ] = U[ξ] V[ξ] over
 // the channels (the assembly micro-kernels), and Y = A^T m A per filter and
-// tile. B and A have entries 0 and ±1 and G halves, so the transforms add
+// tile. The GEMMs and the output transform are fused: one task computes an
+// MR×NR block of all 16 M[ξ] into its scratch and transforms it there
+// (rtWinoOutTile), so that M is never stored whole. B and A have entries 0 and ±1 and G halves, so the transforms add
 // little rounding: the results stay within a few ulps of the direct
 // algorithm's.
 //
@@ -45,7 +49,7 @@ type rtWinoGeom struct {
 	N, NPad      int // GEMM columns: B*TH*TW, and that rounded up to whole panels
 	Act          int
 	Slope        float32
-	ldV, ldM     int // distance between consecutive matrices of V (at least K*NPad) and of M (M*N)
+	ldV          int // distance between consecutive matrices of V: at least K*NPad
 	inImg, outIm int // elements of one image of the input and of the output
 }
 
@@ -140,7 +144,7 @@ const rtWinoSlack = 16
 // define them): in and out for F(2x2, 3x3), in5 and out5 for F(2x2, 5x5).
 type rtWinoKernels struct {
 	in, in5   func(dst, even, odd []float32, th, tw, ld, ldDst int)
-	out, out5 func(y, m []float32, n, step, ldY int, bias float32)
+	out, out5 func(y, m []float32, n, step, ldY int, bias, lo float32)
 }
 
 // rtWinoPlane is the shape of the parity-split padded plane of a Winograd
@@ -148,14 +152,20 @@ type rtWinoKernels struct {
 // columns.
 func rtWinoPlane(r, th, tw int) (hp, ld int) { return 2*th + r - 1, tw + (r-1)/2 }
 
-// rtWinoScratch is the per-worker scratch the transforms of a layer with
-// r×r filters, th×tw tiles and n GEMM columns need: the input transform's
-// parity-split plane and (r+1)² rows of tiles, or the output transform's 4
-// rows of n tiles.
-func rtWinoScratch(r, th, tw, n int) int {
+// rtWinoInScratch is the per-worker scratch the input transform of a
+// layer with r×r filters and th×tw tiles needs: the parity-split plane and
+// (r+1)² rows of tiles.
+func rtWinoInScratch(r, th, tw int) int {
 	hp, ld := rtWinoPlane(r, th, tw)
 	plane := hp*ld + rtWinoSlack
-	return max(2*plane+(r+1)*(r+1)*(th*tw+rtWinoSlack), 4*(n+rtWinoSlack))
+	return 2*plane + (r+1)*(r+1)*(th*tw+rtWinoSlack)
+}
+
+// rtWinoTileScratch is the per-worker scratch of one block of mr×nr GEMM
+// results of a layer with r×r filters and its output transform: (r+1)²
+// blocks, slack, and rtWinoOutTile's 4 rows.
+func rtWinoTileScratch(r, mr, nr int) int {
+	return (r+1)*(r+1)*mr*nr + rtWinoSlack + 4*(nr+rtWinoSlack)
 }
 
 // rtWinoInGo is the input transform V = B^T d B of one padded plane split by
@@ -192,7 +202,7 @@ func rtWinoInGo(dst, even, odd []float32, th, tw, ld, ldDst int) {
 // rtWinoOutGo is the output transform Y = A^T m A of n tiles of one filter:
 // m[ξ*step+t] is element ξ of tile t; y[k*ldY+t] gets Y's element k = 2*dy+dx
 // plus bias.
-func rtWinoOutGo(y, m []float32, n, step, ldY int, bias float32) {
+func rtWinoOutGo(y, m []float32, n, step, ldY int, bias, lo float32) {
 	for t := range n {
 		var r [2][4]float32
 		for j := range 4 {
@@ -201,8 +211,8 @@ func rtWinoOutGo(y, m []float32, n, step, ldY int, bias float32) {
 			r[1][j] = b - c - d
 		}
 		for dy := range 2 {
-			y[(2*dy)*ldY+t] = r[dy][0] + r[dy][1] + r[dy][2] + bias
-			y[(2*dy+1)*ldY+t] = r[dy][1] - r[dy][2] - r[dy][3] + bias
+			y[(2*dy)*ldY+t] = max(r[dy][0]+r[dy][1]+r[dy][2]+bias, lo)
+			y[(2*dy+1)*ldY+t] = max(r[dy][1]-r[dy][2]-r[dy][3]+bias, lo)
 		}
 	}
 }
@@ -242,7 +252,7 @@ func rtWino5InGo(dst, even, odd []float32, th, tw, ld, ldDst int) {
 
 // rtWino5OutGo is F(2x2, 5x5)'s output transform Y = A^T m A, as
 // rtWinoOutGo (m[ξ*step+t] is element ξ = 6i+j of tile t).
-func rtWino5OutGo(y, m []float32, n, step, ldY int, bias float32) {
+func rtWino5OutGo(y, m []float32, n, step, ldY int, bias, lo float32) {
 	for t := range n {
 		var r [2][6]float32
 		for j := range 6 {
@@ -255,10 +265,18 @@ func rtWino5OutGo(y, m []float32, n, step, ldY int, bias float32) {
 		}
 		for dy := range 2 {
 			v := r[dy]
-			y[(2*dy)*ldY+t] = v[0] + v[1] + v[2] + v[3] + v[4] + bias
-			y[(2*dy+1)*ldY+t] = v[1] - v[2] + 2*(v[3]-v[4]) + v[5] + bias
+			y[(2*dy)*ldY+t] = max(v[0]+v[1]+v[2]+v[3]+v[4]+bias, lo)
+			y[(2*dy+1)*ldY+t] = max(v[1]-v[2]+2*(v[3]-v[4])+v[5]+bias, lo)
 		}
 	}
+}
+
+// rtAt is x[i], or 0 outside x.
+func rtAt(x []float32, i int) float32 {
+	if uint(i) < uint(len(x)) {
+		return x[i]
+	}
+	return 0
 }
 
 // rtWinoInput computes V = B^T d B for input channels [c0, c1) (counted
@@ -282,6 +300,7 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, nr int, scratch []floa
 	if g.R == 5 {
 		in, inGo = k.in5, rtWino5InGo
 	}
+	lo, hi := min(ld, (g.PL+1)/2), min(ld, (g.W+g.PL)/2)
 	step := g.G * g.ldV // from ξ to ξ+1
 	for c := c0; c < c1; c++ {
 		grp, kk := c/g.K, c%g.K
@@ -297,14 +316,19 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, nr int, scratch []floa
 					continue
 				}
 				row := x[iy*g.W : iy*g.W+g.W]
-				for t := range ld {
-					e[t], o[t] = 0, 0
-					if ix := 2*t - g.PL; uint(ix) < uint(g.W) {
-						e[t] = row[ix]
+				// Columns 2t-PL and 2t+1-PL are both inside the row for t in
+				// [lo, hi): a plain deinterleave; the edges are checked.
+				for t := range lo {
+					e[t], o[t] = rtAt(row, 2*t-g.PL), rtAt(row, 2*t+1-g.PL)
+				}
+				if hi > lo {
+					ei, oi, src := e[lo:hi], o[lo:hi], row[2*lo-g.PL:2*hi-g.PL]
+					for i := range ei {
+						ei[i], oi[i] = src[2*i], src[2*i+1]
 					}
-					if ix := 2*t + 1 - g.PL; uint(ix) < uint(g.W) {
-						o[t] = row[ix]
-					}
+				}
+				for t := max(lo, hi); t < ld; t++ {
+					e[t], o[t] = rtAt(row, 2*t-g.PL), rtAt(row, 2*t+1-g.PL)
 				}
 			}
 			if in != nil {
@@ -323,56 +347,72 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, nr int, scratch []floa
 				n0, t = n0+seg, t+seg
 			}
 		}
-		for n := g.N; n < g.NPad; n++ {
-			at := base + n/nr*g.K*nr + n%nr
+		for n := g.N; n < g.NPad; {
+			col := n % nr
+			seg := min(nr-col, g.NPad-n)
+			at := base + n/nr*g.K*nr + col
 			for xi := range np {
-				v[xi*step+at] = 0
+				clear(v[xi*step+at : xi*step+at+seg])
 			}
+			n += seg
 		}
 	}
 }
 
-// rtWinoOutput computes Y = A^T m A for filters [o0, o1) (over all groups)
-// and every image and tile from the GEMM results mm (points*G matrices of
-// M×N values, (ξ, group) at index ξ*G+group; mm has rtWinoSlack values of
-// slack after its end), adds the bias, applies the activation and writes
-// the 2x2 blocks, clipped at the edges, into dst ([B][G*M][OH][OW]).
-// scratch holds rtWinoScratch values.
-func rtWinoOutput(dst, mm []float32, bias []float32, g *rtWinoGeom, o0, o1 int, scratch []float32, k *rtWinoKernels) {
-	step := g.G * g.ldM // from ξ to ξ+1
-	ldY := g.N + rtWinoSlack
-	y := scratch[:4*ldY]
+// rtWinoOutTile computes Y = A^T m A for filters [o0, o0+rows) (over all
+// groups) and GEMM columns (batch tiles) [n0, n0+cols) from one block of
+// the GEMMs' results, s[ξ*step + r*ld + t] being element ξ of filter o0+r
+// at column n0+t (s has whole vectors of slack after each row and after
+// its end, which the kernels may read). It adds the bias, applies the
+// activation and writes the 2x2 blocks, clipped at the edges, into dst
+// ([B][G*M][OH][OW]). y is scratch of 4*(ld+rtWinoSlack) values.
+func rtWinoOutTile(dst, s, bias []float32, g *rtWinoGeom, o0, rows, ld, step, n0, cols int, y []float32, k *rtWinoKernels) {
+	ldY := ld + rtWinoSlack
+	y = y[:4*ldY]
 	out, outGo := k.out, rtWinoOutGo
 	if g.R == 5 {
 		out, outGo = k.out5, rtWino5OutGo
 	}
-	for o := o0; o < o1; o++ {
-		grp, oo := o/g.M, o%g.M
-		m := mm[grp*g.ldM+oo*g.N:]
+	T := g.TH * g.TW
+	// ReLU is the transform's clamp; other activations are applied after.
+	lo, act := float32(math.Inf(-1)), g.Act
+	if act == rtActReLU {
+		lo, act = 0, rtActNone
+	}
+	for r := range rows {
+		o := o0 + r
 		if out != nil {
-			out(y, m, g.N, step, ldY, bias[o])
+			out(y, s[r*ld:], cols, step, ldY, bias[o], lo)
 		} else {
-			outGo(y, m, g.N, step, ldY, bias[o])
+			outGo(y, s[r*ld:], cols, step, ldY, bias[o], lo)
 		}
-		n := 0
-		for img := range g.B {
-			out := dst[img*g.outIm+o*g.OH*g.OW : img*g.outIm+(o+1)*g.OH*g.OW]
-			for ty := range g.TH {
-				for dy := range min(2, g.OH-2*ty) {
-					row := out[(2*ty+dy)*g.OW : (2*ty+dy+1)*g.OW]
-					ya, yb := y[2*dy*ldY+n:2*dy*ldY+n+g.TW], y[(2*dy+1)*ldY+n:(2*dy+1)*ldY+n+g.TW]
-					for tx := range g.TW {
-						row[2*tx] = ya[tx]
-						if 2*tx+1 < g.OW {
-							row[2*tx+1] = yb[tx]
-						}
-					}
+		if act != rtActNone {
+			for q := range 4 {
+				rtActivateAll(y[q*ldY:q*ldY+cols], g.Act, g.Slope)
+			}
+		}
+		// Walk the columns a run of tiles (within one row of tiles) at a time.
+		for t := 0; t < cols; {
+			n := n0 + t
+			img, ty, tx := n/T, n%T/g.TW, n%g.TW
+			run := min(g.TW-tx, cols-t)
+			plane := dst[img*g.outIm+o*g.OH*g.OW : img*g.outIm+(o+1)*g.OH*g.OW]
+			for dy := range min(2, g.OH-2*ty) {
+				row := plane[(2*ty+dy)*g.OW : (2*ty+dy+1)*g.OW]
+				ya, yb := y[2*dy*ldY+t:2*dy*ldY+t+run], y[(2*dy+1)*ldY+t:(2*dy+1)*ldY+t+run]
+				// Whole pairs, then the last column if OW is odd and this
+				// run ends the row.
+				pairs := run
+				if tx+run == g.TW && g.OW%2 == 1 {
+					pairs--
+					row[2*(tx+pairs)] = ya[pairs]
 				}
-				n += g.TW
+				out := row[2*tx : 2*(tx+pairs)]
+				for i := range pairs {
+					out[2*i], out[2*i+1] = ya[i], yb[i]
+				}
 			}
-			if g.Act != rtActNone {
-				rtActivateAll(out, g.Act, g.Slope)
-			}
+			t += run
 		}
 	}
 }

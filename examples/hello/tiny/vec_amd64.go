@@ -19,10 +19,11 @@ func vecIm2colRowAVX512(d *float32, s *float32, cols int, nr int, ow int, ox0 in
 func vecWinoInAVX512(dst *float32, even *float32, odd *float32, th int, tw int, ld int, ldDst int)
 
 // vecWinoOutAVX512 is Winograd F(2x2,3x3)'s output transform of n tiles: m[ξ*step+t] in,
-// y[k*ldY+t] = (A^T m A)[k] + bias out. It reads and writes whole vectors past n.
+// y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
+// vectors past n.
 //
 //go:noescape
-func vecWinoOutAVX512(y *float32, m *float32, n int, step int, ldY int, bias float32)
+func vecWinoOutAVX512(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
 
 // vecIm2colRowAVX2 writes one row of an im2col panel: d[j] for j < cols is the source
 // element of the j-th output position from (row 0, ox0) on, rows of ow positions, s[0] the
@@ -39,7 +40,8 @@ func vecIm2colRowAVX2(d *float32, s *float32, cols int, nr int, ow int, ox0 int,
 func vecWinoInAVX2(dst *float32, even *float32, odd *float32, th int, tw int, ld int, ldDst int)
 
 // vecWinoOutAVX2 is Winograd F(2x2,3x3)'s output transform of n tiles: m[ξ*step+t] in,
-// y[k*ldY+t] = (A^T m A)[k] + bias out. It reads and writes whole vectors past n.
+// y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
+// vectors past n.
 //
 //go:noescape
-func vecWinoOutAVX2(y *float32, m *float32, n int, step int, ldY int, bias float32)
+func vecWinoOutAVX2(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)

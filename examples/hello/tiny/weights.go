@@ -15,11 +15,11 @@ var weightShapes = []struct {
 }{{"conv1.weight", []int{16, 3, 3, 3}}, {"conv1.bias", []int{16}}, {"bn1.weight", []int{16}}, {"bn1.bias", []int{16}}, {"bn1.running_mean", []int{16}}, {"bn1.running_var", []int{16}}, {"conv2.weight", []int{32, 16, 3, 3}}, {"conv2.bias", []int{32}}, {"fc.weight", []int{10, 32}}, {"fc.bias", []int{10}}}
 
 // scratchLen is each worker's scratch memory, per implementation.
-var scratchLen = [3]int{644, 644, 1296}
+var scratchLen = [3]int{1168, 1680, 7376}
 
 // stagingLen is the buffer of dense layers' packed inputs and conv layers'
 // padded inputs (one layer's at a time), per implementation.
-var stagingLen = [3]int{16656, 16656, 16656}
+var stagingLen = [3]int{8448, 8448, 8448}
 
 // tmpLen is each worker's LRN scratch: squares of the channels and their sum.
 const tmpLen = 1

@@ -10,9 +10,9 @@ type kernel struct {
 	fn    func(d, x []float32, n, c, dstStride, srcStride, before, after int, k, alpha float32)
 	row   func(d, s []float32, cols, nr, ow, ox0, sw, rowStep int)
 	wIn   func(dst, even, odd []float32, th, tw, ld, ldDst int)
-	wOut  func(y, m []float32, n, step, ldY int, bias float32)
+	wOut  func(y, m []float32, n, step, ldY int, bias, lo float32)
 	wIn5  func(dst, even, odd []float32, th, tw, ld, ldDst int)
-	wOut5 func(y, m []float32, n, step, ldY int, bias float32)
+	wOut5 func(y, m []float32, n, step, ldY int, bias, lo float32)
 }
 
 // kernels lists the kernels this CPU can run.
@@ -40,8 +40,8 @@ func kernels() []kernel {
 			f(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)
 		}
 	}
-	wOut := func(f func(y, m *float32, n, step, ldY int, bias float32)) func(y, m []float32, n, step, ldY int, bias float32) {
-		return func(y, m []float32, n, step, ldY int, bias float32) { f(&y[0], &m[0], n, step, ldY, bias) }
+	wOut := func(f func(y, m *float32, n, step, ldY int, bias, lo float32)) func(y, m []float32, n, step, ldY int, bias, lo float32) {
+		return func(y, m []float32, n, step, ldY int, bias, lo float32) { f(&y[0], &m[0], n, step, ldY, bias, lo) }
 	}
 	if cpu.X86.HasAVX512F {
 		ks = append(ks, kernel{"AVX512", 16, call(vecLRNAVX512), row(vecIm2colRowAVX512), wIn(vecWinoInAVX512), wOut(vecWinoOutAVX512), wIn(vecWino5InAVX512), wOut(vecWino5OutAVX512)})

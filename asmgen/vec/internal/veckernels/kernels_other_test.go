@@ -8,9 +8,9 @@ type kernel struct {
 	fn    func(d, x []float32, n, c, dstStride, srcStride, before, after int, k, alpha float32)
 	row   func(d, s []float32, cols, nr, ow, ox0, sw, rowStep int)
 	wIn   func(dst, even, odd []float32, th, tw, ld, ldDst int)
-	wOut  func(y, m []float32, n, step, ldY int, bias float32)
+	wOut  func(y, m []float32, n, step, ldY int, bias, lo float32)
 	wIn5  func(dst, even, odd []float32, th, tw, ld, ldDst int)
-	wOut5 func(y, m []float32, n, step, ldY int, bias float32)
+	wOut5 func(y, m []float32, n, step, ldY int, bias, lo float32)
 }
 
 // kernels: the assembly exists only on amd64 without purego.

@@ -302,9 +302,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func vecWinoOutAVX512(y *float32, m *float32, n int, step int, ldY int, bias float32)
+// func vecWinoOutAVX512(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
 // Requires: AVX, AVX512F
-TEXT ·vecWinoOutAVX512(SB), NOSPLIT, $0-44
+TEXT ·vecWinoOutAVX512(SB), NOSPLIT, $0-48
 	MOVQ         y+0(FP), AX
 	MOVQ         m+8(FP), CX
 	MOVQ         n+16(FP), DX
@@ -316,66 +316,71 @@ TEXT ·vecWinoOutAVX512(SB), NOSPLIT, $0-44
 	SHLQ         $0x02, DI
 	LEAQ         (DI)(DI*2), R8
 	VBROADCASTSS bias+40(FP), Z0
+	VBROADCASTSS lo+44(FP), Z1
 
 loop:
 	TESTQ   DX, DX
 	JLE     done
 	MOVQ    CX, R9
-	VMOVUPS (R9), Z1
-	VMOVUPS (R9)(DI*1), Z2
-	VMOVUPS (R9)(DI*2), Z3
-	VMOVUPS (R9)(R8*1), Z4
-	VADDPS  Z2, Z1, Z1
-	VADDPS  Z3, Z1, Z1
-	VSUBPS  Z3, Z2, Z2
-	VSUBPS  Z4, Z2, Z2
-	ADDQ    BX, R9
-	VMOVUPS (R9), Z3
-	VMOVUPS (R9)(DI*1), Z4
-	VMOVUPS (R9)(DI*2), Z5
-	VMOVUPS (R9)(R8*1), Z6
-	VADDPS  Z4, Z3, Z3
-	VADDPS  Z5, Z3, Z3
-	VSUBPS  Z5, Z4, Z4
-	VSUBPS  Z6, Z4, Z4
-	ADDQ    BX, R9
-	VMOVUPS (R9), Z5
-	VMOVUPS (R9)(DI*1), Z6
-	VMOVUPS (R9)(DI*2), Z7
-	VMOVUPS (R9)(R8*1), Z8
-	VADDPS  Z6, Z5, Z5
-	VADDPS  Z7, Z5, Z5
-	VSUBPS  Z7, Z6, Z6
-	VSUBPS  Z8, Z6, Z6
-	ADDQ    BX, R9
-	VMOVUPS (R9), Z7
-	VMOVUPS (R9)(DI*1), Z8
-	VMOVUPS (R9)(DI*2), Z9
-	VMOVUPS (R9)(R8*1), Z10
-	VADDPS  Z8, Z7, Z7
-	VADDPS  Z9, Z7, Z7
-	VSUBPS  Z9, Z8, Z8
-	VSUBPS  Z10, Z8, Z8
-	MOVQ    AX, R9
-	VADDPS  Z3, Z1, Z1
-	VADDPS  Z5, Z1, Z1
-	VADDPS  Z0, Z1, Z1
+	VMOVUPS (R9), Z2
+	VMOVUPS (R9)(DI*1), Z3
+	VMOVUPS (R9)(DI*2), Z4
+	VMOVUPS (R9)(R8*1), Z5
+	VADDPS  Z3, Z2, Z2
+	VADDPS  Z4, Z2, Z2
+	VSUBPS  Z4, Z3, Z3
 	VSUBPS  Z5, Z3, Z3
-	VSUBPS  Z7, Z3, Z3
+	ADDQ    BX, R9
+	VMOVUPS (R9), Z4
+	VMOVUPS (R9)(DI*1), Z5
+	VMOVUPS (R9)(DI*2), Z6
+	VMOVUPS (R9)(R8*1), Z7
+	VADDPS  Z5, Z4, Z4
+	VADDPS  Z6, Z4, Z4
+	VSUBPS  Z6, Z5, Z5
+	VSUBPS  Z7, Z5, Z5
+	ADDQ    BX, R9
+	VMOVUPS (R9), Z6
+	VMOVUPS (R9)(DI*1), Z7
+	VMOVUPS (R9)(DI*2), Z8
+	VMOVUPS (R9)(R8*1), Z9
+	VADDPS  Z7, Z6, Z6
+	VADDPS  Z8, Z6, Z6
+	VSUBPS  Z8, Z7, Z7
+	VSUBPS  Z9, Z7, Z7
+	ADDQ    BX, R9
+	VMOVUPS (R9), Z8
+	VMOVUPS (R9)(DI*1), Z9
+	VMOVUPS (R9)(DI*2), Z10
+	VMOVUPS (R9)(R8*1), Z11
+	VADDPS  Z9, Z8, Z8
+	VADDPS  Z10, Z8, Z8
+	VSUBPS  Z10, Z9, Z9
+	VSUBPS  Z11, Z9, Z9
+	MOVQ    AX, R9
+	VADDPS  Z4, Z2, Z2
+	VADDPS  Z6, Z2, Z2
+	VADDPS  Z0, Z2, Z2
+	VMAXPS  Z2, Z1, Z2
+	VSUBPS  Z6, Z4, Z4
+	VSUBPS  Z8, Z4, Z4
+	VADDPS  Z0, Z4, Z4
+	VMAXPS  Z4, Z1, Z4
+	VMOVUPS Z2, (R9)
+	ADDQ    SI, R9
+	VMOVUPS Z4, (R9)
+	ADDQ    SI, R9
+	VADDPS  Z5, Z3, Z2
+	VADDPS  Z7, Z2, Z2
+	VADDPS  Z0, Z2, Z2
+	VMAXPS  Z2, Z1, Z2
+	VSUBPS  Z7, Z5, Z3
+	VSUBPS  Z9, Z3, Z3
 	VADDPS  Z0, Z3, Z3
-	VMOVUPS Z1, (R9)
+	VMAXPS  Z3, Z1, Z3
+	VMOVUPS Z2, (R9)
 	ADDQ    SI, R9
 	VMOVUPS Z3, (R9)
-	ADDQ    SI, R9
-	VADDPS  Z4, Z2, Z1
-	VADDPS  Z6, Z1, Z1
-	VADDPS  Z0, Z1, Z1
-	VSUBPS  Z6, Z4, Z2
-	VSUBPS  Z8, Z2, Z2
-	VADDPS  Z0, Z2, Z2
-	VMOVUPS Z1, (R9)
-	ADDQ    SI, R9
-	VMOVUPS Z2, (R9)
 	ADDQ    SI, R9
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, AX
@@ -737,9 +742,9 @@ done5:
 	VZEROUPPER
 	RET
 
-// func vecWino5OutAVX512(y *float32, m *float32, n int, step int, ldY int, bias float32)
+// func vecWino5OutAVX512(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
 // Requires: AVX, AVX512F
-TEXT ·vecWino5OutAVX512(SB), NOSPLIT, $0-44
+TEXT ·vecWino5OutAVX512(SB), NOSPLIT, $0-48
 	MOVQ         y+0(FP), AX
 	MOVQ         m+8(FP), CX
 	MOVQ         n+16(FP), DX
@@ -752,21 +757,16 @@ TEXT ·vecWino5OutAVX512(SB), NOSPLIT, $0-44
 	LEAQ         (DI)(DI*2), R8
 	LEAQ         (DI)(DI*4), R9
 	VBROADCASTSS bias+40(FP), Z0
+	VBROADCASTSS lo+44(FP), Z1
 	MOVL         $0x40000000, R10
-	VMOVD        R10, X1
-	VBROADCASTSS X1, Z1
+	VMOVD        R10, X2
+	VBROADCASTSS X2, Z2
 
 loop5:
 	TESTQ       DX, DX
 	JLE         done5
 	MOVQ        AX, R10
 	MOVQ        CX, R11
-	VMOVUPS     (R11), Z2
-	VADDPS      (R11)(DI*1), Z2, Z2
-	VADDPS      (R11)(DI*2), Z2, Z2
-	VADDPS      (R11)(R8*1), Z2, Z2
-	VADDPS      (R11)(DI*4), Z2, Z2
-	ADDQ        BX, R11
 	VMOVUPS     (R11), Z3
 	VADDPS      (R11)(DI*1), Z3, Z3
 	VADDPS      (R11)(DI*2), Z3, Z3
@@ -796,75 +796,85 @@ loop5:
 	VADDPS      (R11)(DI*2), Z7, Z7
 	VADDPS      (R11)(R8*1), Z7, Z7
 	VADDPS      (R11)(DI*4), Z7, Z7
-	VADDPS      Z3, Z2, Z2
-	VADDPS      Z4, Z2, Z2
-	VADDPS      Z5, Z2, Z2
-	VADDPS      Z6, Z2, Z2
-	VADDPS      Z0, Z2, Z2
-	VMOVUPS     Z2, (R10)
-	ADDQ        SI, R10
-	VSUBPS      Z6, Z5, Z2
-	VSUBPS      Z4, Z3, Z3
-	VFMADD231PS Z2, Z1, Z3
+	ADDQ        BX, R11
+	VMOVUPS     (R11), Z8
+	VADDPS      (R11)(DI*1), Z8, Z8
+	VADDPS      (R11)(DI*2), Z8, Z8
+	VADDPS      (R11)(R8*1), Z8, Z8
+	VADDPS      (R11)(DI*4), Z8, Z8
+	VADDPS      Z4, Z3, Z3
+	VADDPS      Z5, Z3, Z3
+	VADDPS      Z6, Z3, Z3
 	VADDPS      Z7, Z3, Z3
 	VADDPS      Z0, Z3, Z3
+	VMAXPS      Z3, Z1, Z3
 	VMOVUPS     Z3, (R10)
 	ADDQ        SI, R10
+	VSUBPS      Z7, Z6, Z3
+	VSUBPS      Z5, Z4, Z4
+	VFMADD231PS Z3, Z2, Z4
+	VADDPS      Z8, Z4, Z4
+	VADDPS      Z0, Z4, Z4
+	VMAXPS      Z4, Z1, Z4
+	VMOVUPS     Z4, (R10)
+	ADDQ        SI, R10
 	MOVQ        CX, R11
-	VMOVUPS     (R11)(R8*1), Z3
-	VSUBPS      (R11)(DI*4), Z3, Z3
-	VMOVUPS     (R11)(DI*1), Z2
-	VSUBPS      (R11)(DI*2), Z2, Z2
-	VFMADD231PS Z3, Z1, Z2
-	VADDPS      (R11)(R9*1), Z2, Z2
-	ADDQ        BX, R11
 	VMOVUPS     (R11)(R8*1), Z4
 	VSUBPS      (R11)(DI*4), Z4, Z4
 	VMOVUPS     (R11)(DI*1), Z3
 	VSUBPS      (R11)(DI*2), Z3, Z3
-	VFMADD231PS Z4, Z1, Z3
+	VFMADD231PS Z4, Z2, Z3
 	VADDPS      (R11)(R9*1), Z3, Z3
 	ADDQ        BX, R11
 	VMOVUPS     (R11)(R8*1), Z5
 	VSUBPS      (R11)(DI*4), Z5, Z5
 	VMOVUPS     (R11)(DI*1), Z4
 	VSUBPS      (R11)(DI*2), Z4, Z4
-	VFMADD231PS Z5, Z1, Z4
+	VFMADD231PS Z5, Z2, Z4
 	VADDPS      (R11)(R9*1), Z4, Z4
 	ADDQ        BX, R11
 	VMOVUPS     (R11)(R8*1), Z6
 	VSUBPS      (R11)(DI*4), Z6, Z6
 	VMOVUPS     (R11)(DI*1), Z5
 	VSUBPS      (R11)(DI*2), Z5, Z5
-	VFMADD231PS Z6, Z1, Z5
+	VFMADD231PS Z6, Z2, Z5
 	VADDPS      (R11)(R9*1), Z5, Z5
 	ADDQ        BX, R11
 	VMOVUPS     (R11)(R8*1), Z7
 	VSUBPS      (R11)(DI*4), Z7, Z7
 	VMOVUPS     (R11)(DI*1), Z6
 	VSUBPS      (R11)(DI*2), Z6, Z6
-	VFMADD231PS Z7, Z1, Z6
+	VFMADD231PS Z7, Z2, Z6
 	VADDPS      (R11)(R9*1), Z6, Z6
 	ADDQ        BX, R11
 	VMOVUPS     (R11)(R8*1), Z8
 	VSUBPS      (R11)(DI*4), Z8, Z8
 	VMOVUPS     (R11)(DI*1), Z7
 	VSUBPS      (R11)(DI*2), Z7, Z7
-	VFMADD231PS Z8, Z1, Z7
+	VFMADD231PS Z8, Z2, Z7
 	VADDPS      (R11)(R9*1), Z7, Z7
-	VADDPS      Z3, Z2, Z2
-	VADDPS      Z4, Z2, Z2
-	VADDPS      Z5, Z2, Z2
-	VADDPS      Z6, Z2, Z2
-	VADDPS      Z0, Z2, Z2
-	VMOVUPS     Z2, (R10)
-	ADDQ        SI, R10
-	VSUBPS      Z6, Z5, Z2
-	VSUBPS      Z4, Z3, Z3
-	VFMADD231PS Z2, Z1, Z3
+	ADDQ        BX, R11
+	VMOVUPS     (R11)(R8*1), Z9
+	VSUBPS      (R11)(DI*4), Z9, Z9
+	VMOVUPS     (R11)(DI*1), Z8
+	VSUBPS      (R11)(DI*2), Z8, Z8
+	VFMADD231PS Z9, Z2, Z8
+	VADDPS      (R11)(R9*1), Z8, Z8
+	VADDPS      Z4, Z3, Z3
+	VADDPS      Z5, Z3, Z3
+	VADDPS      Z6, Z3, Z3
 	VADDPS      Z7, Z3, Z3
 	VADDPS      Z0, Z3, Z3
+	VMAXPS      Z3, Z1, Z3
 	VMOVUPS     Z3, (R10)
+	ADDQ        SI, R10
+	VSUBPS      Z7, Z6, Z3
+	VSUBPS      Z5, Z4, Z4
+	VFMADD231PS Z3, Z2, Z4
+	VADDPS      Z8, Z4, Z4
+	VADDPS      Z0, Z4, Z4
+	VMAXPS      Z4, Z1, Z4
+	VMOVUPS     Z4, (R10)
 	ADDQ        SI, R10
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, AX
@@ -1162,9 +1172,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func vecWinoOutAVX2(y *float32, m *float32, n int, step int, ldY int, bias float32)
+// func vecWinoOutAVX2(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
 // Requires: AVX
-TEXT ·vecWinoOutAVX2(SB), NOSPLIT, $0-44
+TEXT ·vecWinoOutAVX2(SB), NOSPLIT, $0-48
 	MOVQ         y+0(FP), AX
 	MOVQ         m+8(FP), CX
 	MOVQ         n+16(FP), DX
@@ -1176,66 +1186,71 @@ TEXT ·vecWinoOutAVX2(SB), NOSPLIT, $0-44
 	SHLQ         $0x02, DI
 	LEAQ         (DI)(DI*2), R8
 	VBROADCASTSS bias+40(FP), Y0
+	VBROADCASTSS lo+44(FP), Y1
 
 loop:
 	TESTQ   DX, DX
 	JLE     done
 	MOVQ    CX, R9
-	VMOVUPS (R9), Y1
-	VMOVUPS (R9)(DI*1), Y2
-	VMOVUPS (R9)(DI*2), Y3
-	VMOVUPS (R9)(R8*1), Y4
-	VADDPS  Y2, Y1, Y1
-	VADDPS  Y3, Y1, Y1
-	VSUBPS  Y3, Y2, Y2
-	VSUBPS  Y4, Y2, Y2
-	ADDQ    BX, R9
-	VMOVUPS (R9), Y3
-	VMOVUPS (R9)(DI*1), Y4
-	VMOVUPS (R9)(DI*2), Y5
-	VMOVUPS (R9)(R8*1), Y6
-	VADDPS  Y4, Y3, Y3
-	VADDPS  Y5, Y3, Y3
-	VSUBPS  Y5, Y4, Y4
-	VSUBPS  Y6, Y4, Y4
-	ADDQ    BX, R9
-	VMOVUPS (R9), Y5
-	VMOVUPS (R9)(DI*1), Y6
-	VMOVUPS (R9)(DI*2), Y7
-	VMOVUPS (R9)(R8*1), Y8
-	VADDPS  Y6, Y5, Y5
-	VADDPS  Y7, Y5, Y5
-	VSUBPS  Y7, Y6, Y6
-	VSUBPS  Y8, Y6, Y6
-	ADDQ    BX, R9
-	VMOVUPS (R9), Y7
-	VMOVUPS (R9)(DI*1), Y8
-	VMOVUPS (R9)(DI*2), Y9
-	VMOVUPS (R9)(R8*1), Y10
-	VADDPS  Y8, Y7, Y7
-	VADDPS  Y9, Y7, Y7
-	VSUBPS  Y9, Y8, Y8
-	VSUBPS  Y10, Y8, Y8
-	MOVQ    AX, R9
-	VADDPS  Y3, Y1, Y1
-	VADDPS  Y5, Y1, Y1
-	VADDPS  Y0, Y1, Y1
+	VMOVUPS (R9), Y2
+	VMOVUPS (R9)(DI*1), Y3
+	VMOVUPS (R9)(DI*2), Y4
+	VMOVUPS (R9)(R8*1), Y5
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y4, Y2, Y2
+	VSUBPS  Y4, Y3, Y3
 	VSUBPS  Y5, Y3, Y3
-	VSUBPS  Y7, Y3, Y3
+	ADDQ    BX, R9
+	VMOVUPS (R9), Y4
+	VMOVUPS (R9)(DI*1), Y5
+	VMOVUPS (R9)(DI*2), Y6
+	VMOVUPS (R9)(R8*1), Y7
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y6, Y4, Y4
+	VSUBPS  Y6, Y5, Y5
+	VSUBPS  Y7, Y5, Y5
+	ADDQ    BX, R9
+	VMOVUPS (R9), Y6
+	VMOVUPS (R9)(DI*1), Y7
+	VMOVUPS (R9)(DI*2), Y8
+	VMOVUPS (R9)(R8*1), Y9
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y8, Y6, Y6
+	VSUBPS  Y8, Y7, Y7
+	VSUBPS  Y9, Y7, Y7
+	ADDQ    BX, R9
+	VMOVUPS (R9), Y8
+	VMOVUPS (R9)(DI*1), Y9
+	VMOVUPS (R9)(DI*2), Y10
+	VMOVUPS (R9)(R8*1), Y11
+	VADDPS  Y9, Y8, Y8
+	VADDPS  Y10, Y8, Y8
+	VSUBPS  Y10, Y9, Y9
+	VSUBPS  Y11, Y9, Y9
+	MOVQ    AX, R9
+	VADDPS  Y4, Y2, Y2
+	VADDPS  Y6, Y2, Y2
+	VADDPS  Y0, Y2, Y2
+	VMAXPS  Y2, Y1, Y2
+	VSUBPS  Y6, Y4, Y4
+	VSUBPS  Y8, Y4, Y4
+	VADDPS  Y0, Y4, Y4
+	VMAXPS  Y4, Y1, Y4
+	VMOVUPS Y2, (R9)
+	ADDQ    SI, R9
+	VMOVUPS Y4, (R9)
+	ADDQ    SI, R9
+	VADDPS  Y5, Y3, Y2
+	VADDPS  Y7, Y2, Y2
+	VADDPS  Y0, Y2, Y2
+	VMAXPS  Y2, Y1, Y2
+	VSUBPS  Y7, Y5, Y3
+	VSUBPS  Y9, Y3, Y3
 	VADDPS  Y0, Y3, Y3
-	VMOVUPS Y1, (R9)
+	VMAXPS  Y3, Y1, Y3
+	VMOVUPS Y2, (R9)
 	ADDQ    SI, R9
 	VMOVUPS Y3, (R9)
-	ADDQ    SI, R9
-	VADDPS  Y4, Y2, Y1
-	VADDPS  Y6, Y1, Y1
-	VADDPS  Y0, Y1, Y1
-	VSUBPS  Y6, Y4, Y2
-	VSUBPS  Y8, Y2, Y2
-	VADDPS  Y0, Y2, Y2
-	VMOVUPS Y1, (R9)
-	ADDQ    SI, R9
-	VMOVUPS Y2, (R9)
 	ADDQ    SI, R9
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, AX
@@ -1597,9 +1612,9 @@ done5:
 	VZEROUPPER
 	RET
 
-// func vecWino5OutAVX2(y *float32, m *float32, n int, step int, ldY int, bias float32)
+// func vecWino5OutAVX2(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
 // Requires: AVX, AVX2, FMA3
-TEXT ·vecWino5OutAVX2(SB), NOSPLIT, $0-44
+TEXT ·vecWino5OutAVX2(SB), NOSPLIT, $0-48
 	MOVQ         y+0(FP), AX
 	MOVQ         m+8(FP), CX
 	MOVQ         n+16(FP), DX
@@ -1612,21 +1627,16 @@ TEXT ·vecWino5OutAVX2(SB), NOSPLIT, $0-44
 	LEAQ         (DI)(DI*2), R8
 	LEAQ         (DI)(DI*4), R9
 	VBROADCASTSS bias+40(FP), Y0
+	VBROADCASTSS lo+44(FP), Y1
 	MOVL         $0x40000000, R10
-	VMOVD        R10, X1
-	VBROADCASTSS X1, Y1
+	VMOVD        R10, X2
+	VBROADCASTSS X2, Y2
 
 loop5:
 	TESTQ       DX, DX
 	JLE         done5
 	MOVQ        AX, R10
 	MOVQ        CX, R11
-	VMOVUPS     (R11), Y2
-	VADDPS      (R11)(DI*1), Y2, Y2
-	VADDPS      (R11)(DI*2), Y2, Y2
-	VADDPS      (R11)(R8*1), Y2, Y2
-	VADDPS      (R11)(DI*4), Y2, Y2
-	ADDQ        BX, R11
 	VMOVUPS     (R11), Y3
 	VADDPS      (R11)(DI*1), Y3, Y3
 	VADDPS      (R11)(DI*2), Y3, Y3
@@ -1656,75 +1666,85 @@ loop5:
 	VADDPS      (R11)(DI*2), Y7, Y7
 	VADDPS      (R11)(R8*1), Y7, Y7
 	VADDPS      (R11)(DI*4), Y7, Y7
-	VADDPS      Y3, Y2, Y2
-	VADDPS      Y4, Y2, Y2
-	VADDPS      Y5, Y2, Y2
-	VADDPS      Y6, Y2, Y2
-	VADDPS      Y0, Y2, Y2
-	VMOVUPS     Y2, (R10)
-	ADDQ        SI, R10
-	VSUBPS      Y6, Y5, Y2
-	VSUBPS      Y4, Y3, Y3
-	VFMADD231PS Y2, Y1, Y3
+	ADDQ        BX, R11
+	VMOVUPS     (R11), Y8
+	VADDPS      (R11)(DI*1), Y8, Y8
+	VADDPS      (R11)(DI*2), Y8, Y8
+	VADDPS      (R11)(R8*1), Y8, Y8
+	VADDPS      (R11)(DI*4), Y8, Y8
+	VADDPS      Y4, Y3, Y3
+	VADDPS      Y5, Y3, Y3
+	VADDPS      Y6, Y3, Y3
 	VADDPS      Y7, Y3, Y3
 	VADDPS      Y0, Y3, Y3
+	VMAXPS      Y3, Y1, Y3
 	VMOVUPS     Y3, (R10)
 	ADDQ        SI, R10
+	VSUBPS      Y7, Y6, Y3
+	VSUBPS      Y5, Y4, Y4
+	VFMADD231PS Y3, Y2, Y4
+	VADDPS      Y8, Y4, Y4
+	VADDPS      Y0, Y4, Y4
+	VMAXPS      Y4, Y1, Y4
+	VMOVUPS     Y4, (R10)
+	ADDQ        SI, R10
 	MOVQ        CX, R11
-	VMOVUPS     (R11)(R8*1), Y3
-	VSUBPS      (R11)(DI*4), Y3, Y3
-	VMOVUPS     (R11)(DI*1), Y2
-	VSUBPS      (R11)(DI*2), Y2, Y2
-	VFMADD231PS Y3, Y1, Y2
-	VADDPS      (R11)(R9*1), Y2, Y2
-	ADDQ        BX, R11
 	VMOVUPS     (R11)(R8*1), Y4
 	VSUBPS      (R11)(DI*4), Y4, Y4
 	VMOVUPS     (R11)(DI*1), Y3
 	VSUBPS      (R11)(DI*2), Y3, Y3
-	VFMADD231PS Y4, Y1, Y3
+	VFMADD231PS Y4, Y2, Y3
 	VADDPS      (R11)(R9*1), Y3, Y3
 	ADDQ        BX, R11
 	VMOVUPS     (R11)(R8*1), Y5
 	VSUBPS      (R11)(DI*4), Y5, Y5
 	VMOVUPS     (R11)(DI*1), Y4
 	VSUBPS      (R11)(DI*2), Y4, Y4
-	VFMADD231PS Y5, Y1, Y4
+	VFMADD231PS Y5, Y2, Y4
 	VADDPS      (R11)(R9*1), Y4, Y4
 	ADDQ        BX, R11
 	VMOVUPS     (R11)(R8*1), Y6
 	VSUBPS      (R11)(DI*4), Y6, Y6
 	VMOVUPS     (R11)(DI*1), Y5
 	VSUBPS      (R11)(DI*2), Y5, Y5
-	VFMADD231PS Y6, Y1, Y5
+	VFMADD231PS Y6, Y2, Y5
 	VADDPS      (R11)(R9*1), Y5, Y5
 	ADDQ        BX, R11
 	VMOVUPS     (R11)(R8*1), Y7
 	VSUBPS      (R11)(DI*4), Y7, Y7
 	VMOVUPS     (R11)(DI*1), Y6
 	VSUBPS      (R11)(DI*2), Y6, Y6
-	VFMADD231PS Y7, Y1, Y6
+	VFMADD231PS Y7, Y2, Y6
 	VADDPS      (R11)(R9*1), Y6, Y6
 	ADDQ        BX, R11
 	VMOVUPS     (R11)(R8*1), Y8
 	VSUBPS      (R11)(DI*4), Y8, Y8
 	VMOVUPS     (R11)(DI*1), Y7
 	VSUBPS      (R11)(DI*2), Y7, Y7
-	VFMADD231PS Y8, Y1, Y7
+	VFMADD231PS Y8, Y2, Y7
 	VADDPS      (R11)(R9*1), Y7, Y7
-	VADDPS      Y3, Y2, Y2
-	VADDPS      Y4, Y2, Y2
-	VADDPS      Y5, Y2, Y2
-	VADDPS      Y6, Y2, Y2
-	VADDPS      Y0, Y2, Y2
-	VMOVUPS     Y2, (R10)
-	ADDQ        SI, R10
-	VSUBPS      Y6, Y5, Y2
-	VSUBPS      Y4, Y3, Y3
-	VFMADD231PS Y2, Y1, Y3
+	ADDQ        BX, R11
+	VMOVUPS     (R11)(R8*1), Y9
+	VSUBPS      (R11)(DI*4), Y9, Y9
+	VMOVUPS     (R11)(DI*1), Y8
+	VSUBPS      (R11)(DI*2), Y8, Y8
+	VFMADD231PS Y9, Y2, Y8
+	VADDPS      (R11)(R9*1), Y8, Y8
+	VADDPS      Y4, Y3, Y3
+	VADDPS      Y5, Y3, Y3
+	VADDPS      Y6, Y3, Y3
 	VADDPS      Y7, Y3, Y3
 	VADDPS      Y0, Y3, Y3
+	VMAXPS      Y3, Y1, Y3
 	VMOVUPS     Y3, (R10)
+	ADDQ        SI, R10
+	VSUBPS      Y7, Y6, Y3
+	VSUBPS      Y5, Y4, Y4
+	VFMADD231PS Y3, Y2, Y4
+	VADDPS      Y8, Y4, Y4
+	VADDPS      Y0, Y4, Y4
+	VMAXPS      Y4, Y1, Y4
+	VMOVUPS     Y4, (R10)
 	ADDQ        SI, R10
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, AX

@@ -198,20 +198,28 @@ func TestWinograd(t *testing.T) {
 			ldY := n + slack
 			y := make([]float32, 4*ldY)
 			bias := float32(r.NormFloat64())
-			kern.wOut(y, m, n, step, ldY, bias)
+			lo := nanLo(r, m, n)
+			kern.wOut(y, m, n, step, ldY, bias, lo)
 			for tt := range n {
 				for dy := range 2 {
 					for dx := range 2 {
+						// Terms with a zero coefficient are left out, as
+						// the kernels leave them out (so NaN reaches the
+						// outputs it should).
 						want := bias
 						for a := range 4 {
 							var rowSum float32
 							for b := range 4 {
-								rowSum += m[(4*a+b)*step+tt] * at[dx][b]
+								if at[dx][b] != 0 {
+									rowSum += m[(4*a+b)*step+tt] * at[dx][b]
+								}
 							}
-							want += at[dy][a] * rowSum
+							if at[dy][a] != 0 {
+								want += at[dy][a] * rowSum
+							}
 						}
-						if got := y[(2*dy+dx)*ldY+tt]; math.Abs(float64(got-want)) > 1e-5 {
-							t.Fatalf("%s out: n %d tile %d (%d,%d): %g, want %g", kern.name, n, tt, dy, dx, got, want)
+						if got := y[(2*dy+dx)*ldY+tt]; !clamped(got, float64(want), lo, 1e-5) {
+							t.Fatalf("%s out: n %d tile %d (%d,%d) lo %g: %g, want %g", kern.name, n, tt, dy, dx, lo, got, want)
 						}
 					}
 				}
@@ -282,23 +290,49 @@ func TestWinograd5(t *testing.T) {
 			ldY := n + slack
 			y := make([]float32, 4*ldY)
 			bias := float32(r.NormFloat64())
-			kern.wOut5(y, m, n, step, ldY, bias)
+			lo := nanLo(r, m, n)
+			kern.wOut5(y, m, n, step, ldY, bias, lo)
 			for tt := range n {
 				for dy := range 2 {
 					for dx := range 2 {
 						want, mag := float64(bias), math.Abs(float64(bias))
 						for a := range 6 {
 							for b := range 6 {
-								v := at[dy][a] * float64(m[(6*a+b)*step+tt]) * at[dx][b]
-								want, mag = want+v, mag+math.Abs(v)
+								if at[dy][a] != 0 && at[dx][b] != 0 {
+									v := at[dy][a] * float64(m[(6*a+b)*step+tt]) * at[dx][b]
+									want, mag = want+v, mag+math.Abs(v)
+								}
 							}
 						}
-						check(fmt.Sprintf("%s out: n %d tile %d (%d,%d)", kern.name, n, tt, dy, dx), y[(2*dy+dx)*ldY+tt], want, mag)
+						if got := y[(2*dy+dx)*ldY+tt]; !clamped(got, want, lo, 1e-6*mag) {
+							t.Fatalf("%s out: n %d tile %d (%d,%d) lo %g: %g, want %g", kern.name, n, tt, dy, dx, lo, got, want)
+						}
 					}
 				}
 			}
 		}
 	}
+}
+
+// nanLo picks the output kernels' clamp, -Inf (no activation) or 0
+// (ReLU), and half the time makes element 0 of one of the n tiles of m
+// NaN, which must reach the outputs whose transform uses it, clamp or not.
+func nanLo(r *rand.Rand, m []float32, n int) float32 {
+	if r.IntN(2) == 0 {
+		m[r.IntN(n)] = float32(math.NaN())
+	}
+	if r.IntN(2) == 0 {
+		return 0
+	}
+	return float32(math.Inf(-1))
+}
+
+// clamped reports whether got is max(want, lo) within tol, NaN if want is.
+func clamped(got float32, want float64, lo float32, tol float64) bool {
+	if math.IsNaN(want) {
+		return math.IsNaN(float64(got))
+	}
+	return math.Abs(float64(got)-max(want, float64(lo))) <= tol
 }
 
 func ulp(v float32) float64 {
