@@ -113,6 +113,11 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 					jen.Id(k.outFn).Call(jen.Op("&").Id("y").Index(jen.Lit(0)), jen.Op("&").Id("m").Index(jen.Lit(0)),
 						jen.Id("n"), jen.Id("step"), jen.Id("ldY"), jen.Id("bias"), jen.Id("lo")))
 			}
+			d[jen.Id("copy")] = jen.Func().Params(jen.List(jen.Id("dst"), jen.Id("src")).Index().Float32(),
+				jen.List(jen.Id("rows"), jen.Id("n"), jen.Id("ldDst"), jen.Id("ldSrc")).Int()).Block(
+				jen.Comment("rtWinoInput checked the slices' reach."),
+				jen.Id(vec.CopyRowsName(im.isa)).Call(jen.Op("&").Id("dst").Index(jen.Lit(0)), jen.Op("&").Id("src").Index(jen.Lit(0)),
+					jen.Id("rows"), jen.Id("n"), jen.Id("ldDst"), jen.Id("ldSrc")))
 			return jen.Id("rtWinoKernels").Values(d)
 		})
 	}

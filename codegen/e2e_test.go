@@ -151,8 +151,10 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 	wino := writeSpec(t, dir, "wino_edges", winoEdgesSpec)
+	s2d := writeSpec(t, dir, "wino_s2d", winoS2DSpec)
 	for _, b := range e2eBatches {
-		cases = append(cases, e2eCase{pkg: fmt.Sprintf("wino_edges_b%d", b), path: wino, batch: b, wino: true, wino5: true})
+		cases = append(cases, e2eCase{pkg: fmt.Sprintf("wino_edges_b%d", b), path: wino, batch: b, wino: true, wino5: true},
+			e2eCase{pkg: fmt.Sprintf("wino_s2d_b%d", b), path: s2d, batch: b, wino: true, wino5: true})
 	}
 	for _, name := range slices.Sorted(maps.Keys(edgeSpecs)) {
 		path := writeSpec(t, dir, name, "name: "+name+"\n"+edgeSpecs[name])
@@ -582,6 +584,31 @@ layers:
   - {name: g, op: global_avgpool, input: f}
   - {name: g5, op: global_avgpool, input: t5}
   - {name: cat, op: concat, inputs: [g, g5]}
+  - {name: h, op: dense, units: 5}`
+
+// winoS2DSpec has strided convolutions that Winograd computes over the
+// input's space-to-depth (a: AlexNet's conv1 shape, 11x11 stride 4, as
+// F(2x2, 3x3) over 64 channels; b: 5x5 stride 2 as 3x3; c: grouped 12x12
+// stride 4 with asymmetric padding; d: 10x10 stride 2 as F(2x2, 5x5), with a
+// folded batchnorm) and one it must not (e: 9x9 stride 4, whose padded
+// 12x12 filters would leave Winograd 79% of the direct products).
+const winoS2DSpec = `name: wino_s2d
+input: [4, 35, 30]
+layers:
+  - {name: a, op: conv, filters: 16, kernel: 11, stride: 4, padding: 2}
+  - {name: a_r, op: relu}
+  - {name: b, op: conv, filters: 24, kernel: 5, stride: 2, padding: [1, 2], input: input}
+  - {name: b_l, op: leaky_relu, slope: 0.1}
+  - {name: c, op: conv, filters: 32, kernel: 12, stride: 4, padding: [0, 3], groups: 2, input: input}
+  - {name: d, op: conv, filters: 16, kernel: 10, stride: 2, padding: 1, input: input}
+  - {name: d_bn, op: batchnorm}
+  - {name: e, op: conv, filters: 16, kernel: 9, stride: 4, input: input}
+  - {name: ga, op: global_avgpool, input: a_r}
+  - {name: gb, op: global_avgpool, input: b_l}
+  - {name: gc, op: global_avgpool, input: c}
+  - {name: gd, op: global_avgpool, input: d_bn}
+  - {name: ge, op: global_avgpool, input: e}
+  - {name: cat, op: concat, inputs: [ga, gb, gc, gd, ge]}
   - {name: h, op: dense, units: 5}`
 
 // identsSpec names its layers with Go keywords, predeclared identifiers and

@@ -416,14 +416,36 @@ func lrnPoolRows(n *ir.Node) int {
 // the multiplications they save.
 const winoMinChannels = 16
 
-// winograd reports whether conv n is computed with F(2x2, 3x3) or F(2x2,
-// 5x5): a square 3x3 or 5x5 kernel, stride and dilation 1, enough
-// channels.
-func winograd(n *ir.Node) bool {
+// winograd reports whether conv n is computed with Winograd, and with which
+// filter size r: F(2x2, 3x3) or F(2x2, 5x5). That takes a square filter,
+// equal strides, no dilation and enough channels. A stride-1 convolution
+// needs a 3x3 or 5x5 filter. A stride-s one runs as the stride-1
+// convolution of the input's s×s space-to-depth (s² times the channels,
+// filters of r = ceil(KH/s) zero-padded to s*r): AlexNet's 11x11 stride-4
+// conv1 becomes 3x3 over 48 channels. That computes (s*r)²/KH² more
+// products than the filter has, so it is taken only where Winograd's
+// saving leaves at most winoMaxS2D of the direct algorithm's.
+func winograd(n *ir.Node) (r int, ok bool) {
 	a := &n.Conv
-	return (a.KH == 3 || a.KH == 5) && a.KW == a.KH && a.StrideH == 1 && a.StrideW == 1 && a.DilH == 1 && a.DilW == 1 &&
-		n.Inputs[0].Shape.C/a.Groups >= winoMinChannels && a.Filters/a.Groups >= winoMinChannels
+	s := a.StrideH
+	if a.KW != a.KH || a.StrideW != s || a.DilH != 1 || a.DilW != 1 {
+		return 0, false
+	}
+	r = ceilDiv(a.KH, s)
+	if r != 3 && r != 5 || n.Inputs[0].Shape.C/a.Groups*s*s < winoMinChannels || a.Filters/a.Groups < winoMinChannels {
+		return 0, false
+	}
+	// Products per output and input channel: s² channels × (r+1)²/4 for
+	// Winograd's 2x2 outputs, against KH² directly.
+	if s > 1 && float64(s*s*(r+1)*(r+1))/4 > winoMaxS2D*float64(a.KH*a.KH) {
+		return 0, false
+	}
+	return r, true
 }
+
+// winoMaxS2D is the largest share of the direct algorithm's products that a
+// strided convolution may compute by space-to-depth and Winograd.
+const winoMaxS2D = 0.75
 
 // points is the number of Winograd points of plan p, one GEMM each: 16
 // for F(2x2, 3x3), 36 for F(2x2, 5x5).
@@ -508,14 +530,16 @@ func winoChunk(p *gemmPlan, t tile) (size, chunks int) {
 	return size, ceilDiv(t.mPanels, size)
 }
 
-// winoGeom declares Winograd layer l's geometry, derived fields included.
+// winoGeom declares Winograd layer l's geometry, derived fields included
+// (C counts the space-to-depth's channels).
 func (c *gen) winoGeom(f *jen.File, l *layer) {
 	n, p := l.n, l.gemm
 	a := &n.Conv
 	in := n.Inputs[0].Shape
 	actID, slope := act(n.Act)
 	f.Var().Id(c.ident(n, "g")).Op("=").Id("rtWinoGeom").Values(jen.Dict{
-		jen.Id("R"): jen.Lit(p.r), jen.Id("B"): jen.Lit(c.batch), jen.Id("C"): jen.Lit(in.C), jen.Id("H"): jen.Lit(in.H), jen.Id("W"): jen.Lit(in.W),
+		jen.Id("R"): jen.Lit(p.r), jen.Id("S"): jen.Lit(p.s), jen.Id("KH"): jen.Lit(a.KH), jen.Id("KW"): jen.Lit(a.KW),
+		jen.Id("B"): jen.Lit(c.batch), jen.Id("C"): jen.Lit(p.G * p.K), jen.Id("H"): jen.Lit(in.H), jen.Id("W"): jen.Lit(in.W),
 		jen.Id("PT"): jen.Lit(a.Pad.Top), jen.Id("PL"): jen.Lit(a.Pad.Left), jen.Id("G"): jen.Lit(p.G), jen.Id("K"): jen.Lit(p.K), jen.Id("M"): jen.Lit(p.M),
 		jen.Id("OH"): jen.Lit(n.Shape.H), jen.Id("OW"): jen.Lit(n.Shape.W), jen.Id("TH"): jen.Lit(ceilDiv(n.Shape.H, 2)), jen.Id("TW"): jen.Lit(ceilDiv(n.Shape.W, 2)),
 		jen.Id("N"): jen.Lit(p.N), jen.Id("NPad"): jen.Lit(winoNPad(p)), jen.Id("Act"): actID, jen.Id("Slope"): slope,
@@ -537,14 +561,13 @@ func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	n, p := l.n, l.gemm
 	t := p.tile(i)
 	name := n.Name
-	in := n.Inputs[0].Shape
 	wi := c.ident(n, "wi")
-	inTasks := ceilDiv(in.C, winoInChunk)
+	inTasks := ceilDiv(p.G*p.K, winoInChunk)
 	if !im.asm {
 		task(f, fmt.Sprintf("%s is %s's Winograd input transform (V = B^T d B) of %d channels\nof every image: one task.", wi, name, winoInChunk), wi,
 			jen.Id("c0").Op(":=").Id("t").Op("*").Lit(winoInChunk),
 			jen.Id("rtWinoInput").Call(jen.Id("m").Dot("staging"), c.img(n.Inputs[0], ""), jen.Op("&").Id(c.ident(n, "g")),
-				jen.Id("c0"), jen.Min(jen.Id("c0").Op("+").Lit(winoInChunk), jen.Lit(in.C)), tileTable(p, true, jen.Id("m").Dot("impl")), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Op("&").Id("m").Dot("wino")))
+				jen.Id("c0"), jen.Min(jen.Id("c0").Op("+").Lit(winoInChunk), jen.Lit(p.G*p.K)), tileTable(p, true, jen.Id("m").Dot("impl")), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Op("&").Id("m").Dot("wino")))
 	}
 	fn := c.ident(n, "l") + "_" + im.suffix
 	nt := t.nTiles
@@ -578,7 +601,11 @@ func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 				jen.Lit(t.NR), jen.Lit(block), jen.Id("j").Op("*").Lit(t.NR), jen.Min(jen.Lit(t.NR), jen.Lit(p.N).Op("-").Id("j").Op("*").Lit(t.NR)),
 				jen.Id("s").Index(jen.Lit(winoTileOffY(p, t)).Op(":")), jen.Op("&").Id("m").Dot("wino")),
 		))
-	task(f, fmt.Sprintf("%s computes %s's %dx%d Winograd GEMMs (%s %s -> %s, F(2x2, %dx%d)) with the\n%s kernels, fused with the output transform: M=%d filters by N=%d tiles (batch %d)\nby K=%d channels, in %dx%d blocks; one task is one column of tiles of one group\nand %d panels of filters.",
-		fn, name, p.points(), p.G, n.Op, n.Attrs(), n.Shape, p.r, p.r, im.name, p.M, p.N, c.batch, p.K, t.MR, t.NR, size), fn, body...)
+	s2d := ""
+	if p.s > 1 {
+		s2d = fmt.Sprintf(" of the input's %dx%d space-to-depth", p.s, p.s)
+	}
+	task(f, fmt.Sprintf("%s computes %s's %dx%d Winograd GEMMs (%s %s -> %s, F(2x2, %dx%d)%s)\nwith the %s kernels, fused with the output transform: M=%d filters by N=%d tiles (batch %d)\nby K=%d channels, in %dx%d blocks; one task is one column of tiles of one group\nand %d panels of filters.",
+		fn, name, p.points(), p.G, n.Op, n.Attrs(), n.Shape, p.r, p.r, s2d, im.name, p.M, p.N, c.batch, p.K, t.MR, t.NR, size), fn, body...)
 	return []stepLit{step(inTasks, wi), step(p.G*nt*chunks, fn)}
 }

@@ -27,8 +27,8 @@ import (
 type Set struct {
 	LRN    bool // vecLRN: LRN with beta 0.75
 	Im2col bool // vecIm2colRow: a row of a convolution's im2col panel
-	Wino   bool // vecWinoIn, vecWinoOut: Winograd F(2x2,3x3)'s transforms
-	Wino5  bool // vecWino5In, vecWino5Out: Winograd F(2x2,5x5)'s transforms
+	Wino   bool // vecWinoIn, vecWinoOut: Winograd F(2x2,3x3)'s transforms, and vecCopyRows
+	Wino5  bool // vecWino5In, vecWino5Out: Winograd F(2x2,5x5)'s transforms, and vecCopyRows
 }
 
 // Generate returns the assembly and Go declarations of the kernels in set
@@ -37,7 +37,7 @@ func Generate(pkg string, set Set) (asm, stubs []byte, err error) {
 	ctx := build.NewContext()
 	ctx.Constraints(buildtags.And(buildtags.Term("amd64"), buildtags.Not("purego")))
 	var tail16 operand.Mem
-	if set.Im2col {
+	if set.Im2col || set.Wino || set.Wino5 {
 		tail16 = masks(ctx)
 	}
 	for _, isa := range []gemm.ISA{gemm.AVX512, gemm.AVX2} {
@@ -54,6 +54,9 @@ func Generate(pkg string, set Set) (asm, stubs []byte, err error) {
 		if set.Wino5 {
 			wino5In(ctx, isa)
 			wino5Out(ctx, isa)
+		}
+		if set.Wino || set.Wino5 {
+			copyRows(ctx, isa, tail16)
 		}
 	}
 	if asm, stubs, err = gemm.Print(ctx, pkg); err != nil {
@@ -203,13 +206,6 @@ func im2colRow(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
 		"element of the j-th output position from (row 0, ox0) on, rows of ow positions, s[0] the",
 		"first, positions sw and rows rowStep elements apart; d[cols:nr] is zeroed.",
 	)
-	lanes := isa.Lanes()
-	vec := func() reg.VecVirtual {
-		if isa == gemm.AVX512 {
-			return ctx.ZMM()
-		}
-		return ctx.YMM()
-	}
 	d := ctx.Load(ctx.Param("d"), ctx.GP64())
 	p := ctx.Load(ctx.Param("s"), ctx.GP64())
 	cols := ctx.Load(ctx.Param("cols"), ctx.GP64())
@@ -232,52 +228,8 @@ func im2colRow(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
 	j := ctx.GP64()
 	ctx.XORQ(j, j)
 
-	// copyN copies n (a register, clobbered) elements from src to dst
-	// (registers, advanced), vectors then a masked tail; with zero it
-	// writes zeros instead of reading.
 	copyN := func(prefix string, n, src, dst reg.GPVirtual, zero bool) {
-		v := vec()
-		if zero {
-			ctx.VXORPS(v.AsY(), v.AsY(), v.AsY()) // zeroes the whole register
-		}
-		ctx.Label(prefix + "vec")
-		ctx.CMPQ(n, operand.U32(lanes))
-		ctx.JL(operand.LabelRef(prefix + "tail"))
-		if !zero {
-			ctx.VMOVUPS(operand.Mem{Base: src}, v)
-			ctx.ADDQ(operand.U32(4*lanes), src)
-		}
-		ctx.VMOVUPS(v, operand.Mem{Base: dst})
-		ctx.ADDQ(operand.U32(4*lanes), dst)
-		ctx.SUBQ(operand.U32(lanes), n)
-		ctx.JMP(operand.LabelRef(prefix + "vec"))
-		ctx.Label(prefix + "tail")
-		ctx.TESTQ(n, n)
-		ctx.JZ(operand.LabelRef(prefix + "done"))
-		if isa == gemm.AVX512 {
-			k := ctx.K()
-			ctx.KMOVW(operand.Mem{Base: tbl, Index: n, Scale: 2}, k)
-			if !zero {
-				ctx.VMOVUPS_Z(operand.Mem{Base: src}, k, v)
-			}
-			ctx.VMOVUPS(v, k, operand.Mem{Base: dst})
-		} else {
-			// VMASKMOVPS stores are microcoded and slow on AMD's cores: a
-			// scalar loop does the last few elements.
-			e := ctx.GP32()
-			ctx.Label(prefix + "scalar")
-			if zero {
-				ctx.MOVL(operand.U32(0), operand.Mem{Base: dst})
-			} else {
-				ctx.MOVL(operand.Mem{Base: src}, e)
-				ctx.MOVL(e, operand.Mem{Base: dst})
-				ctx.ADDQ(operand.U32(4), src)
-			}
-			ctx.ADDQ(operand.U32(4), dst)
-			ctx.DECQ(n)
-			ctx.JNZ(operand.LabelRef(prefix + "scalar"))
-		}
-		ctx.Label(prefix + "done")
+		copyVec(ctx, isa, tbl, prefix, n, src, dst, zero)
 	}
 
 	ctx.Label("segment")
@@ -843,4 +795,103 @@ func broadcast(ctx *build.Context, f float32, v reg.VecVirtual) {
 	ctx.MOVL(operand.U32(math.Float32bits(f)), c)
 	ctx.VMOVD(c, v.AsX())
 	ctx.VBROADCASTSS(v.AsX(), v)
+}
+
+// copyVec emits a copy of n (a register, clobbered) elements from src to
+// dst (registers, advanced), vectors then a tail, masked with the tail16
+// table at tbl (AVX-512) or scalar (AVX2); with zero it writes zeros
+// instead of reading. Nothing past the n elements is read or written.
+// Labels start with prefix.
+func copyVec(ctx *build.Context, isa gemm.ISA, tbl reg.GPVirtual, prefix string, n, src, dst reg.GPVirtual, zero bool) {
+	lanes := isa.Lanes()
+	v := reg.VecVirtual(ctx.YMM())
+	if isa == gemm.AVX512 {
+		v = ctx.ZMM()
+	}
+	if zero {
+		ctx.VXORPS(v.AsY(), v.AsY(), v.AsY()) // zeroes the whole register
+	}
+	ctx.Label(prefix + "vec")
+	ctx.CMPQ(n, operand.U32(lanes))
+	ctx.JL(operand.LabelRef(prefix + "tail"))
+	if !zero {
+		ctx.VMOVUPS(operand.Mem{Base: src}, v)
+		ctx.ADDQ(operand.U32(4*lanes), src)
+	}
+	ctx.VMOVUPS(v, operand.Mem{Base: dst})
+	ctx.ADDQ(operand.U32(4*lanes), dst)
+	ctx.SUBQ(operand.U32(lanes), n)
+	ctx.JMP(operand.LabelRef(prefix + "vec"))
+	ctx.Label(prefix + "tail")
+	ctx.TESTQ(n, n)
+	ctx.JZ(operand.LabelRef(prefix + "done"))
+	if isa == gemm.AVX512 {
+		k := ctx.K()
+		ctx.KMOVW(operand.Mem{Base: tbl, Index: n, Scale: 2}, k)
+		if !zero {
+			ctx.VMOVUPS_Z(operand.Mem{Base: src}, k, v)
+		}
+		ctx.VMOVUPS(v, k, operand.Mem{Base: dst})
+	} else {
+		// VMASKMOVPS stores are microcoded and slow on AMD's cores: a
+		// scalar loop does the last few elements.
+		e := ctx.GP32()
+		ctx.Label(prefix + "scalar")
+		if zero {
+			ctx.MOVL(operand.U32(0), operand.Mem{Base: dst})
+		} else {
+			ctx.MOVL(operand.Mem{Base: src}, e)
+			ctx.MOVL(e, operand.Mem{Base: dst})
+			ctx.ADDQ(operand.U32(4), src)
+		}
+		ctx.ADDQ(operand.U32(4), dst)
+		ctx.DECQ(n)
+		ctx.JNZ(operand.LabelRef(prefix + "scalar"))
+	}
+	ctx.Label(prefix + "done")
+}
+
+// CopyRowsName is the name of the row copy kernel for isa.
+func CopyRowsName(isa gemm.ISA) string { return "vecCopyRows" + isa.String() }
+
+// copyRows emits a copy of rows rows of n elements between strided rows:
+// the Winograd input transform's scatter of its points' rows of tiles into
+// the GEMMs' panels, one call where memmove took one per row.
+func copyRows(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
+	ctx.Function(CopyRowsName(isa))
+	ctx.Attributes(attr.NOSPLIT)
+	ctx.Pragma("noescape")
+	ctx.SignatureExpr("func(dst, src *float32, rows, n, ldDst, ldSrc int)")
+	ctx.Doc(
+		CopyRowsName(isa)+" copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading",
+		"and writing nothing else.",
+	)
+	d := ctx.Load(ctx.Param("dst"), ctx.GP64())
+	s := ctx.Load(ctx.Param("src"), ctx.GP64())
+	rows := ctx.Load(ctx.Param("rows"), ctx.GP64())
+	ldD := ctx.Load(ctx.Param("ldDst"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), ldD)
+	ldS := ctx.Load(ctx.Param("ldSrc"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), ldS)
+	n := paramAddr(ctx, "n")
+	var tbl reg.GPVirtual
+	if isa == gemm.AVX512 {
+		tbl = ctx.GP64()
+		ctx.LEAQ(tail16, tbl)
+	}
+	ctx.Label("row")
+	ctx.TESTQ(rows, rows)
+	ctx.JZ(operand.LabelRef("done"))
+	cnt, sp, dp := ctx.GP64(), ctx.GP64(), ctx.GP64()
+	ctx.MOVQ(n, cnt)
+	ctx.MOVQ(s, sp)
+	ctx.MOVQ(d, dp)
+	copyVec(ctx, isa, tbl, "c", cnt, sp, dp, false)
+	ctx.ADDQ(ldS, s)
+	ctx.ADDQ(ldD, d)
+	ctx.DECQ(rows)
+	ctx.JMP(operand.LabelRef("row"))
+	ctx.Label("done")
+	ctx.VZEROUPPER()
+	ctx.RET()
 }

@@ -322,30 +322,42 @@ func TestPool_RunsEveryTaskOnce(t *testing.T) {
 
 // TestWinograd runs the F(2x2, 3x3) and F(2x2, 5x5) pipelines (filter and
 // input transforms, then points*G pure-Go GEMMs fused block by block with
-// the output transform, with ragged blocks) against the reference convolution on random batches, shapes,
-// paddings and groups.
+// the output transform, with ragged blocks) against the reference
+// convolution on random batches, shapes, paddings, groups and strides (a
+// stride-S convolution with filters of S*(R-1)+1 to S*R runs as the R×R
+// stride-1 convolution of the input's space-to-depth).
 func TestWinograd(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	for iter := range 600 {
+	for iter := range 900 {
 		R := 3 + 2*r.IntN(2)
+		S, KH := 1, R
+		if r.IntN(2) == 0 {
+			S = 2 + r.IntN(3)
+			KH = S*(R-1) + 1 + r.IntN(S)
+		}
 		G := 1 + r.IntN(3)
-		a := ir.ConvAttrs{Filters: G * (1 + r.IntN(9)), KH: R, KW: R, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1,
+		a := ir.ConvAttrs{Filters: G * (1 + r.IntN(9)), KH: KH, KW: KH, StrideH: S, StrideW: S, DilH: 1, DilW: 1,
 			Pad: ir.Pad{Top: r.IntN(R + 3), Bottom: r.IntN(R + 3), Left: r.IntN(R + 3), Right: r.IntN(R + 3)}, Groups: G, Bias: true}
-		in := ir.Shape{C: G * (1 + r.IntN(5)), H: 1 + r.IntN(14), W: 1 + r.IntN(14)}
-		oh, ow := in.H+a.Pad.Top+a.Pad.Bottom-(R-1), in.W+a.Pad.Left+a.Pad.Right-(R-1)
-		if oh < 1 || ow < 1 {
+		in := ir.Shape{C: G * (1 + r.IntN(5)), H: 1 + r.IntN(KH+14), W: 1 + r.IntN(KH+14)}
+		if in.H+a.Pad.Top+a.Pad.Bottom < KH || in.W+a.Pad.Left+a.Pad.Right < KH {
 			continue
 		}
+		oh, ow := (in.H+a.Pad.Top+a.Pad.Bottom-KH)/S+1, (in.W+a.Pad.Left+a.Pad.Right-KH)/S+1
 		B := 1 + r.IntN(3)
 		out := ir.Shape{C: a.Filters, H: oh, W: ow}
-		K, M := in.C/G, a.Filters/G
-		w, x, bias := randSlice(r, a.Filters*K*R*R), randSlice(r, B*in.Elems()), randSlice(r, a.Filters)
+		K, M := in.C/G*S*S, a.Filters/G
+		w, x, bias := randSlice(r, a.Filters*in.C/G*KH*KH), randSlice(r, B*in.Elems()), randSlice(r, a.Filters)
 		want := make([]float32, B*out.Elems())
 		ref.Conv(want, x, B, in, out, &a, w, bias)
+		// The scale is the convolution's, before ReLU can make it tiny.
+		scale := 1e-30
+		for _, v := range want {
+			scale = math.Max(scale, math.Abs(float64(v)))
+		}
 		ref.Activate(want, want, ir.Activation{Kind: ir.ActReLU})
 
 		mr, nr := 1+r.IntN(8), 1+r.IntN(40)
-		g := &rtWinoGeom{R: R, B: B, C: in.C, H: in.H, W: in.W, PT: a.Pad.Top, PL: a.Pad.Left, G: G, K: K, M: M, OH: oh, OW: ow, Act: rtActReLU}
+		g := &rtWinoGeom{R: R, S: S, KH: KH, KW: KH, B: B, C: in.C * S * S, H: in.H, W: in.W, PT: a.Pad.Top, PL: a.Pad.Left, G: G, K: K, M: M, OH: oh, OW: ow, Act: rtActReLU}
 		g.NPad = (B*((oh+1)/2)*((ow+1)/2) + nr - 1) / nr * nr
 		rtWinoSetup(g)
 		np := g.points()
@@ -353,11 +365,11 @@ func TestWinograd(t *testing.T) {
 		u := make([]float32, np*G*panels*mr*K)
 		rtWinoFilters(u, w, g, mr)
 		v := randSlice(r, np*G*g.ldV) // garbage the transform must overwrite
-		half := in.C / 2
+		half := g.C / 2
 		scratch := randSlice(r, rtWinoInScratch(R, g.TH, g.TW)) // garbage too
 		var goKernels rtWinoKernels
 		rtWinoInput(v, x, g, 0, half, nr, scratch, &goKernels)
-		rtWinoInput(v, x, g, half, in.C, nr, scratch, &goKernels)
+		rtWinoInput(v, x, g, half, g.C, nr, scratch, &goKernels)
 		for n := g.N; n < g.NPad; n++ {
 			for m := range np * G {
 				for k := range K {
@@ -388,7 +400,11 @@ func TestWinograd(t *testing.T) {
 		}
 		// F(2x2, 5x5)'s transforms have coefficients up to 5 and 1/24.
 		tol := map[int]float64{3: 1e-5, 5: 3e-5}[R]
-		near(t, fmt.Sprintf("iter %d: %+v in %v batch %d mr %d nr %d", iter, a, in, B, mr, nr), want, got, tol)
+		for i := range want {
+			if d := math.Abs(float64(want[i] - got[i])); !(d <= tol*scale) {
+				t.Fatalf("iter %d: %+v in %v batch %d mr %d nr %d: element %d: got %g, want %g (scale %g)", iter, a, in, B, mr, nr, i, got[i], want[i], scale)
+			}
+		}
 	}
 }
 
@@ -397,7 +413,7 @@ func rtWinoSetup(g *rtWinoGeom) {
 	g.TH, g.TW = (g.OH+1)/2, (g.OW+1)/2
 	g.N = g.B * g.TH * g.TW
 	g.ldV = g.K*g.NPad + 16
-	g.inImg = g.C * g.H * g.W
+	g.inImg = g.C / (g.S * g.S) * g.H * g.W
 	g.outIm = g.G * g.M * g.OH * g.OW
 }
 

@@ -38,6 +38,10 @@ func (m *Model) plan() []rtStep {
 func winoKernels(impl int) rtWinoKernels {
 	if impl == 1 {
 		return rtWinoKernels{
+			copy: func(dst, src []float32, rows, n, ldDst, ldSrc int) {
+				// rtWinoInput checked the slices' reach.
+				vecCopyRowsAVX2(&dst[0], &src[0], rows, n, ldDst, ldSrc)
+			},
 			in: func(dst, even, odd []float32, th, tw, ld, ldDst int) {
 				// rtWinoInput sized the slices with rtWinoSlack to spare.
 				vecWinoInAVX2(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)
@@ -58,6 +62,10 @@ func winoKernels(impl int) rtWinoKernels {
 	}
 	if impl == 2 {
 		return rtWinoKernels{
+			copy: func(dst, src []float32, rows, n, ldDst, ldSrc int) {
+				// rtWinoInput checked the slices' reach.
+				vecCopyRowsAVX512(&dst[0], &src[0], rows, n, ldDst, ldSrc)
+			},
 			in: func(dst, even, odd []float32, th, tw, ld, ldDst int) {
 				// rtWinoInput sized the slices with rtWinoSlack to spare.
 				vecWinoInAVX512(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)

@@ -6,39 +6,21 @@ package alexnet
 
 // k1_conv1_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<363} a[p*6+r]*b[p*16+j], 0)
+//	C[r*ldc+j] = sum_{p<48} a[p*6+r]*b[p*16+j]
 //
-// for r < 6, j < 16 (K=363, ldc=3025, k unrolled 4x).
-//
-//go:noescape
-func k1_conv1_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
-
-// k1_conv1_AVX2_n is the 6x16 AVX2 GEMM micro-kernel computing
-//
-//	C[r*ldc+j] = max(bias[r] + sum_{p<363} a[p*6+r]*b[p*16+j], 0)
-//
-// for r < 6, j < 1 (K=363, ldc=3025, k unrolled 4x).
+// for r < 6, j < 16 (K=48, ldc=16, k unrolled 4x).
 //
 //go:noescape
-func k1_conv1_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
+func k1_conv1_AVX2_full(a *float32, b *float32, c *float32)
 
 // k1_conv1_AVX512_full is the 8x48 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<363} a[p*8+r]*b[p*48+j], 0)
+//	C[r*ldc+j] = sum_{p<48} a[p*8+r]*b[p*48+j]
 //
-// for r < 8, j < 48 (K=363, ldc=3025, k unrolled 4x).
-//
-//go:noescape
-func k1_conv1_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
-
-// k1_conv1_AVX512_n is the 8x48 AVX512 GEMM micro-kernel computing
-//
-//	C[r*ldc+j] = max(bias[r] + sum_{p<363} a[p*8+r]*b[p*48+j], 0)
-//
-// for r < 8, j < 1 (K=363, ldc=3025, k unrolled 4x).
+// for r < 8, j < 48 (K=48, ldc=48, k unrolled 4x).
 //
 //go:noescape
-func k1_conv1_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
+func k1_conv1_AVX512_full(a *float32, b *float32, c *float32)
 
 // k3_conv2_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
 //

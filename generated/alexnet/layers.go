@@ -2,18 +2,31 @@
 
 package alexnet
 
-var g1_conv1 = rtConvGeom{
-	C:  3,
-	DH: 1,
-	DW: 1,
-	H:  227,
-	KH: 11,
-	KW: 11,
-	OH: 55,
-	OW: 55,
-	SH: 4,
-	SW: 4,
-	W:  227,
+var g1_conv1 = rtWinoGeom{
+	Act:   rtActReLU,
+	B:     1,
+	C:     48,
+	G:     1,
+	H:     227,
+	K:     48,
+	KH:    11,
+	KW:    11,
+	M:     96,
+	N:     784,
+	NPad:  816,
+	OH:    55,
+	OW:    55,
+	PL:    0,
+	PT:    0,
+	R:     3,
+	S:     4,
+	Slope: 0.0,
+	TH:    28,
+	TW:    28,
+	W:     227,
+	inImg: 154587,
+	ldV:   39184,
+	outIm: 290400,
 }
 var g2_pool1 = rtPoolGeom{
 	C:        96,
@@ -44,6 +57,8 @@ var g3_conv2 = rtWinoGeom{
 	G:     2,
 	H:     27,
 	K:     48,
+	KH:    5,
+	KW:    5,
 	M:     128,
 	N:     196,
 	NPad:  240,
@@ -52,6 +67,7 @@ var g3_conv2 = rtWinoGeom{
 	PL:    2,
 	PT:    2,
 	R:     5,
+	S:     1,
 	Slope: 0.0,
 	TH:    14,
 	TW:    14,
@@ -89,6 +105,8 @@ var g5_conv3 = rtWinoGeom{
 	G:     1,
 	H:     13,
 	K:     256,
+	KH:    3,
+	KW:    3,
 	M:     384,
 	N:     49,
 	NPad:  64,
@@ -97,6 +115,7 @@ var g5_conv3 = rtWinoGeom{
 	PL:    1,
 	PT:    1,
 	R:     3,
+	S:     1,
 	Slope: 0.0,
 	TH:    7,
 	TW:    7,
@@ -112,6 +131,8 @@ var g6_conv4 = rtWinoGeom{
 	G:     2,
 	H:     13,
 	K:     192,
+	KH:    3,
+	KW:    3,
 	M:     192,
 	N:     49,
 	NPad:  64,
@@ -120,6 +141,7 @@ var g6_conv4 = rtWinoGeom{
 	PL:    1,
 	PT:    1,
 	R:     3,
+	S:     1,
 	Slope: 0.0,
 	TH:    7,
 	TW:    7,
@@ -135,6 +157,8 @@ var g7_conv5 = rtWinoGeom{
 	G:     2,
 	H:     13,
 	K:     192,
+	KH:    3,
+	KW:    3,
 	M:     128,
 	N:     49,
 	NPad:  64,
@@ -143,6 +167,7 @@ var g7_conv5 = rtWinoGeom{
 	PL:    1,
 	PT:    1,
 	R:     3,
+	S:     1,
 	Slope: 0.0,
 	TH:    7,
 	TW:    7,
@@ -167,20 +192,30 @@ var g8_pool5 = rtPoolGeom{
 	W:        13,
 }
 
-// l1_conv1_Go computes conv1 (conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu -> 96x55x55) with the purego kernels: per image and group
-// a GEMM of M=96 filters by N=3025 positions by K=363, in 4x16 tiles; one task
-// is one column of tiles: an im2col panel times every filter panel.
+// wi1_conv1 is conv1's Winograd input transform (V = B^T d B) of 4 channels
+// of every image: one task.
+func (m *Model) wi1_conv1(w, t int) {
+	c0 := t * 4
+	rtWinoInput(m.staging, m.src[0:154587], &g1_conv1, c0, min(c0+4, 48), [3]int{16, 16, 48}[m.impl], m.scratch[w], &m.wino)
+}
+
+// l1_conv1_Go computes conv1's 16x1 Winograd GEMMs (conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu -> 96x55x55, F(2x2, 3x3) of the input's 4x4 space-to-depth)
+// with the purego kernels, fused with the output transform: M=96 filters by N=784 tiles (batch 1)
+// by K=48 channels, in 4x16 blocks; one task is one column of tiles of one group
+// and 24 panels of filters.
 func (m *Model) l1_conv1_Go(w, t int) {
-	img, j := t/190, t%190
-	const g = 0
-	src := m.src[img*154587 : 154587+img*154587][g*154587:]
-	dst := m.arena[img*290400 : 290400+img*290400][g*290400+j*16:]
-	panel := m.scratch[w][:5808]
-	rtIm2col(panel, src, &g1_conv1, j*16, 16, m.im2col)
-	a := m.w1_conv1[g*34848:]
-	bias := m.b1_conv1[g*96:]
-	for p := range 24 {
-		rtGemm(4, 16, 363, a[p*1452:], panel, dst[p*12100:], 3025, bias[p*4:], rtActReLU, 0.0, min(4, 96-p*4), min(16, 3025-j*16))
+	grp, j, c := t/49, t/1%49, t%1
+	s := m.scratch[w]
+	b := m.staging[grp*39184+j*768:]
+	for xi := range 16 {
+		for p := c * 24; p < min(c*24+24, 24); p++ {
+			a := m.w1_conv1[(grp*24+p)*192:]
+			s := s[(p-c*24)*1024:]
+			rtGemm(4, 16, 48, a[xi*4608:], b[xi*39184:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+		}
+	}
+	for p := c * 24; p < min(c*24+24, 24); p++ {
+		rtWinoOutTile(m.arena[0:290400], s[(p-c*24)*1024:], m.b1_conv1, &g1_conv1, grp*96+p*4, min(4, 96-p*4), 16, 64, j*16, min(16, 784-j*16), s[24592:], &m.wino)
 	}
 }
 
@@ -199,8 +234,8 @@ func (m *Model) wi3_conv2(w, t int) {
 	rtWinoInput(m.staging, m.arena[290400:360384], &g3_conv2, c0, min(c0+4, 96), [3]int{16, 16, 48}[m.impl], m.scratch[w], &m.wino)
 }
 
-// l3_conv2_Go computes conv2's 36x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(2x2, 5x5)) with the
-// purego kernels, fused with the output transform: M=128 filters by N=196 tiles (batch 1)
+// l3_conv2_Go computes conv2's 36x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(2x2, 5x5))
+// with the purego kernels, fused with the output transform: M=128 filters by N=196 tiles (batch 1)
 // by K=48 channels, in 4x16 blocks; one task is one column of tiles of one group
 // and 16 panels of filters.
 func (m *Model) l3_conv2_Go(w, t int) {
@@ -234,8 +269,8 @@ func (m *Model) wi5_conv3(w, t int) {
 	rtWinoInput(m.staging, m.arena[186624:229888], &g5_conv3, c0, min(c0+4, 256), [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
 }
 
-// l5_conv3_Go computes conv3's 16x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(2x2, 3x3)) with the
-// purego kernels, fused with the output transform: M=384 filters by N=49 tiles (batch 1)
+// l5_conv3_Go computes conv3's 16x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(2x2, 3x3))
+// with the purego kernels, fused with the output transform: M=384 filters by N=49 tiles (batch 1)
 // by K=256 channels, in 4x16 blocks; one task is one column of tiles of one group
 // and 12 panels of filters.
 func (m *Model) l5_conv3_Go(w, t int) {
@@ -261,8 +296,8 @@ func (m *Model) wi6_conv4(w, t int) {
 	rtWinoInput(m.staging, m.arena[0:64896], &g6_conv4, c0, min(c0+4, 384), [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
 }
 
-// l6_conv4_Go computes conv4's 16x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(2x2, 3x3)) with the
-// purego kernels, fused with the output transform: M=192 filters by N=49 tiles (batch 1)
+// l6_conv4_Go computes conv4's 16x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(2x2, 3x3))
+// with the purego kernels, fused with the output transform: M=192 filters by N=49 tiles (batch 1)
 // by K=192 channels, in 4x16 blocks; one task is one column of tiles of one group
 // and 12 panels of filters.
 func (m *Model) l6_conv4_Go(w, t int) {
@@ -288,8 +323,8 @@ func (m *Model) wi7_conv5(w, t int) {
 	rtWinoInput(m.staging, m.arena[64896:129792], &g7_conv5, c0, min(c0+4, 384), [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
 }
 
-// l7_conv5_Go computes conv5's 16x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(2x2, 3x3)) with the
-// purego kernels, fused with the output transform: M=128 filters by N=49 tiles (batch 1)
+// l7_conv5_Go computes conv5's 16x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(2x2, 3x3))
+// with the purego kernels, fused with the output transform: M=128 filters by N=49 tiles (batch 1)
 // by K=192 channels, in 4x16 blocks; one task is one column of tiles of one group
 // and 8 panels of filters.
 func (m *Model) l7_conv5_Go(w, t int) {
@@ -384,9 +419,13 @@ func (m *Model) l12_prob(w, t int) {
 // planGo lists the steps of one inference with the purego kernels.
 func (m *Model) planGo() []rtStep {
 	return []rtStep{{
+		f:     m.wi1_conv1,
+		layer: 0,
+		n:     12,
+	}, {
 		f:     m.l1_conv1_Go,
 		layer: 0,
-		n:     190,
+		n:     49,
 	}, {
 		f:     m.l2_pool1,
 		layer: 1,

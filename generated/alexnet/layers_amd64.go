@@ -3,30 +3,28 @@
 
 package alexnet
 
-// l1_conv1_AVX2 computes conv1 (conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu -> 96x55x55) with the avx2 kernels: per image and group
-// a GEMM of M=96 filters by N=3025 positions by K=363, in 6x16 tiles; one task
-// is one column of tiles: an im2col panel times every filter panel.
+// l1_conv1_AVX2 computes conv1's 16x1 Winograd GEMMs (conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu -> 96x55x55, F(2x2, 3x3) of the input's 4x4 space-to-depth)
+// with the avx2 kernels, fused with the output transform: M=96 filters by N=784 tiles (batch 1)
+// by K=48 channels, in 6x16 blocks; one task is one column of tiles of one group
+// and 16 panels of filters.
 func (m *Model) l1_conv1_AVX2(w, t int) {
-	img, j := t/190, t%190
-	const g = 0
-	src := m.src[img*154587 : 154587+img*154587][g*154587:]
-	dst := m.arena[img*290400 : 290400+img*290400][g*290400+j*16:]
-	panel := m.scratch[w][:5808]
-	rtIm2col(panel, src, &g1_conv1, j*16, 16, m.im2col)
-	a := m.w1_conv1[g*34848:]
-	bias := m.b1_conv1[g*96:]
-	for p := range 16 {
-		switch {
-		case j == 189:
-			k1_conv1_AVX2_n(&a[p*2178:][0], &panel[0], &dst[p*18150:][0], &bias[p*6:][0])
-		default:
-			k1_conv1_AVX2_full(&a[p*2178:][0], &panel[0], &dst[p*18150:][0], &bias[p*6:][0])
+	grp, j, c := t/49, t/1%49, t%1
+	s := m.scratch[w]
+	b := m.staging[grp*39184+j*768:]
+	for xi := range 16 {
+		for p := c * 16; p < min(c*16+16, 16); p++ {
+			a := m.w1_conv1[(grp*16+p)*288:]
+			s := s[(p-c*16)*1536:]
+			k1_conv1_AVX2_full(&a[xi*4608:][0], &b[xi*39184:][0], &s[xi*96:][0])
 		}
+	}
+	for p := c * 16; p < min(c*16+16, 16); p++ {
+		rtWinoOutTile(m.arena[0:290400], s[(p-c*16)*1536:], m.b1_conv1, &g1_conv1, grp*96+p*6, min(6, 96-p*6), 16, 96, j*16, min(16, 784-j*16), s[24592:], &m.wino)
 	}
 }
 
-// l3_conv2_AVX2 computes conv2's 36x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(2x2, 5x5)) with the
-// avx2 kernels, fused with the output transform: M=128 filters by N=196 tiles (batch 1)
+// l3_conv2_AVX2 computes conv2's 36x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(2x2, 5x5))
+// with the avx2 kernels, fused with the output transform: M=128 filters by N=196 tiles (batch 1)
 // by K=48 channels, in 6x16 blocks; one task is one column of tiles of one group
 // and 11 panels of filters.
 func (m *Model) l3_conv2_AVX2(w, t int) {
@@ -45,8 +43,8 @@ func (m *Model) l3_conv2_AVX2(w, t int) {
 	}
 }
 
-// l5_conv3_AVX2 computes conv3's 16x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(2x2, 3x3)) with the
-// avx2 kernels, fused with the output transform: M=384 filters by N=49 tiles (batch 1)
+// l5_conv3_AVX2 computes conv3's 16x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(2x2, 3x3))
+// with the avx2 kernels, fused with the output transform: M=384 filters by N=49 tiles (batch 1)
 // by K=256 channels, in 6x16 blocks; one task is one column of tiles of one group
 // and 8 panels of filters.
 func (m *Model) l5_conv3_AVX2(w, t int) {
@@ -65,8 +63,8 @@ func (m *Model) l5_conv3_AVX2(w, t int) {
 	}
 }
 
-// l6_conv4_AVX2 computes conv4's 16x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(2x2, 3x3)) with the
-// avx2 kernels, fused with the output transform: M=192 filters by N=49 tiles (batch 1)
+// l6_conv4_AVX2 computes conv4's 16x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(2x2, 3x3))
+// with the avx2 kernels, fused with the output transform: M=192 filters by N=49 tiles (batch 1)
 // by K=192 channels, in 6x16 blocks; one task is one column of tiles of one group
 // and 8 panels of filters.
 func (m *Model) l6_conv4_AVX2(w, t int) {
@@ -85,8 +83,8 @@ func (m *Model) l6_conv4_AVX2(w, t int) {
 	}
 }
 
-// l7_conv5_AVX2 computes conv5's 16x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(2x2, 3x3)) with the
-// avx2 kernels, fused with the output transform: M=128 filters by N=49 tiles (batch 1)
+// l7_conv5_AVX2 computes conv5's 16x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(2x2, 3x3))
+// with the avx2 kernels, fused with the output transform: M=128 filters by N=49 tiles (batch 1)
 // by K=192 channels, in 6x16 blocks; one task is one column of tiles of one group
 // and 6 panels of filters.
 func (m *Model) l7_conv5_AVX2(w, t int) {
@@ -180,9 +178,13 @@ func (m *Model) l11_fc8_AVX2(w, t int) {
 // planAVX2 lists the steps of one inference with the avx2 kernels.
 func (m *Model) planAVX2() []rtStep {
 	return []rtStep{{
+		f:     m.wi1_conv1,
+		layer: 0,
+		n:     12,
+	}, {
 		f:     m.l1_conv1_AVX2,
 		layer: 0,
-		n:     190,
+		n:     49,
 	}, {
 		f:     m.l2_pool1,
 		layer: 1,
@@ -246,30 +248,28 @@ func (m *Model) planAVX2() []rtStep {
 	}}
 }
 
-// l1_conv1_AVX512 computes conv1 (conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu -> 96x55x55) with the avx512 kernels: per image and group
-// a GEMM of M=96 filters by N=3025 positions by K=363, in 8x48 tiles; one task
-// is one column of tiles: an im2col panel times every filter panel.
+// l1_conv1_AVX512 computes conv1's 16x1 Winograd GEMMs (conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu -> 96x55x55, F(2x2, 3x3) of the input's 4x4 space-to-depth)
+// with the avx512 kernels, fused with the output transform: M=96 filters by N=784 tiles (batch 1)
+// by K=48 channels, in 8x48 blocks; one task is one column of tiles of one group
+// and 6 panels of filters.
 func (m *Model) l1_conv1_AVX512(w, t int) {
-	img, j := t/64, t%64
-	const g = 0
-	src := m.src[img*154587 : 154587+img*154587][g*154587:]
-	dst := m.arena[img*290400 : 290400+img*290400][g*290400+j*48:]
-	panel := m.scratch[w][:17424]
-	rtIm2col(panel, src, &g1_conv1, j*48, 48, m.im2col)
-	a := m.w1_conv1[g*34848:]
-	bias := m.b1_conv1[g*96:]
-	for p := range 12 {
-		switch {
-		case j == 63:
-			k1_conv1_AVX512_n(&a[p*2904:][0], &panel[0], &dst[p*24200:][0], &bias[p*8:][0])
-		default:
-			k1_conv1_AVX512_full(&a[p*2904:][0], &panel[0], &dst[p*24200:][0], &bias[p*8:][0])
+	grp, j, c := t/34, t/2%17, t%2
+	s := m.scratch[w]
+	b := m.staging[grp*39184+j*2304:]
+	for xi := range 16 {
+		for p := c * 6; p < min(c*6+6, 12); p++ {
+			a := m.w1_conv1[(grp*12+p)*384:]
+			s := s[(p-c*6)*6144:]
+			k1_conv1_AVX512_full(&a[xi*4608:][0], &b[xi*39184:][0], &s[xi*384:][0])
 		}
+	}
+	for p := c * 6; p < min(c*6+6, 12); p++ {
+		rtWinoOutTile(m.arena[0:290400], s[(p-c*6)*6144:], m.b1_conv1, &g1_conv1, grp*96+p*8, min(8, 96-p*8), 48, 384, j*48, min(48, 784-j*48), s[36880:], &m.wino)
 	}
 }
 
-// l3_conv2_AVX512 computes conv2's 36x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(2x2, 5x5)) with the
-// avx512 kernels, fused with the output transform: M=128 filters by N=196 tiles (batch 1)
+// l3_conv2_AVX512 computes conv2's 36x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(2x2, 5x5))
+// with the avx512 kernels, fused with the output transform: M=128 filters by N=196 tiles (batch 1)
 // by K=48 channels, in 8x48 blocks; one task is one column of tiles of one group
 // and 4 panels of filters.
 func (m *Model) l3_conv2_AVX512(w, t int) {
@@ -288,8 +288,8 @@ func (m *Model) l3_conv2_AVX512(w, t int) {
 	}
 }
 
-// l5_conv3_AVX512 computes conv3's 16x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(2x2, 3x3)) with the
-// avx512 kernels, fused with the output transform: M=384 filters by N=49 tiles (batch 1)
+// l5_conv3_AVX512 computes conv3's 16x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(2x2, 3x3))
+// with the avx512 kernels, fused with the output transform: M=384 filters by N=49 tiles (batch 1)
 // by K=256 channels, in 14x32 blocks; one task is one column of tiles of one group
 // and 2 panels of filters.
 func (m *Model) l5_conv3_AVX512(w, t int) {
@@ -308,8 +308,8 @@ func (m *Model) l5_conv3_AVX512(w, t int) {
 	}
 }
 
-// l6_conv4_AVX512 computes conv4's 16x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(2x2, 3x3)) with the
-// avx512 kernels, fused with the output transform: M=192 filters by N=49 tiles (batch 1)
+// l6_conv4_AVX512 computes conv4's 16x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(2x2, 3x3))
+// with the avx512 kernels, fused with the output transform: M=192 filters by N=49 tiles (batch 1)
 // by K=192 channels, in 14x32 blocks; one task is one column of tiles of one group
 // and 2 panels of filters.
 func (m *Model) l6_conv4_AVX512(w, t int) {
@@ -328,8 +328,8 @@ func (m *Model) l6_conv4_AVX512(w, t int) {
 	}
 }
 
-// l7_conv5_AVX512 computes conv5's 16x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(2x2, 3x3)) with the
-// avx512 kernels, fused with the output transform: M=128 filters by N=49 tiles (batch 1)
+// l7_conv5_AVX512 computes conv5's 16x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(2x2, 3x3))
+// with the avx512 kernels, fused with the output transform: M=128 filters by N=49 tiles (batch 1)
 // by K=192 channels, in 14x32 blocks; one task is one column of tiles of one group
 // and 2 panels of filters.
 func (m *Model) l7_conv5_AVX512(w, t int) {
@@ -423,9 +423,13 @@ func (m *Model) l11_fc8_AVX512(w, t int) {
 // planAVX512 lists the steps of one inference with the avx512 kernels.
 func (m *Model) planAVX512() []rtStep {
 	return []rtStep{{
+		f:     m.wi1_conv1,
+		layer: 0,
+		n:     12,
+	}, {
 		f:     m.l1_conv1_AVX512,
 		layer: 0,
-		n:     64,
+		n:     34,
 	}, {
 		f:     m.l2_pool1,
 		layer: 1,

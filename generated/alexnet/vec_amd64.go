@@ -46,6 +46,12 @@ func vecWino5InAVX512(dst *float32, even *float32, odd *float32, th int, tw int,
 //go:noescape
 func vecWino5OutAVX512(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
 
+// vecCopyRowsAVX512 copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
+// and writing nothing else.
+//
+//go:noescape
+func vecCopyRowsAVX512(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
+
 // vecLRNAVX2 computes LRN with beta 0.75 over n pixels (a multiple of 8) of c channels:
 // d[ch*dstStride+i] = x[ch*srcStride+i] * (k + alpha*Σ x[cc*srcStride+i]²)^-0.75,
 // cc over [max(ch-before, 0), min(ch+after, c-1)].
@@ -87,3 +93,9 @@ func vecWino5InAVX2(dst *float32, even *float32, odd *float32, th int, tw int, l
 //
 //go:noescape
 func vecWino5OutAVX2(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
+
+// vecCopyRowsAVX2 copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
+// and writing nothing else.
+//
+//go:noescape
+func vecCopyRowsAVX2(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)

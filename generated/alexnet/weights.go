@@ -52,13 +52,9 @@ func (m *Model) load(file *stFile) error {
 		w := slices.Clone(t["conv1.weight"])
 		bias := slices.Clone(t["conv1.bias"])
 		mr := [3]int{4, 6, 8}[impl]
-		panels := (96 + mr - 1) / mr
-		m.w1_conv1 = make([]float32, 363*panels*mr)
-		for g := range 1 {
-			rtPackRows(m.w1_conv1[g*panels*mr*363:], w, g*96, 96, 363, mr)
-		}
-		// Padded so that a last, partial panel reads whole tiles of bias.
-		m.b1_conv1 = rtPad(bias, 96+mr)
+		m.w1_conv1 = make([]float32, 768*(96+mr-1)/mr*mr)
+		rtWinoFilters(m.w1_conv1, w, &g1_conv1, mr)
+		m.b1_conv1 = bias
 	}
 	// conv2: conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu
 	{

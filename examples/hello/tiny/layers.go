@@ -37,6 +37,8 @@ var g3_conv2 = rtWinoGeom{
 	G:     1,
 	H:     8,
 	K:     16,
+	KH:    3,
+	KW:    3,
 	M:     32,
 	N:     16,
 	NPad:  32,
@@ -45,6 +47,7 @@ var g3_conv2 = rtWinoGeom{
 	PL:    1,
 	PT:    1,
 	R:     3,
+	S:     1,
 	Slope: 0.0,
 	TH:    4,
 	TW:    4,
@@ -92,8 +95,8 @@ func (m *Model) wi3_conv2(w, t int) {
 	rtWinoInput(m.staging, m.arena[4096:5120], &g3_conv2, c0, min(c0+4, 16), [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
 }
 
-// l3_conv2_Go computes conv2's 16x1 Winograd GEMMs (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8, F(2x2, 3x3)) with the
-// purego kernels, fused with the output transform: M=32 filters by N=16 tiles (batch 1)
+// l3_conv2_Go computes conv2's 16x1 Winograd GEMMs (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8, F(2x2, 3x3))
+// with the purego kernels, fused with the output transform: M=32 filters by N=16 tiles (batch 1)
 // by K=16 channels, in 4x16 blocks; one task is one column of tiles of one group
 // and 1 panels of filters.
 func (m *Model) l3_conv2_Go(w, t int) {

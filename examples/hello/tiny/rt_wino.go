@@ -41,7 +41,9 @@ import "math"
 // codegen/layers.go).
 type rtWinoGeom struct {
 	R            int // the filters' size: 3 for F(2x2, 3x3), 5 for F(2x2, 5x5)
-	B, C, H, W   int // batch, input channels (all groups), input height and width
+	S            int // the convolution's stride (1, or see rtWinoSpaceToDepth)
+	KH, KW       int // the convolution's filter size: R×R, or at most S*R for S > 1
+	B, C, H, W   int // batch, input channels (all groups, times S*S), input height and width
 	PT, PL       int // top and left padding
 	G, K, M      int // groups, input channels per group, filters per group
 	OH, OW       int
@@ -62,6 +64,9 @@ func (g *rtWinoGeom) points() int { return (g.R + 1) * (g.R + 1) }
 // points*G matrices of panels*mr*K values, (ξ, group) at index ξ*G+group.
 func rtWinoFilters(dst, w []float32, g *rtWinoGeom, mr int) {
 	filters := g.G * g.M
+	if g.S > 1 {
+		w = rtWinoSpaceToDepth(w, filters, g.K/(g.S*g.S), g.KH, g.KW, g.S, g.R)
+	}
 	np := g.points()
 	u := make([]float32, np*filters*g.K) // [ξ][filter][c]
 	if g.R == 5 {
@@ -75,6 +80,34 @@ func rtWinoFilters(dst, w []float32, g *rtWinoGeom, mr int) {
 			rtPackRows(dst[(xi*g.G+grp)*panels*mr*g.K:], u[xi*filters*g.K:(xi+1)*filters*g.K], grp*g.M, g.M, g.K, mr)
 		}
 	}
+}
+
+// rtWinoSpaceToDepth rearranges the filters w ([filters][C][KH][KW]) of a
+// stride-S convolution into those ([filters][C*S*S][R][R]) of the stride-1
+// convolution over the S×S space-to-depth of its (padded) input, which
+// computes the same outputs: channel (c*S+dy)*S+dx of that input is
+// x[c][S*Y+dy][S*X+dx], and its tap (ky, kx) is w[c][S*ky+dy][S*kx+dx], or
+// zero past KH and KW. It is how an 11x11 stride-4 convolution (AlexNet's
+// conv1) becomes a 3x3 stride-1 one, for Winograd F(2x2, 3x3).
+func rtWinoSpaceToDepth(w []float32, filters, C, KH, KW, S, R int) []float32 {
+	out := make([]float32, filters*C*S*S*R*R)
+	for f := range filters {
+		for c := range C {
+			for dy := range S {
+				for dx := range S {
+					cc := (f*C+c)*S*S + dy*S + dx
+					for ky := range R {
+						for kx := range R {
+							if y, x := S*ky+dy, S*kx+dx; y < KH && x < KW {
+								out[(cc*R+ky)*R+kx] = w[((f*C+c)*KH+y)*KW+x]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
 }
 
 // rtWino3Filters computes F(2x2, 3x3)'s U = G k G^T of every filter and
@@ -142,9 +175,12 @@ const rtWinoSlack = 16
 // rtWinoKernels are an implementation's SIMD Winograd transforms, nil for
 // the Go ones (rtWinoInGo, rtWinoOutGo, rtWino5InGo and rtWino5OutGo, which
 // define them): in and out for F(2x2, 3x3), in5 and out5 for F(2x2, 5x5).
+// copy copies rows rows of n elements, dst[r*ldDst+j] = src[r*ldSrc+j],
+// for the input transform's scatter (nil: one copy per row).
 type rtWinoKernels struct {
 	in, in5   func(dst, even, odd []float32, th, tw, ld, ldDst int)
 	out, out5 func(y, m []float32, n, step, ldY int, bias, lo float32)
+	copy      func(dst, src []float32, rows, n, ldDst, ldSrc int)
 }
 
 // rtWinoPlane is the shape of the parity-split padded plane of a Winograd
@@ -300,35 +336,49 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, nr int, scratch []floa
 	if g.R == 5 {
 		in, inGo = k.in5, rtWino5InGo
 	}
-	lo, hi := min(ld, (g.PL+1)/2), min(ld, (g.W+g.PL)/2)
+	S := g.S
 	step := g.G * g.ldV // from ξ to ξ+1
 	for c := c0; c < c1; c++ {
 		grp, kk := c/g.K, c%g.K
 		base := grp*g.ldV + kk*nr // column 0 of row kk of matrix (0, grp)
+		// Channel c is (ci*S+dy)*S+dx of the input's space-to-depth: plane
+		// element (y, X) is x[ci][S*y+dy-PT][S*X+dx-PL] (S = 1: dy = dx = 0).
+		ci, dy, dx := c/(S*S), c/S%S, c%S
+		// Both plane columns 2t and 2t+1 come from inside the row for t in
+		// [lo, hi): there a plain strided copy; the edges are checked.
+		lo, hi := min(ld, max(0, g.PL-dx+2*S-1)/(2*S)), 0
+		if n := g.W - 1 - S - dx + g.PL; n >= 0 {
+			hi = min(ld, n/(2*S)+1)
+		}
 		for img := range g.B {
-			x := src[img*g.inImg+c*g.H*g.W : img*g.inImg+(c+1)*g.H*g.W]
+			x := src[img*g.inImg+ci*g.H*g.W : img*g.inImg+(ci+1)*g.H*g.W]
 			for y := range hp {
 				e, o := even[y*ld:y*ld+ld], odd[y*ld:y*ld+ld]
-				iy := y - g.PT
+				iy := S*y + dy - g.PT
 				if uint(iy) >= uint(g.H) {
 					clear(e)
 					clear(o)
 					continue
 				}
 				row := x[iy*g.W : iy*g.W+g.W]
-				// Columns 2t-PL and 2t+1-PL are both inside the row for t in
-				// [lo, hi): a plain deinterleave; the edges are checked.
 				for t := range lo {
-					e[t], o[t] = rtAt(row, 2*t-g.PL), rtAt(row, 2*t+1-g.PL)
+					e[t], o[t] = rtAt(row, 2*S*t+dx-g.PL), rtAt(row, 2*S*t+S+dx-g.PL)
 				}
 				if hi > lo {
-					ei, oi, src := e[lo:hi], o[lo:hi], row[2*lo-g.PL:2*hi-g.PL]
-					for i := range ei {
-						ei[i], oi[i] = src[2*i], src[2*i+1]
+					ei, oi := e[lo:hi], o[lo:hi]
+					src := row[2*S*lo+dx-g.PL : 2*S*(hi-1)+S+dx-g.PL+1]
+					if S == 1 {
+						for i := range ei {
+							ei[i], oi[i] = src[2*i], src[2*i+1]
+						}
+					} else {
+						for i := range ei {
+							ei[i], oi[i] = src[2*S*i], src[2*S*i+S]
+						}
 					}
 				}
 				for t := max(lo, hi); t < ld; t++ {
-					e[t], o[t] = rtAt(row, 2*t-g.PL), rtAt(row, 2*t+1-g.PL)
+					e[t], o[t] = rtAt(row, 2*S*t+dx-g.PL), rtAt(row, 2*S*t+S+dx-g.PL)
 				}
 			}
 			if in != nil {
@@ -341,8 +391,14 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, nr int, scratch []floa
 				col := n0 % nr
 				at := base + n0/nr*g.K*nr + col
 				seg := min(nr-col, T-t)
-				for xi := range np {
-					copy(v[xi*step+at:xi*step+at+seg], tmp[xi*ldt+t:xi*ldt+t+seg])
+				if k.copy != nil {
+					// The kernel's reach, checked here.
+					_, _ = v[at+(np-1)*step+seg-1], tmp[t+(np-1)*ldt+seg-1]
+					k.copy(v[at:], tmp[t:], np, seg, step, ldt)
+				} else {
+					for xi := range np {
+						copy(v[xi*step+at:xi*step+at+seg], tmp[xi*ldt+t:xi*ldt+t+seg])
+					}
 				}
 				n0, t = n0+seg, t+seg
 			}

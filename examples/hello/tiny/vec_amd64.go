@@ -25,6 +25,12 @@ func vecWinoInAVX512(dst *float32, even *float32, odd *float32, th int, tw int, 
 //go:noescape
 func vecWinoOutAVX512(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
 
+// vecCopyRowsAVX512 copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
+// and writing nothing else.
+//
+//go:noescape
+func vecCopyRowsAVX512(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
+
 // vecIm2colRowAVX2 writes one row of an im2col panel: d[j] for j < cols is the source
 // element of the j-th output position from (row 0, ox0) on, rows of ow positions, s[0] the
 // first, positions sw and rows rowStep elements apart; d[cols:nr] is zeroed.
@@ -45,3 +51,9 @@ func vecWinoInAVX2(dst *float32, even *float32, odd *float32, th int, tw int, ld
 //
 //go:noescape
 func vecWinoOutAVX2(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
+
+// vecCopyRowsAVX2 copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
+// and writing nothing else.
+//
+//go:noescape
+func vecCopyRowsAVX2(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)

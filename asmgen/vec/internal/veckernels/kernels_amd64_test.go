@@ -13,6 +13,7 @@ type kernel struct {
 	wOut  func(y, m []float32, n, step, ldY int, bias, lo float32)
 	wIn5  func(dst, even, odd []float32, th, tw, ld, ldDst int)
 	wOut5 func(y, m []float32, n, step, ldY int, bias, lo float32)
+	copy  func(dst, src []float32, rows, n, ldDst, ldSrc int)
 }
 
 // kernels lists the kernels this CPU can run.
@@ -43,11 +44,14 @@ func kernels() []kernel {
 	wOut := func(f func(y, m *float32, n, step, ldY int, bias, lo float32)) func(y, m []float32, n, step, ldY int, bias, lo float32) {
 		return func(y, m []float32, n, step, ldY int, bias, lo float32) { f(&y[0], &m[0], n, step, ldY, bias, lo) }
 	}
+	cp := func(f func(dst, src *float32, rows, n, ldDst, ldSrc int)) func(dst, src []float32, rows, n, ldDst, ldSrc int) {
+		return func(dst, src []float32, rows, n, ldDst, ldSrc int) { f(&dst[0], &src[0], rows, n, ldDst, ldSrc) }
+	}
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, kernel{"AVX512", 16, call(vecLRNAVX512), row(vecIm2colRowAVX512), wIn(vecWinoInAVX512), wOut(vecWinoOutAVX512), wIn(vecWino5InAVX512), wOut(vecWino5OutAVX512)})
+		ks = append(ks, kernel{"AVX512", 16, call(vecLRNAVX512), row(vecIm2colRowAVX512), wIn(vecWinoInAVX512), wOut(vecWinoOutAVX512), wIn(vecWino5InAVX512), wOut(vecWino5OutAVX512), cp(vecCopyRowsAVX512)})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ks = append(ks, kernel{"AVX2", 8, call(vecLRNAVX2), row(vecIm2colRowAVX2), wIn(vecWinoInAVX2), wOut(vecWinoOutAVX2), wIn(vecWino5InAVX2), wOut(vecWino5OutAVX2)})
+		ks = append(ks, kernel{"AVX2", 8, call(vecLRNAVX2), row(vecIm2colRowAVX2), wIn(vecWinoInAVX2), wOut(vecWinoOutAVX2), wIn(vecWino5InAVX2), wOut(vecWino5OutAVX2), cp(vecCopyRowsAVX2)})
 	}
 	return ks
 }

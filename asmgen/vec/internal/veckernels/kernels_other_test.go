@@ -11,6 +11,7 @@ type kernel struct {
 	wOut  func(y, m []float32, n, step, ldY int, bias, lo float32)
 	wIn5  func(dst, even, odd []float32, th, tw, ld, ldDst int)
 	wOut5 func(y, m []float32, n, step, ldY int, bias, lo float32)
+	copy  func(dst, src []float32, rows, n, ldDst, ldSrc int)
 }
 
 // kernels: the assembly exists only on amd64 without purego.

@@ -885,6 +885,52 @@ done5:
 	VZEROUPPER
 	RET
 
+// func vecCopyRowsAVX512(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
+// Requires: AVX, AVX512F
+TEXT ·vecCopyRowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ rows+16(FP), DX
+	MOVQ ldDst+32(FP), BX
+	SHLQ $0x02, BX
+	MOVQ ldSrc+40(FP), SI
+	SHLQ $0x02, SI
+	LEAQ tail16<>+0(SB), DI
+
+row:
+	TESTQ DX, DX
+	JZ    done
+	MOVQ  n+24(FP), R8
+	MOVQ  CX, R9
+	MOVQ  AX, R10
+
+cvec:
+	CMPQ    R8, $0x00000010
+	JL      ctail
+	VMOVUPS (R9), Z0
+	ADDQ    $0x00000040, R9
+	VMOVUPS Z0, (R10)
+	ADDQ    $0x00000040, R10
+	SUBQ    $0x00000010, R8
+	JMP     cvec
+
+ctail:
+	TESTQ     R8, R8
+	JZ        cdone
+	KMOVW     (DI)(R8*2), K1
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS   Z0, K1, (R10)
+
+cdone:
+	ADDQ SI, CX
+	ADDQ BX, AX
+	DECQ DX
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
 // func vecLRNAVX2(d *float32, x *float32, n int, c int, dstStride int, srcStride int, before int, after int, k float32, alpha float32)
 // Requires: AVX, CMOV, FMA3
 TEXT ·vecLRNAVX2(SB), NOSPLIT, $0-72
@@ -1752,5 +1798,55 @@ loop5:
 	JMP         loop5
 
 done5:
+	VZEROUPPER
+	RET
+
+// func vecCopyRowsAVX2(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
+// Requires: AVX
+TEXT ·vecCopyRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ rows+16(FP), DX
+	MOVQ ldDst+32(FP), BX
+	SHLQ $0x02, BX
+	MOVQ ldSrc+40(FP), SI
+	SHLQ $0x02, SI
+
+row:
+	TESTQ DX, DX
+	JZ    done
+	MOVQ  n+24(FP), DI
+	MOVQ  CX, R8
+	MOVQ  AX, R9
+
+cvec:
+	CMPQ    DI, $0x00000008
+	JL      ctail
+	VMOVUPS (R8), Y0
+	ADDQ    $0x00000020, R8
+	VMOVUPS Y0, (R9)
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000008, DI
+	JMP     cvec
+
+ctail:
+	TESTQ DI, DI
+	JZ    cdone
+
+cscalar:
+	MOVL (R8), R10
+	MOVL R10, (R9)
+	ADDQ $0x00000004, R8
+	ADDQ $0x00000004, R9
+	DECQ DI
+	JNZ  cscalar
+
+cdone:
+	ADDQ SI, CX
+	ADDQ BX, AX
+	DECQ DX
+	JMP  row
+
+done:
 	VZEROUPPER
 	RET

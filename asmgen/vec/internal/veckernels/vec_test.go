@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/cnnc/cnnc/asmgen/vec"
@@ -309,6 +310,36 @@ func TestWinograd5(t *testing.T) {
 						}
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestCopyRows checks the row copy on row lengths around the vector
+// widths, including 0, and strides: every element outside the rows keeps
+// its sentinel, on both sides.
+func TestCopyRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, kern := range kernels() {
+		for range 500 {
+			rows, n := r.IntN(6), r.IntN(70)
+			ldSrc, ldDst := n+r.IntN(20), n+r.IntN(20)
+			const guard = 17
+			src := make([]float32, guard+rows*ldSrc+n+guard)
+			dst := make([]float32, len(src)+rows*ldDst)
+			for i := range src {
+				src[i] = float32(i)
+			}
+			for i := range dst {
+				dst[i] = -1
+			}
+			want := slices.Clone(dst)
+			for row := range rows {
+				copy(want[guard+row*ldDst:guard+row*ldDst+n], src[guard+row*ldSrc:])
+			}
+			kern.copy(dst[guard:], src[guard:], rows, n, ldDst, ldSrc)
+			if !slices.Equal(dst, want) {
+				t.Fatalf("%s: rows %d n %d ldDst %d ldSrc %d: got %v, want %v", kern.name, rows, n, ldDst, ldSrc, dst, want)
 			}
 		}
 	}
