@@ -136,10 +136,13 @@ func (c *gen) loadLayer(b *jen.Group, l *layer) {
 	case ir.OpConv, ir.OpDense:
 		p := l.gemm
 		units := n.Shape.C
-		stmts = append(stmts, jen.Id("w").Op(":=").Qual("slices", "Clone").Call(tensor(".weight")))
+		// The file's tensors were decoded for this load alone
+		// (stReadSafetensors), and each is read once: folding a batchnorm
+		// may change them in place, and the bias is kept as it is.
+		stmts = append(stmts, jen.Id("w").Op(":=").Add(tensor(".weight")))
 		hasBias := (n.Op == ir.OpConv && n.Conv.Bias) || (n.Op == ir.OpDense && n.Dense.Bias)
 		if hasBias {
-			stmts = append(stmts, jen.Id("bias").Op(":=").Qual("slices", "Clone").Call(tensor(".bias")))
+			stmts = append(stmts, jen.Id("bias").Op(":=").Add(tensor(".bias")))
 		} else {
 			stmts = append(stmts, jen.Id("bias").Op(":=").Make(jen.Index().Float32(), jen.Lit(units)))
 		}
@@ -167,7 +170,7 @@ func (c *gen) loadLayer(b *jen.Group, l *layer) {
 			stmts = append(stmts,
 				jen.Id("nr").Op(":=").Add(tileTable(p, true, jen.Id("impl"))),
 				jen.Id("packed").Op(":=").Make(jen.Index().Float32(), jen.Parens(jen.Lit(p.N).Op("+").Id("nr").Op("-").Lit(1)).Op("/").Id("nr").Op("*").Id("nr").Op("*").Lit(p.K)),
-				jen.Id("rtPackRows").Call(jen.Id("packed"), jen.Id("w"), jen.Lit(0), jen.Lit(p.N), jen.Lit(p.K), jen.Id("nr")),
+				jen.Id("rtPackWeights").Call(jen.Id("packed"), jen.Id("w"), jen.Lit(0), jen.Lit(p.N), jen.Lit(p.K), jen.Id("nr")),
 			)
 			if c.bf16() {
 				stmts = append(stmts,

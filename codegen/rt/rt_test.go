@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -90,6 +92,26 @@ func TestConvGEMM(t *testing.T) {
 			}
 		}
 		near(t, fmt.Sprintf("iter %d: %+v in %v mr %d nr %d", iter, a, in, mr, nr), want, got, 1e-5)
+	}
+}
+
+// TestPackWeights checks that the parallel packing at load is rtPackRows,
+// on matrices big enough to be split (over GOMAXPROCS 3, whatever the
+// machine) and small ones, with ragged last panels and a row offset.
+func TestPackWeights(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, c := range []struct{ row0, rows, k, mr int }{
+		{0, 4096, 600, 48}, {7, 1001, 2100, 16}, {0, 50, 3, 24}, {3, 2, 1 << 20, 48}, {0, 97, 33000, 5},
+	} {
+		w := randSlice(r, (c.row0+c.rows)*c.k)
+		n := (c.rows + c.mr - 1) / c.mr * c.mr * c.k
+		want, got := randSlice(r, n), randSlice(r, n)
+		rtPackRows(want, w, c.row0, c.rows, c.k, c.mr)
+		rtPackWeights(got, w, c.row0, c.rows, c.k, c.mr)
+		if !slices.Equal(got, want) {
+			t.Errorf("%+v: rtPackWeights differs from rtPackRows", c)
+		}
 	}
 }
 

@@ -49,8 +49,8 @@ func (m *Model) load(file *stFile) error {
 	_ = impl
 	// conv1: conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu
 	{
-		w := slices.Clone(t["conv1.weight"])
-		bias := slices.Clone(t["conv1.bias"])
+		w := t["conv1.weight"]
+		bias := t["conv1.bias"]
 		mr := [3]int{4, 6, 8}[impl]
 		m.w1_conv1 = make([]float32, 768*(96+mr-1)/mr*mr)
 		rtWinoFilters(m.w1_conv1, w, &g1_conv1, mr)
@@ -58,8 +58,8 @@ func (m *Model) load(file *stFile) error {
 	}
 	// conv2: conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu
 	{
-		w := slices.Clone(t["conv2.weight"])
-		bias := slices.Clone(t["conv2.bias"])
+		w := t["conv2.weight"]
+		bias := t["conv2.bias"]
 		mr := [3]int{4, 6, 8}[impl]
 		m.w3_conv2 = make([]float32, 3456*(128+mr-1)/mr*mr)
 		rtWinoFilters(m.w3_conv2, w, &g3_conv2, mr)
@@ -67,8 +67,8 @@ func (m *Model) load(file *stFile) error {
 	}
 	// conv3: conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu
 	{
-		w := slices.Clone(t["conv3.weight"])
-		bias := slices.Clone(t["conv3.bias"])
+		w := t["conv3.weight"]
+		bias := t["conv3.bias"]
 		mr := [3]int{4, 6, 14}[impl]
 		m.w5_conv3 = make([]float32, 4096*(384+mr-1)/mr*mr)
 		rtWinoFilters(m.w5_conv3, w, &g5_conv3, mr)
@@ -76,8 +76,8 @@ func (m *Model) load(file *stFile) error {
 	}
 	// conv4: conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu
 	{
-		w := slices.Clone(t["conv4.weight"])
-		bias := slices.Clone(t["conv4.bias"])
+		w := t["conv4.weight"]
+		bias := t["conv4.bias"]
 		mr := [3]int{4, 6, 14}[impl]
 		m.w6_conv4 = make([]float32, 6144*(192+mr-1)/mr*mr)
 		rtWinoFilters(m.w6_conv4, w, &g6_conv4, mr)
@@ -85,8 +85,8 @@ func (m *Model) load(file *stFile) error {
 	}
 	// conv5: conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu
 	{
-		w := slices.Clone(t["conv5.weight"])
-		bias := slices.Clone(t["conv5.bias"])
+		w := t["conv5.weight"]
+		bias := t["conv5.bias"]
 		mr := [3]int{4, 6, 14}[impl]
 		m.w7_conv5 = make([]float32, 6144*(128+mr-1)/mr*mr)
 		rtWinoFilters(m.w7_conv5, w, &g7_conv5, mr)
@@ -94,31 +94,31 @@ func (m *Model) load(file *stFile) error {
 	}
 	// fc6: dense units=4096 act=relu
 	{
-		w := slices.Clone(t["fc6.weight"])
-		bias := slices.Clone(t["fc6.bias"])
+		w := t["fc6.weight"]
+		bias := t["fc6.bias"]
 		nr := [3]int{16, 24, 48}[impl]
 		packed := make([]float32, (4096+nr-1)/nr*nr*9216)
-		rtPackRows(packed, w, 0, 4096, 9216, nr)
+		rtPackWeights(packed, w, 0, 4096, 9216, nr)
 		m.w9_fc6 = packed
 		m.b9_fc6 = bias
 	}
 	// fc7: dense units=4096 act=relu
 	{
-		w := slices.Clone(t["fc7.weight"])
-		bias := slices.Clone(t["fc7.bias"])
+		w := t["fc7.weight"]
+		bias := t["fc7.bias"]
 		nr := [3]int{16, 24, 48}[impl]
 		packed := make([]float32, (4096+nr-1)/nr*nr*4096)
-		rtPackRows(packed, w, 0, 4096, 4096, nr)
+		rtPackWeights(packed, w, 0, 4096, 4096, nr)
 		m.w10_fc7 = packed
 		m.b10_fc7 = bias
 	}
 	// fc8: dense units=1000
 	{
-		w := slices.Clone(t["fc8.weight"])
-		bias := slices.Clone(t["fc8.bias"])
+		w := t["fc8.weight"]
+		bias := t["fc8.bias"]
 		nr := [3]int{16, 24, 48}[impl]
 		packed := make([]float32, (1000+nr-1)/nr*nr*4096)
-		rtPackRows(packed, w, 0, 1000, 4096, nr)
+		rtPackWeights(packed, w, 0, 1000, 4096, nr)
 		m.w11_fc8 = packed
 		m.b11_fc8 = bias
 	}

@@ -49,8 +49,8 @@ func (m *Model) load(file *stFile) error {
 	_ = impl
 	// conv1: conv filters=16 kernel=3x3 stride=1x1 pad=same(1) foldbn(eps=1e-05) act=relu
 	{
-		w := slices.Clone(t["conv1.weight"])
-		bias := slices.Clone(t["conv1.bias"])
+		w := t["conv1.weight"]
+		bias := t["conv1.bias"]
 		scale, shift := rtBNScaleShift(t["bn1.weight"], t["bn1.bias"], t["bn1.running_mean"], t["bn1.running_var"], 1e-05)
 		rtFoldBN(w, bias, scale, shift)
 		mr := [3]int{4, 6, 8}[impl]
@@ -64,8 +64,8 @@ func (m *Model) load(file *stFile) error {
 	}
 	// conv2: conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu
 	{
-		w := slices.Clone(t["conv2.weight"])
-		bias := slices.Clone(t["conv2.bias"])
+		w := t["conv2.weight"]
+		bias := t["conv2.bias"]
 		mr := [3]int{4, 6, 14}[impl]
 		m.w3_conv2 = make([]float32, 256*(32+mr-1)/mr*mr)
 		rtWinoFilters(m.w3_conv2, w, &g3_conv2, mr)
@@ -73,11 +73,11 @@ func (m *Model) load(file *stFile) error {
 	}
 	// fc: dense units=10
 	{
-		w := slices.Clone(t["fc.weight"])
-		bias := slices.Clone(t["fc.bias"])
+		w := t["fc.weight"]
+		bias := t["fc.bias"]
 		nr := [3]int{16, 24, 48}[impl]
 		packed := make([]float32, (10+nr-1)/nr*nr*32)
-		rtPackRows(packed, w, 0, 10, 32, nr)
+		rtPackWeights(packed, w, 0, 10, 32, nr)
 		m.w5_fc = packed
 		m.b5_fc = bias
 	}
