@@ -2,6 +2,11 @@
 
 package fashionnet
 
+import (
+	"runtime"
+	"sync"
+)
+
 // rtPackRows packs rows [row0, row0+rows) of a row-major matrix w with k
 // columns into panels of mr rows: panel p holds, for each column kk, the mr
 // values w[row0+p*mr+r][kk] contiguously. Rows past the end are zero, so
@@ -27,6 +32,27 @@ func rtPackRows(dst, w []float32, row0, rows, k, mr int) {
 			}
 		}
 	}
+}
+
+// rtPackWeights is rtPackRows for a layer's weights at load: a big matrix
+// (AlexNet's fc6 is 151 MB) is split by panels over up to GOMAXPROCS
+// goroutines, one per 1<<20 values at most, which halves the first load's
+// packing on two cores. Inference never calls it: it starts goroutines.
+func rtPackWeights(dst, w []float32, row0, rows, k, mr int) {
+	panels := (rows + mr - 1) / mr
+	workers := min(runtime.GOMAXPROCS(0), panels, rows*k>>20+1)
+	if workers <= 1 {
+		rtPackRows(dst, w, row0, rows, k, mr)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := range workers {
+		p0, p1 := i*panels/workers, (i+1)*panels/workers
+		wg.Go(func() {
+			rtPackRows(dst[p0*mr*k:p1*mr*k], w, row0+p0*mr, min(rows-p0*mr, (p1-p0)*mr), k, mr)
+		})
+	}
+	wg.Wait()
 }
 
 // rtPad returns v copied into a slice of length n, zero-padded.

@@ -49,8 +49,8 @@ func (m *Model) load(file *stFile) error {
 	_ = impl
 	// conv1: conv filters=6 kernel=5x5 stride=1x1 pad=2 act=relu
 	{
-		w := slices.Clone(t["conv1.weight"])
-		bias := slices.Clone(t["conv1.bias"])
+		w := t["conv1.weight"]
+		bias := t["conv1.bias"]
 		mr := [3]int{4, 6, 8}[impl]
 		panels := (6 + mr - 1) / mr
 		m.w1_conv1 = make([]float32, 25*panels*mr)
@@ -62,8 +62,8 @@ func (m *Model) load(file *stFile) error {
 	}
 	// conv2: conv filters=16 kernel=5x5 stride=1x1 pad=0 act=relu
 	{
-		w := slices.Clone(t["conv2.weight"])
-		bias := slices.Clone(t["conv2.bias"])
+		w := t["conv2.weight"]
+		bias := t["conv2.bias"]
 		mr := [3]int{4, 6, 8}[impl]
 		panels := (16 + mr - 1) / mr
 		m.w3_conv2 = make([]float32, 150*panels*mr)
@@ -75,31 +75,31 @@ func (m *Model) load(file *stFile) error {
 	}
 	// fc3: dense units=120 act=relu
 	{
-		w := slices.Clone(t["fc3.weight"])
-		bias := slices.Clone(t["fc3.bias"])
+		w := t["fc3.weight"]
+		bias := t["fc3.bias"]
 		nr := [3]int{16, 24, 48}[impl]
 		packed := make([]float32, (120+nr-1)/nr*nr*400)
-		rtPackRows(packed, w, 0, 120, 400, nr)
+		rtPackWeights(packed, w, 0, 120, 400, nr)
 		m.w5_fc3 = packed
 		m.b5_fc3 = bias
 	}
 	// fc4: dense units=84 act=relu
 	{
-		w := slices.Clone(t["fc4.weight"])
-		bias := slices.Clone(t["fc4.bias"])
+		w := t["fc4.weight"]
+		bias := t["fc4.bias"]
 		nr := [3]int{16, 24, 48}[impl]
 		packed := make([]float32, (84+nr-1)/nr*nr*120)
-		rtPackRows(packed, w, 0, 84, 120, nr)
+		rtPackWeights(packed, w, 0, 84, 120, nr)
 		m.w6_fc4 = packed
 		m.b6_fc4 = bias
 	}
 	// fc5: dense units=10
 	{
-		w := slices.Clone(t["fc5.weight"])
-		bias := slices.Clone(t["fc5.bias"])
+		w := t["fc5.weight"]
+		bias := t["fc5.bias"]
 		nr := [3]int{16, 24, 48}[impl]
 		packed := make([]float32, (10+nr-1)/nr*nr*84)
-		rtPackRows(packed, w, 0, 10, 84, nr)
+		rtPackWeights(packed, w, 0, 10, 84, nr)
 		m.w7_fc5 = packed
 		m.b7_fc5 = bias
 	}
