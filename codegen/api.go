@@ -242,11 +242,11 @@ func (c *gen) apiFile() ([]byte, error) {
 		b.Id("m").Dot("src").Op("=").Id("src").Index(jen.Op(":"))
 		b.For(jen.List(jen.Id("_"), jen.Id("s")).Op(":=").Range().Id("m").Dot("steps")).Block(
 			jen.If(jen.Id("t").Op("==").Nil()).Block(
-				jen.Id("m").Dot("pool").Dot("run").Call(jen.Id("s").Dot("n"), jen.Id("s").Dot("f")),
+				jen.Id("m").Dot("pool").Dot("run").Call(jen.Id("s").Dot("first"), jen.Id("s").Dot("n"), jen.Id("s").Dot("f")),
 				jen.Continue(),
 			),
 			jen.Id("start").Op(":=").Qual("time", "Now").Call(),
-			jen.Id("m").Dot("pool").Dot("run").Call(jen.Id("s").Dot("n"), jen.Id("s").Dot("f")),
+			jen.Id("m").Dot("pool").Dot("run").Call(jen.Id("s").Dot("first"), jen.Id("s").Dot("n"), jen.Id("s").Dot("f")),
 			jen.Id("t").Index(jen.Id("s").Dot("layer")).Op("+=").Qual("time", "Since").Call(jen.Id("start")),
 		)
 		if g.Output.Buf < 0 {

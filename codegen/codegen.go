@@ -145,6 +145,7 @@ type gemmPlan struct {
 	wino    bool // a Winograd convolution: points*G GEMMs of M filters by N = batch*tiles by K channels
 	r       int  // a Winograd convolution's filter size: 3 for F(2x2, 3x3), 5 for F(2x2, 5x5)
 	s       int  // and its stride: K counts the s×s space-to-depth's channels
+	imgs    int  // and the images it computes at a time: N = imgs*tiles
 	G       int
 	M, N, K int
 	tiles   []tile // per impl
@@ -197,7 +198,10 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 			a := &n.Conv
 			if r, ok := winograd(n); ok && !opt.Direct {
 				s := a.StrideH
-				l.gemm = &gemmPlan{wino: true, r: r, s: s, G: a.Groups, M: a.Filters / a.Groups, N: opt.Batch * winoTiles(n), K: n.Inputs[0].Shape.C / a.Groups * s * s}
+				p := &gemmPlan{wino: true, r: r, s: s, G: a.Groups, M: a.Filters / a.Groups, K: n.Inputs[0].Shape.C / a.Groups * s * s}
+				p.imgs = winoImgs(p, opt.Batch, winoTiles(n))
+				p.N = p.imgs * winoTiles(n)
+				l.gemm = p
 				break
 			}
 			l.gemm = &gemmPlan{G: a.Groups, M: a.Filters / a.Groups, N: n.Shape.H * n.Shape.W,

@@ -58,12 +58,13 @@ type e2eCase struct {
 	pkg    string // package name and directory
 	path   string // the spec
 	batch  int
-	embed  bool // embed the weights (Options.Embed) and test NewEmbedded
-	bf16   bool // Options.Precision "bf16", with dense weights that bfloat16 holds exactly
-	wino   bool // the package must use Winograd (rt_wino.go)
-	wino5  bool // and F(2x2, 5x5) for some layer; false: it must not
-	direct bool // Options.Direct: the package must not
-	big    bool // over e2eShortMACs: skipped in -short mode, not rerun with -tags purego
+	embed  bool   // embed the weights (Options.Embed) and test NewEmbedded
+	bf16   bool   // Options.Precision "bf16", with dense weights that bfloat16 holds exactly
+	wino   bool   // the package must use Winograd (rt_wino.go)
+	wino5  bool   // and F(2x2, 5x5) for some layer; false: it must not
+	text   string // layers_amd64.go must contain this, if set
+	direct bool   // Options.Direct: the package must not
+	big    bool   // over e2eShortMACs: skipped in -short mode, not rerun with -tags purego
 }
 
 // TestEndToEnd generates every case into one module and runs there
@@ -152,6 +153,10 @@ func TestEndToEnd(t *testing.T) {
 	}
 	wino := writeSpec(t, dir, "wino_edges", winoEdgesSpec)
 	s2d := writeSpec(t, dir, "wino_s2d", winoS2DSpec)
+	// At batch 4 wino_groups' conv computes 2 images at a time: its V for
+	// the whole batch (14.7 MB) would not stay in cache.
+	cases = append(cases, e2eCase{pkg: "wino_groups_b4", path: writeSpec(t, dir, "wino_groups", winoGroupsSpec), batch: 4, wino: true,
+		text: "N=1800 tiles (2 of the\n// batch's 4 images)"})
 	for _, b := range e2eBatches {
 		cases = append(cases, e2eCase{pkg: fmt.Sprintf("wino_edges_b%d", b), path: wino, batch: b, wino: true, wino5: true},
 			e2eCase{pkg: fmt.Sprintf("wino_s2d_b%d", b), path: s2d, batch: b, wino: true, wino5: true})
@@ -380,6 +385,11 @@ func writeCase(t *testing.T, dir string, c e2eCase) {
 	})
 	if uses5 != c.wino5 {
 		t.Fatalf("%s: want Winograd F(2x2, 5x5) %v; layers.go has it: %v", c.pkg, c.wino5, uses5)
+	}
+	if c.text != "" && !slices.ContainsFunc(files, func(f codegen.File) bool {
+		return f.Name == "layers_amd64.go" && bytes.Contains(f.Data, []byte(c.text))
+	}) {
+		t.Fatalf("%s: layers_amd64.go lacks %q", c.pkg, c.text)
 	}
 	pkgDir := filepath.Join(dir, c.pkg)
 	if err := os.MkdirAll(filepath.Join(pkgDir, "testdata"), 0o755); err != nil {
@@ -610,6 +620,16 @@ layers:
   - {name: ge, op: global_avgpool, input: e}
   - {name: cat, op: concat, inputs: [ga, gb, gc, gd, ge]}
   - {name: h, op: dense, units: 5}`
+
+// winoGroupsSpec is a Winograd layer big enough that at batch 4 it is
+// computed two images at a time (steps with a first task).
+const winoGroupsSpec = `name: wino_groups
+input: [64, 60, 60]
+layers:
+  - {name: a, op: conv, filters: 64, kernel: 3, padding: 1}
+  - {name: a_r, op: relu}
+  - {name: g, op: global_avgpool}
+  - {name: d, op: dense, units: 3}`
 
 // identsSpec names its layers with Go keywords, predeclared identifiers and
 // the identifiers generated code uses itself (receiver, task parameters,

@@ -5,6 +5,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/cnnc/cnnc/asmgen/gemm"
 	"github.com/cnnc/cnnc/compiler/ir"
 )
 
@@ -40,16 +41,20 @@ func (c *gen) layersFile(asm bool) ([]byte, error) {
 
 // stepLit is one step before its layer index is known.
 type stepLit struct {
-	tasks int
-	fn    string
+	first, tasks int
+	fn           string
 }
 
 func (s stepLit) code(layer int) jen.Code {
-	return jen.Values(jen.Dict{jen.Id("n"): jen.Lit(s.tasks), jen.Id("f"): jen.Id("m").Dot(s.fn), jen.Id("layer"): jen.Lit(layer)})
+	d := jen.Dict{jen.Id("n"): jen.Lit(s.tasks), jen.Id("f"): jen.Id("m").Dot(s.fn), jen.Id("layer"): jen.Lit(layer)}
+	if s.first != 0 {
+		d[jen.Id("first")] = jen.Lit(s.first)
+	}
+	return jen.Values(d)
 }
 
 // step is {n: tasks, f: m.fn}; the plan adds the layer index.
-func step(tasks int, fn string) stepLit { return stepLit{tasks, fn} }
+func step(tasks int, fn string) stepLit { return stepLit{tasks: tasks, fn: fn} }
 
 // act returns the rtAct constant and slope of an activation.
 func act(a ir.Activation) (jen.Code, jen.Code) {
@@ -490,6 +495,50 @@ func gcd(a, b int) int {
 // fall into one cache set (K*NPad floats is often a multiple of 4 KiB).
 func winoLdV(p *gemmPlan) int { return p.K*winoNPad(p) + 16 }
 
+// winoGroupBytes is how much of the last-level cache a Winograd layer's
+// transformed input V may take between the input transform that writes it
+// and the GEMMs that read it; a bigger V goes to memory and back.
+const winoGroupBytes = 12 << 20
+
+// winoMACsPerByte prices memory traffic in multiply-adds. An AVX-512 core
+// does about 3 multiply-adds in the time it streams a byte from memory
+// (58.6 G/s against about 20 GB/s on this project's Zen 4), but the
+// prefetchers stream V while the GEMMs compute: on AlexNet at batch 32,
+// conv4 ran 45 ms with a 38.5 MB V and 48-50 ms in 8-image groups that
+// pad its GEMMs by 6% (1 thread), which 1 per byte predicts and 3 does not.
+const winoMACsPerByte = 1
+
+// winoImgs is how many images of the batch Winograd plan p computes at a
+// time, each of tiles 2x2 tiles: the divisor of the batch with the least
+// cost, the largest on ties. A group's GEMM columns are rounded up to
+// whole panels of AVX-512's tile, so small groups waste multiply-adds; a
+// group whose V does not fit in winoGroupBytes writes it to memory and
+// reads it back, priced at winoMACsPerByte. On AlexNet at batch 32 that
+// takes conv1 and conv2 4 images at a time (V of 77 and 87 MB for the
+// whole batch) and conv3-5 whole (N = 1568 tiles fits 32-column panels
+// exactly, and 8-image groups would pad 6%). Measured (cnnc bench, batch
+// 32, 1 thread): conv1 65 -> 57-60 ms, conv2 78-79 -> 73-79 ms.
+func winoImgs(p *gemmPlan, batch, tiles int) int {
+	vImg := 4 * p.points() * p.G * p.K * tiles
+	best, cost := 1, -1
+	for d := 1; d <= batch; d++ {
+		if batch%d != 0 {
+			continue
+		}
+		q := *p
+		q.N = d * tiles
+		t := winoTile(avx512Impl(), &q)
+		c := batch / d * ceilDiv(q.M, t[0]) * t[0] * ceilDiv(q.N, t[1]) * t[1] * q.K * q.G * q.points()
+		if d*vImg > winoGroupBytes {
+			c += 2 * winoMACsPerByte * batch * vImg
+		}
+		if cost < 0 || c <= cost {
+			best, cost = d, c
+		}
+	}
+	return best
+}
+
 // winoLenV is the size of a Winograd layer's transformed input V (points*G
 // matrices of K×NPad, winoLdV apart), which the staging buffer holds.
 func winoLenV(p *gemmPlan) int { return p.points() * p.G * winoLdV(p) }
@@ -539,7 +588,7 @@ func (c *gen) winoGeom(f *jen.File, l *layer) {
 	actID, slope := act(n.Act)
 	f.Var().Id(c.ident(n, "g")).Op("=").Id("rtWinoGeom").Values(jen.Dict{
 		jen.Id("R"): jen.Lit(p.r), jen.Id("S"): jen.Lit(p.s), jen.Id("KH"): jen.Lit(a.KH), jen.Id("KW"): jen.Lit(a.KW),
-		jen.Id("B"): jen.Lit(c.batch), jen.Id("C"): jen.Lit(p.G * p.K), jen.Id("H"): jen.Lit(in.H), jen.Id("W"): jen.Lit(in.W),
+		jen.Id("Imgs"): jen.Lit(p.imgs), jen.Id("C"): jen.Lit(p.G * p.K), jen.Id("H"): jen.Lit(in.H), jen.Id("W"): jen.Lit(in.W),
 		jen.Id("PT"): jen.Lit(a.Pad.Top), jen.Id("PL"): jen.Lit(a.Pad.Left), jen.Id("G"): jen.Lit(p.G), jen.Id("K"): jen.Lit(p.K), jen.Id("M"): jen.Lit(p.M),
 		jen.Id("OH"): jen.Lit(n.Shape.H), jen.Id("OW"): jen.Lit(n.Shape.W), jen.Id("TH"): jen.Lit(ceilDiv(n.Shape.H, 2)), jen.Id("TW"): jen.Lit(ceilDiv(n.Shape.W, 2)),
 		jen.Id("N"): jen.Lit(p.N), jen.Id("NPad"): jen.Lit(winoNPad(p)), jen.Id("Act"): actID, jen.Id("Slope"): slope,
@@ -563,21 +612,43 @@ func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	name := n.Name
 	wi := c.ident(n, "wi")
 	inTasks := ceilDiv(p.G*p.K, winoInChunk)
+	groups := c.batch / p.imgs
+	// With groups of images, task t of a step is task t%tasks of group
+	// t/tasks (the step's first task says which group).
+	var img0 jen.Code = jen.Lit(0)
+	if groups > 1 {
+		img0 = jen.Id("ig").Op("*").Lit(p.imgs)
+	}
 	if !im.asm {
-		task(f, fmt.Sprintf("%s is %s's Winograd input transform (V = B^T d B) of %d channels\nof every image: one task.", wi, name, winoInChunk), wi,
-			jen.Id("c0").Op(":=").Id("t").Op("*").Lit(winoInChunk),
+		doc := fmt.Sprintf("%s is %s's Winograd input transform (V = B^T d B) of %d channels\nof every image: one task.", wi, name, winoInChunk)
+		body := []jen.Code{jen.Id("c0").Op(":=").Id("t").Op("*").Lit(winoInChunk)}
+		if groups > 1 {
+			doc = fmt.Sprintf("%s is %s's Winograd input transform (V = B^T d B) of %d channels\nof a group of %d images: one task.", wi, name, winoInChunk, p.imgs)
+			body = []jen.Code{jen.List(jen.Id("ig"), jen.Id("c0")).Op(":=").List(jen.Id("t").Op("/").Lit(inTasks), jen.Id("t").Op("%").Lit(inTasks).Op("*").Lit(winoInChunk))}
+		}
+		task(f, doc, wi, append(body,
 			jen.Id("rtWinoInput").Call(jen.Id("m").Dot("staging"), c.img(n.Inputs[0], ""), jen.Op("&").Id(c.ident(n, "g")),
-				jen.Id("c0"), jen.Min(jen.Id("c0").Op("+").Lit(winoInChunk), jen.Lit(p.G*p.K)), tileTable(p, true, jen.Id("m").Dot("impl")), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Op("&").Id("m").Dot("wino")))
+				jen.Id("c0"), jen.Min(jen.Id("c0").Op("+").Lit(winoInChunk), jen.Lit(p.G*p.K)), img0, tileTable(p, true, jen.Id("m").Dot("impl")), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Op("&").Id("m").Dot("wino")))...)
 	}
 	fn := c.ident(n, "l") + "_" + im.suffix
 	nt := t.nTiles
 	size, chunks := winoChunk(p, t)
 	block := t.MR * t.NR
 	aStep := p.G * t.mPanels * t.MR * p.K // from ξ to ξ+1 in the packed filters
-	body := []jen.Code{
+	gTasks := p.G * nt * chunks
+	var body []jen.Code
+	if groups > 1 {
+		body = append(body, jen.List(jen.Id("ig"), jen.Id("t")).Op(":=").List(jen.Id("t").Op("/").Lit(gTasks), jen.Id("t").Op("%").Lit(gTasks)))
+	}
+	body = append(body,
 		jen.List(jen.Id("grp"), jen.Id("j"), jen.Id("c")).Op(":=").List(jen.Id("t").Op("/").Lit(nt*chunks), jen.Id("t").Op("/").Lit(chunks).Op("%").Lit(nt), jen.Id("t").Op("%").Lit(chunks)),
 		jen.Id("s").Op(":=").Id("m").Dot("scratch").Index(jen.Id("w")),
-		jen.Id("b").Op(":=").Id("m").Dot("staging").Index(jen.Id("grp").Op("*").Lit(winoLdV(p)).Op("+").Id("j").Op("*").Lit(p.K * t.NR).Op(":")),
+		jen.Id("b").Op(":=").Id("m").Dot("staging").Index(jen.Id("grp").Op("*").Lit(winoLdV(p)).Op("+").Id("j").Op("*").Lit(p.K*t.NR).Op(":")),
+	)
+	// The output transform's first column, counted over the batch.
+	n0 := jen.Id("j").Op("*").Lit(t.NR)
+	if groups > 1 {
+		n0 = jen.Id("ig").Op("*").Lit(p.N).Op("+").Add(n0)
 	}
 	var gemm jen.Code
 	a := jen.Id("a").Index(jen.Id("xi").Op("*").Lit(aStep).Op(":"))
@@ -598,14 +669,28 @@ func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 		jen.For(jen.Id("p").Op(":=").Id("c").Op("*").Lit(size), jen.Id("p").Op("<").Add(pEnd), jen.Id("p").Op("++")).Block(
 			jen.Id("rtWinoOutTile").Call(c.img(n, ""), jen.Id("s").Index(jen.Parens(jen.Id("p").Op("-").Id("c").Op("*").Lit(size)).Op("*").Lit(p.points()*block).Op(":")), jen.Id("m").Dot(c.ident(n, "b")), jen.Op("&").Id(c.ident(n, "g")),
 				jen.Id("grp").Op("*").Lit(p.M).Op("+").Id("p").Op("*").Lit(t.MR), jen.Min(jen.Lit(t.MR), jen.Lit(p.M).Op("-").Id("p").Op("*").Lit(t.MR)),
-				jen.Lit(t.NR), jen.Lit(block), jen.Id("j").Op("*").Lit(t.NR), jen.Min(jen.Lit(t.NR), jen.Lit(p.N).Op("-").Id("j").Op("*").Lit(t.NR)),
+				jen.Lit(t.NR), jen.Lit(block), n0, jen.Min(jen.Lit(t.NR), jen.Lit(p.N).Op("-").Id("j").Op("*").Lit(t.NR)),
 				jen.Id("s").Index(jen.Lit(winoTileOffY(p, t)).Op(":")), jen.Op("&").Id("m").Dot("wino")),
 		))
 	s2d := ""
 	if p.s > 1 {
 		s2d = fmt.Sprintf(" of the input's %dx%d space-to-depth", p.s, p.s)
 	}
-	task(f, fmt.Sprintf("%s computes %s's %dx%d Winograd GEMMs (%s %s -> %s, F(2x2, %dx%d)%s)\nwith the %s kernels, fused with the output transform: M=%d filters by N=%d tiles (batch %d)\nby K=%d channels, in %dx%d blocks; one task is one column of tiles of one group\nand %d panels of filters.",
-		fn, name, p.points(), p.G, n.Op, n.Attrs(), n.Shape, p.r, p.r, s2d, im.name, p.M, p.N, c.batch, p.K, t.MR, t.NR, size), fn, body...)
-	return []stepLit{step(inTasks, wi), step(p.G*nt*chunks, fn)}
+	task(f, fmt.Sprintf("%s computes %s's %dx%d Winograd GEMMs (%s %s -> %s, F(2x2, %dx%d)%s)\nwith the %s kernels, fused with the output transform: M=%d filters by N=%d tiles (%d of the\nbatch's %d images) by K=%d channels, in %dx%d blocks; one task is one column of tiles\nof one group and %d panels of filters.",
+		fn, name, p.points(), p.G, n.Op, n.Attrs(), n.Shape, p.r, p.r, s2d, im.name, p.M, p.N, p.imgs, c.batch, p.K, t.MR, t.NR, size), fn, body...)
+	var steps []stepLit
+	for ig := range groups {
+		steps = append(steps, stepLit{first: ig * inTasks, tasks: inTasks, fn: wi}, stepLit{first: ig * gTasks, tasks: gTasks, fn: fn})
+	}
+	return steps
+}
+
+// avx512Impl is the AVX-512 implementation, whose tiles plans are tuned for.
+func avx512Impl() impl {
+	for _, im := range impls {
+		if im.isa == gemm.AVX512 && im.asm {
+			return im
+		}
+	}
+	panic("codegen: no avx512 implementation")
 }

@@ -315,27 +315,36 @@ func TestSoftmaxAndFriends(t *testing.T) {
 	}
 }
 
+// TestPool_RunsEveryTaskOnce checks that run calls each task of [first,
+// first+n) once and no other, never two at once on a worker, and allocates
+// nothing.
 func TestPool_RunsEveryTaskOnce(t *testing.T) {
 	for _, workers := range []int{1, 2, 3, 8} {
 		p := rtNewPool(workers)
 		for _, n := range []int{0, 1, 2, 7, 100} {
-			hits := make([]atomic.Int32, n)
-			var busy [8]atomic.Int32
-			p.run(n, func(w, task int) {
-				if busy[w].Add(1) != 1 {
-					t.Errorf("worker %d runs two tasks at once", w)
-				}
-				hits[task].Add(1)
-				busy[w].Add(-1)
-			})
-			for i := range hits {
-				if hits[i].Load() != 1 {
-					t.Fatalf("workers %d n %d: task %d ran %d times", workers, n, i, hits[i].Load())
+			for _, first := range []int{0, 5} {
+				hits := make([]atomic.Int32, first+n+3)
+				var busy [8]atomic.Int32
+				p.run(first, n, func(w, task int) {
+					if busy[w].Add(1) != 1 {
+						t.Errorf("worker %d runs two tasks at once", w)
+					}
+					hits[task].Add(1)
+					busy[w].Add(-1)
+				})
+				for i := range hits {
+					want := int32(0)
+					if i >= first && i < first+n {
+						want = 1
+					}
+					if hits[i].Load() != want {
+						t.Fatalf("workers %d first %d n %d: task %d ran %d times", workers, first, n, i, hits[i].Load())
+					}
 				}
 			}
 		}
 		f := func(w, task int) {}
-		if allocs := testing.AllocsPerRun(100, func() { p.run(64, f) }); allocs != 0 {
+		if allocs := testing.AllocsPerRun(100, func() { p.run(3, 64, f) }); allocs != 0 {
 			t.Errorf("workers %d: %v allocations per run", workers, allocs)
 		}
 		p.close()
@@ -365,7 +374,7 @@ func TestWinograd(t *testing.T) {
 			continue
 		}
 		oh, ow := (in.H+a.Pad.Top+a.Pad.Bottom-KH)/S+1, (in.W+a.Pad.Left+a.Pad.Right-KH)/S+1
-		B := 1 + r.IntN(3)
+		B := 1 + r.IntN(4)
 		out := ir.Shape{C: a.Filters, H: oh, W: ow}
 		K, M := in.C/G*S*S, a.Filters/G
 		w, x, bias := randSlice(r, a.Filters*in.C/G*KH*KH), randSlice(r, B*in.Elems()), randSlice(r, a.Filters)
@@ -379,44 +388,50 @@ func TestWinograd(t *testing.T) {
 		ref.Activate(want, want, ir.Activation{Kind: ir.ActReLU})
 
 		mr, nr := 1+r.IntN(8), 1+r.IntN(40)
-		g := &rtWinoGeom{R: R, S: S, KH: KH, KW: KH, B: B, C: in.C * S * S, H: in.H, W: in.W, PT: a.Pad.Top, PL: a.Pad.Left, G: G, K: K, M: M, OH: oh, OW: ow, Act: rtActReLU}
-		g.NPad = (B*((oh+1)/2)*((ow+1)/2) + nr - 1) / nr * nr
+		// Images per group: a divisor of the batch.
+		imgs := B
+		for imgs = 1 + r.IntN(B); B%imgs != 0; imgs-- {
+		}
+		g := &rtWinoGeom{R: R, S: S, KH: KH, KW: KH, Imgs: imgs, C: in.C * S * S, H: in.H, W: in.W, PT: a.Pad.Top, PL: a.Pad.Left, G: G, K: K, M: M, OH: oh, OW: ow, Act: rtActReLU}
+		g.NPad = (imgs*((oh+1)/2)*((ow+1)/2) + nr - 1) / nr * nr
 		rtWinoSetup(g)
 		np := g.points()
 		panels := (M + mr - 1) / mr
 		u := make([]float32, np*G*panels*mr*K)
 		rtWinoFilters(u, w, g, mr)
-		v := randSlice(r, np*G*g.ldV) // garbage the transform must overwrite
 		half := g.C / 2
 		scratch := randSlice(r, rtWinoInScratch(R, g.TH, g.TW)) // garbage too
 		var goKernels rtWinoKernels
-		rtWinoInput(v, x, g, 0, half, nr, scratch, &goKernels)
-		rtWinoInput(v, x, g, half, g.C, nr, scratch, &goKernels)
-		for n := g.N; n < g.NPad; n++ {
-			for m := range np * G {
-				for k := range K {
-					if at := m*g.ldV + n/nr*K*nr + k*nr + n%nr; v[at] != 0 {
-						t.Fatalf("iter %d: padding column %d of V[%d] row %d is %g", iter, n, m, k, v[at])
-					}
-				}
-			}
-		}
-		// The fused GEMMs and output transform, block by block, in an
-		// order unlike the generated code's.
 		got := make([]float32, B*out.Elems())
 		for i := range got {
 			got[i] = float32(math.NaN()) // every output must be written
 		}
 		sc := randSlice(r, rtWinoTileScratch(R, mr, nr)) // garbage too
-		for j := (g.N + nr - 1) / nr * nr; j > 0; {
-			j -= nr
-			for grp := range G {
-				for p := range panels {
-					for xi := range np {
-						m := xi*G + grp
-						rtGemm(mr, nr, K, u[m*panels*mr*K+p*mr*K:], v[m*g.ldV+j*K:], sc[xi*mr*nr:], nr, nil, rtActNone, 0, mr, nr)
+		for img0 := 0; img0 < B; img0 += imgs {
+			v := randSlice(r, np*G*g.ldV) // garbage the transform must overwrite
+			rtWinoInput(v, x, g, 0, half, img0, nr, scratch, &goKernels)
+			rtWinoInput(v, x, g, half, g.C, img0, nr, scratch, &goKernels)
+			for n := g.N; n < g.NPad; n++ {
+				for m := range np * G {
+					for k := range K {
+						if at := m*g.ldV + n/nr*K*nr + k*nr + n%nr; v[at] != 0 {
+							t.Fatalf("iter %d: padding column %d of V[%d] row %d is %g", iter, n, m, k, v[at])
+						}
 					}
-					rtWinoOutTile(got, sc, bias, g, grp*M+p*mr, min(mr, M-p*mr), nr, mr*nr, j, min(nr, g.N-j), sc[np*mr*nr+rtWinoSlack:], &goKernels)
+				}
+			}
+			// The fused GEMMs and output transform, block by block, in an
+			// order unlike the generated code's.
+			for j := (g.N + nr - 1) / nr * nr; j > 0; {
+				j -= nr
+				for grp := range G {
+					for p := range panels {
+						for xi := range np {
+							m := xi*G + grp
+							rtGemm(mr, nr, K, u[m*panels*mr*K+p*mr*K:], v[m*g.ldV+j*K:], sc[xi*mr*nr:], nr, nil, rtActNone, 0, mr, nr)
+						}
+						rtWinoOutTile(got, sc, bias, g, grp*M+p*mr, min(mr, M-p*mr), nr, mr*nr, img0*g.TH*g.TW+j, min(nr, g.N-j), sc[np*mr*nr+rtWinoSlack:], &goKernels)
+					}
 				}
 			}
 		}
@@ -424,7 +439,7 @@ func TestWinograd(t *testing.T) {
 		tol := map[int]float64{3: 1e-5, 5: 3e-5}[R]
 		for i := range want {
 			if d := math.Abs(float64(want[i] - got[i])); !(d <= tol*scale) {
-				t.Fatalf("iter %d: %+v in %v batch %d mr %d nr %d: element %d: got %g, want %g (scale %g)", iter, a, in, B, mr, nr, i, got[i], want[i], scale)
+				t.Fatalf("iter %d: %+v in %v batch %d (groups of %d) mr %d nr %d: element %d: got %g, want %g (scale %g)", iter, a, in, B, imgs, mr, nr, i, got[i], want[i], scale)
 			}
 		}
 	}
@@ -433,7 +448,7 @@ func TestWinograd(t *testing.T) {
 // rtWinoSetup fills in g's derived fields, as codegen's winoGeom does.
 func rtWinoSetup(g *rtWinoGeom) {
 	g.TH, g.TW = (g.OH+1)/2, (g.OW+1)/2
-	g.N = g.B * g.TH * g.TW
+	g.N = g.Imgs * g.TH * g.TW
 	g.ldV = g.K*g.NPad + 16
 	g.inImg = g.C / (g.S * g.S) * g.H * g.W
 	g.outIm = g.G * g.M * g.OH * g.OW

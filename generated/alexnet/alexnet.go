@@ -232,11 +232,11 @@ func (m *Model) run(dst *[OutputLen]float32, src *[InputLen]float32, t *[len(Lay
 	m.src = src[:]
 	for _, s := range m.steps {
 		if t == nil {
-			m.pool.run(s.n, s.f)
+			m.pool.run(s.first, s.n, s.f)
 			continue
 		}
 		start := time.Now()
-		m.pool.run(s.n, s.f)
+		m.pool.run(s.first, s.n, s.f)
 		t[s.layer] += time.Since(start)
 	}
 	copy(dst[:], m.arena[1008:1008+OutputLen])

@@ -4,10 +4,10 @@ package alexnet
 
 var g1_conv1 = rtWinoGeom{
 	Act:   rtActReLU,
-	B:     1,
 	C:     48,
 	G:     1,
 	H:     227,
+	Imgs:  1,
 	K:     48,
 	KH:    11,
 	KW:    11,
@@ -52,10 +52,10 @@ var lrn2_pool1 = rtLRNGeom{
 }
 var g3_conv2 = rtWinoGeom{
 	Act:   rtActReLU,
-	B:     1,
 	C:     96,
 	G:     2,
 	H:     27,
+	Imgs:  1,
 	K:     48,
 	KH:    5,
 	KW:    5,
@@ -100,10 +100,10 @@ var lrn4_pool2 = rtLRNGeom{
 }
 var g5_conv3 = rtWinoGeom{
 	Act:   rtActReLU,
-	B:     1,
 	C:     256,
 	G:     1,
 	H:     13,
+	Imgs:  1,
 	K:     256,
 	KH:    3,
 	KW:    3,
@@ -126,10 +126,10 @@ var g5_conv3 = rtWinoGeom{
 }
 var g6_conv4 = rtWinoGeom{
 	Act:   rtActReLU,
-	B:     1,
 	C:     384,
 	G:     2,
 	H:     13,
+	Imgs:  1,
 	K:     192,
 	KH:    3,
 	KW:    3,
@@ -152,10 +152,10 @@ var g6_conv4 = rtWinoGeom{
 }
 var g7_conv5 = rtWinoGeom{
 	Act:   rtActReLU,
-	B:     1,
 	C:     384,
 	G:     2,
 	H:     13,
+	Imgs:  1,
 	K:     192,
 	KH:    3,
 	KW:    3,
@@ -196,13 +196,13 @@ var g8_pool5 = rtPoolGeom{
 // of every image: one task.
 func (m *Model) wi1_conv1(w, t int) {
 	c0 := t * 4
-	rtWinoInput(m.staging, m.src[0:154587], &g1_conv1, c0, min(c0+4, 48), [3]int{16, 16, 48}[m.impl], m.scratch[w], &m.wino)
+	rtWinoInput(m.staging, m.src[0:154587], &g1_conv1, c0, min(c0+4, 48), 0, [3]int{16, 16, 48}[m.impl], m.scratch[w], &m.wino)
 }
 
 // l1_conv1_Go computes conv1's 16x1 Winograd GEMMs (conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu -> 96x55x55, F(2x2, 3x3) of the input's 4x4 space-to-depth)
-// with the purego kernels, fused with the output transform: M=96 filters by N=784 tiles (batch 1)
-// by K=48 channels, in 4x16 blocks; one task is one column of tiles of one group
-// and 24 panels of filters.
+// with the purego kernels, fused with the output transform: M=96 filters by N=784 tiles (1 of the
+// batch's 1 images) by K=48 channels, in 4x16 blocks; one task is one column of tiles
+// of one group and 24 panels of filters.
 func (m *Model) l1_conv1_Go(w, t int) {
 	grp, j, c := t/49, t/1%49, t%1
 	s := m.scratch[w]
@@ -231,13 +231,13 @@ func (m *Model) l2_pool1(w, t int) {
 // of every image: one task.
 func (m *Model) wi3_conv2(w, t int) {
 	c0 := t * 4
-	rtWinoInput(m.staging, m.arena[290400:360384], &g3_conv2, c0, min(c0+4, 96), [3]int{16, 16, 48}[m.impl], m.scratch[w], &m.wino)
+	rtWinoInput(m.staging, m.arena[290400:360384], &g3_conv2, c0, min(c0+4, 96), 0, [3]int{16, 16, 48}[m.impl], m.scratch[w], &m.wino)
 }
 
 // l3_conv2_Go computes conv2's 36x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(2x2, 5x5))
-// with the purego kernels, fused with the output transform: M=128 filters by N=196 tiles (batch 1)
-// by K=48 channels, in 4x16 blocks; one task is one column of tiles of one group
-// and 16 panels of filters.
+// with the purego kernels, fused with the output transform: M=128 filters by N=196 tiles (1 of the
+// batch's 1 images) by K=48 channels, in 4x16 blocks; one task is one column of tiles
+// of one group and 16 panels of filters.
 func (m *Model) l3_conv2_Go(w, t int) {
 	grp, j, c := t/26, t/2%13, t%2
 	s := m.scratch[w]
@@ -266,13 +266,13 @@ func (m *Model) l4_pool2(w, t int) {
 // of every image: one task.
 func (m *Model) wi5_conv3(w, t int) {
 	c0 := t * 4
-	rtWinoInput(m.staging, m.arena[186624:229888], &g5_conv3, c0, min(c0+4, 256), [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
+	rtWinoInput(m.staging, m.arena[186624:229888], &g5_conv3, c0, min(c0+4, 256), 0, [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
 }
 
 // l5_conv3_Go computes conv3's 16x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(2x2, 3x3))
-// with the purego kernels, fused with the output transform: M=384 filters by N=49 tiles (batch 1)
-// by K=256 channels, in 4x16 blocks; one task is one column of tiles of one group
-// and 12 panels of filters.
+// with the purego kernels, fused with the output transform: M=384 filters by N=49 tiles (1 of the
+// batch's 1 images) by K=256 channels, in 4x16 blocks; one task is one column of tiles
+// of one group and 12 panels of filters.
 func (m *Model) l5_conv3_Go(w, t int) {
 	grp, j, c := t/32, t/8%4, t%8
 	s := m.scratch[w]
@@ -293,13 +293,13 @@ func (m *Model) l5_conv3_Go(w, t int) {
 // of every image: one task.
 func (m *Model) wi6_conv4(w, t int) {
 	c0 := t * 4
-	rtWinoInput(m.staging, m.arena[0:64896], &g6_conv4, c0, min(c0+4, 384), [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
+	rtWinoInput(m.staging, m.arena[0:64896], &g6_conv4, c0, min(c0+4, 384), 0, [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
 }
 
 // l6_conv4_Go computes conv4's 16x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(2x2, 3x3))
-// with the purego kernels, fused with the output transform: M=192 filters by N=49 tiles (batch 1)
-// by K=192 channels, in 4x16 blocks; one task is one column of tiles of one group
-// and 12 panels of filters.
+// with the purego kernels, fused with the output transform: M=192 filters by N=49 tiles (1 of the
+// batch's 1 images) by K=192 channels, in 4x16 blocks; one task is one column of tiles
+// of one group and 12 panels of filters.
 func (m *Model) l6_conv4_Go(w, t int) {
 	grp, j, c := t/16, t/4%4, t%4
 	s := m.scratch[w]
@@ -320,13 +320,13 @@ func (m *Model) l6_conv4_Go(w, t int) {
 // of every image: one task.
 func (m *Model) wi7_conv5(w, t int) {
 	c0 := t * 4
-	rtWinoInput(m.staging, m.arena[64896:129792], &g7_conv5, c0, min(c0+4, 384), [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
+	rtWinoInput(m.staging, m.arena[64896:129792], &g7_conv5, c0, min(c0+4, 384), 0, [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
 }
 
 // l7_conv5_Go computes conv5's 16x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(2x2, 3x3))
-// with the purego kernels, fused with the output transform: M=128 filters by N=49 tiles (batch 1)
-// by K=192 channels, in 4x16 blocks; one task is one column of tiles of one group
-// and 8 panels of filters.
+// with the purego kernels, fused with the output transform: M=128 filters by N=49 tiles (1 of the
+// batch's 1 images) by K=192 channels, in 4x16 blocks; one task is one column of tiles
+// of one group and 8 panels of filters.
 func (m *Model) l7_conv5_Go(w, t int) {
 	grp, j, c := t/16, t/4%4, t%4
 	s := m.scratch[w]

@@ -4,9 +4,9 @@
 package alexnet
 
 // l1_conv1_AVX2 computes conv1's 16x1 Winograd GEMMs (conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu -> 96x55x55, F(2x2, 3x3) of the input's 4x4 space-to-depth)
-// with the avx2 kernels, fused with the output transform: M=96 filters by N=784 tiles (batch 1)
-// by K=48 channels, in 6x16 blocks; one task is one column of tiles of one group
-// and 16 panels of filters.
+// with the avx2 kernels, fused with the output transform: M=96 filters by N=784 tiles (1 of the
+// batch's 1 images) by K=48 channels, in 6x16 blocks; one task is one column of tiles
+// of one group and 16 panels of filters.
 func (m *Model) l1_conv1_AVX2(w, t int) {
 	grp, j, c := t/49, t/1%49, t%1
 	s := m.scratch[w]
@@ -24,9 +24,9 @@ func (m *Model) l1_conv1_AVX2(w, t int) {
 }
 
 // l3_conv2_AVX2 computes conv2's 36x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(2x2, 5x5))
-// with the avx2 kernels, fused with the output transform: M=128 filters by N=196 tiles (batch 1)
-// by K=48 channels, in 6x16 blocks; one task is one column of tiles of one group
-// and 11 panels of filters.
+// with the avx2 kernels, fused with the output transform: M=128 filters by N=196 tiles (1 of the
+// batch's 1 images) by K=48 channels, in 6x16 blocks; one task is one column of tiles
+// of one group and 11 panels of filters.
 func (m *Model) l3_conv2_AVX2(w, t int) {
 	grp, j, c := t/26, t/2%13, t%2
 	s := m.scratch[w]
@@ -44,9 +44,9 @@ func (m *Model) l3_conv2_AVX2(w, t int) {
 }
 
 // l5_conv3_AVX2 computes conv3's 16x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(2x2, 3x3))
-// with the avx2 kernels, fused with the output transform: M=384 filters by N=49 tiles (batch 1)
-// by K=256 channels, in 6x16 blocks; one task is one column of tiles of one group
-// and 8 panels of filters.
+// with the avx2 kernels, fused with the output transform: M=384 filters by N=49 tiles (1 of the
+// batch's 1 images) by K=256 channels, in 6x16 blocks; one task is one column of tiles
+// of one group and 8 panels of filters.
 func (m *Model) l5_conv3_AVX2(w, t int) {
 	grp, j, c := t/32, t/8%4, t%8
 	s := m.scratch[w]
@@ -64,9 +64,9 @@ func (m *Model) l5_conv3_AVX2(w, t int) {
 }
 
 // l6_conv4_AVX2 computes conv4's 16x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(2x2, 3x3))
-// with the avx2 kernels, fused with the output transform: M=192 filters by N=49 tiles (batch 1)
-// by K=192 channels, in 6x16 blocks; one task is one column of tiles of one group
-// and 8 panels of filters.
+// with the avx2 kernels, fused with the output transform: M=192 filters by N=49 tiles (1 of the
+// batch's 1 images) by K=192 channels, in 6x16 blocks; one task is one column of tiles
+// of one group and 8 panels of filters.
 func (m *Model) l6_conv4_AVX2(w, t int) {
 	grp, j, c := t/16, t/4%4, t%4
 	s := m.scratch[w]
@@ -84,9 +84,9 @@ func (m *Model) l6_conv4_AVX2(w, t int) {
 }
 
 // l7_conv5_AVX2 computes conv5's 16x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(2x2, 3x3))
-// with the avx2 kernels, fused with the output transform: M=128 filters by N=49 tiles (batch 1)
-// by K=192 channels, in 6x16 blocks; one task is one column of tiles of one group
-// and 6 panels of filters.
+// with the avx2 kernels, fused with the output transform: M=128 filters by N=49 tiles (1 of the
+// batch's 1 images) by K=192 channels, in 6x16 blocks; one task is one column of tiles
+// of one group and 6 panels of filters.
 func (m *Model) l7_conv5_AVX2(w, t int) {
 	grp, j, c := t/16, t/4%4, t%4
 	s := m.scratch[w]
@@ -249,9 +249,9 @@ func (m *Model) planAVX2() []rtStep {
 }
 
 // l1_conv1_AVX512 computes conv1's 16x1 Winograd GEMMs (conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu -> 96x55x55, F(2x2, 3x3) of the input's 4x4 space-to-depth)
-// with the avx512 kernels, fused with the output transform: M=96 filters by N=784 tiles (batch 1)
-// by K=48 channels, in 8x48 blocks; one task is one column of tiles of one group
-// and 6 panels of filters.
+// with the avx512 kernels, fused with the output transform: M=96 filters by N=784 tiles (1 of the
+// batch's 1 images) by K=48 channels, in 8x48 blocks; one task is one column of tiles
+// of one group and 6 panels of filters.
 func (m *Model) l1_conv1_AVX512(w, t int) {
 	grp, j, c := t/34, t/2%17, t%2
 	s := m.scratch[w]
@@ -269,9 +269,9 @@ func (m *Model) l1_conv1_AVX512(w, t int) {
 }
 
 // l3_conv2_AVX512 computes conv2's 36x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(2x2, 5x5))
-// with the avx512 kernels, fused with the output transform: M=128 filters by N=196 tiles (batch 1)
-// by K=48 channels, in 8x48 blocks; one task is one column of tiles of one group
-// and 4 panels of filters.
+// with the avx512 kernels, fused with the output transform: M=128 filters by N=196 tiles (1 of the
+// batch's 1 images) by K=48 channels, in 8x48 blocks; one task is one column of tiles
+// of one group and 4 panels of filters.
 func (m *Model) l3_conv2_AVX512(w, t int) {
 	grp, j, c := t/20, t/4%5, t%4
 	s := m.scratch[w]
@@ -289,9 +289,9 @@ func (m *Model) l3_conv2_AVX512(w, t int) {
 }
 
 // l5_conv3_AVX512 computes conv3's 16x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(2x2, 3x3))
-// with the avx512 kernels, fused with the output transform: M=384 filters by N=49 tiles (batch 1)
-// by K=256 channels, in 14x32 blocks; one task is one column of tiles of one group
-// and 2 panels of filters.
+// with the avx512 kernels, fused with the output transform: M=384 filters by N=49 tiles (1 of the
+// batch's 1 images) by K=256 channels, in 14x32 blocks; one task is one column of tiles
+// of one group and 2 panels of filters.
 func (m *Model) l5_conv3_AVX512(w, t int) {
 	grp, j, c := t/28, t/14%2, t%14
 	s := m.scratch[w]
@@ -309,9 +309,9 @@ func (m *Model) l5_conv3_AVX512(w, t int) {
 }
 
 // l6_conv4_AVX512 computes conv4's 16x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(2x2, 3x3))
-// with the avx512 kernels, fused with the output transform: M=192 filters by N=49 tiles (batch 1)
-// by K=192 channels, in 14x32 blocks; one task is one column of tiles of one group
-// and 2 panels of filters.
+// with the avx512 kernels, fused with the output transform: M=192 filters by N=49 tiles (1 of the
+// batch's 1 images) by K=192 channels, in 14x32 blocks; one task is one column of tiles
+// of one group and 2 panels of filters.
 func (m *Model) l6_conv4_AVX512(w, t int) {
 	grp, j, c := t/14, t/7%2, t%7
 	s := m.scratch[w]
@@ -329,9 +329,9 @@ func (m *Model) l6_conv4_AVX512(w, t int) {
 }
 
 // l7_conv5_AVX512 computes conv5's 16x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(2x2, 3x3))
-// with the avx512 kernels, fused with the output transform: M=128 filters by N=49 tiles (batch 1)
-// by K=192 channels, in 14x32 blocks; one task is one column of tiles of one group
-// and 2 panels of filters.
+// with the avx512 kernels, fused with the output transform: M=128 filters by N=49 tiles (1 of the
+// batch's 1 images) by K=192 channels, in 14x32 blocks; one task is one column of tiles
+// of one group and 2 panels of filters.
 func (m *Model) l7_conv5_AVX512(w, t int) {
 	grp, j, c := t/10, t/5%2, t%5
 	s := m.scratch[w]

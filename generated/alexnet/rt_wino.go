@@ -36,19 +36,21 @@ import "math"
 // with numpy against float64), against about 1e-7 for the direct
 // algorithm, which is still ten times inside cnnc's 1e-4 tolerance.
 
-// rtWinoGeom describes a Winograd convolution over a whole batch. The
-// generator writes every field, derived ones included (see winoGeom in
-// codegen/layers.go).
+// rtWinoGeom describes a Winograd convolution computed Imgs images at a
+// time (the whole batch, or a group of it whose transformed input stays
+// in cache). The generator writes every field, derived ones included (see
+// winoGeom in codegen/layers.go).
 type rtWinoGeom struct {
 	R            int // the filters' size: 3 for F(2x2, 3x3), 5 for F(2x2, 5x5)
 	S            int // the convolution's stride (1, or see rtWinoSpaceToDepth)
 	KH, KW       int // the convolution's filter size: R×R, or at most S*R for S > 1
-	B, C, H, W   int // batch, input channels (all groups, times S*S), input height and width
+	Imgs         int // images per group
+	C, H, W      int // input channels (all groups, times S*S), input height and width
 	PT, PL       int // top and left padding
 	G, K, M      int // groups, input channels per group, filters per group
 	OH, OW       int
 	TH, TW       int // tiles: ceil(OH/2), ceil(OW/2)
-	N, NPad      int // GEMM columns: B*TH*TW, and that rounded up to whole panels
+	N, NPad      int // a group's GEMM columns: Imgs*TH*TW, and that rounded up to whole panels
 	Act          int
 	Slope        float32
 	ldV          int // distance between consecutive matrices of V: at least K*NPad
@@ -316,8 +318,9 @@ func rtAt(x []float32, i int) float32 {
 }
 
 // rtWinoInput computes V = B^T d B for input channels [c0, c1) (counted
-// over all groups) of every image and tile of src ([B][C][H][W]) and stores
-// it as the GEMMs' B operand: v holds points*G matrices of K×NPad values,
+// over all groups) of every tile of images [img0, img0+Imgs) of src
+// ([batch][C][H][W]) and stores it as the GEMMs' B operand (column
+// (img-img0)*TH*TW + tile): v holds points*G matrices of K×NPad values,
 // (ξ, group) at index ξ*G+group, each in panels of nr columns (column n of
 // row k at n/nr*K*nr + k*nr + n%nr). Columns from N to NPad are zeroed:
 // the kernels read whole panels, and although what they read there only
@@ -325,7 +328,7 @@ func rtAt(x []float32, i int) float32 {
 // NaNs that slow the arithmetic down. Each plane is first copied with its
 // padding, split by column parity, into scratch (rtWinoScratch), so that
 // the transform runs along rows of tiles.
-func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, nr int, scratch []float32, k *rtWinoKernels) {
+func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, img0, nr int, scratch []float32, k *rtWinoKernels) {
 	hp, ld := rtWinoPlane(g.R, g.TH, g.TW)
 	plane := hp*ld + rtWinoSlack
 	even, odd := scratch[:plane], scratch[plane:2*plane]
@@ -350,7 +353,8 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, nr int, scratch []floa
 		if n := g.W - 1 - S - dx + g.PL; n >= 0 {
 			hi = min(ld, n/(2*S)+1)
 		}
-		for img := range g.B {
+		for i := range g.Imgs {
+			img := img0 + i
 			x := src[img*g.inImg+ci*g.H*g.W : img*g.inImg+(ci+1)*g.H*g.W]
 			for y := range hp {
 				e, o := even[y*ld:y*ld+ld], odd[y*ld:y*ld+ld]
@@ -387,7 +391,7 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, nr int, scratch []floa
 				inGo(tmp, even, odd, g.TH, g.TW, ld, ldt)
 			}
 			// Scatter the points' rows of T tiles into the panels.
-			for n0, t := img*T, 0; t < T; {
+			for n0, t := i*T, 0; t < T; {
 				col := n0 % nr
 				at := base + n0/nr*g.K*nr + col
 				seg := min(nr-col, T-t)

@@ -41,33 +41,35 @@ func (p *rtPool) loop(ch chan rtJob) {
 	}
 }
 
-// run calls f(worker, t) for every t in [0, n) and returns when all are
-// done. Calls with the same worker number never overlap, so f may use
-// per-worker scratch memory.
-func (p *rtPool) run(n int, f func(worker, task int)) {
+// run calls f(worker, t) for every t in [first, first+n) and returns when
+// all are done. Calls with the same worker number never overlap, so f may
+// use per-worker scratch memory.
+func (p *rtPool) run(first, n int, f func(worker, task int)) {
 	k := min(p.workers, n)
 	if k <= 1 {
 		for t := range n {
-			f(0, t)
+			f(0, first+t)
 		}
 		return
 	}
 	p.wg.Add(k - 1)
 	for w := 1; w < k; w++ {
-		p.jobs[w-1] <- rtJob{f: f, lo: w * n / k, hi: (w + 1) * n / k, worker: w}
+		p.jobs[w-1] <- rtJob{f: f, lo: first + w*n/k, hi: first + (w+1)*n/k, worker: w}
 	}
-	for t := 0; t < n/k; t++ {
+	for t := first; t < first+n/k; t++ {
 		f(0, t)
 	}
 	p.wg.Wait()
 }
 
-// rtStep is one layer's share of an inference: n tasks of f, for layer
-// number layer (an index into the generated Layers table).
+// rtStep is one layer's share of an inference: tasks [first, first+n) of
+// f, for layer number layer (an index into the generated Layers table). A
+// layer computed a group of images at a time has a step per group, and
+// first tells its tasks which group.
 type rtStep struct {
-	n     int
-	f     func(worker, task int)
-	layer int
+	first, n int
+	f        func(worker, task int)
+	layer    int
 }
 
 // close stops the workers. The pool must not be used afterwards.

@@ -32,10 +32,10 @@ var g2_pool1 = rtPoolGeom{
 }
 var g3_conv2 = rtWinoGeom{
 	Act:   rtActReLU,
-	B:     1,
 	C:     16,
 	G:     1,
 	H:     8,
+	Imgs:  1,
 	K:     16,
 	KH:    3,
 	KW:    3,
@@ -92,13 +92,13 @@ func (m *Model) l2_pool1(w, t int) {
 // of every image: one task.
 func (m *Model) wi3_conv2(w, t int) {
 	c0 := t * 4
-	rtWinoInput(m.staging, m.arena[4096:5120], &g3_conv2, c0, min(c0+4, 16), [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
+	rtWinoInput(m.staging, m.arena[4096:5120], &g3_conv2, c0, min(c0+4, 16), 0, [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
 }
 
 // l3_conv2_Go computes conv2's 16x1 Winograd GEMMs (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8, F(2x2, 3x3))
-// with the purego kernels, fused with the output transform: M=32 filters by N=16 tiles (batch 1)
-// by K=16 channels, in 4x16 blocks; one task is one column of tiles of one group
-// and 1 panels of filters.
+// with the purego kernels, fused with the output transform: M=32 filters by N=16 tiles (1 of the
+// batch's 1 images) by K=16 channels, in 4x16 blocks; one task is one column of tiles
+// of one group and 1 panels of filters.
 func (m *Model) l3_conv2_Go(w, t int) {
 	grp, j, c := t/8, t/8%1, t%8
 	s := m.scratch[w]

@@ -26,9 +26,9 @@ func (m *Model) l1_conv1_AVX2(w, t int) {
 }
 
 // l3_conv2_AVX2 computes conv2's 16x1 Winograd GEMMs (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8, F(2x2, 3x3))
-// with the avx2 kernels, fused with the output transform: M=32 filters by N=16 tiles (batch 1)
-// by K=16 channels, in 6x16 blocks; one task is one column of tiles of one group
-// and 1 panels of filters.
+// with the avx2 kernels, fused with the output transform: M=32 filters by N=16 tiles (1 of the
+// batch's 1 images) by K=16 channels, in 6x16 blocks; one task is one column of tiles
+// of one group and 1 panels of filters.
 func (m *Model) l3_conv2_AVX2(w, t int) {
 	grp, j, c := t/6, t/6%1, t%6
 	s := m.scratch[w]
@@ -124,9 +124,9 @@ func (m *Model) l1_conv1_AVX512(w, t int) {
 }
 
 // l3_conv2_AVX512 computes conv2's 16x1 Winograd GEMMs (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8, F(2x2, 3x3))
-// with the avx512 kernels, fused with the output transform: M=32 filters by N=16 tiles (batch 1)
-// by K=16 channels, in 14x32 blocks; one task is one column of tiles of one group
-// and 1 panels of filters.
+// with the avx512 kernels, fused with the output transform: M=32 filters by N=16 tiles (1 of the
+// batch's 1 images) by K=16 channels, in 14x32 blocks; one task is one column of tiles
+// of one group and 1 panels of filters.
 func (m *Model) l3_conv2_AVX512(w, t int) {
 	grp, j, c := t/3, t/3%1, t%3
 	s := m.scratch[w]
