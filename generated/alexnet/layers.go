@@ -351,58 +351,67 @@ func (m *Model) l8_pool5(w, t int) {
 }
 
 // l9_fc6_Go computes fc6 (dense units=4096 act=relu -> 4096) with the purego kernels: a GEMM of
-// 1 images by 4096 units by K=9216 in 1x16 tiles; one task is one tile.
+// 1 images by 4096 units by K=9216 in 1x16 tiles; one task is one column of tiles.
 func (m *Model) l9_fc6_Go(w, t int) {
-	p, j := t/256, t%256
-	a := m.arena[43264:52480][p*9216:]
+	j := t
 	b := m.w9_fc6[j*147456:]
-	dst := m.arena[0:4096][p*4096+j*16:]
-	rows, cols := min(1, 1-p*1), min(16, 4096-j*16)
-	rtGemm(1, 16, 9216, a, b, dst, 4096, nil, rtActNone, 0, rows, cols)
-	// The bias is per unit, a column here: added after the kernel.
 	bias := m.b9_fc6[j*16:]
-	for r := range rows {
-		row := dst[r*4096 : r*4096+cols]
-		for k, v := range row {
-			row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+	cols := min(16, 4096-j*16)
+	for p := range 1 {
+		a := m.arena[43264:52480][p*9216:]
+		dst := m.arena[0:4096][p*4096+j*16:]
+		rows := min(1, 1-p*1)
+		rtGemm(1, 16, 9216, a, b, dst, 4096, nil, rtActNone, 0, rows, cols)
+		// The bias is per unit, a column here: added after the kernel.
+		for r := range rows {
+			row := dst[r*4096 : r*4096+cols]
+			for k, v := range row {
+				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+			}
 		}
 	}
 }
 
 // l10_fc7_Go computes fc7 (dense units=4096 act=relu -> 4096) with the purego kernels: a GEMM of
-// 1 images by 4096 units by K=4096 in 1x16 tiles; one task is one tile.
+// 1 images by 4096 units by K=4096 in 1x16 tiles; one task is one column of tiles.
 func (m *Model) l10_fc7_Go(w, t int) {
-	p, j := t/256, t%256
-	a := m.arena[0:4096][p*4096:]
+	j := t
 	b := m.w10_fc7[j*65536:]
-	dst := m.arena[4096:8192][p*4096+j*16:]
-	rows, cols := min(1, 1-p*1), min(16, 4096-j*16)
-	rtGemm(1, 16, 4096, a, b, dst, 4096, nil, rtActNone, 0, rows, cols)
-	// The bias is per unit, a column here: added after the kernel.
 	bias := m.b10_fc7[j*16:]
-	for r := range rows {
-		row := dst[r*4096 : r*4096+cols]
-		for k, v := range row {
-			row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+	cols := min(16, 4096-j*16)
+	for p := range 1 {
+		a := m.arena[0:4096][p*4096:]
+		dst := m.arena[4096:8192][p*4096+j*16:]
+		rows := min(1, 1-p*1)
+		rtGemm(1, 16, 4096, a, b, dst, 4096, nil, rtActNone, 0, rows, cols)
+		// The bias is per unit, a column here: added after the kernel.
+		for r := range rows {
+			row := dst[r*4096 : r*4096+cols]
+			for k, v := range row {
+				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+			}
 		}
 	}
 }
 
 // l11_fc8_Go computes fc8 (dense units=1000 -> 1000) with the purego kernels: a GEMM of
-// 1 images by 1000 units by K=4096 in 1x16 tiles; one task is one tile.
+// 1 images by 1000 units by K=4096 in 1x16 tiles; one task is one column of tiles.
 func (m *Model) l11_fc8_Go(w, t int) {
-	p, j := t/63, t%63
-	a := m.arena[4096:8192][p*4096:]
+	j := t
 	b := m.w11_fc8[j*65536:]
-	dst := m.arena[0:1000][p*1000+j*16:]
-	rows, cols := min(1, 1-p*1), min(16, 1000-j*16)
-	rtGemm(1, 16, 4096, a, b, dst, 1000, nil, rtActNone, 0, rows, cols)
-	// The bias is per unit, a column here: added after the kernel.
 	bias := m.b11_fc8[j*16:]
-	for r := range rows {
-		row := dst[r*1000 : r*1000+cols]
-		for k, v := range row {
-			row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+	cols := min(16, 1000-j*16)
+	for p := range 1 {
+		a := m.arena[4096:8192][p*4096:]
+		dst := m.arena[0:1000][p*1000+j*16:]
+		rows := min(1, 1-p*1)
+		rtGemm(1, 16, 4096, a, b, dst, 1000, nil, rtActNone, 0, rows, cols)
+		// The bias is per unit, a column here: added after the kernel.
+		for r := range rows {
+			row := dst[r*1000 : r*1000+cols]
+			for k, v := range row {
+				row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+			}
 		}
 	}
 }

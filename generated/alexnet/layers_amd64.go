@@ -104,73 +104,82 @@ func (m *Model) l7_conv5_AVX2(w, t int) {
 }
 
 // l9_fc6_AVX2 computes fc6 (dense units=4096 act=relu -> 4096) with the avx2 kernels: a GEMM of
-// 1 images by 4096 units by K=9216 in 1x24 tiles; one task is one tile.
+// 1 images by 4096 units by K=9216 in 1x24 tiles; one task is one column of tiles.
 func (m *Model) l9_fc6_AVX2(w, t int) {
-	p, j := t/171, t%171
-	a := m.arena[43264:52480][p*9216:]
+	j := t
 	b := m.w9_fc6[j*221184:]
-	dst := m.arena[0:4096][p*4096+j*24:]
-	rows, cols := min(1, 1-p*1), min(24, 4096-j*24)
-	switch {
-	case j == 170:
-		k9_fc6_AVX2_n(&a[0], &b[0], &dst[0])
-	default:
-		k9_fc6_AVX2_full(&a[0], &b[0], &dst[0])
-	}
-	// The bias is per unit, a column here: added after the kernel.
 	bias := m.b9_fc6[j*24:]
-	for r := range rows {
-		row := dst[r*4096 : r*4096+cols]
-		for k, v := range row {
-			row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+	cols := min(24, 4096-j*24)
+	for p := range 1 {
+		a := m.arena[43264:52480][p*9216:]
+		dst := m.arena[0:4096][p*4096+j*24:]
+		rows := min(1, 1-p*1)
+		switch {
+		case j == 170:
+			k9_fc6_AVX2_n(&a[0], &b[0], &dst[0])
+		default:
+			k9_fc6_AVX2_full(&a[0], &b[0], &dst[0])
+		}
+		// The bias is per unit, a column here: added after the kernel.
+		for r := range rows {
+			row := dst[r*4096 : r*4096+cols]
+			for k, v := range row {
+				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+			}
 		}
 	}
 }
 
 // l10_fc7_AVX2 computes fc7 (dense units=4096 act=relu -> 4096) with the avx2 kernels: a GEMM of
-// 1 images by 4096 units by K=4096 in 1x24 tiles; one task is one tile.
+// 1 images by 4096 units by K=4096 in 1x24 tiles; one task is one column of tiles.
 func (m *Model) l10_fc7_AVX2(w, t int) {
-	p, j := t/171, t%171
-	a := m.arena[0:4096][p*4096:]
+	j := t
 	b := m.w10_fc7[j*98304:]
-	dst := m.arena[4096:8192][p*4096+j*24:]
-	rows, cols := min(1, 1-p*1), min(24, 4096-j*24)
-	switch {
-	case j == 170:
-		k10_fc7_AVX2_n(&a[0], &b[0], &dst[0])
-	default:
-		k10_fc7_AVX2_full(&a[0], &b[0], &dst[0])
-	}
-	// The bias is per unit, a column here: added after the kernel.
 	bias := m.b10_fc7[j*24:]
-	for r := range rows {
-		row := dst[r*4096 : r*4096+cols]
-		for k, v := range row {
-			row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+	cols := min(24, 4096-j*24)
+	for p := range 1 {
+		a := m.arena[0:4096][p*4096:]
+		dst := m.arena[4096:8192][p*4096+j*24:]
+		rows := min(1, 1-p*1)
+		switch {
+		case j == 170:
+			k10_fc7_AVX2_n(&a[0], &b[0], &dst[0])
+		default:
+			k10_fc7_AVX2_full(&a[0], &b[0], &dst[0])
+		}
+		// The bias is per unit, a column here: added after the kernel.
+		for r := range rows {
+			row := dst[r*4096 : r*4096+cols]
+			for k, v := range row {
+				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+			}
 		}
 	}
 }
 
 // l11_fc8_AVX2 computes fc8 (dense units=1000 -> 1000) with the avx2 kernels: a GEMM of
-// 1 images by 1000 units by K=4096 in 1x24 tiles; one task is one tile.
+// 1 images by 1000 units by K=4096 in 1x24 tiles; one task is one column of tiles.
 func (m *Model) l11_fc8_AVX2(w, t int) {
-	p, j := t/42, t%42
-	a := m.arena[4096:8192][p*4096:]
+	j := t
 	b := m.w11_fc8[j*98304:]
-	dst := m.arena[0:1000][p*1000+j*24:]
-	rows, cols := min(1, 1-p*1), min(24, 1000-j*24)
-	switch {
-	case j == 41:
-		k11_fc8_AVX2_n(&a[0], &b[0], &dst[0])
-	default:
-		k11_fc8_AVX2_full(&a[0], &b[0], &dst[0])
-	}
-	// The bias is per unit, a column here: added after the kernel.
 	bias := m.b11_fc8[j*24:]
-	for r := range rows {
-		row := dst[r*1000 : r*1000+cols]
-		for k, v := range row {
-			row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+	cols := min(24, 1000-j*24)
+	for p := range 1 {
+		a := m.arena[4096:8192][p*4096:]
+		dst := m.arena[0:1000][p*1000+j*24:]
+		rows := min(1, 1-p*1)
+		switch {
+		case j == 41:
+			k11_fc8_AVX2_n(&a[0], &b[0], &dst[0])
+		default:
+			k11_fc8_AVX2_full(&a[0], &b[0], &dst[0])
+		}
+		// The bias is per unit, a column here: added after the kernel.
+		for r := range rows {
+			row := dst[r*1000 : r*1000+cols]
+			for k, v := range row {
+				row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+			}
 		}
 	}
 }
@@ -349,73 +358,82 @@ func (m *Model) l7_conv5_AVX512(w, t int) {
 }
 
 // l9_fc6_AVX512 computes fc6 (dense units=4096 act=relu -> 4096) with the avx512 kernels: a GEMM of
-// 1 images by 4096 units by K=9216 in 1x48 tiles; one task is one tile.
+// 1 images by 4096 units by K=9216 in 1x48 tiles; one task is one column of tiles.
 func (m *Model) l9_fc6_AVX512(w, t int) {
-	p, j := t/86, t%86
-	a := m.arena[43264:52480][p*9216:]
+	j := t
 	b := m.w9_fc6[j*442368:]
-	dst := m.arena[0:4096][p*4096+j*48:]
-	rows, cols := min(1, 1-p*1), min(48, 4096-j*48)
-	switch {
-	case j == 85:
-		k9_fc6_AVX512_n(&a[0], &b[0], &dst[0])
-	default:
-		k9_fc6_AVX512_full(&a[0], &b[0], &dst[0])
-	}
-	// The bias is per unit, a column here: added after the kernel.
 	bias := m.b9_fc6[j*48:]
-	for r := range rows {
-		row := dst[r*4096 : r*4096+cols]
-		for k, v := range row {
-			row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+	cols := min(48, 4096-j*48)
+	for p := range 1 {
+		a := m.arena[43264:52480][p*9216:]
+		dst := m.arena[0:4096][p*4096+j*48:]
+		rows := min(1, 1-p*1)
+		switch {
+		case j == 85:
+			k9_fc6_AVX512_n(&a[0], &b[0], &dst[0])
+		default:
+			k9_fc6_AVX512_full(&a[0], &b[0], &dst[0])
+		}
+		// The bias is per unit, a column here: added after the kernel.
+		for r := range rows {
+			row := dst[r*4096 : r*4096+cols]
+			for k, v := range row {
+				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+			}
 		}
 	}
 }
 
 // l10_fc7_AVX512 computes fc7 (dense units=4096 act=relu -> 4096) with the avx512 kernels: a GEMM of
-// 1 images by 4096 units by K=4096 in 1x48 tiles; one task is one tile.
+// 1 images by 4096 units by K=4096 in 1x48 tiles; one task is one column of tiles.
 func (m *Model) l10_fc7_AVX512(w, t int) {
-	p, j := t/86, t%86
-	a := m.arena[0:4096][p*4096:]
+	j := t
 	b := m.w10_fc7[j*196608:]
-	dst := m.arena[4096:8192][p*4096+j*48:]
-	rows, cols := min(1, 1-p*1), min(48, 4096-j*48)
-	switch {
-	case j == 85:
-		k10_fc7_AVX512_n(&a[0], &b[0], &dst[0])
-	default:
-		k10_fc7_AVX512_full(&a[0], &b[0], &dst[0])
-	}
-	// The bias is per unit, a column here: added after the kernel.
 	bias := m.b10_fc7[j*48:]
-	for r := range rows {
-		row := dst[r*4096 : r*4096+cols]
-		for k, v := range row {
-			row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+	cols := min(48, 4096-j*48)
+	for p := range 1 {
+		a := m.arena[0:4096][p*4096:]
+		dst := m.arena[4096:8192][p*4096+j*48:]
+		rows := min(1, 1-p*1)
+		switch {
+		case j == 85:
+			k10_fc7_AVX512_n(&a[0], &b[0], &dst[0])
+		default:
+			k10_fc7_AVX512_full(&a[0], &b[0], &dst[0])
+		}
+		// The bias is per unit, a column here: added after the kernel.
+		for r := range rows {
+			row := dst[r*4096 : r*4096+cols]
+			for k, v := range row {
+				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+			}
 		}
 	}
 }
 
 // l11_fc8_AVX512 computes fc8 (dense units=1000 -> 1000) with the avx512 kernels: a GEMM of
-// 1 images by 1000 units by K=4096 in 1x48 tiles; one task is one tile.
+// 1 images by 1000 units by K=4096 in 1x48 tiles; one task is one column of tiles.
 func (m *Model) l11_fc8_AVX512(w, t int) {
-	p, j := t/21, t%21
-	a := m.arena[4096:8192][p*4096:]
+	j := t
 	b := m.w11_fc8[j*196608:]
-	dst := m.arena[0:1000][p*1000+j*48:]
-	rows, cols := min(1, 1-p*1), min(48, 1000-j*48)
-	switch {
-	case j == 20:
-		k11_fc8_AVX512_n(&a[0], &b[0], &dst[0])
-	default:
-		k11_fc8_AVX512_full(&a[0], &b[0], &dst[0])
-	}
-	// The bias is per unit, a column here: added after the kernel.
 	bias := m.b11_fc8[j*48:]
-	for r := range rows {
-		row := dst[r*1000 : r*1000+cols]
-		for k, v := range row {
-			row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+	cols := min(48, 1000-j*48)
+	for p := range 1 {
+		a := m.arena[4096:8192][p*4096:]
+		dst := m.arena[0:1000][p*1000+j*48:]
+		rows := min(1, 1-p*1)
+		switch {
+		case j == 20:
+			k11_fc8_AVX512_n(&a[0], &b[0], &dst[0])
+		default:
+			k11_fc8_AVX512_full(&a[0], &b[0], &dst[0])
+		}
+		// The bias is per unit, a column here: added after the kernel.
+		for r := range rows {
+			row := dst[r*1000 : r*1000+cols]
+			for k, v := range row {
+				row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+			}
 		}
 	}
 }

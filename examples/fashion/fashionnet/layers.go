@@ -115,58 +115,67 @@ func (m *Model) l4_pool2(w, t int) {
 }
 
 // l5_fc3_Go computes fc3 (dense units=120 act=relu -> 120) with the purego kernels: a GEMM of
-// 1 images by 120 units by K=400 in 1x16 tiles; one task is one tile.
+// 1 images by 120 units by K=400 in 1x16 tiles; one task is one column of tiles.
 func (m *Model) l5_fc3_Go(w, t int) {
-	p, j := t/8, t%8
-	a := m.arena[1600:2000][p*400:]
+	j := t
 	b := m.w5_fc3[j*6400:]
-	dst := m.arena[0:120][p*120+j*16:]
-	rows, cols := min(1, 1-p*1), min(16, 120-j*16)
-	rtGemm(1, 16, 400, a, b, dst, 120, nil, rtActNone, 0, rows, cols)
-	// The bias is per unit, a column here: added after the kernel.
 	bias := m.b5_fc3[j*16:]
-	for r := range rows {
-		row := dst[r*120 : r*120+cols]
-		for k, v := range row {
-			row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+	cols := min(16, 120-j*16)
+	for p := range 1 {
+		a := m.arena[1600:2000][p*400:]
+		dst := m.arena[0:120][p*120+j*16:]
+		rows := min(1, 1-p*1)
+		rtGemm(1, 16, 400, a, b, dst, 120, nil, rtActNone, 0, rows, cols)
+		// The bias is per unit, a column here: added after the kernel.
+		for r := range rows {
+			row := dst[r*120 : r*120+cols]
+			for k, v := range row {
+				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+			}
 		}
 	}
 }
 
 // l6_fc4_Go computes fc4 (dense units=84 act=relu -> 84) with the purego kernels: a GEMM of
-// 1 images by 84 units by K=120 in 1x16 tiles; one task is one tile.
+// 1 images by 84 units by K=120 in 1x16 tiles; one task is one column of tiles.
 func (m *Model) l6_fc4_Go(w, t int) {
-	p, j := t/6, t%6
-	a := m.arena[0:120][p*120:]
+	j := t
 	b := m.w6_fc4[j*1920:]
-	dst := m.arena[128:212][p*84+j*16:]
-	rows, cols := min(1, 1-p*1), min(16, 84-j*16)
-	rtGemm(1, 16, 120, a, b, dst, 84, nil, rtActNone, 0, rows, cols)
-	// The bias is per unit, a column here: added after the kernel.
 	bias := m.b6_fc4[j*16:]
-	for r := range rows {
-		row := dst[r*84 : r*84+cols]
-		for k, v := range row {
-			row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+	cols := min(16, 84-j*16)
+	for p := range 1 {
+		a := m.arena[0:120][p*120:]
+		dst := m.arena[128:212][p*84+j*16:]
+		rows := min(1, 1-p*1)
+		rtGemm(1, 16, 120, a, b, dst, 84, nil, rtActNone, 0, rows, cols)
+		// The bias is per unit, a column here: added after the kernel.
+		for r := range rows {
+			row := dst[r*84 : r*84+cols]
+			for k, v := range row {
+				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+			}
 		}
 	}
 }
 
 // l7_fc5_Go computes fc5 (dense units=10 -> 10) with the purego kernels: a GEMM of
-// 1 images by 10 units by K=84 in 1x16 tiles; one task is one tile.
+// 1 images by 10 units by K=84 in 1x16 tiles; one task is one column of tiles.
 func (m *Model) l7_fc5_Go(w, t int) {
-	p, j := t/1, t%1
-	a := m.arena[128:212][p*84:]
+	j := t
 	b := m.w7_fc5[j*1344:]
-	dst := m.arena[0:10][p*10+j*16:]
-	rows, cols := min(1, 1-p*1), min(16, 10-j*16)
-	rtGemm(1, 16, 84, a, b, dst, 10, nil, rtActNone, 0, rows, cols)
-	// The bias is per unit, a column here: added after the kernel.
 	bias := m.b7_fc5[j*16:]
-	for r := range rows {
-		row := dst[r*10 : r*10+cols]
-		for k, v := range row {
-			row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+	cols := min(16, 10-j*16)
+	for p := range 1 {
+		a := m.arena[128:212][p*84:]
+		dst := m.arena[0:10][p*10+j*16:]
+		rows := min(1, 1-p*1)
+		rtGemm(1, 16, 84, a, b, dst, 10, nil, rtActNone, 0, rows, cols)
+		// The bias is per unit, a column here: added after the kernel.
+		for r := range rows {
+			row := dst[r*10 : r*10+cols]
+			for k, v := range row {
+				row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+			}
 		}
 	}
 }

@@ -47,63 +47,72 @@ func (m *Model) l3_conv2_AVX2(w, t int) {
 }
 
 // l5_fc3_AVX2 computes fc3 (dense units=120 act=relu -> 120) with the avx2 kernels: a GEMM of
-// 1 images by 120 units by K=400 in 1x24 tiles; one task is one tile.
+// 1 images by 120 units by K=400 in 1x24 tiles; one task is one column of tiles.
 func (m *Model) l5_fc3_AVX2(w, t int) {
-	p, j := t/5, t%5
-	a := m.arena[1600:2000][p*400:]
+	j := t
 	b := m.w5_fc3[j*9600:]
-	dst := m.arena[0:120][p*120+j*24:]
-	rows, cols := min(1, 1-p*1), min(24, 120-j*24)
-	k5_fc3_AVX2_full(&a[0], &b[0], &dst[0])
-	// The bias is per unit, a column here: added after the kernel.
 	bias := m.b5_fc3[j*24:]
-	for r := range rows {
-		row := dst[r*120 : r*120+cols]
-		for k, v := range row {
-			row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+	cols := min(24, 120-j*24)
+	for p := range 1 {
+		a := m.arena[1600:2000][p*400:]
+		dst := m.arena[0:120][p*120+j*24:]
+		rows := min(1, 1-p*1)
+		k5_fc3_AVX2_full(&a[0], &b[0], &dst[0])
+		// The bias is per unit, a column here: added after the kernel.
+		for r := range rows {
+			row := dst[r*120 : r*120+cols]
+			for k, v := range row {
+				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+			}
 		}
 	}
 }
 
 // l6_fc4_AVX2 computes fc4 (dense units=84 act=relu -> 84) with the avx2 kernels: a GEMM of
-// 1 images by 84 units by K=120 in 1x24 tiles; one task is one tile.
+// 1 images by 84 units by K=120 in 1x24 tiles; one task is one column of tiles.
 func (m *Model) l6_fc4_AVX2(w, t int) {
-	p, j := t/4, t%4
-	a := m.arena[0:120][p*120:]
+	j := t
 	b := m.w6_fc4[j*2880:]
-	dst := m.arena[128:212][p*84+j*24:]
-	rows, cols := min(1, 1-p*1), min(24, 84-j*24)
-	switch {
-	case j == 3:
-		k6_fc4_AVX2_n(&a[0], &b[0], &dst[0])
-	default:
-		k6_fc4_AVX2_full(&a[0], &b[0], &dst[0])
-	}
-	// The bias is per unit, a column here: added after the kernel.
 	bias := m.b6_fc4[j*24:]
-	for r := range rows {
-		row := dst[r*84 : r*84+cols]
-		for k, v := range row {
-			row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+	cols := min(24, 84-j*24)
+	for p := range 1 {
+		a := m.arena[0:120][p*120:]
+		dst := m.arena[128:212][p*84+j*24:]
+		rows := min(1, 1-p*1)
+		switch {
+		case j == 3:
+			k6_fc4_AVX2_n(&a[0], &b[0], &dst[0])
+		default:
+			k6_fc4_AVX2_full(&a[0], &b[0], &dst[0])
+		}
+		// The bias is per unit, a column here: added after the kernel.
+		for r := range rows {
+			row := dst[r*84 : r*84+cols]
+			for k, v := range row {
+				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+			}
 		}
 	}
 }
 
 // l7_fc5_AVX2 computes fc5 (dense units=10 -> 10) with the avx2 kernels: a GEMM of
-// 1 images by 10 units by K=84 in 1x24 tiles; one task is one tile.
+// 1 images by 10 units by K=84 in 1x24 tiles; one task is one column of tiles.
 func (m *Model) l7_fc5_AVX2(w, t int) {
-	p, j := t/1, t%1
-	a := m.arena[128:212][p*84:]
+	j := t
 	b := m.w7_fc5[j*2016:]
-	dst := m.arena[0:10][p*10+j*24:]
-	rows, cols := min(1, 1-p*1), min(24, 10-j*24)
-	k7_fc5_AVX2_n(&a[0], &b[0], &dst[0])
-	// The bias is per unit, a column here: added after the kernel.
 	bias := m.b7_fc5[j*24:]
-	for r := range rows {
-		row := dst[r*10 : r*10+cols]
-		for k, v := range row {
-			row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+	cols := min(24, 10-j*24)
+	for p := range 1 {
+		a := m.arena[128:212][p*84:]
+		dst := m.arena[0:10][p*10+j*24:]
+		rows := min(1, 1-p*1)
+		k7_fc5_AVX2_n(&a[0], &b[0], &dst[0])
+		// The bias is per unit, a column here: added after the kernel.
+		for r := range rows {
+			row := dst[r*10 : r*10+cols]
+			for k, v := range row {
+				row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+			}
 		}
 	}
 }
@@ -194,68 +203,77 @@ func (m *Model) l3_conv2_AVX512(w, t int) {
 }
 
 // l5_fc3_AVX512 computes fc3 (dense units=120 act=relu -> 120) with the avx512 kernels: a GEMM of
-// 1 images by 120 units by K=400 in 1x48 tiles; one task is one tile.
+// 1 images by 120 units by K=400 in 1x48 tiles; one task is one column of tiles.
 func (m *Model) l5_fc3_AVX512(w, t int) {
-	p, j := t/3, t%3
-	a := m.arena[1600:2000][p*400:]
+	j := t
 	b := m.w5_fc3[j*19200:]
-	dst := m.arena[0:120][p*120+j*48:]
-	rows, cols := min(1, 1-p*1), min(48, 120-j*48)
-	switch {
-	case j == 2:
-		k5_fc3_AVX512_n(&a[0], &b[0], &dst[0])
-	default:
-		k5_fc3_AVX512_full(&a[0], &b[0], &dst[0])
-	}
-	// The bias is per unit, a column here: added after the kernel.
 	bias := m.b5_fc3[j*48:]
-	for r := range rows {
-		row := dst[r*120 : r*120+cols]
-		for k, v := range row {
-			row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+	cols := min(48, 120-j*48)
+	for p := range 1 {
+		a := m.arena[1600:2000][p*400:]
+		dst := m.arena[0:120][p*120+j*48:]
+		rows := min(1, 1-p*1)
+		switch {
+		case j == 2:
+			k5_fc3_AVX512_n(&a[0], &b[0], &dst[0])
+		default:
+			k5_fc3_AVX512_full(&a[0], &b[0], &dst[0])
+		}
+		// The bias is per unit, a column here: added after the kernel.
+		for r := range rows {
+			row := dst[r*120 : r*120+cols]
+			for k, v := range row {
+				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+			}
 		}
 	}
 }
 
 // l6_fc4_AVX512 computes fc4 (dense units=84 act=relu -> 84) with the avx512 kernels: a GEMM of
-// 1 images by 84 units by K=120 in 1x48 tiles; one task is one tile.
+// 1 images by 84 units by K=120 in 1x48 tiles; one task is one column of tiles.
 func (m *Model) l6_fc4_AVX512(w, t int) {
-	p, j := t/2, t%2
-	a := m.arena[0:120][p*120:]
+	j := t
 	b := m.w6_fc4[j*5760:]
-	dst := m.arena[128:212][p*84+j*48:]
-	rows, cols := min(1, 1-p*1), min(48, 84-j*48)
-	switch {
-	case j == 1:
-		k6_fc4_AVX512_n(&a[0], &b[0], &dst[0])
-	default:
-		k6_fc4_AVX512_full(&a[0], &b[0], &dst[0])
-	}
-	// The bias is per unit, a column here: added after the kernel.
 	bias := m.b6_fc4[j*48:]
-	for r := range rows {
-		row := dst[r*84 : r*84+cols]
-		for k, v := range row {
-			row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+	cols := min(48, 84-j*48)
+	for p := range 1 {
+		a := m.arena[0:120][p*120:]
+		dst := m.arena[128:212][p*84+j*48:]
+		rows := min(1, 1-p*1)
+		switch {
+		case j == 1:
+			k6_fc4_AVX512_n(&a[0], &b[0], &dst[0])
+		default:
+			k6_fc4_AVX512_full(&a[0], &b[0], &dst[0])
+		}
+		// The bias is per unit, a column here: added after the kernel.
+		for r := range rows {
+			row := dst[r*84 : r*84+cols]
+			for k, v := range row {
+				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+			}
 		}
 	}
 }
 
 // l7_fc5_AVX512 computes fc5 (dense units=10 -> 10) with the avx512 kernels: a GEMM of
-// 1 images by 10 units by K=84 in 1x48 tiles; one task is one tile.
+// 1 images by 10 units by K=84 in 1x48 tiles; one task is one column of tiles.
 func (m *Model) l7_fc5_AVX512(w, t int) {
-	p, j := t/1, t%1
-	a := m.arena[128:212][p*84:]
+	j := t
 	b := m.w7_fc5[j*4032:]
-	dst := m.arena[0:10][p*10+j*48:]
-	rows, cols := min(1, 1-p*1), min(48, 10-j*48)
-	k7_fc5_AVX512_n(&a[0], &b[0], &dst[0])
-	// The bias is per unit, a column here: added after the kernel.
 	bias := m.b7_fc5[j*48:]
-	for r := range rows {
-		row := dst[r*10 : r*10+cols]
-		for k, v := range row {
-			row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+	cols := min(48, 10-j*48)
+	for p := range 1 {
+		a := m.arena[128:212][p*84:]
+		dst := m.arena[0:10][p*10+j*48:]
+		rows := min(1, 1-p*1)
+		k7_fc5_AVX512_n(&a[0], &b[0], &dst[0])
+		// The bias is per unit, a column here: added after the kernel.
+		for r := range rows {
+			row := dst[r*10 : r*10+cols]
+			for k, v := range row {
+				row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+			}
 		}
 	}
 }

@@ -124,20 +124,23 @@ func (m *Model) l4_gap(w, t int) {
 }
 
 // l5_fc_Go computes fc (dense units=10 -> 10) with the purego kernels: a GEMM of
-// 1 images by 10 units by K=32 in 1x16 tiles; one task is one tile.
+// 1 images by 10 units by K=32 in 1x16 tiles; one task is one column of tiles.
 func (m *Model) l5_fc_Go(w, t int) {
-	p, j := t/1, t%1
-	a := m.arena[2048:2080][p*32:]
+	j := t
 	b := m.w5_fc[j*512:]
-	dst := m.arena[0:10][p*10+j*16:]
-	rows, cols := min(1, 1-p*1), min(16, 10-j*16)
-	rtGemm(1, 16, 32, a, b, dst, 10, nil, rtActNone, 0, rows, cols)
-	// The bias is per unit, a column here: added after the kernel.
 	bias := m.b5_fc[j*16:]
-	for r := range rows {
-		row := dst[r*10 : r*10+cols]
-		for k, v := range row {
-			row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+	cols := min(16, 10-j*16)
+	for p := range 1 {
+		a := m.arena[2048:2080][p*32:]
+		dst := m.arena[0:10][p*10+j*16:]
+		rows := min(1, 1-p*1)
+		rtGemm(1, 16, 32, a, b, dst, 10, nil, rtActNone, 0, rows, cols)
+		// The bias is per unit, a column here: added after the kernel.
+		for r := range rows {
+			row := dst[r*10 : r*10+cols]
+			for k, v := range row {
+				row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+			}
 		}
 	}
 }

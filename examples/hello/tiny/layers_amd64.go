@@ -46,20 +46,23 @@ func (m *Model) l3_conv2_AVX2(w, t int) {
 }
 
 // l5_fc_AVX2 computes fc (dense units=10 -> 10) with the avx2 kernels: a GEMM of
-// 1 images by 10 units by K=32 in 1x24 tiles; one task is one tile.
+// 1 images by 10 units by K=32 in 1x24 tiles; one task is one column of tiles.
 func (m *Model) l5_fc_AVX2(w, t int) {
-	p, j := t/1, t%1
-	a := m.arena[2048:2080][p*32:]
+	j := t
 	b := m.w5_fc[j*768:]
-	dst := m.arena[0:10][p*10+j*24:]
-	rows, cols := min(1, 1-p*1), min(24, 10-j*24)
-	k5_fc_AVX2_n(&a[0], &b[0], &dst[0])
-	// The bias is per unit, a column here: added after the kernel.
 	bias := m.b5_fc[j*24:]
-	for r := range rows {
-		row := dst[r*10 : r*10+cols]
-		for k, v := range row {
-			row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+	cols := min(24, 10-j*24)
+	for p := range 1 {
+		a := m.arena[2048:2080][p*32:]
+		dst := m.arena[0:10][p*10+j*24:]
+		rows := min(1, 1-p*1)
+		k5_fc_AVX2_n(&a[0], &b[0], &dst[0])
+		// The bias is per unit, a column here: added after the kernel.
+		for r := range rows {
+			row := dst[r*10 : r*10+cols]
+			for k, v := range row {
+				row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+			}
 		}
 	}
 }
@@ -144,20 +147,23 @@ func (m *Model) l3_conv2_AVX512(w, t int) {
 }
 
 // l5_fc_AVX512 computes fc (dense units=10 -> 10) with the avx512 kernels: a GEMM of
-// 1 images by 10 units by K=32 in 1x48 tiles; one task is one tile.
+// 1 images by 10 units by K=32 in 1x48 tiles; one task is one column of tiles.
 func (m *Model) l5_fc_AVX512(w, t int) {
-	p, j := t/1, t%1
-	a := m.arena[2048:2080][p*32:]
+	j := t
 	b := m.w5_fc[j*1536:]
-	dst := m.arena[0:10][p*10+j*48:]
-	rows, cols := min(1, 1-p*1), min(48, 10-j*48)
-	k5_fc_AVX512_n(&a[0], &b[0], &dst[0])
-	// The bias is per unit, a column here: added after the kernel.
 	bias := m.b5_fc[j*48:]
-	for r := range rows {
-		row := dst[r*10 : r*10+cols]
-		for k, v := range row {
-			row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+	cols := min(48, 10-j*48)
+	for p := range 1 {
+		a := m.arena[2048:2080][p*32:]
+		dst := m.arena[0:10][p*10+j*48:]
+		rows := min(1, 1-p*1)
+		k5_fc_AVX512_n(&a[0], &b[0], &dst[0])
+		// The bias is per unit, a column here: added after the kernel.
+		for r := range rows {
+			row := dst[r*10 : r*10+cols]
+			for k, v := range row {
+				row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+			}
 		}
 	}
 }
