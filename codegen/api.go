@@ -130,6 +130,9 @@ func (c *gen) apiFile() ([]byte, error) {
 		jen.Id("lrn").Id("rtLRNKernel").Comment("LRN's SIMD kernel for this implementation, or nil"),
 		jen.Id("im2col").Id("rtIm2colRow").Comment("im2col's SIMD kernel for this implementation, or nil"),
 	}
+	if c.hasPool3s2() {
+		fields = append(fields, jen.Id("maxPool").Id("rtMaxPoolRow").Comment("3-wide stride-2 max pooling's SIMD kernel, or nil"))
+	}
 	if c.hasWino() {
 		fields = append(fields, jen.Id("wino").Id("rtWinoKernels").Comment("Winograd transforms' SIMD kernels, or nils"))
 	}
@@ -181,6 +184,9 @@ func (c *gen) apiFile() ([]byte, error) {
 	modelInit := jen.Dict{jen.Id("impl"): jen.Id("impl"), jen.Id("lrn"): jen.Id("lrnKernel").Call(jen.Id("impl")), jen.Id("im2col"): jen.Id("im2colKernel").Call(jen.Id("impl"))}
 	if c.hasWino() {
 		modelInit[jen.Id("wino")] = jen.Id("winoKernels").Call(jen.Id("impl"))
+	}
+	if c.hasPool3s2() {
+		modelInit[jen.Id("maxPool")] = jen.Id("maxPoolKernel").Call(jen.Id("impl"))
 	}
 	f.Func().Id("newModel").Params(jen.Id("data").Index().Byte(), jen.Id("o").Id("Options")).Params(jen.Op("*").Id("Model"), jen.Error()).Block(
 		jen.List(jen.Id("impl"), jen.Err()).Op(":=").Id("implIndex").Call(jen.Id("o").Dot("Impl")),

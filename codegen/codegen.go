@@ -261,7 +261,7 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 		return nil, fmt.Errorf("codegen: kernels: %w", err)
 	}
 	files = append(files, File{"kernels_amd64.s", c.header(asm, "//")}, File{"kernels_amd64.go", c.header(stubs, "//")})
-	if set := (vec.Set{LRN: c.hasLRN(), Im2col: c.hasConv(), Wino: c.hasWinoR(3), Wino5: c.hasWinoR(5)}); set != (vec.Set{}) {
+	if set := (vec.Set{LRN: c.hasLRN(), Im2col: c.hasConv(), Wino: c.hasWinoR(3), Wino5: c.hasWinoR(5), Pool: c.hasPool3s2()}); set != (vec.Set{}) {
 		asm, stubs, err := vec.Generate(c.pkg, set)
 		if err != nil {
 			return nil, fmt.Errorf("codegen: vec kernels: %w", err)

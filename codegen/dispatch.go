@@ -2,6 +2,7 @@ package codegen
 
 import (
 	_ "embed"
+	"fmt"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -20,6 +21,26 @@ func (c *gen) hasLRN() bool {
 		}
 	}
 	return false
+}
+
+// hasPool3s2 reports whether the network has a max pooling with 3-wide
+// windows at stride 2, which uses the max pooling row kernel.
+func (c *gen) hasPool3s2() bool {
+	for _, l := range c.layers {
+		if l.n.Op == ir.OpMaxPool && l.n.Pool.KW == 3 && l.n.Pool.StrideW == 2 {
+			return true
+		}
+	}
+	return false
+}
+
+// maxPool is the expression a pooling task passes rtPoolRows as its row
+// kernel: the Model's, or nil where the network has no use for one.
+func (c *gen) maxPool() jen.Code {
+	if c.hasPool3s2() {
+		return jen.Id("m").Dot("maxPool")
+	}
+	return jen.Nil()
 }
 
 // hasConv reports whether the network has a convolution, which uses the
@@ -51,6 +72,9 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 		f.Func().Id("im2colKernel").Params(jen.Id("impl").Int()).Id("rtIm2colRow").Block(jen.Return(jen.Nil()))
 		if c.hasWino() {
 			f.Func().Id("winoKernels").Params(jen.Id("impl").Int()).Id("rtWinoKernels").Block(jen.Return(jen.Id("rtWinoKernels").Values()))
+		}
+		if c.hasPool3s2() {
+			f.Func().Id("maxPoolKernel").Params(jen.Id("impl").Int()).Id("rtMaxPoolRow").Block(jen.Return(jen.Nil()))
 		}
 		return render(f)
 	}
@@ -119,6 +143,33 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 				jen.Id(vec.CopyRowsName(im.isa)).Call(jen.Op("&").Id("dst").Index(jen.Lit(0)), jen.Op("&").Id("src").Index(jen.Lit(0)),
 					jen.Id("rows"), jen.Id("n"), jen.Id("ldDst"), jen.Id("ldSrc")))
 			return jen.Id("rtWinoKernels").Values(d)
+		})
+	}
+	if c.hasPool3s2() {
+		kernelChooser(f, "maxPoolKernel", "rtMaxPoolRow", "implementation impl's SIMD max pooling row kernel", jen.Nil(), func(im impl) jen.Code {
+			params := []jen.Code{jen.List(jen.Id("dst"), jen.Id("src")).Index().Float32(), jen.List(jen.Id("n"), jen.Id("rows"), jen.Id("ld")).Int()}
+			call := jen.Id(vec.MaxPoolName(im.isa)).Call(jen.Op("&").Id("dst").Index(jen.Lit(0)), jen.Op("&").Id("src").Index(jen.Lit(0)), jen.Id("n"), jen.Id("rows"), jen.Id("ld"))
+			if im.isa == gemm.AVX512 {
+				return jen.Func().Params(params...).Int().Block(
+					jen.If(jen.Id("n").Op("<=").Lit(0)).Block(jen.Return(jen.Lit(0))),
+					jen.Comment("The kernel writes n outputs and reads every row to element 2n."),
+					jen.List(jen.Id("_"), jen.Id("_")).Op("=").List(jen.Id("dst").Index(jen.Id("n").Op("-").Lit(1)), jen.Id("src").Index(jen.Parens(jen.Id("rows").Op("-").Lit(1)).Op("*").Id("ld").Op("+").Lit(2).Op("*").Id("n"))),
+					call,
+					jen.Return(jen.Id("n")),
+				)
+			}
+			lanes := im.isa.Lanes()
+			return jen.Func().Params(params...).Int().Block(
+				jen.Comment(fmt.Sprintf("The kernel takes whole vectors of %d outputs and reads every row to", lanes)),
+				jen.Comment("element 2n+1: one past the last window, so not on the last row's end."),
+				jen.Id("n").Op("&^=").Lit(lanes-1),
+				jen.If(jen.Id("n").Op(">").Lit(0).Op("&&").Parens(jen.Id("rows").Op("-").Lit(1)).Op("*").Id("ld").Op("+").Lit(2).Op("*").Id("n").Op("+").Lit(1).Op(">=").Len(jen.Id("src"))).Block(
+					jen.Id("n").Op("-=").Lit(lanes)),
+				jen.If(jen.Id("n").Op("<=").Lit(0)).Block(jen.Return(jen.Lit(0))),
+				jen.List(jen.Id("_"), jen.Id("_")).Op("=").List(jen.Id("dst").Index(jen.Id("n").Op("-").Lit(1)), jen.Id("src").Index(jen.Parens(jen.Id("rows").Op("-").Lit(1)).Op("*").Id("ld").Op("+").Lit(2).Op("*").Id("n").Op("+").Lit(1))),
+				call,
+				jen.Return(jen.Id("n")),
+			)
 		})
 	}
 	var im2col func(impl) jen.Code

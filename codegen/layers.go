@@ -110,7 +110,7 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 				task(f, doc+fmt.Sprintf("\nThe LRN before it is computed inside the pooling, for the input rows that\n%d output rows need: one task is those rows of one image.", chunk), c.ident(n, "l"),
 					jen.List(jen.Id("img"), jen.Id("oy")).Op(":=").List(jen.Id("t").Op("/").Lit(tasks), jen.Id("t").Op("%").Lit(tasks).Op("*").Lit(chunk)),
 					jen.Id("rtLRNPoolRows").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id(c.ident(n, "lrn")), jen.Op("&").Id(c.ident(n, "g")),
-						jen.Id("oy"), jen.Min(jen.Id("oy").Op("+").Lit(chunk), jen.Lit(out.H)), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Id("m").Dot("tmp").Index(jen.Id("w")), jen.Id("m").Dot("lrn"), actID, slope))
+						jen.Id("oy"), jen.Min(jen.Id("oy").Op("+").Lit(chunk), jen.Lit(out.H)), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Id("m").Dot("tmp").Index(jen.Id("w")), jen.Id("m").Dot("lrn"), c.maxPool(), actID, slope))
 			}
 			return []stepLit{step(B*tasks, c.ident(n, "l"))}
 		}
@@ -118,7 +118,7 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 			task(f, doc+"\nOne task is one channel of one image.", c.ident(n, "l"),
 				jen.List(jen.Id("img"), jen.Id("ch")).Op(":=").List(jen.Id("t").Op("/").Lit(out.C), jen.Id("t").Op("%").Lit(out.C)),
 				jen.Id("rtPoolRows").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id(c.ident(n, "g")), jen.Lit(0), jen.Lit(in.H),
-					jen.Id("ch"), jen.Id("ch").Op("+").Lit(1), jen.Lit(0), jen.Lit(out.H), actID, slope))
+					jen.Id("ch"), jen.Id("ch").Op("+").Lit(1), jen.Lit(0), jen.Lit(out.H), actID, slope, c.maxPool()))
 		}
 		return []stepLit{step(B*out.C, c.ident(n, "l"))}
 	case ir.OpLRN:

@@ -29,6 +29,7 @@ type Set struct {
 	Im2col bool // vecIm2colRow: a row of a convolution's im2col panel
 	Wino   bool // vecWinoIn, vecWinoOut: Winograd F(2x2,3x3)'s transforms, and vecCopyRows
 	Wino5  bool // vecWino5In, vecWino5Out: Winograd F(2x2,5x5)'s transforms, and vecCopyRows
+	Pool   bool // vecMaxPool3s2: a row of 3-wide, stride-2 max pooling
 }
 
 // Generate returns the assembly and Go declarations of the kernels in set
@@ -36,9 +37,12 @@ type Set struct {
 func Generate(pkg string, set Set) (asm, stubs []byte, err error) {
 	ctx := build.NewContext()
 	ctx.Constraints(buildtags.And(buildtags.Term("amd64"), buildtags.Not("purego")))
-	var tail16 operand.Mem
-	if set.Im2col || set.Wino || set.Wino5 {
+	var tail16, poolIdx operand.Mem
+	if set.Im2col || set.Wino || set.Wino5 || set.Pool {
 		tail16 = masks(ctx)
+	}
+	if set.Pool {
+		poolIdx = deinterleave(ctx)
 	}
 	for _, isa := range []gemm.ISA{gemm.AVX512, gemm.AVX2} {
 		if set.LRN {
@@ -57,6 +61,9 @@ func Generate(pkg string, set Set) (asm, stubs []byte, err error) {
 		}
 		if set.Wino || set.Wino5 {
 			copyRows(ctx, isa, tail16)
+		}
+		if set.Pool {
+			maxPool3s2(ctx, isa, tail16, poolIdx)
 		}
 	}
 	if asm, stubs, err = gemm.Print(ctx, pkg); err != nil {
@@ -891,6 +898,196 @@ func copyRows(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
 	ctx.ADDQ(ldD, d)
 	ctx.DECQ(rows)
 	ctx.JMP(operand.LabelRef("row"))
+	ctx.Label("done")
+	ctx.VZEROUPPER()
+	ctx.RET()
+}
+
+// MaxPoolName is the name of the 3-wide, stride-2 max pooling row kernel
+// for isa.
+func MaxPoolName(isa gemm.ISA) string { return "vecMaxPool3s2" + isa.String() }
+
+// deinterleave emits VPERMT2PS's index vectors that gather the even and
+// the odd elements of two zmm registers: poolIdx holds 0, 2, ..., 30 and
+// then 1, 3, ..., 31 as uint32.
+func deinterleave(ctx *build.Context) operand.Mem {
+	idx := ctx.StaticGlobal("poolIdx")
+	ctx.DataAttributes(attr.RODATA | attr.NOPTR)
+	for odd := range 2 {
+		for i := range 16 {
+			ctx.AppendDatum(operand.U32(uint32(2*i + odd)))
+		}
+	}
+	return idx
+}
+
+// maxPool3s2 emits one output row of a max pooling with 3-wide windows at
+// stride 2 (AlexNet's 3x3/2; the window's rows are given): dst[i] is the
+// largest of src[r*ld + 2i + k] for r < rows and k < 3, for i < n, and NaN
+// if any of them is, as PyTorch's. A block of `lanes` outputs takes the
+// rows' elements 2i.. as four vectors (lo and hi from 2i, lo2 and hi2 from
+// 2i+2), reduces them over the rows, then deinterleaves: max(even(lo, hi),
+// odd(lo, hi), even(lo2, hi2)). On AVX-512 every load and the store are
+// masked to the block's elements, so all n outputs are done and nothing
+// past element 2n of a row is read; on AVX2 the caller rounds n down to a
+// multiple of 8, does the rest itself, and leaves the rows readable to
+// element 2n+1.
+//
+// VMAXPS returns its second source when either is NaN, so each max is
+// followed by a fix-up: the lanes where the operands compare unordered get
+// their sum, a NaN.
+func maxPool3s2(ctx *build.Context, isa gemm.ISA, tail16, poolIdx operand.Mem) {
+	ctx.Function(MaxPoolName(isa))
+	ctx.Attributes(attr.NOSPLIT)
+	ctx.Pragma("noescape")
+	ctx.SignatureExpr("func(dst, src *float32, n, rows, ld int)")
+	ctx.Doc(
+		MaxPoolName(isa)+" computes dst[i] = max(src[r*ld+2i+k]) over r < rows, k < 3, for i < n,",
+		"propagating NaN. "+map[gemm.ISA]string{gemm.AVX512: "It reads nothing past element 2n of a row.", gemm.AVX2: "n must be a multiple of 8; rows are read to element 2n+1."}[isa],
+	)
+	lanes := isa.Lanes()
+	avx512 := isa == gemm.AVX512
+	vec := func() reg.VecVirtual {
+		if avx512 {
+			return ctx.ZMM()
+		}
+		return ctx.YMM()
+	}
+	d := ctx.Load(ctx.Param("dst"), ctx.GP64())
+	p := ctx.Load(ctx.Param("src"), ctx.GP64())
+	n := ctx.Load(ctx.Param("n"), ctx.GP64())
+	rows := paramAddr(ctx, "rows")
+	ld := ctx.Load(ctx.Param("ld"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), ld)
+	var tbl reg.GPVirtual
+	var idxE, idxO reg.VecVirtual
+	if avx512 {
+		tbl = ctx.GP64()
+		ctx.LEAQ(tail16, tbl)
+		idxE, idxO = ctx.ZMM(), ctx.ZMM()
+		ctx.VMOVUPS(poolIdx, idxE)
+		ctx.VMOVUPS(poolIdx.Offset(64), idxO)
+	}
+	// nanMax sets a to max(a, b), NaN where either is (in place, so that
+	// it can run in a loop).
+	nanMax := func(a, b reg.VecVirtual) {
+		sum := vec()
+		ctx.VADDPS(b, a, sum)
+		if avx512 {
+			k := ctx.K()
+			ctx.VCMPPS(operand.U8(3), b, a, k) // unordered
+			ctx.VMAXPS(b, a, a)
+			ctx.VMOVAPS(sum, k, a)
+			return
+		}
+		m := vec()
+		ctx.VCMPPS(operand.U8(3), b, a, m)
+		ctx.VMAXPS(b, a, a)
+		ctx.VBLENDVPS(m, sum, a, a)
+	}
+	// The four vectors of a block, and where they start in a row.
+	offs := [4]int{0, 4 * lanes, 8, 4*lanes + 8} // lo, hi, lo2, hi2 in bytes
+	acc := [4]reg.VecVirtual{vec(), vec(), vec(), vec()}
+	var km [4]reg.Register
+	var kst reg.Register
+	if avx512 {
+		for i := range km {
+			km[i] = ctx.K()
+		}
+		kst = ctx.K()
+	}
+	load := func(base reg.Register, i int, dst reg.VecVirtual) {
+		m := operand.Mem{Base: base, Disp: offs[i]}
+		if avx512 {
+			ctx.VMOVUPS_Z(m, km[i], dst)
+			return
+		}
+		ctx.VMOVUPS(m, dst)
+	}
+	var sixteen, zero reg.GPVirtual
+	if avx512 {
+		sixteen, zero = ctx.GP64(), ctx.GP64()
+		ctx.MOVQ(operand.U32(16), sixteen)
+		ctx.XORQ(zero, zero)
+	}
+
+	ctx.Label("block")
+	if avx512 {
+		ctx.TESTQ(n, n)
+		ctx.JLE(operand.LabelRef("done"))
+		// cnt = min(n, 16) outputs need c = 2*cnt+1 elements from the
+		// block's start; vector i (starting at element s_i) gets
+		// clamp(c - s_i, 0, 16) of them.
+		cnt := ctx.GP64()
+		ctx.MOVQ(n, cnt)
+		ctx.CMPQ(cnt, sixteen)
+		ctx.CMOVQGT(sixteen, cnt)
+		ctx.KMOVW(operand.Mem{Base: tbl, Index: cnt, Scale: 2}, kst)
+		c := ctx.GP64()
+		ctx.LEAQ(operand.Mem{Base: cnt, Index: cnt, Scale: 1, Disp: 1}, c)
+		for i, start := range [4]int{0, 16, 2, 18} {
+			x := ctx.GP64()
+			ctx.MOVQ(c, x)
+			if start > 0 {
+				ctx.SUBQ(operand.U32(start), x)
+			}
+			ctx.CMPQ(x, zero)
+			ctx.CMOVQLT(zero, x)
+			ctx.CMPQ(x, sixteen)
+			ctx.CMOVQGT(sixteen, x)
+			ctx.KMOVW(operand.Mem{Base: tbl, Index: x, Scale: 2}, km[i])
+		}
+	} else {
+		ctx.CMPQ(n, operand.U32(lanes))
+		ctx.JL(operand.LabelRef("done"))
+	}
+	for i := range acc {
+		load(p, i, acc[i])
+	}
+	q, r := ctx.GP64(), ctx.GP64()
+	ctx.MOVQ(p, q)
+	ctx.MOVQ(rows, r)
+	ctx.Label("row")
+	ctx.DECQ(r)
+	ctx.JLE(operand.LabelRef("reduced"))
+	ctx.ADDQ(ld, q)
+	for i := range acc {
+		x := vec()
+		load(q, i, x)
+		nanMax(acc[i], x)
+	}
+	ctx.JMP(operand.LabelRef("row"))
+	ctx.Label("reduced")
+	// even(lo, hi), odd(lo, hi), even(lo2, hi2).
+	var even, odd, even2 reg.VecVirtual
+	if avx512 {
+		even, odd, even2 = vec(), vec(), vec()
+		ctx.VMOVAPS(acc[0], even)
+		ctx.VPERMT2PS(acc[1], idxE, even)
+		ctx.VMOVAPS(acc[0], odd)
+		ctx.VPERMT2PS(acc[1], idxO, odd)
+		ctx.VMOVAPS(acc[2], even2)
+		ctx.VPERMT2PS(acc[3], idxE, even2)
+	} else {
+		deint := func(lo, hi reg.VecVirtual, imm uint8) reg.VecVirtual {
+			t := vec()
+			ctx.VSHUFPS(operand.U8(imm), hi, lo, t) // lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6 (even)
+			ctx.VPERMPD(operand.U8(0xd8), t, t)     // lo0 lo2 lo4 lo6 hi0 hi2 hi4 hi6
+			return t
+		}
+		even, odd, even2 = deint(acc[0], acc[1], 0x88), deint(acc[0], acc[1], 0xdd), deint(acc[2], acc[3], 0x88)
+	}
+	nanMax(even, odd)
+	nanMax(even, even2)
+	if avx512 {
+		ctx.VMOVUPS(even, kst, operand.Mem{Base: d})
+	} else {
+		ctx.VMOVUPS(even, operand.Mem{Base: d})
+	}
+	ctx.ADDQ(operand.U32(8*lanes), p)
+	ctx.ADDQ(operand.U32(4*lanes), d)
+	ctx.SUBQ(operand.U32(lanes), n)
+	ctx.JMP(operand.LabelRef("block"))
 	ctx.Label("done")
 	ctx.VZEROUPPER()
 	ctx.RET()

@@ -200,15 +200,33 @@ func TestPool(t *testing.T) {
 			} else {
 				ref.AvgPool(want, x, 1, in, out, &a)
 			}
-			got := make([]float32, out.Elems())
-			g := poolGeom(in, out, &a, isMax)
-			// Two halves of the rows, as two workers would.
-			h := out.H / 2
-			rtPoolRows(got, x, g, 0, in.H, 0, in.C, 0, h, rtActNone, 0)
-			rtPoolRows(got, x, g, 0, in.H, 0, in.C, h, out.H, rtActNone, 0)
-			near(t, fmt.Sprintf("iter %d max %v %+v %v", iter, isMax, a, in), want, got, 1e-6)
+			for _, kern := range []rtMaxPoolRow{nil, halfPool} {
+				got := make([]float32, out.Elems())
+				g := poolGeom(in, out, &a, isMax)
+				// Two halves of the rows, as two workers would.
+				h := out.H / 2
+				rtPoolRows(got, x, g, 0, in.H, 0, in.C, 0, h, rtActNone, 0, kern)
+				rtPoolRows(got, x, g, 0, in.H, 0, in.C, h, out.H, rtActNone, 0, kern)
+				near(t, fmt.Sprintf("iter %d max %v %+v %v kernel %v", iter, isMax, a, in, kern != nil), want, got, 1e-6)
+			}
 		}
 	}
+}
+
+// halfPool is a stand-in for a SIMD rtMaxPoolRow that does the first half
+// of the outputs (by the definition), so that the tests reach rtPoolRows'
+// kernel path and its finishing of the rest.
+func halfPool(dst, src []float32, n, rows, ld int) int {
+	for i := range n / 2 {
+		v := float32(math.Inf(-1))
+		for r := range rows {
+			for k := range 3 {
+				v = max(v, src[r*ld+2*i+k])
+			}
+		}
+		dst[i] = v
+	}
+	return n / 2
 }
 
 // TestPoolNaN checks that max pooling propagates NaN like PyTorch on both
@@ -223,14 +241,16 @@ func TestPoolNaN(t *testing.T) {
 			x[i] = float32(i % 7)
 		}
 		x[1*64+2*8+4] = float32(math.NaN()) // channel 1, row 2, column 4
-		got := make([]float32, out.Elems())
-		rtPoolRows(got, x, poolGeom(in, out, &a, true), 0, in.H, 0, in.C, 0, out.H, rtActReLU, 0)
-		for oy := range out.H {
-			for ox := range out.W {
-				v := got[out.H*out.W+oy*out.W+ox]
-				inWindow := oy*2 <= 2 && 2 < oy*2+3 && ox*2 <= 4 && 4 < ox*2+3
-				if math.IsNaN(float64(v)) != inWindow {
-					t.Errorf("ceil %v: output (%d, %d) = %g; NaN expected: %v", ceil, oy, ox, v, inWindow)
+		for _, kern := range []rtMaxPoolRow{nil, halfPool} {
+			got := make([]float32, out.Elems())
+			rtPoolRows(got, x, poolGeom(in, out, &a, true), 0, in.H, 0, in.C, 0, out.H, rtActReLU, 0, kern)
+			for oy := range out.H {
+				for ox := range out.W {
+					v := got[out.H*out.W+oy*out.W+ox]
+					inWindow := oy*2 <= 2 && 2 < oy*2+3 && ox*2 <= 4 && 4 < ox*2+3
+					if math.IsNaN(float64(v)) != inWindow {
+						t.Errorf("ceil %v kernel %v: output (%d, %d) = %g; NaN expected: %v", ceil, kern != nil, oy, ox, v, inWindow)
+					}
 				}
 			}
 		}
@@ -252,7 +272,7 @@ func TestPoolWide(t *testing.T) {
 			ref.AvgPool(want, x, 1, in, out, &a)
 		}
 		got := make([]float32, out.Elems())
-		rtPoolRows(got, x, poolGeom(in, out, &a, isMax), 0, in.H, 0, in.C, 0, out.H, rtActNone, 0)
+		rtPoolRows(got, x, poolGeom(in, out, &a, isMax), 0, in.H, 0, in.C, 0, out.H, rtActNone, 0, halfPool)
 		near(t, fmt.Sprintf("wide max %v", isMax), want, got, 1e-6)
 	}
 }
@@ -282,7 +302,7 @@ func TestLRNPool(t *testing.T) {
 		// Chunks of output rows, as the generated tasks take them.
 		chunk := 1 + r.IntN(3)
 		for oy := 0; oy < out.H; oy += chunk {
-			rtLRNPoolRows(got, x, lg, poolGeom(in, out, &a, true), oy, min(oy+chunk, out.H), scratch, make([]float32, (in.C+1)*in.H*in.W), nil, rtActReLU, 0)
+			rtLRNPoolRows(got, x, lg, poolGeom(in, out, &a, true), oy, min(oy+chunk, out.H), scratch, make([]float32, (in.C+1)*in.H*in.W), nil, halfPool, rtActReLU, 0)
 		}
 		near(t, fmt.Sprintf("iter %d lrn+pool %+v %+v %v", iter, l, a, in), want, got, 1e-5)
 	}

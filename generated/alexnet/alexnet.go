@@ -116,6 +116,7 @@ type Model struct {
 	staging            []float32     // one layer's reshaped input: dense inputs packed, conv inputs padded
 	lrn                rtLRNKernel   // LRN's SIMD kernel for this implementation, or nil
 	im2col             rtIm2colRow   // im2col's SIMD kernel for this implementation, or nil
+	maxPool            rtMaxPoolRow  // 3-wide stride-2 max pooling's SIMD kernel, or nil
 	wino               rtWinoKernels // Winograd transforms' SIMD kernels, or nils
 	w1_conv1, b1_conv1 []float32
 	w3_conv2, b3_conv2 []float32
@@ -165,10 +166,11 @@ func newModel(data []byte, o Options) (*Model, error) {
 		return nil, err
 	}
 	m := &Model{
-		im2col: im2colKernel(impl),
-		impl:   impl,
-		lrn:    lrnKernel(impl),
-		wino:   winoKernels(impl),
+		im2col:  im2colKernel(impl),
+		impl:    impl,
+		lrn:     lrnKernel(impl),
+		maxPool: maxPoolKernel(impl),
+		wino:    winoKernels(impl),
 	}
 	if err := m.load(file); err != nil {
 		return nil, err

@@ -87,6 +87,38 @@ func winoKernels(impl int) rtWinoKernels {
 	return rtWinoKernels{}
 }
 
+// maxPoolKernel returns implementation impl's SIMD max pooling row kernel.
+func maxPoolKernel(impl int) rtMaxPoolRow {
+	if impl == 1 {
+		return func(dst, src []float32, n, rows, ld int) int {
+			// The kernel takes whole vectors of 8 outputs and reads every row to
+			// element 2n+1: one past the last window, so not on the last row's end.
+			n &^= 7
+			if n > 0 && (rows-1)*ld+2*n+1 >= len(src) {
+				n -= 8
+			}
+			if n <= 0 {
+				return 0
+			}
+			_, _ = dst[n-1], src[(rows-1)*ld+2*n+1]
+			vecMaxPool3s2AVX2(&dst[0], &src[0], n, rows, ld)
+			return n
+		}
+	}
+	if impl == 2 {
+		return func(dst, src []float32, n, rows, ld int) int {
+			if n <= 0 {
+				return 0
+			}
+			// The kernel writes n outputs and reads every row to element 2n.
+			_, _ = dst[n-1], src[(rows-1)*ld+2*n]
+			vecMaxPool3s2AVX512(&dst[0], &src[0], n, rows, ld)
+			return n
+		}
+	}
+	return nil
+}
+
 // im2colKernel returns implementation impl's SIMD im2col row kernel, or nil.
 func im2colKernel(impl int) rtIm2colRow {
 	if impl == 1 {

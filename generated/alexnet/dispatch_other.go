@@ -19,3 +19,6 @@ func im2colKernel(impl int) rtIm2colRow {
 func winoKernels(impl int) rtWinoKernels {
 	return rtWinoKernels{}
 }
+func maxPoolKernel(impl int) rtMaxPoolRow {
+	return nil
+}

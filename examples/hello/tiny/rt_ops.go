@@ -19,12 +19,21 @@ type rtPoolGeom struct {
 	CountPad bool // avg: padded zeros count in the divisor
 }
 
+// rtMaxPoolRow is an implementation's SIMD kernel for an output row of a
+// max pooling with 3-wide windows at stride 2 whose columns are not
+// clipped: it sets dst[i] to the largest of src[r*ld+2i+k] over r < rows
+// and k < 3 (NaN if any is NaN) for the first outputs, at most n, and
+// returns how many it did; the caller does the rest. It checks its reach
+// against src's length.
+type rtMaxPoolRow func(dst, src []float32, n, rows, ld int) int
+
 // rtPoolRows pools output rows [oy0, oy1) of channels [c0, c1) of one
 // image into dst, [C][OH][OW], then applies the activation. src holds input
 // rows [row0, row0+rows) of every channel, [C][rows][W]: the whole image, or
 // the rows these outputs need. Windows are clipped as PyTorch clips them
-// (see docs/spec.md).
-func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 int, act int, slope float32) {
+// (see docs/spec.md). kern, if not nil, computes the rows of unclipped
+// 3-wide stride-2 max windows.
+func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 int, act int, slope float32, kern rtMaxPoolRow) {
 	// Each output row reduces its window's input rows into one row (max or
 	// sum), then slides the horizontal window along it: contiguous loops,
 	// and KH+KW instead of KH*KW operations per output.
@@ -35,6 +44,10 @@ func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 
 	}
 	acc := buf[:g.W]
 	negInf := float32(math.Inf(-1))
+	unclipped3 := g.Max && g.KW == 3 && g.PL == 0 && (g.OW-1)*g.SW+3 <= g.W
+	if !unclipped3 || g.SW != 2 {
+		kern = nil
+	}
 	for c := c0; c < c1; c++ {
 		base := (c*rows - row0) * g.W // src[base+y*W+x] is element (y, x)
 		out := dst[c*g.OH*g.OW : (c+1)*g.OH*g.OW]
@@ -42,6 +55,22 @@ func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 
 			ys := oy*g.SH - g.PT
 			ye := min(ys+g.KH, g.H+g.PT)
 			y0, y1 := max(ys, 0), min(ye, g.H)
+			if kern != nil {
+				o := out[oy*g.OW : (oy+1)*g.OW]
+				win := src[base+y0*g.W : base+y1*g.W]
+				for ox := kern(o, win, g.OW, y1-y0, g.W); ox < g.OW; ox++ {
+					v := negInf
+					for y := range y1 - y0 {
+						w := win[y*g.W+2*ox : y*g.W+2*ox+3 : y*g.W+2*ox+3]
+						v = max(v, w[0], w[1], w[2])
+					}
+					o[ox] = v
+				}
+				if act != rtActNone {
+					rtActivateAll(o, act, slope)
+				}
+				continue
+			}
 			copy(acc, src[base+y0*g.W:base+(y0+1)*g.W])
 			for y := y0 + 1; y < y1; y++ {
 				row := src[base+y*g.W : base+(y+1)*g.W]
@@ -59,7 +88,7 @@ func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 
 				}
 			}
 			o := out[oy*g.OW : (oy+1)*g.OW]
-			if g.Max && g.KW == 3 && g.PL == 0 && (g.OW-1)*g.SW+3 <= g.W {
+			if unclipped3 {
 				// AlexNet's 3x3 windows, none clipped: unrolled.
 				for ox := range o {
 					w := acc[ox*g.SW : ox*g.SW+3 : ox*g.SW+3]
@@ -215,12 +244,12 @@ func rtLRNGo(dst []float32, dstStride int, src []float32, srcStride, n int, g *r
 // rows those windows cover, into scratch, and pools from there, so the
 // normalised image is never stored whole. scratch needs C*rows*W values for
 // the rows covered, tmp (C+1)*rows*W.
-func rtLRNPoolRows(dst, src []float32, l *rtLRNGeom, g *rtPoolGeom, oy0, oy1 int, scratch, tmp []float32, kern rtLRNKernel, act int, slope float32) {
+func rtLRNPoolRows(dst, src []float32, l *rtLRNGeom, g *rtPoolGeom, oy0, oy1 int, scratch, tmp []float32, kern rtLRNKernel, pool rtMaxPoolRow, act int, slope float32) {
 	y0 := max(oy0*g.SH-g.PT, 0)
 	y1 := min((oy1-1)*g.SH-g.PT+g.KH, g.H)
 	rows := y1 - y0
 	rtLRN(scratch, rows*g.W, src[y0*g.W:], g.H*g.W, rows*g.W, l, tmp, kern)
-	rtPoolRows(dst, scratch, g, y0, rows, 0, g.C, oy0, oy1, act, slope)
+	rtPoolRows(dst, scratch, g, y0, rows, 0, g.C, oy0, oy1, act, slope, pool)
 }
 
 // rtSoftmax normalises each of the n vectors of length c (stride 1 when

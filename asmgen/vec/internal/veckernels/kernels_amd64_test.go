@@ -14,6 +14,7 @@ type kernel struct {
 	wIn5  func(dst, even, odd []float32, th, tw, ld, ldDst int)
 	wOut5 func(y, m []float32, n, step, ldY int, bias, lo float32)
 	copy  func(dst, src []float32, rows, n, ldDst, ldSrc int)
+	pool  func(dst, src []float32, n, rows, ld int)
 }
 
 // kernels lists the kernels this CPU can run.
@@ -47,11 +48,14 @@ func kernels() []kernel {
 	cp := func(f func(dst, src *float32, rows, n, ldDst, ldSrc int)) func(dst, src []float32, rows, n, ldDst, ldSrc int) {
 		return func(dst, src []float32, rows, n, ldDst, ldSrc int) { f(&dst[0], &src[0], rows, n, ldDst, ldSrc) }
 	}
+	pl := func(f func(dst, src *float32, n, rows, ld int)) func(dst, src []float32, n, rows, ld int) {
+		return func(dst, src []float32, n, rows, ld int) { f(&dst[0], &src[0], n, rows, ld) }
+	}
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, kernel{"AVX512", 16, call(vecLRNAVX512), row(vecIm2colRowAVX512), wIn(vecWinoInAVX512), wOut(vecWinoOutAVX512), wIn(vecWino5InAVX512), wOut(vecWino5OutAVX512), cp(vecCopyRowsAVX512)})
+		ks = append(ks, kernel{"AVX512", 16, call(vecLRNAVX512), row(vecIm2colRowAVX512), wIn(vecWinoInAVX512), wOut(vecWinoOutAVX512), wIn(vecWino5InAVX512), wOut(vecWino5OutAVX512), cp(vecCopyRowsAVX512), pl(vecMaxPool3s2AVX512)})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ks = append(ks, kernel{"AVX2", 8, call(vecLRNAVX2), row(vecIm2colRowAVX2), wIn(vecWinoInAVX2), wOut(vecWinoOutAVX2), wIn(vecWino5InAVX2), wOut(vecWino5OutAVX2), cp(vecCopyRowsAVX2)})
+		ks = append(ks, kernel{"AVX2", 8, call(vecLRNAVX2), row(vecIm2colRowAVX2), wIn(vecWinoInAVX2), wOut(vecWinoOutAVX2), wIn(vecWino5InAVX2), wOut(vecWino5OutAVX2), cp(vecCopyRowsAVX2), pl(vecMaxPool3s2AVX2)})
 	}
 	return ks
 }

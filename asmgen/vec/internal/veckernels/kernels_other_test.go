@@ -12,6 +12,7 @@ type kernel struct {
 	wIn5  func(dst, even, odd []float32, th, tw, ld, ldDst int)
 	wOut5 func(y, m []float32, n, step, ldY int, bias, lo float32)
 	copy  func(dst, src []float32, rows, n, ldDst, ldSrc int)
+	pool  func(dst, src []float32, n, rows, ld int)
 }
 
 // kernels: the assembly exists only on amd64 without purego.

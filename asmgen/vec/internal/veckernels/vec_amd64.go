@@ -52,6 +52,12 @@ func vecWino5OutAVX512(y *float32, m *float32, n int, step int, ldY int, bias fl
 //go:noescape
 func vecCopyRowsAVX512(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
 
+// vecMaxPool3s2AVX512 computes dst[i] = max(src[r*ld+2i+k]) over r < rows, k < 3, for i < n,
+// propagating NaN. It reads nothing past element 2n of a row.
+//
+//go:noescape
+func vecMaxPool3s2AVX512(dst *float32, src *float32, n int, rows int, ld int)
+
 // vecLRNAVX2 computes LRN with beta 0.75 over n pixels (a multiple of 8) of c channels:
 // d[ch*dstStride+i] = x[ch*srcStride+i] * (k + alpha*Σ x[cc*srcStride+i]²)^-0.75,
 // cc over [max(ch-before, 0), min(ch+after, c-1)].
@@ -99,3 +105,9 @@ func vecWino5OutAVX2(y *float32, m *float32, n int, step int, ldY int, bias floa
 //
 //go:noescape
 func vecCopyRowsAVX2(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
+
+// vecMaxPool3s2AVX2 computes dst[i] = max(src[r*ld+2i+k]) over r < rows, k < 3, for i < n,
+// propagating NaN. n must be a multiple of 8; rows are read to element 2n+1.
+//
+//go:noescape
+func vecMaxPool3s2AVX2(dst *float32, src *float32, n int, rows int, ld int)

@@ -16,7 +16,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the generated files")
 
 func TestGenerated(t *testing.T) {
-	asm, stubs, err := vec.Generate("veckernels", vec.Set{LRN: true, Im2col: true, Wino: true, Wino5: true})
+	asm, stubs, err := vec.Generate("veckernels", vec.Set{LRN: true, Im2col: true, Wino: true, Wino5: true, Pool: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,6 +340,62 @@ func TestCopyRows(t *testing.T) {
 			kern.copy(dst[guard:], src[guard:], rows, n, ldDst, ldSrc)
 			if !slices.Equal(dst, want) {
 				t.Fatalf("%s: rows %d n %d ldDst %d ldSrc %d: got %v, want %v", kern.name, rows, n, ldDst, ldSrc, dst, want)
+			}
+		}
+	}
+}
+
+// TestMaxPool checks the 3-wide, stride-2 max pooling row against the
+// definition on 1 to 3 rows and row lengths around the vector width, with
+// NaNs and infinities: a NaN anywhere in a window makes its output NaN.
+// The AVX-512 kernel takes any n and gets rows that end at element 2n
+// (slices sized to what it may read); the AVX2 kernel takes multiples of 8
+// and reads to element 2n+1. Outputs past n keep their sentinel.
+func TestMaxPool(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, kern := range kernels() {
+		for range 2000 {
+			rows, n := 1+r.IntN(3), 1+r.IntN(40)
+			reach := 2*n + 1
+			if kern.lanes == 8 {
+				n = max(8, n&^7)
+				reach = 2*n + 2
+			}
+			ld := reach + r.IntN(5)
+			src := make([]float32, (rows-1)*ld+reach)
+			for i := range src {
+				switch v := r.IntN(60); {
+				case v == 0:
+					src[i] = float32(math.NaN())
+				case v == 1:
+					src[i] = float32(math.Inf(1 - 2*r.IntN(2)))
+				default:
+					src[i] = float32(r.NormFloat64())
+				}
+			}
+			dst := make([]float32, n+20)
+			for i := range dst {
+				dst[i] = -7
+			}
+			kern.pool(dst, src, n, rows, ld)
+			for i := range dst {
+				want := float32(-7)
+				if i < n {
+					want = float32(math.Inf(-1))
+					for y := range rows {
+						for k := range 3 {
+							if v := src[y*ld+2*i+k]; v > want || v != v {
+								want = v
+							}
+							if want != want {
+								break
+							}
+						}
+					}
+				}
+				if got := dst[i]; got != want && !(got != got && want != want) {
+					t.Fatalf("%s: rows %d n %d ld %d: dst[%d] = %g, want %g", kern.name, rows, n, ld, i, got, want)
+				}
 			}
 		}
 	}
