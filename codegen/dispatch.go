@@ -43,6 +43,15 @@ func (c *gen) maxPool() jen.Code {
 	return jen.Nil()
 }
 
+// lrnWhole is what the LRN kernel's wrapper does to n: AVX-512's kernel
+// masks its last vector and does every pixel; AVX2's does whole vectors.
+func lrnWhole(im impl) jen.Code {
+	if im.isa == gemm.AVX512 {
+		return jen.Comment("The kernel masks its last vector: it does all n pixels.")
+	}
+	return jen.Id("n").Op("&^=").Lit(im.isa.Lanes() - 1)
+}
+
 // hasConv reports whether the network has a convolution, which uses the
 // im2col kernel.
 func (c *gen) hasConv() bool {
@@ -193,7 +202,7 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 				jen.List(jen.Id("n"), jen.Id("c"), jen.Id("dstStride"), jen.Id("srcStride"), jen.Id("before"), jen.Id("after")).Int(),
 				jen.List(jen.Id("k"), jen.Id("alpha")).Float32()).Int().Block(
 				jen.Comment("rtLRN has checked that dst and src reach channel c-1's pixel n-1."),
-				jen.Id("n").Op("&^=").Lit(im.isa.Lanes()-1),
+				lrnWhole(im),
 				jen.If(jen.Id("n").Op(">").Lit(0)).Block(
 					jen.Id(vec.LRNName(im.isa)).Call(jen.Op("&").Id("dst").Index(jen.Lit(0)), jen.Op("&").Id("src").Index(jen.Lit(0)),
 						jen.Id("n"), jen.Id("c"), jen.Id("dstStride"), jen.Id("srcStride"), jen.Id("before"), jen.Id("after"), jen.Id("k"), jen.Id("alpha"))),

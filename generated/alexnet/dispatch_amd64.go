@@ -151,7 +151,7 @@ func lrnKernel(impl int) rtLRNKernel {
 	if impl == 2 {
 		return func(dst, src []float32, n, c, dstStride, srcStride, before, after int, k, alpha float32) int {
 			// rtLRN has checked that dst and src reach channel c-1's pixel n-1.
-			n &^= 15
+			// The kernel masks its last vector: it does all n pixels.
 			if n > 0 {
 				vecLRNAVX512(&dst[0], &src[0], n, c, dstStride, srcStride, before, after, k, alpha)
 			}

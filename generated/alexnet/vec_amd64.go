@@ -4,7 +4,7 @@
 
 package alexnet
 
-// vecLRNAVX512 computes LRN with beta 0.75 over n pixels (a multiple of 16) of c channels:
+// vecLRNAVX512 computes LRN with beta 0.75 over n pixels (a masked last vector: nothing past them is read or written) of c channels:
 // d[ch*dstStride+i] = x[ch*srcStride+i] * (k + alpha*Σ x[cc*srcStride+i]²)^-0.75,
 // cc over [max(ch-before, 0), min(ch+after, c-1)].
 //

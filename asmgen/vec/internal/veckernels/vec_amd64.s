@@ -70,54 +70,72 @@ TEXT ·vecLRNAVX512(SB), NOSPLIT, $0-72
 	SHLQ         $0x02, SI
 	VBROADCASTSS k+64(FP), Z0
 	VBROADCASTSS alpha+68(FP), Z1
+	MOVL         $0x3f000000, DI
+	VMOVD        DI, X2
+	VBROADCASTSS X2, Z2
+	MOVL         $0x3fc00000, DI
+	VMOVD        DI, X3
+	VBROADCASTSS X3, Z3
 	XORQ         DI, DI
+	LEAQ         tail16<>+0(SB), R8
 
 block:
-	CMPQ DI, DX
-	JGE  done
-	XORQ R8, R8
-	LEAQ (AX)(DI*1), R9
-	LEAQ (CX)(DI*1), R10
+	CMPQ    DI, DX
+	JGE     done
+	MOVQ    DX, R9
+	SUBQ    DI, R9
+	SHRQ    $0x02, R9
+	MOVQ    $0x00000010, R10
+	CMPQ    R9, R10
+	CMOVQGT R10, R9
+	KMOVW   (R8)(R9*2), K1
+	XORQ    R9, R9
+	LEAQ    (AX)(DI*1), R10
+	LEAQ    (CX)(DI*1), R11
 
 channel:
-	XORQ    R12, R12
-	MOVQ    R8, R11
-	SUBQ    before+48(FP), R11
-	CMOVQLT R12, R11
-	MOVQ    c+24(FP), R12
-	DECQ    R12
-	MOVQ    R8, R13
-	ADDQ    after+56(FP), R13
-	CMPQ    R13, R12
+	XORQ    R13, R13
+	MOVQ    R9, R12
+	SUBQ    before+48(FP), R12
 	CMOVQLT R13, R12
-	SUBQ    R11, R12
-	INCQ    R12
-	MOVQ    R11, R13
-	IMULQ   SI, R13
-	ADDQ    CX, R13
-	ADDQ    DI, R13
-	VPXORD  Z2, Z2, Z2
+	MOVQ    c+24(FP), R13
+	DECQ    R13
+	MOVQ    R9, R14
+	ADDQ    after+56(FP), R14
+	CMPQ    R14, R13
+	CMOVQLT R14, R13
+	SUBQ    R12, R13
+	INCQ    R13
+	MOVQ    R12, R14
+	IMULQ   SI, R14
+	ADDQ    CX, R14
+	ADDQ    DI, R14
+	VPXORD  Z4, Z4, Z4
 
 window:
-	VMOVUPS     (R13), Z3
-	VFMADD231PS Z3, Z3, Z2
-	ADDQ        SI, R13
-	DECQ        R12
-	JNZ         window
-	VFMADD213PS Z0, Z1, Z2
-	VSQRTPS     Z2, Z3
-	VSQRTPS     Z3, Z4
-	VMULPS      Z4, Z3, Z3
-	VMOVUPS     (R10), Z4
-	VDIVPS      Z3, Z4, Z4
-	VMOVUPS     Z4, (R9)
-	ADDQ        BX, R9
-	ADDQ        SI, R10
-	INCQ        R8
-	CMPQ        R8, c+24(FP)
-	JL          channel
-	ADDQ        $0x00000040, DI
-	JMP         block
+	VMOVUPS.Z    (R14), K1, Z5
+	VFMADD231PS  Z5, Z5, Z4
+	ADDQ         SI, R14
+	DECQ         R13
+	JNZ          window
+	VFMADD213PS  Z0, Z1, Z4
+	VMOVUPS.Z    (R11), K1, Z7
+	VRSQRT14PS   Z4, Z5
+	VMULPS       Z2, Z4, Z4
+	VMULPS       Z5, Z5, Z6
+	VFNMADD213PS Z3, Z4, Z6
+	VMULPS       Z6, Z5, Z5
+	VSQRTPS      Z5, Z6
+	VMULPS       Z6, Z5, Z5
+	VMULPS       Z5, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)
+	ADDQ         BX, R10
+	ADDQ         SI, R11
+	INCQ         R9
+	CMPQ         R9, c+24(FP)
+	JL           channel
+	ADDQ         $0x00000040, DI
+	JMP          block
 
 done:
 	VZEROUPPER
@@ -1119,10 +1137,10 @@ window:
 	DECQ        R12
 	JNZ         window
 	VFMADD213PS Y0, Y1, Y2
-	VSQRTPS     Y2, Y2
-	VSQRTPS     Y2, Y3
-	VMULPS      Y3, Y2, Y2
 	VMOVUPS     (R10), Y3
+	VSQRTPS     Y2, Y2
+	VSQRTPS     Y2, Y4
+	VMULPS      Y4, Y2, Y2
 	VDIVPS      Y2, Y3, Y3
 	VMOVUPS     Y3, (R9)
 	ADDQ        BX, R9
