@@ -369,12 +369,62 @@ func WinoOutName(isa gemm.ISA) string { return "vecWinoOut" + isa.String() }
 // read and written: the caller leaves a vector's slack after the planes and
 // after each of dst's rows.
 func winoIn(ctx *build.Context, isa gemm.ISA) {
-	ctx.Function(WinoInName(isa))
+	winoInFrame(ctx, isa, WinoInName(isa), "3x3", nil, func(f *winoInBlock) {
+		// column transform i of rows (r0..r3): which two rows and the sign.
+		col := func(i int, base reg.Register, shift int) reg.VecVirtual {
+			a := f.vec()
+			switch i {
+			case 0: // r0 - r2
+				ctx.VMOVUPS(f.at(base, 0, shift), a)
+				ctx.VSUBPS(f.at(base, 2, shift), a, a)
+			case 1: // r1 + r2
+				ctx.VMOVUPS(f.at(base, 1, shift), a)
+				ctx.VADDPS(f.at(base, 2, shift), a, a)
+			case 2: // r2 - r1
+				ctx.VMOVUPS(f.at(base, 2, shift), a)
+				ctx.VSUBPS(f.at(base, 1, shift), a, a)
+			case 3: // r1 - r3
+				ctx.VMOVUPS(f.at(base, 1, shift), a)
+				ctx.VSUBPS(f.at(base, 3, shift), a, a)
+			}
+			return a
+		}
+		for i := range 4 {
+			ee, ees, eo, eos := col(i, f.e, 0), col(i, f.e, 1), col(i, f.o, 0), col(i, f.o, 1)
+			res := [4]reg.VecVirtual{f.vec(), f.vec(), f.vec(), f.vec()}
+			ctx.VSUBPS(ees, ee, res[0]) // Ee - Ee'
+			ctx.VADDPS(ees, eo, res[1]) // Eo + Ee'
+			ctx.VSUBPS(eo, ees, res[2]) // Ee' - Eo
+			ctx.VSUBPS(eos, eo, res[3]) // Eo - Eo'
+			for j := range 4 {
+				f.store(res[j])
+			}
+		}
+	})
+}
+
+// winoInBlock is what a Winograd input transform's body gets for one vector
+// of tiles: the even and odd planes' pointers at the tiles' first column,
+// at (a row r of the tiles' window, a column shift in tiles), vec for a new
+// vector register, and store, which writes the next point's vector.
+type winoInBlock struct {
+	e, o  reg.Register
+	at    func(base reg.Register, r, shift int) operand.Mem
+	vec   func() reg.VecVirtual
+	store func(v reg.VecVirtual)
+}
+
+// winoInFrame emits an input transform kernel for F(2x2, size): the
+// signature, the loop over rows of tiles (two input rows apart) and the
+// loop over vectors of tiles along a row, in which body emits one vector's
+// points in order. setup, if any, runs once before the loops (constants).
+func winoInFrame(ctx *build.Context, isa gemm.ISA, name, size string, setup func(vec func() reg.VecVirtual), body func(f *winoInBlock)) {
+	ctx.Function(name)
 	ctx.Attributes(attr.NOSPLIT)
 	ctx.Pragma("noescape")
 	ctx.SignatureExpr("func(dst, even, odd *float32, th, tw, ld, ldDst int)")
 	ctx.Doc(
-		WinoInName(isa)+" is Winograd F(2x2,3x3)'s input transform of one plane split into even and",
+		name+" is Winograd F(2x2,"+size+")'s input transform of one plane split into even and",
 		"odd columns (row stride ld), th x tw tiles; V[ξ] of tile t goes to dst[ξ*ldDst+t].",
 		"It reads and writes whole vectors past the ends (the caller leaves slack).",
 	)
@@ -395,7 +445,15 @@ func winoIn(ctx *build.Context, isa gemm.ISA) {
 	ctx.SHLQ(operand.U8(2), ldD)
 	ld3 := ctx.GP64()
 	ctx.LEAQ(operand.Mem{Base: ld, Index: ld, Scale: 2}, ld3)
+	var ld5 reg.GPVirtual // F(2x2, 5x5)'s windows have 6 rows
+	if size == "5x5" {
+		ld5 = ctx.GP64()
+		ctx.LEAQ(operand.Mem{Base: ld, Index: ld, Scale: 4}, ld5)
+	}
 	tw := paramAddr(ctx, "tw")
+	if setup != nil {
+		setup(vec)
+	}
 
 	// out is the dst position of the current vector of tiles.
 	out := ctx.GP64()
@@ -409,7 +467,7 @@ func winoIn(ctx *build.Context, isa gemm.ISA) {
 	ctx.MOVQ(out, d)
 	ctx.XORQ(tx, tx)
 	ctx.Label("tiles")
-	rowMem := func(base reg.Register, r, shift int) operand.Mem {
+	at := func(base reg.Register, r, shift int) operand.Mem {
 		m := operand.Mem{Base: base, Disp: 4 * shift}
 		switch r {
 		case 1:
@@ -418,42 +476,19 @@ func winoIn(ctx *build.Context, isa gemm.ISA) {
 			m.Index, m.Scale = ld, 2
 		case 3:
 			m.Index, m.Scale = ld3, 1
+		case 4:
+			m.Index, m.Scale = ld, 4
+		case 5:
+			m.Index, m.Scale = ld5, 1
 		}
 		return m
 	}
-	// column transform i of rows (r0..r3): which two rows and the sign.
-	col := func(i int, base reg.Register, shift int) reg.VecVirtual {
-		a := vec()
-		switch i {
-		case 0: // r0 - r2
-			ctx.VMOVUPS(rowMem(base, 0, shift), a)
-			ctx.VSUBPS(rowMem(base, 2, shift), a, a)
-		case 1: // r1 + r2
-			ctx.VMOVUPS(rowMem(base, 1, shift), a)
-			ctx.VADDPS(rowMem(base, 2, shift), a, a)
-		case 2: // r2 - r1
-			ctx.VMOVUPS(rowMem(base, 2, shift), a)
-			ctx.VSUBPS(rowMem(base, 1, shift), a, a)
-		case 3: // r1 - r3
-			ctx.VMOVUPS(rowMem(base, 1, shift), a)
-			ctx.VSUBPS(rowMem(base, 3, shift), a, a)
-		}
-		return a
-	}
 	p := ctx.GP64()
 	ctx.MOVQ(d, p)
-	for i := range 4 {
-		ee, ees, eo, eos := col(i, e, 0), col(i, e, 1), col(i, o, 0), col(i, o, 1)
-		res := [4]reg.VecVirtual{vec(), vec(), vec(), vec()}
-		ctx.VSUBPS(ees, ee, res[0]) // Ee - Ee'
-		ctx.VADDPS(ees, eo, res[1]) // Eo + Ee'
-		ctx.VSUBPS(eo, ees, res[2]) // Ee' - Eo
-		ctx.VSUBPS(eos, eo, res[3]) // Eo - Eo'
-		for j := range 4 {
-			ctx.VMOVUPS(res[j], operand.Mem{Base: p})
-			ctx.ADDQ(ldD, p)
-		}
-	}
+	body(&winoInBlock{e: e, o: o, at: at, vec: vec, store: func(v reg.VecVirtual) {
+		ctx.VMOVUPS(v, operand.Mem{Base: p})
+		ctx.ADDQ(ldD, p)
+	}})
 	ctx.ADDQ(operand.U32(4*lanes), e)
 	ctx.ADDQ(operand.U32(4*lanes), o)
 	ctx.ADDQ(operand.U32(4*lanes), d)
@@ -576,161 +611,87 @@ func Wino5OutName(isa gemm.ISA) string { return "vecWino5Out" + isa.String() }
 // with memory operands), then row i of (B^T d) B from those six registers,
 // so that at most a dozen vectors are live (AVX2 has 16 registers).
 func wino5In(ctx *build.Context, isa gemm.ISA) {
-	ctx.Function(Wino5InName(isa))
-	ctx.Attributes(attr.NOSPLIT)
-	ctx.Pragma("noescape")
-	ctx.SignatureExpr("func(dst, even, odd *float32, th, tw, ld, ldDst int)")
-	ctx.Doc(
-		Wino5InName(isa)+" is Winograd F(2x2,5x5)'s input transform of one plane split into even and",
-		"odd columns (row stride ld), th x tw tiles; V[ξ] of tile t goes to dst[ξ*ldDst+t].",
-		"It reads and writes whole vectors past the ends (the caller leaves slack).",
-	)
-	lanes := isa.Lanes()
-	vec := func() reg.VecVirtual {
-		if isa == gemm.AVX512 {
-			return ctx.ZMM()
-		}
-		return ctx.YMM()
+	var two, four reg.VecVirtual
+	setup := func(vec func() reg.VecVirtual) {
+		two, four = vec(), vec()
+		broadcast(ctx, 2, two)
+		ctx.VADDPS(two, two, four)
 	}
-	dst := ctx.Load(ctx.Param("dst"), ctx.GP64())
-	even := ctx.Load(ctx.Param("even"), ctx.GP64())
-	odd := ctx.Load(ctx.Param("odd"), ctx.GP64())
-	th := ctx.Load(ctx.Param("th"), ctx.GP64())
-	ld := ctx.Load(ctx.Param("ld"), ctx.GP64())
-	ctx.SHLQ(operand.U8(2), ld) // bytes
-	ldD := ctx.Load(ctx.Param("ldDst"), ctx.GP64())
-	ctx.SHLQ(operand.U8(2), ldD)
-	ld3, ld5 := ctx.GP64(), ctx.GP64()
-	ctx.LEAQ(operand.Mem{Base: ld, Index: ld, Scale: 2}, ld3)
-	ctx.LEAQ(operand.Mem{Base: ld, Index: ld, Scale: 4}, ld5)
-	tw := paramAddr(ctx, "tw")
-	two, four := vec(), vec()
-	broadcast(ctx, 2, two)
-	ctx.VADDPS(two, two, four)
-
-	out := ctx.GP64()
-	ctx.MOVQ(dst, out)
-	ctx.Label("row5")
-	ctx.TESTQ(th, th)
-	ctx.JZ(operand.LabelRef("done5"))
-	e, o, d, tx := ctx.GP64(), ctx.GP64(), ctx.GP64(), ctx.GP64()
-	ctx.MOVQ(even, e)
-	ctx.MOVQ(odd, o)
-	ctx.MOVQ(out, d)
-	ctx.XORQ(tx, tx)
-	ctx.Label("tiles5")
-	rowMem := func(base reg.Register, r, shift int) operand.Mem {
-		m := operand.Mem{Base: base, Disp: 4 * shift}
-		switch r {
-		case 1:
-			m.Index, m.Scale = ld, 1
-		case 2:
-			m.Index, m.Scale = ld, 2
-		case 3:
-			m.Index, m.Scale = ld3, 1
-		case 4:
-			m.Index, m.Scale = ld, 4
-		case 5:
-			m.Index, m.Scale = ld5, 1
+	winoInFrame(ctx, isa, Wino5InName(isa), "5x5", setup, func(f *winoInBlock) {
+		// col is row i of B^T times column j of the tile: column j is even
+		// (j even) or odd column tx + j/2.
+		col := func(i, j int) reg.VecVirtual {
+			base := f.e
+			if j%2 == 1 {
+				base = f.o
+			}
+			at := func(r int) operand.Mem { return f.at(base, r, j/2) }
+			a := f.vec()
+			switch i {
+			case 0: // d4 - d2 - 4d2 + 4d0
+				ctx.VMOVUPS(at(4), a)
+				ctx.VSUBPS(at(2), a, a)
+				ctx.VFNMADD231PS(at(2), four, a)
+				ctx.VFMADD231PS(at(0), four, a)
+			case 1: // d4 - 4d2 + d3 - 4d1
+				ctx.VMOVUPS(at(4), a)
+				ctx.VFNMADD231PS(at(2), four, a)
+				ctx.VADDPS(at(3), a, a)
+				ctx.VFNMADD231PS(at(1), four, a)
+			case 2: // d4 - 4d2 - d3 + 4d1
+				ctx.VMOVUPS(at(4), a)
+				ctx.VFNMADD231PS(at(2), four, a)
+				ctx.VSUBPS(at(3), a, a)
+				ctx.VFMADD231PS(at(1), four, a)
+			case 3: // d4 - d2 + 2d3 - 2d1
+				ctx.VMOVUPS(at(4), a)
+				ctx.VSUBPS(at(2), a, a)
+				ctx.VFMADD231PS(at(3), two, a)
+				ctx.VFNMADD231PS(at(1), two, a)
+			case 4: // d4 - d2 - 2d3 + 2d1
+				ctx.VMOVUPS(at(4), a)
+				ctx.VSUBPS(at(2), a, a)
+				ctx.VFNMADD231PS(at(3), two, a)
+				ctx.VFMADD231PS(at(1), two, a)
+			case 5: // d5 - d3 - 4d3 + 4d1
+				ctx.VMOVUPS(at(5), a)
+				ctx.VSUBPS(at(3), a, a)
+				ctx.VFNMADD231PS(at(3), four, a)
+				ctx.VFMADD231PS(at(1), four, a)
+			}
+			return a
 		}
-		return m
-	}
-	// col is row i of B^T times column j of the tile: column j is even
-	// (j even) or odd column tx + j/2.
-	col := func(i, j int) reg.VecVirtual {
-		base := e
-		if j%2 == 1 {
-			base = o
+		for i := range 6 {
+			var x [6]reg.VecVirtual
+			for j := range 6 {
+				x[j] = col(i, j)
+			}
+			// Row i of (B^T d) B, as rtWino5InGo: a = x4 - 4x2, b = x3 - 4x1.
+			a, b, r := f.vec(), f.vec(), f.vec()
+			ctx.VMULPS(four, x[2], a)
+			ctx.VSUBPS(a, x[4], a)
+			ctx.VMULPS(four, x[1], b)
+			ctx.VSUBPS(b, x[3], b)
+			ctx.VSUBPS(x[2], a, r)
+			ctx.VFMADD231PS(x[0], four, r) // a - x2 + 4x0
+			f.store(r)
+			ctx.VADDPS(b, a, r) // a + b
+			f.store(r)
+			ctx.VSUBPS(b, a, r) // a - b
+			f.store(r)
+			cc, ee := f.vec(), f.vec()
+			ctx.VSUBPS(x[2], x[4], cc) // x4 - x2
+			ctx.VSUBPS(x[1], x[3], ee)
+			ctx.VADDPS(ee, ee, ee) // 2(x3 - x1)
+			ctx.VADDPS(ee, cc, r)
+			f.store(r)
+			ctx.VSUBPS(ee, cc, r)
+			f.store(r)
+			ctx.VSUBPS(b, x[5], r)          // x5 - b
+			ctx.VFNMADD231PS(x[3], four, r) // - 4x3
+			f.store(r)
 		}
-		at := func(r int) operand.Mem { return rowMem(base, r, j/2) }
-		a := vec()
-		switch i {
-		case 0: // d4 - d2 - 4d2 + 4d0
-			ctx.VMOVUPS(at(4), a)
-			ctx.VSUBPS(at(2), a, a)
-			ctx.VFNMADD231PS(at(2), four, a)
-			ctx.VFMADD231PS(at(0), four, a)
-		case 1: // d4 - 4d2 + d3 - 4d1
-			ctx.VMOVUPS(at(4), a)
-			ctx.VFNMADD231PS(at(2), four, a)
-			ctx.VADDPS(at(3), a, a)
-			ctx.VFNMADD231PS(at(1), four, a)
-		case 2: // d4 - 4d2 - d3 + 4d1
-			ctx.VMOVUPS(at(4), a)
-			ctx.VFNMADD231PS(at(2), four, a)
-			ctx.VSUBPS(at(3), a, a)
-			ctx.VFMADD231PS(at(1), four, a)
-		case 3: // d4 - d2 + 2d3 - 2d1
-			ctx.VMOVUPS(at(4), a)
-			ctx.VSUBPS(at(2), a, a)
-			ctx.VFMADD231PS(at(3), two, a)
-			ctx.VFNMADD231PS(at(1), two, a)
-		case 4: // d4 - d2 - 2d3 + 2d1
-			ctx.VMOVUPS(at(4), a)
-			ctx.VSUBPS(at(2), a, a)
-			ctx.VFNMADD231PS(at(3), two, a)
-			ctx.VFMADD231PS(at(1), two, a)
-		case 5: // d5 - d3 - 4d3 + 4d1
-			ctx.VMOVUPS(at(5), a)
-			ctx.VSUBPS(at(3), a, a)
-			ctx.VFNMADD231PS(at(3), four, a)
-			ctx.VFMADD231PS(at(1), four, a)
-		}
-		return a
-	}
-	p := ctx.GP64()
-	ctx.MOVQ(d, p)
-	store := func(v reg.VecVirtual) {
-		ctx.VMOVUPS(v, operand.Mem{Base: p})
-		ctx.ADDQ(ldD, p)
-	}
-	for i := range 6 {
-		var x [6]reg.VecVirtual
-		for j := range 6 {
-			x[j] = col(i, j)
-		}
-		// Row i of (B^T d) B, as rtWino5InGo: a = x4 - 4x2, b = x3 - 4x1.
-		a, b, r := vec(), vec(), vec()
-		ctx.VMULPS(four, x[2], a)
-		ctx.VSUBPS(a, x[4], a)
-		ctx.VMULPS(four, x[1], b)
-		ctx.VSUBPS(b, x[3], b)
-		ctx.VSUBPS(x[2], a, r)
-		ctx.VFMADD231PS(x[0], four, r) // a - x2 + 4x0
-		store(r)
-		ctx.VADDPS(b, a, r) // a + b
-		store(r)
-		ctx.VSUBPS(b, a, r) // a - b
-		store(r)
-		cc, ee := vec(), vec()
-		ctx.VSUBPS(x[2], x[4], cc) // x4 - x2
-		ctx.VSUBPS(x[1], x[3], ee)
-		ctx.VADDPS(ee, ee, ee) // 2(x3 - x1)
-		ctx.VADDPS(ee, cc, r)
-		store(r)
-		ctx.VSUBPS(ee, cc, r)
-		store(r)
-		ctx.VSUBPS(b, x[5], r)          // x5 - b
-		ctx.VFNMADD231PS(x[3], four, r) // - 4x3
-		store(r)
-	}
-	ctx.ADDQ(operand.U32(4*lanes), e)
-	ctx.ADDQ(operand.U32(4*lanes), o)
-	ctx.ADDQ(operand.U32(4*lanes), d)
-	ctx.ADDQ(operand.U32(lanes), tx)
-	ctx.CMPQ(tx, tw)
-	ctx.JL(operand.LabelRef("tiles5"))
-	// Next row of tiles: two input rows down, tw tiles on.
-	ctx.LEAQ(operand.Mem{Base: even, Index: ld, Scale: 2}, even)
-	ctx.LEAQ(operand.Mem{Base: odd, Index: ld, Scale: 2}, odd)
-	t := ctx.GP64()
-	ctx.MOVQ(tw, t)
-	ctx.LEAQ(operand.Mem{Base: out, Index: t, Scale: 4}, out)
-	ctx.DECQ(th)
-	ctx.JMP(operand.LabelRef("row5"))
-	ctx.Label("done5")
-	ctx.VZEROUPPER()
-	ctx.RET()
+	})
 }
 
 // wino5Out emits Winograd F(2x2, 5x5)'s output transform max(Y + bias, lo),

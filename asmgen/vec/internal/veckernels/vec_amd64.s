@@ -461,15 +461,15 @@ TEXT ·vecWino5InAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS X0, Z0
 	VADDPS       Z0, Z0, Z1
 
-row5:
+row:
 	TESTQ BX, BX
-	JZ    done5
+	JZ    done
 	MOVQ  CX, R10
 	MOVQ  DX, R11
 	MOVQ  AX, R12
 	XORQ  R13, R13
 
-tiles5:
+tiles:
 	MOVQ         R12, R14
 	VMOVUPS      (R10)(SI*4), Z2
 	VSUBPS       (R10)(SI*2), Z2, Z2
@@ -782,15 +782,15 @@ tiles5:
 	ADDQ         $0x00000040, R12
 	ADDQ         $0x00000010, R13
 	CMPQ         R13, tw+32(FP)
-	JL           tiles5
+	JL           tiles
 	LEAQ         (CX)(SI*2), CX
 	LEAQ         (DX)(SI*2), DX
 	MOVQ         tw+32(FP), R10
 	LEAQ         (AX)(R10*4), AX
 	DECQ         BX
-	JMP          row5
+	JMP          row
 
-done5:
+done:
 	VZEROUPPER
 	RET
 
@@ -1483,15 +1483,15 @@ TEXT ·vecWino5InAVX2(SB), NOSPLIT, $0-56
 	VBROADCASTSS X0, Y0
 	VADDPS       Y0, Y0, Y1
 
-row5:
+row:
 	TESTQ BX, BX
-	JZ    done5
+	JZ    done
 	MOVQ  CX, R10
 	MOVQ  DX, R11
 	MOVQ  AX, R12
 	XORQ  R13, R13
 
-tiles5:
+tiles:
 	MOVQ         R12, R14
 	VMOVUPS      (R10)(SI*4), Y2
 	VSUBPS       (R10)(SI*2), Y2, Y2
@@ -1804,15 +1804,15 @@ tiles5:
 	ADDQ         $0x00000020, R12
 	ADDQ         $0x00000008, R13
 	CMPQ         R13, tw+32(FP)
-	JL           tiles5
+	JL           tiles
 	LEAQ         (CX)(SI*2), CX
 	LEAQ         (DX)(SI*2), DX
 	MOVQ         tw+32(FP), R10
 	LEAQ         (AX)(R10*4), AX
 	DECQ         BX
-	JMP          row5
+	JMP          row
 
-done5:
+done:
 	VZEROUPPER
 	RET
 
