@@ -170,6 +170,9 @@ func rtWino5Filters(u, w []float32, filters, K int) {
 	}
 }
 
+// rtWinoZeros is the source of the copies that clear V's padding columns.
+var rtWinoZeros [64]float32
+
 // rtWinoSlack is the slack, in floats, that the transforms' SIMD kernels
 // may read and write past the ends of their planes and rows.
 const rtWinoSlack = 16
@@ -411,8 +414,14 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, img0, nr int, scratch 
 			col := n % nr
 			seg := min(nr-col, g.NPad-n)
 			at := base + n/nr*g.K*nr + col
-			for xi := range np {
-				clear(v[xi*step+at : xi*step+at+seg])
+			if k.copy != nil && seg <= len(rtWinoZeros) {
+				// One call for every point: rows of zeros (source stride 0).
+				_ = v[at+(np-1)*step+seg-1]
+				k.copy(v[at:], rtWinoZeros[:], np, seg, step, 0)
+			} else {
+				for xi := range np {
+					clear(v[xi*step+at : xi*step+at+seg])
+				}
 			}
 			n += seg
 		}
