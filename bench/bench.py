@@ -383,6 +383,8 @@ def run_spec(opts, spec_path, cnnc, scratch, errs, notes):
             again = measure_quietly(ctx, e, r["batch"], r["threads"], ref, [])
             if again.get("others", 1) < r["others"]:
                 rows[i] = (e, again)
+    if any(isinstance(e, Cnnc) for e in engines):
+        info["layers"] = cnnc_layers(ctx, notes)
     for b, ready in prepared.items():
         for e in ready:
             try:
@@ -391,6 +393,36 @@ def run_spec(opts, spec_path, cnnc, scratch, errs, notes):
                 pass
         os.remove(ctx.input_path(b))
     return info, [r for _, r in rows]
+
+
+def cnnc_layers(ctx, notes):
+    """cnnc's per-layer times for every batch and thread count, from `cnnc
+    bench -json` on the same weights, each right after a read-bandwidth
+    measurement on as many threads, so that the dense layers' GB/s at
+    batch 1 compare with the bandwidth of that moment:
+    {(batch, threads): (bench JSON, GB/s or None)}."""
+    o = ctx.opts
+    exe = os.path.join(ctx.scratch, "machine")
+    out = {}
+    for b in o.batch:
+        for t in o.threads:
+            bw = None
+            try:
+                if not os.path.exists(exe):
+                    sh(["gcc", "-O2", "-pthread", os.path.join(HERE, "machine.c"), "-o", exe])
+                if o.wait_idle > 0:
+                    wait_idle(o.wait_idle)
+                bw = float(sh([exe, "bw", str(t), "256" if o.quick else "600"]).split()[0])
+                res = json.loads(sh([ctx.cnnc, "bench", ctx.spec_path, "-batch", str(b), "-threads", str(t),
+                                     "-weights", ctx.weights, "-warmup", str(o.warmup),
+                                     "-runs", str(max(o.min_runs, min(o.runs, 10 if b > 1 else o.runs))),
+                                     "-json"], timeout=ctx.timeout))
+            except Exception as ex:  # noqa: BLE001
+                notes.append("cnnc per layer, batch %d, %d thread(s): %s" % (b, t, ex))
+                continue
+            log("%s batch %d threads %d: per layer, %.1f GB/s just before" % (ctx.spec["name"], b, t, bw))
+            out[(b, t)] = (res, bw)
+    return out
 
 
 def measure_quietly(ctx, e, b, t, ref, notes):
@@ -527,6 +559,33 @@ def report(opts, info, rows, machine, header, notes):
     if fd:
         w("")
         w("The ONNX forms agree with each other to %.1e (max |difference| / max |output|)." % max(fd))
+    layers = info.get("layers") or {}
+    if layers:
+        w("")
+        w("## cnnc per layer")
+        w("")
+        w("`cnnc bench -json` on the same weights, after the table above (medians; the whole network's "
+          "median may differ from the table's). GFLOP/s count the direct algorithm's FLOP, so Winograd "
+          "layers can show over 100% of the peak. At batch 1 a dense layer streams its fp32 weights "
+          "(4 bytes per multiply-add): GB/s is that over its time, against the read bandwidth that "
+          "bench/machine.c measured on as many threads just before (weights small enough to stay in "
+          "cache between inferences read faster than memory).")
+        for (b, t), (res, bw) in sorted(layers.items()):
+            w("")
+            w("Batch %d, %d thread(s), kernels %s: %s ms per batch%s." % (
+                b, t, res.get("impl", "?"), num(res["median_ms"]),
+                ", read bandwidth %.1f GB/s" % bw if bw else ""))
+            w("")
+            w("| layer | op | output | ms | GFLOP/s | % peak | weights GB/s | % bandwidth |")
+            w("|---|---|---|---:|---:|---:|---:|---:|")
+            for L in res["layers"]:
+                gf, ms = L["gflops"], L["median_ms"]
+                dense = L["op"].startswith("dense") and b == 1 and ms > 0
+                gbs = 4 * L["macs_per_image"] / (ms / 1e3) / 1e9 if dense else None
+                w("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                    L["name"], L["op"], L["shape"], num(ms), num(gf) if gf else "-",
+                    fmt(100 * gf / peak[t] if gf and t in peak else None, "%.0f%%"),
+                    fmt(gbs, "%.1f"), fmt(100 * gbs / bw if gbs and bw else None, "%.0f%%")))
     noisy = [r for r in rows if r.get("others", 0) > NOISY]
     if noisy:
         w("")
