@@ -517,29 +517,8 @@ func winoInFrame(ctx *build.Context, isa gemm.ISA, name, size string, setup func
 // Every operation runs along t; whole vectors are read and written past n
 // (the caller leaves slack).
 func winoOut(ctx *build.Context, isa gemm.ISA) {
-	ctx.Function(WinoOutName(isa))
-	ctx.Attributes(attr.NOSPLIT)
-	ctx.Pragma("noescape")
-	ctx.SignatureExpr("func(y, m *float32, n, step, ldY int, bias, lo float32)")
-	ctx.Doc(
-		WinoOutName(isa)+" is Winograd F(2x2,3x3)'s output transform of n tiles: m[ξ*step+t] in,",
-		"y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole",
-		"vectors past n.",
-	)
 	lanes := isa.Lanes()
-	vec := func() reg.VecVirtual {
-		if isa == gemm.AVX512 {
-			return ctx.ZMM()
-		}
-		return ctx.YMM()
-	}
-	y := ctx.Load(ctx.Param("y"), ctx.GP64())
-	m := ctx.Load(ctx.Param("m"), ctx.GP64())
-	n := ctx.Load(ctx.Param("n"), ctx.GP64())
-	s := ctx.Load(ctx.Param("step"), ctx.GP64())
-	ctx.SHLQ(operand.U8(2), s)
-	ldY := ctx.Load(ctx.Param("ldY"), ctx.GP64())
-	ctx.SHLQ(operand.U8(2), ldY)
+	vec, y, m, n, s, ldY := winoOutStart(ctx, isa, WinoOutName(isa), "3x3")
 	s4, s12 := ctx.GP64(), ctx.GP64()
 	ctx.MOVQ(s, s4)
 	ctx.SHLQ(operand.U8(2), s4)
@@ -699,29 +678,8 @@ func wino5In(ctx *build.Context, isa gemm.ISA) {
 // + t] is element ξ = 6i+j of tile t). Each output row dy is computed on
 // its own from memory, so that at most a dozen vectors are live.
 func wino5Out(ctx *build.Context, isa gemm.ISA) {
-	ctx.Function(Wino5OutName(isa))
-	ctx.Attributes(attr.NOSPLIT)
-	ctx.Pragma("noescape")
-	ctx.SignatureExpr("func(y, m *float32, n, step, ldY int, bias, lo float32)")
-	ctx.Doc(
-		Wino5OutName(isa)+" is Winograd F(2x2,5x5)'s output transform of n tiles: m[ξ*step+t] in,",
-		"y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole",
-		"vectors past n.",
-	)
 	lanes := isa.Lanes()
-	vec := func() reg.VecVirtual {
-		if isa == gemm.AVX512 {
-			return ctx.ZMM()
-		}
-		return ctx.YMM()
-	}
-	y := ctx.Load(ctx.Param("y"), ctx.GP64())
-	m := ctx.Load(ctx.Param("m"), ctx.GP64())
-	n := ctx.Load(ctx.Param("n"), ctx.GP64())
-	s := ctx.Load(ctx.Param("step"), ctx.GP64())
-	ctx.SHLQ(operand.U8(2), s)
-	ldY := ctx.Load(ctx.Param("ldY"), ctx.GP64())
-	ctx.SHLQ(operand.U8(2), ldY)
+	vec, y, m, n, s, ldY := winoOutStart(ctx, isa, Wino5OutName(isa), "5x5")
 	// Row i of m is 6i steps on: s6, s18 = 3*s6 and s30 = 5*s6 with scales
 	// 1, 2 and 4 reach all six.
 	s6, s18, s30 := ctx.GP64(), ctx.GP64(), ctx.GP64()
@@ -1109,4 +1067,34 @@ func maxPool3s2(ctx *build.Context, isa gemm.ISA, tail16, poolIdx operand.Mem) {
 	ctx.Label("done")
 	ctx.VZEROUPPER()
 	ctx.RET()
+}
+
+// winoOutStart declares a Winograd output transform kernel for F(2x2,
+// size) and loads its parameters: the tiles' results m (ξ step bytes
+// apart), the output y (rows ldY bytes apart) and the tile count n. vec
+// makes a vector register of isa's width.
+func winoOutStart(ctx *build.Context, isa gemm.ISA, name, size string) (vec func() reg.VecVirtual, y, m, n, s, ldY reg.Register) {
+	ctx.Function(name)
+	ctx.Attributes(attr.NOSPLIT)
+	ctx.Pragma("noescape")
+	ctx.SignatureExpr("func(y, m *float32, n, step, ldY int, bias, lo float32)")
+	ctx.Doc(
+		name+" is Winograd F(2x2,"+size+")'s output transform of n tiles: m[ξ*step+t] in,",
+		"y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole",
+		"vectors past n.",
+	)
+	vec = func() reg.VecVirtual {
+		if isa == gemm.AVX512 {
+			return ctx.ZMM()
+		}
+		return ctx.YMM()
+	}
+	y = ctx.Load(ctx.Param("y"), ctx.GP64())
+	m = ctx.Load(ctx.Param("m"), ctx.GP64())
+	n = ctx.Load(ctx.Param("n"), ctx.GP64())
+	s = ctx.Load(ctx.Param("step"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), s)
+	ldY = ctx.Load(ctx.Param("ldY"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), ldY)
+	return vec, y, m, n, s, ldY
 }
