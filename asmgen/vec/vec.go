@@ -102,12 +102,7 @@ func lrn(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
 		"d[ch*dstStride+i] = x[ch*srcStride+i] * (k + alpha*Σ x[cc*srcStride+i]²)^-0.75,",
 		"cc over [max(ch-before, 0), min(ch+after, c-1)].",
 	)
-	vec := func() reg.VecVirtual {
-		if isa == gemm.AVX512 {
-			return ctx.ZMM()
-		}
-		return ctx.YMM()
-	}
+	vec := newVec(ctx, isa)
 	d := ctx.Load(ctx.Param("d"), ctx.GP64())
 	x := ctx.Load(ctx.Param("x"), ctx.GP64())
 	end := ctx.Load(ctx.Param("n"), ctx.GP64())
@@ -347,6 +342,15 @@ func im2colRow(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
 	ctx.RET()
 }
 
+// newVec returns a maker of vector registers of isa's width: zmm for
+// AVX-512, ymm for AVX2.
+func newVec(ctx *build.Context, isa gemm.ISA) func() reg.VecVirtual {
+	if isa == gemm.AVX512 {
+		return ctx.ZMM
+	}
+	return ctx.YMM
+}
+
 // paramAddr is the stack address of a float parameter, for a broadcast load.
 func paramAddr(ctx *build.Context, name string) operand.Mem {
 	b, err := ctx.Param(name).Resolve()
@@ -429,12 +433,7 @@ func winoInFrame(ctx *build.Context, isa gemm.ISA, name, size string, setup func
 		"It reads and writes whole vectors past the ends (the caller leaves slack).",
 	)
 	lanes := isa.Lanes()
-	vec := func() reg.VecVirtual {
-		if isa == gemm.AVX512 {
-			return ctx.ZMM()
-		}
-		return ctx.YMM()
-	}
+	vec := newVec(ctx, isa)
 	dst := ctx.Load(ctx.Param("dst"), ctx.GP64())
 	even := ctx.Load(ctx.Param("even"), ctx.GP64())
 	odd := ctx.Load(ctx.Param("odd"), ctx.GP64())
@@ -787,10 +786,7 @@ func broadcast(ctx *build.Context, f float32, v reg.VecVirtual) {
 // Labels start with prefix.
 func copyVec(ctx *build.Context, isa gemm.ISA, tbl reg.GPVirtual, prefix string, n, src, dst reg.GPVirtual, zero bool) {
 	lanes := isa.Lanes()
-	v := reg.VecVirtual(ctx.YMM())
-	if isa == gemm.AVX512 {
-		v = ctx.ZMM()
-	}
+	v := newVec(ctx, isa)()
 	if zero {
 		ctx.VXORPS(v.AsY(), v.AsY(), v.AsY()) // zeroes the whole register
 	}
@@ -923,12 +919,7 @@ func maxPool3s2(ctx *build.Context, isa gemm.ISA, tail16, poolIdx operand.Mem) {
 	)
 	lanes := isa.Lanes()
 	avx512 := isa == gemm.AVX512
-	vec := func() reg.VecVirtual {
-		if avx512 {
-			return ctx.ZMM()
-		}
-		return ctx.YMM()
-	}
+	vec := newVec(ctx, isa)
 	d := ctx.Load(ctx.Param("dst"), ctx.GP64())
 	p := ctx.Load(ctx.Param("src"), ctx.GP64())
 	n := ctx.Load(ctx.Param("n"), ctx.GP64())
@@ -1083,12 +1074,7 @@ func winoOutStart(ctx *build.Context, isa gemm.ISA, name, size string) (vec func
 		"y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole",
 		"vectors past n.",
 	)
-	vec = func() reg.VecVirtual {
-		if isa == gemm.AVX512 {
-			return ctx.ZMM()
-		}
-		return ctx.YMM()
-	}
+	vec = newVec(ctx, isa)
 	y = ctx.Load(ctx.Param("y"), ctx.GP64())
 	m = ctx.Load(ctx.Param("m"), ctx.GP64())
 	n = ctx.Load(ctx.Param("n"), ctx.GP64())
