@@ -465,8 +465,15 @@ const winoMaxS2D = 0.75
 // for F(2x2, 3x3), 36 for F(2x2, 5x5).
 func (p *gemmPlan) points() int { return (p.r + 1) * (p.r + 1) }
 
+// winoTileDims are the rows and columns of 2x2 output tiles of one image
+// of conv n (codegen/rt's TH and TW).
+func winoTileDims(n *ir.Node) (th, tw int) { return ceilDiv(n.Shape.H, 2), ceilDiv(n.Shape.W, 2) }
+
 // winoTiles is the number of 2x2 output tiles of one image of conv n.
-func winoTiles(n *ir.Node) int { return ceilDiv(n.Shape.H, 2) * ceilDiv(n.Shape.W, 2) }
+func winoTiles(n *ir.Node) int {
+	th, tw := winoTileDims(n)
+	return th * tw
+}
 
 // hasWino reports whether any layer uses Winograd.
 func (c *gen) hasWino() bool { return c.hasWinoR(3) || c.hasWinoR(5) }
@@ -560,7 +567,7 @@ const winoSlack = 16
 // codegen/rt's rtWinoInScratch for the input transform, or
 // rtWinoTileScratch for a block of GEMM results and its output transform.
 func winoScratch(n *ir.Node, p *gemmPlan, t tile) int {
-	th, tw := ceilDiv(n.Shape.H, 2), ceilDiv(n.Shape.W, 2)
+	th, tw := winoTileDims(n)
 	plane := (2*th+p.r-1)*(tw+(p.r-1)/2) + winoSlack
 	in := 2*plane + p.points()*(th*tw+winoSlack)
 	return max(in, winoTileOffY(p, t)+4*(t.NR+winoSlack))
@@ -595,11 +602,12 @@ func (c *gen) winoGeom(f *jen.File, l *layer) {
 	a := &n.Conv
 	in := n.Inputs[0].Shape
 	actID, slope := act(n.Act)
+	th, tw := winoTileDims(n)
 	f.Var().Id(c.ident(n, "g")).Op("=").Id("rtWinoGeom").Values(jen.Dict{
 		jen.Id("R"): jen.Lit(p.r), jen.Id("S"): jen.Lit(p.s), jen.Id("KH"): jen.Lit(a.KH), jen.Id("KW"): jen.Lit(a.KW),
 		jen.Id("Imgs"): jen.Lit(p.imgs), jen.Id("C"): jen.Lit(p.G * p.K), jen.Id("H"): jen.Lit(in.H), jen.Id("W"): jen.Lit(in.W),
 		jen.Id("PT"): jen.Lit(a.Pad.Top), jen.Id("PL"): jen.Lit(a.Pad.Left), jen.Id("G"): jen.Lit(p.G), jen.Id("K"): jen.Lit(p.K), jen.Id("M"): jen.Lit(p.M),
-		jen.Id("OH"): jen.Lit(n.Shape.H), jen.Id("OW"): jen.Lit(n.Shape.W), jen.Id("TH"): jen.Lit(ceilDiv(n.Shape.H, 2)), jen.Id("TW"): jen.Lit(ceilDiv(n.Shape.W, 2)),
+		jen.Id("OH"): jen.Lit(n.Shape.H), jen.Id("OW"): jen.Lit(n.Shape.W), jen.Id("TH"): jen.Lit(th), jen.Id("TW"): jen.Lit(tw),
 		jen.Id("N"): jen.Lit(p.N), jen.Id("NPad"): jen.Lit(winoNPad(p)), jen.Id("Act"): actID, jen.Id("Slope"): slope,
 		jen.Id("ldV"): jen.Lit(winoLdV(p)), jen.Id("inImg"): jen.Lit(in.Elems()), jen.Id("outIm"): jen.Lit(n.Shape.Elems()),
 	})
@@ -668,15 +676,22 @@ func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	} else {
 		gemm = c.kernelCall(l, i, im, a, bx, sx, nil, jen.False(), jen.False())
 	}
-	pEnd := jen.Min(jen.Id("c").Op("*").Lit(size).Op("+").Lit(size), jen.Lit(t.mPanels))
+	// The chunk's panels p, and panel p's blocks (every point's) in the
+	// worker's scratch.
+	panels := func() jen.Code {
+		return jen.For(jen.Id("p").Op(":=").Id("c").Op("*").Lit(size), jen.Id("p").Op("<").Min(jen.Id("c").Op("*").Lit(size).Op("+").Lit(size), jen.Lit(t.mPanels)), jen.Id("p").Op("++"))
+	}
+	blocks := func() jen.Code {
+		return jen.Id("s").Index(jen.Parens(jen.Id("p").Op("-").Id("c").Op("*").Lit(size)).Op("*").Lit(p.points() * block).Op(":"))
+	}
 	body = append(body,
 		jen.For(jen.Id("xi").Op(":=").Range().Lit(p.points())).Block(
-			jen.For(jen.Id("p").Op(":=").Id("c").Op("*").Lit(size), jen.Id("p").Op("<").Add(pEnd), jen.Id("p").Op("++")).Block(
+			jen.Add(panels()).Block(
 				jen.Id("a").Op(":=").Id("m").Dot(c.ident(n, "w")).Index(jen.Parens(jen.Id("grp").Op("*").Lit(t.mPanels).Op("+").Id("p")).Op("*").Lit(t.MR*p.K).Op(":")),
-				jen.Id("s").Op(":=").Id("s").Index(jen.Parens(jen.Id("p").Op("-").Id("c").Op("*").Lit(size)).Op("*").Lit(p.points()*block).Op(":")),
+				jen.Id("s").Op(":=").Add(blocks()),
 				gemm)),
-		jen.For(jen.Id("p").Op(":=").Id("c").Op("*").Lit(size), jen.Id("p").Op("<").Add(pEnd), jen.Id("p").Op("++")).Block(
-			jen.Id("rtWinoOutTile").Call(c.img(n, ""), jen.Id("s").Index(jen.Parens(jen.Id("p").Op("-").Id("c").Op("*").Lit(size)).Op("*").Lit(p.points()*block).Op(":")), jen.Id("m").Dot(c.ident(n, "b")), jen.Op("&").Id(c.ident(n, "g")),
+		jen.Add(panels()).Block(
+			jen.Id("rtWinoOutTile").Call(c.img(n, ""), blocks(), jen.Id("m").Dot(c.ident(n, "b")), jen.Op("&").Id(c.ident(n, "g")),
 				jen.Id("grp").Op("*").Lit(p.M).Op("+").Id("p").Op("*").Lit(t.MR), jen.Min(jen.Lit(t.MR), jen.Lit(p.M).Op("-").Id("p").Op("*").Lit(t.MR)),
 				jen.Lit(t.NR), jen.Lit(block), n0, jen.Min(jen.Lit(t.NR), jen.Lit(p.N).Op("-").Id("j").Op("*").Lit(t.NR)),
 				jen.Id("s").Index(jen.Lit(winoTileOffY(p, t)).Op(":")), jen.Op("&").Id("m").Dot("wino")),
