@@ -142,7 +142,7 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 						jen.Id("th"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")))
 				d[jen.Id(k.out)] = jen.Func().Params(jen.List(jen.Id("y"), jen.Id("m")).Index().Float32(),
 					jen.List(jen.Id("n"), jen.Id("step"), jen.Id("ldY")).Int(), jen.List(jen.Id("bias"), jen.Id("lo")).Float32()).Block(
-					jen.Comment("rtWinoOutput sized the slices with rtWinoSlack to spare."),
+					jen.Comment("rtWinoOutTile sized the slices with rtWinoSlack to spare."),
 					jen.Id(k.outFn).Call(jen.Op("&").Id("y").Index(jen.Lit(0)), jen.Op("&").Id("m").Index(jen.Lit(0)),
 						jen.Id("n"), jen.Id("step"), jen.Id("ldY"), jen.Id("bias"), jen.Id("lo")))
 			}

@@ -51,11 +51,11 @@ func winoKernels(impl int) rtWinoKernels {
 				vecWino5InAVX2(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)
 			},
 			out: func(y, m []float32, n, step, ldY int, bias, lo float32) {
-				// rtWinoOutput sized the slices with rtWinoSlack to spare.
+				// rtWinoOutTile sized the slices with rtWinoSlack to spare.
 				vecWinoOutAVX2(&y[0], &m[0], n, step, ldY, bias, lo)
 			},
 			out5: func(y, m []float32, n, step, ldY int, bias, lo float32) {
-				// rtWinoOutput sized the slices with rtWinoSlack to spare.
+				// rtWinoOutTile sized the slices with rtWinoSlack to spare.
 				vecWino5OutAVX2(&y[0], &m[0], n, step, ldY, bias, lo)
 			},
 		}
@@ -75,11 +75,11 @@ func winoKernels(impl int) rtWinoKernels {
 				vecWino5InAVX512(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)
 			},
 			out: func(y, m []float32, n, step, ldY int, bias, lo float32) {
-				// rtWinoOutput sized the slices with rtWinoSlack to spare.
+				// rtWinoOutTile sized the slices with rtWinoSlack to spare.
 				vecWinoOutAVX512(&y[0], &m[0], n, step, ldY, bias, lo)
 			},
 			out5: func(y, m []float32, n, step, ldY int, bias, lo float32) {
-				// rtWinoOutput sized the slices with rtWinoSlack to spare.
+				// rtWinoOutTile sized the slices with rtWinoSlack to spare.
 				vecWino5OutAVX512(&y[0], &m[0], n, step, ldY, bias, lo)
 			},
 		}

@@ -47,7 +47,7 @@ func winoKernels(impl int) rtWinoKernels {
 				vecWinoInAVX2(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)
 			},
 			out: func(y, m []float32, n, step, ldY int, bias, lo float32) {
-				// rtWinoOutput sized the slices with rtWinoSlack to spare.
+				// rtWinoOutTile sized the slices with rtWinoSlack to spare.
 				vecWinoOutAVX2(&y[0], &m[0], n, step, ldY, bias, lo)
 			},
 		}
@@ -63,7 +63,7 @@ func winoKernels(impl int) rtWinoKernels {
 				vecWinoInAVX512(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)
 			},
 			out: func(y, m []float32, n, step, ldY int, bias, lo float32) {
-				// rtWinoOutput sized the slices with rtWinoSlack to spare.
+				// rtWinoOutTile sized the slices with rtWinoSlack to spare.
 				vecWinoOutAVX512(&y[0], &m[0], n, step, ldY, bias, lo)
 			},
 		}

@@ -17,9 +17,9 @@ import "math"
 // the channels (the assembly micro-kernels), and Y = A^T m A per filter and
 // tile. The GEMMs and the output transform are fused: one task computes an
 // MR×NR block of all 16 M[ξ] into its scratch and transforms it there
-// (rtWinoOutTile), so that M is never stored whole. B and A have entries 0 and ±1 and G halves, so the transforms add
-// little rounding: the results stay within a few ulps of the direct
-// algorithm's.
+// (rtWinoOutTile), so that M is never stored whole. B and A have entries 0
+// and ±1 and G halves, so the transforms add little rounding: the results
+// stay within a few ulps of the direct algorithm's.
 //
 // F(2x2, 5x5) for 5x5 stride-1 convolutions works the same way on 6x6
 // input tiles: 36 multiplications per channel and 2x2 outputs instead of
@@ -242,7 +242,7 @@ func rtWinoInGo(dst, even, odd []float32, th, tw, ld, ldDst int) {
 
 // rtWinoOutGo is the output transform Y = A^T m A of n tiles of one filter:
 // m[ξ*step+t] is element ξ of tile t; y[k*ldY+t] gets Y's element k = 2*dy+dx
-// plus bias.
+// plus bias, clamped below at lo (NaN stays NaN).
 func rtWinoOutGo(y, m []float32, n, step, ldY int, bias, lo float32) {
 	for t := range n {
 		var r [2][4]float32
@@ -329,7 +329,7 @@ func rtAt(x []float32, i int) float32 {
 // the kernels read whole panels, and although what they read there only
 // reaches columns they do not store, stale values could be denormals or
 // NaNs that slow the arithmetic down. Each plane is first copied with its
-// padding, split by column parity, into scratch (rtWinoScratch), so that
+// padding, split by column parity, into scratch (rtWinoInScratch), so that
 // the transform runs along rows of tiles.
 func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, img0, nr int, scratch []float32, k *rtWinoKernels) {
 	hp, ld := rtWinoPlane(g.R, g.TH, g.TW)
