@@ -134,9 +134,7 @@ def measure_machine(opts, scratch, out=None):
     others' CPU share)}. A disturbed run can only read low, so each is
     measured again while other processes were busy, and the highest reading
     is kept, also over earlier calls' readings in out."""
-    exe = os.path.join(scratch, "machine")
-    if not os.path.exists(exe):
-        sh(["gcc", "-O2", "-pthread", os.path.join(HERE, "machine.c"), "-o", exe])
+    exe = machine_exe(scratch)
     out = dict(out or {})
     for t in sorted(set([1] + opts.threads)):
         for kind, arg in (("fma", "0.3" if opts.quick else "2"), ("bw", "256" if opts.quick else "1024")):
@@ -153,6 +151,14 @@ def measure_machine(opts, scratch, out=None):
                 if r[2] <= NOISY:
                     break
     return out
+
+
+def machine_exe(scratch):
+    """bench/machine.c built into scratch (once)."""
+    exe = os.path.join(scratch, "machine")
+    if not os.path.exists(exe):
+        sh(["gcc", "-O2", "-pthread", os.path.join(HERE, "machine.c"), "-o", exe])
+    return exe
 
 
 def machine_disturbed(machine):
@@ -402,14 +408,12 @@ def cnnc_layers(ctx, notes):
     batch 1 compare with the bandwidth of that moment:
     {(batch, threads): (bench JSON, GB/s or None)}."""
     o = ctx.opts
-    exe = os.path.join(ctx.scratch, "machine")
     out = {}
     for b in o.batch:
         for t in o.threads:
             bw = None
             try:
-                if not os.path.exists(exe):
-                    sh(["gcc", "-O2", "-pthread", os.path.join(HERE, "machine.c"), "-o", exe])
+                exe = machine_exe(ctx.scratch)
                 if o.wait_idle > 0:
                     wait_idle(o.wait_idle)
                 bw = float(sh([exe, "bw", str(t), "256" if o.quick else "600"]).split()[0])
