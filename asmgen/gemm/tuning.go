@@ -24,6 +24,9 @@ var Presets = []Preset{
 	{Name: "avx512_6x64", ISA: AVX512, MR: 6, NR: 64, Unroll: 4},
 	// 28 accumulators + 2 B vectors: tall tile for narrow spatial extents.
 	{Name: "avx512_14x32", ISA: AVX512, MR: 14, NR: 32, Unroll: 4},
+	// 28 accumulators + 1 B vector: GEMMs of 16 columns (Winograd F(4x4,
+	// 3x3) on a 13x13 map at batch 1 has 16 tiles).
+	{Name: "avx512_28x16", ISA: AVX512, MR: 28, NR: 16, Unroll: 4},
 	// 12 accumulators + 2 B vectors + broadcasts (the classic 6x16).
 	{Name: "avx2_6x16", ISA: AVX2, MR: 6, NR: 16, Unroll: 4},
 	// 12 accumulators + 3 B vectors + 1 broadcast: the full ymm file.

@@ -17,6 +17,7 @@ var configs = named([]gemm.Config{
 	{ISA: gemm.AVX512, MR: 8, NR: 48, Unroll: 4},
 	{ISA: gemm.AVX512, MR: 6, NR: 64, Unroll: 4, Bias: true, Act: gemm.ActReLU},
 	{ISA: gemm.AVX512, MR: 14, NR: 32, Unroll: 2, Accumulate: true, Act: gemm.ActLeakyReLU, Slope: 0.1, StoreN: 29, StoreM: 11},
+	{ISA: gemm.AVX512, MR: 28, NR: 16, Unroll: 4},
 	{ISA: gemm.AVX2, MR: 6, NR: 16, Unroll: 4},
 	{ISA: gemm.AVX2, MR: 4, NR: 24, Unroll: 4, Accumulate: true, Act: gemm.ActLeakyReLU, Slope: 0.2, StoreN: 21},
 
@@ -24,6 +25,7 @@ var configs = named([]gemm.Config{
 	{ISA: gemm.AVX512, MR: 8, NR: 48, K: benchK, Unroll: 4},
 	{ISA: gemm.AVX512, MR: 6, NR: 64, K: benchK, Unroll: 4},
 	{ISA: gemm.AVX512, MR: 14, NR: 32, K: benchK, Unroll: 4},
+	{ISA: gemm.AVX512, MR: 28, NR: 16, K: benchK, Unroll: 4},
 	{ISA: gemm.AVX2, MR: 6, NR: 16, K: benchK, Unroll: 4},
 	{ISA: gemm.AVX2, MR: 4, NR: 24, K: benchK, Unroll: 4},
 

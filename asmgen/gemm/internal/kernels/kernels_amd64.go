@@ -31,6 +31,15 @@ func avx512_6x64_u4_bias_relu(a *float32, b *float32, c *float32, k int, ldc int
 //go:noescape
 func avx512_14x32_u2_acc_leaky0p1_n29_m11(a *float32, b *float32, c *float32, k int, ldc int)
 
+// avx512_28x16_u4 is the 28x16 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = sum_{p<k} a[p*28+r]*b[p*16+j]
+//
+// for r < 28, j < 16 (k unrolled 4x).
+//
+//go:noescape
+func avx512_28x16_u4(a *float32, b *float32, c *float32, k int, ldc int)
+
 // avx2_6x16_u4 is the 6x16 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<k} a[p*6+r]*b[p*16+j]
@@ -75,6 +84,15 @@ func avx512_6x64_k1152_u4(a *float32, b *float32, c *float32, ldc int)
 //
 //go:noescape
 func avx512_14x32_k1152_u4(a *float32, b *float32, c *float32, ldc int)
+
+// avx512_28x16_k1152_u4 is the 28x16 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = sum_{p<1152} a[p*28+r]*b[p*16+j]
+//
+// for r < 28, j < 16 (K=1152, k unrolled 4x).
+//
+//go:noescape
+func avx512_28x16_k1152_u4(a *float32, b *float32, c *float32, ldc int)
 
 // avx2_6x16_k1152_u4 is the 6x16 AVX2 GEMM micro-kernel computing
 //

@@ -32,6 +32,13 @@ func avx512_14x32_u2_acc_leaky0p1_n29_m11(a, b, c *float32, k int, ldc int) {
 	gemmGeneric(&t, a, b, c, k, ldc, nil)
 }
 
+// avx512_28x16_u4 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_28x16_u4(a, b, c *float32, k int, ldc int) {
+	t := gemmTile{mr: 28, nr: 16, storeM: 28, storeN: 16, accumulate: false, act: 0, slope: 0}
+	gemmGeneric(&t, a, b, c, k, ldc, nil)
+}
+
 // avx2_6x16_u4 is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_6x16_u4(a, b, c *float32, k int, ldc int) {
@@ -64,6 +71,13 @@ func avx512_6x64_k1152_u4(a, b, c *float32, ldc int) {
 // the same name.
 func avx512_14x32_k1152_u4(a, b, c *float32, ldc int) {
 	t := gemmTile{mr: 14, nr: 32, storeM: 14, storeN: 32, accumulate: false, act: 0, slope: 0}
+	gemmGeneric(&t, a, b, c, 1152, ldc, nil)
+}
+
+// avx512_28x16_k1152_u4 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_28x16_k1152_u4(a, b, c *float32, ldc int) {
+	t := gemmTile{mr: 28, nr: 16, storeM: 28, storeN: 16, accumulate: false, act: 0, slope: 0}
 	gemmGeneric(&t, a, b, c, 1152, ldc, nil)
 }
 

@@ -9,11 +9,13 @@ var kernelFuncs = map[string]kernelFunc{
 	"avx512_14x32_u2_acc_leaky0p1_n29_m11": func(a, b, c *float32, k, ldc int, bias *float32) {
 		avx512_14x32_u2_acc_leaky0p1_n29_m11(a, b, c, k, ldc)
 	},
+	"avx512_28x16_u4":               func(a, b, c *float32, k, ldc int, bias *float32) { avx512_28x16_u4(a, b, c, k, ldc) },
 	"avx2_6x16_u4":                  func(a, b, c *float32, k, ldc int, bias *float32) { avx2_6x16_u4(a, b, c, k, ldc) },
 	"avx2_4x24_u4_acc_leaky0p2_n21": func(a, b, c *float32, k, ldc int, bias *float32) { avx2_4x24_u4_acc_leaky0p2_n21(a, b, c, k, ldc) },
 	"avx512_8x48_k1152_u4":          func(a, b, c *float32, k, ldc int, bias *float32) { avx512_8x48_k1152_u4(a, b, c, ldc) },
 	"avx512_6x64_k1152_u4":          func(a, b, c *float32, k, ldc int, bias *float32) { avx512_6x64_k1152_u4(a, b, c, ldc) },
 	"avx512_14x32_k1152_u4":         func(a, b, c *float32, k, ldc int, bias *float32) { avx512_14x32_k1152_u4(a, b, c, ldc) },
+	"avx512_28x16_k1152_u4":         func(a, b, c *float32, k, ldc int, bias *float32) { avx512_28x16_k1152_u4(a, b, c, ldc) },
 	"avx2_6x16_k1152_u4":            func(a, b, c *float32, k, ldc int, bias *float32) { avx2_6x16_k1152_u4(a, b, c, ldc) },
 	"avx2_4x24_k1152_u4":            func(a, b, c *float32, k, ldc int, bias *float32) { avx2_4x24_k1152_u4(a, b, c, ldc) },
 	"avx512_8x48_k37_u4_ldc50_bias_acc_n45": func(a, b, c *float32, k, ldc int, bias *float32) {
