@@ -31,6 +31,7 @@ type Set struct {
 	Im2col bool // vecIm2colRow: a row of a convolution's im2col panel
 	Wino   bool // vecWinoIn, vecWinoOut: Winograd F(2x2,3x3)'s transforms, and vecCopyRows
 	Wino5  bool // vecWino5In, vecWino5Out: Winograd F(2x2,5x5)'s transforms, and vecCopyRows
+	Wino43 bool // vecWino43In, vecWino43Out: Winograd F(4x4,3x3)'s transforms, and vecCopyRows
 	Pool   bool // vecMaxPool3s2: a row of 3-wide, stride-2 max pooling
 }
 
@@ -40,7 +41,7 @@ func Generate(pkg string, set Set) (asm, stubs []byte, err error) {
 	ctx := build.NewContext()
 	ctx.Constraints(buildtags.And(buildtags.Term("amd64"), buildtags.Not("purego")))
 	var tail16, poolIdx operand.Mem
-	if set.LRN || set.Im2col || set.Wino || set.Wino5 || set.Pool {
+	if set.LRN || set.Im2col || set.Wino || set.Wino5 || set.Wino43 || set.Pool {
 		tail16 = masks(ctx)
 	}
 	if set.Pool {
@@ -61,7 +62,11 @@ func Generate(pkg string, set Set) (asm, stubs []byte, err error) {
 			wino5In(ctx, isa)
 			wino5Out(ctx, isa)
 		}
-		if set.Wino || set.Wino5 {
+		if set.Wino43 {
+			wino43In(ctx, isa)
+			wino43Out(ctx, isa)
+		}
+		if set.Wino || set.Wino5 || set.Wino43 {
 			copyRows(ctx, isa, tail16)
 		}
 		if set.Pool {
@@ -466,25 +471,9 @@ func winoInFrame(ctx *build.Context, isa gemm.ISA, name, size string, setup func
 	ctx.MOVQ(out, d)
 	ctx.XORQ(tx, tx)
 	ctx.Label("tiles")
-	at := func(base reg.Register, r, shift int) operand.Mem {
-		m := operand.Mem{Base: base, Disp: 4 * shift}
-		switch r {
-		case 1:
-			m.Index, m.Scale = ld, 1
-		case 2:
-			m.Index, m.Scale = ld, 2
-		case 3:
-			m.Index, m.Scale = ld3, 1
-		case 4:
-			m.Index, m.Scale = ld, 4
-		case 5:
-			m.Index, m.Scale = ld5, 1
-		}
-		return m
-	}
 	p := ctx.GP64()
 	ctx.MOVQ(d, p)
-	body(&winoInBlock{e: e, o: o, at: at, vec: vec, store: func(v reg.VecVirtual) {
+	body(&winoInBlock{e: e, o: o, at: winoRowAt(ld, ld3, ld5), vec: vec, store: func(v reg.VecVirtual) {
 		ctx.VMOVUPS(v, operand.Mem{Base: p})
 		ctx.ADDQ(ldD, p)
 	}})
@@ -507,6 +496,28 @@ func winoInFrame(ctx *build.Context, isa gemm.ISA, name, size string, setup func
 	ctx.RET()
 }
 
+// winoRowAt returns the address of row r (0..5) of a window, column shift
+// (in tiles) on from base, with rows ld bytes apart; ld3 and ld5 hold 3ld
+// and 5ld (ld5 may be nil if row 5 is never asked for).
+func winoRowAt(ld, ld3, ld5 reg.Register) func(base reg.Register, r, shift int) operand.Mem {
+	return func(base reg.Register, r, shift int) operand.Mem {
+		m := operand.Mem{Base: base, Disp: 4 * shift}
+		switch r {
+		case 1:
+			m.Index, m.Scale = ld, 1
+		case 2:
+			m.Index, m.Scale = ld, 2
+		case 3:
+			m.Index, m.Scale = ld3, 1
+		case 4:
+			m.Index, m.Scale = ld, 4
+		case 5:
+			m.Index, m.Scale = ld5, 1
+		}
+		return m
+	}
+}
+
 // winoOut emits Winograd F(2x2, 3x3)'s output transform Y = A^T m A for n
 // tiles of one filter: m[ξ*step + t] is element ξ of tile t, and Y's four
 // values of tile t go to y[k*ldY + t] (k = 2*dy + dx), with bias added and
@@ -517,7 +528,7 @@ func winoInFrame(ctx *build.Context, isa gemm.ISA, name, size string, setup func
 // (the caller leaves slack).
 func winoOut(ctx *build.Context, isa gemm.ISA) {
 	lanes := isa.Lanes()
-	vec, y, m, n, s, ldY := winoOutStart(ctx, isa, WinoOutName(isa), "3x3")
+	vec, y, m, n, s, ldY := winoOutStart(ctx, isa, WinoOutName(isa), "F(2x2,3x3)")
 	s4, s12 := ctx.GP64(), ctx.GP64()
 	ctx.MOVQ(s, s4)
 	ctx.SHLQ(operand.U8(2), s4)
@@ -584,10 +595,8 @@ func Wino5OutName(isa gemm.ISA) string { return "vecWino5Out" + isa.String() }
 //	       0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1],
 //
 // laid out as winoIn's: tile (ty, tx) reads rows 2ty..2ty+5 and even and
-// odd columns tx..tx+2, and ξ = 6i+j goes to dst[ξ*ldDst + t]. For each row
-// i of B^T, the six columns' B^T d values are computed from memory (FMAs
-// with memory operands), then row i of (B^T d) B from those six registers,
-// so that at most a dozen vectors are live (AVX2 has 16 registers).
+// odd columns tx..tx+2, and ξ = 6i+j goes to dst[ξ*ldDst + t]. The
+// arithmetic is winoB6's.
 func wino5In(ctx *build.Context, isa gemm.ISA) {
 	var two, four reg.VecVirtual
 	setup := func(vec func() reg.VecVirtual) {
@@ -596,80 +605,93 @@ func wino5In(ctx *build.Context, isa gemm.ISA) {
 		ctx.VADDPS(two, two, four)
 	}
 	winoInFrame(ctx, isa, Wino5InName(isa), "5x5", setup, func(f *winoInBlock) {
-		// col is row i of B^T times column j of the tile: column j is even
-		// (j even) or odd column tx + j/2.
-		col := func(i, j int) reg.VecVirtual {
+		// Column j of the tile is even (j even) or odd column tx + j/2.
+		winoB6(ctx, two, four, f.vec, f.store, func(r, j int) operand.Mem {
 			base := f.e
 			if j%2 == 1 {
 				base = f.o
 			}
-			at := func(r int) operand.Mem { return f.at(base, r, j/2) }
-			a := f.vec()
-			switch i {
-			case 0: // d4 - d2 - 4d2 + 4d0
-				ctx.VMOVUPS(at(4), a)
-				ctx.VSUBPS(at(2), a, a)
-				ctx.VFNMADD231PS(at(2), four, a)
-				ctx.VFMADD231PS(at(0), four, a)
-			case 1: // d4 - 4d2 + d3 - 4d1
-				ctx.VMOVUPS(at(4), a)
-				ctx.VFNMADD231PS(at(2), four, a)
-				ctx.VADDPS(at(3), a, a)
-				ctx.VFNMADD231PS(at(1), four, a)
-			case 2: // d4 - 4d2 - d3 + 4d1
-				ctx.VMOVUPS(at(4), a)
-				ctx.VFNMADD231PS(at(2), four, a)
-				ctx.VSUBPS(at(3), a, a)
-				ctx.VFMADD231PS(at(1), four, a)
-			case 3: // d4 - d2 + 2d3 - 2d1
-				ctx.VMOVUPS(at(4), a)
-				ctx.VSUBPS(at(2), a, a)
-				ctx.VFMADD231PS(at(3), two, a)
-				ctx.VFNMADD231PS(at(1), two, a)
-			case 4: // d4 - d2 - 2d3 + 2d1
-				ctx.VMOVUPS(at(4), a)
-				ctx.VSUBPS(at(2), a, a)
-				ctx.VFNMADD231PS(at(3), two, a)
-				ctx.VFMADD231PS(at(1), two, a)
-			case 5: // d5 - d3 - 4d3 + 4d1
-				ctx.VMOVUPS(at(5), a)
-				ctx.VSUBPS(at(3), a, a)
-				ctx.VFNMADD231PS(at(3), four, a)
-				ctx.VFMADD231PS(at(1), four, a)
-			}
-			return a
-		}
-		for i := range 6 {
-			var x [6]reg.VecVirtual
-			for j := range 6 {
-				x[j] = col(i, j)
-			}
-			// Row i of (B^T d) B, as rtWino5InGo: a = x4 - 4x2, b = x3 - 4x1.
-			a, b, r := f.vec(), f.vec(), f.vec()
-			ctx.VMULPS(four, x[2], a)
-			ctx.VSUBPS(a, x[4], a)
-			ctx.VMULPS(four, x[1], b)
-			ctx.VSUBPS(b, x[3], b)
-			ctx.VSUBPS(x[2], a, r)
-			ctx.VFMADD231PS(x[0], four, r) // a - x2 + 4x0
-			f.store(r)
-			ctx.VADDPS(b, a, r) // a + b
-			f.store(r)
-			ctx.VSUBPS(b, a, r) // a - b
-			f.store(r)
-			cc, ee := f.vec(), f.vec()
-			ctx.VSUBPS(x[2], x[4], cc) // x4 - x2
-			ctx.VSUBPS(x[1], x[3], ee)
-			ctx.VADDPS(ee, ee, ee) // 2(x3 - x1)
-			ctx.VADDPS(ee, cc, r)
-			f.store(r)
-			ctx.VSUBPS(ee, cc, r)
-			f.store(r)
-			ctx.VSUBPS(b, x[5], r)          // x5 - b
-			ctx.VFNMADD231PS(x[3], four, r) // - 4x3
-			f.store(r)
-		}
+			return f.at(base, r, j/2)
+		})
 	})
+}
+
+// winoB6 emits V = B^T d B of one vector of 6x6 tiles for the points
+// (0, ±1, ±2, ∞) that F(2x2, 5x5) and F(4x4, 3x3) share, storing V's 36
+// rows in order ξ = 6i+j. src(r, j) is the memory operand of row r of the
+// tiles' column j; two and four hold 2 and 4. For each row i of B^T, the
+// six columns' B^T d values are computed from memory (FMAs with memory
+// operands), then row i of (B^T d) B from those six registers, so that at
+// most 11 vectors are live (AVX2 has 16 registers).
+func winoB6(ctx *build.Context, two, four reg.VecVirtual, vec func() reg.VecVirtual, store func(reg.VecVirtual), src func(r, j int) operand.Mem) {
+	// col is row i of B^T times column j of the tile.
+	col := func(i, j int) reg.VecVirtual {
+		at := func(r int) operand.Mem { return src(r, j) }
+		a := vec()
+		switch i {
+		case 0: // d4 - d2 - 4d2 + 4d0
+			ctx.VMOVUPS(at(4), a)
+			ctx.VSUBPS(at(2), a, a)
+			ctx.VFNMADD231PS(at(2), four, a)
+			ctx.VFMADD231PS(at(0), four, a)
+		case 1: // d4 - 4d2 + d3 - 4d1
+			ctx.VMOVUPS(at(4), a)
+			ctx.VFNMADD231PS(at(2), four, a)
+			ctx.VADDPS(at(3), a, a)
+			ctx.VFNMADD231PS(at(1), four, a)
+		case 2: // d4 - 4d2 - d3 + 4d1
+			ctx.VMOVUPS(at(4), a)
+			ctx.VFNMADD231PS(at(2), four, a)
+			ctx.VSUBPS(at(3), a, a)
+			ctx.VFMADD231PS(at(1), four, a)
+		case 3: // d4 - d2 + 2d3 - 2d1
+			ctx.VMOVUPS(at(4), a)
+			ctx.VSUBPS(at(2), a, a)
+			ctx.VFMADD231PS(at(3), two, a)
+			ctx.VFNMADD231PS(at(1), two, a)
+		case 4: // d4 - d2 - 2d3 + 2d1
+			ctx.VMOVUPS(at(4), a)
+			ctx.VSUBPS(at(2), a, a)
+			ctx.VFNMADD231PS(at(3), two, a)
+			ctx.VFMADD231PS(at(1), two, a)
+		case 5: // d5 - d3 - 4d3 + 4d1
+			ctx.VMOVUPS(at(5), a)
+			ctx.VSUBPS(at(3), a, a)
+			ctx.VFNMADD231PS(at(3), four, a)
+			ctx.VFMADD231PS(at(1), four, a)
+		}
+		return a
+	}
+	for i := range 6 {
+		var x [6]reg.VecVirtual
+		for j := range 6 {
+			x[j] = col(i, j)
+		}
+		// Row i of (B^T d) B, as rtWino5InGo: a = x4 - 4x2, b = x3 - 4x1.
+		a, b, r := vec(), vec(), vec()
+		ctx.VMULPS(four, x[2], a)
+		ctx.VSUBPS(a, x[4], a)
+		ctx.VMULPS(four, x[1], b)
+		ctx.VSUBPS(b, x[3], b)
+		ctx.VSUBPS(x[2], a, r)
+		ctx.VFMADD231PS(x[0], four, r) // a - x2 + 4x0
+		store(r)
+		ctx.VADDPS(b, a, r) // a + b
+		store(r)
+		ctx.VSUBPS(b, a, r) // a - b
+		store(r)
+		cc, ee := vec(), vec()
+		ctx.VSUBPS(x[2], x[4], cc) // x4 - x2
+		ctx.VSUBPS(x[1], x[3], ee)
+		ctx.VADDPS(ee, ee, ee) // 2(x3 - x1)
+		ctx.VADDPS(ee, cc, r)
+		store(r)
+		ctx.VSUBPS(ee, cc, r)
+		store(r)
+		ctx.VSUBPS(b, x[5], r)          // x5 - b
+		ctx.VFNMADD231PS(x[3], four, r) // - 4x3
+		store(r)
+	}
 }
 
 // wino5Out emits Winograd F(2x2, 5x5)'s output transform max(Y + bias, lo),
@@ -678,7 +700,7 @@ func wino5In(ctx *build.Context, isa gemm.ISA) {
 // its own from memory, so that at most a dozen vectors are live.
 func wino5Out(ctx *build.Context, isa gemm.ISA) {
 	lanes := isa.Lanes()
-	vec, y, m, n, s, ldY := winoOutStart(ctx, isa, Wino5OutName(isa), "5x5")
+	vec, y, m, n, s, ldY := winoOutStart(ctx, isa, Wino5OutName(isa), "F(2x2,5x5)")
 	// Row i of m is 6i steps on: s6, s18 = 3*s6 and s30 = 5*s6 with scales
 	// 1, 2 and 4 reach all six.
 	s6, s18, s30 := ctx.GP64(), ctx.GP64(), ctx.GP64()
@@ -757,6 +779,241 @@ func wino5Out(ctx *build.Context, isa gemm.ISA) {
 	ctx.SUBQ(operand.U32(lanes), n)
 	ctx.JMP(operand.LabelRef("loop5"))
 	ctx.Label("done5")
+	ctx.VZEROUPPER()
+	ctx.RET()
+}
+
+// Wino43InName and Wino43OutName name the F(4x4, 3x3) transform kernels
+// for isa.
+func Wino43InName(isa gemm.ISA) string  { return "vecWino43In" + isa.String() }
+func Wino43OutName(isa gemm.ISA) string { return "vecWino43Out" + isa.String() }
+
+// wino43In emits Winograd F(4x4, 3x3)'s input transform V = B^T d B for
+// one row of 6x6 tiles stepping by 4, with wino5In's B^T (the same points).
+// The padded plane's columns are split by column mod 4: pq[y*ld + t] is
+// column 4t+q of window row y (0..5), so tile tx is columns tx of p0..p3
+// and tx+1 of p0 and p1, and every operation runs along tx, a vector of
+// tiles at a time. ξ = 6i+j of tile tx goes to dst[ξ*ldDst + tx]. Whole
+// vectors are read and written past tw (the caller leaves slack).
+func wino43In(ctx *build.Context, isa gemm.ISA) {
+	name := Wino43InName(isa)
+	ctx.Function(name)
+	ctx.Attributes(attr.NOSPLIT)
+	ctx.Pragma("noescape")
+	ctx.SignatureExpr("func(dst, p0, p1, p2, p3 *float32, tw, ld, ldDst int)")
+	ctx.Doc(
+		name+" is Winograd F(4x4,3x3)'s input transform of one row of tw tiles of a plane split",
+		"by column mod 4 (p0..p3, rows ld apart); V[ξ] of tile t goes to dst[ξ*ldDst+t].",
+		"It reads and writes whole vectors past the ends (the caller leaves slack).",
+	)
+	lanes := isa.Lanes()
+	vec := newVec(ctx, isa)
+	d := ctx.Load(ctx.Param("dst"), ctx.GP64())
+	var p [4]reg.Register
+	for q := range p {
+		p[q] = ctx.Load(ctx.Param(fmt.Sprintf("p%d", q)), ctx.GP64())
+	}
+	tw := ctx.Load(ctx.Param("tw"), ctx.GP64())
+	ld := ctx.Load(ctx.Param("ld"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), ld) // bytes
+	ldD := ctx.Load(ctx.Param("ldDst"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), ldD)
+	ld3, ld5 := ctx.GP64(), ctx.GP64()
+	ctx.LEAQ(operand.Mem{Base: ld, Index: ld, Scale: 2}, ld3)
+	ctx.LEAQ(operand.Mem{Base: ld, Index: ld, Scale: 4}, ld5)
+	at := winoRowAt(ld, ld3, ld5)
+	two, four := vec(), vec()
+	broadcast(ctx, 2, two)
+	ctx.VADDPS(two, two, four)
+
+	tx := ctx.GP64()
+	ctx.XORQ(tx, tx)
+	ctx.Label("tiles")
+	ctx.CMPQ(tx, tw)
+	ctx.JGE(operand.LabelRef("done"))
+	o := ctx.GP64()
+	ctx.MOVQ(d, o)
+	// Column j of the tiles is plane j%4 at column tx + j/4.
+	winoB6(ctx, two, four, vec, func(v reg.VecVirtual) {
+		ctx.VMOVUPS(v, operand.Mem{Base: o})
+		ctx.ADDQ(ldD, o)
+	}, func(r, j int) operand.Mem { return at(p[j%4], r, j/4) })
+	for _, q := range p {
+		ctx.ADDQ(operand.U32(4*lanes), q)
+	}
+	ctx.ADDQ(operand.U32(4*lanes), d)
+	ctx.ADDQ(operand.U32(lanes), tx)
+	ctx.JMP(operand.LabelRef("tiles"))
+	ctx.Label("done")
+	ctx.VZEROUPPER()
+	ctx.RET()
+}
+
+// wino43Out emits Winograd F(4x4, 3x3)'s output transform max(Y + bias,
+// lo), Y = A^T m A with
+//
+//	A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1],
+//
+// laid out as wino5Out's (m[ξ*step + t] is element ξ = 6i+j of tile t) with
+// 16 outputs, k = 4dy+dx. A^T's column 1 is all ones, so bias added to
+// m[7] (i = j = 1) reaches every output once: that is the only bias add.
+// The column transforms (over i) of all six columns come first, from
+// memory, then each output row's transform (over j) from registers. AVX-512
+// does all four rows dy at once (29 vector registers); AVX2 does rows {0,
+// 2} (which share m1+m2 and m3+m4) and then {1, 3} (m1-m2, m3-m4), in 15.
+func wino43Out(ctx *build.Context, isa gemm.ISA) {
+	lanes := isa.Lanes()
+	wide := isa == gemm.AVX512
+	vec, y, m, n, s, ldY := winoOutStart(ctx, isa, Wino43OutName(isa), "F(4x4,3x3)")
+	// Row i of m is 6i steps on: s6, s18 = 3*s6 and s30 = 5*s6 with scales
+	// 1, 2 and 4 reach all six. Output row k = 4dy+dx is at q + dx*ldY with
+	// q = y + dy*ldY4.
+	s6, s18, s30 := ctx.GP64(), ctx.GP64(), ctx.GP64()
+	ctx.LEAQ(operand.Mem{Base: s, Index: s, Scale: 2}, s6)
+	ctx.ADDQ(s6, s6)
+	ctx.LEAQ(operand.Mem{Base: s6, Index: s6, Scale: 2}, s18)
+	ctx.LEAQ(operand.Mem{Base: s6, Index: s6, Scale: 4}, s30)
+	ldY3, ldY4 := ctx.GP64(), ctx.GP64()
+	ctx.LEAQ(operand.Mem{Base: ldY, Index: ldY, Scale: 2}, ldY3)
+	ctx.MOVQ(ldY, ldY4)
+	ctx.SHLQ(operand.U8(2), ldY4)
+	biasAddr := paramAddr(ctx, "bias")
+	lo, four := vec(), vec()
+	ctx.VBROADCASTSS(paramAddr(ctx, "lo"), lo)
+	broadcast(ctx, 4, four)
+	var two, eight reg.VecVirtual
+	groups := [][]int{{0, 2}, {1, 3}}
+	if wide {
+		two, eight = vec(), vec()
+		ctx.VADDPS(four, four, eight)
+		broadcast(ctx, 2, two)
+		groups = [][]int{{0, 1, 2, 3}}
+	}
+	rowMem := func(base reg.Register, i int) operand.Mem {
+		switch i {
+		case 1:
+			return operand.Mem{Base: base, Index: s6, Scale: 1}
+		case 2:
+			return operand.Mem{Base: base, Index: s6, Scale: 2}
+		case 3:
+			return operand.Mem{Base: base, Index: s18, Scale: 1}
+		case 4:
+			return operand.Mem{Base: base, Index: s6, Scale: 4}
+		case 5:
+			return operand.Mem{Base: base, Index: s30, Scale: 1}
+		}
+		return operand.Mem{Base: base}
+	}
+	// at applies A^T's rows in g to v0..v5 (registers, which it may
+	// overwrite, or memory), adding bias to v1 first if withBias: with a =
+	// v1+v2, b = v1-v2, c = v3+v4, d = v3-v4, row 0 is v0+a+c, row 1 b+2d,
+	// row 2 a+4c and row 3 b+8d+v5. g is {0, 2}, {1, 3} or all four.
+	at := func(g []int, v [6]operand.Op, withBias bool) (out [4]reg.VecVirtual) {
+		even, odd := g[0] == 0, len(g) == 4 || g[0] == 1
+		// sumDiff returns x+y and x-y for the rows in g, x loaded first.
+		sumDiff := func(x, y operand.Op, withBias bool) (sum, diff reg.VecVirtual) {
+			x1 := load(ctx, x, vec())
+			if withBias {
+				t := vec()
+				ctx.VBROADCASTSS(biasAddr, t)
+				ctx.VADDPS(t, x1, x1)
+			}
+			if even {
+				sum = x1
+				if odd {
+					sum = vec()
+				}
+				ctx.VADDPS(y, x1, sum)
+			}
+			if odd {
+				diff = x1
+				ctx.VSUBPS(y, x1, diff)
+			}
+			return sum, diff
+		}
+		a, b := sumDiff(v[1], v[2], withBias)
+		c, d := sumDiff(v[3], v[4], false)
+		if even {
+			out[0] = vec()
+			ctx.VADDPS(v[0], a, out[0])
+			ctx.VADDPS(c, out[0], out[0]) // v0 + a + c
+			ctx.VFMADD231PS(c, four, a)   // a + 4c
+			out[2] = a
+		}
+		if odd && wide {
+			out[3] = vec()
+			ctx.VADDPS(v[5], b, out[3])
+			ctx.VFMADD231PS(d, eight, out[3]) // b + v5 + 8d
+			ctx.VFMADD231PS(d, two, b)        // b + 2d
+			out[1] = b
+		} else if odd {
+			ctx.VADDPS(d, d, d) // 2d
+			out[1] = vec()
+			ctx.VADDPS(d, b, out[1])    // b + 2d
+			ctx.VFMADD231PS(d, four, b) // b + 8d
+			ctx.VADDPS(v[5], b, b)      // + v5
+			out[3] = b
+		}
+		return out
+	}
+
+	ctx.Label("loop")
+	ctx.TESTQ(n, n)
+	ctx.JLE(operand.LabelRef("done"))
+	for _, g := range groups {
+		// r[dy][j]: row dy of A^T times column j of m.
+		var r [4][6]reg.VecVirtual
+		pj := ctx.GP64()
+		ctx.MOVQ(m, pj)
+		for j := range 6 {
+			var v [6]operand.Op
+			for i := range 6 {
+				v[i] = rowMem(pj, i)
+			}
+			out := at(g, v, j == 1)
+			for _, dy := range g {
+				r[dy][j] = out[dy]
+			}
+			if j < 5 {
+				ctx.ADDQ(s, pj)
+			}
+		}
+		for _, dy := range g {
+			var v [6]operand.Op
+			for j := range 6 {
+				v[j] = r[dy][j]
+			}
+			out := at([]int{0, 1, 2, 3}, v, false)
+			q := ctx.GP64()
+			switch dy {
+			case 0:
+				ctx.MOVQ(y, q)
+			case 1, 2:
+				ctx.LEAQ(operand.Mem{Base: y, Index: ldY4, Scale: uint8(dy)}, q)
+			case 3:
+				ctx.LEAQ(operand.Mem{Base: y, Index: ldY4, Scale: 2}, q)
+				ctx.ADDQ(ldY4, q)
+			}
+			for dx, a := range out {
+				ctx.VMAXPS(a, lo, a) // max(lo, a), a if NaN
+				dst := operand.Mem{Base: q}
+				switch dx {
+				case 1:
+					dst.Index, dst.Scale = ldY, 1
+				case 2:
+					dst.Index, dst.Scale = ldY, 2
+				case 3:
+					dst.Index, dst.Scale = ldY3, 1
+				}
+				ctx.VMOVUPS(a, dst)
+			}
+		}
+	}
+	ctx.ADDQ(operand.U32(4*lanes), m)
+	ctx.ADDQ(operand.U32(4*lanes), y)
+	ctx.SUBQ(operand.U32(lanes), n)
+	ctx.JMP(operand.LabelRef("loop"))
+	ctx.Label("done")
 	ctx.VZEROUPPER()
 	ctx.RET()
 }
@@ -1060,17 +1317,17 @@ func maxPool3s2(ctx *build.Context, isa gemm.ISA, tail16, poolIdx operand.Mem) {
 	ctx.RET()
 }
 
-// winoOutStart declares a Winograd output transform kernel for F(2x2,
-// size) and loads its parameters: the tiles' results m (ξ step bytes
+// winoOutStart declares a Winograd output transform kernel for alg
+// ("F(2x2,3x3)") and loads its parameters: the tiles' results m (ξ step bytes
 // apart), the output y (rows ldY bytes apart) and the tile count n. vec
 // makes a vector register of isa's width.
-func winoOutStart(ctx *build.Context, isa gemm.ISA, name, size string) (vec func() reg.VecVirtual, y, m, n, s, ldY reg.Register) {
+func winoOutStart(ctx *build.Context, isa gemm.ISA, name, alg string) (vec func() reg.VecVirtual, y, m, n, s, ldY reg.Register) {
 	ctx.Function(name)
 	ctx.Attributes(attr.NOSPLIT)
 	ctx.Pragma("noescape")
 	ctx.SignatureExpr("func(y, m *float32, n, step, ldY int, bias, lo float32)")
 	ctx.Doc(
-		name+" is Winograd F(2x2,"+size+")'s output transform of n tiles: m[ξ*step+t] in,",
+		name+" is Winograd "+alg+"'s output transform of n tiles: m[ξ*step+t] in,",
 		"y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole",
 		"vectors past n.",
 	)

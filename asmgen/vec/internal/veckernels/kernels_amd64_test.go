@@ -15,6 +15,9 @@ type kernel struct {
 	wOut5 func(y, m []float32, n, step, ldY int, bias, lo float32)
 	copy  func(dst, src []float32, rows, n, ldDst, ldSrc int)
 	pool  func(dst, src []float32, n, rows, ld int)
+	// F(4x4, 3x3): one row of tiles from four planes (column mod 4).
+	wIn43  func(dst, p0, p1, p2, p3 []float32, tw, ld, ldDst int)
+	wOut43 func(y, m []float32, n, step, ldY int, bias, lo float32)
 }
 
 // kernels lists the kernels this CPU can run.
@@ -51,11 +54,16 @@ func kernels() []kernel {
 	pl := func(f func(dst, src *float32, n, rows, ld int)) func(dst, src []float32, n, rows, ld int) {
 		return func(dst, src []float32, n, rows, ld int) { f(&dst[0], &src[0], n, rows, ld) }
 	}
+	wIn43 := func(f func(dst, p0, p1, p2, p3 *float32, tw, ld, ldDst int)) func(dst, p0, p1, p2, p3 []float32, tw, ld, ldDst int) {
+		return func(dst, p0, p1, p2, p3 []float32, tw, ld, ldDst int) {
+			f(&dst[0], &p0[0], &p1[0], &p2[0], &p3[0], tw, ld, ldDst)
+		}
+	}
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, kernel{"AVX512", 16, call(vecLRNAVX512), row(vecIm2colRowAVX512), wIn(vecWinoInAVX512), wOut(vecWinoOutAVX512), wIn(vecWino5InAVX512), wOut(vecWino5OutAVX512), cp(vecCopyRowsAVX512), pl(vecMaxPool3s2AVX512)})
+		ks = append(ks, kernel{"AVX512", 16, call(vecLRNAVX512), row(vecIm2colRowAVX512), wIn(vecWinoInAVX512), wOut(vecWinoOutAVX512), wIn(vecWino5InAVX512), wOut(vecWino5OutAVX512), cp(vecCopyRowsAVX512), pl(vecMaxPool3s2AVX512), wIn43(vecWino43InAVX512), wOut(vecWino43OutAVX512)})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ks = append(ks, kernel{"AVX2", 8, call(vecLRNAVX2), row(vecIm2colRowAVX2), wIn(vecWinoInAVX2), wOut(vecWinoOutAVX2), wIn(vecWino5InAVX2), wOut(vecWino5OutAVX2), cp(vecCopyRowsAVX2), pl(vecMaxPool3s2AVX2)})
+		ks = append(ks, kernel{"AVX2", 8, call(vecLRNAVX2), row(vecIm2colRowAVX2), wIn(vecWinoInAVX2), wOut(vecWinoOutAVX2), wIn(vecWino5InAVX2), wOut(vecWino5OutAVX2), cp(vecCopyRowsAVX2), pl(vecMaxPool3s2AVX2), wIn43(vecWino43InAVX2), wOut(vecWino43OutAVX2)})
 	}
 	return ks
 }

@@ -13,6 +13,9 @@ type kernel struct {
 	wOut5 func(y, m []float32, n, step, ldY int, bias, lo float32)
 	copy  func(dst, src []float32, rows, n, ldDst, ldSrc int)
 	pool  func(dst, src []float32, n, rows, ld int)
+	// F(4x4, 3x3): one row of tiles from four planes (column mod 4).
+	wIn43  func(dst, p0, p1, p2, p3 []float32, tw, ld, ldDst int)
+	wOut43 func(y, m []float32, n, step, ldY int, bias, lo float32)
 }
 
 // kernels: the assembly exists only on amd64 without purego.

@@ -16,7 +16,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the generated files")
 
 func TestGenerated(t *testing.T) {
-	asm, stubs, err := vec.Generate("veckernels", vec.Set{LRN: true, Im2col: true, Wino: true, Wino5: true, Pool: true})
+	asm, stubs, err := vec.Generate("veckernels", vec.Set{LRN: true, Im2col: true, Wino: true, Wino5: true, Wino43: true, Pool: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,6 +323,104 @@ func TestWinograd5(t *testing.T) {
 							}
 						}
 						if got := y[(2*dy+dx)*ldY+tt]; !clamped(got, want, lo, 1e-6*mag) {
+							t.Fatalf("%s out: n %d tile %d (%d,%d) lo %g: %g, want %g", kern.name, n, tt, dy, dx, lo, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestWinograd43 checks the F(4x4, 3x3) transform kernels against the
+// definitions in float64: V = B^T d B of every 6x6 tile (rows 4ty..,
+// columns 4tx..) of a plane given split by column mod 4, one row of tiles
+// per call as the runtime calls it (each row's V at dst + ty*tw), and Y =
+// A^T m A + bias of every tile, within a few float32 roundings of the sum
+// of the terms' magnitudes. NaN goes into a random element of m, and must
+// reach exactly the outputs whose coefficient for it is nonzero. The
+// kernels may use the slack after the data.
+func TestWinograd43(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	bt := [6][6]float64{{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+		{0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}}
+	at := [4][6]float64{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}}
+	const slack = 16
+	check := func(what string, got float32, want, mag float64) {
+		t.Helper()
+		if math.Abs(float64(got)-want) > 1e-6*mag {
+			t.Fatalf("%s: %g, want %g", what, got, want)
+		}
+	}
+	for _, kern := range kernels() {
+		for range 200 {
+			th, tw := 1+r.IntN(4), 1+r.IntN(40)
+			ld := tw + 1 + r.IntN(4)
+			hp, wp := 4*th+2, 4*tw+4
+			p := make([]float32, hp*wp)
+			for i := range p {
+				p[i] = float32(r.NormFloat64())
+			}
+			var planes [4][]float32
+			for q := range planes {
+				planes[q] = make([]float32, hp*ld+slack)
+				for y := range hp {
+					for t := range tw + 1 {
+						planes[q][y*ld+t] = p[y*wp+4*t+q]
+					}
+				}
+			}
+			T := th * tw
+			ldDst := T + slack + r.IntN(3)
+			dst := make([]float32, 36*ldDst+slack)
+			for ty := range th {
+				o := 4 * ty * ld
+				kern.wIn43(dst[ty*tw:], planes[0][o:], planes[1][o:], planes[2][o:], planes[3][o:], tw, ld, ldDst)
+			}
+			for ty := range th {
+				for tx := range tw {
+					for i := range 6 {
+						for j := range 6 {
+							var want, mag float64
+							for a := range 6 {
+								for b := range 6 {
+									v := bt[i][a] * float64(p[(4*ty+a)*wp+4*tx+b]) * bt[j][b]
+									want, mag = want+v, mag+math.Abs(v)
+								}
+							}
+							check(fmt.Sprintf("%s in: th %d tw %d ld %d tile (%d,%d) ξ %d", kern.name, th, tw, ld, ty, tx, 6*i+j), dst[(6*i+j)*ldDst+ty*tw+tx], want, mag)
+						}
+					}
+				}
+			}
+
+			n := 1 + r.IntN(100)
+			step := n + r.IntN(20)
+			m := make([]float32, 36*step+slack)
+			for i := range m {
+				m[i] = float32(r.NormFloat64())
+			}
+			ldY := n + slack + r.IntN(3)
+			y := make([]float32, 16*ldY)
+			bias := float32(r.NormFloat64())
+			lo := nanLo(r, m, n)
+			if r.IntN(2) == 0 {
+				m[r.IntN(36)*step+r.IntN(n)] = float32(math.NaN())
+			}
+			kern.wOut43(y, m, n, step, ldY, bias, lo)
+			for tt := range n {
+				for dy := range 4 {
+					for dx := range 4 {
+						want, mag := float64(bias), math.Abs(float64(bias))
+						for a := range 6 {
+							for b := range 6 {
+								if at[dy][a] != 0 && at[dx][b] != 0 {
+									v := at[dy][a] * float64(m[(6*a+b)*step+tt]) * at[dx][b]
+									want, mag = want+v, mag+math.Abs(v)
+								}
+							}
+						}
+						if got := y[(4*dy+dx)*ldY+tt]; !clamped(got, want, lo, 1e-6*mag) {
 							t.Fatalf("%s out: n %d tile %d (%d,%d) lo %g: %g, want %g", kern.name, n, tt, dy, dx, lo, got, want)
 						}
 					}
