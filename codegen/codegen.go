@@ -49,8 +49,9 @@ type Options struct {
 	Precision string
 	// Direct computes every convolution by im2col and GEMM. By default 3x3
 	// and 5x5 stride-1 convolutions with at least winoMinChannels input
-	// channels and filters per group use Winograd's F(2x2, 3x3) or F(2x2,
-	// 5x5) instead: 16 or 36 GEMMs with 2.25x or 2.8x fewer
+	// channels and filters per group use Winograd's F(2x2, 3x3) or F(4x4,
+	// 3x3) (whichever computes fewer padded products, see winoPlan), or
+	// F(2x2, 5x5) instead: 16 or 36 GEMMs with 2.25x, 4x or 2.8x fewer
 	// multiplications, and SIMD transforms around them. Strided
 	// convolutions whose space-to-depth is such a convolution (AlexNet's
 	// 11x11 stride-4 conv1: 3x3 over 48 channels) use it too where that
@@ -88,10 +89,11 @@ var impls = []impl{
 }
 
 // winoTileChoices are the tiles a Winograd GEMM may use per implementation, the
-// first the default. Its N (batch × 2x2 tiles) is often just past a
-// multiple of 48 (49 at batch 1 on 13x13 maps), and a ragged tile costs as
-// much as a full one, so the narrower, taller tile can waste less.
-var winoTileChoices = map[string][][2]int{"avx512": {tileOf("avx512_8x48"), tileOf("avx512_14x32")}}
+// first the default. Its N (batch × output tiles) is often just past a
+// multiple of 48 (49 2x2 tiles at batch 1 on 13x13 maps) or small (16 4x4
+// tiles there), and a ragged tile costs as much as a full one, so the
+// narrower, taller tiles can waste less.
+var winoTileChoices = map[string][][2]int{"avx512": {tileOf("avx512_8x48"), tileOf("avx512_14x32"), tileOf("avx512_28x16")}}
 
 // winoTile picks, for implementation im, the tile of winoTileChoices that computes
 // the fewest padded elements of Winograd GEMM p (ties: the first).
@@ -143,7 +145,8 @@ type layer struct {
 type gemmPlan struct {
 	dense   bool
 	wino    bool // a Winograd convolution: points*G GEMMs of M filters by N = batch*tiles by K channels
-	r       int  // a Winograd convolution's filter size: 3 for F(2x2, 3x3), 5 for F(2x2, 5x5)
+	r       int  // a Winograd convolution's filter size: 3 for F(2x2, 3x3) and F(4x4, 3x3), 5 for F(2x2, 5x5)
+	o       int  // and its output tiles' size: 2, or 4 for F(4x4, 3x3)
 	s       int  // and its stride: K counts the s×s space-to-depth's channels
 	imgs    int  // and the images it computes at a time: N = imgs*tiles
 	G       int
@@ -196,11 +199,7 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 		switch n.Op {
 		case ir.OpConv:
 			a := &n.Conv
-			if r, ok := winograd(n); ok && !opt.Direct {
-				s := a.StrideH
-				p := &gemmPlan{wino: true, r: r, s: s, G: a.Groups, M: a.Filters / a.Groups, K: n.Inputs[0].Shape.C / a.Groups * s * s}
-				p.imgs = winoImgs(p, opt.Batch, winoTiles(n))
-				p.N = p.imgs * winoTiles(n)
+			if p := winoPlan(n, opt.Batch); p != nil && !opt.Direct {
 				l.gemm = p
 				break
 			}
@@ -261,7 +260,7 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 		return nil, fmt.Errorf("codegen: kernels: %w", err)
 	}
 	files = append(files, File{"kernels_amd64.s", c.header(asm, "//")}, File{"kernels_amd64.go", c.header(stubs, "//")})
-	if set := (vec.Set{LRN: c.hasLRN(), Im2col: c.hasConv(), Wino: c.hasWinoR(3), Wino5: c.hasWinoR(5), Pool: c.hasPool3s2()}); set != (vec.Set{}) {
+	if set := (vec.Set{LRN: c.hasLRN(), Im2col: c.hasConv(), Wino: c.hasWinoF(2, 3), Wino43: c.hasWinoF(4, 3), Wino5: c.hasWinoF(2, 5), Pool: c.hasPool3s2()}); set != (vec.Set{}) {
 		asm, stubs, err := vec.Generate(c.pkg, set)
 		if err != nil {
 			return nil, fmt.Errorf("codegen: vec kernels: %w", err)

@@ -128,18 +128,34 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 		kernelChooser(f, "winoKernels", "rtWinoKernels", "implementation impl's SIMD Winograd transforms", jen.Id("rtWinoKernels").Values(), func(im impl) jen.Code {
 			d := jen.Dict{}
 			for _, k := range []struct {
-				r           int
+				o, r        int
 				in, out     string
 				inFn, outFn string
-			}{{3, "in", "out", vec.WinoInName(im.isa), vec.WinoOutName(im.isa)}, {5, "in5", "out5", vec.Wino5InName(im.isa), vec.Wino5OutName(im.isa)}} {
-				if !c.hasWinoR(k.r) {
+			}{
+				{2, 3, "in", "out", vec.WinoInName(im.isa), vec.WinoOutName(im.isa)},
+				{4, 3, "in43", "out43", vec.Wino43InName(im.isa), vec.Wino43OutName(im.isa)},
+				{2, 5, "in5", "out5", vec.Wino5InName(im.isa), vec.Wino5OutName(im.isa)},
+			} {
+				if !c.hasWinoF(k.o, k.r) {
 					continue
 				}
-				d[jen.Id(k.in)] = jen.Func().Params(jen.List(jen.Id("dst"), jen.Id("even"), jen.Id("odd")).Index().Float32(),
-					jen.List(jen.Id("th"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")).Int()).Block(
-					jen.Comment("rtWinoInput sized the slices with rtWinoSlack to spare."),
-					jen.Id(k.inFn).Call(jen.Op("&").Id("dst").Index(jen.Lit(0)), jen.Op("&").Id("even").Index(jen.Lit(0)), jen.Op("&").Id("odd").Index(jen.Lit(0)),
-						jen.Id("th"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")))
+				if k.o == 4 {
+					planes := []jen.Code{jen.Id("p0"), jen.Id("p1"), jen.Id("p2"), jen.Id("p3")}
+					args := []jen.Code{jen.Op("&").Id("dst").Index(jen.Lit(0))}
+					for _, p := range planes {
+						args = append(args, jen.Op("&").Add(p).Index(jen.Lit(0)))
+					}
+					d[jen.Id(k.in)] = jen.Func().Params(jen.List(append([]jen.Code{jen.Id("dst")}, planes...)...).Index().Float32(),
+						jen.List(jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")).Int()).Block(
+						jen.Comment("rtWinoInput sized the slices with rtWinoSlack to spare."),
+						jen.Id(k.inFn).Call(append(args, jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst"))...))
+				} else {
+					d[jen.Id(k.in)] = jen.Func().Params(jen.List(jen.Id("dst"), jen.Id("even"), jen.Id("odd")).Index().Float32(),
+						jen.List(jen.Id("th"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")).Int()).Block(
+						jen.Comment("rtWinoInput sized the slices with rtWinoSlack to spare."),
+						jen.Id(k.inFn).Call(jen.Op("&").Id("dst").Index(jen.Lit(0)), jen.Op("&").Id("even").Index(jen.Lit(0)), jen.Op("&").Id("odd").Index(jen.Lit(0)),
+							jen.Id("th"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")))
+				}
 				d[jen.Id(k.out)] = jen.Func().Params(jen.List(jen.Id("y"), jen.Id("m")).Index().Float32(),
 					jen.List(jen.Id("n"), jen.Id("step"), jen.Id("ldY")).Int(), jen.List(jen.Id("bias"), jen.Id("lo")).Float32()).Block(
 					jen.Comment("rtWinoOutTile sized the slices with rtWinoSlack to spare."),

@@ -58,13 +58,13 @@ type e2eCase struct {
 	pkg    string // package name and directory
 	path   string // the spec
 	batch  int
-	embed  bool   // embed the weights (Options.Embed) and test NewEmbedded
-	bf16   bool   // Options.Precision "bf16", with dense weights that bfloat16 holds exactly
-	wino   bool   // the package must use Winograd (rt_wino.go)
-	wino5  bool   // and F(2x2, 5x5) for some layer; false: it must not
-	text   string // layers_amd64.go must contain this, if set
-	direct bool   // Options.Direct: the package must not
-	big    bool   // over e2eShortMACs: skipped in -short mode, not rerun with -tags purego
+	embed  bool     // embed the weights (Options.Embed) and test NewEmbedded
+	bf16   bool     // Options.Precision "bf16", with dense weights that bfloat16 holds exactly
+	wino   bool     // the package must use Winograd (rt_wino.go)
+	forms  []string // and exactly these of winoForms for its layers (nil: not checked)
+	text   string   // layers_amd64.go must contain this, if set
+	direct bool     // Options.Direct: the package must not
+	big    bool     // over e2eShortMACs: skipped in -short mode, not rerun with -tags purego
 }
 
 // TestEndToEnd generates every case into one module and runs there
@@ -142,13 +142,16 @@ func TestEndToEnd(t *testing.T) {
 		}
 		cases = append(cases, e2eCase{pkg: name + "_direct_b2", path: path, batch: 2, direct: true, big: big})
 	}
-	// Of those, the AlexNets have 5x5 convolutions with enough channels.
-	wino5Specs := []string{"alexnet", "alexnet_torchvision"}
+	// Of those, the AlexNets have 5x5 convolutions with enough channels,
+	// and 13x13 maps on which F(4x4, 3x3) wastes less than F(2x2, 3x3).
+	alexnets := []string{"alexnet", "alexnet_torchvision"}
 	for i := range cases {
 		name := strings.TrimSuffix(filepath.Base(cases[i].path), ".yaml")
 		if slices.Contains(winoSpecs, name) {
 			cases[i].wino = !cases[i].direct
-			cases[i].wino5 = cases[i].wino && slices.Contains(wino5Specs, name)
+			if cases[i].wino && slices.Contains(alexnets, name) {
+				cases[i].forms = []string{f43, f25}
+			}
 		}
 	}
 	wino := writeSpec(t, dir, "wino_edges", winoEdgesSpec)
@@ -156,10 +159,16 @@ func TestEndToEnd(t *testing.T) {
 	// At batch 4 wino_groups' conv computes 2 images at a time: its V for
 	// the whole batch (14.7 MB) would not stay in cache.
 	cases = append(cases, e2eCase{pkg: "wino_groups_b4", path: writeSpec(t, dir, "wino_groups", winoGroupsSpec), batch: 4, wino: true,
-		text: "N=1800 tiles (2 of the\n// batch's 4 images)"})
+		forms: []string{f43}, text: "N=800 tiles (2 of the\n// batch's 4 images)"})
 	for _, b := range e2eBatches {
-		cases = append(cases, e2eCase{pkg: fmt.Sprintf("wino_edges_b%d", b), path: wino, batch: b, wino: true, wino5: true},
-			e2eCase{pkg: fmt.Sprintf("wino_s2d_b%d", b), path: s2d, batch: b, wino: true, wino5: true})
+		// wino_edges' small maps take F(2x2, 3x3) at batch 1 and some
+		// F(4x4, 3x3) at batches 3 and 8.
+		edges := []string{f23, f43, f25}
+		if b == 1 {
+			edges = []string{f23, f25}
+		}
+		cases = append(cases, e2eCase{pkg: fmt.Sprintf("wino_edges_b%d", b), path: wino, batch: b, wino: true, forms: edges},
+			e2eCase{pkg: fmt.Sprintf("wino_s2d_b%d", b), path: s2d, batch: b, wino: true, forms: []string{f23, f43, f25}})
 	}
 	for _, name := range slices.Sorted(maps.Keys(edgeSpecs)) {
 		path := writeSpec(t, dir, name, "name: "+name+"\n"+edgeSpecs[name])
@@ -380,11 +389,17 @@ func writeCase(t *testing.T, dir string, c e2eCase) {
 	if c.wino && !usesWino || c.direct && usesWino {
 		t.Fatalf("%s: want Winograd %v, direct %v; the package has rt_wino.go: %v", c.pkg, c.wino, c.direct, usesWino)
 	}
-	uses5 := slices.ContainsFunc(files, func(f codegen.File) bool {
-		return f.Name == "layers.go" && bytes.Contains(f.Data, []byte("F(2x2, 5x5)"))
-	})
-	if uses5 != c.wino5 {
-		t.Fatalf("%s: want Winograd F(2x2, 5x5) %v; layers.go has it: %v", c.pkg, c.wino5, uses5)
+	if c.forms != nil {
+		i := slices.IndexFunc(files, func(f codegen.File) bool { return f.Name == "layers.go" })
+		var forms []string
+		for _, form := range winoForms {
+			if i >= 0 && bytes.Contains(files[i].Data, []byte(form)) {
+				forms = append(forms, form)
+			}
+		}
+		if !slices.Equal(forms, c.forms) {
+			t.Fatalf("%s: layers.go uses Winograd %q, want %q", c.pkg, forms, c.forms)
+		}
 	}
 	if c.text != "" && !slices.ContainsFunc(files, func(f codegen.File) bool {
 		return f.Name == "layers_amd64.go" && bytes.Contains(f.Data, []byte(c.text))
@@ -565,6 +580,11 @@ layers:
   - {name: d, op: dense, units: 1}`,
 }
 
+// The Winograd forms, as layers.go names them.
+const f23, f43, f25 = "F(2x2, 3x3)", "F(4x4, 3x3)", "F(2x2, 5x5)"
+
+var winoForms = []string{f23, f43, f25}
+
 // winoEdgesSpec reaches the corners of the Winograd path, for 3x3 and 5x5
 // filters: odd and even output sizes (ragged 2x2 tiles), asymmetric and no
 // padding, groups, outputs of one row or column, activations fused into the
@@ -598,10 +618,11 @@ layers:
 
 // winoS2DSpec has strided convolutions that Winograd computes over the
 // input's space-to-depth (a: AlexNet's conv1 shape, 11x11 stride 4, as
-// F(2x2, 3x3) over 64 channels; b: 5x5 stride 2 as 3x3; c: grouped 12x12
-// stride 4 with asymmetric padding; d: 10x10 stride 2 as F(2x2, 5x5), with a
-// folded batchnorm) and one it must not (e: 9x9 stride 4, whose padded
-// 12x12 filters would leave Winograd 79% of the direct products).
+// F(2x2, 3x3) over 64 channels on this small map; b: 5x5 stride 2 as 3x3,
+// by F(4x4, 3x3); c: grouped 12x12 stride 4 with asymmetric padding; d:
+// 10x10 stride 2 as F(2x2, 5x5), with a folded batchnorm; e: 9x9 stride 4,
+// whose padded 12x12 filters leave F(2x2, 3x3) 79% of the direct products,
+// too many, and F(4x4, 3x3) 44%).
 const winoS2DSpec = `name: wino_s2d
 input: [4, 35, 30]
 layers:
@@ -624,7 +645,7 @@ layers:
 // winoGroupsSpec is a Winograd layer big enough that at batch 4 it is
 // computed two images at a time (steps with a first task).
 const winoGroupsSpec = `name: wino_groups
-input: [64, 60, 60]
+input: [64, 80, 80]
 layers:
   - {name: a, op: conv, filters: 64, kernel: 3, padding: 1}
   - {name: a_r, op: relu}

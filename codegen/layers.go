@@ -430,31 +430,66 @@ func lrnPoolRows(n *ir.Node) int {
 // the multiplications they save.
 const winoMinChannels = 16
 
-// winograd reports whether conv n is computed with Winograd, and with which
-// filter size r: F(2x2, 3x3) or F(2x2, 5x5). That takes a square filter,
-// equal strides, no dilation and enough channels. A stride-1 convolution
-// needs a 3x3 or 5x5 filter. A stride-s one runs as the stride-1
-// convolution of the input's s×s space-to-depth (s² times the channels,
-// filters of r = ceil(KH/s) zero-padded to s*r): AlexNet's 11x11 stride-4
-// conv1 becomes 3x3 over 48 channels. That computes (s*r)²/KH² more
-// products than the filter has, so it is taken only where Winograd's
-// saving leaves at most winoMaxS2D of the direct algorithm's.
-func winograd(n *ir.Node) (r int, ok bool) {
+// winograd reports whether conv n is computed with Winograd, with which
+// filter size r and which output tiles: F(2x2, 3x3), F(4x4, 3x3) or F(2x2,
+// 5x5). That takes a square filter, equal strides, no dilation and enough
+// channels. A stride-1 convolution needs a 3x3 or 5x5 filter. A stride-s
+// one runs as the stride-1 convolution of the input's s×s space-to-depth
+// (s² times the channels, filters of r = ceil(KH/s) zero-padded to s*r):
+// AlexNet's 11x11 stride-4 conv1 becomes 3x3 over 48 channels. That
+// computes (s*r)²/KH² more products than the filter has, so an output
+// tile size is taken only where Winograd's saving leaves at most
+// winoMaxS2D of the direct algorithm's. sizes lists those that qualify;
+// winoPlan chooses among them.
+func winograd(n *ir.Node) (r int, sizes []int) {
 	a := &n.Conv
 	s := a.StrideH
 	if a.KW != a.KH || a.StrideW != s || a.DilH != 1 || a.DilW != 1 {
-		return 0, false
+		return 0, nil
 	}
 	r = ceilDiv(a.KH, s)
 	if r != 3 && r != 5 || n.Inputs[0].Shape.C/a.Groups*s*s < winoMinChannels || a.Filters/a.Groups < winoMinChannels {
-		return 0, false
+		return 0, nil
 	}
-	// Products per output and input channel: s² channels × (r+1)²/4 for
-	// Winograd's 2x2 outputs, against KH² directly.
-	if s > 1 && float64(s*s*(r+1)*(r+1))/4 > winoMaxS2D*float64(a.KH*a.KH) {
-		return 0, false
+	for _, o := range winoOutSizes(r) {
+		// Products per output and input channel: s² channels × (o+r-1)²/o²
+		// for Winograd's o×o outputs, against KH² directly.
+		if s == 1 || float64(s*s*(o+r-1)*(o+r-1))/float64(o*o) <= winoMaxS2D*float64(a.KH*a.KH) {
+			sizes = append(sizes, o)
+		}
 	}
-	return r, true
+	return r, sizes
+}
+
+// winoOutSizes are the output tile sizes cnnc implements for r×r filters:
+// F(2x2, 3x3) and F(4x4, 3x3), F(2x2, 5x5).
+func winoOutSizes(r int) []int {
+	if r == 3 {
+		return []int{2, 4}
+	}
+	return []int{2}
+}
+
+// winoPlan is the Winograd plan of conv n at the batch, or nil if
+// Winograd does not compute it: of the output tile sizes winograd allows,
+// the one whose GEMMs cost least (winoImgs), the smaller on ties, for its
+// accuracy. F(4x4, 3x3) computes 2.25 products per output where F(2x2,
+// 3x3) computes 4, but its tiles cover more padding on small maps.
+func winoPlan(n *ir.Node, batch int) *gemmPlan {
+	r, sizes := winograd(n)
+	a := &n.Conv
+	s := a.StrideH
+	var best *gemmPlan
+	cost := 0
+	for _, o := range sizes {
+		p := &gemmPlan{wino: true, r: r, o: o, s: s, G: a.Groups, M: a.Filters / a.Groups, K: n.Inputs[0].Shape.C / a.Groups * s * s}
+		imgs, c := winoImgs(p, batch, winoTiles(n, o))
+		p.imgs, p.N = imgs, imgs*winoTiles(n, o)
+		if best == nil || c < cost {
+			best, cost = p, c
+		}
+	}
+	return best
 }
 
 // winoMaxS2D is the largest share of the direct algorithm's products that a
@@ -462,26 +497,28 @@ func winograd(n *ir.Node) (r int, ok bool) {
 const winoMaxS2D = 0.75
 
 // points is the number of Winograd points of plan p, one GEMM each: 16
-// for F(2x2, 3x3), 36 for F(2x2, 5x5).
-func (p *gemmPlan) points() int { return (p.r + 1) * (p.r + 1) }
+// for F(2x2, 3x3), 36 for F(4x4, 3x3) and F(2x2, 5x5).
+func (p *gemmPlan) points() int { return (p.o + p.r - 1) * (p.o + p.r - 1) }
 
-// winoTileDims are the rows and columns of 2x2 output tiles of one image
+// winoTileDims are the rows and columns of o×o output tiles of one image
 // of conv n (codegen/rt's TH and TW).
-func winoTileDims(n *ir.Node) (th, tw int) { return ceilDiv(n.Shape.H, 2), ceilDiv(n.Shape.W, 2) }
+func winoTileDims(n *ir.Node, o int) (th, tw int) {
+	return ceilDiv(n.Shape.H, o), ceilDiv(n.Shape.W, o)
+}
 
-// winoTiles is the number of 2x2 output tiles of one image of conv n.
-func winoTiles(n *ir.Node) int {
-	th, tw := winoTileDims(n)
+// winoTiles is the number of o×o output tiles of one image of conv n.
+func winoTiles(n *ir.Node, o int) int {
+	th, tw := winoTileDims(n, o)
 	return th * tw
 }
 
 // hasWino reports whether any layer uses Winograd.
-func (c *gen) hasWino() bool { return c.hasWinoR(3) || c.hasWinoR(5) }
+func (c *gen) hasWino() bool { return c.hasWinoF(2, 3) || c.hasWinoF(4, 3) || c.hasWinoF(2, 5) }
 
-// hasWinoR reports whether any layer uses Winograd with r×r filters.
-func (c *gen) hasWinoR(r int) bool {
+// hasWinoF reports whether any layer uses Winograd F(o×o, r×r).
+func (c *gen) hasWinoF(o, r int) bool {
 	for _, l := range c.layers {
-		if l.gemm != nil && l.gemm.wino && l.gemm.r == r {
+		if l.gemm != nil && l.gemm.wino && l.gemm.o == o && l.gemm.r == r {
 			return true
 		}
 	}
@@ -525,8 +562,9 @@ const winoGroupBytes = 12 << 20
 const winoMACsPerByte = 1
 
 // winoImgs is how many images of the batch Winograd plan p computes at a
-// time, each of tiles 2x2 tiles: the divisor of the batch with the least
-// cost, the largest on ties. A group's GEMM columns are rounded up to
+// time, each of tiles output tiles, and the cost of the whole batch in
+// multiply-adds: the divisor of the batch with the least cost, the
+// largest on ties. A group's GEMM columns are rounded up to
 // whole panels of AVX-512's tile, so small groups waste multiply-adds; a
 // group whose V does not fit in winoGroupBytes writes it to memory and
 // reads it back, priced at winoMACsPerByte. On AlexNet at batch 32 that
@@ -534,9 +572,9 @@ const winoMACsPerByte = 1
 // whole batch) and conv3-5 whole (N = 1568 tiles fits 32-column panels
 // exactly, and 8-image groups would pad 6%). Measured (cnnc bench, batch
 // 32, 1 thread): conv1 65 -> 57-60 ms, conv2 78-79 -> 73-79 ms.
-func winoImgs(p *gemmPlan, batch, tiles int) int {
+func winoImgs(p *gemmPlan, batch, tiles int) (imgs, cost int) {
 	vImg := 4 * p.points() * p.G * p.K * tiles
-	best, cost := 1, -1
+	imgs, cost = 1, -1
 	for d := 1; d <= batch; d++ {
 		if batch%d != 0 {
 			continue
@@ -549,10 +587,10 @@ func winoImgs(p *gemmPlan, batch, tiles int) int {
 			c += 2 * winoMACsPerByte * batch * vImg
 		}
 		if cost < 0 || c <= cost {
-			best, cost = d, c
+			imgs, cost = d, c
 		}
 	}
-	return best
+	return imgs, cost
 }
 
 // winoLenV is the size of a Winograd layer's transformed input V (points*G
@@ -567,10 +605,10 @@ const winoSlack = 16
 // codegen/rt's rtWinoInScratch for the input transform, or
 // rtWinoTileScratch for a block of GEMM results and its output transform.
 func winoScratch(n *ir.Node, p *gemmPlan, t tile) int {
-	th, tw := winoTileDims(n)
-	plane := (2*th+p.r-1)*(tw+(p.r-1)/2) + winoSlack
-	in := 2*plane + p.points()*(th*tw+winoSlack)
-	return max(in, winoTileOffY(p, t)+4*(t.NR+winoSlack))
+	th, tw := winoTileDims(n, p.o)
+	plane := (p.o*th+p.r-1)*(tw+(p.r-2)/p.o+1) + winoSlack
+	in := p.o*plane + max(p.points()*(th*tw+winoSlack), p.o*p.s*(tw+(p.r-2)/p.o+1))
+	return max(in, winoTileOffY(p, t)+p.o*p.o*(t.NR+winoSlack))
 }
 
 // winoTileOffY is where, in a worker's scratch, the output transform's rows
@@ -602,9 +640,9 @@ func (c *gen) winoGeom(f *jen.File, l *layer) {
 	a := &n.Conv
 	in := n.Inputs[0].Shape
 	actID, slope := act(n.Act)
-	th, tw := winoTileDims(n)
+	th, tw := winoTileDims(n, p.o)
 	f.Var().Id(c.ident(n, "g")).Op("=").Id("rtWinoGeom").Values(jen.Dict{
-		jen.Id("R"): jen.Lit(p.r), jen.Id("S"): jen.Lit(p.s), jen.Id("KH"): jen.Lit(a.KH), jen.Id("KW"): jen.Lit(a.KW),
+		jen.Id("R"): jen.Lit(p.r), jen.Id("O"): jen.Lit(p.o), jen.Id("S"): jen.Lit(p.s), jen.Id("KH"): jen.Lit(a.KH), jen.Id("KW"): jen.Lit(a.KW),
 		jen.Id("Imgs"): jen.Lit(p.imgs), jen.Id("C"): jen.Lit(p.G * p.K), jen.Id("H"): jen.Lit(in.H), jen.Id("W"): jen.Lit(in.W),
 		jen.Id("PT"): jen.Lit(a.Pad.Top), jen.Id("PL"): jen.Lit(a.Pad.Left), jen.Id("G"): jen.Lit(p.G), jen.Id("K"): jen.Lit(p.K), jen.Id("M"): jen.Lit(p.M),
 		jen.Id("OH"): jen.Lit(n.Shape.H), jen.Id("OW"): jen.Lit(n.Shape.W), jen.Id("TH"): jen.Lit(th), jen.Id("TW"): jen.Lit(tw),
@@ -700,8 +738,8 @@ func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	if p.s > 1 {
 		s2d = fmt.Sprintf(" of the input's %dx%d space-to-depth", p.s, p.s)
 	}
-	task(f, fmt.Sprintf("%s computes %s's %dx%d Winograd GEMMs (%s %s -> %s, F(2x2, %dx%d)%s)\nwith the %s kernels, fused with the output transform: M=%d filters by N=%d tiles (%d of the\nbatch's %d images) by K=%d channels, in %dx%d blocks; one task is one column of tiles\nof one group and %d panels of filters.",
-		fn, name, p.points(), p.G, n.Op, n.Attrs(), n.Shape, p.r, p.r, s2d, im.name, p.M, p.N, p.imgs, c.batch, p.K, t.MR, t.NR, size), fn, body...)
+	task(f, fmt.Sprintf("%s computes %s's %dx%d Winograd GEMMs (%s %s -> %s, F(%dx%d, %dx%d)%s)\nwith the %s kernels, fused with the output transform: M=%d filters by N=%d tiles (%d of the\nbatch's %d images) by K=%d channels, in %dx%d blocks; one task is one column of tiles\nof one group and %d panels of filters.",
+		fn, name, p.points(), p.G, n.Op, n.Attrs(), n.Shape, p.o, p.o, p.r, p.r, s2d, im.name, p.M, p.N, p.imgs, c.batch, p.K, t.MR, t.NR, size), fn, body...)
 	var steps []stepLit
 	for ig := range groups {
 		steps = append(steps, stepLit{first: ig * inTasks, tasks: inTasks, fn: wi}, stepLit{first: ig * gTasks, tasks: gTasks, fn: fn})

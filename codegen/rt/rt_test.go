@@ -371,7 +371,7 @@ func TestPool_RunsEveryTaskOnce(t *testing.T) {
 	}
 }
 
-// TestWinograd runs the F(2x2, 3x3) and F(2x2, 5x5) pipelines (filter and
+// TestWinograd runs the F(2x2, 3x3), F(4x4, 3x3) and F(2x2, 5x5) pipelines (filter and
 // input transforms, then points*G pure-Go GEMMs fused block by block with
 // the output transform, with ragged blocks) against the reference
 // convolution on random batches, shapes, paddings, groups and strides (a
@@ -379,8 +379,11 @@ func TestPool_RunsEveryTaskOnce(t *testing.T) {
 // stride-1 convolution of the input's space-to-depth).
 func TestWinograd(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	for iter := range 900 {
-		R := 3 + 2*r.IntN(2)
+	for iter := range 1200 {
+		R, O := 3+2*r.IntN(2), 2
+		if R == 3 && r.IntN(2) == 0 {
+			O = 4
+		}
 		S, KH := 1, R
 		if r.IntN(2) == 0 {
 			S = 2 + r.IntN(3)
@@ -412,21 +415,21 @@ func TestWinograd(t *testing.T) {
 		imgs := B
 		for imgs = 1 + r.IntN(B); B%imgs != 0; imgs-- {
 		}
-		g := &rtWinoGeom{R: R, S: S, KH: KH, KW: KH, Imgs: imgs, C: in.C * S * S, H: in.H, W: in.W, PT: a.Pad.Top, PL: a.Pad.Left, G: G, K: K, M: M, OH: oh, OW: ow, Act: rtActReLU}
-		g.NPad = (imgs*((oh+1)/2)*((ow+1)/2) + nr - 1) / nr * nr
+		g := &rtWinoGeom{R: R, O: O, S: S, KH: KH, KW: KH, Imgs: imgs, C: in.C * S * S, H: in.H, W: in.W, PT: a.Pad.Top, PL: a.Pad.Left, G: G, K: K, M: M, OH: oh, OW: ow, Act: rtActReLU}
+		g.NPad = (imgs*((oh+O-1)/O)*((ow+O-1)/O) + nr - 1) / nr * nr
 		rtWinoSetup(g)
 		np := g.points()
 		panels := (M + mr - 1) / mr
 		u := make([]float32, np*G*panels*mr*K)
 		rtWinoFilters(u, w, g, mr)
 		half := g.C / 2
-		scratch := randSlice(r, rtWinoInScratch(R, g.TH, g.TW)) // garbage too
+		scratch := randSlice(r, rtWinoInScratch(O, R, S, g.TH, g.TW)) // garbage too
 		var goKernels rtWinoKernels
 		got := make([]float32, B*out.Elems())
 		for i := range got {
 			got[i] = float32(math.NaN()) // every output must be written
 		}
-		sc := randSlice(r, rtWinoTileScratch(R, mr, nr)) // garbage too
+		sc := randSlice(r, rtWinoTileScratch(O, R, mr, nr)) // garbage too
 		for img0 := 0; img0 < B; img0 += imgs {
 			v := randSlice(r, np*G*g.ldV) // garbage the transform must overwrite
 			rtWinoInput(v, x, g, 0, half, img0, nr, scratch, &goKernels)
@@ -455,11 +458,15 @@ func TestWinograd(t *testing.T) {
 				}
 			}
 		}
-		// F(2x2, 5x5)'s transforms have coefficients up to 5 and 1/24.
+		// F(2x2, 5x5)'s and F(4x4, 3x3)'s transforms have coefficients up
+		// to 8 and 1/24.
 		tol := map[int]float64{3: 1e-5, 5: 3e-5}[R]
+		if O == 4 {
+			tol = 3e-5
+		}
 		for i := range want {
 			if d := math.Abs(float64(want[i] - got[i])); !(d <= tol*scale) {
-				t.Fatalf("iter %d: %+v in %v batch %d (groups of %d) mr %d nr %d: element %d: got %g, want %g (scale %g)", iter, a, in, B, imgs, mr, nr, i, got[i], want[i], scale)
+				t.Fatalf("iter %d: F(%d, %d) %+v in %v batch %d (groups of %d) mr %d nr %d: element %d: got %g, want %g (scale %g)", iter, O, R, a, in, B, imgs, mr, nr, i, got[i], want[i], scale)
 			}
 		}
 	}
@@ -467,7 +474,7 @@ func TestWinograd(t *testing.T) {
 
 // rtWinoSetup fills in g's derived fields, as codegen's winoGeom does.
 func rtWinoSetup(g *rtWinoGeom) {
-	g.TH, g.TW = (g.OH+1)/2, (g.OW+1)/2
+	g.TH, g.TW = (g.OH+g.O-1)/g.O, (g.OW+g.O-1)/g.O
 	g.N = g.Imgs * g.TH * g.TW
 	g.ldV = g.K*g.NPad + 16
 	g.inImg = g.C / (g.S * g.S) * g.H * g.W

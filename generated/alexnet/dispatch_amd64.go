@@ -42,17 +42,17 @@ func winoKernels(impl int) rtWinoKernels {
 				// rtWinoInput checked the slices' reach.
 				vecCopyRowsAVX2(&dst[0], &src[0], rows, n, ldDst, ldSrc)
 			},
-			in: func(dst, even, odd []float32, th, tw, ld, ldDst int) {
+			in43: func(dst, p0, p1, p2, p3 []float32, tw, ld, ldDst int) {
 				// rtWinoInput sized the slices with rtWinoSlack to spare.
-				vecWinoInAVX2(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)
+				vecWino43InAVX2(&dst[0], &p0[0], &p1[0], &p2[0], &p3[0], tw, ld, ldDst)
 			},
 			in5: func(dst, even, odd []float32, th, tw, ld, ldDst int) {
 				// rtWinoInput sized the slices with rtWinoSlack to spare.
 				vecWino5InAVX2(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)
 			},
-			out: func(y, m []float32, n, step, ldY int, bias, lo float32) {
+			out43: func(y, m []float32, n, step, ldY int, bias, lo float32) {
 				// rtWinoOutTile sized the slices with rtWinoSlack to spare.
-				vecWinoOutAVX2(&y[0], &m[0], n, step, ldY, bias, lo)
+				vecWino43OutAVX2(&y[0], &m[0], n, step, ldY, bias, lo)
 			},
 			out5: func(y, m []float32, n, step, ldY int, bias, lo float32) {
 				// rtWinoOutTile sized the slices with rtWinoSlack to spare.
@@ -66,17 +66,17 @@ func winoKernels(impl int) rtWinoKernels {
 				// rtWinoInput checked the slices' reach.
 				vecCopyRowsAVX512(&dst[0], &src[0], rows, n, ldDst, ldSrc)
 			},
-			in: func(dst, even, odd []float32, th, tw, ld, ldDst int) {
+			in43: func(dst, p0, p1, p2, p3 []float32, tw, ld, ldDst int) {
 				// rtWinoInput sized the slices with rtWinoSlack to spare.
-				vecWinoInAVX512(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)
+				vecWino43InAVX512(&dst[0], &p0[0], &p1[0], &p2[0], &p3[0], tw, ld, ldDst)
 			},
 			in5: func(dst, even, odd []float32, th, tw, ld, ldDst int) {
 				// rtWinoInput sized the slices with rtWinoSlack to spare.
 				vecWino5InAVX512(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)
 			},
-			out: func(y, m []float32, n, step, ldY int, bias, lo float32) {
+			out43: func(y, m []float32, n, step, ldY int, bias, lo float32) {
 				// rtWinoOutTile sized the slices with rtWinoSlack to spare.
-				vecWinoOutAVX512(&y[0], &m[0], n, step, ldY, bias, lo)
+				vecWino43OutAVX512(&y[0], &m[0], n, step, ldY, bias, lo)
 			},
 			out5: func(y, m []float32, n, step, ldY int, bias, lo float32) {
 				// rtWinoOutTile sized the slices with rtWinoSlack to spare.

@@ -13,11 +13,11 @@ package alexnet
 //go:noescape
 func k1_conv1_AVX2_full(a *float32, b *float32, c *float32)
 
-// k1_conv1_AVX512_full is the 8x48 AVX512 GEMM micro-kernel computing
+// k1_conv1_AVX512_full is the 14x32 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = sum_{p<48} a[p*8+r]*b[p*48+j]
+//	C[r*ldc+j] = sum_{p<48} a[p*14+r]*b[p*32+j]
 //
-// for r < 8, j < 48 (K=48, ldc=48, k unrolled 4x).
+// for r < 14, j < 32 (K=48, ldc=32, k unrolled 4x).
 //
 //go:noescape
 func k1_conv1_AVX512_full(a *float32, b *float32, c *float32)
@@ -31,11 +31,11 @@ func k1_conv1_AVX512_full(a *float32, b *float32, c *float32)
 //go:noescape
 func k3_conv2_AVX2_full(a *float32, b *float32, c *float32)
 
-// k3_conv2_AVX512_full is the 8x48 AVX512 GEMM micro-kernel computing
+// k3_conv2_AVX512_full is the 28x16 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = sum_{p<48} a[p*8+r]*b[p*48+j]
+//	C[r*ldc+j] = sum_{p<48} a[p*28+r]*b[p*16+j]
 //
-// for r < 8, j < 48 (K=48, ldc=48, k unrolled 4x).
+// for r < 28, j < 16 (K=48, ldc=16, k unrolled 4x).
 //
 //go:noescape
 func k3_conv2_AVX512_full(a *float32, b *float32, c *float32)
@@ -49,11 +49,11 @@ func k3_conv2_AVX512_full(a *float32, b *float32, c *float32)
 //go:noescape
 func k5_conv3_AVX2_full(a *float32, b *float32, c *float32)
 
-// k5_conv3_AVX512_full is the 14x32 AVX512 GEMM micro-kernel computing
+// k5_conv3_AVX512_full is the 28x16 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = sum_{p<256} a[p*14+r]*b[p*32+j]
+//	C[r*ldc+j] = sum_{p<256} a[p*28+r]*b[p*16+j]
 //
-// for r < 14, j < 32 (K=256, ldc=32, k unrolled 4x).
+// for r < 28, j < 16 (K=256, ldc=16, k unrolled 4x).
 //
 //go:noescape
 func k5_conv3_AVX512_full(a *float32, b *float32, c *float32)
@@ -67,11 +67,11 @@ func k5_conv3_AVX512_full(a *float32, b *float32, c *float32)
 //go:noescape
 func k6_conv4_AVX2_full(a *float32, b *float32, c *float32)
 
-// k6_conv4_AVX512_full is the 14x32 AVX512 GEMM micro-kernel computing
+// k6_conv4_AVX512_full is the 28x16 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = sum_{p<192} a[p*14+r]*b[p*32+j]
+//	C[r*ldc+j] = sum_{p<192} a[p*28+r]*b[p*16+j]
 //
-// for r < 14, j < 32 (K=192, ldc=32, k unrolled 4x).
+// for r < 28, j < 16 (K=192, ldc=16, k unrolled 4x).
 //
 //go:noescape
 func k6_conv4_AVX512_full(a *float32, b *float32, c *float32)
@@ -85,11 +85,11 @@ func k6_conv4_AVX512_full(a *float32, b *float32, c *float32)
 //go:noescape
 func k7_conv5_AVX2_full(a *float32, b *float32, c *float32)
 
-// k7_conv5_AVX512_full is the 14x32 AVX512 GEMM micro-kernel computing
+// k7_conv5_AVX512_full is the 28x16 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = sum_{p<192} a[p*14+r]*b[p*32+j]
+//	C[r*ldc+j] = sum_{p<192} a[p*28+r]*b[p*16+j]
 //
-// for r < 14, j < 32 (K=192, ldc=32, k unrolled 4x).
+// for r < 28, j < 16 (K=192, ldc=16, k unrolled 4x).
 //
 //go:noescape
 func k7_conv5_AVX512_full(a *float32, b *float32, c *float32)

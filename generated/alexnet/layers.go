@@ -12,8 +12,9 @@ var g1_conv1 = rtWinoGeom{
 	KH:    11,
 	KW:    11,
 	M:     96,
-	N:     784,
-	NPad:  816,
+	N:     196,
+	NPad:  224,
+	O:     4,
 	OH:    55,
 	OW:    55,
 	PL:    0,
@@ -21,11 +22,11 @@ var g1_conv1 = rtWinoGeom{
 	R:     3,
 	S:     4,
 	Slope: 0.0,
-	TH:    28,
-	TW:    28,
+	TH:    14,
+	TW:    14,
 	W:     227,
 	inImg: 154587,
-	ldV:   39184,
+	ldV:   10768,
 	outIm: 290400,
 }
 var g2_pool1 = rtPoolGeom{
@@ -61,7 +62,8 @@ var g3_conv2 = rtWinoGeom{
 	KW:    5,
 	M:     128,
 	N:     196,
-	NPad:  240,
+	NPad:  208,
+	O:     2,
 	OH:    27,
 	OW:    27,
 	PL:    2,
@@ -73,7 +75,7 @@ var g3_conv2 = rtWinoGeom{
 	TW:    14,
 	W:     27,
 	inImg: 69984,
-	ldV:   11536,
+	ldV:   10000,
 	outIm: 186624,
 }
 var g4_pool2 = rtPoolGeom{
@@ -108,8 +110,9 @@ var g5_conv3 = rtWinoGeom{
 	KH:    3,
 	KW:    3,
 	M:     384,
-	N:     49,
-	NPad:  64,
+	N:     16,
+	NPad:  16,
+	O:     4,
 	OH:    13,
 	OW:    13,
 	PL:    1,
@@ -117,11 +120,11 @@ var g5_conv3 = rtWinoGeom{
 	R:     3,
 	S:     1,
 	Slope: 0.0,
-	TH:    7,
-	TW:    7,
+	TH:    4,
+	TW:    4,
 	W:     13,
 	inImg: 43264,
-	ldV:   16400,
+	ldV:   4112,
 	outIm: 64896,
 }
 var g6_conv4 = rtWinoGeom{
@@ -134,8 +137,9 @@ var g6_conv4 = rtWinoGeom{
 	KH:    3,
 	KW:    3,
 	M:     192,
-	N:     49,
-	NPad:  64,
+	N:     16,
+	NPad:  16,
+	O:     4,
 	OH:    13,
 	OW:    13,
 	PL:    1,
@@ -143,11 +147,11 @@ var g6_conv4 = rtWinoGeom{
 	R:     3,
 	S:     1,
 	Slope: 0.0,
-	TH:    7,
-	TW:    7,
+	TH:    4,
+	TW:    4,
 	W:     13,
 	inImg: 64896,
-	ldV:   12304,
+	ldV:   3088,
 	outIm: 64896,
 }
 var g7_conv5 = rtWinoGeom{
@@ -160,8 +164,9 @@ var g7_conv5 = rtWinoGeom{
 	KH:    3,
 	KW:    3,
 	M:     128,
-	N:     49,
-	NPad:  64,
+	N:     16,
+	NPad:  16,
+	O:     4,
 	OH:    13,
 	OW:    13,
 	PL:    1,
@@ -169,11 +174,11 @@ var g7_conv5 = rtWinoGeom{
 	R:     3,
 	S:     1,
 	Slope: 0.0,
-	TH:    7,
-	TW:    7,
+	TH:    4,
+	TW:    4,
 	W:     13,
 	inImg: 64896,
-	ldV:   12304,
+	ldV:   3088,
 	outIm: 43264,
 }
 var g8_pool5 = rtPoolGeom{
@@ -196,26 +201,26 @@ var g8_pool5 = rtPoolGeom{
 // of every image: one task.
 func (m *Model) wi1_conv1(w, t int) {
 	c0 := t * 4
-	rtWinoInput(m.staging, m.src[0:154587], &g1_conv1, c0, min(c0+4, 48), 0, [3]int{16, 16, 48}[m.impl], m.scratch[w], &m.wino)
+	rtWinoInput(m.staging, m.src[0:154587], &g1_conv1, c0, min(c0+4, 48), 0, [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
 }
 
-// l1_conv1_Go computes conv1's 16x1 Winograd GEMMs (conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu -> 96x55x55, F(2x2, 3x3) of the input's 4x4 space-to-depth)
-// with the purego kernels, fused with the output transform: M=96 filters by N=784 tiles (1 of the
+// l1_conv1_Go computes conv1's 36x1 Winograd GEMMs (conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu -> 96x55x55, F(4x4, 3x3) of the input's 4x4 space-to-depth)
+// with the purego kernels, fused with the output transform: M=96 filters by N=196 tiles (1 of the
 // batch's 1 images) by K=48 channels, in 4x16 blocks; one task is one column of tiles
-// of one group and 24 panels of filters.
+// of one group and 8 panels of filters.
 func (m *Model) l1_conv1_Go(w, t int) {
-	grp, j, c := t/49, t/1%49, t%1
+	grp, j, c := t/39, t/3%13, t%3
 	s := m.scratch[w]
-	b := m.staging[grp*39184+j*768:]
-	for xi := range 16 {
-		for p := c * 24; p < min(c*24+24, 24); p++ {
+	b := m.staging[grp*10768+j*768:]
+	for xi := range 36 {
+		for p := c * 8; p < min(c*8+8, 24); p++ {
 			a := m.w1_conv1[(grp*24+p)*192:]
-			s := s[(p-c*24)*1024:]
-			rtGemm(4, 16, 48, a[xi*4608:], b[xi*39184:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+			s := s[(p-c*8)*2304:]
+			rtGemm(4, 16, 48, a[xi*4608:], b[xi*10768:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
 		}
 	}
-	for p := c * 24; p < min(c*24+24, 24); p++ {
-		rtWinoOutTile(m.arena[0:290400], s[(p-c*24)*1024:], m.b1_conv1, &g1_conv1, grp*96+p*4, min(4, 96-p*4), 16, 64, j*16, min(16, 784-j*16), s[24592:], &m.wino)
+	for p := c * 8; p < min(c*8+8, 24); p++ {
+		rtWinoOutTile(m.arena[0:290400], s[(p-c*8)*2304:], m.b1_conv1, &g1_conv1, grp*96+p*4, min(4, 96-p*4), 16, 64, j*16, min(16, 196-j*16), s[18448:], &m.wino)
 	}
 }
 
@@ -231,7 +236,7 @@ func (m *Model) l2_pool1(w, t int) {
 // of every image: one task.
 func (m *Model) wi3_conv2(w, t int) {
 	c0 := t * 4
-	rtWinoInput(m.staging, m.arena[290400:360384], &g3_conv2, c0, min(c0+4, 96), 0, [3]int{16, 16, 48}[m.impl], m.scratch[w], &m.wino)
+	rtWinoInput(m.staging, m.arena[290400:360384], &g3_conv2, c0, min(c0+4, 96), 0, [3]int{16, 16, 16}[m.impl], m.scratch[w], &m.wino)
 }
 
 // l3_conv2_Go computes conv2's 36x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(2x2, 5x5))
@@ -241,12 +246,12 @@ func (m *Model) wi3_conv2(w, t int) {
 func (m *Model) l3_conv2_Go(w, t int) {
 	grp, j, c := t/26, t/2%13, t%2
 	s := m.scratch[w]
-	b := m.staging[grp*11536+j*768:]
+	b := m.staging[grp*10000+j*768:]
 	for xi := range 36 {
 		for p := c * 16; p < min(c*16+16, 32); p++ {
 			a := m.w3_conv2[(grp*32+p)*192:]
 			s := s[(p-c*16)*2304:]
-			rtGemm(4, 16, 48, a[xi*12288:], b[xi*23072:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+			rtGemm(4, 16, 48, a[xi*12288:], b[xi*20000:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
 		}
 	}
 	for p := c * 16; p < min(c*16+16, 32); p++ {
@@ -266,26 +271,26 @@ func (m *Model) l4_pool2(w, t int) {
 // of every image: one task.
 func (m *Model) wi5_conv3(w, t int) {
 	c0 := t * 4
-	rtWinoInput(m.staging, m.arena[186624:229888], &g5_conv3, c0, min(c0+4, 256), 0, [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
+	rtWinoInput(m.staging, m.arena[186624:229888], &g5_conv3, c0, min(c0+4, 256), 0, [3]int{16, 16, 16}[m.impl], m.scratch[w], &m.wino)
 }
 
-// l5_conv3_Go computes conv3's 16x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(2x2, 3x3))
-// with the purego kernels, fused with the output transform: M=384 filters by N=49 tiles (1 of the
+// l5_conv3_Go computes conv3's 36x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(4x4, 3x3))
+// with the purego kernels, fused with the output transform: M=384 filters by N=16 tiles (1 of the
 // batch's 1 images) by K=256 channels, in 4x16 blocks; one task is one column of tiles
-// of one group and 12 panels of filters.
+// of one group and 3 panels of filters.
 func (m *Model) l5_conv3_Go(w, t int) {
-	grp, j, c := t/32, t/8%4, t%8
+	grp, j, c := t/32, t/32%1, t%32
 	s := m.scratch[w]
-	b := m.staging[grp*16400+j*4096:]
-	for xi := range 16 {
-		for p := c * 12; p < min(c*12+12, 96); p++ {
+	b := m.staging[grp*4112+j*4096:]
+	for xi := range 36 {
+		for p := c * 3; p < min(c*3+3, 96); p++ {
 			a := m.w5_conv3[(grp*96+p)*1024:]
-			s := s[(p-c*12)*1024:]
-			rtGemm(4, 16, 256, a[xi*98304:], b[xi*16400:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+			s := s[(p-c*3)*2304:]
+			rtGemm(4, 16, 256, a[xi*98304:], b[xi*4112:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
 		}
 	}
-	for p := c * 12; p < min(c*12+12, 96); p++ {
-		rtWinoOutTile(m.arena[0:64896], s[(p-c*12)*1024:], m.b5_conv3, &g5_conv3, grp*384+p*4, min(4, 384-p*4), 16, 64, j*16, min(16, 49-j*16), s[12304:], &m.wino)
+	for p := c * 3; p < min(c*3+3, 96); p++ {
+		rtWinoOutTile(m.arena[0:64896], s[(p-c*3)*2304:], m.b5_conv3, &g5_conv3, grp*384+p*4, min(4, 384-p*4), 16, 64, j*16, min(16, 16-j*16), s[6928:], &m.wino)
 	}
 }
 
@@ -293,26 +298,26 @@ func (m *Model) l5_conv3_Go(w, t int) {
 // of every image: one task.
 func (m *Model) wi6_conv4(w, t int) {
 	c0 := t * 4
-	rtWinoInput(m.staging, m.arena[0:64896], &g6_conv4, c0, min(c0+4, 384), 0, [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
+	rtWinoInput(m.staging, m.arena[0:64896], &g6_conv4, c0, min(c0+4, 384), 0, [3]int{16, 16, 16}[m.impl], m.scratch[w], &m.wino)
 }
 
-// l6_conv4_Go computes conv4's 16x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(2x2, 3x3))
-// with the purego kernels, fused with the output transform: M=192 filters by N=49 tiles (1 of the
+// l6_conv4_Go computes conv4's 36x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(4x4, 3x3))
+// with the purego kernels, fused with the output transform: M=192 filters by N=16 tiles (1 of the
 // batch's 1 images) by K=192 channels, in 4x16 blocks; one task is one column of tiles
-// of one group and 12 panels of filters.
+// of one group and 3 panels of filters.
 func (m *Model) l6_conv4_Go(w, t int) {
-	grp, j, c := t/16, t/4%4, t%4
+	grp, j, c := t/16, t/16%1, t%16
 	s := m.scratch[w]
-	b := m.staging[grp*12304+j*3072:]
-	for xi := range 16 {
-		for p := c * 12; p < min(c*12+12, 48); p++ {
+	b := m.staging[grp*3088+j*3072:]
+	for xi := range 36 {
+		for p := c * 3; p < min(c*3+3, 48); p++ {
 			a := m.w6_conv4[(grp*48+p)*768:]
-			s := s[(p-c*12)*1024:]
-			rtGemm(4, 16, 192, a[xi*73728:], b[xi*24608:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+			s := s[(p-c*3)*2304:]
+			rtGemm(4, 16, 192, a[xi*73728:], b[xi*6176:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
 		}
 	}
-	for p := c * 12; p < min(c*12+12, 48); p++ {
-		rtWinoOutTile(m.arena[64896:129792], s[(p-c*12)*1024:], m.b6_conv4, &g6_conv4, grp*192+p*4, min(4, 192-p*4), 16, 64, j*16, min(16, 49-j*16), s[12304:], &m.wino)
+	for p := c * 3; p < min(c*3+3, 48); p++ {
+		rtWinoOutTile(m.arena[64896:129792], s[(p-c*3)*2304:], m.b6_conv4, &g6_conv4, grp*192+p*4, min(4, 192-p*4), 16, 64, j*16, min(16, 16-j*16), s[6928:], &m.wino)
 	}
 }
 
@@ -320,26 +325,26 @@ func (m *Model) l6_conv4_Go(w, t int) {
 // of every image: one task.
 func (m *Model) wi7_conv5(w, t int) {
 	c0 := t * 4
-	rtWinoInput(m.staging, m.arena[64896:129792], &g7_conv5, c0, min(c0+4, 384), 0, [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
+	rtWinoInput(m.staging, m.arena[64896:129792], &g7_conv5, c0, min(c0+4, 384), 0, [3]int{16, 16, 16}[m.impl], m.scratch[w], &m.wino)
 }
 
-// l7_conv5_Go computes conv5's 16x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(2x2, 3x3))
-// with the purego kernels, fused with the output transform: M=128 filters by N=49 tiles (1 of the
+// l7_conv5_Go computes conv5's 36x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(4x4, 3x3))
+// with the purego kernels, fused with the output transform: M=128 filters by N=16 tiles (1 of the
 // batch's 1 images) by K=192 channels, in 4x16 blocks; one task is one column of tiles
-// of one group and 8 panels of filters.
+// of one group and 2 panels of filters.
 func (m *Model) l7_conv5_Go(w, t int) {
-	grp, j, c := t/16, t/4%4, t%4
+	grp, j, c := t/16, t/16%1, t%16
 	s := m.scratch[w]
-	b := m.staging[grp*12304+j*3072:]
-	for xi := range 16 {
-		for p := c * 8; p < min(c*8+8, 32); p++ {
+	b := m.staging[grp*3088+j*3072:]
+	for xi := range 36 {
+		for p := c * 2; p < min(c*2+2, 32); p++ {
 			a := m.w7_conv5[(grp*32+p)*768:]
-			s := s[(p-c*8)*1024:]
-			rtGemm(4, 16, 192, a[xi*49152:], b[xi*24608:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+			s := s[(p-c*2)*2304:]
+			rtGemm(4, 16, 192, a[xi*49152:], b[xi*6176:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
 		}
 	}
-	for p := c * 8; p < min(c*8+8, 32); p++ {
-		rtWinoOutTile(m.arena[0:43264], s[(p-c*8)*1024:], m.b7_conv5, &g7_conv5, grp*128+p*4, min(4, 128-p*4), 16, 64, j*16, min(16, 49-j*16), s[8208:], &m.wino)
+	for p := c * 2; p < min(c*2+2, 32); p++ {
+		rtWinoOutTile(m.arena[0:43264], s[(p-c*2)*2304:], m.b7_conv5, &g7_conv5, grp*128+p*4, min(4, 128-p*4), 16, 64, j*16, min(16, 16-j*16), s[4624:], &m.wino)
 	}
 }
 
@@ -434,7 +439,7 @@ func (m *Model) planGo() []rtStep {
 	}, {
 		f:     m.l1_conv1_Go,
 		layer: 0,
-		n:     49,
+		n:     39,
 	}, {
 		f:     m.l2_pool1,
 		layer: 1,

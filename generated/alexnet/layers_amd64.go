@@ -3,23 +3,23 @@
 
 package alexnet
 
-// l1_conv1_AVX2 computes conv1's 16x1 Winograd GEMMs (conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu -> 96x55x55, F(2x2, 3x3) of the input's 4x4 space-to-depth)
-// with the avx2 kernels, fused with the output transform: M=96 filters by N=784 tiles (1 of the
+// l1_conv1_AVX2 computes conv1's 36x1 Winograd GEMMs (conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu -> 96x55x55, F(4x4, 3x3) of the input's 4x4 space-to-depth)
+// with the avx2 kernels, fused with the output transform: M=96 filters by N=196 tiles (1 of the
 // batch's 1 images) by K=48 channels, in 6x16 blocks; one task is one column of tiles
-// of one group and 16 panels of filters.
+// of one group and 6 panels of filters.
 func (m *Model) l1_conv1_AVX2(w, t int) {
-	grp, j, c := t/49, t/1%49, t%1
+	grp, j, c := t/39, t/3%13, t%3
 	s := m.scratch[w]
-	b := m.staging[grp*39184+j*768:]
-	for xi := range 16 {
-		for p := c * 16; p < min(c*16+16, 16); p++ {
+	b := m.staging[grp*10768+j*768:]
+	for xi := range 36 {
+		for p := c * 6; p < min(c*6+6, 16); p++ {
 			a := m.w1_conv1[(grp*16+p)*288:]
-			s := s[(p-c*16)*1536:]
-			k1_conv1_AVX2_full(&a[xi*4608:][0], &b[xi*39184:][0], &s[xi*96:][0])
+			s := s[(p-c*6)*3456:]
+			k1_conv1_AVX2_full(&a[xi*4608:][0], &b[xi*10768:][0], &s[xi*96:][0])
 		}
 	}
-	for p := c * 16; p < min(c*16+16, 16); p++ {
-		rtWinoOutTile(m.arena[0:290400], s[(p-c*16)*1536:], m.b1_conv1, &g1_conv1, grp*96+p*6, min(6, 96-p*6), 16, 96, j*16, min(16, 784-j*16), s[24592:], &m.wino)
+	for p := c * 6; p < min(c*6+6, 16); p++ {
+		rtWinoOutTile(m.arena[0:290400], s[(p-c*6)*3456:], m.b1_conv1, &g1_conv1, grp*96+p*6, min(6, 96-p*6), 16, 96, j*16, min(16, 196-j*16), s[20752:], &m.wino)
 	}
 }
 
@@ -30,12 +30,12 @@ func (m *Model) l1_conv1_AVX2(w, t int) {
 func (m *Model) l3_conv2_AVX2(w, t int) {
 	grp, j, c := t/26, t/2%13, t%2
 	s := m.scratch[w]
-	b := m.staging[grp*11536+j*768:]
+	b := m.staging[grp*10000+j*768:]
 	for xi := range 36 {
 		for p := c * 11; p < min(c*11+11, 22); p++ {
 			a := m.w3_conv2[(grp*22+p)*288:]
 			s := s[(p-c*11)*3456:]
-			k3_conv2_AVX2_full(&a[xi*12672:][0], &b[xi*23072:][0], &s[xi*96:][0])
+			k3_conv2_AVX2_full(&a[xi*12672:][0], &b[xi*20000:][0], &s[xi*96:][0])
 		}
 	}
 	for p := c * 11; p < min(c*11+11, 22); p++ {
@@ -43,63 +43,63 @@ func (m *Model) l3_conv2_AVX2(w, t int) {
 	}
 }
 
-// l5_conv3_AVX2 computes conv3's 16x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(2x2, 3x3))
-// with the avx2 kernels, fused with the output transform: M=384 filters by N=49 tiles (1 of the
+// l5_conv3_AVX2 computes conv3's 36x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(4x4, 3x3))
+// with the avx2 kernels, fused with the output transform: M=384 filters by N=16 tiles (1 of the
 // batch's 1 images) by K=256 channels, in 6x16 blocks; one task is one column of tiles
-// of one group and 8 panels of filters.
+// of one group and 2 panels of filters.
 func (m *Model) l5_conv3_AVX2(w, t int) {
-	grp, j, c := t/32, t/8%4, t%8
+	grp, j, c := t/32, t/32%1, t%32
 	s := m.scratch[w]
-	b := m.staging[grp*16400+j*4096:]
-	for xi := range 16 {
-		for p := c * 8; p < min(c*8+8, 64); p++ {
+	b := m.staging[grp*4112+j*4096:]
+	for xi := range 36 {
+		for p := c * 2; p < min(c*2+2, 64); p++ {
 			a := m.w5_conv3[(grp*64+p)*1536:]
-			s := s[(p-c*8)*1536:]
-			k5_conv3_AVX2_full(&a[xi*98304:][0], &b[xi*16400:][0], &s[xi*96:][0])
+			s := s[(p-c*2)*3456:]
+			k5_conv3_AVX2_full(&a[xi*98304:][0], &b[xi*4112:][0], &s[xi*96:][0])
 		}
 	}
-	for p := c * 8; p < min(c*8+8, 64); p++ {
-		rtWinoOutTile(m.arena[0:64896], s[(p-c*8)*1536:], m.b5_conv3, &g5_conv3, grp*384+p*6, min(6, 384-p*6), 16, 96, j*16, min(16, 49-j*16), s[12304:], &m.wino)
+	for p := c * 2; p < min(c*2+2, 64); p++ {
+		rtWinoOutTile(m.arena[0:64896], s[(p-c*2)*3456:], m.b5_conv3, &g5_conv3, grp*384+p*6, min(6, 384-p*6), 16, 96, j*16, min(16, 16-j*16), s[6928:], &m.wino)
 	}
 }
 
-// l6_conv4_AVX2 computes conv4's 16x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(2x2, 3x3))
-// with the avx2 kernels, fused with the output transform: M=192 filters by N=49 tiles (1 of the
+// l6_conv4_AVX2 computes conv4's 36x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(4x4, 3x3))
+// with the avx2 kernels, fused with the output transform: M=192 filters by N=16 tiles (1 of the
 // batch's 1 images) by K=192 channels, in 6x16 blocks; one task is one column of tiles
-// of one group and 8 panels of filters.
+// of one group and 2 panels of filters.
 func (m *Model) l6_conv4_AVX2(w, t int) {
-	grp, j, c := t/16, t/4%4, t%4
+	grp, j, c := t/16, t/16%1, t%16
 	s := m.scratch[w]
-	b := m.staging[grp*12304+j*3072:]
-	for xi := range 16 {
-		for p := c * 8; p < min(c*8+8, 32); p++ {
+	b := m.staging[grp*3088+j*3072:]
+	for xi := range 36 {
+		for p := c * 2; p < min(c*2+2, 32); p++ {
 			a := m.w6_conv4[(grp*32+p)*1152:]
-			s := s[(p-c*8)*1536:]
-			k6_conv4_AVX2_full(&a[xi*73728:][0], &b[xi*24608:][0], &s[xi*96:][0])
+			s := s[(p-c*2)*3456:]
+			k6_conv4_AVX2_full(&a[xi*73728:][0], &b[xi*6176:][0], &s[xi*96:][0])
 		}
 	}
-	for p := c * 8; p < min(c*8+8, 32); p++ {
-		rtWinoOutTile(m.arena[64896:129792], s[(p-c*8)*1536:], m.b6_conv4, &g6_conv4, grp*192+p*6, min(6, 192-p*6), 16, 96, j*16, min(16, 49-j*16), s[12304:], &m.wino)
+	for p := c * 2; p < min(c*2+2, 32); p++ {
+		rtWinoOutTile(m.arena[64896:129792], s[(p-c*2)*3456:], m.b6_conv4, &g6_conv4, grp*192+p*6, min(6, 192-p*6), 16, 96, j*16, min(16, 16-j*16), s[6928:], &m.wino)
 	}
 }
 
-// l7_conv5_AVX2 computes conv5's 16x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(2x2, 3x3))
-// with the avx2 kernels, fused with the output transform: M=128 filters by N=49 tiles (1 of the
+// l7_conv5_AVX2 computes conv5's 36x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(4x4, 3x3))
+// with the avx2 kernels, fused with the output transform: M=128 filters by N=16 tiles (1 of the
 // batch's 1 images) by K=192 channels, in 6x16 blocks; one task is one column of tiles
-// of one group and 6 panels of filters.
+// of one group and 2 panels of filters.
 func (m *Model) l7_conv5_AVX2(w, t int) {
-	grp, j, c := t/16, t/4%4, t%4
+	grp, j, c := t/11, t/11%1, t%11
 	s := m.scratch[w]
-	b := m.staging[grp*12304+j*3072:]
-	for xi := range 16 {
-		for p := c * 6; p < min(c*6+6, 22); p++ {
+	b := m.staging[grp*3088+j*3072:]
+	for xi := range 36 {
+		for p := c * 2; p < min(c*2+2, 22); p++ {
 			a := m.w7_conv5[(grp*22+p)*1152:]
-			s := s[(p-c*6)*1536:]
-			k7_conv5_AVX2_full(&a[xi*50688:][0], &b[xi*24608:][0], &s[xi*96:][0])
+			s := s[(p-c*2)*3456:]
+			k7_conv5_AVX2_full(&a[xi*50688:][0], &b[xi*6176:][0], &s[xi*96:][0])
 		}
 	}
-	for p := c * 6; p < min(c*6+6, 22); p++ {
-		rtWinoOutTile(m.arena[0:43264], s[(p-c*6)*1536:], m.b7_conv5, &g7_conv5, grp*128+p*6, min(6, 128-p*6), 16, 96, j*16, min(16, 49-j*16), s[9232:], &m.wino)
+	for p := c * 2; p < min(c*2+2, 22); p++ {
+		rtWinoOutTile(m.arena[0:43264], s[(p-c*2)*3456:], m.b7_conv5, &g7_conv5, grp*128+p*6, min(6, 128-p*6), 16, 96, j*16, min(16, 16-j*16), s[6928:], &m.wino)
 	}
 }
 
@@ -193,7 +193,7 @@ func (m *Model) planAVX2() []rtStep {
 	}, {
 		f:     m.l1_conv1_AVX2,
 		layer: 0,
-		n:     49,
+		n:     39,
 	}, {
 		f:     m.l2_pool1,
 		layer: 1,
@@ -233,7 +233,7 @@ func (m *Model) planAVX2() []rtStep {
 	}, {
 		f:     m.l7_conv5_AVX2,
 		layer: 6,
-		n:     32,
+		n:     22,
 	}, {
 		f:     m.l8_pool5,
 		layer: 7,
@@ -257,103 +257,103 @@ func (m *Model) planAVX2() []rtStep {
 	}}
 }
 
-// l1_conv1_AVX512 computes conv1's 16x1 Winograd GEMMs (conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu -> 96x55x55, F(2x2, 3x3) of the input's 4x4 space-to-depth)
-// with the avx512 kernels, fused with the output transform: M=96 filters by N=784 tiles (1 of the
-// batch's 1 images) by K=48 channels, in 8x48 blocks; one task is one column of tiles
-// of one group and 6 panels of filters.
+// l1_conv1_AVX512 computes conv1's 36x1 Winograd GEMMs (conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu -> 96x55x55, F(4x4, 3x3) of the input's 4x4 space-to-depth)
+// with the avx512 kernels, fused with the output transform: M=96 filters by N=196 tiles (1 of the
+// batch's 1 images) by K=48 channels, in 14x32 blocks; one task is one column of tiles
+// of one group and 2 panels of filters.
 func (m *Model) l1_conv1_AVX512(w, t int) {
-	grp, j, c := t/34, t/2%17, t%2
+	grp, j, c := t/28, t/4%7, t%4
 	s := m.scratch[w]
-	b := m.staging[grp*39184+j*2304:]
-	for xi := range 16 {
-		for p := c * 6; p < min(c*6+6, 12); p++ {
-			a := m.w1_conv1[(grp*12+p)*384:]
-			s := s[(p-c*6)*6144:]
-			k1_conv1_AVX512_full(&a[xi*4608:][0], &b[xi*39184:][0], &s[xi*384:][0])
+	b := m.staging[grp*10768+j*1536:]
+	for xi := range 36 {
+		for p := c * 2; p < min(c*2+2, 7); p++ {
+			a := m.w1_conv1[(grp*7+p)*672:]
+			s := s[(p-c*2)*16128:]
+			k1_conv1_AVX512_full(&a[xi*4704:][0], &b[xi*10768:][0], &s[xi*448:][0])
 		}
 	}
-	for p := c * 6; p < min(c*6+6, 12); p++ {
-		rtWinoOutTile(m.arena[0:290400], s[(p-c*6)*6144:], m.b1_conv1, &g1_conv1, grp*96+p*8, min(8, 96-p*8), 48, 384, j*48, min(48, 784-j*48), s[36880:], &m.wino)
+	for p := c * 2; p < min(c*2+2, 7); p++ {
+		rtWinoOutTile(m.arena[0:290400], s[(p-c*2)*16128:], m.b1_conv1, &g1_conv1, grp*96+p*14, min(14, 96-p*14), 32, 448, j*32, min(32, 196-j*32), s[32272:], &m.wino)
 	}
 }
 
 // l3_conv2_AVX512 computes conv2's 36x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(2x2, 5x5))
 // with the avx512 kernels, fused with the output transform: M=128 filters by N=196 tiles (1 of the
-// batch's 1 images) by K=48 channels, in 8x48 blocks; one task is one column of tiles
-// of one group and 4 panels of filters.
+// batch's 1 images) by K=48 channels, in 28x16 blocks; one task is one column of tiles
+// of one group and 3 panels of filters.
 func (m *Model) l3_conv2_AVX512(w, t int) {
-	grp, j, c := t/20, t/4%5, t%4
+	grp, j, c := t/26, t/2%13, t%2
 	s := m.scratch[w]
-	b := m.staging[grp*11536+j*2304:]
+	b := m.staging[grp*10000+j*768:]
 	for xi := range 36 {
-		for p := c * 4; p < min(c*4+4, 16); p++ {
-			a := m.w3_conv2[(grp*16+p)*384:]
-			s := s[(p-c*4)*13824:]
-			k3_conv2_AVX512_full(&a[xi*12288:][0], &b[xi*23072:][0], &s[xi*384:][0])
+		for p := c * 3; p < min(c*3+3, 5); p++ {
+			a := m.w3_conv2[(grp*5+p)*1344:]
+			s := s[(p-c*3)*16128:]
+			k3_conv2_AVX512_full(&a[xi*13440:][0], &b[xi*20000:][0], &s[xi*448:][0])
 		}
 	}
-	for p := c * 4; p < min(c*4+4, 16); p++ {
-		rtWinoOutTile(m.arena[0:186624], s[(p-c*4)*13824:], m.b3_conv2, &g3_conv2, grp*128+p*8, min(8, 128-p*8), 48, 384, j*48, min(48, 196-j*48), s[55312:], &m.wino)
+	for p := c * 3; p < min(c*3+3, 5); p++ {
+		rtWinoOutTile(m.arena[0:186624], s[(p-c*3)*16128:], m.b3_conv2, &g3_conv2, grp*128+p*28, min(28, 128-p*28), 16, 448, j*16, min(16, 196-j*16), s[48400:], &m.wino)
 	}
 }
 
-// l5_conv3_AVX512 computes conv3's 16x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(2x2, 3x3))
-// with the avx512 kernels, fused with the output transform: M=384 filters by N=49 tiles (1 of the
-// batch's 1 images) by K=256 channels, in 14x32 blocks; one task is one column of tiles
-// of one group and 2 panels of filters.
+// l5_conv3_AVX512 computes conv3's 36x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(4x4, 3x3))
+// with the avx512 kernels, fused with the output transform: M=384 filters by N=16 tiles (1 of the
+// batch's 1 images) by K=256 channels, in 28x16 blocks; one task is one column of tiles
+// of one group and 1 panels of filters.
 func (m *Model) l5_conv3_AVX512(w, t int) {
-	grp, j, c := t/28, t/14%2, t%14
+	grp, j, c := t/14, t/14%1, t%14
 	s := m.scratch[w]
-	b := m.staging[grp*16400+j*8192:]
-	for xi := range 16 {
-		for p := c * 2; p < min(c*2+2, 28); p++ {
-			a := m.w5_conv3[(grp*28+p)*3584:]
-			s := s[(p-c*2)*7168:]
-			k5_conv3_AVX512_full(&a[xi*100352:][0], &b[xi*16400:][0], &s[xi*448:][0])
+	b := m.staging[grp*4112+j*4096:]
+	for xi := range 36 {
+		for p := c * 1; p < min(c*1+1, 14); p++ {
+			a := m.w5_conv3[(grp*14+p)*7168:]
+			s := s[(p-c*1)*16128:]
+			k5_conv3_AVX512_full(&a[xi*100352:][0], &b[xi*4112:][0], &s[xi*448:][0])
 		}
 	}
-	for p := c * 2; p < min(c*2+2, 28); p++ {
-		rtWinoOutTile(m.arena[0:64896], s[(p-c*2)*7168:], m.b5_conv3, &g5_conv3, grp*384+p*14, min(14, 384-p*14), 32, 448, j*32, min(32, 49-j*32), s[14352:], &m.wino)
+	for p := c * 1; p < min(c*1+1, 14); p++ {
+		rtWinoOutTile(m.arena[0:64896], s[(p-c*1)*16128:], m.b5_conv3, &g5_conv3, grp*384+p*28, min(28, 384-p*28), 16, 448, j*16, min(16, 16-j*16), s[16144:], &m.wino)
 	}
 }
 
-// l6_conv4_AVX512 computes conv4's 16x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(2x2, 3x3))
-// with the avx512 kernels, fused with the output transform: M=192 filters by N=49 tiles (1 of the
-// batch's 1 images) by K=192 channels, in 14x32 blocks; one task is one column of tiles
-// of one group and 2 panels of filters.
+// l6_conv4_AVX512 computes conv4's 36x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(4x4, 3x3))
+// with the avx512 kernels, fused with the output transform: M=192 filters by N=16 tiles (1 of the
+// batch's 1 images) by K=192 channels, in 28x16 blocks; one task is one column of tiles
+// of one group and 1 panels of filters.
 func (m *Model) l6_conv4_AVX512(w, t int) {
-	grp, j, c := t/14, t/7%2, t%7
+	grp, j, c := t/7, t/7%1, t%7
 	s := m.scratch[w]
-	b := m.staging[grp*12304+j*6144:]
-	for xi := range 16 {
-		for p := c * 2; p < min(c*2+2, 14); p++ {
-			a := m.w6_conv4[(grp*14+p)*2688:]
-			s := s[(p-c*2)*7168:]
-			k6_conv4_AVX512_full(&a[xi*75264:][0], &b[xi*24608:][0], &s[xi*448:][0])
+	b := m.staging[grp*3088+j*3072:]
+	for xi := range 36 {
+		for p := c * 1; p < min(c*1+1, 7); p++ {
+			a := m.w6_conv4[(grp*7+p)*5376:]
+			s := s[(p-c*1)*16128:]
+			k6_conv4_AVX512_full(&a[xi*75264:][0], &b[xi*6176:][0], &s[xi*448:][0])
 		}
 	}
-	for p := c * 2; p < min(c*2+2, 14); p++ {
-		rtWinoOutTile(m.arena[64896:129792], s[(p-c*2)*7168:], m.b6_conv4, &g6_conv4, grp*192+p*14, min(14, 192-p*14), 32, 448, j*32, min(32, 49-j*32), s[14352:], &m.wino)
+	for p := c * 1; p < min(c*1+1, 7); p++ {
+		rtWinoOutTile(m.arena[64896:129792], s[(p-c*1)*16128:], m.b6_conv4, &g6_conv4, grp*192+p*28, min(28, 192-p*28), 16, 448, j*16, min(16, 16-j*16), s[16144:], &m.wino)
 	}
 }
 
-// l7_conv5_AVX512 computes conv5's 16x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(2x2, 3x3))
-// with the avx512 kernels, fused with the output transform: M=128 filters by N=49 tiles (1 of the
-// batch's 1 images) by K=192 channels, in 14x32 blocks; one task is one column of tiles
-// of one group and 2 panels of filters.
+// l7_conv5_AVX512 computes conv5's 36x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(4x4, 3x3))
+// with the avx512 kernels, fused with the output transform: M=128 filters by N=16 tiles (1 of the
+// batch's 1 images) by K=192 channels, in 28x16 blocks; one task is one column of tiles
+// of one group and 1 panels of filters.
 func (m *Model) l7_conv5_AVX512(w, t int) {
-	grp, j, c := t/10, t/5%2, t%5
+	grp, j, c := t/5, t/5%1, t%5
 	s := m.scratch[w]
-	b := m.staging[grp*12304+j*6144:]
-	for xi := range 16 {
-		for p := c * 2; p < min(c*2+2, 10); p++ {
-			a := m.w7_conv5[(grp*10+p)*2688:]
-			s := s[(p-c*2)*7168:]
-			k7_conv5_AVX512_full(&a[xi*53760:][0], &b[xi*24608:][0], &s[xi*448:][0])
+	b := m.staging[grp*3088+j*3072:]
+	for xi := range 36 {
+		for p := c * 1; p < min(c*1+1, 5); p++ {
+			a := m.w7_conv5[(grp*5+p)*5376:]
+			s := s[(p-c*1)*16128:]
+			k7_conv5_AVX512_full(&a[xi*53760:][0], &b[xi*6176:][0], &s[xi*448:][0])
 		}
 	}
-	for p := c * 2; p < min(c*2+2, 10); p++ {
-		rtWinoOutTile(m.arena[0:43264], s[(p-c*2)*7168:], m.b7_conv5, &g7_conv5, grp*128+p*14, min(14, 128-p*14), 32, 448, j*32, min(32, 49-j*32), s[14352:], &m.wino)
+	for p := c * 1; p < min(c*1+1, 5); p++ {
+		rtWinoOutTile(m.arena[0:43264], s[(p-c*1)*16128:], m.b7_conv5, &g7_conv5, grp*128+p*28, min(28, 128-p*28), 16, 448, j*16, min(16, 16-j*16), s[16144:], &m.wino)
 	}
 }
 
@@ -447,7 +447,7 @@ func (m *Model) planAVX512() []rtStep {
 	}, {
 		f:     m.l1_conv1_AVX512,
 		layer: 0,
-		n:     34,
+		n:     28,
 	}, {
 		f:     m.l2_pool1,
 		layer: 1,
@@ -459,7 +459,7 @@ func (m *Model) planAVX512() []rtStep {
 	}, {
 		f:     m.l3_conv2_AVX512,
 		layer: 2,
-		n:     40,
+		n:     52,
 	}, {
 		f:     m.l4_pool2,
 		layer: 3,
@@ -471,7 +471,7 @@ func (m *Model) planAVX512() []rtStep {
 	}, {
 		f:     m.l5_conv3_AVX512,
 		layer: 4,
-		n:     28,
+		n:     14,
 	}, {
 		f:     m.wi6_conv4,
 		layer: 5,
@@ -479,7 +479,7 @@ func (m *Model) planAVX512() []rtStep {
 	}, {
 		f:     m.l6_conv4_AVX512,
 		layer: 5,
-		n:     28,
+		n:     14,
 	}, {
 		f:     m.wi7_conv5,
 		layer: 6,
@@ -487,7 +487,7 @@ func (m *Model) planAVX512() []rtStep {
 	}, {
 		f:     m.l7_conv5_AVX512,
 		layer: 6,
-		n:     20,
+		n:     10,
 	}, {
 		f:     m.l8_pool5,
 		layer: 7,

@@ -35,13 +35,24 @@ import "math"
 // one layer's error is up to about 1e-5 of its outputs' scale (measured
 // with numpy against float64), against about 1e-7 for the direct
 // algorithm, which is still ten times inside cnnc's 1e-4 tolerance.
+//
+// F(4x4, 3x3) uses the same points, so the same B^T, on 6x6 input tiles
+// that step by 4: 36 multiplications per channel for 4x4 outputs, 2.25 per
+// output against F(2x2, 3x3)'s 4 and the direct algorithm's 9, with
+//
+//	G   = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6;
+//	       1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
+//	A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+//
+// and about the accuracy of F(2x2, 5x5).
 
 // rtWinoGeom describes a Winograd convolution computed Imgs images at a
 // time (the whole batch, or a group of it whose transformed input stays
 // in cache). The generator writes every field, derived ones included (see
 // winoGeom in codegen/layers.go).
 type rtWinoGeom struct {
-	R            int // the filters' size: 3 for F(2x2, 3x3), 5 for F(2x2, 5x5)
+	R            int // the filters' size: 3 for F(2x2, 3x3) and F(4x4, 3x3), 5 for F(2x2, 5x5)
+	O            int // the output tiles' size: 2, or 4 for F(4x4, 3x3)
 	S            int // the convolution's stride (1, or see rtWinoSpaceToDepth)
 	KH, KW       int // the convolution's filter size: R×R, or at most S*R for S > 1
 	Imgs         int // images per group
@@ -49,7 +60,7 @@ type rtWinoGeom struct {
 	PT, PL       int // top and left padding
 	G, K, M      int // groups, input channels per group, filters per group
 	OH, OW       int
-	TH, TW       int // tiles: ceil(OH/2), ceil(OW/2)
+	TH, TW       int // tiles: ceil(OH/O), ceil(OW/O)
 	N, NPad      int // a group's GEMM columns: Imgs*TH*TW, and that rounded up to whole panels
 	Act          int
 	Slope        float32
@@ -57,8 +68,8 @@ type rtWinoGeom struct {
 	inImg, outIm int // elements of one image of the input and of the output
 }
 
-// points is the number of Winograd points of g: (R+1)², one GEMM each.
-func (g *rtWinoGeom) points() int { return (g.R + 1) * (g.R + 1) }
+// points is the number of Winograd points of g: (O+R-1)², one GEMM each.
+func (g *rtWinoGeom) points() int { return (g.O + g.R - 1) * (g.O + g.R - 1) }
 
 // rtWinoFilters computes U = G g G^T for every filter o and channel c of
 // w ([filters][K][R][R]) and packs, for each ξ of the points and each
@@ -71,10 +82,10 @@ func rtWinoFilters(dst, w []float32, g *rtWinoGeom, mr int) {
 	}
 	np := g.points()
 	u := make([]float32, np*filters*g.K) // [ξ][filter][c]
-	if g.R == 5 {
-		rtWino5Filters(u, w, filters, g.K)
-	} else {
+	if g.O == 2 && g.R == 3 {
 		rtWino3Filters(u, w, filters, g.K)
+	} else {
+		rtWino6Filters(u, w, filters, g.K, g.R)
 	}
 	panels := (g.M + mr - 1) / mr
 	for xi := range np {
@@ -137,32 +148,41 @@ func rtWino3Filters(u, w []float32, filters, K int) {
 	}
 }
 
-// rtWino5Filters computes F(2x2, 5x5)'s U = G k G^T of every filter and
-// channel of w into u ([36][filters][K]), in float64 and rounded once.
-func rtWino5Filters(u, w []float32, filters, K int) {
-	gk := func(k0, k1, k2, k3, k4 float64) [6]float64 {
-		return [6]float64{
-			k0 / 4,
-			-(k0 + k1 + k2 + k3 + k4) / 6,
-			-(k0 - k1 + k2 - k3 + k4) / 6,
-			(k0 + 2*k1 + 4*k2 + 8*k3 + 16*k4) / 24,
-			(k0 - 2*k1 + 4*k2 - 8*k3 + 16*k4) / 24,
-			k4,
+// rtWino6Filters computes U = G k G^T for the 6x6 tiles of F(2x2, 5x5)
+// (r = 5) or F(4x4, 3x3) (r = 3) of every filter and channel of w into u
+// ([36][filters][K]), in float64 and rounded once. Row p of G is the
+// filter's polynomial evaluated at point p (0, 1, -1, 2, -2) divided by 4,
+// -6, -6, 24 and 24, and its last coefficient for the point at infinity.
+func rtWino6Filters(u, w []float32, filters, K, r int) {
+	gk := func(k []float64) [6]float64 {
+		var g [6]float64
+		g[0] = k[0] / 4
+		for i, p := range [4]float64{1, -1, 2, -2} {
+			s, x := k[0], p
+			for _, v := range k[1:] {
+				s += x * v
+				x *= p
+			}
+			g[i+1] = s / [4]float64{-6, -6, 24, 24}[i]
 		}
+		g[5] = k[r-1]
+		return g
 	}
 	for o := range filters {
 		for c := range K {
-			k := w[(o*K+c)*25 : (o*K+c)*25+25]
+			k := w[(o*K+c)*r*r : (o*K+c+1)*r*r]
 			var t [6][5]float64 // G k
-			for j := range 5 {
-				col := gk(float64(k[j]), float64(k[5+j]), float64(k[10+j]), float64(k[15+j]), float64(k[20+j]))
-				for i := range 6 {
-					t[i][j] = col[i]
+			var col [5]float64
+			for j := range r {
+				for i := range r {
+					col[i] = float64(k[i*r+j])
+				}
+				for i, v := range gk(col[:r]) {
+					t[i][j] = v
 				}
 			}
 			for i := range 6 {
-				r := t[i]
-				for j, v := range gk(r[0], r[1], r[2], r[3], r[4]) {
+				for j, v := range gk(t[i][:r]) {
 					u[((i*6+j)*filters+o)*K+c] = float32(v)
 				}
 			}
@@ -178,35 +198,38 @@ var rtWinoZeros [64]float32
 const rtWinoSlack = 16
 
 // rtWinoKernels are an implementation's SIMD Winograd transforms, nil for
-// the Go ones (rtWinoInGo, rtWinoOutGo, rtWino5InGo and rtWino5OutGo, which
-// define them): in and out for F(2x2, 3x3), in5 and out5 for F(2x2, 5x5).
+// the Go ones (rtWinoInGo, rtWinoOutGo, rtWino5InGo, rtWino5OutGo,
+// rtWino43InGo and rtWino43OutGo, which define them): in and out for F(2x2,
+// 3x3), in5 and out5 for F(2x2, 5x5), in43 and out43 for F(4x4, 3x3).
 // copy copies rows rows of n elements, dst[r*ldDst+j] = src[r*ldSrc+j],
 // for the input transform's scatter (nil: one copy per row).
 type rtWinoKernels struct {
-	in, in5   func(dst, even, odd []float32, th, tw, ld, ldDst int)
-	out, out5 func(y, m []float32, n, step, ldY int, bias, lo float32)
-	copy      func(dst, src []float32, rows, n, ldDst, ldSrc int)
+	in, in5          func(dst, even, odd []float32, th, tw, ld, ldDst int)
+	in43             func(dst, p0, p1, p2, p3 []float32, tw, ld, ldDst int)
+	out, out5, out43 func(y, m []float32, n, step, ldY int, bias, lo float32)
+	copy             func(dst, src []float32, rows, n, ldDst, ldSrc int)
 }
 
-// rtWinoPlane is the shape of the parity-split padded plane of a Winograd
-// layer with r×r filters and th×tw tiles: hp rows of ld even (and ld odd)
-// columns.
-func rtWinoPlane(r, th, tw int) (hp, ld int) { return 2*th + r - 1, tw + (r-1)/2 }
+// rtWinoPlane is the shape of the padded input plane of a Winograd layer
+// with o×o output tiles, r×r filters and th×tw tiles, split by column
+// modulo o (tiles step by o columns): o planes of hp rows of ld columns.
+func rtWinoPlane(o, r, th, tw int) (hp, ld int) { return o*th + r - 1, tw + (r-2)/o + 1 }
 
 // rtWinoInScratch is the per-worker scratch the input transform of a
-// layer with r×r filters and th×tw tiles needs: the parity-split plane and
-// (r+1)² rows of tiles.
-func rtWinoInScratch(r, th, tw int) int {
-	hp, ld := rtWinoPlane(r, th, tw)
+// layer with o×o output tiles, r×r filters, stride s and th×tw tiles
+// needs: the o planes of the split plane, and (o+r-1)² rows of tiles or,
+// before the transform, one padded input row.
+func rtWinoInScratch(o, r, s, th, tw int) int {
+	hp, ld := rtWinoPlane(o, r, th, tw)
 	plane := hp*ld + rtWinoSlack
-	return 2*plane + (r+1)*(r+1)*(th*tw+rtWinoSlack)
+	return o*plane + max((o+r-1)*(o+r-1)*(th*tw+rtWinoSlack), o*s*ld)
 }
 
 // rtWinoTileScratch is the per-worker scratch of one block of mr×nr GEMM
-// results of a layer with r×r filters and its output transform: (r+1)²
-// blocks, slack, and rtWinoOutTile's 4 rows.
-func rtWinoTileScratch(r, mr, nr int) int {
-	return (r+1)*(r+1)*mr*nr + rtWinoSlack + 4*(nr+rtWinoSlack)
+// results of a layer with o×o output tiles and r×r filters, and its output
+// transform: (o+r-1)² blocks, slack, and rtWinoOutTile's o² rows.
+func rtWinoTileScratch(o, r, mr, nr int) int {
+	return (o+r-1)*(o+r-1)*mr*nr + rtWinoSlack + o*o*(nr+rtWinoSlack)
 }
 
 // rtWinoInGo is the input transform V = B^T d B of one padded plane split by
@@ -261,11 +284,7 @@ func rtWinoOutGo(y, m []float32, n, step, ldY int, bias, lo float32) {
 // rtWino5InGo is F(2x2, 5x5)'s input transform V = B^T d B, as rtWinoInGo
 // (element ξ = 6i+j of tile t goes to dst[ξ*ldDst+t]).
 func rtWino5InGo(dst, even, odd []float32, th, tw, ld, ldDst int) {
-	bt := func(d0, d1, d2, d3, d4, d5 float32) [6]float32 {
-		a, b := d4-4*d2, d3-4*d1
-		c, e := d4-d2, 2*(d3-d1)
-		return [6]float32{a - d2 + 4*d0, a + b, a - b, c + e, c - e, d5 - b - 4*d3}
-	}
+	bt := rtWinoBT6
 	for ty := range th {
 		e, o := even[2*ty*ld:], odd[2*ty*ld:]
 		for tx := range tw {
@@ -286,6 +305,68 @@ func rtWino5InGo(dst, even, odd []float32, th, tw, ld, ldDst int) {
 				for j, v := range bt(r[0], r[1], r[2], r[3], r[4], r[5]) {
 					dst[(6*i+j)*ldDst+t] = v
 				}
+			}
+		}
+	}
+}
+
+// rtWinoBT6 is B^T d for the six points of F(2x2, 5x5) and F(4x4, 3x3),
+// with the kernels' order of operations.
+func rtWinoBT6(d0, d1, d2, d3, d4, d5 float32) [6]float32 {
+	a, b := d4-4*d2, d3-4*d1
+	c, e := d4-d2, 2*(d3-d1)
+	return [6]float32{a - d2 + 4*d0, a + b, a - b, c + e, c - e, d5 - b - 4*d3}
+}
+
+// rtWino43InGo is F(4x4, 3x3)'s input transform V = B^T d B of one row of
+// tw tiles of a padded plane split by column modulo 4 (pq[y*ld+t] is column
+// 4t+q of the row of tiles' window row y, 0 ≤ y < 6): element ξ = 6i+j of
+// tile t goes to dst[ξ*ldDst+t].
+func rtWino43InGo(dst, p0, p1, p2, p3 []float32, tw, ld, ldDst int) {
+	planes := [4][]float32{p0, p1, p2, p3}
+	for t := range tw {
+		var c [6][6]float32 // B^T d: c[i][j] is row i of column j
+		for j := range 6 {
+			s, x := planes[j%4], t+j/4
+			col := rtWinoBT6(s[x], s[ld+x], s[2*ld+x], s[3*ld+x], s[4*ld+x], s[5*ld+x])
+			for i := range 6 {
+				c[i][j] = col[i]
+			}
+		}
+		for i := range 6 {
+			r := c[i]
+			for j, v := range rtWinoBT6(r[0], r[1], r[2], r[3], r[4], r[5]) {
+				dst[(6*i+j)*ldDst+t] = v
+			}
+		}
+	}
+}
+
+// rtWino43OutGo is F(4x4, 3x3)'s output transform Y = A^T m A of n tiles of
+// one filter, as rtWinoOutGo: m[ξ*step+t] is element ξ = 6i+j of tile t,
+// and y[k*ldY+t] gets Y's element k = 4*dy+dx plus bias, clamped below at
+// lo.
+func rtWino43OutGo(y, m []float32, n, step, ldY int, bias, lo float32) {
+	// at is A^T v: with a = v1+v2, b = v1-v2, c = v3+v4, d = v3-v4, the
+	// rows are v0+a+c, b+2d, a+4c and b+8d+v5.
+	at := func(v [6]float32) [4]float32 {
+		a, b, c, d := v[1]+v[2], v[1]-v[2], v[3]+v[4], v[3]-v[4]
+		return [4]float32{v[0] + a + c, b + 2*d, a + 4*c, b + 8*d + v[5]}
+	}
+	for t := range n {
+		var r [4][6]float32 // A^T m
+		for j := range 6 {
+			var v [6]float32
+			for i := range 6 {
+				v[i] = m[(6*i+j)*step+t]
+			}
+			for dy, x := range at(v) {
+				r[dy][j] = x
+			}
+		}
+		for dy := range 4 {
+			for dx, x := range at(r[dy]) {
+				y[(4*dy+dx)*ldY+t] = max(x+bias, lo)
 			}
 		}
 	}
@@ -329,69 +410,90 @@ func rtAt(x []float32, i int) float32 {
 // the kernels read whole panels, and although what they read there only
 // reaches columns they do not store, stale values could be denormals or
 // NaNs that slow the arithmetic down. Each plane is first copied with its
-// padding, split by column parity, into scratch (rtWinoInScratch), so that
-// the transform runs along rows of tiles.
+// padding, split by column modulo O (even and odd columns for O = 2), into
+// scratch (rtWinoInScratch), so that the transform runs along rows of
+// tiles.
 func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, img0, nr int, scratch []float32, k *rtWinoKernels) {
-	hp, ld := rtWinoPlane(g.R, g.TH, g.TW)
+	O := g.O
+	hp, ld := rtWinoPlane(O, g.R, g.TH, g.TW)
 	plane := hp*ld + rtWinoSlack
-	even, odd := scratch[:plane], scratch[plane:2*plane]
+	var planes [4][]float32
+	for q := range O {
+		planes[q] = scratch[q*plane : (q+1)*plane]
+	}
 	np := g.points()
 	T, ldt := g.TH*g.TW, g.TH*g.TW+rtWinoSlack
-	tmp := scratch[2*plane : 2*plane+np*ldt]
+	tmp := scratch[O*plane : O*plane+np*ldt]
 	in, inGo := k.in, rtWinoInGo
 	if g.R == 5 {
 		in, inGo = k.in5, rtWino5InGo
 	}
 	S := g.S
+	OS := O * S         // input columns from one plane column to the next
 	step := g.G * g.ldV // from ξ to ξ+1
+	// pr is one input row with its padding, pr[PL+X] = x[..][X], filled
+	// where the planes' edge columns read it; it shares tmp's space, which
+	// the transform fills only after the plane is gathered.
+	pr := scratch[O*plane : O*plane+OS*ld]
 	for c := c0; c < c1; c++ {
 		grp, kk := c/g.K, c%g.K
 		base := grp*g.ldV + kk*nr // column 0 of row kk of matrix (0, grp)
 		// Channel c is (ci*S+dy)*S+dx of the input's space-to-depth: plane
 		// element (y, X) is x[ci][S*y+dy-PT][S*X+dx-PL] (S = 1: dy = dx = 0).
 		ci, dy, dx := c/(S*S), c/S%S, c%S
-		// Both plane columns 2t and 2t+1 come from inside the row for t in
-		// [lo, hi): there a plain strided copy; the edges are checked.
-		lo, hi := min(ld, max(0, g.PL-dx+2*S-1)/(2*S)), 0
-		if n := g.W - 1 - S - dx + g.PL; n >= 0 {
-			hi = min(ld, n/(2*S)+1)
+		// Plane column t reads input columns OS*t+dx-PL+q*S (q < O), all
+		// inside the row for t in [lo, hi): there straight from the row,
+		// elsewhere from pr.
+		lo, hi := min(ld, max(0, g.PL-dx+OS-1)/OS), 0
+		if n := g.W - 1 - (O-1)*S - dx + g.PL; n >= 0 {
+			hi = max(lo, min(ld, n/OS+1))
 		}
 		for i := range g.Imgs {
 			img := img0 + i
 			x := src[img*g.inImg+ci*g.H*g.W : img*g.inImg+(ci+1)*g.H*g.W]
 			for y := range hp {
-				e, o := even[y*ld:y*ld+ld], odd[y*ld:y*ld+ld]
 				iy := S*y + dy - g.PT
 				if uint(iy) >= uint(g.H) {
-					clear(e)
-					clear(o)
+					for q := range O {
+						clear(planes[q][y*ld : y*ld+ld])
+					}
 					continue
 				}
 				row := x[iy*g.W : iy*g.W+g.W]
-				for t := range lo {
-					e[t], o[t] = rtAt(row, 2*S*t+dx-g.PL), rtAt(row, 2*S*t+S+dx-g.PL)
+				if 2*(hi-lo) < ld {
+					// Mostly edges (small maps): the whole row padded, and
+					// one gather.
+					rtWinoPad(pr, row, g.PL)
+					rtWinoGather(&planes, O, S, y*ld, 0, ld, pr[dx:])
+					continue
+				}
+				rtWinoPad(pr[:OS*lo], row, g.PL)
+				rtWinoPad(pr[OS*hi:], row, g.PL-OS*hi)
+				if lo > 0 {
+					rtWinoGather(&planes, O, S, y*ld, 0, lo, pr[dx:])
 				}
 				if hi > lo {
-					ei, oi := e[lo:hi], o[lo:hi]
-					src := row[2*S*lo+dx-g.PL : 2*S*(hi-1)+S+dx-g.PL+1]
-					if S == 1 {
-						for i := range ei {
-							ei[i], oi[i] = src[2*i], src[2*i+1]
-						}
-					} else {
-						for i := range ei {
-							ei[i], oi[i] = src[2*S*i], src[2*S*i+S]
-						}
-					}
+					rtWinoGather(&planes, O, S, y*ld, lo, hi, row[OS*lo+dx-g.PL:])
 				}
-				for t := max(lo, hi); t < ld; t++ {
-					e[t], o[t] = rtAt(row, 2*S*t+dx-g.PL), rtAt(row, 2*S*t+S+dx-g.PL)
+				if hi < ld {
+					rtWinoGather(&planes, O, S, y*ld, hi, ld, pr[OS*hi+dx:])
 				}
 			}
-			if in != nil {
-				in(tmp, even, odd, g.TH, g.TW, ld, ldt)
-			} else {
-				inGo(tmp, even, odd, g.TH, g.TW, ld, ldt)
+			switch {
+			case O == 4 && k.in43 != nil:
+				for ty := range g.TH {
+					at := 4 * ty * ld
+					k.in43(tmp[ty*g.TW:], planes[0][at:], planes[1][at:], planes[2][at:], planes[3][at:], g.TW, ld, ldt)
+				}
+			case O == 4:
+				for ty := range g.TH {
+					at := 4 * ty * ld
+					rtWino43InGo(tmp[ty*g.TW:], planes[0][at:], planes[1][at:], planes[2][at:], planes[3][at:], g.TW, ld, ldt)
+				}
+			case in != nil:
+				in(tmp, planes[0], planes[1], g.TH, g.TW, ld, ldt)
+			default:
+				inGo(tmp, planes[0], planes[1], g.TH, g.TW, ld, ldt)
 			}
 			// Scatter the points' rows of T tiles into the panels.
 			for n0, t := i*T, 0; t < T; {
@@ -428,18 +530,61 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, img0, nr int, scratch 
 	}
 }
 
+// rtWinoPad fills dst with the input row's columns X-pl (X counting
+// from dst's start), zero outside the row.
+func rtWinoPad(dst, row []float32, pl int) {
+	if len(dst) == 0 {
+		return
+	}
+	a, b := min(max(pl, 0), len(dst)), min(max(pl+len(row), 0), len(dst))
+	clear(dst[:a])
+	if a < b {
+		copy(dst[a:b], row[a-pl:b-pl])
+	}
+	clear(dst[b:])
+}
+
+// rtWinoGather sets plane q's columns t in [t0, t1) at offset at to
+// src[O*S*(t-t0) + q*S]: the split of a row by column modulo O.
+func rtWinoGather(planes *[4][]float32, O, S, at, t0, t1 int, src []float32) {
+	if O == 2 {
+		e, o := planes[0][at+t0:at+t1], planes[1][at+t0:at+t1]
+		if S == 1 {
+			src := src[:2*len(e)]
+			for i := range e {
+				e[i], o[i] = src[2*i], src[2*i+1]
+			}
+		} else {
+			for i := range e {
+				e[i], o[i] = src[2*S*i], src[2*S*i+S]
+			}
+		}
+		return
+	}
+	p0, p1 := planes[0][at+t0:at+t1], planes[1][at+t0:at+t1]
+	p2, p3 := planes[2][at+t0:at+t1], planes[3][at+t0:at+t1]
+	for i := range p0 {
+		s := src[4*S*i : 4*S*i+3*S+1]
+		p0[i], p1[i], p2[i], p3[i] = s[0], s[S], s[2*S], s[3*S]
+	}
+}
+
 // rtWinoOutTile computes Y = A^T m A for filters [o0, o0+rows) (over all
 // groups) and GEMM columns (batch tiles) [n0, n0+cols) from one block of
 // the GEMMs' results, s[ξ*step + r*ld + t] being element ξ of filter o0+r
 // at column n0+t (s has whole vectors of slack after each row and after
 // its end, which the kernels may read). It adds the bias, applies the
-// activation and writes the 2x2 blocks, clipped at the edges, into dst
-// ([B][G*M][OH][OW]). y is scratch of 4*(ld+rtWinoSlack) values.
+// activation and writes the O×O blocks, clipped at the edges, into dst
+// ([B][G*M][OH][OW]). y is scratch of O*O*(ld+rtWinoSlack) values.
 func rtWinoOutTile(dst, s, bias []float32, g *rtWinoGeom, o0, rows, ld, step, n0, cols int, y []float32, k *rtWinoKernels) {
+	O := g.O
 	ldY := ld + rtWinoSlack
-	y = y[:4*ldY]
+	y = y[:O*O*ldY]
 	out, outGo := k.out, rtWinoOutGo
-	if g.R == 5 {
+	switch {
+	case O == 4:
+		out, outGo = k.out43, rtWino43OutGo
+	case g.R == 5:
 		out, outGo = k.out5, rtWino5OutGo
 	}
 	T := g.TH * g.TW
@@ -456,7 +601,7 @@ func rtWinoOutTile(dst, s, bias []float32, g *rtWinoGeom, o0, rows, ld, step, n0
 			outGo(y, s[r*ld:], cols, step, ldY, bias[o], lo)
 		}
 		if act != rtActNone {
-			for q := range 4 {
+			for q := range O * O {
 				rtActivateAll(y[q*ldY:q*ldY+cols], g.Act, g.Slope)
 			}
 		}
@@ -466,19 +611,33 @@ func rtWinoOutTile(dst, s, bias []float32, g *rtWinoGeom, o0, rows, ld, step, n0
 			img, ty, tx := n/T, n%T/g.TW, n%g.TW
 			run := min(g.TW-tx, cols-t)
 			plane := dst[img*g.outIm+o*g.OH*g.OW : img*g.outIm+(o+1)*g.OH*g.OW]
-			for dy := range min(2, g.OH-2*ty) {
-				row := plane[(2*ty+dy)*g.OW : (2*ty+dy+1)*g.OW]
-				ya, yb := y[2*dy*ldY+t:2*dy*ldY+t+run], y[(2*dy+1)*ldY+t:(2*dy+1)*ldY+t+run]
-				// Whole pairs, then the last column if OW is odd and this
-				// run ends the row.
-				pairs := run
-				if tx+run == g.TW && g.OW%2 == 1 {
-					pairs--
-					row[2*(tx+pairs)] = ya[pairs]
+			// Whole tiles, then the last one clipped if this run ends the
+			// row and OW is not a multiple of O.
+			whole := run
+			if tx+run == g.TW && g.OW%O != 0 {
+				whole--
+			}
+			for dy := range min(O, g.OH-O*ty) {
+				row := plane[(O*ty+dy)*g.OW : (O*ty+dy+1)*g.OW]
+				yd := y[O*dy*ldY+t:]
+				if O == 2 {
+					ya, yb := yd[:run], yd[ldY:ldY+run]
+					out := row[2*tx : 2*(tx+whole)]
+					for i := range whole {
+						out[2*i], out[2*i+1] = ya[i], yb[i]
+					}
+				} else {
+					y0, y1, y2, y3 := yd[:run], yd[ldY:ldY+run], yd[2*ldY:2*ldY+run], yd[3*ldY:3*ldY+run]
+					out := row[4*tx : 4*(tx+whole)]
+					for i := range whole {
+						q := out[4*i : 4*i+4]
+						q[0], q[1], q[2], q[3] = y0[i], y1[i], y2[i], y3[i]
+					}
 				}
-				out := row[2*tx : 2*(tx+pairs)]
-				for i := range pairs {
-					out[2*i], out[2*i+1] = ya[i], yb[i]
+				if whole < run {
+					for dx := range g.OW - O*(tx+whole) {
+						row[O*(tx+whole)+dx] = yd[dx*ldY+whole]
+					}
 				}
 			}
 			t += run

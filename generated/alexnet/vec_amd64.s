@@ -234,215 +234,6 @@ zdone:
 	VZEROUPPER
 	RET
 
-// func vecWinoInAVX512(dst *float32, even *float32, odd *float32, th int, tw int, ld int, ldDst int)
-// Requires: AVX, AVX512F
-TEXT ·vecWinoInAVX512(SB), NOSPLIT, $0-56
-	MOVQ dst+0(FP), AX
-	MOVQ even+8(FP), CX
-	MOVQ odd+16(FP), DX
-	MOVQ th+24(FP), BX
-	MOVQ ld+40(FP), SI
-	SHLQ $0x02, SI
-	MOVQ ldDst+48(FP), DI
-	SHLQ $0x02, DI
-	LEAQ (SI)(SI*2), R8
-
-row:
-	TESTQ BX, BX
-	JZ    done
-	MOVQ  CX, R9
-	MOVQ  DX, R10
-	MOVQ  AX, R11
-	XORQ  R12, R12
-
-tiles:
-	MOVQ    R11, R13
-	VMOVUPS (R9), Z0
-	VSUBPS  (R9)(SI*2), Z0, Z0
-	VMOVUPS 4(R9), Z1
-	VSUBPS  4(R9)(SI*2), Z1, Z1
-	VMOVUPS (R10), Z2
-	VSUBPS  (R10)(SI*2), Z2, Z2
-	VMOVUPS 4(R10), Z3
-	VSUBPS  4(R10)(SI*2), Z3, Z3
-	VSUBPS  Z1, Z0, Z0
-	VADDPS  Z1, Z2, Z4
-	VSUBPS  Z2, Z1, Z1
-	VSUBPS  Z3, Z2, Z2
-	VMOVUPS Z0, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Z4, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Z1, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Z2, (R13)
-	ADDQ    DI, R13
-	VMOVUPS (R9)(SI*1), Z0
-	VADDPS  (R9)(SI*2), Z0, Z0
-	VMOVUPS 4(R9)(SI*1), Z1
-	VADDPS  4(R9)(SI*2), Z1, Z1
-	VMOVUPS (R10)(SI*1), Z2
-	VADDPS  (R10)(SI*2), Z2, Z2
-	VMOVUPS 4(R10)(SI*1), Z3
-	VADDPS  4(R10)(SI*2), Z3, Z3
-	VSUBPS  Z1, Z0, Z0
-	VADDPS  Z1, Z2, Z4
-	VSUBPS  Z2, Z1, Z1
-	VSUBPS  Z3, Z2, Z2
-	VMOVUPS Z0, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Z4, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Z1, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Z2, (R13)
-	ADDQ    DI, R13
-	VMOVUPS (R9)(SI*2), Z0
-	VSUBPS  (R9)(SI*1), Z0, Z0
-	VMOVUPS 4(R9)(SI*2), Z1
-	VSUBPS  4(R9)(SI*1), Z1, Z1
-	VMOVUPS (R10)(SI*2), Z2
-	VSUBPS  (R10)(SI*1), Z2, Z2
-	VMOVUPS 4(R10)(SI*2), Z3
-	VSUBPS  4(R10)(SI*1), Z3, Z3
-	VSUBPS  Z1, Z0, Z0
-	VADDPS  Z1, Z2, Z4
-	VSUBPS  Z2, Z1, Z1
-	VSUBPS  Z3, Z2, Z2
-	VMOVUPS Z0, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Z4, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Z1, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Z2, (R13)
-	ADDQ    DI, R13
-	VMOVUPS (R9)(SI*1), Z0
-	VSUBPS  (R9)(R8*1), Z0, Z0
-	VMOVUPS 4(R9)(SI*1), Z1
-	VSUBPS  4(R9)(R8*1), Z1, Z1
-	VMOVUPS (R10)(SI*1), Z2
-	VSUBPS  (R10)(R8*1), Z2, Z2
-	VMOVUPS 4(R10)(SI*1), Z3
-	VSUBPS  4(R10)(R8*1), Z3, Z3
-	VSUBPS  Z1, Z0, Z0
-	VADDPS  Z1, Z2, Z4
-	VSUBPS  Z2, Z1, Z1
-	VSUBPS  Z3, Z2, Z2
-	VMOVUPS Z0, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Z4, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Z1, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Z2, (R13)
-	ADDQ    DI, R13
-	ADDQ    $0x00000040, R9
-	ADDQ    $0x00000040, R10
-	ADDQ    $0x00000040, R11
-	ADDQ    $0x00000010, R12
-	CMPQ    R12, tw+32(FP)
-	JL      tiles
-	LEAQ    (CX)(SI*2), CX
-	LEAQ    (DX)(SI*2), DX
-	MOVQ    tw+32(FP), R9
-	LEAQ    (AX)(R9*4), AX
-	DECQ    BX
-	JMP     row
-
-done:
-	VZEROUPPER
-	RET
-
-// func vecWinoOutAVX512(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
-// Requires: AVX, AVX512F
-TEXT ·vecWinoOutAVX512(SB), NOSPLIT, $0-48
-	MOVQ         y+0(FP), AX
-	MOVQ         m+8(FP), CX
-	MOVQ         n+16(FP), DX
-	MOVQ         step+24(FP), BX
-	SHLQ         $0x02, BX
-	MOVQ         ldY+32(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         BX, DI
-	SHLQ         $0x02, DI
-	LEAQ         (DI)(DI*2), R8
-	VBROADCASTSS bias+40(FP), Z0
-	VBROADCASTSS lo+44(FP), Z1
-
-loop:
-	TESTQ   DX, DX
-	JLE     done
-	MOVQ    CX, R9
-	VMOVUPS (R9), Z2
-	VMOVUPS (R9)(DI*1), Z3
-	VMOVUPS (R9)(DI*2), Z4
-	VMOVUPS (R9)(R8*1), Z5
-	VADDPS  Z3, Z2, Z2
-	VADDPS  Z4, Z2, Z2
-	VSUBPS  Z4, Z3, Z3
-	VSUBPS  Z5, Z3, Z3
-	ADDQ    BX, R9
-	VMOVUPS (R9), Z4
-	VMOVUPS (R9)(DI*1), Z5
-	VMOVUPS (R9)(DI*2), Z6
-	VMOVUPS (R9)(R8*1), Z7
-	VADDPS  Z5, Z4, Z4
-	VADDPS  Z6, Z4, Z4
-	VSUBPS  Z6, Z5, Z5
-	VSUBPS  Z7, Z5, Z5
-	ADDQ    BX, R9
-	VMOVUPS (R9), Z6
-	VMOVUPS (R9)(DI*1), Z7
-	VMOVUPS (R9)(DI*2), Z8
-	VMOVUPS (R9)(R8*1), Z9
-	VADDPS  Z7, Z6, Z6
-	VADDPS  Z8, Z6, Z6
-	VSUBPS  Z8, Z7, Z7
-	VSUBPS  Z9, Z7, Z7
-	ADDQ    BX, R9
-	VMOVUPS (R9), Z8
-	VMOVUPS (R9)(DI*1), Z9
-	VMOVUPS (R9)(DI*2), Z10
-	VMOVUPS (R9)(R8*1), Z11
-	VADDPS  Z9, Z8, Z8
-	VADDPS  Z10, Z8, Z8
-	VSUBPS  Z10, Z9, Z9
-	VSUBPS  Z11, Z9, Z9
-	MOVQ    AX, R9
-	VADDPS  Z4, Z2, Z2
-	VADDPS  Z6, Z2, Z2
-	VADDPS  Z0, Z2, Z2
-	VMAXPS  Z2, Z1, Z2
-	VSUBPS  Z6, Z4, Z4
-	VSUBPS  Z8, Z4, Z4
-	VADDPS  Z0, Z4, Z4
-	VMAXPS  Z4, Z1, Z4
-	VMOVUPS Z2, (R9)
-	ADDQ    SI, R9
-	VMOVUPS Z4, (R9)
-	ADDQ    SI, R9
-	VADDPS  Z5, Z3, Z2
-	VADDPS  Z7, Z2, Z2
-	VADDPS  Z0, Z2, Z2
-	VMAXPS  Z2, Z1, Z2
-	VSUBPS  Z7, Z5, Z3
-	VSUBPS  Z9, Z3, Z3
-	VADDPS  Z0, Z3, Z3
-	VMAXPS  Z3, Z1, Z3
-	VMOVUPS Z2, (R9)
-	ADDQ    SI, R9
-	VMOVUPS Z3, (R9)
-	ADDQ    SI, R9
-	ADDQ    $0x00000040, CX
-	ADDQ    $0x00000040, AX
-	SUBQ    $0x00000010, DX
-	JMP     loop
-
-done:
-	VZEROUPPER
-	RET
-
 // func vecWino5InAVX512(dst *float32, even *float32, odd *float32, th int, tw int, ld int, ldDst int)
 // Requires: AVX, AVX512F
 TEXT ·vecWino5InAVX512(SB), NOSPLIT, $0-56
@@ -937,6 +728,544 @@ done5:
 	VZEROUPPER
 	RET
 
+// func vecWino43InAVX512(dst *float32, p0 *float32, p1 *float32, p2 *float32, p3 *float32, tw int, ld int, ldDst int)
+// Requires: AVX, AVX512F
+TEXT ·vecWino43InAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         p0+8(FP), CX
+	MOVQ         p1+16(FP), DX
+	MOVQ         p2+24(FP), BX
+	MOVQ         p3+32(FP), SI
+	MOVQ         tw+40(FP), DI
+	MOVQ         ld+48(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         ldDst+56(FP), R9
+	SHLQ         $0x02, R9
+	LEAQ         (R8)(R8*2), R10
+	LEAQ         (R8)(R8*4), R11
+	MOVL         $0x40000000, R12
+	VMOVD        R12, X0
+	VBROADCASTSS X0, Z0
+	VADDPS       Z0, Z0, Z1
+	XORQ         R12, R12
+
+tiles:
+	CMPQ         R12, DI
+	JGE          done
+	MOVQ         AX, R13
+	VMOVUPS      (CX)(R8*4), Z2
+	VSUBPS       (CX)(R8*2), Z2, Z2
+	VFNMADD231PS (CX)(R8*2), Z1, Z2
+	VFMADD231PS  (CX), Z1, Z2
+	VMOVUPS      (DX)(R8*4), Z3
+	VSUBPS       (DX)(R8*2), Z3, Z3
+	VFNMADD231PS (DX)(R8*2), Z1, Z3
+	VFMADD231PS  (DX), Z1, Z3
+	VMOVUPS      (BX)(R8*4), Z4
+	VSUBPS       (BX)(R8*2), Z4, Z4
+	VFNMADD231PS (BX)(R8*2), Z1, Z4
+	VFMADD231PS  (BX), Z1, Z4
+	VMOVUPS      (SI)(R8*4), Z5
+	VSUBPS       (SI)(R8*2), Z5, Z5
+	VFNMADD231PS (SI)(R8*2), Z1, Z5
+	VFMADD231PS  (SI), Z1, Z5
+	VMOVUPS      4(CX)(R8*4), Z6
+	VSUBPS       4(CX)(R8*2), Z6, Z6
+	VFNMADD231PS 4(CX)(R8*2), Z1, Z6
+	VFMADD231PS  4(CX), Z1, Z6
+	VMOVUPS      4(DX)(R8*4), Z7
+	VSUBPS       4(DX)(R8*2), Z7, Z7
+	VFNMADD231PS 4(DX)(R8*2), Z1, Z7
+	VFMADD231PS  4(DX), Z1, Z7
+	VMULPS       Z1, Z4, Z8
+	VSUBPS       Z8, Z6, Z8
+	VMULPS       Z1, Z3, Z9
+	VSUBPS       Z9, Z5, Z9
+	VSUBPS       Z4, Z8, Z10
+	VFMADD231PS  Z2, Z1, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VADDPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z4, Z6, Z2
+	VSUBPS       Z3, Z5, Z3
+	VADDPS       Z3, Z3, Z3
+	VADDPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z9, Z7, Z10
+	VFNMADD231PS Z5, Z1, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VMOVUPS      (CX)(R8*4), Z2
+	VFNMADD231PS (CX)(R8*2), Z1, Z2
+	VADDPS       (CX)(R10*1), Z2, Z2
+	VFNMADD231PS (CX)(R8*1), Z1, Z2
+	VMOVUPS      (DX)(R8*4), Z3
+	VFNMADD231PS (DX)(R8*2), Z1, Z3
+	VADDPS       (DX)(R10*1), Z3, Z3
+	VFNMADD231PS (DX)(R8*1), Z1, Z3
+	VMOVUPS      (BX)(R8*4), Z4
+	VFNMADD231PS (BX)(R8*2), Z1, Z4
+	VADDPS       (BX)(R10*1), Z4, Z4
+	VFNMADD231PS (BX)(R8*1), Z1, Z4
+	VMOVUPS      (SI)(R8*4), Z5
+	VFNMADD231PS (SI)(R8*2), Z1, Z5
+	VADDPS       (SI)(R10*1), Z5, Z5
+	VFNMADD231PS (SI)(R8*1), Z1, Z5
+	VMOVUPS      4(CX)(R8*4), Z6
+	VFNMADD231PS 4(CX)(R8*2), Z1, Z6
+	VADDPS       4(CX)(R10*1), Z6, Z6
+	VFNMADD231PS 4(CX)(R8*1), Z1, Z6
+	VMOVUPS      4(DX)(R8*4), Z7
+	VFNMADD231PS 4(DX)(R8*2), Z1, Z7
+	VADDPS       4(DX)(R10*1), Z7, Z7
+	VFNMADD231PS 4(DX)(R8*1), Z1, Z7
+	VMULPS       Z1, Z4, Z8
+	VSUBPS       Z8, Z6, Z8
+	VMULPS       Z1, Z3, Z9
+	VSUBPS       Z9, Z5, Z9
+	VSUBPS       Z4, Z8, Z10
+	VFMADD231PS  Z2, Z1, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VADDPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z4, Z6, Z2
+	VSUBPS       Z3, Z5, Z3
+	VADDPS       Z3, Z3, Z3
+	VADDPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z9, Z7, Z10
+	VFNMADD231PS Z5, Z1, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VMOVUPS      (CX)(R8*4), Z2
+	VFNMADD231PS (CX)(R8*2), Z1, Z2
+	VSUBPS       (CX)(R10*1), Z2, Z2
+	VFMADD231PS  (CX)(R8*1), Z1, Z2
+	VMOVUPS      (DX)(R8*4), Z3
+	VFNMADD231PS (DX)(R8*2), Z1, Z3
+	VSUBPS       (DX)(R10*1), Z3, Z3
+	VFMADD231PS  (DX)(R8*1), Z1, Z3
+	VMOVUPS      (BX)(R8*4), Z4
+	VFNMADD231PS (BX)(R8*2), Z1, Z4
+	VSUBPS       (BX)(R10*1), Z4, Z4
+	VFMADD231PS  (BX)(R8*1), Z1, Z4
+	VMOVUPS      (SI)(R8*4), Z5
+	VFNMADD231PS (SI)(R8*2), Z1, Z5
+	VSUBPS       (SI)(R10*1), Z5, Z5
+	VFMADD231PS  (SI)(R8*1), Z1, Z5
+	VMOVUPS      4(CX)(R8*4), Z6
+	VFNMADD231PS 4(CX)(R8*2), Z1, Z6
+	VSUBPS       4(CX)(R10*1), Z6, Z6
+	VFMADD231PS  4(CX)(R8*1), Z1, Z6
+	VMOVUPS      4(DX)(R8*4), Z7
+	VFNMADD231PS 4(DX)(R8*2), Z1, Z7
+	VSUBPS       4(DX)(R10*1), Z7, Z7
+	VFMADD231PS  4(DX)(R8*1), Z1, Z7
+	VMULPS       Z1, Z4, Z8
+	VSUBPS       Z8, Z6, Z8
+	VMULPS       Z1, Z3, Z9
+	VSUBPS       Z9, Z5, Z9
+	VSUBPS       Z4, Z8, Z10
+	VFMADD231PS  Z2, Z1, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VADDPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z4, Z6, Z2
+	VSUBPS       Z3, Z5, Z3
+	VADDPS       Z3, Z3, Z3
+	VADDPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z9, Z7, Z10
+	VFNMADD231PS Z5, Z1, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VMOVUPS      (CX)(R8*4), Z2
+	VSUBPS       (CX)(R8*2), Z2, Z2
+	VFMADD231PS  (CX)(R10*1), Z0, Z2
+	VFNMADD231PS (CX)(R8*1), Z0, Z2
+	VMOVUPS      (DX)(R8*4), Z3
+	VSUBPS       (DX)(R8*2), Z3, Z3
+	VFMADD231PS  (DX)(R10*1), Z0, Z3
+	VFNMADD231PS (DX)(R8*1), Z0, Z3
+	VMOVUPS      (BX)(R8*4), Z4
+	VSUBPS       (BX)(R8*2), Z4, Z4
+	VFMADD231PS  (BX)(R10*1), Z0, Z4
+	VFNMADD231PS (BX)(R8*1), Z0, Z4
+	VMOVUPS      (SI)(R8*4), Z5
+	VSUBPS       (SI)(R8*2), Z5, Z5
+	VFMADD231PS  (SI)(R10*1), Z0, Z5
+	VFNMADD231PS (SI)(R8*1), Z0, Z5
+	VMOVUPS      4(CX)(R8*4), Z6
+	VSUBPS       4(CX)(R8*2), Z6, Z6
+	VFMADD231PS  4(CX)(R10*1), Z0, Z6
+	VFNMADD231PS 4(CX)(R8*1), Z0, Z6
+	VMOVUPS      4(DX)(R8*4), Z7
+	VSUBPS       4(DX)(R8*2), Z7, Z7
+	VFMADD231PS  4(DX)(R10*1), Z0, Z7
+	VFNMADD231PS 4(DX)(R8*1), Z0, Z7
+	VMULPS       Z1, Z4, Z8
+	VSUBPS       Z8, Z6, Z8
+	VMULPS       Z1, Z3, Z9
+	VSUBPS       Z9, Z5, Z9
+	VSUBPS       Z4, Z8, Z10
+	VFMADD231PS  Z2, Z1, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VADDPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z4, Z6, Z2
+	VSUBPS       Z3, Z5, Z3
+	VADDPS       Z3, Z3, Z3
+	VADDPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z9, Z7, Z10
+	VFNMADD231PS Z5, Z1, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VMOVUPS      (CX)(R8*4), Z2
+	VSUBPS       (CX)(R8*2), Z2, Z2
+	VFNMADD231PS (CX)(R10*1), Z0, Z2
+	VFMADD231PS  (CX)(R8*1), Z0, Z2
+	VMOVUPS      (DX)(R8*4), Z3
+	VSUBPS       (DX)(R8*2), Z3, Z3
+	VFNMADD231PS (DX)(R10*1), Z0, Z3
+	VFMADD231PS  (DX)(R8*1), Z0, Z3
+	VMOVUPS      (BX)(R8*4), Z4
+	VSUBPS       (BX)(R8*2), Z4, Z4
+	VFNMADD231PS (BX)(R10*1), Z0, Z4
+	VFMADD231PS  (BX)(R8*1), Z0, Z4
+	VMOVUPS      (SI)(R8*4), Z5
+	VSUBPS       (SI)(R8*2), Z5, Z5
+	VFNMADD231PS (SI)(R10*1), Z0, Z5
+	VFMADD231PS  (SI)(R8*1), Z0, Z5
+	VMOVUPS      4(CX)(R8*4), Z6
+	VSUBPS       4(CX)(R8*2), Z6, Z6
+	VFNMADD231PS 4(CX)(R10*1), Z0, Z6
+	VFMADD231PS  4(CX)(R8*1), Z0, Z6
+	VMOVUPS      4(DX)(R8*4), Z7
+	VSUBPS       4(DX)(R8*2), Z7, Z7
+	VFNMADD231PS 4(DX)(R10*1), Z0, Z7
+	VFMADD231PS  4(DX)(R8*1), Z0, Z7
+	VMULPS       Z1, Z4, Z8
+	VSUBPS       Z8, Z6, Z8
+	VMULPS       Z1, Z3, Z9
+	VSUBPS       Z9, Z5, Z9
+	VSUBPS       Z4, Z8, Z10
+	VFMADD231PS  Z2, Z1, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VADDPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z4, Z6, Z2
+	VSUBPS       Z3, Z5, Z3
+	VADDPS       Z3, Z3, Z3
+	VADDPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z9, Z7, Z10
+	VFNMADD231PS Z5, Z1, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VMOVUPS      (CX)(R11*1), Z2
+	VSUBPS       (CX)(R10*1), Z2, Z2
+	VFNMADD231PS (CX)(R10*1), Z1, Z2
+	VFMADD231PS  (CX)(R8*1), Z1, Z2
+	VMOVUPS      (DX)(R11*1), Z3
+	VSUBPS       (DX)(R10*1), Z3, Z3
+	VFNMADD231PS (DX)(R10*1), Z1, Z3
+	VFMADD231PS  (DX)(R8*1), Z1, Z3
+	VMOVUPS      (BX)(R11*1), Z4
+	VSUBPS       (BX)(R10*1), Z4, Z4
+	VFNMADD231PS (BX)(R10*1), Z1, Z4
+	VFMADD231PS  (BX)(R8*1), Z1, Z4
+	VMOVUPS      (SI)(R11*1), Z5
+	VSUBPS       (SI)(R10*1), Z5, Z5
+	VFNMADD231PS (SI)(R10*1), Z1, Z5
+	VFMADD231PS  (SI)(R8*1), Z1, Z5
+	VMOVUPS      4(CX)(R11*1), Z6
+	VSUBPS       4(CX)(R10*1), Z6, Z6
+	VFNMADD231PS 4(CX)(R10*1), Z1, Z6
+	VFMADD231PS  4(CX)(R8*1), Z1, Z6
+	VMOVUPS      4(DX)(R11*1), Z7
+	VSUBPS       4(DX)(R10*1), Z7, Z7
+	VFNMADD231PS 4(DX)(R10*1), Z1, Z7
+	VFMADD231PS  4(DX)(R8*1), Z1, Z7
+	VMULPS       Z1, Z4, Z8
+	VSUBPS       Z8, Z6, Z8
+	VMULPS       Z1, Z3, Z9
+	VSUBPS       Z9, Z5, Z9
+	VSUBPS       Z4, Z8, Z10
+	VFMADD231PS  Z2, Z1, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VADDPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z9, Z8, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z4, Z6, Z2
+	VSUBPS       Z3, Z5, Z3
+	VADDPS       Z3, Z3, Z3
+	VADDPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z3, Z2, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Z9, Z7, Z10
+	VFNMADD231PS Z5, Z1, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R9, R13
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, BX
+	ADDQ         $0x00000040, SI
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000010, R12
+	JMP          tiles
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecWino43OutAVX512(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
+// Requires: AVX, AVX512F
+TEXT ·vecWino43OutAVX512(SB), NOSPLIT, $0-48
+	MOVQ         y+0(FP), AX
+	MOVQ         m+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVQ         step+24(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         ldY+32(FP), SI
+	SHLQ         $0x02, SI
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         DI, DI
+	LEAQ         (DI)(DI*2), R8
+	LEAQ         (DI)(DI*4), R9
+	LEAQ         (SI)(SI*2), R10
+	MOVQ         SI, R11
+	SHLQ         $0x02, R11
+	VBROADCASTSS lo+44(FP), Z0
+	MOVL         $0x40800000, R12
+	VMOVD        R12, X1
+	VBROADCASTSS X1, Z1
+	VADDPS       Z1, Z1, Z3
+	MOVL         $0x40000000, R12
+	VMOVD        R12, X2
+	VBROADCASTSS X2, Z2
+
+loop:
+	TESTQ        DX, DX
+	JLE          done
+	MOVQ         CX, R12
+	VMOVUPS      (R12)(DI*1), Z4
+	VADDPS       (R12)(DI*2), Z4, Z5
+	VSUBPS       (R12)(DI*2), Z4, Z4
+	VMOVUPS      (R12)(R8*1), Z6
+	VADDPS       (R12)(DI*4), Z6, Z7
+	VSUBPS       (R12)(DI*4), Z6, Z6
+	VADDPS       (R12), Z5, Z8
+	VADDPS       Z7, Z8, Z8
+	VFMADD231PS  Z7, Z1, Z5
+	VADDPS       (R12)(R9*1), Z4, Z7
+	VFMADD231PS  Z6, Z3, Z7
+	VFMADD231PS  Z6, Z2, Z4
+	ADDQ         BX, R12
+	VMOVUPS      (R12)(DI*1), Z6
+	VBROADCASTSS bias+40(FP), Z9
+	VADDPS       Z9, Z6, Z6
+	VADDPS       (R12)(DI*2), Z6, Z9
+	VSUBPS       (R12)(DI*2), Z6, Z6
+	VMOVUPS      (R12)(R8*1), Z10
+	VADDPS       (R12)(DI*4), Z10, Z11
+	VSUBPS       (R12)(DI*4), Z10, Z10
+	VADDPS       (R12), Z9, Z12
+	VADDPS       Z11, Z12, Z12
+	VFMADD231PS  Z11, Z1, Z9
+	VADDPS       (R12)(R9*1), Z6, Z11
+	VFMADD231PS  Z10, Z3, Z11
+	VFMADD231PS  Z10, Z2, Z6
+	ADDQ         BX, R12
+	VMOVUPS      (R12)(DI*1), Z10
+	VADDPS       (R12)(DI*2), Z10, Z13
+	VSUBPS       (R12)(DI*2), Z10, Z10
+	VMOVUPS      (R12)(R8*1), Z14
+	VADDPS       (R12)(DI*4), Z14, Z15
+	VSUBPS       (R12)(DI*4), Z14, Z14
+	VADDPS       (R12), Z13, Z16
+	VADDPS       Z15, Z16, Z16
+	VFMADD231PS  Z15, Z1, Z13
+	VADDPS       (R12)(R9*1), Z10, Z15
+	VFMADD231PS  Z14, Z3, Z15
+	VFMADD231PS  Z14, Z2, Z10
+	ADDQ         BX, R12
+	VMOVUPS      (R12)(DI*1), Z14
+	VADDPS       (R12)(DI*2), Z14, Z17
+	VSUBPS       (R12)(DI*2), Z14, Z14
+	VMOVUPS      (R12)(R8*1), Z18
+	VADDPS       (R12)(DI*4), Z18, Z19
+	VSUBPS       (R12)(DI*4), Z18, Z18
+	VADDPS       (R12), Z17, Z20
+	VADDPS       Z19, Z20, Z20
+	VFMADD231PS  Z19, Z1, Z17
+	VADDPS       (R12)(R9*1), Z14, Z19
+	VFMADD231PS  Z18, Z3, Z19
+	VFMADD231PS  Z18, Z2, Z14
+	ADDQ         BX, R12
+	VMOVUPS      (R12)(DI*1), Z18
+	VADDPS       (R12)(DI*2), Z18, Z21
+	VSUBPS       (R12)(DI*2), Z18, Z18
+	VMOVUPS      (R12)(R8*1), Z22
+	VADDPS       (R12)(DI*4), Z22, Z23
+	VSUBPS       (R12)(DI*4), Z22, Z22
+	VADDPS       (R12), Z21, Z24
+	VADDPS       Z23, Z24, Z24
+	VFMADD231PS  Z23, Z1, Z21
+	VADDPS       (R12)(R9*1), Z18, Z23
+	VFMADD231PS  Z22, Z3, Z23
+	VFMADD231PS  Z22, Z2, Z18
+	ADDQ         BX, R12
+	VMOVUPS      (R12)(DI*1), Z22
+	VADDPS       (R12)(DI*2), Z22, Z25
+	VSUBPS       (R12)(DI*2), Z22, Z22
+	VMOVUPS      (R12)(R8*1), Z26
+	VADDPS       (R12)(DI*4), Z26, Z27
+	VSUBPS       (R12)(DI*4), Z26, Z26
+	VADDPS       (R12), Z25, Z28
+	VADDPS       Z27, Z28, Z28
+	VFMADD231PS  Z27, Z1, Z25
+	VADDPS       (R12)(R9*1), Z22, Z27
+	VFMADD231PS  Z26, Z3, Z27
+	VFMADD231PS  Z26, Z2, Z22
+	VADDPS       Z16, Z12, Z26
+	VSUBPS       Z16, Z12, Z12
+	VADDPS       Z24, Z20, Z16
+	VSUBPS       Z24, Z20, Z20
+	VADDPS       Z8, Z26, Z8
+	VADDPS       Z16, Z8, Z8
+	VFMADD231PS  Z16, Z1, Z26
+	VADDPS       Z28, Z12, Z16
+	VFMADD231PS  Z20, Z3, Z16
+	VFMADD231PS  Z20, Z2, Z12
+	MOVQ         AX, R12
+	VMAXPS       Z8, Z0, Z8
+	VMOVUPS      Z8, (R12)
+	VMAXPS       Z12, Z0, Z12
+	VMOVUPS      Z12, (R12)(SI*1)
+	VMAXPS       Z26, Z0, Z26
+	VMOVUPS      Z26, (R12)(SI*2)
+	VMAXPS       Z16, Z0, Z16
+	VMOVUPS      Z16, (R12)(R10*1)
+	VADDPS       Z10, Z6, Z8
+	VSUBPS       Z10, Z6, Z6
+	VADDPS       Z18, Z14, Z10
+	VSUBPS       Z18, Z14, Z14
+	VADDPS       Z4, Z8, Z4
+	VADDPS       Z10, Z4, Z4
+	VFMADD231PS  Z10, Z1, Z8
+	VADDPS       Z22, Z6, Z10
+	VFMADD231PS  Z14, Z3, Z10
+	VFMADD231PS  Z14, Z2, Z6
+	LEAQ         (AX)(R11*1), R12
+	VMAXPS       Z4, Z0, Z4
+	VMOVUPS      Z4, (R12)
+	VMAXPS       Z6, Z0, Z6
+	VMOVUPS      Z6, (R12)(SI*1)
+	VMAXPS       Z8, Z0, Z8
+	VMOVUPS      Z8, (R12)(SI*2)
+	VMAXPS       Z10, Z0, Z10
+	VMOVUPS      Z10, (R12)(R10*1)
+	VADDPS       Z13, Z9, Z4
+	VSUBPS       Z13, Z9, Z9
+	VADDPS       Z21, Z17, Z6
+	VSUBPS       Z21, Z17, Z17
+	VADDPS       Z5, Z4, Z5
+	VADDPS       Z6, Z5, Z5
+	VFMADD231PS  Z6, Z1, Z4
+	VADDPS       Z25, Z9, Z6
+	VFMADD231PS  Z17, Z3, Z6
+	VFMADD231PS  Z17, Z2, Z9
+	LEAQ         (AX)(R11*2), R12
+	VMAXPS       Z5, Z0, Z5
+	VMOVUPS      Z5, (R12)
+	VMAXPS       Z9, Z0, Z9
+	VMOVUPS      Z9, (R12)(SI*1)
+	VMAXPS       Z4, Z0, Z4
+	VMOVUPS      Z4, (R12)(SI*2)
+	VMAXPS       Z6, Z0, Z6
+	VMOVUPS      Z6, (R12)(R10*1)
+	VADDPS       Z15, Z11, Z4
+	VSUBPS       Z15, Z11, Z11
+	VADDPS       Z23, Z19, Z5
+	VSUBPS       Z23, Z19, Z19
+	VADDPS       Z7, Z4, Z6
+	VADDPS       Z5, Z6, Z6
+	VFMADD231PS  Z5, Z1, Z4
+	VADDPS       Z27, Z11, Z5
+	VFMADD231PS  Z19, Z3, Z5
+	VFMADD231PS  Z19, Z2, Z11
+	LEAQ         (AX)(R11*2), R12
+	ADDQ         R11, R12
+	VMAXPS       Z6, Z0, Z6
+	VMOVUPS      Z6, (R12)
+	VMAXPS       Z11, Z0, Z11
+	VMOVUPS      Z11, (R12)(SI*1)
+	VMAXPS       Z4, Z0, Z4
+	VMOVUPS      Z4, (R12)(SI*2)
+	VMAXPS       Z5, Z0, Z5
+	VMOVUPS      Z5, (R12)(R10*1)
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, AX
+	SUBQ         $0x00000010, DX
+	JMP          loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func vecCopyRowsAVX512(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
 // Requires: AVX, AVX512F
 TEXT ·vecCopyRowsAVX512(SB), NOSPLIT, $0-48
@@ -1253,215 +1582,6 @@ zscalar:
 	JNZ  zscalar
 
 zdone:
-	VZEROUPPER
-	RET
-
-// func vecWinoInAVX2(dst *float32, even *float32, odd *float32, th int, tw int, ld int, ldDst int)
-// Requires: AVX
-TEXT ·vecWinoInAVX2(SB), NOSPLIT, $0-56
-	MOVQ dst+0(FP), AX
-	MOVQ even+8(FP), CX
-	MOVQ odd+16(FP), DX
-	MOVQ th+24(FP), BX
-	MOVQ ld+40(FP), SI
-	SHLQ $0x02, SI
-	MOVQ ldDst+48(FP), DI
-	SHLQ $0x02, DI
-	LEAQ (SI)(SI*2), R8
-
-row:
-	TESTQ BX, BX
-	JZ    done
-	MOVQ  CX, R9
-	MOVQ  DX, R10
-	MOVQ  AX, R11
-	XORQ  R12, R12
-
-tiles:
-	MOVQ    R11, R13
-	VMOVUPS (R9), Y0
-	VSUBPS  (R9)(SI*2), Y0, Y0
-	VMOVUPS 4(R9), Y1
-	VSUBPS  4(R9)(SI*2), Y1, Y1
-	VMOVUPS (R10), Y2
-	VSUBPS  (R10)(SI*2), Y2, Y2
-	VMOVUPS 4(R10), Y3
-	VSUBPS  4(R10)(SI*2), Y3, Y3
-	VSUBPS  Y1, Y0, Y0
-	VADDPS  Y1, Y2, Y4
-	VSUBPS  Y2, Y1, Y1
-	VSUBPS  Y3, Y2, Y2
-	VMOVUPS Y0, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Y4, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Y1, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Y2, (R13)
-	ADDQ    DI, R13
-	VMOVUPS (R9)(SI*1), Y0
-	VADDPS  (R9)(SI*2), Y0, Y0
-	VMOVUPS 4(R9)(SI*1), Y1
-	VADDPS  4(R9)(SI*2), Y1, Y1
-	VMOVUPS (R10)(SI*1), Y2
-	VADDPS  (R10)(SI*2), Y2, Y2
-	VMOVUPS 4(R10)(SI*1), Y3
-	VADDPS  4(R10)(SI*2), Y3, Y3
-	VSUBPS  Y1, Y0, Y0
-	VADDPS  Y1, Y2, Y4
-	VSUBPS  Y2, Y1, Y1
-	VSUBPS  Y3, Y2, Y2
-	VMOVUPS Y0, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Y4, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Y1, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Y2, (R13)
-	ADDQ    DI, R13
-	VMOVUPS (R9)(SI*2), Y0
-	VSUBPS  (R9)(SI*1), Y0, Y0
-	VMOVUPS 4(R9)(SI*2), Y1
-	VSUBPS  4(R9)(SI*1), Y1, Y1
-	VMOVUPS (R10)(SI*2), Y2
-	VSUBPS  (R10)(SI*1), Y2, Y2
-	VMOVUPS 4(R10)(SI*2), Y3
-	VSUBPS  4(R10)(SI*1), Y3, Y3
-	VSUBPS  Y1, Y0, Y0
-	VADDPS  Y1, Y2, Y4
-	VSUBPS  Y2, Y1, Y1
-	VSUBPS  Y3, Y2, Y2
-	VMOVUPS Y0, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Y4, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Y1, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Y2, (R13)
-	ADDQ    DI, R13
-	VMOVUPS (R9)(SI*1), Y0
-	VSUBPS  (R9)(R8*1), Y0, Y0
-	VMOVUPS 4(R9)(SI*1), Y1
-	VSUBPS  4(R9)(R8*1), Y1, Y1
-	VMOVUPS (R10)(SI*1), Y2
-	VSUBPS  (R10)(R8*1), Y2, Y2
-	VMOVUPS 4(R10)(SI*1), Y3
-	VSUBPS  4(R10)(R8*1), Y3, Y3
-	VSUBPS  Y1, Y0, Y0
-	VADDPS  Y1, Y2, Y4
-	VSUBPS  Y2, Y1, Y1
-	VSUBPS  Y3, Y2, Y2
-	VMOVUPS Y0, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Y4, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Y1, (R13)
-	ADDQ    DI, R13
-	VMOVUPS Y2, (R13)
-	ADDQ    DI, R13
-	ADDQ    $0x00000020, R9
-	ADDQ    $0x00000020, R10
-	ADDQ    $0x00000020, R11
-	ADDQ    $0x00000008, R12
-	CMPQ    R12, tw+32(FP)
-	JL      tiles
-	LEAQ    (CX)(SI*2), CX
-	LEAQ    (DX)(SI*2), DX
-	MOVQ    tw+32(FP), R9
-	LEAQ    (AX)(R9*4), AX
-	DECQ    BX
-	JMP     row
-
-done:
-	VZEROUPPER
-	RET
-
-// func vecWinoOutAVX2(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
-// Requires: AVX
-TEXT ·vecWinoOutAVX2(SB), NOSPLIT, $0-48
-	MOVQ         y+0(FP), AX
-	MOVQ         m+8(FP), CX
-	MOVQ         n+16(FP), DX
-	MOVQ         step+24(FP), BX
-	SHLQ         $0x02, BX
-	MOVQ         ldY+32(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         BX, DI
-	SHLQ         $0x02, DI
-	LEAQ         (DI)(DI*2), R8
-	VBROADCASTSS bias+40(FP), Y0
-	VBROADCASTSS lo+44(FP), Y1
-
-loop:
-	TESTQ   DX, DX
-	JLE     done
-	MOVQ    CX, R9
-	VMOVUPS (R9), Y2
-	VMOVUPS (R9)(DI*1), Y3
-	VMOVUPS (R9)(DI*2), Y4
-	VMOVUPS (R9)(R8*1), Y5
-	VADDPS  Y3, Y2, Y2
-	VADDPS  Y4, Y2, Y2
-	VSUBPS  Y4, Y3, Y3
-	VSUBPS  Y5, Y3, Y3
-	ADDQ    BX, R9
-	VMOVUPS (R9), Y4
-	VMOVUPS (R9)(DI*1), Y5
-	VMOVUPS (R9)(DI*2), Y6
-	VMOVUPS (R9)(R8*1), Y7
-	VADDPS  Y5, Y4, Y4
-	VADDPS  Y6, Y4, Y4
-	VSUBPS  Y6, Y5, Y5
-	VSUBPS  Y7, Y5, Y5
-	ADDQ    BX, R9
-	VMOVUPS (R9), Y6
-	VMOVUPS (R9)(DI*1), Y7
-	VMOVUPS (R9)(DI*2), Y8
-	VMOVUPS (R9)(R8*1), Y9
-	VADDPS  Y7, Y6, Y6
-	VADDPS  Y8, Y6, Y6
-	VSUBPS  Y8, Y7, Y7
-	VSUBPS  Y9, Y7, Y7
-	ADDQ    BX, R9
-	VMOVUPS (R9), Y8
-	VMOVUPS (R9)(DI*1), Y9
-	VMOVUPS (R9)(DI*2), Y10
-	VMOVUPS (R9)(R8*1), Y11
-	VADDPS  Y9, Y8, Y8
-	VADDPS  Y10, Y8, Y8
-	VSUBPS  Y10, Y9, Y9
-	VSUBPS  Y11, Y9, Y9
-	MOVQ    AX, R9
-	VADDPS  Y4, Y2, Y2
-	VADDPS  Y6, Y2, Y2
-	VADDPS  Y0, Y2, Y2
-	VMAXPS  Y2, Y1, Y2
-	VSUBPS  Y6, Y4, Y4
-	VSUBPS  Y8, Y4, Y4
-	VADDPS  Y0, Y4, Y4
-	VMAXPS  Y4, Y1, Y4
-	VMOVUPS Y2, (R9)
-	ADDQ    SI, R9
-	VMOVUPS Y4, (R9)
-	ADDQ    SI, R9
-	VADDPS  Y5, Y3, Y2
-	VADDPS  Y7, Y2, Y2
-	VADDPS  Y0, Y2, Y2
-	VMAXPS  Y2, Y1, Y2
-	VSUBPS  Y7, Y5, Y3
-	VSUBPS  Y9, Y3, Y3
-	VADDPS  Y0, Y3, Y3
-	VMAXPS  Y3, Y1, Y3
-	VMOVUPS Y2, (R9)
-	ADDQ    SI, R9
-	VMOVUPS Y3, (R9)
-	ADDQ    SI, R9
-	ADDQ    $0x00000020, CX
-	ADDQ    $0x00000020, AX
-	SUBQ    $0x00000008, DX
-	JMP     loop
-
-done:
 	VZEROUPPER
 	RET
 
@@ -1956,6 +2076,570 @@ loop5:
 	JMP         loop5
 
 done5:
+	VZEROUPPER
+	RET
+
+// func vecWino43InAVX2(dst *float32, p0 *float32, p1 *float32, p2 *float32, p3 *float32, tw int, ld int, ldDst int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·vecWino43InAVX2(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         p0+8(FP), CX
+	MOVQ         p1+16(FP), DX
+	MOVQ         p2+24(FP), BX
+	MOVQ         p3+32(FP), SI
+	MOVQ         tw+40(FP), DI
+	MOVQ         ld+48(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         ldDst+56(FP), R9
+	SHLQ         $0x02, R9
+	LEAQ         (R8)(R8*2), R10
+	LEAQ         (R8)(R8*4), R11
+	MOVL         $0x40000000, R12
+	VMOVD        R12, X0
+	VBROADCASTSS X0, Y0
+	VADDPS       Y0, Y0, Y1
+	XORQ         R12, R12
+
+tiles:
+	CMPQ         R12, DI
+	JGE          done
+	MOVQ         AX, R13
+	VMOVUPS      (CX)(R8*4), Y2
+	VSUBPS       (CX)(R8*2), Y2, Y2
+	VFNMADD231PS (CX)(R8*2), Y1, Y2
+	VFMADD231PS  (CX), Y1, Y2
+	VMOVUPS      (DX)(R8*4), Y3
+	VSUBPS       (DX)(R8*2), Y3, Y3
+	VFNMADD231PS (DX)(R8*2), Y1, Y3
+	VFMADD231PS  (DX), Y1, Y3
+	VMOVUPS      (BX)(R8*4), Y4
+	VSUBPS       (BX)(R8*2), Y4, Y4
+	VFNMADD231PS (BX)(R8*2), Y1, Y4
+	VFMADD231PS  (BX), Y1, Y4
+	VMOVUPS      (SI)(R8*4), Y5
+	VSUBPS       (SI)(R8*2), Y5, Y5
+	VFNMADD231PS (SI)(R8*2), Y1, Y5
+	VFMADD231PS  (SI), Y1, Y5
+	VMOVUPS      4(CX)(R8*4), Y6
+	VSUBPS       4(CX)(R8*2), Y6, Y6
+	VFNMADD231PS 4(CX)(R8*2), Y1, Y6
+	VFMADD231PS  4(CX), Y1, Y6
+	VMOVUPS      4(DX)(R8*4), Y7
+	VSUBPS       4(DX)(R8*2), Y7, Y7
+	VFNMADD231PS 4(DX)(R8*2), Y1, Y7
+	VFMADD231PS  4(DX), Y1, Y7
+	VMULPS       Y1, Y4, Y8
+	VSUBPS       Y8, Y6, Y8
+	VMULPS       Y1, Y3, Y9
+	VSUBPS       Y9, Y5, Y9
+	VSUBPS       Y4, Y8, Y10
+	VFMADD231PS  Y2, Y1, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y4, Y6, Y2
+	VSUBPS       Y3, Y5, Y3
+	VADDPS       Y3, Y3, Y3
+	VADDPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y9, Y7, Y10
+	VFNMADD231PS Y5, Y1, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VMOVUPS      (CX)(R8*4), Y2
+	VFNMADD231PS (CX)(R8*2), Y1, Y2
+	VADDPS       (CX)(R10*1), Y2, Y2
+	VFNMADD231PS (CX)(R8*1), Y1, Y2
+	VMOVUPS      (DX)(R8*4), Y3
+	VFNMADD231PS (DX)(R8*2), Y1, Y3
+	VADDPS       (DX)(R10*1), Y3, Y3
+	VFNMADD231PS (DX)(R8*1), Y1, Y3
+	VMOVUPS      (BX)(R8*4), Y4
+	VFNMADD231PS (BX)(R8*2), Y1, Y4
+	VADDPS       (BX)(R10*1), Y4, Y4
+	VFNMADD231PS (BX)(R8*1), Y1, Y4
+	VMOVUPS      (SI)(R8*4), Y5
+	VFNMADD231PS (SI)(R8*2), Y1, Y5
+	VADDPS       (SI)(R10*1), Y5, Y5
+	VFNMADD231PS (SI)(R8*1), Y1, Y5
+	VMOVUPS      4(CX)(R8*4), Y6
+	VFNMADD231PS 4(CX)(R8*2), Y1, Y6
+	VADDPS       4(CX)(R10*1), Y6, Y6
+	VFNMADD231PS 4(CX)(R8*1), Y1, Y6
+	VMOVUPS      4(DX)(R8*4), Y7
+	VFNMADD231PS 4(DX)(R8*2), Y1, Y7
+	VADDPS       4(DX)(R10*1), Y7, Y7
+	VFNMADD231PS 4(DX)(R8*1), Y1, Y7
+	VMULPS       Y1, Y4, Y8
+	VSUBPS       Y8, Y6, Y8
+	VMULPS       Y1, Y3, Y9
+	VSUBPS       Y9, Y5, Y9
+	VSUBPS       Y4, Y8, Y10
+	VFMADD231PS  Y2, Y1, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y4, Y6, Y2
+	VSUBPS       Y3, Y5, Y3
+	VADDPS       Y3, Y3, Y3
+	VADDPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y9, Y7, Y10
+	VFNMADD231PS Y5, Y1, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VMOVUPS      (CX)(R8*4), Y2
+	VFNMADD231PS (CX)(R8*2), Y1, Y2
+	VSUBPS       (CX)(R10*1), Y2, Y2
+	VFMADD231PS  (CX)(R8*1), Y1, Y2
+	VMOVUPS      (DX)(R8*4), Y3
+	VFNMADD231PS (DX)(R8*2), Y1, Y3
+	VSUBPS       (DX)(R10*1), Y3, Y3
+	VFMADD231PS  (DX)(R8*1), Y1, Y3
+	VMOVUPS      (BX)(R8*4), Y4
+	VFNMADD231PS (BX)(R8*2), Y1, Y4
+	VSUBPS       (BX)(R10*1), Y4, Y4
+	VFMADD231PS  (BX)(R8*1), Y1, Y4
+	VMOVUPS      (SI)(R8*4), Y5
+	VFNMADD231PS (SI)(R8*2), Y1, Y5
+	VSUBPS       (SI)(R10*1), Y5, Y5
+	VFMADD231PS  (SI)(R8*1), Y1, Y5
+	VMOVUPS      4(CX)(R8*4), Y6
+	VFNMADD231PS 4(CX)(R8*2), Y1, Y6
+	VSUBPS       4(CX)(R10*1), Y6, Y6
+	VFMADD231PS  4(CX)(R8*1), Y1, Y6
+	VMOVUPS      4(DX)(R8*4), Y7
+	VFNMADD231PS 4(DX)(R8*2), Y1, Y7
+	VSUBPS       4(DX)(R10*1), Y7, Y7
+	VFMADD231PS  4(DX)(R8*1), Y1, Y7
+	VMULPS       Y1, Y4, Y8
+	VSUBPS       Y8, Y6, Y8
+	VMULPS       Y1, Y3, Y9
+	VSUBPS       Y9, Y5, Y9
+	VSUBPS       Y4, Y8, Y10
+	VFMADD231PS  Y2, Y1, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y4, Y6, Y2
+	VSUBPS       Y3, Y5, Y3
+	VADDPS       Y3, Y3, Y3
+	VADDPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y9, Y7, Y10
+	VFNMADD231PS Y5, Y1, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VMOVUPS      (CX)(R8*4), Y2
+	VSUBPS       (CX)(R8*2), Y2, Y2
+	VFMADD231PS  (CX)(R10*1), Y0, Y2
+	VFNMADD231PS (CX)(R8*1), Y0, Y2
+	VMOVUPS      (DX)(R8*4), Y3
+	VSUBPS       (DX)(R8*2), Y3, Y3
+	VFMADD231PS  (DX)(R10*1), Y0, Y3
+	VFNMADD231PS (DX)(R8*1), Y0, Y3
+	VMOVUPS      (BX)(R8*4), Y4
+	VSUBPS       (BX)(R8*2), Y4, Y4
+	VFMADD231PS  (BX)(R10*1), Y0, Y4
+	VFNMADD231PS (BX)(R8*1), Y0, Y4
+	VMOVUPS      (SI)(R8*4), Y5
+	VSUBPS       (SI)(R8*2), Y5, Y5
+	VFMADD231PS  (SI)(R10*1), Y0, Y5
+	VFNMADD231PS (SI)(R8*1), Y0, Y5
+	VMOVUPS      4(CX)(R8*4), Y6
+	VSUBPS       4(CX)(R8*2), Y6, Y6
+	VFMADD231PS  4(CX)(R10*1), Y0, Y6
+	VFNMADD231PS 4(CX)(R8*1), Y0, Y6
+	VMOVUPS      4(DX)(R8*4), Y7
+	VSUBPS       4(DX)(R8*2), Y7, Y7
+	VFMADD231PS  4(DX)(R10*1), Y0, Y7
+	VFNMADD231PS 4(DX)(R8*1), Y0, Y7
+	VMULPS       Y1, Y4, Y8
+	VSUBPS       Y8, Y6, Y8
+	VMULPS       Y1, Y3, Y9
+	VSUBPS       Y9, Y5, Y9
+	VSUBPS       Y4, Y8, Y10
+	VFMADD231PS  Y2, Y1, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y4, Y6, Y2
+	VSUBPS       Y3, Y5, Y3
+	VADDPS       Y3, Y3, Y3
+	VADDPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y9, Y7, Y10
+	VFNMADD231PS Y5, Y1, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VMOVUPS      (CX)(R8*4), Y2
+	VSUBPS       (CX)(R8*2), Y2, Y2
+	VFNMADD231PS (CX)(R10*1), Y0, Y2
+	VFMADD231PS  (CX)(R8*1), Y0, Y2
+	VMOVUPS      (DX)(R8*4), Y3
+	VSUBPS       (DX)(R8*2), Y3, Y3
+	VFNMADD231PS (DX)(R10*1), Y0, Y3
+	VFMADD231PS  (DX)(R8*1), Y0, Y3
+	VMOVUPS      (BX)(R8*4), Y4
+	VSUBPS       (BX)(R8*2), Y4, Y4
+	VFNMADD231PS (BX)(R10*1), Y0, Y4
+	VFMADD231PS  (BX)(R8*1), Y0, Y4
+	VMOVUPS      (SI)(R8*4), Y5
+	VSUBPS       (SI)(R8*2), Y5, Y5
+	VFNMADD231PS (SI)(R10*1), Y0, Y5
+	VFMADD231PS  (SI)(R8*1), Y0, Y5
+	VMOVUPS      4(CX)(R8*4), Y6
+	VSUBPS       4(CX)(R8*2), Y6, Y6
+	VFNMADD231PS 4(CX)(R10*1), Y0, Y6
+	VFMADD231PS  4(CX)(R8*1), Y0, Y6
+	VMOVUPS      4(DX)(R8*4), Y7
+	VSUBPS       4(DX)(R8*2), Y7, Y7
+	VFNMADD231PS 4(DX)(R10*1), Y0, Y7
+	VFMADD231PS  4(DX)(R8*1), Y0, Y7
+	VMULPS       Y1, Y4, Y8
+	VSUBPS       Y8, Y6, Y8
+	VMULPS       Y1, Y3, Y9
+	VSUBPS       Y9, Y5, Y9
+	VSUBPS       Y4, Y8, Y10
+	VFMADD231PS  Y2, Y1, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y4, Y6, Y2
+	VSUBPS       Y3, Y5, Y3
+	VADDPS       Y3, Y3, Y3
+	VADDPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y9, Y7, Y10
+	VFNMADD231PS Y5, Y1, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VMOVUPS      (CX)(R11*1), Y2
+	VSUBPS       (CX)(R10*1), Y2, Y2
+	VFNMADD231PS (CX)(R10*1), Y1, Y2
+	VFMADD231PS  (CX)(R8*1), Y1, Y2
+	VMOVUPS      (DX)(R11*1), Y3
+	VSUBPS       (DX)(R10*1), Y3, Y3
+	VFNMADD231PS (DX)(R10*1), Y1, Y3
+	VFMADD231PS  (DX)(R8*1), Y1, Y3
+	VMOVUPS      (BX)(R11*1), Y4
+	VSUBPS       (BX)(R10*1), Y4, Y4
+	VFNMADD231PS (BX)(R10*1), Y1, Y4
+	VFMADD231PS  (BX)(R8*1), Y1, Y4
+	VMOVUPS      (SI)(R11*1), Y5
+	VSUBPS       (SI)(R10*1), Y5, Y5
+	VFNMADD231PS (SI)(R10*1), Y1, Y5
+	VFMADD231PS  (SI)(R8*1), Y1, Y5
+	VMOVUPS      4(CX)(R11*1), Y6
+	VSUBPS       4(CX)(R10*1), Y6, Y6
+	VFNMADD231PS 4(CX)(R10*1), Y1, Y6
+	VFMADD231PS  4(CX)(R8*1), Y1, Y6
+	VMOVUPS      4(DX)(R11*1), Y7
+	VSUBPS       4(DX)(R10*1), Y7, Y7
+	VFNMADD231PS 4(DX)(R10*1), Y1, Y7
+	VFMADD231PS  4(DX)(R8*1), Y1, Y7
+	VMULPS       Y1, Y4, Y8
+	VSUBPS       Y8, Y6, Y8
+	VMULPS       Y1, Y3, Y9
+	VSUBPS       Y9, Y5, Y9
+	VSUBPS       Y4, Y8, Y10
+	VFMADD231PS  Y2, Y1, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y4, Y6, Y2
+	VSUBPS       Y3, Y5, Y3
+	VADDPS       Y3, Y3, Y3
+	VADDPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y3, Y2, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	VSUBPS       Y9, Y7, Y10
+	VFNMADD231PS Y5, Y1, Y10
+	VMOVUPS      Y10, (R13)
+	ADDQ         R9, R13
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000020, BX
+	ADDQ         $0x00000020, SI
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000008, R12
+	JMP          tiles
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecWino43OutAVX2(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·vecWino43OutAVX2(SB), NOSPLIT, $0-48
+	MOVQ         y+0(FP), AX
+	MOVQ         m+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVQ         step+24(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         ldY+32(FP), SI
+	SHLQ         $0x02, SI
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         DI, DI
+	LEAQ         (DI)(DI*2), R8
+	LEAQ         (DI)(DI*4), R9
+	LEAQ         (SI)(SI*2), R10
+	MOVQ         SI, R11
+	SHLQ         $0x02, R11
+	VBROADCASTSS lo+44(FP), Y0
+	MOVL         $0x40800000, R12
+	VMOVD        R12, X1
+	VBROADCASTSS X1, Y1
+
+loop:
+	TESTQ        DX, DX
+	JLE          done
+	MOVQ         CX, R12
+	VMOVUPS      (R12)(DI*1), Y2
+	VADDPS       (R12)(DI*2), Y2, Y2
+	VMOVUPS      (R12)(R8*1), Y3
+	VADDPS       (R12)(DI*4), Y3, Y3
+	VADDPS       (R12), Y2, Y4
+	VADDPS       Y3, Y4, Y4
+	VFMADD231PS  Y3, Y1, Y2
+	ADDQ         BX, R12
+	VMOVUPS      (R12)(DI*1), Y3
+	VBROADCASTSS bias+40(FP), Y5
+	VADDPS       Y5, Y3, Y3
+	VADDPS       (R12)(DI*2), Y3, Y3
+	VMOVUPS      (R12)(R8*1), Y5
+	VADDPS       (R12)(DI*4), Y5, Y5
+	VADDPS       (R12), Y3, Y6
+	VADDPS       Y5, Y6, Y6
+	VFMADD231PS  Y5, Y1, Y3
+	ADDQ         BX, R12
+	VMOVUPS      (R12)(DI*1), Y5
+	VADDPS       (R12)(DI*2), Y5, Y5
+	VMOVUPS      (R12)(R8*1), Y7
+	VADDPS       (R12)(DI*4), Y7, Y7
+	VADDPS       (R12), Y5, Y8
+	VADDPS       Y7, Y8, Y8
+	VFMADD231PS  Y7, Y1, Y5
+	ADDQ         BX, R12
+	VMOVUPS      (R12)(DI*1), Y7
+	VADDPS       (R12)(DI*2), Y7, Y7
+	VMOVUPS      (R12)(R8*1), Y9
+	VADDPS       (R12)(DI*4), Y9, Y9
+	VADDPS       (R12), Y7, Y10
+	VADDPS       Y9, Y10, Y10
+	VFMADD231PS  Y9, Y1, Y7
+	ADDQ         BX, R12
+	VMOVUPS      (R12)(DI*1), Y9
+	VADDPS       (R12)(DI*2), Y9, Y9
+	VMOVUPS      (R12)(R8*1), Y11
+	VADDPS       (R12)(DI*4), Y11, Y11
+	VADDPS       (R12), Y9, Y12
+	VADDPS       Y11, Y12, Y12
+	VFMADD231PS  Y11, Y1, Y9
+	ADDQ         BX, R12
+	VMOVUPS      (R12)(DI*1), Y11
+	VADDPS       (R12)(DI*2), Y11, Y11
+	VMOVUPS      (R12)(R8*1), Y13
+	VADDPS       (R12)(DI*4), Y13, Y13
+	VADDPS       (R12), Y11, Y14
+	VADDPS       Y13, Y14, Y14
+	VFMADD231PS  Y13, Y1, Y11
+	VADDPS       Y8, Y6, Y13
+	VSUBPS       Y8, Y6, Y6
+	VADDPS       Y12, Y10, Y8
+	VSUBPS       Y12, Y10, Y10
+	VADDPS       Y4, Y13, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  Y8, Y1, Y13
+	VADDPS       Y10, Y10, Y10
+	VADDPS       Y10, Y6, Y8
+	VFMADD231PS  Y10, Y1, Y6
+	VADDPS       Y14, Y6, Y6
+	MOVQ         AX, R12
+	VMAXPS       Y4, Y0, Y4
+	VMOVUPS      Y4, (R12)
+	VMAXPS       Y8, Y0, Y8
+	VMOVUPS      Y8, (R12)(SI*1)
+	VMAXPS       Y13, Y0, Y13
+	VMOVUPS      Y13, (R12)(SI*2)
+	VMAXPS       Y6, Y0, Y6
+	VMOVUPS      Y6, (R12)(R10*1)
+	VADDPS       Y5, Y3, Y4
+	VSUBPS       Y5, Y3, Y3
+	VADDPS       Y9, Y7, Y5
+	VSUBPS       Y9, Y7, Y7
+	VADDPS       Y2, Y4, Y2
+	VADDPS       Y5, Y2, Y2
+	VFMADD231PS  Y5, Y1, Y4
+	VADDPS       Y7, Y7, Y7
+	VADDPS       Y7, Y3, Y5
+	VFMADD231PS  Y7, Y1, Y3
+	VADDPS       Y11, Y3, Y3
+	LEAQ         (AX)(R11*2), R12
+	VMAXPS       Y2, Y0, Y2
+	VMOVUPS      Y2, (R12)
+	VMAXPS       Y5, Y0, Y5
+	VMOVUPS      Y5, (R12)(SI*1)
+	VMAXPS       Y4, Y0, Y4
+	VMOVUPS      Y4, (R12)(SI*2)
+	VMAXPS       Y3, Y0, Y3
+	VMOVUPS      Y3, (R12)(R10*1)
+	MOVQ         CX, R12
+	VMOVUPS      (R12)(DI*1), Y2
+	VSUBPS       (R12)(DI*2), Y2, Y2
+	VMOVUPS      (R12)(R8*1), Y3
+	VSUBPS       (R12)(DI*4), Y3, Y3
+	VADDPS       Y3, Y3, Y3
+	VADDPS       Y3, Y2, Y4
+	VFMADD231PS  Y3, Y1, Y2
+	VADDPS       (R12)(R9*1), Y2, Y2
+	ADDQ         BX, R12
+	VMOVUPS      (R12)(DI*1), Y3
+	VBROADCASTSS bias+40(FP), Y5
+	VADDPS       Y5, Y3, Y3
+	VSUBPS       (R12)(DI*2), Y3, Y3
+	VMOVUPS      (R12)(R8*1), Y5
+	VSUBPS       (R12)(DI*4), Y5, Y5
+	VADDPS       Y5, Y5, Y5
+	VADDPS       Y5, Y3, Y6
+	VFMADD231PS  Y5, Y1, Y3
+	VADDPS       (R12)(R9*1), Y3, Y3
+	ADDQ         BX, R12
+	VMOVUPS      (R12)(DI*1), Y5
+	VSUBPS       (R12)(DI*2), Y5, Y5
+	VMOVUPS      (R12)(R8*1), Y7
+	VSUBPS       (R12)(DI*4), Y7, Y7
+	VADDPS       Y7, Y7, Y7
+	VADDPS       Y7, Y5, Y8
+	VFMADD231PS  Y7, Y1, Y5
+	VADDPS       (R12)(R9*1), Y5, Y5
+	ADDQ         BX, R12
+	VMOVUPS      (R12)(DI*1), Y7
+	VSUBPS       (R12)(DI*2), Y7, Y7
+	VMOVUPS      (R12)(R8*1), Y9
+	VSUBPS       (R12)(DI*4), Y9, Y9
+	VADDPS       Y9, Y9, Y9
+	VADDPS       Y9, Y7, Y10
+	VFMADD231PS  Y9, Y1, Y7
+	VADDPS       (R12)(R9*1), Y7, Y7
+	ADDQ         BX, R12
+	VMOVUPS      (R12)(DI*1), Y9
+	VSUBPS       (R12)(DI*2), Y9, Y9
+	VMOVUPS      (R12)(R8*1), Y11
+	VSUBPS       (R12)(DI*4), Y11, Y11
+	VADDPS       Y11, Y11, Y11
+	VADDPS       Y11, Y9, Y12
+	VFMADD231PS  Y11, Y1, Y9
+	VADDPS       (R12)(R9*1), Y9, Y9
+	ADDQ         BX, R12
+	VMOVUPS      (R12)(DI*1), Y11
+	VSUBPS       (R12)(DI*2), Y11, Y11
+	VMOVUPS      (R12)(R8*1), Y13
+	VSUBPS       (R12)(DI*4), Y13, Y13
+	VADDPS       Y13, Y13, Y13
+	VADDPS       Y13, Y11, Y14
+	VFMADD231PS  Y13, Y1, Y11
+	VADDPS       (R12)(R9*1), Y11, Y11
+	VADDPS       Y8, Y6, Y13
+	VSUBPS       Y8, Y6, Y6
+	VADDPS       Y12, Y10, Y8
+	VSUBPS       Y12, Y10, Y10
+	VADDPS       Y4, Y13, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  Y8, Y1, Y13
+	VADDPS       Y10, Y10, Y10
+	VADDPS       Y10, Y6, Y8
+	VFMADD231PS  Y10, Y1, Y6
+	VADDPS       Y14, Y6, Y6
+	LEAQ         (AX)(R11*1), R12
+	VMAXPS       Y4, Y0, Y4
+	VMOVUPS      Y4, (R12)
+	VMAXPS       Y8, Y0, Y8
+	VMOVUPS      Y8, (R12)(SI*1)
+	VMAXPS       Y13, Y0, Y13
+	VMOVUPS      Y13, (R12)(SI*2)
+	VMAXPS       Y6, Y0, Y6
+	VMOVUPS      Y6, (R12)(R10*1)
+	VADDPS       Y5, Y3, Y4
+	VSUBPS       Y5, Y3, Y3
+	VADDPS       Y9, Y7, Y5
+	VSUBPS       Y9, Y7, Y7
+	VADDPS       Y2, Y4, Y2
+	VADDPS       Y5, Y2, Y2
+	VFMADD231PS  Y5, Y1, Y4
+	VADDPS       Y7, Y7, Y7
+	VADDPS       Y7, Y3, Y5
+	VFMADD231PS  Y7, Y1, Y3
+	VADDPS       Y11, Y3, Y3
+	LEAQ         (AX)(R11*2), R12
+	ADDQ         R11, R12
+	VMAXPS       Y2, Y0, Y2
+	VMOVUPS      Y2, (R12)
+	VMAXPS       Y5, Y0, Y5
+	VMOVUPS      Y5, (R12)(SI*1)
+	VMAXPS       Y4, Y0, Y4
+	VMOVUPS      Y4, (R12)(SI*2)
+	VMAXPS       Y3, Y0, Y3
+	VMOVUPS      Y3, (R12)(R10*1)
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, AX
+	SUBQ         $0x00000008, DX
+	JMP          loop
+
+done:
 	VZEROUPPER
 	RET
 

@@ -15,11 +15,11 @@ var weightShapes = []struct {
 }{{"conv1.weight", []int{96, 3, 11, 11}}, {"conv1.bias", []int{96}}, {"conv2.weight", []int{256, 48, 5, 5}}, {"conv2.bias", []int{256}}, {"conv3.weight", []int{384, 256, 3, 3}}, {"conv3.bias", []int{384}}, {"conv4.weight", []int{384, 192, 3, 3}}, {"conv4.bias", []int{384}}, {"conv5.weight", []int{256, 192, 3, 3}}, {"conv5.bias", []int{256}}, {"fc6.weight", []int{4096, 9216}}, {"fc6.bias", []int{4096}}, {"fc7.weight", []int{4096, 4096}}, {"fc7.bias", []int{4096}}, {"fc8.weight", []int{1000, 4096}}, {"fc8.bias", []int{1000}}}
 
 // scratchLen is each worker's scratch memory, per implementation.
-var scratchLen = [3]int{47520, 47520, 55568}
+var scratchLen = [3]int{47520, 47520, 48528}
 
 // stagingLen is the buffer of dense layers' packed inputs and conv layers'
 // padded inputs (one layer's at a time), per implementation.
-var stagingLen = [3]int{830592, 830592, 830592}
+var stagingLen = [3]int{720000, 720000, 720000}
 
 // tmpLen is each worker's LRN scratch: squares of the channels and their sum.
 const tmpLen = 48015
@@ -51,8 +51,8 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := t["conv1.weight"]
 		bias := t["conv1.bias"]
-		mr := [3]int{4, 6, 8}[impl]
-		m.w1_conv1 = make([]float32, 768*(96+mr-1)/mr*mr)
+		mr := [3]int{4, 6, 14}[impl]
+		m.w1_conv1 = make([]float32, 1728*(96+mr-1)/mr*mr)
 		rtWinoFilters(m.w1_conv1, w, &g1_conv1, mr)
 		m.b1_conv1 = bias
 	}
@@ -60,7 +60,7 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := t["conv2.weight"]
 		bias := t["conv2.bias"]
-		mr := [3]int{4, 6, 8}[impl]
+		mr := [3]int{4, 6, 28}[impl]
 		m.w3_conv2 = make([]float32, 3456*(128+mr-1)/mr*mr)
 		rtWinoFilters(m.w3_conv2, w, &g3_conv2, mr)
 		m.b3_conv2 = bias
@@ -69,8 +69,8 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := t["conv3.weight"]
 		bias := t["conv3.bias"]
-		mr := [3]int{4, 6, 14}[impl]
-		m.w5_conv3 = make([]float32, 4096*(384+mr-1)/mr*mr)
+		mr := [3]int{4, 6, 28}[impl]
+		m.w5_conv3 = make([]float32, 9216*(384+mr-1)/mr*mr)
 		rtWinoFilters(m.w5_conv3, w, &g5_conv3, mr)
 		m.b5_conv3 = bias
 	}
@@ -78,8 +78,8 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := t["conv4.weight"]
 		bias := t["conv4.bias"]
-		mr := [3]int{4, 6, 14}[impl]
-		m.w6_conv4 = make([]float32, 6144*(192+mr-1)/mr*mr)
+		mr := [3]int{4, 6, 28}[impl]
+		m.w6_conv4 = make([]float32, 13824*(192+mr-1)/mr*mr)
 		rtWinoFilters(m.w6_conv4, w, &g6_conv4, mr)
 		m.b6_conv4 = bias
 	}
@@ -87,8 +87,8 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := t["conv5.weight"]
 		bias := t["conv5.bias"]
-		mr := [3]int{4, 6, 14}[impl]
-		m.w7_conv5 = make([]float32, 6144*(128+mr-1)/mr*mr)
+		mr := [3]int{4, 6, 28}[impl]
+		m.w7_conv5 = make([]float32, 13824*(128+mr-1)/mr*mr)
 		rtWinoFilters(m.w7_conv5, w, &g7_conv5, mr)
 		m.b7_conv5 = bias
 	}

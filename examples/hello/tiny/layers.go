@@ -41,7 +41,8 @@ var g3_conv2 = rtWinoGeom{
 	KW:    3,
 	M:     32,
 	N:     16,
-	NPad:  32,
+	NPad:  16,
+	O:     2,
 	OH:    8,
 	OW:    8,
 	PL:    1,
@@ -53,7 +54,7 @@ var g3_conv2 = rtWinoGeom{
 	TW:    4,
 	W:     8,
 	inImg: 1024,
-	ldV:   528,
+	ldV:   272,
 	outIm: 2048,
 }
 
@@ -92,7 +93,7 @@ func (m *Model) l2_pool1(w, t int) {
 // of every image: one task.
 func (m *Model) wi3_conv2(w, t int) {
 	c0 := t * 4
-	rtWinoInput(m.staging, m.arena[4096:5120], &g3_conv2, c0, min(c0+4, 16), 0, [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
+	rtWinoInput(m.staging, m.arena[4096:5120], &g3_conv2, c0, min(c0+4, 16), 0, [3]int{16, 16, 16}[m.impl], m.scratch[w], &m.wino)
 }
 
 // l3_conv2_Go computes conv2's 16x1 Winograd GEMMs (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8, F(2x2, 3x3))
@@ -102,12 +103,12 @@ func (m *Model) wi3_conv2(w, t int) {
 func (m *Model) l3_conv2_Go(w, t int) {
 	grp, j, c := t/8, t/8%1, t%8
 	s := m.scratch[w]
-	b := m.staging[grp*528+j*256:]
+	b := m.staging[grp*272+j*256:]
 	for xi := range 16 {
 		for p := c * 1; p < min(c*1+1, 8); p++ {
 			a := m.w3_conv2[(grp*8+p)*64:]
 			s := s[(p-c*1)*1024:]
-			rtGemm(4, 16, 16, a[xi*512:], b[xi*528:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+			rtGemm(4, 16, 16, a[xi*512:], b[xi*272:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
 		}
 	}
 	for p := c * 1; p < min(c*1+1, 8); p++ {

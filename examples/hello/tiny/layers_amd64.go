@@ -32,12 +32,12 @@ func (m *Model) l1_conv1_AVX2(w, t int) {
 func (m *Model) l3_conv2_AVX2(w, t int) {
 	grp, j, c := t/6, t/6%1, t%6
 	s := m.scratch[w]
-	b := m.staging[grp*528+j*256:]
+	b := m.staging[grp*272+j*256:]
 	for xi := range 16 {
 		for p := c * 1; p < min(c*1+1, 6); p++ {
 			a := m.w3_conv2[(grp*6+p)*96:]
 			s := s[(p-c*1)*1536:]
-			k3_conv2_AVX2_full(&a[xi*576:][0], &b[xi*528:][0], &s[xi*96:][0])
+			k3_conv2_AVX2_full(&a[xi*576:][0], &b[xi*272:][0], &s[xi*96:][0])
 		}
 	}
 	for p := c * 1; p < min(c*1+1, 6); p++ {
@@ -128,21 +128,21 @@ func (m *Model) l1_conv1_AVX512(w, t int) {
 
 // l3_conv2_AVX512 computes conv2's 16x1 Winograd GEMMs (conv filters=32 kernel=3x3 stride=1x1 pad=same(1) act=relu -> 32x8x8, F(2x2, 3x3))
 // with the avx512 kernels, fused with the output transform: M=32 filters by N=16 tiles (1 of the
-// batch's 1 images) by K=16 channels, in 14x32 blocks; one task is one column of tiles
+// batch's 1 images) by K=16 channels, in 28x16 blocks; one task is one column of tiles
 // of one group and 1 panels of filters.
 func (m *Model) l3_conv2_AVX512(w, t int) {
-	grp, j, c := t/3, t/3%1, t%3
+	grp, j, c := t/2, t/2%1, t%2
 	s := m.scratch[w]
-	b := m.staging[grp*528+j*512:]
+	b := m.staging[grp*272+j*256:]
 	for xi := range 16 {
-		for p := c * 1; p < min(c*1+1, 3); p++ {
-			a := m.w3_conv2[(grp*3+p)*224:]
+		for p := c * 1; p < min(c*1+1, 2); p++ {
+			a := m.w3_conv2[(grp*2+p)*448:]
 			s := s[(p-c*1)*7168:]
-			k3_conv2_AVX512_full(&a[xi*672:][0], &b[xi*528:][0], &s[xi*448:][0])
+			k3_conv2_AVX512_full(&a[xi*896:][0], &b[xi*272:][0], &s[xi*448:][0])
 		}
 	}
-	for p := c * 1; p < min(c*1+1, 3); p++ {
-		rtWinoOutTile(m.arena[0:2048], s[(p-c*1)*7168:], m.b3_conv2, &g3_conv2, grp*32+p*14, min(14, 32-p*14), 32, 448, j*32, min(32, 16-j*32), s[7184:], &m.wino)
+	for p := c * 1; p < min(c*1+1, 2); p++ {
+		rtWinoOutTile(m.arena[0:2048], s[(p-c*1)*7168:], m.b3_conv2, &g3_conv2, grp*32+p*28, min(28, 32-p*28), 16, 448, j*16, min(16, 16-j*16), s[7184:], &m.wino)
 	}
 }
 
@@ -189,7 +189,7 @@ func (m *Model) planAVX512() []rtStep {
 	}, {
 		f:     m.l3_conv2_AVX512,
 		layer: 2,
-		n:     3,
+		n:     2,
 	}, {
 		f:     m.l4_gap,
 		layer: 3,

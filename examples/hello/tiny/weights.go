@@ -15,11 +15,11 @@ var weightShapes = []struct {
 }{{"conv1.weight", []int{16, 3, 3, 3}}, {"conv1.bias", []int{16}}, {"bn1.weight", []int{16}}, {"bn1.bias", []int{16}}, {"bn1.running_mean", []int{16}}, {"bn1.running_var", []int{16}}, {"conv2.weight", []int{32, 16, 3, 3}}, {"conv2.bias", []int{32}}, {"fc.weight", []int{10, 32}}, {"fc.bias", []int{10}}}
 
 // scratchLen is each worker's scratch memory, per implementation.
-var scratchLen = [3]int{1168, 1680, 7376}
+var scratchLen = [3]int{1168, 1680, 7312}
 
 // stagingLen is the buffer of dense layers' packed inputs and conv layers'
 // padded inputs (one layer's at a time), per implementation.
-var stagingLen = [3]int{8448, 8448, 8448}
+var stagingLen = [3]int{4352, 4352, 4352}
 
 // tmpLen is each worker's LRN scratch: squares of the channels and their sum.
 const tmpLen = 1
@@ -66,7 +66,7 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := t["conv2.weight"]
 		bias := t["conv2.bias"]
-		mr := [3]int{4, 6, 14}[impl]
+		mr := [3]int{4, 6, 28}[impl]
 		m.w3_conv2 = make([]float32, 256*(32+mr-1)/mr*mr)
 		rtWinoFilters(m.w3_conv2, w, &g3_conv2, mr)
 		m.b3_conv2 = bias
