@@ -605,42 +605,66 @@ func rtWinoOutTile(dst, s, bias []float32, g *rtWinoGeom, o0, rows, ld, step, n0
 				rtActivateAll(y[q*ldY:q*ldY+cols], g.Act, g.Slope)
 			}
 		}
+		if O == 4 {
+			rtWino4Scatter(dst[o*g.OH*g.OW:], y, ldY, g, n0, cols)
+			continue
+		}
 		// Walk the columns a run of tiles (within one row of tiles) at a time.
 		for t := 0; t < cols; {
 			n := n0 + t
 			img, ty, tx := n/T, n%T/g.TW, n%g.TW
 			run := min(g.TW-tx, cols-t)
 			plane := dst[img*g.outIm+o*g.OH*g.OW : img*g.outIm+(o+1)*g.OH*g.OW]
-			// Whole tiles, then the last one clipped if this run ends the
-			// row and OW is not a multiple of O.
-			whole := run
-			if tx+run == g.TW && g.OW%O != 0 {
-				whole--
+			// Whole pairs, then the last column if OW is odd and this run
+			// ends the row.
+			pairs := run
+			if tx+run == g.TW && g.OW%2 == 1 {
+				pairs--
 			}
-			for dy := range min(O, g.OH-O*ty) {
-				row := plane[(O*ty+dy)*g.OW : (O*ty+dy+1)*g.OW]
-				yd := y[O*dy*ldY+t:]
-				if O == 2 {
-					ya, yb := yd[:run], yd[ldY:ldY+run]
-					out := row[2*tx : 2*(tx+whole)]
-					for i := range whole {
-						out[2*i], out[2*i+1] = ya[i], yb[i]
-					}
-				} else {
-					y0, y1, y2, y3 := yd[:run], yd[ldY:ldY+run], yd[2*ldY:2*ldY+run], yd[3*ldY:3*ldY+run]
-					out := row[4*tx : 4*(tx+whole)]
-					for i := range whole {
-						q := out[4*i : 4*i+4]
-						q[0], q[1], q[2], q[3] = y0[i], y1[i], y2[i], y3[i]
-					}
+			for dy := range min(2, g.OH-2*ty) {
+				row := plane[(2*ty+dy)*g.OW : (2*ty+dy+1)*g.OW]
+				ya, yb := y[2*dy*ldY+t:2*dy*ldY+t+run], y[(2*dy+1)*ldY+t:(2*dy+1)*ldY+t+run]
+				if pairs < run {
+					row[2*(tx+pairs)] = ya[pairs]
 				}
-				if whole < run {
-					for dx := range g.OW - O*(tx+whole) {
-						row[O*(tx+whole)+dx] = yd[dx*ldY+whole]
-					}
+				out := row[2*tx : 2*(tx+pairs)]
+				for i := range pairs {
+					out[2*i], out[2*i+1] = ya[i], yb[i]
 				}
 			}
 			t += run
+		}
+	}
+}
+
+// rtWino4Scatter writes the 4x4 blocks of tiles [n0, n0+cols) (counted
+// over the batch) of one filter, y[(4*dy+dx)*ldY + t], into dst, which
+// starts at the filter's plane of image 0. A tile at a time: the runs of
+// tiles along a row are short on the small maps F(4x4, 3x3) computes.
+func rtWino4Scatter(dst, y []float32, ldY int, g *rtWinoGeom, n0, cols int) {
+	T, OW := g.TH*g.TW, g.OW
+	img, ty, tx := n0/T, n0%T/g.TW, n0%g.TW
+	for t := range cols {
+		at := img*g.outIm + 4*ty*OW + 4*tx
+		if 4*tx+4 <= OW && 4*ty+4 <= g.OH {
+			d := dst[at : at+3*OW+4]
+			d0, d1, d2, d3 := d[:4], d[OW:OW+4], d[2*OW:2*OW+4], d[3*OW:3*OW+4]
+			yt := y[t : t+15*ldY+1]
+			d0[0], d0[1], d0[2], d0[3] = yt[0], yt[ldY], yt[2*ldY], yt[3*ldY]
+			d1[0], d1[1], d1[2], d1[3] = yt[4*ldY], yt[5*ldY], yt[6*ldY], yt[7*ldY]
+			d2[0], d2[1], d2[2], d2[3] = yt[8*ldY], yt[9*ldY], yt[10*ldY], yt[11*ldY]
+			d3[0], d3[1], d3[2], d3[3] = yt[12*ldY], yt[13*ldY], yt[14*ldY], yt[15*ldY]
+		} else {
+			for dy := range min(4, g.OH-4*ty) {
+				for dx := range min(4, OW-4*tx) {
+					dst[at+dy*OW+dx] = y[(4*dy+dx)*ldY+t]
+				}
+			}
+		}
+		if tx++; tx == g.TW {
+			if tx, ty = 0, ty+1; ty == g.TH {
+				ty, img = 0, img+1
+			}
 		}
 	}
 }
