@@ -607,7 +607,7 @@ const winoSlack = 16
 func winoScratch(n *ir.Node, p *gemmPlan, t tile) int {
 	th, tw := winoTileDims(n, p.o)
 	plane := (p.o*th+p.r-1)*(tw+(p.r-2)/p.o+1) + winoSlack
-	in := p.o*plane + max(p.points()*(th*tw+winoSlack), p.o*p.s*(tw+(p.r-2)/p.o+1))
+	in := p.o*plane + (p.o*th+p.r-1)*p.o*p.s*(tw+(p.r-2)/p.o+1) + p.points()*(th*tw+winoSlack)
 	return max(in, winoTileOffY(p, t)+p.o*p.o*(t.NR+winoSlack))
 }
 

@@ -217,12 +217,12 @@ func rtWinoPlane(o, r, th, tw int) (hp, ld int) { return o*th + r - 1, tw + (r-2
 
 // rtWinoInScratch is the per-worker scratch the input transform of a
 // layer with o×o output tiles, r×r filters, stride s and th×tw tiles
-// needs: the o planes of the split plane, and (o+r-1)² rows of tiles or,
-// before the transform, one padded input row.
+// needs: the o planes of the split plane, the padded input rows they come
+// from, and (o+r-1)² rows of tiles.
 func rtWinoInScratch(o, r, s, th, tw int) int {
 	hp, ld := rtWinoPlane(o, r, th, tw)
 	plane := hp*ld + rtWinoSlack
-	return o*plane + max((o+r-1)*(o+r-1)*(th*tw+rtWinoSlack), o*s*ld)
+	return o*plane + hp*o*s*ld + (o+r-1)*(o+r-1)*(th*tw+rtWinoSlack)
 }
 
 // rtWinoTileScratch is the per-worker scratch of one block of mr×nr GEMM
@@ -393,14 +393,6 @@ func rtWino5OutGo(y, m []float32, n, step, ldY int, bias, lo float32) {
 	}
 }
 
-// rtAt is x[i], or 0 outside x.
-func rtAt(x []float32, i int) float32 {
-	if uint(i) < uint(len(x)) {
-		return x[i]
-	}
-	return 0
-}
-
 // rtWinoInput computes V = B^T d B for input channels [c0, c1) (counted
 // over all groups) of every tile of images [img0, img0+Imgs) of src
 // ([batch][C][H][W]) and stores it as the GEMMs' B operand (column
@@ -410,8 +402,8 @@ func rtAt(x []float32, i int) float32 {
 // the kernels read whole panels, and although what they read there only
 // reaches columns they do not store, stale values could be denormals or
 // NaNs that slow the arithmetic down. Each plane is first copied with its
-// padding, split by column modulo O (even and odd columns for O = 2), into
-// scratch (rtWinoInScratch), so that the transform runs along rows of
+// padding, then split by column modulo O (even and odd columns for O = 2),
+// into scratch (rtWinoInScratch), so that the transform runs along rows of
 // tiles.
 func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, img0, nr int, scratch []float32, k *rtWinoKernels) {
 	O := g.O
@@ -422,63 +414,46 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, img0, nr int, scratch 
 		planes[q] = scratch[q*plane : (q+1)*plane]
 	}
 	np := g.points()
+	S := g.S
+	OS := O * S // input columns from one plane column to the next
+	// flat holds the hp input rows the plane reads, each with its padding
+	// and OS*ld columns wide: flat[y*OS*ld + PL + X] = x[ci][S*y+dy-PT][X],
+	// zero outside the input. Plane q's element u = y*ld+t is then
+	// flat[OS*u + q*S + dx]: one strided gather for the whole plane, and
+	// one flat for the S channels (dx) of a space-to-depth that share ci
+	// and dy.
+	wp := OS * ld
+	flat := scratch[O*plane : O*plane+hp*wp]
 	T, ldt := g.TH*g.TW, g.TH*g.TW+rtWinoSlack
-	tmp := scratch[O*plane : O*plane+np*ldt]
+	tmp := scratch[O*plane+hp*wp : O*plane+hp*wp+np*ldt]
 	in, inGo := k.in, rtWinoInGo
 	if g.R == 5 {
 		in, inGo = k.in5, rtWino5InGo
 	}
-	S := g.S
-	OS := O * S         // input columns from one plane column to the next
 	step := g.G * g.ldV // from ξ to ξ+1
-	// pr is one input row with its padding, pr[PL+X] = x[..][X], filled
-	// where the planes' edge columns read it; it shares tmp's space, which
-	// the transform fills only after the plane is gathered.
-	pr := scratch[O*plane : O*plane+OS*ld]
-	for c := c0; c < c1; c++ {
-		grp, kk := c/g.K, c%g.K
-		base := grp*g.ldV + kk*nr // column 0 of row kk of matrix (0, grp)
-		// Channel c is (ci*S+dy)*S+dx of the input's space-to-depth: plane
-		// element (y, X) is x[ci][S*y+dy-PT][S*X+dx-PL] (S = 1: dy = dx = 0).
-		ci, dy, dx := c/(S*S), c/S%S, c%S
-		// Plane column t reads input columns OS*t+dx-PL+q*S (q < O), all
-		// inside the row for t in [lo, hi): there straight from the row,
-		// elsewhere from pr.
-		lo, hi := min(ld, max(0, g.PL-dx+OS-1)/OS), 0
-		if n := g.W - 1 - (O-1)*S - dx + g.PL; n >= 0 {
-			hi = max(lo, min(ld, n/OS+1))
-		}
-		for i := range g.Imgs {
-			img := img0 + i
-			x := src[img*g.inImg+ci*g.H*g.W : img*g.inImg+(ci+1)*g.H*g.W]
-			for y := range hp {
-				iy := S*y + dy - g.PT
-				if uint(iy) >= uint(g.H) {
-					for q := range O {
-						clear(planes[q][y*ld : y*ld+ld])
+	for i := range g.Imgs {
+		img := img0 + i
+		have := -1 // the ci*S+dy whose rows flat holds
+		for c := c0; c < c1; c++ {
+			grp, kk := c/g.K, c%g.K
+			base := grp*g.ldV + kk*nr // column 0 of row kk of matrix (0, grp)
+			// Channel c is (ci*S+dy)*S+dx of the input's space-to-depth:
+			// plane element (y, X) is x[ci][S*y+dy-PT][S*X+dx-PL] (S = 1:
+			// dy = dx = 0).
+			ci, dy, dx := c/(S*S), c/S%S, c%S
+			if c/S != have {
+				have = c / S
+				x := src[img*g.inImg+ci*g.H*g.W : img*g.inImg+(ci+1)*g.H*g.W]
+				for y := range hp {
+					fr := flat[y*wp : (y+1)*wp]
+					if iy := S*y + dy - g.PT; uint(iy) < uint(g.H) {
+						rtWinoPad(fr, x[iy*g.W:(iy+1)*g.W], g.PL)
+					} else {
+						clear(fr)
 					}
-					continue
-				}
-				row := x[iy*g.W : iy*g.W+g.W]
-				if 2*(hi-lo) < ld {
-					// Mostly edges (small maps): the whole row padded, and
-					// one gather.
-					rtWinoPad(pr, row, g.PL)
-					rtWinoGather(&planes, O, S, y*ld, 0, ld, pr[dx:])
-					continue
-				}
-				rtWinoPad(pr[:OS*lo], row, g.PL)
-				rtWinoPad(pr[OS*hi:], row, g.PL-OS*hi)
-				if lo > 0 {
-					rtWinoGather(&planes, O, S, y*ld, 0, lo, pr[dx:])
-				}
-				if hi > lo {
-					rtWinoGather(&planes, O, S, y*ld, lo, hi, row[OS*lo+dx-g.PL:])
-				}
-				if hi < ld {
-					rtWinoGather(&planes, O, S, y*ld, hi, ld, pr[OS*hi+dx:])
 				}
 			}
+			rtWinoGather(&planes, O, S, hp*ld, flat[dx:])
 			switch {
 			case O == 4 && k.in43 != nil:
 				for ty := range g.TH {
@@ -512,6 +487,9 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, img0, nr int, scratch 
 				n0, t = n0+seg, t+seg
 			}
 		}
+	}
+	for c := c0; c < c1; c++ {
+		base := c/g.K*g.ldV + c%g.K*nr
 		for n := g.N; n < g.NPad; {
 			col := n % nr
 			seg := min(nr-col, g.NPad-n)
@@ -533,10 +511,21 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, img0, nr int, scratch 
 // rtWinoPad fills dst with the input row's columns X-pl (X counting
 // from dst's start), zero outside the row.
 func rtWinoPad(dst, row []float32, pl int) {
-	if len(dst) == 0 {
+	a, b := min(max(pl, 0), len(dst)), min(max(pl+len(row), 0), len(dst))
+	if len(dst) <= 64 {
+		// Short rows (small maps) by plain loops: copy and clear are
+		// calls that cost more than the copying.
+		for i := range dst {
+			dst[i] = 0
+		}
+		if a < b {
+			d, r := dst[a:b], row[a-pl:b-pl]
+			for i := range d {
+				d[i] = r[i]
+			}
+		}
 		return
 	}
-	a, b := min(max(pl, 0), len(dst)), min(max(pl+len(row), 0), len(dst))
 	clear(dst[:a])
 	if a < b {
 		copy(dst[a:b], row[a-pl:b-pl])
@@ -544,13 +533,14 @@ func rtWinoPad(dst, row []float32, pl int) {
 	clear(dst[b:])
 }
 
-// rtWinoGather sets plane q's columns t in [t0, t1) at offset at to
-// src[O*S*(t-t0) + q*S]: the split of a row by column modulo O.
-func rtWinoGather(planes *[4][]float32, O, S, at, t0, t1 int, src []float32) {
+// rtWinoGather sets elements [0, n) of the O planes, planes[q][u] =
+// src[O*S*u + q*S]: the split of a row (or of rows O*S*ld wide, whose
+// planes are then ld wide) by column modulo O, every S-th column.
+func rtWinoGather(planes *[4][]float32, O, S, n int, src []float32) {
 	if O == 2 {
-		e, o := planes[0][at+t0:at+t1], planes[1][at+t0:at+t1]
+		e, o := planes[0][:n], planes[1][:n]
 		if S == 1 {
-			src := src[:2*len(e)]
+			src := src[:2*n]
 			for i := range e {
 				e[i], o[i] = src[2*i], src[2*i+1]
 			}
@@ -561,8 +551,15 @@ func rtWinoGather(planes *[4][]float32, O, S, at, t0, t1 int, src []float32) {
 		}
 		return
 	}
-	p0, p1 := planes[0][at+t0:at+t1], planes[1][at+t0:at+t1]
-	p2, p3 := planes[2][at+t0:at+t1], planes[3][at+t0:at+t1]
+	p0, p1, p2, p3 := planes[0][:n], planes[1][:n], planes[2][:n], planes[3][:n]
+	if S == 1 {
+		src := src[:4*n]
+		for i := range p0 {
+			s := src[4*i : 4*i+4]
+			p0[i], p1[i], p2[i], p3[i] = s[0], s[1], s[2], s[3]
+		}
+		return
+	}
 	for i := range p0 {
 		s := src[4*S*i : 4*S*i+3*S+1]
 		p0[i], p1[i], p2[i], p3[i] = s[0], s[S], s[2*S], s[3*S]
