@@ -701,32 +701,11 @@ func winoB6(ctx *build.Context, two, four reg.VecVirtual, vec func() reg.VecVirt
 func wino5Out(ctx *build.Context, isa gemm.ISA) {
 	lanes := isa.Lanes()
 	vec, y, m, n, s, ldY := winoOutStart(ctx, isa, Wino5OutName(isa), "F(2x2,5x5)")
-	// Row i of m is 6i steps on: s6, s18 = 3*s6 and s30 = 5*s6 with scales
-	// 1, 2 and 4 reach all six.
-	s6, s18, s30 := ctx.GP64(), ctx.GP64(), ctx.GP64()
-	ctx.LEAQ(operand.Mem{Base: s, Index: s, Scale: 2}, s6)
-	ctx.ADDQ(s6, s6)
-	ctx.LEAQ(operand.Mem{Base: s6, Index: s6, Scale: 2}, s18)
-	ctx.LEAQ(operand.Mem{Base: s6, Index: s6, Scale: 4}, s30)
+	rowMem := sixRows(ctx, s)
 	bias, lo, two := vec(), vec(), vec()
 	ctx.VBROADCASTSS(paramAddr(ctx, "bias"), bias)
 	ctx.VBROADCASTSS(paramAddr(ctx, "lo"), lo)
 	broadcast(ctx, 2, two)
-	rowMem := func(base reg.Register, i int) operand.Mem {
-		switch i {
-		case 1:
-			return operand.Mem{Base: base, Index: s6, Scale: 1}
-		case 2:
-			return operand.Mem{Base: base, Index: s6, Scale: 2}
-		case 3:
-			return operand.Mem{Base: base, Index: s18, Scale: 1}
-		case 4:
-			return operand.Mem{Base: base, Index: s6, Scale: 4}
-		case 5:
-			return operand.Mem{Base: base, Index: s30, Scale: 1}
-		}
-		return operand.Mem{Base: base}
-	}
 	// at0 is A^T's row 0 applied to v0..v5 into a: v0 + v1 + v2 + v3 + v4;
 	// at1 its row 1: v1 - v2 + 2(v3 - v4) + v5. Each v is a register or
 	// memory operand.
@@ -865,14 +844,8 @@ func wino43Out(ctx *build.Context, isa gemm.ISA) {
 	lanes := isa.Lanes()
 	wide := isa == gemm.AVX512
 	vec, y, m, n, s, ldY := winoOutStart(ctx, isa, Wino43OutName(isa), "F(4x4,3x3)")
-	// Row i of m is 6i steps on: s6, s18 = 3*s6 and s30 = 5*s6 with scales
-	// 1, 2 and 4 reach all six. Output row k = 4dy+dx is at q + dx*ldY with
-	// q = y + dy*ldY4.
-	s6, s18, s30 := ctx.GP64(), ctx.GP64(), ctx.GP64()
-	ctx.LEAQ(operand.Mem{Base: s, Index: s, Scale: 2}, s6)
-	ctx.ADDQ(s6, s6)
-	ctx.LEAQ(operand.Mem{Base: s6, Index: s6, Scale: 2}, s18)
-	ctx.LEAQ(operand.Mem{Base: s6, Index: s6, Scale: 4}, s30)
+	rowMem := sixRows(ctx, s)
+	// Output row k = 4dy+dx is at q + dx*ldY with q = y + dy*ldY4.
 	ldY3, ldY4 := ctx.GP64(), ctx.GP64()
 	ctx.LEAQ(operand.Mem{Base: ldY, Index: ldY, Scale: 2}, ldY3)
 	ctx.MOVQ(ldY, ldY4)
@@ -888,21 +861,6 @@ func wino43Out(ctx *build.Context, isa gemm.ISA) {
 		ctx.VADDPS(four, four, eight)
 		broadcast(ctx, 2, two)
 		groups = [][]int{{0, 1, 2, 3}}
-	}
-	rowMem := func(base reg.Register, i int) operand.Mem {
-		switch i {
-		case 1:
-			return operand.Mem{Base: base, Index: s6, Scale: 1}
-		case 2:
-			return operand.Mem{Base: base, Index: s6, Scale: 2}
-		case 3:
-			return operand.Mem{Base: base, Index: s18, Scale: 1}
-		case 4:
-			return operand.Mem{Base: base, Index: s6, Scale: 4}
-		case 5:
-			return operand.Mem{Base: base, Index: s30, Scale: 1}
-		}
-		return operand.Mem{Base: base}
 	}
 	// at applies A^T's rows in g to v0..v5 (registers, which it may
 	// overwrite, or memory), adding bias to v1 first if withBias: with a =
@@ -1016,6 +974,32 @@ func wino43Out(ctx *build.Context, isa gemm.ISA) {
 	ctx.Label("done")
 	ctx.VZEROUPPER()
 	ctx.RET()
+}
+
+// sixRows emits the strides of the six rows of a 6x6 tile's GEMM results,
+// 6i steps of s bytes apart (s6, s18 = 3*s6 and s30 = 5*s6, which scales
+// 1, 2 and 4 make reach all six), and returns row i's operand from base.
+func sixRows(ctx *build.Context, s reg.Register) func(base reg.Register, i int) operand.Mem {
+	s6, s18, s30 := ctx.GP64(), ctx.GP64(), ctx.GP64()
+	ctx.LEAQ(operand.Mem{Base: s, Index: s, Scale: 2}, s6)
+	ctx.ADDQ(s6, s6)
+	ctx.LEAQ(operand.Mem{Base: s6, Index: s6, Scale: 2}, s18)
+	ctx.LEAQ(operand.Mem{Base: s6, Index: s6, Scale: 4}, s30)
+	return func(base reg.Register, i int) operand.Mem {
+		switch i {
+		case 1:
+			return operand.Mem{Base: base, Index: s6, Scale: 1}
+		case 2:
+			return operand.Mem{Base: base, Index: s6, Scale: 2}
+		case 3:
+			return operand.Mem{Base: base, Index: s18, Scale: 1}
+		case 4:
+			return operand.Mem{Base: base, Index: s6, Scale: 4}
+		case 5:
+			return operand.Mem{Base: base, Index: s30, Scale: 1}
+		}
+		return operand.Mem{Base: base}
+	}
 }
 
 // load returns v as a register: v itself, or a after loading memory v
