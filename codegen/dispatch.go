@@ -145,10 +145,19 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 					for _, p := range planes {
 						args = append(args, jen.Op("&").Add(p).Index(jen.Lit(0)))
 					}
+					args = append(args, jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst"))
+					body := []jen.Code{jen.Comment("rtWinoInput sized the slices with rtWinoSlack to spare.")}
+					if im.isa == gemm.AVX512 {
+						// A row of at most 8 tiles (small maps) fills an
+						// AVX2 vector; AVX-512 would waste half of its
+						// lanes or more.
+						body = append(body, jen.If(jen.Id("tw").Op("<=").Lit(gemm.AVX2.Lanes()).Op("&&").Id("hasAVX2")).Block(
+							jen.Id(vec.Wino43InName(gemm.AVX2)).Call(args...),
+							jen.Return()))
+					}
+					body = append(body, jen.Id(k.inFn).Call(args...))
 					d[jen.Id(k.in)] = jen.Func().Params(jen.List(append([]jen.Code{jen.Id("dst")}, planes...)...).Index().Float32(),
-						jen.List(jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")).Int()).Block(
-						jen.Comment("rtWinoInput sized the slices with rtWinoSlack to spare."),
-						jen.Id(k.inFn).Call(append(args, jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst"))...))
+						jen.List(jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")).Int()).Block(body...)
 				} else {
 					d[jen.Id(k.in)] = jen.Func().Params(jen.List(jen.Id("dst"), jen.Id("even"), jen.Id("odd")).Index().Float32(),
 						jen.List(jen.Id("th"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")).Int()).Block(

@@ -68,6 +68,10 @@ func winoKernels(impl int) rtWinoKernels {
 			},
 			in43: func(dst, p0, p1, p2, p3 []float32, tw, ld, ldDst int) {
 				// rtWinoInput sized the slices with rtWinoSlack to spare.
+				if tw <= 8 && hasAVX2 {
+					vecWino43InAVX2(&dst[0], &p0[0], &p1[0], &p2[0], &p3[0], tw, ld, ldDst)
+					return
+				}
 				vecWino43InAVX512(&dst[0], &p0[0], &p1[0], &p2[0], &p3[0], tw, ld, ldDst)
 			},
 			in5: func(dst, even, odd []float32, th, tw, ld, ldDst int) {
