@@ -282,28 +282,29 @@ func rtWinoOutGo(y, m []float32, n, step, ldY int, bias, lo float32) {
 // rtWino5InGo is F(2x2, 5x5)'s input transform V = B^T d B, as rtWinoInGo
 // (element ξ = 6i+j of tile t goes to dst[ξ*ldDst+t]).
 func rtWino5InGo(dst, even, odd []float32, th, tw, ld, ldDst int) {
-	bt := rtWinoBT6
 	for ty := range th {
 		e, o := even[2*ty*ld:], odd[2*ty*ld:]
 		for tx := range tw {
-			var c [6][6]float32 // B^T d: c[i][j] is row i of column j
-			for j := range 6 {
-				s, x := e, tx+j/2
-				if j%2 == 1 {
-					s = o
-				}
-				col := bt(s[x], s[ld+x], s[2*ld+x], s[3*ld+x], s[4*ld+x], s[5*ld+x])
-				for i := range 6 {
-					c[i][j] = col[i]
-				}
-			}
-			t := ty*tw + tx
-			for i := range 6 {
-				r := c[i]
-				for j, v := range bt(r[0], r[1], r[2], r[3], r[4], r[5]) {
-					dst[(6*i+j)*ldDst+t] = v
-				}
-			}
+			cols := [6][]float32{e[tx:], o[tx:], e[tx+1:], o[tx+1:], e[tx+2:], o[tx+2:]}
+			rtWinoTile6(dst[ty*tw+tx:], ldDst, &cols, ld)
+		}
+	}
+}
+
+// rtWinoTile6 is V = B^T d B of one 6x6 tile whose column j is cols[j]'s
+// elements 0, ld, ..., 5*ld: element ξ = 6i+j goes to dst[ξ*ldDst].
+func rtWinoTile6(dst []float32, ldDst int, cols *[6][]float32, ld int) {
+	var c [6][6]float32 // B^T d: c[i][j] is row i of column j
+	for j, s := range cols {
+		col := rtWinoBT6(s[0], s[ld], s[2*ld], s[3*ld], s[4*ld], s[5*ld])
+		for i := range 6 {
+			c[i][j] = col[i]
+		}
+	}
+	for i := range 6 {
+		r := c[i]
+		for j, v := range rtWinoBT6(r[0], r[1], r[2], r[3], r[4], r[5]) {
+			dst[(6*i+j)*ldDst] = v
 		}
 	}
 }
@@ -321,22 +322,9 @@ func rtWinoBT6(d0, d1, d2, d3, d4, d5 float32) [6]float32 {
 // 4t+q of the row of tiles' window row y, 0 ≤ y < 6): element ξ = 6i+j of
 // tile t goes to dst[ξ*ldDst+t].
 func rtWino43InGo(dst, p0, p1, p2, p3 []float32, tw, ld, ldDst int) {
-	planes := [4][]float32{p0, p1, p2, p3}
 	for t := range tw {
-		var c [6][6]float32 // B^T d: c[i][j] is row i of column j
-		for j := range 6 {
-			s, x := planes[j%4], t+j/4
-			col := rtWinoBT6(s[x], s[ld+x], s[2*ld+x], s[3*ld+x], s[4*ld+x], s[5*ld+x])
-			for i := range 6 {
-				c[i][j] = col[i]
-			}
-		}
-		for i := range 6 {
-			r := c[i]
-			for j, v := range rtWinoBT6(r[0], r[1], r[2], r[3], r[4], r[5]) {
-				dst[(6*i+j)*ldDst+t] = v
-			}
-		}
+		cols := [6][]float32{p0[t:], p1[t:], p2[t:], p3[t:], p0[t+1:], p1[t+1:]}
+		rtWinoTile6(dst[t:], ldDst, &cols, ld)
 	}
 }
 
