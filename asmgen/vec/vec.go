@@ -23,6 +23,7 @@ import (
 	"github.com/mmcloughlin/avo/reg"
 
 	"github.com/cnnc/cnnc/asmgen/gemm"
+	"github.com/cnnc/cnnc/compiler/winograd"
 )
 
 // Set selects the kernels to generate.
@@ -33,6 +34,10 @@ type Set struct {
 	Wino5  bool // vecWino5In, vecWino5Out: Winograd F(2x2,5x5)'s transforms, and vecCopyRows
 	Wino43 bool // vecWino43In, vecWino43Out: Winograd F(4x4,3x3)'s transforms, and vecCopyRows
 	Pool   bool // vecMaxPool3s2: a row of 3-wide, stride-2 max pooling
+	// Forms are Winograd forms whose transforms are generated from their
+	// Toom-Cook matrices (WinoGenInName, WinoGenOutName), with
+	// vecCopyRows; zero entries are unused.
+	Forms [4]winograd.Form
 }
 
 // Generate returns the assembly and Go declarations of the kernels in set
@@ -40,12 +45,20 @@ type Set struct {
 func Generate(pkg string, set Set) (asm, stubs []byte, err error) {
 	ctx := build.NewContext()
 	ctx.Constraints(buildtags.And(buildtags.Term("amd64"), buildtags.Not("purego")))
+	forms, err := genForms(set.Forms)
+	if err != nil {
+		return nil, nil, err
+	}
 	var tail16, poolIdx operand.Mem
-	if set.LRN || set.Im2col || set.Wino || set.Wino5 || set.Wino43 || set.Pool {
+	if set.LRN || set.Im2col || set.Wino || set.Wino5 || set.Wino43 || set.Pool || len(forms) > 0 {
 		tail16 = masks(ctx)
 	}
 	if set.Pool {
 		poolIdx = deinterleave(ctx)
+	}
+	var winoK *winoConsts
+	if len(forms) > 0 {
+		winoK = newWinoConsts(ctx, forms)
 	}
 	for _, isa := range []gemm.ISA{gemm.AVX512, gemm.AVX2} {
 		if set.LRN {
@@ -66,7 +79,11 @@ func Generate(pkg string, set Set) (asm, stubs []byte, err error) {
 			wino43In(ctx, isa)
 			wino43Out(ctx, isa)
 		}
-		if set.Wino || set.Wino5 || set.Wino43 {
+		for _, f := range forms {
+			winoGenIn(ctx, isa, f, winoK)
+			winoGenOut(ctx, isa, f, winoK)
+		}
+		if set.Wino || set.Wino5 || set.Wino43 || len(forms) > 0 {
 			copyRows(ctx, isa, tail16)
 		}
 		if set.Pool {

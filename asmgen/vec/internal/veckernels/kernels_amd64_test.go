@@ -18,6 +18,10 @@ type kernel struct {
 	// F(4x4, 3x3): one row of tiles from four planes (column mod 4).
 	wIn43  func(dst, p0, p1, p2, p3 []float32, tw, ld, ldDst int)
 	wOut43 func(y, m []float32, n, step, ldY int, bias, lo float32)
+	// The generic kernels of genForms, in order: one row of tiles from
+	// M planes (column mod M) ps elements apart.
+	wGenIn  [len(genForms)]func(dst, planes []float32, ps, tw, ld, ldDst int)
+	wGenOut [len(genForms)]func(y, m []float32, n, step, ldY int, bias, lo float32)
 }
 
 // kernels lists the kernels this CPU can run.
@@ -59,11 +63,18 @@ func kernels() []kernel {
 			f(&dst[0], &p0[0], &p1[0], &p2[0], &p3[0], tw, ld, ldDst)
 		}
 	}
+	wGen := func(f func(dst, planes *float32, ps, tw, ld, ldDst int)) func(dst, planes []float32, ps, tw, ld, ldDst int) {
+		return func(dst, planes []float32, ps, tw, ld, ldDst int) { f(&dst[0], &planes[0], ps, tw, ld, ldDst) }
+	}
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, kernel{"AVX512", 16, call(vecLRNAVX512), row(vecIm2colRowAVX512), wIn(vecWinoInAVX512), wOut(vecWinoOutAVX512), wIn(vecWino5InAVX512), wOut(vecWino5OutAVX512), cp(vecCopyRowsAVX512), pl(vecMaxPool3s2AVX512), wIn43(vecWino43InAVX512), wOut(vecWino43OutAVX512)})
+		ks = append(ks, kernel{"AVX512", 16, call(vecLRNAVX512), row(vecIm2colRowAVX512), wIn(vecWinoInAVX512), wOut(vecWinoOutAVX512), wIn(vecWino5InAVX512), wOut(vecWino5OutAVX512), cp(vecCopyRowsAVX512), pl(vecMaxPool3s2AVX512), wIn43(vecWino43InAVX512), wOut(vecWino43OutAVX512),
+			[...]func(dst, planes []float32, ps, tw, ld, ldDst int){wGen(vecWinoInF3x5AVX512), wGen(vecWinoInF4x5AVX512), wGen(vecWinoInF6x3AVX512)},
+			[...]func(y, m []float32, n, step, ldY int, bias, lo float32){wOut(vecWinoOutF3x5AVX512), wOut(vecWinoOutF4x5AVX512), wOut(vecWinoOutF6x3AVX512)}})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ks = append(ks, kernel{"AVX2", 8, call(vecLRNAVX2), row(vecIm2colRowAVX2), wIn(vecWinoInAVX2), wOut(vecWinoOutAVX2), wIn(vecWino5InAVX2), wOut(vecWino5OutAVX2), cp(vecCopyRowsAVX2), pl(vecMaxPool3s2AVX2), wIn43(vecWino43InAVX2), wOut(vecWino43OutAVX2)})
+		ks = append(ks, kernel{"AVX2", 8, call(vecLRNAVX2), row(vecIm2colRowAVX2), wIn(vecWinoInAVX2), wOut(vecWinoOutAVX2), wIn(vecWino5InAVX2), wOut(vecWino5OutAVX2), cp(vecCopyRowsAVX2), pl(vecMaxPool3s2AVX2), wIn43(vecWino43InAVX2), wOut(vecWino43OutAVX2),
+			[...]func(dst, planes []float32, ps, tw, ld, ldDst int){wGen(vecWinoInF3x5AVX2), wGen(vecWinoInF4x5AVX2), wGen(vecWinoInF6x3AVX2)},
+			[...]func(y, m []float32, n, step, ldY int, bias, lo float32){wOut(vecWinoOutF3x5AVX2), wOut(vecWinoOutF4x5AVX2), wOut(vecWinoOutF6x3AVX2)}})
 	}
 	return ks
 }

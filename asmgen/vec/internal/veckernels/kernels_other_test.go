@@ -16,6 +16,10 @@ type kernel struct {
 	// F(4x4, 3x3): one row of tiles from four planes (column mod 4).
 	wIn43  func(dst, p0, p1, p2, p3 []float32, tw, ld, ldDst int)
 	wOut43 func(y, m []float32, n, step, ldY int, bias, lo float32)
+	// The generic kernels of genForms, in order: one row of tiles from
+	// M planes (column mod M) ps elements apart.
+	wGenIn  [len(genForms)]func(dst, planes []float32, ps, tw, ld, ldDst int)
+	wGenOut [len(genForms)]func(y, m []float32, n, step, ldY int, bias, lo float32)
 }
 
 // kernels: the assembly exists only on amd64 without purego.

@@ -60,6 +60,48 @@ func vecWino43InAVX512(dst *float32, p0 *float32, p1 *float32, p2 *float32, p3 *
 //go:noescape
 func vecWino43OutAVX512(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
 
+// vecWinoInF3x5AVX512 is Winograd F(3x3, 5x5)'s input transform of one row of tw tiles of a plane
+// split by column mod 3 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
+// goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
+//
+//go:noescape
+func vecWinoInF3x5AVX512(dst *float32, planes *float32, ps int, tw int, ld int, ldDst int)
+
+// vecWinoOutF3x5AVX512 is Winograd F(3x3, 5x5)'s output transform of n tiles: m[ξ*step+t] in,
+// y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
+// vectors past n.
+//
+//go:noescape
+func vecWinoOutF3x5AVX512(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
+
+// vecWinoInF4x5AVX512 is Winograd F(4x4, 5x5)'s input transform of one row of tw tiles of a plane
+// split by column mod 4 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
+// goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
+//
+//go:noescape
+func vecWinoInF4x5AVX512(dst *float32, planes *float32, ps int, tw int, ld int, ldDst int)
+
+// vecWinoOutF4x5AVX512 is Winograd F(4x4, 5x5)'s output transform of n tiles: m[ξ*step+t] in,
+// y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
+// vectors past n.
+//
+//go:noescape
+func vecWinoOutF4x5AVX512(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
+
+// vecWinoInF6x3AVX512 is Winograd F(6x6, 3x3)'s input transform of one row of tw tiles of a plane
+// split by column mod 6 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
+// goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
+//
+//go:noescape
+func vecWinoInF6x3AVX512(dst *float32, planes *float32, ps int, tw int, ld int, ldDst int)
+
+// vecWinoOutF6x3AVX512 is Winograd F(6x6, 3x3)'s output transform of n tiles: m[ξ*step+t] in,
+// y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
+// vectors past n.
+//
+//go:noescape
+func vecWinoOutF6x3AVX512(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
+
 // vecCopyRowsAVX512 copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
 // and writing nothing else.
 //
@@ -127,6 +169,48 @@ func vecWino43InAVX2(dst *float32, p0 *float32, p1 *float32, p2 *float32, p3 *fl
 //
 //go:noescape
 func vecWino43OutAVX2(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
+
+// vecWinoInF3x5AVX2 is Winograd F(3x3, 5x5)'s input transform of one row of tw tiles of a plane
+// split by column mod 3 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
+// goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
+//
+//go:noescape
+func vecWinoInF3x5AVX2(dst *float32, planes *float32, ps int, tw int, ld int, ldDst int)
+
+// vecWinoOutF3x5AVX2 is Winograd F(3x3, 5x5)'s output transform of n tiles: m[ξ*step+t] in,
+// y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
+// vectors past n.
+//
+//go:noescape
+func vecWinoOutF3x5AVX2(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
+
+// vecWinoInF4x5AVX2 is Winograd F(4x4, 5x5)'s input transform of one row of tw tiles of a plane
+// split by column mod 4 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
+// goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
+//
+//go:noescape
+func vecWinoInF4x5AVX2(dst *float32, planes *float32, ps int, tw int, ld int, ldDst int)
+
+// vecWinoOutF4x5AVX2 is Winograd F(4x4, 5x5)'s output transform of n tiles: m[ξ*step+t] in,
+// y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
+// vectors past n.
+//
+//go:noescape
+func vecWinoOutF4x5AVX2(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
+
+// vecWinoInF6x3AVX2 is Winograd F(6x6, 3x3)'s input transform of one row of tw tiles of a plane
+// split by column mod 6 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
+// goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
+//
+//go:noescape
+func vecWinoInF6x3AVX2(dst *float32, planes *float32, ps int, tw int, ld int, ldDst int)
+
+// vecWinoOutF6x3AVX2 is Winograd F(6x6, 3x3)'s output transform of n tiles: m[ξ*step+t] in,
+// y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
+// vectors past n.
+//
+//go:noescape
+func vecWinoOutF6x3AVX2(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
 
 // vecCopyRowsAVX2 copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
 // and writing nothing else.

@@ -11,12 +11,17 @@ import (
 	"testing"
 
 	"github.com/cnnc/cnnc/asmgen/vec"
+	"github.com/cnnc/cnnc/compiler/winograd"
 )
+
+// genForms are the forms whose kernels vec generates from their matrices
+// (vec.Set.Forms); kernel.wGenIn and wGenOut hold them in this order.
+var genForms = [...]winograd.Form{{M: 3, R: 5}, {M: 4, R: 5}, {M: 6, R: 3}}
 
 var update = flag.Bool("update", false, "rewrite the generated files")
 
 func TestGenerated(t *testing.T) {
-	asm, stubs, err := vec.Generate("veckernels", vec.Set{LRN: true, Im2col: true, Wino: true, Wino5: true, Wino43: true, Pool: true})
+	asm, stubs, err := vec.Generate("veckernels", vec.Set{LRN: true, Im2col: true, Wino: true, Wino5: true, Wino43: true, Pool: true, Forms: [4]winograd.Form{genForms[0], genForms[1], genForms[2]}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -543,4 +548,211 @@ func clamped(got float32, want float64, lo float32, tol float64) bool {
 func ulp(v float32) float64 {
 	b := math.Float32bits(v)
 	return math.Abs(float64(math.Float32frombits(b+1) - v))
+}
+
+// TestWinogradGeneric checks the kernels generated from the Toom-Cook
+// matrices (genForms) against the formulas, evaluated in float64 from the
+// same exact matrices, for every tile count in a list around the vector
+// widths and odd strides. The input transform runs one row of tiles per
+// call, as the runtime calls it, for a few rows of tiles of a plane split
+// by column mod M: dst[(α*i+j)*ldDst + t] = Σ_y Σ_c BT[i][y]·BT[j][c]·
+// planes[(c%M)*ps + y*ld + t + c/M]. The output transform gives
+// y[(M*dy+dx)*ldY + t] = max(Σ AT[dy][i]·AT[dx][j]·m[(α*i+j)*step + t] +
+// bias, lo), NaN where a term with a nonzero coefficient is. Results are
+// within a few float32 roundings of the sum of the terms' magnitudes, and
+// nothing is written before dst or y, nor more than 15 elements past the
+// last tile of a row, nor past the last row.
+func TestWinogradGeneric(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	const guard = float32(-12345.5)
+	const tol = 2e-6
+	counts := []int{1, 2, 7, 8, 9, 15, 16, 17, 31, 33, 40}
+	// checkGuard reports the first element of buf outside [lo, hi) of
+	// any of rows rows (ld apart, from base) that is not the guard.
+	checkGuard := func(buf []float32, base, rows, ld, lo, hi int) int {
+		for i, v := range buf {
+			k := i - base
+			if k >= 0 && k < rows*ld && k%ld >= lo && k%ld < hi {
+				continue
+			}
+			if v != guard {
+				return i
+			}
+		}
+		return -1
+	}
+	for _, kern := range kernels() {
+		for fi, f := range genForms {
+			a, M := f.Alpha(), f.M
+			bt32, err := f.BT().Float32()
+			if err != nil {
+				t.Fatal(err)
+			}
+			at32, err := f.AT().Float32()
+			if err != nil {
+				t.Fatal(err)
+			}
+			bt := func(i, j int) float64 { return float64(bt32[i*a+j]) }
+			at := func(i, j int) float64 { return float64(at32[i*a+j]) }
+			worst, worstOut := 0.0, 0.0
+			for _, tw := range counts {
+				// Input: th rows of tiles of a plane of (th-1)*M+α rows,
+				// columns split into M planes.
+				th := 1 + r.IntN(3)
+				rows := (th-1)*M + a
+				cols := tw + (a-1)/M // per plane
+				ld := cols + 1 + 2*r.IntN(3)
+				if ld%2 == 0 {
+					ld++
+				}
+				ps := rows*ld + 1 + 2*r.IntN(4)
+				planes := make([]float32, M*ps+16)
+				for i := range planes {
+					planes[i] = float32(r.NormFloat64())
+				}
+				T := th * tw
+				ldDst := T + 15 + 1 + 2*r.IntN(4)
+				const pad = 20
+				dst := make([]float32, pad+a*a*ldDst+pad)
+				for i := range dst {
+					dst[i] = guard
+				}
+				for ty := range th {
+					kern.wGenIn[fi](dst[pad+ty*tw:], planes[ty*M*ld:], ps, tw, ld, ldDst)
+				}
+				if i := checkGuard(dst, pad, a*a, ldDst, 0, T+15); i >= 0 {
+					t.Fatalf("%s %v in: th %d tw %d ld %d ldDst %d: dst[%d] (row %d, element %d) written", kern.name, f, th, tw, ld, ldDst, i-pad, (i-pad)/ldDst, (i-pad)%ldDst)
+				}
+				for ty := range th {
+					for tx := range tw {
+						d := func(y, c int) float64 { return float64(planes[(c%M)*ps+(ty*M+y)*ld+tx+c/M]) }
+						for i := range a {
+							for j := range a {
+								var want, mag float64
+								for y := range a {
+									for c := range a {
+										v := bt(i, y) * bt(j, c) * d(y, c)
+										want, mag = want+v, mag+math.Abs(v)
+									}
+								}
+								got := float64(dst[pad+(a*i+j)*ldDst+ty*tw+tx])
+								e := math.Abs(got-want) / mag
+								if !(e <= tol) {
+									t.Fatalf("%s %v in: th %d tw %d ld %d tile (%d,%d) ξ %d: %g, want %g (error %.2g of the terms' magnitude)", kern.name, f, th, tw, ld, ty, tx, a*i+j, got, want, e)
+								}
+								worst = max(worst, e)
+							}
+						}
+					}
+				}
+
+				// Output, n = tw tiles.
+				n := tw
+				step := n + 16 + 2*r.IntN(5)
+				if step%2 == 0 {
+					step++
+				}
+				m := make([]float32, a*a*step+16)
+				for i := range m {
+					m[i] = float32(r.NormFloat64())
+				}
+				ldY := n + 15 + 1 + 2*r.IntN(4)
+				y := make([]float32, pad+M*M*ldY+pad)
+				for i := range y {
+					y[i] = guard
+				}
+				bias := float32(r.NormFloat64())
+				lo := nanLo(r, m, n)
+				if r.IntN(2) == 0 {
+					m[r.IntN(a*a)*step+r.IntN(n)] = float32(math.NaN())
+				}
+				kern.wGenOut[fi](y[pad:], m, n, step, ldY, bias, lo)
+				if i := checkGuard(y, pad, M*M, ldY, 0, n+15); i >= 0 {
+					t.Fatalf("%s %v out: n %d ldY %d: y[%d] (row %d, element %d) written", kern.name, f, n, ldY, i-pad, (i-pad)/ldY, (i-pad)%ldY)
+				}
+				for tt := range n {
+					for dy := range M {
+						for dx := range M {
+							want, mag := float64(bias), math.Abs(float64(bias))
+							for i := range a {
+								for j := range a {
+									if k := at(dy, i) * at(dx, j); k != 0 {
+										v := k * float64(m[(a*i+j)*step+tt])
+										want, mag = want+v, mag+math.Abs(v)
+									}
+								}
+							}
+							got := y[pad+(M*dy+dx)*ldY+tt]
+							if !clamped(got, want, lo, tol*mag) {
+								t.Fatalf("%s %v out: n %d tile %d (%d,%d) lo %g: %g, want %g", kern.name, f, n, tt, dy, dx, lo, got, want)
+							}
+							if float64(got) == want || want > float64(lo) {
+								worstOut = max(worstOut, math.Abs(float64(got)-want)/mag)
+							}
+						}
+					}
+				}
+			}
+			t.Logf("%s %v: largest error %.2g of the terms' magnitude in, %.2g out", kern.name, f, worst, worstOut)
+		}
+	}
+}
+
+// BenchmarkWinogradGeneric times the generic transform kernels and, for
+// comparison, the hand-written F(2x2, 5x5) ones, on data in L1: one row of
+// 64 tiles for the input transform (a plane of α rows), 64 tiles for the
+// output transform. It reports ns per tile and per output element (tile /
+// M²).
+func BenchmarkWinogradGeneric(b *testing.B) {
+	const tw, n = 64, 64
+	rnd := func(k int) []float32 {
+		v := make([]float32, k)
+		for i := range v {
+			v[i] = float32(i%17) - 8
+		}
+		return v
+	}
+	report := func(b *testing.B, tiles, M int) {
+		ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N) / float64(tiles)
+		b.ReportMetric(ns, "ns/tile")
+		b.ReportMetric(ns/float64(M*M), "ns/output")
+		b.ReportMetric(0, "ns/op")
+	}
+	for _, kern := range kernels() {
+		b.Run(kern.name+"/F(2x2,5x5)/in", func(b *testing.B) {
+			ld := tw + 2 + 16
+			even, odd, dst := rnd(6*ld+16), rnd(6*ld+16), rnd(36*(tw+16)+16)
+			for b.Loop() {
+				kern.wIn5(dst, even, odd, 1, tw, ld, tw+16)
+			}
+			report(b, tw, 2)
+		})
+		b.Run(kern.name+"/F(2x2,5x5)/out", func(b *testing.B) {
+			m, y := rnd(36*n+16), rnd(4*(n+16))
+			for b.Loop() {
+				kern.wOut5(y, m, n, n, n+16, 0.5, 0)
+			}
+			report(b, n, 2)
+		})
+		for fi, f := range genForms {
+			a, M := f.Alpha(), f.M
+			name := fmt.Sprintf("%s/F(%dx%d,%dx%d)", kern.name, M, M, f.R, f.R)
+			b.Run(name+"/in", func(b *testing.B) {
+				ld := tw + 16 + (a-1)/M
+				ps := a * ld
+				planes, dst := rnd(M*ps+16), rnd(a*a*(tw+16)+16)
+				for b.Loop() {
+					kern.wGenIn[fi](dst, planes, ps, tw, ld, tw+16)
+				}
+				report(b, tw, M)
+			})
+			b.Run(name+"/out", func(b *testing.B) {
+				m, y := rnd(a*a*n+16), rnd(M*M*(n+16))
+				for b.Loop() {
+					kern.wGenOut[fi](y, m, n, n, n+16, 0.5, 0)
+				}
+				report(b, n, M)
+			})
+		}
+	}
 }
