@@ -50,9 +50,10 @@ type Options struct {
 	// Direct computes every convolution by im2col and GEMM. By default 3x3
 	// and 5x5 stride-1 convolutions with at least winoMinChannels input
 	// channels and filters per group use Winograd's F(2x2, 3x3) or F(4x4,
-	// 3x3) (whichever computes fewer padded products, see winoPlan), or
-	// F(2x2, 5x5) instead: 16 or 36 GEMMs with 2.25x, 4x or 2.8x fewer
-	// multiplications, and SIMD transforms around them. Strided
+	// 3x3), or F(2x2, 5x5), F(3x3, 5x5) or F(4x4, 5x5) (whichever computes
+	// fewer padded products, see winoPlan) instead: 16 to 64 GEMMs with
+	// 2.25x to 6.25x fewer multiplications, and SIMD transforms around
+	// them. Strided
 	// convolutions whose space-to-depth is such a convolution (AlexNet's
 	// 11x11 stride-4 conv1: 3x3 over 48 channels) use it too where that
 	// computes at most 75% of the direct products (see winograd).
@@ -145,8 +146,8 @@ type layer struct {
 type gemmPlan struct {
 	dense   bool
 	wino    bool // a Winograd convolution: points*G GEMMs of M filters by N = batch*tiles by K channels
-	r       int  // a Winograd convolution's filter size: 3 for F(2x2, 3x3) and F(4x4, 3x3), 5 for F(2x2, 5x5)
-	o       int  // and its output tiles' size: 2, or 4 for F(4x4, 3x3)
+	r       int  // a Winograd convolution's filter size: 3 or 5
+	o       int  // and its output tiles' size: 2 or 4 for r = 3, 2, 3 or 4 for r = 5
 	s       int  // and its stride: K counts the s×s space-to-depth's channels
 	imgs    int  // and the images it computes at a time: N = imgs*tiles
 	G       int
@@ -260,7 +261,9 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 		return nil, fmt.Errorf("codegen: kernels: %w", err)
 	}
 	files = append(files, File{"kernels_amd64.s", c.header(asm, "//")}, File{"kernels_amd64.go", c.header(stubs, "//")})
-	if set := (vec.Set{LRN: c.hasLRN(), Im2col: c.hasConv(), Wino: c.hasWinoF(2, 3), Wino43: c.hasWinoF(4, 3), Wino5: c.hasWinoF(2, 5), Pool: c.hasPool3s2()}); set != (vec.Set{}) {
+	set := vec.Set{LRN: c.hasLRN(), Im2col: c.hasConv(), Wino: c.hasWinoF(2, 3), Wino43: c.hasWinoF(4, 3), Wino5: c.hasWinoF(2, 5), Pool: c.hasPool3s2()}
+	copy(set.Forms[:], c.winoForms()) // at most 3 (winoOutSizes)
+	if set != (vec.Set{}) {
 		asm, stubs, err := vec.Generate(c.pkg, set)
 		if err != nil {
 			return nil, fmt.Errorf("codegen: vec kernels: %w", err)

@@ -171,6 +171,30 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 					jen.Id(k.outFn).Call(jen.Op("&").Id("y").Index(jen.Lit(0)), jen.Op("&").Id("m").Index(jen.Lit(0)),
 						jen.Id("n"), jen.Id("step"), jen.Id("ldY"), jen.Id("bias"), jen.Id("lo")))
 			}
+			gen := jen.Dict{}
+			for i, w := range c.winoForms() {
+				inArgs := []jen.Code{jen.Op("&").Id("dst").Index(jen.Lit(0)), jen.Op("&").Id("planes").Index(jen.Lit(0)), jen.Id("ps"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")}
+				in := []jen.Code{jen.Comment("rtWinoInput sized the slices with rtWinoSlack to spare.")}
+				if im.isa == gemm.AVX512 {
+					// As F(4x4, 3x3)'s: rows of at most 8 tiles on AVX2.
+					in = append(in, jen.If(jen.Id("tw").Op("<=").Lit(gemm.AVX2.Lanes()).Op("&&").Id("hasAVX2")).Block(
+						jen.Id(vec.WinoGenInName(gemm.AVX2, w)).Call(inArgs...),
+						jen.Return()))
+				}
+				in = append(in, jen.Id(vec.WinoGenInName(im.isa, w)).Call(inArgs...))
+				gen[jen.Lit(i)] = jen.Values(jen.Dict{
+					jen.Id("in"): jen.Func().Params(jen.List(jen.Id("dst"), jen.Id("planes")).Index().Float32(),
+						jen.List(jen.Id("ps"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")).Int()).Block(in...),
+					jen.Id("out"): jen.Func().Params(jen.List(jen.Id("y"), jen.Id("m")).Index().Float32(),
+						jen.List(jen.Id("n"), jen.Id("step"), jen.Id("ldY")).Int(), jen.List(jen.Id("bias"), jen.Id("lo")).Float32()).Block(
+						jen.Comment("rtWinoOutTile sized the slices with rtWinoSlack to spare."),
+						jen.Id(vec.WinoGenOutName(im.isa, w)).Call(jen.Op("&").Id("y").Index(jen.Lit(0)), jen.Op("&").Id("m").Index(jen.Lit(0)),
+							jen.Id("n"), jen.Id("step"), jen.Id("ldY"), jen.Id("bias"), jen.Id("lo"))),
+				})
+			}
+			if len(gen) > 0 {
+				d[jen.Id("gen")] = jen.Index(jen.Id("rtWinoMaxForms")).Id("rtWinoGenKernels").Values(gen)
+			}
 			d[jen.Id("copy")] = jen.Func().Params(jen.List(jen.Id("dst"), jen.Id("src")).Index().Float32(),
 				jen.List(jen.Id("rows"), jen.Id("n"), jen.Id("ldDst"), jen.Id("ldSrc")).Int()).Block(
 				jen.Comment("rtWinoInput checked the slices' reach."),

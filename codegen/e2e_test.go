@@ -143,14 +143,15 @@ func TestEndToEnd(t *testing.T) {
 		cases = append(cases, e2eCase{pkg: name + "_direct_b2", path: path, batch: 2, direct: true, big: big})
 	}
 	// Of those, the AlexNets have 5x5 convolutions with enough channels,
-	// and 13x13 maps on which F(4x4, 3x3) wastes less than F(2x2, 3x3).
+	// on 27x27 maps, and 13x13 maps on which F(4x4, 3x3) wastes less than
+	// F(2x2, 3x3).
 	alexnets := []string{"alexnet", "alexnet_torchvision"}
 	for i := range cases {
 		name := strings.TrimSuffix(filepath.Base(cases[i].path), ".yaml")
 		if slices.Contains(winoSpecs, name) {
 			cases[i].wino = !cases[i].direct
 			if cases[i].wino && slices.Contains(alexnets, name) {
-				cases[i].forms = []string{f43, f25}
+				cases[i].forms = []string{f43, f45}
 			}
 		}
 	}
@@ -161,14 +162,17 @@ func TestEndToEnd(t *testing.T) {
 	cases = append(cases, e2eCase{pkg: "wino_groups_b4", path: writeSpec(t, dir, "wino_groups", winoGroupsSpec), batch: 4, wino: true,
 		forms: []string{f43}, text: "N=800 tiles (2 of the\n// batch's 4 images)"})
 	for _, b := range e2eBatches {
-		// wino_edges' small maps take F(2x2, 3x3) at batch 1 and some
-		// F(4x4, 3x3) at batches 3 and 8.
-		edges := []string{f23, f43, f25}
+		// wino_edges' small maps take F(2x2) at batch 1 and some larger
+		// tiles at batches 3 and 8; wino_s2d's 10x10/2 layer d takes F(2x2,
+		// 5x5) at batch 1 and F(4x4, 5x5) beyond. Between them they cover
+		// every form.
+		edges := map[int][]string{1: {f23, f25}, 3: {f23, f43, f25, f35}, 8: {f23, f43, f35, f45}}[b]
+		s2dForms := []string{f23, f43, f45}
 		if b == 1 {
-			edges = []string{f23, f25}
+			s2dForms = []string{f23, f43, f25}
 		}
 		cases = append(cases, e2eCase{pkg: fmt.Sprintf("wino_edges_b%d", b), path: wino, batch: b, wino: true, forms: edges},
-			e2eCase{pkg: fmt.Sprintf("wino_s2d_b%d", b), path: s2d, batch: b, wino: true, forms: []string{f23, f43, f25}})
+			e2eCase{pkg: fmt.Sprintf("wino_s2d_b%d", b), path: s2d, batch: b, wino: true, forms: s2dForms})
 	}
 	for _, name := range slices.Sorted(maps.Keys(edgeSpecs)) {
 		path := writeSpec(t, dir, name, "name: "+name+"\n"+edgeSpecs[name])
@@ -581,9 +585,9 @@ layers:
 }
 
 // The Winograd forms, as layers.go names them.
-const f23, f43, f25 = "F(2x2, 3x3)", "F(4x4, 3x3)", "F(2x2, 5x5)"
+const f23, f43, f25, f35, f45 = "F(2x2, 3x3)", "F(4x4, 3x3)", "F(2x2, 5x5)", "F(3x3, 5x5)", "F(4x4, 5x5)"
 
-var winoForms = []string{f23, f43, f25}
+var winoForms = []string{f23, f43, f25, f35, f45}
 
 // winoEdgesSpec reaches the corners of the Winograd path, for 3x3 and 5x5
 // filters: odd and even output sizes (ragged 2x2 tiles), asymmetric and no

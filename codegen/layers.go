@@ -1,12 +1,15 @@
 package codegen
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
 	"github.com/dave/jennifer/jen"
 
 	"github.com/cnnc/cnnc/asmgen/gemm"
 	"github.com/cnnc/cnnc/compiler/ir"
+	wg "github.com/cnnc/cnnc/compiler/winograd"
 )
 
 // layersFile writes the layers' task functions and the plans that list
@@ -19,6 +22,9 @@ func (c *gen) layersFile(asm bool) ([]byte, error) {
 		f = c.newFile("amd64 && !purego")
 	} else {
 		f = c.newFile("")
+		if err := c.winoFormVars(f); err != nil {
+			return nil, fmt.Errorf("codegen: %w", err)
+		}
 		c.geometry(f)
 	}
 	for i, im := range impls {
@@ -431,8 +437,7 @@ func lrnPoolRows(n *ir.Node) int {
 const winoMinChannels = 16
 
 // winograd reports whether conv n is computed with Winograd, with which
-// filter size r and which output tiles: F(2x2, 3x3), F(4x4, 3x3) or F(2x2,
-// 5x5). That takes a square filter, equal strides, no dilation and enough
+// filter size r and which output tiles (winoOutSizes). That takes a square filter, equal strides, no dilation and enough
 // channels. A stride-1 convolution needs a 3x3 or 5x5 filter. A stride-s
 // one runs as the stride-1 convolution of the input's s×s space-to-depth
 // (s² times the channels, filters of r = ceil(KH/s) zero-padded to s*r):
@@ -462,12 +467,69 @@ func winograd(n *ir.Node) (r int, sizes []int) {
 }
 
 // winoOutSizes are the output tile sizes cnnc implements for r×r filters:
-// F(2x2, 3x3) and F(4x4, 3x3), F(2x2, 5x5).
+// F(2x2, 3x3) and F(4x4, 3x3), F(2x2, 5x5), F(3x3, 5x5) and F(4x4, 5x5).
 func winoOutSizes(r int) []int {
 	if r == 3 {
 		return []int{2, 4}
 	}
-	return []int{2}
+	return []int{2, 3, 4}
+}
+
+// winoHand reports whether F(o×o, r×r)'s transforms are hand-written
+// (rtWinoInGo and the like, asmgen/vec's winoIn and the like); the other
+// forms' come from their matrices (compiler/winograd; rtWinoGenInGo,
+// asmgen/vec's generic kernels).
+func winoHand(o, r int) bool { return o == 2 || o == 4 && r == 3 }
+
+// winoForms are the forms without hand-written transforms that the
+// package's layers use, in a fixed order: a form's index is its
+// rtWinoForm.Index, and its variable is winoFormVar's.
+func (c *gen) winoForms() []wg.Form {
+	var fs []wg.Form
+	for _, l := range c.layers {
+		if p := l.gemm; p != nil && p.wino && !winoHand(p.o, p.r) {
+			if f := (wg.Form{M: p.o, R: p.r}); !slices.Contains(fs, f) {
+				fs = append(fs, f)
+			}
+		}
+	}
+	slices.SortFunc(fs, func(a, b wg.Form) int { return cmp.Or(a.R-b.R, a.M-b.M) })
+	return fs
+}
+
+// winoFormVar is the generated variable holding form f's rtWinoForm.
+func winoFormVar(f wg.Form) string { return fmt.Sprintf("winoF%dx%d", f.M, f.R) }
+
+// winoFormVars declares the rtWinoForm of every form in winoForms: its
+// matrices, exact for the input and output transforms.
+func (c *gen) winoFormVars(f *jen.File) error {
+	for i, w := range c.winoForms() {
+		bt, err := w.BT().Float32()
+		if err != nil {
+			return err
+		}
+		at, err := w.AT().Float32()
+		if err != nil {
+			return err
+		}
+		lits := func(v []float32) jen.Code {
+			var vs []jen.Code
+			for _, x := range v {
+				vs = append(vs, jen.Lit(float64(x)))
+			}
+			return jen.Index().Float32().Values(vs...)
+		}
+		var g []jen.Code
+		for _, x := range w.G().Float64() {
+			g = append(g, jen.Lit(x))
+		}
+		f.Comment(fmt.Sprintf("%s is Winograd %v's matrices (compiler/winograd).", winoFormVar(w), w))
+		f.Var().Id(winoFormVar(w)).Op("=").Id("rtWinoForm").Values(jen.Dict{
+			jen.Id("M"): jen.Lit(w.M), jen.Id("R"): jen.Lit(w.R), jen.Id("Alpha"): jen.Lit(w.Alpha()), jen.Id("Index"): jen.Lit(i),
+			jen.Id("BT"): lits(bt), jen.Id("AT"): lits(at), jen.Id("G"): jen.Index().Float64().Values(g...),
+		})
+	}
+	return nil
 }
 
 // winoPlan is the Winograd plan of conv n at the batch, or nil if
@@ -497,7 +559,8 @@ func winoPlan(n *ir.Node, batch int) *gemmPlan {
 const winoMaxS2D = 0.75
 
 // points is the number of Winograd points of plan p, one GEMM each: 16
-// for F(2x2, 3x3), 36 for F(4x4, 3x3) and F(2x2, 5x5).
+// for F(2x2, 3x3), 36 for F(4x4, 3x3) and F(2x2, 5x5), 49 for F(3x3, 5x5)
+// and 64 for F(4x4, 5x5).
 func (p *gemmPlan) points() int { return (p.o + p.r - 1) * (p.o + p.r - 1) }
 
 // winoTileDims are the rows and columns of o×o output tiles of one image
@@ -513,7 +576,14 @@ func winoTiles(n *ir.Node, o int) int {
 }
 
 // hasWino reports whether any layer uses Winograd.
-func (c *gen) hasWino() bool { return c.hasWinoF(2, 3) || c.hasWinoF(4, 3) || c.hasWinoF(2, 5) }
+func (c *gen) hasWino() bool {
+	for _, l := range c.layers {
+		if l.gemm != nil && l.gemm.wino {
+			return true
+		}
+	}
+	return false
+}
 
 // hasWinoF reports whether any layer uses Winograd F(o×o, r×r).
 func (c *gen) hasWinoF(o, r int) bool {
@@ -641,14 +711,18 @@ func (c *gen) winoGeom(f *jen.File, l *layer) {
 	in := n.Inputs[0].Shape
 	actID, slope := act(n.Act)
 	th, tw := winoTileDims(n, p.o)
-	f.Var().Id(c.ident(n, "g")).Op("=").Id("rtWinoGeom").Values(jen.Dict{
+	d := jen.Dict{
 		jen.Id("R"): jen.Lit(p.r), jen.Id("O"): jen.Lit(p.o), jen.Id("S"): jen.Lit(p.s), jen.Id("KH"): jen.Lit(a.KH), jen.Id("KW"): jen.Lit(a.KW),
 		jen.Id("Imgs"): jen.Lit(p.imgs), jen.Id("C"): jen.Lit(p.G * p.K), jen.Id("H"): jen.Lit(in.H), jen.Id("W"): jen.Lit(in.W),
 		jen.Id("PT"): jen.Lit(a.Pad.Top), jen.Id("PL"): jen.Lit(a.Pad.Left), jen.Id("G"): jen.Lit(p.G), jen.Id("K"): jen.Lit(p.K), jen.Id("M"): jen.Lit(p.M),
 		jen.Id("OH"): jen.Lit(n.Shape.H), jen.Id("OW"): jen.Lit(n.Shape.W), jen.Id("TH"): jen.Lit(th), jen.Id("TW"): jen.Lit(tw),
 		jen.Id("N"): jen.Lit(p.N), jen.Id("NPad"): jen.Lit(winoNPad(p)), jen.Id("Act"): actID, jen.Id("Slope"): slope,
 		jen.Id("ldV"): jen.Lit(winoLdV(p)), jen.Id("inImg"): jen.Lit(in.Elems()), jen.Id("outIm"): jen.Lit(n.Shape.Elems()),
-	})
+	}
+	if !winoHand(p.o, p.r) {
+		d[jen.Id("F")] = jen.Op("&").Id(winoFormVar(wg.Form{M: p.o, R: p.r}))
+	}
+	f.Var().Id(c.ident(n, "g")).Op("=").Id("rtWinoGeom").Values(d)
 }
 
 // winoInChunk is the number of channels one task of a Winograd input

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cnnc/cnnc/compiler/ir"
 	"github.com/cnnc/cnnc/compiler/ref"
+	"github.com/cnnc/cnnc/compiler/winograd"
 )
 
 func randSlice(r *rand.Rand, n int) []float32 {
@@ -380,10 +381,11 @@ func TestPool_RunsEveryTaskOnce(t *testing.T) {
 func TestWinograd(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for iter := range 1200 {
-		R, O := 3+2*r.IntN(2), 2
-		if R == 3 && r.IntN(2) == 0 {
-			O = 4
-		}
+		// Output tiles: R = 3 takes 2, 4 (hand-written) or 6 (generic),
+		// R = 5 takes 2 (hand-written), 3 or 4 (generic).
+		R := 3 + 2*r.IntN(2)
+		sizes := map[int][]int{3: {2, 2, 4, 4, 6}, 5: {2, 2, 3, 4}}[R]
+		O := sizes[r.IntN(len(sizes))]
 		S, KH := 1, R
 		if r.IntN(2) == 0 {
 			S = 2 + r.IntN(3)
@@ -416,6 +418,9 @@ func TestWinograd(t *testing.T) {
 		for imgs = 1 + r.IntN(B); B%imgs != 0; imgs-- {
 		}
 		g := &rtWinoGeom{R: R, O: O, S: S, KH: KH, KW: KH, Imgs: imgs, C: in.C * S * S, H: in.H, W: in.W, PT: a.Pad.Top, PL: a.Pad.Left, G: G, K: K, M: M, OH: oh, OW: ow, Act: rtActReLU}
+		if !(O == 2 || O == 4 && R == 3) {
+			g.F = rtWinoFormOf(t, winograd.Form{M: O, R: R})
+		}
 		g.NPad = (imgs*((oh+O-1)/O)*((ow+O-1)/O) + nr - 1) / nr * nr
 		rtWinoSetup(g)
 		np := g.points()
@@ -461,7 +466,7 @@ func TestWinograd(t *testing.T) {
 		// F(2x2, 5x5)'s and F(4x4, 3x3)'s transforms have coefficients up
 		// to 8 and 1/24.
 		tol := map[int]float64{3: 1e-5, 5: 3e-5}[R]
-		if O == 4 {
+		if O > 2 {
 			tol = 3e-5
 		}
 		for i := range want {
@@ -470,6 +475,19 @@ func TestWinograd(t *testing.T) {
 			}
 		}
 	}
+}
+
+// rtWinoFormOf is form f's tables, as codegen writes them.
+func rtWinoFormOf(t *testing.T, f winograd.Form) *rtWinoForm {
+	bt, err := f.BT().Float32()
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, err := f.AT().Float32()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &rtWinoForm{M: f.M, R: f.R, Alpha: f.Alpha(), BT: bt, AT: at, G: f.G().Float64()}
 }
 
 // rtWinoSetup fills in g's derived fields, as codegen's winoGeom does.

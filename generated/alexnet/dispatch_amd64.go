@@ -42,21 +42,23 @@ func winoKernels(impl int) rtWinoKernels {
 				// rtWinoInput checked the slices' reach.
 				vecCopyRowsAVX2(&dst[0], &src[0], rows, n, ldDst, ldSrc)
 			},
+			gen: [rtWinoMaxForms]rtWinoGenKernels{0: {
+				in: func(dst, planes []float32, ps, tw, ld, ldDst int) {
+					// rtWinoInput sized the slices with rtWinoSlack to spare.
+					vecWinoInF4x5AVX2(&dst[0], &planes[0], ps, tw, ld, ldDst)
+				},
+				out: func(y, m []float32, n, step, ldY int, bias, lo float32) {
+					// rtWinoOutTile sized the slices with rtWinoSlack to spare.
+					vecWinoOutF4x5AVX2(&y[0], &m[0], n, step, ldY, bias, lo)
+				},
+			}},
 			in43: func(dst, p0, p1, p2, p3 []float32, tw, ld, ldDst int) {
 				// rtWinoInput sized the slices with rtWinoSlack to spare.
 				vecWino43InAVX2(&dst[0], &p0[0], &p1[0], &p2[0], &p3[0], tw, ld, ldDst)
 			},
-			in5: func(dst, even, odd []float32, th, tw, ld, ldDst int) {
-				// rtWinoInput sized the slices with rtWinoSlack to spare.
-				vecWino5InAVX2(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)
-			},
 			out43: func(y, m []float32, n, step, ldY int, bias, lo float32) {
 				// rtWinoOutTile sized the slices with rtWinoSlack to spare.
 				vecWino43OutAVX2(&y[0], &m[0], n, step, ldY, bias, lo)
-			},
-			out5: func(y, m []float32, n, step, ldY int, bias, lo float32) {
-				// rtWinoOutTile sized the slices with rtWinoSlack to spare.
-				vecWino5OutAVX2(&y[0], &m[0], n, step, ldY, bias, lo)
 			},
 		}
 	}
@@ -66,6 +68,20 @@ func winoKernels(impl int) rtWinoKernels {
 				// rtWinoInput checked the slices' reach.
 				vecCopyRowsAVX512(&dst[0], &src[0], rows, n, ldDst, ldSrc)
 			},
+			gen: [rtWinoMaxForms]rtWinoGenKernels{0: {
+				in: func(dst, planes []float32, ps, tw, ld, ldDst int) {
+					// rtWinoInput sized the slices with rtWinoSlack to spare.
+					if tw <= 8 && hasAVX2 {
+						vecWinoInF4x5AVX2(&dst[0], &planes[0], ps, tw, ld, ldDst)
+						return
+					}
+					vecWinoInF4x5AVX512(&dst[0], &planes[0], ps, tw, ld, ldDst)
+				},
+				out: func(y, m []float32, n, step, ldY int, bias, lo float32) {
+					// rtWinoOutTile sized the slices with rtWinoSlack to spare.
+					vecWinoOutF4x5AVX512(&y[0], &m[0], n, step, ldY, bias, lo)
+				},
+			}},
 			in43: func(dst, p0, p1, p2, p3 []float32, tw, ld, ldDst int) {
 				// rtWinoInput sized the slices with rtWinoSlack to spare.
 				if tw <= 8 && hasAVX2 {
@@ -74,17 +90,9 @@ func winoKernels(impl int) rtWinoKernels {
 				}
 				vecWino43InAVX512(&dst[0], &p0[0], &p1[0], &p2[0], &p3[0], tw, ld, ldDst)
 			},
-			in5: func(dst, even, odd []float32, th, tw, ld, ldDst int) {
-				// rtWinoInput sized the slices with rtWinoSlack to spare.
-				vecWino5InAVX512(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)
-			},
 			out43: func(y, m []float32, n, step, ldY int, bias, lo float32) {
 				// rtWinoOutTile sized the slices with rtWinoSlack to spare.
 				vecWino43OutAVX512(&y[0], &m[0], n, step, ldY, bias, lo)
-			},
-			out5: func(y, m []float32, n, step, ldY int, bias, lo float32) {
-				// rtWinoOutTile sized the slices with rtWinoSlack to spare.
-				vecWino5OutAVX512(&y[0], &m[0], n, step, ldY, bias, lo)
 			},
 		}
 	}

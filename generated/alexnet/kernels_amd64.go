@@ -31,11 +31,11 @@ func k1_conv1_AVX512_full(a *float32, b *float32, c *float32)
 //go:noescape
 func k3_conv2_AVX2_full(a *float32, b *float32, c *float32)
 
-// k3_conv2_AVX512_full is the 28x16 AVX512 GEMM micro-kernel computing
+// k3_conv2_AVX512_full is the 14x32 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = sum_{p<48} a[p*28+r]*b[p*16+j]
+//	C[r*ldc+j] = sum_{p<48} a[p*14+r]*b[p*32+j]
 //
-// for r < 28, j < 16 (K=48, ldc=16, k unrolled 4x).
+// for r < 14, j < 32 (K=48, ldc=32, k unrolled 4x).
 //
 //go:noescape
 func k3_conv2_AVX512_full(a *float32, b *float32, c *float32)

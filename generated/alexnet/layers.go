@@ -2,6 +2,16 @@
 
 package alexnet
 
+// winoF4x5 is Winograd F(4x4, 5x5)'s matrices (compiler/winograd).
+var winoF4x5 = rtWinoForm{
+	AT:    []float32{1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5, 0.0, 0.0, 1.0, 1.0, 4.0, 4.0, 0.25, 0.25, 0.0, 0.0, 1.0, -1.0, 8.0, -8.0, 0.125, -0.125, 1.0},
+	Alpha: 8,
+	BT:    []float32{-1.0, 0.0, 5.25, 0.0, -5.25, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, -4.25, -4.25, 1.0, 1.0, 0.0, 0.0, -1.0, 1.0, 4.25, -4.25, -1.0, 1.0, 0.0, 0.0, 0.5, 0.25, -2.5, -1.25, 2.0, 1.0, 0.0, 0.0, -0.5, 0.25, 2.5, -1.25, -2.0, 1.0, 0.0, 0.0, 2.0, 4.0, -2.5, -5.0, 0.5, 1.0, 0.0, 0.0, -2.0, 4.0, 2.5, -5.0, -0.5, 1.0, 0.0, 0.0, -1.0, 0.0, 5.25, 0.0, -5.25, 0.0, 1.0},
+	G:     []float64{-1.0, 0.0, 0.0, 0.0, 0.0, -0.2222222222222222, -0.2222222222222222, -0.2222222222222222, -0.2222222222222222, -0.2222222222222222, -0.2222222222222222, 0.2222222222222222, -0.2222222222222222, 0.2222222222222222, -0.2222222222222222, 0.011111111111111112, 0.022222222222222223, 0.044444444444444446, 0.08888888888888889, 0.17777777777777778, 0.011111111111111112, -0.022222222222222223, 0.044444444444444446, -0.08888888888888889, 0.17777777777777778, 0.7111111111111111, 0.35555555555555557, 0.17777777777777778, 0.08888888888888889, 0.044444444444444446, 0.7111111111111111, -0.35555555555555557, 0.17777777777777778, -0.08888888888888889, 0.044444444444444446, 0.0, 0.0, 0.0, 0.0, 1.0},
+	Index: 0,
+	M:     4,
+	R:     5,
+}
 var g1_conv1 = rtWinoGeom{
 	Act:   rtActReLU,
 	C:     48,
@@ -54,6 +64,7 @@ var lrn2_pool1 = rtLRNGeom{
 var g3_conv2 = rtWinoGeom{
 	Act:   rtActReLU,
 	C:     96,
+	F:     &winoF4x5,
 	G:     2,
 	H:     27,
 	Imgs:  1,
@@ -61,9 +72,9 @@ var g3_conv2 = rtWinoGeom{
 	KH:    5,
 	KW:    5,
 	M:     128,
-	N:     196,
-	NPad:  208,
-	O:     2,
+	N:     49,
+	NPad:  64,
+	O:     4,
 	OH:    27,
 	OW:    27,
 	PL:    2,
@@ -71,11 +82,11 @@ var g3_conv2 = rtWinoGeom{
 	R:     5,
 	S:     1,
 	Slope: 0.0,
-	TH:    14,
-	TW:    14,
+	TH:    7,
+	TW:    7,
 	W:     27,
 	inImg: 69984,
-	ldV:   10000,
+	ldV:   3088,
 	outIm: 186624,
 }
 var g4_pool2 = rtPoolGeom{
@@ -236,26 +247,26 @@ func (m *Model) l2_pool1(w, t int) {
 // of every image: one task.
 func (m *Model) wi3_conv2(w, t int) {
 	c0 := t * 4
-	rtWinoInput(m.staging, m.arena[290400:360384], &g3_conv2, c0, min(c0+4, 96), 0, [3]int{16, 16, 16}[m.impl], m.scratch[w], &m.wino)
+	rtWinoInput(m.staging, m.arena[290400:360384], &g3_conv2, c0, min(c0+4, 96), 0, [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
 }
 
-// l3_conv2_Go computes conv2's 36x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(2x2, 5x5))
-// with the purego kernels, fused with the output transform: M=128 filters by N=196 tiles (1 of the
+// l3_conv2_Go computes conv2's 64x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(4x4, 5x5))
+// with the purego kernels, fused with the output transform: M=128 filters by N=49 tiles (1 of the
 // batch's 1 images) by K=48 channels, in 4x16 blocks; one task is one column of tiles
-// of one group and 16 panels of filters.
+// of one group and 8 panels of filters.
 func (m *Model) l3_conv2_Go(w, t int) {
-	grp, j, c := t/26, t/2%13, t%2
+	grp, j, c := t/16, t/4%4, t%4
 	s := m.scratch[w]
-	b := m.staging[grp*10000+j*768:]
-	for xi := range 36 {
-		for p := c * 16; p < min(c*16+16, 32); p++ {
+	b := m.staging[grp*3088+j*768:]
+	for xi := range 64 {
+		for p := c * 8; p < min(c*8+8, 32); p++ {
 			a := m.w3_conv2[(grp*32+p)*192:]
-			s := s[(p-c*16)*2304:]
-			rtGemm(4, 16, 48, a[xi*12288:], b[xi*20000:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+			s := s[(p-c*8)*4096:]
+			rtGemm(4, 16, 48, a[xi*12288:], b[xi*6176:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
 		}
 	}
-	for p := c * 16; p < min(c*16+16, 32); p++ {
-		rtWinoOutTile(m.arena[0:186624], s[(p-c*16)*2304:], m.b3_conv2, &g3_conv2, grp*128+p*4, min(4, 128-p*4), 16, 64, j*16, min(16, 196-j*16), s[36880:], &m.wino)
+	for p := c * 8; p < min(c*8+8, 32); p++ {
+		rtWinoOutTile(m.arena[0:186624], s[(p-c*8)*4096:], m.b3_conv2, &g3_conv2, grp*128+p*4, min(4, 128-p*4), 16, 64, j*16, min(16, 49-j*16), s[32784:], &m.wino)
 	}
 }
 
@@ -451,7 +462,7 @@ func (m *Model) planGo() []rtStep {
 	}, {
 		f:     m.l3_conv2_Go,
 		layer: 2,
-		n:     52,
+		n:     32,
 	}, {
 		f:     m.l4_pool2,
 		layer: 3,

@@ -23,23 +23,23 @@ func (m *Model) l1_conv1_AVX2(w, t int) {
 	}
 }
 
-// l3_conv2_AVX2 computes conv2's 36x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(2x2, 5x5))
-// with the avx2 kernels, fused with the output transform: M=128 filters by N=196 tiles (1 of the
+// l3_conv2_AVX2 computes conv2's 64x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(4x4, 5x5))
+// with the avx2 kernels, fused with the output transform: M=128 filters by N=49 tiles (1 of the
 // batch's 1 images) by K=48 channels, in 6x16 blocks; one task is one column of tiles
-// of one group and 11 panels of filters.
+// of one group and 6 panels of filters.
 func (m *Model) l3_conv2_AVX2(w, t int) {
-	grp, j, c := t/26, t/2%13, t%2
+	grp, j, c := t/16, t/4%4, t%4
 	s := m.scratch[w]
-	b := m.staging[grp*10000+j*768:]
-	for xi := range 36 {
-		for p := c * 11; p < min(c*11+11, 22); p++ {
+	b := m.staging[grp*3088+j*768:]
+	for xi := range 64 {
+		for p := c * 6; p < min(c*6+6, 22); p++ {
 			a := m.w3_conv2[(grp*22+p)*288:]
-			s := s[(p-c*11)*3456:]
-			k3_conv2_AVX2_full(&a[xi*12672:][0], &b[xi*20000:][0], &s[xi*96:][0])
+			s := s[(p-c*6)*6144:]
+			k3_conv2_AVX2_full(&a[xi*12672:][0], &b[xi*6176:][0], &s[xi*96:][0])
 		}
 	}
-	for p := c * 11; p < min(c*11+11, 22); p++ {
-		rtWinoOutTile(m.arena[0:186624], s[(p-c*11)*3456:], m.b3_conv2, &g3_conv2, grp*128+p*6, min(6, 128-p*6), 16, 96, j*16, min(16, 196-j*16), s[38032:], &m.wino)
+	for p := c * 6; p < min(c*6+6, 22); p++ {
+		rtWinoOutTile(m.arena[0:186624], s[(p-c*6)*6144:], m.b3_conv2, &g3_conv2, grp*128+p*6, min(6, 128-p*6), 16, 96, j*16, min(16, 49-j*16), s[36880:], &m.wino)
 	}
 }
 
@@ -205,7 +205,7 @@ func (m *Model) planAVX2() []rtStep {
 	}, {
 		f:     m.l3_conv2_AVX2,
 		layer: 2,
-		n:     52,
+		n:     32,
 	}, {
 		f:     m.l4_pool2,
 		layer: 3,
@@ -277,23 +277,23 @@ func (m *Model) l1_conv1_AVX512(w, t int) {
 	}
 }
 
-// l3_conv2_AVX512 computes conv2's 36x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(2x2, 5x5))
-// with the avx512 kernels, fused with the output transform: M=128 filters by N=196 tiles (1 of the
-// batch's 1 images) by K=48 channels, in 28x16 blocks; one task is one column of tiles
-// of one group and 3 panels of filters.
+// l3_conv2_AVX512 computes conv2's 64x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(4x4, 5x5))
+// with the avx512 kernels, fused with the output transform: M=128 filters by N=49 tiles (1 of the
+// batch's 1 images) by K=48 channels, in 14x32 blocks; one task is one column of tiles
+// of one group and 2 panels of filters.
 func (m *Model) l3_conv2_AVX512(w, t int) {
-	grp, j, c := t/26, t/2%13, t%2
+	grp, j, c := t/10, t/5%2, t%5
 	s := m.scratch[w]
-	b := m.staging[grp*10000+j*768:]
-	for xi := range 36 {
-		for p := c * 3; p < min(c*3+3, 5); p++ {
-			a := m.w3_conv2[(grp*5+p)*1344:]
-			s := s[(p-c*3)*16128:]
-			k3_conv2_AVX512_full(&a[xi*13440:][0], &b[xi*20000:][0], &s[xi*448:][0])
+	b := m.staging[grp*3088+j*1536:]
+	for xi := range 64 {
+		for p := c * 2; p < min(c*2+2, 10); p++ {
+			a := m.w3_conv2[(grp*10+p)*672:]
+			s := s[(p-c*2)*28672:]
+			k3_conv2_AVX512_full(&a[xi*13440:][0], &b[xi*6176:][0], &s[xi*448:][0])
 		}
 	}
-	for p := c * 3; p < min(c*3+3, 5); p++ {
-		rtWinoOutTile(m.arena[0:186624], s[(p-c*3)*16128:], m.b3_conv2, &g3_conv2, grp*128+p*28, min(28, 128-p*28), 16, 448, j*16, min(16, 196-j*16), s[48400:], &m.wino)
+	for p := c * 2; p < min(c*2+2, 10); p++ {
+		rtWinoOutTile(m.arena[0:186624], s[(p-c*2)*28672:], m.b3_conv2, &g3_conv2, grp*128+p*14, min(14, 128-p*14), 32, 448, j*32, min(32, 49-j*32), s[57360:], &m.wino)
 	}
 }
 
@@ -459,7 +459,7 @@ func (m *Model) planAVX512() []rtStep {
 	}, {
 		f:     m.l3_conv2_AVX512,
 		layer: 2,
-		n:     52,
+		n:     20,
 	}, {
 		f:     m.l4_pool2,
 		layer: 3,

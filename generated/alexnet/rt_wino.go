@@ -45,20 +45,31 @@ import "math"
 //	A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
 //
 // and about the accuracy of F(2x2, 5x5).
+//
+// The other forms, F(3x3, 5x5) and F(4x4, 5x5) so far, have no
+// hand-written transforms: they run from their matrices (rtWinoForm),
+// which compiler/winograd derives by the Toom-Cook construction and the
+// generator writes out, in Go (rtWinoGenInGo, rtWinoGenOutGo) or in
+// kernels asmgen/vec generates from the same matrices. F(4x4, 5x5) uses
+// the points 0, ±1, ±2, ±1/2 and ∞ on 8x8 tiles: 64 multiplications per
+// channel for 16 outputs, 4 per output against F(2x2, 5x5)'s 9 and the
+// direct algorithm's 25, at about the same accuracy (4e-6 to 5e-6 of the
+// outputs' scale over 48 channels, numpy against float64).
 
 // rtWinoGeom describes a Winograd convolution computed Imgs images at a
 // time (the whole batch, or a group of it whose transformed input stays
 // in cache). The generator writes every field, derived ones included (see
 // winoGeom in codegen/layers.go).
 type rtWinoGeom struct {
-	R            int // the filters' size: 3 for F(2x2, 3x3) and F(4x4, 3x3), 5 for F(2x2, 5x5)
-	O            int // the output tiles' size: 2, or 4 for F(4x4, 3x3)
-	S            int // the convolution's stride (1, or see rtWinoSpaceToDepth)
-	KH, KW       int // the convolution's filter size: R×R, or at most S*R for S > 1
-	Imgs         int // images per group
-	C, H, W      int // input channels (all groups, times S*S), input height and width
-	PT, PL       int // top and left padding
-	G, K, M      int // groups, input channels per group, filters per group
+	R            int         // the filters' size, 3 or 5
+	O            int         // the output tiles' size: 2 or 4 for R = 3, 2, 3 or 4 for R = 5
+	F            *rtWinoForm // the form's matrices, for forms without hand-written transforms; else nil
+	S            int         // the convolution's stride (1, or see rtWinoSpaceToDepth)
+	KH, KW       int         // the convolution's filter size: R×R, or at most S*R for S > 1
+	Imgs         int         // images per group
+	C, H, W      int         // input channels (all groups, times S*S), input height and width
+	PT, PL       int         // top and left padding
+	G, K, M      int         // groups, input channels per group, filters per group
 	OH, OW       int
 	TH, TW       int // tiles: ceil(OH/O), ceil(OW/O)
 	N, NPad      int // a group's GEMM columns: Imgs*TH*TW, and that rounded up to whole panels
@@ -82,9 +93,12 @@ func rtWinoFilters(dst, w []float32, g *rtWinoGeom, mr int) {
 	}
 	np := g.points()
 	u := make([]float32, np*filters*g.K) // [ξ][filter][c]
-	if g.O == 2 && g.R == 3 {
+	switch {
+	case g.F != nil:
+		rtWinoGenFilters(u, w, filters, g.K, g.F)
+	case g.O == 2 && g.R == 3:
 		rtWino3Filters(u, w, filters, g.K)
-	} else {
+	default:
 		rtWino6Filters(u, w, filters, g.K, g.R)
 	}
 	panels := (g.M + mr - 1) / mr
@@ -203,11 +217,26 @@ const rtWinoSlack = 16
 // 3x3), in5 and out5 for F(2x2, 5x5), in43 and out43 for F(4x4, 3x3).
 // copy copies rows rows of n elements, dst[r*ldDst+j] = src[r*ldSrc+j],
 // for the input transform's scatter (nil: one copy per row).
+// gen holds the kernels of the forms without hand-written transforms,
+// rtWinoForm.Index selecting (nil: rtWinoGenInGo and rtWinoGenOutGo).
 type rtWinoKernels struct {
 	in, in5          func(dst, even, odd []float32, th, tw, ld, ldDst int)
 	in43             func(dst, p0, p1, p2, p3 []float32, tw, ld, ldDst int)
 	out, out5, out43 func(y, m []float32, n, step, ldY int, bias, lo float32)
 	copy             func(dst, src []float32, rows, n, ldDst, ldSrc int)
+	gen              [rtWinoMaxForms]rtWinoGenKernels
+}
+
+// rtWinoMaxForms is how many forms without hand-written transforms one
+// package may use.
+const rtWinoMaxForms = 4
+
+// rtWinoGenKernels are the SIMD transforms of a form given by its
+// matrices: in is rtWinoGenInGo's and out rtWinoGenOutGo's, without the
+// form argument.
+type rtWinoGenKernels struct {
+	in  func(dst, planes []float32, ps, tw, ld, ldDst int)
+	out func(y, m []float32, n, step, ldY int, bias, lo float32)
 }
 
 // rtWinoPlane is the shape of the padded input plane of a Winograd layer
@@ -397,7 +426,7 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, img0, nr int, scratch 
 	O := g.O
 	hp, ld := rtWinoPlane(O, g.R, g.TH, g.TW)
 	plane := hp*ld + rtWinoSlack
-	var planes [4][]float32
+	var planes [rtWinoMaxO][]float32
 	for q := range O {
 		planes[q] = scratch[q*plane : (q+1)*plane]
 	}
@@ -443,6 +472,16 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, img0, nr int, scratch 
 			}
 			rtWinoGather(&planes, O, S, hp*ld, flat[dx:])
 			switch {
+			case g.F != nil:
+				in := k.gen[g.F.Index].in
+				for ty := range g.TH {
+					at := O * ty * ld
+					if in != nil {
+						in(tmp[ty*g.TW:], scratch[at:], plane, g.TW, ld, ldt)
+					} else {
+						rtWinoGenInGo(tmp[ty*g.TW:], scratch[at:], plane, g.TW, ld, ldt, g.F)
+					}
+				}
 			case O == 4 && k.in43 != nil:
 				for ty := range g.TH {
 					at := 4 * ty * ld
@@ -521,10 +560,23 @@ func rtWinoPad(dst, row []float32, pl int) {
 	clear(dst[b:])
 }
 
+// rtWinoMaxO is the largest output tile size: the planes a plane splits into.
+const rtWinoMaxO = 6
+
 // rtWinoGather sets elements [0, n) of the O planes, planes[q][u] =
 // src[O*S*u + q*S]: the split of a row (or of rows O*S*ld wide, whose
 // planes are then ld wide) by column modulo O, every S-th column.
-func rtWinoGather(planes *[4][]float32, O, S, n int, src []float32) {
+func rtWinoGather(planes *[rtWinoMaxO][]float32, O, S, n int, src []float32) {
+	if O != 2 && O != 4 {
+		src := src[:O*S*(n-1)+(O-1)*S+1]
+		for q := range O {
+			p := planes[q][:n]
+			for i := range p {
+				p[i] = src[O*S*i+q*S]
+			}
+		}
+		return
+	}
 	if O == 2 {
 		e, o := planes[0][:n], planes[1][:n]
 		if S == 1 {
@@ -567,6 +619,12 @@ func rtWinoOutTile(dst, s, bias []float32, g *rtWinoGeom, o0, rows, ld, step, n0
 	y = y[:O*O*ldY]
 	out, outGo := k.out, rtWinoOutGo
 	switch {
+	case g.F != nil:
+		f := g.F
+		out = k.gen[f.Index].out
+		outGo = func(y, m []float32, n, step, ldY int, bias, lo float32) {
+			rtWinoGenOutGo(y, m, n, step, ldY, bias, lo, f)
+		}
 	case O == 4:
 		out, outGo = k.out43, rtWino43OutGo
 	case g.R == 5:
@@ -592,6 +650,10 @@ func rtWinoOutTile(dst, s, bias []float32, g *rtWinoGeom, o0, rows, ld, step, n0
 		}
 		if O == 4 {
 			rtWino4Scatter(dst[o*g.OH*g.OW:], y, ldY, g, n0, cols)
+			continue
+		}
+		if O != 2 {
+			rtWinoScatter(dst[o*g.OH*g.OW:], y, ldY, g, n0, cols)
 			continue
 		}
 		// Walk the columns a run of tiles (within one row of tiles) at a time.
@@ -649,6 +711,153 @@ func rtWino4Scatter(dst, y []float32, ldY int, g *rtWinoGeom, n0, cols int) {
 		if tx++; tx == g.TW {
 			if tx, ty = 0, ty+1; ty == g.TH {
 				ty, img = 0, img+1
+			}
+		}
+	}
+}
+
+// rtWinoScatter writes the O×O blocks of tiles [n0, n0+cols) (counted
+// over the batch) of one filter, y[(O*dy+dx)*ldY + t], into dst, which
+// starts at the filter's plane of image 0, a tile at a time, clipped at
+// the map's edges: rtWino4Scatter for any O.
+func rtWinoScatter(dst, y []float32, ldY int, g *rtWinoGeom, n0, cols int) {
+	T, O, OW := g.TH*g.TW, g.O, g.OW
+	img, ty, tx := n0/T, n0%T/g.TW, n0%g.TW
+	for t := range cols {
+		at := img*g.outIm + O*ty*OW + O*tx
+		h, w := min(O, g.OH-O*ty), min(O, OW-O*tx)
+		for dy := range h {
+			d := dst[at+dy*OW : at+dy*OW+w]
+			for dx := range d {
+				d[dx] = y[(O*dy+dx)*ldY+t]
+			}
+		}
+		if tx++; tx == g.TW {
+			if tx, ty = 0, ty+1; ty == g.TH {
+				ty, img = 0, img+1
+			}
+		}
+	}
+}
+
+// rtWinoForm is a Winograd form F(M×M, R×R) without hand-written
+// transforms, given by its matrices, which the generator writes out from
+// compiler/winograd's Toom-Cook construction: Alpha = M+R-1 ≤ 8. Its input
+// and output transforms run from these tables in Go (rtWinoGenInGo,
+// rtWinoGenOutGo) or as generated kernels, rtWinoKernels.gen[Index].
+type rtWinoForm struct {
+	M, R, Alpha int
+	Index       int       // the form's kernels in rtWinoKernels.gen
+	BT          []float32 // B^T, Alpha×Alpha, row-major; exact in float32
+	AT          []float32 // A^T, M×Alpha; exact
+	G           []float64 // G, Alpha×R, rounded to float64
+}
+
+// rtWinoGenFilters computes U = G k G^T of every filter and channel of w
+// ([filters][K][R][R]) for form f into u ([α²][filters][K]), in float64 and
+// rounded once.
+func rtWinoGenFilters(u, w []float32, filters, K int, f *rtWinoForm) {
+	a, r := f.Alpha, f.R
+	t := make([]float64, a*r) // G k
+	for o := range filters {
+		for c := range K {
+			k := w[(o*K+c)*r*r : (o*K+c+1)*r*r]
+			for i := range a {
+				for j := range r {
+					var s float64
+					for l := range r {
+						s += f.G[i*r+l] * float64(k[l*r+j])
+					}
+					t[i*r+j] = s
+				}
+			}
+			for i := range a {
+				for j := range a {
+					var s float64
+					for l := range r {
+						s += t[i*r+l] * f.G[j*r+l]
+					}
+					u[((i*a+j)*filters+o)*K+c] = float32(s)
+				}
+			}
+		}
+	}
+}
+
+// rtWinoGenInGo is form f's input transform V = B^T d B of one row of tw
+// tiles of a padded plane split by column modulo M into M planes ps apart:
+// column x, row y of tile t's window is planes[(x%M)*ps + y*ld + t + x/M].
+// Element ξ = α*i+j of tile t goes to dst[ξ*ldDst+t].
+func rtWinoGenInGo(dst, planes []float32, ps, tw, ld, ldDst int, f *rtWinoForm) {
+	a, O := f.Alpha, f.M
+	var d, c [8][8]float32
+	for t := range tw {
+		for x := range a {
+			col := planes[(x%O)*ps+t+x/O:]
+			for y := range a {
+				d[y][x] = col[y*ld]
+			}
+		}
+		for i := range a { // c = B^T d
+			bt := f.BT[i*a : (i+1)*a]
+			for x := range a {
+				var s float32
+				for y, b := range bt {
+					if b != 0 {
+						s += b * d[y][x]
+					}
+				}
+				c[i][x] = s
+			}
+		}
+		for i := range a { // V = c B
+			for j := range a {
+				var s float32
+				for x, b := range f.BT[j*a : (j+1)*a] {
+					if b != 0 {
+						s += b * c[i][x]
+					}
+				}
+				dst[(i*a+j)*ldDst+t] = s
+			}
+		}
+	}
+}
+
+// rtWinoGenOutGo is form f's output transform Y = A^T m A of n tiles of
+// one filter, as rtWinoOutGo: m[ξ*step+t] is element ξ = α*i+j of tile t,
+// and y[k*ldY+t] gets Y's element k = M*dy+dx plus bias, clamped below at
+// lo (NaN stays NaN).
+func rtWinoGenOutGo(y, m []float32, n, step, ldY int, bias, lo float32, f *rtWinoForm) {
+	a, M := f.Alpha, f.M
+	var v, r [8][8]float32
+	for t := range n {
+		for i := range a {
+			for j := range a {
+				v[i][j] = m[(a*i+j)*step+t]
+			}
+		}
+		for dy := range M { // r = A^T v
+			at := f.AT[dy*a : (dy+1)*a]
+			for j := range a {
+				var s float32
+				for i, c := range at {
+					if c != 0 {
+						s += c * v[i][j]
+					}
+				}
+				r[dy][j] = s
+			}
+		}
+		for dy := range M {
+			for dx := range M {
+				var s float32
+				for j, c := range f.AT[dx*a : (dx+1)*a] {
+					if c != 0 {
+						s += c * r[dy][j]
+					}
+				}
+				y[(M*dy+dx)*ldY+t] = max(s+bias, lo)
 			}
 		}
 	}

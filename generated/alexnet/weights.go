@@ -15,11 +15,11 @@ var weightShapes = []struct {
 }{{"conv1.weight", []int{96, 3, 11, 11}}, {"conv1.bias", []int{96}}, {"conv2.weight", []int{256, 48, 5, 5}}, {"conv2.bias", []int{256}}, {"conv3.weight", []int{384, 256, 3, 3}}, {"conv3.bias", []int{384}}, {"conv4.weight", []int{384, 192, 3, 3}}, {"conv4.bias", []int{384}}, {"conv5.weight", []int{256, 192, 3, 3}}, {"conv5.bias", []int{256}}, {"fc6.weight", []int{4096, 9216}}, {"fc6.bias", []int{4096}}, {"fc7.weight", []int{4096, 4096}}, {"fc7.bias", []int{4096}}, {"fc8.weight", []int{1000, 4096}}, {"fc8.bias", []int{1000}}}
 
 // scratchLen is each worker's scratch memory, per implementation.
-var scratchLen = [3]int{47520, 47520, 48528}
+var scratchLen = [3]int{47520, 47520, 58128}
 
 // stagingLen is the buffer of dense layers' packed inputs and conv layers'
 // padded inputs (one layer's at a time), per implementation.
-var stagingLen = [3]int{720000, 720000, 720000}
+var stagingLen = [3]int{395264, 395264, 395264}
 
 // tmpLen is each worker's LRN scratch: squares of the channels and their sum.
 const tmpLen = 48015
@@ -60,8 +60,8 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := t["conv2.weight"]
 		bias := t["conv2.bias"]
-		mr := [3]int{4, 6, 28}[impl]
-		m.w3_conv2 = make([]float32, 3456*(128+mr-1)/mr*mr)
+		mr := [3]int{4, 6, 14}[impl]
+		m.w3_conv2 = make([]float32, 6144*(128+mr-1)/mr*mr)
 		rtWinoFilters(m.w3_conv2, w, &g3_conv2, mr)
 		m.b3_conv2 = bias
 	}
