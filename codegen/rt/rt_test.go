@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cnnc/cnnc/compiler/ir"
 	"github.com/cnnc/cnnc/compiler/ref"
@@ -525,4 +526,51 @@ func TestReadAll(t *testing.T) {
 			t.Errorf("%T: %d bytes, %v; want %d bytes", r, len(got), err, n)
 		}
 	}
+}
+
+// TestWorkerPool runs steps of every size on pools of 1 to 4 workers, some
+// right after each other (spinning workers) and some after a pause longer
+// than rtPoolSpin (parked ones), and checks that every task runs exactly
+// once, with a worker number in range that no two running calls share.
+func TestWorkerPool(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for workers := 1; workers <= 4; workers++ {
+		p := rtNewPool(workers)
+		var busy [4]atomic.Int32
+		for iter := range 300 {
+			first, n := r.IntN(50), r.IntN(40)
+			counts := make([]atomic.Int32, first+n)
+			var bad atomic.Int32
+			p.run(first, n, func(w, task int) {
+				if w < 0 || w >= workers || busy[w].Add(1) != 1 {
+					bad.Add(1)
+					return
+				}
+				counts[task].Add(1)
+				if task%7 == 0 {
+					time.Sleep(time.Microsecond) // uneven tasks
+				}
+				busy[w].Add(-1)
+			})
+			if bad.Load() != 0 {
+				t.Fatalf("%d workers, iter %d: a worker number out of range or shared by running calls", workers, iter)
+			}
+			for task := range counts {
+				if want := int32(b2i(task >= first)); counts[task].Load() != want {
+					t.Fatalf("%d workers, iter %d (first %d, n %d): task %d ran %d times", workers, iter, first, n, task, counts[task].Load())
+				}
+			}
+			if iter%50 == 0 {
+				time.Sleep(2 * rtPoolSpin) // let the workers park
+			}
+		}
+		p.close()
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
