@@ -300,7 +300,7 @@ DATA winoK<>+956(SB)/4, $0x42000000
 GLOBL winoK<>(SB), RODATA|NOPTR, $960
 
 // func vecLRNAVX512(d *float32, x *float32, n int, c int, dstStride int, srcStride int, before int, after int, k float32, alpha float32)
-// Requires: AVX, AVX512F, CMOV
+// Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·vecLRNAVX512(SB), NOSPLIT, $0-72
 	MOVQ         d+0(FP), AX
 	MOVQ         x+8(FP), CX
@@ -336,23 +336,24 @@ block:
 	LEAQ    (CX)(DI*1), R11
 
 channel:
-	XORQ    R13, R13
-	MOVQ    R9, R12
-	SUBQ    before+48(FP), R12
-	CMOVQLT R13, R12
-	MOVQ    c+24(FP), R13
-	DECQ    R13
-	MOVQ    R9, R14
-	ADDQ    after+56(FP), R14
-	CMPQ    R14, R13
-	CMOVQLT R14, R13
-	SUBQ    R12, R13
-	INCQ    R13
-	MOVQ    R12, R14
-	IMULQ   SI, R14
-	ADDQ    CX, R14
-	ADDQ    DI, R14
-	VPXORD  Z4, Z4, Z4
+	PREFETCHT0 256(R11)
+	XORQ       R13, R13
+	MOVQ       R9, R12
+	SUBQ       before+48(FP), R12
+	CMOVQLT    R13, R12
+	MOVQ       c+24(FP), R13
+	DECQ       R13
+	MOVQ       R9, R14
+	ADDQ       after+56(FP), R14
+	CMPQ       R14, R13
+	CMOVQLT    R14, R13
+	SUBQ       R12, R13
+	INCQ       R13
+	MOVQ       R12, R14
+	IMULQ      SI, R14
+	ADDQ       CX, R14
+	ADDQ       DI, R14
+	VPXORD     Z4, Z4, Z4
 
 window:
 	VMOVUPS.Z    (R14), K1, Z5
@@ -5770,7 +5771,7 @@ done:
 	RET
 
 // func vecLRNAVX2(d *float32, x *float32, n int, c int, dstStride int, srcStride int, before int, after int, k float32, alpha float32)
-// Requires: AVX, CMOV, FMA3
+// Requires: AVX, CMOV, FMA3, MMX+
 TEXT ·vecLRNAVX2(SB), NOSPLIT, $0-72
 	MOVQ         d+0(FP), AX
 	MOVQ         x+8(FP), CX
@@ -5792,23 +5793,24 @@ block:
 	LEAQ (CX)(DI*1), R10
 
 channel:
-	XORQ    R12, R12
-	MOVQ    R8, R11
-	SUBQ    before+48(FP), R11
-	CMOVQLT R12, R11
-	MOVQ    c+24(FP), R12
-	DECQ    R12
-	MOVQ    R8, R13
-	ADDQ    after+56(FP), R13
-	CMPQ    R13, R12
-	CMOVQLT R13, R12
-	SUBQ    R11, R12
-	INCQ    R12
-	MOVQ    R11, R13
-	IMULQ   SI, R13
-	ADDQ    CX, R13
-	ADDQ    DI, R13
-	VXORPS  Y2, Y2, Y2
+	PREFETCHT0 256(R10)
+	XORQ       R12, R12
+	MOVQ       R8, R11
+	SUBQ       before+48(FP), R11
+	CMOVQLT    R12, R11
+	MOVQ       c+24(FP), R12
+	DECQ       R12
+	MOVQ       R8, R13
+	ADDQ       after+56(FP), R13
+	CMPQ       R13, R12
+	CMOVQLT    R13, R12
+	SUBQ       R11, R12
+	INCQ       R12
+	MOVQ       R11, R13
+	IMULQ      SI, R13
+	ADDQ       CX, R13
+	ADDQ       DI, R13
+	VXORPS     Y2, Y2, Y2
 
 window:
 	VMOVUPS     (R13), Y3
