@@ -2,16 +2,44 @@
 
 package fashionnet
 
-import "sync"
+import (
+	"runtime"
+	"sync/atomic"
+	"time"
+)
 
 // rtPool is a fixed set of worker goroutines that run a layer's tasks with a
 // static split: task range [0, n) is cut into one contiguous chunk per
 // worker, and the calling goroutine works on the first chunk itself. Nothing
 // is allocated per run, so inference stays allocation-free.
+//
+// An inference is a few dozen steps, some of them only tens of
+// microseconds long at batch 1, so handing a step to a parked goroutine
+// (a channel send, a wake-up through the scheduler and the OS, and the
+// same back) would cost a noticeable share of it. Workers therefore spin
+// on their mailbox for up to rtPoolSpin after each job before they park,
+// and the caller spins while it waits for them: within an inference a
+// step reaches a worker that is already running.
 type rtPool struct {
 	workers int
-	jobs    []chan rtJob // one per extra worker
-	wg      sync.WaitGroup
+	w       []*rtWorker // one per extra worker
+}
+
+// rtPoolSpin is how long an idle worker, or the caller waiting for one,
+// polls before it parks or yields.
+const rtPoolSpin = 200 * time.Microsecond
+
+// rtWorker is one extra worker's mailbox. posted and done count jobs: the
+// caller writes job, then increments posted; the worker runs it and sets
+// done to posted.
+type rtWorker struct {
+	job      rtJob
+	posted   atomic.Uint64
+	done     atomic.Uint64
+	sleeping atomic.Bool
+	wake     chan struct{} // buffered: a token wakes a parked worker
+	quit     atomic.Bool
+	_        [64]byte // keep workers' counters off each other's cache lines
 }
 
 type rtJob struct {
@@ -23,21 +51,65 @@ type rtJob struct {
 // rtNewPool starts a pool of n workers (the caller counts as one).
 func rtNewPool(n int) *rtPool {
 	n = max(n, 1)
-	p := &rtPool{workers: n, jobs: make([]chan rtJob, n-1)}
-	for i := range p.jobs {
-		ch := make(chan rtJob)
-		p.jobs[i] = ch
-		go p.loop(ch)
+	p := &rtPool{workers: n, w: make([]*rtWorker, n-1)}
+	for i := range p.w {
+		w := &rtWorker{wake: make(chan struct{}, 1)}
+		p.w[i] = w
+		go w.loop()
 	}
 	return p
 }
 
-func (p *rtPool) loop(ch chan rtJob) {
-	for j := range ch {
+func (w *rtWorker) loop() {
+	var seen uint64
+	for {
+		// Spin for the next job, then park until woken.
+		for start, i := time.Now(), 0; w.posted.Load() == seen; i++ {
+			if w.quit.Load() {
+				return
+			}
+			if i&255 == 255 && time.Since(start) > rtPoolSpin {
+				w.sleeping.Store(true)
+				// Recheck after announcing the nap: a job posted before the
+				// caller could see the flag is not missed.
+				if w.posted.Load() == seen && !w.quit.Load() {
+					<-w.wake
+				}
+				w.sleeping.Store(false)
+				start, i = time.Now(), 0
+			}
+		}
+		if w.quit.Load() {
+			return
+		}
+		seen = w.posted.Load()
+		j := w.job
 		for t := j.lo; t < j.hi; t++ {
 			j.f(j.worker, t)
 		}
-		p.wg.Done()
+		w.done.Store(seen)
+	}
+}
+
+// post hands worker w job j.
+func (w *rtWorker) post(j rtJob) {
+	w.job = j
+	w.posted.Add(1)
+	if w.sleeping.Load() {
+		select {
+		case w.wake <- struct{}{}:
+		default: // a token is already waiting
+		}
+	}
+}
+
+// wait returns when w has finished every job posted to it.
+func (w *rtWorker) wait() {
+	want := w.posted.Load()
+	for start, i := time.Now(), 0; w.done.Load() != want; i++ {
+		if i&255 == 255 && time.Since(start) > rtPoolSpin {
+			runtime.Gosched() // a long job: let others run meanwhile
+		}
 	}
 }
 
@@ -52,14 +124,15 @@ func (p *rtPool) run(first, n int, f func(worker, task int)) {
 		}
 		return
 	}
-	p.wg.Add(k - 1)
 	for w := 1; w < k; w++ {
-		p.jobs[w-1] <- rtJob{f: f, lo: first + w*n/k, hi: first + (w+1)*n/k, worker: w}
+		p.w[w-1].post(rtJob{f: f, lo: first + w*n/k, hi: first + (w+1)*n/k, worker: w})
 	}
 	for t := first; t < first+n/k; t++ {
 		f(0, t)
 	}
-	p.wg.Wait()
+	for w := 1; w < k; w++ {
+		p.w[w-1].wait()
+	}
 }
 
 // rtStep is one layer's share of an inference: tasks [first, first+n) of
@@ -74,9 +147,13 @@ type rtStep struct {
 
 // close stops the workers. The pool must not be used afterwards.
 func (p *rtPool) close() {
-	for _, ch := range p.jobs {
-		close(ch)
+	for _, w := range p.w {
+		w.quit.Store(true)
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
 	}
-	p.jobs = nil
+	p.w = nil
 	p.workers = 1
 }
