@@ -52,6 +52,30 @@ func lrnWhole(im impl) jen.Code {
 	return jen.Id("n").Op("&^=").Lit(im.isa.Lanes() - 1)
 }
 
+// winoRowIn is the body of the Go wrapper of an input transform kernel
+// that does one row of tiles, kernel(im.isa)(args...). On AVX-512 a row of
+// at most 8 tiles (small maps) goes to the AVX2 kernel, whose vector it
+// fills: AVX-512 would waste half of its lanes or more.
+func winoRowIn(im impl, kernel func(gemm.ISA) string, args []jen.Code) []jen.Code {
+	body := []jen.Code{jen.Comment("rtWinoInput sized the slices with rtWinoSlack to spare.")}
+	if im.isa == gemm.AVX512 {
+		body = append(body, jen.If(jen.Id("tw").Op("<=").Lit(gemm.AVX2.Lanes()).Op("&&").Id("hasAVX2")).Block(
+			jen.Id(kernel(gemm.AVX2)).Call(args...),
+			jen.Return()))
+	}
+	return append(body, jen.Id(kernel(im.isa)).Call(args...))
+}
+
+// winoOutFunc is the Go wrapper of output transform kernel fn (the
+// signature of rtWinoKernels.out).
+func winoOutFunc(fn string) jen.Code {
+	return jen.Func().Params(jen.List(jen.Id("y"), jen.Id("m")).Index().Float32(),
+		jen.List(jen.Id("n"), jen.Id("step"), jen.Id("ldY")).Int(), jen.List(jen.Id("bias"), jen.Id("lo")).Float32()).Block(
+		jen.Comment("rtWinoOutTile sized the slices with rtWinoSlack to spare."),
+		jen.Id(fn).Call(jen.Op("&").Id("y").Index(jen.Lit(0)), jen.Op("&").Id("m").Index(jen.Lit(0)),
+			jen.Id("n"), jen.Id("step"), jen.Id("ldY"), jen.Id("bias"), jen.Id("lo")))
+}
+
 // hasConv reports whether the network has a convolution, which uses the
 // im2col kernel.
 func (c *gen) hasConv() bool {
@@ -146,18 +170,8 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 						args = append(args, jen.Op("&").Add(p).Index(jen.Lit(0)))
 					}
 					args = append(args, jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst"))
-					body := []jen.Code{jen.Comment("rtWinoInput sized the slices with rtWinoSlack to spare.")}
-					if im.isa == gemm.AVX512 {
-						// A row of at most 8 tiles (small maps) fills an
-						// AVX2 vector; AVX-512 would waste half of its
-						// lanes or more.
-						body = append(body, jen.If(jen.Id("tw").Op("<=").Lit(gemm.AVX2.Lanes()).Op("&&").Id("hasAVX2")).Block(
-							jen.Id(vec.Wino43InName(gemm.AVX2)).Call(args...),
-							jen.Return()))
-					}
-					body = append(body, jen.Id(k.inFn).Call(args...))
 					d[jen.Id(k.in)] = jen.Func().Params(jen.List(append([]jen.Code{jen.Id("dst")}, planes...)...).Index().Float32(),
-						jen.List(jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")).Int()).Block(body...)
+						jen.List(jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")).Int()).Block(winoRowIn(im, vec.Wino43InName, args)...)
 				} else {
 					d[jen.Id(k.in)] = jen.Func().Params(jen.List(jen.Id("dst"), jen.Id("even"), jen.Id("odd")).Index().Float32(),
 						jen.List(jen.Id("th"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")).Int()).Block(
@@ -165,31 +179,16 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 						jen.Id(k.inFn).Call(jen.Op("&").Id("dst").Index(jen.Lit(0)), jen.Op("&").Id("even").Index(jen.Lit(0)), jen.Op("&").Id("odd").Index(jen.Lit(0)),
 							jen.Id("th"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")))
 				}
-				d[jen.Id(k.out)] = jen.Func().Params(jen.List(jen.Id("y"), jen.Id("m")).Index().Float32(),
-					jen.List(jen.Id("n"), jen.Id("step"), jen.Id("ldY")).Int(), jen.List(jen.Id("bias"), jen.Id("lo")).Float32()).Block(
-					jen.Comment("rtWinoOutTile sized the slices with rtWinoSlack to spare."),
-					jen.Id(k.outFn).Call(jen.Op("&").Id("y").Index(jen.Lit(0)), jen.Op("&").Id("m").Index(jen.Lit(0)),
-						jen.Id("n"), jen.Id("step"), jen.Id("ldY"), jen.Id("bias"), jen.Id("lo")))
+				d[jen.Id(k.out)] = winoOutFunc(k.outFn)
 			}
 			gen := jen.Dict{}
 			for i, w := range c.winoForms() {
-				inArgs := []jen.Code{jen.Op("&").Id("dst").Index(jen.Lit(0)), jen.Op("&").Id("planes").Index(jen.Lit(0)), jen.Id("ps"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")}
-				in := []jen.Code{jen.Comment("rtWinoInput sized the slices with rtWinoSlack to spare.")}
-				if im.isa == gemm.AVX512 {
-					// As F(4x4, 3x3)'s: rows of at most 8 tiles on AVX2.
-					in = append(in, jen.If(jen.Id("tw").Op("<=").Lit(gemm.AVX2.Lanes()).Op("&&").Id("hasAVX2")).Block(
-						jen.Id(vec.WinoGenInName(gemm.AVX2, w)).Call(inArgs...),
-						jen.Return()))
-				}
-				in = append(in, jen.Id(vec.WinoGenInName(im.isa, w)).Call(inArgs...))
+				args := []jen.Code{jen.Op("&").Id("dst").Index(jen.Lit(0)), jen.Op("&").Id("planes").Index(jen.Lit(0)), jen.Id("ps"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")}
+				in := winoRowIn(im, func(isa gemm.ISA) string { return vec.WinoGenInName(isa, w) }, args)
 				gen[jen.Lit(i)] = jen.Values(jen.Dict{
 					jen.Id("in"): jen.Func().Params(jen.List(jen.Id("dst"), jen.Id("planes")).Index().Float32(),
 						jen.List(jen.Id("ps"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")).Int()).Block(in...),
-					jen.Id("out"): jen.Func().Params(jen.List(jen.Id("y"), jen.Id("m")).Index().Float32(),
-						jen.List(jen.Id("n"), jen.Id("step"), jen.Id("ldY")).Int(), jen.List(jen.Id("bias"), jen.Id("lo")).Float32()).Block(
-						jen.Comment("rtWinoOutTile sized the slices with rtWinoSlack to spare."),
-						jen.Id(vec.WinoGenOutName(im.isa, w)).Call(jen.Op("&").Id("y").Index(jen.Lit(0)), jen.Op("&").Id("m").Index(jen.Lit(0)),
-							jen.Id("n"), jen.Id("step"), jen.Id("ldY"), jen.Id("bias"), jen.Id("lo"))),
+					jen.Id("out"): winoOutFunc(vec.WinoGenOutName(im.isa, w)),
 				})
 			}
 			if len(gen) > 0 {
