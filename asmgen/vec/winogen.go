@@ -3,7 +3,6 @@ package vec
 import (
 	"fmt"
 	"math"
-	"math/big"
 	"slices"
 
 	"github.com/mmcloughlin/avo/attr"
@@ -68,17 +67,10 @@ func genForms(forms [4]winograd.Form) ([]winoForm, error) {
 		if err != nil {
 			return nil, fmt.Errorf("vec: %v: %w", f, err)
 		}
-		atT := make(winograd.Matrix, a)
-		for c := range a {
-			atT[c] = make([]*big.Rat, f.M)
-			for r := range f.M {
-				atT[c][r] = at[r][c]
-			}
-		}
 		out = append(out, winoForm{
 			f: f, alpha: a,
 			bt: rows32(btF, a), at: rows32(atF, a),
-			rowPairs: bt.Pairs(), colPairs: atT.Pairs(),
+			rowPairs: bt.Pairs(), colPairs: at.T().Pairs(),
 		})
 	}
 	return out, nil

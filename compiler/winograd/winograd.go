@@ -162,6 +162,18 @@ func pow(p *big.Rat, n int) *big.Rat {
 	return r
 }
 
+// T returns m's transpose (sharing its entries).
+func (m Matrix) T() Matrix {
+	out := make(Matrix, len(m[0]))
+	for j := range out {
+		out[j] = make([]*big.Rat, len(m))
+		for i := range m {
+			out[j][i] = m[i][j]
+		}
+	}
+	return out
+}
+
 // Float32 returns m's entries row-major as float32, and an error if one is
 // not exact.
 func (m Matrix) Float32() ([]float32, error) {

@@ -20,14 +20,14 @@ func TestCorrelation(t *testing.T) {
 		}
 		for trial := range 3 {
 			d, k := intMatrix(a, a, 7*trial+1), intMatrix(r, r, 13*trial+5)
-			u := mul(mul(g, k), transpose(g))
-			v := mul(mul(bt, d), transpose(bt))
+			u := mul(mul(g, k), g.T())
+			v := mul(mul(bt, d), bt.T())
 			for i := range a {
 				for j := range a {
 					u[i][j].Mul(u[i][j], v[i][j])
 				}
 			}
-			y := mul(mul(at, u), transpose(at))
+			y := mul(mul(at, u), at.T())
 			for i := range m {
 				for j := range m {
 					want := new(big.Rat)
@@ -140,16 +140,6 @@ func intMatrix(rows, cols, seed int) Matrix {
 		}
 	}
 	return m
-}
-
-func transpose(m Matrix) Matrix {
-	out := newMatrix(len(m[0]), len(m))
-	for i := range m {
-		for j := range m[i] {
-			out[j][i].Set(m[i][j])
-		}
-	}
-	return out
 }
 
 func mul(a, b Matrix) Matrix {
