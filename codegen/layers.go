@@ -763,7 +763,7 @@ func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	nt := t.nTiles
 	size, chunks := winoChunk(p, t)
 	block := t.MR * t.NR
-	aStep := p.G * t.mPanels * t.MR * p.K // from ξ to ξ+1 in the packed filters
+	aStep := t.MR * p.K // from ξ to ξ+1 in the packed filters
 	gTasks := p.G * nt * chunks
 	var body []jen.Code
 	if groups > 1 {
@@ -797,11 +797,10 @@ func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 		return jen.Id("s").Index(jen.Parens(jen.Id("p").Op("-").Id("c").Op("*").Lit(size)).Op("*").Lit(p.points() * block).Op(":"))
 	}
 	body = append(body,
-		jen.For(jen.Id("xi").Op(":=").Range().Lit(p.points())).Block(
-			jen.Add(panels()).Block(
-				jen.Id("a").Op(":=").Id("m").Dot(c.ident(n, "w")).Index(jen.Parens(jen.Id("grp").Op("*").Lit(t.mPanels).Op("+").Id("p")).Op("*").Lit(t.MR*p.K).Op(":")),
-				jen.Id("s").Op(":=").Add(blocks()),
-				gemm)),
+		jen.Add(panels()).Block(
+			jen.Id("a").Op(":=").Id("m").Dot(c.ident(n, "w")).Index(jen.Parens(jen.Id("grp").Op("*").Lit(t.mPanels).Op("+").Id("p")).Op("*").Lit(p.points()*t.MR*p.K).Op(":")),
+			jen.Id("s").Op(":=").Add(blocks()),
+			jen.For(jen.Id("xi").Op(":=").Range().Lit(p.points())).Block(gemm)),
 		jen.Add(panels()).Block(
 			jen.Id("rtWinoOutTile").Call(c.img(n, ""), blocks(), jen.Id("m").Dot(c.ident(n, "b")), jen.Op("&").Id(c.ident(n, "g")),
 				jen.Id("grp").Op("*").Lit(p.M).Op("+").Id("p").Op("*").Lit(t.MR), jen.Min(jen.Lit(t.MR), jen.Lit(p.M).Op("-").Id("p").Op("*").Lit(t.MR)),

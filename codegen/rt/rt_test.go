@@ -456,8 +456,7 @@ func TestWinograd(t *testing.T) {
 				for grp := range G {
 					for p := range panels {
 						for xi := range np {
-							m := xi*G + grp
-							rtGemm(mr, nr, K, u[m*panels*mr*K+p*mr*K:], v[m*g.ldV+j*K:], sc[xi*mr*nr:], nr, nil, rtActNone, 0, mr, nr)
+							rtGemm(mr, nr, K, u[((grp*panels+p)*np+xi)*mr*K:], v[(xi*G+grp)*g.ldV+j*K:], sc[xi*mr*nr:], nr, nil, rtActNone, 0, mr, nr)
 						}
 						rtWinoOutTile(got, sc, bias, g, grp*M+p*mr, min(mr, M-p*mr), nr, mr*nr, img0*g.TH*g.TW+j, min(nr, g.N-j), sc[np*mr*nr+rtWinoSlack:], &goKernels)
 					}

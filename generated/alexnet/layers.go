@@ -223,11 +223,11 @@ func (m *Model) l1_conv1_Go(w, t int) {
 	grp, j, c := t/39, t/3%13, t%3
 	s := m.scratch[w]
 	b := m.staging[grp*10768+j*768:]
-	for xi := range 36 {
-		for p := c * 8; p < min(c*8+8, 24); p++ {
-			a := m.w1_conv1[(grp*24+p)*192:]
-			s := s[(p-c*8)*2304:]
-			rtGemm(4, 16, 48, a[xi*4608:], b[xi*10768:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+	for p := c * 8; p < min(c*8+8, 24); p++ {
+		a := m.w1_conv1[(grp*24+p)*6912:]
+		s := s[(p-c*8)*2304:]
+		for xi := range 36 {
+			rtGemm(4, 16, 48, a[xi*192:], b[xi*10768:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
 		}
 	}
 	for p := c * 8; p < min(c*8+8, 24); p++ {
@@ -258,11 +258,11 @@ func (m *Model) l3_conv2_Go(w, t int) {
 	grp, j, c := t/16, t/4%4, t%4
 	s := m.scratch[w]
 	b := m.staging[grp*3088+j*768:]
-	for xi := range 64 {
-		for p := c * 8; p < min(c*8+8, 32); p++ {
-			a := m.w3_conv2[(grp*32+p)*192:]
-			s := s[(p-c*8)*4096:]
-			rtGemm(4, 16, 48, a[xi*12288:], b[xi*6176:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+	for p := c * 8; p < min(c*8+8, 32); p++ {
+		a := m.w3_conv2[(grp*32+p)*12288:]
+		s := s[(p-c*8)*4096:]
+		for xi := range 64 {
+			rtGemm(4, 16, 48, a[xi*192:], b[xi*6176:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
 		}
 	}
 	for p := c * 8; p < min(c*8+8, 32); p++ {
@@ -293,11 +293,11 @@ func (m *Model) l5_conv3_Go(w, t int) {
 	grp, j, c := t/32, t/32%1, t%32
 	s := m.scratch[w]
 	b := m.staging[grp*4112+j*4096:]
-	for xi := range 36 {
-		for p := c * 3; p < min(c*3+3, 96); p++ {
-			a := m.w5_conv3[(grp*96+p)*1024:]
-			s := s[(p-c*3)*2304:]
-			rtGemm(4, 16, 256, a[xi*98304:], b[xi*4112:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+	for p := c * 3; p < min(c*3+3, 96); p++ {
+		a := m.w5_conv3[(grp*96+p)*36864:]
+		s := s[(p-c*3)*2304:]
+		for xi := range 36 {
+			rtGemm(4, 16, 256, a[xi*1024:], b[xi*4112:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
 		}
 	}
 	for p := c * 3; p < min(c*3+3, 96); p++ {
@@ -320,11 +320,11 @@ func (m *Model) l6_conv4_Go(w, t int) {
 	grp, j, c := t/16, t/16%1, t%16
 	s := m.scratch[w]
 	b := m.staging[grp*3088+j*3072:]
-	for xi := range 36 {
-		for p := c * 3; p < min(c*3+3, 48); p++ {
-			a := m.w6_conv4[(grp*48+p)*768:]
-			s := s[(p-c*3)*2304:]
-			rtGemm(4, 16, 192, a[xi*73728:], b[xi*6176:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+	for p := c * 3; p < min(c*3+3, 48); p++ {
+		a := m.w6_conv4[(grp*48+p)*27648:]
+		s := s[(p-c*3)*2304:]
+		for xi := range 36 {
+			rtGemm(4, 16, 192, a[xi*768:], b[xi*6176:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
 		}
 	}
 	for p := c * 3; p < min(c*3+3, 48); p++ {
@@ -347,11 +347,11 @@ func (m *Model) l7_conv5_Go(w, t int) {
 	grp, j, c := t/16, t/16%1, t%16
 	s := m.scratch[w]
 	b := m.staging[grp*3088+j*3072:]
-	for xi := range 36 {
-		for p := c * 2; p < min(c*2+2, 32); p++ {
-			a := m.w7_conv5[(grp*32+p)*768:]
-			s := s[(p-c*2)*2304:]
-			rtGemm(4, 16, 192, a[xi*49152:], b[xi*6176:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+	for p := c * 2; p < min(c*2+2, 32); p++ {
+		a := m.w7_conv5[(grp*32+p)*27648:]
+		s := s[(p-c*2)*2304:]
+		for xi := range 36 {
+			rtGemm(4, 16, 192, a[xi*768:], b[xi*6176:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
 		}
 	}
 	for p := c * 2; p < min(c*2+2, 32); p++ {

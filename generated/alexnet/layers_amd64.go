@@ -11,11 +11,11 @@ func (m *Model) l1_conv1_AVX2(w, t int) {
 	grp, j, c := t/39, t/3%13, t%3
 	s := m.scratch[w]
 	b := m.staging[grp*10768+j*768:]
-	for xi := range 36 {
-		for p := c * 6; p < min(c*6+6, 16); p++ {
-			a := m.w1_conv1[(grp*16+p)*288:]
-			s := s[(p-c*6)*3456:]
-			k1_conv1_AVX2_full(&a[xi*4608:][0], &b[xi*10768:][0], &s[xi*96:][0])
+	for p := c * 6; p < min(c*6+6, 16); p++ {
+		a := m.w1_conv1[(grp*16+p)*10368:]
+		s := s[(p-c*6)*3456:]
+		for xi := range 36 {
+			k1_conv1_AVX2_full(&a[xi*288:][0], &b[xi*10768:][0], &s[xi*96:][0])
 		}
 	}
 	for p := c * 6; p < min(c*6+6, 16); p++ {
@@ -31,11 +31,11 @@ func (m *Model) l3_conv2_AVX2(w, t int) {
 	grp, j, c := t/16, t/4%4, t%4
 	s := m.scratch[w]
 	b := m.staging[grp*3088+j*768:]
-	for xi := range 64 {
-		for p := c * 6; p < min(c*6+6, 22); p++ {
-			a := m.w3_conv2[(grp*22+p)*288:]
-			s := s[(p-c*6)*6144:]
-			k3_conv2_AVX2_full(&a[xi*12672:][0], &b[xi*6176:][0], &s[xi*96:][0])
+	for p := c * 6; p < min(c*6+6, 22); p++ {
+		a := m.w3_conv2[(grp*22+p)*18432:]
+		s := s[(p-c*6)*6144:]
+		for xi := range 64 {
+			k3_conv2_AVX2_full(&a[xi*288:][0], &b[xi*6176:][0], &s[xi*96:][0])
 		}
 	}
 	for p := c * 6; p < min(c*6+6, 22); p++ {
@@ -51,11 +51,11 @@ func (m *Model) l5_conv3_AVX2(w, t int) {
 	grp, j, c := t/32, t/32%1, t%32
 	s := m.scratch[w]
 	b := m.staging[grp*4112+j*4096:]
-	for xi := range 36 {
-		for p := c * 2; p < min(c*2+2, 64); p++ {
-			a := m.w5_conv3[(grp*64+p)*1536:]
-			s := s[(p-c*2)*3456:]
-			k5_conv3_AVX2_full(&a[xi*98304:][0], &b[xi*4112:][0], &s[xi*96:][0])
+	for p := c * 2; p < min(c*2+2, 64); p++ {
+		a := m.w5_conv3[(grp*64+p)*55296:]
+		s := s[(p-c*2)*3456:]
+		for xi := range 36 {
+			k5_conv3_AVX2_full(&a[xi*1536:][0], &b[xi*4112:][0], &s[xi*96:][0])
 		}
 	}
 	for p := c * 2; p < min(c*2+2, 64); p++ {
@@ -71,11 +71,11 @@ func (m *Model) l6_conv4_AVX2(w, t int) {
 	grp, j, c := t/16, t/16%1, t%16
 	s := m.scratch[w]
 	b := m.staging[grp*3088+j*3072:]
-	for xi := range 36 {
-		for p := c * 2; p < min(c*2+2, 32); p++ {
-			a := m.w6_conv4[(grp*32+p)*1152:]
-			s := s[(p-c*2)*3456:]
-			k6_conv4_AVX2_full(&a[xi*73728:][0], &b[xi*6176:][0], &s[xi*96:][0])
+	for p := c * 2; p < min(c*2+2, 32); p++ {
+		a := m.w6_conv4[(grp*32+p)*41472:]
+		s := s[(p-c*2)*3456:]
+		for xi := range 36 {
+			k6_conv4_AVX2_full(&a[xi*1152:][0], &b[xi*6176:][0], &s[xi*96:][0])
 		}
 	}
 	for p := c * 2; p < min(c*2+2, 32); p++ {
@@ -91,11 +91,11 @@ func (m *Model) l7_conv5_AVX2(w, t int) {
 	grp, j, c := t/11, t/11%1, t%11
 	s := m.scratch[w]
 	b := m.staging[grp*3088+j*3072:]
-	for xi := range 36 {
-		for p := c * 2; p < min(c*2+2, 22); p++ {
-			a := m.w7_conv5[(grp*22+p)*1152:]
-			s := s[(p-c*2)*3456:]
-			k7_conv5_AVX2_full(&a[xi*50688:][0], &b[xi*6176:][0], &s[xi*96:][0])
+	for p := c * 2; p < min(c*2+2, 22); p++ {
+		a := m.w7_conv5[(grp*22+p)*41472:]
+		s := s[(p-c*2)*3456:]
+		for xi := range 36 {
+			k7_conv5_AVX2_full(&a[xi*1152:][0], &b[xi*6176:][0], &s[xi*96:][0])
 		}
 	}
 	for p := c * 2; p < min(c*2+2, 22); p++ {
@@ -265,11 +265,11 @@ func (m *Model) l1_conv1_AVX512(w, t int) {
 	grp, j, c := t/28, t/4%7, t%4
 	s := m.scratch[w]
 	b := m.staging[grp*10768+j*1536:]
-	for xi := range 36 {
-		for p := c * 2; p < min(c*2+2, 7); p++ {
-			a := m.w1_conv1[(grp*7+p)*672:]
-			s := s[(p-c*2)*16128:]
-			k1_conv1_AVX512_full(&a[xi*4704:][0], &b[xi*10768:][0], &s[xi*448:][0])
+	for p := c * 2; p < min(c*2+2, 7); p++ {
+		a := m.w1_conv1[(grp*7+p)*24192:]
+		s := s[(p-c*2)*16128:]
+		for xi := range 36 {
+			k1_conv1_AVX512_full(&a[xi*672:][0], &b[xi*10768:][0], &s[xi*448:][0])
 		}
 	}
 	for p := c * 2; p < min(c*2+2, 7); p++ {
@@ -285,11 +285,11 @@ func (m *Model) l3_conv2_AVX512(w, t int) {
 	grp, j, c := t/10, t/5%2, t%5
 	s := m.scratch[w]
 	b := m.staging[grp*3088+j*1536:]
-	for xi := range 64 {
-		for p := c * 2; p < min(c*2+2, 10); p++ {
-			a := m.w3_conv2[(grp*10+p)*672:]
-			s := s[(p-c*2)*28672:]
-			k3_conv2_AVX512_full(&a[xi*13440:][0], &b[xi*6176:][0], &s[xi*448:][0])
+	for p := c * 2; p < min(c*2+2, 10); p++ {
+		a := m.w3_conv2[(grp*10+p)*43008:]
+		s := s[(p-c*2)*28672:]
+		for xi := range 64 {
+			k3_conv2_AVX512_full(&a[xi*672:][0], &b[xi*6176:][0], &s[xi*448:][0])
 		}
 	}
 	for p := c * 2; p < min(c*2+2, 10); p++ {
@@ -305,11 +305,11 @@ func (m *Model) l5_conv3_AVX512(w, t int) {
 	grp, j, c := t/14, t/14%1, t%14
 	s := m.scratch[w]
 	b := m.staging[grp*4112+j*4096:]
-	for xi := range 36 {
-		for p := c * 1; p < min(c*1+1, 14); p++ {
-			a := m.w5_conv3[(grp*14+p)*7168:]
-			s := s[(p-c*1)*16128:]
-			k5_conv3_AVX512_full(&a[xi*100352:][0], &b[xi*4112:][0], &s[xi*448:][0])
+	for p := c * 1; p < min(c*1+1, 14); p++ {
+		a := m.w5_conv3[(grp*14+p)*258048:]
+		s := s[(p-c*1)*16128:]
+		for xi := range 36 {
+			k5_conv3_AVX512_full(&a[xi*7168:][0], &b[xi*4112:][0], &s[xi*448:][0])
 		}
 	}
 	for p := c * 1; p < min(c*1+1, 14); p++ {
@@ -325,11 +325,11 @@ func (m *Model) l6_conv4_AVX512(w, t int) {
 	grp, j, c := t/7, t/7%1, t%7
 	s := m.scratch[w]
 	b := m.staging[grp*3088+j*3072:]
-	for xi := range 36 {
-		for p := c * 1; p < min(c*1+1, 7); p++ {
-			a := m.w6_conv4[(grp*7+p)*5376:]
-			s := s[(p-c*1)*16128:]
-			k6_conv4_AVX512_full(&a[xi*75264:][0], &b[xi*6176:][0], &s[xi*448:][0])
+	for p := c * 1; p < min(c*1+1, 7); p++ {
+		a := m.w6_conv4[(grp*7+p)*193536:]
+		s := s[(p-c*1)*16128:]
+		for xi := range 36 {
+			k6_conv4_AVX512_full(&a[xi*5376:][0], &b[xi*6176:][0], &s[xi*448:][0])
 		}
 	}
 	for p := c * 1; p < min(c*1+1, 7); p++ {
@@ -345,11 +345,11 @@ func (m *Model) l7_conv5_AVX512(w, t int) {
 	grp, j, c := t/5, t/5%1, t%5
 	s := m.scratch[w]
 	b := m.staging[grp*3088+j*3072:]
-	for xi := range 36 {
-		for p := c * 1; p < min(c*1+1, 5); p++ {
-			a := m.w7_conv5[(grp*5+p)*5376:]
-			s := s[(p-c*1)*16128:]
-			k7_conv5_AVX512_full(&a[xi*53760:][0], &b[xi*6176:][0], &s[xi*448:][0])
+	for p := c * 1; p < min(c*1+1, 5); p++ {
+		a := m.w7_conv5[(grp*5+p)*193536:]
+		s := s[(p-c*1)*16128:]
+		for xi := range 36 {
+			k7_conv5_AVX512_full(&a[xi*5376:][0], &b[xi*6176:][0], &s[xi*448:][0])
 		}
 	}
 	for p := c * 1; p < min(c*1+1, 5); p++ {

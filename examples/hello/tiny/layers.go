@@ -104,11 +104,11 @@ func (m *Model) l3_conv2_Go(w, t int) {
 	grp, j, c := t/8, t/8%1, t%8
 	s := m.scratch[w]
 	b := m.staging[grp*272+j*256:]
-	for xi := range 16 {
-		for p := c * 1; p < min(c*1+1, 8); p++ {
-			a := m.w3_conv2[(grp*8+p)*64:]
-			s := s[(p-c*1)*1024:]
-			rtGemm(4, 16, 16, a[xi*512:], b[xi*272:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+	for p := c * 1; p < min(c*1+1, 8); p++ {
+		a := m.w3_conv2[(grp*8+p)*1024:]
+		s := s[(p-c*1)*1024:]
+		for xi := range 16 {
+			rtGemm(4, 16, 16, a[xi*64:], b[xi*272:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
 		}
 	}
 	for p := c * 1; p < min(c*1+1, 8); p++ {

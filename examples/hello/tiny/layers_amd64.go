@@ -33,11 +33,11 @@ func (m *Model) l3_conv2_AVX2(w, t int) {
 	grp, j, c := t/6, t/6%1, t%6
 	s := m.scratch[w]
 	b := m.staging[grp*272+j*256:]
-	for xi := range 16 {
-		for p := c * 1; p < min(c*1+1, 6); p++ {
-			a := m.w3_conv2[(grp*6+p)*96:]
-			s := s[(p-c*1)*1536:]
-			k3_conv2_AVX2_full(&a[xi*576:][0], &b[xi*272:][0], &s[xi*96:][0])
+	for p := c * 1; p < min(c*1+1, 6); p++ {
+		a := m.w3_conv2[(grp*6+p)*1536:]
+		s := s[(p-c*1)*1536:]
+		for xi := range 16 {
+			k3_conv2_AVX2_full(&a[xi*96:][0], &b[xi*272:][0], &s[xi*96:][0])
 		}
 	}
 	for p := c * 1; p < min(c*1+1, 6); p++ {
@@ -134,11 +134,11 @@ func (m *Model) l3_conv2_AVX512(w, t int) {
 	grp, j, c := t/2, t/2%1, t%2
 	s := m.scratch[w]
 	b := m.staging[grp*272+j*256:]
-	for xi := range 16 {
-		for p := c * 1; p < min(c*1+1, 2); p++ {
-			a := m.w3_conv2[(grp*2+p)*448:]
-			s := s[(p-c*1)*7168:]
-			k3_conv2_AVX512_full(&a[xi*896:][0], &b[xi*272:][0], &s[xi*448:][0])
+	for p := c * 1; p < min(c*1+1, 2); p++ {
+		a := m.w3_conv2[(grp*2+p)*7168:]
+		s := s[(p-c*1)*7168:]
+		for xi := range 16 {
+			k3_conv2_AVX512_full(&a[xi*448:][0], &b[xi*272:][0], &s[xi*448:][0])
 		}
 	}
 	for p := c * 1; p < min(c*1+1, 2); p++ {

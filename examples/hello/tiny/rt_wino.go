@@ -83,9 +83,12 @@ type rtWinoGeom struct {
 func (g *rtWinoGeom) points() int { return (g.O + g.R - 1) * (g.O + g.R - 1) }
 
 // rtWinoFilters computes U = G g G^T for every filter o and channel c of
-// w ([filters][K][R][R]) and packs, for each ξ of the points and each
-// group, the M×K matrix U[ξ] into panels of mr rows (rtPackRows): dst holds
-// points*G matrices of panels*mr*K values, (ξ, group) at index ξ*G+group.
+// w ([filters][K][R][R]) and packs, for each group and each panel of mr
+// filters, that panel of every point's M×K matrix U[ξ] (rtPackRows):
+// dst holds G*panels*points panels of mr*K values, (group, panel, ξ) at
+// index (group*panels+panel)*points+ξ. A task of the fused GEMMs computes
+// a run of panels for every point, so it reads one contiguous stream of
+// filters, which the hardware prefetchers follow without restarting.
 func rtWinoFilters(dst, w []float32, g *rtWinoGeom, mr int) {
 	filters := g.G * g.M
 	if g.S > 1 {
@@ -102,9 +105,11 @@ func rtWinoFilters(dst, w []float32, g *rtWinoGeom, mr int) {
 		rtWino6Filters(u, w, filters, g.K, g.R)
 	}
 	panels := (g.M + mr - 1) / mr
-	for xi := range np {
-		for grp := range g.G {
-			rtPackRows(dst[(xi*g.G+grp)*panels*mr*g.K:], u[xi*filters*g.K:(xi+1)*filters*g.K], grp*g.M, g.M, g.K, mr)
+	for grp := range g.G {
+		for p := range panels {
+			for xi := range np {
+				rtPackRows(dst[((grp*panels+p)*np+xi)*mr*g.K:], u[xi*filters*g.K:(xi+1)*filters*g.K], grp*g.M+p*mr, min(mr, g.M-p*mr), g.K, mr)
+			}
 		}
 	}
 }
