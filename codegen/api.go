@@ -121,6 +121,7 @@ func (c *gen) apiFile() ([]byte, error) {
 		jen.Id("impl").Int(),
 		jen.Id("threads").Int(),
 		jen.Id("pool").Op("*").Id("rtPool"),
+		jen.Id("mem").Op("*").Id("rtMem").Comment("maps the large buffers (weights, arena) outside the Go heap, on huge pages where it can"),
 		jen.Id("steps").Index().Id("rtStep"),
 		jen.Id("src").Index().Float32().Comment("the input during Infer"),
 		jen.Id("arena").Index().Float32(),
@@ -181,7 +182,7 @@ func (c *gen) apiFile() ([]byte, error) {
 		f.Anon("embed")
 	}
 
-	modelInit := jen.Dict{jen.Id("impl"): jen.Id("impl"), jen.Id("lrn"): jen.Id("lrnKernel").Call(jen.Id("impl")), jen.Id("im2col"): jen.Id("im2colKernel").Call(jen.Id("impl"))}
+	modelInit := jen.Dict{jen.Id("impl"): jen.Id("impl"), jen.Id("mem"): jen.New(jen.Id("rtMem")), jen.Id("lrn"): jen.Id("lrnKernel").Call(jen.Id("impl")), jen.Id("im2col"): jen.Id("im2colKernel").Call(jen.Id("impl"))}
 	if c.hasWino() {
 		modelInit[jen.Id("wino")] = jen.Id("winoKernels").Call(jen.Id("impl"))
 	}
@@ -194,9 +195,11 @@ func (c *gen) apiFile() ([]byte, error) {
 		jen.List(jen.Id("file"), jen.Err()).Op(":=").Id("stReadSafetensors").Call(jen.Id("data")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Id("m").Op(":=").Op("&").Id("Model").Values(modelInit),
+		jen.Comment("Unmap the large buffers when the Model is garbage: only it points into them."),
+		jen.Qual("runtime", "AddCleanup").Call(jen.Id("m"), jen.Func().Params(jen.Id("mem").Op("*").Id("rtMem")).Block(jen.Id("mem").Dot("free").Call()), jen.Id("m").Dot("mem")),
 		jen.If(jen.Err().Op(":=").Id("m").Dot("load").Call(jen.Id("file")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-		jen.Id("m").Dot("arena").Op("=").Make(jen.Index().Float32(), jen.Id("ArenaLen")),
-		jen.Id("m").Dot("staging").Op("=").Make(jen.Index().Float32(), jen.Id("stagingLen").Index(jen.Id("impl"))),
+		jen.Id("m").Dot("arena").Op("=").Id("rtAlloc").Index(jen.Float32()).Call(jen.Id("m").Dot("mem"), jen.Id("ArenaLen")),
+		jen.Id("m").Dot("staging").Op("=").Id("rtAlloc").Index(jen.Float32()).Call(jen.Id("m").Dot("mem"), jen.Id("stagingLen").Index(jen.Id("impl"))),
 		jen.Id("m").Dot("steps").Op("=").Id("m").Dot("plan").Call(),
 		jen.Id("m").Dot("SetThreads").Call(jen.Id("o").Dot("Threads")),
 		jen.Return(jen.Id("m"), jen.Nil()),

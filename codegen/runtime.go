@@ -10,7 +10,7 @@ import (
 // The runtime every generated package carries: real, tested Go in
 // codegen/rt, copied with the package clause rewritten.
 //
-//go:embed rt/gemm.go rt/io.go rt/ops.go rt/pack.go rt/pool.go rt/st.go rt/wino.go
+//go:embed rt/gemm.go rt/io.go rt/mem.go rt/mem_linux.go rt/mem_other.go rt/ops.go rt/pack.go rt/pool.go rt/st.go rt/wino.go
 var runtimeFS embed.FS
 
 // runtimeFiles returns the runtime for package pkg; rt/wino.go only if the

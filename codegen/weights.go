@@ -151,7 +151,7 @@ func (c *gen) loadLayer(b *jen.Group, l *layer) {
 		case p.wino:
 			stmts = append(stmts,
 				jen.Id("mr").Op(":=").Add(tileTable(p, false, jen.Id("impl"))),
-				jen.Id("m").Dot(c.ident(n, "w")).Op("=").Make(jen.Index().Float32(), jen.Lit(p.points()*p.G*p.K).Op("*").Parens(jen.Lit(p.M).Op("+").Id("mr").Op("-").Lit(1)).Op("/").Id("mr").Op("*").Id("mr")),
+				jen.Id("m").Dot(c.ident(n, "w")).Op("=").Id("rtAlloc").Index(jen.Float32()).Call(jen.Id("m").Dot("mem"), jen.Lit(p.points()*p.G*p.K).Op("*").Parens(jen.Lit(p.M).Op("+").Id("mr").Op("-").Lit(1)).Op("/").Id("mr").Op("*").Id("mr")),
 				jen.Id("rtWinoFilters").Call(jen.Id("m").Dot(c.ident(n, "w")), jen.Id("w"), jen.Op("&").Id(c.ident(n, "g")), jen.Id("mr")),
 				jen.Id("m").Dot(c.ident(n, "b")).Op("=").Id("bias"),
 			)
@@ -159,7 +159,7 @@ func (c *gen) loadLayer(b *jen.Group, l *layer) {
 			stmts = append(stmts,
 				jen.Id("mr").Op(":=").Add(tileTable(p, false, jen.Id("impl"))),
 				jen.Id("panels").Op(":=").Parens(jen.Lit(p.M).Op("+").Id("mr").Op("-").Lit(1)).Op("/").Id("mr"),
-				jen.Id("m").Dot(c.ident(n, "w")).Op("=").Make(jen.Index().Float32(), jen.Lit(p.G*p.K).Op("*").Id("panels").Op("*").Id("mr")),
+				jen.Id("m").Dot(c.ident(n, "w")).Op("=").Id("rtAlloc").Index(jen.Float32()).Call(jen.Id("m").Dot("mem"), jen.Lit(p.G*p.K).Op("*").Id("panels").Op("*").Id("mr")),
 				jen.For(jen.Id("g").Op(":=").Range().Lit(p.G)).Block(
 					jen.Id("rtPackRows").Call(jen.Id("m").Dot(c.ident(n, "w")).Index(jen.Id("g").Op("*").Id("panels").Op("*").Id("mr").Op("*").Lit(p.K).Op(":")), jen.Id("w"), jen.Id("g").Op("*").Lit(p.M), jen.Lit(p.M), jen.Lit(p.K), jen.Id("mr")),
 				),
@@ -167,14 +167,22 @@ func (c *gen) loadLayer(b *jen.Group, l *layer) {
 				jen.Id("m").Dot(c.ident(n, "b")).Op("=").Id("rtPad").Call(jen.Id("bias"), jen.Lit(units).Op("+").Id("mr")),
 			)
 		default:
+			// fp32 weights are packed where they stay; bf16 ones are
+			// packed in a temporary and converted.
+			packed := func(n jen.Code) jen.Code {
+				if c.bf16() {
+					return jen.Make(jen.Index().Float32(), n)
+				}
+				return jen.Id("rtAlloc").Index(jen.Float32()).Call(jen.Id("m").Dot("mem"), n)
+			}
 			stmts = append(stmts,
 				jen.Id("nr").Op(":=").Add(tileTable(p, true, jen.Id("impl"))),
-				jen.Id("packed").Op(":=").Make(jen.Index().Float32(), jen.Parens(jen.Lit(p.N).Op("+").Id("nr").Op("-").Lit(1)).Op("/").Id("nr").Op("*").Id("nr").Op("*").Lit(p.K)),
+				jen.Id("packed").Op(":=").Add(packed(jen.Parens(jen.Lit(p.N).Op("+").Id("nr").Op("-").Lit(1)).Op("/").Id("nr").Op("*").Id("nr").Op("*").Lit(p.K))),
 				jen.Id("rtPackWeights").Call(jen.Id("packed"), jen.Id("w"), jen.Lit(0), jen.Lit(p.N), jen.Lit(p.K), jen.Id("nr")),
 			)
 			if c.bf16() {
 				stmts = append(stmts,
-					jen.Id("m").Dot(c.ident(n, "w")).Op("=").Make(jen.Index().Uint16(), jen.Len(jen.Id("packed"))),
+					jen.Id("m").Dot(c.ident(n, "w")).Op("=").Id("rtAlloc").Index(jen.Uint16()).Call(jen.Id("m").Dot("mem"), jen.Len(jen.Id("packed"))),
 					jen.Id("rtToBF16").Call(jen.Id("m").Dot(c.ident(n, "w")), jen.Id("packed")))
 			} else {
 				stmts = append(stmts, jen.Id("m").Dot(c.ident(n, "w")).Op("=").Id("packed"))

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/cnnc/cnnc/compiler/ir"
 	"github.com/cnnc/cnnc/compiler/ref"
@@ -572,4 +573,52 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestAlloc checks rtAlloc's buffers: zeroed, writable, n long, and, for
+// those that span a huge page on Linux, mapped at a huge-page boundary
+// and unmapped by free.
+func TestAlloc(t *testing.T) {
+	var mm rtMem
+	small := rtAlloc[float32](&mm, 1000)
+	if len(small) != 1000 || len(mm.maps) != 0 {
+		t.Fatalf("small buffer: len %d, %d mappings; want 1000 from the heap", len(small), len(mm.maps))
+	}
+	for _, n := range []int{rtHugePage / 4, 3*rtHugePage/4 + 5} {
+		b := rtAlloc[float32](&mm, n)
+		if len(b) != n || cap(b) != n {
+			t.Fatalf("rtAlloc(%d): len %d cap %d", n, len(b), cap(b))
+		}
+		for i, v := range b {
+			if v != 0 {
+				t.Fatalf("rtAlloc(%d)[%d] = %g, want 0", n, i, v)
+			}
+			b[i] = float32(i)
+		}
+		if b[n-1] != float32(n-1) {
+			t.Fatalf("rtAlloc(%d): last element not written", n)
+		}
+		if addr := uintptr(unsafe.Pointer(&b[0])); runtime.GOOS == "linux" && addr%rtHugePage != 0 {
+			t.Errorf("rtAlloc(%d) starts at %#x, not on a huge page", n, addr)
+		}
+	}
+	h := rtAlloc[uint16](&mm, rtHugePage)
+	if len(h) != rtHugePage {
+		t.Fatalf("rtAlloc[uint16]: len %d", len(h))
+	}
+	h[len(h)-1] = 7
+	want := 0
+	if runtime.GOOS == "linux" {
+		want = 3
+	}
+	if len(mm.maps) != want {
+		t.Fatalf("%d mappings, want %d", len(mm.maps), want)
+	}
+	mm.free()
+	if mm.maps != nil {
+		t.Fatal("free left mappings")
+	}
+	if b := rtAlloc[float32](nil, rtHugePage); len(b) != rtHugePage {
+		t.Fatal("rtAlloc with no rtMem")
+	}
 }

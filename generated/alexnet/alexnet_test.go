@@ -8,8 +8,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // randomWeights returns a safetensors file with He-initialised random values
@@ -170,6 +174,56 @@ func TestInferAllocatesNothing(t *testing.T) {
 	var y [OutputLen]float32
 	if n := testing.AllocsPerRun(5, func() { m.Infer(&y, x) }); n != 0 {
 		t.Errorf("Infer allocates %v times per call", n)
+	}
+}
+
+// TestMemoryUnmapped checks that the large buffers a Model maps outside the
+// Go heap are unmapped once the Model is garbage, without Close: neither
+// the workers nor anything else may keep it alive.
+func TestMemoryUnmapped(t *testing.T) {
+	m, err := NewWithOptions(bytes.NewReader(randomWeights(1)), Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var y [OutputLen]float32
+	m.Infer(&y, randomInput(2))
+	var addrs []uint64
+	for _, b := range m.mem.maps {
+		addrs = append(addrs, uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b)))))
+	}
+	if len(addrs) == 0 {
+		t.Skip("no buffer is mapped: none spans a huge page, or the system is not Linux")
+	}
+	m = nil
+	// mapped counts the addresses still inside a mapping of the process.
+	mapped := func() int {
+		maps, err := os.ReadFile("/proc/self/maps")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for line := range strings.Lines(string(maps)) {
+			lo, hi, _ := strings.Cut(strings.Fields(line)[0], "-")
+			l, _ := strconv.ParseUint(lo, 16, 64)
+			h, _ := strconv.ParseUint(hi, 16, 64)
+			for _, a := range addrs {
+				if l <= a && a < h {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	for i := 0; ; i++ {
+		n := mapped()
+		if n == 0 {
+			break
+		}
+		if i == 200 {
+			t.Fatalf("%d of %d mappings are still there after the Model became garbage", n, len(addrs))
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -87,6 +87,10 @@ func (w *rtWorker) loop() {
 		for t := j.lo; t < j.hi; t++ {
 			j.f(j.worker, t)
 		}
+		// Drop the job's function before reporting: it is a method value
+		// of the Model, which a parked worker must not keep alive (the
+		// Model's cleanup closes the pool and unmaps its memory).
+		w.job = rtJob{}
 		w.done.Store(seen)
 	}
 }

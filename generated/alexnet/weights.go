@@ -52,7 +52,7 @@ func (m *Model) load(file *stFile) error {
 		w := t["conv1.weight"]
 		bias := t["conv1.bias"]
 		mr := [3]int{4, 6, 14}[impl]
-		m.w1_conv1 = make([]float32, 1728*(96+mr-1)/mr*mr)
+		m.w1_conv1 = rtAlloc[float32](m.mem, 1728*(96+mr-1)/mr*mr)
 		rtWinoFilters(m.w1_conv1, w, &g1_conv1, mr)
 		m.b1_conv1 = bias
 	}
@@ -61,7 +61,7 @@ func (m *Model) load(file *stFile) error {
 		w := t["conv2.weight"]
 		bias := t["conv2.bias"]
 		mr := [3]int{4, 6, 14}[impl]
-		m.w3_conv2 = make([]float32, 6144*(128+mr-1)/mr*mr)
+		m.w3_conv2 = rtAlloc[float32](m.mem, 6144*(128+mr-1)/mr*mr)
 		rtWinoFilters(m.w3_conv2, w, &g3_conv2, mr)
 		m.b3_conv2 = bias
 	}
@@ -70,7 +70,7 @@ func (m *Model) load(file *stFile) error {
 		w := t["conv3.weight"]
 		bias := t["conv3.bias"]
 		mr := [3]int{4, 6, 28}[impl]
-		m.w5_conv3 = make([]float32, 9216*(384+mr-1)/mr*mr)
+		m.w5_conv3 = rtAlloc[float32](m.mem, 9216*(384+mr-1)/mr*mr)
 		rtWinoFilters(m.w5_conv3, w, &g5_conv3, mr)
 		m.b5_conv3 = bias
 	}
@@ -79,7 +79,7 @@ func (m *Model) load(file *stFile) error {
 		w := t["conv4.weight"]
 		bias := t["conv4.bias"]
 		mr := [3]int{4, 6, 28}[impl]
-		m.w6_conv4 = make([]float32, 13824*(192+mr-1)/mr*mr)
+		m.w6_conv4 = rtAlloc[float32](m.mem, 13824*(192+mr-1)/mr*mr)
 		rtWinoFilters(m.w6_conv4, w, &g6_conv4, mr)
 		m.b6_conv4 = bias
 	}
@@ -88,7 +88,7 @@ func (m *Model) load(file *stFile) error {
 		w := t["conv5.weight"]
 		bias := t["conv5.bias"]
 		mr := [3]int{4, 6, 28}[impl]
-		m.w7_conv5 = make([]float32, 13824*(128+mr-1)/mr*mr)
+		m.w7_conv5 = rtAlloc[float32](m.mem, 13824*(128+mr-1)/mr*mr)
 		rtWinoFilters(m.w7_conv5, w, &g7_conv5, mr)
 		m.b7_conv5 = bias
 	}
@@ -97,7 +97,7 @@ func (m *Model) load(file *stFile) error {
 		w := t["fc6.weight"]
 		bias := t["fc6.bias"]
 		nr := [3]int{16, 24, 48}[impl]
-		packed := make([]float32, (4096+nr-1)/nr*nr*9216)
+		packed := rtAlloc[float32](m.mem, (4096+nr-1)/nr*nr*9216)
 		rtPackWeights(packed, w, 0, 4096, 9216, nr)
 		m.w9_fc6 = packed
 		m.b9_fc6 = bias
@@ -107,7 +107,7 @@ func (m *Model) load(file *stFile) error {
 		w := t["fc7.weight"]
 		bias := t["fc7.bias"]
 		nr := [3]int{16, 24, 48}[impl]
-		packed := make([]float32, (4096+nr-1)/nr*nr*4096)
+		packed := rtAlloc[float32](m.mem, (4096+nr-1)/nr*nr*4096)
 		rtPackWeights(packed, w, 0, 4096, 4096, nr)
 		m.w10_fc7 = packed
 		m.b10_fc7 = bias
@@ -117,7 +117,7 @@ func (m *Model) load(file *stFile) error {
 		w := t["fc8.weight"]
 		bias := t["fc8.bias"]
 		nr := [3]int{16, 24, 48}[impl]
-		packed := make([]float32, (1000+nr-1)/nr*nr*4096)
+		packed := rtAlloc[float32](m.mem, (1000+nr-1)/nr*nr*4096)
 		rtPackWeights(packed, w, 0, 1000, 4096, nr)
 		m.w11_fc8 = packed
 		m.b11_fc8 = bias

@@ -53,7 +53,7 @@ func (m *Model) load(file *stFile) error {
 		bias := t["conv1.bias"]
 		mr := [3]int{4, 6, 8}[impl]
 		panels := (6 + mr - 1) / mr
-		m.w1_conv1 = make([]float32, 25*panels*mr)
+		m.w1_conv1 = rtAlloc[float32](m.mem, 25*panels*mr)
 		for g := range 1 {
 			rtPackRows(m.w1_conv1[g*panels*mr*25:], w, g*6, 6, 25, mr)
 		}
@@ -66,7 +66,7 @@ func (m *Model) load(file *stFile) error {
 		bias := t["conv2.bias"]
 		mr := [3]int{4, 6, 8}[impl]
 		panels := (16 + mr - 1) / mr
-		m.w3_conv2 = make([]float32, 150*panels*mr)
+		m.w3_conv2 = rtAlloc[float32](m.mem, 150*panels*mr)
 		for g := range 1 {
 			rtPackRows(m.w3_conv2[g*panels*mr*150:], w, g*16, 16, 150, mr)
 		}
@@ -78,7 +78,7 @@ func (m *Model) load(file *stFile) error {
 		w := t["fc3.weight"]
 		bias := t["fc3.bias"]
 		nr := [3]int{16, 24, 48}[impl]
-		packed := make([]float32, (120+nr-1)/nr*nr*400)
+		packed := rtAlloc[float32](m.mem, (120+nr-1)/nr*nr*400)
 		rtPackWeights(packed, w, 0, 120, 400, nr)
 		m.w5_fc3 = packed
 		m.b5_fc3 = bias
@@ -88,7 +88,7 @@ func (m *Model) load(file *stFile) error {
 		w := t["fc4.weight"]
 		bias := t["fc4.bias"]
 		nr := [3]int{16, 24, 48}[impl]
-		packed := make([]float32, (84+nr-1)/nr*nr*120)
+		packed := rtAlloc[float32](m.mem, (84+nr-1)/nr*nr*120)
 		rtPackWeights(packed, w, 0, 84, 120, nr)
 		m.w6_fc4 = packed
 		m.b6_fc4 = bias
@@ -98,7 +98,7 @@ func (m *Model) load(file *stFile) error {
 		w := t["fc5.weight"]
 		bias := t["fc5.bias"]
 		nr := [3]int{16, 24, 48}[impl]
-		packed := make([]float32, (10+nr-1)/nr*nr*84)
+		packed := rtAlloc[float32](m.mem, (10+nr-1)/nr*nr*84)
 		rtPackWeights(packed, w, 0, 10, 84, nr)
 		m.w7_fc5 = packed
 		m.b7_fc5 = bias

@@ -90,6 +90,7 @@ type Model struct {
 	impl               int
 	threads            int
 	pool               *rtPool
+	mem                *rtMem // maps the large buffers (weights, arena) outside the Go heap, on huge pages where it can
 	steps              []rtStep
 	src                []float32 // the input during Infer
 	arena              []float32
@@ -145,13 +146,18 @@ func newModel(data []byte, o Options) (*Model, error) {
 		im2col: im2colKernel(impl),
 		impl:   impl,
 		lrn:    lrnKernel(impl),
+		mem:    new(rtMem),
 		wino:   winoKernels(impl),
 	}
+	// Unmap the large buffers when the Model is garbage: only it points into them.
+	runtime.AddCleanup(m, func(mem *rtMem) {
+		mem.free()
+	}, m.mem)
 	if err := m.load(file); err != nil {
 		return nil, err
 	}
-	m.arena = make([]float32, ArenaLen)
-	m.staging = make([]float32, stagingLen[impl])
+	m.arena = rtAlloc[float32](m.mem, ArenaLen)
+	m.staging = rtAlloc[float32](m.mem, stagingLen[impl])
 	m.steps = m.plan()
 	m.SetThreads(o.Threads)
 	return m, nil

@@ -55,7 +55,7 @@ func (m *Model) load(file *stFile) error {
 		rtFoldBN(w, bias, scale, shift)
 		mr := [3]int{4, 6, 8}[impl]
 		panels := (16 + mr - 1) / mr
-		m.w1_conv1 = make([]float32, 27*panels*mr)
+		m.w1_conv1 = rtAlloc[float32](m.mem, 27*panels*mr)
 		for g := range 1 {
 			rtPackRows(m.w1_conv1[g*panels*mr*27:], w, g*16, 16, 27, mr)
 		}
@@ -67,7 +67,7 @@ func (m *Model) load(file *stFile) error {
 		w := t["conv2.weight"]
 		bias := t["conv2.bias"]
 		mr := [3]int{4, 6, 28}[impl]
-		m.w3_conv2 = make([]float32, 256*(32+mr-1)/mr*mr)
+		m.w3_conv2 = rtAlloc[float32](m.mem, 256*(32+mr-1)/mr*mr)
 		rtWinoFilters(m.w3_conv2, w, &g3_conv2, mr)
 		m.b3_conv2 = bias
 	}
@@ -76,7 +76,7 @@ func (m *Model) load(file *stFile) error {
 		w := t["fc.weight"]
 		bias := t["fc.bias"]
 		nr := [3]int{16, 24, 48}[impl]
-		packed := make([]float32, (10+nr-1)/nr*nr*32)
+		packed := rtAlloc[float32](m.mem, (10+nr-1)/nr*nr*32)
 		rtPackWeights(packed, w, 0, 10, 32, nr)
 		m.w5_fc = packed
 		m.b5_fc = bias
