@@ -120,6 +120,7 @@ func (c *gen) apiFile() ([]byte, error) {
 		jen.Id("mu").Qual("sync", "Mutex"),
 		jen.Id("impl").Int(),
 		jen.Id("threads").Int(),
+		jen.Id("closed").Bool().Comment("by Close, which has unmapped mem"),
 		jen.Id("pool").Op("*").Id("rtPool"),
 		jen.Id("mem").Op("*").Id("rtMem").Comment("maps the large buffers (weights, arena) outside the Go heap, on huge pages where it can"),
 		jen.Id("steps").Index().Id("rtStep"),
@@ -209,6 +210,7 @@ func (c *gen) apiFile() ([]byte, error) {
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("SetThreads").Params(jen.Id("n").Int()).Block(
 		jen.Id("m").Dot("mu").Dot("Lock").Call(),
 		jen.Defer().Id("m").Dot("mu").Dot("Unlock").Call(),
+		jen.If(jen.Id("m").Dot("closed")).Block(jen.Panic(jen.Lit(c.pkg+": SetThreads on a closed Model"))),
 		jen.If(jen.Id("n").Op("<=").Lit(0)).Block(jen.Id("n").Op("=").Qual("runtime", "GOMAXPROCS").Call(jen.Lit(0))),
 		jen.If(jen.Id("m").Dot("pool").Op("!=").Nil()).Block(jen.Id("m").Dot("pool").Dot("close").Call()),
 		jen.Id("m").Dot("threads").Op("=").Id("n"),
@@ -248,6 +250,7 @@ func (c *gen) apiFile() ([]byte, error) {
 	).BlockFunc(func(b *jen.Group) {
 		b.Id("m").Dot("mu").Dot("Lock").Call()
 		b.Defer().Id("m").Dot("mu").Dot("Unlock").Call()
+		b.If(jen.Id("m").Dot("closed")).Block(jen.Panic(jen.Lit(c.pkg + ": Infer on a closed Model")))
 		b.Id("m").Dot("src").Op("=").Id("src").Index(jen.Op(":"))
 		b.For(jen.List(jen.Id("_"), jen.Id("s")).Op(":=").Range().Id("m").Dot("steps")).Block(
 			jen.If(jen.Id("t").Op("==").Nil()).Block(
@@ -286,11 +289,14 @@ func (c *gen) apiFile() ([]byte, error) {
 	comment(f, "Layers lists the layers Infer runs, in order.")
 	f.Var().Id("Layers").Op("=").Index(jen.Op("...")).Id("LayerInfo").Values(infos...)
 
-	comment(f, "Close stops the Model's goroutines. The Model must not be used afterwards.")
+	comment(f, "Close stops the Model's goroutines and releases the memory it mapped. The\nModel must not be used afterwards: Infer, Profile and SetThreads panic.\nClosing twice does nothing.")
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Close").Params().Block(
 		jen.Id("m").Dot("mu").Dot("Lock").Call(),
 		jen.Defer().Id("m").Dot("mu").Dot("Unlock").Call(),
+		jen.If(jen.Id("m").Dot("closed")).Block(jen.Return()),
+		jen.Id("m").Dot("closed").Op("=").True(),
 		jen.Id("m").Dot("pool").Dot("close").Call(),
+		jen.Id("m").Dot("mem").Dot("free").Call(),
 	)
 
 	comment(f, "implNames lists the implementations, in the index order of the tile tables.")

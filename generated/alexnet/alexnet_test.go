@@ -227,6 +227,26 @@ func TestMemoryUnmapped(t *testing.T) {
 	}
 }
 
+// TestUseAfterClose checks that Close may be called twice and that Infer
+// on a closed Model panics rather than reading unmapped memory.
+func TestUseAfterClose(t *testing.T) {
+	m, err := NewWithOptions(bytes.NewReader(randomWeights(1)), Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var y [OutputLen]float32
+	x := randomInput(2)
+	m.Infer(&y, x)
+	m.Close()
+	m.Close()
+	defer func() {
+		if recover() == nil {
+			t.Error("Infer on a closed Model did not panic")
+		}
+	}()
+	m.Infer(&y, x)
+}
+
 func TestBadWeights(t *testing.T) {
 	if _, err := New(bytes.NewReader([]byte("not safetensors"))); err == nil {
 		t.Error("New accepted garbage")

@@ -89,6 +89,7 @@ type Model struct {
 	mu                 sync.Mutex
 	impl               int
 	threads            int
+	closed             bool // by Close, which has unmapped mem
 	pool               *rtPool
 	mem                *rtMem // maps the large buffers (weights, arena) outside the Go heap, on huge pages where it can
 	steps              []rtStep
@@ -168,6 +169,9 @@ func newModel(data []byte, o Options) (*Model, error) {
 func (m *Model) SetThreads(n int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.closed {
+		panic("tiny: SetThreads on a closed Model")
+	}
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
@@ -212,6 +216,9 @@ func (m *Model) Profile(dst *[OutputLen]float32, src *[InputLen]float32, t *[len
 func (m *Model) run(dst *[OutputLen]float32, src *[InputLen]float32, t *[len(Layers)]time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.closed {
+		panic("tiny: Infer on a closed Model")
+	}
 	m.src = src[:]
 	for _, s := range m.steps {
 		if t == nil {
@@ -244,11 +251,18 @@ var Layers = [...]LayerInfo{
 	{"prob", "softmax", "10", 0},
 }
 
-// Close stops the Model's goroutines. The Model must not be used afterwards.
+// Close stops the Model's goroutines and releases the memory it mapped. The
+// Model must not be used afterwards: Infer, Profile and SetThreads panic.
+// Closing twice does nothing.
 func (m *Model) Close() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.closed {
+		return
+	}
+	m.closed = true
 	m.pool.close()
+	m.mem.free()
 }
 
 // implNames lists the implementations, in the index order of the tile tables.
