@@ -646,12 +646,12 @@ func stPathError(path string, err error) error {
 	return fmt.Errorf("%s: %w", path, err)
 }
 
-// decodeFloats converts little-endian elements of type dt to float32.
-// len(b) is a multiple of dt.Size(), already validated.
 // nativeLE reports whether the machine stores numbers little-endian, as
 // safetensors files do.
 var stNativeLE = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
+// decodeFloats converts little-endian elements of type dt to float32.
+// len(b) is a multiple of dt.Size(), already validated.
 func stDecodeFloats(b []byte, dt stDType) []float32 {
 	switch dt {
 	case stF32:
