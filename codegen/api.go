@@ -110,6 +110,8 @@ func (c *gen) apiFile() ([]byte, error) {
 	comment(f, "Options configure a Model.")
 	f.Type().Id("Options").Struct(
 		jen.Comment("Threads is the number of goroutines Infer uses; 0 means runtime.GOMAXPROCS(0)."),
+		jen.Comment("It is capped at 4 x runtime.GOMAXPROCS(0): more workers would only take turns"),
+		jen.Comment("on the processors, each holding its own scratch memory."),
 		jen.Id("Threads").Int(),
 		jen.Comment("Impl names the kernels to use, one of Implementations(); \"\" means the fastest."),
 		jen.Id("Impl").String(),
@@ -206,12 +208,12 @@ func (c *gen) apiFile() ([]byte, error) {
 		jen.Return(jen.Id("m"), jen.Nil()),
 	)
 
-	comment(f, "SetThreads sets the number of goroutines Infer uses; n <= 0 means\nruntime.GOMAXPROCS(0).")
+	comment(f, "SetThreads sets the number of goroutines Infer uses; n <= 0 means\nruntime.GOMAXPROCS(0), and n is capped at 4 x runtime.GOMAXPROCS(0)\n(Threads reports what it got).")
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("SetThreads").Params(jen.Id("n").Int()).Block(
 		jen.Id("m").Dot("mu").Dot("Lock").Call(),
 		jen.Defer().Id("m").Dot("mu").Dot("Unlock").Call(),
 		jen.If(jen.Id("m").Dot("closed")).Block(jen.Panic(jen.Lit(c.pkg+": SetThreads on a closed Model"))),
-		jen.If(jen.Id("n").Op("<=").Lit(0)).Block(jen.Id("n").Op("=").Qual("runtime", "GOMAXPROCS").Call(jen.Lit(0))),
+		jen.Id("n").Op("=").Id("rtClampThreads").Call(jen.Id("n")),
 		jen.If(jen.Id("m").Dot("pool").Op("!=").Nil()).Block(jen.Id("m").Dot("pool").Dot("close").Call()),
 		jen.Id("m").Dot("threads").Op("=").Id("n"),
 		jen.Id("m").Dot("scratch").Op("=").Make(jen.Index().Index().Float32(), jen.Id("n")),

@@ -622,3 +622,21 @@ func TestAlloc(t *testing.T) {
 		t.Fatal("rtAlloc with no rtMem")
 	}
 }
+
+// TestClampThreads checks the worker counts SetThreads asks for: the
+// default, a request within the cap, and requests past it, under two
+// GOMAXPROCS settings.
+func TestClampThreads(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 3} {
+		runtime.GOMAXPROCS(procs)
+		limit := rtThreadsPerProc * procs
+		for _, c := range []struct{ n, want int }{
+			{-5, procs}, {0, procs}, {1, 1}, {limit, limit}, {limit + 1, limit}, {100000, limit}, {math.MaxInt, limit},
+		} {
+			if got := rtClampThreads(c.n); got != c.want {
+				t.Errorf("GOMAXPROCS %d: rtClampThreads(%d) = %d, want %d", procs, c.n, got, c.want)
+			}
+		}
+	}
+}
