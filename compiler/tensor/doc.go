@@ -12,6 +12,7 @@
 // float32 array.
 //
 // Only the standard library is used. The safetensors reader (safetensors.go,
-// json.go, dtype.go) needs nothing else from cnnc, so it can serve as the
-// model for the reader emitted into generated inference packages.
+// json.go, dtype.go) and the check for NaN and ±Inf (finite.go) need nothing
+// else from cnnc, so codegen/rt/mkst.go copies them into the generated
+// inference packages.
 package tensor
