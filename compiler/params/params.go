@@ -83,8 +83,50 @@ func (s *Set) Weights(n *ir.Node) (w, b []float32) { return s.w[n], s.b[n] }
 
 // Bind checks f against what g reads and computes the effective parameters.
 // Missing, misshapen and unreadable tensors are errors naming the tensor;
-// tensors the graph does not read are returned as warnings.
+// tensors the graph does not read are returned as warnings (see Match). A
+// NaN or ±Inf is an error too, whether in a tensor the graph reads (the
+// message names the tensor, how many values and the first index) or made by
+// folding a batchnorm (a running_var below −eps, or a scale beyond float32;
+// named as EffectiveNames says): such weights can only give NaN or infinite
+// outputs. The generated packages' Load refuses the same files with the same
+// messages, so Bind is also the check that a compiled package will load f.
 func Bind(g *ir.Graph, f *tensor.File) (*Set, []string, error) {
+	got, warnings, err := Match(g, f)
+	if err != nil {
+		return nil, warnings, err
+	}
+	var errs []error
+	for _, w := range Wants(g) {
+		if err := tensor.CheckFinite(fmt.Sprintf("tensor %q", w.Name), w.Shape, got[w.Name]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, warnings, joinErrors(errs)
+	}
+	s := Effective(g, got)
+	for _, n := range g.Nodes {
+		if wn, bn := EffectiveNames(n); wn != "" {
+			w, b := s.Weights(n)
+			if err := tensor.CheckFinite(wn, effectiveShape(n, w), w); err != nil {
+				errs = append(errs, err)
+			}
+			if err := tensor.CheckFinite(bn, []int{len(b)}, b); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, warnings, joinErrors(errs)
+	}
+	return s, warnings, nil
+}
+
+// Match checks that f has every tensor g reads, with its shape, in a dtype
+// cnnc reads, and returns their data by name; it does not look at the
+// values. Missing, misshapen and unreadable tensors are errors naming the
+// tensor; tensors the graph does not read are returned as warnings.
+func Match(g *ir.Graph, f *tensor.File) (map[string][]float32, []string, error) {
 	wants := Wants(g)
 	var errs []error
 	got := map[string][]float32{}
@@ -113,7 +155,36 @@ func Bind(g *ir.Graph, f *tensor.File) (*Set, []string, error) {
 	if len(errs) > 0 {
 		return nil, warnings, joinErrors(errs)
 	}
-	return Effective(g, got), warnings, nil
+	return got, warnings, nil
+}
+
+// EffectiveNames names, for messages, the weights and bias of n that folding
+// a batchnorm computes: a batchnorm's scale and shift, or a layer's weights
+// and bias with a batchnorm folded in. It returns "", "" for a node whose
+// parameters are the file's tensors as they are.
+func EffectiveNames(n *ir.Node) (w, b string) {
+	switch {
+	case n.Op == ir.OpBatchNorm:
+		return fmt.Sprintf("batchnorm %s's scale weight/sqrt(running_var + eps)", n.Name),
+			fmt.Sprintf("batchnorm %s's shift bias − running_mean·scale", n.Name)
+	case n.FoldBN != nil && (n.Op == ir.OpConv || n.Op == ir.OpDense):
+		return fmt.Sprintf("layer %s's weights with batchnorm %s folded in", n.Name, n.FoldBN.Layer),
+			fmt.Sprintf("layer %s's bias with batchnorm %s folded in", n.Name, n.FoldBN.Layer)
+	}
+	return "", ""
+}
+
+// effectiveShape is the shape of n's effective weights w, in PyTorch's
+// layout, for CheckFinite's indices.
+func effectiveShape(n *ir.Node, w []float32) []int {
+	switch n.Op {
+	case ir.OpConv:
+		a := &n.Conv
+		return []int{a.Filters, n.Inputs[0].Shape.C / a.Groups, a.KH, a.KW}
+	case ir.OpDense:
+		return []int{n.Dense.Units, n.Inputs[0].Shape.Elems()}
+	}
+	return []int{len(w)}
 }
 
 func joinErrors(errs []error) error {
