@@ -93,8 +93,15 @@ func (im *importer) finish(out *layer, m *pb.ModelProto, opt Options) (*Result, 
 	if len(res.Weights) != len(tensors) {
 		return nil, fmt.Errorf("internal error: %d tensors made, %d read", len(tensors), len(res.Weights))
 	}
-	if _, _, err := params.Bind(g, &tensor.File{Tensors: tensors, Order: order}); err != nil {
+	f := &tensor.File{Tensors: tensors, Order: order}
+	if _, _, err := params.Match(g, f); err != nil {
 		return nil, fmt.Errorf("internal error: the weights do not fit the spec: %v", err)
+	}
+	// The names and shapes fit, so Bind can only object to NaN or ±Inf,
+	// which the model's initializers hold as they are: the import writes
+	// them, but says so.
+	if _, _, err := params.Bind(g, f); err != nil {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the weights are not all finite; cnnc run and the compiled package's Load refuse them:\n%v", err))
 	}
 	return res, nil
 }

@@ -36,7 +36,8 @@ type Result struct {
 	Opset   int64  // the model's ai.onnx opset
 	Inputs  [3]int // C, H, W
 	// Warnings are things worth telling the user that do not stop the
-	// import (nodes that do not reach the output, dropped outputs).
+	// import (nodes that do not reach the output, dropped outputs, NaN or
+	// ±Inf in the weights).
 	Warnings []string
 }
 
