@@ -16,6 +16,10 @@ type Row struct {
 	DType  string
 	Target string // the spec's tensor name; "" if not used
 	Note   string // why a tensor is not used, or how it was matched
+	// Warning, for a tensor that is used, says that it holds NaN or ±Inf,
+	// how many and where the first is: weights that can only give NaN or
+	// infinite outputs, which cnnc run and the compiled packages refuse.
+	Warning string
 }
 
 // MapFile is an explicit mapping, one `SOURCE TARGET` pair a line:
@@ -114,7 +118,7 @@ func Map(sd *StateDict, wants []params.Want, m *MapFile) ([]*tensor.Tensor, []Ro
 	}
 	for _, t := range used {
 		if name, ok := target[t]; ok {
-			rows = append(rows, Row{Source: t.Name, Shape: t.Shape, DType: t.DType, Target: name})
+			rows = append(rows, Row{Source: t.Name, Shape: t.Shape, DType: t.DType, Target: name, Warning: finiteWarning(t)})
 		}
 	}
 	// The table in the state_dict's order.
@@ -124,6 +128,19 @@ func Map(sd *StateDict, wants []params.Want, m *MapFile) ([]*tensor.Tensor, []Ro
 	}
 	slices.SortStableFunc(rows, func(a, b Row) int { return order[a.Source] - order[b.Source] })
 	return out, rows, nil
+}
+
+// finiteWarning is Row.Warning for t: "" if t holds no NaN or ±Inf.
+func finiteWarning(t *Tensor) string {
+	err := tensor.CheckFinite(fmt.Sprintf("tensor %s", t.Name), t.Shape, t.Data)
+	if err == nil {
+		return ""
+	}
+	msg := err.Error()
+	if t.DType == "float64" {
+		msg += " (float64 values beyond float32's range become ±Inf)"
+	}
+	return msg
 }
 
 // module splits a tensor name into its module prefix and the rest.
@@ -269,7 +286,8 @@ func byMap(used []*Tensor, wants []params.Want, m *MapFile, rows *[]Row) (map[st
 	return assign, nil
 }
 
-// Table formats the mapping rows for printing.
+// Table formats the mapping rows for printing, each row's warning on a line
+// of its own after it.
 func Table(rows []Row) string {
 	var b strings.Builder
 	w := 0
@@ -285,6 +303,9 @@ func Table(rows []Row) string {
 			dst = "-> " + dst
 		}
 		fmt.Fprintf(&b, "%-*s  %s\n", w, src, dst)
+		if r.Warning != "" {
+			fmt.Fprintf(&b, "  warning: %s\n", r.Warning)
+		}
 	}
 	return b.String()
 }
