@@ -5,7 +5,7 @@
 //
 // The generated package, for a spec named alexnet:
 //
-//	alexnet.go          API: shape constants, Model, New, Load, Infer
+//	model.go            API: shape constants, Model, New, Load, Infer
 //	layers.go           one task function per layer; the pure-Go kernels
 //	layers_amd64.go     the same GEMM layers calling the AVX-512 and AVX2 kernels
 //	weights.go          reading, checking, folding and packing the weights
@@ -15,7 +15,7 @@
 //	dispatch_amd64.go   run-time choice of implementation (x/sys/cpu)
 //	dispatch_other.go   the pure-Go choice: other GOARCHes and -tags purego
 //	rt_*.go             the runtime (worker pool, packing, pooling, ...)
-//	alexnet_test.go     tests and benchmarks of the package itself
+//	model_test.go       tests and benchmarks of the package itself
 package codegen
 
 import (
@@ -29,6 +29,7 @@ import (
 	"github.com/cnnc/cnnc/asmgen/vec"
 	"github.com/cnnc/cnnc/compiler/diag"
 	"github.com/cnnc/cnnc/compiler/ir"
+	"github.com/cnnc/cnnc/compiler/spec"
 )
 
 // Options control generation.
@@ -181,8 +182,8 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 	default:
 		return nil, fmt.Errorf("codegen: unknown precision %q (want fp32 or bf16)", opt.Precision)
 	}
-	if !isPackageName(opt.Package) {
-		return nil, fmt.Errorf("codegen: %q is not a valid package name", opt.Package)
+	if err := spec.CheckPackageName(opt.Package); err != nil {
+		return nil, fmt.Errorf("codegen: package name %v", err)
 	}
 	if int64(g.Mem.ArenaElems)*int64(opt.Batch) > ir.MaxElems || int64(g.Input().Shape.Elems())*int64(opt.Batch) > ir.MaxElems {
 		return nil, fmt.Errorf("codegen: batch %d makes the activations larger than %d elements", opt.Batch, ir.MaxElems)
@@ -237,13 +238,13 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 		name string
 		fn   func() ([]byte, error)
 	}{
-		{c.pkg + ".go", c.apiFile},
+		{"model.go", c.apiFile},
 		{"layers.go", func() ([]byte, error) { return c.layersFile(false) }},
 		{"layers_amd64.go", func() ([]byte, error) { return c.layersFile(true) }},
 		{"weights.go", c.weightsFile},
 		{"dispatch_amd64.go", func() ([]byte, error) { return c.dispatchFile(true) }},
 		{"dispatch_other.go", func() ([]byte, error) { return c.dispatchFile(false) }},
-		{c.pkg + "_test.go", c.testFile},
+		{"model_test.go", c.testFile},
 	} {
 		src, err := step.fn()
 		if err := add(step.name, src, err); err != nil {
@@ -280,18 +281,6 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
-
-func isPackageName(s string) bool {
-	if s == "" || s == "_" || s == "main" {
-		return s == "main"
-	}
-	for i, r := range s {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return !isKeyword(s)
-}
 
 // headerLine is the first line of every generated file: the form `go help
 // generate` documents, which Go tools recognise.

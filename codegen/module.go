@@ -1,6 +1,10 @@
 package codegen
 
-import "strings"
+import (
+	"strings"
+
+	"golang.org/x/mod/module"
+)
 
 // The golang.org/x/sys the generated code needs, with its go.sum lines, so
 // that a package compiled outside any module can become one that builds
@@ -22,3 +26,17 @@ func ModuleFiles(module string) []File {
 }
 
 func sysSumLines() []string { return strings.Split(strings.TrimSpace(sysSum), "\n") }
+
+// ModulePath returns the module path to give a generated package written
+// to a directory named base outside any module: base itself where it is a
+// valid import path of one element (what `go mod init` would accept, so
+// that the directory's name stays the import path users see), and otherwise
+// pkg, the package name, which always is one. A directory named "my net"
+// or "v1.0 (old)" thus gets "module <pkg>", with which `cd dir && go build`
+// works.
+func ModulePath(base, pkg string) string {
+	if !strings.Contains(base, "/") && module.CheckImportPath(base) == nil {
+		return base
+	}
+	return pkg
+}

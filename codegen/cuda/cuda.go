@@ -8,6 +8,7 @@ import (
 
 	"github.com/cnnc/cnnc/codegen"
 	"github.com/cnnc/cnnc/compiler/ir"
+	"github.com/cnnc/cnnc/compiler/spec"
 )
 
 // Parallel is how a network is spread over several GPUs.
@@ -122,8 +123,8 @@ func prepare(g *ir.Graph, opt Options) (*gen, error) {
 	if opt.Package == "" {
 		opt.Package = g.Name
 	}
-	if !isIdent(opt.Package) {
-		return nil, fmt.Errorf("cuda: %q is not a valid package name", opt.Package)
+	if err := spec.CheckPackageName(opt.Package); err != nil {
+		return nil, fmt.Errorf("cuda: package name %v", err)
 	}
 	if int64(g.Mem.ArenaElems)*int64(opt.Batch) > ir.MaxElems || int64(g.Input().Shape.Elems())*int64(opt.Batch) > ir.MaxElems {
 		return nil, fmt.Errorf("cuda: batch %d makes the activations larger than %d elements", opt.Batch, ir.MaxElems)
@@ -154,24 +155,6 @@ func prepare(g *ir.Graph, opt Options) (*gen, error) {
 		return nil, err
 	}
 	return c, nil
-}
-
-func isIdent(s string) bool {
-	if s == "" || s == "_" {
-		return false
-	}
-	for i, r := range s {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	switch s {
-	case "break", "case", "chan", "const", "continue", "default", "defer", "else", "fallthrough", "for",
-		"func", "go", "goto", "if", "import", "interface", "map", "package", "range", "return", "select",
-		"struct", "switch", "type", "var", "main":
-		return false
-	}
-	return true
 }
 
 // headerLine is the first line of every generated file.

@@ -2,7 +2,6 @@ package onnx
 
 import (
 	"fmt"
-	"go/token"
 	"regexp"
 	"strconv"
 	"strings"
@@ -41,8 +40,8 @@ func (im *importer) finish(out *layer, m *pb.ModelProto, opt Options) (*Result, 
 		if opt.Source != "" {
 			name = specName(baseName(opt.Source))
 		}
-	} else if !spec.IsIdent(name) || token.IsKeyword(name) {
-		return nil, fmt.Errorf("name %q is not a valid spec name (letters, digits and underscores, not starting with a digit, not a Go keyword)", name)
+	} else if err := spec.CheckPackageName(name); err != nil {
+		return nil, fmt.Errorf("-name: %v", err)
 	}
 	src := im.emit(layers, name, m, opt)
 

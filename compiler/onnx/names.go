@@ -101,10 +101,10 @@ func nameKey(name string) string {
 var reservedNames = []string{spec.InputName, "Output"}
 
 // specName makes the spec's name from a file's base name: an identifier
-// that is not a Go keyword.
+// that can name a Go package (not a keyword, not main).
 func specName(s string) string {
 	name := ident(s, "model")
-	if name == "" || token.IsKeyword(name) {
+	if spec.CheckPackageName(name) != nil {
 		name = "model_" + name
 	}
 	return strings.TrimSuffix(name, "_")

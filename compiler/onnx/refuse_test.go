@@ -369,6 +369,12 @@ func TestNames(t *testing.T) {
 	if res.Name != "my_model_v2" {
 		t.Errorf("spec name %q", res.Name)
 	}
+	// A file name that cannot name a Go package gets a prefix.
+	for src, want := range map[string]string{"dir/main.onnx": "model_main", "func.onnx": "model_func", "_.onnx": "model"} {
+		if got := NameFrom(src); got != want {
+			t.Errorf("NameFrom(%q) = %q, want %q", src, got, want)
+		}
+	}
 	if !strings.Contains(string(res.Spec), "# a b?c: {d}\n") {
 		t.Errorf("the node name is not made safe in its comment:\n%s", res.Spec)
 	}

@@ -8,6 +8,8 @@
 package spec
 
 import (
+	"errors"
+	"fmt"
 	"go/token"
 	"regexp"
 
@@ -82,12 +84,33 @@ func IsIdent(s string) bool { return identRE.MatchString(s) }
 const InputName = "input"
 
 func checkModelName(l *diag.List, pos diag.Pos, name string) {
+	if err := CheckPackageName(name); err != nil {
+		l.Add(pos, "", "name: %v", err)
+	}
+}
+
+// CheckPackageName reports why name cannot name a generated Go package, or
+// nil if it can. The model name is the package name of `cnnc compile` (and
+// the C prefix of its CUDA target), so it must be an ASCII Go identifier
+// (go/token.IsIdentifier, restricted to ASCII for C and file systems), not
+// the blank identifier, and not main, which would ask for a command's func
+// main. The generated files have fixed names, so a name that Go's file-name
+// rules would read (net_test, net_windows, layers) is fine. Every stage that
+// takes a package name, the spec decoder, codegen and codegen/cuda, calls
+// this one check.
+func CheckPackageName(name string) error {
 	switch {
 	case name == "":
-		l.Add(pos, "", "name: must not be empty")
-	case !IsIdent(name):
-		l.Add(pos, "", "name: %q is not a valid identifier (letters, digits, underscore; not starting with a digit)", name)
-	case token.IsKeyword(name):
-		l.Add(pos, "", "name: %q is a Go keyword and cannot name a package", name)
+		return errors.New("must not be empty")
+	case !token.IsIdentifier(name) || !IsIdent(name):
+		if token.IsKeyword(name) {
+			return fmt.Errorf("%q is a Go keyword and cannot name a package", name)
+		}
+		return fmt.Errorf("%q is not a valid identifier (letters, digits, underscore; not starting with a digit)", name)
+	case name == "_":
+		return errors.New(`"_" is the blank identifier and cannot name a package`)
+	case name == "main":
+		return errors.New(`"main" would make the generated package a command, which needs a func main; choose another name`)
 	}
+	return nil
 }
