@@ -2,17 +2,21 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha256"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/cnnc/cnnc/codegen"
 	"github.com/cnnc/cnnc/compiler"
+	"github.com/cnnc/cnnc/compiler/params"
 	"github.com/cnnc/cnnc/compiler/passes"
 	"github.com/cnnc/cnnc/compiler/tensor"
 )
@@ -30,11 +34,16 @@ AVX2+FMA, chosen at run time, with a pure-Go fallback for other CPUs and
 -tags purego). The package imports only the standard library and
 golang.org/x/sys/cpu.
 
-Files are written atomically; generated files of an earlier run that the
-new output no longer has are removed. Output is byte-for-byte reproducible.
+The package is written as a whole or not at all: into a temporary
+directory beside -o first, then renamed into place, so an error, SIGINT or
+SIGTERM leaves -o as it was. cnnc.sum records each file written with its
+SHA-256; files an earlier compile wrote and this one does not are removed,
+unless they were edited since (those are kept, with a warning). Unchanged
+files are left alone. Output is byte-for-byte reproducible.
 
-With -embed, the weights file is copied into the package and embedded with
-//go:embed, and the package gains NewEmbedded.
+With -embed, the weights file is checked against the spec (as NewEmbedded
+would check it), copied into the package and embedded with //go:embed, and
+the package gains NewEmbedded.
 
 With -precision bf16, dense layers keep their weights as bfloat16 (rounded
 to nearest even at load) and widen them to float32 in the kernels: a
@@ -101,60 +110,233 @@ func compile(e *env, specPath, dir string, opt codegen.Options, embed string) er
 		return err
 	}
 	printWarnings(e, g)
-	var weights []byte
 	if embed != "" {
-		if weights, err = os.ReadFile(embed); err != nil {
+		// Check the weights now, as NewEmbedded would, rather than ship a
+		// package that can only fail.
+		f, err := tensor.LoadSafetensors(embed)
+		if err != nil {
+			return err
+		}
+		_, warnings, err := params.Bind(g, f)
+		for _, w := range warnings {
+			e.warnf("%s: %s", embed, w)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: cannot be embedded in %s:\n%w", embed, g.Name, err)
+		}
+		if opt.WeightsSHA256, err = hashFile(embed); err != nil {
 			return err
 		}
 		opt.Embed = "weights.safetensors"
-		opt.WeightsSHA256 = fmt.Sprintf("%x", sha256.Sum256(weights))
 	}
 	files, err := codegen.Generate(g, opt)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	var copies []fileCopy
+	if embed != "" {
+		copies = append(copies, fileCopy{name: opt.Embed, from: embed})
 	}
-	keep := map[string]bool{}
-	for _, f := range files {
-		keep[f.Name] = true
-		if err := writeIfChanged(filepath.Join(dir, f.Name), f.Data); err != nil {
-			return err
-		}
+	pkg := opt.Package
+	if pkg == "" {
+		pkg = g.Name
 	}
-	// Outside any module, make the package its own, so that
-	// `cd dir && go build` works (offline: the go.sum is cnnc's).
-	if root := moduleRoot(dir); root == "" || root == dir {
-		abs, _ := filepath.Abs(dir)
-		if root == "" || generatedBy(filepath.Join(dir, "go.mod")) {
-			for _, f := range codegen.ModuleFiles(filepath.Base(abs)) {
-				keep[f.Name] = true
-				if err := writeIfChanged(filepath.Join(dir, f.Name), f.Data); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	if weights != nil {
-		keep[opt.Embed] = true
-		if err := writeIfChanged(filepath.Join(dir, opt.Embed), weights); err != nil {
-			return err
-		}
-	}
-	return removeStale(dir, keep)
+	return writeGenerated(e, dir, pkg, files, copies)
 }
 
-// writeIfChanged writes data to path atomically, unless path already holds
-// exactly data (so that regenerating leaves timestamps and build caches alone).
-func writeIfChanged(path string, data []byte) error {
-	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+// writeGenerated writes generated files, and copies, into dir as one
+// transaction (writePackage), adding a go.mod and go.sum where dir is
+// outside any module (or the module is one cnnc made), so that
+// `cd dir && go build` works (offline: the go.sum is cnnc's).
+func writeGenerated(e *env, dir, pkg string, files []codegen.File, copies []fileCopy) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real // stage beside the real directory: renames cannot cross file systems
+	}
+	if root := moduleRoot(abs); root == "" || root == abs {
+		if root == "" || generatedBy(filepath.Join(abs, "go.mod")) || listedUnchanged(abs, "go.mod") {
+			files = append(files, codegen.ModuleFiles(codegen.ModulePath(filepath.Base(abs), pkg))...)
+		}
+	}
+	return writePackage(e, abs, files, copies)
+}
+
+// hashFile returns the hex SHA-256 of the file at path.
+func hashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil)), nil
+}
+
+// manifestName is the file in which compile records what it wrote: one
+// "SHA-256  name" line per file, as sha256sum prints them (so that
+// `sha256sum -c cnnc.sum` checks a package). A later compile into the same
+// directory removes a file it no longer generates only if the file is
+// listed there and unchanged, so a file edited after generation is kept.
+const manifestName = "cnnc.sum"
+
+const manifestHeader = "# Files written by cnnc compile, with their SHA-256 (sha256sum -c cnnc.sum checks them).\n" +
+	"# A later compile removes a listed file it no longer generates only if it is unchanged.\n"
+
+// fileCopy is an output file copied from an input, streamed rather than
+// held in memory (an -embed weights file can be hundreds of megabytes).
+type fileCopy struct{ name, from string }
+
+// writePackage writes the package into dir as one transaction. Everything
+// is first written into a temporary directory beside dir, so an error or
+// an interrupt (SIGINT, SIGTERM) leaves dir as it was and no temporary
+// behind. A new dir is then that directory, renamed. An existing one gets
+// the changed files renamed in (unchanged ones are left alone, so
+// regenerating keeps timestamps and build caches), with interrupts held off
+// until the renames are done, and loses the files an earlier compile
+// generated, recorded in its cnnc.sum, that this one does not, unless they
+// were edited since.
+func writePackage(e *env, dir string, files []codegen.File, copies []fileCopy) error {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return err
+	}
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return fmt.Errorf("%s: not a directory", dir)
+	}
+	stage, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".cnnc-*")
+	if err != nil {
+		return err
+	}
+	trackTemp(stage)
+	defer func() {
+		os.RemoveAll(stage)
+		untrackTemp(stage)
+	}()
+	sums := map[string]string{}
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(stage, f.Name), f.Data, 0o644); err != nil {
+			return err
+		}
+		sums[f.Name] = fmt.Sprintf("%x", sha256.Sum256(f.Data))
+	}
+	for _, c := range copies {
+		sum, err := copyFile(filepath.Join(stage, c.name), c.from)
+		if err != nil {
+			return err
+		}
+		sums[c.name] = sum
+	}
+	names := slices.Sorted(maps.Keys(sums))
+	var m strings.Builder
+	m.WriteString(manifestHeader)
+	for _, name := range names {
+		fmt.Fprintf(&m, "%s  %s\n", sums[name], name)
+	}
+	if err := os.WriteFile(filepath.Join(stage, manifestName), []byte(m.String()), 0o644); err != nil {
+		return err
+	}
+	if err := syncDir(stage); err != nil {
+		return err
+	}
+	if err := os.Chmod(stage, 0o755); err != nil {
+		return err
+	}
+
+	if beforeCommit != nil {
+		beforeCommit()
+	}
+	interrupt.mu.Lock()
+	defer interrupt.mu.Unlock()
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+		if err := os.Rename(stage, dir); err != nil {
+			return err
+		}
+		return syncDir(filepath.Dir(dir))
+	}
+	old := readManifest(dir)
+	for _, name := range append(names, manifestName) {
+		if name != manifestName {
+			if sum, err := hashFile(filepath.Join(dir, name)); err == nil && sum == sums[name] {
+				continue
+			}
+		}
+		if err := os.Rename(filepath.Join(stage, name), filepath.Join(dir, name)); err != nil {
+			return err
+		}
+	}
+	if err := syncDir(dir); err != nil {
+		return err
+	}
+	return removeStale(e, dir, sums, old)
+}
+
+// copyFile copies the file from into a new file at to and returns its
+// SHA-256.
+func copyFile(to, from string) (string, error) {
+	src, err := os.Open(from)
+	if err != nil {
+		return "", err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	_, err = io.Copy(io.MultiWriter(dst, h), src)
+	if err == nil {
+		err = dst.Sync()
+	}
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("copying %s: %w", from, err)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil)), nil
+}
+
+// syncDir makes the renames and creations in dir durable, where the system
+// can (Windows cannot sync a directory; that is not an error).
+func syncDir(dir string) error {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// readManifest returns the files dir's cnnc.sum lists, with their hashes,
+// or nil if it has none (a package written before cnnc kept one).
+func readManifest(dir string) map[string]string {
+	b, err := os.ReadFile(filepath.Join(dir, manifestName))
+	if err != nil || len(b) > 1<<20 {
 		return nil
 	}
-	return tensor.WriteFileAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
+	m := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		sum, name, ok := strings.Cut(line, "  ")
+		if ok && len(sum) == 64 && !strings.HasPrefix(line, "#") && filepath.Base(name) == name {
+			m[name] = sum
+		}
+	}
+	return m
+}
+
+// listedUnchanged reports whether dir's cnnc.sum lists name and the file
+// still has the listed hash.
+func listedUnchanged(dir, name string) bool {
+	sum, ok := readManifest(dir)[name]
+	if !ok {
+		return false
+	}
+	got, err := hashFile(filepath.Join(dir, name))
+	return err == nil && got == sum
 }
 
 // moduleRoot returns the directory of the go.mod governing dir, or "".
@@ -182,29 +364,53 @@ func generatedBy(path string) bool {
 	return err == nil && strings.HasPrefix(string(b), "module ") && strings.Contains(string(b), "require golang.org/x/sys "+codegen.SysVersion+"\n") && strings.Count(string(b), "\n") == 5
 }
 
-// removeStale deletes files in dir that an earlier cnnc run generated and
-// this one did not: files whose first line is cnnc's generated-code header.
-func removeStale(dir string, keep map[string]bool) error {
+// removeStale deletes the files in dir that an earlier compile generated
+// and this one did not (keep lists this one's). With a manifest of the
+// earlier compile (old), those are the files it lists whose hash is
+// unchanged; a listed file edited since is kept with a warning. Without one,
+// the package came from a cnnc that kept no manifest: those are the files
+// whose first line is cnnc's generated-code header, as cnnc did then.
+func removeStale(e *env, dir string, keep, old map[string]string) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return err
 	}
 	for _, ent := range entries {
-		if ent.IsDir() || keep[ent.Name()] {
+		name := ent.Name()
+		if !ent.Type().IsRegular() || name == manifestName {
 			continue
 		}
-		path := filepath.Join(dir, ent.Name())
-		f, err := os.Open(path)
-		if err != nil {
-			return err
+		if _, ok := keep[name]; ok {
+			continue
 		}
-		line, _ := bufio.NewReader(f).ReadString('\n')
-		f.Close()
-		if strings.HasPrefix(line, "// Code generated by cnnc ") {
-			if err := os.Remove(path); err != nil {
-				return err
+		path := filepath.Join(dir, name)
+		if old != nil {
+			sum, listed := old[name]
+			if !listed {
+				continue
 			}
+			if got, err := hashFile(path); err != nil || got != sum {
+				e.warnf("%s: an earlier cnnc compile wrote it and this one does not, but it was edited since; not removed", path)
+				continue
+			}
+		} else if !hasGeneratedHeader(path) {
+			continue
+		}
+		if err := os.Remove(path); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// hasGeneratedHeader reports whether the file's first line is cnnc's
+// generated-code header.
+func hasGeneratedHeader(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	line, _ := bufio.NewReader(f).ReadString('\n')
+	return strings.HasPrefix(line, "// Code generated by cnnc ")
 }

@@ -4,10 +4,8 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
-	"github.com/cnnc/cnnc/codegen"
 	"github.com/cnnc/cnnc/codegen/cuda"
 	"github.com/cnnc/cnnc/compiler"
 	"github.com/cnnc/cnnc/compiler/passes"
@@ -38,9 +36,10 @@ func compileCUDAFlags(e *env, specPath, dir, pkg string, batch, gpus int, parall
 }
 
 // compileCUDA writes the CUDA code for the spec at specPath to dir, as
-// compile writes a Go package: atomically, leaving unchanged files alone,
-// removing what an earlier cnnc run generated there and this one did not,
-// and (outside any module) with a go.mod so that the cgo wrapper builds.
+// compile writes a Go package (writeGenerated): all or nothing, leaving
+// unchanged files alone, removing what an earlier cnnc run generated there
+// and this one did not, and (outside any module) with a go.mod so that the
+// cgo wrapper builds.
 func compileCUDA(e *env, specPath, dir string, opt cuda.Options) error {
 	src, err := os.ReadFile(specPath)
 	if err != nil {
@@ -56,26 +55,9 @@ func compileCUDA(e *env, specPath, dir string, opt cuda.Options) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	pkg := opt.Package
+	if pkg == "" {
+		pkg = g.Name
 	}
-	keep := map[string]bool{}
-	for _, f := range files {
-		keep[f.Name] = true
-		if err := writeIfChanged(filepath.Join(dir, f.Name), f.Data); err != nil {
-			return err
-		}
-	}
-	if root := moduleRoot(dir); root == "" || root == dir {
-		abs, _ := filepath.Abs(dir)
-		if root == "" || generatedBy(filepath.Join(dir, "go.mod")) {
-			for _, f := range codegen.ModuleFiles(filepath.Base(abs)) {
-				keep[f.Name] = true
-				if err := writeIfChanged(filepath.Join(dir, f.Name), f.Data); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return removeStale(dir, keep)
+	return writeGenerated(e, dir, pkg, files, nil)
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/cnnc/cnnc/compiler/graphviz"
 	"github.com/cnnc/cnnc/compiler/ir"
 	"github.com/cnnc/cnnc/compiler/passes"
-	"github.com/cnnc/cnnc/compiler/tensor"
 )
 
 // dotTimeout bounds one run of Graphviz's dot.
@@ -56,6 +55,9 @@ status 0: the drawing is complete, only the rendering is left to do.`,
 						return usagef("-o %s: unknown format %q (want .svg, .png, .pdf, .dot or .gv)", *out, filepath.Ext(*out))
 					}
 				}
+				if err := checkNotInput("-o", *out, args[0]); err != nil {
+					return err
+				}
 				var g *ir.Graph
 				var err error
 				if *optimised {
@@ -78,6 +80,9 @@ status 0: the drawing is complete, only the rendering is left to do.`,
 				dot, err := exec.LookPath("dot")
 				if err != nil {
 					dotPath := strings.TrimSuffix(*out, filepath.Ext(*out)) + ".dot"
+					if err := checkNotInput("-o", dotPath, args[0]); err != nil {
+						return err
+					}
 					if err := writeGraphFile(dotPath, src); err != nil {
 						return err
 					}
@@ -124,7 +129,7 @@ func renderDOT(dot, format string, src []byte, timeout time.Duration) ([]byte, e
 }
 
 func writeGraphFile(path string, data []byte) error {
-	return tensor.WriteFileAtomic(path, func(w io.Writer) error {
+	return writeOutput(path, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})

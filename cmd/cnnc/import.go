@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -54,6 +55,9 @@ package name of 'cnnc compile'); by default it is the spec file's base name.`,
 				if wpath == *out {
 					return usagef("-weights and -o name the same file")
 				}
+				if err := errors.Join(checkNotInput("-o", *out, args[0]), checkNotInput("-weights", wpath, args[0])); err != nil {
+					return err
+				}
 				data, err := os.ReadFile(args[0])
 				if err != nil {
 					return err
@@ -69,16 +73,22 @@ package name of 'cnnc compile'); by default it is the spec file's base name.`,
 				for _, w := range res.Warnings {
 					e.warnf("%s: %s", args[0], w)
 				}
-				if err := tensor.WriteFileAtomic(*out, func(w io.Writer) error {
+				// The spec and its weights are one output: both or neither.
+				var o outputs
+				defer o.discard()
+				if err := o.add(*out, func(w io.Writer) error {
 					_, err := w.Write(res.Spec)
 					return err
 				}); err != nil {
 					return err
 				}
 				meta := map[string]string{"cnnc.spec": res.Name, "cnnc.source": filepath.Base(args[0])}
-				if err := tensor.WriteFileAtomic(wpath, func(w io.Writer) error {
+				if err := o.add(wpath, func(w io.Writer) error {
 					return tensor.WriteSafetensors(w, res.Weights, meta)
 				}); err != nil {
+					return err
+				}
+				if err := o.commit(); err != nil {
 					return err
 				}
 				var n int64
@@ -113,6 +123,9 @@ func (f *weightsImportFlags) run(e *env, src, out string) error {
 	if *f.spec == "" || out == "" {
 		return usagef("weights import needs -spec SPEC.yaml and -o FILE")
 	}
+	if err := checkNotInput("-o", out, src, *f.spec, *f.mapFile); err != nil {
+		return err
+	}
 	g, err := compiler.Load(*f.spec)
 	if err != nil {
 		return err
@@ -137,7 +150,7 @@ func (f *weightsImportFlags) run(e *env, src, out string) error {
 	}
 	fmt.Fprint(e.stdout, pth.Table(rows))
 	meta := map[string]string{"cnnc.spec": g.Name, "cnnc.source": filepath.Base(src)}
-	if err := tensor.WriteFileAtomic(out, func(w io.Writer) error {
+	if err := writeOutput(out, func(w io.Writer) error {
 		return tensor.WriteSafetensors(w, ts, meta)
 	}); err != nil {
 		return err

@@ -7,8 +7,10 @@
 //
 // Run `cnnc help` for the commands and `cnnc help <command>` for one.
 // Flags may stand before or after the arguments. The exit status is 0 on
-// success, 1 when the input (a spec, weights, an input file) is at fault and
-// 2 when the command line is.
+// success, 1 when the input (a spec, weights, an input file) is at fault,
+// 2 when the command line is, and 130 or 143 when SIGINT or SIGTERM stopped
+// it. Every command writes its outputs all or none: to temporaries renamed
+// into place at the end, removed if it fails or is interrupted.
 package main
 
 import (
@@ -24,6 +26,7 @@ import (
 )
 
 func main() {
+	handleInterrupts(os.Stderr)
 	os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cnnc/cnnc/compiler/tensor"
 )
@@ -18,7 +19,16 @@ import (
 // run it as a real process (exit status, streams) without building it.
 func TestMain(m *testing.M) {
 	if os.Getenv("CNNC_BE_MAIN") == "1" {
-		os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
+		// CNNC_TEST_HOLD=file stops the command just before it commits its
+		// outputs, with every temporary written, and creates file to say so:
+		// the moment output_test.go interrupts it.
+		if hold := os.Getenv("CNNC_TEST_HOLD"); hold != "" {
+			beforeCommit = func() {
+				os.WriteFile(hold, nil, 0o644)
+				time.Sleep(time.Hour)
+			}
+		}
+		main()
 	}
 	os.Exit(m.Run())
 }

@@ -16,20 +16,45 @@ import (
 // fails, the temporary file is removed and path is left untouched.
 //
 // The writer passed to write is buffered. The new file gets mode 0644. Errors
-// start with path.
+// start with path. WriteFileAtomic is StageFile followed by Commit.
 func WriteFileAtomic(path string, write func(io.Writer) error) error {
+	s, err := StageFile(path, nil, write)
+	if err != nil {
+		return err
+	}
+	return s.Commit()
+}
+
+// Staged is a file written to a temporary beside its destination and not yet
+// renamed into place: the first half of WriteFileAtomic, for callers that
+// write several files as one (rename them all, or none) or must remove the
+// temporary on an interrupt.
+type Staged struct {
+	Path string // the destination
+	Temp string // the complete temporary, in Path's directory
+}
+
+// StageFile writes what write writes to a new temporary file beside path,
+// flushed, synced and closed, and returns it uncommitted. created, if not
+// nil, is called with the temporary's name as soon as it exists, before
+// anything is written (so that a caller can remove it if interrupted). On
+// any error the temporary is removed.
+func StageFile(path string, created func(temp string), write func(io.Writer) error) (s *Staged, err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
 	if base == "" {
-		return fmt.Errorf("%s: not a file name", path)
+		return nil, fmt.Errorf("%s: not a file name", path)
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return pathError(path, err)
+		return nil, pathError(path, err)
 	}
 	tmp := f.Name()
+	if created != nil {
+		created(tmp)
+	}
 	done := false
 	defer func() {
 		if !done {
@@ -40,29 +65,39 @@ func WriteFileAtomic(path string, write func(io.Writer) error) error {
 
 	bw := bufio.NewWriterSize(f, 1<<20)
 	if err := write(bw); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := bw.Flush(); err != nil {
-		return pathError(path, err)
+		return nil, pathError(path, err)
 	}
 	if err := f.Chmod(0o644); err != nil {
-		return pathError(path, err)
+		return nil, pathError(path, err)
 	}
 	if err := f.Sync(); err != nil {
-		return pathError(path, err)
+		return nil, pathError(path, err)
 	}
 	if err := f.Close(); err != nil {
-		return pathError(path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return pathError(path, err)
+		return nil, pathError(path, err)
 	}
 	done = true
+	return &Staged{Path: path, Temp: tmp}, nil
+}
+
+// Commit renames the temporary into place and syncs the directory. If the
+// rename fails, the temporary is removed.
+func (s *Staged) Commit() error {
+	if err := os.Rename(s.Temp, s.Path); err != nil {
+		os.Remove(s.Temp)
+		return pathError(s.Path, err)
+	}
 	// Make the rename itself durable. Not every system can sync a
 	// directory (Windows cannot), so failures here are ignored.
-	if d, err := os.Open(dir); err == nil {
+	if d, err := os.Open(filepath.Dir(s.Path)); err == nil {
 		d.Sync()
 		d.Close()
 	}
 	return nil
 }
+
+// Discard removes the temporary.
+func (s *Staged) Discard() { os.Remove(s.Temp) }
