@@ -90,15 +90,35 @@ func (c *gen) weightsFile() ([]byte, error) {
 				jen.Default().Block(jen.Id("t").Index(jen.Id("w").Dot("name")).Op("=").Id("x").Dot("Data")),
 			),
 		)
-		b.If(jen.Len(jen.Id("errs")).Op(">").Lit(0)).Block(jen.Return(jen.Qual("errors", "Join").Call(jen.Id("errs").Op("..."))))
+		errsOut := jen.If(jen.Len(jen.Id("errs")).Op(">").Lit(0)).Block(jen.Return(jen.Qual("errors", "Join").Call(jen.Id("errs").Op("..."))))
+		b.Add(errsOut)
+		b.Comment("NaN or ±Inf can only give NaN or infinite outputs. The messages are")
+		b.Comment("those of cnnc's params.Bind, which cnnc run calls.")
+		b.For(jen.List(jen.Id("_"), jen.Id("w")).Op(":=").Range().Id("weightShapes")).Block(
+			jen.If(jen.Err().Op(":=").Id("stCheckFinite").Call(jen.Qual("fmt", "Sprintf").Call(jen.Lit("tensor %q"), jen.Id("w").Dot("name")), jen.Id("w").Dot("shape"), jen.Id("t").Index(jen.Id("w").Dot("name"))), jen.Err().Op("!=").Nil()).Block(
+				jen.Id("errs").Op("=").Append(jen.Id("errs"), jen.Err()),
+			),
+		)
+		b.Add(errsOut)
 		b.Id("impl").Op(":=").Id("m").Dot("impl")
 		b.Id("_").Op("=").Id("impl")
 		for _, l := range c.layers {
-			c.loadLayer(b, l)
+			c.loadLayer(b, l, wants)
 		}
+		b.Add(errsOut)
 		b.Return(jen.Nil())
 	})
 	return render(f)
+}
+
+// wantShape is the shape of the tensor called name in wants.
+func wantShape(wants []params.Want, name string) []int {
+	for _, w := range wants {
+		if w.Name == name {
+			return w.Shape
+		}
+	}
+	panic("codegen: no tensor " + name)
 }
 
 // tileTable is [impls]int{...}[impl]: the MR (or, with nr, the NR) of
@@ -116,7 +136,20 @@ func tileTable(p *gemmPlan, nr bool, impl jen.Code) jen.Code {
 	return jen.Index(jen.Lit(len(impls))).Int().Values(vals...).Index(impl)
 }
 
-func (c *gen) loadLayer(b *jen.Group, l *layer) {
+// checkFinite is the statement that adds to errs the error of
+// stCheckFinite(what, shape, x): the check params.Bind makes of the
+// parameters that folding a batchnorm computes.
+func checkFinite(what string, shape []int, x jen.Code) jen.Code {
+	var dims []jen.Code
+	for _, d := range shape {
+		dims = append(dims, jen.Lit(d))
+	}
+	return jen.If(jen.Err().Op(":=").Id("stCheckFinite").Call(jen.Lit(what), jen.Index().Int().Values(dims...), x), jen.Err().Op("!=").Nil()).Block(
+		jen.Id("errs").Op("=").Append(jen.Id("errs"), jen.Err()),
+	)
+}
+
+func (c *gen) loadLayer(b *jen.Group, l *layer, wants []params.Want) {
 	n := l.n
 	name := n.Name
 	tensor := func(suffix string) jen.Code { return jen.Id("t").Index(jen.Lit(name + suffix)) }
@@ -126,9 +159,12 @@ func (c *gen) loadLayer(b *jen.Group, l *layer) {
 		}
 		bn := n.FoldBN.Layer
 		get := func(s string) jen.Code { return jen.Id("t").Index(jen.Lit(bn + s)) }
+		effW, effB := params.EffectiveNames(n)
 		return []jen.Code{
 			jen.List(jen.Id("scale"), jen.Id("shift")).Op(":=").Id("rtBNScaleShift").Call(get(".weight"), get(".bias"), get(".running_mean"), get(".running_var"), jen.Lit(n.FoldBN.Eps)),
 			jen.Id("rtFoldBN").Call(jen.Id("w"), out, jen.Id("scale"), jen.Id("shift")),
+			checkFinite(effW, wantShape(wants, name+".weight"), jen.Id("w")),
+			checkFinite(effB, []int{n.Shape.C}, out),
 		}
 	}
 	var stmts []jen.Code
@@ -190,8 +226,11 @@ func (c *gen) loadLayer(b *jen.Group, l *layer) {
 			stmts = append(stmts, jen.Id("m").Dot(c.ident(n, "b")).Op("=").Id("bias"))
 		}
 	case ir.OpBatchNorm:
+		effW, effB := params.EffectiveNames(n)
 		stmts = append(stmts, jen.List(jen.Id("m").Dot(c.ident(n, "w")), jen.Id("m").Dot(c.ident(n, "b"))).Op("=").Id("rtBNScaleShift").Call(
-			tensor(".weight"), tensor(".bias"), tensor(".running_mean"), tensor(".running_var"), jen.Lit(n.BN.Eps)))
+			tensor(".weight"), tensor(".bias"), tensor(".running_mean"), tensor(".running_var"), jen.Lit(n.BN.Eps)),
+			checkFinite(effW, []int{n.Shape.C}, jen.Id("m").Dot(c.ident(n, "w"))),
+			checkFinite(effB, []int{n.Shape.C}, jen.Id("m").Dot(c.ident(n, "b"))))
 	default:
 		return
 	}

@@ -1,8 +1,9 @@
 //go:build ignore
 
-// mkst copies compiler/tensor's safetensors reader into this package as
-// st.go, renaming every package-level identifier X to stX so that it cannot
-// collide with generated code. The generated packages thus read weights with
+// mkst copies compiler/tensor's safetensors reader and its check for NaN
+// and ±Inf (CheckFinite) into this package as st.go, renaming every
+// package-level identifier X to stX so that it cannot collide with
+// generated code. The generated packages thus read weights with
 // the same hardened, fuzzed code as the cnnc tool. Run by go generate.
 package main
 
@@ -22,7 +23,7 @@ import (
 	"unicode/utf8"
 )
 
-var files = []string{"dtype.go", "json.go", "safetensors.go"}
+var files = []string{"dtype.go", "finite.go", "json.go", "safetensors.go"}
 
 func main() {
 	log.SetFlags(0)
