@@ -195,6 +195,9 @@ values determined by -seed: an input for cnnc run and for tests.`,
 					if err != nil {
 						return err
 					}
+					if err := checkBatch(g, *batch, "-batch"); err != nil {
+						return err
+					}
 					x := params.Input(g, *batch, *seed)
 					shape := append([]int{*batch}, g.Input().Shape.Dims()...)
 					return tensor.WriteFileAtomic(*out, func(w io.Writer) error {

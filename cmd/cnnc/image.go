@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"image"
 	"image/color"
 	_ "image/jpeg"
 	_ "image/png"
+	"io"
 	"os"
 	"strings"
 
@@ -17,24 +19,27 @@ import (
 // `cnnc run -image`. Pixels become 8-bit channels as the generated
 // SetInputImage takes them (the high bytes of RGBA() for rgb and bgr,
 // color.GrayModel for gray). Each image must have the input's size:
-// resizing is the caller's (examples/classify shows how).
+// resizing is the caller's (examples/classify shows how). Nothing is
+// allocated on a file's word: the batch is bounded by checkBatch before
+// any file is opened, and each image's declared size is checked before
+// it is decoded.
 func loadImages(g *ir.Graph, paths string) ([]float32, int, error) {
 	p := g.Preprocess
 	if p == nil {
 		return nil, 0, fmt.Errorf("-image needs a spec with a preprocess section (see docs/spec.md); %s has none", g.File)
 	}
 	in := g.Input().Shape
-	var x []float32
 	files := strings.Split(paths, ",")
+	if err := checkBatch(g, len(files), "-image"); err != nil {
+		return nil, 0, err
+	}
+	x := make([]float32, 0, len(files)*in.Elems())
 	for _, path := range files {
-		img, err := decodeImage(path)
+		img, err := decodeImage(path, in.W, in.H, g.Name)
 		if err != nil {
 			return nil, 0, err
 		}
 		b := img.Bounds()
-		if b.Dx() != in.W || b.Dy() != in.H {
-			return nil, 0, fmt.Errorf("%s: image is %dx%d pixels; %s takes %dx%d: resize or crop it first", path, b.Dx(), b.Dy(), g.Name, in.W, in.H)
-		}
 		planes := make([][]float32, in.C)
 		for c := range planes {
 			planes[c] = make([]float32, 0, in.H*in.W)
@@ -64,15 +69,32 @@ func loadImages(g *ir.Graph, paths string) ([]float32, int, error) {
 	return x, len(files), nil
 }
 
-func decodeImage(path string) (image.Image, error) {
+// decodeImage decodes the image in path, which must be w x h pixels, the
+// input of the network name. It reads the size the file declares first,
+// and decodes only an image of that size: a small file can declare
+// 100000x100000 pixels, which decoding would allocate.
+func decodeImage(path string, w, h int, name string) (image.Image, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	img, _, err := image.Decode(f)
+	// Keep what DecodeConfig reads, to decode from the start again: that
+	// works for a pipe too, which cannot seek.
+	var head bytes.Buffer
+	cfg, _, err := image.DecodeConfig(io.TeeReader(f, &head))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v (want a JPEG or PNG image)", path, err)
+	}
+	if cfg.Width != w || cfg.Height != h {
+		return nil, fmt.Errorf("%s: image is %dx%d pixels; %s takes %dx%d: resize or crop it first", path, cfg.Width, cfg.Height, name, w, h)
+	}
+	img, _, err := image.Decode(io.MultiReader(&head, f))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v (want a JPEG or PNG image)", path, err)
+	}
+	if b := img.Bounds(); b.Dx() != w || b.Dy() != h {
+		return nil, fmt.Errorf("%s: decodes to %dx%d pixels, not the %dx%d its header declares", path, b.Dx(), b.Dy(), w, h)
 	}
 	return img, nil
 }

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"image"
+	"image/png"
 	"io"
 	"os"
 	"path/filepath"
@@ -65,5 +69,34 @@ func TestRunImage(t *testing.T) {
 		if code != c.code || !strings.Contains(stderr, c.err) {
 			t.Errorf("cnnc run %v: status %d, stderr\n%s\nwant status %d and %q", c.args, code, stderr, c.code, c.err)
 		}
+	}
+}
+
+// TestRunImageDeclaredSize gives -image a PNG of a few hundred bytes whose
+// header declares 100000x100000 pixels: 10 GB once decoded, which killed
+// cnnc. The size must be refused from the header, before decoding.
+func TestRunImageDeclaredSize(t *testing.T) {
+	var b bytes.Buffer
+	if err := png.Encode(&b, image.NewGray(image.Rect(0, 0, 28, 28))); err != nil {
+		t.Fatal(err)
+	}
+	// The IHDR chunk follows the 8-byte signature: length, "IHDR", width,
+	// height, ..., then the CRC of type and data.
+	data := b.Bytes()
+	ihdr := data[8+8 : 8+8+13]
+	binary.BigEndian.PutUint32(ihdr[0:], 100000)
+	binary.BigEndian.PutUint32(ihdr[4:], 100000)
+	binary.BigEndian.PutUint32(data[8+8+13:], crc32.ChecksumIEEE(data[8+4:8+8+13]))
+	if cfg, err := png.DecodeConfig(bytes.NewReader(data)); err != nil || cfg.Width != 100000 {
+		t.Fatalf("the doctored PNG: %+v, %v", cfg, err)
+	}
+	bomb := filepath.Join(t.TempDir(), "bomb.png")
+	if err := os.WriteFile(bomb, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const spec = "../../examples/fashion/fashionnet.yaml"
+	_, stderr, code := cnnc(t, "run", "-engine", "interp", spec, "-image", bomb)
+	if want := "bomb.png: image is 100000x100000 pixels; fashionnet takes 28x28"; code != 1 || !strings.Contains(stderr, want) {
+		t.Errorf("status %d, stderr\n%s\nwant status 1 and %q", code, stderr, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cnnc/cnnc/compiler"
@@ -67,6 +68,16 @@ tested against. Both read the same files and print the same report.`,
 					return err
 				}
 				printWarnings(e, g)
+				// Bound the batch before the weights, or anything else, are loaded.
+				switch {
+				case *images != "":
+					err = checkBatch(g, len(strings.Split(*images, ",")), "-image")
+				case *input == "":
+					err = checkBatch(g, *batch, "-batch")
+				}
+				if err != nil {
+					return err
+				}
 				// Check the weights here, with the same messages for both engines.
 				p, err := loadParams(e, g, *weights, *seed)
 				if err != nil {
@@ -135,6 +146,27 @@ func loadParams(e *env, g *ir.Graph, path string, seed uint64) (*params.Set, err
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return p, nil
+}
+
+// maxBatchBytes bounds the input batch a command holds in memory: checkBatch
+// refuses a larger one before anything is allocated, so a -batch or
+// -image list that asks for too much is an error message, not a process
+// killed by the out-of-memory handler. 1 GiB is over 1,700 AlexNet images
+// (3x227x227) and 268,435,456 float32s; running a batch takes a few times
+// its input's size more (the outputs, the compiled engine's copies).
+const maxBatchBytes = 1 << 30
+
+// checkBatch returns a usage error naming flag if n images of g's input, as
+// float32s, would take more than maxBatchBytes.
+func checkBatch(g *ir.Graph, n int, flag string) error {
+	s := g.Input().Shape
+	per := 4 * int64(s.Elems())
+	if int64(n) <= maxBatchBytes/per {
+		return nil
+	}
+	dims := strings.Trim(strings.ReplaceAll(fmt.Sprint(s.Dims()), " ", "x"), "[]")
+	return usagef("%s: a batch of %d images of %s float32s would need %s bytes, over cnnc's limit of 1 GiB (%s bytes) for a batch: at most %d images of %s",
+		flag, n, dims, compiler.Group(int64(n)*per), compiler.Group(maxBatchBytes), maxBatchBytes/per, g.Name)
 }
 
 // loadInput reads the input batch and checks its shape, or makes a random one.
