@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -49,7 +50,8 @@ func ChannelCount(channels string) int {
 // perChannel is a mean or std as written: one number, or a list whose length
 // is checked against the input's channels once both are known.
 type perChannel struct {
-	node   *yaml.Node // the value, for errors
+	node   *yaml.Node   // the value, for errors
+	nodes  []*yaml.Node // each number's node, for errors
 	list   bool
 	values []float64
 	each   []bool // whether each value decoded
@@ -63,6 +65,8 @@ func (d *decoder) preprocess(n *yaml.Node) (*Preprocess, [2]perChannel) {
 	d.cur = prefix
 	defer func() { d.cur = "" }()
 	var mean, std perChannel
+	var scaleNode *yaml.Node // nil while the scale is the default
+	scaleOK := true
 	node := d.visit(n)
 	if node == nil {
 		return nil, [2]perChannel{}
@@ -86,7 +90,9 @@ func (d *decoder) preprocess(n *yaml.Node) (*Preprocess, [2]perChannel) {
 			}
 			p.Channels = v
 		case "scale":
-			if v, ok := d.scale(e.valNode); ok {
+			scaleNode = e.valNode
+			var v float64
+			if v, scaleOK = d.scale(e.valNode); scaleOK {
 				p.Scale = v
 			}
 		case "mean":
@@ -113,7 +119,84 @@ func (d *decoder) preprocess(n *yaml.Node) (*Preprocess, [2]perChannel) {
 	if _, ok := p.Fields["channels"]; !ok {
 		d.errorf(node, "needs \"channels\" (%s, %s or %s): the order of the input's channels", ChannelsRGB, ChannelsBGR, ChannelsGray)
 	}
+	if scaleOK && (mean.node == nil || mean.ok) && (std.node == nil || std.ok) {
+		d.checkPixelRange(p.Scale, scaleNode, mean, std, node)
+	}
 	return p, [2]perChannel{mean, std}
+}
+
+// checkPixelRange reports a scale, mean or std with which a pixel value
+// gives an input beyond float32 (a huge scale or mean, a tiny or subnormal
+// std), or with which every pixel value gives the same input, so that the
+// image cannot matter. Channel c's x = (p·scale − mean) / std is computed as
+// the generated code computes it; it is monotonic in p, so p = 0 and
+// p = 255 give the extremes. The error is at the value most out of scale
+// for the fault: for an overflow the largest of 255·|scale|, |mean| and
+// 1/std, for a constant input the largest of 1/(255·|scale|), |mean| and
+// std; a default value is reported at the preprocess mapping, at. A mean or
+// std of one value pairs with each of the other's; lists of different
+// lengths are reported by finishPreprocess.
+func (d *decoder) checkPixelRange(scale float64, scaleNode *yaml.Node, mean, std perChannel, at *yaml.Node) {
+	type value struct {
+		name string
+		v    float64
+		node *yaml.Node
+	}
+	get := func(name string, pc perChannel, def float64, c int) value {
+		switch {
+		case pc.node == nil:
+			return value{name, def, at}
+		case len(pc.values) == 1:
+			return value{name, pc.values[0], pc.nodes[0]}
+		}
+		return value{name, pc.values[c], pc.nodes[c]}
+	}
+	n := max(len(mean.values), len(std.values), 1)
+	if len(mean.values) > 1 && len(std.values) > 1 && len(mean.values) != len(std.values) {
+		return
+	}
+	channel := ""
+	reported := map[*yaml.Node]bool{}
+	for c := range n {
+		if n > 1 {
+			channel = fmt.Sprintf(" of channel %d", c)
+		}
+		sc := value{"scale", scale, scaleNode}
+		if sc.node == nil {
+			sc.node = at
+		}
+		m, sd := get("mean", mean, 0, c), get("std", std, 1, c)
+		x := func(p float64) (float64, float32) {
+			v := (float64(p*scale) - m.v) / sd.v
+			return v, float32(v)
+		}
+		lo64, lo := x(0)
+		hi64, hi := x(255)
+		formula := func(p string) string {
+			return fmt.Sprintf("(%s·%g − %g) / %g", p, scale, m.v, sd.v)
+		}
+		mag := func(v float64) float64 { return math.Log10(math.Abs(v)) } // -Inf for 0
+		var blame value
+		var msg string
+		switch {
+		case math.IsInf(float64(lo), 0) || math.IsInf(float64(hi), 0):
+			p, v := 255, hi64
+			if !math.IsInf(float64(hi), 0) {
+				p, v = 0, lo64
+			}
+			blame = worst([]value{sc, m, sd}, []float64{mag(255 * scale), mag(m.v), -mag(sd.v)})
+			msg = fmt.Sprintf("makes the input overflow float32: pixel value %d%s gives %s = %.4g", p, channel, formula(fmt.Sprint(p)), v)
+		case lo == hi:
+			blame = worst([]value{sc, m, sd}, []float64{-mag(255 * scale), mag(m.v), mag(sd.v)})
+			msg = fmt.Sprintf("makes every pixel value%s the same input, %s = %.4g for every p from 0 to 255, so the image cannot matter", channel, formula("p"), lo)
+		default:
+			continue
+		}
+		if !reported[blame.node] {
+			reported[blame.node] = true
+			d.errorf(blame.node, "%s: %g %s", blame.name, blame.v, msg)
+		}
+	}
 }
 
 // finishPreprocess checks p against the input's channel count c (0 if the
@@ -184,6 +267,17 @@ func (d *decoder) scale(n *yaml.Node) (float64, bool) {
 	return v, true
 }
 
+// worst returns the value with the highest score, the first of equals.
+func worst[T any](vals []T, score []float64) T {
+	best := 0
+	for i := range vals {
+		if score[i] > score[best] {
+			best = i
+		}
+	}
+	return vals[best]
+}
+
 // perChannel decodes one number or a non-empty list of numbers.
 func (d *decoder) perChannel(n *yaml.Node, key string) perChannel {
 	n = d.visit(n)
@@ -193,7 +287,7 @@ func (d *decoder) perChannel(n *yaml.Node, key string) perChannel {
 	pc := perChannel{node: n, ok: true}
 	if n.Kind != yaml.SequenceNode {
 		v, ok := d.number(n, key)
-		pc.values, pc.each, pc.ok = []float64{v}, []bool{ok}, ok
+		pc.values, pc.each, pc.ok, pc.nodes = []float64{v}, []bool{ok}, ok, []*yaml.Node{n}
 		return pc
 	}
 	pc.list = true
@@ -204,6 +298,7 @@ func (d *decoder) perChannel(n *yaml.Node, key string) perChannel {
 	}
 	for _, c := range n.Content {
 		v, ok := d.number(c, key)
+		pc.nodes = append(pc.nodes, c)
 		pc.values = append(pc.values, v)
 		pc.each = append(pc.each, ok)
 		pc.ok = pc.ok && ok

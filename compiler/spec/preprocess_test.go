@@ -1,6 +1,9 @@
 package spec
 
 import (
+	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -82,6 +85,31 @@ func TestPreprocessErrors(t *testing.T) {
 			[]string{`x.yaml:2:13: preprocess: want a mapping with channels and optionally scale, mean, std; got the string "gray"`}},
 		{"duplicate key", "input: [1, 4, 4]\npreprocess: {channels: gray, channels: gray}\n",
 			[]string{`x.yaml:2:30: preprocess: duplicate key "channels"`}},
+		// Inputs beyond float32 (+Inf for every pixel but 0), at the value
+		// that puts them there.
+		{"subnormal std", "input: [1, 4, 4]\npreprocess: {channels: gray, std: 1e-320}\n",
+			[]string{`x.yaml:2:35: preprocess: std: 1e-320 makes the input overflow float32: pixel value 255 gives (255·1 − 0) / 1e-320 = +Inf`}},
+		{"tiny std in a list", "input: [3, 4, 4]\npreprocess: {channels: rgb, scale: 1/255, mean: 0.5, std: [0.2, 1e-40, 0.2]}\n",
+			[]string{`x.yaml:2:65: preprocess: std: 1e-40 makes the input overflow float32: pixel value 255 of channel 1 gives (255·0.00392156862745098 − 0.5) / 1e-40 = 5e+39`}},
+		{"huge mean", "input: [3, 4, 4]\npreprocess: {channels: bgr, mean: [1, -1e300, 1]}\n",
+			[]string{`x.yaml:2:39: preprocess: mean: -1e+300 makes the input overflow float32: pixel value 255 of channel 1 gives (255·1 − -1e+300) / 1 = 1e+300`}},
+		{"huge scale", "input: [1, 4, 4]\npreprocess: {channels: gray, scale: 1e39, std: 2}\n",
+			[]string{`x.yaml:2:37: preprocess: scale: 1e+39 makes the input overflow float32: pixel value 255 gives (255·1e+39 − 0) / 2 = 1.275e+41`}},
+		{"scale fraction overflowing", "input: [1, 4, 4]\npreprocess:\n  channels: gray\n  scale: 1e300/1e-8\n",
+			[]string{`x.yaml:4:10: preprocess: scale: 1e+308 makes the input overflow float32: pixel value 255 gives (255·1e+308 − 0) / 1 = +Inf`}},
+		{"one scalar mean for all channels, reported once", "input: [3, 4, 4]\npreprocess: {channels: rgb, mean: 3.5e38, std: 0.5}\n",
+			[]string{`x.yaml:2:35: preprocess: mean: 3.5e+38 makes the input overflow float32: pixel value 255 gives (255·1 − 3.5e+38) / 0.5 = -7e+38`}},
+		// Every pixel value the same input: the image cannot matter.
+		{"huge std", "input: [1, 4, 4]\npreprocess: {channels: gray, scale: 1/255, std: 1e300}\n",
+			[]string{`x.yaml:2:49: preprocess: std: 1e+300 makes every pixel value the same input, (p·0.00392156862745098 − 0) / 1e+300 = 0 for every p from 0 to 255, so the image cannot matter`}},
+		{"tiny scale", "input: [1, 4, 4]\npreprocess: {channels: gray, scale: 1e-300, mean: 0.5}\n",
+			[]string{`x.yaml:2:37: preprocess: scale: 1e-300 makes every pixel value the same input, (p·1e-300 − 0.5) / 1 = -0.5 for every p from 0 to 255, so the image cannot matter`}},
+		{"mean swallowing the pixels", "input: [1, 4, 4]\npreprocess: {channels: gray, mean: [1e20], std: 1e19}\n",
+			[]string{`x.yaml:2:37: preprocess: mean: 1e+20 makes every pixel value the same input, (p·1 − 1e+20) / 1e+19 = -10 for every p from 0 to 255, so the image cannot matter`}},
+		{"YAML's NaN and infinity", "input: [3, 4, 4]\npreprocess: {channels: rgb, scale: .NaN, mean: [.inf, 0, 0], std: -.Inf}\n",
+			[]string{`x.yaml:2:36: preprocess: scale: ".NaN" is not a finite number`,
+				`x.yaml:2:49: preprocess: mean: ".inf" is not a finite number`,
+				`x.yaml:2:67: preprocess: std: "-.Inf" is not a finite number`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,4 +123,54 @@ func TestPreprocessErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzPreprocess checks that a preprocess section is accepted exactly when
+// every pixel value 0..255 of every channel gives a finite float32 input,
+// and not the same one for all, as an independent loop over the pixel
+// values computes it; and that a refusal has a position.
+func FuzzPreprocess(f *testing.F) {
+	for _, seed := range [][5]float64{
+		{1.0 / 255, 0.485, 0.456, 0.229, 0.224},
+		{1, 127.5, 127.5, 50, 60.5},
+		{1, 0, 0, 1e-320, 1},
+		{1, 1e300, 0, 1, 1},
+		{1e39, 0, 0, 1, 1},
+		{1e38, 0, 0, 1, 1},
+		{1, 0, 0, 1e-36, 1},
+		{1, 3.4e38, 0, 1, 1},
+		{1e-300, 0.5, 0, 1, 1},
+		{1, 0, 0, 1e300, 1},
+		{1, 1e20, 0, 1e19, 1},
+		{-1, 0, 0, 0, 1},
+		{math.Inf(1), 0, 0, 1, 1},
+		{1, math.NaN(), 0, 1, 1},
+	} {
+		f.Add(seed[0], seed[1], seed[2], seed[3], seed[4])
+	}
+	f.Fuzz(func(t *testing.T, scale, m0, m1, s0, s1 float64) {
+		g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+		src := fmt.Sprintf("name: m\ninput: [3, 2, 2]\npreprocess: {channels: rgb, scale: %s, mean: [%s, %s, %s], std: [%s, %s, %s]}\nlayers: [{name: a, op: relu}]\n",
+			g(scale), g(m0), g(m1), g(m0), g(s0), g(s1), g(s0))
+		_, err := Parse("fuzz.yaml", []byte(src))
+		if err != nil && !strings.HasPrefix(err.Error(), "fuzz.yaml:3:") {
+			t.Fatalf("error without a position in the preprocess section: %v\n%s", err, src)
+		}
+		finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+		ok := finite(scale) && scale != 0 && finite(m0) && finite(m1) && finite(s0) && finite(s1) && s0 > 0 && s1 > 0
+		for c := 0; ok && c < 2; c++ {
+			mean, std := []float64{m0, m1}[c], []float64{s0, s1}[c]
+			first := float32((float64(0*scale) - mean) / std)
+			same := true
+			for p := range 256 {
+				x := float32((float64(float64(p)*scale) - mean) / std)
+				ok = ok && !math.IsInf(float64(x), 0) && !math.IsNaN(float64(x))
+				same = same && x == first
+			}
+			ok = ok && !same
+		}
+		if ok != (err == nil) {
+			t.Fatalf("acceptable: %v; Parse: %v\n%s", ok, err, src)
+		}
+	})
 }
