@@ -359,16 +359,6 @@ func (c *gen) layerTable() string {
 	return b.String()
 }
 
-func isKeyword(s string) bool {
-	switch s {
-	case "break", "case", "chan", "const", "continue", "default", "defer", "else", "fallthrough", "for",
-		"func", "go", "goto", "if", "import", "interface", "map", "package", "range", "return", "select",
-		"struct", "switch", "type", "var":
-		return true
-	}
-	return false
-}
-
 // comment writes a // comment line by line (jennifer renders a multi-line
 // Comment as /* */).
 func comment(f *jen.File, text string) {

@@ -160,13 +160,16 @@ where: by order and shape, or by a -map file (docs/import.md).`,
 					if *out == "" {
 						return usagef("weights init needs -o FILE")
 					}
+					if err := checkNotInput("-o", *out, args[1]); err != nil {
+						return err
+					}
 					g, err := compiler.Load(args[1])
 					if err != nil {
 						return err
 					}
 					ts := params.Init(g, *seed)
 					meta := map[string]string{"cnnc.spec": g.Name, "cnnc.seed": fmt.Sprint(*seed)}
-					return tensor.WriteFileAtomic(*out, func(w io.Writer) error {
+					return writeOutput(*out, func(w io.Writer) error {
 						return tensor.WriteSafetensors(w, ts, meta)
 					})
 				}
@@ -200,7 +203,10 @@ values determined by -seed: an input for cnnc run and for tests.`,
 					}
 					x := params.Input(g, *batch, *seed)
 					shape := append([]int{*batch}, g.Input().Shape.Dims()...)
-					return tensor.WriteFileAtomic(*out, func(w io.Writer) error {
+					if err := checkNotInput("-o", *out, args[0]); err != nil {
+						return err
+					}
+					return writeOutput(*out, func(w io.Writer) error {
 						return tensor.WriteNpy(w, shape, x)
 					})
 				}

@@ -109,24 +109,29 @@ func TestInterruptLeavesNothing(t *testing.T) {
 				if err := cmd.Start(); err != nil {
 					t.Fatal(err)
 				}
-				deadline := time.Now().Add(2 * time.Minute)
+				exited := make(chan error, 1)
+				go func() { exited <- cmd.Wait() }()
+				deadline := time.After(5 * time.Minute)
+			wait:
 				for {
-					if _, err := os.Stat(hold); err == nil {
-						break
-					}
-					if time.Now().After(deadline) {
+					select {
+					case err := <-exited:
+						t.Fatalf("the command ended (%v) before its commit\n%s", err, stderr.String())
+					case <-deadline:
 						cmd.Process.Kill()
-						cmd.Wait()
 						t.Fatalf("the command never reached its commit\n%s", stderr.String())
+					case <-time.After(10 * time.Millisecond):
+						if _, err := os.Stat(hold); err == nil {
+							break wait
+						}
 					}
-					time.Sleep(10 * time.Millisecond)
 				}
 				// Every output is staged now: the temporaries exist.
 				if d := diffSnapshots(before, snapshot(t, dir)); len(d) == 0 {
 					t.Fatalf("nothing staged before the commit")
 				}
 				cmd.Process.Signal(sig)
-				err := cmd.Wait()
+				err := <-exited
 				want := 128 + int(sig)
 				if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != want {
 					t.Errorf("exit %v, want status %d\n%s", err, want, stderr.String())

@@ -56,6 +56,10 @@ tested against. Both read the same files and print the same report.`,
 				if *engine != "interp" && *engine != "compiled" {
 					return usagef("unknown -engine %q (want compiled or interp)", *engine)
 				}
+				inputs := append([]string{args[0], *weights, *input}, strings.Split(*images, ",")...)
+				if err := checkNotInput("-output", *output, inputs...); err != nil {
+					return err
+				}
 				if *batch < 1 || *batch > 1<<16 {
 					return usagef("-batch must be in [1, 65536]")
 				}
@@ -118,7 +122,7 @@ tested against. Both read the same files and print the same report.`,
 				}
 				if *output != "" {
 					shape := append([]int{n}, g.Output.Shape.Dims()...)
-					return tensor.WriteFileAtomic(*output, func(w io.Writer) error {
+					return writeOutput(*output, func(w io.Writer) error {
 						return tensor.WriteNpy(w, shape, y)
 					})
 				}
