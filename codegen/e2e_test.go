@@ -23,6 +23,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,6 +36,7 @@ import (
 	"github.com/cnnc/cnnc/compiler/passes"
 	"github.com/cnnc/cnnc/compiler/ref"
 	"github.com/cnnc/cnnc/compiler/tensor"
+	"github.com/cnnc/cnnc/internal/testenv"
 )
 
 var e2eDir = flag.String("e2e.dir", "", "write the end-to-end test's module to `dir` and keep it (default: a temporary directory)")
@@ -42,7 +44,7 @@ var e2eDir = flag.String("e2e.dir", "", "write the end-to-end test's module to `
 const (
 	e2eWeightSeed = 1
 	e2eInputSeed  = 2
-	e2eShortMACs  = 1e8 // per image; larger networks are skipped with -short
+	e2eShortMACs  = 1e8 // per image; larger networks run only in the exhaustive suite
 
 	zooSeed  = 283
 	zooSpecs = 30
@@ -64,13 +66,21 @@ type e2eCase struct {
 	forms  []string // and exactly these of winoForms for its layers (nil: not checked)
 	text   string   // layers_amd64.go must contain this, if set
 	direct bool     // Options.Direct: the package must not
-	big    bool     // over e2eShortMACs: skipped in -short mode, not rerun with -tags purego
+	big    bool     // over e2eShortMACs: exhaustive suite only, not rerun with -tags purego
 }
 
 // TestEndToEnd generates every case into one module and runs there
 // go test ./..., go vet -tags purego ./... and go test -tags purego on all
-// but the big networks (not in -short mode), go vet ./... and
+// but the big networks (exhaustive suite only), go vet ./... and
 // GOARCH=arm64 go vet ./....
+//
+// The quick suite (without CNNC_LONG=1, see internal/testenv) keeps every
+// code path and drops repetitions: the small shipped and corner specs at one
+// batch size each (1, 3 and 8 in turn), the fewest zoo specs that still
+// cover zooFeatures, the Winograd specs at the batch sizes that between them
+// reach every form, and one batch size of the others. The exhaustive suite
+// runs every case at every batch size, both AlexNets, and the tests again
+// with -tags purego.
 func TestEndToEnd(t *testing.T) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -96,7 +106,17 @@ func TestEndToEnd(t *testing.T) {
 	}
 	writeModule(t, dir)
 
+	long := testenv.Long()
+	// pick returns all of batches in the exhaustive suite, and one of
+	// them, in turn by i, in the quick one.
+	pick := func(batches []int, i int) []int {
+		if long {
+			return batches
+		}
+		return batches[i%len(batches) : i%len(batches)+1]
+	}
 	var cases []e2eCase
+	nspec := 0
 	for _, glob := range []string{"../spec/*.yaml", "../compiler/testdata/corners/*.yaml"} {
 		paths, err := filepath.Glob(glob)
 		if err != nil || len(paths) == 0 {
@@ -104,12 +124,13 @@ func TestEndToEnd(t *testing.T) {
 		}
 		for _, path := range paths {
 			name := strings.TrimSuffix(filepath.Base(path), ".yaml")
-			batches := e2eBatches
+			batches := pick(e2eBatches, nspec)
+			nspec++
 			n := macs(t, path)
 			big := n > e2eShortMACs
 			if big {
-				if testing.Short() {
-					t.Logf("%s: skipped in -short mode (%d M multiply-adds per image)", name, n/1e6)
+				if !long {
+					t.Logf("%s: exhaustive suite only (%d M multiply-adds per image)", name, n/1e6)
 					continue
 				}
 				batches = batches[:1] // the AlexNets once: their reference runs dominate
@@ -119,7 +140,11 @@ func TestEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	for i, z := range zoo() {
+	zs := zoo()
+	for i, z := range zs {
+		if !long && !slices.Contains(zooCover(t, zs), i) {
+			continue
+		}
 		b := zooBatch(i)
 		path := writeSpec(t, dir, z.name, z.spec())
 		cases = append(cases, e2eCase{pkg: fmt.Sprintf("%s_b%d", z.name, b), path: path, batch: b})
@@ -127,7 +152,7 @@ func TestEndToEnd(t *testing.T) {
 			cases = append(cases, e2eCase{pkg: fmt.Sprintf("%s_bf16_b%d", z.name, b), path: path, batch: b, bf16: true})
 		}
 	}
-	for _, b := range e2eBatches {
+	for _, b := range pick(e2eBatches, 1) {
 		cases = append(cases, e2eCase{pkg: fmt.Sprintf("lenet5_bf16_b%d", b), path: "../spec/lenet5.yaml", batch: b, bf16: true})
 	}
 	// Winograd is the default: the specs with 3x3 convolutions of 16+
@@ -137,7 +162,7 @@ func TestEndToEnd(t *testing.T) {
 	for _, name := range winoSpecs {
 		path := "../spec/" + name + ".yaml"
 		big := macs(t, path) > e2eShortMACs
-		if big && testing.Short() {
+		if big && !long {
 			continue
 		}
 		cases = append(cases, e2eCase{pkg: name + "_direct_b2", path: path, batch: 2, direct: true, big: big})
@@ -162,6 +187,9 @@ func TestEndToEnd(t *testing.T) {
 	cases = append(cases, e2eCase{pkg: "wino_groups_b4", path: writeSpec(t, dir, "wino_groups", winoGroupsSpec), batch: 4, wino: true,
 		forms: []string{f43}, text: "N=800 tiles (2 of the\n// batch's 4 images)"})
 	for _, b := range e2eBatches {
+		if !long && b == 1 {
+			continue // batches 3 and 8 reach every form between them
+		}
 		// wino_edges' small maps take F(2x2) at batch 1 and some larger
 		// tiles at batches 3 and 8; wino_s2d's 10x10/2 layer d takes F(2x2,
 		// 5x5) at batch 1 and F(4x4, 5x5) beyond. Between them they cover
@@ -176,15 +204,15 @@ func TestEndToEnd(t *testing.T) {
 	}
 	for _, name := range slices.Sorted(maps.Keys(edgeSpecs)) {
 		path := writeSpec(t, dir, name, "name: "+name+"\n"+edgeSpecs[name])
-		for _, b := range e2eBatches[:2] {
+		for _, b := range pick(e2eBatches[:2], len(cases)) {
 			cases = append(cases, e2eCase{pkg: fmt.Sprintf("%s_b%d", name, b), path: path, batch: b})
 		}
 	}
 	idents := writeSpec(t, dir, "idents", identsSpec)
-	cases = append(cases,
-		e2eCase{pkg: "idents_b1", path: idents, batch: 1},
-		e2eCase{pkg: "idents_b3", path: idents, batch: 3},
-		e2eCase{pkg: "embedded", path: "../spec/lenet5.yaml", batch: 2, embed: true})
+	for _, b := range pick([]int{1, 3}, 1) {
+		cases = append(cases, e2eCase{pkg: fmt.Sprintf("idents_b%d", b), path: idents, batch: b})
+	}
+	cases = append(cases, e2eCase{pkg: "embedded", path: "../spec/lenet5.yaml", batch: 2, embed: true})
 
 	// Generation and the reference runs, in parallel.
 	t.Run("generate", func(t *testing.T) {
@@ -205,7 +233,7 @@ func TestEndToEnd(t *testing.T) {
 	goTest(t, goTool, dir, cases, false, "test", "-json", "./...")
 	// With -tags purego only the dispatch differs from the purego
 	// implementation just tested: the big networks are built, not rerun.
-	if testing.Short() {
+	if !long {
 		goRun(t, goTool, dir, nil, "vet", "-tags", "purego", "./...")
 	} else {
 		goRun(t, goTool, dir, nil, "vet", "-tags", "purego", "./...")
@@ -220,7 +248,13 @@ func TestEndToEnd(t *testing.T) {
 		goTest(t, goTool, dir, small, true, args...)
 	}
 	goRun(t, goTool, dir, nil, "vet", "./...")
-	goRun(t, goTool, dir, []string{"GOARCH=arm64"}, "vet", "./...")
+	// Other GOARCHes build what -tags purego builds, less the dispatch: the
+	// quick suite checks that on a few packages of different kinds.
+	arm := []string{"./..."}
+	if !long {
+		arm = []string{"./embedded", "./lenet5_bf16_b3", "./wino_edges_b3", "./idents_b3"}
+	}
+	goRun(t, goTool, dir, []string{"GOARCH=arm64"}, append([]string{"vet"}, arm...)...)
 	if t.Failed() && *e2eDir == "" {
 		t.Logf("rerun with -e2e.dir DIR to keep the module")
 	}
@@ -1084,30 +1118,78 @@ func TestZoo(t *testing.T) {
 	}
 }
 
+// zooCover returns the indices of a small subset of specs that covers every
+// zooFeature the whole does: the quick suite's zoo. It is chosen greedily,
+// the spec that adds most first, so it is the same on every run.
+func zooCover(t *testing.T, specs []*zooGen) []int {
+	zooCoverOnce.Do(func() {
+		dir := t.TempDir()
+		var each [][]string
+		for i, z := range specs {
+			each = append(each, zooSpecFeatures(t, dir, i, z, false))
+		}
+		have := map[string]bool{}
+		for {
+			best, gain := -1, 0
+			for i, fs := range each {
+				n := 0
+				for _, f := range fs {
+					if slices.Contains(zooFeatures, f) && !have[f] {
+						n++
+					}
+				}
+				if n > gain {
+					best, gain = i, n
+				}
+			}
+			if best < 0 {
+				break
+			}
+			zooCoverIdx = append(zooCoverIdx, best)
+			for _, f := range each[best] {
+				have[f] = true
+			}
+		}
+		slices.Sort(zooCoverIdx)
+	})
+	return zooCoverIdx
+}
+
+var (
+	zooCoverOnce sync.Once
+	zooCoverIdx  []int
+)
+
+// zooSpecFeatures compiles zoo spec i, checks the generator's shapes
+// against the compiler's and returns the features it exercises.
+func zooSpecFeatures(t *testing.T, dir string, i int, z *zooGen, log bool) []string {
+	path := writeSpec(t, dir, z.name, z.spec())
+	plain, err := compiler.Load(path)
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", z.name, err, z.spec())
+	}
+	for _, n := range plain.Nodes {
+		want, s := z.shapes[n.Name], n.Shape
+		if (zShape{s.C, s.H, s.W, s.Flat}) != want {
+			t.Errorf("%s: layer %s has shape %v, the generator expected %+v\n%s", z.name, n.Name, s, want, z.spec())
+		}
+	}
+	opt, err := compiler.Compile(path, passes.Options{Verify: true})
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", z.name, err, z.spec())
+	}
+	if log {
+		t.Logf("%s (batch %d):\n%s", z.name, zooBatch(i), z.spec())
+	}
+	return features(plain, opt, zooBatch(i))
+}
+
 func zooMissing(t *testing.T, specs []*zooGen, log bool) []string {
 	dir := t.TempDir()
 	have := map[string]bool{}
 	for i, z := range specs {
-		path := writeSpec(t, dir, z.name, z.spec())
-		plain, err := compiler.Load(path)
-		if err != nil {
-			t.Fatalf("%s: %v\n%s", z.name, err, z.spec())
-		}
-		for _, n := range plain.Nodes {
-			want, s := z.shapes[n.Name], n.Shape
-			if (zShape{s.C, s.H, s.W, s.Flat}) != want {
-				t.Errorf("%s: layer %s has shape %v, the generator expected %+v\n%s", z.name, n.Name, s, want, z.spec())
-			}
-		}
-		opt, err := compiler.Compile(path, passes.Options{Verify: true})
-		if err != nil {
-			t.Fatalf("%s: %v\n%s", z.name, err, z.spec())
-		}
-		for _, f := range features(plain, opt, zooBatch(i)) {
+		for _, f := range zooSpecFeatures(t, dir, i, z, log) {
 			have[f] = true
-		}
-		if log {
-			t.Logf("%s (batch %d):\n%s", z.name, zooBatch(i), z.spec())
 		}
 	}
 	var missing []string

@@ -19,6 +19,7 @@ import (
 	"github.com/cnnc/cnnc/codegen"
 	"github.com/cnnc/cnnc/compiler"
 	"github.com/cnnc/cnnc/compiler/passes"
+	"github.com/cnnc/cnnc/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under golden/compiled")
@@ -116,7 +117,7 @@ func TestGeneratedFiles(t *testing.T) {
 		{Batch: 3, Package: "other", Args: "compile -batch 3 -pkg other", SpecSHA256: strings.Repeat("ab", 32), Precision: "bf16"},
 		{Batch: 8, Embed: "weights.safetensors", WeightsSHA256: strings.Repeat("cd", 32)},
 	}
-	if testing.Short() {
+	if !testenv.Long() {
 		opts = opts[:1]
 	}
 	for _, path := range paths {

@@ -17,6 +17,7 @@ import (
 	"github.com/cnnc/cnnc/compiler/passes"
 	"github.com/cnnc/cnnc/compiler/ref"
 	"github.com/cnnc/cnnc/compiler/spec"
+	"github.com/cnnc/cnnc/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -132,7 +133,7 @@ func TestShapeErrors(t *testing.T) {
 func TestPassesPreserveMeaning(t *testing.T) {
 	for _, path := range specFiles(t) {
 		name := strings.TrimSuffix(filepath.Base(path), ".yaml")
-		if testing.Short() && strings.HasPrefix(name, "alexnet") {
+		if !testenv.Long() && strings.HasPrefix(name, "alexnet") {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"github.com/cnnc/cnnc/compiler/passes"
 	"github.com/cnnc/cnnc/compiler/ref"
 	"github.com/cnnc/cnnc/compiler/tensor"
+	"github.com/cnnc/cnnc/internal/testenv"
 )
 
 // The golden files under golden/pytorch were computed by PyTorch (in
@@ -95,8 +96,8 @@ func parity(t *testing.T) {
 			for _, n := range plain.Nodes {
 				macs += ir.MACs(n)
 			}
-			if testing.Short() && macs > parityShortMACs {
-				t.Skipf("%d M multiply-adds per image; skipped in -short mode", macs/1e6)
+			if !testenv.Long() && macs > parityShortMACs {
+				testenv.SkipUnlessLong(t, fmt.Sprintf("%d M multiply-adds per image", macs/1e6))
 			}
 			checkInputs(t, manifest[plain.Name], plain)
 			opt, err := compiler.Compile(path, passes.Options{Verify: true})

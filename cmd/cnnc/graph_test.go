@@ -12,6 +12,7 @@ import (
 	"github.com/cnnc/cnnc/compiler"
 	"github.com/cnnc/cnnc/compiler/graphviz"
 	"github.com/cnnc/cnnc/compiler/passes"
+	"github.com/cnnc/cnnc/internal/testenv"
 )
 
 // cnncPath runs the test binary as cnnc with PATH set to path.
@@ -164,12 +165,7 @@ func TestRenderTimeout(t *testing.T) {
 // TestGraphRender renders with the real Graphviz: an SVG naming every
 // layer, and a PNG. CI installs Graphviz (.ci/run).
 func TestGraphRender(t *testing.T) {
-	if _, err := exec.LookPath("dot"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("Graphviz's dot is not on PATH; CI must install graphviz")
-		}
-		t.Skip("Graphviz's dot is not on PATH")
-	}
+	testenv.LookPath(t, "dot", "apt-get install graphviz")
 	dir := t.TempDir()
 	svg, png := filepath.Join(dir, "a.svg"), filepath.Join(dir, "a.png")
 	for _, p := range []string{svg, png} {

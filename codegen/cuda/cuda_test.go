@@ -30,6 +30,7 @@ import (
 	"github.com/cnnc/cnnc/compiler/passes"
 	"github.com/cnnc/cnnc/compiler/ref"
 	"github.com/cnnc/cnnc/compiler/tensor"
+	"github.com/cnnc/cnnc/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under golden/cuda")
@@ -46,11 +47,7 @@ func clangName() string {
 // needClang returns the clang to run, or skips the test.
 func needClang(t *testing.T) string {
 	t.Helper()
-	path, err := exec.LookPath(clangName())
-	if err != nil {
-		t.Skipf("%s is not installed, so the generated CUDA and C++ code is not compiled or run: apt-get install clang-19 (.ci/run does)", clangName())
-	}
-	return path
+	return testenv.LookPath(t, clangName(), "apt-get install clang-19 (it compiles the generated CUDA and C++ code and emulates it)")
 }
 
 // specPaths lists every spec cnnc ships and the corner specs.
@@ -165,7 +162,7 @@ func TestClang(t *testing.T) {
 	clang := needClang(t)
 	shim := shimDir(t)
 	cs := configs
-	if testing.Short() {
+	if !testenv.Long() {
 		cs = cs[:2]
 	}
 	var ptx, host atomic.Int64
@@ -395,8 +392,8 @@ func emulate(t *testing.T, clang, emu, lib, path string, c config, all bool) {
 	switch {
 	case macs > emuMaxMACs && !all:
 		t.Skipf("%.3g multiply-adds per call: set CNNC_EMU_ALL=1 to emulate it", macs)
-	case macs > emuShortMACs && testing.Short():
-		t.Skipf("%.3g multiply-adds per call: skipped with -short", macs)
+	case macs > emuShortMACs && !testenv.Long():
+		testenv.SkipUnlessLong(t, fmt.Sprintf("%.3g multiply-adds per call", macs))
 	}
 	pkg := "net"
 	files, err := cuda.Generate(g, cuda.Options{Package: pkg, GPUs: c.gpus, Batch: c.batch, Parallel: c.par})

@@ -19,6 +19,7 @@ import (
 	"github.com/cnnc/cnnc/compiler/ir"
 	"github.com/cnnc/cnnc/compiler/passes"
 	"github.com/cnnc/cnnc/compiler/spec"
+	"github.com/cnnc/cnnc/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden DOT files")
@@ -271,13 +272,7 @@ func TestDeadLayers(t *testing.T) {
 // plain-text layout back: every box and edge we wrote must be there. CI
 // installs Graphviz (.ci/run); elsewhere the test skips without it.
 func TestGraphvizParses(t *testing.T) {
-	dot, err := exec.LookPath("dot")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("Graphviz's dot is not on PATH; CI must install graphviz")
-		}
-		t.Skip("Graphviz's dot is not on PATH")
-	}
+	dot := testenv.LookPath(t, "dot", "apt-get install graphviz")
 	specs, _ := filepath.Glob("../../spec/*.yaml")
 	for _, path := range specs {
 		for _, optimised := range []bool{true, false} {

@@ -1,7 +1,6 @@
 package onnx
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cnnc/cnnc/compiler/tensor"
+	"github.com/cnnc/cnnc/internal/testenv"
 )
 
 // python is Debian's Python, which has torch, torchvision and onnx (the
@@ -20,14 +20,7 @@ const python = "/usr/bin/python3"
 // which case the test fails.
 func needPython(t *testing.T, modules ...string) {
 	t.Helper()
-	cmd := exec.Command(python, "-c", "import "+strings.Join(modules, ", "))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		msg := "needs " + python + " with " + strings.Join(modules, ", ") + ": " + strings.TrimSpace(string(out))
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	testenv.NeedPython(t, modules...)
 }
 
 // TestAlexNet exports torchvision's AlexNet (random initialisation, seeded;

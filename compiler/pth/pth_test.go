@@ -14,6 +14,7 @@ import (
 	"github.com/cnnc/cnnc/compiler/params"
 	"github.com/cnnc/cnnc/compiler/ref"
 	"github.com/cnnc/cnnc/compiler/tensor"
+	"github.com/cnnc/cnnc/internal/testenv"
 )
 
 // bitsEqual compares float32 slices bit for bit.
@@ -279,13 +280,7 @@ const python = "/usr/bin/python3"
 // against PyTorch's bit for bit and the reference engine's output against
 // PyTorch's.
 func TestAlexNetStateDict(t *testing.T) {
-	if out, err := exec.Command(python, "-c", "import torch, torchvision, numpy").CombinedOutput(); err != nil {
-		msg := "needs " + python + " with torch, torchvision and numpy: " + strings.TrimSpace(string(out))
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	testenv.NeedPython(t, "torch", "torchvision", "numpy")
 	dir := t.TempDir()
 	cmd := exec.Command(python, "compiler/pth/testdata/save.py", "alexnet", dir)
 	cmd.Dir = "../.."

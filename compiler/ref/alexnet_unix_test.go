@@ -3,6 +3,7 @@
 package ref
 
 import (
+	"github.com/cnnc/cnnc/internal/testenv"
 	"math/rand/v2"
 	"syscall"
 	"testing"
@@ -14,9 +15,7 @@ import (
 // measures the process's CPU time (user + system, all threads), not wall
 // time, so that a loaded machine does not make it flaky.
 func TestAlexNetTime(t *testing.T) {
-	if testing.Short() {
-		t.Skip("slow")
-	}
+	testenv.SkipUnlessLong(t, "the reference engine on AlexNet")
 	r := rand.New(rand.NewPCG(9, 9))
 	g, p := alexNet(r)
 	x := randSlice(r, 2*3*227*227)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cnnc/cnnc/compiler/tensor"
 	"github.com/cnnc/cnnc/examples/fashion/fashionnet"
+	"github.com/cnnc/cnnc/internal/testenv"
 )
 
 // nearTie is the largest gap between PyTorch's two largest logits at which
@@ -81,8 +82,8 @@ func TestTestSet(t *testing.T) {
 	if err == nil {
 		labels, err = readIdx(filepath.Join(dataDir(), "t10k-labels-idx1-ubyte.gz"), n)
 	}
-	if errors.Is(err, fs.ErrNotExist) && os.Getenv("CI") == "" {
-		t.Skipf("Fashion-MNIST is not installed (%v): apt-get install -y dataset-fashion-mnist, or set FASHION_MNIST_DIR", err)
+	if errors.Is(err, fs.ErrNotExist) {
+		testenv.Missing(t, fmt.Sprintf("Fashion-MNIST (%v)", err), "apt-get install dataset-fashion-mnist, or set FASHION_MNIST_DIR")
 	}
 	if err != nil {
 		t.Fatal(err)
