@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"os/exec"
@@ -84,58 +85,173 @@ func run() error {
 }
 `
 
-// buildCompiled generates g's package with opt (its batch, precision and
-// algorithm choices; the package name is set here) into a cache directory
-// keyed by the hash of everything generated, builds the driver there unless
-// an earlier run did, and returns the driver's path.
-func buildCompiled(e *env, g *ir.Graph, opt codegen.Options, driverSource string) (string, error) {
+// cacheVersion is hashed into every cache key: builds laid out by an
+// earlier cnnc (built in place, so possibly half-built) are not reused.
+const cacheVersion = "cnnc run cache 2\n"
+
+// driverBuild is what buildDriver generates for g: the files of the build
+// directory and the key that names it in the cache.
+type driverBuild struct {
+	files []codegen.File // paths relative to the build directory
+	key   string
+}
+
+// generateDriver generates g's package with opt (its batch, precision and
+// algorithm choices; the package name is set here) and the module around
+// it with driverSource as its main package, and hashes it all.
+func generateDriver(g *ir.Graph, opt codegen.Options, driverSource string) (*driverBuild, error) {
 	opt.Package, opt.Args = "model", "run"
 	files, err := codegen.Generate(g, opt)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	goMod := "module cnncrun\n\ngo 1.24\n\nrequire golang.org/x/sys " + codegen.SysVersion + "\n"
-	h := sha256.New()
-	io.WriteString(h, goMod+driverSource)
+	b := &driverBuild{files: []codegen.File{{Name: "go.mod", Data: []byte(goMod)}, {Name: "main.go", Data: []byte(driverSource)}}}
 	for _, f := range files {
+		b.files = append(b.files, codegen.File{Name: filepath.Join("model", f.Name), Data: f.Data})
+	}
+	h := sha256.New()
+	io.WriteString(h, cacheVersion)
+	for _, f := range b.files {
 		fmt.Fprintf(h, "%s\x00%d\x00", f.Name, len(f.Data))
 		h.Write(f.Data)
 	}
-	cache, err := os.UserCacheDir()
+	b.key = fmt.Sprintf("%x", h.Sum(nil))[:24]
+	return b, nil
+}
+
+// buildDriver generates g's package with opt and the driver around it,
+// builds the driver unless the cache (cache.go) has it, and returns its
+// path and a function to call once the driver has run. Without a user
+// cache directory it builds in a private temporary directory, which done
+// removes.
+func buildDriver(e *env, g *ir.Graph, opt codegen.Options, driverSource string) (driver string, done func(), err error) {
+	b, err := generateDriver(g, opt, driverSource)
 	if err != nil {
-		cache = os.TempDir()
+		return "", nil, err
 	}
-	dir := filepath.Join(cache, "cnnc", "run", fmt.Sprintf("%x", h.Sum(nil))[:24])
+	root, err := cacheRoot()
+	if errors.Is(err, errNoCache) {
+		tmp, err := os.MkdirTemp("", "cnnc-build-")
+		if err != nil {
+			return "", nil, err
+		}
+		trackTemp(tmp)
+		done = func() { os.RemoveAll(tmp); untrackTemp(tmp) }
+		fmt.Fprintf(e.stderr, "cnnc: %s: building %s for batch %d in %s, removed afterwards\n", errNoCache, g.Name, opt.Batch, tmp)
+		if err := b.build(tmp, tmp); err != nil {
+			done()
+			return "", nil, err
+		}
+		return filepath.Join(tmp, "driver"), done, nil
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	dir := filepath.Join(root, b.key)
+	if driver, err := cachedDriver(dir); err != nil || driver != "" {
+		return driver, func() {}, err
+	}
+	// Build in a temporary directory of our own and rename it into place.
+	tmp, err := os.MkdirTemp(root, b.key+".tmp-")
+	if err != nil {
+		return "", nil, err
+	}
+	trackTemp(tmp)
+	defer func() { os.RemoveAll(tmp); untrackTemp(tmp) }() // once renamed, there is nothing to remove
+	fmt.Fprintf(e.stderr, "cnnc: building %s for batch %d in %s\n", g.Name, opt.Batch, dir)
+	if err := b.build(tmp, filepath.Dir(root)); err != nil {
+		return "", nil, err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if _, err2 := os.Lstat(dir); err2 != nil {
+			return "", nil, err
+		}
+		// A concurrent build renamed its directory into place first.
+	}
+	// Ours or the winner's, checked like any other.
+	driver, err = cachedDriver(dir)
+	if err == nil && driver == "" {
+		err = fmt.Errorf("%s: no driver after building it", dir)
+	}
+	return driver, func() {}, err
+}
+
+// buildCompiled is buildDriver for a caller that does not call done (bench):
+// without a user cache directory, its private build directory stays.
+func buildCompiled(e *env, g *ir.Graph, opt codegen.Options, driverSource string) (string, error) {
+	driver, _, err := buildDriver(e, g, opt, driverSource)
+	return driver, err
+}
+
+// cachedDriver returns the driver in the cache directory dir, or "" if dir
+// does not exist. The driver and dir must pass checkPath; cacheRoot has
+// checked the directories above.
+func cachedDriver(dir string) (string, error) {
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
 	driver := filepath.Join(dir, "driver")
-	if _, err := os.Stat(driver); err == nil {
-		return driver, nil
+	if err := checkPath(dir, true); err != nil {
+		return "", err
 	}
+	if _, err := os.Lstat(driver); errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("refusing to use cnnc's build cache: %s has no driver, which cnnc never leaves; remove it (rm -rf %s) and run again", dir, dir)
+	}
+	if err := checkPath(driver, false); err != nil {
+		return "", err
+	}
+	return driver, nil
+}
+
+// build writes b's files into dir, an empty private directory, and builds
+// the driver there with the Go toolchain. scratch holds the build and
+// module caches that the go command has none of (goEnv).
+func (b *driverBuild) build(dir, scratch string) error {
 	gobin, err := exec.LookPath("go")
 	if err != nil {
-		return "", errors.New("-engine compiled needs the Go toolchain (go) on PATH; -engine interp needs none")
+		return errors.New("-engine compiled needs the Go toolchain (go) on PATH; -engine interp needs none")
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "model"), 0o755); err != nil {
-		return "", err
-	}
-	write := func(name string, data []byte) error { return os.WriteFile(filepath.Join(dir, name), data, 0o644) }
-	for _, f := range files {
-		if err := write(filepath.Join("model", f.Name), f.Data); err != nil {
-			return "", err
+	for _, f := range b.files {
+		path := filepath.Join(dir, f.Name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, f.Data, 0o600); err != nil {
+			return err
 		}
 	}
-	if err := errors.Join(write("go.mod", []byte(goMod)), write("main.go", []byte(driverSource))); err != nil {
-		return "", err
-	}
-	fmt.Fprintf(e.stderr, "cnnc: building %s for batch %d in %s\n", g.Name, opt.Batch, dir)
-	env := append(os.Environ(), "GOFLAGS=-mod=mod", "GONOSUMDB=golang.org/x/sys", "CGO_ENABLED=0")
-	for _, args := range [][]string{{"mod", "tidy"}, {"build", "-o", driver + ".tmp", "."}} {
+	env := goEnv(gobin, scratch)
+	for _, args := range [][]string{{"mod", "tidy"}, {"build", "-o", "driver", "."}} {
 		cmd := exec.Command(gobin, args...)
 		cmd.Dir, cmd.Env = dir, env
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
+			return fmt.Errorf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
 		}
 	}
-	return driver, os.Rename(driver+".tmp", driver)
+	// Whatever the umask, the driver must pass checkPath.
+	return os.Chmod(filepath.Join(dir, "driver"), 0o700)
+}
+
+// goEnv returns the environment for the go commands that build a driver:
+// this process's, in module mode, without cgo, and with a build cache and a
+// module cache in scratch where the go command would find none (HOME
+// unset, as under cron or systemd, leaves it without both).
+func goEnv(gobin, scratch string) []string {
+	env := append(os.Environ(), "GONOSUMDB=golang.org/x/sys", "CGO_ENABLED=0")
+	flags := "-mod=mod"
+	out, err := exec.Command(gobin, "env", "GOCACHE", "GOMODCACHE").Output()
+	if v := strings.Split(string(out), "\n"); err == nil && len(v) >= 2 {
+		if v[0] == "" || v[0] == "off" {
+			env = append(env, "GOCACHE="+filepath.Join(scratch, "gocache"))
+		}
+		if v[1] == "" {
+			// Writable, so that the private build directory can be removed.
+			env = append(env, "GOMODCACHE="+filepath.Join(scratch, "gomodcache"))
+			flags += " -modcacherw"
+		}
+	}
+	return append(env, "GOFLAGS="+flags)
 }
 
 // weightsFile returns path, or, if it is empty, a file in dir holding the
@@ -160,10 +276,11 @@ func runCompiled(e *env, g *ir.Graph, weightsPath string, seed uint64, x []float
 // runCompiledBatches runs the network compiled for batch images on x, a
 // whole number of such batches, one batch after another in one process.
 func runCompiledBatches(e *env, g *ir.Graph, weightsPath string, seed uint64, x []float32, batch int, precision string) ([]float32, time.Duration, error) {
-	driver, err := buildCompiled(e, g, codegen.Options{Batch: batch, Precision: precision}, runDriver)
+	driver, done, err := buildDriver(e, g, codegen.Options{Batch: batch, Precision: precision}, runDriver)
 	if err != nil {
 		return nil, 0, err
 	}
+	defer done()
 	tmp, err := os.MkdirTemp("", "cnnc-run-")
 	if err != nil {
 		return nil, 0, err
