@@ -156,8 +156,11 @@ func measureAccuracy(e *env, spec, precision string, n int, seed uint64, weights
 	if err != nil {
 		return nil, err
 	}
-	x := params.Input(g, n, seed)
 	padded := (n + batch - 1) / batch * batch
+	if err := checkBatch(g, padded, "-n"); err != nil {
+		return nil, err
+	}
+	x := params.Input(g, n, seed)
 	x = append(x, make([]float32, (padded-n)*g.Input().Shape.Elems())...)
 	per := g.Output.Shape.Elems()
 	// Two runs even for fp32 against fp32: that must come out exactly equal.

@@ -133,10 +133,14 @@ same figures as JSON.`,
 					return err
 				}
 				printWarnings(e, g)
-				driver, err := buildCompiled(e, g, codegen.Options{Batch: *batch, Precision: *precision, Direct: !*winograd}, benchDriver)
+				if err := checkBatch(g, *batch, "-batch"); err != nil {
+					return err
+				}
+				driver, done, err := buildDriver(e, g, codegen.Options{Batch: *batch, Precision: *precision, Direct: !*winograd}, benchDriver)
 				if err != nil {
 					return err
 				}
+				defer done()
 				tmp, err := os.MkdirTemp("", "cnnc-bench-")
 				if err != nil {
 					return err

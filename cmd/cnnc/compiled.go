@@ -177,13 +177,6 @@ func buildDriver(e *env, g *ir.Graph, opt codegen.Options, driverSource string) 
 	return driver, func() {}, err
 }
 
-// buildCompiled is buildDriver for a caller that does not call done (bench):
-// without a user cache directory, its private build directory stays.
-func buildCompiled(e *env, g *ir.Graph, opt codegen.Options, driverSource string) (string, error) {
-	driver, _, err := buildDriver(e, g, opt, driverSource)
-	return driver, err
-}
-
 // cachedDriver returns the driver in the cache directory dir, or "" if dir
 // does not exist. The driver and dir must pass checkPath; cacheRoot has
 // checked the directories above.

@@ -225,12 +225,25 @@ func TestGoEnvWithoutHome(t *testing.T) {
 	}
 }
 
-// goCaches returns the go command's GOCACHE and GOMODCACHE.
-func goCaches(t *testing.T) []string {
+// goCaches returns the go command's GOCACHE and GOMODCACHE, asked once: the
+// tests that move XDG_CACHE_HOME pass them on, so that builds keep the
+// build cache (with XDG_CACHE_HOME alone, every build would recompile the
+// standard library).
+func goCaches(t testing.TB) []string {
 	t.Helper()
-	out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE").Output()
-	if err != nil {
-		t.Fatal(err)
+	goCachesOnce.Do(func() {
+		out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE").Output()
+		if err == nil {
+			goCachesVal = strings.Split(string(out), "\n")[:2]
+		}
+	})
+	if goCachesVal == nil {
+		t.Fatal("go env GOCACHE GOMODCACHE failed")
 	}
-	return strings.Split(string(out), "\n")[:2]
+	return goCachesVal
 }
+
+var (
+	goCachesOnce sync.Once
+	goCachesVal  []string
+)

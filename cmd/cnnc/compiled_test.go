@@ -22,10 +22,11 @@ func TestBuildCompiledOptions(t *testing.T) {
 	}
 	e := &env{stdout: io.Discard, stderr: io.Discard}
 	for _, direct := range []bool{false, true} {
-		driver, err := buildCompiled(e, g, codegen.Options{Batch: 1, Direct: direct}, benchDriver)
+		driver, done, err := buildDriver(e, g, codegen.Options{Batch: 1, Direct: direct}, benchDriver)
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer done()
 		_, err = os.Stat(filepath.Join(filepath.Dir(driver), "model", "rt_wino.go"))
 		if hasWino := err == nil; hasWino == direct {
 			t.Errorf("Direct %v: the built package has rt_wino.go: %v", direct, hasWino)

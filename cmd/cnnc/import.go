@@ -149,6 +149,11 @@ func (f *weightsImportFlags) run(e *env, src, out string) error {
 		return fmt.Errorf("%s -> %s:\n%v", src, *f.spec, err)
 	}
 	fmt.Fprint(e.stdout, pth.Table(rows))
+	for _, r := range rows {
+		if r.Warning != "" {
+			e.warnf("%s: %s", src, r.Warning)
+		}
+	}
 	meta := map[string]string{"cnnc.spec": g.Name, "cnnc.source": filepath.Base(src)}
 	if err := writeOutput(out, func(w io.Writer) error {
 		return tensor.WriteSafetensors(w, ts, meta)

@@ -40,7 +40,7 @@ var cacheDir = filepath.Join(os.TempDir(), "cnnc-test-cache")
 func cnnc(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "CNNC_BE_MAIN=1", "XDG_CACHE_HOME="+cacheDir)
+	cmd.Env = append(os.Environ(), "CNNC_BE_MAIN=1", "XDG_CACHE_HOME="+cacheDir, "GOCACHE="+goCaches(t)[0])
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()

@@ -103,7 +103,7 @@ func TestInterruptLeavesNothing(t *testing.T) {
 				before := snapshot(t, dir)
 				hold := filepath.Join(t.TempDir(), "held")
 				cmd := exec.Command(os.Args[0], args...)
-				cmd.Env = append(os.Environ(), "CNNC_BE_MAIN=1", "CNNC_TEST_HOLD="+hold, "XDG_CACHE_HOME="+cacheDir)
+				cmd.Env = append(os.Environ(), "CNNC_BE_MAIN=1", "CNNC_TEST_HOLD="+hold, "XDG_CACHE_HOME="+cacheDir, "GOCACHE="+goCaches(t)[0])
 				var stderr bytes.Buffer
 				cmd.Stderr = &stderr
 				if err := cmd.Start(); err != nil {
