@@ -88,6 +88,15 @@ var configs = []config{
 	{4, 3, cuda.Data},
 }
 
+// quickConfigs returns cs in the exhaustive suite (CNNC_LONG=1) and, in
+// the quick one, the single config i selects, in turn.
+func quickConfigs(cs []config, i int) []config {
+	if testenv.Long() {
+		return cs
+	}
+	return cs[i%len(cs) : i%len(cs)+1]
+}
+
 func compile(t *testing.T, path string) *ir.Graph {
 	t.Helper()
 	g, err := compiler.Compile(path, passes.Options{})
@@ -156,19 +165,16 @@ var archs = []string{"sm_80", "sm_90"}
 // side. It proves that the code is valid CUDA C++ that clang lowers to
 // PTX, that every kernel instance the .cu declares is instantiated (one
 // .entry each), and that the host code is consistent with the CUDA runtime
-// API's declarations. It runs nothing: see TestEmulate for values. With
-// -short it compiles only the first two configs.
+// API's declarations. It runs nothing: see TestEmulate for values. The
+// quick suite (without CNNC_LONG=1) compiles each spec for one config, the
+// configs in turn, so that each config and each spec is compiled.
 func TestClang(t *testing.T) {
 	clang := needClang(t)
 	shim := shimDir(t)
-	cs := configs
-	if !testenv.Long() {
-		cs = cs[:2]
-	}
 	var ptx, host atomic.Int64
 	t.Run("all", func(t *testing.T) {
-		for _, path := range specPaths(t) {
-			for _, c := range cs {
+		for i, path := range specPaths(t) {
+			for _, c := range quickConfigs(configs, i) {
 				t.Run(specName(path)+"/"+c.String(), func(t *testing.T) {
 					t.Parallel()
 					files := generate(t, path, cuda.Options{GPUs: c.gpus, Batch: c.batch, Parallel: c.par})
@@ -180,7 +186,11 @@ func TestClang(t *testing.T) {
 						t.Fatal(err)
 					}
 					instances := len(regexp.MustCompile(`(?m)^struct K_\w+ \{$`).FindAll(src, -1))
-					for _, arch := range archs {
+					as := archs
+					if !testenv.Long() {
+						as = archs[i%len(archs) : i%len(archs)+1] // each arch on every other spec
+					}
+					for _, arch := range as {
 						out := filepath.Join(dir, arch+".ptx")
 						run(t, dir, nil, clang, deviceFlags(shim, arch, cu, out)...)
 						p, err := os.ReadFile(out)
@@ -330,7 +340,8 @@ func emuDevices(c config) []int {
 // sanitizers (optimising makes compiling far slower than running). Cases
 // of more than emuBigMACs (per call: MACs per image x batch) run with one
 // device count, cases of more than emuMaxMACs only with CNNC_EMU_ALL=1,
-// and with -short only cases up to emuShortMACs run.
+// and in the quick suite (without CNNC_LONG=1) one config per spec, in
+// turn, and only cases up to emuShortMACs.
 const (
 	emuBigMACs   = 2e7
 	emuMaxMACs   = 7e7
@@ -363,8 +374,8 @@ func TestEmulate(t *testing.T) {
 	run(t, ".", nil, clang, append(emuFlags(emu), "-O1", "-c", filepath.Join(emu, "emu.cpp"), "-o", lib)...)
 	all := os.Getenv("CNNC_EMU_ALL") != ""
 	t.Run("all", func(t *testing.T) {
-		for _, path := range emuSpecs(t) {
-			for _, c := range emuConfigs {
+		for i, path := range emuSpecs(t) {
+			for _, c := range quickConfigs(emuConfigs, i) {
 				t.Run(specName(path)+"/"+c.String(), func(t *testing.T) {
 					t.Parallel()
 					emulate(t, clang, emu, lib, path, c, all)
