@@ -5,7 +5,7 @@
 //
 //   - every ```go block of api.md compiles against generated/alexnet (or,
 //     marked "go embed", against a package compiled with -embed), and
-//     blocks marked with a file name ("go generated/alexnet/alexnet.go")
+//     blocks marked with a file name ("go generated/alexnet/model.go")
 //     appear in that file verbatim;
 //   - every exported identifier of generated/alexnet is named in api.md,
 //     and every alexnet.X and Model.X that api.md names exists;

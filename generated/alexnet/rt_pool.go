@@ -48,6 +48,24 @@ type rtJob struct {
 	worker int
 }
 
+// rtThreadsPerProc caps a pool's workers at this many per
+// runtime.GOMAXPROCS(0). Workers beyond one per processor only take turns,
+// spinning while they wait, and each holds its own scratch memory, so a
+// larger request (Options{Threads: 100000}) would only start goroutines
+// and allocate buffers that slow Infer down.
+const rtThreadsPerProc = 4
+
+// rtClampThreads returns the number of workers a request for n gives:
+// runtime.GOMAXPROCS(0) for n <= 0, else n, but at most rtThreadsPerProc
+// times runtime.GOMAXPROCS(0).
+func rtClampThreads(n int) int {
+	procs := runtime.GOMAXPROCS(0)
+	if n <= 0 {
+		return procs
+	}
+	return min(n, rtThreadsPerProc*procs)
+}
+
 // rtNewPool starts a pool of n workers (the caller counts as one).
 func rtNewPool(n int) *rtPool {
 	n = max(n, 1)

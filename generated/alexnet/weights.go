@@ -45,6 +45,16 @@ func (m *Model) load(file *stFile) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
+	// NaN or ±Inf can only give NaN or infinite outputs. The messages are
+	// those of cnnc's params.Bind, which cnnc run calls.
+	for _, w := range weightShapes {
+		if err := stCheckFinite(fmt.Sprintf("tensor %q", w.name), w.shape, t[w.name]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
 	impl := m.impl
 	_ = impl
 	// conv1: conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu
@@ -121,6 +131,9 @@ func (m *Model) load(file *stFile) error {
 		rtPackWeights(packed, w, 0, 1000, 4096, nr)
 		m.w11_fc8 = packed
 		m.b11_fc8 = bias
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
 	return nil
 }

@@ -45,6 +45,16 @@ func (m *Model) load(file *stFile) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
+	// NaN or ±Inf can only give NaN or infinite outputs. The messages are
+	// those of cnnc's params.Bind, which cnnc run calls.
+	for _, w := range weightShapes {
+		if err := stCheckFinite(fmt.Sprintf("tensor %q", w.name), w.shape, t[w.name]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
 	impl := m.impl
 	_ = impl
 	// conv1: conv filters=6 kernel=5x5 stride=1x1 pad=2 act=relu
@@ -102,6 +112,9 @@ func (m *Model) load(file *stFile) error {
 		rtPackWeights(packed, w, 0, 10, 84, nr)
 		m.w7_fc5 = packed
 		m.b7_fc5 = bias
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
 	return nil
 }

@@ -45,6 +45,16 @@ func (m *Model) load(file *stFile) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
+	// NaN or ±Inf can only give NaN or infinite outputs. The messages are
+	// those of cnnc's params.Bind, which cnnc run calls.
+	for _, w := range weightShapes {
+		if err := stCheckFinite(fmt.Sprintf("tensor %q", w.name), w.shape, t[w.name]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
 	impl := m.impl
 	_ = impl
 	// conv1: conv filters=16 kernel=3x3 stride=1x1 pad=same(1) foldbn(eps=1e-05) act=relu
@@ -53,6 +63,12 @@ func (m *Model) load(file *stFile) error {
 		bias := t["conv1.bias"]
 		scale, shift := rtBNScaleShift(t["bn1.weight"], t["bn1.bias"], t["bn1.running_mean"], t["bn1.running_var"], 1e-05)
 		rtFoldBN(w, bias, scale, shift)
+		if err := stCheckFinite("layer conv1's weights with batchnorm bn1 folded in", []int{16, 3, 3, 3}, w); err != nil {
+			errs = append(errs, err)
+		}
+		if err := stCheckFinite("layer conv1's bias with batchnorm bn1 folded in", []int{16}, bias); err != nil {
+			errs = append(errs, err)
+		}
 		mr := [3]int{4, 6, 8}[impl]
 		panels := (16 + mr - 1) / mr
 		m.w1_conv1 = rtAlloc[float32](m.mem, 27*panels*mr)
@@ -80,6 +96,9 @@ func (m *Model) load(file *stFile) error {
 		rtPackWeights(packed, w, 0, 10, 32, nr)
 		m.w5_fc = packed
 		m.b5_fc = bias
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
 	return nil
 }

@@ -94,6 +94,8 @@ const (
 // Options configure a Model.
 type Options struct {
 	// Threads is the number of goroutines Infer uses; 0 means runtime.GOMAXPROCS(0).
+	// It is capped at 4 x runtime.GOMAXPROCS(0): more workers would only take turns
+	// on the processors, each holding its own scratch memory.
 	Threads int
 	// Impl names the kernels to use, one of Implementations(); "" means the fastest.
 	Impl string
@@ -190,16 +192,15 @@ func newModel(data []byte, o Options) (*Model, error) {
 }
 
 // SetThreads sets the number of goroutines Infer uses; n <= 0 means
-// runtime.GOMAXPROCS(0).
+// runtime.GOMAXPROCS(0), and n is capped at 4 x runtime.GOMAXPROCS(0)
+// (Threads reports what it got).
 func (m *Model) SetThreads(n int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		panic("alexnet: SetThreads on a closed Model")
 	}
-	if n <= 0 {
-		n = runtime.GOMAXPROCS(0)
-	}
+	n = rtClampThreads(n)
 	if m.pool != nil {
 		m.pool.close()
 	}
