@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 
 	"github.com/cnnc/cnnc/compiler"
@@ -147,11 +146,11 @@ func measureAccuracy(e *env, spec, precision string, n int, seed uint64, weights
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp("", "cnnc-accuracy-")
+	tmp, rmTmp, err := tempDir("cnnc-accuracy-")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(tmp)
+	defer rmTmp()
 	wpath, err := weightsFile(g, weights, seed, tmp)
 	if err != nil {
 		return nil, err

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -141,11 +140,11 @@ same figures as JSON.`,
 					return err
 				}
 				defer done()
-				tmp, err := os.MkdirTemp("", "cnnc-bench-")
+				tmp, rmTmp, err := tempDir("cnnc-bench-")
 				if err != nil {
 					return err
 				}
-				defer os.RemoveAll(tmp)
+				defer rmTmp()
 				w, err := weightsFile(g, *weights, 1, tmp)
 				if err != nil {
 					return err

@@ -274,11 +274,11 @@ func runCompiledBatches(e *env, g *ir.Graph, weightsPath string, seed uint64, x 
 		return nil, 0, err
 	}
 	defer done()
-	tmp, err := os.MkdirTemp("", "cnnc-run-")
+	tmp, rmTmp, err := tempDir("cnnc-run-")
 	if err != nil {
 		return nil, 0, err
 	}
-	defer os.RemoveAll(tmp)
+	defer rmTmp()
 	if weightsPath, err = weightsFile(g, weightsPath, seed, tmp); err != nil {
 		return nil, 0, err
 	}

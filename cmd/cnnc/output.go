@@ -145,3 +145,15 @@ func checkNotInput(flag, out string, inputs ...string) error {
 	}
 	return nil
 }
+
+// tempDir makes a private temporary directory for a command's scratch
+// files, removed by the returned func or, if the command is interrupted,
+// by the signal handler.
+func tempDir(prefix string) (string, func(), error) {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", nil, err
+	}
+	trackTemp(dir)
+	return dir, func() { os.RemoveAll(dir); untrackTemp(dir) }, nil
+}
