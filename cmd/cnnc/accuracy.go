@@ -146,7 +146,7 @@ func measureAccuracy(e *env, spec, precision string, n int, seed uint64, weights
 	if err != nil {
 		return nil, err
 	}
-	tmp, rmTmp, err := tempDir("cnnc-accuracy-")
+	tmp, rmTmp, err := tempDir("", "cnnc-accuracy-")
 	if err != nil {
 		return nil, err
 	}

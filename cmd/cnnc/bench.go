@@ -140,7 +140,7 @@ same figures as JSON.`,
 					return err
 				}
 				defer done()
-				tmp, rmTmp, err := tempDir("cnnc-bench-")
+				tmp, rmTmp, err := tempDir("", "cnnc-bench-")
 				if err != nil {
 					return err
 				}

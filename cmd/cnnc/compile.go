@@ -110,12 +110,17 @@ func compile(e *env, specPath, dir string, opt codegen.Options, embed string) er
 		return err
 	}
 	printWarnings(e, g)
+	var weights []byte
 	if embed != "" {
 		// Check the weights now, as NewEmbedded would, rather than ship a
-		// package that can only fail.
-		f, err := tensor.LoadSafetensors(embed)
-		if err != nil {
+		// package that can only fail; what is checked is what is hashed
+		// and embedded.
+		if weights, err = os.ReadFile(embed); err != nil {
 			return err
+		}
+		f, err := tensor.ReadSafetensors(weights)
+		if err != nil {
+			return fmt.Errorf("%s: %w", embed, err)
 		}
 		_, warnings, err := params.Bind(g, f)
 		for _, w := range warnings {
@@ -124,31 +129,28 @@ func compile(e *env, specPath, dir string, opt codegen.Options, embed string) er
 		if err != nil {
 			return fmt.Errorf("%s: cannot be embedded in %s:\n%w", embed, g.Name, err)
 		}
-		if opt.WeightsSHA256, err = hashFile(embed); err != nil {
-			return err
-		}
 		opt.Embed = "weights.safetensors"
+		opt.WeightsSHA256 = fmt.Sprintf("%x", sha256.Sum256(weights))
 	}
 	files, err := codegen.Generate(g, opt)
 	if err != nil {
 		return err
 	}
-	var copies []fileCopy
-	if embed != "" {
-		copies = append(copies, fileCopy{name: opt.Embed, from: embed})
+	if weights != nil {
+		files = append(files, codegen.File{Name: opt.Embed, Data: weights})
 	}
 	pkg := opt.Package
 	if pkg == "" {
 		pkg = g.Name
 	}
-	return writeGenerated(e, dir, pkg, files, copies)
+	return writeGenerated(e, dir, pkg, files)
 }
 
-// writeGenerated writes generated files, and copies, into dir as one
-// transaction (writePackage), adding a go.mod and go.sum where dir is
-// outside any module (or the module is one cnnc made), so that
-// `cd dir && go build` works (offline: the go.sum is cnnc's).
-func writeGenerated(e *env, dir, pkg string, files []codegen.File, copies []fileCopy) error {
+// writeGenerated writes files into dir as one transaction (writePackage),
+// adding a go.mod and go.sum where dir is outside any module (or the module
+// is one cnnc made), so that `cd dir && go build` works (offline: the
+// go.sum is cnnc's).
+func writeGenerated(e *env, dir, pkg string, files []codegen.File) error {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return err
@@ -161,7 +163,7 @@ func writeGenerated(e *env, dir, pkg string, files []codegen.File, copies []file
 			files = append(files, codegen.ModuleFiles(codegen.ModulePath(filepath.Base(abs), pkg))...)
 		}
 	}
-	return writePackage(e, abs, files, copies)
+	return writePackage(e, abs, files)
 }
 
 // hashFile returns the hex SHA-256 of the file at path.
@@ -188,10 +190,6 @@ const manifestName = "cnnc.sum"
 const manifestHeader = "# Files written by cnnc compile, with their SHA-256 (sha256sum -c cnnc.sum checks them).\n" +
 	"# A later compile removes a listed file it no longer generates only if it is unchanged.\n"
 
-// fileCopy is an output file copied from an input, streamed rather than
-// held in memory (an -embed weights file can be hundreds of megabytes).
-type fileCopy struct{ name, from string }
-
 // writePackage writes the package into dir as one transaction. Everything
 // is first written into a temporary directory beside dir, so an error or
 // an interrupt (SIGINT, SIGTERM) leaves dir as it was and no temporary
@@ -201,35 +199,24 @@ type fileCopy struct{ name, from string }
 // until the renames are done, and loses the files an earlier compile
 // generated, recorded in its cnnc.sum, that this one does not, unless they
 // were edited since.
-func writePackage(e *env, dir string, files []codegen.File, copies []fileCopy) error {
+func writePackage(e *env, dir string, files []codegen.File) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
 	}
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
 		return fmt.Errorf("%s: not a directory", dir)
 	}
-	stage, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".cnnc-*")
+	stage, rmStage, err := tempDir(filepath.Dir(dir), "."+filepath.Base(dir)+".cnnc-*")
 	if err != nil {
 		return err
 	}
-	trackTemp(stage)
-	defer func() {
-		os.RemoveAll(stage)
-		untrackTemp(stage)
-	}()
+	defer rmStage()
 	sums := map[string]string{}
 	for _, f := range files {
 		if err := os.WriteFile(filepath.Join(stage, f.Name), f.Data, 0o644); err != nil {
 			return err
 		}
 		sums[f.Name] = fmt.Sprintf("%x", sha256.Sum256(f.Data))
-	}
-	for _, c := range copies {
-		sum, err := copyFile(filepath.Join(stage, c.name), c.from)
-		if err != nil {
-			return err
-		}
-		sums[c.name] = sum
 	}
 	names := slices.Sorted(maps.Keys(sums))
 	var m strings.Builder
@@ -240,9 +227,7 @@ func writePackage(e *env, dir string, files []codegen.File, copies []fileCopy) e
 	if err := os.WriteFile(filepath.Join(stage, manifestName), []byte(m.String()), 0o644); err != nil {
 		return err
 	}
-	if err := syncDir(stage); err != nil {
-		return err
-	}
+	tensor.SyncDir(stage)
 	if err := os.Chmod(stage, 0o755); err != nil {
 		return err
 	}
@@ -256,7 +241,8 @@ func writePackage(e *env, dir string, files []codegen.File, copies []fileCopy) e
 		if err := os.Rename(stage, dir); err != nil {
 			return err
 		}
-		return syncDir(filepath.Dir(dir))
+		tensor.SyncDir(filepath.Dir(dir))
+		return nil
 	}
 	old := readManifest(dir)
 	for _, name := range append(names, manifestName) {
@@ -269,46 +255,8 @@ func writePackage(e *env, dir string, files []codegen.File, copies []fileCopy) e
 			return err
 		}
 	}
-	if err := syncDir(dir); err != nil {
-		return err
-	}
+	tensor.SyncDir(dir)
 	return removeStale(e, dir, sums, old)
-}
-
-// copyFile copies the file from into a new file at to and returns its
-// SHA-256.
-func copyFile(to, from string) (string, error) {
-	src, err := os.Open(from)
-	if err != nil {
-		return "", err
-	}
-	defer src.Close()
-	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return "", err
-	}
-	h := sha256.New()
-	_, err = io.Copy(io.MultiWriter(dst, h), src)
-	if err == nil {
-		err = dst.Sync()
-	}
-	if cerr := dst.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return "", fmt.Errorf("copying %s: %w", from, err)
-	}
-	return fmt.Sprintf("%x", h.Sum(nil)), nil
-}
-
-// syncDir makes the renames and creations in dir durable, where the system
-// can (Windows cannot sync a directory; that is not an error).
-func syncDir(dir string) error {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }
 
 // readManifest returns the files dir's cnnc.sum lists, with their hashes,

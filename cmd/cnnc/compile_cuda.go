@@ -59,5 +59,5 @@ func compileCUDA(e *env, specPath, dir string, opt cuda.Options) error {
 	if pkg == "" {
 		pkg = g.Name
 	}
-	return writeGenerated(e, dir, pkg, files, nil)
+	return writeGenerated(e, dir, pkg, files)
 }

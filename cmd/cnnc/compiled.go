@@ -132,12 +132,10 @@ func buildDriver(e *env, g *ir.Graph, opt codegen.Options, driverSource string) 
 	}
 	root, err := cacheRoot()
 	if errors.Is(err, errNoCache) {
-		tmp, err := os.MkdirTemp("", "cnnc-build-")
+		tmp, done, err := tempDir("", "cnnc-build-")
 		if err != nil {
 			return "", nil, err
 		}
-		trackTemp(tmp)
-		done = func() { os.RemoveAll(tmp); untrackTemp(tmp) }
 		fmt.Fprintf(e.stderr, "cnnc: %s: building %s for batch %d in %s, removed afterwards\n", errNoCache, g.Name, opt.Batch, tmp)
 		if err := b.build(tmp, tmp); err != nil {
 			done()
@@ -153,12 +151,11 @@ func buildDriver(e *env, g *ir.Graph, opt codegen.Options, driverSource string) 
 		return driver, func() {}, err
 	}
 	// Build in a temporary directory of our own and rename it into place.
-	tmp, err := os.MkdirTemp(root, b.key+".tmp-")
+	tmp, rmTmp, err := tempDir(root, b.key+".tmp-")
 	if err != nil {
 		return "", nil, err
 	}
-	trackTemp(tmp)
-	defer func() { os.RemoveAll(tmp); untrackTemp(tmp) }() // once renamed, there is nothing to remove
+	defer rmTmp() // once renamed, there is nothing to remove
 	fmt.Fprintf(e.stderr, "cnnc: building %s for batch %d in %s\n", g.Name, opt.Batch, dir)
 	if err := b.build(tmp, filepath.Dir(root)); err != nil {
 		return "", nil, err
@@ -274,7 +271,7 @@ func runCompiledBatches(e *env, g *ir.Graph, weightsPath string, seed uint64, x 
 		return nil, 0, err
 	}
 	defer done()
-	tmp, rmTmp, err := tempDir("cnnc-run-")
+	tmp, rmTmp, err := tempDir("", "cnnc-run-")
 	if err != nil {
 		return nil, 0, err
 	}

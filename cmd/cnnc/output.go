@@ -146,11 +146,12 @@ func checkNotInput(flag, out string, inputs ...string) error {
 	return nil
 }
 
-// tempDir makes a private temporary directory for a command's scratch
-// files, removed by the returned func or, if the command is interrupted,
-// by the signal handler.
-func tempDir(prefix string) (string, func(), error) {
-	dir, err := os.MkdirTemp("", prefix)
+// tempDir makes a private temporary directory in parent (the system's if
+// ""), for a command's scratch files or a directory it stages, removed by
+// the returned func or, if the command is interrupted, by the signal
+// handler.
+func tempDir(parent, prefix string) (string, func(), error) {
+	dir, err := os.MkdirTemp(parent, prefix)
 	if err != nil {
 		return "", nil, err
 	}

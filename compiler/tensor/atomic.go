@@ -90,13 +90,18 @@ func (s *Staged) Commit() error {
 		os.Remove(s.Temp)
 		return pathError(s.Path, err)
 	}
-	// Make the rename itself durable. Not every system can sync a
-	// directory (Windows cannot), so failures here are ignored.
-	if d, err := os.Open(filepath.Dir(s.Path)); err == nil {
+	SyncDir(filepath.Dir(s.Path)) // make the rename itself durable
+	return nil
+}
+
+// SyncDir makes the creations, renames and removals in dir durable, where
+// the system can: not every system can sync a directory (Windows cannot),
+// so failures are ignored.
+func SyncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()
 	}
-	return nil
 }
 
 // Discard removes the temporary.
