@@ -103,22 +103,12 @@ func (c *gen) weightsFile() ([]byte, error) {
 		b.Id("impl").Op(":=").Id("m").Dot("impl")
 		b.Id("_").Op("=").Id("impl")
 		for _, l := range c.layers {
-			c.loadLayer(b, l, wants)
+			c.loadLayer(b, l)
 		}
 		b.Add(errsOut)
 		b.Return(jen.Nil())
 	})
 	return render(f)
-}
-
-// wantShape is the shape of the tensor called name in wants.
-func wantShape(wants []params.Want, name string) []int {
-	for _, w := range wants {
-		if w.Name == name {
-			return w.Shape
-		}
-	}
-	panic("codegen: no tensor " + name)
 }
 
 // tileTable is [impls]int{...}[impl]: the MR (or, with nr, the NR) of
@@ -149,7 +139,7 @@ func checkFinite(what string, shape []int, x jen.Code) jen.Code {
 	)
 }
 
-func (c *gen) loadLayer(b *jen.Group, l *layer, wants []params.Want) {
+func (c *gen) loadLayer(b *jen.Group, l *layer) {
 	n := l.n
 	name := n.Name
 	tensor := func(suffix string) jen.Code { return jen.Id("t").Index(jen.Lit(name + suffix)) }
@@ -163,7 +153,7 @@ func (c *gen) loadLayer(b *jen.Group, l *layer, wants []params.Want) {
 		return []jen.Code{
 			jen.List(jen.Id("scale"), jen.Id("shift")).Op(":=").Id("rtBNScaleShift").Call(get(".weight"), get(".bias"), get(".running_mean"), get(".running_var"), jen.Lit(n.FoldBN.Eps)),
 			jen.Id("rtFoldBN").Call(jen.Id("w"), out, jen.Id("scale"), jen.Id("shift")),
-			checkFinite(effW, wantShape(wants, name+".weight"), jen.Id("w")),
+			checkFinite(effW, params.WeightShape(n), jen.Id("w")),
 			checkFinite(effB, []int{n.Shape.C}, out),
 		}
 	}

@@ -51,12 +51,12 @@ func Wants(g *ir.Graph) []Want {
 		switch n.Op {
 		case ir.OpConv:
 			a := &n.Conv
-			out = append(out, Want{n.Name + ".weight", []int{a.Filters, n.Inputs[0].Shape.C / a.Groups, a.KH, a.KW}, n, Weight})
+			out = append(out, Want{n.Name + ".weight", WeightShape(n), n, Weight})
 			if a.Bias {
 				out = append(out, Want{n.Name + ".bias", []int{a.Filters}, n, Bias})
 			}
 		case ir.OpDense:
-			out = append(out, Want{n.Name + ".weight", []int{n.Dense.Units, n.Inputs[0].Shape.Elems()}, n, Weight})
+			out = append(out, Want{n.Name + ".weight", WeightShape(n), n, Weight})
 			if n.Dense.Bias {
 				out = append(out, Want{n.Name + ".bias", []int{n.Dense.Units}, n, Bias})
 			}
@@ -68,6 +68,20 @@ func Wants(g *ir.Graph) []Want {
 		}
 	}
 	return out
+}
+
+// WeightShape is the shape of a conv or dense node's weight tensor, in
+// PyTorch's layout: conv [filters, in/groups, kh, kw], dense [units, in].
+// It is nil for other nodes.
+func WeightShape(n *ir.Node) []int {
+	switch n.Op {
+	case ir.OpConv:
+		a := &n.Conv
+		return []int{a.Filters, n.Inputs[0].Shape.C / a.Groups, a.KH, a.KW}
+	case ir.OpDense:
+		return []int{n.Dense.Units, n.Inputs[0].Shape.Elems()}
+	}
+	return nil
 }
 
 // Set holds each node's effective parameters. It implements ref.Params.
@@ -108,7 +122,11 @@ func Bind(g *ir.Graph, f *tensor.File) (*Set, []string, error) {
 	for _, n := range g.Nodes {
 		if wn, bn := EffectiveNames(n); wn != "" {
 			w, b := s.Weights(n)
-			if err := tensor.CheckFinite(wn, effectiveShape(n, w), w); err != nil {
+			shape := WeightShape(n)
+			if shape == nil {
+				shape = []int{len(w)} // a batchnorm's scale
+			}
+			if err := tensor.CheckFinite(wn, shape, w); err != nil {
 				errs = append(errs, err)
 			}
 			if err := tensor.CheckFinite(bn, []int{len(b)}, b); err != nil {
@@ -172,19 +190,6 @@ func EffectiveNames(n *ir.Node) (w, b string) {
 			fmt.Sprintf("layer %s's bias with batchnorm %s folded in", n.Name, n.FoldBN.Layer)
 	}
 	return "", ""
-}
-
-// effectiveShape is the shape of n's effective weights w, in PyTorch's
-// layout, for CheckFinite's indices.
-func effectiveShape(n *ir.Node, w []float32) []int {
-	switch n.Op {
-	case ir.OpConv:
-		a := &n.Conv
-		return []int{a.Filters, n.Inputs[0].Shape.C / a.Groups, a.KH, a.KW}
-	case ir.OpDense:
-		return []int{n.Dense.Units, n.Inputs[0].Shape.Elems()}
-	}
-	return []int{len(w)}
 }
 
 func joinErrors(errs []error) error {
