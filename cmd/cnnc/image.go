@@ -20,9 +20,9 @@ import (
 // SetInputImage takes them (the high bytes of RGBA() for rgb and bgr,
 // color.GrayModel for gray). Each image must have the input's size:
 // resizing is the caller's (examples/classify shows how). Nothing is
-// allocated on a file's word: the batch is bounded by checkBatch before
-// any file is opened, and each image's declared size is checked before
-// it is decoded.
+// allocated on a file's word: the caller bounds the batch with checkBatch
+// before any file is opened (run does, before it loads the weights), and
+// each image's declared size is checked before it is decoded.
 func loadImages(g *ir.Graph, paths string) ([]float32, int, error) {
 	p := g.Preprocess
 	if p == nil {
@@ -30,9 +30,6 @@ func loadImages(g *ir.Graph, paths string) ([]float32, int, error) {
 	}
 	in := g.Input().Shape
 	files := strings.Split(paths, ",")
-	if err := checkBatch(g, len(files), "-image"); err != nil {
-		return nil, 0, err
-	}
 	x := make([]float32, 0, len(files)*in.Elems())
 	for _, path := range files {
 		img, err := decodeImage(path, in.W, in.H, g.Name)

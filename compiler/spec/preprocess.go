@@ -155,15 +155,15 @@ func (d *decoder) checkPixelRange(scale float64, scaleNode *yaml.Node, mean, std
 	if len(mean.values) > 1 && len(std.values) > 1 && len(mean.values) != len(std.values) {
 		return
 	}
+	sc := value{"scale", scale, scaleNode}
+	if sc.node == nil {
+		sc.node = at
+	}
 	channel := ""
 	reported := map[*yaml.Node]bool{}
 	for c := range n {
 		if n > 1 {
 			channel = fmt.Sprintf(" of channel %d", c)
-		}
-		sc := value{"scale", scale, scaleNode}
-		if sc.node == nil {
-			sc.node = at
 		}
 		m, sd := get("mean", mean, 0, c), get("std", std, 1, c)
 		x := func(p float64) (float64, float32) {
