@@ -150,6 +150,8 @@ func (c *gen) apiFile() ([]byte, error) {
 			fields = append(fields, jen.List(jen.Id(c.ident(l.n, "w")), jen.Id(c.ident(l.n, "b"))).Index().Float32())
 		case ir.OpConv, ir.OpBatchNorm:
 			fields = append(fields, jen.List(jen.Id(c.ident(l.n, "w")), jen.Id(c.ident(l.n, "b"))).Index().Float32())
+		case ir.OpPReLU:
+			fields = append(fields, jen.Id(c.ident(l.n, "w")).Index().Float32().Comment("slopes"))
 		}
 	}
 	comment(f, "Model is the network with its weights loaded and packed for one\nimplementation. Infer may be called from several goroutines; calls on one\nModel run one at a time, so use one Model per goroutine for parallel\ninference (each Model also uses Threads goroutines itself).")

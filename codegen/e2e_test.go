@@ -46,8 +46,8 @@ const (
 	e2eInputSeed  = 2
 	e2eShortMACs  = 1e8 // per image; larger networks run only in the exhaustive suite
 
-	zooSeed  = 283
-	zooSpecs = 30
+	zooSeed  = 20
+	zooSpecs = 40
 )
 
 // e2eBatches are the batch sizes the shipped and corner specs are compiled
@@ -741,8 +741,10 @@ func zoo() []*zooGen { return zooOf(zooSeed) }
 func zooOf(seed uint64) []*zooGen {
 	r := rand.New(rand.NewPCG(seed, 0))
 	var specs []*zooGen
+	acts := 0
 	for i := range zooSpecs {
 		z := newZooGen(r, fmt.Sprintf("zoo%02d", i))
+		z.acts = &acts
 		z.generate()
 		specs = append(specs, z)
 	}
@@ -771,6 +773,7 @@ type zooGen struct {
 	lines  []string
 	shapes map[string]zShape
 	cur    string // the layer the next one reads
+	acts   *int   // activations drawn so far, by every spec of the zoo
 }
 
 func newZooGen(r *rand.Rand, name string) *zooGen {
@@ -784,7 +787,7 @@ func newZooGen(r *rand.Rand, name string) *zooGen {
 	if r.IntN(4) == 0 {
 		in.c = []int{12, 16, 17}[r.IntN(3)]
 	}
-	return &zooGen{r: r, name: name, shapes: map[string]zShape{"input": in}, cur: "input"}
+	return &zooGen{r: r, name: name, shapes: map[string]zShape{"input": in}, cur: "input", acts: new(int)}
 }
 
 func (z *zooGen) generate() {
@@ -917,15 +920,46 @@ func (z *zooGen) block() {
 	}
 }
 
-var zooActs = []string{"relu", "leaky_relu", "sigmoid", "tanh"}
-
-func (z *zooGen) act() {
-	op := zooActs[z.r.IntN(len(zooActs))]
-	if op == "leaky_relu" && z.r.IntN(2) == 0 {
-		z.add(op, z.shape(), fmt.Sprintf("slope: %g", float64(z.pick(1, 2, 3))/10))
-		return
+// zooActs are the activation ops, and prelu.
+var zooActs = func() []string {
+	var out []string
+	for _, op := range ir.AllOps() {
+		if op.IsActivation() || op == ir.OpPReLU {
+			out = append(out, op.String())
+		}
 	}
-	z.add(op, z.shape())
+	return out
+}()
+
+// act adds an activation. The zoo takes them in turn, so that each kind
+// lands in every context (fused, alone, sunk) somewhere in the zoo.
+func (z *zooGen) act() {
+	op := zooActs[*z.acts%len(zooActs)]
+	*z.acts++
+	var fields []string
+	switch {
+	case z.r.IntN(2) == 0:
+		// The defaults.
+	case op == "leaky_relu":
+		fields = append(fields, fmt.Sprintf("slope: %g", float64(z.pick(1, 2, 3, -2))/10))
+	case op == "clip":
+		lo, hi := float64(z.pick(-10, -3, 0, 1))/4, float64(z.pick(2, 5, 24))/4
+		switch z.r.IntN(3) {
+		case 0:
+			fields = append(fields, fmt.Sprintf("min: %g", lo))
+		case 1:
+			fields = append(fields, fmt.Sprintf("max: %g", hi))
+		default:
+			fields = append(fields, fmt.Sprintf("min: %g", lo), fmt.Sprintf("max: %g", hi))
+		}
+	case op == "hardsigmoid":
+		fields = append(fields, fmt.Sprintf("alpha: %g", float64(z.pick(1, 2, -1))/5), "beta: 0.5")
+	case op == "gelu":
+		fields = append(fields, "approximate: tanh")
+	case op == "prelu":
+		fields = append(fields, "shared: true")
+	}
+	z.add(op, z.shape(), fields...)
 }
 
 func (z *zooGen) dense(units int) {
@@ -1216,8 +1250,10 @@ var zooFeatures = []string{
 	"avgpool count_pad false", "avgpool count_pad true padding",
 	"lrn fused into maxpool", "lrn standalone", "lrn flat",
 	"batchnorm folded into conv", "batchnorm folded into dense", "batchnorm standalone",
-	"relu fused", "leaky_relu fused", "sigmoid fused", "tanh fused",
-	"relu unfused", "leaky_relu unfused", "sigmoid unfused", "tanh unfused",
+	"relu fused", "leaky_relu fused", "sigmoid fused", "tanh fused", "clip fused", "hardsigmoid fused",
+	"hardswish fused", "silu fused", "gelu fused", "gelu_tanh fused",
+	"relu unfused", "leaky_relu unfused", "sigmoid unfused", "tanh unfused", "clip unfused", "relu6 unfused",
+	"hardsigmoid unfused", "hardswish unfused", "silu unfused", "gelu unfused", "prelu",
 	"activation sunk below maxpool",
 	"add", "add of three", "concat", "softmax flat", "softmax spatial", "global_avgpool",
 	"flatten", "dropout",
@@ -1248,6 +1284,9 @@ func features(plain, opt *ir.Graph, batch int) []string {
 		}
 		if n.Op.IsActivation() {
 			has(n.Op.String() + " unfused")
+		}
+		if n.Op == ir.OpPReLU {
+			has("prelu")
 		}
 		switch n.Op {
 		case ir.OpConv:
@@ -1344,9 +1383,7 @@ func features(plain, opt *ir.Graph, batch int) []string {
 	return fs
 }
 
-func actName(k ir.ActKind) string {
-	return map[ir.ActKind]string{ir.ActReLU: "relu", ir.ActLeakyReLU: "leaky_relu", ir.ActSigmoid: "sigmoid", ir.ActTanh: "tanh"}[k]
-}
+func actName(k ir.ActKind) string { return k.String() }
 
 // collidingSpecs have layer names that are distinct in the spec but could
 // map to one Go identifier: first letters differing in case or a leading

@@ -48,7 +48,7 @@ func epilogueAct(a ir.Activation) (gemm.Act, float32, bool) {
 	case ir.ActReLU:
 		return gemm.ActReLU, 0, true
 	case ir.ActLeakyReLU:
-		return gemm.ActLeakyReLU, a.Slope, true
+		return gemm.ActLeakyReLU, a.Alpha, true
 	}
 	return gemm.ActNone, 0, false
 }

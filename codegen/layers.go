@@ -62,10 +62,26 @@ func (s stepLit) code(layer int) jen.Code {
 // step is {n: tasks, f: m.fn}; the plan adds the layer index.
 func step(tasks int, fn string) stepLit { return stepLit{tasks: tasks, fn: fn} }
 
-// act returns the rtAct constant and slope of an activation.
-func act(a ir.Activation) (jen.Code, jen.Code) {
-	names := map[ir.ActKind]string{ir.ActNone: "rtActNone", ir.ActReLU: "rtActReLU", ir.ActLeakyReLU: "rtActLeakyReLU", ir.ActSigmoid: "rtActSigmoid", ir.ActTanh: "rtActTanh"}
-	return jen.Id(names[a.Kind]), jen.Lit(float64(a.Slope))
+// actNames are codegen/rt's names of the activation kinds.
+var actNames = [...]string{ir.ActNone: "rtActNone", ir.ActReLU: "rtActReLU", ir.ActLeakyReLU: "rtActLeakyReLU",
+	ir.ActSigmoid: "rtActSigmoid", ir.ActTanh: "rtActTanh", ir.ActClip: "rtActClip", ir.ActHardSigmoid: "rtActHardSigmoid",
+	ir.ActHardSwish: "rtActHardSwish", ir.ActSiLU: "rtActSiLU", ir.ActGELU: "rtActGELU", ir.ActGELUTanh: "rtActGELUTanh"}
+
+var _ = [1]struct{}{}[len(actNames)-int(ir.NumActKinds)]
+
+// act returns the rtAct literal of an activation: rtAct{} for none.
+func act(a ir.Activation) jen.Code {
+	d := jen.Dict{}
+	if a.Kind != ir.ActNone {
+		d[jen.Id("Kind")] = jen.Id(actNames[a.Kind])
+	}
+	if a.Alpha != 0 {
+		d[jen.Id("A")] = jen.Lit(float64(a.Alpha))
+	}
+	if a.Beta != 0 {
+		d[jen.Id("B")] = jen.Lit(float64(a.Beta))
+	}
+	return jen.Id("rtAct").Values(d)
 }
 
 // img returns node n's slice for image img (an identifier), or for the whole
@@ -102,7 +118,7 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	doc := fmt.Sprintf("l_%s computes %s: %s %s -> %s.", name, name, n.Op, n.Attrs(), n.Shape)
 	B := c.batch
 	out := n.Shape
-	actID, slope := act(n.Act)
+	actC := act(n.Act)
 	switch n.Op {
 	case ir.OpConv:
 		return c.convSteps(f, l, i, im)
@@ -116,7 +132,7 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 				task(f, doc+fmt.Sprintf("\nThe LRN before it is computed inside the pooling, for the input rows that\n%d output rows need: one task is those rows of one image.", chunk), c.ident(n, "l"),
 					jen.List(jen.Id("img"), jen.Id("oy")).Op(":=").List(jen.Id("t").Op("/").Lit(tasks), jen.Id("t").Op("%").Lit(tasks).Op("*").Lit(chunk)),
 					jen.Id("rtLRNPoolRows").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id(c.ident(n, "lrn")), jen.Op("&").Id(c.ident(n, "g")),
-						jen.Id("oy"), jen.Min(jen.Id("oy").Op("+").Lit(chunk), jen.Lit(out.H)), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Id("m").Dot("tmp").Index(jen.Id("w")), jen.Id("m").Dot("lrn"), c.maxPool(), actID, slope))
+						jen.Id("oy"), jen.Min(jen.Id("oy").Op("+").Lit(chunk), jen.Lit(out.H)), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Id("m").Dot("tmp").Index(jen.Id("w")), jen.Id("m").Dot("lrn"), c.maxPool(), actC))
 			}
 			return []stepLit{step(B*tasks, c.ident(n, "l"))}
 		}
@@ -124,7 +140,7 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 			task(f, doc+"\nOne task is one channel of one image.", c.ident(n, "l"),
 				jen.List(jen.Id("img"), jen.Id("ch")).Op(":=").List(jen.Id("t").Op("/").Lit(out.C), jen.Id("t").Op("%").Lit(out.C)),
 				jen.Id("rtPoolRows").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id(c.ident(n, "g")), jen.Lit(0), jen.Lit(in.H),
-					jen.Id("ch"), jen.Id("ch").Op("+").Lit(1), jen.Lit(0), jen.Lit(out.H), actID, slope, c.maxPool()))
+					jen.Id("ch"), jen.Id("ch").Op("+").Lit(1), jen.Lit(0), jen.Lit(out.H), actC, c.maxPool()))
 		}
 		return []stepLit{step(B*out.C, c.ident(n, "l"))}
 	case ir.OpLRN:
@@ -154,33 +170,35 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 				body = append(body, jen.Copy(jen.Id("out"), c.img(n.Inputs[0], "img")))
 			}
 		}
-		switch n.Op {
-		case ir.OpSoftmax:
+		switch {
+		case n.Op.IsActivation():
+			a := act(ir.ActivationOf(n))
+			copyIn()
+			body = append(body, jen.Id("rtActivateAll").Call(jen.Id("out"), a))
+		case n.Op == ir.OpSoftmax:
 			copyIn()
 			body = append(body, jen.Id("rtSoftmax").Call(jen.Id("out"), jen.Lit(out.C), jen.Lit(out.H*out.W)))
-		case ir.OpReLU, ir.OpLeakyReLU, ir.OpSigmoid, ir.OpTanh:
-			a, s := act(ir.ActivationOf(n))
-			copyIn()
-			body = append(body, jen.Id("rtActivateAll").Call(jen.Id("out"), a, s))
-		case ir.OpBatchNorm:
-			body = append(body, jen.Id("rtScaleShift").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), jen.Id("m").Dot(c.ident(n, "w")), jen.Id("m").Dot(c.ident(n, "b")), jen.Lit(out.H*out.W), actID, slope))
-		case ir.OpAdd:
+		case n.Op == ir.OpPReLU:
+			body = append(body, jen.Id("rtPReLU").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), jen.Id("m").Dot(c.ident(n, "w")), jen.Lit(out.H*out.W)))
+		case n.Op == ir.OpBatchNorm:
+			body = append(body, jen.Id("rtScaleShift").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), jen.Id("m").Dot(c.ident(n, "w")), jen.Id("m").Dot(c.ident(n, "b")), jen.Lit(out.H*out.W), actC))
+		case n.Op == ir.OpAdd:
 			body = append(body, jen.Copy(jen.Id("out"), c.img(n.Inputs[0], "img")))
 			for _, x := range n.Inputs[1:] {
 				body = append(body, jen.Id("rtAddTo").Call(jen.Id("out"), c.img(x, "img")))
 			}
-			body = append(body, jen.Id("rtActivateAll").Call(jen.Id("out"), actID, slope))
-		case ir.OpConcat:
+			body = append(body, jen.Id("rtActivateAll").Call(jen.Id("out"), actC))
+		case n.Op == ir.OpConcat:
 			off := 0
 			for _, x := range n.Inputs {
 				e := x.Shape.Elems()
 				body = append(body, jen.Copy(jen.Id("out").Index(jen.Lit(off).Op(":").Lit(off+e)), c.img(x, "img")))
 				off += e
 			}
-			body = append(body, jen.Id("rtActivateAll").Call(jen.Id("out"), actID, slope))
-		case ir.OpGlobalAvgPool:
+			body = append(body, jen.Id("rtActivateAll").Call(jen.Id("out"), actC))
+		case n.Op == ir.OpGlobalAvgPool:
 			in := n.Inputs[0].Shape
-			body = append(body, jen.Id("rtGlobalAvg").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), jen.Lit(in.H*in.W), actID, slope))
+			body = append(body, jen.Id("rtGlobalAvg").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), jen.Lit(in.H*in.W), actC))
 		default:
 			panic("codegen: no code for op " + n.Op.String())
 		}
@@ -312,13 +330,13 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 		jen.Id("a").Op(":=").Id("m").Dot(c.ident(n, "w")).Index(jen.Id("g").Op("*").Lit(t.mPanels*t.MR*p.K).Op(":")),
 		jen.Id("bias").Op(":=").Id("m").Dot(c.ident(n, "b")).Index(jen.Id("g").Op("*").Lit(p.M).Op(":")),
 	)
-	actID, slope := act(n.Act)
+	actC := act(n.Act)
 	var loop jen.Code
 	if !im.asm {
 		loop = jen.For(jen.Id("p").Op(":=").Range().Lit(t.mPanels)).Block(
 			jen.Id("rtGemm").Call(jen.Lit(t.MR), jen.Lit(t.NR), jen.Lit(p.K), jen.Id("a").Index(jen.Id("p").Op("*").Lit(t.MR*p.K).Op(":")), jen.Id("panel"),
 				jen.Id("dst").Index(jen.Id("p").Op("*").Lit(t.MR*p.N).Op(":")), jen.Lit(p.N), jen.Id("bias").Index(jen.Id("p").Op("*").Lit(t.MR).Op(":")),
-				actID, slope, jen.Min(jen.Lit(t.MR), jen.Lit(p.M).Op("-").Id("p").Op("*").Lit(t.MR)), jen.Min(jen.Lit(t.NR), jen.Lit(p.N).Op("-").Id("j").Op("*").Lit(t.NR))))
+				actC, jen.Min(jen.Lit(t.MR), jen.Lit(p.M).Op("-").Id("p").Op("*").Lit(t.MR)), jen.Min(jen.Lit(t.NR), jen.Lit(p.N).Op("-").Id("j").Op("*").Lit(t.NR))))
 	} else {
 		loop = jen.For(jen.Id("p").Op(":=").Range().Lit(t.mPanels)).Block(
 			c.kernelCall(l, i, im,
@@ -332,7 +350,7 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 		body = append(body,
 			jen.Id("cols").Op(":=").Min(jen.Lit(t.NR), jen.Lit(p.N).Op("-").Id("j").Op("*").Lit(t.NR)),
 			jen.For(jen.Id("r").Op(":=").Range().Lit(p.M)).Block(
-				jen.Id("rtActivateAll").Call(jen.Id("dst").Index(jen.Id("r").Op("*").Lit(p.N).Op(":").Id("r").Op("*").Lit(p.N).Op("+").Id("cols")), actID, slope)))
+				jen.Id("rtActivateAll").Call(jen.Id("dst").Index(jen.Id("r").Op("*").Lit(p.N).Op(":").Id("r").Op("*").Lit(p.N).Op("+").Id("cols")), actC)))
 	}
 	task(f, fmt.Sprintf("%s computes %s (%s %s -> %s) with the %s kernels: per image and group\na GEMM of M=%d filters by N=%d positions by K=%d, in %dx%d tiles; one task\nis one column of tiles: an im2col panel times every filter panel.",
 		fn, name, n.Op, n.Attrs(), n.Shape, im.name, p.M, p.N, p.K, t.MR, t.NR), fn, body...)
@@ -376,7 +394,7 @@ func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 		steps = append(steps, step(t.mPanels, pack))
 		aSrc = jen.Id("m").Dot("staging")
 	}
-	actID, slope := act(n.Act)
+	actC := act(n.Act)
 	// One task is one column of tiles (t.NR units) for every panel of
 	// images: the column's weights (K×NR, 1.8 MB for AlexNet's fc6) are
 	// read from memory once and again from cache for the other panels.
@@ -395,14 +413,14 @@ func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 		if c.bf16() {
 			gemmFn = "rtGemmBF16"
 		}
-		inner = append(inner, jen.Id(gemmFn).Call(jen.Lit(t.MR), jen.Lit(t.NR), jen.Lit(K), jen.Id("a"), jen.Id("b"), jen.Id("dst"), jen.Lit(U), jen.Nil(), jen.Id("rtActNone"), jen.Lit(0), jen.Id("rows"), jen.Id("cols")))
+		inner = append(inner, jen.Id(gemmFn).Call(jen.Lit(t.MR), jen.Lit(t.NR), jen.Lit(K), jen.Id("a"), jen.Id("b"), jen.Id("dst"), jen.Lit(U), jen.Nil(), jen.Id("rtAct").Values(), jen.Id("rows"), jen.Id("cols")))
 	}
 	inner = append(inner,
 		jen.Comment("The bias is per unit, a column here: added after the kernel."),
 		jen.For(jen.Id("r").Op(":=").Range().Id("rows")).Block(
 			jen.Id("row").Op(":=").Id("dst").Index(jen.Id("r").Op("*").Lit(U).Op(":").Id("r").Op("*").Lit(U).Op("+").Id("cols")),
 			jen.For(jen.List(jen.Id("k"), jen.Id("v")).Op(":=").Range().Id("row")).Block(
-				jen.Id("row").Index(jen.Id("k")).Op("=").Id("rtActivate").Call(jen.Id("v").Op("+").Id("bias").Index(jen.Id("k")), actID, slope))),
+				jen.Id("row").Index(jen.Id("k")).Op("=").Id("rtActivate").Call(jen.Id("v").Op("+").Id("bias").Index(jen.Id("k")), actC))),
 	)
 	body := []jen.Code{
 		jen.Id("j").Op(":=").Id("t"),
@@ -709,14 +727,14 @@ func (c *gen) winoGeom(f *jen.File, l *layer) {
 	n, p := l.n, l.gemm
 	a := &n.Conv
 	in := n.Inputs[0].Shape
-	actID, slope := act(n.Act)
+	actC := act(n.Act)
 	th, tw := winoTileDims(n, p.o)
 	d := jen.Dict{
 		jen.Id("R"): jen.Lit(p.r), jen.Id("O"): jen.Lit(p.o), jen.Id("S"): jen.Lit(p.s), jen.Id("KH"): jen.Lit(a.KH), jen.Id("KW"): jen.Lit(a.KW),
 		jen.Id("Imgs"): jen.Lit(p.imgs), jen.Id("C"): jen.Lit(p.G * p.K), jen.Id("H"): jen.Lit(in.H), jen.Id("W"): jen.Lit(in.W),
 		jen.Id("PT"): jen.Lit(a.Pad.Top), jen.Id("PL"): jen.Lit(a.Pad.Left), jen.Id("G"): jen.Lit(p.G), jen.Id("K"): jen.Lit(p.K), jen.Id("M"): jen.Lit(p.M),
 		jen.Id("OH"): jen.Lit(n.Shape.H), jen.Id("OW"): jen.Lit(n.Shape.W), jen.Id("TH"): jen.Lit(th), jen.Id("TW"): jen.Lit(tw),
-		jen.Id("N"): jen.Lit(p.N), jen.Id("NPad"): jen.Lit(winoNPad(p)), jen.Id("Act"): actID, jen.Id("Slope"): slope,
+		jen.Id("N"): jen.Lit(p.N), jen.Id("NPad"): jen.Lit(winoNPad(p)), jen.Id("Act"): actC,
 		jen.Id("ldV"): jen.Lit(winoLdV(p)), jen.Id("inImg"): jen.Lit(in.Elems()), jen.Id("outIm"): jen.Lit(n.Shape.Elems()),
 	}
 	if !winoHand(p.o, p.r) {
@@ -784,7 +802,7 @@ func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	bx := jen.Id("b").Index(jen.Id("xi").Op("*").Lit(p.G * winoLdV(p)).Op(":"))
 	sx := jen.Id("s").Index(jen.Id("xi").Op("*").Lit(block).Op(":"))
 	if !im.asm {
-		gemm = jen.Id("rtGemm").Call(jen.Lit(t.MR), jen.Lit(t.NR), jen.Lit(p.K), a, bx, sx, jen.Lit(t.NR), jen.Nil(), jen.Id("rtActNone"), jen.Lit(0), jen.Lit(t.MR), jen.Lit(t.NR))
+		gemm = jen.Id("rtGemm").Call(jen.Lit(t.MR), jen.Lit(t.NR), jen.Lit(p.K), a, bx, sx, jen.Lit(t.NR), jen.Nil(), jen.Id("rtAct").Values(), jen.Lit(t.MR), jen.Lit(t.NR))
 	} else {
 		gemm = c.kernelCall(l, i, im, a, bx, sx, nil, jen.False(), jen.False())
 	}

@@ -221,6 +221,8 @@ func (c *gen) loadLayer(b *jen.Group, l *layer) {
 			tensor(".weight"), tensor(".bias"), tensor(".running_mean"), tensor(".running_var"), jen.Lit(n.BN.Eps)),
 			checkFinite(effW, []int{n.Shape.C}, jen.Id("m").Dot(c.ident(n, "w"))),
 			checkFinite(effB, []int{n.Shape.C}, jen.Id("m").Dot(c.ident(n, "b"))))
+	case ir.OpPReLU:
+		stmts = append(stmts, jen.Id("m").Dot(c.ident(n, "w")).Op("=").Add(tensor(".weight")))
 	default:
 		return
 	}

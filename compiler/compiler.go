@@ -32,7 +32,7 @@ func Compile(path string, opt passes.Options) (*ir.Graph, error) {
 
 // CompileSpec builds the graph of a parsed spec and runs the pipeline.
 func CompileSpec(s *spec.Spec, opt passes.Options) (*ir.Graph, error) {
-	g, err := ir.Build(s)
+	g, err := spec.Build(s)
 	if err != nil {
 		return nil, err
 	}

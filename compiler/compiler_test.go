@@ -131,7 +131,11 @@ func TestShapeErrors(t *testing.T) {
 // written and after the pipeline (and after the pipeline with each
 // optional pass disabled), and requires the same outputs.
 func TestPassesPreserveMeaning(t *testing.T) {
-	for _, path := range specFiles(t) {
+	corners, err := filepath.Glob("testdata/corners/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range append(specFiles(t), corners...) {
 		name := strings.TrimSuffix(filepath.Base(path), ".yaml")
 		if !testenv.Long() && strings.HasPrefix(name, "alexnet") {
 			continue

@@ -153,8 +153,8 @@ func Partition(g *ir.Graph, gpus int) ([]Placement, error) {
 		for d := range gpus {
 			p.In[d] = make([][]Range, len(n.Inputs))
 		}
-		switch n.Op {
-		case ir.OpConv:
+		switch {
+		case n.Op == ir.OpConv:
 			a := &n.Conv
 			cg, fg := in0.Shape.C/a.Groups, a.Filters/a.Groups
 			switch {
@@ -175,7 +175,7 @@ func Partition(g *ir.Graph, gpus int) ([]Placement, error) {
 				p.Out[d] = one(c.Filters(fg))
 				p.In[d][0] = one(Range{c.G0 * cg, c.G1 * cg})
 			}
-		case ir.OpDense:
+		case n.Op == ir.OpDense:
 			p.Strategy = SplitUnits
 			p.Conv = make([]ConvPart, gpus)
 			for d := range gpus {
@@ -187,11 +187,11 @@ func Partition(g *ir.Graph, gpus int) ([]Placement, error) {
 				p.Out[d] = one(r)
 				p.In[d][0] = all(in0.Shape.C)
 			}
-		case ir.OpSoftmax:
+		case n.Op == ir.OpSoftmax:
 			p.Strategy = Whole
 			p.Out[0] = all(n.Shape.C)
 			p.In[0][0] = all(in0.Shape.C)
-		case ir.OpConcat:
+		case n.Op == ir.OpConcat:
 			p.Strategy = Concat
 			for d := range gpus {
 				off := 0
@@ -204,8 +204,7 @@ func Partition(g *ir.Graph, gpus int) ([]Placement, error) {
 				}
 				p.Out[d] = merge(p.Out[d])
 			}
-		case ir.OpFlatten, ir.OpDropout, ir.OpReLU, ir.OpLeakyReLU, ir.OpSigmoid, ir.OpTanh,
-			ir.OpBatchNorm, ir.OpMaxPool, ir.OpAvgPool, ir.OpGlobalAvgPool, ir.OpLRN, ir.OpAdd:
+		case n.Op.Info().PerChannel:
 			p.Strategy = FollowChannels
 			if (n.Op == ir.OpFlatten || n.Op == ir.OpDropout) && (n.Alias || n.Buf == in0.Buf) {
 				p.Strategy = Shared

@@ -257,6 +257,12 @@ func (s *schedule) layoutWeights() {
 				w := alloc(d, n.Shape.C)
 				b := alloc(d, n.Shape.C)
 				s.weights[d] = append(s.weights[d], weightSlot{node: n, gpu: d, wOff: w, bOff: b, rowLo: 0, rowHi: n.Shape.C, rowLen: 1})
+			case ir.OpPReLU:
+				if len(p.Out[d]) == 0 {
+					continue
+				}
+				w := alloc(d, n.Shape.C) // the slopes, one per channel even when shared
+				s.weights[d] = append(s.weights[d], weightSlot{node: n, gpu: d, wOff: w, rowLo: 0, rowHi: n.Shape.C, rowLen: 1})
 			}
 		}
 	}
@@ -494,11 +500,20 @@ func (s *schedule) layer(p Placement) error {
 
 // The fused activation's constants.
 func actConsts(a ir.Activation) []kv {
-	names := map[ir.ActKind]string{ir.ActNone: "cnnc::kActNone", ir.ActReLU: "cnnc::kActReLU", ir.ActLeakyReLU: "cnnc::kActLeakyReLU", ir.ActSigmoid: "cnnc::kActSigmoid", ir.ActTanh: "cnnc::kActTanh"}
-	return []kv{{"ACT", names[a.Kind]}}
+	return []kv{{"ACT", actNames[a.Kind]}}
 }
 
-func slopeConst(a ir.Activation) kv { return kv{"SLOPE", cfloat(float64(a.Slope))} }
+// actNames are cnnc_kernels.cuh's names of the activation kinds.
+var actNames = [...]string{ir.ActNone: "cnnc::kActNone", ir.ActReLU: "cnnc::kActReLU", ir.ActLeakyReLU: "cnnc::kActLeakyReLU",
+	ir.ActSigmoid: "cnnc::kActSigmoid", ir.ActTanh: "cnnc::kActTanh", ir.ActClip: "cnnc::kActClip", ir.ActHardSigmoid: "cnnc::kActHardSigmoid",
+	ir.ActHardSwish: "cnnc::kActHardSwish", ir.ActSiLU: "cnnc::kActSiLU", ir.ActGELU: "cnnc::kActGELU", ir.ActGELUTanh: "cnnc::kActGELUTanh"}
+
+var _ = [1]struct{}{}[len(actNames)-int(ir.NumActKinds)]
+
+// slopeConsts are the activation's constants, ACTA and ACTB.
+func slopeConsts(a ir.Activation) []kv {
+	return []kv{{"ACTA", cfloat(float64(a.Alpha))}, {"ACTB", cfloat(float64(a.Beta))}}
+}
 
 // cfloat formats v rounded to float32 as a C++ float literal that reads
 // back as the same float.
@@ -602,7 +617,7 @@ func (s *schedule) gemmLayer(p Placement, d int) {
 		upb := min(gemvUnitsPerBlock, c.M1-c.M0)
 		k := s.inst("dense_gemv", n, fmt.Sprintf("%s: dense %s, units %d..%d, %d image(s)", n.Name, n.Attrs(), c.M0, c.M1-1, B),
 			append([]kv{{"B", itoa(B)}, {"IN", itoa(in.Shape.Elems())}, {"U", itoa(n.Dense.Units)}, {"U0", itoa(c.M0)}, {"U1", itoa(c.M1)}, {"UPB", itoa(upb)}}, actConsts(act)...),
-			[]kv{slopeConst(act)})
+			slopeConsts(act))
 		s.launch(n, d, k, dim3(min(ceilDiv(c.M1-c.M0, upb), 1<<30), 1, 1), 128, args,
 			fmt.Sprintf("%s: units %d..%d of %d as GEMVs, %d units per block", n.Name, c.M0, c.M1-1, n.Dense.Units, upb), reads, writes)
 		return
@@ -630,7 +645,7 @@ func (s *schedule) gemmLayer(p Placement, d int) {
 	BM, BN := tile(M), tile(N)
 	ints = append(ints, kv{"BM", itoa(BM)}, kv{"BN", itoa(BN)}, kv{"G0", itoa(c.G0)}, kv{"G1", itoa(c.G1)}, kv{"M0", itoa(c.M0)}, kv{"M1", itoa(c.M1)})
 	ints = append(ints, actConsts(act)...)
-	k := s.inst("conv2d", n, doc, ints, []kv{slopeConst(act)})
+	k := s.inst("conv2d", n, doc, ints, slopeConsts(act))
 	grid := dim3(ceilDiv(N, BN), min(ceilDiv(M, BM), 65535), min(c.G1-c.G0, 65535))
 	what := "filters"
 	if n.Op == ir.OpDense {
@@ -666,7 +681,11 @@ func (s *schedule) channelLayer(p Placement, d int, r Range) error {
 	lrnConsts := func(a *ir.LRNAttrs) ([]kv, []kv) {
 		return []kv{{"LSIZE", itoa(a.Size)}}, []kv{{"LK", cfloat(a.K)}, {"LSCALE", cfloat(a.Alpha / float64(a.Size))}, {"LBETA", cfloat(a.Beta)}}
 	}
-	switch n.Op {
+	op := n.Op
+	if op.IsActivation() {
+		op = ir.OpReLU // every activation runs the activate kernel
+	}
+	switch op {
 	case ir.OpMaxPool, ir.OpAvgPool:
 		a := &n.Pool
 		ints := append(append([]kv(nil), shape...), kv{"OH", itoa(out.H)}, kv{"OW", itoa(out.W)}, kv{"KH", itoa(a.KH)}, kv{"KW", itoa(a.KW)},
@@ -680,27 +699,33 @@ func (s *schedule) channelLayer(p Placement, d int, r Range) error {
 			floats = append(floats, lf...)
 		}
 		ints = append(append(ints, chans...), actConsts(act)...)
-		k := s.inst("pool2d", n, doc, ints, append(floats, slopeConst(act)))
+		k := s.inst("pool2d", n, doc, ints, append(floats, slopeConsts(act)...))
 		total := B * r.Len() * hw
 		s.launch(n, d, k, elementwiseGrid(total), 256, []string{ptrIn, ptrOut}, doc, reads, writes)
 	case ir.OpLRN:
 		li, lf := lrnConsts(&n.LRN)
 		ints := append(append(append(append([]kv(nil), shape...), li...), chans...), actConsts(act)...)
-		k := s.inst("lrn", n, doc, ints, append(lf, slopeConst(act)))
+		k := s.inst("lrn", n, doc, ints, append(lf, slopeConsts(act)...))
 		s.launch(n, d, k, elementwiseGrid(B*r.Len()*hw), 256, []string{ptrIn, ptrOut}, doc, reads, writes)
 	case ir.OpBatchNorm:
 		w := s.slot(n, d)
 		ints := append(append(append([]kv(nil), shape...), chans...), actConsts(act)...)
-		k := s.inst("scale_shift", n, doc, ints, []kv{slopeConst(act)})
+		k := s.inst("scale_shift", n, doc, ints, slopeConsts(act))
 		s.launch(n, d, k, elementwiseGrid(B*r.Len()*hw), 256,
 			[]string{ptrIn, fmt.Sprintf("m->weights[%d] + %d", d, w.wOff), fmt.Sprintf("m->weights[%d] + %d", d, w.bOff), ptrOut}, doc, reads, writes)
-	case ir.OpReLU, ir.OpLeakyReLU, ir.OpSigmoid, ir.OpTanh:
+	case ir.OpPReLU:
+		w := s.slot(n, d)
+		ints := append(append([]kv(nil), shape...), chans...)
+		k := s.inst("prelu", n, doc, ints, nil)
+		s.launch(n, d, k, elementwiseGrid(B*r.Len()*hw), 256,
+			[]string{ptrIn, fmt.Sprintf("m->weights[%d] + %d", d, w.wOff), ptrOut}, doc, reads, writes)
+	case ir.OpReLU:
 		a := ir.ActivationOf(n)
 		if act.Kind != ir.ActNone {
 			return fmt.Errorf("cuda: layer %s: an activation with a fused activation", n.Name)
 		}
 		ints := append([]kv{{"B", itoa(B)}, {"E", itoa(out.Elems())}, {"E0", itoa(r.Lo * hw)}, {"E1", itoa(r.Hi * hw)}}, actConsts(a)...)
-		k := s.inst("activate", n, doc, ints, []kv{slopeConst(a)})
+		k := s.inst("activate", n, doc, ints, slopeConsts(a))
 		s.launch(n, d, k, elementwiseGrid(B*r.Len()*hw), 256, []string{ptrIn, ptrOut}, doc, reads, writes)
 	case ir.OpAdd:
 		var ptrs []string
@@ -708,14 +733,14 @@ func (s *schedule) channelLayer(p Placement, d int, r Range) error {
 			ptrs = append(ptrs, s.tensorPtr(x, d))
 		}
 		ints := append([]kv{{"B", itoa(B)}, {"E", itoa(out.Elems())}, {"E0", itoa(r.Lo * hw)}, {"E1", itoa(r.Hi * hw)}, {"NIN", itoa(len(n.Inputs))}}, actConsts(act)...)
-		k := s.inst("add", n, doc, ints, []kv{slopeConst(act)})
+		k := s.inst("add", n, doc, ints, slopeConsts(act))
 		s.launch(n, d, k, elementwiseGrid(B*r.Len()*hw), 256,
 			[]string{fmt.Sprintf("cnnc::Ptrs<%d>{{%s}}", len(n.Inputs), strings.Join(ptrs, ", ")), ptrOut}, doc, reads, writes)
 	case ir.OpGlobalAvgPool:
 		ihw := in.Shape.H * in.Shape.W
 		nt := pow2(ihw, 32, 256)
 		ints := append(append(append(append([]kv(nil), shape...), chans...), kv{"NT", itoa(nt)}), actConsts(act)...)
-		k := s.inst("global_avg", n, doc, ints, []kv{slopeConst(act)})
+		k := s.inst("global_avg", n, doc, ints, slopeConsts(act))
 		s.launch(n, d, k, dim3(min(B*r.Len(), 1<<20), 1, 1), nt, []string{ptrIn, ptrOut}, doc, reads, writes)
 	case ir.OpSoftmax:
 		nt := pow2(out.C, 32, 256)
@@ -727,7 +752,7 @@ func (s *schedule) channelLayer(p Placement, d int, r Range) error {
 		e := in.Shape.Elems()
 		lo, hi := r.Lo*hw, r.Hi*hw
 		ints := append([]kv{{"B", itoa(B)}, {"EIN", itoa(e)}, {"EOUT", itoa(out.Elems())}, {"OFF", "0"}, {"E0", itoa(lo)}, {"E1", itoa(hi)}}, actConsts(act)...)
-		k := s.inst("copy", n, doc, ints, []kv{slopeConst(act)})
+		k := s.inst("copy", n, doc, ints, slopeConsts(act))
 		s.launch(n, d, k, elementwiseGrid(B*(hi-lo)), 256, []string{ptrIn, ptrOut}, doc, reads, writes)
 	case ir.OpConcat:
 		// r is a range of output channels; copy the part of each input in it.
@@ -739,7 +764,7 @@ func (s *schedule) channelLayer(p Placement, d int, r Range) error {
 				ints := append([]kv{{"B", itoa(B)}, {"EIN", itoa(x.Shape.Elems())}, {"EOUT", itoa(out.Elems())}, {"OFF", itoa(off * xhw)},
 					{"E0", itoa(q.Lo * xhw)}, {"E1", itoa(q.Hi * xhw)}}, actConsts(act)...)
 				qdoc := fmt.Sprintf("%s: concat, input %d (%s) channels %d..%d at channel %d, %d image(s)", n.Name, i, x.Name, q.Lo, q.Hi-1, off+q.Lo, B)
-				k := s.inst("copy", n, qdoc, ints, []kv{slopeConst(act)})
+				k := s.inst("copy", n, qdoc, ints, slopeConsts(act))
 				s.launch(n, d, k, elementwiseGrid(B*q.Len()*xhw), 256, []string{s.tensorPtr(x, d), ptrOut}, qdoc,
 					[]region{s.tensorRegion(x, d, q)}, []region{s.tensorRegion(n, d, Range{q.Lo + off, q.Hi + off})})
 			}

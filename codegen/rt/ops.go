@@ -31,13 +31,13 @@ type rtMaxPoolRow func(dst, src []float32, n, rows, ld int) int
 // the rows these outputs need. Windows are clipped as PyTorch clips them
 // (see docs/spec.md). kern, if not nil, computes the rows of unclipped
 // 3-wide stride-2 max windows.
-func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 int, act int, slope float32, kern rtMaxPoolRow) {
+func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 int, act rtAct, kern rtMaxPoolRow) {
 	// Each output row reduces its window's input rows into one row (max or
 	// sum), then slides the horizontal window along it: contiguous loops,
 	// and KH+KW instead of KH*KW operations per output.
 	var buf [512]float32
 	if g.W > len(buf) {
-		rtPoolRowsWide(dst, src, g, row0, rows, c0, c1, oy0, oy1, act, slope)
+		rtPoolRowsWide(dst, src, g, row0, rows, c0, c1, oy0, oy1, act)
 		return
 	}
 	acc := buf[:g.W]
@@ -64,8 +64,8 @@ func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 
 					}
 					o[ox] = v
 				}
-				if act != rtActNone {
-					rtActivateAll(o, act, slope)
+				if act.Kind != rtActNone {
+					rtActivateAll(o, act)
 				}
 				continue
 			}
@@ -92,8 +92,8 @@ func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 
 					w := acc[ox*g.SW : ox*g.SW+3 : ox*g.SW+3]
 					o[ox] = max(w[0], w[1], w[2])
 				}
-				if act != rtActNone {
-					rtActivateAll(o, act, slope)
+				if act.Kind != rtActNone {
+					rtActivateAll(o, act)
 				}
 				continue
 			}
@@ -117,14 +117,14 @@ func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 
 					}
 					v /= float32(div)
 				}
-				o[ox] = rtActivate(v, act, slope)
+				o[ox] = rtActivate(v, act)
 			}
 		}
 	}
 }
 
 // rtPoolRowsWide is rtPoolRows for rows wider than its buffer: window by window.
-func rtPoolRowsWide(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 int, act int, slope float32) {
+func rtPoolRowsWide(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 int, act rtAct) {
 	for c := c0; c < c1; c++ {
 		base := (c*rows - row0) * g.W // src[base+y*W+x] is element (y, x)
 		out := dst[c*g.OH*g.OW : (c+1)*g.OH*g.OW]
@@ -159,7 +159,7 @@ func rtPoolRowsWide(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, 
 					}
 					v = s / float32(div)
 				}
-				out[oy*g.OW+ox] = rtActivate(v, act, slope)
+				out[oy*g.OW+ox] = rtActivate(v, act)
 			}
 		}
 	}
@@ -242,12 +242,12 @@ func rtLRNGo(dst []float32, dstStride int, src []float32, srcStride, n int, g *r
 // rows those windows cover, into scratch, and pools from there, so the
 // normalised image is never stored whole. scratch needs C*rows*W values for
 // the rows covered, tmp (C+1)*rows*W.
-func rtLRNPoolRows(dst, src []float32, l *rtLRNGeom, g *rtPoolGeom, oy0, oy1 int, scratch, tmp []float32, kern rtLRNKernel, pool rtMaxPoolRow, act int, slope float32) {
+func rtLRNPoolRows(dst, src []float32, l *rtLRNGeom, g *rtPoolGeom, oy0, oy1 int, scratch, tmp []float32, kern rtLRNKernel, pool rtMaxPoolRow, act rtAct) {
 	y0 := max(oy0*g.SH-g.PT, 0)
 	y1 := min((oy1-1)*g.SH-g.PT+g.KH, g.H)
 	rows := y1 - y0
 	rtLRN(scratch, rows*g.W, src[y0*g.W:], g.H*g.W, rows*g.W, l, tmp, kern)
-	rtPoolRows(dst, scratch, g, y0, rows, 0, g.C, oy0, oy1, act, slope, pool)
+	rtPoolRows(dst, scratch, g, y0, rows, 0, g.C, oy0, oy1, act, pool)
 }
 
 // rtSoftmax normalises each of the n vectors of length c (stride 1 when
@@ -273,12 +273,12 @@ func rtSoftmax(x []float32, c, hw int) {
 
 // rtScaleShift computes dst[c][p] = src[c][p]*scale[c] + shift[c] over
 // [C][HW], then the activation: a batchnorm that could not be folded.
-func rtScaleShift(dst, src []float32, scale, shift []float32, hw int, act int, slope float32) {
+func rtScaleShift(dst, src []float32, scale, shift []float32, hw int, act rtAct) {
 	for c := range scale {
 		s, t := scale[c], shift[c]
 		d, x := dst[c*hw:(c+1)*hw], src[c*hw:(c+1)*hw]
 		for i, v := range x {
-			d[i] = rtActivate(v*s+t, act, slope)
+			d[i] = rtActivate(v*s+t, act)
 		}
 	}
 }
@@ -292,13 +292,13 @@ func rtAddTo(dst, src []float32) {
 }
 
 // rtGlobalAvg averages each of the C planes of hw pixels of src into dst[c].
-func rtGlobalAvg(dst, src []float32, hw int, act int, slope float32) {
+func rtGlobalAvg(dst, src []float32, hw int, act rtAct) {
 	for c := range dst {
 		var s float64
 		for _, v := range src[c*hw : (c+1)*hw] {
 			s += float64(v)
 		}
-		dst[c] = rtActivate(float32(s/float64(hw)), act, slope)
+		dst[c] = rtActivate(float32(s/float64(hw)), act)
 	}
 }
 
@@ -326,4 +326,20 @@ func rtBNScaleShift(gamma, beta, mean, variance []float32, eps float64) (scale, 
 		shift[c] = float32(float64(beta[c]) - float64(mean[c])*sc)
 	}
 	return scale, shift
+}
+
+// rtPReLU is PReLU over one image of C planes of hw values: dst = x if
+// x > 0, else slope[c]·x, with slope[0] for every channel when slope has
+// one value. dst may be src.
+func rtPReLU(dst, src, slope []float32, hw int) {
+	for c := 0; c*hw < len(src); c++ {
+		a := slope[min(c, len(slope)-1)]
+		d := dst[c*hw : c*hw+hw]
+		for i, v := range src[c*hw : c*hw+hw] {
+			if !(v > 0) {
+				v *= a
+			}
+			d[i] = v
+		}
+	}
 }

@@ -90,7 +90,7 @@ func TestConvGEMM(t *testing.T) {
 					if bias != nil {
 						b = bias[gi*m+p*mr:]
 					}
-					rtGemm(mr, nr, k, ap[p*mr*k:], bp, got[(gi*m+p*mr)*n+col:], n, b, rtActNone, 0, min(mr, m-p*mr), min(nr, n-col))
+					rtGemm(mr, nr, k, ap[p*mr*k:], bp, got[(gi*m+p*mr)*n+col:], n, b, rtAct{}, min(mr, m-p*mr), min(nr, n-col))
 				}
 			}
 		}
@@ -133,11 +133,11 @@ func TestDenseGEMM(t *testing.T) {
 		got := make([]float32, batch*units)
 		for p := 0; p < batch; p += mr {
 			for j := 0; j < units; j += nr {
-				rtGemm(mr, nr, in, xp[p*in:], wp[j*in:], got[p*units+j:], units, nil, rtActNone, 0, min(mr, batch-p), min(nr, units-j))
+				rtGemm(mr, nr, in, xp[p*in:], wp[j*in:], got[p*units+j:], units, nil, rtAct{}, min(mr, batch-p), min(nr, units-j))
 			}
 		}
-		rtBiasAct(got, units, bias, rtActLeakyReLU, 0.1)
-		ref.Activate(want, want, ir.Activation{Kind: ir.ActLeakyReLU, Slope: 0.1})
+		rtBiasAct(got, units, bias, rtAct{Kind: rtActLeakyReLU, A: 0.1})
+		ref.Activate(want, want, ir.Activation{Kind: ir.ActLeakyReLU, Alpha: 0.1})
 		near(t, fmt.Sprintf("iter %d", iter), want, got, 1e-5)
 	}
 }
@@ -166,8 +166,8 @@ func TestBF16(t *testing.T) {
 		b[i] = math.Float32frombits(uint32(h[i]) << 16)
 	}
 	want, got := make([]float32, mr*nr), make([]float32, mr*nr)
-	rtGemm(mr, nr, k, a, b, want, nr, nil, rtActNone, 0, mr, nr)
-	rtGemmBF16(mr, nr, k, a, h, got, nr, nil, rtActNone, 0, mr, nr)
+	rtGemm(mr, nr, k, a, b, want, nr, nil, rtAct{}, mr, nr)
+	rtGemmBF16(mr, nr, k, a, h, got, nr, nil, rtAct{}, mr, nr)
 	near(t, "bf16 gemm", want, got, 0)
 }
 
@@ -208,8 +208,8 @@ func TestPool(t *testing.T) {
 				g := poolGeom(in, out, &a, isMax)
 				// Two halves of the rows, as two workers would.
 				h := out.H / 2
-				rtPoolRows(got, x, g, 0, in.H, 0, in.C, 0, h, rtActNone, 0, kern)
-				rtPoolRows(got, x, g, 0, in.H, 0, in.C, h, out.H, rtActNone, 0, kern)
+				rtPoolRows(got, x, g, 0, in.H, 0, in.C, 0, h, rtAct{}, kern)
+				rtPoolRows(got, x, g, 0, in.H, 0, in.C, h, out.H, rtAct{}, kern)
 				near(t, fmt.Sprintf("iter %d max %v %+v %v kernel %v", iter, isMax, a, in, kern != nil), want, got, 1e-6)
 			}
 		}
@@ -246,7 +246,7 @@ func TestPoolNaN(t *testing.T) {
 		x[1*64+2*8+4] = float32(math.NaN()) // channel 1, row 2, column 4
 		for _, kern := range []rtMaxPoolRow{nil, halfPool} {
 			got := make([]float32, out.Elems())
-			rtPoolRows(got, x, poolGeom(in, out, &a, true), 0, in.H, 0, in.C, 0, out.H, rtActReLU, 0, kern)
+			rtPoolRows(got, x, poolGeom(in, out, &a, true), 0, in.H, 0, in.C, 0, out.H, rtAct{Kind: rtActReLU}, kern)
 			for oy := range out.H {
 				for ox := range out.W {
 					v := got[out.H*out.W+oy*out.W+ox]
@@ -275,7 +275,7 @@ func TestPoolWide(t *testing.T) {
 			ref.AvgPool(want, x, 1, in, out, &a)
 		}
 		got := make([]float32, out.Elems())
-		rtPoolRows(got, x, poolGeom(in, out, &a, isMax), 0, in.H, 0, in.C, 0, out.H, rtActNone, 0, halfPool)
+		rtPoolRows(got, x, poolGeom(in, out, &a, isMax), 0, in.H, 0, in.C, 0, out.H, rtAct{}, halfPool)
 		near(t, fmt.Sprintf("wide max %v", isMax), want, got, 1e-6)
 	}
 }
@@ -305,7 +305,7 @@ func TestLRNPool(t *testing.T) {
 		// Chunks of output rows, as the generated tasks take them.
 		chunk := 1 + r.IntN(3)
 		for oy := 0; oy < out.H; oy += chunk {
-			rtLRNPoolRows(got, x, lg, poolGeom(in, out, &a, true), oy, min(oy+chunk, out.H), scratch, make([]float32, (in.C+1)*in.H*in.W), nil, halfPool, rtActReLU, 0)
+			rtLRNPoolRows(got, x, lg, poolGeom(in, out, &a, true), oy, min(oy+chunk, out.H), scratch, make([]float32, (in.C+1)*in.H*in.W), nil, halfPool, rtAct{Kind: rtActReLU})
 		}
 		near(t, fmt.Sprintf("iter %d lrn+pool %+v %+v %v", iter, l, a, in), want, got, 1e-5)
 	}
@@ -323,18 +323,69 @@ func TestSoftmaxAndFriends(t *testing.T) {
 
 	scale, shift := randSlice(r, s.C), randSlice(r, s.C)
 	ref.BatchNorm(want, x, 1, s, scale, shift)
-	rtScaleShift(got, x, scale, shift, s.H*s.W, rtActNone, 0)
+	rtScaleShift(got, x, scale, shift, s.H*s.W, rtAct{})
 	near(t, "batchnorm", want, got, 1e-6)
 
 	ref.GlobalAvgPool(want[:s.C], x, 1, s)
-	rtGlobalAvg(got[:s.C], x, s.H*s.W, rtActNone, 0)
+	rtGlobalAvg(got[:s.C], x, s.H*s.W, rtAct{})
 	near(t, "global avg", want[:s.C], got[:s.C], 1e-6)
 
-	for _, act := range []ir.Activation{{Kind: ir.ActSigmoid}, {Kind: ir.ActTanh}, {Kind: ir.ActReLU}, {Kind: ir.ActLeakyReLU, Slope: 0.2}} {
+	for _, act := range testActivations() {
 		ref.Activate(want, x, act)
 		copy(got, x)
-		rtActivateAll(got, int(act.Kind), act.Slope)
+		rtActivateAll(got, rtAct{int(act.Kind), act.Alpha, act.Beta})
 		near(t, act.String(), want, got, 1e-6)
+	}
+}
+
+// testActivations is every ir.ActKind with typical constants.
+func testActivations() []ir.Activation {
+	var out []ir.Activation
+	for k := range ir.NumActKinds {
+		a := ir.Activation{Kind: k}
+		switch k {
+		case ir.ActLeakyReLU:
+			a.Alpha = 0.2
+		case ir.ActClip:
+			a.Alpha, a.Beta = -0.5, 6
+		case ir.ActHardSigmoid:
+			a.Alpha, a.Beta = 1.0/6, 0.5
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// TestActivateEveryKind checks rtActivate against the reference for every
+// activation kind, over [-10, 10], the kinks and NaN, and that rtAct's
+// kinds are ir.ActKind's values.
+func TestActivateEveryKind(t *testing.T) {
+	kinds := map[int]ir.ActKind{rtActNone: ir.ActNone, rtActReLU: ir.ActReLU, rtActLeakyReLU: ir.ActLeakyReLU,
+		rtActSigmoid: ir.ActSigmoid, rtActTanh: ir.ActTanh, rtActClip: ir.ActClip, rtActHardSigmoid: ir.ActHardSigmoid,
+		rtActHardSwish: ir.ActHardSwish, rtActSiLU: ir.ActSiLU, rtActGELU: ir.ActGELU, rtActGELUTanh: ir.ActGELUTanh}
+	if len(kinds) != int(ir.NumActKinds) {
+		t.Fatalf("rt has %d activation kinds, ir %d", len(kinds), ir.NumActKinds)
+	}
+	for rk, k := range kinds {
+		if rk != int(k) {
+			t.Errorf("rt's kind %d is ir's %v (%d)", rk, k, k)
+		}
+	}
+	var x []float32
+	for v := -10.0; v <= 10; v += 1.0 / 64 {
+		x = append(x, float32(v))
+	}
+	x = append(x, -3, 3, 0, -0.5, 6, 100, -100, float32(math.NaN()))
+	for _, act := range testActivations() {
+		want := make([]float32, len(x))
+		ref.Activate(want, x, act)
+		for i, v := range x {
+			got := rtActivate(v, rtAct{int(act.Kind), act.Alpha, act.Beta})
+			w := want[i]
+			if math.IsNaN(float64(w)) != math.IsNaN(float64(got)) || math.Abs(float64(got-w)) > 1e-6*max(1, math.Abs(float64(w))) {
+				t.Errorf("%v(%g) = %g, want %g", act, v, got, w)
+			}
+		}
 	}
 }
 
@@ -419,7 +470,7 @@ func TestWinograd(t *testing.T) {
 		imgs := B
 		for imgs = 1 + r.IntN(B); B%imgs != 0; imgs-- {
 		}
-		g := &rtWinoGeom{R: R, O: O, S: S, KH: KH, KW: KH, Imgs: imgs, C: in.C * S * S, H: in.H, W: in.W, PT: a.Pad.Top, PL: a.Pad.Left, G: G, K: K, M: M, OH: oh, OW: ow, Act: rtActReLU}
+		g := &rtWinoGeom{R: R, O: O, S: S, KH: KH, KW: KH, Imgs: imgs, C: in.C * S * S, H: in.H, W: in.W, PT: a.Pad.Top, PL: a.Pad.Left, G: G, K: K, M: M, OH: oh, OW: ow, Act: rtAct{Kind: rtActReLU}}
 		if !(O == 2 || O == 4 && R == 3) {
 			g.F = rtWinoFormOf(t, winograd.Form{M: O, R: R})
 		}
@@ -457,7 +508,7 @@ func TestWinograd(t *testing.T) {
 				for grp := range G {
 					for p := range panels {
 						for xi := range np {
-							rtGemm(mr, nr, K, u[((grp*panels+p)*np+xi)*mr*K:], v[(xi*G+grp)*g.ldV+j*K:], sc[xi*mr*nr:], nr, nil, rtActNone, 0, mr, nr)
+							rtGemm(mr, nr, K, u[((grp*panels+p)*np+xi)*mr*K:], v[(xi*G+grp)*g.ldV+j*K:], sc[xi*mr*nr:], nr, nil, rtAct{}, mr, nr)
 						}
 						rtWinoOutTile(got, sc, bias, g, grp*M+p*mr, min(mr, M-p*mr), nr, mr*nr, img0*g.TH*g.TW+j, min(nr, g.N-j), sc[np*mr*nr+rtWinoSlack:], &goKernels)
 					}

@@ -71,8 +71,7 @@ type rtWinoGeom struct {
 	OH, OW       int
 	TH, TW       int // tiles: ceil(OH/O), ceil(OW/O)
 	N, NPad      int // a group's GEMM columns: Imgs*TH*TW, and that rounded up to whole panels
-	Act          int
-	Slope        float32
+	Act          rtAct
 	ldV          int // distance between consecutive matrices of V: at least K*NPad
 	inImg, outIm int // elements of one image of the input and of the output
 }
@@ -636,8 +635,8 @@ func rtWinoOutTile(dst, s, bias []float32, g *rtWinoGeom, o0, rows, ld, step, n0
 	T := g.TH * g.TW
 	// ReLU is the transform's clamp; other activations are applied after.
 	lo, act := float32(math.Inf(-1)), g.Act
-	if act == rtActReLU {
-		lo, act = 0, rtActNone
+	if act.Kind == rtActReLU {
+		lo, act = 0, rtAct{}
 	}
 	for r := range rows {
 		o := o0 + r
@@ -646,9 +645,9 @@ func rtWinoOutTile(dst, s, bias []float32, g *rtWinoGeom, o0, rows, ld, step, n0
 		} else {
 			outGo(y, s[r*ld:], cols, step, ldY, bias[o], lo)
 		}
-		if act != rtActNone {
+		if act.Kind != rtActNone {
 			for q := range O * O {
-				rtActivateAll(y[q*ldY:q*ldY+cols], g.Act, g.Slope)
+				rtActivateAll(y[q*ldY:q*ldY+cols], act)
 			}
 		}
 		if O == 4 {

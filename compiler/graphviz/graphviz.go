@@ -197,6 +197,9 @@ func label(n *ir.Node) string {
 // describe is the op with its attributes, compactly: "conv 11x11/4, 96",
 // "maxpool 3x3/2", "dense 4096".
 func describe(n *ir.Node) string {
+	if n.Op.IsActivation() {
+		return ir.ActivationOf(n).String()
+	}
 	switch n.Op {
 	case ir.OpConv:
 		a := &n.Conv
@@ -240,10 +243,12 @@ func describe(n *ir.Node) string {
 		return lrn(n.LRN)
 	case ir.OpBatchNorm:
 		return fmt.Sprintf("batchnorm (eps %g)", n.BN.Eps)
-	case ir.OpLeakyReLU:
-		return fmt.Sprintf("leaky_relu(%g)", n.Slope)
 	case ir.OpDropout:
 		return fmt.Sprintf("dropout %g", n.Rate)
+	case ir.OpPReLU:
+		if n.Shared {
+			return "prelu (one slope)"
+		}
 	}
 	return n.Op.String()
 }

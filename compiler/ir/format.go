@@ -51,7 +51,19 @@ func (n *Node) Attrs() string {
 	case OpBatchNorm:
 		add("eps=%g", n.BN.Eps)
 	case OpLeakyReLU:
-		add("slope=%g", n.Slope)
+		add("slope=%g", n.Fn.Alpha)
+	case OpClip:
+		add("min=%s max=%s", bound(n.Fn.Alpha), bound(n.Fn.Beta))
+	case OpHardSigmoid:
+		add("alpha=%g beta=%g", n.Fn.Alpha, n.Fn.Beta)
+	case OpPReLU:
+		if n.Shared {
+			add("shared")
+		}
+	case OpGELU:
+		if n.Fn.Kind == ActGELUTanh {
+			add("approximate=tanh")
+		}
 	case OpDropout:
 		add("rate=%g", n.Rate)
 	}

@@ -51,14 +51,15 @@ type Node struct {
 	Shape  Shape // per-image output shape, set by shape inference
 
 	// Attributes; only the one matching Op is meaningful.
-	Conv  ConvAttrs
-	Dense DenseAttrs
-	Pool  PoolAttrs
-	LRN   LRNAttrs
-	BN    BatchNormAttrs
-	Slope float32 // leaky_relu negative slope
-	Rate  float64 // dropout rate
-	Same  bool    // conv padding: "same", resolved by shape inference
+	Conv   ConvAttrs
+	Dense  DenseAttrs
+	Pool   PoolAttrs
+	LRN    LRNAttrs
+	BN     BatchNormAttrs
+	Fn     Activation // an activation op's function and constants
+	Shared bool       // prelu: one slope for every channel
+	Rate   float64    // dropout rate
+	Same   bool       // conv padding: "same", resolved by shape inference
 
 	// Set by the passes.
 	Act    Activation // fused epilogue, applied last

@@ -2,9 +2,16 @@
 // each with an inferred per-image NCHW shape. The front end (package spec)
 // builds it, the passes (package passes) rewrite it, and the back ends
 // (codegen, the reference engine) consume it.
+//
+// Every op is one row of the op table (optable.go): its spelling, fields,
+// arity, shape rule and the properties the passes rely on. Adding an op
+// starts there.
 package ir
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Op is the operation a node performs.
 type Op uint8
@@ -17,6 +24,13 @@ const (
 	OpLeakyReLU
 	OpSigmoid
 	OpTanh
+	OpClip
+	OpReLU6
+	OpHardSigmoid
+	OpHardSwish
+	OpSiLU
+	OpGELU
+	OpPReLU
 	OpSoftmax
 	OpFlatten
 	OpDropout
@@ -30,68 +44,38 @@ const (
 	numOps
 )
 
-var opNames = [...]string{
-	OpInput:         "input",
-	OpConv:          "conv",
-	OpDense:         "dense",
-	OpReLU:          "relu",
-	OpLeakyReLU:     "leaky_relu",
-	OpSigmoid:       "sigmoid",
-	OpTanh:          "tanh",
-	OpSoftmax:       "softmax",
-	OpFlatten:       "flatten",
-	OpDropout:       "dropout",
-	OpMaxPool:       "maxpool",
-	OpAvgPool:       "avgpool",
-	OpGlobalAvgPool: "global_avgpool",
-	OpLRN:           "lrn",
-	OpBatchNorm:     "batchnorm",
-	OpAdd:           "add",
-	OpConcat:        "concat",
-}
-
-// Compile-time guard, as stringer does: adding an Op without a name fails to build.
-var _ = [1]struct{}{}[len(opNames)-int(numOps)]
-
 func (o Op) String() string {
-	if int(o) < len(opNames) {
-		return opNames[o]
+	if o < numOps {
+		return opTable[o].Name
 	}
 	return fmt.Sprintf("Op(%d)", o)
 }
 
 // ParseOp returns the Op spelled s in the spec language.
 func ParseOp(s string) (Op, bool) {
-	for i, n := range opNames {
-		if n == s && Op(i) != OpInput {
+	for i := range opTable {
+		if opTable[i].Name == s && Op(i) != OpInput {
 			return Op(i), true
 		}
 	}
 	return 0, false
 }
 
-// Ops lists the spec-language op names, in declaration order.
-func Ops() []string {
-	var out []string
-	for i, n := range opNames {
-		if Op(i) != OpInput {
-			out = append(out, n)
-		}
+// AllOps lists every op of the spec language (not OpInput), in declaration order.
+func AllOps() []Op {
+	var out []Op
+	for o := OpInput + 1; o < numOps; o++ {
+		out = append(out, o)
 	}
 	return out
 }
 
 // IsActivation reports whether o is an elementwise activation that can be
 // fused into a producer's epilogue.
-func (o Op) IsActivation() bool {
-	switch o {
-	case OpReLU, OpLeakyReLU, OpSigmoid, OpTanh:
-		return true
-	}
-	return false
-}
+func (o Op) IsActivation() bool { return o < numOps && opTable[o].Act != ActNone }
 
-// ActKind is an elementwise activation applied in a fused epilogue.
+// ActKind is an elementwise activation applied in a fused epilogue. Each is
+// the Act of one activation op's row in the op table.
 type ActKind uint8
 
 const (
@@ -100,9 +84,18 @@ const (
 	ActLeakyReLU
 	ActSigmoid
 	ActTanh
+	ActClip        // min(max(x, Alpha), Beta)
+	ActHardSigmoid // max(0, min(1, Alpha·x + Beta))
+	ActHardSwish   // x · max(0, min(1, x/6 + 1/2))
+	ActSiLU        // x · sigmoid(x)
+	ActGELU        // x · Φ(x) = x/2 · (1 + erf(x/√2))
+	ActGELUTanh    // x/2 · (1 + tanh(√(2/π) · (x + 0.044715·x³)))
+	NumActKinds
 )
 
-var actNames = [...]string{"none", "relu", "leaky_relu", "sigmoid", "tanh"}
+var actNames = [...]string{"none", "relu", "leaky_relu", "sigmoid", "tanh", "clip", "hardsigmoid", "hardswish", "silu", "gelu", "gelu_tanh"}
+
+var _ = [1]struct{}{}[len(actNames)-int(NumActKinds)]
 
 func (a ActKind) String() string {
 	if int(a) < len(actNames) {
@@ -111,32 +104,66 @@ func (a ActKind) String() string {
 	return fmt.Sprintf("ActKind(%d)", a)
 }
 
-// Activation is a fused elementwise epilogue.
+// Activation is an elementwise function with its constants: a fused
+// epilogue, or the function of an activation node.
 type Activation struct {
-	Kind  ActKind
-	Slope float32 // negative slope, for ActLeakyReLU
+	Kind ActKind
+	// Alpha and Beta are the kind's constants: leaky_relu's negative slope
+	// (Alpha); clip's bounds [Alpha, Beta]; hardsigmoid's slope and offset.
+	// Zero for the other kinds.
+	Alpha, Beta float32
 }
 
 func (a Activation) String() string {
-	if a.Kind == ActLeakyReLU {
-		return fmt.Sprintf("leaky_relu(%g)", a.Slope)
+	switch a.Kind {
+	case ActLeakyReLU:
+		return fmt.Sprintf("leaky_relu(%g)", a.Alpha)
+	case ActClip:
+		if a.Alpha == 0 && a.Beta == 6 {
+			return "relu6"
+		}
+		return fmt.Sprintf("clip(%s,%s)", bound(a.Alpha), bound(a.Beta))
+	case ActHardSigmoid:
+		return fmt.Sprintf("hardsigmoid(%g,%g)", a.Alpha, a.Beta)
 	}
 	return a.Kind.String()
 }
 
-// ActivationOf returns the Activation equivalent of an activation op node.
-func ActivationOf(n *Node) Activation {
-	switch n.Op {
-	case OpReLU:
-		return Activation{Kind: ActReLU}
-	case OpLeakyReLU:
-		return Activation{Kind: ActLeakyReLU, Slope: n.Slope}
-	case OpSigmoid:
-		return Activation{Kind: ActSigmoid}
-	case OpTanh:
-		return Activation{Kind: ActTanh}
+func bound(v float32) string {
+	switch {
+	case v >= math.MaxFloat32:
+		return "inf"
+	case v <= -math.MaxFloat32:
+		return "-inf"
 	}
-	panic("ir: ActivationOf " + n.Op.String())
+	return fmt.Sprint(v)
+}
+
+// Monotonic reports whether the activation is non-decreasing, so that
+// max(f(a), f(b)) = f(max(a, b)) and it commutes with max pooling.
+// hardswish, SiLU and GELU dip below zero before rising, so they do not.
+func (a Activation) Monotonic() bool {
+	switch a.Kind {
+	case ActNone, ActReLU, ActSigmoid, ActTanh, ActClip:
+		return true
+	case ActLeakyReLU:
+		return a.Alpha >= 0
+	case ActHardSigmoid:
+		return a.Alpha >= 0
+	}
+	return false
+}
+
+// ActivationOf returns the function of an activation op node.
+func ActivationOf(n *Node) Activation {
+	if !n.Op.IsActivation() {
+		panic("ir: ActivationOf " + n.Op.String())
+	}
+	a := n.Fn
+	if a.Kind == ActNone {
+		a.Kind = opTable[n.Op].Act
+	}
+	return a
 }
 
 // Pad is explicit spatial padding; Top/Left may differ from Bottom/Right

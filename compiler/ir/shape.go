@@ -3,7 +3,6 @@ package ir
 import (
 	"fmt"
 	"math/bits"
-	"strings"
 
 	"github.com/cnnc/cnnc/compiler/diag"
 )
@@ -72,81 +71,16 @@ func InferShape(n *Node) (Shape, error) {
 	if len(n.Inputs) == 0 {
 		return fail("", "has no input")
 	}
-	in := n.Inputs[0].Shape
-	spatial := func() (Shape, error) {
-		if in.Flat {
-			return fail("", "%s needs a CxHxW input, but %s produces a flat vector of %d", n.Op, n.Inputs[0].Name, in.C)
-		}
-		return Shape{}, nil
-	}
-	var out Shape
-	switch n.Op {
-	case OpConv:
-		if _, err := spatial(); err != nil {
-			return Shape{}, err
-		}
-		a := &n.Conv
-		if in.C%a.Groups != 0 {
-			return fail("groups", "groups %d does not divide the %d input channels", a.Groups, in.C)
-		}
-		if a.Filters%a.Groups != 0 {
-			return fail("groups", "groups %d does not divide the %d filters", a.Groups, a.Filters)
-		}
-		oh, err1 := convOut(in.H, a.KH, a.StrideH, a.DilH, a.Pad.Top+a.Pad.Bottom)
-		ow, err2 := convOut(in.W, a.KW, a.StrideW, a.DilW, a.Pad.Left+a.Pad.Right)
-		if err1 != "" || err2 != "" {
-			return fail("kernel", "%s", strings.Trim(err1+"; "+err2, "; "))
-		}
-		if p := mul(a.Filters, in.C/a.Groups, a.KH, a.KW); p > MaxParams {
-			return fail("filters", "%d weights, more than the limit of %d", p, MaxParams)
-		}
-		out = Shape{C: a.Filters, H: oh, W: ow}
-	case OpDense:
-		if p := mul(n.Dense.Units, in.Elems()); p > MaxParams {
-			return fail("units", "%d weights (%d units x %d inputs), more than the limit of %d", p, n.Dense.Units, in.Elems(), MaxParams)
-		}
-		out = Shape{C: n.Dense.Units, H: 1, W: 1, Flat: true}
-	case OpMaxPool, OpAvgPool:
-		if _, err := spatial(); err != nil {
-			return Shape{}, err
-		}
-		a := &n.Pool
-		if 2*a.Pad.Top > a.KH || 2*a.Pad.Left > a.KW {
-			return fail("padding", "padding %s is more than half the kernel %dx%d", a.Pad, a.KH, a.KW)
-		}
-		if in.H+2*a.Pad.Top < a.KH || in.W+2*a.Pad.Left < a.KW {
-			return fail("kernel", "kernel %dx%d is larger than the padded input %dx%d", a.KH, a.KW, in.H+2*a.Pad.Top, in.W+2*a.Pad.Left)
-		}
-		out = Shape{C: in.C,
-			H: PoolOut(in.H, a.KH, a.StrideH, a.Pad.Top, a.Ceil),
-			W: PoolOut(in.W, a.KW, a.StrideW, a.Pad.Left, a.Ceil)}
-	case OpGlobalAvgPool:
-		if _, err := spatial(); err != nil {
-			return Shape{}, err
-		}
-		out = Shape{C: in.C, H: 1, W: 1}
-	case OpFlatten:
-		out = Shape{C: in.Elems(), H: 1, W: 1, Flat: true}
-	case OpReLU, OpLeakyReLU, OpSigmoid, OpTanh, OpSoftmax, OpDropout, OpLRN, OpBatchNorm:
-		out = in
-	case OpAdd:
-		for _, x := range n.Inputs[1:] {
-			if x.Shape != in {
-				return fail("inputs", "cannot add %s (%s) and %s (%s): shapes differ", n.Inputs[0].Name, in, x.Name, x.Shape)
-			}
-		}
-		out = in
-	case OpConcat:
-		out = in
-		for _, x := range n.Inputs[1:] {
-			s := x.Shape
-			if s.Flat != in.Flat || s.H != in.H || s.W != in.W {
-				return fail("inputs", "cannot concatenate %s (%s) and %s (%s) along channels: height and width differ", n.Inputs[0].Name, in, x.Name, s)
-			}
-			out.C += s.C
-		}
-	default:
+	if n.Op >= numOps || opTable[n.Op].Shape == nil {
 		return fail("op", "no shape rule for op %s", n.Op)
+	}
+	ins := make([]Shape, len(n.Inputs))
+	for i, x := range n.Inputs {
+		ins[i] = x.Shape
+	}
+	out, err := opTable[n.Op].Shape(n, ins, fail)
+	if err != nil {
+		return Shape{}, err
 	}
 	if e := mul(out.C, out.H, out.W); e > MaxElems {
 		return fail("", "output %s has %d elements per image, more than the limit of %d", out, e, MaxElems)

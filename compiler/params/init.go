@@ -48,7 +48,7 @@ func (r *rng) normal() float64 {
 // standard deviation sqrt(2/fan_in)) so activations keep their scale through
 // deep ReLU stacks; biases are uniform in [-0.1, 0.1); batchnorm statistics
 // are drawn so that folding is exercised: gamma and var in [0.5, 1.5), beta
-// and mean in [-0.25, 0.25).
+// and mean in [-0.25, 0.25); prelu slopes in [0, 0.5).
 func Init(g *ir.Graph, seed uint64) []*tensor.Tensor {
 	var out []*tensor.Tensor
 	for _, w := range Wants(g) {
@@ -70,6 +70,8 @@ func Init(g *ir.Graph, seed uint64) []*tensor.Tensor {
 			fill(data, r, 0.5, 1.5)
 		case BNBeta, BNMean:
 			fill(data, r, -0.25, 0.25)
+		case Slope:
+			fill(data, r, 0, 0.5)
 		}
 		out = append(out, &tensor.Tensor{Name: w.Name, Shape: w.Shape, Data: data})
 	}

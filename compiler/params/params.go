@@ -32,6 +32,7 @@ const (
 	BNBeta
 	BNMean
 	BNVar
+	Slope // prelu's negative slopes
 )
 
 func bnWants(n *ir.Node, layer string, c int) []Want {
@@ -62,6 +63,12 @@ func Wants(g *ir.Graph) []Want {
 			}
 		case ir.OpBatchNorm:
 			out = append(out, bnWants(n, n.Name, n.Shape.C)...)
+		case ir.OpPReLU:
+			c := n.Shape.C
+			if n.Shared {
+				c = 1
+			}
+			out = append(out, Want{n.Name + ".weight", []int{c}, n, Slope})
 		}
 		if n.FoldBN != nil {
 			out = append(out, bnWants(n, n.FoldBN.Layer, n.Shape.C)...)
@@ -92,7 +99,7 @@ type Set struct {
 // Weights returns n's effective weights and bias: for conv and dense, the
 // layer's own with any folded batchnorm applied (bias nil if the layer has
 // none and nothing was folded); for a batchnorm, its per-channel scale and
-// shift.
+// shift; for a prelu, its slopes.
 func (s *Set) Weights(n *ir.Node) (w, b []float32) { return s.w[n], s.b[n] }
 
 // Bind checks f against what g reads and computes the effective parameters.
@@ -216,6 +223,8 @@ func Effective(g *ir.Graph, t map[string][]float32) *Set {
 		case ir.OpBatchNorm:
 			scale, shift := bnScaleShift(t, n.Name, n.BN.Eps)
 			s.w[n], s.b[n] = scale, shift
+		case ir.OpPReLU:
+			s.w[n] = t[n.Name+".weight"]
 		}
 	}
 	return s

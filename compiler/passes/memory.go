@@ -12,13 +12,10 @@ import (
 const bufAlign = 16
 
 // inPlace reports whether n may write its output over its input: it is
-// elementwise, so element i of the output depends on element i of the input only.
+// elementwise (the op table's InPlace), so element i of the output depends
+// on element i of the input only.
 func inPlace(n *ir.Node) bool {
-	switch n.Op {
-	case ir.OpReLU, ir.OpLeakyReLU, ir.OpSigmoid, ir.OpTanh, ir.OpBatchNorm:
-		return n.PreLRN == nil
-	}
-	return false
+	return n.Op.Info().InPlace && n.PreLRN == nil
 }
 
 // planMemory gives every node's output an offset in one arena (Node.Buf, in

@@ -72,19 +72,14 @@ func foldBatchNorm(g *ir.Graph) error {
 // takesEpilogue reports whether n's kernel can apply an activation to its
 // output as it stores it.
 func takesEpilogue(n *ir.Node) bool {
-	switch n.Op {
-	case ir.OpConv, ir.OpDense, ir.OpAdd, ir.OpConcat, ir.OpBatchNorm,
-		ir.OpMaxPool, ir.OpAvgPool, ir.OpGlobalAvgPool:
-		return n.Act.Kind == ir.ActNone
-	}
-	return false
+	return n.Op.Info().Epilogue && n.Act.Kind == ir.ActNone
 }
 
 // fuseActivations moves each activation into the epilogue of the layer it
 // reads when nothing else reads that layer. Otherwise, when the activation's
-// only reader is a max pooling, the activation is sunk below the pooling:
-// every activation here is monotonic, so max(f(x)) = f(max(x)), and f then
-// runs on the pooled, smaller tensor.
+// only reader is a max pooling and the activation is monotonic, it is sunk
+// below the pooling: max(f(x)) = f(max(x)), and f then runs on the pooled,
+// smaller tensor. hardswish, SiLU and GELU are not monotonic and stay.
 func fuseActivations(g *ir.Graph) error {
 	users := g.Users()
 	dead := map[*ir.Node]bool{}
@@ -99,7 +94,8 @@ func fuseActivations(g *ir.Graph) error {
 			x.Fused = append(x.Fused, a.Name)
 			g.Replace(a, x)
 			users[x] = users[a]
-		case len(users[a]) == 1 && users[a][0].Op == ir.OpMaxPool && takesEpilogue(users[a][0]) && users[a][0].PreLRN == nil && a != g.Output:
+		case len(users[a]) == 1 && users[a][0].Op == ir.OpMaxPool && takesEpilogue(users[a][0]) && users[a][0].PreLRN == nil && a != g.Output &&
+			ir.ActivationOf(a).Monotonic():
 			p := users[a][0]
 			p.Act = ir.ActivationOf(a)
 			p.Fused = append([]string{a.Name}, p.Fused...)

@@ -36,10 +36,10 @@ func Verify(g *ir.Graph) error {
 			}
 		}
 		want := 1
-		switch n.Op {
-		case ir.OpInput:
+		switch n.Op.Info().Arity {
+		case ir.Nullary:
 			want = 0
-		case ir.OpAdd, ir.OpConcat:
+		case ir.Variadic:
 			want = -1
 		}
 		if want >= 0 && len(n.Inputs) != want || want < 0 && len(n.Inputs) < 2 {
@@ -52,7 +52,7 @@ func Verify(g *ir.Graph) error {
 				bad(n, "shape is %s but its inputs and attributes give %s", n.Shape, s)
 			}
 		}
-		if n.Act.Kind != ir.ActNone && !epilogueOp(n.Op) {
+		if n.Act.Kind != ir.ActNone && !n.Op.Info().Epilogue {
 			bad(n, "%s cannot carry a fused %s", n.Op, n.Act)
 		}
 		if n.FoldBN != nil && n.Op != ir.OpConv && n.Op != ir.OpDense {
@@ -70,15 +70,6 @@ func Verify(g *ir.Graph) error {
 		verifyMemory(g, seen, &errs)
 	}
 	return errs.Err()
-}
-
-func epilogueOp(op ir.Op) bool {
-	switch op {
-	case ir.OpConv, ir.OpDense, ir.OpAdd, ir.OpConcat, ir.OpBatchNorm,
-		ir.OpMaxPool, ir.OpAvgPool, ir.OpGlobalAvgPool:
-		return true
-	}
-	return false
 }
 
 // verifyMemory checks, independently of how planMemory works, that a node's

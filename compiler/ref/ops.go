@@ -319,47 +319,113 @@ func BatchNorm(dst, src []float32, batch int, s ir.Shape, scale, shift []float32
 	}
 }
 
+// PReLU is PyTorch's PReLU: dst = x if x > 0 else slope[c]·x, with one
+// slope per channel, or slope[0] for all when len(slope) is 1. dst may be
+// src.
+func PReLU(dst, src []float32, batch int, s ir.Shape, slope []float32) {
+	plane := s.H * s.W
+	for n := range batch {
+		for c := range s.C {
+			a := float64(slope[min(c, len(slope)-1)])
+			off := (n*s.C + c) * plane
+			for i, v := range src[off : off+plane] {
+				x := float64(v)
+				if !(x > 0) {
+					x *= a
+				}
+				dst[off+i] = float32(x)
+			}
+		}
+	}
+}
+
 // Activate applies an elementwise activation, dst[i] = f(src[i]) for the
-// first len(src) elements:
+// first len(src) elements, with PyTorch's definitions:
 //
-//	ActNone:      f(x) = x
-//	ActReLU:      f(x) = max(x, 0)                 (NaN stays NaN)
-//	ActLeakyReLU: f(x) = x if x > 0 else Slope·x
-//	ActSigmoid:   f(x) = 1 / (1 + exp(−x))
-//	ActTanh:      f(x) = tanh(x)
+//	ActNone:        f(x) = x
+//	ActReLU:        f(x) = max(x, 0)                 (NaN stays NaN)
+//	ActLeakyReLU:   f(x) = x if x > 0 else Alpha·x
+//	ActSigmoid:     f(x) = 1 / (1 + exp(−x))
+//	ActTanh:        f(x) = tanh(x)
+//	ActClip:        f(x) = min(max(x, Alpha), Beta)  (NaN stays NaN)
+//	ActHardSigmoid: f(x) = max(0, min(1, Alpha·x + Beta))
+//	ActHardSwish:   f(x) = x · max(0, min(1, x/6 + 1/2))
+//	ActSiLU:        f(x) = x / (1 + exp(−x))
+//	ActGELU:        f(x) = x/2 · (1 + erf(x/√2))
+//	ActGELUTanh:    f(x) = x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³)))
 //
-// sigmoid and tanh are evaluated in float64. dst may be src. It panics on an
-// unknown kind; Run rejects those first.
+// Every function is evaluated in float64 and rounded once. dst may be src.
+// It panics on an unknown kind; Run rejects those first.
 func Activate(dst, src []float32, act ir.Activation) {
 	dst = dst[:len(src)]
+	if act.Kind == ir.ActNone {
+		copy(dst, src)
+		return
+	}
+	f := ActFunc(act)
+	for i, v := range src {
+		dst[i] = float32(f(float64(v)))
+	}
+}
+
+// ActFunc returns the activation as a float64 function.
+func ActFunc(act ir.Activation) func(float64) float64 {
+	alpha, beta := float64(act.Alpha), float64(act.Beta)
+	unit := func(v float64) float64 { return math.Max(0, math.Min(1, v)) }
 	switch act.Kind {
 	case ir.ActNone:
-		copy(dst, src)
+		return func(x float64) float64 { return x }
 	case ir.ActReLU:
-		for i, v := range src {
-			if v < 0 {
-				v = 0
+		return func(x float64) float64 {
+			if x < 0 {
+				return 0
 			}
-			dst[i] = v
+			return x
 		}
 	case ir.ActLeakyReLU:
-		for i, v := range src {
-			if !(v > 0) {
-				v *= act.Slope
+		return func(x float64) float64 {
+			if !(x > 0) {
+				return x * alpha
 			}
-			dst[i] = v
+			return x
 		}
 	case ir.ActSigmoid:
-		for i, v := range src {
-			dst[i] = float32(1 / (1 + math.Exp(-float64(v))))
-		}
+		return func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 	case ir.ActTanh:
-		for i, v := range src {
-			dst[i] = float32(math.Tanh(float64(v)))
+		return math.Tanh
+	case ir.ActClip:
+		return func(x float64) float64 {
+			if x < alpha {
+				return alpha
+			}
+			if x > beta {
+				return beta
+			}
+			return x
 		}
-	default:
-		panic("ref: unknown activation " + act.Kind.String())
+	case ir.ActHardSigmoid:
+		return func(x float64) float64 {
+			if x != x {
+				return x
+			}
+			return unit(alpha*x + beta)
+		}
+	case ir.ActHardSwish:
+		return func(x float64) float64 {
+			if x != x {
+				return x
+			}
+			return x * unit(x/6+0.5)
+		}
+	case ir.ActSiLU:
+		return func(x float64) float64 { return x / (1 + math.Exp(-x)) }
+	case ir.ActGELU:
+		return func(x float64) float64 { return x / 2 * (1 + math.Erf(x/math.Sqrt2)) }
+	case ir.ActGELUTanh:
+		c := math.Sqrt(2 / math.Pi)
+		return func(x float64) float64 { return x / 2 * (1 + math.Tanh(c*(x+0.044715*x*x*x))) }
 	}
+	panic("ref: unknown activation " + act.Kind.String())
 }
 
 // Add is the elementwise sum of its sources, dst[i] = Σ_k srcs[k][i] for

@@ -299,7 +299,7 @@ func TestActivate(t *testing.T) {
 	}{
 		{ir.Activation{}, x},
 		{ir.Activation{Kind: ir.ActReLU}, f32s(0, 0, 2, math.Log(3))},
-		{ir.Activation{Kind: ir.ActLeakyReLU, Slope: 0.1}, f32s(-0.1, 0, 2, math.Log(3))},
+		{ir.Activation{Kind: ir.ActLeakyReLU, Alpha: 0.1}, f32s(-0.1, 0, 2, math.Log(3))},
 		// sigmoid(ln 3) = 1/(1+1/3) = ¾
 		{ir.Activation{Kind: ir.ActSigmoid}, f32s(1/(1+math.E), 0.5, 1/(1+math.Exp(-2)), 0.75)},
 		// tanh(ln 3) = (3−⅓)/(3+⅓) = 0.8

@@ -136,7 +136,7 @@ func (e *evaluator) eval(n *ir.Node, x []float32) ([]float32, error) {
 	if err := e.checkArity(n); err != nil {
 		return nil, err
 	}
-	if n.Act.Kind > ir.ActTanh {
+	if n.Act.Kind >= ir.NumActKinds {
 		return nil, e.errorf(n, "unknown fused activation %v", n.Act.Kind)
 	}
 	ins := make([][]float32, len(n.Inputs))
@@ -203,6 +203,17 @@ func (e *evaluator) apply(n *ir.Node, out []float32, ins [][]float32, x []float3
 	if len(n.Inputs) > 0 {
 		in = n.Inputs[0].Shape
 	}
+	if n.Op.IsActivation() {
+		if err := e.sameDims(n, in, s); err != nil {
+			return err
+		}
+		a := ir.ActivationOf(n)
+		if a.Kind >= ir.NumActKinds {
+			return e.errorf(n, "unknown activation %v", a.Kind)
+		}
+		Activate(out, ins[0], a)
+		return nil
+	}
 	switch n.Op {
 	case ir.OpInput:
 		if len(x) != len(out) {
@@ -240,11 +251,18 @@ func (e *evaluator) apply(n *ir.Node, out []float32, ins [][]float32, x []float3
 		}
 		Dense(out, ins[0], e.batch, in.Elems(), units, w, b)
 
-	case ir.OpReLU, ir.OpLeakyReLU, ir.OpSigmoid, ir.OpTanh:
+	case ir.OpPReLU:
 		if err := e.sameDims(n, in, s); err != nil {
 			return err
 		}
-		Activate(out, ins[0], ir.ActivationOf(n))
+		w, _, err := e.weights(n, -1, 0)
+		if err != nil {
+			return err
+		}
+		if len(w) != 1 && len(w) != s.C {
+			return e.errorf(n, "Params gave %d slopes, want 1 or %d", len(w), s.C)
+		}
+		PReLU(out, ins[0], e.batch, s, w)
 
 	case ir.OpDropout:
 		if err := e.sameDims(n, in, s); err != nil {
@@ -327,7 +345,7 @@ func (e *evaluator) apply(n *ir.Node, out []float32, ins [][]float32, x []float3
 }
 
 // weights fetches n's parameters and checks their lengths: w must have nw
-// elements, b nb or none.
+// elements (any number if nw < 0), b nb or none.
 func (e *evaluator) weights(n *ir.Node, nw, nb int) (w, b []float32, err error) {
 	if e.p == nil {
 		return nil, nil, e.errorf(n, "no Params to supply its weights")
@@ -337,7 +355,7 @@ func (e *evaluator) weights(n *ir.Node, nw, nb int) (w, b []float32, err error) 
 	if n.Op == ir.OpBatchNorm {
 		what = [2]string{"scale", "shift"}
 	}
-	if len(w) != nw {
+	if nw >= 0 && len(w) != nw {
 		return nil, nil, e.errorf(n, "Params gave %d %s, want %d", len(w), what[0], nw)
 	}
 	if len(b) == 0 {

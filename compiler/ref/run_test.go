@@ -19,7 +19,7 @@ func TestRunPreLRNAct(t *testing.T) {
 	pool := &ir.Node{Name: "pool", Op: ir.OpMaxPool, Inputs: []*ir.Node{in}, Shape: shape(2, 1, 1),
 		Pool:   ir.PoolAttrs{KH: 1, KW: 2, StrideH: 1, StrideW: 2},
 		PreLRN: &ir.LRNAttrs{Size: 3, Alpha: 3, Beta: 1, K: 1},
-		Act:    ir.Activation{Kind: ir.ActLeakyReLU, Slope: 0.5}}
+		Act:    ir.Activation{Kind: ir.ActLeakyReLU, Alpha: 0.5}}
 	g := graph(in, pool)
 	x := f32s(-1, -3, -3, 0)
 	r := mustRun(t, g, nil, x, 1)
@@ -58,7 +58,7 @@ func bigGraph(r *rand.Rand) (*ir.Graph, params) {
 	c4.Conv.Filters = 3
 	add := node("add", ir.OpAdd, shape(3, 3, 3), c3, c4, c3)
 	leaky := node("leaky", ir.OpLeakyReLU, shape(3, 3, 3), add)
-	leaky.Slope = 0.2
+	leaky.Fn = ir.Activation{Kind: ir.ActLeakyReLU, Alpha: 0.2}
 	sig := node("sig", ir.OpSigmoid, shape(3, 3, 3), leaky)
 	tanh := node("tanh", ir.OpTanh, shape(3, 3, 3), sig)
 	avg := node("avg", ir.OpAvgPool, shape(3, 2, 2), tanh)
@@ -121,7 +121,7 @@ func TestRunGraph(t *testing.T) {
 	want["add"] = buf("add")
 	Add(want["add"], want["c3"], want["c4"], want["c3"])
 	want["leaky"] = buf("leaky")
-	Activate(want["leaky"], want["add"], ir.Activation{Kind: ir.ActLeakyReLU, Slope: 0.2})
+	Activate(want["leaky"], want["add"], ir.Activation{Kind: ir.ActLeakyReLU, Alpha: 0.2})
 	want["sig"] = buf("sig")
 	Activate(want["sig"], want["leaky"], ir.Activation{Kind: ir.ActSigmoid})
 	want["tanh"] = buf("tanh")

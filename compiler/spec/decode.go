@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/cnnc/cnnc/compiler/diag"
+	"github.com/cnnc/cnnc/compiler/ir"
 )
 
 // ParseFile reads and parses the spec at path.
@@ -410,46 +411,27 @@ func (l *Layer) FieldPos(key string) diag.Pos {
 	return l.Pos
 }
 
-// opFields lists, per op, the fields it accepts besides name, op and its inputs.
-var opFields = map[string][]string{
-	"conv":           {"filters", "kernel", "stride", "padding", "dilation", "groups", "bias"},
-	"dense":          {"units", "bias"},
-	"relu":           nil,
-	"leaky_relu":     {"slope"},
-	"sigmoid":        nil,
-	"tanh":           nil,
-	"softmax":        nil,
-	"flatten":        nil,
-	"dropout":        {"rate"},
-	"maxpool":        {"kernel", "stride", "padding", "ceil"},
-	"avgpool":        {"kernel", "stride", "padding", "ceil", "count_pad"},
-	"global_avgpool": nil,
-	"lrn":            {"size", "alpha", "beta", "k"},
-	"batchnorm":      {"eps"},
-	"add":            nil,
-	"concat":         nil,
-}
-
-// required lists the fields an op cannot do without.
-var required = map[string][]string{
-	"conv":    {"filters", "kernel"},
-	"dense":   {"units"},
-	"maxpool": {"kernel"},
-	"avgpool": {"kernel"},
-	"lrn":     {"size"},
-}
-
-// OpNames lists the ops of the spec language, sorted.
+// OpNames lists the ops of the spec language (the rows of ir's op
+// table), sorted.
 func OpNames() []string {
 	var ops []string
-	for op := range opFields {
-		ops = append(ops, op)
+	for _, op := range ir.AllOps() {
+		ops = append(ops, op.String())
 	}
 	slices.Sort(ops)
 	return ops
 }
 
-func multiInput(op string) bool { return op == "add" || op == "concat" }
+// fieldNames lists the fields op accepts, in the op table's order.
+func fieldNames(op ir.Op) []string {
+	var out []string
+	for _, f := range op.Info().Fields {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+func multiInput(op ir.Op) bool { return op.Info().Arity == ir.Variadic }
 
 func (d *decoder) layer(n *yaml.Node) *Layer {
 	d.cur = ""
@@ -490,19 +472,20 @@ func (d *decoder) layer(n *yaml.Node) *Layer {
 	if !ok {
 		return l
 	}
-	allowed, known := opFields[op]
+	irOp, known := ir.ParseOp(op)
 	if !known {
 		d.errorf(e.valNode, "unknown op %q (want one of %s)", op, strings.Join(OpNames(), ", "))
 		return l
 	}
+	allowed := fieldNames(irOp)
 	l.Op = op
-	l.setDefaults()
+	l.setDefaults(irOp)
 	for _, e := range entries {
 		switch e.key {
 		case "name", "op":
 			continue
 		case "input":
-			if multiInput(op) {
+			if multiInput(irOp) {
 				d.errorf(e.keyNode, "%s takes its operands as `inputs: [a, b, ...]`, not `input`", op)
 				continue
 			}
@@ -511,7 +494,7 @@ func (d *decoder) layer(n *yaml.Node) *Layer {
 			}
 			continue
 		case "inputs":
-			if !multiInput(op) {
+			if !multiInput(irOp) {
 				d.errorf(e.keyNode, "%s reads one tensor: use `input: <layer>`", op)
 				continue
 			}
@@ -528,12 +511,15 @@ func (d *decoder) layer(n *yaml.Node) *Layer {
 		}
 		d.field(l, e)
 	}
-	for _, k := range required[op] {
-		if _, ok := byKey[k]; !ok {
-			d.errorf(node, "%s needs %q", op, k)
+	for _, f := range irOp.Info().Fields {
+		if _, ok := byKey[f.Name]; f.Required && !ok {
+			d.errorf(node, "%s needs %q", op, f.Name)
 		}
 	}
-	if multiInput(op) {
+	if l.Min != nil && l.Max != nil && *l.Min > *l.Max {
+		d.errorf(byKey["min"].valNode, "min %g is greater than max %g", *l.Min, *l.Max)
+	}
+	if multiInput(irOp) {
 		if _, ok := byKey["inputs"]; !ok {
 			d.errorf(node, "%s needs `inputs: [a, b, ...]`", op)
 		}
@@ -565,8 +551,9 @@ func (d *decoder) names(n *yaml.Node) []string {
 	return out
 }
 
-// setDefaults applies the language's defaults for l.Op.
-func (l *Layer) setDefaults() {
+// setDefaults applies the language's defaults, then op's own (the op
+// table's Field.Default).
+func (l *Layer) setDefaults(op ir.Op) {
 	l.Stride = Pair{1, 1}
 	l.Dilation = Pair{1, 1}
 	l.Groups = 1
@@ -577,6 +564,37 @@ func (l *Layer) setDefaults() {
 	l.Eps = 1e-5
 	// PyTorch's LocalResponseNorm defaults.
 	l.Alpha, l.Beta, l.K = 1e-4, 0.75, 1
+	l.Approximate = GELUExact
+	for _, f := range op.Info().Fields {
+		if v, ok := f.Default.(float64); ok {
+			*l.number(f.Name) = v
+		}
+	}
+}
+
+// number returns the address of the number field key.
+func (l *Layer) number(key string) *float64 {
+	switch key {
+	case "alpha":
+		return &l.Alpha
+	case "beta":
+		return &l.Beta
+	case "k":
+		return &l.K
+	case "slope":
+		return &l.Slope
+	case "rate":
+		return &l.Rate
+	case "eps":
+		return &l.Eps
+	case "min":
+		l.Min = new(float64)
+		return l.Min
+	case "max":
+		l.Max = new(float64)
+		return l.Max
+	}
+	return nil
 }
 
 func (d *decoder) field(l *Layer, e entry) {
@@ -615,31 +633,35 @@ func (d *decoder) field(l *Layer, e entry) {
 		l.Ceil, _ = d.boolean(v, e.key)
 	case "count_pad":
 		l.CountPad, _ = d.boolean(v, e.key)
-	case "alpha", "beta", "k", "slope", "rate", "eps":
+	case "shared":
+		l.Shared, _ = d.boolean(v, e.key)
+	case "approximate":
+		if v, ok := d.str(v, e.key); ok {
+			if v != GELUExact && v != GELUTanh {
+				d.errorf(e.valNode, "approximate: want %q or %q, got %q", GELUExact, GELUTanh, v)
+				return
+			}
+			l.Approximate = v
+		}
+	case "alpha", "beta", "k", "slope", "rate", "eps", "min", "max":
 		f, ok := d.number(v, e.key)
 		if !ok {
 			return
 		}
 		switch e.key {
-		case "alpha":
-			l.Alpha = f
-		case "beta":
-			l.Beta = f
-		case "k":
-			l.K = f
-		case "slope":
-			l.Slope = f
 		case "rate":
 			if f < 0 || f >= 1 {
 				d.errorf(v, "rate: %g is outside [0, 1)", f)
 			}
-			l.Rate = f
 		case "eps":
 			if f <= 0 {
 				d.errorf(v, "eps: must be positive, got %g", f)
 			}
-			l.Eps = f
 		}
+		if math.Abs(f) > math.MaxFloat32 {
+			d.errorf(v, "%s: %g does not fit a float32", e.key, f)
+		}
+		*l.number(e.key) = f
 	default:
 		panic("spec: no decoder for field " + e.key) // opFields and this switch disagree
 	}

@@ -54,10 +54,20 @@ type Layer struct {
 	Alpha    float64
 	Beta     float64
 	K        float64
-	Slope    float64 // leaky_relu
-	Rate     float64 // dropout
-	Eps      float64 // batchnorm
+	Slope    float64  // leaky_relu
+	Min, Max *float64 // clip's bounds; nil is unbounded
+	Shared   bool     // prelu: one slope for all channels
+	// Approximate is gelu's form: GELUExact (the default) or GELUTanh.
+	Approximate string
+	Rate        float64 // dropout
+	Eps         float64 // batchnorm
 }
+
+// gelu's forms, PyTorch's approximate argument.
+const (
+	GELUExact = "none"
+	GELUTanh  = "tanh"
+)
 
 // Padding modes for conv.
 const (

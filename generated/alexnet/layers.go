@@ -13,7 +13,7 @@ var winoF4x5 = rtWinoForm{
 	R:     5,
 }
 var g1_conv1 = rtWinoGeom{
-	Act:   rtActReLU,
+	Act:   rtAct{Kind: rtActReLU},
 	C:     48,
 	G:     1,
 	H:     227,
@@ -31,7 +31,6 @@ var g1_conv1 = rtWinoGeom{
 	PT:    0,
 	R:     3,
 	S:     4,
-	Slope: 0.0,
 	TH:    14,
 	TW:    14,
 	W:     227,
@@ -62,7 +61,7 @@ var lrn2_pool1 = rtLRNGeom{
 	Size:  5,
 }
 var g3_conv2 = rtWinoGeom{
-	Act:   rtActReLU,
+	Act:   rtAct{Kind: rtActReLU},
 	C:     96,
 	F:     &winoF4x5,
 	G:     2,
@@ -81,7 +80,6 @@ var g3_conv2 = rtWinoGeom{
 	PT:    2,
 	R:     5,
 	S:     1,
-	Slope: 0.0,
 	TH:    7,
 	TW:    7,
 	W:     27,
@@ -112,7 +110,7 @@ var lrn4_pool2 = rtLRNGeom{
 	Size:  5,
 }
 var g5_conv3 = rtWinoGeom{
-	Act:   rtActReLU,
+	Act:   rtAct{Kind: rtActReLU},
 	C:     256,
 	G:     1,
 	H:     13,
@@ -130,7 +128,6 @@ var g5_conv3 = rtWinoGeom{
 	PT:    1,
 	R:     3,
 	S:     1,
-	Slope: 0.0,
 	TH:    4,
 	TW:    4,
 	W:     13,
@@ -139,7 +136,7 @@ var g5_conv3 = rtWinoGeom{
 	outIm: 64896,
 }
 var g6_conv4 = rtWinoGeom{
-	Act:   rtActReLU,
+	Act:   rtAct{Kind: rtActReLU},
 	C:     384,
 	G:     2,
 	H:     13,
@@ -157,7 +154,6 @@ var g6_conv4 = rtWinoGeom{
 	PT:    1,
 	R:     3,
 	S:     1,
-	Slope: 0.0,
 	TH:    4,
 	TW:    4,
 	W:     13,
@@ -166,7 +162,7 @@ var g6_conv4 = rtWinoGeom{
 	outIm: 64896,
 }
 var g7_conv5 = rtWinoGeom{
-	Act:   rtActReLU,
+	Act:   rtAct{Kind: rtActReLU},
 	C:     384,
 	G:     2,
 	H:     13,
@@ -184,7 +180,6 @@ var g7_conv5 = rtWinoGeom{
 	PT:    1,
 	R:     3,
 	S:     1,
-	Slope: 0.0,
 	TH:    4,
 	TW:    4,
 	W:     13,
@@ -227,7 +222,7 @@ func (m *Model) l1_conv1_Go(w, t int) {
 		a := m.w1_conv1[(grp*24+p)*6912:]
 		s := s[(p-c*8)*2304:]
 		for xi := range 36 {
-			rtGemm(4, 16, 48, a[xi*192:], b[xi*10768:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+			rtGemm(4, 16, 48, a[xi*192:], b[xi*10768:], s[xi*64:], 16, nil, rtAct{}, 4, 16)
 		}
 	}
 	for p := c * 8; p < min(c*8+8, 24); p++ {
@@ -240,7 +235,7 @@ func (m *Model) l1_conv1_Go(w, t int) {
 // 4 output rows need: one task is those rows of one image.
 func (m *Model) l2_pool1(w, t int) {
 	img, oy := t/7, t%7*4
-	rtLRNPoolRows(m.arena[290400+img*69984:360384+img*69984], m.arena[img*290400:290400+img*290400], &lrn2_pool1, &g2_pool1, oy, min(oy+4, 27), m.scratch[w], m.tmp[w], m.lrn, m.maxPool, rtActNone, 0.0)
+	rtLRNPoolRows(m.arena[290400+img*69984:360384+img*69984], m.arena[img*290400:290400+img*290400], &lrn2_pool1, &g2_pool1, oy, min(oy+4, 27), m.scratch[w], m.tmp[w], m.lrn, m.maxPool, rtAct{})
 }
 
 // wi3_conv2 is conv2's Winograd input transform (V = B^T d B) of 4 channels
@@ -262,7 +257,7 @@ func (m *Model) l3_conv2_Go(w, t int) {
 		a := m.w3_conv2[(grp*32+p)*12288:]
 		s := s[(p-c*8)*4096:]
 		for xi := range 64 {
-			rtGemm(4, 16, 48, a[xi*192:], b[xi*6176:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+			rtGemm(4, 16, 48, a[xi*192:], b[xi*6176:], s[xi*64:], 16, nil, rtAct{}, 4, 16)
 		}
 	}
 	for p := c * 8; p < min(c*8+8, 32); p++ {
@@ -275,7 +270,7 @@ func (m *Model) l3_conv2_Go(w, t int) {
 // 2 output rows need: one task is those rows of one image.
 func (m *Model) l4_pool2(w, t int) {
 	img, oy := t/7, t%7*2
-	rtLRNPoolRows(m.arena[186624+img*43264:229888+img*43264], m.arena[img*186624:186624+img*186624], &lrn4_pool2, &g4_pool2, oy, min(oy+2, 13), m.scratch[w], m.tmp[w], m.lrn, m.maxPool, rtActNone, 0.0)
+	rtLRNPoolRows(m.arena[186624+img*43264:229888+img*43264], m.arena[img*186624:186624+img*186624], &lrn4_pool2, &g4_pool2, oy, min(oy+2, 13), m.scratch[w], m.tmp[w], m.lrn, m.maxPool, rtAct{})
 }
 
 // wi5_conv3 is conv3's Winograd input transform (V = B^T d B) of 4 channels
@@ -297,7 +292,7 @@ func (m *Model) l5_conv3_Go(w, t int) {
 		a := m.w5_conv3[(grp*96+p)*36864:]
 		s := s[(p-c*3)*2304:]
 		for xi := range 36 {
-			rtGemm(4, 16, 256, a[xi*1024:], b[xi*4112:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+			rtGemm(4, 16, 256, a[xi*1024:], b[xi*4112:], s[xi*64:], 16, nil, rtAct{}, 4, 16)
 		}
 	}
 	for p := c * 3; p < min(c*3+3, 96); p++ {
@@ -324,7 +319,7 @@ func (m *Model) l6_conv4_Go(w, t int) {
 		a := m.w6_conv4[(grp*48+p)*27648:]
 		s := s[(p-c*3)*2304:]
 		for xi := range 36 {
-			rtGemm(4, 16, 192, a[xi*768:], b[xi*6176:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+			rtGemm(4, 16, 192, a[xi*768:], b[xi*6176:], s[xi*64:], 16, nil, rtAct{}, 4, 16)
 		}
 	}
 	for p := c * 3; p < min(c*3+3, 48); p++ {
@@ -351,7 +346,7 @@ func (m *Model) l7_conv5_Go(w, t int) {
 		a := m.w7_conv5[(grp*32+p)*27648:]
 		s := s[(p-c*2)*2304:]
 		for xi := range 36 {
-			rtGemm(4, 16, 192, a[xi*768:], b[xi*6176:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+			rtGemm(4, 16, 192, a[xi*768:], b[xi*6176:], s[xi*64:], 16, nil, rtAct{}, 4, 16)
 		}
 	}
 	for p := c * 2; p < min(c*2+2, 32); p++ {
@@ -363,7 +358,7 @@ func (m *Model) l7_conv5_Go(w, t int) {
 // One task is one channel of one image.
 func (m *Model) l8_pool5(w, t int) {
 	img, ch := t/256, t%256
-	rtPoolRows(m.arena[43264+img*9216:52480+img*9216], m.arena[img*43264:43264+img*43264], &g8_pool5, 0, 13, ch, ch+1, 0, 6, rtActNone, 0.0, m.maxPool)
+	rtPoolRows(m.arena[43264+img*9216:52480+img*9216], m.arena[img*43264:43264+img*43264], &g8_pool5, 0, 13, ch, ch+1, 0, 6, rtAct{}, m.maxPool)
 }
 
 // l9_fc6_Go computes fc6 (dense units=4096 act=relu -> 4096) with the purego kernels: a GEMM of
@@ -377,12 +372,12 @@ func (m *Model) l9_fc6_Go(w, t int) {
 		a := m.arena[43264:52480][p*9216:]
 		dst := m.arena[0:4096][p*4096+j*16:]
 		rows := min(1, 1-p*1)
-		rtGemm(1, 16, 9216, a, b, dst, 4096, nil, rtActNone, 0, rows, cols)
+		rtGemm(1, 16, 9216, a, b, dst, 4096, nil, rtAct{}, rows, cols)
 		// The bias is per unit, a column here: added after the kernel.
 		for r := range rows {
 			row := dst[r*4096 : r*4096+cols]
 			for k, v := range row {
-				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+				row[k] = rtActivate(v+bias[k], rtAct{Kind: rtActReLU})
 			}
 		}
 	}
@@ -399,12 +394,12 @@ func (m *Model) l10_fc7_Go(w, t int) {
 		a := m.arena[0:4096][p*4096:]
 		dst := m.arena[4096:8192][p*4096+j*16:]
 		rows := min(1, 1-p*1)
-		rtGemm(1, 16, 4096, a, b, dst, 4096, nil, rtActNone, 0, rows, cols)
+		rtGemm(1, 16, 4096, a, b, dst, 4096, nil, rtAct{}, rows, cols)
 		// The bias is per unit, a column here: added after the kernel.
 		for r := range rows {
 			row := dst[r*4096 : r*4096+cols]
 			for k, v := range row {
-				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+				row[k] = rtActivate(v+bias[k], rtAct{Kind: rtActReLU})
 			}
 		}
 	}
@@ -421,12 +416,12 @@ func (m *Model) l11_fc8_Go(w, t int) {
 		a := m.arena[4096:8192][p*4096:]
 		dst := m.arena[0:1000][p*1000+j*16:]
 		rows := min(1, 1-p*1)
-		rtGemm(1, 16, 4096, a, b, dst, 1000, nil, rtActNone, 0, rows, cols)
+		rtGemm(1, 16, 4096, a, b, dst, 1000, nil, rtAct{}, rows, cols)
 		// The bias is per unit, a column here: added after the kernel.
 		for r := range rows {
 			row := dst[r*1000 : r*1000+cols]
 			for k, v := range row {
-				row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+				row[k] = rtActivate(v+bias[k], rtAct{})
 			}
 		}
 	}

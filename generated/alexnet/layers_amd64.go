@@ -124,7 +124,7 @@ func (m *Model) l9_fc6_AVX2(w, t int) {
 		for r := range rows {
 			row := dst[r*4096 : r*4096+cols]
 			for k, v := range row {
-				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+				row[k] = rtActivate(v+bias[k], rtAct{Kind: rtActReLU})
 			}
 		}
 	}
@@ -151,7 +151,7 @@ func (m *Model) l10_fc7_AVX2(w, t int) {
 		for r := range rows {
 			row := dst[r*4096 : r*4096+cols]
 			for k, v := range row {
-				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+				row[k] = rtActivate(v+bias[k], rtAct{Kind: rtActReLU})
 			}
 		}
 	}
@@ -178,7 +178,7 @@ func (m *Model) l11_fc8_AVX2(w, t int) {
 		for r := range rows {
 			row := dst[r*1000 : r*1000+cols]
 			for k, v := range row {
-				row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+				row[k] = rtActivate(v+bias[k], rtAct{})
 			}
 		}
 	}
@@ -378,7 +378,7 @@ func (m *Model) l9_fc6_AVX512(w, t int) {
 		for r := range rows {
 			row := dst[r*4096 : r*4096+cols]
 			for k, v := range row {
-				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+				row[k] = rtActivate(v+bias[k], rtAct{Kind: rtActReLU})
 			}
 		}
 	}
@@ -405,7 +405,7 @@ func (m *Model) l10_fc7_AVX512(w, t int) {
 		for r := range rows {
 			row := dst[r*4096 : r*4096+cols]
 			for k, v := range row {
-				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+				row[k] = rtActivate(v+bias[k], rtAct{Kind: rtActReLU})
 			}
 		}
 	}
@@ -432,7 +432,7 @@ func (m *Model) l11_fc8_AVX512(w, t int) {
 		for r := range rows {
 			row := dst[r*1000 : r*1000+cols]
 			for k, v := range row {
-				row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+				row[k] = rtActivate(v+bias[k], rtAct{})
 			}
 		}
 	}

@@ -131,7 +131,7 @@ class Net:
         prev = "input"
         for L in self.layers:
             name, op = L["name"], L["op"]
-            if op in ("add", "concat"):
+            if "inputs" in L:
                 ins = [vals[i] for i in L["inputs"]]
             else:
                 ins = [vals[L.get("input", prev)]]
@@ -175,6 +175,22 @@ class Net:
             return torch.sigmoid(x)
         if op == "tanh":
             return torch.tanh(x)
+        if op == "clip":
+            return torch.clamp(x, L.get("min"), L.get("max"))
+        if op == "relu6":
+            return F.relu6(x)
+        if op == "hardsigmoid":
+            a, b = L.get("alpha", 1 / 6), L.get("beta", 0.5)
+            return torch.clamp(a * x + b, 0, 1)
+        if op == "hardswish":
+            return F.hardswish(x)
+        if op == "silu":
+            return F.silu(x)
+        if op == "gelu":
+            return F.gelu(x, approximate=L.get("approximate", "none"))
+        if op == "prelu":
+            w = self.param(name + ".weight", dtype)
+            return F.prelu(x, w)
         if op == "softmax":
             return F.softmax(x, dim=1)
         if op == "flatten":

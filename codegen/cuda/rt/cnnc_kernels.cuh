@@ -37,23 +37,53 @@
 
 namespace cnnc {
 
-enum { kActNone = 0, kActReLU = 1, kActLeakyReLU = 2, kActSigmoid = 3, kActTanh = 4 };
+// The activation kinds, ir.ActKind's values.
+enum {
+  kActNone = 0,
+  kActReLU = 1,
+  kActLeakyReLU = 2,
+  kActSigmoid = 3,
+  kActTanh = 4,
+  kActClip = 5,
+  kActHardSigmoid = 6,
+  kActHardSwish = 7,
+  kActSiLU = 8,
+  kActGELU = 9,
+  kActGELUTanh = 10,
+};
 
 __host__ __device__ __forceinline__ constexpr int imin(int a, int b) { return a < b ? a : b; }
 __host__ __device__ __forceinline__ constexpr int imax(int a, int b) { return a > b ? a : b; }
 
-// act applies a fused activation with the reference engine's NaN rules:
-// relu keeps NaN, leaky_relu scales everything that is not > 0.
+// clampnan is min(max(x, lo), hi) with NaN staying NaN, as in PyTorch's clamp.
+__device__ __forceinline__ float clampnan(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
+
+// act applies a fused activation with the reference engine's NaN rules
+// (relu and clip keep NaN, leaky_relu scales everything that is not > 0)
+// and constants: leaky_relu's slope a, clip's bounds [a, b], hardsigmoid's
+// a·x + b.
 template <int A>
-__device__ __forceinline__ float act(float x, float slope) {
+__device__ __forceinline__ float act(float x, float a, float b) {
   if constexpr (A == kActReLU) {
     return x < 0.f ? 0.f : x;
   } else if constexpr (A == kActLeakyReLU) {
-    return x > 0.f ? x : x * slope;
+    return x > 0.f ? x : x * a;
   } else if constexpr (A == kActSigmoid) {
     return 1.f / (1.f + expf(-x));
   } else if constexpr (A == kActTanh) {
     return tanhf(x);
+  } else if constexpr (A == kActClip) {
+    return clampnan(x, a, b);
+  } else if constexpr (A == kActHardSigmoid) {
+    return clampnan(fmaf(a, x, b), 0.f, 1.f);
+  } else if constexpr (A == kActHardSwish) {
+    return x * clampnan(fmaf(x, 1.f / 6.f, 0.5f), 0.f, 1.f);
+  } else if constexpr (A == kActSiLU) {
+    return x / (1.f + expf(-x));
+  } else if constexpr (A == kActGELU) {
+    return 0.5f * x * (1.f + erff(x * 0.70710678118654752f));
+  } else if constexpr (A == kActGELUTanh) {
+    return 0.5f * x * (1.f + tanhf(0.79788456080286536f * fmaf(0.044715f * x, x * x, x)));
   } else {
     return x;
   }
@@ -162,7 +192,7 @@ conv2d(const float* __restrict__ in, const float* __restrict__ w, const float* _
           const int n = nBase + tx + j * TX;
           if (n < N) {
             const int img = n / P, p = n % P;
-            out[(img * K::F + o) * P + p] = act<K::ACT>(acc[i][j] + bv, K::SLOPE);
+            out[(img * K::F + o) * P + p] = act<K::ACT>(acc[i][j] + bv, K::ACTA, K::ACTB);
           }
         }
       }
@@ -243,7 +273,7 @@ dense_gemv(const float* __restrict__ x, const float* __restrict__ w, const float
     }
     if (tid < UPB * B) {
       const int j = tid / B, b = tid % B;
-      if (u0 + j < UR) out[b * K::U + K::U0 + u0 + j] = act<K::ACT>(red[tid][0] + bias[u0 + j], K::SLOPE);
+      if (u0 + j < UR) out[b * K::U + K::U0 + u0 + j] = act<K::ACT>(red[tid][0] + bias[u0 + j], K::ACTA, K::ACTB);
     }
     __syncthreads();
   }
@@ -310,7 +340,7 @@ __global__ void pool2d(const float* __restrict__ in, float* __restrict__ out) {
       }
       r = s / float(div);
     }
-    out[((img * K::C + c) * K::OH + oy) * K::OW + ox] = act<K::ACT>(r, K::SLOPE);
+    out[((img * K::C + c) * K::OH + oy) * K::OW + ox] = act<K::ACT>(r, K::ACTA, K::ACTB);
   }
 }
 
@@ -327,7 +357,25 @@ __global__ void lrn(const float* __restrict__ in, float* __restrict__ out) {
     const int c = K::C0 + int(t % NC);
     const int img = t / NC;
     const int base = img * (K::C * HW);
-    out[base + c * HW + pix] = act<K::ACT>(lrn_at<K, HW>(in + base, c, pix), K::SLOPE);
+    out[base + c * HW + pix] = act<K::ACT>(lrn_at<K, HW>(in + base, c, pix), K::ACTA, K::ACTB);
+  }
+}
+
+// prelu is PReLU, y = x if x > 0 else slope[c]·x, for channels K::C0..C1;
+// it may run in place.
+template <class K>
+__global__ void prelu(const float* in, const float* __restrict__ slope, float* out) {
+  constexpr int HW = K::H * K::W;
+  constexpr unsigned NC = K::C1 - K::C0;
+  constexpr unsigned TOTAL = unsigned(K::B) * NC * HW;
+  for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < TOTAL; i += gridDim.x * blockDim.x) {
+    const int pix = i % HW;
+    const unsigned t = i / HW;
+    const int c = K::C0 + int(t % NC);
+    const int img = t / NC;
+    const int idx = (img * K::C + c) * HW + pix;
+    const float x = in[idx];
+    out[idx] = x > 0.f ? x : x * slope[c];
   }
 }
 
@@ -345,7 +393,7 @@ __global__ void scale_shift(const float* in, const float* __restrict__ scale, co
     const int c = K::C0 + int(t % NC);
     const int img = t / NC;
     const int idx = (img * K::C + c) * HW + pix;
-    out[idx] = act<K::ACT>(fmaf(in[idx], scale[c], shift[c]), K::SLOPE);
+    out[idx] = act<K::ACT>(fmaf(in[idx], scale[c], shift[c]), K::ACTA, K::ACTB);
   }
 }
 
@@ -357,7 +405,7 @@ __global__ void activate(const float* in, float* out) {
   constexpr unsigned TOTAL = unsigned(K::B) * NE;
   for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < TOTAL; i += gridDim.x * blockDim.x) {
     const int idx = int(i / NE) * K::E + K::E0 + int(i % NE);
-    out[idx] = act<K::ACT>(in[idx], K::SLOPE);
+    out[idx] = act<K::ACT>(in[idx], K::ACTA, K::ACTB);
   }
 }
 
@@ -378,7 +426,7 @@ __global__ void add(Ptrs<K::NIN> in, float* out) {
     float s = in.p[0][idx];
 #pragma unroll
     for (int k = 1; k < K::NIN; ++k) s += in.p[k][idx];
-    out[idx] = act<K::ACT>(s, K::SLOPE);
+    out[idx] = act<K::ACT>(s, K::ACTA, K::ACTB);
   }
 }
 
@@ -392,7 +440,7 @@ __global__ void copy(const float* __restrict__ in, float* __restrict__ out) {
   constexpr unsigned TOTAL = unsigned(K::B) * NE;
   for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < TOTAL; i += gridDim.x * blockDim.x) {
     const int img = i / NE, e = K::E0 + int(i % NE);
-    out[img * K::EOUT + K::OFF + e] = act<K::ACT>(in[img * K::EIN + e], K::SLOPE);
+    out[img * K::EOUT + K::OFF + e] = act<K::ACT>(in[img * K::EIN + e], K::ACTA, K::ACTB);
   }
 }
 
@@ -456,7 +504,7 @@ __global__ void __launch_bounds__(K::NT) global_avg(const float* __restrict__ in
       if (tid < h) red[tid] += red[tid + h];
       __syncthreads();
     }
-    if (tid == 0) out[img * K::C + c] = act<K::ACT>(red[0] / float(HW), K::SLOPE);
+    if (tid == 0) out[img * K::C + c] = act<K::ACT>(red[0] / float(HW), K::ACTA, K::ACTB);
     __syncthreads();
   }
 }

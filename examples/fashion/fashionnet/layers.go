@@ -79,7 +79,7 @@ func (m *Model) l1_conv1_Go(w, t int) {
 	a := m.w1_conv1[g*200:]
 	bias := m.b1_conv1[g*6:]
 	for p := range 2 {
-		rtGemm(4, 16, 25, a[p*100:], panel, dst[p*3136:], 784, bias[p*4:], rtActReLU, 0.0, min(4, 6-p*4), min(16, 784-j*16))
+		rtGemm(4, 16, 25, a[p*100:], panel, dst[p*3136:], 784, bias[p*4:], rtAct{Kind: rtActReLU}, min(4, 6-p*4), min(16, 784-j*16))
 	}
 }
 
@@ -87,7 +87,7 @@ func (m *Model) l1_conv1_Go(w, t int) {
 // One task is one channel of one image.
 func (m *Model) l2_pool1(w, t int) {
 	img, ch := t/6, t%6
-	rtPoolRows(m.arena[4704+img*1176:5880+img*1176], m.arena[img*4704:4704+img*4704], &g2_pool1, 0, 28, ch, ch+1, 0, 14, rtActNone, 0.0, nil)
+	rtPoolRows(m.arena[4704+img*1176:5880+img*1176], m.arena[img*4704:4704+img*4704], &g2_pool1, 0, 28, ch, ch+1, 0, 14, rtAct{}, nil)
 }
 
 // l3_conv2_Go computes conv2 (conv filters=16 kernel=5x5 stride=1x1 pad=0 act=relu -> 16x10x10) with the purego kernels: per image and group
@@ -103,7 +103,7 @@ func (m *Model) l3_conv2_Go(w, t int) {
 	a := m.w3_conv2[g*2400:]
 	bias := m.b3_conv2[g*16:]
 	for p := range 4 {
-		rtGemm(4, 16, 150, a[p*600:], panel, dst[p*400:], 100, bias[p*4:], rtActReLU, 0.0, min(4, 16-p*4), min(16, 100-j*16))
+		rtGemm(4, 16, 150, a[p*600:], panel, dst[p*400:], 100, bias[p*4:], rtAct{Kind: rtActReLU}, min(4, 16-p*4), min(16, 100-j*16))
 	}
 }
 
@@ -111,7 +111,7 @@ func (m *Model) l3_conv2_Go(w, t int) {
 // One task is one channel of one image.
 func (m *Model) l4_pool2(w, t int) {
 	img, ch := t/16, t%16
-	rtPoolRows(m.arena[1600+img*400:2000+img*400], m.arena[img*1600:1600+img*1600], &g4_pool2, 0, 10, ch, ch+1, 0, 5, rtActNone, 0.0, nil)
+	rtPoolRows(m.arena[1600+img*400:2000+img*400], m.arena[img*1600:1600+img*1600], &g4_pool2, 0, 10, ch, ch+1, 0, 5, rtAct{}, nil)
 }
 
 // l5_fc3_Go computes fc3 (dense units=120 act=relu -> 120) with the purego kernels: a GEMM of
@@ -125,12 +125,12 @@ func (m *Model) l5_fc3_Go(w, t int) {
 		a := m.arena[1600:2000][p*400:]
 		dst := m.arena[0:120][p*120+j*16:]
 		rows := min(1, 1-p*1)
-		rtGemm(1, 16, 400, a, b, dst, 120, nil, rtActNone, 0, rows, cols)
+		rtGemm(1, 16, 400, a, b, dst, 120, nil, rtAct{}, rows, cols)
 		// The bias is per unit, a column here: added after the kernel.
 		for r := range rows {
 			row := dst[r*120 : r*120+cols]
 			for k, v := range row {
-				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+				row[k] = rtActivate(v+bias[k], rtAct{Kind: rtActReLU})
 			}
 		}
 	}
@@ -147,12 +147,12 @@ func (m *Model) l6_fc4_Go(w, t int) {
 		a := m.arena[0:120][p*120:]
 		dst := m.arena[128:212][p*84+j*16:]
 		rows := min(1, 1-p*1)
-		rtGemm(1, 16, 120, a, b, dst, 84, nil, rtActNone, 0, rows, cols)
+		rtGemm(1, 16, 120, a, b, dst, 84, nil, rtAct{}, rows, cols)
 		// The bias is per unit, a column here: added after the kernel.
 		for r := range rows {
 			row := dst[r*84 : r*84+cols]
 			for k, v := range row {
-				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+				row[k] = rtActivate(v+bias[k], rtAct{Kind: rtActReLU})
 			}
 		}
 	}
@@ -169,12 +169,12 @@ func (m *Model) l7_fc5_Go(w, t int) {
 		a := m.arena[128:212][p*84:]
 		dst := m.arena[0:10][p*10+j*16:]
 		rows := min(1, 1-p*1)
-		rtGemm(1, 16, 84, a, b, dst, 10, nil, rtActNone, 0, rows, cols)
+		rtGemm(1, 16, 84, a, b, dst, 10, nil, rtAct{}, rows, cols)
 		// The bias is per unit, a column here: added after the kernel.
 		for r := range rows {
 			row := dst[r*10 : r*10+cols]
 			for k, v := range row {
-				row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+				row[k] = rtActivate(v+bias[k], rtAct{})
 			}
 		}
 	}

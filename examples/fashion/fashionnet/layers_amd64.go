@@ -62,7 +62,7 @@ func (m *Model) l5_fc3_AVX2(w, t int) {
 		for r := range rows {
 			row := dst[r*120 : r*120+cols]
 			for k, v := range row {
-				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+				row[k] = rtActivate(v+bias[k], rtAct{Kind: rtActReLU})
 			}
 		}
 	}
@@ -89,7 +89,7 @@ func (m *Model) l6_fc4_AVX2(w, t int) {
 		for r := range rows {
 			row := dst[r*84 : r*84+cols]
 			for k, v := range row {
-				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+				row[k] = rtActivate(v+bias[k], rtAct{Kind: rtActReLU})
 			}
 		}
 	}
@@ -111,7 +111,7 @@ func (m *Model) l7_fc5_AVX2(w, t int) {
 		for r := range rows {
 			row := dst[r*10 : r*10+cols]
 			for k, v := range row {
-				row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+				row[k] = rtActivate(v+bias[k], rtAct{})
 			}
 		}
 	}
@@ -223,7 +223,7 @@ func (m *Model) l5_fc3_AVX512(w, t int) {
 		for r := range rows {
 			row := dst[r*120 : r*120+cols]
 			for k, v := range row {
-				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+				row[k] = rtActivate(v+bias[k], rtAct{Kind: rtActReLU})
 			}
 		}
 	}
@@ -250,7 +250,7 @@ func (m *Model) l6_fc4_AVX512(w, t int) {
 		for r := range rows {
 			row := dst[r*84 : r*84+cols]
 			for k, v := range row {
-				row[k] = rtActivate(v+bias[k], rtActReLU, 0.0)
+				row[k] = rtActivate(v+bias[k], rtAct{Kind: rtActReLU})
 			}
 		}
 	}
@@ -272,7 +272,7 @@ func (m *Model) l7_fc5_AVX512(w, t int) {
 		for r := range rows {
 			row := dst[r*10 : r*10+cols]
 			for k, v := range row {
-				row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+				row[k] = rtActivate(v+bias[k], rtAct{})
 			}
 		}
 	}

@@ -31,7 +31,7 @@ var g2_pool1 = rtPoolGeom{
 	W:        16,
 }
 var g3_conv2 = rtWinoGeom{
-	Act:   rtActReLU,
+	Act:   rtAct{Kind: rtActReLU},
 	C:     16,
 	G:     1,
 	H:     8,
@@ -49,7 +49,6 @@ var g3_conv2 = rtWinoGeom{
 	PT:    1,
 	R:     3,
 	S:     1,
-	Slope: 0.0,
 	TH:    4,
 	TW:    4,
 	W:     8,
@@ -78,7 +77,7 @@ func (m *Model) l1_conv1_Go(w, t int) {
 	a := m.w1_conv1[g*432:]
 	bias := m.b1_conv1[g*16:]
 	for p := range 4 {
-		rtGemm(4, 16, 27, a[p*108:], panel, dst[p*1024:], 256, bias[p*4:], rtActReLU, 0.0, min(4, 16-p*4), min(16, 256-j*16))
+		rtGemm(4, 16, 27, a[p*108:], panel, dst[p*1024:], 256, bias[p*4:], rtAct{Kind: rtActReLU}, min(4, 16-p*4), min(16, 256-j*16))
 	}
 }
 
@@ -86,7 +85,7 @@ func (m *Model) l1_conv1_Go(w, t int) {
 // One task is one channel of one image.
 func (m *Model) l2_pool1(w, t int) {
 	img, ch := t/16, t%16
-	rtPoolRows(m.arena[4096+img*1024:5120+img*1024], m.arena[img*4096:4096+img*4096], &g2_pool1, 0, 16, ch, ch+1, 0, 8, rtActNone, 0.0, nil)
+	rtPoolRows(m.arena[4096+img*1024:5120+img*1024], m.arena[img*4096:4096+img*4096], &g2_pool1, 0, 16, ch, ch+1, 0, 8, rtAct{}, nil)
 }
 
 // wi3_conv2 is conv2's Winograd input transform (V = B^T d B) of 4 channels
@@ -108,7 +107,7 @@ func (m *Model) l3_conv2_Go(w, t int) {
 		a := m.w3_conv2[(grp*8+p)*1024:]
 		s := s[(p-c*1)*1024:]
 		for xi := range 16 {
-			rtGemm(4, 16, 16, a[xi*64:], b[xi*272:], s[xi*64:], 16, nil, rtActNone, 0, 4, 16)
+			rtGemm(4, 16, 16, a[xi*64:], b[xi*272:], s[xi*64:], 16, nil, rtAct{}, 4, 16)
 		}
 	}
 	for p := c * 1; p < min(c*1+1, 8); p++ {
@@ -121,7 +120,7 @@ func (m *Model) l3_conv2_Go(w, t int) {
 func (m *Model) l4_gap(w, t int) {
 	img := t
 	out := m.arena[2048+img*32 : 2080+img*32]
-	rtGlobalAvg(out, m.arena[img*2048:2048+img*2048], 64, rtActNone, 0.0)
+	rtGlobalAvg(out, m.arena[img*2048:2048+img*2048], 64, rtAct{})
 }
 
 // l5_fc_Go computes fc (dense units=10 -> 10) with the purego kernels: a GEMM of
@@ -135,12 +134,12 @@ func (m *Model) l5_fc_Go(w, t int) {
 		a := m.arena[2048:2080][p*32:]
 		dst := m.arena[0:10][p*10+j*16:]
 		rows := min(1, 1-p*1)
-		rtGemm(1, 16, 32, a, b, dst, 10, nil, rtActNone, 0, rows, cols)
+		rtGemm(1, 16, 32, a, b, dst, 10, nil, rtAct{}, rows, cols)
 		// The bias is per unit, a column here: added after the kernel.
 		for r := range rows {
 			row := dst[r*10 : r*10+cols]
 			for k, v := range row {
-				row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+				row[k] = rtActivate(v+bias[k], rtAct{})
 			}
 		}
 	}

@@ -61,7 +61,7 @@ func (m *Model) l5_fc_AVX2(w, t int) {
 		for r := range rows {
 			row := dst[r*10 : r*10+cols]
 			for k, v := range row {
-				row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+				row[k] = rtActivate(v+bias[k], rtAct{})
 			}
 		}
 	}
@@ -162,7 +162,7 @@ func (m *Model) l5_fc_AVX512(w, t int) {
 		for r := range rows {
 			row := dst[r*10 : r*10+cols]
 			for k, v := range row {
-				row[k] = rtActivate(v+bias[k], rtActNone, 0.0)
+				row[k] = rtActivate(v+bias[k], rtAct{})
 			}
 		}
 	}

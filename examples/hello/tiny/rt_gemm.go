@@ -4,13 +4,27 @@ package tiny
 
 import "math"
 
-// Activations applied by the epilogues, as the generated code passes them.
+// rtAct is an activation applied by an epilogue, as the generated code
+// passes it: a kind (ir.ActKind's values, in its order) and its constants:
+// leaky ReLU's slope A, clip's bounds [A, B], hardsigmoid's A·x + B.
+type rtAct struct {
+	Kind int
+	A, B float32
+}
+
+// The kinds of rtAct, ir.ActKind's values.
 const (
 	rtActNone = iota
 	rtActReLU
 	rtActLeakyReLU
 	rtActSigmoid
 	rtActTanh
+	rtActClip
+	rtActHardSigmoid
+	rtActHardSwish
+	rtActSiLU
+	rtActGELU
+	rtActGELUTanh
 )
 
 // rtGemm is the pure-Go micro-kernel, the counterpart of the generated
@@ -20,7 +34,7 @@ const (
 //
 // with bias nil meaning zero. a is an mr-row panel, b an nr-column panel
 // (see rtPackRows and rtIm2col). mr*nr must be at most 512.
-func rtGemm(mr, nr, k int, a, b, c []float32, ldc int, bias []float32, act int, slope float32, sm, sn int) {
+func rtGemm(mr, nr, k int, a, b, c []float32, ldc int, bias []float32, act rtAct, sm, sn int) {
 	var acc [512]float32
 	t := acc[:mr*nr]
 	a = a[:k*mr]
@@ -34,12 +48,12 @@ func rtGemm(mr, nr, k int, a, b, c []float32, ldc int, bias []float32, act int, 
 			}
 		}
 	}
-	rtGemmStore(t, nr, c, ldc, bias, act, slope, sm, sn)
+	rtGemmStore(t, nr, c, ldc, bias, act, sm, sn)
 }
 
 // rtGemmStore is the micro-kernels' epilogue: c[r*ldc+j] = act(t[r*nr+j] +
 // bias[r]) for r < sm, j < sn (bias nil meaning zero).
-func rtGemmStore(t []float32, nr int, c []float32, ldc int, bias []float32, act int, slope float32, sm, sn int) {
+func rtGemmStore(t []float32, nr int, c []float32, ldc int, bias []float32, act rtAct, sm, sn int) {
 	for r := range sm {
 		var br float32
 		if bias != nil {
@@ -47,32 +61,57 @@ func rtGemmStore(t []float32, nr int, c []float32, ldc int, bias []float32, act 
 		}
 		row := c[r*ldc : r*ldc+sn]
 		for j := range row {
-			row[j] = rtActivate(t[r*nr+j]+br, act, slope)
+			row[j] = rtActivate(t[r*nr+j]+br, act)
 		}
 	}
 }
 
 // rtActivate applies an activation to one value.
-func rtActivate(v float32, act int, slope float32) float32 {
-	switch act {
+func rtActivate(v float32, act rtAct) float32 {
+	switch act.Kind {
 	case rtActReLU:
 		return max(v, 0)
 	case rtActLeakyReLU:
 		if v > 0 {
 			return v
 		}
-		return v * slope
+		return v * act.A
 	case rtActSigmoid:
 		return rtSigmoid(v)
 	case rtActTanh:
 		return rtTanh(v)
+	case rtActClip:
+		return rtClip(v, act.A, act.B)
+	case rtActHardSigmoid:
+		return rtClip(act.A*v+act.B, 0, 1)
+	case rtActHardSwish:
+		return v * rtClip(v*(1.0/6)+0.5, 0, 1)
+	case rtActSiLU:
+		return float32(float64(v) / (1 + math.Exp(-float64(v))))
+	case rtActGELU:
+		x := float64(v)
+		return float32(x / 2 * (1 + math.Erf(x/math.Sqrt2)))
+	case rtActGELUTanh:
+		x := float64(v)
+		return float32(x / 2 * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x))))
+	}
+	return v
+}
+
+// rtClip is min(max(v, lo), hi), NaN staying NaN as in PyTorch's clamp.
+func rtClip(v, lo, hi float32) float32 {
+	if v < lo {
+		return lo
+	}
+	if v > hi {
+		return hi
 	}
 	return v
 }
 
 // rtBiasAct adds bias[j] to x[i*n+j] and applies the activation, over rows
 // of n values (bias nil meaning zero).
-func rtBiasAct(x []float32, n int, bias []float32, act int, slope float32) {
+func rtBiasAct(x []float32, n int, bias []float32, act rtAct) {
 	for i := 0; i+n <= len(x); i += n {
 		row := x[i : i+n]
 		if bias != nil {
@@ -80,15 +119,15 @@ func rtBiasAct(x []float32, n int, bias []float32, act int, slope float32) {
 				row[j] += bias[j]
 			}
 		}
-		if act != rtActNone {
-			rtActivateAll(row, act, slope)
+		if act.Kind != rtActNone {
+			rtActivateAll(row, act)
 		}
 	}
 }
 
 // rtActivateAll applies an activation in place.
-func rtActivateAll(x []float32, act int, slope float32) {
-	switch act {
+func rtActivateAll(x []float32, act rtAct) {
+	switch act.Kind {
 	case rtActReLU:
 		for i, v := range x {
 			x[i] = max(v, 0)
@@ -96,7 +135,7 @@ func rtActivateAll(x []float32, act int, slope float32) {
 	case rtActNone:
 	default:
 		for i, v := range x {
-			x[i] = rtActivate(v, act, slope)
+			x[i] = rtActivate(v, act)
 		}
 	}
 }
@@ -104,7 +143,7 @@ func rtActivateAll(x []float32, act int, slope float32) {
 // rtGemmBF16 is rtGemm with a bfloat16 B panel (dense weights at
 // -precision bf16): each value is widened to float32 exactly, and the
 // arithmetic is float32.
-func rtGemmBF16(mr, nr, k int, a []float32, b []uint16, c []float32, ldc int, bias []float32, act int, slope float32, sm, sn int) {
+func rtGemmBF16(mr, nr, k int, a []float32, b []uint16, c []float32, ldc int, bias []float32, act rtAct, sm, sn int) {
 	var wide [512]float32
 	w := wide[:nr]
 	var acc [512]float32
@@ -122,7 +161,7 @@ func rtGemmBF16(mr, nr, k int, a []float32, b []uint16, c []float32, ldc int, bi
 			}
 		}
 	}
-	rtGemmStore(t, nr, c, ldc, bias, act, slope, sm, sn)
+	rtGemmStore(t, nr, c, ldc, bias, act, sm, sn)
 }
 
 // rtToBF16 rounds src to bfloat16, to nearest even (NaNs stay NaN).

@@ -53,6 +53,8 @@ extern "C" __device__ float __nv_expf(float);
 extern "C" __device__ float __nv_tanhf(float);
 extern "C" __device__ float __nv_powf(float, float);
 extern "C" __device__ float __nv_sqrtf(float);
+extern "C" __device__ float __nv_erff(float);
+__device__ inline float erff(float x) { return __nv_erff(x); }
 __device__ inline float expf(float x) { return __nv_expf(x); }
 __device__ inline float tanhf(float x) { return __nv_tanhf(x); }
 __device__ inline float powf(float x, float y) { return __nv_powf(x, y); }

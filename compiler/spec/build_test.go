@@ -1,11 +1,10 @@
-package ir_test
+package spec_test
 
 import (
 	"math"
 	"strings"
 	"testing"
 
-	"github.com/cnnc/cnnc/compiler/ir"
 	"github.com/cnnc/cnnc/compiler/spec"
 )
 
@@ -14,7 +13,7 @@ func TestPreprocessCarried(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := ir.Build(s)
+	g, err := spec.Build(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +37,7 @@ func TestPreprocessCarried(t *testing.T) {
 	}
 
 	s.Preprocess = nil
-	if g, _ := ir.Build(s); g.Preprocess != nil || strings.Contains(g.Format(), "preprocess") {
+	if g, _ := spec.Build(s); g.Preprocess != nil || strings.Contains(g.Format(), "preprocess") {
 		t.Errorf("a spec without preprocess gave %+v", g.Preprocess)
 	}
 }
