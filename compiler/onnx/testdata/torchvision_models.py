@@ -48,10 +48,11 @@ import torchvision
 
 # Families: torchvision's modules, split where the exported operators differ
 # (RegNetX has no squeeze-and-excitation, RegNetY has; EfficientNetV2 has
-# fused MBConv blocks). The first model of each family is its cheapest.
+# fused MBConv blocks). The first model of each family is its cheapest
+# (VGG: the one with batchnorm, which costs as little as without).
 FAMILIES = {
     "alexnet": ["alexnet"],
-    "vgg": ["vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn"],
+    "vgg": ["vgg11_bn", "vgg11", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn"],
     "resnet": ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
                "resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2"],
     "squeezenet": ["squeezenet1_1", "squeezenet1_0"],
