@@ -487,6 +487,9 @@ def write_md(out, results, handled):
     names = sorted({r["name"] for r in results})
     w.append("%d classifiers (vit_*, swin_*, maxvit_t left out); %d import at both opsets today.\n"
              % (len(names), len([n for n in ok if all(r.get("import", {}).get("ok") for r in results if r["name"] == n)])))
+    missing = [n for n in tvm.classifiers() if n not in names]
+    if missing:
+        w.append("Not surveyed (the run was stopped before them; their families' smaller models are): %s.\n" % ", ".join(missing))
     w.append("## Summary\n")
     w.append("| family | models | opset 13: refused nodes | opset 17: refused nodes | cnnc import today |")
     w.append("|---|---|---|---|---|")
@@ -509,7 +512,7 @@ def write_md(out, results, handled):
                 imp["no export"] += 1
         w.append("| %s | %s | %s | %s | %s |" % (fam, ", ".join(models), cells[0], cells[1],
                                                  ", ".join("%s %d" % kv for kv in sorted(imp.items()))))
-    w.append("\n(Counts are for the family's first model; the per-model tables below have every model.)\n")
+    w.append("\n(Counts are for the family's first surveyed model; the per-model tables below have every model.)\n")
     for fam, rs in by_family.items():
         w.append("## %s\n" % fam)
         for opset in OPSETS:
@@ -522,7 +525,7 @@ def write_md(out, results, handled):
                     w.append("| %s | %d | torch cannot export: %s | |" % (r["name"], r["size"], r["export_error"]))
                     continue
                 ops = ", ".join("%s %d" % kv for kv in r["ops"].items())
-                imp = r["import"]["message"].replace("|", "\\|")
+                imp = re.sub(r"\S*/cnnc-tv-survey-[^/]+/", "", r["import"]["message"]).replace("|", "\\|")
                 if r.get("external_data"):
                     imp = "(weights in external data files) " + imp
                 w.append("| %s | %d | %s | %s |" % (r["name"], r["size"], ops, imp))
@@ -546,8 +549,14 @@ def write_md(out, results, handled):
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--md"]:
-        # Rewrite the markdown from a JSON file of an earlier run.
-        with open(sys.argv[2]) as f:
-            write_md(sys.argv[3], json.load(f), handled_ops())
+        # --md OUT.md RUN.json...: rewrite the markdown from the JSON files
+        # of earlier runs (a later file's entry for a model and opset wins).
+        merged = {}
+        for path in sys.argv[3:]:
+            with open(path) as f:
+                for r in json.load(f):
+                    merged[(r["name"], r["opset"])] = r
+        order = {n: i for i, n in enumerate(tvm.classifiers())}
+        write_md(sys.argv[2], sorted(merged.values(), key=lambda r: (order[r["name"]], r["opset"])), handled_ops())
     else:
         main()
