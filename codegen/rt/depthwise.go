@@ -1,0 +1,307 @@
+package rt
+
+// A depthwise convolution (groups equal to the input channels) convolves
+// each input channel c with K filters of its own, giving output channels
+// c*K to c*K+K-1: KH*KW multiply-adds per output, where a GEMM per group
+// would have a single row (or K rows). rtDepthwiseGo computes it directly
+// in Go; rtDepthwise stages each channel's padded input in a worker's
+// scratch, split by stride phase, so that an implementation's SIMD kernel
+// computes every output from contiguous loads (see rtDWKernels).
+
+// rtDWGeom is a depthwise convolution over one image: C input channels of
+// H x W, K filters per channel of KH x KW taps (PyTorch's [C*K][1][KH][KW]
+// weights), strides SH and SW, dilations DH and DW, PT rows and PL columns
+// of zero padding on top and left (the bottom and right padding follow
+// from OH and OW). rtNewDWGeom derives the other fields.
+type rtDWGeom struct {
+	C, K   int
+	H, W   int
+	KH, KW int
+	SH, SW int
+	DH, DW int
+	PT, PL int
+	OH, OW int
+
+	// Output columns [oxLo, oxHi) are interior: every tap of theirs lies
+	// inside the input row.
+	oxLo, oxHi int
+	// The staged input (rtDWStage) of one channel: SH*SW phase planes of
+	// hq rows of lp values, plane values apart. Phase plane (ph, pw) holds
+	// the padded input's rows ph, ph+SH, ... and columns pw, pw+SW, ...
+	lp, hq, plane int
+	// offs[ky*KW+kx] is where tap (ky, kx) of output (oy, ox) lies in the
+	// staged input, less oy*lp+ox.
+	offs []int
+}
+
+// rtDWSlack is how far rtDWKernels.conv may read past the last staged
+// value it needs, and write past the outputs of a row it stages: a vector.
+const rtDWSlack = 16
+
+// rtNewDWGeom returns g with its derived fields set.
+func rtNewDWGeom(g rtDWGeom) *rtDWGeom {
+	// Interior columns: ox*SW-PL >= 0 and ox*SW-PL+(KW-1)*DW <= W-1.
+	g.oxLo = min((g.PL+g.SW-1)/g.SW, g.OW)
+	g.oxHi = g.oxLo
+	if last := g.W - 1 - (g.KW-1)*g.DW + g.PL; last >= 0 {
+		g.oxHi = max(min(last/g.SW+1, g.OW), g.oxLo)
+	}
+	// The padded input the outputs read: hp x wp, from (-PT, -PL) on.
+	hp := (g.OH-1)*g.SH + (g.KH-1)*g.DH + 1
+	wp := (g.OW-1)*g.SW + (g.KW-1)*g.DW + 1
+	g.lp, g.hq = (wp+g.SW-1)/g.SW, (hp+g.SH-1)/g.SH
+	g.plane = g.lp * g.hq
+	g.offs = make([]int, g.KH*g.KW)
+	for ky := range g.KH {
+		for kx := range g.KW {
+			y, x := ky*g.DH, kx*g.DW
+			g.offs[ky*g.KW+kx] = (y%g.SH*g.SW+x%g.SW)*g.plane + y/g.SH*g.lp + x/g.SW
+		}
+	}
+	return &g
+}
+
+// rtDWScratch is the scratch rtDepthwise needs with SIMD kernels: the
+// staged input, and a staged output of OH rows of lp values, each with
+// rtDWSlack to spare. codegen's dwScratch computes the same.
+func rtDWScratch(g *rtDWGeom) int {
+	return g.SH*g.SW*g.plane + rtDWSlack + g.OH*g.lp + rtDWSlack
+}
+
+// rtDWKernels are an implementation's SIMD depthwise kernels; conv nil
+// means none. With lanes the kernels' vector width:
+//
+// conv computes, for r < rows and q < cols,
+//
+//	d[r*ldD+q] = act(bias + Σ_t w[t] * s[r*ldS+q+offs[t]]),
+//
+// the taps summed in order, where act is the identity for act 0 and
+// max(v, 0) + slope*min(v, 0) (ReLU for slope 0, leaky ReLU otherwise) for
+// act 1. It reads s to lanes-1 values past the last it needs; it writes
+// nothing past d[(rows-1)*ldD+cols-1] when cols >= minCols, and whole
+// vectors of lanes otherwise.
+//
+// rows copies dst[r*ldDst+j] = src[r*ldSrc+j], and evens sets
+// dst[r*ldDst+j] = src[r*ldSrc+2j], for r < rows, j < n; neither reads or
+// writes any other element past the last of these.
+type rtDWKernels struct {
+	lanes, minCols int
+	conv           func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope float32)
+	rows, evens    func(dst, src []float32, rows, n, ldDst, ldSrc int)
+}
+
+// rtDepthwise computes the output channels of input channels [c0, c1) of
+// one image: dst is the image's output, [C*K][OH][OW], src its input,
+// [C][H][W], w the weights, [C*K][KH*KW], and bias one per output channel
+// (nil: zero). It uses the SIMD kernels k if they exist, with scratch
+// (rtDWScratch values), else rtDepthwiseGo.
+//
+// Each channel is staged (rtDWStage), so that output (oy, ox)'s taps lie
+// at (oy*lp+ox)+offs[t] in the staged input. If OW is lp, or the outputs
+// take fewer vectors as one run of (OH-1)*lp+OW values, the garbage
+// columns ox in [OW, lp) of each row included, conv computes them into the
+// staged output and the rows are copied out; otherwise it writes the rows
+// to dst itself.
+func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch []float32, act int, slope float32, k *rtDWKernels) {
+	if k.conv == nil {
+		rtDepthwiseGo(dst, src, w, bias, g, c0, c1, act, slope)
+		return
+	}
+	T := g.KH * g.KW
+	ohw := g.OH * g.OW
+	stage := scratch[:g.SH*g.SW*g.plane+rtDWSlack]
+	out := scratch[len(stage) : len(stage)+g.OH*g.lp+rtDWSlack]
+	// The kernel's reach in the staged input, checked here so that it
+	// cannot stray: the last output's last tap, and a vector more.
+	_ = stage[(g.OH-1)*g.lp+g.OW-1+g.offs[T-1]+k.lanes-1]
+	n := (g.OH-1)*g.lp + g.OW
+	vecs := func(n int) int { return (n + k.lanes - 1) / k.lanes }
+	// A run of n takes garbage columns and a copy: worth it when it saves
+	// a quarter of the vectors.
+	flat := g.OW < k.minCols || 4*vecs(n) < 3*g.OH*vecs(g.OW)
+	kact := 0
+	switch act {
+	case rtActReLU:
+		kact, slope = 1, 0
+	case rtActLeakyReLU:
+		kact = 1
+	}
+	for c := c0; c < c1; c++ {
+		rtDWStage(stage, src[c*g.H*g.W:(c+1)*g.H*g.W], g, k)
+		for o := c * g.K; o < (c+1)*g.K; o++ {
+			var b float32
+			if bias != nil {
+				b = bias[o]
+			}
+			d := dst[o*ohw : (o+1)*ohw]
+			wo := w[o*T : (o+1)*T]
+			switch {
+			case g.lp == g.OW && ohw >= k.minCols:
+				k.conv(d, stage, wo, g.offs, 1, ohw, 0, 0, kact, b, slope)
+			case flat:
+				k.conv(out, stage, wo, g.offs, 1, n, 0, 0, kact, b, slope)
+				for oy := range g.OH {
+					copy(d[oy*g.OW:(oy+1)*g.OW], out[oy*g.lp:oy*g.lp+g.OW])
+				}
+			default:
+				k.conv(d, stage, wo, g.offs, g.OH, g.OW, g.OW, g.lp, kact, b, slope)
+			}
+			if kact == 0 && act != rtActNone {
+				rtActivateAll(d, act, slope)
+			}
+		}
+	}
+}
+
+// rtDWStage writes one channel's padded input x ([H][W]) into dst as
+// g's phase planes (see rtDWGeom), zero where the padding is and in the
+// rtDWSlack values after them: for each phase, one gather of the input
+// rows it takes (rtDWGather).
+func rtDWStage(dst, x []float32, g *rtDWGeom, k *rtDWKernels) {
+	clear(dst)
+	for ph := range g.SH {
+		// Input rows iy0, iy0+SH, ... go to plane rows i0, i0+1, ...
+		iy0 := ((ph-g.PT)%g.SH + g.SH) % g.SH
+		i0 := (iy0 + g.PT) / g.SH
+		rows := min((g.H-iy0+g.SH-1)/g.SH, g.hq-i0)
+		if rows <= 0 {
+			continue
+		}
+		for pw := range g.SW {
+			// Plane columns j0, j0+1, ... hold input columns ix0,
+			// ix0+SW, ...
+			j0 := 0
+			if g.PL > pw {
+				j0 = (g.PL - pw + g.SW - 1) / g.SW
+			}
+			ix0 := j0*g.SW + pw - g.PL
+			if j0 >= g.lp || ix0 >= g.W {
+				continue
+			}
+			n := min((g.W-ix0+g.SW-1)/g.SW, g.lp-j0)
+			rtDWGather(dst[(ph*g.SW+pw)*g.plane+i0*g.lp+j0:], x[iy0*g.W+ix0:], rows, n, g.lp, g.SH*g.W, g.SW, k)
+		}
+	}
+}
+
+// rtDWGather sets d[r*ldD+j] = s[r*ldS+j*step] for r < rows, j < n, with
+// k's kernels for steps 1 and 2.
+func rtDWGather(d, s []float32, rows, n, ldD, ldS, step int, k *rtDWKernels) {
+	// The kernels' reach, checked here so that they cannot stray.
+	_ = d[(rows-1)*ldD+n-1]
+	_ = s[(rows-1)*ldS+(n-1)*step]
+	switch {
+	case step == 1 && k.rows != nil:
+		k.rows(d, s, rows, n, ldD, ldS)
+	case step == 2 && k.evens != nil:
+		k.evens(d, s, rows, n, ldD, ldS)
+	default:
+		for r := range rows {
+			dr := d[r*ldD : r*ldD+n]
+			sr := s[r*ldS:]
+			for j := range dr {
+				dr[j] = sr[j*step]
+			}
+		}
+	}
+}
+
+// rtDepthwiseGo is rtDepthwise in Go: each output row is the bias plus,
+// for each of its taps' input rows, that row's taps (rtDWRowGo), then the
+// activation.
+func rtDepthwiseGo(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, act int, slope float32) {
+	T := g.KH * g.KW
+	ohw := g.OH * g.OW
+	for c := c0; c < c1; c++ {
+		x := src[c*g.H*g.W : (c+1)*g.H*g.W]
+		for o := c * g.K; o < (c+1)*g.K; o++ {
+			var b float32
+			if bias != nil {
+				b = bias[o]
+			}
+			d := dst[o*ohw : (o+1)*ohw]
+			wo := w[o*T : (o+1)*T]
+			for oy := range g.OH {
+				row := d[oy*g.OW : (oy+1)*g.OW]
+				for i := range row {
+					row[i] = b
+				}
+				for ky := range g.KH {
+					iy := oy*g.SH - g.PT + ky*g.DH
+					if iy < 0 || iy >= g.H {
+						continue
+					}
+					rtDWRowGo(row, x[iy*g.W:(iy+1)*g.W], wo[ky*g.KW:(ky+1)*g.KW], g)
+				}
+				rtActivateAll(row, act, slope)
+			}
+		}
+	}
+}
+
+// rtDWRowGo adds to an output row one kernel row's taps wr over input row
+// x. The interior columns take no bounds logic: their taps' slice is cut
+// once per output, and 3, 5 and 7 taps are unrolled, so that the weights
+// stay in registers. The few border columns check each tap.
+func rtDWRowGo(row, x, wr []float32, g *rtDWGeom) {
+	border := func(ox int) {
+		ix := ox*g.SW - g.PL
+		v := row[ox]
+		for kx, wv := range wr {
+			if i := ix + kx*g.DW; i >= 0 && i < len(x) {
+				v += wv * x[i]
+			}
+		}
+		row[ox] = v
+	}
+	for ox := range g.oxLo {
+		border(ox)
+	}
+	for ox := g.oxHi; ox < len(row); ox++ {
+		border(ox)
+	}
+	if g.oxLo >= g.oxHi {
+		return
+	}
+	d := row[g.oxLo:g.oxHi]
+	s := x[g.oxLo*g.SW-g.PL:]
+	sw := g.SW
+	if g.DW != 1 {
+		for kx, wv := range wr {
+			t := s[kx*g.DW:]
+			for i := range d {
+				d[i] += wv * t[i*sw]
+			}
+		}
+		return
+	}
+	switch len(wr) {
+	case 3:
+		w0, w1, w2 := wr[0], wr[1], wr[2]
+		for i := range d {
+			t := s[i*sw : i*sw+3 : i*sw+3]
+			d[i] += w0*t[0] + w1*t[1] + w2*t[2]
+		}
+	case 5:
+		w0, w1, w2, w3, w4 := wr[0], wr[1], wr[2], wr[3], wr[4]
+		for i := range d {
+			t := s[i*sw : i*sw+5 : i*sw+5]
+			d[i] += w0*t[0] + w1*t[1] + w2*t[2] + w3*t[3] + w4*t[4]
+		}
+	case 7:
+		w0, w1, w2, w3, w4, w5, w6 := wr[0], wr[1], wr[2], wr[3], wr[4], wr[5], wr[6]
+		for i := range d {
+			t := s[i*sw : i*sw+7 : i*sw+7]
+			d[i] += w0*t[0] + w1*t[1] + w2*t[2] + w3*t[3] + w4*t[4] + w5*t[5] + w6*t[6]
+		}
+	default:
+		for i := range d {
+			t := s[i*sw : i*sw+len(wr)]
+			v := d[i]
+			for kx, wv := range wr {
+				v += wv * t[kx]
+			}
+			d[i] = v
+		}
+	}
+}
