@@ -5770,6 +5770,300 @@ done:
 	VZEROUPPER
 	RET
 
+// func vecDepthwiseAVX512(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32)
+// Requires: AVX, AVX512F
+TEXT ·vecDepthwiseAVX512(SB), NOSPLIT, $0-88
+	MOVQ         d+0(FP), AX
+	MOVQ         s+8(FP), CX
+	MOVQ         rows+40(FP), DX
+	VBROADCASTSS bias+80(FP), Z0
+	VBROADCASTSS slope+84(FP), Z2
+	VXORPS       Y1, Y1, Y1
+
+row:
+	CMPQ DX, $0x00000000
+	JLE  done
+	XORQ BX, BX
+
+block:
+	MOVQ    cols+48(FP), SI
+	SUBQ    BX, SI
+	JLE     next
+	CMPQ    SI, $0x00000040
+	JL      tail
+	LEAQ    (CX)(BX*4), SI
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	MOVQ    w+16(FP), DI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+fulltap:
+	MOVQ         (R8), R10
+	VBROADCASTSS (DI), Z7
+	VFMADD231PS  (SI)(R10*4), Z7, Z3
+	VFMADD231PS  64(SI)(R10*4), Z7, Z4
+	VFMADD231PS  128(SI)(R10*4), Z7, Z5
+	VFMADD231PS  192(SI)(R10*4), Z7, Z6
+	ADDQ         $0x00000008, R8
+	ADDQ         $0x00000004, DI
+	DECQ         R9
+	JNZ          fulltap
+	CMPQ         act+72(FP), $0x00000000
+	JE           fullstore
+	VMINPS       Z3, Z1, Z7
+	VMAXPS       Z3, Z1, Z3
+	VFMADD231PS  Z7, Z2, Z3
+	VMINPS       Z4, Z1, Z7
+	VMAXPS       Z4, Z1, Z4
+	VFMADD231PS  Z7, Z2, Z4
+	VMINPS       Z5, Z1, Z7
+	VMAXPS       Z5, Z1, Z5
+	VFMADD231PS  Z7, Z2, Z5
+	VMINPS       Z6, Z1, Z7
+	VMAXPS       Z6, Z1, Z6
+	VFMADD231PS  Z7, Z2, Z6
+
+fullstore:
+	VMOVUPS Z3, (AX)(BX*4)
+	VMOVUPS Z4, 64(AX)(BX*4)
+	VMOVUPS Z5, 128(AX)(BX*4)
+	VMOVUPS Z6, 192(AX)(BX*4)
+	ADDQ    $0x00000040, BX
+	JMP     block
+
+tail:
+	CMPQ    SI, $0x00000030
+	JG      tail4
+	CMPQ    SI, $0x00000020
+	JG      tail3
+	CMPQ    SI, $0x00000010
+	JG      tail2
+	LEAQ    (CX)(BX*4), DI
+	LEAQ    tail16<>+0(SB), R8
+	KMOVW   (R8)(SI*2), K1
+	VMOVAPS Z0, Z3
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t1tap:
+	MOVQ         (R8), R10
+	VBROADCASTSS (SI), Z4
+	VFMADD231PS  (DI)(R10*4), Z4, Z3
+	ADDQ         $0x00000008, R8
+	ADDQ         $0x00000004, SI
+	DECQ         R9
+	JNZ          t1tap
+	CMPQ         act+72(FP), $0x00000000
+	JE           t1store
+	VMINPS       Z3, Z1, Z4
+	VMAXPS       Z3, Z1, Z3
+	VFMADD231PS  Z4, Z2, Z3
+
+t1store:
+	VMOVUPS Z3, K1, (AX)(BX*4)
+	JMP     next
+
+tail2:
+	LEAQ    (CX)(BX*4), DI
+	SUBQ    $0x00000010, SI
+	LEAQ    tail16<>+0(SB), R8
+	KMOVW   (R8)(SI*2), K1
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t2tap:
+	MOVQ         (R8), R10
+	VBROADCASTSS (SI), Z5
+	VFMADD231PS  (DI)(R10*4), Z5, Z3
+	VFMADD231PS  64(DI)(R10*4), Z5, Z4
+	ADDQ         $0x00000008, R8
+	ADDQ         $0x00000004, SI
+	DECQ         R9
+	JNZ          t2tap
+	CMPQ         act+72(FP), $0x00000000
+	JE           t2store
+	VMINPS       Z3, Z1, Z5
+	VMAXPS       Z3, Z1, Z3
+	VFMADD231PS  Z5, Z2, Z3
+	VMINPS       Z4, Z1, Z5
+	VMAXPS       Z4, Z1, Z4
+	VFMADD231PS  Z5, Z2, Z4
+
+t2store:
+	VMOVUPS Z3, (AX)(BX*4)
+	VMOVUPS Z4, K1, 64(AX)(BX*4)
+	JMP     next
+
+tail3:
+	LEAQ    (CX)(BX*4), DI
+	SUBQ    $0x00000020, SI
+	LEAQ    tail16<>+0(SB), R8
+	KMOVW   (R8)(SI*2), K1
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t3tap:
+	MOVQ         (R8), R10
+	VBROADCASTSS (SI), Z6
+	VFMADD231PS  (DI)(R10*4), Z6, Z3
+	VFMADD231PS  64(DI)(R10*4), Z6, Z4
+	VFMADD231PS  128(DI)(R10*4), Z6, Z5
+	ADDQ         $0x00000008, R8
+	ADDQ         $0x00000004, SI
+	DECQ         R9
+	JNZ          t3tap
+	CMPQ         act+72(FP), $0x00000000
+	JE           t3store
+	VMINPS       Z3, Z1, Z6
+	VMAXPS       Z3, Z1, Z3
+	VFMADD231PS  Z6, Z2, Z3
+	VMINPS       Z4, Z1, Z6
+	VMAXPS       Z4, Z1, Z4
+	VFMADD231PS  Z6, Z2, Z4
+	VMINPS       Z5, Z1, Z6
+	VMAXPS       Z5, Z1, Z5
+	VFMADD231PS  Z6, Z2, Z5
+
+t3store:
+	VMOVUPS Z3, (AX)(BX*4)
+	VMOVUPS Z4, 64(AX)(BX*4)
+	VMOVUPS Z5, K1, 128(AX)(BX*4)
+	JMP     next
+
+tail4:
+	LEAQ    (CX)(BX*4), DI
+	SUBQ    $0x00000030, SI
+	LEAQ    tail16<>+0(SB), R8
+	KMOVW   (R8)(SI*2), K1
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t4tap:
+	MOVQ         (R8), R10
+	VBROADCASTSS (SI), Z7
+	VFMADD231PS  (DI)(R10*4), Z7, Z3
+	VFMADD231PS  64(DI)(R10*4), Z7, Z4
+	VFMADD231PS  128(DI)(R10*4), Z7, Z5
+	VFMADD231PS  192(DI)(R10*4), Z7, Z6
+	ADDQ         $0x00000008, R8
+	ADDQ         $0x00000004, SI
+	DECQ         R9
+	JNZ          t4tap
+	CMPQ         act+72(FP), $0x00000000
+	JE           t4store
+	VMINPS       Z3, Z1, Z7
+	VMAXPS       Z3, Z1, Z3
+	VFMADD231PS  Z7, Z2, Z3
+	VMINPS       Z4, Z1, Z7
+	VMAXPS       Z4, Z1, Z4
+	VFMADD231PS  Z7, Z2, Z4
+	VMINPS       Z5, Z1, Z7
+	VMAXPS       Z5, Z1, Z5
+	VFMADD231PS  Z7, Z2, Z5
+	VMINPS       Z6, Z1, Z7
+	VMAXPS       Z6, Z1, Z6
+	VFMADD231PS  Z7, Z2, Z6
+
+t4store:
+	VMOVUPS Z3, (AX)(BX*4)
+	VMOVUPS Z4, 64(AX)(BX*4)
+	VMOVUPS Z5, 128(AX)(BX*4)
+	VMOVUPS Z6, K1, 192(AX)(BX*4)
+
+next:
+	MOVQ ldD+56(FP), BX
+	SHLQ $0x02, BX
+	ADDQ BX, AX
+	MOVQ ldS+64(FP), BX
+	SHLQ $0x02, BX
+	ADDQ BX, CX
+	DECQ DX
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecEvensAVX512(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·vecEvensAVX512(SB), NOSPLIT, $0-48
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+8(FP), CX
+	MOVQ    rows+16(FP), DX
+	MOVQ    ldDst+32(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    ldSrc+40(FP), SI
+	SHLQ    $0x02, SI
+	LEAQ    tail16<>+0(SB), DI
+	VMOVUPS poolIdx<>+0(SB), Z0
+
+row:
+	CMPQ DX, $0x00000000
+	JLE  done
+	MOVQ n+24(FP), R8
+	MOVQ CX, R9
+	MOVQ AX, R10
+
+vec:
+	CMPQ      R8, $0x00000010
+	JLE       tail
+	VMOVUPS   (R9), Z1
+	VMOVUPS   64(R9), Z2
+	VMOVAPS   Z1, Z1
+	VPERMT2PS Z2, Z0, Z1
+	VMOVUPS   Z1, (R10)
+	ADDQ      $0x00000080, R9
+	ADDQ      $0x00000040, R10
+	SUBQ      $0x00000010, R8
+	JMP       vec
+
+tail:
+	CMPQ      R8, $0x00000000
+	JLE       next
+	XORQ      R13, R13
+	MOVQ      $0x00000010, R14
+	LEAQ      -1(R8)(R8*1), R11
+	MOVQ      R11, R12
+	CMPQ      R12, R14
+	CMOVQGT   R14, R12
+	KMOVW     (DI)(R12*2), K1
+	MOVQ      R11, R12
+	SUBQ      R14, R12
+	CMOVQLT   R13, R12
+	KMOVW     (DI)(R12*2), K2
+	KMOVW     (DI)(R8*2), K3
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS.Z 64(R9), K2, Z2
+	VMOVAPS   Z1, Z1
+	VPERMT2PS Z2, Z0, Z1
+	VMOVUPS   Z1, K3, (R10)
+
+next:
+	ADDQ SI, CX
+	ADDQ BX, AX
+	DECQ DX
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
 // func vecLRNAVX2(d *float32, x *float32, n int, c int, dstStride int, srcStride int, before int, after int, k float32, alpha float32)
 // Requires: AVX, CMOV, FMA3, MMX+
 TEXT ·vecLRNAVX2(SB), NOSPLIT, $0-72
@@ -11571,6 +11865,298 @@ reduced:
 	ADDQ      $0x00000020, AX
 	SUBQ      $0x00000008, DX
 	JMP       block
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecDepthwiseAVX2(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32)
+// Requires: AVX, CMOV, FMA3
+TEXT ·vecDepthwiseAVX2(SB), NOSPLIT, $0-88
+	MOVQ         d+0(FP), AX
+	MOVQ         s+8(FP), CX
+	MOVQ         rows+40(FP), DX
+	VBROADCASTSS bias+80(FP), Y0
+	VBROADCASTSS slope+84(FP), Y2
+	VXORPS       Y1, Y1, Y1
+
+row:
+	CMPQ DX, $0x00000000
+	JLE  done
+	XORQ BX, BX
+
+block:
+	MOVQ    cols+48(FP), SI
+	SUBQ    BX, SI
+	JLE     next
+	CMPQ    SI, $0x00000020
+	JL      tail
+	LEAQ    (CX)(BX*4), SI
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	VMOVAPS Y0, Y6
+	MOVQ    w+16(FP), DI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+fulltap:
+	MOVQ         (R8), R10
+	VBROADCASTSS (DI), Y7
+	VFMADD231PS  (SI)(R10*4), Y7, Y3
+	VFMADD231PS  32(SI)(R10*4), Y7, Y4
+	VFMADD231PS  64(SI)(R10*4), Y7, Y5
+	VFMADD231PS  96(SI)(R10*4), Y7, Y6
+	ADDQ         $0x00000008, R8
+	ADDQ         $0x00000004, DI
+	DECQ         R9
+	JNZ          fulltap
+	CMPQ         act+72(FP), $0x00000000
+	JE           fullstore
+	VMINPS       Y3, Y1, Y7
+	VMAXPS       Y3, Y1, Y3
+	VFMADD231PS  Y7, Y2, Y3
+	VMINPS       Y4, Y1, Y7
+	VMAXPS       Y4, Y1, Y4
+	VFMADD231PS  Y7, Y2, Y4
+	VMINPS       Y5, Y1, Y7
+	VMAXPS       Y5, Y1, Y5
+	VFMADD231PS  Y7, Y2, Y5
+	VMINPS       Y6, Y1, Y7
+	VMAXPS       Y6, Y1, Y6
+	VFMADD231PS  Y7, Y2, Y6
+
+fullstore:
+	VMOVUPS Y3, (AX)(BX*4)
+	VMOVUPS Y4, 32(AX)(BX*4)
+	VMOVUPS Y5, 64(AX)(BX*4)
+	VMOVUPS Y6, 96(AX)(BX*4)
+	ADDQ    $0x00000020, BX
+	JMP     block
+
+tail:
+	CMPQ    SI, $0x00000018
+	JG      tail4
+	CMPQ    SI, $0x00000010
+	JG      tail3
+	CMPQ    SI, $0x00000008
+	JG      tail2
+	LEAQ    (CX)(BX*4), BX
+	XORQ    SI, SI
+	MOVQ    cols+48(FP), BX
+	SUBQ    $0x00000008, BX
+	CMOVQLT SI, BX
+	VMOVAPS Y0, Y3
+	LEAQ    (CX)(BX*4), SI
+	MOVQ    w+16(FP), DI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t1tap:
+	MOVQ         (R8), R10
+	VBROADCASTSS (DI), Y4
+	VFMADD231PS  (SI)(R10*4), Y4, Y3
+	ADDQ         $0x00000008, R8
+	ADDQ         $0x00000004, DI
+	DECQ         R9
+	JNZ          t1tap
+	CMPQ         act+72(FP), $0x00000000
+	JE           t1store
+	VMINPS       Y3, Y1, Y4
+	VMAXPS       Y3, Y1, Y3
+	VFMADD231PS  Y4, Y2, Y3
+
+t1store:
+	VMOVUPS Y3, (AX)(BX*4)
+	JMP     next
+
+tail2:
+	LEAQ    (CX)(BX*4), SI
+	XORQ    R8, R8
+	MOVQ    cols+48(FP), DI
+	SUBQ    $0x00000008, DI
+	CMOVQLT R8, DI
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	LEAQ    (CX)(DI*4), R8
+	MOVQ    w+16(FP), R9
+	MOVQ    offs+24(FP), R10
+	MOVQ    taps+32(FP), R11
+
+t2tap:
+	MOVQ         (R10), R12
+	VBROADCASTSS (R9), Y5
+	VFMADD231PS  (SI)(R12*4), Y5, Y3
+	VFMADD231PS  (R8)(R12*4), Y5, Y4
+	ADDQ         $0x00000008, R10
+	ADDQ         $0x00000004, R9
+	DECQ         R11
+	JNZ          t2tap
+	CMPQ         act+72(FP), $0x00000000
+	JE           t2store
+	VMINPS       Y3, Y1, Y5
+	VMAXPS       Y3, Y1, Y3
+	VFMADD231PS  Y5, Y2, Y3
+	VMINPS       Y4, Y1, Y5
+	VMAXPS       Y4, Y1, Y4
+	VFMADD231PS  Y5, Y2, Y4
+
+t2store:
+	VMOVUPS Y3, (AX)(BX*4)
+	VMOVUPS Y4, (AX)(DI*4)
+	JMP     next
+
+tail3:
+	LEAQ    (CX)(BX*4), SI
+	XORQ    R8, R8
+	MOVQ    cols+48(FP), DI
+	SUBQ    $0x00000008, DI
+	CMOVQLT R8, DI
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	LEAQ    (CX)(DI*4), R8
+	MOVQ    w+16(FP), R9
+	MOVQ    offs+24(FP), R10
+	MOVQ    taps+32(FP), R11
+
+t3tap:
+	MOVQ         (R10), R12
+	VBROADCASTSS (R9), Y6
+	VFMADD231PS  (SI)(R12*4), Y6, Y3
+	VFMADD231PS  32(SI)(R12*4), Y6, Y4
+	VFMADD231PS  (R8)(R12*4), Y6, Y5
+	ADDQ         $0x00000008, R10
+	ADDQ         $0x00000004, R9
+	DECQ         R11
+	JNZ          t3tap
+	CMPQ         act+72(FP), $0x00000000
+	JE           t3store
+	VMINPS       Y3, Y1, Y6
+	VMAXPS       Y3, Y1, Y3
+	VFMADD231PS  Y6, Y2, Y3
+	VMINPS       Y4, Y1, Y6
+	VMAXPS       Y4, Y1, Y4
+	VFMADD231PS  Y6, Y2, Y4
+	VMINPS       Y5, Y1, Y6
+	VMAXPS       Y5, Y1, Y5
+	VFMADD231PS  Y6, Y2, Y5
+
+t3store:
+	VMOVUPS Y3, (AX)(BX*4)
+	VMOVUPS Y4, 32(AX)(BX*4)
+	VMOVUPS Y5, (AX)(DI*4)
+	JMP     next
+
+tail4:
+	LEAQ    (CX)(BX*4), SI
+	XORQ    R8, R8
+	MOVQ    cols+48(FP), DI
+	SUBQ    $0x00000008, DI
+	CMOVQLT R8, DI
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	VMOVAPS Y0, Y6
+	LEAQ    (CX)(DI*4), R8
+	MOVQ    w+16(FP), R9
+	MOVQ    offs+24(FP), R10
+	MOVQ    taps+32(FP), R11
+
+t4tap:
+	MOVQ         (R10), R12
+	VBROADCASTSS (R9), Y7
+	VFMADD231PS  (SI)(R12*4), Y7, Y3
+	VFMADD231PS  32(SI)(R12*4), Y7, Y4
+	VFMADD231PS  64(SI)(R12*4), Y7, Y5
+	VFMADD231PS  (R8)(R12*4), Y7, Y6
+	ADDQ         $0x00000008, R10
+	ADDQ         $0x00000004, R9
+	DECQ         R11
+	JNZ          t4tap
+	CMPQ         act+72(FP), $0x00000000
+	JE           t4store
+	VMINPS       Y3, Y1, Y7
+	VMAXPS       Y3, Y1, Y3
+	VFMADD231PS  Y7, Y2, Y3
+	VMINPS       Y4, Y1, Y7
+	VMAXPS       Y4, Y1, Y4
+	VFMADD231PS  Y7, Y2, Y4
+	VMINPS       Y5, Y1, Y7
+	VMAXPS       Y5, Y1, Y5
+	VFMADD231PS  Y7, Y2, Y5
+	VMINPS       Y6, Y1, Y7
+	VMAXPS       Y6, Y1, Y6
+	VFMADD231PS  Y7, Y2, Y6
+
+t4store:
+	VMOVUPS Y3, (AX)(BX*4)
+	VMOVUPS Y4, 32(AX)(BX*4)
+	VMOVUPS Y5, 64(AX)(BX*4)
+	VMOVUPS Y6, (AX)(DI*4)
+
+next:
+	MOVQ ldD+56(FP), BX
+	SHLQ $0x02, BX
+	ADDQ BX, AX
+	MOVQ ldS+64(FP), BX
+	SHLQ $0x02, BX
+	ADDQ BX, CX
+	DECQ DX
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecEvensAVX2(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
+// Requires: AVX, AVX2
+TEXT ·vecEvensAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ rows+16(FP), DX
+	MOVQ ldDst+32(FP), BX
+	SHLQ $0x02, BX
+	MOVQ ldSrc+40(FP), SI
+	SHLQ $0x02, SI
+
+row:
+	CMPQ DX, $0x00000000
+	JLE  done
+	MOVQ n+24(FP), DI
+	MOVQ CX, R8
+	MOVQ AX, R9
+
+vec:
+	CMPQ    DI, $0x00000008
+	JLE     tail
+	VMOVUPS (R8), Y0
+	VMOVUPS 32(R8), Y1
+	VSHUFPS $0x88, Y1, Y0, Y0
+	VPERMPD $0xd8, Y0, Y0
+	VMOVUPS Y0, (R9)
+	ADDQ    $0x00000040, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000008, DI
+	JMP     vec
+
+tail:
+	CMPQ DI, $0x00000000
+	JLE  next
+
+scalar:
+	MOVL (R8), R10
+	MOVL R10, (R9)
+	ADDQ $0x00000008, R8
+	ADDQ $0x00000004, R9
+	DECQ DI
+	JNZ  scalar
+
+next:
+	ADDQ SI, CX
+	ADDQ BX, AX
+	DECQ DX
+	JMP  row
 
 done:
 	VZEROUPPER

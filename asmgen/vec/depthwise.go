@@ -1,0 +1,305 @@
+package vec
+
+import (
+	"fmt"
+
+	"github.com/mmcloughlin/avo/attr"
+	"github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/cnnc/cnnc/asmgen/gemm"
+)
+
+// DepthwiseName and EvensName name the depthwise convolution kernel and
+// its stride-2 gather for isa.
+func DepthwiseName(isa gemm.ISA) string { return "vecDepthwise" + isa.String() }
+func EvensName(isa gemm.ISA) string     { return "vecEvens" + isa.String() }
+
+// dwBlock is the most vectors of outputs the depthwise kernel computes
+// together: four independent chains of FMAs hide most of their latency,
+// and each tap's broadcast weight serves all of them.
+const dwBlock = 4
+
+// depthwise emits a depthwise convolution over a channel staged by
+// codegen/rt's rtDWStage, where every tap of consecutive outputs is a
+// contiguous run: its Go equivalent is
+//
+//	for r := range rows {
+//		for q := range cols {
+//			v := bias
+//			for t := range taps {
+//				v += w[t] * s[r*ldS+q+offs[t]] // an FMA
+//			}
+//			if act != 0 {
+//				v = max(v, 0) + slope*min(v, 0) // an FMA; NaN stays NaN
+//			}
+//			d[r*ldD+q] = v
+//		}
+//	}
+//
+// A row goes dwBlock vectors at a time, then one block of the rest. Loads
+// are whole vectors, up to lanes-1 values past the last needed (the staged
+// input has rtDWSlack to spare). On AVX-512 the block's last store is
+// masked; on AVX2 its last vector ends at the row's end, overlapping the
+// one before, or with cols < 8 is whole.
+func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
+	ctx.Function(DepthwiseName(isa))
+	ctx.Attributes(attr.NOSPLIT)
+	ctx.Pragma("noescape")
+	ctx.SignatureExpr("func(d, s, w *float32, offs *int, taps, rows, cols, ldD, ldS, act int, bias, slope float32)")
+	L := isa.Lanes()
+	avx512 := isa == gemm.AVX512
+	stores := "It writes nothing past d[(rows-1)*ldD+cols-1]."
+	if !avx512 {
+		stores = "It writes nothing past d[(rows-1)*ldD+cols-1] if cols >= 8, else whole vectors."
+	}
+	ctx.Doc(
+		DepthwiseName(isa)+" computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for",
+		"r < rows, q < cols, t < taps, with act(v) = max(v, 0) + slope*min(v, 0) if act != 0.",
+		fmt.Sprintf("It reads s to %d values past the last it needs. %s", L-1, stores),
+	)
+	vec := newVec(ctx, isa)
+	d := ctx.Load(ctx.Param("d"), ctx.GP64())
+	s := ctx.Load(ctx.Param("s"), ctx.GP64())
+	rows := ctx.Load(ctx.Param("rows"), ctx.GP64())
+	cols, act := paramAddr(ctx, "cols"), paramAddr(ctx, "act")
+	bias, zero, slope := vec(), vec(), vec()
+	ctx.VBROADCASTSS(paramAddr(ctx, "bias"), bias)
+	ctx.VBROADCASTSS(paramAddr(ctx, "slope"), slope)
+	ctx.VXORPS(zero.AsY(), zero.AsY(), zero.AsY()) // zeroes the whole register
+	q, rem := ctx.GP64(), ctx.GP64()
+
+	// block emits nb vectors of outputs from position q; tail marks the
+	// row's last block, which computes rem of them (in ((nb-1)*L, nb*L],
+	// or [1, L] on AVX2 with cols < L).
+	block := func(prefix string, nb int, tail bool) {
+		p := ctx.GP64()
+		ctx.LEAQ(operand.Mem{Base: s, Index: q, Scale: 4}, p)
+		// Where the last vector starts: on AVX2's last block at
+		// max(cols-L, 0), so that it ends at the row's end.
+		var last reg.GPVirtual
+		var k reg.Register
+		if tail && !avx512 {
+			last = ctx.GP64()
+			zeroQ := ctx.GP64()
+			ctx.XORQ(zeroQ, zeroQ)
+			ctx.MOVQ(cols, last)
+			ctx.SUBQ(operand.U32(L), last)
+			ctx.CMOVQLT(zeroQ, last)
+		}
+		if tail && avx512 {
+			// The last vector stores rem-(nb-1)*L outputs.
+			n, tbl := ctx.GP64(), ctx.GP64()
+			ctx.MOVQ(rem, n)
+			if nb > 1 {
+				ctx.SUBQ(operand.U32((nb-1)*L), n)
+			}
+			ctx.LEAQ(tail16, tbl)
+			k = ctx.K()
+			ctx.KMOVW(operand.Mem{Base: tbl, Index: n, Scale: 2}, k)
+		}
+		acc := make([]reg.VecVirtual, nb)
+		for i := range acc {
+			acc[i] = vec()
+			ctx.VMOVAPS(bias, acc[i])
+		}
+		var pl reg.GPVirtual
+		if last != nil {
+			pl = ctx.GP64()
+			ctx.LEAQ(operand.Mem{Base: s, Index: last, Scale: 4}, pl)
+		}
+		tw, to, tc := ctx.GP64(), ctx.GP64(), ctx.GP64()
+		ctx.MOVQ(paramAddr(ctx, "w"), tw)
+		ctx.MOVQ(paramAddr(ctx, "offs"), to)
+		ctx.MOVQ(paramAddr(ctx, "taps"), tc)
+		ctx.Label(prefix + "tap")
+		off, wv := ctx.GP64(), vec()
+		ctx.MOVQ(operand.Mem{Base: to}, off)
+		ctx.VBROADCASTSS(operand.Mem{Base: tw}, wv)
+		for i := range acc {
+			m := operand.Mem{Base: p, Index: off, Scale: 4, Disp: 4 * L * i}
+			if pl != nil && i == nb-1 {
+				m = operand.Mem{Base: pl, Index: off, Scale: 4}
+			}
+			ctx.VFMADD231PS(m, wv, acc[i])
+		}
+		ctx.ADDQ(operand.U32(8), to)
+		ctx.ADDQ(operand.U32(4), tw)
+		ctx.DECQ(tc)
+		ctx.JNZ(operand.LabelRef(prefix + "tap"))
+
+		ctx.CMPQ(act, operand.U32(0))
+		ctx.JE(operand.LabelRef(prefix + "store"))
+		for _, a := range acc {
+			// max(a, 0) + slope*min(a, 0): with a as the second source
+			// VMAXPS and VMINPS return a when it is NaN.
+			t := vec()
+			ctx.VMINPS(a, zero, t)
+			ctx.VMAXPS(a, zero, a)
+			ctx.VFMADD231PS(t, slope, a)
+		}
+		ctx.Label(prefix + "store")
+		for i, a := range acc {
+			m := operand.Mem{Base: d, Index: q, Scale: 4, Disp: 4 * L * i}
+			switch {
+			case i < nb-1 || !tail:
+				ctx.VMOVUPS(a, m)
+			case avx512:
+				ctx.VMOVUPS(a, k, m)
+			default:
+				ctx.VMOVUPS(a, operand.Mem{Base: d, Index: last, Scale: 4})
+			}
+		}
+	}
+
+	ctx.Label("row")
+	ctx.CMPQ(rows, operand.U32(0))
+	ctx.JLE(operand.LabelRef("done"))
+	ctx.XORQ(q, q)
+	ctx.Label("block")
+	ctx.MOVQ(cols, rem)
+	ctx.SUBQ(q, rem)
+	ctx.JLE(operand.LabelRef("next"))
+	ctx.CMPQ(rem, operand.U32(dwBlock*L))
+	ctx.JL(operand.LabelRef("tail"))
+	block("full", dwBlock, false)
+	ctx.ADDQ(operand.U32(dwBlock*L), q)
+	ctx.JMP(operand.LabelRef("block"))
+
+	// The row's last block: nb vectors for rem in ((nb-1)*L, nb*L].
+	ctx.Label("tail")
+	for nb := dwBlock; nb > 1; nb-- {
+		ctx.CMPQ(rem, operand.U32((nb-1)*L))
+		ctx.JG(operand.LabelRef(fmt.Sprintf("tail%d", nb)))
+	}
+	for nb := 1; nb <= dwBlock; nb++ {
+		ctx.Label(fmt.Sprintf("tail%d", nb))
+		block(fmt.Sprintf("t%d", nb), nb, true)
+		ctx.JMP(operand.LabelRef("next"))
+	}
+
+	ctx.Label("next")
+	step := ctx.GP64()
+	ctx.MOVQ(paramAddr(ctx, "ldD"), step)
+	ctx.SHLQ(operand.U8(2), step)
+	ctx.ADDQ(step, d)
+	ctx.MOVQ(paramAddr(ctx, "ldS"), step)
+	ctx.SHLQ(operand.U8(2), step)
+	ctx.ADDQ(step, s)
+	ctx.DECQ(rows)
+	ctx.JMP(operand.LabelRef("row"))
+	ctx.Label("done")
+	ctx.VZEROUPPER()
+	ctx.RET()
+}
+
+// evens emits the stride-2 gather that stages a depthwise convolution's
+// input (codegen/rt's rtDWGather): dst[r*ldDst+j] = src[r*ldSrc+2j] for
+// r < rows, j < n. A vector of outputs deinterleaves two vectors of the
+// row (VPERMT2PS on AVX-512, VSHUFPS and VPERMPD on AVX2), as long as
+// more than a vector's outputs are left, so that it reads no element past
+// src[r*ldSrc+2n-2]. The rest are masked (AVX-512) or scalar (AVX2).
+func evens(ctx *build.Context, isa gemm.ISA, tail16, poolIdx operand.Mem) {
+	ctx.Function(EvensName(isa))
+	ctx.Attributes(attr.NOSPLIT)
+	ctx.Pragma("noescape")
+	ctx.SignatureExpr("func(dst, src *float32, rows, n, ldDst, ldSrc int)")
+	ctx.Doc(
+		EvensName(isa)+" sets dst[r*ldDst+j] = src[r*ldSrc+2j] for r < rows, j < n, reading",
+		"and writing no element past the last of these in each row.",
+	)
+	L := isa.Lanes()
+	avx512 := isa == gemm.AVX512
+	vec := newVec(ctx, isa)
+	d := ctx.Load(ctx.Param("dst"), ctx.GP64())
+	s := ctx.Load(ctx.Param("src"), ctx.GP64())
+	rows := ctx.Load(ctx.Param("rows"), ctx.GP64())
+	n := paramAddr(ctx, "n")
+	ldD := ctx.Load(ctx.Param("ldDst"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), ldD)
+	ldS := ctx.Load(ctx.Param("ldSrc"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), ldS)
+	var tbl reg.GPVirtual
+	var idxE reg.VecVirtual
+	if avx512 {
+		tbl = ctx.GP64()
+		ctx.LEAQ(tail16, tbl)
+		idxE = ctx.ZMM()
+		ctx.VMOVUPS(poolIdx, idxE)
+	}
+	// deint returns the even elements of lo and hi.
+	deint := func(lo, hi reg.VecVirtual) reg.VecVirtual {
+		t := vec()
+		if avx512 {
+			ctx.VMOVAPS(lo, t)
+			ctx.VPERMT2PS(hi, idxE, t)
+			return t
+		}
+		ctx.VSHUFPS(operand.U8(0x88), hi, lo, t) // lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6
+		ctx.VPERMPD(operand.U8(0xd8), t, t)      // lo0 lo2 lo4 lo6 hi0 hi2 hi4 hi6
+		return t
+	}
+
+	ctx.Label("row")
+	ctx.CMPQ(rows, operand.U32(0))
+	ctx.JLE(operand.LabelRef("done"))
+	left, sp, dp := ctx.GP64(), ctx.GP64(), ctx.GP64()
+	ctx.MOVQ(n, left)
+	ctx.MOVQ(s, sp)
+	ctx.MOVQ(d, dp)
+	ctx.Label("vec")
+	ctx.CMPQ(left, operand.U32(L))
+	ctx.JLE(operand.LabelRef("tail"))
+	lo, hi := vec(), vec()
+	ctx.VMOVUPS(operand.Mem{Base: sp}, lo)
+	ctx.VMOVUPS(operand.Mem{Base: sp, Disp: 4 * L}, hi)
+	ctx.VMOVUPS(deint(lo, hi), operand.Mem{Base: dp})
+	ctx.ADDQ(operand.U32(8*L), sp)
+	ctx.ADDQ(operand.U32(4*L), dp)
+	ctx.SUBQ(operand.U32(L), left)
+	ctx.JMP(operand.LabelRef("vec"))
+
+	ctx.Label("tail")
+	ctx.CMPQ(left, operand.U32(0))
+	ctx.JLE(operand.LabelRef("next"))
+	if avx512 {
+		// left outputs need 2*left-1 elements: min(that, 16) from the
+		// first vector, the rest from the second.
+		c, x, zeroQ, sixteen := ctx.GP64(), ctx.GP64(), ctx.GP64(), ctx.GP64()
+		ctx.XORQ(zeroQ, zeroQ)
+		ctx.MOVQ(operand.U32(16), sixteen)
+		ctx.LEAQ(operand.Mem{Base: left, Index: left, Scale: 1, Disp: -1}, c)
+		kLo, kHi, kSt := ctx.K(), ctx.K(), ctx.K()
+		ctx.MOVQ(c, x)
+		ctx.CMPQ(x, sixteen)
+		ctx.CMOVQGT(sixteen, x)
+		ctx.KMOVW(operand.Mem{Base: tbl, Index: x, Scale: 2}, kLo)
+		ctx.MOVQ(c, x)
+		ctx.SUBQ(sixteen, x)
+		ctx.CMOVQLT(zeroQ, x)
+		ctx.KMOVW(operand.Mem{Base: tbl, Index: x, Scale: 2}, kHi)
+		ctx.KMOVW(operand.Mem{Base: tbl, Index: left, Scale: 2}, kSt)
+		lo, hi := vec(), vec()
+		ctx.VMOVUPS_Z(operand.Mem{Base: sp}, kLo, lo)
+		ctx.VMOVUPS_Z(operand.Mem{Base: sp, Disp: 64}, kHi, hi)
+		ctx.VMOVUPS(deint(lo, hi), kSt, operand.Mem{Base: dp})
+	} else {
+		e := ctx.GP32()
+		ctx.Label("scalar")
+		ctx.MOVL(operand.Mem{Base: sp}, e)
+		ctx.MOVL(e, operand.Mem{Base: dp})
+		ctx.ADDQ(operand.U32(8), sp)
+		ctx.ADDQ(operand.U32(4), dp)
+		ctx.DECQ(left)
+		ctx.JNZ(operand.LabelRef("scalar"))
+	}
+	ctx.Label("next")
+	ctx.ADDQ(ldS, s)
+	ctx.ADDQ(ldD, d)
+	ctx.DECQ(rows)
+	ctx.JMP(operand.LabelRef("row"))
+	ctx.Label("done")
+	ctx.VZEROUPPER()
+	ctx.RET()
+}
