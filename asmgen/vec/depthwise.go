@@ -197,9 +197,13 @@ func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
 // evens emits the stride-2 gather that stages a depthwise convolution's
 // input (codegen/rt's rtDWGather): dst[r*ldDst+j] = src[r*ldSrc+2j] for
 // r < rows, j < n. A vector of outputs deinterleaves two vectors of the
-// row (VPERMT2PS on AVX-512, VSHUFPS and VPERMPD on AVX2), as long as
-// more than a vector's outputs are left, so that it reads no element past
-// src[r*ldSrc+2n-2]. The rest are masked (AVX-512) or scalar (AVX2).
+// row (VPERMT2PS on AVX-512, VSHUFPS and VPERMPD on AVX2): (n-1)/lanes
+// whole ones, then a last vector that reads no element past
+// src[r*ldSrc+2n-2]. On AVX-512 it is masked (the masks are the same for
+// every row). On AVX2 it ends at output n, overlapping the one before,
+// and its second vector of input is loaded one element early, ending at
+// 2n-2, so that it takes the odd elements of that; with n < 8 each row
+// is scalar.
 func evens(ctx *build.Context, isa gemm.ISA, tail16, poolIdx operand.Mem) {
 	ctx.Function(EvensName(isa))
 	ctx.Attributes(attr.NOSPLIT)
@@ -215,90 +219,130 @@ func evens(ctx *build.Context, isa gemm.ISA, tail16, poolIdx operand.Mem) {
 	d := ctx.Load(ctx.Param("dst"), ctx.GP64())
 	s := ctx.Load(ctx.Param("src"), ctx.GP64())
 	rows := ctx.Load(ctx.Param("rows"), ctx.GP64())
-	n := paramAddr(ctx, "n")
+	n := ctx.Load(ctx.Param("n"), ctx.GP64())
 	ldD := ctx.Load(ctx.Param("ldDst"), ctx.GP64())
 	ctx.SHLQ(operand.U8(2), ldD)
 	ldS := ctx.Load(ctx.Param("ldSrc"), ctx.GP64())
 	ctx.SHLQ(operand.U8(2), ldS)
-	var tbl reg.GPVirtual
+	// full = (n-1)/L whole vectors a row before the last.
+	full := ctx.GP64()
+	ctx.LEAQ(operand.Mem{Base: n, Disp: -1}, full)
+	ctx.SHRQ(operand.U8(map[int]uint8{8: 3, 16: 4}[L]), full)
 	var idxE reg.VecVirtual
+	var kLo, kHi, kSt reg.Register
+	var oLo, oHi, oD reg.GPVirtual
 	if avx512 {
-		tbl = ctx.GP64()
-		ctx.LEAQ(tail16, tbl)
 		idxE = ctx.ZMM()
 		ctx.VMOVUPS(poolIdx, idxE)
+		// The last vector's t = n - full*16 outputs need 2t-1 elements:
+		// min(that, 16) from its first vector, the rest from its second.
+		t, c, x, tbl := ctx.GP64(), ctx.GP64(), ctx.GP64(), ctx.GP64()
+		ctx.LEAQ(tail16, tbl)
+		ctx.MOVQ(full, t)
+		ctx.SHLQ(operand.U8(4), t)
+		ctx.NEGQ(t)
+		ctx.ADDQ(n, t)
+		ctx.LEAQ(operand.Mem{Base: t, Index: t, Scale: 1, Disp: -1}, c)
+		kLo, kHi, kSt = ctx.K(), ctx.K(), ctx.K()
+		sixteen := ctx.GP64()
+		ctx.MOVQ(operand.U32(16), sixteen)
+		ctx.MOVQ(c, x)
+		ctx.CMPQ(x, sixteen)
+		ctx.CMOVQGT(sixteen, x)
+		ctx.KMOVW(operand.Mem{Base: tbl, Index: x, Scale: 2}, kLo)
+		zeroQ := ctx.GP64()
+		ctx.XORQ(zeroQ, zeroQ)
+		ctx.MOVQ(c, x)
+		ctx.SUBQ(sixteen, x)
+		ctx.CMOVQLT(zeroQ, x)
+		ctx.KMOVW(operand.Mem{Base: tbl, Index: x, Scale: 2}, kHi)
+		ctx.KMOVW(operand.Mem{Base: tbl, Index: t, Scale: 2}, kSt)
+	} else {
+		ctx.CMPQ(n, operand.U32(L))
+		ctx.JL(operand.LabelRef("short"))
+		// The last vector's byte offsets: input at 2(n-8) and 2n-9,
+		// output at n-8.
+		oLo, oHi, oD = ctx.GP64(), ctx.GP64(), ctx.GP64()
+		ctx.LEAQ(operand.Mem{Base: n, Index: n, Scale: 1, Disp: -16}, oLo)
+		ctx.SHLQ(operand.U8(2), oLo)
+		ctx.LEAQ(operand.Mem{Base: n, Index: n, Scale: 1, Disp: -9}, oHi)
+		ctx.SHLQ(operand.U8(2), oHi)
+		ctx.LEAQ(operand.Mem{Base: n, Disp: -8}, oD)
+		ctx.SHLQ(operand.U8(2), oD)
 	}
-	// deint returns the even elements of lo and hi.
-	deint := func(lo, hi reg.VecVirtual) reg.VecVirtual {
+	// deint returns the even elements of lo and then hi; with hiOdd, of lo
+	// and the odd elements of hi (AVX2 only).
+	deint := func(lo, hi reg.VecVirtual, hiOdd bool) reg.VecVirtual {
 		t := vec()
 		if avx512 {
 			ctx.VMOVAPS(lo, t)
 			ctx.VPERMT2PS(hi, idxE, t)
 			return t
 		}
-		ctx.VSHUFPS(operand.U8(0x88), hi, lo, t) // lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6
-		ctx.VPERMPD(operand.U8(0xd8), t, t)      // lo0 lo2 lo4 lo6 hi0 hi2 hi4 hi6
+		imm := uint8(0x88) // lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6
+		if hiOdd {
+			imm = 0xd8 // lo0 lo2 hi1 hi3 | lo4 lo6 hi5 hi7
+		}
+		ctx.VSHUFPS(operand.U8(imm), hi, lo, t)
+		ctx.VPERMPD(operand.U8(0xd8), t, t) // the lo elements, then the hi ones
 		return t
 	}
 
 	ctx.Label("row")
 	ctx.CMPQ(rows, operand.U32(0))
 	ctx.JLE(operand.LabelRef("done"))
-	left, sp, dp := ctx.GP64(), ctx.GP64(), ctx.GP64()
-	ctx.MOVQ(n, left)
+	cnt, sp, dp := ctx.GP64(), ctx.GP64(), ctx.GP64()
+	ctx.MOVQ(full, cnt)
 	ctx.MOVQ(s, sp)
 	ctx.MOVQ(d, dp)
 	ctx.Label("vec")
-	ctx.CMPQ(left, operand.U32(L))
-	ctx.JLE(operand.LabelRef("tail"))
+	ctx.TESTQ(cnt, cnt)
+	ctx.JZ(operand.LabelRef("last"))
 	lo, hi := vec(), vec()
 	ctx.VMOVUPS(operand.Mem{Base: sp}, lo)
 	ctx.VMOVUPS(operand.Mem{Base: sp, Disp: 4 * L}, hi)
-	ctx.VMOVUPS(deint(lo, hi), operand.Mem{Base: dp})
+	ctx.VMOVUPS(deint(lo, hi, false), operand.Mem{Base: dp})
 	ctx.ADDQ(operand.U32(8*L), sp)
 	ctx.ADDQ(operand.U32(4*L), dp)
-	ctx.SUBQ(operand.U32(L), left)
+	ctx.DECQ(cnt)
 	ctx.JMP(operand.LabelRef("vec"))
 
-	ctx.Label("tail")
-	ctx.CMPQ(left, operand.U32(0))
-	ctx.JLE(operand.LabelRef("next"))
+	ctx.Label("last")
+	lo, hi = vec(), vec()
 	if avx512 {
-		// left outputs need 2*left-1 elements: min(that, 16) from the
-		// first vector, the rest from the second.
-		c, x, zeroQ, sixteen := ctx.GP64(), ctx.GP64(), ctx.GP64(), ctx.GP64()
-		ctx.XORQ(zeroQ, zeroQ)
-		ctx.MOVQ(operand.U32(16), sixteen)
-		ctx.LEAQ(operand.Mem{Base: left, Index: left, Scale: 1, Disp: -1}, c)
-		kLo, kHi, kSt := ctx.K(), ctx.K(), ctx.K()
-		ctx.MOVQ(c, x)
-		ctx.CMPQ(x, sixteen)
-		ctx.CMOVQGT(sixteen, x)
-		ctx.KMOVW(operand.Mem{Base: tbl, Index: x, Scale: 2}, kLo)
-		ctx.MOVQ(c, x)
-		ctx.SUBQ(sixteen, x)
-		ctx.CMOVQLT(zeroQ, x)
-		ctx.KMOVW(operand.Mem{Base: tbl, Index: x, Scale: 2}, kHi)
-		ctx.KMOVW(operand.Mem{Base: tbl, Index: left, Scale: 2}, kSt)
-		lo, hi := vec(), vec()
 		ctx.VMOVUPS_Z(operand.Mem{Base: sp}, kLo, lo)
 		ctx.VMOVUPS_Z(operand.Mem{Base: sp, Disp: 64}, kHi, hi)
-		ctx.VMOVUPS(deint(lo, hi), kSt, operand.Mem{Base: dp})
+		ctx.VMOVUPS(deint(lo, hi, false), kSt, operand.Mem{Base: dp})
 	} else {
-		e := ctx.GP32()
-		ctx.Label("scalar")
-		ctx.MOVL(operand.Mem{Base: sp}, e)
-		ctx.MOVL(e, operand.Mem{Base: dp})
-		ctx.ADDQ(operand.U32(8), sp)
-		ctx.ADDQ(operand.U32(4), dp)
-		ctx.DECQ(left)
-		ctx.JNZ(operand.LabelRef("scalar"))
+		ctx.VMOVUPS(operand.Mem{Base: s, Index: oLo, Scale: 1}, lo)
+		ctx.VMOVUPS(operand.Mem{Base: s, Index: oHi, Scale: 1}, hi)
+		ctx.VMOVUPS(deint(lo, hi, true), operand.Mem{Base: d, Index: oD, Scale: 1})
 	}
-	ctx.Label("next")
 	ctx.ADDQ(ldS, s)
 	ctx.ADDQ(ldD, d)
 	ctx.DECQ(rows)
 	ctx.JMP(operand.LabelRef("row"))
+
+	if !avx512 {
+		// Rows of fewer than 8 outputs, element by element.
+		ctx.Label("short")
+		ctx.CMPQ(rows, operand.U32(0))
+		ctx.JLE(operand.LabelRef("done"))
+		j, e := ctx.GP64(), ctx.GP32()
+		ctx.XORQ(j, j)
+		ctx.Label("scalar")
+		ctx.CMPQ(j, n)
+		ctx.JGE(operand.LabelRef("nextShort"))
+		ctx.MOVL(operand.Mem{Base: s, Index: j, Scale: 8}, e)
+		ctx.MOVL(e, operand.Mem{Base: d, Index: j, Scale: 4})
+		ctx.INCQ(j)
+		ctx.JMP(operand.LabelRef("scalar"))
+		ctx.Label("nextShort")
+		ctx.ADDQ(ldS, s)
+		ctx.ADDQ(ldD, d)
+		ctx.DECQ(rows)
+		ctx.JMP(operand.LabelRef("short"))
+	}
 	ctx.Label("done")
 	ctx.VZEROUPPER()
 	ctx.RET()

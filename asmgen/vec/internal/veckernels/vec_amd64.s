@@ -6006,23 +6006,42 @@ TEXT ·vecEvensAVX512(SB), NOSPLIT, $0-48
 	MOVQ    dst+0(FP), AX
 	MOVQ    src+8(FP), CX
 	MOVQ    rows+16(FP), DX
-	MOVQ    ldDst+32(FP), BX
-	SHLQ    $0x02, BX
-	MOVQ    ldSrc+40(FP), SI
+	MOVQ    n+24(FP), BX
+	MOVQ    ldDst+32(FP), SI
 	SHLQ    $0x02, SI
-	LEAQ    tail16<>+0(SB), DI
+	MOVQ    ldSrc+40(FP), DI
+	SHLQ    $0x02, DI
+	LEAQ    -1(BX), R8
+	SHRQ    $0x04, R8
 	VMOVUPS poolIdx<>+0(SB), Z0
+	LEAQ    tail16<>+0(SB), R10
+	MOVQ    R8, R9
+	SHLQ    $0x04, R9
+	NEGQ    R9
+	ADDQ    BX, R9
+	LEAQ    -1(R9)(R9*1), BX
+	MOVQ    $0x00000010, R12
+	MOVQ    BX, R11
+	CMPQ    R11, R12
+	CMOVQGT R12, R11
+	KMOVW   (R10)(R11*2), K1
+	XORQ    R13, R13
+	MOVQ    BX, R11
+	SUBQ    R12, R11
+	CMOVQLT R13, R11
+	KMOVW   (R10)(R11*2), K2
+	KMOVW   (R10)(R9*2), K3
 
 row:
 	CMPQ DX, $0x00000000
 	JLE  done
-	MOVQ n+24(FP), R8
+	MOVQ R8, BX
 	MOVQ CX, R9
 	MOVQ AX, R10
 
 vec:
-	CMPQ      R8, $0x00000010
-	JLE       tail
+	TESTQ     BX, BX
+	JZ        last
 	VMOVUPS   (R9), Z1
 	VMOVUPS   64(R9), Z2
 	VMOVAPS   Z1, Z1
@@ -6030,35 +6049,19 @@ vec:
 	VMOVUPS   Z1, (R10)
 	ADDQ      $0x00000080, R9
 	ADDQ      $0x00000040, R10
-	SUBQ      $0x00000010, R8
+	DECQ      BX
 	JMP       vec
 
-tail:
-	CMPQ      R8, $0x00000000
-	JLE       next
-	XORQ      R13, R13
-	MOVQ      $0x00000010, R14
-	LEAQ      -1(R8)(R8*1), R11
-	MOVQ      R11, R12
-	CMPQ      R12, R14
-	CMOVQGT   R14, R12
-	KMOVW     (DI)(R12*2), K1
-	MOVQ      R11, R12
-	SUBQ      R14, R12
-	CMOVQLT   R13, R12
-	KMOVW     (DI)(R12*2), K2
-	KMOVW     (DI)(R8*2), K3
+last:
 	VMOVUPS.Z (R9), K1, Z1
 	VMOVUPS.Z 64(R9), K2, Z2
 	VMOVAPS   Z1, Z1
 	VPERMT2PS Z2, Z0, Z1
 	VMOVUPS   Z1, K3, (R10)
-
-next:
-	ADDQ SI, CX
-	ADDQ BX, AX
-	DECQ DX
-	JMP  row
+	ADDQ      DI, CX
+	ADDQ      SI, AX
+	DECQ      DX
+	JMP       row
 
 done:
 	VZEROUPPER
@@ -12115,48 +12118,71 @@ TEXT ·vecEvensAVX2(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
-	MOVQ ldDst+32(FP), BX
-	SHLQ $0x02, BX
-	MOVQ ldSrc+40(FP), SI
+	MOVQ n+24(FP), BX
+	MOVQ ldDst+32(FP), SI
 	SHLQ $0x02, SI
+	MOVQ ldSrc+40(FP), DI
+	SHLQ $0x02, DI
+	LEAQ -1(BX), R8
+	SHRQ $0x03, R8
+	CMPQ BX, $0x00000008
+	JL   short
+	LEAQ -16(BX)(BX*1), R9
+	SHLQ $0x02, R9
+	LEAQ -9(BX)(BX*1), R10
+	SHLQ $0x02, R10
+	LEAQ -8(BX), BX
+	SHLQ $0x02, BX
 
 row:
 	CMPQ DX, $0x00000000
 	JLE  done
-	MOVQ n+24(FP), DI
-	MOVQ CX, R8
-	MOVQ AX, R9
+	MOVQ R8, R11
+	MOVQ CX, R12
+	MOVQ AX, R13
 
 vec:
-	CMPQ    DI, $0x00000008
-	JLE     tail
-	VMOVUPS (R8), Y0
-	VMOVUPS 32(R8), Y1
+	TESTQ   R11, R11
+	JZ      last
+	VMOVUPS (R12), Y0
+	VMOVUPS 32(R12), Y1
 	VSHUFPS $0x88, Y1, Y0, Y0
 	VPERMPD $0xd8, Y0, Y0
-	VMOVUPS Y0, (R9)
-	ADDQ    $0x00000040, R8
-	ADDQ    $0x00000020, R9
-	SUBQ    $0x00000008, DI
+	VMOVUPS Y0, (R13)
+	ADDQ    $0x00000040, R12
+	ADDQ    $0x00000020, R13
+	DECQ    R11
 	JMP     vec
 
-tail:
-	CMPQ DI, $0x00000000
-	JLE  next
+last:
+	VMOVUPS (CX)(R9*1), Y0
+	VMOVUPS (CX)(R10*1), Y1
+	VSHUFPS $0xd8, Y1, Y0, Y0
+	VPERMPD $0xd8, Y0, Y0
+	VMOVUPS Y0, (AX)(BX*1)
+	ADDQ    DI, CX
+	ADDQ    SI, AX
+	DECQ    DX
+	JMP     row
+
+short:
+	CMPQ DX, $0x00000000
+	JLE  done
+	XORQ R8, R8
 
 scalar:
-	MOVL (R8), R10
-	MOVL R10, (R9)
-	ADDQ $0x00000008, R8
-	ADDQ $0x00000004, R9
-	DECQ DI
-	JNZ  scalar
+	CMPQ R8, BX
+	JGE  nextShort
+	MOVL (CX)(R8*8), R9
+	MOVL R9, (AX)(R8*4)
+	INCQ R8
+	JMP  scalar
 
-next:
-	ADDQ SI, CX
-	ADDQ BX, AX
+nextShort:
+	ADDQ DI, CX
+	ADDQ SI, AX
 	DECQ DX
-	JMP  row
+	JMP  short
 
 done:
 	VZEROUPPER
