@@ -32,7 +32,18 @@ type rtDWGeom struct {
 	// offs[ky*KW+kx] is where tap (ky, kx) of output (oy, ox) lies in the
 	// staged input, less oy*lp+ox.
 	offs []int
+	// stage lists the gathers that stage a channel: one per phase plane.
+	stage []rtDWGatherOp
 }
+
+// rtDWGatherOp is one of a depthwise convolution's gathers: rows rows of
+// n values, from src on in the channel's input (SH rows and SW columns
+// apart), to dst on in the staged input (lp values a row).
+type rtDWGatherOp struct{ dst, src, rows, n int }
+
+// rtDWBlock is the most vectors of outputs rtDWKernels.conv computes at
+// a time: its independent chains of FMAs.
+const rtDWBlock = 4
 
 // rtDWSlack is how far rtDWKernels.conv may read past the last staged
 // value it needs, and write past the outputs of a row it stages: a vector.
@@ -56,6 +67,29 @@ func rtNewDWGeom(g rtDWGeom) *rtDWGeom {
 		for kx := range g.KW {
 			y, x := ky*g.DH, kx*g.DW
 			g.offs[ky*g.KW+kx] = (y%g.SH*g.SW+x%g.SW)*g.plane + y/g.SH*g.lp + x/g.SW
+		}
+	}
+	for ph := range g.SH {
+		// Input rows iy0, iy0+SH, ... go to plane rows i0, i0+1, ...
+		iy0 := ((ph-g.PT)%g.SH + g.SH) % g.SH
+		i0 := (iy0 + g.PT) / g.SH
+		rows := min((g.H-iy0+g.SH-1)/g.SH, g.hq-i0)
+		if rows <= 0 {
+			continue
+		}
+		for pw := range g.SW {
+			// Plane columns j0, j0+1, ... hold input columns ix0,
+			// ix0+SW, ...
+			j0 := 0
+			if g.PL > pw {
+				j0 = (g.PL - pw + g.SW - 1) / g.SW
+			}
+			ix0 := j0*g.SW + pw - g.PL
+			if j0 >= g.lp || ix0 >= g.W {
+				continue
+			}
+			g.stage = append(g.stage, rtDWGatherOp{dst: (ph*g.SW+pw)*g.plane + i0*g.lp + j0, src: iy0*g.W + ix0,
+				rows: rows, n: min((g.W-ix0+g.SW-1)/g.SW, g.lp-j0)})
 		}
 	}
 	return &g
@@ -116,9 +150,11 @@ func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch [
 	_ = stage[(g.OH-1)*g.lp+g.OW-1+g.offs[T-1]+k.lanes-1]
 	n := (g.OH-1)*g.lp + g.OW
 	vecs := func(n int) int { return (n + k.lanes - 1) / k.lanes }
-	// A run of n takes garbage columns and a copy: worth it when it saves
-	// a quarter of the vectors.
-	flat := g.OW < k.minCols || 4*vecs(n) < 3*g.OH*vecs(g.OW)
+	// A run of n takes garbage columns and a copy, but a row of fewer
+	// than rtDWBlock vectors leaves the kernel waiting on its FMAs'
+	// latency; else a run is worth it if it saves a quarter of the
+	// vectors.
+	flat := g.OW < k.minCols || vecs(g.OW) < rtDWBlock || 4*vecs(n) < 3*g.OH*vecs(g.OW)
 	kact := 0
 	switch act {
 	case rtActReLU:
@@ -126,6 +162,9 @@ func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch [
 	case rtActLeakyReLU:
 		kact = 1
 	}
+	// Every channel's staging writes the same values of stage: the
+	// padding and the slack stay zero.
+	clear(stage)
 	for c := c0; c < c1; c++ {
 		rtDWStage(stage, src[c*g.H*g.W:(c+1)*g.H*g.W], g, k)
 		for o := c * g.K; o < (c+1)*g.K; o++ {
@@ -140,9 +179,7 @@ func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch [
 				k.conv(d, stage, wo, g.offs, 1, ohw, 0, 0, kact, b, slope)
 			case flat:
 				k.conv(out, stage, wo, g.offs, 1, n, 0, 0, kact, b, slope)
-				for oy := range g.OH {
-					copy(d[oy*g.OW:(oy+1)*g.OW], out[oy*g.lp:oy*g.lp+g.OW])
-				}
+				rtDWGather(d, out, g.OH, g.OW, g.OW, g.lp, 1, k)
 			default:
 				k.conv(d, stage, wo, g.offs, g.OH, g.OW, g.OW, g.lp, kact, b, slope)
 			}
@@ -153,34 +190,13 @@ func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch [
 	}
 }
 
-// rtDWStage writes one channel's padded input x ([H][W]) into dst as
-// g's phase planes (see rtDWGeom), zero where the padding is and in the
-// rtDWSlack values after them: for each phase, one gather of the input
-// rows it takes (rtDWGather).
+// rtDWStage writes one channel's input x ([H][W]) into dst as g's phase
+// planes of the padded input (see rtDWGeom): g.stage's gathers. It writes
+// the same values of dst for every channel and leaves the others, the
+// padding, as they are.
 func rtDWStage(dst, x []float32, g *rtDWGeom, k *rtDWKernels) {
-	clear(dst)
-	for ph := range g.SH {
-		// Input rows iy0, iy0+SH, ... go to plane rows i0, i0+1, ...
-		iy0 := ((ph-g.PT)%g.SH + g.SH) % g.SH
-		i0 := (iy0 + g.PT) / g.SH
-		rows := min((g.H-iy0+g.SH-1)/g.SH, g.hq-i0)
-		if rows <= 0 {
-			continue
-		}
-		for pw := range g.SW {
-			// Plane columns j0, j0+1, ... hold input columns ix0,
-			// ix0+SW, ...
-			j0 := 0
-			if g.PL > pw {
-				j0 = (g.PL - pw + g.SW - 1) / g.SW
-			}
-			ix0 := j0*g.SW + pw - g.PL
-			if j0 >= g.lp || ix0 >= g.W {
-				continue
-			}
-			n := min((g.W-ix0+g.SW-1)/g.SW, g.lp-j0)
-			rtDWGather(dst[(ph*g.SW+pw)*g.plane+i0*g.lp+j0:], x[iy0*g.W+ix0:], rows, n, g.lp, g.SH*g.W, g.SW, k)
-		}
+	for _, p := range g.stage {
+		rtDWGather(dst[p.dst:], x[p.src:], p.rows, p.n, g.lp, g.SH*g.W, g.SW, k)
 	}
 }
 
@@ -226,6 +242,15 @@ func rtDepthwiseGo(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, act int
 				for i := range row {
 					row[i] = b
 				}
+				if iy := oy*g.SH - g.PT; g.KH == 3 && g.KW == 3 && g.DW == 1 && iy >= 0 && iy+2*g.DH < g.H {
+					// A 3x3 window wholly inside: its three rows at once.
+					r0 := x[iy*g.W : (iy+1)*g.W]
+					r1 := x[(iy+g.DH)*g.W : (iy+g.DH+1)*g.W]
+					r2 := x[(iy+2*g.DH)*g.W : (iy+2*g.DH+1)*g.W]
+					rtDW3x3Go(row, r0, r1, r2, wo, g)
+					rtDWAct(row, act, slope)
+					continue
+				}
 				for ky := range g.KH {
 					iy := oy*g.SH - g.PT + ky*g.DH
 					if iy < 0 || iy >= g.H {
@@ -233,9 +258,72 @@ func rtDepthwiseGo(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, act int
 					}
 					rtDWRowGo(row, x[iy*g.W:(iy+1)*g.W], wo[ky*g.KW:(ky+1)*g.KW], g)
 				}
-				rtActivateAll(row, act, slope)
+				rtDWAct(row, act, slope)
 			}
 		}
+	}
+}
+
+// rtDWAct applies the activation to an output row.
+func rtDWAct(row []float32, act int, slope float32) {
+	switch act {
+	case rtActReLU:
+		rtDWLeaky(row, 0)
+	case rtActLeakyReLU:
+		rtDWLeaky(row, slope)
+	default:
+		rtActivateAll(row, act, slope)
+	}
+}
+
+// rtDW3x3Go sets an output row, holding the bias, of a 3x3 window whose
+// rows r0, r1 and r2 are inside the input, all nine taps in one pass.
+func rtDW3x3Go(row, r0, r1, r2, w []float32, g *rtDWGeom) {
+	w = w[:9]
+	// The border columns, row by row.
+	for i, r := range [3][]float32{r0, r1, r2} {
+		wr := w[3*i : 3*i+3]
+		for ox := range g.oxLo {
+			row[ox] += rtDWTap(r, wr, ox*g.SW-g.PL, g.DW)
+		}
+		for ox := g.oxHi; ox < len(row); ox++ {
+			row[ox] += rtDWTap(r, wr, ox*g.SW-g.PL, g.DW)
+		}
+	}
+	if g.oxLo >= g.oxHi {
+		return
+	}
+	d := row[g.oxLo:g.oxHi]
+	x0, sw := g.oxLo*g.SW-g.PL, g.SW
+	s0, s1, s2 := r0[x0:], r1[x0:], r2[x0:]
+	w0, w1, w2, w3, w4, w5, w6, w7, w8 := w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8]
+	for i := range d {
+		x := i * sw
+		t0 := s0[x : x+3 : x+3]
+		t1 := s1[x : x+3 : x+3]
+		t2 := s2[x : x+3 : x+3]
+		d[i] += w0*t0[0] + w1*t0[1] + w2*t0[2] + w3*t1[0] + w4*t1[1] + w5*t1[2] + w6*t2[0] + w7*t2[1] + w8*t2[2]
+	}
+}
+
+// rtDWTap is the sum of taps wr, dw apart from input column ix on, over
+// input row x, leaving out those outside it.
+func rtDWTap(x, wr []float32, ix, dw int) float32 {
+	var v float32
+	for kx, wv := range wr {
+		if i := ix + kx*dw; i >= 0 && i < len(x) {
+			v += wv * x[i]
+		}
+	}
+	return v
+}
+
+// rtDWLeaky applies max(v, 0) + slope*min(v, 0) to x: leaky ReLU, or ReLU
+// with slope 0, as the SIMD kernels do, without a branch on v's sign
+// (random signs cost rtActivate's branch a misprediction in two).
+func rtDWLeaky(x []float32, slope float32) {
+	for i, v := range x {
+		x[i] = max(v, 0) + slope*min(v, 0)
 	}
 }
 
@@ -244,21 +332,11 @@ func rtDepthwiseGo(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, act int
 // once per output, and 3, 5 and 7 taps are unrolled, so that the weights
 // stay in registers. The few border columns check each tap.
 func rtDWRowGo(row, x, wr []float32, g *rtDWGeom) {
-	border := func(ox int) {
-		ix := ox*g.SW - g.PL
-		v := row[ox]
-		for kx, wv := range wr {
-			if i := ix + kx*g.DW; i >= 0 && i < len(x) {
-				v += wv * x[i]
-			}
-		}
-		row[ox] = v
-	}
 	for ox := range g.oxLo {
-		border(ox)
+		row[ox] += rtDWTap(x, wr, ox*g.SW-g.PL, g.DW)
 	}
 	for ox := g.oxHi; ox < len(row); ox++ {
-		border(ox)
+		row[ox] += rtDWTap(x, wr, ox*g.SW-g.PL, g.DW)
 	}
 	if g.oxLo >= g.oxHi {
 		return

@@ -150,3 +150,34 @@ func TestDepthwiseNaN(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDepthwiseGo times rtDepthwiseGo on MobileNet-like layers.
+func BenchmarkDepthwiseGo(b *testing.B) {
+	for _, c := range []struct {
+		name        string
+		c, hw, k, s int
+		act         int
+	}{
+		{"28x28x96_3x3s1_leaky", 96, 28, 3, 1, rtActLeakyReLU},
+		{"28x28x96_3x3s1_relu", 96, 28, 3, 1, rtActReLU},
+		{"56x56x64_3x3s2_relu", 64, 56, 3, 2, rtActReLU},
+		{"14x14x40_7x7s1", 40, 14, 7, 1, rtActNone},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			p := c.k / 2
+			in := ir.Shape{C: c.c, H: c.hw, W: c.hw}
+			a := ir.ConvAttrs{Filters: c.c, Groups: c.c, KH: c.k, KW: c.k, StrideH: c.s, StrideW: c.s, DilH: 1, DilW: 1, Pad: ir.Pad{Top: p, Bottom: p, Left: p, Right: p}}
+			oh := (c.hw+2*p-c.k)/c.s + 1
+			out := ir.Shape{C: c.c, H: oh, W: oh}
+			g := dwGeom(in, out, &a)
+			r := rand.New(rand.NewPCG(1, 2))
+			x, w, bias := randSlice(r, in.Elems()), randSlice(r, c.c*c.k*c.k), randSlice(r, c.c)
+			dst := make([]float32, out.Elems())
+			b.SetBytes(int64(4 * out.Elems()))
+			for b.Loop() {
+				rtDepthwiseGo(dst, x, w, bias, g, 0, c.c, c.act, 0.1)
+			}
+			b.ReportMetric(float64(out.Elems()*c.k*c.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+		})
+	}
+}
