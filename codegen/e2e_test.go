@@ -46,7 +46,7 @@ const (
 	e2eInputSeed  = 2
 	e2eShortMACs  = 1e8 // per image; larger networks run only in the exhaustive suite
 
-	zooSeed  = 283
+	zooSeed  = 574
 	zooSpecs = 30
 )
 
@@ -947,7 +947,13 @@ func (z *zooGen) conv() {
 	}
 	g := groups[r.IntN(len(groups))]
 	filters := g * (1 + r.IntN(20))
-	if r.IntN(3) > 0 {
+	// Depthwise: a group per channel, with a filter or two each.
+	depthwise := s.c > 1 && r.IntN(3) == 0
+	if depthwise {
+		g = s.c
+		filters = g * z.pick(1, 1, 2)
+	}
+	if !depthwise && r.IntN(3) > 0 {
 		for {
 			filters = z.pick(1, 2, 3, 5, 7, 8, 11, 12, 16, 17, 24, 31, 32, 48, 50, 64)
 			if filters%g == 0 {
@@ -1209,6 +1215,9 @@ var zooFeatures = []string{
 	"conv groups 2", "conv groups 3", "conv groups 4", "conv stride 2", "conv stride 3",
 	"conv dilation 2", "conv dilation 3", "conv rectangular kernel", "conv 1x1", "conv kernel 13",
 	"conv same uneven padding", "conv explicit padding", "conv filters/group not a multiple of 8",
+	"depthwise", "depthwise multiplier 2", "depthwise 3x3", "depthwise 5x5", "depthwise 7x7", "depthwise stride 2",
+	"depthwise dilation", "depthwise uneven padding", "depthwise relu fused", "depthwise leaky_relu fused",
+	"depthwise sigmoid or tanh fused", "depthwise batchnorm folded", "depthwise no bias",
 	"conv filters/group a multiple of 16", "conv no bias", "conv over 48 positions",
 	"dense batch 1", "dense batch 3", "dense batch 8", "dense units 1", "dense over 48 units",
 	"dense over 200 inputs", "dense no bias",
@@ -1294,6 +1303,36 @@ func features(plain, opt *ir.Graph, batch int) []string {
 			}
 			if n.FoldBN != nil {
 				has("batchnorm folded into conv")
+			}
+			if c := n.Inputs[0].Shape.C; a.Groups == c && c > 1 {
+				has("depthwise")
+				if a.Filters == 2*c {
+					has("depthwise multiplier 2")
+				}
+				if a.KH == a.KW && a.KH%2 == 1 && a.KH >= 3 && a.KH <= 7 {
+					has(fmt.Sprintf("depthwise %dx%d", a.KH, a.KW))
+				}
+				if a.StrideH == 2 || a.StrideW == 2 {
+					has("depthwise stride 2")
+				}
+				if a.DilH > 1 || a.DilW > 1 {
+					has("depthwise dilation")
+				}
+				if p := a.Pad; p.Top != p.Bottom || p.Left != p.Right {
+					has("depthwise uneven padding")
+				}
+				switch n.Act.Kind {
+				case ir.ActReLU, ir.ActLeakyReLU:
+					has("depthwise " + actName(n.Act.Kind) + " fused")
+				case ir.ActSigmoid, ir.ActTanh:
+					has("depthwise sigmoid or tanh fused")
+				}
+				if n.FoldBN != nil {
+					has("depthwise batchnorm folded")
+				}
+				if !a.Bias {
+					has("depthwise no bias")
+				}
 			}
 		case ir.OpDense:
 			has(fmt.Sprintf("dense batch %d", batch))
