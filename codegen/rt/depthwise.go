@@ -30,8 +30,9 @@ type rtDWGeom struct {
 	// the padded input's rows ph, ph+SH, ... and columns pw, pw+SW, ...
 	lp, hq, plane int
 	// offs[ky*KW+kx] is where tap (ky, kx) of output (oy, ox) lies in the
-	// staged input, less oy*lp+ox.
-	offs []int
+	// staged input, less oy*lp+ox; maxOff is the largest.
+	offs   []int
+	maxOff int
 	// stage lists the gathers that stage a channel: one per phase plane.
 	stage []rtDWGatherOp
 }
@@ -67,6 +68,7 @@ func rtNewDWGeom(g rtDWGeom) *rtDWGeom {
 		for kx := range g.KW {
 			y, x := ky*g.DH, kx*g.DW
 			g.offs[ky*g.KW+kx] = (y%g.SH*g.SW+x%g.SW)*g.plane + y/g.SH*g.lp + x/g.SW
+			g.maxOff = max(g.maxOff, g.offs[ky*g.KW+kx])
 		}
 	}
 	for ph := range g.SH {
@@ -131,11 +133,12 @@ type rtDWKernels struct {
 // (rtDWScratch values), else rtDepthwiseGo.
 //
 // Each channel is staged (rtDWStage), so that output (oy, ox)'s taps lie
-// at (oy*lp+ox)+offs[t] in the staged input. If OW is lp, or the outputs
-// take fewer vectors as one run of (OH-1)*lp+OW values, the garbage
-// columns ox in [OW, lp) of each row included, conv computes them into the
-// staged output and the rows are copied out; otherwise it writes the rows
-// to dst itself.
+// at (oy*lp+ox)+offs[t] in the staged input. If OW is lp, conv writes the
+// channel's outputs to dst as one run. If the rows are short, or one run
+// of (OH-1)*lp+OW values, the garbage columns ox in [OW, lp) of each row
+// included, takes fewer vectors, conv computes that run into the staged
+// output and the rows are copied out. Otherwise conv writes the rows to
+// dst itself.
 func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch []float32, act int, slope float32, k *rtDWKernels) {
 	if k.conv == nil {
 		rtDepthwiseGo(dst, src, w, bias, g, c0, c1, act, slope)
@@ -146,8 +149,8 @@ func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch [
 	stage := scratch[:g.SH*g.SW*g.plane+rtDWSlack]
 	out := scratch[len(stage) : len(stage)+g.OH*g.lp+rtDWSlack]
 	// The kernel's reach in the staged input, checked here so that it
-	// cannot stray: the last output's last tap, and a vector more.
-	_ = stage[(g.OH-1)*g.lp+g.OW-1+g.offs[T-1]+k.lanes-1]
+	// cannot stray: the last output's farthest tap, and a vector more.
+	_ = stage[(g.OH-1)*g.lp+g.OW-1+g.maxOff+k.lanes-1]
 	n := (g.OH-1)*g.lp + g.OW
 	vecs := func(n int) int { return (n + k.lanes - 1) / k.lanes }
 	// A run of n takes garbage columns and a copy, but a row of fewer
