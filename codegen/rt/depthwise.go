@@ -245,7 +245,7 @@ func rtDepthwiseGo(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, act int
 				for i := range row {
 					row[i] = b
 				}
-				if iy := oy*g.SH - g.PT; g.KH == 3 && g.KW == 3 && g.DW == 1 && iy >= 0 && iy+2*g.DH < g.H {
+				if iy := oy*g.SH - g.PT; g.KH == 3 && g.KW == 3 && (g.SW == 1 || g.DW == 1) && iy >= 0 && iy+2*g.DH < g.H {
 					// A 3x3 window wholly inside: its three rows at once.
 					r0 := x[iy*g.W : (iy+1)*g.W]
 					r1 := x[(iy+g.DH)*g.W : (iy+g.DH+1)*g.W]
@@ -298,8 +298,21 @@ func rtDW3x3Go(row, r0, r1, r2, w []float32, g *rtDWGeom) {
 	}
 	d := row[g.oxLo:g.oxHi]
 	x0, sw := g.oxLo*g.SW-g.PL, g.SW
-	s0, s1, s2 := r0[x0:], r1[x0:], r2[x0:]
 	w0, w1, w2, w3, w4, w5, w6, w7, w8 := w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8]
+	if sw == 1 {
+		// Stride 1, any dilation: each tap's inputs are a slice as long as
+		// d, so that no index needs a bounds check.
+		n, dw := len(d), g.DW
+		a0, a1, a2 := r0[x0:][:n], r0[x0+dw:][:n], r0[x0+2*dw:][:n]
+		b0, b1, b2 := r1[x0:][:n], r1[x0+dw:][:n], r1[x0+2*dw:][:n]
+		c0, c1, c2 := r2[x0:][:n], r2[x0+dw:][:n], r2[x0+2*dw:][:n]
+		for i := range d {
+			d[i] += w0*a0[i] + w1*a1[i] + w2*a2[i] + w3*b0[i] + w4*b1[i] + w5*b2[i] + w6*c0[i] + w7*c1[i] + w8*c2[i]
+		}
+		return
+	}
+	// Dilation 1 (the caller checked): each output's taps in one slice.
+	s0, s1, s2 := r0[x0:], r1[x0:], r2[x0:]
 	for i := range d {
 		x := i * sw
 		t0 := s0[x : x+3 : x+3]
