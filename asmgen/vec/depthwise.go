@@ -270,15 +270,14 @@ func evens(ctx *build.Context, isa gemm.ISA, tail16, poolIdx operand.Mem) {
 		ctx.LEAQ(operand.Mem{Base: n, Disp: -8}, oD)
 		ctx.SHLQ(operand.U8(2), oD)
 	}
-	// deint returns the even elements of lo and then hi; with hiOdd, of lo
-	// and the odd elements of hi (AVX2 only).
+	// deint returns the even elements of lo and then hi (overwriting lo on
+	// AVX-512); with hiOdd, of lo and the odd elements of hi (AVX2 only).
 	deint := func(lo, hi reg.VecVirtual, hiOdd bool) reg.VecVirtual {
-		t := vec()
 		if avx512 {
-			ctx.VMOVAPS(lo, t)
-			ctx.VPERMT2PS(hi, idxE, t)
-			return t
+			ctx.VPERMT2PS(hi, idxE, lo) // in place: lo is not needed after
+			return lo
 		}
+		t := vec()
 		imm := uint8(0x88) // lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6
 		if hiOdd {
 			imm = 0xd8 // lo0 lo2 hi1 hi3 | lo4 lo6 hi5 hi7
