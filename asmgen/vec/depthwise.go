@@ -31,8 +31,11 @@ const dwBlock = 4
 //			for t := range taps {
 //				v += w[t] * s[r*ldS+q+offs[t]] // an FMA
 //			}
-//			if act != 0 {
-//				v = max(v, 0) + slope*min(v, 0) // an FMA; NaN stays NaN
+//			switch act { // NaN stays NaN
+//			case 1: // ReLU
+//				v = max(v, 0)
+//			case 2: // leaky ReLU
+//				v = max(v, 0) + slope*min(v, 0) // an FMA
 //			}
 //			d[r*ldD+q] = v
 //		}
@@ -56,7 +59,8 @@ func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
 	}
 	ctx.Doc(
 		DepthwiseName(isa)+" computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for",
-		"r < rows, q < cols, t < taps, with act(v) = max(v, 0) + slope*min(v, 0) if act != 0.",
+		"r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1 and",
+		"max(v, 0) + slope*min(v, 0) for act 2.",
 		fmt.Sprintf("It reads s to %d values past the last it needs. %s", L-1, stores),
 	)
 	vec := newVec(ctx, isa)
@@ -129,15 +133,22 @@ func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
 		ctx.DECQ(tc)
 		ctx.JNZ(operand.LabelRef(prefix + "tap"))
 
-		ctx.CMPQ(act, operand.U32(0))
-		ctx.JE(operand.LabelRef(prefix + "store"))
+		// With a as the second source VMAXPS and VMINPS return a when it
+		// is NaN.
+		ctx.CMPQ(act, operand.U32(1))
+		ctx.JL(operand.LabelRef(prefix + "store"))
+		ctx.JE(operand.LabelRef(prefix + "relu"))
 		for _, a := range acc {
-			// max(a, 0) + slope*min(a, 0): with a as the second source
-			// VMAXPS and VMINPS return a when it is NaN.
+			// Leaky ReLU: max(a, 0) + slope*min(a, 0).
 			t := vec()
 			ctx.VMINPS(a, zero, t)
 			ctx.VMAXPS(a, zero, a)
 			ctx.VFMADD231PS(t, slope, a)
+		}
+		ctx.JMP(operand.LabelRef(prefix + "store"))
+		ctx.Label(prefix + "relu")
+		for _, a := range acc {
+			ctx.VMAXPS(a, zero, a)
 		}
 		ctx.Label(prefix + "store")
 		for i, a := range acc {

@@ -111,9 +111,8 @@ func rtDWScratch(g *rtDWGeom) int {
 //
 //	d[r*ldD+q] = act(bias + Σ_t w[t] * s[r*ldS+q+offs[t]]),
 //
-// the taps summed in order, where act is the identity for act 0 and
-// max(v, 0) + slope*min(v, 0) (ReLU for slope 0, leaky ReLU otherwise) for
-// act 1. It reads s to lanes-1 values past the last it needs; it writes
+// the taps summed in order, where act(v) is v for act 0, ReLU's max(v, 0)
+// for act 1 and leaky ReLU's max(v, 0) + slope*min(v, 0) for act 2. It reads s to lanes-1 values past the last it needs; it writes
 // nothing past d[(rows-1)*ldD+cols-1] when cols >= minCols, and whole
 // vectors of lanes otherwise.
 //
@@ -161,9 +160,9 @@ func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch [
 	kact := 0
 	switch act {
 	case rtActReLU:
-		kact, slope = 1, 0
-	case rtActLeakyReLU:
 		kact = 1
+	case rtActLeakyReLU:
+		kact = 2
 	}
 	// Every channel's staging writes the same values of stage: the
 	// padding and the slack stay zero.
@@ -271,7 +270,9 @@ func rtDepthwiseGo(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, act int
 func rtDWAct(row []float32, act int, slope float32) {
 	switch act {
 	case rtActReLU:
-		rtDWLeaky(row, 0)
+		for i, v := range row {
+			row[i] = max(v, 0)
+		}
 	case rtActLeakyReLU:
 		rtDWLeaky(row, slope)
 	default:
@@ -334,9 +335,9 @@ func rtDWTap(x, wr []float32, ix, dw int) float32 {
 	return v
 }
 
-// rtDWLeaky applies max(v, 0) + slope*min(v, 0) to x: leaky ReLU, or ReLU
-// with slope 0, as the SIMD kernels do, without a branch on v's sign
-// (random signs cost rtActivate's branch a misprediction in two).
+// rtDWLeaky applies leaky ReLU to x as the SIMD kernels do, max(v, 0) +
+// slope*min(v, 0), without a branch on v's sign (random signs cost
+// rtActivate's branch a misprediction in two).
 func rtDWLeaky(x []float32, slope float32) {
 	for i, v := range x {
 		x[i] = max(v, 0) + slope*min(v, 0)

@@ -28,7 +28,10 @@ func fakeDWKernels(lanes, minCols int) *rtDWKernels {
 				for t, wt := range w {
 					v += wt * s[r*ldS+q+offs[t]]
 				}
-				if act == 1 {
+				switch act {
+				case 1:
+					v = max(v, 0)
+				case 2:
 					v = max(v, 0) + slope*min(v, 0)
 				}
 				d[r*ldD+q] = v
@@ -120,7 +123,8 @@ func TestDepthwise(t *testing.T) {
 }
 
 // TestDepthwiseNaN checks that a NaN input reaches exactly the outputs
-// whose windows hold it, through ReLU and leaky ReLU, on both paths.
+// whose windows hold it, through ReLU and leaky ReLU, on both paths, and
+// that a -Inf one gives those outputs 0 and -Inf.
 func TestDepthwiseNaN(t *testing.T) {
 	in := ir.Shape{C: 2, H: 9, W: 21}
 	a := ir.ConvAttrs{Filters: 2, Groups: 2, KH: 3, KW: 3, StrideH: 1, StrideW: 2, DilH: 1, DilW: 1, Pad: ir.Pad{Top: 1, Bottom: 1, Left: 1, Right: 1}}
@@ -132,6 +136,7 @@ func TestDepthwiseNaN(t *testing.T) {
 		w[i] = 1
 	}
 	x[in.H*in.W+4*in.W+7] = float32(math.NaN()) // channel 1, row 4, column 7
+	x[4*in.W+7] = float32(math.Inf(-1))         // channel 0, the same place
 	for _, act := range []int{rtActReLU, rtActLeakyReLU} {
 		for _, k := range []*rtDWKernels{{}, fakeDWKernels(16, 1), fakeDWKernels(8, 8)} {
 			got := make([]float32, out.Elems())
@@ -140,9 +145,12 @@ func TestDepthwiseNaN(t *testing.T) {
 				for oy := range out.H {
 					for ox := range out.W {
 						v := got[(c*out.H+oy)*out.W+ox]
-						inWindow := c == 1 && oy-1 <= 4 && 4 <= oy+1 && 2*ox-1 <= 7 && 7 <= 2*ox+1
-						if math.IsNaN(float64(v)) != inWindow {
+						inWindow := oy-1 <= 4 && 4 <= oy+1 && 2*ox-1 <= 7 && 7 <= 2*ox+1
+						if c == 1 && math.IsNaN(float64(v)) != inWindow {
 							t.Errorf("act %d lanes %d: output (%d, %d, %d) = %g; NaN expected: %v", act, k.lanes, c, oy, ox, v, inWindow)
+						}
+						if want := rtActivate(float32(math.Inf(-1)), act, 0.1); c == 0 && inWindow && v != want {
+							t.Errorf("act %d lanes %d: output (%d, %d, %d) = %g, want %g", act, k.lanes, c, oy, ox, v, want)
 						}
 					}
 				}

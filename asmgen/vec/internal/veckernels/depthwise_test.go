@@ -15,7 +15,10 @@ func dwGo(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, sl
 			for t, o := range offs {
 				v = float32(math.FMA(float64(w[t]), float64(s[r*ldS+q+o]), float64(v)))
 			}
-			if act != 0 {
+			switch act {
+			case 1:
+				v = max(v, 0)
+			case 2:
 				v = max(v, 0) + slope*min(v, 0)
 			}
 			d[r*ldD+q] = v
@@ -26,7 +29,7 @@ func dwGo(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, sl
 // TestDepthwise runs each depthwise kernel the CPU supports on rows of 1
 // to 100 outputs (around multiples of the vector and of the kernel's
 // 4-vector blocks), 1 to 49 taps, several rows and strides, with and
-// without the activation, and NaNs in some inputs. Outputs are within a
+// without the activation, and NaNs and -Infs in some inputs. Outputs are within a
 // few ulps of the definition's scale (the FMAs round as the definition's
 // do up to double rounding), NaN where it is; between rows and past the
 // last output nothing is written, except by AVX2 with fewer than 8
@@ -59,15 +62,18 @@ func TestDepthwise(t *testing.T) {
 			s := make([]float32, (rows-1)*ldS+cols-1+maxOff+L)
 			for i := range s {
 				s[i] = float32(r.NormFloat64())
-				if r.IntN(500) == 0 {
+				switch r.IntN(500) {
+				case 0:
 					s[i] = float32(math.NaN())
+				case 1:
+					s[i] = float32(math.Inf(-1)) // ReLU makes 0 of it, leaky ReLU -Inf
 				}
 			}
 			w := make([]float32, taps)
 			for i := range w {
 				w[i] = float32(r.NormFloat64())
 			}
-			act, bias, slope := r.IntN(2), float32(r.NormFloat64()), float32(r.IntN(3))/10
+			act, bias, slope := r.IntN(3), float32(r.NormFloat64()), float32(r.IntN(3))/10
 			const guard = -7
 			want := make([]float32, (rows-1)*ldD+written+3)
 			got := make([]float32, len(want))

@@ -115,7 +115,8 @@ func vecCopyRowsAVX512(dst *float32, src *float32, rows int, n int, ldDst int, l
 func vecMaxPool3s2AVX512(dst *float32, src *float32, n int, rows int, ld int)
 
 // vecDepthwiseAVX512 computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for
-// r < rows, q < cols, t < taps, with act(v) = max(v, 0) + slope*min(v, 0) if act != 0.
+// r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1 and
+// max(v, 0) + slope*min(v, 0) for act 2.
 // It reads s to 15 values past the last it needs. It writes nothing past d[(rows-1)*ldD+cols-1].
 //
 //go:noescape
@@ -238,7 +239,8 @@ func vecCopyRowsAVX2(dst *float32, src *float32, rows int, n int, ldDst int, ldS
 func vecMaxPool3s2AVX2(dst *float32, src *float32, n int, rows int, ld int)
 
 // vecDepthwiseAVX2 computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for
-// r < rows, q < cols, t < taps, with act(v) = max(v, 0) + slope*min(v, 0) if act != 0.
+// r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1 and
+// max(v, 0) + slope*min(v, 0) for act 2.
 // It reads s to 7 values past the last it needs. It writes nothing past d[(rows-1)*ldD+cols-1] if cols >= 8, else whole vectors.
 //
 //go:noescape

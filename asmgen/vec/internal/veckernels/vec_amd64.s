@@ -5811,8 +5811,9 @@ fulltap:
 	ADDQ         $0x00000004, DI
 	DECQ         R9
 	JNZ          fulltap
-	CMPQ         act+72(FP), $0x00000000
-	JE           fullstore
+	CMPQ         act+72(FP), $0x00000001
+	JL           fullstore
+	JE           fullrelu
 	VMINPS       Z3, Z1, Z7
 	VMAXPS       Z3, Z1, Z3
 	VFMADD231PS  Z7, Z2, Z3
@@ -5825,6 +5826,13 @@ fulltap:
 	VMINPS       Z6, Z1, Z7
 	VMAXPS       Z6, Z1, Z6
 	VFMADD231PS  Z7, Z2, Z6
+	JMP          fullstore
+
+fullrelu:
+	VMAXPS Z3, Z1, Z3
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+	VMAXPS Z6, Z1, Z6
 
 fullstore:
 	VMOVUPS Z3, (AX)(BX*4)
@@ -5857,11 +5865,16 @@ t1tap:
 	ADDQ         $0x00000004, SI
 	DECQ         R9
 	JNZ          t1tap
-	CMPQ         act+72(FP), $0x00000000
-	JE           t1store
+	CMPQ         act+72(FP), $0x00000001
+	JL           t1store
+	JE           t1relu
 	VMINPS       Z3, Z1, Z4
 	VMAXPS       Z3, Z1, Z3
 	VFMADD231PS  Z4, Z2, Z3
+	JMP          t1store
+
+t1relu:
+	VMAXPS Z3, Z1, Z3
 
 t1store:
 	VMOVUPS Z3, K1, (AX)(BX*4)
@@ -5887,14 +5900,20 @@ t2tap:
 	ADDQ         $0x00000004, SI
 	DECQ         R9
 	JNZ          t2tap
-	CMPQ         act+72(FP), $0x00000000
-	JE           t2store
+	CMPQ         act+72(FP), $0x00000001
+	JL           t2store
+	JE           t2relu
 	VMINPS       Z3, Z1, Z5
 	VMAXPS       Z3, Z1, Z3
 	VFMADD231PS  Z5, Z2, Z3
 	VMINPS       Z4, Z1, Z5
 	VMAXPS       Z4, Z1, Z4
 	VFMADD231PS  Z5, Z2, Z4
+	JMP          t2store
+
+t2relu:
+	VMAXPS Z3, Z1, Z3
+	VMAXPS Z4, Z1, Z4
 
 t2store:
 	VMOVUPS Z3, (AX)(BX*4)
@@ -5923,8 +5942,9 @@ t3tap:
 	ADDQ         $0x00000004, SI
 	DECQ         R9
 	JNZ          t3tap
-	CMPQ         act+72(FP), $0x00000000
-	JE           t3store
+	CMPQ         act+72(FP), $0x00000001
+	JL           t3store
+	JE           t3relu
 	VMINPS       Z3, Z1, Z6
 	VMAXPS       Z3, Z1, Z3
 	VFMADD231PS  Z6, Z2, Z3
@@ -5934,6 +5954,12 @@ t3tap:
 	VMINPS       Z5, Z1, Z6
 	VMAXPS       Z5, Z1, Z5
 	VFMADD231PS  Z6, Z2, Z5
+	JMP          t3store
+
+t3relu:
+	VMAXPS Z3, Z1, Z3
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
 
 t3store:
 	VMOVUPS Z3, (AX)(BX*4)
@@ -5965,8 +5991,9 @@ t4tap:
 	ADDQ         $0x00000004, SI
 	DECQ         R9
 	JNZ          t4tap
-	CMPQ         act+72(FP), $0x00000000
-	JE           t4store
+	CMPQ         act+72(FP), $0x00000001
+	JL           t4store
+	JE           t4relu
 	VMINPS       Z3, Z1, Z7
 	VMAXPS       Z3, Z1, Z3
 	VFMADD231PS  Z7, Z2, Z3
@@ -5979,6 +6006,13 @@ t4tap:
 	VMINPS       Z6, Z1, Z7
 	VMAXPS       Z6, Z1, Z6
 	VFMADD231PS  Z7, Z2, Z6
+	JMP          t4store
+
+t4relu:
+	VMAXPS Z3, Z1, Z3
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+	VMAXPS Z6, Z1, Z6
 
 t4store:
 	VMOVUPS Z3, (AX)(BX*4)
@@ -11912,8 +11946,9 @@ fulltap:
 	ADDQ         $0x00000004, DI
 	DECQ         R9
 	JNZ          fulltap
-	CMPQ         act+72(FP), $0x00000000
-	JE           fullstore
+	CMPQ         act+72(FP), $0x00000001
+	JL           fullstore
+	JE           fullrelu
 	VMINPS       Y3, Y1, Y7
 	VMAXPS       Y3, Y1, Y3
 	VFMADD231PS  Y7, Y2, Y3
@@ -11926,6 +11961,13 @@ fulltap:
 	VMINPS       Y6, Y1, Y7
 	VMAXPS       Y6, Y1, Y6
 	VFMADD231PS  Y7, Y2, Y6
+	JMP          fullstore
+
+fullrelu:
+	VMAXPS Y3, Y1, Y3
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y5, Y1, Y5
+	VMAXPS Y6, Y1, Y6
 
 fullstore:
 	VMOVUPS Y3, (AX)(BX*4)
@@ -11961,11 +12003,16 @@ t1tap:
 	ADDQ         $0x00000004, DI
 	DECQ         R9
 	JNZ          t1tap
-	CMPQ         act+72(FP), $0x00000000
-	JE           t1store
+	CMPQ         act+72(FP), $0x00000001
+	JL           t1store
+	JE           t1relu
 	VMINPS       Y3, Y1, Y4
 	VMAXPS       Y3, Y1, Y3
 	VFMADD231PS  Y4, Y2, Y3
+	JMP          t1store
+
+t1relu:
+	VMAXPS Y3, Y1, Y3
 
 t1store:
 	VMOVUPS Y3, (AX)(BX*4)
@@ -11993,14 +12040,20 @@ t2tap:
 	ADDQ         $0x00000004, R9
 	DECQ         R11
 	JNZ          t2tap
-	CMPQ         act+72(FP), $0x00000000
-	JE           t2store
+	CMPQ         act+72(FP), $0x00000001
+	JL           t2store
+	JE           t2relu
 	VMINPS       Y3, Y1, Y5
 	VMAXPS       Y3, Y1, Y3
 	VFMADD231PS  Y5, Y2, Y3
 	VMINPS       Y4, Y1, Y5
 	VMAXPS       Y4, Y1, Y4
 	VFMADD231PS  Y5, Y2, Y4
+	JMP          t2store
+
+t2relu:
+	VMAXPS Y3, Y1, Y3
+	VMAXPS Y4, Y1, Y4
 
 t2store:
 	VMOVUPS Y3, (AX)(BX*4)
@@ -12031,8 +12084,9 @@ t3tap:
 	ADDQ         $0x00000004, R9
 	DECQ         R11
 	JNZ          t3tap
-	CMPQ         act+72(FP), $0x00000000
-	JE           t3store
+	CMPQ         act+72(FP), $0x00000001
+	JL           t3store
+	JE           t3relu
 	VMINPS       Y3, Y1, Y6
 	VMAXPS       Y3, Y1, Y3
 	VFMADD231PS  Y6, Y2, Y3
@@ -12042,6 +12096,12 @@ t3tap:
 	VMINPS       Y5, Y1, Y6
 	VMAXPS       Y5, Y1, Y5
 	VFMADD231PS  Y6, Y2, Y5
+	JMP          t3store
+
+t3relu:
+	VMAXPS Y3, Y1, Y3
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y5, Y1, Y5
 
 t3store:
 	VMOVUPS Y3, (AX)(BX*4)
@@ -12075,8 +12135,9 @@ t4tap:
 	ADDQ         $0x00000004, R9
 	DECQ         R11
 	JNZ          t4tap
-	CMPQ         act+72(FP), $0x00000000
-	JE           t4store
+	CMPQ         act+72(FP), $0x00000001
+	JL           t4store
+	JE           t4relu
 	VMINPS       Y3, Y1, Y7
 	VMAXPS       Y3, Y1, Y3
 	VFMADD231PS  Y7, Y2, Y3
@@ -12089,6 +12150,13 @@ t4tap:
 	VMINPS       Y6, Y1, Y7
 	VMAXPS       Y6, Y1, Y6
 	VFMADD231PS  Y7, Y2, Y6
+	JMP          t4store
+
+t4relu:
+	VMAXPS Y3, Y1, Y3
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y5, Y1, Y5
+	VMAXPS Y6, Y1, Y6
 
 t4store:
 	VMOVUPS Y3, (AX)(BX*4)
