@@ -41,11 +41,13 @@ const dwBlock = 4
 //		}
 //	}
 //
-// A row goes dwBlock vectors at a time, then one block of the rest. Loads
-// are whole vectors, up to lanes-1 values past the last needed (the staged
-// input has rtDWSlack to spare). On AVX-512 the block's last store is
-// masked; on AVX2 its last vector ends at the row's end, overlapping the
-// one before, or with cols < 8 is whole.
+// A row goes dwBlock vectors at a time, then one block of the rest; rows
+// of one or two vectors go four or two at a time, so that a block always
+// has dwBlock independent chains of FMAs. Loads are whole vectors, up to
+// lanes-1 values past the last needed (the staged input has rtDWSlack to
+// spare). On AVX-512 a row's last store is masked; on AVX2 its last
+// vector ends at the row's end, overlapping the one before, or with
+// cols < 8 is whole.
 func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
 	ctx.Function(DepthwiseName(isa))
 	ctx.Attributes(attr.NOSPLIT)
@@ -74,44 +76,12 @@ func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
 	ctx.VXORPS(zero.AsY(), zero.AsY(), zero.AsY()) // zeroes the whole register
 	q, rem := ctx.GP64(), ctx.GP64()
 
-	// block emits nb vectors of outputs from position q; tail marks the
-	// row's last block, which computes rem of them (in ((nb-1)*L, nb*L],
-	// or [1, L] on AVX2 with cols < L).
-	block := func(prefix string, nb int, tail bool) {
-		p := ctx.GP64()
-		ctx.LEAQ(operand.Mem{Base: s, Index: q, Scale: 4}, p)
-		// Where the last vector starts: on AVX2's last block at
-		// max(cols-L, 0), so that it ends at the row's end.
-		var last reg.GPVirtual
-		var k reg.Register
-		if tail && !avx512 {
-			last = ctx.GP64()
-			zeroQ := ctx.GP64()
-			ctx.XORQ(zeroQ, zeroQ)
-			ctx.MOVQ(cols, last)
-			ctx.SUBQ(operand.U32(L), last)
-			ctx.CMOVQLT(zeroQ, last)
-		}
-		if tail && avx512 {
-			// The last vector stores rem-(nb-1)*L outputs.
-			n, tbl := ctx.GP64(), ctx.GP64()
-			ctx.MOVQ(rem, n)
-			if nb > 1 {
-				ctx.SUBQ(operand.U32((nb-1)*L), n)
-			}
-			ctx.LEAQ(tail16, tbl)
-			k = ctx.K()
-			ctx.KMOVW(operand.Mem{Base: tbl, Index: n, Scale: 2}, k)
-		}
-		acc := make([]reg.VecVirtual, nb)
-		for i := range acc {
-			acc[i] = vec()
-			ctx.VMOVAPS(bias, acc[i])
-		}
-		var pl reg.GPVirtual
-		if last != nil {
-			pl = ctx.GP64()
-			ctx.LEAQ(operand.Mem{Base: s, Index: last, Scale: 4}, pl)
+	// sum emits the sums of len(acc) vectors of outputs: acc[i] = bias,
+	// then for each tap (at element offset off) acc[i] += w[t] * src(i,
+	// off), then the activation.
+	sum := func(prefix string, acc []reg.VecVirtual, src func(i int, off reg.Register) operand.Mem) {
+		for _, a := range acc {
+			ctx.VMOVAPS(bias, a)
 		}
 		tw, to, tc := ctx.GP64(), ctx.GP64(), ctx.GP64()
 		ctx.MOVQ(paramAddr(ctx, "w"), tw)
@@ -121,12 +91,8 @@ func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
 		off, wv := ctx.GP64(), vec()
 		ctx.MOVQ(operand.Mem{Base: to}, off)
 		ctx.VBROADCASTSS(operand.Mem{Base: tw}, wv)
-		for i := range acc {
-			m := operand.Mem{Base: p, Index: off, Scale: 4, Disp: 4 * L * i}
-			if pl != nil && i == nb-1 {
-				m = operand.Mem{Base: pl, Index: off, Scale: 4}
-			}
-			ctx.VFMADD231PS(m, wv, acc[i])
+		for i, a := range acc {
+			ctx.VFMADD231PS(src(i, off), wv, a)
 		}
 		ctx.ADDQ(operand.U32(8), to)
 		ctx.ADDQ(operand.U32(4), tw)
@@ -151,6 +117,54 @@ func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
 			ctx.VMAXPS(a, zero, a)
 		}
 		ctx.Label(prefix + "store")
+	}
+	newAcc := func(n int) []reg.VecVirtual {
+		acc := make([]reg.VecVirtual, n)
+		for i := range acc {
+			acc[i] = vec()
+		}
+		return acc
+	}
+
+	// Rows of one or two vectors go in blocks of several rows (short).
+	c := ctx.GP64()
+	ctx.MOVQ(cols, c)
+	ctx.CMPQ(c, operand.U32(2*L))
+	ctx.JLE(operand.LabelRef("short"))
+
+	// block emits nb vectors of outputs from position q; tail marks the
+	// row's last block, which computes rem of them (in ((nb-1)*L, nb*L]).
+	block := func(prefix string, nb int, tail bool) {
+		p := ctx.GP64()
+		ctx.LEAQ(operand.Mem{Base: s, Index: q, Scale: 4}, p)
+		// Where the last vector starts: on AVX2's last block at cols-L,
+		// so that it ends at the row's end.
+		var last, pl reg.GPVirtual
+		var k reg.Register
+		if tail && !avx512 {
+			last, pl = ctx.GP64(), ctx.GP64()
+			ctx.MOVQ(cols, last)
+			ctx.SUBQ(operand.U32(L), last)
+			ctx.LEAQ(operand.Mem{Base: s, Index: last, Scale: 4}, pl)
+		}
+		if tail && avx512 {
+			// The last vector stores rem-(nb-1)*L outputs.
+			n, tbl := ctx.GP64(), ctx.GP64()
+			ctx.MOVQ(rem, n)
+			if nb > 1 {
+				ctx.SUBQ(operand.U32((nb-1)*L), n)
+			}
+			ctx.LEAQ(tail16, tbl)
+			k = ctx.K()
+			ctx.KMOVW(operand.Mem{Base: tbl, Index: n, Scale: 2}, k)
+		}
+		acc := newAcc(nb)
+		sum(prefix, acc, func(i int, off reg.Register) operand.Mem {
+			if pl != nil && i == nb-1 {
+				return operand.Mem{Base: pl, Index: off, Scale: 4}
+			}
+			return operand.Mem{Base: p, Index: off, Scale: 4, Disp: 4 * L * i}
+		})
 		for i, a := range acc {
 			m := operand.Mem{Base: d, Index: q, Scale: 4, Disp: 4 * L * i}
 			switch {
@@ -200,6 +214,113 @@ func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
 	ctx.ADDQ(step, s)
 	ctx.DECQ(rows)
 	ctx.JMP(operand.LabelRef("row"))
+
+	// Short rows, of v = 1 or 2 vectors: dwBlock/v rows at a time, so that
+	// the block still has dwBlock chains of FMAs. Each row's last vector is
+	// masked (AVX-512) or ends at the row's end (AVX2; with cols < 8 it is
+	// whole).
+	ctx.Label("short")
+	ldS, ldD := ctx.GP64(), ctx.GP64()
+	ctx.MOVQ(paramAddr(ctx, "ldS"), ldS)
+	ctx.SHLQ(operand.U8(2), ldS)
+	ctx.MOVQ(paramAddr(ctx, "ldD"), ldD)
+	ctx.SHLQ(operand.U8(2), ldD)
+	// shortBlock emits nr rows of v vectors from row pointers s and d;
+	// last is the last vector's byte offset in a row on AVX2 with v = 2,
+	// k its store mask on AVX-512.
+	shortBlock := func(prefix string, nr, v int, last reg.Register, k reg.Register) {
+		ps := []reg.Register{s}
+		for r := 1; r < nr; r++ {
+			p := ctx.GP64()
+			ctx.LEAQ(operand.Mem{Base: ps[r-1], Index: ldS, Scale: 1}, p)
+			ps = append(ps, p)
+		}
+		var pl []reg.Register // AVX2: the rows' last vectors
+		if !avx512 && v == 2 {
+			for _, p := range ps {
+				x := ctx.GP64()
+				ctx.LEAQ(operand.Mem{Base: p, Index: last, Scale: 1}, x)
+				pl = append(pl, x)
+			}
+		}
+		acc := newAcc(nr * v)
+		sum(prefix, acc, func(i int, off reg.Register) operand.Mem {
+			r, j := i/v, i%v
+			if pl != nil && j == 1 {
+				return operand.Mem{Base: pl[r], Index: off, Scale: 4}
+			}
+			return operand.Mem{Base: ps[r], Index: off, Scale: 4, Disp: 4 * L * j}
+		})
+		dr := ctx.GP64()
+		ctx.MOVQ(d, dr)
+		for r := range nr {
+			for j := range v {
+				a := acc[r*v+j]
+				switch {
+				case j < v-1:
+					ctx.VMOVUPS(a, operand.Mem{Base: dr})
+				case avx512:
+					ctx.VMOVUPS(a, k, operand.Mem{Base: dr, Disp: 4 * L * j})
+				case v == 2:
+					ctx.VMOVUPS(a, operand.Mem{Base: dr, Index: last, Scale: 1})
+				default:
+					ctx.VMOVUPS(a, operand.Mem{Base: dr})
+				}
+			}
+			if r < nr-1 {
+				ctx.ADDQ(ldD, dr)
+			}
+		}
+	}
+	for _, v := range []int{1, 2} {
+		name := fmt.Sprintf("short%d", v)
+		if v == 1 {
+			ctx.CMPQ(c, operand.U32(L))
+			ctx.JG(operand.LabelRef("short2"))
+		}
+		ctx.Label(name)
+		// The last vector's store mask, or its offset in a row.
+		var k, last reg.Register
+		if avx512 {
+			n, tbl := ctx.GP64(), ctx.GP64()
+			ctx.MOVQ(c, n)
+			if v == 2 {
+				ctx.SUBQ(operand.U32(L), n)
+			}
+			ctx.LEAQ(tail16, tbl)
+			k = ctx.K()
+			ctx.KMOVW(operand.Mem{Base: tbl, Index: n, Scale: 2}, k)
+		} else if v == 2 {
+			x := ctx.GP64()
+			ctx.LEAQ(operand.Mem{Base: c, Disp: -L}, x)
+			ctx.SHLQ(operand.U8(2), x)
+			last = x
+		}
+		nr := dwBlock / v
+		ctx.Label(name + "loop")
+		ctx.CMPQ(rows, operand.U32(nr))
+		ctx.JL(operand.LabelRef(name + "rest"))
+		shortBlock(name+"b", nr, v, last, k)
+		for range nr {
+			ctx.ADDQ(ldS, s)
+			ctx.ADDQ(ldD, d)
+		}
+		ctx.SUBQ(operand.U32(nr), rows)
+		ctx.JMP(operand.LabelRef(name + "loop"))
+		// The last rows%nr rows, in one block.
+		ctx.Label(name + "rest")
+		for r := nr - 1; r >= 1; r-- {
+			ctx.CMPQ(rows, operand.U32(r))
+			ctx.JE(operand.LabelRef(fmt.Sprintf("%sr%d", name, r)))
+		}
+		ctx.JMP(operand.LabelRef("done"))
+		for r := nr - 1; r >= 1; r-- {
+			ctx.Label(fmt.Sprintf("%sr%d", name, r))
+			shortBlock(fmt.Sprintf("%sr%db", name, r), r, v, last, k)
+			ctx.JMP(operand.LabelRef("done"))
+		}
+	}
+
 	ctx.Label("done")
 	ctx.VZEROUPPER()
 	ctx.RET()

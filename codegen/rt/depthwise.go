@@ -42,10 +42,6 @@ type rtDWGeom struct {
 // apart), to dst on in the staged input (lp values a row).
 type rtDWGatherOp struct{ dst, src, rows, n int }
 
-// rtDWBlock is the most vectors of outputs rtDWKernels.conv computes at
-// a time: its independent chains of FMAs.
-const rtDWBlock = 4
-
 // rtDWSlack is how far rtDWKernels.conv may read past the last staged
 // value it needs, and write past the outputs of a row it stages: a vector.
 const rtDWSlack = 16
@@ -133,11 +129,11 @@ type rtDWKernels struct {
 //
 // Each channel is staged (rtDWStage), so that output (oy, ox)'s taps lie
 // at (oy*lp+ox)+offs[t] in the staged input. If OW is lp, conv writes the
-// channel's outputs to dst as one run. If the rows are short, or one run
-// of (OH-1)*lp+OW values, the garbage columns ox in [OW, lp) of each row
-// included, takes fewer vectors, conv computes that run into the staged
-// output and the rows are copied out. Otherwise conv writes the rows to
-// dst itself.
+// channel's outputs to dst as one run. If one run of (OH-1)*lp+OW values,
+// the garbage columns ox in [OW, lp) of each row included, takes a
+// quarter fewer vectors than the rows, conv computes that run into the
+// staged output and the rows are copied out. Otherwise conv writes the
+// rows to dst itself.
 func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch []float32, act int, slope float32, k *rtDWKernels) {
 	if k.conv == nil {
 		rtDepthwiseGo(dst, src, w, bias, g, c0, c1, act, slope)
@@ -152,11 +148,9 @@ func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch [
 	_ = stage[(g.OH-1)*g.lp+g.OW-1+g.maxOff+k.lanes-1]
 	n := (g.OH-1)*g.lp + g.OW
 	vecs := func(n int) int { return (n + k.lanes - 1) / k.lanes }
-	// A run of n takes garbage columns and a copy, but a row of fewer
-	// than rtDWBlock vectors leaves the kernel waiting on its FMAs'
-	// latency; else a run is worth it if it saves a quarter of the
-	// vectors.
-	flat := g.OW < k.minCols || vecs(g.OW) < rtDWBlock || 4*vecs(n) < 3*g.OH*vecs(g.OW)
+	// A run of n computes garbage columns and takes a copy: worth it if
+	// it saves a quarter of the vectors (7x7 maps and the like).
+	flat := g.OW < k.minCols || 4*vecs(n) < 3*g.OH*vecs(g.OW)
 	kact := 0
 	switch act {
 	case rtActReLU:

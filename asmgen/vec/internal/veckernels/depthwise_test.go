@@ -28,7 +28,8 @@ func dwGo(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, sl
 
 // TestDepthwise runs each depthwise kernel the CPU supports on rows of 1
 // to 100 outputs (around multiples of the vector and of the kernel's
-// 4-vector blocks), 1 to 49 taps, several rows and strides, with and
+// 4-vector blocks), 1 to 49 taps, 1 to 9 rows (rows of one or two vectors
+// go several at a time) and strides, with and
 // without the activation, and NaNs and -Infs in some inputs. Outputs are within a
 // few ulps of the definition's scale (the FMAs round as the definition's
 // do up to double rounding), NaN where it is; between rows and past the
@@ -39,7 +40,7 @@ func TestDepthwise(t *testing.T) {
 	for _, kern := range kernels() {
 		L := kern.lanes
 		for iter := range 3000 {
-			rows := 1 + r.IntN(4)
+			rows := 1 + r.IntN(9)
 			cols := 1 + r.IntN(100)
 			if iter%3 == 0 {
 				cols = (1+r.IntN(8))*L + r.IntN(3) - 1
