@@ -137,6 +137,9 @@ func (c *gen) apiFile() ([]byte, error) {
 	if c.hasPool3s2() {
 		fields = append(fields, jen.Id("maxPool").Id("rtMaxPoolRow").Comment("3-wide stride-2 max pooling's SIMD kernel, or nil"))
 	}
+	if c.hasDepthwise() {
+		fields = append(fields, jen.Id("dw").Id("rtDWKernels").Comment("depthwise convolutions' SIMD kernels, or nils"))
+	}
 	if c.hasWino() {
 		fields = append(fields, jen.Id("wino").Id("rtWinoKernels").Comment("Winograd transforms' SIMD kernels, or nils"))
 	}
@@ -190,6 +193,9 @@ func (c *gen) apiFile() ([]byte, error) {
 	modelInit := jen.Dict{jen.Id("impl"): jen.Id("impl"), jen.Id("mem"): jen.New(jen.Id("rtMem")), jen.Id("lrn"): jen.Id("lrnKernel").Call(jen.Id("impl")), jen.Id("im2col"): jen.Id("im2colKernel").Call(jen.Id("impl"))}
 	if c.hasWino() {
 		modelInit[jen.Id("wino")] = jen.Id("winoKernels").Call(jen.Id("impl"))
+	}
+	if c.hasDepthwise() {
+		modelInit[jen.Id("dw")] = jen.Id("dwKernels").Call(jen.Id("impl"))
 	}
 	if c.hasPool3s2() {
 		modelInit[jen.Id("maxPool")] = jen.Id("maxPoolKernel").Call(jen.Id("impl"))

@@ -201,6 +201,9 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 		switch n.Op {
 		case ir.OpConv:
 			a := &n.Conv
+			if depthwise(n) {
+				break // no GEMM: rtDepthwise (depthwise.go)
+			}
 			if p := winoPlan(n, opt.Batch); p != nil && !opt.Direct {
 				l.gemm = p
 				break
@@ -262,7 +265,7 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 		return nil, fmt.Errorf("codegen: kernels: %w", err)
 	}
 	files = append(files, File{"kernels_amd64.s", c.header(asm, "//")}, File{"kernels_amd64.go", c.header(stubs, "//")})
-	set := vec.Set{LRN: c.hasLRN(), Im2col: c.hasConv(), Wino: c.hasWinoF(2, 3), Wino43: c.hasWinoF(4, 3), Wino5: c.hasWinoF(2, 5), Pool: c.hasPool3s2()}
+	set := vec.Set{LRN: c.hasLRN(), Im2col: c.hasConv(), Wino: c.hasWinoF(2, 3), Wino43: c.hasWinoF(4, 3), Wino5: c.hasWinoF(2, 5), Pool: c.hasPool3s2(), Depthwise: c.hasDepthwise()}
 	copy(set.Forms[:], c.winoForms()) // at most 3 (winoOutSizes)
 	if set != (vec.Set{}) {
 		asm, stubs, err := vec.Generate(c.pkg, set)
@@ -271,7 +274,7 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 		}
 		files = append(files, File{"vec_amd64.s", c.header(asm, "//")}, File{"vec_amd64.go", c.header(stubs, "//")})
 	}
-	rt, err := runtimeFiles(c.pkg, c.headerLine(), c.hasWino())
+	rt, err := runtimeFiles(c.pkg, c.headerLine(), c.hasWino(), c.hasDepthwise())
 	if err != nil {
 		return nil, err
 	}

@@ -76,11 +76,11 @@ func winoOutFunc(fn string) jen.Code {
 			jen.Id("n"), jen.Id("step"), jen.Id("ldY"), jen.Id("bias"), jen.Id("lo")))
 }
 
-// hasConv reports whether the network has a convolution, which uses the
-// im2col kernel.
+// hasConv reports whether the network has a convolution that is not
+// depthwise, which uses the im2col kernel.
 func (c *gen) hasConv() bool {
 	for _, l := range c.layers {
-		if l.n.Op == ir.OpConv {
+		if l.n.Op == ir.OpConv && !depthwise(l.n) {
 			return true
 		}
 	}
@@ -108,6 +108,9 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 		}
 		if c.hasPool3s2() {
 			f.Func().Id("maxPoolKernel").Params(jen.Id("impl").Int()).Id("rtMaxPoolRow").Block(jen.Return(jen.Nil()))
+		}
+		if c.hasDepthwise() {
+			f.Func().Id("dwKernels").Params(jen.Id("impl").Int()).Id("rtDWKernels").Block(jen.Return(jen.Id("rtDWKernels").Values()))
 		}
 		return render(f)
 	}
@@ -228,6 +231,9 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 				jen.Return(jen.Id("n")),
 			)
 		})
+	}
+	if c.hasDepthwise() {
+		kernelChooser(f, "dwKernels", "rtDWKernels", "implementation impl's SIMD depthwise convolution kernels", jen.Id("rtDWKernels").Values(), dwKernels)
 	}
 	var im2col func(impl) jen.Code
 	if c.hasConv() {

@@ -35,6 +35,7 @@ import (
 	"github.com/cnnc/cnnc/compiler/params"
 	"github.com/cnnc/cnnc/compiler/passes"
 	"github.com/cnnc/cnnc/compiler/ref"
+	"github.com/cnnc/cnnc/compiler/spec"
 	"github.com/cnnc/cnnc/compiler/tensor"
 	"github.com/cnnc/cnnc/internal/testenv"
 )
@@ -46,8 +47,11 @@ const (
 	e2eInputSeed  = 2
 	e2eShortMACs  = 1e8 // per image; larger networks run only in the exhaustive suite
 
-	zooSeed  = 20
-	zooSpecs = 40
+	zooSeed     = 283
+	// The zoo has at least zooMinSpecs specs, and as many more as it takes
+	// to cover zooFeatures, up to zooMaxSpecs (TestZoo fails beyond).
+	zooMinSpecs = 30
+	zooMaxSpecs = 150
 )
 
 // e2eBatches are the batch sizes the shipped and corner specs are compiled
@@ -79,8 +83,8 @@ type e2eCase struct {
 // batch size each (1, 3 and 8 in turn), the fewest zoo specs that still
 // cover zooFeatures, the Winograd specs at the batch sizes that between them
 // reach every form, and one batch size of the others. The exhaustive suite
-// runs every case at every batch size, both AlexNets, and the tests again
-// with -tags purego.
+// runs every spec at every batch size, both AlexNets, the first zooMinSpecs
+// zoo specs as well as the cover, and the tests again with -tags purego.
 func TestEndToEnd(t *testing.T) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -142,7 +146,9 @@ func TestEndToEnd(t *testing.T) {
 	}
 	zs := zoo()
 	for i, z := range zs {
-		if !long && !slices.Contains(zooCover(t, zs), i) {
+		// The quick suite runs the cover; the exhaustive one the first
+		// zooMinSpecs too. The rest of the zoo is there for its cover.
+		if !slices.Contains(zooCover(t, zs), i) && (!long || i >= zooMinSpecs) {
 			continue
 		}
 		b := zooBatch(i)
@@ -735,18 +741,50 @@ layers:
   - {name: Precision, op: add, inputs: [InputLen, InputLen]}
 `
 
-// zoo returns zooSpecs small random specs, the same ones on every run.
-func zoo() []*zooGen { return zooOf(zooSeed) }
+// zoo returns small random specs, the same ones on every run: zooMinSpecs
+// of them, and more until together they cover zooFeatures (so that a new
+// feature costs specs, not a search for a lucky seed), at most zooMaxSpecs.
+func zoo() []*zooGen {
+	zooOnce.Do(func() { zooSpecs = zooOf(zooSeed) })
+	return zooSpecs
+}
+
+var (
+	zooOnce  sync.Once
+	zooSpecs []*zooGen
+)
 
 func zooOf(seed uint64) []*zooGen {
 	r := rand.New(rand.NewPCG(seed, 0))
 	var specs []*zooGen
 	acts := 0
-	for i := range zooSpecs {
+	have := map[string]bool{}
+	covered := func() bool {
+		for _, f := range zooFeatures {
+			if !have[f] {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; i < zooMaxSpecs && (i < zooMinSpecs || !covered()); i++ {
 		z := newZooGen(r, fmt.Sprintf("zoo%02d", i))
 		z.acts = &acts
 		z.generate()
 		specs = append(specs, z)
+		// A spec that does not compile is TestZoo's to report.
+		s, err := spec.Parse(z.name+".yaml", []byte(z.spec()))
+		if err != nil {
+			continue
+		}
+		plain, err1 := compiler.CompileSpec(s, passes.Options{Stop: "inferShapes"})
+		opt, err2 := compiler.CompileSpec(s, passes.Options{})
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		for _, f := range features(plain, opt, zooBatch(i)) {
+			have[f] = true
+		}
 	}
 	return specs
 }
@@ -822,7 +860,7 @@ func (z *zooGen) last() string {
 func (z *zooGen) add(op string, s zShape, fields ...string) {
 	name := fmt.Sprintf("l%d", len(z.lines))
 	line := "name: " + name + ", op: " + op
-	if op != "add" && op != "concat" && z.cur != z.last() {
+	if o, _ := ir.ParseOp(op); o.Info().Arity == ir.Unary && z.cur != z.last() {
 		line += ", input: " + z.cur
 	}
 	for _, f := range fields {
@@ -846,7 +884,7 @@ func pair(a, b int) string {
 func (z *zooGen) block() {
 	s := z.shape()
 	for {
-		switch z.r.IntN(16) {
+		switch z.r.IntN(20) {
 		case 0, 1, 2:
 			if !s.flat {
 				z.conv()
@@ -912,12 +950,79 @@ func (z *zooGen) block() {
 			}
 		case 14:
 			z.add("flatten", zShape{c: s.elems(), h: 1, w: 1, flat: true})
+			// The ops that also work on flat vectors, which the blocks
+			// would otherwise rarely reach.
+			switch z.r.IntN(4) {
+			case 0:
+				z.lrn()
+			case 1:
+				z.add("layernorm", z.shape())
+			case 2:
+				if z.shape().c <= 300 {
+					z.arith()
+				}
+			}
 			return
 		case 15:
 			z.add("dropout", s, "rate: 0.25")
 			return
+		case 16:
+			z.add("layernorm", s, fmt.Sprintf("eps: %g", []float64{1e-5, 1e-6, 0.1}[z.r.IntN(3)]))
+			return
+		case 17:
+			start := z.r.IntN(s.c)
+			end := start + 1 + z.r.IntN(s.c-start)
+			out := s
+			out.c = end - start
+			z.add("slice", out, fmt.Sprintf("start: %d", start), fmt.Sprintf("end: %d", end))
+			return
+		case 18:
+			if g := z.pick(2, 3, 4); s.c%g == 0 && s.c > g {
+				z.add("channel_shuffle", s, fmt.Sprintf("groups: %d", g))
+				return
+			}
+		case 19:
+			z.arith()
+			return
 		}
 	}
+}
+
+// arith adds an elementwise add, sub, mul or div of the current layer and
+// an operand made from it: of its shape, or one that broadcasts along
+// channels ([1,H,W]), positions ([C,1,1], squeeze-and-excitation) or both
+// ([1,1,1]). A divisor is clipped to at least 0.5.
+func (z *zooGen) arith() {
+	r := z.r
+	base, s := z.cur, z.shape()
+	op := []string{"add", "sub", "mul", "div"}[r.IntN(4)]
+	switch k := r.IntN(4); {
+	case s.flat:
+		units := s.c
+		if r.IntN(2) == 0 {
+			units = 1
+		}
+		z.add("dense", zShape{c: units, h: 1, w: 1, flat: true}, fmt.Sprintf("units: %d", units))
+	case k == 0:
+		z.add("global_avgpool", zShape{c: s.c, h: 1, w: 1})
+		z.add("sigmoid", z.shape())
+	case k == 1:
+		z.add("conv", zShape{c: 1, h: s.h, w: s.w}, "filters: 1", "kernel: 1")
+	case k == 2:
+		z.add("global_avgpool", zShape{c: s.c, h: 1, w: 1})
+		z.add("conv", zShape{c: 1, h: 1, w: 1}, "filters: 1", "kernel: 1")
+	default:
+		z.add("conv", s, fmt.Sprintf("filters: %d", s.c), "kernel: 1")
+	}
+	if op == "div" {
+		z.add("clip", z.shape(), "min: 0.5")
+	}
+	a, b := base, z.cur
+	if op != "div" && r.IntN(2) == 0 {
+		a, b = b, a
+	}
+	z.cur = base
+	z.add(op, s, "inputs: ["+a+", "+b+"]")
 }
 
 // zooActs are the activation ops, and prelu.
@@ -936,6 +1041,16 @@ var zooActs = func() []string {
 func (z *zooGen) act() {
 	op := zooActs[*z.acts%len(zooActs)]
 	*z.acts++
+	z.actOp(op)
+}
+
+// zooKernelActs are the activations the kernels' epilogues apply
+// themselves (GEMM: relu, leaky_relu, clip; depthwise: relu, leaky_relu),
+// and sigmoid and tanh, which they leave to Go.
+var zooKernelActs = []string{"relu", "leaky_relu", "clip", "relu6", "sigmoid", "tanh"}
+
+// actOp adds activation op, with random constants half of the time.
+func (z *zooGen) actOp(op string) {
 	var fields []string
 	switch {
 	case z.r.IntN(2) == 0:
@@ -981,7 +1096,13 @@ func (z *zooGen) conv() {
 	}
 	g := groups[r.IntN(len(groups))]
 	filters := g * (1 + r.IntN(20))
-	if r.IntN(3) > 0 {
+	// Depthwise: a group per channel, with a filter or two each.
+	depthwise := s.c > 1 && r.IntN(3) == 0
+	if depthwise {
+		g = s.c
+		filters = g * z.pick(1, 1, 2)
+	}
+	if !depthwise && r.IntN(3) > 0 {
 		for {
 			filters = z.pick(1, 2, 3, 5, 7, 8, 11, 12, 16, 17, 24, 31, 32, 48, 50, 64)
 			if filters%g == 0 {
@@ -991,6 +1112,9 @@ func (z *zooGen) conv() {
 	}
 	kernel := func() int { return z.pick(1, 1, 2, 3, 3, 3, 4, 5, 5, 7, 9, 11, 13) }
 	kh, kw := kernel(), kernel()
+	if depthwise && r.IntN(2) == 0 {
+		kh = z.pick(3, 5, 7) // MobileNet's, EfficientNet's and ConvNeXt's
+	}
 	if r.IntN(2) == 0 {
 		kw = kh
 	}
@@ -1044,8 +1168,11 @@ func (z *zooGen) conv() {
 		fields = append(fields, "dilation: "+pair(dh, dw))
 	}
 	z.add("conv", zShape{c: filters, h: oh, w: ow}, fields...)
-	if r.IntN(3) == 0 {
+	switch r.IntN(5) {
+	case 0:
 		z.act() // fused
+	case 1, 2:
+		z.actOp(zooKernelActs[r.IntN(len(zooKernelActs))])
 	}
 }
 
@@ -1150,9 +1277,11 @@ func (z *zooGen) join(op string) {
 // feature the end-to-end test is meant to cover (a change of seed or
 // generator that loses one fails here rather than silently).
 func TestZoo(t *testing.T) {
-	for _, f := range zooMissing(t, zoo(), true) {
-		t.Errorf("no zoo spec has %s", f)
+	zs := zoo()
+	for _, f := range zooMissing(t, zs, true) {
+		t.Errorf("no zoo spec has %s (the zoo stops at zooMaxSpecs = %d)", f, zooMaxSpecs)
 	}
+	t.Logf("%d zoo specs cover %d features; the quick suite's cover takes %d of them", len(zs), len(zooFeatures), len(zooCover(t, zs)))
 }
 
 // zooCover returns the indices of a small subset of specs that covers every
@@ -1244,19 +1373,25 @@ var zooFeatures = []string{
 	"conv dilation 2", "conv dilation 3", "conv rectangular kernel", "conv 1x1", "conv kernel 13",
 	"conv same uneven padding", "conv explicit padding", "conv filters/group not a multiple of 8",
 	"conv filters/group a multiple of 16", "conv no bias", "conv over 48 positions",
+	"depthwise", "depthwise multiplier 2", "depthwise 3x3", "depthwise 5x5", "depthwise 7x7", "depthwise stride 2",
+	"depthwise dilation", "depthwise uneven padding", "depthwise relu fused", "depthwise leaky_relu fused",
+	"depthwise sigmoid or tanh fused", "depthwise batchnorm folded", "depthwise no bias",
 	"dense batch 1", "dense batch 3", "dense batch 8", "dense units 1", "dense over 48 units",
 	"dense over 200 inputs", "dense no bias",
 	"maxpool ceil", "avgpool ceil", "maxpool padding", "avgpool padding",
 	"avgpool count_pad false", "avgpool count_pad true padding",
 	"lrn fused into maxpool", "lrn standalone", "lrn flat",
 	"batchnorm folded into conv", "batchnorm folded into dense", "batchnorm standalone",
-	"relu fused", "leaky_relu fused", "sigmoid fused", "tanh fused", "clip fused", "hardsigmoid fused",
-	"hardswish fused", "silu fused", "gelu fused", "gelu_tanh fused",
-	"relu unfused", "leaky_relu unfused", "sigmoid unfused", "tanh unfused", "clip unfused", "relu6 unfused",
-	"hardsigmoid unfused", "hardswish unfused", "silu unfused", "gelu unfused", "prelu",
+	// The kernels' epilogues apply relu, leaky_relu and clip themselves;
+	// every other kind goes through rtActivateAll, in the epilogue's Go or
+	// alone, whose formulas TestActivateEveryKind checks kind by kind.
+	"relu fused", "leaky_relu fused", "clip fused", "sigmoid fused", "other activation fused",
+	"relu unfused", "leaky_relu unfused", "clip unfused", "other activation unfused", "prelu",
 	"activation sunk below maxpool",
 	"add", "add of three", "concat", "softmax flat", "softmax spatial", "global_avgpool",
 	"flatten", "dropout",
+	"sub", "mul", "div", "broadcast [C,1,1]", "broadcast [1,H,W]", "broadcast [1,1,1]", "broadcast flat",
+	"layernorm", "layernorm flat", "slice", "channel_shuffle",
 }
 
 // features lists what a compiled spec exercises, in zooFeatures' terms.
@@ -1283,10 +1418,31 @@ func features(plain, opt *ir.Graph, batch int) []string {
 			has(actName(n.Act.Kind) + " fused")
 		}
 		if n.Op.IsActivation() {
-			has(n.Op.String() + " unfused")
+			has(actName(ir.ActivationOf(n).Kind) + " unfused")
 		}
-		if n.Op == ir.OpPReLU {
-			has("prelu")
+		switch n.Op {
+		case ir.OpPReLU, ir.OpSlice, ir.OpChannelShuffle, ir.OpSub, ir.OpMul, ir.OpDiv:
+			has(n.Op.String())
+		case ir.OpLayerNorm:
+			has("layernorm")
+			if n.Shape.Flat {
+				has("layernorm flat")
+			}
+		}
+		if n.Op.Info().Elementwise && len(n.Inputs) > 1 {
+			for _, x := range n.Inputs {
+				switch xs := x.Shape; {
+				case !ir.Broadcast(xs, n.Shape):
+				case xs.Flat:
+					has("broadcast flat")
+				case xs.C == 1 && xs.H == 1 && xs.W == 1:
+					has("broadcast [1,1,1]")
+				case xs.C == 1:
+					has("broadcast [1,H,W]")
+				case xs.H == 1 && xs.W == 1:
+					has("broadcast [C,1,1]")
+				}
+			}
 		}
 		switch n.Op {
 		case ir.OpConv:
@@ -1333,6 +1489,36 @@ func features(plain, opt *ir.Graph, batch int) []string {
 			}
 			if n.FoldBN != nil {
 				has("batchnorm folded into conv")
+			}
+			if c := n.Inputs[0].Shape.C; a.Groups == c && c > 1 {
+				has("depthwise")
+				if a.Filters == 2*c {
+					has("depthwise multiplier 2")
+				}
+				if a.KH == a.KW && a.KH%2 == 1 && a.KH >= 3 && a.KH <= 7 {
+					has(fmt.Sprintf("depthwise %dx%d", a.KH, a.KW))
+				}
+				if a.StrideH == 2 || a.StrideW == 2 {
+					has("depthwise stride 2")
+				}
+				if a.DilH > 1 || a.DilW > 1 {
+					has("depthwise dilation")
+				}
+				if p := a.Pad; p.Top != p.Bottom || p.Left != p.Right {
+					has("depthwise uneven padding")
+				}
+				switch n.Act.Kind {
+				case ir.ActReLU, ir.ActLeakyReLU:
+					has("depthwise " + actName(n.Act.Kind) + " fused")
+				case ir.ActSigmoid, ir.ActTanh:
+					has("depthwise sigmoid or tanh fused")
+				}
+				if n.FoldBN != nil {
+					has("depthwise batchnorm folded")
+				}
+				if !a.Bias {
+					has("depthwise no bias")
+				}
 			}
 		case ir.OpDense:
 			has(fmt.Sprintf("dense batch %d", batch))
@@ -1383,7 +1569,14 @@ func features(plain, opt *ir.Graph, batch int) []string {
 	return fs
 }
 
-func actName(k ir.ActKind) string { return k.String() }
+// actName is the name of activation kind k in zooFeatures.
+func actName(k ir.ActKind) string {
+	switch k {
+	case ir.ActReLU, ir.ActLeakyReLU, ir.ActClip, ir.ActSigmoid:
+		return k.String()
+	}
+	return "other activation"
+}
 
 // collidingSpecs have layer names that are distinct in the spec but could
 // map to one Go identifier: first letters differing in case or a leading

@@ -242,6 +242,10 @@ func (c *gen) geometry(f *jen.File) {
 		n := l.n
 		switch n.Op {
 		case ir.OpConv:
+			if depthwise(n) {
+				c.dwGeom(f, l)
+				continue
+			}
 			if l.gemm.wino {
 				c.winoGeom(f, l)
 				continue
@@ -317,6 +321,9 @@ func (c *gen) kernelCall(l *layer, i int, im impl, a, b, dst, bias jen.Code, las
 }
 
 func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
+	if depthwise(l.n) {
+		return c.dwSteps(f, l, im)
+	}
 	if l.gemm.wino {
 		return c.winoSteps(f, l, i, im)
 	}

@@ -10,19 +10,20 @@ import (
 // The runtime every generated package carries: real, tested Go in
 // codegen/rt, copied with the package clause rewritten.
 //
-//go:embed rt/gemm.go rt/io.go rt/mem.go rt/mem_linux.go rt/mem_other.go rt/ops.go rt/pack.go rt/pool.go rt/st.go rt/wino.go
+//go:embed rt/depthwise.go rt/gemm.go rt/io.go rt/mem.go rt/mem_linux.go rt/mem_other.go rt/ops.go rt/pack.go rt/pool.go rt/st.go rt/wino.go
 var runtimeFS embed.FS
 
 // runtimeFiles returns the runtime for package pkg; rt/wino.go only if the
-// package has Winograd convolutions.
-func runtimeFiles(pkg, header string, wino bool) ([]File, error) {
+// package has Winograd convolutions, rt/depthwise.go only if it has
+// depthwise ones.
+func runtimeFiles(pkg, header string, wino, depthwise bool) ([]File, error) {
 	entries, err := runtimeFS.ReadDir("rt")
 	if err != nil {
 		return nil, err
 	}
 	var out []File
 	for _, e := range entries {
-		if e.Name() == "wino.go" && !wino {
+		if e.Name() == "wino.go" && !wino || e.Name() == "depthwise.go" && !depthwise {
 			continue
 		}
 		src, err := runtimeFS.ReadFile(path.Join("rt", e.Name()))

@@ -42,6 +42,9 @@ func (c *gen) weightsFile() ([]byte, error) {
 			tmp = max(tmp, (n.Shape.C+1)*n.Shape.W)
 		}
 		for i := range impls {
+			if depthwise(n) {
+				scratch[i] = max(scratch[i], dwScratch(n, impls[i]))
+			}
 			if p := l.gemm; p != nil {
 				t := p.tile(i)
 				switch {
@@ -174,6 +177,8 @@ func (c *gen) loadLayer(b *jen.Group, l *layer) {
 		}
 		stmts = append(stmts, bnFold(jen.Id("bias"))...)
 		switch {
+		case depthwise(n):
+			stmts = append(stmts, c.dwLoad(n)...)
 		case p.wino:
 			stmts = append(stmts,
 				jen.Id("mr").Op(":=").Add(tileTable(p, false, jen.Id("impl"))),

@@ -34,6 +34,9 @@ type Set struct {
 	Wino5  bool // vecWino5In, vecWino5Out: Winograd F(2x2,5x5)'s transforms, and vecCopyRows
 	Wino43 bool // vecWino43In, vecWino43Out: Winograd F(4x4,3x3)'s transforms, and vecCopyRows
 	Pool   bool // vecMaxPool3s2: a row of 3-wide, stride-2 max pooling
+	// Depthwise: vecDepthwise, a depthwise convolution over a staged
+	// channel, and the gathers that stage it, vecEvens and vecCopyRows.
+	Depthwise bool
 	// Forms are Winograd forms whose transforms are generated from their
 	// Toom-Cook matrices (WinoGenInName, WinoGenOutName), with
 	// vecCopyRows; zero entries are unused.
@@ -50,10 +53,10 @@ func Generate(pkg string, set Set) (asm, stubs []byte, err error) {
 		return nil, nil, err
 	}
 	var tail16, poolIdx operand.Mem
-	if set.LRN || set.Im2col || set.Wino || set.Wino5 || set.Wino43 || set.Pool || len(forms) > 0 {
+	if set.LRN || set.Im2col || set.Wino || set.Wino5 || set.Wino43 || set.Pool || set.Depthwise || len(forms) > 0 {
 		tail16 = masks(ctx)
 	}
-	if set.Pool {
+	if set.Pool || set.Depthwise {
 		poolIdx = deinterleave(ctx)
 	}
 	var winoK *winoConsts
@@ -83,11 +86,15 @@ func Generate(pkg string, set Set) (asm, stubs []byte, err error) {
 			winoGenIn(ctx, isa, f, winoK)
 			winoGenOut(ctx, isa, f, winoK)
 		}
-		if set.Wino || set.Wino5 || set.Wino43 || len(forms) > 0 {
+		if set.Wino || set.Wino5 || set.Wino43 || set.Depthwise || len(forms) > 0 {
 			copyRows(ctx, isa, tail16)
 		}
 		if set.Pool {
 			maxPool3s2(ctx, isa, tail16, poolIdx)
+		}
+		if set.Depthwise {
+			depthwise(ctx, isa, tail16)
+			evens(ctx, isa, tail16, poolIdx)
 		}
 	}
 	if asm, stubs, err = gemm.Print(ctx, pkg); err != nil {

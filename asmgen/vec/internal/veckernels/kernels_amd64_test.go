@@ -22,6 +22,9 @@ type kernel struct {
 	// M planes (column mod M) ps elements apart.
 	wGenIn  [len(genForms)]func(dst, planes []float32, ps, tw, ld, ldDst int)
 	wGenOut [len(genForms)]func(y, m []float32, n, step, ldY int, bias, lo float32)
+	// The depthwise convolution and its stride-2 gather.
+	dw    func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope float32)
+	evens func(dst, src []float32, rows, n, ldDst, ldSrc int)
 }
 
 // kernels lists the kernels this CPU can run.
@@ -66,15 +69,22 @@ func kernels() []kernel {
 	wGen := func(f func(dst, planes *float32, ps, tw, ld, ldDst int)) func(dst, planes []float32, ps, tw, ld, ldDst int) {
 		return func(dst, planes []float32, ps, tw, ld, ldDst int) { f(&dst[0], &planes[0], ps, tw, ld, ldDst) }
 	}
+	dw := func(f func(d, s, w *float32, offs *int, taps, rows, cols, ldD, ldS, act int, bias, slope float32)) func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope float32) {
+		return func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope float32) {
+			f(&d[0], &s[0], &w[0], &offs[0], len(offs), rows, cols, ldD, ldS, act, bias, slope)
+		}
+	}
 	if cpu.X86.HasAVX512F {
 		ks = append(ks, kernel{"AVX512", 16, call(vecLRNAVX512), row(vecIm2colRowAVX512), wIn(vecWinoInAVX512), wOut(vecWinoOutAVX512), wIn(vecWino5InAVX512), wOut(vecWino5OutAVX512), cp(vecCopyRowsAVX512), pl(vecMaxPool3s2AVX512), wIn43(vecWino43InAVX512), wOut(vecWino43OutAVX512),
 			[...]func(dst, planes []float32, ps, tw, ld, ldDst int){wGen(vecWinoInF3x5AVX512), wGen(vecWinoInF4x5AVX512), wGen(vecWinoInF6x3AVX512)},
-			[...]func(y, m []float32, n, step, ldY int, bias, lo float32){wOut(vecWinoOutF3x5AVX512), wOut(vecWinoOutF4x5AVX512), wOut(vecWinoOutF6x3AVX512)}})
+			[...]func(y, m []float32, n, step, ldY int, bias, lo float32){wOut(vecWinoOutF3x5AVX512), wOut(vecWinoOutF4x5AVX512), wOut(vecWinoOutF6x3AVX512)},
+			dw(vecDepthwiseAVX512), cp(vecEvensAVX512)})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		ks = append(ks, kernel{"AVX2", 8, call(vecLRNAVX2), row(vecIm2colRowAVX2), wIn(vecWinoInAVX2), wOut(vecWinoOutAVX2), wIn(vecWino5InAVX2), wOut(vecWino5OutAVX2), cp(vecCopyRowsAVX2), pl(vecMaxPool3s2AVX2), wIn43(vecWino43InAVX2), wOut(vecWino43OutAVX2),
 			[...]func(dst, planes []float32, ps, tw, ld, ldDst int){wGen(vecWinoInF3x5AVX2), wGen(vecWinoInF4x5AVX2), wGen(vecWinoInF6x3AVX2)},
-			[...]func(y, m []float32, n, step, ldY int, bias, lo float32){wOut(vecWinoOutF3x5AVX2), wOut(vecWinoOutF4x5AVX2), wOut(vecWinoOutF6x3AVX2)}})
+			[...]func(y, m []float32, n, step, ldY int, bias, lo float32){wOut(vecWinoOutF3x5AVX2), wOut(vecWinoOutF4x5AVX2), wOut(vecWinoOutF6x3AVX2)},
+			dw(vecDepthwiseAVX2), cp(vecEvensAVX2)})
 	}
 	return ks
 }

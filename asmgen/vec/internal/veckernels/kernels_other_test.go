@@ -20,6 +20,9 @@ type kernel struct {
 	// M planes (column mod M) ps elements apart.
 	wGenIn  [len(genForms)]func(dst, planes []float32, ps, tw, ld, ldDst int)
 	wGenOut [len(genForms)]func(y, m []float32, n, step, ldY int, bias, lo float32)
+	// The depthwise convolution and its stride-2 gather.
+	dw    func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope float32)
+	evens func(dst, src []float32, rows, n, ldDst, ldSrc int)
 }
 
 // kernels: the assembly exists only on amd64 without purego.

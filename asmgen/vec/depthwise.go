@@ -1,0 +1,480 @@
+package vec
+
+import (
+	"fmt"
+
+	"github.com/mmcloughlin/avo/attr"
+	"github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/cnnc/cnnc/asmgen/gemm"
+)
+
+// DepthwiseName and EvensName name the depthwise convolution kernel and
+// its stride-2 gather for isa.
+func DepthwiseName(isa gemm.ISA) string { return "vecDepthwise" + isa.String() }
+func EvensName(isa gemm.ISA) string     { return "vecEvens" + isa.String() }
+
+// dwBlock is the most vectors of outputs the depthwise kernel computes
+// together: four independent chains of FMAs hide most of their latency,
+// and each tap's broadcast weight serves all of them.
+const dwBlock = 4
+
+// depthwise emits a depthwise convolution over a channel staged by
+// codegen/rt's rtDWStage, where every tap of consecutive outputs is a
+// contiguous run: its Go equivalent is
+//
+//	for r := range rows {
+//		for q := range cols {
+//			v := bias
+//			for t := range taps {
+//				v += w[t] * s[r*ldS+q+offs[t]] // an FMA
+//			}
+//			switch act { // NaN stays NaN
+//			case 1: // ReLU
+//				v = max(v, 0)
+//			case 2: // leaky ReLU
+//				v = max(v, 0) + slope*min(v, 0) // an FMA
+//			}
+//			d[r*ldD+q] = v
+//		}
+//	}
+//
+// A row goes dwBlock vectors at a time, then one block of the rest; rows
+// of one or two vectors go four or two at a time, so that a block always
+// has dwBlock independent chains of FMAs. Loads are whole vectors, up to
+// lanes-1 values past the last needed (the staged input has rtDWSlack to
+// spare). On AVX-512 a row's last store is masked; on AVX2 its last
+// vector ends at the row's end, overlapping the one before, or with
+// cols < 8 is whole.
+func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
+	ctx.Function(DepthwiseName(isa))
+	ctx.Attributes(attr.NOSPLIT)
+	ctx.Pragma("noescape")
+	ctx.SignatureExpr("func(d, s, w *float32, offs *int, taps, rows, cols, ldD, ldS, act int, bias, slope float32)")
+	L := isa.Lanes()
+	avx512 := isa == gemm.AVX512
+	stores := "It writes nothing past d[(rows-1)*ldD+cols-1]."
+	if !avx512 {
+		stores = "It writes nothing past d[(rows-1)*ldD+cols-1] if cols >= 8, else whole vectors."
+	}
+	ctx.Doc(
+		DepthwiseName(isa)+" computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for",
+		"r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1 and",
+		"max(v, 0) + slope*min(v, 0) for act 2.",
+		fmt.Sprintf("It reads s to %d values past the last it needs. %s", L-1, stores),
+	)
+	vec := newVec(ctx, isa)
+	d := ctx.Load(ctx.Param("d"), ctx.GP64())
+	s := ctx.Load(ctx.Param("s"), ctx.GP64())
+	rows := ctx.Load(ctx.Param("rows"), ctx.GP64())
+	cols, act := paramAddr(ctx, "cols"), paramAddr(ctx, "act")
+	bias, zero, slope := vec(), vec(), vec()
+	ctx.VBROADCASTSS(paramAddr(ctx, "bias"), bias)
+	ctx.VBROADCASTSS(paramAddr(ctx, "slope"), slope)
+	ctx.VXORPS(zero.AsY(), zero.AsY(), zero.AsY()) // zeroes the whole register
+	q, rem := ctx.GP64(), ctx.GP64()
+
+	// sum emits the sums of len(acc) vectors of outputs: acc[i] = bias,
+	// then for each tap (at element offset off) acc[i] += w[t] * src(i,
+	// off), then the activation.
+	sum := func(prefix string, acc []reg.VecVirtual, src func(i int, off reg.Register) operand.Mem) {
+		for _, a := range acc {
+			ctx.VMOVAPS(bias, a)
+		}
+		tw, to, tc := ctx.GP64(), ctx.GP64(), ctx.GP64()
+		ctx.MOVQ(paramAddr(ctx, "w"), tw)
+		ctx.MOVQ(paramAddr(ctx, "offs"), to)
+		ctx.MOVQ(paramAddr(ctx, "taps"), tc)
+		ctx.Label(prefix + "tap")
+		off, wv := ctx.GP64(), vec()
+		ctx.MOVQ(operand.Mem{Base: to}, off)
+		ctx.VBROADCASTSS(operand.Mem{Base: tw}, wv)
+		for i, a := range acc {
+			ctx.VFMADD231PS(src(i, off), wv, a)
+		}
+		ctx.ADDQ(operand.U32(8), to)
+		ctx.ADDQ(operand.U32(4), tw)
+		ctx.DECQ(tc)
+		ctx.JNZ(operand.LabelRef(prefix + "tap"))
+
+		// With a as the second source VMAXPS and VMINPS return a when it
+		// is NaN.
+		ctx.CMPQ(act, operand.U32(1))
+		ctx.JL(operand.LabelRef(prefix + "store"))
+		ctx.JE(operand.LabelRef(prefix + "relu"))
+		for _, a := range acc {
+			// Leaky ReLU: max(a, 0) + slope*min(a, 0).
+			t := vec()
+			ctx.VMINPS(a, zero, t)
+			ctx.VMAXPS(a, zero, a)
+			ctx.VFMADD231PS(t, slope, a)
+		}
+		ctx.JMP(operand.LabelRef(prefix + "store"))
+		ctx.Label(prefix + "relu")
+		for _, a := range acc {
+			ctx.VMAXPS(a, zero, a)
+		}
+		ctx.Label(prefix + "store")
+	}
+	newAcc := func(n int) []reg.VecVirtual {
+		acc := make([]reg.VecVirtual, n)
+		for i := range acc {
+			acc[i] = vec()
+		}
+		return acc
+	}
+
+	// Rows of one or two vectors go in blocks of several rows (short).
+	c := ctx.GP64()
+	ctx.MOVQ(cols, c)
+	ctx.CMPQ(c, operand.U32(2*L))
+	ctx.JLE(operand.LabelRef("short"))
+
+	// block emits nb vectors of outputs from position q; tail marks the
+	// row's last block, which computes rem of them (in ((nb-1)*L, nb*L]).
+	block := func(prefix string, nb int, tail bool) {
+		p := ctx.GP64()
+		ctx.LEAQ(operand.Mem{Base: s, Index: q, Scale: 4}, p)
+		// Where the last vector starts: on AVX2's last block at cols-L,
+		// so that it ends at the row's end.
+		var last, pl reg.GPVirtual
+		var k reg.Register
+		if tail && !avx512 {
+			last, pl = ctx.GP64(), ctx.GP64()
+			ctx.MOVQ(cols, last)
+			ctx.SUBQ(operand.U32(L), last)
+			ctx.LEAQ(operand.Mem{Base: s, Index: last, Scale: 4}, pl)
+		}
+		if tail && avx512 {
+			// The last vector stores rem-(nb-1)*L outputs.
+			n, tbl := ctx.GP64(), ctx.GP64()
+			ctx.MOVQ(rem, n)
+			if nb > 1 {
+				ctx.SUBQ(operand.U32((nb-1)*L), n)
+			}
+			ctx.LEAQ(tail16, tbl)
+			k = ctx.K()
+			ctx.KMOVW(operand.Mem{Base: tbl, Index: n, Scale: 2}, k)
+		}
+		acc := newAcc(nb)
+		sum(prefix, acc, func(i int, off reg.Register) operand.Mem {
+			if pl != nil && i == nb-1 {
+				return operand.Mem{Base: pl, Index: off, Scale: 4}
+			}
+			return operand.Mem{Base: p, Index: off, Scale: 4, Disp: 4 * L * i}
+		})
+		for i, a := range acc {
+			m := operand.Mem{Base: d, Index: q, Scale: 4, Disp: 4 * L * i}
+			switch {
+			case i < nb-1 || !tail:
+				ctx.VMOVUPS(a, m)
+			case avx512:
+				ctx.VMOVUPS(a, k, m)
+			default:
+				ctx.VMOVUPS(a, operand.Mem{Base: d, Index: last, Scale: 4})
+			}
+		}
+	}
+
+	ctx.Label("row")
+	ctx.CMPQ(rows, operand.U32(0))
+	ctx.JLE(operand.LabelRef("done"))
+	ctx.XORQ(q, q)
+	ctx.Label("block")
+	ctx.MOVQ(cols, rem)
+	ctx.SUBQ(q, rem)
+	ctx.JLE(operand.LabelRef("next"))
+	ctx.CMPQ(rem, operand.U32(dwBlock*L))
+	ctx.JL(operand.LabelRef("tail"))
+	block("full", dwBlock, false)
+	ctx.ADDQ(operand.U32(dwBlock*L), q)
+	ctx.JMP(operand.LabelRef("block"))
+
+	// The row's last block: nb vectors for rem in ((nb-1)*L, nb*L].
+	ctx.Label("tail")
+	for nb := dwBlock; nb > 1; nb-- {
+		ctx.CMPQ(rem, operand.U32((nb-1)*L))
+		ctx.JG(operand.LabelRef(fmt.Sprintf("tail%d", nb)))
+	}
+	for nb := 1; nb <= dwBlock; nb++ {
+		ctx.Label(fmt.Sprintf("tail%d", nb))
+		block(fmt.Sprintf("t%d", nb), nb, true)
+		ctx.JMP(operand.LabelRef("next"))
+	}
+
+	ctx.Label("next")
+	step := ctx.GP64()
+	ctx.MOVQ(paramAddr(ctx, "ldD"), step)
+	ctx.SHLQ(operand.U8(2), step)
+	ctx.ADDQ(step, d)
+	ctx.MOVQ(paramAddr(ctx, "ldS"), step)
+	ctx.SHLQ(operand.U8(2), step)
+	ctx.ADDQ(step, s)
+	ctx.DECQ(rows)
+	ctx.JMP(operand.LabelRef("row"))
+
+	// Short rows, of v = 1 or 2 vectors: dwBlock/v rows at a time, so that
+	// the block still has dwBlock chains of FMAs. Each row's last vector is
+	// masked (AVX-512) or ends at the row's end (AVX2; with cols < 8 it is
+	// whole).
+	ctx.Label("short")
+	ldS, ldD := ctx.GP64(), ctx.GP64()
+	ctx.MOVQ(paramAddr(ctx, "ldS"), ldS)
+	ctx.SHLQ(operand.U8(2), ldS)
+	ctx.MOVQ(paramAddr(ctx, "ldD"), ldD)
+	ctx.SHLQ(operand.U8(2), ldD)
+	// shortBlock emits nr rows of v vectors from row pointers s and d;
+	// last is the last vector's byte offset in a row on AVX2 with v = 2,
+	// k its store mask on AVX-512.
+	shortBlock := func(prefix string, nr, v int, last reg.Register, k reg.Register) {
+		ps := []reg.Register{s}
+		for r := 1; r < nr; r++ {
+			p := ctx.GP64()
+			ctx.LEAQ(operand.Mem{Base: ps[r-1], Index: ldS, Scale: 1}, p)
+			ps = append(ps, p)
+		}
+		var pl []reg.Register // AVX2: the rows' last vectors
+		if !avx512 && v == 2 {
+			for _, p := range ps {
+				x := ctx.GP64()
+				ctx.LEAQ(operand.Mem{Base: p, Index: last, Scale: 1}, x)
+				pl = append(pl, x)
+			}
+		}
+		acc := newAcc(nr * v)
+		sum(prefix, acc, func(i int, off reg.Register) operand.Mem {
+			r, j := i/v, i%v
+			if pl != nil && j == 1 {
+				return operand.Mem{Base: pl[r], Index: off, Scale: 4}
+			}
+			return operand.Mem{Base: ps[r], Index: off, Scale: 4, Disp: 4 * L * j}
+		})
+		dr := ctx.GP64()
+		ctx.MOVQ(d, dr)
+		for r := range nr {
+			for j := range v {
+				a := acc[r*v+j]
+				switch {
+				case j < v-1:
+					ctx.VMOVUPS(a, operand.Mem{Base: dr})
+				case avx512:
+					ctx.VMOVUPS(a, k, operand.Mem{Base: dr, Disp: 4 * L * j})
+				case v == 2:
+					ctx.VMOVUPS(a, operand.Mem{Base: dr, Index: last, Scale: 1})
+				default:
+					ctx.VMOVUPS(a, operand.Mem{Base: dr})
+				}
+			}
+			if r < nr-1 {
+				ctx.ADDQ(ldD, dr)
+			}
+		}
+	}
+	for _, v := range []int{1, 2} {
+		name := fmt.Sprintf("short%d", v)
+		if v == 1 {
+			ctx.CMPQ(c, operand.U32(L))
+			ctx.JG(operand.LabelRef("short2"))
+		}
+		ctx.Label(name)
+		// The last vector's store mask, or its offset in a row.
+		var k, last reg.Register
+		if avx512 {
+			n, tbl := ctx.GP64(), ctx.GP64()
+			ctx.MOVQ(c, n)
+			if v == 2 {
+				ctx.SUBQ(operand.U32(L), n)
+			}
+			ctx.LEAQ(tail16, tbl)
+			k = ctx.K()
+			ctx.KMOVW(operand.Mem{Base: tbl, Index: n, Scale: 2}, k)
+		} else if v == 2 {
+			x := ctx.GP64()
+			ctx.LEAQ(operand.Mem{Base: c, Disp: -L}, x)
+			ctx.SHLQ(operand.U8(2), x)
+			last = x
+		}
+		nr := dwBlock / v
+		ctx.Label(name + "loop")
+		ctx.CMPQ(rows, operand.U32(nr))
+		ctx.JL(operand.LabelRef(name + "rest"))
+		shortBlock(name+"b", nr, v, last, k)
+		for range nr {
+			ctx.ADDQ(ldS, s)
+			ctx.ADDQ(ldD, d)
+		}
+		ctx.SUBQ(operand.U32(nr), rows)
+		ctx.JMP(operand.LabelRef(name + "loop"))
+		// The last rows%nr rows, in one block.
+		ctx.Label(name + "rest")
+		for r := nr - 1; r >= 1; r-- {
+			ctx.CMPQ(rows, operand.U32(r))
+			ctx.JE(operand.LabelRef(fmt.Sprintf("%sr%d", name, r)))
+		}
+		ctx.JMP(operand.LabelRef("done"))
+		for r := nr - 1; r >= 1; r-- {
+			ctx.Label(fmt.Sprintf("%sr%d", name, r))
+			shortBlock(fmt.Sprintf("%sr%db", name, r), r, v, last, k)
+			ctx.JMP(operand.LabelRef("done"))
+		}
+	}
+
+	ctx.Label("done")
+	ctx.VZEROUPPER()
+	ctx.RET()
+}
+
+// evens emits the stride-2 gather that stages a depthwise convolution's
+// input (codegen/rt's rtDWGather): dst[r*ldDst+j] = src[r*ldSrc+2j] for
+// r < rows, j < n. A vector of outputs deinterleaves two vectors of the
+// row (VPERMT2PS on AVX-512, VSHUFPS and VPERMPD on AVX2): (n-1)/lanes
+// whole ones, then a last vector that reads no element past
+// src[r*ldSrc+2n-2]. On AVX-512 it is masked (the masks are the same for
+// every row). On AVX2 it ends at output n, overlapping the one before,
+// and its second vector of input is loaded one element early, ending at
+// 2n-2, so that it takes the odd elements of that; with n < 8 each row
+// is scalar.
+func evens(ctx *build.Context, isa gemm.ISA, tail16, poolIdx operand.Mem) {
+	ctx.Function(EvensName(isa))
+	ctx.Attributes(attr.NOSPLIT)
+	ctx.Pragma("noescape")
+	ctx.SignatureExpr("func(dst, src *float32, rows, n, ldDst, ldSrc int)")
+	ctx.Doc(
+		EvensName(isa)+" sets dst[r*ldDst+j] = src[r*ldSrc+2j] for r < rows, j < n, reading",
+		"and writing no element past the last of these in each row.",
+	)
+	L := isa.Lanes()
+	avx512 := isa == gemm.AVX512
+	vec := newVec(ctx, isa)
+	d := ctx.Load(ctx.Param("dst"), ctx.GP64())
+	s := ctx.Load(ctx.Param("src"), ctx.GP64())
+	rows := ctx.Load(ctx.Param("rows"), ctx.GP64())
+	n := ctx.Load(ctx.Param("n"), ctx.GP64())
+	ldD := ctx.Load(ctx.Param("ldDst"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), ldD)
+	ldS := ctx.Load(ctx.Param("ldSrc"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), ldS)
+	// full = (n-1)/L whole vectors a row before the last.
+	full := ctx.GP64()
+	ctx.LEAQ(operand.Mem{Base: n, Disp: -1}, full)
+	ctx.SHRQ(operand.U8(map[int]uint8{8: 3, 16: 4}[L]), full)
+	var idxE reg.VecVirtual
+	var kLo, kHi, kSt reg.Register
+	var oLo, oHi, oD reg.GPVirtual
+	if avx512 {
+		idxE = ctx.ZMM()
+		ctx.VMOVUPS(poolIdx, idxE)
+		// The last vector's t = n - full*16 outputs need 2t-1 elements:
+		// min(that, 16) from its first vector, the rest from its second.
+		t, c, x, tbl := ctx.GP64(), ctx.GP64(), ctx.GP64(), ctx.GP64()
+		ctx.LEAQ(tail16, tbl)
+		ctx.MOVQ(full, t)
+		ctx.SHLQ(operand.U8(4), t)
+		ctx.NEGQ(t)
+		ctx.ADDQ(n, t)
+		ctx.LEAQ(operand.Mem{Base: t, Index: t, Scale: 1, Disp: -1}, c)
+		kLo, kHi, kSt = ctx.K(), ctx.K(), ctx.K()
+		sixteen := ctx.GP64()
+		ctx.MOVQ(operand.U32(16), sixteen)
+		ctx.MOVQ(c, x)
+		ctx.CMPQ(x, sixteen)
+		ctx.CMOVQGT(sixteen, x)
+		ctx.KMOVW(operand.Mem{Base: tbl, Index: x, Scale: 2}, kLo)
+		zeroQ := ctx.GP64()
+		ctx.XORQ(zeroQ, zeroQ)
+		ctx.MOVQ(c, x)
+		ctx.SUBQ(sixteen, x)
+		ctx.CMOVQLT(zeroQ, x)
+		ctx.KMOVW(operand.Mem{Base: tbl, Index: x, Scale: 2}, kHi)
+		ctx.KMOVW(operand.Mem{Base: tbl, Index: t, Scale: 2}, kSt)
+	} else {
+		ctx.CMPQ(n, operand.U32(L))
+		ctx.JL(operand.LabelRef("short"))
+		// The last vector's byte offsets: input at 2(n-8) and 2n-9,
+		// output at n-8.
+		oLo, oHi, oD = ctx.GP64(), ctx.GP64(), ctx.GP64()
+		ctx.LEAQ(operand.Mem{Base: n, Index: n, Scale: 1, Disp: -16}, oLo)
+		ctx.SHLQ(operand.U8(2), oLo)
+		ctx.LEAQ(operand.Mem{Base: n, Index: n, Scale: 1, Disp: -9}, oHi)
+		ctx.SHLQ(operand.U8(2), oHi)
+		ctx.LEAQ(operand.Mem{Base: n, Disp: -8}, oD)
+		ctx.SHLQ(operand.U8(2), oD)
+	}
+	// deint returns the even elements of lo and then hi (overwriting lo on
+	// AVX-512); with hiOdd, of lo and the odd elements of hi (AVX2 only).
+	deint := func(lo, hi reg.VecVirtual, hiOdd bool) reg.VecVirtual {
+		if avx512 {
+			ctx.VPERMT2PS(hi, idxE, lo) // in place: lo is not needed after
+			return lo
+		}
+		t := vec()
+		imm := uint8(0x88) // lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6
+		if hiOdd {
+			imm = 0xd8 // lo0 lo2 hi1 hi3 | lo4 lo6 hi5 hi7
+		}
+		ctx.VSHUFPS(operand.U8(imm), hi, lo, t)
+		ctx.VPERMPD(operand.U8(0xd8), t, t) // the lo elements, then the hi ones
+		return t
+	}
+
+	ctx.Label("row")
+	ctx.CMPQ(rows, operand.U32(0))
+	ctx.JLE(operand.LabelRef("done"))
+	cnt, sp, dp := ctx.GP64(), ctx.GP64(), ctx.GP64()
+	ctx.MOVQ(full, cnt)
+	ctx.MOVQ(s, sp)
+	ctx.MOVQ(d, dp)
+	ctx.Label("vec")
+	ctx.TESTQ(cnt, cnt)
+	ctx.JZ(operand.LabelRef("last"))
+	lo, hi := vec(), vec()
+	ctx.VMOVUPS(operand.Mem{Base: sp}, lo)
+	ctx.VMOVUPS(operand.Mem{Base: sp, Disp: 4 * L}, hi)
+	ctx.VMOVUPS(deint(lo, hi, false), operand.Mem{Base: dp})
+	ctx.ADDQ(operand.U32(8*L), sp)
+	ctx.ADDQ(operand.U32(4*L), dp)
+	ctx.DECQ(cnt)
+	ctx.JMP(operand.LabelRef("vec"))
+
+	ctx.Label("last")
+	lo, hi = vec(), vec()
+	if avx512 {
+		ctx.VMOVUPS_Z(operand.Mem{Base: sp}, kLo, lo)
+		ctx.VMOVUPS_Z(operand.Mem{Base: sp, Disp: 64}, kHi, hi)
+		ctx.VMOVUPS(deint(lo, hi, false), kSt, operand.Mem{Base: dp})
+	} else {
+		ctx.VMOVUPS(operand.Mem{Base: s, Index: oLo, Scale: 1}, lo)
+		ctx.VMOVUPS(operand.Mem{Base: s, Index: oHi, Scale: 1}, hi)
+		ctx.VMOVUPS(deint(lo, hi, true), operand.Mem{Base: d, Index: oD, Scale: 1})
+	}
+	ctx.ADDQ(ldS, s)
+	ctx.ADDQ(ldD, d)
+	ctx.DECQ(rows)
+	ctx.JMP(operand.LabelRef("row"))
+
+	if !avx512 {
+		// Rows of fewer than 8 outputs, element by element.
+		ctx.Label("short")
+		ctx.CMPQ(rows, operand.U32(0))
+		ctx.JLE(operand.LabelRef("done"))
+		j, e := ctx.GP64(), ctx.GP32()
+		ctx.XORQ(j, j)
+		ctx.Label("scalar")
+		ctx.CMPQ(j, n)
+		ctx.JGE(operand.LabelRef("nextShort"))
+		ctx.MOVL(operand.Mem{Base: s, Index: j, Scale: 8}, e)
+		ctx.MOVL(e, operand.Mem{Base: d, Index: j, Scale: 4})
+		ctx.INCQ(j)
+		ctx.JMP(operand.LabelRef("scalar"))
+		ctx.Label("nextShort")
+		ctx.ADDQ(ldS, s)
+		ctx.ADDQ(ldD, d)
+		ctx.DECQ(rows)
+		ctx.JMP(operand.LabelRef("short"))
+	}
+	ctx.Label("done")
+	ctx.VZEROUPPER()
+	ctx.RET()
+}

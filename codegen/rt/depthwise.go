@@ -1,0 +1,396 @@
+package rt
+
+// A depthwise convolution (groups equal to the input channels) convolves
+// each input channel c with K filters of its own, giving output channels
+// c*K to c*K+K-1: KH*KW multiply-adds per output, where a GEMM per group
+// would have a single row (or K rows). rtDepthwiseGo computes it directly
+// in Go; rtDepthwise stages each channel's padded input in a worker's
+// scratch, split by stride phase, so that an implementation's SIMD kernel
+// computes every output from contiguous loads (see rtDWKernels).
+
+// rtDWGeom is a depthwise convolution over one image: C input channels of
+// H x W, K filters per channel of KH x KW taps (PyTorch's [C*K][1][KH][KW]
+// weights), strides SH and SW, dilations DH and DW, PT rows and PL columns
+// of zero padding on top and left (the bottom and right padding follow
+// from OH and OW). rtNewDWGeom derives the other fields.
+type rtDWGeom struct {
+	C, K   int
+	H, W   int
+	KH, KW int
+	SH, SW int
+	DH, DW int
+	PT, PL int
+	OH, OW int
+
+	// Output columns [oxLo, oxHi) are interior: every tap of theirs lies
+	// inside the input row.
+	oxLo, oxHi int
+	// The staged input (rtDWStage) of one channel: SH*SW phase planes of
+	// hq rows of lp values, plane values apart. Phase plane (ph, pw) holds
+	// the padded input's rows ph, ph+SH, ... and columns pw, pw+SW, ...
+	lp, hq, plane int
+	// offs[ky*KW+kx] is where tap (ky, kx) of output (oy, ox) lies in the
+	// staged input, less oy*lp+ox; maxOff is the largest.
+	offs   []int
+	maxOff int
+	// stage lists the gathers that stage a channel: one per phase plane.
+	stage []rtDWGatherOp
+}
+
+// rtDWGatherOp is one of a depthwise convolution's gathers: rows rows of
+// n values, from src on in the channel's input (SH rows and SW columns
+// apart), to dst on in the staged input (lp values a row).
+type rtDWGatherOp struct{ dst, src, rows, n int }
+
+// rtDWSlack is how far rtDWKernels.conv may read past the last staged
+// value it needs, and write past the outputs of a row it stages: a vector.
+const rtDWSlack = 16
+
+// rtNewDWGeom returns g with its derived fields set.
+func rtNewDWGeom(g rtDWGeom) *rtDWGeom {
+	// Interior columns: ox*SW-PL >= 0 and ox*SW-PL+(KW-1)*DW <= W-1.
+	g.oxLo = min((g.PL+g.SW-1)/g.SW, g.OW)
+	g.oxHi = g.oxLo
+	if last := g.W - 1 - (g.KW-1)*g.DW + g.PL; last >= 0 {
+		g.oxHi = max(min(last/g.SW+1, g.OW), g.oxLo)
+	}
+	// The padded input the outputs read: hp x wp, from (-PT, -PL) on.
+	hp := (g.OH-1)*g.SH + (g.KH-1)*g.DH + 1
+	wp := (g.OW-1)*g.SW + (g.KW-1)*g.DW + 1
+	g.lp, g.hq = (wp+g.SW-1)/g.SW, (hp+g.SH-1)/g.SH
+	g.plane = g.lp * g.hq
+	g.offs = make([]int, g.KH*g.KW)
+	for ky := range g.KH {
+		for kx := range g.KW {
+			y, x := ky*g.DH, kx*g.DW
+			g.offs[ky*g.KW+kx] = (y%g.SH*g.SW+x%g.SW)*g.plane + y/g.SH*g.lp + x/g.SW
+			g.maxOff = max(g.maxOff, g.offs[ky*g.KW+kx])
+		}
+	}
+	for ph := range g.SH {
+		// Input rows iy0, iy0+SH, ... go to plane rows i0, i0+1, ...
+		iy0 := ((ph-g.PT)%g.SH + g.SH) % g.SH
+		i0 := (iy0 + g.PT) / g.SH
+		rows := min((g.H-iy0+g.SH-1)/g.SH, g.hq-i0)
+		if rows <= 0 {
+			continue
+		}
+		for pw := range g.SW {
+			// Plane columns j0, j0+1, ... hold input columns ix0,
+			// ix0+SW, ...
+			j0 := 0
+			if g.PL > pw {
+				j0 = (g.PL - pw + g.SW - 1) / g.SW
+			}
+			ix0 := j0*g.SW + pw - g.PL
+			if j0 >= g.lp || ix0 >= g.W {
+				continue
+			}
+			g.stage = append(g.stage, rtDWGatherOp{dst: (ph*g.SW+pw)*g.plane + i0*g.lp + j0, src: iy0*g.W + ix0,
+				rows: rows, n: min((g.W-ix0+g.SW-1)/g.SW, g.lp-j0)})
+		}
+	}
+	return &g
+}
+
+// rtDWScratch is the scratch rtDepthwise needs with SIMD kernels: the
+// staged input, and a staged output of OH rows of lp values, each with
+// rtDWSlack to spare. codegen's dwScratch computes the same.
+func rtDWScratch(g *rtDWGeom) int {
+	return g.SH*g.SW*g.plane + rtDWSlack + g.OH*g.lp + rtDWSlack
+}
+
+// rtDWKernels are an implementation's SIMD depthwise kernels; conv nil
+// means none. With lanes the kernels' vector width:
+//
+// conv computes, for r < rows and q < cols,
+//
+//	d[r*ldD+q] = act(bias + Σ_t w[t] * s[r*ldS+q+offs[t]]),
+//
+// the taps summed in order, where act(v) is v for act 0, ReLU's max(v, 0)
+// for act 1 and leaky ReLU's max(v, 0) + slope*min(v, 0) for act 2. It reads s to lanes-1 values past the last it needs; it writes
+// nothing past d[(rows-1)*ldD+cols-1] when cols >= minCols, and whole
+// vectors of lanes otherwise.
+//
+// rows copies dst[r*ldDst+j] = src[r*ldSrc+j], and evens sets
+// dst[r*ldDst+j] = src[r*ldSrc+2j], for r < rows, j < n; neither reads or
+// writes any other element past the last of these.
+type rtDWKernels struct {
+	lanes, minCols int
+	conv           func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope float32)
+	rows, evens    func(dst, src []float32, rows, n, ldDst, ldSrc int)
+}
+
+// rtDepthwise computes the output channels of input channels [c0, c1) of
+// one image: dst is the image's output, [C*K][OH][OW], src its input,
+// [C][H][W], w the weights, [C*K][KH*KW], and bias one per output channel
+// (nil: zero). It uses the SIMD kernels k if they exist, with scratch
+// (rtDWScratch values), else rtDepthwiseGo.
+//
+// Each channel is staged (rtDWStage), so that output (oy, ox)'s taps lie
+// at (oy*lp+ox)+offs[t] in the staged input. If OW is lp, conv writes the
+// channel's outputs to dst as one run. If one run of (OH-1)*lp+OW values,
+// the garbage columns ox in [OW, lp) of each row included, takes a
+// quarter fewer vectors than the rows, conv computes that run into the
+// staged output and the rows are copied out. Otherwise conv writes the
+// rows to dst itself.
+func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch []float32, act rtAct, k *rtDWKernels) {
+	if k.conv == nil {
+		rtDepthwiseGo(dst, src, w, bias, g, c0, c1, act)
+		return
+	}
+	T := g.KH * g.KW
+	ohw := g.OH * g.OW
+	stage := scratch[:g.SH*g.SW*g.plane+rtDWSlack]
+	out := scratch[len(stage) : len(stage)+g.OH*g.lp+rtDWSlack]
+	// The kernel's reach in the staged input, checked here so that it
+	// cannot stray: the last output's farthest tap, and a vector more.
+	_ = stage[(g.OH-1)*g.lp+g.OW-1+g.maxOff+k.lanes-1]
+	n := (g.OH-1)*g.lp + g.OW
+	vecs := func(n int) int { return (n + k.lanes - 1) / k.lanes }
+	// A run of n computes garbage columns and takes a copy: worth it if
+	// it saves a quarter of the vectors (7x7 maps and the like).
+	flat := g.OW < k.minCols || 4*vecs(n) < 3*g.OH*vecs(g.OW)
+	kact, slope := 0, act.A
+	switch act.Kind {
+	case rtActReLU:
+		kact = 1
+	case rtActLeakyReLU:
+		kact = 2
+	}
+	// Every channel's staging writes the same values of stage: the
+	// padding and the slack stay zero.
+	clear(stage)
+	for c := c0; c < c1; c++ {
+		rtDWStage(stage, src[c*g.H*g.W:(c+1)*g.H*g.W], g, k)
+		for o := c * g.K; o < (c+1)*g.K; o++ {
+			var b float32
+			if bias != nil {
+				b = bias[o]
+			}
+			d := dst[o*ohw : (o+1)*ohw]
+			wo := w[o*T : (o+1)*T]
+			switch {
+			case g.lp == g.OW && ohw >= k.minCols:
+				k.conv(d, stage, wo, g.offs, 1, ohw, 0, 0, kact, b, slope)
+			case flat:
+				k.conv(out, stage, wo, g.offs, 1, n, 0, 0, kact, b, slope)
+				rtDWGather(d, out, g.OH, g.OW, g.OW, g.lp, 1, k)
+			default:
+				k.conv(d, stage, wo, g.offs, g.OH, g.OW, g.OW, g.lp, kact, b, slope)
+			}
+			if kact == 0 && act.Kind != rtActNone {
+				rtActivateAll(d, act)
+			}
+		}
+	}
+}
+
+// rtDWStage writes one channel's input x ([H][W]) into dst as g's phase
+// planes of the padded input (see rtDWGeom): g.stage's gathers. It writes
+// the same values of dst for every channel and leaves the others, the
+// padding, as they are.
+func rtDWStage(dst, x []float32, g *rtDWGeom, k *rtDWKernels) {
+	for _, p := range g.stage {
+		rtDWGather(dst[p.dst:], x[p.src:], p.rows, p.n, g.lp, g.SH*g.W, g.SW, k)
+	}
+}
+
+// rtDWGather sets d[r*ldD+j] = s[r*ldS+j*step] for r < rows, j < n, with
+// k's kernels for steps 1 and 2.
+func rtDWGather(d, s []float32, rows, n, ldD, ldS, step int, k *rtDWKernels) {
+	// The kernels' reach, checked here so that they cannot stray.
+	_ = d[(rows-1)*ldD+n-1]
+	_ = s[(rows-1)*ldS+(n-1)*step]
+	switch {
+	case step == 1 && k.rows != nil:
+		k.rows(d, s, rows, n, ldD, ldS)
+	case step == 2 && k.evens != nil:
+		k.evens(d, s, rows, n, ldD, ldS)
+	default:
+		for r := range rows {
+			dr := d[r*ldD : r*ldD+n]
+			sr := s[r*ldS:]
+			for j := range dr {
+				dr[j] = sr[j*step]
+			}
+		}
+	}
+}
+
+// rtDepthwiseGo is rtDepthwise in Go: each output row is the bias plus,
+// for each of its taps' input rows, that row's taps (rtDWRowGo), then the
+// activation.
+func rtDepthwiseGo(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, act rtAct) {
+	T := g.KH * g.KW
+	ohw := g.OH * g.OW
+	for c := c0; c < c1; c++ {
+		x := src[c*g.H*g.W : (c+1)*g.H*g.W]
+		for o := c * g.K; o < (c+1)*g.K; o++ {
+			var b float32
+			if bias != nil {
+				b = bias[o]
+			}
+			d := dst[o*ohw : (o+1)*ohw]
+			wo := w[o*T : (o+1)*T]
+			for oy := range g.OH {
+				row := d[oy*g.OW : (oy+1)*g.OW]
+				for i := range row {
+					row[i] = b
+				}
+				if iy := oy*g.SH - g.PT; g.KH == 3 && g.KW == 3 && (g.SW == 1 || g.DW == 1) && iy >= 0 && iy+2*g.DH < g.H {
+					// A 3x3 window wholly inside: its three rows at once.
+					r0 := x[iy*g.W : (iy+1)*g.W]
+					r1 := x[(iy+g.DH)*g.W : (iy+g.DH+1)*g.W]
+					r2 := x[(iy+2*g.DH)*g.W : (iy+2*g.DH+1)*g.W]
+					rtDW3x3Go(row, r0, r1, r2, wo, g)
+					rtDWAct(row, act)
+					continue
+				}
+				for ky := range g.KH {
+					iy := oy*g.SH - g.PT + ky*g.DH
+					if iy < 0 || iy >= g.H {
+						continue
+					}
+					rtDWRowGo(row, x[iy*g.W:(iy+1)*g.W], wo[ky*g.KW:(ky+1)*g.KW], g)
+				}
+				rtDWAct(row, act)
+			}
+		}
+	}
+}
+
+// rtDWAct applies the activation to an output row.
+func rtDWAct(row []float32, act rtAct) {
+	switch act.Kind {
+	case rtActReLU:
+		for i, v := range row {
+			row[i] = max(v, 0)
+		}
+	case rtActLeakyReLU:
+		rtDWLeaky(row, act.A)
+	default:
+		rtActivateAll(row, act)
+	}
+}
+
+// rtDW3x3Go sets an output row, holding the bias, of a 3x3 window whose
+// rows r0, r1 and r2 are inside the input, all nine taps in one pass.
+func rtDW3x3Go(row, r0, r1, r2, w []float32, g *rtDWGeom) {
+	w = w[:9]
+	// The border columns, row by row.
+	for i, r := range [3][]float32{r0, r1, r2} {
+		wr := w[3*i : 3*i+3]
+		for ox := range g.oxLo {
+			row[ox] += rtDWTap(r, wr, ox*g.SW-g.PL, g.DW)
+		}
+		for ox := g.oxHi; ox < len(row); ox++ {
+			row[ox] += rtDWTap(r, wr, ox*g.SW-g.PL, g.DW)
+		}
+	}
+	if g.oxLo >= g.oxHi {
+		return
+	}
+	d := row[g.oxLo:g.oxHi]
+	x0, sw := g.oxLo*g.SW-g.PL, g.SW
+	w0, w1, w2, w3, w4, w5, w6, w7, w8 := w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8]
+	if sw == 1 {
+		// Stride 1, any dilation: each tap's inputs are a slice as long as
+		// d, so that no index needs a bounds check.
+		n, dw := len(d), g.DW
+		a0, a1, a2 := r0[x0:][:n], r0[x0+dw:][:n], r0[x0+2*dw:][:n]
+		b0, b1, b2 := r1[x0:][:n], r1[x0+dw:][:n], r1[x0+2*dw:][:n]
+		c0, c1, c2 := r2[x0:][:n], r2[x0+dw:][:n], r2[x0+2*dw:][:n]
+		for i := range d {
+			d[i] += w0*a0[i] + w1*a1[i] + w2*a2[i] + w3*b0[i] + w4*b1[i] + w5*b2[i] + w6*c0[i] + w7*c1[i] + w8*c2[i]
+		}
+		return
+	}
+	// Dilation 1 (the caller checked): each output's taps in one slice.
+	s0, s1, s2 := r0[x0:], r1[x0:], r2[x0:]
+	for i := range d {
+		x := i * sw
+		t0 := s0[x : x+3 : x+3]
+		t1 := s1[x : x+3 : x+3]
+		t2 := s2[x : x+3 : x+3]
+		d[i] += w0*t0[0] + w1*t0[1] + w2*t0[2] + w3*t1[0] + w4*t1[1] + w5*t1[2] + w6*t2[0] + w7*t2[1] + w8*t2[2]
+	}
+}
+
+// rtDWTap is the sum of taps wr, dw apart from input column ix on, over
+// input row x, leaving out those outside it.
+func rtDWTap(x, wr []float32, ix, dw int) float32 {
+	var v float32
+	for kx, wv := range wr {
+		if i := ix + kx*dw; i >= 0 && i < len(x) {
+			v += wv * x[i]
+		}
+	}
+	return v
+}
+
+// rtDWLeaky applies leaky ReLU to x as the SIMD kernels do, max(v, 0) +
+// slope*min(v, 0), without a branch on v's sign (random signs cost
+// rtActivate's branch a misprediction in two).
+func rtDWLeaky(x []float32, slope float32) {
+	for i, v := range x {
+		x[i] = max(v, 0) + slope*min(v, 0)
+	}
+}
+
+// rtDWRowGo adds to an output row one kernel row's taps wr over input row
+// x. The interior columns take no bounds logic: their taps' slice is cut
+// once per output, and 3, 5 and 7 taps are unrolled, so that the weights
+// stay in registers. The few border columns check each tap.
+func rtDWRowGo(row, x, wr []float32, g *rtDWGeom) {
+	for ox := range g.oxLo {
+		row[ox] += rtDWTap(x, wr, ox*g.SW-g.PL, g.DW)
+	}
+	for ox := g.oxHi; ox < len(row); ox++ {
+		row[ox] += rtDWTap(x, wr, ox*g.SW-g.PL, g.DW)
+	}
+	if g.oxLo >= g.oxHi {
+		return
+	}
+	d := row[g.oxLo:g.oxHi]
+	s := x[g.oxLo*g.SW-g.PL:]
+	sw := g.SW
+	if g.DW != 1 {
+		for kx, wv := range wr {
+			t := s[kx*g.DW:]
+			for i := range d {
+				d[i] += wv * t[i*sw]
+			}
+		}
+		return
+	}
+	switch len(wr) {
+	case 3:
+		w0, w1, w2 := wr[0], wr[1], wr[2]
+		for i := range d {
+			t := s[i*sw : i*sw+3 : i*sw+3]
+			d[i] += w0*t[0] + w1*t[1] + w2*t[2]
+		}
+	case 5:
+		w0, w1, w2, w3, w4 := wr[0], wr[1], wr[2], wr[3], wr[4]
+		for i := range d {
+			t := s[i*sw : i*sw+5 : i*sw+5]
+			d[i] += w0*t[0] + w1*t[1] + w2*t[2] + w3*t[3] + w4*t[4]
+		}
+	case 7:
+		w0, w1, w2, w3, w4, w5, w6 := wr[0], wr[1], wr[2], wr[3], wr[4], wr[5], wr[6]
+		for i := range d {
+			t := s[i*sw : i*sw+7 : i*sw+7]
+			d[i] += w0*t[0] + w1*t[1] + w2*t[2] + w3*t[3] + w4*t[4] + w5*t[5] + w6*t[6]
+		}
+	default:
+		for i := range d {
+			t := s[i*sw : i*sw+len(wr)]
+			v := d[i]
+			for kx, wv := range wr {
+				v += wv * t[kx]
+			}
+			d[i] = v
+		}
+	}
+}

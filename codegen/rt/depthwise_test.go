@@ -1,0 +1,194 @@
+package rt
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/cnnc/cnnc/compiler/ir"
+	"github.com/cnnc/cnnc/compiler/ref"
+)
+
+// fakeDWKernels is a stand-in for an implementation's SIMD depthwise
+// kernels, in Go, that keeps rtDWKernels' contract to its limits: conv
+// reads lanes-1 values past the last it needs, and below minCols writes
+// whole vectors. The tests thus reach rtDepthwise's staging, its choice of
+// rows or one run, and its reach.
+func fakeDWKernels(lanes, minCols int) *rtDWKernels {
+	conv := func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope float32) {
+		n := cols
+		if cols < minCols {
+			n = (cols + lanes - 1) / lanes * lanes
+		}
+		reach := (cols+lanes-1)/lanes*lanes - 1
+		for r := range rows {
+			for q := range n {
+				v := bias
+				for t, wt := range w {
+					v += wt * s[r*ldS+q+offs[t]]
+				}
+				switch act {
+				case 1:
+					v = max(v, 0)
+				case 2:
+					v = max(v, 0) + slope*min(v, 0)
+				}
+				d[r*ldD+q] = v
+			}
+			for _, o := range offs {
+				_ = s[r*ldS+reach+o]
+			}
+		}
+	}
+	gather := func(step int) func(dst, src []float32, rows, n, ldDst, ldSrc int) {
+		return func(dst, src []float32, rows, n, ldDst, ldSrc int) {
+			for r := range rows {
+				for j := range n {
+					dst[r*ldDst+j] = src[r*ldSrc+j*step]
+				}
+			}
+		}
+	}
+	return &rtDWKernels{lanes: lanes, minCols: minCols, conv: conv, rows: gather(1), evens: gather(2)}
+}
+
+// randDW returns a random depthwise convolution: kernels 1 to 7 (with a
+// dilation, up to 13 wide), strides 1 to 3, uneven padding, multipliers
+// 1 and 2, on maps from 1x1 up, or ok false if the kernel does not fit.
+func randDW(r *rand.Rand) (in, out ir.Shape, a ir.ConvAttrs, ok bool) {
+	in = ir.Shape{C: 1 + r.IntN(5), H: 1 + r.IntN(12), W: 1 + r.IntN(40)}
+	if r.IntN(4) == 0 {
+		in.H, in.W = 1+r.IntN(3), 1+r.IntN(3) // 1x1, 2x3 and the like
+	}
+	k := 1 + r.IntN(2)
+	a = ir.ConvAttrs{
+		Filters: k * in.C, Groups: in.C, KH: 1 + r.IntN(7), KW: 1 + r.IntN(7),
+		StrideH: 1 + r.IntN(3), StrideW: 1 + r.IntN(3), DilH: 1 + r.IntN(2), DilW: 1 + r.IntN(2),
+		Pad:  ir.Pad{Top: r.IntN(4), Bottom: r.IntN(4), Left: r.IntN(4), Right: r.IntN(4)},
+		Bias: r.IntN(3) > 0,
+	}
+	if r.IntN(2) == 0 {
+		a.KW, a.StrideW, a.DilW = a.KH, a.StrideH, a.DilH
+	}
+	hp, wp := in.H+a.Pad.Top+a.Pad.Bottom, in.W+a.Pad.Left+a.Pad.Right
+	if hp < (a.KH-1)*a.DilH+1 || wp < (a.KW-1)*a.DilW+1 {
+		return in, out, a, false
+	}
+	out = ir.Shape{C: a.Filters, H: (hp-(a.KH-1)*a.DilH-1)/a.StrideH + 1, W: (wp-(a.KW-1)*a.DilW-1)/a.StrideW + 1}
+	return in, out, a, true
+}
+
+func dwGeom(in, out ir.Shape, a *ir.ConvAttrs) *rtDWGeom {
+	return rtNewDWGeom(rtDWGeom{C: in.C, K: a.Filters / in.C, H: in.H, W: in.W, KH: a.KH, KW: a.KW,
+		SH: a.StrideH, SW: a.StrideW, DH: a.DilH, DW: a.DilW, PT: a.Pad.Top, PL: a.Pad.Left, OH: out.H, OW: out.W})
+}
+
+// TestDepthwise compares rtDepthwiseGo, and rtDepthwise with stand-ins for
+// AVX-512's and AVX2's kernels, with the reference convolution on random
+// shapes and every activation, each computing the channels in two calls
+// as two workers would, over outputs and scratch full of garbage.
+func TestDepthwise(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	acts := []int{rtActNone, rtActReLU, rtActLeakyReLU, rtActSigmoid, rtActTanh, rtActClip, rtActHardSwish, rtActSiLU}
+	kernels := []*rtDWKernels{{}, fakeDWKernels(16, 1), fakeDWKernels(8, 8)}
+	tried := 0
+	for iter := 0; tried < 600; iter++ {
+		in, out, a, ok := randDW(r)
+		if !ok {
+			continue
+		}
+		tried++
+		w, x := randSlice(r, a.Filters*a.KH*a.KW), randSlice(r, in.Elems())
+		var bias []float32
+		if a.Bias {
+			bias = randSlice(r, a.Filters)
+		}
+		want := make([]float32, out.Elems())
+		ref.Conv(want, x, 1, in, out, &a, w, bias)
+		act := rtAct{Kind: acts[iter%len(acts)], A: float32(0.1 * float64(r.IntN(4)))}
+		if act.Kind == rtActClip {
+			act.A, act.B = -0.5, 0.75
+		}
+		for i, v := range want {
+			want[i] = rtActivate(v, act)
+		}
+		g := dwGeom(in, out, &a)
+		for _, k := range kernels {
+			got := randSlice(r, out.Elems())
+			scratch := randSlice(r, rtDWScratch(g))
+			half := in.C / 2
+			rtDepthwise(got, x, w, bias, g, 0, half, scratch, act, k)
+			rtDepthwise(got, x, w, bias, g, half, in.C, scratch, act, k)
+			near(t, fmt.Sprintf("iter %d: %v -> %v %+v act %v, lanes %d", iter, in, out, a, act, k.lanes), want, got, 1e-5)
+		}
+	}
+}
+
+// TestDepthwiseNaN checks that a NaN input reaches exactly the outputs
+// whose windows hold it, through ReLU and leaky ReLU, on both paths, and
+// that a -Inf one gives those outputs 0 and -Inf.
+func TestDepthwiseNaN(t *testing.T) {
+	in := ir.Shape{C: 2, H: 9, W: 21}
+	a := ir.ConvAttrs{Filters: 2, Groups: 2, KH: 3, KW: 3, StrideH: 1, StrideW: 2, DilH: 1, DilW: 1, Pad: ir.Pad{Top: 1, Bottom: 1, Left: 1, Right: 1}}
+	out := ir.Shape{C: 2, H: 9, W: 11}
+	g := dwGeom(in, out, &a)
+	x := make([]float32, in.Elems())
+	w := make([]float32, 2*9)
+	for i := range w {
+		w[i] = 1
+	}
+	x[in.H*in.W+4*in.W+7] = float32(math.NaN()) // channel 1, row 4, column 7
+	x[4*in.W+7] = float32(math.Inf(-1))         // channel 0, the same place
+	for _, act := range []rtAct{{Kind: rtActReLU}, {Kind: rtActLeakyReLU, A: 0.1}} {
+		for _, k := range []*rtDWKernels{{}, fakeDWKernels(16, 1), fakeDWKernels(8, 8)} {
+			got := make([]float32, out.Elems())
+			rtDepthwise(got, x, w, nil, g, 0, 2, make([]float32, rtDWScratch(g)), act, k)
+			for c := range 2 {
+				for oy := range out.H {
+					for ox := range out.W {
+						v := got[(c*out.H+oy)*out.W+ox]
+						inWindow := oy-1 <= 4 && 4 <= oy+1 && 2*ox-1 <= 7 && 7 <= 2*ox+1
+						if c == 1 && math.IsNaN(float64(v)) != inWindow {
+							t.Errorf("act %v lanes %d: output (%d, %d, %d) = %g; NaN expected: %v", act, k.lanes, c, oy, ox, v, inWindow)
+						}
+						if want := rtActivate(float32(math.Inf(-1)), act); c == 0 && inWindow && v != want {
+							t.Errorf("act %v lanes %d: output (%d, %d, %d) = %g, want %g", act, k.lanes, c, oy, ox, v, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkDepthwiseGo times rtDepthwiseGo on MobileNet-like layers.
+func BenchmarkDepthwiseGo(b *testing.B) {
+	for _, c := range []struct {
+		name        string
+		c, hw, k, s int
+		act         int
+	}{
+		{"28x28x96_3x3s1_leaky", 96, 28, 3, 1, rtActLeakyReLU},
+		{"28x28x96_3x3s1_relu", 96, 28, 3, 1, rtActReLU},
+		{"56x56x64_3x3s2_relu", 64, 56, 3, 2, rtActReLU},
+		{"14x14x40_7x7s1", 40, 14, 7, 1, rtActNone},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			p := c.k / 2
+			in := ir.Shape{C: c.c, H: c.hw, W: c.hw}
+			a := ir.ConvAttrs{Filters: c.c, Groups: c.c, KH: c.k, KW: c.k, StrideH: c.s, StrideW: c.s, DilH: 1, DilW: 1, Pad: ir.Pad{Top: p, Bottom: p, Left: p, Right: p}}
+			oh := (c.hw+2*p-c.k)/c.s + 1
+			out := ir.Shape{C: c.c, H: oh, W: oh}
+			g := dwGeom(in, out, &a)
+			r := rand.New(rand.NewPCG(1, 2))
+			x, w, bias := randSlice(r, in.Elems()), randSlice(r, c.c*c.k*c.k), randSlice(r, c.c)
+			dst := make([]float32, out.Elems())
+			b.SetBytes(int64(4 * out.Elems()))
+			for b.Loop() {
+				rtDepthwiseGo(dst, x, w, bias, g, 0, c.c, rtAct{Kind: c.act, A: 0.1})
+			}
+			b.ReportMetric(float64(out.Elems()*c.k*c.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+		})
+	}
+}
