@@ -148,7 +148,7 @@ func (c *gen) apiFile() ([]byte, error) {
 				break
 			}
 			fields = append(fields, jen.List(jen.Id(c.ident(l.n, "w")), jen.Id(c.ident(l.n, "b"))).Index().Float32())
-		case ir.OpConv, ir.OpBatchNorm:
+		case ir.OpConv, ir.OpBatchNorm, ir.OpLayerNorm:
 			fields = append(fields, jen.List(jen.Id(c.ident(l.n, "w")), jen.Id(c.ident(l.n, "b"))).Index().Float32())
 		case ir.OpPReLU:
 			fields = append(fields, jen.Id(c.ident(l.n, "w")).Index().Float32().Comment("slopes"))

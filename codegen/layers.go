@@ -182,12 +182,29 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 			body = append(body, jen.Id("rtPReLU").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), jen.Id("m").Dot(c.ident(n, "w")), jen.Lit(out.H*out.W)))
 		case n.Op == ir.OpBatchNorm:
 			body = append(body, jen.Id("rtScaleShift").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), jen.Id("m").Dot(c.ident(n, "w")), jen.Id("m").Dot(c.ident(n, "b")), jen.Lit(out.H*out.W), actC))
-		case n.Op == ir.OpAdd:
-			body = append(body, jen.Copy(jen.Id("out"), c.img(n.Inputs[0], "img")))
+		case n.Op.Info().Elementwise && len(n.Inputs) > 1:
+			// a op b, then (add) + c + ...: the first step reads its
+			// operands whole before out, which may be either of them, is
+			// written; later ones accumulate into out.
+			ops := map[ir.Op]string{ir.OpAdd: "rtOpAdd", ir.OpSub: "rtOpSub", ir.OpMul: "rtOpMul", ir.OpDiv: "rtOpDiv"}
+			a := c.img(n.Inputs[0], "img")
+			as := bcast(n.Inputs[0].Shape, out)
 			for _, x := range n.Inputs[1:] {
-				body = append(body, jen.Id("rtAddTo").Call(jen.Id("out"), c.img(x, "img")))
+				body = append(body, jen.Id("rtArith").Call(jen.Id("out"), a, c.img(x, "img"), jen.Id(ops[n.Op]),
+					jen.Lit(out.C), jen.Lit(out.H), jen.Lit(out.W), as, bcast(x.Shape, out)))
+				a, as = jen.Id("out"), bcast(out, out)
 			}
-			body = append(body, jen.Id("rtActivateAll").Call(jen.Id("out"), actC))
+			if n.Act.Kind != ir.ActNone {
+				body = append(body, jen.Id("rtActivateAll").Call(jen.Id("out"), actC))
+			}
+		case n.Op == ir.OpLayerNorm:
+			body = append(body, jen.Id("rtLayerNorm").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), jen.Id("m").Dot(c.ident(n, "w")), jen.Id("m").Dot(c.ident(n, "b")),
+				jen.Lit(out.C), jen.Lit(out.H*out.W), jen.Lit(n.BN.Eps)))
+		case n.Op == ir.OpSlice:
+			hw := out.H * out.W
+			body = append(body, jen.Copy(jen.Id("out"), c.img(n.Inputs[0], "img").(*jen.Statement).Index(jen.Lit(n.Slice.Start*hw).Op(":").Lit(n.Slice.End*hw))))
+		case n.Op == ir.OpChannelShuffle:
+			body = append(body, jen.Id("rtShuffle").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), jen.Lit(out.C), jen.Lit(out.H*out.W), jen.Lit(n.Groups)))
 		case n.Op == ir.OpConcat:
 			off := 0
 			for _, x := range n.Inputs {
@@ -205,6 +222,18 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 		task(f, doc+"\nOne task is one image.", c.ident(n, "l"), body...)
 	}
 	return []stepLit{step(B, c.ident(n, "l"))}
+}
+
+// bcast is the rtBcast literal of an operand of shape s of an elementwise
+// op whose output has shape out: its strides, 0 along broadcast axes.
+func bcast(s, out ir.Shape) jen.Code {
+	st := func(size, stride int) int {
+		if size == 1 {
+			return 0
+		}
+		return stride
+	}
+	return jen.Id("rtBcast").Values(jen.Lit(st(s.C, s.H*s.W)), jen.Lit(st(s.H, s.W)), jen.Lit(st(s.W, 1)))
 }
 
 // geometry declares the read-only geometry of every conv, pooling and LRN.

@@ -223,6 +223,8 @@ func (c *gen) loadLayer(b *jen.Group, l *layer) {
 			checkFinite(effB, []int{n.Shape.C}, jen.Id("m").Dot(c.ident(n, "b"))))
 	case ir.OpPReLU:
 		stmts = append(stmts, jen.Id("m").Dot(c.ident(n, "w")).Op("=").Add(tensor(".weight")))
+	case ir.OpLayerNorm:
+		stmts = append(stmts, jen.List(jen.Id("m").Dot(c.ident(n, "w")), jen.Id("m").Dot(c.ident(n, "b"))).Op("=").List(tensor(".weight"), tensor(".bias")))
 	default:
 		return
 	}

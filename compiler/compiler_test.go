@@ -100,7 +100,7 @@ func TestShapeErrors(t *testing.T) {
 		{"pool pad", "  - {name: p, op: avgpool, kernel: 2, padding: 2}\n",
 			"x.yaml:4:39: p: padding 2 is more than half the kernel 2x2"},
 		{"add mismatch", "  - {name: a, op: conv, filters: 2, kernel: 1}\n  - {name: b, op: conv, filters: 3, kernel: 1, input: input}\n  - {name: s, op: add, inputs: [a, b]}\n",
-			"x.yaml:6:24: s: cannot add a (2x8x8) and b (3x8x8): shapes differ"},
+			"x.yaml:6:24: s: cannot add a (2x8x8): it does not broadcast to 3x8x8 (each of C, H, W must be 3x8x8's or 1)"},
 		{"concat mismatch", "  - {name: a, op: maxpool, kernel: 2}\n  - {name: s, op: concat, inputs: [a, input]}\n",
 			"x.yaml:5:27: s: cannot concatenate a (3x4x4) and input (3x8x8) along channels: height and width differ"},
 		{"flat into conv", "  - {name: d, op: dense, units: 4}\n  - {name: c, op: conv, filters: 2, kernel: 1}\n",

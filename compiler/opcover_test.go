@@ -68,7 +68,7 @@ func TestOpCoverage(t *testing.T) {
 			}
 			src := fmt.Sprintf("name: m\ninput: [2, 4, 4]\nlayers:\n  - {name: a, op: conv, filters: 2, kernel: 1}\n  - {name: b, op: conv, filters: 2, kernel: 1, input: a}\n  - {name: x, op: %s", info.Name)
 			switch info.Arity {
-			case ir.Variadic:
+			case ir.Variadic, ir.Binary:
 				src += ", inputs: [a, b]"
 			default:
 				src += ", input: a"
@@ -127,8 +127,10 @@ func exampleValue(field string) string {
 	switch field {
 	case "kernel", "size", "filters", "units", "groups":
 		return "1"
-	case "stride", "dilation":
+	case "stride", "dilation", "start":
 		return "1"
+	case "end":
+		return "2"
 	case "padding":
 		return "0"
 	case "bias", "ceil", "count_pad", "shared":

@@ -427,6 +427,11 @@ func (c *gen) prepareWeights(w *writer, wants []params.Want, index map[string]in
 				w.p("    std::copy(scale.begin(), scale.end(), stage[%d].begin() + %d);", sl.gpu, sl.wOff)
 				w.p("    std::copy(shift.begin(), shift.end(), stage[%d].begin() + %d);", sl.gpu, sl.bOff)
 			}
+		case ir.OpLayerNorm:
+			for _, sl := range slots {
+				w.p("    std::copy(t[%d].begin(), t[%d].end(), stage[%d].begin() + %d);", index[n.Name+".weight"], index[n.Name+".weight"], sl.gpu, sl.wOff)
+				w.p("    std::copy(t[%d].begin(), t[%d].end(), stage[%d].begin() + %d);", index[n.Name+".bias"], index[n.Name+".bias"], sl.gpu, sl.bOff)
+			}
 		case ir.OpPReLU:
 			w.p("    const std::vector<float>& a = t[%d];", index[n.Name+".weight"])
 			for _, sl := range slots {

@@ -187,7 +187,9 @@ func Partition(g *ir.Graph, gpus int) ([]Placement, error) {
 				p.Out[d] = one(r)
 				p.In[d][0] = all(in0.Shape.C)
 			}
-		case n.Op == ir.OpSoftmax:
+		case n.Op == ir.OpSoftmax || n.Op == ir.OpLayerNorm || n.Op == ir.OpSlice || n.Op == ir.OpChannelShuffle:
+			// Each output channel reads every channel (softmax,
+			// layernorm) or another one (slice, channel_shuffle).
 			p.Strategy = Whole
 			p.Out[0] = all(n.Shape.C)
 			p.In[0][0] = all(in0.Shape.C)
@@ -221,14 +223,27 @@ func Partition(g *ir.Graph, gpus int) ([]Placement, error) {
 			} else if n.PreLRN != nil {
 				halo = [2]int{n.PreLRN.Size / 2, (n.PreLRN.Size - 1) / 2}
 			}
+			// The channels follow an input that has all of them: an
+			// elementwise op's operand may be broadcast along C, and one
+			// of a single channel is read whole by every part.
+			lead := in0
+			for _, x := range n.Inputs {
+				if x.Shape.C == n.Shape.C || n.Op == ir.OpFlatten {
+					lead = x
+					break
+				}
+			}
 			for d := range gpus {
-				for _, r := range own[in0][d] {
+				for _, r := range own[lead][d] {
 					p.Out[d] = append(p.Out[d], Range{r.Lo * scale, r.Hi * scale})
 					need := Range{max(r.Lo-halo[0], 0), min(r.Hi+halo[1], in0.Shape.C)}
-					for i := range n.Inputs {
-						if i == 0 {
+					for i, x := range n.Inputs {
+						switch {
+						case i == 0 && x == lead:
 							p.In[d][0] = append(p.In[d][0], need)
-						} else {
+						case x.Shape.C == 1 && n.Shape.C > 1:
+							p.In[d][i] = append(p.In[d][i], Range{0, 1})
+						default:
 							p.In[d][i] = append(p.In[d][i], r)
 						}
 					}

@@ -250,7 +250,7 @@ func (s *schedule) layoutWeights() {
 				w := alloc(d, rows.Len()*rowLen)
 				b := alloc(d, rows.Len())
 				s.weights[d] = append(s.weights[d], weightSlot{node: n, gpu: d, wOff: w, bOff: b, rowLo: rows.Lo, rowHi: rows.Hi, rowLen: rowLen})
-			case ir.OpBatchNorm:
+			case ir.OpBatchNorm, ir.OpLayerNorm:
 				if len(p.Out[d]) == 0 {
 					continue
 				}
@@ -727,7 +727,39 @@ func (s *schedule) channelLayer(p Placement, d int, r Range) error {
 		ints := append([]kv{{"B", itoa(B)}, {"E", itoa(out.Elems())}, {"E0", itoa(r.Lo * hw)}, {"E1", itoa(r.Hi * hw)}}, actConsts(a)...)
 		k := s.inst("activate", n, doc, ints, slopeConsts(a))
 		s.launch(n, d, k, elementwiseGrid(B*r.Len()*hw), 256, []string{ptrIn, ptrOut}, doc, reads, writes)
-	case ir.OpAdd:
+	case ir.OpAdd, ir.OpSub, ir.OpMul, ir.OpDiv:
+		broadcast := false
+		for _, x := range n.Inputs {
+			broadcast = broadcast || ir.Broadcast(x.Shape, out)
+		}
+		if n.Op != ir.OpAdd || broadcast {
+			// a op b, then (add) + c + ...: each launch reads its operands
+			// before it writes out, element by element.
+			ops := map[ir.Op]string{ir.OpAdd: "0", ir.OpSub: "1", ir.OpMul: "2", ir.OpDiv: "3"}
+			a, ptrA := n.Inputs[0], s.tensorPtr(n.Inputs[0], d)
+			for i, x := range n.Inputs[1:] {
+				last := i == len(n.Inputs)-2
+				st := func(p string, sh ir.Shape) []kv {
+					z := func(size, stride int) string {
+						if size == 1 {
+							return "0"
+						}
+						return itoa(stride)
+					}
+					return []kv{{"E" + p, itoa(sh.Elems())}, {"S" + p + "C", z(sh.C, sh.H*sh.W)}, {"S" + p + "H", z(sh.H, sh.W)}, {"S" + p + "W", z(sh.W, 1)}}
+				}
+				f := ir.Activation{}
+				if last {
+					f = act
+				}
+				ints := append([]kv{{"B", itoa(B)}, {"E", itoa(out.Elems())}, {"H", itoa(out.H)}, {"W", itoa(out.W)}, {"E0", itoa(r.Lo * hw)}, {"E1", itoa(r.Hi * hw)}, {"OP", ops[n.Op]}}, st("A", a.Shape)...)
+				ints = append(append(ints, st("B", x.Shape)...), actConsts(f)...)
+				k := s.inst("arith", n, doc, ints, slopeConsts(f))
+				s.launch(n, d, k, elementwiseGrid(B*r.Len()*hw), 256, []string{ptrA, s.tensorPtr(x, d), ptrOut}, doc, reads, writes)
+				a, ptrA = n, ptrOut
+			}
+			break
+		}
 		var ptrs []string
 		for _, x := range n.Inputs {
 			ptrs = append(ptrs, s.tensorPtr(x, d))
@@ -742,6 +774,19 @@ func (s *schedule) channelLayer(p Placement, d int, r Range) error {
 		ints := append(append(append(append([]kv(nil), shape...), chans...), kv{"NT", itoa(nt)}), actConsts(act)...)
 		k := s.inst("global_avg", n, doc, ints, slopeConsts(act))
 		s.launch(n, d, k, dim3(min(B*r.Len(), 1<<20), 1, 1), nt, []string{ptrIn, ptrOut}, doc, reads, writes)
+	case ir.OpLayerNorm:
+		w := s.slot(n, d)
+		k := s.inst("layernorm", n, doc, append([]kv(nil), shape...), []kv{{"EPS", cfloat(n.BN.Eps)}})
+		s.launch(n, d, k, elementwiseGrid(B*hw), 256,
+			[]string{ptrIn, fmt.Sprintf("m->weights[%d] + %d", d, w.wOff), fmt.Sprintf("m->weights[%d] + %d", d, w.bOff), ptrOut}, doc, reads, writes)
+	case ir.OpSlice:
+		lo, hi := r.Lo*hw, r.Hi*hw
+		ints := append([]kv{{"B", itoa(B)}, {"EIN", itoa(in.Shape.Elems())}, {"EOUT", itoa(out.Elems())}, {"OFF", "0"}, {"IOFF", itoa(n.Slice.Start * hw)}, {"E0", itoa(lo)}, {"E1", itoa(hi)}}, actConsts(act)...)
+		k := s.inst("copy", n, doc, ints, slopeConsts(act))
+		s.launch(n, d, k, elementwiseGrid(B*(hi-lo)), 256, []string{ptrIn, ptrOut}, doc, reads, writes)
+	case ir.OpChannelShuffle:
+		k := s.inst("shuffle", n, doc, append(append([]kv(nil), shape...), kv{"G", itoa(n.Groups)}), nil)
+		s.launch(n, d, k, elementwiseGrid(B*out.Elems()), 256, []string{ptrIn, ptrOut}, doc, reads, writes)
 	case ir.OpSoftmax:
 		nt := pow2(out.C, 32, 256)
 		k := s.inst("softmax", n, doc, append(append([]kv(nil), shape...), kv{"NT", itoa(nt)}), nil)
@@ -751,7 +796,7 @@ func (s *schedule) channelLayer(p Placement, d int, r Range) error {
 		// Output features (flatten) and elements (dropout) are input elements.
 		e := in.Shape.Elems()
 		lo, hi := r.Lo*hw, r.Hi*hw
-		ints := append([]kv{{"B", itoa(B)}, {"EIN", itoa(e)}, {"EOUT", itoa(out.Elems())}, {"OFF", "0"}, {"E0", itoa(lo)}, {"E1", itoa(hi)}}, actConsts(act)...)
+		ints := append([]kv{{"B", itoa(B)}, {"EIN", itoa(e)}, {"EOUT", itoa(out.Elems())}, {"OFF", "0"}, {"IOFF", "0"}, {"E0", itoa(lo)}, {"E1", itoa(hi)}}, actConsts(act)...)
 		k := s.inst("copy", n, doc, ints, slopeConsts(act))
 		s.launch(n, d, k, elementwiseGrid(B*(hi-lo)), 256, []string{ptrIn, ptrOut}, doc, reads, writes)
 	case ir.OpConcat:
@@ -761,7 +806,7 @@ func (s *schedule) channelLayer(p Placement, d int, r Range) error {
 			xr := intersect([]Range{{r.Lo - off, r.Hi - off}}, all(x.Shape.C))
 			for _, q := range xr {
 				xhw := chanHW(x)
-				ints := append([]kv{{"B", itoa(B)}, {"EIN", itoa(x.Shape.Elems())}, {"EOUT", itoa(out.Elems())}, {"OFF", itoa(off * xhw)},
+				ints := append([]kv{{"B", itoa(B)}, {"EIN", itoa(x.Shape.Elems())}, {"EOUT", itoa(out.Elems())}, {"OFF", itoa(off * xhw)}, {"IOFF", "0"},
 					{"E0", itoa(q.Lo * xhw)}, {"E1", itoa(q.Hi * xhw)}}, actConsts(act)...)
 				qdoc := fmt.Sprintf("%s: concat, input %d (%s) channels %d..%d at channel %d, %d image(s)", n.Name, i, x.Name, q.Lo, q.Hi-1, off+q.Lo, B)
 				k := s.inst("copy", n, qdoc, ints, slopeConsts(act))

@@ -245,6 +245,12 @@ func describe(n *ir.Node) string {
 		return fmt.Sprintf("batchnorm (eps %g)", n.BN.Eps)
 	case ir.OpDropout:
 		return fmt.Sprintf("dropout %g", n.Rate)
+	case ir.OpLayerNorm:
+		return fmt.Sprintf("layernorm (eps %g)", n.BN.Eps)
+	case ir.OpSlice:
+		return fmt.Sprintf("slice %d:%d", n.Slice.Start, n.Slice.End)
+	case ir.OpChannelShuffle:
+		return fmt.Sprintf("channel_shuffle %d", n.Groups)
 	case ir.OpPReLU:
 		if n.Shared {
 			return "prelu (one slope)"

@@ -48,8 +48,12 @@ func (n *Node) Attrs() string {
 		}
 	case OpLRN:
 		add("%s", n.LRN)
-	case OpBatchNorm:
+	case OpBatchNorm, OpLayerNorm:
 		add("eps=%g", n.BN.Eps)
+	case OpSlice:
+		add("start=%d end=%d", n.Slice.Start, n.Slice.End)
+	case OpChannelShuffle:
+		add("groups=%d", n.Groups)
 	case OpLeakyReLU:
 		add("slope=%g", n.Fn.Alpha)
 	case OpClip:

@@ -55,19 +55,22 @@ type Node struct {
 	Dense  DenseAttrs
 	Pool   PoolAttrs
 	LRN    LRNAttrs
-	BN     BatchNormAttrs
+	BN     BatchNormAttrs // batchnorm and layernorm
+	Slice  SliceAttrs
+	Groups int        // channel_shuffle
 	Fn     Activation // an activation op's function and constants
 	Shared bool       // prelu: one slope for every channel
 	Rate   float64    // dropout rate
 	Same   bool       // conv padding: "same", resolved by shape inference
 
 	// Set by the passes.
-	Act    Activation // fused epilogue, applied last
-	FoldBN *FoldedBN  // conv/dense: a batchnorm folded into the weights
-	PreLRN *LRNAttrs  // maxpool: LRN applied to the input before pooling
-	Fused  []string   // names of the layers fused into this node, in order
-	Buf    int        // memory plan: offset of the output in the arena, in elements per image
-	Alias  bool       // memory plan: the output shares its input's storage
+	Act     Activation // fused epilogue, applied last
+	FoldBN  *FoldedBN  // conv/dense: a batchnorm folded into the weights
+	PreLRN  *LRNAttrs  // maxpool: LRN applied to the input before pooling
+	Fused   []string   // names of the layers fused into this node, in order
+	Buf     int        // memory plan: offset of the output in the arena, in elements per image
+	Alias   bool       // memory plan: the output shares the storage of Inputs[AliasIn]
+	AliasIn int        // memory plan: which input an Alias node overwrites
 }
 
 // FieldPos returns where field f of the node is defined, or the node's own position.

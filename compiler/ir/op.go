@@ -40,7 +40,13 @@ const (
 	OpLRN
 	OpBatchNorm
 	OpAdd
+	OpSub
+	OpMul
+	OpDiv
 	OpConcat
+	OpSlice
+	OpChannelShuffle
+	OpLayerNorm
 	numOps
 )
 
@@ -217,7 +223,11 @@ type LRNAttrs struct {
 	K           float64
 }
 
-// BatchNormAttrs is inference-mode batch normalisation with running statistics.
+// BatchNormAttrs is inference-mode batch normalisation with running
+// statistics; layer normalisation has the same attribute.
 type BatchNormAttrs struct {
 	Eps float64
 }
+
+// SliceAttrs are the channels [Start, End) a slice takes.
+type SliceAttrs struct{ Start, End int }

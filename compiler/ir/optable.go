@@ -58,6 +58,7 @@ type Arity uint8
 const (
 	Nullary  Arity = iota // the network input
 	Unary                 // `input: x`, or the previous layer
+	Binary                // `inputs: [a, b]`
 	Variadic              // `inputs: [a, b, ...]`, two or more
 )
 
@@ -114,16 +115,35 @@ func init() {
 		OpBatchNorm: {Name: "batchnorm", Arity: Unary, Shape: sameShape, PerChannel: true, Elementwise: true, InPlace: true, Epilogue: true,
 			Params: []string{"weight", "bias", "running_mean", "running_var"}, Fields: []Field{{Name: "eps"}},
 			Formula: "(x − running_mean[c]) / √(running_var[c] + eps) · weight[c] + bias[c]"},
-		OpAdd: {Name: "add", Arity: Variadic, Shape: sumShape, PerChannel: true, Elementwise: true, Epilogue: true,
-			Formula: "a + b + …, shapes equal"},
+		OpAdd: binary("add", Variadic, "a + b + …"),
+		OpSub: binary("sub", Binary, "a − b"),
+		OpMul: binary("mul", Binary, "a · b"),
+		OpDiv: binary("div", Binary, "a / b (IEEE: x/0 is ±Inf or NaN)"),
 		OpConcat: {Name: "concat", Arity: Variadic, Shape: concatShape, Epilogue: true,
 			Formula: "the inputs stacked along the channels, in order"},
+		OpSlice: {Name: "slice", Arity: Unary, Shape: sliceShape,
+			Fields:  []Field{{Name: "start", Required: true}, {Name: "end", Required: true}},
+			Formula: "y[c] = x[start + c] for c < end − start: channels [start, end)"},
+		OpChannelShuffle: {Name: "channel_shuffle", Arity: Unary, Shape: shuffleShape,
+			Fields:  []Field{{Name: "groups", Required: true}},
+			Formula: "y[c] = x[(c mod groups)·C/groups + ⌊c/groups⌋]: ShuffleNet's shuffle"},
+		OpLayerNorm: {Name: "layernorm", Arity: Unary, Shape: sameShape, Params: []string{"weight", "bias"},
+			Fields:  []Field{{Name: "eps"}},
+			Formula: "(x[c] − μ) / √(σ² + eps) · weight[c] + bias[c], μ and σ² the mean and (biased) variance over the channels at each position"},
 	}
+	// Elementwise ops keep their activation's kernel epilogue open: add
+	// has always taken one.
 	for o := range opTable {
 		if opTable[o].Name == "" {
 			panic("ir: op table has no row for Op " + Op(o).String())
 		}
 	}
+}
+
+// binary is the row of an elementwise arithmetic op with broadcasting.
+func binary(name string, arity Arity, formula string) OpInfo {
+	return OpInfo{Name: name, Arity: arity, Shape: broadcastShape, Elementwise: true, InPlace: true, PerChannel: true, Epilogue: true,
+		Formula: formula + ", element by element, with NumPy broadcasting over C, H and W (each dimension equal, or 1 in some inputs)"}
 }
 
 // Defaults for the fields of activation ops whose bounds are open.
@@ -203,11 +223,45 @@ func flattenShape(n *Node, ins []Shape, fail failFunc) (Shape, error) {
 	return Shape{C: ins[0].Elems(), H: 1, W: 1, Flat: true}, nil
 }
 
-func sumShape(n *Node, ins []Shape, fail failFunc) (Shape, error) {
-	for i, x := range ins[1:] {
-		if x != ins[0] {
-			return fail("inputs", "cannot add %s (%s) and %s (%s): shapes differ", n.Inputs[0].Name, ins[0], n.Inputs[i+1].Name, x)
+// broadcastShape is NumPy's broadcasting of per-image shapes: along C, H
+// and W every input has the output's size or 1. Flat vectors broadcast
+// only with flat vectors.
+func broadcastShape(n *Node, ins []Shape, fail failFunc) (Shape, error) {
+	out := ins[0]
+	for _, x := range ins[1:] {
+		out.C, out.H, out.W = max(out.C, x.C), max(out.H, x.H), max(out.W, x.W)
+	}
+	for i, x := range ins {
+		if x.Flat != ins[0].Flat {
+			return fail("inputs", "cannot %s %s (%s) and %s (%s): one is a flat vector, the other CxHxW", n.Op, n.Inputs[0].Name, ins[0], n.Inputs[i].Name, x)
 		}
+		if (x.C != out.C && x.C != 1) || (x.H != out.H && x.H != 1) || (x.W != out.W && x.W != 1) {
+			return fail("inputs", "cannot %s %s (%s): it does not broadcast to %s (each of C, H, W must be %s's or 1)", n.Op, n.Inputs[i].Name, x, out, out)
+		}
+	}
+	return out, nil
+}
+
+// Broadcast reports whether the input shape s is broadcast (has a 1 where
+// out does not).
+func Broadcast(s, out Shape) bool { return s.C != out.C || s.H != out.H || s.W != out.W }
+
+func sliceShape(n *Node, ins []Shape, fail failFunc) (Shape, error) {
+	in, a := ins[0], n.Slice
+	if a.Start >= a.End {
+		return fail("end", "end %d is not after start %d", a.End, a.Start)
+	}
+	if a.End > in.C {
+		return fail("end", "end %d is beyond the %d channels of %s", a.End, in.C, n.Inputs[0].Name)
+	}
+	out := in
+	out.C = a.End - a.Start
+	return out, nil
+}
+
+func shuffleShape(n *Node, ins []Shape, fail failFunc) (Shape, error) {
+	if ins[0].C%n.Groups != 0 {
+		return fail("groups", "groups %d does not divide the %d channels", n.Groups, ins[0].C)
 	}
 	return ins[0], nil
 }

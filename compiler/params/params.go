@@ -63,6 +63,8 @@ func Wants(g *ir.Graph) []Want {
 			}
 		case ir.OpBatchNorm:
 			out = append(out, bnWants(n, n.Name, n.Shape.C)...)
+		case ir.OpLayerNorm:
+			out = append(out, Want{n.Name + ".weight", []int{n.Shape.C}, n, BNGamma}, Want{n.Name + ".bias", []int{n.Shape.C}, n, BNBeta})
 		case ir.OpPReLU:
 			c := n.Shape.C
 			if n.Shared {
@@ -99,7 +101,7 @@ type Set struct {
 // Weights returns n's effective weights and bias: for conv and dense, the
 // layer's own with any folded batchnorm applied (bias nil if the layer has
 // none and nothing was folded); for a batchnorm, its per-channel scale and
-// shift; for a prelu, its slopes.
+// shift; for a prelu, its slopes; for a layernorm, its weight and bias.
 func (s *Set) Weights(n *ir.Node) (w, b []float32) { return s.w[n], s.b[n] }
 
 // Bind checks f against what g reads and computes the effective parameters.
@@ -225,6 +227,8 @@ func Effective(g *ir.Graph, t map[string][]float32) *Set {
 			s.w[n], s.b[n] = scale, shift
 		case ir.OpPReLU:
 			s.w[n] = t[n.Name+".weight"]
+		case ir.OpLayerNorm:
+			s.w[n], s.b[n] = t[n.Name+".weight"], t[n.Name+".bias"]
 		}
 	}
 	return s

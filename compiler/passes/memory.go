@@ -47,20 +47,31 @@ func planMemory(g *ir.Graph) error {
 	root := make(map[*ir.Node]*ir.Node, len(g.Nodes))
 	end := map[*ir.Node]int{} // end of each root's lifetime, aliases included
 	for _, n := range g.Nodes {
-		n.Alias = false
+		n.Alias, n.AliasIn = false, 0
 		root[n] = n
-		if len(n.Inputs) == 1 {
-			src := root[n.Inputs[0]]
-			alias := n.Op == ir.OpFlatten || n.Op == ir.OpDropout
+		if len(n.Inputs) == 1 && (n.Op == ir.OpFlatten || n.Op == ir.OpDropout) {
+			n.Alias = true
+			root[n] = root[n.Inputs[0]]
+		} else if inPlace(n) {
 			// In place: the input's storage dies here and is not the
 			// caller's. Every earlier reader of it has been seen, so
-			// end[src] is final.
-			if inPlace(n) && src.Op != ir.OpInput && end[src] == idx[n] {
-				alias = true
-			}
-			if alias {
-				n.Alias = true
+			// end[src] is final. An input that is broadcast is smaller
+			// than the output. A sum of three or more inputs accumulates
+			// into its first, which must then not be read again.
+			for k, x := range n.Inputs {
+				src := root[x]
+				if k > 0 && len(n.Inputs) > 2 {
+					break
+				}
+				if x.Shape != n.Shape || src.Op == ir.OpInput || end[src] != idx[n] {
+					continue
+				}
+				if len(n.Inputs) > 2 && slices.Index(n.Inputs[1:], x) >= 0 {
+					continue
+				}
+				n.Alias, n.AliasIn = true, k
 				root[n] = src
+				break
 			}
 		}
 		r := root[n]

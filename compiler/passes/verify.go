@@ -39,6 +39,8 @@ func Verify(g *ir.Graph) error {
 		switch n.Op.Info().Arity {
 		case ir.Nullary:
 			want = 0
+		case ir.Binary:
+			want = 2
 		case ir.Variadic:
 			want = -1
 		}
@@ -102,7 +104,7 @@ func verifyMemory(g *ir.Graph, idx map[*ir.Node]int, errs *diag.List) {
 			if m.Buf < 0 || m.Op == ir.OpFlatten || m.Op == ir.OpDropout {
 				continue
 			}
-			if m.Alias && m.Inputs[0] == n && idx[m] == last[n] {
+			if m.Alias && m.Inputs[m.AliasIn] == n && idx[m] == last[n] {
 				continue
 			}
 			if m.Buf < n.Buf+n.Shape.Elems() && n.Buf < m.Buf+m.Shape.Elems() {

@@ -440,6 +440,95 @@ func Add(dst []float32, srcs ...[]float32) {
 	}
 }
 
+// Arith is the elementwise add (of two or more inputs), sub, mul or div
+// (of two) with NumPy broadcasting: input k has shape shapes[k], each of
+// whose C, H, W is out's or 1, and element (c, y, x) of the output reads
+// element (c mod C_k, y mod H_k, x mod W_k) of input k. Sums, differences,
+// products and quotients are evaluated in float64 and rounded once.
+func Arith(op ir.Op, dst []float32, batch int, out ir.Shape, srcs [][]float32, shapes []ir.Shape) {
+	at := func(k, n, c, y, x int) float64 {
+		s := shapes[k]
+		return float64(srcs[k][((n*s.C+c%s.C)*s.H+y%s.H)*s.W+x%s.W])
+	}
+	for n := range batch {
+		for c := range out.C {
+			for y := range out.H {
+				for x := range out.W {
+					v := at(0, n, c, y, x)
+					for k := 1; k < len(srcs); k++ {
+						b := at(k, n, c, y, x)
+						switch op {
+						case ir.OpAdd:
+							v += b
+						case ir.OpSub:
+							v -= b
+						case ir.OpMul:
+							v *= b
+						case ir.OpDiv:
+							v /= b
+						}
+					}
+					dst[((n*out.C+c)*out.H+y)*out.W+x] = float32(v)
+				}
+			}
+		}
+	}
+}
+
+// LayerNorm normalises over the channels at every position, as PyTorch's
+// F.layer_norm over the channel axis of an NHWC view (ConvNeXt's
+// LayerNorm2d): with μ and σ² the mean and biased variance of x[n, :, y, x],
+// dst = (x − μ)/√(σ² + eps)·w[c] + b[c], all in float64.
+func LayerNorm(dst, src []float32, batch int, s ir.Shape, w, b []float32, eps float64) {
+	hw := s.H * s.W
+	for n := range batch {
+		img := src[n*s.C*hw : (n+1)*s.C*hw]
+		for p := range hw {
+			mean := 0.0
+			for c := range s.C {
+				mean += float64(img[c*hw+p])
+			}
+			mean /= float64(s.C)
+			v := 0.0
+			for c := range s.C {
+				d := float64(img[c*hw+p]) - mean
+				v += d * d
+			}
+			inv := 1 / math.Sqrt(v/float64(s.C)+eps)
+			for c := range s.C {
+				y := (float64(img[c*hw+p]) - mean) * inv * float64(w[c])
+				if b != nil {
+					y += float64(b[c])
+				}
+				dst[(n*s.C+c)*hw+p] = float32(y)
+			}
+		}
+	}
+}
+
+// Slice copies channels [start, end) of every image of src (shape in).
+func Slice(dst, src []float32, batch int, in ir.Shape, start, end int) {
+	hw := in.H * in.W
+	per := (end - start) * hw
+	for n := range batch {
+		copy(dst[n*per:(n+1)*per], src[(n*in.C+start)*hw:(n*in.C+end)*hw])
+	}
+}
+
+// ChannelShuffle is ShuffleNet's channel shuffle (PyTorch's
+// x.view(N, g, C/g, H, W).transpose(1, 2).reshape(N, C, H, W)):
+// dst[c] = src[(c mod g)·C/g + ⌊c/g⌋].
+func ChannelShuffle(dst, src []float32, batch int, s ir.Shape, groups int) {
+	hw := s.H * s.W
+	per := s.C / groups
+	for n := range batch {
+		for c := range s.C {
+			from := (c%groups)*per + c/groups
+			copy(dst[(n*s.C+c)*hw:(n*s.C+c+1)*hw], src[(n*s.C+from)*hw:(n*s.C+from+1)*hw])
+		}
+	}
+}
+
 // Concat concatenates its sources along the channel dimension
 // (torch.cat(dim=1)). All sources hold batch images with the same H×W, so
 // within each image this is a concatenation of the sources' per-image

@@ -185,6 +185,10 @@ func (e *evaluator) checkArity(n *ir.Node) error {
 		if len(n.Inputs) == 0 {
 			return e.errorf(n, "no inputs")
 		}
+	case ir.OpSub, ir.OpMul, ir.OpDiv:
+		if len(n.Inputs) != 2 {
+			return e.errorf(n, "%d inputs, want 2", len(n.Inputs))
+		}
 	default:
 		if len(n.Inputs) != 1 {
 			return e.errorf(n, "%d inputs, want 1", len(n.Inputs))
@@ -317,13 +321,42 @@ func (e *evaluator) apply(n *ir.Node, out []float32, ins [][]float32, x []float3
 		}
 		BatchNorm(out, ins[0], e.batch, s, w, b)
 
-	case ir.OpAdd:
-		for _, x := range n.Inputs {
-			if err := e.sameDims(n, x.Shape, s); err != nil {
-				return err
+	case ir.OpAdd, ir.OpSub, ir.OpMul, ir.OpDiv:
+		shapes := make([]ir.Shape, len(n.Inputs))
+		for i, x := range n.Inputs {
+			xs := x.Shape
+			if (xs.C != s.C && xs.C != 1) || (xs.H != s.H && xs.H != 1) || (xs.W != s.W && xs.W != 1) || xs.Flat != s.Flat {
+				return e.errorf(n, "input %s %v does not broadcast to %v", x.Name, xs, s)
 			}
+			shapes[i] = xs
 		}
-		Add(out, ins...)
+		Arith(n.Op, out, e.batch, s, ins, shapes)
+
+	case ir.OpLayerNorm:
+		if err := e.sameDims(n, in, s); err != nil {
+			return err
+		}
+		w, b, err := e.weights(n, s.C, s.C)
+		if err != nil {
+			return err
+		}
+		LayerNorm(out, ins[0], e.batch, s, w, b, n.BN.Eps)
+
+	case ir.OpSlice:
+		a := n.Slice
+		if a.Start < 0 || a.Start >= a.End || a.End > in.C || s.C != a.End-a.Start || s.H != in.H || s.W != in.W {
+			return e.errorf(n, "slice [%d, %d) of %v into %v", a.Start, a.End, in, s)
+		}
+		Slice(out, ins[0], e.batch, in, a.Start, a.End)
+
+	case ir.OpChannelShuffle:
+		if err := e.sameDims(n, in, s); err != nil {
+			return err
+		}
+		if n.Groups < 1 || s.C%n.Groups != 0 {
+			return e.errorf(n, "groups %d do not divide %d channels", n.Groups, s.C)
+		}
+		ChannelShuffle(out, ins[0], e.batch, s, n.Groups)
 
 	case ir.OpConcat:
 		c := 0

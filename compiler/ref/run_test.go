@@ -374,7 +374,7 @@ func TestRunErrors(t *testing.T) {
 			f := &ir.Node{Name: "f", Op: ir.OpFlatten, Inputs: []*ir.Node{in}, Shape: flat(8)}
 			a := &ir.Node{Name: "a", Op: ir.OpAdd, Inputs: []*ir.Node{in, f}, Shape: shape(2, 2, 2)}
 			return graph(in, f, a), nil, x[:8], 1
-		}, "want equal"},
+		}, "does not broadcast"},
 		{"concat channels", func() (*ir.Graph, Params, []float32, int) {
 			in := input(shape(2, 2, 2))
 			c := &ir.Node{Name: "c", Op: ir.OpConcat, Inputs: []*ir.Node{in, in}, Shape: shape(5, 2, 2)}

@@ -102,6 +102,12 @@ func setAttrs(n *ir.Node, l *Layer) {
 		n.Rate = l.Rate
 	case ir.OpPReLU:
 		n.Shared = l.Shared
+	case ir.OpLayerNorm:
+		n.BN = ir.BatchNormAttrs{Eps: l.Eps}
+	case ir.OpSlice:
+		n.Slice = ir.SliceAttrs{Start: l.Start, End: l.End}
+	case ir.OpChannelShuffle:
+		n.Groups = l.Groups
 	}
 	if kind := n.Op.Info().Act; kind != ir.ActNone {
 		n.Fn = activation(n.Op, kind, l)

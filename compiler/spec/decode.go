@@ -431,7 +431,7 @@ func fieldNames(op ir.Op) []string {
 	return out
 }
 
-func multiInput(op ir.Op) bool { return op.Info().Arity == ir.Variadic }
+func multiInput(op ir.Op) bool { a := op.Info().Arity; return a == ir.Variadic || a == ir.Binary }
 
 func (d *decoder) layer(n *yaml.Node) *Layer {
 	d.cur = ""
@@ -486,7 +486,11 @@ func (d *decoder) layer(n *yaml.Node) *Layer {
 			continue
 		case "input":
 			if multiInput(irOp) {
-				d.errorf(e.keyNode, "%s takes its operands as `inputs: [a, b, ...]`, not `input`", op)
+				if irOp.Info().Arity == ir.Binary {
+					d.errorf(e.keyNode, "%s takes its operands as `inputs: [a, b]`, not `input`", op)
+				} else {
+					d.errorf(e.keyNode, "%s takes its operands as `inputs: [a, b, ...]`, not `input`", op)
+				}
 				continue
 			}
 			if v, ok := d.str(e.valNode, "input"); ok {
@@ -521,7 +525,13 @@ func (d *decoder) layer(n *yaml.Node) *Layer {
 	}
 	if multiInput(irOp) {
 		if _, ok := byKey["inputs"]; !ok {
-			d.errorf(node, "%s needs `inputs: [a, b, ...]`", op)
+			if irOp.Info().Arity == ir.Binary {
+				d.errorf(node, "%s needs `inputs: [a, b]`", op)
+			} else {
+				d.errorf(node, "%s needs `inputs: [a, b, ...]`", op)
+			}
+		} else if irOp.Info().Arity == ir.Binary && len(l.Inputs) > 2 {
+			d.errorf(byKey["inputs"].valNode, "%s takes two inputs, not %d", op, len(l.Inputs))
 		}
 	}
 	if (op == "maxpool" || op == "avgpool") && byKey["stride"].keyNode == nil {
@@ -606,6 +616,10 @@ func (d *decoder) field(l *Layer, e entry) {
 		l.Units, _ = d.integer(v, e.key, 1)
 	case "groups":
 		l.Groups, _ = d.integer(v, e.key, 1)
+	case "start":
+		l.Start, _ = d.integer(v, e.key, 0)
+	case "end":
+		l.End, _ = d.integer(v, e.key, 1)
 	case "size":
 		l.Size, _ = d.integer(v, e.key, 1)
 	case "kernel":

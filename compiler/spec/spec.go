@@ -57,6 +57,8 @@ type Layer struct {
 	Slope    float64  // leaky_relu
 	Min, Max *float64 // clip's bounds; nil is unbounded
 	Shared   bool     // prelu: one slope for all channels
+	Start    int      // slice
+	End      int      // slice
 	// Approximate is gelu's form: GELUExact (the default) or GELUTanh.
 	Approximate string
 	Rate        float64 // dropout

@@ -228,6 +228,26 @@ class Net:
             return y
         if op == "concat":
             return torch.cat(ins, dim=1)
+        if op == "sub":
+            return ins[0] - ins[1]
+        if op == "mul":
+            return ins[0] * ins[1]
+        if op == "div":
+            return ins[0] / ins[1]
+        if op == "layernorm":
+            w = self.param(name + ".weight", dtype)
+            b = self.param(name + ".bias", dtype)
+            eps = L.get("eps", 1e-5)
+            if x.dim() == 2:
+                return F.layer_norm(x, (x.shape[1],), w, b, eps)
+            return F.layer_norm(x.permute(0, 2, 3, 1), (x.shape[1],), w, b, eps).permute(0, 3, 1, 2)
+        if op == "slice":
+            return x[:, L["start"]:L["end"]]
+        if op == "channel_shuffle":
+            g = L["groups"]
+            n, c = x.shape[:2]
+            rest = x.shape[2:]
+            return x.reshape(n, g, c // g, *rest).transpose(1, 2).reshape(n, c, *rest)
         raise ValueError("%s: unknown op %r" % (name, op))
 
 

@@ -430,17 +430,85 @@ __global__ void add(Ptrs<K::NIN> in, float* out) {
   }
 }
 
-// copy copies elements K::E0..E1 of every image of a tensor of K::EIN
-// elements per image to offset K::OFF of a tensor of K::EOUT elements per
-// image, applying the activation: one input of a concat, or a flatten that
-// does not share its input's storage.
+// copy copies elements K::IOFF + K::E0..E1 of every image of a tensor of
+// K::EIN elements per image to offset K::OFF of a tensor of K::EOUT
+// elements per image, applying the activation: one input of a concat, a
+// slice, or a flatten that does not share its input's storage.
 template <class K>
 __global__ void copy(const float* __restrict__ in, float* __restrict__ out) {
   constexpr unsigned NE = K::E1 - K::E0;
   constexpr unsigned TOTAL = unsigned(K::B) * NE;
   for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < TOTAL; i += gridDim.x * blockDim.x) {
     const int img = i / NE, e = K::E0 + int(i % NE);
-    out[img * K::EOUT + K::OFF + e] = act<K::ACT>(in[img * K::EIN + e], K::ACTA, K::ACTB);
+    out[img * K::EOUT + K::OFF + e] = act<K::ACT>(in[img * K::EIN + K::IOFF + e], K::ACTA, K::ACTB);
+  }
+}
+
+// arith is a binary elementwise op (K::OP 0 add, 1 sub, 2 mul, 3 div) with
+// broadcasting, then the activation, over elements K::E0..E1 of every image
+// of the output (K::E elements per image, K::H x K::W positions): operand a
+// (K::EA elements per image) is read with strides K::SAC, K::SAH, K::SAW
+// along C, H, W (0 where it is broadcast), b likewise. out may be a or b
+// where that operand is not broadcast.
+template <class K>
+__global__ void arith(const float* a, const float* b, float* out) {
+  constexpr unsigned NE = K::E1 - K::E0;
+  constexpr unsigned TOTAL = unsigned(K::B) * NE;
+  for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < TOTAL; i += gridDim.x * blockDim.x) {
+    const int img = i / NE, e = K::E0 + int(i % NE);
+    const int c = e / (K::H * K::W), y = e / K::W % K::H, x = e % K::W;
+    const float u = a[img * K::EA + c * K::SAC + y * K::SAH + x * K::SAW];
+    const float v = b[img * K::EB + c * K::SBC + y * K::SBH + x * K::SBW];
+    float r;
+    if constexpr (K::OP == 0) {
+      r = u + v;
+    } else if constexpr (K::OP == 1) {
+      r = u - v;
+    } else if constexpr (K::OP == 2) {
+      r = u * v;
+    } else {
+      r = u / v;
+    }
+    out[img * K::E + e] = act<K::ACT>(r, K::ACTA, K::ACTB);
+  }
+}
+
+// layernorm normalises over the K::C channels at every position of every
+// image, one thread per position: y = (x − mean)/sqrt(var + K::EPS)·w[c] +
+// b[c], the variance biased.
+template <class K>
+__global__ void layernorm(const float* __restrict__ in, const float* __restrict__ w, const float* __restrict__ b,
+                          float* __restrict__ out) {
+  constexpr int HW = K::H * K::W;
+  constexpr unsigned TOTAL = unsigned(K::B) * HW;
+  for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < TOTAL; i += gridDim.x * blockDim.x) {
+    const int img = i / HW, pix = i % HW;
+    const float* x = in + img * (K::C * HW) + pix;
+    float m = 0.f;
+    for (int c = 0; c < K::C; ++c) m += x[c * HW];
+    m /= float(K::C);
+    float v = 0.f;
+    for (int c = 0; c < K::C; ++c) {
+      const float d = x[c * HW] - m;
+      v = fmaf(d, d, v);
+    }
+    const float inv = 1.f / sqrtf(v / float(K::C) + K::EPS);
+    float* y = out + img * (K::C * HW) + pix;
+    for (int c = 0; c < K::C; ++c) y[c * HW] = fmaf((x[c * HW] - m) * inv, w[c], b[c]);
+  }
+}
+
+// shuffle is ShuffleNet's channel shuffle: channel c of the output is
+// channel (c mod K::G)·K::C/K::G + c/K::G of the input.
+template <class K>
+__global__ void shuffle(const float* __restrict__ in, float* __restrict__ out) {
+  constexpr int HW = K::H * K::W;
+  constexpr unsigned TOTAL = unsigned(K::B) * K::C * HW;
+  for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < TOTAL; i += gridDim.x * blockDim.x) {
+    const int pix = i % HW;
+    const int c = i / HW % K::C, img = i / HW / K::C;
+    const int from = (c % K::G) * (K::C / K::G) + c / K::G;
+    out[(img * K::C + c) * HW + pix] = in[(img * K::C + from) * HW + pix];
   }
 }
 

@@ -285,14 +285,6 @@ func rtScaleShift(dst, src []float32, scale, shift []float32, hw int, act rtAct)
 	}
 }
 
-// rtAddTo adds src to dst elementwise.
-func rtAddTo(dst, src []float32) {
-	src = src[:len(dst)]
-	for i, v := range src {
-		dst[i] += v
-	}
-}
-
 // rtGlobalAvg averages each of the C planes of hw pixels of src into dst[c].
 func rtGlobalAvg(dst, src []float32, hw int, act rtAct) {
 	for c := range dst {
@@ -343,5 +335,164 @@ func rtPReLU(dst, src, slope []float32, hw int) {
 			}
 			d[i] = v
 		}
+	}
+}
+
+// The elementwise arithmetic ops of rtArith.
+const (
+	rtOpAdd = iota
+	rtOpSub
+	rtOpMul
+	rtOpDiv
+)
+
+// rtBcast is how an operand of rtArith is read over one image of C×H×W
+// values: its strides along C, H and W, 0 where it is broadcast (size 1).
+type rtBcast struct{ SC, SH, SW int }
+
+// rtArith computes dst = a op b over one image of c×h×w values, reading a
+// and b with their strides (NumPy broadcasting). dst may be a or b when
+// that operand is not broadcast.
+func rtArith(dst, a, b []float32, op, c, h, w int, sa, sb rtBcast) {
+	if full := (rtBcast{h * w, w, 1}); sa == full && sb == full {
+		rtArithRow(dst[:c*h*w], a, b, op, 1, 1)
+		return
+	}
+	for ci := range c {
+		for y := range h {
+			rtArithRow(dst[(ci*h+y)*w:(ci*h+y+1)*w], a[ci*sa.SC+y*sa.SH:], b[ci*sb.SC+y*sb.SH:], op, sa.SW, sb.SW)
+		}
+	}
+}
+
+// rtArithRow computes d[i] = a[i·as] op b[i·bs], as and bs 0 or 1.
+func rtArithRow(d, a, b []float32, op, as, bs int) {
+	switch {
+	case as == 1 && bs == 1:
+		a, b = a[:len(d)], b[:len(d)]
+		switch op {
+		case rtOpAdd:
+			for i := range d {
+				d[i] = a[i] + b[i]
+			}
+		case rtOpSub:
+			for i := range d {
+				d[i] = a[i] - b[i]
+			}
+		case rtOpMul:
+			for i := range d {
+				d[i] = a[i] * b[i]
+			}
+		case rtOpDiv:
+			for i := range d {
+				d[i] = a[i] / b[i]
+			}
+		}
+	case as == 1:
+		a, v := a[:len(d)], b[0]
+		switch op {
+		case rtOpAdd:
+			for i := range d {
+				d[i] = a[i] + v
+			}
+		case rtOpSub:
+			for i := range d {
+				d[i] = a[i] - v
+			}
+		case rtOpMul:
+			for i := range d {
+				d[i] = a[i] * v
+			}
+		case rtOpDiv:
+			for i := range d {
+				d[i] = a[i] / v
+			}
+		}
+	case bs == 1:
+		v, b := a[0], b[:len(d)]
+		switch op {
+		case rtOpAdd:
+			for i := range d {
+				d[i] = v + b[i]
+			}
+		case rtOpSub:
+			for i := range d {
+				d[i] = v - b[i]
+			}
+		case rtOpMul:
+			for i := range d {
+				d[i] = v * b[i]
+			}
+		case rtOpDiv:
+			for i := range d {
+				d[i] = v / b[i]
+			}
+		}
+	default:
+		var v float32
+		switch op {
+		case rtOpAdd:
+			v = a[0] + b[0]
+		case rtOpSub:
+			v = a[0] - b[0]
+		case rtOpMul:
+			v = a[0] * b[0]
+		case rtOpDiv:
+			v = a[0] / b[0]
+		}
+		for i := range d {
+			d[i] = v
+		}
+	}
+}
+
+// rtLayerNorm normalises one image of c channels of hw positions over its
+// channels at each position: with μ and σ² the mean and biased variance of
+// the channels, dst = (x − μ)/√(σ² + eps)·w[ch] + b[ch]. The statistics are
+// accumulated in float64, 64 positions at a time, reading whole rows of
+// each channel. dst may be src.
+func rtLayerNorm(dst, src, w, b []float32, c, hw int, eps float64) {
+	const block = 64
+	var mean, inv [block]float64
+	for p0 := 0; p0 < hw; p0 += block {
+		n := min(block, hw-p0)
+		m := mean[:n]
+		clear(m)
+		for ch := range c {
+			for i, v := range src[ch*hw+p0 : ch*hw+p0+n] {
+				m[i] += float64(v)
+			}
+		}
+		iv := inv[:n]
+		clear(iv)
+		for i := range m {
+			m[i] /= float64(c)
+		}
+		for ch := range c {
+			for i, v := range src[ch*hw+p0 : ch*hw+p0+n] {
+				d := float64(v) - m[i]
+				iv[i] += d * d
+			}
+		}
+		for i := range iv {
+			iv[i] = 1 / math.Sqrt(iv[i]/float64(c)+eps)
+		}
+		for ch := range c {
+			wc, bc := float64(w[ch]), float64(b[ch])
+			row := dst[ch*hw+p0 : ch*hw+p0+n]
+			for i, v := range src[ch*hw+p0 : ch*hw+p0+n] {
+				row[i] = float32((float64(v)-m[i])*iv[i]*wc + bc)
+			}
+		}
+	}
+}
+
+// rtShuffle is ShuffleNet's channel shuffle over one image of c channels
+// of hw values: dst[ch] = src[(ch mod groups)·c/groups + ⌊ch/groups⌋].
+func rtShuffle(dst, src []float32, c, hw, groups int) {
+	per := c / groups
+	for ch := range c {
+		from := (ch%groups)*per + ch/groups
+		copy(dst[ch*hw:(ch+1)*hw], src[from*hw:(from+1)*hw])
 	}
 }
