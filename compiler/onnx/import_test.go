@@ -55,33 +55,9 @@ func importFile(t *testing.T, path string) *Result {
 	}
 	res, err := Import(data, Options{Source: path})
 	if err != nil {
-		skipUnlanded(t, err)
 		t.Fatalf("import: %v", err)
 	}
 	return res
-}
-
-var unknownOp = regexp.MustCompile(`unknown op "([a-z_0-9]+)"`)
-
-// skipUnlanded skips a test whose import fails only because the spec
-// language lacks an op that the import writes and that is being added on
-// main (sub, mul, div, layernorm, slice, channel_shuffle, and broadcasting
-// add). It goes when they land.
-func skipUnlanded(t *testing.T, err error) {
-	t.Helper()
-	m := unknownOp.FindAllStringSubmatch(err.Error(), -1)
-	if strings.Contains(err.Error(), "shapes differ") {
-		t.Skipf("the spec's add does not broadcast yet: %v", err)
-	}
-	if len(m) == 0 {
-		return
-	}
-	for _, op := range m {
-		if _, ok := ir.ParseOp(op[1]); ok {
-			return
-		}
-	}
-	t.Skipf("the spec language has no %s yet: %.200s", m[0][1], err)
 }
 
 // runImported runs an imported spec with its weights on x through the
@@ -256,10 +232,6 @@ func TestImportedOps(t *testing.T) {
 		}
 		res, err := Import(data, Options{Source: name + ".onnx"})
 		if err != nil {
-			if unknownOp.MatchString(err.Error()) || strings.Contains(err.Error(), "shapes differ") {
-				t.Logf("%s: not counted until main's ops land: %.120s", name, err)
-				continue
-			}
 			t.Fatalf("%s: %v", name, err)
 		}
 		s, err := spec.Parse(name+".yaml", res.Spec)

@@ -42,7 +42,6 @@ func runMapCases(t *testing.T, cases []mapCase) {
 				return
 			}
 			if err != nil {
-				skipUnlanded(t, err)
 				t.Fatalf("import: %v", err)
 			}
 			text := spaces.ReplaceAllString(string(res.Spec), " ")
