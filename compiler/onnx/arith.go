@@ -248,10 +248,14 @@ func (n *node) foldAffine(x *act, scale, shift []float32) (*act, error) {
 		nl.fields = slices.DeleteFunc(nl.fields, func(f field) bool { return f.key == "bias" })
 	}
 	for _, t := range nl.params {
-		if slices.ContainsFunc(t.Data, func(v float32) bool { return math.IsInf(float64(v), 0) }) && !slices.ContainsFunc(l.tensor(t.Name).Data, func(v float32) bool { return math.IsInf(float64(v), 0) }) {
+		if orig := l.tensor(t.Name); !allFinite(t.Data) && (orig == nil || allFinite(orig.Data)) {
 			return nil, fmt.Errorf("folding it into the weights overflows float32")
 		}
 	}
 	n.im.layers = append(n.im.layers, nl)
 	return &act{l: nl, dims: x.dims, nhwc: x.nhwc, via: x.via}, nil
+}
+
+func allFinite(x []float32) bool {
+	return !slices.ContainsFunc(x, func(v float32) bool { return math.IsInf(float64(v), 0) || math.IsNaN(float64(v)) })
 }

@@ -53,16 +53,17 @@ var patternOps = map[string]string{
 
 // fuseGraph is the graph as fusion sees it.
 type fuseGraph struct {
-	im    *importer
-	prod  map[string]*pb.NodeProto   // tensor → the node that makes it
-	users map[string][]*pb.NodeProto // tensor → the nodes that read it
-	pos   map[*pb.NodeProto]int      // node → its place in the graph
-	used  []*pb.NodeProto            // the nodes of the match in progress
+	im     *importer
+	prod   map[string]*pb.NodeProto   // tensor → the node that makes it
+	users  map[string][]*pb.NodeProto // tensor → the nodes that read it
+	pos    map[*pb.NodeProto]int      // node → its place in the graph
+	consts map[string]*constant       // konst's results
+	used   []*pb.NodeProto            // the nodes of the match in progress
 }
 
 // fuse returns nodes with every match of a pattern replaced by one node.
 func (im *importer) fuse(nodes []*pb.NodeProto) []*pb.NodeProto {
-	g := &fuseGraph{im: im, prod: map[string]*pb.NodeProto{}, users: map[string][]*pb.NodeProto{}, pos: map[*pb.NodeProto]int{}}
+	g := &fuseGraph{im: im, prod: map[string]*pb.NodeProto{}, users: map[string][]*pb.NodeProto{}, pos: map[*pb.NodeProto]int{}, consts: map[string]*constant{}}
 	for i, n := range nodes {
 		g.pos[n] = i
 		for _, o := range n.Output {
@@ -102,29 +103,17 @@ func (g *fuseGraph) newNode(op string, last *pb.NodeProto, inputs []string, attr
 	src := slices.Clone(g.used)
 	slices.SortStableFunc(src, func(a, b *pb.NodeProto) int { return g.pos[a] - g.pos[b] })
 	src = slices.Compact(src)
-	prefix := ""
-	for i, s := range src {
-		dir := s.GetName()
-		if k := strings.LastIndex(dir, "/"); k >= 0 {
-			dir = dir[:k+1]
-		} else {
-			dir = ""
+	// The longest directory ("/a/b/") that every node's name starts with.
+	dir := func(name string) string { return name[:strings.LastIndex(name, "/")+1] }
+	prefix := dir(src[0].GetName())
+	for _, s := range src[1:] {
+		for !strings.HasPrefix(dir(s.GetName()), prefix) {
+			prefix = dir(strings.TrimRight(prefix, "/"))
 		}
-		if i == 0 || strings.HasPrefix(prefix, dir) {
-			prefix = dir
-		}
-		for !strings.HasPrefix(dir, prefix) {
-			k := strings.LastIndex(strings.TrimSuffix(prefix, "/"), "/")
-			prefix = prefix[:k+1]
-		}
-	}
-	name := op
-	if last.GetName() != "" {
-		name = prefix + op
 	}
 	r := &pb.NodeProto{
 		OpType:    proto.String(op),
-		Name:      proto.String(name),
+		Name:      proto.String(prefix + op),
 		Input:     inputs,
 		Output:    slices.Clone(last.Output),
 		Attribute: attrs,
@@ -152,6 +141,15 @@ func (g *fuseGraph) interior(name string) bool {
 // konst returns tensor name's value if it is a float constant: an
 // initializer, or a Constant node's value, perhaps through Identity.
 func (g *fuseGraph) konst(name string) *constant {
+	c, ok := g.consts[name]
+	if !ok {
+		c = g.findConst(name)
+		g.consts[name] = c
+	}
+	return c
+}
+
+func (g *fuseGraph) findConst(name string) *constant {
 	for range 8 {
 		if v := g.im.vals[name]; v != nil && v.c != nil && !v.c.isInt {
 			return v.c
@@ -176,10 +174,11 @@ func (g *fuseGraph) konst(name string) *constant {
 }
 
 // scalar returns tensor name's value if it is a float constant with one
-// element.
+// element, of rank 4 at most (so that it does not broadcast an image
+// tensor to a higher rank).
 func (g *fuseGraph) scalar(name string) (float64, bool) {
 	c := g.konst(name)
-	if c == nil || len(c.f) != 1 {
+	if c == nil || len(c.f) != 1 || len(c.dims) > 4 {
 		return 0, false
 	}
 	return float64(c.f[0]), true

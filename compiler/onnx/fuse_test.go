@@ -49,6 +49,15 @@ func TestGELUFusion(t *testing.T) {
 				node("Mul", "/g/Mul_2", []string{"c", "half"}, []string{"h"}).
 				node("Mul", "/g/Mul_3", []string{"h", "a"}, []string{"y"}).output("y")
 		}), []string{"{name: g, op: gelu, approximate: tanh}"}, nil},
+		// Names that share no module, with doubled slashes: the layer is
+		// named after the operator.
+		{"odd_names", gelu1(func(b *graphBuilder) *graphBuilder {
+			return b.node("Div", "/g//Div", []string{"c", "sqrt2"}, []string{"d"}).
+				node("Erf", "/g//Erf", []string{"d"}, []string{"e"}).
+				node("Add", "/h/Add", []string{"e", "one"}, []string{"a"}).
+				node("Mul", "Mul", []string{"c", "a"}, []string{"m"}).
+				node("Mul", "/g//Mul_1", []string{"m", "half"}, []string{"y"}).output("y")
+		}), []string{"{name: Gelu, op: gelu}", "# {/g//Div, /g//Erf, /h/Add, Mul, /g//Mul_1}\n"}, nil},
 		{"wrong_constant", gelu1(func(b *graphBuilder) *graphBuilder {
 			return b.node("Div", "/g/Div", []string{"c", "sqrt2"}, []string{"d"}).
 				node("Erf", "/g/Erf", []string{"d"}, []string{"e"}).
