@@ -39,18 +39,22 @@ func (p *gemmPlan) needed(t tile, v variant) bool {
 	return cols && rows
 }
 
-// epilogueAct is the activation a kernel applies itself; others are
-// applied by Go code after it.
-func epilogueAct(a ir.Activation) (gemm.Act, float32, bool) {
+// epilogueAct sets the activation a kernel applies itself, and reports
+// whether it can: ReLU, leaky ReLU and clip (ReLU6); the others are applied
+// by Go code after it.
+func epilogueAct(cfg *gemm.Config, a ir.Activation) bool {
 	switch a.Kind {
 	case ir.ActNone:
-		return gemm.ActNone, 0, true
 	case ir.ActReLU:
-		return gemm.ActReLU, 0, true
+		cfg.Act = gemm.ActReLU
 	case ir.ActLeakyReLU:
-		return gemm.ActLeakyReLU, a.Alpha, true
+		cfg.Act, cfg.Slope = gemm.ActLeakyReLU, a.Alpha
+	case ir.ActClip:
+		cfg.Act, cfg.Lo, cfg.Hi = gemm.ActClip, a.Alpha, a.Beta
+	default:
+		return false
 	}
-	return gemm.ActNone, 0, false
+	return true
 }
 
 // kernelConfigs lists every assembly kernel of the package. Each is
@@ -96,9 +100,7 @@ func (c *gen) kernelConfigs() []gemm.Config {
 					// activation in the epilogue. Dense layers add their
 					// bias per unit (column) in Go.
 					cfg.Bias = true
-					if act, slope, ok := epilogueAct(l.n.Act); ok {
-						cfg.Act, cfg.Slope = act, slope
-					}
+					epilogueAct(&cfg, l.n.Act)
 				}
 				cfgs = append(cfgs, cfg)
 			}

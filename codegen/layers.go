@@ -374,7 +374,7 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 				jen.Id("p").Op("==").Lit(t.mPanels-1), jen.Id("j").Op("==").Lit(nt-1)))
 	}
 	body = append(body, loop)
-	if _, _, inKernel := epilogueAct(n.Act); im.asm && !inKernel {
+	if im.asm && !epilogueAct(new(gemm.Config), n.Act) {
 		// The kernels apply ReLU and leaky ReLU themselves; others here.
 		body = append(body,
 			jen.Id("cols").Op(":=").Min(jen.Lit(t.NR), jen.Lit(p.N).Op("-").Id("j").Op("*").Lit(t.NR)),

@@ -59,6 +59,9 @@ const (
 	ActReLU
 	// ActLeakyReLU stores x < 0 ? Slope*x : x.
 	ActLeakyReLU
+	// ActClip stores min(max(x, Lo), Hi) (NaN is propagated): ReLU6 and
+	// clip.
+	ActClip
 )
 
 // String returns the name of the activation.
@@ -70,6 +73,8 @@ func (a Act) String() string {
 		return "ReLU"
 	case ActLeakyReLU:
 		return "LeakyReLU"
+	case ActClip:
+		return "Clip"
 	}
 	return fmt.Sprintf("Act(%d)", int(a))
 }
@@ -105,6 +110,9 @@ type Config struct {
 	// Slope is the negative slope of ActLeakyReLU; it must be zero for the
 	// other activations.
 	Slope float32
+	// Lo and Hi are ActClip's bounds; they must be zero for the other
+	// activations.
+	Lo, Hi float32
 	// StoreN is the number of columns actually stored, for the ragged right
 	// edge (0 means NR). Loads of B are always full NR wide.
 	StoreN int
@@ -216,14 +224,22 @@ func (c Config) Validate() error {
 	case c.LDC > 0 && c.LDC < c.storeN():
 		return fail("LDC=%d is smaller than the %d stored columns", c.LDC, c.storeN())
 	}
+	if c.Act != ActLeakyReLU && c.Slope != 0 {
+		return fail("Slope is only meaningful with ActLeakyReLU")
+	}
+	if c.Act != ActClip && (c.Lo != 0 || c.Hi != 0) {
+		return fail("Lo and Hi are only meaningful with ActClip")
+	}
+	finite := func(f float32) bool { return !math.IsNaN(float64(f)) && !math.IsInf(float64(f), 0) }
 	switch c.Act {
 	case ActNone, ActReLU:
-		if c.Slope != 0 {
-			return fail("Slope is only meaningful with ActLeakyReLU")
-		}
 	case ActLeakyReLU:
-		if math.IsNaN(float64(c.Slope)) || math.IsInf(float64(c.Slope), 0) {
+		if !finite(c.Slope) {
 			return fail("Slope %v is not finite", c.Slope)
+		}
+	case ActClip:
+		if !finite(c.Lo) || !finite(c.Hi) || c.Lo > c.Hi {
+			return fail("clip bounds [%v, %v] are not finite and ordered", c.Lo, c.Hi)
 		}
 	default:
 		return fail("unknown activation %v", c.Act)

@@ -140,6 +140,7 @@ var fallbackTemplate = template.Must(template.New("fallback").Funcs(template.Fun
 	"storeM": Config.storeM,
 	"storeN": Config.storeN,
 	"slope":  func(c Config) string { return fmt.Sprintf("%g", c.Slope) },
+	"f32":    func(f float32) string { return fmt.Sprintf("%g", f) },
 }).Parse(`{{.Header}}
 
 //go:build {{.Constraint}}
@@ -156,7 +157,7 @@ var _ = math.Float32frombits
 // {{.Name}} is the portable version of the {{.ISA}} GEMM micro-kernel of
 // the same name.
 func {{.Name}}{{sig .}} {
-	t := gemmTile{mr: {{.MR}}, nr: {{.NR}}, storeM: {{storeM .}}, storeN: {{storeN .}}, accumulate: {{.Accumulate}}, act: {{act .Act}}, slope: {{slope .}}}
+	t := gemmTile{mr: {{.MR}}, nr: {{.NR}}, storeM: {{storeM .}}, storeN: {{storeN .}}, accumulate: {{.Accumulate}}, act: {{act .Act}}, slope: {{slope .}}{{if .Lo}}, lo: {{f32 .Lo}}{{end}}{{if .Hi}}, hi: {{f32 .Hi}}{{end}}}
 {{- if .BF16B}}
 	n := max({{if gt .K 0}}{{.K}}{{else}}k{{end}}, 0) * {{.NR}}
 	wide := make([]float32, max(n, 1)) // the portable path widens B first
@@ -173,8 +174,8 @@ func {{.Name}}{{sig .}} {
 type gemmTile struct {
 	mr, nr, storeM, storeN int
 	accumulate             bool
-	act                    int // 0: none, 1: ReLU, 2: LeakyReLU
-	slope                  float32
+	act                    int // 0: none, 1: ReLU, 2: LeakyReLU, 3: clip
+	slope, lo, hi          float32
 }
 
 // gemmMaxN is the widest stored tile of the package.
@@ -216,6 +217,10 @@ func gemmGeneric(t *gemmTile, a, b, c *float32, k, ldc int, bias *float32) {
 				x = 0
 			case t.act == 2 && x < 0:
 				x *= t.slope
+			case t.act == 3 && x < t.lo:
+				x = t.lo
+			case t.act == 3 && x > t.hi:
+				x = t.hi
 			}
 			row[j] = x
 		}

@@ -145,6 +145,8 @@ func (e *emitter) doc() []string {
 		sum = "max(" + sum + ", 0)"
 	case ActLeakyReLU:
 		sum = fmt.Sprintf("leakyReLU(%s, %v)", sum, c.Slope)
+	case ActClip:
+		sum = fmt.Sprintf("clip(%s, %v, %v)", sum, c.Lo, c.Hi)
 	}
 	var extra []string
 	if c.K > 0 {
@@ -334,14 +336,11 @@ func (e *emitter) setupTemps() {
 		case tempZero:
 			e.zero(v)
 		case tempSlope:
-			e.MOVL(operand.U32(math.Float32bits(c.Slope)), regTmp.As32())
-			if c.ISA == AVX512 {
-				e.VPBROADCASTD(regTmp.As32(), v)
-			} else {
-				x := v.(reg.VecPhysical).AsX()
-				e.VMOVD(regTmp.As32(), x)
-				e.VBROADCASTSS(x, v)
-			}
+			e.broadcast(c.Slope, v)
+		case tempLo:
+			e.broadcast(c.Lo, v)
+		case tempHi:
+			e.broadcast(c.Hi, v)
 		case tempMask:
 			// Sign-extend bytes 0xff (stored lane) or 0 into 32-bit lanes.
 			x := v.(reg.VecPhysical).AsX()
@@ -354,6 +353,18 @@ func (e *emitter) setupTemps() {
 		e.MOVL(operand.U32(uint32(1)<<e.ragged-1), regTmp.As32())
 		e.KMOVW(regTmp.As32(), maskStore)
 	}
+}
+
+// broadcast sets every lane of v to f.
+func (e *emitter) broadcast(f float32, v reg.Register) {
+	e.MOVL(operand.U32(math.Float32bits(f)), regTmp.As32())
+	if e.cfg.ISA == AVX512 {
+		e.VPBROADCASTD(regTmp.As32(), v)
+		return
+	}
+	x := v.(reg.VecPhysical).AsX()
+	e.VMOVD(regTmp.As32(), x)
+	e.VBROADCASTSS(x, v)
 }
 
 // cAddr returns the address of column vector j of row r of C.
@@ -405,6 +416,10 @@ func (e *emitter) activate(v reg.Register) {
 			e.VMULPS(slope, v, t)
 			e.VBLENDVPS(v, t, v, v) // take slope*v where v's sign bit is set
 		}
+	case ActClip:
+		// v as the second source: a NaN v stays NaN through both.
+		e.VMAXPS(v, e.temps[tempLo], v)
+		e.VMINPS(v, e.temps[tempHi], v)
 	}
 }
 

@@ -36,6 +36,10 @@ func Reference(cfg Config, k int, a, b, c []float32, ldc int, bias []float32) {
 				x = 0
 			case cfg.Act == ActLeakyReLU && x < 0:
 				x *= cfg.Slope
+			case cfg.Act == ActClip && x < cfg.Lo:
+				x = cfg.Lo
+			case cfg.Act == ActClip && x > cfg.Hi:
+				x = cfg.Hi
 			}
 			c[r*ldc+j] = x
 		}

@@ -114,6 +114,8 @@ const (
 	tempSlope                     // broadcast LeakyReLU slope
 	tempMask                      // AVX2 VMASKMOVPS mask of the ragged column vector
 	tempValue                     // AVX2 scratch value (masked C load, slope*x)
+	tempLo                        // broadcast clip lower bound
+	tempHi                        // broadcast clip upper bound
 )
 
 // epilogueTemps lists the vector temporaries the epilogue of c needs.
@@ -128,6 +130,8 @@ func epilogueTemps(c Config) []epilogueTemp {
 			t = append(t, tempZero)
 		case ActLeakyReLU:
 			t = append(t, tempZero, tempSlope)
+		case ActClip:
+			t = append(t, tempLo, tempHi)
 		}
 	case AVX2:
 		switch c.Act {
@@ -135,6 +139,8 @@ func epilogueTemps(c Config) []epilogueTemp {
 			t = append(t, tempZero)
 		case ActLeakyReLU:
 			t = append(t, tempSlope)
+		case ActClip:
+			t = append(t, tempLo, tempHi)
 		}
 		if ragged {
 			t = append(t, tempMask)

@@ -39,6 +39,8 @@ var configs = named([]gemm.Config{
 	{ISA: gemm.AVX512, MR: 30, NR: 16, Unroll: 2, LDC: 16, Act: gemm.ActReLU},
 	{ISA: gemm.AVX512, MR: 1, NR: 16, Unroll: 8},
 	{ISA: gemm.AVX512, MR: 14, NR: 32, K: 100, Unroll: 8, LDC: 1000, Bias: true, Accumulate: true, Act: gemm.ActReLU, StoreM: 13},
+	{ISA: gemm.AVX512, MR: 8, NR: 48, Unroll: 4, Bias: true, Act: gemm.ActClip, Hi: 6, StoreN: 41},
+	{ISA: gemm.AVX512, MR: 6, NR: 64, K: 5, Unroll: 2, Accumulate: true, Act: gemm.ActClip, Lo: -0.25, Hi: 0.5, StoreM: 5},
 
 	// AVX2 edges.
 	{ISA: gemm.AVX2, MR: 6, NR: 16, K: 9, Unroll: 4, LDC: 20, Bias: true, Act: gemm.ActReLU, StoreN: 13, StoreM: 4},
@@ -47,6 +49,8 @@ var configs = named([]gemm.Config{
 	{ISA: gemm.AVX2, MR: 6, NR: 16, Unroll: 4, Accumulate: true, Act: gemm.ActLeakyReLU, Slope: 0.01},
 	{ISA: gemm.AVX2, MR: 4, NR: 24, Unroll: 3, Bias: true, StoreM: 1},
 	{ISA: gemm.AVX2, MR: 4, NR: 24, K: 1, Unroll: 4, LDC: 24, Accumulate: true, Act: gemm.ActReLU, StoreN: 23, StoreM: 3},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, Unroll: 4, Bias: true, Act: gemm.ActClip, Hi: 6, StoreN: 11},
+	{ISA: gemm.AVX2, MR: 4, NR: 24, K: 7, Unroll: 2, Accumulate: true, Act: gemm.ActClip, Lo: -0.25, Hi: 0.5, StoreM: 2},
 
 	// bfloat16 B panels: dense layers' weights at -precision bf16.
 	{ISA: gemm.AVX512, MR: 1, NR: 48, K: 37, Unroll: 4, LDC: 100, StoreN: 45, BF16B: true},
@@ -87,6 +91,9 @@ func kernelName(c gemm.Config) string {
 	case gemm.ActLeakyReLU:
 		s := strings.NewReplacer("-", "m", ".", "p").Replace(fmt.Sprint(c.Slope))
 		b.WriteString("_leaky" + s)
+	case gemm.ActClip:
+		r := strings.NewReplacer("-", "m", ".", "p")
+		b.WriteString("_clip" + r.Replace(fmt.Sprint(c.Lo)) + "_" + r.Replace(fmt.Sprint(c.Hi)))
 	}
 	if c.StoreN > 0 {
 		fmt.Fprintf(&b, "_n%d", c.StoreN)

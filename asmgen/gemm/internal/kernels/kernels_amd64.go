@@ -193,6 +193,24 @@ func avx512_1x16_u8(a *float32, b *float32, c *float32, k int, ldc int)
 //go:noescape
 func avx512_14x32_k100_u8_ldc1000_bias_acc_relu_m13(a *float32, b *float32, c *float32, bias *float32)
 
+// avx512_8x48_u4_bias_clip0_6_n41 is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = clip(bias[r] + sum_{p<k} a[p*8+r]*b[p*48+j], 0, 6)
+//
+// for r < 8, j < 41 (k unrolled 4x).
+//
+//go:noescape
+func avx512_8x48_u4_bias_clip0_6_n41(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
+// avx512_6x64_k5_u2_acc_clipm0p25_0p5_m5 is the 6x64 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = clip(C[r*ldc+j] + sum_{p<5} a[p*6+r]*b[p*64+j], -0.25, 0.5)
+//
+// for r < 5, j < 64 (K=5, k unrolled 2x).
+//
+//go:noescape
+func avx512_6x64_k5_u2_acc_clipm0p25_0p5_m5(a *float32, b *float32, c *float32, ldc int)
+
 // avx2_6x16_k9_u4_ldc20_bias_relu_n13_m4 is the 6x16 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = max(bias[r] + sum_{p<9} a[p*6+r]*b[p*16+j], 0)
@@ -246,6 +264,24 @@ func avx2_4x24_u3_bias_m1(a *float32, b *float32, c *float32, k int, ldc int, bi
 //
 //go:noescape
 func avx2_4x24_k1_u4_ldc24_acc_relu_n23_m3(a *float32, b *float32, c *float32)
+
+// avx2_6x16_u4_bias_clip0_6_n11 is the 6x16 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = clip(bias[r] + sum_{p<k} a[p*6+r]*b[p*16+j], 0, 6)
+//
+// for r < 6, j < 11 (k unrolled 4x).
+//
+//go:noescape
+func avx2_6x16_u4_bias_clip0_6_n11(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
+// avx2_4x24_k7_u2_acc_clipm0p25_0p5_m2 is the 4x24 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = clip(C[r*ldc+j] + sum_{p<7} a[p*4+r]*b[p*24+j], -0.25, 0.5)
+//
+// for r < 2, j < 24 (K=7, k unrolled 2x).
+//
+//go:noescape
+func avx2_4x24_k7_u2_acc_clipm0p25_0p5_m2(a *float32, b *float32, c *float32, ldc int)
 
 // avx512_1x48_k37_u4_ldc100_n45_bf16 is the 1x48 AVX512 GEMM micro-kernel computing
 //

@@ -158,6 +158,20 @@ func avx512_14x32_k100_u8_ldc1000_bias_acc_relu_m13(a, b, c *float32, bias *floa
 	gemmGeneric(&t, a, b, c, 100, 1000, bias)
 }
 
+// avx512_8x48_u4_bias_clip0_6_n41 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_u4_bias_clip0_6_n41(a, b, c *float32, k int, ldc int, bias *float32) {
+	t := gemmTile{mr: 8, nr: 48, storeM: 8, storeN: 41, accumulate: false, act: 3, slope: 0, hi: 6}
+	gemmGeneric(&t, a, b, c, k, ldc, bias)
+}
+
+// avx512_6x64_k5_u2_acc_clipm0p25_0p5_m5 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_6x64_k5_u2_acc_clipm0p25_0p5_m5(a, b, c *float32, ldc int) {
+	t := gemmTile{mr: 6, nr: 64, storeM: 5, storeN: 64, accumulate: true, act: 3, slope: 0, lo: -0.25, hi: 0.5}
+	gemmGeneric(&t, a, b, c, 5, ldc, nil)
+}
+
 // avx2_6x16_k9_u4_ldc20_bias_relu_n13_m4 is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_6x16_k9_u4_ldc20_bias_relu_n13_m4(a, b, c *float32, bias *float32) {
@@ -198,6 +212,20 @@ func avx2_4x24_u3_bias_m1(a, b, c *float32, k int, ldc int, bias *float32) {
 func avx2_4x24_k1_u4_ldc24_acc_relu_n23_m3(a, b, c *float32) {
 	t := gemmTile{mr: 4, nr: 24, storeM: 3, storeN: 23, accumulate: true, act: 1, slope: 0}
 	gemmGeneric(&t, a, b, c, 1, 24, nil)
+}
+
+// avx2_6x16_u4_bias_clip0_6_n11 is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_6x16_u4_bias_clip0_6_n11(a, b, c *float32, k int, ldc int, bias *float32) {
+	t := gemmTile{mr: 6, nr: 16, storeM: 6, storeN: 11, accumulate: false, act: 3, slope: 0, hi: 6}
+	gemmGeneric(&t, a, b, c, k, ldc, bias)
+}
+
+// avx2_4x24_k7_u2_acc_clipm0p25_0p5_m2 is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_4x24_k7_u2_acc_clipm0p25_0p5_m2(a, b, c *float32, ldc int) {
+	t := gemmTile{mr: 4, nr: 24, storeM: 2, storeN: 24, accumulate: true, act: 3, slope: 0, lo: -0.25, hi: 0.5}
+	gemmGeneric(&t, a, b, c, 7, ldc, nil)
 }
 
 // avx512_1x48_k37_u4_ldc100_n45_bf16 is the portable version of the AVX512 GEMM micro-kernel of
@@ -252,8 +280,8 @@ func avx2_4x24_k10_u4_acc_bf16_m3(a *float32, b *uint16, c *float32, ldc int) {
 type gemmTile struct {
 	mr, nr, storeM, storeN int
 	accumulate             bool
-	act                    int // 0: none, 1: ReLU, 2: LeakyReLU
-	slope                  float32
+	act                    int // 0: none, 1: ReLU, 2: LeakyReLU, 3: clip
+	slope, lo, hi          float32
 }
 
 // gemmMaxN is the widest stored tile of the package.
@@ -295,6 +323,10 @@ func gemmGeneric(t *gemmTile, a, b, c *float32, k, ldc int, bias *float32) {
 				x = 0
 			case t.act == 2 && x < 0:
 				x *= t.slope
+			case t.act == 3 && x < t.lo:
+				x = t.lo
+			case t.act == 3 && x > t.hi:
+				x = t.hi
 			}
 			row[j] = x
 		}

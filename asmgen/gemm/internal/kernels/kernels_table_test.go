@@ -33,6 +33,12 @@ var kernelFuncs = map[string]kernelFunc{
 	"avx512_14x32_k100_u8_ldc1000_bias_acc_relu_m13": func(a, b, c *float32, k, ldc int, bias *float32) {
 		avx512_14x32_k100_u8_ldc1000_bias_acc_relu_m13(a, b, c, bias)
 	},
+	"avx512_8x48_u4_bias_clip0_6_n41": func(a, b, c *float32, k, ldc int, bias *float32) {
+		avx512_8x48_u4_bias_clip0_6_n41(a, b, c, k, ldc, bias)
+	},
+	"avx512_6x64_k5_u2_acc_clipm0p25_0p5_m5": func(a, b, c *float32, k, ldc int, bias *float32) {
+		avx512_6x64_k5_u2_acc_clipm0p25_0p5_m5(a, b, c, ldc)
+	},
 	"avx2_6x16_k9_u4_ldc20_bias_relu_n13_m4": func(a, b, c *float32, k, ldc int, bias *float32) {
 		avx2_6x16_k9_u4_ldc20_bias_relu_n13_m4(a, b, c, bias)
 	},
@@ -41,6 +47,10 @@ var kernelFuncs = map[string]kernelFunc{
 	"avx2_6x16_u4_acc_leaky0p01":            func(a, b, c *float32, k, ldc int, bias *float32) { avx2_6x16_u4_acc_leaky0p01(a, b, c, k, ldc) },
 	"avx2_4x24_u3_bias_m1":                  func(a, b, c *float32, k, ldc int, bias *float32) { avx2_4x24_u3_bias_m1(a, b, c, k, ldc, bias) },
 	"avx2_4x24_k1_u4_ldc24_acc_relu_n23_m3": func(a, b, c *float32, k, ldc int, bias *float32) { avx2_4x24_k1_u4_ldc24_acc_relu_n23_m3(a, b, c) },
+	"avx2_6x16_u4_bias_clip0_6_n11": func(a, b, c *float32, k, ldc int, bias *float32) {
+		avx2_6x16_u4_bias_clip0_6_n11(a, b, c, k, ldc, bias)
+	},
+	"avx2_4x24_k7_u2_acc_clipm0p25_0p5_m2": func(a, b, c *float32, k, ldc int, bias *float32) { avx2_4x24_k7_u2_acc_clipm0p25_0p5_m2(a, b, c, ldc) },
 	"avx512_1x48_k37_u4_ldc100_n45_bf16": func(a, b, c *float32, k, ldc int, bias *float32) {
 		bb := toBF16(b, 1776)
 		avx512_1x48_k37_u4_ldc100_n45_bf16(a, &bb[0], c)
