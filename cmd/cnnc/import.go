@@ -31,9 +31,12 @@ Every ONNX node becomes a spec layer with the same meaning, or the import
 fails: an operator cnnc does not have is reported with every node that uses
 it, and an attribute whose meaning the spec cannot express (asymmetric
 padding, LRN with an even size, softmax over another axis than the
-channels, ...) is reported with its node. The patterns torch.onnx.export
-writes are recognised: Pad before a convolution or pooling, ReduceMean over
-H and W, Reshape to [batch, -1] computed from Shape, MatMul + Add.
+channels, ...) is reported with its node, all of them in one error grouped
+by operator. The patterns torch.onnx.export writes are recognised: Pad
+before a convolution or pooling, ReduceMean over H and W, Reshape to
+[batch, -1] computed from Shape, MatMul + Add, constants folded into the
+layer before them, permutes around channel-wise ops, channel shuffles, and
+GELU, layer norm, SiLU and hardswish written out as several nodes.
 docs/import.md lists the operators and the rules.
 
 The spec is checked as 'cnnc check' would before anything is written, and

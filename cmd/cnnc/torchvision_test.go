@@ -40,46 +40,10 @@ const torchvisionEnv = "CNNC_TORCHVISION"
 // is not listed, and for a listed model that imports: take it off the
 // list when its operators land. A key "model@opset" is that opset only.
 var refusedToday = map[string]string{
-	// ReLU6: Clip(x, 0, 6).
-	"mobilenet_v2": "Clip",
-	// Hardswish (HardSigmoid + Mul at opset 13, HardSwish at 17) and
-	// squeeze-and-excitation (Mul by a [N, C, 1, 1] HardSigmoid).
-	"mobilenet_v3_small": "HardSigmoid, HardSwish, Mul",
-	"mobilenet_v3_large": "HardSigmoid, HardSwish, Mul",
-	// SiLU (Sigmoid + Mul) and squeeze-and-excitation (Mul by [N, C, 1, 1]).
-	"efficientnet_b0":   "Mul",
-	"efficientnet_b1":   "Mul",
-	"efficientnet_b2":   "Mul",
-	"efficientnet_b3":   "Mul",
-	"efficientnet_b4":   "Mul",
-	"efficientnet_b5":   "Mul",
-	"efficientnet_b6":   "Mul",
-	"efficientnet_b7":   "Mul",
-	"efficientnet_v2_s": "Mul",
-	"efficientnet_v2_m": "Mul",
-	"efficientnet_v2_l": "Mul",
-	// Squeeze-and-excitation: Mul by a [N, C, 1, 1] Sigmoid.
-	"regnet_y_400mf": "Mul",
-	"regnet_y_800mf": "Mul",
-	"regnet_y_1_6gf": "Mul",
-	"regnet_y_3_2gf": "Mul",
-	"regnet_y_8gf":   "Mul",
-	"regnet_y_16gf":  "Mul",
-	"regnet_y_32gf":  "Mul",
-	"regnet_y_128gf": "Mul",
-	// Channel split (Slice on axis 1) and channel shuffle (Reshape to
-	// [N, 2, C/2, H, W], Transpose, Reshape back).
-	"shufflenet_v2_x0_5": "Slice, Reshape, Transpose",
-	"shufflenet_v2_x1_0": "Slice, Reshape, Transpose",
-	"shufflenet_v2_x1_5": "Slice, Reshape, Transpose",
-	"shufflenet_v2_x2_0": "Slice, Reshape, Transpose",
-	// Permute to NHWC, LayerNorm over C (LayerNormalization at opset 17,
-	// ReduceMean, Sub, Pow, Sqrt, Div at 13), Linear as MatMul on
-	// [N, H, W, C], GELU (Erf), layer scale (Mul by [C, 1, 1]).
-	"convnext_tiny":  "Transpose, LayerNormalization, MatMul, Erf, Mul",
-	"convnext_small": "Transpose, LayerNormalization, MatMul, Erf, Mul",
-	"convnext_base":  "Transpose, LayerNormalization, MatMul, Erf, Mul",
-	"convnext_large": "Transpose, LayerNormalization, MatMul, Erf, Mul",
+	// None: MobileNetV2 and V3, EfficientNet and V2, RegNetY, ShuffleNetV2
+	// and ConvNeXt import since cnnc import took Clip, HardSigmoid,
+	// HardSwish, the SiLU, hardswish, GELU and layer norm patterns,
+	// broadcasting Mul, channel splits and shuffles, and channels-last views.
 }
 
 // unexportable lists the classifiers torch 1.13 cannot export to ONNX, with

@@ -73,6 +73,15 @@ func (b *graphBuilder) weight(name string, dims ...int64) *graphBuilder {
 	return b
 }
 
+// floats adds a FLOAT initializer with the given values; dims nil is a
+// scalar.
+func (b *graphBuilder) floats(name string, dims []int64, v ...float32) *graphBuilder {
+	b.g.Initializer = append(b.g.Initializer, &pb.TensorProto{
+		Name: proto.String(name), Dims: dims, DataType: proto.Int32(int32(pb.TensorProto_FLOAT)), FloatData: v,
+	})
+	return b
+}
+
 // ints adds an INT64 initializer.
 func (b *graphBuilder) ints(name string, dims []int64, v ...int64) *graphBuilder {
 	b.g.Initializer = append(b.g.Initializer, &pb.TensorProto{

@@ -28,9 +28,24 @@ func (im *importer) finish(out *layer, m *pb.ModelProto, opt Options) (*Result, 
 			}
 		}
 	}
+	// Name the live layers: a short name if no other live layer's node
+	// would take it.
+	im.short = map[string]int{}
+	counted := map[*pb.NodeProto]bool{}
+	for _, l := range im.layers {
+		if l.live && !counted[l.node] {
+			counted[l.node] = true
+			short, _ := nodeNames(l.node)
+			im.short[short]++
+		}
+	}
 	var layers []*layer
 	for _, l := range im.layers {
 		if l.live {
+			l.name = im.layerNameFor(l.node, l.suffix)
+			for _, t := range l.params {
+				t.Name = l.name + "." + t.Name
+			}
 			layers = append(layers, l)
 		}
 	}
@@ -153,7 +168,7 @@ func (im *importer) emit(layers []*layer, name string, m *pb.ModelProto, opt Opt
 func (l *layer) mapping(prev *layer) string {
 	parts := []string{"name: " + l.name, "op: " + l.op}
 	switch {
-	case l.op == "add" || l.op == "concat":
+	case len(l.ins) > 1:
 		names := make([]string, len(l.ins))
 		for i, in := range l.ins {
 			names[i] = layerName(in)

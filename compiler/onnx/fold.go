@@ -319,7 +319,8 @@ func opConstantOfShape(n *node) error {
 	return nil
 }
 
-// opTranspose permutes the axes of a constant.
+// opTranspose permutes the axes of a constant, or of an activation
+// (transposeAct, layout.go).
 func opTranspose(n *node) error {
 	if err := n.inputs(1, 1); err != nil {
 		return err
@@ -327,11 +328,16 @@ func opTranspose(n *node) error {
 	if err := n.outputs(1); err != nil {
 		return err
 	}
-	c, err := n.mustConst(0)
-	if err != nil {
+	var full []int
+	v := n.in(0)
+	if v.c != nil {
+		full = v.c.dims
+	} else if a, err := n.anyAct(0); err != nil {
 		return err
+	} else {
+		full = append([]int{-1}, a.dims...)
 	}
-	r := len(c.dims)
+	r := len(full)
 	perm, given := n.attrInts("perm")
 	if n.err != nil {
 		return n.err
@@ -351,8 +357,12 @@ func opTranspose(n *node) error {
 			return fmt.Errorf("perm %v is not a permutation", perm)
 		}
 		seen[p] = true
-		dims[k] = c.dims[p]
+		dims[k] = full[p]
 	}
+	if v.c == nil {
+		return transposeAct(n, v.a, perm, dims)
+	}
+	c := v.c
 	in, out := strides(c.dims), strides(dims)
 	n.out(0, &value{c: c.gather(dims, c.len(), func(j int) int {
 		k := 0
@@ -365,7 +375,8 @@ func opTranspose(n *node) error {
 }
 
 // opSlice slices a constant (ONNX's rules: negative indices count from the
-// end, bounds are clamped, steps may be negative).
+// end, bounds are clamped, steps may be negative), or the channels of an
+// activation (sliceAct, channels.go).
 func opSlice(n *node) error {
 	if err := n.inputs(1, 5); err != nil {
 		return err
@@ -373,9 +384,14 @@ func opSlice(n *node) error {
 	if err := n.outputs(1); err != nil {
 		return err
 	}
-	c, err := n.mustConst(0)
-	if err != nil {
+	var full []int
+	v := n.in(0)
+	if v.c != nil {
+		full = v.c.dims
+	} else if a, err := n.chanAct(0); err != nil {
 		return err
+	} else {
+		full = append([]int{-1}, a.dims...)
 	}
 	starts, _ := n.attrInts("starts")
 	ends, _ := n.attrInts("ends")
@@ -387,6 +403,7 @@ func opSlice(n *node) error {
 	lists := []*[]int64{&starts, &ends, &axes, &steps}
 	for i, what := range []string{"starts", "ends", "axes", "steps"} {
 		if n.in(i+1) != nil {
+			var err error
 			if *lists[i], err = n.intList(i+1, what); err != nil {
 				return err
 			}
@@ -409,10 +426,10 @@ func opSlice(n *node) error {
 	if len(ends) != len(starts) || len(axes) != len(starts) || len(steps) != len(starts) {
 		return fmt.Errorf("starts, ends, axes and steps differ in length")
 	}
-	r := len(c.dims)
+	r := len(full)
 	first := make([]int, r) // per axis: first index, step and count
 	step := make([]int, r)
-	dims := slices.Clone(c.dims)
+	dims := slices.Clone(full)
 	for k := range step {
 		step[k] = 1
 	}
@@ -423,7 +440,7 @@ func opSlice(n *node) error {
 			return fmt.Errorf("axes %v are out of range or repeated", axes)
 		}
 		done[a] = true
-		d := int64(c.dims[a])
+		d := int64(full[a])
 		st := steps[i]
 		if st == 0 || st < -maxElems || st > maxElems {
 			return fmt.Errorf("step %d", st)
@@ -449,6 +466,10 @@ func opSlice(n *node) error {
 		}
 		first[a], step[a], dims[a] = int(s), int(st), int(cnt)
 	}
+	if v.c == nil {
+		return sliceAct(n, v.a, first, step, dims)
+	}
+	c := v.c
 	total := prod(dims)
 	in, out := strides(c.dims), strides(dims)
 	n.out(0, &value{c: c.gather(dims, total, func(j int) int {
@@ -584,26 +605,6 @@ func binaryConst(n *node, a, b *constant) error {
 	}
 	n.out(0, &value{c: out})
 	return nil
-}
-
-// opArith handles Sub, Mul and Div, which cnnc import evaluates only on
-// constants (shape arithmetic).
-func opArith(n *node) error {
-	if err := n.inputs(2, 2); err != nil {
-		return err
-	}
-	if err := n.outputs(1); err != nil {
-		return err
-	}
-	a, err := n.mustConst(0)
-	if err != nil {
-		return err
-	}
-	b, err := n.mustConst(1)
-	if err != nil {
-		return err
-	}
-	return binaryConst(n, a, b)
 }
 
 func opNeg(n *node) error {

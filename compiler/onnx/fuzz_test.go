@@ -11,7 +11,8 @@ import (
 // the small exported models and handcrafted graphs; the corpus of inputs
 // that found bugs is in testdata/fuzz/FuzzImport.
 func FuzzImport(f *testing.F) {
-	for _, name := range []string{"ceil_pool", "avgpool_pad", "view_flatten", "same_stride2", "reducemean_gap", "matmul_add", "dropout_softmax", "softmax_opset11", "lrn_small"} {
+	for _, name := range []string{"ceil_pool", "avgpool_pad", "view_flatten", "same_stride2", "reducemean_gap", "matmul_add", "dropout_softmax", "softmax_opset11", "lrn_small",
+		"gelu", "gelu_tanh", "hardswish_13", "prelu", "broadcast", "const_fold", "shuffle", "convnext_13", "convnext_17"} {
 		data, err := os.ReadFile(filepath.Join(modelsDir, name+".onnx"))
 		if err != nil {
 			f.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -98,13 +99,23 @@ type importer struct {
 	vals    map[string]*value
 	layers  []*layer
 	used    map[string]bool // layer names taken
-	short   map[string]int  // how many live nodes would take each short name
+	short   map[string]int  // how many live layers' nodes would take each short name
 	users   map[string][]*pb.NodeProto
-	skip    map[*pb.NodeProto]bool // nodes already folded into another
 	input   *act
 	errs    []string
+	refused []refusal // nodes that cannot be taken
+	unread  int       // nodes not checked because an input was refused
 	warns   []string
 	outName string
+	// fused maps the nodes that fuse.go made to the nodes they stand for.
+	fused map[*pb.NodeProto][]*pb.NodeProto
+}
+
+// refusal is a node the importer cannot take, and why; msg is empty for an
+// operator it does not know.
+type refusal struct {
+	node *pb.NodeProto
+	msg  string
 }
 
 // value is what an ONNX tensor name stands for during the import.
@@ -119,9 +130,36 @@ type value struct {
 // seen with ONNX's per-image dimensions. dims usually equal the layer's
 // shape; Reshape, Flatten, Squeeze and Unsqueeze change dims only, and a
 // change to one dimension ([N, F]) of a C×H×W layer adds a flatten layer.
+// A Transpose NCHW→NHWC makes a channels-last view (nhwc): dims are the
+// layer's C×H×W as H×W×C, and only channel-wise operators read it.
 type act struct {
 	l    *layer // nil: the network input
 	dims []int  // per image, without the batch dimension
+	nhwc bool   // a channels-last view of l
+	via  string // for a channels-last view: the Transpose that made it
+}
+
+// layoutDims is shape ([C, H, W] or [F]) as a view in the given layout.
+func layoutDims(shape []int, nhwc bool) []int {
+	if nhwc && len(shape) == 3 {
+		return []int{shape[1], shape[2], shape[0]}
+	}
+	return shape
+}
+
+// whole reports whether a is its layer's whole tensor in its layout:
+// [C, H, W] or [F], or [H, W, C] for a channels-last view.
+func (a *act) whole(im *importer) bool {
+	return slices.Equal(a.dims, layoutDims(a.shape(im), a.nhwc))
+}
+
+// chanAxis is the index of the channel axis in a's dims (with the batch
+// dimension in front, add one).
+func (a *act) chanAxis() int {
+	if a.nhwc {
+		return len(a.dims) - 1
+	}
+	return 0
 }
 
 // padded is an activation with a pending Pad: [top, bottom, left, right]
@@ -133,9 +171,13 @@ type padded struct {
 	node  string
 }
 
-// layer is one layer of the spec being built.
+// layer is one layer of the spec being built. It is named (name, and its
+// tensors <name>.<suffix>) when the spec is written, after the layers that
+// do not reach the output are left out, from node and suffix.
 type layer struct {
 	name   string
+	node   *pb.NodeProto // the node it is named after
+	suffix string        // appended to the node's name (a second layer from one node)
 	op     string
 	fields []field
 	ins    []*layer // nil entries: the network input
@@ -172,6 +214,10 @@ func (im *importer) errorf(format string, args ...any) {
 }
 
 func (im *importer) fail() error {
+	if len(im.refused) > 0 {
+		im.errs = append(im.errs, im.refusals())
+		im.refused = nil
+	}
 	if len(im.errs) == 0 {
 		return nil
 	}
@@ -196,7 +242,7 @@ func (im *importer) run(m *pb.ModelProto, opt Options) (*Result, error) {
 	for _, r := range reservedNames {
 		im.used[nameKey(r)] = true
 	}
-	im.skip = map[*pb.NodeProto]bool{}
+	im.fused = map[*pb.NodeProto][]*pb.NodeProto{}
 
 	// Initializers are constants.
 	for _, t := range g.Initializer {
@@ -238,24 +284,18 @@ func (im *importer) run(m *pb.ModelProto, opt Options) (*Result, error) {
 	if dead := len(nodes) - len(live); dead > 0 {
 		im.warns = append(im.warns, fmt.Sprintf("%d node(s) do not contribute to the output and were ignored", dead))
 	}
-	if err := im.unsupported(live); err != nil {
-		return nil, err
-	}
+	// Fusion replaces written-out functions with one node each; the nodes
+	// they leave unused drop out here.
+	live = im.liveNodes(im.fuse(live))
 	im.users = map[string][]*pb.NodeProto{}
-	im.short = map[string]int{}
 	for _, n := range live {
 		for _, in := range n.Input {
 			if in != "" {
 				im.users[in] = append(im.users[in], n)
 			}
 		}
-		short, _ := nodeNames(n)
-		im.short[short]++
 	}
 	for _, n := range live {
-		if im.skip[n] {
-			continue
-		}
 		im.translate(n)
 	}
 	if err := im.fail(); err != nil {
@@ -426,44 +466,136 @@ func (im *importer) liveNodes(nodes []*pb.NodeProto) []*pb.NodeProto {
 	return live
 }
 
-// unsupported returns one error listing every live node whose operator the
-// importer does not know.
-func (im *importer) unsupported(nodes []*pb.NodeProto) error {
-	var bad, ops []string
-	for _, n := range nodes {
-		d := n.GetDomain()
-		if _, ok := handlers[n.GetOpType()]; ok && (d == "" || d == "ai.onnx") {
-			continue
-		}
-		bad = append(bad, describe(n))
-		op := n.GetOpType()
-		if d != "" && d != "ai.onnx" {
-			op = d + "." + op
-		}
-		if !slices.Contains(ops, op) {
-			ops = append(ops, op)
-		}
-	}
-	if len(bad) == 0 {
-		return nil
-	}
-	slices.Sort(ops)
-	return &Error{File: im.file, Problems: []string{fmt.Sprintf(
-		"%d node(s) use operators that cnnc import does not support (%s):\n    %s\n  supported: %s",
-		len(bad), strings.Join(ops, ", "), strings.Join(bad, "\n    "), strings.Join(Supported(), ", "))}}
+// known reports whether the importer has a handler for n.
+func (im *importer) known(n *pb.NodeProto) bool {
+	d := n.GetDomain()
+	_, ok := handlers[n.GetOpType()]
+	return ok && (d == "" || d == "ai.onnx")
 }
 
-// describe names a node for messages: its name and operator.
-func describe(n *pb.NodeProto) string {
+// maxListed bounds the node names a refusal lists for one reason.
+const maxListed = 8
+
+// refusals describes every refused node in one message, grouped by
+// operator and, within an operator, by reason.
+func (im *importer) refusals() string {
+	type group struct {
+		op      string
+		reasons []string // in order of first appearance
+		nodes   map[string][]string
+		count   int
+	}
+	groups := map[string]*group{}
+	var ops []string
+	unknown := 0
+	for _, r := range im.refused {
+		op := opName(r.node)
+		g := groups[op]
+		if g == nil {
+			g = &group{op: op, nodes: map[string][]string{}}
+			groups[op] = g
+			ops = append(ops, op)
+		}
+		msg := r.msg
+		if msg == "" {
+			msg = "cnnc import has no such operator"
+			if p, ok := patternOps[op]; ok {
+				msg = fmt.Sprintf("cnnc import takes %s only as part of %s, written as docs/import.md shows", op, p)
+			}
+			unknown++
+		}
+		if _, seen := g.nodes[msg]; !seen {
+			g.reasons = append(g.reasons, msg)
+		}
+		g.nodes[msg] = append(g.nodes[msg], im.describeName(r.node))
+		g.count++
+	}
+	slices.Sort(ops)
+	list := func(names []string) string {
+		s := strings.Join(names[:min(len(names), maxListed)], ", ")
+		if len(names) > maxListed {
+			s += fmt.Sprintf(" and %d more", len(names)-maxListed)
+		}
+		return s
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "cannot import %d node(s)", len(im.refused))
+	if im.unread > 0 {
+		fmt.Fprintf(&b, " (%d more read their outputs and were not checked)", im.unread)
+	}
+	b.WriteString(":")
+	for _, op := range ops {
+		g := groups[op]
+		if len(g.reasons) == 1 && g.count > 1 {
+			fmt.Fprintf(&b, "\n    %s ×%d: %s\n      %s", op, g.count, g.reasons[0], list(g.nodes[g.reasons[0]]))
+			continue
+		}
+		fmt.Fprintf(&b, "\n    %s ×%d:", op, g.count)
+		for _, msg := range g.reasons {
+			if names := g.nodes[msg]; len(names) == 1 {
+				fmt.Fprintf(&b, "\n      %s: %s", names[0], msg)
+			} else {
+				fmt.Fprintf(&b, "\n      %s:\n        %s", msg, list(names))
+			}
+		}
+	}
+	if unknown > 0 {
+		fmt.Fprintf(&b, "\n  supported operators: %s", strings.Join(Supported(), ", "))
+	}
+	return b.String()
+}
+
+// opName is a node's operator for messages, with its domain if not ai.onnx.
+func opName(n *pb.NodeProto) string {
 	op := n.GetOpType()
 	if d := n.GetDomain(); d != "" && d != "ai.onnx" {
 		op = d + "." + op
 	}
+	return op
+}
+
+// describeName is a node's name for messages, quoted; for a node that
+// fuse.go made, the nodes it stands for follow.
+func (im *importer) describeName(n *pb.NodeProto) string {
 	name := n.GetName()
 	if name == "" {
 		name = "(unnamed, output " + strings.Join(n.Output, ", ") + ")"
 	}
-	return fmt.Sprintf("%q (%s)", name, op)
+	name = strconv.Quote(name)
+	if src, ok := im.fused[n]; ok {
+		var ops []string
+		for _, s := range src {
+			ops = append(ops, s.GetOpType())
+		}
+		name += " (fused from " + strings.Join(ops, ", ") + ")"
+	}
+	return name
+}
+
+// sources names the ONNX nodes a node stands for: itself, or the nodes it
+// was fused from.
+func (im *importer) sources(n *pb.NodeProto) []string {
+	src, ok := im.fused[n]
+	if !ok {
+		return []string{n.GetName()}
+	}
+	// The fused node is named <the module the nodes share>/<op>: list the
+	// nodes' names after that prefix, "/blk/{Div, Erf, Add, Mul, Mul_1}".
+	prefix := n.GetName()[:strings.LastIndex(n.GetName(), "/")+1]
+	var names []string
+	for _, s := range src {
+		names = append(names, strings.TrimPrefix(s.GetName(), prefix))
+	}
+	return []string{prefix + "{" + strings.Join(names, ", ") + "}"}
+}
+
+// describe names a node for messages: its name and operator.
+func describe(n *pb.NodeProto) string {
+	name := n.GetName()
+	if name == "" {
+		name = "(unnamed, output " + strings.Join(n.Output, ", ") + ")"
+	}
+	return fmt.Sprintf("%q (%s)", name, opName(n))
 }
 
 // batchDims prints per-image dims with the batch dimension in front.

@@ -179,6 +179,23 @@ func TestPatternsExercised(t *testing.T) {
 		"lrn_small":          {"LRN"},
 		"vgg_small_narrow":   {"Pad", "Neg", "Div", "Sub"},
 		"softmax_opset11":    {"Softmax", "GlobalAveragePool"},
+		"clip":               {"Clip", "Constant"},
+		"clip_opset9":        {"Clip"},
+		"hardsigmoid":        {"HardSigmoid"},
+		"hardswish_13":       {"HardSigmoid", "Mul"},
+		"hardswish_14":       {"HardSwish"},
+		"silu":               {"Sigmoid", "Mul"},
+		"gelu":               {"Div", "Erf", "Add", "Mul"},
+		"gelu_tanh":          {"Mul", "Add", "Tanh"},
+		"prelu":              {"PRelu"},
+		"squeeze_excite":     {"GlobalAveragePool", "Sigmoid", "Mul"},
+		"broadcast":          {"Add", "Sub", "Mul", "Div"},
+		"const_fold":         {"Mul", "Add", "Sub", "Div", "BatchNormalization"},
+		"shuffle":            {"Shape", "Slice", "Split", "Reshape", "Transpose", "Concat"},
+		"convnext_13":        {"Transpose", "ReduceMean", "Sub", "Pow", "Sqrt", "MatMul", "Erf", "Mul"},
+		"convnext_17":        {"Transpose", "LayerNormalization", "MatMul", "Erf", "Mul"},
+		"layernorm_flat_13":  {"ReduceMean", "Pow", "Sqrt", "Div"},
+		"layernorm_flat_17":  {"LayerNormalization"},
 	}
 	for name, ops := range want {
 		e, ok := m[name]
@@ -191,6 +208,86 @@ func TestPatternsExercised(t *testing.T) {
 				t.Errorf("%s has no %s node (it has %v)", name, op, e.Ops)
 			}
 		}
+	}
+}
+
+// noONNXCounterpart lists the ops of the spec language that no ONNX model
+// can give, which TestImportedOps therefore does not look for. None today:
+// every op has an ONNX operator or a pattern that torch.onnx.export
+// writes (lrn: LRN; dropout: Dropout; relu6: Clip(0, 6); silu: x ·
+// Sigmoid(x); channel_shuffle: Reshape, Transpose, Reshape). An op added
+// to the language without an ONNX form goes here, with the reason.
+var noONNXCounterpart = map[ir.Op]string{}
+
+// TestImportedOps is the importer's half of the op-coverage test
+// (compiler/opcover_test.go has the other): every op of the spec language
+// must appear in the spec imported from at least one committed model, so
+// that each one's ONNX translation is run against PyTorch by TestModels.
+func TestImportedOps(t *testing.T) {
+	seen := map[ir.Op][]string{}
+	for name := range readManifest(t) {
+		data, err := os.ReadFile(filepath.Join(modelsDir, name+".onnx"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Import(data, Options{Source: name + ".onnx"})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		s, err := spec.Parse(name+".yaml", res.Spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := compiler.CompileSpec(s, passes.Options{Stop: "inferShapes"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range g.Nodes[1:] {
+			seen[n.Op] = append(seen[n.Op], name)
+		}
+	}
+	for _, op := range ir.AllOps() {
+		_, exempt := noONNXCounterpart[op]
+		switch {
+		case len(seen[op]) == 0 && !exempt:
+			t.Errorf("no committed model imports to a spec with %s: add a case to testdata/export.py", op)
+		case len(seen[op]) > 0 && exempt:
+			t.Errorf("%s is listed as having no ONNX counterpart, but %v import to it", op, seen[op])
+		}
+	}
+}
+
+// TestFusions checks that the written-out functions of the committed
+// models become one layer each, and their pieces leave the spec.
+func TestFusions(t *testing.T) {
+	for name, c := range map[string]struct{ has, lacks []string }{
+		"clip":         {[]string{"op: relu6", "op: clip, min: -1, max: 2", "op: clip, min: -0.5}"}, nil},
+		"clip_opset9":  {[]string{"op: relu6", "op: clip, min: -1, max: 2"}, nil},
+		"hardsigmoid":  {[]string{"op: hardsigmoid}"}, nil},
+		"hardswish_13": {[]string{"op: hardswish"}, []string{"hardsigmoid", "op: mul"}},
+		"hardswish_14": {[]string{"op: hardswish"}, nil},
+		"silu":         {[]string{"op: silu"}, []string{"sigmoid", "op: mul"}},
+		"gelu":         {[]string{"op: gelu}", "/{Div, Erf, Add, Mul, Mul_1}"}, nil},
+		"gelu_tanh":    {[]string{"op: gelu, approximate: tanh}"}, []string{"op: tanh"}},
+		"prelu":        {[]string{"op: prelu}", "op: prelu, shared: true}"}, nil},
+		"convnext_13":  {[]string{"op: layernorm, eps: 1e-06}", "op: gelu}", "op: conv, filters: 32, kernel: 1}"}, []string{"op: mul", "op: sub", "op: div"}},
+		"convnext_17":  {[]string{"op: layernorm, eps: 1e-06}", "op: gelu}"}, []string{"op: mul"}},
+		"const_fold":   {nil, []string{"op: mul", "op: add", "op: sub", "op: div"}},
+		"shuffle":      {[]string{"op: channel_shuffle, groups: 2}", "op: channel_shuffle, groups: 4}", "op: slice, start: 0, end: 4}"}, nil},
+	} {
+		t.Run(name, func(t *testing.T) {
+			res := importFile(t, filepath.Join(modelsDir, name+".onnx"))
+			for _, want := range c.has {
+				if !strings.Contains(string(res.Spec), want) {
+					t.Errorf("spec lacks %q:\n%s", want, res.Spec)
+				}
+			}
+			for _, bad := range c.lacks {
+				if strings.Contains(string(res.Spec), bad) {
+					t.Errorf("spec has %q:\n%s", bad, res.Spec)
+				}
+			}
+		})
 	}
 }
 

@@ -31,37 +31,45 @@ func (n *node) failf(format string, args ...any) {
 	}
 }
 
-// translate runs a node's handler and records its error, naming the node.
+// translate runs a node's handler and records its refusal. A node whose
+// input was refused is not checked: it is counted, not reported.
 func (im *importer) translate(p *pb.NodeProto) {
 	n := &node{im: im, pb: p, attrs: map[string]*pb.AttributeProto{}}
-	h := handlers[p.GetOpType()]
-	var unknown []string
-	for _, a := range p.Attribute {
-		name := a.GetName()
-		if _, dup := n.attrs[name]; dup {
-			n.failf("attribute %s is given twice", name)
-		}
-		n.attrs[name] = a
-		if !slices.Contains(h.attrs, name) {
-			unknown = append(unknown, name)
-		}
-	}
-	if len(unknown) > 0 {
-		n.failf("attribute(s) %s are not supported for %s (supported: %s)", strings.Join(unknown, ", "), p.GetOpType(), strings.Join(h.attrs, ", "))
-	}
-	// A node whose input failed is not reported again.
 	for _, in := range p.Input {
 		if v := im.vals[in]; in != "" && v != nil && v.bad {
 			n.err = errSilent
 		}
 	}
-	if n.err == nil {
-		n.err = h.fn(n)
+	switch {
+	case !im.known(p):
+		im.refused = append(im.refused, refusal{node: p})
+		n.err = errSilent
+	case n.err == nil:
+		h := handlers[p.GetOpType()]
+		var unknown []string
+		for _, a := range p.Attribute {
+			name := a.GetName()
+			if _, dup := n.attrs[name]; dup {
+				n.failf("attribute %s is given twice", name)
+			}
+			n.attrs[name] = a
+			if !slices.Contains(h.attrs, name) {
+				unknown = append(unknown, name)
+			}
+		}
+		if len(unknown) > 0 {
+			n.failf("attribute(s) %s are not supported for %s (supported: %s)", strings.Join(unknown, ", "), p.GetOpType(), strings.Join(h.attrs, ", "))
+		}
+		if n.err == nil {
+			n.err = h.fn(n)
+		}
+		if n.err != nil {
+			im.refused = append(im.refused, refusal{node: p, msg: n.err.Error()})
+		}
+	default:
+		im.unread++
 	}
 	if n.err != nil {
-		if n.err != errSilent {
-			im.errorf("node %s: %v", describe(p), n.err)
-		}
 		for _, o := range p.Output {
 			if o != "" {
 				im.vals[o] = &value{bad: true}
@@ -169,9 +177,22 @@ func (n *node) attrInts(name string) ([]int64, bool) {
 	return nil, false
 }
 
-// layerInput returns the act of input i, which must be an activation (not a
-// constant, not an unfolded Pad).
+// act returns input i as an activation (not a constant, not an unfolded
+// Pad, not a channels-last view).
 func (n *node) act(i int) (*act, error) {
+	a, err := n.anyAct(i)
+	if err != nil {
+		return nil, err
+	}
+	if a.nhwc {
+		return nil, n.permuted(i, a)
+	}
+	return a, nil
+}
+
+// anyAct returns input i as an activation in either layout: the handlers
+// of channel-wise operators read channels-last views with it.
+func (n *node) anyAct(i int) (*act, error) {
 	v := n.in(i)
 	switch {
 	case v == nil:
@@ -182,6 +203,22 @@ func (n *node) act(i int) (*act, error) {
 		return nil, fmt.Errorf("input %q is a constant; cnnc import supports %s only on activations", n.inName(i), n.pb.GetOpType())
 	}
 	return v.a, nil
+}
+
+// permuted is the refusal of an operator that is not channel-wise on a
+// channels-last view.
+func (n *node) permuted(i int, a *act) error {
+	return fmt.Errorf("input %q is a channels-last view %s of %s (made by Transpose %s); on such a view cnnc import accepts only channel-wise operators: elementwise activations, LayerNormalization over the last axis, MatMul by a constant [C, D], Add, Sub, Mul and Div, Softmax over the last axis, and Transpose back to NCHW (perm [0, 3, 1, 2])",
+		n.inName(i), batchDims(a.dims), a.srcName(), a.via)
+}
+
+// srcName names the layer an act reads, for messages (the layer's name is
+// given when the spec is written: the nodes it comes from stand for it).
+func (a *act) srcName() string {
+	if a.l == nil {
+		return "the input"
+	}
+	return "the layer from " + strings.Join(a.l.from, ", ")
 }
 
 // spatial returns input i as an activation that is a C×H×W tensor.
@@ -212,6 +249,20 @@ func (n *node) materialized(i int) (*act, error) {
 	}
 	if !slices.Equal(a.dims, a.shape(n.im)) {
 		return nil, fmt.Errorf("input %q has shape %s; cnnc import supports %s on [N, C, H, W] and [N, F] tensors%s", n.inName(i), batchDims(a.dims), n.pb.GetOpType(), unflattenHint(n.im, a))
+	}
+	return a, nil
+}
+
+// chanAct returns input i as an activation whose ONNX shape is a cnnc
+// layer's in either layout: [N, C, H, W], [N, F], or a channels-last view
+// [N, H, W, C] of a C×H×W layer. Channel-wise operators read it.
+func (n *node) chanAct(i int) (*act, error) {
+	a, err := n.anyAct(i)
+	if err != nil {
+		return nil, err
+	}
+	if !a.whole(n.im) {
+		return nil, fmt.Errorf("input %q has shape %s; cnnc import supports %s on [N, C, H, W], [N, F] and channels-last [N, H, W, C] tensors%s", n.inName(i), batchDims(a.dims), n.pb.GetOpType(), unflattenHint(n.im, a))
 	}
 	return a, nil
 }
@@ -267,15 +318,17 @@ func (n *node) intList(i int, what string) ([]int64, error) {
 
 // newLayer adds a layer made from this node, reading ins, with the given
 // per-image shape and fields. suffix distinguishes a second layer made from
-// the same node.
+// the same node. The layer is named when the spec is written, if it is
+// live then (finish).
 func (n *node) newLayer(op string, ins []*act, shape []int, suffix string, fields ...field) *layer {
 	im := n.im
 	l := &layer{
-		name:   im.layerNameFor(n.pb, suffix),
+		node:   n.pb,
+		suffix: suffix,
 		op:     op,
 		shape:  shape,
 		fields: fields,
-		from:   []string{n.pb.GetName()},
+		from:   im.sources(n.pb),
 	}
 	for _, a := range ins {
 		l.ins = append(l.ins, a.l)
@@ -284,11 +337,32 @@ func (n *node) newLayer(op string, ins []*act, shape []int, suffix string, field
 	return l
 }
 
-// param adds a parameter tensor to l.
+// param adds a parameter tensor to l, named by its suffix (weight, bias,
+// ...) until the layer is named.
 func (l *layer) param(suffix string, shape []int, data []float32) *tensor.Tensor {
-	t := &tensor.Tensor{Name: l.name + "." + suffix, Shape: shape, Data: data}
+	t := &tensor.Tensor{Name: suffix, Shape: shape, Data: data}
 	l.params = append(l.params, t)
 	return t
+}
+
+// tensor returns l's parameter with the given suffix, or nil.
+func (l *layer) tensor(suffix string) *tensor.Tensor {
+	for _, t := range l.params {
+		if t.Name == suffix {
+			return t
+		}
+	}
+	return nil
+}
+
+// field returns the value of l's field key, or nil.
+func (l *layer) field(key string) any {
+	for _, f := range l.fields {
+		if f.key == key {
+			return f.val
+		}
+	}
+	return nil
 }
 
 // view returns a with new per-image dims (a reshape that keeps the batch

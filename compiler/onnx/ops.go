@@ -18,10 +18,16 @@ func init() {
 		"Sigmoid":            {[]string{"consumed_inputs"}, unary("sigmoid")},
 		"Tanh":               {[]string{"consumed_inputs"}, unary("tanh")},
 		"LeakyRelu":          {[]string{"alpha", "consumed_inputs"}, opLeakyRelu},
+		"Clip":               {[]string{"min", "max", "consumed_inputs"}, opClip},
+		"HardSigmoid":        {[]string{"alpha", "beta", "consumed_inputs"}, opHardSigmoid},
+		"HardSwish":          {nil, unary("hardswish")},
+		"Gelu":               {[]string{"approximate"}, opGelu},
+		"PRelu":              {[]string{"consumed_inputs"}, opPRelu},
 		"Dropout":            {[]string{"ratio", "is_test", "seed", "consumed_inputs"}, opDropout},
 		"Softmax":            {[]string{"axis"}, opSoftmax},
 		"LRN":                {[]string{"alpha", "beta", "bias", "size"}, opLRN},
 		"BatchNormalization": {[]string{"epsilon", "momentum", "spatial", "training_mode", "is_test", "consumed_inputs"}, opBatchNorm},
+		"LayerNormalization": {[]string{"axis", "epsilon", "stash_type"}, opLayerNorm},
 		"Conv":               {[]string{"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"}, opConv},
 		"MaxPool":            {[]string{"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"}, opPool},
 		"AveragePool":        {[]string{"auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "strides"}, opPool},
@@ -29,8 +35,12 @@ func init() {
 		"ReduceMean":         {[]string{"axes", "keepdims", "noop_with_empty_axes"}, opReduceMean},
 		"Gemm":               {[]string{"alpha", "beta", "transA", "transB", "broadcast"}, opGemm},
 		"MatMul":             {nil, opMatMul},
-		"Add":                {nil, opAdd},
+		"Add":                {nil, opBinary},
+		"Sub":                {nil, opBinary},
+		"Mul":                {nil, opBinary},
+		"Div":                {nil, opBinary},
 		"Concat":             {[]string{"axis"}, opConcat},
+		"Split":              {[]string{"axis", "split", "num_outputs"}, opSplit},
 		"Flatten":            {[]string{"axis"}, opFlatten},
 		"Reshape":            {[]string{"allowzero", "shape"}, opReshape},
 		"Squeeze":            {[]string{"axes"}, opSqueeze},
@@ -44,9 +54,6 @@ func init() {
 		"ConstantOfShape":    {[]string{"value"}, opConstantOfShape},
 		"Slice":              {[]string{"starts", "ends", "axes"}, opSlice},
 		"Transpose":          {[]string{"perm"}, opTranspose},
-		"Sub":                {nil, opArith},
-		"Mul":                {nil, opArith},
-		"Div":                {nil, opArith},
 		"Neg":                {nil, opNeg},
 	}
 }
@@ -71,12 +78,18 @@ func elementwise(n *node, op string, fields ...field) error {
 	if err := n.outputs(1); err != nil {
 		return err
 	}
-	a, err := n.act(0)
+	return unaryLayer(n, op, fields...)
+}
+
+// unaryLayer makes the layer op with the given fields, reading input 0 in
+// either layout, as output 0.
+func unaryLayer(n *node, op string, fields ...field) error {
+	a, err := n.anyAct(0)
 	if err != nil {
 		return err
 	}
 	l := n.newLayer(op, []*act{a}, a.shape(n.im), "", fields...)
-	n.out(0, &value{a: &act{l: l, dims: a.dims}})
+	n.out(0, &value{a: &act{l: l, dims: a.dims, nhwc: a.nhwc, via: a.via}})
 	return nil
 }
 
@@ -93,6 +106,123 @@ func opLeakyRelu(n *node) error {
 		fields = append(fields, field{"slope", f32(alpha)})
 	}
 	return elementwise(n, "leaky_relu", fields...)
+}
+
+// opClip: Clip(0, 6) is relu6, any other bounds clip. The bounds are
+// attributes before opset 11 and inputs (scalar constants, each optional)
+// from it; ±3.4e38 (ONNX's defaults) or ±inf is no bound.
+func opClip(n *node) error {
+	if err := n.inputs(1, 3); err != nil {
+		return err
+	}
+	if err := n.outputs(1); err != nil {
+		return err
+	}
+	lo := float64(n.attrFloat("min", float32(math.Inf(-1))))
+	hi := float64(n.attrFloat("max", float32(math.Inf(1))))
+	if n.err != nil {
+		return n.err
+	}
+	for i, bound := range []*float64{&lo, &hi} {
+		if n.in(i+1) == nil {
+			continue
+		}
+		c, err := n.floatConst(i+1, []string{"min", "max"}[i])
+		if err != nil {
+			return err
+		}
+		v, ok := c.scalarFloat()
+		if !ok {
+			return fmt.Errorf("%s %q is not a scalar", []string{"min", "max"}[i], n.inName(i+1))
+		}
+		*bound = v
+	}
+	if math.IsNaN(lo) || math.IsNaN(hi) {
+		return fmt.Errorf("a bound is NaN")
+	}
+	if lo > hi {
+		return fmt.Errorf("min %v is more than max %v", lo, hi)
+	}
+	if lo == 0 && hi == 6 {
+		return unaryLayer(n, "relu6")
+	}
+	var fields []field
+	if lo > -math.MaxFloat32 {
+		fields = append(fields, field{"min", f32(lo)})
+	}
+	if hi < math.MaxFloat32 {
+		fields = append(fields, field{"max", f32(hi)})
+	}
+	return unaryLayer(n, "clip", fields...)
+}
+
+// opHardSigmoid: ONNX's default alpha is 0.2, the spec's (and PyTorch's)
+// 1/6; the import writes alpha unless it is the spec's.
+func opHardSigmoid(n *node) error {
+	alpha := n.attrFloat("alpha", 0.2)
+	beta := n.attrFloat("beta", 0.5)
+	if n.err != nil {
+		return n.err
+	}
+	if !finite(alpha) || !finite(beta) {
+		return fmt.Errorf("alpha and beta must be finite")
+	}
+	var fields []field
+	if alpha != float32(1.0/6) {
+		fields = append(fields, field{"alpha", f32(alpha)})
+	}
+	if beta != 0.5 {
+		fields = append(fields, field{"beta", f32(beta)})
+	}
+	return elementwise(n, "hardsigmoid", fields...)
+}
+
+// opGelu is ONNX's Gelu (opset 20), and the node fuse.go makes for GELU
+// written out with Erf or Tanh.
+func opGelu(n *node) error {
+	approx := n.attrString("approximate", "none")
+	if n.err != nil {
+		return n.err
+	}
+	switch approx {
+	case "none":
+		return elementwise(n, "gelu")
+	case "tanh":
+		return elementwise(n, "gelu", field{"approximate", "tanh"})
+	}
+	return fmt.Errorf("approximate %q is not none or tanh", approx)
+}
+
+// opPRelu: the slope must be a constant with one value per channel
+// (PyTorch writes [C, 1, 1]) or one value (nn.PReLU(), shared).
+func opPRelu(n *node) error {
+	if err := n.inputs(2, 2); err != nil {
+		return err
+	}
+	if err := n.outputs(1); err != nil {
+		return err
+	}
+	a, err := n.chanAct(0)
+	if err != nil {
+		return err
+	}
+	c, err := n.floatConst(1, "the slope")
+	if err != nil {
+		return err
+	}
+	k, ok := perChannel(c, a, n.im)
+	if !ok {
+		return fmt.Errorf("the slope %q has shape %v; cnnc's prelu has one slope per channel of %s, or one for all", n.inName(1), c.dims, batchDims(a.dims))
+	}
+	var fields []field
+	if len(c.f) == 1 {
+		k = k[:1]
+		fields = append(fields, field{"shared", true})
+	}
+	l := n.newLayer("prelu", []*act{a}, a.shape(n.im), "", fields...)
+	l.param("weight", []int{len(k)}, k)
+	n.out(0, &value{a: &act{l: l, dims: a.dims, nhwc: a.nhwc, via: a.via}})
+	return nil
 }
 
 func finite(f float32) bool { return !math.IsNaN(float64(f)) && !math.IsInf(float64(f), 0) }
@@ -159,12 +289,13 @@ func opSoftmax(n *node) error {
 	if err := n.outputs(1); err != nil {
 		return err
 	}
-	a, err := n.materialized(0)
+	a, err := n.chanAct(0)
 	if err != nil {
 		return err
 	}
 	full := append([]int{-1}, a.dims...)
 	r := len(full)
+	ch := 1 + a.chanAxis()
 	def := int64(-1)
 	if n.im.opset < 13 {
 		def = 1
@@ -184,9 +315,9 @@ func opSoftmax(n *node) error {
 			reduced = append(reduced, k)
 		}
 	}
-	good := slices.Contains(reduced, 1)
+	good := slices.Contains(reduced, ch)
 	for _, k := range reduced {
-		if k == 0 || (k != 1 && full[k] != 1) {
+		if k == 0 || (k != ch && full[k] != 1) {
 			good = false
 		}
 	}
@@ -195,10 +326,10 @@ func opSoftmax(n *node) error {
 		if n.im.opset < 13 {
 			what = fmt.Sprintf("axes %d and after (opset %d flattens them)", axis, n.im.opset)
 		}
-		return fmt.Errorf("softmax over %s of a tensor %s; cnnc's softmax normalises over the channels (axis 1) only", what, batchDims(a.dims))
+		return fmt.Errorf("softmax over %s of a tensor %s; cnnc's softmax normalises over the channels (axis 1, or the last axis of a channels-last view) only", what, batchDims(a.dims))
 	}
 	l := n.newLayer("softmax", []*act{a}, a.shape(n.im), "")
-	n.out(0, &value{a: &act{l: l, dims: a.dims}})
+	n.out(0, &value{a: &act{l: l, dims: a.dims, nhwc: a.nhwc, via: a.via}})
 	return nil
 }
 
@@ -300,6 +431,75 @@ func opBatchNorm(n *node) error {
 		l.param(names[i], []int{c}, t.f)
 	}
 	n.out(0, &value{a: &act{l: l, dims: a.dims}})
+	return nil
+}
+
+// opLayerNorm maps LayerNormalization onto layernorm, which normalises
+// over the channels at each position: the normalised axes (axis to the
+// last) must be the channel axis and axes of size 1. That is
+// LayerNormalization over the last axis of a channels-last view (ConvNeXt's
+// LayerNorm2d, and fuse.go's node for F.layer_norm before opset 17) or of
+// a flat [N, C]. A missing scale is 1 (fuse.go leaves it out when the
+// layer norm has no weight).
+func opLayerNorm(n *node) error {
+	if err := n.inputs(1, 3); err != nil {
+		return err
+	}
+	if err := n.outputs(3); err != nil {
+		return err
+	}
+	axis := n.attrInt("axis", -1)
+	eps := n.attrFloat("epsilon", 1e-5)
+	if n.err != nil {
+		return n.err
+	}
+	if !finite(eps) || eps <= 0 {
+		return fmt.Errorf("epsilon %v must be positive", eps)
+	}
+	a, err := n.chanAct(0)
+	if err != nil {
+		return err
+	}
+	full := append([]int{-1}, a.dims...)
+	ax, ok := normAxis(axis, len(full))
+	if !ok || ax == 0 {
+		return fmt.Errorf("axis %d is out of range for %s", axis, batchDims(a.dims))
+	}
+	ch := 1 + a.chanAxis()
+	good := ax <= ch
+	for k := ax; k < len(full); k++ {
+		good = good && (k == ch || full[k] == 1)
+	}
+	if !good {
+		return fmt.Errorf("normalises axes %d to %d of %s; cnnc's layernorm normalises over the channels only (the last axis of a channels-last view [N, H, W, C], or of [N, C])", ax, len(full)-1, batchDims(a.dims))
+	}
+	c := full[ch]
+	params := [2][]float32{slices.Repeat([]float32{1}, c), make([]float32, c)}
+	for i, what := range []string{"the scale", "the bias"} {
+		if n.in(i+1) == nil {
+			continue
+		}
+		t, err := n.floatConst(i+1, what)
+		if err != nil {
+			return err
+		}
+		if len(t.f) != c {
+			return fmt.Errorf("%s %q has shape %v; want %d values, one per channel", what, n.inName(i+1), t.dims, c)
+		}
+		k, ok := perChannel(t, a, n.im)
+		if !ok {
+			return fmt.Errorf("%s %q has shape %v, which is not one value per channel of %s", what, n.inName(i+1), t.dims, batchDims(a.dims))
+		}
+		params[i] = k
+	}
+	var fields []field
+	if eps != 1e-5 {
+		fields = append(fields, field{"eps", f32(eps)})
+	}
+	l := n.newLayer("layernorm", []*act{a}, a.shape(n.im), "", fields...)
+	l.param("weight", []int{c}, params[0])
+	l.param("bias", []int{c}, params[1])
+	n.out(0, &value{a: &act{l: l, dims: a.dims, nhwc: a.nhwc, via: a.via}})
 	return nil
 }
 
@@ -495,9 +695,7 @@ func opConv(n *node) error {
 	if bias != nil {
 		l.param("bias", []int{m}, bias.f)
 	}
-	out := &act{l: l, dims: []int{m, oh, ow}}
-	n.out(0, &value{a: out})
-	n.im.foldBias(n, l, out)
+	n.out(0, &value{a: &act{l: l, dims: []int{m, oh, ow}}})
 	return nil
 }
 
@@ -777,14 +975,20 @@ func opGemm(n *node) error {
 	return n.dense(a, units, w, bias)
 }
 
-// opMatMul: a matrix product with a constant [K, units] is a dense layer
-// without bias; an Add of a constant after it becomes the bias.
+// opMatMul: a matrix product of [N, K] with a constant [K, units] is a
+// dense layer without bias (an Add of a constant after it becomes the
+// bias); of a channels-last view [N, H, W, C] with a constant [C, D] (a
+// Linear over the channels, as in ConvNeXt) it is a 1×1 convolution, whose
+// output is again channels-last.
 func opMatMul(n *node) error {
 	if err := n.inputs(2, 2); err != nil {
 		return err
 	}
 	if err := n.outputs(1); err != nil {
 		return err
+	}
+	if v := n.in(0); v != nil && v.a != nil && v.a.nhwc {
+		return matMulChannels(n)
 	}
 	a, err := n.flat(0)
 	if err != nil {
@@ -805,6 +1009,30 @@ func opMatMul(n *node) error {
 	return n.dense(a, units, transpose(b.f, k, units), nil)
 }
 
+func matMulChannels(n *node) error {
+	a, err := n.chanAct(0)
+	if err != nil {
+		return err
+	}
+	b, err := n.floatConst(1, "the second operand")
+	if err != nil {
+		return err
+	}
+	c := a.shape(n.im)[0]
+	if len(b.dims) != 2 || b.dims[0] != c {
+		return fmt.Errorf("the second operand %q has shape %v; on a channels-last view %s cnnc import takes a constant [%d, D] (a Linear over the channels, a 1×1 convolution)", n.inName(1), b.dims, batchDims(a.dims), c)
+	}
+	d := b.dims[1]
+	if d < 1 || d > maxAttr {
+		return fmt.Errorf("%d output channels is out of range", d)
+	}
+	shape := []int{d, a.dims[0], a.dims[1]}
+	l := n.newLayer("conv", []*act{a}, shape, "", field{"filters", d}, field{"kernel", 1}, field{"bias", false})
+	l.param("weight", []int{d, c, 1, 1}, transpose(b.f, c, d))
+	n.out(0, &value{a: &act{l: l, dims: layoutDims(shape, true), nhwc: true, via: a.via}})
+	return nil
+}
+
 func (n *node) dense(a *act, units int, w, bias []float32) error {
 	var fields []field
 	fields = append(fields, field{"units", units})
@@ -816,9 +1044,7 @@ func (n *node) dense(a *act, units int, w, bias []float32) error {
 	if bias != nil {
 		l.param("bias", []int{units}, bias)
 	}
-	out := &act{l: l, dims: []int{units}}
-	n.out(0, &value{a: out})
-	n.im.foldBias(n, l, out)
+	n.out(0, &value{a: &act{l: l, dims: []int{units}}})
 	return nil
 }
 
@@ -853,99 +1079,7 @@ func broadcastBias(c *constant, n int) []float32 {
 	return nil
 }
 
-// foldBias folds an Add of a constant into the conv or dense layer l that
-// node n just made, when the Add is the only reader of n's output: that is
-// how torch.onnx.export writes a linear layer as MatMul + Add.
-func (im *importer) foldBias(n *node, l *layer, out *act) {
-	o := n.pb.Output[0]
-	users := im.users[o]
-	if len(users) != 1 || o == im.outName {
-		return
-	}
-	add := users[0]
-	if add.GetOpType() != "Add" || (add.GetDomain() != "" && add.GetDomain() != "ai.onnx") || len(add.Input) != 2 || len(add.Attribute) != 0 || len(add.Output) != 1 {
-		return
-	}
-	other := add.Input[0]
-	if other == o {
-		other = add.Input[1]
-	}
-	if other == o {
-		return
-	}
-	v := im.vals[other]
-	if v == nil || v.c == nil || v.c.isInt {
-		return
-	}
-	units := l.shape[0]
-	var b []float32
-	if l.op == "dense" {
-		b = broadcastBias(v.c, units)
-	} else if len(v.c.dims) >= 3 && len(v.c.dims) <= 4 && v.c.len() == units && v.c.dims[len(v.c.dims)-3] == units {
-		b = slices.Clone(v.c.f) // [C, 1, 1] or [1, C, 1, 1]
-	} else if v.c.len() == 1 && len(v.c.dims) <= 4 {
-		b = make([]float32, units)
-		for i := range b {
-			b[i] = v.c.f[0]
-		}
-	}
-	if b == nil {
-		return
-	}
-	var cur *[]float32
-	for _, t := range l.params {
-		if t.Name == l.name+".bias" {
-			cur = &t.Data
-		}
-	}
-	if cur != nil {
-		for i := range b {
-			b[i] += (*cur)[i]
-		}
-		*cur = b
-	} else {
-		l.param("bias", []int{units}, b)
-		l.fields = slices.DeleteFunc(l.fields, func(f field) bool { return f.key == "bias" })
-	}
-	l.from = append(l.from, add.GetName())
-	im.skip[add] = true
-	if len(add.Output) > 0 && add.Output[0] != "" {
-		im.vals[add.Output[0]] = &value{a: out}
-	}
-}
-
 // ---------------------------------------------------------------- joins
-
-func opAdd(n *node) error {
-	if err := n.inputs(2, 2); err != nil {
-		return err
-	}
-	if err := n.outputs(1); err != nil {
-		return err
-	}
-	if a, b := n.in(0), n.in(1); a != nil && b != nil && a.c != nil && b.c != nil {
-		return binaryConst(n, a.c, b.c)
-	}
-	for i := range 2 {
-		if v := n.in(i); v != nil && v.c != nil {
-			return fmt.Errorf("Add of the constant %q: cnnc supports adding a constant only as the bias of the Conv, Gemm or MatMul whose output only this Add reads (with shape [C, 1, 1] for a Conv, [units] for a dense layer)", n.inName(i))
-		}
-	}
-	a, err := n.materialized(0)
-	if err != nil {
-		return err
-	}
-	b, err := n.materialized(1)
-	if err != nil {
-		return err
-	}
-	if !slices.Equal(a.dims, b.dims) {
-		return fmt.Errorf("the inputs have shapes %s and %s; cnnc adds tensors of equal shape (no broadcasting)", batchDims(a.dims), batchDims(b.dims))
-	}
-	l := n.newLayer("add", []*act{a, b}, a.shape(n.im), "")
-	n.out(0, &value{a: &act{l: l, dims: a.dims}})
-	return nil
-}
 
 func opConcat(n *node) error {
 	if n.nin() < 1 {

@@ -219,6 +219,142 @@ class SameStride2(nn.Module):
         return torch.relu(self.conv(F.pad(x, (0, 1, 0, 1))))
 
 
+class SqueezeExcite(nn.Module):
+    """Squeeze-and-excitation (MobileNetV3, EfficientNet, RegNetY): global
+    average pooling, two 1x1 convolutions, a sigmoid gate, and Mul of
+    [N, C, H, W] by [N, C, 1, 1]."""
+
+    def __init__(self, c=8, hidden=4):
+        super().__init__()
+        self.conv = nn.Conv2d(3, c, 3, padding=1)
+        self.fc1 = nn.Conv2d(c, hidden, 1)
+        self.fc2 = nn.Conv2d(hidden, c, 1)
+        self.out = nn.Conv2d(c, 4, 1)
+
+    def forward(self, x):
+        y = torch.relu(self.conv(x))
+        s = torch.sigmoid(self.fc2(torch.relu(self.fc1(F.adaptive_avg_pool2d(y, 1)))))
+        return self.out(y * s)
+
+
+class Broadcast(nn.Module):
+    """Add, Sub, Mul and Div of activations with NumPy broadcasting:
+    [C, H, W] with [C, 1, 1], [1, H, W] and [1, 1, 1]."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 6, 3, padding=1)
+        self.one = nn.Conv2d(6, 1, 1)  # [N, 1, H, W]
+        self.out = nn.Conv2d(6, 4, 1)
+
+    def forward(self, x):
+        a = self.conv(x)
+        g = F.adaptive_avg_pool2d(a, 1)  # [N, 6, 1, 1]
+        h = torch.tanh(self.one(a))  # [N, 1, H, W]
+        s = F.adaptive_avg_pool2d(h, 1)  # [N, 1, 1, 1]
+        y = (a - g) * torch.sigmoid(s) + h
+        y = y / torch.sigmoid(g)
+        return self.out(torch.relu(y) - a)
+
+
+class ConstFold(nn.Module):
+    """Arithmetic with constants after layers that fold them: a per-channel
+    scale and shift after a convolution, Sub and Div by constants after a
+    linear layer, a constant minus a batchnorm."""
+
+    def __init__(self):
+        super().__init__()
+        g = torch.Generator().manual_seed(8)
+        self.conv = nn.Conv2d(3, 5, 3)
+        self.scale = nn.Parameter(torch.rand(5, 1, 1, generator=g) + 0.5)
+        self.shift = nn.Parameter(torch.randn(1, 5, 1, 1, generator=g))
+        self.bn = nn.BatchNorm2d(5)
+        self.fc = nn.Linear(5 * 4 * 4, 7)
+
+    def forward(self, x):
+        y = torch.relu(self.conv(x) * self.scale + self.shift)
+        y = torch.relu(0.5 - self.bn(y))
+        return torch.tanh((self.fc(torch.flatten(y, 1)) - 0.25) / 3.0)
+
+
+class Shuffle(nn.Module):
+    """ShuffleNetV2's unit: torch.chunk on the channels (Slice computed from
+    Shape), torch.split (Split), and the channel shuffle Reshape ->
+    Transpose -> Reshape."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.branch = nn.Conv2d(4, 4, 1)
+        self.out = nn.Conv2d(8, 4, 1)
+
+    @staticmethod
+    def shuffle(x, groups):
+        n, c, h, w = x.size()
+        x = x.view(n, groups, c // groups, h, w)
+        return torch.transpose(x, 1, 2).contiguous().view(n, -1, h, w)
+
+    def forward(self, x):
+        y = self.conv(x)
+        a, b = y.chunk(2, dim=1)
+        y = self.shuffle(torch.cat((a, torch.relu(self.branch(b))), dim=1), 2)
+        c, d, e = torch.split(y, [2, 2, 4], dim=1)
+        y = self.shuffle(torch.cat((e, torch.sigmoid(d), c), dim=1), 4)
+        return self.out(y)
+
+
+class ConvNeXtSmall(nn.Module):
+    """A tiny ConvNeXt from torchvision's own modules: a patchify stem with
+    LayerNorm2d, one CNBlock (depthwise 7x7, permute, LayerNorm, Linear,
+    GELU, Linear, permute, layer scale, residual), a downsampling
+    LayerNorm2d + conv, and the classifier LayerNorm2d -> Flatten -> Linear."""
+
+    def __init__(self, c=8):
+        super().__init__()
+        from torchvision.models.convnext import CNBlock, LayerNorm2d
+        self.stem = nn.Sequential(nn.Conv2d(3, c, 2, stride=2), LayerNorm2d(c, eps=1e-6))
+        self.block = CNBlock(c, 1e-6, 0.0)
+        self.down = nn.Sequential(LayerNorm2d(c, eps=1e-6), nn.Conv2d(c, 2 * c, 2, stride=2))
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), LayerNorm2d(2 * c, eps=1e-6), nn.Flatten(1), nn.Linear(2 * c, 5))
+
+    def forward(self, x):
+        return self.head(self.down(self.block(self.stem(x))))
+
+
+class LayerNormFlat(nn.Module):
+    """nn.LayerNorm over the features of a flat [N, F] tensor, with an
+    affine map, then with or without one (torch 1.13 writes a
+    LayerNormalization without its scale input, which onnx's checker
+    refuses, so only the written-out form before opset 17 can have none)."""
+
+    def __init__(self, affine2):
+        super().__init__()
+        self.fc1 = nn.Linear(48, 12)
+        self.ln1 = nn.LayerNorm(12)
+        self.fc2 = nn.Linear(12, 6)
+        self.ln2 = nn.LayerNorm(6, elementwise_affine=affine2)
+
+    def forward(self, x):
+        return self.ln2(self.fc2(torch.relu(self.ln1(self.fc1(torch.flatten(x, 1))))))
+
+
+class Clamp(nn.Module):
+    """torch.clamp with a lower bound only: Clip(x, min, "")."""
+
+    def forward(self, x):
+        return torch.clamp(x, min=-0.5)
+
+
+class RandPReLU(nn.PReLU):
+    """nn.PReLU with random slopes (the default 0.25 everywhere would not
+    tell a per-channel slope from a shared one)."""
+
+    def __init__(self, n):
+        super().__init__(n)
+        with torch.no_grad():
+            self.weight.copy_(torch.rand(n, generator=torch.Generator().manual_seed(n)) * 0.6 - 0.1)
+
+
 def pattern_cases():
     """(name, description, module, input CHW, export options)."""
     return [
@@ -256,7 +392,77 @@ def pattern_cases():
         ("softmax_opset11", "opset 11: Softmax coerces to 2-D, Squeeze and Unsqueeze take axes attributes",
          Seq(nn.Conv2d(3, 6, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 4), nn.Softmax(dim=1)),
          [3, 6, 6], {"opset": 11}),
+        ("clip", "ReLU6, Hardtanh and clamp with one bound: Clip with min and max as inputs",
+         Seq(nn.Conv2d(3, 6, 3, padding=1), nn.ReLU6(), nn.Conv2d(6, 6, 1), nn.Hardtanh(-1.0, 2.0),
+             nn.Conv2d(6, 4, 1), Clamp()),
+         [3, 5, 6], {"opset": 13, "init": "all"}),
+        ("clip_opset9", "ReLU6 and Hardtanh at opset 9: Clip with min and max as attributes",
+         Seq(nn.Conv2d(3, 6, 3, padding=1), nn.ReLU6(), nn.Conv2d(6, 4, 1), nn.Hardtanh(-1.0, 2.0)),
+         [3, 5, 6], {"opset": 9, "init": "all"}),
+        ("hardsigmoid", "nn.Hardsigmoid: HardSigmoid with alpha 1/6",
+         Seq(nn.Conv2d(3, 6, 3, padding=1), nn.Hardsigmoid(), nn.Conv2d(6, 4, 1)),
+         [3, 5, 6], {"opset": 13, "init": "all"}),
+        ("hardswish_13", "nn.Hardswish at opset 13: x * HardSigmoid(x), fused",
+         Seq(nn.Conv2d(3, 6, 3, padding=1), nn.Hardswish(), nn.Conv2d(6, 4, 1)),
+         [3, 5, 6], {"opset": 13, "init": "all"}),
+        ("hardswish_14", "nn.Hardswish at opset 14: the HardSwish operator",
+         Seq(nn.Conv2d(3, 6, 3, padding=1), nn.Hardswish(), nn.Conv2d(6, 4, 1)),
+         [3, 5, 6], {"opset": 14, "init": "all"}),
+        ("silu", "nn.SiLU: x * Sigmoid(x), fused",
+         Seq(nn.Conv2d(3, 6, 3, padding=1), nn.SiLU(), nn.Conv2d(6, 4, 1)),
+         [3, 5, 6], {"opset": 13, "init": "all"}),
+        ("gelu", "nn.GELU(): Div by sqrt(2), Erf, Add 1, Mul x, Mul 0.5, fused",
+         Seq(nn.Conv2d(3, 6, 3, padding=1), nn.GELU(), nn.Conv2d(6, 4, 1)),
+         [3, 5, 6], {"opset": 13, "init": "all"}),
+        ("gelu_tanh", "nn.GELU(approximate='tanh'): written out with Mul, Add and Tanh, fused",
+         Seq(nn.Conv2d(3, 6, 3, padding=1), nn.GELU(approximate="tanh"), nn.Conv2d(6, 4, 1)),
+         [3, 5, 6], {"opset": 13, "init": "all"}),
+        ("prelu", "nn.PReLU(C) (slope [C, 1, 1]) and nn.PReLU() (one slope)",
+         Seq(nn.Conv2d(3, 6, 3, padding=1), RandPReLU(6), nn.Conv2d(6, 4, 1), RandPReLU(1)),
+         [3, 5, 6], {"opset": 13, "init": "all"}),
+        ("squeeze_excite", "squeeze-and-excitation: GAP, conv, ReLU, conv, Sigmoid, Mul by [N, C, 1, 1]",
+         SqueezeExcite(), [3, 6, 6], {"opset": 13, "init": "all"}),
+        ("broadcast", "Add, Sub, Mul, Div of activations broadcasting [C,1,1], [1,H,W], [1,1,1]",
+         Broadcast(), [3, 5, 6], {"opset": 13, "init": "all"}),
+        ("const_fold", "a per-channel scale and shift after a conv, a constant minus a batchnorm, Sub and Div after a linear layer",
+         ConstFold(), [3, 6, 6], {"opset": 13, "init": "all"}),
+        ("shuffle", "torch.chunk (Slice from Shape), torch.split (Split), channel shuffle (Reshape, Transpose, Reshape)",
+         Shuffle(), [3, 5, 6], {"opset": 13, "init": "all"}),
+        ("convnext_13", "a tiny ConvNeXt at opset 13: F.layer_norm written out, GELU, layer scale, LayerNorm2d",
+         ConvNeXtSmall(), [3, 16, 16], {"opset": 13, "init": "all"}),
+        ("convnext_17", "the same at opset 17: LayerNormalization",
+         ConvNeXtSmall(), [3, 16, 16], {"opset": 17, "init": "all"}),
+        ("layernorm_flat_13", "nn.LayerNorm over [N, F], with and without an affine map, at opset 13",
+         LayerNormFlat(False), [3, 4, 4], {"opset": 13, "init": "all"}),
+        ("layernorm_flat_17", "nn.LayerNorm over [N, F] at opset 17: LayerNormalization",
+         LayerNormFlat(True), [3, 4, 4], {"opset": 17, "init": "all"}),
     ]
+
+
+def randomize(m, everything):
+    """Deterministic weights, but not torch's default initialisation only:
+    convolutions are drawn, and with everything (the cases whose options
+    say "init": "all") linear biases, the normalisations'
+    affine maps and statistics, and ConvNeXt's layer scale (1e-6 at
+    initialisation, which would make its block the identity to 1e-6)."""
+    with torch.no_grad():
+        for p in m.modules():
+            if isinstance(p, nn.Conv2d):
+                nn.init.normal_(p.weight, 0, 0.3)
+                if p.bias is not None:
+                    nn.init.normal_(p.bias, 0, 0.2)
+            if not everything:
+                continue
+            if isinstance(p, nn.Linear) and p.bias is not None:
+                nn.init.normal_(p.bias, 0, 0.2)
+            elif isinstance(p, (nn.LayerNorm, nn.BatchNorm2d)) and p.weight is not None:
+                p.weight.uniform_(0.5, 1.5)
+                nn.init.normal_(p.bias, 0, 0.2)
+            if isinstance(p, nn.BatchNorm2d):
+                nn.init.normal_(p.running_mean, 0, 0.2)
+                p.running_var.uniform_(0.5, 2.0)
+            if isinstance(getattr(p, "layer_scale", None), nn.Parameter):
+                p.layer_scale.uniform_(0.5, 1.0)
 
 
 # ---------------------------------------------------------------- export and references
@@ -353,10 +559,7 @@ def main_committed():
         for i, (name, desc, m, chw, opts) in enumerate(pattern_cases()):
             torch.manual_seed(1000 + i)
             m = copy.deepcopy(m)
-            for p in m.modules():  # deterministic, but not torch's default initialisation only
-                if isinstance(p, nn.Conv2d):
-                    nn.init.normal_(p.weight, 0, 0.3)
-                    nn.init.normal_(p.bias, 0, 0.2)
+            randomize(m, opts.get("init") == "all")
             path = os.path.join(OUT, name + ".onnx")
             x, ref, model, scale = export(m, chw, path, opts, 200 + i)
             record(manifest, name, OUT, path, x, ref, scale, model, {"description": desc})
