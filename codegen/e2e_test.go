@@ -47,7 +47,7 @@ const (
 	e2eInputSeed  = 2
 	e2eShortMACs  = 1e8 // per image; larger networks run only in the exhaustive suite
 
-	zooSeed     = 283
+	zooSeed = 283
 	// The zoo has at least zooMinSpecs specs, and as many more as it takes
 	// to cover zooFeatures, up to zooMaxSpecs (TestZoo fails beyond).
 	zooMinSpecs = 30
