@@ -691,3 +691,36 @@ func TestClampThreads(t *testing.T) {
 		}
 	}
 }
+
+// TestExp checks rtExp against math.Exp over float32's whole range of
+// arguments: within 2 ulp where the result is normal, and exact at the
+// edges (0, +Inf, NaN).
+func TestExp(t *testing.T) {
+	check := func(x float32) {
+		got := rtExp(x)
+		want := math.Exp(float64(x))
+		if w := float64(float32(want)); math.IsNaN(w) != math.IsNaN(float64(got)) || math.IsInf(w, 1) != math.IsInf(float64(got), 1) {
+			t.Fatalf("rtExp(%g) = %g, want %g", x, got, want)
+		}
+		if want > 1e-37 && want < 3e38 && math.Abs(float64(got)-want) > 2*math.Abs(want)*0x1p-23 {
+			t.Fatalf("rtExp(%g) = %g, want %g (error %.3g ulp)", x, got, want, math.Abs(float64(got)-want)/math.Abs(want)/0x1p-23)
+		}
+	}
+	for x := float32(-104); x < 90; x += 1.0 / 1024 {
+		check(x)
+	}
+	for _, x := range []float32{0, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), -87, 88, -86.9999, 87.9999} {
+		check(x)
+	}
+}
+
+func BenchmarkSiLU(b *testing.B) {
+	x := make([]float32, 4096)
+	for i := range x {
+		x[i] = float32(i%200)/20 - 5
+	}
+	for b.Loop() {
+		rtActivateAll(x, rtAct{Kind: rtActSiLU})
+	}
+	b.SetBytes(4 * 4096)
+}

@@ -87,7 +87,7 @@ func rtActivate(v float32, act rtAct) float32 {
 	case rtActHardSwish:
 		return v * rtClip(v*(1.0/6)+0.5, 0, 1)
 	case rtActSiLU:
-		return float32(float64(v) / (1 + math.Exp(-float64(v))))
+		return v / (1 + rtExp(-v))
 	case rtActGELU:
 		x := float64(v)
 		return float32(x / 2 * (1 + math.Erf(x/math.Sqrt2)))
@@ -131,6 +131,14 @@ func rtActivateAll(x []float32, act rtAct) {
 	case rtActReLU:
 		for i, v := range x {
 			x[i] = max(v, 0)
+		}
+	case rtActSigmoid:
+		for i, v := range x {
+			x[i] = 1 / (1 + rtExp(-v))
+		}
+	case rtActSiLU:
+		for i, v := range x {
+			x[i] = v / (1 + rtExp(-v))
 		}
 	case rtActNone:
 	default:
