@@ -188,11 +188,11 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 			// written; later ones accumulate into out.
 			ops := map[ir.Op]string{ir.OpAdd: "rtOpAdd", ir.OpSub: "rtOpSub", ir.OpMul: "rtOpMul", ir.OpDiv: "rtOpDiv"}
 			a := c.img(n.Inputs[0], "img")
-			as := bcast(n.Inputs[0].Shape, out)
+			as := bcast(n.Inputs[0].Shape)
 			for _, x := range n.Inputs[1:] {
 				body = append(body, jen.Id("rtArith").Call(jen.Id("out"), a, c.img(x, "img"), jen.Id(ops[n.Op]),
-					jen.Lit(out.C), jen.Lit(out.H), jen.Lit(out.W), as, bcast(x.Shape, out)))
-				a, as = jen.Id("out"), bcast(out, out)
+					jen.Lit(out.C), jen.Lit(out.H), jen.Lit(out.W), as, bcast(x.Shape)))
+				a, as = jen.Id("out"), bcast(out)
 			}
 			if n.Act.Kind != ir.ActNone {
 				body = append(body, jen.Id("rtActivateAll").Call(jen.Id("out"), actC))
@@ -225,15 +225,10 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 }
 
 // bcast is the rtBcast literal of an operand of shape s of an elementwise
-// op whose output has shape out: its strides, 0 along broadcast axes.
-func bcast(s, out ir.Shape) jen.Code {
-	st := func(size, stride int) int {
-		if size == 1 {
-			return 0
-		}
-		return stride
-	}
-	return jen.Id("rtBcast").Values(jen.Lit(st(s.C, s.H*s.W)), jen.Lit(st(s.H, s.W)), jen.Lit(st(s.W, 1)))
+// op: its strides, 0 along broadcast axes.
+func bcast(s ir.Shape) jen.Code {
+	sc, sh, sw := s.Strides()
+	return jen.Id("rtBcast").Values(jen.Lit(sc), jen.Lit(sh), jen.Lit(sw))
 }
 
 // geometry declares the read-only geometry of every conv, pooling and LRN.

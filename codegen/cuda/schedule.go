@@ -740,13 +740,8 @@ func (s *schedule) channelLayer(p Placement, d int, r Range) error {
 			for i, x := range n.Inputs[1:] {
 				last := i == len(n.Inputs)-2
 				st := func(p string, sh ir.Shape) []kv {
-					z := func(size, stride int) string {
-						if size == 1 {
-							return "0"
-						}
-						return itoa(stride)
-					}
-					return []kv{{"E" + p, itoa(sh.Elems())}, {"S" + p + "C", z(sh.C, sh.H*sh.W)}, {"S" + p + "H", z(sh.H, sh.W)}, {"S" + p + "W", z(sh.W, 1)}}
+					sc, sy, sx := sh.Strides()
+					return []kv{{"E" + p, itoa(sh.Elems())}, {"S" + p + "C", itoa(sc)}, {"S" + p + "H", itoa(sy)}, {"S" + p + "W", itoa(sx)}}
 				}
 				f := ir.Activation{}
 				if last {

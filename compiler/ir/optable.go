@@ -242,6 +242,19 @@ func broadcastShape(n *Node, ins []Shape, fail failFunc) (Shape, error) {
 	return out, nil
 }
 
+// Strides are s's strides along C, H and W as an operand of an elementwise
+// op that broadcasts it: 0 along an axis of size 1, so that element (c, y,
+// x) of the output reads element c·sc + y·sh + x·sw of the operand.
+func (s Shape) Strides() (sc, sh, sw int) {
+	st := func(size, stride int) int {
+		if size == 1 {
+			return 0
+		}
+		return stride
+	}
+	return st(s.C, s.H*s.W), st(s.H, s.W), st(s.W, 1)
+}
+
 // Broadcast reports whether the input shape s is broadcast (has a 1 where
 // out does not).
 func Broadcast(s, out Shape) bool { return s.C != out.C || s.H != out.H || s.W != out.W }

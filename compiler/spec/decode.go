@@ -431,6 +431,14 @@ func fieldNames(op ir.Op) []string {
 	return out
 }
 
+// inputsSyntax is how a multi-input op names its operands.
+func inputsSyntax(op ir.Op) string {
+	if op.Info().Arity == ir.Binary {
+		return "inputs: [a, b]"
+	}
+	return "inputs: [a, b, ...]"
+}
+
 func multiInput(op ir.Op) bool { a := op.Info().Arity; return a == ir.Variadic || a == ir.Binary }
 
 func (d *decoder) layer(n *yaml.Node) *Layer {
@@ -486,11 +494,7 @@ func (d *decoder) layer(n *yaml.Node) *Layer {
 			continue
 		case "input":
 			if multiInput(irOp) {
-				if irOp.Info().Arity == ir.Binary {
-					d.errorf(e.keyNode, "%s takes its operands as `inputs: [a, b]`, not `input`", op)
-				} else {
-					d.errorf(e.keyNode, "%s takes its operands as `inputs: [a, b, ...]`, not `input`", op)
-				}
+				d.errorf(e.keyNode, "%s takes its operands as `%s`, not `input`", op, inputsSyntax(irOp))
 				continue
 			}
 			if v, ok := d.str(e.valNode, "input"); ok {
@@ -525,11 +529,7 @@ func (d *decoder) layer(n *yaml.Node) *Layer {
 	}
 	if multiInput(irOp) {
 		if _, ok := byKey["inputs"]; !ok {
-			if irOp.Info().Arity == ir.Binary {
-				d.errorf(node, "%s needs `inputs: [a, b]`", op)
-			} else {
-				d.errorf(node, "%s needs `inputs: [a, b, ...]`", op)
-			}
+			d.errorf(node, "%s needs `%s`", op, inputsSyntax(irOp))
 		} else if irOp.Info().Arity == ir.Binary && len(l.Inputs) > 2 {
 			d.errorf(byKey["inputs"].valNode, "%s takes two inputs, not %d", op, len(l.Inputs))
 		}
