@@ -29,7 +29,6 @@ import (
 	"github.com/cnnc/cnnc/asmgen/vec"
 	"github.com/cnnc/cnnc/compiler/diag"
 	"github.com/cnnc/cnnc/compiler/ir"
-	"github.com/cnnc/cnnc/compiler/spec"
 )
 
 // Options control generation.
@@ -72,34 +71,14 @@ type File struct {
 
 // gen holds the state of one generation.
 type gen struct {
-	g      *ir.Graph
-	opt    Options
-	pkg    string
-	batch  int
-	layers []*layer
-	index  map[*ir.Node]int // 1-based position among the layers
-}
-
-// ident returns the identifier of kind (l: task method, p: packing task, g
-// and lrn: geometry, w and b: weight fields, k: kernel) for node n: the
-// kind, the layer's index and its name. The index makes identifiers of
-// different layers distinct whatever their names ("c" + "_Go" and "c_Go"
-// would not be); the name keeps them readable.
-func (c *gen) ident(n *ir.Node, kind string) string {
-	return fmt.Sprintf("%s%d_%s", kind, c.index[n], n.Name)
+	*Plan
+	g   *ir.Graph
+	opt Options
+	pkg string
 }
 
 // Generate writes the package for g.
 func Generate(g *ir.Graph, opt Options) ([]File, error) {
-	if g.Mem == nil {
-		return nil, fmt.Errorf("codegen: graph %s has no memory plan (run the passes first)", g.Name)
-	}
-	if opt.Batch <= 0 {
-		opt.Batch = 1
-	}
-	if opt.Package == "" {
-		opt.Package = g.Name
-	}
 	switch opt.Precision {
 	case "":
 		opt.Precision = "fp32"
@@ -107,51 +86,21 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 	default:
 		return nil, fmt.Errorf("codegen: unknown precision %q (want fp32 or bf16)", opt.Precision)
 	}
-	if err := spec.CheckPackageName(opt.Package); err != nil {
-		return nil, fmt.Errorf("codegen: package name %v", err)
+	pkg, err := PackageName(g, opt.Package)
+	if err != nil {
+		return nil, fmt.Errorf("codegen: %w", err)
 	}
-	if int64(g.Mem.ArenaElems)*int64(opt.Batch) > ir.MaxElems || int64(g.Input().Shape.Elems())*int64(opt.Batch) > ir.MaxElems {
-		return nil, fmt.Errorf("codegen: batch %d makes the activations larger than %d elements", opt.Batch, ir.MaxElems)
+	plan, err := NewPlan(g, opt)
+	if err != nil {
+		return nil, err
 	}
-	c := &gen{g: g, opt: opt, pkg: opt.Package, batch: opt.Batch, index: map[*ir.Node]int{}}
+	opt.Package, opt.Batch = pkg, plan.Batch
+	c := &gen{Plan: plan, g: g, opt: opt, pkg: pkg}
 	if err := checkExports(g); err != nil {
 		return nil, err
 	}
 	if err := checkPreprocess(g); err != nil {
 		return nil, err
-	}
-	for i, n := range g.Nodes[1:] {
-		c.index[n] = i + 1
-		l := &layer{n: n}
-		switch n.Op {
-		case ir.OpConv:
-			a := &n.Conv
-			if depthwise(n) {
-				break // no GEMM: rtDepthwise (depthwise.go)
-			}
-			if p := winoPlan(n, opt.Batch); p != nil && !opt.Direct {
-				l.gemm = p
-				break
-			}
-			l.gemm = &gemmPlan{G: a.Groups, M: a.Filters / a.Groups, N: n.Shape.H * n.Shape.W,
-				K: n.Inputs[0].Shape.C / a.Groups * a.KH * a.KW}
-		case ir.OpDense:
-			l.gemm = &gemmPlan{dense: true, G: 1, M: c.batch, N: n.Dense.Units, K: n.Inputs[0].Shape.Elems()}
-		}
-		if p := l.gemm; p != nil {
-			for _, im := range impls {
-				t := im.conv
-				if p.dense {
-					t = im.dense
-					t[0] = min(t[0], c.batch)
-				}
-				if p.wino {
-					t = winoTile(im, p)
-				}
-				p.tiles = append(p.tiles, tile{MR: t[0], NR: t[1], mPanels: ceilDiv(p.M, t[0]), nTiles: ceilDiv(p.N, t[1])})
-			}
-		}
-		c.layers = append(c.layers, l)
 	}
 
 	var files []File

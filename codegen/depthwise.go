@@ -43,7 +43,7 @@ func (c *gen) dwGeom(f *jen.File, l *layer) {
 
 // dwSteps emits depthwise layer l's task, one for every implementation
 // (into layers.go): rtDepthwise with m.dw, the implementation's kernels.
-func (c *gen) dwSteps(f *jen.File, l *layer, im impl) []stepLit {
+func (c *gen) dwSteps(f *jen.File, l *layer, im impl) {
 	n := l.n
 	chunk, tasks := dwChunk(n)
 	if !im.asm {
@@ -56,7 +56,6 @@ func (c *gen) dwSteps(f *jen.File, l *layer, im impl) []stepLit {
 				jen.Id(c.ident(n, "g")), jen.Id("c0"), jen.Min(jen.Id("c0").Op("+").Lit(chunk), jen.Lit(n.Inputs[0].Shape.C)),
 				jen.Id("m").Dot("scratch").Index(jen.Id("w")), actC, jen.Op("&").Id("m").Dot("dw")))
 	}
-	return []stepLit{step(c.batch*tasks, c.ident(n, "l"))}
 }
 
 // dwLoad is what load does with depthwise layer n's weights w and bias

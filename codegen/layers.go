@@ -33,7 +33,8 @@ func (c *gen) layersFile(asm bool) ([]byte, error) {
 		}
 		var steps []jen.Code
 		for li, l := range c.layers {
-			for _, s := range c.layerSteps(f, l, i, im) {
+			c.emitLayer(f, l, i, im)
+			for _, s := range l.steps[i] {
 				steps = append(steps, s.code(li))
 			}
 		}
@@ -45,22 +46,14 @@ func (c *gen) layersFile(asm bool) ([]byte, error) {
 	return render(f)
 }
 
-// stepLit is one step before its layer index is known.
-type stepLit struct {
-	first, tasks int
-	fn           string
-}
-
-func (s stepLit) code(layer int) jen.Code {
+// code is the rtStep literal of step s of layer number layer.
+func (s step) code(layer int) jen.Code {
 	d := jen.Dict{jen.Id("n"): jen.Lit(s.tasks), jen.Id("f"): jen.Id("m").Dot(s.fn), jen.Id("layer"): jen.Lit(layer)}
 	if s.first != 0 {
 		d[jen.Id("first")] = jen.Lit(s.first)
 	}
 	return jen.Values(d)
 }
-
-// step is {n: tasks, f: m.fn}; the plan adds the layer index.
-func step(tasks int, fn string) stepLit { return stepLit{tasks: tasks, fn: fn} }
 
 // actNames are codegen/rt's names of the activation kinds.
 var actNames = [...]string{ir.ActNone: "rtActNone", ir.ActReLU: "rtActReLU", ir.ActLeakyReLU: "rtActLeakyReLU",
@@ -89,12 +82,12 @@ func act(a ir.Activation) jen.Code {
 func (c *gen) img(n *ir.Node, img string) jen.Code {
 	e := n.Shape.Elems()
 	base := jen.Id("m").Dot("arena")
-	off := n.Buf * c.batch
+	off := n.Buf * c.Batch
 	if n.Buf < 0 {
 		base, off = jen.Id("m").Dot("src"), 0
 	}
 	if img == "" {
-		return base.Index(jen.Lit(off).Op(":").Lit(off + e*c.batch))
+		return base.Index(jen.Lit(off).Op(":").Lit(off + e*c.Batch))
 	}
 	lo := jen.Id(img).Op("*").Lit(e)
 	if off > 0 {
@@ -109,41 +102,49 @@ func task(f *jen.File, doc, fn string, body ...jen.Code) {
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id(fn).Params(jen.Id("w"), jen.Id("t").Int()).Block(body...)
 }
 
-// layerSteps emits layer l's task functions for implementation i (the
-// shared ones only when generating the pure-Go file) and returns its steps.
-func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
+// emitLayer emits the task functions of layer l's steps (l.steps) for
+// implementation i: the shared ones only into the pure-Go file.
+func (c *gen) emitLayer(f *jen.File, l *layer, i int, im impl) {
 	n := l.n
 	name := n.Name
 	shared := !im.asm // shared tasks are emitted once, into layers.go
 	doc := fmt.Sprintf("l_%s computes %s: %s %s -> %s.", name, name, n.Op, n.Attrs(), n.Shape)
-	B := c.batch
 	out := n.Shape
 	actC := act(n.Act)
-	switch n.Op {
-	case ir.OpConv:
-		return c.convSteps(f, l, i, im)
-	case ir.OpDense:
-		return c.denseSteps(f, l, i, im)
-	case ir.OpMaxPool, ir.OpAvgPool:
-		in := n.Inputs[0].Shape
-		if n.PreLRN != nil {
-			chunk, tasks := lrnPoolChunk(n)
-			if shared {
-				task(f, doc+fmt.Sprintf("\nThe LRN before it is computed inside the pooling, for the input rows that\n%d output rows need: one task is those rows of one image.", chunk), c.ident(n, "l"),
-					jen.List(jen.Id("img"), jen.Id("oy")).Op(":=").List(jen.Id("t").Op("/").Lit(tasks), jen.Id("t").Op("%").Lit(tasks).Op("*").Lit(chunk)),
-					jen.Id("rtLRNPoolRows").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id(c.ident(n, "lrn")), jen.Op("&").Id(c.ident(n, "g")),
-						jen.Id("oy"), jen.Min(jen.Id("oy").Op("+").Lit(chunk), jen.Lit(out.H)), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Id("m").Dot("tmp").Index(jen.Id("w")), jen.Id("m").Dot("lrn"), c.maxPool(), actC))
-			}
-			return []stepLit{step(B*tasks, c.ident(n, "l"))}
+	switch l.algo {
+	case algoNone:
+		return
+	case algoDepthwise:
+		c.dwSteps(f, l, im)
+		return
+	case algoWinograd:
+		c.winoSteps(f, l, i, im)
+		return
+	case algoGEMM:
+		c.convSteps(f, l, i, im)
+		return
+	case algoDense:
+		c.denseSteps(f, l, i, im)
+		return
+	case algoLRNPool:
+		chunk, tasks := lrnPoolChunk(n)
+		if shared {
+			task(f, doc+fmt.Sprintf("\nThe LRN before it is computed inside the pooling, for the input rows that\n%d output rows need: one task is those rows of one image.", chunk), c.ident(n, "l"),
+				jen.List(jen.Id("img"), jen.Id("oy")).Op(":=").List(jen.Id("t").Op("/").Lit(tasks), jen.Id("t").Op("%").Lit(tasks).Op("*").Lit(chunk)),
+				jen.Id("rtLRNPoolRows").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id(c.ident(n, "lrn")), jen.Op("&").Id(c.ident(n, "g")),
+					jen.Id("oy"), jen.Min(jen.Id("oy").Op("+").Lit(chunk), jen.Lit(out.H)), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Id("m").Dot("tmp").Index(jen.Id("w")), jen.Id("m").Dot("lrn"), c.maxPool(), actC))
 		}
+		return
+	case algoChannel:
+		in := n.Inputs[0].Shape
 		if shared {
 			task(f, doc+"\nOne task is one channel of one image.", c.ident(n, "l"),
 				jen.List(jen.Id("img"), jen.Id("ch")).Op(":=").List(jen.Id("t").Op("/").Lit(out.C), jen.Id("t").Op("%").Lit(out.C)),
 				jen.Id("rtPoolRows").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id(c.ident(n, "g")), jen.Lit(0), jen.Lit(in.H),
 					jen.Id("ch"), jen.Id("ch").Op("+").Lit(1), jen.Lit(0), jen.Lit(out.H), actC, c.maxPool()))
 		}
-		return []stepLit{step(B*out.C, c.ident(n, "l"))}
-	case ir.OpLRN:
+		return
+	case algoRows:
 		hw := out.H * out.W
 		if shared {
 			task(f, doc+"\nOne task is one row of one image.", c.ident(n, "l"),
@@ -152,17 +153,15 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 					c.img(n.Inputs[0], "img").(*jen.Statement).Index(jen.Id("y").Op("*").Lit(out.W).Op(":")), jen.Lit(hw), jen.Lit(out.W),
 					jen.Op("&").Id(c.ident(n, "lrn")), jen.Id("m").Dot("tmp").Index(jen.Id("w")), jen.Id("m").Dot("lrn")))
 		}
-		return []stepLit{step(B*out.H, c.ident(n, "l"))}
-	case ir.OpFlatten, ir.OpDropout:
-		if n.Alias || n.Buf == n.Inputs[0].Buf {
-			return nil // shares its input's storage
-		}
+		return
+	}
+	// One task per image.
+	if n.Op == ir.OpFlatten || n.Op == ir.OpDropout {
 		if shared {
 			task(f, doc, c.ident(n, "l"), jen.Id("img").Op(":=").Id("t"), jen.Copy(c.img(n, "img"), c.img(n.Inputs[0], "img")))
 		}
-		return []stepLit{step(B, c.ident(n, "l"))}
+		return
 	}
-	// One task per image.
 	if shared {
 		body := []jen.Code{jen.Id("img").Op(":=").Id("t"), jen.Id("out").Op(":=").Add(c.img(n, "img"))}
 		copyIn := func() {
@@ -221,7 +220,6 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 		}
 		task(f, doc+"\nOne task is one image.", c.ident(n, "l"), body...)
 	}
-	return []stepLit{step(B, c.ident(n, "l"))}
 }
 
 // bcast is the rtBcast literal of an operand of shape s of an elementwise
@@ -315,13 +313,7 @@ func (c *gen) kernelCall(l *layer, i int, im impl, a, b, dst, bias jen.Code, las
 	return jen.Switch().Block(cases...)
 }
 
-func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
-	if depthwise(l.n) {
-		return c.dwSteps(f, l, im)
-	}
-	if l.gemm.wino {
-		return c.winoSteps(f, l, i, im)
-	}
+func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 	n, p := l.n, l.gemm
 	t := p.tile(i)
 	name := n.Name
@@ -335,7 +327,6 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	} else {
 		body = append(body, jen.List(jen.Id("img"), jen.Id("g"), jen.Id("j")).Op(":=").List(jen.Id("t").Op("/").Lit(p.G*nt), jen.Id("t").Op("/").Lit(nt).Op("%").Lit(p.G), jen.Id("t").Op("%").Lit(nt)))
 	}
-	var steps []stepLit
 	src := c.img(n.Inputs[0], "img")
 	plane := in.H * in.W
 	if padded(n) {
@@ -349,7 +340,6 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 				jen.Id("rtPadPlanes").Call(jen.Id("m").Dot("staging").Index(jen.Id("img").Op("*").Lit(in.C*hp*wp).Op(":")), c.img(n.Inputs[0], "img"),
 					jen.Id("c0"), jen.Min(jen.Id("c0").Op("+").Lit(padChunk), jen.Lit(in.C)), jen.Lit(in.H), jen.Lit(in.W), jen.Lit(a.Pad.Top), jen.Lit(a.Pad.Left), jen.Lit(hp), jen.Lit(wp)))
 		}
-		steps = append(steps, step(c.batch*chunks, pad))
 		src = jen.Id("m").Dot("staging").Index(jen.Id("img").Op("*").Lit(in.C * hp * wp).Op(":"))
 		plane = hp * wp
 	}
@@ -385,16 +375,14 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	}
 	task(f, fmt.Sprintf("%s computes %s (%s %s -> %s) with the %s kernels: per image and group\na GEMM of M=%d filters by N=%d positions by K=%d, in %dx%d tiles; one task\nis one column of tiles: an im2col panel times every filter panel.",
 		fn, name, n.Op, n.Attrs(), n.Shape, im.name, p.M, p.N, p.K, t.MR, t.NR), fn, body...)
-	return append(steps, step(c.batch*p.G*nt, fn))
 }
 
-func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
+func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) {
 	n, p := l.n, l.gemm
 	t := p.tile(i)
 	name := n.Name
 	fn := c.ident(n, "l") + "_" + im.suffix
-	B, U, K := c.batch, p.N, p.K
-	var steps []stepLit
+	B, U, K := c.Batch, p.N, p.K
 	var aSrc jen.Code
 	if t.MR == 1 && B == 1 {
 		aSrc = c.img(n.Inputs[0], "") // the input vector is its own panel
@@ -403,7 +391,6 @@ func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 		task(f, fmt.Sprintf("%s packs %s's input, %d rows at a time, for its GEMM.", pack, name, t.MR), pack,
 			jen.Id("rtPackRows").Call(jen.Id("m").Dot("staging").Index(jen.Id("t").Op("*").Lit(t.MR*K).Op(":")), c.img(n.Inputs[0], ""),
 				jen.Id("t").Op("*").Lit(t.MR), jen.Min(jen.Lit(t.MR), jen.Lit(B).Op("-").Id("t").Op("*").Lit(t.MR)), jen.Lit(K), jen.Lit(t.MR)))
-		steps = append(steps, step(t.mPanels, pack))
 		aSrc = jen.Id("m").Dot("staging")
 	}
 	actC := act(n.Act)
@@ -443,7 +430,6 @@ func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	}
 	task(f, fmt.Sprintf("%s computes %s (%s %s -> %s) with the %s kernels: a GEMM of\n%d images by %d units by K=%d in %dx%d tiles; one task is one column of tiles.",
 		fn, name, n.Op, n.Attrs(), n.Shape, im.name, B, U, K, t.MR, t.NR), fn, body...)
-	return append(steps, step(t.nTiles, fn))
 }
 
 // winoForms are the Winograd forms that the package's layers use, in a
@@ -533,13 +519,13 @@ func (c *gen) winoGeom(f *jen.File, l *layer) {
 // a chunk of panels of filters, each panel's MR×NR block of all the GEMMs
 // into the worker's scratch and transforms it there, so that the GEMMs'
 // results never go to memory.
-func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
+func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) {
 	n, p := l.n, l.gemm
 	t := p.tile(i)
 	name := n.Name
 	wi := c.ident(n, "wi")
-	inTasks := ceilDiv(p.G*p.K, winoInChunk)
-	groups := c.batch / p.imgs
+	inTasks, gTasks := winoTasks(p, t)
+	groups := c.Batch / p.imgs
 	// With groups of images, task t of a step is task t%tasks of group
 	// t/tasks (the step's first task says which group).
 	var img0 jen.Code = jen.Lit(0)
@@ -562,7 +548,6 @@ func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	size, chunks := winoChunk(p, t)
 	block := t.MR * t.NR
 	aStep := t.MR * p.K // from ξ to ξ+1 in the packed filters
-	gTasks := p.G * nt * chunks
 	var body []jen.Code
 	if groups > 1 {
 		body = append(body, jen.List(jen.Id("ig"), jen.Id("t")).Op(":=").List(jen.Id("t").Op("/").Lit(gTasks), jen.Id("t").Op("%").Lit(gTasks)))
@@ -610,10 +595,5 @@ func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 		s2d = fmt.Sprintf(" of the input's %dx%d space-to-depth", p.s, p.s)
 	}
 	task(f, fmt.Sprintf("%s computes %s's %dx%d Winograd GEMMs (%s %s -> %s, F(%dx%d, %dx%d)%s)\nwith the %s kernels, fused with the output transform: M=%d filters by N=%d tiles (%d of the\nbatch's %d images) by K=%d channels, in %dx%d blocks; one task is one column of tiles\nof one group and %d panels of filters.",
-		fn, name, p.points(), p.G, n.Op, n.Attrs(), n.Shape, p.o, p.o, p.r, p.r, s2d, im.name, p.M, p.N, p.imgs, c.batch, p.K, t.MR, t.NR, size), fn, body...)
-	var steps []stepLit
-	for ig := range groups {
-		steps = append(steps, stepLit{first: ig * inTasks, tasks: inTasks, fn: wi}, stepLit{first: ig * gTasks, tasks: gTasks, fn: fn})
-	}
-	return steps
+		fn, name, p.points(), p.G, n.Op, n.Attrs(), n.Shape, p.o, p.o, p.r, p.r, s2d, im.name, p.M, p.N, p.imgs, c.Batch, p.K, t.MR, t.NR, size), fn, body...)
 }

@@ -1,10 +1,331 @@
 package codegen
 
 import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
 	"github.com/cnnc/cnnc/asmgen/gemm"
 	"github.com/cnnc/cnnc/compiler/ir"
+	"github.com/cnnc/cnnc/compiler/spec"
 	wg "github.com/cnnc/cnnc/compiler/winograd"
 )
+
+// A Plan is how the generated code runs a graph, decided before any code
+// is written: every layer's algorithm, its GEMM blocking for each
+// implementation, the steps of one inference with their task counts, and
+// the sizes of the buffers they share. The emitters (layers.go,
+// weights.go, api.go, dispatch.go) read it and decide nothing; cnnc
+// plan prints it (Plan.Format).
+type Plan struct {
+	Batch  int // images per inference
+	g      *ir.Graph
+	direct bool
+	layers []*layer
+	index  map[*ir.Node]int // 1-based position among the layers
+
+	scratch []int // per implementation: each worker's scratch, in float32s
+	staging []int // per implementation: one layer's reshaped input (see weights.go)
+	tmp     int   // each worker's LRN scratch: squares of the channels and their sum
+}
+
+// algo is the way a layer is computed.
+type algo int
+
+const (
+	algoNone      algo = iota // shares its input's storage: no code
+	algoImage                 // one task per image: elementwise ops, softmax, concat, ...
+	algoChannel               // pooling: one task per channel of an image
+	algoRows                  // LRN: one task per row of an image
+	algoLRNPool               // max pooling with the LRN before it inside: chunks of output rows
+	algoGEMM                  // a padding copy (if padded), then im2col panels times the filters
+	algoWinograd              // input transform, then the points' GEMMs fused with the output transform
+	algoDense                 // input packing (if batched), then a GEMM of images by units
+	algoDepthwise             // rtDepthwise: chunks of channels of an image
+)
+
+var algoNames = [...]string{algoNone: "view", algoImage: "per image", algoChannel: "per channel", algoRows: "per row",
+	algoLRNPool: "lrn+pool rows", algoGEMM: "im2col+gemm", algoWinograd: "winograd", algoDense: "gemm", algoDepthwise: "depthwise"}
+
+func (a algo) String() string { return algoNames[a] }
+
+// step is one step of an inference: tasks tasks of the Model's method fn,
+// numbered from first.
+type step struct {
+	first, tasks int
+	fn           string
+}
+
+// CheckBatch returns the batch size a back end compiles g for: batch, or 1
+// if it is 0 or less. It is an error if batch images do not fit in
+// ir.MaxElems elements of activations, or g has no memory plan. codegen
+// and codegen/cuda both call it.
+func CheckBatch(g *ir.Graph, batch int) (int, error) {
+	if g.Mem == nil {
+		return 0, fmt.Errorf("graph %s has no memory plan (run the passes first)", g.Name)
+	}
+	if batch <= 0 {
+		batch = 1
+	}
+	if int64(g.Mem.ArenaElems)*int64(batch) > ir.MaxElems || int64(g.Input().Shape.Elems())*int64(batch) > ir.MaxElems {
+		return 0, fmt.Errorf("batch %d makes the activations larger than %d elements", batch, ir.MaxElems)
+	}
+	return batch, nil
+}
+
+// PackageName returns the Go package a back end writes for g: pkg, or
+// the graph's name if pkg is empty, checked by spec.CheckPackageName.
+func PackageName(g *ir.Graph, pkg string) (string, error) {
+	if pkg == "" {
+		pkg = g.Name
+	}
+	if err := spec.CheckPackageName(pkg); err != nil {
+		return "", fmt.Errorf("package name %v", err)
+	}
+	return pkg, nil
+}
+
+// NewPlan plans graph g, which has been through the passes, for the
+// options' batch and algorithm choice (Options.Direct).
+func NewPlan(g *ir.Graph, opt Options) (*Plan, error) {
+	batch, err := CheckBatch(g, opt.Batch)
+	if err != nil {
+		return nil, fmt.Errorf("codegen: %w", err)
+	}
+	p := &Plan{Batch: batch, g: g, direct: opt.Direct, index: map[*ir.Node]int{}, scratch: make([]int, len(impls)), staging: make([]int, len(impls)), tmp: 1}
+	for i, n := range g.Nodes[1:] {
+		p.index[n] = i + 1
+		l := &layer{n: n, algo: p.algoOf(n)}
+		l.gemm = p.gemmOf(l)
+		p.layers = append(p.layers, l)
+		for i, im := range impls {
+			l.steps = append(l.steps, p.stepsOf(l, i, im))
+		}
+		p.buffers(l)
+	}
+	return p, nil
+}
+
+// algoOf chooses how node n is computed.
+func (p *Plan) algoOf(n *ir.Node) algo {
+	switch n.Op {
+	case ir.OpConv:
+		switch {
+		case depthwise(n):
+			return algoDepthwise
+		case !p.direct && winoPlan(n, p.Batch) != nil:
+			return algoWinograd
+		}
+		return algoGEMM
+	case ir.OpDense:
+		return algoDense
+	case ir.OpMaxPool, ir.OpAvgPool:
+		if n.PreLRN != nil {
+			return algoLRNPool
+		}
+		return algoChannel
+	case ir.OpLRN:
+		return algoRows
+	case ir.OpFlatten, ir.OpDropout:
+		if n.Alias || n.Buf == n.Inputs[0].Buf {
+			return algoNone
+		}
+	}
+	return algoImage
+}
+
+// gemmOf is layer l's GEMM plan, with its tiles for every implementation,
+// or nil if it computes no GEMM.
+func (p *Plan) gemmOf(l *layer) *gemmPlan {
+	n := l.n
+	var g *gemmPlan
+	switch l.algo {
+	case algoWinograd:
+		g = winoPlan(n, p.Batch)
+	case algoGEMM:
+		a := &n.Conv
+		g = &gemmPlan{G: a.Groups, M: a.Filters / a.Groups, N: n.Shape.H * n.Shape.W, K: n.Inputs[0].Shape.C / a.Groups * a.KH * a.KW}
+	case algoDense:
+		g = &gemmPlan{dense: true, G: 1, M: p.Batch, N: n.Dense.Units, K: n.Inputs[0].Shape.Elems()}
+	default:
+		return nil
+	}
+	for _, im := range impls {
+		t := im.conv
+		if g.dense {
+			t = im.dense
+			t[0] = min(t[0], p.Batch)
+		}
+		if g.wino {
+			t = winoTile(im, g)
+		}
+		g.tiles = append(g.tiles, tile{MR: t[0], NR: t[1], mPanels: ceilDiv(g.M, t[0]), nTiles: ceilDiv(g.N, t[1])})
+	}
+	return g
+}
+
+// ident returns the identifier of kind (l: task method, p: packing task, g
+// and lrn: geometry, w and b: weight fields, k: kernel) for node n: the
+// kind, the layer's index and its name. The index makes identifiers of
+// different layers distinct whatever their names ("c" + "_Go" and "c_Go"
+// would not be); the name keeps them readable.
+func (p *Plan) ident(n *ir.Node, kind string) string {
+	return fmt.Sprintf("%s%d_%s", kind, p.index[n], n.Name)
+}
+
+// stepsOf lists layer l's steps with implementation im (impls[i]).
+func (p *Plan) stepsOf(l *layer, i int, im impl) []step {
+	n, B := l.n, p.Batch
+	task := func(tasks int) []step { return []step{{tasks: tasks, fn: p.ident(n, "l")}} }
+	switch l.algo {
+	case algoNone:
+		return nil
+	case algoChannel:
+		return task(B * n.Shape.C)
+	case algoRows:
+		return task(B * n.Shape.H)
+	case algoLRNPool:
+		_, tasks := lrnPoolChunk(n)
+		return task(B * tasks)
+	case algoDepthwise:
+		_, tasks := dwChunk(n)
+		return task(B * tasks)
+	case algoGEMM:
+		g := l.gemm
+		var s []step
+		if padded(n) {
+			s = append(s, step{tasks: B * ceilDiv(n.Inputs[0].Shape.C, padChunk), fn: p.ident(n, "pad")})
+		}
+		return append(s, step{tasks: B * g.G * g.tile(i).nTiles, fn: p.ident(n, "l") + "_" + im.suffix})
+	case algoDense:
+		t := l.gemm.tile(i)
+		var s []step
+		if t.MR != 1 || B != 1 {
+			s = append(s, step{tasks: t.mPanels, fn: p.ident(n, "p") + "_" + im.suffix})
+		}
+		return append(s, step{tasks: t.nTiles, fn: p.ident(n, "l") + "_" + im.suffix})
+	case algoWinograd:
+		g := l.gemm
+		inTasks, gTasks := winoTasks(g, g.tile(i))
+		var s []step
+		for ig := range B / g.imgs {
+			s = append(s, step{first: ig * inTasks, tasks: inTasks, fn: p.ident(n, "wi")},
+				step{first: ig * gTasks, tasks: gTasks, fn: p.ident(n, "l") + "_" + im.suffix})
+		}
+		return s
+	}
+	return task(B)
+}
+
+// winoTasks are the tasks of one group of images of Winograd plan g's two
+// steps with tile t: the input transform's, winoInChunk channels each,
+// and the GEMMs', one column of tiles of one group of filters and a
+// chunk of panels each (winoChunk).
+func winoTasks(g *gemmPlan, t tile) (in, gemms int) {
+	_, chunks := winoChunk(g, t)
+	return ceilDiv(g.G*g.K, winoInChunk), g.G * t.nTiles * chunks
+}
+
+// buffers grows the plan's shared buffers to what layer l needs.
+func (p *Plan) buffers(l *layer) {
+	n := l.n
+	switch {
+	case n.PreLRN != nil:
+		in := n.Inputs[0].Shape
+		p.tmp = max(p.tmp, (in.C+1)*lrnPoolRows(n)*in.W)
+	case n.Op == ir.OpLRN:
+		p.tmp = max(p.tmp, (n.Shape.C+1)*n.Shape.W)
+	}
+	for i := range impls {
+		if l.algo == algoDepthwise {
+			p.scratch[i] = max(p.scratch[i], dwScratch(n, impls[i]))
+		}
+		if g := l.gemm; g != nil {
+			t := g.tile(i)
+			switch {
+			case g.dense:
+				p.staging[i] = max(p.staging[i], t.mPanels*t.MR*g.K)
+			case g.wino:
+				p.staging[i] = max(p.staging[i], winoLenV(g))
+				p.scratch[i] = max(p.scratch[i], winoScratch(n, g, t))
+			default:
+				p.staging[i] = max(p.staging[i], p.Batch*padLen(n))
+				p.scratch[i] = max(p.scratch[i], g.K*t.NR)
+			}
+		}
+		if n.PreLRN != nil {
+			in := n.Inputs[0].Shape
+			p.scratch[i] = max(p.scratch[i], in.C*lrnPoolRows(n)*in.W)
+		}
+	}
+}
+
+// Format writes the plan as a table: per layer, its algorithm and, per
+// implementation, its tile and its steps' task counts; then the buffers.
+func (p *Plan) Format(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	head := "layer\top\talgorithm"
+	for _, im := range impls {
+		head += "\t" + im.name
+	}
+	fmt.Fprintln(tw, head)
+	for _, l := range p.layers {
+		alg := l.algo.String()
+		if g := l.gemm; g != nil {
+			switch {
+			case g.wino:
+				alg += fmt.Sprintf(" F%dx%d", g.o, g.r)
+				if g.s > 1 {
+					alg += fmt.Sprintf(" s2d%d", g.s)
+				}
+				if g.imgs < p.Batch {
+					alg += fmt.Sprintf(" %d imgs", g.imgs)
+				}
+			}
+			alg += fmt.Sprintf(" %dx(M%d N%d K%d)", g.G, g.M, g.N, g.K)
+		}
+		row := []string{l.n.Name, l.n.Op.String(), alg}
+		for i := range impls {
+			var cell []string
+			if g := l.gemm; g != nil {
+				cell = append(cell, fmt.Sprintf("%dx%d:", g.tile(i).MR, g.tile(i).NR))
+			}
+			steps, groups := l.steps[i], 1
+			if g := l.gemm; g != nil && g.wino {
+				// The same two steps for each group of images.
+				groups = p.Batch / g.imgs
+				steps = steps[:2]
+			}
+			var tasks []string
+			sum := 0
+			for _, s := range steps {
+				tasks = append(tasks, fmt.Sprint(s.tasks))
+				sum += s.tasks
+			}
+			switch {
+			case groups > 1:
+				cell = append(cell, fmt.Sprintf("%d×(%s) tasks", groups, strings.Join(tasks, "+")))
+			case sum == 1:
+				cell = append(cell, "1 task")
+			case sum > 1:
+				cell = append(cell, strings.Join(tasks, "+")+" tasks")
+			}
+			row = append(row, strings.Join(cell, " "))
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for i, im := range impls {
+		if _, err := fmt.Fprintf(w, "%s: scratch %d floats per worker, staging %d floats\n", im.name, p.scratch[i], p.staging[i]); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintf(w, "LRN scratch %d floats per worker; batch %d\n", p.tmp, p.Batch)
+	return err
+}
 
 // impl is one implementation of the GEMM layers: its name (as users pass
 // it), the suffix of its identifiers, and its register tiles.
@@ -64,10 +385,13 @@ func avx512Impl() impl {
 	panic("codegen: no avx512 implementation")
 }
 
-// layer is a node that runs code, with its GEMM plan if it has one.
+// layer is one layer's plan: its node, how it is computed, its GEMM plan
+// if it has one, and its steps for each implementation.
 type layer struct {
-	n    *ir.Node
-	gemm *gemmPlan
+	n     *ir.Node
+	algo  algo
+	gemm  *gemmPlan
+	steps [][]step // per implementation
 }
 
 // gemmPlan is a conv or dense layer as G GEMMs of M x N x K per image.
