@@ -122,7 +122,7 @@ same figures as JSON.`,
 			precision := fs.String("precision", "fp32", "dense weights: fp32 or bf16")
 			asJSON := fs.Bool("json", false, "print JSON")
 			impl := fs.String("impl", "", "kernels: avx512, avx2 or purego (default: the fastest this CPU runs)")
-			winograd := fs.Bool("winograd", true, "convolutions by Winograd F(2x2,3x3), F(4x4,3x3) and F(2x2,5x5) where cnnc compile uses them; false: directly")
+			winograd := fs.Bool("winograd", true, "convolutions by Winograd F(2x2,3x3), F(4x4,3x3), F(2x2,5x5), F(3x3,5x5) and F(4x4,5x5) where cnnc compile uses them; false: directly")
 			return func(args []string) error {
 				if *batch < 1 || *runs < 1 || *warmup < 0 || *threads < 0 {
 					return usagef("-batch and -runs must be positive, -warmup and -threads not negative")

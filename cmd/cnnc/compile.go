@@ -67,7 +67,7 @@ Krizhevsky et al. 2012 did, -parallel data splits the batch.`,
 			target := fs.String("target", "go", "what to generate: go (a Go package) or cuda (CUDA C++ and a cgo wrapper)")
 			gpus := fs.Int("gpus", 1, "with -target cuda: logical GPUs to spread the network over")
 			parallel := fs.String("parallel", "model", "with -target cuda and -gpus > 1: model (split layers) or data (split the batch)")
-			winograd := fs.Bool("winograd", true, "compute 3x3 and 5x5 stride-1 convolutions (16+ channels), and strided ones through a space-to-depth, with Winograd F(2x2,3x3) or F(4x4,3x3) and F(2x2,5x5); false: by im2col and GEMM")
+			winograd := fs.Bool("winograd", true, "compute 3x3 and 5x5 stride-1 convolutions (16+ channels), and strided ones through a space-to-depth, with Winograd F(2x2,3x3) or F(4x4,3x3), and F(2x2,5x5), F(3x3,5x5) or F(4x4,5x5); false: by im2col and GEMM")
 			return func(args []string) error {
 				if *out == "" {
 					return usagef("compile needs -o DIR")
