@@ -26,21 +26,22 @@ import (
 	"github.com/cnnc/cnnc/compiler/winograd"
 )
 
-// Set selects the kernels to generate.
+// Set selects the kernels to generate: kinds of Kernels, and the
+// Winograd transforms.
 type Set struct {
-	LRN    bool // vecLRN: LRN with beta 0.75
-	Im2col bool // vecIm2colRow: a row of a convolution's im2col panel
-	Wino   bool // vecWinoIn, vecWinoOut: Winograd F(2x2,3x3)'s transforms, and vecCopyRows
-	Wino5  bool // vecWino5In, vecWino5Out: Winograd F(2x2,5x5)'s transforms, and vecCopyRows
-	Wino43 bool // vecWino43In, vecWino43Out: Winograd F(4x4,3x3)'s transforms, and vecCopyRows
-	Pool   bool // vecMaxPool3s2: a row of 3-wide, stride-2 max pooling
-	// Depthwise: vecDepthwise, a depthwise convolution over a staged
-	// channel, and the gathers that stage it, vecEvens and vecCopyRows.
-	Depthwise bool
+	Kernels []*Kernel // of Kernels
+	Wino    bool      // vecWinoIn, vecWinoOut: Winograd F(2x2,3x3)'s transforms, and vecCopyRows
+	Wino5   bool      // vecWino5In, vecWino5Out: Winograd F(2x2,5x5)'s transforms, and vecCopyRows
+	Wino43  bool      // vecWino43In, vecWino43Out: Winograd F(4x4,3x3)'s transforms, and vecCopyRows
 	// Forms are Winograd forms whose transforms are generated from their
 	// Toom-Cook matrices (WinoGenInName, WinoGenOutName), with
 	// vecCopyRows; zero entries are unused.
 	Forms [4]winograd.Form
+}
+
+// Empty reports whether set selects no kernel.
+func (set *Set) Empty() bool {
+	return len(set.Kernels) == 0 && !set.Wino && !set.Wino5 && !set.Wino43 && set.Forms == [4]winograd.Form{}
 }
 
 // Generate returns the assembly and Go declarations of the kernels in set
@@ -52,23 +53,25 @@ func Generate(pkg string, set Set) (asm, stubs []byte, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var tail16, poolIdx operand.Mem
-	if set.LRN || set.Im2col || set.Wino || set.Wino5 || set.Wino43 || set.Pool || set.Depthwise || len(forms) > 0 {
-		tail16 = masks(ctx)
+	var k consts
+	copies, deint := set.Wino || set.Wino5 || set.Wino43 || len(forms) > 0, false
+	for _, kk := range set.Kernels {
+		copies = copies || kk.CopyRows
+		deint = deint || kk.DeInterleave
 	}
-	if set.Pool || set.Depthwise {
-		poolIdx = deinterleave(ctx)
+	if !set.Empty() {
+		k.tail16 = masks(ctx)
+	}
+	if deint {
+		k.poolIdx = deinterleave(ctx)
 	}
 	var winoK *winoConsts
 	if len(forms) > 0 {
 		winoK = newWinoConsts(ctx, forms)
 	}
 	for _, isa := range []gemm.ISA{gemm.AVX512, gemm.AVX2} {
-		if set.LRN {
-			lrn(ctx, isa, tail16)
-		}
-		if set.Im2col {
-			im2colRow(ctx, isa, tail16)
+		for _, kk := range set.Kernels {
+			kk.emit(ctx, isa, &k)
 		}
 		if set.Wino {
 			winoIn(ctx, isa)
@@ -86,15 +89,8 @@ func Generate(pkg string, set Set) (asm, stubs []byte, err error) {
 			winoGenIn(ctx, isa, f, winoK)
 			winoGenOut(ctx, isa, f, winoK)
 		}
-		if set.Wino || set.Wino5 || set.Wino43 || set.Depthwise || len(forms) > 0 {
-			copyRows(ctx, isa, tail16)
-		}
-		if set.Pool {
-			maxPool3s2(ctx, isa, tail16, poolIdx)
-		}
-		if set.Depthwise {
-			depthwise(ctx, isa, tail16)
-			evens(ctx, isa, tail16, poolIdx)
+		if copies {
+			copyRows(ctx, isa, k.tail16)
 		}
 	}
 	if asm, stubs, err = gemm.Print(ctx, pkg); err != nil {

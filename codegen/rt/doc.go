@@ -9,3 +9,4 @@
 package rt
 
 //go:generate go run mkst.go
+//go:generate go run mkvec.go

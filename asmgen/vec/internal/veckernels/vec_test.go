@@ -21,7 +21,7 @@ var genForms = [...]winograd.Form{{M: 3, R: 5}, {M: 4, R: 5}, {M: 6, R: 3}}
 var update = flag.Bool("update", false, "rewrite the generated files")
 
 func TestGenerated(t *testing.T) {
-	asm, stubs, err := vec.Generate("veckernels", vec.Set{LRN: true, Im2col: true, Wino: true, Wino5: true, Wino43: true, Pool: true, Depthwise: true, Forms: [4]winograd.Form{genForms[0], genForms[1], genForms[2]}})
+	asm, stubs, err := vec.Generate("veckernels", vec.Set{Kernels: vec.Kernels, Wino: true, Wino5: true, Wino43: true, Forms: [4]winograd.Form{genForms[0], genForms[1], genForms[2]}})
 	if err != nil {
 		t.Fatal(err)
 	}
