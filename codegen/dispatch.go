@@ -67,6 +67,7 @@ func (c *gen) hasEmitted() bool {
 // winoKernels writes winoKernels, the Winograd kind's chooser.
 func (c *gen) winoKernels(f *jen.File, asm bool) {
 	if !asm {
+		comment(f, "winoKernels returns nils: this build has no SIMD kernels.")
 		f.Func().Id("winoKernels").Params(jen.Id("impl").Int()).Id("rtWinoKernels").Block(jen.Return(jen.Id("rtWinoKernels").Values()))
 		return
 	}
