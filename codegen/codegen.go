@@ -119,13 +119,20 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 		{"layers.go", func() ([]byte, error) { return c.layersFile(false) }},
 		{"layers_amd64.go", func() ([]byte, error) { return c.layersFile(true) }},
 		{"weights.go", c.weightsFile},
-		{"dispatch_amd64.go", func() ([]byte, error) { return c.dispatchFile(true) }},
-		{"dispatch_other.go", func() ([]byte, error) { return c.dispatchFile(false) }},
 		{"model_test.go", c.testFile},
 	} {
 		src, err := step.fn()
 		if err := add(step.name, src, err); err != nil {
 			return nil, err
+		}
+	}
+	if c.hasEmitted() {
+		for _, asm := range []bool{true, false} {
+			name := map[bool]string{true: "dispatch_amd64.go", false: "dispatch_other.go"}[asm]
+			src, err := c.dispatchFile(asm)
+			if err := add(name, src, err); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if g.Preprocess != nil {
@@ -139,15 +146,14 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 		return nil, fmt.Errorf("codegen: kernels: %w", err)
 	}
 	files = append(files, File{"kernels_amd64.s", c.header(asm, "//")}, File{"kernels_amd64.go", c.header(stubs, "//")})
-	set := vec.Set{LRN: c.hasLRN(), Im2col: c.hasConv(), Pool: c.hasPool3s2(), Depthwise: c.hasDepthwise(), Forms: c.winoForms()}
-	if !set.Empty() {
+	if set := c.vecSet(); !set.Empty() {
 		asm, stubs, err := vec.Generate(c.pkg, set)
 		if err != nil {
 			return nil, fmt.Errorf("codegen: vec kernels: %w", err)
 		}
 		files = append(files, File{"vec_amd64.s", c.header(asm, "//")}, File{"vec_amd64.go", c.header(stubs, "//")})
 	}
-	rt, err := runtimeFiles(c.pkg, c.headerLine(), c.hasWino(), c.hasDepthwise())
+	rt, err := runtimeFiles(c.pkg, c.headerLine(), c.kinds(), g.Preprocess != nil)
 	if err != nil {
 		return nil, err
 	}

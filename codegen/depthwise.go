@@ -5,8 +5,6 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
-	"github.com/cnnc/cnnc/asmgen/gemm"
-	"github.com/cnnc/cnnc/asmgen/vec"
 	"github.com/cnnc/cnnc/compiler/ir"
 )
 
@@ -65,28 +63,4 @@ func (c *gen) dwLoad(n *ir.Node) []jen.Code {
 		jen.Id("m").Dot(c.ident(n, "w")).Op("=").Id("w"),
 		jen.Id("m").Dot(c.ident(n, "b")).Op("=").Id("bias"),
 	}
-}
-
-// dwKernels is the rtDWKernels of implementation im: vecDepthwise,
-// vecCopyRows and vecEvens behind Go wrappers.
-func dwKernels(im impl) jen.Code {
-	rows := func(name string) jen.Code {
-		return jen.Func().Params(jen.List(jen.Id("dst"), jen.Id("src")).Index().Float32(), jen.List(jen.Id("rows"), jen.Id("n"), jen.Id("ldDst"), jen.Id("ldSrc")).Int()).Block(
-			jen.Comment("rtDWGather has checked the slices' reach."),
-			jen.Id(name).Call(jen.Op("&").Id("dst").Index(jen.Lit(0)), jen.Op("&").Id("src").Index(jen.Lit(0)), jen.Id("rows"), jen.Id("n"), jen.Id("ldDst"), jen.Id("ldSrc")))
-	}
-	minCols := 1 // AVX-512 masks its stores
-	if im.isa == gemm.AVX2 {
-		minCols = im.isa.Lanes()
-	}
-	return jen.Id("rtDWKernels").Values(jen.Dict{
-		jen.Id("lanes"): jen.Lit(im.isa.Lanes()), jen.Id("minCols"): jen.Lit(minCols),
-		jen.Id("conv"): jen.Func().Params(jen.List(jen.Id("d"), jen.Id("s"), jen.Id("w")).Index().Float32(), jen.Id("offs").Index().Int(),
-			jen.List(jen.Id("rows"), jen.Id("cols"), jen.Id("ldD"), jen.Id("ldS"), jen.Id("act")).Int(), jen.List(jen.Id("bias"), jen.Id("slope")).Float32()).Block(
-			jen.Comment("rtDepthwise has checked the slices' reach."),
-			jen.Id(vec.DepthwiseName(im.isa)).Call(jen.Op("&").Id("d").Index(jen.Lit(0)), jen.Op("&").Id("s").Index(jen.Lit(0)), jen.Op("&").Id("w").Index(jen.Lit(0)),
-				jen.Op("&").Id("offs").Index(jen.Lit(0)), jen.Len(jen.Id("offs")), jen.Id("rows"), jen.Id("cols"), jen.Id("ldD"), jen.Id("ldS"), jen.Id("act"), jen.Id("bias"), jen.Id("slope"))),
-		jen.Id("rows"):  rows(vec.CopyRowsName(im.isa)),
-		jen.Id("evens"): rows(vec.EvensName(im.isa)),
-	})
 }

@@ -152,7 +152,7 @@ func TestGeneratedFiles(t *testing.T) {
 					seen[f.Name] = true
 					checkFile(t, f, opt.Args)
 				}
-				for _, want := range []string{"layers.go", "weights.go", "kernels_amd64.s", "dispatch_amd64.go", "dispatch_other.go"} {
+				for _, want := range []string{"model.go", "layers.go", "weights.go", "kernels_amd64.s", "rt_model.go", "rt_dispatch_amd64.go", "rt_dispatch_other.go"} {
 					if !seen[want] {
 						t.Errorf("no %s among the files", want)
 					}

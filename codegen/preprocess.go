@@ -14,7 +14,8 @@ import (
 // pixels with the spec's constants baked in. A 256-entry table per channel,
 // computed at init from the constants with the formula of docs/spec.md,
 // turns each pixel value into its input value, so that the result is
-// exactly the formula's whatever the pixel.
+// exactly the formula's whatever the pixel. The code is codegen/rt's
+// preprocess.go, copied only for such specs.
 func (c *gen) preprocessFile() ([]byte, error) {
 	p := c.g.Preprocess
 	in := c.g.Input().Shape
@@ -44,22 +45,12 @@ func (c *gen) preprocessFile() ([]byte, error) {
 		jen.Id("pixelStd").Op("=").Index(jen.Id("InputC")).Float64().Values(lits(p.Std)...),
 	)
 
-	comment(f, "pixelLUT holds the input value of every 8-bit value, per channel. The\nconversion to float64 keeps the product from being fused with the\nsubtraction, so that every platform computes the same values.")
+	comment(f, "pixelLUT holds the input value of every 8-bit value, per channel (rtPixelLUT).")
 	f.Var().Id("pixelLUT").Op("=").Func().Params().Params(jen.Id("t").Index(jen.Id("InputC")).Index(jen.Lit(256)).Float32()).Block(
-		jen.For(jen.Id("c").Op(":=").Range().Id("InputC")).Block(
-			jen.For(jen.Id("v").Op(":=").Range().Lit(256)).Block(
-				jen.Id("t").Index(jen.Id("c")).Index(jen.Id("v")).Op("=").Float32().Call(
-					jen.Parens(jen.Float64().Call(jen.Float64().Call(jen.Id("v")).Op("*").Id("pixelScale")).Op("-").Id("pixelMean").Index(jen.Id("c"))).
-						Op("/").Id("pixelStd").Index(jen.Id("c"))),
-			),
-		),
+		jen.Id("rtPixelLUT").Call(jen.Id("t").Index(jen.Op(":")), jen.Id("pixelScale"), jen.Id("pixelMean").Index(jen.Op(":")), jen.Id("pixelStd").Index(jen.Op(":"))),
 		jen.Return(),
 	).Call()
 
-	comment(f, "imageLen is the number of float32s of one image of the input.")
-	f.Const().Id("imageLen").Op("=").Id("InputC").Op("*").Id("InputH").Op("*").Id("InputW")
-
-	// SetInputPixels.
 	layout := "one byte per pixel"
 	if ch == 3 {
 		layout = fmt.Sprintf("three bytes per pixel in the order %s", strings.Join(channelNames, ", "))
@@ -68,50 +59,10 @@ func (c *gen) preprocessFile() ([]byte, error) {
 	f.Func().Id("SetInputPixels").Params(
 		jen.Id("dst").Op("*").Index(jen.Id("InputLen")).Float32(),
 		jen.Id("n").Int(), jen.Id("pix").Index().Uint8(), jen.Id("stride").Int(),
-	).Error().BlockFunc(func(b *jen.Group) {
-		b.Const().Id("rowBytes").Op("=").Id("InputW").Op("*").Lit(ch)
-		b.If(jen.Id("n").Op("<").Lit(0).Op("||").Id("n").Op(">=").Id("Batch")).Block(
-			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(c.pkg+": SetInputPixels: image %d is outside the batch of %d"), jen.Id("n"), jen.Id("Batch"))),
-		)
-		b.If(jen.Id("stride").Op("<").Id("rowBytes")).Block(
-			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(c.pkg+": SetInputPixels: stride %d is less than a row of %d pixels, %d bytes"), jen.Id("stride"), jen.Id("InputW"), jen.Id("rowBytes"))),
-		)
-		// (len(pix)-rowBytes)/stride >= InputH-1, without overflow.
-		b.If(jen.Len(jen.Id("pix")).Op("<").Id("rowBytes").Op("||").Parens(jen.Len(jen.Id("pix")).Op("-").Id("rowBytes")).Op("/").Id("stride").Op("<").Id("InputH").Op("-").Lit(1)).Block(
-			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(c.pkg+": SetInputPixels: %d bytes with stride %d hold fewer than %d rows of %d bytes"), jen.Len(jen.Id("pix")), jen.Id("stride"), jen.Id("InputH"), jen.Id("rowBytes"))),
-		)
-		b.Id("img").Op(":=").Id("dst").Index(jen.Id("n").Op("*").Id("imageLen").Op(":").Parens(jen.Id("n").Op("+").Lit(1)).Op("*").Id("imageLen"))
-		if ch == 1 {
-			b.Id("lut").Op(":=").Op("&").Id("pixelLUT").Index(jen.Lit(0))
-			b.For(jen.Id("y").Op(":=").Range().Id("InputH")).Block(
-				jen.Id("row").Op(":=").Id("pix").Index(jen.Id("y").Op("*").Id("stride").Op(":")).Index(jen.Op(":").Id("rowBytes")),
-				jen.Id("out").Op(":=").Id("img").Index(jen.Id("y").Op("*").Id("InputW").Op(":")).Index(jen.Op(":").Id("InputW")),
-				jen.For(jen.List(jen.Id("x"), jen.Id("v")).Op(":=").Range().Id("row")).Block(
-					jen.Id("out").Index(jen.Id("x")).Op("=").Id("lut").Index(jen.Id("v")),
-				),
-			)
-			b.Return(jen.Nil())
-			return
-		}
-		b.List(jen.Id("lut0"), jen.Id("lut1"), jen.Id("lut2")).Op(":=").List(
-			jen.Op("&").Id("pixelLUT").Index(jen.Lit(0)), jen.Op("&").Id("pixelLUT").Index(jen.Lit(1)), jen.Op("&").Id("pixelLUT").Index(jen.Lit(2)))
-		b.For(jen.Id("y").Op(":=").Range().Id("InputH")).Block(
-			jen.Id("row").Op(":=").Id("pix").Index(jen.Id("y").Op("*").Id("stride").Op(":")).Index(jen.Op(":").Id("rowBytes")),
-			jen.Id("o").Op(":=").Id("y").Op("*").Id("InputW"),
-			jen.Id("out0").Op(":=").Id("img").Index(jen.Id("o").Op(":")).Index(jen.Op(":").Id("InputW")),
-			jen.Id("out1").Op(":=").Id("img").Index(jen.Id("InputH").Op("*").Id("InputW").Op("+").Id("o").Op(":")).Index(jen.Op(":").Id("InputW")),
-			jen.Id("out2").Op(":=").Id("img").Index(jen.Lit(2).Op("*").Id("InputH").Op("*").Id("InputW").Op("+").Id("o").Op(":")).Index(jen.Op(":").Id("InputW")),
-			jen.For(jen.Id("x").Op(":=").Range().Id("InputW")).Block(
-				jen.Id("px").Op(":=").Id("row").Index(jen.Lit(3).Op("*").Id("x").Op(":")).Index(jen.Op(":").Lit(3)),
-				jen.Id("out0").Index(jen.Id("x")).Op("=").Id("lut0").Index(jen.Id("px").Index(jen.Lit(0))),
-				jen.Id("out1").Index(jen.Id("x")).Op("=").Id("lut1").Index(jen.Id("px").Index(jen.Lit(1))),
-				jen.Id("out2").Index(jen.Id("x")).Op("=").Id("lut2").Index(jen.Id("px").Index(jen.Lit(2))),
-			),
-		)
-		b.Return(jen.Nil())
-	})
+	).Error().Block(
+		jen.Return(jen.Id("rtSetInputPixels").Call(jen.Id("dst").Index(jen.Op(":")), jen.Id("n"), jen.Id("pix"), jen.Id("stride"), jen.Id("pixelLUT").Index(jen.Op(":")), jen.Id("InputC"), jen.Id("InputH"), jen.Id("InputW"))),
+	)
 
-	// SetInputImage.
 	conv := "Each pixel is converted to 8-bit gray as\ncolor.GrayModel converts it"
 	fast := "Gray"
 	if ch == 3 {
@@ -122,63 +73,9 @@ func (c *gen) preprocessFile() ([]byte, error) {
 	f.Func().Id("SetInputImage").Params(
 		jen.Id("dst").Op("*").Index(jen.Id("InputLen")).Float32(),
 		jen.Id("n").Int(), jen.Id("img").Qual("image", "Image"),
-	).Error().BlockFunc(func(b *jen.Group) {
-		b.Id("r").Op(":=").Id("img").Dot("Bounds").Call()
-		b.If(jen.Id("r").Dot("Dx").Call().Op("!=").Id("InputW").Op("||").Id("r").Dot("Dy").Call().Op("!=").Id("InputH")).Block(
-			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(c.pkg+": SetInputImage: image is %dx%d pixels; the input is %dx%d (resize or crop it first)"), jen.Id("r").Dot("Dx").Call(), jen.Id("r").Dot("Dy").Call(), jen.Id("InputW"), jen.Id("InputH"))),
-		)
-		b.If(jen.Id("n").Op("<").Lit(0).Op("||").Id("n").Op(">=").Id("Batch")).Block(
-			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(c.pkg+": SetInputImage: image %d is outside the batch of %d"), jen.Id("n"), jen.Id("Batch"))),
-		)
-		at := func() jen.Code {
-			return jen.Id("img").Dot("At").Call(jen.Id("r").Dot("Min").Dot("X").Op("+").Id("x"), jen.Id("r").Dot("Min").Dot("Y").Op("+").Id("y"))
-		}
-		if ch == 1 {
-			b.If(jen.List(jen.Id("g"), jen.Id("ok")).Op(":=").Id("img").Assert(jen.Op("*").Qual("image", "Gray")), jen.Id("ok")).Block(
-				jen.Return(jen.Id("SetInputPixels").Call(jen.Id("dst"), jen.Id("n"), jen.Id("g").Dot("Pix").Index(jen.Id("g").Dot("PixOffset").Call(jen.Id("r").Dot("Min").Dot("X"), jen.Id("r").Dot("Min").Dot("Y")).Op(":")), jen.Id("g").Dot("Stride"))),
-			)
-			b.Id("out").Op(":=").Id("dst").Index(jen.Id("n").Op("*").Id("imageLen").Op(":").Parens(jen.Id("n").Op("+").Lit(1)).Op("*").Id("imageLen"))
-			b.For(jen.Id("y").Op(":=").Range().Id("InputH")).Block(
-				jen.For(jen.Id("x").Op(":=").Range().Id("InputW")).Block(
-					jen.Id("v").Op(":=").Qual("image/color", "GrayModel").Dot("Convert").Call(at()).Assert(jen.Qual("image/color", "Gray")).Dot("Y"),
-					jen.Id("out").Index(jen.Id("y").Op("*").Id("InputW").Op("+").Id("x")).Op("=").Id("pixelLUT").Index(jen.Lit(0)).Index(jen.Id("v")),
-				),
-			)
-			b.Return(jen.Nil())
-			return
-		}
-		// Model channel k reads source component idx[k] of (R, G, B).
-		idx := [3]int{0, 1, 2}
-		if p.Channels == "bgr" {
-			idx = [3]int{2, 1, 0}
-		}
-		b.Id("out").Op(":=").Id("dst").Index(jen.Id("n").Op("*").Id("imageLen").Op(":").Parens(jen.Id("n").Op("+").Lit(1)).Op("*").Id("imageLen"))
-		b.Const().Id("plane").Op("=").Id("InputH").Op("*").Id("InputW")
-		b.If(jen.List(jen.Id("m"), jen.Id("ok")).Op(":=").Id("img").Assert(jen.Op("*").Qual("image", "RGBA")), jen.Id("ok")).Block(
-			jen.For(jen.Id("y").Op(":=").Range().Id("InputH")).Block(
-				jen.Id("row").Op(":=").Id("m").Dot("Pix").Index(jen.Id("m").Dot("PixOffset").Call(jen.Id("r").Dot("Min").Dot("X"), jen.Id("r").Dot("Min").Dot("Y").Op("+").Id("y")).Op(":")).Index(jen.Op(":").Lit(4).Op("*").Id("InputW")),
-				jen.For(jen.Id("x").Op(":=").Range().Id("InputW")).BlockFunc(func(b *jen.Group) {
-					b.Id("px").Op(":=").Id("row").Index(jen.Lit(4).Op("*").Id("x").Op(":")).Index(jen.Op(":").Lit(3))
-					b.Id("i").Op(":=").Id("y").Op("*").Id("InputW").Op("+").Id("x")
-					for k := range 3 {
-						b.Id("out").Index(jen.Lit(k).Op("*").Id("plane").Op("+").Id("i")).Op("=").Id("pixelLUT").Index(jen.Lit(k)).Index(jen.Id("px").Index(jen.Lit(idx[k])))
-					}
-				}),
-			),
-			jen.Return(jen.Nil()),
-		)
-		b.For(jen.Id("y").Op(":=").Range().Id("InputH")).Block(
-			jen.For(jen.Id("x").Op(":=").Range().Id("InputW")).BlockFunc(func(b *jen.Group) {
-				b.List(jen.Id("cr"), jen.Id("cg"), jen.Id("cb"), jen.Id("_")).Op(":=").Add(at()).Dot("RGBA").Call()
-				b.Id("rgb").Op(":=").Index(jen.Lit(3)).Uint8().Values(jen.Uint8().Call(jen.Id("cr").Op(">>").Lit(8)), jen.Uint8().Call(jen.Id("cg").Op(">>").Lit(8)), jen.Uint8().Call(jen.Id("cb").Op(">>").Lit(8)))
-				b.Id("i").Op(":=").Id("y").Op("*").Id("InputW").Op("+").Id("x")
-				for k := range 3 {
-					b.Id("out").Index(jen.Lit(k).Op("*").Id("plane").Op("+").Id("i")).Op("=").Id("pixelLUT").Index(jen.Lit(k)).Index(jen.Id("rgb").Index(jen.Lit(idx[k])))
-				}
-			}),
-		)
-		b.Return(jen.Nil())
-	})
+	).Error().Block(
+		jen.Return(jen.Id("rtSetInputImage").Call(jen.Id("dst").Index(jen.Op(":")), jen.Id("n"), jen.Id("img"), jen.Id("pixelLUT").Index(jen.Op(":")), jen.Id("InputC"), jen.Id("InputH"), jen.Id("InputW"), jen.Lit(p.Channels == "bgr"))),
+	)
 	return render(f)
 }
 

@@ -227,6 +227,7 @@ import (
 const (
 	ppStride = STRIDE
 	ppPixLen = PIXLEN
+	imageLen = InputC * InputH * InputW
 )
 
 var ppImages = []stringIMAGES

@@ -26,22 +26,18 @@ import (
 	"github.com/cnnc/cnnc/compiler/winograd"
 )
 
-// Set selects the kernels to generate.
+// Set selects the kernels to generate: kinds of Kernels, and the
+// Winograd transforms.
 type Set struct {
-	LRN    bool // vecLRN: LRN with beta 0.75
-	Im2col bool // vecIm2colRow: a row of a convolution's im2col panel
-	Pool   bool // vecMaxPool3s2: a row of 3-wide, stride-2 max pooling
-	// Depthwise: vecDepthwise, a depthwise convolution over a staged
-	// channel, and the gathers that stage it, vecEvens and vecCopyRows.
-	Depthwise bool
+	Kernels []*Kernel // of Kernels
 	// Forms are the Winograd forms whose transforms to generate, from
 	// their Toom-Cook matrices (WinoInName, WinoOutName), with vecCopyRows.
 	Forms []winograd.Form
 }
 
 // Empty reports whether set selects no kernel.
-func (set Set) Empty() bool {
-	return !set.LRN && !set.Im2col && !set.Pool && !set.Depthwise && len(set.Forms) == 0
+func (set *Set) Empty() bool {
+	return len(set.Kernels) == 0 && len(set.Forms) == 0
 }
 
 // Generate returns the assembly and Go declarations of the kernels in set
@@ -53,23 +49,25 @@ func Generate(pkg string, set Set) (asm, stubs []byte, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var tail16, poolIdx operand.Mem
-	if !set.Empty() {
-		tail16 = masks(ctx)
+	var k consts
+	copies, deint := len(forms) > 0, false
+	for _, kk := range set.Kernels {
+		copies = copies || kk.CopyRows
+		deint = deint || kk.DeInterleave
 	}
-	if set.Pool || set.Depthwise {
-		poolIdx = deinterleave(ctx)
+	if !set.Empty() {
+		k.tail16 = masks(ctx)
+	}
+	if deint {
+		k.poolIdx = deinterleave(ctx)
 	}
 	var winoK *winoConsts
 	if len(forms) > 0 {
 		winoK = newWinoConsts(ctx, forms)
 	}
 	for _, isa := range []gemm.ISA{gemm.AVX512, gemm.AVX2} {
-		if set.LRN {
-			lrn(ctx, isa, tail16)
-		}
-		if set.Im2col {
-			im2colRow(ctx, isa, tail16)
+		for _, kk := range set.Kernels {
+			kk.emit(ctx, isa, &k)
 		}
 		for _, f := range forms {
 			o := winoOverrideOf(f.f, isa)
@@ -84,15 +82,8 @@ func Generate(pkg string, set Set) (asm, stubs []byte, err error) {
 				winoOut(ctx, isa, f, winoK)
 			}
 		}
-		if set.Depthwise || len(forms) > 0 {
-			copyRows(ctx, isa, tail16)
-		}
-		if set.Pool {
-			maxPool3s2(ctx, isa, tail16, poolIdx)
-		}
-		if set.Depthwise {
-			depthwise(ctx, isa, tail16)
-			evens(ctx, isa, tail16, poolIdx)
+		if copies {
+			copyRows(ctx, isa, k.tail16)
 		}
 	}
 	if asm, stubs, err = gemm.Print(ctx, pkg); err != nil {

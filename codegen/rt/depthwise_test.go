@@ -92,6 +92,11 @@ func TestDepthwise(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	acts := []int{rtActNone, rtActReLU, rtActLeakyReLU, rtActSigmoid, rtActTanh, rtActClip, rtActHardSwish, rtActSiLU}
 	kernels := []*rtDWKernels{{}, fakeDWKernels(16, 1), fakeDWKernels(8, 8)}
+	for _, impl := range available() {
+		if k := rtDWKernelsFor(impl); k.conv != nil {
+			kernels = append(kernels, &k) // the assembly's wrappers (depthwise_amd64.go)
+		}
+	}
 	tried := 0
 	for iter := 0; tried < 600; iter++ {
 		in, out, a, ok := randDW(r)

@@ -203,7 +203,13 @@ func TestPool(t *testing.T) {
 			} else {
 				ref.AvgPool(want, x, 1, in, out, &a)
 			}
-			for _, kern := range []rtMaxPoolRow{nil, halfPool} {
+			kerns := []rtMaxPoolRow{nil, halfPool}
+			for _, impl := range available() {
+				if k := rtMaxPoolRowFor(impl); k != nil {
+					kerns = append(kerns, k) // the assembly's wrappers (maxpool_amd64.go)
+				}
+			}
+			for _, kern := range kerns {
 				got := make([]float32, out.Elems())
 				g := poolGeom(in, out, &a, isMax)
 				// Two halves of the rows, as two workers would.

@@ -3,37 +3,6 @@
 
 package alexnet
 
-import cpu "golang.org/x/sys/cpu"
-
-// The CPU features the kernels need, read once.
-var (
-	hasAVX512 = cpu.X86.HasAVX512F
-	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
-)
-
-// available lists the implementations this CPU can run, fastest first.
-func available() []int {
-	var a []int
-	if hasAVX512 {
-		a = append(a, 2)
-	}
-	if hasAVX2 {
-		a = append(a, 1)
-	}
-	return append(a, 0)
-}
-
-// plan lists the steps of one inference for m's implementation.
-func (m *Model) plan() []rtStep {
-	switch m.impl {
-	case 1:
-		return m.planAVX2()
-	case 2:
-		return m.planAVX512()
-	}
-	return m.planGo()
-}
-
 // winoKernels returns implementation impl's SIMD Winograd transforms.
 func winoKernels(impl int) rtWinoKernels {
 	if impl == 1 {
@@ -72,7 +41,7 @@ func winoKernels(impl int) rtWinoKernels {
 			forms: []rtWinoFormKernels{{
 				in: func(dst, planes []float32, ps, tw, ld, ldDst int) {
 					// rtWinoInput sized the slices with rtWinoSlack to spare.
-					if tw <= 8 && hasAVX2 {
+					if tw <= 8 && rtHasAVX2 {
 						vecWinoInF4x3AVX2(&dst[0], &planes[0], ps, tw, ld, ldDst)
 						return
 					}
@@ -85,7 +54,7 @@ func winoKernels(impl int) rtWinoKernels {
 			}, {
 				in: func(dst, planes []float32, ps, tw, ld, ldDst int) {
 					// rtWinoInput sized the slices with rtWinoSlack to spare.
-					if tw <= 8 && hasAVX2 {
+					if tw <= 8 && rtHasAVX2 {
 						vecWinoInF4x5AVX2(&dst[0], &planes[0], ps, tw, ld, ldDst)
 						return
 					}
@@ -99,78 +68,4 @@ func winoKernels(impl int) rtWinoKernels {
 		}
 	}
 	return rtWinoKernels{}
-}
-
-// maxPoolKernel returns implementation impl's SIMD max pooling row kernel.
-func maxPoolKernel(impl int) rtMaxPoolRow {
-	if impl == 1 {
-		return func(dst, src []float32, n, rows, ld int) int {
-			// The kernel takes whole vectors of 8 outputs and reads every row to
-			// element 2n+1: one past the last window, so not on the last row's end.
-			n &^= 7
-			if n > 0 && (rows-1)*ld+2*n+1 >= len(src) {
-				n -= 8
-			}
-			if n <= 0 {
-				return 0
-			}
-			_, _ = dst[n-1], src[(rows-1)*ld+2*n+1]
-			vecMaxPool3s2AVX2(&dst[0], &src[0], n, rows, ld)
-			return n
-		}
-	}
-	if impl == 2 {
-		return func(dst, src []float32, n, rows, ld int) int {
-			if n <= 0 {
-				return 0
-			}
-			// The kernel writes n outputs and reads every row to element 2n.
-			_, _ = dst[n-1], src[(rows-1)*ld+2*n]
-			vecMaxPool3s2AVX512(&dst[0], &src[0], n, rows, ld)
-			return n
-		}
-	}
-	return nil
-}
-
-// im2colKernel returns implementation impl's SIMD im2col row kernel, or nil.
-func im2colKernel(impl int) rtIm2colRow {
-	if impl == 1 {
-		return func(d, s []float32, cols, nr, ow, ox0, sw, rowStep int) {
-			// rtIm2col has checked the reach of d and s.
-			vecIm2colRowAVX2(&d[0], &s[0], cols, nr, ow, ox0, sw, rowStep)
-		}
-	}
-	if impl == 2 {
-		return func(d, s []float32, cols, nr, ow, ox0, sw, rowStep int) {
-			// rtIm2col has checked the reach of d and s.
-			vecIm2colRowAVX512(&d[0], &s[0], cols, nr, ow, ox0, sw, rowStep)
-		}
-	}
-	return nil
-}
-
-// lrnKernel returns implementation impl's SIMD LRN kernel, or nil.
-func lrnKernel(impl int) rtLRNKernel {
-	if impl == 1 {
-		return func(dst, src []float32, n, c, dstStride, srcStride, before, after int, k, alpha float32) int {
-			// rtLRN has checked that dst and src reach channel c-1's pixel n-1.
-			n &^= 7
-			if n > 0 {
-				vecLRNAVX2(&dst[0], &src[0], n, c, dstStride, srcStride, before, after, k, alpha)
-			}
-			return n
-		}
-	}
-	if impl == 2 {
-		return func(dst, src []float32, n, c, dstStride, srcStride, before, after int, k, alpha float32) int {
-			// rtLRN has checked that dst and src reach channel c-1's pixel n-1.
-			// The kernel masks its last vector: it does all n pixels.
-			if n > 0 {
-				vecLRNAVX512(&dst[0], &src[0], n, c, dstStride, srcStride, before, after, k, alpha)
-			}
-			return n
-		}
-	}
-	return nil
 }

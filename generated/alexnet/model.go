@@ -32,15 +32,6 @@
 //	m.Infer(&out, &in)
 package alexnet
 
-import (
-	"fmt"
-	"io"
-	"os"
-	"runtime"
-	"sync"
-	"time"
-)
-
 const (
 	// Batch is the number of images each Infer call processes.
 	Batch = 1
@@ -90,36 +81,18 @@ const (
 	// prob: softmax
 	ProbSize = 1000
 )
+const (
+	// pkgName begins the API's panic messages.
+	pkgName = "alexnet"
+	// outputOffset is where Infer's output (prob) is in the arena; -1: the input.
+	outputOffset = 1008
+)
 
-// Options configure a Model.
-type Options struct {
-	// Threads is the number of goroutines Infer uses; 0 means runtime.GOMAXPROCS(0).
-	// It is capped at 4 x runtime.GOMAXPROCS(0): more workers would only take turns
-	// on the processors, each holding its own scratch memory.
-	Threads int
-	// Impl names the kernels to use, one of Implementations(); "" means the fastest.
-	Impl string
-}
-
-// Model is the network with its weights loaded and packed for one
-// implementation. Infer may be called from several goroutines; calls on one
-// Model run one at a time, so use one Model per goroutine for parallel
-// inference (each Model also uses Threads goroutines itself).
-type Model struct {
-	mu                 sync.Mutex
-	impl               int
-	threads            int
-	closed             bool // by Close, which has unmapped mem
-	pool               *rtPool
-	mem                *rtMem // maps the large buffers (weights, arena) outside the Go heap, on huge pages where it can
-	steps              []rtStep
-	src                []float32 // the input during Infer
-	arena              []float32
-	scratch            [][]float32   // per worker: im2col panels, LRN rows
-	tmp                [][]float32   // per worker: LRN's squares and sums
-	staging            []float32     // one layer's reshaped input: dense inputs packed, conv inputs padded
-	lrn                rtLRNKernel   // LRN's SIMD kernel for this implementation, or nil
-	im2col             rtIm2colRow   // im2col's SIMD kernel for this implementation, or nil
+// network is what Model (rt_model.go) holds of this network: the SIMD
+// kernels of its implementation and the weights, which load packs.
+type network struct {
+	lrn                rtLRNKernel   // LRN's SIMD kernel, or nil
+	im2col             rtIm2colRow   // im2col's SIMD kernel, or nil
 	maxPool            rtMaxPoolRow  // 3-wide stride-2 max pooling's SIMD kernel, or nil
 	wino               rtWinoKernels // Winograd transforms' SIMD kernels, or nils
 	w1_conv1, b1_conv1 []float32
@@ -132,139 +105,14 @@ type Model struct {
 	w11_fc8, b11_fc8   []float32
 }
 
-// New reads a safetensors weights file from r and returns a Model using the
-// fastest implementation and all CPUs. Tensors are named as a PyTorch
-// state_dict names them (conv1.weight, conv1.bias, ...).
-func New(r io.Reader) (*Model, error) {
-	return NewWithOptions(r, Options{})
-}
-
-// NewWithOptions is New with options.
-func NewWithOptions(r io.Reader, o Options) (*Model, error) {
-	data, err := rtReadAll(r)
-	if err != nil {
-		return nil, err
-	}
-	return newModel(data, o)
-}
-
-// Load reads the weights file at path; see New.
-func Load(path string) (*Model, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	m, err := newModel(data, Options{})
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return m, nil
-}
-func newModel(data []byte, o Options) (*Model, error) {
-	impl, err := implIndex(o.Impl)
-	if err != nil {
-		return nil, err
-	}
-	file, err := stReadSafetensors(data)
-	if err != nil {
-		return nil, err
-	}
-	m := &Model{
-		im2col:  im2colKernel(impl),
-		impl:    impl,
-		lrn:     lrnKernel(impl),
-		maxPool: maxPoolKernel(impl),
-		mem:     new(rtMem),
+// newNetwork returns implementation impl's kernels, before load.
+func newNetwork(impl int) network {
+	return network{
+		im2col:  rtIm2colRowFor(impl),
+		lrn:     rtLRNKernelFor(impl),
+		maxPool: rtMaxPoolRowFor(impl),
 		wino:    winoKernels(impl),
 	}
-	// Unmap the large buffers when the Model is garbage: only it points into them.
-	runtime.AddCleanup(m, func(mem *rtMem) {
-		mem.free()
-	}, m.mem)
-	if err := m.load(file); err != nil {
-		return nil, err
-	}
-	m.arena = rtAlloc[float32](m.mem, ArenaLen)
-	m.staging = rtAlloc[float32](m.mem, stagingLen[impl])
-	m.steps = m.plan()
-	m.SetThreads(o.Threads)
-	return m, nil
-}
-
-// SetThreads sets the number of goroutines Infer uses; n <= 0 means
-// runtime.GOMAXPROCS(0), and n is capped at 4 x runtime.GOMAXPROCS(0)
-// (Threads reports what it got).
-func (m *Model) SetThreads(n int) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
-		panic("alexnet: SetThreads on a closed Model")
-	}
-	n = rtClampThreads(n)
-	if m.pool != nil {
-		m.pool.close()
-	}
-	m.threads = n
-	m.scratch = make([][]float32, n)
-	m.tmp = make([][]float32, n)
-	for i := range n {
-		m.scratch[i] = make([]float32, scratchLen[m.impl])
-		m.tmp[i] = make([]float32, tmpLen)
-	}
-	m.pool = rtNewPool(n)
-	// Stop the workers when the Model is garbage: they hold no reference to it.
-	runtime.AddCleanup(m, func(p *rtPool) {
-		p.close()
-	}, m.pool)
-}
-
-// Threads reports the number of goroutines Infer uses.
-func (m *Model) Threads() int {
-	return m.threads
-}
-
-// Impl reports the implementation the Model runs.
-func (m *Model) Impl() string {
-	return implNames[m.impl]
-}
-
-// Infer runs the network on src, Batch images of InputC x InputH x InputW, and
-// writes the output of the last layer (prob), Batch times 1000 per image, to dst.
-// It allocates nothing.
-func (m *Model) Infer(dst *[OutputLen]float32, src *[InputLen]float32) {
-	m.run(dst, src, nil)
-}
-
-// Profile is Infer, adding to t[i] the time spent in Layers[i].
-func (m *Model) Profile(dst *[OutputLen]float32, src *[InputLen]float32, t *[len(Layers)]time.Duration) {
-	m.run(dst, src, t)
-}
-func (m *Model) run(dst *[OutputLen]float32, src *[InputLen]float32, t *[len(Layers)]time.Duration) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
-		panic("alexnet: Infer on a closed Model")
-	}
-	m.src = src[:]
-	for _, s := range m.steps {
-		if t == nil {
-			m.pool.run(s.first, s.n, s.f)
-			continue
-		}
-		start := time.Now()
-		m.pool.run(s.first, s.n, s.f)
-		t[s.layer] += time.Since(start)
-	}
-	copy(dst[:], m.arena[1008:1008+OutputLen])
-	m.src = nil
-}
-
-// LayerInfo describes one layer of the compiled network.
-type LayerInfo struct {
-	Name  string // the layer's name in the spec
-	Op    string // its op, with the layers fused into it in brackets
-	Shape string // its output shape, per image
-	MACs  int64  // multiply-adds per image
 }
 
 // Layers lists the layers Infer runs, in order.
@@ -281,42 +129,4 @@ var Layers = [...]LayerInfo{
 	{"fc7", "dense [relu7]", "4096", 16777216},
 	{"fc8", "dense", "1000", 4096000},
 	{"prob", "softmax", "1000", 0},
-}
-
-// Close stops the Model's goroutines and releases the memory it mapped. The
-// Model must not be used afterwards: Infer, Profile and SetThreads panic.
-// Closing twice does nothing.
-func (m *Model) Close() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
-		return
-	}
-	m.closed = true
-	m.pool.close()
-	m.mem.free()
-}
-
-// implNames lists the implementations, in the index order of the tile tables.
-var implNames = [3]string{"purego", "avx2", "avx512"}
-
-// Implementations lists the implementations this machine can run, fastest first.
-func Implementations() []string {
-	var out []string
-	for _, i := range available() {
-		out = append(out, implNames[i])
-	}
-	return out
-}
-func implIndex(name string) (int, error) {
-	avail := available()
-	if name == "" {
-		return avail[0], nil
-	}
-	for _, i := range avail {
-		if implNames[i] == name {
-			return i, nil
-		}
-	}
-	return 0, fmt.Errorf("implementation %q is not available here (have %v)", name, Implementations())
 }

@@ -18,6 +18,12 @@ func vecLRNAVX512(d *float32, x *float32, n int, c int, dstStride int, srcStride
 //go:noescape
 func vecIm2colRowAVX512(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)
 
+// vecMaxPool3s2AVX512 computes dst[i] = max(src[r*ld+2i+k]) over r < rows, k < 3, for i < n,
+// propagating NaN. It reads nothing past element 2n of a row.
+//
+//go:noescape
+func vecMaxPool3s2AVX512(dst *float32, src *float32, n int, rows int, ld int)
+
 // vecWinoInF4x3AVX512 is Winograd F(4x4, 3x3)'s input transform of one row of tw tiles of a plane
 // split by column mod 4 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
 // goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
@@ -52,12 +58,6 @@ func vecWinoOutF4x5AVX512(y *float32, m *float32, n int, step int, ldY int, bias
 //go:noescape
 func vecCopyRowsAVX512(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
 
-// vecMaxPool3s2AVX512 computes dst[i] = max(src[r*ld+2i+k]) over r < rows, k < 3, for i < n,
-// propagating NaN. It reads nothing past element 2n of a row.
-//
-//go:noescape
-func vecMaxPool3s2AVX512(dst *float32, src *float32, n int, rows int, ld int)
-
 // vecLRNAVX2 computes LRN with beta 0.75 over n pixels (a multiple of 8) of c channels:
 // d[ch*dstStride+i] = x[ch*srcStride+i] * (k + alpha*Σ x[cc*srcStride+i]²)^-0.75,
 // cc over [max(ch-before, 0), min(ch+after, c-1)].
@@ -71,6 +71,12 @@ func vecLRNAVX2(d *float32, x *float32, n int, c int, dstStride int, srcStride i
 //
 //go:noescape
 func vecIm2colRowAVX2(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)
+
+// vecMaxPool3s2AVX2 computes dst[i] = max(src[r*ld+2i+k]) over r < rows, k < 3, for i < n,
+// propagating NaN. n must be a multiple of 8; rows are read to element 2n+1.
+//
+//go:noescape
+func vecMaxPool3s2AVX2(dst *float32, src *float32, n int, rows int, ld int)
 
 // vecWinoInF4x3AVX2 is Winograd F(4x4, 3x3)'s input transform of one row of tw tiles of a plane
 // split by column mod 4 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
@@ -105,9 +111,3 @@ func vecWinoOutF4x5AVX2(y *float32, m *float32, n int, step int, ldY int, bias f
 //
 //go:noescape
 func vecCopyRowsAVX2(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
-
-// vecMaxPool3s2AVX2 computes dst[i] = max(src[r*ld+2i+k]) over r < rows, k < 3, for i < n,
-// propagating NaN. n must be a multiple of 8; rows are read to element 2n+1.
-//
-//go:noescape
-func vecMaxPool3s2AVX2(dst *float32, src *float32, n int, rows int, ld int)

@@ -389,6 +389,112 @@ zdone:
 	VZEROUPPER
 	RET
 
+// func vecMaxPool3s2AVX512(dst *float32, src *float32, n int, rows int, ld int)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·vecMaxPool3s2AVX512(SB), NOSPLIT, $0-40
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+8(FP), CX
+	MOVQ    n+16(FP), DX
+	MOVQ    ld+32(FP), BX
+	SHLQ    $0x02, BX
+	LEAQ    tail16<>+0(SB), SI
+	VMOVUPS poolIdx<>+0(SB), Z0
+	VMOVUPS poolIdx<>+64(SB), Z1
+	MOVQ    $0x00000010, DI
+	XORQ    R8, R8
+
+block:
+	TESTQ     DX, DX
+	JLE       done
+	MOVQ      DX, R9
+	CMPQ      R9, DI
+	CMOVQGT   DI, R9
+	KMOVW     (SI)(R9*2), K5
+	LEAQ      1(R9)(R9*1), R9
+	MOVQ      R9, R10
+	CMPQ      R10, R8
+	CMOVQLT   R8, R10
+	CMPQ      R10, DI
+	CMOVQGT   DI, R10
+	KMOVW     (SI)(R10*2), K1
+	MOVQ      R9, R10
+	SUBQ      $0x00000010, R10
+	CMPQ      R10, R8
+	CMOVQLT   R8, R10
+	CMPQ      R10, DI
+	CMOVQGT   DI, R10
+	KMOVW     (SI)(R10*2), K2
+	MOVQ      R9, R10
+	SUBQ      $0x00000002, R10
+	CMPQ      R10, R8
+	CMOVQLT   R8, R10
+	CMPQ      R10, DI
+	CMOVQGT   DI, R10
+	KMOVW     (SI)(R10*2), K3
+	SUBQ      $0x00000012, R9
+	CMPQ      R9, R8
+	CMOVQLT   R8, R9
+	CMPQ      R9, DI
+	CMOVQGT   DI, R9
+	KMOVW     (SI)(R9*2), K4
+	VMOVUPS.Z (CX), K1, Z2
+	VMOVUPS.Z 64(CX), K2, Z3
+	VMOVUPS.Z 8(CX), K3, Z4
+	VMOVUPS.Z 72(CX), K4, Z5
+	MOVQ      CX, R9
+	MOVQ      rows+24(FP), R10
+
+row:
+	DECQ      R10
+	JLE       reduced
+	ADDQ      BX, R9
+	VMOVUPS.Z (R9), K1, Z6
+	VADDPS    Z6, Z2, Z7
+	VCMPPS    $0x03, Z6, Z2, K6
+	VMAXPS    Z6, Z2, Z2
+	VMOVAPS   Z7, K6, Z2
+	VMOVUPS.Z 64(R9), K2, Z6
+	VADDPS    Z6, Z3, Z7
+	VCMPPS    $0x03, Z6, Z3, K6
+	VMAXPS    Z6, Z3, Z3
+	VMOVAPS   Z7, K6, Z3
+	VMOVUPS.Z 8(R9), K3, Z6
+	VADDPS    Z6, Z4, Z7
+	VCMPPS    $0x03, Z6, Z4, K6
+	VMAXPS    Z6, Z4, Z4
+	VMOVAPS   Z7, K6, Z4
+	VMOVUPS.Z 72(R9), K4, Z6
+	VADDPS    Z6, Z5, Z7
+	VCMPPS    $0x03, Z6, Z5, K6
+	VMAXPS    Z6, Z5, Z5
+	VMOVAPS   Z7, K6, Z5
+	JMP       row
+
+reduced:
+	VMOVAPS   Z2, Z6
+	VPERMT2PS Z3, Z0, Z6
+	VMOVAPS   Z2, Z2
+	VPERMT2PS Z3, Z1, Z2
+	VMOVAPS   Z4, Z3
+	VPERMT2PS Z5, Z0, Z3
+	VADDPS    Z2, Z6, Z4
+	VCMPPS    $0x03, Z2, Z6, K1
+	VMAXPS    Z2, Z6, Z6
+	VMOVAPS   Z4, K1, Z6
+	VADDPS    Z3, Z6, Z2
+	VCMPPS    $0x03, Z3, Z6, K1
+	VMAXPS    Z3, Z6, Z6
+	VMOVAPS   Z2, K1, Z6
+	VMOVUPS   Z6, K5, (AX)
+	ADDQ      $0x00000080, CX
+	ADDQ      $0x00000040, AX
+	SUBQ      $0x00000010, DX
+	JMP       block
+
+done:
+	VZEROUPPER
+	RET
+
 // func vecWinoInF4x3AVX512(dst *float32, planes *float32, ps int, tw int, ld int, ldDst int)
 // Requires: AVX, AVX512F
 TEXT ·vecWinoInF4x3AVX512(SB), NOSPLIT, $0-48
@@ -2466,112 +2572,6 @@ done:
 	VZEROUPPER
 	RET
 
-// func vecMaxPool3s2AVX512(dst *float32, src *float32, n int, rows int, ld int)
-// Requires: AVX, AVX512F, CMOV
-TEXT ·vecMaxPool3s2AVX512(SB), NOSPLIT, $0-40
-	MOVQ    dst+0(FP), AX
-	MOVQ    src+8(FP), CX
-	MOVQ    n+16(FP), DX
-	MOVQ    ld+32(FP), BX
-	SHLQ    $0x02, BX
-	LEAQ    tail16<>+0(SB), SI
-	VMOVUPS poolIdx<>+0(SB), Z0
-	VMOVUPS poolIdx<>+64(SB), Z1
-	MOVQ    $0x00000010, DI
-	XORQ    R8, R8
-
-block:
-	TESTQ     DX, DX
-	JLE       done
-	MOVQ      DX, R9
-	CMPQ      R9, DI
-	CMOVQGT   DI, R9
-	KMOVW     (SI)(R9*2), K5
-	LEAQ      1(R9)(R9*1), R9
-	MOVQ      R9, R10
-	CMPQ      R10, R8
-	CMOVQLT   R8, R10
-	CMPQ      R10, DI
-	CMOVQGT   DI, R10
-	KMOVW     (SI)(R10*2), K1
-	MOVQ      R9, R10
-	SUBQ      $0x00000010, R10
-	CMPQ      R10, R8
-	CMOVQLT   R8, R10
-	CMPQ      R10, DI
-	CMOVQGT   DI, R10
-	KMOVW     (SI)(R10*2), K2
-	MOVQ      R9, R10
-	SUBQ      $0x00000002, R10
-	CMPQ      R10, R8
-	CMOVQLT   R8, R10
-	CMPQ      R10, DI
-	CMOVQGT   DI, R10
-	KMOVW     (SI)(R10*2), K3
-	SUBQ      $0x00000012, R9
-	CMPQ      R9, R8
-	CMOVQLT   R8, R9
-	CMPQ      R9, DI
-	CMOVQGT   DI, R9
-	KMOVW     (SI)(R9*2), K4
-	VMOVUPS.Z (CX), K1, Z2
-	VMOVUPS.Z 64(CX), K2, Z3
-	VMOVUPS.Z 8(CX), K3, Z4
-	VMOVUPS.Z 72(CX), K4, Z5
-	MOVQ      CX, R9
-	MOVQ      rows+24(FP), R10
-
-row:
-	DECQ      R10
-	JLE       reduced
-	ADDQ      BX, R9
-	VMOVUPS.Z (R9), K1, Z6
-	VADDPS    Z6, Z2, Z7
-	VCMPPS    $0x03, Z6, Z2, K6
-	VMAXPS    Z6, Z2, Z2
-	VMOVAPS   Z7, K6, Z2
-	VMOVUPS.Z 64(R9), K2, Z6
-	VADDPS    Z6, Z3, Z7
-	VCMPPS    $0x03, Z6, Z3, K6
-	VMAXPS    Z6, Z3, Z3
-	VMOVAPS   Z7, K6, Z3
-	VMOVUPS.Z 8(R9), K3, Z6
-	VADDPS    Z6, Z4, Z7
-	VCMPPS    $0x03, Z6, Z4, K6
-	VMAXPS    Z6, Z4, Z4
-	VMOVAPS   Z7, K6, Z4
-	VMOVUPS.Z 72(R9), K4, Z6
-	VADDPS    Z6, Z5, Z7
-	VCMPPS    $0x03, Z6, Z5, K6
-	VMAXPS    Z6, Z5, Z5
-	VMOVAPS   Z7, K6, Z5
-	JMP       row
-
-reduced:
-	VMOVAPS   Z2, Z6
-	VPERMT2PS Z3, Z0, Z6
-	VMOVAPS   Z2, Z2
-	VPERMT2PS Z3, Z1, Z2
-	VMOVAPS   Z4, Z3
-	VPERMT2PS Z5, Z0, Z3
-	VADDPS    Z2, Z6, Z4
-	VCMPPS    $0x03, Z2, Z6, K1
-	VMAXPS    Z2, Z6, Z6
-	VMOVAPS   Z4, K1, Z6
-	VADDPS    Z3, Z6, Z2
-	VCMPPS    $0x03, Z3, Z6, K1
-	VMAXPS    Z3, Z6, Z6
-	VMOVAPS   Z2, K1, Z6
-	VMOVUPS   Z6, K5, (AX)
-	ADDQ      $0x00000080, CX
-	ADDQ      $0x00000040, AX
-	SUBQ      $0x00000010, DX
-	JMP       block
-
-done:
-	VZEROUPPER
-	RET
-
 // func vecLRNAVX2(d *float32, x *float32, n int, c int, dstStride int, srcStride int, before int, after int, k float32, alpha float32)
 // Requires: AVX, CMOV, FMA3, MMX+
 TEXT ·vecLRNAVX2(SB), NOSPLIT, $0-72
@@ -2737,6 +2737,76 @@ zscalar:
 	JNZ  zscalar
 
 zdone:
+	VZEROUPPER
+	RET
+
+// func vecMaxPool3s2AVX2(dst *float32, src *float32, n int, rows int, ld int)
+// Requires: AVX, AVX2
+TEXT ·vecMaxPool3s2AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+	MOVQ ld+32(FP), BX
+	SHLQ $0x02, BX
+
+block:
+	CMPQ    DX, $0x00000008
+	JL      done
+	VMOVUPS (CX), Y0
+	VMOVUPS 32(CX), Y1
+	VMOVUPS 8(CX), Y2
+	VMOVUPS 40(CX), Y3
+	MOVQ    CX, SI
+	MOVQ    rows+24(FP), DI
+
+row:
+	DECQ      DI
+	JLE       reduced
+	ADDQ      BX, SI
+	VMOVUPS   (SI), Y4
+	VADDPS    Y4, Y0, Y5
+	VCMPPS    $0x03, Y4, Y0, Y6
+	VMAXPS    Y4, Y0, Y0
+	VBLENDVPS Y6, Y5, Y0, Y0
+	VMOVUPS   32(SI), Y4
+	VADDPS    Y4, Y1, Y5
+	VCMPPS    $0x03, Y4, Y1, Y6
+	VMAXPS    Y4, Y1, Y1
+	VBLENDVPS Y6, Y5, Y1, Y1
+	VMOVUPS   8(SI), Y4
+	VADDPS    Y4, Y2, Y5
+	VCMPPS    $0x03, Y4, Y2, Y6
+	VMAXPS    Y4, Y2, Y2
+	VBLENDVPS Y6, Y5, Y2, Y2
+	VMOVUPS   40(SI), Y4
+	VADDPS    Y4, Y3, Y5
+	VCMPPS    $0x03, Y4, Y3, Y6
+	VMAXPS    Y4, Y3, Y3
+	VBLENDVPS Y6, Y5, Y3, Y3
+	JMP       row
+
+reduced:
+	VSHUFPS   $0x88, Y1, Y0, Y4
+	VPERMPD   $0xd8, Y4, Y4
+	VSHUFPS   $0xdd, Y1, Y0, Y0
+	VPERMPD   $0xd8, Y0, Y0
+	VSHUFPS   $0x88, Y3, Y2, Y1
+	VPERMPD   $0xd8, Y1, Y1
+	VADDPS    Y0, Y4, Y2
+	VCMPPS    $0x03, Y0, Y4, Y3
+	VMAXPS    Y0, Y4, Y4
+	VBLENDVPS Y3, Y2, Y4, Y4
+	VADDPS    Y1, Y4, Y0
+	VCMPPS    $0x03, Y1, Y4, Y2
+	VMAXPS    Y1, Y4, Y4
+	VBLENDVPS Y2, Y0, Y4, Y4
+	VMOVUPS   Y4, (AX)
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000020, AX
+	SUBQ      $0x00000008, DX
+	JMP       block
+
+done:
 	VZEROUPPER
 	RET
 
@@ -4935,76 +5005,6 @@ cdone:
 	ADDQ BX, AX
 	DECQ DX
 	JMP  row
-
-done:
-	VZEROUPPER
-	RET
-
-// func vecMaxPool3s2AVX2(dst *float32, src *float32, n int, rows int, ld int)
-// Requires: AVX, AVX2
-TEXT ·vecMaxPool3s2AVX2(SB), NOSPLIT, $0-40
-	MOVQ dst+0(FP), AX
-	MOVQ src+8(FP), CX
-	MOVQ n+16(FP), DX
-	MOVQ ld+32(FP), BX
-	SHLQ $0x02, BX
-
-block:
-	CMPQ    DX, $0x00000008
-	JL      done
-	VMOVUPS (CX), Y0
-	VMOVUPS 32(CX), Y1
-	VMOVUPS 8(CX), Y2
-	VMOVUPS 40(CX), Y3
-	MOVQ    CX, SI
-	MOVQ    rows+24(FP), DI
-
-row:
-	DECQ      DI
-	JLE       reduced
-	ADDQ      BX, SI
-	VMOVUPS   (SI), Y4
-	VADDPS    Y4, Y0, Y5
-	VCMPPS    $0x03, Y4, Y0, Y6
-	VMAXPS    Y4, Y0, Y0
-	VBLENDVPS Y6, Y5, Y0, Y0
-	VMOVUPS   32(SI), Y4
-	VADDPS    Y4, Y1, Y5
-	VCMPPS    $0x03, Y4, Y1, Y6
-	VMAXPS    Y4, Y1, Y1
-	VBLENDVPS Y6, Y5, Y1, Y1
-	VMOVUPS   8(SI), Y4
-	VADDPS    Y4, Y2, Y5
-	VCMPPS    $0x03, Y4, Y2, Y6
-	VMAXPS    Y4, Y2, Y2
-	VBLENDVPS Y6, Y5, Y2, Y2
-	VMOVUPS   40(SI), Y4
-	VADDPS    Y4, Y3, Y5
-	VCMPPS    $0x03, Y4, Y3, Y6
-	VMAXPS    Y4, Y3, Y3
-	VBLENDVPS Y6, Y5, Y3, Y3
-	JMP       row
-
-reduced:
-	VSHUFPS   $0x88, Y1, Y0, Y4
-	VPERMPD   $0xd8, Y4, Y4
-	VSHUFPS   $0xdd, Y1, Y0, Y0
-	VPERMPD   $0xd8, Y0, Y0
-	VSHUFPS   $0x88, Y3, Y2, Y1
-	VPERMPD   $0xd8, Y1, Y1
-	VADDPS    Y0, Y4, Y2
-	VCMPPS    $0x03, Y0, Y4, Y3
-	VMAXPS    Y0, Y4, Y4
-	VBLENDVPS Y3, Y2, Y4, Y4
-	VADDPS    Y1, Y4, Y0
-	VCMPPS    $0x03, Y1, Y4, Y2
-	VMAXPS    Y1, Y4, Y4
-	VBLENDVPS Y2, Y0, Y4, Y4
-	VMOVUPS   Y4, (AX)
-	ADDQ      $0x00000040, CX
-	ADDQ      $0x00000020, AX
-	SUBQ      $0x00000008, DX
-	JMP       block
 
 done:
 	VZEROUPPER

@@ -2,11 +2,7 @@
 
 package fashionnet
 
-import (
-	"fmt"
-	"image"
-	"image/color"
-)
+import "image"
 
 // PixelChannels is the order of the input's channels (gray), as the spec declares
 // it: SetInputPixels reads pixels interleaved in this order.
@@ -22,20 +18,11 @@ var (
 	pixelStd  = [InputC]float64{0.353}
 )
 
-// pixelLUT holds the input value of every 8-bit value, per channel. The
-// conversion to float64 keeps the product from being fused with the
-// subtraction, so that every platform computes the same values.
+// pixelLUT holds the input value of every 8-bit value, per channel (rtPixelLUT).
 var pixelLUT = func() (t [InputC][256]float32) {
-	for c := range InputC {
-		for v := range 256 {
-			t[c][v] = float32((float64(float64(v)*pixelScale) - pixelMean[c]) / pixelStd[c])
-		}
-	}
+	rtPixelLUT(t[:], pixelScale, pixelMean[:], pixelStd[:])
 	return
 }()
-
-// imageLen is the number of float32s of one image of the input.
-const imageLen = InputC * InputH * InputW
 
 // SetInputPixels writes image n of dst (0 <= n < Batch) from an InputW x InputH
 // image of 8-bit pixels, one byte per pixel. Row y starts at pix[y*stride];
@@ -47,26 +34,7 @@ const imageLen = InputC * InputH * InputW
 // computed in float64 and rounded to float32. The other images of dst are
 // left alone. SetInputPixels allocates nothing.
 func SetInputPixels(dst *[InputLen]float32, n int, pix []uint8, stride int) error {
-	const rowBytes = InputW * 1
-	if n < 0 || n >= Batch {
-		return fmt.Errorf("fashionnet: SetInputPixels: image %d is outside the batch of %d", n, Batch)
-	}
-	if stride < rowBytes {
-		return fmt.Errorf("fashionnet: SetInputPixels: stride %d is less than a row of %d pixels, %d bytes", stride, InputW, rowBytes)
-	}
-	if len(pix) < rowBytes || (len(pix)-rowBytes)/stride < InputH-1 {
-		return fmt.Errorf("fashionnet: SetInputPixels: %d bytes with stride %d hold fewer than %d rows of %d bytes", len(pix), stride, InputH, rowBytes)
-	}
-	img := dst[n*imageLen : (n+1)*imageLen]
-	lut := &pixelLUT[0]
-	for y := range InputH {
-		row := pix[y*stride:][:rowBytes]
-		out := img[y*InputW:][:InputW]
-		for x, v := range row {
-			out[x] = lut[v]
-		}
-	}
-	return nil
+	return rtSetInputPixels(dst[:], n, pix, stride, pixelLUT[:], InputC, InputH, InputW)
 }
 
 // SetInputImage writes image n of dst (0 <= n < Batch) from img, which must
@@ -75,22 +43,5 @@ func SetInputPixels(dst *[InputLen]float32, n int, pix []uint8, stride int) erro
 // then preprocessed as SetInputPixels does. It allocates nothing for
 // *image.Gray; other image types go through img.At.
 func SetInputImage(dst *[InputLen]float32, n int, img image.Image) error {
-	r := img.Bounds()
-	if r.Dx() != InputW || r.Dy() != InputH {
-		return fmt.Errorf("fashionnet: SetInputImage: image is %dx%d pixels; the input is %dx%d (resize or crop it first)", r.Dx(), r.Dy(), InputW, InputH)
-	}
-	if n < 0 || n >= Batch {
-		return fmt.Errorf("fashionnet: SetInputImage: image %d is outside the batch of %d", n, Batch)
-	}
-	if g, ok := img.(*image.Gray); ok {
-		return SetInputPixels(dst, n, g.Pix[g.PixOffset(r.Min.X, r.Min.Y):], g.Stride)
-	}
-	out := dst[n*imageLen : (n+1)*imageLen]
-	for y := range InputH {
-		for x := range InputW {
-			v := color.GrayModel.Convert(img.At(r.Min.X+x, r.Min.Y+y)).(color.Gray).Y
-			out[y*InputW+x] = pixelLUT[0][v]
-		}
-	}
-	return nil
+	return rtSetInputImage(dst[:], n, img, pixelLUT[:], InputC, InputH, InputW, false)
 }

@@ -3,37 +3,6 @@
 
 package tiny
 
-import cpu "golang.org/x/sys/cpu"
-
-// The CPU features the kernels need, read once.
-var (
-	hasAVX512 = cpu.X86.HasAVX512F
-	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
-)
-
-// available lists the implementations this CPU can run, fastest first.
-func available() []int {
-	var a []int
-	if hasAVX512 {
-		a = append(a, 2)
-	}
-	if hasAVX2 {
-		a = append(a, 1)
-	}
-	return append(a, 0)
-}
-
-// plan lists the steps of one inference for m's implementation.
-func (m *Model) plan() []rtStep {
-	switch m.impl {
-	case 1:
-		return m.planAVX2()
-	case 2:
-		return m.planAVX512()
-	}
-	return m.planGo()
-}
-
 // winoKernels returns implementation impl's SIMD Winograd transforms.
 func winoKernels(impl int) rtWinoKernels {
 	if impl == 1 {
@@ -63,7 +32,7 @@ func winoKernels(impl int) rtWinoKernels {
 			forms: []rtWinoFormKernels{{
 				in: func(dst, planes []float32, ps, tw, ld, ldDst int) {
 					// rtWinoInput sized the slices with rtWinoSlack to spare.
-					if tw <= 8 && hasAVX2 {
+					if tw <= 8 && rtHasAVX2 {
 						vecWinoInF2x3AVX2(&dst[0], &planes[0], ps, tw, ld, ldDst)
 						return
 					}
@@ -77,26 +46,4 @@ func winoKernels(impl int) rtWinoKernels {
 		}
 	}
 	return rtWinoKernels{}
-}
-
-// im2colKernel returns implementation impl's SIMD im2col row kernel, or nil.
-func im2colKernel(impl int) rtIm2colRow {
-	if impl == 1 {
-		return func(d, s []float32, cols, nr, ow, ox0, sw, rowStep int) {
-			// rtIm2col has checked the reach of d and s.
-			vecIm2colRowAVX2(&d[0], &s[0], cols, nr, ow, ox0, sw, rowStep)
-		}
-	}
-	if impl == 2 {
-		return func(d, s []float32, cols, nr, ow, ox0, sw, rowStep int) {
-			// rtIm2col has checked the reach of d and s.
-			vecIm2colRowAVX512(&d[0], &s[0], cols, nr, ow, ox0, sw, rowStep)
-		}
-	}
-	return nil
-}
-
-// lrnKernel returns implementation impl's SIMD LRN kernel, or nil.
-func lrnKernel(impl int) rtLRNKernel {
-	return nil
 }

@@ -3,19 +3,7 @@
 
 package tiny
 
-// available lists the implementations this build can run, fastest first.
-func available() []int {
-	return []int{0}
-}
-func (m *Model) plan() []rtStep {
-	return m.planGo()
-}
-func lrnKernel(impl int) rtLRNKernel {
-	return nil
-}
-func im2colKernel(impl int) rtIm2colRow {
-	return nil
-}
+// winoKernels returns nils: this build has no SIMD kernels.
 func winoKernels(impl int) rtWinoKernels {
 	return rtWinoKernels{}
 }

@@ -18,6 +18,26 @@ func vecLRNAVX512(d *float32, x *float32, n int, c int, dstStride int, srcStride
 //go:noescape
 func vecIm2colRowAVX512(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)
 
+// vecMaxPool3s2AVX512 computes dst[i] = max(src[r*ld+2i+k]) over r < rows, k < 3, for i < n,
+// propagating NaN. It reads nothing past element 2n of a row.
+//
+//go:noescape
+func vecMaxPool3s2AVX512(dst *float32, src *float32, n int, rows int, ld int)
+
+// vecDepthwiseAVX512 computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for
+// r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1 and
+// max(v, 0) + slope*min(v, 0) for act 2.
+// It reads s to 15 values past the last it needs. It writes nothing past d[(rows-1)*ldD+cols-1].
+//
+//go:noescape
+func vecDepthwiseAVX512(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32)
+
+// vecEvensAVX512 sets dst[r*ldDst+j] = src[r*ldSrc+2j] for r < rows, j < n, reading
+// and writing no element past the last of these in each row.
+//
+//go:noescape
+func vecEvensAVX512(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
+
 // vecWinoInF2x3AVX512 is Winograd F(2x2, 3x3)'s input transform of one row of tw tiles of a plane
 // split by column mod 2 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
 // goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
@@ -108,26 +128,6 @@ func vecWinoOutF6x3AVX512(y *float32, m *float32, n int, step int, ldY int, bias
 //go:noescape
 func vecCopyRowsAVX512(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
 
-// vecMaxPool3s2AVX512 computes dst[i] = max(src[r*ld+2i+k]) over r < rows, k < 3, for i < n,
-// propagating NaN. It reads nothing past element 2n of a row.
-//
-//go:noescape
-func vecMaxPool3s2AVX512(dst *float32, src *float32, n int, rows int, ld int)
-
-// vecDepthwiseAVX512 computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for
-// r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1 and
-// max(v, 0) + slope*min(v, 0) for act 2.
-// It reads s to 15 values past the last it needs. It writes nothing past d[(rows-1)*ldD+cols-1].
-//
-//go:noescape
-func vecDepthwiseAVX512(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32)
-
-// vecEvensAVX512 sets dst[r*ldDst+j] = src[r*ldSrc+2j] for r < rows, j < n, reading
-// and writing no element past the last of these in each row.
-//
-//go:noescape
-func vecEvensAVX512(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
-
 // vecLRNAVX2 computes LRN with beta 0.75 over n pixels (a multiple of 8) of c channels:
 // d[ch*dstStride+i] = x[ch*srcStride+i] * (k + alpha*Σ x[cc*srcStride+i]²)^-0.75,
 // cc over [max(ch-before, 0), min(ch+after, c-1)].
@@ -141,6 +141,26 @@ func vecLRNAVX2(d *float32, x *float32, n int, c int, dstStride int, srcStride i
 //
 //go:noescape
 func vecIm2colRowAVX2(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)
+
+// vecMaxPool3s2AVX2 computes dst[i] = max(src[r*ld+2i+k]) over r < rows, k < 3, for i < n,
+// propagating NaN. n must be a multiple of 8; rows are read to element 2n+1.
+//
+//go:noescape
+func vecMaxPool3s2AVX2(dst *float32, src *float32, n int, rows int, ld int)
+
+// vecDepthwiseAVX2 computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for
+// r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1 and
+// max(v, 0) + slope*min(v, 0) for act 2.
+// It reads s to 7 values past the last it needs. It writes nothing past d[(rows-1)*ldD+cols-1] if cols >= 8, else whole vectors.
+//
+//go:noescape
+func vecDepthwiseAVX2(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32)
+
+// vecEvensAVX2 sets dst[r*ldDst+j] = src[r*ldSrc+2j] for r < rows, j < n, reading
+// and writing no element past the last of these in each row.
+//
+//go:noescape
+func vecEvensAVX2(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
 
 // vecWinoInF2x3AVX2 is Winograd F(2x2, 3x3)'s input transform of one row of tw tiles of a plane
 // split by column mod 2 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
@@ -231,23 +251,3 @@ func vecWinoOutF6x3AVX2(y *float32, m *float32, n int, step int, ldY int, bias f
 //
 //go:noescape
 func vecCopyRowsAVX2(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
-
-// vecMaxPool3s2AVX2 computes dst[i] = max(src[r*ld+2i+k]) over r < rows, k < 3, for i < n,
-// propagating NaN. n must be a multiple of 8; rows are read to element 2n+1.
-//
-//go:noescape
-func vecMaxPool3s2AVX2(dst *float32, src *float32, n int, rows int, ld int)
-
-// vecDepthwiseAVX2 computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for
-// r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1 and
-// max(v, 0) + slope*min(v, 0) for act 2.
-// It reads s to 7 values past the last it needs. It writes nothing past d[(rows-1)*ldD+cols-1] if cols >= 8, else whole vectors.
-//
-//go:noescape
-func vecDepthwiseAVX2(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32)
-
-// vecEvensAVX2 sets dst[r*ldDst+j] = src[r*ldSrc+2j] for r < rows, j < n, reading
-// and writing no element past the last of these in each row.
-//
-//go:noescape
-func vecEvensAVX2(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)

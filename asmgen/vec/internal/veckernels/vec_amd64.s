@@ -485,6 +485,750 @@ zdone:
 	VZEROUPPER
 	RET
 
+// func vecMaxPool3s2AVX512(dst *float32, src *float32, n int, rows int, ld int)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·vecMaxPool3s2AVX512(SB), NOSPLIT, $0-40
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+8(FP), CX
+	MOVQ    n+16(FP), DX
+	MOVQ    ld+32(FP), BX
+	SHLQ    $0x02, BX
+	LEAQ    tail16<>+0(SB), SI
+	VMOVUPS poolIdx<>+0(SB), Z0
+	VMOVUPS poolIdx<>+64(SB), Z1
+	MOVQ    $0x00000010, DI
+	XORQ    R8, R8
+
+block:
+	TESTQ     DX, DX
+	JLE       done
+	MOVQ      DX, R9
+	CMPQ      R9, DI
+	CMOVQGT   DI, R9
+	KMOVW     (SI)(R9*2), K5
+	LEAQ      1(R9)(R9*1), R9
+	MOVQ      R9, R10
+	CMPQ      R10, R8
+	CMOVQLT   R8, R10
+	CMPQ      R10, DI
+	CMOVQGT   DI, R10
+	KMOVW     (SI)(R10*2), K1
+	MOVQ      R9, R10
+	SUBQ      $0x00000010, R10
+	CMPQ      R10, R8
+	CMOVQLT   R8, R10
+	CMPQ      R10, DI
+	CMOVQGT   DI, R10
+	KMOVW     (SI)(R10*2), K2
+	MOVQ      R9, R10
+	SUBQ      $0x00000002, R10
+	CMPQ      R10, R8
+	CMOVQLT   R8, R10
+	CMPQ      R10, DI
+	CMOVQGT   DI, R10
+	KMOVW     (SI)(R10*2), K3
+	SUBQ      $0x00000012, R9
+	CMPQ      R9, R8
+	CMOVQLT   R8, R9
+	CMPQ      R9, DI
+	CMOVQGT   DI, R9
+	KMOVW     (SI)(R9*2), K4
+	VMOVUPS.Z (CX), K1, Z2
+	VMOVUPS.Z 64(CX), K2, Z3
+	VMOVUPS.Z 8(CX), K3, Z4
+	VMOVUPS.Z 72(CX), K4, Z5
+	MOVQ      CX, R9
+	MOVQ      rows+24(FP), R10
+
+row:
+	DECQ      R10
+	JLE       reduced
+	ADDQ      BX, R9
+	VMOVUPS.Z (R9), K1, Z6
+	VADDPS    Z6, Z2, Z7
+	VCMPPS    $0x03, Z6, Z2, K6
+	VMAXPS    Z6, Z2, Z2
+	VMOVAPS   Z7, K6, Z2
+	VMOVUPS.Z 64(R9), K2, Z6
+	VADDPS    Z6, Z3, Z7
+	VCMPPS    $0x03, Z6, Z3, K6
+	VMAXPS    Z6, Z3, Z3
+	VMOVAPS   Z7, K6, Z3
+	VMOVUPS.Z 8(R9), K3, Z6
+	VADDPS    Z6, Z4, Z7
+	VCMPPS    $0x03, Z6, Z4, K6
+	VMAXPS    Z6, Z4, Z4
+	VMOVAPS   Z7, K6, Z4
+	VMOVUPS.Z 72(R9), K4, Z6
+	VADDPS    Z6, Z5, Z7
+	VCMPPS    $0x03, Z6, Z5, K6
+	VMAXPS    Z6, Z5, Z5
+	VMOVAPS   Z7, K6, Z5
+	JMP       row
+
+reduced:
+	VMOVAPS   Z2, Z6
+	VPERMT2PS Z3, Z0, Z6
+	VMOVAPS   Z2, Z2
+	VPERMT2PS Z3, Z1, Z2
+	VMOVAPS   Z4, Z3
+	VPERMT2PS Z5, Z0, Z3
+	VADDPS    Z2, Z6, Z4
+	VCMPPS    $0x03, Z2, Z6, K1
+	VMAXPS    Z2, Z6, Z6
+	VMOVAPS   Z4, K1, Z6
+	VADDPS    Z3, Z6, Z2
+	VCMPPS    $0x03, Z3, Z6, K1
+	VMAXPS    Z3, Z6, Z6
+	VMOVAPS   Z2, K1, Z6
+	VMOVUPS   Z6, K5, (AX)
+	ADDQ      $0x00000080, CX
+	ADDQ      $0x00000040, AX
+	SUBQ      $0x00000010, DX
+	JMP       block
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecDepthwiseAVX512(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32)
+// Requires: AVX, AVX512F
+TEXT ·vecDepthwiseAVX512(SB), NOSPLIT, $0-88
+	MOVQ         d+0(FP), AX
+	MOVQ         s+8(FP), CX
+	MOVQ         rows+40(FP), DX
+	VBROADCASTSS bias+80(FP), Z0
+	VBROADCASTSS slope+84(FP), Z2
+	VXORPS       Y1, Y1, Y1
+	MOVQ         cols+48(FP), BX
+	CMPQ         BX, $0x00000020
+	JLE          short
+
+row:
+	CMPQ DX, $0x00000000
+	JLE  done
+	XORQ BX, BX
+
+block:
+	MOVQ    cols+48(FP), SI
+	SUBQ    BX, SI
+	JLE     next
+	CMPQ    SI, $0x00000040
+	JL      tail
+	LEAQ    (CX)(BX*4), SI
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	MOVQ    w+16(FP), DI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+fulltap:
+	MOVQ         (R8), R10
+	VBROADCASTSS (DI), Z7
+	VFMADD231PS  (SI)(R10*4), Z7, Z3
+	VFMADD231PS  64(SI)(R10*4), Z7, Z4
+	VFMADD231PS  128(SI)(R10*4), Z7, Z5
+	VFMADD231PS  192(SI)(R10*4), Z7, Z6
+	ADDQ         $0x00000008, R8
+	ADDQ         $0x00000004, DI
+	DECQ         R9
+	JNZ          fulltap
+	CMPQ         act+72(FP), $0x00000001
+	JL           fullstore
+	JE           fullrelu
+	VMINPS       Z3, Z1, Z7
+	VMAXPS       Z3, Z1, Z3
+	VFMADD231PS  Z7, Z2, Z3
+	VMINPS       Z4, Z1, Z7
+	VMAXPS       Z4, Z1, Z4
+	VFMADD231PS  Z7, Z2, Z4
+	VMINPS       Z5, Z1, Z7
+	VMAXPS       Z5, Z1, Z5
+	VFMADD231PS  Z7, Z2, Z5
+	VMINPS       Z6, Z1, Z7
+	VMAXPS       Z6, Z1, Z6
+	VFMADD231PS  Z7, Z2, Z6
+	JMP          fullstore
+
+fullrelu:
+	VMAXPS Z3, Z1, Z3
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+	VMAXPS Z6, Z1, Z6
+
+fullstore:
+	VMOVUPS Z3, (AX)(BX*4)
+	VMOVUPS Z4, 64(AX)(BX*4)
+	VMOVUPS Z5, 128(AX)(BX*4)
+	VMOVUPS Z6, 192(AX)(BX*4)
+	ADDQ    $0x00000040, BX
+	JMP     block
+
+tail:
+	CMPQ    SI, $0x00000030
+	JG      tail4
+	CMPQ    SI, $0x00000020
+	JG      tail3
+	CMPQ    SI, $0x00000010
+	JG      tail2
+	LEAQ    (CX)(BX*4), DI
+	LEAQ    tail16<>+0(SB), R8
+	KMOVW   (R8)(SI*2), K1
+	VMOVAPS Z0, Z3
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t1tap:
+	MOVQ         (R8), R10
+	VBROADCASTSS (SI), Z4
+	VFMADD231PS  (DI)(R10*4), Z4, Z3
+	ADDQ         $0x00000008, R8
+	ADDQ         $0x00000004, SI
+	DECQ         R9
+	JNZ          t1tap
+	CMPQ         act+72(FP), $0x00000001
+	JL           t1store
+	JE           t1relu
+	VMINPS       Z3, Z1, Z4
+	VMAXPS       Z3, Z1, Z3
+	VFMADD231PS  Z4, Z2, Z3
+	JMP          t1store
+
+t1relu:
+	VMAXPS Z3, Z1, Z3
+
+t1store:
+	VMOVUPS Z3, K1, (AX)(BX*4)
+	JMP     next
+
+tail2:
+	LEAQ    (CX)(BX*4), DI
+	SUBQ    $0x00000010, SI
+	LEAQ    tail16<>+0(SB), R8
+	KMOVW   (R8)(SI*2), K1
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t2tap:
+	MOVQ         (R8), R10
+	VBROADCASTSS (SI), Z5
+	VFMADD231PS  (DI)(R10*4), Z5, Z3
+	VFMADD231PS  64(DI)(R10*4), Z5, Z4
+	ADDQ         $0x00000008, R8
+	ADDQ         $0x00000004, SI
+	DECQ         R9
+	JNZ          t2tap
+	CMPQ         act+72(FP), $0x00000001
+	JL           t2store
+	JE           t2relu
+	VMINPS       Z3, Z1, Z5
+	VMAXPS       Z3, Z1, Z3
+	VFMADD231PS  Z5, Z2, Z3
+	VMINPS       Z4, Z1, Z5
+	VMAXPS       Z4, Z1, Z4
+	VFMADD231PS  Z5, Z2, Z4
+	JMP          t2store
+
+t2relu:
+	VMAXPS Z3, Z1, Z3
+	VMAXPS Z4, Z1, Z4
+
+t2store:
+	VMOVUPS Z3, (AX)(BX*4)
+	VMOVUPS Z4, K1, 64(AX)(BX*4)
+	JMP     next
+
+tail3:
+	LEAQ    (CX)(BX*4), DI
+	SUBQ    $0x00000020, SI
+	LEAQ    tail16<>+0(SB), R8
+	KMOVW   (R8)(SI*2), K1
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t3tap:
+	MOVQ         (R8), R10
+	VBROADCASTSS (SI), Z6
+	VFMADD231PS  (DI)(R10*4), Z6, Z3
+	VFMADD231PS  64(DI)(R10*4), Z6, Z4
+	VFMADD231PS  128(DI)(R10*4), Z6, Z5
+	ADDQ         $0x00000008, R8
+	ADDQ         $0x00000004, SI
+	DECQ         R9
+	JNZ          t3tap
+	CMPQ         act+72(FP), $0x00000001
+	JL           t3store
+	JE           t3relu
+	VMINPS       Z3, Z1, Z6
+	VMAXPS       Z3, Z1, Z3
+	VFMADD231PS  Z6, Z2, Z3
+	VMINPS       Z4, Z1, Z6
+	VMAXPS       Z4, Z1, Z4
+	VFMADD231PS  Z6, Z2, Z4
+	VMINPS       Z5, Z1, Z6
+	VMAXPS       Z5, Z1, Z5
+	VFMADD231PS  Z6, Z2, Z5
+	JMP          t3store
+
+t3relu:
+	VMAXPS Z3, Z1, Z3
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+
+t3store:
+	VMOVUPS Z3, (AX)(BX*4)
+	VMOVUPS Z4, 64(AX)(BX*4)
+	VMOVUPS Z5, K1, 128(AX)(BX*4)
+	JMP     next
+
+tail4:
+	LEAQ    (CX)(BX*4), DI
+	SUBQ    $0x00000030, SI
+	LEAQ    tail16<>+0(SB), R8
+	KMOVW   (R8)(SI*2), K1
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t4tap:
+	MOVQ         (R8), R10
+	VBROADCASTSS (SI), Z7
+	VFMADD231PS  (DI)(R10*4), Z7, Z3
+	VFMADD231PS  64(DI)(R10*4), Z7, Z4
+	VFMADD231PS  128(DI)(R10*4), Z7, Z5
+	VFMADD231PS  192(DI)(R10*4), Z7, Z6
+	ADDQ         $0x00000008, R8
+	ADDQ         $0x00000004, SI
+	DECQ         R9
+	JNZ          t4tap
+	CMPQ         act+72(FP), $0x00000001
+	JL           t4store
+	JE           t4relu
+	VMINPS       Z3, Z1, Z7
+	VMAXPS       Z3, Z1, Z3
+	VFMADD231PS  Z7, Z2, Z3
+	VMINPS       Z4, Z1, Z7
+	VMAXPS       Z4, Z1, Z4
+	VFMADD231PS  Z7, Z2, Z4
+	VMINPS       Z5, Z1, Z7
+	VMAXPS       Z5, Z1, Z5
+	VFMADD231PS  Z7, Z2, Z5
+	VMINPS       Z6, Z1, Z7
+	VMAXPS       Z6, Z1, Z6
+	VFMADD231PS  Z7, Z2, Z6
+	JMP          t4store
+
+t4relu:
+	VMAXPS Z3, Z1, Z3
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+	VMAXPS Z6, Z1, Z6
+
+t4store:
+	VMOVUPS Z3, (AX)(BX*4)
+	VMOVUPS Z4, 64(AX)(BX*4)
+	VMOVUPS Z5, 128(AX)(BX*4)
+	VMOVUPS Z6, K1, 192(AX)(BX*4)
+
+next:
+	MOVQ ldD+56(FP), BX
+	SHLQ $0x02, BX
+	ADDQ BX, AX
+	MOVQ ldS+64(FP), BX
+	SHLQ $0x02, BX
+	ADDQ BX, CX
+	DECQ DX
+	JMP  row
+
+short:
+	MOVQ  ldS+64(FP), SI
+	SHLQ  $0x02, SI
+	MOVQ  ldD+56(FP), DI
+	SHLQ  $0x02, DI
+	CMPQ  BX, $0x00000010
+	JG    short2
+	LEAQ  tail16<>+0(SB), R8
+	KMOVW (R8)(BX*2), K1
+
+short1loop:
+	CMPQ    DX, $0x00000004
+	JL      short1rest
+	LEAQ    (CX)(SI*1), BX
+	LEAQ    (BX)(SI*1), R8
+	LEAQ    (R8)(SI*1), R9
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	MOVQ    w+16(FP), R10
+	MOVQ    offs+24(FP), R11
+	MOVQ    taps+32(FP), R12
+
+short1btap:
+	MOVQ         (R11), R13
+	VBROADCASTSS (R10), Z7
+	VFMADD231PS  (CX)(R13*4), Z7, Z3
+	VFMADD231PS  (BX)(R13*4), Z7, Z4
+	VFMADD231PS  (R8)(R13*4), Z7, Z5
+	VFMADD231PS  (R9)(R13*4), Z7, Z6
+	ADDQ         $0x00000008, R11
+	ADDQ         $0x00000004, R10
+	DECQ         R12
+	JNZ          short1btap
+	CMPQ         act+72(FP), $0x00000001
+	JL           short1bstore
+	JE           short1brelu
+	VMINPS       Z3, Z1, Z7
+	VMAXPS       Z3, Z1, Z3
+	VFMADD231PS  Z7, Z2, Z3
+	VMINPS       Z4, Z1, Z7
+	VMAXPS       Z4, Z1, Z4
+	VFMADD231PS  Z7, Z2, Z4
+	VMINPS       Z5, Z1, Z7
+	VMAXPS       Z5, Z1, Z5
+	VFMADD231PS  Z7, Z2, Z5
+	VMINPS       Z6, Z1, Z7
+	VMAXPS       Z6, Z1, Z6
+	VFMADD231PS  Z7, Z2, Z6
+	JMP          short1bstore
+
+short1brelu:
+	VMAXPS Z3, Z1, Z3
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+	VMAXPS Z6, Z1, Z6
+
+short1bstore:
+	MOVQ    AX, BX
+	VMOVUPS Z3, K1, (BX)
+	ADDQ    DI, BX
+	VMOVUPS Z4, K1, (BX)
+	ADDQ    DI, BX
+	VMOVUPS Z5, K1, (BX)
+	ADDQ    DI, BX
+	VMOVUPS Z6, K1, (BX)
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	SUBQ    $0x00000004, DX
+	JMP     short1loop
+
+short1rest:
+	CMPQ DX, $0x00000003
+	JE   short1r3
+	CMPQ DX, $0x00000002
+	JE   short1r2
+	CMPQ DX, $0x00000001
+	JE   short1r1
+	JMP  done
+
+short1r3:
+	LEAQ    (CX)(SI*1), DX
+	LEAQ    (DX)(SI*1), BX
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z0
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+short1r3btap:
+	MOVQ         (R8), R10
+	VBROADCASTSS (SI), Z5
+	VFMADD231PS  (CX)(R10*4), Z5, Z3
+	VFMADD231PS  (DX)(R10*4), Z5, Z4
+	VFMADD231PS  (BX)(R10*4), Z5, Z0
+	ADDQ         $0x00000008, R8
+	ADDQ         $0x00000004, SI
+	DECQ         R9
+	JNZ          short1r3btap
+	CMPQ         act+72(FP), $0x00000001
+	JL           short1r3bstore
+	JE           short1r3brelu
+	VMINPS       Z3, Z1, Z5
+	VMAXPS       Z3, Z1, Z3
+	VFMADD231PS  Z5, Z2, Z3
+	VMINPS       Z4, Z1, Z5
+	VMAXPS       Z4, Z1, Z4
+	VFMADD231PS  Z5, Z2, Z4
+	VMINPS       Z0, Z1, Z5
+	VMAXPS       Z0, Z1, Z0
+	VFMADD231PS  Z5, Z2, Z0
+	JMP          short1r3bstore
+
+short1r3brelu:
+	VMAXPS Z3, Z1, Z3
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z0, Z1, Z0
+
+short1r3bstore:
+	VMOVUPS Z3, K1, (AX)
+	ADDQ    DI, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    DI, AX
+	VMOVUPS Z0, K1, (AX)
+	JMP     done
+
+short1r2:
+	LEAQ    (CX)(SI*1), DX
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z0
+	MOVQ    w+16(FP), BX
+	MOVQ    offs+24(FP), SI
+	MOVQ    taps+32(FP), R8
+
+short1r2btap:
+	MOVQ         (SI), R9
+	VBROADCASTSS (BX), Z4
+	VFMADD231PS  (CX)(R9*4), Z4, Z3
+	VFMADD231PS  (DX)(R9*4), Z4, Z0
+	ADDQ         $0x00000008, SI
+	ADDQ         $0x00000004, BX
+	DECQ         R8
+	JNZ          short1r2btap
+	CMPQ         act+72(FP), $0x00000001
+	JL           short1r2bstore
+	JE           short1r2brelu
+	VMINPS       Z3, Z1, Z4
+	VMAXPS       Z3, Z1, Z3
+	VFMADD231PS  Z4, Z2, Z3
+	VMINPS       Z0, Z1, Z4
+	VMAXPS       Z0, Z1, Z0
+	VFMADD231PS  Z4, Z2, Z0
+	JMP          short1r2bstore
+
+short1r2brelu:
+	VMAXPS Z3, Z1, Z3
+	VMAXPS Z0, Z1, Z0
+
+short1r2bstore:
+	VMOVUPS Z3, K1, (AX)
+	ADDQ    DI, AX
+	VMOVUPS Z0, K1, (AX)
+	JMP     done
+
+short1r1:
+	VMOVAPS Z0, Z0
+	MOVQ    w+16(FP), DX
+	MOVQ    offs+24(FP), BX
+	MOVQ    taps+32(FP), SI
+
+short1r1btap:
+	MOVQ         (BX), DI
+	VBROADCASTSS (DX), Z3
+	VFMADD231PS  (CX)(DI*4), Z3, Z0
+	ADDQ         $0x00000008, BX
+	ADDQ         $0x00000004, DX
+	DECQ         SI
+	JNZ          short1r1btap
+	CMPQ         act+72(FP), $0x00000001
+	JL           short1r1bstore
+	JE           short1r1brelu
+	VMINPS       Z0, Z1, Z3
+	VMAXPS       Z0, Z1, Z0
+	VFMADD231PS  Z3, Z2, Z0
+	JMP          short1r1bstore
+
+short1r1brelu:
+	VMAXPS Z0, Z1, Z0
+
+short1r1bstore:
+	VMOVUPS Z0, K1, (AX)
+	JMP     done
+
+short2:
+	SUBQ  $0x00000010, BX
+	LEAQ  tail16<>+0(SB), R8
+	KMOVW (R8)(BX*2), K1
+
+short2loop:
+	CMPQ    DX, $0x00000002
+	JL      short2rest
+	LEAQ    (CX)(SI*1), BX
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	MOVQ    w+16(FP), R8
+	MOVQ    offs+24(FP), R9
+	MOVQ    taps+32(FP), R10
+
+short2btap:
+	MOVQ         (R9), R11
+	VBROADCASTSS (R8), Z7
+	VFMADD231PS  (CX)(R11*4), Z7, Z3
+	VFMADD231PS  64(CX)(R11*4), Z7, Z4
+	VFMADD231PS  (BX)(R11*4), Z7, Z5
+	VFMADD231PS  64(BX)(R11*4), Z7, Z6
+	ADDQ         $0x00000008, R9
+	ADDQ         $0x00000004, R8
+	DECQ         R10
+	JNZ          short2btap
+	CMPQ         act+72(FP), $0x00000001
+	JL           short2bstore
+	JE           short2brelu
+	VMINPS       Z3, Z1, Z7
+	VMAXPS       Z3, Z1, Z3
+	VFMADD231PS  Z7, Z2, Z3
+	VMINPS       Z4, Z1, Z7
+	VMAXPS       Z4, Z1, Z4
+	VFMADD231PS  Z7, Z2, Z4
+	VMINPS       Z5, Z1, Z7
+	VMAXPS       Z5, Z1, Z5
+	VFMADD231PS  Z7, Z2, Z5
+	VMINPS       Z6, Z1, Z7
+	VMAXPS       Z6, Z1, Z6
+	VFMADD231PS  Z7, Z2, Z6
+	JMP          short2bstore
+
+short2brelu:
+	VMAXPS Z3, Z1, Z3
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+	VMAXPS Z6, Z1, Z6
+
+short2bstore:
+	MOVQ    AX, BX
+	VMOVUPS Z3, (BX)
+	VMOVUPS Z4, K1, 64(BX)
+	ADDQ    DI, BX
+	VMOVUPS Z5, (BX)
+	VMOVUPS Z6, K1, 64(BX)
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	SUBQ    $0x00000002, DX
+	JMP     short2loop
+
+short2rest:
+	CMPQ DX, $0x00000001
+	JE   short2r1
+	JMP  done
+
+short2r1:
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z0
+	MOVQ    w+16(FP), DX
+	MOVQ    offs+24(FP), BX
+	MOVQ    taps+32(FP), SI
+
+short2r1btap:
+	MOVQ         (BX), DI
+	VBROADCASTSS (DX), Z4
+	VFMADD231PS  (CX)(DI*4), Z4, Z3
+	VFMADD231PS  64(CX)(DI*4), Z4, Z0
+	ADDQ         $0x00000008, BX
+	ADDQ         $0x00000004, DX
+	DECQ         SI
+	JNZ          short2r1btap
+	CMPQ         act+72(FP), $0x00000001
+	JL           short2r1bstore
+	JE           short2r1brelu
+	VMINPS       Z3, Z1, Z4
+	VMAXPS       Z3, Z1, Z3
+	VFMADD231PS  Z4, Z2, Z3
+	VMINPS       Z0, Z1, Z4
+	VMAXPS       Z0, Z1, Z0
+	VFMADD231PS  Z4, Z2, Z0
+	JMP          short2r1bstore
+
+short2r1brelu:
+	VMAXPS Z3, Z1, Z3
+	VMAXPS Z0, Z1, Z0
+
+short2r1bstore:
+	VMOVUPS Z3, (AX)
+	VMOVUPS Z0, K1, 64(AX)
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecEvensAVX512(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·vecEvensAVX512(SB), NOSPLIT, $0-48
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+8(FP), CX
+	MOVQ    rows+16(FP), DX
+	MOVQ    n+24(FP), BX
+	MOVQ    ldDst+32(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    ldSrc+40(FP), DI
+	SHLQ    $0x02, DI
+	LEAQ    -1(BX), R8
+	SHRQ    $0x04, R8
+	VMOVUPS poolIdx<>+0(SB), Z0
+	LEAQ    tail16<>+0(SB), R10
+	MOVQ    R8, R9
+	SHLQ    $0x04, R9
+	NEGQ    R9
+	ADDQ    BX, R9
+	LEAQ    -1(R9)(R9*1), BX
+	MOVQ    $0x00000010, R12
+	MOVQ    BX, R11
+	CMPQ    R11, R12
+	CMOVQGT R12, R11
+	KMOVW   (R10)(R11*2), K1
+	XORQ    R13, R13
+	MOVQ    BX, R11
+	SUBQ    R12, R11
+	CMOVQLT R13, R11
+	KMOVW   (R10)(R11*2), K2
+	KMOVW   (R10)(R9*2), K3
+
+row:
+	CMPQ DX, $0x00000000
+	JLE  done
+	MOVQ R8, BX
+	MOVQ CX, R9
+	MOVQ AX, R10
+
+vec:
+	TESTQ     BX, BX
+	JZ        last
+	VMOVUPS   (R9), Z1
+	VMOVUPS   64(R9), Z2
+	VPERMT2PS Z2, Z0, Z1
+	VMOVUPS   Z1, (R10)
+	ADDQ      $0x00000080, R9
+	ADDQ      $0x00000040, R10
+	DECQ      BX
+	JMP       vec
+
+last:
+	VMOVUPS.Z (R9), K1, Z1
+	VMOVUPS.Z 64(R9), K2, Z2
+	VPERMT2PS Z2, Z0, Z1
+	VMOVUPS   Z1, K3, (R10)
+	ADDQ      DI, CX
+	ADDQ      SI, AX
+	DECQ      DX
+	JMP       row
+
+done:
+	VZEROUPPER
+	RET
+
 // func vecWinoInF2x3AVX512(dst *float32, planes *float32, ps int, tw int, ld int, ldDst int)
 // Requires: AVX, AVX512F
 TEXT ·vecWinoInF2x3AVX512(SB), NOSPLIT, $0-48
@@ -6036,750 +6780,6 @@ done:
 	VZEROUPPER
 	RET
 
-// func vecMaxPool3s2AVX512(dst *float32, src *float32, n int, rows int, ld int)
-// Requires: AVX, AVX512F, CMOV
-TEXT ·vecMaxPool3s2AVX512(SB), NOSPLIT, $0-40
-	MOVQ    dst+0(FP), AX
-	MOVQ    src+8(FP), CX
-	MOVQ    n+16(FP), DX
-	MOVQ    ld+32(FP), BX
-	SHLQ    $0x02, BX
-	LEAQ    tail16<>+0(SB), SI
-	VMOVUPS poolIdx<>+0(SB), Z0
-	VMOVUPS poolIdx<>+64(SB), Z1
-	MOVQ    $0x00000010, DI
-	XORQ    R8, R8
-
-block:
-	TESTQ     DX, DX
-	JLE       done
-	MOVQ      DX, R9
-	CMPQ      R9, DI
-	CMOVQGT   DI, R9
-	KMOVW     (SI)(R9*2), K5
-	LEAQ      1(R9)(R9*1), R9
-	MOVQ      R9, R10
-	CMPQ      R10, R8
-	CMOVQLT   R8, R10
-	CMPQ      R10, DI
-	CMOVQGT   DI, R10
-	KMOVW     (SI)(R10*2), K1
-	MOVQ      R9, R10
-	SUBQ      $0x00000010, R10
-	CMPQ      R10, R8
-	CMOVQLT   R8, R10
-	CMPQ      R10, DI
-	CMOVQGT   DI, R10
-	KMOVW     (SI)(R10*2), K2
-	MOVQ      R9, R10
-	SUBQ      $0x00000002, R10
-	CMPQ      R10, R8
-	CMOVQLT   R8, R10
-	CMPQ      R10, DI
-	CMOVQGT   DI, R10
-	KMOVW     (SI)(R10*2), K3
-	SUBQ      $0x00000012, R9
-	CMPQ      R9, R8
-	CMOVQLT   R8, R9
-	CMPQ      R9, DI
-	CMOVQGT   DI, R9
-	KMOVW     (SI)(R9*2), K4
-	VMOVUPS.Z (CX), K1, Z2
-	VMOVUPS.Z 64(CX), K2, Z3
-	VMOVUPS.Z 8(CX), K3, Z4
-	VMOVUPS.Z 72(CX), K4, Z5
-	MOVQ      CX, R9
-	MOVQ      rows+24(FP), R10
-
-row:
-	DECQ      R10
-	JLE       reduced
-	ADDQ      BX, R9
-	VMOVUPS.Z (R9), K1, Z6
-	VADDPS    Z6, Z2, Z7
-	VCMPPS    $0x03, Z6, Z2, K6
-	VMAXPS    Z6, Z2, Z2
-	VMOVAPS   Z7, K6, Z2
-	VMOVUPS.Z 64(R9), K2, Z6
-	VADDPS    Z6, Z3, Z7
-	VCMPPS    $0x03, Z6, Z3, K6
-	VMAXPS    Z6, Z3, Z3
-	VMOVAPS   Z7, K6, Z3
-	VMOVUPS.Z 8(R9), K3, Z6
-	VADDPS    Z6, Z4, Z7
-	VCMPPS    $0x03, Z6, Z4, K6
-	VMAXPS    Z6, Z4, Z4
-	VMOVAPS   Z7, K6, Z4
-	VMOVUPS.Z 72(R9), K4, Z6
-	VADDPS    Z6, Z5, Z7
-	VCMPPS    $0x03, Z6, Z5, K6
-	VMAXPS    Z6, Z5, Z5
-	VMOVAPS   Z7, K6, Z5
-	JMP       row
-
-reduced:
-	VMOVAPS   Z2, Z6
-	VPERMT2PS Z3, Z0, Z6
-	VMOVAPS   Z2, Z2
-	VPERMT2PS Z3, Z1, Z2
-	VMOVAPS   Z4, Z3
-	VPERMT2PS Z5, Z0, Z3
-	VADDPS    Z2, Z6, Z4
-	VCMPPS    $0x03, Z2, Z6, K1
-	VMAXPS    Z2, Z6, Z6
-	VMOVAPS   Z4, K1, Z6
-	VADDPS    Z3, Z6, Z2
-	VCMPPS    $0x03, Z3, Z6, K1
-	VMAXPS    Z3, Z6, Z6
-	VMOVAPS   Z2, K1, Z6
-	VMOVUPS   Z6, K5, (AX)
-	ADDQ      $0x00000080, CX
-	ADDQ      $0x00000040, AX
-	SUBQ      $0x00000010, DX
-	JMP       block
-
-done:
-	VZEROUPPER
-	RET
-
-// func vecDepthwiseAVX512(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32)
-// Requires: AVX, AVX512F
-TEXT ·vecDepthwiseAVX512(SB), NOSPLIT, $0-88
-	MOVQ         d+0(FP), AX
-	MOVQ         s+8(FP), CX
-	MOVQ         rows+40(FP), DX
-	VBROADCASTSS bias+80(FP), Z0
-	VBROADCASTSS slope+84(FP), Z2
-	VXORPS       Y1, Y1, Y1
-	MOVQ         cols+48(FP), BX
-	CMPQ         BX, $0x00000020
-	JLE          short
-
-row:
-	CMPQ DX, $0x00000000
-	JLE  done
-	XORQ BX, BX
-
-block:
-	MOVQ    cols+48(FP), SI
-	SUBQ    BX, SI
-	JLE     next
-	CMPQ    SI, $0x00000040
-	JL      tail
-	LEAQ    (CX)(BX*4), SI
-	VMOVAPS Z0, Z3
-	VMOVAPS Z0, Z4
-	VMOVAPS Z0, Z5
-	VMOVAPS Z0, Z6
-	MOVQ    w+16(FP), DI
-	MOVQ    offs+24(FP), R8
-	MOVQ    taps+32(FP), R9
-
-fulltap:
-	MOVQ         (R8), R10
-	VBROADCASTSS (DI), Z7
-	VFMADD231PS  (SI)(R10*4), Z7, Z3
-	VFMADD231PS  64(SI)(R10*4), Z7, Z4
-	VFMADD231PS  128(SI)(R10*4), Z7, Z5
-	VFMADD231PS  192(SI)(R10*4), Z7, Z6
-	ADDQ         $0x00000008, R8
-	ADDQ         $0x00000004, DI
-	DECQ         R9
-	JNZ          fulltap
-	CMPQ         act+72(FP), $0x00000001
-	JL           fullstore
-	JE           fullrelu
-	VMINPS       Z3, Z1, Z7
-	VMAXPS       Z3, Z1, Z3
-	VFMADD231PS  Z7, Z2, Z3
-	VMINPS       Z4, Z1, Z7
-	VMAXPS       Z4, Z1, Z4
-	VFMADD231PS  Z7, Z2, Z4
-	VMINPS       Z5, Z1, Z7
-	VMAXPS       Z5, Z1, Z5
-	VFMADD231PS  Z7, Z2, Z5
-	VMINPS       Z6, Z1, Z7
-	VMAXPS       Z6, Z1, Z6
-	VFMADD231PS  Z7, Z2, Z6
-	JMP          fullstore
-
-fullrelu:
-	VMAXPS Z3, Z1, Z3
-	VMAXPS Z4, Z1, Z4
-	VMAXPS Z5, Z1, Z5
-	VMAXPS Z6, Z1, Z6
-
-fullstore:
-	VMOVUPS Z3, (AX)(BX*4)
-	VMOVUPS Z4, 64(AX)(BX*4)
-	VMOVUPS Z5, 128(AX)(BX*4)
-	VMOVUPS Z6, 192(AX)(BX*4)
-	ADDQ    $0x00000040, BX
-	JMP     block
-
-tail:
-	CMPQ    SI, $0x00000030
-	JG      tail4
-	CMPQ    SI, $0x00000020
-	JG      tail3
-	CMPQ    SI, $0x00000010
-	JG      tail2
-	LEAQ    (CX)(BX*4), DI
-	LEAQ    tail16<>+0(SB), R8
-	KMOVW   (R8)(SI*2), K1
-	VMOVAPS Z0, Z3
-	MOVQ    w+16(FP), SI
-	MOVQ    offs+24(FP), R8
-	MOVQ    taps+32(FP), R9
-
-t1tap:
-	MOVQ         (R8), R10
-	VBROADCASTSS (SI), Z4
-	VFMADD231PS  (DI)(R10*4), Z4, Z3
-	ADDQ         $0x00000008, R8
-	ADDQ         $0x00000004, SI
-	DECQ         R9
-	JNZ          t1tap
-	CMPQ         act+72(FP), $0x00000001
-	JL           t1store
-	JE           t1relu
-	VMINPS       Z3, Z1, Z4
-	VMAXPS       Z3, Z1, Z3
-	VFMADD231PS  Z4, Z2, Z3
-	JMP          t1store
-
-t1relu:
-	VMAXPS Z3, Z1, Z3
-
-t1store:
-	VMOVUPS Z3, K1, (AX)(BX*4)
-	JMP     next
-
-tail2:
-	LEAQ    (CX)(BX*4), DI
-	SUBQ    $0x00000010, SI
-	LEAQ    tail16<>+0(SB), R8
-	KMOVW   (R8)(SI*2), K1
-	VMOVAPS Z0, Z3
-	VMOVAPS Z0, Z4
-	MOVQ    w+16(FP), SI
-	MOVQ    offs+24(FP), R8
-	MOVQ    taps+32(FP), R9
-
-t2tap:
-	MOVQ         (R8), R10
-	VBROADCASTSS (SI), Z5
-	VFMADD231PS  (DI)(R10*4), Z5, Z3
-	VFMADD231PS  64(DI)(R10*4), Z5, Z4
-	ADDQ         $0x00000008, R8
-	ADDQ         $0x00000004, SI
-	DECQ         R9
-	JNZ          t2tap
-	CMPQ         act+72(FP), $0x00000001
-	JL           t2store
-	JE           t2relu
-	VMINPS       Z3, Z1, Z5
-	VMAXPS       Z3, Z1, Z3
-	VFMADD231PS  Z5, Z2, Z3
-	VMINPS       Z4, Z1, Z5
-	VMAXPS       Z4, Z1, Z4
-	VFMADD231PS  Z5, Z2, Z4
-	JMP          t2store
-
-t2relu:
-	VMAXPS Z3, Z1, Z3
-	VMAXPS Z4, Z1, Z4
-
-t2store:
-	VMOVUPS Z3, (AX)(BX*4)
-	VMOVUPS Z4, K1, 64(AX)(BX*4)
-	JMP     next
-
-tail3:
-	LEAQ    (CX)(BX*4), DI
-	SUBQ    $0x00000020, SI
-	LEAQ    tail16<>+0(SB), R8
-	KMOVW   (R8)(SI*2), K1
-	VMOVAPS Z0, Z3
-	VMOVAPS Z0, Z4
-	VMOVAPS Z0, Z5
-	MOVQ    w+16(FP), SI
-	MOVQ    offs+24(FP), R8
-	MOVQ    taps+32(FP), R9
-
-t3tap:
-	MOVQ         (R8), R10
-	VBROADCASTSS (SI), Z6
-	VFMADD231PS  (DI)(R10*4), Z6, Z3
-	VFMADD231PS  64(DI)(R10*4), Z6, Z4
-	VFMADD231PS  128(DI)(R10*4), Z6, Z5
-	ADDQ         $0x00000008, R8
-	ADDQ         $0x00000004, SI
-	DECQ         R9
-	JNZ          t3tap
-	CMPQ         act+72(FP), $0x00000001
-	JL           t3store
-	JE           t3relu
-	VMINPS       Z3, Z1, Z6
-	VMAXPS       Z3, Z1, Z3
-	VFMADD231PS  Z6, Z2, Z3
-	VMINPS       Z4, Z1, Z6
-	VMAXPS       Z4, Z1, Z4
-	VFMADD231PS  Z6, Z2, Z4
-	VMINPS       Z5, Z1, Z6
-	VMAXPS       Z5, Z1, Z5
-	VFMADD231PS  Z6, Z2, Z5
-	JMP          t3store
-
-t3relu:
-	VMAXPS Z3, Z1, Z3
-	VMAXPS Z4, Z1, Z4
-	VMAXPS Z5, Z1, Z5
-
-t3store:
-	VMOVUPS Z3, (AX)(BX*4)
-	VMOVUPS Z4, 64(AX)(BX*4)
-	VMOVUPS Z5, K1, 128(AX)(BX*4)
-	JMP     next
-
-tail4:
-	LEAQ    (CX)(BX*4), DI
-	SUBQ    $0x00000030, SI
-	LEAQ    tail16<>+0(SB), R8
-	KMOVW   (R8)(SI*2), K1
-	VMOVAPS Z0, Z3
-	VMOVAPS Z0, Z4
-	VMOVAPS Z0, Z5
-	VMOVAPS Z0, Z6
-	MOVQ    w+16(FP), SI
-	MOVQ    offs+24(FP), R8
-	MOVQ    taps+32(FP), R9
-
-t4tap:
-	MOVQ         (R8), R10
-	VBROADCASTSS (SI), Z7
-	VFMADD231PS  (DI)(R10*4), Z7, Z3
-	VFMADD231PS  64(DI)(R10*4), Z7, Z4
-	VFMADD231PS  128(DI)(R10*4), Z7, Z5
-	VFMADD231PS  192(DI)(R10*4), Z7, Z6
-	ADDQ         $0x00000008, R8
-	ADDQ         $0x00000004, SI
-	DECQ         R9
-	JNZ          t4tap
-	CMPQ         act+72(FP), $0x00000001
-	JL           t4store
-	JE           t4relu
-	VMINPS       Z3, Z1, Z7
-	VMAXPS       Z3, Z1, Z3
-	VFMADD231PS  Z7, Z2, Z3
-	VMINPS       Z4, Z1, Z7
-	VMAXPS       Z4, Z1, Z4
-	VFMADD231PS  Z7, Z2, Z4
-	VMINPS       Z5, Z1, Z7
-	VMAXPS       Z5, Z1, Z5
-	VFMADD231PS  Z7, Z2, Z5
-	VMINPS       Z6, Z1, Z7
-	VMAXPS       Z6, Z1, Z6
-	VFMADD231PS  Z7, Z2, Z6
-	JMP          t4store
-
-t4relu:
-	VMAXPS Z3, Z1, Z3
-	VMAXPS Z4, Z1, Z4
-	VMAXPS Z5, Z1, Z5
-	VMAXPS Z6, Z1, Z6
-
-t4store:
-	VMOVUPS Z3, (AX)(BX*4)
-	VMOVUPS Z4, 64(AX)(BX*4)
-	VMOVUPS Z5, 128(AX)(BX*4)
-	VMOVUPS Z6, K1, 192(AX)(BX*4)
-
-next:
-	MOVQ ldD+56(FP), BX
-	SHLQ $0x02, BX
-	ADDQ BX, AX
-	MOVQ ldS+64(FP), BX
-	SHLQ $0x02, BX
-	ADDQ BX, CX
-	DECQ DX
-	JMP  row
-
-short:
-	MOVQ  ldS+64(FP), SI
-	SHLQ  $0x02, SI
-	MOVQ  ldD+56(FP), DI
-	SHLQ  $0x02, DI
-	CMPQ  BX, $0x00000010
-	JG    short2
-	LEAQ  tail16<>+0(SB), R8
-	KMOVW (R8)(BX*2), K1
-
-short1loop:
-	CMPQ    DX, $0x00000004
-	JL      short1rest
-	LEAQ    (CX)(SI*1), BX
-	LEAQ    (BX)(SI*1), R8
-	LEAQ    (R8)(SI*1), R9
-	VMOVAPS Z0, Z3
-	VMOVAPS Z0, Z4
-	VMOVAPS Z0, Z5
-	VMOVAPS Z0, Z6
-	MOVQ    w+16(FP), R10
-	MOVQ    offs+24(FP), R11
-	MOVQ    taps+32(FP), R12
-
-short1btap:
-	MOVQ         (R11), R13
-	VBROADCASTSS (R10), Z7
-	VFMADD231PS  (CX)(R13*4), Z7, Z3
-	VFMADD231PS  (BX)(R13*4), Z7, Z4
-	VFMADD231PS  (R8)(R13*4), Z7, Z5
-	VFMADD231PS  (R9)(R13*4), Z7, Z6
-	ADDQ         $0x00000008, R11
-	ADDQ         $0x00000004, R10
-	DECQ         R12
-	JNZ          short1btap
-	CMPQ         act+72(FP), $0x00000001
-	JL           short1bstore
-	JE           short1brelu
-	VMINPS       Z3, Z1, Z7
-	VMAXPS       Z3, Z1, Z3
-	VFMADD231PS  Z7, Z2, Z3
-	VMINPS       Z4, Z1, Z7
-	VMAXPS       Z4, Z1, Z4
-	VFMADD231PS  Z7, Z2, Z4
-	VMINPS       Z5, Z1, Z7
-	VMAXPS       Z5, Z1, Z5
-	VFMADD231PS  Z7, Z2, Z5
-	VMINPS       Z6, Z1, Z7
-	VMAXPS       Z6, Z1, Z6
-	VFMADD231PS  Z7, Z2, Z6
-	JMP          short1bstore
-
-short1brelu:
-	VMAXPS Z3, Z1, Z3
-	VMAXPS Z4, Z1, Z4
-	VMAXPS Z5, Z1, Z5
-	VMAXPS Z6, Z1, Z6
-
-short1bstore:
-	MOVQ    AX, BX
-	VMOVUPS Z3, K1, (BX)
-	ADDQ    DI, BX
-	VMOVUPS Z4, K1, (BX)
-	ADDQ    DI, BX
-	VMOVUPS Z5, K1, (BX)
-	ADDQ    DI, BX
-	VMOVUPS Z6, K1, (BX)
-	ADDQ    SI, CX
-	ADDQ    DI, AX
-	ADDQ    SI, CX
-	ADDQ    DI, AX
-	ADDQ    SI, CX
-	ADDQ    DI, AX
-	ADDQ    SI, CX
-	ADDQ    DI, AX
-	SUBQ    $0x00000004, DX
-	JMP     short1loop
-
-short1rest:
-	CMPQ DX, $0x00000003
-	JE   short1r3
-	CMPQ DX, $0x00000002
-	JE   short1r2
-	CMPQ DX, $0x00000001
-	JE   short1r1
-	JMP  done
-
-short1r3:
-	LEAQ    (CX)(SI*1), DX
-	LEAQ    (DX)(SI*1), BX
-	VMOVAPS Z0, Z3
-	VMOVAPS Z0, Z4
-	VMOVAPS Z0, Z0
-	MOVQ    w+16(FP), SI
-	MOVQ    offs+24(FP), R8
-	MOVQ    taps+32(FP), R9
-
-short1r3btap:
-	MOVQ         (R8), R10
-	VBROADCASTSS (SI), Z5
-	VFMADD231PS  (CX)(R10*4), Z5, Z3
-	VFMADD231PS  (DX)(R10*4), Z5, Z4
-	VFMADD231PS  (BX)(R10*4), Z5, Z0
-	ADDQ         $0x00000008, R8
-	ADDQ         $0x00000004, SI
-	DECQ         R9
-	JNZ          short1r3btap
-	CMPQ         act+72(FP), $0x00000001
-	JL           short1r3bstore
-	JE           short1r3brelu
-	VMINPS       Z3, Z1, Z5
-	VMAXPS       Z3, Z1, Z3
-	VFMADD231PS  Z5, Z2, Z3
-	VMINPS       Z4, Z1, Z5
-	VMAXPS       Z4, Z1, Z4
-	VFMADD231PS  Z5, Z2, Z4
-	VMINPS       Z0, Z1, Z5
-	VMAXPS       Z0, Z1, Z0
-	VFMADD231PS  Z5, Z2, Z0
-	JMP          short1r3bstore
-
-short1r3brelu:
-	VMAXPS Z3, Z1, Z3
-	VMAXPS Z4, Z1, Z4
-	VMAXPS Z0, Z1, Z0
-
-short1r3bstore:
-	VMOVUPS Z3, K1, (AX)
-	ADDQ    DI, AX
-	VMOVUPS Z4, K1, (AX)
-	ADDQ    DI, AX
-	VMOVUPS Z0, K1, (AX)
-	JMP     done
-
-short1r2:
-	LEAQ    (CX)(SI*1), DX
-	VMOVAPS Z0, Z3
-	VMOVAPS Z0, Z0
-	MOVQ    w+16(FP), BX
-	MOVQ    offs+24(FP), SI
-	MOVQ    taps+32(FP), R8
-
-short1r2btap:
-	MOVQ         (SI), R9
-	VBROADCASTSS (BX), Z4
-	VFMADD231PS  (CX)(R9*4), Z4, Z3
-	VFMADD231PS  (DX)(R9*4), Z4, Z0
-	ADDQ         $0x00000008, SI
-	ADDQ         $0x00000004, BX
-	DECQ         R8
-	JNZ          short1r2btap
-	CMPQ         act+72(FP), $0x00000001
-	JL           short1r2bstore
-	JE           short1r2brelu
-	VMINPS       Z3, Z1, Z4
-	VMAXPS       Z3, Z1, Z3
-	VFMADD231PS  Z4, Z2, Z3
-	VMINPS       Z0, Z1, Z4
-	VMAXPS       Z0, Z1, Z0
-	VFMADD231PS  Z4, Z2, Z0
-	JMP          short1r2bstore
-
-short1r2brelu:
-	VMAXPS Z3, Z1, Z3
-	VMAXPS Z0, Z1, Z0
-
-short1r2bstore:
-	VMOVUPS Z3, K1, (AX)
-	ADDQ    DI, AX
-	VMOVUPS Z0, K1, (AX)
-	JMP     done
-
-short1r1:
-	VMOVAPS Z0, Z0
-	MOVQ    w+16(FP), DX
-	MOVQ    offs+24(FP), BX
-	MOVQ    taps+32(FP), SI
-
-short1r1btap:
-	MOVQ         (BX), DI
-	VBROADCASTSS (DX), Z3
-	VFMADD231PS  (CX)(DI*4), Z3, Z0
-	ADDQ         $0x00000008, BX
-	ADDQ         $0x00000004, DX
-	DECQ         SI
-	JNZ          short1r1btap
-	CMPQ         act+72(FP), $0x00000001
-	JL           short1r1bstore
-	JE           short1r1brelu
-	VMINPS       Z0, Z1, Z3
-	VMAXPS       Z0, Z1, Z0
-	VFMADD231PS  Z3, Z2, Z0
-	JMP          short1r1bstore
-
-short1r1brelu:
-	VMAXPS Z0, Z1, Z0
-
-short1r1bstore:
-	VMOVUPS Z0, K1, (AX)
-	JMP     done
-
-short2:
-	SUBQ  $0x00000010, BX
-	LEAQ  tail16<>+0(SB), R8
-	KMOVW (R8)(BX*2), K1
-
-short2loop:
-	CMPQ    DX, $0x00000002
-	JL      short2rest
-	LEAQ    (CX)(SI*1), BX
-	VMOVAPS Z0, Z3
-	VMOVAPS Z0, Z4
-	VMOVAPS Z0, Z5
-	VMOVAPS Z0, Z6
-	MOVQ    w+16(FP), R8
-	MOVQ    offs+24(FP), R9
-	MOVQ    taps+32(FP), R10
-
-short2btap:
-	MOVQ         (R9), R11
-	VBROADCASTSS (R8), Z7
-	VFMADD231PS  (CX)(R11*4), Z7, Z3
-	VFMADD231PS  64(CX)(R11*4), Z7, Z4
-	VFMADD231PS  (BX)(R11*4), Z7, Z5
-	VFMADD231PS  64(BX)(R11*4), Z7, Z6
-	ADDQ         $0x00000008, R9
-	ADDQ         $0x00000004, R8
-	DECQ         R10
-	JNZ          short2btap
-	CMPQ         act+72(FP), $0x00000001
-	JL           short2bstore
-	JE           short2brelu
-	VMINPS       Z3, Z1, Z7
-	VMAXPS       Z3, Z1, Z3
-	VFMADD231PS  Z7, Z2, Z3
-	VMINPS       Z4, Z1, Z7
-	VMAXPS       Z4, Z1, Z4
-	VFMADD231PS  Z7, Z2, Z4
-	VMINPS       Z5, Z1, Z7
-	VMAXPS       Z5, Z1, Z5
-	VFMADD231PS  Z7, Z2, Z5
-	VMINPS       Z6, Z1, Z7
-	VMAXPS       Z6, Z1, Z6
-	VFMADD231PS  Z7, Z2, Z6
-	JMP          short2bstore
-
-short2brelu:
-	VMAXPS Z3, Z1, Z3
-	VMAXPS Z4, Z1, Z4
-	VMAXPS Z5, Z1, Z5
-	VMAXPS Z6, Z1, Z6
-
-short2bstore:
-	MOVQ    AX, BX
-	VMOVUPS Z3, (BX)
-	VMOVUPS Z4, K1, 64(BX)
-	ADDQ    DI, BX
-	VMOVUPS Z5, (BX)
-	VMOVUPS Z6, K1, 64(BX)
-	ADDQ    SI, CX
-	ADDQ    DI, AX
-	ADDQ    SI, CX
-	ADDQ    DI, AX
-	SUBQ    $0x00000002, DX
-	JMP     short2loop
-
-short2rest:
-	CMPQ DX, $0x00000001
-	JE   short2r1
-	JMP  done
-
-short2r1:
-	VMOVAPS Z0, Z3
-	VMOVAPS Z0, Z0
-	MOVQ    w+16(FP), DX
-	MOVQ    offs+24(FP), BX
-	MOVQ    taps+32(FP), SI
-
-short2r1btap:
-	MOVQ         (BX), DI
-	VBROADCASTSS (DX), Z4
-	VFMADD231PS  (CX)(DI*4), Z4, Z3
-	VFMADD231PS  64(CX)(DI*4), Z4, Z0
-	ADDQ         $0x00000008, BX
-	ADDQ         $0x00000004, DX
-	DECQ         SI
-	JNZ          short2r1btap
-	CMPQ         act+72(FP), $0x00000001
-	JL           short2r1bstore
-	JE           short2r1brelu
-	VMINPS       Z3, Z1, Z4
-	VMAXPS       Z3, Z1, Z3
-	VFMADD231PS  Z4, Z2, Z3
-	VMINPS       Z0, Z1, Z4
-	VMAXPS       Z0, Z1, Z0
-	VFMADD231PS  Z4, Z2, Z0
-	JMP          short2r1bstore
-
-short2r1brelu:
-	VMAXPS Z3, Z1, Z3
-	VMAXPS Z0, Z1, Z0
-
-short2r1bstore:
-	VMOVUPS Z3, (AX)
-	VMOVUPS Z0, K1, 64(AX)
-
-done:
-	VZEROUPPER
-	RET
-
-// func vecEvensAVX512(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
-// Requires: AVX, AVX512F, CMOV
-TEXT ·vecEvensAVX512(SB), NOSPLIT, $0-48
-	MOVQ    dst+0(FP), AX
-	MOVQ    src+8(FP), CX
-	MOVQ    rows+16(FP), DX
-	MOVQ    n+24(FP), BX
-	MOVQ    ldDst+32(FP), SI
-	SHLQ    $0x02, SI
-	MOVQ    ldSrc+40(FP), DI
-	SHLQ    $0x02, DI
-	LEAQ    -1(BX), R8
-	SHRQ    $0x04, R8
-	VMOVUPS poolIdx<>+0(SB), Z0
-	LEAQ    tail16<>+0(SB), R10
-	MOVQ    R8, R9
-	SHLQ    $0x04, R9
-	NEGQ    R9
-	ADDQ    BX, R9
-	LEAQ    -1(R9)(R9*1), BX
-	MOVQ    $0x00000010, R12
-	MOVQ    BX, R11
-	CMPQ    R11, R12
-	CMOVQGT R12, R11
-	KMOVW   (R10)(R11*2), K1
-	XORQ    R13, R13
-	MOVQ    BX, R11
-	SUBQ    R12, R11
-	CMOVQLT R13, R11
-	KMOVW   (R10)(R11*2), K2
-	KMOVW   (R10)(R9*2), K3
-
-row:
-	CMPQ DX, $0x00000000
-	JLE  done
-	MOVQ R8, BX
-	MOVQ CX, R9
-	MOVQ AX, R10
-
-vec:
-	TESTQ     BX, BX
-	JZ        last
-	VMOVUPS   (R9), Z1
-	VMOVUPS   64(R9), Z2
-	VPERMT2PS Z2, Z0, Z1
-	VMOVUPS   Z1, (R10)
-	ADDQ      $0x00000080, R9
-	ADDQ      $0x00000040, R10
-	DECQ      BX
-	JMP       vec
-
-last:
-	VMOVUPS.Z (R9), K1, Z1
-	VMOVUPS.Z 64(R9), K2, Z2
-	VPERMT2PS Z2, Z0, Z1
-	VMOVUPS   Z1, K3, (R10)
-	ADDQ      DI, CX
-	ADDQ      SI, AX
-	DECQ      DX
-	JMP       row
-
-done:
-	VZEROUPPER
-	RET
-
 // func vecLRNAVX2(d *float32, x *float32, n int, c int, dstStride int, srcStride int, before int, after int, k float32, alpha float32)
 // Requires: AVX, CMOV, FMA3, MMX+
 TEXT ·vecLRNAVX2(SB), NOSPLIT, $0-72
@@ -6945,6 +6945,726 @@ zscalar:
 	JNZ  zscalar
 
 zdone:
+	VZEROUPPER
+	RET
+
+// func vecMaxPool3s2AVX2(dst *float32, src *float32, n int, rows int, ld int)
+// Requires: AVX, AVX2
+TEXT ·vecMaxPool3s2AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+	MOVQ ld+32(FP), BX
+	SHLQ $0x02, BX
+
+block:
+	CMPQ    DX, $0x00000008
+	JL      done
+	VMOVUPS (CX), Y0
+	VMOVUPS 32(CX), Y1
+	VMOVUPS 8(CX), Y2
+	VMOVUPS 40(CX), Y3
+	MOVQ    CX, SI
+	MOVQ    rows+24(FP), DI
+
+row:
+	DECQ      DI
+	JLE       reduced
+	ADDQ      BX, SI
+	VMOVUPS   (SI), Y4
+	VADDPS    Y4, Y0, Y5
+	VCMPPS    $0x03, Y4, Y0, Y6
+	VMAXPS    Y4, Y0, Y0
+	VBLENDVPS Y6, Y5, Y0, Y0
+	VMOVUPS   32(SI), Y4
+	VADDPS    Y4, Y1, Y5
+	VCMPPS    $0x03, Y4, Y1, Y6
+	VMAXPS    Y4, Y1, Y1
+	VBLENDVPS Y6, Y5, Y1, Y1
+	VMOVUPS   8(SI), Y4
+	VADDPS    Y4, Y2, Y5
+	VCMPPS    $0x03, Y4, Y2, Y6
+	VMAXPS    Y4, Y2, Y2
+	VBLENDVPS Y6, Y5, Y2, Y2
+	VMOVUPS   40(SI), Y4
+	VADDPS    Y4, Y3, Y5
+	VCMPPS    $0x03, Y4, Y3, Y6
+	VMAXPS    Y4, Y3, Y3
+	VBLENDVPS Y6, Y5, Y3, Y3
+	JMP       row
+
+reduced:
+	VSHUFPS   $0x88, Y1, Y0, Y4
+	VPERMPD   $0xd8, Y4, Y4
+	VSHUFPS   $0xdd, Y1, Y0, Y0
+	VPERMPD   $0xd8, Y0, Y0
+	VSHUFPS   $0x88, Y3, Y2, Y1
+	VPERMPD   $0xd8, Y1, Y1
+	VADDPS    Y0, Y4, Y2
+	VCMPPS    $0x03, Y0, Y4, Y3
+	VMAXPS    Y0, Y4, Y4
+	VBLENDVPS Y3, Y2, Y4, Y4
+	VADDPS    Y1, Y4, Y0
+	VCMPPS    $0x03, Y1, Y4, Y2
+	VMAXPS    Y1, Y4, Y4
+	VBLENDVPS Y2, Y0, Y4, Y4
+	VMOVUPS   Y4, (AX)
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000020, AX
+	SUBQ      $0x00000008, DX
+	JMP       block
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecDepthwiseAVX2(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32)
+// Requires: AVX, FMA3
+TEXT ·vecDepthwiseAVX2(SB), NOSPLIT, $0-88
+	MOVQ         d+0(FP), AX
+	MOVQ         s+8(FP), CX
+	MOVQ         rows+40(FP), DX
+	VBROADCASTSS bias+80(FP), Y0
+	VBROADCASTSS slope+84(FP), Y2
+	VXORPS       Y1, Y1, Y1
+	MOVQ         cols+48(FP), BX
+	CMPQ         BX, $0x00000010
+	JLE          short
+
+row:
+	CMPQ DX, $0x00000000
+	JLE  done
+	XORQ BX, BX
+
+block:
+	MOVQ    cols+48(FP), SI
+	SUBQ    BX, SI
+	JLE     next
+	CMPQ    SI, $0x00000020
+	JL      tail
+	LEAQ    (CX)(BX*4), SI
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	VMOVAPS Y0, Y6
+	MOVQ    w+16(FP), DI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+fulltap:
+	MOVQ         (R8), R10
+	VBROADCASTSS (DI), Y7
+	VFMADD231PS  (SI)(R10*4), Y7, Y3
+	VFMADD231PS  32(SI)(R10*4), Y7, Y4
+	VFMADD231PS  64(SI)(R10*4), Y7, Y5
+	VFMADD231PS  96(SI)(R10*4), Y7, Y6
+	ADDQ         $0x00000008, R8
+	ADDQ         $0x00000004, DI
+	DECQ         R9
+	JNZ          fulltap
+	CMPQ         act+72(FP), $0x00000001
+	JL           fullstore
+	JE           fullrelu
+	VMINPS       Y3, Y1, Y7
+	VMAXPS       Y3, Y1, Y3
+	VFMADD231PS  Y7, Y2, Y3
+	VMINPS       Y4, Y1, Y7
+	VMAXPS       Y4, Y1, Y4
+	VFMADD231PS  Y7, Y2, Y4
+	VMINPS       Y5, Y1, Y7
+	VMAXPS       Y5, Y1, Y5
+	VFMADD231PS  Y7, Y2, Y5
+	VMINPS       Y6, Y1, Y7
+	VMAXPS       Y6, Y1, Y6
+	VFMADD231PS  Y7, Y2, Y6
+	JMP          fullstore
+
+fullrelu:
+	VMAXPS Y3, Y1, Y3
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y5, Y1, Y5
+	VMAXPS Y6, Y1, Y6
+
+fullstore:
+	VMOVUPS Y3, (AX)(BX*4)
+	VMOVUPS Y4, 32(AX)(BX*4)
+	VMOVUPS Y5, 64(AX)(BX*4)
+	VMOVUPS Y6, 96(AX)(BX*4)
+	ADDQ    $0x00000020, BX
+	JMP     block
+
+tail:
+	CMPQ    SI, $0x00000018
+	JG      tail4
+	CMPQ    SI, $0x00000010
+	JG      tail3
+	CMPQ    SI, $0x00000008
+	JG      tail2
+	LEAQ    (CX)(BX*4), BX
+	MOVQ    cols+48(FP), BX
+	SUBQ    $0x00000008, BX
+	LEAQ    (CX)(BX*4), SI
+	VMOVAPS Y0, Y3
+	MOVQ    w+16(FP), DI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t1tap:
+	MOVQ         (R8), R10
+	VBROADCASTSS (DI), Y4
+	VFMADD231PS  (SI)(R10*4), Y4, Y3
+	ADDQ         $0x00000008, R8
+	ADDQ         $0x00000004, DI
+	DECQ         R9
+	JNZ          t1tap
+	CMPQ         act+72(FP), $0x00000001
+	JL           t1store
+	JE           t1relu
+	VMINPS       Y3, Y1, Y4
+	VMAXPS       Y3, Y1, Y3
+	VFMADD231PS  Y4, Y2, Y3
+	JMP          t1store
+
+t1relu:
+	VMAXPS Y3, Y1, Y3
+
+t1store:
+	VMOVUPS Y3, (AX)(BX*4)
+	JMP     next
+
+tail2:
+	LEAQ    (CX)(BX*4), SI
+	MOVQ    cols+48(FP), DI
+	SUBQ    $0x00000008, DI
+	LEAQ    (CX)(DI*4), R8
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	MOVQ    w+16(FP), R9
+	MOVQ    offs+24(FP), R10
+	MOVQ    taps+32(FP), R11
+
+t2tap:
+	MOVQ         (R10), R12
+	VBROADCASTSS (R9), Y5
+	VFMADD231PS  (SI)(R12*4), Y5, Y3
+	VFMADD231PS  (R8)(R12*4), Y5, Y4
+	ADDQ         $0x00000008, R10
+	ADDQ         $0x00000004, R9
+	DECQ         R11
+	JNZ          t2tap
+	CMPQ         act+72(FP), $0x00000001
+	JL           t2store
+	JE           t2relu
+	VMINPS       Y3, Y1, Y5
+	VMAXPS       Y3, Y1, Y3
+	VFMADD231PS  Y5, Y2, Y3
+	VMINPS       Y4, Y1, Y5
+	VMAXPS       Y4, Y1, Y4
+	VFMADD231PS  Y5, Y2, Y4
+	JMP          t2store
+
+t2relu:
+	VMAXPS Y3, Y1, Y3
+	VMAXPS Y4, Y1, Y4
+
+t2store:
+	VMOVUPS Y3, (AX)(BX*4)
+	VMOVUPS Y4, (AX)(DI*4)
+	JMP     next
+
+tail3:
+	LEAQ    (CX)(BX*4), SI
+	MOVQ    cols+48(FP), DI
+	SUBQ    $0x00000008, DI
+	LEAQ    (CX)(DI*4), R8
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	MOVQ    w+16(FP), R9
+	MOVQ    offs+24(FP), R10
+	MOVQ    taps+32(FP), R11
+
+t3tap:
+	MOVQ         (R10), R12
+	VBROADCASTSS (R9), Y6
+	VFMADD231PS  (SI)(R12*4), Y6, Y3
+	VFMADD231PS  32(SI)(R12*4), Y6, Y4
+	VFMADD231PS  (R8)(R12*4), Y6, Y5
+	ADDQ         $0x00000008, R10
+	ADDQ         $0x00000004, R9
+	DECQ         R11
+	JNZ          t3tap
+	CMPQ         act+72(FP), $0x00000001
+	JL           t3store
+	JE           t3relu
+	VMINPS       Y3, Y1, Y6
+	VMAXPS       Y3, Y1, Y3
+	VFMADD231PS  Y6, Y2, Y3
+	VMINPS       Y4, Y1, Y6
+	VMAXPS       Y4, Y1, Y4
+	VFMADD231PS  Y6, Y2, Y4
+	VMINPS       Y5, Y1, Y6
+	VMAXPS       Y5, Y1, Y5
+	VFMADD231PS  Y6, Y2, Y5
+	JMP          t3store
+
+t3relu:
+	VMAXPS Y3, Y1, Y3
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y5, Y1, Y5
+
+t3store:
+	VMOVUPS Y3, (AX)(BX*4)
+	VMOVUPS Y4, 32(AX)(BX*4)
+	VMOVUPS Y5, (AX)(DI*4)
+	JMP     next
+
+tail4:
+	LEAQ    (CX)(BX*4), SI
+	MOVQ    cols+48(FP), DI
+	SUBQ    $0x00000008, DI
+	LEAQ    (CX)(DI*4), R8
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	VMOVAPS Y0, Y6
+	MOVQ    w+16(FP), R9
+	MOVQ    offs+24(FP), R10
+	MOVQ    taps+32(FP), R11
+
+t4tap:
+	MOVQ         (R10), R12
+	VBROADCASTSS (R9), Y7
+	VFMADD231PS  (SI)(R12*4), Y7, Y3
+	VFMADD231PS  32(SI)(R12*4), Y7, Y4
+	VFMADD231PS  64(SI)(R12*4), Y7, Y5
+	VFMADD231PS  (R8)(R12*4), Y7, Y6
+	ADDQ         $0x00000008, R10
+	ADDQ         $0x00000004, R9
+	DECQ         R11
+	JNZ          t4tap
+	CMPQ         act+72(FP), $0x00000001
+	JL           t4store
+	JE           t4relu
+	VMINPS       Y3, Y1, Y7
+	VMAXPS       Y3, Y1, Y3
+	VFMADD231PS  Y7, Y2, Y3
+	VMINPS       Y4, Y1, Y7
+	VMAXPS       Y4, Y1, Y4
+	VFMADD231PS  Y7, Y2, Y4
+	VMINPS       Y5, Y1, Y7
+	VMAXPS       Y5, Y1, Y5
+	VFMADD231PS  Y7, Y2, Y5
+	VMINPS       Y6, Y1, Y7
+	VMAXPS       Y6, Y1, Y6
+	VFMADD231PS  Y7, Y2, Y6
+	JMP          t4store
+
+t4relu:
+	VMAXPS Y3, Y1, Y3
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y5, Y1, Y5
+	VMAXPS Y6, Y1, Y6
+
+t4store:
+	VMOVUPS Y3, (AX)(BX*4)
+	VMOVUPS Y4, 32(AX)(BX*4)
+	VMOVUPS Y5, 64(AX)(BX*4)
+	VMOVUPS Y6, (AX)(DI*4)
+
+next:
+	MOVQ ldD+56(FP), BX
+	SHLQ $0x02, BX
+	ADDQ BX, AX
+	MOVQ ldS+64(FP), BX
+	SHLQ $0x02, BX
+	ADDQ BX, CX
+	DECQ DX
+	JMP  row
+
+short:
+	MOVQ ldS+64(FP), SI
+	SHLQ $0x02, SI
+	MOVQ ldD+56(FP), DI
+	SHLQ $0x02, DI
+	CMPQ BX, $0x00000008
+	JG   short2
+
+short1loop:
+	CMPQ    DX, $0x00000004
+	JL      short1rest
+	LEAQ    (CX)(SI*1), BX
+	LEAQ    (BX)(SI*1), R8
+	LEAQ    (R8)(SI*1), R9
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	VMOVAPS Y0, Y6
+	MOVQ    w+16(FP), R10
+	MOVQ    offs+24(FP), R11
+	MOVQ    taps+32(FP), R12
+
+short1btap:
+	MOVQ         (R11), R13
+	VBROADCASTSS (R10), Y7
+	VFMADD231PS  (CX)(R13*4), Y7, Y3
+	VFMADD231PS  (BX)(R13*4), Y7, Y4
+	VFMADD231PS  (R8)(R13*4), Y7, Y5
+	VFMADD231PS  (R9)(R13*4), Y7, Y6
+	ADDQ         $0x00000008, R11
+	ADDQ         $0x00000004, R10
+	DECQ         R12
+	JNZ          short1btap
+	CMPQ         act+72(FP), $0x00000001
+	JL           short1bstore
+	JE           short1brelu
+	VMINPS       Y3, Y1, Y7
+	VMAXPS       Y3, Y1, Y3
+	VFMADD231PS  Y7, Y2, Y3
+	VMINPS       Y4, Y1, Y7
+	VMAXPS       Y4, Y1, Y4
+	VFMADD231PS  Y7, Y2, Y4
+	VMINPS       Y5, Y1, Y7
+	VMAXPS       Y5, Y1, Y5
+	VFMADD231PS  Y7, Y2, Y5
+	VMINPS       Y6, Y1, Y7
+	VMAXPS       Y6, Y1, Y6
+	VFMADD231PS  Y7, Y2, Y6
+	JMP          short1bstore
+
+short1brelu:
+	VMAXPS Y3, Y1, Y3
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y5, Y1, Y5
+	VMAXPS Y6, Y1, Y6
+
+short1bstore:
+	MOVQ    AX, BX
+	VMOVUPS Y3, (BX)
+	ADDQ    DI, BX
+	VMOVUPS Y4, (BX)
+	ADDQ    DI, BX
+	VMOVUPS Y5, (BX)
+	ADDQ    DI, BX
+	VMOVUPS Y6, (BX)
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	SUBQ    $0x00000004, DX
+	JMP     short1loop
+
+short1rest:
+	CMPQ DX, $0x00000003
+	JE   short1r3
+	CMPQ DX, $0x00000002
+	JE   short1r2
+	CMPQ DX, $0x00000001
+	JE   short1r1
+	JMP  done
+
+short1r3:
+	LEAQ    (CX)(SI*1), DX
+	LEAQ    (DX)(SI*1), BX
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y0
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+short1r3btap:
+	MOVQ         (R8), R10
+	VBROADCASTSS (SI), Y5
+	VFMADD231PS  (CX)(R10*4), Y5, Y3
+	VFMADD231PS  (DX)(R10*4), Y5, Y4
+	VFMADD231PS  (BX)(R10*4), Y5, Y0
+	ADDQ         $0x00000008, R8
+	ADDQ         $0x00000004, SI
+	DECQ         R9
+	JNZ          short1r3btap
+	CMPQ         act+72(FP), $0x00000001
+	JL           short1r3bstore
+	JE           short1r3brelu
+	VMINPS       Y3, Y1, Y5
+	VMAXPS       Y3, Y1, Y3
+	VFMADD231PS  Y5, Y2, Y3
+	VMINPS       Y4, Y1, Y5
+	VMAXPS       Y4, Y1, Y4
+	VFMADD231PS  Y5, Y2, Y4
+	VMINPS       Y0, Y1, Y5
+	VMAXPS       Y0, Y1, Y0
+	VFMADD231PS  Y5, Y2, Y0
+	JMP          short1r3bstore
+
+short1r3brelu:
+	VMAXPS Y3, Y1, Y3
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y0, Y1, Y0
+
+short1r3bstore:
+	VMOVUPS Y3, (AX)
+	ADDQ    DI, AX
+	VMOVUPS Y4, (AX)
+	ADDQ    DI, AX
+	VMOVUPS Y0, (AX)
+	JMP     done
+
+short1r2:
+	LEAQ    (CX)(SI*1), DX
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y0
+	MOVQ    w+16(FP), BX
+	MOVQ    offs+24(FP), SI
+	MOVQ    taps+32(FP), R8
+
+short1r2btap:
+	MOVQ         (SI), R9
+	VBROADCASTSS (BX), Y4
+	VFMADD231PS  (CX)(R9*4), Y4, Y3
+	VFMADD231PS  (DX)(R9*4), Y4, Y0
+	ADDQ         $0x00000008, SI
+	ADDQ         $0x00000004, BX
+	DECQ         R8
+	JNZ          short1r2btap
+	CMPQ         act+72(FP), $0x00000001
+	JL           short1r2bstore
+	JE           short1r2brelu
+	VMINPS       Y3, Y1, Y4
+	VMAXPS       Y3, Y1, Y3
+	VFMADD231PS  Y4, Y2, Y3
+	VMINPS       Y0, Y1, Y4
+	VMAXPS       Y0, Y1, Y0
+	VFMADD231PS  Y4, Y2, Y0
+	JMP          short1r2bstore
+
+short1r2brelu:
+	VMAXPS Y3, Y1, Y3
+	VMAXPS Y0, Y1, Y0
+
+short1r2bstore:
+	VMOVUPS Y3, (AX)
+	ADDQ    DI, AX
+	VMOVUPS Y0, (AX)
+	JMP     done
+
+short1r1:
+	VMOVAPS Y0, Y0
+	MOVQ    w+16(FP), DX
+	MOVQ    offs+24(FP), BX
+	MOVQ    taps+32(FP), SI
+
+short1r1btap:
+	MOVQ         (BX), DI
+	VBROADCASTSS (DX), Y3
+	VFMADD231PS  (CX)(DI*4), Y3, Y0
+	ADDQ         $0x00000008, BX
+	ADDQ         $0x00000004, DX
+	DECQ         SI
+	JNZ          short1r1btap
+	CMPQ         act+72(FP), $0x00000001
+	JL           short1r1bstore
+	JE           short1r1brelu
+	VMINPS       Y0, Y1, Y3
+	VMAXPS       Y0, Y1, Y0
+	VFMADD231PS  Y3, Y2, Y0
+	JMP          short1r1bstore
+
+short1r1brelu:
+	VMAXPS Y0, Y1, Y0
+
+short1r1bstore:
+	VMOVUPS Y0, (AX)
+	JMP     done
+
+short2:
+	LEAQ -8(BX), BX
+	SHLQ $0x02, BX
+
+short2loop:
+	CMPQ    DX, $0x00000002
+	JL      short2rest
+	LEAQ    (CX)(SI*1), R8
+	LEAQ    (CX)(BX*1), R9
+	LEAQ    (R8)(BX*1), R10
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	VMOVAPS Y0, Y6
+	MOVQ    w+16(FP), R11
+	MOVQ    offs+24(FP), R12
+	MOVQ    taps+32(FP), R13
+
+short2btap:
+	MOVQ         (R12), R14
+	VBROADCASTSS (R11), Y7
+	VFMADD231PS  (CX)(R14*4), Y7, Y3
+	VFMADD231PS  (R9)(R14*4), Y7, Y4
+	VFMADD231PS  (R8)(R14*4), Y7, Y5
+	VFMADD231PS  (R10)(R14*4), Y7, Y6
+	ADDQ         $0x00000008, R12
+	ADDQ         $0x00000004, R11
+	DECQ         R13
+	JNZ          short2btap
+	CMPQ         act+72(FP), $0x00000001
+	JL           short2bstore
+	JE           short2brelu
+	VMINPS       Y3, Y1, Y7
+	VMAXPS       Y3, Y1, Y3
+	VFMADD231PS  Y7, Y2, Y3
+	VMINPS       Y4, Y1, Y7
+	VMAXPS       Y4, Y1, Y4
+	VFMADD231PS  Y7, Y2, Y4
+	VMINPS       Y5, Y1, Y7
+	VMAXPS       Y5, Y1, Y5
+	VFMADD231PS  Y7, Y2, Y5
+	VMINPS       Y6, Y1, Y7
+	VMAXPS       Y6, Y1, Y6
+	VFMADD231PS  Y7, Y2, Y6
+	JMP          short2bstore
+
+short2brelu:
+	VMAXPS Y3, Y1, Y3
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y5, Y1, Y5
+	VMAXPS Y6, Y1, Y6
+
+short2bstore:
+	MOVQ    AX, R8
+	VMOVUPS Y3, (R8)
+	VMOVUPS Y4, (R8)(BX*1)
+	ADDQ    DI, R8
+	VMOVUPS Y5, (R8)
+	VMOVUPS Y6, (R8)(BX*1)
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	SUBQ    $0x00000002, DX
+	JMP     short2loop
+
+short2rest:
+	CMPQ DX, $0x00000001
+	JE   short2r1
+	JMP  done
+
+short2r1:
+	LEAQ    (CX)(BX*1), DX
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y0
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), DI
+	MOVQ    taps+32(FP), R8
+
+short2r1btap:
+	MOVQ         (DI), R9
+	VBROADCASTSS (SI), Y4
+	VFMADD231PS  (CX)(R9*4), Y4, Y3
+	VFMADD231PS  (DX)(R9*4), Y4, Y0
+	ADDQ         $0x00000008, DI
+	ADDQ         $0x00000004, SI
+	DECQ         R8
+	JNZ          short2r1btap
+	CMPQ         act+72(FP), $0x00000001
+	JL           short2r1bstore
+	JE           short2r1brelu
+	VMINPS       Y3, Y1, Y4
+	VMAXPS       Y3, Y1, Y3
+	VFMADD231PS  Y4, Y2, Y3
+	VMINPS       Y0, Y1, Y4
+	VMAXPS       Y0, Y1, Y0
+	VFMADD231PS  Y4, Y2, Y0
+	JMP          short2r1bstore
+
+short2r1brelu:
+	VMAXPS Y3, Y1, Y3
+	VMAXPS Y0, Y1, Y0
+
+short2r1bstore:
+	VMOVUPS Y3, (AX)
+	VMOVUPS Y0, (AX)(BX*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecEvensAVX2(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
+// Requires: AVX, AVX2
+TEXT ·vecEvensAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ rows+16(FP), DX
+	MOVQ n+24(FP), BX
+	MOVQ ldDst+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ ldSrc+40(FP), DI
+	SHLQ $0x02, DI
+	LEAQ -1(BX), R8
+	SHRQ $0x03, R8
+	CMPQ BX, $0x00000008
+	JL   short
+	LEAQ -16(BX)(BX*1), R9
+	SHLQ $0x02, R9
+	LEAQ -9(BX)(BX*1), R10
+	SHLQ $0x02, R10
+	LEAQ -8(BX), BX
+	SHLQ $0x02, BX
+
+row:
+	CMPQ DX, $0x00000000
+	JLE  done
+	MOVQ R8, R11
+	MOVQ CX, R12
+	MOVQ AX, R13
+
+vec:
+	TESTQ   R11, R11
+	JZ      last
+	VMOVUPS (R12), Y0
+	VMOVUPS 32(R12), Y1
+	VSHUFPS $0x88, Y1, Y0, Y0
+	VPERMPD $0xd8, Y0, Y0
+	VMOVUPS Y0, (R13)
+	ADDQ    $0x00000040, R12
+	ADDQ    $0x00000020, R13
+	DECQ    R11
+	JMP     vec
+
+last:
+	VMOVUPS (CX)(R9*1), Y0
+	VMOVUPS (CX)(R10*1), Y1
+	VSHUFPS $0xd8, Y1, Y0, Y0
+	VPERMPD $0xd8, Y0, Y0
+	VMOVUPS Y0, (AX)(BX*1)
+	ADDQ    DI, CX
+	ADDQ    SI, AX
+	DECQ    DX
+	JMP     row
+
+short:
+	CMPQ DX, $0x00000000
+	JLE  done
+	XORQ R8, R8
+
+scalar:
+	CMPQ R8, BX
+	JGE  nextShort
+	MOVL (CX)(R8*8), R9
+	MOVL R9, (AX)(R8*4)
+	INCQ R8
+	JMP  scalar
+
+nextShort:
+	ADDQ DI, CX
+	ADDQ SI, AX
+	DECQ DX
+	JMP  short
+
+done:
 	VZEROUPPER
 	RET
 
@@ -12883,726 +13603,6 @@ cdone:
 	ADDQ BX, AX
 	DECQ DX
 	JMP  row
-
-done:
-	VZEROUPPER
-	RET
-
-// func vecMaxPool3s2AVX2(dst *float32, src *float32, n int, rows int, ld int)
-// Requires: AVX, AVX2
-TEXT ·vecMaxPool3s2AVX2(SB), NOSPLIT, $0-40
-	MOVQ dst+0(FP), AX
-	MOVQ src+8(FP), CX
-	MOVQ n+16(FP), DX
-	MOVQ ld+32(FP), BX
-	SHLQ $0x02, BX
-
-block:
-	CMPQ    DX, $0x00000008
-	JL      done
-	VMOVUPS (CX), Y0
-	VMOVUPS 32(CX), Y1
-	VMOVUPS 8(CX), Y2
-	VMOVUPS 40(CX), Y3
-	MOVQ    CX, SI
-	MOVQ    rows+24(FP), DI
-
-row:
-	DECQ      DI
-	JLE       reduced
-	ADDQ      BX, SI
-	VMOVUPS   (SI), Y4
-	VADDPS    Y4, Y0, Y5
-	VCMPPS    $0x03, Y4, Y0, Y6
-	VMAXPS    Y4, Y0, Y0
-	VBLENDVPS Y6, Y5, Y0, Y0
-	VMOVUPS   32(SI), Y4
-	VADDPS    Y4, Y1, Y5
-	VCMPPS    $0x03, Y4, Y1, Y6
-	VMAXPS    Y4, Y1, Y1
-	VBLENDVPS Y6, Y5, Y1, Y1
-	VMOVUPS   8(SI), Y4
-	VADDPS    Y4, Y2, Y5
-	VCMPPS    $0x03, Y4, Y2, Y6
-	VMAXPS    Y4, Y2, Y2
-	VBLENDVPS Y6, Y5, Y2, Y2
-	VMOVUPS   40(SI), Y4
-	VADDPS    Y4, Y3, Y5
-	VCMPPS    $0x03, Y4, Y3, Y6
-	VMAXPS    Y4, Y3, Y3
-	VBLENDVPS Y6, Y5, Y3, Y3
-	JMP       row
-
-reduced:
-	VSHUFPS   $0x88, Y1, Y0, Y4
-	VPERMPD   $0xd8, Y4, Y4
-	VSHUFPS   $0xdd, Y1, Y0, Y0
-	VPERMPD   $0xd8, Y0, Y0
-	VSHUFPS   $0x88, Y3, Y2, Y1
-	VPERMPD   $0xd8, Y1, Y1
-	VADDPS    Y0, Y4, Y2
-	VCMPPS    $0x03, Y0, Y4, Y3
-	VMAXPS    Y0, Y4, Y4
-	VBLENDVPS Y3, Y2, Y4, Y4
-	VADDPS    Y1, Y4, Y0
-	VCMPPS    $0x03, Y1, Y4, Y2
-	VMAXPS    Y1, Y4, Y4
-	VBLENDVPS Y2, Y0, Y4, Y4
-	VMOVUPS   Y4, (AX)
-	ADDQ      $0x00000040, CX
-	ADDQ      $0x00000020, AX
-	SUBQ      $0x00000008, DX
-	JMP       block
-
-done:
-	VZEROUPPER
-	RET
-
-// func vecDepthwiseAVX2(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32)
-// Requires: AVX, FMA3
-TEXT ·vecDepthwiseAVX2(SB), NOSPLIT, $0-88
-	MOVQ         d+0(FP), AX
-	MOVQ         s+8(FP), CX
-	MOVQ         rows+40(FP), DX
-	VBROADCASTSS bias+80(FP), Y0
-	VBROADCASTSS slope+84(FP), Y2
-	VXORPS       Y1, Y1, Y1
-	MOVQ         cols+48(FP), BX
-	CMPQ         BX, $0x00000010
-	JLE          short
-
-row:
-	CMPQ DX, $0x00000000
-	JLE  done
-	XORQ BX, BX
-
-block:
-	MOVQ    cols+48(FP), SI
-	SUBQ    BX, SI
-	JLE     next
-	CMPQ    SI, $0x00000020
-	JL      tail
-	LEAQ    (CX)(BX*4), SI
-	VMOVAPS Y0, Y3
-	VMOVAPS Y0, Y4
-	VMOVAPS Y0, Y5
-	VMOVAPS Y0, Y6
-	MOVQ    w+16(FP), DI
-	MOVQ    offs+24(FP), R8
-	MOVQ    taps+32(FP), R9
-
-fulltap:
-	MOVQ         (R8), R10
-	VBROADCASTSS (DI), Y7
-	VFMADD231PS  (SI)(R10*4), Y7, Y3
-	VFMADD231PS  32(SI)(R10*4), Y7, Y4
-	VFMADD231PS  64(SI)(R10*4), Y7, Y5
-	VFMADD231PS  96(SI)(R10*4), Y7, Y6
-	ADDQ         $0x00000008, R8
-	ADDQ         $0x00000004, DI
-	DECQ         R9
-	JNZ          fulltap
-	CMPQ         act+72(FP), $0x00000001
-	JL           fullstore
-	JE           fullrelu
-	VMINPS       Y3, Y1, Y7
-	VMAXPS       Y3, Y1, Y3
-	VFMADD231PS  Y7, Y2, Y3
-	VMINPS       Y4, Y1, Y7
-	VMAXPS       Y4, Y1, Y4
-	VFMADD231PS  Y7, Y2, Y4
-	VMINPS       Y5, Y1, Y7
-	VMAXPS       Y5, Y1, Y5
-	VFMADD231PS  Y7, Y2, Y5
-	VMINPS       Y6, Y1, Y7
-	VMAXPS       Y6, Y1, Y6
-	VFMADD231PS  Y7, Y2, Y6
-	JMP          fullstore
-
-fullrelu:
-	VMAXPS Y3, Y1, Y3
-	VMAXPS Y4, Y1, Y4
-	VMAXPS Y5, Y1, Y5
-	VMAXPS Y6, Y1, Y6
-
-fullstore:
-	VMOVUPS Y3, (AX)(BX*4)
-	VMOVUPS Y4, 32(AX)(BX*4)
-	VMOVUPS Y5, 64(AX)(BX*4)
-	VMOVUPS Y6, 96(AX)(BX*4)
-	ADDQ    $0x00000020, BX
-	JMP     block
-
-tail:
-	CMPQ    SI, $0x00000018
-	JG      tail4
-	CMPQ    SI, $0x00000010
-	JG      tail3
-	CMPQ    SI, $0x00000008
-	JG      tail2
-	LEAQ    (CX)(BX*4), BX
-	MOVQ    cols+48(FP), BX
-	SUBQ    $0x00000008, BX
-	LEAQ    (CX)(BX*4), SI
-	VMOVAPS Y0, Y3
-	MOVQ    w+16(FP), DI
-	MOVQ    offs+24(FP), R8
-	MOVQ    taps+32(FP), R9
-
-t1tap:
-	MOVQ         (R8), R10
-	VBROADCASTSS (DI), Y4
-	VFMADD231PS  (SI)(R10*4), Y4, Y3
-	ADDQ         $0x00000008, R8
-	ADDQ         $0x00000004, DI
-	DECQ         R9
-	JNZ          t1tap
-	CMPQ         act+72(FP), $0x00000001
-	JL           t1store
-	JE           t1relu
-	VMINPS       Y3, Y1, Y4
-	VMAXPS       Y3, Y1, Y3
-	VFMADD231PS  Y4, Y2, Y3
-	JMP          t1store
-
-t1relu:
-	VMAXPS Y3, Y1, Y3
-
-t1store:
-	VMOVUPS Y3, (AX)(BX*4)
-	JMP     next
-
-tail2:
-	LEAQ    (CX)(BX*4), SI
-	MOVQ    cols+48(FP), DI
-	SUBQ    $0x00000008, DI
-	LEAQ    (CX)(DI*4), R8
-	VMOVAPS Y0, Y3
-	VMOVAPS Y0, Y4
-	MOVQ    w+16(FP), R9
-	MOVQ    offs+24(FP), R10
-	MOVQ    taps+32(FP), R11
-
-t2tap:
-	MOVQ         (R10), R12
-	VBROADCASTSS (R9), Y5
-	VFMADD231PS  (SI)(R12*4), Y5, Y3
-	VFMADD231PS  (R8)(R12*4), Y5, Y4
-	ADDQ         $0x00000008, R10
-	ADDQ         $0x00000004, R9
-	DECQ         R11
-	JNZ          t2tap
-	CMPQ         act+72(FP), $0x00000001
-	JL           t2store
-	JE           t2relu
-	VMINPS       Y3, Y1, Y5
-	VMAXPS       Y3, Y1, Y3
-	VFMADD231PS  Y5, Y2, Y3
-	VMINPS       Y4, Y1, Y5
-	VMAXPS       Y4, Y1, Y4
-	VFMADD231PS  Y5, Y2, Y4
-	JMP          t2store
-
-t2relu:
-	VMAXPS Y3, Y1, Y3
-	VMAXPS Y4, Y1, Y4
-
-t2store:
-	VMOVUPS Y3, (AX)(BX*4)
-	VMOVUPS Y4, (AX)(DI*4)
-	JMP     next
-
-tail3:
-	LEAQ    (CX)(BX*4), SI
-	MOVQ    cols+48(FP), DI
-	SUBQ    $0x00000008, DI
-	LEAQ    (CX)(DI*4), R8
-	VMOVAPS Y0, Y3
-	VMOVAPS Y0, Y4
-	VMOVAPS Y0, Y5
-	MOVQ    w+16(FP), R9
-	MOVQ    offs+24(FP), R10
-	MOVQ    taps+32(FP), R11
-
-t3tap:
-	MOVQ         (R10), R12
-	VBROADCASTSS (R9), Y6
-	VFMADD231PS  (SI)(R12*4), Y6, Y3
-	VFMADD231PS  32(SI)(R12*4), Y6, Y4
-	VFMADD231PS  (R8)(R12*4), Y6, Y5
-	ADDQ         $0x00000008, R10
-	ADDQ         $0x00000004, R9
-	DECQ         R11
-	JNZ          t3tap
-	CMPQ         act+72(FP), $0x00000001
-	JL           t3store
-	JE           t3relu
-	VMINPS       Y3, Y1, Y6
-	VMAXPS       Y3, Y1, Y3
-	VFMADD231PS  Y6, Y2, Y3
-	VMINPS       Y4, Y1, Y6
-	VMAXPS       Y4, Y1, Y4
-	VFMADD231PS  Y6, Y2, Y4
-	VMINPS       Y5, Y1, Y6
-	VMAXPS       Y5, Y1, Y5
-	VFMADD231PS  Y6, Y2, Y5
-	JMP          t3store
-
-t3relu:
-	VMAXPS Y3, Y1, Y3
-	VMAXPS Y4, Y1, Y4
-	VMAXPS Y5, Y1, Y5
-
-t3store:
-	VMOVUPS Y3, (AX)(BX*4)
-	VMOVUPS Y4, 32(AX)(BX*4)
-	VMOVUPS Y5, (AX)(DI*4)
-	JMP     next
-
-tail4:
-	LEAQ    (CX)(BX*4), SI
-	MOVQ    cols+48(FP), DI
-	SUBQ    $0x00000008, DI
-	LEAQ    (CX)(DI*4), R8
-	VMOVAPS Y0, Y3
-	VMOVAPS Y0, Y4
-	VMOVAPS Y0, Y5
-	VMOVAPS Y0, Y6
-	MOVQ    w+16(FP), R9
-	MOVQ    offs+24(FP), R10
-	MOVQ    taps+32(FP), R11
-
-t4tap:
-	MOVQ         (R10), R12
-	VBROADCASTSS (R9), Y7
-	VFMADD231PS  (SI)(R12*4), Y7, Y3
-	VFMADD231PS  32(SI)(R12*4), Y7, Y4
-	VFMADD231PS  64(SI)(R12*4), Y7, Y5
-	VFMADD231PS  (R8)(R12*4), Y7, Y6
-	ADDQ         $0x00000008, R10
-	ADDQ         $0x00000004, R9
-	DECQ         R11
-	JNZ          t4tap
-	CMPQ         act+72(FP), $0x00000001
-	JL           t4store
-	JE           t4relu
-	VMINPS       Y3, Y1, Y7
-	VMAXPS       Y3, Y1, Y3
-	VFMADD231PS  Y7, Y2, Y3
-	VMINPS       Y4, Y1, Y7
-	VMAXPS       Y4, Y1, Y4
-	VFMADD231PS  Y7, Y2, Y4
-	VMINPS       Y5, Y1, Y7
-	VMAXPS       Y5, Y1, Y5
-	VFMADD231PS  Y7, Y2, Y5
-	VMINPS       Y6, Y1, Y7
-	VMAXPS       Y6, Y1, Y6
-	VFMADD231PS  Y7, Y2, Y6
-	JMP          t4store
-
-t4relu:
-	VMAXPS Y3, Y1, Y3
-	VMAXPS Y4, Y1, Y4
-	VMAXPS Y5, Y1, Y5
-	VMAXPS Y6, Y1, Y6
-
-t4store:
-	VMOVUPS Y3, (AX)(BX*4)
-	VMOVUPS Y4, 32(AX)(BX*4)
-	VMOVUPS Y5, 64(AX)(BX*4)
-	VMOVUPS Y6, (AX)(DI*4)
-
-next:
-	MOVQ ldD+56(FP), BX
-	SHLQ $0x02, BX
-	ADDQ BX, AX
-	MOVQ ldS+64(FP), BX
-	SHLQ $0x02, BX
-	ADDQ BX, CX
-	DECQ DX
-	JMP  row
-
-short:
-	MOVQ ldS+64(FP), SI
-	SHLQ $0x02, SI
-	MOVQ ldD+56(FP), DI
-	SHLQ $0x02, DI
-	CMPQ BX, $0x00000008
-	JG   short2
-
-short1loop:
-	CMPQ    DX, $0x00000004
-	JL      short1rest
-	LEAQ    (CX)(SI*1), BX
-	LEAQ    (BX)(SI*1), R8
-	LEAQ    (R8)(SI*1), R9
-	VMOVAPS Y0, Y3
-	VMOVAPS Y0, Y4
-	VMOVAPS Y0, Y5
-	VMOVAPS Y0, Y6
-	MOVQ    w+16(FP), R10
-	MOVQ    offs+24(FP), R11
-	MOVQ    taps+32(FP), R12
-
-short1btap:
-	MOVQ         (R11), R13
-	VBROADCASTSS (R10), Y7
-	VFMADD231PS  (CX)(R13*4), Y7, Y3
-	VFMADD231PS  (BX)(R13*4), Y7, Y4
-	VFMADD231PS  (R8)(R13*4), Y7, Y5
-	VFMADD231PS  (R9)(R13*4), Y7, Y6
-	ADDQ         $0x00000008, R11
-	ADDQ         $0x00000004, R10
-	DECQ         R12
-	JNZ          short1btap
-	CMPQ         act+72(FP), $0x00000001
-	JL           short1bstore
-	JE           short1brelu
-	VMINPS       Y3, Y1, Y7
-	VMAXPS       Y3, Y1, Y3
-	VFMADD231PS  Y7, Y2, Y3
-	VMINPS       Y4, Y1, Y7
-	VMAXPS       Y4, Y1, Y4
-	VFMADD231PS  Y7, Y2, Y4
-	VMINPS       Y5, Y1, Y7
-	VMAXPS       Y5, Y1, Y5
-	VFMADD231PS  Y7, Y2, Y5
-	VMINPS       Y6, Y1, Y7
-	VMAXPS       Y6, Y1, Y6
-	VFMADD231PS  Y7, Y2, Y6
-	JMP          short1bstore
-
-short1brelu:
-	VMAXPS Y3, Y1, Y3
-	VMAXPS Y4, Y1, Y4
-	VMAXPS Y5, Y1, Y5
-	VMAXPS Y6, Y1, Y6
-
-short1bstore:
-	MOVQ    AX, BX
-	VMOVUPS Y3, (BX)
-	ADDQ    DI, BX
-	VMOVUPS Y4, (BX)
-	ADDQ    DI, BX
-	VMOVUPS Y5, (BX)
-	ADDQ    DI, BX
-	VMOVUPS Y6, (BX)
-	ADDQ    SI, CX
-	ADDQ    DI, AX
-	ADDQ    SI, CX
-	ADDQ    DI, AX
-	ADDQ    SI, CX
-	ADDQ    DI, AX
-	ADDQ    SI, CX
-	ADDQ    DI, AX
-	SUBQ    $0x00000004, DX
-	JMP     short1loop
-
-short1rest:
-	CMPQ DX, $0x00000003
-	JE   short1r3
-	CMPQ DX, $0x00000002
-	JE   short1r2
-	CMPQ DX, $0x00000001
-	JE   short1r1
-	JMP  done
-
-short1r3:
-	LEAQ    (CX)(SI*1), DX
-	LEAQ    (DX)(SI*1), BX
-	VMOVAPS Y0, Y3
-	VMOVAPS Y0, Y4
-	VMOVAPS Y0, Y0
-	MOVQ    w+16(FP), SI
-	MOVQ    offs+24(FP), R8
-	MOVQ    taps+32(FP), R9
-
-short1r3btap:
-	MOVQ         (R8), R10
-	VBROADCASTSS (SI), Y5
-	VFMADD231PS  (CX)(R10*4), Y5, Y3
-	VFMADD231PS  (DX)(R10*4), Y5, Y4
-	VFMADD231PS  (BX)(R10*4), Y5, Y0
-	ADDQ         $0x00000008, R8
-	ADDQ         $0x00000004, SI
-	DECQ         R9
-	JNZ          short1r3btap
-	CMPQ         act+72(FP), $0x00000001
-	JL           short1r3bstore
-	JE           short1r3brelu
-	VMINPS       Y3, Y1, Y5
-	VMAXPS       Y3, Y1, Y3
-	VFMADD231PS  Y5, Y2, Y3
-	VMINPS       Y4, Y1, Y5
-	VMAXPS       Y4, Y1, Y4
-	VFMADD231PS  Y5, Y2, Y4
-	VMINPS       Y0, Y1, Y5
-	VMAXPS       Y0, Y1, Y0
-	VFMADD231PS  Y5, Y2, Y0
-	JMP          short1r3bstore
-
-short1r3brelu:
-	VMAXPS Y3, Y1, Y3
-	VMAXPS Y4, Y1, Y4
-	VMAXPS Y0, Y1, Y0
-
-short1r3bstore:
-	VMOVUPS Y3, (AX)
-	ADDQ    DI, AX
-	VMOVUPS Y4, (AX)
-	ADDQ    DI, AX
-	VMOVUPS Y0, (AX)
-	JMP     done
-
-short1r2:
-	LEAQ    (CX)(SI*1), DX
-	VMOVAPS Y0, Y3
-	VMOVAPS Y0, Y0
-	MOVQ    w+16(FP), BX
-	MOVQ    offs+24(FP), SI
-	MOVQ    taps+32(FP), R8
-
-short1r2btap:
-	MOVQ         (SI), R9
-	VBROADCASTSS (BX), Y4
-	VFMADD231PS  (CX)(R9*4), Y4, Y3
-	VFMADD231PS  (DX)(R9*4), Y4, Y0
-	ADDQ         $0x00000008, SI
-	ADDQ         $0x00000004, BX
-	DECQ         R8
-	JNZ          short1r2btap
-	CMPQ         act+72(FP), $0x00000001
-	JL           short1r2bstore
-	JE           short1r2brelu
-	VMINPS       Y3, Y1, Y4
-	VMAXPS       Y3, Y1, Y3
-	VFMADD231PS  Y4, Y2, Y3
-	VMINPS       Y0, Y1, Y4
-	VMAXPS       Y0, Y1, Y0
-	VFMADD231PS  Y4, Y2, Y0
-	JMP          short1r2bstore
-
-short1r2brelu:
-	VMAXPS Y3, Y1, Y3
-	VMAXPS Y0, Y1, Y0
-
-short1r2bstore:
-	VMOVUPS Y3, (AX)
-	ADDQ    DI, AX
-	VMOVUPS Y0, (AX)
-	JMP     done
-
-short1r1:
-	VMOVAPS Y0, Y0
-	MOVQ    w+16(FP), DX
-	MOVQ    offs+24(FP), BX
-	MOVQ    taps+32(FP), SI
-
-short1r1btap:
-	MOVQ         (BX), DI
-	VBROADCASTSS (DX), Y3
-	VFMADD231PS  (CX)(DI*4), Y3, Y0
-	ADDQ         $0x00000008, BX
-	ADDQ         $0x00000004, DX
-	DECQ         SI
-	JNZ          short1r1btap
-	CMPQ         act+72(FP), $0x00000001
-	JL           short1r1bstore
-	JE           short1r1brelu
-	VMINPS       Y0, Y1, Y3
-	VMAXPS       Y0, Y1, Y0
-	VFMADD231PS  Y3, Y2, Y0
-	JMP          short1r1bstore
-
-short1r1brelu:
-	VMAXPS Y0, Y1, Y0
-
-short1r1bstore:
-	VMOVUPS Y0, (AX)
-	JMP     done
-
-short2:
-	LEAQ -8(BX), BX
-	SHLQ $0x02, BX
-
-short2loop:
-	CMPQ    DX, $0x00000002
-	JL      short2rest
-	LEAQ    (CX)(SI*1), R8
-	LEAQ    (CX)(BX*1), R9
-	LEAQ    (R8)(BX*1), R10
-	VMOVAPS Y0, Y3
-	VMOVAPS Y0, Y4
-	VMOVAPS Y0, Y5
-	VMOVAPS Y0, Y6
-	MOVQ    w+16(FP), R11
-	MOVQ    offs+24(FP), R12
-	MOVQ    taps+32(FP), R13
-
-short2btap:
-	MOVQ         (R12), R14
-	VBROADCASTSS (R11), Y7
-	VFMADD231PS  (CX)(R14*4), Y7, Y3
-	VFMADD231PS  (R9)(R14*4), Y7, Y4
-	VFMADD231PS  (R8)(R14*4), Y7, Y5
-	VFMADD231PS  (R10)(R14*4), Y7, Y6
-	ADDQ         $0x00000008, R12
-	ADDQ         $0x00000004, R11
-	DECQ         R13
-	JNZ          short2btap
-	CMPQ         act+72(FP), $0x00000001
-	JL           short2bstore
-	JE           short2brelu
-	VMINPS       Y3, Y1, Y7
-	VMAXPS       Y3, Y1, Y3
-	VFMADD231PS  Y7, Y2, Y3
-	VMINPS       Y4, Y1, Y7
-	VMAXPS       Y4, Y1, Y4
-	VFMADD231PS  Y7, Y2, Y4
-	VMINPS       Y5, Y1, Y7
-	VMAXPS       Y5, Y1, Y5
-	VFMADD231PS  Y7, Y2, Y5
-	VMINPS       Y6, Y1, Y7
-	VMAXPS       Y6, Y1, Y6
-	VFMADD231PS  Y7, Y2, Y6
-	JMP          short2bstore
-
-short2brelu:
-	VMAXPS Y3, Y1, Y3
-	VMAXPS Y4, Y1, Y4
-	VMAXPS Y5, Y1, Y5
-	VMAXPS Y6, Y1, Y6
-
-short2bstore:
-	MOVQ    AX, R8
-	VMOVUPS Y3, (R8)
-	VMOVUPS Y4, (R8)(BX*1)
-	ADDQ    DI, R8
-	VMOVUPS Y5, (R8)
-	VMOVUPS Y6, (R8)(BX*1)
-	ADDQ    SI, CX
-	ADDQ    DI, AX
-	ADDQ    SI, CX
-	ADDQ    DI, AX
-	SUBQ    $0x00000002, DX
-	JMP     short2loop
-
-short2rest:
-	CMPQ DX, $0x00000001
-	JE   short2r1
-	JMP  done
-
-short2r1:
-	LEAQ    (CX)(BX*1), DX
-	VMOVAPS Y0, Y3
-	VMOVAPS Y0, Y0
-	MOVQ    w+16(FP), SI
-	MOVQ    offs+24(FP), DI
-	MOVQ    taps+32(FP), R8
-
-short2r1btap:
-	MOVQ         (DI), R9
-	VBROADCASTSS (SI), Y4
-	VFMADD231PS  (CX)(R9*4), Y4, Y3
-	VFMADD231PS  (DX)(R9*4), Y4, Y0
-	ADDQ         $0x00000008, DI
-	ADDQ         $0x00000004, SI
-	DECQ         R8
-	JNZ          short2r1btap
-	CMPQ         act+72(FP), $0x00000001
-	JL           short2r1bstore
-	JE           short2r1brelu
-	VMINPS       Y3, Y1, Y4
-	VMAXPS       Y3, Y1, Y3
-	VFMADD231PS  Y4, Y2, Y3
-	VMINPS       Y0, Y1, Y4
-	VMAXPS       Y0, Y1, Y0
-	VFMADD231PS  Y4, Y2, Y0
-	JMP          short2r1bstore
-
-short2r1brelu:
-	VMAXPS Y3, Y1, Y3
-	VMAXPS Y0, Y1, Y0
-
-short2r1bstore:
-	VMOVUPS Y3, (AX)
-	VMOVUPS Y0, (AX)(BX*1)
-
-done:
-	VZEROUPPER
-	RET
-
-// func vecEvensAVX2(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
-// Requires: AVX, AVX2
-TEXT ·vecEvensAVX2(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), AX
-	MOVQ src+8(FP), CX
-	MOVQ rows+16(FP), DX
-	MOVQ n+24(FP), BX
-	MOVQ ldDst+32(FP), SI
-	SHLQ $0x02, SI
-	MOVQ ldSrc+40(FP), DI
-	SHLQ $0x02, DI
-	LEAQ -1(BX), R8
-	SHRQ $0x03, R8
-	CMPQ BX, $0x00000008
-	JL   short
-	LEAQ -16(BX)(BX*1), R9
-	SHLQ $0x02, R9
-	LEAQ -9(BX)(BX*1), R10
-	SHLQ $0x02, R10
-	LEAQ -8(BX), BX
-	SHLQ $0x02, BX
-
-row:
-	CMPQ DX, $0x00000000
-	JLE  done
-	MOVQ R8, R11
-	MOVQ CX, R12
-	MOVQ AX, R13
-
-vec:
-	TESTQ   R11, R11
-	JZ      last
-	VMOVUPS (R12), Y0
-	VMOVUPS 32(R12), Y1
-	VSHUFPS $0x88, Y1, Y0, Y0
-	VPERMPD $0xd8, Y0, Y0
-	VMOVUPS Y0, (R13)
-	ADDQ    $0x00000040, R12
-	ADDQ    $0x00000020, R13
-	DECQ    R11
-	JMP     vec
-
-last:
-	VMOVUPS (CX)(R9*1), Y0
-	VMOVUPS (CX)(R10*1), Y1
-	VSHUFPS $0xd8, Y1, Y0, Y0
-	VPERMPD $0xd8, Y0, Y0
-	VMOVUPS Y0, (AX)(BX*1)
-	ADDQ    DI, CX
-	ADDQ    SI, AX
-	DECQ    DX
-	JMP     row
-
-short:
-	CMPQ DX, $0x00000000
-	JLE  done
-	XORQ R8, R8
-
-scalar:
-	CMPQ R8, BX
-	JGE  nextShort
-	MOVL (CX)(R8*8), R9
-	MOVL R9, (AX)(R8*4)
-	INCQ R8
-	JMP  scalar
-
-nextShort:
-	ADDQ DI, CX
-	ADDQ SI, AX
-	DECQ DX
-	JMP  short
 
 done:
 	VZEROUPPER

@@ -22,7 +22,7 @@ var winoForms = [...]winograd.Form{{M: 2, R: 3}, {M: 4, R: 3}, {M: 2, R: 5}, {M:
 var update = flag.Bool("update", false, "rewrite the generated files")
 
 func TestGenerated(t *testing.T) {
-	asm, stubs, err := vec.Generate("veckernels", vec.Set{LRN: true, Im2col: true, Pool: true, Depthwise: true, Forms: winoForms[:]})
+	asm, stubs, err := vec.Generate("veckernels", vec.Set{Kernels: vec.Kernels, Forms: winoForms[:]})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,64 @@
+package vec
+
+import (
+	"github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/operand"
+
+	"github.com/cnnc/cnnc/asmgen/gemm"
+)
+
+// A Kernel is one kind of vec kernel, as a value (asmgen/gemm's Config is
+// one GEMM kernel): its name and the routines it emits for an ISA. codegen's
+// kernelKinds pairs each with the Model field, the codegen/rt wrapper and
+// the layers that use it; codegen/rt's own copy of the kernels (rt/mkvec.go)
+// holds every one of Kernels.
+type Kernel struct {
+	// Name names the kind: "lrn", "im2col", "maxPool", "dw".
+	Name string
+	// Routines are the routines' names for isa, in the order emitted.
+	Routines func(isa gemm.ISA) []string
+	// CopyRows is set if the kind's wrappers also call vecCopyRows,
+	// DeInterleave if its routines read the poolIdx table.
+	CopyRows, DeInterleave bool
+	// emit writes the routines for isa.
+	emit func(ctx *build.Context, isa gemm.ISA, k *consts)
+}
+
+// consts are the tables that routines of several kinds read.
+type consts struct {
+	tail16, poolIdx operand.Mem
+}
+
+// The kernel kinds besides Winograd's transforms.
+var (
+	// LRN is LRN with beta 0.75 (vecLRN).
+	LRN = &Kernel{Name: "lrn", Routines: names(LRNName),
+		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) { lrn(ctx, isa, k.tail16) }}
+	// Im2col writes a row of a convolution's im2col panel (vecIm2colRow).
+	Im2col = &Kernel{Name: "im2col", Routines: names(Im2colRowName),
+		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) { im2colRow(ctx, isa, k.tail16) }}
+	// MaxPool is a row of 3-wide, stride-2 max pooling (vecMaxPool3s2).
+	MaxPool = &Kernel{Name: "maxPool", Routines: names(MaxPoolName), DeInterleave: true,
+		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) { maxPool3s2(ctx, isa, k.tail16, k.poolIdx) }}
+	// Depthwise is a depthwise convolution over a staged channel
+	// (vecDepthwise) and the stride-2 gather that stages it (vecEvens),
+	// with vecCopyRows.
+	Depthwise = &Kernel{Name: "dw", Routines: names(DepthwiseName, EvensName), CopyRows: true, DeInterleave: true,
+		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) {
+			depthwise(ctx, isa, k.tail16)
+			evens(ctx, isa, k.tail16, k.poolIdx)
+		}}
+)
+
+// Kernels lists the kinds, in the order Generate emits them.
+var Kernels = []*Kernel{LRN, Im2col, MaxPool, Depthwise}
+
+func names(fns ...func(gemm.ISA) string) func(gemm.ISA) []string {
+	return func(isa gemm.ISA) []string {
+		var out []string
+		for _, f := range fns {
+			out = append(out, f(isa))
+		}
+		return out
+	}
+}

@@ -1,0 +1,129 @@
+package codegen
+
+import (
+	"github.com/dave/jennifer/jen"
+
+	"github.com/cnnc/cnnc/asmgen/vec"
+	"github.com/cnnc/cnnc/compiler/ir"
+)
+
+// A kernelKind is one kind of SIMD kernel that layers call besides the
+// GEMMs, as a value (asmgen/gemm's Config is one GEMM kernel). Everything
+// that differs between kinds is here: Generate asks uses whether the
+// network needs the kind; if so the network struct of model.go gets the
+// field, newNetwork sets it with choose(impl), vec_amd64.s gets the
+// assembly, and the rt files are copied. Adding a kind is a value here,
+// its generator in asmgen/vec (a vec.Kernel) and its wrappers in
+// codegen/rt (docs/design.md).
+type kernelKind struct {
+	// field is the network struct's field that the layers' code passes
+	// (m.field), of codegen/rt type typ; doc is its comment.
+	field, typ, doc string
+	// uses reports whether the network has layers that call the kind.
+	uses func(c *gen) bool
+	// vec is the assembly the kind's wrappers call.
+	vec *vec.Kernel
+	// rt are the codegen/rt files the kind needs, copied only if used:
+	// rt/<kind>_amd64.go holds the wrappers of the assembly and choose,
+	// rt/<kind>_other.go choose for the pure-Go builds (nil kernels).
+	rt []string
+	// choose names the function that returns implementation impl's
+	// kernels: typ+"For" in codegen/rt, unless emit writes it.
+	choose string
+	// emit, if set, writes choose into dispatch_amd64.go (asm) and
+	// dispatch_other.go, and vecSet the assembly it needs: for Winograd's
+	// transforms, whose wrappers depend on the network's forms.
+	emit   func(c *gen, f *jen.File, asm bool)
+	vecSet func(c *gen, s *vec.Set)
+}
+
+// kernelKinds lists the kinds, in the order of vec.Kernels.
+var kernelKinds = []*kernelKind{
+	{field: "lrn", typ: "rtLRNKernel", doc: "LRN's SIMD kernel, or nil", uses: (*gen).hasLRN,
+		vec: vec.LRN, rt: []string{"lrn_amd64.go", "lrn_other.go"}},
+	{field: "im2col", typ: "rtIm2colRow", doc: "im2col's SIMD kernel, or nil", uses: (*gen).hasConv,
+		vec: vec.Im2col, rt: []string{"im2col_amd64.go", "im2col_other.go"}},
+	{field: "maxPool", typ: "rtMaxPoolRow", doc: "3-wide stride-2 max pooling's SIMD kernel, or nil", uses: (*gen).hasPool3s2,
+		vec: vec.MaxPool, rt: []string{"maxpool_amd64.go", "maxpool_other.go"}},
+	{field: "dw", typ: "rtDWKernels", doc: "depthwise convolutions' SIMD kernels, or nils", uses: (*gen).hasDepthwise,
+		vec: vec.Depthwise, rt: []string{"depthwise.go", "depthwise_amd64.go", "depthwise_other.go"}},
+	{field: "wino", typ: "rtWinoKernels", doc: "Winograd transforms' SIMD kernels, or nils", uses: (*gen).hasWino,
+		rt: []string{"wino.go"}, choose: "winoKernels", emit: (*gen).winoKernels, vecSet: (*gen).winoVec},
+}
+
+func init() {
+	for _, k := range kernelKinds {
+		if k.choose == "" {
+			k.choose = k.typ + "For"
+		}
+	}
+}
+
+// kinds returns the kinds the network uses.
+func (c *gen) kinds() []*kernelKind {
+	var out []*kernelKind
+	for _, k := range kernelKinds {
+		if k.uses(c) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// kernel is the expression by which a layer passes its kernel of the kind
+// with field name field: the Model's, or nil where the network uses none.
+func (c *gen) kernel(field string) jen.Code {
+	for _, k := range c.kinds() {
+		if k.field == field {
+			return jen.Id("m").Dot(field)
+		}
+	}
+	return jen.Nil()
+}
+
+// vecSet is the assembly of vec_amd64.s: the kinds the network uses.
+func (c *gen) vecSet() vec.Set {
+	var s vec.Set
+	for _, k := range c.kinds() {
+		if k.vec != nil {
+			s.Kernels = append(s.Kernels, k.vec)
+		}
+		if k.vecSet != nil {
+			k.vecSet(c, &s)
+		}
+	}
+	return s
+}
+
+// hasLRN reports whether the network normalises with AlexNet's beta, the
+// case the vec kernels serve.
+func (c *gen) hasLRN() bool {
+	for _, l := range c.layers {
+		if l.n.Op == ir.OpLRN && l.n.LRN.Beta == 0.75 || l.n.PreLRN != nil && l.n.PreLRN.Beta == 0.75 {
+			return true
+		}
+	}
+	return false
+}
+
+// hasPool3s2 reports whether the network has a max pooling with 3-wide
+// windows at stride 2, which uses the max pooling row kernel.
+func (c *gen) hasPool3s2() bool {
+	for _, l := range c.layers {
+		if l.n.Op == ir.OpMaxPool && l.n.Pool.KW == 3 && l.n.Pool.StrideW == 2 {
+			return true
+		}
+	}
+	return false
+}
+
+// hasConv reports whether the network has a convolution that is not
+// depthwise, which uses the im2col kernel.
+func (c *gen) hasConv() bool {
+	for _, l := range c.layers {
+		if l.n.Op == ir.OpConv && !depthwise(l.n) {
+			return true
+		}
+	}
+	return false
+}

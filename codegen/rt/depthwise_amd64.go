@@ -1,0 +1,42 @@
+//go:build amd64 && !purego
+
+package rt
+
+// rtDWKernelsFor returns implementation impl's SIMD depthwise convolution
+// kernels (asmgen/vec's vecDepthwise, vecCopyRows and vecEvens), or nils.
+func rtDWKernelsFor(impl int) rtDWKernels {
+	switch impl {
+	case rtImplAVX512:
+		// AVX-512 masks its stores: any number of columns.
+		return rtDWKernels{lanes: 16, minCols: 1, conv: rtDWConvAVX512, rows: rtDWRowsAVX512, evens: rtDWEvensAVX512}
+	case rtImplAVX2:
+		return rtDWKernels{lanes: 8, minCols: 8, conv: rtDWConvAVX2, rows: rtDWRowsAVX2, evens: rtDWEvensAVX2}
+	}
+	return rtDWKernels{}
+}
+
+// The wrappers: rtDepthwise and rtDWGather have checked the slices' reach.
+
+func rtDWConvAVX512(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope float32) {
+	vecDepthwiseAVX512(&d[0], &s[0], &w[0], &offs[0], len(offs), rows, cols, ldD, ldS, act, bias, slope)
+}
+
+func rtDWConvAVX2(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope float32) {
+	vecDepthwiseAVX2(&d[0], &s[0], &w[0], &offs[0], len(offs), rows, cols, ldD, ldS, act, bias, slope)
+}
+
+func rtDWRowsAVX512(dst, src []float32, rows, n, ldDst, ldSrc int) {
+	vecCopyRowsAVX512(&dst[0], &src[0], rows, n, ldDst, ldSrc)
+}
+
+func rtDWRowsAVX2(dst, src []float32, rows, n, ldDst, ldSrc int) {
+	vecCopyRowsAVX2(&dst[0], &src[0], rows, n, ldDst, ldSrc)
+}
+
+func rtDWEvensAVX512(dst, src []float32, rows, n, ldDst, ldSrc int) {
+	vecEvensAVX512(&dst[0], &src[0], rows, n, ldDst, ldSrc)
+}
+
+func rtDWEvensAVX2(dst, src []float32, rows, n, ldDst, ldSrc int) {
+	vecEvensAVX2(&dst[0], &src[0], rows, n, ldDst, ldSrc)
+}

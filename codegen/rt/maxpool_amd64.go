@@ -1,0 +1,40 @@
+//go:build amd64 && !purego
+
+package rt
+
+// rtMaxPoolRowFor returns implementation impl's SIMD row kernel of 3-wide,
+// stride-2 max pooling (asmgen/vec's vecMaxPool3s2), or nil.
+func rtMaxPoolRowFor(impl int) rtMaxPoolRow {
+	switch impl {
+	case rtImplAVX512:
+		return rtMaxPoolRowAVX512
+	case rtImplAVX2:
+		return rtMaxPoolRowAVX2
+	}
+	return nil
+}
+
+func rtMaxPoolRowAVX512(dst, src []float32, n, rows, ld int) int {
+	if n <= 0 {
+		return 0
+	}
+	// The kernel writes n outputs and reads every row to element 2n.
+	_, _ = dst[n-1], src[(rows-1)*ld+2*n]
+	vecMaxPool3s2AVX512(&dst[0], &src[0], n, rows, ld)
+	return n
+}
+
+func rtMaxPoolRowAVX2(dst, src []float32, n, rows, ld int) int {
+	// The kernel takes whole vectors of 8 outputs and reads every row to
+	// element 2n+1: one past the last window, so not on the last row's end.
+	n &^= 7
+	if n > 0 && (rows-1)*ld+2*n+1 >= len(src) {
+		n -= 8
+	}
+	if n <= 0 {
+		return 0
+	}
+	_, _ = dst[n-1], src[(rows-1)*ld+2*n+1]
+	vecMaxPool3s2AVX2(&dst[0], &src[0], n, rows, ld)
+	return n
+}

@@ -1,0 +1,6 @@
+//go:build !amd64 || purego
+
+package rt
+
+// rtMaxPoolRowFor returns nil: this build has no SIMD kernels.
+func rtMaxPoolRowFor(impl int) rtMaxPoolRow { return nil }

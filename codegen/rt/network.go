@@ -1,0 +1,71 @@
+package rt
+
+import "fmt"
+
+// This file stands in for what codegen generates for each network (in
+// model.go, layers.go, layers_amd64.go and weights.go), so that the API of
+// model.go compiles and is tested here. codegen does not copy it. Its
+// network has one layer, "scale": out[i] = w[i] * in[i] for a weight w of
+// InputLen values.
+
+const (
+	Batch                  = 1
+	InputC, InputH, InputW = 1, 2, 2
+	InputLen               = Batch * InputC * InputH * InputW
+	OutputSize             = InputC * InputH * InputW
+	OutputLen              = Batch * OutputSize
+	ArenaLen               = OutputLen
+	Precision              = "fp32"
+	// pkgName begins the API's panic messages.
+	pkgName = "rt"
+	// outputOffset is where Infer's output is in the arena, or -1 if the
+	// output is the input.
+	outputOffset = 0
+	// tmpLen is each worker's LRN scratch.
+	tmpLen = 1
+)
+
+var (
+	scratchLen = [3]int{1, 1, 1}
+	stagingLen = [3]int{0, 0, 0}
+)
+
+// Layers lists the layers Infer runs, in order.
+var Layers = [...]LayerInfo{{"scale", "scale", "1x2x2", 0}}
+
+// network is what a Model holds of its network: the SIMD kernels of its
+// implementation (every kind of kernelKinds here; codegen generates the
+// ones the network uses) and its weights.
+type network struct {
+	lrn      rtLRNKernel  // LRN's SIMD kernel, or nil
+	im2col   rtIm2colRow  // im2col's SIMD kernel, or nil
+	maxPool  rtMaxPoolRow // 3-wide stride-2 max pooling's SIMD kernel, or nil
+	dw       rtDWKernels  // depthwise convolutions' SIMD kernels, or nils
+	w1_scale []float32
+}
+
+// newNetwork returns implementation impl's kernels, before load.
+func newNetwork(impl int) network {
+	return network{lrn: rtLRNKernelFor(impl), im2col: rtIm2colRowFor(impl), maxPool: rtMaxPoolRowFor(impl), dw: rtDWKernelsFor(impl)}
+}
+
+// load reads the weight "scale.weight".
+func (m *Model) load(file *stFile) error {
+	t, ok := file.Tensors["scale.weight"]
+	if !ok || len(t.Data) != InputLen {
+		return fmt.Errorf("tensor %q is missing or not %d values", "scale.weight", InputLen)
+	}
+	m.w1_scale = rtAlloc[float32](m.mem, InputLen)
+	copy(m.w1_scale, t.Data)
+	return nil
+}
+
+func (m *Model) l1_scale(w, t int) {
+	for i, x := range m.src {
+		m.arena[i] = m.w1_scale[i] * x
+	}
+}
+
+func (m *Model) planGo() []rtStep     { return []rtStep{{n: 1, f: m.l1_scale}} }
+func (m *Model) planAVX2() []rtStep   { return m.planGo() }
+func (m *Model) planAVX512() []rtStep { return m.planGo() }
