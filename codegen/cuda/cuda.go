@@ -71,9 +71,10 @@ type gen struct {
 
 // Generate writes the CUDA code for g, an optimised graph with a memory
 // plan: <pkg>.h (the C API), <pkg>.cu (kernels instances and the host
-// side), cnnc_kernels.cuh and cnnc_runtime.h (the shared runtime) and
-// <pkg>_cuda.go (a cgo wrapper, behind the cuda build tag). The files are
-// sorted by name and their bytes depend only on g and opt.
+// side), cnnc_kernels.cuh and cnnc_runtime.h (the shared runtime) and a
+// cgo wrapper behind the cuda build tag: rt_model.go (gort's Go API),
+// <pkg>_cuda.go (its shapes) and cnnc_go.h (the C names it calls). The
+// files are sorted by name and their bytes depend only on g and opt.
 func Generate(g *ir.Graph, opt Options) ([]codegen.File, error) {
 	c, err := prepare(g, opt)
 	if err != nil {
@@ -87,6 +88,7 @@ func Generate(g *ir.Graph, opt Options) ([]codegen.File, error) {
 		{c.pkg + ".h", c.headerFile},
 		{c.pkg + ".cu", c.cuFile},
 		{c.pkg + "_cuda.go", c.goFile},
+		{"cnnc_go.h", func() ([]byte, error) { return goHeader(c.headerLine(), c.pkg), nil }},
 	} {
 		src, err := step.fn()
 		if err != nil {
@@ -94,6 +96,11 @@ func Generate(g *ir.Graph, opt Options) ([]codegen.File, error) {
 		}
 		files = append(files, codegen.File{Name: step.name, Data: src})
 	}
+	goFiles, err := c.goRuntimeFiles()
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, goFiles...)
 	for _, name := range RuntimeFiles {
 		src, err := runtimeFS.ReadFile("rt/" + name)
 		if err != nil {
@@ -102,6 +109,11 @@ func Generate(g *ir.Graph, opt Options) ([]codegen.File, error) {
 		files = append(files, codegen.File{Name: name, Data: append([]byte(c.headerLine()+"\n\n"), src...)})
 	}
 	slices.SortFunc(files, func(a, b codegen.File) int { return strings.Compare(a.Name, b.Name) })
+	for i := 1; i < len(files); i++ {
+		if files[i].Name == files[i-1].Name {
+			return nil, fmt.Errorf("cuda: package name %q: its %s would overwrite cnnc's", c.pkg, files[i].Name)
+		}
+	}
 	return files, nil
 }
 

@@ -288,7 +288,7 @@ func TestDeterministic(t *testing.T) {
 func TestOptions(t *testing.T) {
 	g := compile(t, "../../spec/lenet5.yaml")
 	for _, opt := range []cuda.Options{
-		{Package: "main"}, {Package: "a-b"}, {Package: "1x"}, {GPUs: cuda.MaxGPUs + 1}, {Batch: 1 << 30},
+		{Package: "main"}, {Package: "a-b"}, {Package: "1x"}, {Package: "cnnc_go"}, {Package: "cnnc_runtime"}, {GPUs: cuda.MaxGPUs + 1}, {Batch: 1 << 30},
 	} {
 		if _, err := cuda.Generate(g, opt); err == nil {
 			t.Errorf("Generate(%+v) succeeded", opt)
@@ -307,7 +307,7 @@ func TestOptions(t *testing.T) {
 	for _, f := range files {
 		names = append(names, f.Name)
 	}
-	want := []string{"cnnc_kernels.cuh", "cnnc_runtime.h", "net2.cu", "net2.h", "net2_cuda.go"}
+	want := []string{"cnnc_go.h", "cnnc_kernels.cuh", "cnnc_runtime.h", "net2.cu", "net2.h", "net2_cuda.go", "rt_model.go"}
 	if !slices.Equal(names, want) {
 		t.Errorf("files %v, want %v", names, want)
 	}

@@ -1,0 +1,4 @@
+package cuda
+
+// GoHeader is goHeader, for the external tests.
+var GoHeader = goHeader
