@@ -61,28 +61,7 @@ func (c *gen) apiFile() ([]byte, error) {
 	}
 
 	// Shape constants.
-	outDims := out.Dims()
-	defs := []jen.Code{
-		jen.Comment("Batch is the number of images each Infer call processes."),
-		jen.Id("Batch").Op("=").Lit(c.Batch),
-		jen.Comment("InputC, InputH and InputW are one image's shape."),
-		jen.List(jen.Id("InputC"), jen.Id("InputH"), jen.Id("InputW")).Op("=").List(jen.Lit(in.C), jen.Lit(in.H), jen.Lit(in.W)),
-		jen.Comment("InputLen is the length of Infer's input: Batch images."),
-		jen.Id("InputLen").Op("=").Id("Batch").Op("*").Id("InputC").Op("*").Id("InputH").Op("*").Id("InputW"),
-	}
-	if out.Flat {
-		defs = append(defs,
-			jen.Comment("OutputSize is the length of one image's output vector."),
-			jen.Id("OutputSize").Op("=").Lit(outDims[0]))
-	} else {
-		defs = append(defs,
-			jen.Comment("OutputC, OutputH and OutputW are one image's output shape."),
-			jen.List(jen.Id("OutputC"), jen.Id("OutputH"), jen.Id("OutputW")).Op("=").List(jen.Lit(out.C), jen.Lit(out.H), jen.Lit(out.W)),
-			jen.Id("OutputSize").Op("=").Id("OutputC").Op("*").Id("OutputH").Op("*").Id("OutputW"))
-	}
-	defs = append(defs,
-		jen.Comment("OutputLen is the length of Infer's output: Batch outputs."),
-		jen.Id("OutputLen").Op("=").Id("Batch").Op("*").Id("OutputSize"),
+	defs := append(ShapeConsts(c.Batch, in, out, "Batch images"),
 		jen.Comment("ArenaLen is the number of float32s of activation memory a Model holds."),
 		jen.Id("ArenaLen").Op("=").Lit(g.Mem.ArenaElems*c.Batch),
 		jen.Comment("Precision is how dense layers store their weights: fp32, or bf16 (bfloat16,\nwidened to float32 for the arithmetic)."),
@@ -170,6 +149,35 @@ func (c *gen) apiFile() ([]byte, error) {
 		f.Anon("embed")
 	}
 	return render(f)
+}
+
+// ShapeConsts defines the shape constants of Infer's arrays, which every
+// generated Go package declares (the CPU target's and the CUDA target's):
+// Batch, InputC, InputH and InputW, InputLen (whose comment calls its
+// contents input), OutputSize (and OutputC, OutputH and OutputW for an
+// output that is not flat) and OutputLen.
+func ShapeConsts(batch int, in, out ir.Shape, input string) []jen.Code {
+	defs := []jen.Code{
+		jen.Comment("Batch is the number of images each Infer call processes."),
+		jen.Id("Batch").Op("=").Lit(batch),
+		jen.Comment("InputC, InputH and InputW are one image's shape."),
+		jen.List(jen.Id("InputC"), jen.Id("InputH"), jen.Id("InputW")).Op("=").List(jen.Lit(in.C), jen.Lit(in.H), jen.Lit(in.W)),
+		jen.Comment("InputLen is the length of Infer's input: " + input + "."),
+		jen.Id("InputLen").Op("=").Id("Batch").Op("*").Id("InputC").Op("*").Id("InputH").Op("*").Id("InputW"),
+	}
+	if out.Flat {
+		defs = append(defs,
+			jen.Comment("OutputSize is the length of one image's output vector."),
+			jen.Id("OutputSize").Op("=").Lit(out.C))
+	} else {
+		defs = append(defs,
+			jen.Comment("OutputC, OutputH and OutputW are one image's output shape."),
+			jen.List(jen.Id("OutputC"), jen.Id("OutputH"), jen.Id("OutputW")).Op("=").List(jen.Lit(out.C), jen.Lit(out.H), jen.Lit(out.W)),
+			jen.Id("OutputSize").Op("=").Id("OutputC").Op("*").Id("OutputH").Op("*").Id("OutputW"))
+	}
+	return append(defs,
+		jen.Comment("OutputLen is the length of Infer's output: Batch outputs."),
+		jen.Id("OutputLen").Op("=").Id("Batch").Op("*").Id("OutputSize"))
 }
 
 // layerTable is the doc comment's table of the optimised layers.

@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
-	"go/format"
 	"path"
 	"strings"
+
+	"github.com/dave/jennifer/jen"
 
 	"github.com/cnnc/cnnc/codegen"
 )
@@ -97,14 +98,11 @@ func goHeader(header, pkg string) []byte {
 // documentation, the shape constants and the #cgo line that links the
 // network's library.
 func (c *gen) goFile() ([]byte, error) {
-	g := c.g
-	in, out := g.Input().Shape, g.Output.Shape
-	w := &writer{}
-	w.p("%s", c.headerLine())
-	w.p("")
-	w.p("//go:build cuda")
-	w.p("")
-	w.comment("", fmt.Sprintf(`Package %s runs the network %s on NVIDIA GPUs, with the CUDA code cnnc
+	g, pkg := c.g, c.pkg
+	f := jen.NewFile(pkg)
+	f.HeaderComment(c.headerLine())
+	f.HeaderComment("//go:build cuda")
+	for _, line := range strings.Split(fmt.Sprintf(`Package %s runs the network %s on NVIDIA GPUs, with the CUDA code cnnc
 generated next to this file (%s.cu, %s.h): %d image(s) per call on %d logical
 GPU(s), %s parallelism. It has the API of cnnc's Go packages, except that
 Infer and Close return errors (CUDA calls can fail). Infer writes the
@@ -122,41 +120,23 @@ Use:
 	...
 	var in [%s.InputLen]float32
 	var out [%s.OutputLen]float32
-	err = m.Infer(&out, &in)`, c.pkg, g.Name, c.pkg, c.pkg, c.opt.Batch, c.opt.GPUs, c.opt.Parallel,
-		g.Output.Name, out, c.pkg, c.pkg, c.pkg, c.pkg, c.pkg, g.Name, c.pkg, c.pkg))
-	w.p("package %s", c.pkg)
-	w.p("")
-	w.p("// #cgo LDFLAGS: -L${SRCDIR} -l%s_cuda -lcudart -lstdc++ -lm", c.pkg)
-	w.p("import \"C\"")
-	w.p("")
-	w.p("const (")
-	w.p("// Batch is the number of images each Infer call processes.")
-	w.p("Batch = %d", c.opt.Batch)
-	w.p("// InputC, InputH and InputW are one image's shape.")
-	w.p("InputC, InputH, InputW = %d, %d, %d", in.C, in.H, in.W)
-	w.p("// InputLen is the length of Infer's input: Batch images, NCHW.")
-	w.p("InputLen = Batch * InputC * InputH * InputW")
-	if out.Flat {
-		w.p("// OutputSize is the length of one image's output vector.")
-		w.p("OutputSize = %d", out.C)
-	} else {
-		w.p("// OutputC, OutputH and OutputW are one image's output shape.")
-		w.p("OutputC, OutputH, OutputW = %d, %d, %d", out.C, out.H, out.W)
-		w.p("OutputSize = OutputC * OutputH * OutputW")
+	err = m.Infer(&out, &in)`, pkg, g.Name, pkg, pkg, c.opt.Batch, c.opt.GPUs, c.opt.Parallel,
+		g.Output.Name, g.Output.Shape, pkg, pkg, pkg, pkg, pkg, g.Name, pkg, pkg), "\n") {
+		f.PackageComment(line)
 	}
-	w.p("// OutputLen is the length of Infer's output: Batch outputs.")
-	w.p("OutputLen = Batch * OutputSize")
-	w.p("// GPUs is the number of logical GPUs; Parallel says how they share the work.")
-	w.p("GPUs = %d", c.opt.GPUs)
-	w.p("Parallel = %q", c.opt.Parallel.String())
-	w.p("// SpecSHA256 is the SHA-256 of the spec this package was compiled from.")
-	w.p("SpecSHA256 = %q", c.opt.SpecSHA256)
-	w.p("// pkgName begins the API's error messages.")
-	w.p("pkgName = %q", c.pkg)
-	w.p(")")
-	src, err := format.Source([]byte(w.b.String()))
-	if err != nil {
-		return nil, fmt.Errorf("%v\n%s", err, w.b.String())
+	f.CgoPreamble("#cgo LDFLAGS: -L${SRCDIR} -l" + pkg + "_cuda -lcudart -lstdc++ -lm")
+	f.Const().Defs(append(codegen.ShapeConsts(c.opt.Batch, g.Input().Shape, g.Output.Shape, "Batch images, NCHW"),
+		jen.Comment("GPUs is the number of logical GPUs; Parallel says how they share the work."),
+		jen.Id("GPUs").Op("=").Lit(c.opt.GPUs),
+		jen.Id("Parallel").Op("=").Lit(c.opt.Parallel.String()),
+		jen.Comment("SpecSHA256 is the SHA-256 of the spec this package was compiled from."),
+		jen.Id("SpecSHA256").Op("=").Lit(c.opt.SpecSHA256),
+		jen.Comment("pkgName begins the API's error messages."),
+		jen.Id("pkgName").Op("=").Lit(pkg),
+	)...)
+	var b strings.Builder
+	if err := f.Render(&b); err != nil {
+		return nil, err // jennifer's error carries the unformatted source
 	}
-	return src, nil
+	return []byte(b.String()), nil
 }
