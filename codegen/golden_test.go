@@ -2,14 +2,11 @@ package codegen_test
 
 import (
 	"bytes"
-	"flag"
 	"go/format"
 	"go/parser"
 	"go/token"
-	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,10 +16,9 @@ import (
 	"github.com/cnnc/cnnc/codegen"
 	"github.com/cnnc/cnnc/compiler"
 	"github.com/cnnc/cnnc/compiler/passes"
+	"github.com/cnnc/cnnc/internal/golden"
 	"github.com/cnnc/cnnc/internal/testenv"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under golden/compiled")
 
 // goldenPackages are compiled, file by file, into golden/compiled/<name>:
 // what Generate writes is reviewed as text, like stringer's output.
@@ -40,43 +36,11 @@ func TestCompiledGolden(t *testing.T) {
 	for _, p := range goldenPackages {
 		t.Run(p.name, func(t *testing.T) {
 			files := generate(t, p.path, codegen.Options{Batch: p.batch})
-			dir := filepath.Join("..", "golden", "compiled", p.name)
-			if *update {
-				if err := os.RemoveAll(dir); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				for _, f := range files {
-					if err := os.WriteFile(filepath.Join(dir, f.Name+".golden"), f.Data, 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-			var names []string
+			want := map[string][]byte{}
 			for _, f := range files {
-				names = append(names, f.Name+".golden")
-				want, err := os.ReadFile(filepath.Join(dir, f.Name+".golden"))
-				if err != nil {
-					t.Errorf("%v (run go test ./codegen -update to create it)", err)
-					continue
-				}
-				// Compared as lines, so that the diff shows lines.
-				if diff := cmp.Diff(strings.Split(string(want), "\n"), strings.Split(string(f.Data), "\n")); diff != "" {
-					t.Errorf("%s mismatch (-want +got):\n%s", f.Name, diff)
-				}
+				want[f.Name+".golden"] = f.Data
 			}
-			// A golden file Generate no longer writes is stale.
-			entries, err := os.ReadDir(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, e := range entries {
-				if !slices.Contains(names, e.Name()) {
-					t.Errorf("%s: Generate writes no %s (run go test ./codegen -update to remove it)", dir, strings.TrimSuffix(e.Name(), ".golden"))
-				}
-			}
+			golden.CheckDir(t, filepath.Join("..", "golden", "compiled", p.name), want)
 		})
 	}
 }

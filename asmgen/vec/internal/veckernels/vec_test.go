@@ -1,24 +1,20 @@
 package veckernels
 
 import (
-	"bytes"
-	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"testing"
 
 	"github.com/cnnc/cnnc/asmgen/vec"
 	"github.com/cnnc/cnnc/compiler/winograd"
+	"github.com/cnnc/cnnc/internal/golden"
 )
 
 // genForms are the forms whose kernels vec generates from their matrices
 // (vec.Set.Forms); kernel.wGenIn and wGenOut hold them in this order.
 var genForms = [...]winograd.Form{{M: 3, R: 5}, {M: 4, R: 5}, {M: 6, R: 3}}
-
-var update = flag.Bool("update", false, "rewrite the generated files")
 
 func TestGenerated(t *testing.T) {
 	asm, stubs, err := vec.Generate("veckernels", vec.Set{LRN: true, Im2col: true, Wino: true, Wino5: true, Wino43: true, Pool: true, Depthwise: true, Forms: [4]winograd.Form{genForms[0], genForms[1], genForms[2]}})
@@ -26,15 +22,7 @@ func TestGenerated(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, want := range map[string][]byte{"vec_amd64.s": asm, "vec_amd64.go": stubs} {
-		if *update {
-			if err := os.WriteFile(name, want, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if got, err := os.ReadFile(name); err != nil || !bytes.Equal(got, want) {
-			t.Errorf("%s is stale; run go generate", name)
-		}
+		golden.Check(t, name, want)
 	}
 }
 
