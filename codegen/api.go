@@ -48,7 +48,7 @@ func (c *gen) apiFile() ([]byte, error) {
 
 	// The package documentation: what it is and the layer table.
 	var doc strings.Builder
-	fmt.Fprintf(&doc, "Package %s runs the network %s, compiled by cnnc for batches of %d image(s).\n", c.pkg, g.Name, c.batch)
+	fmt.Fprintf(&doc, "Package %s runs the network %s, compiled by cnnc for batches of %d image(s).\n", c.pkg, g.Name, c.Batch)
 	fmt.Fprintf(&doc, "\nEvery shape is a constant. Infer takes Batch images of InputC x InputH x InputW\nfloat32s in NCHW order and writes Batch outputs of the last layer, %s each.\n", out)
 	doc.WriteString("\nThe layers, after cnnc's passes (fused layers in brackets):\n\n")
 	for _, line := range strings.Split(strings.TrimRight(c.layerTable(), "\n"), "\n") {
@@ -64,7 +64,7 @@ func (c *gen) apiFile() ([]byte, error) {
 	outDims := out.Dims()
 	defs := []jen.Code{
 		jen.Comment("Batch is the number of images each Infer call processes."),
-		jen.Id("Batch").Op("=").Lit(c.batch),
+		jen.Id("Batch").Op("=").Lit(c.Batch),
 		jen.Comment("InputC, InputH and InputW are one image's shape."),
 		jen.List(jen.Id("InputC"), jen.Id("InputH"), jen.Id("InputW")).Op("=").List(jen.Lit(in.C), jen.Lit(in.H), jen.Lit(in.W)),
 		jen.Comment("InputLen is the length of Infer's input: Batch images."),
@@ -84,7 +84,7 @@ func (c *gen) apiFile() ([]byte, error) {
 		jen.Comment("OutputLen is the length of Infer's output: Batch outputs."),
 		jen.Id("OutputLen").Op("=").Id("Batch").Op("*").Id("OutputSize"),
 		jen.Comment("ArenaLen is the number of float32s of activation memory a Model holds."),
-		jen.Id("ArenaLen").Op("=").Lit(g.Mem.ArenaElems*c.batch),
+		jen.Id("ArenaLen").Op("=").Lit(g.Mem.ArenaElems*c.Batch),
 		jen.Comment("Precision is how dense layers store their weights: fp32, or bf16 (bfloat16,\nwidened to float32 for the arithmetic)."),
 		jen.Id("Precision").Op("=").Lit(c.opt.Precision),
 		jen.Comment("SpecSHA256 is the SHA-256 of the spec this package was compiled from."),
@@ -274,7 +274,7 @@ func (c *gen) apiFile() ([]byte, error) {
 		if g.Output.Buf < 0 {
 			b.Copy(jen.Id("dst").Index(jen.Op(":")), jen.Id("src").Index(jen.Op(":")))
 		} else {
-			off := g.Output.Buf * c.batch
+			off := g.Output.Buf * c.Batch
 			b.Copy(jen.Id("dst").Index(jen.Op(":")), jen.Id("m").Dot("arena").Index(jen.Lit(off).Op(":").Lit(off).Op("+").Id("OutputLen")))
 		}
 		b.Id("m").Dot("src").Op("=").Nil()

@@ -29,7 +29,6 @@ import (
 	"github.com/cnnc/cnnc/asmgen/vec"
 	"github.com/cnnc/cnnc/compiler/diag"
 	"github.com/cnnc/cnnc/compiler/ir"
-	"github.com/cnnc/cnnc/compiler/spec"
 )
 
 // Options control generation.
@@ -70,111 +69,16 @@ type File struct {
 	Data []byte
 }
 
-// impl is one implementation of the GEMM layers: its name (as users pass
-// it), the suffix of its identifiers, and its register tiles.
-type impl struct {
-	name   string
-	suffix string
-	asm    bool
-	isa    gemm.ISA
-	conv   [2]int // MR, NR for convolutions
-	dense  [2]int // MR (at most), NR for dense layers
-}
-
-// impls lists the implementations in index order; Options.Impl and the
-// generated code's impl index refer to them. The tiles come from
-// asmgen/gemm's presets, the one place they are tuned.
-var impls = []impl{
-	{name: "purego", suffix: "Go", conv: [2]int{4, 16}, dense: [2]int{4, 16}},
-	{name: "avx2", suffix: "AVX2", asm: true, isa: gemm.AVX2, conv: tileOf("avx2_6x16"), dense: tileOf("avx2_4x24")},
-	{name: "avx512", suffix: "AVX512", asm: true, isa: gemm.AVX512, conv: tileOf("avx512_8x48"), dense: tileOf("avx512_8x48")},
-}
-
-// winoTileChoices are the tiles a Winograd GEMM may use per implementation, the
-// first the default. Its N (batch × output tiles) is often just past a
-// multiple of 48 (49 2x2 tiles at batch 1 on 13x13 maps) or small (16 4x4
-// tiles there), and a ragged tile costs as much as a full one, so the
-// narrower, taller tiles can waste less.
-var winoTileChoices = map[string][][2]int{"avx512": {tileOf("avx512_8x48"), tileOf("avx512_14x32"), tileOf("avx512_28x16")}}
-
-// winoTile picks, for implementation im, the tile of winoTileChoices that computes
-// the fewest padded elements of Winograd GEMM p (ties: the first).
-func winoTile(im impl, p *gemmPlan) [2]int {
-	best, cost := im.conv, -1
-	for _, t := range winoTileChoices[im.name] {
-		if c := ceilDiv(p.M, t[0]) * t[0] * ceilDiv(p.N, t[1]) * t[1]; cost < 0 || c < cost {
-			best, cost = t, c
-		}
-	}
-	return best
-}
-
-func tileOf(preset string) [2]int {
-	for _, p := range gemm.Presets {
-		if p.Name == preset {
-			return [2]int{p.MR, p.NR}
-		}
-	}
-	panic("codegen: no gemm preset " + preset)
-}
-
 // gen holds the state of one generation.
 type gen struct {
-	g      *ir.Graph
-	opt    Options
-	pkg    string
-	batch  int
-	layers []*layer
-	index  map[*ir.Node]int // 1-based position among the layers
+	*Plan
+	g   *ir.Graph
+	opt Options
+	pkg string
 }
-
-// ident returns the identifier of kind (l: task method, p: packing task, g
-// and lrn: geometry, w and b: weight fields, k: kernel) for node n: the
-// kind, the layer's index and its name. The index makes identifiers of
-// different layers distinct whatever their names ("c" + "_Go" and "c_Go"
-// would not be); the name keeps them readable.
-func (c *gen) ident(n *ir.Node, kind string) string {
-	return fmt.Sprintf("%s%d_%s", kind, c.index[n], n.Name)
-}
-
-// layer is a node that runs code, with its GEMM plan if it has one.
-type layer struct {
-	n    *ir.Node
-	gemm *gemmPlan
-}
-
-// gemmPlan is a conv or dense layer as G GEMMs of M x N x K per image.
-type gemmPlan struct {
-	dense   bool
-	wino    bool // a Winograd convolution: points*G GEMMs of M filters by N = batch*tiles by K channels
-	r       int  // a Winograd convolution's filter size: 3 or 5
-	o       int  // and its output tiles' size: 2 or 4 for r = 3, 2, 3 or 4 for r = 5
-	s       int  // and its stride: K counts the s×s space-to-depth's channels
-	imgs    int  // and the images it computes at a time: N = imgs*tiles
-	G       int
-	M, N, K int
-	tiles   []tile // per impl
-}
-
-// tile is a GEMM's blocking for one implementation.
-type tile struct {
-	MR, NR          int
-	mPanels, nTiles int
-}
-
-func (p *gemmPlan) tile(i int) tile { return p.tiles[i] }
 
 // Generate writes the package for g.
 func Generate(g *ir.Graph, opt Options) ([]File, error) {
-	if g.Mem == nil {
-		return nil, fmt.Errorf("codegen: graph %s has no memory plan (run the passes first)", g.Name)
-	}
-	if opt.Batch <= 0 {
-		opt.Batch = 1
-	}
-	if opt.Package == "" {
-		opt.Package = g.Name
-	}
 	switch opt.Precision {
 	case "":
 		opt.Precision = "fp32"
@@ -182,51 +86,21 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 	default:
 		return nil, fmt.Errorf("codegen: unknown precision %q (want fp32 or bf16)", opt.Precision)
 	}
-	if err := spec.CheckPackageName(opt.Package); err != nil {
-		return nil, fmt.Errorf("codegen: package name %v", err)
+	pkg, err := PackageName(g, opt.Package)
+	if err != nil {
+		return nil, fmt.Errorf("codegen: %w", err)
 	}
-	if int64(g.Mem.ArenaElems)*int64(opt.Batch) > ir.MaxElems || int64(g.Input().Shape.Elems())*int64(opt.Batch) > ir.MaxElems {
-		return nil, fmt.Errorf("codegen: batch %d makes the activations larger than %d elements", opt.Batch, ir.MaxElems)
+	plan, err := NewPlan(g, opt)
+	if err != nil {
+		return nil, err
 	}
-	c := &gen{g: g, opt: opt, pkg: opt.Package, batch: opt.Batch, index: map[*ir.Node]int{}}
+	opt.Package, opt.Batch = pkg, plan.Batch
+	c := &gen{Plan: plan, g: g, opt: opt, pkg: pkg}
 	if err := checkExports(g); err != nil {
 		return nil, err
 	}
 	if err := checkPreprocess(g); err != nil {
 		return nil, err
-	}
-	for i, n := range g.Nodes[1:] {
-		c.index[n] = i + 1
-		l := &layer{n: n}
-		switch n.Op {
-		case ir.OpConv:
-			a := &n.Conv
-			if depthwise(n) {
-				break // no GEMM: rtDepthwise (depthwise.go)
-			}
-			if p := winoPlan(n, opt.Batch); p != nil && !opt.Direct {
-				l.gemm = p
-				break
-			}
-			l.gemm = &gemmPlan{G: a.Groups, M: a.Filters / a.Groups, N: n.Shape.H * n.Shape.W,
-				K: n.Inputs[0].Shape.C / a.Groups * a.KH * a.KW}
-		case ir.OpDense:
-			l.gemm = &gemmPlan{dense: true, G: 1, M: c.batch, N: n.Dense.Units, K: n.Inputs[0].Shape.Elems()}
-		}
-		if p := l.gemm; p != nil {
-			for _, im := range impls {
-				t := im.conv
-				if p.dense {
-					t = im.dense
-					t[0] = min(t[0], c.batch)
-				}
-				if p.wino {
-					t = winoTile(im, p)
-				}
-				p.tiles = append(p.tiles, tile{MR: t[0], NR: t[1], mPanels: ceilDiv(p.M, t[0]), nTiles: ceilDiv(p.N, t[1])})
-			}
-		}
-		c.layers = append(c.layers, l)
 	}
 
 	var files []File
@@ -282,8 +156,6 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
 	return files, nil
 }
-
-func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // headerLine is the first line of every generated file: the form `go help
 // generate` documents, which Go tools recognise.

@@ -33,7 +33,8 @@ func (c *gen) layersFile(asm bool) ([]byte, error) {
 		}
 		var steps []jen.Code
 		for li, l := range c.layers {
-			for _, s := range c.layerSteps(f, l, i, im) {
+			c.emitLayer(f, l, i, im)
+			for _, s := range l.steps[i] {
 				steps = append(steps, s.code(li))
 			}
 		}
@@ -45,22 +46,14 @@ func (c *gen) layersFile(asm bool) ([]byte, error) {
 	return render(f)
 }
 
-// stepLit is one step before its layer index is known.
-type stepLit struct {
-	first, tasks int
-	fn           string
-}
-
-func (s stepLit) code(layer int) jen.Code {
+// code is the rtStep literal of step s of layer number layer.
+func (s step) code(layer int) jen.Code {
 	d := jen.Dict{jen.Id("n"): jen.Lit(s.tasks), jen.Id("f"): jen.Id("m").Dot(s.fn), jen.Id("layer"): jen.Lit(layer)}
 	if s.first != 0 {
 		d[jen.Id("first")] = jen.Lit(s.first)
 	}
 	return jen.Values(d)
 }
-
-// step is {n: tasks, f: m.fn}; the plan adds the layer index.
-func step(tasks int, fn string) stepLit { return stepLit{tasks: tasks, fn: fn} }
 
 // actNames are codegen/rt's names of the activation kinds.
 var actNames = [...]string{ir.ActNone: "rtActNone", ir.ActReLU: "rtActReLU", ir.ActLeakyReLU: "rtActLeakyReLU",
@@ -89,12 +82,12 @@ func act(a ir.Activation) jen.Code {
 func (c *gen) img(n *ir.Node, img string) jen.Code {
 	e := n.Shape.Elems()
 	base := jen.Id("m").Dot("arena")
-	off := n.Buf * c.batch
+	off := n.Buf * c.Batch
 	if n.Buf < 0 {
 		base, off = jen.Id("m").Dot("src"), 0
 	}
 	if img == "" {
-		return base.Index(jen.Lit(off).Op(":").Lit(off + e*c.batch))
+		return base.Index(jen.Lit(off).Op(":").Lit(off + e*c.Batch))
 	}
 	lo := jen.Id(img).Op("*").Lit(e)
 	if off > 0 {
@@ -109,41 +102,49 @@ func task(f *jen.File, doc, fn string, body ...jen.Code) {
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id(fn).Params(jen.Id("w"), jen.Id("t").Int()).Block(body...)
 }
 
-// layerSteps emits layer l's task functions for implementation i (the
-// shared ones only when generating the pure-Go file) and returns its steps.
-func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
+// emitLayer emits the task functions of layer l's steps (l.steps) for
+// implementation i: the shared ones only into the pure-Go file.
+func (c *gen) emitLayer(f *jen.File, l *layer, i int, im impl) {
 	n := l.n
 	name := n.Name
 	shared := !im.asm // shared tasks are emitted once, into layers.go
 	doc := fmt.Sprintf("l_%s computes %s: %s %s -> %s.", name, name, n.Op, n.Attrs(), n.Shape)
-	B := c.batch
 	out := n.Shape
 	actC := act(n.Act)
-	switch n.Op {
-	case ir.OpConv:
-		return c.convSteps(f, l, i, im)
-	case ir.OpDense:
-		return c.denseSteps(f, l, i, im)
-	case ir.OpMaxPool, ir.OpAvgPool:
-		in := n.Inputs[0].Shape
-		if n.PreLRN != nil {
-			chunk, tasks := lrnPoolChunk(n)
-			if shared {
-				task(f, doc+fmt.Sprintf("\nThe LRN before it is computed inside the pooling, for the input rows that\n%d output rows need: one task is those rows of one image.", chunk), c.ident(n, "l"),
-					jen.List(jen.Id("img"), jen.Id("oy")).Op(":=").List(jen.Id("t").Op("/").Lit(tasks), jen.Id("t").Op("%").Lit(tasks).Op("*").Lit(chunk)),
-					jen.Id("rtLRNPoolRows").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id(c.ident(n, "lrn")), jen.Op("&").Id(c.ident(n, "g")),
-						jen.Id("oy"), jen.Min(jen.Id("oy").Op("+").Lit(chunk), jen.Lit(out.H)), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Id("m").Dot("tmp").Index(jen.Id("w")), jen.Id("m").Dot("lrn"), c.maxPool(), actC))
-			}
-			return []stepLit{step(B*tasks, c.ident(n, "l"))}
+	switch l.algo {
+	case algoNone:
+		return
+	case algoDepthwise:
+		c.dwSteps(f, l, im)
+		return
+	case algoWinograd:
+		c.winoSteps(f, l, i, im)
+		return
+	case algoGEMM:
+		c.convSteps(f, l, i, im)
+		return
+	case algoDense:
+		c.denseSteps(f, l, i, im)
+		return
+	case algoLRNPool:
+		chunk, tasks := lrnPoolChunk(n)
+		if shared {
+			task(f, doc+fmt.Sprintf("\nThe LRN before it is computed inside the pooling, for the input rows that\n%d output rows need: one task is those rows of one image.", chunk), c.ident(n, "l"),
+				jen.List(jen.Id("img"), jen.Id("oy")).Op(":=").List(jen.Id("t").Op("/").Lit(tasks), jen.Id("t").Op("%").Lit(tasks).Op("*").Lit(chunk)),
+				jen.Id("rtLRNPoolRows").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id(c.ident(n, "lrn")), jen.Op("&").Id(c.ident(n, "g")),
+					jen.Id("oy"), jen.Min(jen.Id("oy").Op("+").Lit(chunk), jen.Lit(out.H)), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Id("m").Dot("tmp").Index(jen.Id("w")), jen.Id("m").Dot("lrn"), c.maxPool(), actC))
 		}
+		return
+	case algoChannel:
+		in := n.Inputs[0].Shape
 		if shared {
 			task(f, doc+"\nOne task is one channel of one image.", c.ident(n, "l"),
 				jen.List(jen.Id("img"), jen.Id("ch")).Op(":=").List(jen.Id("t").Op("/").Lit(out.C), jen.Id("t").Op("%").Lit(out.C)),
 				jen.Id("rtPoolRows").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id(c.ident(n, "g")), jen.Lit(0), jen.Lit(in.H),
 					jen.Id("ch"), jen.Id("ch").Op("+").Lit(1), jen.Lit(0), jen.Lit(out.H), actC, c.maxPool()))
 		}
-		return []stepLit{step(B*out.C, c.ident(n, "l"))}
-	case ir.OpLRN:
+		return
+	case algoRows:
 		hw := out.H * out.W
 		if shared {
 			task(f, doc+"\nOne task is one row of one image.", c.ident(n, "l"),
@@ -152,17 +153,15 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 					c.img(n.Inputs[0], "img").(*jen.Statement).Index(jen.Id("y").Op("*").Lit(out.W).Op(":")), jen.Lit(hw), jen.Lit(out.W),
 					jen.Op("&").Id(c.ident(n, "lrn")), jen.Id("m").Dot("tmp").Index(jen.Id("w")), jen.Id("m").Dot("lrn")))
 		}
-		return []stepLit{step(B*out.H, c.ident(n, "l"))}
-	case ir.OpFlatten, ir.OpDropout:
-		if n.Alias || n.Buf == n.Inputs[0].Buf {
-			return nil // shares its input's storage
-		}
+		return
+	}
+	// One task per image.
+	if n.Op == ir.OpFlatten || n.Op == ir.OpDropout {
 		if shared {
 			task(f, doc, c.ident(n, "l"), jen.Id("img").Op(":=").Id("t"), jen.Copy(c.img(n, "img"), c.img(n.Inputs[0], "img")))
 		}
-		return []stepLit{step(B, c.ident(n, "l"))}
+		return
 	}
-	// One task per image.
 	if shared {
 		body := []jen.Code{jen.Id("img").Op(":=").Id("t"), jen.Id("out").Op(":=").Add(c.img(n, "img"))}
 		copyIn := func() {
@@ -221,7 +220,6 @@ func (c *gen) layerSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 		}
 		task(f, doc+"\nOne task is one image.", c.ident(n, "l"), body...)
 	}
-	return []stepLit{step(B, c.ident(n, "l"))}
 }
 
 // bcast is the rtBcast literal of an operand of shape s of an elementwise
@@ -315,13 +313,7 @@ func (c *gen) kernelCall(l *layer, i int, im impl, a, b, dst, bias jen.Code, las
 	return jen.Switch().Block(cases...)
 }
 
-func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
-	if depthwise(l.n) {
-		return c.dwSteps(f, l, im)
-	}
-	if l.gemm.wino {
-		return c.winoSteps(f, l, i, im)
-	}
+func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 	n, p := l.n, l.gemm
 	t := p.tile(i)
 	name := n.Name
@@ -335,7 +327,6 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	} else {
 		body = append(body, jen.List(jen.Id("img"), jen.Id("g"), jen.Id("j")).Op(":=").List(jen.Id("t").Op("/").Lit(p.G*nt), jen.Id("t").Op("/").Lit(nt).Op("%").Lit(p.G), jen.Id("t").Op("%").Lit(nt)))
 	}
-	var steps []stepLit
 	src := c.img(n.Inputs[0], "img")
 	plane := in.H * in.W
 	if padded(n) {
@@ -349,7 +340,6 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 				jen.Id("rtPadPlanes").Call(jen.Id("m").Dot("staging").Index(jen.Id("img").Op("*").Lit(in.C*hp*wp).Op(":")), c.img(n.Inputs[0], "img"),
 					jen.Id("c0"), jen.Min(jen.Id("c0").Op("+").Lit(padChunk), jen.Lit(in.C)), jen.Lit(in.H), jen.Lit(in.W), jen.Lit(a.Pad.Top), jen.Lit(a.Pad.Left), jen.Lit(hp), jen.Lit(wp)))
 		}
-		steps = append(steps, step(c.batch*chunks, pad))
 		src = jen.Id("m").Dot("staging").Index(jen.Id("img").Op("*").Lit(in.C * hp * wp).Op(":"))
 		plane = hp * wp
 	}
@@ -385,35 +375,14 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	}
 	task(f, fmt.Sprintf("%s computes %s (%s %s -> %s) with the %s kernels: per image and group\na GEMM of M=%d filters by N=%d positions by K=%d, in %dx%d tiles; one task\nis one column of tiles: an im2col panel times every filter panel.",
 		fn, name, n.Op, n.Attrs(), n.Shape, im.name, p.M, p.N, p.K, t.MR, t.NR), fn, body...)
-	return append(steps, step(c.batch*p.G*nt, fn))
 }
 
-// padChunk is the number of channels one task of a padding step copies.
-const padChunk = 16
-
-// padded reports whether conv n's input is copied, padded, into the staging
-// buffer before its im2col.
-func padded(n *ir.Node) bool {
-	p := n.Conv.Pad
-	return p.Top+p.Bottom+p.Left+p.Right > 0
-}
-
-// padLen is the staging buffer conv n needs per image: its padded input.
-func padLen(n *ir.Node) int {
-	if n.Op != ir.OpConv || !padded(n) {
-		return 0
-	}
-	in, p := n.Inputs[0].Shape, n.Conv.Pad
-	return in.C * (in.H + p.Top + p.Bottom) * (in.W + p.Left + p.Right)
-}
-
-func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
+func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) {
 	n, p := l.n, l.gemm
 	t := p.tile(i)
 	name := n.Name
 	fn := c.ident(n, "l") + "_" + im.suffix
-	B, U, K := c.batch, p.N, p.K
-	var steps []stepLit
+	B, U, K := c.Batch, p.N, p.K
 	var aSrc jen.Code
 	if t.MR == 1 && B == 1 {
 		aSrc = c.img(n.Inputs[0], "") // the input vector is its own panel
@@ -422,7 +391,6 @@ func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 		task(f, fmt.Sprintf("%s packs %s's input, %d rows at a time, for its GEMM.", pack, name, t.MR), pack,
 			jen.Id("rtPackRows").Call(jen.Id("m").Dot("staging").Index(jen.Id("t").Op("*").Lit(t.MR*K).Op(":")), c.img(n.Inputs[0], ""),
 				jen.Id("t").Op("*").Lit(t.MR), jen.Min(jen.Lit(t.MR), jen.Lit(B).Op("-").Id("t").Op("*").Lit(t.MR)), jen.Lit(K), jen.Lit(t.MR)))
-		steps = append(steps, step(t.mPanels, pack))
 		aSrc = jen.Id("m").Dot("staging")
 	}
 	actC := act(n.Act)
@@ -462,66 +430,6 @@ func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	}
 	task(f, fmt.Sprintf("%s computes %s (%s %s -> %s) with the %s kernels: a GEMM of\n%d images by %d units by K=%d in %dx%d tiles; one task is one column of tiles.",
 		fn, name, n.Op, n.Attrs(), n.Shape, im.name, B, U, K, t.MR, t.NR), fn, body...)
-	return append(steps, step(t.nTiles, fn))
-}
-
-// lrnPoolChunk splits a max pooling with a fused LRN into tasks of chunk
-// output rows (about 8 tasks per image): bigger chunks recompute fewer of
-// the input rows that neighbouring windows share.
-func lrnPoolChunk(n *ir.Node) (chunk, tasks int) {
-	oh := n.Shape.H
-	chunk = ceilDiv(oh, min(oh, 8))
-	return chunk, ceilDiv(oh, chunk)
-}
-
-// lrnPoolRows is the number of input rows one chunk of lrnPoolChunk covers.
-func lrnPoolRows(n *ir.Node) int {
-	chunk, _ := lrnPoolChunk(n)
-	return min((chunk-1)*n.Pool.StrideH+n.Pool.KH, n.Inputs[0].Shape.H)
-}
-
-// winoMinChannels is the fewest input channels per group for which a 3x3
-// or 5x5 convolution uses Winograd: below it the transforms cost more than
-// the multiplications they save.
-const winoMinChannels = 16
-
-// winograd reports whether conv n is computed with Winograd, with which
-// filter size r and which output tiles (winoOutSizes). That takes a square filter, equal strides, no dilation and enough
-// channels. A stride-1 convolution needs a 3x3 or 5x5 filter. A stride-s
-// one runs as the stride-1 convolution of the input's s×s space-to-depth
-// (s² times the channels, filters of r = ceil(KH/s) zero-padded to s*r):
-// AlexNet's 11x11 stride-4 conv1 becomes 3x3 over 48 channels. That
-// computes (s*r)²/KH² more products than the filter has, so an output
-// tile size is taken only where Winograd's saving leaves at most
-// winoMaxS2D of the direct algorithm's. sizes lists those that qualify;
-// winoPlan chooses among them.
-func winograd(n *ir.Node) (r int, sizes []int) {
-	a := &n.Conv
-	s := a.StrideH
-	if a.KW != a.KH || a.StrideW != s || a.DilH != 1 || a.DilW != 1 {
-		return 0, nil
-	}
-	r = ceilDiv(a.KH, s)
-	if r != 3 && r != 5 || n.Inputs[0].Shape.C/a.Groups*s*s < winoMinChannels || a.Filters/a.Groups < winoMinChannels {
-		return 0, nil
-	}
-	for _, o := range winoOutSizes(r) {
-		// Products per output and input channel: s² channels × (o+r-1)²/o²
-		// for Winograd's o×o outputs, against KH² directly.
-		if s == 1 || float64(s*s*(o+r-1)*(o+r-1))/float64(o*o) <= winoMaxS2D*float64(a.KH*a.KH) {
-			sizes = append(sizes, o)
-		}
-	}
-	return r, sizes
-}
-
-// winoOutSizes are the output tile sizes cnnc implements for r×r filters:
-// F(2x2, 3x3) and F(4x4, 3x3), F(2x2, 5x5), F(3x3, 5x5) and F(4x4, 5x5).
-func winoOutSizes(r int) []int {
-	if r == 3 {
-		return []int{2, 4}
-	}
-	return []int{2, 3, 4}
 }
 
 // winoHand reports whether F(o×o, r×r)'s transforms are hand-written
@@ -581,49 +489,6 @@ func (c *gen) winoFormVars(f *jen.File) error {
 	return nil
 }
 
-// winoPlan is the Winograd plan of conv n at the batch, or nil if
-// Winograd does not compute it: of the output tile sizes winograd allows,
-// the one whose GEMMs cost least (winoImgs), the smaller on ties, for its
-// accuracy. F(4x4, 3x3) computes 2.25 products per output where F(2x2,
-// 3x3) computes 4, but its tiles cover more padding on small maps.
-func winoPlan(n *ir.Node, batch int) *gemmPlan {
-	r, sizes := winograd(n)
-	a := &n.Conv
-	s := a.StrideH
-	var best *gemmPlan
-	cost := 0
-	for _, o := range sizes {
-		p := &gemmPlan{wino: true, r: r, o: o, s: s, G: a.Groups, M: a.Filters / a.Groups, K: n.Inputs[0].Shape.C / a.Groups * s * s}
-		imgs, c := winoImgs(p, batch, winoTiles(n, o))
-		p.imgs, p.N = imgs, imgs*winoTiles(n, o)
-		if best == nil || c < cost {
-			best, cost = p, c
-		}
-	}
-	return best
-}
-
-// winoMaxS2D is the largest share of the direct algorithm's products that a
-// strided convolution may compute by space-to-depth and Winograd.
-const winoMaxS2D = 0.75
-
-// points is the number of Winograd points of plan p, one GEMM each: 16
-// for F(2x2, 3x3), 36 for F(4x4, 3x3) and F(2x2, 5x5), 49 for F(3x3, 5x5)
-// and 64 for F(4x4, 5x5).
-func (p *gemmPlan) points() int { return (p.o + p.r - 1) * (p.o + p.r - 1) }
-
-// winoTileDims are the rows and columns of o×o output tiles of one image
-// of conv n (codegen/rt's TH and TW).
-func winoTileDims(n *ir.Node, o int) (th, tw int) {
-	return ceilDiv(n.Shape.H, o), ceilDiv(n.Shape.W, o)
-}
-
-// winoTiles is the number of o×o output tiles of one image of conv n.
-func winoTiles(n *ir.Node, o int) int {
-	th, tw := winoTileDims(n, o)
-	return th * tw
-}
-
 // hasWino reports whether any layer uses Winograd.
 func (c *gen) hasWino() bool {
 	for _, l := range c.layers {
@@ -642,114 +507,6 @@ func (c *gen) hasWinoF(o, r int) bool {
 		}
 	}
 	return false
-}
-
-// winoNPad is the Winograd GEMMs' column count rounded up to whole panels of
-// every implementation's NR, so that V's layout needs one size.
-func winoNPad(p *gemmPlan) int {
-	l := 1
-	for i := range impls {
-		nr := p.tile(i).NR
-		l = l / gcd(l, nr) * nr
-	}
-	return ceilDiv(p.N, l) * l
-}
-
-func gcd(a, b int) int {
-	for b != 0 {
-		a, b = b, a%b
-	}
-	return a
-}
-
-// winoLdV is the distance between consecutive matrices of V: K×NPad and a
-// cache line more, so that the 16 streams the input transform writes do not
-// fall into one cache set (K*NPad floats is often a multiple of 4 KiB).
-func winoLdV(p *gemmPlan) int { return p.K*winoNPad(p) + 16 }
-
-// winoGroupBytes is how much of the last-level cache a Winograd layer's
-// transformed input V may take between the input transform that writes it
-// and the GEMMs that read it; a bigger V goes to memory and back.
-const winoGroupBytes = 12 << 20
-
-// winoMACsPerByte prices memory traffic in multiply-adds. An AVX-512 core
-// does about 3 multiply-adds in the time it streams a byte from memory
-// (58.6 G/s against about 20 GB/s on this project's Zen 4), but the
-// prefetchers stream V while the GEMMs compute: on AlexNet at batch 32,
-// conv4 ran 45 ms with a 38.5 MB V and 48-50 ms in 8-image groups that
-// pad its GEMMs by 6% (1 thread), which 1 per byte predicts and 3 does not.
-const winoMACsPerByte = 1
-
-// winoImgs is how many images of the batch Winograd plan p computes at a
-// time, each of tiles output tiles, and the cost of the whole batch in
-// multiply-adds: the divisor of the batch with the least cost, the
-// largest on ties. A group's GEMM columns are rounded up to
-// whole panels of AVX-512's tile, so small groups waste multiply-adds; a
-// group whose V does not fit in winoGroupBytes writes it to memory and
-// reads it back, priced at winoMACsPerByte. On AlexNet at batch 32 that
-// takes conv1 and conv2 4 images at a time (V of 77 and 87 MB for the
-// whole batch) and conv3-5 whole (N = 1568 tiles fits 32-column panels
-// exactly, and 8-image groups would pad 6%). Measured (cnnc bench, batch
-// 32, 1 thread): conv1 65 -> 57-60 ms, conv2 78-79 -> 73-79 ms.
-func winoImgs(p *gemmPlan, batch, tiles int) (imgs, cost int) {
-	vImg := 4 * p.points() * p.G * p.K * tiles
-	imgs, cost = 1, -1
-	for d := 1; d <= batch; d++ {
-		if batch%d != 0 {
-			continue
-		}
-		q := *p
-		q.N = d * tiles
-		t := winoTile(avx512Impl(), &q)
-		c := batch / d * ceilDiv(q.M, t[0]) * t[0] * ceilDiv(q.N, t[1]) * t[1] * q.K * q.G * q.points()
-		if d*vImg > winoGroupBytes {
-			c += 2 * winoMACsPerByte * batch * vImg
-		}
-		if cost < 0 || c <= cost {
-			imgs, cost = d, c
-		}
-	}
-	return imgs, cost
-}
-
-// winoLenV is the size of a Winograd layer's transformed input V (points*G
-// matrices of K×NPad, winoLdV apart), which the staging buffer holds.
-func winoLenV(p *gemmPlan) int { return p.points() * p.G * winoLdV(p) }
-
-// winoSlack is codegen/rt's rtWinoSlack: what the transform kernels may
-// read and write past the ends of their data.
-const winoSlack = 16
-
-// winoScratch is the per-worker scratch of Winograd layer n under tile t:
-// codegen/rt's rtWinoInScratch for the input transform, or
-// rtWinoTileScratch for a block of GEMM results and its output transform.
-func winoScratch(n *ir.Node, p *gemmPlan, t tile) int {
-	th, tw := winoTileDims(n, p.o)
-	plane := (p.o*th+p.r-1)*(tw+(p.r-2)/p.o+1) + winoSlack
-	in := p.o*plane + (p.o*th+p.r-1)*p.o*p.s*(tw+(p.r-2)/p.o+1) + p.points()*(th*tw+winoSlack)
-	return max(in, winoTileOffY(p, t)+p.o*p.o*(t.NR+winoSlack))
-}
-
-// winoTileOffY is where, in a worker's scratch, the output transform's rows
-// start: after a chunk's panels' blocks of GEMM results, for every point,
-// and slack.
-func winoTileOffY(p *gemmPlan, t tile) int {
-	size, _ := winoChunk(p, t)
-	return size*p.points()*t.MR*t.NR + winoSlack
-}
-
-// winoChunk is how many panels of filters one fused Winograd task computes:
-// enough tasks (about winoTasks) to balance the workers, as few as that
-// allows, so that each task reuses its column of V across panels, and no
-// more than fit their GEMM results in winoChunkBytes of scratch (L2 holds
-// them until the output transform reads them). Measured on AlexNet at
-// batch 32 (conv2-5, 1 thread), caps from 64 KiB to unlimited differ by
-// less than the noise.
-func winoChunk(p *gemmPlan, t tile) (size, chunks int) {
-	const winoTasks, winoChunkBytes = 32, 256 << 10
-	chunks = min(t.mPanels, ceilDiv(winoTasks, p.G*t.nTiles))
-	size = min(ceilDiv(t.mPanels, chunks), max(1, winoChunkBytes/(4*p.points()*t.MR*t.NR)))
-	return size, ceilDiv(t.mPanels, size)
 }
 
 // winoGeom declares Winograd layer l's geometry, derived fields included
@@ -774,23 +531,19 @@ func (c *gen) winoGeom(f *jen.File, l *layer) {
 	f.Var().Id(c.ident(n, "g")).Op("=").Id("rtWinoGeom").Values(d)
 }
 
-// winoInChunk is the number of channels one task of a Winograd input
-// transform handles.
-const winoInChunk = 4
-
 // winoSteps emits Winograd layer l's two steps: the input transform into V,
 // then the points*G GEMMs fused with the output transform (with bias and
 // activation): one task computes, for one column of tiles of one group and
 // a chunk of panels of filters, each panel's MR×NR block of all the GEMMs
 // into the worker's scratch and transforms it there, so that the GEMMs'
 // results never go to memory.
-func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
+func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) {
 	n, p := l.n, l.gemm
 	t := p.tile(i)
 	name := n.Name
 	wi := c.ident(n, "wi")
-	inTasks := ceilDiv(p.G*p.K, winoInChunk)
-	groups := c.batch / p.imgs
+	inTasks, gTasks := winoTasks(p, t)
+	groups := c.Batch / p.imgs
 	// With groups of images, task t of a step is task t%tasks of group
 	// t/tasks (the step's first task says which group).
 	var img0 jen.Code = jen.Lit(0)
@@ -813,7 +566,6 @@ func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 	size, chunks := winoChunk(p, t)
 	block := t.MR * t.NR
 	aStep := t.MR * p.K // from ξ to ξ+1 in the packed filters
-	gTasks := p.G * nt * chunks
 	var body []jen.Code
 	if groups > 1 {
 		body = append(body, jen.List(jen.Id("ig"), jen.Id("t")).Op(":=").List(jen.Id("t").Op("/").Lit(gTasks), jen.Id("t").Op("%").Lit(gTasks)))
@@ -861,20 +613,5 @@ func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) []stepLit {
 		s2d = fmt.Sprintf(" of the input's %dx%d space-to-depth", p.s, p.s)
 	}
 	task(f, fmt.Sprintf("%s computes %s's %dx%d Winograd GEMMs (%s %s -> %s, F(%dx%d, %dx%d)%s)\nwith the %s kernels, fused with the output transform: M=%d filters by N=%d tiles (%d of the\nbatch's %d images) by K=%d channels, in %dx%d blocks; one task is one column of tiles\nof one group and %d panels of filters.",
-		fn, name, p.points(), p.G, n.Op, n.Attrs(), n.Shape, p.o, p.o, p.r, p.r, s2d, im.name, p.M, p.N, p.imgs, c.batch, p.K, t.MR, t.NR, size), fn, body...)
-	var steps []stepLit
-	for ig := range groups {
-		steps = append(steps, stepLit{first: ig * inTasks, tasks: inTasks, fn: wi}, stepLit{first: ig * gTasks, tasks: gTasks, fn: fn})
-	}
-	return steps
-}
-
-// avx512Impl is the AVX-512 implementation, whose tiles plans are tuned for.
-func avx512Impl() impl {
-	for _, im := range impls {
-		if im.isa == gemm.AVX512 && im.asm {
-			return im
-		}
-	}
-	panic("codegen: no avx512 implementation")
+		fn, name, p.points(), p.G, n.Op, n.Attrs(), n.Shape, p.o, p.o, p.r, p.r, s2d, im.name, p.M, p.N, p.imgs, c.Batch, p.K, t.MR, t.NR, size), fn, body...)
 }

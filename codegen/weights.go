@@ -28,42 +28,6 @@ func (c *gen) weightsFile() ([]byte, error) {
 	comment(f, "weightShapes lists every tensor the network reads, in PyTorch's layouts.")
 	f.Var().Id("weightShapes").Op("=").Index().Struct(jen.Id("name").String(), jen.Id("shape").Index().Int()).Values(rows...)
 
-	// Per-implementation sizes of the scratch buffers.
-	scratch := make([]int, len(impls))
-	staging := make([]int, len(impls))
-	tmp := 1
-	for _, l := range c.layers {
-		n := l.n
-		switch {
-		case n.PreLRN != nil:
-			in := n.Inputs[0].Shape
-			tmp = max(tmp, (in.C+1)*lrnPoolRows(n)*in.W)
-		case n.Op == ir.OpLRN:
-			tmp = max(tmp, (n.Shape.C+1)*n.Shape.W)
-		}
-		for i := range impls {
-			if depthwise(n) {
-				scratch[i] = max(scratch[i], dwScratch(n, impls[i]))
-			}
-			if p := l.gemm; p != nil {
-				t := p.tile(i)
-				switch {
-				case p.dense:
-					staging[i] = max(staging[i], t.mPanels*t.MR*p.K)
-				case p.wino:
-					staging[i] = max(staging[i], winoLenV(p))
-					scratch[i] = max(scratch[i], winoScratch(n, p, t))
-				default:
-					staging[i] = max(staging[i], c.batch*padLen(n))
-					scratch[i] = max(scratch[i], p.K*t.NR)
-				}
-			}
-			if n.PreLRN != nil {
-				in := n.Inputs[0].Shape
-				scratch[i] = max(scratch[i], in.C*lrnPoolRows(n)*in.W)
-			}
-		}
-	}
 	intTable := func(name, doc string, v []int) {
 		var vals []jen.Code
 		for _, x := range v {
@@ -72,10 +36,10 @@ func (c *gen) weightsFile() ([]byte, error) {
 		comment(f, doc)
 		f.Var().Id(name).Op("=").Index(jen.Lit(len(v))).Int().Values(vals...)
 	}
-	intTable("scratchLen", "scratchLen is each worker's scratch memory, per implementation.", scratch)
-	intTable("stagingLen", "stagingLen is the buffer of dense layers' packed inputs and conv layers'\npadded inputs (one layer's at a time), per implementation.", staging)
+	intTable("scratchLen", "scratchLen is each worker's scratch memory, per implementation.", c.scratch)
+	intTable("stagingLen", "stagingLen is the buffer of dense layers' packed inputs and conv layers'\npadded inputs (one layer's at a time), per implementation.", c.staging)
 	comment(f, "tmpLen is each worker's LRN scratch: squares of the channels and their sum.")
-	f.Const().Id("tmpLen").Op("=").Lit(tmp)
+	f.Const().Id("tmpLen").Op("=").Lit(c.tmp)
 
 	comment(f, "load checks the weights file against weightShapes, then folds and packs\nevery layer's weights for m.impl.")
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("load").Params(jen.Id("file").Op("*").Id("stFile")).Error().BlockFunc(func(b *jen.Group) {

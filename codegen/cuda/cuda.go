@@ -8,7 +8,6 @@ import (
 
 	"github.com/cnnc/cnnc/codegen"
 	"github.com/cnnc/cnnc/compiler/ir"
-	"github.com/cnnc/cnnc/compiler/spec"
 )
 
 // Parallel is how a network is spread over several GPUs.
@@ -108,11 +107,9 @@ func Generate(g *ir.Graph, opt Options) ([]codegen.File, error) {
 
 // prepare validates the options and plans the code.
 func prepare(g *ir.Graph, opt Options) (*gen, error) {
-	if g.Mem == nil {
-		return nil, fmt.Errorf("cuda: graph %s has no memory plan (run the passes first)", g.Name)
-	}
-	if opt.Batch <= 0 {
-		opt.Batch = 1
+	var err error
+	if opt.Batch, err = codegen.CheckBatch(g, opt.Batch); err != nil {
+		return nil, fmt.Errorf("cuda: %w", err)
 	}
 	if opt.GPUs <= 0 {
 		opt.GPUs = 1
@@ -120,18 +117,11 @@ func prepare(g *ir.Graph, opt Options) (*gen, error) {
 	if opt.GPUs > MaxGPUs {
 		return nil, fmt.Errorf("cuda: %d GPUs; at most %d", opt.GPUs, MaxGPUs)
 	}
-	if opt.Package == "" {
-		opt.Package = g.Name
-	}
-	if err := spec.CheckPackageName(opt.Package); err != nil {
-		return nil, fmt.Errorf("cuda: package name %v", err)
-	}
-	if int64(g.Mem.ArenaElems)*int64(opt.Batch) > ir.MaxElems || int64(g.Input().Shape.Elems())*int64(opt.Batch) > ir.MaxElems {
-		return nil, fmt.Errorf("cuda: batch %d makes the activations larger than %d elements", opt.Batch, ir.MaxElems)
+	if opt.Package, err = codegen.PackageName(g, opt.Package); err != nil {
+		return nil, fmt.Errorf("cuda: %w", err)
 	}
 	c := &gen{g: g, opt: opt, pkg: opt.Package}
 	bd, b0 := make([]int, opt.GPUs), make([]int, opt.GPUs)
-	var err error
 	if opt.Parallel == Data {
 		next := 0
 		for d := range bd {

@@ -1,0 +1,690 @@
+package codegen
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/cnnc/cnnc/asmgen/gemm"
+	"github.com/cnnc/cnnc/compiler/ir"
+	"github.com/cnnc/cnnc/compiler/spec"
+)
+
+// A Plan is how the generated code runs a graph, decided before any code
+// is written: every layer's algorithm, its GEMM blocking for each
+// implementation, the steps of one inference with their task counts, and
+// the sizes of the buffers they share. The emitters (layers.go,
+// weights.go, api.go, dispatch.go) read it and decide nothing; cnnc
+// plan prints it (Plan.Format).
+type Plan struct {
+	Batch  int // images per inference
+	g      *ir.Graph
+	direct bool
+	layers []*layer
+	index  map[*ir.Node]int // 1-based position among the layers
+
+	scratch []int // per implementation: each worker's scratch, in float32s
+	staging []int // per implementation: one layer's reshaped input (see weights.go)
+	tmp     int   // each worker's LRN scratch: squares of the channels and their sum
+}
+
+// algo is the way a layer is computed.
+type algo int
+
+const (
+	algoNone      algo = iota // shares its input's storage: no code
+	algoImage                 // one task per image: elementwise ops, softmax, concat, ...
+	algoChannel               // pooling: one task per channel of an image
+	algoRows                  // LRN: one task per row of an image
+	algoLRNPool               // max pooling with the LRN before it inside: chunks of output rows
+	algoGEMM                  // a padding copy (if padded), then im2col panels times the filters
+	algoWinograd              // input transform, then the points' GEMMs fused with the output transform
+	algoDense                 // input packing (if batched), then a GEMM of images by units
+	algoDepthwise             // rtDepthwise: chunks of channels of an image
+)
+
+var algoNames = [...]string{algoNone: "view", algoImage: "per image", algoChannel: "per channel", algoRows: "per row",
+	algoLRNPool: "lrn+pool rows", algoGEMM: "im2col+gemm", algoWinograd: "winograd", algoDense: "gemm", algoDepthwise: "depthwise"}
+
+func (a algo) String() string { return algoNames[a] }
+
+// step is one step of an inference: tasks tasks of the Model's method fn,
+// numbered from first.
+type step struct {
+	first, tasks int
+	fn           string
+}
+
+// CheckBatch returns the batch size a back end compiles g for: batch, or 1
+// if it is 0 or less. It is an error if batch images do not fit in
+// ir.MaxElems elements of activations, or g has no memory plan. codegen
+// and codegen/cuda both call it.
+func CheckBatch(g *ir.Graph, batch int) (int, error) {
+	if g.Mem == nil {
+		return 0, fmt.Errorf("graph %s has no memory plan (run the passes first)", g.Name)
+	}
+	if batch <= 0 {
+		batch = 1
+	}
+	if int64(g.Mem.ArenaElems)*int64(batch) > ir.MaxElems || int64(g.Input().Shape.Elems())*int64(batch) > ir.MaxElems {
+		return 0, fmt.Errorf("batch %d makes the activations larger than %d elements", batch, ir.MaxElems)
+	}
+	return batch, nil
+}
+
+// PackageName returns the Go package a back end writes for g: pkg, or
+// the graph's name if pkg is empty, checked by spec.CheckPackageName.
+func PackageName(g *ir.Graph, pkg string) (string, error) {
+	if pkg == "" {
+		pkg = g.Name
+	}
+	if err := spec.CheckPackageName(pkg); err != nil {
+		return "", fmt.Errorf("package name %v", err)
+	}
+	return pkg, nil
+}
+
+// NewPlan plans graph g, which has been through the passes, for the
+// options' batch and algorithm choice (Options.Direct).
+func NewPlan(g *ir.Graph, opt Options) (*Plan, error) {
+	batch, err := CheckBatch(g, opt.Batch)
+	if err != nil {
+		return nil, fmt.Errorf("codegen: %w", err)
+	}
+	p := &Plan{Batch: batch, g: g, direct: opt.Direct, index: map[*ir.Node]int{}, scratch: make([]int, len(impls)), staging: make([]int, len(impls)), tmp: 1}
+	for i, n := range g.Nodes[1:] {
+		p.index[n] = i + 1
+		l := &layer{n: n, algo: p.algoOf(n)}
+		l.gemm = p.gemmOf(l)
+		p.layers = append(p.layers, l)
+		for i, im := range impls {
+			l.steps = append(l.steps, p.stepsOf(l, i, im))
+		}
+		p.buffers(l)
+	}
+	return p, nil
+}
+
+// algoOf chooses how node n is computed.
+func (p *Plan) algoOf(n *ir.Node) algo {
+	switch n.Op {
+	case ir.OpConv:
+		switch {
+		case depthwise(n):
+			return algoDepthwise
+		case !p.direct && winoPlan(n, p.Batch) != nil:
+			return algoWinograd
+		}
+		return algoGEMM
+	case ir.OpDense:
+		return algoDense
+	case ir.OpMaxPool, ir.OpAvgPool:
+		if n.PreLRN != nil {
+			return algoLRNPool
+		}
+		return algoChannel
+	case ir.OpLRN:
+		return algoRows
+	case ir.OpFlatten, ir.OpDropout:
+		if n.Alias || n.Buf == n.Inputs[0].Buf {
+			return algoNone
+		}
+	}
+	return algoImage
+}
+
+// gemmOf is layer l's GEMM plan, with its tiles for every implementation,
+// or nil if it computes no GEMM.
+func (p *Plan) gemmOf(l *layer) *gemmPlan {
+	n := l.n
+	var g *gemmPlan
+	switch l.algo {
+	case algoWinograd:
+		g = winoPlan(n, p.Batch)
+	case algoGEMM:
+		a := &n.Conv
+		g = &gemmPlan{G: a.Groups, M: a.Filters / a.Groups, N: n.Shape.H * n.Shape.W, K: n.Inputs[0].Shape.C / a.Groups * a.KH * a.KW}
+	case algoDense:
+		g = &gemmPlan{dense: true, G: 1, M: p.Batch, N: n.Dense.Units, K: n.Inputs[0].Shape.Elems()}
+	default:
+		return nil
+	}
+	for _, im := range impls {
+		t := im.conv
+		if g.dense {
+			t = im.dense
+			t[0] = min(t[0], p.Batch)
+		}
+		if g.wino {
+			t = winoTile(im, g)
+		}
+		g.tiles = append(g.tiles, tile{MR: t[0], NR: t[1], mPanels: ceilDiv(g.M, t[0]), nTiles: ceilDiv(g.N, t[1])})
+	}
+	return g
+}
+
+// ident returns the identifier of kind (l: task method, p: packing task, g
+// and lrn: geometry, w and b: weight fields, k: kernel) for node n: the
+// kind, the layer's index and its name. The index makes identifiers of
+// different layers distinct whatever their names ("c" + "_Go" and "c_Go"
+// would not be); the name keeps them readable.
+func (p *Plan) ident(n *ir.Node, kind string) string {
+	return fmt.Sprintf("%s%d_%s", kind, p.index[n], n.Name)
+}
+
+// stepsOf lists layer l's steps with implementation im (impls[i]).
+func (p *Plan) stepsOf(l *layer, i int, im impl) []step {
+	n, B := l.n, p.Batch
+	task := func(tasks int) []step { return []step{{tasks: tasks, fn: p.ident(n, "l")}} }
+	switch l.algo {
+	case algoNone:
+		return nil
+	case algoChannel:
+		return task(B * n.Shape.C)
+	case algoRows:
+		return task(B * n.Shape.H)
+	case algoLRNPool:
+		_, tasks := lrnPoolChunk(n)
+		return task(B * tasks)
+	case algoDepthwise:
+		_, tasks := dwChunk(n)
+		return task(B * tasks)
+	case algoGEMM:
+		g := l.gemm
+		var s []step
+		if padded(n) {
+			s = append(s, step{tasks: B * ceilDiv(n.Inputs[0].Shape.C, padChunk), fn: p.ident(n, "pad")})
+		}
+		return append(s, step{tasks: B * g.G * g.tile(i).nTiles, fn: p.ident(n, "l") + "_" + im.suffix})
+	case algoDense:
+		t := l.gemm.tile(i)
+		var s []step
+		if t.MR != 1 || B != 1 {
+			s = append(s, step{tasks: t.mPanels, fn: p.ident(n, "p") + "_" + im.suffix})
+		}
+		return append(s, step{tasks: t.nTiles, fn: p.ident(n, "l") + "_" + im.suffix})
+	case algoWinograd:
+		g := l.gemm
+		inTasks, gTasks := winoTasks(g, g.tile(i))
+		var s []step
+		for ig := range B / g.imgs {
+			s = append(s, step{first: ig * inTasks, tasks: inTasks, fn: p.ident(n, "wi")},
+				step{first: ig * gTasks, tasks: gTasks, fn: p.ident(n, "l") + "_" + im.suffix})
+		}
+		return s
+	}
+	return task(B)
+}
+
+// winoTasks are the tasks of one group of images of Winograd plan g's two
+// steps with tile t: the input transform's, winoInChunk channels each,
+// and the GEMMs', one column of tiles of one group of filters and a
+// chunk of panels each (winoChunk).
+func winoTasks(g *gemmPlan, t tile) (in, gemms int) {
+	_, chunks := winoChunk(g, t)
+	return ceilDiv(g.G*g.K, winoInChunk), g.G * t.nTiles * chunks
+}
+
+// buffers grows the plan's shared buffers to what layer l needs.
+func (p *Plan) buffers(l *layer) {
+	n := l.n
+	switch {
+	case n.PreLRN != nil:
+		in := n.Inputs[0].Shape
+		p.tmp = max(p.tmp, (in.C+1)*lrnPoolRows(n)*in.W)
+	case n.Op == ir.OpLRN:
+		p.tmp = max(p.tmp, (n.Shape.C+1)*n.Shape.W)
+	}
+	for i := range impls {
+		if l.algo == algoDepthwise {
+			p.scratch[i] = max(p.scratch[i], dwScratch(n, impls[i]))
+		}
+		if g := l.gemm; g != nil {
+			t := g.tile(i)
+			switch {
+			case g.dense:
+				p.staging[i] = max(p.staging[i], t.mPanels*t.MR*g.K)
+			case g.wino:
+				p.staging[i] = max(p.staging[i], winoLenV(g))
+				p.scratch[i] = max(p.scratch[i], winoScratch(n, g, t))
+			default:
+				p.staging[i] = max(p.staging[i], p.Batch*padLen(n))
+				p.scratch[i] = max(p.scratch[i], g.K*t.NR)
+			}
+		}
+		if n.PreLRN != nil {
+			in := n.Inputs[0].Shape
+			p.scratch[i] = max(p.scratch[i], in.C*lrnPoolRows(n)*in.W)
+		}
+	}
+}
+
+// Format writes the plan as a table: per layer, its algorithm and, per
+// implementation, its tile and its steps' task counts; then the buffers.
+func (p *Plan) Format(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	head := "layer\top\talgorithm"
+	for _, im := range impls {
+		head += "\t" + im.name
+	}
+	fmt.Fprintln(tw, head)
+	for _, l := range p.layers {
+		alg := l.algo.String()
+		if g := l.gemm; g != nil {
+			switch {
+			case g.wino:
+				alg += fmt.Sprintf(" F%dx%d", g.o, g.r)
+				if g.s > 1 {
+					alg += fmt.Sprintf(" s2d%d", g.s)
+				}
+				if g.imgs < p.Batch {
+					alg += fmt.Sprintf(" %d imgs", g.imgs)
+				}
+			}
+			alg += fmt.Sprintf(" %dx(M%d N%d K%d)", g.G, g.M, g.N, g.K)
+		}
+		row := []string{l.n.Name, l.n.Op.String(), alg}
+		for i := range impls {
+			var cell []string
+			if g := l.gemm; g != nil {
+				cell = append(cell, fmt.Sprintf("%dx%d:", g.tile(i).MR, g.tile(i).NR))
+			}
+			steps, groups := l.steps[i], 1
+			if g := l.gemm; g != nil && g.wino {
+				// The same two steps for each group of images.
+				groups = p.Batch / g.imgs
+				steps = steps[:2]
+			}
+			var tasks []string
+			sum := 0
+			for _, s := range steps {
+				tasks = append(tasks, fmt.Sprint(s.tasks))
+				sum += s.tasks
+			}
+			switch {
+			case groups > 1:
+				cell = append(cell, fmt.Sprintf("%d×(%s) tasks", groups, strings.Join(tasks, "+")))
+			case sum == 1:
+				cell = append(cell, "1 task")
+			case sum > 1:
+				cell = append(cell, strings.Join(tasks, "+")+" tasks")
+			}
+			row = append(row, strings.Join(cell, " "))
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for i, im := range impls {
+		if _, err := fmt.Fprintf(w, "%s: scratch %d floats per worker, staging %d floats\n", im.name, p.scratch[i], p.staging[i]); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintf(w, "LRN scratch %d floats per worker; batch %d\n", p.tmp, p.Batch)
+	return err
+}
+
+// impl is one implementation of the GEMM layers: its name (as users pass
+// it), the suffix of its identifiers, and its register tiles.
+type impl struct {
+	name   string
+	suffix string
+	asm    bool
+	isa    gemm.ISA
+	conv   [2]int // MR, NR for convolutions
+	dense  [2]int // MR (at most), NR for dense layers
+}
+
+// impls lists the implementations in index order; Options.Impl and the
+// generated code's impl index refer to them. The tiles come from
+// asmgen/gemm's presets, the one place they are tuned.
+var impls = []impl{
+	{name: "purego", suffix: "Go", conv: [2]int{4, 16}, dense: [2]int{4, 16}},
+	{name: "avx2", suffix: "AVX2", asm: true, isa: gemm.AVX2, conv: tileOf("avx2_6x16"), dense: tileOf("avx2_4x24")},
+	{name: "avx512", suffix: "AVX512", asm: true, isa: gemm.AVX512, conv: tileOf("avx512_8x48"), dense: tileOf("avx512_8x48")},
+}
+
+func tileOf(preset string) [2]int {
+	for _, p := range gemm.Presets {
+		if p.Name == preset {
+			return [2]int{p.MR, p.NR}
+		}
+	}
+	panic("codegen: no gemm preset " + preset)
+}
+
+// winoTileChoices are the tiles a Winograd GEMM may use per implementation, the
+// first the default. Its N (batch × output tiles) is often just past a
+// multiple of 48 (49 2x2 tiles at batch 1 on 13x13 maps) or small (16 4x4
+// tiles there), and a ragged tile costs as much as a full one, so the
+// narrower, taller tiles can waste less.
+var winoTileChoices = map[string][][2]int{"avx512": {tileOf("avx512_8x48"), tileOf("avx512_14x32"), tileOf("avx512_28x16")}}
+
+// winoTile picks, for implementation im, the tile of winoTileChoices that computes
+// the fewest padded elements of Winograd GEMM p (ties: the first).
+func winoTile(im impl, p *gemmPlan) [2]int {
+	best, cost := im.conv, -1
+	for _, t := range winoTileChoices[im.name] {
+		if c := ceilDiv(p.M, t[0]) * t[0] * ceilDiv(p.N, t[1]) * t[1]; cost < 0 || c < cost {
+			best, cost = t, c
+		}
+	}
+	return best
+}
+
+// avx512Impl is the AVX-512 implementation, whose tiles plans are tuned for.
+func avx512Impl() impl {
+	for _, im := range impls {
+		if im.isa == gemm.AVX512 && im.asm {
+			return im
+		}
+	}
+	panic("codegen: no avx512 implementation")
+}
+
+// layer is one layer's plan: its node, how it is computed, its GEMM plan
+// if it has one, and its steps for each implementation.
+type layer struct {
+	n     *ir.Node
+	algo  algo
+	gemm  *gemmPlan
+	steps [][]step // per implementation
+}
+
+// gemmPlan is a conv or dense layer as G GEMMs of M x N x K per image.
+type gemmPlan struct {
+	dense   bool
+	wino    bool // a Winograd convolution: points*G GEMMs of M filters by N = batch*tiles by K channels
+	r       int  // a Winograd convolution's filter size: 3 or 5
+	o       int  // and its output tiles' size: 2 or 4 for r = 3, 2, 3 or 4 for r = 5
+	s       int  // and its stride: K counts the s×s space-to-depth's channels
+	imgs    int  // and the images it computes at a time: N = imgs*tiles
+	G       int
+	M, N, K int
+	tiles   []tile // per impl
+}
+
+// tile is a GEMM's blocking for one implementation.
+type tile struct {
+	MR, NR          int
+	mPanels, nTiles int
+}
+
+func (p *gemmPlan) tile(i int) tile { return p.tiles[i] }
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// padChunk is the number of channels one task of a padding step copies.
+const padChunk = 16
+
+// padded reports whether conv n's input is copied, padded, into the staging
+// buffer before its im2col.
+func padded(n *ir.Node) bool {
+	p := n.Conv.Pad
+	return p.Top+p.Bottom+p.Left+p.Right > 0
+}
+
+// padLen is the staging buffer conv n needs per image: its padded input.
+func padLen(n *ir.Node) int {
+	if n.Op != ir.OpConv || !padded(n) {
+		return 0
+	}
+	in, p := n.Inputs[0].Shape, n.Conv.Pad
+	return in.C * (in.H + p.Top + p.Bottom) * (in.W + p.Left + p.Right)
+}
+
+// lrnPoolChunk splits a max pooling with a fused LRN into tasks of chunk
+// output rows (about 8 tasks per image): bigger chunks recompute fewer of
+// the input rows that neighbouring windows share.
+func lrnPoolChunk(n *ir.Node) (chunk, tasks int) {
+	oh := n.Shape.H
+	chunk = ceilDiv(oh, min(oh, 8))
+	return chunk, ceilDiv(oh, chunk)
+}
+
+// lrnPoolRows is the number of input rows one chunk of lrnPoolChunk covers.
+func lrnPoolRows(n *ir.Node) int {
+	chunk, _ := lrnPoolChunk(n)
+	return min((chunk-1)*n.Pool.StrideH+n.Pool.KH, n.Inputs[0].Shape.H)
+}
+
+// depthwise reports whether conv n is depthwise: as many groups as input
+// channels, more than one, each with K = filters/groups filters of its
+// own. A conv over one channel is a GEMM of K rows, which the GEMM
+// kernels compute well.
+func depthwise(n *ir.Node) bool {
+	a := &n.Conv
+	return n.Op == ir.OpConv && a.Groups > 1 && a.Groups == n.Inputs[0].Shape.C
+}
+
+// dwTaskMACs is about the work one task of a depthwise layer should have,
+// in multiply-adds: enough to outweigh a task's dispatch on small maps
+// (MobileNetV2's 7x7 maps of 960 channels hold 441 per channel).
+const dwTaskMACs = 32 << 10
+
+// dwChunk is how many input channels one task of depthwise conv n
+// computes (with their K output channels each): dwTaskMACs' worth, but
+// at most an eighth of the channels, so that several workers share an
+// image, and the number of tasks per image.
+func dwChunk(n *ir.Node) (chunk, tasks int) {
+	a := &n.Conv
+	c := n.Inputs[0].Shape.C
+	perChannel := a.Filters / c * n.Shape.H * n.Shape.W * a.KH * a.KW
+	chunk = max(1, min(ceilDiv(dwTaskMACs, perChannel), ceilDiv(c, 8)))
+	return chunk, ceilDiv(c, chunk)
+}
+
+// dwScratch is the per-worker scratch of depthwise conv n with
+// implementation im's SIMD kernels: codegen/rt's rtDWScratch.
+func dwScratch(n *ir.Node, im impl) int {
+	if !im.asm {
+		return 0 // rtDepthwiseGo needs none
+	}
+	const slack = 16 // rtDWSlack
+	a := &n.Conv
+	hp := (n.Shape.H-1)*a.StrideH + (a.KH-1)*a.DilH + 1
+	wp := (n.Shape.W-1)*a.StrideW + (a.KW-1)*a.DilW + 1
+	lp, hq := ceilDiv(wp, a.StrideW), ceilDiv(hp, a.StrideH)
+	return a.StrideH*a.StrideW*hq*lp + slack + n.Shape.H*lp + slack
+}
+
+// winoMinChannels is the fewest input channels per group for which a 3x3
+// or 5x5 convolution uses Winograd: below it the transforms cost more than
+// the multiplications they save.
+const winoMinChannels = 16
+
+// winograd reports whether conv n is computed with Winograd, with which
+// filter size r and which output tiles (winoOutSizes). That takes a square filter, equal strides, no dilation and enough
+// channels. A stride-1 convolution needs a 3x3 or 5x5 filter. A stride-s
+// one runs as the stride-1 convolution of the input's s×s space-to-depth
+// (s² times the channels, filters of r = ceil(KH/s) zero-padded to s*r):
+// AlexNet's 11x11 stride-4 conv1 becomes 3x3 over 48 channels. That
+// computes (s*r)²/KH² more products than the filter has, so an output
+// tile size is taken only where Winograd's saving leaves at most
+// winoMaxS2D of the direct algorithm's. sizes lists those that qualify;
+// winoPlan chooses among them.
+func winograd(n *ir.Node) (r int, sizes []int) {
+	a := &n.Conv
+	s := a.StrideH
+	if a.KW != a.KH || a.StrideW != s || a.DilH != 1 || a.DilW != 1 {
+		return 0, nil
+	}
+	r = ceilDiv(a.KH, s)
+	if r != 3 && r != 5 || n.Inputs[0].Shape.C/a.Groups*s*s < winoMinChannels || a.Filters/a.Groups < winoMinChannels {
+		return 0, nil
+	}
+	for _, o := range winoOutSizes(r) {
+		// Products per output and input channel: s² channels × (o+r-1)²/o²
+		// for Winograd's o×o outputs, against KH² directly.
+		if s == 1 || float64(s*s*(o+r-1)*(o+r-1))/float64(o*o) <= winoMaxS2D*float64(a.KH*a.KH) {
+			sizes = append(sizes, o)
+		}
+	}
+	return r, sizes
+}
+
+// winoOutSizes are the output tile sizes cnnc implements for r×r filters:
+// F(2x2, 3x3) and F(4x4, 3x3), F(2x2, 5x5), F(3x3, 5x5) and F(4x4, 5x5).
+func winoOutSizes(r int) []int {
+	if r == 3 {
+		return []int{2, 4}
+	}
+	return []int{2, 3, 4}
+}
+
+// winoPlan is the Winograd plan of conv n at the batch, or nil if
+// Winograd does not compute it: of the output tile sizes winograd allows,
+// the one whose GEMMs cost least (winoImgs), the smaller on ties, for its
+// accuracy. F(4x4, 3x3) computes 2.25 products per output where F(2x2,
+// 3x3) computes 4, but its tiles cover more padding on small maps.
+func winoPlan(n *ir.Node, batch int) *gemmPlan {
+	r, sizes := winograd(n)
+	a := &n.Conv
+	s := a.StrideH
+	var best *gemmPlan
+	cost := 0
+	for _, o := range sizes {
+		p := &gemmPlan{wino: true, r: r, o: o, s: s, G: a.Groups, M: a.Filters / a.Groups, K: n.Inputs[0].Shape.C / a.Groups * s * s}
+		imgs, c := winoImgs(p, batch, winoTiles(n, o))
+		p.imgs, p.N = imgs, imgs*winoTiles(n, o)
+		if best == nil || c < cost {
+			best, cost = p, c
+		}
+	}
+	return best
+}
+
+// winoMaxS2D is the largest share of the direct algorithm's products that a
+// strided convolution may compute by space-to-depth and Winograd.
+const winoMaxS2D = 0.75
+
+// points is the number of Winograd points of plan p, one GEMM each: 16
+// for F(2x2, 3x3), 36 for F(4x4, 3x3) and F(2x2, 5x5), 49 for F(3x3, 5x5)
+// and 64 for F(4x4, 5x5).
+func (p *gemmPlan) points() int { return (p.o + p.r - 1) * (p.o + p.r - 1) }
+
+// winoTileDims are the rows and columns of o×o output tiles of one image
+// of conv n (codegen/rt's TH and TW).
+func winoTileDims(n *ir.Node, o int) (th, tw int) {
+	return ceilDiv(n.Shape.H, o), ceilDiv(n.Shape.W, o)
+}
+
+// winoTiles is the number of o×o output tiles of one image of conv n.
+func winoTiles(n *ir.Node, o int) int {
+	th, tw := winoTileDims(n, o)
+	return th * tw
+}
+
+// winoNPad is the Winograd GEMMs' column count rounded up to whole panels of
+// every implementation's NR, so that V's layout needs one size.
+func winoNPad(p *gemmPlan) int {
+	l := 1
+	for i := range impls {
+		nr := p.tile(i).NR
+		l = l / gcd(l, nr) * nr
+	}
+	return ceilDiv(p.N, l) * l
+}
+
+// winoLdV is the distance between consecutive matrices of V: K×NPad and a
+// cache line more, so that the 16 streams the input transform writes do not
+// fall into one cache set (K*NPad floats is often a multiple of 4 KiB).
+func winoLdV(p *gemmPlan) int { return p.K*winoNPad(p) + 16 }
+
+// winoGroupBytes is how much of the last-level cache a Winograd layer's
+// transformed input V may take between the input transform that writes it
+// and the GEMMs that read it; a bigger V goes to memory and back.
+const winoGroupBytes = 12 << 20
+
+// winoMACsPerByte prices memory traffic in multiply-adds. An AVX-512 core
+// does about 3 multiply-adds in the time it streams a byte from memory
+// (58.6 G/s against about 20 GB/s on this project's Zen 4), but the
+// prefetchers stream V while the GEMMs compute: on AlexNet at batch 32,
+// conv4 ran 45 ms with a 38.5 MB V and 48-50 ms in 8-image groups that
+// pad its GEMMs by 6% (1 thread), which 1 per byte predicts and 3 does not.
+const winoMACsPerByte = 1
+
+// winoImgs is how many images of the batch Winograd plan p computes at a
+// time, each of tiles output tiles, and the cost of the whole batch in
+// multiply-adds: the divisor of the batch with the least cost, the
+// largest on ties. A group's GEMM columns are rounded up to
+// whole panels of AVX-512's tile, so small groups waste multiply-adds; a
+// group whose V does not fit in winoGroupBytes writes it to memory and
+// reads it back, priced at winoMACsPerByte. On AlexNet at batch 32 that
+// takes conv1 and conv2 4 images at a time (V of 77 and 87 MB for the
+// whole batch) and conv3-5 whole (N = 1568 tiles fits 32-column panels
+// exactly, and 8-image groups would pad 6%). Measured (cnnc bench, batch
+// 32, 1 thread): conv1 65 -> 57-60 ms, conv2 78-79 -> 73-79 ms.
+func winoImgs(p *gemmPlan, batch, tiles int) (imgs, cost int) {
+	vImg := 4 * p.points() * p.G * p.K * tiles
+	imgs, cost = 1, -1
+	for d := 1; d <= batch; d++ {
+		if batch%d != 0 {
+			continue
+		}
+		q := *p
+		q.N = d * tiles
+		t := winoTile(avx512Impl(), &q)
+		c := batch / d * ceilDiv(q.M, t[0]) * t[0] * ceilDiv(q.N, t[1]) * t[1] * q.K * q.G * q.points()
+		if d*vImg > winoGroupBytes {
+			c += 2 * winoMACsPerByte * batch * vImg
+		}
+		if cost < 0 || c <= cost {
+			imgs, cost = d, c
+		}
+	}
+	return imgs, cost
+}
+
+// winoLenV is the size of a Winograd layer's transformed input V (points*G
+// matrices of K×NPad, winoLdV apart), which the staging buffer holds.
+func winoLenV(p *gemmPlan) int { return p.points() * p.G * winoLdV(p) }
+
+// winoSlack is codegen/rt's rtWinoSlack: what the transform kernels may
+// read and write past the ends of their data.
+const winoSlack = 16
+
+// winoScratch is the per-worker scratch of Winograd layer n under tile t:
+// codegen/rt's rtWinoInScratch for the input transform, or
+// rtWinoTileScratch for a block of GEMM results and its output transform.
+func winoScratch(n *ir.Node, p *gemmPlan, t tile) int {
+	th, tw := winoTileDims(n, p.o)
+	plane := (p.o*th+p.r-1)*(tw+(p.r-2)/p.o+1) + winoSlack
+	in := p.o*plane + (p.o*th+p.r-1)*p.o*p.s*(tw+(p.r-2)/p.o+1) + p.points()*(th*tw+winoSlack)
+	return max(in, winoTileOffY(p, t)+p.o*p.o*(t.NR+winoSlack))
+}
+
+// winoTileOffY is where, in a worker's scratch, the output transform's rows
+// start: after a chunk's panels' blocks of GEMM results, for every point,
+// and slack.
+func winoTileOffY(p *gemmPlan, t tile) int {
+	size, _ := winoChunk(p, t)
+	return size*p.points()*t.MR*t.NR + winoSlack
+}
+
+// winoChunk is how many panels of filters one fused Winograd task computes:
+// enough tasks (about winoTasks) to balance the workers, as few as that
+// allows, so that each task reuses its column of V across panels, and no
+// more than fit their GEMM results in winoChunkBytes of scratch (L2 holds
+// them until the output transform reads them). Measured on AlexNet at
+// batch 32 (conv2-5, 1 thread), caps from 64 KiB to unlimited differ by
+// less than the noise.
+func winoChunk(p *gemmPlan, t tile) (size, chunks int) {
+	const winoTasks, winoChunkBytes = 32, 256 << 10
+	chunks = min(t.mPanels, ceilDiv(winoTasks, p.G*t.nTiles))
+	size = min(ceilDiv(t.mPanels, chunks), max(1, winoChunkBytes/(4*p.points()*t.MR*t.NR)))
+	return size, ceilDiv(t.mPanels, size)
+}
+
+// winoInChunk is the number of channels one task of a Winograd input
+// transform handles.
+const winoInChunk = 4
