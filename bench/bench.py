@@ -191,7 +191,12 @@ def run_runner(cmd, env_threads, out_path, shape, timeout, cwd=HERE):
 
 
 class Cnnc(Engine):
-    name = "cnnc"
+    """cnnc, built from this checkout or, with -baseline, from another
+    commit: the same spec, weights and driver, so that a change's effect on
+    speed is measured in one run."""
+
+    def __init__(self, name="cnnc", binary=None):
+        self.name, self.binary = name, binary
 
     def prepare(self, ctx, b):
         d = self.dir(ctx, b)
@@ -207,12 +212,12 @@ class Cnnc(Engine):
             f.write("module cnncbench\n\ngo %s\n\nrequire golang.org/x/sys %s\n" % (go, xsys))
         shutil.copy(os.path.join(ROOT, "go.sum"), d)
         shutil.copy(os.path.join(HERE, "cnnc_driver.go"), os.path.join(d, "main.go"))
-        sh([ctx.cnnc, "compile", ctx.spec_path, "-pkg", "model", "-batch", str(b),
+        sh([self.binary or ctx.cnnc, "compile", ctx.spec_path, "-pkg", "model", "-batch", str(b),
             "-o", os.path.join(d, "model")])
         sh(["go", "build", "-o", "driver", "main.go"], cwd=d)
 
     def dir(self, ctx, b):
-        return os.path.join(ctx.scratch, "cnnc_b%d" % b)
+        return os.path.join(ctx.scratch, "%s_b%d" % (re.sub(r"\W", "_", self.name), b))
 
     def run(self, ctx, b, t):
         out = os.path.join(ctx.scratch, "y_cnnc.f32")
@@ -345,6 +350,8 @@ def run_spec(opts, spec_path, cnnc, scratch, errs, notes):
     engines = []
     if "cnnc" in opts.engines and not errs.get("cnnc"):
         engines.append(Cnnc())
+        if opts.baseline_bin:
+            engines.append(Cnnc("cnnc " + opts.baseline, opts.baseline_bin))
     ref = None
     if not errs["torch"]:
         import netmodel
@@ -639,6 +646,9 @@ def parse(argv):
                    help="test the harness: 1 warm-up, 3 runs, short machine runs, no waiting or retries, "
                         "no results file")
     p.add_argument("-keep", "--keep", action="store_true", help="keep the scratch folder")
+    p.add_argument("-baseline", "--baseline", default="",
+                   help="also run cnnc built from this git commit (e.g. HEAD~3 or main), as the engine "
+                        "'cnnc COMMIT', to measure a change before and after in one run")
     o = p.parse_args(argv)
     if o.quick:
         o.warmup, o.runs, o.min_runs, o.budget, o.wait_idle, o.retries = 1, 3, 1, 2, 0, 0
@@ -710,6 +720,18 @@ def main(argv):
     try:
         cnnc = os.path.join(scratch, "cnnc")
         sh(["go", "build", "-o", cnnc, "./cmd/cnnc"])
+        opts.baseline_bin = None
+        if opts.baseline:
+            # A detached worktree of the commit, built and removed again.
+            rev = sh(["git", "rev-parse", "--short", opts.baseline + "^{commit}"]).strip()
+            tree = os.path.join(scratch, "baseline")
+            sh(["git", "worktree", "add", "--detach", tree, rev])
+            try:
+                opts.baseline_bin = os.path.join(scratch, "cnnc-" + rev)
+                sh(["go", "build", "-o", opts.baseline_bin, "./cmd/cnnc"], cwd=tree)
+            finally:
+                sh(["git", "worktree", "remove", "--force", tree])
+            opts.baseline = rev
         machine = None
         if not opts.no_machine:
             try:

@@ -139,9 +139,8 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 		return nil, fmt.Errorf("codegen: kernels: %w", err)
 	}
 	files = append(files, File{"kernels_amd64.s", c.header(asm, "//")}, File{"kernels_amd64.go", c.header(stubs, "//")})
-	set := vec.Set{LRN: c.hasLRN(), Im2col: c.hasConv(), Wino: c.hasWinoF(2, 3), Wino43: c.hasWinoF(4, 3), Wino5: c.hasWinoF(2, 5), Pool: c.hasPool3s2(), Depthwise: c.hasDepthwise()}
-	copy(set.Forms[:], c.winoForms()) // at most 3 (winoOutSizes)
-	if set != (vec.Set{}) {
+	set := vec.Set{LRN: c.hasLRN(), Im2col: c.hasConv(), Pool: c.hasPool3s2(), Depthwise: c.hasDepthwise(), Forms: c.winoForms()}
+	if !set.Empty() {
 		asm, stubs, err := vec.Generate(c.pkg, set)
 		if err != nil {
 			return nil, fmt.Errorf("codegen: vec kernels: %w", err)

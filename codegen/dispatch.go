@@ -154,49 +154,17 @@ func (c *gen) dispatchFile(asm bool) ([]byte, error) {
 	if c.hasWino() {
 		kernelChooser(f, "winoKernels", "rtWinoKernels", "implementation impl's SIMD Winograd transforms", jen.Id("rtWinoKernels").Values(), func(im impl) jen.Code {
 			d := jen.Dict{}
-			for _, k := range []struct {
-				o, r        int
-				in, out     string
-				inFn, outFn string
-			}{
-				{2, 3, "in", "out", vec.WinoInName(im.isa), vec.WinoOutName(im.isa)},
-				{4, 3, "in43", "out43", vec.Wino43InName(im.isa), vec.Wino43OutName(im.isa)},
-				{2, 5, "in5", "out5", vec.Wino5InName(im.isa), vec.Wino5OutName(im.isa)},
-			} {
-				if !c.hasWinoF(k.o, k.r) {
-					continue
-				}
-				if k.o == 4 {
-					planes := []jen.Code{jen.Id("p0"), jen.Id("p1"), jen.Id("p2"), jen.Id("p3")}
-					args := []jen.Code{jen.Op("&").Id("dst").Index(jen.Lit(0))}
-					for _, p := range planes {
-						args = append(args, jen.Op("&").Add(p).Index(jen.Lit(0)))
-					}
-					args = append(args, jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst"))
-					d[jen.Id(k.in)] = jen.Func().Params(jen.List(append([]jen.Code{jen.Id("dst")}, planes...)...).Index().Float32(),
-						jen.List(jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")).Int()).Block(winoRowIn(im, vec.Wino43InName, args)...)
-				} else {
-					d[jen.Id(k.in)] = jen.Func().Params(jen.List(jen.Id("dst"), jen.Id("even"), jen.Id("odd")).Index().Float32(),
-						jen.List(jen.Id("th"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")).Int()).Block(
-						jen.Comment("rtWinoInput sized the slices with rtWinoSlack to spare."),
-						jen.Id(k.inFn).Call(jen.Op("&").Id("dst").Index(jen.Lit(0)), jen.Op("&").Id("even").Index(jen.Lit(0)), jen.Op("&").Id("odd").Index(jen.Lit(0)),
-							jen.Id("th"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")))
-				}
-				d[jen.Id(k.out)] = winoOutFunc(k.outFn)
-			}
-			gen := jen.Dict{}
-			for i, w := range c.winoForms() {
+			var forms []jen.Code
+			for _, w := range c.winoForms() {
 				args := []jen.Code{jen.Op("&").Id("dst").Index(jen.Lit(0)), jen.Op("&").Id("planes").Index(jen.Lit(0)), jen.Id("ps"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")}
-				in := winoRowIn(im, func(isa gemm.ISA) string { return vec.WinoGenInName(isa, w) }, args)
-				gen[jen.Lit(i)] = jen.Values(jen.Dict{
+				in := winoRowIn(im, func(isa gemm.ISA) string { return vec.WinoInName(isa, w) }, args)
+				forms = append(forms, jen.Values(jen.Dict{
 					jen.Id("in"): jen.Func().Params(jen.List(jen.Id("dst"), jen.Id("planes")).Index().Float32(),
 						jen.List(jen.Id("ps"), jen.Id("tw"), jen.Id("ld"), jen.Id("ldDst")).Int()).Block(in...),
-					jen.Id("out"): winoOutFunc(vec.WinoGenOutName(im.isa, w)),
-				})
+					jen.Id("out"): winoOutFunc(vec.WinoOutName(im.isa, w)),
+				}))
 			}
-			if len(gen) > 0 {
-				d[jen.Id("gen")] = jen.Index(jen.Id("rtWinoMaxForms")).Id("rtWinoGenKernels").Values(gen)
-			}
+			d[jen.Id("forms")] = jen.Index().Id("rtWinoFormKernels").Values(forms...)
 			d[jen.Id("copy")] = jen.Func().Params(jen.List(jen.Id("dst"), jen.Id("src")).Index().Float32(),
 				jen.List(jen.Id("rows"), jen.Id("n"), jen.Id("ldDst"), jen.Id("ldSrc")).Int()).Block(
 				jen.Comment("rtWinoInput checked the slices' reach."),

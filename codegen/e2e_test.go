@@ -1045,9 +1045,10 @@ func (z *zooGen) act() {
 }
 
 // zooKernelActs are the activations the kernels' epilogues apply
-// themselves (GEMM: relu, leaky_relu, clip; depthwise: relu, leaky_relu),
-// and sigmoid and tanh, which they leave to Go.
-var zooKernelActs = []string{"relu", "leaky_relu", "clip", "relu6", "sigmoid", "tanh"}
+// themselves (GEMM: relu, leaky_relu, clip, hardsigmoid, hardswish,
+// sigmoid, silu; depthwise: relu, leaky_relu), and tanh and gelu, which
+// they leave to Go.
+var zooKernelActs = []string{"relu", "leaky_relu", "clip", "relu6", "hardsigmoid", "hardswish", "sigmoid", "silu", "tanh", "gelu"}
 
 // actOp adds activation op, with random constants half of the time.
 func (z *zooGen) actOp(op string) {
@@ -1172,9 +1173,18 @@ func (z *zooGen) conv() {
 	case 0:
 		z.act() // fused
 	case 1, 2:
-		z.actOp(zooKernelActs[r.IntN(len(zooKernelActs))])
+		acts := zooKernelActs
+		if depthwise {
+			acts = zooDepthwiseActs
+		}
+		z.actOp(acts[r.IntN(len(acts))])
 	}
 }
+
+// zooDepthwiseActs are the activations drawn after a depthwise
+// convolution: those its kernels apply themselves, and what MobileNets and
+// EfficientNets use there.
+var zooDepthwiseActs = []string{"relu", "relu", "leaky_relu", "relu6", "silu", "sigmoid", "tanh"}
 
 // pool appends a random max or average pooling, sometimes with an activation.
 func (z *zooGen) pool(isMax bool) {
@@ -1385,7 +1395,7 @@ var zooFeatures = []string{
 	// The kernels' epilogues apply relu, leaky_relu and clip themselves;
 	// every other kind goes through rtActivateAll, in the epilogue's Go or
 	// alone, whose formulas TestActivateEveryKind checks kind by kind.
-	"relu fused", "leaky_relu fused", "clip fused", "sigmoid fused", "other activation fused",
+	"relu fused", "leaky_relu fused", "clip fused", "sigmoid fused", "silu fused", "hardswish fused", "hardsigmoid fused", "other activation fused",
 	"relu unfused", "leaky_relu unfused", "clip unfused", "other activation unfused", "prelu",
 	"activation sunk below maxpool",
 	"add", "add of three", "concat", "softmax flat", "softmax spatial", "global_avgpool",
@@ -1572,7 +1582,7 @@ func features(plain, opt *ir.Graph, batch int) []string {
 // actName is the name of activation kind k in zooFeatures.
 func actName(k ir.ActKind) string {
 	switch k {
-	case ir.ActReLU, ir.ActLeakyReLU, ir.ActClip, ir.ActSigmoid:
+	case ir.ActReLU, ir.ActLeakyReLU, ir.ActClip, ir.ActSigmoid, ir.ActSiLU, ir.ActHardSwish, ir.ActHardSigmoid:
 		return k.String()
 	}
 	return "other activation"

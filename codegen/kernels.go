@@ -40,8 +40,9 @@ func (p *gemmPlan) needed(t tile, v variant) bool {
 }
 
 // epilogueAct sets the activation a kernel applies itself, and reports
-// whether it can: ReLU, leaky ReLU and clip (ReLU6); the others are applied
-// by Go code after it.
+// whether it can: ReLU, leaky ReLU, clip (ReLU6), hardsigmoid, hardswish,
+// sigmoid and SiLU; the others (tanh, GELU) are applied by Go code after
+// it.
 func epilogueAct(cfg *gemm.Config, a ir.Activation) bool {
 	switch a.Kind {
 	case ir.ActNone:
@@ -51,6 +52,14 @@ func epilogueAct(cfg *gemm.Config, a ir.Activation) bool {
 		cfg.Act, cfg.Slope = gemm.ActLeakyReLU, a.Alpha
 	case ir.ActClip:
 		cfg.Act, cfg.Lo, cfg.Hi = gemm.ActClip, a.Alpha, a.Beta
+	case ir.ActHardSigmoid:
+		cfg.Act, cfg.Alpha, cfg.Beta = gemm.ActHardSigmoid, a.Alpha, a.Beta
+	case ir.ActHardSwish:
+		cfg.Act, cfg.Alpha, cfg.Beta = gemm.ActHardSwish, 1.0/6, 0.5
+	case ir.ActSigmoid:
+		cfg.Act = gemm.ActSigmoid
+	case ir.ActSiLU:
+		cfg.Act = gemm.ActSiLU
 	default:
 		return false
 	}

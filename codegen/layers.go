@@ -432,19 +432,13 @@ func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) {
 		fn, name, n.Op, n.Attrs(), n.Shape, im.name, B, U, K, t.MR, t.NR), fn, body...)
 }
 
-// winoHand reports whether F(o×o, r×r)'s transforms are hand-written
-// (rtWinoInGo and the like, asmgen/vec's winoIn and the like); the other
-// forms' come from their matrices (compiler/winograd; rtWinoGenInGo,
-// asmgen/vec's generic kernels).
-func winoHand(o, r int) bool { return o == 2 || o == 4 && r == 3 }
-
-// winoForms are the forms without hand-written transforms that the
-// package's layers use, in a fixed order: a form's index is its
-// rtWinoForm.Index, and its variable is winoFormVar's.
+// winoForms are the Winograd forms that the package's layers use, in a
+// fixed order: a form's index is its rtWinoForm.Index, and its variable
+// is winoFormVar's.
 func (c *gen) winoForms() []wg.Form {
 	var fs []wg.Form
 	for _, l := range c.layers {
-		if p := l.gemm; p != nil && p.wino && !winoHand(p.o, p.r) {
+		if p := l.gemm; p != nil && p.wino {
 			if f := (wg.Form{M: p.o, R: p.r}); !slices.Contains(fs, f) {
 				fs = append(fs, f)
 			}
@@ -455,7 +449,7 @@ func (c *gen) winoForms() []wg.Form {
 }
 
 // winoFormVar is the generated variable holding form f's rtWinoForm.
-func winoFormVar(f wg.Form) string { return fmt.Sprintf("winoF%dx%d", f.M, f.R) }
+func winoFormVar(f wg.Form) string { return "wino" + f.Name() }
 
 // winoFormVars declares the rtWinoForm of every form in winoForms: its
 // matrices, exact for the input and output transforms.
@@ -499,16 +493,6 @@ func (c *gen) hasWino() bool {
 	return false
 }
 
-// hasWinoF reports whether any layer uses Winograd F(o×o, r×r).
-func (c *gen) hasWinoF(o, r int) bool {
-	for _, l := range c.layers {
-		if l.gemm != nil && l.gemm.wino && l.gemm.o == o && l.gemm.r == r {
-			return true
-		}
-	}
-	return false
-}
-
 // winoGeom declares Winograd layer l's geometry, derived fields included
 // (C counts the space-to-depth's channels).
 func (c *gen) winoGeom(f *jen.File, l *layer) {
@@ -525,9 +509,7 @@ func (c *gen) winoGeom(f *jen.File, l *layer) {
 		jen.Id("N"): jen.Lit(p.N), jen.Id("NPad"): jen.Lit(winoNPad(p)), jen.Id("Act"): actC,
 		jen.Id("ldV"): jen.Lit(winoLdV(p)), jen.Id("inImg"): jen.Lit(in.Elems()), jen.Id("outIm"): jen.Lit(n.Shape.Elems()),
 	}
-	if !winoHand(p.o, p.r) {
-		d[jen.Id("F")] = jen.Op("&").Id(winoFormVar(wg.Form{M: p.o, R: p.r}))
-	}
+	d[jen.Id("F")] = jen.Op("&").Id(winoFormVar(wg.Form{M: p.o, R: p.r}))
 	f.Var().Id(c.ident(n, "g")).Op("=").Id("rtWinoGeom").Values(d)
 }
 

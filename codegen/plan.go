@@ -9,6 +9,7 @@ import (
 	"github.com/cnnc/cnnc/asmgen/gemm"
 	"github.com/cnnc/cnnc/compiler/ir"
 	"github.com/cnnc/cnnc/compiler/spec"
+	wg "github.com/cnnc/cnnc/compiler/winograd"
 )
 
 // A Plan is how the generated code runs a graph, decided before any code
@@ -519,7 +520,7 @@ func winograd(n *ir.Node) (r int, sizes []int) {
 		return 0, nil
 	}
 	r = ceilDiv(a.KH, s)
-	if r != 3 && r != 5 || n.Inputs[0].Shape.C/a.Groups*s*s < winoMinChannels || a.Filters/a.Groups < winoMinChannels {
+	if winoOutSizes(r) == nil || n.Inputs[0].Shape.C/a.Groups*s*s < winoMinChannels || a.Filters/a.Groups < winoMinChannels {
 		return 0, nil
 	}
 	for _, o := range winoOutSizes(r) {
@@ -532,13 +533,16 @@ func winograd(n *ir.Node) (r int, sizes []int) {
 	return r, sizes
 }
 
-// winoOutSizes are the output tile sizes cnnc implements for r×r filters:
-// F(2x2, 3x3) and F(4x4, 3x3), F(2x2, 5x5), F(3x3, 5x5) and F(4x4, 5x5).
+// winoOutSizes are the output tile sizes of cnnc's forms for r×r filters
+// (winograd.Forms): 2 and 4 for 3x3, 2, 3 and 4 for 5x5, nil for others.
 func winoOutSizes(r int) []int {
-	if r == 3 {
-		return []int{2, 4}
+	var sizes []int
+	for _, f := range wg.Forms {
+		if f.R == r {
+			sizes = append(sizes, f.M)
+		}
 	}
-	return []int{2, 3, 4}
+	return sizes
 }
 
 // winoPlan is the Winograd plan of conv n at the batch, or nil if

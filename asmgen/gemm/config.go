@@ -62,6 +62,15 @@ const (
 	// ActClip stores min(max(x, Lo), Hi) (NaN is propagated): ReLU6 and
 	// clip.
 	ActClip
+	// ActHardSigmoid stores min(max(Alpha*x + Beta, 0), 1).
+	ActHardSigmoid
+	// ActHardSwish stores x * min(max(Alpha*x + Beta, 0), 1): with Alpha
+	// 1/6 and Beta 1/2, MobileNetV3's hardswish.
+	ActHardSwish
+	// ActSigmoid stores 1/(1+e^-x).
+	ActSigmoid
+	// ActSiLU stores x/(1+e^-x) (swish): EfficientNet's activation.
+	ActSiLU
 )
 
 // String returns the name of the activation.
@@ -75,6 +84,14 @@ func (a Act) String() string {
 		return "LeakyReLU"
 	case ActClip:
 		return "Clip"
+	case ActHardSigmoid:
+		return "HardSigmoid"
+	case ActHardSwish:
+		return "HardSwish"
+	case ActSigmoid:
+		return "Sigmoid"
+	case ActSiLU:
+		return "SiLU"
 	}
 	return fmt.Sprintf("Act(%d)", int(a))
 }
@@ -113,6 +130,9 @@ type Config struct {
 	// Lo and Hi are ActClip's bounds; they must be zero for the other
 	// activations.
 	Lo, Hi float32
+	// Alpha and Beta are ActHardSigmoid's and ActHardSwish's line; they
+	// must be zero for the other activations.
+	Alpha, Beta float32
 	// StoreN is the number of columns actually stored, for the ragged right
 	// edge (0 means NR). Loads of B are always full NR wide.
 	StoreN int
@@ -230,6 +250,9 @@ func (c Config) Validate() error {
 	if c.Act != ActClip && (c.Lo != 0 || c.Hi != 0) {
 		return fail("Lo and Hi are only meaningful with ActClip")
 	}
+	if c.Act != ActHardSigmoid && c.Act != ActHardSwish && (c.Alpha != 0 || c.Beta != 0) {
+		return fail("Alpha and Beta are only meaningful with ActHardSigmoid and ActHardSwish")
+	}
 	finite := func(f float32) bool { return !math.IsNaN(float64(f)) && !math.IsInf(float64(f), 0) }
 	switch c.Act {
 	case ActNone, ActReLU:
@@ -241,6 +264,11 @@ func (c Config) Validate() error {
 		if !finite(c.Lo) || !finite(c.Hi) || c.Lo > c.Hi {
 			return fail("clip bounds [%v, %v] are not finite and ordered", c.Lo, c.Hi)
 		}
+	case ActHardSigmoid, ActHardSwish:
+		if !finite(c.Alpha) || !finite(c.Beta) {
+			return fail("Alpha %v and Beta %v must be finite", c.Alpha, c.Beta)
+		}
+	case ActSigmoid, ActSiLU:
 	default:
 		return fail("unknown activation %v", c.Act)
 	}

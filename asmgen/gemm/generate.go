@@ -34,9 +34,11 @@ func Generate(pkg string, cfgs []Config) (asm []byte, stubs []byte, err error) {
 
 	ctx := build.NewContext()
 	ctx.Constraints(buildtags.And(buildtags.Term("amd64"), buildtags.Not("purego")))
+	consts := &constPool{offs: map[uint32]int{}}
 	for _, c := range cfgs {
-		newEmitter(ctx, c).emit()
+		newEmitter(ctx, c, consts).emit()
 	}
+	consts.emit(ctx)
 	if asm, stubs, err = Print(ctx, pkg); err != nil {
 		return nil, nil, fmt.Errorf("gemm: %w", err)
 	}
@@ -157,7 +159,7 @@ var _ = math.Float32frombits
 // {{.Name}} is the portable version of the {{.ISA}} GEMM micro-kernel of
 // the same name.
 func {{.Name}}{{sig .}} {
-	t := gemmTile{mr: {{.MR}}, nr: {{.NR}}, storeM: {{storeM .}}, storeN: {{storeN .}}, accumulate: {{.Accumulate}}, act: {{act .Act}}, slope: {{slope .}}{{if .Lo}}, lo: {{f32 .Lo}}{{end}}{{if .Hi}}, hi: {{f32 .Hi}}{{end}}}
+	t := gemmTile{mr: {{.MR}}, nr: {{.NR}}, storeM: {{storeM .}}, storeN: {{storeN .}}, accumulate: {{.Accumulate}}, act: {{act .Act}}, slope: {{slope .}}{{if .Lo}}, lo: {{f32 .Lo}}{{end}}{{if .Hi}}, hi: {{f32 .Hi}}{{end}}{{if .Alpha}}, alpha: {{f32 .Alpha}}{{end}}{{if .Beta}}, beta: {{f32 .Beta}}{{end}}}
 {{- if .BF16B}}
 	n := max({{if gt .K 0}}{{.K}}{{else}}k{{end}}, 0) * {{.NR}}
 	wide := make([]float32, max(n, 1)) // the portable path widens B first
@@ -174,8 +176,9 @@ func {{.Name}}{{sig .}} {
 type gemmTile struct {
 	mr, nr, storeM, storeN int
 	accumulate             bool
-	act                    int // 0: none, 1: ReLU, 2: LeakyReLU, 3: clip
+	act                    int // 0: none, 1: ReLU, 2: LeakyReLU, 3: clip, 4: hardsigmoid, 5: hardswish, 6: sigmoid, 7: SiLU
 	slope, lo, hi          float32
+	alpha, beta            float32
 }
 
 // gemmMaxN is the widest stored tile of the package.
@@ -221,6 +224,16 @@ func gemmGeneric(t *gemmTile, a, b, c *float32, k, ldc int, bias *float32) {
 				x = t.lo
 			case t.act == 3 && x > t.hi:
 				x = t.hi
+			case t.act == 4 || t.act == 5:
+				y := min(max(t.alpha*x+t.beta, 0), 1)
+				if t.act == 5 {
+					y *= x
+				}
+				x = y // NaN if x is
+			case t.act == 6:
+				x = float32(1 / (1 + math.Exp(-float64(x))))
+			case t.act == 7:
+				x = float32(float64(x) / (1 + math.Exp(-float64(x))))
 			}
 			row[j] = x
 		}

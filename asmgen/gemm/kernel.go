@@ -57,11 +57,14 @@ type emitter struct {
 	bvec  []reg.Register   // B vectors of one k step
 	bcast []reg.Register   // A broadcasts (register-broadcast shape)
 	temps map[epilogueTemp]reg.Register
+	// consts is the file's table of vector constants (act.go).
+	consts *constPool
 }
 
-func newEmitter(ctx *build.Context, c Config) *emitter {
+func newEmitter(ctx *build.Context, c Config, consts *constPool) *emitter {
 	e := &emitter{
 		Context: ctx,
+		consts:  consts,
 		cfg:     c,
 		shape:   shapeFor(c),
 		lanes:   c.ISA.Lanes(),
@@ -147,6 +150,14 @@ func (e *emitter) doc() []string {
 		sum = fmt.Sprintf("leakyReLU(%s, %v)", sum, c.Slope)
 	case ActClip:
 		sum = fmt.Sprintf("clip(%s, %v, %v)", sum, c.Lo, c.Hi)
+	case ActHardSigmoid:
+		sum = fmt.Sprintf("hardSigmoid(%s, %v, %v)", sum, c.Alpha, c.Beta)
+	case ActHardSwish:
+		sum = fmt.Sprintf("hardSwish(%s, %v, %v)", sum, c.Alpha, c.Beta)
+	case ActSigmoid:
+		sum = "sigmoid(" + sum + ")"
+	case ActSiLU:
+		sum = "silu(" + sum + ")"
 	}
 	var extra []string
 	if c.K > 0 {
@@ -420,6 +431,8 @@ func (e *emitter) activate(v reg.Register) {
 		// v as the second source: a NaN v stays NaN through both.
 		e.VMAXPS(v, e.temps[tempLo], v)
 		e.VMINPS(v, e.temps[tempHi], v)
+	default:
+		e.activateFromMemory(v)
 	}
 }
 

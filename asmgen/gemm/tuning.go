@@ -116,7 +116,22 @@ const (
 	tempValue                     // AVX2 scratch value (masked C load, slope*x)
 	tempLo                        // broadcast clip lower bound
 	tempHi                        // broadcast clip upper bound
+	tempT1                        // scratch of the activations computed from constants (act.go)
+	tempT2
+	tempT3
 )
+
+// actScratch is the number of scratch registers (tempT1...) activation a
+// needs: its constants are read from memory (act.go).
+func actScratch(a Act) []epilogueTemp {
+	switch a {
+	case ActHardSigmoid, ActHardSwish:
+		return []epilogueTemp{tempT1}
+	case ActSigmoid, ActSiLU:
+		return []epilogueTemp{tempT1, tempT2, tempT3}
+	}
+	return nil
+}
 
 // epilogueTemps lists the vector temporaries the epilogue of c needs.
 // AVX-512 masks live in opmask registers and need no vector register.
@@ -133,6 +148,7 @@ func epilogueTemps(c Config) []epilogueTemp {
 		case ActClip:
 			t = append(t, tempLo, tempHi)
 		}
+		t = append(t, actScratch(c.Act)...)
 	case AVX2:
 		switch c.Act {
 		case ActReLU:
@@ -148,6 +164,7 @@ func epilogueTemps(c Config) []epilogueTemp {
 		if c.Act == ActLeakyReLU || (ragged && c.Accumulate) {
 			t = append(t, tempValue)
 		}
+		t = append(t, actScratch(c.Act)...)
 	}
 	return t
 }

@@ -14,22 +14,20 @@ import (
 	"github.com/cnnc/cnnc/compiler/winograd"
 )
 
-// The generic Winograd transform kernels are generated from a form's exact
-// Toom-Cook matrices (compiler/winograd) instead of by hand: every
+// The Winograd transform kernels are generated from a form's exact
+// Toom-Cook matrices (compiler/winograd), for every form: every
 // coefficient 0 is left out, ±1 is an add or a subtract, and any other is
 // an FMA with a constant from the winoK table. Rows of B^T that differ only
 // in the signs of some columns (the points ±p) are computed together as
 // P ± Q, and so are the columns of A^T for ±p (their sum feeds the even
 // rows, their difference the odd ones).
 
-// WinoGenInName and WinoGenOutName name the generic Winograd transform
-// kernels of form f for isa, e.g. vecWinoInF3x5AVX512.
-func WinoGenInName(isa gemm.ISA, f winograd.Form) string {
-	return "vecWinoIn" + fmt.Sprintf("F%dx%d", f.M, f.R) + isa.String()
-}
+// WinoInName and WinoOutName name the Winograd transform kernels of form
+// f for isa, e.g. vecWinoInF4x3AVX512.
+func WinoInName(isa gemm.ISA, f winograd.Form) string { return "vecWinoIn" + f.Name() + isa.String() }
 
-func WinoGenOutName(isa gemm.ISA, f winograd.Form) string {
-	return "vecWinoOut" + fmt.Sprintf("F%dx%d", f.M, f.R) + isa.String()
+func WinoOutName(isa gemm.ISA, f winograd.Form) string {
+	return "vecWinoOut" + f.Name() + isa.String()
 }
 
 // winoForm is a form's matrices as float32, row-major, with their pairings.
@@ -41,14 +39,11 @@ type winoForm struct {
 	colPairs []winograd.Pair // of A^T's columns (A: B, Odd indexes rows)
 }
 
-// genForms returns the set entries that are in use, checked: valid,
-// exact in float32 and each once.
-func genForms(forms [4]winograd.Form) ([]winoForm, error) {
+// genForms returns the set's forms, checked: valid, exact in float32 and
+// each once.
+func genForms(forms []winograd.Form) ([]winoForm, error) {
 	var out []winoForm
 	for _, f := range forms {
-		if f == (winograd.Form{}) {
-			continue
-		}
 		if !f.Valid() {
 			return nil, fmt.Errorf("vec: no Winograd form %v", f)
 		}
@@ -86,7 +81,7 @@ func rows32(v []float32, cols int) [][]float32 {
 }
 
 // winoConsts is the table of the coefficients other than 0 and ±1 of the
-// generated forms: each a 32-byte vector of 8 copies (AVX2 reads the
+// forms: each a 32-byte vector of 8 copies (AVX2 reads the
 // vector, AVX-512 broadcasts its first element).
 type winoConsts struct {
 	mem operand.Mem
@@ -121,7 +116,7 @@ func newWinoConsts(ctx *build.Context, forms []winoForm) *winoConsts {
 	return c
 }
 
-// winoGen emits the arithmetic of a generic transform kernel.
+// winoGen emits the arithmetic of a transform kernel.
 type winoGen struct {
 	ctx  *build.Context
 	isa  gemm.ISA
@@ -421,7 +416,7 @@ func seek(ctx *build.Context, p, stride reg.Register, from, to int) {
 	}
 }
 
-// winoGenIn emits form f's input transform V = B^T d B for one row of tw
+// winoIn emits form f's input transform V = B^T d B for one row of tw
 // tiles. The padded plane's columns are split by column mod M into M
 // planes ps elements apart, rows ld apart: column c of tile t's window is
 // plane c%M at element t + c/M, so every operation runs along t, a vector
@@ -434,8 +429,8 @@ func seek(ctx *build.Context, p, stride reg.Register, from, to int) {
 // α*i.. and V[i][j] overwrites them. At most α inputs, two partial sums
 // and a result are live, within AVX2's 16 registers for α = 8; AVX-512
 // keeps the constants in registers as well.
-func winoGenIn(ctx *build.Context, isa gemm.ISA, f winoForm, k *winoConsts) {
-	name := WinoGenInName(isa, f.f)
+func winoIn(ctx *build.Context, isa gemm.ISA, f winoForm, k *winoConsts) {
+	name := WinoInName(isa, f.f)
 	a, o := f.alpha, f.f.M
 	ctx.Function(name)
 	ctx.Attributes(attr.NOSPLIT)
@@ -530,7 +525,7 @@ func winoGenIn(ctx *build.Context, isa gemm.ISA, f winoForm, k *winoConsts) {
 	ctx.RET()
 }
 
-// winoGenOut emits form f's output transform max(Y + bias, lo), Y = A^T m
+// winoOut emits form f's output transform max(Y + bias, lo), Y = A^T m
 // A, for n tiles: m[ξ*step + t] is element ξ = α*i+j of tile t, and
 // output (dy, dx) goes to y[(M*dy+dx)*ldY + t]. VMAXPS(a, lo) returns a
 // when either is NaN, so NaN propagates as in the GEMM kernels' ReLU.
@@ -542,8 +537,8 @@ func winoGenIn(ctx *build.Context, isa gemm.ISA, f winoForm, k *winoConsts) {
 // parity (which need only the sums, or only the differences, of the ±p
 // pairs), as many as fit. A^T's column for the point 1 is all ones, so
 // bias added to m[α+1] reaches every output once.
-func winoGenOut(ctx *build.Context, isa gemm.ISA, f winoForm, k *winoConsts) {
-	name := WinoGenOutName(isa, f.f)
+func winoOut(ctx *build.Context, isa gemm.ISA, f winoForm, k *winoConsts) {
+	name := WinoOutName(isa, f.f)
 	a, mm := f.alpha, f.f.M
 	lanes := isa.Lanes()
 	vec, y, m, n, s, ldY := winoOutStart(ctx, isa, name, f.f.String())
@@ -666,4 +661,29 @@ func winoGenOut(ctx *build.Context, isa gemm.ISA, f winoForm, k *winoConsts) {
 	ctx.Label("done")
 	ctx.VZEROUPPER()
 	ctx.RET()
+}
+
+// winoOutStart declares a Winograd output transform kernel for alg
+// ("F(4x4, 3x3)") and loads its parameters: the tiles' results m (ξ step bytes
+// apart), the output y (rows ldY bytes apart) and the tile count n. vec
+// makes a vector register of isa's width.
+func winoOutStart(ctx *build.Context, isa gemm.ISA, name, alg string) (vec func() reg.VecVirtual, y, m, n, s, ldY reg.Register) {
+	ctx.Function(name)
+	ctx.Attributes(attr.NOSPLIT)
+	ctx.Pragma("noescape")
+	ctx.SignatureExpr("func(y, m *float32, n, step, ldY int, bias, lo float32)")
+	ctx.Doc(
+		name+" is Winograd "+alg+"'s output transform of n tiles: m[ξ*step+t] in,",
+		"y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole",
+		"vectors past n.",
+	)
+	vec = newVec(ctx, isa)
+	y = ctx.Load(ctx.Param("y"), ctx.GP64())
+	m = ctx.Load(ctx.Param("m"), ctx.GP64())
+	n = ctx.Load(ctx.Param("n"), ctx.GP64())
+	s = ctx.Load(ctx.Param("step"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), s)
+	ldY = ctx.Load(ctx.Param("ldY"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), ldY)
+	return vec, y, m, n, s, ldY
 }

@@ -74,7 +74,7 @@ func precisionFlag(fs *flagSet, def string) *string {
 // convolutions that allow it by Winograd's algorithm (codegen.Options.Direct
 // is its negation).
 func winogradFlag(fs *flagSet) *bool {
-	return fs.Bool("winograd", true, "compute 3x3 and 5x5 stride-1 convolutions (16+ channels), and strided ones through a space-to-depth, with Winograd F(2x2,3x3) or F(4x4,3x3) and F(2x2,5x5); false: by im2col and GEMM")
+	return fs.Bool("winograd", true, "compute 3x3 and 5x5 stride-1 convolutions (16+ channels), and strided ones through a space-to-depth, with Winograd F(2x2,3x3) or F(4x4,3x3), and F(2x2,5x5), F(3x3,5x5) or F(4x4,5x5); false: by im2col and GEMM")
 }
 
 // seedFlag registers -seed, which determines the random weights and inputs.

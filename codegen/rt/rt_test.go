@@ -425,7 +425,7 @@ func TestPool_RunsEveryTaskOnce(t *testing.T) {
 	}
 }
 
-// TestWinograd runs the F(2x2, 3x3), F(4x4, 3x3) and F(2x2, 5x5) pipelines (filter and
+// TestWinograd runs the Winograd pipelines of F2x3, F4x3, F6x3, F2x5, F3x5 and F4x5 (filter and
 // input transforms, then points*G pure-Go GEMMs fused block by block with
 // the output transform, with ragged blocks) against the reference
 // convolution on random batches, shapes, paddings, groups and strides (a
@@ -434,8 +434,7 @@ func TestPool_RunsEveryTaskOnce(t *testing.T) {
 func TestWinograd(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for iter := range 1200 {
-		// Output tiles: R = 3 takes 2, 4 (hand-written) or 6 (generic),
-		// R = 5 takes 2 (hand-written), 3 or 4 (generic).
+		// Output tiles: R = 3 takes 2, 4 or 6, R = 5 takes 2, 3 or 4.
 		R := 3 + 2*r.IntN(2)
 		sizes := map[int][]int{3: {2, 2, 4, 4, 6}, 5: {2, 2, 3, 4}}[R]
 		O := sizes[r.IntN(len(sizes))]
@@ -471,9 +470,7 @@ func TestWinograd(t *testing.T) {
 		for imgs = 1 + r.IntN(B); B%imgs != 0; imgs-- {
 		}
 		g := &rtWinoGeom{R: R, O: O, S: S, KH: KH, KW: KH, Imgs: imgs, C: in.C * S * S, H: in.H, W: in.W, PT: a.Pad.Top, PL: a.Pad.Left, G: G, K: K, M: M, OH: oh, OW: ow, Act: rtAct{Kind: rtActReLU}}
-		if !(O == 2 || O == 4 && R == 3) {
-			g.F = rtWinoFormOf(t, winograd.Form{M: O, R: R})
-		}
+		g.F = rtWinoFormOf(t, winograd.Form{M: O, R: R})
 		g.NPad = (imgs*((oh+O-1)/O)*((ow+O-1)/O) + nr - 1) / nr * nr
 		rtWinoSetup(g)
 		np := g.points()
@@ -515,8 +512,7 @@ func TestWinograd(t *testing.T) {
 				}
 			}
 		}
-		// F(2x2, 5x5)'s and F(4x4, 3x3)'s transforms have coefficients up
-		// to 8 and 1/24.
+		// F2x5's and F4x3's transforms have coefficients up to 8 and 1/24.
 		tol := map[int]float64{3: 1e-5, 5: 3e-5}[R]
 		if O > 2 {
 			tol = 3e-5

@@ -30,11 +30,24 @@ import (
 // Form is F(M×M, R×R): M×M output tiles of an R×R filter.
 type Form struct{ M, R int }
 
+// Forms are the forms cnnc computes convolutions with, the smaller tiles
+// first for each R: codegen's plan chooses among a filter size's forms, and
+// the generators emit each one a network uses, from its matrices alone
+// (asmgen/vec's transform kernels, codegen/rt's Go transforms and filter
+// transform). Adding a form is adding it here, if Points has its α.
+// F(6x6, 3x3) has kernels and tests but lost to F(4x4, 3x3) on AlexNet
+// (docs/design.md).
+var Forms = []Form{{2, 3}, {4, 3}, {2, 5}, {3, 5}, {4, 5}}
+
 // Alpha is the size of the form's input tiles, M+R-1: α² multiplications
 // (one GEMM each, in cnnc) per tile and channel.
 func (f Form) Alpha() int { return f.M + f.R - 1 }
 
 func (f Form) String() string { return fmt.Sprintf("F(%dx%d, %dx%d)", f.M, f.M, f.R, f.R) }
+
+// Name is f's name in identifiers, F{M}x{R}: F4x3 for F(4x4, 3x3), as in
+// asmgen/vec's vecWinoInF4x3AVX512 and the generated winoF4x3.
+func (f Form) Name() string { return fmt.Sprintf("F%dx%d", f.M, f.R) }
 
 // points are the finite interpolation points for each α, smallest
 // magnitudes first. The choice for α = 7 (0, ±1, ±1/2, 2) measured 3.2e-6

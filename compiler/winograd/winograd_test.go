@@ -2,6 +2,7 @@ package winograd
 
 import (
 	"math/big"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -62,8 +63,9 @@ func TestFloat32(t *testing.T) {
 	}
 }
 
-// TestKnown compares F(2x2, 5x5)'s matrices with the ones cnnc's
-// hand-written kernels implement (codegen/rt/wino.go's comment).
+// TestKnown compares F(2x2, 5x5)'s matrices with the published ones (points
+// 0, ±1, ±2 and ∞), which cnnc's kernels implemented by hand before they
+// were generated from these matrices.
 func TestKnown(t *testing.T) {
 	f := Form{2, 5}
 	bt, _ := f.BT().Float32()
@@ -81,6 +83,16 @@ func TestKnown(t *testing.T) {
 	g := f.G().Float64()
 	if g[5] != -1.0/6 || g[15] != 1.0/24 || g[29] != 1 {
 		t.Errorf("G = %v", g)
+	}
+}
+
+// TestForms checks that cnnc's forms can be constructed, exactly in float32
+// for B^T and A^T, and are listed once each; TestCorrelation checks them.
+func TestForms(t *testing.T) {
+	for i, f := range Forms {
+		if !f.Valid() || !slices.Contains(forms, f) || slices.Contains(Forms[:i], f) {
+			t.Errorf("Forms[%d] = %v: valid %v, tested %v, listed before %v", i, f, f.Valid(), slices.Contains(forms, f), slices.Contains(Forms[:i], f))
+		}
 	}
 }
 

@@ -42,7 +42,16 @@ func winoKernels(impl int) rtWinoKernels {
 				// rtWinoInput checked the slices' reach.
 				vecCopyRowsAVX2(&dst[0], &src[0], rows, n, ldDst, ldSrc)
 			},
-			gen: [rtWinoMaxForms]rtWinoGenKernels{0: {
+			forms: []rtWinoFormKernels{{
+				in: func(dst, planes []float32, ps, tw, ld, ldDst int) {
+					// rtWinoInput sized the slices with rtWinoSlack to spare.
+					vecWinoInF4x3AVX2(&dst[0], &planes[0], ps, tw, ld, ldDst)
+				},
+				out: func(y, m []float32, n, step, ldY int, bias, lo float32) {
+					// rtWinoOutTile sized the slices with rtWinoSlack to spare.
+					vecWinoOutF4x3AVX2(&y[0], &m[0], n, step, ldY, bias, lo)
+				},
+			}, {
 				in: func(dst, planes []float32, ps, tw, ld, ldDst int) {
 					// rtWinoInput sized the slices with rtWinoSlack to spare.
 					vecWinoInF4x5AVX2(&dst[0], &planes[0], ps, tw, ld, ldDst)
@@ -52,14 +61,6 @@ func winoKernels(impl int) rtWinoKernels {
 					vecWinoOutF4x5AVX2(&y[0], &m[0], n, step, ldY, bias, lo)
 				},
 			}},
-			in43: func(dst, p0, p1, p2, p3 []float32, tw, ld, ldDst int) {
-				// rtWinoInput sized the slices with rtWinoSlack to spare.
-				vecWino43InAVX2(&dst[0], &p0[0], &p1[0], &p2[0], &p3[0], tw, ld, ldDst)
-			},
-			out43: func(y, m []float32, n, step, ldY int, bias, lo float32) {
-				// rtWinoOutTile sized the slices with rtWinoSlack to spare.
-				vecWino43OutAVX2(&y[0], &m[0], n, step, ldY, bias, lo)
-			},
 		}
 	}
 	if impl == 2 {
@@ -68,7 +69,20 @@ func winoKernels(impl int) rtWinoKernels {
 				// rtWinoInput checked the slices' reach.
 				vecCopyRowsAVX512(&dst[0], &src[0], rows, n, ldDst, ldSrc)
 			},
-			gen: [rtWinoMaxForms]rtWinoGenKernels{0: {
+			forms: []rtWinoFormKernels{{
+				in: func(dst, planes []float32, ps, tw, ld, ldDst int) {
+					// rtWinoInput sized the slices with rtWinoSlack to spare.
+					if tw <= 8 && hasAVX2 {
+						vecWinoInF4x3AVX2(&dst[0], &planes[0], ps, tw, ld, ldDst)
+						return
+					}
+					vecWinoInF4x3AVX512(&dst[0], &planes[0], ps, tw, ld, ldDst)
+				},
+				out: func(y, m []float32, n, step, ldY int, bias, lo float32) {
+					// rtWinoOutTile sized the slices with rtWinoSlack to spare.
+					vecWinoOutF4x3AVX512(&y[0], &m[0], n, step, ldY, bias, lo)
+				},
+			}, {
 				in: func(dst, planes []float32, ps, tw, ld, ldDst int) {
 					// rtWinoInput sized the slices with rtWinoSlack to spare.
 					if tw <= 8 && hasAVX2 {
@@ -82,18 +96,6 @@ func winoKernels(impl int) rtWinoKernels {
 					vecWinoOutF4x5AVX512(&y[0], &m[0], n, step, ldY, bias, lo)
 				},
 			}},
-			in43: func(dst, p0, p1, p2, p3 []float32, tw, ld, ldDst int) {
-				// rtWinoInput sized the slices with rtWinoSlack to spare.
-				if tw <= 8 && hasAVX2 {
-					vecWino43InAVX2(&dst[0], &p0[0], &p1[0], &p2[0], &p3[0], tw, ld, ldDst)
-					return
-				}
-				vecWino43InAVX512(&dst[0], &p0[0], &p1[0], &p2[0], &p3[0], tw, ld, ldDst)
-			},
-			out43: func(y, m []float32, n, step, ldY int, bias, lo float32) {
-				// rtWinoOutTile sized the slices with rtWinoSlack to spare.
-				vecWino43OutAVX512(&y[0], &m[0], n, step, ldY, bias, lo)
-			},
 		}
 	}
 	return rtWinoKernels{}

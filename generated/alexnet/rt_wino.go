@@ -4,66 +4,40 @@ package alexnet
 
 import "math"
 
-// Winograd's minimal filtering F(2x2, 3x3) for 3x3 stride-1 convolutions:
-// each 2x2 block of outputs is computed from a 4x4 block of the input with
-// 16 multiplications per input channel instead of 36. With the transforms
-//
-//	B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
-//	G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
-//	A^T = [1 1 1 0; 0 1 -1 -1]
-//
-// a convolution is: U = G g G^T per filter and channel (at load), V = B^T d
-// B per channel and input tile, 16 independent GEMMs M[ξ] = U[ξ] V[ξ] over
-// the channels (the assembly micro-kernels), and Y = A^T m A per filter and
+// Winograd's minimal filtering F(m×m, r×r) for r×r stride-1 convolutions:
+// each m×m block of outputs is computed from an α×α block of the input, α
+// = m+r-1, with α² multiplications per input channel instead of m²r². With
+// the form's transforms B^T (α×α), G (α×r) and A^T (m×α), a convolution
+// is: U = G g G^T per filter and channel (at load), V = B^T d B per
+// channel and input tile, α² independent GEMMs M[ξ] = U[ξ] V[ξ] over the
+// channels (the assembly micro-kernels), and Y = A^T m A per filter and
 // tile. The GEMMs and the output transform are fused: one task computes an
-// MR×NR block of all 16 M[ξ] into its scratch and transforms it there
-// (rtWinoOutTile), so that M is never stored whole. B and A have entries 0
-// and ±1 and G halves, so the transforms add little rounding: the results
-// stay within a few ulps of the direct algorithm's.
+// MR×NR block of all α² M[ξ] into its scratch and transforms it there
+// (rtWinoOutTile), so that M is never stored whole.
 //
-// F(2x2, 5x5) for 5x5 stride-1 convolutions works the same way on 6x6
-// input tiles: 36 multiplications per channel and 2x2 outputs instead of
-// 100, with the interpolation points 0, ±1, ±2 and ∞:
-//
-//	B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0;
-//	       0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
-//	G   = [1/4 0 0 0 0; -1/6 -1/6 -1/6 -1/6 -1/6; -1/6 1/6 -1/6 1/6 -1/6;
-//	       1/24 1/12 1/6 1/3 2/3; 1/24 -1/12 1/6 -1/3 2/3; 0 0 0 0 1]
-//	A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 1]
-//
-// Its larger coefficients cost accuracy: over 48 channels of random data
-// one layer's error is up to about 1e-5 of its outputs' scale (measured
-// with numpy against float64), against about 1e-7 for the direct
-// algorithm, which is still ten times inside cnnc's 1e-4 tolerance.
-//
-// F(4x4, 3x3) uses the same points, so the same B^T, on 6x6 input tiles
-// that step by 4: 36 multiplications per channel for 4x4 outputs, 2.25 per
-// output against F(2x2, 3x3)'s 4 and the direct algorithm's 9, with
-//
-//	G   = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6;
-//	       1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
-//	A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
-//
-// and about the accuracy of F(2x2, 5x5).
-//
-// The other forms, F(3x3, 5x5) and F(4x4, 5x5) so far, have no
-// hand-written transforms: they run from their matrices (rtWinoForm),
-// which compiler/winograd derives by the Toom-Cook construction and the
-// generator writes out, in Go (rtWinoGenInGo, rtWinoGenOutGo) or in
-// kernels asmgen/vec generates from the same matrices. F(4x4, 5x5) uses
-// the points 0, ±1, ±2, ±1/2 and ∞ on 8x8 tiles: 64 multiplications per
-// channel for 16 outputs, 4 per output against F(2x2, 5x5)'s 9 and the
-// direct algorithm's 25, at about the same accuracy (4e-6 to 5e-6 of the
-// outputs' scale over 48 channels, numpy against float64).
+// Every form, F2x3 (F(2x2, 3x3)), F4x3, F2x5, F3x5 and F4x5, runs from its
+// matrices (rtWinoForm), which compiler/winograd derives by the Toom-Cook
+// construction and the generator writes out: in Go (rtWinoInGo,
+// rtWinoOutGo) or in kernels asmgen/vec generates from the same matrices
+// (rtWinoKernels.forms). B^T and A^T are exact in float32 and G is
+// applied in float64, so only the filter transform rounds once. F2x3's
+// points 0, ±1 and ∞ give entries 0 and ±1 and halves: results within a
+// few ulps of the direct algorithm's. The 6x6 forms F2x5 and F4x3 add ±2
+// (coefficients up to 8 and 1/24): over 48 channels of random data one
+// layer's error is up to about 1e-5 of its outputs' scale (numpy against
+// float64), against about 1e-7 for the direct algorithm, ten times inside
+// cnnc's 1e-4 tolerance. F4x5 adds ±1/2 on 8x8 tiles: 4 products per
+// output against F2x5's 9 and the direct algorithm's 25, at about the same
+// accuracy (4e-6 to 5e-6 of the outputs' scale).
 
 // rtWinoGeom describes a Winograd convolution computed Imgs images at a
 // time (the whole batch, or a group of it whose transformed input stays
 // in cache). The generator writes every field, derived ones included (see
 // winoGeom in codegen/layers.go).
 type rtWinoGeom struct {
-	R            int         // the filters' size, 3 or 5
-	O            int         // the output tiles' size: 2 or 4 for R = 3, 2, 3 or 4 for R = 5
-	F            *rtWinoForm // the form's matrices, for forms without hand-written transforms; else nil
+	R            int         // the filters' size, F.R
+	O            int         // the output tiles' size, F.M
+	F            *rtWinoForm // the form's matrices
 	S            int         // the convolution's stride (1, or see rtWinoSpaceToDepth)
 	KH, KW       int         // the convolution's filter size: R×R, or at most S*R for S > 1
 	Imgs         int         // images per group
@@ -95,14 +69,7 @@ func rtWinoFilters(dst, w []float32, g *rtWinoGeom, mr int) {
 	}
 	np := g.points()
 	u := make([]float32, np*filters*g.K) // [ξ][filter][c]
-	switch {
-	case g.F != nil:
-		rtWinoGenFilters(u, w, filters, g.K, g.F)
-	case g.O == 2 && g.R == 3:
-		rtWino3Filters(u, w, filters, g.K)
-	default:
-		rtWino6Filters(u, w, filters, g.K, g.R)
-	}
+	rtWinoTransformFilters(u, w, filters, g.K, g.F)
 	panels := (g.M + mr - 1) / mr
 	for grp := range g.G {
 		for p := range panels {
@@ -119,7 +86,7 @@ func rtWinoFilters(dst, w []float32, g *rtWinoGeom, mr int) {
 // computes the same outputs: channel (c*S+dy)*S+dx of that input is
 // x[c][S*Y+dy][S*X+dx], and its tap (ky, kx) is w[c][S*ky+dy][S*kx+dx], or
 // zero past KH and KW. It is how an 11x11 stride-4 convolution (AlexNet's
-// conv1) becomes a 3x3 stride-1 one, for Winograd F(2x2, 3x3).
+// conv1) becomes a 3x3 stride-1 one, for Winograd F4x3.
 func rtWinoSpaceToDepth(w []float32, filters, C, KH, KW, S, R int) []float32 {
 	out := make([]float32, filters*C*S*S*R*R)
 	for f := range filters {
@@ -141,73 +108,6 @@ func rtWinoSpaceToDepth(w []float32, filters, C, KH, KW, S, R int) []float32 {
 	return out
 }
 
-// rtWino3Filters computes F(2x2, 3x3)'s U = G k G^T of every filter and
-// channel of w into u ([16][filters][K]).
-func rtWino3Filters(u, w []float32, filters, K int) {
-	for o := range filters {
-		for c := range K {
-			k := w[(o*K+c)*9 : (o*K+c)*9+9]
-			// t = G k (4x3), then t G^T (4x4).
-			var t [4][3]float32
-			for j := range 3 {
-				k0, k1, k2 := k[j], k[3+j], k[6+j]
-				t[0][j] = k0
-				t[1][j] = (k0 + k1 + k2) / 2
-				t[2][j] = (k0 - k1 + k2) / 2
-				t[3][j] = k2
-			}
-			for i := range 4 {
-				r := t[i]
-				for j, v := range [4]float32{r[0], (r[0] + r[1] + r[2]) / 2, (r[0] - r[1] + r[2]) / 2, r[2]} {
-					u[((i*4+j)*filters+o)*K+c] = v
-				}
-			}
-		}
-	}
-}
-
-// rtWino6Filters computes U = G k G^T for the 6x6 tiles of F(2x2, 5x5)
-// (r = 5) or F(4x4, 3x3) (r = 3) of every filter and channel of w into u
-// ([36][filters][K]), in float64 and rounded once. Row p of G is the
-// filter's polynomial evaluated at point p (0, 1, -1, 2, -2) divided by 4,
-// -6, -6, 24 and 24, and its last coefficient for the point at infinity.
-func rtWino6Filters(u, w []float32, filters, K, r int) {
-	gk := func(k []float64) [6]float64 {
-		var g [6]float64
-		g[0] = k[0] / 4
-		for i, p := range [4]float64{1, -1, 2, -2} {
-			s, x := k[0], p
-			for _, v := range k[1:] {
-				s += x * v
-				x *= p
-			}
-			g[i+1] = s / [4]float64{-6, -6, 24, 24}[i]
-		}
-		g[5] = k[r-1]
-		return g
-	}
-	for o := range filters {
-		for c := range K {
-			k := w[(o*K+c)*r*r : (o*K+c+1)*r*r]
-			var t [6][5]float64 // G k
-			var col [5]float64
-			for j := range r {
-				for i := range r {
-					col[i] = float64(k[i*r+j])
-				}
-				for i, v := range gk(col[:r]) {
-					t[i][j] = v
-				}
-			}
-			for i := range 6 {
-				for j, v := range gk(t[i][:r]) {
-					u[((i*6+j)*filters+o)*K+c] = float32(v)
-				}
-			}
-		}
-	}
-}
-
 // rtWinoZeros is the source of the copies that clear V's padding columns.
 var rtWinoZeros [64]float32
 
@@ -215,30 +115,19 @@ var rtWinoZeros [64]float32
 // may read and write past the ends of their planes and rows.
 const rtWinoSlack = 16
 
-// rtWinoKernels are an implementation's SIMD Winograd transforms, nil for
-// the Go ones (rtWinoInGo, rtWinoOutGo, rtWino5InGo, rtWino5OutGo,
-// rtWino43InGo and rtWino43OutGo, which define them): in and out for F(2x2,
-// 3x3), in5 and out5 for F(2x2, 5x5), in43 and out43 for F(4x4, 3x3).
-// copy copies rows rows of n elements, dst[r*ldDst+j] = src[r*ldSrc+j],
-// for the input transform's scatter (nil: one copy per row).
-// gen holds the kernels of the forms without hand-written transforms,
-// rtWinoForm.Index selecting (nil: rtWinoGenInGo and rtWinoGenOutGo).
+// rtWinoKernels are an implementation's SIMD Winograd kernels: forms[i]
+// the transforms of the form whose rtWinoForm.Index is i (nil, or a nil
+// function: rtWinoInGo and rtWinoOutGo, which define them), and copy, which
+// copies rows rows of n elements, dst[r*ldDst+j] = src[r*ldSrc+j], for the
+// input transform's scatter (nil: one copy per row).
 type rtWinoKernels struct {
-	in, in5          func(dst, even, odd []float32, th, tw, ld, ldDst int)
-	in43             func(dst, p0, p1, p2, p3 []float32, tw, ld, ldDst int)
-	out, out5, out43 func(y, m []float32, n, step, ldY int, bias, lo float32)
-	copy             func(dst, src []float32, rows, n, ldDst, ldSrc int)
-	gen              [rtWinoMaxForms]rtWinoGenKernels
+	forms []rtWinoFormKernels
+	copy  func(dst, src []float32, rows, n, ldDst, ldSrc int)
 }
 
-// rtWinoMaxForms is how many forms without hand-written transforms one
-// package may use.
-const rtWinoMaxForms = 4
-
-// rtWinoGenKernels are the SIMD transforms of a form given by its
-// matrices: in is rtWinoGenInGo's and out rtWinoGenOutGo's, without the
-// form argument.
-type rtWinoGenKernels struct {
+// rtWinoFormKernels are the SIMD transforms of one form: in is
+// rtWinoInGo's and out rtWinoOutGo's, without the form argument.
+type rtWinoFormKernels struct {
 	in  func(dst, planes []float32, ps, tw, ld, ldDst int)
 	out func(y, m []float32, n, step, ldY int, bias, lo float32)
 }
@@ -263,155 +152,6 @@ func rtWinoInScratch(o, r, s, th, tw int) int {
 // transform: (o+r-1)² blocks, slack, and rtWinoOutTile's o² rows.
 func rtWinoTileScratch(o, r, mr, nr int) int {
 	return (o+r-1)*(o+r-1)*mr*nr + rtWinoSlack + o*o*(nr+rtWinoSlack)
-}
-
-// rtWinoInGo is the input transform V = B^T d B of one padded plane split by
-// column parity (even[y*ld+t] is column 2t of row y, odd[y*ld+t] column
-// 2t+1): element ξ = 4i+j of tile t = ty*tw+tx goes to dst[ξ*ldDst+t].
-func rtWinoInGo(dst, even, odd []float32, th, tw, ld, ldDst int) {
-	for ty := range th {
-		e, o := even[2*ty*ld:], odd[2*ty*ld:]
-		for tx := range tw {
-			// Rows 0..3 of the tile's columns 2tx, 2tx+1, 2tx+2, 2tx+3.
-			var d [4][4]float32
-			for r := range 4 {
-				d[r] = [4]float32{e[r*ld+tx], o[r*ld+tx], e[r*ld+tx+1], o[r*ld+tx+1]}
-			}
-			var c [4][4]float32 // B^T d
-			for j := range 4 {
-				c[0][j] = d[0][j] - d[2][j]
-				c[1][j] = d[1][j] + d[2][j]
-				c[2][j] = d[2][j] - d[1][j]
-				c[3][j] = d[1][j] - d[3][j]
-			}
-			t := ty*tw + tx
-			for i := range 4 {
-				r := c[i]
-				dst[(4*i)*ldDst+t] = r[0] - r[2]
-				dst[(4*i+1)*ldDst+t] = r[1] + r[2]
-				dst[(4*i+2)*ldDst+t] = r[2] - r[1]
-				dst[(4*i+3)*ldDst+t] = r[1] - r[3]
-			}
-		}
-	}
-}
-
-// rtWinoOutGo is the output transform Y = A^T m A of n tiles of one filter:
-// m[ξ*step+t] is element ξ of tile t; y[k*ldY+t] gets Y's element k = 2*dy+dx
-// plus bias, clamped below at lo (NaN stays NaN).
-func rtWinoOutGo(y, m []float32, n, step, ldY int, bias, lo float32) {
-	for t := range n {
-		var r [2][4]float32
-		for j := range 4 {
-			a, b, c, d := m[j*step+t], m[(4+j)*step+t], m[(8+j)*step+t], m[(12+j)*step+t]
-			r[0][j] = a + b + c
-			r[1][j] = b - c - d
-		}
-		for dy := range 2 {
-			y[(2*dy)*ldY+t] = max(r[dy][0]+r[dy][1]+r[dy][2]+bias, lo)
-			y[(2*dy+1)*ldY+t] = max(r[dy][1]-r[dy][2]-r[dy][3]+bias, lo)
-		}
-	}
-}
-
-// rtWino5InGo is F(2x2, 5x5)'s input transform V = B^T d B, as rtWinoInGo
-// (element ξ = 6i+j of tile t goes to dst[ξ*ldDst+t]).
-func rtWino5InGo(dst, even, odd []float32, th, tw, ld, ldDst int) {
-	for ty := range th {
-		e, o := even[2*ty*ld:], odd[2*ty*ld:]
-		for tx := range tw {
-			cols := [6][]float32{e[tx:], o[tx:], e[tx+1:], o[tx+1:], e[tx+2:], o[tx+2:]}
-			rtWinoTile6(dst[ty*tw+tx:], ldDst, &cols, ld)
-		}
-	}
-}
-
-// rtWinoTile6 is V = B^T d B of one 6x6 tile whose column j is cols[j]'s
-// elements 0, ld, ..., 5*ld: element ξ = 6i+j goes to dst[ξ*ldDst].
-func rtWinoTile6(dst []float32, ldDst int, cols *[6][]float32, ld int) {
-	var c [6][6]float32 // B^T d: c[i][j] is row i of column j
-	for j, s := range cols {
-		col := rtWinoBT6(s[0], s[ld], s[2*ld], s[3*ld], s[4*ld], s[5*ld])
-		for i := range 6 {
-			c[i][j] = col[i]
-		}
-	}
-	for i := range 6 {
-		r := c[i]
-		for j, v := range rtWinoBT6(r[0], r[1], r[2], r[3], r[4], r[5]) {
-			dst[(6*i+j)*ldDst] = v
-		}
-	}
-}
-
-// rtWinoBT6 is B^T d for the six points of F(2x2, 5x5) and F(4x4, 3x3),
-// with the kernels' order of operations.
-func rtWinoBT6(d0, d1, d2, d3, d4, d5 float32) [6]float32 {
-	a, b := d4-4*d2, d3-4*d1
-	c, e := d4-d2, 2*(d3-d1)
-	return [6]float32{a - d2 + 4*d0, a + b, a - b, c + e, c - e, d5 - b - 4*d3}
-}
-
-// rtWino43InGo is F(4x4, 3x3)'s input transform V = B^T d B of one row of
-// tw tiles of a padded plane split by column modulo 4 (pq[y*ld+t] is column
-// 4t+q of the row of tiles' window row y, 0 ≤ y < 6): element ξ = 6i+j of
-// tile t goes to dst[ξ*ldDst+t].
-func rtWino43InGo(dst, p0, p1, p2, p3 []float32, tw, ld, ldDst int) {
-	for t := range tw {
-		cols := [6][]float32{p0[t:], p1[t:], p2[t:], p3[t:], p0[t+1:], p1[t+1:]}
-		rtWinoTile6(dst[t:], ldDst, &cols, ld)
-	}
-}
-
-// rtWino43OutGo is F(4x4, 3x3)'s output transform Y = A^T m A of n tiles of
-// one filter, as rtWinoOutGo: m[ξ*step+t] is element ξ = 6i+j of tile t,
-// and y[k*ldY+t] gets Y's element k = 4*dy+dx plus bias, clamped below at
-// lo.
-func rtWino43OutGo(y, m []float32, n, step, ldY int, bias, lo float32) {
-	// at is A^T v: with a = v1+v2, b = v1-v2, c = v3+v4, d = v3-v4, the
-	// rows are v0+a+c, b+2d, a+4c and b+8d+v5.
-	at := func(v [6]float32) [4]float32 {
-		a, b, c, d := v[1]+v[2], v[1]-v[2], v[3]+v[4], v[3]-v[4]
-		return [4]float32{v[0] + a + c, b + 2*d, a + 4*c, b + 8*d + v[5]}
-	}
-	for t := range n {
-		var r [4][6]float32 // A^T m
-		for j := range 6 {
-			var v [6]float32
-			for i := range 6 {
-				v[i] = m[(6*i+j)*step+t]
-			}
-			for dy, x := range at(v) {
-				r[dy][j] = x
-			}
-		}
-		for dy := range 4 {
-			for dx, x := range at(r[dy]) {
-				y[(4*dy+dx)*ldY+t] = max(x+bias, lo)
-			}
-		}
-	}
-}
-
-// rtWino5OutGo is F(2x2, 5x5)'s output transform Y = A^T m A, as
-// rtWinoOutGo (m[ξ*step+t] is element ξ = 6i+j of tile t).
-func rtWino5OutGo(y, m []float32, n, step, ldY int, bias, lo float32) {
-	for t := range n {
-		var r [2][6]float32
-		for j := range 6 {
-			var v [6]float32
-			for i := range 6 {
-				v[i] = m[(6*i+j)*step+t]
-			}
-			r[0][j] = v[0] + v[1] + v[2] + v[3] + v[4]
-			r[1][j] = v[1] - v[2] + 2*(v[3]-v[4]) + v[5]
-		}
-		for dy := range 2 {
-			v := r[dy]
-			y[(2*dy)*ldY+t] = max(v[0]+v[1]+v[2]+v[3]+v[4]+bias, lo)
-			y[(2*dy+1)*ldY+t] = max(v[1]-v[2]+2*(v[3]-v[4])+v[5]+bias, lo)
-		}
-	}
 }
 
 // rtWinoInput computes V = B^T d B for input channels [c0, c1) (counted
@@ -447,9 +187,9 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, img0, nr int, scratch 
 	flat := scratch[O*plane : O*plane+hp*wp]
 	T, ldt := g.TH*g.TW, g.TH*g.TW+rtWinoSlack
 	tmp := scratch[O*plane+hp*wp : O*plane+hp*wp+np*ldt]
-	in, inGo := k.in, rtWinoInGo
-	if g.R == 5 {
-		in, inGo = k.in5, rtWino5InGo
+	var in func(dst, planes []float32, ps, tw, ld, ldDst int)
+	if g.F.Index < len(k.forms) {
+		in = k.forms[g.F.Index].in
 	}
 	step := g.G * g.ldV // from ξ to ξ+1
 	for i := range g.Imgs {
@@ -475,31 +215,13 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, img0, nr int, scratch 
 				}
 			}
 			rtWinoGather(&planes, O, S, hp*ld, flat[dx:])
-			switch {
-			case g.F != nil:
-				in := k.gen[g.F.Index].in
-				for ty := range g.TH {
-					at := O * ty * ld
-					if in != nil {
-						in(tmp[ty*g.TW:], scratch[at:], plane, g.TW, ld, ldt)
-					} else {
-						rtWinoGenInGo(tmp[ty*g.TW:], scratch[at:], plane, g.TW, ld, ldt, g.F)
-					}
+			for ty := range g.TH {
+				at := O * ty * ld
+				if in != nil {
+					in(tmp[ty*g.TW:], scratch[at:], plane, g.TW, ld, ldt)
+				} else {
+					rtWinoInGo(tmp[ty*g.TW:], scratch[at:], plane, g.TW, ld, ldt, g.F)
 				}
-			case O == 4 && k.in43 != nil:
-				for ty := range g.TH {
-					at := 4 * ty * ld
-					k.in43(tmp[ty*g.TW:], planes[0][at:], planes[1][at:], planes[2][at:], planes[3][at:], g.TW, ld, ldt)
-				}
-			case O == 4:
-				for ty := range g.TH {
-					at := 4 * ty * ld
-					rtWino43InGo(tmp[ty*g.TW:], planes[0][at:], planes[1][at:], planes[2][at:], planes[3][at:], g.TW, ld, ldt)
-				}
-			case in != nil:
-				in(tmp, planes[0], planes[1], g.TH, g.TW, ld, ldt)
-			default:
-				inGo(tmp, planes[0], planes[1], g.TH, g.TW, ld, ldt)
 			}
 			// Scatter the points' rows of T tiles into the panels.
 			for n0, t := i*T, 0; t < T; {
@@ -621,18 +343,9 @@ func rtWinoOutTile(dst, s, bias []float32, g *rtWinoGeom, o0, rows, ld, step, n0
 	O := g.O
 	ldY := ld + rtWinoSlack
 	y = y[:O*O*ldY]
-	out, outGo := k.out, rtWinoOutGo
-	switch {
-	case g.F != nil:
-		f := g.F
-		out = k.gen[f.Index].out
-		outGo = func(y, m []float32, n, step, ldY int, bias, lo float32) {
-			rtWinoGenOutGo(y, m, n, step, ldY, bias, lo, f)
-		}
-	case O == 4:
-		out, outGo = k.out43, rtWino43OutGo
-	case g.R == 5:
-		out, outGo = k.out5, rtWino5OutGo
+	var out func(y, m []float32, n, step, ldY int, bias, lo float32)
+	if g.F.Index < len(k.forms) {
+		out = k.forms[g.F.Index].out
 	}
 	T := g.TH * g.TW
 	// ReLU is the transform's clamp; other activations are applied after.
@@ -645,7 +358,7 @@ func rtWinoOutTile(dst, s, bias []float32, g *rtWinoGeom, o0, rows, ld, step, n0
 		if out != nil {
 			out(y, s[r*ld:], cols, step, ldY, bias[o], lo)
 		} else {
-			outGo(y, s[r*ld:], cols, step, ldY, bias[o], lo)
+			rtWinoOutGo(y, s[r*ld:], cols, step, ldY, bias[o], lo, g.F)
 		}
 		if act.Kind != rtActNone {
 			for q := range O * O {
@@ -691,7 +404,7 @@ func rtWinoOutTile(dst, s, bias []float32, g *rtWinoGeom, o0, rows, ld, step, n0
 // rtWino4Scatter writes the 4x4 blocks of tiles [n0, n0+cols) (counted
 // over the batch) of one filter, y[(4*dy+dx)*ldY + t], into dst, which
 // starts at the filter's plane of image 0. A tile at a time: the runs of
-// tiles along a row are short on the small maps F(4x4, 3x3) computes.
+// tiles along a row are short on the small maps F4x3 computes.
 func rtWino4Scatter(dst, y []float32, ldY int, g *rtWinoGeom, n0, cols int) {
 	T, OW := g.TH*g.TW, g.OW
 	img, ty, tx := n0/T, n0%T/g.TW, n0%g.TW
@@ -744,23 +457,23 @@ func rtWinoScatter(dst, y []float32, ldY int, g *rtWinoGeom, n0, cols int) {
 	}
 }
 
-// rtWinoForm is a Winograd form F(M×M, R×R) without hand-written
-// transforms, given by its matrices, which the generator writes out from
-// compiler/winograd's Toom-Cook construction: Alpha = M+R-1 ≤ 8. Its input
-// and output transforms run from these tables in Go (rtWinoGenInGo,
-// rtWinoGenOutGo) or as generated kernels, rtWinoKernels.gen[Index].
+// rtWinoForm is a Winograd form F(M×M, R×R) given by its matrices, which
+// the generator writes out from compiler/winograd's Toom-Cook
+// construction: Alpha = M+R-1 ≤ 8. Its input and output transforms run
+// from these tables in Go (rtWinoInGo, rtWinoOutGo) or as generated
+// kernels, rtWinoKernels.forms[Index].
 type rtWinoForm struct {
 	M, R, Alpha int
-	Index       int       // the form's kernels in rtWinoKernels.gen
+	Index       int       // the form's kernels in rtWinoKernels.forms
 	BT          []float32 // B^T, Alpha×Alpha, row-major; exact in float32
 	AT          []float32 // A^T, M×Alpha; exact
 	G           []float64 // G, Alpha×R, rounded to float64
 }
 
-// rtWinoGenFilters computes U = G k G^T of every filter and channel of w
+// rtWinoTransformFilters computes U = G k G^T of every filter and channel of w
 // ([filters][K][R][R]) for form f into u ([α²][filters][K]), in float64 and
 // rounded once.
-func rtWinoGenFilters(u, w []float32, filters, K int, f *rtWinoForm) {
+func rtWinoTransformFilters(u, w []float32, filters, K int, f *rtWinoForm) {
 	a, r := f.Alpha, f.R
 	t := make([]float64, a*r) // G k
 	for o := range filters {
@@ -788,11 +501,11 @@ func rtWinoGenFilters(u, w []float32, filters, K int, f *rtWinoForm) {
 	}
 }
 
-// rtWinoGenInGo is form f's input transform V = B^T d B of one row of tw
+// rtWinoInGo is form f's input transform V = B^T d B of one row of tw
 // tiles of a padded plane split by column modulo M into M planes ps apart:
 // column x, row y of tile t's window is planes[(x%M)*ps + y*ld + t + x/M].
 // Element ξ = α*i+j of tile t goes to dst[ξ*ldDst+t].
-func rtWinoGenInGo(dst, planes []float32, ps, tw, ld, ldDst int, f *rtWinoForm) {
+func rtWinoInGo(dst, planes []float32, ps, tw, ld, ldDst int, f *rtWinoForm) {
 	a, O := f.Alpha, f.M
 	var d, c [8][8]float32
 	for t := range tw {
@@ -828,11 +541,11 @@ func rtWinoGenInGo(dst, planes []float32, ps, tw, ld, ldDst int, f *rtWinoForm) 
 	}
 }
 
-// rtWinoGenOutGo is form f's output transform Y = A^T m A of n tiles of
-// one filter, as rtWinoOutGo: m[ξ*step+t] is element ξ = α*i+j of tile t,
+// rtWinoOutGo is form f's output transform Y = A^T m A of n tiles of
+// one filter: m[ξ*step+t] is element ξ = α*i+j of tile t,
 // and y[k*ldY+t] gets Y's element k = M*dy+dx plus bias, clamped below at
 // lo (NaN stays NaN).
-func rtWinoGenOutGo(y, m []float32, n, step, ldY int, bias, lo float32, f *rtWinoForm) {
+func rtWinoOutGo(y, m []float32, n, step, ldY int, bias, lo float32, f *rtWinoForm) {
 	a, M := f.Alpha, f.M
 	var v, r [8][8]float32
 	for t := range n {

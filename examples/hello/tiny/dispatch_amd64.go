@@ -42,14 +42,16 @@ func winoKernels(impl int) rtWinoKernels {
 				// rtWinoInput checked the slices' reach.
 				vecCopyRowsAVX2(&dst[0], &src[0], rows, n, ldDst, ldSrc)
 			},
-			in: func(dst, even, odd []float32, th, tw, ld, ldDst int) {
-				// rtWinoInput sized the slices with rtWinoSlack to spare.
-				vecWinoInAVX2(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)
-			},
-			out: func(y, m []float32, n, step, ldY int, bias, lo float32) {
-				// rtWinoOutTile sized the slices with rtWinoSlack to spare.
-				vecWinoOutAVX2(&y[0], &m[0], n, step, ldY, bias, lo)
-			},
+			forms: []rtWinoFormKernels{{
+				in: func(dst, planes []float32, ps, tw, ld, ldDst int) {
+					// rtWinoInput sized the slices with rtWinoSlack to spare.
+					vecWinoInF2x3AVX2(&dst[0], &planes[0], ps, tw, ld, ldDst)
+				},
+				out: func(y, m []float32, n, step, ldY int, bias, lo float32) {
+					// rtWinoOutTile sized the slices with rtWinoSlack to spare.
+					vecWinoOutF2x3AVX2(&y[0], &m[0], n, step, ldY, bias, lo)
+				},
+			}},
 		}
 	}
 	if impl == 2 {
@@ -58,14 +60,20 @@ func winoKernels(impl int) rtWinoKernels {
 				// rtWinoInput checked the slices' reach.
 				vecCopyRowsAVX512(&dst[0], &src[0], rows, n, ldDst, ldSrc)
 			},
-			in: func(dst, even, odd []float32, th, tw, ld, ldDst int) {
-				// rtWinoInput sized the slices with rtWinoSlack to spare.
-				vecWinoInAVX512(&dst[0], &even[0], &odd[0], th, tw, ld, ldDst)
-			},
-			out: func(y, m []float32, n, step, ldY int, bias, lo float32) {
-				// rtWinoOutTile sized the slices with rtWinoSlack to spare.
-				vecWinoOutAVX512(&y[0], &m[0], n, step, ldY, bias, lo)
-			},
+			forms: []rtWinoFormKernels{{
+				in: func(dst, planes []float32, ps, tw, ld, ldDst int) {
+					// rtWinoInput sized the slices with rtWinoSlack to spare.
+					if tw <= 8 && hasAVX2 {
+						vecWinoInF2x3AVX2(&dst[0], &planes[0], ps, tw, ld, ldDst)
+						return
+					}
+					vecWinoInF2x3AVX512(&dst[0], &planes[0], ps, tw, ld, ldDst)
+				},
+				out: func(y, m []float32, n, step, ldY int, bias, lo float32) {
+					// rtWinoOutTile sized the slices with rtWinoSlack to spare.
+					vecWinoOutF2x3AVX512(&y[0], &m[0], n, step, ldY, bias, lo)
+				},
+			}},
 		}
 	}
 	return rtWinoKernels{}

@@ -2,6 +2,16 @@
 
 package tiny
 
+// winoF2x3 is Winograd F(2x2, 3x3)'s matrices (compiler/winograd).
+var winoF2x3 = rtWinoForm{
+	AT:    []float32{1.0, 1.0, 1.0, 0.0, 0.0, 1.0, -1.0, 1.0},
+	Alpha: 4,
+	BT:    []float32{-1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, -1.0, 1.0, 0.0, 0.0, -1.0, 0.0, 1.0},
+	G:     []float64{-1.0, 0.0, 0.0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0.0, 0.0, 1.0},
+	Index: 0,
+	M:     2,
+	R:     3,
+}
 var g1_conv1 = rtConvGeom{
 	C:  3,
 	DH: 1,
@@ -33,6 +43,7 @@ var g2_pool1 = rtPoolGeom{
 var g3_conv2 = rtWinoGeom{
 	Act:   rtAct{Kind: rtActReLU},
 	C:     16,
+	F:     &winoF2x3,
 	G:     1,
 	H:     8,
 	Imgs:  1,

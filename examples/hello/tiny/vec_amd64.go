@@ -11,19 +11,19 @@ package tiny
 //go:noescape
 func vecIm2colRowAVX512(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)
 
-// vecWinoInAVX512 is Winograd F(2x2,3x3)'s input transform of one plane split into even and
-// odd columns (row stride ld), th x tw tiles; V[ξ] of tile t goes to dst[ξ*ldDst+t].
-// It reads and writes whole vectors past the ends (the caller leaves slack).
+// vecWinoInF2x3AVX512 is Winograd F(2x2, 3x3)'s input transform of one row of tw tiles of a plane
+// split by column mod 2 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
+// goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
 //
 //go:noescape
-func vecWinoInAVX512(dst *float32, even *float32, odd *float32, th int, tw int, ld int, ldDst int)
+func vecWinoInF2x3AVX512(dst *float32, planes *float32, ps int, tw int, ld int, ldDst int)
 
-// vecWinoOutAVX512 is Winograd F(2x2,3x3)'s output transform of n tiles: m[ξ*step+t] in,
+// vecWinoOutF2x3AVX512 is Winograd F(2x2, 3x3)'s output transform of n tiles: m[ξ*step+t] in,
 // y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
 // vectors past n.
 //
 //go:noescape
-func vecWinoOutAVX512(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
+func vecWinoOutF2x3AVX512(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
 
 // vecCopyRowsAVX512 copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
 // and writing nothing else.
@@ -38,19 +38,19 @@ func vecCopyRowsAVX512(dst *float32, src *float32, rows int, n int, ldDst int, l
 //go:noescape
 func vecIm2colRowAVX2(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)
 
-// vecWinoInAVX2 is Winograd F(2x2,3x3)'s input transform of one plane split into even and
-// odd columns (row stride ld), th x tw tiles; V[ξ] of tile t goes to dst[ξ*ldDst+t].
-// It reads and writes whole vectors past the ends (the caller leaves slack).
+// vecWinoInF2x3AVX2 is Winograd F(2x2, 3x3)'s input transform of one row of tw tiles of a plane
+// split by column mod 2 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
+// goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
 //
 //go:noescape
-func vecWinoInAVX2(dst *float32, even *float32, odd *float32, th int, tw int, ld int, ldDst int)
+func vecWinoInF2x3AVX2(dst *float32, planes *float32, ps int, tw int, ld int, ldDst int)
 
-// vecWinoOutAVX2 is Winograd F(2x2,3x3)'s output transform of n tiles: m[ξ*step+t] in,
+// vecWinoOutF2x3AVX2 is Winograd F(2x2, 3x3)'s output transform of n tiles: m[ξ*step+t] in,
 // y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
 // vectors past n.
 //
 //go:noescape
-func vecWinoOutAVX2(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
+func vecWinoOutF2x3AVX2(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
 
 // vecCopyRowsAVX2 copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
 // and writing nothing else.

@@ -55,6 +55,17 @@ var configs = named([]gemm.Config{
 	// bfloat16 B panels: dense layers' weights at -precision bf16.
 	{ISA: gemm.AVX512, MR: 1, NR: 48, K: 37, Unroll: 4, LDC: 100, StoreN: 45, BF16B: true},
 	{ISA: gemm.AVX512, MR: 8, NR: 48, Unroll: 4, Bias: true, Act: gemm.ActReLU, BF16B: true},
+	// The activations computed from memory constants (act.go), on the
+	// tiles codegen uses, ragged and whole, in both ISAs.
+	{ISA: gemm.AVX512, MR: 8, NR: 48, Unroll: 4, Bias: true, Act: gemm.ActSiLU, StoreN: 37},
+	{ISA: gemm.AVX512, MR: 14, NR: 32, Unroll: 4, Bias: true, Act: gemm.ActSigmoid, StoreM: 9},
+	{ISA: gemm.AVX512, MR: 28, NR: 16, Unroll: 4, Accumulate: true, Act: gemm.ActSiLU, StoreN: 5},
+	{ISA: gemm.AVX512, MR: 8, NR: 48, Unroll: 4, Bias: true, Act: gemm.ActHardSwish, Alpha: 1.0 / 6, Beta: 0.5},
+	{ISA: gemm.AVX512, MR: 28, NR: 16, K: 7, Unroll: 2, Act: gemm.ActHardSigmoid, Alpha: 0.2, Beta: 0.5, StoreN: 9},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, Unroll: 4, Bias: true, Act: gemm.ActSiLU, StoreN: 13},
+	{ISA: gemm.AVX2, MR: 4, NR: 24, Unroll: 4, Bias: true, Act: gemm.ActSigmoid},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, Unroll: 4, Bias: true, Act: gemm.ActHardSwish, Alpha: 1.0 / 6, Beta: 0.5, StoreN: 7},
+	{ISA: gemm.AVX2, MR: 4, NR: 24, K: 5, Unroll: 4, Accumulate: true, Act: gemm.ActHardSigmoid, Alpha: 1.0 / 6, Beta: 0.5, StoreM: 3},
 	{ISA: gemm.AVX2, MR: 1, NR: 24, Unroll: 4, StoreN: 21, BF16B: true},
 	{ISA: gemm.AVX2, MR: 4, NR: 24, K: 10, Unroll: 4, Accumulate: true, StoreM: 3, BF16B: true},
 })
@@ -94,6 +105,11 @@ func kernelName(c gemm.Config) string {
 	case gemm.ActClip:
 		r := strings.NewReplacer("-", "m", ".", "p")
 		b.WriteString("_clip" + r.Replace(fmt.Sprint(c.Lo)) + "_" + r.Replace(fmt.Sprint(c.Hi)))
+	case gemm.ActHardSigmoid, gemm.ActHardSwish:
+		r := strings.NewReplacer("-", "m", ".", "p")
+		b.WriteString("_" + strings.ToLower(c.Act.String()) + r.Replace(fmt.Sprintf("%.3g", c.Alpha)) + "_" + r.Replace(fmt.Sprint(c.Beta)))
+	case gemm.ActSigmoid, gemm.ActSiLU:
+		b.WriteString("_" + strings.ToLower(c.Act.String()))
 	}
 	if c.StoreN > 0 {
 		fmt.Fprintf(&b, "_n%d", c.StoreN)

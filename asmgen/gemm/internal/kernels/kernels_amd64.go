@@ -301,6 +301,87 @@ func avx512_1x48_k37_u4_ldc100_n45_bf16(a *float32, b *uint16, c *float32)
 //go:noescape
 func avx512_8x48_u4_bias_relu_bf16(a *float32, b *uint16, c *float32, k int, ldc int, bias *float32)
 
+// avx512_8x48_u4_bias_silu_n37 is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = silu(bias[r] + sum_{p<k} a[p*8+r]*b[p*48+j])
+//
+// for r < 8, j < 37 (k unrolled 4x).
+//
+//go:noescape
+func avx512_8x48_u4_bias_silu_n37(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
+// avx512_14x32_u4_bias_sigmoid_m9 is the 14x32 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = sigmoid(bias[r] + sum_{p<k} a[p*14+r]*b[p*32+j])
+//
+// for r < 9, j < 32 (k unrolled 4x).
+//
+//go:noescape
+func avx512_14x32_u4_bias_sigmoid_m9(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
+// avx512_28x16_u4_acc_silu_n5 is the 28x16 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = silu(C[r*ldc+j] + sum_{p<k} a[p*28+r]*b[p*16+j])
+//
+// for r < 28, j < 5 (k unrolled 4x).
+//
+//go:noescape
+func avx512_28x16_u4_acc_silu_n5(a *float32, b *float32, c *float32, k int, ldc int)
+
+// avx512_8x48_u4_bias_hardswish0p167_0p5 is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = hardSwish(bias[r] + sum_{p<k} a[p*8+r]*b[p*48+j], 0.16666667, 0.5)
+//
+// for r < 8, j < 48 (k unrolled 4x).
+//
+//go:noescape
+func avx512_8x48_u4_bias_hardswish0p167_0p5(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
+// avx512_28x16_k7_u2_hardsigmoid0p2_0p5_n9 is the 28x16 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = hardSigmoid(sum_{p<7} a[p*28+r]*b[p*16+j], 0.2, 0.5)
+//
+// for r < 28, j < 9 (K=7, k unrolled 2x).
+//
+//go:noescape
+func avx512_28x16_k7_u2_hardsigmoid0p2_0p5_n9(a *float32, b *float32, c *float32, ldc int)
+
+// avx2_6x16_u4_bias_silu_n13 is the 6x16 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = silu(bias[r] + sum_{p<k} a[p*6+r]*b[p*16+j])
+//
+// for r < 6, j < 13 (k unrolled 4x).
+//
+//go:noescape
+func avx2_6x16_u4_bias_silu_n13(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
+// avx2_4x24_u4_bias_sigmoid is the 4x24 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = sigmoid(bias[r] + sum_{p<k} a[p*4+r]*b[p*24+j])
+//
+// for r < 4, j < 24 (k unrolled 4x).
+//
+//go:noescape
+func avx2_4x24_u4_bias_sigmoid(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
+// avx2_6x16_u4_bias_hardswish0p167_0p5_n7 is the 6x16 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = hardSwish(bias[r] + sum_{p<k} a[p*6+r]*b[p*16+j], 0.16666667, 0.5)
+//
+// for r < 6, j < 7 (k unrolled 4x).
+//
+//go:noescape
+func avx2_6x16_u4_bias_hardswish0p167_0p5_n7(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
+// avx2_4x24_k5_u4_acc_hardsigmoid0p167_0p5_m3 is the 4x24 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = hardSigmoid(C[r*ldc+j] + sum_{p<5} a[p*4+r]*b[p*24+j], 0.16666667, 0.5)
+//
+// for r < 3, j < 24 (K=5, k unrolled 4x).
+//
+//go:noescape
+func avx2_4x24_k5_u4_acc_hardsigmoid0p167_0p5_m3(a *float32, b *float32, c *float32, ldc int)
+
 // avx2_1x24_u4_n21_bf16 is the 1x24 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<k} a[p*1+r]*b[p*24+j]

@@ -252,6 +252,69 @@ func avx512_8x48_u4_bias_relu_bf16(a *float32, b *uint16, c *float32, k int, ldc
 	gemmGeneric(&t, a, &wide[0], c, k, ldc, bias)
 }
 
+// avx512_8x48_u4_bias_silu_n37 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_u4_bias_silu_n37(a, b, c *float32, k int, ldc int, bias *float32) {
+	t := gemmTile{mr: 8, nr: 48, storeM: 8, storeN: 37, accumulate: false, act: 7, slope: 0}
+	gemmGeneric(&t, a, b, c, k, ldc, bias)
+}
+
+// avx512_14x32_u4_bias_sigmoid_m9 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_14x32_u4_bias_sigmoid_m9(a, b, c *float32, k int, ldc int, bias *float32) {
+	t := gemmTile{mr: 14, nr: 32, storeM: 9, storeN: 32, accumulate: false, act: 6, slope: 0}
+	gemmGeneric(&t, a, b, c, k, ldc, bias)
+}
+
+// avx512_28x16_u4_acc_silu_n5 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_28x16_u4_acc_silu_n5(a, b, c *float32, k int, ldc int) {
+	t := gemmTile{mr: 28, nr: 16, storeM: 28, storeN: 5, accumulate: true, act: 7, slope: 0}
+	gemmGeneric(&t, a, b, c, k, ldc, nil)
+}
+
+// avx512_8x48_u4_bias_hardswish0p167_0p5 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_u4_bias_hardswish0p167_0p5(a, b, c *float32, k int, ldc int, bias *float32) {
+	t := gemmTile{mr: 8, nr: 48, storeM: 8, storeN: 48, accumulate: false, act: 5, slope: 0, alpha: 0.16666667, beta: 0.5}
+	gemmGeneric(&t, a, b, c, k, ldc, bias)
+}
+
+// avx512_28x16_k7_u2_hardsigmoid0p2_0p5_n9 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_28x16_k7_u2_hardsigmoid0p2_0p5_n9(a, b, c *float32, ldc int) {
+	t := gemmTile{mr: 28, nr: 16, storeM: 28, storeN: 9, accumulate: false, act: 4, slope: 0, alpha: 0.2, beta: 0.5}
+	gemmGeneric(&t, a, b, c, 7, ldc, nil)
+}
+
+// avx2_6x16_u4_bias_silu_n13 is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_6x16_u4_bias_silu_n13(a, b, c *float32, k int, ldc int, bias *float32) {
+	t := gemmTile{mr: 6, nr: 16, storeM: 6, storeN: 13, accumulate: false, act: 7, slope: 0}
+	gemmGeneric(&t, a, b, c, k, ldc, bias)
+}
+
+// avx2_4x24_u4_bias_sigmoid is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_4x24_u4_bias_sigmoid(a, b, c *float32, k int, ldc int, bias *float32) {
+	t := gemmTile{mr: 4, nr: 24, storeM: 4, storeN: 24, accumulate: false, act: 6, slope: 0}
+	gemmGeneric(&t, a, b, c, k, ldc, bias)
+}
+
+// avx2_6x16_u4_bias_hardswish0p167_0p5_n7 is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_6x16_u4_bias_hardswish0p167_0p5_n7(a, b, c *float32, k int, ldc int, bias *float32) {
+	t := gemmTile{mr: 6, nr: 16, storeM: 6, storeN: 7, accumulate: false, act: 5, slope: 0, alpha: 0.16666667, beta: 0.5}
+	gemmGeneric(&t, a, b, c, k, ldc, bias)
+}
+
+// avx2_4x24_k5_u4_acc_hardsigmoid0p167_0p5_m3 is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_4x24_k5_u4_acc_hardsigmoid0p167_0p5_m3(a, b, c *float32, ldc int) {
+	t := gemmTile{mr: 4, nr: 24, storeM: 3, storeN: 24, accumulate: true, act: 4, slope: 0, alpha: 0.16666667, beta: 0.5}
+	gemmGeneric(&t, a, b, c, 5, ldc, nil)
+}
+
 // avx2_1x24_u4_n21_bf16 is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_1x24_u4_n21_bf16(a *float32, b *uint16, c *float32, k int, ldc int) {
@@ -280,8 +343,9 @@ func avx2_4x24_k10_u4_acc_bf16_m3(a *float32, b *uint16, c *float32, ldc int) {
 type gemmTile struct {
 	mr, nr, storeM, storeN int
 	accumulate             bool
-	act                    int // 0: none, 1: ReLU, 2: LeakyReLU, 3: clip
+	act                    int // 0: none, 1: ReLU, 2: LeakyReLU, 3: clip, 4: hardsigmoid, 5: hardswish, 6: sigmoid, 7: SiLU
 	slope, lo, hi          float32
+	alpha, beta            float32
 }
 
 // gemmMaxN is the widest stored tile of the package.
@@ -327,6 +391,16 @@ func gemmGeneric(t *gemmTile, a, b, c *float32, k, ldc int, bias *float32) {
 				x = t.lo
 			case t.act == 3 && x > t.hi:
 				x = t.hi
+			case t.act == 4 || t.act == 5:
+				y := min(max(t.alpha*x+t.beta, 0), 1)
+				if t.act == 5 {
+					y *= x
+				}
+				x = y // NaN if x is
+			case t.act == 6:
+				x = float32(1 / (1 + math.Exp(-float64(x))))
+			case t.act == 7:
+				x = float32(float64(x) / (1 + math.Exp(-float64(x))))
 			}
 			row[j] = x
 		}

@@ -59,6 +59,25 @@ var kernelFuncs = map[string]kernelFunc{
 		bb := toBF16(b, max(k, 1)*48)
 		avx512_8x48_u4_bias_relu_bf16(a, &bb[0], c, k, ldc, bias)
 	},
+	"avx512_8x48_u4_bias_silu_n37": func(a, b, c *float32, k, ldc int, bias *float32) { avx512_8x48_u4_bias_silu_n37(a, b, c, k, ldc, bias) },
+	"avx512_14x32_u4_bias_sigmoid_m9": func(a, b, c *float32, k, ldc int, bias *float32) {
+		avx512_14x32_u4_bias_sigmoid_m9(a, b, c, k, ldc, bias)
+	},
+	"avx512_28x16_u4_acc_silu_n5": func(a, b, c *float32, k, ldc int, bias *float32) { avx512_28x16_u4_acc_silu_n5(a, b, c, k, ldc) },
+	"avx512_8x48_u4_bias_hardswish0p167_0p5": func(a, b, c *float32, k, ldc int, bias *float32) {
+		avx512_8x48_u4_bias_hardswish0p167_0p5(a, b, c, k, ldc, bias)
+	},
+	"avx512_28x16_k7_u2_hardsigmoid0p2_0p5_n9": func(a, b, c *float32, k, ldc int, bias *float32) {
+		avx512_28x16_k7_u2_hardsigmoid0p2_0p5_n9(a, b, c, ldc)
+	},
+	"avx2_6x16_u4_bias_silu_n13": func(a, b, c *float32, k, ldc int, bias *float32) { avx2_6x16_u4_bias_silu_n13(a, b, c, k, ldc, bias) },
+	"avx2_4x24_u4_bias_sigmoid":  func(a, b, c *float32, k, ldc int, bias *float32) { avx2_4x24_u4_bias_sigmoid(a, b, c, k, ldc, bias) },
+	"avx2_6x16_u4_bias_hardswish0p167_0p5_n7": func(a, b, c *float32, k, ldc int, bias *float32) {
+		avx2_6x16_u4_bias_hardswish0p167_0p5_n7(a, b, c, k, ldc, bias)
+	},
+	"avx2_4x24_k5_u4_acc_hardsigmoid0p167_0p5_m3": func(a, b, c *float32, k, ldc int, bias *float32) {
+		avx2_4x24_k5_u4_acc_hardsigmoid0p167_0p5_m3(a, b, c, ldc)
+	},
 	"avx2_1x24_u4_n21_bf16": func(a, b, c *float32, k, ldc int, bias *float32) {
 		bb := toBF16(b, max(k, 1)*24)
 		avx2_1x24_u4_n21_bf16(a, &bb[0], c, k, ldc)

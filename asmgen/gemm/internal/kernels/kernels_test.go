@@ -131,7 +131,12 @@ func checkCall(t *testing.T, cfg gemm.Config, fn kernelFunc, rng *rand.Rand, k, 
 	if storeN == 0 {
 		storeN = cfg.NR
 	}
+	// The activation's steepest slope scales the tolerance (hardswish's is
+	// up to 1 + Beta + 2·Alpha·|x| where it is not clipped, under 2 here).
 	slope := math.Max(1, math.Abs(float64(cfg.Slope)))
+	if cfg.Act == gemm.ActHardSwish {
+		slope = 2
+	}
 	errors := 0
 	for i := range got {
 		r, j := (i-guard)/ldc, (i-guard)%ldc
@@ -197,6 +202,56 @@ func BenchmarkKernels(b *testing.B) {
 			}
 			flops := 2 * float64(cfg.MR*cfg.NR*benchK) * float64(b.N)
 			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// TestActivationRange runs the kernels whose activation is computed from
+// constants (sigmoid, SiLU, hardsigmoid, hardswish) on sums across float32's
+// range, infinities and NaN included: a K=1 product a[r]*1 puts x in row r.
+// Each output must be the reference's within 4e-7 of its magnitude, or
+// 1e-37, and NaN exactly where the reference's is.
+func TestActivationRange(t *testing.T) {
+	xs := []float32{float32(math.Inf(-1)), -1e30, -200, -88.5, -88.3, -87.5, -20, -3.5, -1, -1e-3, 0, 1e-20, 0.25, 3,
+		5, 20, 86.9, 87.5, 100, 1e30, float32(math.Inf(1)), float32(math.NaN())}
+	for _, cfg := range configs {
+		switch cfg.Act {
+		case gemm.ActSigmoid, gemm.ActSiLU, gemm.ActHardSigmoid, gemm.ActHardSwish:
+		default:
+			continue
+		}
+		if !supported(cfg.ISA) || cfg.K > 1 || cfg.Accumulate {
+			continue
+		}
+		t.Run(cfg.Name, func(t *testing.T) {
+			fn := kernelFuncs[cfg.Name]
+			for i0 := 0; i0 < len(xs); i0 += cfg.MR {
+				a := make([]float32, cfg.MR)
+				for r := range a {
+					a[r] = xs[(i0+r)%len(xs)]
+				}
+				b := make([]float32, cfg.NR)
+				for j := range b {
+					b[j] = 1
+				}
+				ldc := cfg.NR
+				bias := make([]float32, cfg.MR)
+				want := make([]float32, cfg.MR*ldc)
+				gemm.Reference(cfg, 1, a, b, want, ldc, bias)
+				got := make([]float32, cfg.MR*ldc)
+				fn(&a[0], &b[0], &got[0], 1, ldc, &bias[0])
+				for i, w := range want {
+					g := got[i]
+					x := a[i/ldc]
+					switch {
+					case math.IsNaN(float64(w)) != math.IsNaN(float64(g)):
+						t.Errorf("x=%v: got %v, want %v", x, g, w)
+					case math.IsNaN(float64(w)):
+					case math.Abs(float64(g-w)) > math.Max(4e-7*math.Abs(float64(w)), 1e-37) && g != w:
+						t.Errorf("x=%v: got %v, want %v", x, g, w)
+					}
+				}
+			}
 		})
 	}
 }

@@ -7,19 +7,12 @@ type kernel struct {
 	lanes int
 	fn    func(d, x []float32, n, c, dstStride, srcStride, before, after int, k, alpha float32)
 	row   func(d, s []float32, cols, nr, ow, ox0, sw, rowStep int)
-	wIn   func(dst, even, odd []float32, th, tw, ld, ldDst int)
-	wOut  func(y, m []float32, n, step, ldY int, bias, lo float32)
-	wIn5  func(dst, even, odd []float32, th, tw, ld, ldDst int)
-	wOut5 func(y, m []float32, n, step, ldY int, bias, lo float32)
 	copy  func(dst, src []float32, rows, n, ldDst, ldSrc int)
 	pool  func(dst, src []float32, n, rows, ld int)
-	// F(4x4, 3x3): one row of tiles from four planes (column mod 4).
-	wIn43  func(dst, p0, p1, p2, p3 []float32, tw, ld, ldDst int)
-	wOut43 func(y, m []float32, n, step, ldY int, bias, lo float32)
-	// The generic kernels of genForms, in order: one row of tiles from
-	// M planes (column mod M) ps elements apart.
-	wGenIn  [len(genForms)]func(dst, planes []float32, ps, tw, ld, ldDst int)
-	wGenOut [len(genForms)]func(y, m []float32, n, step, ldY int, bias, lo float32)
+	// The Winograd transforms of winoForms, in order: one row of tiles
+	// from M planes (column mod M) ps elements apart, and n tiles out.
+	wIn  [len(winoForms)]func(dst, planes []float32, ps, tw, ld, ldDst int)
+	wOut [len(winoForms)]func(y, m []float32, n, step, ldY int, bias, lo float32)
 	// The depthwise convolution and its stride-2 gather.
 	dw    func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope float32)
 	evens func(dst, src []float32, rows, n, ldDst, ldSrc int)

@@ -18,47 +18,47 @@ func vecLRNAVX512(d *float32, x *float32, n int, c int, dstStride int, srcStride
 //go:noescape
 func vecIm2colRowAVX512(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)
 
-// vecWinoInAVX512 is Winograd F(2x2,3x3)'s input transform of one plane split into even and
-// odd columns (row stride ld), th x tw tiles; V[ξ] of tile t goes to dst[ξ*ldDst+t].
-// It reads and writes whole vectors past the ends (the caller leaves slack).
+// vecWinoInF2x3AVX512 is Winograd F(2x2, 3x3)'s input transform of one row of tw tiles of a plane
+// split by column mod 2 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
+// goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
 //
 //go:noescape
-func vecWinoInAVX512(dst *float32, even *float32, odd *float32, th int, tw int, ld int, ldDst int)
+func vecWinoInF2x3AVX512(dst *float32, planes *float32, ps int, tw int, ld int, ldDst int)
 
-// vecWinoOutAVX512 is Winograd F(2x2,3x3)'s output transform of n tiles: m[ξ*step+t] in,
+// vecWinoOutF2x3AVX512 is Winograd F(2x2, 3x3)'s output transform of n tiles: m[ξ*step+t] in,
 // y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
 // vectors past n.
 //
 //go:noescape
-func vecWinoOutAVX512(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
+func vecWinoOutF2x3AVX512(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
 
-// vecWino5InAVX512 is Winograd F(2x2,5x5)'s input transform of one plane split into even and
-// odd columns (row stride ld), th x tw tiles; V[ξ] of tile t goes to dst[ξ*ldDst+t].
-// It reads and writes whole vectors past the ends (the caller leaves slack).
+// vecWinoInF4x3AVX512 is Winograd F(4x4, 3x3)'s input transform of one row of tw tiles of a plane
+// split by column mod 4 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
+// goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
 //
 //go:noescape
-func vecWino5InAVX512(dst *float32, even *float32, odd *float32, th int, tw int, ld int, ldDst int)
+func vecWinoInF4x3AVX512(dst *float32, planes *float32, ps int, tw int, ld int, ldDst int)
 
-// vecWino5OutAVX512 is Winograd F(2x2,5x5)'s output transform of n tiles: m[ξ*step+t] in,
+// vecWinoOutF4x3AVX512 is Winograd F(4x4, 3x3)'s output transform of n tiles: m[ξ*step+t] in,
 // y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
 // vectors past n.
 //
 //go:noescape
-func vecWino5OutAVX512(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
+func vecWinoOutF4x3AVX512(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
 
-// vecWino43InAVX512 is Winograd F(4x4,3x3)'s input transform of one row of tw tiles of a plane split
-// by column mod 4 (p0..p3, rows ld apart); V[ξ] of tile t goes to dst[ξ*ldDst+t].
-// It reads and writes whole vectors past the ends (the caller leaves slack).
+// vecWinoInF2x5AVX512 is Winograd F(2x2, 5x5)'s input transform of one row of tw tiles of a plane
+// split by column mod 2 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
+// goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
 //
 //go:noescape
-func vecWino43InAVX512(dst *float32, p0 *float32, p1 *float32, p2 *float32, p3 *float32, tw int, ld int, ldDst int)
+func vecWinoInF2x5AVX512(dst *float32, planes *float32, ps int, tw int, ld int, ldDst int)
 
-// vecWino43OutAVX512 is Winograd F(4x4,3x3)'s output transform of n tiles: m[ξ*step+t] in,
+// vecWinoOutF2x5AVX512 is Winograd F(2x2, 5x5)'s output transform of n tiles: m[ξ*step+t] in,
 // y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
 // vectors past n.
 //
 //go:noescape
-func vecWino43OutAVX512(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
+func vecWinoOutF2x5AVX512(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
 
 // vecWinoInF3x5AVX512 is Winograd F(3x3, 5x5)'s input transform of one row of tw tiles of a plane
 // split by column mod 3 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
@@ -142,47 +142,47 @@ func vecLRNAVX2(d *float32, x *float32, n int, c int, dstStride int, srcStride i
 //go:noescape
 func vecIm2colRowAVX2(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)
 
-// vecWinoInAVX2 is Winograd F(2x2,3x3)'s input transform of one plane split into even and
-// odd columns (row stride ld), th x tw tiles; V[ξ] of tile t goes to dst[ξ*ldDst+t].
-// It reads and writes whole vectors past the ends (the caller leaves slack).
+// vecWinoInF2x3AVX2 is Winograd F(2x2, 3x3)'s input transform of one row of tw tiles of a plane
+// split by column mod 2 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
+// goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
 //
 //go:noescape
-func vecWinoInAVX2(dst *float32, even *float32, odd *float32, th int, tw int, ld int, ldDst int)
+func vecWinoInF2x3AVX2(dst *float32, planes *float32, ps int, tw int, ld int, ldDst int)
 
-// vecWinoOutAVX2 is Winograd F(2x2,3x3)'s output transform of n tiles: m[ξ*step+t] in,
+// vecWinoOutF2x3AVX2 is Winograd F(2x2, 3x3)'s output transform of n tiles: m[ξ*step+t] in,
 // y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
 // vectors past n.
 //
 //go:noescape
-func vecWinoOutAVX2(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
+func vecWinoOutF2x3AVX2(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
 
-// vecWino5InAVX2 is Winograd F(2x2,5x5)'s input transform of one plane split into even and
-// odd columns (row stride ld), th x tw tiles; V[ξ] of tile t goes to dst[ξ*ldDst+t].
-// It reads and writes whole vectors past the ends (the caller leaves slack).
+// vecWinoInF4x3AVX2 is Winograd F(4x4, 3x3)'s input transform of one row of tw tiles of a plane
+// split by column mod 4 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
+// goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
 //
 //go:noescape
-func vecWino5InAVX2(dst *float32, even *float32, odd *float32, th int, tw int, ld int, ldDst int)
+func vecWinoInF4x3AVX2(dst *float32, planes *float32, ps int, tw int, ld int, ldDst int)
 
-// vecWino5OutAVX2 is Winograd F(2x2,5x5)'s output transform of n tiles: m[ξ*step+t] in,
+// vecWinoOutF4x3AVX2 is Winograd F(4x4, 3x3)'s output transform of n tiles: m[ξ*step+t] in,
 // y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
 // vectors past n.
 //
 //go:noescape
-func vecWino5OutAVX2(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
+func vecWinoOutF4x3AVX2(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
 
-// vecWino43InAVX2 is Winograd F(4x4,3x3)'s input transform of one row of tw tiles of a plane split
-// by column mod 4 (p0..p3, rows ld apart); V[ξ] of tile t goes to dst[ξ*ldDst+t].
-// It reads and writes whole vectors past the ends (the caller leaves slack).
+// vecWinoInF2x5AVX2 is Winograd F(2x2, 5x5)'s input transform of one row of tw tiles of a plane
+// split by column mod 2 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
+// goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
 //
 //go:noescape
-func vecWino43InAVX2(dst *float32, p0 *float32, p1 *float32, p2 *float32, p3 *float32, tw int, ld int, ldDst int)
+func vecWinoInF2x5AVX2(dst *float32, planes *float32, ps int, tw int, ld int, ldDst int)
 
-// vecWino43OutAVX2 is Winograd F(4x4,3x3)'s output transform of n tiles: m[ξ*step+t] in,
+// vecWinoOutF2x5AVX2 is Winograd F(2x2, 5x5)'s output transform of n tiles: m[ξ*step+t] in,
 // y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
 // vectors past n.
 //
 //go:noescape
-func vecWino43OutAVX2(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
+func vecWinoOutF2x5AVX2(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
 
 // vecWinoInF3x5AVX2 is Winograd F(3x3, 5x5)'s input transform of one row of tw tiles of a plane
 // split by column mod 3 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t

@@ -12,12 +12,13 @@ import (
 	"github.com/cnnc/cnnc/internal/golden"
 )
 
-// genForms are the forms whose kernels vec generates from their matrices
-// (vec.Set.Forms); kernel.wGenIn and wGenOut hold them in this order.
-var genForms = [...]winograd.Form{{M: 3, R: 5}, {M: 4, R: 5}, {M: 6, R: 3}}
+// winoForms are the Winograd forms whose kernels vec generates from their
+// matrices (vec.Set.Forms): cnnc's (winograd.Forms) and F6x3;
+// kernel.wIn and wOut hold them in this order.
+var winoForms = [...]winograd.Form{{M: 2, R: 3}, {M: 4, R: 3}, {M: 2, R: 5}, {M: 3, R: 5}, {M: 4, R: 5}, {M: 6, R: 3}}
 
 func TestGenerated(t *testing.T) {
-	asm, stubs, err := vec.Generate("veckernels", vec.Set{LRN: true, Im2col: true, Wino: true, Wino5: true, Wino43: true, Pool: true, Depthwise: true, Forms: [4]winograd.Form{genForms[0], genForms[1], genForms[2]}})
+	asm, stubs, err := vec.Generate("veckernels", vec.Set{LRN: true, Im2col: true, Pool: true, Depthwise: true, Forms: winoForms[:]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,278 +152,6 @@ func TestIm2colRow(t *testing.T) {
 	}
 }
 
-// TestWinograd checks the transform kernels against the definitions:
-// V = B^T d B of every 4x4 tile (rows 2ty.., columns 2tx..) of a plane
-// given split by column parity, and Y = A^T m A + bias of every tile. The
-// kernels may use the slack after the data; results are exact (the
-// transforms only add and subtract, in the same order).
-func TestWinograd(t *testing.T) {
-	r := rand.New(rand.NewPCG(9, 10))
-	bt := [4][4]float32{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}}
-	at := [2][4]float32{{1, 1, 1, 0}, {0, 1, -1, -1}}
-	const slack = 16
-	for _, kern := range kernels() {
-		for range 200 {
-			th, tw := 1+r.IntN(9), 1+r.IntN(20)
-			ld := tw + 1 + r.IntN(3)
-			hp, wp := 2*th+2, 2*tw+2
-			p := make([]float32, hp*wp)
-			for i := range p {
-				p[i] = float32(r.NormFloat64())
-			}
-			even, odd := make([]float32, hp*ld+slack), make([]float32, hp*ld+slack)
-			for y := range hp {
-				for t := range tw + 1 {
-					even[y*ld+t], odd[y*ld+t] = p[y*wp+2*t], p[y*wp+2*t+1]
-				}
-			}
-			T := th * tw
-			ldDst := T + slack + r.IntN(3)
-			dst := make([]float32, 16*ldDst+slack)
-			kern.wIn(dst, even, odd, th, tw, ld, ldDst)
-			for ty := range th {
-				for tx := range tw {
-					for i := range 4 {
-						for j := range 4 {
-							var want float32
-							for a := range 4 {
-								var rowSum float32
-								for b := range 4 {
-									rowSum += p[(2*ty+a)*wp+2*tx+b] * bt[j][b]
-								}
-								want += bt[i][a] * rowSum
-							}
-							if got := dst[(4*i+j)*ldDst+ty*tw+tx]; math.Abs(float64(got-want)) > 1e-5 {
-								t.Fatalf("%s in: th %d tw %d tile (%d,%d) ξ %d: %g, want %g", kern.name, th, tw, ty, tx, 4*i+j, got, want)
-							}
-						}
-					}
-				}
-			}
-
-			n := 1 + r.IntN(100)
-			step := n + r.IntN(20)
-			m := make([]float32, 16*step+slack)
-			for i := range m {
-				m[i] = float32(r.NormFloat64())
-			}
-			ldY := n + slack
-			y := make([]float32, 4*ldY)
-			bias := float32(r.NormFloat64())
-			lo := nanLo(r, m, n)
-			kern.wOut(y, m, n, step, ldY, bias, lo)
-			for tt := range n {
-				for dy := range 2 {
-					for dx := range 2 {
-						// Terms with a zero coefficient are left out, as
-						// the kernels leave them out (so NaN reaches the
-						// outputs it should).
-						want := bias
-						for a := range 4 {
-							var rowSum float32
-							for b := range 4 {
-								if at[dx][b] != 0 {
-									rowSum += m[(4*a+b)*step+tt] * at[dx][b]
-								}
-							}
-							if at[dy][a] != 0 {
-								want += at[dy][a] * rowSum
-							}
-						}
-						if got := y[(2*dy+dx)*ldY+tt]; !clamped(got, float64(want), lo, 1e-5) {
-							t.Fatalf("%s out: n %d tile %d (%d,%d) lo %g: %g, want %g", kern.name, n, tt, dy, dx, lo, got, want)
-						}
-					}
-				}
-			}
-		}
-	}
-}
-
-// TestWinograd5 checks the F(2x2, 5x5) transform kernels against the
-// definitions in float64: V = B^T d B of every 6x6 tile (rows 2ty..,
-// columns 2tx..) of a plane given split by column parity, and Y = A^T m A
-// + bias of every tile, within a few float32 roundings of the sum of the
-// terms' magnitudes. The kernels may use the slack after the data.
-func TestWinograd5(t *testing.T) {
-	r := rand.New(rand.NewPCG(11, 12))
-	bt := [6][6]float64{{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
-		{0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}}
-	at := [2][6]float64{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 1}}
-	const slack = 16
-	check := func(what string, got float32, want, mag float64) {
-		t.Helper()
-		if math.Abs(float64(got)-want) > 1e-6*mag {
-			t.Fatalf("%s: %g, want %g", what, got, want)
-		}
-	}
-	for _, kern := range kernels() {
-		for range 200 {
-			th, tw := 1+r.IntN(9), 1+r.IntN(20)
-			ld := tw + 2 + r.IntN(3)
-			hp, wp := 2*th+4, 2*tw+4
-			p := make([]float32, hp*wp)
-			for i := range p {
-				p[i] = float32(r.NormFloat64())
-			}
-			even, odd := make([]float32, hp*ld+slack), make([]float32, hp*ld+slack)
-			for y := range hp {
-				for t := range tw + 2 {
-					even[y*ld+t], odd[y*ld+t] = p[y*wp+2*t], p[y*wp+2*t+1]
-				}
-			}
-			T := th * tw
-			ldDst := T + slack + r.IntN(3)
-			dst := make([]float32, 36*ldDst+slack)
-			kern.wIn5(dst, even, odd, th, tw, ld, ldDst)
-			for ty := range th {
-				for tx := range tw {
-					for i := range 6 {
-						for j := range 6 {
-							var want, mag float64
-							for a := range 6 {
-								for b := range 6 {
-									v := bt[i][a] * float64(p[(2*ty+a)*wp+2*tx+b]) * bt[j][b]
-									want, mag = want+v, mag+math.Abs(v)
-								}
-							}
-							check(fmt.Sprintf("%s in: th %d tw %d tile (%d,%d) ξ %d", kern.name, th, tw, ty, tx, 6*i+j), dst[(6*i+j)*ldDst+ty*tw+tx], want, mag)
-						}
-					}
-				}
-			}
-
-			n := 1 + r.IntN(100)
-			step := n + r.IntN(20)
-			m := make([]float32, 36*step+slack)
-			for i := range m {
-				m[i] = float32(r.NormFloat64())
-			}
-			ldY := n + slack
-			y := make([]float32, 4*ldY)
-			bias := float32(r.NormFloat64())
-			lo := nanLo(r, m, n)
-			kern.wOut5(y, m, n, step, ldY, bias, lo)
-			for tt := range n {
-				for dy := range 2 {
-					for dx := range 2 {
-						want, mag := float64(bias), math.Abs(float64(bias))
-						for a := range 6 {
-							for b := range 6 {
-								if at[dy][a] != 0 && at[dx][b] != 0 {
-									v := at[dy][a] * float64(m[(6*a+b)*step+tt]) * at[dx][b]
-									want, mag = want+v, mag+math.Abs(v)
-								}
-							}
-						}
-						if got := y[(2*dy+dx)*ldY+tt]; !clamped(got, want, lo, 1e-6*mag) {
-							t.Fatalf("%s out: n %d tile %d (%d,%d) lo %g: %g, want %g", kern.name, n, tt, dy, dx, lo, got, want)
-						}
-					}
-				}
-			}
-		}
-	}
-}
-
-// TestWinograd43 checks the F(4x4, 3x3) transform kernels against the
-// definitions in float64: V = B^T d B of every 6x6 tile (rows 4ty..,
-// columns 4tx..) of a plane given split by column mod 4, one row of tiles
-// per call as the runtime calls it (each row's V at dst + ty*tw), and Y =
-// A^T m A + bias of every tile, within a few float32 roundings of the sum
-// of the terms' magnitudes. NaN goes into a random element of m, and must
-// reach exactly the outputs whose coefficient for it is nonzero. The
-// kernels may use the slack after the data.
-func TestWinograd43(t *testing.T) {
-	r := rand.New(rand.NewPCG(17, 18))
-	bt := [6][6]float64{{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
-		{0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}}
-	at := [4][6]float64{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}}
-	const slack = 16
-	check := func(what string, got float32, want, mag float64) {
-		t.Helper()
-		if math.Abs(float64(got)-want) > 1e-6*mag {
-			t.Fatalf("%s: %g, want %g", what, got, want)
-		}
-	}
-	for _, kern := range kernels() {
-		for range 200 {
-			th, tw := 1+r.IntN(4), 1+r.IntN(40)
-			ld := tw + 1 + r.IntN(4)
-			hp, wp := 4*th+2, 4*tw+4
-			p := make([]float32, hp*wp)
-			for i := range p {
-				p[i] = float32(r.NormFloat64())
-			}
-			var planes [4][]float32
-			for q := range planes {
-				planes[q] = make([]float32, hp*ld+slack)
-				for y := range hp {
-					for t := range tw + 1 {
-						planes[q][y*ld+t] = p[y*wp+4*t+q]
-					}
-				}
-			}
-			T := th * tw
-			ldDst := T + slack + r.IntN(3)
-			dst := make([]float32, 36*ldDst+slack)
-			for ty := range th {
-				o := 4 * ty * ld
-				kern.wIn43(dst[ty*tw:], planes[0][o:], planes[1][o:], planes[2][o:], planes[3][o:], tw, ld, ldDst)
-			}
-			for ty := range th {
-				for tx := range tw {
-					for i := range 6 {
-						for j := range 6 {
-							var want, mag float64
-							for a := range 6 {
-								for b := range 6 {
-									v := bt[i][a] * float64(p[(4*ty+a)*wp+4*tx+b]) * bt[j][b]
-									want, mag = want+v, mag+math.Abs(v)
-								}
-							}
-							check(fmt.Sprintf("%s in: th %d tw %d ld %d tile (%d,%d) ξ %d", kern.name, th, tw, ld, ty, tx, 6*i+j), dst[(6*i+j)*ldDst+ty*tw+tx], want, mag)
-						}
-					}
-				}
-			}
-
-			n := 1 + r.IntN(100)
-			step := n + r.IntN(20)
-			m := make([]float32, 36*step+slack)
-			for i := range m {
-				m[i] = float32(r.NormFloat64())
-			}
-			ldY := n + slack + r.IntN(3)
-			y := make([]float32, 16*ldY)
-			bias := float32(r.NormFloat64())
-			lo := nanLo(r, m, n)
-			if r.IntN(2) == 0 {
-				m[r.IntN(36)*step+r.IntN(n)] = float32(math.NaN())
-			}
-			kern.wOut43(y, m, n, step, ldY, bias, lo)
-			for tt := range n {
-				for dy := range 4 {
-					for dx := range 4 {
-						want, mag := float64(bias), math.Abs(float64(bias))
-						for a := range 6 {
-							for b := range 6 {
-								if at[dy][a] != 0 && at[dx][b] != 0 {
-									v := at[dy][a] * float64(m[(6*a+b)*step+tt]) * at[dx][b]
-									want, mag = want+v, mag+math.Abs(v)
-								}
-							}
-						}
-						if got := y[(4*dy+dx)*ldY+tt]; !clamped(got, want, lo, 1e-6*mag) {
-							t.Fatalf("%s out: n %d tile %d (%d,%d) lo %g: %g, want %g", kern.name, n, tt, dy, dx, lo, got, want)
-						}
-					}
-				}
-			}
-		}
-	}
-}
-
 // TestCopyRows checks the row copy on row lengths around the vector
 // widths, including 0, and strides: every element outside the rows keeps
 // its sentinel, on both sides.
@@ -538,8 +267,8 @@ func ulp(v float32) float64 {
 	return math.Abs(float64(math.Float32frombits(b+1) - v))
 }
 
-// TestWinogradGeneric checks the kernels generated from the Toom-Cook
-// matrices (genForms) against the formulas, evaluated in float64 from the
+// TestWinograd checks the transform kernels generated from the Toom-Cook
+// matrices (winoForms) against the formulas, evaluated in float64 from the
 // same exact matrices, for every tile count in a list around the vector
 // widths and odd strides. The input transform runs one row of tiles per
 // call, as the runtime calls it, for a few rows of tiles of a plane split
@@ -550,7 +279,7 @@ func ulp(v float32) float64 {
 // within a few float32 roundings of the sum of the terms' magnitudes, and
 // nothing is written before dst or y, nor more than 15 elements past the
 // last tile of a row, nor past the last row.
-func TestWinogradGeneric(t *testing.T) {
+func TestWinograd(t *testing.T) {
 	r := rand.New(rand.NewPCG(19, 20))
 	const guard = float32(-12345.5)
 	const tol = 2e-6
@@ -570,7 +299,7 @@ func TestWinogradGeneric(t *testing.T) {
 		return -1
 	}
 	for _, kern := range kernels() {
-		for fi, f := range genForms {
+		for fi, f := range winoForms {
 			a, M := f.Alpha(), f.M
 			bt32, err := f.BT().Float32()
 			if err != nil {
@@ -606,7 +335,7 @@ func TestWinogradGeneric(t *testing.T) {
 					dst[i] = guard
 				}
 				for ty := range th {
-					kern.wGenIn[fi](dst[pad+ty*tw:], planes[ty*M*ld:], ps, tw, ld, ldDst)
+					kern.wIn[fi](dst[pad+ty*tw:], planes[ty*M*ld:], ps, tw, ld, ldDst)
 				}
 				if i := checkGuard(dst, pad, a*a, ldDst, 0, T+15); i >= 0 {
 					t.Fatalf("%s %v in: th %d tw %d ld %d ldDst %d: dst[%d] (row %d, element %d) written", kern.name, f, th, tw, ld, ldDst, i-pad, (i-pad)/ldDst, (i-pad)%ldDst)
@@ -654,7 +383,7 @@ func TestWinogradGeneric(t *testing.T) {
 				if r.IntN(2) == 0 {
 					m[r.IntN(a*a)*step+r.IntN(n)] = float32(math.NaN())
 				}
-				kern.wGenOut[fi](y[pad:], m, n, step, ldY, bias, lo)
+				kern.wOut[fi](y[pad:], m, n, step, ldY, bias, lo)
 				if i := checkGuard(y, pad, M*M, ldY, 0, n+15); i >= 0 {
 					t.Fatalf("%s %v out: n %d ldY %d: y[%d] (row %d, element %d) written", kern.name, f, n, ldY, i-pad, (i-pad)/ldY, (i-pad)%ldY)
 				}
@@ -686,12 +415,11 @@ func TestWinogradGeneric(t *testing.T) {
 	}
 }
 
-// BenchmarkWinogradGeneric times the generic transform kernels and, for
-// comparison, the hand-written F(2x2, 5x5) ones, on data in L1: one row of
+// BenchmarkWinograd times the transform kernels on data in L1: one row of
 // 64 tiles for the input transform (a plane of α rows), 64 tiles for the
 // output transform. It reports ns per tile and per output element (tile /
 // M²).
-func BenchmarkWinogradGeneric(b *testing.B) {
+func BenchmarkWinograd(b *testing.B) {
 	const tw, n = 64, 64
 	rnd := func(k int) []float32 {
 		v := make([]float32, k)
@@ -707,22 +435,7 @@ func BenchmarkWinogradGeneric(b *testing.B) {
 		b.ReportMetric(0, "ns/op")
 	}
 	for _, kern := range kernels() {
-		b.Run(kern.name+"/F(2x2,5x5)/in", func(b *testing.B) {
-			ld := tw + 2 + 16
-			even, odd, dst := rnd(6*ld+16), rnd(6*ld+16), rnd(36*(tw+16)+16)
-			for b.Loop() {
-				kern.wIn5(dst, even, odd, 1, tw, ld, tw+16)
-			}
-			report(b, tw, 2)
-		})
-		b.Run(kern.name+"/F(2x2,5x5)/out", func(b *testing.B) {
-			m, y := rnd(36*n+16), rnd(4*(n+16))
-			for b.Loop() {
-				kern.wOut5(y, m, n, n, n+16, 0.5, 0)
-			}
-			report(b, n, 2)
-		})
-		for fi, f := range genForms {
+		for fi, f := range winoForms {
 			a, M := f.Alpha(), f.M
 			name := fmt.Sprintf("%s/F(%dx%d,%dx%d)", kern.name, M, M, f.R, f.R)
 			b.Run(name+"/in", func(b *testing.B) {
@@ -730,14 +443,14 @@ func BenchmarkWinogradGeneric(b *testing.B) {
 				ps := a * ld
 				planes, dst := rnd(M*ps+16), rnd(a*a*(tw+16)+16)
 				for b.Loop() {
-					kern.wGenIn[fi](dst, planes, ps, tw, ld, tw+16)
+					kern.wIn[fi](dst, planes, ps, tw, ld, tw+16)
 				}
 				report(b, tw, M)
 			})
 			b.Run(name+"/out", func(b *testing.B) {
 				m, y := rnd(a*a*n+16), rnd(M*M*(n+16))
 				for b.Loop() {
-					kern.wGenOut[fi](y, m, n, n, n+16, 0.5, 0)
+					kern.wOut[fi](y, m, n, n, n+16, 0.5, 0)
 				}
 				report(b, n, M)
 			})

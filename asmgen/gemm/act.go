@@ -1,0 +1,156 @@
+package gemm
+
+import (
+	"math"
+
+	"github.com/mmcloughlin/avo/attr"
+	"github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// The activations that need more than a compare or two (ActHardSigmoid,
+// ActHardSwish, ActSigmoid, ActSiLU) read their constants from memory,
+// full vectors in a read-only table the kernels of one file share
+// (constPool), so that they need no register beyond one to three scratch
+// vectors (actScratch): the epilogue reuses the k loop's registers, and a
+// tile that leaves four free can apply any of them.
+
+// Constants of e^z, as in Cephes' expf: z = n·ln2 + r with n = round(z·log2e)
+// and |r| <= ln2/2, ln2 split in two so that n·ln2 is exact enough; e^r =
+// 1 + r + r²·P(r) with P of degree 5 (relative error under 2 ulp).
+const (
+	expLog2e = 1.44269504088896341
+	expLn2Hi = 0.693359375
+	expLn2Lo = -2.12194440e-4
+	// expXLo and expXHi bound x before e^-x is computed, so that n stays
+	// within [-126, 254]: 2^n is then two normal powers of two (AVX2
+	// multiplies by both; AVX-512's VSCALEFPS takes n whole), and e^-x
+	// overflows to +Inf below x = -88.7 as it should, which makes σ(x) 0
+	// and SiLU(x) -0, or NaN at x = -Inf (x itself is kept for SiLU's
+	// x·σ(x), and NaN lanes for σ). Above expXHi, σ(x) is 1 in float32.
+	expXLo = -176
+	expXHi = 87.0
+)
+
+// expP are P's coefficients, of r^0 to r^5.
+var expP = [6]float32{5.0000001201e-1, 1.6666665459e-1, 4.1665795894e-2, 8.3334519073e-3, 1.3981999507e-3, 1.9875691500e-4}
+
+// constPool is the table of vector constants of one generated file: one
+// 64-byte vector (16 copies, of which AVX2 reads 8) per distinct value, in
+// the order of first use.
+type constPool struct {
+	offs map[uint32]int
+	vals []float32
+}
+
+// constSymbol is the pool's name: static, so local to its file.
+var constSymbol = operand.Symbol{Name: "gemmconsts", Static: true}
+
+// vec returns the memory operand of the vector of copies of f.
+func (p *constPool) vec(f float32) operand.Mem {
+	bits := math.Float32bits(f)
+	off, ok := p.offs[bits]
+	if !ok {
+		off = 64 * len(p.vals)
+		p.offs[bits] = off
+		p.vals = append(p.vals, f)
+	}
+	return operand.NewDataAddr(constSymbol, off)
+}
+
+// emit adds the table to ctx, if any kernel used it.
+func (p *constPool) emit(ctx *build.Context) {
+	if len(p.vals) == 0 {
+		return
+	}
+	ctx.StaticGlobal(constSymbol.Name)
+	ctx.DataAttributes(attr.RODATA | attr.NOPTR)
+	for i, f := range p.vals {
+		// As bits: the assembler reads $(1.0) in a 4-byte DATA as the
+		// integer 1.
+		for l := range 16 {
+			ctx.AddDatum(64*i+4*l, operand.U32(math.Float32bits(f)))
+		}
+	}
+}
+
+// activateFromMemory applies the activations of this file's kind to v in
+// place; see Act for their definitions.
+func (e *emitter) activateFromMemory(v reg.Register) {
+	c, k := e.cfg, e.consts.vec
+	t1 := e.temps[tempT1]
+	switch c.Act {
+	case ActHardSwish:
+		// A NaN v makes t1 a bound, and v·t1 NaN.
+		e.VMULPS(k(c.Alpha), v, t1)
+		e.VADDPS(k(c.Beta), t1, t1)
+		e.VMAXPS(k(0), t1, t1)
+		e.VMINPS(k(1), t1, t1)
+		e.VMULPS(t1, v, v)
+	case ActHardSigmoid:
+		e.VMULPS(k(c.Alpha), v, v)
+		e.VADDPS(k(c.Beta), v, v)
+		// v as the second source keeps a NaN v (see ActClip).
+		e.zero(t1)
+		e.VMAXPS(v, t1, v)
+		e.VMOVUPS(k(1), t1)
+		e.VMINPS(v, t1, v)
+	case ActSigmoid, ActSiLU:
+		t2, u := e.temps[tempT2], e.temps[tempT3]
+		// t2 = x clamped, t1 = n = round(-x·log2e), t2 = s = x + n·ln2,
+		// so that e^-x = 2^n·e^-s.
+		e.VMAXPS(k(expXLo), v, t2)
+		e.VMINPS(k(expXHi), t2, t2)
+		e.VMULPS(k(-expLog2e), t2, t1)
+		if c.ISA == AVX512 {
+			e.VRNDSCALEPS(operand.U8(0), t1, t1)
+		} else {
+			e.VROUNDPS(operand.U8(0), t1, t1)
+		}
+		e.VFMADD231PS(k(expLn2Hi), t1, t2)
+		e.VFMADD231PS(k(expLn2Lo), t1, t2)
+		// u = e^-s = 1 - s + s²·P(-s), P(-s) by Horner in s.
+		e.VMOVUPS(k(-expP[5]), u)
+		for i := 4; i >= 0; i-- {
+			p := expP[i]
+			if i%2 == 1 {
+				p = -p
+			}
+			e.VFMADD213PS(k(p), t2, u) // u = s·u + p
+		}
+		e.VMULPS(t2, u, u)
+		e.VFMSUB213PS(t2, t2, u) // u = s·u - s
+		e.VADDPS(k(1), u, u)
+		// u = 2^n·u: e^-x.
+		if c.ISA == AVX512 {
+			e.VSCALEFPS(t1, u, u)
+		} else {
+			// 2^n = 2^(n>>1)·2^(n-n>>1), each made by putting the
+			// power into 1.0's exponent field.
+			e.VCVTPS2DQ(t1, t1)
+			e.VPSRAD(operand.U8(1), t1, t2)
+			e.VPSUBD(t2, t1, t1)
+			for _, p := range []reg.Register{t2, t1} {
+				e.VPSLLD(operand.U8(23), p, p)
+				e.VPADDD(k(1), p, p)
+				e.VMULPS(p, u, u)
+			}
+		}
+		e.VADDPS(k(1), u, u) // 1 + e^-x
+		if c.Act == ActSiLU {
+			e.VDIVPS(u, v, v) // x/(1+e^-x); NaN stays NaN
+			return
+		}
+		e.VMOVUPS(k(1), t1)
+		if c.ISA == AVX512 {
+			// 1/(1+e^-x) in the lanes that are not NaN.
+			e.VCMPPS(operand.U8(7), v, v, maskNeg) // ordered
+			e.VDIVPS(u, t1, maskNeg, v)
+			return
+		}
+		e.VDIVPS(u, t1, t1)
+		e.VCMPPS(operand.U8(3), v, v, u) // unordered: NaN lanes
+		e.VBLENDVPS(u, v, t1, v)
+	}
+}
