@@ -185,13 +185,13 @@ func TestParseInterspersed(t *testing.T) {
 		c := lookup("weights")
 		fs := newFlagSet(c)
 		c.setup(fs, e)
-		pos, err := parseInterspersed(fs, args)
+		pos, err := parseInterspersed(fs.FlagSet, args)
 		if err != nil || !slices.Equal(pos, []string{"a", "b"}) || fs.Lookup("seed").Value.String() != "4" {
 			t.Errorf("%v: got %v, %v, seed %s", args, pos, err, fs.Lookup("seed").Value)
 		}
 	}
 	fs := newFlagSet(lookup("check"))
-	pos, err := parseInterspersed(fs, []string{"a", "--", "-b"})
+	pos, err := parseInterspersed(fs.FlagSet, []string{"a", "--", "-b"})
 	if err != nil || !slices.Equal(pos, []string{"a", "-b"}) {
 		t.Errorf("after --: got %v, %v", pos, err)
 	}
