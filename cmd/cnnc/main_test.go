@@ -77,6 +77,8 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"passes", "-list"}, 0, "foldBatchNorm", ""},
 		{[]string{"passes", lenet, "-final"}, 0, "act=tanh", ""},
 		{[]string{"passes", "-disable", "inferShapes", lenet}, 1, "", "required"},
+		{[]string{"passes", lenet, "-plan", "-batch", "4"}, 0, "conv1  conv     im2col+gemm 1x(M6 N784 K25)", ""},
+		{[]string{"passes", lenet, "-plan", "-batch", "0"}, 2, "", "-batch must be in"},
 		{[]string{"weights", "init", lenet}, 2, "", "needs -o"},
 		{[]string{"weights", "frob", lenet, "-o", "x"}, 2, "", "unknown weights subcommand"},
 		{[]string{"run", lenet, "-engine", "gpu"}, 2, "", "unknown -engine"},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/cnnc/cnnc/codegen"
 	"github.com/cnnc/cnnc/compiler"
 	"github.com/cnnc/cnnc/compiler/ir"
 	"github.com/cnnc/cnnc/compiler/passes"
@@ -17,13 +18,19 @@ func init() {
 		long: `
 Passes runs the optimisation pipeline over the spec and prints the graph
 after each pass (or, with -final, only the optimised graph). With -list it
-prints the pipeline instead.`,
+prints the pipeline instead. With -plan it prints the code generator's
+plan of the optimised graph for the -batch and -winograd that compile
+would use: per layer, its algorithm, its GEMM's tiles for each
+implementation and the task counts of its steps, then the buffers.`,
 		nargs: [2]int{0, 1},
 		setup: func(fs *flagSet, e *env) func([]string) error {
 			final := fs.Bool("final", false, "print only the optimised graph")
 			list := fs.Bool("list", false, "list the passes and exit")
 			disable := fs.String("disable", "", "comma-separated `passes` to skip")
 			verify := fs.Bool("verify", true, "check the graph's invariants after every pass")
+			plan := fs.Bool("plan", false, "print the code generator's plan of the optimised graph")
+			batch := batchFlag(fs)
+			winograd := winogradFlag(fs)
 			return func(args []string) error {
 				if *list {
 					for _, p := range passes.List() {
@@ -42,7 +49,7 @@ prints the pipeline instead.`,
 				if *disable != "" {
 					opt.Disable = strings.Split(*disable, ",")
 				}
-				if !*final {
+				if !*final && !*plan {
 					opt.After = func(pass string, g *ir.Graph) {
 						fmt.Fprintf(e.stdout, "== after %s\n%s\n", pass, g.Format())
 					}
@@ -52,6 +59,13 @@ prints the pipeline instead.`,
 					return err
 				}
 				printWarnings(e, g)
+				if *plan {
+					p, err := codegen.NewPlan(g, codegen.Options{Batch: *batch, Direct: !*winograd})
+					if err != nil {
+						return err
+					}
+					return p.Format(e.stdout)
+				}
 				if *final {
 					fmt.Fprint(e.stdout, g.Format())
 				}
