@@ -228,7 +228,7 @@ func TestGolden(t *testing.T) {
 	omitted := "# Files Generate writes that are not kept here: copies of codegen/cuda's files (TestGolden checks them).\n"
 	want := map[string][]byte{}
 	for _, f := range files {
-		if src, ok := copySource(f.Name); ok {
+		if src, ok := copySource(f.Name, "lenet5"); ok {
 			checkCopy(t, f, header, "lenet5")
 			omitted += f.Name + "\tcodegen/cuda/" + src + "\n"
 			continue
@@ -239,13 +239,14 @@ func TestGolden(t *testing.T) {
 	golden.CheckDir(t, filepath.Join("..", "..", "golden", "cuda", "lenet5"), want)
 }
 
-// copySource returns the file of codegen/cuda that a generated file is a
-// copy of: the shared CUDA runtime (rt/) or gort's Go API (rt_X.go).
-func copySource(name string) (string, bool) {
+// copySource returns the file of codegen/cuda that a file generated for
+// package pkg is a copy of: the shared CUDA runtime (rt/) or gort's Go API
+// (rt_X.go, but the package's own <pkg>_cuda.go).
+func copySource(name, pkg string) (string, bool) {
 	if slices.Contains(cuda.RuntimeFiles, name) {
 		return "rt/" + name, true
 	}
-	if x, ok := strings.CutPrefix(name, "rt_"); ok && strings.HasSuffix(name, ".go") {
+	if x, ok := strings.CutPrefix(name, "rt_"); ok && strings.HasSuffix(name, ".go") && name != pkg+"_cuda.go" {
 		return "gort/" + x, true
 	}
 	return "", false
@@ -257,7 +258,7 @@ func copySource(name string) (string, bool) {
 // change to the copying fails.
 func checkCopy(t *testing.T, f codegen.File, header, pkg string) {
 	t.Helper()
-	name, _ := copySource(f.Name)
+	name, _ := copySource(f.Name, pkg)
 	src, err := os.ReadFile(name)
 	if err != nil {
 		t.Errorf("%s is no copy: %v", f.Name, err)
