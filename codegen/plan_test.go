@@ -2,7 +2,6 @@ package codegen_test
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 	"github.com/cnnc/cnnc/codegen"
 	"github.com/cnnc/cnnc/compiler"
 	"github.com/cnnc/cnnc/compiler/passes"
+	"github.com/cnnc/cnnc/internal/golden"
 )
 
 // TestPlanGolden compares the plan of every spec in spec/, at batch 1 and
@@ -39,19 +39,7 @@ func TestPlanGolden(t *testing.T) {
 				}
 				b.WriteString("\n")
 			}
-			file := filepath.Join("..", "golden", name+".plan")
-			if *update {
-				if err := os.WriteFile(file, b.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(b.Bytes(), want) {
-				t.Errorf("plan differs from %s (go test ./codegen -run TestPlanGolden -update rewrites it):\n%s", file, b.String())
-			}
+			golden.Check(t, filepath.Join("..", "golden", name+".plan"), b.Bytes())
 		})
 	}
 }

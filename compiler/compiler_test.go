@@ -1,15 +1,11 @@
 package compiler_test
 
 import (
-	"flag"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/cnnc/cnnc/compiler"
 	"github.com/cnnc/cnnc/compiler/ir"
@@ -17,10 +13,9 @@ import (
 	"github.com/cnnc/cnnc/compiler/passes"
 	"github.com/cnnc/cnnc/compiler/ref"
 	"github.com/cnnc/cnnc/compiler/spec"
+	"github.com/cnnc/cnnc/internal/golden"
 	"github.com/cnnc/cnnc/internal/testenv"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func specFiles(t *testing.T) []string {
 	t.Helper()
@@ -59,26 +54,9 @@ func TestGolden(t *testing.T) {
 			if opt.Format() != again.Format() {
 				t.Fatal("two compilations print differently")
 			}
-			checkGolden(t, "../golden/"+name+".shapes", compiler.ShapeTable(g, opt.Mem))
-			checkGolden(t, "../golden/"+name+".ir", opt.Format())
+			golden.Check(t, "../golden/"+name+".shapes", []byte(compiler.ShapeTable(g, opt.Mem)))
+			golden.Check(t, "../golden/"+name+".ir", []byte(opt.Format()))
 		})
-	}
-}
-
-func checkGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./compiler -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
 	}
 }
 

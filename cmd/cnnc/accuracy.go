@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -92,23 +91,17 @@ Without -weights, both builds use the random weights of 'cnnc weights init
 -seed S'. -batch is the batch the network is compiled for; the last batch
 is padded with zeros, whose outputs are dropped.`,
 		nargs: [2]int{1, 1},
-		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
-			precision := fs.String("precision", "bf16", "`precision` compared against fp32: bf16 or fp32")
+		setup: func(fs *flagSet, e *env) func([]string) error {
+			precision := precisionFlag(fs, "bf16")
 			n := fs.Int("n", 200, "random input images")
-			seed := fs.Uint64("seed", 1, "`seed` for the random inputs and the random weights")
-			weights := fs.String("weights", "", "weights `file` (safetensors); default: random weights from -seed")
-			batch := fs.Int("batch", 1, "images per inference in the compiled code")
+			seed := seedFlag(fs)
+			weights := weightsFlag(fs)
+			batch := batchFlag(fs)
 			refN := fs.Int("ref", 4, "compare the fp32 build with the float64 reference on this many images (0: none)")
-			asJSON := fs.Bool("json", false, "print JSON")
+			asJSON := jsonFlag(fs)
 			return func(args []string) error {
-				if *precision != "fp32" && *precision != "bf16" {
-					return usagef("-precision must be fp32 or bf16")
-				}
-				if *n < 1 || *n > 1<<16 {
-					return usagef("-n must be in [1, 65536]")
-				}
-				if *batch < 1 || *batch > 1<<16 {
-					return usagef("-batch must be in [1, 65536]")
+				if *n < 1 || *n > maxBatch {
+					return usagef("-n must be in [1, %d]", maxBatch)
 				}
 				if *refN < 0 {
 					return usagef("-ref must not be negative")

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os/exec"
@@ -107,25 +106,26 @@ func init() {
 		args:  "spec.yaml [-batch n] [-threads t] [-impl name] [-runs n] [-json]",
 		short: "time each layer of the compiled network",
 		long: `
-Bench compiles the network as 'cnnc run' does, warms it up, runs it -runs
-times and prints each layer's median time, its GFLOP/s (2 x multiply-adds
-per second; 0 for layers without multiply-adds) and its share of the total.
+Bench compiles the network as 'cnnc run' does, for a batch of -batch
+images, warms it up, runs it -runs times and prints each layer's median
+time, its GFLOP/s (2 x multiply-adds per second; 0 for layers without
+multiply-adds) and its share of the total.
 Weights are -weights or random ones; the input is random. -json prints the
 same figures as JSON.`,
 		nargs: [2]int{1, 1},
-		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
-			batch := fs.Int("batch", 1, "images per inference")
+		setup: func(fs *flagSet, e *env) func([]string) error {
+			batch := batchFlag(fs)
 			threads := fs.Int("threads", 0, "goroutines per inference (0: all CPUs)")
 			runs := fs.Int("runs", 30, "timed runs")
 			warmup := fs.Int("warmup", 5, "untimed runs first")
-			weights := fs.String("weights", "", "weights `file`; default: random weights")
-			precision := fs.String("precision", "fp32", "dense weights: fp32 or bf16")
-			asJSON := fs.Bool("json", false, "print JSON")
+			weights := weightsFlag(fs)
+			precision := precisionFlag(fs, "fp32")
+			asJSON := jsonFlag(fs)
 			impl := fs.String("impl", "", "kernels: avx512, avx2 or purego (default: the fastest this CPU runs)")
-			winograd := fs.Bool("winograd", true, "convolutions by Winograd F(2x2,3x3), F(4x4,3x3), F(2x2,5x5), F(3x3,5x5) and F(4x4,5x5) where cnnc compile uses them; false: directly")
+			winograd := winogradFlag(fs)
 			return func(args []string) error {
-				if *batch < 1 || *runs < 1 || *warmup < 0 || *threads < 0 {
-					return usagef("-batch and -runs must be positive, -warmup and -threads not negative")
+				if *runs < 1 || *warmup < 0 || *threads < 0 {
+					return usagef("-runs must be positive, -warmup and -threads not negative")
 				}
 				g, err := compiler.Compile(args[0], passes.Options{})
 				if err != nil {

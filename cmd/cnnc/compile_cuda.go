@@ -4,43 +4,42 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/cnnc/cnnc/codegen/cuda"
 	"github.com/cnnc/cnnc/compiler"
 	"github.com/cnnc/cnnc/compiler/passes"
 )
 
-// compileCUDAFlags checks the flags of cnnc compile -target cuda and runs it.
-func compileCUDAFlags(e *env, specPath, dir, pkg string, batch, gpus int, parallel, embed, precision string) error {
-	if embed != "" {
+// compileCUDA checks the flags of cnnc compile -target cuda and runs it.
+func compileCUDA(e *env, f *compileFlags) error {
+	if f.embed != "" {
 		return usagef("-embed is for -target go; the CUDA code loads its weights with %s_create", "cnnc_<pkg>")
 	}
-	if precision != "fp32" {
-		return usagef("-precision %s is for -target go; the CUDA code is float32", precision)
+	if *f.precision != "fp32" {
+		return usagef("-precision %s is for -target go; the CUDA code is float32", *f.precision)
 	}
-	if gpus < 1 || gpus > cuda.MaxGPUs {
+	if f.gpus < 1 || f.gpus > cuda.MaxGPUs {
 		return usagef("-gpus must be in [1, %d]", cuda.MaxGPUs)
 	}
-	par, err := cuda.ParseParallel(parallel)
+	par, err := cuda.ParseParallel(f.parallel)
 	if err != nil {
 		return usagef("-parallel must be model or data")
 	}
-	return compileCUDA(e, specPath, dir, cuda.Options{
-		Package:  pkg,
-		Batch:    batch,
-		GPUs:     gpus,
+	return writeCUDA(e, f.spec, *f.out, cuda.Options{
+		Package:  f.pkg,
+		Batch:    *f.batch,
+		GPUs:     f.gpus,
 		Parallel: par,
-		Args:     "compile " + strings.Join(os.Args[2:], " "),
+		Args:     f.cmdline,
 	})
 }
 
-// compileCUDA writes the CUDA code for the spec at specPath to dir, as
+// writeCUDA writes the CUDA code for the spec at specPath to dir, as
 // compile writes a Go package (writeGenerated): all or nothing, leaving
 // unchanged files alone, removing what an earlier cnnc run generated there
 // and this one did not, and (outside any module) with a go.mod so that the
 // cgo wrapper builds.
-func compileCUDA(e *env, specPath, dir string, opt cuda.Options) error {
+func writeCUDA(e *env, specPath, dir string, opt cuda.Options) error {
 	src, err := os.ReadFile(specPath)
 	if err != nil {
 		return err

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os/exec"
@@ -43,8 +42,8 @@ PATH, graph writes the DOT source next to the requested file (net.svg ->
 net.dot), prints how to install Graphviz and render it, and exits with
 status 0: the drawing is complete, only the rendering is left to do.`,
 		nargs: [2]int{1, 1},
-		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
-			out := fs.String("o", "", "output `file`: .svg, .png, .pdf (rendered by dot) or .dot/.gv; default: DOT on stdout")
+		setup: func(fs *flagSet, e *env) func([]string) error {
+			out := outputFlag(fs, "file", false)
 			optimised := fs.Bool("passes", true, "draw the graph after the optimisation passes (false: as written)")
 			return func(args []string) error {
 				format := ""

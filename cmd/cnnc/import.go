@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,8 +10,6 @@ import (
 
 	"github.com/cnnc/cnnc/compiler"
 	"github.com/cnnc/cnnc/compiler/onnx"
-	"github.com/cnnc/cnnc/compiler/params"
-	"github.com/cnnc/cnnc/compiler/pth"
 	"github.com/cnnc/cnnc/compiler/tensor"
 )
 
@@ -43,14 +40,11 @@ The spec is checked as 'cnnc check' would before anything is written, and
 both files are written atomically. -name sets the spec's name (the Go
 package name of 'cnnc compile'); by default it is the spec file's base name.`,
 		nargs: [2]int{1, 1},
-		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
-			out := fs.String("o", "", "spec `file` to write (required)")
+		setup: func(fs *flagSet, e *env) func([]string) error {
+			out := outputFlag(fs, "file", true)
 			weights := fs.String("weights", "", "weights `file` to write (default: the spec's path with extension .safetensors)")
 			name := fs.String("name", "", "the spec's `name` (default: the spec file's base name, as an identifier)")
 			return func(args []string) error {
-				if *out == "" {
-					return usagef("import needs -o SPEC.yaml")
-				}
 				wpath := *weights
 				if wpath == "" {
 					wpath = strings.TrimSuffix(*out, filepath.Ext(*out)) + ".safetensors"
@@ -104,69 +98,4 @@ package name of 'cnnc compile'); by default it is the spec file's base name.`,
 			}
 		},
 	})
-}
-
-// weightsImportFlags are the flags of `cnnc weights import`, registered on
-// the weights command's flag set.
-type weightsImportFlags struct {
-	spec, mapFile *string
-}
-
-func newWeightsImportFlags(fs *flag.FlagSet) *weightsImportFlags {
-	return &weightsImportFlags{
-		spec:    fs.String("spec", "", "import: the spec `file` whose parameters the state_dict holds"),
-		mapFile: fs.String("map", "", "import: a map `file` of `SOURCE TARGET` lines (default: match by order and shape)"),
-	}
-}
-
-// run is `cnnc weights import STATE_DICT.pth -spec SPEC.yaml -o OUT`: it
-// reads a PyTorch state_dict, maps its tensors to the spec's parameters,
-// prints the mapping and writes the weights.
-func (f *weightsImportFlags) run(e *env, src, out string) error {
-	if *f.spec == "" || out == "" {
-		return usagef("weights import needs -spec SPEC.yaml and -o FILE")
-	}
-	if err := checkNotInput("-o", out, src, *f.spec, *f.mapFile); err != nil {
-		return err
-	}
-	g, err := compiler.Load(*f.spec)
-	if err != nil {
-		return err
-	}
-	var m *pth.MapFile
-	if *f.mapFile != "" {
-		b, err := os.ReadFile(*f.mapFile)
-		if err != nil {
-			return err
-		}
-		if m, err = pth.ParseMap(*f.mapFile, b); err != nil {
-			return err
-		}
-	}
-	sd, err := pth.Load(src)
-	if err != nil {
-		return err
-	}
-	ts, rows, err := pth.Map(sd, params.Wants(g), m)
-	if err != nil {
-		return fmt.Errorf("%s -> %s:\n%v", src, *f.spec, err)
-	}
-	fmt.Fprint(e.stdout, pth.Table(rows))
-	for _, r := range rows {
-		if r.Warning != "" {
-			e.warnf("%s: %s", src, r.Warning)
-		}
-	}
-	meta := map[string]string{"cnnc.spec": g.Name, "cnnc.source": filepath.Base(src)}
-	if err := writeOutput(out, func(w io.Writer) error {
-		return tensor.WriteSafetensors(w, ts, meta)
-	}); err != nil {
-		return err
-	}
-	var n int64
-	for _, t := range ts {
-		n += int64(len(t.Data))
-	}
-	fmt.Fprintf(e.stdout, "wrote %s: %d tensors, %s values (%s state_dict)\n", out, len(ts), compiler.Group(n), sd.Format)
-	return nil
 }

@@ -72,7 +72,7 @@ func TestImportErrors(t *testing.T) {
 		code int
 		err  string
 	}{
-		{[]string{"import", bad}, 2, "import needs -o SPEC.yaml"},
+		{[]string{"import", bad}, 2, "import needs -o FILE"},
 		{[]string{"import", bad, "-o", spec}, 1, "bad.onnx: not an ONNX model"},
 		{[]string{"import", filepath.Join(dir, "none.onnx"), "-o", spec}, 1, "no such file"},
 		{[]string{"import", bad, "-o", spec, "-weights", spec}, 2, "name the same file"},

@@ -20,9 +20,9 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strings"
 
 	"github.com/cnnc/cnnc/compiler/diag"
+	"github.com/cnnc/cnnc/compiler/ir"
 )
 
 func main() {
@@ -37,13 +37,15 @@ type command struct {
 	short string
 	long  string
 	// setup registers the command's flags and returns its run function,
-	// which receives the positional arguments.
-	setup func(fs *flag.FlagSet, env *env) func(args []string) error
+	// which receives the positional arguments. Flags shared with other
+	// commands are registered through their functions in flags.go.
+	setup func(fs *flagSet, env *env) func(args []string) error
 	nargs [2]int // minimum and maximum positional arguments
 }
 
-// env is what a command may touch: its output streams.
+// env is what a command may touch: its command line and output streams.
 type env struct {
+	args           []string // the arguments Main was given, the command's name first
 	stdout, stderr io.Writer
 }
 
@@ -70,7 +72,7 @@ func lookup(name string) *command {
 
 // Main runs cnnc with args and returns its exit status.
 func Main(args []string, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr}
+	e := &env{args: args, stdout: stdout, stderr: stderr}
 	if len(args) == 0 {
 		printUsage(stderr)
 		return 2
@@ -88,7 +90,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	fs := newFlagSet(c)
 	run := c.setup(fs, e)
-	pos, err := parseInterspersed(fs, args[1:])
+	pos, err := parseInterspersed(fs.FlagSet, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		commandHelp(stdout, c, fs)
 		return 0
@@ -100,19 +102,17 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "cnnc %s: %v\nusage: cnnc %s %s\nRun 'cnnc help %s' for details.\n", c.name, err, c.name, c.args, c.name)
 		return 2
 	}
-	if err := run(pos); err != nil {
+	err = fs.runChecks()
+	if err == nil {
+		err = run(pos)
+	}
+	if err != nil {
 		if err == errSilent {
 			return 1
 		}
 		return report(stderr, c, err)
 	}
 	return 0
-}
-
-func newFlagSet(c *command) *flag.FlagSet {
-	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	return fs
 }
 
 func argCount(c *command) string {
@@ -167,61 +167,16 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	return append(pos, rest...), nil
 }
 
-func printUsage(w io.Writer) {
-	fmt.Fprintf(w, "cnnc compiles convolutional neural networks described in YAML into Go.\n\nUsage:\n\n\tcnnc <command> [flags] [arguments]\n\nThe commands are:\n\n")
-	// In the order of the pipeline, whatever the order of the files' init.
-	order := []string{"import", "check", "shapes", "passes", "graph", "compile", "run", "bench", "accuracy", "weights", "input", "help"}
-	sorted := slices.Clone(commands)
-	slices.SortStableFunc(sorted, func(a, b *command) int {
-		ia, ib := slices.Index(order, a.name), slices.Index(order, b.name)
-		if ia < 0 {
-			ia = len(order)
-		}
-		if ib < 0 {
-			ib = len(order)
-		}
-		return ia - ib
-	})
-	for _, c := range sorted {
-		fmt.Fprintf(w, "\t%-10s %s\n", c.name, c.short)
-	}
-	fmt.Fprintf(w, "\nUse \"cnnc help <command>\" for more about a command.\n")
-}
+// errSilent is returned by commands that have already reported their errors.
+var errSilent = errors.New("")
 
-func commandHelp(w io.Writer, c *command, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "usage: cnnc %s %s\n\n%s\n", c.name, c.args, strings.TrimSpace(c.long))
-	n := 0
-	fs.VisitAll(func(*flag.Flag) { n++ })
-	if n > 0 {
-		fmt.Fprintf(w, "\nFlags:\n")
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+func printWarnings(e *env, g *ir.Graph) {
+	for _, w := range g.Warnings {
+		fmt.Fprintf(e.stderr, "%s: %s: warning: %s\n", w.Pos, w.Layer, w.Msg)
 	}
 }
 
-func init() {
-	commands = append(commands, &command{
-		name:  "help",
-		args:  "[command]",
-		short: "describe a command",
-		long:  "Help prints the list of commands, or the usage and flags of one.",
-		nargs: [2]int{0, 2},
-		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
-			return func(args []string) error {
-				if len(args) == 0 {
-					printUsage(e.stdout)
-					return nil
-				}
-				c := lookup(args[0])
-				if c == nil {
-					return usagef("unknown command %q", args[0])
-				}
-				cfs := newFlagSet(c)
-				c.setup(cfs, e)
-				commandHelp(e.stdout, c, cfs)
-				return nil
-			}
-		},
-	})
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

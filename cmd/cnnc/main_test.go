@@ -77,6 +77,8 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"passes", "-list"}, 0, "foldBatchNorm", ""},
 		{[]string{"passes", lenet, "-final"}, 0, "act=tanh", ""},
 		{[]string{"passes", "-disable", "inferShapes", lenet}, 1, "", "required"},
+		{[]string{"passes", lenet, "-plan", "-batch", "4"}, 0, "conv1  conv     im2col+gemm 1x(M6 N784 K25)", ""},
+		{[]string{"passes", lenet, "-plan", "-batch", "0"}, 2, "", "-batch must be in"},
 		{[]string{"weights", "init", lenet}, 2, "", "needs -o"},
 		{[]string{"weights", "frob", lenet, "-o", "x"}, 2, "", "unknown weights subcommand"},
 		{[]string{"run", lenet, "-engine", "gpu"}, 2, "", "unknown -engine"},
@@ -185,13 +187,13 @@ func TestParseInterspersed(t *testing.T) {
 		c := lookup("weights")
 		fs := newFlagSet(c)
 		c.setup(fs, e)
-		pos, err := parseInterspersed(fs, args)
+		pos, err := parseInterspersed(fs.FlagSet, args)
 		if err != nil || !slices.Equal(pos, []string{"a", "b"}) || fs.Lookup("seed").Value.String() != "4" {
 			t.Errorf("%v: got %v, %v, seed %s", args, pos, err, fs.Lookup("seed").Value)
 		}
 	}
 	fs := newFlagSet(lookup("check"))
-	pos, err := parseInterspersed(fs, []string{"a", "--", "-b"})
+	pos, err := parseInterspersed(fs.FlagSet, []string{"a", "--", "-b"})
 	if err != nil || !slices.Equal(pos, []string{"a", "-b"}) {
 		t.Errorf("after --: got %v, %v", pos, err)
 	}

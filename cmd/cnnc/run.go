@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -42,16 +41,16 @@ once), and runs it. -engine interp runs cnnc's reference engine: plain Go,
 one op at a time, float64 accumulation; the oracle the compiled code is
 tested against. Both read the same files and print the same report.`,
 		nargs: [2]int{1, 1},
-		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
-			weights := fs.String("weights", "", "weights `file` (safetensors); default: random weights from -seed")
+		setup: func(fs *flagSet, e *env) func([]string) error {
+			weights := weightsFlag(fs)
 			input := fs.String("input", "", "input `file` (.npy, [N, C, H, W] float32); default: a random batch")
 			images := fs.String("image", "", "JPEG or PNG `files`, comma-separated, of the input's size: the input, preprocessed as the spec says")
 			output := fs.String("output", "", "write the output to this .npy `file`")
 			engine := fs.String("engine", "compiled", "`engine`: compiled (generated code, built and cached) or interp (the reference engine)")
-			seed := fs.Uint64("seed", 1, "`seed` for random weights and input")
-			batch := fs.Int("batch", 1, "images in the random input batch")
+			seed := seedFlag(fs)
+			batch := batchFlag(fs)
 			top := fs.Int("top", 5, "print the `k` largest outputs of each image (0: none)")
-			precision := fs.String("precision", "fp32", "compiled engine: dense weights as fp32 or bf16")
+			precision := precisionFlag(fs, "fp32")
 			return func(args []string) error {
 				if *engine != "interp" && *engine != "compiled" {
 					return usagef("unknown -engine %q (want compiled or interp)", *engine)
@@ -59,9 +58,6 @@ tested against. Both read the same files and print the same report.`,
 				inputs := append([]string{args[0], *weights, *input}, strings.Split(*images, ",")...)
 				if err := checkNotInput("-output", *output, inputs...); err != nil {
 					return err
-				}
-				if *batch < 1 || *batch > 1<<16 {
-					return usagef("-batch must be in [1, 65536]")
 				}
 				load := compiler.Load // the interpreter runs the network as written
 				if *engine == "compiled" {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
-	"flag"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -30,10 +29,9 @@ import (
 	"github.com/cnnc/cnnc/compiler/passes"
 	"github.com/cnnc/cnnc/compiler/ref"
 	"github.com/cnnc/cnnc/compiler/tensor"
+	"github.com/cnnc/cnnc/internal/golden"
 	"github.com/cnnc/cnnc/internal/testenv"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under golden/cuda")
 
 // clangName is the compiler the checks run: clang 19, as Debian 12 ships it
 // (apt-get install clang-19); CNNC_CLANG overrides it.
@@ -224,41 +222,11 @@ func TestGolden(t *testing.T) {
 	}
 	files := generate(t, path, cuda.Options{Batch: 1, GPUs: 1, Args: "compile spec/lenet5.yaml -target cuda -o lenet5",
 		SpecSHA256: fmt.Sprintf("%x", sha256.Sum256(spec))})
-	dir := filepath.Join("..", "..", "golden", "cuda", "lenet5")
-	if *update {
-		if err := os.RemoveAll(dir); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range files {
-			if err := os.WriteFile(filepath.Join(dir, f.Name+".golden"), f.Data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	var names []string
+	want := map[string][]byte{}
 	for _, f := range files {
-		names = append(names, f.Name+".golden")
-		want, err := os.ReadFile(filepath.Join(dir, f.Name+".golden"))
-		if err != nil {
-			t.Errorf("%v (run go test ./codegen/cuda -update to create it)", err)
-			continue
-		}
-		if diff := cmp.Diff(strings.Split(string(want), "\n"), strings.Split(string(f.Data), "\n")); diff != "" {
-			t.Errorf("%s mismatch (-want +got):\n%s", f.Name, diff)
-		}
+		want[f.Name+".golden"] = f.Data
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if !slices.Contains(names, e.Name()) {
-			t.Errorf("%s: Generate writes no %s (run go test ./codegen/cuda -update to remove it)", dir, strings.TrimSuffix(e.Name(), ".golden"))
-		}
-	}
+	golden.CheckDir(t, filepath.Join("..", "..", "golden", "cuda", "lenet5"), want)
 }
 
 // TestDeterministic generates every spec twice, from separately compiled

@@ -2,9 +2,7 @@ package graphviz_test
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -12,17 +10,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/cnnc/cnnc/compiler"
 	"github.com/cnnc/cnnc/compiler/graphviz"
 	"github.com/cnnc/cnnc/compiler/ir"
 	"github.com/cnnc/cnnc/compiler/passes"
 	"github.com/cnnc/cnnc/compiler/spec"
+	"github.com/cnnc/cnnc/internal/golden"
 	"github.com/cnnc/cnnc/internal/testenv"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden DOT files")
 
 // goldens are the drawings kept in golden/graph: the optimised graph of
 // three specs (fusion and LRN pooling, folded batchnorm and residual adds,
@@ -62,23 +57,7 @@ func TestGolden(t *testing.T) {
 			if again := graphviz.DOT(load(t, path, tt.optimised)); !bytes.Equal(got, again) {
 				t.Fatal("two drawings of the same graph differ")
 			}
-			golden := filepath.Join("../../golden/graph", tt.file)
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./compiler/graphviz -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("%s mismatch (-want +got):\n%s", golden, diff)
-			}
+			golden.Check(t, filepath.Join("../../golden/graph", tt.file), got)
 		})
 	}
 }

@@ -2,17 +2,14 @@ package kernels
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"go/format"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/cnnc/cnnc/asmgen/gemm"
+	"github.com/cnnc/cnnc/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the generated files")
 
 // render returns the generated files of the package by name.
 func render() (map[string][]byte, error) {
@@ -77,19 +74,6 @@ func TestGenerated(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, want := range files {
-		if *update {
-			if err := os.WriteFile(name, want, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(name)
-		if err != nil {
-			t.Errorf("%v; run go generate", err)
-			continue
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s is stale; run go generate ./asmgen/gemm/internal/kernels", name)
-		}
+		golden.Check(t, name, want)
 	}
 }

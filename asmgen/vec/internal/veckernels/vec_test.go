@@ -1,25 +1,21 @@
 package veckernels
 
 import (
-	"bytes"
-	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"testing"
 
 	"github.com/cnnc/cnnc/asmgen/vec"
 	"github.com/cnnc/cnnc/compiler/winograd"
+	"github.com/cnnc/cnnc/internal/golden"
 )
 
 // winoForms are the Winograd forms whose kernels vec generates from their
 // matrices (vec.Set.Forms): cnnc's (winograd.Forms) and F6x3;
 // kernel.wIn and wOut hold them in this order.
 var winoForms = [...]winograd.Form{{M: 2, R: 3}, {M: 4, R: 3}, {M: 2, R: 5}, {M: 3, R: 5}, {M: 4, R: 5}, {M: 6, R: 3}}
-
-var update = flag.Bool("update", false, "rewrite the generated files")
 
 func TestGenerated(t *testing.T) {
 	asm, stubs, err := vec.Generate("veckernels", vec.Set{Kernels: vec.Kernels, Forms: winoForms[:]})
@@ -31,15 +27,7 @@ func TestGenerated(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, want := range map[string][]byte{"vec_amd64.s": asm, "vec_amd64.go": stubs, "winogo.go": goSrc} {
-		if *update {
-			if err := os.WriteFile(name, want, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if got, err := os.ReadFile(name); err != nil || !bytes.Equal(got, want) {
-			t.Errorf("%s is stale; run go generate", name)
-		}
+		golden.Check(t, name, want)
 	}
 }
 
