@@ -14,6 +14,7 @@
 //	vec_amd64.s, .go    elementwise kernels (LRN's scaling), if the network needs them
 //	dispatch_amd64.go   run-time choice of implementation (x/sys/cpu)
 //	dispatch_other.go   the pure-Go choice: other GOARCHes and -tags purego
+//	winogo.go           the Winograd transforms in Go (asmgen/vec), if the network uses Winograd
 //	rt_*.go             the runtime (worker pool, packing, pooling, ...)
 //	model_test.go       tests and benchmarks of the package itself
 package codegen
@@ -152,6 +153,13 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 			return nil, fmt.Errorf("codegen: vec kernels: %w", err)
 		}
 		files = append(files, File{"vec_amd64.s", c.header(asm, "//")}, File{"vec_amd64.go", c.header(stubs, "//")})
+	}
+	if forms := c.winoForms(); len(forms) > 0 {
+		src, err := vec.GenerateGo(c.pkg, forms)
+		if err != nil {
+			return nil, fmt.Errorf("codegen: Winograd transforms: %w", err)
+		}
+		files = append(files, File{"winogo.go", c.header(src, "//")})
 	}
 	rt, err := runtimeFiles(c.pkg, c.headerLine(), c.kinds(), g.Preprocess != nil)
 	if err != nil {

@@ -64,14 +64,21 @@ func (c *gen) hasEmitted() bool {
 	return false
 }
 
-// winoKernels writes winoKernels, the Winograd kind's chooser.
+// winoKernels writes winoKernels, the Winograd kind's chooser: the SIMD
+// transforms for the assembly implementations, the Go ones (winogo.go)
+// for the others.
 func (c *gen) winoKernels(f *jen.File, asm bool) {
+	var goForms []jen.Code
+	for _, w := range c.winoForms() {
+		goForms = append(goForms, jen.Values(jen.Dict{jen.Id("in"): jen.Id(vec.WinoInGoName(w)), jen.Id("out"): jen.Id(vec.WinoOutGoName(w))}))
+	}
+	goKernels := jen.Id("rtWinoKernels").Values(jen.Dict{jen.Id("forms"): jen.Index().Id("rtWinoFormKernels").Values(goForms...)})
 	if !asm {
-		comment(f, "winoKernels returns nils: this build has no SIMD kernels.")
-		f.Func().Id("winoKernels").Params(jen.Id("impl").Int()).Id("rtWinoKernels").Block(jen.Return(jen.Id("rtWinoKernels").Values()))
+		comment(f, "winoKernels returns the Go Winograd transforms: this build has no SIMD kernels.")
+		f.Func().Id("winoKernels").Params(jen.Id("impl").Int()).Id("rtWinoKernels").Block(jen.Return(goKernels))
 		return
 	}
-	kernelChooser(f, "winoKernels", "rtWinoKernels", "implementation impl's SIMD Winograd transforms", jen.Id("rtWinoKernels").Values(), func(im impl) jen.Code {
+	kernelChooser(f, "winoKernels", "rtWinoKernels", "implementation impl's Winograd transforms: SIMD, or Go for\nthe pure-Go implementation", goKernels, func(im impl) jen.Code {
 		d := jen.Dict{}
 		var forms []jen.Code
 		for _, w := range c.winoForms() {

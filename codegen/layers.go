@@ -22,9 +22,7 @@ func (c *gen) layersFile(asm bool) ([]byte, error) {
 		f = c.newFile("amd64 && !purego")
 	} else {
 		f = c.newFile("")
-		if err := c.winoFormVars(f); err != nil {
-			return nil, fmt.Errorf("codegen: %w", err)
-		}
+		c.winoFormVars(f)
 		c.geometry(f)
 	}
 	for i, im := range impls {
@@ -452,35 +450,19 @@ func (c *gen) winoForms() []wg.Form {
 func winoFormVar(f wg.Form) string { return "wino" + f.Name() }
 
 // winoFormVars declares the rtWinoForm of every form in winoForms: its
-// matrices, exact for the input and output transforms.
-func (c *gen) winoFormVars(f *jen.File) error {
+// filter transform, and its index in the transforms' table.
+func (c *gen) winoFormVars(f *jen.File) {
 	for i, w := range c.winoForms() {
-		bt, err := w.BT().Float32()
-		if err != nil {
-			return err
-		}
-		at, err := w.AT().Float32()
-		if err != nil {
-			return err
-		}
-		lits := func(v []float32) jen.Code {
-			var vs []jen.Code
-			for _, x := range v {
-				vs = append(vs, jen.Lit(float64(x)))
-			}
-			return jen.Index().Float32().Values(vs...)
-		}
 		var g []jen.Code
 		for _, x := range w.G().Float64() {
 			g = append(g, jen.Lit(x))
 		}
-		f.Comment(fmt.Sprintf("%s is Winograd %v's matrices (compiler/winograd).", winoFormVar(w), w))
+		f.Comment(fmt.Sprintf("%s is Winograd %v's filter transform (compiler/winograd).", winoFormVar(w), w))
 		f.Var().Id(winoFormVar(w)).Op("=").Id("rtWinoForm").Values(jen.Dict{
 			jen.Id("M"): jen.Lit(w.M), jen.Id("R"): jen.Lit(w.R), jen.Id("Alpha"): jen.Lit(w.Alpha()), jen.Id("Index"): jen.Lit(i),
-			jen.Id("BT"): lits(bt), jen.Id("AT"): lits(at), jen.Id("G"): jen.Index().Float64().Values(g...),
+			jen.Id("G"): jen.Index().Float64().Values(g...),
 		})
 	}
-	return nil
 }
 
 // hasWino reports whether any layer uses Winograd.

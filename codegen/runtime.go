@@ -16,8 +16,9 @@ var runtimeFS embed.FS
 
 // notCopied are the files of codegen/rt that stay there: its
 // documentation, its generators, the stand-in for a generated network and
-// its copy of every vec kernel (a generated package gets its own).
-var notCopied = map[string]bool{"doc.go": true, "mkst.go": true, "mkvec.go": true, "network.go": true, "vec_amd64.go": true}
+// its copy of every vec kernel and Go Winograd transform (a generated
+// package gets its own).
+var notCopied = map[string]bool{"doc.go": true, "mkst.go": true, "mkvec.go": true, "network.go": true, "vec_amd64.go": true, "winogo.go": true}
 
 // runtimeFiles returns the runtime for package pkg: every file of
 // codegen/rt but notCopied and the tests; of the files of kernel kinds

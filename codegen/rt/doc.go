@@ -5,8 +5,8 @@
 // codegen copies each file below with the package clause rewritten, but
 // for this one, network.go (a stand-in for what codegen generates per
 // network), the generators mkst.go and mkvec.go, and vec_amd64.s and .go
-// (every asmgen/vec kernel, which a generated package gets only as it
-// needs them). Its files therefore import only the standard library and
+// and winogo.go (every asmgen/vec kernel and Go Winograd transform, which
+// a generated package gets only as it needs them). Its files therefore import only the standard library and
 // golang.org/x/sys/cpu, and every top-level identifier starts with "rt"
 // (st.go's, copied from compiler/tensor, with "st") so it cannot collide
 // with the generated code's identifiers. The exception is model.go and

@@ -2,16 +2,20 @@
 
 // mkvec writes vec_amd64.s and vec_amd64.go: every kind of asmgen/vec's
 // kernels (vec.Kernels) for this package, so that the wrappers of
-// *_amd64.go compile and are tested here. codegen does not copy them: a
-// generated package gets the kernels its network uses. Run by go
-// generate.
+// *_amd64.go compile and are tested here; and winogo.go, the Go Winograd
+// transforms of every form (winograd.Forms, and F6x3, which TestWinograd
+// covers too), which the Winograd driver of wino.go is tested with.
+// codegen does not copy them: a generated package gets the kernels and
+// transforms its network uses. Run by go generate.
 package main
 
 import (
 	"log"
 	"os"
+	"slices"
 
 	"github.com/cnnc/cnnc/asmgen/vec"
+	"github.com/cnnc/cnnc/compiler/winograd"
 )
 
 func main() {
@@ -21,7 +25,11 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	for name, b := range map[string][]byte{"vec_amd64.s": asm, "vec_amd64.go": stubs} {
+	wino, err := vec.GenerateGo("rt", append(slices.Clone(winograd.Forms), winograd.Form{M: 6, R: 3}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"vec_amd64.s": asm, "vec_amd64.go": stubs, "winogo.go": wino} {
 		if err := os.WriteFile(name, b, 0o644); err != nil {
 			log.Fatal(err)
 		}

@@ -485,7 +485,7 @@ func TestWinograd(t *testing.T) {
 		rtWinoFilters(u, w, g, mr)
 		half := g.C / 2
 		scratch := randSlice(r, rtWinoInScratch(O, R, S, g.TH, g.TW)) // garbage too
-		var goKernels rtWinoKernels
+		goKernels := rtWinoKernels{forms: rtWinoGoForms}
 		got := make([]float32, B*out.Elems())
 		for i := range got {
 			got[i] = float32(math.NaN()) // every output must be written
@@ -531,17 +531,23 @@ func TestWinograd(t *testing.T) {
 	}
 }
 
-// rtWinoFormOf is form f's tables, as codegen writes them.
+// rtWinoTestForms are the forms of winogo.go, in mkvec.go's order:
+// cnnc's and F6x3. rtWinoGoForms are their Go transforms.
+var rtWinoTestForms = append(slices.Clone(winograd.Forms), winograd.Form{M: 6, R: 3})
+
+var rtWinoGoForms = []rtWinoFormKernels{
+	{vecWinoInF2x3Go, vecWinoOutF2x3Go}, {vecWinoInF4x3Go, vecWinoOutF4x3Go}, {vecWinoInF2x5Go, vecWinoOutF2x5Go},
+	{vecWinoInF3x5Go, vecWinoOutF3x5Go}, {vecWinoInF4x5Go, vecWinoOutF4x5Go}, {vecWinoInF6x3Go, vecWinoOutF6x3Go},
+}
+
+// rtWinoFormOf is form f's rtWinoForm, as codegen writes it, indexing
+// rtWinoGoForms.
 func rtWinoFormOf(t *testing.T, f winograd.Form) *rtWinoForm {
-	bt, err := f.BT().Float32()
-	if err != nil {
-		t.Fatal(err)
+	i := slices.Index(rtWinoTestForms, f)
+	if i < 0 || len(rtWinoTestForms) != len(rtWinoGoForms) {
+		t.Fatalf("no Go transforms of %v", f)
 	}
-	at, err := f.AT().Float32()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &rtWinoForm{M: f.M, R: f.R, Alpha: f.Alpha(), BT: bt, AT: at, G: f.G().Float64()}
+	return &rtWinoForm{M: f.M, R: f.R, Alpha: f.Alpha(), Index: i, G: f.G().Float64()}
 }
 
 // rtWinoSetup fills in g's derived fields, as codegen's winoGeom does.

@@ -14,11 +14,13 @@ import "math"
 // (rtWinoOutTile), so that M is never stored whole.
 //
 // Every form, F2x3 (F(2x2, 3x3)), F4x3, F2x5, F3x5 and F4x5, runs from its
-// matrices (rtWinoForm), which compiler/winograd derives by the Toom-Cook
-// construction and the generator writes out: in Go (rtWinoInGo,
-// rtWinoOutGo) or in kernels asmgen/vec generates from the same matrices
-// (rtWinoKernels.forms). B^T and A^T are exact in float32 and G is
-// applied in float64, so only the filter transform rounds once. F2x3's
+// matrices, which compiler/winograd derives by the Toom-Cook construction:
+// the filter transform here, from G (rtWinoForm), and the input and output
+// transforms as kernels asmgen/vec generates from B^T and A^T
+// (rtWinoKernels.forms): SIMD assembly, or straight-line Go for the
+// pure-Go builds and implementation (vecWinoInF4x3Go and the like, in the
+// generated package's winogo.go). B^T and A^T are exact in float32 and G
+// is applied in float64, so only the filter transform rounds once. F2x3's
 // points 0, ±1 and ∞ give entries 0 and ±1 and halves: results within a
 // few ulps of the direct algorithm's. The 6x6 forms F2x5 and F4x3 add ±2
 // (coefficients up to 8 and 1/24): over 48 channels of random data one
@@ -113,18 +115,25 @@ var rtWinoZeros [64]float32
 // may read and write past the ends of their planes and rows.
 const rtWinoSlack = 16
 
-// rtWinoKernels are an implementation's SIMD Winograd kernels: forms[i]
-// the transforms of the form whose rtWinoForm.Index is i (nil, or a nil
-// function: rtWinoInGo and rtWinoOutGo, which define them), and copy, which
-// copies rows rows of n elements, dst[r*ldDst+j] = src[r*ldSrc+j], for the
-// input transform's scatter (nil: one copy per row).
+// rtWinoKernels are an implementation's Winograd kernels: forms[i] the
+// transforms of the form whose rtWinoForm.Index is i (SIMD, or the Go
+// ones), and copy, which copies rows rows of n elements, dst[r*ldDst+j] =
+// src[r*ldSrc+j], for the input transform's scatter (nil: one copy per
+// row).
 type rtWinoKernels struct {
 	forms []rtWinoFormKernels
 	copy  func(dst, src []float32, rows, n, ldDst, ldSrc int)
 }
 
-// rtWinoFormKernels are the SIMD transforms of one form: in is
-// rtWinoInGo's and out rtWinoOutGo's, without the form argument.
+// rtWinoFormKernels are the transforms of one form. in is the input
+// transform V = B^T d B of one row of tw tiles of a padded plane split by
+// column modulo M into M planes ps apart: column x, row y of tile t's
+// window is planes[(x%M)*ps + y*ld + t + x/M], and element ξ = α*i+j of
+// tile t goes to dst[ξ*ldDst+t]. out is the output transform Y = A^T m A
+// of n tiles of one filter: m[ξ*step+t] is element ξ of tile t, and
+// y[k*ldY+t] gets Y's element k = M*dy+dx plus bias, clamped below at lo
+// (NaN stays NaN). SIMD kernels may read and write up to rtWinoSlack
+// elements past the ends of the rows.
 type rtWinoFormKernels struct {
 	in  func(dst, planes []float32, ps, tw, ld, ldDst int)
 	out func(y, m []float32, n, step, ldY int, bias, lo float32)
@@ -185,10 +194,7 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, img0, nr int, scratch 
 	flat := scratch[O*plane : O*plane+hp*wp]
 	T, ldt := g.TH*g.TW, g.TH*g.TW+rtWinoSlack
 	tmp := scratch[O*plane+hp*wp : O*plane+hp*wp+np*ldt]
-	var in func(dst, planes []float32, ps, tw, ld, ldDst int)
-	if g.F.Index < len(k.forms) {
-		in = k.forms[g.F.Index].in
-	}
+	in := k.forms[g.F.Index].in
 	step := g.G * g.ldV // from ξ to ξ+1
 	for i := range g.Imgs {
 		img := img0 + i
@@ -214,12 +220,7 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, img0, nr int, scratch 
 			}
 			rtWinoGather(&planes, O, S, hp*ld, flat[dx:])
 			for ty := range g.TH {
-				at := O * ty * ld
-				if in != nil {
-					in(tmp[ty*g.TW:], scratch[at:], plane, g.TW, ld, ldt)
-				} else {
-					rtWinoInGo(tmp[ty*g.TW:], scratch[at:], plane, g.TW, ld, ldt, g.F)
-				}
+				in(tmp[ty*g.TW:], scratch[O*ty*ld:], plane, g.TW, ld, ldt)
 			}
 			// Scatter the points' rows of T tiles into the panels.
 			for n0, t := i*T, 0; t < T; {
@@ -341,10 +342,7 @@ func rtWinoOutTile(dst, s, bias []float32, g *rtWinoGeom, o0, rows, ld, step, n0
 	O := g.O
 	ldY := ld + rtWinoSlack
 	y = y[:O*O*ldY]
-	var out func(y, m []float32, n, step, ldY int, bias, lo float32)
-	if g.F.Index < len(k.forms) {
-		out = k.forms[g.F.Index].out
-	}
+	out := k.forms[g.F.Index].out
 	T := g.TH * g.TW
 	// ReLU is the transform's clamp; other activations are applied after.
 	lo, act := float32(math.Inf(-1)), g.Act
@@ -353,11 +351,7 @@ func rtWinoOutTile(dst, s, bias []float32, g *rtWinoGeom, o0, rows, ld, step, n0
 	}
 	for r := range rows {
 		o := o0 + r
-		if out != nil {
-			out(y, s[r*ld:], cols, step, ldY, bias[o], lo)
-		} else {
-			rtWinoOutGo(y, s[r*ld:], cols, step, ldY, bias[o], lo, g.F)
-		}
+		out(y, s[r*ld:], cols, step, ldY, bias[o], lo)
 		if act.Kind != rtActNone {
 			for q := range O * O {
 				rtActivateAll(y[q*ldY:q*ldY+cols], act)
@@ -455,16 +449,14 @@ func rtWinoScatter(dst, y []float32, ldY int, g *rtWinoGeom, n0, cols int) {
 	}
 }
 
-// rtWinoForm is a Winograd form F(M×M, R×R) given by its matrices, which
-// the generator writes out from compiler/winograd's Toom-Cook
-// construction: Alpha = M+R-1 ≤ 8. Its input and output transforms run
-// from these tables in Go (rtWinoInGo, rtWinoOutGo) or as generated
-// kernels, rtWinoKernels.forms[Index].
+// rtWinoForm is a Winograd form F(M×M, R×R), Alpha = M+R-1 ≤ 8: its
+// filter transform G, which the generator writes out from
+// compiler/winograd's Toom-Cook construction, and the index of its input
+// and output transforms, generated from the same construction, in
+// rtWinoKernels.forms.
 type rtWinoForm struct {
 	M, R, Alpha int
 	Index       int       // the form's kernels in rtWinoKernels.forms
-	BT          []float32 // B^T, Alpha×Alpha, row-major; exact in float32
-	AT          []float32 // A^T, M×Alpha; exact
 	G           []float64 // G, Alpha×R, rounded to float64
 }
 
@@ -494,85 +486,6 @@ func rtWinoTransformFilters(u, w []float32, filters, K int, f *rtWinoForm) {
 					}
 					u[((i*a+j)*filters+o)*K+c] = float32(s)
 				}
-			}
-		}
-	}
-}
-
-// rtWinoInGo is form f's input transform V = B^T d B of one row of tw
-// tiles of a padded plane split by column modulo M into M planes ps apart:
-// column x, row y of tile t's window is planes[(x%M)*ps + y*ld + t + x/M].
-// Element ξ = α*i+j of tile t goes to dst[ξ*ldDst+t].
-func rtWinoInGo(dst, planes []float32, ps, tw, ld, ldDst int, f *rtWinoForm) {
-	a, O := f.Alpha, f.M
-	var d, c [8][8]float32
-	for t := range tw {
-		for x := range a {
-			col := planes[(x%O)*ps+t+x/O:]
-			for y := range a {
-				d[y][x] = col[y*ld]
-			}
-		}
-		for i := range a { // c = B^T d
-			bt := f.BT[i*a : (i+1)*a]
-			for x := range a {
-				var s float32
-				for y, b := range bt {
-					if b != 0 {
-						s += b * d[y][x]
-					}
-				}
-				c[i][x] = s
-			}
-		}
-		for i := range a { // V = c B
-			for j := range a {
-				var s float32
-				for x, b := range f.BT[j*a : (j+1)*a] {
-					if b != 0 {
-						s += b * c[i][x]
-					}
-				}
-				dst[(i*a+j)*ldDst+t] = s
-			}
-		}
-	}
-}
-
-// rtWinoOutGo is form f's output transform Y = A^T m A of n tiles of
-// one filter: m[ξ*step+t] is element ξ = α*i+j of tile t,
-// and y[k*ldY+t] gets Y's element k = M*dy+dx plus bias, clamped below at
-// lo (NaN stays NaN).
-func rtWinoOutGo(y, m []float32, n, step, ldY int, bias, lo float32, f *rtWinoForm) {
-	a, M := f.Alpha, f.M
-	var v, r [8][8]float32
-	for t := range n {
-		for i := range a {
-			for j := range a {
-				v[i][j] = m[(a*i+j)*step+t]
-			}
-		}
-		for dy := range M { // r = A^T v
-			at := f.AT[dy*a : (dy+1)*a]
-			for j := range a {
-				var s float32
-				for i, c := range at {
-					if c != 0 {
-						s += c * v[i][j]
-					}
-				}
-				r[dy][j] = s
-			}
-		}
-		for dy := range M {
-			for dx := range M {
-				var s float32
-				for j, c := range f.AT[dx*a : (dx+1)*a] {
-					if c != 0 {
-						s += c * r[dy][j]
-					}
-				}
-				y[(M*dy+dx)*ldY+t] = max(s+bias, lo)
 			}
 		}
 	}

@@ -3,7 +3,8 @@
 
 package alexnet
 
-// winoKernels returns implementation impl's SIMD Winograd transforms.
+// winoKernels returns implementation impl's Winograd transforms: SIMD, or Go for
+// the pure-Go implementation.
 func winoKernels(impl int) rtWinoKernels {
 	if impl == 1 {
 		return rtWinoKernels{
@@ -67,5 +68,11 @@ func winoKernels(impl int) rtWinoKernels {
 			}},
 		}
 	}
-	return rtWinoKernels{}
+	return rtWinoKernels{forms: []rtWinoFormKernels{{
+		in:  vecWinoInF4x3Go,
+		out: vecWinoOutF4x3Go,
+	}, {
+		in:  vecWinoInF4x5Go,
+		out: vecWinoOutF4x5Go,
+	}}}
 }

@@ -3,7 +3,13 @@
 
 package alexnet
 
-// winoKernels returns nils: this build has no SIMD kernels.
+// winoKernels returns the Go Winograd transforms: this build has no SIMD kernels.
 func winoKernels(impl int) rtWinoKernels {
-	return rtWinoKernels{}
+	return rtWinoKernels{forms: []rtWinoFormKernels{{
+		in:  vecWinoInF4x3Go,
+		out: vecWinoOutF4x3Go,
+	}, {
+		in:  vecWinoInF4x5Go,
+		out: vecWinoOutF4x5Go,
+	}}}
 }

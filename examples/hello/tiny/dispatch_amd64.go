@@ -3,7 +3,8 @@
 
 package tiny
 
-// winoKernels returns implementation impl's SIMD Winograd transforms.
+// winoKernels returns implementation impl's Winograd transforms: SIMD, or Go for
+// the pure-Go implementation.
 func winoKernels(impl int) rtWinoKernels {
 	if impl == 1 {
 		return rtWinoKernels{
@@ -45,5 +46,8 @@ func winoKernels(impl int) rtWinoKernels {
 			}},
 		}
 	}
-	return rtWinoKernels{}
+	return rtWinoKernels{forms: []rtWinoFormKernels{{
+		in:  vecWinoInF2x3Go,
+		out: vecWinoOutF2x3Go,
+	}}}
 }

@@ -3,7 +3,10 @@
 
 package tiny
 
-// winoKernels returns nils: this build has no SIMD kernels.
+// winoKernels returns the Go Winograd transforms: this build has no SIMD kernels.
 func winoKernels(impl int) rtWinoKernels {
-	return rtWinoKernels{}
+	return rtWinoKernels{forms: []rtWinoFormKernels{{
+		in:  vecWinoInF2x3Go,
+		out: vecWinoOutF2x3Go,
+	}}}
 }

@@ -2,11 +2,9 @@
 
 package tiny
 
-// winoF2x3 is Winograd F(2x2, 3x3)'s matrices (compiler/winograd).
+// winoF2x3 is Winograd F(2x2, 3x3)'s filter transform (compiler/winograd).
 var winoF2x3 = rtWinoForm{
-	AT:    []float32{1.0, 1.0, 1.0, 0.0, 0.0, 1.0, -1.0, 1.0},
 	Alpha: 4,
-	BT:    []float32{-1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, -1.0, 1.0, 0.0, 0.0, -1.0, 0.0, 1.0},
 	G:     []float64{-1.0, 0.0, 0.0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0.0, 0.0, 1.0},
 	Index: 0,
 	M:     2,

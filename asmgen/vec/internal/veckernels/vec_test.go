@@ -22,7 +22,11 @@ func TestGenerated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, want := range map[string][]byte{"vec_amd64.s": asm, "vec_amd64.go": stubs} {
+	goSrc, err := vec.GenerateGo("veckernels", winoForms[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string][]byte{"vec_amd64.s": asm, "vec_amd64.go": stubs, "winogo.go": goSrc} {
 		golden.Check(t, name, want)
 	}
 }
@@ -267,8 +271,18 @@ func ulp(v float32) float64 {
 	return math.Abs(float64(math.Float32frombits(b+1) - v))
 }
 
+// winoKernels are the kernels whose Winograd transforms TestWinograd and
+// BenchmarkWinograd run: the SIMD ones this CPU has and the Go ones.
+func winoKernels() []kernel {
+	return append(kernels(), kernel{name: "Go", lanes: 1,
+		wIn: [...]func(dst, planes []float32, ps, tw, ld, ldDst int){
+			vecWinoInF2x3Go, vecWinoInF4x3Go, vecWinoInF2x5Go, vecWinoInF3x5Go, vecWinoInF4x5Go, vecWinoInF6x3Go},
+		wOut: [...]func(y, m []float32, n, step, ldY int, bias, lo float32){
+			vecWinoOutF2x3Go, vecWinoOutF4x3Go, vecWinoOutF2x5Go, vecWinoOutF3x5Go, vecWinoOutF4x5Go, vecWinoOutF6x3Go}})
+}
+
 // TestWinograd checks the transform kernels generated from the Toom-Cook
-// matrices (winoForms) against the formulas, evaluated in float64 from the
+// matrices (winoForms), SIMD and Go, against the formulas, evaluated in float64 from the
 // same exact matrices, for every tile count in a list around the vector
 // widths and odd strides. The input transform runs one row of tiles per
 // call, as the runtime calls it, for a few rows of tiles of a plane split
@@ -298,7 +312,7 @@ func TestWinograd(t *testing.T) {
 		}
 		return -1
 	}
-	for _, kern := range kernels() {
+	for _, kern := range winoKernels() {
 		for fi, f := range winoForms {
 			a, M := f.Alpha(), f.M
 			bt32, err := f.BT().Float32()
@@ -434,7 +448,7 @@ func BenchmarkWinograd(b *testing.B) {
 		b.ReportMetric(ns/float64(M*M), "ns/output")
 		b.ReportMetric(0, "ns/op")
 	}
-	for _, kern := range kernels() {
+	for _, kern := range winoKernels() {
 		for fi, f := range winoForms {
 			a, M := f.Alpha(), f.M
 			name := fmt.Sprintf("%s/F(%dx%d,%dx%d)", kern.name, M, M, f.R, f.R)
