@@ -1402,6 +1402,9 @@ var zooFeatures = []string{
 	"flatten", "dropout",
 	"sub", "mul", "div", "broadcast [C,1,1]", "broadcast [1,H,W]", "broadcast [1,1,1]", "broadcast flat",
 	"layernorm", "layernorm flat", "slice", "channel_shuffle",
+	// A slice viewed in place (passes' viewSlices) makes its readers step
+	// through a batch's images by the larger image's length.
+	"strided view", "strided view read by dense", "strided view read by conv",
 }
 
 // features lists what a compiled spec exercises, in zooFeatures' terms.
@@ -1426,6 +1429,14 @@ func features(plain, opt *ir.Graph, batch int) []string {
 	for _, n := range opt.Nodes {
 		if n.Act.Kind != ir.ActNone {
 			has(actName(n.Act.Kind) + " fused")
+		}
+		if n.Strided() && batch > 1 {
+			has("strided view")
+		}
+		for _, x := range n.Inputs {
+			if x.Strided() && batch > 1 && (n.Op == ir.OpDense || n.Op == ir.OpConv) {
+				has("strided view read by " + n.Op.String())
+			}
 		}
 		if n.Op.IsActivation() {
 			has(actName(ir.ActivationOf(n).Kind) + " unfused")

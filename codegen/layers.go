@@ -76,22 +76,34 @@ func act(a ir.Activation) jen.Code {
 }
 
 // img returns node n's slice for image img (an identifier), or for the whole
-// batch if img is "".
+// batch if img is "": from the first image's start to the last one's end.
+// Images are n.ImgLen apart, which is more than an image's size if n is a
+// window on a larger one (a slice viewed in place, ir.Node.Strided), so a
+// reader of the whole batch must step by n.ImgLen.
 func (c *gen) img(n *ir.Node, img string) jen.Code {
-	e := n.Shape.Elems()
+	e, l := n.Shape.Elems(), n.ImgLen
 	base := jen.Id("m").Dot("arena")
-	off := n.Buf * c.Batch
+	off := n.Buf*c.Batch + n.Off
 	if n.Buf < 0 {
-		base, off = jen.Id("m").Dot("src"), 0
+		base, off = jen.Id("m").Dot("src"), n.Off
 	}
 	if img == "" {
-		return base.Index(jen.Lit(off).Op(":").Lit(off + e*c.Batch))
+		return base.Index(jen.Lit(off).Op(":").Lit(off + (c.Batch-1)*l + e))
 	}
-	lo := jen.Id(img).Op("*").Lit(e)
+	lo := jen.Id(img).Op("*").Lit(l)
 	if off > 0 {
 		lo = jen.Lit(off).Op("+").Add(lo)
 	}
-	return base.Index(lo.Op(":").Lit(off + e).Op("+").Id(img).Op("*").Lit(e))
+	return base.Index(lo.Op(":").Lit(off + e).Op("+").Id(img).Op("*").Lit(l))
+}
+
+// packRows is the call that packs rows [row0, row0+rows) of src, rows of k
+// elements ld apart, into dst (codegen/rt's rtPackRows and rtPackRowsLd).
+func packRows(src jen.Code, ld int, dst, row0, rows jen.Code, k, mr int) jen.Code {
+	if ld == k {
+		return jen.Id("rtPackRows").Call(dst, src, row0, rows, jen.Lit(k), jen.Lit(mr))
+	}
+	return jen.Id("rtPackRowsLd").Call(dst, src, row0, rows, jen.Lit(k), jen.Lit(ld), jen.Lit(mr))
 }
 
 // task declares the method fn(w, t int) with body.
@@ -387,8 +399,8 @@ func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) {
 	} else {
 		pack := c.ident(n, "p") + "_" + im.suffix
 		task(f, fmt.Sprintf("%s packs %s's input, %d rows at a time, for its GEMM.", pack, name, t.MR), pack,
-			jen.Id("rtPackRows").Call(jen.Id("m").Dot("staging").Index(jen.Id("t").Op("*").Lit(t.MR*K).Op(":")), c.img(n.Inputs[0], ""),
-				jen.Id("t").Op("*").Lit(t.MR), jen.Min(jen.Lit(t.MR), jen.Lit(B).Op("-").Id("t").Op("*").Lit(t.MR)), jen.Lit(K), jen.Lit(t.MR)))
+			packRows(c.img(n.Inputs[0], ""), n.Inputs[0].ImgLen, jen.Id("m").Dot("staging").Index(jen.Id("t").Op("*").Lit(t.MR*K).Op(":")),
+				jen.Id("t").Op("*").Lit(t.MR), jen.Min(jen.Lit(t.MR), jen.Lit(B).Op("-").Id("t").Op("*").Lit(t.MR)), K, t.MR))
 		aSrc = jen.Id("m").Dot("staging")
 	}
 	actC := act(n.Act)
@@ -489,7 +501,7 @@ func (c *gen) winoGeom(f *jen.File, l *layer) {
 		jen.Id("PT"): jen.Lit(a.Pad.Top), jen.Id("PL"): jen.Lit(a.Pad.Left), jen.Id("G"): jen.Lit(p.G), jen.Id("K"): jen.Lit(p.K), jen.Id("M"): jen.Lit(p.M),
 		jen.Id("OH"): jen.Lit(n.Shape.H), jen.Id("OW"): jen.Lit(n.Shape.W), jen.Id("TH"): jen.Lit(th), jen.Id("TW"): jen.Lit(tw),
 		jen.Id("N"): jen.Lit(p.N), jen.Id("NPad"): jen.Lit(winoNPad(p)), jen.Id("Act"): actC,
-		jen.Id("ldV"): jen.Lit(winoLdV(p)), jen.Id("inImg"): jen.Lit(in.Elems()), jen.Id("outIm"): jen.Lit(n.Shape.Elems()),
+		jen.Id("ldV"): jen.Lit(winoLdV(p)), jen.Id("inImg"): jen.Lit(n.Inputs[0].ImgLen), jen.Id("outIm"): jen.Lit(n.Shape.Elems()),
 	}
 	d[jen.Id("F")] = jen.Op("&").Id(winoFormVar(wg.Form{M: p.o, R: p.r}))
 	f.Var().Id(c.ident(n, "g")).Op("=").Id("rtWinoGeom").Values(d)

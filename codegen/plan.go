@@ -127,8 +127,8 @@ func (p *Plan) algoOf(n *ir.Node) algo {
 		return algoChannel
 	case ir.OpLRN:
 		return algoRows
-	case ir.OpFlatten, ir.OpDropout:
-		if n.Alias || n.Buf == n.Inputs[0].Buf {
+	case ir.OpFlatten, ir.OpDropout, ir.OpSlice:
+		if n.Alias {
 			return algoNone
 		}
 	}

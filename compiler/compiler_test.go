@@ -220,3 +220,80 @@ func graphMACs(g *ir.Graph) int64 {
 	}
 	return m
 }
+
+// TestSliceViews checks viewSlices and the memory plan's windows on a
+// ShuffleNet block: both halves of the split are windows on the conv's
+// storage, an activation that overwrites one in place inherits its window,
+// the output is never one, and without the pass nothing is.
+func TestSliceViews(t *testing.T) {
+	const src = `
+name: shuffle
+input: [8, 6, 6]
+layers:
+  - {name: c0, op: conv, filters: 16, kernel: 1}
+  - {name: a, op: slice, input: c0, start: 0, end: 8}
+  - {name: b, op: slice, input: c0, start: 8, end: 16}
+  - {name: r, op: relu, input: b}
+  - {name: bc, op: conv, input: r, filters: 8, kernel: 3, padding: same}
+  - {name: cat, op: concat, inputs: [a, bc]}
+  - {name: sh, op: channel_shuffle, groups: 2}
+  - {name: f, op: flatten}
+  - {name: tail, op: slice, start: 4, end: 12}
+`
+	g, err := compileSrc(t, src, passes.Options{Verify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := func(name string) *ir.Node {
+		for _, n := range g.Nodes {
+			if n.Name == name {
+				return n
+			}
+		}
+		t.Fatalf("no node %s", name)
+		return nil
+	}
+	c0, img := node("c0"), 16*6*6
+	for _, w := range []struct {
+		name   string
+		off    int
+		viewed bool
+	}{{"a", 0, true}, {"b", 8 * 36, true}, {"c0", 0, false}, {"cat", 0, false}, {"tail", 0, false},
+		// c0 lives on in a: r cannot overwrite b's window in place.
+		{"r", 0, false}} {
+		n := node(w.name)
+		if n.Strided() != w.viewed || w.viewed && (n.Buf != c0.Buf || n.Off != w.off || n.ImgLen != img) {
+			t.Errorf("%s: Buf %d Off %d ImgLen %d (strided %v); want a window at %d of c0's images (@%d, %d elements): %v",
+				n.Name, n.Buf, n.Off, n.ImgLen, n.Strided(), w.off, c0.Buf, img, w.viewed)
+		}
+	}
+	if !strings.Contains(g.Format(), "(view)") {
+		t.Errorf("the listing does not show the views:\n%s", g.Format())
+	}
+	// An elementwise op over a window whose storage dies with it works in
+	// place, in the window.
+	g2, err := compileSrc(t, `
+name: inplace
+input: [8, 6, 6]
+layers:
+  - {name: c0, op: conv, filters: 16, kernel: 1}
+  - {name: m, op: slice, start: 4, end: 12}
+  - {name: r, op: relu}
+  - {name: out, op: conv, filters: 4, kernel: 1}
+`, passes.Options{Verify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := g2.Nodes[3]; r.Name != "r" || !r.Alias || r.Off != 4*36 || r.ImgLen != img {
+		t.Errorf("%s: Alias %v Off %d ImgLen %d; want in place in m's window at %d of %d", r.Name, r.Alias, r.Off, r.ImgLen, 4*36, img)
+	}
+	g, err = compileSrc(t, src, passes.Options{Verify: true, Disable: []string{"viewSlices"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range g.Nodes {
+		if n.Strided() || n.View {
+			t.Errorf("%s is a view with viewSlices disabled", n.Name)
+		}
+	}
+}

@@ -45,7 +45,7 @@ func writeCUDA(e *env, specPath, dir string, opt cuda.Options) error {
 		return err
 	}
 	opt.SpecSHA256 = fmt.Sprintf("%x", sha256.Sum256(src))
-	g, err := compiler.Compile(specPath, passes.Options{})
+	g, err := compiler.Compile(specPath, cuda.Passes(passes.Options{}))
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cnnc/cnnc/codegen"
 	"github.com/cnnc/cnnc/compiler/ir"
+	"github.com/cnnc/cnnc/compiler/passes"
 )
 
 // Parallel is how a network is spread over several GPUs.
@@ -117,8 +118,20 @@ func Generate(g *ir.Graph, opt Options) ([]codegen.File, error) {
 	return files, nil
 }
 
+// Passes returns opt with what this back end needs of the pipeline: no
+// viewSlices, since its kernels read every tensor as contiguous images.
+func Passes(opt passes.Options) passes.Options {
+	opt.Disable = append(slices.Clip(opt.Disable), "viewSlices")
+	return opt
+}
+
 // prepare validates the options and plans the code.
 func prepare(g *ir.Graph, opt Options) (*gen, error) {
+	for _, n := range g.Nodes {
+		if n.Strided() {
+			return nil, fmt.Errorf("cuda: %s is a window on another tensor's storage, which the CUDA kernels cannot read; compile the graph with cuda.Passes (no viewSlices)", n.Name)
+		}
+	}
 	var err error
 	if opt.Batch, err = codegen.CheckBatch(g, opt.Batch); err != nil {
 		return nil, fmt.Errorf("cuda: %w", err)

@@ -97,7 +97,7 @@ func quickConfigs(cs []config, i int) []config {
 
 func compile(t *testing.T, path string) *ir.Graph {
 	t.Helper()
-	g, err := compiler.Compile(path, passes.Options{})
+	g, err := compiler.Compile(path, cuda.Passes(passes.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}

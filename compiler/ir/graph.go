@@ -68,10 +68,23 @@ type Node struct {
 	FoldBN  *FoldedBN  // conv/dense: a batchnorm folded into the weights
 	PreLRN  *LRNAttrs  // maxpool: LRN applied to the input before pooling
 	Fused   []string   // names of the layers fused into this node, in order
-	Buf     int        // memory plan: offset of the output in the arena, in elements per image
+	View    bool       // viewSlices: a slice computed as a window on its input's storage, not a copy
+	Buf     int        // memory plan: offset of the output's storage in the arena, in elements per image
 	Alias   bool       // memory plan: the output shares the storage of Inputs[AliasIn]
 	AliasIn int        // memory plan: which input an Alias node overwrites
+	// Off and ImgLen place the output's image i in its storage (memory
+	// plan): it starts Off elements into the storage's image i, which
+	// holds ImgLen elements; a batch of B lays the storage's images one
+	// after another from element Buf*B. A node with storage of its own has
+	// Off 0 and ImgLen its Shape.Elems(); a slice viewed in place (View),
+	// and what aliases it, lie inside a larger image.
+	Off, ImgLen int
 }
+
+// Strided reports whether n's output is a window on a larger image (the
+// memory plan's Off and ImgLen): consecutive images of a batch are then
+// not contiguous.
+func (n *Node) Strided() bool { return n.Off != 0 || n.ImgLen != n.Shape.Elems() }
 
 // FieldPos returns where field f of the node is defined, or the node's own position.
 func (n *Node) FieldPos(f string) diag.Pos {

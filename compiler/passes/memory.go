@@ -18,13 +18,29 @@ func inPlace(n *ir.Node) bool {
 	return n.Op.Info().InPlace && n.PreLRN == nil
 }
 
+// viewSlices marks the channel slices that the memory plan makes windows
+// on their input's storage (Node.View): every slice but the network's
+// output, which Infer copies out whole. A slice of channels [a, b) of an
+// image is elements [a·H·W, b·H·W) of it, so the window needs no copy;
+// across a batch, its images are then strided (Node.Off, Node.ImgLen),
+// which every reader must honour. codegen's does; codegen/cuda's do not,
+// so CUDA compiles with this pass disabled.
+func viewSlices(g *ir.Graph) error {
+	for _, n := range g.Nodes {
+		n.View = n.Op == ir.OpSlice && n != g.Output && n.Act.Kind == ir.ActNone
+	}
+	return nil
+}
+
 // planMemory gives every node's output an offset in one arena (Node.Buf, in
 // elements per image; the arena for a batch of B holds B images of each
 // buffer contiguously, so offsets scale by B). The network input is the
 // caller's and has Buf -1.
 //
-// Flatten and dropout alias their input. Elementwise ops write in place when
-// their input dies with them. The remaining buffers are placed greedily,
+// Flatten and dropout alias their input, and a viewed slice (viewSlices)
+// is a window on it (Node.Off, Node.ImgLen). Elementwise ops write in place
+// when their input dies with them. The output is never strided: where it
+// would alias a view, it gets storage of its own. The remaining buffers are placed greedily,
 // largest first, at the lowest offset that overlaps no buffer live at the
 // same time: the greedy-by-size heuristic of TFLite's arena planner, which
 // is near the lower bound (the largest set of simultaneously live buffers)
@@ -48,10 +64,24 @@ func planMemory(g *ir.Graph) error {
 	end := map[*ir.Node]int{} // end of each root's lifetime, aliases included
 	for _, n := range g.Nodes {
 		n.Alias, n.AliasIn = false, 0
+		n.Off, n.ImgLen = 0, n.Shape.Elems()
 		root[n] = n
-		if len(n.Inputs) == 1 && (n.Op == ir.OpFlatten || n.Op == ir.OpDropout) {
-			n.Alias = true
-			root[n] = root[n.Inputs[0]]
+		// alias makes n share input k's storage, at off elements further
+		// into each image.
+		alias := func(k, off int) {
+			x := n.Inputs[k]
+			n.Alias, n.AliasIn = true, k
+			n.Off, n.ImgLen = x.Off+off, x.ImgLen
+			root[n] = root[x]
+		}
+		// strided reports whether aliasing input k would make the
+		// network's output strided.
+		strided := func(k int) bool { return n == g.Output && n.Inputs[k].Strided() }
+		if len(n.Inputs) == 1 && (n.Op == ir.OpFlatten || n.Op == ir.OpDropout) && !strided(0) {
+			alias(0, 0)
+		} else if n.View && len(n.Inputs) == 1 {
+			s := n.Shape
+			alias(0, n.Slice.Start*s.H*s.W)
 		} else if inPlace(n) {
 			// In place: the input's storage dies here and is not the
 			// caller's. Every earlier reader of it has been seen, so
@@ -66,11 +96,10 @@ func planMemory(g *ir.Graph) error {
 				if x.Shape != n.Shape || src.Op == ir.OpInput || end[src] != idx[n] {
 					continue
 				}
-				if len(n.Inputs) > 2 && slices.Index(n.Inputs[1:], x) >= 0 {
+				if len(n.Inputs) > 2 && slices.Index(n.Inputs[1:], x) >= 0 || strided(k) {
 					continue
 				}
-				n.Alias, n.AliasIn = true, k
-				root[n] = src
+				alias(k, 0)
 				break
 			}
 		}

@@ -49,6 +49,8 @@ var passes = [...]pass{
 		doc: "fuse an activation into its producer's epilogue, or sink it below a max pooling"},
 	{name: "fuseLRNPool", fn: fuseLRNPool, kind: Transform,
 		doc: "compute an LRN inside the max pooling that reads it, so its output is never stored"},
+	{name: "viewSlices", fn: viewSlices, kind: Transform,
+		doc: "compute channel slices as windows on their input's storage, not copies (codegen/cuda disables it)"},
 	{name: "planMemory", fn: planMemory, kind: Analysis, required: true,
 		doc: "assign every activation an offset in one arena, reusing memory of dead tensors"},
 }
@@ -63,6 +65,8 @@ var passOrder = [...][2]string{
 	{"fuseActivations", "planMemory"},
 	{"fuseLRNPool", "planMemory"},
 	{"removeDropout", "planMemory"},
+	{"fuseActivations", "viewSlices"},
+	{"viewSlices", "planMemory"},
 }
 
 func index(name string) int {

@@ -88,9 +88,13 @@ func verifyMemory(g *ir.Graph, idx map[*ir.Node]int, errs *diag.List) {
 		if n.Op == ir.OpInput {
 			continue
 		}
-		if n.Buf < 0 || n.Buf%bufAlign != 0 || n.Buf+n.Shape.Elems() > g.Mem.ArenaElems {
+		if n.Off < 0 || n.Off+n.Shape.Elems() > n.ImgLen || n.Strided() && !n.Alias || n == g.Output && n.Strided() {
+			errs.Add(n.Pos, n.Name, "verify: window [%d,%d) of images of %d elements is not inside them, or not an alias, or the output's", n.Off, n.Off+n.Shape.Elems(), n.ImgLen)
+			continue
+		}
+		if n.Buf < 0 || n.Buf%bufAlign != 0 || n.Buf+n.ImgLen > g.Mem.ArenaElems {
 			if !(n.Buf == -1 && n.Alias) {
-				errs.Add(n.Pos, n.Name, "verify: buffer at %d of %d elements is misaligned or outside the arena of %d", n.Buf, n.Shape.Elems(), g.Mem.ArenaElems)
+				errs.Add(n.Pos, n.Name, "verify: buffer at %d of %d elements is misaligned or outside the arena of %d", n.Buf, n.ImgLen, g.Mem.ArenaElems)
 			}
 			continue
 		}
@@ -101,14 +105,20 @@ func verifyMemory(g *ir.Graph, idx map[*ir.Node]int, errs *diag.List) {
 			if idx[m] > last[n] {
 				break
 			}
-			if m.Buf < 0 || m.Op == ir.OpFlatten || m.Op == ir.OpDropout {
+			if m.Buf < 0 || m.Op == ir.OpFlatten || m.Op == ir.OpDropout || m.View {
 				continue
 			}
 			if m.Alias && m.Inputs[m.AliasIn] == n && idx[m] == last[n] {
 				continue
 			}
-			if m.Buf < n.Buf+n.Shape.Elems() && n.Buf < m.Buf+m.Shape.Elems() {
-				errs.Add(m.Pos, m.Name, "verify: output [%d,%d) overwrites %s [%d,%d) while %s is still read", m.Buf, m.Buf+m.Shape.Elems(), n.Name, n.Buf, n.Buf+n.Shape.Elems(), n.Name)
+			// Windows on images laid out alike overlap where their
+			// windows do; otherwise compare the whole images.
+			lo, hi, mlo, mhi := n.Buf, n.Buf+n.ImgLen, m.Buf, m.Buf+m.ImgLen
+			if m.Buf == n.Buf && m.ImgLen == n.ImgLen {
+				lo, hi, mlo, mhi = n.Off, n.Off+n.Shape.Elems(), m.Off, m.Off+m.Shape.Elems()
+			}
+			if mlo < hi && lo < mhi {
+				errs.Add(m.Pos, m.Name, "verify: output [%d,%d) overwrites %s [%d,%d) while %s is still read", m.Buf+m.Off, m.Buf+m.Off+m.Shape.Elems(), n.Name, n.Buf+n.Off, n.Buf+n.Off+n.Shape.Elems(), n.Name)
 			}
 		}
 	}
