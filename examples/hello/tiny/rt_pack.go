@@ -15,6 +15,12 @@ import (
 // convolution filters (rows = output channels) and dense-layer inputs at
 // batch > 1 (rows = images).
 func rtPackRows(dst, w []float32, row0, rows, k, mr int) {
+	rtPackRowsLd(dst, w, row0, rows, k, k, mr)
+}
+
+// rtPackRowsLd is rtPackRows for rows ld elements apart (ld >= k): a dense
+// layer's input images when they are windows on larger ones.
+func rtPackRowsLd(dst, w []float32, row0, rows, k, ld, mr int) {
 	panels := (rows + mr - 1) / mr
 	for p := range panels {
 		d := dst[p*mr*k : (p+1)*mr*k]
@@ -26,7 +32,7 @@ func rtPackRows(dst, w []float32, row0, rows, k, mr int) {
 				}
 				continue
 			}
-			src := w[(row0+row)*k : (row0+row+1)*k]
+			src := w[(row0+row)*ld : (row0+row)*ld+k]
 			for kk, v := range src {
 				d[kk*mr+r] = v
 			}
