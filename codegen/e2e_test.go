@@ -1046,8 +1046,8 @@ func (z *zooGen) act() {
 
 // zooKernelActs are the activations the kernels' epilogues apply
 // themselves (GEMM: relu, leaky_relu, clip, hardsigmoid, hardswish,
-// sigmoid, silu; depthwise: relu, leaky_relu), and tanh and gelu, which
-// they leave to Go.
+// sigmoid, silu; depthwise: relu, leaky_relu, clip, hardswish, sigmoid,
+// silu), and tanh and gelu, which they leave to Go.
 var zooKernelActs = []string{"relu", "leaky_relu", "clip", "relu6", "hardsigmoid", "hardswish", "sigmoid", "silu", "tanh", "gelu"}
 
 // actOp adds activation op, with random constants half of the time.
@@ -1184,7 +1184,7 @@ func (z *zooGen) conv() {
 // zooDepthwiseActs are the activations drawn after a depthwise
 // convolution: those its kernels apply themselves, and what MobileNets and
 // EfficientNets use there.
-var zooDepthwiseActs = []string{"relu", "relu", "leaky_relu", "relu6", "silu", "sigmoid", "tanh"}
+var zooDepthwiseActs = []string{"relu", "relu", "leaky_relu", "relu6", "hardswish", "silu", "sigmoid", "tanh"}
 
 // pool appends a random max or average pooling, sometimes with an activation.
 func (z *zooGen) pool(isMax bool) {
@@ -1385,6 +1385,7 @@ var zooFeatures = []string{
 	"conv filters/group a multiple of 16", "conv no bias", "conv over 48 positions",
 	"depthwise", "depthwise multiplier 2", "depthwise 3x3", "depthwise 5x5", "depthwise 7x7", "depthwise stride 2",
 	"depthwise dilation", "depthwise uneven padding", "depthwise relu fused", "depthwise leaky_relu fused",
+	"depthwise clip fused", "depthwise hardswish fused", "depthwise silu fused",
 	"depthwise sigmoid or tanh fused", "depthwise batchnorm folded", "depthwise no bias",
 	"dense batch 1", "dense batch 3", "dense batch 8", "dense units 1", "dense over 48 units",
 	"dense over 200 inputs", "dense no bias",
@@ -1529,7 +1530,7 @@ func features(plain, opt *ir.Graph, batch int) []string {
 					has("depthwise uneven padding")
 				}
 				switch n.Act.Kind {
-				case ir.ActReLU, ir.ActLeakyReLU:
+				case ir.ActReLU, ir.ActLeakyReLU, ir.ActClip, ir.ActHardSwish, ir.ActSiLU:
 					has("depthwise " + actName(n.Act.Kind) + " fused")
 				case ir.ActSigmoid, ir.ActTanh:
 					has("depthwise sigmoid or tanh fused")

@@ -36,19 +36,24 @@ const (
 // expP are P's coefficients, of r^0 to r^5.
 var expP = [6]float32{5.0000001201e-1, 1.6666665459e-1, 4.1665795894e-2, 8.3334519073e-3, 1.3981999507e-3, 1.9875691500e-4}
 
-// constPool is the table of vector constants of one generated file: one
+// ConstPool is a table of vector constants of one generated file: one
 // 64-byte vector (16 copies, of which AVX2 reads 8) per distinct value, in
-// the order of first use.
-type constPool struct {
+// the order of first use. The GEMM kernels of a file share one; asmgen/vec
+// has its own.
+type ConstPool struct {
+	sym  operand.Symbol
 	offs map[uint32]int
 	vals []float32
 }
 
-// constSymbol is the pool's name: static, so local to its file.
-var constSymbol = operand.Symbol{Name: "gemmconsts", Static: true}
+// NewConstPool returns an empty pool whose table will be the static (file
+// local) symbol name.
+func NewConstPool(name string) *ConstPool {
+	return &ConstPool{sym: operand.Symbol{Name: name, Static: true}, offs: map[uint32]int{}}
+}
 
-// vec returns the memory operand of the vector of copies of f.
-func (p *constPool) vec(f float32) operand.Mem {
+// Vec returns the memory operand of the vector of copies of f.
+func (p *ConstPool) Vec(f float32) operand.Mem {
 	bits := math.Float32bits(f)
 	off, ok := p.offs[bits]
 	if !ok {
@@ -56,15 +61,15 @@ func (p *constPool) vec(f float32) operand.Mem {
 		p.offs[bits] = off
 		p.vals = append(p.vals, f)
 	}
-	return operand.NewDataAddr(constSymbol, off)
+	return operand.NewDataAddr(p.sym, off)
 }
 
-// emit adds the table to ctx, if any kernel used it.
-func (p *constPool) emit(ctx *build.Context) {
+// Emit adds the table to ctx, if anything used it.
+func (p *ConstPool) Emit(ctx *build.Context) {
 	if len(p.vals) == 0 {
 		return
 	}
-	ctx.StaticGlobal(constSymbol.Name)
+	ctx.StaticGlobal(p.sym.Name)
 	ctx.DataAttributes(attr.RODATA | attr.NOPTR)
 	for i, f := range p.vals {
 		// As bits: the assembler reads $(1.0) in a 4-byte DATA as the
@@ -75,11 +80,39 @@ func (p *constPool) emit(ctx *build.Context) {
 	}
 }
 
-// activateFromMemory applies the activations of this file's kind to v in
-// place; see Act for their definitions.
-func (e *emitter) activateFromMemory(v reg.Register) {
-	c, k := e.cfg, e.consts.vec
-	t1 := e.temps[tempT1]
+// ActCode emits the activations that read their constants from a
+// ConstPool (ActHardSigmoid, ActHardSwish, ActSigmoid, ActSiLU), for the
+// GEMM kernels' epilogues and for asmgen/vec's kernels alike. T are scratch
+// vector registers (ActScratch says how many an activation needs) and K an
+// opmask register, which AVX-512's sigmoid uses; physical or virtual.
+type ActCode struct {
+	Ctx  *build.Context
+	ISA  ISA
+	Pool *ConstPool
+	T    [3]reg.Register
+	K    reg.Register
+}
+
+// ActScratch is the number of scratch registers ActCode needs for a.
+func ActScratch(a Act) int { return len(actScratch(a)) }
+
+// Apply applies activation act, with constants alpha and beta (the hard
+// ones'), to v in place; see Act for the definitions. NaN stays NaN.
+func (a ActCode) Apply(act Act, alpha, beta float32, v reg.Register) {
+	e, k, t1 := a.Ctx, a.Pool.Vec, a.T[0]
+	c := struct {
+		ISA         ISA
+		Act         Act
+		Alpha, Beta float32
+	}{a.ISA, act, alpha, beta}
+	zero := func(r reg.Register) {
+		if a.ISA == AVX512 {
+			e.VPXORD(r, r, r)
+		} else {
+			e.VXORPS(r, r, r)
+		}
+	}
+	maskNeg := a.K
 	switch c.Act {
 	case ActHardSwish:
 		// A NaN v makes t1 a bound, and v·t1 NaN.
@@ -92,12 +125,12 @@ func (e *emitter) activateFromMemory(v reg.Register) {
 		e.VMULPS(k(c.Alpha), v, v)
 		e.VADDPS(k(c.Beta), v, v)
 		// v as the second source keeps a NaN v (see ActClip).
-		e.zero(t1)
+		zero(t1)
 		e.VMAXPS(v, t1, v)
 		e.VMOVUPS(k(1), t1)
 		e.VMINPS(v, t1, v)
 	case ActSigmoid, ActSiLU:
-		t2, u := e.temps[tempT2], e.temps[tempT3]
+		t2, u := a.T[1], a.T[2]
 		// t2 = x clamped, t1 = n = round(-x·log2e), t2 = s = x + n·ln2,
 		// so that e^-x = 2^n·e^-s.
 		e.VMAXPS(k(expXLo), v, t2)

@@ -34,11 +34,11 @@ func Generate(pkg string, cfgs []Config) (asm []byte, stubs []byte, err error) {
 
 	ctx := build.NewContext()
 	ctx.Constraints(buildtags.And(buildtags.Term("amd64"), buildtags.Not("purego")))
-	consts := &constPool{offs: map[uint32]int{}}
+	consts := NewConstPool("gemmconsts")
 	for _, c := range cfgs {
 		newEmitter(ctx, c, consts).emit()
 	}
-	consts.emit(ctx)
+	consts.Emit(ctx)
 	if asm, stubs, err = Print(ctx, pkg); err != nil {
 		return nil, nil, fmt.Errorf("gemm: %w", err)
 	}

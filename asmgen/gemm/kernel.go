@@ -58,10 +58,10 @@ type emitter struct {
 	bcast []reg.Register   // A broadcasts (register-broadcast shape)
 	temps map[epilogueTemp]reg.Register
 	// consts is the file's table of vector constants (act.go).
-	consts *constPool
+	consts *ConstPool
 }
 
-func newEmitter(ctx *build.Context, c Config, consts *constPool) *emitter {
+func newEmitter(ctx *build.Context, c Config, consts *ConstPool) *emitter {
 	e := &emitter{
 		Context: ctx,
 		consts:  consts,
@@ -432,7 +432,8 @@ func (e *emitter) activate(v reg.Register) {
 		e.VMAXPS(v, e.temps[tempLo], v)
 		e.VMINPS(v, e.temps[tempHi], v)
 	default:
-		e.activateFromMemory(v)
+		ActCode{Ctx: e.Context, ISA: e.cfg.ISA, Pool: e.consts, K: maskNeg,
+			T: [3]reg.Register{e.temps[tempT1], e.temps[tempT2], e.temps[tempT3]}}.Apply(e.cfg.Act, e.cfg.Alpha, e.cfg.Beta, v)
 	}
 }
 

@@ -36,6 +36,14 @@ const dwBlock = 4
 //				v = max(v, 0)
 //			case 2: // leaky ReLU
 //				v = max(v, 0) + slope*min(v, 0) // an FMA
+//			case 3: // clip, ReLU6
+//				v = min(max(v, slope), hi)
+//			case 4: // hardswish
+//				v *= min(max(v/6 + 1/2, 0), 1)
+//			case 5: // sigmoid
+//				v = 1/(1+e^-v)
+//			case 6: // SiLU
+//				v /= 1+e^-v
 //			}
 //			d[r*ldD+q] = v
 //		}
@@ -48,11 +56,14 @@ const dwBlock = 4
 // spare). On AVX-512 a row's last store is masked; on AVX2 its last
 // vector ends at the row's end, overlapping the one before, or with
 // cols < 8 is whole.
-func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
+//
+// Hardswish, sigmoid and SiLU are asmgen/gemm's (gemm.ActCode), as in the
+// GEMM kernels' epilogues, their constants in the file's pool.
+func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem, pool *gemm.ConstPool) {
 	ctx.Function(DepthwiseName(isa))
 	ctx.Attributes(attr.NOSPLIT)
 	ctx.Pragma("noescape")
-	ctx.SignatureExpr("func(d, s, w *float32, offs *int, taps, rows, cols, ldD, ldS, act int, bias, slope float32)")
+	ctx.SignatureExpr("func(d, s, w *float32, offs *int, taps, rows, cols, ldD, ldS, act int, bias, slope, hi float32)")
 	L := isa.Lanes()
 	avx512 := isa == gemm.AVX512
 	stores := "It writes nothing past d[(rows-1)*ldD+cols-1]."
@@ -61,8 +72,9 @@ func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
 	}
 	ctx.Doc(
 		DepthwiseName(isa)+" computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for",
-		"r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1 and",
-		"max(v, 0) + slope*min(v, 0) for act 2.",
+		"r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1,",
+		"max(v, 0) + slope*min(v, 0) for act 2, min(max(v, slope), hi) for act 3,",
+		"v*min(max(v/6+1/2, 0), 1) for act 4, 1/(1+e^-v) for act 5 and v/(1+e^-v) for act 6.",
 		fmt.Sprintf("It reads s to %d values past the last it needs. %s", L-1, stores),
 	)
 	vec := newVec(ctx, isa)
@@ -70,9 +82,10 @@ func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
 	s := ctx.Load(ctx.Param("s"), ctx.GP64())
 	rows := ctx.Load(ctx.Param("rows"), ctx.GP64())
 	cols, act := paramAddr(ctx, "cols"), paramAddr(ctx, "act")
-	bias, zero, slope := vec(), vec(), vec()
+	bias, zero, slope, hi := vec(), vec(), vec(), vec()
 	ctx.VBROADCASTSS(paramAddr(ctx, "bias"), bias)
 	ctx.VBROADCASTSS(paramAddr(ctx, "slope"), slope)
+	ctx.VBROADCASTSS(paramAddr(ctx, "hi"), hi)
 	ctx.VXORPS(zero.AsY(), zero.AsY(), zero.AsY()) // zeroes the whole register
 	q, rem := ctx.GP64(), ctx.GP64()
 
@@ -104,6 +117,9 @@ func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
 		ctx.CMPQ(act, operand.U32(1))
 		ctx.JL(operand.LabelRef(prefix + "store"))
 		ctx.JE(operand.LabelRef(prefix + "relu"))
+		ctx.CMPQ(act, operand.U32(3))
+		ctx.JE(operand.LabelRef(prefix + "clip"))
+		ctx.JG(operand.LabelRef(prefix + "fromMemory"))
 		for _, a := range acc {
 			// Leaky ReLU: max(a, 0) + slope*min(a, 0).
 			t := vec()
@@ -115,6 +131,33 @@ func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
 		ctx.Label(prefix + "relu")
 		for _, a := range acc {
 			ctx.VMAXPS(a, zero, a)
+		}
+		ctx.JMP(operand.LabelRef(prefix + "store"))
+		ctx.Label(prefix + "clip")
+		for _, a := range acc {
+			ctx.VMAXPS(a, slope, a)
+			ctx.VMINPS(a, hi, a)
+		}
+		ctx.JMP(operand.LabelRef(prefix + "store"))
+		// Hardswish (4), sigmoid (5) and SiLU (6), each its own loop.
+		ctx.Label(prefix + "fromMemory")
+		for i, f := range []gemm.Act{gemm.ActHardSwish, gemm.ActSigmoid, gemm.ActSiLU} {
+			code := fmt.Sprintf("%s%d", prefix, 4+i)
+			if i < 2 {
+				ctx.CMPQ(act, operand.U32(4+i))
+				ctx.JNE(operand.LabelRef(code + "next"))
+			}
+			for _, a := range acc {
+				c := gemm.ActCode{Ctx: ctx, ISA: isa, Pool: pool, T: [3]reg.Register{vec(), vec(), vec()}}
+				if isa == gemm.AVX512 {
+					c.K = ctx.K()
+				}
+				c.Apply(f, 1.0/6, 0.5, a)
+			}
+			ctx.JMP(operand.LabelRef(prefix + "store"))
+			if i < 2 {
+				ctx.Label(code + "next")
+			}
 		}
 		ctx.Label(prefix + "store")
 	}

@@ -27,6 +27,7 @@ type Kernel struct {
 // consts are the tables that routines of several kinds read.
 type consts struct {
 	tail16, poolIdx operand.Mem
+	act             *gemm.ConstPool // the activations' constants (gemm.ActCode)
 }
 
 // The kernel kinds besides Winograd's transforms.
@@ -45,7 +46,7 @@ var (
 	// with vecCopyRows.
 	Depthwise = &Kernel{Name: "dw", Routines: names(DepthwiseName, EvensName), CopyRows: true, DeInterleave: true,
 		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) {
-			depthwise(ctx, isa, k.tail16)
+			depthwise(ctx, isa, k.tail16, k.act)
 			evens(ctx, isa, k.tail16, k.poolIdx)
 		}}
 )

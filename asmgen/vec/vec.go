@@ -49,7 +49,7 @@ func Generate(pkg string, set Set) (asm, stubs []byte, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var k consts
+	k := consts{act: gemm.NewConstPool("actconsts")}
 	copies, deint := len(forms) > 0, false
 	for _, kk := range set.Kernels {
 		copies = copies || kk.CopyRows
@@ -86,6 +86,7 @@ func Generate(pkg string, set Set) (asm, stubs []byte, err error) {
 			copyRows(ctx, isa, k.tail16)
 		}
 	}
+	k.act.Emit(ctx)
 	if asm, stubs, err = gemm.Print(ctx, pkg); err != nil {
 		return nil, nil, fmt.Errorf("vec: %w", err)
 	}

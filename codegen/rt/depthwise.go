@@ -108,7 +108,11 @@ func rtDWScratch(g *rtDWGeom) int {
 //	d[r*ldD+q] = act(bias + Σ_t w[t] * s[r*ldS+q+offs[t]]),
 //
 // the taps summed in order, where act(v) is v for act 0, ReLU's max(v, 0)
-// for act 1 and leaky ReLU's max(v, 0) + slope*min(v, 0) for act 2. It reads s to lanes-1 values past the last it needs; it writes
+// for act 1, leaky ReLU's max(v, 0) + slope*min(v, 0) for act 2, clip's
+// min(max(v, slope), hi) for act 3, hardswish for act 4, sigmoid for act 5
+// and SiLU for act 6 (rtActivate's formulas, within a few ulp for the
+// last two: e^x as in asmgen/gemm's epilogue). It reads s to lanes-1
+// values past the last it needs; it writes
 // nothing past d[(rows-1)*ldD+cols-1] when cols >= minCols, and whole
 // vectors of lanes otherwise.
 //
@@ -117,7 +121,7 @@ func rtDWScratch(g *rtDWGeom) int {
 // writes any other element past the last of these.
 type rtDWKernels struct {
 	lanes, minCols int
-	conv           func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope float32)
+	conv           func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
 	rows, evens    func(dst, src []float32, rows, n, ldDst, ldSrc int)
 }
 
@@ -151,12 +155,20 @@ func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch [
 	// A run of n computes garbage columns and takes a copy: worth it if
 	// it saves a quarter of the vectors (7x7 maps and the like).
 	flat := g.OW < k.minCols || 4*vecs(n) < 3*g.OH*vecs(g.OW)
-	kact, slope := 0, act.A
+	kact, slope, hi := 0, act.A, act.B
 	switch act.Kind {
 	case rtActReLU:
 		kact = 1
 	case rtActLeakyReLU:
 		kact = 2
+	case rtActClip:
+		kact = 3
+	case rtActHardSwish:
+		kact = 4
+	case rtActSigmoid:
+		kact = 5
+	case rtActSiLU:
+		kact = 6
 	}
 	// Every channel's staging writes the same values of stage: the
 	// padding and the slack stay zero.
@@ -172,12 +184,12 @@ func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch [
 			wo := w[o*T : (o+1)*T]
 			switch {
 			case g.lp == g.OW && ohw >= k.minCols:
-				k.conv(d, stage, wo, g.offs, 1, ohw, 0, 0, kact, b, slope)
+				k.conv(d, stage, wo, g.offs, 1, ohw, 0, 0, kact, b, slope, hi)
 			case flat:
-				k.conv(out, stage, wo, g.offs, 1, n, 0, 0, kact, b, slope)
+				k.conv(out, stage, wo, g.offs, 1, n, 0, 0, kact, b, slope, hi)
 				rtDWGather(d, out, g.OH, g.OW, g.OW, g.lp, 1, k)
 			default:
-				k.conv(d, stage, wo, g.offs, g.OH, g.OW, g.OW, g.lp, kact, b, slope)
+				k.conv(d, stage, wo, g.offs, g.OH, g.OW, g.OW, g.lp, kact, b, slope, hi)
 			}
 			if kact == 0 && act.Kind != rtActNone {
 				rtActivateAll(d, act)

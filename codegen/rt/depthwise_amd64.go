@@ -17,12 +17,12 @@ func rtDWKernelsFor(impl int) rtDWKernels {
 
 // The wrappers: rtDepthwise and rtDWGather have checked the slices' reach.
 
-func rtDWConvAVX512(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope float32) {
-	vecDepthwiseAVX512(&d[0], &s[0], &w[0], &offs[0], len(offs), rows, cols, ldD, ldS, act, bias, slope)
+func rtDWConvAVX512(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseAVX512(&d[0], &s[0], &w[0], &offs[0], len(offs), rows, cols, ldD, ldS, act, bias, slope, hi)
 }
 
-func rtDWConvAVX2(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope float32) {
-	vecDepthwiseAVX2(&d[0], &s[0], &w[0], &offs[0], len(offs), rows, cols, ldD, ldS, act, bias, slope)
+func rtDWConvAVX2(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseAVX2(&d[0], &s[0], &w[0], &offs[0], len(offs), rows, cols, ldD, ldS, act, bias, slope, hi)
 }
 
 func rtDWRowsAVX512(dst, src []float32, rows, n, ldDst, ldSrc int) {

@@ -16,7 +16,8 @@ import (
 // whole vectors. The tests thus reach rtDepthwise's staging, its choice of
 // rows or one run, and its reach.
 func fakeDWKernels(lanes, minCols int) *rtDWKernels {
-	conv := func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope float32) {
+	kinds := [...]int{rtActNone, rtActReLU, rtActLeakyReLU, rtActClip, rtActHardSwish, rtActSigmoid, rtActSiLU}
+	conv := func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
 		n := cols
 		if cols < minCols {
 			n = (cols + lanes - 1) / lanes * lanes
@@ -28,13 +29,7 @@ func fakeDWKernels(lanes, minCols int) *rtDWKernels {
 				for t, wt := range w {
 					v += wt * s[r*ldS+q+offs[t]]
 				}
-				switch act {
-				case 1:
-					v = max(v, 0)
-				case 2:
-					v = max(v, 0) + slope*min(v, 0)
-				}
-				d[r*ldD+q] = v
+				d[r*ldD+q] = rtActivate(v, rtAct{Kind: kinds[act], A: slope, B: hi})
 			}
 			for _, o := range offs {
 				_ = s[r*ldS+reach+o]
@@ -145,7 +140,8 @@ func TestDepthwiseNaN(t *testing.T) {
 	}
 	x[in.H*in.W+4*in.W+7] = float32(math.NaN()) // channel 1, row 4, column 7
 	x[4*in.W+7] = float32(math.Inf(-1))         // channel 0, the same place
-	for _, act := range []rtAct{{Kind: rtActReLU}, {Kind: rtActLeakyReLU, A: 0.1}} {
+	for _, act := range []rtAct{{Kind: rtActReLU}, {Kind: rtActLeakyReLU, A: 0.1}, {Kind: rtActClip, A: 0, B: 6},
+		{Kind: rtActHardSwish}, {Kind: rtActSigmoid}, {Kind: rtActSiLU}} {
 		for _, k := range []*rtDWKernels{{}, fakeDWKernels(16, 1), fakeDWKernels(8, 8)} {
 			got := make([]float32, out.Elems())
 			rtDepthwise(got, x, w, nil, g, 0, 2, make([]float32, rtDWScratch(g)), act, k)
@@ -157,7 +153,7 @@ func TestDepthwiseNaN(t *testing.T) {
 						if c == 1 && math.IsNaN(float64(v)) != inWindow {
 							t.Errorf("act %v lanes %d: output (%d, %d, %d) = %g; NaN expected: %v", act, k.lanes, c, oy, ox, v, inWindow)
 						}
-						if want := rtActivate(float32(math.Inf(-1)), act); c == 0 && inWindow && v != want {
+						if want := rtActivate(float32(math.Inf(-1)), act); c == 0 && inWindow && v != want && !(v != v && want != want) {
 							t.Errorf("act %v lanes %d: output (%d, %d, %d) = %g, want %g", act, k.lanes, c, oy, ox, v, want)
 						}
 					}

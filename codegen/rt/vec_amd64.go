@@ -25,12 +25,13 @@ func vecIm2colRowAVX512(d *float32, s *float32, cols int, nr int, ow int, ox0 in
 func vecMaxPool3s2AVX512(dst *float32, src *float32, n int, rows int, ld int)
 
 // vecDepthwiseAVX512 computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for
-// r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1 and
-// max(v, 0) + slope*min(v, 0) for act 2.
+// r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1,
+// max(v, 0) + slope*min(v, 0) for act 2, min(max(v, slope), hi) for act 3,
+// v*min(max(v/6+1/2, 0), 1) for act 4, 1/(1+e^-v) for act 5 and v/(1+e^-v) for act 6.
 // It reads s to 15 values past the last it needs. It writes nothing past d[(rows-1)*ldD+cols-1].
 //
 //go:noescape
-func vecDepthwiseAVX512(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32)
+func vecDepthwiseAVX512(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
 
 // vecEvensAVX512 sets dst[r*ldDst+j] = src[r*ldSrc+2j] for r < rows, j < n, reading
 // and writing no element past the last of these in each row.
@@ -65,12 +66,13 @@ func vecIm2colRowAVX2(d *float32, s *float32, cols int, nr int, ow int, ox0 int,
 func vecMaxPool3s2AVX2(dst *float32, src *float32, n int, rows int, ld int)
 
 // vecDepthwiseAVX2 computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for
-// r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1 and
-// max(v, 0) + slope*min(v, 0) for act 2.
+// r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1,
+// max(v, 0) + slope*min(v, 0) for act 2, min(max(v, slope), hi) for act 3,
+// v*min(max(v/6+1/2, 0), 1) for act 4, 1/(1+e^-v) for act 5 and v/(1+e^-v) for act 6.
 // It reads s to 7 values past the last it needs. It writes nothing past d[(rows-1)*ldD+cols-1] if cols >= 8, else whole vectors.
 //
 //go:noescape
-func vecDepthwiseAVX2(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32)
+func vecDepthwiseAVX2(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
 
 // vecEvensAVX2 sets dst[r*ldDst+j] = src[r*ldSrc+2j] for r < rows, j < n, reading
 // and writing no element past the last of these in each row.

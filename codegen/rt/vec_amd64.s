@@ -341,14 +341,15 @@ done:
 	VZEROUPPER
 	RET
 
-// func vecDepthwiseAVX512(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32)
+// func vecDepthwiseAVX512(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
 // Requires: AVX, AVX512F
-TEXT ·vecDepthwiseAVX512(SB), NOSPLIT, $0-88
+TEXT ·vecDepthwiseAVX512(SB), NOSPLIT, $0-92
 	MOVQ         d+0(FP), AX
 	MOVQ         s+8(FP), CX
 	MOVQ         rows+40(FP), DX
 	VBROADCASTSS bias+80(FP), Z0
 	VBROADCASTSS slope+84(FP), Z2
+	VBROADCASTSS hi+88(FP), Z3
 	VXORPS       Y1, Y1, Y1
 	MOVQ         cols+48(FP), BX
 	CMPQ         BX, $0x00000020
@@ -366,21 +367,21 @@ block:
 	CMPQ    SI, $0x00000040
 	JL      tail
 	LEAQ    (CX)(BX*4), SI
-	VMOVAPS Z0, Z3
 	VMOVAPS Z0, Z4
 	VMOVAPS Z0, Z5
 	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
 	MOVQ    w+16(FP), DI
 	MOVQ    offs+24(FP), R8
 	MOVQ    taps+32(FP), R9
 
 fulltap:
 	MOVQ         (R8), R10
-	VBROADCASTSS (DI), Z7
-	VFMADD231PS  (SI)(R10*4), Z7, Z3
-	VFMADD231PS  64(SI)(R10*4), Z7, Z4
-	VFMADD231PS  128(SI)(R10*4), Z7, Z5
-	VFMADD231PS  192(SI)(R10*4), Z7, Z6
+	VBROADCASTSS (DI), Z8
+	VFMADD231PS  (SI)(R10*4), Z8, Z4
+	VFMADD231PS  64(SI)(R10*4), Z8, Z5
+	VFMADD231PS  128(SI)(R10*4), Z8, Z6
+	VFMADD231PS  192(SI)(R10*4), Z8, Z7
 	ADDQ         $0x00000008, R8
 	ADDQ         $0x00000004, DI
 	DECQ         R9
@@ -388,31 +389,230 @@ fulltap:
 	CMPQ         act+72(FP), $0x00000001
 	JL           fullstore
 	JE           fullrelu
-	VMINPS       Z3, Z1, Z7
-	VMAXPS       Z3, Z1, Z3
-	VFMADD231PS  Z7, Z2, Z3
-	VMINPS       Z4, Z1, Z7
+	CMPQ         act+72(FP), $0x00000003
+	JE           fullclip
+	JG           fullfromMemory
+	VMINPS       Z4, Z1, Z8
 	VMAXPS       Z4, Z1, Z4
-	VFMADD231PS  Z7, Z2, Z4
-	VMINPS       Z5, Z1, Z7
+	VFMADD231PS  Z8, Z2, Z4
+	VMINPS       Z5, Z1, Z8
 	VMAXPS       Z5, Z1, Z5
-	VFMADD231PS  Z7, Z2, Z5
-	VMINPS       Z6, Z1, Z7
+	VFMADD231PS  Z8, Z2, Z5
+	VMINPS       Z6, Z1, Z8
 	VMAXPS       Z6, Z1, Z6
-	VFMADD231PS  Z7, Z2, Z6
+	VFMADD231PS  Z8, Z2, Z6
+	VMINPS       Z7, Z1, Z8
+	VMAXPS       Z7, Z1, Z7
+	VFMADD231PS  Z8, Z2, Z7
 	JMP          fullstore
 
 fullrelu:
-	VMAXPS Z3, Z1, Z3
 	VMAXPS Z4, Z1, Z4
 	VMAXPS Z5, Z1, Z5
 	VMAXPS Z6, Z1, Z6
+	VMAXPS Z7, Z1, Z7
+	JMP    fullstore
+
+fullclip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z5, Z2, Z5
+	VMINPS Z5, Z3, Z5
+	VMAXPS Z6, Z2, Z6
+	VMINPS Z6, Z3, Z6
+	VMAXPS Z7, Z2, Z7
+	VMINPS Z7, Z3, Z7
+	JMP    fullstore
+
+fullfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    full4next
+	VMULPS actconsts<>+0(SB), Z4, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z4, Z4
+	VMULPS actconsts<>+0(SB), Z5, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z5, Z5
+	VMULPS actconsts<>+0(SB), Z6, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z6, Z6
+	VMULPS actconsts<>+0(SB), Z7, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z7, Z7
+	JMP    fullstore
+
+full4next:
+	CMPQ        act+72(FP), $0x00000005
+	JNE         full5next
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z4, Z4, K1
+	VDIVPS      Z10, Z8, K1, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z5, Z5, K1
+	VDIVPS      Z10, Z8, K1, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z6, Z6, K1
+	VDIVPS      Z10, Z8, K1, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z7, Z7, K1
+	VDIVPS      Z10, Z8, K1, Z7
+	JMP         fullstore
+
+full5next:
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z4, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z5, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z6, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z7, Z7
 
 fullstore:
-	VMOVUPS Z3, (AX)(BX*4)
-	VMOVUPS Z4, 64(AX)(BX*4)
-	VMOVUPS Z5, 128(AX)(BX*4)
-	VMOVUPS Z6, 192(AX)(BX*4)
+	VMOVUPS Z4, (AX)(BX*4)
+	VMOVUPS Z5, 64(AX)(BX*4)
+	VMOVUPS Z6, 128(AX)(BX*4)
+	VMOVUPS Z7, 192(AX)(BX*4)
 	ADDQ    $0x00000040, BX
 	JMP     block
 
@@ -426,15 +626,15 @@ tail:
 	LEAQ    (CX)(BX*4), DI
 	LEAQ    tail16<>+0(SB), R8
 	KMOVW   (R8)(SI*2), K1
-	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
 	MOVQ    w+16(FP), SI
 	MOVQ    offs+24(FP), R8
 	MOVQ    taps+32(FP), R9
 
 t1tap:
 	MOVQ         (R8), R10
-	VBROADCASTSS (SI), Z4
-	VFMADD231PS  (DI)(R10*4), Z4, Z3
+	VBROADCASTSS (SI), Z5
+	VFMADD231PS  (DI)(R10*4), Z5, Z4
 	ADDQ         $0x00000008, R8
 	ADDQ         $0x00000004, SI
 	DECQ         R9
@@ -442,16 +642,80 @@ t1tap:
 	CMPQ         act+72(FP), $0x00000001
 	JL           t1store
 	JE           t1relu
-	VMINPS       Z3, Z1, Z4
-	VMAXPS       Z3, Z1, Z3
-	VFMADD231PS  Z4, Z2, Z3
+	CMPQ         act+72(FP), $0x00000003
+	JE           t1clip
+	JG           t1fromMemory
+	VMINPS       Z4, Z1, Z5
+	VMAXPS       Z4, Z1, Z4
+	VFMADD231PS  Z5, Z2, Z4
 	JMP          t1store
 
 t1relu:
-	VMAXPS Z3, Z1, Z3
+	VMAXPS Z4, Z1, Z4
+	JMP    t1store
+
+t1clip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	JMP    t1store
+
+t1fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t14next
+	VMULPS actconsts<>+0(SB), Z4, Z5
+	VADDPS actconsts<>+64(SB), Z5, Z5
+	VMAXPS actconsts<>+128(SB), Z5, Z5
+	VMINPS actconsts<>+192(SB), Z5, Z5
+	VMULPS Z5, Z4, Z4
+	JMP    t1store
+
+t14next:
+	CMPQ        act+72(FP), $0x00000005
+	JNE         t15next
+	VMAXPS      actconsts<>+256(SB), Z4, Z6
+	VMINPS      actconsts<>+320(SB), Z6, Z6
+	VMULPS      actconsts<>+384(SB), Z6, Z5
+	VRNDSCALEPS $0x00, Z5, Z5
+	VFMADD231PS actconsts<>+448(SB), Z5, Z6
+	VFMADD231PS actconsts<>+512(SB), Z5, Z6
+	VMOVUPS     actconsts<>+576(SB), Z7
+	VFMADD213PS actconsts<>+640(SB), Z6, Z7
+	VFMADD213PS actconsts<>+704(SB), Z6, Z7
+	VFMADD213PS actconsts<>+768(SB), Z6, Z7
+	VFMADD213PS actconsts<>+832(SB), Z6, Z7
+	VFMADD213PS actconsts<>+64(SB), Z6, Z7
+	VMULPS      Z6, Z7, Z7
+	VFMSUB213PS Z6, Z6, Z7
+	VADDPS      actconsts<>+192(SB), Z7, Z7
+	VSCALEFPS   Z5, Z7, Z7
+	VADDPS      actconsts<>+192(SB), Z7, Z7
+	VMOVUPS     actconsts<>+192(SB), Z5
+	VCMPPS      $0x07, Z4, Z4, K2
+	VDIVPS      Z7, Z5, K2, Z4
+	JMP         t1store
+
+t15next:
+	VMAXPS      actconsts<>+256(SB), Z4, Z6
+	VMINPS      actconsts<>+320(SB), Z6, Z6
+	VMULPS      actconsts<>+384(SB), Z6, Z5
+	VRNDSCALEPS $0x00, Z5, Z5
+	VFMADD231PS actconsts<>+448(SB), Z5, Z6
+	VFMADD231PS actconsts<>+512(SB), Z5, Z6
+	VMOVUPS     actconsts<>+576(SB), Z7
+	VFMADD213PS actconsts<>+640(SB), Z6, Z7
+	VFMADD213PS actconsts<>+704(SB), Z6, Z7
+	VFMADD213PS actconsts<>+768(SB), Z6, Z7
+	VFMADD213PS actconsts<>+832(SB), Z6, Z7
+	VFMADD213PS actconsts<>+64(SB), Z6, Z7
+	VMULPS      Z6, Z7, Z7
+	VFMSUB213PS Z6, Z6, Z7
+	VADDPS      actconsts<>+192(SB), Z7, Z7
+	VSCALEFPS   Z5, Z7, Z7
+	VADDPS      actconsts<>+192(SB), Z7, Z7
+	VDIVPS      Z7, Z4, Z4
 
 t1store:
-	VMOVUPS Z3, K1, (AX)(BX*4)
+	VMOVUPS Z4, K1, (AX)(BX*4)
 	JMP     next
 
 tail2:
@@ -459,17 +723,17 @@ tail2:
 	SUBQ    $0x00000010, SI
 	LEAQ    tail16<>+0(SB), R8
 	KMOVW   (R8)(SI*2), K1
-	VMOVAPS Z0, Z3
 	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
 	MOVQ    w+16(FP), SI
 	MOVQ    offs+24(FP), R8
 	MOVQ    taps+32(FP), R9
 
 t2tap:
 	MOVQ         (R8), R10
-	VBROADCASTSS (SI), Z5
-	VFMADD231PS  (DI)(R10*4), Z5, Z3
-	VFMADD231PS  64(DI)(R10*4), Z5, Z4
+	VBROADCASTSS (SI), Z6
+	VFMADD231PS  (DI)(R10*4), Z6, Z4
+	VFMADD231PS  64(DI)(R10*4), Z6, Z5
 	ADDQ         $0x00000008, R8
 	ADDQ         $0x00000004, SI
 	DECQ         R9
@@ -477,21 +741,130 @@ t2tap:
 	CMPQ         act+72(FP), $0x00000001
 	JL           t2store
 	JE           t2relu
-	VMINPS       Z3, Z1, Z5
-	VMAXPS       Z3, Z1, Z3
-	VFMADD231PS  Z5, Z2, Z3
-	VMINPS       Z4, Z1, Z5
+	CMPQ         act+72(FP), $0x00000003
+	JE           t2clip
+	JG           t2fromMemory
+	VMINPS       Z4, Z1, Z6
 	VMAXPS       Z4, Z1, Z4
-	VFMADD231PS  Z5, Z2, Z4
+	VFMADD231PS  Z6, Z2, Z4
+	VMINPS       Z5, Z1, Z6
+	VMAXPS       Z5, Z1, Z5
+	VFMADD231PS  Z6, Z2, Z5
 	JMP          t2store
 
 t2relu:
-	VMAXPS Z3, Z1, Z3
 	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+	JMP    t2store
+
+t2clip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z5, Z2, Z5
+	VMINPS Z5, Z3, Z5
+	JMP    t2store
+
+t2fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t24next
+	VMULPS actconsts<>+0(SB), Z4, Z6
+	VADDPS actconsts<>+64(SB), Z6, Z6
+	VMAXPS actconsts<>+128(SB), Z6, Z6
+	VMINPS actconsts<>+192(SB), Z6, Z6
+	VMULPS Z6, Z4, Z4
+	VMULPS actconsts<>+0(SB), Z5, Z6
+	VADDPS actconsts<>+64(SB), Z6, Z6
+	VMAXPS actconsts<>+128(SB), Z6, Z6
+	VMINPS actconsts<>+192(SB), Z6, Z6
+	VMULPS Z6, Z5, Z5
+	JMP    t2store
+
+t24next:
+	CMPQ        act+72(FP), $0x00000005
+	JNE         t25next
+	VMAXPS      actconsts<>+256(SB), Z4, Z7
+	VMINPS      actconsts<>+320(SB), Z7, Z7
+	VMULPS      actconsts<>+384(SB), Z7, Z6
+	VRNDSCALEPS $0x00, Z6, Z6
+	VFMADD231PS actconsts<>+448(SB), Z6, Z7
+	VFMADD231PS actconsts<>+512(SB), Z6, Z7
+	VMOVUPS     actconsts<>+576(SB), Z8
+	VFMADD213PS actconsts<>+640(SB), Z7, Z8
+	VFMADD213PS actconsts<>+704(SB), Z7, Z8
+	VFMADD213PS actconsts<>+768(SB), Z7, Z8
+	VFMADD213PS actconsts<>+832(SB), Z7, Z8
+	VFMADD213PS actconsts<>+64(SB), Z7, Z8
+	VMULPS      Z7, Z8, Z8
+	VFMSUB213PS Z7, Z7, Z8
+	VADDPS      actconsts<>+192(SB), Z8, Z8
+	VSCALEFPS   Z6, Z8, Z8
+	VADDPS      actconsts<>+192(SB), Z8, Z8
+	VMOVUPS     actconsts<>+192(SB), Z6
+	VCMPPS      $0x07, Z4, Z4, K2
+	VDIVPS      Z8, Z6, K2, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z7
+	VMINPS      actconsts<>+320(SB), Z7, Z7
+	VMULPS      actconsts<>+384(SB), Z7, Z6
+	VRNDSCALEPS $0x00, Z6, Z6
+	VFMADD231PS actconsts<>+448(SB), Z6, Z7
+	VFMADD231PS actconsts<>+512(SB), Z6, Z7
+	VMOVUPS     actconsts<>+576(SB), Z8
+	VFMADD213PS actconsts<>+640(SB), Z7, Z8
+	VFMADD213PS actconsts<>+704(SB), Z7, Z8
+	VFMADD213PS actconsts<>+768(SB), Z7, Z8
+	VFMADD213PS actconsts<>+832(SB), Z7, Z8
+	VFMADD213PS actconsts<>+64(SB), Z7, Z8
+	VMULPS      Z7, Z8, Z8
+	VFMSUB213PS Z7, Z7, Z8
+	VADDPS      actconsts<>+192(SB), Z8, Z8
+	VSCALEFPS   Z6, Z8, Z8
+	VADDPS      actconsts<>+192(SB), Z8, Z8
+	VMOVUPS     actconsts<>+192(SB), Z6
+	VCMPPS      $0x07, Z5, Z5, K2
+	VDIVPS      Z8, Z6, K2, Z5
+	JMP         t2store
+
+t25next:
+	VMAXPS      actconsts<>+256(SB), Z4, Z7
+	VMINPS      actconsts<>+320(SB), Z7, Z7
+	VMULPS      actconsts<>+384(SB), Z7, Z6
+	VRNDSCALEPS $0x00, Z6, Z6
+	VFMADD231PS actconsts<>+448(SB), Z6, Z7
+	VFMADD231PS actconsts<>+512(SB), Z6, Z7
+	VMOVUPS     actconsts<>+576(SB), Z8
+	VFMADD213PS actconsts<>+640(SB), Z7, Z8
+	VFMADD213PS actconsts<>+704(SB), Z7, Z8
+	VFMADD213PS actconsts<>+768(SB), Z7, Z8
+	VFMADD213PS actconsts<>+832(SB), Z7, Z8
+	VFMADD213PS actconsts<>+64(SB), Z7, Z8
+	VMULPS      Z7, Z8, Z8
+	VFMSUB213PS Z7, Z7, Z8
+	VADDPS      actconsts<>+192(SB), Z8, Z8
+	VSCALEFPS   Z6, Z8, Z8
+	VADDPS      actconsts<>+192(SB), Z8, Z8
+	VDIVPS      Z8, Z4, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z7
+	VMINPS      actconsts<>+320(SB), Z7, Z7
+	VMULPS      actconsts<>+384(SB), Z7, Z6
+	VRNDSCALEPS $0x00, Z6, Z6
+	VFMADD231PS actconsts<>+448(SB), Z6, Z7
+	VFMADD231PS actconsts<>+512(SB), Z6, Z7
+	VMOVUPS     actconsts<>+576(SB), Z8
+	VFMADD213PS actconsts<>+640(SB), Z7, Z8
+	VFMADD213PS actconsts<>+704(SB), Z7, Z8
+	VFMADD213PS actconsts<>+768(SB), Z7, Z8
+	VFMADD213PS actconsts<>+832(SB), Z7, Z8
+	VFMADD213PS actconsts<>+64(SB), Z7, Z8
+	VMULPS      Z7, Z8, Z8
+	VFMSUB213PS Z7, Z7, Z8
+	VADDPS      actconsts<>+192(SB), Z8, Z8
+	VSCALEFPS   Z6, Z8, Z8
+	VADDPS      actconsts<>+192(SB), Z8, Z8
+	VDIVPS      Z8, Z5, Z5
 
 t2store:
-	VMOVUPS Z3, (AX)(BX*4)
-	VMOVUPS Z4, K1, 64(AX)(BX*4)
+	VMOVUPS Z4, (AX)(BX*4)
+	VMOVUPS Z5, K1, 64(AX)(BX*4)
 	JMP     next
 
 tail3:
@@ -499,54 +872,6 @@ tail3:
 	SUBQ    $0x00000020, SI
 	LEAQ    tail16<>+0(SB), R8
 	KMOVW   (R8)(SI*2), K1
-	VMOVAPS Z0, Z3
-	VMOVAPS Z0, Z4
-	VMOVAPS Z0, Z5
-	MOVQ    w+16(FP), SI
-	MOVQ    offs+24(FP), R8
-	MOVQ    taps+32(FP), R9
-
-t3tap:
-	MOVQ         (R8), R10
-	VBROADCASTSS (SI), Z6
-	VFMADD231PS  (DI)(R10*4), Z6, Z3
-	VFMADD231PS  64(DI)(R10*4), Z6, Z4
-	VFMADD231PS  128(DI)(R10*4), Z6, Z5
-	ADDQ         $0x00000008, R8
-	ADDQ         $0x00000004, SI
-	DECQ         R9
-	JNZ          t3tap
-	CMPQ         act+72(FP), $0x00000001
-	JL           t3store
-	JE           t3relu
-	VMINPS       Z3, Z1, Z6
-	VMAXPS       Z3, Z1, Z3
-	VFMADD231PS  Z6, Z2, Z3
-	VMINPS       Z4, Z1, Z6
-	VMAXPS       Z4, Z1, Z4
-	VFMADD231PS  Z6, Z2, Z4
-	VMINPS       Z5, Z1, Z6
-	VMAXPS       Z5, Z1, Z5
-	VFMADD231PS  Z6, Z2, Z5
-	JMP          t3store
-
-t3relu:
-	VMAXPS Z3, Z1, Z3
-	VMAXPS Z4, Z1, Z4
-	VMAXPS Z5, Z1, Z5
-
-t3store:
-	VMOVUPS Z3, (AX)(BX*4)
-	VMOVUPS Z4, 64(AX)(BX*4)
-	VMOVUPS Z5, K1, 128(AX)(BX*4)
-	JMP     next
-
-tail4:
-	LEAQ    (CX)(BX*4), DI
-	SUBQ    $0x00000030, SI
-	LEAQ    tail16<>+0(SB), R8
-	KMOVW   (R8)(SI*2), K1
-	VMOVAPS Z0, Z3
 	VMOVAPS Z0, Z4
 	VMOVAPS Z0, Z5
 	VMOVAPS Z0, Z6
@@ -554,23 +879,22 @@ tail4:
 	MOVQ    offs+24(FP), R8
 	MOVQ    taps+32(FP), R9
 
-t4tap:
+t3tap:
 	MOVQ         (R8), R10
 	VBROADCASTSS (SI), Z7
-	VFMADD231PS  (DI)(R10*4), Z7, Z3
-	VFMADD231PS  64(DI)(R10*4), Z7, Z4
-	VFMADD231PS  128(DI)(R10*4), Z7, Z5
-	VFMADD231PS  192(DI)(R10*4), Z7, Z6
+	VFMADD231PS  (DI)(R10*4), Z7, Z4
+	VFMADD231PS  64(DI)(R10*4), Z7, Z5
+	VFMADD231PS  128(DI)(R10*4), Z7, Z6
 	ADDQ         $0x00000008, R8
 	ADDQ         $0x00000004, SI
 	DECQ         R9
-	JNZ          t4tap
+	JNZ          t3tap
 	CMPQ         act+72(FP), $0x00000001
-	JL           t4store
-	JE           t4relu
-	VMINPS       Z3, Z1, Z7
-	VMAXPS       Z3, Z1, Z3
-	VFMADD231PS  Z7, Z2, Z3
+	JL           t3store
+	JE           t3relu
+	CMPQ         act+72(FP), $0x00000003
+	JE           t3clip
+	JG           t3fromMemory
 	VMINPS       Z4, Z1, Z7
 	VMAXPS       Z4, Z1, Z4
 	VFMADD231PS  Z7, Z2, Z4
@@ -580,19 +904,421 @@ t4tap:
 	VMINPS       Z6, Z1, Z7
 	VMAXPS       Z6, Z1, Z6
 	VFMADD231PS  Z7, Z2, Z6
-	JMP          t4store
+	JMP          t3store
 
-t4relu:
-	VMAXPS Z3, Z1, Z3
+t3relu:
 	VMAXPS Z4, Z1, Z4
 	VMAXPS Z5, Z1, Z5
 	VMAXPS Z6, Z1, Z6
+	JMP    t3store
+
+t3clip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z5, Z2, Z5
+	VMINPS Z5, Z3, Z5
+	VMAXPS Z6, Z2, Z6
+	VMINPS Z6, Z3, Z6
+	JMP    t3store
+
+t3fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t34next
+	VMULPS actconsts<>+0(SB), Z4, Z7
+	VADDPS actconsts<>+64(SB), Z7, Z7
+	VMAXPS actconsts<>+128(SB), Z7, Z7
+	VMINPS actconsts<>+192(SB), Z7, Z7
+	VMULPS Z7, Z4, Z4
+	VMULPS actconsts<>+0(SB), Z5, Z7
+	VADDPS actconsts<>+64(SB), Z7, Z7
+	VMAXPS actconsts<>+128(SB), Z7, Z7
+	VMINPS actconsts<>+192(SB), Z7, Z7
+	VMULPS Z7, Z5, Z5
+	VMULPS actconsts<>+0(SB), Z6, Z7
+	VADDPS actconsts<>+64(SB), Z7, Z7
+	VMAXPS actconsts<>+128(SB), Z7, Z7
+	VMINPS actconsts<>+192(SB), Z7, Z7
+	VMULPS Z7, Z6, Z6
+	JMP    t3store
+
+t34next:
+	CMPQ        act+72(FP), $0x00000005
+	JNE         t35next
+	VMAXPS      actconsts<>+256(SB), Z4, Z8
+	VMINPS      actconsts<>+320(SB), Z8, Z8
+	VMULPS      actconsts<>+384(SB), Z8, Z7
+	VRNDSCALEPS $0x00, Z7, Z7
+	VFMADD231PS actconsts<>+448(SB), Z7, Z8
+	VFMADD231PS actconsts<>+512(SB), Z7, Z8
+	VMOVUPS     actconsts<>+576(SB), Z9
+	VFMADD213PS actconsts<>+640(SB), Z8, Z9
+	VFMADD213PS actconsts<>+704(SB), Z8, Z9
+	VFMADD213PS actconsts<>+768(SB), Z8, Z9
+	VFMADD213PS actconsts<>+832(SB), Z8, Z9
+	VFMADD213PS actconsts<>+64(SB), Z8, Z9
+	VMULPS      Z8, Z9, Z9
+	VFMSUB213PS Z8, Z8, Z9
+	VADDPS      actconsts<>+192(SB), Z9, Z9
+	VSCALEFPS   Z7, Z9, Z9
+	VADDPS      actconsts<>+192(SB), Z9, Z9
+	VMOVUPS     actconsts<>+192(SB), Z7
+	VCMPPS      $0x07, Z4, Z4, K2
+	VDIVPS      Z9, Z7, K2, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z8
+	VMINPS      actconsts<>+320(SB), Z8, Z8
+	VMULPS      actconsts<>+384(SB), Z8, Z7
+	VRNDSCALEPS $0x00, Z7, Z7
+	VFMADD231PS actconsts<>+448(SB), Z7, Z8
+	VFMADD231PS actconsts<>+512(SB), Z7, Z8
+	VMOVUPS     actconsts<>+576(SB), Z9
+	VFMADD213PS actconsts<>+640(SB), Z8, Z9
+	VFMADD213PS actconsts<>+704(SB), Z8, Z9
+	VFMADD213PS actconsts<>+768(SB), Z8, Z9
+	VFMADD213PS actconsts<>+832(SB), Z8, Z9
+	VFMADD213PS actconsts<>+64(SB), Z8, Z9
+	VMULPS      Z8, Z9, Z9
+	VFMSUB213PS Z8, Z8, Z9
+	VADDPS      actconsts<>+192(SB), Z9, Z9
+	VSCALEFPS   Z7, Z9, Z9
+	VADDPS      actconsts<>+192(SB), Z9, Z9
+	VMOVUPS     actconsts<>+192(SB), Z7
+	VCMPPS      $0x07, Z5, Z5, K2
+	VDIVPS      Z9, Z7, K2, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z8
+	VMINPS      actconsts<>+320(SB), Z8, Z8
+	VMULPS      actconsts<>+384(SB), Z8, Z7
+	VRNDSCALEPS $0x00, Z7, Z7
+	VFMADD231PS actconsts<>+448(SB), Z7, Z8
+	VFMADD231PS actconsts<>+512(SB), Z7, Z8
+	VMOVUPS     actconsts<>+576(SB), Z9
+	VFMADD213PS actconsts<>+640(SB), Z8, Z9
+	VFMADD213PS actconsts<>+704(SB), Z8, Z9
+	VFMADD213PS actconsts<>+768(SB), Z8, Z9
+	VFMADD213PS actconsts<>+832(SB), Z8, Z9
+	VFMADD213PS actconsts<>+64(SB), Z8, Z9
+	VMULPS      Z8, Z9, Z9
+	VFMSUB213PS Z8, Z8, Z9
+	VADDPS      actconsts<>+192(SB), Z9, Z9
+	VSCALEFPS   Z7, Z9, Z9
+	VADDPS      actconsts<>+192(SB), Z9, Z9
+	VMOVUPS     actconsts<>+192(SB), Z7
+	VCMPPS      $0x07, Z6, Z6, K2
+	VDIVPS      Z9, Z7, K2, Z6
+	JMP         t3store
+
+t35next:
+	VMAXPS      actconsts<>+256(SB), Z4, Z8
+	VMINPS      actconsts<>+320(SB), Z8, Z8
+	VMULPS      actconsts<>+384(SB), Z8, Z7
+	VRNDSCALEPS $0x00, Z7, Z7
+	VFMADD231PS actconsts<>+448(SB), Z7, Z8
+	VFMADD231PS actconsts<>+512(SB), Z7, Z8
+	VMOVUPS     actconsts<>+576(SB), Z9
+	VFMADD213PS actconsts<>+640(SB), Z8, Z9
+	VFMADD213PS actconsts<>+704(SB), Z8, Z9
+	VFMADD213PS actconsts<>+768(SB), Z8, Z9
+	VFMADD213PS actconsts<>+832(SB), Z8, Z9
+	VFMADD213PS actconsts<>+64(SB), Z8, Z9
+	VMULPS      Z8, Z9, Z9
+	VFMSUB213PS Z8, Z8, Z9
+	VADDPS      actconsts<>+192(SB), Z9, Z9
+	VSCALEFPS   Z7, Z9, Z9
+	VADDPS      actconsts<>+192(SB), Z9, Z9
+	VDIVPS      Z9, Z4, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z8
+	VMINPS      actconsts<>+320(SB), Z8, Z8
+	VMULPS      actconsts<>+384(SB), Z8, Z7
+	VRNDSCALEPS $0x00, Z7, Z7
+	VFMADD231PS actconsts<>+448(SB), Z7, Z8
+	VFMADD231PS actconsts<>+512(SB), Z7, Z8
+	VMOVUPS     actconsts<>+576(SB), Z9
+	VFMADD213PS actconsts<>+640(SB), Z8, Z9
+	VFMADD213PS actconsts<>+704(SB), Z8, Z9
+	VFMADD213PS actconsts<>+768(SB), Z8, Z9
+	VFMADD213PS actconsts<>+832(SB), Z8, Z9
+	VFMADD213PS actconsts<>+64(SB), Z8, Z9
+	VMULPS      Z8, Z9, Z9
+	VFMSUB213PS Z8, Z8, Z9
+	VADDPS      actconsts<>+192(SB), Z9, Z9
+	VSCALEFPS   Z7, Z9, Z9
+	VADDPS      actconsts<>+192(SB), Z9, Z9
+	VDIVPS      Z9, Z5, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z8
+	VMINPS      actconsts<>+320(SB), Z8, Z8
+	VMULPS      actconsts<>+384(SB), Z8, Z7
+	VRNDSCALEPS $0x00, Z7, Z7
+	VFMADD231PS actconsts<>+448(SB), Z7, Z8
+	VFMADD231PS actconsts<>+512(SB), Z7, Z8
+	VMOVUPS     actconsts<>+576(SB), Z9
+	VFMADD213PS actconsts<>+640(SB), Z8, Z9
+	VFMADD213PS actconsts<>+704(SB), Z8, Z9
+	VFMADD213PS actconsts<>+768(SB), Z8, Z9
+	VFMADD213PS actconsts<>+832(SB), Z8, Z9
+	VFMADD213PS actconsts<>+64(SB), Z8, Z9
+	VMULPS      Z8, Z9, Z9
+	VFMSUB213PS Z8, Z8, Z9
+	VADDPS      actconsts<>+192(SB), Z9, Z9
+	VSCALEFPS   Z7, Z9, Z9
+	VADDPS      actconsts<>+192(SB), Z9, Z9
+	VDIVPS      Z9, Z6, Z6
+
+t3store:
+	VMOVUPS Z4, (AX)(BX*4)
+	VMOVUPS Z5, 64(AX)(BX*4)
+	VMOVUPS Z6, K1, 128(AX)(BX*4)
+	JMP     next
+
+tail4:
+	LEAQ    (CX)(BX*4), DI
+	SUBQ    $0x00000030, SI
+	LEAQ    tail16<>+0(SB), R8
+	KMOVW   (R8)(SI*2), K1
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t4tap:
+	MOVQ         (R8), R10
+	VBROADCASTSS (SI), Z8
+	VFMADD231PS  (DI)(R10*4), Z8, Z4
+	VFMADD231PS  64(DI)(R10*4), Z8, Z5
+	VFMADD231PS  128(DI)(R10*4), Z8, Z6
+	VFMADD231PS  192(DI)(R10*4), Z8, Z7
+	ADDQ         $0x00000008, R8
+	ADDQ         $0x00000004, SI
+	DECQ         R9
+	JNZ          t4tap
+	CMPQ         act+72(FP), $0x00000001
+	JL           t4store
+	JE           t4relu
+	CMPQ         act+72(FP), $0x00000003
+	JE           t4clip
+	JG           t4fromMemory
+	VMINPS       Z4, Z1, Z8
+	VMAXPS       Z4, Z1, Z4
+	VFMADD231PS  Z8, Z2, Z4
+	VMINPS       Z5, Z1, Z8
+	VMAXPS       Z5, Z1, Z5
+	VFMADD231PS  Z8, Z2, Z5
+	VMINPS       Z6, Z1, Z8
+	VMAXPS       Z6, Z1, Z6
+	VFMADD231PS  Z8, Z2, Z6
+	VMINPS       Z7, Z1, Z8
+	VMAXPS       Z7, Z1, Z7
+	VFMADD231PS  Z8, Z2, Z7
+	JMP          t4store
+
+t4relu:
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+	VMAXPS Z6, Z1, Z6
+	VMAXPS Z7, Z1, Z7
+	JMP    t4store
+
+t4clip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z5, Z2, Z5
+	VMINPS Z5, Z3, Z5
+	VMAXPS Z6, Z2, Z6
+	VMINPS Z6, Z3, Z6
+	VMAXPS Z7, Z2, Z7
+	VMINPS Z7, Z3, Z7
+	JMP    t4store
+
+t4fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t44next
+	VMULPS actconsts<>+0(SB), Z4, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z4, Z4
+	VMULPS actconsts<>+0(SB), Z5, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z5, Z5
+	VMULPS actconsts<>+0(SB), Z6, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z6, Z6
+	VMULPS actconsts<>+0(SB), Z7, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z7, Z7
+	JMP    t4store
+
+t44next:
+	CMPQ        act+72(FP), $0x00000005
+	JNE         t45next
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z4, Z4, K2
+	VDIVPS      Z10, Z8, K2, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z5, Z5, K2
+	VDIVPS      Z10, Z8, K2, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z6, Z6, K2
+	VDIVPS      Z10, Z8, K2, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z7, Z7, K2
+	VDIVPS      Z10, Z8, K2, Z7
+	JMP         t4store
+
+t45next:
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z4, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z5, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z6, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z7, Z7
 
 t4store:
-	VMOVUPS Z3, (AX)(BX*4)
-	VMOVUPS Z4, 64(AX)(BX*4)
-	VMOVUPS Z5, 128(AX)(BX*4)
-	VMOVUPS Z6, K1, 192(AX)(BX*4)
+	VMOVUPS Z4, (AX)(BX*4)
+	VMOVUPS Z5, 64(AX)(BX*4)
+	VMOVUPS Z6, 128(AX)(BX*4)
+	VMOVUPS Z7, K1, 192(AX)(BX*4)
 
 next:
 	MOVQ ldD+56(FP), BX
@@ -620,21 +1346,21 @@ short1loop:
 	LEAQ    (CX)(SI*1), BX
 	LEAQ    (BX)(SI*1), R8
 	LEAQ    (R8)(SI*1), R9
-	VMOVAPS Z0, Z3
 	VMOVAPS Z0, Z4
 	VMOVAPS Z0, Z5
 	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
 	MOVQ    w+16(FP), R10
 	MOVQ    offs+24(FP), R11
 	MOVQ    taps+32(FP), R12
 
 short1btap:
 	MOVQ         (R11), R13
-	VBROADCASTSS (R10), Z7
-	VFMADD231PS  (CX)(R13*4), Z7, Z3
-	VFMADD231PS  (BX)(R13*4), Z7, Z4
-	VFMADD231PS  (R8)(R13*4), Z7, Z5
-	VFMADD231PS  (R9)(R13*4), Z7, Z6
+	VBROADCASTSS (R10), Z8
+	VFMADD231PS  (CX)(R13*4), Z8, Z4
+	VFMADD231PS  (BX)(R13*4), Z8, Z5
+	VFMADD231PS  (R8)(R13*4), Z8, Z6
+	VFMADD231PS  (R9)(R13*4), Z8, Z7
 	ADDQ         $0x00000008, R11
 	ADDQ         $0x00000004, R10
 	DECQ         R12
@@ -642,35 +1368,234 @@ short1btap:
 	CMPQ         act+72(FP), $0x00000001
 	JL           short1bstore
 	JE           short1brelu
-	VMINPS       Z3, Z1, Z7
-	VMAXPS       Z3, Z1, Z3
-	VFMADD231PS  Z7, Z2, Z3
-	VMINPS       Z4, Z1, Z7
+	CMPQ         act+72(FP), $0x00000003
+	JE           short1bclip
+	JG           short1bfromMemory
+	VMINPS       Z4, Z1, Z8
 	VMAXPS       Z4, Z1, Z4
-	VFMADD231PS  Z7, Z2, Z4
-	VMINPS       Z5, Z1, Z7
+	VFMADD231PS  Z8, Z2, Z4
+	VMINPS       Z5, Z1, Z8
 	VMAXPS       Z5, Z1, Z5
-	VFMADD231PS  Z7, Z2, Z5
-	VMINPS       Z6, Z1, Z7
+	VFMADD231PS  Z8, Z2, Z5
+	VMINPS       Z6, Z1, Z8
 	VMAXPS       Z6, Z1, Z6
-	VFMADD231PS  Z7, Z2, Z6
+	VFMADD231PS  Z8, Z2, Z6
+	VMINPS       Z7, Z1, Z8
+	VMAXPS       Z7, Z1, Z7
+	VFMADD231PS  Z8, Z2, Z7
 	JMP          short1bstore
 
 short1brelu:
-	VMAXPS Z3, Z1, Z3
 	VMAXPS Z4, Z1, Z4
 	VMAXPS Z5, Z1, Z5
 	VMAXPS Z6, Z1, Z6
+	VMAXPS Z7, Z1, Z7
+	JMP    short1bstore
+
+short1bclip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z5, Z2, Z5
+	VMINPS Z5, Z3, Z5
+	VMAXPS Z6, Z2, Z6
+	VMINPS Z6, Z3, Z6
+	VMAXPS Z7, Z2, Z7
+	VMINPS Z7, Z3, Z7
+	JMP    short1bstore
+
+short1bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short1b4next
+	VMULPS actconsts<>+0(SB), Z4, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z4, Z4
+	VMULPS actconsts<>+0(SB), Z5, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z5, Z5
+	VMULPS actconsts<>+0(SB), Z6, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z6, Z6
+	VMULPS actconsts<>+0(SB), Z7, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z7, Z7
+	JMP    short1bstore
+
+short1b4next:
+	CMPQ        act+72(FP), $0x00000005
+	JNE         short1b5next
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z4, Z4, K2
+	VDIVPS      Z10, Z8, K2, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z5, Z5, K2
+	VDIVPS      Z10, Z8, K2, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z6, Z6, K2
+	VDIVPS      Z10, Z8, K2, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z7, Z7, K2
+	VDIVPS      Z10, Z8, K2, Z7
+	JMP         short1bstore
+
+short1b5next:
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z4, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z5, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z6, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z7, Z7
 
 short1bstore:
 	MOVQ    AX, BX
-	VMOVUPS Z3, K1, (BX)
-	ADDQ    DI, BX
 	VMOVUPS Z4, K1, (BX)
 	ADDQ    DI, BX
 	VMOVUPS Z5, K1, (BX)
 	ADDQ    DI, BX
 	VMOVUPS Z6, K1, (BX)
+	ADDQ    DI, BX
+	VMOVUPS Z7, K1, (BX)
 	ADDQ    SI, CX
 	ADDQ    DI, AX
 	ADDQ    SI, CX
@@ -694,8 +1619,8 @@ short1rest:
 short1r3:
 	LEAQ    (CX)(SI*1), DX
 	LEAQ    (DX)(SI*1), BX
-	VMOVAPS Z0, Z3
 	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
 	VMOVAPS Z0, Z0
 	MOVQ    w+16(FP), SI
 	MOVQ    offs+24(FP), R8
@@ -703,10 +1628,10 @@ short1r3:
 
 short1r3btap:
 	MOVQ         (R8), R10
-	VBROADCASTSS (SI), Z5
-	VFMADD231PS  (CX)(R10*4), Z5, Z3
-	VFMADD231PS  (DX)(R10*4), Z5, Z4
-	VFMADD231PS  (BX)(R10*4), Z5, Z0
+	VBROADCASTSS (SI), Z6
+	VFMADD231PS  (CX)(R10*4), Z6, Z4
+	VFMADD231PS  (DX)(R10*4), Z6, Z5
+	VFMADD231PS  (BX)(R10*4), Z6, Z0
 	ADDQ         $0x00000008, R8
 	ADDQ         $0x00000004, SI
 	DECQ         R9
@@ -714,33 +1639,187 @@ short1r3btap:
 	CMPQ         act+72(FP), $0x00000001
 	JL           short1r3bstore
 	JE           short1r3brelu
-	VMINPS       Z3, Z1, Z5
-	VMAXPS       Z3, Z1, Z3
-	VFMADD231PS  Z5, Z2, Z3
-	VMINPS       Z4, Z1, Z5
+	CMPQ         act+72(FP), $0x00000003
+	JE           short1r3bclip
+	JG           short1r3bfromMemory
+	VMINPS       Z4, Z1, Z3
 	VMAXPS       Z4, Z1, Z4
-	VFMADD231PS  Z5, Z2, Z4
-	VMINPS       Z0, Z1, Z5
+	VFMADD231PS  Z3, Z2, Z4
+	VMINPS       Z5, Z1, Z3
+	VMAXPS       Z5, Z1, Z5
+	VFMADD231PS  Z3, Z2, Z5
+	VMINPS       Z0, Z1, Z3
 	VMAXPS       Z0, Z1, Z0
-	VFMADD231PS  Z5, Z2, Z0
+	VFMADD231PS  Z3, Z2, Z0
 	JMP          short1r3bstore
 
 short1r3brelu:
-	VMAXPS Z3, Z1, Z3
 	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
 	VMAXPS Z0, Z1, Z0
+	JMP    short1r3bstore
+
+short1r3bclip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z5, Z2, Z5
+	VMINPS Z5, Z3, Z5
+	VMAXPS Z0, Z2, Z0
+	VMINPS Z0, Z3, Z0
+	JMP    short1r3bstore
+
+short1r3bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short1r3b4next
+	VMULPS actconsts<>+0(SB), Z4, Z1
+	VADDPS actconsts<>+64(SB), Z1, Z1
+	VMAXPS actconsts<>+128(SB), Z1, Z1
+	VMINPS actconsts<>+192(SB), Z1, Z1
+	VMULPS Z1, Z4, Z4
+	VMULPS actconsts<>+0(SB), Z5, Z1
+	VADDPS actconsts<>+64(SB), Z1, Z1
+	VMAXPS actconsts<>+128(SB), Z1, Z1
+	VMINPS actconsts<>+192(SB), Z1, Z1
+	VMULPS Z1, Z5, Z5
+	VMULPS actconsts<>+0(SB), Z0, Z1
+	VADDPS actconsts<>+64(SB), Z1, Z1
+	VMAXPS actconsts<>+128(SB), Z1, Z1
+	VMINPS actconsts<>+192(SB), Z1, Z1
+	VMULPS Z1, Z0, Z0
+	JMP    short1r3bstore
+
+short1r3b4next:
+	CMPQ        act+72(FP), $0x00000005
+	JNE         short1r3b5next
+	VMAXPS      actconsts<>+256(SB), Z4, Z2
+	VMINPS      actconsts<>+320(SB), Z2, Z2
+	VMULPS      actconsts<>+384(SB), Z2, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VFMADD231PS actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS actconsts<>+512(SB), Z1, Z2
+	VMOVUPS     actconsts<>+576(SB), Z3
+	VFMADD213PS actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS actconsts<>+64(SB), Z2, Z3
+	VMULPS      Z2, Z3, Z3
+	VFMSUB213PS Z2, Z2, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VSCALEFPS   Z1, Z3, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VMOVUPS     actconsts<>+192(SB), Z1
+	VCMPPS      $0x07, Z4, Z4, K2
+	VDIVPS      Z3, Z1, K2, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z2
+	VMINPS      actconsts<>+320(SB), Z2, Z2
+	VMULPS      actconsts<>+384(SB), Z2, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VFMADD231PS actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS actconsts<>+512(SB), Z1, Z2
+	VMOVUPS     actconsts<>+576(SB), Z3
+	VFMADD213PS actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS actconsts<>+64(SB), Z2, Z3
+	VMULPS      Z2, Z3, Z3
+	VFMSUB213PS Z2, Z2, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VSCALEFPS   Z1, Z3, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VMOVUPS     actconsts<>+192(SB), Z1
+	VCMPPS      $0x07, Z5, Z5, K2
+	VDIVPS      Z3, Z1, K2, Z5
+	VMAXPS      actconsts<>+256(SB), Z0, Z2
+	VMINPS      actconsts<>+320(SB), Z2, Z2
+	VMULPS      actconsts<>+384(SB), Z2, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VFMADD231PS actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS actconsts<>+512(SB), Z1, Z2
+	VMOVUPS     actconsts<>+576(SB), Z3
+	VFMADD213PS actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS actconsts<>+64(SB), Z2, Z3
+	VMULPS      Z2, Z3, Z3
+	VFMSUB213PS Z2, Z2, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VSCALEFPS   Z1, Z3, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VMOVUPS     actconsts<>+192(SB), Z1
+	VCMPPS      $0x07, Z0, Z0, K2
+	VDIVPS      Z3, Z1, K2, Z0
+	JMP         short1r3bstore
+
+short1r3b5next:
+	VMAXPS      actconsts<>+256(SB), Z4, Z2
+	VMINPS      actconsts<>+320(SB), Z2, Z2
+	VMULPS      actconsts<>+384(SB), Z2, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VFMADD231PS actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS actconsts<>+512(SB), Z1, Z2
+	VMOVUPS     actconsts<>+576(SB), Z3
+	VFMADD213PS actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS actconsts<>+64(SB), Z2, Z3
+	VMULPS      Z2, Z3, Z3
+	VFMSUB213PS Z2, Z2, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VSCALEFPS   Z1, Z3, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VDIVPS      Z3, Z4, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z2
+	VMINPS      actconsts<>+320(SB), Z2, Z2
+	VMULPS      actconsts<>+384(SB), Z2, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VFMADD231PS actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS actconsts<>+512(SB), Z1, Z2
+	VMOVUPS     actconsts<>+576(SB), Z3
+	VFMADD213PS actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS actconsts<>+64(SB), Z2, Z3
+	VMULPS      Z2, Z3, Z3
+	VFMSUB213PS Z2, Z2, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VSCALEFPS   Z1, Z3, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VDIVPS      Z3, Z5, Z5
+	VMAXPS      actconsts<>+256(SB), Z0, Z2
+	VMINPS      actconsts<>+320(SB), Z2, Z2
+	VMULPS      actconsts<>+384(SB), Z2, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VFMADD231PS actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS actconsts<>+512(SB), Z1, Z2
+	VMOVUPS     actconsts<>+576(SB), Z3
+	VFMADD213PS actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS actconsts<>+64(SB), Z2, Z3
+	VMULPS      Z2, Z3, Z3
+	VFMSUB213PS Z2, Z2, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VSCALEFPS   Z1, Z3, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VDIVPS      Z3, Z0, Z0
 
 short1r3bstore:
-	VMOVUPS Z3, K1, (AX)
-	ADDQ    DI, AX
 	VMOVUPS Z4, K1, (AX)
+	ADDQ    DI, AX
+	VMOVUPS Z5, K1, (AX)
 	ADDQ    DI, AX
 	VMOVUPS Z0, K1, (AX)
 	JMP     done
 
 short1r2:
 	LEAQ    (CX)(SI*1), DX
-	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
 	VMOVAPS Z0, Z0
 	MOVQ    w+16(FP), BX
 	MOVQ    offs+24(FP), SI
@@ -748,9 +1827,9 @@ short1r2:
 
 short1r2btap:
 	MOVQ         (SI), R9
-	VBROADCASTSS (BX), Z4
-	VFMADD231PS  (CX)(R9*4), Z4, Z3
-	VFMADD231PS  (DX)(R9*4), Z4, Z0
+	VBROADCASTSS (BX), Z5
+	VFMADD231PS  (CX)(R9*4), Z5, Z4
+	VFMADD231PS  (DX)(R9*4), Z5, Z0
 	ADDQ         $0x00000008, SI
 	ADDQ         $0x00000004, BX
 	DECQ         R8
@@ -758,20 +1837,129 @@ short1r2btap:
 	CMPQ         act+72(FP), $0x00000001
 	JL           short1r2bstore
 	JE           short1r2brelu
-	VMINPS       Z3, Z1, Z4
-	VMAXPS       Z3, Z1, Z3
-	VFMADD231PS  Z4, Z2, Z3
-	VMINPS       Z0, Z1, Z4
+	CMPQ         act+72(FP), $0x00000003
+	JE           short1r2bclip
+	JG           short1r2bfromMemory
+	VMINPS       Z4, Z1, Z3
+	VMAXPS       Z4, Z1, Z4
+	VFMADD231PS  Z3, Z2, Z4
+	VMINPS       Z0, Z1, Z3
 	VMAXPS       Z0, Z1, Z0
-	VFMADD231PS  Z4, Z2, Z0
+	VFMADD231PS  Z3, Z2, Z0
 	JMP          short1r2bstore
 
 short1r2brelu:
-	VMAXPS Z3, Z1, Z3
+	VMAXPS Z4, Z1, Z4
 	VMAXPS Z0, Z1, Z0
+	JMP    short1r2bstore
+
+short1r2bclip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z0, Z2, Z0
+	VMINPS Z0, Z3, Z0
+	JMP    short1r2bstore
+
+short1r2bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short1r2b4next
+	VMULPS actconsts<>+0(SB), Z4, Z1
+	VADDPS actconsts<>+64(SB), Z1, Z1
+	VMAXPS actconsts<>+128(SB), Z1, Z1
+	VMINPS actconsts<>+192(SB), Z1, Z1
+	VMULPS Z1, Z4, Z4
+	VMULPS actconsts<>+0(SB), Z0, Z1
+	VADDPS actconsts<>+64(SB), Z1, Z1
+	VMAXPS actconsts<>+128(SB), Z1, Z1
+	VMINPS actconsts<>+192(SB), Z1, Z1
+	VMULPS Z1, Z0, Z0
+	JMP    short1r2bstore
+
+short1r2b4next:
+	CMPQ        act+72(FP), $0x00000005
+	JNE         short1r2b5next
+	VMAXPS      actconsts<>+256(SB), Z4, Z2
+	VMINPS      actconsts<>+320(SB), Z2, Z2
+	VMULPS      actconsts<>+384(SB), Z2, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VFMADD231PS actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS actconsts<>+512(SB), Z1, Z2
+	VMOVUPS     actconsts<>+576(SB), Z3
+	VFMADD213PS actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS actconsts<>+64(SB), Z2, Z3
+	VMULPS      Z2, Z3, Z3
+	VFMSUB213PS Z2, Z2, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VSCALEFPS   Z1, Z3, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VMOVUPS     actconsts<>+192(SB), Z1
+	VCMPPS      $0x07, Z4, Z4, K2
+	VDIVPS      Z3, Z1, K2, Z4
+	VMAXPS      actconsts<>+256(SB), Z0, Z2
+	VMINPS      actconsts<>+320(SB), Z2, Z2
+	VMULPS      actconsts<>+384(SB), Z2, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VFMADD231PS actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS actconsts<>+512(SB), Z1, Z2
+	VMOVUPS     actconsts<>+576(SB), Z3
+	VFMADD213PS actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS actconsts<>+64(SB), Z2, Z3
+	VMULPS      Z2, Z3, Z3
+	VFMSUB213PS Z2, Z2, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VSCALEFPS   Z1, Z3, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VMOVUPS     actconsts<>+192(SB), Z1
+	VCMPPS      $0x07, Z0, Z0, K2
+	VDIVPS      Z3, Z1, K2, Z0
+	JMP         short1r2bstore
+
+short1r2b5next:
+	VMAXPS      actconsts<>+256(SB), Z4, Z2
+	VMINPS      actconsts<>+320(SB), Z2, Z2
+	VMULPS      actconsts<>+384(SB), Z2, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VFMADD231PS actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS actconsts<>+512(SB), Z1, Z2
+	VMOVUPS     actconsts<>+576(SB), Z3
+	VFMADD213PS actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS actconsts<>+64(SB), Z2, Z3
+	VMULPS      Z2, Z3, Z3
+	VFMSUB213PS Z2, Z2, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VSCALEFPS   Z1, Z3, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VDIVPS      Z3, Z4, Z4
+	VMAXPS      actconsts<>+256(SB), Z0, Z2
+	VMINPS      actconsts<>+320(SB), Z2, Z2
+	VMULPS      actconsts<>+384(SB), Z2, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VFMADD231PS actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS actconsts<>+512(SB), Z1, Z2
+	VMOVUPS     actconsts<>+576(SB), Z3
+	VFMADD213PS actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS actconsts<>+64(SB), Z2, Z3
+	VMULPS      Z2, Z3, Z3
+	VFMSUB213PS Z2, Z2, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VSCALEFPS   Z1, Z3, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VDIVPS      Z3, Z0, Z0
 
 short1r2bstore:
-	VMOVUPS Z3, K1, (AX)
+	VMOVUPS Z4, K1, (AX)
 	ADDQ    DI, AX
 	VMOVUPS Z0, K1, (AX)
 	JMP     done
@@ -784,8 +1972,8 @@ short1r1:
 
 short1r1btap:
 	MOVQ         (BX), DI
-	VBROADCASTSS (DX), Z3
-	VFMADD231PS  (CX)(DI*4), Z3, Z0
+	VBROADCASTSS (DX), Z4
+	VFMADD231PS  (CX)(DI*4), Z4, Z0
 	ADDQ         $0x00000008, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
@@ -793,6 +1981,9 @@ short1r1btap:
 	CMPQ         act+72(FP), $0x00000001
 	JL           short1r1bstore
 	JE           short1r1brelu
+	CMPQ         act+72(FP), $0x00000003
+	JE           short1r1bclip
+	JG           short1r1bfromMemory
 	VMINPS       Z0, Z1, Z3
 	VMAXPS       Z0, Z1, Z0
 	VFMADD231PS  Z3, Z2, Z0
@@ -800,6 +1991,67 @@ short1r1btap:
 
 short1r1brelu:
 	VMAXPS Z0, Z1, Z0
+	JMP    short1r1bstore
+
+short1r1bclip:
+	VMAXPS Z0, Z2, Z0
+	VMINPS Z0, Z3, Z0
+	JMP    short1r1bstore
+
+short1r1bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short1r1b4next
+	VMULPS actconsts<>+0(SB), Z0, Z1
+	VADDPS actconsts<>+64(SB), Z1, Z1
+	VMAXPS actconsts<>+128(SB), Z1, Z1
+	VMINPS actconsts<>+192(SB), Z1, Z1
+	VMULPS Z1, Z0, Z0
+	JMP    short1r1bstore
+
+short1r1b4next:
+	CMPQ        act+72(FP), $0x00000005
+	JNE         short1r1b5next
+	VMAXPS      actconsts<>+256(SB), Z0, Z2
+	VMINPS      actconsts<>+320(SB), Z2, Z2
+	VMULPS      actconsts<>+384(SB), Z2, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VFMADD231PS actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS actconsts<>+512(SB), Z1, Z2
+	VMOVUPS     actconsts<>+576(SB), Z3
+	VFMADD213PS actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS actconsts<>+64(SB), Z2, Z3
+	VMULPS      Z2, Z3, Z3
+	VFMSUB213PS Z2, Z2, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VSCALEFPS   Z1, Z3, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VMOVUPS     actconsts<>+192(SB), Z1
+	VCMPPS      $0x07, Z0, Z0, K2
+	VDIVPS      Z3, Z1, K2, Z0
+	JMP         short1r1bstore
+
+short1r1b5next:
+	VMAXPS      actconsts<>+256(SB), Z0, Z2
+	VMINPS      actconsts<>+320(SB), Z2, Z2
+	VMULPS      actconsts<>+384(SB), Z2, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VFMADD231PS actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS actconsts<>+512(SB), Z1, Z2
+	VMOVUPS     actconsts<>+576(SB), Z3
+	VFMADD213PS actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS actconsts<>+64(SB), Z2, Z3
+	VMULPS      Z2, Z3, Z3
+	VFMSUB213PS Z2, Z2, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VSCALEFPS   Z1, Z3, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VDIVPS      Z3, Z0, Z0
 
 short1r1bstore:
 	VMOVUPS Z0, K1, (AX)
@@ -814,21 +2066,21 @@ short2loop:
 	CMPQ    DX, $0x00000002
 	JL      short2rest
 	LEAQ    (CX)(SI*1), BX
-	VMOVAPS Z0, Z3
 	VMOVAPS Z0, Z4
 	VMOVAPS Z0, Z5
 	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
 	MOVQ    w+16(FP), R8
 	MOVQ    offs+24(FP), R9
 	MOVQ    taps+32(FP), R10
 
 short2btap:
 	MOVQ         (R9), R11
-	VBROADCASTSS (R8), Z7
-	VFMADD231PS  (CX)(R11*4), Z7, Z3
-	VFMADD231PS  64(CX)(R11*4), Z7, Z4
-	VFMADD231PS  (BX)(R11*4), Z7, Z5
-	VFMADD231PS  64(BX)(R11*4), Z7, Z6
+	VBROADCASTSS (R8), Z8
+	VFMADD231PS  (CX)(R11*4), Z8, Z4
+	VFMADD231PS  64(CX)(R11*4), Z8, Z5
+	VFMADD231PS  (BX)(R11*4), Z8, Z6
+	VFMADD231PS  64(BX)(R11*4), Z8, Z7
 	ADDQ         $0x00000008, R9
 	ADDQ         $0x00000004, R8
 	DECQ         R10
@@ -836,33 +2088,232 @@ short2btap:
 	CMPQ         act+72(FP), $0x00000001
 	JL           short2bstore
 	JE           short2brelu
-	VMINPS       Z3, Z1, Z7
-	VMAXPS       Z3, Z1, Z3
-	VFMADD231PS  Z7, Z2, Z3
-	VMINPS       Z4, Z1, Z7
+	CMPQ         act+72(FP), $0x00000003
+	JE           short2bclip
+	JG           short2bfromMemory
+	VMINPS       Z4, Z1, Z8
 	VMAXPS       Z4, Z1, Z4
-	VFMADD231PS  Z7, Z2, Z4
-	VMINPS       Z5, Z1, Z7
+	VFMADD231PS  Z8, Z2, Z4
+	VMINPS       Z5, Z1, Z8
 	VMAXPS       Z5, Z1, Z5
-	VFMADD231PS  Z7, Z2, Z5
-	VMINPS       Z6, Z1, Z7
+	VFMADD231PS  Z8, Z2, Z5
+	VMINPS       Z6, Z1, Z8
 	VMAXPS       Z6, Z1, Z6
-	VFMADD231PS  Z7, Z2, Z6
+	VFMADD231PS  Z8, Z2, Z6
+	VMINPS       Z7, Z1, Z8
+	VMAXPS       Z7, Z1, Z7
+	VFMADD231PS  Z8, Z2, Z7
 	JMP          short2bstore
 
 short2brelu:
-	VMAXPS Z3, Z1, Z3
 	VMAXPS Z4, Z1, Z4
 	VMAXPS Z5, Z1, Z5
 	VMAXPS Z6, Z1, Z6
+	VMAXPS Z7, Z1, Z7
+	JMP    short2bstore
+
+short2bclip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z5, Z2, Z5
+	VMINPS Z5, Z3, Z5
+	VMAXPS Z6, Z2, Z6
+	VMINPS Z6, Z3, Z6
+	VMAXPS Z7, Z2, Z7
+	VMINPS Z7, Z3, Z7
+	JMP    short2bstore
+
+short2bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short2b4next
+	VMULPS actconsts<>+0(SB), Z4, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z4, Z4
+	VMULPS actconsts<>+0(SB), Z5, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z5, Z5
+	VMULPS actconsts<>+0(SB), Z6, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z6, Z6
+	VMULPS actconsts<>+0(SB), Z7, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z7, Z7
+	JMP    short2bstore
+
+short2b4next:
+	CMPQ        act+72(FP), $0x00000005
+	JNE         short2b5next
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z4, Z4, K2
+	VDIVPS      Z10, Z8, K2, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z5, Z5, K2
+	VDIVPS      Z10, Z8, K2, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z6, Z6, K2
+	VDIVPS      Z10, Z8, K2, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z7, Z7, K2
+	VDIVPS      Z10, Z8, K2, Z7
+	JMP         short2bstore
+
+short2b5next:
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z4, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z5, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z6, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z7, Z7
 
 short2bstore:
 	MOVQ    AX, BX
-	VMOVUPS Z3, (BX)
-	VMOVUPS Z4, K1, 64(BX)
+	VMOVUPS Z4, (BX)
+	VMOVUPS Z5, K1, 64(BX)
 	ADDQ    DI, BX
-	VMOVUPS Z5, (BX)
-	VMOVUPS Z6, K1, 64(BX)
+	VMOVUPS Z6, (BX)
+	VMOVUPS Z7, K1, 64(BX)
 	ADDQ    SI, CX
 	ADDQ    DI, AX
 	ADDQ    SI, CX
@@ -876,7 +2327,7 @@ short2rest:
 	JMP  done
 
 short2r1:
-	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
 	VMOVAPS Z0, Z0
 	MOVQ    w+16(FP), DX
 	MOVQ    offs+24(FP), BX
@@ -884,9 +2335,9 @@ short2r1:
 
 short2r1btap:
 	MOVQ         (BX), DI
-	VBROADCASTSS (DX), Z4
-	VFMADD231PS  (CX)(DI*4), Z4, Z3
-	VFMADD231PS  64(CX)(DI*4), Z4, Z0
+	VBROADCASTSS (DX), Z5
+	VFMADD231PS  (CX)(DI*4), Z5, Z4
+	VFMADD231PS  64(CX)(DI*4), Z5, Z0
 	ADDQ         $0x00000008, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
@@ -894,20 +2345,129 @@ short2r1btap:
 	CMPQ         act+72(FP), $0x00000001
 	JL           short2r1bstore
 	JE           short2r1brelu
-	VMINPS       Z3, Z1, Z4
-	VMAXPS       Z3, Z1, Z3
-	VFMADD231PS  Z4, Z2, Z3
-	VMINPS       Z0, Z1, Z4
+	CMPQ         act+72(FP), $0x00000003
+	JE           short2r1bclip
+	JG           short2r1bfromMemory
+	VMINPS       Z4, Z1, Z3
+	VMAXPS       Z4, Z1, Z4
+	VFMADD231PS  Z3, Z2, Z4
+	VMINPS       Z0, Z1, Z3
 	VMAXPS       Z0, Z1, Z0
-	VFMADD231PS  Z4, Z2, Z0
+	VFMADD231PS  Z3, Z2, Z0
 	JMP          short2r1bstore
 
 short2r1brelu:
-	VMAXPS Z3, Z1, Z3
+	VMAXPS Z4, Z1, Z4
 	VMAXPS Z0, Z1, Z0
+	JMP    short2r1bstore
+
+short2r1bclip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z0, Z2, Z0
+	VMINPS Z0, Z3, Z0
+	JMP    short2r1bstore
+
+short2r1bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short2r1b4next
+	VMULPS actconsts<>+0(SB), Z4, Z1
+	VADDPS actconsts<>+64(SB), Z1, Z1
+	VMAXPS actconsts<>+128(SB), Z1, Z1
+	VMINPS actconsts<>+192(SB), Z1, Z1
+	VMULPS Z1, Z4, Z4
+	VMULPS actconsts<>+0(SB), Z0, Z1
+	VADDPS actconsts<>+64(SB), Z1, Z1
+	VMAXPS actconsts<>+128(SB), Z1, Z1
+	VMINPS actconsts<>+192(SB), Z1, Z1
+	VMULPS Z1, Z0, Z0
+	JMP    short2r1bstore
+
+short2r1b4next:
+	CMPQ        act+72(FP), $0x00000005
+	JNE         short2r1b5next
+	VMAXPS      actconsts<>+256(SB), Z4, Z2
+	VMINPS      actconsts<>+320(SB), Z2, Z2
+	VMULPS      actconsts<>+384(SB), Z2, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VFMADD231PS actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS actconsts<>+512(SB), Z1, Z2
+	VMOVUPS     actconsts<>+576(SB), Z3
+	VFMADD213PS actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS actconsts<>+64(SB), Z2, Z3
+	VMULPS      Z2, Z3, Z3
+	VFMSUB213PS Z2, Z2, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VSCALEFPS   Z1, Z3, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VMOVUPS     actconsts<>+192(SB), Z1
+	VCMPPS      $0x07, Z4, Z4, K2
+	VDIVPS      Z3, Z1, K2, Z4
+	VMAXPS      actconsts<>+256(SB), Z0, Z2
+	VMINPS      actconsts<>+320(SB), Z2, Z2
+	VMULPS      actconsts<>+384(SB), Z2, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VFMADD231PS actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS actconsts<>+512(SB), Z1, Z2
+	VMOVUPS     actconsts<>+576(SB), Z3
+	VFMADD213PS actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS actconsts<>+64(SB), Z2, Z3
+	VMULPS      Z2, Z3, Z3
+	VFMSUB213PS Z2, Z2, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VSCALEFPS   Z1, Z3, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VMOVUPS     actconsts<>+192(SB), Z1
+	VCMPPS      $0x07, Z0, Z0, K2
+	VDIVPS      Z3, Z1, K2, Z0
+	JMP         short2r1bstore
+
+short2r1b5next:
+	VMAXPS      actconsts<>+256(SB), Z4, Z2
+	VMINPS      actconsts<>+320(SB), Z2, Z2
+	VMULPS      actconsts<>+384(SB), Z2, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VFMADD231PS actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS actconsts<>+512(SB), Z1, Z2
+	VMOVUPS     actconsts<>+576(SB), Z3
+	VFMADD213PS actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS actconsts<>+64(SB), Z2, Z3
+	VMULPS      Z2, Z3, Z3
+	VFMSUB213PS Z2, Z2, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VSCALEFPS   Z1, Z3, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VDIVPS      Z3, Z4, Z4
+	VMAXPS      actconsts<>+256(SB), Z0, Z2
+	VMINPS      actconsts<>+320(SB), Z2, Z2
+	VMULPS      actconsts<>+384(SB), Z2, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VFMADD231PS actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS actconsts<>+512(SB), Z1, Z2
+	VMOVUPS     actconsts<>+576(SB), Z3
+	VFMADD213PS actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS actconsts<>+64(SB), Z2, Z3
+	VMULPS      Z2, Z3, Z3
+	VFMSUB213PS Z2, Z2, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VSCALEFPS   Z1, Z3, Z3
+	VADDPS      actconsts<>+192(SB), Z3, Z3
+	VDIVPS      Z3, Z0, Z0
 
 short2r1bstore:
-	VMOVUPS Z3, (AX)
+	VMOVUPS Z4, (AX)
 	VMOVUPS Z0, K1, 64(AX)
 
 done:
@@ -1263,14 +2823,15 @@ done:
 	VZEROUPPER
 	RET
 
-// func vecDepthwiseAVX2(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32)
-// Requires: AVX, FMA3
-TEXT ·vecDepthwiseAVX2(SB), NOSPLIT, $0-88
+// func vecDepthwiseAVX2(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·vecDepthwiseAVX2(SB), NOSPLIT, $0-92
 	MOVQ         d+0(FP), AX
 	MOVQ         s+8(FP), CX
 	MOVQ         rows+40(FP), DX
 	VBROADCASTSS bias+80(FP), Y0
 	VBROADCASTSS slope+84(FP), Y2
+	VBROADCASTSS hi+88(FP), Y3
 	VXORPS       Y1, Y1, Y1
 	MOVQ         cols+48(FP), BX
 	CMPQ         BX, $0x00000010
@@ -1288,21 +2849,21 @@ block:
 	CMPQ    SI, $0x00000020
 	JL      tail
 	LEAQ    (CX)(BX*4), SI
-	VMOVAPS Y0, Y3
 	VMOVAPS Y0, Y4
 	VMOVAPS Y0, Y5
 	VMOVAPS Y0, Y6
+	VMOVAPS Y0, Y7
 	MOVQ    w+16(FP), DI
 	MOVQ    offs+24(FP), R8
 	MOVQ    taps+32(FP), R9
 
 fulltap:
 	MOVQ         (R8), R10
-	VBROADCASTSS (DI), Y7
-	VFMADD231PS  (SI)(R10*4), Y7, Y3
-	VFMADD231PS  32(SI)(R10*4), Y7, Y4
-	VFMADD231PS  64(SI)(R10*4), Y7, Y5
-	VFMADD231PS  96(SI)(R10*4), Y7, Y6
+	VBROADCASTSS (DI), Y8
+	VFMADD231PS  (SI)(R10*4), Y8, Y4
+	VFMADD231PS  32(SI)(R10*4), Y8, Y5
+	VFMADD231PS  64(SI)(R10*4), Y8, Y6
+	VFMADD231PS  96(SI)(R10*4), Y8, Y7
 	ADDQ         $0x00000008, R8
 	ADDQ         $0x00000004, DI
 	DECQ         R9
@@ -1310,31 +2871,298 @@ fulltap:
 	CMPQ         act+72(FP), $0x00000001
 	JL           fullstore
 	JE           fullrelu
-	VMINPS       Y3, Y1, Y7
-	VMAXPS       Y3, Y1, Y3
-	VFMADD231PS  Y7, Y2, Y3
-	VMINPS       Y4, Y1, Y7
+	CMPQ         act+72(FP), $0x00000003
+	JE           fullclip
+	JG           fullfromMemory
+	VMINPS       Y4, Y1, Y8
 	VMAXPS       Y4, Y1, Y4
-	VFMADD231PS  Y7, Y2, Y4
-	VMINPS       Y5, Y1, Y7
+	VFMADD231PS  Y8, Y2, Y4
+	VMINPS       Y5, Y1, Y8
 	VMAXPS       Y5, Y1, Y5
-	VFMADD231PS  Y7, Y2, Y5
-	VMINPS       Y6, Y1, Y7
+	VFMADD231PS  Y8, Y2, Y5
+	VMINPS       Y6, Y1, Y8
 	VMAXPS       Y6, Y1, Y6
-	VFMADD231PS  Y7, Y2, Y6
+	VFMADD231PS  Y8, Y2, Y6
+	VMINPS       Y7, Y1, Y8
+	VMAXPS       Y7, Y1, Y7
+	VFMADD231PS  Y8, Y2, Y7
 	JMP          fullstore
 
 fullrelu:
-	VMAXPS Y3, Y1, Y3
 	VMAXPS Y4, Y1, Y4
 	VMAXPS Y5, Y1, Y5
 	VMAXPS Y6, Y1, Y6
+	VMAXPS Y7, Y1, Y7
+	JMP    fullstore
+
+fullclip:
+	VMAXPS Y4, Y2, Y4
+	VMINPS Y4, Y3, Y4
+	VMAXPS Y5, Y2, Y5
+	VMINPS Y5, Y3, Y5
+	VMAXPS Y6, Y2, Y6
+	VMINPS Y6, Y3, Y6
+	VMAXPS Y7, Y2, Y7
+	VMINPS Y7, Y3, Y7
+	JMP    fullstore
+
+fullfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    full4next
+	VMULPS actconsts<>+0(SB), Y4, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y5, Y5
+	VMULPS actconsts<>+0(SB), Y6, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y6, Y6
+	VMULPS actconsts<>+0(SB), Y7, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y7, Y7
+	JMP    fullstore
+
+full4next:
+	CMPQ        act+72(FP), $0x00000005
+	JNE         full5next
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y4, Y4, Y10
+	VBLENDVPS   Y10, Y4, Y8, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y5, Y5, Y10
+	VBLENDVPS   Y10, Y5, Y8, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y6, Y6, Y10
+	VBLENDVPS   Y10, Y6, Y8, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y7, Y7, Y10
+	VBLENDVPS   Y10, Y7, Y8, Y7
+	JMP         fullstore
+
+full5next:
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y4, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y5, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y6, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y7, Y7
 
 fullstore:
-	VMOVUPS Y3, (AX)(BX*4)
-	VMOVUPS Y4, 32(AX)(BX*4)
-	VMOVUPS Y5, 64(AX)(BX*4)
-	VMOVUPS Y6, 96(AX)(BX*4)
+	VMOVUPS Y4, (AX)(BX*4)
+	VMOVUPS Y5, 32(AX)(BX*4)
+	VMOVUPS Y6, 64(AX)(BX*4)
+	VMOVUPS Y7, 96(AX)(BX*4)
 	ADDQ    $0x00000020, BX
 	JMP     block
 
@@ -1349,15 +3177,15 @@ tail:
 	MOVQ    cols+48(FP), BX
 	SUBQ    $0x00000008, BX
 	LEAQ    (CX)(BX*4), SI
-	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
 	MOVQ    w+16(FP), DI
 	MOVQ    offs+24(FP), R8
 	MOVQ    taps+32(FP), R9
 
 t1tap:
 	MOVQ         (R8), R10
-	VBROADCASTSS (DI), Y4
-	VFMADD231PS  (SI)(R10*4), Y4, Y3
+	VBROADCASTSS (DI), Y5
+	VFMADD231PS  (SI)(R10*4), Y5, Y4
 	ADDQ         $0x00000008, R8
 	ADDQ         $0x00000004, DI
 	DECQ         R9
@@ -1365,16 +3193,97 @@ t1tap:
 	CMPQ         act+72(FP), $0x00000001
 	JL           t1store
 	JE           t1relu
-	VMINPS       Y3, Y1, Y4
-	VMAXPS       Y3, Y1, Y3
-	VFMADD231PS  Y4, Y2, Y3
+	CMPQ         act+72(FP), $0x00000003
+	JE           t1clip
+	JG           t1fromMemory
+	VMINPS       Y4, Y1, Y5
+	VMAXPS       Y4, Y1, Y4
+	VFMADD231PS  Y5, Y2, Y4
 	JMP          t1store
 
 t1relu:
-	VMAXPS Y3, Y1, Y3
+	VMAXPS Y4, Y1, Y4
+	JMP    t1store
+
+t1clip:
+	VMAXPS Y4, Y2, Y4
+	VMINPS Y4, Y3, Y4
+	JMP    t1store
+
+t1fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t14next
+	VMULPS actconsts<>+0(SB), Y4, Y5
+	VADDPS actconsts<>+64(SB), Y5, Y5
+	VMAXPS actconsts<>+128(SB), Y5, Y5
+	VMINPS actconsts<>+192(SB), Y5, Y5
+	VMULPS Y5, Y4, Y4
+	JMP    t1store
+
+t14next:
+	CMPQ        act+72(FP), $0x00000005
+	JNE         t15next
+	VMAXPS      actconsts<>+256(SB), Y4, Y6
+	VMINPS      actconsts<>+320(SB), Y6, Y6
+	VMULPS      actconsts<>+384(SB), Y6, Y5
+	VROUNDPS    $0x00, Y5, Y5
+	VFMADD231PS actconsts<>+448(SB), Y5, Y6
+	VFMADD231PS actconsts<>+512(SB), Y5, Y6
+	VMOVUPS     actconsts<>+576(SB), Y7
+	VFMADD213PS actconsts<>+640(SB), Y6, Y7
+	VFMADD213PS actconsts<>+704(SB), Y6, Y7
+	VFMADD213PS actconsts<>+768(SB), Y6, Y7
+	VFMADD213PS actconsts<>+832(SB), Y6, Y7
+	VFMADD213PS actconsts<>+64(SB), Y6, Y7
+	VMULPS      Y6, Y7, Y7
+	VFMSUB213PS Y6, Y6, Y7
+	VADDPS      actconsts<>+192(SB), Y7, Y7
+	VCVTPS2DQ   Y5, Y5
+	VPSRAD      $0x01, Y5, Y6
+	VPSUBD      Y6, Y5, Y5
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      actconsts<>+192(SB), Y6, Y6
+	VMULPS      Y6, Y7, Y7
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y7, Y7
+	VADDPS      actconsts<>+192(SB), Y7, Y7
+	VMOVUPS     actconsts<>+192(SB), Y5
+	VDIVPS      Y7, Y5, Y5
+	VCMPPS      $0x03, Y4, Y4, Y7
+	VBLENDVPS   Y7, Y4, Y5, Y4
+	JMP         t1store
+
+t15next:
+	VMAXPS      actconsts<>+256(SB), Y4, Y6
+	VMINPS      actconsts<>+320(SB), Y6, Y6
+	VMULPS      actconsts<>+384(SB), Y6, Y5
+	VROUNDPS    $0x00, Y5, Y5
+	VFMADD231PS actconsts<>+448(SB), Y5, Y6
+	VFMADD231PS actconsts<>+512(SB), Y5, Y6
+	VMOVUPS     actconsts<>+576(SB), Y7
+	VFMADD213PS actconsts<>+640(SB), Y6, Y7
+	VFMADD213PS actconsts<>+704(SB), Y6, Y7
+	VFMADD213PS actconsts<>+768(SB), Y6, Y7
+	VFMADD213PS actconsts<>+832(SB), Y6, Y7
+	VFMADD213PS actconsts<>+64(SB), Y6, Y7
+	VMULPS      Y6, Y7, Y7
+	VFMSUB213PS Y6, Y6, Y7
+	VADDPS      actconsts<>+192(SB), Y7, Y7
+	VCVTPS2DQ   Y5, Y5
+	VPSRAD      $0x01, Y5, Y6
+	VPSUBD      Y6, Y5, Y5
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      actconsts<>+192(SB), Y6, Y6
+	VMULPS      Y6, Y7, Y7
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y7, Y7
+	VADDPS      actconsts<>+192(SB), Y7, Y7
+	VDIVPS      Y7, Y4, Y4
 
 t1store:
-	VMOVUPS Y3, (AX)(BX*4)
+	VMOVUPS Y4, (AX)(BX*4)
 	JMP     next
 
 tail2:
@@ -1382,17 +3291,17 @@ tail2:
 	MOVQ    cols+48(FP), DI
 	SUBQ    $0x00000008, DI
 	LEAQ    (CX)(DI*4), R8
-	VMOVAPS Y0, Y3
 	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
 	MOVQ    w+16(FP), R9
 	MOVQ    offs+24(FP), R10
 	MOVQ    taps+32(FP), R11
 
 t2tap:
 	MOVQ         (R10), R12
-	VBROADCASTSS (R9), Y5
-	VFMADD231PS  (SI)(R12*4), Y5, Y3
-	VFMADD231PS  (R8)(R12*4), Y5, Y4
+	VBROADCASTSS (R9), Y6
+	VFMADD231PS  (SI)(R12*4), Y6, Y4
+	VFMADD231PS  (R8)(R12*4), Y6, Y5
 	ADDQ         $0x00000008, R10
 	ADDQ         $0x00000004, R9
 	DECQ         R11
@@ -1400,21 +3309,164 @@ t2tap:
 	CMPQ         act+72(FP), $0x00000001
 	JL           t2store
 	JE           t2relu
-	VMINPS       Y3, Y1, Y5
-	VMAXPS       Y3, Y1, Y3
-	VFMADD231PS  Y5, Y2, Y3
-	VMINPS       Y4, Y1, Y5
+	CMPQ         act+72(FP), $0x00000003
+	JE           t2clip
+	JG           t2fromMemory
+	VMINPS       Y4, Y1, Y6
 	VMAXPS       Y4, Y1, Y4
-	VFMADD231PS  Y5, Y2, Y4
+	VFMADD231PS  Y6, Y2, Y4
+	VMINPS       Y5, Y1, Y6
+	VMAXPS       Y5, Y1, Y5
+	VFMADD231PS  Y6, Y2, Y5
 	JMP          t2store
 
 t2relu:
-	VMAXPS Y3, Y1, Y3
 	VMAXPS Y4, Y1, Y4
+	VMAXPS Y5, Y1, Y5
+	JMP    t2store
+
+t2clip:
+	VMAXPS Y4, Y2, Y4
+	VMINPS Y4, Y3, Y4
+	VMAXPS Y5, Y2, Y5
+	VMINPS Y5, Y3, Y5
+	JMP    t2store
+
+t2fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t24next
+	VMULPS actconsts<>+0(SB), Y4, Y6
+	VADDPS actconsts<>+64(SB), Y6, Y6
+	VMAXPS actconsts<>+128(SB), Y6, Y6
+	VMINPS actconsts<>+192(SB), Y6, Y6
+	VMULPS Y6, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y6
+	VADDPS actconsts<>+64(SB), Y6, Y6
+	VMAXPS actconsts<>+128(SB), Y6, Y6
+	VMINPS actconsts<>+192(SB), Y6, Y6
+	VMULPS Y6, Y5, Y5
+	JMP    t2store
+
+t24next:
+	CMPQ        act+72(FP), $0x00000005
+	JNE         t25next
+	VMAXPS      actconsts<>+256(SB), Y4, Y7
+	VMINPS      actconsts<>+320(SB), Y7, Y7
+	VMULPS      actconsts<>+384(SB), Y7, Y6
+	VROUNDPS    $0x00, Y6, Y6
+	VFMADD231PS actconsts<>+448(SB), Y6, Y7
+	VFMADD231PS actconsts<>+512(SB), Y6, Y7
+	VMOVUPS     actconsts<>+576(SB), Y8
+	VFMADD213PS actconsts<>+640(SB), Y7, Y8
+	VFMADD213PS actconsts<>+704(SB), Y7, Y8
+	VFMADD213PS actconsts<>+768(SB), Y7, Y8
+	VFMADD213PS actconsts<>+832(SB), Y7, Y8
+	VFMADD213PS actconsts<>+64(SB), Y7, Y8
+	VMULPS      Y7, Y8, Y8
+	VFMSUB213PS Y7, Y7, Y8
+	VADDPS      actconsts<>+192(SB), Y8, Y8
+	VCVTPS2DQ   Y6, Y6
+	VPSRAD      $0x01, Y6, Y7
+	VPSUBD      Y7, Y6, Y6
+	VPSLLD      $0x17, Y7, Y7
+	VPADDD      actconsts<>+192(SB), Y7, Y7
+	VMULPS      Y7, Y8, Y8
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      actconsts<>+192(SB), Y6, Y6
+	VMULPS      Y6, Y8, Y8
+	VADDPS      actconsts<>+192(SB), Y8, Y8
+	VMOVUPS     actconsts<>+192(SB), Y6
+	VDIVPS      Y8, Y6, Y6
+	VCMPPS      $0x03, Y4, Y4, Y8
+	VBLENDVPS   Y8, Y4, Y6, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y7
+	VMINPS      actconsts<>+320(SB), Y7, Y7
+	VMULPS      actconsts<>+384(SB), Y7, Y6
+	VROUNDPS    $0x00, Y6, Y6
+	VFMADD231PS actconsts<>+448(SB), Y6, Y7
+	VFMADD231PS actconsts<>+512(SB), Y6, Y7
+	VMOVUPS     actconsts<>+576(SB), Y8
+	VFMADD213PS actconsts<>+640(SB), Y7, Y8
+	VFMADD213PS actconsts<>+704(SB), Y7, Y8
+	VFMADD213PS actconsts<>+768(SB), Y7, Y8
+	VFMADD213PS actconsts<>+832(SB), Y7, Y8
+	VFMADD213PS actconsts<>+64(SB), Y7, Y8
+	VMULPS      Y7, Y8, Y8
+	VFMSUB213PS Y7, Y7, Y8
+	VADDPS      actconsts<>+192(SB), Y8, Y8
+	VCVTPS2DQ   Y6, Y6
+	VPSRAD      $0x01, Y6, Y7
+	VPSUBD      Y7, Y6, Y6
+	VPSLLD      $0x17, Y7, Y7
+	VPADDD      actconsts<>+192(SB), Y7, Y7
+	VMULPS      Y7, Y8, Y8
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      actconsts<>+192(SB), Y6, Y6
+	VMULPS      Y6, Y8, Y8
+	VADDPS      actconsts<>+192(SB), Y8, Y8
+	VMOVUPS     actconsts<>+192(SB), Y6
+	VDIVPS      Y8, Y6, Y6
+	VCMPPS      $0x03, Y5, Y5, Y8
+	VBLENDVPS   Y8, Y5, Y6, Y5
+	JMP         t2store
+
+t25next:
+	VMAXPS      actconsts<>+256(SB), Y4, Y7
+	VMINPS      actconsts<>+320(SB), Y7, Y7
+	VMULPS      actconsts<>+384(SB), Y7, Y6
+	VROUNDPS    $0x00, Y6, Y6
+	VFMADD231PS actconsts<>+448(SB), Y6, Y7
+	VFMADD231PS actconsts<>+512(SB), Y6, Y7
+	VMOVUPS     actconsts<>+576(SB), Y8
+	VFMADD213PS actconsts<>+640(SB), Y7, Y8
+	VFMADD213PS actconsts<>+704(SB), Y7, Y8
+	VFMADD213PS actconsts<>+768(SB), Y7, Y8
+	VFMADD213PS actconsts<>+832(SB), Y7, Y8
+	VFMADD213PS actconsts<>+64(SB), Y7, Y8
+	VMULPS      Y7, Y8, Y8
+	VFMSUB213PS Y7, Y7, Y8
+	VADDPS      actconsts<>+192(SB), Y8, Y8
+	VCVTPS2DQ   Y6, Y6
+	VPSRAD      $0x01, Y6, Y7
+	VPSUBD      Y7, Y6, Y6
+	VPSLLD      $0x17, Y7, Y7
+	VPADDD      actconsts<>+192(SB), Y7, Y7
+	VMULPS      Y7, Y8, Y8
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      actconsts<>+192(SB), Y6, Y6
+	VMULPS      Y6, Y8, Y8
+	VADDPS      actconsts<>+192(SB), Y8, Y8
+	VDIVPS      Y8, Y4, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y7
+	VMINPS      actconsts<>+320(SB), Y7, Y7
+	VMULPS      actconsts<>+384(SB), Y7, Y6
+	VROUNDPS    $0x00, Y6, Y6
+	VFMADD231PS actconsts<>+448(SB), Y6, Y7
+	VFMADD231PS actconsts<>+512(SB), Y6, Y7
+	VMOVUPS     actconsts<>+576(SB), Y8
+	VFMADD213PS actconsts<>+640(SB), Y7, Y8
+	VFMADD213PS actconsts<>+704(SB), Y7, Y8
+	VFMADD213PS actconsts<>+768(SB), Y7, Y8
+	VFMADD213PS actconsts<>+832(SB), Y7, Y8
+	VFMADD213PS actconsts<>+64(SB), Y7, Y8
+	VMULPS      Y7, Y8, Y8
+	VFMSUB213PS Y7, Y7, Y8
+	VADDPS      actconsts<>+192(SB), Y8, Y8
+	VCVTPS2DQ   Y6, Y6
+	VPSRAD      $0x01, Y6, Y7
+	VPSUBD      Y7, Y6, Y6
+	VPSLLD      $0x17, Y7, Y7
+	VPADDD      actconsts<>+192(SB), Y7, Y7
+	VMULPS      Y7, Y8, Y8
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      actconsts<>+192(SB), Y6, Y6
+	VMULPS      Y6, Y8, Y8
+	VADDPS      actconsts<>+192(SB), Y8, Y8
+	VDIVPS      Y8, Y5, Y5
 
 t2store:
-	VMOVUPS Y3, (AX)(BX*4)
-	VMOVUPS Y4, (AX)(DI*4)
+	VMOVUPS Y4, (AX)(BX*4)
+	VMOVUPS Y5, (AX)(DI*4)
 	JMP     next
 
 tail3:
@@ -1422,54 +3474,6 @@ tail3:
 	MOVQ    cols+48(FP), DI
 	SUBQ    $0x00000008, DI
 	LEAQ    (CX)(DI*4), R8
-	VMOVAPS Y0, Y3
-	VMOVAPS Y0, Y4
-	VMOVAPS Y0, Y5
-	MOVQ    w+16(FP), R9
-	MOVQ    offs+24(FP), R10
-	MOVQ    taps+32(FP), R11
-
-t3tap:
-	MOVQ         (R10), R12
-	VBROADCASTSS (R9), Y6
-	VFMADD231PS  (SI)(R12*4), Y6, Y3
-	VFMADD231PS  32(SI)(R12*4), Y6, Y4
-	VFMADD231PS  (R8)(R12*4), Y6, Y5
-	ADDQ         $0x00000008, R10
-	ADDQ         $0x00000004, R9
-	DECQ         R11
-	JNZ          t3tap
-	CMPQ         act+72(FP), $0x00000001
-	JL           t3store
-	JE           t3relu
-	VMINPS       Y3, Y1, Y6
-	VMAXPS       Y3, Y1, Y3
-	VFMADD231PS  Y6, Y2, Y3
-	VMINPS       Y4, Y1, Y6
-	VMAXPS       Y4, Y1, Y4
-	VFMADD231PS  Y6, Y2, Y4
-	VMINPS       Y5, Y1, Y6
-	VMAXPS       Y5, Y1, Y5
-	VFMADD231PS  Y6, Y2, Y5
-	JMP          t3store
-
-t3relu:
-	VMAXPS Y3, Y1, Y3
-	VMAXPS Y4, Y1, Y4
-	VMAXPS Y5, Y1, Y5
-
-t3store:
-	VMOVUPS Y3, (AX)(BX*4)
-	VMOVUPS Y4, 32(AX)(BX*4)
-	VMOVUPS Y5, (AX)(DI*4)
-	JMP     next
-
-tail4:
-	LEAQ    (CX)(BX*4), SI
-	MOVQ    cols+48(FP), DI
-	SUBQ    $0x00000008, DI
-	LEAQ    (CX)(DI*4), R8
-	VMOVAPS Y0, Y3
 	VMOVAPS Y0, Y4
 	VMOVAPS Y0, Y5
 	VMOVAPS Y0, Y6
@@ -1477,23 +3481,22 @@ tail4:
 	MOVQ    offs+24(FP), R10
 	MOVQ    taps+32(FP), R11
 
-t4tap:
+t3tap:
 	MOVQ         (R10), R12
 	VBROADCASTSS (R9), Y7
-	VFMADD231PS  (SI)(R12*4), Y7, Y3
-	VFMADD231PS  32(SI)(R12*4), Y7, Y4
-	VFMADD231PS  64(SI)(R12*4), Y7, Y5
+	VFMADD231PS  (SI)(R12*4), Y7, Y4
+	VFMADD231PS  32(SI)(R12*4), Y7, Y5
 	VFMADD231PS  (R8)(R12*4), Y7, Y6
 	ADDQ         $0x00000008, R10
 	ADDQ         $0x00000004, R9
 	DECQ         R11
-	JNZ          t4tap
+	JNZ          t3tap
 	CMPQ         act+72(FP), $0x00000001
-	JL           t4store
-	JE           t4relu
-	VMINPS       Y3, Y1, Y7
-	VMAXPS       Y3, Y1, Y3
-	VFMADD231PS  Y7, Y2, Y3
+	JL           t3store
+	JE           t3relu
+	CMPQ         act+72(FP), $0x00000003
+	JE           t3clip
+	JG           t3fromMemory
 	VMINPS       Y4, Y1, Y7
 	VMAXPS       Y4, Y1, Y4
 	VFMADD231PS  Y7, Y2, Y4
@@ -1503,19 +3506,540 @@ t4tap:
 	VMINPS       Y6, Y1, Y7
 	VMAXPS       Y6, Y1, Y6
 	VFMADD231PS  Y7, Y2, Y6
-	JMP          t4store
+	JMP          t3store
 
-t4relu:
-	VMAXPS Y3, Y1, Y3
+t3relu:
 	VMAXPS Y4, Y1, Y4
 	VMAXPS Y5, Y1, Y5
 	VMAXPS Y6, Y1, Y6
+	JMP    t3store
+
+t3clip:
+	VMAXPS Y4, Y2, Y4
+	VMINPS Y4, Y3, Y4
+	VMAXPS Y5, Y2, Y5
+	VMINPS Y5, Y3, Y5
+	VMAXPS Y6, Y2, Y6
+	VMINPS Y6, Y3, Y6
+	JMP    t3store
+
+t3fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t34next
+	VMULPS actconsts<>+0(SB), Y4, Y7
+	VADDPS actconsts<>+64(SB), Y7, Y7
+	VMAXPS actconsts<>+128(SB), Y7, Y7
+	VMINPS actconsts<>+192(SB), Y7, Y7
+	VMULPS Y7, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y7
+	VADDPS actconsts<>+64(SB), Y7, Y7
+	VMAXPS actconsts<>+128(SB), Y7, Y7
+	VMINPS actconsts<>+192(SB), Y7, Y7
+	VMULPS Y7, Y5, Y5
+	VMULPS actconsts<>+0(SB), Y6, Y7
+	VADDPS actconsts<>+64(SB), Y7, Y7
+	VMAXPS actconsts<>+128(SB), Y7, Y7
+	VMINPS actconsts<>+192(SB), Y7, Y7
+	VMULPS Y7, Y6, Y6
+	JMP    t3store
+
+t34next:
+	CMPQ        act+72(FP), $0x00000005
+	JNE         t35next
+	VMAXPS      actconsts<>+256(SB), Y4, Y8
+	VMINPS      actconsts<>+320(SB), Y8, Y8
+	VMULPS      actconsts<>+384(SB), Y8, Y7
+	VROUNDPS    $0x00, Y7, Y7
+	VFMADD231PS actconsts<>+448(SB), Y7, Y8
+	VFMADD231PS actconsts<>+512(SB), Y7, Y8
+	VMOVUPS     actconsts<>+576(SB), Y9
+	VFMADD213PS actconsts<>+640(SB), Y8, Y9
+	VFMADD213PS actconsts<>+704(SB), Y8, Y9
+	VFMADD213PS actconsts<>+768(SB), Y8, Y9
+	VFMADD213PS actconsts<>+832(SB), Y8, Y9
+	VFMADD213PS actconsts<>+64(SB), Y8, Y9
+	VMULPS      Y8, Y9, Y9
+	VFMSUB213PS Y8, Y8, Y9
+	VADDPS      actconsts<>+192(SB), Y9, Y9
+	VCVTPS2DQ   Y7, Y7
+	VPSRAD      $0x01, Y7, Y8
+	VPSUBD      Y8, Y7, Y7
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y9, Y9
+	VPSLLD      $0x17, Y7, Y7
+	VPADDD      actconsts<>+192(SB), Y7, Y7
+	VMULPS      Y7, Y9, Y9
+	VADDPS      actconsts<>+192(SB), Y9, Y9
+	VMOVUPS     actconsts<>+192(SB), Y7
+	VDIVPS      Y9, Y7, Y7
+	VCMPPS      $0x03, Y4, Y4, Y9
+	VBLENDVPS   Y9, Y4, Y7, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y8
+	VMINPS      actconsts<>+320(SB), Y8, Y8
+	VMULPS      actconsts<>+384(SB), Y8, Y7
+	VROUNDPS    $0x00, Y7, Y7
+	VFMADD231PS actconsts<>+448(SB), Y7, Y8
+	VFMADD231PS actconsts<>+512(SB), Y7, Y8
+	VMOVUPS     actconsts<>+576(SB), Y9
+	VFMADD213PS actconsts<>+640(SB), Y8, Y9
+	VFMADD213PS actconsts<>+704(SB), Y8, Y9
+	VFMADD213PS actconsts<>+768(SB), Y8, Y9
+	VFMADD213PS actconsts<>+832(SB), Y8, Y9
+	VFMADD213PS actconsts<>+64(SB), Y8, Y9
+	VMULPS      Y8, Y9, Y9
+	VFMSUB213PS Y8, Y8, Y9
+	VADDPS      actconsts<>+192(SB), Y9, Y9
+	VCVTPS2DQ   Y7, Y7
+	VPSRAD      $0x01, Y7, Y8
+	VPSUBD      Y8, Y7, Y7
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y9, Y9
+	VPSLLD      $0x17, Y7, Y7
+	VPADDD      actconsts<>+192(SB), Y7, Y7
+	VMULPS      Y7, Y9, Y9
+	VADDPS      actconsts<>+192(SB), Y9, Y9
+	VMOVUPS     actconsts<>+192(SB), Y7
+	VDIVPS      Y9, Y7, Y7
+	VCMPPS      $0x03, Y5, Y5, Y9
+	VBLENDVPS   Y9, Y5, Y7, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y8
+	VMINPS      actconsts<>+320(SB), Y8, Y8
+	VMULPS      actconsts<>+384(SB), Y8, Y7
+	VROUNDPS    $0x00, Y7, Y7
+	VFMADD231PS actconsts<>+448(SB), Y7, Y8
+	VFMADD231PS actconsts<>+512(SB), Y7, Y8
+	VMOVUPS     actconsts<>+576(SB), Y9
+	VFMADD213PS actconsts<>+640(SB), Y8, Y9
+	VFMADD213PS actconsts<>+704(SB), Y8, Y9
+	VFMADD213PS actconsts<>+768(SB), Y8, Y9
+	VFMADD213PS actconsts<>+832(SB), Y8, Y9
+	VFMADD213PS actconsts<>+64(SB), Y8, Y9
+	VMULPS      Y8, Y9, Y9
+	VFMSUB213PS Y8, Y8, Y9
+	VADDPS      actconsts<>+192(SB), Y9, Y9
+	VCVTPS2DQ   Y7, Y7
+	VPSRAD      $0x01, Y7, Y8
+	VPSUBD      Y8, Y7, Y7
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y9, Y9
+	VPSLLD      $0x17, Y7, Y7
+	VPADDD      actconsts<>+192(SB), Y7, Y7
+	VMULPS      Y7, Y9, Y9
+	VADDPS      actconsts<>+192(SB), Y9, Y9
+	VMOVUPS     actconsts<>+192(SB), Y7
+	VDIVPS      Y9, Y7, Y7
+	VCMPPS      $0x03, Y6, Y6, Y9
+	VBLENDVPS   Y9, Y6, Y7, Y6
+	JMP         t3store
+
+t35next:
+	VMAXPS      actconsts<>+256(SB), Y4, Y8
+	VMINPS      actconsts<>+320(SB), Y8, Y8
+	VMULPS      actconsts<>+384(SB), Y8, Y7
+	VROUNDPS    $0x00, Y7, Y7
+	VFMADD231PS actconsts<>+448(SB), Y7, Y8
+	VFMADD231PS actconsts<>+512(SB), Y7, Y8
+	VMOVUPS     actconsts<>+576(SB), Y9
+	VFMADD213PS actconsts<>+640(SB), Y8, Y9
+	VFMADD213PS actconsts<>+704(SB), Y8, Y9
+	VFMADD213PS actconsts<>+768(SB), Y8, Y9
+	VFMADD213PS actconsts<>+832(SB), Y8, Y9
+	VFMADD213PS actconsts<>+64(SB), Y8, Y9
+	VMULPS      Y8, Y9, Y9
+	VFMSUB213PS Y8, Y8, Y9
+	VADDPS      actconsts<>+192(SB), Y9, Y9
+	VCVTPS2DQ   Y7, Y7
+	VPSRAD      $0x01, Y7, Y8
+	VPSUBD      Y8, Y7, Y7
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y9, Y9
+	VPSLLD      $0x17, Y7, Y7
+	VPADDD      actconsts<>+192(SB), Y7, Y7
+	VMULPS      Y7, Y9, Y9
+	VADDPS      actconsts<>+192(SB), Y9, Y9
+	VDIVPS      Y9, Y4, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y8
+	VMINPS      actconsts<>+320(SB), Y8, Y8
+	VMULPS      actconsts<>+384(SB), Y8, Y7
+	VROUNDPS    $0x00, Y7, Y7
+	VFMADD231PS actconsts<>+448(SB), Y7, Y8
+	VFMADD231PS actconsts<>+512(SB), Y7, Y8
+	VMOVUPS     actconsts<>+576(SB), Y9
+	VFMADD213PS actconsts<>+640(SB), Y8, Y9
+	VFMADD213PS actconsts<>+704(SB), Y8, Y9
+	VFMADD213PS actconsts<>+768(SB), Y8, Y9
+	VFMADD213PS actconsts<>+832(SB), Y8, Y9
+	VFMADD213PS actconsts<>+64(SB), Y8, Y9
+	VMULPS      Y8, Y9, Y9
+	VFMSUB213PS Y8, Y8, Y9
+	VADDPS      actconsts<>+192(SB), Y9, Y9
+	VCVTPS2DQ   Y7, Y7
+	VPSRAD      $0x01, Y7, Y8
+	VPSUBD      Y8, Y7, Y7
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y9, Y9
+	VPSLLD      $0x17, Y7, Y7
+	VPADDD      actconsts<>+192(SB), Y7, Y7
+	VMULPS      Y7, Y9, Y9
+	VADDPS      actconsts<>+192(SB), Y9, Y9
+	VDIVPS      Y9, Y5, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y8
+	VMINPS      actconsts<>+320(SB), Y8, Y8
+	VMULPS      actconsts<>+384(SB), Y8, Y7
+	VROUNDPS    $0x00, Y7, Y7
+	VFMADD231PS actconsts<>+448(SB), Y7, Y8
+	VFMADD231PS actconsts<>+512(SB), Y7, Y8
+	VMOVUPS     actconsts<>+576(SB), Y9
+	VFMADD213PS actconsts<>+640(SB), Y8, Y9
+	VFMADD213PS actconsts<>+704(SB), Y8, Y9
+	VFMADD213PS actconsts<>+768(SB), Y8, Y9
+	VFMADD213PS actconsts<>+832(SB), Y8, Y9
+	VFMADD213PS actconsts<>+64(SB), Y8, Y9
+	VMULPS      Y8, Y9, Y9
+	VFMSUB213PS Y8, Y8, Y9
+	VADDPS      actconsts<>+192(SB), Y9, Y9
+	VCVTPS2DQ   Y7, Y7
+	VPSRAD      $0x01, Y7, Y8
+	VPSUBD      Y8, Y7, Y7
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y9, Y9
+	VPSLLD      $0x17, Y7, Y7
+	VPADDD      actconsts<>+192(SB), Y7, Y7
+	VMULPS      Y7, Y9, Y9
+	VADDPS      actconsts<>+192(SB), Y9, Y9
+	VDIVPS      Y9, Y6, Y6
+
+t3store:
+	VMOVUPS Y4, (AX)(BX*4)
+	VMOVUPS Y5, 32(AX)(BX*4)
+	VMOVUPS Y6, (AX)(DI*4)
+	JMP     next
+
+tail4:
+	LEAQ    (CX)(BX*4), SI
+	MOVQ    cols+48(FP), DI
+	SUBQ    $0x00000008, DI
+	LEAQ    (CX)(DI*4), R8
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y0, Y7
+	MOVQ    w+16(FP), R9
+	MOVQ    offs+24(FP), R10
+	MOVQ    taps+32(FP), R11
+
+t4tap:
+	MOVQ         (R10), R12
+	VBROADCASTSS (R9), Y8
+	VFMADD231PS  (SI)(R12*4), Y8, Y4
+	VFMADD231PS  32(SI)(R12*4), Y8, Y5
+	VFMADD231PS  64(SI)(R12*4), Y8, Y6
+	VFMADD231PS  (R8)(R12*4), Y8, Y7
+	ADDQ         $0x00000008, R10
+	ADDQ         $0x00000004, R9
+	DECQ         R11
+	JNZ          t4tap
+	CMPQ         act+72(FP), $0x00000001
+	JL           t4store
+	JE           t4relu
+	CMPQ         act+72(FP), $0x00000003
+	JE           t4clip
+	JG           t4fromMemory
+	VMINPS       Y4, Y1, Y8
+	VMAXPS       Y4, Y1, Y4
+	VFMADD231PS  Y8, Y2, Y4
+	VMINPS       Y5, Y1, Y8
+	VMAXPS       Y5, Y1, Y5
+	VFMADD231PS  Y8, Y2, Y5
+	VMINPS       Y6, Y1, Y8
+	VMAXPS       Y6, Y1, Y6
+	VFMADD231PS  Y8, Y2, Y6
+	VMINPS       Y7, Y1, Y8
+	VMAXPS       Y7, Y1, Y7
+	VFMADD231PS  Y8, Y2, Y7
+	JMP          t4store
+
+t4relu:
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y5, Y1, Y5
+	VMAXPS Y6, Y1, Y6
+	VMAXPS Y7, Y1, Y7
+	JMP    t4store
+
+t4clip:
+	VMAXPS Y4, Y2, Y4
+	VMINPS Y4, Y3, Y4
+	VMAXPS Y5, Y2, Y5
+	VMINPS Y5, Y3, Y5
+	VMAXPS Y6, Y2, Y6
+	VMINPS Y6, Y3, Y6
+	VMAXPS Y7, Y2, Y7
+	VMINPS Y7, Y3, Y7
+	JMP    t4store
+
+t4fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t44next
+	VMULPS actconsts<>+0(SB), Y4, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y5, Y5
+	VMULPS actconsts<>+0(SB), Y6, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y6, Y6
+	VMULPS actconsts<>+0(SB), Y7, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y7, Y7
+	JMP    t4store
+
+t44next:
+	CMPQ        act+72(FP), $0x00000005
+	JNE         t45next
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y4, Y4, Y10
+	VBLENDVPS   Y10, Y4, Y8, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y5, Y5, Y10
+	VBLENDVPS   Y10, Y5, Y8, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y6, Y6, Y10
+	VBLENDVPS   Y10, Y6, Y8, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y7, Y7, Y10
+	VBLENDVPS   Y10, Y7, Y8, Y7
+	JMP         t4store
+
+t45next:
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y4, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y5, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y6, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y7, Y7
 
 t4store:
-	VMOVUPS Y3, (AX)(BX*4)
-	VMOVUPS Y4, 32(AX)(BX*4)
-	VMOVUPS Y5, 64(AX)(BX*4)
-	VMOVUPS Y6, (AX)(DI*4)
+	VMOVUPS Y4, (AX)(BX*4)
+	VMOVUPS Y5, 32(AX)(BX*4)
+	VMOVUPS Y6, 64(AX)(BX*4)
+	VMOVUPS Y7, (AX)(DI*4)
 
 next:
 	MOVQ ldD+56(FP), BX
@@ -1541,21 +4065,21 @@ short1loop:
 	LEAQ    (CX)(SI*1), BX
 	LEAQ    (BX)(SI*1), R8
 	LEAQ    (R8)(SI*1), R9
-	VMOVAPS Y0, Y3
 	VMOVAPS Y0, Y4
 	VMOVAPS Y0, Y5
 	VMOVAPS Y0, Y6
+	VMOVAPS Y0, Y7
 	MOVQ    w+16(FP), R10
 	MOVQ    offs+24(FP), R11
 	MOVQ    taps+32(FP), R12
 
 short1btap:
 	MOVQ         (R11), R13
-	VBROADCASTSS (R10), Y7
-	VFMADD231PS  (CX)(R13*4), Y7, Y3
-	VFMADD231PS  (BX)(R13*4), Y7, Y4
-	VFMADD231PS  (R8)(R13*4), Y7, Y5
-	VFMADD231PS  (R9)(R13*4), Y7, Y6
+	VBROADCASTSS (R10), Y8
+	VFMADD231PS  (CX)(R13*4), Y8, Y4
+	VFMADD231PS  (BX)(R13*4), Y8, Y5
+	VFMADD231PS  (R8)(R13*4), Y8, Y6
+	VFMADD231PS  (R9)(R13*4), Y8, Y7
 	ADDQ         $0x00000008, R11
 	ADDQ         $0x00000004, R10
 	DECQ         R12
@@ -1563,35 +4087,302 @@ short1btap:
 	CMPQ         act+72(FP), $0x00000001
 	JL           short1bstore
 	JE           short1brelu
-	VMINPS       Y3, Y1, Y7
-	VMAXPS       Y3, Y1, Y3
-	VFMADD231PS  Y7, Y2, Y3
-	VMINPS       Y4, Y1, Y7
+	CMPQ         act+72(FP), $0x00000003
+	JE           short1bclip
+	JG           short1bfromMemory
+	VMINPS       Y4, Y1, Y8
 	VMAXPS       Y4, Y1, Y4
-	VFMADD231PS  Y7, Y2, Y4
-	VMINPS       Y5, Y1, Y7
+	VFMADD231PS  Y8, Y2, Y4
+	VMINPS       Y5, Y1, Y8
 	VMAXPS       Y5, Y1, Y5
-	VFMADD231PS  Y7, Y2, Y5
-	VMINPS       Y6, Y1, Y7
+	VFMADD231PS  Y8, Y2, Y5
+	VMINPS       Y6, Y1, Y8
 	VMAXPS       Y6, Y1, Y6
-	VFMADD231PS  Y7, Y2, Y6
+	VFMADD231PS  Y8, Y2, Y6
+	VMINPS       Y7, Y1, Y8
+	VMAXPS       Y7, Y1, Y7
+	VFMADD231PS  Y8, Y2, Y7
 	JMP          short1bstore
 
 short1brelu:
-	VMAXPS Y3, Y1, Y3
 	VMAXPS Y4, Y1, Y4
 	VMAXPS Y5, Y1, Y5
 	VMAXPS Y6, Y1, Y6
+	VMAXPS Y7, Y1, Y7
+	JMP    short1bstore
+
+short1bclip:
+	VMAXPS Y4, Y2, Y4
+	VMINPS Y4, Y3, Y4
+	VMAXPS Y5, Y2, Y5
+	VMINPS Y5, Y3, Y5
+	VMAXPS Y6, Y2, Y6
+	VMINPS Y6, Y3, Y6
+	VMAXPS Y7, Y2, Y7
+	VMINPS Y7, Y3, Y7
+	JMP    short1bstore
+
+short1bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short1b4next
+	VMULPS actconsts<>+0(SB), Y4, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y5, Y5
+	VMULPS actconsts<>+0(SB), Y6, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y6, Y6
+	VMULPS actconsts<>+0(SB), Y7, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y7, Y7
+	JMP    short1bstore
+
+short1b4next:
+	CMPQ        act+72(FP), $0x00000005
+	JNE         short1b5next
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y4, Y4, Y10
+	VBLENDVPS   Y10, Y4, Y8, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y5, Y5, Y10
+	VBLENDVPS   Y10, Y5, Y8, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y6, Y6, Y10
+	VBLENDVPS   Y10, Y6, Y8, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y7, Y7, Y10
+	VBLENDVPS   Y10, Y7, Y8, Y7
+	JMP         short1bstore
+
+short1b5next:
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y4, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y5, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y6, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y7, Y7
 
 short1bstore:
 	MOVQ    AX, BX
-	VMOVUPS Y3, (BX)
-	ADDQ    DI, BX
 	VMOVUPS Y4, (BX)
 	ADDQ    DI, BX
 	VMOVUPS Y5, (BX)
 	ADDQ    DI, BX
 	VMOVUPS Y6, (BX)
+	ADDQ    DI, BX
+	VMOVUPS Y7, (BX)
 	ADDQ    SI, CX
 	ADDQ    DI, AX
 	ADDQ    SI, CX
@@ -1615,8 +4406,8 @@ short1rest:
 short1r3:
 	LEAQ    (CX)(SI*1), DX
 	LEAQ    (DX)(SI*1), BX
-	VMOVAPS Y0, Y3
 	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
 	VMOVAPS Y0, Y0
 	MOVQ    w+16(FP), SI
 	MOVQ    offs+24(FP), R8
@@ -1624,10 +4415,10 @@ short1r3:
 
 short1r3btap:
 	MOVQ         (R8), R10
-	VBROADCASTSS (SI), Y5
-	VFMADD231PS  (CX)(R10*4), Y5, Y3
-	VFMADD231PS  (DX)(R10*4), Y5, Y4
-	VFMADD231PS  (BX)(R10*4), Y5, Y0
+	VBROADCASTSS (SI), Y6
+	VFMADD231PS  (CX)(R10*4), Y6, Y4
+	VFMADD231PS  (DX)(R10*4), Y6, Y5
+	VFMADD231PS  (BX)(R10*4), Y6, Y0
 	ADDQ         $0x00000008, R8
 	ADDQ         $0x00000004, SI
 	DECQ         R9
@@ -1635,33 +4426,238 @@ short1r3btap:
 	CMPQ         act+72(FP), $0x00000001
 	JL           short1r3bstore
 	JE           short1r3brelu
-	VMINPS       Y3, Y1, Y5
-	VMAXPS       Y3, Y1, Y3
-	VFMADD231PS  Y5, Y2, Y3
-	VMINPS       Y4, Y1, Y5
+	CMPQ         act+72(FP), $0x00000003
+	JE           short1r3bclip
+	JG           short1r3bfromMemory
+	VMINPS       Y4, Y1, Y3
 	VMAXPS       Y4, Y1, Y4
-	VFMADD231PS  Y5, Y2, Y4
-	VMINPS       Y0, Y1, Y5
+	VFMADD231PS  Y3, Y2, Y4
+	VMINPS       Y5, Y1, Y3
+	VMAXPS       Y5, Y1, Y5
+	VFMADD231PS  Y3, Y2, Y5
+	VMINPS       Y0, Y1, Y3
 	VMAXPS       Y0, Y1, Y0
-	VFMADD231PS  Y5, Y2, Y0
+	VFMADD231PS  Y3, Y2, Y0
 	JMP          short1r3bstore
 
 short1r3brelu:
-	VMAXPS Y3, Y1, Y3
 	VMAXPS Y4, Y1, Y4
+	VMAXPS Y5, Y1, Y5
 	VMAXPS Y0, Y1, Y0
+	JMP    short1r3bstore
+
+short1r3bclip:
+	VMAXPS Y4, Y2, Y4
+	VMINPS Y4, Y3, Y4
+	VMAXPS Y5, Y2, Y5
+	VMINPS Y5, Y3, Y5
+	VMAXPS Y0, Y2, Y0
+	VMINPS Y0, Y3, Y0
+	JMP    short1r3bstore
+
+short1r3bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short1r3b4next
+	VMULPS actconsts<>+0(SB), Y4, Y1
+	VADDPS actconsts<>+64(SB), Y1, Y1
+	VMAXPS actconsts<>+128(SB), Y1, Y1
+	VMINPS actconsts<>+192(SB), Y1, Y1
+	VMULPS Y1, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y1
+	VADDPS actconsts<>+64(SB), Y1, Y1
+	VMAXPS actconsts<>+128(SB), Y1, Y1
+	VMINPS actconsts<>+192(SB), Y1, Y1
+	VMULPS Y1, Y5, Y5
+	VMULPS actconsts<>+0(SB), Y0, Y1
+	VADDPS actconsts<>+64(SB), Y1, Y1
+	VMAXPS actconsts<>+128(SB), Y1, Y1
+	VMINPS actconsts<>+192(SB), Y1, Y1
+	VMULPS Y1, Y0, Y0
+	JMP    short1r3bstore
+
+short1r3b4next:
+	CMPQ        act+72(FP), $0x00000005
+	JNE         short1r3b5next
+	VMAXPS      actconsts<>+256(SB), Y4, Y2
+	VMINPS      actconsts<>+320(SB), Y2, Y2
+	VMULPS      actconsts<>+384(SB), Y2, Y1
+	VROUNDPS    $0x00, Y1, Y1
+	VFMADD231PS actconsts<>+448(SB), Y1, Y2
+	VFMADD231PS actconsts<>+512(SB), Y1, Y2
+	VMOVUPS     actconsts<>+576(SB), Y3
+	VFMADD213PS actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS actconsts<>+64(SB), Y2, Y3
+	VMULPS      Y2, Y3, Y3
+	VFMSUB213PS Y2, Y2, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VCVTPS2DQ   Y1, Y1
+	VPSRAD      $0x01, Y1, Y2
+	VPSUBD      Y2, Y1, Y1
+	VPSLLD      $0x17, Y2, Y2
+	VPADDD      actconsts<>+192(SB), Y2, Y2
+	VMULPS      Y2, Y3, Y3
+	VPSLLD      $0x17, Y1, Y1
+	VPADDD      actconsts<>+192(SB), Y1, Y1
+	VMULPS      Y1, Y3, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VMOVUPS     actconsts<>+192(SB), Y1
+	VDIVPS      Y3, Y1, Y1
+	VCMPPS      $0x03, Y4, Y4, Y3
+	VBLENDVPS   Y3, Y4, Y1, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y2
+	VMINPS      actconsts<>+320(SB), Y2, Y2
+	VMULPS      actconsts<>+384(SB), Y2, Y1
+	VROUNDPS    $0x00, Y1, Y1
+	VFMADD231PS actconsts<>+448(SB), Y1, Y2
+	VFMADD231PS actconsts<>+512(SB), Y1, Y2
+	VMOVUPS     actconsts<>+576(SB), Y3
+	VFMADD213PS actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS actconsts<>+64(SB), Y2, Y3
+	VMULPS      Y2, Y3, Y3
+	VFMSUB213PS Y2, Y2, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VCVTPS2DQ   Y1, Y1
+	VPSRAD      $0x01, Y1, Y2
+	VPSUBD      Y2, Y1, Y1
+	VPSLLD      $0x17, Y2, Y2
+	VPADDD      actconsts<>+192(SB), Y2, Y2
+	VMULPS      Y2, Y3, Y3
+	VPSLLD      $0x17, Y1, Y1
+	VPADDD      actconsts<>+192(SB), Y1, Y1
+	VMULPS      Y1, Y3, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VMOVUPS     actconsts<>+192(SB), Y1
+	VDIVPS      Y3, Y1, Y1
+	VCMPPS      $0x03, Y5, Y5, Y3
+	VBLENDVPS   Y3, Y5, Y1, Y5
+	VMAXPS      actconsts<>+256(SB), Y0, Y2
+	VMINPS      actconsts<>+320(SB), Y2, Y2
+	VMULPS      actconsts<>+384(SB), Y2, Y1
+	VROUNDPS    $0x00, Y1, Y1
+	VFMADD231PS actconsts<>+448(SB), Y1, Y2
+	VFMADD231PS actconsts<>+512(SB), Y1, Y2
+	VMOVUPS     actconsts<>+576(SB), Y3
+	VFMADD213PS actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS actconsts<>+64(SB), Y2, Y3
+	VMULPS      Y2, Y3, Y3
+	VFMSUB213PS Y2, Y2, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VCVTPS2DQ   Y1, Y1
+	VPSRAD      $0x01, Y1, Y2
+	VPSUBD      Y2, Y1, Y1
+	VPSLLD      $0x17, Y2, Y2
+	VPADDD      actconsts<>+192(SB), Y2, Y2
+	VMULPS      Y2, Y3, Y3
+	VPSLLD      $0x17, Y1, Y1
+	VPADDD      actconsts<>+192(SB), Y1, Y1
+	VMULPS      Y1, Y3, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VMOVUPS     actconsts<>+192(SB), Y1
+	VDIVPS      Y3, Y1, Y1
+	VCMPPS      $0x03, Y0, Y0, Y3
+	VBLENDVPS   Y3, Y0, Y1, Y0
+	JMP         short1r3bstore
+
+short1r3b5next:
+	VMAXPS      actconsts<>+256(SB), Y4, Y2
+	VMINPS      actconsts<>+320(SB), Y2, Y2
+	VMULPS      actconsts<>+384(SB), Y2, Y1
+	VROUNDPS    $0x00, Y1, Y1
+	VFMADD231PS actconsts<>+448(SB), Y1, Y2
+	VFMADD231PS actconsts<>+512(SB), Y1, Y2
+	VMOVUPS     actconsts<>+576(SB), Y3
+	VFMADD213PS actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS actconsts<>+64(SB), Y2, Y3
+	VMULPS      Y2, Y3, Y3
+	VFMSUB213PS Y2, Y2, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VCVTPS2DQ   Y1, Y1
+	VPSRAD      $0x01, Y1, Y2
+	VPSUBD      Y2, Y1, Y1
+	VPSLLD      $0x17, Y2, Y2
+	VPADDD      actconsts<>+192(SB), Y2, Y2
+	VMULPS      Y2, Y3, Y3
+	VPSLLD      $0x17, Y1, Y1
+	VPADDD      actconsts<>+192(SB), Y1, Y1
+	VMULPS      Y1, Y3, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VDIVPS      Y3, Y4, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y2
+	VMINPS      actconsts<>+320(SB), Y2, Y2
+	VMULPS      actconsts<>+384(SB), Y2, Y1
+	VROUNDPS    $0x00, Y1, Y1
+	VFMADD231PS actconsts<>+448(SB), Y1, Y2
+	VFMADD231PS actconsts<>+512(SB), Y1, Y2
+	VMOVUPS     actconsts<>+576(SB), Y3
+	VFMADD213PS actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS actconsts<>+64(SB), Y2, Y3
+	VMULPS      Y2, Y3, Y3
+	VFMSUB213PS Y2, Y2, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VCVTPS2DQ   Y1, Y1
+	VPSRAD      $0x01, Y1, Y2
+	VPSUBD      Y2, Y1, Y1
+	VPSLLD      $0x17, Y2, Y2
+	VPADDD      actconsts<>+192(SB), Y2, Y2
+	VMULPS      Y2, Y3, Y3
+	VPSLLD      $0x17, Y1, Y1
+	VPADDD      actconsts<>+192(SB), Y1, Y1
+	VMULPS      Y1, Y3, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VDIVPS      Y3, Y5, Y5
+	VMAXPS      actconsts<>+256(SB), Y0, Y2
+	VMINPS      actconsts<>+320(SB), Y2, Y2
+	VMULPS      actconsts<>+384(SB), Y2, Y1
+	VROUNDPS    $0x00, Y1, Y1
+	VFMADD231PS actconsts<>+448(SB), Y1, Y2
+	VFMADD231PS actconsts<>+512(SB), Y1, Y2
+	VMOVUPS     actconsts<>+576(SB), Y3
+	VFMADD213PS actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS actconsts<>+64(SB), Y2, Y3
+	VMULPS      Y2, Y3, Y3
+	VFMSUB213PS Y2, Y2, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VCVTPS2DQ   Y1, Y1
+	VPSRAD      $0x01, Y1, Y2
+	VPSUBD      Y2, Y1, Y1
+	VPSLLD      $0x17, Y2, Y2
+	VPADDD      actconsts<>+192(SB), Y2, Y2
+	VMULPS      Y2, Y3, Y3
+	VPSLLD      $0x17, Y1, Y1
+	VPADDD      actconsts<>+192(SB), Y1, Y1
+	VMULPS      Y1, Y3, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VDIVPS      Y3, Y0, Y0
 
 short1r3bstore:
-	VMOVUPS Y3, (AX)
-	ADDQ    DI, AX
 	VMOVUPS Y4, (AX)
+	ADDQ    DI, AX
+	VMOVUPS Y5, (AX)
 	ADDQ    DI, AX
 	VMOVUPS Y0, (AX)
 	JMP     done
 
 short1r2:
 	LEAQ    (CX)(SI*1), DX
-	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
 	VMOVAPS Y0, Y0
 	MOVQ    w+16(FP), BX
 	MOVQ    offs+24(FP), SI
@@ -1669,9 +4665,9 @@ short1r2:
 
 short1r2btap:
 	MOVQ         (SI), R9
-	VBROADCASTSS (BX), Y4
-	VFMADD231PS  (CX)(R9*4), Y4, Y3
-	VFMADD231PS  (DX)(R9*4), Y4, Y0
+	VBROADCASTSS (BX), Y5
+	VFMADD231PS  (CX)(R9*4), Y5, Y4
+	VFMADD231PS  (DX)(R9*4), Y5, Y0
 	ADDQ         $0x00000008, SI
 	ADDQ         $0x00000004, BX
 	DECQ         R8
@@ -1679,20 +4675,163 @@ short1r2btap:
 	CMPQ         act+72(FP), $0x00000001
 	JL           short1r2bstore
 	JE           short1r2brelu
-	VMINPS       Y3, Y1, Y4
-	VMAXPS       Y3, Y1, Y3
-	VFMADD231PS  Y4, Y2, Y3
-	VMINPS       Y0, Y1, Y4
+	CMPQ         act+72(FP), $0x00000003
+	JE           short1r2bclip
+	JG           short1r2bfromMemory
+	VMINPS       Y4, Y1, Y3
+	VMAXPS       Y4, Y1, Y4
+	VFMADD231PS  Y3, Y2, Y4
+	VMINPS       Y0, Y1, Y3
 	VMAXPS       Y0, Y1, Y0
-	VFMADD231PS  Y4, Y2, Y0
+	VFMADD231PS  Y3, Y2, Y0
 	JMP          short1r2bstore
 
 short1r2brelu:
-	VMAXPS Y3, Y1, Y3
+	VMAXPS Y4, Y1, Y4
 	VMAXPS Y0, Y1, Y0
+	JMP    short1r2bstore
+
+short1r2bclip:
+	VMAXPS Y4, Y2, Y4
+	VMINPS Y4, Y3, Y4
+	VMAXPS Y0, Y2, Y0
+	VMINPS Y0, Y3, Y0
+	JMP    short1r2bstore
+
+short1r2bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short1r2b4next
+	VMULPS actconsts<>+0(SB), Y4, Y1
+	VADDPS actconsts<>+64(SB), Y1, Y1
+	VMAXPS actconsts<>+128(SB), Y1, Y1
+	VMINPS actconsts<>+192(SB), Y1, Y1
+	VMULPS Y1, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y0, Y1
+	VADDPS actconsts<>+64(SB), Y1, Y1
+	VMAXPS actconsts<>+128(SB), Y1, Y1
+	VMINPS actconsts<>+192(SB), Y1, Y1
+	VMULPS Y1, Y0, Y0
+	JMP    short1r2bstore
+
+short1r2b4next:
+	CMPQ        act+72(FP), $0x00000005
+	JNE         short1r2b5next
+	VMAXPS      actconsts<>+256(SB), Y4, Y2
+	VMINPS      actconsts<>+320(SB), Y2, Y2
+	VMULPS      actconsts<>+384(SB), Y2, Y1
+	VROUNDPS    $0x00, Y1, Y1
+	VFMADD231PS actconsts<>+448(SB), Y1, Y2
+	VFMADD231PS actconsts<>+512(SB), Y1, Y2
+	VMOVUPS     actconsts<>+576(SB), Y3
+	VFMADD213PS actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS actconsts<>+64(SB), Y2, Y3
+	VMULPS      Y2, Y3, Y3
+	VFMSUB213PS Y2, Y2, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VCVTPS2DQ   Y1, Y1
+	VPSRAD      $0x01, Y1, Y2
+	VPSUBD      Y2, Y1, Y1
+	VPSLLD      $0x17, Y2, Y2
+	VPADDD      actconsts<>+192(SB), Y2, Y2
+	VMULPS      Y2, Y3, Y3
+	VPSLLD      $0x17, Y1, Y1
+	VPADDD      actconsts<>+192(SB), Y1, Y1
+	VMULPS      Y1, Y3, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VMOVUPS     actconsts<>+192(SB), Y1
+	VDIVPS      Y3, Y1, Y1
+	VCMPPS      $0x03, Y4, Y4, Y3
+	VBLENDVPS   Y3, Y4, Y1, Y4
+	VMAXPS      actconsts<>+256(SB), Y0, Y2
+	VMINPS      actconsts<>+320(SB), Y2, Y2
+	VMULPS      actconsts<>+384(SB), Y2, Y1
+	VROUNDPS    $0x00, Y1, Y1
+	VFMADD231PS actconsts<>+448(SB), Y1, Y2
+	VFMADD231PS actconsts<>+512(SB), Y1, Y2
+	VMOVUPS     actconsts<>+576(SB), Y3
+	VFMADD213PS actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS actconsts<>+64(SB), Y2, Y3
+	VMULPS      Y2, Y3, Y3
+	VFMSUB213PS Y2, Y2, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VCVTPS2DQ   Y1, Y1
+	VPSRAD      $0x01, Y1, Y2
+	VPSUBD      Y2, Y1, Y1
+	VPSLLD      $0x17, Y2, Y2
+	VPADDD      actconsts<>+192(SB), Y2, Y2
+	VMULPS      Y2, Y3, Y3
+	VPSLLD      $0x17, Y1, Y1
+	VPADDD      actconsts<>+192(SB), Y1, Y1
+	VMULPS      Y1, Y3, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VMOVUPS     actconsts<>+192(SB), Y1
+	VDIVPS      Y3, Y1, Y1
+	VCMPPS      $0x03, Y0, Y0, Y3
+	VBLENDVPS   Y3, Y0, Y1, Y0
+	JMP         short1r2bstore
+
+short1r2b5next:
+	VMAXPS      actconsts<>+256(SB), Y4, Y2
+	VMINPS      actconsts<>+320(SB), Y2, Y2
+	VMULPS      actconsts<>+384(SB), Y2, Y1
+	VROUNDPS    $0x00, Y1, Y1
+	VFMADD231PS actconsts<>+448(SB), Y1, Y2
+	VFMADD231PS actconsts<>+512(SB), Y1, Y2
+	VMOVUPS     actconsts<>+576(SB), Y3
+	VFMADD213PS actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS actconsts<>+64(SB), Y2, Y3
+	VMULPS      Y2, Y3, Y3
+	VFMSUB213PS Y2, Y2, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VCVTPS2DQ   Y1, Y1
+	VPSRAD      $0x01, Y1, Y2
+	VPSUBD      Y2, Y1, Y1
+	VPSLLD      $0x17, Y2, Y2
+	VPADDD      actconsts<>+192(SB), Y2, Y2
+	VMULPS      Y2, Y3, Y3
+	VPSLLD      $0x17, Y1, Y1
+	VPADDD      actconsts<>+192(SB), Y1, Y1
+	VMULPS      Y1, Y3, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VDIVPS      Y3, Y4, Y4
+	VMAXPS      actconsts<>+256(SB), Y0, Y2
+	VMINPS      actconsts<>+320(SB), Y2, Y2
+	VMULPS      actconsts<>+384(SB), Y2, Y1
+	VROUNDPS    $0x00, Y1, Y1
+	VFMADD231PS actconsts<>+448(SB), Y1, Y2
+	VFMADD231PS actconsts<>+512(SB), Y1, Y2
+	VMOVUPS     actconsts<>+576(SB), Y3
+	VFMADD213PS actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS actconsts<>+64(SB), Y2, Y3
+	VMULPS      Y2, Y3, Y3
+	VFMSUB213PS Y2, Y2, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VCVTPS2DQ   Y1, Y1
+	VPSRAD      $0x01, Y1, Y2
+	VPSUBD      Y2, Y1, Y1
+	VPSLLD      $0x17, Y2, Y2
+	VPADDD      actconsts<>+192(SB), Y2, Y2
+	VMULPS      Y2, Y3, Y3
+	VPSLLD      $0x17, Y1, Y1
+	VPADDD      actconsts<>+192(SB), Y1, Y1
+	VMULPS      Y1, Y3, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VDIVPS      Y3, Y0, Y0
 
 short1r2bstore:
-	VMOVUPS Y3, (AX)
+	VMOVUPS Y4, (AX)
 	ADDQ    DI, AX
 	VMOVUPS Y0, (AX)
 	JMP     done
@@ -1705,8 +4844,8 @@ short1r1:
 
 short1r1btap:
 	MOVQ         (BX), DI
-	VBROADCASTSS (DX), Y3
-	VFMADD231PS  (CX)(DI*4), Y3, Y0
+	VBROADCASTSS (DX), Y4
+	VFMADD231PS  (CX)(DI*4), Y4, Y0
 	ADDQ         $0x00000008, BX
 	ADDQ         $0x00000004, DX
 	DECQ         SI
@@ -1714,6 +4853,9 @@ short1r1btap:
 	CMPQ         act+72(FP), $0x00000001
 	JL           short1r1bstore
 	JE           short1r1brelu
+	CMPQ         act+72(FP), $0x00000003
+	JE           short1r1bclip
+	JG           short1r1bfromMemory
 	VMINPS       Y0, Y1, Y3
 	VMAXPS       Y0, Y1, Y0
 	VFMADD231PS  Y3, Y2, Y0
@@ -1721,6 +4863,84 @@ short1r1btap:
 
 short1r1brelu:
 	VMAXPS Y0, Y1, Y0
+	JMP    short1r1bstore
+
+short1r1bclip:
+	VMAXPS Y0, Y2, Y0
+	VMINPS Y0, Y3, Y0
+	JMP    short1r1bstore
+
+short1r1bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short1r1b4next
+	VMULPS actconsts<>+0(SB), Y0, Y1
+	VADDPS actconsts<>+64(SB), Y1, Y1
+	VMAXPS actconsts<>+128(SB), Y1, Y1
+	VMINPS actconsts<>+192(SB), Y1, Y1
+	VMULPS Y1, Y0, Y0
+	JMP    short1r1bstore
+
+short1r1b4next:
+	CMPQ        act+72(FP), $0x00000005
+	JNE         short1r1b5next
+	VMAXPS      actconsts<>+256(SB), Y0, Y2
+	VMINPS      actconsts<>+320(SB), Y2, Y2
+	VMULPS      actconsts<>+384(SB), Y2, Y1
+	VROUNDPS    $0x00, Y1, Y1
+	VFMADD231PS actconsts<>+448(SB), Y1, Y2
+	VFMADD231PS actconsts<>+512(SB), Y1, Y2
+	VMOVUPS     actconsts<>+576(SB), Y3
+	VFMADD213PS actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS actconsts<>+64(SB), Y2, Y3
+	VMULPS      Y2, Y3, Y3
+	VFMSUB213PS Y2, Y2, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VCVTPS2DQ   Y1, Y1
+	VPSRAD      $0x01, Y1, Y2
+	VPSUBD      Y2, Y1, Y1
+	VPSLLD      $0x17, Y2, Y2
+	VPADDD      actconsts<>+192(SB), Y2, Y2
+	VMULPS      Y2, Y3, Y3
+	VPSLLD      $0x17, Y1, Y1
+	VPADDD      actconsts<>+192(SB), Y1, Y1
+	VMULPS      Y1, Y3, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VMOVUPS     actconsts<>+192(SB), Y1
+	VDIVPS      Y3, Y1, Y1
+	VCMPPS      $0x03, Y0, Y0, Y3
+	VBLENDVPS   Y3, Y0, Y1, Y0
+	JMP         short1r1bstore
+
+short1r1b5next:
+	VMAXPS      actconsts<>+256(SB), Y0, Y2
+	VMINPS      actconsts<>+320(SB), Y2, Y2
+	VMULPS      actconsts<>+384(SB), Y2, Y1
+	VROUNDPS    $0x00, Y1, Y1
+	VFMADD231PS actconsts<>+448(SB), Y1, Y2
+	VFMADD231PS actconsts<>+512(SB), Y1, Y2
+	VMOVUPS     actconsts<>+576(SB), Y3
+	VFMADD213PS actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS actconsts<>+64(SB), Y2, Y3
+	VMULPS      Y2, Y3, Y3
+	VFMSUB213PS Y2, Y2, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VCVTPS2DQ   Y1, Y1
+	VPSRAD      $0x01, Y1, Y2
+	VPSUBD      Y2, Y1, Y1
+	VPSLLD      $0x17, Y2, Y2
+	VPADDD      actconsts<>+192(SB), Y2, Y2
+	VMULPS      Y2, Y3, Y3
+	VPSLLD      $0x17, Y1, Y1
+	VPADDD      actconsts<>+192(SB), Y1, Y1
+	VMULPS      Y1, Y3, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VDIVPS      Y3, Y0, Y0
 
 short1r1bstore:
 	VMOVUPS Y0, (AX)
@@ -1736,21 +4956,21 @@ short2loop:
 	LEAQ    (CX)(SI*1), R8
 	LEAQ    (CX)(BX*1), R9
 	LEAQ    (R8)(BX*1), R10
-	VMOVAPS Y0, Y3
 	VMOVAPS Y0, Y4
 	VMOVAPS Y0, Y5
 	VMOVAPS Y0, Y6
+	VMOVAPS Y0, Y7
 	MOVQ    w+16(FP), R11
 	MOVQ    offs+24(FP), R12
 	MOVQ    taps+32(FP), R13
 
 short2btap:
 	MOVQ         (R12), R14
-	VBROADCASTSS (R11), Y7
-	VFMADD231PS  (CX)(R14*4), Y7, Y3
-	VFMADD231PS  (R9)(R14*4), Y7, Y4
-	VFMADD231PS  (R8)(R14*4), Y7, Y5
-	VFMADD231PS  (R10)(R14*4), Y7, Y6
+	VBROADCASTSS (R11), Y8
+	VFMADD231PS  (CX)(R14*4), Y8, Y4
+	VFMADD231PS  (R9)(R14*4), Y8, Y5
+	VFMADD231PS  (R8)(R14*4), Y8, Y6
+	VFMADD231PS  (R10)(R14*4), Y8, Y7
 	ADDQ         $0x00000008, R12
 	ADDQ         $0x00000004, R11
 	DECQ         R13
@@ -1758,33 +4978,300 @@ short2btap:
 	CMPQ         act+72(FP), $0x00000001
 	JL           short2bstore
 	JE           short2brelu
-	VMINPS       Y3, Y1, Y7
-	VMAXPS       Y3, Y1, Y3
-	VFMADD231PS  Y7, Y2, Y3
-	VMINPS       Y4, Y1, Y7
+	CMPQ         act+72(FP), $0x00000003
+	JE           short2bclip
+	JG           short2bfromMemory
+	VMINPS       Y4, Y1, Y8
 	VMAXPS       Y4, Y1, Y4
-	VFMADD231PS  Y7, Y2, Y4
-	VMINPS       Y5, Y1, Y7
+	VFMADD231PS  Y8, Y2, Y4
+	VMINPS       Y5, Y1, Y8
 	VMAXPS       Y5, Y1, Y5
-	VFMADD231PS  Y7, Y2, Y5
-	VMINPS       Y6, Y1, Y7
+	VFMADD231PS  Y8, Y2, Y5
+	VMINPS       Y6, Y1, Y8
 	VMAXPS       Y6, Y1, Y6
-	VFMADD231PS  Y7, Y2, Y6
+	VFMADD231PS  Y8, Y2, Y6
+	VMINPS       Y7, Y1, Y8
+	VMAXPS       Y7, Y1, Y7
+	VFMADD231PS  Y8, Y2, Y7
 	JMP          short2bstore
 
 short2brelu:
-	VMAXPS Y3, Y1, Y3
 	VMAXPS Y4, Y1, Y4
 	VMAXPS Y5, Y1, Y5
 	VMAXPS Y6, Y1, Y6
+	VMAXPS Y7, Y1, Y7
+	JMP    short2bstore
+
+short2bclip:
+	VMAXPS Y4, Y2, Y4
+	VMINPS Y4, Y3, Y4
+	VMAXPS Y5, Y2, Y5
+	VMINPS Y5, Y3, Y5
+	VMAXPS Y6, Y2, Y6
+	VMINPS Y6, Y3, Y6
+	VMAXPS Y7, Y2, Y7
+	VMINPS Y7, Y3, Y7
+	JMP    short2bstore
+
+short2bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short2b4next
+	VMULPS actconsts<>+0(SB), Y4, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y5, Y5
+	VMULPS actconsts<>+0(SB), Y6, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y6, Y6
+	VMULPS actconsts<>+0(SB), Y7, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y7, Y7
+	JMP    short2bstore
+
+short2b4next:
+	CMPQ        act+72(FP), $0x00000005
+	JNE         short2b5next
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y4, Y4, Y10
+	VBLENDVPS   Y10, Y4, Y8, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y5, Y5, Y10
+	VBLENDVPS   Y10, Y5, Y8, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y6, Y6, Y10
+	VBLENDVPS   Y10, Y6, Y8, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y7, Y7, Y10
+	VBLENDVPS   Y10, Y7, Y8, Y7
+	JMP         short2bstore
+
+short2b5next:
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y4, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y5, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y6, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y7, Y7
 
 short2bstore:
 	MOVQ    AX, R8
-	VMOVUPS Y3, (R8)
-	VMOVUPS Y4, (R8)(BX*1)
+	VMOVUPS Y4, (R8)
+	VMOVUPS Y5, (R8)(BX*1)
 	ADDQ    DI, R8
-	VMOVUPS Y5, (R8)
-	VMOVUPS Y6, (R8)(BX*1)
+	VMOVUPS Y6, (R8)
+	VMOVUPS Y7, (R8)(BX*1)
 	ADDQ    SI, CX
 	ADDQ    DI, AX
 	ADDQ    SI, CX
@@ -1799,7 +5286,7 @@ short2rest:
 
 short2r1:
 	LEAQ    (CX)(BX*1), DX
-	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
 	VMOVAPS Y0, Y0
 	MOVQ    w+16(FP), SI
 	MOVQ    offs+24(FP), DI
@@ -1807,9 +5294,9 @@ short2r1:
 
 short2r1btap:
 	MOVQ         (DI), R9
-	VBROADCASTSS (SI), Y4
-	VFMADD231PS  (CX)(R9*4), Y4, Y3
-	VFMADD231PS  (DX)(R9*4), Y4, Y0
+	VBROADCASTSS (SI), Y5
+	VFMADD231PS  (CX)(R9*4), Y5, Y4
+	VFMADD231PS  (DX)(R9*4), Y5, Y0
 	ADDQ         $0x00000008, DI
 	ADDQ         $0x00000004, SI
 	DECQ         R8
@@ -1817,20 +5304,163 @@ short2r1btap:
 	CMPQ         act+72(FP), $0x00000001
 	JL           short2r1bstore
 	JE           short2r1brelu
-	VMINPS       Y3, Y1, Y4
-	VMAXPS       Y3, Y1, Y3
-	VFMADD231PS  Y4, Y2, Y3
-	VMINPS       Y0, Y1, Y4
+	CMPQ         act+72(FP), $0x00000003
+	JE           short2r1bclip
+	JG           short2r1bfromMemory
+	VMINPS       Y4, Y1, Y3
+	VMAXPS       Y4, Y1, Y4
+	VFMADD231PS  Y3, Y2, Y4
+	VMINPS       Y0, Y1, Y3
 	VMAXPS       Y0, Y1, Y0
-	VFMADD231PS  Y4, Y2, Y0
+	VFMADD231PS  Y3, Y2, Y0
 	JMP          short2r1bstore
 
 short2r1brelu:
-	VMAXPS Y3, Y1, Y3
+	VMAXPS Y4, Y1, Y4
 	VMAXPS Y0, Y1, Y0
+	JMP    short2r1bstore
+
+short2r1bclip:
+	VMAXPS Y4, Y2, Y4
+	VMINPS Y4, Y3, Y4
+	VMAXPS Y0, Y2, Y0
+	VMINPS Y0, Y3, Y0
+	JMP    short2r1bstore
+
+short2r1bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short2r1b4next
+	VMULPS actconsts<>+0(SB), Y4, Y1
+	VADDPS actconsts<>+64(SB), Y1, Y1
+	VMAXPS actconsts<>+128(SB), Y1, Y1
+	VMINPS actconsts<>+192(SB), Y1, Y1
+	VMULPS Y1, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y0, Y1
+	VADDPS actconsts<>+64(SB), Y1, Y1
+	VMAXPS actconsts<>+128(SB), Y1, Y1
+	VMINPS actconsts<>+192(SB), Y1, Y1
+	VMULPS Y1, Y0, Y0
+	JMP    short2r1bstore
+
+short2r1b4next:
+	CMPQ        act+72(FP), $0x00000005
+	JNE         short2r1b5next
+	VMAXPS      actconsts<>+256(SB), Y4, Y2
+	VMINPS      actconsts<>+320(SB), Y2, Y2
+	VMULPS      actconsts<>+384(SB), Y2, Y1
+	VROUNDPS    $0x00, Y1, Y1
+	VFMADD231PS actconsts<>+448(SB), Y1, Y2
+	VFMADD231PS actconsts<>+512(SB), Y1, Y2
+	VMOVUPS     actconsts<>+576(SB), Y3
+	VFMADD213PS actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS actconsts<>+64(SB), Y2, Y3
+	VMULPS      Y2, Y3, Y3
+	VFMSUB213PS Y2, Y2, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VCVTPS2DQ   Y1, Y1
+	VPSRAD      $0x01, Y1, Y2
+	VPSUBD      Y2, Y1, Y1
+	VPSLLD      $0x17, Y2, Y2
+	VPADDD      actconsts<>+192(SB), Y2, Y2
+	VMULPS      Y2, Y3, Y3
+	VPSLLD      $0x17, Y1, Y1
+	VPADDD      actconsts<>+192(SB), Y1, Y1
+	VMULPS      Y1, Y3, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VMOVUPS     actconsts<>+192(SB), Y1
+	VDIVPS      Y3, Y1, Y1
+	VCMPPS      $0x03, Y4, Y4, Y3
+	VBLENDVPS   Y3, Y4, Y1, Y4
+	VMAXPS      actconsts<>+256(SB), Y0, Y2
+	VMINPS      actconsts<>+320(SB), Y2, Y2
+	VMULPS      actconsts<>+384(SB), Y2, Y1
+	VROUNDPS    $0x00, Y1, Y1
+	VFMADD231PS actconsts<>+448(SB), Y1, Y2
+	VFMADD231PS actconsts<>+512(SB), Y1, Y2
+	VMOVUPS     actconsts<>+576(SB), Y3
+	VFMADD213PS actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS actconsts<>+64(SB), Y2, Y3
+	VMULPS      Y2, Y3, Y3
+	VFMSUB213PS Y2, Y2, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VCVTPS2DQ   Y1, Y1
+	VPSRAD      $0x01, Y1, Y2
+	VPSUBD      Y2, Y1, Y1
+	VPSLLD      $0x17, Y2, Y2
+	VPADDD      actconsts<>+192(SB), Y2, Y2
+	VMULPS      Y2, Y3, Y3
+	VPSLLD      $0x17, Y1, Y1
+	VPADDD      actconsts<>+192(SB), Y1, Y1
+	VMULPS      Y1, Y3, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VMOVUPS     actconsts<>+192(SB), Y1
+	VDIVPS      Y3, Y1, Y1
+	VCMPPS      $0x03, Y0, Y0, Y3
+	VBLENDVPS   Y3, Y0, Y1, Y0
+	JMP         short2r1bstore
+
+short2r1b5next:
+	VMAXPS      actconsts<>+256(SB), Y4, Y2
+	VMINPS      actconsts<>+320(SB), Y2, Y2
+	VMULPS      actconsts<>+384(SB), Y2, Y1
+	VROUNDPS    $0x00, Y1, Y1
+	VFMADD231PS actconsts<>+448(SB), Y1, Y2
+	VFMADD231PS actconsts<>+512(SB), Y1, Y2
+	VMOVUPS     actconsts<>+576(SB), Y3
+	VFMADD213PS actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS actconsts<>+64(SB), Y2, Y3
+	VMULPS      Y2, Y3, Y3
+	VFMSUB213PS Y2, Y2, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VCVTPS2DQ   Y1, Y1
+	VPSRAD      $0x01, Y1, Y2
+	VPSUBD      Y2, Y1, Y1
+	VPSLLD      $0x17, Y2, Y2
+	VPADDD      actconsts<>+192(SB), Y2, Y2
+	VMULPS      Y2, Y3, Y3
+	VPSLLD      $0x17, Y1, Y1
+	VPADDD      actconsts<>+192(SB), Y1, Y1
+	VMULPS      Y1, Y3, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VDIVPS      Y3, Y4, Y4
+	VMAXPS      actconsts<>+256(SB), Y0, Y2
+	VMINPS      actconsts<>+320(SB), Y2, Y2
+	VMULPS      actconsts<>+384(SB), Y2, Y1
+	VROUNDPS    $0x00, Y1, Y1
+	VFMADD231PS actconsts<>+448(SB), Y1, Y2
+	VFMADD231PS actconsts<>+512(SB), Y1, Y2
+	VMOVUPS     actconsts<>+576(SB), Y3
+	VFMADD213PS actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS actconsts<>+64(SB), Y2, Y3
+	VMULPS      Y2, Y3, Y3
+	VFMSUB213PS Y2, Y2, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VCVTPS2DQ   Y1, Y1
+	VPSRAD      $0x01, Y1, Y2
+	VPSUBD      Y2, Y1, Y1
+	VPSLLD      $0x17, Y2, Y2
+	VPADDD      actconsts<>+192(SB), Y2, Y2
+	VMULPS      Y2, Y3, Y3
+	VPSLLD      $0x17, Y1, Y1
+	VPADDD      actconsts<>+192(SB), Y1, Y1
+	VMULPS      Y1, Y3, Y3
+	VADDPS      actconsts<>+192(SB), Y3, Y3
+	VDIVPS      Y3, Y0, Y0
 
 short2r1bstore:
-	VMOVUPS Y3, (AX)
+	VMOVUPS Y4, (AX)
 	VMOVUPS Y0, (AX)(BX*1)
 
 done:
@@ -1962,3 +5592,229 @@ cdone:
 done:
 	VZEROUPPER
 	RET
+
+DATA actconsts<>+0(SB)/4, $0x3e2aaaab
+DATA actconsts<>+4(SB)/4, $0x3e2aaaab
+DATA actconsts<>+8(SB)/4, $0x3e2aaaab
+DATA actconsts<>+12(SB)/4, $0x3e2aaaab
+DATA actconsts<>+16(SB)/4, $0x3e2aaaab
+DATA actconsts<>+20(SB)/4, $0x3e2aaaab
+DATA actconsts<>+24(SB)/4, $0x3e2aaaab
+DATA actconsts<>+28(SB)/4, $0x3e2aaaab
+DATA actconsts<>+32(SB)/4, $0x3e2aaaab
+DATA actconsts<>+36(SB)/4, $0x3e2aaaab
+DATA actconsts<>+40(SB)/4, $0x3e2aaaab
+DATA actconsts<>+44(SB)/4, $0x3e2aaaab
+DATA actconsts<>+48(SB)/4, $0x3e2aaaab
+DATA actconsts<>+52(SB)/4, $0x3e2aaaab
+DATA actconsts<>+56(SB)/4, $0x3e2aaaab
+DATA actconsts<>+60(SB)/4, $0x3e2aaaab
+DATA actconsts<>+64(SB)/4, $0x3f000000
+DATA actconsts<>+68(SB)/4, $0x3f000000
+DATA actconsts<>+72(SB)/4, $0x3f000000
+DATA actconsts<>+76(SB)/4, $0x3f000000
+DATA actconsts<>+80(SB)/4, $0x3f000000
+DATA actconsts<>+84(SB)/4, $0x3f000000
+DATA actconsts<>+88(SB)/4, $0x3f000000
+DATA actconsts<>+92(SB)/4, $0x3f000000
+DATA actconsts<>+96(SB)/4, $0x3f000000
+DATA actconsts<>+100(SB)/4, $0x3f000000
+DATA actconsts<>+104(SB)/4, $0x3f000000
+DATA actconsts<>+108(SB)/4, $0x3f000000
+DATA actconsts<>+112(SB)/4, $0x3f000000
+DATA actconsts<>+116(SB)/4, $0x3f000000
+DATA actconsts<>+120(SB)/4, $0x3f000000
+DATA actconsts<>+124(SB)/4, $0x3f000000
+DATA actconsts<>+128(SB)/4, $0x00000000
+DATA actconsts<>+132(SB)/4, $0x00000000
+DATA actconsts<>+136(SB)/4, $0x00000000
+DATA actconsts<>+140(SB)/4, $0x00000000
+DATA actconsts<>+144(SB)/4, $0x00000000
+DATA actconsts<>+148(SB)/4, $0x00000000
+DATA actconsts<>+152(SB)/4, $0x00000000
+DATA actconsts<>+156(SB)/4, $0x00000000
+DATA actconsts<>+160(SB)/4, $0x00000000
+DATA actconsts<>+164(SB)/4, $0x00000000
+DATA actconsts<>+168(SB)/4, $0x00000000
+DATA actconsts<>+172(SB)/4, $0x00000000
+DATA actconsts<>+176(SB)/4, $0x00000000
+DATA actconsts<>+180(SB)/4, $0x00000000
+DATA actconsts<>+184(SB)/4, $0x00000000
+DATA actconsts<>+188(SB)/4, $0x00000000
+DATA actconsts<>+192(SB)/4, $0x3f800000
+DATA actconsts<>+196(SB)/4, $0x3f800000
+DATA actconsts<>+200(SB)/4, $0x3f800000
+DATA actconsts<>+204(SB)/4, $0x3f800000
+DATA actconsts<>+208(SB)/4, $0x3f800000
+DATA actconsts<>+212(SB)/4, $0x3f800000
+DATA actconsts<>+216(SB)/4, $0x3f800000
+DATA actconsts<>+220(SB)/4, $0x3f800000
+DATA actconsts<>+224(SB)/4, $0x3f800000
+DATA actconsts<>+228(SB)/4, $0x3f800000
+DATA actconsts<>+232(SB)/4, $0x3f800000
+DATA actconsts<>+236(SB)/4, $0x3f800000
+DATA actconsts<>+240(SB)/4, $0x3f800000
+DATA actconsts<>+244(SB)/4, $0x3f800000
+DATA actconsts<>+248(SB)/4, $0x3f800000
+DATA actconsts<>+252(SB)/4, $0x3f800000
+DATA actconsts<>+256(SB)/4, $0xc3300000
+DATA actconsts<>+260(SB)/4, $0xc3300000
+DATA actconsts<>+264(SB)/4, $0xc3300000
+DATA actconsts<>+268(SB)/4, $0xc3300000
+DATA actconsts<>+272(SB)/4, $0xc3300000
+DATA actconsts<>+276(SB)/4, $0xc3300000
+DATA actconsts<>+280(SB)/4, $0xc3300000
+DATA actconsts<>+284(SB)/4, $0xc3300000
+DATA actconsts<>+288(SB)/4, $0xc3300000
+DATA actconsts<>+292(SB)/4, $0xc3300000
+DATA actconsts<>+296(SB)/4, $0xc3300000
+DATA actconsts<>+300(SB)/4, $0xc3300000
+DATA actconsts<>+304(SB)/4, $0xc3300000
+DATA actconsts<>+308(SB)/4, $0xc3300000
+DATA actconsts<>+312(SB)/4, $0xc3300000
+DATA actconsts<>+316(SB)/4, $0xc3300000
+DATA actconsts<>+320(SB)/4, $0x42ae0000
+DATA actconsts<>+324(SB)/4, $0x42ae0000
+DATA actconsts<>+328(SB)/4, $0x42ae0000
+DATA actconsts<>+332(SB)/4, $0x42ae0000
+DATA actconsts<>+336(SB)/4, $0x42ae0000
+DATA actconsts<>+340(SB)/4, $0x42ae0000
+DATA actconsts<>+344(SB)/4, $0x42ae0000
+DATA actconsts<>+348(SB)/4, $0x42ae0000
+DATA actconsts<>+352(SB)/4, $0x42ae0000
+DATA actconsts<>+356(SB)/4, $0x42ae0000
+DATA actconsts<>+360(SB)/4, $0x42ae0000
+DATA actconsts<>+364(SB)/4, $0x42ae0000
+DATA actconsts<>+368(SB)/4, $0x42ae0000
+DATA actconsts<>+372(SB)/4, $0x42ae0000
+DATA actconsts<>+376(SB)/4, $0x42ae0000
+DATA actconsts<>+380(SB)/4, $0x42ae0000
+DATA actconsts<>+384(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+388(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+392(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+396(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+400(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+404(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+408(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+412(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+416(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+420(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+424(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+428(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+432(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+436(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+440(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+444(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+448(SB)/4, $0x3f318000
+DATA actconsts<>+452(SB)/4, $0x3f318000
+DATA actconsts<>+456(SB)/4, $0x3f318000
+DATA actconsts<>+460(SB)/4, $0x3f318000
+DATA actconsts<>+464(SB)/4, $0x3f318000
+DATA actconsts<>+468(SB)/4, $0x3f318000
+DATA actconsts<>+472(SB)/4, $0x3f318000
+DATA actconsts<>+476(SB)/4, $0x3f318000
+DATA actconsts<>+480(SB)/4, $0x3f318000
+DATA actconsts<>+484(SB)/4, $0x3f318000
+DATA actconsts<>+488(SB)/4, $0x3f318000
+DATA actconsts<>+492(SB)/4, $0x3f318000
+DATA actconsts<>+496(SB)/4, $0x3f318000
+DATA actconsts<>+500(SB)/4, $0x3f318000
+DATA actconsts<>+504(SB)/4, $0x3f318000
+DATA actconsts<>+508(SB)/4, $0x3f318000
+DATA actconsts<>+512(SB)/4, $0xb95e8083
+DATA actconsts<>+516(SB)/4, $0xb95e8083
+DATA actconsts<>+520(SB)/4, $0xb95e8083
+DATA actconsts<>+524(SB)/4, $0xb95e8083
+DATA actconsts<>+528(SB)/4, $0xb95e8083
+DATA actconsts<>+532(SB)/4, $0xb95e8083
+DATA actconsts<>+536(SB)/4, $0xb95e8083
+DATA actconsts<>+540(SB)/4, $0xb95e8083
+DATA actconsts<>+544(SB)/4, $0xb95e8083
+DATA actconsts<>+548(SB)/4, $0xb95e8083
+DATA actconsts<>+552(SB)/4, $0xb95e8083
+DATA actconsts<>+556(SB)/4, $0xb95e8083
+DATA actconsts<>+560(SB)/4, $0xb95e8083
+DATA actconsts<>+564(SB)/4, $0xb95e8083
+DATA actconsts<>+568(SB)/4, $0xb95e8083
+DATA actconsts<>+572(SB)/4, $0xb95e8083
+DATA actconsts<>+576(SB)/4, $0xb9506967
+DATA actconsts<>+580(SB)/4, $0xb9506967
+DATA actconsts<>+584(SB)/4, $0xb9506967
+DATA actconsts<>+588(SB)/4, $0xb9506967
+DATA actconsts<>+592(SB)/4, $0xb9506967
+DATA actconsts<>+596(SB)/4, $0xb9506967
+DATA actconsts<>+600(SB)/4, $0xb9506967
+DATA actconsts<>+604(SB)/4, $0xb9506967
+DATA actconsts<>+608(SB)/4, $0xb9506967
+DATA actconsts<>+612(SB)/4, $0xb9506967
+DATA actconsts<>+616(SB)/4, $0xb9506967
+DATA actconsts<>+620(SB)/4, $0xb9506967
+DATA actconsts<>+624(SB)/4, $0xb9506967
+DATA actconsts<>+628(SB)/4, $0xb9506967
+DATA actconsts<>+632(SB)/4, $0xb9506967
+DATA actconsts<>+636(SB)/4, $0xb9506967
+DATA actconsts<>+640(SB)/4, $0x3ab743ce
+DATA actconsts<>+644(SB)/4, $0x3ab743ce
+DATA actconsts<>+648(SB)/4, $0x3ab743ce
+DATA actconsts<>+652(SB)/4, $0x3ab743ce
+DATA actconsts<>+656(SB)/4, $0x3ab743ce
+DATA actconsts<>+660(SB)/4, $0x3ab743ce
+DATA actconsts<>+664(SB)/4, $0x3ab743ce
+DATA actconsts<>+668(SB)/4, $0x3ab743ce
+DATA actconsts<>+672(SB)/4, $0x3ab743ce
+DATA actconsts<>+676(SB)/4, $0x3ab743ce
+DATA actconsts<>+680(SB)/4, $0x3ab743ce
+DATA actconsts<>+684(SB)/4, $0x3ab743ce
+DATA actconsts<>+688(SB)/4, $0x3ab743ce
+DATA actconsts<>+692(SB)/4, $0x3ab743ce
+DATA actconsts<>+696(SB)/4, $0x3ab743ce
+DATA actconsts<>+700(SB)/4, $0x3ab743ce
+DATA actconsts<>+704(SB)/4, $0xbc088908
+DATA actconsts<>+708(SB)/4, $0xbc088908
+DATA actconsts<>+712(SB)/4, $0xbc088908
+DATA actconsts<>+716(SB)/4, $0xbc088908
+DATA actconsts<>+720(SB)/4, $0xbc088908
+DATA actconsts<>+724(SB)/4, $0xbc088908
+DATA actconsts<>+728(SB)/4, $0xbc088908
+DATA actconsts<>+732(SB)/4, $0xbc088908
+DATA actconsts<>+736(SB)/4, $0xbc088908
+DATA actconsts<>+740(SB)/4, $0xbc088908
+DATA actconsts<>+744(SB)/4, $0xbc088908
+DATA actconsts<>+748(SB)/4, $0xbc088908
+DATA actconsts<>+752(SB)/4, $0xbc088908
+DATA actconsts<>+756(SB)/4, $0xbc088908
+DATA actconsts<>+760(SB)/4, $0xbc088908
+DATA actconsts<>+764(SB)/4, $0xbc088908
+DATA actconsts<>+768(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+772(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+776(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+780(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+784(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+788(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+792(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+796(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+800(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+804(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+808(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+812(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+816(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+820(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+824(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+828(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+832(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+836(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+840(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+844(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+848(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+852(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+856(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+860(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+864(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+868(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+872(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+876(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+880(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+884(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+888(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+892(SB)/4, $0xbe2aaaaa
+GLOBL actconsts<>(SB), RODATA|NOPTR, $896

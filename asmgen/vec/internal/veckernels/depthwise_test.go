@@ -8,7 +8,7 @@ import (
 
 // dwGo is the depthwise kernel's definition, in float32 with FMAs as it
 // computes.
-func dwGo(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope float32) {
+func dwGo(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
 	for r := range rows {
 		for q := range cols {
 			v := bias
@@ -20,6 +20,14 @@ func dwGo(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, sl
 				v = max(v, 0)
 			case 2:
 				v = max(v, 0) + slope*min(v, 0)
+			case 3:
+				v = min(max(v, slope), hi)
+			case 4:
+				v *= min(max(v/6+0.5, 0), 1)
+			case 5:
+				v = float32(1 / (1 + math.Exp(-float64(v))))
+			case 6:
+				v = float32(float64(v) / (1 + math.Exp(-float64(v))))
 			}
 			d[r*ldD+q] = v
 		}
@@ -29,8 +37,8 @@ func dwGo(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, sl
 // TestDepthwise runs each depthwise kernel the CPU supports on rows of 1
 // to 100 outputs (around multiples of the vector and of the kernel's
 // 4-vector blocks), 1 to 49 taps, 1 to 9 rows (rows of one or two vectors
-// go several at a time) and strides, with and
-// without the activation, and NaNs and -Infs in some inputs. Outputs are within a
+// go several at a time) and strides, with every activation and none,
+// and NaNs and -Infs in some inputs. Outputs are within a
 // few ulps of the definition's scale (the FMAs round as the definition's
 // do up to double rounding), NaN where it is; between rows and past the
 // last output nothing is written, except by AVX2 with fewer than 8
@@ -74,7 +82,10 @@ func TestDepthwise(t *testing.T) {
 			for i := range w {
 				w[i] = float32(r.NormFloat64())
 			}
-			act, bias, slope := r.IntN(3), float32(r.NormFloat64()), float32(r.IntN(3))/10
+			act, bias, slope, hi := r.IntN(7), float32(r.NormFloat64()), float32(r.IntN(3))/10, float32(6)
+			if act == 3 {
+				slope, hi = -0.5, float32(r.IntN(4))
+			}
 			const guard = -7
 			want := make([]float32, (rows-1)*ldD+written+3)
 			got := make([]float32, len(want))
@@ -82,8 +93,8 @@ func TestDepthwise(t *testing.T) {
 				want[i], got[i] = guard, guard
 			}
 			// The columns the kernel computes, cols of them or whole vectors.
-			dwGo(want, s, w, offs, rows, written, ldD, ldS, act, bias, slope)
-			kern.dw(got, s, w, offs, rows, cols, ldD, ldS, act, bias, slope)
+			dwGo(want, s, w, offs, rows, written, ldD, ldS, act, bias, slope, hi)
+			kern.dw(got, s, w, offs, rows, cols, ldD, ldS, act, bias, slope, hi)
 			for i := range got {
 				r, q := i/ldD, i%ldD
 				scale := float64(abs(bias))
@@ -93,7 +104,9 @@ func TestDepthwise(t *testing.T) {
 					}
 				}
 				wn, gn := math.IsNaN(float64(want[i])), math.IsNaN(float64(got[i]))
-				if wn != gn || !wn && math.Abs(float64(got[i]-want[i])) > 1e-6*scale {
+				// The activations computed from e^x add their own few
+				// ulp; hardswish's slope is up to 1.5.
+				if wn != gn || !wn && math.Abs(float64(got[i]-want[i])) > 2e-6*scale+1e-6*math.Abs(float64(want[i])) && got[i] != want[i] {
 					t.Fatalf("%s rows %d cols %d taps %d ldD %d ldS %d act %d slope %g: d[%d] (row %d, col %d) = %g, want %g",
 						kern.name, rows, cols, taps, ldD, ldS, act, slope, i, r, q, got[i], want[i])
 				}

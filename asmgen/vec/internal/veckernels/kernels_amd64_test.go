@@ -16,7 +16,7 @@ type kernel struct {
 	wIn  [len(winoForms)]func(dst, planes []float32, ps, tw, ld, ldDst int)
 	wOut [len(winoForms)]func(y, m []float32, n, step, ldY int, bias, lo float32)
 	// The depthwise convolution and its stride-2 gather.
-	dw    func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope float32)
+	dw    func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
 	evens func(dst, src []float32, rows, n, ldDst, ldSrc int)
 }
 
@@ -52,9 +52,9 @@ func kernels() []kernel {
 	wIn := func(f func(dst, planes *float32, ps, tw, ld, ldDst int)) func(dst, planes []float32, ps, tw, ld, ldDst int) {
 		return func(dst, planes []float32, ps, tw, ld, ldDst int) { f(&dst[0], &planes[0], ps, tw, ld, ldDst) }
 	}
-	dw := func(f func(d, s, w *float32, offs *int, taps, rows, cols, ldD, ldS, act int, bias, slope float32)) func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope float32) {
-		return func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope float32) {
-			f(&d[0], &s[0], &w[0], &offs[0], len(offs), rows, cols, ldD, ldS, act, bias, slope)
+	dw := func(f func(d, s, w *float32, offs *int, taps, rows, cols, ldD, ldS, act int, bias, slope, hi float32)) func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+		return func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+			f(&d[0], &s[0], &w[0], &offs[0], len(offs), rows, cols, ldD, ldS, act, bias, slope, hi)
 		}
 	}
 	if cpu.X86.HasAVX512F {

@@ -14,7 +14,7 @@ type kernel struct {
 	wIn  [len(winoForms)]func(dst, planes []float32, ps, tw, ld, ldDst int)
 	wOut [len(winoForms)]func(y, m []float32, n, step, ldY int, bias, lo float32)
 	// The depthwise convolution and its stride-2 gather.
-	dw    func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope float32)
+	dw    func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
 	evens func(dst, src []float32, rows, n, ldDst, ldSrc int)
 }
 
