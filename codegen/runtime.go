@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"io/fs"
 	"path"
 	"strings"
 )
@@ -25,10 +26,6 @@ var notCopied = map[string]bool{"doc.go": true, "mkst.go": true, "mkvec.go": tru
 // (kernelKind.rt) only those of kinds, the ones the network uses; and
 // rt/preprocess.go only with preprocess, for specs that declare it.
 func runtimeFiles(pkg, header string, kinds []*kernelKind, preprocess bool) ([]File, error) {
-	entries, err := runtimeFS.ReadDir("rt")
-	if err != nil {
-		return nil, err
-	}
 	skip := map[string]bool{"preprocess.go": !preprocess}
 	for _, k := range kernelKinds {
 		for _, name := range k.rt {
@@ -40,13 +37,27 @@ func runtimeFiles(pkg, header string, kinds []*kernelKind, preprocess bool) ([]F
 			skip[name] = false
 		}
 	}
+	return CopyPackage(runtimeFS, "rt", pkg, header, func(name string) bool { return notCopied[name] || skip[name] })
+}
+
+// CopyPackage returns the Go files of directory dir of fsys, but the tests
+// and those skip reports, each as rt_<name> in package pkg: header first,
+// any generator notice of the source dropped, and the package clause
+// (package <dir's last element>) renamed. codegen copies codegen/rt so,
+// and codegen/cuda its gort.
+func CopyPackage(fsys fs.FS, dir, pkg, header string, skip func(name string) bool) ([]File, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	clause := []byte("package " + path.Base(dir) + "\n")
 	var out []File
 	for _, e := range entries {
 		name := e.Name()
-		if notCopied[name] || skip[name] || strings.HasSuffix(name, "_test.go") {
+		if skip(name) || strings.HasSuffix(name, "_test.go") {
 			continue
 		}
-		src, err := runtimeFS.ReadFile(path.Join("rt", name))
+		src, err := fs.ReadFile(fsys, path.Join(dir, name))
 		if err != nil {
 			return nil, err
 		}
@@ -54,15 +65,15 @@ func runtimeFiles(pkg, header string, kinds []*kernelKind, preprocess bool) ([]F
 		if bytes.HasPrefix(src, []byte("// Code generated")) {
 			src = src[bytes.IndexByte(src, '\n')+1:]
 		}
-		i := bytes.Index(src, []byte("package rt\n"))
+		i := bytes.Index(src, clause)
 		if i < 0 {
-			return nil, fmt.Errorf("codegen: rt/%s has no package clause", name)
+			return nil, fmt.Errorf("codegen: %s/%s has no package clause", dir, name)
 		}
 		var b bytes.Buffer
 		b.WriteString(header + "\n\n")
 		b.Write(bytes.TrimLeft(src[:i], "\n"))
 		b.WriteString("package " + pkg + "\n")
-		b.Write(src[i+len("package rt\n"):])
+		b.Write(src[i+len(clause):])
 		out = append(out, File{Name: "rt_" + name, Data: b.Bytes()})
 	}
 	return out, nil

@@ -1,10 +1,8 @@
 package cuda
 
 import (
-	"bytes"
 	"embed"
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -25,32 +23,7 @@ var goNotCopied = map[string]bool{"doc.go": true, "network.go": true}
 // goRuntimeFiles returns gort's Go API for the package: each of its files
 // but goNotCopied and the tests, as rt_<name>.
 func (c *gen) goRuntimeFiles() ([]codegen.File, error) {
-	entries, err := goFS.ReadDir("gort")
-	if err != nil {
-		return nil, err
-	}
-	var out []codegen.File
-	for _, e := range entries {
-		name := e.Name()
-		if goNotCopied[name] || strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		src, err := goFS.ReadFile(path.Join("gort", name))
-		if err != nil {
-			return nil, err
-		}
-		i := bytes.Index(src, []byte("package gort\n"))
-		if i < 0 {
-			return nil, fmt.Errorf("cuda: gort/%s has no package clause", name)
-		}
-		var b bytes.Buffer
-		b.WriteString(c.headerLine() + "\n\n")
-		b.Write(src[:i])
-		b.WriteString("package " + c.pkg + "\n")
-		b.Write(src[i+len("package gort\n"):])
-		out = append(out, codegen.File{Name: "rt_" + name, Data: b.Bytes()})
-	}
-	return out, nil
+	return codegen.CopyPackage(goFS, "gort", c.pkg, c.headerLine(), func(name string) bool { return goNotCopied[name] })
 }
 
 // goNames are the functions of the C API that gort's Go API calls, with
