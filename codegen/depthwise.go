@@ -16,16 +16,6 @@ import (
 // computes it in Go (rtDepthwiseGo) for the pure-Go implementation. The
 // weights stay in PyTorch's layout, [C*K][1][KH][KW].
 
-// hasDepthwise reports whether the network has a depthwise convolution.
-func (c *gen) hasDepthwise() bool {
-	for _, l := range c.layers {
-		if depthwise(l.n) {
-			return true
-		}
-	}
-	return false
-}
-
 // dwGeom declares depthwise layer l's geometry.
 func (c *gen) dwGeom(f *jen.File, l *layer) {
 	n := l.n

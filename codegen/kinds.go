@@ -1,6 +1,8 @@
 package codegen
 
 import (
+	"slices"
+
 	"github.com/dave/jennifer/jen"
 
 	"github.com/cnnc/cnnc/asmgen/vec"
@@ -41,13 +43,13 @@ type kernelKind struct {
 var kernelKinds = []*kernelKind{
 	{field: "lrn", typ: "rtLRNKernel", doc: "LRN's SIMD kernel, or nil", uses: (*gen).hasLRN,
 		vec: vec.LRN, rt: []string{"lrn_amd64.go", "lrn_other.go"}},
-	{field: "im2col", typ: "rtIm2colRow", doc: "im2col's SIMD kernel, or nil", uses: (*gen).hasConv,
+	{field: "im2col", typ: "rtIm2colRow", doc: "im2col's SIMD kernel, or nil", uses: usesAlgo(algoGEMM),
 		vec: vec.Im2col, rt: []string{"im2col_amd64.go", "im2col_other.go"}},
 	{field: "maxPool", typ: "rtMaxPoolRow", doc: "3-wide stride-2 max pooling's SIMD kernel, or nil", uses: (*gen).hasPool3s2,
 		vec: vec.MaxPool, rt: []string{"maxpool_amd64.go", "maxpool_other.go"}},
-	{field: "dw", typ: "rtDWKernels", doc: "depthwise convolutions' SIMD kernels, or nils", uses: (*gen).hasDepthwise,
+	{field: "dw", typ: "rtDWKernels", doc: "depthwise convolutions' SIMD kernels, or nils", uses: usesAlgo(algoDepthwise),
 		vec: vec.Depthwise, rt: []string{"depthwise.go", "depthwise_amd64.go", "depthwise_other.go"}},
-	{field: "wino", typ: "rtWinoKernels", doc: "Winograd transforms' SIMD kernels, or nils", uses: (*gen).hasWino,
+	{field: "wino", typ: "rtWinoKernels", doc: "Winograd transforms' SIMD kernels, or nils", uses: usesAlgo(algoWinograd),
 		rt: []string{"wino.go"}, choose: "winoKernels", emit: (*gen).winoKernels, vecSet: (*gen).winoVec},
 }
 
@@ -56,6 +58,14 @@ func init() {
 		if k.choose == "" {
 			k.choose = k.typ + "For"
 		}
+	}
+}
+
+// usesAlgo is the uses of a kind that the layers of algorithm a call:
+// im2col the GEMM convolutions, dw the depthwise ones, wino Winograd's.
+func usesAlgo(a algo) func(c *gen) bool {
+	return func(c *gen) bool {
+		return slices.ContainsFunc(c.layers, func(l *layer) bool { return l.algo == a })
 	}
 }
 
@@ -111,17 +121,6 @@ func (c *gen) hasLRN() bool {
 func (c *gen) hasPool3s2() bool {
 	for _, l := range c.layers {
 		if l.n.Op == ir.OpMaxPool && l.n.Pool.KW == 3 && l.n.Pool.StrideW == 2 {
-			return true
-		}
-	}
-	return false
-}
-
-// hasConv reports whether the network has a convolution that is not
-// depthwise, which uses the im2col kernel.
-func (c *gen) hasConv() bool {
-	for _, l := range c.layers {
-		if l.n.Op == ir.OpConv && !depthwise(l.n) {
 			return true
 		}
 	}

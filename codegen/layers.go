@@ -477,16 +477,6 @@ func (c *gen) winoFormVars(f *jen.File) {
 	}
 }
 
-// hasWino reports whether any layer uses Winograd.
-func (c *gen) hasWino() bool {
-	for _, l := range c.layers {
-		if l.gemm != nil && l.gemm.wino {
-			return true
-		}
-	}
-	return false
-}
-
 // winoGeom declares Winograd layer l's geometry, derived fields included
 // (C counts the space-to-depth's channels).
 func (c *gen) winoGeom(f *jen.File, l *layer) {

@@ -92,7 +92,6 @@ const (
 // kernels of its implementation and the weights, which load packs.
 type network struct {
 	lrn                rtLRNKernel   // LRN's SIMD kernel, or nil
-	im2col             rtIm2colRow   // im2col's SIMD kernel, or nil
 	maxPool            rtMaxPoolRow  // 3-wide stride-2 max pooling's SIMD kernel, or nil
 	wino               rtWinoKernels // Winograd transforms' SIMD kernels, or nils
 	w1_conv1, b1_conv1 []float32
@@ -108,7 +107,6 @@ type network struct {
 // newNetwork returns implementation impl's kernels, before load.
 func newNetwork(impl int) network {
 	return network{
-		im2col:  rtIm2colRowFor(impl),
 		lrn:     rtLRNKernelFor(impl),
 		maxPool: rtMaxPoolRowFor(impl),
 		wino:    winoKernels(impl),

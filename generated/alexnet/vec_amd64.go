@@ -11,13 +11,6 @@ package alexnet
 //go:noescape
 func vecLRNAVX512(d *float32, x *float32, n int, c int, dstStride int, srcStride int, before int, after int, k float32, alpha float32)
 
-// vecIm2colRowAVX512 writes one row of an im2col panel: d[j] for j < cols is the source
-// element of the j-th output position from (row 0, ox0) on, rows of ow positions, s[0] the
-// first, positions sw and rows rowStep elements apart; d[cols:nr] is zeroed.
-//
-//go:noescape
-func vecIm2colRowAVX512(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)
-
 // vecMaxPool3s2AVX512 computes dst[i] = max(src[r*ld+2i+k]) over r < rows, k < 3, for i < n,
 // propagating NaN. It reads nothing past element 2n of a row.
 //
@@ -64,13 +57,6 @@ func vecCopyRowsAVX512(dst *float32, src *float32, rows int, n int, ldDst int, l
 //
 //go:noescape
 func vecLRNAVX2(d *float32, x *float32, n int, c int, dstStride int, srcStride int, before int, after int, k float32, alpha float32)
-
-// vecIm2colRowAVX2 writes one row of an im2col panel: d[j] for j < cols is the source
-// element of the j-th output position from (row 0, ox0) on, rows of ow positions, s[0] the
-// first, positions sw and rows rowStep elements apart; d[cols:nr] is zeroed.
-//
-//go:noescape
-func vecIm2colRowAVX2(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)
 
 // vecMaxPool3s2AVX2 computes dst[i] = max(src[r*ld+2i+k]) over r < rows, k < 3, for i < n,
 // propagating NaN. n must be a multiple of 8; rows are read to element 2n+1.
