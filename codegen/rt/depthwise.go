@@ -256,7 +256,7 @@ func rtDepthwiseGo(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, act rtA
 					r1 := x[(iy+g.DH)*g.W : (iy+g.DH+1)*g.W]
 					r2 := x[(iy+2*g.DH)*g.W : (iy+2*g.DH+1)*g.W]
 					rtDW3x3Go(row, r0, r1, r2, wo, g)
-					rtDWAct(row, act)
+					rtActivateAll(row, act)
 					continue
 				}
 				for ky := range g.KH {
@@ -266,23 +266,9 @@ func rtDepthwiseGo(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, act rtA
 					}
 					rtDWRowGo(row, x[iy*g.W:(iy+1)*g.W], wo[ky*g.KW:(ky+1)*g.KW], g)
 				}
-				rtDWAct(row, act)
+				rtActivateAll(row, act)
 			}
 		}
-	}
-}
-
-// rtDWAct applies the activation to an output row.
-func rtDWAct(row []float32, act rtAct) {
-	switch act.Kind {
-	case rtActReLU:
-		for i, v := range row {
-			row[i] = max(v, 0)
-		}
-	case rtActLeakyReLU:
-		rtDWLeaky(row, act.A)
-	default:
-		rtActivateAll(row, act)
 	}
 }
 
@@ -339,15 +325,6 @@ func rtDWTap(x, wr []float32, ix, dw int) float32 {
 		}
 	}
 	return v
-}
-
-// rtDWLeaky applies leaky ReLU to x as the SIMD kernels do, max(v, 0) +
-// slope*min(v, 0), without a branch on v's sign (random signs cost
-// rtActivate's branch a misprediction in two).
-func rtDWLeaky(x []float32, slope float32) {
-	for i, v := range x {
-		x[i] = max(v, 0) + slope*min(v, 0)
-	}
 }
 
 // rtDWRowGo adds to an output row one kernel row's taps wr over input row

@@ -132,6 +132,13 @@ func rtActivateAll(x []float32, act rtAct) {
 		for i, v := range x {
 			x[i] = max(v, 0)
 		}
+	case rtActLeakyReLU:
+		// As the SIMD kernels do it, without a branch on v's sign
+		// (random signs cost rtActivate's branch a misprediction in two).
+		slope := act.A
+		for i, v := range x {
+			x[i] = max(v, 0) + slope*min(v, 0)
+		}
 	case rtActSigmoid:
 		for i, v := range x {
 			x[i] = 1 / (1 + rtExp(-v))
