@@ -25,8 +25,12 @@ func (w *writer) comment(indent, text string) {
 	}
 }
 
-func (c *gen) prefix() string { return "cnnc_" + c.pkg }
-func (c *gen) macro() string  { return "CNNC_" + strings.ToUpper(c.pkg) }
+func (c *gen) prefix() string { return prefixOf(c.pkg) }
+
+// prefixOf is the prefix of package pkg's C identifiers.
+func prefixOf(pkg string) string { return "cnnc_" + pkg }
+
+func (c *gen) macro() string { return "CNNC_" + strings.ToUpper(c.pkg) }
 
 // Layers lists, per layer, where it runs: for the documentation of the
 // generated code and for tests.

@@ -41,7 +41,7 @@ var goNames = []struct{ name, result, params, args string }{
 // calls, as static inline forwarders to the functions of <pkg>.h (cgo
 // cannot call function-like macros).
 func goHeader(header, pkg string) []byte {
-	pre := "cnnc_" + pkg
+	pre := prefixOf(pkg)
 	w := &writer{}
 	w.p("%s", header)
 	w.p("")
