@@ -33,7 +33,7 @@ func (c *gen) dwGeom(f *jen.File, l *layer) {
 // (into layers.go): rtDepthwise with m.dw, the implementation's kernels.
 func (c *gen) dwSteps(f *jen.File, l *layer, im impl) {
 	n := l.n
-	chunk, tasks := dwChunk(n)
+	chunk, tasks := l.chunk, l.tasks
 	if !im.asm {
 		actC := act(n.Act)
 		doc := fmt.Sprintf("%s computes %s: %s %s -> %s, a depthwise convolution\n(rtDepthwise): one task is %d of its %d input channels, of one image.",

@@ -137,7 +137,7 @@ func (c *gen) emitLayer(f *jen.File, l *layer, i int, im impl) {
 		c.denseSteps(f, l, i, im)
 		return
 	case algoLRNPool:
-		chunk, tasks := lrnPoolChunk(n)
+		chunk, tasks := l.chunk, l.tasks
 		if shared {
 			task(f, doc+fmt.Sprintf("\nThe LRN before it is computed inside the pooling, for the input rows that\n%d output rows need: one task is those rows of one image.", chunk), c.ident(n, "l"),
 				jen.List(jen.Id("img"), jen.Id("oy")).Op(":=").List(jen.Id("t").Op("/").Lit(tasks), jen.Id("t").Op("%").Lit(tasks).Op("*").Lit(chunk)),
@@ -342,13 +342,13 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 	if padded(n) {
 		a := &n.Conv
 		hp, wp := in.H+a.Pad.Top+a.Pad.Bottom, in.W+a.Pad.Left+a.Pad.Right
-		chunks := ceilDiv(in.C, padChunk)
+		chunk, chunks := l.chunk, l.tasks
 		pad := c.ident(n, "pad")
 		if !im.asm {
-			task(f, fmt.Sprintf("%s copies %s's input into the staging buffer with its padding (%v),\nso that im2col reads no padding: one task is %d channels of one image.", pad, name, a.Pad, padChunk), pad,
-				jen.List(jen.Id("img"), jen.Id("c0")).Op(":=").List(jen.Id("t").Op("/").Lit(chunks), jen.Id("t").Op("%").Lit(chunks).Op("*").Lit(padChunk)),
+			task(f, fmt.Sprintf("%s copies %s's input into the staging buffer with its padding (%v),\nso that im2col reads no padding: one task is %d channels of one image.", pad, name, a.Pad, chunk), pad,
+				jen.List(jen.Id("img"), jen.Id("c0")).Op(":=").List(jen.Id("t").Op("/").Lit(chunks), jen.Id("t").Op("%").Lit(chunks).Op("*").Lit(chunk)),
 				jen.Id("rtPadPlanes").Call(jen.Id("m").Dot("staging").Index(jen.Id("img").Op("*").Lit(in.C*hp*wp).Op(":")), c.img(n.Inputs[0], "img"),
-					jen.Id("c0"), jen.Min(jen.Id("c0").Op("+").Lit(padChunk), jen.Lit(in.C)), jen.Lit(in.H), jen.Lit(in.W), jen.Lit(a.Pad.Top), jen.Lit(a.Pad.Left), jen.Lit(hp), jen.Lit(wp)))
+					jen.Id("c0"), jen.Min(jen.Id("c0").Op("+").Lit(chunk), jen.Lit(in.C)), jen.Lit(in.H), jen.Lit(in.W), jen.Lit(a.Pad.Top), jen.Lit(a.Pad.Left), jen.Lit(hp), jen.Lit(wp)))
 		}
 		src = jen.Id("m").Dot("staging").Index(jen.Id("img").Op("*").Lit(in.C * hp * wp).Op(":"))
 		plane = hp * wp

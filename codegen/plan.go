@@ -98,6 +98,7 @@ func NewPlan(g *ir.Graph, opt Options) (*Plan, error) {
 		p.index[n] = i + 1
 		l := &layer{n: n, algo: p.algoOf(n)}
 		l.gemm = p.gemmOf(l)
+		l.chunk, l.tasks = chunkOf(l)
 		p.layers = append(p.layers, l)
 		for i, im := range impls {
 			l.steps = append(l.steps, p.stepsOf(l, i, im))
@@ -165,6 +166,21 @@ func (p *Plan) gemmOf(l *layer) *gemmPlan {
 	return g
 }
 
+// chunkOf is how layer l splits an image's work outside its GEMMs: its
+// chunk and the number of tasks (layer.chunk, layer.tasks), or 0, 0.
+func chunkOf(l *layer) (chunk, tasks int) {
+	n := l.n
+	switch {
+	case l.algo == algoLRNPool:
+		return lrnPoolChunk(n)
+	case l.algo == algoDepthwise:
+		return dwChunk(n)
+	case l.algo == algoGEMM && padded(n):
+		return padChunk, ceilDiv(n.Inputs[0].Shape.C, padChunk)
+	}
+	return 0, 0
+}
+
 // ident returns the identifier of kind (l: task method, p: packing task, g
 // and lrn: geometry, w and b: weight fields, k: kernel) for node n: the
 // kind, the layer's index and its name. The index makes identifiers of
@@ -185,17 +201,13 @@ func (p *Plan) stepsOf(l *layer, i int, im impl) []step {
 		return task(B * n.Shape.C)
 	case algoRows:
 		return task(B * n.Shape.H)
-	case algoLRNPool:
-		_, tasks := lrnPoolChunk(n)
-		return task(B * tasks)
-	case algoDepthwise:
-		_, tasks := dwChunk(n)
-		return task(B * tasks)
+	case algoLRNPool, algoDepthwise:
+		return task(B * l.tasks)
 	case algoGEMM:
 		g := l.gemm
 		var s []step
 		if padded(n) {
-			s = append(s, step{tasks: B * ceilDiv(n.Inputs[0].Shape.C, padChunk), fn: p.ident(n, "pad")})
+			s = append(s, step{tasks: B * l.tasks, fn: p.ident(n, "pad")})
 		}
 		return append(s, step{tasks: B * g.G * g.tile(i).nTiles, fn: p.ident(n, "l") + "_" + im.suffix})
 	case algoDense:
@@ -392,6 +404,10 @@ type layer struct {
 	algo  algo
 	gemm  *gemmPlan
 	steps [][]step // per implementation
+	// chunk and tasks split one image's work of the step that is not a
+	// GEMM (chunkOf): tasks tasks of chunk channels (depthwise, padding)
+	// or output rows (lrn+pool) each.
+	chunk, tasks int
 }
 
 // gemmPlan is a conv or dense layer as G GEMMs of M x N x K per image.
