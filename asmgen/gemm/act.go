@@ -100,32 +100,23 @@ func ActScratch(a Act) int { return len(actScratch(a)) }
 // ones'), to v in place; see Act for the definitions. NaN stays NaN.
 func (a ActCode) Apply(act Act, alpha, beta float32, v reg.Register) {
 	e, k, t1 := a.Ctx, a.Pool.Vec, a.T[0]
-	c := struct {
-		ISA         ISA
-		Act         Act
-		Alpha, Beta float32
-	}{a.ISA, act, alpha, beta}
-	zero := func(r reg.Register) {
-		if a.ISA == AVX512 {
-			e.VPXORD(r, r, r)
-		} else {
-			e.VXORPS(r, r, r)
-		}
-	}
-	maskNeg := a.K
-	switch c.Act {
+	switch act {
 	case ActHardSwish:
 		// A NaN v makes t1 a bound, and v·t1 NaN.
-		e.VMULPS(k(c.Alpha), v, t1)
-		e.VADDPS(k(c.Beta), t1, t1)
+		e.VMULPS(k(alpha), v, t1)
+		e.VADDPS(k(beta), t1, t1)
 		e.VMAXPS(k(0), t1, t1)
 		e.VMINPS(k(1), t1, t1)
 		e.VMULPS(t1, v, v)
 	case ActHardSigmoid:
-		e.VMULPS(k(c.Alpha), v, v)
-		e.VADDPS(k(c.Beta), v, v)
+		e.VMULPS(k(alpha), v, v)
+		e.VADDPS(k(beta), v, v)
 		// v as the second source keeps a NaN v (see ActClip).
-		zero(t1)
+		if a.ISA == AVX512 {
+			e.VPXORD(t1, t1, t1) // VXORPS on zmm would need AVX512DQ
+		} else {
+			e.VXORPS(t1, t1, t1)
+		}
 		e.VMAXPS(v, t1, v)
 		e.VMOVUPS(k(1), t1)
 		e.VMINPS(v, t1, v)
@@ -136,7 +127,7 @@ func (a ActCode) Apply(act Act, alpha, beta float32, v reg.Register) {
 		e.VMAXPS(k(expXLo), v, t2)
 		e.VMINPS(k(expXHi), t2, t2)
 		e.VMULPS(k(-expLog2e), t2, t1)
-		if c.ISA == AVX512 {
+		if a.ISA == AVX512 {
 			e.VRNDSCALEPS(operand.U8(0), t1, t1)
 		} else {
 			e.VROUNDPS(operand.U8(0), t1, t1)
@@ -156,7 +147,7 @@ func (a ActCode) Apply(act Act, alpha, beta float32, v reg.Register) {
 		e.VFMSUB213PS(t2, t2, u) // u = s·u - s
 		e.VADDPS(k(1), u, u)
 		// u = 2^n·u: e^-x.
-		if c.ISA == AVX512 {
+		if a.ISA == AVX512 {
 			e.VSCALEFPS(t1, u, u)
 		} else {
 			// 2^n = 2^(n>>1)·2^(n-n>>1), each made by putting the
@@ -171,15 +162,15 @@ func (a ActCode) Apply(act Act, alpha, beta float32, v reg.Register) {
 			}
 		}
 		e.VADDPS(k(1), u, u) // 1 + e^-x
-		if c.Act == ActSiLU {
+		if act == ActSiLU {
 			e.VDIVPS(u, v, v) // x/(1+e^-x); NaN stays NaN
 			return
 		}
 		e.VMOVUPS(k(1), t1)
-		if c.ISA == AVX512 {
+		if a.ISA == AVX512 {
 			// 1/(1+e^-x) in the lanes that are not NaN.
-			e.VCMPPS(operand.U8(7), v, v, maskNeg) // ordered
-			e.VDIVPS(u, t1, maskNeg, v)
+			e.VCMPPS(operand.U8(7), v, v, a.K) // ordered
+			e.VDIVPS(u, t1, a.K, v)
 			return
 		}
 		e.VDIVPS(u, t1, t1)
