@@ -83,7 +83,7 @@ func (p *ConstPool) Emit(ctx *build.Context) {
 // ActCode emits the activations that read their constants from a
 // ConstPool (ActHardSigmoid, ActHardSwish, ActSigmoid, ActSiLU), for the
 // GEMM kernels' epilogues and for asmgen/vec's kernels alike. T are scratch
-// vector registers (ActScratch says how many an activation needs) and K an
+// vector registers (one for the hard ones, three for sigmoid and SiLU: actScratch) and K an
 // opmask register, which AVX-512's sigmoid uses; physical or virtual.
 type ActCode struct {
 	Ctx  *build.Context
@@ -92,9 +92,6 @@ type ActCode struct {
 	T    [3]reg.Register
 	K    reg.Register
 }
-
-// ActScratch is the number of scratch registers ActCode needs for a.
-func ActScratch(a Act) int { return len(actScratch(a)) }
 
 // Apply applies activation act, with constants alpha and beta (the hard
 // ones'), to v in place; see Act for the definitions. NaN stays NaN.
