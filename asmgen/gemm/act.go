@@ -82,9 +82,10 @@ func (p *ConstPool) Emit(ctx *build.Context) {
 
 // ActCode emits the activations that read their constants from a
 // ConstPool (ActHardSigmoid, ActHardSwish, ActSigmoid, ActSiLU), for the
-// GEMM kernels' epilogues and for asmgen/vec's kernels alike. T are scratch
-// vector registers (one for the hard ones, three for sigmoid and SiLU: actScratch) and K an
-// opmask register, which AVX-512's sigmoid uses; physical or virtual.
+// GEMM kernels' epilogues and for asmgen/vec's kernels alike. T are
+// scratch vector registers (one for the hard ones, three for sigmoid and
+// SiLU: actScratch) and K an opmask register, which AVX-512's sigmoid
+// uses; physical or virtual.
 type ActCode struct {
 	Ctx  *build.Context
 	ISA  ISA
