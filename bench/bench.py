@@ -508,7 +508,7 @@ class TorchvisionNet:
         import netmodel
         return {"source": "torchvision %s's `%s` with random weights as compiler/onnx/testdata/"
                           "torchvision_models.py makes them, exported to ONNX (opset %d) once per batch "
-                          "size; cnnc imported those files and onnxruntime ran them" % (
+                          "size: the files that cnnc imports and onnxruntime runs" % (
                               torchvision_models().torchvision.__version__, self.name, netmodel.OPSET),
                 "seeds": "weights and input seeded by torchvision_models.py"}
 
