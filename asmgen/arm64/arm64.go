@@ -46,15 +46,16 @@ func (v V) S(i int) string { return fmt.Sprintf("V%d.S[%d]", int(v), i) }
 // F returns "Fn", the scalar view (FMOVS, FMOVD, FMOVQ).
 func (v V) F() string { return fmt.Sprintf("F%d", int(v)) }
 
-// List returns the register list "[Va.S4, Vb.S4, ...]" of n consecutive
-// registers from v, as VLD1 and VST1 take it (at most four).
-func (v V) List(n int) string {
+// List returns the register list "[Va.arr, Vb.arr, ...]" of n consecutive
+// registers from v in arrangement arr ("S4", "H4"), as VLD1 and VST1 take
+// it (at most four).
+func (v V) List(n int, arr string) string {
 	if n < 1 || n > 4 || int(v)+n > 32 {
 		panic(fmt.Sprintf("arm64: bad register list V%d x %d", v, n))
 	}
 	parts := make([]string, n)
 	for i := range parts {
-		parts[i] = V(int(v) + i).S4()
+		parts[i] = fmt.Sprintf("V%d.%s", int(v)+i, arr)
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
 }
@@ -67,10 +68,15 @@ type Builder struct {
 // Raw writes one line as given, e.g. `#include "textflag.h"`.
 func (b *Builder) Raw(line string) { b.b.WriteString(line + "\n") }
 
-// Comment writes "// text" lines, one per element, indented like code.
+// Comment writes "// text" lines, one per element, indented like code, as
+// gofmt writes comments: "//" alone for an empty element, no space before
+// one that starts with a tab.
 func (b *Builder) Comment(lines ...string) {
 	for _, l := range lines {
-		b.b.WriteString("\t// " + l + "\n")
+		if l != "" && l[0] != '\t' {
+			l = " " + l
+		}
+		b.b.WriteString("\t//" + l + "\n")
 	}
 }
 
@@ -90,9 +96,6 @@ func (b *Builder) Op(mnemonic string, operands ...any) {
 	for i, o := range operands {
 		if i == 0 {
 			b.b.WriteString("\t")
-			if len(mnemonic) < 8 {
-				b.b.WriteString("\t")
-			}
 		} else {
 			b.b.WriteString(", ")
 		}
