@@ -58,3 +58,25 @@ var configs = kerneltest.Named([]gemm.Config{
 	{ISA: N, MR: 8, NR: 12, Unroll: 4, Bias: true, Act: gemm.ActHardSwish, Alpha: 1.0 / 6, Beta: 0.5, StoreN: 7},
 	{ISA: N, MR: 8, NR: 12, Unroll: 4, Bias: true, Act: gemm.ActSigmoid, StoreN: 10},
 })
+
+// callOnceEnv names the environment variable that makes TestCallOnce run:
+// TestInstructionCounts (qemu_test.go) sets it and counts, under qemu, the
+// instructions each kernel executes.
+const callOnceEnv = "CNNC_NEON_CALL_ONCE"
+
+// countK is the reduction length TestInstructionCounts runs the kernels
+// with a runtime K at.
+const countK = benchK
+
+// countArgs returns the k and ldc a kernel is called with to count its
+// instructions.
+func countArgs(cfg gemm.Config) (k, ldc int) {
+	k, ldc = countK, cfg.NR
+	if cfg.K > 0 {
+		k = cfg.K
+	}
+	if cfg.LDC > 0 {
+		ldc = cfg.LDC
+	}
+	return k, ldc
+}

@@ -4,6 +4,7 @@ package neonkernels
 
 import (
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/cnnc/cnnc/asmgen/gemm/internal/kerneltest"
@@ -64,5 +65,21 @@ func BenchmarkKernels(b *testing.B) {
 			flops := 2 * float64(cfg.MR*cfg.NR*benchK) * float64(b.N)
 			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
+	}
+}
+
+// TestCallOnce calls every kernel once with K = countK (or its own K) on
+// zero panels, when callOnceEnv is set.
+func TestCallOnce(t *testing.T) {
+	if os.Getenv(callOnceEnv) == "" {
+		t.Skipf("%s is not set", callOnceEnv)
+	}
+	for _, cfg := range configs {
+		k, ldc := countArgs(cfg)
+		a := make([]float32, k*cfg.MR)
+		b := make([]float32, k*cfg.NR)
+		c := make([]float32, cfg.MR*ldc)
+		bias := make([]float32, cfg.MR)
+		kernelFuncs[cfg.Name](&a[0], &b[0], &c[0], k, ldc, &bias[0])
 	}
 }
