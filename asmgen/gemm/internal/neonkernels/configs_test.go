@@ -55,6 +55,7 @@ var configs = kerneltest.Named([]gemm.Config{
 	{ISA: N, MR: 8, NR: 12, Unroll: 4, Accumulate: true, Act: gemm.ActSiLU, StoreN: 7},
 	{ISA: N, MR: 8, NR: 12, Unroll: 4, Bias: true, Act: gemm.ActHardSwish, Alpha: 1.0 / 6, Beta: 0.5},
 	{ISA: N, MR: 12, NR: 8, K: 7, Unroll: 2, Act: gemm.ActHardSigmoid, Alpha: 0.2, Beta: 0.5, StoreN: 5},
+	{ISA: N, MR: 5, NR: 8, Unroll: 1, Bias: true, Act: gemm.ActHardSigmoid, Alpha: 0.2, Beta: 0.5, StoreN: 7},
 	{ISA: N, MR: 8, NR: 12, Unroll: 4, Bias: true, Act: gemm.ActHardSwish, Alpha: 1.0 / 6, Beta: 0.5, StoreN: 7},
 	{ISA: N, MR: 8, NR: 12, Unroll: 4, Bias: true, Act: gemm.ActSigmoid, StoreN: 10},
 })

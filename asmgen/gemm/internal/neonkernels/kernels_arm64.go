@@ -247,6 +247,15 @@ func neon_8x12_u4_bias_hardswish0p167_0p5(a *float32, b *float32, c *float32, k 
 //go:noescape
 func neon_12x8_k7_u2_hardsigmoid0p2_0p5_n5(a *float32, b *float32, c *float32, ldc int)
 
+// neon_5x8_u1_bias_hardsigmoid0p2_0p5_n7 is the 5x8 NEON GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = hardSigmoid(bias[r] + sum_{p<k} a[p*5+r]*b[p*8+j], 0.2, 0.5)
+//
+// for r < 5, j < 7 (k unrolled 1x).
+//
+//go:noescape
+func neon_5x8_u1_bias_hardsigmoid0p2_0p5_n7(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
 // neon_8x12_u4_bias_hardswish0p167_0p5_n7 is the 8x12 NEON GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = hardSwish(bias[r] + sum_{p<k} a[p*8+r]*b[p*12+j], 0.16666667, 0.5)

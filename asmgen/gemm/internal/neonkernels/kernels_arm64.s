@@ -7465,6 +7465,127 @@ kloop:
 	FMOVS	F23, 16(R2)
 	RET
 
+// func neon_5x8_u1_bias_hardsigmoid0p2_0p5_n7(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+TEXT ·neon_5x8_u1_bias_hardsigmoid0p2_0p5_n7(SB), NOSPLIT|NOFRAME, $0-48
+	// neon_5x8_u1_bias_hardsigmoid0p2_0p5_n7 is the 5x8 NEON GEMM micro-kernel computing
+	//
+	//	C[r*ldc+j] = hardSigmoid(bias[r] + sum_{p<k} a[p*5+r]*b[p*8+j], 0.2, 0.5)
+	//
+	// for r < 5, j < 7 (k unrolled 1x).
+	MOVD	a+0(FP), R0
+	MOVD	b+8(FP), R1
+	MOVD	c+16(FP), R2
+
+	// Initialise the accumulators with the bias.
+	MOVD	bias+40(FP), R5
+	VLD1R.P	4(R5), [V0.S4]
+	VMOV	V0.B16, V1.B16
+	VLD1R.P	4(R5), [V2.S4]
+	VMOV	V2.B16, V3.B16
+	VLD1R.P	4(R5), [V4.S4]
+	VMOV	V4.B16, V5.B16
+	VLD1R.P	4(R5), [V6.S4]
+	VMOV	V6.B16, V7.B16
+	VLD1R.P	4(R5), [V8.S4]
+	VMOV	V8.B16, V9.B16
+
+	// Reduction over the runtime k: blocks of 1 step(s), then single steps.
+	MOVD	k+24(FP), R3
+	CMP	$0, R3
+	BLE	kdone
+kremainder:
+	VLD1.P	32(R1), [V10.S4, V11.S4]
+	VLD1.P	16(R0), [V12.S4]
+	FMOVS.P	4(R0), F13
+	WORD	$0x4f8c1140 // fmla v0.4s, v10.4s, v12.s[0]
+	WORD	$0x4f8c1161 // fmla v1.4s, v11.4s, v12.s[0]
+	WORD	$0x4fac1142 // fmla v2.4s, v10.4s, v12.s[1]
+	WORD	$0x4fac1163 // fmla v3.4s, v11.4s, v12.s[1]
+	WORD	$0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD	$0x4f8c1965 // fmla v5.4s, v11.4s, v12.s[2]
+	WORD	$0x4fac1946 // fmla v6.4s, v10.4s, v12.s[3]
+	WORD	$0x4fac1967 // fmla v7.4s, v11.4s, v12.s[3]
+	WORD	$0x4f8d1148 // fmla v8.4s, v10.4s, v13.s[0]
+	WORD	$0x4f8d1169 // fmla v9.4s, v11.4s, v13.s[0]
+	SUBS	$1, R3, R3
+	BNE	kremainder
+kdone:
+
+	// Epilogue: accumulate, activate and store the tile.
+	VEOR	V10.B16, V10.B16, V10.B16
+	WORD	$0x4f03f60b // fmov v11.4s, #1.0
+	MOVW	$0x3e4ccccd, R9
+	VMOV	R9, V12.S[0]
+	MOVW	$0x3f000000, R9
+	VMOV	R9, V12.S[1]
+	MOVD	ldc+32(FP), R4
+	LSL	$2, R4, R4
+	VDUP	V12.S[1], V13.S4
+	WORD	$0x4f8c100d // fmla v13.4s, v0.4s, v12.s[0]
+	WORD	$0x4e2af5ad // fmax v13.4s, v13.4s, v10.4s
+	WORD	$0x4eabf5a0 // fmin v0.4s, v13.4s, v11.4s
+	FMOVQ	F0, 0(R2)
+	VDUP	V12.S[1], V13.S4
+	WORD	$0x4f8c102d // fmla v13.4s, v1.4s, v12.s[0]
+	WORD	$0x4e2af5ad // fmax v13.4s, v13.4s, v10.4s
+	WORD	$0x4eabf5a1 // fmin v1.4s, v13.4s, v11.4s
+	FMOVD	F1, 16(R2)
+	VDUP	V1.S[2], V13.S4
+	FMOVS	F13, 24(R2)
+	ADD	R4, R2, R2
+	VDUP	V12.S[1], V13.S4
+	WORD	$0x4f8c104d // fmla v13.4s, v2.4s, v12.s[0]
+	WORD	$0x4e2af5ad // fmax v13.4s, v13.4s, v10.4s
+	WORD	$0x4eabf5a2 // fmin v2.4s, v13.4s, v11.4s
+	FMOVQ	F2, 0(R2)
+	VDUP	V12.S[1], V13.S4
+	WORD	$0x4f8c106d // fmla v13.4s, v3.4s, v12.s[0]
+	WORD	$0x4e2af5ad // fmax v13.4s, v13.4s, v10.4s
+	WORD	$0x4eabf5a3 // fmin v3.4s, v13.4s, v11.4s
+	FMOVD	F3, 16(R2)
+	VDUP	V3.S[2], V13.S4
+	FMOVS	F13, 24(R2)
+	ADD	R4, R2, R2
+	VDUP	V12.S[1], V13.S4
+	WORD	$0x4f8c108d // fmla v13.4s, v4.4s, v12.s[0]
+	WORD	$0x4e2af5ad // fmax v13.4s, v13.4s, v10.4s
+	WORD	$0x4eabf5a4 // fmin v4.4s, v13.4s, v11.4s
+	FMOVQ	F4, 0(R2)
+	VDUP	V12.S[1], V13.S4
+	WORD	$0x4f8c10ad // fmla v13.4s, v5.4s, v12.s[0]
+	WORD	$0x4e2af5ad // fmax v13.4s, v13.4s, v10.4s
+	WORD	$0x4eabf5a5 // fmin v5.4s, v13.4s, v11.4s
+	FMOVD	F5, 16(R2)
+	VDUP	V5.S[2], V13.S4
+	FMOVS	F13, 24(R2)
+	ADD	R4, R2, R2
+	VDUP	V12.S[1], V13.S4
+	WORD	$0x4f8c10cd // fmla v13.4s, v6.4s, v12.s[0]
+	WORD	$0x4e2af5ad // fmax v13.4s, v13.4s, v10.4s
+	WORD	$0x4eabf5a6 // fmin v6.4s, v13.4s, v11.4s
+	FMOVQ	F6, 0(R2)
+	VDUP	V12.S[1], V13.S4
+	WORD	$0x4f8c10ed // fmla v13.4s, v7.4s, v12.s[0]
+	WORD	$0x4e2af5ad // fmax v13.4s, v13.4s, v10.4s
+	WORD	$0x4eabf5a7 // fmin v7.4s, v13.4s, v11.4s
+	FMOVD	F7, 16(R2)
+	VDUP	V7.S[2], V13.S4
+	FMOVS	F13, 24(R2)
+	ADD	R4, R2, R2
+	VDUP	V12.S[1], V13.S4
+	WORD	$0x4f8c110d // fmla v13.4s, v8.4s, v12.s[0]
+	WORD	$0x4e2af5ad // fmax v13.4s, v13.4s, v10.4s
+	WORD	$0x4eabf5a8 // fmin v8.4s, v13.4s, v11.4s
+	FMOVQ	F8, 0(R2)
+	VDUP	V12.S[1], V13.S4
+	WORD	$0x4f8c112d // fmla v13.4s, v9.4s, v12.s[0]
+	WORD	$0x4e2af5ad // fmax v13.4s, v13.4s, v10.4s
+	WORD	$0x4eabf5a9 // fmin v9.4s, v13.4s, v11.4s
+	FMOVD	F9, 16(R2)
+	VDUP	V9.S[2], V13.S4
+	FMOVS	F13, 24(R2)
+	RET
+
 // func neon_8x12_u4_bias_hardswish0p167_0p5_n7(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
 TEXT ·neon_8x12_u4_bias_hardswish0p167_0p5_n7(SB), NOSPLIT|NOFRAME, $0-48
 	// neon_8x12_u4_bias_hardswish0p167_0p5_n7 is the 8x12 NEON GEMM micro-kernel computing

@@ -47,6 +47,9 @@ var kernelFuncs = map[string]kernelFunc{
 		neon_8x12_u4_bias_hardswish0p167_0p5(a, b, c, k, ldc, bias)
 	},
 	"neon_12x8_k7_u2_hardsigmoid0p2_0p5_n5": func(a, b, c *float32, k, ldc int, bias *float32) { neon_12x8_k7_u2_hardsigmoid0p2_0p5_n5(a, b, c, ldc) },
+	"neon_5x8_u1_bias_hardsigmoid0p2_0p5_n7": func(a, b, c *float32, k, ldc int, bias *float32) {
+		neon_5x8_u1_bias_hardsigmoid0p2_0p5_n7(a, b, c, k, ldc, bias)
+	},
 	"neon_8x12_u4_bias_hardswish0p167_0p5_n7": func(a, b, c *float32, k, ldc int, bias *float32) {
 		neon_8x12_u4_bias_hardswish0p167_0p5_n7(a, b, c, k, ldc, bias)
 	},
