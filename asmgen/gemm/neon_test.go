@@ -86,3 +86,27 @@ func TestGenerateNEON(t *testing.T) {
 		t.Errorf("Generate of a NEON kernel: %v", err)
 	}
 }
+
+// TestFallbackConstraint checks that GenerateFallback's file builds exactly
+// where the assembly of its kernels' ISAs does not.
+func TestFallbackConstraint(t *testing.T) {
+	x86 := Config{Name: "x", ISA: AVX2, MR: 4, NR: 8}
+	arm := Config{Name: "y", ISA: NEON, MR: 4, NR: 8}
+	for _, tc := range []struct {
+		cfgs []Config
+		want string
+	}{
+		{nil, FallbackConstraint},
+		{[]Config{x86}, FallbackConstraint},
+		{[]Config{arm}, NEONFallbackConstraint},
+		{[]Config{x86, arm}, BothFallbackConstraint},
+	} {
+		fb, err := GenerateFallback("p", tc.cfgs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(fb, []byte(Header+"\n\n//go:build "+tc.want+"\n")) {
+			t.Errorf("fallback of %d configs: want //go:build %s:\n%.200s", len(tc.cfgs), tc.want, fb)
+		}
+	}
+}
