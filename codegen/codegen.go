@@ -8,12 +8,14 @@
 //	model.go            API: shape constants, Model, New, Load, Infer
 //	layers.go           one task function per layer; the pure-Go kernels
 //	layers_amd64.go     the same GEMM layers calling the AVX-512 and AVX2 kernels
+//	layers_arm64.go     the same GEMM layers calling the NEON kernels
 //	weights.go          reading, checking, folding and packing the weights
 //	kernels_amd64.s     the micro-kernels, specialised to each layer (avo)
 //	kernels_amd64.go    their Go declarations
+//	kernels_arm64.s, .go  the NEON micro-kernels (asmgen/gemm's GenerateNEON)
 //	vec_amd64.s, .go    elementwise kernels (LRN's scaling), if the network needs them
 //	dispatch_amd64.go   run-time choice of implementation (x/sys/cpu)
-//	dispatch_other.go   the pure-Go choice: other GOARCHes and -tags purego
+//	dispatch_other.go   the Go Winograd transforms: other GOARCHes and -tags purego
 //	winogo.go           the Winograd transforms in Go (asmgen/vec), if the network uses Winograd
 //	rt_*.go             the runtime (worker pool, packing, pooling, ...)
 //	model_test.go       tests and benchmarks of the package itself
@@ -26,7 +28,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cnnc/cnnc/asmgen/gemm"
 	"github.com/cnnc/cnnc/asmgen/vec"
 	"github.com/cnnc/cnnc/compiler/diag"
 	"github.com/cnnc/cnnc/compiler/ir"
@@ -117,8 +118,9 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 		fn   func() ([]byte, error)
 	}{
 		{"model.go", c.apiFile},
-		{"layers.go", func() ([]byte, error) { return c.layersFile(false) }},
-		{"layers_amd64.go", func() ([]byte, error) { return c.layersFile(true) }},
+		{"layers.go", func() ([]byte, error) { return c.layersFile("") }},
+		{"layers_amd64.go", func() ([]byte, error) { return c.layersFile("amd64") }},
+		{"layers_arm64.go", func() ([]byte, error) { return c.layersFile("arm64") }},
 		{"weights.go", c.weightsFile},
 		{"model_test.go", c.testFile},
 	} {
@@ -142,11 +144,13 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 			return nil, err
 		}
 	}
-	asm, stubs, err := gemm.Generate(c.pkg, c.kernelConfigs())
-	if err != nil {
-		return nil, fmt.Errorf("codegen: kernels: %w", err)
+	for _, a := range arches {
+		asm, stubs, err := a.gemm(c.pkg, c.kernelConfigs(a.goarch))
+		if err != nil {
+			return nil, fmt.Errorf("codegen: %s kernels: %w", a.goarch, err)
+		}
+		files = append(files, File{"kernels_" + a.goarch + ".s", c.header(asm, "//")}, File{"kernels_" + a.goarch + ".go", c.header(stubs, "//")})
 	}
-	files = append(files, File{"kernels_amd64.s", c.header(asm, "//")}, File{"kernels_amd64.go", c.header(stubs, "//")})
 	if set := c.vecSet(); !set.Empty() {
 		asm, stubs, err := vec.Generate(c.pkg, set)
 		if err != nil {

@@ -36,11 +36,12 @@ func winoOutFunc(fn string) jen.Code {
 
 // dispatchFile writes the choosers of the kinds whose wrappers depend on
 // the network (kernelKind.emit): with asm, the amd64 file; without, the
-// pure-Go file for every other GOARCH and for -tags purego. Their build
-// constraints complement each other exactly. The rest of the dispatch is
-// codegen/rt's dispatch_amd64.go and dispatch_other.go.
+// pure-Go file for every other GOARCH (arm64 included: asmgen/vec has no
+// NEON kernels yet) and for -tags purego. Their build constraints
+// complement each other exactly. The rest of the dispatch is codegen/rt's
+// dispatch_*.go.
 func (c *gen) dispatchFile(asm bool) ([]byte, error) {
-	constraint := gemm.FallbackConstraint
+	constraint := vecFallbackConstraint
 	if asm {
 		constraint = gemm.AsmConstraint
 	}
@@ -106,7 +107,8 @@ func (c *gen) winoVec(s *vec.Set) {
 }
 
 // kernelChooser declares func name(impl int) typ, which returns what kernel
-// gives for each assembly implementation and none for the others (and for
+// gives for each implementation with asmgen/vec kernels and none for the
+// others (and for
 // every implementation when kernel is nil: the network needs no such
 // kernel).
 func kernelChooser(f *jen.File, name, typ, doc string, none jen.Code, kernel func(impl) jen.Code) {
@@ -114,7 +116,7 @@ func kernelChooser(f *jen.File, name, typ, doc string, none jen.Code, kernel fun
 	f.Func().Id(name).Params(jen.Id("impl").Int()).Id(typ).BlockFunc(func(b *jen.Group) {
 		if kernel != nil {
 			for i, im := range impls {
-				if im.asm {
+				if im.vec() {
 					b.If(jen.Id("impl").Op("==").Lit(i)).Block(jen.Return(kernel(im)))
 				}
 			}

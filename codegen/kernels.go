@@ -66,17 +66,17 @@ func epilogueAct(cfg *gemm.Config, a ir.Activation) bool {
 	return true
 }
 
-// kernelConfigs lists every assembly kernel of the package. Each is
-// specialised to its layer: K and the row stride of C are constants, and
+// kernelConfigs lists the package's assembly kernels for GOARCH arch. Each
+// is specialised to its layer: K and the row stride of C are constants, and
 // the edge variants store exactly the rows and columns left over.
-func (c *gen) kernelConfigs() []gemm.Config {
+func (c *gen) kernelConfigs(arch string) []gemm.Config {
 	var cfgs []gemm.Config
 	for _, l := range c.layers {
 		if l.gemm == nil {
 			continue
 		}
 		for i, im := range impls {
-			if !im.asm {
+			if !im.asm || im.arch != arch {
 				continue
 			}
 			for _, v := range variants {

@@ -13,20 +13,21 @@ import (
 )
 
 // layersFile writes the layers' task functions and the plans that list
-// them. With asm false it writes layers.go: every non-GEMM layer, the pure-Go
-// GEMM layers and planGo. With asm true it writes layers_amd64.go: the GEMM
-// layers of the assembly implementations and their plans.
-func (c *gen) layersFile(asm bool) ([]byte, error) {
+// them. With arch "" it writes layers.go: every non-GEMM layer, the pure-Go
+// GEMM layers and planGo. With arch amd64 (arm64) it writes layers_amd64.go
+// (layers_arm64.go): the GEMM layers of that GOARCH's assembly
+// implementations and their plans.
+func (c *gen) layersFile(arch string) ([]byte, error) {
 	var f *jen.File
-	if asm {
-		f = c.newFile("amd64 && !purego")
+	if arch != "" {
+		f = c.newFile(archOf(arch).constraint)
 	} else {
 		f = c.newFile("")
 		c.winoFormVars(f)
 		c.geometry(f)
 	}
 	for i, im := range impls {
-		if im.asm != asm {
+		if im.arch != arch {
 			continue
 		}
 		var steps []jen.Code

@@ -502,7 +502,8 @@ func (p *Plan) Format(w io.Writer) error {
 type impl struct {
 	name   string
 	suffix string
-	asm    bool
+	asm    bool   // GEMMs by assembly kernels, for arch
+	arch   string // the GOARCH of the kernels (arches), "" for purego
 	isa    gemm.ISA
 	conv   [2]int // MR, NR for convolutions
 	dense  [2]int // MR (at most), NR for dense layers
@@ -513,8 +514,9 @@ type impl struct {
 // asmgen/gemm's presets, the one place they are tuned.
 var impls = []impl{
 	{name: "purego", suffix: "Go", conv: [2]int{4, 16}, dense: [2]int{4, 16}},
-	{name: "avx2", suffix: "AVX2", asm: true, isa: gemm.AVX2, conv: tileOf("avx2_6x16"), dense: tileOf("avx2_4x24")},
-	{name: "avx512", suffix: "AVX512", asm: true, isa: gemm.AVX512, conv: tileOf("avx512_8x48"), dense: tileOf("avx512_8x48")},
+	{name: "avx2", suffix: "AVX2", asm: true, arch: "amd64", isa: gemm.AVX2, conv: tileOf("avx2_6x16"), dense: tileOf("avx2_4x24")},
+	{name: "avx512", suffix: "AVX512", asm: true, arch: "amd64", isa: gemm.AVX512, conv: tileOf("avx512_8x48"), dense: tileOf("avx512_8x48")},
+	{name: "neon", suffix: "NEON", asm: true, arch: "arm64", isa: gemm.NEON, conv: tileOf("neon_8x12"), dense: tileOf("neon_8x12")},
 }
 
 func tileOf(preset string) [2]int {
@@ -530,8 +532,14 @@ func tileOf(preset string) [2]int {
 // first the default. Its N (batch × output tiles) is often just past a
 // multiple of 48 (49 2x2 tiles at batch 1 on 13x13 maps) or small (16 4x4
 // tiles there), and a ragged tile costs as much as a full one, so the
-// narrower, taller tiles can waste less.
-var winoTileChoices = map[string][][2]int{"avx512": {tileOf("avx512_8x48"), tileOf("avx512_14x32"), tileOf("avx512_28x16")}}
+// narrower, taller tiles can waste less. NEON takes its 12x8 tile: 8
+// divides every other implementation's NR, so that V's padding to all of
+// them (winoNPad) stays what it was without NEON (12 would pad a GEMM of
+// 32-wide AVX-512 tiles to 96 columns).
+var winoTileChoices = map[string][][2]int{
+	"avx512": {tileOf("avx512_8x48"), tileOf("avx512_14x32"), tileOf("avx512_28x16")},
+	"neon":   {tileOf("neon_12x8")},
+}
 
 // winoTile picks, for implementation im, the tile of winoTileChoices that computes
 // the fewest padded elements of Winograd GEMM p (ties: the first).
@@ -692,7 +700,7 @@ func dwChunk(n *ir.Node) (chunk, tasks int) {
 // dwScratch is the per-worker scratch of depthwise conv n with
 // implementation im's SIMD kernels: codegen/rt's rtDWScratch.
 func dwScratch(n *ir.Node, im impl) int {
-	if !im.asm {
+	if !im.vec() {
 		return 0 // rtDepthwiseGo needs none
 	}
 	const slack = 16 // rtDWSlack

@@ -121,7 +121,7 @@ same figures as JSON.`,
 			weights := weightsFlag(fs)
 			precision := precisionFlag(fs, "fp32")
 			asJSON := jsonFlag(fs)
-			impl := fs.String("impl", "", "kernels: avx512, avx2 or purego (default: the fastest this CPU runs)")
+			impl := fs.String("impl", "", "kernels: avx512, avx2 or purego on amd64, neon or purego on arm64 (default: the fastest this CPU runs)")
 			winograd := winogradFlag(fs)
 			return func(args []string) error {
 				if *runs < 1 || *warmup < 0 || *threads < 0 {

@@ -3,7 +3,7 @@ package rt
 import "fmt"
 
 // This file stands in for what codegen generates for each network (in
-// model.go, layers.go, layers_amd64.go and weights.go), so that the API of
+// model.go, layers.go, layers_amd64.go, layers_arm64.go and weights.go), so that the API of
 // model.go compiles and is tested here. codegen does not copy it. Its
 // network has one layer, "scale": out[i] = w[i] * in[i] for a weight w of
 // InputLen values.
@@ -26,8 +26,8 @@ const (
 )
 
 var (
-	scratchLen = [3]int{1, 1, 1}
-	stagingLen = [3]int{0, 0, 0}
+	scratchLen = [4]int{1, 1, 1, 1}
+	stagingLen = [4]int{0, 0, 0, 0}
 )
 
 // Layers lists the layers Infer runs, in order.
@@ -69,3 +69,4 @@ func (m *Model) l1_scale(w, t int) {
 func (m *Model) planGo() []rtStep     { return []rtStep{{n: 1, f: m.l1_scale}} }
 func (m *Model) planAVX2() []rtStep   { return m.planGo() }
 func (m *Model) planAVX512() []rtStep { return m.planGo() }
+func (m *Model) planNEON() []rtStep   { return m.planGo() }

@@ -218,7 +218,7 @@ var g8_pool5 = rtPoolGeom{
 // of every image: one task.
 func (m *Model) wi1_conv1(w, t int) {
 	c0 := t * 4
-	rtWinoInput(m.staging, m.src[0:154587], &g1_conv1, c0, min(c0+4, 48), 0, [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
+	rtWinoInput(m.staging, m.src[0:154587], &g1_conv1, c0, min(c0+4, 48), 0, [4]int{16, 16, 32, 8}[m.impl], m.scratch[w], &m.wino)
 }
 
 // l1_conv1_Go computes conv1's 36x1 Winograd GEMMs (conv filters=96 kernel=11x11 stride=4x4 pad=0 act=relu -> 96x55x55, F(4x4, 3x3) of the input's 4x4 space-to-depth)
@@ -253,7 +253,7 @@ func (m *Model) l2_pool1(w, t int) {
 // of every image: one task.
 func (m *Model) wi3_conv2(w, t int) {
 	c0 := t * 4
-	rtWinoInput(m.staging, m.arena[290400:360384], &g3_conv2, c0, min(c0+4, 96), 0, [3]int{16, 16, 32}[m.impl], m.scratch[w], &m.wino)
+	rtWinoInput(m.staging, m.arena[290400:360384], &g3_conv2, c0, min(c0+4, 96), 0, [4]int{16, 16, 32, 8}[m.impl], m.scratch[w], &m.wino)
 }
 
 // l3_conv2_Go computes conv2's 64x2 Winograd GEMMs (conv filters=256 kernel=5x5 stride=1x1 pad=2 groups=2 act=relu -> 256x27x27, F(4x4, 5x5))
@@ -288,7 +288,7 @@ func (m *Model) l4_pool2(w, t int) {
 // of every image: one task.
 func (m *Model) wi5_conv3(w, t int) {
 	c0 := t * 4
-	rtWinoInput(m.staging, m.arena[186624:229888], &g5_conv3, c0, min(c0+4, 256), 0, [3]int{16, 16, 16}[m.impl], m.scratch[w], &m.wino)
+	rtWinoInput(m.staging, m.arena[186624:229888], &g5_conv3, c0, min(c0+4, 256), 0, [4]int{16, 16, 16, 8}[m.impl], m.scratch[w], &m.wino)
 }
 
 // l5_conv3_Go computes conv3's 36x1 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 act=relu -> 384x13x13, F(4x4, 3x3))
@@ -315,7 +315,7 @@ func (m *Model) l5_conv3_Go(w, t int) {
 // of every image: one task.
 func (m *Model) wi6_conv4(w, t int) {
 	c0 := t * 4
-	rtWinoInput(m.staging, m.arena[0:64896], &g6_conv4, c0, min(c0+4, 384), 0, [3]int{16, 16, 16}[m.impl], m.scratch[w], &m.wino)
+	rtWinoInput(m.staging, m.arena[0:64896], &g6_conv4, c0, min(c0+4, 384), 0, [4]int{16, 16, 16, 8}[m.impl], m.scratch[w], &m.wino)
 }
 
 // l6_conv4_Go computes conv4's 36x2 Winograd GEMMs (conv filters=384 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 384x13x13, F(4x4, 3x3))
@@ -342,7 +342,7 @@ func (m *Model) l6_conv4_Go(w, t int) {
 // of every image: one task.
 func (m *Model) wi7_conv5(w, t int) {
 	c0 := t * 4
-	rtWinoInput(m.staging, m.arena[64896:129792], &g7_conv5, c0, min(c0+4, 384), 0, [3]int{16, 16, 16}[m.impl], m.scratch[w], &m.wino)
+	rtWinoInput(m.staging, m.arena[64896:129792], &g7_conv5, c0, min(c0+4, 384), 0, [4]int{16, 16, 16, 8}[m.impl], m.scratch[w], &m.wino)
 }
 
 // l7_conv5_Go computes conv5's 36x2 Winograd GEMMs (conv filters=256 kernel=3x3 stride=1x1 pad=1 groups=2 act=relu -> 256x13x13, F(4x4, 3x3))

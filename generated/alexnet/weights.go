@@ -15,11 +15,11 @@ var weightShapes = []struct {
 }{{"conv1.weight", []int{96, 3, 11, 11}}, {"conv1.bias", []int{96}}, {"conv2.weight", []int{256, 48, 5, 5}}, {"conv2.bias", []int{256}}, {"conv3.weight", []int{384, 256, 3, 3}}, {"conv3.bias", []int{384}}, {"conv4.weight", []int{384, 192, 3, 3}}, {"conv4.bias", []int{384}}, {"conv5.weight", []int{256, 192, 3, 3}}, {"conv5.bias", []int{256}}, {"fc6.weight", []int{4096, 9216}}, {"fc6.bias", []int{4096}}, {"fc7.weight", []int{4096, 4096}}, {"fc7.bias", []int{4096}}, {"fc8.weight", []int{1000, 4096}}, {"fc8.bias", []int{1000}}}
 
 // scratchLen is each worker's scratch memory, per implementation.
-var scratchLen = [3]int{47520, 47520, 58128}
+var scratchLen = [4]int{47520, 47520, 58128, 47520}
 
 // stagingLen is the buffer of dense layers' packed inputs and conv layers'
 // padded inputs (one layer's at a time), per implementation.
-var stagingLen = [3]int{395264, 395264, 395264}
+var stagingLen = [4]int{395264, 395264, 395264, 395264}
 
 // tmpLen is each worker's LRN scratch: squares of the channels and their sum.
 const tmpLen = 48015
@@ -61,7 +61,7 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := t["conv1.weight"]
 		bias := t["conv1.bias"]
-		mr := [3]int{4, 6, 14}[impl]
+		mr := [4]int{4, 6, 14, 12}[impl]
 		m.w1_conv1 = rtAlloc[float32](m.mem, 1728*(96+mr-1)/mr*mr)
 		rtWinoFilters(m.w1_conv1, w, &g1_conv1, mr)
 		m.b1_conv1 = bias
@@ -70,7 +70,7 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := t["conv2.weight"]
 		bias := t["conv2.bias"]
-		mr := [3]int{4, 6, 14}[impl]
+		mr := [4]int{4, 6, 14, 12}[impl]
 		m.w3_conv2 = rtAlloc[float32](m.mem, 6144*(128+mr-1)/mr*mr)
 		rtWinoFilters(m.w3_conv2, w, &g3_conv2, mr)
 		m.b3_conv2 = bias
@@ -79,7 +79,7 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := t["conv3.weight"]
 		bias := t["conv3.bias"]
-		mr := [3]int{4, 6, 28}[impl]
+		mr := [4]int{4, 6, 28, 12}[impl]
 		m.w5_conv3 = rtAlloc[float32](m.mem, 9216*(384+mr-1)/mr*mr)
 		rtWinoFilters(m.w5_conv3, w, &g5_conv3, mr)
 		m.b5_conv3 = bias
@@ -88,7 +88,7 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := t["conv4.weight"]
 		bias := t["conv4.bias"]
-		mr := [3]int{4, 6, 28}[impl]
+		mr := [4]int{4, 6, 28, 12}[impl]
 		m.w6_conv4 = rtAlloc[float32](m.mem, 13824*(192+mr-1)/mr*mr)
 		rtWinoFilters(m.w6_conv4, w, &g6_conv4, mr)
 		m.b6_conv4 = bias
@@ -97,7 +97,7 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := t["conv5.weight"]
 		bias := t["conv5.bias"]
-		mr := [3]int{4, 6, 28}[impl]
+		mr := [4]int{4, 6, 28, 12}[impl]
 		m.w7_conv5 = rtAlloc[float32](m.mem, 13824*(128+mr-1)/mr*mr)
 		rtWinoFilters(m.w7_conv5, w, &g7_conv5, mr)
 		m.b7_conv5 = bias
@@ -106,7 +106,7 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := t["fc6.weight"]
 		bias := t["fc6.bias"]
-		nr := [3]int{16, 24, 48}[impl]
+		nr := [4]int{16, 24, 48, 12}[impl]
 		packed := rtAlloc[float32](m.mem, (4096+nr-1)/nr*nr*9216)
 		rtPackWeights(packed, w, 0, 4096, 9216, nr)
 		m.w9_fc6 = packed
@@ -116,7 +116,7 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := t["fc7.weight"]
 		bias := t["fc7.bias"]
-		nr := [3]int{16, 24, 48}[impl]
+		nr := [4]int{16, 24, 48, 12}[impl]
 		packed := rtAlloc[float32](m.mem, (4096+nr-1)/nr*nr*4096)
 		rtPackWeights(packed, w, 0, 4096, 4096, nr)
 		m.w10_fc7 = packed
@@ -126,7 +126,7 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := t["fc8.weight"]
 		bias := t["fc8.bias"]
-		nr := [3]int{16, 24, 48}[impl]
+		nr := [4]int{16, 24, 48, 12}[impl]
 		packed := rtAlloc[float32](m.mem, (1000+nr-1)/nr*nr*4096)
 		rtPackWeights(packed, w, 0, 1000, 4096, nr)
 		m.w11_fc8 = packed

@@ -203,10 +203,11 @@ const (
 	rtImplGo = iota
 	rtImplAVX2
 	rtImplAVX512
+	rtImplNEON
 )
 
 // implNames names the implementations, in index order.
-var implNames = [...]string{rtImplGo: "purego", rtImplAVX2: "avx2", rtImplAVX512: "avx512"}
+var implNames = [...]string{rtImplGo: "purego", rtImplAVX2: "avx2", rtImplAVX512: "avx512", rtImplNEON: "neon"}
 
 // Implementations lists the implementations this machine can run, fastest first.
 func Implementations() []string {

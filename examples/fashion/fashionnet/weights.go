@@ -15,11 +15,11 @@ var weightShapes = []struct {
 }{{"conv1.weight", []int{6, 1, 5, 5}}, {"conv1.bias", []int{6}}, {"conv2.weight", []int{16, 6, 5, 5}}, {"conv2.bias", []int{16}}, {"fc3.weight", []int{120, 400}}, {"fc3.bias", []int{120}}, {"fc4.weight", []int{84, 120}}, {"fc4.bias", []int{84}}, {"fc5.weight", []int{10, 84}}, {"fc5.bias", []int{10}}}
 
 // scratchLen is each worker's scratch memory, per implementation.
-var scratchLen = [3]int{2400, 2400, 7200}
+var scratchLen = [4]int{2400, 2400, 7200, 1800}
 
 // stagingLen is the buffer of dense layers' packed inputs and conv layers'
 // padded inputs (one layer's at a time), per implementation.
-var stagingLen = [3]int{1024, 1024, 1024}
+var stagingLen = [4]int{1024, 1024, 1024, 1024}
 
 // tmpLen is each worker's LRN scratch: squares of the channels and their sum.
 const tmpLen = 1
@@ -61,7 +61,7 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := t["conv1.weight"]
 		bias := t["conv1.bias"]
-		mr := [3]int{4, 6, 8}[impl]
+		mr := [4]int{4, 6, 8, 8}[impl]
 		panels := (6 + mr - 1) / mr
 		m.w1_conv1 = rtAlloc[float32](m.mem, 25*panels*mr)
 		for g := range 1 {
@@ -74,7 +74,7 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := t["conv2.weight"]
 		bias := t["conv2.bias"]
-		mr := [3]int{4, 6, 8}[impl]
+		mr := [4]int{4, 6, 8, 8}[impl]
 		panels := (16 + mr - 1) / mr
 		m.w3_conv2 = rtAlloc[float32](m.mem, 150*panels*mr)
 		for g := range 1 {
@@ -87,7 +87,7 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := t["fc3.weight"]
 		bias := t["fc3.bias"]
-		nr := [3]int{16, 24, 48}[impl]
+		nr := [4]int{16, 24, 48, 12}[impl]
 		packed := rtAlloc[float32](m.mem, (120+nr-1)/nr*nr*400)
 		rtPackWeights(packed, w, 0, 120, 400, nr)
 		m.w5_fc3 = packed
@@ -97,7 +97,7 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := t["fc4.weight"]
 		bias := t["fc4.bias"]
-		nr := [3]int{16, 24, 48}[impl]
+		nr := [4]int{16, 24, 48, 12}[impl]
 		packed := rtAlloc[float32](m.mem, (84+nr-1)/nr*nr*120)
 		rtPackWeights(packed, w, 0, 84, 120, nr)
 		m.w6_fc4 = packed
@@ -107,7 +107,7 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := t["fc5.weight"]
 		bias := t["fc5.bias"]
-		nr := [3]int{16, 24, 48}[impl]
+		nr := [4]int{16, 24, 48, 12}[impl]
 		packed := rtAlloc[float32](m.mem, (10+nr-1)/nr*nr*84)
 		rtPackWeights(packed, w, 0, 10, 84, nr)
 		m.w7_fc5 = packed

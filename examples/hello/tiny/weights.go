@@ -15,11 +15,11 @@ var weightShapes = []struct {
 }{{"conv1.weight", []int{16, 3, 3, 3}}, {"conv1.bias", []int{16}}, {"bn1.weight", []int{16}}, {"bn1.bias", []int{16}}, {"bn1.running_mean", []int{16}}, {"bn1.running_var", []int{16}}, {"conv2.weight", []int{32, 16, 3, 3}}, {"conv2.bias", []int{32}}, {"fc.weight", []int{10, 32}}, {"fc.bias", []int{10}}}
 
 // scratchLen is each worker's scratch memory, per implementation.
-var scratchLen = [3]int{1168, 1680, 7312}
+var scratchLen = [4]int{1168, 1680, 7312, 1648}
 
 // stagingLen is the buffer of dense layers' packed inputs and conv layers'
 // padded inputs (one layer's at a time), per implementation.
-var stagingLen = [3]int{4352, 4352, 4352}
+var stagingLen = [4]int{4352, 4352, 4352, 4352}
 
 // tmpLen is each worker's LRN scratch: squares of the channels and their sum.
 const tmpLen = 1
@@ -69,7 +69,7 @@ func (m *Model) load(file *stFile) error {
 		if err := stCheckFinite("layer conv1's bias with batchnorm bn1 folded in", []int{16}, bias); err != nil {
 			errs = append(errs, err)
 		}
-		mr := [3]int{4, 6, 8}[impl]
+		mr := [4]int{4, 6, 8, 8}[impl]
 		panels := (16 + mr - 1) / mr
 		m.w1_conv1 = rtAlloc[float32](m.mem, 27*panels*mr)
 		for g := range 1 {
@@ -82,7 +82,7 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := t["conv2.weight"]
 		bias := t["conv2.bias"]
-		mr := [3]int{4, 6, 28}[impl]
+		mr := [4]int{4, 6, 28, 12}[impl]
 		m.w3_conv2 = rtAlloc[float32](m.mem, 256*(32+mr-1)/mr*mr)
 		rtWinoFilters(m.w3_conv2, w, &g3_conv2, mr)
 		m.b3_conv2 = bias
@@ -91,7 +91,7 @@ func (m *Model) load(file *stFile) error {
 	{
 		w := t["fc.weight"]
 		bias := t["fc.bias"]
-		nr := [3]int{16, 24, 48}[impl]
+		nr := [4]int{16, 24, 48, 12}[impl]
 		packed := rtAlloc[float32](m.mem, (10+nr-1)/nr*nr*32)
 		rtPackWeights(packed, w, 0, 10, 32, nr)
 		m.w5_fc = packed
