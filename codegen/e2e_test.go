@@ -10,6 +10,7 @@ package codegen_test
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/json"
 	"flag"
@@ -71,6 +72,7 @@ type e2eCase struct {
 	text   string   // layers_amd64.go must contain this, if set
 	direct bool     // Options.Direct: the package must not
 	big    bool     // over e2eShortMACs: exhaustive suite only, not rerun with -tags purego
+	goarch string   // built and tested for this GOARCH (TestEndToEndARM64); "": the machine's
 }
 
 // TestEndToEnd generates every case into one module and runs there
@@ -239,7 +241,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// The tests, with -json so that a package whose TestGolden did not run
 	// every implementation (skipped for want of its testdata, say) fails too.
-	goTest(t, goTool, dir, cases, false, "test", "-json", "./...")
+	goTest(t, goTool, dir, nil, cases, false, "test", "-json", "./...")
 	// With -tags purego only the dispatch differs from the purego
 	// implementation just tested: the big networks are built, not rerun.
 	if !long {
@@ -254,7 +256,7 @@ func TestEndToEnd(t *testing.T) {
 				args = append(args, "./"+c.pkg)
 			}
 		}
-		goTest(t, goTool, dir, small, true, args...)
+		goTest(t, goTool, dir, nil, small, true, args...)
 	}
 	goRun(t, goTool, dir, nil, "vet", "./...")
 	// Other GOARCHes build what -tags purego builds, less the dispatch. The
@@ -295,10 +297,15 @@ func goRun(t *testing.T, goTool, dir string, env []string, args ...string) []byt
 }
 
 // impls lists the implementations c's package must have tested on this
-// machine, as the generated dispatch code chooses them.
+// machine (or, with c.goarch, under emulation), as the generated dispatch
+// code chooses them.
 func (c e2eCase) impls(purego bool) []string {
 	impls := []string{"purego"}
-	if purego || runtime.GOARCH != "amd64" {
+	goarch := cmp.Or(c.goarch, runtime.GOARCH)
+	if !purego && goarch == "arm64" {
+		return append(impls, "neon")
+	}
+	if purego || goarch != "amd64" {
 		return impls
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
@@ -310,12 +317,12 @@ func (c e2eCase) impls(purego bool) []string {
 	return impls
 }
 
-// goTest runs go test -json in dir and fails t with the output of every
-// package that fails, and for every package whose TestGolden did not pass
-// for each of its implementations.
-func goTest(t *testing.T, goTool, dir string, cases []e2eCase, purego bool, args ...string) {
+// goTest runs go test -json in dir, with env added to the environment, and
+// fails t with the output of every package that fails, and for every
+// package whose TestGolden did not pass for each of its implementations.
+func goTest(t *testing.T, goTool, dir string, env []string, cases []e2eCase, purego bool, args ...string) {
 	t.Helper()
-	out := goRun(t, goTool, dir, nil, args...)
+	out := goRun(t, goTool, dir, env, args...)
 	type event struct{ Action, Package, ImportPath, Test, Output string }
 	output := map[string]*strings.Builder{}
 	passed := map[string]bool{} // package + " " + test
