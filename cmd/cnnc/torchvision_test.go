@@ -416,6 +416,9 @@ func torchvisionImpls() []string {
 			impls = append(impls, "avx512")
 		}
 	}
+	if runtime.GOARCH == "arm64" {
+		impls = append(impls, "neon")
+	}
 	return impls
 }
 

@@ -76,6 +76,20 @@ type Counts struct {
 // leave it out.
 func Count(t testing.TB, bin string, env []string, name func(symbol string) string, args ...string) map[string]Counts {
 	t.Helper()
+	return CountPhases(t, bin, env, name, "", args...)[0]
+}
+
+// CountPhases is Count, split into phases by calls of the function whose
+// symbol is marker: phase 0 is what runs before its first call, phase i
+// what runs after its i-th. The marker's own instructions are not counted,
+// and after its first call only those of the thread that called it last
+// are: qemu runs each thread of the program as a thread of its own and
+// logs them all, so the caller should run what it measures with
+// runtime.LockOSThread, and the other threads (idle workers, sysmon) stay
+// out of the counts. A program marks phases with a //go:noinline function
+// of its own, e.g. between the layers of a network.
+func CountPhases(t testing.TB, bin string, env []string, name func(symbol string) string, marker string, args ...string) []map[string]Counts {
+	t.Helper()
 	cmd := exec.Command(Command, append([]string{"-d", "in_asm,exec,nochain", bin}, args...)...)
 	cmd.Env = append(os.Environ(), append(env, "GODEBUG=asyncpreemptoff=1")...)
 	log, err := cmd.StderrPipe()
@@ -85,7 +99,7 @@ func Count(t testing.TB, bin string, env []string, name func(symbol string) stri
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	counts, err := parse(log, name)
+	counts, err := parse(log, name, marker)
 	if err != nil {
 		io.Copy(io.Discard, log)
 	}
@@ -98,10 +112,12 @@ func Count(t testing.TB, bin string, env []string, name func(symbol string) stri
 	return counts
 }
 
-// parse reads a -d in_asm,exec,nochain log.
-func parse(r io.Reader, name func(string) string) (map[string]Counts, error) {
+// parse reads a -d in_asm,exec,nochain log, starting a new phase at each
+// entry into marker's blocks (none if marker is "").
+func parse(r io.Reader, name func(string) string, marker string) ([]map[string]Counts, error) {
 	blocks := map[uint64]Counts{} // the translated block at a guest PC
-	out := map[string]Counts{}
+	phases := []map[string]Counts{{}}
+	inMarker, markCPU := false, ""
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	var cur *Counts
@@ -143,7 +159,23 @@ func parse(r io.Reader, name func(string) string) (map[string]Counts, error) {
 			if open < 0 || close < open {
 				continue
 			}
-			fn := name(strings.TrimSpace(line[close+1:]))
+			sym := strings.TrimSpace(line[close+1:])
+			if marker != "" {
+				// Trace CPU: ..., CPU being the thread's.
+				cpu, _, _ := strings.Cut(line[len("Trace "):], ":")
+				if sym == marker {
+					if !inMarker {
+						phases = append(phases, map[string]Counts{})
+					}
+					inMarker, markCPU = true, cpu
+					continue
+				}
+				if markCPU != "" && cpu != markCPU {
+					continue
+				}
+				inMarker = false
+			}
+			fn := name(sym)
 			if fn == "" {
 				continue
 			}
@@ -159,11 +191,12 @@ func parse(r io.Reader, name func(string) string) (map[string]Counts, error) {
 			if !ok {
 				return nil, fmt.Errorf("qemu log: block %#x of %s executed but not translated", pc, fn)
 			}
+			out := phases[len(phases)-1]
 			n := out[fn]
 			n.Instructions += b.Instructions
 			n.FMA += b.FMA
 			out[fn] = n
 		}
 	}
-	return out, sc.Err()
+	return phases, sc.Err()
 }

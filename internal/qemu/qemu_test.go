@@ -29,12 +29,24 @@ Trace 0: 0x7f00 [00000000/0000000000001004/00000001/00080200] p.f.abi0
 			return "f"
 		}
 		return ""
-	})
+	}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]Counts{"f": {Instructions: 7, FMA: 3}}
+	want := []map[string]Counts{{"f": {Instructions: 7, FMA: 3}}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("mismatch (-want +got):\n%s", d)
+	}
+
+	// p.g marks phases: f before it and f after it, on its thread only.
+	log += `Trace 1: 0x7f00 [00000000/0000000000001000/00000001/00080200] p.f.abi0
+`
+	got, err = parse(strings.NewReader(log), func(s string) string { return s[:3] }, "p.g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []map[string]Counts{{"p.f": {Instructions: 3, FMA: 1}}, {"p.f": {Instructions: 4, FMA: 2}}}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("phases: mismatch (-want +got):\n%s", d)
 	}
 }
