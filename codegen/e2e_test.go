@@ -259,10 +259,10 @@ func TestEndToEnd(t *testing.T) {
 		goTest(t, goTool, dir, nil, small, true, args...)
 	}
 	goRun(t, goTool, dir, nil, "vet", "./...")
-	// Other GOARCHes build what -tags purego builds, less the dispatch. The
-	// quick suite leaves that to .ci/run's GOARCH=arm64 go vet ./..., which
-	// covers generated/ and the examples: on a new machine, building the
-	// standard library for arm64 here would cost more than the rest.
+	// Other GOARCHes build what -tags purego builds, less the dispatch, and
+	// arm64 its NEON files besides: TestEndToEndARM64 vets and tests a few
+	// packages for arm64, .ci/run vets generated/ and the examples, and the
+	// exhaustive suite vets every package here.
 	if long {
 		goRun(t, goTool, dir, []string{"GOARCH=arm64"}, "vet", "./...")
 	}
