@@ -38,9 +38,13 @@ var (
 	// Im2col writes a row of a convolution's im2col panel (vecIm2colRow).
 	Im2col = &Kernel{Name: "im2col", Routines: names(Im2colRowName),
 		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) { im2colRow(ctx, isa, k.tail16) }}
-	// MaxPool is a row of 3-wide, stride-2 max pooling (vecMaxPool3s2).
-	MaxPool = &Kernel{Name: "maxPool", Routines: names(MaxPoolName), DeInterleave: true,
-		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) { maxPool3s2(ctx, isa, k.tail16, k.poolIdx) }}
+	// MaxPool is a row of 3-wide max pooling at stride 2 (vecMaxPool3s2)
+	// or 1 (vecMaxPool3s1: Inception's pooling branches).
+	MaxPool = &Kernel{Name: "maxPool", Routines: names(MaxPoolName, MaxPool1Name), DeInterleave: true,
+		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) {
+			maxPool3s2(ctx, isa, k.tail16, k.poolIdx)
+			maxPool3s1(ctx, isa, k.tail16)
+		}}
 	// Depthwise is a depthwise convolution over a staged channel
 	// (vecDepthwise) and the stride-2 gather that stages it (vecEvens),
 	// with vecCopyRows.

@@ -39,7 +39,7 @@ var Layers = [...]LayerInfo{{"scale", "scale", "1x2x2", 0}}
 type network struct {
 	lrn      rtLRNKernel  // LRN's SIMD kernel, or nil
 	im2col   rtIm2colRow  // im2col's SIMD kernel, or nil
-	maxPool  rtMaxPoolRow // 3-wide stride-2 max pooling's SIMD kernel, or nil
+	maxPool  rtMaxPoolRow // 3-wide stride-1 and stride-2 max pooling's SIMD kernel, or nil
 	dw       rtDWKernels  // depthwise convolutions' SIMD kernels, or nils
 	w1_scale []float32
 }

@@ -42,19 +42,19 @@ type rtPoolGeom struct {
 }
 
 // rtMaxPoolRow is an implementation's SIMD kernel for an output row of a
-// max pooling with 3-wide windows at stride 2 whose columns are not
-// clipped: it sets dst[i] to the largest of src[r*ld+2i+k] over r < rows
-// and k < 3 (NaN if any is NaN) for the first outputs, at most n, and
+// max pooling with 3-wide windows at stride sw, 1 or 2, whose columns are
+// not clipped: it sets dst[i] to the largest of src[r*ld+sw·i+k] over r <
+// rows and k < 3 (NaN if any is NaN) for the first outputs, at most n, and
 // returns how many it did; the caller does the rest. It checks its reach
 // against src's length.
-type rtMaxPoolRow func(dst, src []float32, n, rows, ld int) int
+type rtMaxPoolRow func(dst, src []float32, n, rows, ld, sw int) int
 
 // rtPoolRows pools output rows [oy0, oy1) of channels [c0, c1) of one
 // image into dst, [C][OH][OW], then applies the activation. src holds input
 // rows [row0, row0+rows) of every channel, [C][rows][W]: the whole image, or
 // the rows these outputs need. Windows are clipped as PyTorch clips them
 // (see docs/spec.md). kern, if not nil, computes the rows of unclipped
-// 3-wide stride-2 max windows.
+// 3-wide max windows at stride 1 or 2.
 func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 int, act rtAct, kern rtMaxPoolRow) {
 	// Each output row reduces its window's input rows into one row (max or
 	// sum), then slides the horizontal window along it: contiguous loops,
@@ -78,14 +78,14 @@ func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 
 			padded[i] = negInf
 		}
 	}
-	if !g.Max || g.KW != 3 || g.SW != 2 {
+	if !g.Max || g.KW != 3 || g.SW > 2 {
 		kern = nil
 	}
-	// With kern, outputs [lo, hi) have windows inside the row: 2·ox-PL >= 0
-	// and 2·ox-PL+3 <= W.
-	lo, hi := (g.PL+1)/2, 0
+	// With kern, outputs [lo, hi) have windows inside the row: SW·ox-PL >=
+	// 0 and SW·ox-PL+3 <= W.
+	lo, hi := (g.PL+g.SW-1)/g.SW, 0
 	if g.W+g.PL >= 3 {
-		hi = min(g.OW, (g.W+g.PL-3)/2+1)
+		hi = min(g.OW, (g.W+g.PL-3)/g.SW+1)
 	}
 	for c := c0; c < c1; c++ {
 		base := (c*rows - row0) * g.W // src[base+y*W+x] is element (y, x)
@@ -99,7 +99,7 @@ func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 
 				win := src[base+y0*g.W : base+y1*g.W]
 				done := lo
 				if hi > lo {
-					done += kern(o[lo:hi], win[2*lo-g.PL:], hi-lo, y1-y0, g.W)
+					done += kern(o[lo:hi], win[g.SW*lo-g.PL:], hi-lo, y1-y0, g.W, g.SW)
 				}
 				// The windows the kernel left: clipped at the row's ends, or
 				// past what it took.
@@ -110,7 +110,7 @@ func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 
 							break
 						}
 					}
-					xs := 2*ox - g.PL
+					xs := g.SW*ox - g.PL
 					x0, x1 := max(xs, 0), min(xs+3, g.W)
 					v := negInf
 					for y := range y1 - y0 {

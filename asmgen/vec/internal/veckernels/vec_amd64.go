@@ -24,6 +24,12 @@ func vecIm2colRowAVX512(d *float32, s *float32, cols int, nr int, ow int, ox0 in
 //go:noescape
 func vecMaxPool3s2AVX512(dst *float32, src *float32, n int, rows int, ld int)
 
+// vecMaxPool3s1AVX512 computes dst[i] = max(src[r*ld+i+k]) over r < rows, k < 3, for i < n,
+// propagating NaN. It reads nothing past element n+1 of a row.
+//
+//go:noescape
+func vecMaxPool3s1AVX512(dst *float32, src *float32, n int, rows int, ld int)
+
 // vecDepthwiseAVX512 computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for
 // r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1,
 // max(v, 0) + slope*min(v, 0) for act 2, min(max(v, slope), hi) for act 3,
@@ -148,6 +154,12 @@ func vecIm2colRowAVX2(d *float32, s *float32, cols int, nr int, ow int, ox0 int,
 //
 //go:noescape
 func vecMaxPool3s2AVX2(dst *float32, src *float32, n int, rows int, ld int)
+
+// vecMaxPool3s1AVX2 computes dst[i] = max(src[r*ld+i+k]) over r < rows, k < 3, for i < n,
+// propagating NaN. n must be a multiple of 8; rows are read to element n+1.
+//
+//go:noescape
+func vecMaxPool3s1AVX2(dst *float32, src *float32, n int, rows int, ld int)
 
 // vecDepthwiseAVX2 computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for
 // r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1,
