@@ -28,7 +28,7 @@ type Kernel struct {
 // consts are the tables that routines of several kinds read.
 type consts struct {
 	tail16, poolIdx, lanes8 operand.Mem
-	act             *gemm.ConstPool // the activations' constants (gemm.ActCode)
+	act                     *gemm.ConstPool // the activations' constants (gemm.ActCode)
 }
 
 // The kernel kinds besides Winograd's transforms.
