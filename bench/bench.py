@@ -2,13 +2,18 @@
 weights and input. Run it through bench/run, which installs the peers first;
 bench/README.md says what every number means.
 
-    /usr/bin/python3 bench/bench.py [flags] [spec.yaml ...]
+    /usr/bin/python3 bench/bench.py [flags] [spec.yaml|name ...]
 
 For each spec: cnnc makes the weights and an input batch; the weights go
 into a traced TorchScript module and into ONNX files (LRN, where the
 network has it, in three equivalent forms, see netmodel.py); then for each
 batch size and thread count each engine runs in its own process, is timed,
 and its output is compared with gen.py's float64 evaluation.
+
+For a torchvision classifier's name (resnet50): torchvision_models.py
+builds it with seeded random weights and exports it to ONNX once per batch
+size; cnnc imports those files, onnxruntime runs them, PyTorch runs a
+trace of the module, and the reference is the module in float64.
 """
 
 import argparse
@@ -181,6 +186,7 @@ class Engine:
 
 
 def run_runner(cmd, env_threads, out_path, shape, timeout, cwd=HERE):
+    """Runs a timing driver; returns its JSON line and its output."""
     env = dict(os.environ)
     for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[k] = str(env_threads)
@@ -227,7 +233,7 @@ class Cnnc(Engine):
                              "-warmup", str(o.warmup), "-runs", str(o.runs),
                              "-min-runs", str(o.min_runs), "-budget", str(o.budget)],
                             t, out, ctx.out_shape(b), ctx.timeout)
-        return res["times_ms"], y, res["impl"]
+        return res, y, res["impl"]
 
     def cleanup(self, ctx, b):
         shutil.rmtree(self.dir(ctx, b), ignore_errors=True)
@@ -259,7 +265,7 @@ class Ort(Engine):
                              ctx.input_path(b), out, shape, str(t), str(o.warmup),
                              str(o.runs), str(o.min_runs), str(o.budget)],
                             t, out, ctx.out_shape(b), ctx.timeout)
-        return res["times_ms"], y, "onnxruntime-node " + res["ort"]
+        return res, y, "onnxruntime-node " + res["ort"]
 
     def cleanup(self, ctx, b):
         os.remove(self.path(ctx, b))
@@ -283,13 +289,42 @@ class Torch(Engine):
                              ctx.input_path(b), out, shape, str(t), str(o.warmup),
                              str(o.runs), str(o.min_runs), str(o.budget)],
                             t, out, ctx.out_shape(b), ctx.timeout)
-        return res["times_ms"], y, "torch " + res["torch"] + " (TorchScript trace)"
+        return res, y, "torch " + res["torch"] + " (TorchScript trace)"
 
     def cleanup(self, ctx, b):
         os.remove(self.path(ctx, b))
 
 
-# ---------------------------------------------------------------- one spec
+class OrtFile(Ort):
+    """onnxruntime on the ONNX file a torchvision network was exported to
+    for that batch (ctx.onnx[b]), the file cnnc imported."""
+
+    def __init__(self):
+        super().__init__(None, "onnxruntime")
+
+    def prepare(self, ctx, b):
+        import onnx
+        g = onnx.load(self.path(ctx, b), load_external_data=False)
+        self.detail = "ONNX ops: " + ", ".join(sorted({n.op_type for n in g.graph.node}))
+        log("  %s: %s" % (self.name, self.detail))
+
+    def path(self, ctx, b):
+        return ctx.onnx[b]
+
+
+class TorchvisionModule(Torch):
+    """PyTorch on a trace of the torchvision module itself, built as
+    torchvision_models.py builds it for the export."""
+
+    def prepare(self, ctx, b):
+        import torch
+        m = torchvision_models().build(ctx.spec["name"], ctx.x.shape[-1])
+        with torch.no_grad():
+            traced = torch.jit.trace(m, torch.from_numpy(ctx.x[:b]), check_trace=False)
+        torch.jit.save(traced, self.path(ctx, b))
+
+
+# ---------------------------------------------------------------- one network
 
 class Ctx:
     pass
@@ -327,38 +362,48 @@ def peers_available(engines):
     return errs
 
 
-def run_spec(opts, spec_path, cnnc, scratch, errs, notes):
-    ctx = Ctx()
-    ctx.opts, ctx.cnnc, ctx.scratch, ctx.spec_path = opts, cnnc, scratch, spec_path
-    ctx.timeout = opts.budget * 4 + 600
-    with open(spec_path) as f:
-        ctx.spec = yaml.safe_load(f)
-    name = ctx.spec["name"]
-    ctx.weights = os.path.join(scratch, name + ".safetensors")
-    xnpy = os.path.join(scratch, name + ".npy")
-    sh([cnnc, "weights", "init", spec_path, "-seed", str(WEIGHT_SEED), "-o", ctx.weights])
-    sh([cnnc, "input", spec_path, "-batch", str(max(opts.batch)), "-seed", str(INPUT_SEED), "-o", xnpy])
-    ctx.x = np.load(xnpy)
-    ctx.input_path = lambda b: os.path.join(scratch, "x_b%d.f32" % b)
+class SpecNet:
+    """A cnnc spec: cnnc makes the weights (seed WEIGHT_SEED) and the input
+    (seed INPUT_SEED); gen.py's translation of the spec, in float64, is the
+    reference, and netmodel.py's module of it what PyTorch and (exported)
+    onnxruntime run."""
 
-    shapes = sh([cnnc, "shapes", spec_path])
-    total = re.search(r"^total\s+([\d,]+)\s+([\d,]+)", shapes, re.M)
-    params, macs = (int(total.group(i).replace(",", "")) for i in (1, 2))
-    info = {"name": name, "params": params, "macs": macs, "gflop": 2 * macs / 1e9,
-            "input": "x".join(str(v) for v in ctx.spec["input"])}
+    def __init__(self, path):
+        self.arg, self.path = path, os.path.abspath(path)
 
-    engines = []
-    if "cnnc" in opts.engines and not errs.get("cnnc"):
-        engines.append(Cnnc())
-        if opts.baseline_bin:
-            engines.append(Cnnc("cnnc " + opts.baseline, opts.baseline_bin))
-    ref = None
-    if not errs["torch"]:
+    def setup(self, ctx, errs, notes):
+        """Sets ctx.spec_path (None where cnnc cannot run the network),
+        ctx.spec, ctx.weights and ctx.x, the input of the largest batch;
+        returns the float64 reference output for ctx.x, or None."""
+        ctx.spec_path = self.path
+        with open(self.path) as f:
+            ctx.spec = yaml.safe_load(f)
+        name = ctx.spec["name"]
+        ctx.weights = os.path.join(ctx.scratch, name + ".safetensors")
+        xnpy = os.path.join(ctx.scratch, name + ".npy")
+        sh([ctx.cnnc, "weights", "init", self.path, "-seed", str(WEIGHT_SEED), "-o", ctx.weights])
+        sh([ctx.cnnc, "input", self.path, "-batch", str(max(ctx.opts.batch)), "-seed", str(INPUT_SEED),
+            "-o", xnpy])
+        ctx.x = np.load(xnpy)
+        if errs["torch"]:
+            return None
         import netmodel
         ctx.w = netmodel.gen.read_safetensors(ctx.weights)
         log("%s: float64 reference on %d image(s)" % (name, len(ctx.x)))
-        ref = netmodel.reference(ctx.spec, ctx.w, ctx.x)
-        if "onnxruntime" in opts.engines and not errs.get("onnxruntime"):
+        return netmodel.reference(ctx.spec, ctx.w, ctx.x)
+
+    def about(self, ctx):
+        return {"source": "spec `%s`" % os.path.relpath(self.path, ROOT),
+                "seeds": "weights seed %d, input seed %d" % (WEIGHT_SEED, INPUT_SEED)}
+
+    def peer_engines(self, ctx, errs, notes):
+        """onnxruntime on netmodel.py's export (one per LRN form) and
+        PyTorch on its TorchScript trace."""
+        if errs["torch"]:
+            return []
+        import netmodel
+        engines = []
+        if "onnxruntime" in ctx.opts.engines and not errs.get("onnxruntime"):
             if netmodel.has_lrn(ctx.spec):
                 for form in netmodel.LRN_FORMS:
                     if form == "op" and any(s % 2 == 0 for s in netmodel.lrn_sizes(ctx.spec)):
@@ -367,8 +412,145 @@ def run_spec(opts, spec_path, cnnc, scratch, errs, notes):
                     engines.append(Ort(form, "onnxruntime " + FORM_NAMES[form]))
             else:
                 engines.append(Ort("torch", "onnxruntime"))
-        if "pytorch" in opts.engines and not errs.get("pytorch"):
+        if "pytorch" in ctx.opts.engines and not errs.get("pytorch"):
             engines.append(Torch())
+        return engines
+
+
+_tvm = None
+
+
+def torchvision_models():
+    """compiler/onnx/testdata/torchvision_models.py, imported once: the
+    torchvision export that cnnc's import tests use."""
+    global _tvm
+    if _tvm is None:
+        import importlib.util
+        spec = importlib.util.spec_from_file_location(
+            "cnnc_torchvision_models", os.path.join(ROOT, "compiler", "onnx", "testdata", "torchvision_models.py"))
+        _tvm = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(_tvm)
+    return _tvm
+
+
+class TorchvisionNet:
+    """One of torchvision's classifiers, by name, built and exported by
+    torchvision_models.py (seeded random weights, random batchnorm
+    statistics; nothing is downloaded) at its native input size. It is
+    exported to ONNX once per batch size, the batch fixed, so that
+    onnxruntime sees the static shapes it sees for a spec; cnnc imports
+    each of those files, and they must give the same network. PyTorch runs
+    a trace of the torchvision module itself, and the reference is that
+    module in float64 (torchvision_models.py's, rounded to float32)."""
+
+    def __init__(self, name):
+        self.arg = self.name = name
+
+    def setup(self, ctx, errs, notes):
+        if errs["torch"]:
+            raise RuntimeError("a torchvision network needs PyTorch: " + errs["torch"])
+        tvm = torchvision_models()
+        if self.name not in tvm.classifiers():
+            raise RuntimeError("%s is neither a file nor one of torchvision %s's classifiers (%s)" % (
+                self.name, tvm.torchvision.__version__, " ".join(tvm.classifiers())))
+        import netmodel
+        ctx.onnx, ref = {}, None
+        for b in sorted(set(ctx.opts.batch), reverse=True):
+            log("%s: exporting from torchvision at batch %d (float64 reference included)" % (self.name, b))
+            res = tvm.export(ctx.scratch, self.name, netmodel.OPSET, None, b)
+            if "error" in res:
+                raise RuntimeError("torch cannot export %s: %s" % (self.name, res["error"]))
+            stem = res["stem"]
+            ctx.onnx[b] = stem + ".onnx"
+            x = np.load(stem + ".input.npy")
+            if ref is None:
+                ctx.x, ref = x, np.load(stem + ".output.npy").astype(np.float64)
+            elif not np.array_equal(x, ctx.x[:b]):
+                raise RuntimeError("torchvision_models.py's batch-%d input is not the first images of its "
+                                   "batch-%d input" % (b, len(ctx.x)))
+            for suffix in (".input.npy", ".output.npy"):
+                os.remove(stem + suffix)
+        ctx.spec = {"name": self.name, "input": list(ctx.x.shape[1:])}
+        ctx.spec_path = None
+        try:
+            ctx.spec_path, ctx.weights, ctx.spec = self.cnnc_import(ctx)
+        except Exception as ex:  # noqa: BLE001
+            notes.append("**cnnc cannot run %s**: %s" % (self.name, str(ex).replace("\n", " ")))
+            log("  cnnc import FAILED:", ex)
+        return ref
+
+    def cnnc_import(self, ctx):
+        """cnnc import of every batch's ONNX file; returns the spec path, the
+        weights path and the parsed spec of the smallest batch's, after
+        checking the others give the same layers and weights."""
+        import netmodel
+        first = None
+        for b in sorted(ctx.onnx):
+            d = os.path.join(ctx.scratch, "import_b%d" % b)
+            os.makedirs(d, exist_ok=True)
+            spec, w = os.path.join(d, self.name + ".yaml"), os.path.join(d, self.name + ".safetensors")
+            log("%s: cnnc import of the batch-%d export" % (self.name, b))
+            sh([ctx.cnnc, "import", ctx.onnx[b], "-o", spec, "-weights", w])
+            with open(spec) as f:
+                parsed = yaml.safe_load(f)
+            if first is None:
+                first = (spec, w, parsed)
+                continue
+            a, p = [{k: v for k, v in s.items() if k != "description"} for s in (first[2], parsed)]
+            wa, wb = netmodel.gen.read_safetensors(first[1]), netmodel.gen.read_safetensors(w)
+            if a != p or wa.keys() != wb.keys() or any(not np.array_equal(wa[k], wb[k]) for k in wa):
+                raise RuntimeError("cnnc import makes another network of the batch-%d export than of "
+                                   "the batch-%d one" % (b, min(ctx.onnx)))
+            shutil.rmtree(d)
+        return first
+
+    def about(self, ctx):
+        import netmodel
+        return {"source": "torchvision %s's `%s` with random weights as compiler/onnx/testdata/"
+                          "torchvision_models.py makes them, exported to ONNX (opset %d) once per batch "
+                          "size: the files that cnnc imports and onnxruntime runs" % (
+                              torchvision_models().torchvision.__version__, self.name, netmodel.OPSET),
+                "seeds": "weights and input seeded by torchvision_models.py"}
+
+    def peer_engines(self, ctx, errs, notes):
+        engines = []
+        if "onnxruntime" in ctx.opts.engines and not errs.get("onnxruntime"):
+            engines.append(OrtFile())
+        if "pytorch" in ctx.opts.engines and not errs.get("pytorch"):
+            engines.append(TorchvisionModule())
+        return engines
+
+
+def network(arg):
+    """The network a positional argument names: a spec file, or else a
+    torchvision classifier by name."""
+    if os.path.exists(arg) or not re.fullmatch(r"[a-z][a-z0-9_]*", arg):
+        return SpecNet(arg)
+    return TorchvisionNet(arg)
+
+
+def run_network(opts, net, cnnc, scratch, errs, notes):
+    ctx = Ctx()
+    ctx.opts, ctx.cnnc, ctx.scratch = opts, cnnc, scratch
+    ctx.timeout = opts.budget * 4 + 600
+    ctx.input_path = lambda b: os.path.join(scratch, "x_b%d.f32" % b)
+    ref = net.setup(ctx, errs, notes)
+    name = ctx.spec["name"]
+    info = {"name": name, "params": None, "macs": None, "gflop": None,
+            "input": "x".join(str(v) for v in ctx.spec["input"])}
+    info.update(net.about(ctx))
+    if ctx.spec_path:
+        shapes = sh([cnnc, "shapes", ctx.spec_path])
+        total = re.search(r"^total\s+([\d,]+)\s+([\d,]+)", shapes, re.M)
+        params, macs = (int(total.group(i).replace(",", "")) for i in (1, 2))
+        info.update(params=params, macs=macs, gflop=2 * macs / 1e9)
+
+    engines = []
+    if ctx.spec_path and "cnnc" in opts.engines and not errs.get("cnnc"):
+        engines.append(Cnnc())
+        if opts.baseline_bin:
+            engines.append(Cnnc("cnnc " + opts.baseline, opts.baseline_bin))
+    engines += net.peer_engines(ctx, errs, notes)
     ctx.out_shape = lambda b: (b,) + tuple(ref.shape[1:]) if ref is not None else (b, -1)
 
     rows, prepared = [], {}
@@ -411,12 +593,23 @@ def run_spec(opts, spec_path, cnnc, scratch, errs, notes):
 def cnnc_layers(ctx, notes):
     """cnnc's per-layer times for every batch and thread count, from `cnnc
     bench -json` on the same weights, each right after a read-bandwidth
-    measurement on as many threads, so that the dense layers' GB/s at
-    batch 1 compare with the bandwidth of that moment:
-    {(batch, threads): (bench JSON, GB/s or None)}."""
+    measurement on as many threads, so that the GB/s of memory-bound layers
+    compare with the bandwidth of that moment: {(batch, threads): (bench
+    JSON, GB/s or None, {layer: (algorithm, bytes moved per batch)})}."""
     o = ctx.opts
     out = {}
+    try:
+        graph = final_graph(sh([ctx.cnnc, "passes", "-final", ctx.spec_path]))
+    except Exception as ex:  # noqa: BLE001
+        notes.append("cnnc per layer: cnnc passes -final: %s" % ex)
+        graph = {}
     for b in o.batch:
+        try:
+            plan = plan_algorithms(sh([ctx.cnnc, "passes", "-final", "-plan", "-batch", str(b), ctx.spec_path]))
+        except Exception as ex:  # noqa: BLE001
+            notes.append("cnnc per layer, batch %d: cnnc passes -plan: %s" % (b, ex))
+            plan = {}
+        layers = {n: (plan.get(n, ""), b * layer_bytes(graph, n)) for n in graph}
         for t in o.threads:
             bw = None
             try:
@@ -432,8 +625,55 @@ def cnnc_layers(ctx, notes):
                 notes.append("cnnc per layer, batch %d, %d thread(s): %s" % (b, t, ex))
                 continue
             log("%s batch %d threads %d: per layer, %.1f GB/s just before" % (ctx.spec["name"], b, t, bw))
-            out[(b, t)] = (res, bw)
+            out[(b, t)] = (res, bw, layers)
     return out
+
+
+def fixed_table(text, first):
+    """The rows of the first fixed-width table in text whose header line
+    starts with the column first, as `cnnc passes` prints them: [{column:
+    cell}]. Columns start where the header's words start; the table ends
+    at a line whose first word ends in ':' (the summary lines after it)."""
+    lines = text.splitlines()
+    i = next(i for i, line in enumerate(lines) if line.split()[:1] == [first])
+    cols = [(m.group(), m.start()) for m in re.finditer(r"\S+", lines[i])]
+    rows = []
+    for line in lines[i + 1:]:
+        if not line.strip() or line.split()[0].endswith(":"):
+            break
+        bounds = [c[1] for c in cols[1:]] + [None]
+        rows.append({name: line[start:end].strip() for (name, start), end in zip(cols, bounds)})
+    return rows
+
+
+def final_graph(text):
+    """`cnnc passes -final`'s graph: {layer: (inputs, elements per image)}."""
+    g = {}
+    for r in fixed_table(text, "name"):
+        n = 1
+        for d in r["shape"].split("x"):
+            n *= int(d)
+        g[r["name"]] = ([] if r["inputs"] == "-" else r["inputs"].split(","), n)
+    return g
+
+
+def plan_algorithms(text):
+    """`cnnc passes -final -plan`'s algorithm of each layer: {layer: text}."""
+    return {r["layer"]: r["algorithm"] for r in fixed_table(text, "layer")}
+
+
+def layer_bytes(graph, name):
+    """The float32 bytes one image's pass of a layer reads and writes: its
+    inputs and its output, each once."""
+    ins, n = graph[name]
+    return 4 * (n + sum(graph[i][1] for i in ins if i in graph))
+
+
+def memory_bound(L, algorithm):
+    """Whether a layer's speed is its memory traffic's: depthwise
+    convolutions, and the layers without multiply-adds (pooling,
+    elementwise, normalisation, softmax)."""
+    return "depthwise" in algorithm or L["macs_per_image"] == 0
 
 
 def measure_quietly(ctx, e, b, t, ref, notes):
@@ -460,13 +700,15 @@ def measure(ctx, e, b, t, ref, notes):
     meter = OthersMeter()
     meter.start()
     try:
-        times, y, detail = e.run(ctx, b, t)
+        res, y, detail = e.run(ctx, b, t)
     except Exception as ex:  # noqa: BLE001
         notes.append("%s, batch %d, %d thread(s): %s" % (e.name, b, t, ex))
         log("  FAILED:", ex)
         row["error"] = str(ex).splitlines()[0]
         return row
     row["others"] = meter.stop()
+    times = res["times_ms"]
+    row["load_ms"], row["rss"] = res.get("load_ms"), res.get("peak_rss_bytes")
     row["detail"] = detail
     row["times"] = times
     row["median"] = statistics.median(times)
@@ -521,33 +763,39 @@ def report(opts, info, rows, machine, header, notes):
             "%.1f GB/s on %d thread(s) (others' CPU %.0f%%)" % (
                 machine[("bw", t)][0], t, 100 * machine[("bw", t)][2]) for t in ts))
     w("- load average before / after: %s / %s" % (header["load_before"], header.get("load_after", "?")))
-    w("- network: `%s`, input %s, %s parameters, %s multiply-adds = %.3f GFLOP per image" % (
-        info["name"], info["input"], "{:,}".format(info["params"]), "{:,}".format(info["macs"]), info["gflop"]))
+    if info["macs"] is not None:
+        w("- network: `%s`, input %s, %s parameters, %s multiply-adds = %.3f GFLOP per image" % (
+            info["name"], info["input"], "{:,}".format(info["params"]), "{:,}".format(info["macs"]), info["gflop"]))
+    else:
+        w("- network: `%s`, input %s (cnnc could not import it: no parameter or FLOP count)" % (
+            info["name"], info["input"]))
+    w("- from: %s" % info["source"])
     w("- versions: %s" % header["peers"])
     w("- timing: median of up to %d timed runs after %d warm-up runs (at least %d; fewer when the runs "
-      "would take over %g s); weights seed %d, input seed %d" % (
-          opts.runs, opts.warmup, opts.min_runs, opts.budget, WEIGHT_SEED, INPUT_SEED))
+      "would take over %g s); %s" % (opts.runs, opts.warmup, opts.min_runs, opts.budget, info["seeds"]))
     w("")
-    w("| engine | batch | threads | median ms/batch | ms/image | img/s | GFLOP/s | % peak | × ORT best | min ms | IQR | runs | max rel diff | others' CPU |")
-    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    w("| engine | batch | threads | median ms/batch | ms/image | img/s | GFLOP/s | % peak | × ORT best | min ms | IQR | runs | max rel diff | others' CPU | load ms | peak RSS MiB |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         if "median" not in r:
-            w("| %s | %d | %d | failed: %s |  |  |  |  |  |  |  |  |  |  |" % (
+            w("| %s | %d | %d | failed: %s |  |  |  |  |  |  |  |  |  |  |  |  |" % (
                 r["engine"], r["batch"], r["threads"], r.get("error", "?").replace("|", "/")))
             continue
         m, b, t = r["median"], r["batch"], r["threads"]
-        gf = info["gflop"] * b / (m / 1e3)
+        gf = info["gflop"] * b / (m / 1e3) if info["gflop"] else None
         ort = best_ort.get((b, t))
         diff = r.get("diff")
         bad = diff is not None and diff > opts.tol
-        w("| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %.0f%% | %d | %s%s | %.0f%% |" % (
-            r["engine"], b, t, num(m), num(m / b), num(1e3 * b / m), num(gf),
-            fmt(100 * gf / peak[t] if t in peak else None, "%.0f%%"),
+        w("| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %.0f%% | %d | %s%s | %.0f%% | %s | %s |" % (
+            r["engine"], b, t, num(m), num(m / b), num(1e3 * b / m), num(gf) if gf else "-",
+            fmt(100 * gf / peak[t] if gf and t in peak else None, "%.0f%%"),
             fmt(m / ort if ort else None, "%.2f"), num(r["min"]), 100 * r["spread"],
-            len(r["times"]), fmt(diff, "%.1e"), " FAIL" if bad else "", 100 * r["others"]))
+            len(r["times"]), fmt(diff, "%.1e"), " FAIL" if bad else "", 100 * r["others"],
+            num(r["load_ms"]) if r.get("load_ms") is not None else "-",
+            num(r["rss"] / 2**20) if r.get("rss") else "-"))
     w("")
     cn = [r for r in rows if r["engine"] == "cnnc" and "median" in r]
-    if cn:
+    if cn and info["gflop"]:
         best = min(cn, key=lambda r: r["median"] / r["batch"])
         gf = info["gflop"] * best["batch"] / (best["median"] / 1e3)
         w("cnnc at its best here: %.1f GFLOP/s (batch %d, %d thread(s), kernels %s)%s." % (
@@ -576,25 +824,32 @@ def report(opts, info, rows, machine, header, notes):
         w("## cnnc per layer")
         w("")
         w("`cnnc bench -json` on the same weights, after the table above (medians; the whole network's "
-          "median may differ from the table's). GFLOP/s count the direct algorithm's FLOP, so Winograd "
-          "layers can show over 100% of the peak. At batch 1 a dense layer streams its fp32 weights "
-          "(4 bytes per multiply-add): GB/s is that over its time, against the read bandwidth that "
-          "bench/machine.c measured on as many threads just before (weights small enough to stay in "
-          "cache between inferences read faster than memory).")
-        for (b, t), (res, bw) in sorted(layers.items()):
+          "median may differ from the table's). The algorithm is the plan's (`cnnc passes -plan`). "
+          "GFLOP/s and % peak count the direct algorithm's FLOP, so Winograd layers (fewer multiplies) "
+          "can show over 100% of the peak. GB/s: for depthwise convolutions and the layers without "
+          "multiply-adds (pooling, elementwise, normalisation), the activations read and written "
+          "(4 bytes × (inputs + output), each once); for dense layers at batch 1, the fp32 weights they "
+          "stream (4 bytes per multiply-add). % bandwidth is that against the read bandwidth that "
+          "bench/machine.c measured on as many threads just before; data that stays in cache between "
+          "layers or inferences can move faster than memory.")
+        for (b, t), (res, bw, plan) in sorted(layers.items()):
             w("")
             w("Batch %d, %d thread(s), kernels %s: %s ms per batch%s." % (
                 b, t, res.get("impl", "?"), num(res["median_ms"]),
                 ", read bandwidth %.1f GB/s" % bw if bw else ""))
             w("")
-            w("| layer | op | output | ms | GFLOP/s | % peak | weights GB/s | % bandwidth |")
-            w("|---|---|---|---:|---:|---:|---:|---:|")
+            w("| layer | op | algorithm | output | ms | GFLOP/s | % peak | GB/s | % bandwidth |")
+            w("|---|---|---|---|---:|---:|---:|---:|---:|")
             for L in res["layers"]:
                 gf, ms = L["gflops"], L["median_ms"]
-                dense = L["op"].startswith("dense") and b == 1 and ms > 0
-                gbs = 4 * L["macs_per_image"] / (ms / 1e3) / 1e9 if dense else None
-                w("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                    L["name"], L["op"], L["shape"], num(ms), num(gf) if gf else "-",
+                algo, nbytes = plan.get(L["name"], ("", 0))
+                gbs = None
+                if ms > 0 and memory_bound(L, algo) and nbytes:
+                    gbs = nbytes / (ms / 1e3) / 1e9
+                elif ms > 0 and L["op"].startswith("dense") and b == 1:
+                    gbs = 4 * L["macs_per_image"] / (ms / 1e3) / 1e9
+                w("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                    L["name"], L["op"], algo or "-", L["shape"], num(ms), num(gf) if gf else "-",
                     fmt(100 * gf / peak[t] if gf and t in peak else None, "%.0f%%"),
                     fmt(gbs, "%.1f"), fmt(100 * gbs / bw if gbs and bw else None, "%.0f%%")))
     noisy = [r for r in rows if r.get("others", 0) > NOISY]
@@ -621,7 +876,9 @@ def ints(s):
 def parse(argv):
     p = argparse.ArgumentParser(prog="bench/run", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("specs", nargs="*", default=["spec/alexnet.yaml"], help="specs (default spec/alexnet.yaml)")
+    p.add_argument("specs", nargs="*", default=["spec/alexnet.yaml"], metavar="spec.yaml|name",
+                   help="specs, or torchvision classifiers by name (e.g. resnet50), exported with random "
+                        "weights and imported with cnnc import (default spec/alexnet.yaml)")
     p.add_argument("-batch", "--batch", type=ints, default=[1, 32], help="batch sizes (default 1,32)")
     p.add_argument("-threads", "--threads", type=ints, default=[1, 2], help="thread counts (default 1,2)")
     p.add_argument("-runs", "--runs", type=int, default=30, help="timed runs at most (default 30)")
@@ -738,14 +995,14 @@ def main(argv):
                 machine = measure_machine(opts, scratch)
             except Exception as ex:  # noqa: BLE001
                 log("bench: machine measurement failed:", ex)
-        for spec_path in opts.specs:
+        for arg in opts.specs:
             notes = ["%s did not run: %s" % (k, e) for k, e in errs.items() if e and k != "torch"]
             if errs["torch"]:
                 notes.append("outputs not checked: no PyTorch for the reference")
             try:
-                info, rows = run_spec(opts, os.path.abspath(spec_path), cnnc, scratch, errs, notes)
+                info, rows = run_network(opts, network(arg), cnnc, scratch, errs, notes)
             except Exception as ex:  # noqa: BLE001
-                log("bench: %s: %s" % (spec_path, ex))
+                log("bench: %s: %s" % (arg, ex))
                 status = 1
                 continue
             if not opts.no_machine and machine_disturbed(machine):

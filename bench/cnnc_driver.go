@@ -9,7 +9,10 @@
 // float32, InputLen values), runs Infer -warmup times, then times up to
 // -runs calls (fewer, but at least -min-runs, when the runs would take
 // longer than -budget seconds), writes the last output as raw float32 to
-// -output and prints one JSON line with the times in milliseconds.
+// -output and prints one JSON line with the times in milliseconds,
+// load_ms: how long opening the weights file and NewWithOptions took, and
+// peak_rss_bytes: the process's peak resident set (VmHWM; 0 where
+// /proc/self/status has none).
 package main
 
 import (
@@ -20,6 +23,8 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"cnncbench/model"
@@ -36,11 +41,13 @@ func main() {
 	budget := flag.Float64("budget", 20, "`seconds` the timed runs should take at most")
 	flag.Parse()
 
+	start := time.Now()
 	f, err := os.Open(*weights)
 	check(err)
 	m, err := model.NewWithOptions(f, model.Options{Threads: *threads})
 	check(err)
 	f.Close()
+	load := time.Since(start)
 
 	src := new([model.InputLen]float32)
 	dst := new([model.OutputLen]float32)
@@ -67,16 +74,19 @@ func main() {
 		times[i] = timeOne(m, dst, src)
 	}
 
+	rss := peakRSS()
 	out := make([]byte, 4*len(dst))
 	for i, v := range dst {
 		binary.LittleEndian.PutUint32(out[4*i:], math.Float32bits(v))
 	}
 	check(os.WriteFile(*output, out, 0o644))
 	check(json.NewEncoder(os.Stdout).Encode(map[string]any{
-		"impl":      m.Impl(),
-		"threads":   m.Threads(),
-		"warmup_ms": warm,
-		"times_ms":  times,
+		"impl":           m.Impl(),
+		"threads":        m.Threads(),
+		"load_ms":        float64(load.Nanoseconds()) / 1e6,
+		"peak_rss_bytes": rss,
+		"warmup_ms":      warm,
+		"times_ms":       times,
 	}))
 }
 
@@ -84,6 +94,20 @@ func timeOne(m *model.Model, dst *[model.OutputLen]float32, src *[model.InputLen
 	t := time.Now()
 	m.Infer(dst, src)
 	return float64(time.Since(t).Nanoseconds()) / 1e6
+}
+
+// peakRSS is the process's peak resident set in bytes, VmHWM in
+// /proc/self/status (which, unlike the getrusage of a child, does not
+// count what the parent had resident when it forked), or 0.
+func peakRSS() int64 {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmHWM:" && f[2] == "kB" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 func median(v []float64) float64 {

@@ -8,7 +8,8 @@
 // sequential execution and every graph optimisation. After WARMUP untimed
 // runs it times up to RUNS runs (fewer, but at least MIN_RUNS, when they
 // would take longer than BUDGET seconds) and prints one JSON line with the
-// times in milliseconds.
+// times in milliseconds, load_ms: how long InferenceSession.create took,
+// and peak_rss_bytes: the process's peak resident set (VmHWM).
 'use strict';
 
 const fs = require('fs');
@@ -24,6 +25,7 @@ async function main() {
   const shape = shapeArg.split(',').map(Number);
   const threads = Number(threadsArg);
 
+  const t0 = process.hrtime.bigint();
   const session = await ort.InferenceSession.create(model, {
     executionProviders: ['cpu'],
     intraOpNumThreads: threads,
@@ -31,6 +33,7 @@ async function main() {
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
   });
+  const loadMs = Number(process.hrtime.bigint() - t0) / 1e6;
 
   const raw = fs.readFileSync(input);
   const data = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
@@ -64,9 +67,11 @@ async function main() {
     last = out;
   }
 
+  const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
   const y = last.data;
   fs.writeFileSync(output, Buffer.from(y.buffer, y.byteOffset, y.byteLength));
-  console.log(JSON.stringify({ ort: ort.env.versions.node, threads, warmup_ms: warm, times_ms: times }));
+  console.log(JSON.stringify({ ort: ort.env.versions.node, threads, load_ms: loadMs,
+    peak_rss_bytes: hwm ? Number(hwm[1]) * 1024 : 0, warmup_ms: warm, times_ms: times }));
 }
 
 main().catch((e) => {

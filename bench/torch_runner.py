@@ -8,7 +8,9 @@ output the same way. It sets torch.set_num_threads(THREADS) (bench.py also
 sets OMP_NUM_THREADS), puts the model in eval mode and runs under
 torch.inference_mode(). After WARMUP untimed runs it times up to RUNS runs
 (fewer, but at least MIN_RUNS, when they would take longer than BUDGET
-seconds) and prints one JSON line with the times in milliseconds.
+seconds) and prints one JSON line with the times in milliseconds,
+load_ms: how long torch.jit.load and eval() took, and peak_rss_bytes: the
+process's peak resident set (VmHWM), torch's libraries included.
 """
 
 import json
@@ -27,7 +29,9 @@ def main(argv):
     threads, warmup, runs, min_runs = int(threads), int(warmup), int(runs), int(min_runs)
     torch.set_num_threads(threads)
     torch.set_num_interop_threads(1)
+    t0 = time.perf_counter()
     m = torch.jit.load(model).eval()
+    load_ms = (time.perf_counter() - t0) * 1e3
     x = torch.from_numpy(np.fromfile(inp, dtype="<f4").reshape(shape))
 
     def once():
@@ -47,9 +51,14 @@ def main(argv):
         for _ in range(n):
             ms, y = once()
             times.append(ms)
+    rss = 0
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                rss = int(line.split()[1]) * 1024
     y.numpy().astype("<f4").tofile(out)
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
-                      "warmup_ms": warm, "times_ms": times}))
+                      "load_ms": load_ms, "peak_rss_bytes": rss, "warmup_ms": warm, "times_ms": times}))
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ type variant struct {
 var variants = []variant{{"full", false, false}, {"n", false, true}, {"m", true, false}, {"mn", true, true}}
 
 // kernelName names layer l's kernel for implementation im and variant v.
-func (c *gen) kernelName(l *layer, im impl, v variant) string {
-	return c.ident(l.n, "k") + "_" + im.suffix + "_" + v.suffix
+func (p *Plan) kernelName(l *layer, im impl, v variant) string {
+	return p.ident(l.n, "k") + "_" + im.suffix + "_" + v.suffix
 }
 
 // needed reports whether the GEMM under tile t has tiles of variant v:
@@ -72,50 +72,56 @@ func epilogueAct(cfg *gemm.Config, a ir.Activation) bool {
 func (c *gen) kernelConfigs() []gemm.Config {
 	var cfgs []gemm.Config
 	for _, l := range c.layers {
-		p := l.gemm
-		if p == nil {
+		if l.gemm == nil {
 			continue
 		}
 		for i, im := range impls {
 			if !im.asm {
 				continue
 			}
-			t := p.tile(i)
 			for _, v := range variants {
-				if !p.needed(t, v) {
-					continue
+				if l.gemm.needed(l.gemm.tile(i), v) {
+					cfgs = append(cfgs, c.gemmConfig(l, i, im, v, c.bf16()))
 				}
-				cfg := gemm.Config{
-					Name: c.kernelName(l, im, v), ISA: im.isa, MR: t.MR, NR: t.NR,
-					K: p.K, LDC: p.N, Unroll: unrollFor(p.K),
-				}
-				if p.wino {
-					cfg.LDC = t.NR // a block of the task's scratch
-				}
-				if v.edgeM {
-					cfg.StoreM = p.M % t.MR
-				}
-				if v.edgeN {
-					cfg.StoreN = p.N % t.NR
-				}
-				switch {
-				case p.dense:
-					cfg.BF16B = c.bf16()
-				case p.wino:
-					// Winograd GEMMs: bias and activation come in the
-					// output transform.
-				default:
-					// Convolutions: bias per output channel (row) and the
-					// activation in the epilogue. Dense layers add their
-					// bias per unit (column) in Go.
-					cfg.Bias = true
-					epilogueAct(&cfg, l.n.Act)
-				}
-				cfgs = append(cfgs, cfg)
 			}
 		}
 	}
 	return cfgs
+}
+
+// gemmConfig is layer l's kernel of variant v for implementation im
+// (impls[i]); bf16 makes a dense layer's weights bfloat16.
+func (p *Plan) gemmConfig(l *layer, i int, im impl, v variant, bf16 bool) gemm.Config {
+	g, t := l.gemm, l.gemm.tile(i)
+	cfg := gemm.Config{
+		Name: p.kernelName(l, im, v), ISA: im.isa, MR: t.MR, NR: t.NR,
+		K: g.K, LDC: g.N, Unroll: unrollFor(g.K),
+	}
+	if g.wino {
+		cfg.LDC = t.NR // a block of the task's scratch
+	}
+	if v.edgeM {
+		cfg.StoreM = g.M % t.MR
+	}
+	if v.edgeN {
+		cfg.StoreN = g.N % t.NR
+	}
+	switch {
+	case g.dense:
+		cfg.BF16B = bf16
+	case g.wino:
+		// Winograd GEMMs: bias and activation come in the output
+		// transform.
+	default:
+		// Convolutions: bias per output channel (row) and the
+		// activation in the epilogue, after the residual of an add
+		// fused into it. Dense layers add their bias per unit (column)
+		// in Go.
+		cfg.Bias = true
+		cfg.Accumulate = l.sum != nil
+		epilogueAct(&cfg, l.act())
+	}
+	return cfg
 }
 
 // unrollFor picks the k-loop unroll: 4, with a remainder loop for the

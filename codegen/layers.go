@@ -61,7 +61,10 @@ var actNames = [...]string{ir.ActNone: "rtActNone", ir.ActReLU: "rtActReLU", ir.
 var _ = [1]struct{}{}[len(actNames)-int(ir.NumActKinds)]
 
 // act returns the rtAct literal of an activation: rtAct{} for none.
-func act(a ir.Activation) jen.Code {
+func act(a ir.Activation) jen.Code { return jen.Id("rtAct").Values(actDict(a)) }
+
+// actDict is act's fields.
+func actDict(a ir.Activation) jen.Dict {
 	d := jen.Dict{}
 	if a.Kind != ir.ActNone {
 		d[jen.Id("Kind")] = jen.Id(actNames[a.Kind])
@@ -72,7 +75,7 @@ func act(a ir.Activation) jen.Code {
 	if a.Beta != 0 {
 		d[jen.Id("B")] = jen.Lit(float64(a.Beta))
 	}
-	return jen.Id("rtAct").Values(d)
+	return d
 }
 
 // img returns node n's slice for image img (an identifier), or for the whole
@@ -122,7 +125,7 @@ func (c *gen) emitLayer(f *jen.File, l *layer, i int, im impl) {
 	out := n.Shape
 	actC := act(n.Act)
 	switch l.algo {
-	case algoNone:
+	case algoNone, algoFused:
 		return
 	case algoDepthwise:
 		c.dwSteps(f, l, im)
@@ -363,13 +366,30 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 	}
 	body = append(body,
 		jen.Id("src").Op(":=").Add(src).Index(jen.Id("g").Op("*").Lit(in.C/p.G*plane).Op(":")),
-		jen.Id("dst").Op(":=").Add(c.img(n, "img")).Index(jen.Id("g").Op("*").Lit(p.M*p.N).Op("+").Id("j").Op("*").Lit(t.NR).Op(":")),
+		jen.Id("dst").Op(":=").Add(c.img(l.out(), "img")).Index(jen.Id("g").Op("*").Lit(p.M*p.N).Op("+").Id("j").Op("*").Lit(t.NR).Op(":")),
 		jen.Id("panel").Op(":=").Id("m").Dot("scratch").Index(jen.Id("w")).Index(jen.Op(":").Lit(p.K*t.NR)),
 		jen.Id("rtIm2col").Call(jen.Id("panel"), jen.Id("src"), jen.Op("&").Id(c.ident(n, "g")), jen.Id("j").Op("*").Lit(t.NR), jen.Lit(t.NR), jen.Id("m").Dot("im2col")),
 		jen.Id("a").Op(":=").Id("m").Dot(c.ident(n, "w")).Index(jen.Id("g").Op("*").Lit(t.mPanels*t.MR*p.K).Op(":")),
 		jen.Id("bias").Op(":=").Id("m").Dot(c.ident(n, "b")).Index(jen.Id("g").Op("*").Lit(p.M).Op(":")),
 	)
-	actC := act(n.Act)
+	actC := act(l.act())
+	cols := jen.Min(jen.Lit(t.NR), jen.Lit(p.N).Op("-").Id("j").Op("*").Lit(t.NR))
+	if l.sum != nil {
+		// The kernels add C: a residual add fused into the epilogue
+		// (Plan.residualAdds). C holds the residual already when the add
+		// is in place over it; otherwise this tile's share is copied in.
+		d := actDict(l.act())
+		d[jen.Id("Add")] = jen.True()
+		actC = jen.Id("rtAct").Values(d)
+		if !l.inPlace() {
+			body = append(body,
+				jen.Id("res").Op(":=").Add(c.img(l.res, "img")).Index(jen.Id("g").Op("*").Lit(p.M*p.N).Op("+").Id("j").Op("*").Lit(t.NR).Op(":")),
+				jen.Id("cols").Op(":=").Add(cols),
+				jen.For(jen.Id("r").Op(":=").Range().Lit(p.M)).Block(
+					jen.Copy(jen.Id("dst").Index(jen.Id("r").Op("*").Lit(p.N).Op(":").Id("r").Op("*").Lit(p.N).Op("+").Id("cols")),
+						jen.Id("res").Index(jen.Id("r").Op("*").Lit(p.N).Op(":").Id("r").Op("*").Lit(p.N).Op("+").Id("cols")))))
+		}
+	}
 	var loop jen.Code
 	if !im.asm {
 		loop = jen.For(jen.Id("p").Op(":=").Range().Lit(t.mPanels)).Block(
@@ -384,10 +404,13 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 				jen.Id("p").Op("==").Lit(t.mPanels-1), jen.Id("j").Op("==").Lit(nt-1)))
 	}
 	body = append(body, loop)
-	if im.asm && !epilogueAct(new(gemm.Config), n.Act) {
-		// The kernels apply ReLU and leaky ReLU themselves; others here.
+	if im.asm && !epilogueAct(new(gemm.Config), l.act()) {
+		// The kernels apply ReLU, clip, sigmoid and the like themselves;
+		// others (tanh, GELU) here.
+		if l.sum == nil || l.inPlace() {
+			body = append(body, jen.Id("cols").Op(":=").Add(cols))
+		}
 		body = append(body,
-			jen.Id("cols").Op(":=").Min(jen.Lit(t.NR), jen.Lit(p.N).Op("-").Id("j").Op("*").Lit(t.NR)),
 			jen.For(jen.Id("r").Op(":=").Range().Lit(p.M)).Block(
 				jen.Id("rtActivateAll").Call(jen.Id("dst").Index(jen.Id("r").Op("*").Lit(p.N).Op(":").Id("r").Op("*").Lit(p.N).Op("+").Id("cols")), actC)))
 	}

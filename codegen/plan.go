@@ -43,10 +43,11 @@ const (
 	algoWinograd              // input transform, then the points' GEMMs fused with the output transform
 	algoDense                 // input packing (if batched), then a GEMM of images by units
 	algoDepthwise             // rtDepthwise: chunks of channels of an image
+	algoFused                 // an add computed by the convolution before it (layer.into)
 )
 
 var algoNames = [...]string{algoNone: "view", algoImage: "per image", algoChannel: "per channel", algoRows: "per row",
-	algoLRNPool: "lrn+pool rows", algoGEMM: "im2col+gemm", algoWinograd: "winograd", algoDense: "gemm", algoDepthwise: "depthwise"}
+	algoLRNPool: "lrn+pool rows", algoGEMM: "im2col+gemm", algoWinograd: "winograd", algoDense: "gemm", algoDepthwise: "depthwise", algoFused: "fused into"}
 
 func (a algo) String() string { return algoNames[a] }
 
@@ -94,9 +95,24 @@ func NewPlan(g *ir.Graph, opt Options) (*Plan, error) {
 		return nil, fmt.Errorf("codegen: %w", err)
 	}
 	p := &Plan{Batch: batch, g: g, direct: opt.Direct, index: map[*ir.Node]int{}, scratch: make([]int, len(impls)), staging: make([]int, len(impls)), tmp: 1}
+	adds := p.residualAdds()
+	sums := map[*ir.Node]*ir.Node{}
+	for add, conv := range adds {
+		sums[conv] = add
+	}
 	for i, n := range g.Nodes[1:] {
 		p.index[n] = i + 1
 		l := &layer{n: n, algo: p.algoOf(n)}
+		if conv := adds[n]; conv != nil {
+			l.algo, l.into = algoFused, conv
+		}
+		if add := sums[n]; add != nil {
+			l.sum = add
+			l.res = add.Inputs[0]
+			if l.res == n {
+				l.res = add.Inputs[1]
+			}
+		}
 		l.gemm = p.gemmOf(l)
 		l.chunk, l.tasks = chunkOf(l)
 		p.layers = append(p.layers, l)
@@ -134,6 +150,64 @@ func (p *Plan) algoOf(n *ir.Node) algo {
 		}
 	}
 	return algoImage
+}
+
+// residualAdds finds the additions that a convolution computes in its
+// GEMM's epilogue, as conv(x) + r: the kernels accumulate into C, so C
+// starts as the residual r and ends as the sum, activated by the add's
+// activation. It maps each such add to its convolution: an im2col+gemm
+// conv with no activation of its own whose only reader is the add, the
+// later of the add's two operands (so that r is ready when it runs), of
+// the add's shape. The conv then writes the add's output storage, which
+// must not be its input's; r is copied there tile by tile unless the add
+// is in place over r. The add runs no code (algoFused).
+func (p *Plan) residualAdds() map[*ir.Node]*ir.Node {
+	g := p.g
+	pos := map[*ir.Node]int{}
+	readers := map[*ir.Node]int{g.Output: 1}
+	for i, n := range g.Nodes {
+		pos[n] = i
+		for _, x := range n.Inputs {
+			readers[x]++
+		}
+	}
+	adds := map[*ir.Node]*ir.Node{}
+	for _, n := range g.Nodes {
+		if n.Op != ir.OpAdd || len(n.Inputs) != 2 {
+			continue
+		}
+		conv, r := n.Inputs[0], n.Inputs[1]
+		if pos[r] > pos[conv] {
+			conv, r = r, conv
+		}
+		switch {
+		case conv == r || conv.Shape != n.Shape || r.Shape != n.Shape:
+		case conv.Op != ir.OpConv || p.algoOf(conv) != algoGEMM || conv.Act.Kind != ir.ActNone || readers[conv] != 1:
+		case conv.Inputs[0].Buf == n.Buf && conv.Inputs[0].Buf >= 0:
+			// The conv would overwrite its own input.
+		case r.Buf == n.Buf && r.Buf >= 0 && (r.Off != n.Off || r.ImgLen != n.ImgLen):
+			// r and the sum overlap without coinciding.
+		case !p.kernelsFit(&layer{n: conv, algo: algoGEMM, sum: n}):
+			// Adding C needs an epilogue register that some tile lacks.
+		default:
+			adds[n] = conv
+		}
+	}
+	return adds
+}
+
+// kernelsFit reports whether every assembly kernel of GEMM layer l fits
+// its ISA's registers.
+func (p *Plan) kernelsFit(l *layer) bool {
+	l.gemm = p.gemmOf(l)
+	for i, im := range impls {
+		for _, v := range variants {
+			if im.asm && l.gemm.needed(l.gemm.tile(i), v) && p.gemmConfig(l, i, im, v, false).Validate() != nil {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // gemmOf is layer l's GEMM plan, with its tiles for every implementation,
@@ -195,7 +269,7 @@ func (p *Plan) stepsOf(l *layer, i int, im impl) []step {
 	n, B := l.n, p.Batch
 	task := func(tasks int) []step { return []step{{tasks: tasks, fn: p.ident(n, "l")}} }
 	switch l.algo {
-	case algoNone:
+	case algoNone, algoFused:
 		return nil
 	case algoChannel:
 		return task(B * n.Shape.C)
@@ -296,6 +370,15 @@ func (p *Plan) Format(w io.Writer) error {
 				}
 			}
 			alg += fmt.Sprintf(" %dx(M%d N%d K%d)", g.G, g.M, g.N, g.K)
+		}
+		switch {
+		case l.into != nil:
+			alg += " " + l.into.Name
+		case l.sum != nil:
+			alg += " +" + l.res.Name
+			if l.inPlace() {
+				alg += " in place"
+			}
 		}
 		row := []string{l.n.Name, l.n.Op.String(), alg}
 		for i := range impls {
@@ -408,6 +491,33 @@ type layer struct {
 	// GEMM (chunkOf): tasks tasks of chunk channels (depthwise, padding)
 	// or output rows (lrn+pool) each.
 	chunk, tasks int
+	// sum is the add that an im2col+gemm conv computes in its epilogue
+	// (residualAdds), with res its other operand: the conv writes sum's
+	// output, res plus the convolution, activated by sum's activation.
+	sum, res *ir.Node
+	// into is the conv that computes an algoFused add.
+	into *ir.Node
+}
+
+// out is the node whose output layer l's kernels write: its own, or the
+// add fused into it.
+func (l *layer) out() *ir.Node {
+	if l.sum != nil {
+		return l.sum
+	}
+	return l.n
+}
+
+// act is the activation layer l's epilogue applies: its own, or that of
+// the add fused into it (the conv's own is then none).
+func (l *layer) act() ir.Activation {
+	return l.out().Act
+}
+
+// inPlace reports whether the add fused into layer l writes over its
+// residual, so that C already holds it.
+func (l *layer) inPlace() bool {
+	return l.res.Buf == l.sum.Buf && l.res.Buf >= 0
 }
 
 // gemmPlan is a conv or dense layer as G GEMMs of M x N x K per image.

@@ -12,15 +12,18 @@ import (
 	"github.com/cnnc/cnnc/internal/golden"
 )
 
-// TestPlanGolden compares the plan of every spec in spec/, at batch 1 and
-// at batch 32, with golden/NAME.plan: a change of algorithm, tile, task
-// count or buffer size shows in review as a diff of that table. -update
-// rewrites the files.
+// TestPlanGolden compares the plan of every spec in spec/, and of the
+// corners whose point is a planning decision, at batch 1 and at batch 32,
+// with golden/NAME.plan: a change of algorithm, tile, task count or
+// buffer size shows in review as a diff of that table. -update rewrites
+// the files.
 func TestPlanGolden(t *testing.T) {
 	paths, err := filepath.Glob("../spec/*.yaml")
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no specs: %v", err)
 	}
+	// Which adds the convolutions compute in their epilogues.
+	paths = append(paths, "../compiler/testdata/corners/residual.yaml")
 	for _, path := range paths {
 		name := strings.TrimSuffix(filepath.Base(path), ".yaml")
 		t.Run(name, func(t *testing.T) {

@@ -69,7 +69,7 @@ func eltNear(t *testing.T, what string, want, got, pre []float32) {
 func eltActs(r *rand.Rand) []rtAct {
 	var out []rtAct
 	for _, a := range testActivations() {
-		act := rtAct{int(a.Kind), a.Alpha, a.Beta}
+		act := rtAct{Kind: int(a.Kind), A: a.Alpha, B: a.Beta}
 		if act.Kind == rtActLeakyReLU {
 			act.A = float32(r.IntN(4)) / 10
 		}

@@ -58,17 +58,34 @@ type rtMaxPoolRow func(dst, src []float32, n, rows, ld int) int
 func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 int, act rtAct, kern rtMaxPoolRow) {
 	// Each output row reduces its window's input rows into one row (max or
 	// sum), then slides the horizontal window along it: contiguous loops,
-	// and KH+KW instead of KH*KW operations per output.
+	// and KH+KW instead of KH*KW operations per output. A max pooling's
+	// row is padded with -Inf on both sides, so that no window is clipped.
 	var buf [512]float32
-	if g.W > len(buf) {
+	// pr is the right padding the last window reaches.
+	pr := max(0, (g.OW-1)*g.SW-g.PL+g.KW-g.W)
+	if g.W+g.PL+pr > len(buf) {
 		rtPoolRowsWide(dst, src, g, row0, rows, c0, c1, oy0, oy1, act)
 		return
 	}
-	acc := buf[:g.W]
 	negInf := float32(math.Inf(-1))
-	unclipped3 := g.Max && g.KW == 3 && g.PL == 0 && (g.OW-1)*g.SW+3 <= g.W
-	if !unclipped3 || g.SW != 2 {
+	padded := buf[:g.PL+g.W+pr]
+	acc := padded[g.PL : g.PL+g.W]
+	if g.Max {
+		for i := range g.PL {
+			padded[i] = negInf
+		}
+		for i := g.PL + g.W; i < len(padded); i++ {
+			padded[i] = negInf
+		}
+	}
+	if !g.Max || g.KW != 3 || g.SW != 2 {
 		kern = nil
+	}
+	// With kern, outputs [lo, hi) have windows inside the row: 2·ox-PL >= 0
+	// and 2·ox-PL+3 <= W.
+	lo, hi := (g.PL+1)/2, 0
+	if g.W+g.PL >= 3 {
+		hi = min(g.OW, (g.W+g.PL-3)/2+1)
 	}
 	for c := c0; c < c1; c++ {
 		base := (c*rows - row0) * g.W // src[base+y*W+x] is element (y, x)
@@ -77,14 +94,29 @@ func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 
 			ys := oy*g.SH - g.PT
 			ye := min(ys+g.KH, g.H+g.PT)
 			y0, y1 := max(ys, 0), min(ye, g.H)
+			o := out[oy*g.OW : (oy+1)*g.OW]
 			if kern != nil {
-				o := out[oy*g.OW : (oy+1)*g.OW]
 				win := src[base+y0*g.W : base+y1*g.W]
-				for ox := kern(o, win, g.OW, y1-y0, g.W); ox < g.OW; ox++ {
+				done := lo
+				if hi > lo {
+					done += kern(o[lo:hi], win[2*lo-g.PL:], hi-lo, y1-y0, g.W)
+				}
+				// The windows the kernel left: clipped at the row's ends, or
+				// past what it took.
+				for ox := 0; ox < g.OW; ox++ {
+					if ox == lo {
+						ox = done
+						if ox >= g.OW {
+							break
+						}
+					}
+					xs := 2*ox - g.PL
+					x0, x1 := max(xs, 0), min(xs+3, g.W)
 					v := negInf
 					for y := range y1 - y0 {
-						w := win[y*g.W+2*ox : y*g.W+2*ox+3 : y*g.W+2*ox+3]
-						v = max(v, w[0], w[1], w[2])
+						for _, e := range win[y*g.W+x0 : y*g.W+x1] {
+							v = max(v, e)
+						}
 					}
 					o[ox] = v
 				}
@@ -109,12 +141,21 @@ func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 
 					}
 				}
 			}
-			o := out[oy*g.OW : (oy+1)*g.OW]
-			if unclipped3 {
-				// AlexNet's 3x3 windows, none clipped: unrolled.
-				for ox := range o {
-					w := acc[ox*g.SW : ox*g.SW+3 : ox*g.SW+3]
-					o[ox] = max(w[0], w[1], w[2])
+			if g.Max {
+				// Windows of the padded row: none is clipped.
+				if g.KW == 3 {
+					for ox := range o {
+						w := padded[ox*g.SW : ox*g.SW+3 : ox*g.SW+3]
+						o[ox] = max(w[0], w[1], w[2])
+					}
+				} else {
+					for ox := range o {
+						v := negInf
+						for _, e := range padded[ox*g.SW : ox*g.SW+g.KW] {
+							v = max(v, e)
+						}
+						o[ox] = v
+					}
 				}
 				if act.Kind != rtActNone {
 					rtActivateAll(o, act)
@@ -126,22 +167,14 @@ func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 
 				xe := min(xs+g.KW, g.W+g.PL)
 				x0, x1 := max(xs, 0), min(xe, g.W)
 				var v float32
-				if g.Max {
-					v = negInf
-					for _, e := range acc[x0:x1] {
-						v = max(v, e)
-					}
-				} else {
-					for _, e := range acc[x0:x1] {
-						v += e
-					}
-					div := (y1 - y0) * (x1 - x0)
-					if g.CountPad {
-						div = (ye - ys) * (xe - xs)
-					}
-					v /= float32(div)
+				for _, e := range acc[x0:x1] {
+					v += e
 				}
-				o[ox] = rtActivate(v, act)
+				div := (y1 - y0) * (x1 - x0)
+				if g.CountPad {
+					div = (ye - ys) * (xe - xs)
+				}
+				o[ox] = rtActivate(v/float32(div), act)
 			}
 		}
 	}

@@ -77,6 +77,17 @@ func TestConvGEMM(t *testing.T) {
 		geom := &rtConvGeom{C: cg, H: hp, W: wp, KH: a.KH, KW: a.KW, SH: a.StrideH, SW: a.StrideW,
 			DH: a.DilH, DW: a.DilW, OH: oh, OW: ow}
 		got := make([]float32, out.Elems())
+		var act rtAct
+		if r.IntN(2) == 0 {
+			// A residual add fused into the epilogue, then ReLU: C holds
+			// the residual before.
+			act = rtAct{Kind: rtActReLU, Add: true}
+			res := randSlice(r, out.Elems())
+			copy(got, res)
+			for i := range want {
+				want[i] = max(want[i]+res[i], 0)
+			}
+		}
 		n := oh * ow
 		panels := (m + mr - 1) / mr
 		ap := make([]float32, panels*mr*k)
@@ -90,11 +101,11 @@ func TestConvGEMM(t *testing.T) {
 					if bias != nil {
 						b = bias[gi*m+p*mr:]
 					}
-					rtGemm(mr, nr, k, ap[p*mr*k:], bp, got[(gi*m+p*mr)*n+col:], n, b, rtAct{}, min(mr, m-p*mr), min(nr, n-col))
+					rtGemm(mr, nr, k, ap[p*mr*k:], bp, got[(gi*m+p*mr)*n+col:], n, b, act, min(mr, m-p*mr), min(nr, n-col))
 				}
 			}
 		}
-		near(t, fmt.Sprintf("iter %d: %+v in %v mr %d nr %d", iter, a, in, mr, nr), want, got, 1e-5)
+		near(t, fmt.Sprintf("iter %d: %+v in %v mr %d nr %d %+v", iter, a, in, mr, nr, act), want, got, 1e-5)
 	}
 }
 
@@ -190,8 +201,18 @@ func poolGeom(in, out ir.Shape, a *ir.PoolAttrs, isMax bool) *rtPoolGeom {
 
 func TestPool(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	for iter := range 500 {
+	for iter := range 700 {
 		in, out, a, ok := randPool(r)
+		if iter >= 500 {
+			// The SIMD kernels' case, 3x3 windows at stride 2 (ResNet's
+			// stem: padding 1), on rows wide enough for whole vectors.
+			a = ir.PoolAttrs{KH: 3, KW: 3, StrideH: 2, StrideW: 2, Ceil: r.IntN(2) == 0}
+			p := r.IntN(2)
+			a.Pad = ir.Pad{Top: p, Left: p, Bottom: p, Right: p}
+			in = ir.Shape{C: 1 + r.IntN(3), H: 2 + r.IntN(8), W: 2 + r.IntN(140)}
+			out = ir.Shape{C: in.C, H: ir.PoolOut(in.H, 3, 2, p, a.Ceil), W: ir.PoolOut(in.W, 3, 2, p, a.Ceil)}
+			ok = in.H+2*p >= 3 && in.W+2*p >= 3
+		}
 		if !ok {
 			continue
 		}
@@ -339,7 +360,7 @@ func TestSoftmaxAndFriends(t *testing.T) {
 	for _, act := range testActivations() {
 		ref.Activate(want, x, act)
 		copy(got, x)
-		rtActivateAll(got, rtAct{int(act.Kind), act.Alpha, act.Beta})
+		rtActivateAll(got, rtAct{Kind: int(act.Kind), A: act.Alpha, B: act.Beta})
 		near(t, act.String(), want, got, 1e-6)
 	}
 }
@@ -386,7 +407,7 @@ func TestActivateEveryKind(t *testing.T) {
 		want := make([]float32, len(x))
 		ref.Activate(want, x, act)
 		for i, v := range x {
-			got := rtActivate(v, rtAct{int(act.Kind), act.Alpha, act.Beta})
+			got := rtActivate(v, rtAct{Kind: int(act.Kind), A: act.Alpha, B: act.Beta})
 			w := want[i]
 			if math.IsNaN(float64(w)) != math.IsNaN(float64(got)) || math.Abs(float64(got-w)) > 1e-6*max(1, math.Abs(float64(w))) {
 				t.Errorf("%v(%g) = %g, want %g", act, v, got, w)

@@ -87,12 +87,26 @@ func planMemory(g *ir.Graph) error {
 			// caller's. Every earlier reader of it has been seen, so
 			// end[src] is final. An input that is broadcast is smaller
 			// than the output. A sum of three or more inputs accumulates
-			// into its first, which must then not be read again.
-			for k, x := range n.Inputs {
-				src := root[x]
-				if k > 0 && len(n.Inputs) > 2 {
-					break
+			// into its first, which must then not be read again. Of two
+			// inputs, the one computed first is tried first, unless the
+			// other's layer reads it: a residual add x + f(y) then
+			// writes over the shortcut x, where codegen's convolution f
+			// can add into it in place (codegen.Plan's residualAdds),
+			// but x + f(x) writes over f's output, not over f's input.
+			order := []int{0}
+			if len(n.Inputs) == 2 {
+				first, second := n.Inputs[0], n.Inputs[1]
+				order = []int{0, 1}
+				if idx[second] < idx[first] {
+					first, second, order = second, first, []int{1, 0}
 				}
+				if slices.Contains(second.Inputs, first) {
+					order[0], order[1] = order[1], order[0]
+				}
+			}
+			for _, k := range order {
+				x := n.Inputs[k]
+				src := root[x]
 				if x.Shape != n.Shape || src.Op == ir.OpInput || end[src] != idx[n] {
 					continue
 				}

@@ -6,10 +6,13 @@ import "math"
 
 // rtAct is an activation applied by an epilogue, as the generated code
 // passes it: a kind (ir.ActKind's values, in its order) and its constants:
-// leaky ReLU's slope A, clip's bounds [A, B], hardsigmoid's A·x + B.
+// leaky ReLU's slope A, clip's bounds [A, B], hardsigmoid's A·x + B. Add
+// makes a GEMM's epilogue (rtGemmStore) add C's contents before it
+// activates: a residual add fused into the convolution before it.
 type rtAct struct {
 	Kind int
 	A, B float32
+	Add  bool
 }
 
 // The kinds of rtAct, ir.ActKind's values.
@@ -52,7 +55,8 @@ func rtGemm(mr, nr, k int, a, b, c []float32, ldc int, bias []float32, act rtAct
 }
 
 // rtGemmStore is the micro-kernels' epilogue: c[r*ldc+j] = act(t[r*nr+j] +
-// bias[r]) for r < sm, j < sn (bias nil meaning zero).
+// bias[r]) for r < sm, j < sn (bias nil meaning zero), plus c[r*ldc+j]'s
+// old value before the activation if act.Add.
 func rtGemmStore(t []float32, nr int, c []float32, ldc int, bias []float32, act rtAct, sm, sn int) {
 	for r := range sm {
 		var br float32
@@ -61,7 +65,12 @@ func rtGemmStore(t []float32, nr int, c []float32, ldc int, bias []float32, act 
 		}
 		row := c[r*ldc : r*ldc+sn]
 		for j := range row {
-			row[j] = rtActivate(t[r*nr+j]+br, act)
+			v := t[r*nr+j] + br
+			if act.Add {
+				// As the kernels: C + (bias + sum).
+				v = row[j] + v
+			}
+			row[j] = rtActivate(v, act)
 		}
 	}
 }

@@ -5,7 +5,7 @@ Usage, from the repository root (Debian's torch 1.13, torchvision 0.14,
 onnx 1.12 and numpy):
 
     /usr/bin/python3 compiler/onnx/testdata/torchvision_models.py list
-    /usr/bin/python3 compiler/onnx/testdata/torchvision_models.py export DIR NAME OPSET [SIZE]
+    /usr/bin/python3 compiler/onnx/testdata/torchvision_models.py export DIR NAME OPSET [SIZE [BATCH]]
     /usr/bin/python3 compiler/onnx/testdata/torchvision_models.py serve
 
 list prints one JSON object per classifier: its name, family and the
@@ -16,7 +16,10 @@ export writes DIR/NAME-OPSET.onnx (batch 1, SIZE x SIZE, default the
 native size), DIR/NAME-OPSET.input.npy (a fixed input, seeded) and
 DIR/NAME-OPSET.output.npy: PyTorch's output for it in float64 (the same
 weights and input evaluated with model.double()), rounded to float32. It
-prints one JSON line describing the export (see export()).
+prints one JSON line describing the export (see export()). With BATCH
+over 1 the files are NAME-OPSET-bBATCH.*, the batch fixed to BATCH
+(bench/bench.py's export for onnxruntime); the input's first images are
+the smaller batches' inputs.
 
 serve reads such requests, one JSON object per line ({"dir", "name",
 "opset", "size"}), and answers each with the line export prints: the Go
@@ -145,19 +148,19 @@ def build(name, size):
     return m.eval()
 
 
-def export(outdir, name, opset, size=None):
-    """Exports name at opset and size; returns what the export line says:
+def export(outdir, name, opset, size=None, batch=1):
+    """Exports name at opset, size and batch; returns what the export line says:
     name, opset, size, the files' path stem, the output's max |y|
     (scale), float32 PyTorch's largest difference from the float64
     reference (f32_diff, how hard the network is on float32), the seconds
     it took, and error (set when torch cannot export the model)."""
     size = size or native_size(name)
-    stem = os.path.join(outdir, "%s-%d" % (name, opset))
-    res = {"name": name, "family": family(name), "opset": opset, "size": size, "stem": stem}
+    stem = os.path.join(outdir, "%s-%d%s" % (name, opset, "-b%d" % batch if batch != 1 else ""))
+    res = {"name": name, "family": family(name), "opset": opset, "size": size, "batch": batch, "stem": stem}
     start = time.time()
     try:
         m = build(name, size)
-        x = np.random.default_rng(7).standard_normal([1, 3, size, size]).astype(np.float32)
+        x = np.random.default_rng(7).standard_normal([batch, 3, size, size]).astype(np.float32)
         xt = torch.from_numpy(x)
         with torch.no_grad():
             torch.onnx.export(m, xt, stem + ".onnx", opset_version=opset,
@@ -180,15 +183,15 @@ def main():
     if args == ["list"]:
         for n in classifiers():
             print(json.dumps({"name": n, "family": family(n), "min": min_size(n), "native": native_size(n)}))
-    elif len(args) in (4, 5) and args[0] == "export":
-        res = export(args[1], args[2], int(args[3]), int(args[4]) if len(args) == 5 else None)
+    elif len(args) in (4, 5, 6) and args[0] == "export":
+        res = export(args[1], args[2], int(args[3]), *(int(a) for a in args[4:]))
         print(json.dumps(res))
         if "error" in res:
             sys.exit(res["trace"])
     elif args == ["serve"]:
         for line in sys.stdin:
             r = json.loads(line)
-            print(json.dumps(export(r["dir"], r["name"], r["opset"], r.get("size"))), flush=True)
+            print(json.dumps(export(r["dir"], r["name"], r["opset"], r.get("size"), r.get("batch", 1))), flush=True)
     else:
         sys.exit(__doc__)
 
