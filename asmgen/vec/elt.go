@@ -47,26 +47,42 @@ type eltRegs struct {
 
 // eltStream emits one pass over n elements (a register, counted down to
 // zero) of the streams ptrs (registers, advanced past the n elements;
-// ptrs[0] is the destination): blocks of eltBlock vectors, then single
-// vectors, then the last n mod lanes elements as one masked vector
-// (AVX-512's opmask from tail16, AVX2's VMASKMOVPS with a mask from
-// lanes8), so that nothing past the n elements is read or written.
+// ptrs[0] is the destination), so that nothing past the n elements is
+// read or written. A stream of fewer than lanes elements is one masked
+// vector (AVX-512's opmask from tail16, AVX2's VMASKMOVPS with a mask
+// from lanes8). A longer one first computes the vector that ends at its
+// end, then goes in blocks of eltBlock vectors and single vectors until
+// fewer than lanes elements are left, and stores that vector last: loaded
+// before anything is stored, it reads the inputs even where the
+// destination is one of them, and it overlaps the vectors before it with
+// the same values. So no store is partial: a masked store in place made
+// the next channel's first load, which overlaps its 64 bytes, wait for
+// it (vecAffine over 1024 channels of 7x7 took twice as long in place).
 // compute sets the vectors of acc from load(p, i), the i-th vector of
 // stream p (a memory operand, or a register loaded under the mask); then
-// the activation is applied and acc stored. Labels start with prefix.
+// the activation is applied. Labels start with prefix.
 func eltStream(ctx *build.Context, isa gemm.ISA, k *consts, prefix string, n reg.Register, ptrs []reg.Register, r eltRegs,
 	compute func(prefix string, acc []reg.VecVirtual, load func(p, i int) operand.Op)) {
 	L := isa.Lanes()
 	vec := newVec(ctx, isa)
 	avx512 := isa == gemm.AVX512
-	step := func(label string, nv int, masked bool) {
+	const (
+		whole  = iota // vectors from ptrs, stored there
+		masked        // n < L elements from ptrs, stored there
+		last          // the vector ending at ptrs+n, kept in a register
+	)
+	step := func(label string, nv, mode int) []reg.VecVirtual {
 		acc := make([]reg.VecVirtual, nv)
 		for i := range acc {
 			acc[i] = vec()
 		}
 		load := func(p, i int) operand.Op { return operand.Mem{Base: ptrs[p], Disp: 4 * L * i} }
 		store := func(a reg.VecVirtual, i int) { ctx.VMOVUPS(a, operand.Mem{Base: ptrs[0], Disp: 4 * L * i}) }
-		if masked && avx512 {
+		switch {
+		case mode == last:
+			load = func(p, i int) operand.Op { return operand.Mem{Base: ptrs[p], Index: n, Scale: 4, Disp: -4 * L} }
+			store = nil
+		case mode == masked && avx512:
 			tbl, km := ctx.GP64(), ctx.K()
 			ctx.LEAQ(k.tail16, tbl)
 			ctx.KMOVW(operand.Mem{Base: tbl, Index: n, Scale: 2}, km)
@@ -76,7 +92,7 @@ func eltStream(ctx *build.Context, isa gemm.ISA, k *consts, prefix string, n reg
 				return v
 			}
 			store = func(a reg.VecVirtual, i int) { ctx.VMOVUPS(a, km, operand.Mem{Base: ptrs[0]}) }
-		} else if masked {
+		case mode == masked:
 			tbl, neg, mask := ctx.GP64(), ctx.GP64(), vec()
 			ctx.LEAQ(k.lanes8, tbl)
 			ctx.MOVQ(n, neg)
@@ -91,14 +107,34 @@ func eltStream(ctx *build.Context, isa gemm.ISA, k *consts, prefix string, n reg
 		}
 		compute(label, acc, load)
 		activate(ctx, isa, k.act, label, r.act, acc, r.zero, r.slope, r.hi, vec)
-		for i, a := range acc {
-			store(a, i)
+		if store != nil {
+			for i, a := range acc {
+				store(a, i)
+			}
+		}
+		return acc
+	}
+	advance := func() {
+		for _, p := range ptrs {
+			ctx.LEAQ(operand.Mem{Base: p, Index: n, Scale: 4}, p)
 		}
 	}
+	ctx.CMPQ(n, operand.U32(L))
+	ctx.JGE(operand.LabelRef(prefix + "long"))
+	ctx.TESTQ(n, n)
+	ctx.JZ(operand.LabelRef(prefix + "done"))
+	step(prefix+"m", 1, masked)
+	advance()
+	ctx.JMP(operand.LabelRef(prefix + "done"))
+
+	ctx.Label(prefix + "long")
+	held := step(prefix+"l", 1, last)[0]
+	end := ctx.GP64() // where held goes
+	ctx.LEAQ(operand.Mem{Base: ptrs[0], Index: n, Scale: 4, Disp: -4 * L}, end)
 	ctx.Label(prefix + "block")
 	ctx.CMPQ(n, operand.U32(eltBlock*L))
 	ctx.JL(operand.LabelRef(prefix + "one"))
-	step(prefix+"b", eltBlock, false)
+	step(prefix+"b", eltBlock, whole)
 	for _, p := range ptrs {
 		ctx.ADDQ(operand.U32(4*L*eltBlock), p)
 	}
@@ -108,7 +144,7 @@ func eltStream(ctx *build.Context, isa gemm.ISA, k *consts, prefix string, n reg
 	ctx.Label(prefix + "one")
 	ctx.CMPQ(n, operand.U32(L))
 	ctx.JL(operand.LabelRef(prefix + "tail"))
-	step(prefix+"v", 1, false)
+	step(prefix+"v", 1, whole)
 	for _, p := range ptrs {
 		ctx.ADDQ(operand.U32(4*L), p)
 	}
@@ -116,12 +152,8 @@ func eltStream(ctx *build.Context, isa gemm.ISA, k *consts, prefix string, n reg
 	ctx.JMP(operand.LabelRef(prefix + "one"))
 
 	ctx.Label(prefix + "tail")
-	ctx.TESTQ(n, n)
-	ctx.JZ(operand.LabelRef(prefix + "done"))
-	step(prefix+"t", 1, true)
-	for _, p := range ptrs {
-		ctx.LEAQ(operand.Mem{Base: p, Index: n, Scale: 4}, p)
-	}
+	ctx.VMOVUPS(held, operand.Mem{Base: end})
+	advance()
 	ctx.Label(prefix + "done")
 }
 
