@@ -350,6 +350,20 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 	}
 	src := c.img(n.Inputs[0], "img")
 	plane := in.H * in.W
+	filters := jen.Id("m").Dot(c.ident(n, "w"))
+	if l.gate != nil {
+		// A multiply by a per-channel factor folded into the filters
+		// (Plan.channelScales): each image's are scaled first, into the
+		// staging buffer. The multiply was in place over its input, so src
+		// is that input.
+		per := t.mPanels * t.MR * p.K * p.G
+		sc := c.ident(n, "s") + "_" + im.suffix
+		task(f, fmt.Sprintf("%s scales %s's filters by %s's factors for one image (the multiply\n%s, folded into them): one task is one image.", sc, name, l.gate.Name, n.Inputs[0].Name), sc,
+			jen.Id("img").Op(":=").Id("t"),
+			jen.Id("rtScalePanels").Call(jen.Id("m").Dot("staging").Index(jen.Id("img").Op("*").Lit(per).Op(":").Parens(jen.Id("img").Op("+").Lit(1)).Op("*").Lit(per)),
+				jen.Id("m").Dot(c.ident(n, "w")), c.img(l.gate, "img"), jen.Lit(p.G), jen.Lit(t.mPanels), jen.Lit(t.MR), jen.Lit(p.K), jen.Lit(n.Conv.KH*n.Conv.KW)))
+		filters = jen.Id("m").Dot("staging").Index(jen.Id("img").Op("*").Lit(per).Op(":"))
+	}
 	if padded(n) {
 		a := &n.Conv
 		hp, wp := in.H+a.Pad.Top+a.Pad.Bottom, in.W+a.Pad.Left+a.Pad.Right
@@ -369,7 +383,7 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 		jen.Id("dst").Op(":=").Add(c.img(l.out(), "img")).Index(jen.Id("g").Op("*").Lit(p.M*p.N).Op("+").Id("j").Op("*").Lit(t.NR).Op(":")),
 		jen.Id("panel").Op(":=").Id("m").Dot("scratch").Index(jen.Id("w")).Index(jen.Op(":").Lit(p.K*t.NR)),
 		jen.Id("rtIm2col").Call(jen.Id("panel"), jen.Id("src"), jen.Op("&").Id(c.ident(n, "g")), jen.Id("j").Op("*").Lit(t.NR), jen.Lit(t.NR), jen.Id("m").Dot("im2col")),
-		jen.Id("a").Op(":=").Id("m").Dot(c.ident(n, "w")).Index(jen.Id("g").Op("*").Lit(t.mPanels*t.MR*p.K).Op(":")),
+		jen.Id("a").Op(":=").Add(filters).Index(jen.Id("g").Op("*").Lit(t.mPanels*t.MR*p.K).Op(":")),
 		jen.Id("bias").Op(":=").Id("m").Dot(c.ident(n, "b")).Index(jen.Id("g").Op("*").Lit(p.M).Op(":")),
 	)
 	actC := act(l.act())

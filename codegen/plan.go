@@ -100,11 +100,22 @@ func NewPlan(g *ir.Graph, opt Options) (*Plan, error) {
 	for add, conv := range adds {
 		sums[conv] = add
 	}
+	muls := p.channelScales()
+	gates := map[*ir.Node]*ir.Node{}
+	for mul, conv := range muls {
+		gates[conv] = mul
+	}
 	for i, n := range g.Nodes[1:] {
 		p.index[n] = i + 1
 		l := &layer{n: n, algo: p.algoOf(n)}
 		if conv := adds[n]; conv != nil {
 			l.algo, l.into = algoFused, conv
+		}
+		if conv := muls[n]; conv != nil {
+			l.algo, l.into = algoFused, conv
+		}
+		if mul := gates[n]; mul != nil {
+			_, l.gate = scaleOperands(mul)
 		}
 		if add := sums[n]; add != nil {
 			l.sum = add
@@ -196,6 +207,60 @@ func (p *Plan) residualAdds() map[*ir.Node]*ir.Node {
 	return adds
 }
 
+// channelScales finds the multiplies by a per-channel factor that the
+// convolution reading them folds into its weights: a squeeze-excite
+// block's x·s, s of shape [C,1,1], before the 1x1 projection. Scaling
+// input channel c of x by s[c] is scaling the filters' channel c by it,
+// which costs filters × channels × kernel multiplies per image instead of
+// x's C·H·W. It maps each such multiply to its conv: an unpadded
+// im2col+gemm conv, the multiply's only reader, with more pixels in x
+// than weights in the conv. The multiply must be in place over x (the
+// memory plan does that where x dies with it), so that x outlives it and
+// the conv reads x where the product would have been; it runs no code
+// (algoFused).
+func (p *Plan) channelScales() map[*ir.Node]*ir.Node {
+	g := p.g
+	readers := map[*ir.Node][]*ir.Node{g.Output: {nil}}
+	for _, n := range g.Nodes {
+		for _, x := range n.Inputs {
+			readers[x] = append(readers[x], n)
+		}
+	}
+	muls := map[*ir.Node]*ir.Node{}
+	for _, n := range g.Nodes {
+		x, _ := scaleOperands(n)
+		if x == nil || len(readers[n]) != 1 || n.Act.Kind != ir.ActNone || !n.Alias || n.Inputs[n.AliasIn] != x {
+			continue
+		}
+		f := readers[n][0]
+		if f == nil || f.Op != ir.OpConv || f.Inputs[0] != n || p.algoOf(f) != algoGEMM || padded(f) {
+			continue
+		}
+		a := &f.Conv
+		if a.Filters*x.Shape.C/a.Groups*a.KH*a.KW >= x.Shape.Elems() {
+			continue
+		}
+		muls[n] = f
+	}
+	return muls
+}
+
+// scaleOperands returns x and s if n is a multiply x·s of a [C,H,W]
+// tensor by a per-channel [C,1,1] one, in either order, else nil, nil.
+func scaleOperands(n *ir.Node) (x, s *ir.Node) {
+	if n.Op != ir.OpMul || len(n.Inputs) != 2 || n.Shape.Flat {
+		return nil, nil
+	}
+	x, s = n.Inputs[0], n.Inputs[1]
+	if x.Shape != n.Shape {
+		x, s = s, x
+	}
+	if x.Shape != n.Shape || s.Shape != (ir.Shape{C: n.Shape.C, H: 1, W: 1}) || x == s {
+		return nil, nil
+	}
+	return x, s
+}
+
 // kernelsFit reports whether every assembly kernel of GEMM layer l fits
 // its ISA's registers.
 func (p *Plan) kernelsFit(l *layer) bool {
@@ -283,6 +348,9 @@ func (p *Plan) stepsOf(l *layer, i int, im impl) []step {
 		if padded(n) {
 			s = append(s, step{tasks: B * l.tasks, fn: p.ident(n, "pad")})
 		}
+		if l.gate != nil {
+			s = append(s, step{tasks: B, fn: p.ident(n, "s") + "_" + im.suffix})
+		}
 		return append(s, step{tasks: B * g.G * g.tile(i).nTiles, fn: p.ident(n, "l") + "_" + im.suffix})
 	case algoDense:
 		t := l.gemm.tile(i)
@@ -337,6 +405,10 @@ func (p *Plan) buffers(l *layer) {
 				p.scratch[i] = max(p.scratch[i], winoScratch(n, g, t))
 			default:
 				p.staging[i] = max(p.staging[i], p.Batch*padLen(n))
+				if l.gate != nil {
+					// Each image's scaled filters (the conv is unpadded).
+					p.staging[i] = max(p.staging[i], p.Batch*g.G*t.mPanels*t.MR*g.K)
+				}
 				p.scratch[i] = max(p.scratch[i], g.K*t.NR)
 			}
 		}
@@ -379,6 +451,9 @@ func (p *Plan) Format(w io.Writer) error {
 			if l.inPlace() {
 				alg += " in place"
 			}
+		}
+		if l.gate != nil {
+			alg += " ×" + l.gate.Name
 		}
 		row := []string{l.n.Name, l.n.Op.String(), alg}
 		for i := range impls {
@@ -495,8 +570,12 @@ type layer struct {
 	// (residualAdds), with res its other operand: the conv writes sum's
 	// output, res plus the convolution, activated by sum's activation.
 	sum, res *ir.Node
-	// into is the conv that computes an algoFused add.
+	// into is the conv that computes an algoFused add or multiply.
 	into *ir.Node
+	// gate is the per-channel factor of a multiply folded into an
+	// im2col+gemm conv's weights (channelScales): the conv's steps scale
+	// its packed filters by it, per image, and read the multiply's input.
+	gate *ir.Node
 }
 
 // out is the node whose output layer l's kernels write: its own, or the

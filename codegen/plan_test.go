@@ -22,8 +22,8 @@ func TestPlanGolden(t *testing.T) {
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no specs: %v", err)
 	}
-	// Which adds the convolutions compute in their epilogues.
-	paths = append(paths, "../compiler/testdata/corners/residual.yaml")
+	// Which adds and multiplies the convolutions take in.
+	paths = append(paths, "../compiler/testdata/corners/residual.yaml", "../compiler/testdata/corners/squeeze_excite.yaml")
 	for _, path := range paths {
 		name := strings.TrimSuffix(filepath.Base(path), ".yaml")
 		t.Run(name, func(t *testing.T) {

@@ -18,6 +18,9 @@ const (
 	// AVX2 uses 256-bit ymm registers (8 floats) and 16 vector registers.
 	// It requires AVX2 and FMA.
 	AVX2
+	// NEON is arm64's Advanced SIMD: 128-bit V registers (4 floats), 32 of
+	// them. Its kernels come from GenerateNEON (neon.go).
+	NEON
 )
 
 // String returns the name of the ISA.
@@ -27,27 +30,32 @@ func (i ISA) String() string {
 		return "AVX512"
 	case AVX2:
 		return "AVX2"
+	case NEON:
+		return "NEON"
 	}
 	return fmt.Sprintf("ISA(%d)", int(i))
 }
 
 // Lanes returns the number of float32 lanes of one vector register.
 func (i ISA) Lanes() int {
-	if i == AVX512 {
+	switch i {
+	case AVX512:
 		return 16
+	case NEON:
+		return 4
 	}
 	return 8
 }
 
 // Registers returns the number of vector registers available.
 func (i ISA) Registers() int {
-	if i == AVX512 {
+	if i == AVX512 || i == NEON {
 		return 32
 	}
 	return 16
 }
 
-func (i ISA) valid() bool { return i == AVX512 || i == AVX2 }
+func (i ISA) valid() bool { return i == AVX512 || i == AVX2 || i == NEON }
 
 // Act is the activation applied to the finished tile before it is stored.
 type Act int

@@ -1,5 +1,6 @@
 // Package gemm generates register-blocked single-precision GEMM
-// micro-kernels in Go assembly for amd64, specialised at generation time.
+// micro-kernels in Go assembly for amd64 (AVX-512, AVX2) and arm64 (NEON),
+// specialised at generation time.
 //
 // The generator drives avo (github.com/mmcloughlin/avo) as a library: each
 // [Config] becomes one assembly function with every tile dimension, and
@@ -42,4 +43,11 @@
 // marked //go:noescape. A runtime k <= 0 is treated as an empty reduction.
 //
 // [Reference] is the pure-Go definition used as the test oracle.
+//
+// # arm64
+//
+// A Config whose ISA is [NEON] describes the same kernel for arm64's
+// Advanced SIMD; [GenerateNEON] writes its assembly through asmgen/arm64
+// (avo writes only amd64) and its stubs, with the same calling convention
+// and semantics. neon.go describes the code shape.
 package gemm

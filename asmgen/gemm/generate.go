@@ -31,6 +31,11 @@ func Generate(pkg string, cfgs []Config) (asm []byte, stubs []byte, err error) {
 	if err := validateAll(pkg, cfgs); err != nil {
 		return nil, nil, err
 	}
+	for _, c := range cfgs {
+		if c.ISA == NEON {
+			return nil, nil, fmt.Errorf("gemm: config %q: NEON kernels come from GenerateNEON", c.Name)
+		}
+	}
 
 	ctx := build.NewContext()
 	ctx.Constraints(buildtags.And(buildtags.Term("amd64"), buildtags.Not("purego")))

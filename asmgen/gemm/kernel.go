@@ -119,7 +119,7 @@ func (e *emitter) emit() {
 	e.Attributes(attr.NOSPLIT)
 	e.Pragma("noescape")
 	e.SignatureExpr(c.Signature())
-	e.Doc(e.doc()...)
+	e.Doc(c.doc()...)
 
 	e.Load(e.Param("a"), regA)
 	e.Load(e.Param("b"), regB)
@@ -133,10 +133,10 @@ func (e *emitter) emit() {
 	e.RET()
 }
 
-// doc returns the documentation comment of the generated declaration.
-func (e *emitter) doc() []string {
-	c := e.cfg
-	sum := fmt.Sprintf("sum_{p<%s} a[p*%d+r]*b[p*%d+j]", e.kName(), c.MR, c.NR)
+// doc returns the documentation comment of the generated declaration,
+// for every ISA.
+func (c Config) doc() []string {
+	sum := fmt.Sprintf("sum_{p<%s} a[p*%d+r]*b[p*%d+j]", c.kName(), c.MR, c.NR)
 	if c.Bias {
 		sum = "bias[r] + " + sum
 	}
@@ -177,9 +177,9 @@ func (e *emitter) doc() []string {
 }
 
 // kName is the name of the reduction length in documentation.
-func (e *emitter) kName() string {
-	if e.cfg.K > 0 {
-		return fmt.Sprint(e.cfg.K)
+func (c Config) kName() string {
+	if c.K > 0 {
+		return fmt.Sprint(c.K)
 	}
 	return "k"
 }

@@ -31,6 +31,14 @@ var Presets = []Preset{
 	{Name: "avx2_6x16", ISA: AVX2, MR: 6, NR: 16, Unroll: 4},
 	// 12 accumulators + 3 B vectors + 1 broadcast: the full ymm file.
 	{Name: "avx2_4x24", ISA: AVX2, MR: 4, NR: 24, Unroll: 4},
+	// NEON (neon.go): 24 accumulators + 3 B vectors + 2 A vectors, each
+	// A vector feeding 4 rows through FMLA by element, so that a k step
+	// is 5 loads for 24 FMAs. The 3 registers left over and the loop's 5
+	// give the epilogue the 8 that sigmoid and SiLU need.
+	{Name: "neon_8x12", ISA: NEON, MR: 8, NR: 12, Unroll: 4},
+	// 24 accumulators + 2 B vectors + 3 A vectors: the same density for
+	// GEMMs with few columns (Winograd, small maps).
+	{Name: "neon_12x8", ISA: NEON, MR: 12, NR: 8, Unroll: 4},
 }
 
 // Config returns a Config named name for the preset tile, storing the full
@@ -96,6 +104,9 @@ func (b regBudget) String() string {
 
 // budgetFor returns the register demand of the full MR x NR tile of c.
 func budgetFor(c Config) regBudget {
+	if c.ISA == NEON {
+		return neonBudget(c)
+	}
 	nv := c.NR / c.ISA.Lanes()
 	s := shapeFor(c)
 	b := regBudget{acc: c.MR * nv, loop: nv}

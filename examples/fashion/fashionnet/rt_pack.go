@@ -159,3 +159,27 @@ func rtIm2col(dst, src []float32, g *rtConvGeom, col0, nr int, kern rtIm2colRow)
 // rows rowStep elements apart; d[cols:nr] is zeroed. The caller has checked
 // the reach of d and s.
 type rtIm2colRow func(d, s []float32, cols, nr, ow, ox0, sw, rowStep int)
+
+// rtScalePanels sets dst to a's filter panels (rtPackRows' layout, groups
+// of panels mr-row panels of k columns each, one group after another) with
+// column kk of group grp multiplied by s[grp·k/per + kk/per]: a conv's
+// filters with input channel c scaled by s[c], per = KH·KW columns per
+// channel. A multiply of the conv's input by a per-channel factor
+// (squeeze-excite's) is folded into the filters this way, per image.
+func rtScalePanels(dst, a, s []float32, groups, panels, mr, k, per int) {
+	n := panels * mr * k
+	for grp := range groups {
+		sg := s[grp*(k/per) : (grp+1)*(k/per)]
+		d, w := dst[grp*n:(grp+1)*n], a[grp*n:(grp+1)*n]
+		for p := range panels {
+			for kk := range k {
+				f := sg[kk/per]
+				at := (p*k + kk) * mr
+				dr, wr := d[at:at+mr], w[at:at+mr]
+				for r, v := range wr {
+					dr[r] = v * f
+				}
+			}
+		}
+	}
+}

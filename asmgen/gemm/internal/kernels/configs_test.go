@@ -1,18 +1,16 @@
 package kernels
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/cnnc/cnnc/asmgen/gemm"
+	"github.com/cnnc/cnnc/asmgen/gemm/internal/kerneltest"
 )
 
 // benchK is the reduction length of the benchmark kernels.
 const benchK = 1152
 
 // configs lists the kernels of this package. Names are derived from the
-// fields by kernelName.
-var configs = named([]gemm.Config{
+// fields by kerneltest.Name.
+var configs = kerneltest.Named([]gemm.Config{
 	// Presets, runtime K and ldc.
 	{ISA: gemm.AVX512, MR: 8, NR: 48, Unroll: 4},
 	{ISA: gemm.AVX512, MR: 6, NR: 64, Unroll: 4, Bias: true, Act: gemm.ActReLU},
@@ -69,56 +67,3 @@ var configs = named([]gemm.Config{
 	{ISA: gemm.AVX2, MR: 1, NR: 24, Unroll: 4, StoreN: 21, BF16B: true},
 	{ISA: gemm.AVX2, MR: 4, NR: 24, K: 10, Unroll: 4, Accumulate: true, StoreM: 3, BF16B: true},
 })
-
-// named sets the Name of every config to kernelName.
-func named(cfgs []gemm.Config) []gemm.Config {
-	for i := range cfgs {
-		cfgs[i].Name = kernelName(cfgs[i])
-	}
-	return cfgs
-}
-
-// kernelName derives a unique Go name from the fields of c, e.g.
-// "avx512_8x48_k1152_u4".
-func kernelName(c gemm.Config) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s_%dx%d", strings.ToLower(c.ISA.String()), c.MR, c.NR)
-	if c.K > 0 {
-		fmt.Fprintf(&b, "_k%d", c.K)
-	}
-	fmt.Fprintf(&b, "_u%d", c.Unroll)
-	if c.LDC > 0 {
-		fmt.Fprintf(&b, "_ldc%d", c.LDC)
-	}
-	if c.Bias {
-		b.WriteString("_bias")
-	}
-	if c.Accumulate {
-		b.WriteString("_acc")
-	}
-	switch c.Act {
-	case gemm.ActReLU:
-		b.WriteString("_relu")
-	case gemm.ActLeakyReLU:
-		s := strings.NewReplacer("-", "m", ".", "p").Replace(fmt.Sprint(c.Slope))
-		b.WriteString("_leaky" + s)
-	case gemm.ActClip:
-		r := strings.NewReplacer("-", "m", ".", "p")
-		b.WriteString("_clip" + r.Replace(fmt.Sprint(c.Lo)) + "_" + r.Replace(fmt.Sprint(c.Hi)))
-	case gemm.ActHardSigmoid, gemm.ActHardSwish:
-		r := strings.NewReplacer("-", "m", ".", "p")
-		b.WriteString("_" + strings.ToLower(c.Act.String()) + r.Replace(fmt.Sprintf("%.3g", c.Alpha)) + "_" + r.Replace(fmt.Sprint(c.Beta)))
-	case gemm.ActSigmoid, gemm.ActSiLU:
-		b.WriteString("_" + strings.ToLower(c.Act.String()))
-	}
-	if c.StoreN > 0 {
-		fmt.Fprintf(&b, "_n%d", c.StoreN)
-	}
-	if c.BF16B {
-		b.WriteString("_bf16")
-	}
-	if c.StoreM > 0 {
-		fmt.Fprintf(&b, "_m%d", c.StoreM)
-	}
-	return b.String()
-}

@@ -1,0 +1,169 @@
+// Package qemu runs Go tests built for arm64 under qemu-aarch64-static
+// (Debian's qemu-user-static) on machines that are not arm64, and counts
+// the instructions they execute, per function.
+//
+// Debian's static qemu loads no TCG plugins, so Count reads qemu's own
+// log instead: -d in_asm prints each translated block's instructions once,
+// -d exec,nochain prints every block executed (nochain: no block jumps
+// straight to the next without being logged). Summing, per executed block,
+// its instructions gives exact counts per function, provided no signal
+// interrupts the program (a block logged and then kept from running by a
+// pending signal would count once too often): Count runs it with
+// GODEBUG=asyncpreemptoff=1.
+package qemu
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cnnc/cnnc/internal/testenv"
+)
+
+// Command is the emulator.
+const Command = "qemu-aarch64-static"
+
+// Install is what installs Command.
+const Install = "apt-get install qemu-user-static"
+
+// BuildTest builds the tests of the package in directory dir (relative to
+// the calling test's package, e.g. ".") for arm64 and returns the path of
+// the test binary, in a temporary directory of t. It skips t (fails it
+// under CI) when qemu or go is missing.
+func BuildTest(t testing.TB, dir string) string {
+	t.Helper()
+	testenv.LookPath(t, Command, Install)
+	goTool := testenv.LookPath(t, "go", "https://go.dev/doc/install")
+	bin := filepath.Join(t.TempDir(), "arm64.test")
+	build := exec.Command(goTool, "test", "-c", "-o", bin, dir)
+	build.Env = append(os.Environ(), "GOARCH=arm64", "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("GOARCH=arm64 go test -c %s: %v\n%s", dir, err, out)
+	}
+	return bin
+}
+
+// Run runs bin with args under qemu, with env added to the environment,
+// and returns its combined output; it fails t if the program fails.
+func Run(t testing.TB, bin string, env []string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command(Command, append([]string{bin}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s %v: %v\n%s", Command, filepath.Base(bin), args, err, out)
+	}
+	return out
+}
+
+// Counts is what one function executed.
+type Counts struct {
+	Instructions int
+	// FMA counts the vector fused multiply-adds (fmla, fmls), by element
+	// or not: each is 4 float32 FMAs.
+	FMA int
+}
+
+// Count runs bin with args under qemu, with env added to the environment,
+// and returns the instructions executed per function: name maps a symbol
+// (e.g. "github.com/x/p.f.abi0") to the name to count it under, or "" to
+// leave it out.
+func Count(t testing.TB, bin string, env []string, name func(symbol string) string, args ...string) map[string]Counts {
+	t.Helper()
+	cmd := exec.Command(Command, append([]string{"-d", "in_asm,exec,nochain", bin}, args...)...)
+	cmd.Env = append(os.Environ(), append(env, "GODEBUG=asyncpreemptoff=1")...)
+	log, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	counts, err := parse(log, name)
+	if err != nil {
+		io.Copy(io.Discard, log)
+	}
+	if werr := cmd.Wait(); err == nil && werr != nil {
+		err = fmt.Errorf("%s %s %v: %v", Command, filepath.Base(bin), args, werr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return counts
+}
+
+// parse reads a -d in_asm,exec,nochain log.
+func parse(r io.Reader, name func(string) string) (map[string]Counts, error) {
+	blocks := map[uint64]Counts{} // the translated block at a guest PC
+	out := map[string]Counts{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var cur *Counts
+	var curPC uint64
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "IN: "):
+			// IN: github.com/x/p.f.abi0, then one line per instruction:
+			// 0x0031a4b0:  4f9b1300  fmla     v0.4s, v24.4s, v27.s[0]
+			cur = nil
+			if name(line[4:]) != "" {
+				cur, curPC = &Counts{}, 0
+			}
+		case cur != nil && strings.HasPrefix(line, "0x"):
+			f := strings.Fields(line)
+			if len(f) < 3 {
+				continue
+			}
+			if cur.Instructions == 0 {
+				pc, err := strconv.ParseUint(strings.TrimSuffix(f[0], ":"), 0, 64)
+				if err != nil {
+					return nil, fmt.Errorf("qemu log: %q: %v", line, err)
+				}
+				curPC = pc
+			}
+			cur.Instructions++
+			if (f[2] == "fmla" || f[2] == "fmls") && strings.Contains(line, ".4s") {
+				cur.FMA++
+			}
+		case line == "":
+			if cur != nil {
+				blocks[curPC] = *cur
+				cur = nil
+			}
+		case strings.HasPrefix(line, "Trace "):
+			// Trace 0: 0x7fb6585ba880 [00000000/000000000031a4b0/00000001/00080200] sym
+			open, close := strings.IndexByte(line, '['), strings.IndexByte(line, ']')
+			if open < 0 || close < open {
+				continue
+			}
+			fn := name(strings.TrimSpace(line[close+1:]))
+			if fn == "" {
+				continue
+			}
+			f := strings.Split(line[open+1:close], "/")
+			if len(f) < 2 {
+				continue
+			}
+			pc, err := strconv.ParseUint(f[1], 16, 64)
+			if err != nil {
+				return nil, fmt.Errorf("qemu log: %q: %v", line, err)
+			}
+			b, ok := blocks[pc]
+			if !ok {
+				return nil, fmt.Errorf("qemu log: block %#x of %s executed but not translated", pc, fn)
+			}
+			n := out[fn]
+			n.Instructions += b.Instructions
+			n.FMA += b.FMA
+			out[fn] = n
+		}
+	}
+	return out, sc.Err()
+}
