@@ -49,6 +49,8 @@ var kernelKinds = []*kernelKind{
 		vec: vec.MaxPool, rt: []string{"maxpool_amd64.go", "maxpool_other.go"}},
 	{field: "dw", typ: "rtDWKernels", doc: "depthwise convolutions' SIMD kernels, or nils", uses: usesAlgo(algoDepthwise),
 		vec: vec.Depthwise, rt: []string{"depthwise.go", "depthwise_amd64.go", "depthwise_other.go"}},
+	{field: "elt", typ: "rtEltKernels", doc: "elementwise layers' SIMD kernels, or nils", uses: (*gen).hasElt,
+		vec: vec.Elt, rt: []string{"elt.go", "elt_amd64.go", "elt_other.go"}},
 	{field: "wino", typ: "rtWinoKernels", doc: "Winograd transforms' SIMD kernels, or nils", uses: usesAlgo(algoWinograd),
 		rt: []string{"wino.go"}, choose: "winoKernels", emit: (*gen).winoKernels, vecSet: (*gen).winoVec},
 }
@@ -125,4 +127,10 @@ func (c *gen) hasPool3() bool {
 		}
 	}
 	return false
+}
+
+// hasElt reports whether the network has elementwise layers, which call
+// the elementwise kernels (see eltOp).
+func (c *gen) hasElt() bool {
+	return slices.ContainsFunc(c.layers, func(l *layer) bool { return eltOp(l) })
 }

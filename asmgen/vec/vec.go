@@ -50,16 +50,20 @@ func Generate(pkg string, set Set) (asm, stubs []byte, err error) {
 		return nil, nil, err
 	}
 	k := consts{act: gemm.NewConstPool("actconsts")}
-	copies, deint := len(forms) > 0, false
+	copies, deint, lanes := len(forms) > 0, false, false
 	for _, kk := range set.Kernels {
 		copies = copies || kk.CopyRows
 		deint = deint || kk.DeInterleave
+		lanes = lanes || kk.LaneMasks
 	}
 	if !set.Empty() {
 		k.tail16 = masks(ctx)
 	}
 	if deint {
 		k.poolIdx = deinterleave(ctx)
+	}
+	if lanes {
+		k.lanes8 = laneMasks(ctx)
 	}
 	var winoK *winoConsts
 	if len(forms) > 0 {

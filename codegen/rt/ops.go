@@ -328,18 +328,6 @@ func rtSoftmax(x []float32, c, hw int) {
 	}
 }
 
-// rtScaleShift computes dst[c][p] = src[c][p]*scale[c] + shift[c] over
-// [C][HW], then the activation: a batchnorm that could not be folded.
-func rtScaleShift(dst, src []float32, scale, shift []float32, hw int, act rtAct) {
-	for c := range scale {
-		s, t := scale[c], shift[c]
-		d, x := dst[c*hw:(c+1)*hw], src[c*hw:(c+1)*hw]
-		for i, v := range x {
-			d[i] = rtActivate(v*s+t, act)
-		}
-	}
-}
-
 // rtGlobalAvg averages each of the C planes of hw pixels of src into dst[c].
 // It sums in float64, four sums at a time so that each add does not wait
 // for the one before (a squeeze-excite block's pooling of 32x112x112 took
@@ -399,114 +387,6 @@ func rtPReLU(dst, src, slope []float32, hw int) {
 			if !(v > 0) {
 				v *= a
 			}
-			d[i] = v
-		}
-	}
-}
-
-// The elementwise arithmetic ops of rtArith.
-const (
-	rtOpAdd = iota
-	rtOpSub
-	rtOpMul
-	rtOpDiv
-)
-
-// rtBcast is how an operand of rtArith is read over one image of C×H×W
-// values: its strides along C, H and W, 0 where it is broadcast (size 1).
-type rtBcast struct{ SC, SH, SW int }
-
-// rtArith computes dst = a op b over one image of c×h×w values, reading a
-// and b with their strides (NumPy broadcasting). dst may be a or b when
-// that operand is not broadcast.
-func rtArith(dst, a, b []float32, op, c, h, w int, sa, sb rtBcast) {
-	if full := (rtBcast{h * w, w, 1}); sa == full && sb == full {
-		rtArithRow(dst[:c*h*w], a, b, op, 1, 1)
-		return
-	}
-	for ci := range c {
-		for y := range h {
-			rtArithRow(dst[(ci*h+y)*w:(ci*h+y+1)*w], a[ci*sa.SC+y*sa.SH:], b[ci*sb.SC+y*sb.SH:], op, sa.SW, sb.SW)
-		}
-	}
-}
-
-// rtArithRow computes d[i] = a[i·as] op b[i·bs], as and bs 0 or 1.
-func rtArithRow(d, a, b []float32, op, as, bs int) {
-	switch {
-	case as == 1 && bs == 1:
-		a, b = a[:len(d)], b[:len(d)]
-		switch op {
-		case rtOpAdd:
-			for i := range d {
-				d[i] = a[i] + b[i]
-			}
-		case rtOpSub:
-			for i := range d {
-				d[i] = a[i] - b[i]
-			}
-		case rtOpMul:
-			for i := range d {
-				d[i] = a[i] * b[i]
-			}
-		case rtOpDiv:
-			for i := range d {
-				d[i] = a[i] / b[i]
-			}
-		}
-	case as == 1:
-		a, v := a[:len(d)], b[0]
-		switch op {
-		case rtOpAdd:
-			for i := range d {
-				d[i] = a[i] + v
-			}
-		case rtOpSub:
-			for i := range d {
-				d[i] = a[i] - v
-			}
-		case rtOpMul:
-			for i := range d {
-				d[i] = a[i] * v
-			}
-		case rtOpDiv:
-			for i := range d {
-				d[i] = a[i] / v
-			}
-		}
-	case bs == 1:
-		v, b := a[0], b[:len(d)]
-		switch op {
-		case rtOpAdd:
-			for i := range d {
-				d[i] = v + b[i]
-			}
-		case rtOpSub:
-			for i := range d {
-				d[i] = v - b[i]
-			}
-		case rtOpMul:
-			for i := range d {
-				d[i] = v * b[i]
-			}
-		case rtOpDiv:
-			for i := range d {
-				d[i] = v / b[i]
-			}
-		}
-	default:
-		var v float32
-		switch op {
-		case rtOpAdd:
-			v = a[0] + b[0]
-		case rtOpSub:
-			v = a[0] - b[0]
-		case rtOpMul:
-			v = a[0] * b[0]
-		case rtOpDiv:
-			v = a[0] / b[0]
-		}
-		for i := range d {
 			d[i] = v
 		}
 	}

@@ -362,7 +362,7 @@ func TestSoftmaxAndFriends(t *testing.T) {
 
 	scale, shift := randSlice(r, s.C), randSlice(r, s.C)
 	ref.BatchNorm(want, x, 1, s, scale, shift)
-	rtScaleShift(got, x, scale, shift, s.H*s.W, rtAct{})
+	rtScaleShift(got, x, scale, shift, s.H*s.W, rtAct{}, &rtEltKernels{})
 	near(t, "batchnorm", want, got, 1e-6)
 
 	ref.GlobalAvgPool(want[:s.C], x, 1, s)

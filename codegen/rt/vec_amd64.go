@@ -45,6 +45,19 @@ func vecDepthwiseAVX512(d *float32, s *float32, w *float32, offs *int, taps int,
 //go:noescape
 func vecEvensAVX512(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
 
+// vecAffineAVX512 computes d[ch*n+i] = act(x[ch*n+i]*s[ch*ss] + t[ch*ts]) for ch < c, i < n,
+// the product and the sum each rounded, with act as vecDepthwise's. It reads and writes nothing
+// past the c*n elements.
+//
+//go:noescape
+func vecAffineAVX512(d *float32, x *float32, s *float32, t *float32, c int, n int, ss int, ts int, act int, slope float32, hi float32)
+
+// vecBinaryAVX512 computes d[i] = act(a[i] op b[i]) for i < n, op + for op 0, - for 1, * for 2
+// and / for 3, with act as vecDepthwise's. It reads and writes nothing past the n elements.
+//
+//go:noescape
+func vecBinaryAVX512(d *float32, a *float32, b *float32, n int, op int, act int, slope float32, hi float32)
+
 // vecCopyRowsAVX512 copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
 // and writing nothing else.
 //
@@ -91,6 +104,19 @@ func vecDepthwiseAVX2(d *float32, s *float32, w *float32, offs *int, taps int, r
 //
 //go:noescape
 func vecEvensAVX2(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
+
+// vecAffineAVX2 computes d[ch*n+i] = act(x[ch*n+i]*s[ch*ss] + t[ch*ts]) for ch < c, i < n,
+// the product and the sum each rounded, with act as vecDepthwise's. It reads and writes nothing
+// past the c*n elements.
+//
+//go:noescape
+func vecAffineAVX2(d *float32, x *float32, s *float32, t *float32, c int, n int, ss int, ts int, act int, slope float32, hi float32)
+
+// vecBinaryAVX2 computes d[i] = act(a[i] op b[i]) for i < n, op + for op 0, - for 1, * for 2
+// and / for 3, with act as vecDepthwise's. It reads and writes nothing past the n elements.
+//
+//go:noescape
+func vecBinaryAVX2(d *float32, a *float32, b *float32, n int, op int, act int, slope float32, hi float32)
 
 // vecCopyRowsAVX2 copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
 // and writing nothing else.

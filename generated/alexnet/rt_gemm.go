@@ -130,6 +130,28 @@ func rtGELU(x float32) float32 {
 	return h + h*(z*a/b)
 }
 
+// rtVecAct is the code by which asmgen/vec's kernels (vecDepthwise,
+// vecAffine, vecBinary) apply act, with act.A and act.B as their slope and
+// hi: 1 ReLU, 2 leaky ReLU, 3 clip, 4 hardswish, 5 sigmoid, 6 SiLU; 0 for
+// none and for the activations they lack, which the caller applies.
+func rtVecAct(act rtAct) int {
+	switch act.Kind {
+	case rtActReLU:
+		return 1
+	case rtActLeakyReLU:
+		return 2
+	case rtActClip:
+		return 3
+	case rtActHardSwish:
+		return 4
+	case rtActSigmoid:
+		return 5
+	case rtActSiLU:
+		return 6
+	}
+	return 0
+}
+
 // rtClip is min(max(v, lo), hi), NaN staying NaN as in PyTorch's clamp.
 func rtClip(v, lo, hi float32) float32 {
 	if v < lo {
