@@ -1405,6 +1405,10 @@ var zooFeatures = []string{
 	// alone, whose formulas TestActivateEveryKind checks kind by kind.
 	"relu fused", "leaky_relu fused", "clip fused", "sigmoid fused", "silu fused", "hardswish fused", "hardsigmoid fused", "other activation fused",
 	"relu unfused", "leaky_relu unfused", "clip unfused", "other activation unfused", "prelu",
+	// The elementwise kernels (vecAffine, vecBinary) apply these
+	// themselves, alone or after an unfolded batchnorm or arithmetic.
+	"sigmoid unfused", "silu unfused", "hardswish unfused",
+	"batchnorm standalone with activation", "arithmetic with activation",
 	"activation sunk below maxpool",
 	"add", "add of three", "concat", "softmax flat", "softmax spatial", "global_avgpool",
 	"flatten", "dropout",
@@ -1459,6 +1463,9 @@ func features(plain, opt *ir.Graph, batch int) []string {
 			}
 		}
 		if n.Op.Info().Elementwise && len(n.Inputs) > 1 {
+			if n.Act.Kind != ir.ActNone {
+				has("arithmetic with activation")
+			}
 			for _, x := range n.Inputs {
 				switch xs := x.Shape; {
 				case !ir.Broadcast(xs, n.Shape):
@@ -1593,6 +1600,9 @@ func features(plain, opt *ir.Graph, batch int) []string {
 			}
 		case ir.OpBatchNorm:
 			has("batchnorm standalone")
+			if n.Act.Kind != ir.ActNone {
+				has("batchnorm standalone with activation")
+			}
 		}
 	}
 	return fs

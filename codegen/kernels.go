@@ -41,8 +41,8 @@ func (p *gemmPlan) needed(t tile, v variant) bool {
 
 // epilogueAct sets the activation a kernel applies itself, and reports
 // whether it can: ReLU, leaky ReLU, clip (ReLU6), hardsigmoid, hardswish,
-// sigmoid and SiLU; the others (tanh, GELU) are applied by Go code after
-// it.
+// sigmoid, SiLU and GELU; the others (tanh, GELU's tanh form) are applied
+// by Go code after it.
 func epilogueAct(cfg *gemm.Config, a ir.Activation) bool {
 	switch a.Kind {
 	case ir.ActNone:
@@ -60,6 +60,8 @@ func epilogueAct(cfg *gemm.Config, a ir.Activation) bool {
 		cfg.Act = gemm.ActSigmoid
 	case ir.ActSiLU:
 		cfg.Act = gemm.ActSiLU
+	case ir.ActGELU:
+		cfg.Act = gemm.ActGELU
 	default:
 		return false
 	}

@@ -178,6 +178,7 @@ func (c *gen) emitLayer(f *jen.File, l *layer, i int, im impl) {
 	}
 	if shared {
 		body := []jen.Code{jen.Id("img").Op(":=").Id("t"), jen.Id("out").Op(":=").Add(c.img(n, "img"))}
+		elt := jen.Op("&").Id("m").Dot("elt") // the elementwise kernels (eltOp)
 		copyIn := func() {
 			if !n.Alias {
 				body = append(body, jen.Copy(jen.Id("out"), c.img(n.Inputs[0], "img")))
@@ -185,30 +186,30 @@ func (c *gen) emitLayer(f *jen.File, l *layer, i int, im impl) {
 		}
 		switch {
 		case n.Op.IsActivation():
-			a := act(ir.ActivationOf(n))
-			copyIn()
-			body = append(body, jen.Id("rtActivateAll").Call(jen.Id("out"), a))
+			body = append(body, jen.Id("rtActivateTo").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), act(ir.ActivationOf(n)), elt))
 		case n.Op == ir.OpSoftmax:
 			copyIn()
 			body = append(body, jen.Id("rtSoftmax").Call(jen.Id("out"), jen.Lit(out.C), jen.Lit(out.H*out.W)))
 		case n.Op == ir.OpPReLU:
 			body = append(body, jen.Id("rtPReLU").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), jen.Id("m").Dot(c.ident(n, "w")), jen.Lit(out.H*out.W)))
 		case n.Op == ir.OpBatchNorm:
-			body = append(body, jen.Id("rtScaleShift").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), jen.Id("m").Dot(c.ident(n, "w")), jen.Id("m").Dot(c.ident(n, "b")), jen.Lit(out.H*out.W), actC))
+			body = append(body, jen.Id("rtScaleShift").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), jen.Id("m").Dot(c.ident(n, "w")), jen.Id("m").Dot(c.ident(n, "b")), jen.Lit(out.H*out.W), actC, elt))
 		case n.Op.Info().Elementwise && len(n.Inputs) > 1:
 			// a op b, then (add) + c + ...: the first step reads its
 			// operands whole before out, which may be either of them, is
-			// written; later ones accumulate into out.
+			// written; later ones accumulate into out. The last applies
+			// the activation.
 			ops := map[ir.Op]string{ir.OpAdd: "rtOpAdd", ir.OpSub: "rtOpSub", ir.OpMul: "rtOpMul", ir.OpDiv: "rtOpDiv"}
 			a := c.img(n.Inputs[0], "img")
 			as := bcast(n.Inputs[0].Shape)
-			for _, x := range n.Inputs[1:] {
+			for i, x := range n.Inputs[1:] {
+				a1 := act(ir.Activation{})
+				if i == len(n.Inputs)-2 {
+					a1 = actC
+				}
 				body = append(body, jen.Id("rtArith").Call(jen.Id("out"), a, c.img(x, "img"), jen.Id(ops[n.Op]),
-					jen.Lit(out.C), jen.Lit(out.H), jen.Lit(out.W), as, bcast(x.Shape)))
+					jen.Lit(out.C), jen.Lit(out.H), jen.Lit(out.W), as, bcast(x.Shape), a1, elt))
 				a, as = jen.Id("out"), bcast(out)
-			}
-			if n.Act.Kind != ir.ActNone {
-				body = append(body, jen.Id("rtActivateAll").Call(jen.Id("out"), actC))
 			}
 		case n.Op == ir.OpLayerNorm:
 			body = append(body, jen.Id("rtLayerNorm").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), jen.Id("m").Dot(c.ident(n, "w")), jen.Id("m").Dot(c.ident(n, "b")),
@@ -234,6 +235,13 @@ func (c *gen) emitLayer(f *jen.File, l *layer, i int, im impl) {
 		}
 		task(f, doc+"\nOne task is one image.", c.ident(n, "l"), body...)
 	}
+}
+
+// eltOp reports whether layer l calls the elementwise kernels (the kind
+// elt): an activation, a batchnorm or arithmetic of its own.
+func eltOp(l *layer) bool {
+	n := l.n
+	return l.algo == algoImage && (n.Op.IsActivation() || n.Op == ir.OpBatchNorm || n.Op.Info().Elementwise && len(n.Inputs) > 1)
 }
 
 // bcast is the rtBcast literal of an operand of shape s of an elementwise

@@ -10,7 +10,7 @@ import (
 )
 
 // The activations that need more than a compare or two (ActHardSigmoid,
-// ActHardSwish, ActSigmoid, ActSiLU) read their constants from memory,
+// ActHardSwish, ActSigmoid, ActSiLU, ActGELU) read their constants from memory,
 // full vectors in a read-only table the kernels of one file share
 // (constPool), so that they need no register beyond one to three scratch
 // vectors (actScratch): the epilogue reuses the k loop's registers, and a
@@ -31,6 +31,20 @@ const (
 	// x·σ(x), and NaN lanes for σ). Above expXHi, σ(x) is 1 in float32.
 	expXLo = -176
 	expXHi = 87.0
+)
+
+// GELU's erf(z), z = x/√2 clamped to [-4, 4] (beyond which erf is ±1 in
+// float32, and A/B gives ±1 exactly), is z·A(z²)/B(z²), the rational
+// approximation of Eigen's and XLA's float erf: within 5e-7 of erf on the
+// whole line. GELU = x/2 + x/2·erf(z) is then exactly 0 below x = -4√2,
+// and x above 4√2.
+const geluClamp = 4
+
+// geluA are A's coefficients, of (z²)^0 to (z²)^6, and geluB B's, of
+// (z²)^0 to (z²)^4.
+var (
+	geluA = [7]float32{-1.60960333262415e-02, -2.95459980854025e-03, -7.34990630326855e-04, -5.69250639462346e-05, -2.10102402082508e-06, 2.77068142495902e-08, -2.72614225801306e-10}
+	geluB = [5]float32{-1.42647390514189e-02, -7.37332916720468e-03, -1.68282697438203e-03, -2.13374055278905e-04, -1.45660718464996e-05}
 )
 
 // expP are P's coefficients, of r^0 to r^5.
@@ -81,10 +95,10 @@ func (p *ConstPool) Emit(ctx *build.Context) {
 }
 
 // ActCode emits the activations that read their constants from a
-// ConstPool (ActHardSigmoid, ActHardSwish, ActSigmoid, ActSiLU), for the
+// ConstPool (ActHardSigmoid, ActHardSwish, ActSigmoid, ActSiLU, ActGELU), for the
 // GEMM kernels' epilogues and for asmgen/vec's kernels alike. T are
-// scratch vector registers (one for the hard ones, three for sigmoid and
-// SiLU: actScratch) and K an opmask register, which AVX-512's sigmoid
+// scratch vector registers (one for the hard ones, three for sigmoid,
+// SiLU and GELU: actScratch) and K an opmask register, which AVX-512's sigmoid
 // uses; physical or virtual.
 type ActCode struct {
 	Ctx  *build.Context
@@ -118,6 +132,29 @@ func (a ActCode) Apply(act Act, alpha, beta float32, v reg.Register) {
 		e.VMAXPS(v, t1, v)
 		e.VMOVUPS(k(1), t1)
 		e.VMINPS(v, t1, v)
+	case ActGELU:
+		t2, t3 := a.T[1], a.T[2]
+		// t1 = z = x/√2 clamped (NaN lanes become a bound, but v·… below
+		// keeps them NaN), t2 = z².
+		e.VMULPS(k(1/math.Sqrt2), v, t1)
+		e.VMAXPS(k(-geluClamp), t1, t1)
+		e.VMINPS(k(geluClamp), t1, t1)
+		e.VMULPS(t1, t1, t2)
+		// t3 = z·A(z²), by Horner.
+		e.VMOVUPS(k(geluA[6]), t3)
+		for i := 5; i >= 0; i-- {
+			e.VFMADD213PS(k(geluA[i]), t2, t3) // t3 = z²·t3 + a
+		}
+		e.VMULPS(t1, t3, t3)
+		// t1 = B(z²); t3 = erf(z).
+		e.VMOVUPS(k(geluB[4]), t1)
+		for i := 3; i >= 0; i-- {
+			e.VFMADD213PS(k(geluB[i]), t2, t1)
+		}
+		e.VDIVPS(t1, t3, t3)
+		// v = x/2 + x/2·erf(z).
+		e.VMULPS(k(0.5), v, v)
+		e.VFMADD231PS(t3, v, v)
 	case ActSigmoid, ActSiLU:
 		t2, u := a.T[1], a.T[2]
 		// t2 = x clamped, t1 = n = round(-x·log2e), t2 = s = x + n·ln2,

@@ -79,6 +79,10 @@ const (
 	ActSigmoid
 	// ActSiLU stores x/(1+e^-x) (swish): EfficientNet's activation.
 	ActSiLU
+	// ActGELU stores x/2·(1+erf(x/√2)): ConvNeXt's and the
+	// transformers' activation, PyTorch's exact GELU. erf is a rational
+	// approximation within 5e-7 (act.go's geluA and geluB).
+	ActGELU
 )
 
 // String returns the name of the activation.
@@ -100,6 +104,8 @@ func (a Act) String() string {
 		return "Sigmoid"
 	case ActSiLU:
 		return "SiLU"
+	case ActGELU:
+		return "GELU"
 	}
 	return fmt.Sprintf("Act(%d)", int(a))
 }
@@ -276,7 +282,7 @@ func (c Config) Validate() error {
 		if !finite(c.Alpha) || !finite(c.Beta) {
 			return fail("Alpha %v and Beta %v must be finite", c.Alpha, c.Beta)
 		}
-	case ActSigmoid, ActSiLU:
+	case ActSigmoid, ActSiLU, ActGELU:
 	default:
 		return fail("unknown activation %v", c.Act)
 	}

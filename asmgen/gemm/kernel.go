@@ -158,6 +158,8 @@ func (c Config) doc() []string {
 		sum = "sigmoid(" + sum + ")"
 	case ActSiLU:
 		sum = "silu(" + sum + ")"
+	case ActGELU:
+		sum = "gelu(" + sum + ")"
 	}
 	var extra []string
 	if c.K > 0 {

@@ -52,6 +52,17 @@ type neonEpilogue struct {
 	scratch   int       // scratch vectors
 }
 
+// Indices into neonEpilogue.scalars of GELU's constants: 1/√2, the
+// clamp's bounds, 1/2, then A's and B's coefficients (act.go).
+const (
+	geluInvSqrt2 = iota
+	geluHi
+	geluLo
+	geluHalf
+	geluA0
+	geluB0 = geluA0 + len(geluA)
+)
+
 // Indices into neonEpilogue.scalars of sigmoid's constants.
 const (
 	sigXLo = iota
@@ -73,6 +84,11 @@ func neonEpilogueFor(c Config) neonEpilogue {
 		e.vecs = []float32{c.Lo, c.Hi}
 	case ActHardSigmoid, ActHardSwish:
 		e.zero, e.one, e.scalars, e.scratch = true, true, []float32{c.Alpha, c.Beta}, 1
+	case ActGELU:
+		e.scratch = 4
+		e.scalars = []float32{1 / math.Sqrt2, geluClamp, -geluClamp, 0.5}
+		e.scalars = append(e.scalars, geluA[:]...)
+		e.scalars = append(e.scalars, geluB[:]...)
 	case ActSigmoid, ActSiLU:
 		e.one, e.scratch = true, 4
 		e.scalars = []float32{expXLo, expXHi, -expLog2e, expLn2Hi, expLn2Lo}
@@ -498,7 +514,43 @@ func (e *neonEmitter) activate(v arm64.V) {
 		e.Word(arm64.FMUL(v, v, t))
 	case ActSigmoid, ActSiLU:
 		e.sigmoid(v)
+	case ActGELU:
+		e.gelu(v)
 	}
+}
+
+// gelu computes GELU(v) in place as act.go's ActCode does: z = v/√2
+// clamped to [-4, 4], erf(z) = z·A(z²)/B(z²), v = v/2 + v/2·erf(z).
+func (e *neonEmitter) gelu(v arm64.V) {
+	t1, t2, u, w := e.scratch[0], e.scratch[1], e.scratch[2], e.scratch[3]
+	m, l := e.scalar(geluInvSqrt2)
+	e.Word(arm64.FMULElem(t1, v, m, l))
+	e.dup(w, geluHi)
+	e.Word(arm64.FMIN(t1, t1, w))
+	e.dup(w, geluLo)
+	e.Word(arm64.FMAX(t1, t1, w))
+	e.Word(arm64.FMUL(t2, t1, t1)) // z²
+	// A(z²) by Horner, alternating u and w: dst = a + src·z².
+	src, dst := u, w
+	e.dup(src, geluA0+len(geluA)-1)
+	for i := len(geluA) - 2; i >= 0; i-- {
+		e.dup(dst, geluA0+i)
+		e.Op("VFMLA", t2.S4(), src.S4(), dst.S4())
+		src, dst = dst, src
+	}
+	za := dst
+	e.Word(arm64.FMUL(za, src, t1)) // z·A(z²); t1 and src are free
+	src, dst = t1, src
+	e.dup(src, geluB0+len(geluB)-1)
+	for i := len(geluB) - 2; i >= 0; i-- {
+		e.dup(dst, geluB0+i)
+		e.Op("VFMLA", t2.S4(), src.S4(), dst.S4())
+		src, dst = dst, src
+	}
+	e.Word(arm64.FDIV(za, za, src)) // erf(z)
+	h, hl := e.scalar(geluHalf)
+	e.Word(arm64.FMULElem(v, v, h, hl))
+	e.Op("VFMLA", za.S4(), v.S4(), v.S4()) // v += v·erf
 }
 
 // sigmoid computes sigmoid(v) or SiLU(v) in place as act.go's ActCode

@@ -53,6 +53,8 @@ func Reference(cfg Config, k int, a, b, c []float32, ldc int, bias []float32) {
 				x = float32(1 / (1 + math.Exp(-float64(x))))
 			case cfg.Act == ActSiLU:
 				x = float32(float64(x) / (1 + math.Exp(-float64(x))))
+			case cfg.Act == ActGELU:
+				x = float32(float64(x) / 2 * (1 + math.Erf(float64(x)/math.Sqrt2)))
 			case cfg.Act == ActReLU && x < 0:
 				x = 0
 			case cfg.Act == ActLeakyReLU && x < 0:

@@ -138,7 +138,7 @@ func actScratch(a Act) []epilogueTemp {
 	switch a {
 	case ActHardSigmoid, ActHardSwish:
 		return []epilogueTemp{tempT1}
-	case ActSigmoid, ActSiLU:
+	case ActSigmoid, ActSiLU, ActGELU:
 		return []epilogueTemp{tempT1, tempT2, tempT3}
 	}
 	return nil

@@ -31,20 +31,7 @@ const dwBlock = 4
 //			for t := range taps {
 //				v += w[t] * s[r*ldS+q+offs[t]] // an FMA
 //			}
-//			switch act { // NaN stays NaN
-//			case 1: // ReLU
-//				v = max(v, 0)
-//			case 2: // leaky ReLU
-//				v = max(v, 0) + slope*min(v, 0) // an FMA
-//			case 3: // clip, ReLU6
-//				v = min(max(v, slope), hi)
-//			case 4: // hardswish
-//				v *= min(max(v/6 + 1/2, 0), 1)
-//			case 5: // sigmoid
-//				v = 1/(1+e^-v)
-//			case 6: // SiLU
-//				v /= 1+e^-v
-//			}
+//			v = act(v) // see activate
 //			d[r*ldD+q] = v
 //		}
 //	}
@@ -57,8 +44,7 @@ const dwBlock = 4
 // vector ends at the row's end, overlapping the one before, or with
 // cols < 8 is whole.
 //
-// Hardswish, sigmoid and SiLU are asmgen/gemm's (gemm.ActCode), as in the
-// GEMM kernels' epilogues, their constants in the file's pool.
+// The activation is activate's, shared with the elementwise kernels.
 func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem, pool *gemm.ConstPool) {
 	ctx.Function(DepthwiseName(isa))
 	ctx.Attributes(attr.NOSPLIT)
@@ -112,54 +98,7 @@ func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem, pool *gemm.
 		ctx.DECQ(tc)
 		ctx.JNZ(operand.LabelRef(prefix + "tap"))
 
-		// With a as the second source VMAXPS and VMINPS return a when it
-		// is NaN.
-		ctx.CMPQ(act, operand.U32(1))
-		ctx.JL(operand.LabelRef(prefix + "store"))
-		ctx.JE(operand.LabelRef(prefix + "relu"))
-		ctx.CMPQ(act, operand.U32(3))
-		ctx.JE(operand.LabelRef(prefix + "clip"))
-		ctx.JG(operand.LabelRef(prefix + "fromMemory"))
-		for _, a := range acc {
-			// Leaky ReLU: max(a, 0) + slope*min(a, 0).
-			t := vec()
-			ctx.VMINPS(a, zero, t)
-			ctx.VMAXPS(a, zero, a)
-			ctx.VFMADD231PS(t, slope, a)
-		}
-		ctx.JMP(operand.LabelRef(prefix + "store"))
-		ctx.Label(prefix + "relu")
-		for _, a := range acc {
-			ctx.VMAXPS(a, zero, a)
-		}
-		ctx.JMP(operand.LabelRef(prefix + "store"))
-		ctx.Label(prefix + "clip")
-		for _, a := range acc {
-			ctx.VMAXPS(a, slope, a)
-			ctx.VMINPS(a, hi, a)
-		}
-		ctx.JMP(operand.LabelRef(prefix + "store"))
-		// Hardswish (4), sigmoid (5) and SiLU (6), each its own loop.
-		ctx.Label(prefix + "fromMemory")
-		for i, f := range []gemm.Act{gemm.ActHardSwish, gemm.ActSigmoid, gemm.ActSiLU} {
-			code := fmt.Sprintf("%s%d", prefix, 4+i)
-			if i < 2 {
-				ctx.CMPQ(act, operand.U32(4+i))
-				ctx.JNE(operand.LabelRef(code + "next"))
-			}
-			for _, a := range acc {
-				c := gemm.ActCode{Ctx: ctx, ISA: isa, Pool: pool, T: [3]reg.Register{vec(), vec(), vec()}}
-				if isa == gemm.AVX512 {
-					c.K = ctx.K()
-				}
-				c.Apply(f, 1.0/6, 0.5, a)
-			}
-			ctx.JMP(operand.LabelRef(prefix + "store"))
-			if i < 2 {
-				ctx.Label(code + "next")
-			}
-		}
-		ctx.Label(prefix + "store")
+		activate(ctx, isa, pool, prefix, act, acc, zero, slope, hi, vec)
 	}
 	newAcc := func(n int) []reg.VecVirtual {
 		acc := make([]reg.VecVirtual, n)

@@ -13,21 +13,22 @@ import (
 // the layers that use it; codegen/rt's own copy of the kernels (rt/mkvec.go)
 // holds every one of Kernels.
 type Kernel struct {
-	// Name names the kind: "lrn", "im2col", "maxPool", "dw".
+	// Name names the kind: "lrn", "im2col", "maxPool", "dw", "elt".
 	Name string
 	// Routines are the routines' names for isa, in the order emitted.
 	Routines func(isa gemm.ISA) []string
 	// CopyRows is set if the kind's wrappers also call vecCopyRows,
-	// DeInterleave if its routines read the poolIdx table.
-	CopyRows, DeInterleave bool
+	// DeInterleave if its routines read the poolIdx table, LaneMasks if
+	// they read AVX2's lanes8.
+	CopyRows, DeInterleave, LaneMasks bool
 	// emit writes the routines for isa.
 	emit func(ctx *build.Context, isa gemm.ISA, k *consts)
 }
 
 // consts are the tables that routines of several kinds read.
 type consts struct {
-	tail16, poolIdx operand.Mem
-	act             *gemm.ConstPool // the activations' constants (gemm.ActCode)
+	tail16, poolIdx, lanes8 operand.Mem
+	act                     *gemm.ConstPool // the activations' constants (gemm.ActCode)
 }
 
 // The kernel kinds besides Winograd's transforms.
@@ -38,9 +39,13 @@ var (
 	// Im2col writes a row of a convolution's im2col panel (vecIm2colRow).
 	Im2col = &Kernel{Name: "im2col", Routines: names(Im2colRowName),
 		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) { im2colRow(ctx, isa, k.tail16) }}
-	// MaxPool is a row of 3-wide, stride-2 max pooling (vecMaxPool3s2).
-	MaxPool = &Kernel{Name: "maxPool", Routines: names(MaxPoolName), DeInterleave: true,
-		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) { maxPool3s2(ctx, isa, k.tail16, k.poolIdx) }}
+	// MaxPool is a row of 3-wide max pooling at stride 2 (vecMaxPool3s2)
+	// or 1 (vecMaxPool3s1: Inception's pooling branches).
+	MaxPool = &Kernel{Name: "maxPool", Routines: names(MaxPoolName, MaxPool1Name), DeInterleave: true,
+		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) {
+			maxPool3s2(ctx, isa, k.tail16, k.poolIdx)
+			maxPool3s1(ctx, isa, k.tail16)
+		}}
 	// Depthwise is a depthwise convolution over a staged channel
 	// (vecDepthwise) and the stride-2 gather that stages it (vecEvens),
 	// with vecCopyRows.
@@ -49,10 +54,18 @@ var (
 			depthwise(ctx, isa, k.tail16, k.act)
 			evens(ctx, isa, k.tail16, k.poolIdx)
 		}}
+	// Elt is the elementwise kernels: a per-channel affine map
+	// (vecAffine) and binary arithmetic (vecBinary), each with an
+	// activation.
+	Elt = &Kernel{Name: "elt", Routines: names(AffineName, BinaryName), LaneMasks: true,
+		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) {
+			affine(ctx, isa, k)
+			binary(ctx, isa, k)
+		}}
 )
 
 // Kernels lists the kinds, in the order Generate emits them.
-var Kernels = []*Kernel{LRN, Im2col, MaxPool, Depthwise}
+var Kernels = []*Kernel{LRN, Im2col, MaxPool, Depthwise, Elt}
 
 func names(fns ...func(gemm.ISA) string) func(gemm.ISA) []string {
 	return func(isa gemm.ISA) []string {

@@ -50,16 +50,20 @@ func Generate(pkg string, set Set) (asm, stubs []byte, err error) {
 		return nil, nil, err
 	}
 	k := consts{act: gemm.NewConstPool("actconsts")}
-	copies, deint := len(forms) > 0, false
+	copies, deint, lanes := len(forms) > 0, false, false
 	for _, kk := range set.Kernels {
 		copies = copies || kk.CopyRows
 		deint = deint || kk.DeInterleave
+		lanes = lanes || kk.LaneMasks
 	}
 	if !set.Empty() {
 		k.tail16 = masks(ctx)
 	}
 	if deint {
 		k.poolIdx = deinterleave(ctx)
+	}
+	if lanes {
+		k.lanes8 = laneMasks(ctx)
 	}
 	var winoK *winoConsts
 	if len(forms) > 0 {
@@ -509,6 +513,125 @@ func deinterleave(ctx *build.Context) operand.Mem {
 	return idx
 }
 
+// nanMaxer returns a function that sets a to max(a, b), NaN where either
+// is (in place, so that it can run in a loop). VMAXPS returns its second
+// source when either is NaN, so the max is followed by a fix-up: the lanes
+// where the operands compare unordered get their sum, a NaN.
+func nanMaxer(ctx *build.Context, isa gemm.ISA) func(a, b reg.VecVirtual) {
+	vec := newVec(ctx, isa)
+	return func(a, b reg.VecVirtual) {
+		sum := vec()
+		ctx.VADDPS(b, a, sum)
+		if isa == gemm.AVX512 {
+			k := ctx.K()
+			ctx.VCMPPS(operand.U8(3), b, a, k) // unordered
+			ctx.VMAXPS(b, a, a)
+			ctx.VMOVAPS(sum, k, a)
+			return
+		}
+		m := vec()
+		ctx.VCMPPS(operand.U8(3), b, a, m)
+		ctx.VMAXPS(b, a, a)
+		ctx.VBLENDVPS(m, sum, a, a)
+	}
+}
+
+// MaxPool1Name is the name of the 3-wide, stride-1 max pooling row kernel
+// for isa.
+func MaxPool1Name(isa gemm.ISA) string { return "vecMaxPool3s1" + isa.String() }
+
+// maxPool3s1 emits one output row of a max pooling with 3-wide windows at
+// stride 1 (Inception's 3x3/1 pooling branches): dst[i] is the largest of
+// src[r*ld + i + k] for r < rows and k < 3, for i < n, NaN if any of them
+// is. A block of `lanes` outputs reduces the rows' vectors at elements i,
+// i+1 and i+2, then takes the largest of the three. On AVX-512 the loads
+// and the store are masked to the block's outputs, so nothing past element
+// n+1 of a row is read; on AVX2 the caller rounds n down to a multiple of
+// 8 (the loads then reach element n+1, inside the last window).
+func maxPool3s1(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
+	ctx.Function(MaxPool1Name(isa))
+	ctx.Attributes(attr.NOSPLIT)
+	ctx.Pragma("noescape")
+	ctx.SignatureExpr("func(dst, src *float32, n, rows, ld int)")
+	ctx.Doc(
+		MaxPool1Name(isa)+" computes dst[i] = max(src[r*ld+i+k]) over r < rows, k < 3, for i < n,",
+		"propagating NaN. "+map[gemm.ISA]string{gemm.AVX512: "It reads nothing past element n+1 of a row.", gemm.AVX2: "n must be a multiple of 8; rows are read to element n+1."}[isa],
+	)
+	lanes := isa.Lanes()
+	avx512 := isa == gemm.AVX512
+	vec := newVec(ctx, isa)
+	nanMax := nanMaxer(ctx, isa)
+	d := ctx.Load(ctx.Param("dst"), ctx.GP64())
+	p := ctx.Load(ctx.Param("src"), ctx.GP64())
+	n := ctx.Load(ctx.Param("n"), ctx.GP64())
+	rows := paramAddr(ctx, "rows")
+	ld := ctx.Load(ctx.Param("ld"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), ld)
+	var tbl, sixteen reg.GPVirtual
+	var km reg.Register
+	if avx512 {
+		tbl, sixteen = ctx.GP64(), ctx.GP64()
+		ctx.LEAQ(tail16, tbl)
+		ctx.MOVQ(operand.U32(16), sixteen)
+		km = ctx.K()
+	}
+	acc := [3]reg.VecVirtual{vec(), vec(), vec()}
+	load := func(base reg.Register, k int, dst reg.VecVirtual) {
+		m := operand.Mem{Base: base, Disp: 4 * k}
+		if avx512 {
+			ctx.VMOVUPS_Z(m, km, dst)
+			return
+		}
+		ctx.VMOVUPS(m, dst)
+	}
+	ctx.Label("block")
+	if avx512 {
+		ctx.TESTQ(n, n)
+		ctx.JLE(operand.LabelRef("done"))
+		// The block's min(n, 16) outputs: each of the three vectors
+		// needs that many lanes.
+		cnt := ctx.GP64()
+		ctx.MOVQ(n, cnt)
+		ctx.CMPQ(cnt, sixteen)
+		ctx.CMOVQGT(sixteen, cnt)
+		ctx.KMOVW(operand.Mem{Base: tbl, Index: cnt, Scale: 2}, km)
+	} else {
+		ctx.CMPQ(n, operand.U32(lanes))
+		ctx.JL(operand.LabelRef("done"))
+	}
+	for k := range acc {
+		load(p, k, acc[k])
+	}
+	q, r := ctx.GP64(), ctx.GP64()
+	ctx.MOVQ(p, q)
+	ctx.MOVQ(rows, r)
+	ctx.Label("row")
+	ctx.DECQ(r)
+	ctx.JLE(operand.LabelRef("reduced"))
+	ctx.ADDQ(ld, q)
+	for k := range acc {
+		x := vec()
+		load(q, k, x)
+		nanMax(acc[k], x)
+	}
+	ctx.JMP(operand.LabelRef("row"))
+	ctx.Label("reduced")
+	nanMax(acc[0], acc[1])
+	nanMax(acc[0], acc[2])
+	if avx512 {
+		ctx.VMOVUPS(acc[0], km, operand.Mem{Base: d})
+	} else {
+		ctx.VMOVUPS(acc[0], operand.Mem{Base: d})
+	}
+	ctx.ADDQ(operand.U32(4*lanes), p)
+	ctx.ADDQ(operand.U32(4*lanes), d)
+	ctx.SUBQ(operand.U32(lanes), n)
+	ctx.JMP(operand.LabelRef("block"))
+	ctx.Label("done")
+	ctx.VZEROUPPER()
+	ctx.RET()
+}
+
 // maxPool3s2 emits one output row of a max pooling with 3-wide windows at
 // stride 2 (AlexNet's 3x3/2; the window's rows are given): dst[i] is the
 // largest of src[r*ld + 2i + k] for r < rows and k < 3, for i < n, and NaN
@@ -519,11 +642,7 @@ func deinterleave(ctx *build.Context) operand.Mem {
 // masked to the block's elements, so all n outputs are done and nothing
 // past element 2n of a row is read; on AVX2 the caller rounds n down to a
 // multiple of 8, does the rest itself, and leaves the rows readable to
-// element 2n+1.
-//
-// VMAXPS returns its second source when either is NaN, so each max is
-// followed by a fix-up: the lanes where the operands compare unordered get
-// their sum, a NaN.
+// element 2n+1. Maxima propagate NaN (nanMaxer).
 func maxPool3s2(ctx *build.Context, isa gemm.ISA, tail16, poolIdx operand.Mem) {
 	ctx.Function(MaxPoolName(isa))
 	ctx.Attributes(attr.NOSPLIT)
@@ -551,23 +670,7 @@ func maxPool3s2(ctx *build.Context, isa gemm.ISA, tail16, poolIdx operand.Mem) {
 		ctx.VMOVUPS(poolIdx, idxE)
 		ctx.VMOVUPS(poolIdx.Offset(64), idxO)
 	}
-	// nanMax sets a to max(a, b), NaN where either is (in place, so that
-	// it can run in a loop).
-	nanMax := func(a, b reg.VecVirtual) {
-		sum := vec()
-		ctx.VADDPS(b, a, sum)
-		if avx512 {
-			k := ctx.K()
-			ctx.VCMPPS(operand.U8(3), b, a, k) // unordered
-			ctx.VMAXPS(b, a, a)
-			ctx.VMOVAPS(sum, k, a)
-			return
-		}
-		m := vec()
-		ctx.VCMPPS(operand.U8(3), b, a, m)
-		ctx.VMAXPS(b, a, a)
-		ctx.VBLENDVPS(m, sum, a, a)
-	}
+	nanMax := nanMaxer(ctx, isa)
 	// The four vectors of a block, and where they start in a row.
 	offs := [4]int{0, 4 * lanes, 8, 4*lanes + 8} // lo, hi, lo2, hi2 in bytes
 	acc := [4]reg.VecVirtual{vec(), vec(), vec(), vec()}

@@ -155,21 +155,7 @@ func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch [
 	// A run of n computes garbage columns and takes a copy: worth it if
 	// it saves a quarter of the vectors (7x7 maps and the like).
 	flat := g.OW < k.minCols || 4*vecs(n) < 3*g.OH*vecs(g.OW)
-	kact, slope, hi := 0, act.A, act.B
-	switch act.Kind {
-	case rtActReLU:
-		kact = 1
-	case rtActLeakyReLU:
-		kact = 2
-	case rtActClip:
-		kact = 3
-	case rtActHardSwish:
-		kact = 4
-	case rtActSigmoid:
-		kact = 5
-	case rtActSiLU:
-		kact = 6
-	}
+	kact, slope, hi := rtVecAct(act), act.A, act.B
 	// Every channel's staging writes the same values of stage: the
 	// padding and the slack stay zero.
 	clear(stage)

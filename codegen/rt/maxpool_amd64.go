@@ -2,8 +2,9 @@
 
 package rt
 
-// rtMaxPoolRowFor returns implementation impl's SIMD row kernel of 3-wide,
-// stride-2 max pooling (asmgen/vec's vecMaxPool3s2), or nil.
+// rtMaxPoolRowFor returns implementation impl's SIMD row kernel of 3-wide
+// max pooling at stride 1 or 2 (asmgen/vec's vecMaxPool3s1 and
+// vecMaxPool3s2), or nil.
 func rtMaxPoolRowFor(impl int) rtMaxPoolRow {
 	switch impl {
 	case rtImplAVX512:
@@ -14,27 +15,40 @@ func rtMaxPoolRowFor(impl int) rtMaxPoolRow {
 	return nil
 }
 
-func rtMaxPoolRowAVX512(dst, src []float32, n, rows, ld int) int {
-	if n <= 0 {
+func rtMaxPoolRowAVX512(dst, src []float32, n, rows, ld, sw int) int {
+	if n <= 0 || sw < 1 || sw > 2 {
 		return 0
 	}
-	// The kernel writes n outputs and reads every row to element 2n.
-	_, _ = dst[n-1], src[(rows-1)*ld+2*n]
-	vecMaxPool3s2AVX512(&dst[0], &src[0], n, rows, ld)
+	// The kernel writes n outputs and reads every row to element
+	// sw·(n-1)+2, the last window's end.
+	_, _ = dst[n-1], src[(rows-1)*ld+sw*(n-1)+2]
+	if sw == 1 {
+		vecMaxPool3s1AVX512(&dst[0], &src[0], n, rows, ld)
+	} else {
+		vecMaxPool3s2AVX512(&dst[0], &src[0], n, rows, ld)
+	}
 	return n
 }
 
-func rtMaxPoolRowAVX2(dst, src []float32, n, rows, ld int) int {
-	// The kernel takes whole vectors of 8 outputs and reads every row to
+func rtMaxPoolRowAVX2(dst, src []float32, n, rows, ld, sw int) int {
+	if sw < 1 || sw > 2 {
+		return 0
+	}
+	// The kernel takes whole vectors of 8 outputs. At stride 1 it reads
+	// every row to element n+1, the last window's end; at stride 2 to
 	// element 2n+1: one past the last window, so not on the last row's end.
 	n &^= 7
-	if n > 0 && (rows-1)*ld+2*n+1 >= len(src) {
+	if sw == 2 && n > 0 && (rows-1)*ld+2*n+1 >= len(src) {
 		n -= 8
 	}
 	if n <= 0 {
 		return 0
 	}
-	_, _ = dst[n-1], src[(rows-1)*ld+2*n+1]
-	vecMaxPool3s2AVX2(&dst[0], &src[0], n, rows, ld)
+	_, _ = dst[n-1], src[(rows-1)*ld+sw*n+1]
+	if sw == 1 {
+		vecMaxPool3s1AVX2(&dst[0], &src[0], n, rows, ld)
+	} else {
+		vecMaxPool3s2AVX2(&dst[0], &src[0], n, rows, ld)
+	}
 	return n
 }

@@ -204,13 +204,15 @@ func TestPool(t *testing.T) {
 	for iter := range 700 {
 		in, out, a, ok := randPool(r)
 		if iter >= 500 {
-			// The SIMD kernels' case, 3x3 windows at stride 2 (ResNet's
-			// stem: padding 1), on rows wide enough for whole vectors.
-			a = ir.PoolAttrs{KH: 3, KW: 3, StrideH: 2, StrideW: 2, Ceil: r.IntN(2) == 0}
+			// The SIMD kernels' cases, 3x3 windows at stride 2 (ResNet's
+			// stem: padding 1) and 1 (Inception's branches), on rows
+			// wide enough for whole vectors.
+			s := 1 + r.IntN(2)
+			a = ir.PoolAttrs{KH: 3, KW: 3, StrideH: s, StrideW: s, Ceil: r.IntN(2) == 0}
 			p := r.IntN(2)
 			a.Pad = ir.Pad{Top: p, Left: p, Bottom: p, Right: p}
 			in = ir.Shape{C: 1 + r.IntN(3), H: 2 + r.IntN(8), W: 2 + r.IntN(140)}
-			out = ir.Shape{C: in.C, H: ir.PoolOut(in.H, 3, 2, p, a.Ceil), W: ir.PoolOut(in.W, 3, 2, p, a.Ceil)}
+			out = ir.Shape{C: in.C, H: ir.PoolOut(in.H, 3, s, p, a.Ceil), W: ir.PoolOut(in.W, 3, s, p, a.Ceil)}
 			ok = in.H+2*p >= 3 && in.W+2*p >= 3
 		}
 		if !ok {
@@ -246,12 +248,12 @@ func TestPool(t *testing.T) {
 // halfPool is a stand-in for a SIMD rtMaxPoolRow that does the first half
 // of the outputs (by the definition), so that the tests reach rtPoolRows'
 // kernel path and its finishing of the rest.
-func halfPool(dst, src []float32, n, rows, ld int) int {
+func halfPool(dst, src []float32, n, rows, ld, sw int) int {
 	for i := range n / 2 {
 		v := float32(math.Inf(-1))
 		for r := range rows {
 			for k := range 3 {
-				v = max(v, src[r*ld+2*i+k])
+				v = max(v, src[r*ld+sw*i+k])
 			}
 		}
 		dst[i] = v
@@ -259,27 +261,37 @@ func halfPool(dst, src []float32, n, rows, ld int) int {
 	return n / 2
 }
 
-// TestPoolNaN checks that max pooling propagates NaN like PyTorch on both
-// of rtPoolRows' paths: AlexNet's unclipped 3x3/2 windows and clipped ones.
+// TestPoolNaN checks that max pooling propagates NaN like PyTorch on all
+// of rtPoolRows' paths: windows inside the row and clipped ones, in Go and
+// in each implementation's SIMD kernel, at strides 1 and 2.
 func TestPoolNaN(t *testing.T) {
-	for _, ceil := range []bool{false, true} {
-		a := ir.PoolAttrs{KH: 3, KW: 3, StrideH: 2, StrideW: 2, Ceil: ceil}
-		in := ir.Shape{C: 2, H: 8, W: 8}
-		out := ir.Shape{C: 2, H: ir.PoolOut(8, 3, 2, 0, ceil), W: ir.PoolOut(8, 3, 2, 0, ceil)}
-		x := make([]float32, in.Elems())
-		for i := range x {
-			x[i] = float32(i % 7)
+	kerns := []rtMaxPoolRow{nil, halfPool}
+	for _, impl := range available() {
+		if k := rtMaxPoolRowFor(impl); k != nil {
+			kerns = append(kerns, k)
 		}
-		x[1*64+2*8+4] = float32(math.NaN()) // channel 1, row 2, column 4
-		for _, kern := range []rtMaxPoolRow{nil, halfPool} {
-			got := make([]float32, out.Elems())
-			rtPoolRows(got, x, poolGeom(in, out, &a, true), 0, in.H, 0, in.C, 0, out.H, rtAct{Kind: rtActReLU}, kern)
-			for oy := range out.H {
-				for ox := range out.W {
-					v := got[out.H*out.W+oy*out.W+ox]
-					inWindow := oy*2 <= 2 && 2 < oy*2+3 && ox*2 <= 4 && 4 < ox*2+3
-					if math.IsNaN(float64(v)) != inWindow {
-						t.Errorf("ceil %v kernel %v: output (%d, %d) = %g; NaN expected: %v", ceil, kern != nil, oy, ox, v, inWindow)
+	}
+	const w, nanX = 40, 21
+	for _, s := range []int{1, 2} {
+		for _, ceil := range []bool{false, true} {
+			a := ir.PoolAttrs{KH: 3, KW: 3, StrideH: s, StrideW: s, Ceil: ceil}
+			in := ir.Shape{C: 2, H: 8, W: w}
+			out := ir.Shape{C: 2, H: ir.PoolOut(8, 3, s, 0, ceil), W: ir.PoolOut(w, 3, s, 0, ceil)}
+			x := make([]float32, in.Elems())
+			for i := range x {
+				x[i] = float32(i % 7)
+			}
+			x[1*8*w+2*w+nanX] = float32(math.NaN()) // channel 1, row 2
+			for _, kern := range kerns {
+				got := make([]float32, out.Elems())
+				rtPoolRows(got, x, poolGeom(in, out, &a, true), 0, in.H, 0, in.C, 0, out.H, rtAct{Kind: rtActReLU}, kern)
+				for oy := range out.H {
+					for ox := range out.W {
+						v := got[out.H*out.W+oy*out.W+ox]
+						inWindow := oy*s <= 2 && 2 < oy*s+3 && ox*s <= nanX && nanX < ox*s+3
+						if math.IsNaN(float64(v)) != inWindow {
+							t.Errorf("stride %d ceil %v kernel %v: output (%d, %d) = %g; NaN expected: %v", s, ceil, kern != nil, oy, ox, v, inWindow)
+						}
 					}
 				}
 			}
@@ -350,7 +362,7 @@ func TestSoftmaxAndFriends(t *testing.T) {
 
 	scale, shift := randSlice(r, s.C), randSlice(r, s.C)
 	ref.BatchNorm(want, x, 1, s, scale, shift)
-	rtScaleShift(got, x, scale, shift, s.H*s.W, rtAct{})
+	rtScaleShift(got, x, scale, shift, s.H*s.W, rtAct{}, &rtEltKernels{})
 	near(t, "batchnorm", want, got, 1e-6)
 
 	ref.GlobalAvgPool(want[:s.C], x, 1, s)

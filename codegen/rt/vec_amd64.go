@@ -24,6 +24,12 @@ func vecIm2colRowAVX512(d *float32, s *float32, cols int, nr int, ow int, ox0 in
 //go:noescape
 func vecMaxPool3s2AVX512(dst *float32, src *float32, n int, rows int, ld int)
 
+// vecMaxPool3s1AVX512 computes dst[i] = max(src[r*ld+i+k]) over r < rows, k < 3, for i < n,
+// propagating NaN. It reads nothing past element n+1 of a row.
+//
+//go:noescape
+func vecMaxPool3s1AVX512(dst *float32, src *float32, n int, rows int, ld int)
+
 // vecDepthwiseAVX512 computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for
 // r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1,
 // max(v, 0) + slope*min(v, 0) for act 2, min(max(v, slope), hi) for act 3,
@@ -38,6 +44,19 @@ func vecDepthwiseAVX512(d *float32, s *float32, w *float32, offs *int, taps int,
 //
 //go:noescape
 func vecEvensAVX512(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
+
+// vecAffineAVX512 computes d[ch*n+i] = act(x[ch*n+i]*s[ch*ss] + t[ch*ts]) for ch < c, i < n,
+// the product and the sum each rounded, with act as vecDepthwise's. It reads and writes nothing
+// past the c*n elements.
+//
+//go:noescape
+func vecAffineAVX512(d *float32, x *float32, s *float32, t *float32, c int, n int, ss int, ts int, act int, slope float32, hi float32)
+
+// vecBinaryAVX512 computes d[i] = act(a[i] op b[i]) for i < n, op + for op 0, - for 1, * for 2
+// and / for 3, with act as vecDepthwise's. It reads and writes nothing past the n elements.
+//
+//go:noescape
+func vecBinaryAVX512(d *float32, a *float32, b *float32, n int, op int, act int, slope float32, hi float32)
 
 // vecCopyRowsAVX512 copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
 // and writing nothing else.
@@ -65,6 +84,12 @@ func vecIm2colRowAVX2(d *float32, s *float32, cols int, nr int, ow int, ox0 int,
 //go:noescape
 func vecMaxPool3s2AVX2(dst *float32, src *float32, n int, rows int, ld int)
 
+// vecMaxPool3s1AVX2 computes dst[i] = max(src[r*ld+i+k]) over r < rows, k < 3, for i < n,
+// propagating NaN. n must be a multiple of 8; rows are read to element n+1.
+//
+//go:noescape
+func vecMaxPool3s1AVX2(dst *float32, src *float32, n int, rows int, ld int)
+
 // vecDepthwiseAVX2 computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for
 // r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1,
 // max(v, 0) + slope*min(v, 0) for act 2, min(max(v, slope), hi) for act 3,
@@ -79,6 +104,19 @@ func vecDepthwiseAVX2(d *float32, s *float32, w *float32, offs *int, taps int, r
 //
 //go:noescape
 func vecEvensAVX2(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
+
+// vecAffineAVX2 computes d[ch*n+i] = act(x[ch*n+i]*s[ch*ss] + t[ch*ts]) for ch < c, i < n,
+// the product and the sum each rounded, with act as vecDepthwise's. It reads and writes nothing
+// past the c*n elements.
+//
+//go:noescape
+func vecAffineAVX2(d *float32, x *float32, s *float32, t *float32, c int, n int, ss int, ts int, act int, slope float32, hi float32)
+
+// vecBinaryAVX2 computes d[i] = act(a[i] op b[i]) for i < n, op + for op 0, - for 1, * for 2
+// and / for 3, with act as vecDepthwise's. It reads and writes nothing past the n elements.
+//
+//go:noescape
+func vecBinaryAVX2(d *float32, a *float32, b *float32, n int, op int, act int, slope float32, hi float32)
 
 // vecCopyRowsAVX2 copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
 // and writing nothing else.

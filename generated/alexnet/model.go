@@ -92,7 +92,7 @@ const (
 // kernels of its implementation and the weights, which load packs.
 type network struct {
 	lrn                rtLRNKernel   // LRN's SIMD kernel, or nil
-	maxPool            rtMaxPoolRow  // 3-wide stride-2 max pooling's SIMD kernel, or nil
+	maxPool            rtMaxPoolRow  // 3-wide stride-1 and stride-2 max pooling's SIMD kernel, or nil
 	wino               rtWinoKernels // Winograd transforms' SIMD kernels, or nils
 	w1_conv1, b1_conv1 []float32
 	w3_conv2, b3_conv2 []float32

@@ -98,13 +98,58 @@ func rtActivate(v float32, act rtAct) float32 {
 	case rtActSiLU:
 		return v / (1 + rtExp(-v))
 	case rtActGELU:
-		x := float64(v)
-		return float32(x / 2 * (1 + math.Erf(x/math.Sqrt2)))
+		return rtGELU(v)
 	case rtActGELUTanh:
 		x := float64(v)
 		return float32(x / 2 * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x))))
 	}
 	return v
+}
+
+// rtGELU is x/2·(1+erf(x/√2)) in float32, as the SIMD kernels compute
+// it (asmgen/gemm's act.go): erf(z) for z clamped to [-4, 4] is z·A(z²)/
+// B(z²), within 5e-7 of erf, and ±1 exactly at ±4, so that GELU is 0
+// below -4√2 and x above 4√2. math.Erf in float64 took 25 ns a value,
+// which made ConvNeXt's GELUs most of its time.
+func rtGELU(x float32) float32 {
+	z := max(min(x*(1/math.Sqrt2), 4), -4)
+	z2 := z * z
+	a := float32(-2.72614225801306e-10)
+	a = a*z2 + 2.77068142495902e-08
+	a = a*z2 - 2.10102402082508e-06
+	a = a*z2 - 5.69250639462346e-05
+	a = a*z2 - 7.34990630326855e-04
+	a = a*z2 - 2.95459980854025e-03
+	a = a*z2 - 1.60960333262415e-02
+	b := float32(-1.45660718464996e-05)
+	b = b*z2 - 2.13374055278905e-04
+	b = b*z2 - 1.68282697438203e-03
+	b = b*z2 - 7.37332916720468e-03
+	b = b*z2 - 1.42647390514189e-02
+	h := x * 0.5
+	return h + h*(z*a/b)
+}
+
+// rtVecAct is the code by which asmgen/vec's kernels (vecDepthwise,
+// vecAffine, vecBinary) apply act, with act.A and act.B as their slope and
+// hi: 1 ReLU, 2 leaky ReLU, 3 clip, 4 hardswish, 5 sigmoid, 6 SiLU; 0 for
+// none and for the activations they lack, which the caller applies.
+func rtVecAct(act rtAct) int {
+	switch act.Kind {
+	case rtActReLU:
+		return 1
+	case rtActLeakyReLU:
+		return 2
+	case rtActClip:
+		return 3
+	case rtActHardSwish:
+		return 4
+	case rtActSigmoid:
+		return 5
+	case rtActSiLU:
+		return 6
+	}
+	return 0
 }
 
 // rtClip is min(max(v, lo), hi), NaN staying NaN as in PyTorch's clamp.
@@ -155,6 +200,10 @@ func rtActivateAll(x []float32, act rtAct) {
 	case rtActSiLU:
 		for i, v := range x {
 			x[i] = v / (1 + rtExp(-v))
+		}
+	case rtActGELU:
+		for i, v := range x {
+			x[i] = rtGELU(v)
 		}
 	case rtActNone:
 	default:

@@ -44,19 +44,19 @@ type rtPoolGeom struct {
 }
 
 // rtMaxPoolRow is an implementation's SIMD kernel for an output row of a
-// max pooling with 3-wide windows at stride 2 whose columns are not
-// clipped: it sets dst[i] to the largest of src[r*ld+2i+k] over r < rows
-// and k < 3 (NaN if any is NaN) for the first outputs, at most n, and
+// max pooling with 3-wide windows at stride sw, 1 or 2, whose columns are
+// not clipped: it sets dst[i] to the largest of src[r*ld+sw·i+k] over r <
+// rows and k < 3 (NaN if any is NaN) for the first outputs, at most n, and
 // returns how many it did; the caller does the rest. It checks its reach
 // against src's length.
-type rtMaxPoolRow func(dst, src []float32, n, rows, ld int) int
+type rtMaxPoolRow func(dst, src []float32, n, rows, ld, sw int) int
 
 // rtPoolRows pools output rows [oy0, oy1) of channels [c0, c1) of one
 // image into dst, [C][OH][OW], then applies the activation. src holds input
 // rows [row0, row0+rows) of every channel, [C][rows][W]: the whole image, or
 // the rows these outputs need. Windows are clipped as PyTorch clips them
 // (see docs/spec.md). kern, if not nil, computes the rows of unclipped
-// 3-wide stride-2 max windows.
+// 3-wide max windows at stride 1 or 2.
 func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 int, act rtAct, kern rtMaxPoolRow) {
 	// Each output row reduces its window's input rows into one row (max or
 	// sum), then slides the horizontal window along it: contiguous loops,
@@ -80,14 +80,14 @@ func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 
 			padded[i] = negInf
 		}
 	}
-	if !g.Max || g.KW != 3 || g.SW != 2 {
+	if !g.Max || g.KW != 3 || g.SW > 2 {
 		kern = nil
 	}
-	// With kern, outputs [lo, hi) have windows inside the row: 2·ox-PL >= 0
-	// and 2·ox-PL+3 <= W.
-	lo, hi := (g.PL+1)/2, 0
+	// With kern, outputs [lo, hi) have windows inside the row: SW·ox-PL >=
+	// 0 and SW·ox-PL+3 <= W.
+	lo, hi := (g.PL+g.SW-1)/g.SW, 0
 	if g.W+g.PL >= 3 {
-		hi = min(g.OW, (g.W+g.PL-3)/2+1)
+		hi = min(g.OW, (g.W+g.PL-3)/g.SW+1)
 	}
 	for c := c0; c < c1; c++ {
 		base := (c*rows - row0) * g.W // src[base+y*W+x] is element (y, x)
@@ -101,7 +101,7 @@ func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 
 				win := src[base+y0*g.W : base+y1*g.W]
 				done := lo
 				if hi > lo {
-					done += kern(o[lo:hi], win[2*lo-g.PL:], hi-lo, y1-y0, g.W)
+					done += kern(o[lo:hi], win[g.SW*lo-g.PL:], hi-lo, y1-y0, g.W, g.SW)
 				}
 				// The windows the kernel left: clipped at the row's ends, or
 				// past what it took.
@@ -112,7 +112,7 @@ func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 
 							break
 						}
 					}
-					xs := 2*ox - g.PL
+					xs := g.SW*ox - g.PL
 					x0, x1 := max(xs, 0), min(xs+3, g.W)
 					v := negInf
 					for y := range y1 - y0 {
@@ -330,18 +330,6 @@ func rtSoftmax(x []float32, c, hw int) {
 	}
 }
 
-// rtScaleShift computes dst[c][p] = src[c][p]*scale[c] + shift[c] over
-// [C][HW], then the activation: a batchnorm that could not be folded.
-func rtScaleShift(dst, src []float32, scale, shift []float32, hw int, act rtAct) {
-	for c := range scale {
-		s, t := scale[c], shift[c]
-		d, x := dst[c*hw:(c+1)*hw], src[c*hw:(c+1)*hw]
-		for i, v := range x {
-			d[i] = rtActivate(v*s+t, act)
-		}
-	}
-}
-
 // rtGlobalAvg averages each of the C planes of hw pixels of src into dst[c].
 // It sums in float64, four sums at a time so that each add does not wait
 // for the one before (a squeeze-excite block's pooling of 32x112x112 took
@@ -401,114 +389,6 @@ func rtPReLU(dst, src, slope []float32, hw int) {
 			if !(v > 0) {
 				v *= a
 			}
-			d[i] = v
-		}
-	}
-}
-
-// The elementwise arithmetic ops of rtArith.
-const (
-	rtOpAdd = iota
-	rtOpSub
-	rtOpMul
-	rtOpDiv
-)
-
-// rtBcast is how an operand of rtArith is read over one image of C×H×W
-// values: its strides along C, H and W, 0 where it is broadcast (size 1).
-type rtBcast struct{ SC, SH, SW int }
-
-// rtArith computes dst = a op b over one image of c×h×w values, reading a
-// and b with their strides (NumPy broadcasting). dst may be a or b when
-// that operand is not broadcast.
-func rtArith(dst, a, b []float32, op, c, h, w int, sa, sb rtBcast) {
-	if full := (rtBcast{h * w, w, 1}); sa == full && sb == full {
-		rtArithRow(dst[:c*h*w], a, b, op, 1, 1)
-		return
-	}
-	for ci := range c {
-		for y := range h {
-			rtArithRow(dst[(ci*h+y)*w:(ci*h+y+1)*w], a[ci*sa.SC+y*sa.SH:], b[ci*sb.SC+y*sb.SH:], op, sa.SW, sb.SW)
-		}
-	}
-}
-
-// rtArithRow computes d[i] = a[i·as] op b[i·bs], as and bs 0 or 1.
-func rtArithRow(d, a, b []float32, op, as, bs int) {
-	switch {
-	case as == 1 && bs == 1:
-		a, b = a[:len(d)], b[:len(d)]
-		switch op {
-		case rtOpAdd:
-			for i := range d {
-				d[i] = a[i] + b[i]
-			}
-		case rtOpSub:
-			for i := range d {
-				d[i] = a[i] - b[i]
-			}
-		case rtOpMul:
-			for i := range d {
-				d[i] = a[i] * b[i]
-			}
-		case rtOpDiv:
-			for i := range d {
-				d[i] = a[i] / b[i]
-			}
-		}
-	case as == 1:
-		a, v := a[:len(d)], b[0]
-		switch op {
-		case rtOpAdd:
-			for i := range d {
-				d[i] = a[i] + v
-			}
-		case rtOpSub:
-			for i := range d {
-				d[i] = a[i] - v
-			}
-		case rtOpMul:
-			for i := range d {
-				d[i] = a[i] * v
-			}
-		case rtOpDiv:
-			for i := range d {
-				d[i] = a[i] / v
-			}
-		}
-	case bs == 1:
-		v, b := a[0], b[:len(d)]
-		switch op {
-		case rtOpAdd:
-			for i := range d {
-				d[i] = v + b[i]
-			}
-		case rtOpSub:
-			for i := range d {
-				d[i] = v - b[i]
-			}
-		case rtOpMul:
-			for i := range d {
-				d[i] = v * b[i]
-			}
-		case rtOpDiv:
-			for i := range d {
-				d[i] = v / b[i]
-			}
-		}
-	default:
-		var v float32
-		switch op {
-		case rtOpAdd:
-			v = a[0] + b[0]
-		case rtOpSub:
-			v = a[0] - b[0]
-		case rtOpMul:
-			v = a[0] * b[0]
-		case rtOpDiv:
-			v = a[0] / b[0]
-		}
-		for i := range d {
 			d[i] = v
 		}
 	}

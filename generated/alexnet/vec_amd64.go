@@ -17,6 +17,12 @@ func vecLRNAVX512(d *float32, x *float32, n int, c int, dstStride int, srcStride
 //go:noescape
 func vecMaxPool3s2AVX512(dst *float32, src *float32, n int, rows int, ld int)
 
+// vecMaxPool3s1AVX512 computes dst[i] = max(src[r*ld+i+k]) over r < rows, k < 3, for i < n,
+// propagating NaN. It reads nothing past element n+1 of a row.
+//
+//go:noescape
+func vecMaxPool3s1AVX512(dst *float32, src *float32, n int, rows int, ld int)
+
 // vecWinoInF4x3AVX512 is Winograd F(4x4, 3x3)'s input transform of one row of tw tiles of a plane
 // split by column mod 4 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
 // goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
@@ -63,6 +69,12 @@ func vecLRNAVX2(d *float32, x *float32, n int, c int, dstStride int, srcStride i
 //
 //go:noescape
 func vecMaxPool3s2AVX2(dst *float32, src *float32, n int, rows int, ld int)
+
+// vecMaxPool3s1AVX2 computes dst[i] = max(src[r*ld+i+k]) over r < rows, k < 3, for i < n,
+// propagating NaN. n must be a multiple of 8; rows are read to element n+1.
+//
+//go:noescape
+func vecMaxPool3s1AVX2(dst *float32, src *float32, n int, rows int, ld int)
 
 // vecWinoInF4x3AVX2 is Winograd F(4x4, 3x3)'s input transform of one row of tw tiles of a plane
 // split by column mod 4 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t

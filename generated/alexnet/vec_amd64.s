@@ -402,6 +402,70 @@ done:
 	VZEROUPPER
 	RET
 
+// func vecMaxPool3s1AVX512(dst *float32, src *float32, n int, rows int, ld int)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·vecMaxPool3s1AVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+	MOVQ ld+32(FP), BX
+	SHLQ $0x02, BX
+	LEAQ tail16<>+0(SB), SI
+	MOVQ $0x00000010, DI
+
+block:
+	TESTQ     DX, DX
+	JLE       done
+	MOVQ      DX, R8
+	CMPQ      R8, DI
+	CMOVQGT   DI, R8
+	KMOVW     (SI)(R8*2), K1
+	VMOVUPS.Z (CX), K1, Z0
+	VMOVUPS.Z 4(CX), K1, Z1
+	VMOVUPS.Z 8(CX), K1, Z2
+	MOVQ      CX, R8
+	MOVQ      rows+24(FP), R9
+
+row:
+	DECQ      R9
+	JLE       reduced
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z3
+	VADDPS    Z3, Z0, Z4
+	VCMPPS    $0x03, Z3, Z0, K2
+	VMAXPS    Z3, Z0, Z0
+	VMOVAPS   Z4, K2, Z0
+	VMOVUPS.Z 4(R8), K1, Z3
+	VADDPS    Z3, Z1, Z4
+	VCMPPS    $0x03, Z3, Z1, K2
+	VMAXPS    Z3, Z1, Z1
+	VMOVAPS   Z4, K2, Z1
+	VMOVUPS.Z 8(R8), K1, Z3
+	VADDPS    Z3, Z2, Z4
+	VCMPPS    $0x03, Z3, Z2, K2
+	VMAXPS    Z3, Z2, Z2
+	VMOVAPS   Z4, K2, Z2
+	JMP       row
+
+reduced:
+	VADDPS  Z1, Z0, Z3
+	VCMPPS  $0x03, Z1, Z0, K2
+	VMAXPS  Z1, Z0, Z0
+	VMOVAPS Z3, K2, Z0
+	VADDPS  Z2, Z0, Z1
+	VCMPPS  $0x03, Z2, Z0, K2
+	VMAXPS  Z2, Z0, Z0
+	VMOVAPS Z1, K2, Z0
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, DX
+	JMP     block
+
+done:
+	VZEROUPPER
+	RET
+
 // func vecWinoInF4x3AVX512(dst *float32, planes *float32, ps int, tw int, ld int, ldDst int)
 // Requires: AVX, AVX512F
 TEXT ·vecWinoInF4x3AVX512(SB), NOSPLIT, $0-48
@@ -2608,6 +2672,64 @@ reduced:
 	VBLENDVPS Y2, Y0, Y4, Y4
 	VMOVUPS   Y4, (AX)
 	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000020, AX
+	SUBQ      $0x00000008, DX
+	JMP       block
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecMaxPool3s1AVX2(dst *float32, src *float32, n int, rows int, ld int)
+// Requires: AVX
+TEXT ·vecMaxPool3s1AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+	MOVQ ld+32(FP), BX
+	SHLQ $0x02, BX
+
+block:
+	CMPQ    DX, $0x00000008
+	JL      done
+	VMOVUPS (CX), Y0
+	VMOVUPS 4(CX), Y1
+	VMOVUPS 8(CX), Y2
+	MOVQ    CX, SI
+	MOVQ    rows+24(FP), DI
+
+row:
+	DECQ      DI
+	JLE       reduced
+	ADDQ      BX, SI
+	VMOVUPS   (SI), Y3
+	VADDPS    Y3, Y0, Y4
+	VCMPPS    $0x03, Y3, Y0, Y5
+	VMAXPS    Y3, Y0, Y0
+	VBLENDVPS Y5, Y4, Y0, Y0
+	VMOVUPS   4(SI), Y3
+	VADDPS    Y3, Y1, Y4
+	VCMPPS    $0x03, Y3, Y1, Y5
+	VMAXPS    Y3, Y1, Y1
+	VBLENDVPS Y5, Y4, Y1, Y1
+	VMOVUPS   8(SI), Y3
+	VADDPS    Y3, Y2, Y4
+	VCMPPS    $0x03, Y3, Y2, Y5
+	VMAXPS    Y3, Y2, Y2
+	VBLENDVPS Y5, Y4, Y2, Y2
+	JMP       row
+
+reduced:
+	VADDPS    Y1, Y0, Y3
+	VCMPPS    $0x03, Y1, Y0, Y4
+	VMAXPS    Y1, Y0, Y0
+	VBLENDVPS Y4, Y3, Y0, Y0
+	VADDPS    Y2, Y0, Y1
+	VCMPPS    $0x03, Y2, Y0, Y3
+	VMAXPS    Y2, Y0, Y0
+	VBLENDVPS Y3, Y1, Y0, Y0
+	VMOVUPS   Y0, (AX)
+	ADDQ      $0x00000020, CX
 	ADDQ      $0x00000020, AX
 	SUBQ      $0x00000008, DX
 	JMP       block

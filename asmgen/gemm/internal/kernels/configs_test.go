@@ -64,6 +64,10 @@ var configs = kerneltest.Named([]gemm.Config{
 	{ISA: gemm.AVX2, MR: 4, NR: 24, Unroll: 4, Bias: true, Act: gemm.ActSigmoid},
 	{ISA: gemm.AVX2, MR: 6, NR: 16, Unroll: 4, Bias: true, Act: gemm.ActHardSwish, Alpha: 1.0 / 6, Beta: 0.5, StoreN: 7},
 	{ISA: gemm.AVX2, MR: 4, NR: 24, K: 5, Unroll: 4, Accumulate: true, Act: gemm.ActHardSigmoid, Alpha: 1.0 / 6, Beta: 0.5, StoreM: 3},
+	{ISA: gemm.AVX512, MR: 8, NR: 48, Unroll: 4, Bias: true, Act: gemm.ActGELU, StoreN: 41},
+	{ISA: gemm.AVX512, MR: 14, NR: 32, Unroll: 4, Accumulate: true, Act: gemm.ActGELU, StoreM: 5},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, Unroll: 4, Bias: true, Act: gemm.ActGELU, StoreN: 12},
+	{ISA: gemm.AVX2, MR: 4, NR: 24, Unroll: 4, Bias: true, Act: gemm.ActGELU},
 	{ISA: gemm.AVX2, MR: 1, NR: 24, Unroll: 4, StoreN: 21, BF16B: true},
 	{ISA: gemm.AVX2, MR: 4, NR: 24, K: 10, Unroll: 4, Accumulate: true, StoreM: 3, BF16B: true},
 })

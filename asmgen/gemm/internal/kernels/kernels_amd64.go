@@ -382,6 +382,42 @@ func avx2_6x16_u4_bias_hardswish0p167_0p5_n7(a *float32, b *float32, c *float32,
 //go:noescape
 func avx2_4x24_k5_u4_acc_hardsigmoid0p167_0p5_m3(a *float32, b *float32, c *float32, ldc int)
 
+// avx512_8x48_u4_bias_gelu_n41 is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = gelu(bias[r] + sum_{p<k} a[p*8+r]*b[p*48+j])
+//
+// for r < 8, j < 41 (k unrolled 4x).
+//
+//go:noescape
+func avx512_8x48_u4_bias_gelu_n41(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
+// avx512_14x32_u4_acc_gelu_m5 is the 14x32 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = gelu(C[r*ldc+j] + sum_{p<k} a[p*14+r]*b[p*32+j])
+//
+// for r < 5, j < 32 (k unrolled 4x).
+//
+//go:noescape
+func avx512_14x32_u4_acc_gelu_m5(a *float32, b *float32, c *float32, k int, ldc int)
+
+// avx2_6x16_u4_bias_gelu_n12 is the 6x16 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = gelu(bias[r] + sum_{p<k} a[p*6+r]*b[p*16+j])
+//
+// for r < 6, j < 12 (k unrolled 4x).
+//
+//go:noescape
+func avx2_6x16_u4_bias_gelu_n12(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
+// avx2_4x24_u4_bias_gelu is the 4x24 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = gelu(bias[r] + sum_{p<k} a[p*4+r]*b[p*24+j])
+//
+// for r < 4, j < 24 (k unrolled 4x).
+//
+//go:noescape
+func avx2_4x24_u4_bias_gelu(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
 // avx2_1x24_u4_n21_bf16 is the 1x24 AVX2 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<k} a[p*1+r]*b[p*24+j]

@@ -315,6 +315,34 @@ func avx2_4x24_k5_u4_acc_hardsigmoid0p167_0p5_m3(a, b, c *float32, ldc int) {
 	gemmGeneric(&t, a, b, c, 5, ldc, nil)
 }
 
+// avx512_8x48_u4_bias_gelu_n41 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_u4_bias_gelu_n41(a, b, c *float32, k int, ldc int, bias *float32) {
+	t := gemmTile{mr: 8, nr: 48, storeM: 8, storeN: 41, accumulate: false, act: 8, slope: 0}
+	gemmGeneric(&t, a, b, c, k, ldc, bias)
+}
+
+// avx512_14x32_u4_acc_gelu_m5 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_14x32_u4_acc_gelu_m5(a, b, c *float32, k int, ldc int) {
+	t := gemmTile{mr: 14, nr: 32, storeM: 5, storeN: 32, accumulate: true, act: 8, slope: 0}
+	gemmGeneric(&t, a, b, c, k, ldc, nil)
+}
+
+// avx2_6x16_u4_bias_gelu_n12 is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_6x16_u4_bias_gelu_n12(a, b, c *float32, k int, ldc int, bias *float32) {
+	t := gemmTile{mr: 6, nr: 16, storeM: 6, storeN: 12, accumulate: false, act: 8, slope: 0}
+	gemmGeneric(&t, a, b, c, k, ldc, bias)
+}
+
+// avx2_4x24_u4_bias_gelu is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_4x24_u4_bias_gelu(a, b, c *float32, k int, ldc int, bias *float32) {
+	t := gemmTile{mr: 4, nr: 24, storeM: 4, storeN: 24, accumulate: false, act: 8, slope: 0}
+	gemmGeneric(&t, a, b, c, k, ldc, bias)
+}
+
 // avx2_1x24_u4_n21_bf16 is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_1x24_u4_n21_bf16(a *float32, b *uint16, c *float32, k int, ldc int) {

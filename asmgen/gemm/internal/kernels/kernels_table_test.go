@@ -78,6 +78,10 @@ var kernelFuncs = map[string]kernelFunc{
 	"avx2_4x24_k5_u4_acc_hardsigmoid0p167_0p5_m3": func(a, b, c *float32, k, ldc int, bias *float32) {
 		avx2_4x24_k5_u4_acc_hardsigmoid0p167_0p5_m3(a, b, c, ldc)
 	},
+	"avx512_8x48_u4_bias_gelu_n41": func(a, b, c *float32, k, ldc int, bias *float32) { avx512_8x48_u4_bias_gelu_n41(a, b, c, k, ldc, bias) },
+	"avx512_14x32_u4_acc_gelu_m5":  func(a, b, c *float32, k, ldc int, bias *float32) { avx512_14x32_u4_acc_gelu_m5(a, b, c, k, ldc) },
+	"avx2_6x16_u4_bias_gelu_n12":   func(a, b, c *float32, k, ldc int, bias *float32) { avx2_6x16_u4_bias_gelu_n12(a, b, c, k, ldc, bias) },
+	"avx2_4x24_u4_bias_gelu":       func(a, b, c *float32, k, ldc int, bias *float32) { avx2_4x24_u4_bias_gelu(a, b, c, k, ldc, bias) },
 	"avx2_1x24_u4_n21_bf16": func(a, b, c *float32, k, ldc int, bias *float32) {
 		bb := toBF16(b, max(k, 1)*24)
 		avx2_1x24_u4_n21_bf16(a, &bb[0], c, k, ldc)

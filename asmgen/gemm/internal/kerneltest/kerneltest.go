@@ -58,7 +58,7 @@ func Name(c gemm.Config) string {
 		b.WriteString("_clip" + r.Replace(fmt.Sprint(c.Lo)) + "_" + r.Replace(fmt.Sprint(c.Hi)))
 	case gemm.ActHardSigmoid, gemm.ActHardSwish:
 		b.WriteString("_" + strings.ToLower(c.Act.String()) + r.Replace(fmt.Sprintf("%.3g", c.Alpha)) + "_" + r.Replace(fmt.Sprint(c.Beta)))
-	case gemm.ActSigmoid, gemm.ActSiLU:
+	case gemm.ActSigmoid, gemm.ActSiLU, gemm.ActGELU:
 		b.WriteString("_" + strings.ToLower(c.Act.String()))
 	}
 	if c.StoreN > 0 {
@@ -206,7 +206,7 @@ func Call(t *testing.T, cfg gemm.Config, fn Func, rng *rand.Rand, k, ldc int, na
 // activation computed from constants, a runtime or unit K, no Accumulate.
 func RangeTested(cfg gemm.Config) bool {
 	switch cfg.Act {
-	case gemm.ActSigmoid, gemm.ActSiLU, gemm.ActHardSigmoid, gemm.ActHardSwish:
+	case gemm.ActSigmoid, gemm.ActSiLU, gemm.ActGELU, gemm.ActHardSigmoid, gemm.ActHardSwish:
 		return cfg.K <= 1 && !cfg.Accumulate
 	}
 	return false
@@ -243,6 +243,12 @@ func ActivationRange(t *testing.T, cfg gemm.Config, fn Func) {
 			case math.IsNaN(float64(w)) != math.IsNaN(float64(g)):
 				t.Errorf("x=%v: got %v, want %v", x, g, w)
 			case math.IsNaN(float64(w)):
+			case cfg.Act == gemm.ActGELU:
+				// erf's approximation is absolute: x/2·erf errs by up
+				// to 5e-7·|x|/2.
+				if math.Abs(float64(g-w)) > 4e-7*math.Abs(float64(w))+3e-7*math.Max(1, math.Abs(float64(x))) {
+					t.Errorf("x=%v: got %v, want %v", x, g, w)
+				}
 			case math.Abs(float64(g-w)) > math.Max(4e-7*math.Abs(float64(w)), 1e-37) && g != w:
 				t.Errorf("x=%v: got %v, want %v", x, g, w)
 			}

@@ -58,6 +58,8 @@ var configs = kerneltest.Named([]gemm.Config{
 	{ISA: N, MR: 5, NR: 8, Unroll: 1, Bias: true, Act: gemm.ActHardSigmoid, Alpha: 0.2, Beta: 0.5, StoreN: 7},
 	{ISA: N, MR: 8, NR: 12, Unroll: 4, Bias: true, Act: gemm.ActHardSwish, Alpha: 1.0 / 6, Beta: 0.5, StoreN: 7},
 	{ISA: N, MR: 8, NR: 12, Unroll: 4, Bias: true, Act: gemm.ActSigmoid, StoreN: 10},
+	{ISA: N, MR: 8, NR: 12, Unroll: 4, Bias: true, Act: gemm.ActGELU, StoreN: 9},
+	{ISA: N, MR: 12, NR: 8, Unroll: 4, Accumulate: true, Act: gemm.ActGELU},
 })
 
 // callOnceEnv names the environment variable that makes TestCallOnce run:

@@ -273,3 +273,21 @@ func neon_8x12_u4_bias_hardswish0p167_0p5_n7(a *float32, b *float32, c *float32,
 //
 //go:noescape
 func neon_8x12_u4_bias_sigmoid_n10(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
+// neon_8x12_u4_bias_gelu_n9 is the 8x12 NEON GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = gelu(bias[r] + sum_{p<k} a[p*8+r]*b[p*12+j])
+//
+// for r < 8, j < 9 (k unrolled 4x).
+//
+//go:noescape
+func neon_8x12_u4_bias_gelu_n9(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
+// neon_12x8_u4_acc_gelu is the 12x8 NEON GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = gelu(C[r*ldc+j] + sum_{p<k} a[p*12+r]*b[p*8+j])
+//
+// for r < 12, j < 8 (k unrolled 4x).
+//
+//go:noescape
+func neon_12x8_u4_acc_gelu(a *float32, b *float32, c *float32, k int, ldc int)

@@ -8908,3 +8908,2092 @@ kdone:
 	WORD	$0x6e3eff17 // fdiv v23.4s, v24.4s, v30.4s
 	FMOVD	F23, 32(R2)
 	RET
+
+// func neon_8x12_u4_bias_gelu_n9(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+TEXT ·neon_8x12_u4_bias_gelu_n9(SB), NOSPLIT|NOFRAME, $0-48
+	// neon_8x12_u4_bias_gelu_n9 is the 8x12 NEON GEMM micro-kernel computing
+	//
+	//	C[r*ldc+j] = gelu(bias[r] + sum_{p<k} a[p*8+r]*b[p*12+j])
+	//
+	// for r < 8, j < 9 (k unrolled 4x).
+	MOVD	a+0(FP), R0
+	MOVD	b+8(FP), R1
+	MOVD	c+16(FP), R2
+
+	// Initialise the accumulators with the bias.
+	MOVD	bias+40(FP), R5
+	VLD1R.P	4(R5), [V0.S4]
+	VMOV	V0.B16, V1.B16
+	VMOV	V0.B16, V2.B16
+	VLD1R.P	4(R5), [V3.S4]
+	VMOV	V3.B16, V4.B16
+	VMOV	V3.B16, V5.B16
+	VLD1R.P	4(R5), [V6.S4]
+	VMOV	V6.B16, V7.B16
+	VMOV	V6.B16, V8.B16
+	VLD1R.P	4(R5), [V9.S4]
+	VMOV	V9.B16, V10.B16
+	VMOV	V9.B16, V11.B16
+	VLD1R.P	4(R5), [V12.S4]
+	VMOV	V12.B16, V13.B16
+	VMOV	V12.B16, V14.B16
+	VLD1R.P	4(R5), [V15.S4]
+	VMOV	V15.B16, V16.B16
+	VMOV	V15.B16, V17.B16
+	VLD1R.P	4(R5), [V18.S4]
+	VMOV	V18.B16, V19.B16
+	VMOV	V18.B16, V20.B16
+	VLD1R.P	4(R5), [V21.S4]
+	VMOV	V21.B16, V22.B16
+	VMOV	V21.B16, V23.B16
+
+	// Reduction over the runtime k: blocks of 4 step(s), then single steps.
+	MOVD	k+24(FP), R3
+	SUBS	$4, R3, R3
+	BLT	ktail
+kloop:
+	VLD1.P	48(R1), [V24.S4, V25.S4, V26.S4]
+	VLD1.P	32(R0), [V27.S4, V28.S4]
+	WORD	$0x4f9b1300 // fmla v0.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1321 // fmla v1.4s, v25.4s, v27.s[0]
+	WORD	$0x4f9b1342 // fmla v2.4s, v26.4s, v27.s[0]
+	WORD	$0x4fbb1303 // fmla v3.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb1324 // fmla v4.4s, v25.4s, v27.s[1]
+	WORD	$0x4fbb1345 // fmla v5.4s, v26.4s, v27.s[1]
+	WORD	$0x4f9b1b06 // fmla v6.4s, v24.4s, v27.s[2]
+	WORD	$0x4f9b1b27 // fmla v7.4s, v25.4s, v27.s[2]
+	WORD	$0x4f9b1b48 // fmla v8.4s, v26.4s, v27.s[2]
+	WORD	$0x4fbb1b09 // fmla v9.4s, v24.4s, v27.s[3]
+	WORD	$0x4fbb1b2a // fmla v10.4s, v25.4s, v27.s[3]
+	WORD	$0x4fbb1b4b // fmla v11.4s, v26.4s, v27.s[3]
+	WORD	$0x4f9c130c // fmla v12.4s, v24.4s, v28.s[0]
+	WORD	$0x4f9c132d // fmla v13.4s, v25.4s, v28.s[0]
+	WORD	$0x4f9c134e // fmla v14.4s, v26.4s, v28.s[0]
+	WORD	$0x4fbc130f // fmla v15.4s, v24.4s, v28.s[1]
+	WORD	$0x4fbc1330 // fmla v16.4s, v25.4s, v28.s[1]
+	WORD	$0x4fbc1351 // fmla v17.4s, v26.4s, v28.s[1]
+	WORD	$0x4f9c1b12 // fmla v18.4s, v24.4s, v28.s[2]
+	WORD	$0x4f9c1b33 // fmla v19.4s, v25.4s, v28.s[2]
+	WORD	$0x4f9c1b54 // fmla v20.4s, v26.4s, v28.s[2]
+	WORD	$0x4fbc1b15 // fmla v21.4s, v24.4s, v28.s[3]
+	WORD	$0x4fbc1b36 // fmla v22.4s, v25.4s, v28.s[3]
+	WORD	$0x4fbc1b57 // fmla v23.4s, v26.4s, v28.s[3]
+	VLD1.P	48(R1), [V24.S4, V25.S4, V26.S4]
+	VLD1.P	32(R0), [V27.S4, V28.S4]
+	WORD	$0x4f9b1300 // fmla v0.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1321 // fmla v1.4s, v25.4s, v27.s[0]
+	WORD	$0x4f9b1342 // fmla v2.4s, v26.4s, v27.s[0]
+	WORD	$0x4fbb1303 // fmla v3.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb1324 // fmla v4.4s, v25.4s, v27.s[1]
+	WORD	$0x4fbb1345 // fmla v5.4s, v26.4s, v27.s[1]
+	WORD	$0x4f9b1b06 // fmla v6.4s, v24.4s, v27.s[2]
+	WORD	$0x4f9b1b27 // fmla v7.4s, v25.4s, v27.s[2]
+	WORD	$0x4f9b1b48 // fmla v8.4s, v26.4s, v27.s[2]
+	WORD	$0x4fbb1b09 // fmla v9.4s, v24.4s, v27.s[3]
+	WORD	$0x4fbb1b2a // fmla v10.4s, v25.4s, v27.s[3]
+	WORD	$0x4fbb1b4b // fmla v11.4s, v26.4s, v27.s[3]
+	WORD	$0x4f9c130c // fmla v12.4s, v24.4s, v28.s[0]
+	WORD	$0x4f9c132d // fmla v13.4s, v25.4s, v28.s[0]
+	WORD	$0x4f9c134e // fmla v14.4s, v26.4s, v28.s[0]
+	WORD	$0x4fbc130f // fmla v15.4s, v24.4s, v28.s[1]
+	WORD	$0x4fbc1330 // fmla v16.4s, v25.4s, v28.s[1]
+	WORD	$0x4fbc1351 // fmla v17.4s, v26.4s, v28.s[1]
+	WORD	$0x4f9c1b12 // fmla v18.4s, v24.4s, v28.s[2]
+	WORD	$0x4f9c1b33 // fmla v19.4s, v25.4s, v28.s[2]
+	WORD	$0x4f9c1b54 // fmla v20.4s, v26.4s, v28.s[2]
+	WORD	$0x4fbc1b15 // fmla v21.4s, v24.4s, v28.s[3]
+	WORD	$0x4fbc1b36 // fmla v22.4s, v25.4s, v28.s[3]
+	WORD	$0x4fbc1b57 // fmla v23.4s, v26.4s, v28.s[3]
+	VLD1.P	48(R1), [V24.S4, V25.S4, V26.S4]
+	VLD1.P	32(R0), [V27.S4, V28.S4]
+	WORD	$0x4f9b1300 // fmla v0.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1321 // fmla v1.4s, v25.4s, v27.s[0]
+	WORD	$0x4f9b1342 // fmla v2.4s, v26.4s, v27.s[0]
+	WORD	$0x4fbb1303 // fmla v3.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb1324 // fmla v4.4s, v25.4s, v27.s[1]
+	WORD	$0x4fbb1345 // fmla v5.4s, v26.4s, v27.s[1]
+	WORD	$0x4f9b1b06 // fmla v6.4s, v24.4s, v27.s[2]
+	WORD	$0x4f9b1b27 // fmla v7.4s, v25.4s, v27.s[2]
+	WORD	$0x4f9b1b48 // fmla v8.4s, v26.4s, v27.s[2]
+	WORD	$0x4fbb1b09 // fmla v9.4s, v24.4s, v27.s[3]
+	WORD	$0x4fbb1b2a // fmla v10.4s, v25.4s, v27.s[3]
+	WORD	$0x4fbb1b4b // fmla v11.4s, v26.4s, v27.s[3]
+	WORD	$0x4f9c130c // fmla v12.4s, v24.4s, v28.s[0]
+	WORD	$0x4f9c132d // fmla v13.4s, v25.4s, v28.s[0]
+	WORD	$0x4f9c134e // fmla v14.4s, v26.4s, v28.s[0]
+	WORD	$0x4fbc130f // fmla v15.4s, v24.4s, v28.s[1]
+	WORD	$0x4fbc1330 // fmla v16.4s, v25.4s, v28.s[1]
+	WORD	$0x4fbc1351 // fmla v17.4s, v26.4s, v28.s[1]
+	WORD	$0x4f9c1b12 // fmla v18.4s, v24.4s, v28.s[2]
+	WORD	$0x4f9c1b33 // fmla v19.4s, v25.4s, v28.s[2]
+	WORD	$0x4f9c1b54 // fmla v20.4s, v26.4s, v28.s[2]
+	WORD	$0x4fbc1b15 // fmla v21.4s, v24.4s, v28.s[3]
+	WORD	$0x4fbc1b36 // fmla v22.4s, v25.4s, v28.s[3]
+	WORD	$0x4fbc1b57 // fmla v23.4s, v26.4s, v28.s[3]
+	VLD1.P	48(R1), [V24.S4, V25.S4, V26.S4]
+	VLD1.P	32(R0), [V27.S4, V28.S4]
+	WORD	$0x4f9b1300 // fmla v0.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1321 // fmla v1.4s, v25.4s, v27.s[0]
+	WORD	$0x4f9b1342 // fmla v2.4s, v26.4s, v27.s[0]
+	WORD	$0x4fbb1303 // fmla v3.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb1324 // fmla v4.4s, v25.4s, v27.s[1]
+	WORD	$0x4fbb1345 // fmla v5.4s, v26.4s, v27.s[1]
+	WORD	$0x4f9b1b06 // fmla v6.4s, v24.4s, v27.s[2]
+	WORD	$0x4f9b1b27 // fmla v7.4s, v25.4s, v27.s[2]
+	WORD	$0x4f9b1b48 // fmla v8.4s, v26.4s, v27.s[2]
+	WORD	$0x4fbb1b09 // fmla v9.4s, v24.4s, v27.s[3]
+	WORD	$0x4fbb1b2a // fmla v10.4s, v25.4s, v27.s[3]
+	WORD	$0x4fbb1b4b // fmla v11.4s, v26.4s, v27.s[3]
+	WORD	$0x4f9c130c // fmla v12.4s, v24.4s, v28.s[0]
+	WORD	$0x4f9c132d // fmla v13.4s, v25.4s, v28.s[0]
+	WORD	$0x4f9c134e // fmla v14.4s, v26.4s, v28.s[0]
+	WORD	$0x4fbc130f // fmla v15.4s, v24.4s, v28.s[1]
+	WORD	$0x4fbc1330 // fmla v16.4s, v25.4s, v28.s[1]
+	WORD	$0x4fbc1351 // fmla v17.4s, v26.4s, v28.s[1]
+	WORD	$0x4f9c1b12 // fmla v18.4s, v24.4s, v28.s[2]
+	WORD	$0x4f9c1b33 // fmla v19.4s, v25.4s, v28.s[2]
+	WORD	$0x4f9c1b54 // fmla v20.4s, v26.4s, v28.s[2]
+	WORD	$0x4fbc1b15 // fmla v21.4s, v24.4s, v28.s[3]
+	WORD	$0x4fbc1b36 // fmla v22.4s, v25.4s, v28.s[3]
+	WORD	$0x4fbc1b57 // fmla v23.4s, v26.4s, v28.s[3]
+	SUBS	$4, R3, R3
+	BGE	kloop
+ktail:
+	ADDS	$4, R3, R3
+	BLE	kdone
+kremainder:
+	VLD1.P	48(R1), [V24.S4, V25.S4, V26.S4]
+	VLD1.P	32(R0), [V27.S4, V28.S4]
+	WORD	$0x4f9b1300 // fmla v0.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1321 // fmla v1.4s, v25.4s, v27.s[0]
+	WORD	$0x4f9b1342 // fmla v2.4s, v26.4s, v27.s[0]
+	WORD	$0x4fbb1303 // fmla v3.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb1324 // fmla v4.4s, v25.4s, v27.s[1]
+	WORD	$0x4fbb1345 // fmla v5.4s, v26.4s, v27.s[1]
+	WORD	$0x4f9b1b06 // fmla v6.4s, v24.4s, v27.s[2]
+	WORD	$0x4f9b1b27 // fmla v7.4s, v25.4s, v27.s[2]
+	WORD	$0x4f9b1b48 // fmla v8.4s, v26.4s, v27.s[2]
+	WORD	$0x4fbb1b09 // fmla v9.4s, v24.4s, v27.s[3]
+	WORD	$0x4fbb1b2a // fmla v10.4s, v25.4s, v27.s[3]
+	WORD	$0x4fbb1b4b // fmla v11.4s, v26.4s, v27.s[3]
+	WORD	$0x4f9c130c // fmla v12.4s, v24.4s, v28.s[0]
+	WORD	$0x4f9c132d // fmla v13.4s, v25.4s, v28.s[0]
+	WORD	$0x4f9c134e // fmla v14.4s, v26.4s, v28.s[0]
+	WORD	$0x4fbc130f // fmla v15.4s, v24.4s, v28.s[1]
+	WORD	$0x4fbc1330 // fmla v16.4s, v25.4s, v28.s[1]
+	WORD	$0x4fbc1351 // fmla v17.4s, v26.4s, v28.s[1]
+	WORD	$0x4f9c1b12 // fmla v18.4s, v24.4s, v28.s[2]
+	WORD	$0x4f9c1b33 // fmla v19.4s, v25.4s, v28.s[2]
+	WORD	$0x4f9c1b54 // fmla v20.4s, v26.4s, v28.s[2]
+	WORD	$0x4fbc1b15 // fmla v21.4s, v24.4s, v28.s[3]
+	WORD	$0x4fbc1b36 // fmla v22.4s, v25.4s, v28.s[3]
+	WORD	$0x4fbc1b57 // fmla v23.4s, v26.4s, v28.s[3]
+	SUBS	$1, R3, R3
+	BNE	kremainder
+kdone:
+
+	// Epilogue: accumulate, activate and store the tile.
+	MOVW	$0x3f3504f3, R9
+	VMOV	R9, V24.S[0]
+	MOVW	$0x40800000, R9
+	VMOV	R9, V24.S[1]
+	MOVW	$0xc0800000, R9
+	VMOV	R9, V24.S[2]
+	MOVW	$0x3f000000, R9
+	VMOV	R9, V24.S[3]
+	MOVW	$0xbc83dbd4, R9
+	VMOV	R9, V25.S[0]
+	MOVW	$0xbb41a1f6, R9
+	VMOV	R9, V25.S[1]
+	MOVW	$0xba40ac63, R9
+	VMOV	R9, V25.S[2]
+	MOVW	$0xb86ec2d2, R9
+	VMOV	R9, V25.S[3]
+	MOVW	$0xb60cff51, R9
+	VMOV	R9, V26.S[0]
+	MOVW	$0x32edffee, R9
+	VMOV	R9, V26.S[1]
+	MOVW	$0xaf95df0b, R9
+	VMOV	R9, V26.S[2]
+	MOVW	$0xbc69b6a7, R9
+	VMOV	R9, V26.S[3]
+	MOVW	$0xbbf19bf8, R9
+	VMOV	R9, V27.S[0]
+	MOVW	$0xbadc924e, R9
+	VMOV	R9, V27.S[1]
+	MOVW	$0xb95fbd29, R9
+	VMOV	R9, V27.S[2]
+	MOVW	$0xb77460cd, R9
+	VMOV	R9, V27.S[3]
+	MOVD	ldc+32(FP), R4
+	LSL	$2, R4, R4
+	WORD	$0x4f98901c // fmul v28.4s, v0.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89800 // fmul v0.4s, v0.4s, v24.s[3]
+	VFMLA	V31.S4, V0.S4, V0.S4
+	FMOVQ	F0, 0(R2)
+	WORD	$0x4f98903c // fmul v28.4s, v1.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89821 // fmul v1.4s, v1.4s, v24.s[3]
+	VFMLA	V31.S4, V1.S4, V1.S4
+	FMOVQ	F1, 16(R2)
+	WORD	$0x4f98905c // fmul v28.4s, v2.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89842 // fmul v2.4s, v2.4s, v24.s[3]
+	VFMLA	V31.S4, V2.S4, V2.S4
+	FMOVS	F2, 32(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4f98907c // fmul v28.4s, v3.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89863 // fmul v3.4s, v3.4s, v24.s[3]
+	VFMLA	V31.S4, V3.S4, V3.S4
+	FMOVQ	F3, 0(R2)
+	WORD	$0x4f98909c // fmul v28.4s, v4.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89884 // fmul v4.4s, v4.4s, v24.s[3]
+	VFMLA	V31.S4, V4.S4, V4.S4
+	FMOVQ	F4, 16(R2)
+	WORD	$0x4f9890bc // fmul v28.4s, v5.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb898a5 // fmul v5.4s, v5.4s, v24.s[3]
+	VFMLA	V31.S4, V5.S4, V5.S4
+	FMOVS	F5, 32(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4f9890dc // fmul v28.4s, v6.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb898c6 // fmul v6.4s, v6.4s, v24.s[3]
+	VFMLA	V31.S4, V6.S4, V6.S4
+	FMOVQ	F6, 0(R2)
+	WORD	$0x4f9890fc // fmul v28.4s, v7.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb898e7 // fmul v7.4s, v7.4s, v24.s[3]
+	VFMLA	V31.S4, V7.S4, V7.S4
+	FMOVQ	F7, 16(R2)
+	WORD	$0x4f98911c // fmul v28.4s, v8.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89908 // fmul v8.4s, v8.4s, v24.s[3]
+	VFMLA	V31.S4, V8.S4, V8.S4
+	FMOVS	F8, 32(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4f98913c // fmul v28.4s, v9.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89929 // fmul v9.4s, v9.4s, v24.s[3]
+	VFMLA	V31.S4, V9.S4, V9.S4
+	FMOVQ	F9, 0(R2)
+	WORD	$0x4f98915c // fmul v28.4s, v10.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb8994a // fmul v10.4s, v10.4s, v24.s[3]
+	VFMLA	V31.S4, V10.S4, V10.S4
+	FMOVQ	F10, 16(R2)
+	WORD	$0x4f98917c // fmul v28.4s, v11.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb8996b // fmul v11.4s, v11.4s, v24.s[3]
+	VFMLA	V31.S4, V11.S4, V11.S4
+	FMOVS	F11, 32(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4f98919c // fmul v28.4s, v12.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb8998c // fmul v12.4s, v12.4s, v24.s[3]
+	VFMLA	V31.S4, V12.S4, V12.S4
+	FMOVQ	F12, 0(R2)
+	WORD	$0x4f9891bc // fmul v28.4s, v13.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb899ad // fmul v13.4s, v13.4s, v24.s[3]
+	VFMLA	V31.S4, V13.S4, V13.S4
+	FMOVQ	F13, 16(R2)
+	WORD	$0x4f9891dc // fmul v28.4s, v14.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb899ce // fmul v14.4s, v14.4s, v24.s[3]
+	VFMLA	V31.S4, V14.S4, V14.S4
+	FMOVS	F14, 32(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4f9891fc // fmul v28.4s, v15.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb899ef // fmul v15.4s, v15.4s, v24.s[3]
+	VFMLA	V31.S4, V15.S4, V15.S4
+	FMOVQ	F15, 0(R2)
+	WORD	$0x4f98921c // fmul v28.4s, v16.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89a10 // fmul v16.4s, v16.4s, v24.s[3]
+	VFMLA	V31.S4, V16.S4, V16.S4
+	FMOVQ	F16, 16(R2)
+	WORD	$0x4f98923c // fmul v28.4s, v17.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89a31 // fmul v17.4s, v17.4s, v24.s[3]
+	VFMLA	V31.S4, V17.S4, V17.S4
+	FMOVS	F17, 32(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4f98925c // fmul v28.4s, v18.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89a52 // fmul v18.4s, v18.4s, v24.s[3]
+	VFMLA	V31.S4, V18.S4, V18.S4
+	FMOVQ	F18, 0(R2)
+	WORD	$0x4f98927c // fmul v28.4s, v19.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89a73 // fmul v19.4s, v19.4s, v24.s[3]
+	VFMLA	V31.S4, V19.S4, V19.S4
+	FMOVQ	F19, 16(R2)
+	WORD	$0x4f98929c // fmul v28.4s, v20.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89a94 // fmul v20.4s, v20.4s, v24.s[3]
+	VFMLA	V31.S4, V20.S4, V20.S4
+	FMOVS	F20, 32(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4f9892bc // fmul v28.4s, v21.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89ab5 // fmul v21.4s, v21.4s, v24.s[3]
+	VFMLA	V31.S4, V21.S4, V21.S4
+	FMOVQ	F21, 0(R2)
+	WORD	$0x4f9892dc // fmul v28.4s, v22.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89ad6 // fmul v22.4s, v22.4s, v24.s[3]
+	VFMLA	V31.S4, V22.S4, V22.S4
+	FMOVQ	F22, 16(R2)
+	WORD	$0x4f9892fc // fmul v28.4s, v23.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89af7 // fmul v23.4s, v23.4s, v24.s[3]
+	VFMLA	V31.S4, V23.S4, V23.S4
+	FMOVS	F23, 32(R2)
+	RET
+
+// func neon_12x8_u4_acc_gelu(a *float32, b *float32, c *float32, k int, ldc int)
+TEXT ·neon_12x8_u4_acc_gelu(SB), NOSPLIT|NOFRAME, $0-40
+	// neon_12x8_u4_acc_gelu is the 12x8 NEON GEMM micro-kernel computing
+	//
+	//	C[r*ldc+j] = gelu(C[r*ldc+j] + sum_{p<k} a[p*12+r]*b[p*8+j])
+	//
+	// for r < 12, j < 8 (k unrolled 4x).
+	MOVD	a+0(FP), R0
+	MOVD	b+8(FP), R1
+	MOVD	c+16(FP), R2
+
+	// Zero the accumulators.
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+
+	// Reduction over the runtime k: blocks of 4 step(s), then single steps.
+	MOVD	k+24(FP), R3
+	SUBS	$4, R3, R3
+	BLT	ktail
+kloop:
+	VLD1.P	32(R1), [V24.S4, V25.S4]
+	VLD1.P	48(R0), [V26.S4, V27.S4, V28.S4]
+	WORD	$0x4f9a1300 // fmla v0.4s, v24.4s, v26.s[0]
+	WORD	$0x4f9a1321 // fmla v1.4s, v25.4s, v26.s[0]
+	WORD	$0x4fba1302 // fmla v2.4s, v24.4s, v26.s[1]
+	WORD	$0x4fba1323 // fmla v3.4s, v25.4s, v26.s[1]
+	WORD	$0x4f9a1b04 // fmla v4.4s, v24.4s, v26.s[2]
+	WORD	$0x4f9a1b25 // fmla v5.4s, v25.4s, v26.s[2]
+	WORD	$0x4fba1b06 // fmla v6.4s, v24.4s, v26.s[3]
+	WORD	$0x4fba1b27 // fmla v7.4s, v25.4s, v26.s[3]
+	WORD	$0x4f9b1308 // fmla v8.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1329 // fmla v9.4s, v25.4s, v27.s[0]
+	WORD	$0x4fbb130a // fmla v10.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb132b // fmla v11.4s, v25.4s, v27.s[1]
+	WORD	$0x4f9b1b0c // fmla v12.4s, v24.4s, v27.s[2]
+	WORD	$0x4f9b1b2d // fmla v13.4s, v25.4s, v27.s[2]
+	WORD	$0x4fbb1b0e // fmla v14.4s, v24.4s, v27.s[3]
+	WORD	$0x4fbb1b2f // fmla v15.4s, v25.4s, v27.s[3]
+	WORD	$0x4f9c1310 // fmla v16.4s, v24.4s, v28.s[0]
+	WORD	$0x4f9c1331 // fmla v17.4s, v25.4s, v28.s[0]
+	WORD	$0x4fbc1312 // fmla v18.4s, v24.4s, v28.s[1]
+	WORD	$0x4fbc1333 // fmla v19.4s, v25.4s, v28.s[1]
+	WORD	$0x4f9c1b14 // fmla v20.4s, v24.4s, v28.s[2]
+	WORD	$0x4f9c1b35 // fmla v21.4s, v25.4s, v28.s[2]
+	WORD	$0x4fbc1b16 // fmla v22.4s, v24.4s, v28.s[3]
+	WORD	$0x4fbc1b37 // fmla v23.4s, v25.4s, v28.s[3]
+	VLD1.P	32(R1), [V24.S4, V25.S4]
+	VLD1.P	48(R0), [V26.S4, V27.S4, V28.S4]
+	WORD	$0x4f9a1300 // fmla v0.4s, v24.4s, v26.s[0]
+	WORD	$0x4f9a1321 // fmla v1.4s, v25.4s, v26.s[0]
+	WORD	$0x4fba1302 // fmla v2.4s, v24.4s, v26.s[1]
+	WORD	$0x4fba1323 // fmla v3.4s, v25.4s, v26.s[1]
+	WORD	$0x4f9a1b04 // fmla v4.4s, v24.4s, v26.s[2]
+	WORD	$0x4f9a1b25 // fmla v5.4s, v25.4s, v26.s[2]
+	WORD	$0x4fba1b06 // fmla v6.4s, v24.4s, v26.s[3]
+	WORD	$0x4fba1b27 // fmla v7.4s, v25.4s, v26.s[3]
+	WORD	$0x4f9b1308 // fmla v8.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1329 // fmla v9.4s, v25.4s, v27.s[0]
+	WORD	$0x4fbb130a // fmla v10.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb132b // fmla v11.4s, v25.4s, v27.s[1]
+	WORD	$0x4f9b1b0c // fmla v12.4s, v24.4s, v27.s[2]
+	WORD	$0x4f9b1b2d // fmla v13.4s, v25.4s, v27.s[2]
+	WORD	$0x4fbb1b0e // fmla v14.4s, v24.4s, v27.s[3]
+	WORD	$0x4fbb1b2f // fmla v15.4s, v25.4s, v27.s[3]
+	WORD	$0x4f9c1310 // fmla v16.4s, v24.4s, v28.s[0]
+	WORD	$0x4f9c1331 // fmla v17.4s, v25.4s, v28.s[0]
+	WORD	$0x4fbc1312 // fmla v18.4s, v24.4s, v28.s[1]
+	WORD	$0x4fbc1333 // fmla v19.4s, v25.4s, v28.s[1]
+	WORD	$0x4f9c1b14 // fmla v20.4s, v24.4s, v28.s[2]
+	WORD	$0x4f9c1b35 // fmla v21.4s, v25.4s, v28.s[2]
+	WORD	$0x4fbc1b16 // fmla v22.4s, v24.4s, v28.s[3]
+	WORD	$0x4fbc1b37 // fmla v23.4s, v25.4s, v28.s[3]
+	VLD1.P	32(R1), [V24.S4, V25.S4]
+	VLD1.P	48(R0), [V26.S4, V27.S4, V28.S4]
+	WORD	$0x4f9a1300 // fmla v0.4s, v24.4s, v26.s[0]
+	WORD	$0x4f9a1321 // fmla v1.4s, v25.4s, v26.s[0]
+	WORD	$0x4fba1302 // fmla v2.4s, v24.4s, v26.s[1]
+	WORD	$0x4fba1323 // fmla v3.4s, v25.4s, v26.s[1]
+	WORD	$0x4f9a1b04 // fmla v4.4s, v24.4s, v26.s[2]
+	WORD	$0x4f9a1b25 // fmla v5.4s, v25.4s, v26.s[2]
+	WORD	$0x4fba1b06 // fmla v6.4s, v24.4s, v26.s[3]
+	WORD	$0x4fba1b27 // fmla v7.4s, v25.4s, v26.s[3]
+	WORD	$0x4f9b1308 // fmla v8.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1329 // fmla v9.4s, v25.4s, v27.s[0]
+	WORD	$0x4fbb130a // fmla v10.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb132b // fmla v11.4s, v25.4s, v27.s[1]
+	WORD	$0x4f9b1b0c // fmla v12.4s, v24.4s, v27.s[2]
+	WORD	$0x4f9b1b2d // fmla v13.4s, v25.4s, v27.s[2]
+	WORD	$0x4fbb1b0e // fmla v14.4s, v24.4s, v27.s[3]
+	WORD	$0x4fbb1b2f // fmla v15.4s, v25.4s, v27.s[3]
+	WORD	$0x4f9c1310 // fmla v16.4s, v24.4s, v28.s[0]
+	WORD	$0x4f9c1331 // fmla v17.4s, v25.4s, v28.s[0]
+	WORD	$0x4fbc1312 // fmla v18.4s, v24.4s, v28.s[1]
+	WORD	$0x4fbc1333 // fmla v19.4s, v25.4s, v28.s[1]
+	WORD	$0x4f9c1b14 // fmla v20.4s, v24.4s, v28.s[2]
+	WORD	$0x4f9c1b35 // fmla v21.4s, v25.4s, v28.s[2]
+	WORD	$0x4fbc1b16 // fmla v22.4s, v24.4s, v28.s[3]
+	WORD	$0x4fbc1b37 // fmla v23.4s, v25.4s, v28.s[3]
+	VLD1.P	32(R1), [V24.S4, V25.S4]
+	VLD1.P	48(R0), [V26.S4, V27.S4, V28.S4]
+	WORD	$0x4f9a1300 // fmla v0.4s, v24.4s, v26.s[0]
+	WORD	$0x4f9a1321 // fmla v1.4s, v25.4s, v26.s[0]
+	WORD	$0x4fba1302 // fmla v2.4s, v24.4s, v26.s[1]
+	WORD	$0x4fba1323 // fmla v3.4s, v25.4s, v26.s[1]
+	WORD	$0x4f9a1b04 // fmla v4.4s, v24.4s, v26.s[2]
+	WORD	$0x4f9a1b25 // fmla v5.4s, v25.4s, v26.s[2]
+	WORD	$0x4fba1b06 // fmla v6.4s, v24.4s, v26.s[3]
+	WORD	$0x4fba1b27 // fmla v7.4s, v25.4s, v26.s[3]
+	WORD	$0x4f9b1308 // fmla v8.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1329 // fmla v9.4s, v25.4s, v27.s[0]
+	WORD	$0x4fbb130a // fmla v10.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb132b // fmla v11.4s, v25.4s, v27.s[1]
+	WORD	$0x4f9b1b0c // fmla v12.4s, v24.4s, v27.s[2]
+	WORD	$0x4f9b1b2d // fmla v13.4s, v25.4s, v27.s[2]
+	WORD	$0x4fbb1b0e // fmla v14.4s, v24.4s, v27.s[3]
+	WORD	$0x4fbb1b2f // fmla v15.4s, v25.4s, v27.s[3]
+	WORD	$0x4f9c1310 // fmla v16.4s, v24.4s, v28.s[0]
+	WORD	$0x4f9c1331 // fmla v17.4s, v25.4s, v28.s[0]
+	WORD	$0x4fbc1312 // fmla v18.4s, v24.4s, v28.s[1]
+	WORD	$0x4fbc1333 // fmla v19.4s, v25.4s, v28.s[1]
+	WORD	$0x4f9c1b14 // fmla v20.4s, v24.4s, v28.s[2]
+	WORD	$0x4f9c1b35 // fmla v21.4s, v25.4s, v28.s[2]
+	WORD	$0x4fbc1b16 // fmla v22.4s, v24.4s, v28.s[3]
+	WORD	$0x4fbc1b37 // fmla v23.4s, v25.4s, v28.s[3]
+	SUBS	$4, R3, R3
+	BGE	kloop
+ktail:
+	ADDS	$4, R3, R3
+	BLE	kdone
+kremainder:
+	VLD1.P	32(R1), [V24.S4, V25.S4]
+	VLD1.P	48(R0), [V26.S4, V27.S4, V28.S4]
+	WORD	$0x4f9a1300 // fmla v0.4s, v24.4s, v26.s[0]
+	WORD	$0x4f9a1321 // fmla v1.4s, v25.4s, v26.s[0]
+	WORD	$0x4fba1302 // fmla v2.4s, v24.4s, v26.s[1]
+	WORD	$0x4fba1323 // fmla v3.4s, v25.4s, v26.s[1]
+	WORD	$0x4f9a1b04 // fmla v4.4s, v24.4s, v26.s[2]
+	WORD	$0x4f9a1b25 // fmla v5.4s, v25.4s, v26.s[2]
+	WORD	$0x4fba1b06 // fmla v6.4s, v24.4s, v26.s[3]
+	WORD	$0x4fba1b27 // fmla v7.4s, v25.4s, v26.s[3]
+	WORD	$0x4f9b1308 // fmla v8.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1329 // fmla v9.4s, v25.4s, v27.s[0]
+	WORD	$0x4fbb130a // fmla v10.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb132b // fmla v11.4s, v25.4s, v27.s[1]
+	WORD	$0x4f9b1b0c // fmla v12.4s, v24.4s, v27.s[2]
+	WORD	$0x4f9b1b2d // fmla v13.4s, v25.4s, v27.s[2]
+	WORD	$0x4fbb1b0e // fmla v14.4s, v24.4s, v27.s[3]
+	WORD	$0x4fbb1b2f // fmla v15.4s, v25.4s, v27.s[3]
+	WORD	$0x4f9c1310 // fmla v16.4s, v24.4s, v28.s[0]
+	WORD	$0x4f9c1331 // fmla v17.4s, v25.4s, v28.s[0]
+	WORD	$0x4fbc1312 // fmla v18.4s, v24.4s, v28.s[1]
+	WORD	$0x4fbc1333 // fmla v19.4s, v25.4s, v28.s[1]
+	WORD	$0x4f9c1b14 // fmla v20.4s, v24.4s, v28.s[2]
+	WORD	$0x4f9c1b35 // fmla v21.4s, v25.4s, v28.s[2]
+	WORD	$0x4fbc1b16 // fmla v22.4s, v24.4s, v28.s[3]
+	WORD	$0x4fbc1b37 // fmla v23.4s, v25.4s, v28.s[3]
+	SUBS	$1, R3, R3
+	BNE	kremainder
+kdone:
+
+	// Epilogue: accumulate, activate and store the tile.
+	MOVW	$0x3f3504f3, R9
+	VMOV	R9, V24.S[0]
+	MOVW	$0x40800000, R9
+	VMOV	R9, V24.S[1]
+	MOVW	$0xc0800000, R9
+	VMOV	R9, V24.S[2]
+	MOVW	$0x3f000000, R9
+	VMOV	R9, V24.S[3]
+	MOVW	$0xbc83dbd4, R9
+	VMOV	R9, V25.S[0]
+	MOVW	$0xbb41a1f6, R9
+	VMOV	R9, V25.S[1]
+	MOVW	$0xba40ac63, R9
+	VMOV	R9, V25.S[2]
+	MOVW	$0xb86ec2d2, R9
+	VMOV	R9, V25.S[3]
+	MOVW	$0xb60cff51, R9
+	VMOV	R9, V26.S[0]
+	MOVW	$0x32edffee, R9
+	VMOV	R9, V26.S[1]
+	MOVW	$0xaf95df0b, R9
+	VMOV	R9, V26.S[2]
+	MOVW	$0xbc69b6a7, R9
+	VMOV	R9, V26.S[3]
+	MOVW	$0xbbf19bf8, R9
+	VMOV	R9, V27.S[0]
+	MOVW	$0xbadc924e, R9
+	VMOV	R9, V27.S[1]
+	MOVW	$0xb95fbd29, R9
+	VMOV	R9, V27.S[2]
+	MOVW	$0xb77460cd, R9
+	VMOV	R9, V27.S[3]
+	MOVD	ldc+32(FP), R4
+	LSL	$2, R4, R4
+	FMOVQ	0(R2), F28
+	WORD	$0x4e3cd400 // fadd v0.4s, v0.4s, v28.4s
+	WORD	$0x4f98901c // fmul v28.4s, v0.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89800 // fmul v0.4s, v0.4s, v24.s[3]
+	VFMLA	V31.S4, V0.S4, V0.S4
+	FMOVQ	F0, 0(R2)
+	FMOVQ	16(R2), F28
+	WORD	$0x4e3cd421 // fadd v1.4s, v1.4s, v28.4s
+	WORD	$0x4f98903c // fmul v28.4s, v1.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89821 // fmul v1.4s, v1.4s, v24.s[3]
+	VFMLA	V31.S4, V1.S4, V1.S4
+	FMOVQ	F1, 16(R2)
+	ADD	R4, R2, R2
+	FMOVQ	0(R2), F28
+	WORD	$0x4e3cd442 // fadd v2.4s, v2.4s, v28.4s
+	WORD	$0x4f98905c // fmul v28.4s, v2.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89842 // fmul v2.4s, v2.4s, v24.s[3]
+	VFMLA	V31.S4, V2.S4, V2.S4
+	FMOVQ	F2, 0(R2)
+	FMOVQ	16(R2), F28
+	WORD	$0x4e3cd463 // fadd v3.4s, v3.4s, v28.4s
+	WORD	$0x4f98907c // fmul v28.4s, v3.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89863 // fmul v3.4s, v3.4s, v24.s[3]
+	VFMLA	V31.S4, V3.S4, V3.S4
+	FMOVQ	F3, 16(R2)
+	ADD	R4, R2, R2
+	FMOVQ	0(R2), F28
+	WORD	$0x4e3cd484 // fadd v4.4s, v4.4s, v28.4s
+	WORD	$0x4f98909c // fmul v28.4s, v4.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89884 // fmul v4.4s, v4.4s, v24.s[3]
+	VFMLA	V31.S4, V4.S4, V4.S4
+	FMOVQ	F4, 0(R2)
+	FMOVQ	16(R2), F28
+	WORD	$0x4e3cd4a5 // fadd v5.4s, v5.4s, v28.4s
+	WORD	$0x4f9890bc // fmul v28.4s, v5.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb898a5 // fmul v5.4s, v5.4s, v24.s[3]
+	VFMLA	V31.S4, V5.S4, V5.S4
+	FMOVQ	F5, 16(R2)
+	ADD	R4, R2, R2
+	FMOVQ	0(R2), F28
+	WORD	$0x4e3cd4c6 // fadd v6.4s, v6.4s, v28.4s
+	WORD	$0x4f9890dc // fmul v28.4s, v6.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb898c6 // fmul v6.4s, v6.4s, v24.s[3]
+	VFMLA	V31.S4, V6.S4, V6.S4
+	FMOVQ	F6, 0(R2)
+	FMOVQ	16(R2), F28
+	WORD	$0x4e3cd4e7 // fadd v7.4s, v7.4s, v28.4s
+	WORD	$0x4f9890fc // fmul v28.4s, v7.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb898e7 // fmul v7.4s, v7.4s, v24.s[3]
+	VFMLA	V31.S4, V7.S4, V7.S4
+	FMOVQ	F7, 16(R2)
+	ADD	R4, R2, R2
+	FMOVQ	0(R2), F28
+	WORD	$0x4e3cd508 // fadd v8.4s, v8.4s, v28.4s
+	WORD	$0x4f98911c // fmul v28.4s, v8.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89908 // fmul v8.4s, v8.4s, v24.s[3]
+	VFMLA	V31.S4, V8.S4, V8.S4
+	FMOVQ	F8, 0(R2)
+	FMOVQ	16(R2), F28
+	WORD	$0x4e3cd529 // fadd v9.4s, v9.4s, v28.4s
+	WORD	$0x4f98913c // fmul v28.4s, v9.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89929 // fmul v9.4s, v9.4s, v24.s[3]
+	VFMLA	V31.S4, V9.S4, V9.S4
+	FMOVQ	F9, 16(R2)
+	ADD	R4, R2, R2
+	FMOVQ	0(R2), F28
+	WORD	$0x4e3cd54a // fadd v10.4s, v10.4s, v28.4s
+	WORD	$0x4f98915c // fmul v28.4s, v10.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb8994a // fmul v10.4s, v10.4s, v24.s[3]
+	VFMLA	V31.S4, V10.S4, V10.S4
+	FMOVQ	F10, 0(R2)
+	FMOVQ	16(R2), F28
+	WORD	$0x4e3cd56b // fadd v11.4s, v11.4s, v28.4s
+	WORD	$0x4f98917c // fmul v28.4s, v11.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb8996b // fmul v11.4s, v11.4s, v24.s[3]
+	VFMLA	V31.S4, V11.S4, V11.S4
+	FMOVQ	F11, 16(R2)
+	ADD	R4, R2, R2
+	FMOVQ	0(R2), F28
+	WORD	$0x4e3cd58c // fadd v12.4s, v12.4s, v28.4s
+	WORD	$0x4f98919c // fmul v28.4s, v12.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb8998c // fmul v12.4s, v12.4s, v24.s[3]
+	VFMLA	V31.S4, V12.S4, V12.S4
+	FMOVQ	F12, 0(R2)
+	FMOVQ	16(R2), F28
+	WORD	$0x4e3cd5ad // fadd v13.4s, v13.4s, v28.4s
+	WORD	$0x4f9891bc // fmul v28.4s, v13.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb899ad // fmul v13.4s, v13.4s, v24.s[3]
+	VFMLA	V31.S4, V13.S4, V13.S4
+	FMOVQ	F13, 16(R2)
+	ADD	R4, R2, R2
+	FMOVQ	0(R2), F28
+	WORD	$0x4e3cd5ce // fadd v14.4s, v14.4s, v28.4s
+	WORD	$0x4f9891dc // fmul v28.4s, v14.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb899ce // fmul v14.4s, v14.4s, v24.s[3]
+	VFMLA	V31.S4, V14.S4, V14.S4
+	FMOVQ	F14, 0(R2)
+	FMOVQ	16(R2), F28
+	WORD	$0x4e3cd5ef // fadd v15.4s, v15.4s, v28.4s
+	WORD	$0x4f9891fc // fmul v28.4s, v15.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb899ef // fmul v15.4s, v15.4s, v24.s[3]
+	VFMLA	V31.S4, V15.S4, V15.S4
+	FMOVQ	F15, 16(R2)
+	ADD	R4, R2, R2
+	FMOVQ	0(R2), F28
+	WORD	$0x4e3cd610 // fadd v16.4s, v16.4s, v28.4s
+	WORD	$0x4f98921c // fmul v28.4s, v16.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89a10 // fmul v16.4s, v16.4s, v24.s[3]
+	VFMLA	V31.S4, V16.S4, V16.S4
+	FMOVQ	F16, 0(R2)
+	FMOVQ	16(R2), F28
+	WORD	$0x4e3cd631 // fadd v17.4s, v17.4s, v28.4s
+	WORD	$0x4f98923c // fmul v28.4s, v17.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89a31 // fmul v17.4s, v17.4s, v24.s[3]
+	VFMLA	V31.S4, V17.S4, V17.S4
+	FMOVQ	F17, 16(R2)
+	ADD	R4, R2, R2
+	FMOVQ	0(R2), F28
+	WORD	$0x4e3cd652 // fadd v18.4s, v18.4s, v28.4s
+	WORD	$0x4f98925c // fmul v28.4s, v18.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89a52 // fmul v18.4s, v18.4s, v24.s[3]
+	VFMLA	V31.S4, V18.S4, V18.S4
+	FMOVQ	F18, 0(R2)
+	FMOVQ	16(R2), F28
+	WORD	$0x4e3cd673 // fadd v19.4s, v19.4s, v28.4s
+	WORD	$0x4f98927c // fmul v28.4s, v19.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89a73 // fmul v19.4s, v19.4s, v24.s[3]
+	VFMLA	V31.S4, V19.S4, V19.S4
+	FMOVQ	F19, 16(R2)
+	ADD	R4, R2, R2
+	FMOVQ	0(R2), F28
+	WORD	$0x4e3cd694 // fadd v20.4s, v20.4s, v28.4s
+	WORD	$0x4f98929c // fmul v28.4s, v20.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89a94 // fmul v20.4s, v20.4s, v24.s[3]
+	VFMLA	V31.S4, V20.S4, V20.S4
+	FMOVQ	F20, 0(R2)
+	FMOVQ	16(R2), F28
+	WORD	$0x4e3cd6b5 // fadd v21.4s, v21.4s, v28.4s
+	WORD	$0x4f9892bc // fmul v28.4s, v21.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89ab5 // fmul v21.4s, v21.4s, v24.s[3]
+	VFMLA	V31.S4, V21.S4, V21.S4
+	FMOVQ	F21, 16(R2)
+	ADD	R4, R2, R2
+	FMOVQ	0(R2), F28
+	WORD	$0x4e3cd6d6 // fadd v22.4s, v22.4s, v28.4s
+	WORD	$0x4f9892dc // fmul v28.4s, v22.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89ad6 // fmul v22.4s, v22.4s, v24.s[3]
+	VFMLA	V31.S4, V22.S4, V22.S4
+	FMOVQ	F22, 0(R2)
+	FMOVQ	16(R2), F28
+	WORD	$0x4e3cd6f7 // fadd v23.4s, v23.4s, v28.4s
+	WORD	$0x4f9892fc // fmul v28.4s, v23.4s, v24.s[0]
+	VDUP	V24.S[1], V31.S4
+	WORD	$0x4ebff79c // fmin v28.4s, v28.4s, v31.4s
+	VDUP	V24.S[2], V31.S4
+	WORD	$0x4e3ff79c // fmax v28.4s, v28.4s, v31.4s
+	WORD	$0x6e3cdf9d // fmul v29.4s, v28.4s, v28.4s
+	VDUP	V26.S[2], V30.S4
+	VDUP	V26.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V26.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[3], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[2], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	VDUP	V25.S[1], V31.S4
+	VFMLA	V29.S4, V30.S4, V31.S4
+	VDUP	V25.S[0], V30.S4
+	VFMLA	V29.S4, V31.S4, V30.S4
+	WORD	$0x6e3cdfdf // fmul v31.4s, v30.4s, v28.4s
+	VDUP	V27.S[3], V28.S4
+	VDUP	V27.S[2], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V27.S[1], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	VDUP	V27.S[0], V30.S4
+	VFMLA	V29.S4, V28.S4, V30.S4
+	VDUP	V26.S[3], V28.S4
+	VFMLA	V29.S4, V30.S4, V28.S4
+	WORD	$0x6e3cffff // fdiv v31.4s, v31.4s, v28.4s
+	WORD	$0x4fb89af7 // fmul v23.4s, v23.4s, v24.s[3]
+	VFMLA	V31.S4, V23.S4, V23.S4
+	FMOVQ	F23, 16(R2)
+	RET

@@ -56,4 +56,6 @@ var kernelFuncs = map[string]kernelFunc{
 	"neon_8x12_u4_bias_sigmoid_n10": func(a, b, c *float32, k, ldc int, bias *float32) {
 		neon_8x12_u4_bias_sigmoid_n10(a, b, c, k, ldc, bias)
 	},
+	"neon_8x12_u4_bias_gelu_n9": func(a, b, c *float32, k, ldc int, bias *float32) { neon_8x12_u4_bias_gelu_n9(a, b, c, k, ldc, bias) },
+	"neon_12x8_u4_acc_gelu":     func(a, b, c *float32, k, ldc int, bias *float32) { neon_12x8_u4_acc_gelu(a, b, c, k, ldc) },
 }

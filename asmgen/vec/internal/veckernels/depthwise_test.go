@@ -15,21 +15,7 @@ func dwGo(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, sl
 			for t, o := range offs {
 				v = float32(math.FMA(float64(w[t]), float64(s[r*ldS+q+o]), float64(v)))
 			}
-			switch act {
-			case 1:
-				v = max(v, 0)
-			case 2:
-				v = max(v, 0) + slope*min(v, 0)
-			case 3:
-				v = min(max(v, slope), hi)
-			case 4:
-				v *= min(max(v/6+0.5, 0), 1)
-			case 5:
-				v = float32(1 / (1 + math.Exp(-float64(v))))
-			case 6:
-				v = float32(float64(v) / (1 + math.Exp(-float64(v))))
-			}
-			d[r*ldD+q] = v
+			d[r*ldD+q] = actGo(v, act, slope, hi)
 		}
 	}
 }
@@ -113,6 +99,26 @@ func TestDepthwise(t *testing.T) {
 			}
 		}
 	}
+}
+
+// actGo is the kernels' activation act (vec's activate), in float64
+// where they compute e^x.
+func actGo(v float32, act int, slope, hi float32) float32 {
+	switch act {
+	case 1:
+		v = max(v, 0)
+	case 2:
+		v = max(v, 0) + slope*min(v, 0)
+	case 3:
+		v = min(max(v, slope), hi)
+	case 4:
+		v *= min(max(v/6+0.5, 0), 1)
+	case 5:
+		v = float32(1 / (1 + math.Exp(-float64(v))))
+	case 6:
+		v = float32(float64(v) / (1 + math.Exp(-float64(v))))
+	}
+	return v
 }
 
 func abs(x float32) float32 { return max(x, -x) }

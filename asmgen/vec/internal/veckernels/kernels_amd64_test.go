@@ -2,7 +2,11 @@
 
 package veckernels
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 type kernel struct {
 	name  string
@@ -18,6 +22,11 @@ type kernel struct {
 	// The depthwise convolution and its stride-2 gather.
 	dw    func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
 	evens func(dst, src []float32, rows, n, ldDst, ldSrc int)
+	// The elementwise kernels.
+	affine func(d, x, s, t []float32, c, n, ss, ts, act int, slope, hi float32)
+	binary func(d, a, b []float32, n, op, act int, slope, hi float32)
+	// The max pooling row at stride 1 (pool's is 2).
+	pool1 func(dst, src []float32, n, rows, ld int)
 }
 
 // kernels lists the kernels this CPU can run.
@@ -57,17 +66,31 @@ func kernels() []kernel {
 			f(&d[0], &s[0], &w[0], &offs[0], len(offs), rows, cols, ldD, ldS, act, bias, slope, hi)
 		}
 	}
+	// The elementwise kernels take any length: the test's slices end
+	// at the last element they may touch.
+	affine := func(f func(d, x, s, t *float32, c, n, ss, ts, act int, slope, hi float32)) func(d, x, s, t []float32, c, n, ss, ts, act int, slope, hi float32) {
+		return func(d, x, s, t []float32, c, n, ss, ts, act int, slope, hi float32) {
+			f(unsafe.SliceData(d), unsafe.SliceData(x), &s[0], &t[0], c, n, ss, ts, act, slope, hi)
+		}
+	}
+	binary := func(f func(d, a, b *float32, n, op, act int, slope, hi float32)) func(d, a, b []float32, n, op, act int, slope, hi float32) {
+		return func(d, a, b []float32, n, op, act int, slope, hi float32) {
+			f(unsafe.SliceData(d), unsafe.SliceData(a), unsafe.SliceData(b), n, op, act, slope, hi)
+		}
+	}
 	if cpu.X86.HasAVX512F {
 		ks = append(ks, kernel{"AVX512", 16, call(vecLRNAVX512), row(vecIm2colRowAVX512), cp(vecCopyRowsAVX512), pl(vecMaxPool3s2AVX512),
 			[...]func(dst, planes []float32, ps, tw, ld, ldDst int){wIn(vecWinoInF2x3AVX512), wIn(vecWinoInF4x3AVX512), wIn(vecWinoInF2x5AVX512), wIn(vecWinoInF3x5AVX512), wIn(vecWinoInF4x5AVX512), wIn(vecWinoInF6x3AVX512)},
 			[...]func(y, m []float32, n, step, ldY int, bias, lo float32){wOut(vecWinoOutF2x3AVX512), wOut(vecWinoOutF4x3AVX512), wOut(vecWinoOutF2x5AVX512), wOut(vecWinoOutF3x5AVX512), wOut(vecWinoOutF4x5AVX512), wOut(vecWinoOutF6x3AVX512)},
-			dw(vecDepthwiseAVX512), cp(vecEvensAVX512)})
+			dw(vecDepthwiseAVX512), cp(vecEvensAVX512),
+			affine(vecAffineAVX512), binary(vecBinaryAVX512), pl(vecMaxPool3s1AVX512)})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		ks = append(ks, kernel{"AVX2", 8, call(vecLRNAVX2), row(vecIm2colRowAVX2), cp(vecCopyRowsAVX2), pl(vecMaxPool3s2AVX2),
 			[...]func(dst, planes []float32, ps, tw, ld, ldDst int){wIn(vecWinoInF2x3AVX2), wIn(vecWinoInF4x3AVX2), wIn(vecWinoInF2x5AVX2), wIn(vecWinoInF3x5AVX2), wIn(vecWinoInF4x5AVX2), wIn(vecWinoInF6x3AVX2)},
 			[...]func(y, m []float32, n, step, ldY int, bias, lo float32){wOut(vecWinoOutF2x3AVX2), wOut(vecWinoOutF4x3AVX2), wOut(vecWinoOutF2x5AVX2), wOut(vecWinoOutF3x5AVX2), wOut(vecWinoOutF4x5AVX2), wOut(vecWinoOutF6x3AVX2)},
-			dw(vecDepthwiseAVX2), cp(vecEvensAVX2)})
+			dw(vecDepthwiseAVX2), cp(vecEvensAVX2),
+			affine(vecAffineAVX2), binary(vecBinaryAVX2), pl(vecMaxPool3s1AVX2)})
 	}
 	return ks
 }

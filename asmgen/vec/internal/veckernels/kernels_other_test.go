@@ -16,6 +16,9 @@ type kernel struct {
 	// The depthwise convolution and its stride-2 gather.
 	dw    func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
 	evens func(dst, src []float32, rows, n, ldDst, ldSrc int)
+	// The elementwise kernels.
+	affine func(d, x, s, t []float32, c, n, ss, ts, act int, slope, hi float32)
+	binary func(d, a, b []float32, n, op, act int, slope, hi float32)
 }
 
 // kernels: the assembly exists only on amd64 without purego.

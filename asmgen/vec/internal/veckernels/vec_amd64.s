@@ -57,6 +57,24 @@ DATA poolIdx<>+120(SB)/4, $0x0000001d
 DATA poolIdx<>+124(SB)/4, $0x0000001f
 GLOBL poolIdx<>(SB), RODATA|NOPTR, $128
 
+DATA lanes8<>+0(SB)/4, $0xffffffff
+DATA lanes8<>+4(SB)/4, $0xffffffff
+DATA lanes8<>+8(SB)/4, $0xffffffff
+DATA lanes8<>+12(SB)/4, $0xffffffff
+DATA lanes8<>+16(SB)/4, $0xffffffff
+DATA lanes8<>+20(SB)/4, $0xffffffff
+DATA lanes8<>+24(SB)/4, $0xffffffff
+DATA lanes8<>+28(SB)/4, $0xffffffff
+DATA lanes8<>+32(SB)/4, $0x00000000
+DATA lanes8<>+36(SB)/4, $0x00000000
+DATA lanes8<>+40(SB)/4, $0x00000000
+DATA lanes8<>+44(SB)/4, $0x00000000
+DATA lanes8<>+48(SB)/4, $0x00000000
+DATA lanes8<>+52(SB)/4, $0x00000000
+DATA lanes8<>+56(SB)/4, $0x00000000
+DATA lanes8<>+60(SB)/4, $0x00000000
+GLOBL lanes8<>(SB), RODATA|NOPTR, $64
+
 DATA winoK<>+0(SB)/4, $0xc2000000
 DATA winoK<>+4(SB)/4, $0xc2000000
 DATA winoK<>+8(SB)/4, $0xc2000000
@@ -586,6 +604,70 @@ reduced:
 	ADDQ      $0x00000040, AX
 	SUBQ      $0x00000010, DX
 	JMP       block
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecMaxPool3s1AVX512(dst *float32, src *float32, n int, rows int, ld int)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·vecMaxPool3s1AVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+	MOVQ ld+32(FP), BX
+	SHLQ $0x02, BX
+	LEAQ tail16<>+0(SB), SI
+	MOVQ $0x00000010, DI
+
+block:
+	TESTQ     DX, DX
+	JLE       done
+	MOVQ      DX, R8
+	CMPQ      R8, DI
+	CMOVQGT   DI, R8
+	KMOVW     (SI)(R8*2), K1
+	VMOVUPS.Z (CX), K1, Z0
+	VMOVUPS.Z 4(CX), K1, Z1
+	VMOVUPS.Z 8(CX), K1, Z2
+	MOVQ      CX, R8
+	MOVQ      rows+24(FP), R9
+
+row:
+	DECQ      R9
+	JLE       reduced
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z3
+	VADDPS    Z3, Z0, Z4
+	VCMPPS    $0x03, Z3, Z0, K2
+	VMAXPS    Z3, Z0, Z0
+	VMOVAPS   Z4, K2, Z0
+	VMOVUPS.Z 4(R8), K1, Z3
+	VADDPS    Z3, Z1, Z4
+	VCMPPS    $0x03, Z3, Z1, K2
+	VMAXPS    Z3, Z1, Z1
+	VMOVAPS   Z4, K2, Z1
+	VMOVUPS.Z 8(R8), K1, Z3
+	VADDPS    Z3, Z2, Z4
+	VCMPPS    $0x03, Z3, Z2, K2
+	VMAXPS    Z3, Z2, Z2
+	VMOVAPS   Z4, K2, Z2
+	JMP       row
+
+reduced:
+	VADDPS  Z1, Z0, Z3
+	VCMPPS  $0x03, Z1, Z0, K2
+	VMAXPS  Z1, Z0, Z0
+	VMOVAPS Z3, K2, Z0
+	VADDPS  Z2, Z0, Z1
+	VCMPPS  $0x03, Z2, Z0, K2
+	VMAXPS  Z2, Z0, Z0
+	VMOVAPS Z1, K2, Z0
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, DX
+	JMP     block
 
 done:
 	VZEROUPPER
@@ -2786,6 +2868,1157 @@ last:
 	JMP       row
 
 done:
+	VZEROUPPER
+	RET
+
+// func vecAffineAVX512(d *float32, x *float32, s *float32, t *float32, c int, n int, ss int, ts int, act int, slope float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·vecAffineAVX512(SB), NOSPLIT, $0-80
+	MOVQ         d+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         s+16(FP), DX
+	MOVQ         t+24(FP), BX
+	MOVQ         c+32(FP), SI
+	MOVQ         ss+48(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         ts+56(FP), R8
+	SHLQ         $0x02, R8
+	VBROADCASTSS slope+72(FP), Z1
+	VBROADCASTSS hi+76(FP), Z2
+	VXORPS       Y0, Y0, Y0
+
+channel:
+	CMPQ         SI, $0x00000000
+	JLE          done
+	VBROADCASTSS (DX), Z3
+	VBROADCASTSS (BX), Z4
+	MOVQ         n+40(FP), R9
+	CMPQ         R9, $0x00000010
+	JGE          elong
+	TESTQ        R9, R9
+	JZ           edone
+	LEAQ         tail16<>+0(SB), R10
+	KMOVW        (R10)(R9*2), K1
+	VMOVUPS.Z    (CX), K1, Z5
+	VMULPS       Z5, Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	CMPQ         act+64(FP), $0x00000001
+	JL           emstore
+	JE           emrelu
+	CMPQ         act+64(FP), $0x00000003
+	JE           emclip
+	JG           emfromMemory
+	VMINPS       Z3, Z0, Z4
+	VMAXPS       Z3, Z0, Z3
+	VFMADD231PS  Z4, Z1, Z3
+	JMP          emstore
+
+emrelu:
+	VMAXPS Z3, Z0, Z3
+	JMP    emstore
+
+emclip:
+	VMAXPS Z3, Z1, Z3
+	VMINPS Z3, Z2, Z3
+	JMP    emstore
+
+emfromMemory:
+	CMPQ   act+64(FP), $0x00000004
+	JNE    em4next
+	VMULPS actconsts<>+0(SB), Z3, Z4
+	VADDPS actconsts<>+64(SB), Z4, Z4
+	VMAXPS actconsts<>+128(SB), Z4, Z4
+	VMINPS actconsts<>+192(SB), Z4, Z4
+	VMULPS Z4, Z3, Z3
+	JMP    emstore
+
+em4next:
+	CMPQ        act+64(FP), $0x00000005
+	JNE         em5next
+	VMAXPS      actconsts<>+256(SB), Z3, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VMOVUPS     actconsts<>+192(SB), Z4
+	VCMPPS      $0x07, Z3, Z3, K2
+	VDIVPS      Z6, Z4, K2, Z3
+	JMP         emstore
+
+em5next:
+	VMAXPS      actconsts<>+256(SB), Z3, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VDIVPS      Z6, Z3, Z3
+
+emstore:
+	VMOVUPS Z3, K1, (AX)
+	LEAQ    (AX)(R9*4), AX
+	LEAQ    (CX)(R9*4), CX
+	JMP     edone
+
+elong:
+	VMULPS      -64(CX)(R9*4), Z3, Z5
+	VADDPS      Z4, Z5, Z5
+	CMPQ        act+64(FP), $0x00000001
+	JL          elstore
+	JE          elrelu
+	CMPQ        act+64(FP), $0x00000003
+	JE          elclip
+	JG          elfromMemory
+	VMINPS      Z5, Z0, Z6
+	VMAXPS      Z5, Z0, Z5
+	VFMADD231PS Z6, Z1, Z5
+	JMP         elstore
+
+elrelu:
+	VMAXPS Z5, Z0, Z5
+	JMP    elstore
+
+elclip:
+	VMAXPS Z5, Z1, Z5
+	VMINPS Z5, Z2, Z5
+	JMP    elstore
+
+elfromMemory:
+	CMPQ   act+64(FP), $0x00000004
+	JNE    el4next
+	VMULPS actconsts<>+0(SB), Z5, Z6
+	VADDPS actconsts<>+64(SB), Z6, Z6
+	VMAXPS actconsts<>+128(SB), Z6, Z6
+	VMINPS actconsts<>+192(SB), Z6, Z6
+	VMULPS Z6, Z5, Z5
+	JMP    elstore
+
+el4next:
+	CMPQ        act+64(FP), $0x00000005
+	JNE         el5next
+	VMAXPS      actconsts<>+256(SB), Z5, Z7
+	VMINPS      actconsts<>+320(SB), Z7, Z7
+	VMULPS      actconsts<>+384(SB), Z7, Z6
+	VRNDSCALEPS $0x00, Z6, Z6
+	VFMADD231PS actconsts<>+448(SB), Z6, Z7
+	VFMADD231PS actconsts<>+512(SB), Z6, Z7
+	VMOVUPS     actconsts<>+576(SB), Z8
+	VFMADD213PS actconsts<>+640(SB), Z7, Z8
+	VFMADD213PS actconsts<>+704(SB), Z7, Z8
+	VFMADD213PS actconsts<>+768(SB), Z7, Z8
+	VFMADD213PS actconsts<>+832(SB), Z7, Z8
+	VFMADD213PS actconsts<>+64(SB), Z7, Z8
+	VMULPS      Z7, Z8, Z8
+	VFMSUB213PS Z7, Z7, Z8
+	VADDPS      actconsts<>+192(SB), Z8, Z8
+	VSCALEFPS   Z6, Z8, Z8
+	VADDPS      actconsts<>+192(SB), Z8, Z8
+	VMOVUPS     actconsts<>+192(SB), Z6
+	VCMPPS      $0x07, Z5, Z5, K1
+	VDIVPS      Z8, Z6, K1, Z5
+	JMP         elstore
+
+el5next:
+	VMAXPS      actconsts<>+256(SB), Z5, Z7
+	VMINPS      actconsts<>+320(SB), Z7, Z7
+	VMULPS      actconsts<>+384(SB), Z7, Z6
+	VRNDSCALEPS $0x00, Z6, Z6
+	VFMADD231PS actconsts<>+448(SB), Z6, Z7
+	VFMADD231PS actconsts<>+512(SB), Z6, Z7
+	VMOVUPS     actconsts<>+576(SB), Z8
+	VFMADD213PS actconsts<>+640(SB), Z7, Z8
+	VFMADD213PS actconsts<>+704(SB), Z7, Z8
+	VFMADD213PS actconsts<>+768(SB), Z7, Z8
+	VFMADD213PS actconsts<>+832(SB), Z7, Z8
+	VFMADD213PS actconsts<>+64(SB), Z7, Z8
+	VMULPS      Z7, Z8, Z8
+	VFMSUB213PS Z7, Z7, Z8
+	VADDPS      actconsts<>+192(SB), Z8, Z8
+	VSCALEFPS   Z6, Z8, Z8
+	VADDPS      actconsts<>+192(SB), Z8, Z8
+	VDIVPS      Z8, Z5, Z5
+
+elstore:
+	LEAQ -64(AX)(R9*4), R10
+
+eblock:
+	CMPQ        R9, $0x00000040
+	JL          eone
+	VMULPS      (CX), Z3, Z6
+	VADDPS      Z4, Z6, Z6
+	VMULPS      64(CX), Z3, Z7
+	VADDPS      Z4, Z7, Z7
+	VMULPS      128(CX), Z3, Z8
+	VADDPS      Z4, Z8, Z8
+	VMULPS      192(CX), Z3, Z9
+	VADDPS      Z4, Z9, Z9
+	CMPQ        act+64(FP), $0x00000001
+	JL          ebstore
+	JE          ebrelu
+	CMPQ        act+64(FP), $0x00000003
+	JE          ebclip
+	JG          ebfromMemory
+	VMINPS      Z6, Z0, Z10
+	VMAXPS      Z6, Z0, Z6
+	VFMADD231PS Z10, Z1, Z6
+	VMINPS      Z7, Z0, Z10
+	VMAXPS      Z7, Z0, Z7
+	VFMADD231PS Z10, Z1, Z7
+	VMINPS      Z8, Z0, Z10
+	VMAXPS      Z8, Z0, Z8
+	VFMADD231PS Z10, Z1, Z8
+	VMINPS      Z9, Z0, Z10
+	VMAXPS      Z9, Z0, Z9
+	VFMADD231PS Z10, Z1, Z9
+	JMP         ebstore
+
+ebrelu:
+	VMAXPS Z6, Z0, Z6
+	VMAXPS Z7, Z0, Z7
+	VMAXPS Z8, Z0, Z8
+	VMAXPS Z9, Z0, Z9
+	JMP    ebstore
+
+ebclip:
+	VMAXPS Z6, Z1, Z6
+	VMINPS Z6, Z2, Z6
+	VMAXPS Z7, Z1, Z7
+	VMINPS Z7, Z2, Z7
+	VMAXPS Z8, Z1, Z8
+	VMINPS Z8, Z2, Z8
+	VMAXPS Z9, Z1, Z9
+	VMINPS Z9, Z2, Z9
+	JMP    ebstore
+
+ebfromMemory:
+	CMPQ   act+64(FP), $0x00000004
+	JNE    eb4next
+	VMULPS actconsts<>+0(SB), Z6, Z10
+	VADDPS actconsts<>+64(SB), Z10, Z10
+	VMAXPS actconsts<>+128(SB), Z10, Z10
+	VMINPS actconsts<>+192(SB), Z10, Z10
+	VMULPS Z10, Z6, Z6
+	VMULPS actconsts<>+0(SB), Z7, Z10
+	VADDPS actconsts<>+64(SB), Z10, Z10
+	VMAXPS actconsts<>+128(SB), Z10, Z10
+	VMINPS actconsts<>+192(SB), Z10, Z10
+	VMULPS Z10, Z7, Z7
+	VMULPS actconsts<>+0(SB), Z8, Z10
+	VADDPS actconsts<>+64(SB), Z10, Z10
+	VMAXPS actconsts<>+128(SB), Z10, Z10
+	VMINPS actconsts<>+192(SB), Z10, Z10
+	VMULPS Z10, Z8, Z8
+	VMULPS actconsts<>+0(SB), Z9, Z10
+	VADDPS actconsts<>+64(SB), Z10, Z10
+	VMAXPS actconsts<>+128(SB), Z10, Z10
+	VMINPS actconsts<>+192(SB), Z10, Z10
+	VMULPS Z10, Z9, Z9
+	JMP    ebstore
+
+eb4next:
+	CMPQ        act+64(FP), $0x00000005
+	JNE         eb5next
+	VMAXPS      actconsts<>+256(SB), Z6, Z11
+	VMINPS      actconsts<>+320(SB), Z11, Z11
+	VMULPS      actconsts<>+384(SB), Z11, Z10
+	VRNDSCALEPS $0x00, Z10, Z10
+	VFMADD231PS actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS actconsts<>+512(SB), Z10, Z11
+	VMOVUPS     actconsts<>+576(SB), Z12
+	VFMADD213PS actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS actconsts<>+64(SB), Z11, Z12
+	VMULPS      Z11, Z12, Z12
+	VFMSUB213PS Z11, Z11, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VSCALEFPS   Z10, Z12, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VMOVUPS     actconsts<>+192(SB), Z10
+	VCMPPS      $0x07, Z6, Z6, K1
+	VDIVPS      Z12, Z10, K1, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z11
+	VMINPS      actconsts<>+320(SB), Z11, Z11
+	VMULPS      actconsts<>+384(SB), Z11, Z10
+	VRNDSCALEPS $0x00, Z10, Z10
+	VFMADD231PS actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS actconsts<>+512(SB), Z10, Z11
+	VMOVUPS     actconsts<>+576(SB), Z12
+	VFMADD213PS actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS actconsts<>+64(SB), Z11, Z12
+	VMULPS      Z11, Z12, Z12
+	VFMSUB213PS Z11, Z11, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VSCALEFPS   Z10, Z12, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VMOVUPS     actconsts<>+192(SB), Z10
+	VCMPPS      $0x07, Z7, Z7, K1
+	VDIVPS      Z12, Z10, K1, Z7
+	VMAXPS      actconsts<>+256(SB), Z8, Z11
+	VMINPS      actconsts<>+320(SB), Z11, Z11
+	VMULPS      actconsts<>+384(SB), Z11, Z10
+	VRNDSCALEPS $0x00, Z10, Z10
+	VFMADD231PS actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS actconsts<>+512(SB), Z10, Z11
+	VMOVUPS     actconsts<>+576(SB), Z12
+	VFMADD213PS actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS actconsts<>+64(SB), Z11, Z12
+	VMULPS      Z11, Z12, Z12
+	VFMSUB213PS Z11, Z11, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VSCALEFPS   Z10, Z12, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VMOVUPS     actconsts<>+192(SB), Z10
+	VCMPPS      $0x07, Z8, Z8, K1
+	VDIVPS      Z12, Z10, K1, Z8
+	VMAXPS      actconsts<>+256(SB), Z9, Z11
+	VMINPS      actconsts<>+320(SB), Z11, Z11
+	VMULPS      actconsts<>+384(SB), Z11, Z10
+	VRNDSCALEPS $0x00, Z10, Z10
+	VFMADD231PS actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS actconsts<>+512(SB), Z10, Z11
+	VMOVUPS     actconsts<>+576(SB), Z12
+	VFMADD213PS actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS actconsts<>+64(SB), Z11, Z12
+	VMULPS      Z11, Z12, Z12
+	VFMSUB213PS Z11, Z11, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VSCALEFPS   Z10, Z12, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VMOVUPS     actconsts<>+192(SB), Z10
+	VCMPPS      $0x07, Z9, Z9, K1
+	VDIVPS      Z12, Z10, K1, Z9
+	JMP         ebstore
+
+eb5next:
+	VMAXPS      actconsts<>+256(SB), Z6, Z11
+	VMINPS      actconsts<>+320(SB), Z11, Z11
+	VMULPS      actconsts<>+384(SB), Z11, Z10
+	VRNDSCALEPS $0x00, Z10, Z10
+	VFMADD231PS actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS actconsts<>+512(SB), Z10, Z11
+	VMOVUPS     actconsts<>+576(SB), Z12
+	VFMADD213PS actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS actconsts<>+64(SB), Z11, Z12
+	VMULPS      Z11, Z12, Z12
+	VFMSUB213PS Z11, Z11, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VSCALEFPS   Z10, Z12, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VDIVPS      Z12, Z6, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z11
+	VMINPS      actconsts<>+320(SB), Z11, Z11
+	VMULPS      actconsts<>+384(SB), Z11, Z10
+	VRNDSCALEPS $0x00, Z10, Z10
+	VFMADD231PS actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS actconsts<>+512(SB), Z10, Z11
+	VMOVUPS     actconsts<>+576(SB), Z12
+	VFMADD213PS actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS actconsts<>+64(SB), Z11, Z12
+	VMULPS      Z11, Z12, Z12
+	VFMSUB213PS Z11, Z11, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VSCALEFPS   Z10, Z12, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VDIVPS      Z12, Z7, Z7
+	VMAXPS      actconsts<>+256(SB), Z8, Z11
+	VMINPS      actconsts<>+320(SB), Z11, Z11
+	VMULPS      actconsts<>+384(SB), Z11, Z10
+	VRNDSCALEPS $0x00, Z10, Z10
+	VFMADD231PS actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS actconsts<>+512(SB), Z10, Z11
+	VMOVUPS     actconsts<>+576(SB), Z12
+	VFMADD213PS actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS actconsts<>+64(SB), Z11, Z12
+	VMULPS      Z11, Z12, Z12
+	VFMSUB213PS Z11, Z11, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VSCALEFPS   Z10, Z12, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VDIVPS      Z12, Z8, Z8
+	VMAXPS      actconsts<>+256(SB), Z9, Z11
+	VMINPS      actconsts<>+320(SB), Z11, Z11
+	VMULPS      actconsts<>+384(SB), Z11, Z10
+	VRNDSCALEPS $0x00, Z10, Z10
+	VFMADD231PS actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS actconsts<>+512(SB), Z10, Z11
+	VMOVUPS     actconsts<>+576(SB), Z12
+	VFMADD213PS actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS actconsts<>+64(SB), Z11, Z12
+	VMULPS      Z11, Z12, Z12
+	VFMSUB213PS Z11, Z11, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VSCALEFPS   Z10, Z12, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VDIVPS      Z12, Z9, Z9
+
+ebstore:
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, 64(AX)
+	VMOVUPS Z8, 128(AX)
+	VMOVUPS Z9, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	SUBQ    $0x00000040, R9
+	JMP     eblock
+
+eone:
+	CMPQ        R9, $0x00000010
+	JL          etail
+	VMULPS      (CX), Z3, Z6
+	VADDPS      Z4, Z6, Z6
+	CMPQ        act+64(FP), $0x00000001
+	JL          evstore
+	JE          evrelu
+	CMPQ        act+64(FP), $0x00000003
+	JE          evclip
+	JG          evfromMemory
+	VMINPS      Z6, Z0, Z7
+	VMAXPS      Z6, Z0, Z6
+	VFMADD231PS Z7, Z1, Z6
+	JMP         evstore
+
+evrelu:
+	VMAXPS Z6, Z0, Z6
+	JMP    evstore
+
+evclip:
+	VMAXPS Z6, Z1, Z6
+	VMINPS Z6, Z2, Z6
+	JMP    evstore
+
+evfromMemory:
+	CMPQ   act+64(FP), $0x00000004
+	JNE    ev4next
+	VMULPS actconsts<>+0(SB), Z6, Z7
+	VADDPS actconsts<>+64(SB), Z7, Z7
+	VMAXPS actconsts<>+128(SB), Z7, Z7
+	VMINPS actconsts<>+192(SB), Z7, Z7
+	VMULPS Z7, Z6, Z6
+	JMP    evstore
+
+ev4next:
+	CMPQ        act+64(FP), $0x00000005
+	JNE         ev5next
+	VMAXPS      actconsts<>+256(SB), Z6, Z8
+	VMINPS      actconsts<>+320(SB), Z8, Z8
+	VMULPS      actconsts<>+384(SB), Z8, Z7
+	VRNDSCALEPS $0x00, Z7, Z7
+	VFMADD231PS actconsts<>+448(SB), Z7, Z8
+	VFMADD231PS actconsts<>+512(SB), Z7, Z8
+	VMOVUPS     actconsts<>+576(SB), Z9
+	VFMADD213PS actconsts<>+640(SB), Z8, Z9
+	VFMADD213PS actconsts<>+704(SB), Z8, Z9
+	VFMADD213PS actconsts<>+768(SB), Z8, Z9
+	VFMADD213PS actconsts<>+832(SB), Z8, Z9
+	VFMADD213PS actconsts<>+64(SB), Z8, Z9
+	VMULPS      Z8, Z9, Z9
+	VFMSUB213PS Z8, Z8, Z9
+	VADDPS      actconsts<>+192(SB), Z9, Z9
+	VSCALEFPS   Z7, Z9, Z9
+	VADDPS      actconsts<>+192(SB), Z9, Z9
+	VMOVUPS     actconsts<>+192(SB), Z7
+	VCMPPS      $0x07, Z6, Z6, K1
+	VDIVPS      Z9, Z7, K1, Z6
+	JMP         evstore
+
+ev5next:
+	VMAXPS      actconsts<>+256(SB), Z6, Z8
+	VMINPS      actconsts<>+320(SB), Z8, Z8
+	VMULPS      actconsts<>+384(SB), Z8, Z7
+	VRNDSCALEPS $0x00, Z7, Z7
+	VFMADD231PS actconsts<>+448(SB), Z7, Z8
+	VFMADD231PS actconsts<>+512(SB), Z7, Z8
+	VMOVUPS     actconsts<>+576(SB), Z9
+	VFMADD213PS actconsts<>+640(SB), Z8, Z9
+	VFMADD213PS actconsts<>+704(SB), Z8, Z9
+	VFMADD213PS actconsts<>+768(SB), Z8, Z9
+	VFMADD213PS actconsts<>+832(SB), Z8, Z9
+	VFMADD213PS actconsts<>+64(SB), Z8, Z9
+	VMULPS      Z8, Z9, Z9
+	VFMSUB213PS Z8, Z8, Z9
+	VADDPS      actconsts<>+192(SB), Z9, Z9
+	VSCALEFPS   Z7, Z9, Z9
+	VADDPS      actconsts<>+192(SB), Z9, Z9
+	VDIVPS      Z9, Z6, Z6
+
+evstore:
+	VMOVUPS Z6, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, R9
+	JMP     eone
+
+etail:
+	VMOVUPS Z5, (R10)
+	LEAQ    (AX)(R9*4), AX
+	LEAQ    (CX)(R9*4), CX
+
+edone:
+	ADDQ DI, DX
+	ADDQ R8, BX
+	DECQ SI
+	JMP  channel
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecBinaryAVX512(d *float32, a *float32, b *float32, n int, op int, act int, slope float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·vecBinaryAVX512(SB), NOSPLIT, $0-56
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVQ         b+16(FP), DX
+	MOVQ         n+24(FP), BX
+	VBROADCASTSS slope+48(FP), Z1
+	VBROADCASTSS hi+52(FP), Z2
+	VXORPS       Y0, Y0, Y0
+	CMPQ         BX, $0x00000010
+	JGE          elong
+	TESTQ        BX, BX
+	JZ           edone
+	LEAQ         tail16<>+0(SB), SI
+	KMOVW        (SI)(BX*2), K1
+	VMOVUPS.Z    (CX), K1, Z3
+	VMOVUPS      Z3, Z3
+	CMPQ         op+32(FP), $0x00000001
+	JL           emadd
+	JE           emsub
+	CMPQ         op+32(FP), $0x00000002
+	JE           emmul
+	VMOVUPS.Z    (DX), K1, Z4
+	VDIVPS       Z4, Z3, Z3
+	JMP          emop
+
+emadd:
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z3, Z3
+	JMP       emop
+
+emsub:
+	VMOVUPS.Z (DX), K1, Z4
+	VSUBPS    Z4, Z3, Z3
+	JMP       emop
+
+emmul:
+	VMOVUPS.Z (DX), K1, Z4
+	VMULPS    Z4, Z3, Z3
+
+emop:
+	CMPQ        act+40(FP), $0x00000001
+	JL          emstore
+	JE          emrelu
+	CMPQ        act+40(FP), $0x00000003
+	JE          emclip
+	JG          emfromMemory
+	VMINPS      Z3, Z0, Z2
+	VMAXPS      Z3, Z0, Z3
+	VFMADD231PS Z2, Z1, Z3
+	JMP         emstore
+
+emrelu:
+	VMAXPS Z3, Z0, Z3
+	JMP    emstore
+
+emclip:
+	VMAXPS Z3, Z1, Z3
+	VMINPS Z3, Z2, Z3
+	JMP    emstore
+
+emfromMemory:
+	CMPQ   act+40(FP), $0x00000004
+	JNE    em4next
+	VMULPS actconsts<>+0(SB), Z3, Z0
+	VADDPS actconsts<>+64(SB), Z0, Z0
+	VMAXPS actconsts<>+128(SB), Z0, Z0
+	VMINPS actconsts<>+192(SB), Z0, Z0
+	VMULPS Z0, Z3, Z3
+	JMP    emstore
+
+em4next:
+	CMPQ        act+40(FP), $0x00000005
+	JNE         em5next
+	VMAXPS      actconsts<>+256(SB), Z3, Z1
+	VMINPS      actconsts<>+320(SB), Z1, Z1
+	VMULPS      actconsts<>+384(SB), Z1, Z0
+	VRNDSCALEPS $0x00, Z0, Z0
+	VFMADD231PS actconsts<>+448(SB), Z0, Z1
+	VFMADD231PS actconsts<>+512(SB), Z0, Z1
+	VMOVUPS     actconsts<>+576(SB), Z2
+	VFMADD213PS actconsts<>+640(SB), Z1, Z2
+	VFMADD213PS actconsts<>+704(SB), Z1, Z2
+	VFMADD213PS actconsts<>+768(SB), Z1, Z2
+	VFMADD213PS actconsts<>+832(SB), Z1, Z2
+	VFMADD213PS actconsts<>+64(SB), Z1, Z2
+	VMULPS      Z1, Z2, Z2
+	VFMSUB213PS Z1, Z1, Z2
+	VADDPS      actconsts<>+192(SB), Z2, Z2
+	VSCALEFPS   Z0, Z2, Z2
+	VADDPS      actconsts<>+192(SB), Z2, Z2
+	VMOVUPS     actconsts<>+192(SB), Z0
+	VCMPPS      $0x07, Z3, Z3, K2
+	VDIVPS      Z2, Z0, K2, Z3
+	JMP         emstore
+
+em5next:
+	VMAXPS      actconsts<>+256(SB), Z3, Z1
+	VMINPS      actconsts<>+320(SB), Z1, Z1
+	VMULPS      actconsts<>+384(SB), Z1, Z0
+	VRNDSCALEPS $0x00, Z0, Z0
+	VFMADD231PS actconsts<>+448(SB), Z0, Z1
+	VFMADD231PS actconsts<>+512(SB), Z0, Z1
+	VMOVUPS     actconsts<>+576(SB), Z2
+	VFMADD213PS actconsts<>+640(SB), Z1, Z2
+	VFMADD213PS actconsts<>+704(SB), Z1, Z2
+	VFMADD213PS actconsts<>+768(SB), Z1, Z2
+	VFMADD213PS actconsts<>+832(SB), Z1, Z2
+	VFMADD213PS actconsts<>+64(SB), Z1, Z2
+	VMULPS      Z1, Z2, Z2
+	VFMSUB213PS Z1, Z1, Z2
+	VADDPS      actconsts<>+192(SB), Z2, Z2
+	VSCALEFPS   Z0, Z2, Z2
+	VADDPS      actconsts<>+192(SB), Z2, Z2
+	VDIVPS      Z2, Z3, Z3
+
+emstore:
+	VMOVUPS Z3, K1, (AX)
+	LEAQ    (AX)(BX*4), AX
+	LEAQ    (CX)(BX*4), CX
+	LEAQ    (DX)(BX*4), DX
+	JMP     edone
+
+elong:
+	VMOVUPS -64(CX)(BX*4), Z3
+	CMPQ    op+32(FP), $0x00000001
+	JL      eladd
+	JE      elsub
+	CMPQ    op+32(FP), $0x00000002
+	JE      elmul
+	VDIVPS  -64(DX)(BX*4), Z3, Z3
+	JMP     elop
+
+eladd:
+	VADDPS -64(DX)(BX*4), Z3, Z3
+	JMP    elop
+
+elsub:
+	VSUBPS -64(DX)(BX*4), Z3, Z3
+	JMP    elop
+
+elmul:
+	VMULPS -64(DX)(BX*4), Z3, Z3
+
+elop:
+	CMPQ        act+40(FP), $0x00000001
+	JL          elstore
+	JE          elrelu
+	CMPQ        act+40(FP), $0x00000003
+	JE          elclip
+	JG          elfromMemory
+	VMINPS      Z3, Z0, Z4
+	VMAXPS      Z3, Z0, Z3
+	VFMADD231PS Z4, Z1, Z3
+	JMP         elstore
+
+elrelu:
+	VMAXPS Z3, Z0, Z3
+	JMP    elstore
+
+elclip:
+	VMAXPS Z3, Z1, Z3
+	VMINPS Z3, Z2, Z3
+	JMP    elstore
+
+elfromMemory:
+	CMPQ   act+40(FP), $0x00000004
+	JNE    el4next
+	VMULPS actconsts<>+0(SB), Z3, Z4
+	VADDPS actconsts<>+64(SB), Z4, Z4
+	VMAXPS actconsts<>+128(SB), Z4, Z4
+	VMINPS actconsts<>+192(SB), Z4, Z4
+	VMULPS Z4, Z3, Z3
+	JMP    elstore
+
+el4next:
+	CMPQ        act+40(FP), $0x00000005
+	JNE         el5next
+	VMAXPS      actconsts<>+256(SB), Z3, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VMOVUPS     actconsts<>+192(SB), Z4
+	VCMPPS      $0x07, Z3, Z3, K1
+	VDIVPS      Z6, Z4, K1, Z3
+	JMP         elstore
+
+el5next:
+	VMAXPS      actconsts<>+256(SB), Z3, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VDIVPS      Z6, Z3, Z3
+
+elstore:
+	LEAQ -64(AX)(BX*4), SI
+
+eblock:
+	CMPQ    BX, $0x00000040
+	JL      eone
+	VMOVUPS (CX), Z4
+	VMOVUPS 64(CX), Z5
+	VMOVUPS 128(CX), Z6
+	VMOVUPS 192(CX), Z7
+	CMPQ    op+32(FP), $0x00000001
+	JL      ebadd
+	JE      ebsub
+	CMPQ    op+32(FP), $0x00000002
+	JE      ebmul
+	VDIVPS  (DX), Z4, Z4
+	VDIVPS  64(DX), Z5, Z5
+	VDIVPS  128(DX), Z6, Z6
+	VDIVPS  192(DX), Z7, Z7
+	JMP     ebop
+
+ebadd:
+	VADDPS (DX), Z4, Z4
+	VADDPS 64(DX), Z5, Z5
+	VADDPS 128(DX), Z6, Z6
+	VADDPS 192(DX), Z7, Z7
+	JMP    ebop
+
+ebsub:
+	VSUBPS (DX), Z4, Z4
+	VSUBPS 64(DX), Z5, Z5
+	VSUBPS 128(DX), Z6, Z6
+	VSUBPS 192(DX), Z7, Z7
+	JMP    ebop
+
+ebmul:
+	VMULPS (DX), Z4, Z4
+	VMULPS 64(DX), Z5, Z5
+	VMULPS 128(DX), Z6, Z6
+	VMULPS 192(DX), Z7, Z7
+
+ebop:
+	CMPQ        act+40(FP), $0x00000001
+	JL          ebstore
+	JE          ebrelu
+	CMPQ        act+40(FP), $0x00000003
+	JE          ebclip
+	JG          ebfromMemory
+	VMINPS      Z4, Z0, Z8
+	VMAXPS      Z4, Z0, Z4
+	VFMADD231PS Z8, Z1, Z4
+	VMINPS      Z5, Z0, Z8
+	VMAXPS      Z5, Z0, Z5
+	VFMADD231PS Z8, Z1, Z5
+	VMINPS      Z6, Z0, Z8
+	VMAXPS      Z6, Z0, Z6
+	VFMADD231PS Z8, Z1, Z6
+	VMINPS      Z7, Z0, Z8
+	VMAXPS      Z7, Z0, Z7
+	VFMADD231PS Z8, Z1, Z7
+	JMP         ebstore
+
+ebrelu:
+	VMAXPS Z4, Z0, Z4
+	VMAXPS Z5, Z0, Z5
+	VMAXPS Z6, Z0, Z6
+	VMAXPS Z7, Z0, Z7
+	JMP    ebstore
+
+ebclip:
+	VMAXPS Z4, Z1, Z4
+	VMINPS Z4, Z2, Z4
+	VMAXPS Z5, Z1, Z5
+	VMINPS Z5, Z2, Z5
+	VMAXPS Z6, Z1, Z6
+	VMINPS Z6, Z2, Z6
+	VMAXPS Z7, Z1, Z7
+	VMINPS Z7, Z2, Z7
+	JMP    ebstore
+
+ebfromMemory:
+	CMPQ   act+40(FP), $0x00000004
+	JNE    eb4next
+	VMULPS actconsts<>+0(SB), Z4, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z4, Z4
+	VMULPS actconsts<>+0(SB), Z5, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z5, Z5
+	VMULPS actconsts<>+0(SB), Z6, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z6, Z6
+	VMULPS actconsts<>+0(SB), Z7, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z7, Z7
+	JMP    ebstore
+
+eb4next:
+	CMPQ        act+40(FP), $0x00000005
+	JNE         eb5next
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z4, Z4, K1
+	VDIVPS      Z10, Z8, K1, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z5, Z5, K1
+	VDIVPS      Z10, Z8, K1, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z6, Z6, K1
+	VDIVPS      Z10, Z8, K1, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z7, Z7, K1
+	VDIVPS      Z10, Z8, K1, Z7
+	JMP         ebstore
+
+eb5next:
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z4, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z5, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z6, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z7, Z7
+
+ebstore:
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, 64(AX)
+	VMOVUPS Z6, 128(AX)
+	VMOVUPS Z7, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000040, BX
+	JMP     eblock
+
+eone:
+	CMPQ    BX, $0x00000010
+	JL      etail
+	VMOVUPS (CX), Z4
+	CMPQ    op+32(FP), $0x00000001
+	JL      evadd
+	JE      evsub
+	CMPQ    op+32(FP), $0x00000002
+	JE      evmul
+	VDIVPS  (DX), Z4, Z4
+	JMP     evop
+
+evadd:
+	VADDPS (DX), Z4, Z4
+	JMP    evop
+
+evsub:
+	VSUBPS (DX), Z4, Z4
+	JMP    evop
+
+evmul:
+	VMULPS (DX), Z4, Z4
+
+evop:
+	CMPQ        act+40(FP), $0x00000001
+	JL          evstore
+	JE          evrelu
+	CMPQ        act+40(FP), $0x00000003
+	JE          evclip
+	JG          evfromMemory
+	VMINPS      Z4, Z0, Z5
+	VMAXPS      Z4, Z0, Z4
+	VFMADD231PS Z5, Z1, Z4
+	JMP         evstore
+
+evrelu:
+	VMAXPS Z4, Z0, Z4
+	JMP    evstore
+
+evclip:
+	VMAXPS Z4, Z1, Z4
+	VMINPS Z4, Z2, Z4
+	JMP    evstore
+
+evfromMemory:
+	CMPQ   act+40(FP), $0x00000004
+	JNE    ev4next
+	VMULPS actconsts<>+0(SB), Z4, Z5
+	VADDPS actconsts<>+64(SB), Z5, Z5
+	VMAXPS actconsts<>+128(SB), Z5, Z5
+	VMINPS actconsts<>+192(SB), Z5, Z5
+	VMULPS Z5, Z4, Z4
+	JMP    evstore
+
+ev4next:
+	CMPQ        act+40(FP), $0x00000005
+	JNE         ev5next
+	VMAXPS      actconsts<>+256(SB), Z4, Z6
+	VMINPS      actconsts<>+320(SB), Z6, Z6
+	VMULPS      actconsts<>+384(SB), Z6, Z5
+	VRNDSCALEPS $0x00, Z5, Z5
+	VFMADD231PS actconsts<>+448(SB), Z5, Z6
+	VFMADD231PS actconsts<>+512(SB), Z5, Z6
+	VMOVUPS     actconsts<>+576(SB), Z7
+	VFMADD213PS actconsts<>+640(SB), Z6, Z7
+	VFMADD213PS actconsts<>+704(SB), Z6, Z7
+	VFMADD213PS actconsts<>+768(SB), Z6, Z7
+	VFMADD213PS actconsts<>+832(SB), Z6, Z7
+	VFMADD213PS actconsts<>+64(SB), Z6, Z7
+	VMULPS      Z6, Z7, Z7
+	VFMSUB213PS Z6, Z6, Z7
+	VADDPS      actconsts<>+192(SB), Z7, Z7
+	VSCALEFPS   Z5, Z7, Z7
+	VADDPS      actconsts<>+192(SB), Z7, Z7
+	VMOVUPS     actconsts<>+192(SB), Z5
+	VCMPPS      $0x07, Z4, Z4, K1
+	VDIVPS      Z7, Z5, K1, Z4
+	JMP         evstore
+
+ev5next:
+	VMAXPS      actconsts<>+256(SB), Z4, Z6
+	VMINPS      actconsts<>+320(SB), Z6, Z6
+	VMULPS      actconsts<>+384(SB), Z6, Z5
+	VRNDSCALEPS $0x00, Z5, Z5
+	VFMADD231PS actconsts<>+448(SB), Z5, Z6
+	VFMADD231PS actconsts<>+512(SB), Z5, Z6
+	VMOVUPS     actconsts<>+576(SB), Z7
+	VFMADD213PS actconsts<>+640(SB), Z6, Z7
+	VFMADD213PS actconsts<>+704(SB), Z6, Z7
+	VFMADD213PS actconsts<>+768(SB), Z6, Z7
+	VFMADD213PS actconsts<>+832(SB), Z6, Z7
+	VFMADD213PS actconsts<>+64(SB), Z6, Z7
+	VMULPS      Z6, Z7, Z7
+	VFMSUB213PS Z6, Z6, Z7
+	VADDPS      actconsts<>+192(SB), Z7, Z7
+	VSCALEFPS   Z5, Z7, Z7
+	VADDPS      actconsts<>+192(SB), Z7, Z7
+	VDIVPS      Z7, Z4, Z4
+
+evstore:
+	VMOVUPS Z4, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     eone
+
+etail:
+	VMOVUPS Z3, (SI)
+	LEAQ    (AX)(BX*4), AX
+	LEAQ    (CX)(BX*4), CX
+	LEAQ    (DX)(BX*4), DX
+
+edone:
 	VZEROUPPER
 	RET
 
@@ -8578,6 +9811,64 @@ done:
 	VZEROUPPER
 	RET
 
+// func vecMaxPool3s1AVX2(dst *float32, src *float32, n int, rows int, ld int)
+// Requires: AVX
+TEXT ·vecMaxPool3s1AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+	MOVQ ld+32(FP), BX
+	SHLQ $0x02, BX
+
+block:
+	CMPQ    DX, $0x00000008
+	JL      done
+	VMOVUPS (CX), Y0
+	VMOVUPS 4(CX), Y1
+	VMOVUPS 8(CX), Y2
+	MOVQ    CX, SI
+	MOVQ    rows+24(FP), DI
+
+row:
+	DECQ      DI
+	JLE       reduced
+	ADDQ      BX, SI
+	VMOVUPS   (SI), Y3
+	VADDPS    Y3, Y0, Y4
+	VCMPPS    $0x03, Y3, Y0, Y5
+	VMAXPS    Y3, Y0, Y0
+	VBLENDVPS Y5, Y4, Y0, Y0
+	VMOVUPS   4(SI), Y3
+	VADDPS    Y3, Y1, Y4
+	VCMPPS    $0x03, Y3, Y1, Y5
+	VMAXPS    Y3, Y1, Y1
+	VBLENDVPS Y5, Y4, Y1, Y1
+	VMOVUPS   8(SI), Y3
+	VADDPS    Y3, Y2, Y4
+	VCMPPS    $0x03, Y3, Y2, Y5
+	VMAXPS    Y3, Y2, Y2
+	VBLENDVPS Y5, Y4, Y2, Y2
+	JMP       row
+
+reduced:
+	VADDPS    Y1, Y0, Y3
+	VCMPPS    $0x03, Y1, Y0, Y4
+	VMAXPS    Y1, Y0, Y0
+	VBLENDVPS Y4, Y3, Y0, Y0
+	VADDPS    Y2, Y0, Y1
+	VCMPPS    $0x03, Y2, Y0, Y3
+	VMAXPS    Y2, Y0, Y0
+	VBLENDVPS Y3, Y1, Y0, Y0
+	VMOVUPS   Y0, (AX)
+	ADDQ      $0x00000020, CX
+	ADDQ      $0x00000020, AX
+	SUBQ      $0x00000008, DX
+	JMP       block
+
+done:
+	VZEROUPPER
+	RET
+
 // func vecDepthwiseAVX2(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·vecDepthwiseAVX2(SB), NOSPLIT, $0-92
@@ -11295,6 +12586,1399 @@ nextShort:
 	JMP  short
 
 done:
+	VZEROUPPER
+	RET
+
+// func vecAffineAVX2(d *float32, x *float32, s *float32, t *float32, c int, n int, ss int, ts int, act int, slope float32, hi float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·vecAffineAVX2(SB), NOSPLIT, $0-80
+	MOVQ         d+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         s+16(FP), DX
+	MOVQ         t+24(FP), BX
+	MOVQ         c+32(FP), SI
+	MOVQ         ss+48(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         ts+56(FP), R8
+	SHLQ         $0x02, R8
+	VBROADCASTSS slope+72(FP), Y1
+	VBROADCASTSS hi+76(FP), Y2
+	VXORPS       Y0, Y0, Y0
+
+channel:
+	CMPQ         SI, $0x00000000
+	JLE          done
+	VBROADCASTSS (DX), Y3
+	VBROADCASTSS (BX), Y4
+	MOVQ         n+40(FP), R9
+	CMPQ         R9, $0x00000008
+	JGE          elong
+	TESTQ        R9, R9
+	JZ           edone
+	LEAQ         lanes8<>+0(SB), R10
+	MOVQ         R9, R11
+	NEGQ         R11
+	VMOVUPS      32(R10)(R11*4), Y5
+	VMASKMOVPS   (CX), Y5, Y6
+	VMULPS       Y6, Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	CMPQ         act+64(FP), $0x00000001
+	JL           emstore
+	JE           emrelu
+	CMPQ         act+64(FP), $0x00000003
+	JE           emclip
+	JG           emfromMemory
+	VMINPS       Y3, Y0, Y4
+	VMAXPS       Y3, Y0, Y3
+	VFMADD231PS  Y4, Y1, Y3
+	JMP          emstore
+
+emrelu:
+	VMAXPS Y3, Y0, Y3
+	JMP    emstore
+
+emclip:
+	VMAXPS Y3, Y1, Y3
+	VMINPS Y3, Y2, Y3
+	JMP    emstore
+
+emfromMemory:
+	CMPQ   act+64(FP), $0x00000004
+	JNE    em4next
+	VMULPS actconsts<>+0(SB), Y3, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y3, Y3
+	JMP    emstore
+
+em4next:
+	CMPQ        act+64(FP), $0x00000005
+	JNE         em5next
+	VMAXPS      actconsts<>+256(SB), Y3, Y6
+	VMINPS      actconsts<>+320(SB), Y6, Y6
+	VMULPS      actconsts<>+384(SB), Y6, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y6
+	VFMADD231PS actconsts<>+512(SB), Y4, Y6
+	VMOVUPS     actconsts<>+576(SB), Y7
+	VFMADD213PS actconsts<>+640(SB), Y6, Y7
+	VFMADD213PS actconsts<>+704(SB), Y6, Y7
+	VFMADD213PS actconsts<>+768(SB), Y6, Y7
+	VFMADD213PS actconsts<>+832(SB), Y6, Y7
+	VFMADD213PS actconsts<>+64(SB), Y6, Y7
+	VMULPS      Y6, Y7, Y7
+	VFMSUB213PS Y6, Y6, Y7
+	VADDPS      actconsts<>+192(SB), Y7, Y7
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y6
+	VPSUBD      Y6, Y4, Y4
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      actconsts<>+192(SB), Y6, Y6
+	VMULPS      Y6, Y7, Y7
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y7, Y7
+	VADDPS      actconsts<>+192(SB), Y7, Y7
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y7, Y4, Y4
+	VCMPPS      $0x03, Y3, Y3, Y7
+	VBLENDVPS   Y7, Y3, Y4, Y3
+	JMP         emstore
+
+em5next:
+	VMAXPS      actconsts<>+256(SB), Y3, Y6
+	VMINPS      actconsts<>+320(SB), Y6, Y6
+	VMULPS      actconsts<>+384(SB), Y6, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y6
+	VFMADD231PS actconsts<>+512(SB), Y4, Y6
+	VMOVUPS     actconsts<>+576(SB), Y7
+	VFMADD213PS actconsts<>+640(SB), Y6, Y7
+	VFMADD213PS actconsts<>+704(SB), Y6, Y7
+	VFMADD213PS actconsts<>+768(SB), Y6, Y7
+	VFMADD213PS actconsts<>+832(SB), Y6, Y7
+	VFMADD213PS actconsts<>+64(SB), Y6, Y7
+	VMULPS      Y6, Y7, Y7
+	VFMSUB213PS Y6, Y6, Y7
+	VADDPS      actconsts<>+192(SB), Y7, Y7
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y6
+	VPSUBD      Y6, Y4, Y4
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      actconsts<>+192(SB), Y6, Y6
+	VMULPS      Y6, Y7, Y7
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y7, Y7
+	VADDPS      actconsts<>+192(SB), Y7, Y7
+	VDIVPS      Y7, Y3, Y3
+
+emstore:
+	VMASKMOVPS Y3, Y5, (AX)
+	LEAQ       (AX)(R9*4), AX
+	LEAQ       (CX)(R9*4), CX
+	JMP        edone
+
+elong:
+	VMULPS      -32(CX)(R9*4), Y3, Y5
+	VADDPS      Y4, Y5, Y5
+	CMPQ        act+64(FP), $0x00000001
+	JL          elstore
+	JE          elrelu
+	CMPQ        act+64(FP), $0x00000003
+	JE          elclip
+	JG          elfromMemory
+	VMINPS      Y5, Y0, Y6
+	VMAXPS      Y5, Y0, Y5
+	VFMADD231PS Y6, Y1, Y5
+	JMP         elstore
+
+elrelu:
+	VMAXPS Y5, Y0, Y5
+	JMP    elstore
+
+elclip:
+	VMAXPS Y5, Y1, Y5
+	VMINPS Y5, Y2, Y5
+	JMP    elstore
+
+elfromMemory:
+	CMPQ   act+64(FP), $0x00000004
+	JNE    el4next
+	VMULPS actconsts<>+0(SB), Y5, Y6
+	VADDPS actconsts<>+64(SB), Y6, Y6
+	VMAXPS actconsts<>+128(SB), Y6, Y6
+	VMINPS actconsts<>+192(SB), Y6, Y6
+	VMULPS Y6, Y5, Y5
+	JMP    elstore
+
+el4next:
+	CMPQ        act+64(FP), $0x00000005
+	JNE         el5next
+	VMAXPS      actconsts<>+256(SB), Y5, Y7
+	VMINPS      actconsts<>+320(SB), Y7, Y7
+	VMULPS      actconsts<>+384(SB), Y7, Y6
+	VROUNDPS    $0x00, Y6, Y6
+	VFMADD231PS actconsts<>+448(SB), Y6, Y7
+	VFMADD231PS actconsts<>+512(SB), Y6, Y7
+	VMOVUPS     actconsts<>+576(SB), Y8
+	VFMADD213PS actconsts<>+640(SB), Y7, Y8
+	VFMADD213PS actconsts<>+704(SB), Y7, Y8
+	VFMADD213PS actconsts<>+768(SB), Y7, Y8
+	VFMADD213PS actconsts<>+832(SB), Y7, Y8
+	VFMADD213PS actconsts<>+64(SB), Y7, Y8
+	VMULPS      Y7, Y8, Y8
+	VFMSUB213PS Y7, Y7, Y8
+	VADDPS      actconsts<>+192(SB), Y8, Y8
+	VCVTPS2DQ   Y6, Y6
+	VPSRAD      $0x01, Y6, Y7
+	VPSUBD      Y7, Y6, Y6
+	VPSLLD      $0x17, Y7, Y7
+	VPADDD      actconsts<>+192(SB), Y7, Y7
+	VMULPS      Y7, Y8, Y8
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      actconsts<>+192(SB), Y6, Y6
+	VMULPS      Y6, Y8, Y8
+	VADDPS      actconsts<>+192(SB), Y8, Y8
+	VMOVUPS     actconsts<>+192(SB), Y6
+	VDIVPS      Y8, Y6, Y6
+	VCMPPS      $0x03, Y5, Y5, Y8
+	VBLENDVPS   Y8, Y5, Y6, Y5
+	JMP         elstore
+
+el5next:
+	VMAXPS      actconsts<>+256(SB), Y5, Y7
+	VMINPS      actconsts<>+320(SB), Y7, Y7
+	VMULPS      actconsts<>+384(SB), Y7, Y6
+	VROUNDPS    $0x00, Y6, Y6
+	VFMADD231PS actconsts<>+448(SB), Y6, Y7
+	VFMADD231PS actconsts<>+512(SB), Y6, Y7
+	VMOVUPS     actconsts<>+576(SB), Y8
+	VFMADD213PS actconsts<>+640(SB), Y7, Y8
+	VFMADD213PS actconsts<>+704(SB), Y7, Y8
+	VFMADD213PS actconsts<>+768(SB), Y7, Y8
+	VFMADD213PS actconsts<>+832(SB), Y7, Y8
+	VFMADD213PS actconsts<>+64(SB), Y7, Y8
+	VMULPS      Y7, Y8, Y8
+	VFMSUB213PS Y7, Y7, Y8
+	VADDPS      actconsts<>+192(SB), Y8, Y8
+	VCVTPS2DQ   Y6, Y6
+	VPSRAD      $0x01, Y6, Y7
+	VPSUBD      Y7, Y6, Y6
+	VPSLLD      $0x17, Y7, Y7
+	VPADDD      actconsts<>+192(SB), Y7, Y7
+	VMULPS      Y7, Y8, Y8
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      actconsts<>+192(SB), Y6, Y6
+	VMULPS      Y6, Y8, Y8
+	VADDPS      actconsts<>+192(SB), Y8, Y8
+	VDIVPS      Y8, Y5, Y5
+
+elstore:
+	LEAQ -32(AX)(R9*4), R10
+
+eblock:
+	CMPQ        R9, $0x00000020
+	JL          eone
+	VMULPS      (CX), Y3, Y6
+	VADDPS      Y4, Y6, Y6
+	VMULPS      32(CX), Y3, Y7
+	VADDPS      Y4, Y7, Y7
+	VMULPS      64(CX), Y3, Y8
+	VADDPS      Y4, Y8, Y8
+	VMULPS      96(CX), Y3, Y9
+	VADDPS      Y4, Y9, Y9
+	CMPQ        act+64(FP), $0x00000001
+	JL          ebstore
+	JE          ebrelu
+	CMPQ        act+64(FP), $0x00000003
+	JE          ebclip
+	JG          ebfromMemory
+	VMINPS      Y6, Y0, Y10
+	VMAXPS      Y6, Y0, Y6
+	VFMADD231PS Y10, Y1, Y6
+	VMINPS      Y7, Y0, Y10
+	VMAXPS      Y7, Y0, Y7
+	VFMADD231PS Y10, Y1, Y7
+	VMINPS      Y8, Y0, Y10
+	VMAXPS      Y8, Y0, Y8
+	VFMADD231PS Y10, Y1, Y8
+	VMINPS      Y9, Y0, Y10
+	VMAXPS      Y9, Y0, Y9
+	VFMADD231PS Y10, Y1, Y9
+	JMP         ebstore
+
+ebrelu:
+	VMAXPS Y6, Y0, Y6
+	VMAXPS Y7, Y0, Y7
+	VMAXPS Y8, Y0, Y8
+	VMAXPS Y9, Y0, Y9
+	JMP    ebstore
+
+ebclip:
+	VMAXPS Y6, Y1, Y6
+	VMINPS Y6, Y2, Y6
+	VMAXPS Y7, Y1, Y7
+	VMINPS Y7, Y2, Y7
+	VMAXPS Y8, Y1, Y8
+	VMINPS Y8, Y2, Y8
+	VMAXPS Y9, Y1, Y9
+	VMINPS Y9, Y2, Y9
+	JMP    ebstore
+
+ebfromMemory:
+	CMPQ   act+64(FP), $0x00000004
+	JNE    eb4next
+	VMULPS actconsts<>+0(SB), Y6, Y10
+	VADDPS actconsts<>+64(SB), Y10, Y10
+	VMAXPS actconsts<>+128(SB), Y10, Y10
+	VMINPS actconsts<>+192(SB), Y10, Y10
+	VMULPS Y10, Y6, Y6
+	VMULPS actconsts<>+0(SB), Y7, Y10
+	VADDPS actconsts<>+64(SB), Y10, Y10
+	VMAXPS actconsts<>+128(SB), Y10, Y10
+	VMINPS actconsts<>+192(SB), Y10, Y10
+	VMULPS Y10, Y7, Y7
+	VMULPS actconsts<>+0(SB), Y8, Y10
+	VADDPS actconsts<>+64(SB), Y10, Y10
+	VMAXPS actconsts<>+128(SB), Y10, Y10
+	VMINPS actconsts<>+192(SB), Y10, Y10
+	VMULPS Y10, Y8, Y8
+	VMULPS actconsts<>+0(SB), Y9, Y10
+	VADDPS actconsts<>+64(SB), Y10, Y10
+	VMAXPS actconsts<>+128(SB), Y10, Y10
+	VMINPS actconsts<>+192(SB), Y10, Y10
+	VMULPS Y10, Y9, Y9
+	JMP    ebstore
+
+eb4next:
+	CMPQ        act+64(FP), $0x00000005
+	JNE         eb5next
+	VMAXPS      actconsts<>+256(SB), Y6, Y11
+	VMINPS      actconsts<>+320(SB), Y11, Y11
+	VMULPS      actconsts<>+384(SB), Y11, Y10
+	VROUNDPS    $0x00, Y10, Y10
+	VFMADD231PS actconsts<>+448(SB), Y10, Y11
+	VFMADD231PS actconsts<>+512(SB), Y10, Y11
+	VMOVUPS     actconsts<>+576(SB), Y12
+	VFMADD213PS actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS actconsts<>+64(SB), Y11, Y12
+	VMULPS      Y11, Y12, Y12
+	VFMSUB213PS Y11, Y11, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VCVTPS2DQ   Y10, Y10
+	VPSRAD      $0x01, Y10, Y11
+	VPSUBD      Y11, Y10, Y10
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y12, Y12
+	VPSLLD      $0x17, Y10, Y10
+	VPADDD      actconsts<>+192(SB), Y10, Y10
+	VMULPS      Y10, Y12, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VMOVUPS     actconsts<>+192(SB), Y10
+	VDIVPS      Y12, Y10, Y10
+	VCMPPS      $0x03, Y6, Y6, Y12
+	VBLENDVPS   Y12, Y6, Y10, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y11
+	VMINPS      actconsts<>+320(SB), Y11, Y11
+	VMULPS      actconsts<>+384(SB), Y11, Y10
+	VROUNDPS    $0x00, Y10, Y10
+	VFMADD231PS actconsts<>+448(SB), Y10, Y11
+	VFMADD231PS actconsts<>+512(SB), Y10, Y11
+	VMOVUPS     actconsts<>+576(SB), Y12
+	VFMADD213PS actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS actconsts<>+64(SB), Y11, Y12
+	VMULPS      Y11, Y12, Y12
+	VFMSUB213PS Y11, Y11, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VCVTPS2DQ   Y10, Y10
+	VPSRAD      $0x01, Y10, Y11
+	VPSUBD      Y11, Y10, Y10
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y12, Y12
+	VPSLLD      $0x17, Y10, Y10
+	VPADDD      actconsts<>+192(SB), Y10, Y10
+	VMULPS      Y10, Y12, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VMOVUPS     actconsts<>+192(SB), Y10
+	VDIVPS      Y12, Y10, Y10
+	VCMPPS      $0x03, Y7, Y7, Y12
+	VBLENDVPS   Y12, Y7, Y10, Y7
+	VMAXPS      actconsts<>+256(SB), Y8, Y11
+	VMINPS      actconsts<>+320(SB), Y11, Y11
+	VMULPS      actconsts<>+384(SB), Y11, Y10
+	VROUNDPS    $0x00, Y10, Y10
+	VFMADD231PS actconsts<>+448(SB), Y10, Y11
+	VFMADD231PS actconsts<>+512(SB), Y10, Y11
+	VMOVUPS     actconsts<>+576(SB), Y12
+	VFMADD213PS actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS actconsts<>+64(SB), Y11, Y12
+	VMULPS      Y11, Y12, Y12
+	VFMSUB213PS Y11, Y11, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VCVTPS2DQ   Y10, Y10
+	VPSRAD      $0x01, Y10, Y11
+	VPSUBD      Y11, Y10, Y10
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y12, Y12
+	VPSLLD      $0x17, Y10, Y10
+	VPADDD      actconsts<>+192(SB), Y10, Y10
+	VMULPS      Y10, Y12, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VMOVUPS     actconsts<>+192(SB), Y10
+	VDIVPS      Y12, Y10, Y10
+	VCMPPS      $0x03, Y8, Y8, Y12
+	VBLENDVPS   Y12, Y8, Y10, Y8
+	VMAXPS      actconsts<>+256(SB), Y9, Y11
+	VMINPS      actconsts<>+320(SB), Y11, Y11
+	VMULPS      actconsts<>+384(SB), Y11, Y10
+	VROUNDPS    $0x00, Y10, Y10
+	VFMADD231PS actconsts<>+448(SB), Y10, Y11
+	VFMADD231PS actconsts<>+512(SB), Y10, Y11
+	VMOVUPS     actconsts<>+576(SB), Y12
+	VFMADD213PS actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS actconsts<>+64(SB), Y11, Y12
+	VMULPS      Y11, Y12, Y12
+	VFMSUB213PS Y11, Y11, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VCVTPS2DQ   Y10, Y10
+	VPSRAD      $0x01, Y10, Y11
+	VPSUBD      Y11, Y10, Y10
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y12, Y12
+	VPSLLD      $0x17, Y10, Y10
+	VPADDD      actconsts<>+192(SB), Y10, Y10
+	VMULPS      Y10, Y12, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VMOVUPS     actconsts<>+192(SB), Y10
+	VDIVPS      Y12, Y10, Y10
+	VCMPPS      $0x03, Y9, Y9, Y12
+	VBLENDVPS   Y12, Y9, Y10, Y9
+	JMP         ebstore
+
+eb5next:
+	VMAXPS      actconsts<>+256(SB), Y6, Y11
+	VMINPS      actconsts<>+320(SB), Y11, Y11
+	VMULPS      actconsts<>+384(SB), Y11, Y10
+	VROUNDPS    $0x00, Y10, Y10
+	VFMADD231PS actconsts<>+448(SB), Y10, Y11
+	VFMADD231PS actconsts<>+512(SB), Y10, Y11
+	VMOVUPS     actconsts<>+576(SB), Y12
+	VFMADD213PS actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS actconsts<>+64(SB), Y11, Y12
+	VMULPS      Y11, Y12, Y12
+	VFMSUB213PS Y11, Y11, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VCVTPS2DQ   Y10, Y10
+	VPSRAD      $0x01, Y10, Y11
+	VPSUBD      Y11, Y10, Y10
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y12, Y12
+	VPSLLD      $0x17, Y10, Y10
+	VPADDD      actconsts<>+192(SB), Y10, Y10
+	VMULPS      Y10, Y12, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VDIVPS      Y12, Y6, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y11
+	VMINPS      actconsts<>+320(SB), Y11, Y11
+	VMULPS      actconsts<>+384(SB), Y11, Y10
+	VROUNDPS    $0x00, Y10, Y10
+	VFMADD231PS actconsts<>+448(SB), Y10, Y11
+	VFMADD231PS actconsts<>+512(SB), Y10, Y11
+	VMOVUPS     actconsts<>+576(SB), Y12
+	VFMADD213PS actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS actconsts<>+64(SB), Y11, Y12
+	VMULPS      Y11, Y12, Y12
+	VFMSUB213PS Y11, Y11, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VCVTPS2DQ   Y10, Y10
+	VPSRAD      $0x01, Y10, Y11
+	VPSUBD      Y11, Y10, Y10
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y12, Y12
+	VPSLLD      $0x17, Y10, Y10
+	VPADDD      actconsts<>+192(SB), Y10, Y10
+	VMULPS      Y10, Y12, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VDIVPS      Y12, Y7, Y7
+	VMAXPS      actconsts<>+256(SB), Y8, Y11
+	VMINPS      actconsts<>+320(SB), Y11, Y11
+	VMULPS      actconsts<>+384(SB), Y11, Y10
+	VROUNDPS    $0x00, Y10, Y10
+	VFMADD231PS actconsts<>+448(SB), Y10, Y11
+	VFMADD231PS actconsts<>+512(SB), Y10, Y11
+	VMOVUPS     actconsts<>+576(SB), Y12
+	VFMADD213PS actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS actconsts<>+64(SB), Y11, Y12
+	VMULPS      Y11, Y12, Y12
+	VFMSUB213PS Y11, Y11, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VCVTPS2DQ   Y10, Y10
+	VPSRAD      $0x01, Y10, Y11
+	VPSUBD      Y11, Y10, Y10
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y12, Y12
+	VPSLLD      $0x17, Y10, Y10
+	VPADDD      actconsts<>+192(SB), Y10, Y10
+	VMULPS      Y10, Y12, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VDIVPS      Y12, Y8, Y8
+	VMAXPS      actconsts<>+256(SB), Y9, Y11
+	VMINPS      actconsts<>+320(SB), Y11, Y11
+	VMULPS      actconsts<>+384(SB), Y11, Y10
+	VROUNDPS    $0x00, Y10, Y10
+	VFMADD231PS actconsts<>+448(SB), Y10, Y11
+	VFMADD231PS actconsts<>+512(SB), Y10, Y11
+	VMOVUPS     actconsts<>+576(SB), Y12
+	VFMADD213PS actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS actconsts<>+64(SB), Y11, Y12
+	VMULPS      Y11, Y12, Y12
+	VFMSUB213PS Y11, Y11, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VCVTPS2DQ   Y10, Y10
+	VPSRAD      $0x01, Y10, Y11
+	VPSUBD      Y11, Y10, Y10
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y12, Y12
+	VPSLLD      $0x17, Y10, Y10
+	VPADDD      actconsts<>+192(SB), Y10, Y10
+	VMULPS      Y10, Y12, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VDIVPS      Y12, Y9, Y9
+
+ebstore:
+	VMOVUPS Y6, (AX)
+	VMOVUPS Y7, 32(AX)
+	VMOVUPS Y8, 64(AX)
+	VMOVUPS Y9, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000020, R9
+	JMP     eblock
+
+eone:
+	CMPQ        R9, $0x00000008
+	JL          etail
+	VMULPS      (CX), Y3, Y6
+	VADDPS      Y4, Y6, Y6
+	CMPQ        act+64(FP), $0x00000001
+	JL          evstore
+	JE          evrelu
+	CMPQ        act+64(FP), $0x00000003
+	JE          evclip
+	JG          evfromMemory
+	VMINPS      Y6, Y0, Y7
+	VMAXPS      Y6, Y0, Y6
+	VFMADD231PS Y7, Y1, Y6
+	JMP         evstore
+
+evrelu:
+	VMAXPS Y6, Y0, Y6
+	JMP    evstore
+
+evclip:
+	VMAXPS Y6, Y1, Y6
+	VMINPS Y6, Y2, Y6
+	JMP    evstore
+
+evfromMemory:
+	CMPQ   act+64(FP), $0x00000004
+	JNE    ev4next
+	VMULPS actconsts<>+0(SB), Y6, Y7
+	VADDPS actconsts<>+64(SB), Y7, Y7
+	VMAXPS actconsts<>+128(SB), Y7, Y7
+	VMINPS actconsts<>+192(SB), Y7, Y7
+	VMULPS Y7, Y6, Y6
+	JMP    evstore
+
+ev4next:
+	CMPQ        act+64(FP), $0x00000005
+	JNE         ev5next
+	VMAXPS      actconsts<>+256(SB), Y6, Y8
+	VMINPS      actconsts<>+320(SB), Y8, Y8
+	VMULPS      actconsts<>+384(SB), Y8, Y7
+	VROUNDPS    $0x00, Y7, Y7
+	VFMADD231PS actconsts<>+448(SB), Y7, Y8
+	VFMADD231PS actconsts<>+512(SB), Y7, Y8
+	VMOVUPS     actconsts<>+576(SB), Y9
+	VFMADD213PS actconsts<>+640(SB), Y8, Y9
+	VFMADD213PS actconsts<>+704(SB), Y8, Y9
+	VFMADD213PS actconsts<>+768(SB), Y8, Y9
+	VFMADD213PS actconsts<>+832(SB), Y8, Y9
+	VFMADD213PS actconsts<>+64(SB), Y8, Y9
+	VMULPS      Y8, Y9, Y9
+	VFMSUB213PS Y8, Y8, Y9
+	VADDPS      actconsts<>+192(SB), Y9, Y9
+	VCVTPS2DQ   Y7, Y7
+	VPSRAD      $0x01, Y7, Y8
+	VPSUBD      Y8, Y7, Y7
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y9, Y9
+	VPSLLD      $0x17, Y7, Y7
+	VPADDD      actconsts<>+192(SB), Y7, Y7
+	VMULPS      Y7, Y9, Y9
+	VADDPS      actconsts<>+192(SB), Y9, Y9
+	VMOVUPS     actconsts<>+192(SB), Y7
+	VDIVPS      Y9, Y7, Y7
+	VCMPPS      $0x03, Y6, Y6, Y9
+	VBLENDVPS   Y9, Y6, Y7, Y6
+	JMP         evstore
+
+ev5next:
+	VMAXPS      actconsts<>+256(SB), Y6, Y8
+	VMINPS      actconsts<>+320(SB), Y8, Y8
+	VMULPS      actconsts<>+384(SB), Y8, Y7
+	VROUNDPS    $0x00, Y7, Y7
+	VFMADD231PS actconsts<>+448(SB), Y7, Y8
+	VFMADD231PS actconsts<>+512(SB), Y7, Y8
+	VMOVUPS     actconsts<>+576(SB), Y9
+	VFMADD213PS actconsts<>+640(SB), Y8, Y9
+	VFMADD213PS actconsts<>+704(SB), Y8, Y9
+	VFMADD213PS actconsts<>+768(SB), Y8, Y9
+	VFMADD213PS actconsts<>+832(SB), Y8, Y9
+	VFMADD213PS actconsts<>+64(SB), Y8, Y9
+	VMULPS      Y8, Y9, Y9
+	VFMSUB213PS Y8, Y8, Y9
+	VADDPS      actconsts<>+192(SB), Y9, Y9
+	VCVTPS2DQ   Y7, Y7
+	VPSRAD      $0x01, Y7, Y8
+	VPSUBD      Y8, Y7, Y7
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y9, Y9
+	VPSLLD      $0x17, Y7, Y7
+	VPADDD      actconsts<>+192(SB), Y7, Y7
+	VMULPS      Y7, Y9, Y9
+	VADDPS      actconsts<>+192(SB), Y9, Y9
+	VDIVPS      Y9, Y6, Y6
+
+evstore:
+	VMOVUPS Y6, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, R9
+	JMP     eone
+
+etail:
+	VMOVUPS Y5, (R10)
+	LEAQ    (AX)(R9*4), AX
+	LEAQ    (CX)(R9*4), CX
+
+edone:
+	ADDQ DI, DX
+	ADDQ R8, BX
+	DECQ SI
+	JMP  channel
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecBinaryAVX2(d *float32, a *float32, b *float32, n int, op int, act int, slope float32, hi float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·vecBinaryAVX2(SB), NOSPLIT, $0-56
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVQ         b+16(FP), DX
+	MOVQ         n+24(FP), BX
+	VBROADCASTSS slope+48(FP), Y1
+	VBROADCASTSS hi+52(FP), Y2
+	VXORPS       Y0, Y0, Y0
+	CMPQ         BX, $0x00000008
+	JGE          elong
+	TESTQ        BX, BX
+	JZ           edone
+	LEAQ         lanes8<>+0(SB), SI
+	MOVQ         BX, DI
+	NEGQ         DI
+	VMOVUPS      32(SI)(DI*4), Y4
+	VMASKMOVPS   (CX), Y4, Y3
+	VMOVUPS      Y3, Y3
+	CMPQ         op+32(FP), $0x00000001
+	JL           emadd
+	JE           emsub
+	CMPQ         op+32(FP), $0x00000002
+	JE           emmul
+	VMASKMOVPS   (DX), Y4, Y5
+	VDIVPS       Y5, Y3, Y3
+	JMP          emop
+
+emadd:
+	VMASKMOVPS (DX), Y4, Y5
+	VADDPS     Y5, Y3, Y3
+	JMP        emop
+
+emsub:
+	VMASKMOVPS (DX), Y4, Y5
+	VSUBPS     Y5, Y3, Y3
+	JMP        emop
+
+emmul:
+	VMASKMOVPS (DX), Y4, Y5
+	VMULPS     Y5, Y3, Y3
+
+emop:
+	CMPQ        act+40(FP), $0x00000001
+	JL          emstore
+	JE          emrelu
+	CMPQ        act+40(FP), $0x00000003
+	JE          emclip
+	JG          emfromMemory
+	VMINPS      Y3, Y0, Y2
+	VMAXPS      Y3, Y0, Y3
+	VFMADD231PS Y2, Y1, Y3
+	JMP         emstore
+
+emrelu:
+	VMAXPS Y3, Y0, Y3
+	JMP    emstore
+
+emclip:
+	VMAXPS Y3, Y1, Y3
+	VMINPS Y3, Y2, Y3
+	JMP    emstore
+
+emfromMemory:
+	CMPQ   act+40(FP), $0x00000004
+	JNE    em4next
+	VMULPS actconsts<>+0(SB), Y3, Y0
+	VADDPS actconsts<>+64(SB), Y0, Y0
+	VMAXPS actconsts<>+128(SB), Y0, Y0
+	VMINPS actconsts<>+192(SB), Y0, Y0
+	VMULPS Y0, Y3, Y3
+	JMP    emstore
+
+em4next:
+	CMPQ        act+40(FP), $0x00000005
+	JNE         em5next
+	VMAXPS      actconsts<>+256(SB), Y3, Y1
+	VMINPS      actconsts<>+320(SB), Y1, Y1
+	VMULPS      actconsts<>+384(SB), Y1, Y0
+	VROUNDPS    $0x00, Y0, Y0
+	VFMADD231PS actconsts<>+448(SB), Y0, Y1
+	VFMADD231PS actconsts<>+512(SB), Y0, Y1
+	VMOVUPS     actconsts<>+576(SB), Y2
+	VFMADD213PS actconsts<>+640(SB), Y1, Y2
+	VFMADD213PS actconsts<>+704(SB), Y1, Y2
+	VFMADD213PS actconsts<>+768(SB), Y1, Y2
+	VFMADD213PS actconsts<>+832(SB), Y1, Y2
+	VFMADD213PS actconsts<>+64(SB), Y1, Y2
+	VMULPS      Y1, Y2, Y2
+	VFMSUB213PS Y1, Y1, Y2
+	VADDPS      actconsts<>+192(SB), Y2, Y2
+	VCVTPS2DQ   Y0, Y0
+	VPSRAD      $0x01, Y0, Y1
+	VPSUBD      Y1, Y0, Y0
+	VPSLLD      $0x17, Y1, Y1
+	VPADDD      actconsts<>+192(SB), Y1, Y1
+	VMULPS      Y1, Y2, Y2
+	VPSLLD      $0x17, Y0, Y0
+	VPADDD      actconsts<>+192(SB), Y0, Y0
+	VMULPS      Y0, Y2, Y2
+	VADDPS      actconsts<>+192(SB), Y2, Y2
+	VMOVUPS     actconsts<>+192(SB), Y0
+	VDIVPS      Y2, Y0, Y0
+	VCMPPS      $0x03, Y3, Y3, Y2
+	VBLENDVPS   Y2, Y3, Y0, Y3
+	JMP         emstore
+
+em5next:
+	VMAXPS      actconsts<>+256(SB), Y3, Y1
+	VMINPS      actconsts<>+320(SB), Y1, Y1
+	VMULPS      actconsts<>+384(SB), Y1, Y0
+	VROUNDPS    $0x00, Y0, Y0
+	VFMADD231PS actconsts<>+448(SB), Y0, Y1
+	VFMADD231PS actconsts<>+512(SB), Y0, Y1
+	VMOVUPS     actconsts<>+576(SB), Y2
+	VFMADD213PS actconsts<>+640(SB), Y1, Y2
+	VFMADD213PS actconsts<>+704(SB), Y1, Y2
+	VFMADD213PS actconsts<>+768(SB), Y1, Y2
+	VFMADD213PS actconsts<>+832(SB), Y1, Y2
+	VFMADD213PS actconsts<>+64(SB), Y1, Y2
+	VMULPS      Y1, Y2, Y2
+	VFMSUB213PS Y1, Y1, Y2
+	VADDPS      actconsts<>+192(SB), Y2, Y2
+	VCVTPS2DQ   Y0, Y0
+	VPSRAD      $0x01, Y0, Y1
+	VPSUBD      Y1, Y0, Y0
+	VPSLLD      $0x17, Y1, Y1
+	VPADDD      actconsts<>+192(SB), Y1, Y1
+	VMULPS      Y1, Y2, Y2
+	VPSLLD      $0x17, Y0, Y0
+	VPADDD      actconsts<>+192(SB), Y0, Y0
+	VMULPS      Y0, Y2, Y2
+	VADDPS      actconsts<>+192(SB), Y2, Y2
+	VDIVPS      Y2, Y3, Y3
+
+emstore:
+	VMASKMOVPS Y3, Y4, (AX)
+	LEAQ       (AX)(BX*4), AX
+	LEAQ       (CX)(BX*4), CX
+	LEAQ       (DX)(BX*4), DX
+	JMP        edone
+
+elong:
+	VMOVUPS -32(CX)(BX*4), Y3
+	CMPQ    op+32(FP), $0x00000001
+	JL      eladd
+	JE      elsub
+	CMPQ    op+32(FP), $0x00000002
+	JE      elmul
+	VDIVPS  -32(DX)(BX*4), Y3, Y3
+	JMP     elop
+
+eladd:
+	VADDPS -32(DX)(BX*4), Y3, Y3
+	JMP    elop
+
+elsub:
+	VSUBPS -32(DX)(BX*4), Y3, Y3
+	JMP    elop
+
+elmul:
+	VMULPS -32(DX)(BX*4), Y3, Y3
+
+elop:
+	CMPQ        act+40(FP), $0x00000001
+	JL          elstore
+	JE          elrelu
+	CMPQ        act+40(FP), $0x00000003
+	JE          elclip
+	JG          elfromMemory
+	VMINPS      Y3, Y0, Y4
+	VMAXPS      Y3, Y0, Y3
+	VFMADD231PS Y4, Y1, Y3
+	JMP         elstore
+
+elrelu:
+	VMAXPS Y3, Y0, Y3
+	JMP    elstore
+
+elclip:
+	VMAXPS Y3, Y1, Y3
+	VMINPS Y3, Y2, Y3
+	JMP    elstore
+
+elfromMemory:
+	CMPQ   act+40(FP), $0x00000004
+	JNE    el4next
+	VMULPS actconsts<>+0(SB), Y3, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y3, Y3
+	JMP    elstore
+
+el4next:
+	CMPQ        act+40(FP), $0x00000005
+	JNE         el5next
+	VMAXPS      actconsts<>+256(SB), Y3, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y3, Y3, Y6
+	VBLENDVPS   Y6, Y3, Y4, Y3
+	JMP         elstore
+
+el5next:
+	VMAXPS      actconsts<>+256(SB), Y3, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y3, Y3
+
+elstore:
+	LEAQ -32(AX)(BX*4), SI
+
+eblock:
+	CMPQ    BX, $0x00000020
+	JL      eone
+	VMOVUPS (CX), Y4
+	VMOVUPS 32(CX), Y5
+	VMOVUPS 64(CX), Y6
+	VMOVUPS 96(CX), Y7
+	CMPQ    op+32(FP), $0x00000001
+	JL      ebadd
+	JE      ebsub
+	CMPQ    op+32(FP), $0x00000002
+	JE      ebmul
+	VDIVPS  (DX), Y4, Y4
+	VDIVPS  32(DX), Y5, Y5
+	VDIVPS  64(DX), Y6, Y6
+	VDIVPS  96(DX), Y7, Y7
+	JMP     ebop
+
+ebadd:
+	VADDPS (DX), Y4, Y4
+	VADDPS 32(DX), Y5, Y5
+	VADDPS 64(DX), Y6, Y6
+	VADDPS 96(DX), Y7, Y7
+	JMP    ebop
+
+ebsub:
+	VSUBPS (DX), Y4, Y4
+	VSUBPS 32(DX), Y5, Y5
+	VSUBPS 64(DX), Y6, Y6
+	VSUBPS 96(DX), Y7, Y7
+	JMP    ebop
+
+ebmul:
+	VMULPS (DX), Y4, Y4
+	VMULPS 32(DX), Y5, Y5
+	VMULPS 64(DX), Y6, Y6
+	VMULPS 96(DX), Y7, Y7
+
+ebop:
+	CMPQ        act+40(FP), $0x00000001
+	JL          ebstore
+	JE          ebrelu
+	CMPQ        act+40(FP), $0x00000003
+	JE          ebclip
+	JG          ebfromMemory
+	VMINPS      Y4, Y0, Y8
+	VMAXPS      Y4, Y0, Y4
+	VFMADD231PS Y8, Y1, Y4
+	VMINPS      Y5, Y0, Y8
+	VMAXPS      Y5, Y0, Y5
+	VFMADD231PS Y8, Y1, Y5
+	VMINPS      Y6, Y0, Y8
+	VMAXPS      Y6, Y0, Y6
+	VFMADD231PS Y8, Y1, Y6
+	VMINPS      Y7, Y0, Y8
+	VMAXPS      Y7, Y0, Y7
+	VFMADD231PS Y8, Y1, Y7
+	JMP         ebstore
+
+ebrelu:
+	VMAXPS Y4, Y0, Y4
+	VMAXPS Y5, Y0, Y5
+	VMAXPS Y6, Y0, Y6
+	VMAXPS Y7, Y0, Y7
+	JMP    ebstore
+
+ebclip:
+	VMAXPS Y4, Y1, Y4
+	VMINPS Y4, Y2, Y4
+	VMAXPS Y5, Y1, Y5
+	VMINPS Y5, Y2, Y5
+	VMAXPS Y6, Y1, Y6
+	VMINPS Y6, Y2, Y6
+	VMAXPS Y7, Y1, Y7
+	VMINPS Y7, Y2, Y7
+	JMP    ebstore
+
+ebfromMemory:
+	CMPQ   act+40(FP), $0x00000004
+	JNE    eb4next
+	VMULPS actconsts<>+0(SB), Y4, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y5, Y5
+	VMULPS actconsts<>+0(SB), Y6, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y6, Y6
+	VMULPS actconsts<>+0(SB), Y7, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y7, Y7
+	JMP    ebstore
+
+eb4next:
+	CMPQ        act+40(FP), $0x00000005
+	JNE         eb5next
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y4, Y4, Y10
+	VBLENDVPS   Y10, Y4, Y8, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y5, Y5, Y10
+	VBLENDVPS   Y10, Y5, Y8, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y6, Y6, Y10
+	VBLENDVPS   Y10, Y6, Y8, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y7, Y7, Y10
+	VBLENDVPS   Y10, Y7, Y8, Y7
+	JMP         ebstore
+
+eb5next:
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y4, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y5, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y6, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y7, Y7
+
+ebstore:
+	VMOVUPS Y4, (AX)
+	VMOVUPS Y5, 32(AX)
+	VMOVUPS Y6, 64(AX)
+	VMOVUPS Y7, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     eblock
+
+eone:
+	CMPQ    BX, $0x00000008
+	JL      etail
+	VMOVUPS (CX), Y4
+	CMPQ    op+32(FP), $0x00000001
+	JL      evadd
+	JE      evsub
+	CMPQ    op+32(FP), $0x00000002
+	JE      evmul
+	VDIVPS  (DX), Y4, Y4
+	JMP     evop
+
+evadd:
+	VADDPS (DX), Y4, Y4
+	JMP    evop
+
+evsub:
+	VSUBPS (DX), Y4, Y4
+	JMP    evop
+
+evmul:
+	VMULPS (DX), Y4, Y4
+
+evop:
+	CMPQ        act+40(FP), $0x00000001
+	JL          evstore
+	JE          evrelu
+	CMPQ        act+40(FP), $0x00000003
+	JE          evclip
+	JG          evfromMemory
+	VMINPS      Y4, Y0, Y5
+	VMAXPS      Y4, Y0, Y4
+	VFMADD231PS Y5, Y1, Y4
+	JMP         evstore
+
+evrelu:
+	VMAXPS Y4, Y0, Y4
+	JMP    evstore
+
+evclip:
+	VMAXPS Y4, Y1, Y4
+	VMINPS Y4, Y2, Y4
+	JMP    evstore
+
+evfromMemory:
+	CMPQ   act+40(FP), $0x00000004
+	JNE    ev4next
+	VMULPS actconsts<>+0(SB), Y4, Y5
+	VADDPS actconsts<>+64(SB), Y5, Y5
+	VMAXPS actconsts<>+128(SB), Y5, Y5
+	VMINPS actconsts<>+192(SB), Y5, Y5
+	VMULPS Y5, Y4, Y4
+	JMP    evstore
+
+ev4next:
+	CMPQ        act+40(FP), $0x00000005
+	JNE         ev5next
+	VMAXPS      actconsts<>+256(SB), Y4, Y6
+	VMINPS      actconsts<>+320(SB), Y6, Y6
+	VMULPS      actconsts<>+384(SB), Y6, Y5
+	VROUNDPS    $0x00, Y5, Y5
+	VFMADD231PS actconsts<>+448(SB), Y5, Y6
+	VFMADD231PS actconsts<>+512(SB), Y5, Y6
+	VMOVUPS     actconsts<>+576(SB), Y7
+	VFMADD213PS actconsts<>+640(SB), Y6, Y7
+	VFMADD213PS actconsts<>+704(SB), Y6, Y7
+	VFMADD213PS actconsts<>+768(SB), Y6, Y7
+	VFMADD213PS actconsts<>+832(SB), Y6, Y7
+	VFMADD213PS actconsts<>+64(SB), Y6, Y7
+	VMULPS      Y6, Y7, Y7
+	VFMSUB213PS Y6, Y6, Y7
+	VADDPS      actconsts<>+192(SB), Y7, Y7
+	VCVTPS2DQ   Y5, Y5
+	VPSRAD      $0x01, Y5, Y6
+	VPSUBD      Y6, Y5, Y5
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      actconsts<>+192(SB), Y6, Y6
+	VMULPS      Y6, Y7, Y7
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y7, Y7
+	VADDPS      actconsts<>+192(SB), Y7, Y7
+	VMOVUPS     actconsts<>+192(SB), Y5
+	VDIVPS      Y7, Y5, Y5
+	VCMPPS      $0x03, Y4, Y4, Y7
+	VBLENDVPS   Y7, Y4, Y5, Y4
+	JMP         evstore
+
+ev5next:
+	VMAXPS      actconsts<>+256(SB), Y4, Y6
+	VMINPS      actconsts<>+320(SB), Y6, Y6
+	VMULPS      actconsts<>+384(SB), Y6, Y5
+	VROUNDPS    $0x00, Y5, Y5
+	VFMADD231PS actconsts<>+448(SB), Y5, Y6
+	VFMADD231PS actconsts<>+512(SB), Y5, Y6
+	VMOVUPS     actconsts<>+576(SB), Y7
+	VFMADD213PS actconsts<>+640(SB), Y6, Y7
+	VFMADD213PS actconsts<>+704(SB), Y6, Y7
+	VFMADD213PS actconsts<>+768(SB), Y6, Y7
+	VFMADD213PS actconsts<>+832(SB), Y6, Y7
+	VFMADD213PS actconsts<>+64(SB), Y6, Y7
+	VMULPS      Y6, Y7, Y7
+	VFMSUB213PS Y6, Y6, Y7
+	VADDPS      actconsts<>+192(SB), Y7, Y7
+	VCVTPS2DQ   Y5, Y5
+	VPSRAD      $0x01, Y5, Y6
+	VPSUBD      Y6, Y5, Y5
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      actconsts<>+192(SB), Y6, Y6
+	VMULPS      Y6, Y7, Y7
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y7, Y7
+	VADDPS      actconsts<>+192(SB), Y7, Y7
+	VDIVPS      Y7, Y4, Y4
+
+evstore:
+	VMOVUPS Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     eone
+
+etail:
+	VMOVUPS Y3, (SI)
+	LEAQ    (AX)(BX*4), AX
+	LEAQ    (CX)(BX*4), CX
+	LEAQ    (DX)(BX*4), DX
+
+edone:
 	VZEROUPPER
 	RET
 

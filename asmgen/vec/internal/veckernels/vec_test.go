@@ -189,21 +189,28 @@ func TestCopyRows(t *testing.T) {
 	}
 }
 
-// TestMaxPool checks the 3-wide, stride-2 max pooling row against the
-// definition on 1 to 3 rows and row lengths around the vector width, with
-// NaNs and infinities: a NaN anywhere in a window makes its output NaN.
-// The AVX-512 kernel takes any n and gets rows that end at element 2n
-// (slices sized to what it may read); the AVX2 kernel takes multiples of 8
-// and reads to element 2n+1. Outputs past n keep their sentinel.
+// TestMaxPool checks the 3-wide max pooling rows, at stride 2 and 1,
+// against the definition on 1 to 3 rows and row lengths around the vector
+// width, with NaNs and infinities: a NaN anywhere in a window makes its
+// output NaN. The AVX-512 kernels take any n and get rows that end at the
+// last window's end, element s(n-1)+2 (slices sized to what they may
+// read); the AVX2 kernels take multiples of 8 and read to element 2n+1 at
+// stride 2 (one past). Outputs past n keep their sentinel.
 func TestMaxPool(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
 	for _, kern := range kernels() {
-		for range 2000 {
+		for it := range 4000 {
+			s, pool := 2, kern.pool
+			if it%2 == 1 {
+				s, pool = 1, kern.pool1
+			}
 			rows, n := 1+r.IntN(3), 1+r.IntN(40)
-			reach := 2*n + 1
 			if kern.lanes == 8 {
 				n = max(8, n&^7)
-				reach = 2*n + 2
+			}
+			reach := s*(n-1) + 3
+			if kern.lanes == 8 && s == 2 {
+				reach++
 			}
 			ld := reach + r.IntN(5)
 			src := make([]float32, (rows-1)*ld+reach)
@@ -221,14 +228,14 @@ func TestMaxPool(t *testing.T) {
 			for i := range dst {
 				dst[i] = -7
 			}
-			kern.pool(dst, src, n, rows, ld)
+			pool(dst, src, n, rows, ld)
 			for i := range dst {
 				want := float32(-7)
 				if i < n {
 					want = float32(math.Inf(-1))
 					for y := range rows {
 						for k := range 3 {
-							if v := src[y*ld+2*i+k]; v > want || v != v {
+							if v := src[y*ld+s*i+k]; v > want || v != v {
 								want = v
 							}
 							if want != want {
@@ -238,7 +245,7 @@ func TestMaxPool(t *testing.T) {
 					}
 				}
 				if got := dst[i]; got != want && !(got != got && want != want) {
-					t.Fatalf("%s: rows %d n %d ld %d: dst[%d] = %g, want %g", kern.name, rows, n, ld, i, got, want)
+					t.Fatalf("%s stride %d: rows %d n %d ld %d: dst[%d] = %g, want %g", kern.name, s, rows, n, ld, i, got, want)
 				}
 			}
 		}

@@ -1,0 +1,291 @@
+package vec
+
+import (
+	"github.com/mmcloughlin/avo/attr"
+	"github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/cnnc/cnnc/asmgen/gemm"
+)
+
+// The elementwise kernels: the layers that make one pass over memory
+// (a batchnorm that could not be folded, a residual add, squeeze-excite's
+// channel-broadcast multiply, a standalone activation) as SIMD streams,
+// where scalar Go took a function call and a switch per element.
+
+// AffineName and BinaryName name the elementwise kernels for isa.
+func AffineName(isa gemm.ISA) string { return "vecAffine" + isa.String() }
+func BinaryName(isa gemm.ISA) string { return "vecBinary" + isa.String() }
+
+// eltBlock is the most vectors the elementwise kernels compute together:
+// enough independent chains to hide sigmoid's latency.
+const eltBlock = 4
+
+// laneMasks emits AVX2's table of lane masks for VMASKMOVPS: 8 words of
+// all ones, then 8 of zeros, so that the 32 bytes at lanes8+4*(8-r) set
+// the first r lanes.
+func laneMasks(ctx *build.Context) (lanes8 operand.Mem) {
+	lanes8 = ctx.StaticGlobal("lanes8")
+	ctx.DataAttributes(attr.RODATA | attr.NOPTR)
+	for i := range 16 {
+		w := uint32(0)
+		if i < 8 {
+			w = ^w
+		}
+		ctx.AppendDatum(operand.U32(w))
+	}
+	return lanes8
+}
+
+// eltRegs are what eltStream's passes share: the activation's code and
+// its vectors of 0, slope and hi (see activate).
+type eltRegs struct {
+	act             operand.Op
+	zero, slope, hi reg.VecVirtual
+}
+
+// eltStream emits one pass over n elements (a register, counted down to
+// zero) of the streams ptrs (registers, advanced past the n elements;
+// ptrs[0] is the destination), so that nothing past the n elements is
+// read or written. A stream of fewer than lanes elements is one masked
+// vector (AVX-512's opmask from tail16, AVX2's VMASKMOVPS with a mask
+// from lanes8). A longer one first computes the vector that ends at its
+// end, then goes in blocks of eltBlock vectors and single vectors until
+// fewer than lanes elements are left, and stores that vector last: loaded
+// before anything is stored, it reads the inputs even where the
+// destination is one of them, and it overlaps the vectors before it with
+// the same values. So no store is partial: a masked store in place made
+// the next channel's first load, which overlaps its 64 bytes, wait for
+// it (vecAffine over 1024 channels of 7x7 took twice as long in place).
+// compute sets the vectors of acc from load(p, i), the i-th vector of
+// stream p (a memory operand, or a register loaded under the mask); then
+// the activation is applied. Labels start with prefix.
+func eltStream(ctx *build.Context, isa gemm.ISA, k *consts, prefix string, n reg.Register, ptrs []reg.Register, r eltRegs,
+	compute func(prefix string, acc []reg.VecVirtual, load func(p, i int) operand.Op)) {
+	L := isa.Lanes()
+	vec := newVec(ctx, isa)
+	avx512 := isa == gemm.AVX512
+	const (
+		whole  = iota // vectors from ptrs, stored there
+		masked        // n < L elements from ptrs, stored there
+		last          // the vector ending at ptrs+n, kept in a register
+	)
+	step := func(label string, nv, mode int) []reg.VecVirtual {
+		acc := make([]reg.VecVirtual, nv)
+		for i := range acc {
+			acc[i] = vec()
+		}
+		load := func(p, i int) operand.Op { return operand.Mem{Base: ptrs[p], Disp: 4 * L * i} }
+		store := func(a reg.VecVirtual, i int) { ctx.VMOVUPS(a, operand.Mem{Base: ptrs[0], Disp: 4 * L * i}) }
+		switch {
+		case mode == last:
+			load = func(p, i int) operand.Op { return operand.Mem{Base: ptrs[p], Index: n, Scale: 4, Disp: -4 * L} }
+			store = nil
+		case mode == masked && avx512:
+			tbl, km := ctx.GP64(), ctx.K()
+			ctx.LEAQ(k.tail16, tbl)
+			ctx.KMOVW(operand.Mem{Base: tbl, Index: n, Scale: 2}, km)
+			load = func(p, i int) operand.Op {
+				v := vec()
+				ctx.VMOVUPS_Z(operand.Mem{Base: ptrs[p]}, km, v)
+				return v
+			}
+			store = func(a reg.VecVirtual, i int) { ctx.VMOVUPS(a, km, operand.Mem{Base: ptrs[0]}) }
+		case mode == masked:
+			tbl, neg, mask := ctx.GP64(), ctx.GP64(), vec()
+			ctx.LEAQ(k.lanes8, tbl)
+			ctx.MOVQ(n, neg)
+			ctx.NEGQ(neg)
+			ctx.VMOVUPS(operand.Mem{Base: tbl, Index: neg, Scale: 4, Disp: 32}, mask)
+			load = func(p, i int) operand.Op {
+				v := vec()
+				ctx.VMASKMOVPS(operand.Mem{Base: ptrs[p]}, mask, v)
+				return v
+			}
+			store = func(a reg.VecVirtual, i int) { ctx.VMASKMOVPS(a, mask, operand.Mem{Base: ptrs[0]}) }
+		}
+		compute(label, acc, load)
+		activate(ctx, isa, k.act, label, r.act, acc, r.zero, r.slope, r.hi, vec)
+		if store != nil {
+			for i, a := range acc {
+				store(a, i)
+			}
+		}
+		return acc
+	}
+	advance := func() {
+		for _, p := range ptrs {
+			ctx.LEAQ(operand.Mem{Base: p, Index: n, Scale: 4}, p)
+		}
+	}
+	ctx.CMPQ(n, operand.U32(L))
+	ctx.JGE(operand.LabelRef(prefix + "long"))
+	ctx.TESTQ(n, n)
+	ctx.JZ(operand.LabelRef(prefix + "done"))
+	step(prefix+"m", 1, masked)
+	advance()
+	ctx.JMP(operand.LabelRef(prefix + "done"))
+
+	ctx.Label(prefix + "long")
+	held := step(prefix+"l", 1, last)[0]
+	end := ctx.GP64() // where held goes
+	ctx.LEAQ(operand.Mem{Base: ptrs[0], Index: n, Scale: 4, Disp: -4 * L}, end)
+	ctx.Label(prefix + "block")
+	ctx.CMPQ(n, operand.U32(eltBlock*L))
+	ctx.JL(operand.LabelRef(prefix + "one"))
+	step(prefix+"b", eltBlock, whole)
+	for _, p := range ptrs {
+		ctx.ADDQ(operand.U32(4*L*eltBlock), p)
+	}
+	ctx.SUBQ(operand.U32(eltBlock*L), n)
+	ctx.JMP(operand.LabelRef(prefix + "block"))
+
+	ctx.Label(prefix + "one")
+	ctx.CMPQ(n, operand.U32(L))
+	ctx.JL(operand.LabelRef(prefix + "tail"))
+	step(prefix+"v", 1, whole)
+	for _, p := range ptrs {
+		ctx.ADDQ(operand.U32(4*L), p)
+	}
+	ctx.SUBQ(operand.U32(L), n)
+	ctx.JMP(operand.LabelRef(prefix + "one"))
+
+	ctx.Label(prefix + "tail")
+	ctx.VMOVUPS(held, operand.Mem{Base: end})
+	advance()
+	ctx.Label(prefix + "done")
+}
+
+// actRegs loads the activation's parameters of an elementwise kernel.
+func actRegs(ctx *build.Context, isa gemm.ISA) eltRegs {
+	vec := newVec(ctx, isa)
+	r := eltRegs{act: paramAddr(ctx, "act"), zero: vec(), slope: vec(), hi: vec()}
+	ctx.VBROADCASTSS(paramAddr(ctx, "slope"), r.slope)
+	ctx.VBROADCASTSS(paramAddr(ctx, "hi"), r.hi)
+	ctx.VXORPS(r.zero.AsY(), r.zero.AsY(), r.zero.AsY()) // zeroes the whole register
+	return r
+}
+
+// affine emits a per-channel affine map with an activation: its Go
+// equivalent is
+//
+//	for ch := range c {
+//		for i := range n {
+//			d[ch*n+i] = act(x[ch*n+i]*s[ch*ss] + t[ch*ts]) // see activate
+//		}
+//	}
+//
+// with a multiplication and an addition, each rounded, as Go computes
+// x*s + t: an unfolded batchnorm's scale and shift (ss = ts = 1),
+// a multiply by a broadcast value (t -0, the identity of addition, with
+// ts = 0), an add of one (s 1, ss = 0), or an activation alone. d may be
+// x. Channel by channel, each as eltStream's pass, so nothing past the
+// c*n elements is read or written.
+func affine(ctx *build.Context, isa gemm.ISA, k *consts) {
+	ctx.Function(AffineName(isa))
+	ctx.Attributes(attr.NOSPLIT)
+	ctx.Pragma("noescape")
+	ctx.SignatureExpr("func(d, x, s, t *float32, c, n, ss, ts, act int, slope, hi float32)")
+	ctx.Doc(
+		AffineName(isa)+" computes d[ch*n+i] = act(x[ch*n+i]*s[ch*ss] + t[ch*ts]) for ch < c, i < n,",
+		"the product and the sum each rounded, with act as vecDepthwise's. It reads and writes nothing",
+		"past the c*n elements.",
+	)
+	vec := newVec(ctx, isa)
+	d := ctx.Load(ctx.Param("d"), ctx.GP64())
+	x := ctx.Load(ctx.Param("x"), ctx.GP64())
+	s := ctx.Load(ctx.Param("s"), ctx.GP64())
+	t := ctx.Load(ctx.Param("t"), ctx.GP64())
+	c := ctx.Load(ctx.Param("c"), ctx.GP64())
+	ss := ctx.Load(ctx.Param("ss"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), ss)
+	ts := ctx.Load(ctx.Param("ts"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), ts)
+	r := actRegs(ctx, isa)
+	sv, tv := vec(), vec()
+	ctx.Label("channel")
+	ctx.CMPQ(c, operand.U32(0))
+	ctx.JLE(operand.LabelRef("done"))
+	ctx.VBROADCASTSS(operand.Mem{Base: s}, sv)
+	ctx.VBROADCASTSS(operand.Mem{Base: t}, tv)
+	n := ctx.GP64()
+	ctx.MOVQ(paramAddr(ctx, "n"), n)
+	eltStream(ctx, isa, k, "e", n, []reg.Register{d, x}, r, func(prefix string, acc []reg.VecVirtual, load func(p, i int) operand.Op) {
+		for i, a := range acc {
+			ctx.VMULPS(load(1, i), sv, a)
+			ctx.VADDPS(tv, a, a)
+		}
+	})
+	ctx.ADDQ(ss, s)
+	ctx.ADDQ(ts, t)
+	ctx.DECQ(c)
+	ctx.JMP(operand.LabelRef("channel"))
+	ctx.Label("done")
+	ctx.VZEROUPPER()
+	ctx.RET()
+}
+
+// binary emits elementwise arithmetic with an activation: its Go
+// equivalent is
+//
+//	for i := range n {
+//		var v float32
+//		switch op {
+//		case 0:
+//			v = a[i] + b[i]
+//		case 1:
+//			v = a[i] - b[i]
+//		case 2:
+//			v = a[i] * b[i]
+//		case 3:
+//			v = a[i] / b[i]
+//		}
+//		d[i] = act(v) // see activate
+//	}
+//
+// as eltStream's pass, so nothing past the n elements is read or
+// written. d may be a or b.
+func binary(ctx *build.Context, isa gemm.ISA, k *consts) {
+	ctx.Function(BinaryName(isa))
+	ctx.Attributes(attr.NOSPLIT)
+	ctx.Pragma("noescape")
+	ctx.SignatureExpr("func(d, a, b *float32, n, op, act int, slope, hi float32)")
+	ctx.Doc(
+		BinaryName(isa)+" computes d[i] = act(a[i] op b[i]) for i < n, op + for op 0, - for 1, * for 2",
+		"and / for 3, with act as vecDepthwise's. It reads and writes nothing past the n elements.",
+	)
+	d := ctx.Load(ctx.Param("d"), ctx.GP64())
+	a := ctx.Load(ctx.Param("a"), ctx.GP64())
+	b := ctx.Load(ctx.Param("b"), ctx.GP64())
+	n := ctx.Load(ctx.Param("n"), ctx.GP64())
+	op := paramAddr(ctx, "op")
+	r := actRegs(ctx, isa)
+	eltStream(ctx, isa, k, "e", n, []reg.Register{d, a, b}, r, func(prefix string, acc []reg.VecVirtual, load func(p, i int) operand.Op) {
+		for i, v := range acc {
+			ctx.VMOVUPS(load(1, i), v)
+		}
+		ctx.CMPQ(op, operand.U32(1))
+		ctx.JL(operand.LabelRef(prefix + "add"))
+		ctx.JE(operand.LabelRef(prefix + "sub"))
+		ctx.CMPQ(op, operand.U32(2))
+		ctx.JE(operand.LabelRef(prefix + "mul"))
+		for _, o := range []struct {
+			label string
+			ins   func(ops ...operand.Op)
+		}{{"div", ctx.VDIVPS}, {"add", ctx.VADDPS}, {"sub", ctx.VSUBPS}, {"mul", ctx.VMULPS}} {
+			if o.label != "div" {
+				ctx.Label(prefix + o.label)
+			}
+			for i, v := range acc {
+				o.ins(load(2, i), v, v)
+			}
+			if o.label != "mul" {
+				ctx.JMP(operand.LabelRef(prefix + "op"))
+			}
+		}
+		ctx.Label(prefix + "op")
+	})
+	ctx.VZEROUPPER()
+	ctx.RET()
+}

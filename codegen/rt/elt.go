@@ -1,0 +1,224 @@
+package rt
+
+import "math"
+
+// The elementwise layers: an unfolded batchnorm's scale and shift,
+// arithmetic with broadcasting, and activations that stand alone, with an
+// implementation's SIMD kernels where it has them and in Go otherwise.
+
+// rtEltKernels are an implementation's elementwise SIMD kernels
+// (asmgen/vec's vecAffine and vecBinary), or nils. With act a code of
+// rtVecAct (0 leaves the activation to the caller), slope and hi its
+// parameters:
+//
+// affine computes, for ch < c and i < n,
+//
+//	d[ch*n+i] = act(x[ch*n+i]*s[ch*ss] + t[ch*ts]),
+//
+// the product and the sum each rounded as Go rounds them: with ss or ts 0
+// one value serves every channel; with t -0 (rtNegZero) and s 1 (rtOne)
+// the arithmetic is exact.
+//
+// binary computes d[i] = act(a[i] op b[i]) for i < n, op one of rtOpAdd,
+// rtOpSub, rtOpMul and rtOpDiv.
+//
+// Both read and write only those elements and accept any n; d may be an
+// input. The activations are rtActivate's within a few ulp (sigmoid and
+// SiLU compute e^x as asmgen/gemm's epilogue does).
+type rtEltKernels struct {
+	affine func(d, x, s, t []float32, c, n, ss, ts, act int, slope, hi float32)
+	binary func(d, a, b []float32, n, op, act int, slope, hi float32)
+}
+
+// rtOne and rtNegZero are affine's identities: x*1 and x + -0 are x, even
+// for x -0.
+var (
+	rtOne     = [1]float32{1}
+	rtNegZero = [1]float32{math.Float32frombits(1 << 31)}
+)
+
+// rtActivateTo sets dst = act(src) (dst may be src): an activation layer.
+func rtActivateTo(dst, src []float32, act rtAct, k *rtEltKernels) {
+	if code := rtVecAct(act); k.affine != nil && code != 0 {
+		k.affine(dst, src, rtOne[:], rtNegZero[:], 1, len(src), 0, 0, code, act.A, act.B)
+		return
+	}
+	if len(src) > 0 && &dst[0] != &src[0] {
+		copy(dst, src)
+	}
+	rtActivateAll(dst[:len(src)], act)
+}
+
+// rtScaleShift computes dst[c][p] = src[c][p]*scale[c] + shift[c] over
+// [C][HW], then the activation: a batchnorm that could not be folded. dst
+// may be src.
+func rtScaleShift(dst, src []float32, scale, shift []float32, hw int, act rtAct, k *rtEltKernels) {
+	if k.affine != nil {
+		code := rtVecAct(act)
+		k.affine(dst, src, scale, shift, len(scale), hw, 1, 1, code, act.A, act.B)
+		rtEltAct(dst[:len(scale)*hw], code, act)
+		return
+	}
+	for c := range scale {
+		s, t := scale[c], shift[c]
+		d, x := dst[c*hw:(c+1)*hw], src[c*hw:(c+1)*hw]
+		for i, v := range x {
+			d[i] = rtActivate(v*s+t, act)
+		}
+	}
+}
+
+// The elementwise arithmetic ops of rtArith.
+const (
+	rtOpAdd = iota
+	rtOpSub
+	rtOpMul
+	rtOpDiv
+)
+
+// rtBcast is how an operand of rtArith is read over one image of C×H×W
+// values: its strides along C, H and W, 0 where it is broadcast or has
+// size 1 (rtStrides).
+type rtBcast struct{ SC, SH, SW int }
+
+// rtArith computes dst = act(a op b) over one image of c×h×w values,
+// reading a and b with their strides (NumPy broadcasting). dst may be a
+// or b when that operand is not broadcast. With k's kernels, operands of
+// the same shape go to k.binary, and an add or a multiply by a value per
+// channel (squeeze-excite's) or one for the image to k.affine; the rest
+// is Go's.
+func rtArith(dst, a, b []float32, op, c, h, w int, sa, sb rtBcast, act rtAct, k *rtEltKernels) {
+	full, code := rtStrides(c, h, w), rtVecAct(act)
+	dst = dst[:c*h*w]
+	switch {
+	case k.binary == nil:
+	case sa == full && sb == full:
+		k.binary(dst, a, b, len(dst), op, code, act.A, act.B)
+		rtEltAct(dst, code, act)
+		return
+	case (op == rtOpAdd || op == rtOpMul) && (sa == full) != (sb == full):
+		x, y, sy := a, b, sb
+		if sb == full {
+			x, y, sy = b, a, sa // both ops commute
+		}
+		if sy.SH == 0 && sy.SW == 0 { // one value per channel, or for all
+			if op == rtOpMul {
+				k.affine(dst, x, y, rtNegZero[:], c, h*w, sy.SC, 0, code, act.A, act.B)
+			} else {
+				k.affine(dst, x, rtOne[:], y, c, h*w, 0, sy.SC, code, act.A, act.B)
+			}
+			rtEltAct(dst, code, act)
+			return
+		}
+	}
+	if sa == full && sb == full {
+		rtArithRow(dst, a, b, op, 1, 1)
+	} else {
+		for ci := range c {
+			for y := range h {
+				rtArithRow(dst[(ci*h+y)*w:(ci*h+y+1)*w], a[ci*sa.SC+y*sa.SH:], b[ci*sb.SC+y*sb.SH:], op, sa.SW, sb.SW)
+			}
+		}
+	}
+	rtActivateAll(dst, act)
+}
+
+// rtEltAct applies to dst the activation a kernel left undone (code 0).
+func rtEltAct(dst []float32, code int, act rtAct) {
+	if code == 0 && act.Kind != rtActNone {
+		rtActivateAll(dst, act)
+	}
+}
+
+// rtStrides are the strides of an operand of c×h×w values that is not
+// broadcast, as codegen writes them: 0 along axes of size 1.
+func rtStrides(c, h, w int) rtBcast {
+	st := func(size, stride int) int {
+		if size == 1 {
+			return 0
+		}
+		return stride
+	}
+	return rtBcast{st(c, h*w), st(h, w), st(w, 1)}
+}
+
+// rtArithRow computes d[i] = a[i·as] op b[i·bs], as and bs 0 or 1.
+func rtArithRow(d, a, b []float32, op, as, bs int) {
+	switch {
+	case as == 1 && bs == 1:
+		a, b = a[:len(d)], b[:len(d)]
+		switch op {
+		case rtOpAdd:
+			for i := range d {
+				d[i] = a[i] + b[i]
+			}
+		case rtOpSub:
+			for i := range d {
+				d[i] = a[i] - b[i]
+			}
+		case rtOpMul:
+			for i := range d {
+				d[i] = a[i] * b[i]
+			}
+		case rtOpDiv:
+			for i := range d {
+				d[i] = a[i] / b[i]
+			}
+		}
+	case as == 1:
+		a, v := a[:len(d)], b[0]
+		switch op {
+		case rtOpAdd:
+			for i := range d {
+				d[i] = a[i] + v
+			}
+		case rtOpSub:
+			for i := range d {
+				d[i] = a[i] - v
+			}
+		case rtOpMul:
+			for i := range d {
+				d[i] = a[i] * v
+			}
+		case rtOpDiv:
+			for i := range d {
+				d[i] = a[i] / v
+			}
+		}
+	case bs == 1:
+		v, b := a[0], b[:len(d)]
+		switch op {
+		case rtOpAdd:
+			for i := range d {
+				d[i] = v + b[i]
+			}
+		case rtOpSub:
+			for i := range d {
+				d[i] = v - b[i]
+			}
+		case rtOpMul:
+			for i := range d {
+				d[i] = v * b[i]
+			}
+		case rtOpDiv:
+			for i := range d {
+				d[i] = v / b[i]
+			}
+		}
+	default:
+		var v float32
+		switch op {
+		case rtOpAdd:
+			v = a[0] + b[0]
+		case rtOpSub:
+			v = a[0] - b[0]
+		case rtOpMul:
+			v = a[0] * b[0]
+		case rtOpDiv:
+			v = a[0] / b[0]
+		}
+		for i := range d {
+			d[i] = v
+		}
+	}
+}

@@ -1,0 +1,54 @@
+//go:build amd64 && !purego
+
+package rt
+
+// rtEltKernelsFor returns implementation impl's elementwise SIMD kernels
+// (asmgen/vec's vecAffine and vecBinary), or nils.
+func rtEltKernelsFor(impl int) rtEltKernels {
+	switch impl {
+	case rtImplAVX512:
+		return rtEltKernels{affine: rtAffineAVX512, binary: rtBinaryAVX512}
+	case rtImplAVX2:
+		return rtEltKernels{affine: rtAffineAVX2, binary: rtBinaryAVX2}
+	}
+	return rtEltKernels{}
+}
+
+// The wrappers check the kernels' reach.
+
+func rtAffineAVX512(d, x, s, t []float32, c, n, ss, ts, act int, slope, hi float32) {
+	if rtAffineReach(d, x, s, t, c, n, ss, ts) {
+		vecAffineAVX512(&d[0], &x[0], &s[0], &t[0], c, n, ss, ts, act, slope, hi)
+	}
+}
+
+func rtAffineAVX2(d, x, s, t []float32, c, n, ss, ts, act int, slope, hi float32) {
+	if rtAffineReach(d, x, s, t, c, n, ss, ts) {
+		vecAffineAVX2(&d[0], &x[0], &s[0], &t[0], c, n, ss, ts, act, slope, hi)
+	}
+}
+
+// rtAffineReach checks that affine's operands hold what it reads and
+// writes, and reports whether there is anything to do.
+func rtAffineReach(d, x, s, t []float32, c, n, ss, ts int) bool {
+	if c <= 0 || n <= 0 {
+		return false
+	}
+	_, _ = d[c*n-1], x[c*n-1]
+	_, _ = s[(c-1)*ss], t[(c-1)*ts]
+	return true
+}
+
+func rtBinaryAVX512(d, a, b []float32, n, op, act int, slope, hi float32) {
+	if n > 0 {
+		_, _, _ = d[n-1], a[n-1], b[n-1]
+		vecBinaryAVX512(&d[0], &a[0], &b[0], n, op, act, slope, hi)
+	}
+}
+
+func rtBinaryAVX2(d, a, b []float32, n, op, act int, slope, hi float32) {
+	if n > 0 {
+		_, _, _ = d[n-1], a[n-1], b[n-1]
+		vecBinaryAVX2(&d[0], &a[0], &b[0], n, op, act, slope, hi)
+	}
+}
