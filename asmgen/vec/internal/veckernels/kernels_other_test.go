@@ -19,6 +19,8 @@ type kernel struct {
 	// The elementwise kernels.
 	affine func(d, x, s, t []float32, c, n, ss, ts, act int, slope, hi float32)
 	binary func(d, a, b []float32, n, op, act int, slope, hi float32)
+	// The max pooling row at stride 1 (pool's is 2).
+	pool1 func(dst, src []float32, n, rows, ld int)
 }
 
 // kernels: the assembly exists only on amd64 without purego.
