@@ -284,9 +284,11 @@ func masks(ctx *build.Context) (tail16 operand.Mem) {
 // positions are sw elements apart, and output rows rowStep elements apart
 // (from the first position of one to that of the next). A row of ow
 // positions is a segment: with sw 1 a vector copy with a masked (AVX-512)
-// or scalar (AVX2) tail, so nothing past the last element is read,
-// otherwise a scalar loop.
-func im2colRow(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
+// or scalar (AVX2) tail, so nothing past the last element is read; with sw
+// 2 on AVX-512 (the stem convolutions' 7x7/2 and 3x3/2) blocks of 16 from
+// two loads, the second masked to the 15 elements the block reads, and
+// VPERMT2PS's even elements; otherwise, and for the rest, a scalar loop.
+func im2colRow(ctx *build.Context, isa gemm.ISA, tail16, poolIdx operand.Mem) {
 	ctx.Function(Im2colRowName(isa))
 	ctx.Attributes(attr.NOSPLIT)
 	ctx.Pragma("noescape")
@@ -303,9 +305,14 @@ func im2colRow(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
 	ox := ctx.Load(ctx.Param("ox0"), ctx.GP64())
 	ow, rowStep, nr := paramAddr(ctx, "ow"), paramAddr(ctx, "rowStep"), paramAddr(ctx, "nr")
 	var tbl reg.GPVirtual
+	var idxE reg.VecVirtual
+	var k15 reg.Register
 	if isa == gemm.AVX512 {
 		tbl = ctx.GP64()
 		ctx.LEAQ(tail16, tbl)
+		idxE, k15 = ctx.ZMM(), ctx.K()
+		ctx.VMOVUPS(poolIdx, idxE)
+		ctx.KMOVW(operand.Mem{Base: tbl, Disp: 2 * 15}, k15)
 	}
 	// rowPtr is the source of position 0 of the current output row.
 	rowPtr, t := ctx.GP64(), ctx.GP64()
@@ -343,6 +350,25 @@ func im2colRow(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
 	ctx.JMP(operand.LabelRef("next"))
 
 	ctx.Label("strided")
+	if isa == gemm.AVX512 {
+		ctx.CMPQ(sw, operand.U32(8))
+		ctx.JNE(operand.LabelRef("sloop"))
+		ctx.Label("s2loop")
+		ctx.CMPQ(n, operand.U32(16))
+		ctx.JL(operand.LabelRef("s2tail"))
+		lo, hi := ctx.ZMM(), ctx.ZMM()
+		ctx.VMOVUPS(operand.Mem{Base: src}, lo)
+		ctx.VMOVUPS_Z(operand.Mem{Base: src, Disp: 64}, k15, hi)
+		ctx.VPERMT2PS(hi, idxE, lo) // elements 0, 2, ..., 30
+		ctx.VMOVUPS(lo, operand.Mem{Base: dst})
+		ctx.ADDQ(operand.U32(128), src)
+		ctx.ADDQ(operand.U32(64), dst)
+		ctx.SUBQ(operand.U32(16), n)
+		ctx.JMP(operand.LabelRef("s2loop"))
+		ctx.Label("s2tail")
+		ctx.TESTQ(n, n)
+		ctx.JZ(operand.LabelRef("next"))
+	}
 	e := ctx.GP32()
 	ctx.Label("sloop")
 	ctx.MOVL(operand.Mem{Base: src}, e)

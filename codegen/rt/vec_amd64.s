@@ -163,18 +163,20 @@ done:
 // func vecIm2colRowAVX512(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)
 // Requires: AVX, AVX512F, CMOV
 TEXT ·vecIm2colRowAVX512(SB), NOSPLIT, $0-64
-	MOVQ  d+0(FP), AX
-	MOVQ  s+8(FP), CX
-	MOVQ  cols+16(FP), DX
-	MOVQ  sw+48(FP), BX
-	MOVQ  ox0+40(FP), SI
-	LEAQ  tail16<>+0(SB), DI
-	MOVQ  SI, R8
-	IMULQ BX, R8
-	SHLQ  $0x02, R8
-	SUBQ  R8, CX
-	SHLQ  $0x02, BX
-	XORQ  R8, R8
+	MOVQ    d+0(FP), AX
+	MOVQ    s+8(FP), CX
+	MOVQ    cols+16(FP), DX
+	MOVQ    sw+48(FP), BX
+	MOVQ    ox0+40(FP), SI
+	LEAQ    tail16<>+0(SB), DI
+	VMOVUPS poolIdx<>+0(SB), Z0
+	KMOVW   30(DI), K1
+	MOVQ    SI, R8
+	IMULQ   BX, R8
+	SHLQ    $0x02, R8
+	SUBQ    R8, CX
+	SHLQ    $0x02, BX
+	XORQ    R8, R8
 
 segment:
 	MOVQ    ow+32(FP), R9
@@ -193,9 +195,9 @@ segment:
 cvec:
 	CMPQ    R11, $0x00000010
 	JL      ctail
-	VMOVUPS (SI), Z0
+	VMOVUPS (SI), Z1
 	ADDQ    $0x00000040, SI
-	VMOVUPS Z0, (R10)
+	VMOVUPS Z1, (R10)
 	ADDQ    $0x00000040, R10
 	SUBQ    $0x00000010, R11
 	JMP     cvec
@@ -203,14 +205,33 @@ cvec:
 ctail:
 	TESTQ     R11, R11
 	JZ        cdone
-	KMOVW     (DI)(R11*2), K1
-	VMOVUPS.Z (SI), K1, Z0
-	VMOVUPS   Z0, K1, (R10)
+	KMOVW     (DI)(R11*2), K2
+	VMOVUPS.Z (SI), K2, Z1
+	VMOVUPS   Z1, K2, (R10)
 
 cdone:
 	JMP next
 
 strided:
+	CMPQ BX, $0x00000008
+	JNE  sloop
+
+s2loop:
+	CMPQ      R11, $0x00000010
+	JL        s2tail
+	VMOVUPS   (SI), Z1
+	VMOVUPS.Z 64(SI), K1, Z3
+	VPERMT2PS Z3, Z0, Z1
+	VMOVUPS   Z1, (R10)
+	ADDQ      $0x00000080, SI
+	ADDQ      $0x00000040, R10
+	SUBQ      $0x00000010, R11
+	JMP       s2loop
+
+s2tail:
+	TESTQ R11, R11
+	JZ    next
+
 sloop:
 	MOVL (SI), R12
 	MOVL R12, (R10)
@@ -233,12 +254,12 @@ zero:
 	MOVQ   nr+24(FP), CX
 	SUBQ   DX, CX
 	LEAQ   (AX)(DX*4), AX
-	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
 
 zvec:
 	CMPQ    CX, $0x00000010
 	JL      ztail
-	VMOVUPS Z1, (AX)
+	VMOVUPS Z2, (AX)
 	ADDQ    $0x00000040, AX
 	SUBQ    $0x00000010, CX
 	JMP     zvec
@@ -247,7 +268,7 @@ ztail:
 	TESTQ   CX, CX
 	JZ      zdone
 	KMOVW   (DI)(CX*2), K1
-	VMOVUPS Z1, K1, (AX)
+	VMOVUPS Z2, K1, (AX)
 
 zdone:
 	VZEROUPPER

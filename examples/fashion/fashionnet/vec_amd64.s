@@ -23,21 +23,57 @@ DATA tail16<>+30(SB)/2, $0x7fff
 DATA tail16<>+32(SB)/2, $0xffff
 GLOBL tail16<>(SB), RODATA|NOPTR, $34
 
+DATA poolIdx<>+0(SB)/4, $0x00000000
+DATA poolIdx<>+4(SB)/4, $0x00000002
+DATA poolIdx<>+8(SB)/4, $0x00000004
+DATA poolIdx<>+12(SB)/4, $0x00000006
+DATA poolIdx<>+16(SB)/4, $0x00000008
+DATA poolIdx<>+20(SB)/4, $0x0000000a
+DATA poolIdx<>+24(SB)/4, $0x0000000c
+DATA poolIdx<>+28(SB)/4, $0x0000000e
+DATA poolIdx<>+32(SB)/4, $0x00000010
+DATA poolIdx<>+36(SB)/4, $0x00000012
+DATA poolIdx<>+40(SB)/4, $0x00000014
+DATA poolIdx<>+44(SB)/4, $0x00000016
+DATA poolIdx<>+48(SB)/4, $0x00000018
+DATA poolIdx<>+52(SB)/4, $0x0000001a
+DATA poolIdx<>+56(SB)/4, $0x0000001c
+DATA poolIdx<>+60(SB)/4, $0x0000001e
+DATA poolIdx<>+64(SB)/4, $0x00000001
+DATA poolIdx<>+68(SB)/4, $0x00000003
+DATA poolIdx<>+72(SB)/4, $0x00000005
+DATA poolIdx<>+76(SB)/4, $0x00000007
+DATA poolIdx<>+80(SB)/4, $0x00000009
+DATA poolIdx<>+84(SB)/4, $0x0000000b
+DATA poolIdx<>+88(SB)/4, $0x0000000d
+DATA poolIdx<>+92(SB)/4, $0x0000000f
+DATA poolIdx<>+96(SB)/4, $0x00000011
+DATA poolIdx<>+100(SB)/4, $0x00000013
+DATA poolIdx<>+104(SB)/4, $0x00000015
+DATA poolIdx<>+108(SB)/4, $0x00000017
+DATA poolIdx<>+112(SB)/4, $0x00000019
+DATA poolIdx<>+116(SB)/4, $0x0000001b
+DATA poolIdx<>+120(SB)/4, $0x0000001d
+DATA poolIdx<>+124(SB)/4, $0x0000001f
+GLOBL poolIdx<>(SB), RODATA|NOPTR, $128
+
 // func vecIm2colRowAVX512(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)
 // Requires: AVX, AVX512F, CMOV
 TEXT ·vecIm2colRowAVX512(SB), NOSPLIT, $0-64
-	MOVQ  d+0(FP), AX
-	MOVQ  s+8(FP), CX
-	MOVQ  cols+16(FP), DX
-	MOVQ  sw+48(FP), BX
-	MOVQ  ox0+40(FP), SI
-	LEAQ  tail16<>+0(SB), DI
-	MOVQ  SI, R8
-	IMULQ BX, R8
-	SHLQ  $0x02, R8
-	SUBQ  R8, CX
-	SHLQ  $0x02, BX
-	XORQ  R8, R8
+	MOVQ    d+0(FP), AX
+	MOVQ    s+8(FP), CX
+	MOVQ    cols+16(FP), DX
+	MOVQ    sw+48(FP), BX
+	MOVQ    ox0+40(FP), SI
+	LEAQ    tail16<>+0(SB), DI
+	VMOVUPS poolIdx<>+0(SB), Z0
+	KMOVW   30(DI), K1
+	MOVQ    SI, R8
+	IMULQ   BX, R8
+	SHLQ    $0x02, R8
+	SUBQ    R8, CX
+	SHLQ    $0x02, BX
+	XORQ    R8, R8
 
 segment:
 	MOVQ    ow+32(FP), R9
@@ -56,9 +92,9 @@ segment:
 cvec:
 	CMPQ    R11, $0x00000010
 	JL      ctail
-	VMOVUPS (SI), Z0
+	VMOVUPS (SI), Z1
 	ADDQ    $0x00000040, SI
-	VMOVUPS Z0, (R10)
+	VMOVUPS Z1, (R10)
 	ADDQ    $0x00000040, R10
 	SUBQ    $0x00000010, R11
 	JMP     cvec
@@ -66,14 +102,33 @@ cvec:
 ctail:
 	TESTQ     R11, R11
 	JZ        cdone
-	KMOVW     (DI)(R11*2), K1
-	VMOVUPS.Z (SI), K1, Z0
-	VMOVUPS   Z0, K1, (R10)
+	KMOVW     (DI)(R11*2), K2
+	VMOVUPS.Z (SI), K2, Z1
+	VMOVUPS   Z1, K2, (R10)
 
 cdone:
 	JMP next
 
 strided:
+	CMPQ BX, $0x00000008
+	JNE  sloop
+
+s2loop:
+	CMPQ      R11, $0x00000010
+	JL        s2tail
+	VMOVUPS   (SI), Z1
+	VMOVUPS.Z 64(SI), K1, Z3
+	VPERMT2PS Z3, Z0, Z1
+	VMOVUPS   Z1, (R10)
+	ADDQ      $0x00000080, SI
+	ADDQ      $0x00000040, R10
+	SUBQ      $0x00000010, R11
+	JMP       s2loop
+
+s2tail:
+	TESTQ R11, R11
+	JZ    next
+
 sloop:
 	MOVL (SI), R12
 	MOVL R12, (R10)
@@ -96,12 +151,12 @@ zero:
 	MOVQ   nr+24(FP), CX
 	SUBQ   DX, CX
 	LEAQ   (AX)(DX*4), AX
-	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
 
 zvec:
 	CMPQ    CX, $0x00000010
 	JL      ztail
-	VMOVUPS Z1, (AX)
+	VMOVUPS Z2, (AX)
 	ADDQ    $0x00000040, AX
 	SUBQ    $0x00000010, CX
 	JMP     zvec
@@ -110,7 +165,7 @@ ztail:
 	TESTQ   CX, CX
 	JZ      zdone
 	KMOVW   (DI)(CX*2), K1
-	VMOVUPS Z1, K1, (AX)
+	VMOVUPS Z2, K1, (AX)
 
 zdone:
 	VZEROUPPER
