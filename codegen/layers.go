@@ -229,7 +229,7 @@ func (c *gen) emitLayer(f *jen.File, l *layer, i int, im impl) {
 			body = append(body, jen.Id("rtActivateAll").Call(jen.Id("out"), actC))
 		case n.Op == ir.OpGlobalAvgPool:
 			in := n.Inputs[0].Shape
-			body = append(body, jen.Id("rtGlobalAvg").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), jen.Lit(in.H*in.W), actC))
+			body = append(body, jen.Id("rtGlobalAvg").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), jen.Lit(in.H*in.W), actC, elt))
 		default:
 			panic("codegen: no code for op " + n.Op.String())
 		}
@@ -238,10 +238,11 @@ func (c *gen) emitLayer(f *jen.File, l *layer, i int, im impl) {
 }
 
 // eltOp reports whether layer l calls the elementwise kernels (the kind
-// elt): an activation, a batchnorm or arithmetic of its own.
+// elt): an activation, a batchnorm or arithmetic of its own, or a global
+// average pooling.
 func eltOp(l *layer) bool {
 	n := l.n
-	return l.algo == algoImage && (n.Op.IsActivation() || n.Op == ir.OpBatchNorm || n.Op.Info().Elementwise && len(n.Inputs) > 1)
+	return l.algo == algoImage && (n.Op.IsActivation() || n.Op == ir.OpBatchNorm || n.Op == ir.OpGlobalAvgPool || n.Op.Info().Elementwise && len(n.Inputs) > 1)
 }
 
 // bcast is the rtBcast literal of an operand of shape s of an elementwise

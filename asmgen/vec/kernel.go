@@ -56,11 +56,12 @@ var (
 		}}
 	// Elt is the elementwise kernels: a per-channel affine map
 	// (vecAffine) and binary arithmetic (vecBinary), each with an
-	// activation.
-	Elt = &Kernel{Name: "elt", Routines: names(AffineName, BinaryName), LaneMasks: true,
+	// activation, and global average pooling (vecMean).
+	Elt = &Kernel{Name: "elt", Routines: names(AffineName, BinaryName, MeanName), LaneMasks: true,
 		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) {
 			affine(ctx, isa, k)
 			binary(ctx, isa, k)
+			mean(ctx, isa, k)
 		}}
 )
 

@@ -22,12 +22,16 @@ import "math"
 // binary computes d[i] = act(a[i] op b[i]) for i < n, op one of rtOpAdd,
 // rtOpSub, rtOpMul and rtOpDiv.
 //
+// mean sets d[ch] to the mean of x[ch*n : ch*n+n] for ch < c, summed in
+// float64 (global average pooling).
+//
 // Both read and write only those elements and accept any n; d may be an
 // input. The activations are rtActivate's within a few ulp (sigmoid and
 // SiLU compute e^x as asmgen/gemm's epilogue does).
 type rtEltKernels struct {
 	affine func(d, x, s, t []float32, c, n, ss, ts, act int, slope, hi float32)
 	binary func(d, a, b []float32, n, op, act int, slope, hi float32)
+	mean   func(d, x []float32, c, n int)
 }
 
 // rtOne and rtNegZero are affine's identities: x*1 and x + -0 are x, even
@@ -220,5 +224,34 @@ func rtArithRow(d, a, b []float32, op, as, bs int) {
 		for i := range d {
 			d[i] = v
 		}
+	}
+}
+
+// rtGlobalAvg averages each of the C planes of hw pixels of src into dst[c],
+// then applies the activation: with the implementation's vecMean if it has
+// one, else in Go. Both sum in float64; Go four sums at a time, so that
+// each add does not wait for the one before.
+func rtGlobalAvg(dst, src []float32, hw int, act rtAct, k *rtEltKernels) {
+	if k.mean != nil {
+		k.mean(dst, src, len(dst), hw)
+		if act.Kind != rtActNone {
+			rtActivateAll(dst, act)
+		}
+		return
+	}
+	for c := range dst {
+		x := src[c*hw : (c+1)*hw]
+		var s0, s1, s2, s3 float64
+		for len(x) >= 4 {
+			s0 += float64(x[0])
+			s1 += float64(x[1])
+			s2 += float64(x[2])
+			s3 += float64(x[3])
+			x = x[4:]
+		}
+		for _, v := range x {
+			s0 += float64(v)
+		}
+		dst[c] = rtActivate(float32((s0+s1+(s2+s3))/float64(hw)), act)
 	}
 }

@@ -3,13 +3,13 @@
 package rt
 
 // rtEltKernelsFor returns implementation impl's elementwise SIMD kernels
-// (asmgen/vec's vecAffine and vecBinary), or nils.
+// (asmgen/vec's vecAffine, vecBinary and vecMean), or nils.
 func rtEltKernelsFor(impl int) rtEltKernels {
 	switch impl {
 	case rtImplAVX512:
-		return rtEltKernels{affine: rtAffineAVX512, binary: rtBinaryAVX512}
+		return rtEltKernels{affine: rtAffineAVX512, binary: rtBinaryAVX512, mean: rtMeanAVX512}
 	case rtImplAVX2:
-		return rtEltKernels{affine: rtAffineAVX2, binary: rtBinaryAVX2}
+		return rtEltKernels{affine: rtAffineAVX2, binary: rtBinaryAVX2, mean: rtMeanAVX2}
 	}
 	return rtEltKernels{}
 }
@@ -50,5 +50,19 @@ func rtBinaryAVX2(d, a, b []float32, n, op, act int, slope, hi float32) {
 	if n > 0 {
 		_, _, _ = d[n-1], a[n-1], b[n-1]
 		vecBinaryAVX2(&d[0], &a[0], &b[0], n, op, act, slope, hi)
+	}
+}
+
+func rtMeanAVX512(d, x []float32, c, n int) {
+	if c > 0 && n > 0 {
+		_, _ = d[c-1], x[c*n-1]
+		vecMeanAVX512(&d[0], &x[0], c, n)
+	}
+}
+
+func rtMeanAVX2(d, x []float32, c, n int) {
+	if c > 0 && n > 0 {
+		_, _ = d[c-1], x[c*n-1]
+		vecMeanAVX2(&d[0], &x[0], c, n)
 	}
 }

@@ -205,3 +205,40 @@ func TestArith(t *testing.T) {
 		}
 	}
 }
+
+// TestGlobalAvg checks global average pooling on every implementation
+// against a float64 mean, on every plane size of eltSizes (1 up), a few
+// channels at a time, with a ReLU after it; and NaN and infinities, which
+// reach the channel's mean.
+func TestGlobalAvg(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	for name, k := range eltImpls() {
+		for _, hw := range eltSizes()[1:] {
+			c := 1 + r.IntN(4)
+			x := randSlice(r, c*hw)
+			if hw%7 == 3 {
+				x[r.IntN(len(x))] = float32([]float64{math.NaN(), math.Inf(1), math.Inf(-1)}[r.IntN(3)])
+			}
+			want := make([]float32, c)
+			for ch := range c {
+				var s float64
+				for _, v := range x[ch*hw : (ch+1)*hw] {
+					s += float64(v)
+				}
+				want[ch] = max(float32(s/float64(hw)), 0)
+			}
+			got := make([]float32, c+1)
+			got[c] = -7
+			rtGlobalAvg(got[:c], x, hw, rtAct{Kind: rtActReLU}, k)
+			for ch, w := range want {
+				g := got[ch]
+				if g != w && !(g != g && w != w) && math.Abs(float64(g-w)) > 1e-6*math.Abs(float64(w)) {
+					t.Errorf("%s: hw %d channel %d: got %g, want %g", name, hw, ch, g, w)
+				}
+			}
+			if got[c] != -7 {
+				t.Errorf("%s: hw %d: wrote past the %d channels", name, hw, c)
+			}
+		}
+	}
+}

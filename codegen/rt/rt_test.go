@@ -366,7 +366,7 @@ func TestSoftmaxAndFriends(t *testing.T) {
 	near(t, "batchnorm", want, got, 1e-6)
 
 	ref.GlobalAvgPool(want[:s.C], x, 1, s)
-	rtGlobalAvg(got[:s.C], x, s.H*s.W, rtAct{})
+	rtGlobalAvg(got[:s.C], x, s.H*s.W, rtAct{}, &rtEltKernels{})
 	near(t, "global avg", want[:s.C], got[:s.C], 1e-6)
 
 	for _, act := range testActivations() {

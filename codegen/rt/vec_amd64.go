@@ -58,6 +58,11 @@ func vecAffineAVX512(d *float32, x *float32, s *float32, t *float32, c int, n in
 //go:noescape
 func vecBinaryAVX512(d *float32, a *float32, b *float32, n int, op int, act int, slope float32, hi float32)
 
+// vecMeanAVX512 sets d[ch] to the mean of x[ch*n : ch*n+n], summed in float64, for ch < c.
+//
+//go:noescape
+func vecMeanAVX512(d *float32, x *float32, c int, n int)
+
 // vecCopyRowsAVX512 copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
 // and writing nothing else.
 //
@@ -117,6 +122,11 @@ func vecAffineAVX2(d *float32, x *float32, s *float32, t *float32, c int, n int,
 //
 //go:noescape
 func vecBinaryAVX2(d *float32, a *float32, b *float32, n int, op int, act int, slope float32, hi float32)
+
+// vecMeanAVX2 sets d[ch] to the mean of x[ch*n : ch*n+n], summed in float64, for ch < c.
+//
+//go:noescape
+func vecMeanAVX2(d *float32, x *float32, c int, n int)
 
 // vecCopyRowsAVX2 copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
 // and writing nothing else.

@@ -3793,6 +3793,80 @@ edone:
 	VZEROUPPER
 	RET
 
+// func vecMeanAVX512(d *float32, x *float32, c int, n int)
+// Requires: AVX, AVX512DQ, AVX512F, SSE2
+TEXT ·vecMeanAVX512(SB), NOSPLIT, $0-32
+	MOVQ       d+0(FP), AX
+	MOVQ       x+8(FP), CX
+	MOVQ       c+16(FP), DX
+	MOVQ       $0x3ff0000000000000, BX
+	MOVQ       BX, X1
+	VCVTSI2SDQ n+24(FP), X0, X0
+	VDIVSD     X0, X1, X0
+	LEAQ       tail16<>+0(SB), BX
+
+channel:
+	TESTQ  DX, DX
+	JLE    done
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+	VXORPD Z4, Z4, Z4
+	MOVQ   n+24(FP), SI
+
+block:
+	CMPQ      SI, $0x00000020
+	JL        single
+	VCVTPS2PD (CX), Z5
+	VADDPD    Z5, Z1, Z1
+	VCVTPS2PD 32(CX), Z5
+	VADDPD    Z5, Z2, Z2
+	VCVTPS2PD 64(CX), Z5
+	VADDPD    Z5, Z3, Z3
+	VCVTPS2PD 96(CX), Z5
+	VADDPD    Z5, Z4, Z4
+	ADDQ      $0x00000080, CX
+	SUBQ      $0x00000020, SI
+	JMP       block
+
+single:
+	CMPQ      SI, $0x00000008
+	JL        tail
+	VCVTPS2PD (CX), Z5
+	VADDPD    Z5, Z1, Z1
+	ADDQ      $0x00000020, CX
+	SUBQ      $0x00000008, SI
+	JMP       single
+
+tail:
+	TESTQ       SI, SI
+	JZ          reduce
+	KMOVW       (BX)(SI*2), K1
+	VCVTPS2PD.Z (CX), K1, Z5
+	VADDPD      Z5, Z2, Z2
+	LEAQ        (CX)(SI*4), CX
+
+reduce:
+	VADDPD        Z2, Z1, Z1
+	VADDPD        Z4, Z3, Z3
+	VADDPD        Z3, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y2
+	VADDPD        Y2, Y1, Y2
+	VEXTRACTF128  $0x01, Y2, X1
+	VADDPD        X1, X2, X1
+	VUNPCKHPD     X1, X1, X2
+	VADDSD        X2, X1, X1
+	VMULSD        X0, X1, X1
+	VCVTSD2SS     X1, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          $0x00000004, AX
+	DECQ          DX
+	JMP           channel
+
+done:
+	VZEROUPPER
+	RET
+
 // func vecCopyRowsAVX512(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
 // Requires: AVX, AVX512F
 TEXT ·vecCopyRowsAVX512(SB), NOSPLIT, $0-48
@@ -8245,6 +8319,81 @@ etail:
 	LEAQ    (DX)(BX*4), DX
 
 edone:
+	VZEROUPPER
+	RET
+
+// func vecMeanAVX2(d *float32, x *float32, c int, n int)
+// Requires: AVX, SSE2
+TEXT ·vecMeanAVX2(SB), NOSPLIT, $0-32
+	MOVQ       d+0(FP), AX
+	MOVQ       x+8(FP), CX
+	MOVQ       c+16(FP), DX
+	MOVQ       $0x3ff0000000000000, BX
+	MOVQ       BX, X1
+	VCVTSI2SDQ n+24(FP), X0, X0
+	VDIVSD     X0, X1, X0
+
+channel:
+	TESTQ  DX, DX
+	JLE    done
+	VXORPD Y1, Y1, Y1
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD X6, X6, X6
+	MOVQ   n+24(FP), BX
+
+block:
+	CMPQ      BX, $0x00000010
+	JL        single
+	VCVTPS2PD (CX), Y7
+	VADDPD    Y7, Y1, Y1
+	VCVTPS2PD 16(CX), Y7
+	VADDPD    Y7, Y3, Y3
+	VCVTPS2PD 32(CX), Y7
+	VADDPD    Y7, Y4, Y4
+	VCVTPS2PD 48(CX), Y7
+	VADDPD    Y7, Y5, Y5
+	ADDQ      $0x00000040, CX
+	SUBQ      $0x00000010, BX
+	JMP       block
+
+single:
+	CMPQ      BX, $0x00000004
+	JL        tail
+	VCVTPS2PD (CX), Y7
+	VADDPD    Y7, Y1, Y1
+	ADDQ      $0x00000010, CX
+	SUBQ      $0x00000004, BX
+	JMP       single
+
+tail:
+scalar:
+	TESTQ     BX, BX
+	JZ        reduce
+	VCVTSS2SD (CX), X2, X2
+	VADDSD    X2, X6, X6
+	ADDQ      $0x00000004, CX
+	DECQ      BX
+	JMP       scalar
+
+reduce:
+	VADDPD       Y3, Y1, Y1
+	VADDPD       Y5, Y4, Y4
+	VADDPD       Y4, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X3
+	VADDPD       X3, X1, X3
+	VUNPCKHPD    X3, X3, X1
+	VADDSD       X1, X3, X3
+	VADDSD       X6, X3, X3
+	VMULSD       X0, X3, X3
+	VCVTSD2SS    X3, X3, X3
+	VMOVSS       X3, (AX)
+	ADDQ         $0x00000004, AX
+	DECQ         DX
+	JMP          channel
+
+done:
 	VZEROUPPER
 	RET
 

@@ -330,28 +330,6 @@ func rtSoftmax(x []float32, c, hw int) {
 	}
 }
 
-// rtGlobalAvg averages each of the C planes of hw pixels of src into dst[c].
-// It sums in float64, four sums at a time so that each add does not wait
-// for the one before (a squeeze-excite block's pooling of 32x112x112 took
-// 0.27 ms with one).
-func rtGlobalAvg(dst, src []float32, hw int, act rtAct) {
-	for c := range dst {
-		x := src[c*hw : (c+1)*hw]
-		var s0, s1, s2, s3 float64
-		for len(x) >= 4 {
-			s0 += float64(x[0])
-			s1 += float64(x[1])
-			s2 += float64(x[2])
-			s3 += float64(x[3])
-			x = x[4:]
-		}
-		for _, v := range x {
-			s0 += float64(v)
-		}
-		dst[c] = rtActivate(float32((s0+s1+(s2+s3))/float64(hw)), act)
-	}
-}
-
 // rtFoldBN folds y = x*scale + shift (a batchnorm, see rtBNScaleShift) into
 // a layer with len(b) output channels: w[o,...] *= scale[o] and
 // b[o] = b[o]*scale[o] + shift[o]. b holds zeros if the layer has no bias.

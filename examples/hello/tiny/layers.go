@@ -129,7 +129,7 @@ func (m *Model) l3_conv2_Go(w, t int) {
 func (m *Model) l4_gap(w, t int) {
 	img := t
 	out := m.arena[2048+img*32 : 2080+img*32]
-	rtGlobalAvg(out, m.arena[img*2048:2048+img*2048], 64, rtAct{})
+	rtGlobalAvg(out, m.arena[img*2048:2048+img*2048], 64, rtAct{}, &m.elt)
 }
 
 // l5_fc_Go computes fc (dense units=10 -> 10) with the purego kernels: a GEMM of

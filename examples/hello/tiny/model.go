@@ -74,6 +74,7 @@ const (
 // kernels of its implementation and the weights, which load packs.
 type network struct {
 	im2col             rtIm2colRow   // im2col's SIMD kernel, or nil
+	elt                rtEltKernels  // elementwise layers' SIMD kernels, or nils
 	wino               rtWinoKernels // Winograd transforms' SIMD kernels, or nils
 	w1_conv1, b1_conv1 []float32
 	w3_conv2, b3_conv2 []float32
@@ -83,6 +84,7 @@ type network struct {
 // newNetwork returns implementation impl's kernels, before load.
 func newNetwork(impl int) network {
 	return network{
+		elt:    rtEltKernelsFor(impl),
 		im2col: rtIm2colRowFor(impl),
 		wino:   winoKernels(impl),
 	}

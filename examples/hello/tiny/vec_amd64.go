@@ -11,6 +11,24 @@ package tiny
 //go:noescape
 func vecIm2colRowAVX512(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)
 
+// vecAffineAVX512 computes d[ch*n+i] = act(x[ch*n+i]*s[ch*ss] + t[ch*ts]) for ch < c, i < n,
+// the product and the sum each rounded, with act as vecDepthwise's. It reads and writes nothing
+// past the c*n elements.
+//
+//go:noescape
+func vecAffineAVX512(d *float32, x *float32, s *float32, t *float32, c int, n int, ss int, ts int, act int, slope float32, hi float32)
+
+// vecBinaryAVX512 computes d[i] = act(a[i] op b[i]) for i < n, op + for op 0, - for 1, * for 2
+// and / for 3, with act as vecDepthwise's. It reads and writes nothing past the n elements.
+//
+//go:noescape
+func vecBinaryAVX512(d *float32, a *float32, b *float32, n int, op int, act int, slope float32, hi float32)
+
+// vecMeanAVX512 sets d[ch] to the mean of x[ch*n : ch*n+n], summed in float64, for ch < c.
+//
+//go:noescape
+func vecMeanAVX512(d *float32, x *float32, c int, n int)
+
 // vecWinoInF2x3AVX512 is Winograd F(2x2, 3x3)'s input transform of one row of tw tiles of a plane
 // split by column mod 2 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
 // goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
@@ -37,6 +55,24 @@ func vecCopyRowsAVX512(dst *float32, src *float32, rows int, n int, ldDst int, l
 //
 //go:noescape
 func vecIm2colRowAVX2(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)
+
+// vecAffineAVX2 computes d[ch*n+i] = act(x[ch*n+i]*s[ch*ss] + t[ch*ts]) for ch < c, i < n,
+// the product and the sum each rounded, with act as vecDepthwise's. It reads and writes nothing
+// past the c*n elements.
+//
+//go:noescape
+func vecAffineAVX2(d *float32, x *float32, s *float32, t *float32, c int, n int, ss int, ts int, act int, slope float32, hi float32)
+
+// vecBinaryAVX2 computes d[i] = act(a[i] op b[i]) for i < n, op + for op 0, - for 1, * for 2
+// and / for 3, with act as vecDepthwise's. It reads and writes nothing past the n elements.
+//
+//go:noescape
+func vecBinaryAVX2(d *float32, a *float32, b *float32, n int, op int, act int, slope float32, hi float32)
+
+// vecMeanAVX2 sets d[ch] to the mean of x[ch*n : ch*n+n], summed in float64, for ch < c.
+//
+//go:noescape
+func vecMeanAVX2(d *float32, x *float32, c int, n int)
 
 // vecWinoInF2x3AVX2 is Winograd F(2x2, 3x3)'s input transform of one row of tw tiles of a plane
 // split by column mod 2 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t

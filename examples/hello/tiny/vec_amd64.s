@@ -57,6 +57,24 @@ DATA poolIdx<>+120(SB)/4, $0x0000001d
 DATA poolIdx<>+124(SB)/4, $0x0000001f
 GLOBL poolIdx<>(SB), RODATA|NOPTR, $128
 
+DATA lanes8<>+0(SB)/4, $0xffffffff
+DATA lanes8<>+4(SB)/4, $0xffffffff
+DATA lanes8<>+8(SB)/4, $0xffffffff
+DATA lanes8<>+12(SB)/4, $0xffffffff
+DATA lanes8<>+16(SB)/4, $0xffffffff
+DATA lanes8<>+20(SB)/4, $0xffffffff
+DATA lanes8<>+24(SB)/4, $0xffffffff
+DATA lanes8<>+28(SB)/4, $0xffffffff
+DATA lanes8<>+32(SB)/4, $0x00000000
+DATA lanes8<>+36(SB)/4, $0x00000000
+DATA lanes8<>+40(SB)/4, $0x00000000
+DATA lanes8<>+44(SB)/4, $0x00000000
+DATA lanes8<>+48(SB)/4, $0x00000000
+DATA lanes8<>+52(SB)/4, $0x00000000
+DATA lanes8<>+56(SB)/4, $0x00000000
+DATA lanes8<>+60(SB)/4, $0x00000000
+GLOBL lanes8<>(SB), RODATA|NOPTR, $64
+
 // func vecIm2colRowAVX512(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)
 // Requires: AVX, AVX512F, CMOV
 TEXT ·vecIm2colRowAVX512(SB), NOSPLIT, $0-64
@@ -168,6 +186,1231 @@ ztail:
 	VMOVUPS Z2, K1, (AX)
 
 zdone:
+	VZEROUPPER
+	RET
+
+// func vecAffineAVX512(d *float32, x *float32, s *float32, t *float32, c int, n int, ss int, ts int, act int, slope float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·vecAffineAVX512(SB), NOSPLIT, $0-80
+	MOVQ         d+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         s+16(FP), DX
+	MOVQ         t+24(FP), BX
+	MOVQ         c+32(FP), SI
+	MOVQ         ss+48(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         ts+56(FP), R8
+	SHLQ         $0x02, R8
+	VBROADCASTSS slope+72(FP), Z1
+	VBROADCASTSS hi+76(FP), Z2
+	VXORPS       Y0, Y0, Y0
+
+channel:
+	CMPQ         SI, $0x00000000
+	JLE          done
+	VBROADCASTSS (DX), Z3
+	VBROADCASTSS (BX), Z4
+	MOVQ         n+40(FP), R9
+	CMPQ         R9, $0x00000010
+	JGE          elong
+	TESTQ        R9, R9
+	JZ           edone
+	LEAQ         tail16<>+0(SB), R10
+	KMOVW        (R10)(R9*2), K1
+	VMOVUPS.Z    (CX), K1, Z5
+	VMULPS       Z5, Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	CMPQ         act+64(FP), $0x00000001
+	JL           emstore
+	JE           emrelu
+	CMPQ         act+64(FP), $0x00000003
+	JE           emclip
+	JG           emfromMemory
+	VMINPS       Z3, Z0, Z4
+	VMAXPS       Z3, Z0, Z3
+	VFMADD231PS  Z4, Z1, Z3
+	JMP          emstore
+
+emrelu:
+	VMAXPS Z3, Z0, Z3
+	JMP    emstore
+
+emclip:
+	VMAXPS Z3, Z1, Z3
+	VMINPS Z3, Z2, Z3
+	JMP    emstore
+
+emfromMemory:
+	CMPQ   act+64(FP), $0x00000004
+	JNE    em4next
+	VMULPS actconsts<>+0(SB), Z3, Z4
+	VADDPS actconsts<>+64(SB), Z4, Z4
+	VMAXPS actconsts<>+128(SB), Z4, Z4
+	VMINPS actconsts<>+192(SB), Z4, Z4
+	VMULPS Z4, Z3, Z3
+	JMP    emstore
+
+em4next:
+	CMPQ        act+64(FP), $0x00000005
+	JNE         em5next
+	VMAXPS      actconsts<>+256(SB), Z3, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VMOVUPS     actconsts<>+192(SB), Z4
+	VCMPPS      $0x07, Z3, Z3, K2
+	VDIVPS      Z6, Z4, K2, Z3
+	JMP         emstore
+
+em5next:
+	VMAXPS      actconsts<>+256(SB), Z3, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VDIVPS      Z6, Z3, Z3
+
+emstore:
+	VMOVUPS Z3, K1, (AX)
+	LEAQ    (AX)(R9*4), AX
+	LEAQ    (CX)(R9*4), CX
+	JMP     edone
+
+elong:
+	VMULPS      -64(CX)(R9*4), Z3, Z5
+	VADDPS      Z4, Z5, Z5
+	CMPQ        act+64(FP), $0x00000001
+	JL          elstore
+	JE          elrelu
+	CMPQ        act+64(FP), $0x00000003
+	JE          elclip
+	JG          elfromMemory
+	VMINPS      Z5, Z0, Z6
+	VMAXPS      Z5, Z0, Z5
+	VFMADD231PS Z6, Z1, Z5
+	JMP         elstore
+
+elrelu:
+	VMAXPS Z5, Z0, Z5
+	JMP    elstore
+
+elclip:
+	VMAXPS Z5, Z1, Z5
+	VMINPS Z5, Z2, Z5
+	JMP    elstore
+
+elfromMemory:
+	CMPQ   act+64(FP), $0x00000004
+	JNE    el4next
+	VMULPS actconsts<>+0(SB), Z5, Z6
+	VADDPS actconsts<>+64(SB), Z6, Z6
+	VMAXPS actconsts<>+128(SB), Z6, Z6
+	VMINPS actconsts<>+192(SB), Z6, Z6
+	VMULPS Z6, Z5, Z5
+	JMP    elstore
+
+el4next:
+	CMPQ        act+64(FP), $0x00000005
+	JNE         el5next
+	VMAXPS      actconsts<>+256(SB), Z5, Z7
+	VMINPS      actconsts<>+320(SB), Z7, Z7
+	VMULPS      actconsts<>+384(SB), Z7, Z6
+	VRNDSCALEPS $0x00, Z6, Z6
+	VFMADD231PS actconsts<>+448(SB), Z6, Z7
+	VFMADD231PS actconsts<>+512(SB), Z6, Z7
+	VMOVUPS     actconsts<>+576(SB), Z8
+	VFMADD213PS actconsts<>+640(SB), Z7, Z8
+	VFMADD213PS actconsts<>+704(SB), Z7, Z8
+	VFMADD213PS actconsts<>+768(SB), Z7, Z8
+	VFMADD213PS actconsts<>+832(SB), Z7, Z8
+	VFMADD213PS actconsts<>+64(SB), Z7, Z8
+	VMULPS      Z7, Z8, Z8
+	VFMSUB213PS Z7, Z7, Z8
+	VADDPS      actconsts<>+192(SB), Z8, Z8
+	VSCALEFPS   Z6, Z8, Z8
+	VADDPS      actconsts<>+192(SB), Z8, Z8
+	VMOVUPS     actconsts<>+192(SB), Z6
+	VCMPPS      $0x07, Z5, Z5, K1
+	VDIVPS      Z8, Z6, K1, Z5
+	JMP         elstore
+
+el5next:
+	VMAXPS      actconsts<>+256(SB), Z5, Z7
+	VMINPS      actconsts<>+320(SB), Z7, Z7
+	VMULPS      actconsts<>+384(SB), Z7, Z6
+	VRNDSCALEPS $0x00, Z6, Z6
+	VFMADD231PS actconsts<>+448(SB), Z6, Z7
+	VFMADD231PS actconsts<>+512(SB), Z6, Z7
+	VMOVUPS     actconsts<>+576(SB), Z8
+	VFMADD213PS actconsts<>+640(SB), Z7, Z8
+	VFMADD213PS actconsts<>+704(SB), Z7, Z8
+	VFMADD213PS actconsts<>+768(SB), Z7, Z8
+	VFMADD213PS actconsts<>+832(SB), Z7, Z8
+	VFMADD213PS actconsts<>+64(SB), Z7, Z8
+	VMULPS      Z7, Z8, Z8
+	VFMSUB213PS Z7, Z7, Z8
+	VADDPS      actconsts<>+192(SB), Z8, Z8
+	VSCALEFPS   Z6, Z8, Z8
+	VADDPS      actconsts<>+192(SB), Z8, Z8
+	VDIVPS      Z8, Z5, Z5
+
+elstore:
+	LEAQ -64(AX)(R9*4), R10
+
+eblock:
+	CMPQ        R9, $0x00000040
+	JL          eone
+	VMULPS      (CX), Z3, Z6
+	VADDPS      Z4, Z6, Z6
+	VMULPS      64(CX), Z3, Z7
+	VADDPS      Z4, Z7, Z7
+	VMULPS      128(CX), Z3, Z8
+	VADDPS      Z4, Z8, Z8
+	VMULPS      192(CX), Z3, Z9
+	VADDPS      Z4, Z9, Z9
+	CMPQ        act+64(FP), $0x00000001
+	JL          ebstore
+	JE          ebrelu
+	CMPQ        act+64(FP), $0x00000003
+	JE          ebclip
+	JG          ebfromMemory
+	VMINPS      Z6, Z0, Z10
+	VMAXPS      Z6, Z0, Z6
+	VFMADD231PS Z10, Z1, Z6
+	VMINPS      Z7, Z0, Z10
+	VMAXPS      Z7, Z0, Z7
+	VFMADD231PS Z10, Z1, Z7
+	VMINPS      Z8, Z0, Z10
+	VMAXPS      Z8, Z0, Z8
+	VFMADD231PS Z10, Z1, Z8
+	VMINPS      Z9, Z0, Z10
+	VMAXPS      Z9, Z0, Z9
+	VFMADD231PS Z10, Z1, Z9
+	JMP         ebstore
+
+ebrelu:
+	VMAXPS Z6, Z0, Z6
+	VMAXPS Z7, Z0, Z7
+	VMAXPS Z8, Z0, Z8
+	VMAXPS Z9, Z0, Z9
+	JMP    ebstore
+
+ebclip:
+	VMAXPS Z6, Z1, Z6
+	VMINPS Z6, Z2, Z6
+	VMAXPS Z7, Z1, Z7
+	VMINPS Z7, Z2, Z7
+	VMAXPS Z8, Z1, Z8
+	VMINPS Z8, Z2, Z8
+	VMAXPS Z9, Z1, Z9
+	VMINPS Z9, Z2, Z9
+	JMP    ebstore
+
+ebfromMemory:
+	CMPQ   act+64(FP), $0x00000004
+	JNE    eb4next
+	VMULPS actconsts<>+0(SB), Z6, Z10
+	VADDPS actconsts<>+64(SB), Z10, Z10
+	VMAXPS actconsts<>+128(SB), Z10, Z10
+	VMINPS actconsts<>+192(SB), Z10, Z10
+	VMULPS Z10, Z6, Z6
+	VMULPS actconsts<>+0(SB), Z7, Z10
+	VADDPS actconsts<>+64(SB), Z10, Z10
+	VMAXPS actconsts<>+128(SB), Z10, Z10
+	VMINPS actconsts<>+192(SB), Z10, Z10
+	VMULPS Z10, Z7, Z7
+	VMULPS actconsts<>+0(SB), Z8, Z10
+	VADDPS actconsts<>+64(SB), Z10, Z10
+	VMAXPS actconsts<>+128(SB), Z10, Z10
+	VMINPS actconsts<>+192(SB), Z10, Z10
+	VMULPS Z10, Z8, Z8
+	VMULPS actconsts<>+0(SB), Z9, Z10
+	VADDPS actconsts<>+64(SB), Z10, Z10
+	VMAXPS actconsts<>+128(SB), Z10, Z10
+	VMINPS actconsts<>+192(SB), Z10, Z10
+	VMULPS Z10, Z9, Z9
+	JMP    ebstore
+
+eb4next:
+	CMPQ        act+64(FP), $0x00000005
+	JNE         eb5next
+	VMAXPS      actconsts<>+256(SB), Z6, Z11
+	VMINPS      actconsts<>+320(SB), Z11, Z11
+	VMULPS      actconsts<>+384(SB), Z11, Z10
+	VRNDSCALEPS $0x00, Z10, Z10
+	VFMADD231PS actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS actconsts<>+512(SB), Z10, Z11
+	VMOVUPS     actconsts<>+576(SB), Z12
+	VFMADD213PS actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS actconsts<>+64(SB), Z11, Z12
+	VMULPS      Z11, Z12, Z12
+	VFMSUB213PS Z11, Z11, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VSCALEFPS   Z10, Z12, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VMOVUPS     actconsts<>+192(SB), Z10
+	VCMPPS      $0x07, Z6, Z6, K1
+	VDIVPS      Z12, Z10, K1, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z11
+	VMINPS      actconsts<>+320(SB), Z11, Z11
+	VMULPS      actconsts<>+384(SB), Z11, Z10
+	VRNDSCALEPS $0x00, Z10, Z10
+	VFMADD231PS actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS actconsts<>+512(SB), Z10, Z11
+	VMOVUPS     actconsts<>+576(SB), Z12
+	VFMADD213PS actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS actconsts<>+64(SB), Z11, Z12
+	VMULPS      Z11, Z12, Z12
+	VFMSUB213PS Z11, Z11, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VSCALEFPS   Z10, Z12, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VMOVUPS     actconsts<>+192(SB), Z10
+	VCMPPS      $0x07, Z7, Z7, K1
+	VDIVPS      Z12, Z10, K1, Z7
+	VMAXPS      actconsts<>+256(SB), Z8, Z11
+	VMINPS      actconsts<>+320(SB), Z11, Z11
+	VMULPS      actconsts<>+384(SB), Z11, Z10
+	VRNDSCALEPS $0x00, Z10, Z10
+	VFMADD231PS actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS actconsts<>+512(SB), Z10, Z11
+	VMOVUPS     actconsts<>+576(SB), Z12
+	VFMADD213PS actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS actconsts<>+64(SB), Z11, Z12
+	VMULPS      Z11, Z12, Z12
+	VFMSUB213PS Z11, Z11, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VSCALEFPS   Z10, Z12, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VMOVUPS     actconsts<>+192(SB), Z10
+	VCMPPS      $0x07, Z8, Z8, K1
+	VDIVPS      Z12, Z10, K1, Z8
+	VMAXPS      actconsts<>+256(SB), Z9, Z11
+	VMINPS      actconsts<>+320(SB), Z11, Z11
+	VMULPS      actconsts<>+384(SB), Z11, Z10
+	VRNDSCALEPS $0x00, Z10, Z10
+	VFMADD231PS actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS actconsts<>+512(SB), Z10, Z11
+	VMOVUPS     actconsts<>+576(SB), Z12
+	VFMADD213PS actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS actconsts<>+64(SB), Z11, Z12
+	VMULPS      Z11, Z12, Z12
+	VFMSUB213PS Z11, Z11, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VSCALEFPS   Z10, Z12, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VMOVUPS     actconsts<>+192(SB), Z10
+	VCMPPS      $0x07, Z9, Z9, K1
+	VDIVPS      Z12, Z10, K1, Z9
+	JMP         ebstore
+
+eb5next:
+	VMAXPS      actconsts<>+256(SB), Z6, Z11
+	VMINPS      actconsts<>+320(SB), Z11, Z11
+	VMULPS      actconsts<>+384(SB), Z11, Z10
+	VRNDSCALEPS $0x00, Z10, Z10
+	VFMADD231PS actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS actconsts<>+512(SB), Z10, Z11
+	VMOVUPS     actconsts<>+576(SB), Z12
+	VFMADD213PS actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS actconsts<>+64(SB), Z11, Z12
+	VMULPS      Z11, Z12, Z12
+	VFMSUB213PS Z11, Z11, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VSCALEFPS   Z10, Z12, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VDIVPS      Z12, Z6, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z11
+	VMINPS      actconsts<>+320(SB), Z11, Z11
+	VMULPS      actconsts<>+384(SB), Z11, Z10
+	VRNDSCALEPS $0x00, Z10, Z10
+	VFMADD231PS actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS actconsts<>+512(SB), Z10, Z11
+	VMOVUPS     actconsts<>+576(SB), Z12
+	VFMADD213PS actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS actconsts<>+64(SB), Z11, Z12
+	VMULPS      Z11, Z12, Z12
+	VFMSUB213PS Z11, Z11, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VSCALEFPS   Z10, Z12, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VDIVPS      Z12, Z7, Z7
+	VMAXPS      actconsts<>+256(SB), Z8, Z11
+	VMINPS      actconsts<>+320(SB), Z11, Z11
+	VMULPS      actconsts<>+384(SB), Z11, Z10
+	VRNDSCALEPS $0x00, Z10, Z10
+	VFMADD231PS actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS actconsts<>+512(SB), Z10, Z11
+	VMOVUPS     actconsts<>+576(SB), Z12
+	VFMADD213PS actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS actconsts<>+64(SB), Z11, Z12
+	VMULPS      Z11, Z12, Z12
+	VFMSUB213PS Z11, Z11, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VSCALEFPS   Z10, Z12, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VDIVPS      Z12, Z8, Z8
+	VMAXPS      actconsts<>+256(SB), Z9, Z11
+	VMINPS      actconsts<>+320(SB), Z11, Z11
+	VMULPS      actconsts<>+384(SB), Z11, Z10
+	VRNDSCALEPS $0x00, Z10, Z10
+	VFMADD231PS actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS actconsts<>+512(SB), Z10, Z11
+	VMOVUPS     actconsts<>+576(SB), Z12
+	VFMADD213PS actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS actconsts<>+64(SB), Z11, Z12
+	VMULPS      Z11, Z12, Z12
+	VFMSUB213PS Z11, Z11, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VSCALEFPS   Z10, Z12, Z12
+	VADDPS      actconsts<>+192(SB), Z12, Z12
+	VDIVPS      Z12, Z9, Z9
+
+ebstore:
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, 64(AX)
+	VMOVUPS Z8, 128(AX)
+	VMOVUPS Z9, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	SUBQ    $0x00000040, R9
+	JMP     eblock
+
+eone:
+	CMPQ        R9, $0x00000010
+	JL          etail
+	VMULPS      (CX), Z3, Z6
+	VADDPS      Z4, Z6, Z6
+	CMPQ        act+64(FP), $0x00000001
+	JL          evstore
+	JE          evrelu
+	CMPQ        act+64(FP), $0x00000003
+	JE          evclip
+	JG          evfromMemory
+	VMINPS      Z6, Z0, Z7
+	VMAXPS      Z6, Z0, Z6
+	VFMADD231PS Z7, Z1, Z6
+	JMP         evstore
+
+evrelu:
+	VMAXPS Z6, Z0, Z6
+	JMP    evstore
+
+evclip:
+	VMAXPS Z6, Z1, Z6
+	VMINPS Z6, Z2, Z6
+	JMP    evstore
+
+evfromMemory:
+	CMPQ   act+64(FP), $0x00000004
+	JNE    ev4next
+	VMULPS actconsts<>+0(SB), Z6, Z7
+	VADDPS actconsts<>+64(SB), Z7, Z7
+	VMAXPS actconsts<>+128(SB), Z7, Z7
+	VMINPS actconsts<>+192(SB), Z7, Z7
+	VMULPS Z7, Z6, Z6
+	JMP    evstore
+
+ev4next:
+	CMPQ        act+64(FP), $0x00000005
+	JNE         ev5next
+	VMAXPS      actconsts<>+256(SB), Z6, Z8
+	VMINPS      actconsts<>+320(SB), Z8, Z8
+	VMULPS      actconsts<>+384(SB), Z8, Z7
+	VRNDSCALEPS $0x00, Z7, Z7
+	VFMADD231PS actconsts<>+448(SB), Z7, Z8
+	VFMADD231PS actconsts<>+512(SB), Z7, Z8
+	VMOVUPS     actconsts<>+576(SB), Z9
+	VFMADD213PS actconsts<>+640(SB), Z8, Z9
+	VFMADD213PS actconsts<>+704(SB), Z8, Z9
+	VFMADD213PS actconsts<>+768(SB), Z8, Z9
+	VFMADD213PS actconsts<>+832(SB), Z8, Z9
+	VFMADD213PS actconsts<>+64(SB), Z8, Z9
+	VMULPS      Z8, Z9, Z9
+	VFMSUB213PS Z8, Z8, Z9
+	VADDPS      actconsts<>+192(SB), Z9, Z9
+	VSCALEFPS   Z7, Z9, Z9
+	VADDPS      actconsts<>+192(SB), Z9, Z9
+	VMOVUPS     actconsts<>+192(SB), Z7
+	VCMPPS      $0x07, Z6, Z6, K1
+	VDIVPS      Z9, Z7, K1, Z6
+	JMP         evstore
+
+ev5next:
+	VMAXPS      actconsts<>+256(SB), Z6, Z8
+	VMINPS      actconsts<>+320(SB), Z8, Z8
+	VMULPS      actconsts<>+384(SB), Z8, Z7
+	VRNDSCALEPS $0x00, Z7, Z7
+	VFMADD231PS actconsts<>+448(SB), Z7, Z8
+	VFMADD231PS actconsts<>+512(SB), Z7, Z8
+	VMOVUPS     actconsts<>+576(SB), Z9
+	VFMADD213PS actconsts<>+640(SB), Z8, Z9
+	VFMADD213PS actconsts<>+704(SB), Z8, Z9
+	VFMADD213PS actconsts<>+768(SB), Z8, Z9
+	VFMADD213PS actconsts<>+832(SB), Z8, Z9
+	VFMADD213PS actconsts<>+64(SB), Z8, Z9
+	VMULPS      Z8, Z9, Z9
+	VFMSUB213PS Z8, Z8, Z9
+	VADDPS      actconsts<>+192(SB), Z9, Z9
+	VSCALEFPS   Z7, Z9, Z9
+	VADDPS      actconsts<>+192(SB), Z9, Z9
+	VDIVPS      Z9, Z6, Z6
+
+evstore:
+	VMOVUPS Z6, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, R9
+	JMP     eone
+
+etail:
+	VMOVUPS Z5, (R10)
+	LEAQ    (AX)(R9*4), AX
+	LEAQ    (CX)(R9*4), CX
+
+edone:
+	ADDQ DI, DX
+	ADDQ R8, BX
+	DECQ SI
+	JMP  channel
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecBinaryAVX512(d *float32, a *float32, b *float32, n int, op int, act int, slope float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·vecBinaryAVX512(SB), NOSPLIT, $0-56
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVQ         b+16(FP), DX
+	MOVQ         n+24(FP), BX
+	VBROADCASTSS slope+48(FP), Z1
+	VBROADCASTSS hi+52(FP), Z2
+	VXORPS       Y0, Y0, Y0
+	CMPQ         BX, $0x00000010
+	JGE          elong
+	TESTQ        BX, BX
+	JZ           edone
+	LEAQ         tail16<>+0(SB), SI
+	KMOVW        (SI)(BX*2), K1
+	VMOVUPS.Z    (CX), K1, Z3
+	VMOVUPS      Z3, Z3
+	CMPQ         op+32(FP), $0x00000001
+	JL           emadd
+	JE           emsub
+	CMPQ         op+32(FP), $0x00000002
+	JE           emmul
+	VMOVUPS.Z    (DX), K1, Z4
+	VDIVPS       Z4, Z3, Z3
+	JMP          emop
+
+emadd:
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z3, Z3
+	JMP       emop
+
+emsub:
+	VMOVUPS.Z (DX), K1, Z4
+	VSUBPS    Z4, Z3, Z3
+	JMP       emop
+
+emmul:
+	VMOVUPS.Z (DX), K1, Z4
+	VMULPS    Z4, Z3, Z3
+
+emop:
+	CMPQ        act+40(FP), $0x00000001
+	JL          emstore
+	JE          emrelu
+	CMPQ        act+40(FP), $0x00000003
+	JE          emclip
+	JG          emfromMemory
+	VMINPS      Z3, Z0, Z2
+	VMAXPS      Z3, Z0, Z3
+	VFMADD231PS Z2, Z1, Z3
+	JMP         emstore
+
+emrelu:
+	VMAXPS Z3, Z0, Z3
+	JMP    emstore
+
+emclip:
+	VMAXPS Z3, Z1, Z3
+	VMINPS Z3, Z2, Z3
+	JMP    emstore
+
+emfromMemory:
+	CMPQ   act+40(FP), $0x00000004
+	JNE    em4next
+	VMULPS actconsts<>+0(SB), Z3, Z0
+	VADDPS actconsts<>+64(SB), Z0, Z0
+	VMAXPS actconsts<>+128(SB), Z0, Z0
+	VMINPS actconsts<>+192(SB), Z0, Z0
+	VMULPS Z0, Z3, Z3
+	JMP    emstore
+
+em4next:
+	CMPQ        act+40(FP), $0x00000005
+	JNE         em5next
+	VMAXPS      actconsts<>+256(SB), Z3, Z1
+	VMINPS      actconsts<>+320(SB), Z1, Z1
+	VMULPS      actconsts<>+384(SB), Z1, Z0
+	VRNDSCALEPS $0x00, Z0, Z0
+	VFMADD231PS actconsts<>+448(SB), Z0, Z1
+	VFMADD231PS actconsts<>+512(SB), Z0, Z1
+	VMOVUPS     actconsts<>+576(SB), Z2
+	VFMADD213PS actconsts<>+640(SB), Z1, Z2
+	VFMADD213PS actconsts<>+704(SB), Z1, Z2
+	VFMADD213PS actconsts<>+768(SB), Z1, Z2
+	VFMADD213PS actconsts<>+832(SB), Z1, Z2
+	VFMADD213PS actconsts<>+64(SB), Z1, Z2
+	VMULPS      Z1, Z2, Z2
+	VFMSUB213PS Z1, Z1, Z2
+	VADDPS      actconsts<>+192(SB), Z2, Z2
+	VSCALEFPS   Z0, Z2, Z2
+	VADDPS      actconsts<>+192(SB), Z2, Z2
+	VMOVUPS     actconsts<>+192(SB), Z0
+	VCMPPS      $0x07, Z3, Z3, K2
+	VDIVPS      Z2, Z0, K2, Z3
+	JMP         emstore
+
+em5next:
+	VMAXPS      actconsts<>+256(SB), Z3, Z1
+	VMINPS      actconsts<>+320(SB), Z1, Z1
+	VMULPS      actconsts<>+384(SB), Z1, Z0
+	VRNDSCALEPS $0x00, Z0, Z0
+	VFMADD231PS actconsts<>+448(SB), Z0, Z1
+	VFMADD231PS actconsts<>+512(SB), Z0, Z1
+	VMOVUPS     actconsts<>+576(SB), Z2
+	VFMADD213PS actconsts<>+640(SB), Z1, Z2
+	VFMADD213PS actconsts<>+704(SB), Z1, Z2
+	VFMADD213PS actconsts<>+768(SB), Z1, Z2
+	VFMADD213PS actconsts<>+832(SB), Z1, Z2
+	VFMADD213PS actconsts<>+64(SB), Z1, Z2
+	VMULPS      Z1, Z2, Z2
+	VFMSUB213PS Z1, Z1, Z2
+	VADDPS      actconsts<>+192(SB), Z2, Z2
+	VSCALEFPS   Z0, Z2, Z2
+	VADDPS      actconsts<>+192(SB), Z2, Z2
+	VDIVPS      Z2, Z3, Z3
+
+emstore:
+	VMOVUPS Z3, K1, (AX)
+	LEAQ    (AX)(BX*4), AX
+	LEAQ    (CX)(BX*4), CX
+	LEAQ    (DX)(BX*4), DX
+	JMP     edone
+
+elong:
+	VMOVUPS -64(CX)(BX*4), Z3
+	CMPQ    op+32(FP), $0x00000001
+	JL      eladd
+	JE      elsub
+	CMPQ    op+32(FP), $0x00000002
+	JE      elmul
+	VDIVPS  -64(DX)(BX*4), Z3, Z3
+	JMP     elop
+
+eladd:
+	VADDPS -64(DX)(BX*4), Z3, Z3
+	JMP    elop
+
+elsub:
+	VSUBPS -64(DX)(BX*4), Z3, Z3
+	JMP    elop
+
+elmul:
+	VMULPS -64(DX)(BX*4), Z3, Z3
+
+elop:
+	CMPQ        act+40(FP), $0x00000001
+	JL          elstore
+	JE          elrelu
+	CMPQ        act+40(FP), $0x00000003
+	JE          elclip
+	JG          elfromMemory
+	VMINPS      Z3, Z0, Z4
+	VMAXPS      Z3, Z0, Z3
+	VFMADD231PS Z4, Z1, Z3
+	JMP         elstore
+
+elrelu:
+	VMAXPS Z3, Z0, Z3
+	JMP    elstore
+
+elclip:
+	VMAXPS Z3, Z1, Z3
+	VMINPS Z3, Z2, Z3
+	JMP    elstore
+
+elfromMemory:
+	CMPQ   act+40(FP), $0x00000004
+	JNE    el4next
+	VMULPS actconsts<>+0(SB), Z3, Z4
+	VADDPS actconsts<>+64(SB), Z4, Z4
+	VMAXPS actconsts<>+128(SB), Z4, Z4
+	VMINPS actconsts<>+192(SB), Z4, Z4
+	VMULPS Z4, Z3, Z3
+	JMP    elstore
+
+el4next:
+	CMPQ        act+40(FP), $0x00000005
+	JNE         el5next
+	VMAXPS      actconsts<>+256(SB), Z3, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VMOVUPS     actconsts<>+192(SB), Z4
+	VCMPPS      $0x07, Z3, Z3, K1
+	VDIVPS      Z6, Z4, K1, Z3
+	JMP         elstore
+
+el5next:
+	VMAXPS      actconsts<>+256(SB), Z3, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VDIVPS      Z6, Z3, Z3
+
+elstore:
+	LEAQ -64(AX)(BX*4), SI
+
+eblock:
+	CMPQ    BX, $0x00000040
+	JL      eone
+	VMOVUPS (CX), Z4
+	VMOVUPS 64(CX), Z5
+	VMOVUPS 128(CX), Z6
+	VMOVUPS 192(CX), Z7
+	CMPQ    op+32(FP), $0x00000001
+	JL      ebadd
+	JE      ebsub
+	CMPQ    op+32(FP), $0x00000002
+	JE      ebmul
+	VDIVPS  (DX), Z4, Z4
+	VDIVPS  64(DX), Z5, Z5
+	VDIVPS  128(DX), Z6, Z6
+	VDIVPS  192(DX), Z7, Z7
+	JMP     ebop
+
+ebadd:
+	VADDPS (DX), Z4, Z4
+	VADDPS 64(DX), Z5, Z5
+	VADDPS 128(DX), Z6, Z6
+	VADDPS 192(DX), Z7, Z7
+	JMP    ebop
+
+ebsub:
+	VSUBPS (DX), Z4, Z4
+	VSUBPS 64(DX), Z5, Z5
+	VSUBPS 128(DX), Z6, Z6
+	VSUBPS 192(DX), Z7, Z7
+	JMP    ebop
+
+ebmul:
+	VMULPS (DX), Z4, Z4
+	VMULPS 64(DX), Z5, Z5
+	VMULPS 128(DX), Z6, Z6
+	VMULPS 192(DX), Z7, Z7
+
+ebop:
+	CMPQ        act+40(FP), $0x00000001
+	JL          ebstore
+	JE          ebrelu
+	CMPQ        act+40(FP), $0x00000003
+	JE          ebclip
+	JG          ebfromMemory
+	VMINPS      Z4, Z0, Z8
+	VMAXPS      Z4, Z0, Z4
+	VFMADD231PS Z8, Z1, Z4
+	VMINPS      Z5, Z0, Z8
+	VMAXPS      Z5, Z0, Z5
+	VFMADD231PS Z8, Z1, Z5
+	VMINPS      Z6, Z0, Z8
+	VMAXPS      Z6, Z0, Z6
+	VFMADD231PS Z8, Z1, Z6
+	VMINPS      Z7, Z0, Z8
+	VMAXPS      Z7, Z0, Z7
+	VFMADD231PS Z8, Z1, Z7
+	JMP         ebstore
+
+ebrelu:
+	VMAXPS Z4, Z0, Z4
+	VMAXPS Z5, Z0, Z5
+	VMAXPS Z6, Z0, Z6
+	VMAXPS Z7, Z0, Z7
+	JMP    ebstore
+
+ebclip:
+	VMAXPS Z4, Z1, Z4
+	VMINPS Z4, Z2, Z4
+	VMAXPS Z5, Z1, Z5
+	VMINPS Z5, Z2, Z5
+	VMAXPS Z6, Z1, Z6
+	VMINPS Z6, Z2, Z6
+	VMAXPS Z7, Z1, Z7
+	VMINPS Z7, Z2, Z7
+	JMP    ebstore
+
+ebfromMemory:
+	CMPQ   act+40(FP), $0x00000004
+	JNE    eb4next
+	VMULPS actconsts<>+0(SB), Z4, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z4, Z4
+	VMULPS actconsts<>+0(SB), Z5, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z5, Z5
+	VMULPS actconsts<>+0(SB), Z6, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z6, Z6
+	VMULPS actconsts<>+0(SB), Z7, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z7, Z7
+	JMP    ebstore
+
+eb4next:
+	CMPQ        act+40(FP), $0x00000005
+	JNE         eb5next
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z4, Z4, K1
+	VDIVPS      Z10, Z8, K1, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z5, Z5, K1
+	VDIVPS      Z10, Z8, K1, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z6, Z6, K1
+	VDIVPS      Z10, Z8, K1, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z7, Z7, K1
+	VDIVPS      Z10, Z8, K1, Z7
+	JMP         ebstore
+
+eb5next:
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z4, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z5, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z6, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z7, Z7
+
+ebstore:
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, 64(AX)
+	VMOVUPS Z6, 128(AX)
+	VMOVUPS Z7, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000040, BX
+	JMP     eblock
+
+eone:
+	CMPQ    BX, $0x00000010
+	JL      etail
+	VMOVUPS (CX), Z4
+	CMPQ    op+32(FP), $0x00000001
+	JL      evadd
+	JE      evsub
+	CMPQ    op+32(FP), $0x00000002
+	JE      evmul
+	VDIVPS  (DX), Z4, Z4
+	JMP     evop
+
+evadd:
+	VADDPS (DX), Z4, Z4
+	JMP    evop
+
+evsub:
+	VSUBPS (DX), Z4, Z4
+	JMP    evop
+
+evmul:
+	VMULPS (DX), Z4, Z4
+
+evop:
+	CMPQ        act+40(FP), $0x00000001
+	JL          evstore
+	JE          evrelu
+	CMPQ        act+40(FP), $0x00000003
+	JE          evclip
+	JG          evfromMemory
+	VMINPS      Z4, Z0, Z5
+	VMAXPS      Z4, Z0, Z4
+	VFMADD231PS Z5, Z1, Z4
+	JMP         evstore
+
+evrelu:
+	VMAXPS Z4, Z0, Z4
+	JMP    evstore
+
+evclip:
+	VMAXPS Z4, Z1, Z4
+	VMINPS Z4, Z2, Z4
+	JMP    evstore
+
+evfromMemory:
+	CMPQ   act+40(FP), $0x00000004
+	JNE    ev4next
+	VMULPS actconsts<>+0(SB), Z4, Z5
+	VADDPS actconsts<>+64(SB), Z5, Z5
+	VMAXPS actconsts<>+128(SB), Z5, Z5
+	VMINPS actconsts<>+192(SB), Z5, Z5
+	VMULPS Z5, Z4, Z4
+	JMP    evstore
+
+ev4next:
+	CMPQ        act+40(FP), $0x00000005
+	JNE         ev5next
+	VMAXPS      actconsts<>+256(SB), Z4, Z6
+	VMINPS      actconsts<>+320(SB), Z6, Z6
+	VMULPS      actconsts<>+384(SB), Z6, Z5
+	VRNDSCALEPS $0x00, Z5, Z5
+	VFMADD231PS actconsts<>+448(SB), Z5, Z6
+	VFMADD231PS actconsts<>+512(SB), Z5, Z6
+	VMOVUPS     actconsts<>+576(SB), Z7
+	VFMADD213PS actconsts<>+640(SB), Z6, Z7
+	VFMADD213PS actconsts<>+704(SB), Z6, Z7
+	VFMADD213PS actconsts<>+768(SB), Z6, Z7
+	VFMADD213PS actconsts<>+832(SB), Z6, Z7
+	VFMADD213PS actconsts<>+64(SB), Z6, Z7
+	VMULPS      Z6, Z7, Z7
+	VFMSUB213PS Z6, Z6, Z7
+	VADDPS      actconsts<>+192(SB), Z7, Z7
+	VSCALEFPS   Z5, Z7, Z7
+	VADDPS      actconsts<>+192(SB), Z7, Z7
+	VMOVUPS     actconsts<>+192(SB), Z5
+	VCMPPS      $0x07, Z4, Z4, K1
+	VDIVPS      Z7, Z5, K1, Z4
+	JMP         evstore
+
+ev5next:
+	VMAXPS      actconsts<>+256(SB), Z4, Z6
+	VMINPS      actconsts<>+320(SB), Z6, Z6
+	VMULPS      actconsts<>+384(SB), Z6, Z5
+	VRNDSCALEPS $0x00, Z5, Z5
+	VFMADD231PS actconsts<>+448(SB), Z5, Z6
+	VFMADD231PS actconsts<>+512(SB), Z5, Z6
+	VMOVUPS     actconsts<>+576(SB), Z7
+	VFMADD213PS actconsts<>+640(SB), Z6, Z7
+	VFMADD213PS actconsts<>+704(SB), Z6, Z7
+	VFMADD213PS actconsts<>+768(SB), Z6, Z7
+	VFMADD213PS actconsts<>+832(SB), Z6, Z7
+	VFMADD213PS actconsts<>+64(SB), Z6, Z7
+	VMULPS      Z6, Z7, Z7
+	VFMSUB213PS Z6, Z6, Z7
+	VADDPS      actconsts<>+192(SB), Z7, Z7
+	VSCALEFPS   Z5, Z7, Z7
+	VADDPS      actconsts<>+192(SB), Z7, Z7
+	VDIVPS      Z7, Z4, Z4
+
+evstore:
+	VMOVUPS Z4, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     eone
+
+etail:
+	VMOVUPS Z3, (SI)
+	LEAQ    (AX)(BX*4), AX
+	LEAQ    (CX)(BX*4), CX
+	LEAQ    (DX)(BX*4), DX
+
+edone:
+	VZEROUPPER
+	RET
+
+// func vecMeanAVX512(d *float32, x *float32, c int, n int)
+// Requires: AVX, AVX512DQ, AVX512F, SSE2
+TEXT ·vecMeanAVX512(SB), NOSPLIT, $0-32
+	MOVQ       d+0(FP), AX
+	MOVQ       x+8(FP), CX
+	MOVQ       c+16(FP), DX
+	MOVQ       $0x3ff0000000000000, BX
+	MOVQ       BX, X1
+	VCVTSI2SDQ n+24(FP), X0, X0
+	VDIVSD     X0, X1, X0
+	LEAQ       tail16<>+0(SB), BX
+
+channel:
+	TESTQ  DX, DX
+	JLE    done
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+	VXORPD Z4, Z4, Z4
+	MOVQ   n+24(FP), SI
+
+block:
+	CMPQ      SI, $0x00000020
+	JL        single
+	VCVTPS2PD (CX), Z5
+	VADDPD    Z5, Z1, Z1
+	VCVTPS2PD 32(CX), Z5
+	VADDPD    Z5, Z2, Z2
+	VCVTPS2PD 64(CX), Z5
+	VADDPD    Z5, Z3, Z3
+	VCVTPS2PD 96(CX), Z5
+	VADDPD    Z5, Z4, Z4
+	ADDQ      $0x00000080, CX
+	SUBQ      $0x00000020, SI
+	JMP       block
+
+single:
+	CMPQ      SI, $0x00000008
+	JL        tail
+	VCVTPS2PD (CX), Z5
+	VADDPD    Z5, Z1, Z1
+	ADDQ      $0x00000020, CX
+	SUBQ      $0x00000008, SI
+	JMP       single
+
+tail:
+	TESTQ       SI, SI
+	JZ          reduce
+	KMOVW       (BX)(SI*2), K1
+	VCVTPS2PD.Z (CX), K1, Z5
+	VADDPD      Z5, Z2, Z2
+	LEAQ        (CX)(SI*4), CX
+
+reduce:
+	VADDPD        Z2, Z1, Z1
+	VADDPD        Z4, Z3, Z3
+	VADDPD        Z3, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y2
+	VADDPD        Y2, Y1, Y2
+	VEXTRACTF128  $0x01, Y2, X1
+	VADDPD        X1, X2, X1
+	VUNPCKHPD     X1, X1, X2
+	VADDSD        X2, X1, X1
+	VMULSD        X0, X1, X1
+	VCVTSD2SS     X1, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          $0x00000004, AX
+	DECQ          DX
+	JMP           channel
+
+done:
 	VZEROUPPER
 	RET
 
@@ -589,6 +1832,1474 @@ zdone:
 	VZEROUPPER
 	RET
 
+// func vecAffineAVX2(d *float32, x *float32, s *float32, t *float32, c int, n int, ss int, ts int, act int, slope float32, hi float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·vecAffineAVX2(SB), NOSPLIT, $0-80
+	MOVQ         d+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         s+16(FP), DX
+	MOVQ         t+24(FP), BX
+	MOVQ         c+32(FP), SI
+	MOVQ         ss+48(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         ts+56(FP), R8
+	SHLQ         $0x02, R8
+	VBROADCASTSS slope+72(FP), Y1
+	VBROADCASTSS hi+76(FP), Y2
+	VXORPS       Y0, Y0, Y0
+
+channel:
+	CMPQ         SI, $0x00000000
+	JLE          done
+	VBROADCASTSS (DX), Y3
+	VBROADCASTSS (BX), Y4
+	MOVQ         n+40(FP), R9
+	CMPQ         R9, $0x00000008
+	JGE          elong
+	TESTQ        R9, R9
+	JZ           edone
+	LEAQ         lanes8<>+0(SB), R10
+	MOVQ         R9, R11
+	NEGQ         R11
+	VMOVUPS      32(R10)(R11*4), Y5
+	VMASKMOVPS   (CX), Y5, Y6
+	VMULPS       Y6, Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	CMPQ         act+64(FP), $0x00000001
+	JL           emstore
+	JE           emrelu
+	CMPQ         act+64(FP), $0x00000003
+	JE           emclip
+	JG           emfromMemory
+	VMINPS       Y3, Y0, Y4
+	VMAXPS       Y3, Y0, Y3
+	VFMADD231PS  Y4, Y1, Y3
+	JMP          emstore
+
+emrelu:
+	VMAXPS Y3, Y0, Y3
+	JMP    emstore
+
+emclip:
+	VMAXPS Y3, Y1, Y3
+	VMINPS Y3, Y2, Y3
+	JMP    emstore
+
+emfromMemory:
+	CMPQ   act+64(FP), $0x00000004
+	JNE    em4next
+	VMULPS actconsts<>+0(SB), Y3, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y3, Y3
+	JMP    emstore
+
+em4next:
+	CMPQ        act+64(FP), $0x00000005
+	JNE         em5next
+	VMAXPS      actconsts<>+256(SB), Y3, Y6
+	VMINPS      actconsts<>+320(SB), Y6, Y6
+	VMULPS      actconsts<>+384(SB), Y6, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y6
+	VFMADD231PS actconsts<>+512(SB), Y4, Y6
+	VMOVUPS     actconsts<>+576(SB), Y7
+	VFMADD213PS actconsts<>+640(SB), Y6, Y7
+	VFMADD213PS actconsts<>+704(SB), Y6, Y7
+	VFMADD213PS actconsts<>+768(SB), Y6, Y7
+	VFMADD213PS actconsts<>+832(SB), Y6, Y7
+	VFMADD213PS actconsts<>+64(SB), Y6, Y7
+	VMULPS      Y6, Y7, Y7
+	VFMSUB213PS Y6, Y6, Y7
+	VADDPS      actconsts<>+192(SB), Y7, Y7
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y6
+	VPSUBD      Y6, Y4, Y4
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      actconsts<>+192(SB), Y6, Y6
+	VMULPS      Y6, Y7, Y7
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y7, Y7
+	VADDPS      actconsts<>+192(SB), Y7, Y7
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y7, Y4, Y4
+	VCMPPS      $0x03, Y3, Y3, Y7
+	VBLENDVPS   Y7, Y3, Y4, Y3
+	JMP         emstore
+
+em5next:
+	VMAXPS      actconsts<>+256(SB), Y3, Y6
+	VMINPS      actconsts<>+320(SB), Y6, Y6
+	VMULPS      actconsts<>+384(SB), Y6, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y6
+	VFMADD231PS actconsts<>+512(SB), Y4, Y6
+	VMOVUPS     actconsts<>+576(SB), Y7
+	VFMADD213PS actconsts<>+640(SB), Y6, Y7
+	VFMADD213PS actconsts<>+704(SB), Y6, Y7
+	VFMADD213PS actconsts<>+768(SB), Y6, Y7
+	VFMADD213PS actconsts<>+832(SB), Y6, Y7
+	VFMADD213PS actconsts<>+64(SB), Y6, Y7
+	VMULPS      Y6, Y7, Y7
+	VFMSUB213PS Y6, Y6, Y7
+	VADDPS      actconsts<>+192(SB), Y7, Y7
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y6
+	VPSUBD      Y6, Y4, Y4
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      actconsts<>+192(SB), Y6, Y6
+	VMULPS      Y6, Y7, Y7
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y7, Y7
+	VADDPS      actconsts<>+192(SB), Y7, Y7
+	VDIVPS      Y7, Y3, Y3
+
+emstore:
+	VMASKMOVPS Y3, Y5, (AX)
+	LEAQ       (AX)(R9*4), AX
+	LEAQ       (CX)(R9*4), CX
+	JMP        edone
+
+elong:
+	VMULPS      -32(CX)(R9*4), Y3, Y5
+	VADDPS      Y4, Y5, Y5
+	CMPQ        act+64(FP), $0x00000001
+	JL          elstore
+	JE          elrelu
+	CMPQ        act+64(FP), $0x00000003
+	JE          elclip
+	JG          elfromMemory
+	VMINPS      Y5, Y0, Y6
+	VMAXPS      Y5, Y0, Y5
+	VFMADD231PS Y6, Y1, Y5
+	JMP         elstore
+
+elrelu:
+	VMAXPS Y5, Y0, Y5
+	JMP    elstore
+
+elclip:
+	VMAXPS Y5, Y1, Y5
+	VMINPS Y5, Y2, Y5
+	JMP    elstore
+
+elfromMemory:
+	CMPQ   act+64(FP), $0x00000004
+	JNE    el4next
+	VMULPS actconsts<>+0(SB), Y5, Y6
+	VADDPS actconsts<>+64(SB), Y6, Y6
+	VMAXPS actconsts<>+128(SB), Y6, Y6
+	VMINPS actconsts<>+192(SB), Y6, Y6
+	VMULPS Y6, Y5, Y5
+	JMP    elstore
+
+el4next:
+	CMPQ        act+64(FP), $0x00000005
+	JNE         el5next
+	VMAXPS      actconsts<>+256(SB), Y5, Y7
+	VMINPS      actconsts<>+320(SB), Y7, Y7
+	VMULPS      actconsts<>+384(SB), Y7, Y6
+	VROUNDPS    $0x00, Y6, Y6
+	VFMADD231PS actconsts<>+448(SB), Y6, Y7
+	VFMADD231PS actconsts<>+512(SB), Y6, Y7
+	VMOVUPS     actconsts<>+576(SB), Y8
+	VFMADD213PS actconsts<>+640(SB), Y7, Y8
+	VFMADD213PS actconsts<>+704(SB), Y7, Y8
+	VFMADD213PS actconsts<>+768(SB), Y7, Y8
+	VFMADD213PS actconsts<>+832(SB), Y7, Y8
+	VFMADD213PS actconsts<>+64(SB), Y7, Y8
+	VMULPS      Y7, Y8, Y8
+	VFMSUB213PS Y7, Y7, Y8
+	VADDPS      actconsts<>+192(SB), Y8, Y8
+	VCVTPS2DQ   Y6, Y6
+	VPSRAD      $0x01, Y6, Y7
+	VPSUBD      Y7, Y6, Y6
+	VPSLLD      $0x17, Y7, Y7
+	VPADDD      actconsts<>+192(SB), Y7, Y7
+	VMULPS      Y7, Y8, Y8
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      actconsts<>+192(SB), Y6, Y6
+	VMULPS      Y6, Y8, Y8
+	VADDPS      actconsts<>+192(SB), Y8, Y8
+	VMOVUPS     actconsts<>+192(SB), Y6
+	VDIVPS      Y8, Y6, Y6
+	VCMPPS      $0x03, Y5, Y5, Y8
+	VBLENDVPS   Y8, Y5, Y6, Y5
+	JMP         elstore
+
+el5next:
+	VMAXPS      actconsts<>+256(SB), Y5, Y7
+	VMINPS      actconsts<>+320(SB), Y7, Y7
+	VMULPS      actconsts<>+384(SB), Y7, Y6
+	VROUNDPS    $0x00, Y6, Y6
+	VFMADD231PS actconsts<>+448(SB), Y6, Y7
+	VFMADD231PS actconsts<>+512(SB), Y6, Y7
+	VMOVUPS     actconsts<>+576(SB), Y8
+	VFMADD213PS actconsts<>+640(SB), Y7, Y8
+	VFMADD213PS actconsts<>+704(SB), Y7, Y8
+	VFMADD213PS actconsts<>+768(SB), Y7, Y8
+	VFMADD213PS actconsts<>+832(SB), Y7, Y8
+	VFMADD213PS actconsts<>+64(SB), Y7, Y8
+	VMULPS      Y7, Y8, Y8
+	VFMSUB213PS Y7, Y7, Y8
+	VADDPS      actconsts<>+192(SB), Y8, Y8
+	VCVTPS2DQ   Y6, Y6
+	VPSRAD      $0x01, Y6, Y7
+	VPSUBD      Y7, Y6, Y6
+	VPSLLD      $0x17, Y7, Y7
+	VPADDD      actconsts<>+192(SB), Y7, Y7
+	VMULPS      Y7, Y8, Y8
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      actconsts<>+192(SB), Y6, Y6
+	VMULPS      Y6, Y8, Y8
+	VADDPS      actconsts<>+192(SB), Y8, Y8
+	VDIVPS      Y8, Y5, Y5
+
+elstore:
+	LEAQ -32(AX)(R9*4), R10
+
+eblock:
+	CMPQ        R9, $0x00000020
+	JL          eone
+	VMULPS      (CX), Y3, Y6
+	VADDPS      Y4, Y6, Y6
+	VMULPS      32(CX), Y3, Y7
+	VADDPS      Y4, Y7, Y7
+	VMULPS      64(CX), Y3, Y8
+	VADDPS      Y4, Y8, Y8
+	VMULPS      96(CX), Y3, Y9
+	VADDPS      Y4, Y9, Y9
+	CMPQ        act+64(FP), $0x00000001
+	JL          ebstore
+	JE          ebrelu
+	CMPQ        act+64(FP), $0x00000003
+	JE          ebclip
+	JG          ebfromMemory
+	VMINPS      Y6, Y0, Y10
+	VMAXPS      Y6, Y0, Y6
+	VFMADD231PS Y10, Y1, Y6
+	VMINPS      Y7, Y0, Y10
+	VMAXPS      Y7, Y0, Y7
+	VFMADD231PS Y10, Y1, Y7
+	VMINPS      Y8, Y0, Y10
+	VMAXPS      Y8, Y0, Y8
+	VFMADD231PS Y10, Y1, Y8
+	VMINPS      Y9, Y0, Y10
+	VMAXPS      Y9, Y0, Y9
+	VFMADD231PS Y10, Y1, Y9
+	JMP         ebstore
+
+ebrelu:
+	VMAXPS Y6, Y0, Y6
+	VMAXPS Y7, Y0, Y7
+	VMAXPS Y8, Y0, Y8
+	VMAXPS Y9, Y0, Y9
+	JMP    ebstore
+
+ebclip:
+	VMAXPS Y6, Y1, Y6
+	VMINPS Y6, Y2, Y6
+	VMAXPS Y7, Y1, Y7
+	VMINPS Y7, Y2, Y7
+	VMAXPS Y8, Y1, Y8
+	VMINPS Y8, Y2, Y8
+	VMAXPS Y9, Y1, Y9
+	VMINPS Y9, Y2, Y9
+	JMP    ebstore
+
+ebfromMemory:
+	CMPQ   act+64(FP), $0x00000004
+	JNE    eb4next
+	VMULPS actconsts<>+0(SB), Y6, Y10
+	VADDPS actconsts<>+64(SB), Y10, Y10
+	VMAXPS actconsts<>+128(SB), Y10, Y10
+	VMINPS actconsts<>+192(SB), Y10, Y10
+	VMULPS Y10, Y6, Y6
+	VMULPS actconsts<>+0(SB), Y7, Y10
+	VADDPS actconsts<>+64(SB), Y10, Y10
+	VMAXPS actconsts<>+128(SB), Y10, Y10
+	VMINPS actconsts<>+192(SB), Y10, Y10
+	VMULPS Y10, Y7, Y7
+	VMULPS actconsts<>+0(SB), Y8, Y10
+	VADDPS actconsts<>+64(SB), Y10, Y10
+	VMAXPS actconsts<>+128(SB), Y10, Y10
+	VMINPS actconsts<>+192(SB), Y10, Y10
+	VMULPS Y10, Y8, Y8
+	VMULPS actconsts<>+0(SB), Y9, Y10
+	VADDPS actconsts<>+64(SB), Y10, Y10
+	VMAXPS actconsts<>+128(SB), Y10, Y10
+	VMINPS actconsts<>+192(SB), Y10, Y10
+	VMULPS Y10, Y9, Y9
+	JMP    ebstore
+
+eb4next:
+	CMPQ        act+64(FP), $0x00000005
+	JNE         eb5next
+	VMAXPS      actconsts<>+256(SB), Y6, Y11
+	VMINPS      actconsts<>+320(SB), Y11, Y11
+	VMULPS      actconsts<>+384(SB), Y11, Y10
+	VROUNDPS    $0x00, Y10, Y10
+	VFMADD231PS actconsts<>+448(SB), Y10, Y11
+	VFMADD231PS actconsts<>+512(SB), Y10, Y11
+	VMOVUPS     actconsts<>+576(SB), Y12
+	VFMADD213PS actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS actconsts<>+64(SB), Y11, Y12
+	VMULPS      Y11, Y12, Y12
+	VFMSUB213PS Y11, Y11, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VCVTPS2DQ   Y10, Y10
+	VPSRAD      $0x01, Y10, Y11
+	VPSUBD      Y11, Y10, Y10
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y12, Y12
+	VPSLLD      $0x17, Y10, Y10
+	VPADDD      actconsts<>+192(SB), Y10, Y10
+	VMULPS      Y10, Y12, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VMOVUPS     actconsts<>+192(SB), Y10
+	VDIVPS      Y12, Y10, Y10
+	VCMPPS      $0x03, Y6, Y6, Y12
+	VBLENDVPS   Y12, Y6, Y10, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y11
+	VMINPS      actconsts<>+320(SB), Y11, Y11
+	VMULPS      actconsts<>+384(SB), Y11, Y10
+	VROUNDPS    $0x00, Y10, Y10
+	VFMADD231PS actconsts<>+448(SB), Y10, Y11
+	VFMADD231PS actconsts<>+512(SB), Y10, Y11
+	VMOVUPS     actconsts<>+576(SB), Y12
+	VFMADD213PS actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS actconsts<>+64(SB), Y11, Y12
+	VMULPS      Y11, Y12, Y12
+	VFMSUB213PS Y11, Y11, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VCVTPS2DQ   Y10, Y10
+	VPSRAD      $0x01, Y10, Y11
+	VPSUBD      Y11, Y10, Y10
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y12, Y12
+	VPSLLD      $0x17, Y10, Y10
+	VPADDD      actconsts<>+192(SB), Y10, Y10
+	VMULPS      Y10, Y12, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VMOVUPS     actconsts<>+192(SB), Y10
+	VDIVPS      Y12, Y10, Y10
+	VCMPPS      $0x03, Y7, Y7, Y12
+	VBLENDVPS   Y12, Y7, Y10, Y7
+	VMAXPS      actconsts<>+256(SB), Y8, Y11
+	VMINPS      actconsts<>+320(SB), Y11, Y11
+	VMULPS      actconsts<>+384(SB), Y11, Y10
+	VROUNDPS    $0x00, Y10, Y10
+	VFMADD231PS actconsts<>+448(SB), Y10, Y11
+	VFMADD231PS actconsts<>+512(SB), Y10, Y11
+	VMOVUPS     actconsts<>+576(SB), Y12
+	VFMADD213PS actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS actconsts<>+64(SB), Y11, Y12
+	VMULPS      Y11, Y12, Y12
+	VFMSUB213PS Y11, Y11, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VCVTPS2DQ   Y10, Y10
+	VPSRAD      $0x01, Y10, Y11
+	VPSUBD      Y11, Y10, Y10
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y12, Y12
+	VPSLLD      $0x17, Y10, Y10
+	VPADDD      actconsts<>+192(SB), Y10, Y10
+	VMULPS      Y10, Y12, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VMOVUPS     actconsts<>+192(SB), Y10
+	VDIVPS      Y12, Y10, Y10
+	VCMPPS      $0x03, Y8, Y8, Y12
+	VBLENDVPS   Y12, Y8, Y10, Y8
+	VMAXPS      actconsts<>+256(SB), Y9, Y11
+	VMINPS      actconsts<>+320(SB), Y11, Y11
+	VMULPS      actconsts<>+384(SB), Y11, Y10
+	VROUNDPS    $0x00, Y10, Y10
+	VFMADD231PS actconsts<>+448(SB), Y10, Y11
+	VFMADD231PS actconsts<>+512(SB), Y10, Y11
+	VMOVUPS     actconsts<>+576(SB), Y12
+	VFMADD213PS actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS actconsts<>+64(SB), Y11, Y12
+	VMULPS      Y11, Y12, Y12
+	VFMSUB213PS Y11, Y11, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VCVTPS2DQ   Y10, Y10
+	VPSRAD      $0x01, Y10, Y11
+	VPSUBD      Y11, Y10, Y10
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y12, Y12
+	VPSLLD      $0x17, Y10, Y10
+	VPADDD      actconsts<>+192(SB), Y10, Y10
+	VMULPS      Y10, Y12, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VMOVUPS     actconsts<>+192(SB), Y10
+	VDIVPS      Y12, Y10, Y10
+	VCMPPS      $0x03, Y9, Y9, Y12
+	VBLENDVPS   Y12, Y9, Y10, Y9
+	JMP         ebstore
+
+eb5next:
+	VMAXPS      actconsts<>+256(SB), Y6, Y11
+	VMINPS      actconsts<>+320(SB), Y11, Y11
+	VMULPS      actconsts<>+384(SB), Y11, Y10
+	VROUNDPS    $0x00, Y10, Y10
+	VFMADD231PS actconsts<>+448(SB), Y10, Y11
+	VFMADD231PS actconsts<>+512(SB), Y10, Y11
+	VMOVUPS     actconsts<>+576(SB), Y12
+	VFMADD213PS actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS actconsts<>+64(SB), Y11, Y12
+	VMULPS      Y11, Y12, Y12
+	VFMSUB213PS Y11, Y11, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VCVTPS2DQ   Y10, Y10
+	VPSRAD      $0x01, Y10, Y11
+	VPSUBD      Y11, Y10, Y10
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y12, Y12
+	VPSLLD      $0x17, Y10, Y10
+	VPADDD      actconsts<>+192(SB), Y10, Y10
+	VMULPS      Y10, Y12, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VDIVPS      Y12, Y6, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y11
+	VMINPS      actconsts<>+320(SB), Y11, Y11
+	VMULPS      actconsts<>+384(SB), Y11, Y10
+	VROUNDPS    $0x00, Y10, Y10
+	VFMADD231PS actconsts<>+448(SB), Y10, Y11
+	VFMADD231PS actconsts<>+512(SB), Y10, Y11
+	VMOVUPS     actconsts<>+576(SB), Y12
+	VFMADD213PS actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS actconsts<>+64(SB), Y11, Y12
+	VMULPS      Y11, Y12, Y12
+	VFMSUB213PS Y11, Y11, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VCVTPS2DQ   Y10, Y10
+	VPSRAD      $0x01, Y10, Y11
+	VPSUBD      Y11, Y10, Y10
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y12, Y12
+	VPSLLD      $0x17, Y10, Y10
+	VPADDD      actconsts<>+192(SB), Y10, Y10
+	VMULPS      Y10, Y12, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VDIVPS      Y12, Y7, Y7
+	VMAXPS      actconsts<>+256(SB), Y8, Y11
+	VMINPS      actconsts<>+320(SB), Y11, Y11
+	VMULPS      actconsts<>+384(SB), Y11, Y10
+	VROUNDPS    $0x00, Y10, Y10
+	VFMADD231PS actconsts<>+448(SB), Y10, Y11
+	VFMADD231PS actconsts<>+512(SB), Y10, Y11
+	VMOVUPS     actconsts<>+576(SB), Y12
+	VFMADD213PS actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS actconsts<>+64(SB), Y11, Y12
+	VMULPS      Y11, Y12, Y12
+	VFMSUB213PS Y11, Y11, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VCVTPS2DQ   Y10, Y10
+	VPSRAD      $0x01, Y10, Y11
+	VPSUBD      Y11, Y10, Y10
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y12, Y12
+	VPSLLD      $0x17, Y10, Y10
+	VPADDD      actconsts<>+192(SB), Y10, Y10
+	VMULPS      Y10, Y12, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VDIVPS      Y12, Y8, Y8
+	VMAXPS      actconsts<>+256(SB), Y9, Y11
+	VMINPS      actconsts<>+320(SB), Y11, Y11
+	VMULPS      actconsts<>+384(SB), Y11, Y10
+	VROUNDPS    $0x00, Y10, Y10
+	VFMADD231PS actconsts<>+448(SB), Y10, Y11
+	VFMADD231PS actconsts<>+512(SB), Y10, Y11
+	VMOVUPS     actconsts<>+576(SB), Y12
+	VFMADD213PS actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS actconsts<>+64(SB), Y11, Y12
+	VMULPS      Y11, Y12, Y12
+	VFMSUB213PS Y11, Y11, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VCVTPS2DQ   Y10, Y10
+	VPSRAD      $0x01, Y10, Y11
+	VPSUBD      Y11, Y10, Y10
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y12, Y12
+	VPSLLD      $0x17, Y10, Y10
+	VPADDD      actconsts<>+192(SB), Y10, Y10
+	VMULPS      Y10, Y12, Y12
+	VADDPS      actconsts<>+192(SB), Y12, Y12
+	VDIVPS      Y12, Y9, Y9
+
+ebstore:
+	VMOVUPS Y6, (AX)
+	VMOVUPS Y7, 32(AX)
+	VMOVUPS Y8, 64(AX)
+	VMOVUPS Y9, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000020, R9
+	JMP     eblock
+
+eone:
+	CMPQ        R9, $0x00000008
+	JL          etail
+	VMULPS      (CX), Y3, Y6
+	VADDPS      Y4, Y6, Y6
+	CMPQ        act+64(FP), $0x00000001
+	JL          evstore
+	JE          evrelu
+	CMPQ        act+64(FP), $0x00000003
+	JE          evclip
+	JG          evfromMemory
+	VMINPS      Y6, Y0, Y7
+	VMAXPS      Y6, Y0, Y6
+	VFMADD231PS Y7, Y1, Y6
+	JMP         evstore
+
+evrelu:
+	VMAXPS Y6, Y0, Y6
+	JMP    evstore
+
+evclip:
+	VMAXPS Y6, Y1, Y6
+	VMINPS Y6, Y2, Y6
+	JMP    evstore
+
+evfromMemory:
+	CMPQ   act+64(FP), $0x00000004
+	JNE    ev4next
+	VMULPS actconsts<>+0(SB), Y6, Y7
+	VADDPS actconsts<>+64(SB), Y7, Y7
+	VMAXPS actconsts<>+128(SB), Y7, Y7
+	VMINPS actconsts<>+192(SB), Y7, Y7
+	VMULPS Y7, Y6, Y6
+	JMP    evstore
+
+ev4next:
+	CMPQ        act+64(FP), $0x00000005
+	JNE         ev5next
+	VMAXPS      actconsts<>+256(SB), Y6, Y8
+	VMINPS      actconsts<>+320(SB), Y8, Y8
+	VMULPS      actconsts<>+384(SB), Y8, Y7
+	VROUNDPS    $0x00, Y7, Y7
+	VFMADD231PS actconsts<>+448(SB), Y7, Y8
+	VFMADD231PS actconsts<>+512(SB), Y7, Y8
+	VMOVUPS     actconsts<>+576(SB), Y9
+	VFMADD213PS actconsts<>+640(SB), Y8, Y9
+	VFMADD213PS actconsts<>+704(SB), Y8, Y9
+	VFMADD213PS actconsts<>+768(SB), Y8, Y9
+	VFMADD213PS actconsts<>+832(SB), Y8, Y9
+	VFMADD213PS actconsts<>+64(SB), Y8, Y9
+	VMULPS      Y8, Y9, Y9
+	VFMSUB213PS Y8, Y8, Y9
+	VADDPS      actconsts<>+192(SB), Y9, Y9
+	VCVTPS2DQ   Y7, Y7
+	VPSRAD      $0x01, Y7, Y8
+	VPSUBD      Y8, Y7, Y7
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y9, Y9
+	VPSLLD      $0x17, Y7, Y7
+	VPADDD      actconsts<>+192(SB), Y7, Y7
+	VMULPS      Y7, Y9, Y9
+	VADDPS      actconsts<>+192(SB), Y9, Y9
+	VMOVUPS     actconsts<>+192(SB), Y7
+	VDIVPS      Y9, Y7, Y7
+	VCMPPS      $0x03, Y6, Y6, Y9
+	VBLENDVPS   Y9, Y6, Y7, Y6
+	JMP         evstore
+
+ev5next:
+	VMAXPS      actconsts<>+256(SB), Y6, Y8
+	VMINPS      actconsts<>+320(SB), Y8, Y8
+	VMULPS      actconsts<>+384(SB), Y8, Y7
+	VROUNDPS    $0x00, Y7, Y7
+	VFMADD231PS actconsts<>+448(SB), Y7, Y8
+	VFMADD231PS actconsts<>+512(SB), Y7, Y8
+	VMOVUPS     actconsts<>+576(SB), Y9
+	VFMADD213PS actconsts<>+640(SB), Y8, Y9
+	VFMADD213PS actconsts<>+704(SB), Y8, Y9
+	VFMADD213PS actconsts<>+768(SB), Y8, Y9
+	VFMADD213PS actconsts<>+832(SB), Y8, Y9
+	VFMADD213PS actconsts<>+64(SB), Y8, Y9
+	VMULPS      Y8, Y9, Y9
+	VFMSUB213PS Y8, Y8, Y9
+	VADDPS      actconsts<>+192(SB), Y9, Y9
+	VCVTPS2DQ   Y7, Y7
+	VPSRAD      $0x01, Y7, Y8
+	VPSUBD      Y8, Y7, Y7
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y9, Y9
+	VPSLLD      $0x17, Y7, Y7
+	VPADDD      actconsts<>+192(SB), Y7, Y7
+	VMULPS      Y7, Y9, Y9
+	VADDPS      actconsts<>+192(SB), Y9, Y9
+	VDIVPS      Y9, Y6, Y6
+
+evstore:
+	VMOVUPS Y6, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, R9
+	JMP     eone
+
+etail:
+	VMOVUPS Y5, (R10)
+	LEAQ    (AX)(R9*4), AX
+	LEAQ    (CX)(R9*4), CX
+
+edone:
+	ADDQ DI, DX
+	ADDQ R8, BX
+	DECQ SI
+	JMP  channel
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecBinaryAVX2(d *float32, a *float32, b *float32, n int, op int, act int, slope float32, hi float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·vecBinaryAVX2(SB), NOSPLIT, $0-56
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVQ         b+16(FP), DX
+	MOVQ         n+24(FP), BX
+	VBROADCASTSS slope+48(FP), Y1
+	VBROADCASTSS hi+52(FP), Y2
+	VXORPS       Y0, Y0, Y0
+	CMPQ         BX, $0x00000008
+	JGE          elong
+	TESTQ        BX, BX
+	JZ           edone
+	LEAQ         lanes8<>+0(SB), SI
+	MOVQ         BX, DI
+	NEGQ         DI
+	VMOVUPS      32(SI)(DI*4), Y4
+	VMASKMOVPS   (CX), Y4, Y3
+	VMOVUPS      Y3, Y3
+	CMPQ         op+32(FP), $0x00000001
+	JL           emadd
+	JE           emsub
+	CMPQ         op+32(FP), $0x00000002
+	JE           emmul
+	VMASKMOVPS   (DX), Y4, Y5
+	VDIVPS       Y5, Y3, Y3
+	JMP          emop
+
+emadd:
+	VMASKMOVPS (DX), Y4, Y5
+	VADDPS     Y5, Y3, Y3
+	JMP        emop
+
+emsub:
+	VMASKMOVPS (DX), Y4, Y5
+	VSUBPS     Y5, Y3, Y3
+	JMP        emop
+
+emmul:
+	VMASKMOVPS (DX), Y4, Y5
+	VMULPS     Y5, Y3, Y3
+
+emop:
+	CMPQ        act+40(FP), $0x00000001
+	JL          emstore
+	JE          emrelu
+	CMPQ        act+40(FP), $0x00000003
+	JE          emclip
+	JG          emfromMemory
+	VMINPS      Y3, Y0, Y2
+	VMAXPS      Y3, Y0, Y3
+	VFMADD231PS Y2, Y1, Y3
+	JMP         emstore
+
+emrelu:
+	VMAXPS Y3, Y0, Y3
+	JMP    emstore
+
+emclip:
+	VMAXPS Y3, Y1, Y3
+	VMINPS Y3, Y2, Y3
+	JMP    emstore
+
+emfromMemory:
+	CMPQ   act+40(FP), $0x00000004
+	JNE    em4next
+	VMULPS actconsts<>+0(SB), Y3, Y0
+	VADDPS actconsts<>+64(SB), Y0, Y0
+	VMAXPS actconsts<>+128(SB), Y0, Y0
+	VMINPS actconsts<>+192(SB), Y0, Y0
+	VMULPS Y0, Y3, Y3
+	JMP    emstore
+
+em4next:
+	CMPQ        act+40(FP), $0x00000005
+	JNE         em5next
+	VMAXPS      actconsts<>+256(SB), Y3, Y1
+	VMINPS      actconsts<>+320(SB), Y1, Y1
+	VMULPS      actconsts<>+384(SB), Y1, Y0
+	VROUNDPS    $0x00, Y0, Y0
+	VFMADD231PS actconsts<>+448(SB), Y0, Y1
+	VFMADD231PS actconsts<>+512(SB), Y0, Y1
+	VMOVUPS     actconsts<>+576(SB), Y2
+	VFMADD213PS actconsts<>+640(SB), Y1, Y2
+	VFMADD213PS actconsts<>+704(SB), Y1, Y2
+	VFMADD213PS actconsts<>+768(SB), Y1, Y2
+	VFMADD213PS actconsts<>+832(SB), Y1, Y2
+	VFMADD213PS actconsts<>+64(SB), Y1, Y2
+	VMULPS      Y1, Y2, Y2
+	VFMSUB213PS Y1, Y1, Y2
+	VADDPS      actconsts<>+192(SB), Y2, Y2
+	VCVTPS2DQ   Y0, Y0
+	VPSRAD      $0x01, Y0, Y1
+	VPSUBD      Y1, Y0, Y0
+	VPSLLD      $0x17, Y1, Y1
+	VPADDD      actconsts<>+192(SB), Y1, Y1
+	VMULPS      Y1, Y2, Y2
+	VPSLLD      $0x17, Y0, Y0
+	VPADDD      actconsts<>+192(SB), Y0, Y0
+	VMULPS      Y0, Y2, Y2
+	VADDPS      actconsts<>+192(SB), Y2, Y2
+	VMOVUPS     actconsts<>+192(SB), Y0
+	VDIVPS      Y2, Y0, Y0
+	VCMPPS      $0x03, Y3, Y3, Y2
+	VBLENDVPS   Y2, Y3, Y0, Y3
+	JMP         emstore
+
+em5next:
+	VMAXPS      actconsts<>+256(SB), Y3, Y1
+	VMINPS      actconsts<>+320(SB), Y1, Y1
+	VMULPS      actconsts<>+384(SB), Y1, Y0
+	VROUNDPS    $0x00, Y0, Y0
+	VFMADD231PS actconsts<>+448(SB), Y0, Y1
+	VFMADD231PS actconsts<>+512(SB), Y0, Y1
+	VMOVUPS     actconsts<>+576(SB), Y2
+	VFMADD213PS actconsts<>+640(SB), Y1, Y2
+	VFMADD213PS actconsts<>+704(SB), Y1, Y2
+	VFMADD213PS actconsts<>+768(SB), Y1, Y2
+	VFMADD213PS actconsts<>+832(SB), Y1, Y2
+	VFMADD213PS actconsts<>+64(SB), Y1, Y2
+	VMULPS      Y1, Y2, Y2
+	VFMSUB213PS Y1, Y1, Y2
+	VADDPS      actconsts<>+192(SB), Y2, Y2
+	VCVTPS2DQ   Y0, Y0
+	VPSRAD      $0x01, Y0, Y1
+	VPSUBD      Y1, Y0, Y0
+	VPSLLD      $0x17, Y1, Y1
+	VPADDD      actconsts<>+192(SB), Y1, Y1
+	VMULPS      Y1, Y2, Y2
+	VPSLLD      $0x17, Y0, Y0
+	VPADDD      actconsts<>+192(SB), Y0, Y0
+	VMULPS      Y0, Y2, Y2
+	VADDPS      actconsts<>+192(SB), Y2, Y2
+	VDIVPS      Y2, Y3, Y3
+
+emstore:
+	VMASKMOVPS Y3, Y4, (AX)
+	LEAQ       (AX)(BX*4), AX
+	LEAQ       (CX)(BX*4), CX
+	LEAQ       (DX)(BX*4), DX
+	JMP        edone
+
+elong:
+	VMOVUPS -32(CX)(BX*4), Y3
+	CMPQ    op+32(FP), $0x00000001
+	JL      eladd
+	JE      elsub
+	CMPQ    op+32(FP), $0x00000002
+	JE      elmul
+	VDIVPS  -32(DX)(BX*4), Y3, Y3
+	JMP     elop
+
+eladd:
+	VADDPS -32(DX)(BX*4), Y3, Y3
+	JMP    elop
+
+elsub:
+	VSUBPS -32(DX)(BX*4), Y3, Y3
+	JMP    elop
+
+elmul:
+	VMULPS -32(DX)(BX*4), Y3, Y3
+
+elop:
+	CMPQ        act+40(FP), $0x00000001
+	JL          elstore
+	JE          elrelu
+	CMPQ        act+40(FP), $0x00000003
+	JE          elclip
+	JG          elfromMemory
+	VMINPS      Y3, Y0, Y4
+	VMAXPS      Y3, Y0, Y3
+	VFMADD231PS Y4, Y1, Y3
+	JMP         elstore
+
+elrelu:
+	VMAXPS Y3, Y0, Y3
+	JMP    elstore
+
+elclip:
+	VMAXPS Y3, Y1, Y3
+	VMINPS Y3, Y2, Y3
+	JMP    elstore
+
+elfromMemory:
+	CMPQ   act+40(FP), $0x00000004
+	JNE    el4next
+	VMULPS actconsts<>+0(SB), Y3, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y3, Y3
+	JMP    elstore
+
+el4next:
+	CMPQ        act+40(FP), $0x00000005
+	JNE         el5next
+	VMAXPS      actconsts<>+256(SB), Y3, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y3, Y3, Y6
+	VBLENDVPS   Y6, Y3, Y4, Y3
+	JMP         elstore
+
+el5next:
+	VMAXPS      actconsts<>+256(SB), Y3, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y3, Y3
+
+elstore:
+	LEAQ -32(AX)(BX*4), SI
+
+eblock:
+	CMPQ    BX, $0x00000020
+	JL      eone
+	VMOVUPS (CX), Y4
+	VMOVUPS 32(CX), Y5
+	VMOVUPS 64(CX), Y6
+	VMOVUPS 96(CX), Y7
+	CMPQ    op+32(FP), $0x00000001
+	JL      ebadd
+	JE      ebsub
+	CMPQ    op+32(FP), $0x00000002
+	JE      ebmul
+	VDIVPS  (DX), Y4, Y4
+	VDIVPS  32(DX), Y5, Y5
+	VDIVPS  64(DX), Y6, Y6
+	VDIVPS  96(DX), Y7, Y7
+	JMP     ebop
+
+ebadd:
+	VADDPS (DX), Y4, Y4
+	VADDPS 32(DX), Y5, Y5
+	VADDPS 64(DX), Y6, Y6
+	VADDPS 96(DX), Y7, Y7
+	JMP    ebop
+
+ebsub:
+	VSUBPS (DX), Y4, Y4
+	VSUBPS 32(DX), Y5, Y5
+	VSUBPS 64(DX), Y6, Y6
+	VSUBPS 96(DX), Y7, Y7
+	JMP    ebop
+
+ebmul:
+	VMULPS (DX), Y4, Y4
+	VMULPS 32(DX), Y5, Y5
+	VMULPS 64(DX), Y6, Y6
+	VMULPS 96(DX), Y7, Y7
+
+ebop:
+	CMPQ        act+40(FP), $0x00000001
+	JL          ebstore
+	JE          ebrelu
+	CMPQ        act+40(FP), $0x00000003
+	JE          ebclip
+	JG          ebfromMemory
+	VMINPS      Y4, Y0, Y8
+	VMAXPS      Y4, Y0, Y4
+	VFMADD231PS Y8, Y1, Y4
+	VMINPS      Y5, Y0, Y8
+	VMAXPS      Y5, Y0, Y5
+	VFMADD231PS Y8, Y1, Y5
+	VMINPS      Y6, Y0, Y8
+	VMAXPS      Y6, Y0, Y6
+	VFMADD231PS Y8, Y1, Y6
+	VMINPS      Y7, Y0, Y8
+	VMAXPS      Y7, Y0, Y7
+	VFMADD231PS Y8, Y1, Y7
+	JMP         ebstore
+
+ebrelu:
+	VMAXPS Y4, Y0, Y4
+	VMAXPS Y5, Y0, Y5
+	VMAXPS Y6, Y0, Y6
+	VMAXPS Y7, Y0, Y7
+	JMP    ebstore
+
+ebclip:
+	VMAXPS Y4, Y1, Y4
+	VMINPS Y4, Y2, Y4
+	VMAXPS Y5, Y1, Y5
+	VMINPS Y5, Y2, Y5
+	VMAXPS Y6, Y1, Y6
+	VMINPS Y6, Y2, Y6
+	VMAXPS Y7, Y1, Y7
+	VMINPS Y7, Y2, Y7
+	JMP    ebstore
+
+ebfromMemory:
+	CMPQ   act+40(FP), $0x00000004
+	JNE    eb4next
+	VMULPS actconsts<>+0(SB), Y4, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y5, Y5
+	VMULPS actconsts<>+0(SB), Y6, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y6, Y6
+	VMULPS actconsts<>+0(SB), Y7, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y7, Y7
+	JMP    ebstore
+
+eb4next:
+	CMPQ        act+40(FP), $0x00000005
+	JNE         eb5next
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y4, Y4, Y10
+	VBLENDVPS   Y10, Y4, Y8, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y5, Y5, Y10
+	VBLENDVPS   Y10, Y5, Y8, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y6, Y6, Y10
+	VBLENDVPS   Y10, Y6, Y8, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y7, Y7, Y10
+	VBLENDVPS   Y10, Y7, Y8, Y7
+	JMP         ebstore
+
+eb5next:
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y4, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y5, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y6, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y7, Y7
+
+ebstore:
+	VMOVUPS Y4, (AX)
+	VMOVUPS Y5, 32(AX)
+	VMOVUPS Y6, 64(AX)
+	VMOVUPS Y7, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     eblock
+
+eone:
+	CMPQ    BX, $0x00000008
+	JL      etail
+	VMOVUPS (CX), Y4
+	CMPQ    op+32(FP), $0x00000001
+	JL      evadd
+	JE      evsub
+	CMPQ    op+32(FP), $0x00000002
+	JE      evmul
+	VDIVPS  (DX), Y4, Y4
+	JMP     evop
+
+evadd:
+	VADDPS (DX), Y4, Y4
+	JMP    evop
+
+evsub:
+	VSUBPS (DX), Y4, Y4
+	JMP    evop
+
+evmul:
+	VMULPS (DX), Y4, Y4
+
+evop:
+	CMPQ        act+40(FP), $0x00000001
+	JL          evstore
+	JE          evrelu
+	CMPQ        act+40(FP), $0x00000003
+	JE          evclip
+	JG          evfromMemory
+	VMINPS      Y4, Y0, Y5
+	VMAXPS      Y4, Y0, Y4
+	VFMADD231PS Y5, Y1, Y4
+	JMP         evstore
+
+evrelu:
+	VMAXPS Y4, Y0, Y4
+	JMP    evstore
+
+evclip:
+	VMAXPS Y4, Y1, Y4
+	VMINPS Y4, Y2, Y4
+	JMP    evstore
+
+evfromMemory:
+	CMPQ   act+40(FP), $0x00000004
+	JNE    ev4next
+	VMULPS actconsts<>+0(SB), Y4, Y5
+	VADDPS actconsts<>+64(SB), Y5, Y5
+	VMAXPS actconsts<>+128(SB), Y5, Y5
+	VMINPS actconsts<>+192(SB), Y5, Y5
+	VMULPS Y5, Y4, Y4
+	JMP    evstore
+
+ev4next:
+	CMPQ        act+40(FP), $0x00000005
+	JNE         ev5next
+	VMAXPS      actconsts<>+256(SB), Y4, Y6
+	VMINPS      actconsts<>+320(SB), Y6, Y6
+	VMULPS      actconsts<>+384(SB), Y6, Y5
+	VROUNDPS    $0x00, Y5, Y5
+	VFMADD231PS actconsts<>+448(SB), Y5, Y6
+	VFMADD231PS actconsts<>+512(SB), Y5, Y6
+	VMOVUPS     actconsts<>+576(SB), Y7
+	VFMADD213PS actconsts<>+640(SB), Y6, Y7
+	VFMADD213PS actconsts<>+704(SB), Y6, Y7
+	VFMADD213PS actconsts<>+768(SB), Y6, Y7
+	VFMADD213PS actconsts<>+832(SB), Y6, Y7
+	VFMADD213PS actconsts<>+64(SB), Y6, Y7
+	VMULPS      Y6, Y7, Y7
+	VFMSUB213PS Y6, Y6, Y7
+	VADDPS      actconsts<>+192(SB), Y7, Y7
+	VCVTPS2DQ   Y5, Y5
+	VPSRAD      $0x01, Y5, Y6
+	VPSUBD      Y6, Y5, Y5
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      actconsts<>+192(SB), Y6, Y6
+	VMULPS      Y6, Y7, Y7
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y7, Y7
+	VADDPS      actconsts<>+192(SB), Y7, Y7
+	VMOVUPS     actconsts<>+192(SB), Y5
+	VDIVPS      Y7, Y5, Y5
+	VCMPPS      $0x03, Y4, Y4, Y7
+	VBLENDVPS   Y7, Y4, Y5, Y4
+	JMP         evstore
+
+ev5next:
+	VMAXPS      actconsts<>+256(SB), Y4, Y6
+	VMINPS      actconsts<>+320(SB), Y6, Y6
+	VMULPS      actconsts<>+384(SB), Y6, Y5
+	VROUNDPS    $0x00, Y5, Y5
+	VFMADD231PS actconsts<>+448(SB), Y5, Y6
+	VFMADD231PS actconsts<>+512(SB), Y5, Y6
+	VMOVUPS     actconsts<>+576(SB), Y7
+	VFMADD213PS actconsts<>+640(SB), Y6, Y7
+	VFMADD213PS actconsts<>+704(SB), Y6, Y7
+	VFMADD213PS actconsts<>+768(SB), Y6, Y7
+	VFMADD213PS actconsts<>+832(SB), Y6, Y7
+	VFMADD213PS actconsts<>+64(SB), Y6, Y7
+	VMULPS      Y6, Y7, Y7
+	VFMSUB213PS Y6, Y6, Y7
+	VADDPS      actconsts<>+192(SB), Y7, Y7
+	VCVTPS2DQ   Y5, Y5
+	VPSRAD      $0x01, Y5, Y6
+	VPSUBD      Y6, Y5, Y5
+	VPSLLD      $0x17, Y6, Y6
+	VPADDD      actconsts<>+192(SB), Y6, Y6
+	VMULPS      Y6, Y7, Y7
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y7, Y7
+	VADDPS      actconsts<>+192(SB), Y7, Y7
+	VDIVPS      Y7, Y4, Y4
+
+evstore:
+	VMOVUPS Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     eone
+
+etail:
+	VMOVUPS Y3, (SI)
+	LEAQ    (AX)(BX*4), AX
+	LEAQ    (CX)(BX*4), CX
+	LEAQ    (DX)(BX*4), DX
+
+edone:
+	VZEROUPPER
+	RET
+
+// func vecMeanAVX2(d *float32, x *float32, c int, n int)
+// Requires: AVX, SSE2
+TEXT ·vecMeanAVX2(SB), NOSPLIT, $0-32
+	MOVQ       d+0(FP), AX
+	MOVQ       x+8(FP), CX
+	MOVQ       c+16(FP), DX
+	MOVQ       $0x3ff0000000000000, BX
+	MOVQ       BX, X1
+	VCVTSI2SDQ n+24(FP), X0, X0
+	VDIVSD     X0, X1, X0
+
+channel:
+	TESTQ  DX, DX
+	JLE    done
+	VXORPD Y1, Y1, Y1
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD X6, X6, X6
+	MOVQ   n+24(FP), BX
+
+block:
+	CMPQ      BX, $0x00000010
+	JL        single
+	VCVTPS2PD (CX), Y7
+	VADDPD    Y7, Y1, Y1
+	VCVTPS2PD 16(CX), Y7
+	VADDPD    Y7, Y3, Y3
+	VCVTPS2PD 32(CX), Y7
+	VADDPD    Y7, Y4, Y4
+	VCVTPS2PD 48(CX), Y7
+	VADDPD    Y7, Y5, Y5
+	ADDQ      $0x00000040, CX
+	SUBQ      $0x00000010, BX
+	JMP       block
+
+single:
+	CMPQ      BX, $0x00000004
+	JL        tail
+	VCVTPS2PD (CX), Y7
+	VADDPD    Y7, Y1, Y1
+	ADDQ      $0x00000010, CX
+	SUBQ      $0x00000004, BX
+	JMP       single
+
+tail:
+scalar:
+	TESTQ     BX, BX
+	JZ        reduce
+	VCVTSS2SD (CX), X2, X2
+	VADDSD    X2, X6, X6
+	ADDQ      $0x00000004, CX
+	DECQ      BX
+	JMP       scalar
+
+reduce:
+	VADDPD       Y3, Y1, Y1
+	VADDPD       Y5, Y4, Y4
+	VADDPD       Y4, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X3
+	VADDPD       X3, X1, X3
+	VUNPCKHPD    X3, X3, X1
+	VADDSD       X1, X3, X3
+	VADDSD       X6, X3, X3
+	VMULSD       X0, X3, X3
+	VCVTSD2SS    X3, X3, X3
+	VMOVSS       X3, (AX)
+	ADDQ         $0x00000004, AX
+	DECQ         DX
+	JMP          channel
+
+done:
+	VZEROUPPER
+	RET
+
 // func vecWinoInF2x3AVX2(dst *float32, planes *float32, ps int, tw int, ld int, ldDst int)
 // Requires: AVX
 TEXT ·vecWinoInF2x3AVX2(SB), NOSPLIT, $0-48
@@ -909,3 +3620,229 @@ cdone:
 done:
 	VZEROUPPER
 	RET
+
+DATA actconsts<>+0(SB)/4, $0x3e2aaaab
+DATA actconsts<>+4(SB)/4, $0x3e2aaaab
+DATA actconsts<>+8(SB)/4, $0x3e2aaaab
+DATA actconsts<>+12(SB)/4, $0x3e2aaaab
+DATA actconsts<>+16(SB)/4, $0x3e2aaaab
+DATA actconsts<>+20(SB)/4, $0x3e2aaaab
+DATA actconsts<>+24(SB)/4, $0x3e2aaaab
+DATA actconsts<>+28(SB)/4, $0x3e2aaaab
+DATA actconsts<>+32(SB)/4, $0x3e2aaaab
+DATA actconsts<>+36(SB)/4, $0x3e2aaaab
+DATA actconsts<>+40(SB)/4, $0x3e2aaaab
+DATA actconsts<>+44(SB)/4, $0x3e2aaaab
+DATA actconsts<>+48(SB)/4, $0x3e2aaaab
+DATA actconsts<>+52(SB)/4, $0x3e2aaaab
+DATA actconsts<>+56(SB)/4, $0x3e2aaaab
+DATA actconsts<>+60(SB)/4, $0x3e2aaaab
+DATA actconsts<>+64(SB)/4, $0x3f000000
+DATA actconsts<>+68(SB)/4, $0x3f000000
+DATA actconsts<>+72(SB)/4, $0x3f000000
+DATA actconsts<>+76(SB)/4, $0x3f000000
+DATA actconsts<>+80(SB)/4, $0x3f000000
+DATA actconsts<>+84(SB)/4, $0x3f000000
+DATA actconsts<>+88(SB)/4, $0x3f000000
+DATA actconsts<>+92(SB)/4, $0x3f000000
+DATA actconsts<>+96(SB)/4, $0x3f000000
+DATA actconsts<>+100(SB)/4, $0x3f000000
+DATA actconsts<>+104(SB)/4, $0x3f000000
+DATA actconsts<>+108(SB)/4, $0x3f000000
+DATA actconsts<>+112(SB)/4, $0x3f000000
+DATA actconsts<>+116(SB)/4, $0x3f000000
+DATA actconsts<>+120(SB)/4, $0x3f000000
+DATA actconsts<>+124(SB)/4, $0x3f000000
+DATA actconsts<>+128(SB)/4, $0x00000000
+DATA actconsts<>+132(SB)/4, $0x00000000
+DATA actconsts<>+136(SB)/4, $0x00000000
+DATA actconsts<>+140(SB)/4, $0x00000000
+DATA actconsts<>+144(SB)/4, $0x00000000
+DATA actconsts<>+148(SB)/4, $0x00000000
+DATA actconsts<>+152(SB)/4, $0x00000000
+DATA actconsts<>+156(SB)/4, $0x00000000
+DATA actconsts<>+160(SB)/4, $0x00000000
+DATA actconsts<>+164(SB)/4, $0x00000000
+DATA actconsts<>+168(SB)/4, $0x00000000
+DATA actconsts<>+172(SB)/4, $0x00000000
+DATA actconsts<>+176(SB)/4, $0x00000000
+DATA actconsts<>+180(SB)/4, $0x00000000
+DATA actconsts<>+184(SB)/4, $0x00000000
+DATA actconsts<>+188(SB)/4, $0x00000000
+DATA actconsts<>+192(SB)/4, $0x3f800000
+DATA actconsts<>+196(SB)/4, $0x3f800000
+DATA actconsts<>+200(SB)/4, $0x3f800000
+DATA actconsts<>+204(SB)/4, $0x3f800000
+DATA actconsts<>+208(SB)/4, $0x3f800000
+DATA actconsts<>+212(SB)/4, $0x3f800000
+DATA actconsts<>+216(SB)/4, $0x3f800000
+DATA actconsts<>+220(SB)/4, $0x3f800000
+DATA actconsts<>+224(SB)/4, $0x3f800000
+DATA actconsts<>+228(SB)/4, $0x3f800000
+DATA actconsts<>+232(SB)/4, $0x3f800000
+DATA actconsts<>+236(SB)/4, $0x3f800000
+DATA actconsts<>+240(SB)/4, $0x3f800000
+DATA actconsts<>+244(SB)/4, $0x3f800000
+DATA actconsts<>+248(SB)/4, $0x3f800000
+DATA actconsts<>+252(SB)/4, $0x3f800000
+DATA actconsts<>+256(SB)/4, $0xc3300000
+DATA actconsts<>+260(SB)/4, $0xc3300000
+DATA actconsts<>+264(SB)/4, $0xc3300000
+DATA actconsts<>+268(SB)/4, $0xc3300000
+DATA actconsts<>+272(SB)/4, $0xc3300000
+DATA actconsts<>+276(SB)/4, $0xc3300000
+DATA actconsts<>+280(SB)/4, $0xc3300000
+DATA actconsts<>+284(SB)/4, $0xc3300000
+DATA actconsts<>+288(SB)/4, $0xc3300000
+DATA actconsts<>+292(SB)/4, $0xc3300000
+DATA actconsts<>+296(SB)/4, $0xc3300000
+DATA actconsts<>+300(SB)/4, $0xc3300000
+DATA actconsts<>+304(SB)/4, $0xc3300000
+DATA actconsts<>+308(SB)/4, $0xc3300000
+DATA actconsts<>+312(SB)/4, $0xc3300000
+DATA actconsts<>+316(SB)/4, $0xc3300000
+DATA actconsts<>+320(SB)/4, $0x42ae0000
+DATA actconsts<>+324(SB)/4, $0x42ae0000
+DATA actconsts<>+328(SB)/4, $0x42ae0000
+DATA actconsts<>+332(SB)/4, $0x42ae0000
+DATA actconsts<>+336(SB)/4, $0x42ae0000
+DATA actconsts<>+340(SB)/4, $0x42ae0000
+DATA actconsts<>+344(SB)/4, $0x42ae0000
+DATA actconsts<>+348(SB)/4, $0x42ae0000
+DATA actconsts<>+352(SB)/4, $0x42ae0000
+DATA actconsts<>+356(SB)/4, $0x42ae0000
+DATA actconsts<>+360(SB)/4, $0x42ae0000
+DATA actconsts<>+364(SB)/4, $0x42ae0000
+DATA actconsts<>+368(SB)/4, $0x42ae0000
+DATA actconsts<>+372(SB)/4, $0x42ae0000
+DATA actconsts<>+376(SB)/4, $0x42ae0000
+DATA actconsts<>+380(SB)/4, $0x42ae0000
+DATA actconsts<>+384(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+388(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+392(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+396(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+400(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+404(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+408(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+412(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+416(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+420(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+424(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+428(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+432(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+436(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+440(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+444(SB)/4, $0xbfb8aa3b
+DATA actconsts<>+448(SB)/4, $0x3f318000
+DATA actconsts<>+452(SB)/4, $0x3f318000
+DATA actconsts<>+456(SB)/4, $0x3f318000
+DATA actconsts<>+460(SB)/4, $0x3f318000
+DATA actconsts<>+464(SB)/4, $0x3f318000
+DATA actconsts<>+468(SB)/4, $0x3f318000
+DATA actconsts<>+472(SB)/4, $0x3f318000
+DATA actconsts<>+476(SB)/4, $0x3f318000
+DATA actconsts<>+480(SB)/4, $0x3f318000
+DATA actconsts<>+484(SB)/4, $0x3f318000
+DATA actconsts<>+488(SB)/4, $0x3f318000
+DATA actconsts<>+492(SB)/4, $0x3f318000
+DATA actconsts<>+496(SB)/4, $0x3f318000
+DATA actconsts<>+500(SB)/4, $0x3f318000
+DATA actconsts<>+504(SB)/4, $0x3f318000
+DATA actconsts<>+508(SB)/4, $0x3f318000
+DATA actconsts<>+512(SB)/4, $0xb95e8083
+DATA actconsts<>+516(SB)/4, $0xb95e8083
+DATA actconsts<>+520(SB)/4, $0xb95e8083
+DATA actconsts<>+524(SB)/4, $0xb95e8083
+DATA actconsts<>+528(SB)/4, $0xb95e8083
+DATA actconsts<>+532(SB)/4, $0xb95e8083
+DATA actconsts<>+536(SB)/4, $0xb95e8083
+DATA actconsts<>+540(SB)/4, $0xb95e8083
+DATA actconsts<>+544(SB)/4, $0xb95e8083
+DATA actconsts<>+548(SB)/4, $0xb95e8083
+DATA actconsts<>+552(SB)/4, $0xb95e8083
+DATA actconsts<>+556(SB)/4, $0xb95e8083
+DATA actconsts<>+560(SB)/4, $0xb95e8083
+DATA actconsts<>+564(SB)/4, $0xb95e8083
+DATA actconsts<>+568(SB)/4, $0xb95e8083
+DATA actconsts<>+572(SB)/4, $0xb95e8083
+DATA actconsts<>+576(SB)/4, $0xb9506967
+DATA actconsts<>+580(SB)/4, $0xb9506967
+DATA actconsts<>+584(SB)/4, $0xb9506967
+DATA actconsts<>+588(SB)/4, $0xb9506967
+DATA actconsts<>+592(SB)/4, $0xb9506967
+DATA actconsts<>+596(SB)/4, $0xb9506967
+DATA actconsts<>+600(SB)/4, $0xb9506967
+DATA actconsts<>+604(SB)/4, $0xb9506967
+DATA actconsts<>+608(SB)/4, $0xb9506967
+DATA actconsts<>+612(SB)/4, $0xb9506967
+DATA actconsts<>+616(SB)/4, $0xb9506967
+DATA actconsts<>+620(SB)/4, $0xb9506967
+DATA actconsts<>+624(SB)/4, $0xb9506967
+DATA actconsts<>+628(SB)/4, $0xb9506967
+DATA actconsts<>+632(SB)/4, $0xb9506967
+DATA actconsts<>+636(SB)/4, $0xb9506967
+DATA actconsts<>+640(SB)/4, $0x3ab743ce
+DATA actconsts<>+644(SB)/4, $0x3ab743ce
+DATA actconsts<>+648(SB)/4, $0x3ab743ce
+DATA actconsts<>+652(SB)/4, $0x3ab743ce
+DATA actconsts<>+656(SB)/4, $0x3ab743ce
+DATA actconsts<>+660(SB)/4, $0x3ab743ce
+DATA actconsts<>+664(SB)/4, $0x3ab743ce
+DATA actconsts<>+668(SB)/4, $0x3ab743ce
+DATA actconsts<>+672(SB)/4, $0x3ab743ce
+DATA actconsts<>+676(SB)/4, $0x3ab743ce
+DATA actconsts<>+680(SB)/4, $0x3ab743ce
+DATA actconsts<>+684(SB)/4, $0x3ab743ce
+DATA actconsts<>+688(SB)/4, $0x3ab743ce
+DATA actconsts<>+692(SB)/4, $0x3ab743ce
+DATA actconsts<>+696(SB)/4, $0x3ab743ce
+DATA actconsts<>+700(SB)/4, $0x3ab743ce
+DATA actconsts<>+704(SB)/4, $0xbc088908
+DATA actconsts<>+708(SB)/4, $0xbc088908
+DATA actconsts<>+712(SB)/4, $0xbc088908
+DATA actconsts<>+716(SB)/4, $0xbc088908
+DATA actconsts<>+720(SB)/4, $0xbc088908
+DATA actconsts<>+724(SB)/4, $0xbc088908
+DATA actconsts<>+728(SB)/4, $0xbc088908
+DATA actconsts<>+732(SB)/4, $0xbc088908
+DATA actconsts<>+736(SB)/4, $0xbc088908
+DATA actconsts<>+740(SB)/4, $0xbc088908
+DATA actconsts<>+744(SB)/4, $0xbc088908
+DATA actconsts<>+748(SB)/4, $0xbc088908
+DATA actconsts<>+752(SB)/4, $0xbc088908
+DATA actconsts<>+756(SB)/4, $0xbc088908
+DATA actconsts<>+760(SB)/4, $0xbc088908
+DATA actconsts<>+764(SB)/4, $0xbc088908
+DATA actconsts<>+768(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+772(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+776(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+780(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+784(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+788(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+792(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+796(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+800(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+804(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+808(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+812(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+816(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+820(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+824(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+828(SB)/4, $0x3d2aa9c1
+DATA actconsts<>+832(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+836(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+840(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+844(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+848(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+852(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+856(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+860(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+864(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+868(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+872(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+876(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+880(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+884(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+888(SB)/4, $0xbe2aaaaa
+DATA actconsts<>+892(SB)/4, $0xbe2aaaaa
+GLOBL actconsts<>(SB), RODATA|NOPTR, $896

@@ -58,6 +58,11 @@ func vecAffineAVX512(d *float32, x *float32, s *float32, t *float32, c int, n in
 //go:noescape
 func vecBinaryAVX512(d *float32, a *float32, b *float32, n int, op int, act int, slope float32, hi float32)
 
+// vecMeanAVX512 sets d[ch] to the mean of x[ch*n : ch*n+n], summed in float64, for ch < c.
+//
+//go:noescape
+func vecMeanAVX512(d *float32, x *float32, c int, n int)
+
 // vecWinoInF2x3AVX512 is Winograd F(2x2, 3x3)'s input transform of one row of tw tiles of a plane
 // split by column mod 2 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
 // goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
@@ -201,6 +206,11 @@ func vecAffineAVX2(d *float32, x *float32, s *float32, t *float32, c int, n int,
 //
 //go:noescape
 func vecBinaryAVX2(d *float32, a *float32, b *float32, n int, op int, act int, slope float32, hi float32)
+
+// vecMeanAVX2 sets d[ch] to the mean of x[ch*n : ch*n+n], summed in float64, for ch < c.
+//
+//go:noescape
+func vecMeanAVX2(d *float32, x *float32, c int, n int)
 
 // vecWinoInF2x3AVX2 is Winograd F(2x2, 3x3)'s input transform of one row of tw tiles of a plane
 // split by column mod 2 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
