@@ -194,8 +194,9 @@ func (p *Plan) residualAdds() map[*ir.Node]*ir.Node {
 		switch {
 		case conv == r || conv.Shape != n.Shape || r.Shape != n.Shape:
 		case conv.Op != ir.OpConv || p.algoOf(conv) != algoGEMM || conv.Act.Kind != ir.ActNone || readers[conv] != 1:
-		case conv.Inputs[0].Buf == n.Buf && conv.Inputs[0].Buf >= 0:
-			// The conv would overwrite its own input.
+		case sameStorage(conv.Inputs[0], n):
+			// The conv would write the sum over its own input: x + f(x)
+			// in place, or the sum placed where x was once x died.
 		case r.Buf == n.Buf && r.Buf >= 0 && (r.Off != n.Off || r.ImgLen != n.ImgLen):
 			// r and the sum overlap without coinciding.
 		case !p.kernelsFit(&layer{n: conv, algo: algoGEMM, sum: n}):
@@ -205,6 +206,14 @@ func (p *Plan) residualAdds() map[*ir.Node]*ir.Node {
 		}
 	}
 	return adds
+}
+
+// sameStorage reports whether nodes a and b have their outputs in
+// overlapping storage: per image, a node's storage is [Buf, Buf+ImgLen) of
+// the arena (a view's and an alias's that of the node they share). The
+// network's input is the caller's.
+func sameStorage(a, b *ir.Node) bool {
+	return a.Buf >= 0 && b.Buf >= 0 && a.Buf < b.Buf+b.ImgLen && b.Buf < a.Buf+a.ImgLen
 }
 
 // channelScales finds the multiplies by a per-channel factor that the
