@@ -562,6 +562,31 @@ func nanMaxer(ctx *build.Context, isa gemm.ISA) func(a, b reg.VecVirtual) {
 	}
 }
 
+// maxRows emits the max pooling kernels' reduction over a window's rows:
+// acc[i] is loaded (by load) from vector i of the first row at p, then
+// takes the NaN-propagating max with the same vector of each of the rows
+// that follow, ld bytes apart.
+func maxRows(ctx *build.Context, acc []reg.VecVirtual, p reg.Register, rows operand.Mem, ld reg.Register,
+	load func(base reg.Register, i int, dst reg.VecVirtual), nanMax func(a, b reg.VecVirtual), vec func() reg.VecVirtual) {
+	for i := range acc {
+		load(p, i, acc[i])
+	}
+	q, r := ctx.GP64(), ctx.GP64()
+	ctx.MOVQ(p, q)
+	ctx.MOVQ(rows, r)
+	ctx.Label("row")
+	ctx.DECQ(r)
+	ctx.JLE(operand.LabelRef("reduced"))
+	ctx.ADDQ(ld, q)
+	for i := range acc {
+		x := vec()
+		load(q, i, x)
+		nanMax(acc[i], x)
+	}
+	ctx.JMP(operand.LabelRef("row"))
+	ctx.Label("reduced")
+}
+
 // MaxPool1Name is the name of the 3-wide, stride-1 max pooling row kernel
 // for isa.
 func MaxPool1Name(isa gemm.ISA) string { return "vecMaxPool3s1" + isa.String() }
@@ -625,23 +650,7 @@ func maxPool3s1(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
 		ctx.CMPQ(n, operand.U32(lanes))
 		ctx.JL(operand.LabelRef("done"))
 	}
-	for k := range acc {
-		load(p, k, acc[k])
-	}
-	q, r := ctx.GP64(), ctx.GP64()
-	ctx.MOVQ(p, q)
-	ctx.MOVQ(rows, r)
-	ctx.Label("row")
-	ctx.DECQ(r)
-	ctx.JLE(operand.LabelRef("reduced"))
-	ctx.ADDQ(ld, q)
-	for k := range acc {
-		x := vec()
-		load(q, k, x)
-		nanMax(acc[k], x)
-	}
-	ctx.JMP(operand.LabelRef("row"))
-	ctx.Label("reduced")
+	maxRows(ctx, acc[:], p, rows, ld, load, nanMax, vec)
 	nanMax(acc[0], acc[1])
 	nanMax(acc[0], acc[2])
 	if avx512 {
@@ -753,23 +762,7 @@ func maxPool3s2(ctx *build.Context, isa gemm.ISA, tail16, poolIdx operand.Mem) {
 		ctx.CMPQ(n, operand.U32(lanes))
 		ctx.JL(operand.LabelRef("done"))
 	}
-	for i := range acc {
-		load(p, i, acc[i])
-	}
-	q, r := ctx.GP64(), ctx.GP64()
-	ctx.MOVQ(p, q)
-	ctx.MOVQ(rows, r)
-	ctx.Label("row")
-	ctx.DECQ(r)
-	ctx.JLE(operand.LabelRef("reduced"))
-	ctx.ADDQ(ld, q)
-	for i := range acc {
-		x := vec()
-		load(q, i, x)
-		nanMax(acc[i], x)
-	}
-	ctx.JMP(operand.LabelRef("row"))
-	ctx.Label("reduced")
+	maxRows(ctx, acc[:], p, rows, ld, load, nanMax, vec)
 	// even(lo, hi), odd(lo, hi), even(lo2, hi2).
 	var even, odd, even2 reg.VecVirtual
 	if avx512 {
