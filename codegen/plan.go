@@ -43,7 +43,7 @@ const (
 	algoWinograd              // input transform, then the points' GEMMs fused with the output transform
 	algoDense                 // input packing (if batched), then a GEMM of images by units
 	algoDepthwise             // rtDepthwise: chunks of channels of an image
-	algoFused                 // an add computed by the convolution before it (layer.into)
+	algoFused                 // taken into a convolution (layer.into): an add into the one before it, a multiply into the one after
 )
 
 var algoNames = [...]string{algoNone: "view", algoImage: "per image", algoChannel: "per channel", algoRows: "per row",
@@ -175,13 +175,10 @@ func (p *Plan) algoOf(n *ir.Node) algo {
 func (p *Plan) residualAdds() map[*ir.Node]*ir.Node {
 	g := p.g
 	pos := map[*ir.Node]int{}
-	readers := map[*ir.Node]int{g.Output: 1}
 	for i, n := range g.Nodes {
 		pos[n] = i
-		for _, x := range n.Inputs {
-			readers[x]++
-		}
 	}
+	readers := readersOf(g)
 	adds := map[*ir.Node]*ir.Node{}
 	for _, n := range g.Nodes {
 		if n.Op != ir.OpAdd || len(n.Inputs) != 2 {
@@ -193,7 +190,7 @@ func (p *Plan) residualAdds() map[*ir.Node]*ir.Node {
 		}
 		switch {
 		case conv == r || conv.Shape != n.Shape || r.Shape != n.Shape:
-		case conv.Op != ir.OpConv || p.algoOf(conv) != algoGEMM || conv.Act.Kind != ir.ActNone || readers[conv] != 1:
+		case conv.Op != ir.OpConv || p.algoOf(conv) != algoGEMM || conv.Act.Kind != ir.ActNone || len(readers[conv]) != 1:
 		case sameStorage(conv.Inputs[0], n):
 			// The conv would write the sum over its own input: x + f(x)
 			// in place, or the sum placed where x was once x died.
@@ -206,6 +203,18 @@ func (p *Plan) residualAdds() map[*ir.Node]*ir.Node {
 		}
 	}
 	return adds
+}
+
+// readersOf lists the layers that read each node's output, once per
+// operand; the network's output has a nil reader too (Infer copies it).
+func readersOf(g *ir.Graph) map[*ir.Node][]*ir.Node {
+	readers := map[*ir.Node][]*ir.Node{g.Output: {nil}}
+	for _, n := range g.Nodes {
+		for _, x := range n.Inputs {
+			readers[x] = append(readers[x], n)
+		}
+	}
+	return readers
 }
 
 // sameStorage reports whether nodes a and b have their outputs in
@@ -229,12 +238,7 @@ func sameStorage(a, b *ir.Node) bool {
 // (algoFused).
 func (p *Plan) channelScales() map[*ir.Node]*ir.Node {
 	g := p.g
-	readers := map[*ir.Node][]*ir.Node{g.Output: {nil}}
-	for _, n := range g.Nodes {
-		for _, x := range n.Inputs {
-			readers[x] = append(readers[x], n)
-		}
-	}
+	readers := readersOf(g)
 	muls := map[*ir.Node]*ir.Node{}
 	for _, n := range g.Nodes {
 		x, _ := scaleOperands(n)
