@@ -389,7 +389,12 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 		jen.Id("bias").Op(":=").Id("m").Dot(c.ident(n, "b")).Index(jen.Id("g").Op("*").Lit(p.M).Op(":")),
 	)
 	actC := act(l.act())
-	cols := jen.Min(jen.Lit(t.NR), jen.Lit(p.N).Op("-").Id("j").Op("*").Lit(t.NR))
+	copyRes := l.sum != nil && !l.inPlace()
+	goAct := im.asm && !epilogueAct(new(gemm.Config), l.act())
+	if copyRes || goAct {
+		// The tile's columns, which both read.
+		body = append(body, jen.Id("cols").Op(":=").Min(jen.Lit(t.NR), jen.Lit(p.N).Op("-").Id("j").Op("*").Lit(t.NR)))
+	}
 	if l.sum != nil {
 		// The kernels add C: a residual add fused into the epilogue
 		// (Plan.residualAdds). C holds the residual already when the add
@@ -397,10 +402,9 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 		d := actDict(l.act())
 		d[jen.Id("Add")] = jen.True()
 		actC = jen.Id("rtAct").Values(d)
-		if !l.inPlace() {
+		if copyRes {
 			body = append(body,
 				jen.Id("res").Op(":=").Add(c.img(l.res, "img")).Index(jen.Id("g").Op("*").Lit(p.M*p.N).Op("+").Id("j").Op("*").Lit(t.NR).Op(":")),
-				jen.Id("cols").Op(":=").Add(cols),
 				jen.For(jen.Id("r").Op(":=").Range().Lit(p.M)).Block(
 					jen.Copy(jen.Id("dst").Index(jen.Id("r").Op("*").Lit(p.N).Op(":").Id("r").Op("*").Lit(p.N).Op("+").Id("cols")),
 						jen.Id("res").Index(jen.Id("r").Op("*").Lit(p.N).Op(":").Id("r").Op("*").Lit(p.N).Op("+").Id("cols")))))
@@ -420,12 +424,9 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 				jen.Id("p").Op("==").Lit(t.mPanels-1), jen.Id("j").Op("==").Lit(nt-1)))
 	}
 	body = append(body, loop)
-	if im.asm && !epilogueAct(new(gemm.Config), l.act()) {
-		// The kernels apply ReLU, clip, sigmoid and the like themselves;
-		// others (tanh, GELU) here.
-		if l.sum == nil || l.inPlace() {
-			body = append(body, jen.Id("cols").Op(":=").Add(cols))
-		}
+	if goAct {
+		// The kernels apply ReLU, clip, sigmoid, GELU and the like
+		// themselves; others (tanh) here.
 		body = append(body,
 			jen.For(jen.Id("r").Op(":=").Range().Lit(p.M)).Block(
 				jen.Id("rtActivateAll").Call(jen.Id("dst").Index(jen.Id("r").Op("*").Lit(p.N).Op(":").Id("r").Op("*").Lit(p.N).Op("+").Id("cols")), actC)))
