@@ -103,15 +103,9 @@ func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 
 				if hi > lo {
 					done += kern(o[lo:hi], win[g.SW*lo-g.PL:], hi-lo, y1-y0, g.W, g.SW)
 				}
-				// The windows the kernel left: clipped at the row's ends, or
-				// past what it took.
-				for ox := 0; ox < g.OW; ox++ {
-					if ox == lo {
-						ox = done
-						if ox >= g.OW {
-							break
-						}
-					}
+				// The windows the kernel left: clipped at the row's start,
+				// and at its end or past what it took.
+				clipped := func(ox int) {
 					xs := g.SW*ox - g.PL
 					x0, x1 := max(xs, 0), min(xs+3, g.W)
 					v := negInf
@@ -121,6 +115,12 @@ func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 
 						}
 					}
 					o[ox] = v
+				}
+				for ox := range min(lo, g.OW) {
+					clipped(ox)
+				}
+				for ox := done; ox < g.OW; ox++ {
+					clipped(ox)
 				}
 				if act.Kind != rtActNone {
 					rtActivateAll(o, act)
