@@ -95,7 +95,8 @@ func frame(sig string) (offs map[string]int, size int) {
 // GenerateNEON returns the assembly and Go declarations of the NEON
 // routines of set's kinds for package pkg, under gemm.NEONAsmConstraint.
 // Kinds without NEON routines are skipped (their arm64 builds use Go), and
-// so are set's Winograd forms: the transforms have no NEON routines yet.
+// so are set's Winograd transforms, which have no NEON routines yet; their
+// driver's row copy (vecCopyRowsNEON) is written as the x86 one is.
 func GenerateNEON(pkg string, set Set) (asm, stubs []byte, err error) {
 	var f neonFile
 	f.asm.Raw(gemm.Header)
@@ -104,10 +105,15 @@ func GenerateNEON(pkg string, set Set) (asm, stubs []byte, err error) {
 	f.asm.Raw("")
 	f.asm.Raw(`#include "textflag.h"`)
 	fmt.Fprintf(&f.decls, "%s\n\n//go:build %s\n\npackage %s\n", gemm.Header, gemm.NEONAsmConstraint, pkg)
+	copies := len(set.Forms) > 0 // for the transforms' driver
 	for _, k := range set.Kernels {
 		if k.neon != nil {
 			k.neon(&f)
+			copies = copies || k.CopyRows
 		}
+	}
+	if copies {
+		neonCopyRows(&f)
 	}
 	if stubs, err = format.Source(f.decls.Bytes()); err != nil {
 		return nil, nil, fmt.Errorf("vec: NEON declarations: %w", err)
@@ -208,6 +214,60 @@ func neonMaxPoolRows(fn *neonFunc, s int) {
 	fn.Op("ADD", fmt.Sprintf("$%d", 16*s), src, src)
 	fn.Op("SUB", "$4", n, n)
 	fn.Op("B", "block")
+	fn.Label("done")
+	fn.Op("RET")
+}
+
+// neonCopyRows writes vecCopyRowsNEON, copyRows' counterpart: rows rows of
+// n elements between strided rows, sixteen elements at a time, then four,
+// then one, reading and writing nothing else.
+func neonCopyRows(f *neonFile) {
+	name := CopyRowsName(gemm.NEON)
+	fn := f.function(name, "func(dst, src *float32, rows, n, ldDst, ldSrc int)",
+		name+" copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading",
+		"and writing nothing else.")
+	const (
+		dst, src, rows, n, ldD, ldS = arm64.Reg(0), arm64.Reg(1), arm64.Reg(2), arm64.Reg(3), arm64.Reg(4), arm64.Reg(5)
+		d, s, c                     = arm64.Reg(6), arm64.Reg(7), arm64.Reg(8)
+	)
+	for _, p := range []struct {
+		name string
+		r    arm64.Reg
+	}{{"dst", dst}, {"src", src}, {"rows", rows}, {"n", n}, {"ldDst", ldD}, {"ldSrc", ldS}} {
+		fn.Op("MOVD", fn.arg(p.name), p.r)
+	}
+	fn.Op("LSL", "$2", ldD, ldD)
+	fn.Op("LSL", "$2", ldS, ldS)
+	fn.Label("row")
+	fn.Op("CBZ", rows, "done")
+	fn.Op("MOVD", dst, d)
+	fn.Op("MOVD", src, s)
+	fn.Op("MOVD", n, c)
+	fn.Label("by16")
+	fn.Op("CMP", "$16", c)
+	fn.Op("BLT", "by4")
+	fn.Op("VLD1.P", fmt.Sprintf("64(%v)", s), arm64.V(0).List(4, "S4"))
+	fn.Op("VST1.P", arm64.V(0).List(4, "S4"), fmt.Sprintf("64(%v)", d))
+	fn.Op("SUB", "$16", c, c)
+	fn.Op("B", "by16")
+	fn.Label("by4")
+	fn.Op("CMP", "$4", c)
+	fn.Op("BLT", "by1")
+	fn.Op("VLD1.P", fmt.Sprintf("16(%v)", s), "["+arm64.V(0).S4()+"]")
+	fn.Op("VST1.P", "["+arm64.V(0).S4()+"]", fmt.Sprintf("16(%v)", d))
+	fn.Op("SUB", "$4", c, c)
+	fn.Op("B", "by4")
+	fn.Label("by1")
+	fn.Op("CBZ", c, "next")
+	fn.Op("FMOVS.P", fmt.Sprintf("4(%v)", s), arm64.V(0).F())
+	fn.Op("FMOVS.P", arm64.V(0).F(), fmt.Sprintf("4(%v)", d))
+	fn.Op("SUB", "$1", c, c)
+	fn.Op("B", "by1")
+	fn.Label("next")
+	fn.Op("ADD", ldD, dst, dst)
+	fn.Op("ADD", ldS, src, src)
+	fn.Op("SUB", "$1", rows, rows)
+	fn.Op("B", "row")
 	fn.Label("done")
 	fn.Op("RET")
 }

@@ -15,3 +15,9 @@ func vecMaxPool3s2NEON(dst, src *float32, n, rows, ld int)
 //
 //go:noescape
 func vecMaxPool3s1NEON(dst, src *float32, n, rows, ld int)
+
+// vecCopyRowsNEON copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
+// and writing nothing else.
+//
+//go:noescape
+func vecCopyRowsNEON(dst, src *float32, rows, n, ldDst, ldSrc int)

@@ -81,3 +81,46 @@ reduced:
 	B	block
 done:
 	RET
+
+// func vecCopyRowsNEON(dst, src *float32, rows, n, ldDst, ldSrc int)
+TEXT ·vecCopyRowsNEON(SB), NOSPLIT|NOFRAME, $0-48
+	MOVD	dst+0(FP), R0
+	MOVD	src+8(FP), R1
+	MOVD	rows+16(FP), R2
+	MOVD	n+24(FP), R3
+	MOVD	ldDst+32(FP), R4
+	MOVD	ldSrc+40(FP), R5
+	LSL	$2, R4, R4
+	LSL	$2, R5, R5
+row:
+	CBZ	R2, done
+	MOVD	R0, R6
+	MOVD	R1, R7
+	MOVD	R3, R8
+by16:
+	CMP	$16, R8
+	BLT	by4
+	VLD1.P	64(R7), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VST1.P	[V0.S4, V1.S4, V2.S4, V3.S4], 64(R6)
+	SUB	$16, R8, R8
+	B	by16
+by4:
+	CMP	$4, R8
+	BLT	by1
+	VLD1.P	16(R7), [V0.S4]
+	VST1.P	[V0.S4], 16(R6)
+	SUB	$4, R8, R8
+	B	by4
+by1:
+	CBZ	R8, next
+	FMOVS.P	4(R7), F0
+	FMOVS.P	F0, 4(R6)
+	SUB	$1, R8, R8
+	B	by1
+next:
+	ADD	R4, R0, R0
+	ADD	R5, R1, R1
+	SUB	$1, R2, R2
+	B	row
+done:
+	RET
