@@ -59,6 +59,10 @@ var (
 		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) {
 			depthwise(ctx, isa, k.tail16, k.act)
 			evens(ctx, isa, k.tail16, k.poolIdx)
+		},
+		neon: func(f *neonFile) {
+			neonDepthwise(f)
+			neonEvens(f)
 		}}
 	// Elt is the elementwise kernels: a per-channel affine map
 	// (vecAffine) and binary arithmetic (vecBinary), each with an
