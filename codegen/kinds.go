@@ -48,7 +48,7 @@ var kernelKinds = []*kernelKind{
 	{field: "maxPool", typ: "rtMaxPoolRow", doc: "3-wide stride-1 and stride-2 max pooling's SIMD kernel, or nil", uses: (*gen).hasPool3,
 		vec: vec.MaxPool, rt: []string{"maxpool_amd64.go", "maxpool_arm64.go", "maxpool_other.go"}},
 	{field: "dw", typ: "rtDWKernels", doc: "depthwise convolutions' SIMD kernels, or nils", uses: usesAlgo(algoDepthwise),
-		vec: vec.Depthwise, rt: []string{"depthwise.go", "depthwise_amd64.go", "depthwise_other.go"}},
+		vec: vec.Depthwise, rt: []string{"depthwise.go", "depthwise_amd64.go", "depthwise_arm64.go", "depthwise_other.go"}},
 	{field: "elt", typ: "rtEltKernels", doc: "elementwise layers' SIMD kernels, or nils", uses: (*gen).hasElt,
 		vec: vec.Elt, rt: []string{"elt.go", "elt_amd64.go", "elt_other.go"}},
 	{field: "wino", typ: "rtWinoKernels", doc: "Winograd transforms' SIMD kernels, or nils", uses: usesAlgo(algoWinograd),

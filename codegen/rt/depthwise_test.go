@@ -89,7 +89,7 @@ func TestDepthwise(t *testing.T) {
 	kernels := []*rtDWKernels{{}, fakeDWKernels(16, 1), fakeDWKernels(8, 8)}
 	for _, impl := range available() {
 		if k := rtDWKernelsFor(impl); k.conv != nil {
-			kernels = append(kernels, &k) // the assembly's wrappers (depthwise_amd64.go)
+			kernels = append(kernels, &k) // the assembly's wrappers (depthwise_amd64.go, depthwise_arm64.go)
 		}
 	}
 	tried := 0

@@ -15,3 +15,25 @@ func vecMaxPool3s2NEON(dst, src *float32, n, rows, ld int)
 //
 //go:noescape
 func vecMaxPool3s1NEON(dst, src *float32, n, rows, ld int)
+
+// vecDepthwiseNEON computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for
+// r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1,
+// max(v, 0) + slope*min(v, 0) for act 2, min(max(v, slope), hi) for act 3,
+// v*min(max(v/6+1/2, 0), 1) for act 4, 1/(1+e^-v) for act 5 and v/(1+e^-v) for act 6.
+// It reads s to 3 values past the last it needs. It writes nothing past
+// d[(rows-1)*ldD+cols-1] if cols >= 4, else whole vectors.
+//
+//go:noescape
+func vecDepthwiseNEON(d, s, w *float32, offs *int, taps, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
+
+// vecEvensNEON sets dst[r*ldDst+j] = src[r*ldSrc+2j] for r < rows, j < n, reading
+// and writing no element past the last of these in each row.
+//
+//go:noescape
+func vecEvensNEON(dst, src *float32, rows, n, ldDst, ldSrc int)
+
+// vecCopyRowsNEON copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
+// and writing nothing else.
+//
+//go:noescape
+func vecCopyRowsNEON(dst, src *float32, rows, n, ldDst, ldSrc int)
