@@ -72,6 +72,11 @@ var (
 			affine(ctx, isa, k)
 			binary(ctx, isa, k)
 			mean(ctx, isa, k)
+		},
+		neon: func(f *neonFile) {
+			neonAffine(f)
+			neonBinary(f)
+			neonMean(f)
 		}}
 )
 

@@ -7,5 +7,6 @@ package veckernels
 func kernels() []kernel {
 	return []kernel{{name: "NEON", lanes: 4,
 		copy: cp(vecCopyRowsNEON), pool: pl(vecMaxPool3s2NEON), pool1: pl(vecMaxPool3s1NEON),
-		dw: dw(vecDepthwiseNEON), evens: cp(vecEvensNEON)}}
+		dw: dw(vecDepthwiseNEON), evens: cp(vecEvensNEON),
+		affine: affine(vecAffineNEON), binary: binary(vecBinaryNEON)}}
 }
