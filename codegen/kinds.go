@@ -50,7 +50,7 @@ var kernelKinds = []*kernelKind{
 	{field: "dw", typ: "rtDWKernels", doc: "depthwise convolutions' SIMD kernels, or nils", uses: usesAlgo(algoDepthwise),
 		vec: vec.Depthwise, rt: []string{"depthwise.go", "depthwise_amd64.go", "depthwise_arm64.go", "depthwise_other.go"}},
 	{field: "elt", typ: "rtEltKernels", doc: "elementwise layers' SIMD kernels, or nils", uses: (*gen).hasElt,
-		vec: vec.Elt, rt: []string{"elt.go", "elt_amd64.go", "elt_other.go"}},
+		vec: vec.Elt, rt: []string{"elt.go", "elt_amd64.go", "elt_arm64.go", "elt_other.go"}},
 	{field: "wino", typ: "rtWinoKernels", doc: "Winograd transforms' SIMD kernels, or nils", uses: usesAlgo(algoWinograd),
 		rt: []string{"wino.go"}, choose: "winoKernels", emit: (*gen).winoKernels, vecSet: (*gen).winoVec},
 }

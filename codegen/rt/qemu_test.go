@@ -13,9 +13,11 @@ import (
 // qemu-aarch64-static, so that the wrappers of *_arm64.go and the NEON
 // kernels they call (vec_arm64.s) are tested as the amd64 ones are here:
 // every test that runs the implementations available() lists. The quick
-// suite leaves out the three that take seconds under emulation and call no
-// NEON kernel (TestWinograd's transforms are Go on arm64); the exhaustive
-// suite (CNNC_LONG=1) runs them all.
+// suite leaves out the three that take seconds under emulation:
+// TestWinograd's transforms and TestPackWeights are Go on arm64, and
+// TestArith's NEON kernels (vecBinary, vecAffine) are tested by
+// TestScaleShift, TestActivateTo and asmgen/vec's veckernels; the
+// exhaustive suite (CNNC_LONG=1) runs them all.
 func TestQemu(t *testing.T) {
 	bin := qemu.BuildTest(t, ".")
 	var args []string

@@ -32,6 +32,24 @@ func vecDepthwiseNEON(d, s, w *float32, offs *int, taps, rows, cols, ldD, ldS, a
 //go:noescape
 func vecEvensNEON(dst, src *float32, rows, n, ldDst, ldSrc int)
 
+// vecAffineNEON computes d[ch*n+i] = act(x[ch*n+i]*s[ch*ss] + t[ch*ts]) for ch < c, i < n,
+// the product and the sum each rounded, with act as vecDepthwise's. It reads and writes nothing
+// past the c*n elements.
+//
+//go:noescape
+func vecAffineNEON(d, x, s, t *float32, c, n, ss, ts, act int, slope, hi float32)
+
+// vecBinaryNEON computes d[i] = act(a[i] op b[i]) for i < n, op + for op 0, - for 1, * for 2
+// and / for 3, with act as vecDepthwise's. It reads and writes nothing past the n elements.
+//
+//go:noescape
+func vecBinaryNEON(d, a, b *float32, n, op, act int, slope, hi float32)
+
+// vecMeanNEON sets d[ch] to the mean of x[ch*n : ch*n+n], summed in float64, for ch < c.
+//
+//go:noescape
+func vecMeanNEON(d, x *float32, c, n int)
+
 // vecCopyRowsNEON copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
 // and writing nothing else.
 //
