@@ -16,6 +16,18 @@ func vecMaxPool3s2NEON(dst, src *float32, n, rows, ld int)
 //go:noescape
 func vecMaxPool3s1NEON(dst, src *float32, n, rows, ld int)
 
+// vecMaxPoolRowNEON computes dst[i] = max(src[r*ld+sw*i+k]) over r < rows, k < kw, for i < n,
+// at stride sw (1 or 2), each column's max over the rows first. n must be a multiple of 4; at stride 2 rows are read to one element past the last window.
+//
+//go:noescape
+func vecMaxPoolRowNEON(dst, src *float32, n, rows, ld, kw, sw int)
+
+// vecAvgPoolRowNEON computes dst[i] = Σ src[r*ld+sw*i+k] / div over r < rows, k < kw, for i < n,
+// at stride sw (1 or 2), each column's sum over the rows first. n must be a multiple of 4; at stride 2 rows are read to one element past the last window.
+//
+//go:noescape
+func vecAvgPoolRowNEON(dst, src *float32, n, rows, ld, kw, sw int, div float32)
+
 // vecDepthwiseNEON computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for
 // r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1,
 // max(v, 0) + slope*min(v, 0) for act 2, min(max(v, slope), hi) for act 3,
