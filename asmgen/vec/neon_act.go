@@ -21,21 +21,12 @@ type neonAct struct {
 	t                    [4]arm64.V // scratch
 }
 
-// neonActConsts are the scalars the activations read by lane:
-// gemm.NEONSigmoidConsts (sigmoid and SiLU), then hardswish's 1/6 and 1/2.
-func neonActConsts() []float32 {
-	return append(gemm.NEONSigmoidConsts(), 1.0/6, 0.5)
-}
-
-// neonActSixth and neonActHalf index hardswish's constants.
-var neonActSixth = len(gemm.NEONSigmoidConsts())
-
-const neonActHalf = 12
-
-func init() {
-	if neonActHalf != neonActSixth+1 || len(neonActConsts()) > 16 {
-		panic("vec: neonActConsts' layout")
-	}
+// neonActConsts returns the scalars the activations read by lane:
+// gemm.NEONSigmoidConsts (sigmoid and SiLU), then hardswish's 1/6 and 1/2,
+// at indices sixth and half.
+func neonActConsts() (c []float32, sixth, half int) {
+	c = gemm.NEONSigmoidConsts()
+	return append(c, 1.0/6, 0.5), len(c), len(c) + 1
 }
 
 // setup loads the code from parameter act and fills the constant
@@ -51,7 +42,11 @@ func (a *neonAct) setup(fn *neonFunc, prefix string) {
 	fn.Word(arm64.FMOVImm(a.one, 1))
 	fn.Op("CMP", "$4", a.act)
 	fn.Op("BLT", prefix+"consts")
-	for i, f := range neonActConsts() {
+	c, _, _ := neonActConsts()
+	if len(c) > 4*len(a.consts) {
+		panic("vec: neonActConsts outgrew its registers")
+	}
+	for i, f := range c {
 		fn.Op("MOVW", fmt.Sprintf("$0x%08x", math.Float32bits(f)), a.tmp)
 		fn.Op("VMOV", a.tmp, a.consts[i/4].S(i%4))
 	}
@@ -91,6 +86,7 @@ func (a *neonAct) emit(fn *neonFunc, prefix string, acc []arm64.V) {
 	// Hardswish (4), sigmoid (5) and SiLU (6), each its own loop.
 	fn.Label(prefix + "hard")
 	lane := func(i int) (arm64.V, int) { return a.consts[i/4], i % 4 }
+	_, sixth, half := neonActConsts()
 	for code := 4; code <= 6; code++ {
 		next := fmt.Sprintf("%s%dnext", prefix, code)
 		if code < 6 {
@@ -105,9 +101,9 @@ func (a *neonAct) emit(fn *neonFunc, prefix string, acc []arm64.V) {
 			// v *= min(max(v*(1/6) + 1/2, 0), 1), rounded as on x86
 			// (a multiply, then an add); a NaN v stays NaN.
 			t, h := a.t[0], a.t[1]
-			c, l := lane(neonActSixth)
+			c, l := lane(sixth)
 			fn.Word(arm64.FMULElem(t, v, c, l))
-			c, l = lane(neonActHalf)
+			c, l = lane(half)
 			fn.Op("VDUP", c.S(l), h.S4())
 			fn.Word(arm64.FADD(t, t, h))
 			fn.Word(arm64.FMAX(t, t, a.zero))
