@@ -100,6 +100,26 @@ func TestGemm4x16Blocks(t *testing.T) {
 	}
 }
 
+// TestGemm1x16 checks rtGemm1x16, which rtGemm calls only where
+// rtGemmWide, against gemmRef's sums, bit for bit.
+func TestGemm1x16(t *testing.T) {
+	r := rand.New(rand.NewPCG(16, 6))
+	for _, k := range []int{1, 2, 5, 100, 1152} {
+		a, b := randSlice(r, k), randSlice(r, 16*k)
+		want := make([]float32, 16)
+		gemmRef(1, 16, k, a, b, want, 16, nil, rtAct{}, 1, 16)
+		bp := make([][16]float32, k)
+		for i := range k {
+			bp[i] = [16]float32(b[16*i:])
+		}
+		var got [16]float32
+		rtGemm1x16(a, bp, &got)
+		if !slices.Equal(got[:], want) {
+			t.Errorf("k %d: rtGemm1x16 differs from gemmRef", k)
+		}
+	}
+}
+
 // BenchmarkGemm times rtGemm on the pure-Go tile (4x16) at K = 1152 (a
 // 3x3 convolution over 128 channels), and the general loop on 1x16 (a
 // dense layer at batch 1) and 8x12; ns/FMA is per multiply-add.
