@@ -60,6 +60,12 @@ func rtGemm(mr, nr, k int, a, b, c []float32, ldc int, bias []float32, act rtAct
 		rtGemmStore(t, nr, c, ldc, bias, act, sm, sn)
 		return
 	}
+	if rtGemmWide && mr == 1 && nr == 16 && k > 0 {
+		// A dense layer's tile at batch 1.
+		rtGemm1x16(a, unsafe.Slice((*[16]float32)(unsafe.Pointer(&b[0])), k), (*[16]float32)(t))
+		rtGemmStore(t, nr, c, ldc, bias, act, sm, sn)
+		return
+	}
 	for kk := range k {
 		bk := b[kk*nr : kk*nr+nr]
 		for r, ar := range a[kk*mr : kk*mr+mr] {
@@ -149,6 +155,35 @@ func rtGemm4x16By4x4(a [][4]float32, b [][16]float32, t *[64]float32) {
 		o[32], o[33], o[34], o[35] = c20, c21, c22, c23
 		o[48], o[49], o[50], o[51] = c30, c31, c32, c33
 	}
+}
+
+// rtGemm1x16 is rtGemm's sums for a 1x16 tile, t[j] = sum_kk a[kk]*b[kk][j],
+// in one pass over b, for rtGemmWide only: its 16 sums spill elsewhere,
+// where rtGemm's general loop is as fast (a dense layer at batch 1 is
+// bound by reading b from memory; bench/results/2026-12-06-purego-gemm.md).
+func rtGemm1x16(a []float32, b [][16]float32, t *[16]float32) {
+	b = b[:len(a)]
+	var c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15 float32
+	for i, ak := range a {
+		bk := &b[i]
+		c0 += ak * bk[0]
+		c1 += ak * bk[1]
+		c2 += ak * bk[2]
+		c3 += ak * bk[3]
+		c4 += ak * bk[4]
+		c5 += ak * bk[5]
+		c6 += ak * bk[6]
+		c7 += ak * bk[7]
+		c8 += ak * bk[8]
+		c9 += ak * bk[9]
+		c10 += ak * bk[10]
+		c11 += ak * bk[11]
+		c12 += ak * bk[12]
+		c13 += ak * bk[13]
+		c14 += ak * bk[14]
+		c15 += ak * bk[15]
+	}
+	*t = [16]float32{c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15}
 }
 
 // rtGemmStore is the micro-kernels' epilogue: c[r*ldc+j] = act(t[r*nr+j] +
