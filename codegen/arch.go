@@ -1,28 +1,35 @@
 package codegen
 
-import "github.com/cnnc/cnnc/asmgen/gemm"
+import (
+	"github.com/cnnc/cnnc/asmgen/gemm"
+	"github.com/cnnc/cnnc/asmgen/vec"
+)
 
 // An arch is a GOARCH with assembly implementations (impl.arch): the build
-// constraint of its files, the generator of its GEMM kernels, and whether
-// asmgen/vec has kernels for it (depthwise, pooling, im2col rows, LRN,
-// Winograd's transforms; without them its implementations call the Go
-// versions, which codegen/rt's <kind>_other.go select). A generated
-// package gets, per arch, layers_<arch>.go, kernels_<arch>.s and
-// kernels_<arch>.go; everything else but vec_amd64.s/.go and
-// dispatch_amd64.go is shared by every GOARCH.
+// constraint of its files, the generator of its GEMM kernels, and that of
+// its asmgen/vec kernels (depthwise, pooling, im2col rows, LRN, the
+// elementwise ops, Winograd's transforms) with has, which of those kinds
+// it has routines for: where it has none, its implementations call the Go
+// versions, which codegen/rt's <kind>_other.go select. A generated
+// package gets, per arch, layers_<arch>.go, kernels_<arch>.s and .go, and
+// vec_<arch>.s and .go; everything else but dispatch_amd64.go is shared by
+// every GOARCH.
 type arch struct {
 	goarch     string
 	constraint string
 	gemm       func(pkg string, cfgs []gemm.Config) (asm, stubs []byte, err error)
-	vec        bool
+	vec        func(pkg string, set vec.Set) (asm, stubs []byte, err error)
+	has        func(k *vec.Kernel) bool
 }
 
 // arches lists the GOARCHes with assembly implementations. Every other
 // GOARCH, and -tags purego, builds the pure-Go implementation alone
 // (gemm.FallbackConstraint and codegen/rt's dispatch_other.go).
 var arches = []arch{
-	{goarch: "amd64", constraint: gemm.AsmConstraint, gemm: gemm.Generate, vec: true},
-	{goarch: "arm64", constraint: gemm.NEONAsmConstraint, gemm: gemm.GenerateNEON},
+	{goarch: "amd64", constraint: gemm.AsmConstraint, gemm: gemm.Generate, vec: vec.Generate,
+		has: func(*vec.Kernel) bool { return true }},
+	{goarch: "arm64", constraint: gemm.NEONAsmConstraint, gemm: gemm.GenerateNEON, vec: vec.GenerateNEON,
+		has: (*vec.Kernel).NEON},
 }
 
 // archOf returns the arch of GOARCH goarch.
@@ -35,10 +42,15 @@ func archOf(goarch string) arch {
 	panic("codegen: no assembly for GOARCH " + goarch)
 }
 
-// vec reports whether implementation im calls asmgen/vec's kernels.
-func (im impl) vec() bool { return im.asm && archOf(im.arch).vec }
+// hasVec reports whether implementation im calls asmgen/vec's kernels of
+// kind k.
+func (im impl) hasVec(k *vec.Kernel) bool { return im.asm && archOf(im.arch).has(k) }
 
-// vecFallbackConstraint builds the files that stand in for asmgen/vec's
-// kernels (dispatch_other.go, codegen/rt's <kind>_other.go): every GOARCH
-// but amd64, and -tags purego.
+// winoVec reports whether implementation im calls asmgen/vec's Winograd
+// transforms: amd64's; arm64 has none yet.
+func (im impl) winoVec() bool { return im.asm && im.arch == "amd64" }
+
+// vecFallbackConstraint builds dispatch_other.go, which stands in for the
+// Winograd transforms' SIMD kernels: every GOARCH but amd64, and -tags
+// purego.
 const vecFallbackConstraint = "!amd64 || purego"

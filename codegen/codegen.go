@@ -151,12 +151,14 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 		}
 		files = append(files, File{"kernels_" + a.goarch + ".s", c.header(asm, "//")}, File{"kernels_" + a.goarch + ".go", c.header(stubs, "//")})
 	}
-	if set := c.vecSet(); !set.Empty() {
-		asm, stubs, err := vec.Generate(c.pkg, set)
-		if err != nil {
-			return nil, fmt.Errorf("codegen: vec kernels: %w", err)
+	for _, a := range arches {
+		if set := c.vecSet(a); !set.Empty() {
+			asm, stubs, err := a.vec(c.pkg, set)
+			if err != nil {
+				return nil, fmt.Errorf("codegen: %s vec kernels: %w", a.goarch, err)
+			}
+			files = append(files, File{"vec_" + a.goarch + ".s", c.header(asm, "//")}, File{"vec_" + a.goarch + ".go", c.header(stubs, "//")})
 		}
-		files = append(files, File{"vec_amd64.s", c.header(asm, "//")}, File{"vec_amd64.go", c.header(stubs, "//")})
 	}
 	if forms := c.winoForms(); len(forms) > 0 {
 		src, err := vec.GenerateGo(c.pkg, forms)

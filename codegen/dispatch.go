@@ -116,7 +116,7 @@ func kernelChooser(f *jen.File, name, typ, doc string, none jen.Code, kernel fun
 	f.Func().Id(name).Params(jen.Id("impl").Int()).Id(typ).BlockFunc(func(b *jen.Group) {
 		if kernel != nil {
 			for i, im := range impls {
-				if im.vec() {
+				if im.winoVec() {
 					b.If(jen.Id("impl").Op("==").Lit(i)).Block(jen.Return(kernel(im)))
 				}
 			}

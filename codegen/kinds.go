@@ -46,7 +46,7 @@ var kernelKinds = []*kernelKind{
 	{field: "im2col", typ: "rtIm2colRow", doc: "im2col's SIMD kernel, or nil", uses: usesAlgo(algoGEMM),
 		vec: vec.Im2col, rt: []string{"im2col_amd64.go", "im2col_other.go"}},
 	{field: "maxPool", typ: "rtMaxPoolRow", doc: "3-wide stride-1 and stride-2 max pooling's SIMD kernel, or nil", uses: (*gen).hasPool3,
-		vec: vec.MaxPool, rt: []string{"maxpool_amd64.go", "maxpool_other.go"}},
+		vec: vec.MaxPool, rt: []string{"maxpool_amd64.go", "maxpool_arm64.go", "maxpool_other.go"}},
 	{field: "dw", typ: "rtDWKernels", doc: "depthwise convolutions' SIMD kernels, or nils", uses: usesAlgo(algoDepthwise),
 		vec: vec.Depthwise, rt: []string{"depthwise.go", "depthwise_amd64.go", "depthwise_other.go"}},
 	{field: "elt", typ: "rtEltKernels", doc: "elementwise layers' SIMD kernels, or nils", uses: (*gen).hasElt,
@@ -93,14 +93,15 @@ func (c *gen) kernel(field string) jen.Code {
 	return jen.Nil()
 }
 
-// vecSet is the assembly of vec_amd64.s: the kinds the network uses.
-func (c *gen) vecSet() vec.Set {
+// vecSet is the assembly of vec_<arch>.s: the kinds the network uses
+// that a has routines for.
+func (c *gen) vecSet(a arch) vec.Set {
 	var s vec.Set
 	for _, k := range c.kinds() {
-		if k.vec != nil {
+		if k.vec != nil && a.has(k.vec) {
 			s.Kernels = append(s.Kernels, k.vec)
 		}
-		if k.vecSet != nil {
+		if k.vecSet != nil && a.goarch == "amd64" {
 			k.vecSet(c, &s)
 		}
 	}

@@ -19,7 +19,7 @@ var runtimeFS embed.FS
 // documentation, its generators, the stand-in for a generated network and
 // its copy of every vec kernel and Go Winograd transform (a generated
 // package gets its own).
-var notCopied = map[string]bool{"doc.go": true, "mkst.go": true, "mkvec.go": true, "network.go": true, "vec_amd64.go": true, "winogo.go": true}
+var notCopied = map[string]bool{"doc.go": true, "mkst.go": true, "mkvec.go": true, "network.go": true, "vec_amd64.go": true, "vec_arm64.go": true, "winogo.go": true}
 
 // runtimeFiles returns the runtime for package pkg: every file of
 // codegen/rt but notCopied and the tests; of the files of kernel kinds

@@ -21,8 +21,10 @@ type Kernel struct {
 	// DeInterleave if its routines read the poolIdx table, LaneMasks if
 	// they read AVX2's lanes8.
 	CopyRows, DeInterleave, LaneMasks bool
-	// emit writes the routines for isa.
+	// emit writes the routines for isa, AVX512 or AVX2.
 	emit func(ctx *build.Context, isa gemm.ISA, k *consts)
+	// neon, if set, writes the routines for gemm.NEON (neon.go).
+	neon func(f *neonFile)
 }
 
 // consts are the tables that routines of several kinds read.
@@ -45,6 +47,10 @@ var (
 		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) {
 			maxPool3s2(ctx, isa, k.tail16, k.poolIdx)
 			maxPool3s1(ctx, isa, k.tail16)
+		},
+		neon: func(f *neonFile) {
+			neonMaxPool3s2(f)
+			neonMaxPool3s1(f)
 		}}
 	// Depthwise is a depthwise convolution over a staged channel
 	// (vecDepthwise) and the stride-2 gather that stages it (vecEvens),

@@ -31,20 +31,10 @@ func rtMaxPoolRowAVX512(dst, src []float32, n, rows, ld, sw int) int {
 }
 
 func rtMaxPoolRowAVX2(dst, src []float32, n, rows, ld, sw int) int {
-	if sw < 1 || sw > 2 {
-		return 0
-	}
-	// The kernel takes whole vectors of 8 outputs. At stride 1 it reads
-	// every row to element n+1, the last window's end; at stride 2 to
-	// element 2n+1: one past the last window, so not on the last row's end.
-	n &^= 7
-	if sw == 2 && n > 0 && (rows-1)*ld+2*n+1 >= len(src) {
-		n -= 8
-	}
+	n = rtPoolWholeVectors(src, n, rows, ld, sw, 8)
 	if n <= 0 {
 		return 0
 	}
-	_, _ = dst[n-1], src[(rows-1)*ld+sw*n+1]
 	if sw == 1 {
 		vecMaxPool3s1AVX2(&dst[0], &src[0], n, rows, ld)
 	} else {

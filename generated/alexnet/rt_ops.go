@@ -51,6 +51,26 @@ type rtPoolGeom struct {
 // against src's length.
 type rtMaxPoolRow func(dst, src []float32, n, rows, ld, sw int) int
 
+// rtPoolWholeVectors is how many of n outputs a max pooling row kernel of
+// `lanes`-wide whole vectors (AVX2's, NEON's) does at stride sw, 1 or 2:
+// n rounded down to the vectors, less one vector where, at stride 2, its
+// loads would reach past src (they read to element sw·n+1 of each of the
+// rows: at stride 2 one past the last window). It checks the reach, and
+// returns 0 for a stride the kernels do not take.
+func rtPoolWholeVectors(src []float32, n, rows, ld, sw, lanes int) int {
+	if sw < 1 || sw > 2 {
+		return 0
+	}
+	n -= n % lanes
+	if sw == 2 && n > 0 && (rows-1)*ld+2*n+1 >= len(src) {
+		n -= lanes
+	}
+	if n > 0 {
+		_ = src[(rows-1)*ld+sw*n+1]
+	}
+	return n
+}
+
 // rtPoolRows pools output rows [oy0, oy1) of channels [c0, c1) of one
 // image into dst, [C][OH][OW], then applies the activation. src holds input
 // rows [row0, row0+rows) of every channel, [C][rows][W]: the whole image, or

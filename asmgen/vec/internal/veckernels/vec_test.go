@@ -22,11 +22,15 @@ func TestGenerated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	neonAsm, neonStubs, err := vec.GenerateNEON("veckernels", vec.Set{Kernels: vec.Kernels, Forms: winoForms[:]})
+	if err != nil {
+		t.Fatal(err)
+	}
 	goSrc, err := vec.GenerateGo("veckernels", winoForms[:])
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, want := range map[string][]byte{"vec_amd64.s": asm, "vec_amd64.go": stubs, "winogo.go": goSrc} {
+	for name, want := range map[string][]byte{"vec_amd64.s": asm, "vec_amd64.go": stubs, "vec_arm64.s": neonAsm, "vec_arm64.go": neonStubs, "winogo.go": goSrc} {
 		golden.Check(t, name, want)
 	}
 }
@@ -60,6 +64,9 @@ func TestLRN(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	type shape struct{ n, c, before, after, dPad, sPad int }
 	for _, kern := range kernels() {
+		if kern.fn == nil {
+			continue // no such routine on this ISA yet
+		}
 		L := kern.lanes
 		worst := 0.0
 		for _, sh := range []shape{
@@ -116,6 +123,9 @@ func TestLRN(t *testing.T) {
 func TestIm2colRow(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, kern := range kernels() {
+		if kern.row == nil {
+			continue // no such routine on this ISA yet
+		}
 		for iter := range 2000 {
 			ow := 1 + r.IntN(40)
 			sw := 1 + r.IntN(4)
@@ -162,6 +172,9 @@ func TestIm2colRow(t *testing.T) {
 func TestCopyRows(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	for _, kern := range kernels() {
+		if kern.copy == nil {
+			continue // no such routine on this ISA yet
+		}
 		for range 500 {
 			rows, n := r.IntN(6), r.IntN(70)
 			ldSrc, ldDst := n+r.IntN(20), n+r.IntN(20)
@@ -194,22 +207,25 @@ func TestCopyRows(t *testing.T) {
 // width, with NaNs and infinities: a NaN anywhere in a window makes its
 // output NaN. The AVX-512 kernels take any n and get rows that end at the
 // last window's end, element s(n-1)+2 (slices sized to what they may
-// read); the AVX2 kernels take multiples of 8 and read to element 2n+1 at
+// read); the AVX2 and NEON kernels take whole vectors (8, 4) and read to element 2n+1 at
 // stride 2 (one past). Outputs past n keep their sentinel.
 func TestMaxPool(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
 	for _, kern := range kernels() {
+		if kern.pool == nil {
+			continue // no such routine on this ISA yet
+		}
 		for it := range 4000 {
 			s, pool := 2, kern.pool
 			if it%2 == 1 {
 				s, pool = 1, kern.pool1
 			}
 			rows, n := 1+r.IntN(3), 1+r.IntN(40)
-			if kern.lanes == 8 {
-				n = max(8, n&^7)
+			if L := kern.lanes; L < 16 { // whole vectors
+				n = max(L, n&^(L-1))
 			}
 			reach := s*(n-1) + 3
-			if kern.lanes == 8 && s == 2 {
+			if kern.lanes < 16 && s == 2 {
 				reach++
 			}
 			ld := reach + r.IntN(5)
@@ -320,6 +336,9 @@ func TestWinograd(t *testing.T) {
 		return -1
 	}
 	for _, kern := range winoKernels() {
+		if kern.wIn[0] == nil {
+			continue // no such routine on this ISA yet
+		}
 		for fi, f := range winoForms {
 			a, M := f.Alpha(), f.M
 			bt32, err := f.BT().Float32()
@@ -456,6 +475,9 @@ func BenchmarkWinograd(b *testing.B) {
 		b.ReportMetric(0, "ns/op")
 	}
 	for _, kern := range winoKernels() {
+		if kern.wIn[0] == nil {
+			continue // no such routine on this ISA yet
+		}
 		for fi, f := range winoForms {
 			a, M := f.Alpha(), f.M
 			name := fmt.Sprintf("%s/F(%dx%d,%dx%d)", kern.name, M, M, f.R, f.R)
