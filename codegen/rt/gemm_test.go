@@ -89,7 +89,7 @@ func TestGemm4x16Blocks(t *testing.T) {
 			bp[i] = [16]float32(b[16*i:])
 		}
 		for name, f := range map[string]func([][4]float32, [][16]float32, *[64]float32){
-			"2x4": rtGemm4x16By2x4, "4x4": rtGemm4x16By4x4,
+			"2x3": rtGemm4x16By2x3, "4x4": rtGemm4x16By4x4,
 		} {
 			var got [64]float32
 			f(ap, bp, &got)
