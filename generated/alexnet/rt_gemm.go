@@ -55,7 +55,7 @@ func rtGemm(mr, nr, k int, a, b, c []float32, ldc int, bias []float32, act rtAct
 		if rtGemmWide {
 			rtGemm4x16By4x4(ap, bp, (*[64]float32)(t))
 		} else {
-			rtGemm4x16By2x4(ap, bp, (*[64]float32)(t))
+			rtGemm4x16By2x3(ap, bp, (*[64]float32)(t))
 		}
 		rtGemmStore(t, nr, c, ldc, bias, act, sm, sn)
 		return
@@ -79,50 +79,70 @@ func rtGemm(mr, nr, k int, a, b, c []float32, ldc int, bias []float32, act rtAct
 }
 
 // rtGemmWide is whether rtGemm's 4x16 tile is computed in 4x4 blocks
-// (rtGemm4x16By4x4) rather than 2x4 (rtGemm4x16By2x4): on the GOARCHes
-// with 32 floating-point registers whose compiler fuses c += a*b into one
-// multiply-add, where 16 sums, 4 values of a and 4 of b fit in registers.
-// Elsewhere (amd64's 15 usable XMM registers, with a product in a
-// register of its own until it is added; s390x's 16; 386; wasm) 4x4
-// blocks spill, and 2x4 blocks (8 sums) do not. Measured: amd64 and
-// arm64 under qemu (bench/results/2026-12-06-purego-gemm.md); the others
-// by the same register count.
+// (rtGemm4x16By4x4) rather than 2x3 (rtGemm4x16By2x3), and its 1x16 tile
+// in one pass (rtGemm1x16): on the GOARCHes with 32 floating-point
+// registers whose compiler fuses c += a*b into one multiply-add, where 16
+// sums, 4 values of a and 4 of b fit in registers. Elsewhere (amd64's 15
+// usable XMM registers, where Go's scheduler computes all of an
+// iteration's products before their adds, so that N sums need 2N
+// registers; s390x's 16; 386; wasm) 4x4 blocks spill. Measured: amd64
+// and arm64 under qemu (bench/results/2026-12-06-purego-gemm.md); the
+// others by the same register count.
 const rtGemmWide = runtime.GOARCH == "arm64" || runtime.GOARCH == "riscv64" || runtime.GOARCH == "loong64" ||
 	runtime.GOARCH == "ppc64" || runtime.GOARCH == "ppc64le"
 
-// rtGemm4x16By2x4 is rtGemm's sums for a 4x16 tile, t[r*16+j] = sum_kk
-// a[kk][r]*b[kk][j], a 2x4 block at a time: the block's eight sums are
-// local variables, which the compiler keeps in registers through the
-// loop over kk, instead of an array in memory that the loop loads and
-// stores for every product. a and b are the panels as arrays, one per kk,
-// so that the loop has no bounds checks.
-func rtGemm4x16By2x4(a [][4]float32, b [][16]float32, t *[64]float32) {
+// rtGemm4x16By2x3 is rtGemm's sums for a 4x16 tile, t[r*16+j] = sum_kk
+// a[kk][r]*b[kk][j], a block of 2 rows by 3 columns at a time (the last
+// four columns 2x4): the block's sums are local variables, which the
+// compiler keeps in registers through the loop over kk, instead of an
+// array in memory that the loop loads and stores for every product. a and
+// b are the panels as arrays, one per kk, so that the loop has no bounds
+// checks. Six sums and their six products fit amd64's 15 registers (8
+// sums spill a little, 16 a lot), and are enough to hide the adds'
+// latency.
+func rtGemm4x16By2x3(a [][4]float32, b [][16]float32, t *[64]float32) {
 	b = b[:len(a)]
 	for r := 0; r < 4; r += 2 {
-		for j := 0; j < 16; j += 4 {
-			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+		for j := 0; j < 12; j += 3 {
+			var c00, c01, c02, c10, c11, c12 float32
 			for i := range a {
 				ak := (*[2]float32)(a[i][r:])
-				bk := (*[4]float32)(b[i][j:])
-				b0, b1, b2, b3 := bk[0], bk[1], bk[2], bk[3]
+				bk := (*[3]float32)(b[i][j:])
+				b0, b1, b2 := bk[0], bk[1], bk[2]
 				a0, a1 := ak[0], ak[1]
 				c00 += a0 * b0
 				c01 += a0 * b1
 				c02 += a0 * b2
-				c03 += a0 * b3
 				c10 += a1 * b0
 				c11 += a1 * b1
 				c12 += a1 * b2
-				c13 += a1 * b3
 			}
-			o := (*[20]float32)(t[r*16+j:])
-			o[0], o[1], o[2], o[3] = c00, c01, c02, c03
-			o[16], o[17], o[18], o[19] = c10, c11, c12, c13
+			o := (*[19]float32)(t[r*16+j:])
+			o[0], o[1], o[2] = c00, c01, c02
+			o[16], o[17], o[18] = c10, c11, c12
 		}
+		var c00, c01, c02, c03, c10, c11, c12, c13 float32
+		for i := range a {
+			ak := (*[2]float32)(a[i][r:])
+			bk := (*[4]float32)(b[i][12:])
+			b0, b1, b2, b3 := bk[0], bk[1], bk[2], bk[3]
+			a0, a1 := ak[0], ak[1]
+			c00 += a0 * b0
+			c01 += a0 * b1
+			c02 += a0 * b2
+			c03 += a0 * b3
+			c10 += a1 * b0
+			c11 += a1 * b1
+			c12 += a1 * b2
+			c13 += a1 * b3
+		}
+		o := (*[20]float32)(t[r*16+12:])
+		o[0], o[1], o[2], o[3] = c00, c01, c02, c03
+		o[16], o[17], o[18], o[19] = c10, c11, c12, c13
 	}
 }
 
-// rtGemm4x16By4x4 is rtGemm4x16By2x4 in 4x4 blocks, for rtGemmWide.
+// rtGemm4x16By4x4 is rtGemm4x16By2x3 in 4x4 blocks, for rtGemmWide.
 func rtGemm4x16By4x4(a [][4]float32, b [][16]float32, t *[64]float32) {
 	b = b[:len(a)]
 	for j := 0; j < 16; j += 4 {
