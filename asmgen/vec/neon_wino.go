@@ -30,16 +30,16 @@ const neonKRegs = arm64.V(28)
 type wKind int
 
 const (
-	wRaw  wKind = iota // a general-purpose instruction, as text
-	wLoad              // d = memory (FMOVQ off(R) or VLD1.P (R)(Rm))
-	wStore             // memory = a
-	wMov               // d = a
-	wZero              // d = 0
-	wAdd               // d = a + b
-	wSub               // d = a - b
-	wMul               // d = a * k
-	wFMA               // d += a * k (d is live before)
-	wMax               // d = max(a, b), NaN if either is
+	wRaw   wKind = iota // a general-purpose instruction, as text
+	wLoad               // d = memory (FMOVQ off(R) or VLD1.P (R)(Rm))
+	wStore              // memory = a
+	wMov                // d = a
+	wZero               // d = 0
+	wAdd                // d = a + b
+	wSub                // d = a - b
+	wMul                // d = a * k
+	wFMA                // d += a * k (d is live before)
+	wMax                // d = max(a, b), NaN if either is
 )
 
 // wOp is one operation of a loop body. Vector operands are virtual
