@@ -32,10 +32,11 @@ type kernelKind struct {
 	// choose names the function that returns implementation impl's
 	// kernels: typ+"For" in codegen/rt, unless emit writes it.
 	choose string
-	// emit, if set, writes choose into dispatch_amd64.go (asm) and
-	// dispatch_other.go, and vecSet the assembly it needs: for Winograd's
-	// transforms, whose wrappers depend on the network's forms.
-	emit   func(c *gen, f *jen.File, asm bool)
+	// emit, if set, writes choose into dispatch_<arch>.go (for each of
+	// arches) and dispatch_other.go (a nil), and vecSet the assembly it
+	// needs: for Winograd's transforms, whose wrappers depend on the
+	// network's forms.
+	emit   func(c *gen, f *jen.File, a *arch)
 	vecSet func(c *gen, s *vec.Set)
 }
 
@@ -101,7 +102,7 @@ func (c *gen) vecSet(a arch) vec.Set {
 		if k.vec != nil && a.has(k.vec) {
 			s.Kernels = append(s.Kernels, k.vec)
 		}
-		if k.vecSet != nil && a.goarch == "amd64" {
+		if k.vecSet != nil {
 			k.vecSet(c, &s)
 		}
 	}

@@ -130,9 +130,9 @@ func GenerateNEON(pkg string, set Set) (asm, stubs []byte, err error) {
 }
 
 // NEONSet returns the part of set that has NEON routines: what
-// GenerateNEON writes.
+// GenerateNEON writes (the Winograd transforms of every form included).
 func NEONSet(set Set) Set {
-	var out Set
+	out := Set{Forms: set.Forms}
 	for _, k := range set.Kernels {
 		if k.NEON() {
 			out.Kernels = append(out.Kernels, k)

@@ -15,3 +15,37 @@ func vecMaxPool3s2NEON(dst, src *float32, n, rows, ld int)
 //
 //go:noescape
 func vecMaxPool3s1NEON(dst, src *float32, n, rows, ld int)
+
+// vecWinoInF4x3NEON is Winograd F(4x4, 3x3)'s input transform of one row of tw tiles of a plane
+// split by column mod 4 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
+// goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
+//
+//go:noescape
+func vecWinoInF4x3NEON(dst, planes *float32, ps, tw, ld, ldDst int)
+
+// vecWinoOutF4x3NEON is Winograd F(4x4, 3x3)'s output transform of n tiles: m[ξ*step+t] in,
+// y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
+// vectors past n.
+//
+//go:noescape
+func vecWinoOutF4x3NEON(y, m *float32, n, step, ldY int, bias, lo float32)
+
+// vecWinoInF4x5NEON is Winograd F(4x4, 5x5)'s input transform of one row of tw tiles of a plane
+// split by column mod 4 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
+// goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
+//
+//go:noescape
+func vecWinoInF4x5NEON(dst, planes *float32, ps, tw, ld, ldDst int)
+
+// vecWinoOutF4x5NEON is Winograd F(4x4, 5x5)'s output transform of n tiles: m[ξ*step+t] in,
+// y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
+// vectors past n.
+//
+//go:noescape
+func vecWinoOutF4x5NEON(y, m *float32, n, step, ldY int, bias, lo float32)
+
+// vecCopyRowsNEON copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
+// and writing nothing else.
+//
+//go:noescape
+func vecCopyRowsNEON(dst, src *float32, rows, n, ldDst, ldSrc int)
