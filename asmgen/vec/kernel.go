@@ -40,7 +40,8 @@ var (
 		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) { lrn(ctx, isa, k.tail16) }}
 	// Im2col writes a row of a convolution's im2col panel (vecIm2colRow).
 	Im2col = &Kernel{Name: "im2col", Routines: names(Im2colRowName), DeInterleave: true,
-		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) { im2colRow(ctx, isa, k.tail16, k.poolIdx) }}
+		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) { im2colRow(ctx, isa, k.tail16, k.poolIdx) },
+		neon: neonIm2colRow}
 	// MaxPool is a row of 3-wide max pooling at stride 2 (vecMaxPool3s2)
 	// or 1 (vecMaxPool3s1: Inception's pooling branches).
 	MaxPool = &Kernel{Name: "maxPool", Routines: names(MaxPoolName, MaxPool1Name), DeInterleave: true,

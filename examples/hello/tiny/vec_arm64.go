@@ -4,6 +4,13 @@
 
 package tiny
 
+// vecIm2colRowNEON writes one row of an im2col panel: d[j] for j < cols is the source
+// element of the j-th output position from (row 0, ox0) on, rows of ow positions, s[0] the
+// first, positions sw and rows rowStep elements apart; d[cols:nr] is zeroed.
+//
+//go:noescape
+func vecIm2colRowNEON(d, s *float32, cols, nr, ow, ox0, sw, rowStep int)
+
 // vecWinoInF2x3NEON is Winograd F(2x2, 3x3)'s input transform of one row of tw tiles of a plane
 // split by column mod 2 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
 // goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
