@@ -43,7 +43,7 @@ type kernelKind struct {
 // kernelKinds lists the kinds, in the order of vec.Kernels.
 var kernelKinds = []*kernelKind{
 	{field: "lrn", typ: "rtLRNKernel", doc: "LRN's SIMD kernel, or nil", uses: (*gen).hasLRN,
-		vec: vec.LRN, rt: []string{"lrn_amd64.go", "lrn_other.go"}},
+		vec: vec.LRN, rt: []string{"lrn_amd64.go", "lrn_arm64.go", "lrn_other.go"}},
 	{field: "im2col", typ: "rtIm2colRow", doc: "im2col's SIMD kernel, or nil", uses: usesAlgo(algoGEMM),
 		vec: vec.Im2col, rt: []string{"im2col_amd64.go", "im2col_arm64.go", "im2col_other.go"}},
 	{field: "maxPool", typ: "rtMaxPoolRow", doc: "3-wide stride-1 and stride-2 max pooling's SIMD kernel, or nil", uses: (*gen).hasPool3,

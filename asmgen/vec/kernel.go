@@ -37,7 +37,8 @@ type consts struct {
 var (
 	// LRN is LRN with beta 0.75 (vecLRN).
 	LRN = &Kernel{Name: "lrn", Routines: names(LRNName),
-		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) { lrn(ctx, isa, k.tail16) }}
+		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) { lrn(ctx, isa, k.tail16) },
+		neon: neonLRN}
 	// Im2col writes a row of a convolution's im2col panel (vecIm2colRow).
 	Im2col = &Kernel{Name: "im2col", Routines: names(Im2colRowName), DeInterleave: true,
 		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) { im2colRow(ctx, isa, k.tail16, k.poolIdx) },
