@@ -29,7 +29,7 @@ import (
 // every kind of NEON GEMM: im2col convolutions with bias and fused
 // activations (ReLU, ReLU6, tanh after the kernel), ragged tiles, the
 // residual add in the epilogue (Accumulate) and the squeeze-excite
-// multiply folded into the filters, depthwise layers (Go on arm64), dense
+// multiply folded into the filters, depthwise layers (NEON), dense
 // layers at batch 1 and 3 in fp32 and bf16 (BF16B), and Winograd GEMMs.
 // The exhaustive suite runs every spec in spec/ and every corner spec at
 // batches 1 and 3 (the AlexNets and other big networks at batch 1), and

@@ -46,12 +46,12 @@ var kernelKinds = []*kernelKind{
 		vec: vec.LRN, rt: []string{"lrn_amd64.go", "lrn_arm64.go", "lrn_other.go"}},
 	{field: "im2col", typ: "rtIm2colRow", doc: "im2col's SIMD kernel, or nil", uses: usesAlgo(algoGEMM),
 		vec: vec.Im2col, rt: []string{"im2col_amd64.go", "im2col_arm64.go", "im2col_other.go"}},
-	{field: "maxPool", typ: "rtMaxPoolRow", doc: "3-wide stride-1 and stride-2 max pooling's SIMD kernel, or nil", uses: (*gen).hasPool3,
-		vec: vec.MaxPool, rt: []string{"maxpool_amd64.go", "maxpool_arm64.go", "maxpool_other.go"}},
+	{field: "pooling", typ: "*rtPoolKernels", doc: "pooling rows' SIMD kernels, or nil", uses: (*gen).hasPool, choose: "rtPoolKernelsFor",
+		vec: vec.Pool, rt: []string{"pooling_amd64.go", "pooling_arm64.go", "pooling_other.go"}},
 	{field: "dw", typ: "rtDWKernels", doc: "depthwise convolutions' SIMD kernels, or nils", uses: usesAlgo(algoDepthwise),
-		vec: vec.Depthwise, rt: []string{"depthwise.go", "depthwise_amd64.go", "depthwise_other.go"}},
+		vec: vec.Depthwise, rt: []string{"depthwise.go", "depthwise_amd64.go", "depthwise_arm64.go", "depthwise_other.go"}},
 	{field: "elt", typ: "rtEltKernels", doc: "elementwise layers' SIMD kernels, or nils", uses: (*gen).hasElt,
-		vec: vec.Elt, rt: []string{"elt.go", "elt_amd64.go", "elt_other.go"}},
+		vec: vec.Elt, rt: []string{"elt.go", "elt_amd64.go", "elt_arm64.go", "elt_other.go"}},
 	{field: "wino", typ: "rtWinoKernels", doc: "Winograd transforms' SIMD kernels, or nils", uses: usesAlgo(algoWinograd),
 		rt: []string{"wino.go"}, choose: "winoKernels", emit: (*gen).winoKernels, vecSet: (*gen).winoVec},
 }
@@ -120,11 +120,12 @@ func (c *gen) hasLRN() bool {
 	return false
 }
 
-// hasPool3 reports whether the network has a max pooling with 3-wide
-// windows at stride 1 or 2, which uses the max pooling row kernels.
-func (c *gen) hasPool3() bool {
+// hasPool reports whether the network has max or average pooling layers
+// (global average pooling is an elementwise kind's), which call the
+// pooling row kernels.
+func (c *gen) hasPool() bool {
 	for _, l := range c.layers {
-		if l.n.Op == ir.OpMaxPool && l.n.Pool.KW == 3 && l.n.Pool.StrideW <= 2 {
+		if l.n.Op == ir.OpMaxPool || l.n.Op == ir.OpAvgPool {
 			return true
 		}
 	}

@@ -208,3 +208,37 @@ func fmovImm8(f float32) (uint32, bool) {
 	}
 	return 0, false
 }
+
+// Double-precision forms, for sums widened from float32 (.2D: two float64
+// lanes).
+
+// FADD2D is fadd Vd.2D, Vn.2D, Vm.2D.
+func FADD2D(d, n, m V) Inst {
+	i := threeSame(0x4e60d400, "fadd", d, n, m)
+	i.Asm = fmt.Sprintf("fadd %s, %s, %s", d.arm("2d"), n.arm("2d"), m.arm("2d"))
+	return i
+}
+
+// FCVTL is fcvtl Vd.2D, Vn.2S: the low two float32 lanes of Vn widened to
+// float64 (exactly).
+func FCVTL(d, n V) Inst {
+	i := twoMisc(0x0e617800, "fcvtl", d, n, "")
+	i.Asm = fmt.Sprintf("fcvtl %s, %s", d.arm("2d"), n.arm("2s"))
+	return i
+}
+
+// FCVTL2 is fcvtl2 Vd.2D, Vn.4S: the high two float32 lanes of Vn widened
+// to float64.
+func FCVTL2(d, n V) Inst {
+	i := twoMisc(0x4e617800, "fcvtl2", d, n, "")
+	i.Asm = fmt.Sprintf("fcvtl2 %s, %s", d.arm("2d"), n.arm("4s"))
+	return i
+}
+
+// FADDP2D is faddp Dd, Vn.2D: the sum of Vn's two float64 lanes, as a
+// scalar (Fd's double view; the rest of Vd is zeroed).
+func FADDP2D(d, n V) Inst {
+	i := twoMisc(0x7e70d800, "faddp", d, n, "")
+	i.Asm = fmt.Sprintf("faddp d%d, %s", int(d), n.arm("2d"))
+	return i
+}

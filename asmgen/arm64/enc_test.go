@@ -44,6 +44,10 @@ var forms = []struct {
 	{"SSHR", func(r [3]V, i int) Inst { return SSHR(r[0], r[1], []int{1, 2, 23, 31, 32}[i%5]) }},
 	{"SHL", func(r [3]V, i int) Inst { return SHL(r[0], r[1], []int{0, 1, 16, 23, 31}[i%5]) }},
 	{"SHLL16", func(r [3]V, _ int) Inst { return SHLL16(r[0], r[1]) }},
+	{"FADD2D", func(r [3]V, _ int) Inst { return FADD2D(r[0], r[1], r[2]) }},
+	{"FCVTL", func(r [3]V, _ int) Inst { return FCVTL(r[0], r[1]) }},
+	{"FCVTL2", func(r [3]V, _ int) Inst { return FCVTL2(r[0], r[1]) }},
+	{"FADDP2D", func(r [3]V, _ int) Inst { return FADDP2D(r[0], r[1]) }},
 	{"FMOVImm", func(r [3]V, i int) Inst {
 		return FMOVImm(r[0], []float32{1, 0.5, -1, 2, 0.125, 31, -0.1875, 0.25}[i%8])
 	}},

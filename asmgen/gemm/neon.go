@@ -91,14 +91,7 @@ func neonEpilogueFor(c Config) neonEpilogue {
 		e.scalars = append(e.scalars, geluB[:]...)
 	case ActSigmoid, ActSiLU:
 		e.one, e.scratch = true, 4
-		e.scalars = []float32{expXLo, expXHi, -expLog2e, expLn2Hi, expLn2Lo}
-		for i := 5; i >= 0; i-- {
-			q := expP[i]
-			if i%2 == 1 {
-				q = -q
-			}
-			e.scalars = append(e.scalars, q)
-		}
+		e.scalars = NEONSigmoidConsts()
 	}
 	if c.Accumulate {
 		e.scratch = max(e.scratch, 1)
@@ -553,52 +546,80 @@ func (e *neonEmitter) gelu(v arm64.V) {
 	e.Op("VFMLA", za.S4(), v.S4(), v.S4()) // v += v·erf
 }
 
-// sigmoid computes sigmoid(v) or SiLU(v) in place as act.go's ActCode
-// does: e^-x = 2^n·e^-s with n = round(-x·log2e), s = x + n·ln2, e^-s by
-// the same polynomial, 2^n as two powers of two built in the exponent
-// field.
+// sigmoid computes sigmoid(v) or SiLU(v) in place with NEONSigmoid, its
+// constants in the scalar registers, four per register.
 func (e *neonEmitter) sigmoid(v arm64.V) {
-	t1, t2, u, w := e.scratch[0], e.scratch[1], e.scratch[2], e.scratch[3]
-	elem := func(i int) (arm64.V, int) { return e.scalar(i) }
+	NEONSigmoid(&e.Builder, v, e.cfg.Act == ActSiLU, e.one, e.scalars, [4]arm64.V(e.scratch))
+}
+
+// NEONSigmoidConsts returns the constants NEONSigmoid reads, in order: the
+// clamp's bounds, -log2(e), ln2's two parts, then P(-s)'s coefficients q5
+// (of s^5) ... q0.
+func NEONSigmoidConsts() []float32 {
+	c := []float32{expXLo, expXHi, -expLog2e, expLn2Hi, expLn2Lo}
+	for i := 5; i >= 0; i-- {
+		q := expP[i]
+		if i%2 == 1 {
+			q = -q
+		}
+		c = append(c, q)
+	}
+	return c
+}
+
+// NEONSigmoid writes to b the NEON code of sigmoid(v), or of SiLU(v) with
+// silu, in place, as act.go's ActCode computes it on x86: e^-x = 2^n·e^-s
+// with n = round(-x·log2e), s = x + n·ln2, e^-s by the same polynomial,
+// 2^n as two powers of two built in the exponent field. NaN stays NaN.
+// consts hold NEONSigmoidConsts four per register (constant i in lane i%4
+// of consts[i/4]), one is 1.0 in every lane, and t are four scratch
+// registers; the GEMM kernels' epilogues and asmgen/vec's kernels share it.
+func NEONSigmoid(b *arm64.Builder, v arm64.V, silu bool, one arm64.V, consts []arm64.V, t [4]arm64.V) {
+	t1, t2, u, w := t[0], t[1], t[2], t[3]
+	elem := func(i int) (arm64.V, int) { return consts[i/4], i % 4 }
+	dup := func(d arm64.V, i int) {
+		c, l := elem(i)
+		b.Op("VDUP", c.S(l), d.S4())
+	}
 	// t2 = x clamped to [expXLo, expXHi] (NaN stays NaN).
-	e.dup(w, sigXLo)
-	e.Word(arm64.FMAX(t2, v, w))
-	e.dup(w, sigXHi)
-	e.Word(arm64.FMIN(t2, t2, w))
+	dup(w, sigXLo)
+	b.Word(arm64.FMAX(t2, v, w))
+	dup(w, sigXHi)
+	b.Word(arm64.FMIN(t2, t2, w))
 	// t1 = n, t2 = s.
 	m, l := elem(sigNegLog2e)
-	e.Word(arm64.FMULElem(t1, t2, m, l))
-	e.Word(arm64.FRINTN(t1, t1))
+	b.Word(arm64.FMULElem(t1, t2, m, l))
+	b.Word(arm64.FRINTN(t1, t1))
 	m, l = elem(sigLn2Hi)
-	e.Word(arm64.FMLAElem(t2, t1, m, l))
+	b.Word(arm64.FMLAElem(t2, t1, m, l))
 	m, l = elem(sigLn2Lo)
-	e.Word(arm64.FMLAElem(t2, t1, m, l))
+	b.Word(arm64.FMLAElem(t2, t1, m, l))
 	// P(-s) by Horner in s, alternating u and w: dst = q + src·s.
 	src, dst := u, w
-	e.dup(src, sigQ5)
+	dup(src, sigQ5)
 	for i := sigQ5 + 1; i <= sigQ5+5; i++ {
-		e.dup(dst, i)
-		e.Op("VFMLA", t2.S4(), src.S4(), dst.S4())
+		dup(dst, i)
+		b.Op("VFMLA", t2.S4(), src.S4(), dst.S4())
 		src, dst = dst, src
 	}
 	// src = P; u = s·P; w = s - s·u; u = 1 - w = 1 - s + s²·P = e^-s.
-	e.Word(arm64.FMUL(u, src, t2))
-	e.Op("VMOV", t2.B16(), w.B16())
-	e.Op("VFMLS", t2.S4(), u.S4(), w.S4())
-	e.Word(arm64.FSUB(u, e.one, w))
+	b.Word(arm64.FMUL(u, src, t2))
+	b.Op("VMOV", t2.B16(), w.B16())
+	b.Op("VFMLS", t2.S4(), u.S4(), w.S4())
+	b.Word(arm64.FSUB(u, one, w))
 	// u = 2^n·u = e^-x, 2^n = 2^(n>>1)·2^(n-n>>1).
-	e.Word(arm64.FCVTZS(t1, t1))
-	e.Word(arm64.SSHR(t2, t1, 1))
-	e.Op("VSUB", t2.S4(), t1.S4(), t1.S4())
+	b.Word(arm64.FCVTZS(t1, t1))
+	b.Word(arm64.SSHR(t2, t1, 1))
+	b.Op("VSUB", t2.S4(), t1.S4(), t1.S4())
 	for _, p := range []arm64.V{t2, t1} {
-		e.Op("VSHL", "$23", p.S4(), p.S4())
-		e.Op("VADD", e.one.S4(), p.S4(), p.S4())
-		e.Word(arm64.FMUL(u, u, p))
+		b.Op("VSHL", "$23", p.S4(), p.S4())
+		b.Op("VADD", one.S4(), p.S4(), p.S4())
+		b.Word(arm64.FMUL(u, u, p))
 	}
-	e.Word(arm64.FADD(u, u, e.one)) // 1 + e^-x
-	if e.cfg.Act == ActSiLU {
-		e.Word(arm64.FDIV(v, v, u))
+	b.Word(arm64.FADD(u, u, one)) // 1 + e^-x
+	if silu {
+		b.Word(arm64.FDIV(v, v, u))
 		return
 	}
-	e.Word(arm64.FDIV(v, e.one, u))
+	b.Word(arm64.FDIV(v, one, u))
 }

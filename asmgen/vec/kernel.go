@@ -13,7 +13,7 @@ import (
 // the layers that use it; codegen/rt's own copy of the kernels (rt/mkvec.go)
 // holds every one of Kernels.
 type Kernel struct {
-	// Name names the kind: "lrn", "im2col", "maxPool", "dw", "elt".
+	// Name names the kind: "lrn", "im2col", "pool", "dw", "elt".
 	Name string
 	// Routines are the routines' names for isa, in the order emitted.
 	Routines func(isa gemm.ISA) []string
@@ -43,16 +43,22 @@ var (
 	Im2col = &Kernel{Name: "im2col", Routines: names(Im2colRowName), DeInterleave: true,
 		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) { im2colRow(ctx, isa, k.tail16, k.poolIdx) },
 		neon: neonIm2colRow}
-	// MaxPool is a row of 3-wide max pooling at stride 2 (vecMaxPool3s2)
-	// or 1 (vecMaxPool3s1: Inception's pooling branches).
-	MaxPool = &Kernel{Name: "maxPool", Routines: names(MaxPoolName, MaxPool1Name), DeInterleave: true,
+	// Pool is pooling rows: 3-wide max pooling at stride 2
+	// (vecMaxPool3s2) or 1 (vecMaxPool3s1: Inception's pooling branches),
+	// and max and average pooling of any window width at stride 1 or 2
+	// (vecMaxPoolRow, vecAvgPoolRow).
+	Pool = &Kernel{Name: "pool", Routines: names(MaxPoolName, MaxPool1Name, maxPoolRowName, avgPoolRowName), DeInterleave: true,
 		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) {
 			maxPool3s2(ctx, isa, k.tail16, k.poolIdx)
 			maxPool3s1(ctx, isa, k.tail16)
+			poolRow(ctx, isa, false, k.tail16, k.poolIdx)
+			poolRow(ctx, isa, true, k.tail16, k.poolIdx)
 		},
 		neon: func(f *neonFile) {
 			neonMaxPool3s2(f)
 			neonMaxPool3s1(f)
+			neonPoolRow(f, false)
+			neonPoolRow(f, true)
 		}}
 	// Depthwise is a depthwise convolution over a staged channel
 	// (vecDepthwise) and the stride-2 gather that stages it (vecEvens),
@@ -61,6 +67,10 @@ var (
 		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) {
 			depthwise(ctx, isa, k.tail16, k.act)
 			evens(ctx, isa, k.tail16, k.poolIdx)
+		},
+		neon: func(f *neonFile) {
+			neonDepthwise(f)
+			neonEvens(f)
 		}}
 	// Elt is the elementwise kernels: a per-channel affine map
 	// (vecAffine) and binary arithmetic (vecBinary), each with an
@@ -70,11 +80,16 @@ var (
 			affine(ctx, isa, k)
 			binary(ctx, isa, k)
 			mean(ctx, isa, k)
+		},
+		neon: func(f *neonFile) {
+			neonAffine(f)
+			neonBinary(f)
+			neonMean(f)
 		}}
 )
 
 // Kernels lists the kinds, in the order Generate emits them.
-var Kernels = []*Kernel{LRN, Im2col, MaxPool, Depthwise, Elt}
+var Kernels = []*Kernel{LRN, Im2col, Pool, Depthwise, Elt}
 
 func names(fns ...func(gemm.ISA) string) func(gemm.ISA) []string {
 	return func(isa gemm.ISA) []string {
@@ -85,3 +100,6 @@ func names(fns ...func(gemm.ISA) string) func(gemm.ISA) []string {
 		return out
 	}
 }
+
+func maxPoolRowName(isa gemm.ISA) string { return PoolRowName(isa, false) }
+func avgPoolRowName(isa gemm.ISA) string { return PoolRowName(isa, true) }

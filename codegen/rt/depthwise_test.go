@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"runtime"
 	"testing"
 
 	"github.com/cnnc/cnnc/compiler/ir"
@@ -89,7 +91,7 @@ func TestDepthwise(t *testing.T) {
 	kernels := []*rtDWKernels{{}, fakeDWKernels(16, 1), fakeDWKernels(8, 8)}
 	for _, impl := range available() {
 		if k := rtDWKernelsFor(impl); k.conv != nil {
-			kernels = append(kernels, &k) // the assembly's wrappers (depthwise_amd64.go)
+			kernels = append(kernels, &k) // the assembly's wrappers (depthwise_amd64.go, depthwise_arm64.go)
 		}
 	}
 	tried := 0
@@ -191,5 +193,58 @@ func BenchmarkDepthwiseGo(b *testing.B) {
 			}
 			b.ReportMetric(float64(out.Elems()*c.k*c.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
 		})
+	}
+}
+
+// dwCountEnv makes TestDWCountOnce run, for TestDWInstructionCounts.
+const dwCountEnv = "CNNC_DW_COUNT"
+
+// dwCountMark separates what TestDWInstructionCounts counts: qemu's
+// CountPhases starts a phase at each call.
+//
+//go:noinline
+func dwCountMark() {}
+
+// dwCountShapes are the channels TestDWCountOnce convolves: MobileNet's
+// first depthwise layers, one channel of 112x112 with 3x3 taps at stride 1
+// and 2, padding 1, ReLU.
+var dwCountShapes = []struct {
+	name   string
+	stride int
+}{{"3x3/1 112x112", 1}, {"3x3/2 112x112->56x56", 2}}
+
+// TestDWCountOnce runs each of dwCountShapes' channels with every
+// implementation's kernels, then in Go, each between two calls of
+// dwCountMark (and after a run outside them, so that nothing is done
+// first in the counted phase), when dwCountEnv is set.
+func TestDWCountOnce(t *testing.T) {
+	if os.Getenv(dwCountEnv) == "" {
+		t.Skip(dwCountEnv + " is not set: TestDWInstructionCounts runs this")
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	r := rand.New(rand.NewPCG(5, 6))
+	in := ir.Shape{C: 1, H: 112, W: 112}
+	for _, sh := range dwCountShapes {
+		a := ir.ConvAttrs{Filters: 1, Groups: 1, KH: 3, KW: 3, StrideH: sh.stride, StrideW: sh.stride, DilH: 1, DilW: 1,
+			Pad: ir.Pad{Top: 1, Bottom: 1, Left: 1, Right: 1}, Bias: true}
+		out := ir.Shape{C: 1, H: (in.H+2-3)/sh.stride + 1, W: (in.W+2-3)/sh.stride + 1}
+		g := dwGeom(in, out, &a)
+		w, x, bias := randSlice(r, 9), randSlice(r, in.Elems()), randSlice(r, 1)
+		dst, scratch := make([]float32, out.Elems()), make([]float32, rtDWScratch(g))
+		act := rtAct{Kind: rtActReLU}
+		var runs []*rtDWKernels
+		for _, impl := range available() {
+			if k := rtDWKernelsFor(impl); k.conv != nil {
+				runs = append(runs, &k)
+			}
+		}
+		runs = append(runs, &rtDWKernels{}) // Go: rtDepthwiseGo
+		for _, k := range runs {
+			rtDepthwise(dst, x, w, bias, g, 0, 1, scratch, act, k)
+			dwCountMark()
+			rtDepthwise(dst, x, w, bias, g, 0, 1, scratch, act, k)
+			dwCountMark()
+		}
 	}
 }

@@ -34,6 +34,18 @@ type rtEltKernels struct {
 	mean   func(d, x []float32, c, n int)
 }
 
+// rtAffineReach checks that affine's operands hold what it reads and
+// writes, and reports whether there is anything to do: the wrappers of
+// elt_amd64.go and elt_arm64.go call it.
+func rtAffineReach(d, x, s, t []float32, c, n, ss, ts int) bool {
+	if c <= 0 || n <= 0 {
+		return false
+	}
+	_, _ = d[c*n-1], x[c*n-1]
+	_, _ = s[(c-1)*ss], t[(c-1)*ts]
+	return true
+}
+
 // rtOne and rtNegZero are affine's identities: x*1 and x + -0 are x, even
 // for x -0.
 var (
@@ -67,7 +79,7 @@ func rtScaleShift(dst, src []float32, scale, shift []float32, hw int, act rtAct,
 		s, t := scale[c], shift[c]
 		d, x := dst[c*hw:(c+1)*hw], src[c*hw:(c+1)*hw]
 		for i, v := range x {
-			d[i] = rtActivate(v*s+t, act)
+			d[i] = rtActivate(float32(v*s)+t, act) // not fused on arm64 either
 		}
 	}
 }

@@ -28,17 +28,6 @@ func rtAffineAVX2(d, x, s, t []float32, c, n, ss, ts, act int, slope, hi float32
 	}
 }
 
-// rtAffineReach checks that affine's operands hold what it reads and
-// writes, and reports whether there is anything to do.
-func rtAffineReach(d, x, s, t []float32, c, n, ss, ts int) bool {
-	if c <= 0 || n <= 0 {
-		return false
-	}
-	_, _ = d[c*n-1], x[c*n-1]
-	_, _ = s[(c-1)*ss], t[(c-1)*ts]
-	return true
-}
-
 func rtBinaryAVX512(d, a, b []float32, n, op, act int, slope, hi float32) {
 	if n > 0 {
 		_, _, _ = d[n-1], a[n-1], b[n-1]

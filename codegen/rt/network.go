@@ -37,17 +37,17 @@ var Layers = [...]LayerInfo{{"scale", "scale", "1x2x2", 0}}
 // implementation (every kind of kernelKinds here; codegen generates the
 // ones the network uses) and its weights.
 type network struct {
-	lrn      rtLRNKernel  // LRN's SIMD kernel, or nil
-	im2col   rtIm2colRow  // im2col's SIMD kernel, or nil
-	maxPool  rtMaxPoolRow // 3-wide stride-1 and stride-2 max pooling's SIMD kernel, or nil
-	dw       rtDWKernels  // depthwise convolutions' SIMD kernels, or nils
-	elt      rtEltKernels // elementwise layers' SIMD kernels, or nils
+	lrn      rtLRNKernel    // LRN's SIMD kernel, or nil
+	im2col   rtIm2colRow    // im2col's SIMD kernel, or nil
+	pooling  *rtPoolKernels // pooling rows' SIMD kernels, or nil
+	dw       rtDWKernels    // depthwise convolutions' SIMD kernels, or nils
+	elt      rtEltKernels   // elementwise layers' SIMD kernels, or nils
 	w1_scale []float32
 }
 
 // newNetwork returns implementation impl's kernels, before load.
 func newNetwork(impl int) network {
-	return network{lrn: rtLRNKernelFor(impl), im2col: rtIm2colRowFor(impl), maxPool: rtMaxPoolRowFor(impl), dw: rtDWKernelsFor(impl), elt: rtEltKernelsFor(impl)}
+	return network{lrn: rtLRNKernelFor(impl), im2col: rtIm2colRowFor(impl), pooling: rtPoolKernelsFor(impl), dw: rtDWKernelsFor(impl), elt: rtEltKernelsFor(impl)}
 }
 
 // load reads the weight "scale.weight".

@@ -29,6 +29,16 @@ func randSlice(r *rand.Rand, n int) []float32 {
 }
 
 // near checks got against the reference within tol of the reference's scale.
+// same fails t unless got is want to the bit (any NaN matching any NaN).
+func same(t *testing.T, what string, want, got []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(want[i]) != math.Float32bits(got[i]) && !(want[i] != want[i] && got[i] != got[i]) {
+			t.Fatalf("%s: [%d] = %g, want %g bit for bit", what, i, got[i], want[i])
+		}
+	}
+}
+
 func near(t *testing.T, what string, want, got []float32, tol float64) {
 	t.Helper()
 	scale := 1e-30
@@ -213,15 +223,20 @@ func TestPool(t *testing.T) {
 	for iter := range 700 {
 		in, out, a, ok := randPool(r)
 		if iter >= 500 {
-			// The SIMD kernels' cases, 3x3 windows at stride 2 (ResNet's
-			// stem: padding 1) and 1 (Inception's branches), on rows
-			// wide enough for whole vectors.
-			s := 1 + r.IntN(2)
-			a = ir.PoolAttrs{KH: 3, KW: 3, StrideH: s, StrideW: s, Ceil: r.IntN(2) == 0}
-			p := r.IntN(2)
-			a.Pad = ir.Pad{Top: p, Left: p, Bottom: p, Right: p}
-			in = ir.Shape{C: 1 + r.IntN(3), H: 2 + r.IntN(8), W: 2 + r.IntN(140)}
-			out = ir.Shape{C: in.C, H: ir.PoolOut(in.H, 3, s, p, a.Ceil), W: ir.PoolOut(in.W, 3, s, p, a.Ceil)}
+			// The SIMD kernels' cases, on rows wide enough for whole
+			// vectors: 3x3 windows at stride 2 (ResNet's stem: padding
+			// 1) and 1 (Inception's branches), and windows 1 to 5 wide
+			// at stride 1 or 2 (2x2/2 of VGG and DenseNet's
+			// transitions).
+			s, kh, kw := 1+r.IntN(2), 3, 3
+			if iter%2 == 1 {
+				kh, kw = 1+r.IntN(5), 1+r.IntN(5)
+			}
+			a = ir.PoolAttrs{KH: kh, KW: kw, StrideH: s, StrideW: s, Ceil: r.IntN(2) == 0, CountPad: r.IntN(2) == 0}
+			p := r.IntN(kw/2 + 1)
+			a.Pad = ir.Pad{Top: min(p, kh/2), Left: p, Bottom: min(p, kh/2), Right: p}
+			in = ir.Shape{C: 1 + r.IntN(3), H: kh + r.IntN(8), W: kw + r.IntN(140)}
+			out = ir.Shape{C: in.C, H: ir.PoolOut(in.H, kh, s, a.Pad.Top, a.Ceil), W: ir.PoolOut(in.W, kw, s, p, a.Ceil)}
 			ok = in.H+2*p >= 3 && in.W+2*p >= 3
 		}
 		if !ok {
@@ -235,12 +250,7 @@ func TestPool(t *testing.T) {
 			} else {
 				ref.AvgPool(want, x, 1, in, out, &a)
 			}
-			kerns := []rtMaxPoolRow{nil, halfPool}
-			for _, impl := range available() {
-				if k := rtMaxPoolRowFor(impl); k != nil {
-					kerns = append(kerns, k) // the assembly's wrappers (maxpool_amd64.go)
-				}
-			}
+			kerns := poolKernels() // the assembly's wrappers (pooling_<arch>.go)
 			for _, kern := range kerns {
 				got := make([]float32, out.Elems())
 				g := poolGeom(in, out, &a, isMax)
@@ -249,14 +259,33 @@ func TestPool(t *testing.T) {
 				rtPoolRows(got, x, g, 0, in.H, 0, in.C, 0, h, rtAct{}, kern)
 				rtPoolRows(got, x, g, 0, in.H, 0, in.C, h, out.H, rtAct{}, kern)
 				near(t, fmt.Sprintf("iter %d max %v %+v %v kernel %v", iter, isMax, a, in, kern != nil), want, got, 1e-6)
+				if kern != nil {
+					// The kernels and the Go path give the same bits.
+					goOut := make([]float32, out.Elems())
+					rtPoolRows(goOut, x, g, 0, in.H, 0, in.C, 0, out.H, rtAct{}, nil)
+					same(t, fmt.Sprintf("iter %d max %v %+v %v", iter, isMax, a, in), goOut, got)
+				}
 			}
 		}
 	}
 }
 
+// poolKernels are the pooling kernels rtPoolRows is tested with: none (the
+// Go path), stand-ins for SIMD kernels that do the first half of the
+// outputs (halfPool, halfRow), so that the tests reach the kernel path
+// and its finishing of the rest, and each implementation's.
+func poolKernels() []*rtPoolKernels {
+	kerns := []*rtPoolKernels{nil, {max3: halfPool, row: halfRow}, {row: halfRow}}
+	for _, impl := range available() {
+		if k := rtPoolKernelsFor(impl); k != nil {
+			kerns = append(kerns, k, &rtPoolKernels{row: k.row})
+		}
+	}
+	return kerns
+}
+
 // halfPool is a stand-in for a SIMD rtMaxPoolRow that does the first half
-// of the outputs (by the definition), so that the tests reach rtPoolRows'
-// kernel path and its finishing of the rest.
+// of the outputs (by the definition).
 func halfPool(dst, src []float32, n, rows, ld, sw int) int {
 	for i := range n / 2 {
 		v := float32(math.Inf(-1))
@@ -270,16 +299,41 @@ func halfPool(dst, src []float32, n, rows, ld, sw int) int {
 	return n / 2
 }
 
+// halfRow is halfPool's rtPoolRow, in rtPoolRow's order of operations.
+func halfRow(dst, src []float32, n, rows, ld, kw, sw int, div float32) int {
+	for i := range n / 2 {
+		v := float32(math.Inf(-1))
+		if div != 0 {
+			v = 0
+		}
+		for k := range kw {
+			c := src[sw*i+k]
+			for r := 1; r < rows; r++ {
+				if div == 0 {
+					c = max(c, src[r*ld+sw*i+k])
+				} else {
+					c += src[r*ld+sw*i+k]
+				}
+			}
+			if div == 0 {
+				v = max(v, c)
+			} else {
+				v += c
+			}
+		}
+		if div != 0 {
+			v /= div
+		}
+		dst[i] = v
+	}
+	return n / 2
+}
+
 // TestPoolNaN checks that max pooling propagates NaN like PyTorch on all
 // of rtPoolRows' paths: windows inside the row and clipped ones, in Go and
 // in each implementation's SIMD kernel, at strides 1 and 2.
 func TestPoolNaN(t *testing.T) {
-	kerns := []rtMaxPoolRow{nil, halfPool}
-	for _, impl := range available() {
-		if k := rtMaxPoolRowFor(impl); k != nil {
-			kerns = append(kerns, k)
-		}
-	}
+	kerns := poolKernels()
 	const w, nanX = 40, 21
 	for _, s := range []int{1, 2} {
 		for _, ceil := range []bool{false, true} {
@@ -323,7 +377,7 @@ func TestPoolWide(t *testing.T) {
 			ref.AvgPool(want, x, 1, in, out, &a)
 		}
 		got := make([]float32, out.Elems())
-		rtPoolRows(got, x, poolGeom(in, out, &a, isMax), 0, in.H, 0, in.C, 0, out.H, rtAct{}, halfPool)
+		rtPoolRows(got, x, poolGeom(in, out, &a, isMax), 0, in.H, 0, in.C, 0, out.H, rtAct{}, &rtPoolKernels{max3: halfPool, row: halfRow})
 		near(t, fmt.Sprintf("wide max %v", isMax), want, got, 1e-6)
 	}
 }
@@ -353,7 +407,7 @@ func TestLRNPool(t *testing.T) {
 		// Chunks of output rows, as the generated tasks take them.
 		chunk := 1 + r.IntN(3)
 		for oy := 0; oy < out.H; oy += chunk {
-			rtLRNPoolRows(got, x, lg, poolGeom(in, out, &a, true), oy, min(oy+chunk, out.H), scratch, make([]float32, (in.C+1)*in.H*in.W), nil, halfPool, rtAct{Kind: rtActReLU})
+			rtLRNPoolRows(got, x, lg, poolGeom(in, out, &a, true), oy, min(oy+chunk, out.H), scratch, make([]float32, (in.C+1)*in.H*in.W), nil, &rtPoolKernels{max3: halfPool, row: halfRow}, rtAct{Kind: rtActReLU})
 		}
 		near(t, fmt.Sprintf("iter %d lrn+pool %+v %+v %v", iter, l, a, in), want, got, 1e-5)
 	}

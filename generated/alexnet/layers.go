@@ -246,7 +246,7 @@ func (m *Model) l1_conv1_Go(w, t int) {
 // 4 output rows need: one task is those rows of one image.
 func (m *Model) l2_pool1(w, t int) {
 	img, oy := t/7, t%7*4
-	rtLRNPoolRows(m.arena[290400+img*69984:360384+img*69984], m.arena[img*290400:290400+img*290400], &lrn2_pool1, &g2_pool1, oy, min(oy+4, 27), m.scratch[w], m.tmp[w], m.lrn, m.maxPool, rtAct{})
+	rtLRNPoolRows(m.arena[290400+img*69984:360384+img*69984], m.arena[img*290400:290400+img*290400], &lrn2_pool1, &g2_pool1, oy, min(oy+4, 27), m.scratch[w], m.tmp[w], m.lrn, m.pooling, rtAct{})
 }
 
 // wi3_conv2 is conv2's Winograd input transform (V = B^T d B) of 4 channels
@@ -281,7 +281,7 @@ func (m *Model) l3_conv2_Go(w, t int) {
 // 2 output rows need: one task is those rows of one image.
 func (m *Model) l4_pool2(w, t int) {
 	img, oy := t/7, t%7*2
-	rtLRNPoolRows(m.arena[186624+img*43264:229888+img*43264], m.arena[img*186624:186624+img*186624], &lrn4_pool2, &g4_pool2, oy, min(oy+2, 13), m.scratch[w], m.tmp[w], m.lrn, m.maxPool, rtAct{})
+	rtLRNPoolRows(m.arena[186624+img*43264:229888+img*43264], m.arena[img*186624:186624+img*186624], &lrn4_pool2, &g4_pool2, oy, min(oy+2, 13), m.scratch[w], m.tmp[w], m.lrn, m.pooling, rtAct{})
 }
 
 // wi5_conv3 is conv3's Winograd input transform (V = B^T d B) of 4 channels
@@ -369,7 +369,7 @@ func (m *Model) l7_conv5_Go(w, t int) {
 // One task is one channel of one image.
 func (m *Model) l8_pool5(w, t int) {
 	img, ch := t/256, t%256
-	rtPoolRows(m.arena[43264+img*9216:52480+img*9216], m.arena[img*43264:43264+img*43264], &g8_pool5, 0, 13, ch, ch+1, 0, 6, rtAct{}, m.maxPool)
+	rtPoolRows(m.arena[43264+img*9216:52480+img*9216], m.arena[img*43264:43264+img*43264], &g8_pool5, 0, 13, ch, ch+1, 0, 6, rtAct{}, m.pooling)
 }
 
 // l9_fc6_Go computes fc6 (dense units=4096 act=relu -> 4096) with the purego kernels: a GEMM of

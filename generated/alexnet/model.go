@@ -91,9 +91,9 @@ const (
 // network is what Model (rt_model.go) holds of this network: the SIMD
 // kernels of its implementation and the weights, which load packs.
 type network struct {
-	lrn                rtLRNKernel   // LRN's SIMD kernel, or nil
-	maxPool            rtMaxPoolRow  // 3-wide stride-1 and stride-2 max pooling's SIMD kernel, or nil
-	wino               rtWinoKernels // Winograd transforms' SIMD kernels, or nils
+	lrn                rtLRNKernel    // LRN's SIMD kernel, or nil
+	pooling            *rtPoolKernels // pooling rows' SIMD kernels, or nil
+	wino               rtWinoKernels  // Winograd transforms' SIMD kernels, or nils
 	w1_conv1, b1_conv1 []float32
 	w3_conv2, b3_conv2 []float32
 	w5_conv3, b5_conv3 []float32
@@ -108,7 +108,7 @@ type network struct {
 func newNetwork(impl int) network {
 	return network{
 		lrn:     rtLRNKernelFor(impl),
-		maxPool: rtMaxPoolRowFor(impl),
+		pooling: rtPoolKernelsFor(impl),
 		wino:    winoKernels(impl),
 	}
 }

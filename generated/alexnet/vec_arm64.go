@@ -23,6 +23,18 @@ func vecMaxPool3s2NEON(dst, src *float32, n, rows, ld int)
 //go:noescape
 func vecMaxPool3s1NEON(dst, src *float32, n, rows, ld int)
 
+// vecMaxPoolRowNEON computes dst[i] = max(src[r*ld+sw*i+k]) over r < rows, k < kw, for i < n,
+// at stride sw (1 or 2), each column's max over the rows first. n must be a multiple of 4; at stride 2 rows are read to one element past the last window.
+//
+//go:noescape
+func vecMaxPoolRowNEON(dst, src *float32, n, rows, ld, kw, sw int)
+
+// vecAvgPoolRowNEON computes dst[i] = Σ src[r*ld+sw*i+k] / div over r < rows, k < kw, for i < n,
+// at stride sw (1 or 2), each column's sum over the rows first. n must be a multiple of 4; at stride 2 rows are read to one element past the last window.
+//
+//go:noescape
+func vecAvgPoolRowNEON(dst, src *float32, n, rows, ld, kw, sw int, div float32)
+
 // vecWinoInF4x3NEON is Winograd F(4x4, 3x3)'s input transform of one row of tw tiles of a plane
 // split by column mod 4 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
 // goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).

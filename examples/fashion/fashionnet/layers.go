@@ -87,7 +87,7 @@ func (m *Model) l1_conv1_Go(w, t int) {
 // One task is one channel of one image.
 func (m *Model) l2_pool1(w, t int) {
 	img, ch := t/6, t%6
-	rtPoolRows(m.arena[4704+img*1176:5880+img*1176], m.arena[img*4704:4704+img*4704], &g2_pool1, 0, 28, ch, ch+1, 0, 14, rtAct{}, nil)
+	rtPoolRows(m.arena[4704+img*1176:5880+img*1176], m.arena[img*4704:4704+img*4704], &g2_pool1, 0, 28, ch, ch+1, 0, 14, rtAct{}, m.pooling)
 }
 
 // l3_conv2_Go computes conv2 (conv filters=16 kernel=5x5 stride=1x1 pad=0 act=relu -> 16x10x10) with the purego kernels: per image and group
@@ -111,7 +111,7 @@ func (m *Model) l3_conv2_Go(w, t int) {
 // One task is one channel of one image.
 func (m *Model) l4_pool2(w, t int) {
 	img, ch := t/16, t%16
-	rtPoolRows(m.arena[1600+img*400:2000+img*400], m.arena[img*1600:1600+img*1600], &g4_pool2, 0, 10, ch, ch+1, 0, 5, rtAct{}, nil)
+	rtPoolRows(m.arena[1600+img*400:2000+img*400], m.arena[img*1600:1600+img*1600], &g4_pool2, 0, 10, ch, ch+1, 0, 5, rtAct{}, m.pooling)
 }
 
 // l5_fc3_Go computes fc3 (dense units=120 act=relu -> 120) with the purego kernels: a GEMM of

@@ -81,7 +81,8 @@ const (
 // network is what Model (rt_model.go) holds of this network: the SIMD
 // kernels of its implementation and the weights, which load packs.
 type network struct {
-	im2col             rtIm2colRow // im2col's SIMD kernel, or nil
+	im2col             rtIm2colRow    // im2col's SIMD kernel, or nil
+	pooling            *rtPoolKernels // pooling rows' SIMD kernels, or nil
 	w1_conv1, b1_conv1 []float32
 	w3_conv2, b3_conv2 []float32
 	w5_fc3, b5_fc3     []float32
@@ -91,7 +92,10 @@ type network struct {
 
 // newNetwork returns implementation impl's kernels, before load.
 func newNetwork(impl int) network {
-	return network{im2col: rtIm2colRowFor(impl)}
+	return network{
+		im2col:  rtIm2colRowFor(impl),
+		pooling: rtPoolKernelsFor(impl),
+	}
 }
 
 // Layers lists the layers Infer runs, in order.

@@ -10,3 +10,27 @@ package fashionnet
 //
 //go:noescape
 func vecIm2colRowNEON(d, s *float32, cols, nr, ow, ox0, sw, rowStep int)
+
+// vecMaxPool3s2NEON computes dst[i] = max(src[r*ld+2i+k]) over r < rows, k < 3, for i < n,
+// propagating NaN. n must be a multiple of 4; rows are read to element 2n+1.
+//
+//go:noescape
+func vecMaxPool3s2NEON(dst, src *float32, n, rows, ld int)
+
+// vecMaxPool3s1NEON computes dst[i] = max(src[r*ld+i+k]) over r < rows, k < 3, for i < n,
+// propagating NaN. n must be a multiple of 4; rows are read to element n+1.
+//
+//go:noescape
+func vecMaxPool3s1NEON(dst, src *float32, n, rows, ld int)
+
+// vecMaxPoolRowNEON computes dst[i] = max(src[r*ld+sw*i+k]) over r < rows, k < kw, for i < n,
+// at stride sw (1 or 2), each column's max over the rows first. n must be a multiple of 4; at stride 2 rows are read to one element past the last window.
+//
+//go:noescape
+func vecMaxPoolRowNEON(dst, src *float32, n, rows, ld, kw, sw int)
+
+// vecAvgPoolRowNEON computes dst[i] = Σ src[r*ld+sw*i+k] / div over r < rows, k < kw, for i < n,
+// at stride sw (1 or 2), each column's sum over the rows first. n must be a multiple of 4; at stride 2 rows are read to one element past the last window.
+//
+//go:noescape
+func vecAvgPoolRowNEON(dst, src *float32, n, rows, ld, kw, sw int, div float32)

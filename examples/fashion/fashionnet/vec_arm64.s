@@ -87,3 +87,222 @@ z1:
 	B	z1
 done:
 	RET
+
+// func vecMaxPool3s2NEON(dst, src *float32, n, rows, ld int)
+TEXT ·vecMaxPool3s2NEON(SB), NOSPLIT|NOFRAME, $0-40
+	MOVD	dst+0(FP), R0
+	MOVD	src+8(FP), R1
+	MOVD	n+16(FP), R2
+	MOVD	rows+24(FP), R3
+	MOVD	ld+32(FP), R4
+	LSL	$2, R4, R4
+block:
+	CMP	$4, R2
+	BLT	done
+	MOVD	R1, R5
+	VLD2	(R5), [V0.S4, V1.S4]
+	ADD	$8, R5, R6
+	VLD2	(R6), [V2.S4, V3.S4]
+	SUBS	$1, R3, R7
+	BLE	reduced
+row:
+	ADD	R4, R5, R5
+	VLD2	(R5), [V4.S4, V5.S4]
+	ADD	$8, R5, R6
+	VLD2	(R6), [V6.S4, V7.S4]
+	WORD	$0x4e24f400 // fmax v0.4s, v0.4s, v4.4s
+	WORD	$0x4e25f421 // fmax v1.4s, v1.4s, v5.4s
+	WORD	$0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	SUBS	$1, R7, R7
+	BNE	row
+reduced:
+	WORD	$0x4e21f400 // fmax v0.4s, v0.4s, v1.4s
+	WORD	$0x4e22f400 // fmax v0.4s, v0.4s, v2.4s
+	VST1.P	[V0.S4], 16(R0)
+	ADD	$32, R1, R1
+	SUB	$4, R2, R2
+	B	block
+done:
+	RET
+
+// func vecMaxPool3s1NEON(dst, src *float32, n, rows, ld int)
+TEXT ·vecMaxPool3s1NEON(SB), NOSPLIT|NOFRAME, $0-40
+	MOVD	dst+0(FP), R0
+	MOVD	src+8(FP), R1
+	MOVD	n+16(FP), R2
+	MOVD	rows+24(FP), R3
+	MOVD	ld+32(FP), R4
+	LSL	$2, R4, R4
+block:
+	CMP	$4, R2
+	BLT	done
+	MOVD	R1, R5
+	VLD1	(R5), [V0.S4]
+	ADD	$4, R5, R6
+	VLD1	(R6), [V1.S4]
+	ADD	$8, R5, R6
+	VLD1	(R6), [V2.S4]
+	SUBS	$1, R3, R7
+	BLE	reduced
+row:
+	ADD	R4, R5, R5
+	VLD1	(R5), [V4.S4]
+	ADD	$4, R5, R6
+	VLD1	(R6), [V5.S4]
+	ADD	$8, R5, R6
+	VLD1	(R6), [V6.S4]
+	WORD	$0x4e24f400 // fmax v0.4s, v0.4s, v4.4s
+	WORD	$0x4e25f421 // fmax v1.4s, v1.4s, v5.4s
+	WORD	$0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	SUBS	$1, R7, R7
+	BNE	row
+reduced:
+	WORD	$0x4e21f400 // fmax v0.4s, v0.4s, v1.4s
+	WORD	$0x4e22f400 // fmax v0.4s, v0.4s, v2.4s
+	VST1.P	[V0.S4], 16(R0)
+	ADD	$16, R1, R1
+	SUB	$4, R2, R2
+	B	block
+done:
+	RET
+
+// func vecMaxPoolRowNEON(dst, src *float32, n, rows, ld, kw, sw int)
+TEXT ·vecMaxPoolRowNEON(SB), NOSPLIT|NOFRAME, $0-56
+	MOVD	dst+0(FP), R0
+	MOVD	src+8(FP), R1
+	MOVD	n+16(FP), R2
+	MOVD	rows+24(FP), R3
+	MOVD	ld+32(FP), R4
+	MOVD	kw+40(FP), R5
+	MOVD	sw+48(FP), R6
+	LSL	$2, R4, R4
+	MOVW	$0xff800000, R9
+	VDUP	R9, V0.S4
+	CMP	$2, R6
+	BEQ	s2block
+s1block:
+	CMP	$4, R2
+	BLT	done
+	VMOV	V0.B16, V2.B16
+	MOVD	R1, R7
+	MOVD	R5, R8
+s1col:
+	VLD1	(R7), [V4.S4]
+	MOVD	R7, R9
+	SUBS	$1, R3, R10
+	BLE	s1reduced
+s1row:
+	ADD	R4, R9, R9
+	VLD1	(R9), [V6.S4]
+	WORD	$0x4e26f484 // fmax v4.4s, v4.4s, v6.4s
+	SUBS	$1, R10, R10
+	BNE	s1row
+s1reduced:
+	WORD	$0x4e24f442 // fmax v2.4s, v2.4s, v4.4s
+	ADD	$4, R7, R7
+	SUBS	$1, R8, R8
+	BNE	s1col
+	VST1.P	[V2.S4], 16(R0)
+	ADD	$16, R1, R1
+	SUB	$4, R2, R2
+	B	s1block
+s2block:
+	CMP	$4, R2
+	BLT	done
+	VMOV	V0.B16, V2.B16
+	MOVD	R1, R7
+	MOVD	R5, R8
+s2col:
+	VLD2	(R7), [V4.S4, V5.S4]
+	MOVD	R7, R9
+	SUBS	$1, R3, R10
+	BLE	s2reduced
+s2row:
+	ADD	R4, R9, R9
+	VLD2	(R9), [V6.S4, V7.S4]
+	WORD	$0x4e26f484 // fmax v4.4s, v4.4s, v6.4s
+	SUBS	$1, R10, R10
+	BNE	s2row
+s2reduced:
+	WORD	$0x4e24f442 // fmax v2.4s, v2.4s, v4.4s
+	ADD	$4, R7, R7
+	SUBS	$1, R8, R8
+	BNE	s2col
+	VST1.P	[V2.S4], 16(R0)
+	ADD	$32, R1, R1
+	SUB	$4, R2, R2
+	B	s2block
+done:
+	RET
+
+// func vecAvgPoolRowNEON(dst, src *float32, n, rows, ld, kw, sw int, div float32)
+TEXT ·vecAvgPoolRowNEON(SB), NOSPLIT|NOFRAME, $0-60
+	MOVD	dst+0(FP), R0
+	MOVD	src+8(FP), R1
+	MOVD	n+16(FP), R2
+	MOVD	rows+24(FP), R3
+	MOVD	ld+32(FP), R4
+	MOVD	kw+40(FP), R5
+	MOVD	sw+48(FP), R6
+	LSL	$2, R4, R4
+	FMOVS	div+56(FP), F1
+	VDUP	V1.S[0], V1.S4
+	VEOR	V0.B16, V0.B16, V0.B16
+	CMP	$2, R6
+	BEQ	s2block
+s1block:
+	CMP	$4, R2
+	BLT	done
+	VMOV	V0.B16, V2.B16
+	MOVD	R1, R7
+	MOVD	R5, R8
+s1col:
+	VLD1	(R7), [V4.S4]
+	MOVD	R7, R9
+	SUBS	$1, R3, R10
+	BLE	s1reduced
+s1row:
+	ADD	R4, R9, R9
+	VLD1	(R9), [V6.S4]
+	WORD	$0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
+	SUBS	$1, R10, R10
+	BNE	s1row
+s1reduced:
+	WORD	$0x4e24d442 // fadd v2.4s, v2.4s, v4.4s
+	ADD	$4, R7, R7
+	SUBS	$1, R8, R8
+	BNE	s1col
+	WORD	$0x6e21fc42 // fdiv v2.4s, v2.4s, v1.4s
+	VST1.P	[V2.S4], 16(R0)
+	ADD	$16, R1, R1
+	SUB	$4, R2, R2
+	B	s1block
+s2block:
+	CMP	$4, R2
+	BLT	done
+	VMOV	V0.B16, V2.B16
+	MOVD	R1, R7
+	MOVD	R5, R8
+s2col:
+	VLD2	(R7), [V4.S4, V5.S4]
+	MOVD	R7, R9
+	SUBS	$1, R3, R10
+	BLE	s2reduced
+s2row:
+	ADD	R4, R9, R9
+	VLD2	(R9), [V6.S4, V7.S4]
+	WORD	$0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
+	SUBS	$1, R10, R10
+	BNE	s2row
+s2reduced:
+	WORD	$0x4e24d442 // fadd v2.4s, v2.4s, v4.4s
+	ADD	$4, R7, R7
+	SUBS	$1, R8, R8
+	BNE	s2col
+	WORD	$0x6e21fc42 // fdiv v2.4s, v2.4s, v1.4s
+	VST1.P	[V2.S4], 16(R0)
+	ADD	$32, R1, R1
+	SUB	$4, R2, R2
+	B	s2block
+done:
+	RET

@@ -94,7 +94,7 @@ func (m *Model) l1_conv1_Go(w, t int) {
 // One task is one channel of one image.
 func (m *Model) l2_pool1(w, t int) {
 	img, ch := t/16, t%16
-	rtPoolRows(m.arena[4096+img*1024:5120+img*1024], m.arena[img*4096:4096+img*4096], &g2_pool1, 0, 16, ch, ch+1, 0, 8, rtAct{}, nil)
+	rtPoolRows(m.arena[4096+img*1024:5120+img*1024], m.arena[img*4096:4096+img*4096], &g2_pool1, 0, 16, ch, ch+1, 0, 8, rtAct{}, m.pooling)
 }
 
 // wi3_conv2 is conv2's Winograd input transform (V = B^T d B) of 4 channels

@@ -73,9 +73,10 @@ const (
 // network is what Model (rt_model.go) holds of this network: the SIMD
 // kernels of its implementation and the weights, which load packs.
 type network struct {
-	im2col             rtIm2colRow   // im2col's SIMD kernel, or nil
-	elt                rtEltKernels  // elementwise layers' SIMD kernels, or nils
-	wino               rtWinoKernels // Winograd transforms' SIMD kernels, or nils
+	im2col             rtIm2colRow    // im2col's SIMD kernel, or nil
+	pooling            *rtPoolKernels // pooling rows' SIMD kernels, or nil
+	elt                rtEltKernels   // elementwise layers' SIMD kernels, or nils
+	wino               rtWinoKernels  // Winograd transforms' SIMD kernels, or nils
 	w1_conv1, b1_conv1 []float32
 	w3_conv2, b3_conv2 []float32
 	w5_fc, b5_fc       []float32
@@ -84,9 +85,10 @@ type network struct {
 // newNetwork returns implementation impl's kernels, before load.
 func newNetwork(impl int) network {
 	return network{
-		elt:    rtEltKernelsFor(impl),
-		im2col: rtIm2colRowFor(impl),
-		wino:   winoKernels(impl),
+		elt:     rtEltKernelsFor(impl),
+		im2col:  rtIm2colRowFor(impl),
+		pooling: rtPoolKernelsFor(impl),
+		wino:    winoKernels(impl),
 	}
 }
 

@@ -43,6 +43,15 @@ type rtPoolGeom struct {
 	CountPad bool // avg: padded zeros count in the divisor
 }
 
+// rtPoolKernels are an implementation's SIMD kernels of pooling rows
+// (asmgen/vec's pooling kind); nil where it has none.
+type rtPoolKernels struct {
+	// max3 is 3-wide max pooling at stride 1 or 2.
+	max3 rtMaxPoolRow
+	// row is any window width at stride 1 or 2, max or average.
+	row rtPoolRow
+}
+
 // rtMaxPoolRow is an implementation's SIMD kernel for an output row of a
 // max pooling with 3-wide windows at stride sw, 1 or 2, whose columns are
 // not clipped: it sets dst[i] to the largest of src[r*ld+sw·i+k] over r <
@@ -51,22 +60,30 @@ type rtPoolGeom struct {
 // against src's length.
 type rtMaxPoolRow func(dst, src []float32, n, rows, ld, sw int) int
 
-// rtPoolWholeVectors is how many of n outputs a max pooling row kernel of
-// `lanes`-wide whole vectors (AVX2's, NEON's) does at stride sw, 1 or 2:
-// n rounded down to the vectors, less one vector where, at stride 2, its
-// loads would reach past src (they read to element sw·n+1 of each of the
-// rows: at stride 2 one past the last window). It checks the reach, and
-// returns 0 for a stride the kernels do not take.
-func rtPoolWholeVectors(src []float32, n, rows, ld, sw, lanes int) int {
-	if sw < 1 || sw > 2 {
+// rtPoolRow is rtMaxPoolRow for windows kw wide: with div 0 a max pooling,
+// else an average: dst[i] = Σ_k Σ_r src[r*ld+sw·i+k] / div, each column
+// summed over the rows first, as rtPoolRows sums in Go, so that the two
+// give the same bits.
+type rtPoolRow func(dst, src []float32, n, rows, ld, kw, sw int, div float32) int
+
+// rtPoolWholeVectors is how many of n outputs a pooling row kernel of
+// `lanes`-wide whole vectors (AVX2's, NEON's) does with windows kw wide at
+// stride sw, 1 or 2: n rounded down to the vectors, less one vector where,
+// at stride 2, its loads would reach past src (they read every row to
+// element sw·(n-1)+kw-1, the last window's end, and at stride 2 one
+// further). It checks the reach, and returns 0 for a stride or width the
+// kernels do not take.
+func rtPoolWholeVectors(src []float32, n, rows, ld, kw, sw, lanes int) int {
+	if sw < 1 || sw > 2 || kw < 1 || rows < 1 {
 		return 0
 	}
+	reach := func(n int) int { return (rows-1)*ld + sw*(n-1) + kw - 1 + sw - 1 }
 	n -= n % lanes
-	if sw == 2 && n > 0 && (rows-1)*ld+2*n+1 >= len(src) {
+	if n > 0 && reach(n) >= len(src) {
 		n -= lanes
 	}
 	if n > 0 {
-		_ = src[(rows-1)*ld+sw*n+1]
+		_ = src[reach(n)]
 	}
 	return n
 }
@@ -75,9 +92,23 @@ func rtPoolWholeVectors(src []float32, n, rows, ld, sw, lanes int) int {
 // image into dst, [C][OH][OW], then applies the activation. src holds input
 // rows [row0, row0+rows) of every channel, [C][rows][W]: the whole image, or
 // the rows these outputs need. Windows are clipped as PyTorch clips them
-// (see docs/spec.md). kern, if not nil, computes the rows of unclipped
-// 3-wide max windows at stride 1 or 2.
-func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 int, act rtAct, kern rtMaxPoolRow) {
+// (see docs/spec.md). kern, if not nil, has the SIMD kernels of rows of
+// unclipped windows at stride 1 or 2.
+func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 int, act rtAct, kern *rtPoolKernels) {
+	if kern != nil && g.SW <= 2 && g.W+g.PL >= g.KW {
+		if max3 := kern.max3; g.Max && g.KW == 3 && max3 != nil {
+			rtPoolRowsSIMD(dst, src, g, row0, rows, c0, c1, oy0, oy1, act, func(o, win []float32, n, rows, div int) int {
+				return max3(o, win, n, rows, g.W, g.SW)
+			})
+			return
+		}
+		if row := kern.row; row != nil {
+			rtPoolRowsSIMD(dst, src, g, row0, rows, c0, c1, oy0, oy1, act, func(o, win []float32, n, rows, div int) int {
+				return row(o, win, n, rows, g.W, g.KW, g.SW, float32(div))
+			})
+			return
+		}
+	}
 	// Each output row reduces its window's input rows into one row (max or
 	// sum), then slides the horizontal window along it: contiguous loops,
 	// and KH+KW instead of KH*KW operations per output. A max pooling's
@@ -100,15 +131,6 @@ func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 
 			padded[i] = negInf
 		}
 	}
-	if !g.Max || g.KW != 3 || g.SW > 2 {
-		kern = nil
-	}
-	// With kern, outputs [lo, hi) have windows inside the row: SW·ox-PL >=
-	// 0 and SW·ox-PL+3 <= W.
-	lo, hi := (g.PL+g.SW-1)/g.SW, 0
-	if g.W+g.PL >= 3 {
-		hi = min(g.OW, (g.W+g.PL-3)/g.SW+1)
-	}
 	for c := c0; c < c1; c++ {
 		base := (c*rows - row0) * g.W // src[base+y*W+x] is element (y, x)
 		out := dst[c*g.OH*g.OW : (c+1)*g.OH*g.OW]
@@ -117,36 +139,6 @@ func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 
 			ye := min(ys+g.KH, g.H+g.PT)
 			y0, y1 := max(ys, 0), min(ye, g.H)
 			o := out[oy*g.OW : (oy+1)*g.OW]
-			if kern != nil {
-				win := src[base+y0*g.W : base+y1*g.W]
-				done := lo
-				if hi > lo {
-					done += kern(o[lo:hi], win[g.SW*lo-g.PL:], hi-lo, y1-y0, g.W, g.SW)
-				}
-				// The windows the kernel left: clipped at the row's start,
-				// and at its end or past what it took.
-				clipped := func(ox int) {
-					xs := g.SW*ox - g.PL
-					x0, x1 := max(xs, 0), min(xs+3, g.W)
-					v := negInf
-					for y := range y1 - y0 {
-						for _, e := range win[y*g.W+x0 : y*g.W+x1] {
-							v = max(v, e)
-						}
-					}
-					o[ox] = v
-				}
-				for ox := range min(lo, g.OW) {
-					clipped(ox)
-				}
-				for ox := done; ox < g.OW; ox++ {
-					clipped(ox)
-				}
-				if act.Kind != rtActNone {
-					rtActivateAll(o, act)
-				}
-				continue
-			}
 			copy(acc, src[base+y0*g.W:base+(y0+1)*g.W])
 			for y := y0 + 1; y < y1; y++ {
 				row := src[base+y*g.W : base+(y+1)*g.W]
@@ -197,6 +189,79 @@ func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 
 					div = (ye - ys) * (xe - xs)
 				}
 				o[ox] = rtActivate(v/float32(div), act)
+			}
+		}
+	}
+}
+
+// rtPoolRowsSIMD is rtPoolRows with a SIMD kernel, kern: for each output
+// row it computes the windows inside the row [lo, hi) with kern (given the
+// window's rows and an average's divisor, 0 for max pooling) and the rest, clipped at either
+// end or left by kern, in Go, in the same order of operations.
+func rtPoolRowsSIMD(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 int, act rtAct,
+	kern func(o, win []float32, n, rows, div int) int) {
+	// Outputs [lo, hi) have windows inside the row: SW·ox-PL >= 0 and
+	// SW·ox-PL+KW <= W.
+	lo := (g.PL + g.SW - 1) / g.SW
+	hi := min(g.OW, (g.W+g.PL-g.KW)/g.SW+1)
+	for c := c0; c < c1; c++ {
+		base := (c*rows - row0) * g.W // src[base+y*W+x] is element (y, x)
+		out := dst[c*g.OH*g.OW : (c+1)*g.OH*g.OW]
+		for oy := oy0; oy < oy1; oy++ {
+			ys := oy*g.SH - g.PT
+			ye := min(ys+g.KH, g.H+g.PT)
+			y0, y1 := max(ys, 0), min(ye, g.H)
+			o := out[oy*g.OW : (oy+1)*g.OW]
+			win := src[base+y0*g.W : base+y1*g.W]
+			div := 0 // an average's divisor; 0 for max pooling
+			if !g.Max {
+				div = (y1 - y0) * g.KW
+				if g.CountPad {
+					div = (ye - ys) * g.KW
+				}
+			}
+			done := lo
+			if hi > lo {
+				done += kern(o[lo:hi], win[g.SW*lo-g.PL:], hi-lo, y1-y0, div)
+			}
+			// The windows the kernel left: clipped at the row's start,
+			// and at its end or past what it took.
+			clipped := func(ox int) {
+				xs := g.SW*ox - g.PL
+				xe := min(xs+g.KW, g.W+g.PL)
+				x0, x1 := max(xs, 0), min(xe, g.W)
+				if g.Max {
+					v := float32(math.Inf(-1))
+					for y := range y1 - y0 {
+						for _, e := range win[y*g.W+x0 : y*g.W+x1] {
+							v = max(v, e)
+						}
+					}
+					o[ox] = v
+					return
+				}
+				var v float32
+				for x := x0; x < x1; x++ {
+					col := win[x]
+					for y := 1; y < y1-y0; y++ {
+						col += win[y*g.W+x]
+					}
+					v += col
+				}
+				div := (y1 - y0) * (x1 - x0)
+				if g.CountPad {
+					div = (ye - ys) * (xe - xs)
+				}
+				o[ox] = v / float32(div)
+			}
+			for ox := range min(lo, g.OW) {
+				clipped(ox)
+			}
+			for ox := done; ox < g.OW; ox++ {
+				clipped(ox)
+			}
+			if act.Kind != rtActNone {
+				rtActivateAll(o, act)
 			}
 		}
 	}
@@ -321,7 +386,7 @@ func rtLRNGo(dst []float32, dstStride int, src []float32, srcStride, n int, g *r
 // rows those windows cover, into scratch, and pools from there, so the
 // normalised image is never stored whole. scratch needs C*rows*W values for
 // the rows covered, tmp (C+1)*rows*W.
-func rtLRNPoolRows(dst, src []float32, l *rtLRNGeom, g *rtPoolGeom, oy0, oy1 int, scratch, tmp []float32, kern rtLRNKernel, pool rtMaxPoolRow, act rtAct) {
+func rtLRNPoolRows(dst, src []float32, l *rtLRNGeom, g *rtPoolGeom, oy0, oy1 int, scratch, tmp []float32, kern rtLRNKernel, pool *rtPoolKernels, act rtAct) {
 	y0 := max(oy0*g.SH-g.PT, 0)
 	y1 := min((oy1-1)*g.SH-g.PT+g.KH, g.H)
 	rows := y1 - y0

@@ -11,6 +11,30 @@ package tiny
 //go:noescape
 func vecIm2colRowAVX512(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)
 
+// vecMaxPool3s2AVX512 computes dst[i] = max(src[r*ld+2i+k]) over r < rows, k < 3, for i < n,
+// propagating NaN. It reads nothing past element 2n of a row.
+//
+//go:noescape
+func vecMaxPool3s2AVX512(dst *float32, src *float32, n int, rows int, ld int)
+
+// vecMaxPool3s1AVX512 computes dst[i] = max(src[r*ld+i+k]) over r < rows, k < 3, for i < n,
+// propagating NaN. It reads nothing past element n+1 of a row.
+//
+//go:noescape
+func vecMaxPool3s1AVX512(dst *float32, src *float32, n int, rows int, ld int)
+
+// vecMaxPoolRowAVX512 computes dst[i] = max(src[r*ld+sw*i+k]) over r < rows, k < kw, for i < n,
+// at stride sw (1 or 2), each column's max over the rows first. It reads nothing past the last window.
+//
+//go:noescape
+func vecMaxPoolRowAVX512(dst *float32, src *float32, n int, rows int, ld int, kw int, sw int)
+
+// vecAvgPoolRowAVX512 computes dst[i] = Σ src[r*ld+sw*i+k] / div over r < rows, k < kw, for i < n,
+// at stride sw (1 or 2), each column's sum over the rows first. It reads nothing past the last window.
+//
+//go:noescape
+func vecAvgPoolRowAVX512(dst *float32, src *float32, n int, rows int, ld int, kw int, sw int, div float32)
+
 // vecAffineAVX512 computes d[ch*n+i] = act(x[ch*n+i]*s[ch*ss] + t[ch*ts]) for ch < c, i < n,
 // the product and the sum each rounded, with act as vecDepthwise's. It reads and writes nothing
 // past the c*n elements.
@@ -55,6 +79,30 @@ func vecCopyRowsAVX512(dst *float32, src *float32, rows int, n int, ldDst int, l
 //
 //go:noescape
 func vecIm2colRowAVX2(d *float32, s *float32, cols int, nr int, ow int, ox0 int, sw int, rowStep int)
+
+// vecMaxPool3s2AVX2 computes dst[i] = max(src[r*ld+2i+k]) over r < rows, k < 3, for i < n,
+// propagating NaN. n must be a multiple of 8; rows are read to element 2n+1.
+//
+//go:noescape
+func vecMaxPool3s2AVX2(dst *float32, src *float32, n int, rows int, ld int)
+
+// vecMaxPool3s1AVX2 computes dst[i] = max(src[r*ld+i+k]) over r < rows, k < 3, for i < n,
+// propagating NaN. n must be a multiple of 8; rows are read to element n+1.
+//
+//go:noescape
+func vecMaxPool3s1AVX2(dst *float32, src *float32, n int, rows int, ld int)
+
+// vecMaxPoolRowAVX2 computes dst[i] = max(src[r*ld+sw*i+k]) over r < rows, k < kw, for i < n,
+// at stride sw (1 or 2), each column's max over the rows first. n must be a multiple of 8; at stride 2 rows are read to one element past the last window.
+//
+//go:noescape
+func vecMaxPoolRowAVX2(dst *float32, src *float32, n int, rows int, ld int, kw int, sw int)
+
+// vecAvgPoolRowAVX2 computes dst[i] = Σ src[r*ld+sw*i+k] / div over r < rows, k < kw, for i < n,
+// at stride sw (1 or 2), each column's sum over the rows first. n must be a multiple of 8; at stride 2 rows are read to one element past the last window.
+//
+//go:noescape
+func vecAvgPoolRowAVX2(dst *float32, src *float32, n int, rows int, ld int, kw int, sw int, div float32)
 
 // vecAffineAVX2 computes d[ch*n+i] = act(x[ch*n+i]*s[ch*ss] + t[ch*ts]) for ch < c, i < n,
 // the product and the sum each rounded, with act as vecDepthwise's. It reads and writes nothing

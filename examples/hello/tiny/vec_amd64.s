@@ -189,6 +189,401 @@ zdone:
 	VZEROUPPER
 	RET
 
+// func vecMaxPool3s2AVX512(dst *float32, src *float32, n int, rows int, ld int)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·vecMaxPool3s2AVX512(SB), NOSPLIT, $0-40
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+8(FP), CX
+	MOVQ    n+16(FP), DX
+	MOVQ    ld+32(FP), BX
+	SHLQ    $0x02, BX
+	LEAQ    tail16<>+0(SB), SI
+	VMOVUPS poolIdx<>+0(SB), Z0
+	VMOVUPS poolIdx<>+64(SB), Z1
+	MOVQ    $0x00000010, DI
+	XORQ    R8, R8
+
+block:
+	TESTQ     DX, DX
+	JLE       done
+	MOVQ      DX, R9
+	CMPQ      R9, DI
+	CMOVQGT   DI, R9
+	KMOVW     (SI)(R9*2), K5
+	LEAQ      1(R9)(R9*1), R9
+	MOVQ      R9, R10
+	CMPQ      R10, R8
+	CMOVQLT   R8, R10
+	CMPQ      R10, DI
+	CMOVQGT   DI, R10
+	KMOVW     (SI)(R10*2), K1
+	MOVQ      R9, R10
+	SUBQ      $0x00000010, R10
+	CMPQ      R10, R8
+	CMOVQLT   R8, R10
+	CMPQ      R10, DI
+	CMOVQGT   DI, R10
+	KMOVW     (SI)(R10*2), K2
+	MOVQ      R9, R10
+	SUBQ      $0x00000002, R10
+	CMPQ      R10, R8
+	CMOVQLT   R8, R10
+	CMPQ      R10, DI
+	CMOVQGT   DI, R10
+	KMOVW     (SI)(R10*2), K3
+	SUBQ      $0x00000012, R9
+	CMPQ      R9, R8
+	CMOVQLT   R8, R9
+	CMPQ      R9, DI
+	CMOVQGT   DI, R9
+	KMOVW     (SI)(R9*2), K4
+	VMOVUPS.Z (CX), K1, Z2
+	VMOVUPS.Z 64(CX), K2, Z3
+	VMOVUPS.Z 8(CX), K3, Z4
+	VMOVUPS.Z 72(CX), K4, Z5
+	MOVQ      CX, R9
+	MOVQ      rows+24(FP), R10
+
+row:
+	DECQ      R10
+	JLE       reduced
+	ADDQ      BX, R9
+	VMOVUPS.Z (R9), K1, Z6
+	VADDPS    Z6, Z2, Z7
+	VCMPPS    $0x03, Z6, Z2, K6
+	VMAXPS    Z6, Z2, Z2
+	VMOVAPS   Z7, K6, Z2
+	VMOVUPS.Z 64(R9), K2, Z6
+	VADDPS    Z6, Z3, Z7
+	VCMPPS    $0x03, Z6, Z3, K6
+	VMAXPS    Z6, Z3, Z3
+	VMOVAPS   Z7, K6, Z3
+	VMOVUPS.Z 8(R9), K3, Z6
+	VADDPS    Z6, Z4, Z7
+	VCMPPS    $0x03, Z6, Z4, K6
+	VMAXPS    Z6, Z4, Z4
+	VMOVAPS   Z7, K6, Z4
+	VMOVUPS.Z 72(R9), K4, Z6
+	VADDPS    Z6, Z5, Z7
+	VCMPPS    $0x03, Z6, Z5, K6
+	VMAXPS    Z6, Z5, Z5
+	VMOVAPS   Z7, K6, Z5
+	JMP       row
+
+reduced:
+	VMOVAPS   Z2, Z6
+	VPERMT2PS Z3, Z0, Z6
+	VMOVAPS   Z2, Z2
+	VPERMT2PS Z3, Z1, Z2
+	VMOVAPS   Z4, Z3
+	VPERMT2PS Z5, Z0, Z3
+	VADDPS    Z2, Z6, Z4
+	VCMPPS    $0x03, Z2, Z6, K1
+	VMAXPS    Z2, Z6, Z6
+	VMOVAPS   Z4, K1, Z6
+	VADDPS    Z3, Z6, Z2
+	VCMPPS    $0x03, Z3, Z6, K1
+	VMAXPS    Z3, Z6, Z6
+	VMOVAPS   Z2, K1, Z6
+	VMOVUPS   Z6, K5, (AX)
+	ADDQ      $0x00000080, CX
+	ADDQ      $0x00000040, AX
+	SUBQ      $0x00000010, DX
+	JMP       block
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecMaxPool3s1AVX512(dst *float32, src *float32, n int, rows int, ld int)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·vecMaxPool3s1AVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+	MOVQ ld+32(FP), BX
+	SHLQ $0x02, BX
+	LEAQ tail16<>+0(SB), SI
+	MOVQ $0x00000010, DI
+
+block:
+	TESTQ     DX, DX
+	JLE       done
+	MOVQ      DX, R8
+	CMPQ      R8, DI
+	CMOVQGT   DI, R8
+	KMOVW     (SI)(R8*2), K1
+	VMOVUPS.Z (CX), K1, Z0
+	VMOVUPS.Z 4(CX), K1, Z1
+	VMOVUPS.Z 8(CX), K1, Z2
+	MOVQ      CX, R8
+	MOVQ      rows+24(FP), R9
+
+row:
+	DECQ      R9
+	JLE       reduced
+	ADDQ      BX, R8
+	VMOVUPS.Z (R8), K1, Z3
+	VADDPS    Z3, Z0, Z4
+	VCMPPS    $0x03, Z3, Z0, K2
+	VMAXPS    Z3, Z0, Z0
+	VMOVAPS   Z4, K2, Z0
+	VMOVUPS.Z 4(R8), K1, Z3
+	VADDPS    Z3, Z1, Z4
+	VCMPPS    $0x03, Z3, Z1, K2
+	VMAXPS    Z3, Z1, Z1
+	VMOVAPS   Z4, K2, Z1
+	VMOVUPS.Z 8(R8), K1, Z3
+	VADDPS    Z3, Z2, Z4
+	VCMPPS    $0x03, Z3, Z2, K2
+	VMAXPS    Z3, Z2, Z2
+	VMOVAPS   Z4, K2, Z2
+	JMP       row
+
+reduced:
+	VADDPS  Z1, Z0, Z3
+	VCMPPS  $0x03, Z1, Z0, K2
+	VMAXPS  Z1, Z0, Z0
+	VMOVAPS Z3, K2, Z0
+	VADDPS  Z2, Z0, Z1
+	VCMPPS  $0x03, Z2, Z0, K2
+	VMAXPS  Z2, Z0, Z0
+	VMOVAPS Z1, K2, Z0
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, DX
+	JMP     block
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecMaxPoolRowAVX512(dst *float32, src *float32, n int, rows int, ld int, kw int, sw int)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·vecMaxPoolRowAVX512(SB), NOSPLIT, $0-56
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVQ         ld+32(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         sw+48(FP), SI
+	MOVL         $0xff800000, DI
+	VMOVD        DI, X0
+	VBROADCASTSS X0, Z0
+	LEAQ         tail16<>+0(SB), DI
+	MOVQ         $0x00000010, R8
+	XORQ         R9, R9
+	VMOVUPS      poolIdx<>+0(SB), Z1
+	CMPQ         SI, $0x00000002
+	JE           s2block
+
+s1block:
+	TESTQ   DX, DX
+	JLE     done
+	MOVQ    DX, SI
+	CMPQ    SI, R8
+	CMOVQGT R8, SI
+	KMOVW   (DI)(SI*2), K1
+	VMOVAPS Z0, Z1
+	MOVQ    CX, SI
+	MOVQ    kw+40(FP), R9
+
+s1col:
+	VMOVUPS.Z (SI), K1, Z2
+	MOVQ      SI, R10
+	MOVQ      rows+24(FP), R11
+
+s1row:
+	DECQ      R11
+	JLE       s1reduced
+	ADDQ      BX, R10
+	VMOVUPS.Z (R10), K1, Z3
+	VADDPS    Z3, Z2, Z4
+	VCMPPS    $0x03, Z3, Z2, K2
+	VMAXPS    Z3, Z2, Z2
+	VMOVAPS   Z4, K2, Z2
+	JMP       s1row
+
+s1reduced:
+	VADDPS  Z2, Z1, Z3
+	VCMPPS  $0x03, Z2, Z1, K2
+	VMAXPS  Z2, Z1, Z1
+	VMOVAPS Z3, K2, Z1
+	ADDQ    $0x00000004, SI
+	DECQ    R9
+	JNZ     s1col
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, DX
+	JMP     s1block
+
+s2block:
+	TESTQ   DX, DX
+	JLE     done
+	MOVQ    DX, SI
+	CMPQ    SI, R8
+	CMOVQGT R8, SI
+	KMOVW   (DI)(SI*2), K1
+	LEAQ    -1(SI)(SI*1), SI
+	MOVQ    SI, R10
+	CMPQ    R10, R8
+	CMOVQGT R8, R10
+	KMOVW   (DI)(R10*2), K2
+	SUBQ    $0x00000010, SI
+	CMPQ    SI, R9
+	CMOVQLT R9, SI
+	KMOVW   (DI)(SI*2), K3
+	VMOVAPS Z0, Z2
+	MOVQ    CX, SI
+	MOVQ    kw+40(FP), R10
+
+s2col:
+	VMOVUPS.Z (SI), K2, Z3
+	VMOVUPS.Z 64(SI), K3, Z4
+	VPERMT2PS Z4, Z1, Z3
+	MOVQ      SI, R11
+	MOVQ      rows+24(FP), R12
+
+s2row:
+	DECQ      R12
+	JLE       s2reduced
+	ADDQ      BX, R11
+	VMOVUPS.Z (R11), K2, Z4
+	VMOVUPS.Z 64(R11), K3, Z5
+	VPERMT2PS Z5, Z1, Z4
+	VADDPS    Z4, Z3, Z5
+	VCMPPS    $0x03, Z4, Z3, K4
+	VMAXPS    Z4, Z3, Z3
+	VMOVAPS   Z5, K4, Z3
+	JMP       s2row
+
+s2reduced:
+	VADDPS  Z3, Z2, Z4
+	VCMPPS  $0x03, Z3, Z2, K4
+	VMAXPS  Z3, Z2, Z2
+	VMOVAPS Z4, K4, Z2
+	ADDQ    $0x00000004, SI
+	DECQ    R10
+	JNZ     s2col
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, DX
+	JMP     s2block
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecAvgPoolRowAVX512(dst *float32, src *float32, n int, rows int, ld int, kw int, sw int, div float32)
+// Requires: AVX, AVX512DQ, AVX512F, CMOV
+TEXT ·vecAvgPoolRowAVX512(SB), NOSPLIT, $0-60
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVQ         ld+32(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         sw+48(FP), SI
+	VBROADCASTSS div+56(FP), Z1
+	VXORPS       Z0, Z0, Z0
+	LEAQ         tail16<>+0(SB), DI
+	MOVQ         $0x00000010, R8
+	XORQ         R9, R9
+	VMOVUPS      poolIdx<>+0(SB), Z2
+	CMPQ         SI, $0x00000002
+	JE           s2block
+
+s1block:
+	TESTQ   DX, DX
+	JLE     done
+	MOVQ    DX, SI
+	CMPQ    SI, R8
+	CMOVQGT R8, SI
+	KMOVW   (DI)(SI*2), K1
+	VMOVAPS Z0, Z2
+	MOVQ    CX, SI
+	MOVQ    kw+40(FP), R9
+
+s1col:
+	VMOVUPS.Z (SI), K1, Z3
+	MOVQ      SI, R10
+	MOVQ      rows+24(FP), R11
+
+s1row:
+	DECQ      R11
+	JLE       s1reduced
+	ADDQ      BX, R10
+	VMOVUPS.Z (R10), K1, Z4
+	VADDPS    Z4, Z3, Z3
+	JMP       s1row
+
+s1reduced:
+	VADDPS  Z3, Z2, Z2
+	ADDQ    $0x00000004, SI
+	DECQ    R9
+	JNZ     s1col
+	VDIVPS  Z1, Z2, Z2
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, DX
+	JMP     s1block
+
+s2block:
+	TESTQ   DX, DX
+	JLE     done
+	MOVQ    DX, SI
+	CMPQ    SI, R8
+	CMOVQGT R8, SI
+	KMOVW   (DI)(SI*2), K1
+	LEAQ    -1(SI)(SI*1), SI
+	MOVQ    SI, R10
+	CMPQ    R10, R8
+	CMOVQGT R8, R10
+	KMOVW   (DI)(R10*2), K2
+	SUBQ    $0x00000010, SI
+	CMPQ    SI, R9
+	CMOVQLT R9, SI
+	KMOVW   (DI)(SI*2), K3
+	VMOVAPS Z0, Z3
+	MOVQ    CX, SI
+	MOVQ    kw+40(FP), R10
+
+s2col:
+	VMOVUPS.Z (SI), K2, Z4
+	VMOVUPS.Z 64(SI), K3, Z5
+	VPERMT2PS Z5, Z2, Z4
+	MOVQ      SI, R11
+	MOVQ      rows+24(FP), R12
+
+s2row:
+	DECQ      R12
+	JLE       s2reduced
+	ADDQ      BX, R11
+	VMOVUPS.Z (R11), K2, Z5
+	VMOVUPS.Z 64(R11), K3, Z6
+	VPERMT2PS Z6, Z2, Z5
+	VADDPS    Z5, Z4, Z4
+	JMP       s2row
+
+s2reduced:
+	VADDPS  Z4, Z3, Z3
+	ADDQ    $0x00000004, SI
+	DECQ    R10
+	JNZ     s2col
+	VDIVPS  Z1, Z3, Z3
+	VMOVUPS Z3, K1, (AX)
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, DX
+	JMP     s2block
+
+done:
+	VZEROUPPER
+	RET
+
 // func vecAffineAVX512(d *float32, x *float32, s *float32, t *float32, c int, n int, ss int, ts int, act int, slope float32, hi float32)
 // Requires: AVX, AVX512F
 TEXT ·vecAffineAVX512(SB), NOSPLIT, $0-80
@@ -1829,6 +2224,321 @@ zscalar:
 	JNZ  zscalar
 
 zdone:
+	VZEROUPPER
+	RET
+
+// func vecMaxPool3s2AVX2(dst *float32, src *float32, n int, rows int, ld int)
+// Requires: AVX, AVX2
+TEXT ·vecMaxPool3s2AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+	MOVQ ld+32(FP), BX
+	SHLQ $0x02, BX
+
+block:
+	CMPQ    DX, $0x00000008
+	JL      done
+	VMOVUPS (CX), Y0
+	VMOVUPS 32(CX), Y1
+	VMOVUPS 8(CX), Y2
+	VMOVUPS 40(CX), Y3
+	MOVQ    CX, SI
+	MOVQ    rows+24(FP), DI
+
+row:
+	DECQ      DI
+	JLE       reduced
+	ADDQ      BX, SI
+	VMOVUPS   (SI), Y4
+	VADDPS    Y4, Y0, Y5
+	VCMPPS    $0x03, Y4, Y0, Y6
+	VMAXPS    Y4, Y0, Y0
+	VBLENDVPS Y6, Y5, Y0, Y0
+	VMOVUPS   32(SI), Y4
+	VADDPS    Y4, Y1, Y5
+	VCMPPS    $0x03, Y4, Y1, Y6
+	VMAXPS    Y4, Y1, Y1
+	VBLENDVPS Y6, Y5, Y1, Y1
+	VMOVUPS   8(SI), Y4
+	VADDPS    Y4, Y2, Y5
+	VCMPPS    $0x03, Y4, Y2, Y6
+	VMAXPS    Y4, Y2, Y2
+	VBLENDVPS Y6, Y5, Y2, Y2
+	VMOVUPS   40(SI), Y4
+	VADDPS    Y4, Y3, Y5
+	VCMPPS    $0x03, Y4, Y3, Y6
+	VMAXPS    Y4, Y3, Y3
+	VBLENDVPS Y6, Y5, Y3, Y3
+	JMP       row
+
+reduced:
+	VSHUFPS   $0x88, Y1, Y0, Y4
+	VPERMPD   $0xd8, Y4, Y4
+	VSHUFPS   $0xdd, Y1, Y0, Y0
+	VPERMPD   $0xd8, Y0, Y0
+	VSHUFPS   $0x88, Y3, Y2, Y1
+	VPERMPD   $0xd8, Y1, Y1
+	VADDPS    Y0, Y4, Y2
+	VCMPPS    $0x03, Y0, Y4, Y3
+	VMAXPS    Y0, Y4, Y4
+	VBLENDVPS Y3, Y2, Y4, Y4
+	VADDPS    Y1, Y4, Y0
+	VCMPPS    $0x03, Y1, Y4, Y2
+	VMAXPS    Y1, Y4, Y4
+	VBLENDVPS Y2, Y0, Y4, Y4
+	VMOVUPS   Y4, (AX)
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000020, AX
+	SUBQ      $0x00000008, DX
+	JMP       block
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecMaxPool3s1AVX2(dst *float32, src *float32, n int, rows int, ld int)
+// Requires: AVX
+TEXT ·vecMaxPool3s1AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+	MOVQ ld+32(FP), BX
+	SHLQ $0x02, BX
+
+block:
+	CMPQ    DX, $0x00000008
+	JL      done
+	VMOVUPS (CX), Y0
+	VMOVUPS 4(CX), Y1
+	VMOVUPS 8(CX), Y2
+	MOVQ    CX, SI
+	MOVQ    rows+24(FP), DI
+
+row:
+	DECQ      DI
+	JLE       reduced
+	ADDQ      BX, SI
+	VMOVUPS   (SI), Y3
+	VADDPS    Y3, Y0, Y4
+	VCMPPS    $0x03, Y3, Y0, Y5
+	VMAXPS    Y3, Y0, Y0
+	VBLENDVPS Y5, Y4, Y0, Y0
+	VMOVUPS   4(SI), Y3
+	VADDPS    Y3, Y1, Y4
+	VCMPPS    $0x03, Y3, Y1, Y5
+	VMAXPS    Y3, Y1, Y1
+	VBLENDVPS Y5, Y4, Y1, Y1
+	VMOVUPS   8(SI), Y3
+	VADDPS    Y3, Y2, Y4
+	VCMPPS    $0x03, Y3, Y2, Y5
+	VMAXPS    Y3, Y2, Y2
+	VBLENDVPS Y5, Y4, Y2, Y2
+	JMP       row
+
+reduced:
+	VADDPS    Y1, Y0, Y3
+	VCMPPS    $0x03, Y1, Y0, Y4
+	VMAXPS    Y1, Y0, Y0
+	VBLENDVPS Y4, Y3, Y0, Y0
+	VADDPS    Y2, Y0, Y1
+	VCMPPS    $0x03, Y2, Y0, Y3
+	VMAXPS    Y2, Y0, Y0
+	VBLENDVPS Y3, Y1, Y0, Y0
+	VMOVUPS   Y0, (AX)
+	ADDQ      $0x00000020, CX
+	ADDQ      $0x00000020, AX
+	SUBQ      $0x00000008, DX
+	JMP       block
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecMaxPoolRowAVX2(dst *float32, src *float32, n int, rows int, ld int, kw int, sw int)
+// Requires: AVX, AVX2
+TEXT ·vecMaxPoolRowAVX2(SB), NOSPLIT, $0-56
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVQ         ld+32(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         sw+48(FP), SI
+	MOVL         $0xff800000, DI
+	VMOVD        DI, X0
+	VBROADCASTSS X0, Y0
+	CMPQ         SI, $0x00000002
+	JE           s2block
+
+s1block:
+	CMPQ    DX, $0x00000008
+	JL      done
+	VMOVAPS Y0, Y1
+	MOVQ    CX, SI
+	MOVQ    kw+40(FP), DI
+
+s1col:
+	VMOVUPS (SI), Y2
+	MOVQ    SI, R8
+	MOVQ    rows+24(FP), R9
+
+s1row:
+	DECQ      R9
+	JLE       s1reduced
+	ADDQ      BX, R8
+	VMOVUPS   (R8), Y3
+	VADDPS    Y3, Y2, Y4
+	VCMPPS    $0x03, Y3, Y2, Y5
+	VMAXPS    Y3, Y2, Y2
+	VBLENDVPS Y5, Y4, Y2, Y2
+	JMP       s1row
+
+s1reduced:
+	VADDPS    Y2, Y1, Y3
+	VCMPPS    $0x03, Y2, Y1, Y4
+	VMAXPS    Y2, Y1, Y1
+	VBLENDVPS Y4, Y3, Y1, Y1
+	ADDQ      $0x00000004, SI
+	DECQ      DI
+	JNZ       s1col
+	VMOVUPS   Y1, (AX)
+	ADDQ      $0x00000020, CX
+	ADDQ      $0x00000020, AX
+	SUBQ      $0x00000008, DX
+	JMP       s1block
+
+s2block:
+	CMPQ    DX, $0x00000008
+	JL      done
+	VMOVAPS Y0, Y1
+	MOVQ    CX, SI
+	MOVQ    kw+40(FP), DI
+
+s2col:
+	VMOVUPS (SI), Y2
+	VMOVUPS 32(SI), Y3
+	VSHUFPS $0x88, Y3, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	MOVQ    SI, R8
+	MOVQ    rows+24(FP), R9
+
+s2row:
+	DECQ      R9
+	JLE       s2reduced
+	ADDQ      BX, R8
+	VMOVUPS   (R8), Y3
+	VMOVUPS   32(R8), Y4
+	VSHUFPS   $0x88, Y4, Y3, Y3
+	VPERMPD   $0xd8, Y3, Y3
+	VADDPS    Y3, Y2, Y4
+	VCMPPS    $0x03, Y3, Y2, Y5
+	VMAXPS    Y3, Y2, Y2
+	VBLENDVPS Y5, Y4, Y2, Y2
+	JMP       s2row
+
+s2reduced:
+	VADDPS    Y2, Y1, Y3
+	VCMPPS    $0x03, Y2, Y1, Y4
+	VMAXPS    Y2, Y1, Y1
+	VBLENDVPS Y4, Y3, Y1, Y1
+	ADDQ      $0x00000004, SI
+	DECQ      DI
+	JNZ       s2col
+	VMOVUPS   Y1, (AX)
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000020, AX
+	SUBQ      $0x00000008, DX
+	JMP       s2block
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecAvgPoolRowAVX2(dst *float32, src *float32, n int, rows int, ld int, kw int, sw int, div float32)
+// Requires: AVX, AVX2
+TEXT ·vecAvgPoolRowAVX2(SB), NOSPLIT, $0-60
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVQ         ld+32(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         sw+48(FP), SI
+	VBROADCASTSS div+56(FP), Y1
+	VXORPS       Y0, Y0, Y0
+	CMPQ         SI, $0x00000002
+	JE           s2block
+
+s1block:
+	CMPQ    DX, $0x00000008
+	JL      done
+	VMOVAPS Y0, Y2
+	MOVQ    CX, SI
+	MOVQ    kw+40(FP), DI
+
+s1col:
+	VMOVUPS (SI), Y3
+	MOVQ    SI, R8
+	MOVQ    rows+24(FP), R9
+
+s1row:
+	DECQ    R9
+	JLE     s1reduced
+	ADDQ    BX, R8
+	VMOVUPS (R8), Y4
+	VADDPS  Y4, Y3, Y3
+	JMP     s1row
+
+s1reduced:
+	VADDPS  Y3, Y2, Y2
+	ADDQ    $0x00000004, SI
+	DECQ    DI
+	JNZ     s1col
+	VDIVPS  Y1, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, AX
+	SUBQ    $0x00000008, DX
+	JMP     s1block
+
+s2block:
+	CMPQ    DX, $0x00000008
+	JL      done
+	VMOVAPS Y0, Y2
+	MOVQ    CX, SI
+	MOVQ    kw+40(FP), DI
+
+s2col:
+	VMOVUPS (SI), Y3
+	VMOVUPS 32(SI), Y4
+	VSHUFPS $0x88, Y4, Y3, Y3
+	VPERMPD $0xd8, Y3, Y3
+	MOVQ    SI, R8
+	MOVQ    rows+24(FP), R9
+
+s2row:
+	DECQ    R9
+	JLE     s2reduced
+	ADDQ    BX, R8
+	VMOVUPS (R8), Y4
+	VMOVUPS 32(R8), Y5
+	VSHUFPS $0x88, Y5, Y4, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VADDPS  Y4, Y3, Y3
+	JMP     s2row
+
+s2reduced:
+	VADDPS  Y3, Y2, Y2
+	ADDQ    $0x00000004, SI
+	DECQ    DI
+	JNZ     s2col
+	VDIVPS  Y1, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000020, AX
+	SUBQ    $0x00000008, DX
+	JMP     s2block
+
+done:
 	VZEROUPPER
 	RET
 

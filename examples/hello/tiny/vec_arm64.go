@@ -11,6 +11,48 @@ package tiny
 //go:noescape
 func vecIm2colRowNEON(d, s *float32, cols, nr, ow, ox0, sw, rowStep int)
 
+// vecMaxPool3s2NEON computes dst[i] = max(src[r*ld+2i+k]) over r < rows, k < 3, for i < n,
+// propagating NaN. n must be a multiple of 4; rows are read to element 2n+1.
+//
+//go:noescape
+func vecMaxPool3s2NEON(dst, src *float32, n, rows, ld int)
+
+// vecMaxPool3s1NEON computes dst[i] = max(src[r*ld+i+k]) over r < rows, k < 3, for i < n,
+// propagating NaN. n must be a multiple of 4; rows are read to element n+1.
+//
+//go:noescape
+func vecMaxPool3s1NEON(dst, src *float32, n, rows, ld int)
+
+// vecMaxPoolRowNEON computes dst[i] = max(src[r*ld+sw*i+k]) over r < rows, k < kw, for i < n,
+// at stride sw (1 or 2), each column's max over the rows first. n must be a multiple of 4; at stride 2 rows are read to one element past the last window.
+//
+//go:noescape
+func vecMaxPoolRowNEON(dst, src *float32, n, rows, ld, kw, sw int)
+
+// vecAvgPoolRowNEON computes dst[i] = Σ src[r*ld+sw*i+k] / div over r < rows, k < kw, for i < n,
+// at stride sw (1 or 2), each column's sum over the rows first. n must be a multiple of 4; at stride 2 rows are read to one element past the last window.
+//
+//go:noescape
+func vecAvgPoolRowNEON(dst, src *float32, n, rows, ld, kw, sw int, div float32)
+
+// vecAffineNEON computes d[ch*n+i] = act(x[ch*n+i]*s[ch*ss] + t[ch*ts]) for ch < c, i < n,
+// the product and the sum each rounded, with act as vecDepthwise's. It reads and writes nothing
+// past the c*n elements.
+//
+//go:noescape
+func vecAffineNEON(d, x, s, t *float32, c, n, ss, ts, act int, slope, hi float32)
+
+// vecBinaryNEON computes d[i] = act(a[i] op b[i]) for i < n, op + for op 0, - for 1, * for 2
+// and / for 3, with act as vecDepthwise's. It reads and writes nothing past the n elements.
+//
+//go:noescape
+func vecBinaryNEON(d, a, b *float32, n, op, act int, slope, hi float32)
+
+// vecMeanNEON sets d[ch] to the mean of x[ch*n : ch*n+n], summed in float64, for ch < c.
+//
+//go:noescape
+func vecMeanNEON(d, x *float32, c, n int)
+
 // vecWinoInF2x3NEON is Winograd F(2x2, 3x3)'s input transform of one row of tw tiles of a plane
 // split by column mod 2 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
 // goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).

@@ -88,6 +88,1860 @@ z1:
 done:
 	RET
 
+// func vecMaxPool3s2NEON(dst, src *float32, n, rows, ld int)
+TEXT ·vecMaxPool3s2NEON(SB), NOSPLIT|NOFRAME, $0-40
+	MOVD	dst+0(FP), R0
+	MOVD	src+8(FP), R1
+	MOVD	n+16(FP), R2
+	MOVD	rows+24(FP), R3
+	MOVD	ld+32(FP), R4
+	LSL	$2, R4, R4
+block:
+	CMP	$4, R2
+	BLT	done
+	MOVD	R1, R5
+	VLD2	(R5), [V0.S4, V1.S4]
+	ADD	$8, R5, R6
+	VLD2	(R6), [V2.S4, V3.S4]
+	SUBS	$1, R3, R7
+	BLE	reduced
+row:
+	ADD	R4, R5, R5
+	VLD2	(R5), [V4.S4, V5.S4]
+	ADD	$8, R5, R6
+	VLD2	(R6), [V6.S4, V7.S4]
+	WORD	$0x4e24f400 // fmax v0.4s, v0.4s, v4.4s
+	WORD	$0x4e25f421 // fmax v1.4s, v1.4s, v5.4s
+	WORD	$0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	SUBS	$1, R7, R7
+	BNE	row
+reduced:
+	WORD	$0x4e21f400 // fmax v0.4s, v0.4s, v1.4s
+	WORD	$0x4e22f400 // fmax v0.4s, v0.4s, v2.4s
+	VST1.P	[V0.S4], 16(R0)
+	ADD	$32, R1, R1
+	SUB	$4, R2, R2
+	B	block
+done:
+	RET
+
+// func vecMaxPool3s1NEON(dst, src *float32, n, rows, ld int)
+TEXT ·vecMaxPool3s1NEON(SB), NOSPLIT|NOFRAME, $0-40
+	MOVD	dst+0(FP), R0
+	MOVD	src+8(FP), R1
+	MOVD	n+16(FP), R2
+	MOVD	rows+24(FP), R3
+	MOVD	ld+32(FP), R4
+	LSL	$2, R4, R4
+block:
+	CMP	$4, R2
+	BLT	done
+	MOVD	R1, R5
+	VLD1	(R5), [V0.S4]
+	ADD	$4, R5, R6
+	VLD1	(R6), [V1.S4]
+	ADD	$8, R5, R6
+	VLD1	(R6), [V2.S4]
+	SUBS	$1, R3, R7
+	BLE	reduced
+row:
+	ADD	R4, R5, R5
+	VLD1	(R5), [V4.S4]
+	ADD	$4, R5, R6
+	VLD1	(R6), [V5.S4]
+	ADD	$8, R5, R6
+	VLD1	(R6), [V6.S4]
+	WORD	$0x4e24f400 // fmax v0.4s, v0.4s, v4.4s
+	WORD	$0x4e25f421 // fmax v1.4s, v1.4s, v5.4s
+	WORD	$0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	SUBS	$1, R7, R7
+	BNE	row
+reduced:
+	WORD	$0x4e21f400 // fmax v0.4s, v0.4s, v1.4s
+	WORD	$0x4e22f400 // fmax v0.4s, v0.4s, v2.4s
+	VST1.P	[V0.S4], 16(R0)
+	ADD	$16, R1, R1
+	SUB	$4, R2, R2
+	B	block
+done:
+	RET
+
+// func vecMaxPoolRowNEON(dst, src *float32, n, rows, ld, kw, sw int)
+TEXT ·vecMaxPoolRowNEON(SB), NOSPLIT|NOFRAME, $0-56
+	MOVD	dst+0(FP), R0
+	MOVD	src+8(FP), R1
+	MOVD	n+16(FP), R2
+	MOVD	rows+24(FP), R3
+	MOVD	ld+32(FP), R4
+	MOVD	kw+40(FP), R5
+	MOVD	sw+48(FP), R6
+	LSL	$2, R4, R4
+	MOVW	$0xff800000, R9
+	VDUP	R9, V0.S4
+	CMP	$2, R6
+	BEQ	s2block
+s1block:
+	CMP	$4, R2
+	BLT	done
+	VMOV	V0.B16, V2.B16
+	MOVD	R1, R7
+	MOVD	R5, R8
+s1col:
+	VLD1	(R7), [V4.S4]
+	MOVD	R7, R9
+	SUBS	$1, R3, R10
+	BLE	s1reduced
+s1row:
+	ADD	R4, R9, R9
+	VLD1	(R9), [V6.S4]
+	WORD	$0x4e26f484 // fmax v4.4s, v4.4s, v6.4s
+	SUBS	$1, R10, R10
+	BNE	s1row
+s1reduced:
+	WORD	$0x4e24f442 // fmax v2.4s, v2.4s, v4.4s
+	ADD	$4, R7, R7
+	SUBS	$1, R8, R8
+	BNE	s1col
+	VST1.P	[V2.S4], 16(R0)
+	ADD	$16, R1, R1
+	SUB	$4, R2, R2
+	B	s1block
+s2block:
+	CMP	$4, R2
+	BLT	done
+	VMOV	V0.B16, V2.B16
+	MOVD	R1, R7
+	MOVD	R5, R8
+s2col:
+	VLD2	(R7), [V4.S4, V5.S4]
+	MOVD	R7, R9
+	SUBS	$1, R3, R10
+	BLE	s2reduced
+s2row:
+	ADD	R4, R9, R9
+	VLD2	(R9), [V6.S4, V7.S4]
+	WORD	$0x4e26f484 // fmax v4.4s, v4.4s, v6.4s
+	SUBS	$1, R10, R10
+	BNE	s2row
+s2reduced:
+	WORD	$0x4e24f442 // fmax v2.4s, v2.4s, v4.4s
+	ADD	$4, R7, R7
+	SUBS	$1, R8, R8
+	BNE	s2col
+	VST1.P	[V2.S4], 16(R0)
+	ADD	$32, R1, R1
+	SUB	$4, R2, R2
+	B	s2block
+done:
+	RET
+
+// func vecAvgPoolRowNEON(dst, src *float32, n, rows, ld, kw, sw int, div float32)
+TEXT ·vecAvgPoolRowNEON(SB), NOSPLIT|NOFRAME, $0-60
+	MOVD	dst+0(FP), R0
+	MOVD	src+8(FP), R1
+	MOVD	n+16(FP), R2
+	MOVD	rows+24(FP), R3
+	MOVD	ld+32(FP), R4
+	MOVD	kw+40(FP), R5
+	MOVD	sw+48(FP), R6
+	LSL	$2, R4, R4
+	FMOVS	div+56(FP), F1
+	VDUP	V1.S[0], V1.S4
+	VEOR	V0.B16, V0.B16, V0.B16
+	CMP	$2, R6
+	BEQ	s2block
+s1block:
+	CMP	$4, R2
+	BLT	done
+	VMOV	V0.B16, V2.B16
+	MOVD	R1, R7
+	MOVD	R5, R8
+s1col:
+	VLD1	(R7), [V4.S4]
+	MOVD	R7, R9
+	SUBS	$1, R3, R10
+	BLE	s1reduced
+s1row:
+	ADD	R4, R9, R9
+	VLD1	(R9), [V6.S4]
+	WORD	$0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
+	SUBS	$1, R10, R10
+	BNE	s1row
+s1reduced:
+	WORD	$0x4e24d442 // fadd v2.4s, v2.4s, v4.4s
+	ADD	$4, R7, R7
+	SUBS	$1, R8, R8
+	BNE	s1col
+	WORD	$0x6e21fc42 // fdiv v2.4s, v2.4s, v1.4s
+	VST1.P	[V2.S4], 16(R0)
+	ADD	$16, R1, R1
+	SUB	$4, R2, R2
+	B	s1block
+s2block:
+	CMP	$4, R2
+	BLT	done
+	VMOV	V0.B16, V2.B16
+	MOVD	R1, R7
+	MOVD	R5, R8
+s2col:
+	VLD2	(R7), [V4.S4, V5.S4]
+	MOVD	R7, R9
+	SUBS	$1, R3, R10
+	BLE	s2reduced
+s2row:
+	ADD	R4, R9, R9
+	VLD2	(R9), [V6.S4, V7.S4]
+	WORD	$0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
+	SUBS	$1, R10, R10
+	BNE	s2row
+s2reduced:
+	WORD	$0x4e24d442 // fadd v2.4s, v2.4s, v4.4s
+	ADD	$4, R7, R7
+	SUBS	$1, R8, R8
+	BNE	s2col
+	WORD	$0x6e21fc42 // fdiv v2.4s, v2.4s, v1.4s
+	VST1.P	[V2.S4], 16(R0)
+	ADD	$32, R1, R1
+	SUB	$4, R2, R2
+	B	s2block
+done:
+	RET
+
+// func vecAffineNEON(d, x, s, t *float32, c, n, ss, ts, act int, slope, hi float32)
+TEXT ·vecAffineNEON(SB), NOSPLIT|NOFRAME, $0-80
+	MOVD	d+0(FP), R0
+	MOVD	x+8(FP), R1
+	MOVD	s+16(FP), R2
+	MOVD	t+24(FP), R3
+	MOVD	c+32(FP), R4
+	MOVD	ss+48(FP), R6
+	MOVD	ts+56(FP), R7
+	LSL	$2, R6, R6
+	LSL	$2, R7, R7
+	MOVD	act+64(FP), R8
+	VEOR	V18.B16, V18.B16, V18.B16
+	FMOVS	slope+72(FP), F19
+	VDUP	V19.S[0], V19.S4
+	FMOVS	hi+76(FP), F20
+	VDUP	V20.S[0], V20.S4
+	WORD	$0x4f03f615 // fmov v21.4s, #1.0
+	CMP	$4, R8
+	BLT	actconsts
+	MOVW	$0xc3300000, R9
+	VMOV	R9, V22.S[0]
+	MOVW	$0x42ae0000, R9
+	VMOV	R9, V22.S[1]
+	MOVW	$0xbfb8aa3b, R9
+	VMOV	R9, V22.S[2]
+	MOVW	$0x3f318000, R9
+	VMOV	R9, V22.S[3]
+	MOVW	$0xb95e8083, R9
+	VMOV	R9, V23.S[0]
+	MOVW	$0xb9506967, R9
+	VMOV	R9, V23.S[1]
+	MOVW	$0x3ab743ce, R9
+	VMOV	R9, V23.S[2]
+	MOVW	$0xbc088908, R9
+	VMOV	R9, V23.S[3]
+	MOVW	$0x3d2aa9c1, R9
+	VMOV	R9, V24.S[0]
+	MOVW	$0xbe2aaaaa, R9
+	VMOV	R9, V24.S[1]
+	MOVW	$0x3f000000, R9
+	VMOV	R9, V24.S[2]
+	MOVW	$0x3e2aaaab, R9
+	VMOV	R9, V24.S[3]
+	MOVW	$0x3f000000, R9
+	VMOV	R9, V25.S[0]
+actconsts:
+channel:
+	CMP	$0, R4
+	BLE	done
+	VLD1R	(R2), [V16.S4]
+	VLD1R	(R3), [V17.S4]
+	MOVD	n+40(FP), R5
+	CMP	$4, R5
+	BGE	elong
+escalar:
+	CBZ	R5, edone
+	FMOVS.P	4(R1), F0
+	WORD	$0x6e30dc00 // fmul v0.4s, v0.4s, v16.4s
+	WORD	$0x4e31d400 // fadd v0.4s, v0.4s, v17.4s
+	CMP	$1, R8
+	BLT	esstore
+	BEQ	esrelu
+	CMP	$3, R8
+	BEQ	esclip
+	BGT	eshard
+	WORD	$0x4eb2f41a // fmin v26.4s, v0.4s, v18.4s
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V0.S4
+	B	esstore
+esrelu:
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	B	esstore
+esclip:
+	WORD	$0x4e33f400 // fmax v0.4s, v0.4s, v19.4s
+	WORD	$0x4eb4f400 // fmin v0.4s, v0.4s, v20.4s
+	B	esstore
+eshard:
+	CMP	$4, R8
+	BNE	es4next
+	WORD	$0x4fb8981a // fmul v26.4s, v0.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc00 // fmul v0.4s, v0.4s, v26.4s
+	B	esstore
+es4next:
+	CMP	$5, R8
+	BNE	es5next
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	B	esstore
+es5next:
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+esstore:
+	FMOVS.P	F0, 4(R0)
+	SUB	$1, R5, R5
+	B	escalar
+elong:
+	ADD	R5<<2, R1, R11
+	SUB	$16, R11, R11
+	VLD1	(R11), [V8.S4]
+	WORD	$0x6e30dd08 // fmul v8.4s, v8.4s, v16.4s
+	WORD	$0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	CMP	$1, R8
+	BLT	elstore
+	BEQ	elrelu
+	CMP	$3, R8
+	BEQ	elclip
+	BGT	elhard
+	WORD	$0x4eb2f51a // fmin v26.4s, v8.4s, v18.4s
+	WORD	$0x4e32f508 // fmax v8.4s, v8.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V8.S4
+	B	elstore
+elrelu:
+	WORD	$0x4e32f508 // fmax v8.4s, v8.4s, v18.4s
+	B	elstore
+elclip:
+	WORD	$0x4e33f508 // fmax v8.4s, v8.4s, v19.4s
+	WORD	$0x4eb4f508 // fmin v8.4s, v8.4s, v20.4s
+	B	elstore
+elhard:
+	CMP	$4, R8
+	BNE	el4next
+	WORD	$0x4fb8991a // fmul v26.4s, v8.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3add08 // fmul v8.4s, v8.4s, v26.4s
+	B	elstore
+el4next:
+	CMP	$5, R8
+	BNE	el5next
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df51b // fmax v27.4s, v8.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea8 // fdiv v8.4s, v21.4s, v28.4s
+	B	elstore
+el5next:
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df51b // fmax v27.4s, v8.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfd08 // fdiv v8.4s, v8.4s, v28.4s
+elstore:
+	ADD	R5<<2, R0, R10
+	SUB	$16, R10, R10
+eblock:
+	CMP	$16, R5
+	BLT	eone
+	VLD1.P	64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	WORD	$0x6e30dc00 // fmul v0.4s, v0.4s, v16.4s
+	WORD	$0x4e31d400 // fadd v0.4s, v0.4s, v17.4s
+	WORD	$0x6e30dc21 // fmul v1.4s, v1.4s, v16.4s
+	WORD	$0x4e31d421 // fadd v1.4s, v1.4s, v17.4s
+	WORD	$0x6e30dc42 // fmul v2.4s, v2.4s, v16.4s
+	WORD	$0x4e31d442 // fadd v2.4s, v2.4s, v17.4s
+	WORD	$0x6e30dc63 // fmul v3.4s, v3.4s, v16.4s
+	WORD	$0x4e31d463 // fadd v3.4s, v3.4s, v17.4s
+	CMP	$1, R8
+	BLT	ebstore
+	BEQ	ebrelu
+	CMP	$3, R8
+	BEQ	ebclip
+	BGT	ebhard
+	WORD	$0x4eb2f41a // fmin v26.4s, v0.4s, v18.4s
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V0.S4
+	WORD	$0x4eb2f43a // fmin v26.4s, v1.4s, v18.4s
+	WORD	$0x4e32f421 // fmax v1.4s, v1.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V1.S4
+	WORD	$0x4eb2f45a // fmin v26.4s, v2.4s, v18.4s
+	WORD	$0x4e32f442 // fmax v2.4s, v2.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V2.S4
+	WORD	$0x4eb2f47a // fmin v26.4s, v3.4s, v18.4s
+	WORD	$0x4e32f463 // fmax v3.4s, v3.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V3.S4
+	B	ebstore
+ebrelu:
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	WORD	$0x4e32f421 // fmax v1.4s, v1.4s, v18.4s
+	WORD	$0x4e32f442 // fmax v2.4s, v2.4s, v18.4s
+	WORD	$0x4e32f463 // fmax v3.4s, v3.4s, v18.4s
+	B	ebstore
+ebclip:
+	WORD	$0x4e33f400 // fmax v0.4s, v0.4s, v19.4s
+	WORD	$0x4eb4f400 // fmin v0.4s, v0.4s, v20.4s
+	WORD	$0x4e33f421 // fmax v1.4s, v1.4s, v19.4s
+	WORD	$0x4eb4f421 // fmin v1.4s, v1.4s, v20.4s
+	WORD	$0x4e33f442 // fmax v2.4s, v2.4s, v19.4s
+	WORD	$0x4eb4f442 // fmin v2.4s, v2.4s, v20.4s
+	WORD	$0x4e33f463 // fmax v3.4s, v3.4s, v19.4s
+	WORD	$0x4eb4f463 // fmin v3.4s, v3.4s, v20.4s
+	B	ebstore
+ebhard:
+	CMP	$4, R8
+	BNE	eb4next
+	WORD	$0x4fb8981a // fmul v26.4s, v0.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc00 // fmul v0.4s, v0.4s, v26.4s
+	WORD	$0x4fb8983a // fmul v26.4s, v1.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc21 // fmul v1.4s, v1.4s, v26.4s
+	WORD	$0x4fb8985a // fmul v26.4s, v2.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc42 // fmul v2.4s, v2.4s, v26.4s
+	WORD	$0x4fb8987a // fmul v26.4s, v3.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc63 // fmul v3.4s, v3.4s, v26.4s
+	B	ebstore
+eb4next:
+	CMP	$5, R8
+	BNE	eb5next
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	B	ebstore
+eb5next:
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+ebstore:
+	VST1.P	[V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
+	SUB	$16, R5, R5
+	B	eblock
+eone:
+	CMP	$4, R5
+	BLT	etail
+	VLD1.P	16(R1), [V0.S4]
+	WORD	$0x6e30dc00 // fmul v0.4s, v0.4s, v16.4s
+	WORD	$0x4e31d400 // fadd v0.4s, v0.4s, v17.4s
+	CMP	$1, R8
+	BLT	evstore
+	BEQ	evrelu
+	CMP	$3, R8
+	BEQ	evclip
+	BGT	evhard
+	WORD	$0x4eb2f41a // fmin v26.4s, v0.4s, v18.4s
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V0.S4
+	B	evstore
+evrelu:
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	B	evstore
+evclip:
+	WORD	$0x4e33f400 // fmax v0.4s, v0.4s, v19.4s
+	WORD	$0x4eb4f400 // fmin v0.4s, v0.4s, v20.4s
+	B	evstore
+evhard:
+	CMP	$4, R8
+	BNE	ev4next
+	WORD	$0x4fb8981a // fmul v26.4s, v0.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc00 // fmul v0.4s, v0.4s, v26.4s
+	B	evstore
+ev4next:
+	CMP	$5, R8
+	BNE	ev5next
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	B	evstore
+ev5next:
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+evstore:
+	VST1.P	[V0.S4], 16(R0)
+	SUB	$4, R5, R5
+	B	eone
+etail:
+	VST1	[V8.S4], (R10)
+	ADD	R5<<2, R0, R0
+	ADD	R5<<2, R1, R1
+edone:
+	ADD	R6, R2, R2
+	ADD	R7, R3, R3
+	SUB	$1, R4, R4
+	B	channel
+done:
+	RET
+
+// func vecBinaryNEON(d, a, b *float32, n, op, act int, slope, hi float32)
+TEXT ·vecBinaryNEON(SB), NOSPLIT|NOFRAME, $0-56
+	MOVD	d+0(FP), R0
+	MOVD	a+8(FP), R1
+	MOVD	b+16(FP), R2
+	MOVD	n+24(FP), R5
+	MOVD	op+32(FP), R6
+	MOVD	act+40(FP), R8
+	VEOR	V18.B16, V18.B16, V18.B16
+	FMOVS	slope+48(FP), F19
+	VDUP	V19.S[0], V19.S4
+	FMOVS	hi+52(FP), F20
+	VDUP	V20.S[0], V20.S4
+	WORD	$0x4f03f615 // fmov v21.4s, #1.0
+	CMP	$4, R8
+	BLT	actconsts
+	MOVW	$0xc3300000, R9
+	VMOV	R9, V22.S[0]
+	MOVW	$0x42ae0000, R9
+	VMOV	R9, V22.S[1]
+	MOVW	$0xbfb8aa3b, R9
+	VMOV	R9, V22.S[2]
+	MOVW	$0x3f318000, R9
+	VMOV	R9, V22.S[3]
+	MOVW	$0xb95e8083, R9
+	VMOV	R9, V23.S[0]
+	MOVW	$0xb9506967, R9
+	VMOV	R9, V23.S[1]
+	MOVW	$0x3ab743ce, R9
+	VMOV	R9, V23.S[2]
+	MOVW	$0xbc088908, R9
+	VMOV	R9, V23.S[3]
+	MOVW	$0x3d2aa9c1, R9
+	VMOV	R9, V24.S[0]
+	MOVW	$0xbe2aaaaa, R9
+	VMOV	R9, V24.S[1]
+	MOVW	$0x3f000000, R9
+	VMOV	R9, V24.S[2]
+	MOVW	$0x3e2aaaab, R9
+	VMOV	R9, V24.S[3]
+	MOVW	$0x3f000000, R9
+	VMOV	R9, V25.S[0]
+actconsts:
+	CMP	$4, R5
+	BGE	elong
+escalar:
+	CBZ	R5, edone
+	FMOVS.P	4(R1), F0
+	FMOVS.P	4(R2), F4
+	CMP	$1, R6
+	BLT	esadd
+	BEQ	essub
+	CMP	$2, R6
+	BEQ	esmul
+	WORD	$0x6e24fc00 // fdiv v0.4s, v0.4s, v4.4s
+	B	esop
+esadd:
+	WORD	$0x4e24d400 // fadd v0.4s, v0.4s, v4.4s
+	B	esop
+essub:
+	WORD	$0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
+	B	esop
+esmul:
+	WORD	$0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+esop:
+	CMP	$1, R8
+	BLT	esstore
+	BEQ	esrelu
+	CMP	$3, R8
+	BEQ	esclip
+	BGT	eshard
+	WORD	$0x4eb2f41a // fmin v26.4s, v0.4s, v18.4s
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V0.S4
+	B	esstore
+esrelu:
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	B	esstore
+esclip:
+	WORD	$0x4e33f400 // fmax v0.4s, v0.4s, v19.4s
+	WORD	$0x4eb4f400 // fmin v0.4s, v0.4s, v20.4s
+	B	esstore
+eshard:
+	CMP	$4, R8
+	BNE	es4next
+	WORD	$0x4fb8981a // fmul v26.4s, v0.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc00 // fmul v0.4s, v0.4s, v26.4s
+	B	esstore
+es4next:
+	CMP	$5, R8
+	BNE	es5next
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	B	esstore
+es5next:
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+esstore:
+	FMOVS.P	F0, 4(R0)
+	SUB	$1, R5, R5
+	B	escalar
+elong:
+	ADD	R5<<2, R1, R11
+	SUB	$16, R11, R11
+	VLD1	(R11), [V8.S4]
+	ADD	R5<<2, R2, R11
+	SUB	$16, R11, R11
+	VLD1	(R11), [V9.S4]
+	CMP	$1, R6
+	BLT	eladd
+	BEQ	elsub
+	CMP	$2, R6
+	BEQ	elmul
+	WORD	$0x6e29fd08 // fdiv v8.4s, v8.4s, v9.4s
+	B	elop
+eladd:
+	WORD	$0x4e29d508 // fadd v8.4s, v8.4s, v9.4s
+	B	elop
+elsub:
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	B	elop
+elmul:
+	WORD	$0x6e29dd08 // fmul v8.4s, v8.4s, v9.4s
+elop:
+	CMP	$1, R8
+	BLT	elstore
+	BEQ	elrelu
+	CMP	$3, R8
+	BEQ	elclip
+	BGT	elhard
+	WORD	$0x4eb2f51a // fmin v26.4s, v8.4s, v18.4s
+	WORD	$0x4e32f508 // fmax v8.4s, v8.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V8.S4
+	B	elstore
+elrelu:
+	WORD	$0x4e32f508 // fmax v8.4s, v8.4s, v18.4s
+	B	elstore
+elclip:
+	WORD	$0x4e33f508 // fmax v8.4s, v8.4s, v19.4s
+	WORD	$0x4eb4f508 // fmin v8.4s, v8.4s, v20.4s
+	B	elstore
+elhard:
+	CMP	$4, R8
+	BNE	el4next
+	WORD	$0x4fb8991a // fmul v26.4s, v8.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3add08 // fmul v8.4s, v8.4s, v26.4s
+	B	elstore
+el4next:
+	CMP	$5, R8
+	BNE	el5next
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df51b // fmax v27.4s, v8.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea8 // fdiv v8.4s, v21.4s, v28.4s
+	B	elstore
+el5next:
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df51b // fmax v27.4s, v8.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfd08 // fdiv v8.4s, v8.4s, v28.4s
+elstore:
+	ADD	R5<<2, R0, R10
+	SUB	$16, R10, R10
+eblock:
+	CMP	$16, R5
+	BLT	eone
+	VLD1.P	64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P	64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
+	CMP	$1, R6
+	BLT	ebadd
+	BEQ	ebsub
+	CMP	$2, R6
+	BEQ	ebmul
+	WORD	$0x6e24fc00 // fdiv v0.4s, v0.4s, v4.4s
+	WORD	$0x6e25fc21 // fdiv v1.4s, v1.4s, v5.4s
+	WORD	$0x6e26fc42 // fdiv v2.4s, v2.4s, v6.4s
+	WORD	$0x6e27fc63 // fdiv v3.4s, v3.4s, v7.4s
+	B	ebop
+ebadd:
+	WORD	$0x4e24d400 // fadd v0.4s, v0.4s, v4.4s
+	WORD	$0x4e25d421 // fadd v1.4s, v1.4s, v5.4s
+	WORD	$0x4e26d442 // fadd v2.4s, v2.4s, v6.4s
+	WORD	$0x4e27d463 // fadd v3.4s, v3.4s, v7.4s
+	B	ebop
+ebsub:
+	WORD	$0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
+	WORD	$0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
+	WORD	$0x4ea6d442 // fsub v2.4s, v2.4s, v6.4s
+	WORD	$0x4ea7d463 // fsub v3.4s, v3.4s, v7.4s
+	B	ebop
+ebmul:
+	WORD	$0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	WORD	$0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
+	WORD	$0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	WORD	$0x6e27dc63 // fmul v3.4s, v3.4s, v7.4s
+ebop:
+	CMP	$1, R8
+	BLT	ebstore
+	BEQ	ebrelu
+	CMP	$3, R8
+	BEQ	ebclip
+	BGT	ebhard
+	WORD	$0x4eb2f41a // fmin v26.4s, v0.4s, v18.4s
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V0.S4
+	WORD	$0x4eb2f43a // fmin v26.4s, v1.4s, v18.4s
+	WORD	$0x4e32f421 // fmax v1.4s, v1.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V1.S4
+	WORD	$0x4eb2f45a // fmin v26.4s, v2.4s, v18.4s
+	WORD	$0x4e32f442 // fmax v2.4s, v2.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V2.S4
+	WORD	$0x4eb2f47a // fmin v26.4s, v3.4s, v18.4s
+	WORD	$0x4e32f463 // fmax v3.4s, v3.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V3.S4
+	B	ebstore
+ebrelu:
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	WORD	$0x4e32f421 // fmax v1.4s, v1.4s, v18.4s
+	WORD	$0x4e32f442 // fmax v2.4s, v2.4s, v18.4s
+	WORD	$0x4e32f463 // fmax v3.4s, v3.4s, v18.4s
+	B	ebstore
+ebclip:
+	WORD	$0x4e33f400 // fmax v0.4s, v0.4s, v19.4s
+	WORD	$0x4eb4f400 // fmin v0.4s, v0.4s, v20.4s
+	WORD	$0x4e33f421 // fmax v1.4s, v1.4s, v19.4s
+	WORD	$0x4eb4f421 // fmin v1.4s, v1.4s, v20.4s
+	WORD	$0x4e33f442 // fmax v2.4s, v2.4s, v19.4s
+	WORD	$0x4eb4f442 // fmin v2.4s, v2.4s, v20.4s
+	WORD	$0x4e33f463 // fmax v3.4s, v3.4s, v19.4s
+	WORD	$0x4eb4f463 // fmin v3.4s, v3.4s, v20.4s
+	B	ebstore
+ebhard:
+	CMP	$4, R8
+	BNE	eb4next
+	WORD	$0x4fb8981a // fmul v26.4s, v0.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc00 // fmul v0.4s, v0.4s, v26.4s
+	WORD	$0x4fb8983a // fmul v26.4s, v1.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc21 // fmul v1.4s, v1.4s, v26.4s
+	WORD	$0x4fb8985a // fmul v26.4s, v2.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc42 // fmul v2.4s, v2.4s, v26.4s
+	WORD	$0x4fb8987a // fmul v26.4s, v3.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc63 // fmul v3.4s, v3.4s, v26.4s
+	B	ebstore
+eb4next:
+	CMP	$5, R8
+	BNE	eb5next
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	B	ebstore
+eb5next:
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+ebstore:
+	VST1.P	[V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
+	SUB	$16, R5, R5
+	B	eblock
+eone:
+	CMP	$4, R5
+	BLT	etail
+	VLD1.P	16(R1), [V0.S4]
+	VLD1.P	16(R2), [V4.S4]
+	CMP	$1, R6
+	BLT	evadd
+	BEQ	evsub
+	CMP	$2, R6
+	BEQ	evmul
+	WORD	$0x6e24fc00 // fdiv v0.4s, v0.4s, v4.4s
+	B	evop
+evadd:
+	WORD	$0x4e24d400 // fadd v0.4s, v0.4s, v4.4s
+	B	evop
+evsub:
+	WORD	$0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
+	B	evop
+evmul:
+	WORD	$0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+evop:
+	CMP	$1, R8
+	BLT	evstore
+	BEQ	evrelu
+	CMP	$3, R8
+	BEQ	evclip
+	BGT	evhard
+	WORD	$0x4eb2f41a // fmin v26.4s, v0.4s, v18.4s
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V0.S4
+	B	evstore
+evrelu:
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	B	evstore
+evclip:
+	WORD	$0x4e33f400 // fmax v0.4s, v0.4s, v19.4s
+	WORD	$0x4eb4f400 // fmin v0.4s, v0.4s, v20.4s
+	B	evstore
+evhard:
+	CMP	$4, R8
+	BNE	ev4next
+	WORD	$0x4fb8981a // fmul v26.4s, v0.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc00 // fmul v0.4s, v0.4s, v26.4s
+	B	evstore
+ev4next:
+	CMP	$5, R8
+	BNE	ev5next
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	B	evstore
+ev5next:
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+evstore:
+	VST1.P	[V0.S4], 16(R0)
+	SUB	$4, R5, R5
+	B	eone
+etail:
+	VST1	[V8.S4], (R10)
+	ADD	R5<<2, R0, R0
+	ADD	R5<<2, R1, R1
+	ADD	R5<<2, R2, R2
+edone:
+	RET
+
+// func vecMeanNEON(d, x *float32, c, n int)
+TEXT ·vecMeanNEON(SB), NOSPLIT|NOFRAME, $0-32
+	MOVD	d+0(FP), R0
+	MOVD	x+8(FP), R1
+	MOVD	c+16(FP), R2
+	MOVD	n+24(FP), R3
+	SCVTFD	R3, F30
+	FMOVD	$1.0, F31
+	FDIVD	F30, F31, F30
+channel:
+	CMP	$0, R2
+	BLE	done
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	MOVD	R3, R4
+block:
+	CMP	$16, R4
+	BLT	single
+	VLD1.P	64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	WORD	$0x0e617804 // fcvtl v4.2d, v0.2s
+	WORD	$0x4e617805 // fcvtl2 v5.2d, v0.4s
+	WORD	$0x4e64d610 // fadd v16.2d, v16.2d, v4.2d
+	WORD	$0x4e65d631 // fadd v17.2d, v17.2d, v5.2d
+	WORD	$0x0e617824 // fcvtl v4.2d, v1.2s
+	WORD	$0x4e617825 // fcvtl2 v5.2d, v1.4s
+	WORD	$0x4e64d652 // fadd v18.2d, v18.2d, v4.2d
+	WORD	$0x4e65d673 // fadd v19.2d, v19.2d, v5.2d
+	WORD	$0x0e617844 // fcvtl v4.2d, v2.2s
+	WORD	$0x4e617845 // fcvtl2 v5.2d, v2.4s
+	WORD	$0x4e64d694 // fadd v20.2d, v20.2d, v4.2d
+	WORD	$0x4e65d6b5 // fadd v21.2d, v21.2d, v5.2d
+	WORD	$0x0e617864 // fcvtl v4.2d, v3.2s
+	WORD	$0x4e617865 // fcvtl2 v5.2d, v3.4s
+	WORD	$0x4e64d6d6 // fadd v22.2d, v22.2d, v4.2d
+	WORD	$0x4e65d6f7 // fadd v23.2d, v23.2d, v5.2d
+	SUB	$16, R4, R4
+	B	block
+single:
+	CMP	$4, R4
+	BLT	scalar
+	VLD1.P	16(R1), [V0.S4]
+	WORD	$0x0e617804 // fcvtl v4.2d, v0.2s
+	WORD	$0x4e617805 // fcvtl2 v5.2d, v0.4s
+	WORD	$0x4e64d610 // fadd v16.2d, v16.2d, v4.2d
+	WORD	$0x4e65d631 // fadd v17.2d, v17.2d, v5.2d
+	SUB	$4, R4, R4
+	B	single
+scalar:
+	CBZ	R4, reduce
+	FMOVS.P	4(R1), F31
+	FCVTSD	F31, F31
+	FADDD	F31, F24, F24
+	SUB	$1, R4, R4
+	B	scalar
+reduce:
+	WORD	$0x4e74d610 // fadd v16.2d, v16.2d, v20.2d
+	WORD	$0x4e75d631 // fadd v17.2d, v17.2d, v21.2d
+	WORD	$0x4e76d652 // fadd v18.2d, v18.2d, v22.2d
+	WORD	$0x4e77d673 // fadd v19.2d, v19.2d, v23.2d
+	WORD	$0x4e72d610 // fadd v16.2d, v16.2d, v18.2d
+	WORD	$0x4e73d631 // fadd v17.2d, v17.2d, v19.2d
+	WORD	$0x4e71d610 // fadd v16.2d, v16.2d, v17.2d
+	WORD	$0x7e70da10 // faddp d16, v16.2d
+	FADDD	F24, F16, F16
+	FMULD	F30, F16, F16
+	FCVTDS	F16, F16
+	FMOVS.P	F16, 4(R0)
+	SUB	$1, R2, R2
+	B	channel
+done:
+	RET
+
 // func vecWinoInF2x3NEON(dst, planes *float32, ps, tw, ld, ldDst int)
 TEXT ·vecWinoInF2x3NEON(SB), NOSPLIT|NOFRAME, $0-48
 	MOVD	dst+0(FP), R0

@@ -30,6 +30,18 @@ func vecMaxPool3s2AVX512(dst *float32, src *float32, n int, rows int, ld int)
 //go:noescape
 func vecMaxPool3s1AVX512(dst *float32, src *float32, n int, rows int, ld int)
 
+// vecMaxPoolRowAVX512 computes dst[i] = max(src[r*ld+sw*i+k]) over r < rows, k < kw, for i < n,
+// at stride sw (1 or 2), each column's max over the rows first. It reads nothing past the last window.
+//
+//go:noescape
+func vecMaxPoolRowAVX512(dst *float32, src *float32, n int, rows int, ld int, kw int, sw int)
+
+// vecAvgPoolRowAVX512 computes dst[i] = Σ src[r*ld+sw*i+k] / div over r < rows, k < kw, for i < n,
+// at stride sw (1 or 2), each column's sum over the rows first. It reads nothing past the last window.
+//
+//go:noescape
+func vecAvgPoolRowAVX512(dst *float32, src *float32, n int, rows int, ld int, kw int, sw int, div float32)
+
 // vecDepthwiseAVX512 computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for
 // r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1,
 // max(v, 0) + slope*min(v, 0) for act 2, min(max(v, slope), hi) for act 3,
@@ -178,6 +190,18 @@ func vecMaxPool3s2AVX2(dst *float32, src *float32, n int, rows int, ld int)
 //
 //go:noescape
 func vecMaxPool3s1AVX2(dst *float32, src *float32, n int, rows int, ld int)
+
+// vecMaxPoolRowAVX2 computes dst[i] = max(src[r*ld+sw*i+k]) over r < rows, k < kw, for i < n,
+// at stride sw (1 or 2), each column's max over the rows first. n must be a multiple of 8; at stride 2 rows are read to one element past the last window.
+//
+//go:noescape
+func vecMaxPoolRowAVX2(dst *float32, src *float32, n int, rows int, ld int, kw int, sw int)
+
+// vecAvgPoolRowAVX2 computes dst[i] = Σ src[r*ld+sw*i+k] / div over r < rows, k < kw, for i < n,
+// at stride sw (1 or 2), each column's sum over the rows first. n must be a multiple of 8; at stride 2 rows are read to one element past the last window.
+//
+//go:noescape
+func vecAvgPoolRowAVX2(dst *float32, src *float32, n int, rows int, ld int, kw int, sw int, div float32)
 
 // vecDepthwiseAVX2 computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for
 // r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1,

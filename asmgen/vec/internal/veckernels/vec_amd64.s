@@ -694,6 +694,231 @@ done:
 	VZEROUPPER
 	RET
 
+// func vecMaxPoolRowAVX512(dst *float32, src *float32, n int, rows int, ld int, kw int, sw int)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·vecMaxPoolRowAVX512(SB), NOSPLIT, $0-56
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVQ         ld+32(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         sw+48(FP), SI
+	MOVL         $0xff800000, DI
+	VMOVD        DI, X0
+	VBROADCASTSS X0, Z0
+	LEAQ         tail16<>+0(SB), DI
+	MOVQ         $0x00000010, R8
+	XORQ         R9, R9
+	VMOVUPS      poolIdx<>+0(SB), Z1
+	CMPQ         SI, $0x00000002
+	JE           s2block
+
+s1block:
+	TESTQ   DX, DX
+	JLE     done
+	MOVQ    DX, SI
+	CMPQ    SI, R8
+	CMOVQGT R8, SI
+	KMOVW   (DI)(SI*2), K1
+	VMOVAPS Z0, Z1
+	MOVQ    CX, SI
+	MOVQ    kw+40(FP), R9
+
+s1col:
+	VMOVUPS.Z (SI), K1, Z2
+	MOVQ      SI, R10
+	MOVQ      rows+24(FP), R11
+
+s1row:
+	DECQ      R11
+	JLE       s1reduced
+	ADDQ      BX, R10
+	VMOVUPS.Z (R10), K1, Z3
+	VADDPS    Z3, Z2, Z4
+	VCMPPS    $0x03, Z3, Z2, K2
+	VMAXPS    Z3, Z2, Z2
+	VMOVAPS   Z4, K2, Z2
+	JMP       s1row
+
+s1reduced:
+	VADDPS  Z2, Z1, Z3
+	VCMPPS  $0x03, Z2, Z1, K2
+	VMAXPS  Z2, Z1, Z1
+	VMOVAPS Z3, K2, Z1
+	ADDQ    $0x00000004, SI
+	DECQ    R9
+	JNZ     s1col
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, DX
+	JMP     s1block
+
+s2block:
+	TESTQ   DX, DX
+	JLE     done
+	MOVQ    DX, SI
+	CMPQ    SI, R8
+	CMOVQGT R8, SI
+	KMOVW   (DI)(SI*2), K1
+	LEAQ    -1(SI)(SI*1), SI
+	MOVQ    SI, R10
+	CMPQ    R10, R8
+	CMOVQGT R8, R10
+	KMOVW   (DI)(R10*2), K2
+	SUBQ    $0x00000010, SI
+	CMPQ    SI, R9
+	CMOVQLT R9, SI
+	KMOVW   (DI)(SI*2), K3
+	VMOVAPS Z0, Z2
+	MOVQ    CX, SI
+	MOVQ    kw+40(FP), R10
+
+s2col:
+	VMOVUPS.Z (SI), K2, Z3
+	VMOVUPS.Z 64(SI), K3, Z4
+	VPERMT2PS Z4, Z1, Z3
+	MOVQ      SI, R11
+	MOVQ      rows+24(FP), R12
+
+s2row:
+	DECQ      R12
+	JLE       s2reduced
+	ADDQ      BX, R11
+	VMOVUPS.Z (R11), K2, Z4
+	VMOVUPS.Z 64(R11), K3, Z5
+	VPERMT2PS Z5, Z1, Z4
+	VADDPS    Z4, Z3, Z5
+	VCMPPS    $0x03, Z4, Z3, K4
+	VMAXPS    Z4, Z3, Z3
+	VMOVAPS   Z5, K4, Z3
+	JMP       s2row
+
+s2reduced:
+	VADDPS  Z3, Z2, Z4
+	VCMPPS  $0x03, Z3, Z2, K4
+	VMAXPS  Z3, Z2, Z2
+	VMOVAPS Z4, K4, Z2
+	ADDQ    $0x00000004, SI
+	DECQ    R10
+	JNZ     s2col
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, DX
+	JMP     s2block
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecAvgPoolRowAVX512(dst *float32, src *float32, n int, rows int, ld int, kw int, sw int, div float32)
+// Requires: AVX, AVX512DQ, AVX512F, CMOV
+TEXT ·vecAvgPoolRowAVX512(SB), NOSPLIT, $0-60
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVQ         ld+32(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         sw+48(FP), SI
+	VBROADCASTSS div+56(FP), Z1
+	VXORPS       Z0, Z0, Z0
+	LEAQ         tail16<>+0(SB), DI
+	MOVQ         $0x00000010, R8
+	XORQ         R9, R9
+	VMOVUPS      poolIdx<>+0(SB), Z2
+	CMPQ         SI, $0x00000002
+	JE           s2block
+
+s1block:
+	TESTQ   DX, DX
+	JLE     done
+	MOVQ    DX, SI
+	CMPQ    SI, R8
+	CMOVQGT R8, SI
+	KMOVW   (DI)(SI*2), K1
+	VMOVAPS Z0, Z2
+	MOVQ    CX, SI
+	MOVQ    kw+40(FP), R9
+
+s1col:
+	VMOVUPS.Z (SI), K1, Z3
+	MOVQ      SI, R10
+	MOVQ      rows+24(FP), R11
+
+s1row:
+	DECQ      R11
+	JLE       s1reduced
+	ADDQ      BX, R10
+	VMOVUPS.Z (R10), K1, Z4
+	VADDPS    Z4, Z3, Z3
+	JMP       s1row
+
+s1reduced:
+	VADDPS  Z3, Z2, Z2
+	ADDQ    $0x00000004, SI
+	DECQ    R9
+	JNZ     s1col
+	VDIVPS  Z1, Z2, Z2
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, DX
+	JMP     s1block
+
+s2block:
+	TESTQ   DX, DX
+	JLE     done
+	MOVQ    DX, SI
+	CMPQ    SI, R8
+	CMOVQGT R8, SI
+	KMOVW   (DI)(SI*2), K1
+	LEAQ    -1(SI)(SI*1), SI
+	MOVQ    SI, R10
+	CMPQ    R10, R8
+	CMOVQGT R8, R10
+	KMOVW   (DI)(R10*2), K2
+	SUBQ    $0x00000010, SI
+	CMPQ    SI, R9
+	CMOVQLT R9, SI
+	KMOVW   (DI)(SI*2), K3
+	VMOVAPS Z0, Z3
+	MOVQ    CX, SI
+	MOVQ    kw+40(FP), R10
+
+s2col:
+	VMOVUPS.Z (SI), K2, Z4
+	VMOVUPS.Z 64(SI), K3, Z5
+	VPERMT2PS Z5, Z2, Z4
+	MOVQ      SI, R11
+	MOVQ      rows+24(FP), R12
+
+s2row:
+	DECQ      R12
+	JLE       s2reduced
+	ADDQ      BX, R11
+	VMOVUPS.Z (R11), K2, Z5
+	VMOVUPS.Z 64(R11), K3, Z6
+	VPERMT2PS Z6, Z2, Z5
+	VADDPS    Z5, Z4, Z4
+	JMP       s2row
+
+s2reduced:
+	VADDPS  Z4, Z3, Z3
+	ADDQ    $0x00000004, SI
+	DECQ    R10
+	JNZ     s2col
+	VDIVPS  Z1, Z3, Z3
+	VMOVUPS Z3, K1, (AX)
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, DX
+	JMP     s2block
+
+done:
+	VZEROUPPER
+	RET
+
 // func vecDepthwiseAVX512(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
 // Requires: AVX, AVX512F
 TEXT ·vecDepthwiseAVX512(SB), NOSPLIT, $0-92
@@ -9959,6 +10184,193 @@ reduced:
 	ADDQ      $0x00000020, AX
 	SUBQ      $0x00000008, DX
 	JMP       block
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecMaxPoolRowAVX2(dst *float32, src *float32, n int, rows int, ld int, kw int, sw int)
+// Requires: AVX, AVX2
+TEXT ·vecMaxPoolRowAVX2(SB), NOSPLIT, $0-56
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVQ         ld+32(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         sw+48(FP), SI
+	MOVL         $0xff800000, DI
+	VMOVD        DI, X0
+	VBROADCASTSS X0, Y0
+	CMPQ         SI, $0x00000002
+	JE           s2block
+
+s1block:
+	CMPQ    DX, $0x00000008
+	JL      done
+	VMOVAPS Y0, Y1
+	MOVQ    CX, SI
+	MOVQ    kw+40(FP), DI
+
+s1col:
+	VMOVUPS (SI), Y2
+	MOVQ    SI, R8
+	MOVQ    rows+24(FP), R9
+
+s1row:
+	DECQ      R9
+	JLE       s1reduced
+	ADDQ      BX, R8
+	VMOVUPS   (R8), Y3
+	VADDPS    Y3, Y2, Y4
+	VCMPPS    $0x03, Y3, Y2, Y5
+	VMAXPS    Y3, Y2, Y2
+	VBLENDVPS Y5, Y4, Y2, Y2
+	JMP       s1row
+
+s1reduced:
+	VADDPS    Y2, Y1, Y3
+	VCMPPS    $0x03, Y2, Y1, Y4
+	VMAXPS    Y2, Y1, Y1
+	VBLENDVPS Y4, Y3, Y1, Y1
+	ADDQ      $0x00000004, SI
+	DECQ      DI
+	JNZ       s1col
+	VMOVUPS   Y1, (AX)
+	ADDQ      $0x00000020, CX
+	ADDQ      $0x00000020, AX
+	SUBQ      $0x00000008, DX
+	JMP       s1block
+
+s2block:
+	CMPQ    DX, $0x00000008
+	JL      done
+	VMOVAPS Y0, Y1
+	MOVQ    CX, SI
+	MOVQ    kw+40(FP), DI
+
+s2col:
+	VMOVUPS (SI), Y2
+	VMOVUPS 32(SI), Y3
+	VSHUFPS $0x88, Y3, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	MOVQ    SI, R8
+	MOVQ    rows+24(FP), R9
+
+s2row:
+	DECQ      R9
+	JLE       s2reduced
+	ADDQ      BX, R8
+	VMOVUPS   (R8), Y3
+	VMOVUPS   32(R8), Y4
+	VSHUFPS   $0x88, Y4, Y3, Y3
+	VPERMPD   $0xd8, Y3, Y3
+	VADDPS    Y3, Y2, Y4
+	VCMPPS    $0x03, Y3, Y2, Y5
+	VMAXPS    Y3, Y2, Y2
+	VBLENDVPS Y5, Y4, Y2, Y2
+	JMP       s2row
+
+s2reduced:
+	VADDPS    Y2, Y1, Y3
+	VCMPPS    $0x03, Y2, Y1, Y4
+	VMAXPS    Y2, Y1, Y1
+	VBLENDVPS Y4, Y3, Y1, Y1
+	ADDQ      $0x00000004, SI
+	DECQ      DI
+	JNZ       s2col
+	VMOVUPS   Y1, (AX)
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000020, AX
+	SUBQ      $0x00000008, DX
+	JMP       s2block
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecAvgPoolRowAVX2(dst *float32, src *float32, n int, rows int, ld int, kw int, sw int, div float32)
+// Requires: AVX, AVX2
+TEXT ·vecAvgPoolRowAVX2(SB), NOSPLIT, $0-60
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVQ         ld+32(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         sw+48(FP), SI
+	VBROADCASTSS div+56(FP), Y1
+	VXORPS       Y0, Y0, Y0
+	CMPQ         SI, $0x00000002
+	JE           s2block
+
+s1block:
+	CMPQ    DX, $0x00000008
+	JL      done
+	VMOVAPS Y0, Y2
+	MOVQ    CX, SI
+	MOVQ    kw+40(FP), DI
+
+s1col:
+	VMOVUPS (SI), Y3
+	MOVQ    SI, R8
+	MOVQ    rows+24(FP), R9
+
+s1row:
+	DECQ    R9
+	JLE     s1reduced
+	ADDQ    BX, R8
+	VMOVUPS (R8), Y4
+	VADDPS  Y4, Y3, Y3
+	JMP     s1row
+
+s1reduced:
+	VADDPS  Y3, Y2, Y2
+	ADDQ    $0x00000004, SI
+	DECQ    DI
+	JNZ     s1col
+	VDIVPS  Y1, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, AX
+	SUBQ    $0x00000008, DX
+	JMP     s1block
+
+s2block:
+	CMPQ    DX, $0x00000008
+	JL      done
+	VMOVAPS Y0, Y2
+	MOVQ    CX, SI
+	MOVQ    kw+40(FP), DI
+
+s2col:
+	VMOVUPS (SI), Y3
+	VMOVUPS 32(SI), Y4
+	VSHUFPS $0x88, Y4, Y3, Y3
+	VPERMPD $0xd8, Y3, Y3
+	MOVQ    SI, R8
+	MOVQ    rows+24(FP), R9
+
+s2row:
+	DECQ    R9
+	JLE     s2reduced
+	ADDQ    BX, R8
+	VMOVUPS (R8), Y4
+	VMOVUPS 32(R8), Y5
+	VSHUFPS $0x88, Y5, Y4, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VADDPS  Y4, Y3, Y3
+	JMP     s2row
+
+s2reduced:
+	VADDPS  Y3, Y2, Y2
+	ADDQ    $0x00000004, SI
+	DECQ    DI
+	JNZ     s2col
+	VDIVPS  Y1, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000020, AX
+	SUBQ    $0x00000008, DX
+	JMP     s2block
 
 done:
 	VZEROUPPER

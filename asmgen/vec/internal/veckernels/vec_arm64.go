@@ -30,6 +30,52 @@ func vecMaxPool3s2NEON(dst, src *float32, n, rows, ld int)
 //go:noescape
 func vecMaxPool3s1NEON(dst, src *float32, n, rows, ld int)
 
+// vecMaxPoolRowNEON computes dst[i] = max(src[r*ld+sw*i+k]) over r < rows, k < kw, for i < n,
+// at stride sw (1 or 2), each column's max over the rows first. n must be a multiple of 4; at stride 2 rows are read to one element past the last window.
+//
+//go:noescape
+func vecMaxPoolRowNEON(dst, src *float32, n, rows, ld, kw, sw int)
+
+// vecAvgPoolRowNEON computes dst[i] = Σ src[r*ld+sw*i+k] / div over r < rows, k < kw, for i < n,
+// at stride sw (1 or 2), each column's sum over the rows first. n must be a multiple of 4; at stride 2 rows are read to one element past the last window.
+//
+//go:noescape
+func vecAvgPoolRowNEON(dst, src *float32, n, rows, ld, kw, sw int, div float32)
+
+// vecDepthwiseNEON computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for
+// r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1,
+// max(v, 0) + slope*min(v, 0) for act 2, min(max(v, slope), hi) for act 3,
+// v*min(max(v/6+1/2, 0), 1) for act 4, 1/(1+e^-v) for act 5 and v/(1+e^-v) for act 6.
+// It reads s to 3 values past the last it needs. It writes nothing past
+// d[(rows-1)*ldD+cols-1] if cols >= 4, else whole vectors.
+//
+//go:noescape
+func vecDepthwiseNEON(d, s, w *float32, offs *int, taps, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
+
+// vecEvensNEON sets dst[r*ldDst+j] = src[r*ldSrc+2j] for r < rows, j < n, reading
+// and writing no element past the last of these in each row.
+//
+//go:noescape
+func vecEvensNEON(dst, src *float32, rows, n, ldDst, ldSrc int)
+
+// vecAffineNEON computes d[ch*n+i] = act(x[ch*n+i]*s[ch*ss] + t[ch*ts]) for ch < c, i < n,
+// the product and the sum each rounded, with act as vecDepthwise's. It reads and writes nothing
+// past the c*n elements.
+//
+//go:noescape
+func vecAffineNEON(d, x, s, t *float32, c, n, ss, ts, act int, slope, hi float32)
+
+// vecBinaryNEON computes d[i] = act(a[i] op b[i]) for i < n, op + for op 0, - for 1, * for 2
+// and / for 3, with act as vecDepthwise's. It reads and writes nothing past the n elements.
+//
+//go:noescape
+func vecBinaryNEON(d, a, b *float32, n, op, act int, slope, hi float32)
+
+// vecMeanNEON sets d[ch] to the mean of x[ch*n : ch*n+n], summed in float64, for ch < c.
+//
+//go:noescape
+func vecMeanNEON(d, x *float32, c, n int)
+
 // vecWinoInF2x3NEON is Winograd F(2x2, 3x3)'s input transform of one row of tw tiles of a plane
 // split by column mod 2 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
 // goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).

@@ -4,5 +4,5 @@
 
 package alexnet
 
-// rtMaxPoolRowFor returns nil: this build has no SIMD kernels.
-func rtMaxPoolRowFor(impl int) rtMaxPoolRow { return nil }
+// rtPoolKernelsFor returns nil: this build has no SIMD kernels.
+func rtPoolKernelsFor(impl int) *rtPoolKernels { return nil }

@@ -1,0 +1,213 @@
+package vec
+
+import (
+	"fmt"
+
+	"github.com/cnnc/cnnc/asmgen/arm64"
+	"github.com/cnnc/cnnc/asmgen/gemm"
+)
+
+// neonDWBlock is the most vectors of outputs vecDepthwiseNEON computes
+// together: eight independent chains of FMAs, each tap's weight read by
+// lane (FMLA by element) so that it needs no broadcast.
+const neonDWBlock = 8
+
+// neonDepthwise writes vecDepthwiseNEON, depthwise's counterpart (same
+// contract and Go equivalent). A row goes eight vectors at a time, then
+// four, then one; the row's last vector, when fewer than four outputs are
+// left, ends at the row's end, overlapping the one before, or with cols <
+// 4 is whole. Loads are whole vectors, up to 3 values past the last
+// needed (rtDWSlack). The activation is neonAct's, shared with the
+// elementwise kernels.
+func neonDepthwise(f *neonFile) {
+	name := DepthwiseName(gemm.NEON)
+	fn := f.function(name, "func(d, s, w *float32, offs *int, taps, rows, cols, ldD, ldS, act int, bias, slope, hi float32)",
+		name+" computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for",
+		"r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1,",
+		"max(v, 0) + slope*min(v, 0) for act 2, min(max(v, slope), hi) for act 3,",
+		"v*min(max(v/6+1/2, 0), 1) for act 4, 1/(1+e^-v) for act 5 and v/(1+e^-v) for act 6.",
+		"It reads s to 3 values past the last it needs. It writes nothing past",
+		"d[(rows-1)*ldD+cols-1] if cols >= 4, else whole vectors.")
+	const (
+		d, s, rows, cols, ldD, ldS = arm64.Reg(0), arm64.Reg(1), arm64.Reg(2), arm64.Reg(3), arm64.Reg(4), arm64.Reg(5)
+		q, rem, tw, to, tc, off    = arm64.Reg(7), arm64.Reg(8), arm64.Reg(10), arm64.Reg(11), arm64.Reg(12), arm64.Reg(13)
+		p, pa, pd, last            = arm64.Reg(14), arm64.Reg(15), arm64.Reg(19), arm64.Reg(20)
+		// V0-V7 accumulate, V8-V15 take the loads, V16 the tap's weight.
+		load, wv, bias = arm64.V(8), arm64.V(16), arm64.V(17)
+	)
+	a := neonAct{act: 6, tmp: 9, zero: 18, slope: 19, hi: 20, one: 21,
+		consts: [4]arm64.V{22, 23, 24, 25}, t: [4]arm64.V{26, 27, 28, 29}}
+	fn.Op("MOVD", fn.arg("d"), d)
+	fn.Op("MOVD", fn.arg("s"), s)
+	fn.Op("MOVD", fn.arg("rows"), rows)
+	fn.Op("MOVD", fn.arg("cols"), cols)
+	fn.Op("MOVD", fn.arg("ldD"), ldD)
+	fn.Op("LSL", "$2", ldD, ldD)
+	fn.Op("MOVD", fn.arg("ldS"), ldS)
+	fn.Op("LSL", "$2", ldS, ldS)
+	fn.Op("FMOVS", fn.arg("bias"), bias.F())
+	fn.Op("VDUP", bias.S(0), bias.S4())
+	a.setup(fn, "act")
+	// last is the byte offset of the row's last vector: cols-4, or 0 when
+	// cols < 4.
+	fn.Op("MOVD", "$0", last)
+	fn.Op("CMP", "$4", cols)
+	fn.Op("BLT", "row")
+	fn.Op("SUB", "$4", cols, last)
+	fn.Op("LSL", "$2", last, last)
+
+	// block writes nb vectors of outputs from byte offset q of the row.
+	block := func(prefix string, nb int) {
+		fn.Op("ADD", q, s, p)
+		for i := range arm64.V(nb) {
+			fn.Op("VMOV", bias.B16(), i.B16())
+		}
+		fn.Op("MOVD", fn.arg("w"), tw)
+		fn.Op("MOVD", fn.arg("offs"), to)
+		fn.Op("MOVD", fn.arg("taps"), tc)
+		fn.Label(prefix + "tap")
+		fn.Op("MOVD.P", fmt.Sprintf("8(%v)", to), off)
+		fn.Op("FMOVS.P", fmt.Sprintf("4(%v)", tw), wv.F())
+		fn.Op("ADD", fmt.Sprintf("%v<<2", off), p, pa)
+		for i := 0; i < nb; i += 4 {
+			n := min(4, nb-i)
+			if i+n < nb {
+				fn.Op("VLD1.P", fmt.Sprintf("%d(%v)", 16*n, pa), (load+arm64.V(i)).List(n, "S4"))
+			} else {
+				fn.Op("VLD1", fmt.Sprintf("(%v)", pa), (load+arm64.V(i)).List(n, "S4"))
+			}
+		}
+		for i := range arm64.V(nb) {
+			fn.Word(arm64.FMLAElem(i, load+i, wv, 0))
+		}
+		fn.Op("SUBS", "$1", tc, tc)
+		fn.Op("BNE", prefix+"tap")
+		acc := make([]arm64.V, nb)
+		for i := range acc {
+			acc[i] = arm64.V(i)
+		}
+		a.emit(fn, prefix, acc)
+		fn.Op("ADD", q, d, pd)
+		for i := 0; i < nb; i += 4 {
+			n := min(4, nb-i)
+			if i+n < nb {
+				fn.Op("VST1.P", arm64.V(i).List(n, "S4"), fmt.Sprintf("%d(%v)", 16*n, pd))
+			} else {
+				fn.Op("VST1", arm64.V(i).List(n, "S4"), fmt.Sprintf("(%v)", pd))
+			}
+		}
+	}
+
+	fn.Label("row")
+	fn.Op("CMP", "$0", rows)
+	fn.Op("BLE", "done")
+	fn.Op("MOVD", "$0", q)
+	fn.Op("MOVD", cols, rem)
+	fn.Label("by8")
+	fn.Op("CMP", fmt.Sprintf("$%d", 4*neonDWBlock), rem)
+	fn.Op("BLT", "by4")
+	block("b8", neonDWBlock)
+	fn.Op("ADD", fmt.Sprintf("$%d", 16*neonDWBlock), q, q)
+	fn.Op("SUB", fmt.Sprintf("$%d", 4*neonDWBlock), rem, rem)
+	fn.Op("B", "by8")
+	fn.Label("by4")
+	fn.Op("CMP", "$16", rem)
+	fn.Op("BLT", "by1")
+	block("b4", 4)
+	fn.Op("ADD", "$64", q, q)
+	fn.Op("SUB", "$16", rem, rem)
+	fn.Label("by1")
+	fn.Op("CMP", "$0", rem)
+	fn.Op("BLE", "next")
+	fn.Op("CMP", "$4", rem)
+	fn.Op("BGE", "one")
+	fn.Op("MOVD", last, q) // the row's last vector
+	fn.Label("one")
+	block("b1", 1)
+	fn.Op("ADD", "$16", q, q)
+	fn.Op("SUB", "$4", rem, rem)
+	fn.Op("B", "by1")
+	fn.Label("next")
+	fn.Op("ADD", ldD, d, d)
+	fn.Op("ADD", ldS, s, s)
+	fn.Op("SUB", "$1", rows, rows)
+	fn.Op("B", "row")
+	fn.Label("done")
+	fn.Op("RET")
+}
+
+// neonEvens writes vecEvensNEON, evens' counterpart: VLD2 splits eight
+// elements of a row into its evens and odds. A row goes (n-1)/4 whole
+// vectors, reading to element 2j+7 <= 2n-3, then a last vector of
+// outputs n-4..n-1 that loads from 2n-9, so that its odd elements are the
+// evens wanted and its last element is 2n-2; rows of fewer than 5 outputs
+// go element by element.
+func neonEvens(f *neonFile) {
+	name := EvensName(gemm.NEON)
+	fn := f.function(name, "func(dst, src *float32, rows, n, ldDst, ldSrc int)",
+		name+" sets dst[r*ldDst+j] = src[r*ldSrc+2j] for r < rows, j < n, reading",
+		"and writing no element past the last of these in each row.")
+	const (
+		dst, src, rows, n, ldD, ldS = arm64.Reg(0), arm64.Reg(1), arm64.Reg(2), arm64.Reg(3), arm64.Reg(4), arm64.Reg(5)
+		full, cnt, sp, dp, oS, oD   = arm64.Reg(6), arm64.Reg(7), arm64.Reg(8), arm64.Reg(9), arm64.Reg(10), arm64.Reg(11)
+	)
+	for _, p := range []struct {
+		name string
+		r    arm64.Reg
+	}{{"dst", dst}, {"src", src}, {"rows", rows}, {"n", n}, {"ldDst", ldD}, {"ldSrc", ldS}} {
+		fn.Op("MOVD", fn.arg(p.name), p.r)
+	}
+	fn.Op("LSL", "$2", ldD, ldD)
+	fn.Op("LSL", "$2", ldS, ldS)
+	fn.Op("CMP", "$5", n)
+	fn.Op("BLT", "short")
+	// full = (n-1)/4; the last vector's byte offsets: 2n-9 in, n-4 out.
+	fn.Op("SUB", "$1", n, full)
+	fn.Op("LSR", "$2", full, full)
+	fn.Op("ADD", n, n, oS)
+	fn.Op("SUB", "$9", oS, oS)
+	fn.Op("LSL", "$2", oS, oS)
+	fn.Op("SUB", "$4", n, oD)
+	fn.Op("LSL", "$2", oD, oD)
+	fn.Label("row")
+	fn.Op("CMP", "$0", rows)
+	fn.Op("BLE", "done")
+	fn.Op("MOVD", full, cnt)
+	fn.Op("MOVD", src, sp)
+	fn.Op("MOVD", dst, dp)
+	fn.Label("vec")
+	fn.Op("CBZ", cnt, "last")
+	fn.Op("VLD2.P", fmt.Sprintf("32(%v)", sp), arm64.V(0).List(2, "S4"))
+	fn.Op("VST1.P", "["+arm64.V(0).S4()+"]", fmt.Sprintf("16(%v)", dp))
+	fn.Op("SUB", "$1", cnt, cnt)
+	fn.Op("B", "vec")
+	fn.Label("last")
+	fn.Op("ADD", oS, src, sp)
+	fn.Op("VLD2", fmt.Sprintf("(%v)", sp), arm64.V(0).List(2, "S4"))
+	fn.Op("ADD", oD, dst, dp)
+	fn.Op("VST1", "["+arm64.V(1).S4()+"]", fmt.Sprintf("(%v)", dp))
+	fn.Op("ADD", ldS, src, src)
+	fn.Op("ADD", ldD, dst, dst)
+	fn.Op("SUB", "$1", rows, rows)
+	fn.Op("B", "row")
+	// Rows of fewer than 5 outputs, element by element.
+	fn.Label("short")
+	fn.Op("CMP", "$0", rows)
+	fn.Op("BLE", "done")
+	fn.Op("MOVD", src, sp)
+	fn.Op("MOVD", dst, dp)
+	fn.Op("MOVD", n, cnt)
+	fn.Label("scalar")
+	fn.Op("CBZ", cnt, "nextShort")
+	fn.Op("FMOVS.P", fmt.Sprintf("8(%v)", sp), arm64.V(0).F())
+	fn.Op("FMOVS.P", arm64.V(0).F(), fmt.Sprintf("4(%v)", dp))
+	fn.Op("SUB", "$1", cnt, cnt)
+	fn.Op("B", "scalar")
+	fn.Label("nextShort")
+	fn.Op("ADD", ldS, src, src)
+	fn.Op("ADD", ldD, dst, dst)
+	fn.Op("SUB", "$1", rows, rows)
+	fn.Op("B", "short")
+	fn.Label("done")
+	fn.Op("RET")
+}

@@ -1,0 +1,28 @@
+//go:build arm64 && !purego
+
+package rt
+
+// rtDWKernelsFor returns implementation impl's NEON depthwise convolution
+// kernels (asmgen/vec's vecDepthwiseNEON, vecCopyRowsNEON and
+// vecEvensNEON), or nils.
+func rtDWKernelsFor(impl int) rtDWKernels {
+	if impl == rtImplNEON {
+		// The row's last vector ends at its end when it has 4 or more.
+		return rtDWKernels{lanes: 4, minCols: 4, conv: rtDWConvNEON, rows: rtDWRowsNEON, evens: rtDWEvensNEON}
+	}
+	return rtDWKernels{}
+}
+
+// The wrappers: rtDepthwise and rtDWGather have checked the slices' reach.
+
+func rtDWConvNEON(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseNEON(&d[0], &s[0], &w[0], &offs[0], len(offs), rows, cols, ldD, ldS, act, bias, slope, hi)
+}
+
+func rtDWRowsNEON(dst, src []float32, rows, n, ldDst, ldSrc int) {
+	vecCopyRowsNEON(&dst[0], &src[0], rows, n, ldDst, ldSrc)
+}
+
+func rtDWEvensNEON(dst, src []float32, rows, n, ldDst, ldSrc int) {
+	vecEvensNEON(&dst[0], &src[0], rows, n, ldDst, ldSrc)
+}
