@@ -12,8 +12,8 @@ import (
 // it has routines for: where it has none, its implementations call the Go
 // versions, which codegen/rt's <kind>_other.go select. A generated
 // package gets, per arch, layers_<arch>.go, kernels_<arch>.s and .go, and
-// vec_<arch>.s and .go; everything else but dispatch_amd64.go is shared by
-// every GOARCH.
+// vec_<arch>.s and .go, and dispatch_<arch>.go (the Winograd transforms'
+// chooser); everything else is shared by every GOARCH.
 type arch struct {
 	goarch     string
 	constraint string
@@ -47,10 +47,11 @@ func archOf(goarch string) arch {
 func (im impl) hasVec(k *vec.Kernel) bool { return im.asm && archOf(im.arch).has(k) }
 
 // winoVec reports whether implementation im calls asmgen/vec's Winograd
-// transforms: amd64's; arm64 has none yet.
-func (im impl) winoVec() bool { return im.asm && im.arch == "amd64" }
+// transforms: every arch generates them for every form (vec.Generate,
+// vec.GenerateNEON), so every assembly implementation does.
+func (im impl) winoVec() bool { return im.asm }
 
 // vecFallbackConstraint builds dispatch_other.go, which stands in for the
-// Winograd transforms' SIMD kernels: every GOARCH but amd64, and -tags
-// purego.
-const vecFallbackConstraint = "!amd64 || purego"
+// Winograd transforms' SIMD kernels: every GOARCH without an arch, and
+// -tags purego: it complements the arches' constraints exactly.
+const vecFallbackConstraint = gemm.BothFallbackConstraint

@@ -130,10 +130,13 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 		}
 	}
 	if c.hasEmitted() {
-		for _, asm := range []bool{true, false} {
-			name := map[bool]string{true: "dispatch_amd64.go", false: "dispatch_other.go"}[asm]
-			src, err := c.dispatchFile(asm)
-			if err := add(name, src, err); err != nil {
+		for i := range len(arches) + 1 {
+			var a *arch // dispatch_other.go
+			if i < len(arches) {
+				a = &arches[i]
+			}
+			src, err := c.dispatchFile(a)
+			if err := add(dispatchName(a), src, err); err != nil {
 				return nil, err
 			}
 		}

@@ -35,23 +35,30 @@ func winoOutFunc(fn string) jen.Code {
 }
 
 // dispatchFile writes the choosers of the kinds whose wrappers depend on
-// the network (kernelKind.emit): with asm, the amd64 file; without, the
-// pure-Go file for every other GOARCH (arm64 included: asmgen/vec has no
-// NEON kernels yet) and for -tags purego. Their build constraints
-// complement each other exactly. The rest of the dispatch is codegen/rt's
-// dispatch_*.go.
-func (c *gen) dispatchFile(asm bool) ([]byte, error) {
+// the network (kernelKind.emit): for arch a, dispatch_<a.goarch>.go; for
+// nil, dispatch_other.go, the pure-Go file for every other GOARCH and for
+// -tags purego. Their build constraints complement each other exactly. The
+// rest of the dispatch is codegen/rt's dispatch_*.go.
+func (c *gen) dispatchFile(a *arch) ([]byte, error) {
 	constraint := vecFallbackConstraint
-	if asm {
-		constraint = gemm.AsmConstraint
+	if a != nil {
+		constraint = a.constraint
 	}
 	f := c.newFile(constraint)
 	for _, k := range c.kinds() {
 		if k.emit != nil {
-			k.emit(c, f, asm)
+			k.emit(c, f, a)
 		}
 	}
 	return render(f)
+}
+
+// dispatchName is the name of dispatchFile(a)'s file.
+func dispatchName(a *arch) string {
+	if a == nil {
+		return "dispatch_other.go"
+	}
+	return "dispatch_" + a.goarch + ".go"
 }
 
 // hasEmitted reports whether the network uses a kind whose chooser
@@ -65,21 +72,21 @@ func (c *gen) hasEmitted() bool {
 	return false
 }
 
-// winoKernels writes winoKernels, the Winograd kind's chooser: the SIMD
-// transforms for the assembly implementations, the Go ones (winogo.go)
-// for the others.
-func (c *gen) winoKernels(f *jen.File, asm bool) {
+// winoKernels writes winoKernels, the Winograd kind's chooser for arch a:
+// the SIMD transforms for a's assembly implementations, the Go ones
+// (winogo.go) for the others and (a nil) the builds without assembly.
+func (c *gen) winoKernels(f *jen.File, a *arch) {
 	var goForms []jen.Code
 	for _, w := range c.winoForms() {
 		goForms = append(goForms, jen.Values(jen.Dict{jen.Id("in"): jen.Id(vec.WinoInGoName(w)), jen.Id("out"): jen.Id(vec.WinoOutGoName(w))}))
 	}
 	goKernels := jen.Id("rtWinoKernels").Values(jen.Dict{jen.Id("forms"): jen.Index().Id("rtWinoFormKernels").Values(goForms...)})
-	if !asm {
+	if a == nil {
 		comment(f, "winoKernels returns the Go Winograd transforms: this build has no SIMD kernels.")
 		f.Func().Id("winoKernels").Params(jen.Id("impl").Int()).Id("rtWinoKernels").Block(jen.Return(goKernels))
 		return
 	}
-	kernelChooser(f, "winoKernels", "rtWinoKernels", "implementation impl's Winograd transforms: SIMD, or Go for\nthe pure-Go implementation", goKernels, func(im impl) jen.Code {
+	kernelChooser(f, *a, "winoKernels", "rtWinoKernels", "implementation impl's Winograd transforms: SIMD, or Go for\nthe pure-Go implementation", goKernels, func(im impl) jen.Code {
 		d := jen.Dict{}
 		var forms []jen.Code
 		for _, w := range c.winoForms() {
@@ -107,16 +114,15 @@ func (c *gen) winoVec(s *vec.Set) {
 }
 
 // kernelChooser declares func name(impl int) typ, which returns what kernel
-// gives for each implementation with asmgen/vec kernels and none for the
-// others (and for
-// every implementation when kernel is nil: the network needs no such
-// kernel).
-func kernelChooser(f *jen.File, name, typ, doc string, none jen.Code, kernel func(impl) jen.Code) {
+// gives for each implementation of arch a with asmgen/vec kernels and
+// none for the others (and for every implementation when kernel is nil:
+// the network needs no such kernel).
+func kernelChooser(f *jen.File, a arch, name, typ, doc string, none jen.Code, kernel func(impl) jen.Code) {
 	comment(f, name+" returns "+doc+".")
 	f.Func().Id(name).Params(jen.Id("impl").Int()).Id(typ).BlockFunc(func(b *jen.Group) {
 		if kernel != nil {
 			for i, im := range impls {
-				if im.winoVec() {
+				if im.arch == a.goarch && im.winoVec() {
 					b.If(jen.Id("impl").Op("==").Lit(i)).Block(jen.Return(kernel(im)))
 				}
 			}

@@ -32,19 +32,20 @@ type kernelKind struct {
 	// choose names the function that returns implementation impl's
 	// kernels: typ+"For" in codegen/rt, unless emit writes it.
 	choose string
-	// emit, if set, writes choose into dispatch_amd64.go (asm) and
-	// dispatch_other.go, and vecSet the assembly it needs: for Winograd's
-	// transforms, whose wrappers depend on the network's forms.
-	emit   func(c *gen, f *jen.File, asm bool)
+	// emit, if set, writes choose into dispatch_<arch>.go (for each of
+	// arches) and dispatch_other.go (a nil), and vecSet the assembly it
+	// needs: for Winograd's transforms, whose wrappers depend on the
+	// network's forms.
+	emit   func(c *gen, f *jen.File, a *arch)
 	vecSet func(c *gen, s *vec.Set)
 }
 
 // kernelKinds lists the kinds, in the order of vec.Kernels.
 var kernelKinds = []*kernelKind{
 	{field: "lrn", typ: "rtLRNKernel", doc: "LRN's SIMD kernel, or nil", uses: (*gen).hasLRN,
-		vec: vec.LRN, rt: []string{"lrn_amd64.go", "lrn_other.go"}},
+		vec: vec.LRN, rt: []string{"lrn_amd64.go", "lrn_arm64.go", "lrn_other.go"}},
 	{field: "im2col", typ: "rtIm2colRow", doc: "im2col's SIMD kernel, or nil", uses: usesAlgo(algoGEMM),
-		vec: vec.Im2col, rt: []string{"im2col_amd64.go", "im2col_other.go"}},
+		vec: vec.Im2col, rt: []string{"im2col_amd64.go", "im2col_arm64.go", "im2col_other.go"}},
 	{field: "pooling", typ: "*rtPoolKernels", doc: "pooling rows' SIMD kernels, or nil", uses: (*gen).hasPool, choose: "rtPoolKernelsFor",
 		vec: vec.Pool, rt: []string{"pooling_amd64.go", "pooling_arm64.go", "pooling_other.go"}},
 	{field: "dw", typ: "rtDWKernels", doc: "depthwise convolutions' SIMD kernels, or nils", uses: usesAlgo(algoDepthwise),
@@ -101,7 +102,7 @@ func (c *gen) vecSet(a arch) vec.Set {
 		if k.vec != nil && a.has(k.vec) {
 			s.Kernels = append(s.Kernels, k.vec)
 		}
-		if k.vecSet != nil && a.goarch == "amd64" {
+		if k.vecSet != nil {
 			k.vecSet(c, &s)
 		}
 	}

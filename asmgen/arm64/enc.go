@@ -120,6 +120,9 @@ func FNEG(d, n V) Inst { return twoMisc(0x6ea0f800, "fneg", d, n, "") }
 // FABS is fabs Vd.4S, Vn.4S.
 func FABS(d, n V) Inst { return twoMisc(0x4ea0f800, "fabs", d, n, "") }
 
+// FSQRT is fsqrt Vd.4S, Vn.4S: the square root, correctly rounded (IEEE).
+func FSQRT(d, n V) Inst { return twoMisc(0x6ea1f800, "fsqrt", d, n, "") }
+
 // FCMLTZero is fcmlt Vd.4S, Vn.4S, #0.0: all ones where Vn < 0 (not NaN).
 func FCMLTZero(d, n V) Inst { return twoMisc(0x4ea0e800, "fcmlt", d, n, ", #0.0") }
 

@@ -39,6 +39,7 @@ var forms = []struct {
 	{"SCVTF", func(r [3]V, _ int) Inst { return SCVTF(r[0], r[1]) }},
 	{"FNEG", func(r [3]V, _ int) Inst { return FNEG(r[0], r[1]) }},
 	{"FABS", func(r [3]V, _ int) Inst { return FABS(r[0], r[1]) }},
+	{"FSQRT", func(r [3]V, _ int) Inst { return FSQRT(r[0], r[1]) }},
 	{"FCMLTZero", func(r [3]V, _ int) Inst { return FCMLTZero(r[0], r[1]) }},
 	{"SSHR", func(r [3]V, i int) Inst { return SSHR(r[0], r[1], []int{1, 2, 23, 31, 32}[i%5]) }},
 	{"SHL", func(r [3]V, i int) Inst { return SHL(r[0], r[1], []int{0, 1, 16, 23, 31}[i%5]) }},

@@ -37,10 +37,12 @@ type consts struct {
 var (
 	// LRN is LRN with beta 0.75 (vecLRN).
 	LRN = &Kernel{Name: "lrn", Routines: names(LRNName),
-		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) { lrn(ctx, isa, k.tail16) }}
+		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) { lrn(ctx, isa, k.tail16) },
+		neon: neonLRN}
 	// Im2col writes a row of a convolution's im2col panel (vecIm2colRow).
 	Im2col = &Kernel{Name: "im2col", Routines: names(Im2colRowName), DeInterleave: true,
-		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) { im2colRow(ctx, isa, k.tail16, k.poolIdx) }}
+		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) { im2colRow(ctx, isa, k.tail16, k.poolIdx) },
+		neon: neonIm2colRow}
 	// Pool is pooling rows: 3-wide max pooling at stride 2
 	// (vecMaxPool3s2) or 1 (vecMaxPool3s1: Inception's pooling branches),
 	// and max and average pooling of any window width at stride 1 or 2

@@ -94,9 +94,9 @@ func frame(sig string) (offs map[string]int, size int) {
 
 // GenerateNEON returns the assembly and Go declarations of the NEON
 // routines of set's kinds for package pkg, under gemm.NEONAsmConstraint.
-// Kinds without NEON routines are skipped (their arm64 builds use Go), and
-// so are set's Winograd transforms, which have no NEON routines yet; their
-// driver's row copy (vecCopyRowsNEON) is written as the x86 one is.
+// Kinds without NEON routines are skipped (their arm64 builds use Go).
+// set's Winograd transforms are generated from their matrices
+// (neon_wino.go), with their driver's row copy (vecCopyRowsNEON).
 func GenerateNEON(pkg string, set Set) (asm, stubs []byte, err error) {
 	var f neonFile
 	f.asm.Raw(gemm.Header)
@@ -105,12 +105,20 @@ func GenerateNEON(pkg string, set Set) (asm, stubs []byte, err error) {
 	f.asm.Raw("")
 	f.asm.Raw(`#include "textflag.h"`)
 	fmt.Fprintf(&f.decls, "%s\n\n//go:build %s\n\npackage %s\n", gemm.Header, gemm.NEONAsmConstraint, pkg)
-	copies := len(set.Forms) > 0 // for the transforms' driver
+	forms, err := genForms(set.Forms)
+	if err != nil {
+		return nil, nil, err
+	}
+	copies := len(forms) > 0 // for the transforms' driver
 	for _, k := range set.Kernels {
 		if k.neon != nil {
 			k.neon(&f)
 			copies = copies || k.CopyRows
 		}
+	}
+	for _, w := range forms {
+		neonWinoIn(&f, w)
+		neonWinoOut(&f, w)
 	}
 	if copies {
 		neonCopyRows(&f)
@@ -122,9 +130,9 @@ func GenerateNEON(pkg string, set Set) (asm, stubs []byte, err error) {
 }
 
 // NEONSet returns the part of set that has NEON routines: what
-// GenerateNEON writes.
+// GenerateNEON writes (the Winograd transforms of every form included).
 func NEONSet(set Set) Set {
-	var out Set
+	out := Set{Forms: set.Forms}
 	for _, k := range set.Kernels {
 		if k.NEON() {
 			out.Kernels = append(out.Kernels, k)

@@ -53,10 +53,19 @@ func near(t *testing.T, what string, want, got []float32, tol float64) {
 }
 
 // TestConvGEMM checks im2col panels times packed filters, tile by tile
-// with ragged edges, against the reference convolution on random shapes.
+// with ragged edges, against the reference convolution on random shapes,
+// the panels written by the Go loops and by each SIMD im2col row kernel
+// this CPU runs, in turn.
 func TestConvGEMM(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
+	rows := []rtIm2colRow{nil}
+	for _, impl := range available() {
+		if k := rtIm2colRowFor(impl); k != nil {
+			rows = append(rows, k) // the assembly's wrappers (im2col_<arch>.go)
+		}
+	}
 	for iter := range 300 {
+		row := rows[iter%len(rows)]
 		g := 1 + r.IntN(3)
 		a := ir.ConvAttrs{
 			Filters: g * (1 + r.IntN(9)), KH: 1 + r.IntN(4), KW: 1 + r.IntN(4),
@@ -105,7 +114,7 @@ func TestConvGEMM(t *testing.T) {
 		for gi := range g {
 			rtPackRows(ap, w, gi*m, m, k, mr)
 			for col := 0; col < n; col += nr {
-				rtIm2col(bp, padded[gi*cg*hp*wp:], geom, col, nr, nil)
+				rtIm2col(bp, padded[gi*cg*hp*wp:], geom, col, nr, row)
 				for p := range panels {
 					var b []float32
 					if bias != nil {
@@ -115,7 +124,7 @@ func TestConvGEMM(t *testing.T) {
 				}
 			}
 		}
-		near(t, fmt.Sprintf("iter %d: %+v in %v mr %d nr %d %+v", iter, a, in, mr, nr, act), want, got, 1e-5)
+		near(t, fmt.Sprintf("iter %d: %+v in %v mr %d nr %d %+v (SIMD im2col %v)", iter, a, in, mr, nr, act, row != nil), want, got, 1e-5)
 	}
 }
 

@@ -4,6 +4,20 @@
 
 package rt
 
+// vecLRNNEON computes LRN with beta 0.75 over n pixels (a multiple of 4) of c channels:
+// d[ch*dstStride+i] = x[ch*srcStride+i] * (k + alpha*Σ x[cc*srcStride+i]²)^-0.75,
+// cc over [max(ch-before, 0), min(ch+after, c-1)].
+//
+//go:noescape
+func vecLRNNEON(d, x *float32, n, c, dstStride, srcStride, before, after int, k, alpha float32)
+
+// vecIm2colRowNEON writes one row of an im2col panel: d[j] for j < cols is the source
+// element of the j-th output position from (row 0, ox0) on, rows of ow positions, s[0] the
+// first, positions sw and rows rowStep elements apart; d[cols:nr] is zeroed.
+//
+//go:noescape
+func vecIm2colRowNEON(d, s *float32, cols, nr, ow, ox0, sw, rowStep int)
+
 // vecMaxPool3s2NEON computes dst[i] = max(src[r*ld+2i+k]) over r < rows, k < 3, for i < n,
 // propagating NaN. n must be a multiple of 4; rows are read to element 2n+1.
 //

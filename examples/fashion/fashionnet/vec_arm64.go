@@ -4,6 +4,13 @@
 
 package fashionnet
 
+// vecIm2colRowNEON writes one row of an im2col panel: d[j] for j < cols is the source
+// element of the j-th output position from (row 0, ox0) on, rows of ow positions, s[0] the
+// first, positions sw and rows rowStep elements apart; d[cols:nr] is zeroed.
+//
+//go:noescape
+func vecIm2colRowNEON(d, s *float32, cols, nr, ow, ox0, sw, rowStep int)
+
 // vecMaxPool3s2NEON computes dst[i] = max(src[r*ld+2i+k]) over r < rows, k < 3, for i < n,
 // propagating NaN. n must be a multiple of 4; rows are read to element 2n+1.
 //

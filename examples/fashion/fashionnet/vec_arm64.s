@@ -4,6 +4,90 @@
 
 #include "textflag.h"
 
+// func vecIm2colRowNEON(d, s *float32, cols, nr, ow, ox0, sw, rowStep int)
+TEXT ·vecIm2colRowNEON(SB), NOSPLIT|NOFRAME, $0-64
+	MOVD	d+0(FP), R0
+	MOVD	s+8(FP), R1
+	MOVD	cols+16(FP), R2
+	MOVD	nr+24(FP), R3
+	MOVD	ow+32(FP), R4
+	MOVD	ox0+40(FP), R5
+	MOVD	sw+48(FP), R6
+	MOVD	rowStep+56(FP), R7
+	MUL	R6, R5, R15
+	SUB	R15<<2, R1, R8
+	LSL	$2, R6, R6
+	LSL	$2, R7, R7
+	MOVD	ZR, R9
+segment:
+	SUB	R5, R4, R10
+	SUB	R9, R2, R11
+	CMP	R10, R11
+	CSEL	LT, R11, R10, R10
+	MUL	R6, R5, R12
+	ADD	R8, R12, R12
+	ADD	R9<<2, R0, R13
+	MOVD	R10, R14
+	CMP	$4, R6
+	BNE	strided
+by16:
+	CMP	$16, R14
+	BLT	by4
+	VLD1.P	64(R12), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VST1.P	[V0.S4, V1.S4, V2.S4, V3.S4], 64(R13)
+	SUB	$16, R14, R14
+	B	by16
+by4:
+	CMP	$4, R14
+	BLT	stail
+	VLD1.P	16(R12), [V0.S4]
+	VST1.P	[V0.S4], 16(R13)
+	SUB	$4, R14, R14
+	B	by4
+strided:
+	CMP	$8, R6
+	BNE	sloop
+s2loop:
+	CMP	$5, R14
+	BLT	stail
+	VLD2.P	32(R12), [V0.S4, V1.S4]
+	VST1.P	[V0.S4], 16(R13)
+	SUB	$4, R14, R14
+	B	s2loop
+stail:
+	CBZ	R14, next
+sloop:
+	MOVWU	(R12), R15
+	MOVW.P	R15, 4(R13)
+	ADD	R6, R12, R12
+	SUB	$1, R14, R14
+	CBNZ	R14, sloop
+next:
+	ADD	R10, R9, R9
+	CMP	R2, R9
+	BGE	zero
+	ADD	R7, R8, R8
+	MOVD	ZR, R5
+	B	segment
+zero:
+	SUB	R2, R3, R14
+	ADD	R2<<2, R0, R13
+	VEOR	V0.B16, V0.B16, V0.B16
+z4:
+	CMP	$4, R14
+	BLT	z1
+	VST1.P	[V0.S4], 16(R13)
+	SUB	$4, R14, R14
+	B	z4
+z1:
+	CMP	$0, R14
+	BLE	done
+	MOVW.P	ZR, 4(R13)
+	SUB	$1, R14, R14
+	B	z1
+done:
+	RET
+
 // func vecMaxPool3s2NEON(dst, src *float32, n, rows, ld int)
 TEXT ·vecMaxPool3s2NEON(SB), NOSPLIT|NOFRAME, $0-40
 	MOVD	dst+0(FP), R0

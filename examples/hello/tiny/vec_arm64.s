@@ -4,6 +4,90 @@
 
 #include "textflag.h"
 
+// func vecIm2colRowNEON(d, s *float32, cols, nr, ow, ox0, sw, rowStep int)
+TEXT ·vecIm2colRowNEON(SB), NOSPLIT|NOFRAME, $0-64
+	MOVD	d+0(FP), R0
+	MOVD	s+8(FP), R1
+	MOVD	cols+16(FP), R2
+	MOVD	nr+24(FP), R3
+	MOVD	ow+32(FP), R4
+	MOVD	ox0+40(FP), R5
+	MOVD	sw+48(FP), R6
+	MOVD	rowStep+56(FP), R7
+	MUL	R6, R5, R15
+	SUB	R15<<2, R1, R8
+	LSL	$2, R6, R6
+	LSL	$2, R7, R7
+	MOVD	ZR, R9
+segment:
+	SUB	R5, R4, R10
+	SUB	R9, R2, R11
+	CMP	R10, R11
+	CSEL	LT, R11, R10, R10
+	MUL	R6, R5, R12
+	ADD	R8, R12, R12
+	ADD	R9<<2, R0, R13
+	MOVD	R10, R14
+	CMP	$4, R6
+	BNE	strided
+by16:
+	CMP	$16, R14
+	BLT	by4
+	VLD1.P	64(R12), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VST1.P	[V0.S4, V1.S4, V2.S4, V3.S4], 64(R13)
+	SUB	$16, R14, R14
+	B	by16
+by4:
+	CMP	$4, R14
+	BLT	stail
+	VLD1.P	16(R12), [V0.S4]
+	VST1.P	[V0.S4], 16(R13)
+	SUB	$4, R14, R14
+	B	by4
+strided:
+	CMP	$8, R6
+	BNE	sloop
+s2loop:
+	CMP	$5, R14
+	BLT	stail
+	VLD2.P	32(R12), [V0.S4, V1.S4]
+	VST1.P	[V0.S4], 16(R13)
+	SUB	$4, R14, R14
+	B	s2loop
+stail:
+	CBZ	R14, next
+sloop:
+	MOVWU	(R12), R15
+	MOVW.P	R15, 4(R13)
+	ADD	R6, R12, R12
+	SUB	$1, R14, R14
+	CBNZ	R14, sloop
+next:
+	ADD	R10, R9, R9
+	CMP	R2, R9
+	BGE	zero
+	ADD	R7, R8, R8
+	MOVD	ZR, R5
+	B	segment
+zero:
+	SUB	R2, R3, R14
+	ADD	R2<<2, R0, R13
+	VEOR	V0.B16, V0.B16, V0.B16
+z4:
+	CMP	$4, R14
+	BLT	z1
+	VST1.P	[V0.S4], 16(R13)
+	SUB	$4, R14, R14
+	B	z4
+z1:
+	CMP	$0, R14
+	BLE	done
+	MOVW.P	ZR, 4(R13)
+	SUB	$1, R14, R14
+	B	z1
+done:
+	RET
+
 // func vecMaxPool3s2NEON(dst, src *float32, n, rows, ld int)
 TEXT ·vecMaxPool3s2NEON(SB), NOSPLIT|NOFRAME, $0-40
 	MOVD	dst+0(FP), R0
@@ -1855,5 +1939,291 @@ reduce:
 	FMOVS.P	F16, 4(R0)
 	SUB	$1, R2, R2
 	B	channel
+done:
+	RET
+
+// func vecWinoInF2x3NEON(dst, planes *float32, ps, tw, ld, ldDst int)
+TEXT ·vecWinoInF2x3NEON(SB), NOSPLIT|NOFRAME, $0-48
+	MOVD	dst+0(FP), R0
+	MOVD	planes+8(FP), R1
+	MOVD	ps+16(FP), R2
+	MOVD	tw+24(FP), R3
+	MOVD	ld+32(FP), R4
+	MOVD	ldDst+40(FP), R5
+	LSL	$2, R2, R2
+	LSL	$2, R4, R4
+	LSL	$2, R5, R5
+	MOVD	$4, R6
+	MUL	R5, R6, R6
+tiles:
+	CMP	$0, R3
+	BLE	done
+	MOVD	R1, R16
+	ADD	R4, R16, R8
+	ADD	R4, R8, R9
+	ADD	R4, R9, R10
+	FMOVQ	0(R16), F0
+	FMOVQ	0(R8), F1
+	FMOVQ	0(R9), F2
+	FMOVQ	0(R10), F3
+	WORD	$0x4ea0d440 // fsub v0.4s, v2.4s, v0.4s
+	VMOV	V1.B16, V4.B16
+	WORD	$0x4e24d445 // fadd v5.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	MOVD	R0, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V5.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	FMOVQ	4(R16), F0
+	FMOVQ	4(R8), F1
+	FMOVQ	4(R9), F2
+	FMOVQ	4(R10), F3
+	WORD	$0x4ea0d440 // fsub v0.4s, v2.4s, v0.4s
+	VMOV	V1.B16, V4.B16
+	WORD	$0x4e24d445 // fadd v5.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	MOVD	$2, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V5.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	ADD	R2, R16, R16
+	ADD	R4, R16, R8
+	ADD	R4, R8, R9
+	ADD	R4, R9, R10
+	FMOVQ	0(R16), F0
+	FMOVQ	0(R8), F1
+	FMOVQ	0(R9), F2
+	FMOVQ	0(R10), F3
+	WORD	$0x4ea0d440 // fsub v0.4s, v2.4s, v0.4s
+	VMOV	V1.B16, V4.B16
+	WORD	$0x4e24d445 // fadd v5.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	MOVD	$1, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V5.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	FMOVQ	4(R16), F0
+	FMOVQ	4(R8), F1
+	FMOVQ	4(R9), F2
+	FMOVQ	4(R10), F3
+	WORD	$0x4ea0d440 // fsub v0.4s, v2.4s, v0.4s
+	VMOV	V1.B16, V4.B16
+	WORD	$0x4e24d445 // fadd v5.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	MOVD	$3, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V5.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	MOVD	R0, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	WORD	$0x4ea0d440 // fsub v0.4s, v2.4s, v0.4s
+	VMOV	V1.B16, V4.B16
+	WORD	$0x4e24d445 // fadd v5.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V5.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	WORD	$0x4ea0d440 // fsub v0.4s, v2.4s, v0.4s
+	VMOV	V1.B16, V4.B16
+	WORD	$0x4e24d445 // fadd v5.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V5.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	WORD	$0x4ea0d440 // fsub v0.4s, v2.4s, v0.4s
+	VMOV	V1.B16, V4.B16
+	WORD	$0x4e24d445 // fadd v5.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V5.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	WORD	$0x4ea0d440 // fsub v0.4s, v2.4s, v0.4s
+	VMOV	V1.B16, V4.B16
+	WORD	$0x4e24d445 // fadd v5.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V5.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	$16, R1, R1
+	ADD	$16, R0, R0
+	SUB	$4, R3, R3
+	B	tiles
+done:
+	RET
+
+// func vecWinoOutF2x3NEON(y, m *float32, n, step, ldY int, bias, lo float32)
+TEXT ·vecWinoOutF2x3NEON(SB), NOSPLIT|NOFRAME, $0-48
+	MOVD	y+0(FP), R0
+	MOVD	m+8(FP), R1
+	MOVD	n+16(FP), R2
+	MOVD	step+24(FP), R3
+	MOVD	ldY+32(FP), R4
+	LSL	$2, R3, R3
+	LSL	$2, R4, R4
+	MOVD	$4, R5
+	MUL	R3, R5, R5
+	FMOVS	bias+40(FP), F27
+	VDUP	V27.S[0], V27.S4
+	FMOVS	lo+44(FP), F26
+	VDUP	V26.S[0], V26.S4
+loop:
+	CMP	$0, R2
+	BLE	done
+	MOVD	R1, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V0.S4]
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	WORD	$0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD	$0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD	$0x4e24d400 // fadd v0.4s, v0.4s, v4.4s
+	WORD	$0x4e23d421 // fadd v1.4s, v1.4s, v3.4s
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	WORD	$0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	WORD	$0x4e24d466 // fadd v6.4s, v3.4s, v4.4s
+	WORD	$0x4ea4d463 // fsub v3.4s, v3.4s, v4.4s
+	WORD	$0x4e26d442 // fadd v2.4s, v2.4s, v6.4s
+	WORD	$0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	WORD	$0x4e26d4a8 // fadd v8.4s, v5.4s, v6.4s
+	WORD	$0x4ea6d4a5 // fsub v5.4s, v5.4s, v6.4s
+	WORD	$0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	WORD	$0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	WORD	$0x4e28d4ea // fadd v10.4s, v7.4s, v8.4s
+	WORD	$0x4ea8d4e7 // fsub v7.4s, v7.4s, v8.4s
+	WORD	$0x4e2ad4c6 // fadd v6.4s, v6.4s, v10.4s
+	WORD	$0x4e29d4e7 // fadd v7.4s, v7.4s, v9.4s
+	MOVD	R0, R8
+	WORD	$0x4e24d448 // fadd v8.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	WORD	$0x4e26d442 // fadd v2.4s, v2.4s, v6.4s
+	WORD	$0x4e3af400 // fmax v0.4s, v0.4s, v26.4s
+	VST1.P	[V0.S4], (R8)(R4)
+	WORD	$0x4e3af442 // fmax v2.4s, v2.4s, v26.4s
+	VST1.P	[V2.S4], (R8)(R4)
+	MOVD	$2, R8
+	MUL	R4, R8, R8
+	ADD	R0, R8, R8
+	WORD	$0x4e25d460 // fadd v0.4s, v3.4s, v5.4s
+	WORD	$0x4ea5d462 // fsub v2.4s, v3.4s, v5.4s
+	WORD	$0x4e20d420 // fadd v0.4s, v1.4s, v0.4s
+	WORD	$0x4e27d441 // fadd v1.4s, v2.4s, v7.4s
+	WORD	$0x4e3af400 // fmax v0.4s, v0.4s, v26.4s
+	VST1.P	[V0.S4], (R8)(R4)
+	WORD	$0x4e3af421 // fmax v1.4s, v1.4s, v26.4s
+	VST1.P	[V1.S4], (R8)(R4)
+	ADD	$16, R1, R1
+	ADD	$16, R0, R0
+	SUB	$4, R2, R2
+	B	loop
+done:
+	RET
+
+// func vecCopyRowsNEON(dst, src *float32, rows, n, ldDst, ldSrc int)
+TEXT ·vecCopyRowsNEON(SB), NOSPLIT|NOFRAME, $0-48
+	MOVD	dst+0(FP), R0
+	MOVD	src+8(FP), R1
+	MOVD	rows+16(FP), R2
+	MOVD	n+24(FP), R3
+	MOVD	ldDst+32(FP), R4
+	MOVD	ldSrc+40(FP), R5
+	LSL	$2, R4, R4
+	LSL	$2, R5, R5
+row:
+	CBZ	R2, done
+	MOVD	R0, R6
+	MOVD	R1, R7
+	MOVD	R3, R8
+by16:
+	CMP	$16, R8
+	BLT	by4
+	VLD1.P	64(R7), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VST1.P	[V0.S4, V1.S4, V2.S4, V3.S4], 64(R6)
+	SUB	$16, R8, R8
+	B	by16
+by4:
+	CMP	$4, R8
+	BLT	by1
+	VLD1.P	16(R7), [V0.S4]
+	VST1.P	[V0.S4], 16(R6)
+	SUB	$4, R8, R8
+	B	by4
+by1:
+	CBZ	R8, next
+	FMOVS.P	4(R7), F0
+	FMOVS.P	F0, 4(R6)
+	SUB	$1, R8, R8
+	B	by1
+next:
+	ADD	R4, R0, R0
+	ADD	R5, R1, R1
+	SUB	$1, R2, R2
+	B	row
 done:
 	RET

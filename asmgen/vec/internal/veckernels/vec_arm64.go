@@ -4,6 +4,20 @@
 
 package veckernels
 
+// vecLRNNEON computes LRN with beta 0.75 over n pixels (a multiple of 4) of c channels:
+// d[ch*dstStride+i] = x[ch*srcStride+i] * (k + alpha*Σ x[cc*srcStride+i]²)^-0.75,
+// cc over [max(ch-before, 0), min(ch+after, c-1)].
+//
+//go:noescape
+func vecLRNNEON(d, x *float32, n, c, dstStride, srcStride, before, after int, k, alpha float32)
+
+// vecIm2colRowNEON writes one row of an im2col panel: d[j] for j < cols is the source
+// element of the j-th output position from (row 0, ox0) on, rows of ow positions, s[0] the
+// first, positions sw and rows rowStep elements apart; d[cols:nr] is zeroed.
+//
+//go:noescape
+func vecIm2colRowNEON(d, s *float32, cols, nr, ow, ox0, sw, rowStep int)
+
 // vecMaxPool3s2NEON computes dst[i] = max(src[r*ld+2i+k]) over r < rows, k < 3, for i < n,
 // propagating NaN. n must be a multiple of 4; rows are read to element 2n+1.
 //
@@ -61,6 +75,90 @@ func vecBinaryNEON(d, a, b *float32, n, op, act int, slope, hi float32)
 //
 //go:noescape
 func vecMeanNEON(d, x *float32, c, n int)
+
+// vecWinoInF2x3NEON is Winograd F(2x2, 3x3)'s input transform of one row of tw tiles of a plane
+// split by column mod 2 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
+// goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
+//
+//go:noescape
+func vecWinoInF2x3NEON(dst, planes *float32, ps, tw, ld, ldDst int)
+
+// vecWinoOutF2x3NEON is Winograd F(2x2, 3x3)'s output transform of n tiles: m[ξ*step+t] in,
+// y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
+// vectors past n.
+//
+//go:noescape
+func vecWinoOutF2x3NEON(y, m *float32, n, step, ldY int, bias, lo float32)
+
+// vecWinoInF4x3NEON is Winograd F(4x4, 3x3)'s input transform of one row of tw tiles of a plane
+// split by column mod 4 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
+// goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
+//
+//go:noescape
+func vecWinoInF4x3NEON(dst, planes *float32, ps, tw, ld, ldDst int)
+
+// vecWinoOutF4x3NEON is Winograd F(4x4, 3x3)'s output transform of n tiles: m[ξ*step+t] in,
+// y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
+// vectors past n.
+//
+//go:noescape
+func vecWinoOutF4x3NEON(y, m *float32, n, step, ldY int, bias, lo float32)
+
+// vecWinoInF2x5NEON is Winograd F(2x2, 5x5)'s input transform of one row of tw tiles of a plane
+// split by column mod 2 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
+// goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
+//
+//go:noescape
+func vecWinoInF2x5NEON(dst, planes *float32, ps, tw, ld, ldDst int)
+
+// vecWinoOutF2x5NEON is Winograd F(2x2, 5x5)'s output transform of n tiles: m[ξ*step+t] in,
+// y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
+// vectors past n.
+//
+//go:noescape
+func vecWinoOutF2x5NEON(y, m *float32, n, step, ldY int, bias, lo float32)
+
+// vecWinoInF3x5NEON is Winograd F(3x3, 5x5)'s input transform of one row of tw tiles of a plane
+// split by column mod 3 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
+// goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
+//
+//go:noescape
+func vecWinoInF3x5NEON(dst, planes *float32, ps, tw, ld, ldDst int)
+
+// vecWinoOutF3x5NEON is Winograd F(3x3, 5x5)'s output transform of n tiles: m[ξ*step+t] in,
+// y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
+// vectors past n.
+//
+//go:noescape
+func vecWinoOutF3x5NEON(y, m *float32, n, step, ldY int, bias, lo float32)
+
+// vecWinoInF4x5NEON is Winograd F(4x4, 5x5)'s input transform of one row of tw tiles of a plane
+// split by column mod 4 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
+// goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
+//
+//go:noescape
+func vecWinoInF4x5NEON(dst, planes *float32, ps, tw, ld, ldDst int)
+
+// vecWinoOutF4x5NEON is Winograd F(4x4, 5x5)'s output transform of n tiles: m[ξ*step+t] in,
+// y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
+// vectors past n.
+//
+//go:noescape
+func vecWinoOutF4x5NEON(y, m *float32, n, step, ldY int, bias, lo float32)
+
+// vecWinoInF6x3NEON is Winograd F(6x6, 3x3)'s input transform of one row of tw tiles of a plane
+// split by column mod 6 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
+// goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
+//
+//go:noescape
+func vecWinoInF6x3NEON(dst, planes *float32, ps, tw, ld, ldDst int)
+
+// vecWinoOutF6x3NEON is Winograd F(6x6, 3x3)'s output transform of n tiles: m[ξ*step+t] in,
+// y[k*ldY+t] = max((A^T m A)[k] + bias, lo) out (NaN propagates). It reads and writes whole
+// vectors past n.
+//
+//go:noescape
+func vecWinoOutF6x3NEON(y, m *float32, n, step, ldY int, bias, lo float32)
 
 // vecCopyRowsNEON copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
 // and writing nothing else.

@@ -4,6 +4,152 @@
 
 #include "textflag.h"
 
+// func vecLRNNEON(d, x *float32, n, c, dstStride, srcStride, before, after int, k, alpha float32)
+TEXT ·vecLRNNEON(SB), NOSPLIT|NOFRAME, $0-72
+	MOVD	d+0(FP), R0
+	MOVD	x+8(FP), R1
+	MOVD	n+16(FP), R2
+	MOVD	c+24(FP), R3
+	MOVD	dstStride+32(FP), R4
+	MOVD	srcStride+40(FP), R5
+	MOVD	before+48(FP), R6
+	MOVD	after+56(FP), R7
+	LSL	$2, R2, R2
+	LSL	$2, R4, R4
+	LSL	$2, R5, R5
+	SUB	$1, R3, R15
+	FMOVS	k+64(FP), F16
+	VDUP	V16.S[0], V16.S4
+	FMOVS	alpha+68(FP), F17
+	VDUP	V17.S[0], V17.S4
+	MOVD	ZR, R8
+block:
+	CMP	R2, R8
+	BGE	done
+	MOVD	ZR, R9
+	ADD	R8, R0, R10
+	ADD	R8, R1, R11
+channel:
+	PRFM	256(R11), PLDL1KEEP
+	SUBS	R6, R9, R12
+	CSEL	LT, ZR, R12, R12
+	ADD	R7, R9, R13
+	CMP	R15, R13
+	CSEL	GT, R15, R13, R13
+	SUB	R12, R13, R13
+	ADD	$1, R13, R13
+	MUL	R5, R12, R14
+	ADD	R1, R14, R14
+	ADD	R8, R14, R14
+	VEOR	V0.B16, V0.B16, V0.B16
+window:
+	VLD1	(R14), [V1.S4]
+	VFMLA	V1.S4, V1.S4, V0.S4
+	ADD	R5, R14, R14
+	SUBS	$1, R13, R13
+	BNE	window
+	VMOV	V16.B16, V2.B16
+	VFMLA	V17.S4, V0.S4, V2.S4
+	VLD1	(R11), [V3.S4]
+	WORD	$0x6ea1f844 // fsqrt v4.4s, v2.4s
+	WORD	$0x6ea1f885 // fsqrt v5.4s, v4.4s
+	WORD	$0x6e24dca4 // fmul v4.4s, v5.4s, v4.4s
+	WORD	$0x6e24fc63 // fdiv v3.4s, v3.4s, v4.4s
+	VST1	[V3.S4], (R10)
+	ADD	R4, R10, R10
+	ADD	R5, R11, R11
+	ADD	$1, R9, R9
+	CMP	R3, R9
+	BLT	channel
+	ADD	$16, R8, R8
+	B	block
+done:
+	RET
+
+// func vecIm2colRowNEON(d, s *float32, cols, nr, ow, ox0, sw, rowStep int)
+TEXT ·vecIm2colRowNEON(SB), NOSPLIT|NOFRAME, $0-64
+	MOVD	d+0(FP), R0
+	MOVD	s+8(FP), R1
+	MOVD	cols+16(FP), R2
+	MOVD	nr+24(FP), R3
+	MOVD	ow+32(FP), R4
+	MOVD	ox0+40(FP), R5
+	MOVD	sw+48(FP), R6
+	MOVD	rowStep+56(FP), R7
+	MUL	R6, R5, R15
+	SUB	R15<<2, R1, R8
+	LSL	$2, R6, R6
+	LSL	$2, R7, R7
+	MOVD	ZR, R9
+segment:
+	SUB	R5, R4, R10
+	SUB	R9, R2, R11
+	CMP	R10, R11
+	CSEL	LT, R11, R10, R10
+	MUL	R6, R5, R12
+	ADD	R8, R12, R12
+	ADD	R9<<2, R0, R13
+	MOVD	R10, R14
+	CMP	$4, R6
+	BNE	strided
+by16:
+	CMP	$16, R14
+	BLT	by4
+	VLD1.P	64(R12), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VST1.P	[V0.S4, V1.S4, V2.S4, V3.S4], 64(R13)
+	SUB	$16, R14, R14
+	B	by16
+by4:
+	CMP	$4, R14
+	BLT	stail
+	VLD1.P	16(R12), [V0.S4]
+	VST1.P	[V0.S4], 16(R13)
+	SUB	$4, R14, R14
+	B	by4
+strided:
+	CMP	$8, R6
+	BNE	sloop
+s2loop:
+	CMP	$5, R14
+	BLT	stail
+	VLD2.P	32(R12), [V0.S4, V1.S4]
+	VST1.P	[V0.S4], 16(R13)
+	SUB	$4, R14, R14
+	B	s2loop
+stail:
+	CBZ	R14, next
+sloop:
+	MOVWU	(R12), R15
+	MOVW.P	R15, 4(R13)
+	ADD	R6, R12, R12
+	SUB	$1, R14, R14
+	CBNZ	R14, sloop
+next:
+	ADD	R10, R9, R9
+	CMP	R2, R9
+	BGE	zero
+	ADD	R7, R8, R8
+	MOVD	ZR, R5
+	B	segment
+zero:
+	SUB	R2, R3, R14
+	ADD	R2<<2, R0, R13
+	VEOR	V0.B16, V0.B16, V0.B16
+z4:
+	CMP	$4, R14
+	BLT	z1
+	VST1.P	[V0.S4], 16(R13)
+	SUB	$4, R14, R14
+	B	z4
+z1:
+	CMP	$0, R14
+	BLE	done
+	MOVW.P	ZR, 4(R13)
+	SUB	$1, R14, R14
+	B	z1
+done:
+	RET
+
 // func vecMaxPool3s2NEON(dst, src *float32, n, rows, ld int)
 TEXT ·vecMaxPool3s2NEON(SB), NOSPLIT|NOFRAME, $0-40
 	MOVD	dst+0(FP), R0
@@ -3172,6 +3318,5490 @@ reduce:
 	FMOVS.P	F16, 4(R0)
 	SUB	$1, R2, R2
 	B	channel
+done:
+	RET
+
+// func vecWinoInF2x3NEON(dst, planes *float32, ps, tw, ld, ldDst int)
+TEXT ·vecWinoInF2x3NEON(SB), NOSPLIT|NOFRAME, $0-48
+	MOVD	dst+0(FP), R0
+	MOVD	planes+8(FP), R1
+	MOVD	ps+16(FP), R2
+	MOVD	tw+24(FP), R3
+	MOVD	ld+32(FP), R4
+	MOVD	ldDst+40(FP), R5
+	LSL	$2, R2, R2
+	LSL	$2, R4, R4
+	LSL	$2, R5, R5
+	MOVD	$4, R6
+	MUL	R5, R6, R6
+tiles:
+	CMP	$0, R3
+	BLE	done
+	MOVD	R1, R16
+	ADD	R4, R16, R8
+	ADD	R4, R8, R9
+	ADD	R4, R9, R10
+	FMOVQ	0(R16), F0
+	FMOVQ	0(R8), F1
+	FMOVQ	0(R9), F2
+	FMOVQ	0(R10), F3
+	WORD	$0x4ea0d440 // fsub v0.4s, v2.4s, v0.4s
+	VMOV	V1.B16, V4.B16
+	WORD	$0x4e24d445 // fadd v5.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	MOVD	R0, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V5.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	FMOVQ	4(R16), F0
+	FMOVQ	4(R8), F1
+	FMOVQ	4(R9), F2
+	FMOVQ	4(R10), F3
+	WORD	$0x4ea0d440 // fsub v0.4s, v2.4s, v0.4s
+	VMOV	V1.B16, V4.B16
+	WORD	$0x4e24d445 // fadd v5.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	MOVD	$2, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V5.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	ADD	R2, R16, R16
+	ADD	R4, R16, R8
+	ADD	R4, R8, R9
+	ADD	R4, R9, R10
+	FMOVQ	0(R16), F0
+	FMOVQ	0(R8), F1
+	FMOVQ	0(R9), F2
+	FMOVQ	0(R10), F3
+	WORD	$0x4ea0d440 // fsub v0.4s, v2.4s, v0.4s
+	VMOV	V1.B16, V4.B16
+	WORD	$0x4e24d445 // fadd v5.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	MOVD	$1, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V5.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	FMOVQ	4(R16), F0
+	FMOVQ	4(R8), F1
+	FMOVQ	4(R9), F2
+	FMOVQ	4(R10), F3
+	WORD	$0x4ea0d440 // fsub v0.4s, v2.4s, v0.4s
+	VMOV	V1.B16, V4.B16
+	WORD	$0x4e24d445 // fadd v5.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	MOVD	$3, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V5.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	MOVD	R0, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	WORD	$0x4ea0d440 // fsub v0.4s, v2.4s, v0.4s
+	VMOV	V1.B16, V4.B16
+	WORD	$0x4e24d445 // fadd v5.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V5.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	WORD	$0x4ea0d440 // fsub v0.4s, v2.4s, v0.4s
+	VMOV	V1.B16, V4.B16
+	WORD	$0x4e24d445 // fadd v5.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V5.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	WORD	$0x4ea0d440 // fsub v0.4s, v2.4s, v0.4s
+	VMOV	V1.B16, V4.B16
+	WORD	$0x4e24d445 // fadd v5.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V5.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	WORD	$0x4ea0d440 // fsub v0.4s, v2.4s, v0.4s
+	VMOV	V1.B16, V4.B16
+	WORD	$0x4e24d445 // fadd v5.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V5.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	$16, R1, R1
+	ADD	$16, R0, R0
+	SUB	$4, R3, R3
+	B	tiles
+done:
+	RET
+
+// func vecWinoOutF2x3NEON(y, m *float32, n, step, ldY int, bias, lo float32)
+TEXT ·vecWinoOutF2x3NEON(SB), NOSPLIT|NOFRAME, $0-48
+	MOVD	y+0(FP), R0
+	MOVD	m+8(FP), R1
+	MOVD	n+16(FP), R2
+	MOVD	step+24(FP), R3
+	MOVD	ldY+32(FP), R4
+	LSL	$2, R3, R3
+	LSL	$2, R4, R4
+	MOVD	$4, R5
+	MUL	R3, R5, R5
+	FMOVS	bias+40(FP), F27
+	VDUP	V27.S[0], V27.S4
+	FMOVS	lo+44(FP), F26
+	VDUP	V26.S[0], V26.S4
+loop:
+	CMP	$0, R2
+	BLE	done
+	MOVD	R1, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V0.S4]
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	WORD	$0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD	$0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD	$0x4e24d400 // fadd v0.4s, v0.4s, v4.4s
+	WORD	$0x4e23d421 // fadd v1.4s, v1.4s, v3.4s
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	WORD	$0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	WORD	$0x4e24d466 // fadd v6.4s, v3.4s, v4.4s
+	WORD	$0x4ea4d463 // fsub v3.4s, v3.4s, v4.4s
+	WORD	$0x4e26d442 // fadd v2.4s, v2.4s, v6.4s
+	WORD	$0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	WORD	$0x4e26d4a8 // fadd v8.4s, v5.4s, v6.4s
+	WORD	$0x4ea6d4a5 // fsub v5.4s, v5.4s, v6.4s
+	WORD	$0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	WORD	$0x4e27d4a5 // fadd v5.4s, v5.4s, v7.4s
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	WORD	$0x4e28d4ea // fadd v10.4s, v7.4s, v8.4s
+	WORD	$0x4ea8d4e7 // fsub v7.4s, v7.4s, v8.4s
+	WORD	$0x4e2ad4c6 // fadd v6.4s, v6.4s, v10.4s
+	WORD	$0x4e29d4e7 // fadd v7.4s, v7.4s, v9.4s
+	MOVD	R0, R8
+	WORD	$0x4e24d448 // fadd v8.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	WORD	$0x4e26d442 // fadd v2.4s, v2.4s, v6.4s
+	WORD	$0x4e3af400 // fmax v0.4s, v0.4s, v26.4s
+	VST1.P	[V0.S4], (R8)(R4)
+	WORD	$0x4e3af442 // fmax v2.4s, v2.4s, v26.4s
+	VST1.P	[V2.S4], (R8)(R4)
+	MOVD	$2, R8
+	MUL	R4, R8, R8
+	ADD	R0, R8, R8
+	WORD	$0x4e25d460 // fadd v0.4s, v3.4s, v5.4s
+	WORD	$0x4ea5d462 // fsub v2.4s, v3.4s, v5.4s
+	WORD	$0x4e20d420 // fadd v0.4s, v1.4s, v0.4s
+	WORD	$0x4e27d441 // fadd v1.4s, v2.4s, v7.4s
+	WORD	$0x4e3af400 // fmax v0.4s, v0.4s, v26.4s
+	VST1.P	[V0.S4], (R8)(R4)
+	WORD	$0x4e3af421 // fmax v1.4s, v1.4s, v26.4s
+	VST1.P	[V1.S4], (R8)(R4)
+	ADD	$16, R1, R1
+	ADD	$16, R0, R0
+	SUB	$4, R2, R2
+	B	loop
+done:
+	RET
+
+// func vecWinoInF4x3NEON(dst, planes *float32, ps, tw, ld, ldDst int)
+TEXT ·vecWinoInF4x3NEON(SB), NOSPLIT|NOFRAME, $0-48
+	MOVD	dst+0(FP), R0
+	MOVD	planes+8(FP), R1
+	MOVD	ps+16(FP), R2
+	MOVD	tw+24(FP), R3
+	MOVD	ld+32(FP), R4
+	MOVD	ldDst+40(FP), R5
+	LSL	$2, R2, R2
+	LSL	$2, R4, R4
+	LSL	$2, R5, R5
+	MOVD	$6, R6
+	MUL	R5, R6, R6
+	MOVW	$0x40800000, R17
+	VMOV	R17, V28.S[0]
+	MOVW	$0xc0a00000, R17
+	VMOV	R17, V28.S[1]
+	MOVW	$0xc0800000, R17
+	VMOV	R17, V28.S[2]
+	MOVW	$0xc0000000, R17
+	VMOV	R17, V28.S[3]
+	MOVW	$0x40000000, R17
+	VMOV	R17, V29.S[0]
+tiles:
+	CMP	$0, R3
+	BLE	done
+	MOVD	R1, R16
+	ADD	R4, R16, R8
+	ADD	R4, R8, R9
+	ADD	R4, R9, R10
+	ADD	R4, R10, R11
+	ADD	R4, R11, R12
+	FMOVQ	0(R16), F0
+	FMOVQ	0(R8), F1
+	FMOVQ	0(R9), F2
+	FMOVQ	0(R10), F3
+	FMOVQ	0(R11), F4
+	FMOVQ	0(R12), F5
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	R0, R17
+	VST1.P	[V6.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V7.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V5.S4], (R17)(R6)
+	FMOVQ	4(R16), F0
+	FMOVQ	4(R8), F1
+	FMOVQ	4(R9), F2
+	FMOVQ	4(R10), F3
+	FMOVQ	4(R11), F4
+	FMOVQ	4(R12), F5
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	$4, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V6.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V7.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V5.S4], (R17)(R6)
+	ADD	R2, R16, R16
+	ADD	R4, R16, R8
+	ADD	R4, R8, R9
+	ADD	R4, R9, R10
+	ADD	R4, R10, R11
+	ADD	R4, R11, R12
+	FMOVQ	0(R16), F0
+	FMOVQ	0(R8), F1
+	FMOVQ	0(R9), F2
+	FMOVQ	0(R10), F3
+	FMOVQ	0(R11), F4
+	FMOVQ	0(R12), F5
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	$1, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V6.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V7.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V5.S4], (R17)(R6)
+	FMOVQ	4(R16), F0
+	FMOVQ	4(R8), F1
+	FMOVQ	4(R9), F2
+	FMOVQ	4(R10), F3
+	FMOVQ	4(R11), F4
+	FMOVQ	4(R12), F5
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	$5, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V6.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V7.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V5.S4], (R17)(R6)
+	ADD	R2, R16, R16
+	ADD	R4, R16, R8
+	ADD	R4, R8, R9
+	ADD	R4, R9, R10
+	ADD	R4, R10, R11
+	ADD	R4, R11, R12
+	FMOVQ	0(R16), F0
+	FMOVQ	0(R8), F1
+	FMOVQ	0(R9), F2
+	FMOVQ	0(R10), F3
+	FMOVQ	0(R11), F4
+	FMOVQ	0(R12), F5
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	$2, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V6.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V7.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V5.S4], (R17)(R6)
+	ADD	R2, R16, R16
+	ADD	R4, R16, R8
+	ADD	R4, R8, R9
+	ADD	R4, R9, R10
+	ADD	R4, R10, R11
+	ADD	R4, R11, R12
+	FMOVQ	0(R16), F0
+	FMOVQ	0(R8), F1
+	FMOVQ	0(R9), F2
+	FMOVQ	0(R10), F3
+	FMOVQ	0(R11), F4
+	FMOVQ	0(R12), F5
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	$3, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V6.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V7.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V5.S4], (R17)(R6)
+	MOVD	R0, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V6.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V7.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V5.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V6.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V7.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V5.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V6.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V7.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V5.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V6.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V7.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V5.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V6.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V7.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V5.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V6.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V7.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V5.S4], (R17)(R5)
+	ADD	$16, R1, R1
+	ADD	$16, R0, R0
+	SUB	$4, R3, R3
+	B	tiles
+done:
+	RET
+
+// func vecWinoOutF4x3NEON(y, m *float32, n, step, ldY int, bias, lo float32)
+TEXT ·vecWinoOutF4x3NEON(SB), NOSPLIT|NOFRAME, $0-48
+	MOVD	y+0(FP), R0
+	MOVD	m+8(FP), R1
+	MOVD	n+16(FP), R2
+	MOVD	step+24(FP), R3
+	MOVD	ldY+32(FP), R4
+	LSL	$2, R3, R3
+	LSL	$2, R4, R4
+	MOVD	$6, R5
+	MUL	R3, R5, R5
+	FMOVS	bias+40(FP), F27
+	VDUP	V27.S[0], V27.S4
+	FMOVS	lo+44(FP), F26
+	VDUP	V26.S[0], V26.S4
+	MOVW	$0x40000000, R7
+	VMOV	R7, V28.S[0]
+	MOVW	$0xc0000000, R7
+	VMOV	R7, V28.S[1]
+	MOVW	$0x40800000, R7
+	VMOV	R7, V28.S[2]
+	MOVW	$0x41000000, R7
+	VMOV	R7, V28.S[3]
+	MOVW	$0xc1000000, R7
+	VMOV	R7, V29.S[0]
+loop:
+	CMP	$0, R2
+	BLE	done
+	MOVD	R1, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V0.S4]
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	WORD	$0x4e22d421 // fadd v1.4s, v1.4s, v2.4s
+	WORD	$0x4e24d462 // fadd v2.4s, v3.4s, v4.4s
+	WORD	$0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD	$0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD	$0x4f9c1841 // fmla v1.4s, v2.4s, v28.s[2]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	WORD	$0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	WORD	$0x4e24d463 // fadd v3.4s, v3.4s, v4.4s
+	WORD	$0x4e26d4a4 // fadd v4.4s, v5.4s, v6.4s
+	WORD	$0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	WORD	$0x4e24d442 // fadd v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1883 // fmla v3.4s, v4.4s, v28.s[2]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	WORD	$0x4e26d4a5 // fadd v5.4s, v5.4s, v6.4s
+	WORD	$0x4e28d4e6 // fadd v6.4s, v7.4s, v8.4s
+	WORD	$0x4e25d484 // fadd v4.4s, v4.4s, v5.4s
+	WORD	$0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
+	WORD	$0x4f9c18c5 // fmla v5.4s, v6.4s, v28.s[2]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	WORD	$0x4e28d4e7 // fadd v7.4s, v7.4s, v8.4s
+	WORD	$0x4e2ad528 // fadd v8.4s, v9.4s, v10.4s
+	WORD	$0x4e27d4c6 // fadd v6.4s, v6.4s, v7.4s
+	WORD	$0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
+	WORD	$0x4f9c1907 // fmla v7.4s, v8.4s, v28.s[2]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V13.S4]
+	WORD	$0x4e2ad529 // fadd v9.4s, v9.4s, v10.4s
+	WORD	$0x4e2cd56a // fadd v10.4s, v11.4s, v12.4s
+	WORD	$0x4e29d508 // fadd v8.4s, v8.4s, v9.4s
+	WORD	$0x4e2ad508 // fadd v8.4s, v8.4s, v10.4s
+	WORD	$0x4f9c1949 // fmla v9.4s, v10.4s, v28.s[2]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V13.S4]
+	VLD1.P	(R7)(R5), [V14.S4]
+	VLD1.P	(R7)(R5), [V15.S4]
+	WORD	$0x4e2cd56b // fadd v11.4s, v11.4s, v12.4s
+	WORD	$0x4e2ed5ac // fadd v12.4s, v13.4s, v14.4s
+	WORD	$0x4e2bd54a // fadd v10.4s, v10.4s, v11.4s
+	WORD	$0x4e2cd54a // fadd v10.4s, v10.4s, v12.4s
+	WORD	$0x4f9c198b // fmla v11.4s, v12.4s, v28.s[2]
+	MOVD	R0, R8
+	WORD	$0x4e24d44c // fadd v12.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4e28d4c4 // fadd v4.4s, v6.4s, v8.4s
+	WORD	$0x4ea8d4c6 // fsub v6.4s, v6.4s, v8.4s
+	WORD	$0x4e2cd400 // fadd v0.4s, v0.4s, v12.4s
+	WORD	$0x4e24d400 // fadd v0.4s, v0.4s, v4.4s
+	VMOV	V2.B16, V8.B16
+	WORD	$0x4f9c10c8 // fmla v8.4s, v6.4s, v28.s[0]
+	WORD	$0x4f9c188c // fmla v12.4s, v4.4s, v28.s[2]
+	WORD	$0x4e2ad442 // fadd v2.4s, v2.4s, v10.4s
+	WORD	$0x4fbc18c2 // fmla v2.4s, v6.4s, v28.s[3]
+	WORD	$0x4e3af400 // fmax v0.4s, v0.4s, v26.4s
+	VST1.P	[V0.S4], (R8)(R4)
+	WORD	$0x4e3af508 // fmax v8.4s, v8.4s, v26.4s
+	VST1.P	[V8.S4], (R8)(R4)
+	WORD	$0x4e3af58c // fmax v12.4s, v12.4s, v26.4s
+	VST1.P	[V12.S4], (R8)(R4)
+	WORD	$0x4e3af442 // fmax v2.4s, v2.4s, v26.4s
+	VST1.P	[V2.S4], (R8)(R4)
+	MOVD	$8, R8
+	MUL	R4, R8, R8
+	ADD	R0, R8, R8
+	WORD	$0x4e25d460 // fadd v0.4s, v3.4s, v5.4s
+	WORD	$0x4ea5d462 // fsub v2.4s, v3.4s, v5.4s
+	WORD	$0x4e29d4e3 // fadd v3.4s, v7.4s, v9.4s
+	WORD	$0x4ea9d4e4 // fsub v4.4s, v7.4s, v9.4s
+	WORD	$0x4e20d421 // fadd v1.4s, v1.4s, v0.4s
+	WORD	$0x4e23d421 // fadd v1.4s, v1.4s, v3.4s
+	VMOV	V2.B16, V5.B16
+	WORD	$0x4f9c1085 // fmla v5.4s, v4.4s, v28.s[0]
+	WORD	$0x4f9c1860 // fmla v0.4s, v3.4s, v28.s[2]
+	WORD	$0x4e2bd442 // fadd v2.4s, v2.4s, v11.4s
+	WORD	$0x4fbc1882 // fmla v2.4s, v4.4s, v28.s[3]
+	WORD	$0x4e3af421 // fmax v1.4s, v1.4s, v26.4s
+	VST1.P	[V1.S4], (R8)(R4)
+	WORD	$0x4e3af4a5 // fmax v5.4s, v5.4s, v26.4s
+	VST1.P	[V5.S4], (R8)(R4)
+	WORD	$0x4e3af400 // fmax v0.4s, v0.4s, v26.4s
+	VST1.P	[V0.S4], (R8)(R4)
+	WORD	$0x4e3af442 // fmax v2.4s, v2.4s, v26.4s
+	VST1.P	[V2.S4], (R8)(R4)
+	MOVD	R1, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V0.S4]
+	VLD1.P	(R7)(R5), [V0.S4]
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	WORD	$0x4ea1d400 // fsub v0.4s, v0.4s, v1.4s
+	WORD	$0x4ea3d441 // fsub v1.4s, v2.4s, v3.4s
+	VMOV	V0.B16, V2.B16
+	WORD	$0x4f9c1022 // fmla v2.4s, v1.4s, v28.s[0]
+	WORD	$0x4e24d400 // fadd v0.4s, v0.4s, v4.4s
+	WORD	$0x4fbc1820 // fmla v0.4s, v1.4s, v28.s[3]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	WORD	$0x4e3bd421 // fadd v1.4s, v1.4s, v27.4s
+	WORD	$0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD	$0x4ea5d483 // fsub v3.4s, v4.4s, v5.4s
+	VMOV	V1.B16, V4.B16
+	WORD	$0x4f9c1064 // fmla v4.4s, v3.4s, v28.s[0]
+	WORD	$0x4e26d421 // fadd v1.4s, v1.4s, v6.4s
+	WORD	$0x4fbc1861 // fmla v1.4s, v3.4s, v28.s[3]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	WORD	$0x4ea5d463 // fsub v3.4s, v3.4s, v5.4s
+	WORD	$0x4ea7d4c5 // fsub v5.4s, v6.4s, v7.4s
+	VMOV	V3.B16, V6.B16
+	WORD	$0x4f9c10a6 // fmla v6.4s, v5.4s, v28.s[0]
+	WORD	$0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
+	WORD	$0x4fbc18a3 // fmla v3.4s, v5.4s, v28.s[3]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	WORD	$0x4ea7d4a5 // fsub v5.4s, v5.4s, v7.4s
+	WORD	$0x4ea9d507 // fsub v7.4s, v8.4s, v9.4s
+	VMOV	V5.B16, V8.B16
+	WORD	$0x4f9c10e8 // fmla v8.4s, v7.4s, v28.s[0]
+	WORD	$0x4e2ad4a5 // fadd v5.4s, v5.4s, v10.4s
+	WORD	$0x4fbc18e5 // fmla v5.4s, v7.4s, v28.s[3]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	WORD	$0x4ea9d4e7 // fsub v7.4s, v7.4s, v9.4s
+	WORD	$0x4eabd549 // fsub v9.4s, v10.4s, v11.4s
+	VMOV	V7.B16, V10.B16
+	WORD	$0x4f9c112a // fmla v10.4s, v9.4s, v28.s[0]
+	WORD	$0x4e2cd4e7 // fadd v7.4s, v7.4s, v12.4s
+	WORD	$0x4fbc1927 // fmla v7.4s, v9.4s, v28.s[3]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V13.S4]
+	VLD1.P	(R7)(R5), [V14.S4]
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4eadd58b // fsub v11.4s, v12.4s, v13.4s
+	VMOV	V9.B16, V12.B16
+	WORD	$0x4f9c116c // fmla v12.4s, v11.4s, v28.s[0]
+	WORD	$0x4e2ed529 // fadd v9.4s, v9.4s, v14.4s
+	WORD	$0x4fbc1969 // fmla v9.4s, v11.4s, v28.s[3]
+	MOVD	$4, R8
+	MUL	R4, R8, R8
+	ADD	R0, R8, R8
+	WORD	$0x4e26d48b // fadd v11.4s, v4.4s, v6.4s
+	WORD	$0x4ea6d484 // fsub v4.4s, v4.4s, v6.4s
+	WORD	$0x4e2ad506 // fadd v6.4s, v8.4s, v10.4s
+	WORD	$0x4eaad508 // fsub v8.4s, v8.4s, v10.4s
+	WORD	$0x4e2bd442 // fadd v2.4s, v2.4s, v11.4s
+	WORD	$0x4e26d442 // fadd v2.4s, v2.4s, v6.4s
+	VMOV	V4.B16, V10.B16
+	WORD	$0x4f9c110a // fmla v10.4s, v8.4s, v28.s[0]
+	WORD	$0x4f9c18cb // fmla v11.4s, v6.4s, v28.s[2]
+	WORD	$0x4e2cd484 // fadd v4.4s, v4.4s, v12.4s
+	WORD	$0x4fbc1904 // fmla v4.4s, v8.4s, v28.s[3]
+	WORD	$0x4e3af442 // fmax v2.4s, v2.4s, v26.4s
+	VST1.P	[V2.S4], (R8)(R4)
+	WORD	$0x4e3af54a // fmax v10.4s, v10.4s, v26.4s
+	VST1.P	[V10.S4], (R8)(R4)
+	WORD	$0x4e3af56b // fmax v11.4s, v11.4s, v26.4s
+	VST1.P	[V11.S4], (R8)(R4)
+	WORD	$0x4e3af484 // fmax v4.4s, v4.4s, v26.4s
+	VST1.P	[V4.S4], (R8)(R4)
+	MOVD	$12, R8
+	MUL	R4, R8, R8
+	ADD	R0, R8, R8
+	WORD	$0x4e23d422 // fadd v2.4s, v1.4s, v3.4s
+	WORD	$0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD	$0x4e27d4a3 // fadd v3.4s, v5.4s, v7.4s
+	WORD	$0x4ea7d4a4 // fsub v4.4s, v5.4s, v7.4s
+	WORD	$0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD	$0x4e23d400 // fadd v0.4s, v0.4s, v3.4s
+	VMOV	V1.B16, V5.B16
+	WORD	$0x4f9c1085 // fmla v5.4s, v4.4s, v28.s[0]
+	WORD	$0x4f9c1862 // fmla v2.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d421 // fadd v1.4s, v1.4s, v9.4s
+	WORD	$0x4fbc1881 // fmla v1.4s, v4.4s, v28.s[3]
+	WORD	$0x4e3af400 // fmax v0.4s, v0.4s, v26.4s
+	VST1.P	[V0.S4], (R8)(R4)
+	WORD	$0x4e3af4a5 // fmax v5.4s, v5.4s, v26.4s
+	VST1.P	[V5.S4], (R8)(R4)
+	WORD	$0x4e3af442 // fmax v2.4s, v2.4s, v26.4s
+	VST1.P	[V2.S4], (R8)(R4)
+	WORD	$0x4e3af421 // fmax v1.4s, v1.4s, v26.4s
+	VST1.P	[V1.S4], (R8)(R4)
+	ADD	$16, R1, R1
+	ADD	$16, R0, R0
+	SUB	$4, R2, R2
+	B	loop
+done:
+	RET
+
+// func vecWinoInF2x5NEON(dst, planes *float32, ps, tw, ld, ldDst int)
+TEXT ·vecWinoInF2x5NEON(SB), NOSPLIT|NOFRAME, $0-48
+	MOVD	dst+0(FP), R0
+	MOVD	planes+8(FP), R1
+	MOVD	ps+16(FP), R2
+	MOVD	tw+24(FP), R3
+	MOVD	ld+32(FP), R4
+	MOVD	ldDst+40(FP), R5
+	LSL	$2, R2, R2
+	LSL	$2, R4, R4
+	LSL	$2, R5, R5
+	MOVD	$6, R6
+	MUL	R5, R6, R6
+	MOVW	$0x40800000, R17
+	VMOV	R17, V28.S[0]
+	MOVW	$0xc0a00000, R17
+	VMOV	R17, V28.S[1]
+	MOVW	$0xc0800000, R17
+	VMOV	R17, V28.S[2]
+	MOVW	$0xc0000000, R17
+	VMOV	R17, V28.S[3]
+	MOVW	$0x40000000, R17
+	VMOV	R17, V29.S[0]
+tiles:
+	CMP	$0, R3
+	BLE	done
+	MOVD	R1, R16
+	ADD	R4, R16, R8
+	ADD	R4, R8, R9
+	ADD	R4, R9, R10
+	ADD	R4, R10, R11
+	ADD	R4, R11, R12
+	FMOVQ	0(R16), F0
+	FMOVQ	0(R8), F1
+	FMOVQ	0(R9), F2
+	FMOVQ	0(R10), F3
+	FMOVQ	0(R11), F4
+	FMOVQ	0(R12), F5
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	R0, R17
+	VST1.P	[V6.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V7.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V5.S4], (R17)(R6)
+	FMOVQ	4(R16), F0
+	FMOVQ	4(R8), F1
+	FMOVQ	4(R9), F2
+	FMOVQ	4(R10), F3
+	FMOVQ	4(R11), F4
+	FMOVQ	4(R12), F5
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	$2, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V6.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V7.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V5.S4], (R17)(R6)
+	FMOVQ	8(R16), F0
+	FMOVQ	8(R8), F1
+	FMOVQ	8(R9), F2
+	FMOVQ	8(R10), F3
+	FMOVQ	8(R11), F4
+	FMOVQ	8(R12), F5
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	$4, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V6.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V7.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V5.S4], (R17)(R6)
+	ADD	R2, R16, R16
+	ADD	R4, R16, R8
+	ADD	R4, R8, R9
+	ADD	R4, R9, R10
+	ADD	R4, R10, R11
+	ADD	R4, R11, R12
+	FMOVQ	0(R16), F0
+	FMOVQ	0(R8), F1
+	FMOVQ	0(R9), F2
+	FMOVQ	0(R10), F3
+	FMOVQ	0(R11), F4
+	FMOVQ	0(R12), F5
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	$1, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V6.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V7.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V5.S4], (R17)(R6)
+	FMOVQ	4(R16), F0
+	FMOVQ	4(R8), F1
+	FMOVQ	4(R9), F2
+	FMOVQ	4(R10), F3
+	FMOVQ	4(R11), F4
+	FMOVQ	4(R12), F5
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	$3, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V6.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V7.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V5.S4], (R17)(R6)
+	FMOVQ	8(R16), F0
+	FMOVQ	8(R8), F1
+	FMOVQ	8(R9), F2
+	FMOVQ	8(R10), F3
+	FMOVQ	8(R11), F4
+	FMOVQ	8(R12), F5
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	$5, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V6.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V7.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V5.S4], (R17)(R6)
+	MOVD	R0, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V6.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V7.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V5.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V6.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V7.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V5.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V6.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V7.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V5.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V6.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V7.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V5.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V6.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V7.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V5.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VMOV	V4.B16, V6.B16
+	WORD	$0x4f9c1006 // fmla v6.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	VMOV	V4.B16, V0.B16
+	WORD	$0x4f9c1840 // fmla v0.4s, v2.4s, v28.s[2]
+	VMOV	V3.B16, V7.B16
+	WORD	$0x4f9c1827 // fmla v7.4s, v1.4s, v28.s[2]
+	WORD	$0x4e27d408 // fadd v8.4s, v0.4s, v7.4s
+	WORD	$0x4ea7d400 // fsub v0.4s, v0.4s, v7.4s
+	WORD	$0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD	$0x4fbc9824 // fmul v4.4s, v1.4s, v28.s[3]
+	WORD	$0x4f9d1064 // fmla v4.4s, v3.4s, v29.s[0]
+	WORD	$0x4e24d447 // fadd v7.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4f9c1025 // fmla v5.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1065 // fmla v5.4s, v3.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V6.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V7.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V5.S4], (R17)(R5)
+	ADD	$16, R1, R1
+	ADD	$16, R0, R0
+	SUB	$4, R3, R3
+	B	tiles
+done:
+	RET
+
+// func vecWinoOutF2x5NEON(y, m *float32, n, step, ldY int, bias, lo float32)
+TEXT ·vecWinoOutF2x5NEON(SB), NOSPLIT|NOFRAME, $0-48
+	MOVD	y+0(FP), R0
+	MOVD	m+8(FP), R1
+	MOVD	n+16(FP), R2
+	MOVD	step+24(FP), R3
+	MOVD	ldY+32(FP), R4
+	LSL	$2, R3, R3
+	LSL	$2, R4, R4
+	MOVD	$6, R5
+	MUL	R3, R5, R5
+	FMOVS	bias+40(FP), F27
+	VDUP	V27.S[0], V27.S4
+	FMOVS	lo+44(FP), F26
+	VDUP	V26.S[0], V26.S4
+	MOVW	$0x40000000, R7
+	VMOV	R7, V28.S[0]
+	MOVW	$0xc0000000, R7
+	VMOV	R7, V28.S[1]
+loop:
+	CMP	$0, R2
+	BLE	done
+	MOVD	R1, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V0.S4]
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	WORD	$0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
+	WORD	$0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD	$0x4e24d462 // fadd v2.4s, v3.4s, v4.4s
+	WORD	$0x4ea4d463 // fsub v3.4s, v3.4s, v4.4s
+	WORD	$0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	WORD	$0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD	$0x4e25d421 // fadd v1.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	WORD	$0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	WORD	$0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD	$0x4ea4d463 // fsub v3.4s, v3.4s, v4.4s
+	WORD	$0x4e26d4a4 // fadd v4.4s, v5.4s, v6.4s
+	WORD	$0x4ea6d4a5 // fsub v5.4s, v5.4s, v6.4s
+	WORD	$0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	WORD	$0x4e24d442 // fadd v2.4s, v2.4s, v4.4s
+	WORD	$0x4e27d463 // fadd v3.4s, v3.4s, v7.4s
+	WORD	$0x4f9c10a3 // fmla v3.4s, v5.4s, v28.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	WORD	$0x4e26d4aa // fadd v10.4s, v5.4s, v6.4s
+	WORD	$0x4ea6d4a5 // fsub v5.4s, v5.4s, v6.4s
+	WORD	$0x4e28d4e6 // fadd v6.4s, v7.4s, v8.4s
+	WORD	$0x4ea8d4e7 // fsub v7.4s, v7.4s, v8.4s
+	WORD	$0x4e2ad484 // fadd v4.4s, v4.4s, v10.4s
+	WORD	$0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
+	WORD	$0x4e29d4a5 // fadd v5.4s, v5.4s, v9.4s
+	WORD	$0x4f9c10e5 // fmla v5.4s, v7.4s, v28.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	WORD	$0x4e28d4ec // fadd v12.4s, v7.4s, v8.4s
+	WORD	$0x4ea8d4e7 // fsub v7.4s, v7.4s, v8.4s
+	WORD	$0x4e2ad528 // fadd v8.4s, v9.4s, v10.4s
+	WORD	$0x4eaad529 // fsub v9.4s, v9.4s, v10.4s
+	WORD	$0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
+	WORD	$0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
+	WORD	$0x4e2bd4e7 // fadd v7.4s, v7.4s, v11.4s
+	WORD	$0x4f9c1127 // fmla v7.4s, v9.4s, v28.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V13.S4]
+	WORD	$0x4e2ad52e // fadd v14.4s, v9.4s, v10.4s
+	WORD	$0x4eaad529 // fsub v9.4s, v9.4s, v10.4s
+	WORD	$0x4e2cd56a // fadd v10.4s, v11.4s, v12.4s
+	WORD	$0x4eacd56b // fsub v11.4s, v11.4s, v12.4s
+	WORD	$0x4e2ed508 // fadd v8.4s, v8.4s, v14.4s
+	WORD	$0x4e2ad508 // fadd v8.4s, v8.4s, v10.4s
+	WORD	$0x4e2dd529 // fadd v9.4s, v9.4s, v13.4s
+	WORD	$0x4f9c1169 // fmla v9.4s, v11.4s, v28.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V13.S4]
+	VLD1.P	(R7)(R5), [V14.S4]
+	VLD1.P	(R7)(R5), [V15.S4]
+	WORD	$0x4e2cd570 // fadd v16.4s, v11.4s, v12.4s
+	WORD	$0x4eacd56b // fsub v11.4s, v11.4s, v12.4s
+	WORD	$0x4e2ed5ac // fadd v12.4s, v13.4s, v14.4s
+	WORD	$0x4eaed5ad // fsub v13.4s, v13.4s, v14.4s
+	WORD	$0x4e30d54a // fadd v10.4s, v10.4s, v16.4s
+	WORD	$0x4e2cd54a // fadd v10.4s, v10.4s, v12.4s
+	WORD	$0x4e2fd56b // fadd v11.4s, v11.4s, v15.4s
+	WORD	$0x4f9c11ab // fmla v11.4s, v13.4s, v28.s[0]
+	MOVD	R0, R8
+	WORD	$0x4e24d44c // fadd v12.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4e28d4c4 // fadd v4.4s, v6.4s, v8.4s
+	WORD	$0x4ea8d4c6 // fsub v6.4s, v6.4s, v8.4s
+	WORD	$0x4e2cd400 // fadd v0.4s, v0.4s, v12.4s
+	WORD	$0x4e24d400 // fadd v0.4s, v0.4s, v4.4s
+	WORD	$0x4e2ad442 // fadd v2.4s, v2.4s, v10.4s
+	WORD	$0x4f9c10c2 // fmla v2.4s, v6.4s, v28.s[0]
+	WORD	$0x4e3af400 // fmax v0.4s, v0.4s, v26.4s
+	VST1.P	[V0.S4], (R8)(R4)
+	WORD	$0x4e3af442 // fmax v2.4s, v2.4s, v26.4s
+	VST1.P	[V2.S4], (R8)(R4)
+	MOVD	$2, R8
+	MUL	R4, R8, R8
+	ADD	R0, R8, R8
+	WORD	$0x4e25d460 // fadd v0.4s, v3.4s, v5.4s
+	WORD	$0x4ea5d462 // fsub v2.4s, v3.4s, v5.4s
+	WORD	$0x4e29d4e3 // fadd v3.4s, v7.4s, v9.4s
+	WORD	$0x4ea9d4e4 // fsub v4.4s, v7.4s, v9.4s
+	WORD	$0x4e20d420 // fadd v0.4s, v1.4s, v0.4s
+	WORD	$0x4e23d400 // fadd v0.4s, v0.4s, v3.4s
+	WORD	$0x4e2bd441 // fadd v1.4s, v2.4s, v11.4s
+	WORD	$0x4f9c1081 // fmla v1.4s, v4.4s, v28.s[0]
+	WORD	$0x4e3af400 // fmax v0.4s, v0.4s, v26.4s
+	VST1.P	[V0.S4], (R8)(R4)
+	WORD	$0x4e3af421 // fmax v1.4s, v1.4s, v26.4s
+	VST1.P	[V1.S4], (R8)(R4)
+	ADD	$16, R1, R1
+	ADD	$16, R0, R0
+	SUB	$4, R2, R2
+	B	loop
+done:
+	RET
+
+// func vecWinoInF3x5NEON(dst, planes *float32, ps, tw, ld, ldDst int)
+TEXT ·vecWinoInF3x5NEON(SB), NOSPLIT|NOFRAME, $0-48
+	MOVD	dst+0(FP), R0
+	MOVD	planes+8(FP), R1
+	MOVD	ps+16(FP), R2
+	MOVD	tw+24(FP), R3
+	MOVD	ld+32(FP), R4
+	MOVD	ldDst+40(FP), R5
+	LSL	$2, R2, R2
+	LSL	$2, R4, R4
+	LSL	$2, R5, R5
+	MOVD	$7, R6
+	MUL	R5, R6, R6
+	MOVW	$0xbf000000, R17
+	VMOV	R17, V28.S[0]
+	MOVW	$0x3e800000, R17
+	VMOV	R17, V28.S[1]
+	MOVW	$0x40200000, R17
+	VMOV	R17, V28.S[2]
+	MOVW	$0xbfa00000, R17
+	VMOV	R17, V28.S[3]
+	MOVW	$0xc0000000, R17
+	VMOV	R17, V29.S[0]
+	MOVW	$0x3f000000, R17
+	VMOV	R17, V29.S[1]
+	MOVW	$0xc0100000, R17
+	VMOV	R17, V29.S[2]
+	MOVW	$0x3f400000, R17
+	VMOV	R17, V29.S[3]
+	MOVW	$0x3fe00000, R17
+	VMOV	R17, V30.S[0]
+	MOVW	$0xc0400000, R17
+	VMOV	R17, V30.S[1]
+	MOVW	$0x3fc00000, R17
+	VMOV	R17, V30.S[2]
+	MOVW	$0xbfc00000, R17
+	VMOV	R17, V30.S[3]
+	MOVW	$0xc0200000, R17
+	VMOV	R17, V31.S[0]
+tiles:
+	CMP	$0, R3
+	BLE	done
+	MOVD	R1, R16
+	ADD	R4, R16, R8
+	ADD	R4, R8, R9
+	ADD	R4, R9, R10
+	ADD	R4, R10, R11
+	ADD	R4, R11, R12
+	ADD	R4, R12, R13
+	FMOVQ	0(R16), F0
+	FMOVQ	0(R8), F1
+	FMOVQ	0(R9), F2
+	FMOVQ	0(R10), F3
+	FMOVQ	0(R11), F4
+	FMOVQ	0(R12), F5
+	FMOVQ	0(R13), F6
+	VMOV	V5.B16, V7.B16
+	WORD	$0x4f9c1007 // fmla v7.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1027 // fmla v7.4s, v1.4s, v28.s[1]
+	WORD	$0x4f9c1847 // fmla v7.4s, v2.4s, v28.s[2]
+	WORD	$0x4fbc1867 // fmla v7.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9d1087 // fmla v7.4s, v4.4s, v29.s[0]
+	WORD	$0x4ea4d4a0 // fsub v0.4s, v5.4s, v4.4s
+	WORD	$0x4fbd1020 // fmla v0.4s, v1.4s, v29.s[1]
+	WORD	$0x4fbc1040 // fmla v0.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9d1860 // fmla v0.4s, v3.4s, v29.s[2]
+	VMOV	V5.B16, V8.B16
+	WORD	$0x4f9c1028 // fmla v8.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbd1848 // fmla v8.4s, v2.4s, v29.s[3]
+	WORD	$0x4f9e1068 // fmla v8.4s, v3.4s, v30.s[0]
+	WORD	$0x4fbe1088 // fmla v8.4s, v4.4s, v30.s[1]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9e1849 // fmla v9.4s, v2.4s, v30.s[2]
+	WORD	$0x4f9d1069 // fmla v9.4s, v3.4s, v29.s[0]
+	WORD	$0x4fbe1889 // fmla v9.4s, v4.4s, v30.s[3]
+	WORD	$0x4ea1d4aa // fsub v10.4s, v5.4s, v1.4s
+	WORD	$0x4f9c184a // fmla v10.4s, v2.4s, v28.s[2]
+	WORD	$0x4f9f108a // fmla v10.4s, v4.4s, v31.s[0]
+	VMOV	V5.B16, V11.B16
+	WORD	$0x4fbc102b // fmla v11.4s, v1.4s, v28.s[1]
+	WORD	$0x4fbc186b // fmla v11.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9c1026 // fmla v6.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9c1866 // fmla v6.4s, v3.4s, v28.s[2]
+	WORD	$0x4fbc1886 // fmla v6.4s, v4.4s, v28.s[3]
+	WORD	$0x4f9d10a6 // fmla v6.4s, v5.4s, v29.s[0]
+	MOVD	R0, R17
+	VST1.P	[V7.S4], (R17)(R6)
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V9.S4], (R17)(R6)
+	VST1.P	[V10.S4], (R17)(R6)
+	VST1.P	[V11.S4], (R17)(R6)
+	VST1.P	[V6.S4], (R17)(R6)
+	FMOVQ	4(R16), F0
+	FMOVQ	4(R8), F1
+	FMOVQ	4(R9), F2
+	FMOVQ	4(R10), F3
+	FMOVQ	4(R11), F4
+	FMOVQ	4(R12), F5
+	FMOVQ	4(R13), F6
+	VMOV	V5.B16, V7.B16
+	WORD	$0x4f9c1007 // fmla v7.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1027 // fmla v7.4s, v1.4s, v28.s[1]
+	WORD	$0x4f9c1847 // fmla v7.4s, v2.4s, v28.s[2]
+	WORD	$0x4fbc1867 // fmla v7.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9d1087 // fmla v7.4s, v4.4s, v29.s[0]
+	WORD	$0x4ea4d4a0 // fsub v0.4s, v5.4s, v4.4s
+	WORD	$0x4fbd1020 // fmla v0.4s, v1.4s, v29.s[1]
+	WORD	$0x4fbc1040 // fmla v0.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9d1860 // fmla v0.4s, v3.4s, v29.s[2]
+	VMOV	V5.B16, V8.B16
+	WORD	$0x4f9c1028 // fmla v8.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbd1848 // fmla v8.4s, v2.4s, v29.s[3]
+	WORD	$0x4f9e1068 // fmla v8.4s, v3.4s, v30.s[0]
+	WORD	$0x4fbe1088 // fmla v8.4s, v4.4s, v30.s[1]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9e1849 // fmla v9.4s, v2.4s, v30.s[2]
+	WORD	$0x4f9d1069 // fmla v9.4s, v3.4s, v29.s[0]
+	WORD	$0x4fbe1889 // fmla v9.4s, v4.4s, v30.s[3]
+	WORD	$0x4ea1d4aa // fsub v10.4s, v5.4s, v1.4s
+	WORD	$0x4f9c184a // fmla v10.4s, v2.4s, v28.s[2]
+	WORD	$0x4f9f108a // fmla v10.4s, v4.4s, v31.s[0]
+	VMOV	V5.B16, V11.B16
+	WORD	$0x4fbc102b // fmla v11.4s, v1.4s, v28.s[1]
+	WORD	$0x4fbc186b // fmla v11.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9c1026 // fmla v6.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9c1866 // fmla v6.4s, v3.4s, v28.s[2]
+	WORD	$0x4fbc1886 // fmla v6.4s, v4.4s, v28.s[3]
+	WORD	$0x4f9d10a6 // fmla v6.4s, v5.4s, v29.s[0]
+	MOVD	$3, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V7.S4], (R17)(R6)
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V9.S4], (R17)(R6)
+	VST1.P	[V10.S4], (R17)(R6)
+	VST1.P	[V11.S4], (R17)(R6)
+	VST1.P	[V6.S4], (R17)(R6)
+	FMOVQ	8(R16), F0
+	FMOVQ	8(R8), F1
+	FMOVQ	8(R9), F2
+	FMOVQ	8(R10), F3
+	FMOVQ	8(R11), F4
+	FMOVQ	8(R12), F5
+	FMOVQ	8(R13), F6
+	VMOV	V5.B16, V7.B16
+	WORD	$0x4f9c1007 // fmla v7.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1027 // fmla v7.4s, v1.4s, v28.s[1]
+	WORD	$0x4f9c1847 // fmla v7.4s, v2.4s, v28.s[2]
+	WORD	$0x4fbc1867 // fmla v7.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9d1087 // fmla v7.4s, v4.4s, v29.s[0]
+	WORD	$0x4ea4d4a0 // fsub v0.4s, v5.4s, v4.4s
+	WORD	$0x4fbd1020 // fmla v0.4s, v1.4s, v29.s[1]
+	WORD	$0x4fbc1040 // fmla v0.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9d1860 // fmla v0.4s, v3.4s, v29.s[2]
+	VMOV	V5.B16, V8.B16
+	WORD	$0x4f9c1028 // fmla v8.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbd1848 // fmla v8.4s, v2.4s, v29.s[3]
+	WORD	$0x4f9e1068 // fmla v8.4s, v3.4s, v30.s[0]
+	WORD	$0x4fbe1088 // fmla v8.4s, v4.4s, v30.s[1]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9e1849 // fmla v9.4s, v2.4s, v30.s[2]
+	WORD	$0x4f9d1069 // fmla v9.4s, v3.4s, v29.s[0]
+	WORD	$0x4fbe1889 // fmla v9.4s, v4.4s, v30.s[3]
+	WORD	$0x4ea1d4aa // fsub v10.4s, v5.4s, v1.4s
+	WORD	$0x4f9c184a // fmla v10.4s, v2.4s, v28.s[2]
+	WORD	$0x4f9f108a // fmla v10.4s, v4.4s, v31.s[0]
+	VMOV	V5.B16, V11.B16
+	WORD	$0x4fbc102b // fmla v11.4s, v1.4s, v28.s[1]
+	WORD	$0x4fbc186b // fmla v11.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9c1026 // fmla v6.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9c1866 // fmla v6.4s, v3.4s, v28.s[2]
+	WORD	$0x4fbc1886 // fmla v6.4s, v4.4s, v28.s[3]
+	WORD	$0x4f9d10a6 // fmla v6.4s, v5.4s, v29.s[0]
+	MOVD	$6, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V7.S4], (R17)(R6)
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V9.S4], (R17)(R6)
+	VST1.P	[V10.S4], (R17)(R6)
+	VST1.P	[V11.S4], (R17)(R6)
+	VST1.P	[V6.S4], (R17)(R6)
+	ADD	R2, R16, R16
+	ADD	R4, R16, R8
+	ADD	R4, R8, R9
+	ADD	R4, R9, R10
+	ADD	R4, R10, R11
+	ADD	R4, R11, R12
+	ADD	R4, R12, R13
+	FMOVQ	0(R16), F0
+	FMOVQ	0(R8), F1
+	FMOVQ	0(R9), F2
+	FMOVQ	0(R10), F3
+	FMOVQ	0(R11), F4
+	FMOVQ	0(R12), F5
+	FMOVQ	0(R13), F6
+	VMOV	V5.B16, V7.B16
+	WORD	$0x4f9c1007 // fmla v7.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1027 // fmla v7.4s, v1.4s, v28.s[1]
+	WORD	$0x4f9c1847 // fmla v7.4s, v2.4s, v28.s[2]
+	WORD	$0x4fbc1867 // fmla v7.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9d1087 // fmla v7.4s, v4.4s, v29.s[0]
+	WORD	$0x4ea4d4a0 // fsub v0.4s, v5.4s, v4.4s
+	WORD	$0x4fbd1020 // fmla v0.4s, v1.4s, v29.s[1]
+	WORD	$0x4fbc1040 // fmla v0.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9d1860 // fmla v0.4s, v3.4s, v29.s[2]
+	VMOV	V5.B16, V8.B16
+	WORD	$0x4f9c1028 // fmla v8.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbd1848 // fmla v8.4s, v2.4s, v29.s[3]
+	WORD	$0x4f9e1068 // fmla v8.4s, v3.4s, v30.s[0]
+	WORD	$0x4fbe1088 // fmla v8.4s, v4.4s, v30.s[1]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9e1849 // fmla v9.4s, v2.4s, v30.s[2]
+	WORD	$0x4f9d1069 // fmla v9.4s, v3.4s, v29.s[0]
+	WORD	$0x4fbe1889 // fmla v9.4s, v4.4s, v30.s[3]
+	WORD	$0x4ea1d4aa // fsub v10.4s, v5.4s, v1.4s
+	WORD	$0x4f9c184a // fmla v10.4s, v2.4s, v28.s[2]
+	WORD	$0x4f9f108a // fmla v10.4s, v4.4s, v31.s[0]
+	VMOV	V5.B16, V11.B16
+	WORD	$0x4fbc102b // fmla v11.4s, v1.4s, v28.s[1]
+	WORD	$0x4fbc186b // fmla v11.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9c1026 // fmla v6.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9c1866 // fmla v6.4s, v3.4s, v28.s[2]
+	WORD	$0x4fbc1886 // fmla v6.4s, v4.4s, v28.s[3]
+	WORD	$0x4f9d10a6 // fmla v6.4s, v5.4s, v29.s[0]
+	MOVD	$1, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V7.S4], (R17)(R6)
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V9.S4], (R17)(R6)
+	VST1.P	[V10.S4], (R17)(R6)
+	VST1.P	[V11.S4], (R17)(R6)
+	VST1.P	[V6.S4], (R17)(R6)
+	FMOVQ	4(R16), F0
+	FMOVQ	4(R8), F1
+	FMOVQ	4(R9), F2
+	FMOVQ	4(R10), F3
+	FMOVQ	4(R11), F4
+	FMOVQ	4(R12), F5
+	FMOVQ	4(R13), F6
+	VMOV	V5.B16, V7.B16
+	WORD	$0x4f9c1007 // fmla v7.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1027 // fmla v7.4s, v1.4s, v28.s[1]
+	WORD	$0x4f9c1847 // fmla v7.4s, v2.4s, v28.s[2]
+	WORD	$0x4fbc1867 // fmla v7.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9d1087 // fmla v7.4s, v4.4s, v29.s[0]
+	WORD	$0x4ea4d4a0 // fsub v0.4s, v5.4s, v4.4s
+	WORD	$0x4fbd1020 // fmla v0.4s, v1.4s, v29.s[1]
+	WORD	$0x4fbc1040 // fmla v0.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9d1860 // fmla v0.4s, v3.4s, v29.s[2]
+	VMOV	V5.B16, V8.B16
+	WORD	$0x4f9c1028 // fmla v8.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbd1848 // fmla v8.4s, v2.4s, v29.s[3]
+	WORD	$0x4f9e1068 // fmla v8.4s, v3.4s, v30.s[0]
+	WORD	$0x4fbe1088 // fmla v8.4s, v4.4s, v30.s[1]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9e1849 // fmla v9.4s, v2.4s, v30.s[2]
+	WORD	$0x4f9d1069 // fmla v9.4s, v3.4s, v29.s[0]
+	WORD	$0x4fbe1889 // fmla v9.4s, v4.4s, v30.s[3]
+	WORD	$0x4ea1d4aa // fsub v10.4s, v5.4s, v1.4s
+	WORD	$0x4f9c184a // fmla v10.4s, v2.4s, v28.s[2]
+	WORD	$0x4f9f108a // fmla v10.4s, v4.4s, v31.s[0]
+	VMOV	V5.B16, V11.B16
+	WORD	$0x4fbc102b // fmla v11.4s, v1.4s, v28.s[1]
+	WORD	$0x4fbc186b // fmla v11.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9c1026 // fmla v6.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9c1866 // fmla v6.4s, v3.4s, v28.s[2]
+	WORD	$0x4fbc1886 // fmla v6.4s, v4.4s, v28.s[3]
+	WORD	$0x4f9d10a6 // fmla v6.4s, v5.4s, v29.s[0]
+	MOVD	$4, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V7.S4], (R17)(R6)
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V9.S4], (R17)(R6)
+	VST1.P	[V10.S4], (R17)(R6)
+	VST1.P	[V11.S4], (R17)(R6)
+	VST1.P	[V6.S4], (R17)(R6)
+	ADD	R2, R16, R16
+	ADD	R4, R16, R8
+	ADD	R4, R8, R9
+	ADD	R4, R9, R10
+	ADD	R4, R10, R11
+	ADD	R4, R11, R12
+	ADD	R4, R12, R13
+	FMOVQ	0(R16), F0
+	FMOVQ	0(R8), F1
+	FMOVQ	0(R9), F2
+	FMOVQ	0(R10), F3
+	FMOVQ	0(R11), F4
+	FMOVQ	0(R12), F5
+	FMOVQ	0(R13), F6
+	VMOV	V5.B16, V7.B16
+	WORD	$0x4f9c1007 // fmla v7.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1027 // fmla v7.4s, v1.4s, v28.s[1]
+	WORD	$0x4f9c1847 // fmla v7.4s, v2.4s, v28.s[2]
+	WORD	$0x4fbc1867 // fmla v7.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9d1087 // fmla v7.4s, v4.4s, v29.s[0]
+	WORD	$0x4ea4d4a0 // fsub v0.4s, v5.4s, v4.4s
+	WORD	$0x4fbd1020 // fmla v0.4s, v1.4s, v29.s[1]
+	WORD	$0x4fbc1040 // fmla v0.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9d1860 // fmla v0.4s, v3.4s, v29.s[2]
+	VMOV	V5.B16, V8.B16
+	WORD	$0x4f9c1028 // fmla v8.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbd1848 // fmla v8.4s, v2.4s, v29.s[3]
+	WORD	$0x4f9e1068 // fmla v8.4s, v3.4s, v30.s[0]
+	WORD	$0x4fbe1088 // fmla v8.4s, v4.4s, v30.s[1]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9e1849 // fmla v9.4s, v2.4s, v30.s[2]
+	WORD	$0x4f9d1069 // fmla v9.4s, v3.4s, v29.s[0]
+	WORD	$0x4fbe1889 // fmla v9.4s, v4.4s, v30.s[3]
+	WORD	$0x4ea1d4aa // fsub v10.4s, v5.4s, v1.4s
+	WORD	$0x4f9c184a // fmla v10.4s, v2.4s, v28.s[2]
+	WORD	$0x4f9f108a // fmla v10.4s, v4.4s, v31.s[0]
+	VMOV	V5.B16, V11.B16
+	WORD	$0x4fbc102b // fmla v11.4s, v1.4s, v28.s[1]
+	WORD	$0x4fbc186b // fmla v11.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9c1026 // fmla v6.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9c1866 // fmla v6.4s, v3.4s, v28.s[2]
+	WORD	$0x4fbc1886 // fmla v6.4s, v4.4s, v28.s[3]
+	WORD	$0x4f9d10a6 // fmla v6.4s, v5.4s, v29.s[0]
+	MOVD	$2, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V7.S4], (R17)(R6)
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V9.S4], (R17)(R6)
+	VST1.P	[V10.S4], (R17)(R6)
+	VST1.P	[V11.S4], (R17)(R6)
+	VST1.P	[V6.S4], (R17)(R6)
+	FMOVQ	4(R16), F0
+	FMOVQ	4(R8), F1
+	FMOVQ	4(R9), F2
+	FMOVQ	4(R10), F3
+	FMOVQ	4(R11), F4
+	FMOVQ	4(R12), F5
+	FMOVQ	4(R13), F6
+	VMOV	V5.B16, V7.B16
+	WORD	$0x4f9c1007 // fmla v7.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1027 // fmla v7.4s, v1.4s, v28.s[1]
+	WORD	$0x4f9c1847 // fmla v7.4s, v2.4s, v28.s[2]
+	WORD	$0x4fbc1867 // fmla v7.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9d1087 // fmla v7.4s, v4.4s, v29.s[0]
+	WORD	$0x4ea4d4a0 // fsub v0.4s, v5.4s, v4.4s
+	WORD	$0x4fbd1020 // fmla v0.4s, v1.4s, v29.s[1]
+	WORD	$0x4fbc1040 // fmla v0.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9d1860 // fmla v0.4s, v3.4s, v29.s[2]
+	VMOV	V5.B16, V8.B16
+	WORD	$0x4f9c1028 // fmla v8.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbd1848 // fmla v8.4s, v2.4s, v29.s[3]
+	WORD	$0x4f9e1068 // fmla v8.4s, v3.4s, v30.s[0]
+	WORD	$0x4fbe1088 // fmla v8.4s, v4.4s, v30.s[1]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9e1849 // fmla v9.4s, v2.4s, v30.s[2]
+	WORD	$0x4f9d1069 // fmla v9.4s, v3.4s, v29.s[0]
+	WORD	$0x4fbe1889 // fmla v9.4s, v4.4s, v30.s[3]
+	WORD	$0x4ea1d4aa // fsub v10.4s, v5.4s, v1.4s
+	WORD	$0x4f9c184a // fmla v10.4s, v2.4s, v28.s[2]
+	WORD	$0x4f9f108a // fmla v10.4s, v4.4s, v31.s[0]
+	VMOV	V5.B16, V11.B16
+	WORD	$0x4fbc102b // fmla v11.4s, v1.4s, v28.s[1]
+	WORD	$0x4fbc186b // fmla v11.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9c1026 // fmla v6.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9c1866 // fmla v6.4s, v3.4s, v28.s[2]
+	WORD	$0x4fbc1886 // fmla v6.4s, v4.4s, v28.s[3]
+	WORD	$0x4f9d10a6 // fmla v6.4s, v5.4s, v29.s[0]
+	MOVD	$5, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V7.S4], (R17)(R6)
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V9.S4], (R17)(R6)
+	VST1.P	[V10.S4], (R17)(R6)
+	VST1.P	[V11.S4], (R17)(R6)
+	VST1.P	[V6.S4], (R17)(R6)
+	MOVD	R0, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VLD1.P	(R17)(R5), [V6.S4]
+	VMOV	V5.B16, V7.B16
+	WORD	$0x4f9c1007 // fmla v7.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1027 // fmla v7.4s, v1.4s, v28.s[1]
+	WORD	$0x4f9c1847 // fmla v7.4s, v2.4s, v28.s[2]
+	WORD	$0x4fbc1867 // fmla v7.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9d1087 // fmla v7.4s, v4.4s, v29.s[0]
+	WORD	$0x4ea4d4a0 // fsub v0.4s, v5.4s, v4.4s
+	WORD	$0x4fbd1020 // fmla v0.4s, v1.4s, v29.s[1]
+	WORD	$0x4fbc1040 // fmla v0.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9d1860 // fmla v0.4s, v3.4s, v29.s[2]
+	VMOV	V5.B16, V8.B16
+	WORD	$0x4f9c1028 // fmla v8.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbd1848 // fmla v8.4s, v2.4s, v29.s[3]
+	WORD	$0x4f9e1068 // fmla v8.4s, v3.4s, v30.s[0]
+	WORD	$0x4fbe1088 // fmla v8.4s, v4.4s, v30.s[1]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9e1849 // fmla v9.4s, v2.4s, v30.s[2]
+	WORD	$0x4f9d1069 // fmla v9.4s, v3.4s, v29.s[0]
+	WORD	$0x4fbe1889 // fmla v9.4s, v4.4s, v30.s[3]
+	WORD	$0x4ea1d4aa // fsub v10.4s, v5.4s, v1.4s
+	WORD	$0x4f9c184a // fmla v10.4s, v2.4s, v28.s[2]
+	WORD	$0x4f9f108a // fmla v10.4s, v4.4s, v31.s[0]
+	VMOV	V5.B16, V11.B16
+	WORD	$0x4fbc102b // fmla v11.4s, v1.4s, v28.s[1]
+	WORD	$0x4fbc186b // fmla v11.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9c1026 // fmla v6.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9c1866 // fmla v6.4s, v3.4s, v28.s[2]
+	WORD	$0x4fbc1886 // fmla v6.4s, v4.4s, v28.s[3]
+	WORD	$0x4f9d10a6 // fmla v6.4s, v5.4s, v29.s[0]
+	MOVD	R16, R17
+	VST1.P	[V7.S4], (R17)(R5)
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V9.S4], (R17)(R5)
+	VST1.P	[V10.S4], (R17)(R5)
+	VST1.P	[V11.S4], (R17)(R5)
+	VST1.P	[V6.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VLD1.P	(R17)(R5), [V6.S4]
+	VMOV	V5.B16, V7.B16
+	WORD	$0x4f9c1007 // fmla v7.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1027 // fmla v7.4s, v1.4s, v28.s[1]
+	WORD	$0x4f9c1847 // fmla v7.4s, v2.4s, v28.s[2]
+	WORD	$0x4fbc1867 // fmla v7.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9d1087 // fmla v7.4s, v4.4s, v29.s[0]
+	WORD	$0x4ea4d4a0 // fsub v0.4s, v5.4s, v4.4s
+	WORD	$0x4fbd1020 // fmla v0.4s, v1.4s, v29.s[1]
+	WORD	$0x4fbc1040 // fmla v0.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9d1860 // fmla v0.4s, v3.4s, v29.s[2]
+	VMOV	V5.B16, V8.B16
+	WORD	$0x4f9c1028 // fmla v8.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbd1848 // fmla v8.4s, v2.4s, v29.s[3]
+	WORD	$0x4f9e1068 // fmla v8.4s, v3.4s, v30.s[0]
+	WORD	$0x4fbe1088 // fmla v8.4s, v4.4s, v30.s[1]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9e1849 // fmla v9.4s, v2.4s, v30.s[2]
+	WORD	$0x4f9d1069 // fmla v9.4s, v3.4s, v29.s[0]
+	WORD	$0x4fbe1889 // fmla v9.4s, v4.4s, v30.s[3]
+	WORD	$0x4ea1d4aa // fsub v10.4s, v5.4s, v1.4s
+	WORD	$0x4f9c184a // fmla v10.4s, v2.4s, v28.s[2]
+	WORD	$0x4f9f108a // fmla v10.4s, v4.4s, v31.s[0]
+	VMOV	V5.B16, V11.B16
+	WORD	$0x4fbc102b // fmla v11.4s, v1.4s, v28.s[1]
+	WORD	$0x4fbc186b // fmla v11.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9c1026 // fmla v6.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9c1866 // fmla v6.4s, v3.4s, v28.s[2]
+	WORD	$0x4fbc1886 // fmla v6.4s, v4.4s, v28.s[3]
+	WORD	$0x4f9d10a6 // fmla v6.4s, v5.4s, v29.s[0]
+	MOVD	R16, R17
+	VST1.P	[V7.S4], (R17)(R5)
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V9.S4], (R17)(R5)
+	VST1.P	[V10.S4], (R17)(R5)
+	VST1.P	[V11.S4], (R17)(R5)
+	VST1.P	[V6.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VLD1.P	(R17)(R5), [V6.S4]
+	VMOV	V5.B16, V7.B16
+	WORD	$0x4f9c1007 // fmla v7.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1027 // fmla v7.4s, v1.4s, v28.s[1]
+	WORD	$0x4f9c1847 // fmla v7.4s, v2.4s, v28.s[2]
+	WORD	$0x4fbc1867 // fmla v7.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9d1087 // fmla v7.4s, v4.4s, v29.s[0]
+	WORD	$0x4ea4d4a0 // fsub v0.4s, v5.4s, v4.4s
+	WORD	$0x4fbd1020 // fmla v0.4s, v1.4s, v29.s[1]
+	WORD	$0x4fbc1040 // fmla v0.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9d1860 // fmla v0.4s, v3.4s, v29.s[2]
+	VMOV	V5.B16, V8.B16
+	WORD	$0x4f9c1028 // fmla v8.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbd1848 // fmla v8.4s, v2.4s, v29.s[3]
+	WORD	$0x4f9e1068 // fmla v8.4s, v3.4s, v30.s[0]
+	WORD	$0x4fbe1088 // fmla v8.4s, v4.4s, v30.s[1]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9e1849 // fmla v9.4s, v2.4s, v30.s[2]
+	WORD	$0x4f9d1069 // fmla v9.4s, v3.4s, v29.s[0]
+	WORD	$0x4fbe1889 // fmla v9.4s, v4.4s, v30.s[3]
+	WORD	$0x4ea1d4aa // fsub v10.4s, v5.4s, v1.4s
+	WORD	$0x4f9c184a // fmla v10.4s, v2.4s, v28.s[2]
+	WORD	$0x4f9f108a // fmla v10.4s, v4.4s, v31.s[0]
+	VMOV	V5.B16, V11.B16
+	WORD	$0x4fbc102b // fmla v11.4s, v1.4s, v28.s[1]
+	WORD	$0x4fbc186b // fmla v11.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9c1026 // fmla v6.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9c1866 // fmla v6.4s, v3.4s, v28.s[2]
+	WORD	$0x4fbc1886 // fmla v6.4s, v4.4s, v28.s[3]
+	WORD	$0x4f9d10a6 // fmla v6.4s, v5.4s, v29.s[0]
+	MOVD	R16, R17
+	VST1.P	[V7.S4], (R17)(R5)
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V9.S4], (R17)(R5)
+	VST1.P	[V10.S4], (R17)(R5)
+	VST1.P	[V11.S4], (R17)(R5)
+	VST1.P	[V6.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VLD1.P	(R17)(R5), [V6.S4]
+	VMOV	V5.B16, V7.B16
+	WORD	$0x4f9c1007 // fmla v7.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1027 // fmla v7.4s, v1.4s, v28.s[1]
+	WORD	$0x4f9c1847 // fmla v7.4s, v2.4s, v28.s[2]
+	WORD	$0x4fbc1867 // fmla v7.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9d1087 // fmla v7.4s, v4.4s, v29.s[0]
+	WORD	$0x4ea4d4a0 // fsub v0.4s, v5.4s, v4.4s
+	WORD	$0x4fbd1020 // fmla v0.4s, v1.4s, v29.s[1]
+	WORD	$0x4fbc1040 // fmla v0.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9d1860 // fmla v0.4s, v3.4s, v29.s[2]
+	VMOV	V5.B16, V8.B16
+	WORD	$0x4f9c1028 // fmla v8.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbd1848 // fmla v8.4s, v2.4s, v29.s[3]
+	WORD	$0x4f9e1068 // fmla v8.4s, v3.4s, v30.s[0]
+	WORD	$0x4fbe1088 // fmla v8.4s, v4.4s, v30.s[1]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9e1849 // fmla v9.4s, v2.4s, v30.s[2]
+	WORD	$0x4f9d1069 // fmla v9.4s, v3.4s, v29.s[0]
+	WORD	$0x4fbe1889 // fmla v9.4s, v4.4s, v30.s[3]
+	WORD	$0x4ea1d4aa // fsub v10.4s, v5.4s, v1.4s
+	WORD	$0x4f9c184a // fmla v10.4s, v2.4s, v28.s[2]
+	WORD	$0x4f9f108a // fmla v10.4s, v4.4s, v31.s[0]
+	VMOV	V5.B16, V11.B16
+	WORD	$0x4fbc102b // fmla v11.4s, v1.4s, v28.s[1]
+	WORD	$0x4fbc186b // fmla v11.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9c1026 // fmla v6.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9c1866 // fmla v6.4s, v3.4s, v28.s[2]
+	WORD	$0x4fbc1886 // fmla v6.4s, v4.4s, v28.s[3]
+	WORD	$0x4f9d10a6 // fmla v6.4s, v5.4s, v29.s[0]
+	MOVD	R16, R17
+	VST1.P	[V7.S4], (R17)(R5)
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V9.S4], (R17)(R5)
+	VST1.P	[V10.S4], (R17)(R5)
+	VST1.P	[V11.S4], (R17)(R5)
+	VST1.P	[V6.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VLD1.P	(R17)(R5), [V6.S4]
+	VMOV	V5.B16, V7.B16
+	WORD	$0x4f9c1007 // fmla v7.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1027 // fmla v7.4s, v1.4s, v28.s[1]
+	WORD	$0x4f9c1847 // fmla v7.4s, v2.4s, v28.s[2]
+	WORD	$0x4fbc1867 // fmla v7.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9d1087 // fmla v7.4s, v4.4s, v29.s[0]
+	WORD	$0x4ea4d4a0 // fsub v0.4s, v5.4s, v4.4s
+	WORD	$0x4fbd1020 // fmla v0.4s, v1.4s, v29.s[1]
+	WORD	$0x4fbc1040 // fmla v0.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9d1860 // fmla v0.4s, v3.4s, v29.s[2]
+	VMOV	V5.B16, V8.B16
+	WORD	$0x4f9c1028 // fmla v8.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbd1848 // fmla v8.4s, v2.4s, v29.s[3]
+	WORD	$0x4f9e1068 // fmla v8.4s, v3.4s, v30.s[0]
+	WORD	$0x4fbe1088 // fmla v8.4s, v4.4s, v30.s[1]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9e1849 // fmla v9.4s, v2.4s, v30.s[2]
+	WORD	$0x4f9d1069 // fmla v9.4s, v3.4s, v29.s[0]
+	WORD	$0x4fbe1889 // fmla v9.4s, v4.4s, v30.s[3]
+	WORD	$0x4ea1d4aa // fsub v10.4s, v5.4s, v1.4s
+	WORD	$0x4f9c184a // fmla v10.4s, v2.4s, v28.s[2]
+	WORD	$0x4f9f108a // fmla v10.4s, v4.4s, v31.s[0]
+	VMOV	V5.B16, V11.B16
+	WORD	$0x4fbc102b // fmla v11.4s, v1.4s, v28.s[1]
+	WORD	$0x4fbc186b // fmla v11.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9c1026 // fmla v6.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9c1866 // fmla v6.4s, v3.4s, v28.s[2]
+	WORD	$0x4fbc1886 // fmla v6.4s, v4.4s, v28.s[3]
+	WORD	$0x4f9d10a6 // fmla v6.4s, v5.4s, v29.s[0]
+	MOVD	R16, R17
+	VST1.P	[V7.S4], (R17)(R5)
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V9.S4], (R17)(R5)
+	VST1.P	[V10.S4], (R17)(R5)
+	VST1.P	[V11.S4], (R17)(R5)
+	VST1.P	[V6.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VLD1.P	(R17)(R5), [V6.S4]
+	VMOV	V5.B16, V7.B16
+	WORD	$0x4f9c1007 // fmla v7.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1027 // fmla v7.4s, v1.4s, v28.s[1]
+	WORD	$0x4f9c1847 // fmla v7.4s, v2.4s, v28.s[2]
+	WORD	$0x4fbc1867 // fmla v7.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9d1087 // fmla v7.4s, v4.4s, v29.s[0]
+	WORD	$0x4ea4d4a0 // fsub v0.4s, v5.4s, v4.4s
+	WORD	$0x4fbd1020 // fmla v0.4s, v1.4s, v29.s[1]
+	WORD	$0x4fbc1040 // fmla v0.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9d1860 // fmla v0.4s, v3.4s, v29.s[2]
+	VMOV	V5.B16, V8.B16
+	WORD	$0x4f9c1028 // fmla v8.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbd1848 // fmla v8.4s, v2.4s, v29.s[3]
+	WORD	$0x4f9e1068 // fmla v8.4s, v3.4s, v30.s[0]
+	WORD	$0x4fbe1088 // fmla v8.4s, v4.4s, v30.s[1]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9e1849 // fmla v9.4s, v2.4s, v30.s[2]
+	WORD	$0x4f9d1069 // fmla v9.4s, v3.4s, v29.s[0]
+	WORD	$0x4fbe1889 // fmla v9.4s, v4.4s, v30.s[3]
+	WORD	$0x4ea1d4aa // fsub v10.4s, v5.4s, v1.4s
+	WORD	$0x4f9c184a // fmla v10.4s, v2.4s, v28.s[2]
+	WORD	$0x4f9f108a // fmla v10.4s, v4.4s, v31.s[0]
+	VMOV	V5.B16, V11.B16
+	WORD	$0x4fbc102b // fmla v11.4s, v1.4s, v28.s[1]
+	WORD	$0x4fbc186b // fmla v11.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9c1026 // fmla v6.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9c1866 // fmla v6.4s, v3.4s, v28.s[2]
+	WORD	$0x4fbc1886 // fmla v6.4s, v4.4s, v28.s[3]
+	WORD	$0x4f9d10a6 // fmla v6.4s, v5.4s, v29.s[0]
+	MOVD	R16, R17
+	VST1.P	[V7.S4], (R17)(R5)
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V9.S4], (R17)(R5)
+	VST1.P	[V10.S4], (R17)(R5)
+	VST1.P	[V11.S4], (R17)(R5)
+	VST1.P	[V6.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VLD1.P	(R17)(R5), [V6.S4]
+	VMOV	V5.B16, V7.B16
+	WORD	$0x4f9c1007 // fmla v7.4s, v0.4s, v28.s[0]
+	WORD	$0x4fbc1027 // fmla v7.4s, v1.4s, v28.s[1]
+	WORD	$0x4f9c1847 // fmla v7.4s, v2.4s, v28.s[2]
+	WORD	$0x4fbc1867 // fmla v7.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9d1087 // fmla v7.4s, v4.4s, v29.s[0]
+	WORD	$0x4ea4d4a0 // fsub v0.4s, v5.4s, v4.4s
+	WORD	$0x4fbd1020 // fmla v0.4s, v1.4s, v29.s[1]
+	WORD	$0x4fbc1040 // fmla v0.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9d1860 // fmla v0.4s, v3.4s, v29.s[2]
+	VMOV	V5.B16, V8.B16
+	WORD	$0x4f9c1028 // fmla v8.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbd1848 // fmla v8.4s, v2.4s, v29.s[3]
+	WORD	$0x4f9e1068 // fmla v8.4s, v3.4s, v30.s[0]
+	WORD	$0x4fbe1088 // fmla v8.4s, v4.4s, v30.s[1]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9e1849 // fmla v9.4s, v2.4s, v30.s[2]
+	WORD	$0x4f9d1069 // fmla v9.4s, v3.4s, v29.s[0]
+	WORD	$0x4fbe1889 // fmla v9.4s, v4.4s, v30.s[3]
+	WORD	$0x4ea1d4aa // fsub v10.4s, v5.4s, v1.4s
+	WORD	$0x4f9c184a // fmla v10.4s, v2.4s, v28.s[2]
+	WORD	$0x4f9f108a // fmla v10.4s, v4.4s, v31.s[0]
+	VMOV	V5.B16, V11.B16
+	WORD	$0x4fbc102b // fmla v11.4s, v1.4s, v28.s[1]
+	WORD	$0x4fbc186b // fmla v11.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9c1026 // fmla v6.4s, v1.4s, v28.s[0]
+	WORD	$0x4fbc1046 // fmla v6.4s, v2.4s, v28.s[1]
+	WORD	$0x4f9c1866 // fmla v6.4s, v3.4s, v28.s[2]
+	WORD	$0x4fbc1886 // fmla v6.4s, v4.4s, v28.s[3]
+	WORD	$0x4f9d10a6 // fmla v6.4s, v5.4s, v29.s[0]
+	MOVD	R16, R17
+	VST1.P	[V7.S4], (R17)(R5)
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V9.S4], (R17)(R5)
+	VST1.P	[V10.S4], (R17)(R5)
+	VST1.P	[V11.S4], (R17)(R5)
+	VST1.P	[V6.S4], (R17)(R5)
+	ADD	$16, R1, R1
+	ADD	$16, R0, R0
+	SUB	$4, R3, R3
+	B	tiles
+done:
+	RET
+
+// func vecWinoOutF3x5NEON(y, m *float32, n, step, ldY int, bias, lo float32)
+TEXT ·vecWinoOutF3x5NEON(SB), NOSPLIT|NOFRAME, $0-48
+	MOVD	y+0(FP), R0
+	MOVD	m+8(FP), R1
+	MOVD	n+16(FP), R2
+	MOVD	step+24(FP), R3
+	MOVD	ldY+32(FP), R4
+	LSL	$2, R3, R3
+	LSL	$2, R4, R4
+	MOVD	$7, R5
+	MUL	R3, R5, R5
+	FMOVS	bias+40(FP), F27
+	VDUP	V27.S[0], V27.S4
+	FMOVS	lo+44(FP), F26
+	VDUP	V26.S[0], V26.S4
+	MOVW	$0x3f000000, R7
+	VMOV	R7, V28.S[0]
+	MOVW	$0xbf000000, R7
+	VMOV	R7, V28.S[1]
+	MOVW	$0x40000000, R7
+	VMOV	R7, V28.S[2]
+	MOVW	$0x3e800000, R7
+	VMOV	R7, V28.S[3]
+	MOVW	$0x40800000, R7
+	VMOV	R7, V29.S[0]
+loop:
+	CMP	$0, R2
+	BLE	done
+	MOVD	R1, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V0.S4]
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	WORD	$0x4e22d421 // fadd v1.4s, v1.4s, v2.4s
+	WORD	$0x4e24d462 // fadd v2.4s, v3.4s, v4.4s
+	WORD	$0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD	$0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD	$0x4e25d400 // fadd v0.4s, v0.4s, v5.4s
+	WORD	$0x4e26d421 // fadd v1.4s, v1.4s, v6.4s
+	WORD	$0x4fbc1841 // fmla v1.4s, v2.4s, v28.s[3]
+	WORD	$0x4f9d10a1 // fmla v1.4s, v5.4s, v29.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	WORD	$0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	WORD	$0x4e24d463 // fadd v3.4s, v3.4s, v4.4s
+	WORD	$0x4e26d4a4 // fadd v4.4s, v5.4s, v6.4s
+	WORD	$0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	WORD	$0x4e24d442 // fadd v2.4s, v2.4s, v4.4s
+	WORD	$0x4e27d442 // fadd v2.4s, v2.4s, v7.4s
+	WORD	$0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
+	WORD	$0x4fbc1883 // fmla v3.4s, v4.4s, v28.s[3]
+	WORD	$0x4f9d10e3 // fmla v3.4s, v7.4s, v29.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	WORD	$0x4e26d4a5 // fadd v5.4s, v5.4s, v6.4s
+	WORD	$0x4e28d4e6 // fadd v6.4s, v7.4s, v8.4s
+	WORD	$0x4e25d484 // fadd v4.4s, v4.4s, v5.4s
+	WORD	$0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
+	WORD	$0x4e29d484 // fadd v4.4s, v4.4s, v9.4s
+	WORD	$0x4e2ad4a5 // fadd v5.4s, v5.4s, v10.4s
+	WORD	$0x4fbc18c5 // fmla v5.4s, v6.4s, v28.s[3]
+	WORD	$0x4f9d1125 // fmla v5.4s, v9.4s, v29.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	WORD	$0x4e28d4e7 // fadd v7.4s, v7.4s, v8.4s
+	WORD	$0x4e2ad528 // fadd v8.4s, v9.4s, v10.4s
+	WORD	$0x4e27d4c6 // fadd v6.4s, v6.4s, v7.4s
+	WORD	$0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
+	WORD	$0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
+	WORD	$0x4e2cd4e7 // fadd v7.4s, v7.4s, v12.4s
+	WORD	$0x4fbc1907 // fmla v7.4s, v8.4s, v28.s[3]
+	WORD	$0x4f9d1167 // fmla v7.4s, v11.4s, v29.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V13.S4]
+	VLD1.P	(R7)(R5), [V14.S4]
+	WORD	$0x4e2ad529 // fadd v9.4s, v9.4s, v10.4s
+	WORD	$0x4e2cd56a // fadd v10.4s, v11.4s, v12.4s
+	WORD	$0x4e29d508 // fadd v8.4s, v8.4s, v9.4s
+	WORD	$0x4e2ad508 // fadd v8.4s, v8.4s, v10.4s
+	WORD	$0x4e2dd508 // fadd v8.4s, v8.4s, v13.4s
+	WORD	$0x4e2ed529 // fadd v9.4s, v9.4s, v14.4s
+	WORD	$0x4fbc1949 // fmla v9.4s, v10.4s, v28.s[3]
+	WORD	$0x4f9d11a9 // fmla v9.4s, v13.4s, v29.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V13.S4]
+	VLD1.P	(R7)(R5), [V14.S4]
+	VLD1.P	(R7)(R5), [V15.S4]
+	VLD1.P	(R7)(R5), [V16.S4]
+	WORD	$0x4e2cd56b // fadd v11.4s, v11.4s, v12.4s
+	WORD	$0x4e2ed5ac // fadd v12.4s, v13.4s, v14.4s
+	WORD	$0x4e2bd54a // fadd v10.4s, v10.4s, v11.4s
+	WORD	$0x4e2cd54a // fadd v10.4s, v10.4s, v12.4s
+	WORD	$0x4e2fd54a // fadd v10.4s, v10.4s, v15.4s
+	WORD	$0x4e30d56b // fadd v11.4s, v11.4s, v16.4s
+	WORD	$0x4fbc198b // fmla v11.4s, v12.4s, v28.s[3]
+	WORD	$0x4f9d11eb // fmla v11.4s, v15.4s, v29.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V13.S4]
+	VLD1.P	(R7)(R5), [V14.S4]
+	VLD1.P	(R7)(R5), [V15.S4]
+	VLD1.P	(R7)(R5), [V16.S4]
+	VLD1.P	(R7)(R5), [V17.S4]
+	VLD1.P	(R7)(R5), [V18.S4]
+	WORD	$0x4e2ed5ad // fadd v13.4s, v13.4s, v14.4s
+	WORD	$0x4e30d5ee // fadd v14.4s, v15.4s, v16.4s
+	WORD	$0x4e2dd58c // fadd v12.4s, v12.4s, v13.4s
+	WORD	$0x4e2ed58c // fadd v12.4s, v12.4s, v14.4s
+	WORD	$0x4e31d58c // fadd v12.4s, v12.4s, v17.4s
+	WORD	$0x4e32d5ad // fadd v13.4s, v13.4s, v18.4s
+	WORD	$0x4fbc19cd // fmla v13.4s, v14.4s, v28.s[3]
+	WORD	$0x4f9d122d // fmla v13.4s, v17.4s, v29.s[0]
+	MOVD	R0, R8
+	WORD	$0x4e24d44e // fadd v14.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4e28d4c4 // fadd v4.4s, v6.4s, v8.4s
+	WORD	$0x4ea8d4c6 // fsub v6.4s, v6.4s, v8.4s
+	WORD	$0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
+	WORD	$0x4e24d400 // fadd v0.4s, v0.4s, v4.4s
+	WORD	$0x4e2ad400 // fadd v0.4s, v0.4s, v10.4s
+	WORD	$0x4f9c10c2 // fmla v2.4s, v6.4s, v28.s[0]
+	WORD	$0x4f9c1942 // fmla v2.4s, v10.4s, v28.s[2]
+	WORD	$0x4e2cd5c6 // fadd v6.4s, v14.4s, v12.4s
+	WORD	$0x4fbc1886 // fmla v6.4s, v4.4s, v28.s[3]
+	WORD	$0x4f9d1146 // fmla v6.4s, v10.4s, v29.s[0]
+	WORD	$0x4e3af400 // fmax v0.4s, v0.4s, v26.4s
+	VST1.P	[V0.S4], (R8)(R4)
+	WORD	$0x4e3af442 // fmax v2.4s, v2.4s, v26.4s
+	VST1.P	[V2.S4], (R8)(R4)
+	WORD	$0x4e3af4c6 // fmax v6.4s, v6.4s, v26.4s
+	VST1.P	[V6.S4], (R8)(R4)
+	MOVD	$6, R8
+	MUL	R4, R8, R8
+	ADD	R0, R8, R8
+	WORD	$0x4e25d460 // fadd v0.4s, v3.4s, v5.4s
+	WORD	$0x4ea5d462 // fsub v2.4s, v3.4s, v5.4s
+	WORD	$0x4e29d4e3 // fadd v3.4s, v7.4s, v9.4s
+	WORD	$0x4ea9d4e4 // fsub v4.4s, v7.4s, v9.4s
+	WORD	$0x4e20d421 // fadd v1.4s, v1.4s, v0.4s
+	WORD	$0x4e23d421 // fadd v1.4s, v1.4s, v3.4s
+	WORD	$0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
+	WORD	$0x4f9c1082 // fmla v2.4s, v4.4s, v28.s[0]
+	WORD	$0x4f9c1962 // fmla v2.4s, v11.4s, v28.s[2]
+	WORD	$0x4e2dd400 // fadd v0.4s, v0.4s, v13.4s
+	WORD	$0x4fbc1860 // fmla v0.4s, v3.4s, v28.s[3]
+	WORD	$0x4f9d1160 // fmla v0.4s, v11.4s, v29.s[0]
+	WORD	$0x4e3af421 // fmax v1.4s, v1.4s, v26.4s
+	VST1.P	[V1.S4], (R8)(R4)
+	WORD	$0x4e3af442 // fmax v2.4s, v2.4s, v26.4s
+	VST1.P	[V2.S4], (R8)(R4)
+	WORD	$0x4e3af400 // fmax v0.4s, v0.4s, v26.4s
+	VST1.P	[V0.S4], (R8)(R4)
+	MOVD	R1, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V0.S4]
+	VLD1.P	(R7)(R5), [V0.S4]
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	WORD	$0x4ea1d400 // fsub v0.4s, v0.4s, v1.4s
+	WORD	$0x4ea3d441 // fsub v1.4s, v2.4s, v3.4s
+	WORD	$0x4f9c1020 // fmla v0.4s, v1.4s, v28.s[0]
+	WORD	$0x4f9c1880 // fmla v0.4s, v4.4s, v28.s[2]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	WORD	$0x4e3bd421 // fadd v1.4s, v1.4s, v27.4s
+	WORD	$0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD	$0x4ea4d462 // fsub v2.4s, v3.4s, v4.4s
+	WORD	$0x4f9c1041 // fmla v1.4s, v2.4s, v28.s[0]
+	WORD	$0x4f9c18a1 // fmla v1.4s, v5.4s, v28.s[2]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	WORD	$0x4ea3d442 // fsub v2.4s, v2.4s, v3.4s
+	WORD	$0x4ea5d483 // fsub v3.4s, v4.4s, v5.4s
+	WORD	$0x4f9c1062 // fmla v2.4s, v3.4s, v28.s[0]
+	WORD	$0x4f9c18c2 // fmla v2.4s, v6.4s, v28.s[2]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	WORD	$0x4ea4d463 // fsub v3.4s, v3.4s, v4.4s
+	WORD	$0x4ea6d4a4 // fsub v4.4s, v5.4s, v6.4s
+	WORD	$0x4f9c1083 // fmla v3.4s, v4.4s, v28.s[0]
+	WORD	$0x4f9c18e3 // fmla v3.4s, v7.4s, v28.s[2]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	WORD	$0x4ea5d484 // fsub v4.4s, v4.4s, v5.4s
+	WORD	$0x4ea7d4c5 // fsub v5.4s, v6.4s, v7.4s
+	WORD	$0x4f9c10a4 // fmla v4.4s, v5.4s, v28.s[0]
+	WORD	$0x4f9c1904 // fmla v4.4s, v8.4s, v28.s[2]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	WORD	$0x4ea6d4a5 // fsub v5.4s, v5.4s, v6.4s
+	WORD	$0x4ea8d4e6 // fsub v6.4s, v7.4s, v8.4s
+	WORD	$0x4f9c10c5 // fmla v5.4s, v6.4s, v28.s[0]
+	WORD	$0x4f9c1925 // fmla v5.4s, v9.4s, v28.s[2]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	WORD	$0x4ea7d4c6 // fsub v6.4s, v6.4s, v7.4s
+	WORD	$0x4ea9d507 // fsub v7.4s, v8.4s, v9.4s
+	WORD	$0x4f9c10e6 // fmla v6.4s, v7.4s, v28.s[0]
+	WORD	$0x4f9c1946 // fmla v6.4s, v10.4s, v28.s[2]
+	MOVD	$3, R8
+	MUL	R4, R8, R8
+	ADD	R0, R8, R8
+	WORD	$0x4e22d427 // fadd v7.4s, v1.4s, v2.4s
+	WORD	$0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD	$0x4e24d462 // fadd v2.4s, v3.4s, v4.4s
+	WORD	$0x4ea4d463 // fsub v3.4s, v3.4s, v4.4s
+	WORD	$0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
+	WORD	$0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD	$0x4e25d400 // fadd v0.4s, v0.4s, v5.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4f9c18a1 // fmla v1.4s, v5.4s, v28.s[2]
+	WORD	$0x4e26d4e3 // fadd v3.4s, v7.4s, v6.4s
+	WORD	$0x4fbc1843 // fmla v3.4s, v2.4s, v28.s[3]
+	WORD	$0x4f9d10a3 // fmla v3.4s, v5.4s, v29.s[0]
+	WORD	$0x4e3af400 // fmax v0.4s, v0.4s, v26.4s
+	VST1.P	[V0.S4], (R8)(R4)
+	WORD	$0x4e3af421 // fmax v1.4s, v1.4s, v26.4s
+	VST1.P	[V1.S4], (R8)(R4)
+	WORD	$0x4e3af463 // fmax v3.4s, v3.4s, v26.4s
+	VST1.P	[V3.S4], (R8)(R4)
+	ADD	$16, R1, R1
+	ADD	$16, R0, R0
+	SUB	$4, R2, R2
+	B	loop
+done:
+	RET
+
+// func vecWinoInF4x5NEON(dst, planes *float32, ps, tw, ld, ldDst int)
+TEXT ·vecWinoInF4x5NEON(SB), NOSPLIT|NOFRAME, $0-48
+	MOVD	dst+0(FP), R0
+	MOVD	planes+8(FP), R1
+	MOVD	ps+16(FP), R2
+	MOVD	tw+24(FP), R3
+	MOVD	ld+32(FP), R4
+	MOVD	ldDst+40(FP), R5
+	LSL	$2, R2, R2
+	LSL	$2, R4, R4
+	LSL	$2, R5, R5
+	MOVD	$8, R6
+	MUL	R5, R6, R6
+	MOVW	$0x40a80000, R17
+	VMOV	R17, V28.S[0]
+	MOVW	$0xc0a80000, R17
+	VMOV	R17, V28.S[1]
+	MOVW	$0xc0880000, R17
+	VMOV	R17, V28.S[2]
+	MOVW	$0x40880000, R17
+	VMOV	R17, V28.S[3]
+	MOVW	$0x3f000000, R17
+	VMOV	R17, V29.S[0]
+	MOVW	$0x3e800000, R17
+	VMOV	R17, V29.S[1]
+	MOVW	$0xc0200000, R17
+	VMOV	R17, V29.S[2]
+	MOVW	$0xbfa00000, R17
+	VMOV	R17, V29.S[3]
+	MOVW	$0x40000000, R17
+	VMOV	R17, V30.S[0]
+	MOVW	$0xbf000000, R17
+	VMOV	R17, V30.S[1]
+	MOVW	$0x40200000, R17
+	VMOV	R17, V30.S[2]
+	MOVW	$0xc0000000, R17
+	VMOV	R17, V30.S[3]
+	MOVW	$0x40800000, R17
+	VMOV	R17, V31.S[0]
+	MOVW	$0xc0a00000, R17
+	VMOV	R17, V31.S[1]
+tiles:
+	CMP	$0, R3
+	BLE	done
+	MOVD	R1, R16
+	ADD	R4, R16, R8
+	ADD	R4, R8, R9
+	ADD	R4, R9, R10
+	ADD	R4, R10, R11
+	ADD	R4, R11, R12
+	ADD	R4, R12, R13
+	ADD	R4, R13, R14
+	FMOVQ	0(R16), F0
+	FMOVQ	0(R8), F1
+	FMOVQ	0(R9), F2
+	FMOVQ	0(R10), F3
+	FMOVQ	0(R11), F4
+	FMOVQ	0(R12), F5
+	FMOVQ	0(R13), F6
+	FMOVQ	0(R14), F7
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	R0, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V10.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V12.S4], (R17)(R6)
+	VST1.P	[V9.S4], (R17)(R6)
+	VST1.P	[V4.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	FMOVQ	4(R16), F0
+	FMOVQ	4(R8), F1
+	FMOVQ	4(R9), F2
+	FMOVQ	4(R10), F3
+	FMOVQ	4(R11), F4
+	FMOVQ	4(R12), F5
+	FMOVQ	4(R13), F6
+	FMOVQ	4(R14), F7
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	$4, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V10.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V12.S4], (R17)(R6)
+	VST1.P	[V9.S4], (R17)(R6)
+	VST1.P	[V4.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	ADD	R2, R16, R16
+	ADD	R4, R16, R8
+	ADD	R4, R8, R9
+	ADD	R4, R9, R10
+	ADD	R4, R10, R11
+	ADD	R4, R11, R12
+	ADD	R4, R12, R13
+	ADD	R4, R13, R14
+	FMOVQ	0(R16), F0
+	FMOVQ	0(R8), F1
+	FMOVQ	0(R9), F2
+	FMOVQ	0(R10), F3
+	FMOVQ	0(R11), F4
+	FMOVQ	0(R12), F5
+	FMOVQ	0(R13), F6
+	FMOVQ	0(R14), F7
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	$1, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V10.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V12.S4], (R17)(R6)
+	VST1.P	[V9.S4], (R17)(R6)
+	VST1.P	[V4.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	FMOVQ	4(R16), F0
+	FMOVQ	4(R8), F1
+	FMOVQ	4(R9), F2
+	FMOVQ	4(R10), F3
+	FMOVQ	4(R11), F4
+	FMOVQ	4(R12), F5
+	FMOVQ	4(R13), F6
+	FMOVQ	4(R14), F7
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	$5, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V10.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V12.S4], (R17)(R6)
+	VST1.P	[V9.S4], (R17)(R6)
+	VST1.P	[V4.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	ADD	R2, R16, R16
+	ADD	R4, R16, R8
+	ADD	R4, R8, R9
+	ADD	R4, R9, R10
+	ADD	R4, R10, R11
+	ADD	R4, R11, R12
+	ADD	R4, R12, R13
+	ADD	R4, R13, R14
+	FMOVQ	0(R16), F0
+	FMOVQ	0(R8), F1
+	FMOVQ	0(R9), F2
+	FMOVQ	0(R10), F3
+	FMOVQ	0(R11), F4
+	FMOVQ	0(R12), F5
+	FMOVQ	0(R13), F6
+	FMOVQ	0(R14), F7
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	$2, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V10.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V12.S4], (R17)(R6)
+	VST1.P	[V9.S4], (R17)(R6)
+	VST1.P	[V4.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	FMOVQ	4(R16), F0
+	FMOVQ	4(R8), F1
+	FMOVQ	4(R9), F2
+	FMOVQ	4(R10), F3
+	FMOVQ	4(R11), F4
+	FMOVQ	4(R12), F5
+	FMOVQ	4(R13), F6
+	FMOVQ	4(R14), F7
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	$6, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V10.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V12.S4], (R17)(R6)
+	VST1.P	[V9.S4], (R17)(R6)
+	VST1.P	[V4.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	ADD	R2, R16, R16
+	ADD	R4, R16, R8
+	ADD	R4, R8, R9
+	ADD	R4, R9, R10
+	ADD	R4, R10, R11
+	ADD	R4, R11, R12
+	ADD	R4, R12, R13
+	ADD	R4, R13, R14
+	FMOVQ	0(R16), F0
+	FMOVQ	0(R8), F1
+	FMOVQ	0(R9), F2
+	FMOVQ	0(R10), F3
+	FMOVQ	0(R11), F4
+	FMOVQ	0(R12), F5
+	FMOVQ	0(R13), F6
+	FMOVQ	0(R14), F7
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	$3, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V10.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V12.S4], (R17)(R6)
+	VST1.P	[V9.S4], (R17)(R6)
+	VST1.P	[V4.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	FMOVQ	4(R16), F0
+	FMOVQ	4(R8), F1
+	FMOVQ	4(R9), F2
+	FMOVQ	4(R10), F3
+	FMOVQ	4(R11), F4
+	FMOVQ	4(R12), F5
+	FMOVQ	4(R13), F6
+	FMOVQ	4(R14), F7
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	$7, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V10.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V12.S4], (R17)(R6)
+	VST1.P	[V9.S4], (R17)(R6)
+	VST1.P	[V4.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	MOVD	R0, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VLD1.P	(R17)(R5), [V6.S4]
+	VLD1.P	(R17)(R5), [V7.S4]
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V10.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V12.S4], (R17)(R5)
+	VST1.P	[V9.S4], (R17)(R5)
+	VST1.P	[V4.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VLD1.P	(R17)(R5), [V6.S4]
+	VLD1.P	(R17)(R5), [V7.S4]
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V10.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V12.S4], (R17)(R5)
+	VST1.P	[V9.S4], (R17)(R5)
+	VST1.P	[V4.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VLD1.P	(R17)(R5), [V6.S4]
+	VLD1.P	(R17)(R5), [V7.S4]
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V10.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V12.S4], (R17)(R5)
+	VST1.P	[V9.S4], (R17)(R5)
+	VST1.P	[V4.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VLD1.P	(R17)(R5), [V6.S4]
+	VLD1.P	(R17)(R5), [V7.S4]
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V10.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V12.S4], (R17)(R5)
+	VST1.P	[V9.S4], (R17)(R5)
+	VST1.P	[V4.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VLD1.P	(R17)(R5), [V6.S4]
+	VLD1.P	(R17)(R5), [V7.S4]
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V10.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V12.S4], (R17)(R5)
+	VST1.P	[V9.S4], (R17)(R5)
+	VST1.P	[V4.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VLD1.P	(R17)(R5), [V6.S4]
+	VLD1.P	(R17)(R5), [V7.S4]
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V10.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V12.S4], (R17)(R5)
+	VST1.P	[V9.S4], (R17)(R5)
+	VST1.P	[V4.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VLD1.P	(R17)(R5), [V6.S4]
+	VLD1.P	(R17)(R5), [V7.S4]
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V10.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V12.S4], (R17)(R5)
+	VST1.P	[V9.S4], (R17)(R5)
+	VST1.P	[V4.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VLD1.P	(R17)(R5), [V6.S4]
+	VLD1.P	(R17)(R5), [V7.S4]
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V10.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V12.S4], (R17)(R5)
+	VST1.P	[V9.S4], (R17)(R5)
+	VST1.P	[V4.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	$16, R1, R1
+	ADD	$16, R0, R0
+	SUB	$4, R3, R3
+	B	tiles
+done:
+	RET
+
+// func vecWinoOutF4x5NEON(y, m *float32, n, step, ldY int, bias, lo float32)
+TEXT ·vecWinoOutF4x5NEON(SB), NOSPLIT|NOFRAME, $0-48
+	MOVD	y+0(FP), R0
+	MOVD	m+8(FP), R1
+	MOVD	n+16(FP), R2
+	MOVD	step+24(FP), R3
+	MOVD	ldY+32(FP), R4
+	LSL	$2, R3, R3
+	LSL	$2, R4, R4
+	MOVD	$8, R5
+	MUL	R3, R5, R5
+	FMOVS	bias+40(FP), F27
+	VDUP	V27.S[0], V27.S4
+	FMOVS	lo+44(FP), F26
+	VDUP	V26.S[0], V26.S4
+	MOVW	$0x40000000, R7
+	VMOV	R7, V28.S[0]
+	MOVW	$0xc0000000, R7
+	VMOV	R7, V28.S[1]
+	MOVW	$0x3f000000, R7
+	VMOV	R7, V28.S[2]
+	MOVW	$0xbf000000, R7
+	VMOV	R7, V28.S[3]
+	MOVW	$0x40800000, R7
+	VMOV	R7, V29.S[0]
+	MOVW	$0x3e800000, R7
+	VMOV	R7, V29.S[1]
+	MOVW	$0x41000000, R7
+	VMOV	R7, V29.S[2]
+	MOVW	$0xc1000000, R7
+	VMOV	R7, V29.S[3]
+	MOVW	$0x3e000000, R7
+	VMOV	R7, V30.S[0]
+	MOVW	$0xbe000000, R7
+	VMOV	R7, V30.S[1]
+loop:
+	CMP	$0, R2
+	BLE	done
+	MOVD	R1, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V0.S4]
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	WORD	$0x4e22d421 // fadd v1.4s, v1.4s, v2.4s
+	WORD	$0x4e24d462 // fadd v2.4s, v3.4s, v4.4s
+	WORD	$0x4e26d4a3 // fadd v3.4s, v5.4s, v6.4s
+	WORD	$0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD	$0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD	$0x4e23d400 // fadd v0.4s, v0.4s, v3.4s
+	WORD	$0x4f9d1041 // fmla v1.4s, v2.4s, v29.s[0]
+	WORD	$0x4fbd1061 // fmla v1.4s, v3.4s, v29.s[1]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	WORD	$0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	WORD	$0x4e24d463 // fadd v3.4s, v3.4s, v4.4s
+	WORD	$0x4e26d4a4 // fadd v4.4s, v5.4s, v6.4s
+	WORD	$0x4e28d4e5 // fadd v5.4s, v7.4s, v8.4s
+	WORD	$0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	WORD	$0x4e24d442 // fadd v2.4s, v2.4s, v4.4s
+	WORD	$0x4e25d442 // fadd v2.4s, v2.4s, v5.4s
+	WORD	$0x4f9d1083 // fmla v3.4s, v4.4s, v29.s[0]
+	WORD	$0x4fbd10a3 // fmla v3.4s, v5.4s, v29.s[1]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	WORD	$0x4e26d4a5 // fadd v5.4s, v5.4s, v6.4s
+	WORD	$0x4e28d4e6 // fadd v6.4s, v7.4s, v8.4s
+	WORD	$0x4e2ad527 // fadd v7.4s, v9.4s, v10.4s
+	WORD	$0x4e25d484 // fadd v4.4s, v4.4s, v5.4s
+	WORD	$0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
+	WORD	$0x4e27d484 // fadd v4.4s, v4.4s, v7.4s
+	WORD	$0x4f9d10c5 // fmla v5.4s, v6.4s, v29.s[0]
+	WORD	$0x4fbd10e5 // fmla v5.4s, v7.4s, v29.s[1]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V13.S4]
+	WORD	$0x4e28d4e7 // fadd v7.4s, v7.4s, v8.4s
+	WORD	$0x4e2ad528 // fadd v8.4s, v9.4s, v10.4s
+	WORD	$0x4e2cd569 // fadd v9.4s, v11.4s, v12.4s
+	WORD	$0x4e27d4c6 // fadd v6.4s, v6.4s, v7.4s
+	WORD	$0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
+	WORD	$0x4e29d4c6 // fadd v6.4s, v6.4s, v9.4s
+	WORD	$0x4f9d1107 // fmla v7.4s, v8.4s, v29.s[0]
+	WORD	$0x4fbd1127 // fmla v7.4s, v9.4s, v29.s[1]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V13.S4]
+	VLD1.P	(R7)(R5), [V14.S4]
+	VLD1.P	(R7)(R5), [V15.S4]
+	WORD	$0x4e2ad529 // fadd v9.4s, v9.4s, v10.4s
+	WORD	$0x4e2cd56a // fadd v10.4s, v11.4s, v12.4s
+	WORD	$0x4e2ed5ab // fadd v11.4s, v13.4s, v14.4s
+	WORD	$0x4e29d508 // fadd v8.4s, v8.4s, v9.4s
+	WORD	$0x4e2ad508 // fadd v8.4s, v8.4s, v10.4s
+	WORD	$0x4e2bd508 // fadd v8.4s, v8.4s, v11.4s
+	WORD	$0x4f9d1149 // fmla v9.4s, v10.4s, v29.s[0]
+	WORD	$0x4fbd1169 // fmla v9.4s, v11.4s, v29.s[1]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V13.S4]
+	VLD1.P	(R7)(R5), [V14.S4]
+	VLD1.P	(R7)(R5), [V15.S4]
+	VLD1.P	(R7)(R5), [V16.S4]
+	VLD1.P	(R7)(R5), [V17.S4]
+	WORD	$0x4e2cd56b // fadd v11.4s, v11.4s, v12.4s
+	WORD	$0x4e2ed5ac // fadd v12.4s, v13.4s, v14.4s
+	WORD	$0x4e30d5ed // fadd v13.4s, v15.4s, v16.4s
+	WORD	$0x4e2bd54a // fadd v10.4s, v10.4s, v11.4s
+	WORD	$0x4e2cd54a // fadd v10.4s, v10.4s, v12.4s
+	WORD	$0x4e2dd54a // fadd v10.4s, v10.4s, v13.4s
+	WORD	$0x4f9d118b // fmla v11.4s, v12.4s, v29.s[0]
+	WORD	$0x4fbd11ab // fmla v11.4s, v13.4s, v29.s[1]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V13.S4]
+	VLD1.P	(R7)(R5), [V14.S4]
+	VLD1.P	(R7)(R5), [V15.S4]
+	VLD1.P	(R7)(R5), [V16.S4]
+	VLD1.P	(R7)(R5), [V17.S4]
+	VLD1.P	(R7)(R5), [V18.S4]
+	VLD1.P	(R7)(R5), [V19.S4]
+	WORD	$0x4e2ed5ad // fadd v13.4s, v13.4s, v14.4s
+	WORD	$0x4e30d5ee // fadd v14.4s, v15.4s, v16.4s
+	WORD	$0x4e32d62f // fadd v15.4s, v17.4s, v18.4s
+	WORD	$0x4e2dd58c // fadd v12.4s, v12.4s, v13.4s
+	WORD	$0x4e2ed58c // fadd v12.4s, v12.4s, v14.4s
+	WORD	$0x4e2fd58c // fadd v12.4s, v12.4s, v15.4s
+	WORD	$0x4f9d11cd // fmla v13.4s, v14.4s, v29.s[0]
+	WORD	$0x4fbd11ed // fmla v13.4s, v15.4s, v29.s[1]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V14.S4]
+	VLD1.P	(R7)(R5), [V15.S4]
+	VLD1.P	(R7)(R5), [V16.S4]
+	VLD1.P	(R7)(R5), [V17.S4]
+	VLD1.P	(R7)(R5), [V18.S4]
+	VLD1.P	(R7)(R5), [V19.S4]
+	VLD1.P	(R7)(R5), [V20.S4]
+	VLD1.P	(R7)(R5), [V21.S4]
+	WORD	$0x4e30d5ef // fadd v15.4s, v15.4s, v16.4s
+	WORD	$0x4e32d630 // fadd v16.4s, v17.4s, v18.4s
+	WORD	$0x4e34d671 // fadd v17.4s, v19.4s, v20.4s
+	WORD	$0x4e2fd5ce // fadd v14.4s, v14.4s, v15.4s
+	WORD	$0x4e30d5ce // fadd v14.4s, v14.4s, v16.4s
+	WORD	$0x4e31d5ce // fadd v14.4s, v14.4s, v17.4s
+	WORD	$0x4f9d120f // fmla v15.4s, v16.4s, v29.s[0]
+	WORD	$0x4fbd122f // fmla v15.4s, v17.4s, v29.s[1]
+	MOVD	R0, R8
+	WORD	$0x4e24d450 // fadd v16.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4e28d4c4 // fadd v4.4s, v6.4s, v8.4s
+	WORD	$0x4ea8d4c6 // fsub v6.4s, v6.4s, v8.4s
+	WORD	$0x4e2cd548 // fadd v8.4s, v10.4s, v12.4s
+	WORD	$0x4eacd54a // fsub v10.4s, v10.4s, v12.4s
+	WORD	$0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
+	WORD	$0x4e24d400 // fadd v0.4s, v0.4s, v4.4s
+	WORD	$0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	VMOV	V2.B16, V12.B16
+	WORD	$0x4f9c10cc // fmla v12.4s, v6.4s, v28.s[0]
+	WORD	$0x4f9c194c // fmla v12.4s, v10.4s, v28.s[2]
+	WORD	$0x4f9d1090 // fmla v16.4s, v4.4s, v29.s[0]
+	WORD	$0x4fbd1110 // fmla v16.4s, v8.4s, v29.s[1]
+	WORD	$0x4e2ed442 // fadd v2.4s, v2.4s, v14.4s
+	WORD	$0x4f9d18c2 // fmla v2.4s, v6.4s, v29.s[2]
+	WORD	$0x4f9e1142 // fmla v2.4s, v10.4s, v30.s[0]
+	WORD	$0x4e3af400 // fmax v0.4s, v0.4s, v26.4s
+	VST1.P	[V0.S4], (R8)(R4)
+	WORD	$0x4e3af58c // fmax v12.4s, v12.4s, v26.4s
+	VST1.P	[V12.S4], (R8)(R4)
+	WORD	$0x4e3af610 // fmax v16.4s, v16.4s, v26.4s
+	VST1.P	[V16.S4], (R8)(R4)
+	WORD	$0x4e3af442 // fmax v2.4s, v2.4s, v26.4s
+	VST1.P	[V2.S4], (R8)(R4)
+	MOVD	$8, R8
+	MUL	R4, R8, R8
+	ADD	R0, R8, R8
+	WORD	$0x4e25d460 // fadd v0.4s, v3.4s, v5.4s
+	WORD	$0x4ea5d462 // fsub v2.4s, v3.4s, v5.4s
+	WORD	$0x4e29d4e3 // fadd v3.4s, v7.4s, v9.4s
+	WORD	$0x4ea9d4e4 // fsub v4.4s, v7.4s, v9.4s
+	WORD	$0x4e2dd565 // fadd v5.4s, v11.4s, v13.4s
+	WORD	$0x4eadd566 // fsub v6.4s, v11.4s, v13.4s
+	WORD	$0x4e20d421 // fadd v1.4s, v1.4s, v0.4s
+	WORD	$0x4e23d421 // fadd v1.4s, v1.4s, v3.4s
+	WORD	$0x4e25d421 // fadd v1.4s, v1.4s, v5.4s
+	VMOV	V2.B16, V7.B16
+	WORD	$0x4f9c1087 // fmla v7.4s, v4.4s, v28.s[0]
+	WORD	$0x4f9c18c7 // fmla v7.4s, v6.4s, v28.s[2]
+	WORD	$0x4f9d1060 // fmla v0.4s, v3.4s, v29.s[0]
+	WORD	$0x4fbd10a0 // fmla v0.4s, v5.4s, v29.s[1]
+	WORD	$0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD	$0x4f9d1882 // fmla v2.4s, v4.4s, v29.s[2]
+	WORD	$0x4f9e10c2 // fmla v2.4s, v6.4s, v30.s[0]
+	WORD	$0x4e3af421 // fmax v1.4s, v1.4s, v26.4s
+	VST1.P	[V1.S4], (R8)(R4)
+	WORD	$0x4e3af4e7 // fmax v7.4s, v7.4s, v26.4s
+	VST1.P	[V7.S4], (R8)(R4)
+	WORD	$0x4e3af400 // fmax v0.4s, v0.4s, v26.4s
+	VST1.P	[V0.S4], (R8)(R4)
+	WORD	$0x4e3af442 // fmax v2.4s, v2.4s, v26.4s
+	VST1.P	[V2.S4], (R8)(R4)
+	MOVD	R1, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V0.S4]
+	VLD1.P	(R7)(R5), [V0.S4]
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	WORD	$0x4ea1d400 // fsub v0.4s, v0.4s, v1.4s
+	WORD	$0x4ea3d441 // fsub v1.4s, v2.4s, v3.4s
+	WORD	$0x4ea5d482 // fsub v2.4s, v4.4s, v5.4s
+	VMOV	V0.B16, V3.B16
+	WORD	$0x4f9c1023 // fmla v3.4s, v1.4s, v28.s[0]
+	WORD	$0x4f9c1843 // fmla v3.4s, v2.4s, v28.s[2]
+	WORD	$0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	WORD	$0x4f9d1820 // fmla v0.4s, v1.4s, v29.s[2]
+	WORD	$0x4f9e1040 // fmla v0.4s, v2.4s, v30.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	WORD	$0x4e3bd421 // fadd v1.4s, v1.4s, v27.4s
+	WORD	$0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD	$0x4ea5d482 // fsub v2.4s, v4.4s, v5.4s
+	WORD	$0x4ea7d4c4 // fsub v4.4s, v6.4s, v7.4s
+	VMOV	V1.B16, V5.B16
+	WORD	$0x4f9c1045 // fmla v5.4s, v2.4s, v28.s[0]
+	WORD	$0x4f9c1885 // fmla v5.4s, v4.4s, v28.s[2]
+	WORD	$0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	WORD	$0x4f9d1841 // fmla v1.4s, v2.4s, v29.s[2]
+	WORD	$0x4f9e1081 // fmla v1.4s, v4.4s, v30.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4ea7d4c4 // fsub v4.4s, v6.4s, v7.4s
+	WORD	$0x4ea9d506 // fsub v6.4s, v8.4s, v9.4s
+	VMOV	V2.B16, V7.B16
+	WORD	$0x4f9c1087 // fmla v7.4s, v4.4s, v28.s[0]
+	WORD	$0x4f9c18c7 // fmla v7.4s, v6.4s, v28.s[2]
+	WORD	$0x4e2ad442 // fadd v2.4s, v2.4s, v10.4s
+	WORD	$0x4f9d1882 // fmla v2.4s, v4.4s, v29.s[2]
+	WORD	$0x4f9e10c2 // fmla v2.4s, v6.4s, v30.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	WORD	$0x4ea6d484 // fsub v4.4s, v4.4s, v6.4s
+	WORD	$0x4ea9d506 // fsub v6.4s, v8.4s, v9.4s
+	WORD	$0x4eabd548 // fsub v8.4s, v10.4s, v11.4s
+	VMOV	V4.B16, V9.B16
+	WORD	$0x4f9c10c9 // fmla v9.4s, v6.4s, v28.s[0]
+	WORD	$0x4f9c1909 // fmla v9.4s, v8.4s, v28.s[2]
+	WORD	$0x4e2cd484 // fadd v4.4s, v4.4s, v12.4s
+	WORD	$0x4f9d18c4 // fmla v4.4s, v6.4s, v29.s[2]
+	WORD	$0x4f9e1104 // fmla v4.4s, v8.4s, v30.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V13.S4]
+	VLD1.P	(R7)(R5), [V14.S4]
+	WORD	$0x4ea8d4c6 // fsub v6.4s, v6.4s, v8.4s
+	WORD	$0x4eabd548 // fsub v8.4s, v10.4s, v11.4s
+	WORD	$0x4eadd58a // fsub v10.4s, v12.4s, v13.4s
+	VMOV	V6.B16, V11.B16
+	WORD	$0x4f9c110b // fmla v11.4s, v8.4s, v28.s[0]
+	WORD	$0x4f9c194b // fmla v11.4s, v10.4s, v28.s[2]
+	WORD	$0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
+	WORD	$0x4f9d1906 // fmla v6.4s, v8.4s, v29.s[2]
+	WORD	$0x4f9e1146 // fmla v6.4s, v10.4s, v30.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V13.S4]
+	VLD1.P	(R7)(R5), [V14.S4]
+	VLD1.P	(R7)(R5), [V15.S4]
+	VLD1.P	(R7)(R5), [V16.S4]
+	WORD	$0x4eaad508 // fsub v8.4s, v8.4s, v10.4s
+	WORD	$0x4eadd58a // fsub v10.4s, v12.4s, v13.4s
+	WORD	$0x4eafd5cc // fsub v12.4s, v14.4s, v15.4s
+	VMOV	V8.B16, V13.B16
+	WORD	$0x4f9c114d // fmla v13.4s, v10.4s, v28.s[0]
+	WORD	$0x4f9c198d // fmla v13.4s, v12.4s, v28.s[2]
+	WORD	$0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
+	WORD	$0x4f9d1948 // fmla v8.4s, v10.4s, v29.s[2]
+	WORD	$0x4f9e1188 // fmla v8.4s, v12.4s, v30.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V14.S4]
+	VLD1.P	(R7)(R5), [V15.S4]
+	VLD1.P	(R7)(R5), [V16.S4]
+	VLD1.P	(R7)(R5), [V17.S4]
+	VLD1.P	(R7)(R5), [V18.S4]
+	WORD	$0x4eacd54a // fsub v10.4s, v10.4s, v12.4s
+	WORD	$0x4eafd5cc // fsub v12.4s, v14.4s, v15.4s
+	WORD	$0x4eb1d60e // fsub v14.4s, v16.4s, v17.4s
+	VMOV	V10.B16, V15.B16
+	WORD	$0x4f9c118f // fmla v15.4s, v12.4s, v28.s[0]
+	WORD	$0x4f9c19cf // fmla v15.4s, v14.4s, v28.s[2]
+	WORD	$0x4e32d54a // fadd v10.4s, v10.4s, v18.4s
+	WORD	$0x4f9d198a // fmla v10.4s, v12.4s, v29.s[2]
+	WORD	$0x4f9e11ca // fmla v10.4s, v14.4s, v30.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V14.S4]
+	VLD1.P	(R7)(R5), [V16.S4]
+	VLD1.P	(R7)(R5), [V17.S4]
+	VLD1.P	(R7)(R5), [V18.S4]
+	VLD1.P	(R7)(R5), [V19.S4]
+	VLD1.P	(R7)(R5), [V20.S4]
+	WORD	$0x4eaed58c // fsub v12.4s, v12.4s, v14.4s
+	WORD	$0x4eb1d60e // fsub v14.4s, v16.4s, v17.4s
+	WORD	$0x4eb3d650 // fsub v16.4s, v18.4s, v19.4s
+	VMOV	V12.B16, V17.B16
+	WORD	$0x4f9c11d1 // fmla v17.4s, v14.4s, v28.s[0]
+	WORD	$0x4f9c1a11 // fmla v17.4s, v16.4s, v28.s[2]
+	WORD	$0x4e34d58c // fadd v12.4s, v12.4s, v20.4s
+	WORD	$0x4f9d19cc // fmla v12.4s, v14.4s, v29.s[2]
+	WORD	$0x4f9e120c // fmla v12.4s, v16.4s, v30.s[0]
+	MOVD	$4, R8
+	MUL	R4, R8, R8
+	ADD	R0, R8, R8
+	WORD	$0x4e27d4ae // fadd v14.4s, v5.4s, v7.4s
+	WORD	$0x4ea7d4a5 // fsub v5.4s, v5.4s, v7.4s
+	WORD	$0x4e2bd527 // fadd v7.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4e2fd5ab // fadd v11.4s, v13.4s, v15.4s
+	WORD	$0x4eafd5ad // fsub v13.4s, v13.4s, v15.4s
+	WORD	$0x4e2ed463 // fadd v3.4s, v3.4s, v14.4s
+	WORD	$0x4e27d463 // fadd v3.4s, v3.4s, v7.4s
+	WORD	$0x4e2bd463 // fadd v3.4s, v3.4s, v11.4s
+	VMOV	V5.B16, V15.B16
+	WORD	$0x4f9c112f // fmla v15.4s, v9.4s, v28.s[0]
+	WORD	$0x4f9c19af // fmla v15.4s, v13.4s, v28.s[2]
+	WORD	$0x4f9d10ee // fmla v14.4s, v7.4s, v29.s[0]
+	WORD	$0x4fbd116e // fmla v14.4s, v11.4s, v29.s[1]
+	WORD	$0x4e31d4a5 // fadd v5.4s, v5.4s, v17.4s
+	WORD	$0x4f9d1925 // fmla v5.4s, v9.4s, v29.s[2]
+	WORD	$0x4f9e11a5 // fmla v5.4s, v13.4s, v30.s[0]
+	WORD	$0x4e3af463 // fmax v3.4s, v3.4s, v26.4s
+	VST1.P	[V3.S4], (R8)(R4)
+	WORD	$0x4e3af5ef // fmax v15.4s, v15.4s, v26.4s
+	VST1.P	[V15.S4], (R8)(R4)
+	WORD	$0x4e3af5ce // fmax v14.4s, v14.4s, v26.4s
+	VST1.P	[V14.S4], (R8)(R4)
+	WORD	$0x4e3af4a5 // fmax v5.4s, v5.4s, v26.4s
+	VST1.P	[V5.S4], (R8)(R4)
+	MOVD	$12, R8
+	MUL	R4, R8, R8
+	ADD	R0, R8, R8
+	WORD	$0x4e22d423 // fadd v3.4s, v1.4s, v2.4s
+	WORD	$0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD	$0x4e26d482 // fadd v2.4s, v4.4s, v6.4s
+	WORD	$0x4ea6d484 // fsub v4.4s, v4.4s, v6.4s
+	WORD	$0x4e2ad505 // fadd v5.4s, v8.4s, v10.4s
+	WORD	$0x4eaad506 // fsub v6.4s, v8.4s, v10.4s
+	WORD	$0x4e23d400 // fadd v0.4s, v0.4s, v3.4s
+	WORD	$0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD	$0x4e25d400 // fadd v0.4s, v0.4s, v5.4s
+	VMOV	V1.B16, V7.B16
+	WORD	$0x4f9c1087 // fmla v7.4s, v4.4s, v28.s[0]
+	WORD	$0x4f9c18c7 // fmla v7.4s, v6.4s, v28.s[2]
+	WORD	$0x4f9d1043 // fmla v3.4s, v2.4s, v29.s[0]
+	WORD	$0x4fbd10a3 // fmla v3.4s, v5.4s, v29.s[1]
+	WORD	$0x4e2cd421 // fadd v1.4s, v1.4s, v12.4s
+	WORD	$0x4f9d1881 // fmla v1.4s, v4.4s, v29.s[2]
+	WORD	$0x4f9e10c1 // fmla v1.4s, v6.4s, v30.s[0]
+	WORD	$0x4e3af400 // fmax v0.4s, v0.4s, v26.4s
+	VST1.P	[V0.S4], (R8)(R4)
+	WORD	$0x4e3af4e7 // fmax v7.4s, v7.4s, v26.4s
+	VST1.P	[V7.S4], (R8)(R4)
+	WORD	$0x4e3af463 // fmax v3.4s, v3.4s, v26.4s
+	VST1.P	[V3.S4], (R8)(R4)
+	WORD	$0x4e3af421 // fmax v1.4s, v1.4s, v26.4s
+	VST1.P	[V1.S4], (R8)(R4)
+	ADD	$16, R1, R1
+	ADD	$16, R0, R0
+	SUB	$4, R2, R2
+	B	loop
+done:
+	RET
+
+// func vecWinoInF6x3NEON(dst, planes *float32, ps, tw, ld, ldDst int)
+TEXT ·vecWinoInF6x3NEON(SB), NOSPLIT|NOFRAME, $0-48
+	MOVD	dst+0(FP), R0
+	MOVD	planes+8(FP), R1
+	MOVD	ps+16(FP), R2
+	MOVD	tw+24(FP), R3
+	MOVD	ld+32(FP), R4
+	MOVD	ldDst+40(FP), R5
+	LSL	$2, R2, R2
+	LSL	$2, R4, R4
+	LSL	$2, R5, R5
+	MOVD	$8, R6
+	MUL	R5, R6, R6
+	MOVW	$0x40a80000, R17
+	VMOV	R17, V28.S[0]
+	MOVW	$0xc0a80000, R17
+	VMOV	R17, V28.S[1]
+	MOVW	$0xc0880000, R17
+	VMOV	R17, V28.S[2]
+	MOVW	$0x40880000, R17
+	VMOV	R17, V28.S[3]
+	MOVW	$0x3f000000, R17
+	VMOV	R17, V29.S[0]
+	MOVW	$0x3e800000, R17
+	VMOV	R17, V29.S[1]
+	MOVW	$0xc0200000, R17
+	VMOV	R17, V29.S[2]
+	MOVW	$0xbfa00000, R17
+	VMOV	R17, V29.S[3]
+	MOVW	$0x40000000, R17
+	VMOV	R17, V30.S[0]
+	MOVW	$0xbf000000, R17
+	VMOV	R17, V30.S[1]
+	MOVW	$0x40200000, R17
+	VMOV	R17, V30.S[2]
+	MOVW	$0xc0000000, R17
+	VMOV	R17, V30.S[3]
+	MOVW	$0x40800000, R17
+	VMOV	R17, V31.S[0]
+	MOVW	$0xc0a00000, R17
+	VMOV	R17, V31.S[1]
+tiles:
+	CMP	$0, R3
+	BLE	done
+	MOVD	R1, R16
+	ADD	R4, R16, R8
+	ADD	R4, R8, R9
+	ADD	R4, R9, R10
+	ADD	R4, R10, R11
+	ADD	R4, R11, R12
+	ADD	R4, R12, R13
+	ADD	R4, R13, R14
+	FMOVQ	0(R16), F0
+	FMOVQ	0(R8), F1
+	FMOVQ	0(R9), F2
+	FMOVQ	0(R10), F3
+	FMOVQ	0(R11), F4
+	FMOVQ	0(R12), F5
+	FMOVQ	0(R13), F6
+	FMOVQ	0(R14), F7
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	R0, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V10.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V12.S4], (R17)(R6)
+	VST1.P	[V9.S4], (R17)(R6)
+	VST1.P	[V4.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	FMOVQ	4(R16), F0
+	FMOVQ	4(R8), F1
+	FMOVQ	4(R9), F2
+	FMOVQ	4(R10), F3
+	FMOVQ	4(R11), F4
+	FMOVQ	4(R12), F5
+	FMOVQ	4(R13), F6
+	FMOVQ	4(R14), F7
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	$6, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V10.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V12.S4], (R17)(R6)
+	VST1.P	[V9.S4], (R17)(R6)
+	VST1.P	[V4.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	ADD	R2, R16, R16
+	ADD	R4, R16, R8
+	ADD	R4, R8, R9
+	ADD	R4, R9, R10
+	ADD	R4, R10, R11
+	ADD	R4, R11, R12
+	ADD	R4, R12, R13
+	ADD	R4, R13, R14
+	FMOVQ	0(R16), F0
+	FMOVQ	0(R8), F1
+	FMOVQ	0(R9), F2
+	FMOVQ	0(R10), F3
+	FMOVQ	0(R11), F4
+	FMOVQ	0(R12), F5
+	FMOVQ	0(R13), F6
+	FMOVQ	0(R14), F7
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	$1, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V10.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V12.S4], (R17)(R6)
+	VST1.P	[V9.S4], (R17)(R6)
+	VST1.P	[V4.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	FMOVQ	4(R16), F0
+	FMOVQ	4(R8), F1
+	FMOVQ	4(R9), F2
+	FMOVQ	4(R10), F3
+	FMOVQ	4(R11), F4
+	FMOVQ	4(R12), F5
+	FMOVQ	4(R13), F6
+	FMOVQ	4(R14), F7
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	$7, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V10.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V12.S4], (R17)(R6)
+	VST1.P	[V9.S4], (R17)(R6)
+	VST1.P	[V4.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	ADD	R2, R16, R16
+	ADD	R4, R16, R8
+	ADD	R4, R8, R9
+	ADD	R4, R9, R10
+	ADD	R4, R10, R11
+	ADD	R4, R11, R12
+	ADD	R4, R12, R13
+	ADD	R4, R13, R14
+	FMOVQ	0(R16), F0
+	FMOVQ	0(R8), F1
+	FMOVQ	0(R9), F2
+	FMOVQ	0(R10), F3
+	FMOVQ	0(R11), F4
+	FMOVQ	0(R12), F5
+	FMOVQ	0(R13), F6
+	FMOVQ	0(R14), F7
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	$2, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V10.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V12.S4], (R17)(R6)
+	VST1.P	[V9.S4], (R17)(R6)
+	VST1.P	[V4.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	ADD	R2, R16, R16
+	ADD	R4, R16, R8
+	ADD	R4, R8, R9
+	ADD	R4, R9, R10
+	ADD	R4, R10, R11
+	ADD	R4, R11, R12
+	ADD	R4, R12, R13
+	ADD	R4, R13, R14
+	FMOVQ	0(R16), F0
+	FMOVQ	0(R8), F1
+	FMOVQ	0(R9), F2
+	FMOVQ	0(R10), F3
+	FMOVQ	0(R11), F4
+	FMOVQ	0(R12), F5
+	FMOVQ	0(R13), F6
+	FMOVQ	0(R14), F7
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	$3, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V10.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V12.S4], (R17)(R6)
+	VST1.P	[V9.S4], (R17)(R6)
+	VST1.P	[V4.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	ADD	R2, R16, R16
+	ADD	R4, R16, R8
+	ADD	R4, R8, R9
+	ADD	R4, R9, R10
+	ADD	R4, R10, R11
+	ADD	R4, R11, R12
+	ADD	R4, R12, R13
+	ADD	R4, R13, R14
+	FMOVQ	0(R16), F0
+	FMOVQ	0(R8), F1
+	FMOVQ	0(R9), F2
+	FMOVQ	0(R10), F3
+	FMOVQ	0(R11), F4
+	FMOVQ	0(R12), F5
+	FMOVQ	0(R13), F6
+	FMOVQ	0(R14), F7
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	$4, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V10.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V12.S4], (R17)(R6)
+	VST1.P	[V9.S4], (R17)(R6)
+	VST1.P	[V4.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	ADD	R2, R16, R16
+	ADD	R4, R16, R8
+	ADD	R4, R8, R9
+	ADD	R4, R9, R10
+	ADD	R4, R10, R11
+	ADD	R4, R11, R12
+	ADD	R4, R12, R13
+	ADD	R4, R13, R14
+	FMOVQ	0(R16), F0
+	FMOVQ	0(R8), F1
+	FMOVQ	0(R9), F2
+	FMOVQ	0(R10), F3
+	FMOVQ	0(R11), F4
+	FMOVQ	0(R12), F5
+	FMOVQ	0(R13), F6
+	FMOVQ	0(R14), F7
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	$5, R17
+	MUL	R5, R17, R17
+	ADD	R0, R17, R17
+	VST1.P	[V0.S4], (R17)(R6)
+	VST1.P	[V10.S4], (R17)(R6)
+	VST1.P	[V8.S4], (R17)(R6)
+	VST1.P	[V12.S4], (R17)(R6)
+	VST1.P	[V9.S4], (R17)(R6)
+	VST1.P	[V4.S4], (R17)(R6)
+	VST1.P	[V2.S4], (R17)(R6)
+	VST1.P	[V1.S4], (R17)(R6)
+	MOVD	R0, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VLD1.P	(R17)(R5), [V6.S4]
+	VLD1.P	(R17)(R5), [V7.S4]
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V10.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V12.S4], (R17)(R5)
+	VST1.P	[V9.S4], (R17)(R5)
+	VST1.P	[V4.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VLD1.P	(R17)(R5), [V6.S4]
+	VLD1.P	(R17)(R5), [V7.S4]
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V10.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V12.S4], (R17)(R5)
+	VST1.P	[V9.S4], (R17)(R5)
+	VST1.P	[V4.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VLD1.P	(R17)(R5), [V6.S4]
+	VLD1.P	(R17)(R5), [V7.S4]
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V10.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V12.S4], (R17)(R5)
+	VST1.P	[V9.S4], (R17)(R5)
+	VST1.P	[V4.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VLD1.P	(R17)(R5), [V6.S4]
+	VLD1.P	(R17)(R5), [V7.S4]
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V10.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V12.S4], (R17)(R5)
+	VST1.P	[V9.S4], (R17)(R5)
+	VST1.P	[V4.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VLD1.P	(R17)(R5), [V6.S4]
+	VLD1.P	(R17)(R5), [V7.S4]
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V10.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V12.S4], (R17)(R5)
+	VST1.P	[V9.S4], (R17)(R5)
+	VST1.P	[V4.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VLD1.P	(R17)(R5), [V6.S4]
+	VLD1.P	(R17)(R5), [V7.S4]
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V10.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V12.S4], (R17)(R5)
+	VST1.P	[V9.S4], (R17)(R5)
+	VST1.P	[V4.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VLD1.P	(R17)(R5), [V6.S4]
+	VLD1.P	(R17)(R5), [V7.S4]
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V10.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V12.S4], (R17)(R5)
+	VST1.P	[V9.S4], (R17)(R5)
+	VST1.P	[V4.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	R6, R16, R16
+	MOVD	R16, R17
+	VLD1.P	(R17)(R5), [V0.S4]
+	VLD1.P	(R17)(R5), [V1.S4]
+	VLD1.P	(R17)(R5), [V2.S4]
+	VLD1.P	(R17)(R5), [V3.S4]
+	VLD1.P	(R17)(R5), [V4.S4]
+	VLD1.P	(R17)(R5), [V5.S4]
+	VLD1.P	(R17)(R5), [V6.S4]
+	VLD1.P	(R17)(R5), [V7.S4]
+	WORD	$0x4ea0d4c0 // fsub v0.4s, v6.4s, v0.4s
+	WORD	$0x4f9c1040 // fmla v0.4s, v2.4s, v28.s[0]
+	WORD	$0x4fbc1080 // fmla v0.4s, v4.4s, v28.s[1]
+	WORD	$0x4e26d448 // fadd v8.4s, v2.4s, v6.4s
+	WORD	$0x4f9c1888 // fmla v8.4s, v4.4s, v28.s[2]
+	WORD	$0x4e25d429 // fadd v9.4s, v1.4s, v5.4s
+	WORD	$0x4f9c1869 // fmla v9.4s, v3.4s, v28.s[2]
+	WORD	$0x4e29d50a // fadd v10.4s, v8.4s, v9.4s
+	WORD	$0x4ea9d508 // fsub v8.4s, v8.4s, v9.4s
+	VMOV	V6.B16, V9.B16
+	WORD	$0x4fbd1049 // fmla v9.4s, v2.4s, v29.s[1]
+	WORD	$0x4fbd1889 // fmla v9.4s, v4.4s, v29.s[3]
+	WORD	$0x4f9d902b // fmul v11.4s, v1.4s, v29.s[0]
+	WORD	$0x4f9d186b // fmla v11.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10ab // fmla v11.4s, v5.4s, v30.s[0]
+	WORD	$0x4e2bd52c // fadd v12.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4f9f1046 // fmla v6.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf1086 // fmla v6.4s, v4.4s, v31.s[1]
+	WORD	$0x4f9e9022 // fmul v2.4s, v1.4s, v30.s[0]
+	WORD	$0x4f9d1862 // fmla v2.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9d10a2 // fmla v2.4s, v5.4s, v29.s[0]
+	WORD	$0x4e22d4c4 // fadd v4.4s, v6.4s, v2.4s
+	WORD	$0x4ea2d4c2 // fsub v2.4s, v6.4s, v2.4s
+	WORD	$0x4ea1d4e1 // fsub v1.4s, v7.4s, v1.4s
+	WORD	$0x4f9c1061 // fmla v1.4s, v3.4s, v28.s[0]
+	WORD	$0x4fbc10a1 // fmla v1.4s, v5.4s, v28.s[1]
+	MOVD	R16, R17
+	VST1.P	[V0.S4], (R17)(R5)
+	VST1.P	[V10.S4], (R17)(R5)
+	VST1.P	[V8.S4], (R17)(R5)
+	VST1.P	[V12.S4], (R17)(R5)
+	VST1.P	[V9.S4], (R17)(R5)
+	VST1.P	[V4.S4], (R17)(R5)
+	VST1.P	[V2.S4], (R17)(R5)
+	VST1.P	[V1.S4], (R17)(R5)
+	ADD	$16, R1, R1
+	ADD	$16, R0, R0
+	SUB	$4, R3, R3
+	B	tiles
+done:
+	RET
+
+// func vecWinoOutF6x3NEON(y, m *float32, n, step, ldY int, bias, lo float32)
+TEXT ·vecWinoOutF6x3NEON(SB), NOSPLIT|NOFRAME, $0-48
+	MOVD	y+0(FP), R0
+	MOVD	m+8(FP), R1
+	MOVD	n+16(FP), R2
+	MOVD	step+24(FP), R3
+	MOVD	ldY+32(FP), R4
+	LSL	$2, R3, R3
+	LSL	$2, R4, R4
+	MOVD	$8, R5
+	MUL	R3, R5, R5
+	FMOVS	bias+40(FP), F27
+	VDUP	V27.S[0], V27.S4
+	FMOVS	lo+44(FP), F26
+	VDUP	V26.S[0], V26.S4
+	MOVW	$0x40000000, R7
+	VMOV	R7, V28.S[0]
+	MOVW	$0xc0000000, R7
+	VMOV	R7, V28.S[1]
+	MOVW	$0x3f000000, R7
+	VMOV	R7, V28.S[2]
+	MOVW	$0xbf000000, R7
+	VMOV	R7, V28.S[3]
+	MOVW	$0x40800000, R7
+	VMOV	R7, V29.S[0]
+	MOVW	$0x3e800000, R7
+	VMOV	R7, V29.S[1]
+	MOVW	$0x41000000, R7
+	VMOV	R7, V29.S[2]
+	MOVW	$0xc1000000, R7
+	VMOV	R7, V29.S[3]
+	MOVW	$0x3e000000, R7
+	VMOV	R7, V30.S[0]
+	MOVW	$0xbe000000, R7
+	VMOV	R7, V30.S[1]
+	MOVW	$0x41800000, R7
+	VMOV	R7, V30.S[2]
+	MOVW	$0x3d800000, R7
+	VMOV	R7, V30.S[3]
+	MOVW	$0x42000000, R7
+	VMOV	R7, V31.S[0]
+	MOVW	$0xc2000000, R7
+	VMOV	R7, V31.S[1]
+	MOVW	$0x3d000000, R7
+	VMOV	R7, V31.S[2]
+	MOVW	$0xbd000000, R7
+	VMOV	R7, V31.S[3]
+loop:
+	CMP	$0, R2
+	BLE	done
+	MOVD	R1, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V0.S4]
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	WORD	$0x4e22d421 // fadd v1.4s, v1.4s, v2.4s
+	WORD	$0x4e24d462 // fadd v2.4s, v3.4s, v4.4s
+	WORD	$0x4e26d4a3 // fadd v3.4s, v5.4s, v6.4s
+	WORD	$0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD	$0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD	$0x4e23d400 // fadd v0.4s, v0.4s, v3.4s
+	WORD	$0x4f9d1041 // fmla v1.4s, v2.4s, v29.s[0]
+	WORD	$0x4fbd1061 // fmla v1.4s, v3.4s, v29.s[1]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	WORD	$0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	WORD	$0x4e24d463 // fadd v3.4s, v3.4s, v4.4s
+	WORD	$0x4e26d4a4 // fadd v4.4s, v5.4s, v6.4s
+	WORD	$0x4e28d4e5 // fadd v5.4s, v7.4s, v8.4s
+	WORD	$0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	WORD	$0x4e24d442 // fadd v2.4s, v2.4s, v4.4s
+	WORD	$0x4e25d442 // fadd v2.4s, v2.4s, v5.4s
+	WORD	$0x4f9d1083 // fmla v3.4s, v4.4s, v29.s[0]
+	WORD	$0x4fbd10a3 // fmla v3.4s, v5.4s, v29.s[1]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	WORD	$0x4e26d4a5 // fadd v5.4s, v5.4s, v6.4s
+	WORD	$0x4e28d4e6 // fadd v6.4s, v7.4s, v8.4s
+	WORD	$0x4e2ad527 // fadd v7.4s, v9.4s, v10.4s
+	WORD	$0x4e25d484 // fadd v4.4s, v4.4s, v5.4s
+	WORD	$0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
+	WORD	$0x4e27d484 // fadd v4.4s, v4.4s, v7.4s
+	WORD	$0x4f9d10c5 // fmla v5.4s, v6.4s, v29.s[0]
+	WORD	$0x4fbd10e5 // fmla v5.4s, v7.4s, v29.s[1]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V13.S4]
+	WORD	$0x4e28d4e7 // fadd v7.4s, v7.4s, v8.4s
+	WORD	$0x4e2ad528 // fadd v8.4s, v9.4s, v10.4s
+	WORD	$0x4e2cd569 // fadd v9.4s, v11.4s, v12.4s
+	WORD	$0x4e27d4c6 // fadd v6.4s, v6.4s, v7.4s
+	WORD	$0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
+	WORD	$0x4e29d4c6 // fadd v6.4s, v6.4s, v9.4s
+	WORD	$0x4f9d1107 // fmla v7.4s, v8.4s, v29.s[0]
+	WORD	$0x4fbd1127 // fmla v7.4s, v9.4s, v29.s[1]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V13.S4]
+	VLD1.P	(R7)(R5), [V14.S4]
+	VLD1.P	(R7)(R5), [V15.S4]
+	WORD	$0x4e2ad529 // fadd v9.4s, v9.4s, v10.4s
+	WORD	$0x4e2cd56a // fadd v10.4s, v11.4s, v12.4s
+	WORD	$0x4e2ed5ab // fadd v11.4s, v13.4s, v14.4s
+	WORD	$0x4e29d508 // fadd v8.4s, v8.4s, v9.4s
+	WORD	$0x4e2ad508 // fadd v8.4s, v8.4s, v10.4s
+	WORD	$0x4e2bd508 // fadd v8.4s, v8.4s, v11.4s
+	WORD	$0x4f9d1149 // fmla v9.4s, v10.4s, v29.s[0]
+	WORD	$0x4fbd1169 // fmla v9.4s, v11.4s, v29.s[1]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V13.S4]
+	VLD1.P	(R7)(R5), [V14.S4]
+	VLD1.P	(R7)(R5), [V15.S4]
+	VLD1.P	(R7)(R5), [V16.S4]
+	VLD1.P	(R7)(R5), [V17.S4]
+	WORD	$0x4e2cd56b // fadd v11.4s, v11.4s, v12.4s
+	WORD	$0x4e2ed5ac // fadd v12.4s, v13.4s, v14.4s
+	WORD	$0x4e30d5ed // fadd v13.4s, v15.4s, v16.4s
+	WORD	$0x4e2bd54a // fadd v10.4s, v10.4s, v11.4s
+	WORD	$0x4e2cd54a // fadd v10.4s, v10.4s, v12.4s
+	WORD	$0x4e2dd54a // fadd v10.4s, v10.4s, v13.4s
+	WORD	$0x4f9d118b // fmla v11.4s, v12.4s, v29.s[0]
+	WORD	$0x4fbd11ab // fmla v11.4s, v13.4s, v29.s[1]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V13.S4]
+	VLD1.P	(R7)(R5), [V14.S4]
+	VLD1.P	(R7)(R5), [V15.S4]
+	VLD1.P	(R7)(R5), [V16.S4]
+	VLD1.P	(R7)(R5), [V17.S4]
+	VLD1.P	(R7)(R5), [V18.S4]
+	VLD1.P	(R7)(R5), [V19.S4]
+	WORD	$0x4e2ed5ad // fadd v13.4s, v13.4s, v14.4s
+	WORD	$0x4e30d5ee // fadd v14.4s, v15.4s, v16.4s
+	WORD	$0x4e32d62f // fadd v15.4s, v17.4s, v18.4s
+	WORD	$0x4e2dd58c // fadd v12.4s, v12.4s, v13.4s
+	WORD	$0x4e2ed58c // fadd v12.4s, v12.4s, v14.4s
+	WORD	$0x4e2fd58c // fadd v12.4s, v12.4s, v15.4s
+	WORD	$0x4f9d11cd // fmla v13.4s, v14.4s, v29.s[0]
+	WORD	$0x4fbd11ed // fmla v13.4s, v15.4s, v29.s[1]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V14.S4]
+	VLD1.P	(R7)(R5), [V15.S4]
+	VLD1.P	(R7)(R5), [V16.S4]
+	VLD1.P	(R7)(R5), [V17.S4]
+	VLD1.P	(R7)(R5), [V18.S4]
+	VLD1.P	(R7)(R5), [V19.S4]
+	VLD1.P	(R7)(R5), [V20.S4]
+	VLD1.P	(R7)(R5), [V21.S4]
+	WORD	$0x4e30d5ef // fadd v15.4s, v15.4s, v16.4s
+	WORD	$0x4e32d630 // fadd v16.4s, v17.4s, v18.4s
+	WORD	$0x4e34d671 // fadd v17.4s, v19.4s, v20.4s
+	WORD	$0x4e2fd5ce // fadd v14.4s, v14.4s, v15.4s
+	WORD	$0x4e30d5ce // fadd v14.4s, v14.4s, v16.4s
+	WORD	$0x4e31d5ce // fadd v14.4s, v14.4s, v17.4s
+	WORD	$0x4f9d120f // fmla v15.4s, v16.4s, v29.s[0]
+	WORD	$0x4fbd122f // fmla v15.4s, v17.4s, v29.s[1]
+	MOVD	R0, R8
+	WORD	$0x4e24d450 // fadd v16.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4e28d4c4 // fadd v4.4s, v6.4s, v8.4s
+	WORD	$0x4ea8d4c6 // fsub v6.4s, v6.4s, v8.4s
+	WORD	$0x4e2cd548 // fadd v8.4s, v10.4s, v12.4s
+	WORD	$0x4eacd54a // fsub v10.4s, v10.4s, v12.4s
+	WORD	$0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
+	WORD	$0x4e24d400 // fadd v0.4s, v0.4s, v4.4s
+	WORD	$0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	VMOV	V2.B16, V12.B16
+	WORD	$0x4f9c10cc // fmla v12.4s, v6.4s, v28.s[0]
+	WORD	$0x4f9c194c // fmla v12.4s, v10.4s, v28.s[2]
+	VMOV	V16.B16, V17.B16
+	WORD	$0x4f9d1091 // fmla v17.4s, v4.4s, v29.s[0]
+	WORD	$0x4fbd1111 // fmla v17.4s, v8.4s, v29.s[1]
+	VMOV	V2.B16, V18.B16
+	WORD	$0x4f9d18d2 // fmla v18.4s, v6.4s, v29.s[2]
+	WORD	$0x4f9e1152 // fmla v18.4s, v10.4s, v30.s[0]
+	WORD	$0x4f9e1890 // fmla v16.4s, v4.4s, v30.s[2]
+	WORD	$0x4fbe1910 // fmla v16.4s, v8.4s, v30.s[3]
+	WORD	$0x4e2ed442 // fadd v2.4s, v2.4s, v14.4s
+	WORD	$0x4f9f10c2 // fmla v2.4s, v6.4s, v31.s[0]
+	WORD	$0x4f9f1942 // fmla v2.4s, v10.4s, v31.s[2]
+	WORD	$0x4e3af400 // fmax v0.4s, v0.4s, v26.4s
+	VST1.P	[V0.S4], (R8)(R4)
+	WORD	$0x4e3af58c // fmax v12.4s, v12.4s, v26.4s
+	VST1.P	[V12.S4], (R8)(R4)
+	WORD	$0x4e3af631 // fmax v17.4s, v17.4s, v26.4s
+	VST1.P	[V17.S4], (R8)(R4)
+	WORD	$0x4e3af652 // fmax v18.4s, v18.4s, v26.4s
+	VST1.P	[V18.S4], (R8)(R4)
+	WORD	$0x4e3af610 // fmax v16.4s, v16.4s, v26.4s
+	VST1.P	[V16.S4], (R8)(R4)
+	WORD	$0x4e3af442 // fmax v2.4s, v2.4s, v26.4s
+	VST1.P	[V2.S4], (R8)(R4)
+	MOVD	$12, R8
+	MUL	R4, R8, R8
+	ADD	R0, R8, R8
+	WORD	$0x4e25d460 // fadd v0.4s, v3.4s, v5.4s
+	WORD	$0x4ea5d462 // fsub v2.4s, v3.4s, v5.4s
+	WORD	$0x4e29d4e3 // fadd v3.4s, v7.4s, v9.4s
+	WORD	$0x4ea9d4e4 // fsub v4.4s, v7.4s, v9.4s
+	WORD	$0x4e2dd565 // fadd v5.4s, v11.4s, v13.4s
+	WORD	$0x4eadd566 // fsub v6.4s, v11.4s, v13.4s
+	WORD	$0x4e20d421 // fadd v1.4s, v1.4s, v0.4s
+	WORD	$0x4e23d421 // fadd v1.4s, v1.4s, v3.4s
+	WORD	$0x4e25d421 // fadd v1.4s, v1.4s, v5.4s
+	VMOV	V2.B16, V7.B16
+	WORD	$0x4f9c1087 // fmla v7.4s, v4.4s, v28.s[0]
+	WORD	$0x4f9c18c7 // fmla v7.4s, v6.4s, v28.s[2]
+	VMOV	V0.B16, V8.B16
+	WORD	$0x4f9d1068 // fmla v8.4s, v3.4s, v29.s[0]
+	WORD	$0x4fbd10a8 // fmla v8.4s, v5.4s, v29.s[1]
+	VMOV	V2.B16, V9.B16
+	WORD	$0x4f9d1889 // fmla v9.4s, v4.4s, v29.s[2]
+	WORD	$0x4f9e10c9 // fmla v9.4s, v6.4s, v30.s[0]
+	WORD	$0x4f9e1860 // fmla v0.4s, v3.4s, v30.s[2]
+	WORD	$0x4fbe18a0 // fmla v0.4s, v5.4s, v30.s[3]
+	WORD	$0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD	$0x4f9f1082 // fmla v2.4s, v4.4s, v31.s[0]
+	WORD	$0x4f9f18c2 // fmla v2.4s, v6.4s, v31.s[2]
+	WORD	$0x4e3af421 // fmax v1.4s, v1.4s, v26.4s
+	VST1.P	[V1.S4], (R8)(R4)
+	WORD	$0x4e3af4e7 // fmax v7.4s, v7.4s, v26.4s
+	VST1.P	[V7.S4], (R8)(R4)
+	WORD	$0x4e3af508 // fmax v8.4s, v8.4s, v26.4s
+	VST1.P	[V8.S4], (R8)(R4)
+	WORD	$0x4e3af529 // fmax v9.4s, v9.4s, v26.4s
+	VST1.P	[V9.S4], (R8)(R4)
+	WORD	$0x4e3af400 // fmax v0.4s, v0.4s, v26.4s
+	VST1.P	[V0.S4], (R8)(R4)
+	WORD	$0x4e3af442 // fmax v2.4s, v2.4s, v26.4s
+	VST1.P	[V2.S4], (R8)(R4)
+	MOVD	R1, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V0.S4]
+	VLD1.P	(R7)(R5), [V0.S4]
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	WORD	$0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD	$0x4e23d441 // fadd v1.4s, v2.4s, v3.4s
+	WORD	$0x4e25d482 // fadd v2.4s, v4.4s, v5.4s
+	WORD	$0x4f9e1820 // fmla v0.4s, v1.4s, v30.s[2]
+	WORD	$0x4fbe1840 // fmla v0.4s, v2.4s, v30.s[3]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	WORD	$0x4e3bd421 // fadd v1.4s, v1.4s, v27.4s
+	WORD	$0x4e22d421 // fadd v1.4s, v1.4s, v2.4s
+	WORD	$0x4e24d462 // fadd v2.4s, v3.4s, v4.4s
+	WORD	$0x4e26d4a3 // fadd v3.4s, v5.4s, v6.4s
+	WORD	$0x4f9e1841 // fmla v1.4s, v2.4s, v30.s[2]
+	WORD	$0x4fbe1861 // fmla v1.4s, v3.4s, v30.s[3]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	WORD	$0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	WORD	$0x4e25d483 // fadd v3.4s, v4.4s, v5.4s
+	WORD	$0x4e27d4c4 // fadd v4.4s, v6.4s, v7.4s
+	WORD	$0x4f9e1862 // fmla v2.4s, v3.4s, v30.s[2]
+	WORD	$0x4fbe1882 // fmla v2.4s, v4.4s, v30.s[3]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	WORD	$0x4e24d463 // fadd v3.4s, v3.4s, v4.4s
+	WORD	$0x4e26d4a4 // fadd v4.4s, v5.4s, v6.4s
+	WORD	$0x4e28d4e5 // fadd v5.4s, v7.4s, v8.4s
+	WORD	$0x4f9e1883 // fmla v3.4s, v4.4s, v30.s[2]
+	WORD	$0x4fbe18a3 // fmla v3.4s, v5.4s, v30.s[3]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	WORD	$0x4e25d484 // fadd v4.4s, v4.4s, v5.4s
+	WORD	$0x4e27d4c5 // fadd v5.4s, v6.4s, v7.4s
+	WORD	$0x4e29d506 // fadd v6.4s, v8.4s, v9.4s
+	WORD	$0x4f9e18a4 // fmla v4.4s, v5.4s, v30.s[2]
+	WORD	$0x4fbe18c4 // fmla v4.4s, v6.4s, v30.s[3]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	WORD	$0x4e26d4a5 // fadd v5.4s, v5.4s, v6.4s
+	WORD	$0x4e28d4e6 // fadd v6.4s, v7.4s, v8.4s
+	WORD	$0x4e2ad527 // fadd v7.4s, v9.4s, v10.4s
+	WORD	$0x4f9e18c5 // fmla v5.4s, v6.4s, v30.s[2]
+	WORD	$0x4fbe18e5 // fmla v5.4s, v7.4s, v30.s[3]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	WORD	$0x4e27d4c6 // fadd v6.4s, v6.4s, v7.4s
+	WORD	$0x4e29d507 // fadd v7.4s, v8.4s, v9.4s
+	WORD	$0x4e2bd548 // fadd v8.4s, v10.4s, v11.4s
+	WORD	$0x4f9e18e6 // fmla v6.4s, v7.4s, v30.s[2]
+	WORD	$0x4fbe1906 // fmla v6.4s, v8.4s, v30.s[3]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V13.S4]
+	WORD	$0x4e28d4e7 // fadd v7.4s, v7.4s, v8.4s
+	WORD	$0x4e2ad528 // fadd v8.4s, v9.4s, v10.4s
+	WORD	$0x4e2cd569 // fadd v9.4s, v11.4s, v12.4s
+	WORD	$0x4f9e1907 // fmla v7.4s, v8.4s, v30.s[2]
+	WORD	$0x4fbe1927 // fmla v7.4s, v9.4s, v30.s[3]
+	MOVD	$24, R8
+	MUL	R4, R8, R8
+	ADD	R0, R8, R8
+	WORD	$0x4e22d428 // fadd v8.4s, v1.4s, v2.4s
+	WORD	$0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD	$0x4e24d462 // fadd v2.4s, v3.4s, v4.4s
+	WORD	$0x4ea4d463 // fsub v3.4s, v3.4s, v4.4s
+	WORD	$0x4e26d4a4 // fadd v4.4s, v5.4s, v6.4s
+	WORD	$0x4ea6d4a5 // fsub v5.4s, v5.4s, v6.4s
+	WORD	$0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	WORD	$0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD	$0x4e24d400 // fadd v0.4s, v0.4s, v4.4s
+	VMOV	V1.B16, V6.B16
+	WORD	$0x4f9c1066 // fmla v6.4s, v3.4s, v28.s[0]
+	WORD	$0x4f9c18a6 // fmla v6.4s, v5.4s, v28.s[2]
+	VMOV	V8.B16, V9.B16
+	WORD	$0x4f9d1049 // fmla v9.4s, v2.4s, v29.s[0]
+	WORD	$0x4fbd1089 // fmla v9.4s, v4.4s, v29.s[1]
+	VMOV	V1.B16, V10.B16
+	WORD	$0x4f9d186a // fmla v10.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10aa // fmla v10.4s, v5.4s, v30.s[0]
+	WORD	$0x4f9e1848 // fmla v8.4s, v2.4s, v30.s[2]
+	WORD	$0x4fbe1888 // fmla v8.4s, v4.4s, v30.s[3]
+	WORD	$0x4e27d421 // fadd v1.4s, v1.4s, v7.4s
+	WORD	$0x4f9f1061 // fmla v1.4s, v3.4s, v31.s[0]
+	WORD	$0x4f9f18a1 // fmla v1.4s, v5.4s, v31.s[2]
+	WORD	$0x4e3af400 // fmax v0.4s, v0.4s, v26.4s
+	VST1.P	[V0.S4], (R8)(R4)
+	WORD	$0x4e3af4c6 // fmax v6.4s, v6.4s, v26.4s
+	VST1.P	[V6.S4], (R8)(R4)
+	WORD	$0x4e3af529 // fmax v9.4s, v9.4s, v26.4s
+	VST1.P	[V9.S4], (R8)(R4)
+	WORD	$0x4e3af54a // fmax v10.4s, v10.4s, v26.4s
+	VST1.P	[V10.S4], (R8)(R4)
+	WORD	$0x4e3af508 // fmax v8.4s, v8.4s, v26.4s
+	VST1.P	[V8.S4], (R8)(R4)
+	WORD	$0x4e3af421 // fmax v1.4s, v1.4s, v26.4s
+	VST1.P	[V1.S4], (R8)(R4)
+	MOVD	R1, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V0.S4]
+	VLD1.P	(R7)(R5), [V0.S4]
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	WORD	$0x4ea1d400 // fsub v0.4s, v0.4s, v1.4s
+	WORD	$0x4ea3d441 // fsub v1.4s, v2.4s, v3.4s
+	WORD	$0x4ea5d482 // fsub v2.4s, v4.4s, v5.4s
+	VMOV	V0.B16, V3.B16
+	WORD	$0x4f9c1023 // fmla v3.4s, v1.4s, v28.s[0]
+	WORD	$0x4f9c1843 // fmla v3.4s, v2.4s, v28.s[2]
+	WORD	$0x4f9d1820 // fmla v0.4s, v1.4s, v29.s[2]
+	WORD	$0x4f9e1040 // fmla v0.4s, v2.4s, v30.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	WORD	$0x4e3bd421 // fadd v1.4s, v1.4s, v27.4s
+	WORD	$0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD	$0x4ea5d482 // fsub v2.4s, v4.4s, v5.4s
+	WORD	$0x4ea7d4c4 // fsub v4.4s, v6.4s, v7.4s
+	VMOV	V1.B16, V5.B16
+	WORD	$0x4f9c1045 // fmla v5.4s, v2.4s, v28.s[0]
+	WORD	$0x4f9c1885 // fmla v5.4s, v4.4s, v28.s[2]
+	WORD	$0x4f9d1841 // fmla v1.4s, v2.4s, v29.s[2]
+	WORD	$0x4f9e1081 // fmla v1.4s, v4.4s, v30.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4ea7d4c4 // fsub v4.4s, v6.4s, v7.4s
+	WORD	$0x4ea9d506 // fsub v6.4s, v8.4s, v9.4s
+	VMOV	V2.B16, V7.B16
+	WORD	$0x4f9c1087 // fmla v7.4s, v4.4s, v28.s[0]
+	WORD	$0x4f9c18c7 // fmla v7.4s, v6.4s, v28.s[2]
+	WORD	$0x4f9d1882 // fmla v2.4s, v4.4s, v29.s[2]
+	WORD	$0x4f9e10c2 // fmla v2.4s, v6.4s, v30.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	WORD	$0x4ea6d484 // fsub v4.4s, v4.4s, v6.4s
+	WORD	$0x4ea9d506 // fsub v6.4s, v8.4s, v9.4s
+	WORD	$0x4eabd548 // fsub v8.4s, v10.4s, v11.4s
+	VMOV	V4.B16, V9.B16
+	WORD	$0x4f9c10c9 // fmla v9.4s, v6.4s, v28.s[0]
+	WORD	$0x4f9c1909 // fmla v9.4s, v8.4s, v28.s[2]
+	WORD	$0x4f9d18c4 // fmla v4.4s, v6.4s, v29.s[2]
+	WORD	$0x4f9e1104 // fmla v4.4s, v8.4s, v30.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V13.S4]
+	VLD1.P	(R7)(R5), [V14.S4]
+	WORD	$0x4ea8d4c6 // fsub v6.4s, v6.4s, v8.4s
+	WORD	$0x4eabd548 // fsub v8.4s, v10.4s, v11.4s
+	WORD	$0x4eadd58a // fsub v10.4s, v12.4s, v13.4s
+	VMOV	V6.B16, V11.B16
+	WORD	$0x4f9c110b // fmla v11.4s, v8.4s, v28.s[0]
+	WORD	$0x4f9c194b // fmla v11.4s, v10.4s, v28.s[2]
+	WORD	$0x4f9d1906 // fmla v6.4s, v8.4s, v29.s[2]
+	WORD	$0x4f9e1146 // fmla v6.4s, v10.4s, v30.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V13.S4]
+	VLD1.P	(R7)(R5), [V14.S4]
+	VLD1.P	(R7)(R5), [V15.S4]
+	VLD1.P	(R7)(R5), [V16.S4]
+	WORD	$0x4eaad508 // fsub v8.4s, v8.4s, v10.4s
+	WORD	$0x4eadd58a // fsub v10.4s, v12.4s, v13.4s
+	WORD	$0x4eafd5cc // fsub v12.4s, v14.4s, v15.4s
+	VMOV	V8.B16, V13.B16
+	WORD	$0x4f9c114d // fmla v13.4s, v10.4s, v28.s[0]
+	WORD	$0x4f9c198d // fmla v13.4s, v12.4s, v28.s[2]
+	WORD	$0x4f9d1948 // fmla v8.4s, v10.4s, v29.s[2]
+	WORD	$0x4f9e1188 // fmla v8.4s, v12.4s, v30.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V14.S4]
+	VLD1.P	(R7)(R5), [V15.S4]
+	VLD1.P	(R7)(R5), [V16.S4]
+	VLD1.P	(R7)(R5), [V17.S4]
+	VLD1.P	(R7)(R5), [V18.S4]
+	WORD	$0x4eacd54a // fsub v10.4s, v10.4s, v12.4s
+	WORD	$0x4eafd5cc // fsub v12.4s, v14.4s, v15.4s
+	WORD	$0x4eb1d60e // fsub v14.4s, v16.4s, v17.4s
+	VMOV	V10.B16, V15.B16
+	WORD	$0x4f9c118f // fmla v15.4s, v12.4s, v28.s[0]
+	WORD	$0x4f9c19cf // fmla v15.4s, v14.4s, v28.s[2]
+	WORD	$0x4f9d198a // fmla v10.4s, v12.4s, v29.s[2]
+	WORD	$0x4f9e11ca // fmla v10.4s, v14.4s, v30.s[0]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V14.S4]
+	VLD1.P	(R7)(R5), [V16.S4]
+	VLD1.P	(R7)(R5), [V17.S4]
+	VLD1.P	(R7)(R5), [V18.S4]
+	VLD1.P	(R7)(R5), [V19.S4]
+	VLD1.P	(R7)(R5), [V20.S4]
+	WORD	$0x4eaed58c // fsub v12.4s, v12.4s, v14.4s
+	WORD	$0x4eb1d60e // fsub v14.4s, v16.4s, v17.4s
+	WORD	$0x4eb3d650 // fsub v16.4s, v18.4s, v19.4s
+	VMOV	V12.B16, V17.B16
+	WORD	$0x4f9c11d1 // fmla v17.4s, v14.4s, v28.s[0]
+	WORD	$0x4f9c1a11 // fmla v17.4s, v16.4s, v28.s[2]
+	WORD	$0x4f9d19cc // fmla v12.4s, v14.4s, v29.s[2]
+	WORD	$0x4f9e120c // fmla v12.4s, v16.4s, v30.s[0]
+	MOVD	$6, R8
+	MUL	R4, R8, R8
+	ADD	R0, R8, R8
+	WORD	$0x4e27d4ae // fadd v14.4s, v5.4s, v7.4s
+	WORD	$0x4ea7d4a5 // fsub v5.4s, v5.4s, v7.4s
+	WORD	$0x4e2bd527 // fadd v7.4s, v9.4s, v11.4s
+	WORD	$0x4eabd529 // fsub v9.4s, v9.4s, v11.4s
+	WORD	$0x4e2fd5ab // fadd v11.4s, v13.4s, v15.4s
+	WORD	$0x4eafd5ad // fsub v13.4s, v13.4s, v15.4s
+	WORD	$0x4e2ed463 // fadd v3.4s, v3.4s, v14.4s
+	WORD	$0x4e27d463 // fadd v3.4s, v3.4s, v7.4s
+	WORD	$0x4e2bd463 // fadd v3.4s, v3.4s, v11.4s
+	VMOV	V5.B16, V15.B16
+	WORD	$0x4f9c112f // fmla v15.4s, v9.4s, v28.s[0]
+	WORD	$0x4f9c19af // fmla v15.4s, v13.4s, v28.s[2]
+	VMOV	V14.B16, V16.B16
+	WORD	$0x4f9d10f0 // fmla v16.4s, v7.4s, v29.s[0]
+	WORD	$0x4fbd1170 // fmla v16.4s, v11.4s, v29.s[1]
+	VMOV	V5.B16, V18.B16
+	WORD	$0x4f9d1932 // fmla v18.4s, v9.4s, v29.s[2]
+	WORD	$0x4f9e11b2 // fmla v18.4s, v13.4s, v30.s[0]
+	WORD	$0x4f9e18ee // fmla v14.4s, v7.4s, v30.s[2]
+	WORD	$0x4fbe196e // fmla v14.4s, v11.4s, v30.s[3]
+	WORD	$0x4e31d4a5 // fadd v5.4s, v5.4s, v17.4s
+	WORD	$0x4f9f1125 // fmla v5.4s, v9.4s, v31.s[0]
+	WORD	$0x4f9f19a5 // fmla v5.4s, v13.4s, v31.s[2]
+	WORD	$0x4e3af463 // fmax v3.4s, v3.4s, v26.4s
+	VST1.P	[V3.S4], (R8)(R4)
+	WORD	$0x4e3af5ef // fmax v15.4s, v15.4s, v26.4s
+	VST1.P	[V15.S4], (R8)(R4)
+	WORD	$0x4e3af610 // fmax v16.4s, v16.4s, v26.4s
+	VST1.P	[V16.S4], (R8)(R4)
+	WORD	$0x4e3af652 // fmax v18.4s, v18.4s, v26.4s
+	VST1.P	[V18.S4], (R8)(R4)
+	WORD	$0x4e3af5ce // fmax v14.4s, v14.4s, v26.4s
+	VST1.P	[V14.S4], (R8)(R4)
+	WORD	$0x4e3af4a5 // fmax v5.4s, v5.4s, v26.4s
+	VST1.P	[V5.S4], (R8)(R4)
+	MOVD	$18, R8
+	MUL	R4, R8, R8
+	ADD	R0, R8, R8
+	WORD	$0x4e22d423 // fadd v3.4s, v1.4s, v2.4s
+	WORD	$0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD	$0x4e26d482 // fadd v2.4s, v4.4s, v6.4s
+	WORD	$0x4ea6d484 // fsub v4.4s, v4.4s, v6.4s
+	WORD	$0x4e2ad505 // fadd v5.4s, v8.4s, v10.4s
+	WORD	$0x4eaad506 // fsub v6.4s, v8.4s, v10.4s
+	WORD	$0x4e23d400 // fadd v0.4s, v0.4s, v3.4s
+	WORD	$0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD	$0x4e25d400 // fadd v0.4s, v0.4s, v5.4s
+	VMOV	V1.B16, V7.B16
+	WORD	$0x4f9c1087 // fmla v7.4s, v4.4s, v28.s[0]
+	WORD	$0x4f9c18c7 // fmla v7.4s, v6.4s, v28.s[2]
+	VMOV	V3.B16, V8.B16
+	WORD	$0x4f9d1048 // fmla v8.4s, v2.4s, v29.s[0]
+	WORD	$0x4fbd10a8 // fmla v8.4s, v5.4s, v29.s[1]
+	VMOV	V1.B16, V9.B16
+	WORD	$0x4f9d1889 // fmla v9.4s, v4.4s, v29.s[2]
+	WORD	$0x4f9e10c9 // fmla v9.4s, v6.4s, v30.s[0]
+	WORD	$0x4f9e1843 // fmla v3.4s, v2.4s, v30.s[2]
+	WORD	$0x4fbe18a3 // fmla v3.4s, v5.4s, v30.s[3]
+	WORD	$0x4e2cd421 // fadd v1.4s, v1.4s, v12.4s
+	WORD	$0x4f9f1081 // fmla v1.4s, v4.4s, v31.s[0]
+	WORD	$0x4f9f18c1 // fmla v1.4s, v6.4s, v31.s[2]
+	WORD	$0x4e3af400 // fmax v0.4s, v0.4s, v26.4s
+	VST1.P	[V0.S4], (R8)(R4)
+	WORD	$0x4e3af4e7 // fmax v7.4s, v7.4s, v26.4s
+	VST1.P	[V7.S4], (R8)(R4)
+	WORD	$0x4e3af508 // fmax v8.4s, v8.4s, v26.4s
+	VST1.P	[V8.S4], (R8)(R4)
+	WORD	$0x4e3af529 // fmax v9.4s, v9.4s, v26.4s
+	VST1.P	[V9.S4], (R8)(R4)
+	WORD	$0x4e3af463 // fmax v3.4s, v3.4s, v26.4s
+	VST1.P	[V3.S4], (R8)(R4)
+	WORD	$0x4e3af421 // fmax v1.4s, v1.4s, v26.4s
+	VST1.P	[V1.S4], (R8)(R4)
+	MOVD	R1, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V0.S4]
+	VLD1.P	(R7)(R5), [V0.S4]
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	WORD	$0x4ea1d400 // fsub v0.4s, v0.4s, v1.4s
+	WORD	$0x4ea3d441 // fsub v1.4s, v2.4s, v3.4s
+	WORD	$0x4ea5d482 // fsub v2.4s, v4.4s, v5.4s
+	WORD	$0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	WORD	$0x4f9f1020 // fmla v0.4s, v1.4s, v31.s[0]
+	WORD	$0x4f9f1840 // fmla v0.4s, v2.4s, v31.s[2]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V1.S4]
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	WORD	$0x4e3bd421 // fadd v1.4s, v1.4s, v27.4s
+	WORD	$0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD	$0x4ea4d462 // fsub v2.4s, v3.4s, v4.4s
+	WORD	$0x4ea6d4a3 // fsub v3.4s, v5.4s, v6.4s
+	WORD	$0x4e27d421 // fadd v1.4s, v1.4s, v7.4s
+	WORD	$0x4f9f1041 // fmla v1.4s, v2.4s, v31.s[0]
+	WORD	$0x4f9f1861 // fmla v1.4s, v3.4s, v31.s[2]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V2.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	WORD	$0x4ea3d442 // fsub v2.4s, v2.4s, v3.4s
+	WORD	$0x4ea5d483 // fsub v3.4s, v4.4s, v5.4s
+	WORD	$0x4ea7d4c4 // fsub v4.4s, v6.4s, v7.4s
+	WORD	$0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	WORD	$0x4f9f1062 // fmla v2.4s, v3.4s, v31.s[0]
+	WORD	$0x4f9f1882 // fmla v2.4s, v4.4s, v31.s[2]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V3.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	WORD	$0x4ea4d463 // fsub v3.4s, v3.4s, v4.4s
+	WORD	$0x4ea6d4a4 // fsub v4.4s, v5.4s, v6.4s
+	WORD	$0x4ea8d4e5 // fsub v5.4s, v7.4s, v8.4s
+	WORD	$0x4e29d463 // fadd v3.4s, v3.4s, v9.4s
+	WORD	$0x4f9f1083 // fmla v3.4s, v4.4s, v31.s[0]
+	WORD	$0x4f9f18a3 // fmla v3.4s, v5.4s, v31.s[2]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V4.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	WORD	$0x4ea5d484 // fsub v4.4s, v4.4s, v5.4s
+	WORD	$0x4ea7d4c5 // fsub v5.4s, v6.4s, v7.4s
+	WORD	$0x4ea9d506 // fsub v6.4s, v8.4s, v9.4s
+	WORD	$0x4e2ad484 // fadd v4.4s, v4.4s, v10.4s
+	WORD	$0x4f9f10a4 // fmla v4.4s, v5.4s, v31.s[0]
+	WORD	$0x4f9f18c4 // fmla v4.4s, v6.4s, v31.s[2]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V5.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	WORD	$0x4ea6d4a5 // fsub v5.4s, v5.4s, v6.4s
+	WORD	$0x4ea8d4e6 // fsub v6.4s, v7.4s, v8.4s
+	WORD	$0x4eaad527 // fsub v7.4s, v9.4s, v10.4s
+	WORD	$0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
+	WORD	$0x4f9f10c5 // fmla v5.4s, v6.4s, v31.s[0]
+	WORD	$0x4f9f18e5 // fmla v5.4s, v7.4s, v31.s[2]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V6.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	WORD	$0x4ea7d4c6 // fsub v6.4s, v6.4s, v7.4s
+	WORD	$0x4ea9d507 // fsub v7.4s, v8.4s, v9.4s
+	WORD	$0x4eabd548 // fsub v8.4s, v10.4s, v11.4s
+	WORD	$0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
+	WORD	$0x4f9f10e6 // fmla v6.4s, v7.4s, v31.s[0]
+	WORD	$0x4f9f1906 // fmla v6.4s, v8.4s, v31.s[2]
+	ADD	R3, R6, R6
+	MOVD	R6, R7
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V7.S4]
+	VLD1.P	(R7)(R5), [V8.S4]
+	VLD1.P	(R7)(R5), [V9.S4]
+	VLD1.P	(R7)(R5), [V10.S4]
+	VLD1.P	(R7)(R5), [V11.S4]
+	VLD1.P	(R7)(R5), [V12.S4]
+	VLD1.P	(R7)(R5), [V13.S4]
+	WORD	$0x4ea8d4e7 // fsub v7.4s, v7.4s, v8.4s
+	WORD	$0x4eaad528 // fsub v8.4s, v9.4s, v10.4s
+	WORD	$0x4eacd569 // fsub v9.4s, v11.4s, v12.4s
+	WORD	$0x4e2dd4e7 // fadd v7.4s, v7.4s, v13.4s
+	WORD	$0x4f9f1107 // fmla v7.4s, v8.4s, v31.s[0]
+	WORD	$0x4f9f1927 // fmla v7.4s, v9.4s, v31.s[2]
+	MOVD	$30, R8
+	MUL	R4, R8, R8
+	ADD	R0, R8, R8
+	WORD	$0x4e22d428 // fadd v8.4s, v1.4s, v2.4s
+	WORD	$0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD	$0x4e24d462 // fadd v2.4s, v3.4s, v4.4s
+	WORD	$0x4ea4d463 // fsub v3.4s, v3.4s, v4.4s
+	WORD	$0x4e26d4a4 // fadd v4.4s, v5.4s, v6.4s
+	WORD	$0x4ea6d4a5 // fsub v5.4s, v5.4s, v6.4s
+	WORD	$0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	WORD	$0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD	$0x4e24d400 // fadd v0.4s, v0.4s, v4.4s
+	VMOV	V1.B16, V6.B16
+	WORD	$0x4f9c1066 // fmla v6.4s, v3.4s, v28.s[0]
+	WORD	$0x4f9c18a6 // fmla v6.4s, v5.4s, v28.s[2]
+	VMOV	V8.B16, V9.B16
+	WORD	$0x4f9d1049 // fmla v9.4s, v2.4s, v29.s[0]
+	WORD	$0x4fbd1089 // fmla v9.4s, v4.4s, v29.s[1]
+	VMOV	V1.B16, V10.B16
+	WORD	$0x4f9d186a // fmla v10.4s, v3.4s, v29.s[2]
+	WORD	$0x4f9e10aa // fmla v10.4s, v5.4s, v30.s[0]
+	WORD	$0x4f9e1848 // fmla v8.4s, v2.4s, v30.s[2]
+	WORD	$0x4fbe1888 // fmla v8.4s, v4.4s, v30.s[3]
+	WORD	$0x4e27d421 // fadd v1.4s, v1.4s, v7.4s
+	WORD	$0x4f9f1061 // fmla v1.4s, v3.4s, v31.s[0]
+	WORD	$0x4f9f18a1 // fmla v1.4s, v5.4s, v31.s[2]
+	WORD	$0x4e3af400 // fmax v0.4s, v0.4s, v26.4s
+	VST1.P	[V0.S4], (R8)(R4)
+	WORD	$0x4e3af4c6 // fmax v6.4s, v6.4s, v26.4s
+	VST1.P	[V6.S4], (R8)(R4)
+	WORD	$0x4e3af529 // fmax v9.4s, v9.4s, v26.4s
+	VST1.P	[V9.S4], (R8)(R4)
+	WORD	$0x4e3af54a // fmax v10.4s, v10.4s, v26.4s
+	VST1.P	[V10.S4], (R8)(R4)
+	WORD	$0x4e3af508 // fmax v8.4s, v8.4s, v26.4s
+	VST1.P	[V8.S4], (R8)(R4)
+	WORD	$0x4e3af421 // fmax v1.4s, v1.4s, v26.4s
+	VST1.P	[V1.S4], (R8)(R4)
+	ADD	$16, R1, R1
+	ADD	$16, R0, R0
+	SUB	$4, R2, R2
+	B	loop
 done:
 	RET
 

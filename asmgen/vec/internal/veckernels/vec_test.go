@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"testing"
 
@@ -497,6 +498,31 @@ func BenchmarkWinograd(b *testing.B) {
 				}
 				report(b, n, M)
 			})
+		}
+	}
+}
+
+// callOnceEnv names the environment variable that makes TestCallOnce
+// run: TestWinogradInstructionCounts sets it under qemu.
+const callOnceEnv = "CNNC_VEC_CALL_ONCE"
+
+// TestCallOnce calls each Winograd transform of winoKernels once, on
+// BenchmarkWinograd's sizes (64 tiles), for the instruction counts.
+func TestCallOnce(t *testing.T) {
+	if os.Getenv(callOnceEnv) == "" {
+		t.Skipf("%s is not set", callOnceEnv)
+	}
+	const tiles = 64
+	for _, kern := range winoKernels() {
+		if kern.wIn[0] == nil {
+			continue
+		}
+		for fi, f := range winoForms {
+			a, M := f.Alpha(), f.M
+			ld := tiles + 16 + (a-1)/M
+			ps := a * ld
+			kern.wIn[fi](make([]float32, a*a*(tiles+16)+16), make([]float32, M*ps+16), ps, tiles, ld, tiles+16)
+			kern.wOut[fi](make([]float32, M*M*(tiles+16)), make([]float32, a*a*tiles+16), tiles, tiles, tiles+16, 0.5, 0)
 		}
 	}
 }
