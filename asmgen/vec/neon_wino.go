@@ -537,55 +537,11 @@ func neonWinoOut(f *neonFile, w winoForm) {
 	fn.Op("VDUP", lo.S(0), lo.S4())
 	g := &neonWino{fn: fn, pool: int(lo)}
 	g.setConsts(p, w.at)
-	ones := -1
-	for c := range a {
-		all := true
-		for r := range mm {
-			all = all && w.at[r][c] == 1
-		}
-		if all {
-			ones = c
-			break
-		}
-	}
-	live := func(rs []int) int {
-		n := len(rs)*a + 5
-		for _, p := range w.colPairs {
-			if p.B < 0 {
-				continue
-			}
-			var s, d bool
-			for _, r := range rs {
-				s, d = s || !p.Odd[r], d || p.Odd[r]
-			}
-			if s {
-				n++
-			}
-			if d {
-				n++
-			}
-		}
-		return n
-	}
+	ones := w.onesColumn()
+	groups := w.outGroups(g.pool)
 	all := make([]int, mm)
 	for r := range all {
 		all[r] = r
-	}
-	var groups [][]int
-	if live(all) <= g.pool {
-		groups = [][]int{all}
-	} else {
-		for par := range 2 {
-			var grp []int
-			for r := par; r < mm; r += 2 {
-				if len(grp) > 0 && live(append(slices.Clone(grp), r)) > g.pool {
-					groups = append(groups, grp)
-					grp = nil
-				}
-				grp = append(grp, r)
-			}
-			groups = append(groups, grp)
-		}
 	}
 
 	fn.Label("loop")

@@ -551,62 +551,15 @@ func winoOut(ctx *build.Context, isa gemm.ISA, f winoForm, k *winoConsts) {
 	bias, lo := vec(), vec()
 	ctx.VBROADCASTSS(paramAddr(ctx, "bias"), bias)
 	ctx.VBROADCASTSS(paramAddr(ctx, "lo"), lo)
-	// ones is A^T's all-ones column, -1 if none.
-	ones := -1
-	for c := range a {
-		all := true
-		for r := range mm {
-			all = all && f.at[r][c] == 1
-		}
-		if all {
-			ones = c
-			break
-		}
-	}
-	// live is a group's registers in the first pass: its rows' α values,
-	// the pair combinations of a column, and a few to spare.
+	ones := f.onesColumn()
 	nregs := 16
 	if isa == gemm.AVX512 {
 		nregs = 32
 	}
-	live := func(rs []int) int {
-		n := len(rs)*a + 5
-		for _, p := range f.colPairs {
-			if p.B < 0 {
-				continue
-			}
-			var s, d bool
-			for _, r := range rs {
-				s, d = s || !p.Odd[r], d || p.Odd[r]
-			}
-			if s {
-				n++
-			}
-			if d {
-				n++
-			}
-		}
-		return n
-	}
+	groups := f.outGroups(nregs)
 	all := make([]int, mm)
 	for r := range all {
 		all[r] = r
-	}
-	var groups [][]int
-	if live(all) <= nregs {
-		groups = [][]int{all}
-	} else {
-		for par := range 2 {
-			var grp []int
-			for r := par; r < mm; r += 2 {
-				if len(grp) > 0 && live(append(slices.Clone(grp), r)) > nregs {
-					groups = append(groups, grp)
-					grp = nil
-				}
-				grp = append(grp, r)
-			}
-			groups = append(groups, grp)
-		}
 	}
 
 	ctx.Label("loop")
@@ -686,4 +639,66 @@ func winoOutStart(ctx *build.Context, isa gemm.ISA, name, alg string) (vec func(
 	ldY = ctx.Load(ctx.Param("ldY"), ctx.GP64())
 	ctx.SHLQ(operand.U8(2), ldY)
 	return vec, y, m, n, s, ldY
+}
+
+// onesColumn is A^T's all-ones column, -1 if none.
+func (f winoForm) onesColumn() int {
+	for c := range f.alpha {
+		all := true
+		for r := range f.f.M {
+			all = all && f.at[r][c] == 1
+		}
+		if all {
+			return c
+		}
+	}
+	return -1
+}
+
+// outGroups splits the output transform's M rows into groups whose first
+// pass fits nregs vector registers: all rows at once if they fit, else
+// even and odd rows apart (they share A^T's column pairs), each as many
+// at a time as fit. A group's registers are its rows' α values, the pair
+// combinations of a column, and a few to spare.
+func (f winoForm) outGroups(nregs int) [][]int {
+	a, mm := f.alpha, f.f.M
+	live := func(rs []int) int {
+		n := len(rs)*a + 5
+		for _, p := range f.colPairs {
+			if p.B < 0 {
+				continue
+			}
+			var s, d bool
+			for _, r := range rs {
+				s, d = s || !p.Odd[r], d || p.Odd[r]
+			}
+			if s {
+				n++
+			}
+			if d {
+				n++
+			}
+		}
+		return n
+	}
+	all := make([]int, mm)
+	for r := range all {
+		all[r] = r
+	}
+	if live(all) <= nregs {
+		return [][]int{all}
+	}
+	var groups [][]int
+	for par := range 2 {
+		var grp []int
+		for r := par; r < mm; r += 2 {
+			if len(grp) > 0 && live(append(slices.Clone(grp), r)) > nregs {
+				groups = append(groups, grp)
+				grp = nil
+			}
+			grp = append(grp, r)
+		}
+		groups = append(groups, grp)
+	}
+	return groups
 }
