@@ -132,50 +132,26 @@ func (g *neonWino) fma(k float32, v, acc int) {
 }
 
 // wTerm is k·v for the virtual register v.
-type wTerm struct {
-	k float32
-	v int
-}
+type wTerm = linTerm[int]
 
-// lin returns a fresh register holding Σ k·v over ts, in winoGen.lin's
-// order: a +1 term (with a ±1 if there is one), else one that multiplies,
-// else (all -1) zero; then the others.
+// lin returns a fresh register holding Σ k·v over ts, in linOrder's
+// order.
 func (g *neonWino) lin(ts []wTerm) int {
-	var nz []wTerm
-	for _, t := range ts {
-		if t.k != 0 {
-			nz = append(nz, t)
-		}
-	}
-	if len(nz) == 0 {
-		panic("vec: empty Winograd combination")
-	}
 	acc := g.vec()
-	first := slices.IndexFunc(nz, func(t wTerm) bool { return t.k == 1 })
-	if first < 0 {
-		first = slices.IndexFunc(nz, func(t wTerm) bool { return t.k != -1 })
-	}
-	var rest []wTerm
-	switch {
-	case first < 0:
+	start, head, rest := linOrder(ts)
+	switch start {
+	case linZero:
 		g.op(wOp{kind: wZero, d: acc})
-		rest = nz
-	case nz[first].k == 1:
-		v := nz[first].v
-		rest = slices.Delete(slices.Clone(nz), first, first+1)
-		if j := slices.IndexFunc(rest, func(t wTerm) bool { return t.k == 1 || t.k == -1 }); j >= 0 {
-			kind := wAdd
-			if rest[j].k == -1 {
-				kind = wSub
-			}
-			g.op(wOp{kind: kind, d: acc, a: v, b: rest[j].v})
-			rest = slices.Delete(rest, j, j+1)
-		} else {
-			g.op(wOp{kind: wMov, d: acc, a: v})
+	case linOne:
+		g.op(wOp{kind: wMov, d: acc, a: head[0].v})
+	case linPair:
+		kind := wAdd
+		if head[1].k == -1 {
+			kind = wSub
 		}
-	default:
-		rest = slices.Delete(slices.Clone(nz), first, first+1)
-		g.op(wOp{kind: wMul, d: acc, a: nz[first].v, k: nz[first].k})
+		g.op(wOp{kind: kind, d: acc, a: head[0].v, b: head[1].v})
+	case linScaled:
+		g.op(wOp{kind: wMul, d: acc, a: head[0].v, k: head[0].k})
 	}
 	for _, t := range rest {
 		g.fma(t.k, t.v, acc)

@@ -126,9 +126,58 @@ type winoGen struct {
 }
 
 // term is k·v, v a vector register or memory operand.
-type term struct {
+type term = linTerm[operand.Op]
+
+// A linTerm is k·v for a value v of a back end's own kind: an x86
+// register or memory operand (term), a NEON virtual register (wTerm), a Go
+// variable (goTerm).
+type linTerm[V any] struct {
 	k float32
-	v operand.Op
+	v V
+}
+
+// linStart is how the generators start a combination Σ k·v (linOrder).
+type linStart int
+
+const (
+	linZero   linStart = iota // every k is -1: from zero (or -v, in Go), all terms left
+	linOne                    // v, head's one term with k = 1
+	linPair                   // v ± w, head's two terms, the first with k = 1, the second ±1
+	linScaled                 // k·v, head's one term
+)
+
+// linOrder is the order in which every back end (AVX, NEON, Go) computes
+// Σ k·v over ts, so that their Winograd transforms round alike: the zero
+// terms are left out (a NaN reaches only what it should); the start is a
+// +1 term (with a ±1 one if there is one, an add or subtract), else one
+// that multiplies, else (all -1) zero; then rest, in ts' order, each a
+// multiply-add. At least one k must be nonzero.
+func linOrder[V any](ts []linTerm[V]) (start linStart, head, rest []linTerm[V]) {
+	var nz []linTerm[V]
+	for _, t := range ts {
+		if t.k != 0 {
+			nz = append(nz, t)
+		}
+	}
+	if len(nz) == 0 {
+		panic("vec: empty Winograd combination")
+	}
+	first := slices.IndexFunc(nz, func(t linTerm[V]) bool { return t.k == 1 })
+	if first < 0 {
+		first = slices.IndexFunc(nz, func(t linTerm[V]) bool { return t.k != -1 })
+	}
+	if first < 0 {
+		return linZero, nil, nz
+	}
+	head = nz[first : first+1 : first+1]
+	rest = slices.Delete(slices.Clone(nz), first, first+1)
+	if nz[first].k != 1 {
+		return linScaled, head, rest
+	}
+	if j := slices.IndexFunc(rest, func(t linTerm[V]) bool { return t.k == 1 || t.k == -1 }); j >= 0 {
+		return linPair, append(head, rest[j]), slices.Delete(rest, j, j+1)
+	}
+	return linOne, head, rest
 }
 
 func isReg(v operand.Op) bool { _, ok := v.(reg.VecVirtual); return ok }
@@ -221,52 +270,32 @@ func (g *winoGen) sub(x, y operand.Op, dst reg.VecVirtual) {
 	g.ctx.VSUBPS(y, g.reg(x), dst)
 }
 
-// lin returns a fresh register holding Σ k·v over ts (at least one k
-// nonzero; zero terms are left out, so a NaN reaches only what it should).
+// lin returns a fresh register holding Σ k·v over ts, in linOrder's
+// order.
 func (g *winoGen) lin(ts []term) reg.VecVirtual {
-	var nz []term
-	for _, t := range ts {
-		if t.k != 0 {
-			nz = append(nz, t)
-		}
-	}
-	if len(nz) == 0 {
-		panic("vec: empty Winograd combination")
-	}
 	acc := g.vec()
-	// The first term: a +1 (combined with a ±1 if there is one), else one
-	// that multiplies, else (all -1) zero.
-	first := slices.IndexFunc(nz, func(t term) bool { return t.k == 1 })
-	if first < 0 {
-		first = slices.IndexFunc(nz, func(t term) bool { return t.k != -1 })
-	}
-	var rest []term
-	switch {
-	case first < 0:
+	start, head, rest := linOrder(ts)
+	switch start {
+	case linZero:
 		if g.isa == gemm.AVX512 {
 			g.ctx.VPXORD(acc, acc, acc)
 		} else {
 			g.ctx.VXORPS(acc, acc, acc)
 		}
-		rest = nz
-	case nz[first].k == 1:
-		v := nz[first].v
-		rest = slices.Delete(slices.Clone(nz), first, first+1)
-		if j := slices.IndexFunc(rest, func(t term) bool { return t.k == 1 || t.k == -1 }); j >= 0 {
-			if rest[j].k == 1 {
-				g.add(v, rest[j].v, acc)
-			} else {
-				g.sub(v, rest[j].v, acc)
-			}
-			rest = slices.Delete(rest, j, j+1)
-		} else if isReg(v) {
+	case linOne:
+		if v := head[0].v; isReg(v) {
 			g.ctx.VMOVAPS(v, acc)
 		} else {
 			g.ctx.VMOVUPS(v, acc)
 		}
-	default:
-		rest = slices.Delete(slices.Clone(nz), first, first+1)
-		g.mul(nz[first].k, nz[first].v, acc)
+	case linPair:
+		if head[1].k == 1 {
+			g.add(head[0].v, head[1].v, acc)
+		} else {
+			g.sub(head[0].v, head[1].v, acc)
+		}
+	case linScaled:
+		g.mul(head[0].k, head[0].v, acc)
 	}
 	for _, t := range rest {
 		g.fma(t.k, t.v, acc)

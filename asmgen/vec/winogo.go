@@ -2,7 +2,6 @@ package vec
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -79,48 +78,26 @@ func (g *goGen) bind(x goExpr) string {
 }
 
 // goTerm is k·v for the variable v.
-type goTerm struct {
-	k float32
-	v string
-}
+type goTerm = linTerm[string]
 
-// lin returns the expression Σ k·v over ts (at least one k nonzero; the
-// zero terms are left out), in winoGen.lin's order: a +1 term, with a ±1
-// if there is one, else one that multiplies, else (all -1) a negation;
-// then the others, each an add, a subtract or a multiply-add.
+// lin returns the expression Σ k·v over ts in linOrder's order, where
+// all -1 terms start from a negation of the first.
 func (g *goGen) lin(ts []goTerm) goExpr {
-	var nz []goTerm
-	for _, t := range ts {
-		if t.k != 0 {
-			nz = append(nz, t)
-		}
-	}
-	if len(nz) == 0 {
-		panic("vec: empty Winograd combination")
-	}
-	first := slices.IndexFunc(nz, func(t goTerm) bool { return t.k == 1 })
-	if first < 0 {
-		first = slices.IndexFunc(nz, func(t goTerm) bool { return t.k != -1 })
-	}
-	if len(nz) == 1 && nz[0].k == 1 {
-		return goVar(nz[0].v)
-	}
+	start, head, rest := linOrder(ts)
 	var e *jen.Statement
-	rest := nz
-	switch {
-	case first < 0:
-		e = jen.Op("-").Id(nz[0].v)
-		rest = nz[1:]
-	case nz[first].k == 1:
-		e = jen.Id(nz[first].v)
-		rest = slices.Delete(slices.Clone(nz), first, first+1)
-		if j := slices.IndexFunc(rest, func(t goTerm) bool { return t.k == 1 || t.k == -1 }); j >= 0 {
-			e = e.Add(goAddend(rest[j]))
-			rest = slices.Delete(rest, j, j+1)
+	switch start {
+	case linZero:
+		e = jen.Op("-").Id(rest[0].v)
+		rest = rest[1:]
+	case linOne:
+		if len(rest) == 0 {
+			return goVar(head[0].v)
 		}
-	default:
-		e = jen.Lit(float64(nz[first].k)).Op("*").Id(nz[first].v)
-		rest = slices.Delete(slices.Clone(nz), first, first+1)
+		e = jen.Id(head[0].v)
+	case linPair:
+		e = jen.Id(head[0].v).Add(goAddend(head[1]))
+	case linScaled:
+		e = jen.Lit(float64(head[0].k)).Op("*").Id(head[0].v)
 	}
 	for _, t := range rest {
 		e = e.Add(goAddend(t))
