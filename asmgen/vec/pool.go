@@ -23,8 +23,9 @@ func PoolRowName(isa gemm.ISA, avg bool) string {
 }
 
 // The general pooling row kernels compute one output row of a max or
-// average pooling whose windows are kw wide at stride sw (1 or 2) and lie
-// inside the row (the caller does the clipped ones): for i < n,
+// average pooling whose windows are kw wide at stride sw (1 or 2; on NEON
+// 1 to 4) and lie inside the row (the caller does the clipped ones): for
+// i < n,
 //
 //	for k := range kw { // the window's columns
 //		c := src[sw*i+k] // reduced over the window's rows
@@ -38,11 +39,12 @@ func PoolRowName(isa gemm.ISA, avg bool) string {
 // with op the NaN-propagating max or +. That is the order codegen/rt's Go
 // pooling sums in (each column over the rows, then the columns), so the
 // averages are the same to the bit. A block of outputs is one vector; at
-// stride 2 its elements come from two vectors, de-interleaved. On
-// AVX-512 every load and store is masked to the block, so all n outputs
-// are done and nothing past the last window is read; on AVX2 and NEON the
-// caller rounds n down to whole vectors, and at stride 2 the rows are
-// read to one element past the last window. The 3-wide max pooling of
+// stride 2 its elements come from two vectors, de-interleaved (on NEON,
+// at stride s, VLDs splits s vectors). On AVX-512 every load and store is
+// masked to the block, so all n outputs are done and nothing past the last
+// window is read; on AVX2 and NEON the caller rounds n down to whole
+// vectors, and at stride s the rows are read to s-1 elements past the last
+// window. The 3-wide max pooling of
 // AlexNet and ResNet has its own kernels (maxPool3s2, maxPool3s1), which
 // take each row's elements once for the three columns.
 const poolRowSig = "func(dst, src *float32, n, rows, ld, kw, sw int"
@@ -55,11 +57,11 @@ func poolRowDoc(isa gemm.ISA, avg bool) []string {
 	reach := map[gemm.ISA]string{
 		gemm.AVX512: "It reads nothing past the last window.",
 		gemm.AVX2:   "n must be a multiple of 8; at stride 2 rows are read to one element past the last window.",
-		gemm.NEON:   "n must be a multiple of 4; at stride 2 rows are read to one element past the last window.",
+		gemm.NEON:   "n must be a multiple of 4; at stride sw rows are read to sw-1 elements past the last window.",
 	}[isa]
 	return []string{
 		name + " computes dst[i] = " + v + " over r < rows, k < kw, for i < n,",
-		"at stride sw (1 or 2), each column's " + what + " over the rows first. " + reach,
+		"at stride sw (" + map[bool]string{true: "1 to 4", false: "1 or 2"}[isa == gemm.NEON] + "), each column's " + what + " over the rows first. " + reach,
 	}
 }
 
@@ -212,8 +214,9 @@ func poolRow(ctx *build.Context, isa gemm.ISA, avg bool, tail16, poolIdx operand
 }
 
 // neonPoolRow writes PoolRowName(gemm.NEON, avg): poolRow's loop, four
-// outputs a block, with VLD2 de-interleaving the stride-2 columns. FMAX
-// returns NaN when either operand is one.
+// outputs a block, at strides 1 to 4: VLD2, VLD3 and VLD4 de-interleave
+// a column's elements at strides 2 to 4 (the first of the registers they
+// fill). FMAX returns NaN when either operand is one.
 func neonPoolRow(f *neonFile, avg bool) {
 	name := PoolRowName(gemm.NEON, avg)
 	sig := poolRowSig + ")"
@@ -224,7 +227,7 @@ func neonPoolRow(f *neonFile, avg bool) {
 	const (
 		dst, src, n, rows, ld, kw, sw = arm64.Reg(0), arm64.Reg(1), arm64.Reg(2), arm64.Reg(3), arm64.Reg(4), arm64.Reg(5), arm64.Reg(6)
 		col, k, q, r                  = arm64.Reg(7), arm64.Reg(8), arm64.Reg(9), arm64.Reg(10)
-		start, div, v, c, x           = arm64.V(0), arm64.V(1), arm64.V(2), arm64.V(4), arm64.V(6)
+		start, div, v, c, x           = arm64.V(0), arm64.V(1), arm64.V(2), arm64.V(4), arm64.V(8)
 	)
 	for _, a := range []struct {
 		name string
@@ -248,18 +251,20 @@ func neonPoolRow(f *neonFile, avg bool) {
 			fn.Word(arm64.FMAX(d, a, b))
 		}
 	}
-	fn.Op("CMP", "$2", sw)
-	fn.Op("BEQ", "s2block")
-	for _, s := range []int{1, 2} {
+	for s := 2; s <= 4; s++ {
+		fn.Op("CMP", fmt.Sprintf("$%d", s), sw)
+		fn.Op("BEQ", fmt.Sprintf("s%dblock", s))
+	}
+	for s := 1; s <= 4; s++ {
 		pfx := fmt.Sprintf("s%d", s)
 		// load sets t to the block's elements of the column at base (at
-		// stride 2, t+1 gets the odd ones).
+		// stride s, t+1..t+s-1 get the columns after it).
 		load := func(base arm64.Reg, t arm64.V) {
-			if s == 1 {
-				fn.Op("VLD1", fmt.Sprintf("(%v)", base), "["+t.S4()+"]")
-				return
+			mnemonic := "VLD1"
+			if s > 1 {
+				mnemonic = fmt.Sprintf("VLD%d", s)
 			}
-			fn.Op("VLD2", fmt.Sprintf("(%v)", base), t.List(2, "S4"))
+			fn.Op(mnemonic, fmt.Sprintf("(%v)", base), t.List(s, "S4"))
 		}
 		fn.Label(pfx + "block")
 		fn.Op("CMP", "$4", n)

@@ -226,11 +226,11 @@ func TestPool(t *testing.T) {
 			// The SIMD kernels' cases, on rows wide enough for whole
 			// vectors: 3x3 windows at stride 2 (ResNet's stem: padding
 			// 1) and 1 (Inception's branches), and windows 1 to 5 wide
-			// at stride 1 or 2 (2x2/2 of VGG and DenseNet's
-			// transitions).
+			// at strides 1 to 4 (2x2/2 of VGG and DenseNet's
+			// transitions; NEON's kernels take strides up to 4).
 			s, kh, kw := 1+r.IntN(2), 3, 3
 			if iter%2 == 1 {
-				kh, kw = 1+r.IntN(5), 1+r.IntN(5)
+				s, kh, kw = 1+r.IntN(4), 1+r.IntN(5), 1+r.IntN(5)
 			}
 			a = ir.PoolAttrs{KH: kh, KW: kw, StrideH: s, StrideW: s, Ceil: r.IntN(2) == 0, CountPad: r.IntN(2) == 0}
 			p := r.IntN(kw/2 + 1)
@@ -275,10 +275,10 @@ func TestPool(t *testing.T) {
 // outputs (halfPool, halfRow), so that the tests reach the kernel path
 // and its finishing of the rest, and each implementation's.
 func poolKernels() []*rtPoolKernels {
-	kerns := []*rtPoolKernels{nil, {max3: halfPool, row: halfRow}, {row: halfRow}}
+	kerns := []*rtPoolKernels{nil, {max3: halfPool, row: halfRow, rowStrides: 4}, {row: halfRow, rowStrides: 4}}
 	for _, impl := range available() {
 		if k := rtPoolKernelsFor(impl); k != nil {
-			kerns = append(kerns, k, &rtPoolKernels{row: k.row})
+			kerns = append(kerns, k, &rtPoolKernels{row: k.row, rowStrides: k.rowStrides})
 		}
 	}
 	return kerns
@@ -377,7 +377,7 @@ func TestPoolWide(t *testing.T) {
 			ref.AvgPool(want, x, 1, in, out, &a)
 		}
 		got := make([]float32, out.Elems())
-		rtPoolRows(got, x, poolGeom(in, out, &a, isMax), 0, in.H, 0, in.C, 0, out.H, rtAct{}, &rtPoolKernels{max3: halfPool, row: halfRow})
+		rtPoolRows(got, x, poolGeom(in, out, &a, isMax), 0, in.H, 0, in.C, 0, out.H, rtAct{}, &rtPoolKernels{max3: halfPool, row: halfRow, rowStrides: 4})
 		near(t, fmt.Sprintf("wide max %v", isMax), want, got, 1e-6)
 	}
 }
@@ -407,7 +407,7 @@ func TestLRNPool(t *testing.T) {
 		// Chunks of output rows, as the generated tasks take them.
 		chunk := 1 + r.IntN(3)
 		for oy := 0; oy < out.H; oy += chunk {
-			rtLRNPoolRows(got, x, lg, poolGeom(in, out, &a, true), oy, min(oy+chunk, out.H), scratch, make([]float32, (in.C+1)*in.H*in.W), nil, &rtPoolKernels{max3: halfPool, row: halfRow}, rtAct{Kind: rtActReLU})
+			rtLRNPoolRows(got, x, lg, poolGeom(in, out, &a, true), oy, min(oy+chunk, out.H), scratch, make([]float32, (in.C+1)*in.H*in.W), nil, &rtPoolKernels{max3: halfPool, row: halfRow, rowStrides: 4}, rtAct{Kind: rtActReLU})
 		}
 		near(t, fmt.Sprintf("iter %d lrn+pool %+v %+v %v", iter, l, a, in), want, got, 1e-5)
 	}

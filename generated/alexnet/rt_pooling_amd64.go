@@ -10,9 +10,9 @@ package alexnet
 func rtPoolKernelsFor(impl int) *rtPoolKernels {
 	switch impl {
 	case rtImplAVX512:
-		return &rtPoolKernels{max3: rtMaxPoolRowAVX512, row: rtPoolRowAVX512}
+		return &rtPoolKernels{max3: rtMaxPoolRowAVX512, row: rtPoolRowAVX512, rowStrides: 2}
 	case rtImplAVX2:
-		return &rtPoolKernels{max3: rtMaxPoolRowAVX2, row: rtPoolRowAVX2}
+		return &rtPoolKernels{max3: rtMaxPoolRowAVX2, row: rtPoolRowAVX2, rowStrides: 2}
 	}
 	return nil
 }
@@ -33,7 +33,7 @@ func rtMaxPoolRowAVX512(dst, src []float32, n, rows, ld, sw int) int {
 }
 
 func rtMaxPoolRowAVX2(dst, src []float32, n, rows, ld, sw int) int {
-	n = rtPoolWholeVectors(src, n, rows, ld, 3, sw, 8)
+	n = rtPoolWholeVectors(src, n, rows, ld, 3, sw, 8, 2)
 	if n <= 0 {
 		return 0
 	}
@@ -62,7 +62,7 @@ func rtPoolRowAVX512(dst, src []float32, n, rows, ld, kw, sw int, div float32) i
 }
 
 func rtPoolRowAVX2(dst, src []float32, n, rows, ld, kw, sw int, div float32) int {
-	n = rtPoolWholeVectors(src, n, rows, ld, kw, sw, 8)
+	n = rtPoolWholeVectors(src, n, rows, ld, kw, sw, 8, 2)
 	if n <= 0 {
 		return 0
 	}

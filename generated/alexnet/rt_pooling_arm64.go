@@ -9,13 +9,13 @@ package alexnet
 // vecMaxPoolRowNEON and vecAvgPoolRowNEON), or nil.
 func rtPoolKernelsFor(impl int) *rtPoolKernels {
 	if impl == rtImplNEON {
-		return &rtPoolKernels{max3: rtMaxPoolRowNEON, row: rtPoolRowNEON}
+		return &rtPoolKernels{max3: rtMaxPoolRowNEON, row: rtPoolRowNEON, rowStrides: 4}
 	}
 	return nil
 }
 
 func rtMaxPoolRowNEON(dst, src []float32, n, rows, ld, sw int) int {
-	n = rtPoolWholeVectors(src, n, rows, ld, 3, sw, 4)
+	n = rtPoolWholeVectors(src, n, rows, ld, 3, sw, 4, 2)
 	if n <= 0 {
 		return 0
 	}
@@ -29,7 +29,7 @@ func rtMaxPoolRowNEON(dst, src []float32, n, rows, ld, sw int) int {
 }
 
 func rtPoolRowNEON(dst, src []float32, n, rows, ld, kw, sw int, div float32) int {
-	n = rtPoolWholeVectors(src, n, rows, ld, kw, sw, 4)
+	n = rtPoolWholeVectors(src, n, rows, ld, kw, sw, 4, 4)
 	if n <= 0 {
 		return 0
 	}

@@ -158,6 +158,10 @@ TEXT ·vecMaxPoolRowNEON(SB), NOSPLIT|NOFRAME, $0-56
 	VDUP	R9, V0.S4
 	CMP	$2, R6
 	BEQ	s2block
+	CMP	$3, R6
+	BEQ	s3block
+	CMP	$4, R6
+	BEQ	s4block
 s1block:
 	CMP	$4, R2
 	BLT	done
@@ -171,8 +175,8 @@ s1col:
 	BLE	s1reduced
 s1row:
 	ADD	R4, R9, R9
-	VLD1	(R9), [V6.S4]
-	WORD	$0x4e26f484 // fmax v4.4s, v4.4s, v6.4s
+	VLD1	(R9), [V8.S4]
+	WORD	$0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
 	SUBS	$1, R10, R10
 	BNE	s1row
 s1reduced:
@@ -197,8 +201,8 @@ s2col:
 	BLE	s2reduced
 s2row:
 	ADD	R4, R9, R9
-	VLD2	(R9), [V6.S4, V7.S4]
-	WORD	$0x4e26f484 // fmax v4.4s, v4.4s, v6.4s
+	VLD2	(R9), [V8.S4, V9.S4]
+	WORD	$0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
 	SUBS	$1, R10, R10
 	BNE	s2row
 s2reduced:
@@ -210,6 +214,58 @@ s2reduced:
 	ADD	$32, R1, R1
 	SUB	$4, R2, R2
 	B	s2block
+s3block:
+	CMP	$4, R2
+	BLT	done
+	VMOV	V0.B16, V2.B16
+	MOVD	R1, R7
+	MOVD	R5, R8
+s3col:
+	VLD3	(R7), [V4.S4, V5.S4, V6.S4]
+	MOVD	R7, R9
+	SUBS	$1, R3, R10
+	BLE	s3reduced
+s3row:
+	ADD	R4, R9, R9
+	VLD3	(R9), [V8.S4, V9.S4, V10.S4]
+	WORD	$0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	SUBS	$1, R10, R10
+	BNE	s3row
+s3reduced:
+	WORD	$0x4e24f442 // fmax v2.4s, v2.4s, v4.4s
+	ADD	$4, R7, R7
+	SUBS	$1, R8, R8
+	BNE	s3col
+	VST1.P	[V2.S4], 16(R0)
+	ADD	$48, R1, R1
+	SUB	$4, R2, R2
+	B	s3block
+s4block:
+	CMP	$4, R2
+	BLT	done
+	VMOV	V0.B16, V2.B16
+	MOVD	R1, R7
+	MOVD	R5, R8
+s4col:
+	VLD4	(R7), [V4.S4, V5.S4, V6.S4, V7.S4]
+	MOVD	R7, R9
+	SUBS	$1, R3, R10
+	BLE	s4reduced
+s4row:
+	ADD	R4, R9, R9
+	VLD4	(R9), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD	$0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	SUBS	$1, R10, R10
+	BNE	s4row
+s4reduced:
+	WORD	$0x4e24f442 // fmax v2.4s, v2.4s, v4.4s
+	ADD	$4, R7, R7
+	SUBS	$1, R8, R8
+	BNE	s4col
+	VST1.P	[V2.S4], 16(R0)
+	ADD	$64, R1, R1
+	SUB	$4, R2, R2
+	B	s4block
 done:
 	RET
 
@@ -228,6 +284,10 @@ TEXT ·vecAvgPoolRowNEON(SB), NOSPLIT|NOFRAME, $0-60
 	VEOR	V0.B16, V0.B16, V0.B16
 	CMP	$2, R6
 	BEQ	s2block
+	CMP	$3, R6
+	BEQ	s3block
+	CMP	$4, R6
+	BEQ	s4block
 s1block:
 	CMP	$4, R2
 	BLT	done
@@ -241,8 +301,8 @@ s1col:
 	BLE	s1reduced
 s1row:
 	ADD	R4, R9, R9
-	VLD1	(R9), [V6.S4]
-	WORD	$0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
+	VLD1	(R9), [V8.S4]
+	WORD	$0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
 	SUBS	$1, R10, R10
 	BNE	s1row
 s1reduced:
@@ -268,8 +328,8 @@ s2col:
 	BLE	s2reduced
 s2row:
 	ADD	R4, R9, R9
-	VLD2	(R9), [V6.S4, V7.S4]
-	WORD	$0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
+	VLD2	(R9), [V8.S4, V9.S4]
+	WORD	$0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
 	SUBS	$1, R10, R10
 	BNE	s2row
 s2reduced:
@@ -282,6 +342,60 @@ s2reduced:
 	ADD	$32, R1, R1
 	SUB	$4, R2, R2
 	B	s2block
+s3block:
+	CMP	$4, R2
+	BLT	done
+	VMOV	V0.B16, V2.B16
+	MOVD	R1, R7
+	MOVD	R5, R8
+s3col:
+	VLD3	(R7), [V4.S4, V5.S4, V6.S4]
+	MOVD	R7, R9
+	SUBS	$1, R3, R10
+	BLE	s3reduced
+s3row:
+	ADD	R4, R9, R9
+	VLD3	(R9), [V8.S4, V9.S4, V10.S4]
+	WORD	$0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	SUBS	$1, R10, R10
+	BNE	s3row
+s3reduced:
+	WORD	$0x4e24d442 // fadd v2.4s, v2.4s, v4.4s
+	ADD	$4, R7, R7
+	SUBS	$1, R8, R8
+	BNE	s3col
+	WORD	$0x6e21fc42 // fdiv v2.4s, v2.4s, v1.4s
+	VST1.P	[V2.S4], 16(R0)
+	ADD	$48, R1, R1
+	SUB	$4, R2, R2
+	B	s3block
+s4block:
+	CMP	$4, R2
+	BLT	done
+	VMOV	V0.B16, V2.B16
+	MOVD	R1, R7
+	MOVD	R5, R8
+s4col:
+	VLD4	(R7), [V4.S4, V5.S4, V6.S4, V7.S4]
+	MOVD	R7, R9
+	SUBS	$1, R3, R10
+	BLE	s4reduced
+s4row:
+	ADD	R4, R9, R9
+	VLD4	(R9), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD	$0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	SUBS	$1, R10, R10
+	BNE	s4row
+s4reduced:
+	WORD	$0x4e24d442 // fadd v2.4s, v2.4s, v4.4s
+	ADD	$4, R7, R7
+	SUBS	$1, R8, R8
+	BNE	s4col
+	WORD	$0x6e21fc42 // fdiv v2.4s, v2.4s, v1.4s
+	VST1.P	[V2.S4], 16(R0)
+	ADD	$64, R1, R1
+	SUB	$4, R2, R2
+	B	s4block
 done:
 	RET
 

@@ -48,8 +48,10 @@ type rtPoolGeom struct {
 type rtPoolKernels struct {
 	// max3 is 3-wide max pooling at stride 1 or 2.
 	max3 rtMaxPoolRow
-	// row is any window width at stride 1 or 2, max or average.
-	row rtPoolRow
+	// row is any window width at strides 1 to rowStrides, max or
+	// average.
+	row        rtPoolRow
+	rowStrides int
 }
 
 // rtMaxPoolRow is an implementation's SIMD kernel for an output row of a
@@ -68,13 +70,12 @@ type rtPoolRow func(dst, src []float32, n, rows, ld, kw, sw int, div float32) in
 
 // rtPoolWholeVectors is how many of n outputs a pooling row kernel of
 // `lanes`-wide whole vectors (AVX2's, NEON's) does with windows kw wide at
-// stride sw, 1 or 2: n rounded down to the vectors, less one vector where,
-// at stride 2, its loads would reach past src (they read every row to
-// element sw·(n-1)+kw-1, the last window's end, and at stride 2 one
-// further). It checks the reach, and returns 0 for a stride or width the
-// kernels do not take.
-func rtPoolWholeVectors(src []float32, n, rows, ld, kw, sw, lanes int) int {
-	if sw < 1 || sw > 2 || kw < 1 || rows < 1 {
+// stride sw, 1 to maxSW: n rounded down to the vectors, less one vector
+// where its loads would reach past src (they read every row to element
+// sw·(n-1)+kw-1, the last window's end, and sw-1 further). It checks the
+// reach, and returns 0 for a stride or width the kernels do not take.
+func rtPoolWholeVectors(src []float32, n, rows, ld, kw, sw, lanes, maxSW int) int {
+	if sw < 1 || sw > maxSW || kw < 1 || rows < 1 {
 		return 0
 	}
 	reach := func(n int) int { return (rows-1)*ld + sw*(n-1) + kw - 1 + sw - 1 }
@@ -95,14 +96,14 @@ func rtPoolWholeVectors(src []float32, n, rows, ld, kw, sw, lanes int) int {
 // (see docs/spec.md). kern, if not nil, has the SIMD kernels of rows of
 // unclipped windows at stride 1 or 2.
 func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 int, act rtAct, kern *rtPoolKernels) {
-	if kern != nil && g.SW <= 2 && g.W+g.PL >= g.KW {
-		if max3 := kern.max3; g.Max && g.KW == 3 && max3 != nil {
+	if kern != nil && g.W+g.PL >= g.KW {
+		if max3 := kern.max3; g.Max && g.KW == 3 && g.SW <= 2 && max3 != nil {
 			rtPoolRowsSIMD(dst, src, g, row0, rows, c0, c1, oy0, oy1, act, func(o, win []float32, n, rows, div int) int {
 				return max3(o, win, n, rows, g.W, g.SW)
 			})
 			return
 		}
-		if row := kern.row; row != nil {
+		if row := kern.row; row != nil && g.SW <= kern.rowStrides {
 			rtPoolRowsSIMD(dst, src, g, row0, rows, c0, c1, oy0, oy1, act, func(o, win []float32, n, rows, div int) int {
 				return row(o, win, n, rows, g.W, g.KW, g.SW, float32(div))
 			})

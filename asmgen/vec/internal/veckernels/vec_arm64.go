@@ -31,13 +31,13 @@ func vecMaxPool3s2NEON(dst, src *float32, n, rows, ld int)
 func vecMaxPool3s1NEON(dst, src *float32, n, rows, ld int)
 
 // vecMaxPoolRowNEON computes dst[i] = max(src[r*ld+sw*i+k]) over r < rows, k < kw, for i < n,
-// at stride sw (1 or 2), each column's max over the rows first. n must be a multiple of 4; at stride 2 rows are read to one element past the last window.
+// at stride sw (1 to 4), each column's max over the rows first. n must be a multiple of 4; at stride sw rows are read to sw-1 elements past the last window.
 //
 //go:noescape
 func vecMaxPoolRowNEON(dst, src *float32, n, rows, ld, kw, sw int)
 
 // vecAvgPoolRowNEON computes dst[i] = Σ src[r*ld+sw*i+k] / div over r < rows, k < kw, for i < n,
-// at stride sw (1 or 2), each column's sum over the rows first. n must be a multiple of 4; at stride 2 rows are read to one element past the last window.
+// at stride sw (1 to 4), each column's sum over the rows first. n must be a multiple of 4; at stride sw rows are read to sw-1 elements past the last window.
 //
 //go:noescape
 func vecAvgPoolRowNEON(dst, src *float32, n, rows, ld, kw, sw int, div float32)
