@@ -193,8 +193,9 @@ func TestInstructionCountsARM64(t *testing.T) {
 	testenv.LookPath(t, qemu.Command, qemu.Install)
 	dir := t.TempDir()
 	writeModule(t, dir)
-	for _, spec := range []string{"lenet5", "resnet_small"} {
-		c := e2eCase{pkg: spec + "_b1", path: "../spec/" + spec + ".yaml", batch: 1, goarch: "arm64"}
+	for _, path := range []string{"../spec/lenet5.yaml", "../spec/resnet_small.yaml", "../compiler/testdata/corners/mobile_dw.yaml"} {
+		spec := strings.TrimSuffix(filepath.Base(path), ".yaml")
+		c := e2eCase{pkg: spec + "_b1", path: path, batch: 1, goarch: "arm64"}
 		writeCase(t, dir, c)
 		test := strings.ReplaceAll(countTest, "PACKAGE", c.pkg)
 		if err := os.WriteFile(filepath.Join(dir, c.pkg, "count_test.go"), []byte(test), 0o644); err != nil {
