@@ -3,6 +3,7 @@ package vec
 import (
 	"fmt"
 	"math"
+	"math/bits"
 
 	"github.com/mmcloughlin/avo/attr"
 	"github.com/mmcloughlin/avo/build"
@@ -23,9 +24,9 @@ func PoolRowName(isa gemm.ISA, avg bool) string {
 }
 
 // The general pooling row kernels compute one output row of a max or
-// average pooling whose windows are kw wide at stride sw (1 or 2; on NEON
-// 1 to 4) and lie inside the row (the caller does the clipped ones): for
-// i < n,
+// average pooling whose windows are kw wide at stride sw (any on x86; 1
+// to 4 on NEON) and lie inside the row (the caller does the clipped
+// ones): for i < n,
 //
 //	for k := range kw { // the window's columns
 //		c := src[sw*i+k] // reduced over the window's rows
@@ -40,7 +41,8 @@ func PoolRowName(isa gemm.ISA, avg bool) string {
 // pooling sums in (each column over the rows, then the columns), so the
 // averages are the same to the bit. A block of outputs is one vector; at
 // stride 2 its elements come from two vectors, de-interleaved (on NEON,
-// at stride s, VLDs splits s vectors). On AVX-512 every load and store is
+// at stride s, VLDs splits s vectors); on x86 strides above 2 gather
+// (VGATHERDPS, reading only the elements it uses). On AVX-512 every load and store is
 // masked to the block, so all n outputs are done and nothing past the last
 // window is read; on AVX2 and NEON the caller rounds n down to whole
 // vectors, and at stride s the rows are read to s-1 elements past the last
@@ -61,7 +63,7 @@ func poolRowDoc(isa gemm.ISA, avg bool) []string {
 	}[isa]
 	return []string{
 		name + " computes dst[i] = " + v + " over r < rows, k < kw, for i < n,",
-		"at stride sw (" + map[bool]string{true: "1 to 4", false: "1 or 2"}[isa == gemm.NEON] + "), each column's " + what + " over the rows first. " + reach,
+		"at stride sw (" + map[bool]string{true: "1 to 4", false: "1 or more"}[isa == gemm.NEON] + "), each column's " + what + " over the rows first. " + reach,
 	}
 }
 
@@ -86,7 +88,8 @@ func poolRow(ctx *build.Context, isa gemm.ISA, avg bool, tail16, poolIdx operand
 	kw := paramAddr(ctx, "kw")
 	ld := ctx.Load(ctx.Param("ld"), ctx.GP64())
 	ctx.SHLQ(operand.U8(2), ld)
-	sw := ctx.Load(ctx.Param("sw"), ctx.GP64())
+	sw := ctx.GP64()
+	ctx.Load(ctx.Param("sw"), sw)
 	var div, start reg.VecVirtual
 	start = vec() // v's initial value
 	if avg {
@@ -109,15 +112,41 @@ func poolRow(ctx *build.Context, isa gemm.ISA, avg bool, tail16, poolIdx operand
 		ctx.VMOVUPS(poolIdx, idxE)
 		kst, klo, khi = ctx.K(), ctx.K(), ctx.K()
 	}
+	// Strides above 2 gather: gidx holds sw·i for lane i (poolIdx's
+	// evens halved are 0, 1, 2, ...), step the bytes a block advances.
+	gidx, swv, step := vec(), vec(), ctx.GP64()
+	ctx.VMOVUPS(poolIdx, gidx)
+	ctx.VPSRLD(operand.U8(1), gidx, gidx)
+	ctx.VMOVD(sw.As32(), swv.AsX())
+	ctx.VPBROADCASTD(swv.AsX(), swv)
+	ctx.VPMULLD(swv, gidx, gidx)
+	ctx.MOVQ(sw, step)
+	ctx.SHLQ(operand.U8(uint8(2+bits.TrailingZeros(uint(lanes)))), step)
 	ctx.CMPQ(sw, operand.U32(2))
 	ctx.JE(operand.LabelRef("s2block"))
-	for _, s := range []int{1, 2} {
+	ctx.JG(operand.LabelRef("sgblock"))
+	// s is the stride of a path: 1, 2, or 0 for every stride above 2.
+	for _, s := range []int{1, 2, 0} {
 		pfx := fmt.Sprintf("s%d", s)
+		if s == 0 {
+			pfx = "sg"
+		}
 		// load sets dst to the block's elements of one column at base:
 		// elements base[s*i] for the block's outputs i.
 		load := func(base reg.Register, dst reg.VecVirtual) {
 			m := operand.Mem{Base: base}
 			switch {
+			case s == 0 && avx512:
+				// A gather clears its mask: it takes a copy.
+				kg := ctx.K()
+				ctx.KMOVW(kst, kg)
+				ctx.VXORPS(dst, dst, dst)
+				ctx.VGATHERDPS(operand.Mem{Base: base, Index: gidx, Scale: 4}, kg, dst)
+			case s == 0:
+				mask := vec()
+				ctx.VPCMPEQD(mask, mask, mask)
+				ctx.VXORPS(dst, dst, dst)
+				ctx.VGATHERDPS(mask, operand.Mem{Base: base, Index: gidx, Scale: 4}, dst)
 			case s == 1 && avx512:
 				ctx.VMOVUPS_Z(m, kst, dst)
 			case s == 1:
@@ -203,7 +232,11 @@ func poolRow(ctx *build.Context, isa gemm.ISA, avg bool, tail16, poolIdx operand
 		} else {
 			ctx.VMOVUPS(v, operand.Mem{Base: d})
 		}
-		ctx.ADDQ(operand.U32(4*lanes*s), p)
+		if s == 0 {
+			ctx.ADDQ(step, p)
+		} else {
+			ctx.ADDQ(operand.U32(4*lanes*s), p)
+		}
 		ctx.ADDQ(operand.U32(4*lanes), d)
 		ctx.SUBQ(operand.U32(lanes), n)
 		ctx.JMP(operand.LabelRef(pfx + "block"))

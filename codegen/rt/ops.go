@@ -52,6 +52,10 @@ type rtPoolKernels struct {
 	rowStrides int
 }
 
+// rtAnyStride is the rowStrides of kernels that take every stride (x86's
+// gather strides above 2).
+const rtAnyStride = 1 << 30
+
 // rtMaxPoolRow is an implementation's SIMD kernel for an output row of a
 // max pooling with 3-wide windows at stride sw, 1 or 2, whose columns are
 // not clipped: it sets dst[i] to the largest of src[r*ld+sw·i+k] over r <

@@ -8,9 +8,9 @@ package rt
 func rtPoolKernelsFor(impl int) *rtPoolKernels {
 	switch impl {
 	case rtImplAVX512:
-		return &rtPoolKernels{max3: rtMaxPoolRowAVX512, row: rtPoolRowAVX512, rowStrides: 2}
+		return &rtPoolKernels{max3: rtMaxPoolRowAVX512, row: rtPoolRowAVX512, rowStrides: rtAnyStride}
 	case rtImplAVX2:
-		return &rtPoolKernels{max3: rtMaxPoolRowAVX2, row: rtPoolRowAVX2, rowStrides: 2}
+		return &rtPoolKernels{max3: rtMaxPoolRowAVX2, row: rtPoolRowAVX2, rowStrides: rtAnyStride}
 	}
 	return nil
 }
@@ -45,7 +45,7 @@ func rtMaxPoolRowAVX2(dst, src []float32, n, rows, ld, sw int) int {
 }
 
 func rtPoolRowAVX512(dst, src []float32, n, rows, ld, kw, sw int, div float32) int {
-	if n <= 0 || sw < 1 || sw > 2 || kw < 1 || rows < 1 {
+	if n <= 0 || sw < 1 || kw < 1 || rows < 1 {
 		return 0
 	}
 	// The kernel writes n outputs and reads every row to the last
@@ -60,7 +60,7 @@ func rtPoolRowAVX512(dst, src []float32, n, rows, ld, kw, sw int, div float32) i
 }
 
 func rtPoolRowAVX2(dst, src []float32, n, rows, ld, kw, sw int, div float32) int {
-	n = rtPoolWholeVectors(src, n, rows, ld, kw, sw, 8, 2)
+	n = rtPoolWholeVectors(src, n, rows, ld, kw, sw, 8, rtAnyStride)
 	if n <= 0 {
 		return 0
 	}

@@ -360,7 +360,7 @@ done:
 	RET
 
 // func vecMaxPoolRowAVX512(dst *float32, src *float32, n int, rows int, ld int, kw int, sw int)
-// Requires: AVX, AVX512F, CMOV
+// Requires: AVX, AVX512DQ, AVX512F, CMOV
 TEXT ·vecMaxPoolRowAVX512(SB), NOSPLIT, $0-56
 	MOVQ         dst+0(FP), AX
 	MOVQ         src+8(FP), CX
@@ -375,8 +375,16 @@ TEXT ·vecMaxPoolRowAVX512(SB), NOSPLIT, $0-56
 	MOVQ         $0x00000010, R8
 	XORQ         R9, R9
 	VMOVUPS      poolIdx<>+0(SB), Z1
+	VMOVUPS      poolIdx<>+0(SB), Z2
+	VPSRLD       $0x01, Z2, Z2
+	VMOVD        SI, X3
+	VPBROADCASTD X3, Z3
+	VPMULLD      Z3, Z2, Z2
+	MOVQ         SI, R10
+	SHLQ         $0x06, R10
 	CMPQ         SI, $0x00000002
 	JE           s2block
+	JG           sgblock
 
 s1block:
 	TESTQ   DX, DX
@@ -473,6 +481,51 @@ s2reduced:
 	SUBQ    $0x00000010, DX
 	JMP     s2block
 
+sgblock:
+	TESTQ   DX, DX
+	JLE     done
+	MOVQ    DX, SI
+	CMPQ    SI, R8
+	CMOVQGT R8, SI
+	KMOVW   (DI)(SI*2), K1
+	VMOVAPS Z0, Z1
+	MOVQ    CX, SI
+	MOVQ    kw+40(FP), R9
+
+sgcol:
+	KMOVW      K1, K2
+	VXORPS     Z3, Z3, Z3
+	VGATHERDPS (SI)(Z2*4), K2, Z3
+	MOVQ       SI, R11
+	MOVQ       rows+24(FP), R12
+
+sgrow:
+	DECQ       R12
+	JLE        sgreduced
+	ADDQ       BX, R11
+	KMOVW      K1, K2
+	VXORPS     Z4, Z4, Z4
+	VGATHERDPS (R11)(Z2*4), K2, Z4
+	VADDPS     Z4, Z3, Z5
+	VCMPPS     $0x03, Z4, Z3, K2
+	VMAXPS     Z4, Z3, Z3
+	VMOVAPS    Z5, K2, Z3
+	JMP        sgrow
+
+sgreduced:
+	VADDPS  Z3, Z1, Z4
+	VCMPPS  $0x03, Z3, Z1, K2
+	VMAXPS  Z3, Z1, Z1
+	VMOVAPS Z4, K2, Z1
+	ADDQ    $0x00000004, SI
+	DECQ    R9
+	JNZ     sgcol
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    R10, CX
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, DX
+	JMP     sgblock
+
 done:
 	VZEROUPPER
 	RET
@@ -492,8 +545,16 @@ TEXT ·vecAvgPoolRowAVX512(SB), NOSPLIT, $0-60
 	MOVQ         $0x00000010, R8
 	XORQ         R9, R9
 	VMOVUPS      poolIdx<>+0(SB), Z2
+	VMOVUPS      poolIdx<>+0(SB), Z3
+	VPSRLD       $0x01, Z3, Z3
+	VMOVD        SI, X4
+	VPBROADCASTD X4, Z4
+	VPMULLD      Z4, Z3, Z3
+	MOVQ         SI, R10
+	SHLQ         $0x06, R10
 	CMPQ         SI, $0x00000002
 	JE           s2block
+	JG           sgblock
 
 s1block:
 	TESTQ   DX, DX
@@ -579,6 +640,46 @@ s2reduced:
 	ADDQ    $0x00000040, AX
 	SUBQ    $0x00000010, DX
 	JMP     s2block
+
+sgblock:
+	TESTQ   DX, DX
+	JLE     done
+	MOVQ    DX, SI
+	CMPQ    SI, R8
+	CMOVQGT R8, SI
+	KMOVW   (DI)(SI*2), K1
+	VMOVAPS Z0, Z2
+	MOVQ    CX, SI
+	MOVQ    kw+40(FP), R9
+
+sgcol:
+	KMOVW      K1, K2
+	VXORPS     Z4, Z4, Z4
+	VGATHERDPS (SI)(Z3*4), K2, Z4
+	MOVQ       SI, R11
+	MOVQ       rows+24(FP), R12
+
+sgrow:
+	DECQ       R12
+	JLE        sgreduced
+	ADDQ       BX, R11
+	KMOVW      K1, K2
+	VXORPS     Z5, Z5, Z5
+	VGATHERDPS (R11)(Z3*4), K2, Z5
+	VADDPS     Z5, Z4, Z4
+	JMP        sgrow
+
+sgreduced:
+	VADDPS  Z4, Z2, Z2
+	ADDQ    $0x00000004, SI
+	DECQ    R9
+	JNZ     sgcol
+	VDIVPS  Z1, Z2, Z2
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    R10, CX
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, DX
+	JMP     sgblock
 
 done:
 	VZEROUPPER
@@ -2367,8 +2468,16 @@ TEXT ·vecMaxPoolRowAVX2(SB), NOSPLIT, $0-56
 	MOVL         $0xff800000, DI
 	VMOVD        DI, X0
 	VBROADCASTSS X0, Y0
+	VMOVUPS      poolIdx<>+0(SB), Y1
+	VPSRLD       $0x01, Y1, Y1
+	VMOVD        SI, X2
+	VPBROADCASTD X2, Y2
+	VPMULLD      Y2, Y1, Y1
+	MOVQ         SI, DI
+	SHLQ         $0x05, DI
 	CMPQ         SI, $0x00000002
 	JE           s2block
+	JG           sgblock
 
 s1block:
 	CMPQ    DX, $0x00000008
@@ -2450,6 +2559,47 @@ s2reduced:
 	SUBQ      $0x00000008, DX
 	JMP       s2block
 
+sgblock:
+	CMPQ    DX, $0x00000008
+	JL      done
+	VMOVAPS Y0, Y2
+	MOVQ    CX, SI
+	MOVQ    kw+40(FP), R8
+
+sgcol:
+	VPCMPEQD   Y4, Y4, Y4
+	VXORPS     Y3, Y3, Y3
+	VGATHERDPS Y4, (SI)(Y1*4), Y3
+	MOVQ       SI, R9
+	MOVQ       rows+24(FP), R10
+
+sgrow:
+	DECQ       R10
+	JLE        sgreduced
+	ADDQ       BX, R9
+	VPCMPEQD   Y5, Y5, Y5
+	VXORPS     Y4, Y4, Y4
+	VGATHERDPS Y5, (R9)(Y1*4), Y4
+	VADDPS     Y4, Y3, Y5
+	VCMPPS     $0x03, Y4, Y3, Y6
+	VMAXPS     Y4, Y3, Y3
+	VBLENDVPS  Y6, Y5, Y3, Y3
+	JMP        sgrow
+
+sgreduced:
+	VADDPS    Y3, Y2, Y4
+	VCMPPS    $0x03, Y3, Y2, Y5
+	VMAXPS    Y3, Y2, Y2
+	VBLENDVPS Y5, Y4, Y2, Y2
+	ADDQ      $0x00000004, SI
+	DECQ      R8
+	JNZ       sgcol
+	VMOVUPS   Y2, (AX)
+	ADDQ      DI, CX
+	ADDQ      $0x00000020, AX
+	SUBQ      $0x00000008, DX
+	JMP       sgblock
+
 done:
 	VZEROUPPER
 	RET
@@ -2465,8 +2615,16 @@ TEXT ·vecAvgPoolRowAVX2(SB), NOSPLIT, $0-60
 	MOVQ         sw+48(FP), SI
 	VBROADCASTSS div+56(FP), Y1
 	VXORPS       Y0, Y0, Y0
+	VMOVUPS      poolIdx<>+0(SB), Y2
+	VPSRLD       $0x01, Y2, Y2
+	VMOVD        SI, X3
+	VPBROADCASTD X3, Y3
+	VPMULLD      Y3, Y2, Y2
+	MOVQ         SI, DI
+	SHLQ         $0x05, DI
 	CMPQ         SI, $0x00000002
 	JE           s2block
+	JG           sgblock
 
 s1block:
 	CMPQ    DX, $0x00000008
@@ -2537,6 +2695,42 @@ s2reduced:
 	ADDQ    $0x00000020, AX
 	SUBQ    $0x00000008, DX
 	JMP     s2block
+
+sgblock:
+	CMPQ    DX, $0x00000008
+	JL      done
+	VMOVAPS Y0, Y3
+	MOVQ    CX, SI
+	MOVQ    kw+40(FP), R8
+
+sgcol:
+	VPCMPEQD   Y5, Y5, Y5
+	VXORPS     Y4, Y4, Y4
+	VGATHERDPS Y5, (SI)(Y2*4), Y4
+	MOVQ       SI, R9
+	MOVQ       rows+24(FP), R10
+
+sgrow:
+	DECQ       R10
+	JLE        sgreduced
+	ADDQ       BX, R9
+	VPCMPEQD   Y6, Y6, Y6
+	VXORPS     Y5, Y5, Y5
+	VGATHERDPS Y6, (R9)(Y2*4), Y5
+	VADDPS     Y5, Y4, Y4
+	JMP        sgrow
+
+sgreduced:
+	VADDPS  Y4, Y3, Y3
+	ADDQ    $0x00000004, SI
+	DECQ    R8
+	JNZ     sgcol
+	VDIVPS  Y1, Y3, Y3
+	VMOVUPS Y3, (AX)
+	ADDQ    DI, CX
+	ADDQ    $0x00000020, AX
+	SUBQ    $0x00000008, DX
+	JMP     sgblock
 
 done:
 	VZEROUPPER

@@ -31,13 +31,13 @@ func vecMaxPool3s2AVX512(dst *float32, src *float32, n int, rows int, ld int)
 func vecMaxPool3s1AVX512(dst *float32, src *float32, n int, rows int, ld int)
 
 // vecMaxPoolRowAVX512 computes dst[i] = max(src[r*ld+sw*i+k]) over r < rows, k < kw, for i < n,
-// at stride sw (1 or 2), each column's max over the rows first. It reads nothing past the last window.
+// at stride sw (1 or more), each column's max over the rows first. It reads nothing past the last window.
 //
 //go:noescape
 func vecMaxPoolRowAVX512(dst *float32, src *float32, n int, rows int, ld int, kw int, sw int)
 
 // vecAvgPoolRowAVX512 computes dst[i] = Σ src[r*ld+sw*i+k] / div over r < rows, k < kw, for i < n,
-// at stride sw (1 or 2), each column's sum over the rows first. It reads nothing past the last window.
+// at stride sw (1 or more), each column's sum over the rows first. It reads nothing past the last window.
 //
 //go:noescape
 func vecAvgPoolRowAVX512(dst *float32, src *float32, n int, rows int, ld int, kw int, sw int, div float32)
@@ -192,13 +192,13 @@ func vecMaxPool3s2AVX2(dst *float32, src *float32, n int, rows int, ld int)
 func vecMaxPool3s1AVX2(dst *float32, src *float32, n int, rows int, ld int)
 
 // vecMaxPoolRowAVX2 computes dst[i] = max(src[r*ld+sw*i+k]) over r < rows, k < kw, for i < n,
-// at stride sw (1 or 2), each column's max over the rows first. n must be a multiple of 8; at stride 2 rows are read to one element past the last window.
+// at stride sw (1 or more), each column's max over the rows first. n must be a multiple of 8; at stride 2 rows are read to one element past the last window.
 //
 //go:noescape
 func vecMaxPoolRowAVX2(dst *float32, src *float32, n int, rows int, ld int, kw int, sw int)
 
 // vecAvgPoolRowAVX2 computes dst[i] = Σ src[r*ld+sw*i+k] / div over r < rows, k < kw, for i < n,
-// at stride sw (1 or 2), each column's sum over the rows first. n must be a multiple of 8; at stride 2 rows are read to one element past the last window.
+// at stride sw (1 or more), each column's sum over the rows first. n must be a multiple of 8; at stride 2 rows are read to one element past the last window.
 //
 //go:noescape
 func vecAvgPoolRowAVX2(dst *float32, src *float32, n int, rows int, ld int, kw int, sw int, div float32)
