@@ -55,6 +55,7 @@ func Run(t testing.TB, bin string, env []string, args ...string) []byte {
 	t.Helper()
 	cmd := exec.Command(Command, append([]string{bin}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
+	dieWithParent(cmd)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s %s %v: %v\n%s", Command, filepath.Base(bin), args, err, out)
@@ -91,6 +92,7 @@ func Count(t testing.TB, bin string, env []string, name func(symbol string) stri
 func CountPhases(t testing.TB, bin string, env []string, name func(symbol string) string, marker string, args ...string) []map[string]Counts {
 	t.Helper()
 	cmd := exec.Command(Command, append([]string{"-d", "in_asm,exec,nochain", bin}, args...)...)
+	dieWithParent(cmd)
 	cmd.Env = append(os.Environ(), append(env, "GODEBUG=asyncpreemptoff=1")...)
 	log, err := cmd.StderrPipe()
 	if err != nil {
