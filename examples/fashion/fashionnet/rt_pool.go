@@ -29,18 +29,28 @@ type rtPool struct {
 // polls before it parks or yields.
 const rtPoolSpin = 200 * time.Microsecond
 
-// rtWorker is one extra worker's mailbox. posted and done count jobs: the
-// caller writes job, then increments posted; the worker runs it and sets
-// done to posted.
+// rtWorker is one extra worker's mailbox. state and done count jobs: the
+// caller writes job, then counts it in state; the worker runs it and sets
+// done to the count.
+//
+// state is twice the number of jobs posted, plus rtAsleep while the
+// worker is parked (or about to park). One word, so that the worker's "no
+// new job: I park" and the caller's "a new job: is it parked?" are each
+// one read-modify-write, and one of them always sees the other. With the
+// count and a sleeping flag in two words, that took a store followed by a
+// load of the other word on each side, kept in order; qemu's arm64
+// emulation on x86 did not keep it, and a worker slept through its job.
 type rtWorker struct {
-	job      rtJob
-	posted   atomic.Uint64
-	done     atomic.Uint64
-	sleeping atomic.Bool
-	wake     chan struct{} // buffered: a token wakes a parked worker
-	quit     atomic.Bool
-	_        [64]byte // keep workers' counters off each other's cache lines
+	job   rtJob
+	state atomic.Uint64
+	done  atomic.Uint64
+	wake  chan struct{} // buffered: a token wakes a parked worker
+	quit  atomic.Bool
+	_     [64]byte // keep workers' counters off each other's cache lines
 }
+
+// rtAsleep is the bit of rtWorker.state set while the worker is parked.
+const rtAsleep = 1
 
 type rtJob struct {
 	f      func(worker, task int)
@@ -79,28 +89,30 @@ func rtNewPool(n int) *rtPool {
 }
 
 func (w *rtWorker) loop() {
-	var seen uint64
+	var seen uint64 // jobs taken
 	for {
 		// Spin for the next job, then park until woken.
-		for start, i := time.Now(), 0; w.posted.Load() == seen; i++ {
+		for start, i := time.Now(), 0; ; i++ {
+			s := w.state.Load()
+			if s>>1 != seen {
+				break
+			}
 			if w.quit.Load() {
 				return
 			}
 			if i&255 == 255 && time.Since(start) > rtPoolSpin {
-				w.sleeping.Store(true)
-				// Recheck after announcing the nap: a job posted before the
-				// caller could see the flag is not missed.
-				if w.posted.Load() == seen && !w.quit.Load() {
+				// Park, unless a job was posted since s was read: then
+				// the swap fails and the loop takes the job.
+				if w.state.CompareAndSwap(s, s|rtAsleep) {
 					<-w.wake
 				}
-				w.sleeping.Store(false)
 				start, i = time.Now(), 0
 			}
 		}
 		if w.quit.Load() {
 			return
 		}
-		seen = w.posted.Load()
+		seen = w.state.Load() >> 1
 		j := w.job
 		for t := j.lo; t < j.hi; t++ {
 			j.f(j.worker, t)
@@ -113,21 +125,27 @@ func (w *rtWorker) loop() {
 	}
 }
 
-// post hands worker w job j.
+// post hands worker w job j: it counts the job and clears rtAsleep in one
+// step, and wakes the worker if the bit was set.
 func (w *rtWorker) post(j rtJob) {
 	w.job = j
-	w.posted.Add(1)
-	if w.sleeping.Load() {
-		select {
-		case w.wake <- struct{}{}:
-		default: // a token is already waiting
+	for {
+		old := w.state.Load()
+		if w.state.CompareAndSwap(old, old&^rtAsleep+2) {
+			if old&rtAsleep != 0 {
+				select {
+				case w.wake <- struct{}{}:
+				default: // a token is already waiting
+				}
+			}
+			return
 		}
 	}
 }
 
 // wait returns when w has finished every job posted to it.
 func (w *rtWorker) wait() {
-	want := w.posted.Load()
+	want := w.state.Load() >> 1
 	for start, i := time.Now(), 0; w.done.Load() != want; i++ {
 		if i&255 == 255 && time.Since(start) > rtPoolSpin {
 			runtime.Gosched() // a long job: let others run meanwhile
