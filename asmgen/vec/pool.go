@@ -168,11 +168,7 @@ func poolRow(ctx *build.Context, isa gemm.ISA, avg bool, tail16, poolIdx operand
 		if avx512 {
 			ctx.TESTQ(n, n)
 			ctx.JLE(operand.LabelRef("done"))
-			cnt := ctx.GP64()
-			ctx.MOVQ(n, cnt)
-			ctx.CMPQ(cnt, sixteen)
-			ctx.CMOVQGT(sixteen, cnt)
-			ctx.KMOVW(operand.Mem{Base: tbl, Index: cnt, Scale: 2}, kst)
+			cnt := blockMask(ctx, n, sixteen, tbl, kst)
 			if s == 2 {
 				// cnt outputs take 2cnt-1 elements of a column from its
 				// start: min(2cnt-1, 16) in the low vector, the rest in

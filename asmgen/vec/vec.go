@@ -562,6 +562,18 @@ func nanMaxer(ctx *build.Context, isa gemm.ISA) func(a, b reg.VecVirtual) {
 	}
 }
 
+// blockMask sets k to the tail16 mask of min(n, 16) lanes, an AVX-512
+// block's outputs (sixteen holds 16, tbl tail16's address), and returns
+// that count in a fresh register.
+func blockMask(ctx *build.Context, n, sixteen, tbl reg.Register, k reg.Register) reg.GPVirtual {
+	cnt := ctx.GP64()
+	ctx.MOVQ(n, cnt)
+	ctx.CMPQ(cnt, sixteen)
+	ctx.CMOVQGT(sixteen, cnt)
+	ctx.KMOVW(operand.Mem{Base: tbl, Index: cnt, Scale: 2}, k)
+	return cnt
+}
+
 // maxRows emits the max pooling kernels' reduction over a window's rows:
 // acc[i] is loaded (by load) from vector i of the first row at p, then
 // takes the NaN-propagating max with the same vector of each of the rows
@@ -641,11 +653,7 @@ func maxPool3s1(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem) {
 		ctx.JLE(operand.LabelRef("done"))
 		// The block's min(n, 16) outputs: each of the three vectors
 		// needs that many lanes.
-		cnt := ctx.GP64()
-		ctx.MOVQ(n, cnt)
-		ctx.CMPQ(cnt, sixteen)
-		ctx.CMOVQGT(sixteen, cnt)
-		ctx.KMOVW(operand.Mem{Base: tbl, Index: cnt, Scale: 2}, km)
+		blockMask(ctx, n, sixteen, tbl, km)
 	} else {
 		ctx.CMPQ(n, operand.U32(lanes))
 		ctx.JL(operand.LabelRef("done"))
@@ -739,11 +747,7 @@ func maxPool3s2(ctx *build.Context, isa gemm.ISA, tail16, poolIdx operand.Mem) {
 		// cnt = min(n, 16) outputs need c = 2*cnt+1 elements from the
 		// block's start; vector i (starting at element s_i) gets
 		// clamp(c - s_i, 0, 16) of them.
-		cnt := ctx.GP64()
-		ctx.MOVQ(n, cnt)
-		ctx.CMPQ(cnt, sixteen)
-		ctx.CMOVQGT(sixteen, cnt)
-		ctx.KMOVW(operand.Mem{Base: tbl, Index: cnt, Scale: 2}, kst)
+		cnt := blockMask(ctx, n, sixteen, tbl, kst)
 		c := ctx.GP64()
 		ctx.LEAQ(operand.Mem{Base: cnt, Index: cnt, Scale: 1, Disp: 1}, c)
 		for i, start := range [4]int{0, 16, 2, 18} {
