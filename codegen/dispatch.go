@@ -122,7 +122,7 @@ func kernelChooser(f *jen.File, a arch, name, typ, doc string, none jen.Code, ke
 	f.Func().Id(name).Params(jen.Id("impl").Int()).Id(typ).BlockFunc(func(b *jen.Group) {
 		if kernel != nil {
 			for i, im := range impls {
-				if im.arch == a.goarch && im.winoVec() {
+				if im.arch == a.goarch {
 					b.If(jen.Id("impl").Op("==").Lit(i)).Block(jen.Return(kernel(im)))
 				}
 			}

@@ -94,12 +94,12 @@ func (c *gen) kernel(field string) jen.Code {
 	return jen.Nil()
 }
 
-// vecSet is the assembly of vec_<arch>.s: the kinds the network uses
-// that a has routines for.
-func (c *gen) vecSet(a arch) vec.Set {
+// vecSet is the assembly of every vec_<arch>.s: the kinds the network
+// uses.
+func (c *gen) vecSet() vec.Set {
 	var s vec.Set
 	for _, k := range c.kinds() {
-		if k.vec != nil && a.has(k.vec) {
+		if k.vec != nil {
 			s.Kernels = append(s.Kernels, k.vec)
 		}
 		if k.vecSet != nil {

@@ -7,7 +7,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/cnnc/cnnc/asmgen/gemm"
-	"github.com/cnnc/cnnc/asmgen/vec"
 	"github.com/cnnc/cnnc/compiler/ir"
 	"github.com/cnnc/cnnc/compiler/spec"
 	wg "github.com/cnnc/cnnc/compiler/winograd"
@@ -714,7 +713,7 @@ func dwChunk(n *ir.Node) (chunk, tasks int) {
 // dwScratch is the per-worker scratch of depthwise conv n with
 // implementation im's SIMD kernels: codegen/rt's rtDWScratch.
 func dwScratch(n *ir.Node, im impl) int {
-	if !im.hasVec(vec.Depthwise) {
+	if !im.asm {
 		return 0 // rtDepthwiseGo needs none
 	}
 	const slack = 16 // rtDWSlack

@@ -15,11 +15,8 @@ import (
 // The arm64 back end. avo writes only amd64, so a kind's NEON routines
 // (Kernel.neon) are written with asmgen/arm64's builder: Go's mnemonics
 // where its assembler has them, WORD encodings checked against GNU as for
-// the rest. A kind without them leaves arm64 on its Go code (codegen/rt's
-// <kind>_other.go), and GenerateNEON skips it.
-
-// NEON reports whether the kind has NEON routines.
-func (k *Kernel) NEON() bool { return k.neon != nil }
+// the rest. Every kind has them, as every kind has AVX-512 and AVX2 ones:
+// GenerateNEON fails for a kind without.
 
 // neonFile accumulates the assembly and the Go declarations of the NEON
 // routines of one generated file.
@@ -94,7 +91,7 @@ func frame(sig string) (offs map[string]int, size int) {
 
 // GenerateNEON returns the assembly and Go declarations of the NEON
 // routines of set's kinds for package pkg, under gemm.NEONAsmConstraint.
-// Kinds without NEON routines are skipped (their arm64 builds use Go).
+// A kind without NEON routines is an error.
 // set's Winograd transforms are generated from their matrices
 // (neon_wino.go), with their driver's row copy (vecCopyRowsNEON).
 func GenerateNEON(pkg string, set Set) (asm, stubs []byte, err error) {
@@ -111,10 +108,11 @@ func GenerateNEON(pkg string, set Set) (asm, stubs []byte, err error) {
 	}
 	copies := len(forms) > 0 // for the transforms' driver
 	for _, k := range set.Kernels {
-		if k.neon != nil {
-			k.neon(&f)
-			copies = copies || k.CopyRows
+		if k.neon == nil {
+			return nil, nil, fmt.Errorf("vec: kind %s has no NEON routines", k.Name)
 		}
+		k.neon(&f)
+		copies = copies || k.CopyRows
 	}
 	for _, w := range forms {
 		neonWinoIn(&f, w)
@@ -127,18 +125,6 @@ func GenerateNEON(pkg string, set Set) (asm, stubs []byte, err error) {
 		return nil, nil, fmt.Errorf("vec: NEON declarations: %w", err)
 	}
 	return []byte(f.asm.String()), stubs, nil
-}
-
-// NEONSet returns the part of set that has NEON routines: what
-// GenerateNEON writes (the Winograd transforms of every form included).
-func NEONSet(set Set) Set {
-	out := Set{Forms: set.Forms}
-	for _, k := range set.Kernels {
-		if k.NEON() {
-			out.Kernels = append(out.Kernels, k)
-		}
-	}
-	return out
 }
 
 // neonMaxPool3s2 writes vecMaxPool3s2NEON: one output row of a max pooling
