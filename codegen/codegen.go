@@ -154,8 +154,8 @@ func Generate(g *ir.Graph, opt Options) ([]File, error) {
 		}
 		files = append(files, File{"kernels_" + a.goarch + ".s", c.header(asm, "//")}, File{"kernels_" + a.goarch + ".go", c.header(stubs, "//")})
 	}
-	for _, a := range arches {
-		if set := c.vecSet(); !set.Empty() {
+	if set := c.vecSet(); !set.Empty() {
+		for _, a := range arches {
 			asm, stubs, err := a.vec(c.pkg, set)
 			if err != nil {
 				return nil, fmt.Errorf("codegen: %s vec kernels: %w", a.goarch, err)
