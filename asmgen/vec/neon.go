@@ -25,24 +25,33 @@ type neonFile struct {
 	decls bytes.Buffer
 }
 
-// neonFunc is one routine being written: the builder, and its parameters'
-// frame offsets.
+// neonFunc is one routine being written: the builder, and its parameters
+// in order with their frame offsets.
 type neonFunc struct {
 	*arm64.Builder
-	name string
-	offs map[string]int
+	name   string
+	params []string
+	offs   map[string]int
 }
 
 // function starts routine name, of Go signature sig ("func(dst, src
 // *float32, n int)"), as a NOSPLIT leaf declared //go:noescape with doc.
-// Its parameters are read with arg.
+// Its parameters are read with arg and loadArgs.
 func (f *neonFile) function(name, sig string, doc ...string) *neonFunc {
-	offs, size := frame(sig)
+	params, offs, size := frame(sig)
 	fmt.Fprintf(&f.decls, "\n// %s\n//\n//go:noescape\nfunc %s%s\n", strings.Join(doc, "\n// "), name, strings.TrimPrefix(sig, "func"))
 	f.asm.Raw("")
 	f.asm.Raw("// " + sig[:4] + " " + name + sig[4:])
 	f.asm.Text(name, size)
-	return &neonFunc{Builder: &f.asm, name: name, offs: offs}
+	return &neonFunc{Builder: &f.asm, name: name, params: params, offs: offs}
+}
+
+// loadArgs moves the routine's first len(regs) parameters, in the
+// signature's order (pointers and ints), into regs.
+func (fn *neonFunc) loadArgs(regs ...arm64.Reg) {
+	for i, r := range regs {
+		fn.Op("MOVD", fn.arg(fn.params[i]), r)
+	}
 }
 
 // arg returns the frame operand of parameter name ("n+16(FP)").
@@ -54,10 +63,10 @@ func (fn *neonFunc) arg(name string) string {
 	return fmt.Sprintf("%s+%d(FP)", name, off)
 }
 
-// frame returns the frame offsets of the parameters of Go signature sig
-// and the size of the arguments, as Go's ABI0 lays them out on arm64
+// frame returns the parameters of Go signature sig in order, their frame
+// offsets and the size of the arguments, as Go's ABI0 lays them out on arm64
 // (each aligned to its size) and go vet's asmdecl checks them.
-func frame(sig string) (offs map[string]int, size int) {
+func frame(sig string) (params []string, offs map[string]int, size int) {
 	e, err := parser.ParseExpr(sig)
 	if err != nil {
 		panic(fmt.Sprintf("vec: signature %q: %v", sig, err))
@@ -82,11 +91,12 @@ func frame(sig string) (offs map[string]int, size int) {
 		}
 		for _, n := range field.Names {
 			size = (size + w - 1) / w * w
+			params = append(params, n.Name)
 			offs[n.Name] = size
 			size += w
 		}
 	}
-	return offs, size
+	return params, offs, size
 }
 
 // GenerateNEON returns the assembly and Go declarations of the NEON
@@ -163,11 +173,7 @@ func neonMaxPoolRows(fn *neonFunc, s int) {
 		dst, src, n, rows, ld = arm64.Reg(0), arm64.Reg(1), arm64.Reg(2), arm64.Reg(3), arm64.Reg(4)
 		p, q, r               = arm64.Reg(5), arm64.Reg(6), arm64.Reg(7)
 	)
-	fn.Op("MOVD", fn.arg("dst"), dst)
-	fn.Op("MOVD", fn.arg("src"), src)
-	fn.Op("MOVD", fn.arg("n"), n)
-	fn.Op("MOVD", fn.arg("rows"), rows)
-	fn.Op("MOVD", fn.arg("ld"), ld)
+	fn.loadArgs(dst, src, n, rows, ld)
 	fn.Op("LSL", "$2", ld, ld)
 	// load sets the block's three columns at row pointer p into V(base),
 	// V(base+1), V(base+2).
@@ -224,12 +230,7 @@ func neonCopyRows(f *neonFile) {
 		dst, src, rows, n, ldD, ldS = arm64.Reg(0), arm64.Reg(1), arm64.Reg(2), arm64.Reg(3), arm64.Reg(4), arm64.Reg(5)
 		d, s, c                     = arm64.Reg(6), arm64.Reg(7), arm64.Reg(8)
 	)
-	for _, p := range []struct {
-		name string
-		r    arm64.Reg
-	}{{"dst", dst}, {"src", src}, {"rows", rows}, {"n", n}, {"ldDst", ldD}, {"ldSrc", ldS}} {
-		fn.Op("MOVD", fn.arg(p.name), p.r)
-	}
+	fn.loadArgs(dst, src, rows, n, ldD, ldS)
 	fn.Op("LSL", "$2", ldD, ldD)
 	fn.Op("LSL", "$2", ldS, ldS)
 	fn.Label("row")

@@ -151,12 +151,7 @@ func neonEvens(f *neonFile) {
 		dst, src, rows, n, ldD, ldS = arm64.Reg(0), arm64.Reg(1), arm64.Reg(2), arm64.Reg(3), arm64.Reg(4), arm64.Reg(5)
 		full, cnt, sp, dp, oS, oD   = arm64.Reg(6), arm64.Reg(7), arm64.Reg(8), arm64.Reg(9), arm64.Reg(10), arm64.Reg(11)
 	)
-	for _, p := range []struct {
-		name string
-		r    arm64.Reg
-	}{{"dst", dst}, {"src", src}, {"rows", rows}, {"n", n}, {"ldDst", ldD}, {"ldSrc", ldS}} {
-		fn.Op("MOVD", fn.arg(p.name), p.r)
-	}
+	fn.loadArgs(dst, src, rows, n, ldD, ldS)
 	fn.Op("LSL", "$2", ldD, ldD)
 	fn.Op("LSL", "$2", ldS, ldS)
 	fn.Op("CMP", "$5", n)

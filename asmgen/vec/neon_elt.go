@@ -111,12 +111,9 @@ func neonAffine(f *neonFile) {
 		end, tmp                 = arm64.Reg(10), arm64.Reg(11)
 		sv, tv                   = arm64.V(16), arm64.V(17)
 	)
-	for _, p := range []struct {
-		name string
-		r    arm64.Reg
-	}{{"d", d}, {"x", x}, {"s", s}, {"t", t}, {"c", c}, {"ss", ss}, {"ts", ts}} {
-		fn.Op("MOVD", fn.arg(p.name), p.r)
-	}
+	fn.loadArgs(d, x, s, t, c)
+	fn.Op("MOVD", fn.arg("ss"), ss)
+	fn.Op("MOVD", fn.arg("ts"), ts)
 	fn.Op("LSL", "$2", ss, ss)
 	fn.Op("LSL", "$2", ts, ts)
 	a := neonEltAct
@@ -150,12 +147,7 @@ func neonBinary(f *neonFile) {
 	const (
 		d, x, y, n, op, end, tmp = arm64.Reg(0), arm64.Reg(1), arm64.Reg(2), arm64.Reg(5), arm64.Reg(6), arm64.Reg(10), arm64.Reg(11)
 	)
-	for _, p := range []struct {
-		name string
-		r    arm64.Reg
-	}{{"d", d}, {"a", x}, {"b", y}, {"n", n}, {"op", op}} {
-		fn.Op("MOVD", fn.arg(p.name), p.r)
-	}
+	fn.loadArgs(d, x, y, n, op)
 	a := neonEltAct
 	a.setup(fn, "act")
 	neonEltStream(fn, &a, "e", n, []arm64.Reg{d, x, y}, end, tmp, func(prefix string, acc, in2 []arm64.V) {

@@ -28,12 +28,7 @@ func neonIm2colRow(f *neonFile) {
 		d, p, cols, nr, ow, ox, sw, rowStep = arm64.Reg(0), arm64.Reg(1), arm64.Reg(2), arm64.Reg(3), arm64.Reg(4), arm64.Reg(5), arm64.Reg(6), arm64.Reg(7)
 		rowPtr, j, seg, rem, src, dst, n, t = arm64.Reg(8), arm64.Reg(9), arm64.Reg(10), arm64.Reg(11), arm64.Reg(12), arm64.Reg(13), arm64.Reg(14), arm64.Reg(15)
 	)
-	for _, x := range []struct {
-		name string
-		r    arm64.Reg
-	}{{"d", d}, {"s", p}, {"cols", cols}, {"nr", nr}, {"ow", ow}, {"ox0", ox}, {"sw", sw}, {"rowStep", rowStep}} {
-		fn.Op("MOVD", fn.arg(x.name), x.r)
-	}
+	fn.loadArgs(d, p, cols, nr, ow, ox, sw, rowStep)
 	// rowPtr is the source of position 0 of the current output row.
 	fn.Op("MUL", sw, ox, t)
 	fn.Op("SUB", fmt.Sprintf("%v<<2", t), p, rowPtr)

@@ -29,12 +29,7 @@ func neonLRN(f *neonFile) {
 		off, ch, dp, xp, lo, cnt, p, last       = arm64.Reg(8), arm64.Reg(9), arm64.Reg(10), arm64.Reg(11), arm64.Reg(12), arm64.Reg(13), arm64.Reg(14), arm64.Reg(15)
 		acc, v, u, y, r, q, kv, alpha           = arm64.V(0), arm64.V(1), arm64.V(2), arm64.V(3), arm64.V(4), arm64.V(5), arm64.V(16), arm64.V(17)
 	)
-	for _, a := range []struct {
-		name string
-		r    arm64.Reg
-	}{{"d", d}, {"x", x}, {"n", end}, {"c", chans}, {"dstStride", dS}, {"srcStride", sS}, {"before", before}, {"after", after}} {
-		fn.Op("MOVD", fn.arg(a.name), a.r)
-	}
+	fn.loadArgs(d, x, end, chans, dS, sS, before, after)
 	fn.Op("LSL", "$2", end, end) // bytes
 	fn.Op("LSL", "$2", dS, dS)
 	fn.Op("LSL", "$2", sS, sS)

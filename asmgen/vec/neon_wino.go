@@ -397,12 +397,7 @@ func neonWinoIn(f *neonFile, w winoForm) {
 	rp := func(y int) arm64.Reg { // the plane's row y, y > 0
 		return arm64.Reg(7 + y)
 	}
-	for _, p := range []struct {
-		name string
-		r    arm64.Reg
-	}{{"dst", d}, {"planes", cur}, {"ps", ps}, {"tw", tw}, {"ld", ld}, {"ldDst", ldD}} {
-		fn.Op("MOVD", fn.arg(p.name), p.r)
-	}
+	fn.loadArgs(d, cur, ps, tw, ld, ldD)
 	fn.Op("LSL", "$2", ps, ps)
 	fn.Op("LSL", "$2", ld, ld)
 	fn.Op("LSL", "$2", ldD, ldD)
@@ -497,12 +492,7 @@ func neonWinoOut(f *neonFile, w winoForm) {
 		pj, p, q            = arm64.Reg(6), arm64.Reg(7), arm64.Reg(8)
 		bias, lo            = neonKRegs - 1, neonKRegs - 2
 	)
-	for _, x := range []struct {
-		name string
-		r    arm64.Reg
-	}{{"y", y}, {"m", m}, {"n", n}, {"step", s}, {"ldY", ldY}} {
-		fn.Op("MOVD", fn.arg(x.name), x.r)
-	}
+	fn.loadArgs(y, m, n, s, ldY)
 	fn.Op("LSL", "$2", s, s)
 	fn.Op("LSL", "$2", ldY, ldY)
 	fn.Op("MOVD", fmt.Sprintf("$%d", a), sa)

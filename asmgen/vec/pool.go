@@ -258,12 +258,7 @@ func neonPoolRow(f *neonFile, avg bool) {
 		col, k, q, r                  = arm64.Reg(7), arm64.Reg(8), arm64.Reg(9), arm64.Reg(10)
 		start, div, v, c, x           = arm64.V(0), arm64.V(1), arm64.V(2), arm64.V(4), arm64.V(8)
 	)
-	for _, a := range []struct {
-		name string
-		r    arm64.Reg
-	}{{"dst", dst}, {"src", src}, {"n", n}, {"rows", rows}, {"ld", ld}, {"kw", kw}, {"sw", sw}} {
-		fn.Op("MOVD", fn.arg(a.name), a.r)
-	}
+	fn.loadArgs(dst, src, n, rows, ld, kw, sw)
 	fn.Op("LSL", "$2", ld, ld)
 	if avg {
 		fn.Op("FMOVS", fn.arg("div"), div.F())
