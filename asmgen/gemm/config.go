@@ -131,6 +131,12 @@ type Config struct {
 	// LDC is the row stride of C in floats. 0 makes it a runtime parameter
 	// ldc; a positive value is baked in.
 	LDC int
+	// LDB is the row stride of B in floats, at least NR; 0 means NR, a
+	// packed panel. A larger stride lets a kernel read B where it lies: a
+	// 1x1 convolution's input planes, whose rows are H*W floats apart,
+	// need no im2col copy. Each row's NR floats are all loaded, so a
+	// caller with a ragged last column still packs it.
+	LDB int
 	// Bias adds bias[r] to row r; it adds a bias pointer parameter.
 	Bias bool
 	// Accumulate adds the result to the existing contents of C (split-K)
@@ -175,6 +181,14 @@ func (c Config) storeM() int {
 		return c.MR
 	}
 	return c.StoreM
+}
+
+// ldb returns the effective row stride of B.
+func (c Config) ldb() int {
+	if c.LDB == 0 {
+		return c.NR
+	}
+	return c.LDB
 }
 
 // unroll returns the effective unroll factor.
@@ -257,6 +271,8 @@ func (c Config) Validate() error {
 		return fail("LDC=%d must not be negative", c.LDC)
 	case c.LDC > 0 && c.LDC < c.storeN():
 		return fail("LDC=%d is smaller than the %d stored columns", c.LDC, c.storeN())
+	case c.LDB != 0 && c.LDB < c.NR:
+		return fail("LDB=%d is smaller than NR=%d", c.LDB, c.NR)
 	}
 	if c.Act != ActLeakyReLU && c.Slope != 0 {
 		return fail("Slope is only meaningful with ActLeakyReLU")
@@ -288,7 +304,7 @@ func (c Config) Validate() error {
 	}
 	// Maximum displacements must fit the 32-bit addressing modes.
 	const maxDisp = math.MaxInt32 / 2
-	if int64(c.unroll())*int64(c.NR)*4 > maxDisp || int64(c.MR)*int64(c.LDC)*4 > maxDisp {
+	if int64(c.unroll())*int64(c.ldb())*4 > maxDisp || int64(c.MR)*int64(c.LDC)*4 > maxDisp {
 		return fail("displacements exceed 32 bits")
 	}
 	if b := budgetFor(c); b.total() > c.ISA.Registers() {

@@ -172,6 +172,7 @@ var fallbackTemplate = template.Must(template.New("fallback").Funcs(template.Fun
 	"act":    func(a Act) int { return int(a) },
 	"storeM": Config.storeM,
 	"storeN": Config.storeN,
+	"ldb":    Config.ldb,
 	"slope":  func(c Config) string { return fmt.Sprintf("%g", c.Slope) },
 	"f32":    func(f float32) string { return fmt.Sprintf("%g", f) },
 }).Parse(`{{.Header}}
@@ -190,9 +191,9 @@ var _ = math.Float32frombits
 // {{.Name}} is the portable version of the {{.ISA}} GEMM micro-kernel of
 // the same name.
 func {{.Name}}{{sig .}} {
-	t := gemmTile{mr: {{.MR}}, nr: {{.NR}}, storeM: {{storeM .}}, storeN: {{storeN .}}, accumulate: {{.Accumulate}}, act: {{act .Act}}, slope: {{slope .}}{{if .Lo}}, lo: {{f32 .Lo}}{{end}}{{if .Hi}}, hi: {{f32 .Hi}}{{end}}{{if .Alpha}}, alpha: {{f32 .Alpha}}{{end}}{{if .Beta}}, beta: {{f32 .Beta}}{{end}}}
+	t := gemmTile{mr: {{.MR}}, nr: {{.NR}}, ldb: {{ldb .}}, storeM: {{storeM .}}, storeN: {{storeN .}}, accumulate: {{.Accumulate}}, act: {{act .Act}}, slope: {{slope .}}{{if .Lo}}, lo: {{f32 .Lo}}{{end}}{{if .Hi}}, hi: {{f32 .Hi}}{{end}}{{if .Alpha}}, alpha: {{f32 .Alpha}}{{end}}{{if .Beta}}, beta: {{f32 .Beta}}{{end}}}
 {{- if .BF16B}}
-	n := max({{if gt .K 0}}{{.K}}{{else}}k{{end}}, 0) * {{.NR}}
+	n := max(max({{if gt .K 0}}{{.K}}{{else}}k{{end}}, 0)*{{ldb .}}-{{ldb .}}+{{.NR}}, 0)
 	wide := make([]float32, max(n, 1)) // the portable path widens B first
 	for i, h := range unsafe.Slice(b, n) {
 		wide[i] = math.Float32frombits(uint32(h) << 16)
@@ -205,9 +206,9 @@ func {{.Name}}{{sig .}} {
 {{end}}
 // gemmTile describes one GEMM micro-kernel for gemmGeneric.
 type gemmTile struct {
-	mr, nr, storeM, storeN int
+	mr, nr, ldb, storeM, storeN int
 	accumulate             bool
-	act                    int // 0: none, 1: ReLU, 2: LeakyReLU, 3: clip, 4: hardsigmoid, 5: hardswish, 6: sigmoid, 7: SiLU
+	act                    int // 0: none, 1: ReLU, 2: LeakyReLU, 3: clip, 4: hardsigmoid, 5: hardswish, 6: sigmoid, 7: SiLU, 8: GELU
 	slope, lo, hi          float32
 	alpha, beta            float32
 }
@@ -217,13 +218,13 @@ const gemmMaxN = {{.MaxN}}
 
 // gemmGeneric computes
 //
-//	C[r*ldc+j] = act((accumulate ? C[r*ldc+j] : 0) + bias[r] + sum_{p<k} a[p*mr+r]*b[p*nr+j])
+//	C[r*ldc+j] = act((accumulate ? C[r*ldc+j] : 0) + bias[r] + sum_{p<k} a[p*mr+r]*b[p*ldb+j])
 //
 // for r < storeM, j < storeN; bias may be nil.
 func gemmGeneric(t *gemmTile, a, b, c *float32, k, ldc int, bias *float32) {
 	k = max(k, 0)
 	A := unsafe.Slice(a, k*t.mr)
-	B := unsafe.Slice(b, k*t.nr)
+	B := unsafe.Slice(b, max(k*t.ldb-t.ldb+t.nr, 0))
 	C := unsafe.Slice(c, (t.storeM-1)*ldc+t.storeN)
 	var acc [gemmMaxN]float32
 	for r := 0; r < t.storeM; r++ {
@@ -237,7 +238,7 @@ func gemmGeneric(t *gemmTile, a, b, c *float32, k, ldc int, bias *float32) {
 		}
 		for p := 0; p < k; p++ {
 			ar := A[p*t.mr+r]
-			for j, bj := range B[p*t.nr : p*t.nr+t.storeN] {
+			for j, bj := range B[p*t.ldb : p*t.ldb+t.storeN] {
 				sum[j] += ar * bj
 			}
 		}
@@ -265,6 +266,8 @@ func gemmGeneric(t *gemmTile, a, b, c *float32, k, ldc int, bias *float32) {
 				x = float32(1 / (1 + math.Exp(-float64(x))))
 			case t.act == 7:
 				x = float32(float64(x) / (1 + math.Exp(-float64(x))))
+			case t.act == 8:
+				x = float32(float64(x) / 2 * (1 + math.Erf(float64(x)/math.Sqrt2)))
 			}
 			row[j] = x
 		}

@@ -136,7 +136,7 @@ func (e *emitter) emit() {
 // doc returns the documentation comment of the generated declaration,
 // for every ISA.
 func (c Config) doc() []string {
-	sum := fmt.Sprintf("sum_{p<%s} a[p*%d+r]*b[p*%d+j]", c.kName(), c.MR, c.NR)
+	sum := fmt.Sprintf("sum_{p<%s} a[p*%d+r]*b[p*%d+j]", c.kName(), c.MR, c.ldb())
 	if c.Bias {
 		sum = "bias[r] + " + sum
 	}
@@ -280,11 +280,11 @@ func (e *emitter) step(s int) {
 		if c.BF16B {
 			// Widen bfloat16 to float32: zero-extend each 16-bit value
 			// into a 32-bit lane, then move it to the upper half.
-			e.VPMOVZXWD(operand.Mem{Base: regB, Disp: 2 * (s*c.NR + j*e.lanes)}, v)
+			e.VPMOVZXWD(operand.Mem{Base: regB, Disp: 2 * (s*c.ldb() + j*e.lanes)}, v)
 			e.VPSLLD(operand.U8(16), v, v)
 			continue
 		}
-		e.VMOVUPS(operand.Mem{Base: regB, Disp: 4 * (s*c.NR + j*e.lanes)}, v)
+		e.VMOVUPS(operand.Mem{Base: regB, Disp: 4 * (s*c.ldb() + j*e.lanes)}, v)
 	}
 	for r, row := range e.acc {
 		a := operand.Mem{Base: regA, Disp: 4 * (s*c.MR + r)}
@@ -309,7 +309,7 @@ func (e *emitter) advance(n int) {
 	if e.cfg.BF16B {
 		bsize = 2
 	}
-	e.ADDQ(operand.U32(bsize*n*e.cfg.NR), regB)
+	e.ADDQ(operand.U32(bsize*n*e.cfg.ldb()), regB)
 }
 
 // epilogue adds C (Accumulate), applies the activation and stores the tile.

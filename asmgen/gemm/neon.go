@@ -40,6 +40,7 @@ const (
 	nRegK    arm64.Reg = 3 // k loop counter
 	nRegLDC  arm64.Reg = 4 // runtime ldc in bytes
 	nRegBias arm64.Reg = 5 // bias pointer, post-incremented by row
+	nRegLDB  arm64.Reg = 6 // bytes from the end of one B row to the next (LDB)
 	nRegTmp  arm64.Reg = 9 // constants' bits
 )
 
@@ -242,6 +243,9 @@ func (e *neonEmitter) emit() {
 	e.Op("MOVD", "a+0(FP)", nRegA)
 	e.Op("MOVD", "b+8(FP)", nRegB)
 	e.Op("MOVD", "c+16(FP)", nRegC)
+	if c.ldb() != c.NR {
+		e.Op("MOVD", fmt.Sprintf("$%d", e.bsize()*(c.ldb()-c.NR)), nRegLDB)
+	}
 	e.initAccumulators()
 	e.kLoop()
 	e.epilogue()
@@ -347,6 +351,10 @@ func (e *neonEmitter) step() {
 		}
 		e.Op("VLD1.P", fmt.Sprintf("%d(%v)", 16*n, nRegB), v.List(n, "S4"))
 	}
+	if c.ldb() != c.NR {
+		// The loads advanced B by a packed row; a strided B is further.
+		e.Op("ADD", nRegLDB.String(), nRegB, nRegB)
+	}
 	// A: MR values, whole vectors up to four per VLD1, then the 1 to 3
 	// left over, so that nothing past the panel is read.
 	full := c.MR / 4
@@ -369,6 +377,14 @@ func (e *neonEmitter) step() {
 			e.Word(arm64.FMLAElem(v, e.bvec+arm64.V(j), e.avec+arm64.V(r/4), r%4))
 		}
 	}
+}
+
+// bsize is the size in bytes of one element of B.
+func (e *neonEmitter) bsize() int {
+	if e.cfg.BF16B {
+		return 2
+	}
+	return 4
 }
 
 // epilogue adds C (Accumulate), applies the activation and stores the

@@ -5,7 +5,7 @@ import "math"
 // Reference computes one call of the kernel described by cfg in pure Go:
 //
 //	C[r*ldc+j] = act( (Accumulate ? C[r*ldc+j] : 0) + (Bias ? bias[r] : 0)
-//	                  + sum_{p<k} a[p*MR+r] * b[p*NR+j] )
+//	                  + sum_{p<k} a[p*MR+r] * b[p*LDB+j] )
 //
 // with the activation computed in float64 from the float32 sum
 // for r < StoreM and j < StoreN, leaving every other element of c
@@ -28,7 +28,7 @@ func Reference(cfg Config, k int, a, b, c []float32, ldc int, bias []float32) {
 				s = float64(bias[r])
 			}
 			for p := range k {
-				s += float64(a[p*cfg.MR+r]) * float64(b[p*cfg.NR+j])
+				s += float64(a[p*cfg.MR+r]) * float64(b[p*cfg.ldb()+j])
 			}
 			if cfg.Accumulate {
 				s += float64(c[r*ldc+j])

@@ -50,6 +50,14 @@ var configs = kerneltest.Named([]gemm.Config{
 	{ISA: gemm.AVX2, MR: 6, NR: 16, Unroll: 4, Bias: true, Act: gemm.ActClip, Hi: 6, StoreN: 11},
 	{ISA: gemm.AVX2, MR: 4, NR: 24, K: 7, Unroll: 2, Accumulate: true, Act: gemm.ActClip, Lo: -0.25, Hi: 0.5, StoreM: 2},
 
+	// B read in place, rows LDB apart (1x1 convolutions without im2col).
+	{ISA: gemm.AVX512, MR: 8, NR: 48, Unroll: 4, LDB: 61, Bias: true, Act: gemm.ActReLU},
+	{ISA: gemm.AVX512, MR: 28, NR: 16, K: 37, Unroll: 4, LDB: 3136, Accumulate: true, StoreM: 5},
+	{ISA: gemm.AVX512, MR: 14, NR: 32, K: 9, Unroll: 2, LDC: 40, LDB: 33, Bias: true, Act: gemm.ActSiLU},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, Unroll: 4, LDB: 17, Bias: true, StoreN: 9},
+	{ISA: gemm.AVX2, MR: 4, NR: 24, K: 11, Unroll: 4, LDB: 196, Act: gemm.ActClip, Hi: 6, StoreM: 3},
+	{ISA: gemm.AVX512, MR: 1, NR: 48, K: 5, Unroll: 4, LDB: 50, StoreN: 45, BF16B: true},
+
 	// bfloat16 B panels: dense layers' weights at -precision bf16.
 	{ISA: gemm.AVX512, MR: 1, NR: 48, K: 37, Unroll: 4, LDC: 100, StoreN: 45, BF16B: true},
 	{ISA: gemm.AVX512, MR: 8, NR: 48, Unroll: 4, Bias: true, Act: gemm.ActReLU, BF16B: true},

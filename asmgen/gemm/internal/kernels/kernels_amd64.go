@@ -283,6 +283,60 @@ func avx2_6x16_u4_bias_clip0_6_n11(a *float32, b *float32, c *float32, k int, ld
 //go:noescape
 func avx2_4x24_k7_u2_acc_clipm0p25_0p5_m2(a *float32, b *float32, c *float32, ldc int)
 
+// avx512_8x48_u4_ldb61_bias_relu is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = max(bias[r] + sum_{p<k} a[p*8+r]*b[p*61+j], 0)
+//
+// for r < 8, j < 48 (k unrolled 4x).
+//
+//go:noescape
+func avx512_8x48_u4_ldb61_bias_relu(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
+// avx512_28x16_k37_u4_ldb3136_acc_m5 is the 28x16 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = C[r*ldc+j] + sum_{p<37} a[p*28+r]*b[p*3136+j]
+//
+// for r < 5, j < 16 (K=37, k unrolled 4x).
+//
+//go:noescape
+func avx512_28x16_k37_u4_ldb3136_acc_m5(a *float32, b *float32, c *float32, ldc int)
+
+// avx512_14x32_k9_u2_ldc40_ldb33_bias_silu is the 14x32 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = silu(bias[r] + sum_{p<9} a[p*14+r]*b[p*33+j])
+//
+// for r < 14, j < 32 (K=9, ldc=40, k unrolled 2x).
+//
+//go:noescape
+func avx512_14x32_k9_u2_ldc40_ldb33_bias_silu(a *float32, b *float32, c *float32, bias *float32)
+
+// avx2_6x16_u4_ldb17_bias_n9 is the 6x16 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = bias[r] + sum_{p<k} a[p*6+r]*b[p*17+j]
+//
+// for r < 6, j < 9 (k unrolled 4x).
+//
+//go:noescape
+func avx2_6x16_u4_ldb17_bias_n9(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
+// avx2_4x24_k11_u4_ldb196_clip0_6_m3 is the 4x24 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = clip(sum_{p<11} a[p*4+r]*b[p*196+j], 0, 6)
+//
+// for r < 3, j < 24 (K=11, k unrolled 4x).
+//
+//go:noescape
+func avx2_4x24_k11_u4_ldb196_clip0_6_m3(a *float32, b *float32, c *float32, ldc int)
+
+// avx512_1x48_k5_u4_ldb50_n45_bf16 is the 1x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = sum_{p<5} a[p*1+r]*b[p*50+j]
+//
+// for r < 1, j < 45 (K=5, k unrolled 4x).
+//
+//go:noescape
+func avx512_1x48_k5_u4_ldb50_n45_bf16(a *float32, b *uint16, c *float32, ldc int)
+
 // avx512_1x48_k37_u4_ldc100_n45_bf16 is the 1x48 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<37} a[p*1+r]*b[p*48+j]

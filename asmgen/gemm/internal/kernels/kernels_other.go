@@ -14,225 +14,272 @@ var _ = math.Float32frombits
 // avx512_8x48_u4 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_8x48_u4(a, b, c *float32, k int, ldc int) {
-	t := gemmTile{mr: 8, nr: 48, storeM: 8, storeN: 48, accumulate: false, act: 0, slope: 0}
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 48, accumulate: false, act: 0, slope: 0}
 	gemmGeneric(&t, a, b, c, k, ldc, nil)
 }
 
 // avx512_6x64_u4_bias_relu is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_6x64_u4_bias_relu(a, b, c *float32, k int, ldc int, bias *float32) {
-	t := gemmTile{mr: 6, nr: 64, storeM: 6, storeN: 64, accumulate: false, act: 1, slope: 0}
+	t := gemmTile{mr: 6, nr: 64, ldb: 64, storeM: 6, storeN: 64, accumulate: false, act: 1, slope: 0}
 	gemmGeneric(&t, a, b, c, k, ldc, bias)
 }
 
 // avx512_14x32_u2_acc_leaky0p1_n29_m11 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_14x32_u2_acc_leaky0p1_n29_m11(a, b, c *float32, k int, ldc int) {
-	t := gemmTile{mr: 14, nr: 32, storeM: 11, storeN: 29, accumulate: true, act: 2, slope: 0.1}
+	t := gemmTile{mr: 14, nr: 32, ldb: 32, storeM: 11, storeN: 29, accumulate: true, act: 2, slope: 0.1}
 	gemmGeneric(&t, a, b, c, k, ldc, nil)
 }
 
 // avx512_28x16_u4 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_28x16_u4(a, b, c *float32, k int, ldc int) {
-	t := gemmTile{mr: 28, nr: 16, storeM: 28, storeN: 16, accumulate: false, act: 0, slope: 0}
+	t := gemmTile{mr: 28, nr: 16, ldb: 16, storeM: 28, storeN: 16, accumulate: false, act: 0, slope: 0}
 	gemmGeneric(&t, a, b, c, k, ldc, nil)
 }
 
 // avx2_6x16_u4 is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_6x16_u4(a, b, c *float32, k int, ldc int) {
-	t := gemmTile{mr: 6, nr: 16, storeM: 6, storeN: 16, accumulate: false, act: 0, slope: 0}
+	t := gemmTile{mr: 6, nr: 16, ldb: 16, storeM: 6, storeN: 16, accumulate: false, act: 0, slope: 0}
 	gemmGeneric(&t, a, b, c, k, ldc, nil)
 }
 
 // avx2_4x24_u4_acc_leaky0p2_n21 is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_4x24_u4_acc_leaky0p2_n21(a, b, c *float32, k int, ldc int) {
-	t := gemmTile{mr: 4, nr: 24, storeM: 4, storeN: 21, accumulate: true, act: 2, slope: 0.2}
+	t := gemmTile{mr: 4, nr: 24, ldb: 24, storeM: 4, storeN: 21, accumulate: true, act: 2, slope: 0.2}
 	gemmGeneric(&t, a, b, c, k, ldc, nil)
 }
 
 // avx512_8x48_k1152_u4 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_8x48_k1152_u4(a, b, c *float32, ldc int) {
-	t := gemmTile{mr: 8, nr: 48, storeM: 8, storeN: 48, accumulate: false, act: 0, slope: 0}
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 48, accumulate: false, act: 0, slope: 0}
 	gemmGeneric(&t, a, b, c, 1152, ldc, nil)
 }
 
 // avx512_6x64_k1152_u4 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_6x64_k1152_u4(a, b, c *float32, ldc int) {
-	t := gemmTile{mr: 6, nr: 64, storeM: 6, storeN: 64, accumulate: false, act: 0, slope: 0}
+	t := gemmTile{mr: 6, nr: 64, ldb: 64, storeM: 6, storeN: 64, accumulate: false, act: 0, slope: 0}
 	gemmGeneric(&t, a, b, c, 1152, ldc, nil)
 }
 
 // avx512_14x32_k1152_u4 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_14x32_k1152_u4(a, b, c *float32, ldc int) {
-	t := gemmTile{mr: 14, nr: 32, storeM: 14, storeN: 32, accumulate: false, act: 0, slope: 0}
+	t := gemmTile{mr: 14, nr: 32, ldb: 32, storeM: 14, storeN: 32, accumulate: false, act: 0, slope: 0}
 	gemmGeneric(&t, a, b, c, 1152, ldc, nil)
 }
 
 // avx512_28x16_k1152_u4 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_28x16_k1152_u4(a, b, c *float32, ldc int) {
-	t := gemmTile{mr: 28, nr: 16, storeM: 28, storeN: 16, accumulate: false, act: 0, slope: 0}
+	t := gemmTile{mr: 28, nr: 16, ldb: 16, storeM: 28, storeN: 16, accumulate: false, act: 0, slope: 0}
 	gemmGeneric(&t, a, b, c, 1152, ldc, nil)
 }
 
 // avx2_6x16_k1152_u4 is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_6x16_k1152_u4(a, b, c *float32, ldc int) {
-	t := gemmTile{mr: 6, nr: 16, storeM: 6, storeN: 16, accumulate: false, act: 0, slope: 0}
+	t := gemmTile{mr: 6, nr: 16, ldb: 16, storeM: 6, storeN: 16, accumulate: false, act: 0, slope: 0}
 	gemmGeneric(&t, a, b, c, 1152, ldc, nil)
 }
 
 // avx2_4x24_k1152_u4 is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_4x24_k1152_u4(a, b, c *float32, ldc int) {
-	t := gemmTile{mr: 4, nr: 24, storeM: 4, storeN: 24, accumulate: false, act: 0, slope: 0}
+	t := gemmTile{mr: 4, nr: 24, ldb: 24, storeM: 4, storeN: 24, accumulate: false, act: 0, slope: 0}
 	gemmGeneric(&t, a, b, c, 1152, ldc, nil)
 }
 
 // avx512_8x48_k37_u4_ldc50_bias_acc_n45 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_8x48_k37_u4_ldc50_bias_acc_n45(a, b, c *float32, bias *float32) {
-	t := gemmTile{mr: 8, nr: 48, storeM: 8, storeN: 45, accumulate: true, act: 0, slope: 0}
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 45, accumulate: true, act: 0, slope: 0}
 	gemmGeneric(&t, a, b, c, 37, 50, bias)
 }
 
 // avx512_8x48_k4_u4_relu_n1_m1 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_8x48_k4_u4_relu_n1_m1(a, b, c *float32, ldc int) {
-	t := gemmTile{mr: 8, nr: 48, storeM: 1, storeN: 1, accumulate: false, act: 1, slope: 0}
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 1, storeN: 1, accumulate: false, act: 1, slope: 0}
 	gemmGeneric(&t, a, b, c, 4, ldc, nil)
 }
 
 // avx512_8x48_k3_u4_leakym0p5_n17 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_8x48_k3_u4_leakym0p5_n17(a, b, c *float32, ldc int) {
-	t := gemmTile{mr: 8, nr: 48, storeM: 8, storeN: 17, accumulate: false, act: 2, slope: -0.5}
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 17, accumulate: false, act: 2, slope: -0.5}
 	gemmGeneric(&t, a, b, c, 3, ldc, nil)
 }
 
 // avx512_8x48_u3_bias_n32_m5 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_8x48_u3_bias_n32_m5(a, b, c *float32, k int, ldc int, bias *float32) {
-	t := gemmTile{mr: 8, nr: 48, storeM: 5, storeN: 32, accumulate: false, act: 0, slope: 0}
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 5, storeN: 32, accumulate: false, act: 0, slope: 0}
 	gemmGeneric(&t, a, b, c, k, ldc, bias)
 }
 
 // avx512_6x64_u2_bias_leaky1p5_n50 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_6x64_u2_bias_leaky1p5_n50(a, b, c *float32, k int, ldc int, bias *float32) {
-	t := gemmTile{mr: 6, nr: 64, storeM: 6, storeN: 50, accumulate: false, act: 2, slope: 1.5}
+	t := gemmTile{mr: 6, nr: 64, ldb: 64, storeM: 6, storeN: 50, accumulate: false, act: 2, slope: 1.5}
 	gemmGeneric(&t, a, b, c, k, ldc, bias)
 }
 
 // avx512_4x16_u1_acc_n7 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_4x16_u1_acc_n7(a, b, c *float32, k int, ldc int) {
-	t := gemmTile{mr: 4, nr: 16, storeM: 4, storeN: 7, accumulate: true, act: 0, slope: 0}
+	t := gemmTile{mr: 4, nr: 16, ldb: 16, storeM: 4, storeN: 7, accumulate: true, act: 0, slope: 0}
 	gemmGeneric(&t, a, b, c, k, ldc, nil)
 }
 
 // avx512_30x16_u2_ldc16_relu is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_30x16_u2_ldc16_relu(a, b, c *float32, k int) {
-	t := gemmTile{mr: 30, nr: 16, storeM: 30, storeN: 16, accumulate: false, act: 1, slope: 0}
+	t := gemmTile{mr: 30, nr: 16, ldb: 16, storeM: 30, storeN: 16, accumulate: false, act: 1, slope: 0}
 	gemmGeneric(&t, a, b, c, k, 16, nil)
 }
 
 // avx512_1x16_u8 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_1x16_u8(a, b, c *float32, k int, ldc int) {
-	t := gemmTile{mr: 1, nr: 16, storeM: 1, storeN: 16, accumulate: false, act: 0, slope: 0}
+	t := gemmTile{mr: 1, nr: 16, ldb: 16, storeM: 1, storeN: 16, accumulate: false, act: 0, slope: 0}
 	gemmGeneric(&t, a, b, c, k, ldc, nil)
 }
 
 // avx512_14x32_k100_u8_ldc1000_bias_acc_relu_m13 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_14x32_k100_u8_ldc1000_bias_acc_relu_m13(a, b, c *float32, bias *float32) {
-	t := gemmTile{mr: 14, nr: 32, storeM: 13, storeN: 32, accumulate: true, act: 1, slope: 0}
+	t := gemmTile{mr: 14, nr: 32, ldb: 32, storeM: 13, storeN: 32, accumulate: true, act: 1, slope: 0}
 	gemmGeneric(&t, a, b, c, 100, 1000, bias)
 }
 
 // avx512_8x48_u4_bias_clip0_6_n41 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_8x48_u4_bias_clip0_6_n41(a, b, c *float32, k int, ldc int, bias *float32) {
-	t := gemmTile{mr: 8, nr: 48, storeM: 8, storeN: 41, accumulate: false, act: 3, slope: 0, hi: 6}
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 41, accumulate: false, act: 3, slope: 0, hi: 6}
 	gemmGeneric(&t, a, b, c, k, ldc, bias)
 }
 
 // avx512_6x64_k5_u2_acc_clipm0p25_0p5_m5 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_6x64_k5_u2_acc_clipm0p25_0p5_m5(a, b, c *float32, ldc int) {
-	t := gemmTile{mr: 6, nr: 64, storeM: 5, storeN: 64, accumulate: true, act: 3, slope: 0, lo: -0.25, hi: 0.5}
+	t := gemmTile{mr: 6, nr: 64, ldb: 64, storeM: 5, storeN: 64, accumulate: true, act: 3, slope: 0, lo: -0.25, hi: 0.5}
 	gemmGeneric(&t, a, b, c, 5, ldc, nil)
 }
 
 // avx2_6x16_k9_u4_ldc20_bias_relu_n13_m4 is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_6x16_k9_u4_ldc20_bias_relu_n13_m4(a, b, c *float32, bias *float32) {
-	t := gemmTile{mr: 6, nr: 16, storeM: 4, storeN: 13, accumulate: false, act: 1, slope: 0}
+	t := gemmTile{mr: 6, nr: 16, ldb: 16, storeM: 4, storeN: 13, accumulate: false, act: 1, slope: 0}
 	gemmGeneric(&t, a, b, c, 9, 20, bias)
 }
 
 // avx2_3x8_u2_acc_n5 is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_3x8_u2_acc_n5(a, b, c *float32, k int, ldc int) {
-	t := gemmTile{mr: 3, nr: 8, storeM: 3, storeN: 5, accumulate: true, act: 0, slope: 0}
+	t := gemmTile{mr: 3, nr: 8, ldb: 8, storeM: 3, storeN: 5, accumulate: true, act: 0, slope: 0}
 	gemmGeneric(&t, a, b, c, k, ldc, nil)
 }
 
 // avx2_14x8_u1 is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_14x8_u1(a, b, c *float32, k int, ldc int) {
-	t := gemmTile{mr: 14, nr: 8, storeM: 14, storeN: 8, accumulate: false, act: 0, slope: 0}
+	t := gemmTile{mr: 14, nr: 8, ldb: 8, storeM: 14, storeN: 8, accumulate: false, act: 0, slope: 0}
 	gemmGeneric(&t, a, b, c, k, ldc, nil)
 }
 
 // avx2_6x16_u4_acc_leaky0p01 is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_6x16_u4_acc_leaky0p01(a, b, c *float32, k int, ldc int) {
-	t := gemmTile{mr: 6, nr: 16, storeM: 6, storeN: 16, accumulate: true, act: 2, slope: 0.01}
+	t := gemmTile{mr: 6, nr: 16, ldb: 16, storeM: 6, storeN: 16, accumulate: true, act: 2, slope: 0.01}
 	gemmGeneric(&t, a, b, c, k, ldc, nil)
 }
 
 // avx2_4x24_u3_bias_m1 is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_4x24_u3_bias_m1(a, b, c *float32, k int, ldc int, bias *float32) {
-	t := gemmTile{mr: 4, nr: 24, storeM: 1, storeN: 24, accumulate: false, act: 0, slope: 0}
+	t := gemmTile{mr: 4, nr: 24, ldb: 24, storeM: 1, storeN: 24, accumulate: false, act: 0, slope: 0}
 	gemmGeneric(&t, a, b, c, k, ldc, bias)
 }
 
 // avx2_4x24_k1_u4_ldc24_acc_relu_n23_m3 is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_4x24_k1_u4_ldc24_acc_relu_n23_m3(a, b, c *float32) {
-	t := gemmTile{mr: 4, nr: 24, storeM: 3, storeN: 23, accumulate: true, act: 1, slope: 0}
+	t := gemmTile{mr: 4, nr: 24, ldb: 24, storeM: 3, storeN: 23, accumulate: true, act: 1, slope: 0}
 	gemmGeneric(&t, a, b, c, 1, 24, nil)
 }
 
 // avx2_6x16_u4_bias_clip0_6_n11 is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_6x16_u4_bias_clip0_6_n11(a, b, c *float32, k int, ldc int, bias *float32) {
-	t := gemmTile{mr: 6, nr: 16, storeM: 6, storeN: 11, accumulate: false, act: 3, slope: 0, hi: 6}
+	t := gemmTile{mr: 6, nr: 16, ldb: 16, storeM: 6, storeN: 11, accumulate: false, act: 3, slope: 0, hi: 6}
 	gemmGeneric(&t, a, b, c, k, ldc, bias)
 }
 
 // avx2_4x24_k7_u2_acc_clipm0p25_0p5_m2 is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_4x24_k7_u2_acc_clipm0p25_0p5_m2(a, b, c *float32, ldc int) {
-	t := gemmTile{mr: 4, nr: 24, storeM: 2, storeN: 24, accumulate: true, act: 3, slope: 0, lo: -0.25, hi: 0.5}
+	t := gemmTile{mr: 4, nr: 24, ldb: 24, storeM: 2, storeN: 24, accumulate: true, act: 3, slope: 0, lo: -0.25, hi: 0.5}
 	gemmGeneric(&t, a, b, c, 7, ldc, nil)
+}
+
+// avx512_8x48_u4_ldb61_bias_relu is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_u4_ldb61_bias_relu(a, b, c *float32, k int, ldc int, bias *float32) {
+	t := gemmTile{mr: 8, nr: 48, ldb: 61, storeM: 8, storeN: 48, accumulate: false, act: 1, slope: 0}
+	gemmGeneric(&t, a, b, c, k, ldc, bias)
+}
+
+// avx512_28x16_k37_u4_ldb3136_acc_m5 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_28x16_k37_u4_ldb3136_acc_m5(a, b, c *float32, ldc int) {
+	t := gemmTile{mr: 28, nr: 16, ldb: 3136, storeM: 5, storeN: 16, accumulate: true, act: 0, slope: 0}
+	gemmGeneric(&t, a, b, c, 37, ldc, nil)
+}
+
+// avx512_14x32_k9_u2_ldc40_ldb33_bias_silu is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_14x32_k9_u2_ldc40_ldb33_bias_silu(a, b, c *float32, bias *float32) {
+	t := gemmTile{mr: 14, nr: 32, ldb: 33, storeM: 14, storeN: 32, accumulate: false, act: 7, slope: 0}
+	gemmGeneric(&t, a, b, c, 9, 40, bias)
+}
+
+// avx2_6x16_u4_ldb17_bias_n9 is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_6x16_u4_ldb17_bias_n9(a, b, c *float32, k int, ldc int, bias *float32) {
+	t := gemmTile{mr: 6, nr: 16, ldb: 17, storeM: 6, storeN: 9, accumulate: false, act: 0, slope: 0}
+	gemmGeneric(&t, a, b, c, k, ldc, bias)
+}
+
+// avx2_4x24_k11_u4_ldb196_clip0_6_m3 is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_4x24_k11_u4_ldb196_clip0_6_m3(a, b, c *float32, ldc int) {
+	t := gemmTile{mr: 4, nr: 24, ldb: 196, storeM: 3, storeN: 24, accumulate: false, act: 3, slope: 0, hi: 6}
+	gemmGeneric(&t, a, b, c, 11, ldc, nil)
+}
+
+// avx512_1x48_k5_u4_ldb50_n45_bf16 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_1x48_k5_u4_ldb50_n45_bf16(a *float32, b *uint16, c *float32, ldc int) {
+	t := gemmTile{mr: 1, nr: 48, ldb: 50, storeM: 1, storeN: 45, accumulate: false, act: 0, slope: 0}
+	n := max(max(5, 0)*50-50+48, 0)
+	wide := make([]float32, max(n, 1)) // the portable path widens B first
+	for i, h := range unsafe.Slice(b, n) {
+		wide[i] = math.Float32frombits(uint32(h) << 16)
+	}
+	gemmGeneric(&t, a, &wide[0], c, 5, ldc, nil)
 }
 
 // avx512_1x48_k37_u4_ldc100_n45_bf16 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_1x48_k37_u4_ldc100_n45_bf16(a *float32, b *uint16, c *float32) {
-	t := gemmTile{mr: 1, nr: 48, storeM: 1, storeN: 45, accumulate: false, act: 0, slope: 0}
-	n := max(37, 0) * 48
+	t := gemmTile{mr: 1, nr: 48, ldb: 48, storeM: 1, storeN: 45, accumulate: false, act: 0, slope: 0}
+	n := max(max(37, 0)*48-48+48, 0)
 	wide := make([]float32, max(n, 1)) // the portable path widens B first
 	for i, h := range unsafe.Slice(b, n) {
 		wide[i] = math.Float32frombits(uint32(h) << 16)
@@ -243,8 +290,8 @@ func avx512_1x48_k37_u4_ldc100_n45_bf16(a *float32, b *uint16, c *float32) {
 // avx512_8x48_u4_bias_relu_bf16 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_8x48_u4_bias_relu_bf16(a *float32, b *uint16, c *float32, k int, ldc int, bias *float32) {
-	t := gemmTile{mr: 8, nr: 48, storeM: 8, storeN: 48, accumulate: false, act: 1, slope: 0}
-	n := max(k, 0) * 48
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 48, accumulate: false, act: 1, slope: 0}
+	n := max(max(k, 0)*48-48+48, 0)
 	wide := make([]float32, max(n, 1)) // the portable path widens B first
 	for i, h := range unsafe.Slice(b, n) {
 		wide[i] = math.Float32frombits(uint32(h) << 16)
@@ -255,99 +302,99 @@ func avx512_8x48_u4_bias_relu_bf16(a *float32, b *uint16, c *float32, k int, ldc
 // avx512_8x48_u4_bias_silu_n37 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_8x48_u4_bias_silu_n37(a, b, c *float32, k int, ldc int, bias *float32) {
-	t := gemmTile{mr: 8, nr: 48, storeM: 8, storeN: 37, accumulate: false, act: 7, slope: 0}
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 37, accumulate: false, act: 7, slope: 0}
 	gemmGeneric(&t, a, b, c, k, ldc, bias)
 }
 
 // avx512_14x32_u4_bias_sigmoid_m9 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_14x32_u4_bias_sigmoid_m9(a, b, c *float32, k int, ldc int, bias *float32) {
-	t := gemmTile{mr: 14, nr: 32, storeM: 9, storeN: 32, accumulate: false, act: 6, slope: 0}
+	t := gemmTile{mr: 14, nr: 32, ldb: 32, storeM: 9, storeN: 32, accumulate: false, act: 6, slope: 0}
 	gemmGeneric(&t, a, b, c, k, ldc, bias)
 }
 
 // avx512_28x16_u4_acc_silu_n5 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_28x16_u4_acc_silu_n5(a, b, c *float32, k int, ldc int) {
-	t := gemmTile{mr: 28, nr: 16, storeM: 28, storeN: 5, accumulate: true, act: 7, slope: 0}
+	t := gemmTile{mr: 28, nr: 16, ldb: 16, storeM: 28, storeN: 5, accumulate: true, act: 7, slope: 0}
 	gemmGeneric(&t, a, b, c, k, ldc, nil)
 }
 
 // avx512_8x48_u4_bias_hardswish0p167_0p5 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_8x48_u4_bias_hardswish0p167_0p5(a, b, c *float32, k int, ldc int, bias *float32) {
-	t := gemmTile{mr: 8, nr: 48, storeM: 8, storeN: 48, accumulate: false, act: 5, slope: 0, alpha: 0.16666667, beta: 0.5}
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 48, accumulate: false, act: 5, slope: 0, alpha: 0.16666667, beta: 0.5}
 	gemmGeneric(&t, a, b, c, k, ldc, bias)
 }
 
 // avx512_28x16_k7_u2_hardsigmoid0p2_0p5_n9 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_28x16_k7_u2_hardsigmoid0p2_0p5_n9(a, b, c *float32, ldc int) {
-	t := gemmTile{mr: 28, nr: 16, storeM: 28, storeN: 9, accumulate: false, act: 4, slope: 0, alpha: 0.2, beta: 0.5}
+	t := gemmTile{mr: 28, nr: 16, ldb: 16, storeM: 28, storeN: 9, accumulate: false, act: 4, slope: 0, alpha: 0.2, beta: 0.5}
 	gemmGeneric(&t, a, b, c, 7, ldc, nil)
 }
 
 // avx2_6x16_u4_bias_silu_n13 is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_6x16_u4_bias_silu_n13(a, b, c *float32, k int, ldc int, bias *float32) {
-	t := gemmTile{mr: 6, nr: 16, storeM: 6, storeN: 13, accumulate: false, act: 7, slope: 0}
+	t := gemmTile{mr: 6, nr: 16, ldb: 16, storeM: 6, storeN: 13, accumulate: false, act: 7, slope: 0}
 	gemmGeneric(&t, a, b, c, k, ldc, bias)
 }
 
 // avx2_4x24_u4_bias_sigmoid is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_4x24_u4_bias_sigmoid(a, b, c *float32, k int, ldc int, bias *float32) {
-	t := gemmTile{mr: 4, nr: 24, storeM: 4, storeN: 24, accumulate: false, act: 6, slope: 0}
+	t := gemmTile{mr: 4, nr: 24, ldb: 24, storeM: 4, storeN: 24, accumulate: false, act: 6, slope: 0}
 	gemmGeneric(&t, a, b, c, k, ldc, bias)
 }
 
 // avx2_6x16_u4_bias_hardswish0p167_0p5_n7 is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_6x16_u4_bias_hardswish0p167_0p5_n7(a, b, c *float32, k int, ldc int, bias *float32) {
-	t := gemmTile{mr: 6, nr: 16, storeM: 6, storeN: 7, accumulate: false, act: 5, slope: 0, alpha: 0.16666667, beta: 0.5}
+	t := gemmTile{mr: 6, nr: 16, ldb: 16, storeM: 6, storeN: 7, accumulate: false, act: 5, slope: 0, alpha: 0.16666667, beta: 0.5}
 	gemmGeneric(&t, a, b, c, k, ldc, bias)
 }
 
 // avx2_4x24_k5_u4_acc_hardsigmoid0p167_0p5_m3 is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_4x24_k5_u4_acc_hardsigmoid0p167_0p5_m3(a, b, c *float32, ldc int) {
-	t := gemmTile{mr: 4, nr: 24, storeM: 3, storeN: 24, accumulate: true, act: 4, slope: 0, alpha: 0.16666667, beta: 0.5}
+	t := gemmTile{mr: 4, nr: 24, ldb: 24, storeM: 3, storeN: 24, accumulate: true, act: 4, slope: 0, alpha: 0.16666667, beta: 0.5}
 	gemmGeneric(&t, a, b, c, 5, ldc, nil)
 }
 
 // avx512_8x48_u4_bias_gelu_n41 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_8x48_u4_bias_gelu_n41(a, b, c *float32, k int, ldc int, bias *float32) {
-	t := gemmTile{mr: 8, nr: 48, storeM: 8, storeN: 41, accumulate: false, act: 8, slope: 0}
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 41, accumulate: false, act: 8, slope: 0}
 	gemmGeneric(&t, a, b, c, k, ldc, bias)
 }
 
 // avx512_14x32_u4_acc_gelu_m5 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_14x32_u4_acc_gelu_m5(a, b, c *float32, k int, ldc int) {
-	t := gemmTile{mr: 14, nr: 32, storeM: 5, storeN: 32, accumulate: true, act: 8, slope: 0}
+	t := gemmTile{mr: 14, nr: 32, ldb: 32, storeM: 5, storeN: 32, accumulate: true, act: 8, slope: 0}
 	gemmGeneric(&t, a, b, c, k, ldc, nil)
 }
 
 // avx2_6x16_u4_bias_gelu_n12 is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_6x16_u4_bias_gelu_n12(a, b, c *float32, k int, ldc int, bias *float32) {
-	t := gemmTile{mr: 6, nr: 16, storeM: 6, storeN: 12, accumulate: false, act: 8, slope: 0}
+	t := gemmTile{mr: 6, nr: 16, ldb: 16, storeM: 6, storeN: 12, accumulate: false, act: 8, slope: 0}
 	gemmGeneric(&t, a, b, c, k, ldc, bias)
 }
 
 // avx2_4x24_u4_bias_gelu is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_4x24_u4_bias_gelu(a, b, c *float32, k int, ldc int, bias *float32) {
-	t := gemmTile{mr: 4, nr: 24, storeM: 4, storeN: 24, accumulate: false, act: 8, slope: 0}
+	t := gemmTile{mr: 4, nr: 24, ldb: 24, storeM: 4, storeN: 24, accumulate: false, act: 8, slope: 0}
 	gemmGeneric(&t, a, b, c, k, ldc, bias)
 }
 
 // avx2_1x24_u4_n21_bf16 is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_1x24_u4_n21_bf16(a *float32, b *uint16, c *float32, k int, ldc int) {
-	t := gemmTile{mr: 1, nr: 24, storeM: 1, storeN: 21, accumulate: false, act: 0, slope: 0}
-	n := max(k, 0) * 24
+	t := gemmTile{mr: 1, nr: 24, ldb: 24, storeM: 1, storeN: 21, accumulate: false, act: 0, slope: 0}
+	n := max(max(k, 0)*24-24+24, 0)
 	wide := make([]float32, max(n, 1)) // the portable path widens B first
 	for i, h := range unsafe.Slice(b, n) {
 		wide[i] = math.Float32frombits(uint32(h) << 16)
@@ -358,8 +405,8 @@ func avx2_1x24_u4_n21_bf16(a *float32, b *uint16, c *float32, k int, ldc int) {
 // avx2_4x24_k10_u4_acc_bf16_m3 is the portable version of the AVX2 GEMM micro-kernel of
 // the same name.
 func avx2_4x24_k10_u4_acc_bf16_m3(a *float32, b *uint16, c *float32, ldc int) {
-	t := gemmTile{mr: 4, nr: 24, storeM: 3, storeN: 24, accumulate: true, act: 0, slope: 0}
-	n := max(10, 0) * 24
+	t := gemmTile{mr: 4, nr: 24, ldb: 24, storeM: 3, storeN: 24, accumulate: true, act: 0, slope: 0}
+	n := max(max(10, 0)*24-24+24, 0)
 	wide := make([]float32, max(n, 1)) // the portable path widens B first
 	for i, h := range unsafe.Slice(b, n) {
 		wide[i] = math.Float32frombits(uint32(h) << 16)
@@ -369,11 +416,11 @@ func avx2_4x24_k10_u4_acc_bf16_m3(a *float32, b *uint16, c *float32, ldc int) {
 
 // gemmTile describes one GEMM micro-kernel for gemmGeneric.
 type gemmTile struct {
-	mr, nr, storeM, storeN int
-	accumulate             bool
-	act                    int // 0: none, 1: ReLU, 2: LeakyReLU, 3: clip, 4: hardsigmoid, 5: hardswish, 6: sigmoid, 7: SiLU
-	slope, lo, hi          float32
-	alpha, beta            float32
+	mr, nr, ldb, storeM, storeN int
+	accumulate                  bool
+	act                         int // 0: none, 1: ReLU, 2: LeakyReLU, 3: clip, 4: hardsigmoid, 5: hardswish, 6: sigmoid, 7: SiLU, 8: GELU
+	slope, lo, hi               float32
+	alpha, beta                 float32
 }
 
 // gemmMaxN is the widest stored tile of the package.
@@ -381,13 +428,13 @@ const gemmMaxN = 64
 
 // gemmGeneric computes
 //
-//	C[r*ldc+j] = act((accumulate ? C[r*ldc+j] : 0) + bias[r] + sum_{p<k} a[p*mr+r]*b[p*nr+j])
+//	C[r*ldc+j] = act((accumulate ? C[r*ldc+j] : 0) + bias[r] + sum_{p<k} a[p*mr+r]*b[p*ldb+j])
 //
 // for r < storeM, j < storeN; bias may be nil.
 func gemmGeneric(t *gemmTile, a, b, c *float32, k, ldc int, bias *float32) {
 	k = max(k, 0)
 	A := unsafe.Slice(a, k*t.mr)
-	B := unsafe.Slice(b, k*t.nr)
+	B := unsafe.Slice(b, max(k*t.ldb-t.ldb+t.nr, 0))
 	C := unsafe.Slice(c, (t.storeM-1)*ldc+t.storeN)
 	var acc [gemmMaxN]float32
 	for r := 0; r < t.storeM; r++ {
@@ -401,7 +448,7 @@ func gemmGeneric(t *gemmTile, a, b, c *float32, k, ldc int, bias *float32) {
 		}
 		for p := 0; p < k; p++ {
 			ar := A[p*t.mr+r]
-			for j, bj := range B[p*t.nr : p*t.nr+t.storeN] {
+			for j, bj := range B[p*t.ldb : p*t.ldb+t.storeN] {
 				sum[j] += ar * bj
 			}
 		}
@@ -429,6 +476,8 @@ func gemmGeneric(t *gemmTile, a, b, c *float32, k, ldc int, bias *float32) {
 				x = float32(1 / (1 + math.Exp(-float64(x))))
 			case t.act == 7:
 				x = float32(float64(x) / (1 + math.Exp(-float64(x))))
+			case t.act == 8:
+				x = float32(float64(x) / 2 * (1 + math.Erf(float64(x)/math.Sqrt2)))
 			}
 			row[j] = x
 		}

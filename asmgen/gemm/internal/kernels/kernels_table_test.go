@@ -51,12 +51,25 @@ var kernelFuncs = map[string]kernelFunc{
 		avx2_6x16_u4_bias_clip0_6_n11(a, b, c, k, ldc, bias)
 	},
 	"avx2_4x24_k7_u2_acc_clipm0p25_0p5_m2": func(a, b, c *float32, k, ldc int, bias *float32) { avx2_4x24_k7_u2_acc_clipm0p25_0p5_m2(a, b, c, ldc) },
+	"avx512_8x48_u4_ldb61_bias_relu": func(a, b, c *float32, k, ldc int, bias *float32) {
+		avx512_8x48_u4_ldb61_bias_relu(a, b, c, k, ldc, bias)
+	},
+	"avx512_28x16_k37_u4_ldb3136_acc_m5": func(a, b, c *float32, k, ldc int, bias *float32) { avx512_28x16_k37_u4_ldb3136_acc_m5(a, b, c, ldc) },
+	"avx512_14x32_k9_u2_ldc40_ldb33_bias_silu": func(a, b, c *float32, k, ldc int, bias *float32) {
+		avx512_14x32_k9_u2_ldc40_ldb33_bias_silu(a, b, c, bias)
+	},
+	"avx2_6x16_u4_ldb17_bias_n9":         func(a, b, c *float32, k, ldc int, bias *float32) { avx2_6x16_u4_ldb17_bias_n9(a, b, c, k, ldc, bias) },
+	"avx2_4x24_k11_u4_ldb196_clip0_6_m3": func(a, b, c *float32, k, ldc int, bias *float32) { avx2_4x24_k11_u4_ldb196_clip0_6_m3(a, b, c, ldc) },
+	"avx512_1x48_k5_u4_ldb50_n45_bf16": func(a, b, c *float32, k, ldc int, bias *float32) {
+		bb := toBF16(b, 248)
+		avx512_1x48_k5_u4_ldb50_n45_bf16(a, &bb[0], c, ldc)
+	},
 	"avx512_1x48_k37_u4_ldc100_n45_bf16": func(a, b, c *float32, k, ldc int, bias *float32) {
 		bb := toBF16(b, 1776)
 		avx512_1x48_k37_u4_ldc100_n45_bf16(a, &bb[0], c)
 	},
 	"avx512_8x48_u4_bias_relu_bf16": func(a, b, c *float32, k, ldc int, bias *float32) {
-		bb := toBF16(b, max(k, 1)*48)
+		bb := toBF16(b, max(k-1, 0)*48+48)
 		avx512_8x48_u4_bias_relu_bf16(a, &bb[0], c, k, ldc, bias)
 	},
 	"avx512_8x48_u4_bias_silu_n37": func(a, b, c *float32, k, ldc int, bias *float32) { avx512_8x48_u4_bias_silu_n37(a, b, c, k, ldc, bias) },
@@ -83,7 +96,7 @@ var kernelFuncs = map[string]kernelFunc{
 	"avx2_6x16_u4_bias_gelu_n12":   func(a, b, c *float32, k, ldc int, bias *float32) { avx2_6x16_u4_bias_gelu_n12(a, b, c, k, ldc, bias) },
 	"avx2_4x24_u4_bias_gelu":       func(a, b, c *float32, k, ldc int, bias *float32) { avx2_4x24_u4_bias_gelu(a, b, c, k, ldc, bias) },
 	"avx2_1x24_u4_n21_bf16": func(a, b, c *float32, k, ldc int, bias *float32) {
-		bb := toBF16(b, max(k, 1)*24)
+		bb := toBF16(b, max(k-1, 0)*24+24)
 		avx2_1x24_u4_n21_bf16(a, &bb[0], c, k, ldc)
 	},
 	"avx2_4x24_k10_u4_acc_bf16_m3": func(a, b, c *float32, k, ldc int, bias *float32) {

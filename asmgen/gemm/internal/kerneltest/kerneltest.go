@@ -42,6 +42,9 @@ func Name(c gemm.Config) string {
 	if c.LDC > 0 {
 		fmt.Fprintf(&b, "_ldc%d", c.LDC)
 	}
+	if c.LDB > 0 {
+		fmt.Fprintf(&b, "_ldb%d", c.LDB)
+	}
 	if c.Bias {
 		b.WriteString("_bias")
 	}
@@ -128,7 +131,13 @@ func Call(t *testing.T, cfg gemm.Config, fn Func, rng *rand.Rand, k, ldc int, na
 	}
 	kk := max(k, 0)
 	a := random(max(kk, 1) * cfg.MR)
-	b := random(max(kk, 1) * cfg.NR)
+	ldb := cfg.LDB
+	if ldb == 0 {
+		ldb = cfg.NR
+	}
+	// B's rows are ldb apart; the last one is NR long, so that a kernel
+	// reading past it faults or is caught by the race detector's bounds.
+	b := random(max(kk-1, 0)*ldb + cfg.NR)
 	if cfg.BF16B {
 		// B must be exactly representable in bfloat16 for the reference.
 		for i, v := range b {
@@ -183,7 +192,7 @@ func Call(t *testing.T, cfg gemm.Config, fn Func, rng *rand.Rand, k, ldc int, na
 				mag += math.Abs(float64(c[i]))
 			}
 			for p := range kk {
-				mag += math.Abs(float64(a[p*cfg.MR+r]) * float64(b[p*cfg.NR+j]))
+				mag += math.Abs(float64(a[p*cfg.MR+r]) * float64(b[p*ldb+j]))
 			}
 			if math.IsNaN(float64(want[i])) {
 				if !math.IsNaN(float64(got[i])) {
@@ -281,9 +290,10 @@ func Table(pkg, constraint string, cfgs []gemm.Config) ([]byte, error) {
 			args += ", bias"
 		}
 		if c.BF16B {
-			n := fmt.Sprintf("max(k, 1)*%d", c.NR)
+			ldb := max(c.LDB, c.NR)
+			n := fmt.Sprintf("max(k-1, 0)*%d+%d", ldb, c.NR)
 			if c.K > 0 {
-				n = fmt.Sprintf("%d", c.K*c.NR)
+				n = fmt.Sprintf("%d", (c.K-1)*ldb+c.NR)
 			}
 			args = strings.Replace(args, "a, b, c", "a, &bb[0], c", 1)
 			fmt.Fprintf(&b, "%q: func(a, b, c *float32, k, ldc int, bias *float32) { bb := toBF16(b, %s); %s(%s) },\n", c.Name, n, c.Name, args)

@@ -60,6 +60,11 @@ var configs = kerneltest.Named([]gemm.Config{
 	{ISA: N, MR: 8, NR: 12, Unroll: 4, Bias: true, Act: gemm.ActSigmoid, StoreN: 10},
 	{ISA: N, MR: 8, NR: 12, Unroll: 4, Bias: true, Act: gemm.ActGELU, StoreN: 9},
 	{ISA: N, MR: 12, NR: 8, Unroll: 4, Accumulate: true, Act: gemm.ActGELU},
+	// B read in place, rows LDB apart (1x1 convolutions without im2col).
+	{ISA: N, MR: 8, NR: 12, Unroll: 4, LDB: 13, Bias: true, Act: gemm.ActReLU},
+	{ISA: N, MR: 12, NR: 8, K: 37, Unroll: 4, LDB: 3136, Accumulate: true, StoreM: 5},
+	{ISA: N, MR: 4, NR: 20, K: 6, Unroll: 4, LDC: 30, LDB: 21, Bias: true, Act: gemm.ActSiLU, StoreN: 18},
+	{ISA: N, MR: 1, NR: 12, K: 5, Unroll: 2, LDB: 49, BF16B: true},
 })
 
 // callOnceEnv names the environment variable that makes TestCallOnce run:

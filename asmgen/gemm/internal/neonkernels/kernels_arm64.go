@@ -291,3 +291,39 @@ func neon_8x12_u4_bias_gelu_n9(a *float32, b *float32, c *float32, k int, ldc in
 //
 //go:noescape
 func neon_12x8_u4_acc_gelu(a *float32, b *float32, c *float32, k int, ldc int)
+
+// neon_8x12_u4_ldb13_bias_relu is the 8x12 NEON GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = max(bias[r] + sum_{p<k} a[p*8+r]*b[p*13+j], 0)
+//
+// for r < 8, j < 12 (k unrolled 4x).
+//
+//go:noescape
+func neon_8x12_u4_ldb13_bias_relu(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
+// neon_12x8_k37_u4_ldb3136_acc_m5 is the 12x8 NEON GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = C[r*ldc+j] + sum_{p<37} a[p*12+r]*b[p*3136+j]
+//
+// for r < 5, j < 8 (K=37, k unrolled 4x).
+//
+//go:noescape
+func neon_12x8_k37_u4_ldb3136_acc_m5(a *float32, b *float32, c *float32, ldc int)
+
+// neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18 is the 4x20 NEON GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = silu(bias[r] + sum_{p<6} a[p*4+r]*b[p*21+j])
+//
+// for r < 4, j < 18 (K=6, ldc=30, k unrolled 4x).
+//
+//go:noescape
+func neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(a *float32, b *float32, c *float32, bias *float32)
+
+// neon_1x12_k5_u2_ldb49_bf16 is the 1x12 NEON GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = sum_{p<5} a[p*1+r]*b[p*49+j]
+//
+// for r < 1, j < 12 (K=5, k unrolled 2x).
+//
+//go:noescape
+func neon_1x12_k5_u2_ldb49_bf16(a *float32, b *uint16, c *float32, ldc int)

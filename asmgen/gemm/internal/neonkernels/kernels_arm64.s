@@ -10997,3 +10997,1355 @@ kdone:
 	VFMLA	V31.S4, V23.S4, V23.S4
 	FMOVQ	F23, 16(R2)
 	RET
+
+// func neon_8x12_u4_ldb13_bias_relu(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+TEXT ·neon_8x12_u4_ldb13_bias_relu(SB), NOSPLIT|NOFRAME, $0-48
+	// neon_8x12_u4_ldb13_bias_relu is the 8x12 NEON GEMM micro-kernel computing
+	//
+	//	C[r*ldc+j] = max(bias[r] + sum_{p<k} a[p*8+r]*b[p*13+j], 0)
+	//
+	// for r < 8, j < 12 (k unrolled 4x).
+	MOVD	a+0(FP), R0
+	MOVD	b+8(FP), R1
+	MOVD	c+16(FP), R2
+	MOVD	$4, R6
+
+	// Initialise the accumulators with the bias.
+	MOVD	bias+40(FP), R5
+	VLD1R.P	4(R5), [V0.S4]
+	VMOV	V0.B16, V1.B16
+	VMOV	V0.B16, V2.B16
+	VLD1R.P	4(R5), [V3.S4]
+	VMOV	V3.B16, V4.B16
+	VMOV	V3.B16, V5.B16
+	VLD1R.P	4(R5), [V6.S4]
+	VMOV	V6.B16, V7.B16
+	VMOV	V6.B16, V8.B16
+	VLD1R.P	4(R5), [V9.S4]
+	VMOV	V9.B16, V10.B16
+	VMOV	V9.B16, V11.B16
+	VLD1R.P	4(R5), [V12.S4]
+	VMOV	V12.B16, V13.B16
+	VMOV	V12.B16, V14.B16
+	VLD1R.P	4(R5), [V15.S4]
+	VMOV	V15.B16, V16.B16
+	VMOV	V15.B16, V17.B16
+	VLD1R.P	4(R5), [V18.S4]
+	VMOV	V18.B16, V19.B16
+	VMOV	V18.B16, V20.B16
+	VLD1R.P	4(R5), [V21.S4]
+	VMOV	V21.B16, V22.B16
+	VMOV	V21.B16, V23.B16
+
+	// Reduction over the runtime k: blocks of 4 step(s), then single steps.
+	MOVD	k+24(FP), R3
+	SUBS	$4, R3, R3
+	BLT	ktail
+kloop:
+	VLD1.P	48(R1), [V24.S4, V25.S4, V26.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V27.S4, V28.S4]
+	WORD	$0x4f9b1300 // fmla v0.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1321 // fmla v1.4s, v25.4s, v27.s[0]
+	WORD	$0x4f9b1342 // fmla v2.4s, v26.4s, v27.s[0]
+	WORD	$0x4fbb1303 // fmla v3.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb1324 // fmla v4.4s, v25.4s, v27.s[1]
+	WORD	$0x4fbb1345 // fmla v5.4s, v26.4s, v27.s[1]
+	WORD	$0x4f9b1b06 // fmla v6.4s, v24.4s, v27.s[2]
+	WORD	$0x4f9b1b27 // fmla v7.4s, v25.4s, v27.s[2]
+	WORD	$0x4f9b1b48 // fmla v8.4s, v26.4s, v27.s[2]
+	WORD	$0x4fbb1b09 // fmla v9.4s, v24.4s, v27.s[3]
+	WORD	$0x4fbb1b2a // fmla v10.4s, v25.4s, v27.s[3]
+	WORD	$0x4fbb1b4b // fmla v11.4s, v26.4s, v27.s[3]
+	WORD	$0x4f9c130c // fmla v12.4s, v24.4s, v28.s[0]
+	WORD	$0x4f9c132d // fmla v13.4s, v25.4s, v28.s[0]
+	WORD	$0x4f9c134e // fmla v14.4s, v26.4s, v28.s[0]
+	WORD	$0x4fbc130f // fmla v15.4s, v24.4s, v28.s[1]
+	WORD	$0x4fbc1330 // fmla v16.4s, v25.4s, v28.s[1]
+	WORD	$0x4fbc1351 // fmla v17.4s, v26.4s, v28.s[1]
+	WORD	$0x4f9c1b12 // fmla v18.4s, v24.4s, v28.s[2]
+	WORD	$0x4f9c1b33 // fmla v19.4s, v25.4s, v28.s[2]
+	WORD	$0x4f9c1b54 // fmla v20.4s, v26.4s, v28.s[2]
+	WORD	$0x4fbc1b15 // fmla v21.4s, v24.4s, v28.s[3]
+	WORD	$0x4fbc1b36 // fmla v22.4s, v25.4s, v28.s[3]
+	WORD	$0x4fbc1b57 // fmla v23.4s, v26.4s, v28.s[3]
+	VLD1.P	48(R1), [V24.S4, V25.S4, V26.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V27.S4, V28.S4]
+	WORD	$0x4f9b1300 // fmla v0.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1321 // fmla v1.4s, v25.4s, v27.s[0]
+	WORD	$0x4f9b1342 // fmla v2.4s, v26.4s, v27.s[0]
+	WORD	$0x4fbb1303 // fmla v3.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb1324 // fmla v4.4s, v25.4s, v27.s[1]
+	WORD	$0x4fbb1345 // fmla v5.4s, v26.4s, v27.s[1]
+	WORD	$0x4f9b1b06 // fmla v6.4s, v24.4s, v27.s[2]
+	WORD	$0x4f9b1b27 // fmla v7.4s, v25.4s, v27.s[2]
+	WORD	$0x4f9b1b48 // fmla v8.4s, v26.4s, v27.s[2]
+	WORD	$0x4fbb1b09 // fmla v9.4s, v24.4s, v27.s[3]
+	WORD	$0x4fbb1b2a // fmla v10.4s, v25.4s, v27.s[3]
+	WORD	$0x4fbb1b4b // fmla v11.4s, v26.4s, v27.s[3]
+	WORD	$0x4f9c130c // fmla v12.4s, v24.4s, v28.s[0]
+	WORD	$0x4f9c132d // fmla v13.4s, v25.4s, v28.s[0]
+	WORD	$0x4f9c134e // fmla v14.4s, v26.4s, v28.s[0]
+	WORD	$0x4fbc130f // fmla v15.4s, v24.4s, v28.s[1]
+	WORD	$0x4fbc1330 // fmla v16.4s, v25.4s, v28.s[1]
+	WORD	$0x4fbc1351 // fmla v17.4s, v26.4s, v28.s[1]
+	WORD	$0x4f9c1b12 // fmla v18.4s, v24.4s, v28.s[2]
+	WORD	$0x4f9c1b33 // fmla v19.4s, v25.4s, v28.s[2]
+	WORD	$0x4f9c1b54 // fmla v20.4s, v26.4s, v28.s[2]
+	WORD	$0x4fbc1b15 // fmla v21.4s, v24.4s, v28.s[3]
+	WORD	$0x4fbc1b36 // fmla v22.4s, v25.4s, v28.s[3]
+	WORD	$0x4fbc1b57 // fmla v23.4s, v26.4s, v28.s[3]
+	VLD1.P	48(R1), [V24.S4, V25.S4, V26.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V27.S4, V28.S4]
+	WORD	$0x4f9b1300 // fmla v0.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1321 // fmla v1.4s, v25.4s, v27.s[0]
+	WORD	$0x4f9b1342 // fmla v2.4s, v26.4s, v27.s[0]
+	WORD	$0x4fbb1303 // fmla v3.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb1324 // fmla v4.4s, v25.4s, v27.s[1]
+	WORD	$0x4fbb1345 // fmla v5.4s, v26.4s, v27.s[1]
+	WORD	$0x4f9b1b06 // fmla v6.4s, v24.4s, v27.s[2]
+	WORD	$0x4f9b1b27 // fmla v7.4s, v25.4s, v27.s[2]
+	WORD	$0x4f9b1b48 // fmla v8.4s, v26.4s, v27.s[2]
+	WORD	$0x4fbb1b09 // fmla v9.4s, v24.4s, v27.s[3]
+	WORD	$0x4fbb1b2a // fmla v10.4s, v25.4s, v27.s[3]
+	WORD	$0x4fbb1b4b // fmla v11.4s, v26.4s, v27.s[3]
+	WORD	$0x4f9c130c // fmla v12.4s, v24.4s, v28.s[0]
+	WORD	$0x4f9c132d // fmla v13.4s, v25.4s, v28.s[0]
+	WORD	$0x4f9c134e // fmla v14.4s, v26.4s, v28.s[0]
+	WORD	$0x4fbc130f // fmla v15.4s, v24.4s, v28.s[1]
+	WORD	$0x4fbc1330 // fmla v16.4s, v25.4s, v28.s[1]
+	WORD	$0x4fbc1351 // fmla v17.4s, v26.4s, v28.s[1]
+	WORD	$0x4f9c1b12 // fmla v18.4s, v24.4s, v28.s[2]
+	WORD	$0x4f9c1b33 // fmla v19.4s, v25.4s, v28.s[2]
+	WORD	$0x4f9c1b54 // fmla v20.4s, v26.4s, v28.s[2]
+	WORD	$0x4fbc1b15 // fmla v21.4s, v24.4s, v28.s[3]
+	WORD	$0x4fbc1b36 // fmla v22.4s, v25.4s, v28.s[3]
+	WORD	$0x4fbc1b57 // fmla v23.4s, v26.4s, v28.s[3]
+	VLD1.P	48(R1), [V24.S4, V25.S4, V26.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V27.S4, V28.S4]
+	WORD	$0x4f9b1300 // fmla v0.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1321 // fmla v1.4s, v25.4s, v27.s[0]
+	WORD	$0x4f9b1342 // fmla v2.4s, v26.4s, v27.s[0]
+	WORD	$0x4fbb1303 // fmla v3.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb1324 // fmla v4.4s, v25.4s, v27.s[1]
+	WORD	$0x4fbb1345 // fmla v5.4s, v26.4s, v27.s[1]
+	WORD	$0x4f9b1b06 // fmla v6.4s, v24.4s, v27.s[2]
+	WORD	$0x4f9b1b27 // fmla v7.4s, v25.4s, v27.s[2]
+	WORD	$0x4f9b1b48 // fmla v8.4s, v26.4s, v27.s[2]
+	WORD	$0x4fbb1b09 // fmla v9.4s, v24.4s, v27.s[3]
+	WORD	$0x4fbb1b2a // fmla v10.4s, v25.4s, v27.s[3]
+	WORD	$0x4fbb1b4b // fmla v11.4s, v26.4s, v27.s[3]
+	WORD	$0x4f9c130c // fmla v12.4s, v24.4s, v28.s[0]
+	WORD	$0x4f9c132d // fmla v13.4s, v25.4s, v28.s[0]
+	WORD	$0x4f9c134e // fmla v14.4s, v26.4s, v28.s[0]
+	WORD	$0x4fbc130f // fmla v15.4s, v24.4s, v28.s[1]
+	WORD	$0x4fbc1330 // fmla v16.4s, v25.4s, v28.s[1]
+	WORD	$0x4fbc1351 // fmla v17.4s, v26.4s, v28.s[1]
+	WORD	$0x4f9c1b12 // fmla v18.4s, v24.4s, v28.s[2]
+	WORD	$0x4f9c1b33 // fmla v19.4s, v25.4s, v28.s[2]
+	WORD	$0x4f9c1b54 // fmla v20.4s, v26.4s, v28.s[2]
+	WORD	$0x4fbc1b15 // fmla v21.4s, v24.4s, v28.s[3]
+	WORD	$0x4fbc1b36 // fmla v22.4s, v25.4s, v28.s[3]
+	WORD	$0x4fbc1b57 // fmla v23.4s, v26.4s, v28.s[3]
+	SUBS	$4, R3, R3
+	BGE	kloop
+ktail:
+	ADDS	$4, R3, R3
+	BLE	kdone
+kremainder:
+	VLD1.P	48(R1), [V24.S4, V25.S4, V26.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V27.S4, V28.S4]
+	WORD	$0x4f9b1300 // fmla v0.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1321 // fmla v1.4s, v25.4s, v27.s[0]
+	WORD	$0x4f9b1342 // fmla v2.4s, v26.4s, v27.s[0]
+	WORD	$0x4fbb1303 // fmla v3.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb1324 // fmla v4.4s, v25.4s, v27.s[1]
+	WORD	$0x4fbb1345 // fmla v5.4s, v26.4s, v27.s[1]
+	WORD	$0x4f9b1b06 // fmla v6.4s, v24.4s, v27.s[2]
+	WORD	$0x4f9b1b27 // fmla v7.4s, v25.4s, v27.s[2]
+	WORD	$0x4f9b1b48 // fmla v8.4s, v26.4s, v27.s[2]
+	WORD	$0x4fbb1b09 // fmla v9.4s, v24.4s, v27.s[3]
+	WORD	$0x4fbb1b2a // fmla v10.4s, v25.4s, v27.s[3]
+	WORD	$0x4fbb1b4b // fmla v11.4s, v26.4s, v27.s[3]
+	WORD	$0x4f9c130c // fmla v12.4s, v24.4s, v28.s[0]
+	WORD	$0x4f9c132d // fmla v13.4s, v25.4s, v28.s[0]
+	WORD	$0x4f9c134e // fmla v14.4s, v26.4s, v28.s[0]
+	WORD	$0x4fbc130f // fmla v15.4s, v24.4s, v28.s[1]
+	WORD	$0x4fbc1330 // fmla v16.4s, v25.4s, v28.s[1]
+	WORD	$0x4fbc1351 // fmla v17.4s, v26.4s, v28.s[1]
+	WORD	$0x4f9c1b12 // fmla v18.4s, v24.4s, v28.s[2]
+	WORD	$0x4f9c1b33 // fmla v19.4s, v25.4s, v28.s[2]
+	WORD	$0x4f9c1b54 // fmla v20.4s, v26.4s, v28.s[2]
+	WORD	$0x4fbc1b15 // fmla v21.4s, v24.4s, v28.s[3]
+	WORD	$0x4fbc1b36 // fmla v22.4s, v25.4s, v28.s[3]
+	WORD	$0x4fbc1b57 // fmla v23.4s, v26.4s, v28.s[3]
+	SUBS	$1, R3, R3
+	BNE	kremainder
+kdone:
+
+	// Epilogue: accumulate, activate and store the tile.
+	VEOR	V24.B16, V24.B16, V24.B16
+	MOVD	ldc+32(FP), R4
+	LSL	$2, R4, R4
+	WORD	$0x4e38f400 // fmax v0.4s, v0.4s, v24.4s
+	FMOVQ	F0, 0(R2)
+	WORD	$0x4e38f421 // fmax v1.4s, v1.4s, v24.4s
+	FMOVQ	F1, 16(R2)
+	WORD	$0x4e38f442 // fmax v2.4s, v2.4s, v24.4s
+	FMOVQ	F2, 32(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4e38f463 // fmax v3.4s, v3.4s, v24.4s
+	FMOVQ	F3, 0(R2)
+	WORD	$0x4e38f484 // fmax v4.4s, v4.4s, v24.4s
+	FMOVQ	F4, 16(R2)
+	WORD	$0x4e38f4a5 // fmax v5.4s, v5.4s, v24.4s
+	FMOVQ	F5, 32(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4e38f4c6 // fmax v6.4s, v6.4s, v24.4s
+	FMOVQ	F6, 0(R2)
+	WORD	$0x4e38f4e7 // fmax v7.4s, v7.4s, v24.4s
+	FMOVQ	F7, 16(R2)
+	WORD	$0x4e38f508 // fmax v8.4s, v8.4s, v24.4s
+	FMOVQ	F8, 32(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4e38f529 // fmax v9.4s, v9.4s, v24.4s
+	FMOVQ	F9, 0(R2)
+	WORD	$0x4e38f54a // fmax v10.4s, v10.4s, v24.4s
+	FMOVQ	F10, 16(R2)
+	WORD	$0x4e38f56b // fmax v11.4s, v11.4s, v24.4s
+	FMOVQ	F11, 32(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4e38f58c // fmax v12.4s, v12.4s, v24.4s
+	FMOVQ	F12, 0(R2)
+	WORD	$0x4e38f5ad // fmax v13.4s, v13.4s, v24.4s
+	FMOVQ	F13, 16(R2)
+	WORD	$0x4e38f5ce // fmax v14.4s, v14.4s, v24.4s
+	FMOVQ	F14, 32(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4e38f5ef // fmax v15.4s, v15.4s, v24.4s
+	FMOVQ	F15, 0(R2)
+	WORD	$0x4e38f610 // fmax v16.4s, v16.4s, v24.4s
+	FMOVQ	F16, 16(R2)
+	WORD	$0x4e38f631 // fmax v17.4s, v17.4s, v24.4s
+	FMOVQ	F17, 32(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4e38f652 // fmax v18.4s, v18.4s, v24.4s
+	FMOVQ	F18, 0(R2)
+	WORD	$0x4e38f673 // fmax v19.4s, v19.4s, v24.4s
+	FMOVQ	F19, 16(R2)
+	WORD	$0x4e38f694 // fmax v20.4s, v20.4s, v24.4s
+	FMOVQ	F20, 32(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4e38f6b5 // fmax v21.4s, v21.4s, v24.4s
+	FMOVQ	F21, 0(R2)
+	WORD	$0x4e38f6d6 // fmax v22.4s, v22.4s, v24.4s
+	FMOVQ	F22, 16(R2)
+	WORD	$0x4e38f6f7 // fmax v23.4s, v23.4s, v24.4s
+	FMOVQ	F23, 32(R2)
+	RET
+
+// func neon_12x8_k37_u4_ldb3136_acc_m5(a *float32, b *float32, c *float32, ldc int)
+TEXT ·neon_12x8_k37_u4_ldb3136_acc_m5(SB), NOSPLIT|NOFRAME, $0-32
+	// neon_12x8_k37_u4_ldb3136_acc_m5 is the 12x8 NEON GEMM micro-kernel computing
+	//
+	//	C[r*ldc+j] = C[r*ldc+j] + sum_{p<37} a[p*12+r]*b[p*3136+j]
+	//
+	// for r < 5, j < 8 (K=37, k unrolled 4x).
+	MOVD	a+0(FP), R0
+	MOVD	b+8(FP), R1
+	MOVD	c+16(FP), R2
+	MOVD	$12512, R6
+
+	// Zero the accumulators.
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+
+	// Reduction over K=37: 9 iteration(s) of 4 step(s), 1 remaining.
+	MOVD	$9, R3
+kloop:
+	VLD1.P	32(R1), [V10.S4, V11.S4]
+	ADD	R6, R1, R1
+	VLD1.P	48(R0), [V12.S4, V13.S4, V14.S4]
+	WORD	$0x4f8c1140 // fmla v0.4s, v10.4s, v12.s[0]
+	WORD	$0x4f8c1161 // fmla v1.4s, v11.4s, v12.s[0]
+	WORD	$0x4fac1142 // fmla v2.4s, v10.4s, v12.s[1]
+	WORD	$0x4fac1163 // fmla v3.4s, v11.4s, v12.s[1]
+	WORD	$0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD	$0x4f8c1965 // fmla v5.4s, v11.4s, v12.s[2]
+	WORD	$0x4fac1946 // fmla v6.4s, v10.4s, v12.s[3]
+	WORD	$0x4fac1967 // fmla v7.4s, v11.4s, v12.s[3]
+	WORD	$0x4f8d1148 // fmla v8.4s, v10.4s, v13.s[0]
+	WORD	$0x4f8d1169 // fmla v9.4s, v11.4s, v13.s[0]
+	VLD1.P	32(R1), [V10.S4, V11.S4]
+	ADD	R6, R1, R1
+	VLD1.P	48(R0), [V12.S4, V13.S4, V14.S4]
+	WORD	$0x4f8c1140 // fmla v0.4s, v10.4s, v12.s[0]
+	WORD	$0x4f8c1161 // fmla v1.4s, v11.4s, v12.s[0]
+	WORD	$0x4fac1142 // fmla v2.4s, v10.4s, v12.s[1]
+	WORD	$0x4fac1163 // fmla v3.4s, v11.4s, v12.s[1]
+	WORD	$0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD	$0x4f8c1965 // fmla v5.4s, v11.4s, v12.s[2]
+	WORD	$0x4fac1946 // fmla v6.4s, v10.4s, v12.s[3]
+	WORD	$0x4fac1967 // fmla v7.4s, v11.4s, v12.s[3]
+	WORD	$0x4f8d1148 // fmla v8.4s, v10.4s, v13.s[0]
+	WORD	$0x4f8d1169 // fmla v9.4s, v11.4s, v13.s[0]
+	VLD1.P	32(R1), [V10.S4, V11.S4]
+	ADD	R6, R1, R1
+	VLD1.P	48(R0), [V12.S4, V13.S4, V14.S4]
+	WORD	$0x4f8c1140 // fmla v0.4s, v10.4s, v12.s[0]
+	WORD	$0x4f8c1161 // fmla v1.4s, v11.4s, v12.s[0]
+	WORD	$0x4fac1142 // fmla v2.4s, v10.4s, v12.s[1]
+	WORD	$0x4fac1163 // fmla v3.4s, v11.4s, v12.s[1]
+	WORD	$0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD	$0x4f8c1965 // fmla v5.4s, v11.4s, v12.s[2]
+	WORD	$0x4fac1946 // fmla v6.4s, v10.4s, v12.s[3]
+	WORD	$0x4fac1967 // fmla v7.4s, v11.4s, v12.s[3]
+	WORD	$0x4f8d1148 // fmla v8.4s, v10.4s, v13.s[0]
+	WORD	$0x4f8d1169 // fmla v9.4s, v11.4s, v13.s[0]
+	VLD1.P	32(R1), [V10.S4, V11.S4]
+	ADD	R6, R1, R1
+	VLD1.P	48(R0), [V12.S4, V13.S4, V14.S4]
+	WORD	$0x4f8c1140 // fmla v0.4s, v10.4s, v12.s[0]
+	WORD	$0x4f8c1161 // fmla v1.4s, v11.4s, v12.s[0]
+	WORD	$0x4fac1142 // fmla v2.4s, v10.4s, v12.s[1]
+	WORD	$0x4fac1163 // fmla v3.4s, v11.4s, v12.s[1]
+	WORD	$0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD	$0x4f8c1965 // fmla v5.4s, v11.4s, v12.s[2]
+	WORD	$0x4fac1946 // fmla v6.4s, v10.4s, v12.s[3]
+	WORD	$0x4fac1967 // fmla v7.4s, v11.4s, v12.s[3]
+	WORD	$0x4f8d1148 // fmla v8.4s, v10.4s, v13.s[0]
+	WORD	$0x4f8d1169 // fmla v9.4s, v11.4s, v13.s[0]
+	SUBS	$1, R3, R3
+	BNE	kloop
+	VLD1.P	32(R1), [V10.S4, V11.S4]
+	ADD	R6, R1, R1
+	VLD1.P	48(R0), [V12.S4, V13.S4, V14.S4]
+	WORD	$0x4f8c1140 // fmla v0.4s, v10.4s, v12.s[0]
+	WORD	$0x4f8c1161 // fmla v1.4s, v11.4s, v12.s[0]
+	WORD	$0x4fac1142 // fmla v2.4s, v10.4s, v12.s[1]
+	WORD	$0x4fac1163 // fmla v3.4s, v11.4s, v12.s[1]
+	WORD	$0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD	$0x4f8c1965 // fmla v5.4s, v11.4s, v12.s[2]
+	WORD	$0x4fac1946 // fmla v6.4s, v10.4s, v12.s[3]
+	WORD	$0x4fac1967 // fmla v7.4s, v11.4s, v12.s[3]
+	WORD	$0x4f8d1148 // fmla v8.4s, v10.4s, v13.s[0]
+	WORD	$0x4f8d1169 // fmla v9.4s, v11.4s, v13.s[0]
+
+	// Epilogue: accumulate, activate and store the tile.
+	MOVD	ldc+24(FP), R4
+	LSL	$2, R4, R4
+	FMOVQ	0(R2), F10
+	WORD	$0x4e2ad400 // fadd v0.4s, v0.4s, v10.4s
+	FMOVQ	F0, 0(R2)
+	FMOVQ	16(R2), F10
+	WORD	$0x4e2ad421 // fadd v1.4s, v1.4s, v10.4s
+	FMOVQ	F1, 16(R2)
+	ADD	R4, R2, R2
+	FMOVQ	0(R2), F10
+	WORD	$0x4e2ad442 // fadd v2.4s, v2.4s, v10.4s
+	FMOVQ	F2, 0(R2)
+	FMOVQ	16(R2), F10
+	WORD	$0x4e2ad463 // fadd v3.4s, v3.4s, v10.4s
+	FMOVQ	F3, 16(R2)
+	ADD	R4, R2, R2
+	FMOVQ	0(R2), F10
+	WORD	$0x4e2ad484 // fadd v4.4s, v4.4s, v10.4s
+	FMOVQ	F4, 0(R2)
+	FMOVQ	16(R2), F10
+	WORD	$0x4e2ad4a5 // fadd v5.4s, v5.4s, v10.4s
+	FMOVQ	F5, 16(R2)
+	ADD	R4, R2, R2
+	FMOVQ	0(R2), F10
+	WORD	$0x4e2ad4c6 // fadd v6.4s, v6.4s, v10.4s
+	FMOVQ	F6, 0(R2)
+	FMOVQ	16(R2), F10
+	WORD	$0x4e2ad4e7 // fadd v7.4s, v7.4s, v10.4s
+	FMOVQ	F7, 16(R2)
+	ADD	R4, R2, R2
+	FMOVQ	0(R2), F10
+	WORD	$0x4e2ad508 // fadd v8.4s, v8.4s, v10.4s
+	FMOVQ	F8, 0(R2)
+	FMOVQ	16(R2), F10
+	WORD	$0x4e2ad529 // fadd v9.4s, v9.4s, v10.4s
+	FMOVQ	F9, 16(R2)
+	RET
+
+// func neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(a *float32, b *float32, c *float32, bias *float32)
+TEXT ·neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(SB), NOSPLIT|NOFRAME, $0-32
+	// neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18 is the 4x20 NEON GEMM micro-kernel computing
+	//
+	//	C[r*ldc+j] = silu(bias[r] + sum_{p<6} a[p*4+r]*b[p*21+j])
+	//
+	// for r < 4, j < 18 (K=6, ldc=30, k unrolled 4x).
+	MOVD	a+0(FP), R0
+	MOVD	b+8(FP), R1
+	MOVD	c+16(FP), R2
+	MOVD	$4, R6
+
+	// Initialise the accumulators with the bias.
+	MOVD	bias+24(FP), R5
+	VLD1R.P	4(R5), [V0.S4]
+	VMOV	V0.B16, V1.B16
+	VMOV	V0.B16, V2.B16
+	VMOV	V0.B16, V3.B16
+	VMOV	V0.B16, V4.B16
+	VLD1R.P	4(R5), [V5.S4]
+	VMOV	V5.B16, V6.B16
+	VMOV	V5.B16, V7.B16
+	VMOV	V5.B16, V8.B16
+	VMOV	V5.B16, V9.B16
+	VLD1R.P	4(R5), [V10.S4]
+	VMOV	V10.B16, V11.B16
+	VMOV	V10.B16, V12.B16
+	VMOV	V10.B16, V13.B16
+	VMOV	V10.B16, V14.B16
+	VLD1R.P	4(R5), [V15.S4]
+	VMOV	V15.B16, V16.B16
+	VMOV	V15.B16, V17.B16
+	VMOV	V15.B16, V18.B16
+	VMOV	V15.B16, V19.B16
+
+	// Reduction over K=6: 1 iteration(s) of 4 step(s), 2 remaining.
+	VLD1.P	64(R1), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	16(R1), [V24.S4]
+	ADD	R6, R1, R1
+	VLD1.P	16(R0), [V25.S4]
+	WORD	$0x4f991280 // fmla v0.4s, v20.4s, v25.s[0]
+	WORD	$0x4f9912a1 // fmla v1.4s, v21.4s, v25.s[0]
+	WORD	$0x4f9912c2 // fmla v2.4s, v22.4s, v25.s[0]
+	WORD	$0x4f9912e3 // fmla v3.4s, v23.4s, v25.s[0]
+	WORD	$0x4f991304 // fmla v4.4s, v24.4s, v25.s[0]
+	WORD	$0x4fb91285 // fmla v5.4s, v20.4s, v25.s[1]
+	WORD	$0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
+	WORD	$0x4fb912c7 // fmla v7.4s, v22.4s, v25.s[1]
+	WORD	$0x4fb912e8 // fmla v8.4s, v23.4s, v25.s[1]
+	WORD	$0x4fb91309 // fmla v9.4s, v24.4s, v25.s[1]
+	WORD	$0x4f991a8a // fmla v10.4s, v20.4s, v25.s[2]
+	WORD	$0x4f991aab // fmla v11.4s, v21.4s, v25.s[2]
+	WORD	$0x4f991acc // fmla v12.4s, v22.4s, v25.s[2]
+	WORD	$0x4f991aed // fmla v13.4s, v23.4s, v25.s[2]
+	WORD	$0x4f991b0e // fmla v14.4s, v24.4s, v25.s[2]
+	WORD	$0x4fb91a8f // fmla v15.4s, v20.4s, v25.s[3]
+	WORD	$0x4fb91ab0 // fmla v16.4s, v21.4s, v25.s[3]
+	WORD	$0x4fb91ad1 // fmla v17.4s, v22.4s, v25.s[3]
+	WORD	$0x4fb91af2 // fmla v18.4s, v23.4s, v25.s[3]
+	WORD	$0x4fb91b13 // fmla v19.4s, v24.4s, v25.s[3]
+	VLD1.P	64(R1), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	16(R1), [V24.S4]
+	ADD	R6, R1, R1
+	VLD1.P	16(R0), [V25.S4]
+	WORD	$0x4f991280 // fmla v0.4s, v20.4s, v25.s[0]
+	WORD	$0x4f9912a1 // fmla v1.4s, v21.4s, v25.s[0]
+	WORD	$0x4f9912c2 // fmla v2.4s, v22.4s, v25.s[0]
+	WORD	$0x4f9912e3 // fmla v3.4s, v23.4s, v25.s[0]
+	WORD	$0x4f991304 // fmla v4.4s, v24.4s, v25.s[0]
+	WORD	$0x4fb91285 // fmla v5.4s, v20.4s, v25.s[1]
+	WORD	$0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
+	WORD	$0x4fb912c7 // fmla v7.4s, v22.4s, v25.s[1]
+	WORD	$0x4fb912e8 // fmla v8.4s, v23.4s, v25.s[1]
+	WORD	$0x4fb91309 // fmla v9.4s, v24.4s, v25.s[1]
+	WORD	$0x4f991a8a // fmla v10.4s, v20.4s, v25.s[2]
+	WORD	$0x4f991aab // fmla v11.4s, v21.4s, v25.s[2]
+	WORD	$0x4f991acc // fmla v12.4s, v22.4s, v25.s[2]
+	WORD	$0x4f991aed // fmla v13.4s, v23.4s, v25.s[2]
+	WORD	$0x4f991b0e // fmla v14.4s, v24.4s, v25.s[2]
+	WORD	$0x4fb91a8f // fmla v15.4s, v20.4s, v25.s[3]
+	WORD	$0x4fb91ab0 // fmla v16.4s, v21.4s, v25.s[3]
+	WORD	$0x4fb91ad1 // fmla v17.4s, v22.4s, v25.s[3]
+	WORD	$0x4fb91af2 // fmla v18.4s, v23.4s, v25.s[3]
+	WORD	$0x4fb91b13 // fmla v19.4s, v24.4s, v25.s[3]
+	VLD1.P	64(R1), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	16(R1), [V24.S4]
+	ADD	R6, R1, R1
+	VLD1.P	16(R0), [V25.S4]
+	WORD	$0x4f991280 // fmla v0.4s, v20.4s, v25.s[0]
+	WORD	$0x4f9912a1 // fmla v1.4s, v21.4s, v25.s[0]
+	WORD	$0x4f9912c2 // fmla v2.4s, v22.4s, v25.s[0]
+	WORD	$0x4f9912e3 // fmla v3.4s, v23.4s, v25.s[0]
+	WORD	$0x4f991304 // fmla v4.4s, v24.4s, v25.s[0]
+	WORD	$0x4fb91285 // fmla v5.4s, v20.4s, v25.s[1]
+	WORD	$0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
+	WORD	$0x4fb912c7 // fmla v7.4s, v22.4s, v25.s[1]
+	WORD	$0x4fb912e8 // fmla v8.4s, v23.4s, v25.s[1]
+	WORD	$0x4fb91309 // fmla v9.4s, v24.4s, v25.s[1]
+	WORD	$0x4f991a8a // fmla v10.4s, v20.4s, v25.s[2]
+	WORD	$0x4f991aab // fmla v11.4s, v21.4s, v25.s[2]
+	WORD	$0x4f991acc // fmla v12.4s, v22.4s, v25.s[2]
+	WORD	$0x4f991aed // fmla v13.4s, v23.4s, v25.s[2]
+	WORD	$0x4f991b0e // fmla v14.4s, v24.4s, v25.s[2]
+	WORD	$0x4fb91a8f // fmla v15.4s, v20.4s, v25.s[3]
+	WORD	$0x4fb91ab0 // fmla v16.4s, v21.4s, v25.s[3]
+	WORD	$0x4fb91ad1 // fmla v17.4s, v22.4s, v25.s[3]
+	WORD	$0x4fb91af2 // fmla v18.4s, v23.4s, v25.s[3]
+	WORD	$0x4fb91b13 // fmla v19.4s, v24.4s, v25.s[3]
+	VLD1.P	64(R1), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	16(R1), [V24.S4]
+	ADD	R6, R1, R1
+	VLD1.P	16(R0), [V25.S4]
+	WORD	$0x4f991280 // fmla v0.4s, v20.4s, v25.s[0]
+	WORD	$0x4f9912a1 // fmla v1.4s, v21.4s, v25.s[0]
+	WORD	$0x4f9912c2 // fmla v2.4s, v22.4s, v25.s[0]
+	WORD	$0x4f9912e3 // fmla v3.4s, v23.4s, v25.s[0]
+	WORD	$0x4f991304 // fmla v4.4s, v24.4s, v25.s[0]
+	WORD	$0x4fb91285 // fmla v5.4s, v20.4s, v25.s[1]
+	WORD	$0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
+	WORD	$0x4fb912c7 // fmla v7.4s, v22.4s, v25.s[1]
+	WORD	$0x4fb912e8 // fmla v8.4s, v23.4s, v25.s[1]
+	WORD	$0x4fb91309 // fmla v9.4s, v24.4s, v25.s[1]
+	WORD	$0x4f991a8a // fmla v10.4s, v20.4s, v25.s[2]
+	WORD	$0x4f991aab // fmla v11.4s, v21.4s, v25.s[2]
+	WORD	$0x4f991acc // fmla v12.4s, v22.4s, v25.s[2]
+	WORD	$0x4f991aed // fmla v13.4s, v23.4s, v25.s[2]
+	WORD	$0x4f991b0e // fmla v14.4s, v24.4s, v25.s[2]
+	WORD	$0x4fb91a8f // fmla v15.4s, v20.4s, v25.s[3]
+	WORD	$0x4fb91ab0 // fmla v16.4s, v21.4s, v25.s[3]
+	WORD	$0x4fb91ad1 // fmla v17.4s, v22.4s, v25.s[3]
+	WORD	$0x4fb91af2 // fmla v18.4s, v23.4s, v25.s[3]
+	WORD	$0x4fb91b13 // fmla v19.4s, v24.4s, v25.s[3]
+	VLD1.P	64(R1), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	16(R1), [V24.S4]
+	ADD	R6, R1, R1
+	VLD1.P	16(R0), [V25.S4]
+	WORD	$0x4f991280 // fmla v0.4s, v20.4s, v25.s[0]
+	WORD	$0x4f9912a1 // fmla v1.4s, v21.4s, v25.s[0]
+	WORD	$0x4f9912c2 // fmla v2.4s, v22.4s, v25.s[0]
+	WORD	$0x4f9912e3 // fmla v3.4s, v23.4s, v25.s[0]
+	WORD	$0x4f991304 // fmla v4.4s, v24.4s, v25.s[0]
+	WORD	$0x4fb91285 // fmla v5.4s, v20.4s, v25.s[1]
+	WORD	$0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
+	WORD	$0x4fb912c7 // fmla v7.4s, v22.4s, v25.s[1]
+	WORD	$0x4fb912e8 // fmla v8.4s, v23.4s, v25.s[1]
+	WORD	$0x4fb91309 // fmla v9.4s, v24.4s, v25.s[1]
+	WORD	$0x4f991a8a // fmla v10.4s, v20.4s, v25.s[2]
+	WORD	$0x4f991aab // fmla v11.4s, v21.4s, v25.s[2]
+	WORD	$0x4f991acc // fmla v12.4s, v22.4s, v25.s[2]
+	WORD	$0x4f991aed // fmla v13.4s, v23.4s, v25.s[2]
+	WORD	$0x4f991b0e // fmla v14.4s, v24.4s, v25.s[2]
+	WORD	$0x4fb91a8f // fmla v15.4s, v20.4s, v25.s[3]
+	WORD	$0x4fb91ab0 // fmla v16.4s, v21.4s, v25.s[3]
+	WORD	$0x4fb91ad1 // fmla v17.4s, v22.4s, v25.s[3]
+	WORD	$0x4fb91af2 // fmla v18.4s, v23.4s, v25.s[3]
+	WORD	$0x4fb91b13 // fmla v19.4s, v24.4s, v25.s[3]
+	VLD1.P	64(R1), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	16(R1), [V24.S4]
+	ADD	R6, R1, R1
+	VLD1.P	16(R0), [V25.S4]
+	WORD	$0x4f991280 // fmla v0.4s, v20.4s, v25.s[0]
+	WORD	$0x4f9912a1 // fmla v1.4s, v21.4s, v25.s[0]
+	WORD	$0x4f9912c2 // fmla v2.4s, v22.4s, v25.s[0]
+	WORD	$0x4f9912e3 // fmla v3.4s, v23.4s, v25.s[0]
+	WORD	$0x4f991304 // fmla v4.4s, v24.4s, v25.s[0]
+	WORD	$0x4fb91285 // fmla v5.4s, v20.4s, v25.s[1]
+	WORD	$0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
+	WORD	$0x4fb912c7 // fmla v7.4s, v22.4s, v25.s[1]
+	WORD	$0x4fb912e8 // fmla v8.4s, v23.4s, v25.s[1]
+	WORD	$0x4fb91309 // fmla v9.4s, v24.4s, v25.s[1]
+	WORD	$0x4f991a8a // fmla v10.4s, v20.4s, v25.s[2]
+	WORD	$0x4f991aab // fmla v11.4s, v21.4s, v25.s[2]
+	WORD	$0x4f991acc // fmla v12.4s, v22.4s, v25.s[2]
+	WORD	$0x4f991aed // fmla v13.4s, v23.4s, v25.s[2]
+	WORD	$0x4f991b0e // fmla v14.4s, v24.4s, v25.s[2]
+	WORD	$0x4fb91a8f // fmla v15.4s, v20.4s, v25.s[3]
+	WORD	$0x4fb91ab0 // fmla v16.4s, v21.4s, v25.s[3]
+	WORD	$0x4fb91ad1 // fmla v17.4s, v22.4s, v25.s[3]
+	WORD	$0x4fb91af2 // fmla v18.4s, v23.4s, v25.s[3]
+	WORD	$0x4fb91b13 // fmla v19.4s, v24.4s, v25.s[3]
+
+	// Epilogue: accumulate, activate and store the tile.
+	WORD	$0x4f03f614 // fmov v20.4s, #1.0
+	MOVW	$0xc3300000, R9
+	VMOV	R9, V21.S[0]
+	MOVW	$0x42ae0000, R9
+	VMOV	R9, V21.S[1]
+	MOVW	$0xbfb8aa3b, R9
+	VMOV	R9, V21.S[2]
+	MOVW	$0x3f318000, R9
+	VMOV	R9, V21.S[3]
+	MOVW	$0xb95e8083, R9
+	VMOV	R9, V22.S[0]
+	MOVW	$0xb9506967, R9
+	VMOV	R9, V22.S[1]
+	MOVW	$0x3ab743ce, R9
+	VMOV	R9, V22.S[2]
+	MOVW	$0xbc088908, R9
+	VMOV	R9, V22.S[3]
+	MOVW	$0x3d2aa9c1, R9
+	VMOV	R9, V23.S[0]
+	MOVW	$0xbe2aaaaa, R9
+	VMOV	R9, V23.S[1]
+	MOVW	$0x3f000000, R9
+	VMOV	R9, V23.S[2]
+	VDUP	V21.S[0], V27.S4
+	WORD	$0x4e3bf419 // fmax v25.4s, v0.4s, v27.4s
+	VDUP	V21.S[1], V27.S4
+	WORD	$0x4ebbf739 // fmin v25.4s, v25.4s, v27.4s
+	WORD	$0x4f959b38 // fmul v24.4s, v25.4s, v21.s[2]
+	WORD	$0x4e218b18 // frintn v24.4s, v24.4s
+	WORD	$0x4fb51b19 // fmla v25.4s, v24.4s, v21.s[3]
+	WORD	$0x4f961319 // fmla v25.4s, v24.4s, v22.s[0]
+	VDUP	V22.S[1], V26.S4
+	VDUP	V22.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V22.S[3], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[0], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V23.S[1], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
+	VMOV	V25.B16, V27.B16
+	VFMLS	V25.S4, V26.S4, V27.S4
+	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
+	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
+	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
+	VSUB	V25.S4, V24.S4, V24.S4
+	VSHL	$23, V25.S4, V25.S4
+	VADD	V20.S4, V25.S4, V25.S4
+	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
+	VSHL	$23, V24.S4, V24.S4
+	VADD	V20.S4, V24.S4, V24.S4
+	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
+	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
+	WORD	$0x6e3afc00 // fdiv v0.4s, v0.4s, v26.4s
+	FMOVQ	F0, 0(R2)
+	VDUP	V21.S[0], V27.S4
+	WORD	$0x4e3bf439 // fmax v25.4s, v1.4s, v27.4s
+	VDUP	V21.S[1], V27.S4
+	WORD	$0x4ebbf739 // fmin v25.4s, v25.4s, v27.4s
+	WORD	$0x4f959b38 // fmul v24.4s, v25.4s, v21.s[2]
+	WORD	$0x4e218b18 // frintn v24.4s, v24.4s
+	WORD	$0x4fb51b19 // fmla v25.4s, v24.4s, v21.s[3]
+	WORD	$0x4f961319 // fmla v25.4s, v24.4s, v22.s[0]
+	VDUP	V22.S[1], V26.S4
+	VDUP	V22.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V22.S[3], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[0], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V23.S[1], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
+	VMOV	V25.B16, V27.B16
+	VFMLS	V25.S4, V26.S4, V27.S4
+	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
+	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
+	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
+	VSUB	V25.S4, V24.S4, V24.S4
+	VSHL	$23, V25.S4, V25.S4
+	VADD	V20.S4, V25.S4, V25.S4
+	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
+	VSHL	$23, V24.S4, V24.S4
+	VADD	V20.S4, V24.S4, V24.S4
+	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
+	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
+	WORD	$0x6e3afc21 // fdiv v1.4s, v1.4s, v26.4s
+	FMOVQ	F1, 16(R2)
+	VDUP	V21.S[0], V27.S4
+	WORD	$0x4e3bf459 // fmax v25.4s, v2.4s, v27.4s
+	VDUP	V21.S[1], V27.S4
+	WORD	$0x4ebbf739 // fmin v25.4s, v25.4s, v27.4s
+	WORD	$0x4f959b38 // fmul v24.4s, v25.4s, v21.s[2]
+	WORD	$0x4e218b18 // frintn v24.4s, v24.4s
+	WORD	$0x4fb51b19 // fmla v25.4s, v24.4s, v21.s[3]
+	WORD	$0x4f961319 // fmla v25.4s, v24.4s, v22.s[0]
+	VDUP	V22.S[1], V26.S4
+	VDUP	V22.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V22.S[3], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[0], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V23.S[1], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
+	VMOV	V25.B16, V27.B16
+	VFMLS	V25.S4, V26.S4, V27.S4
+	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
+	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
+	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
+	VSUB	V25.S4, V24.S4, V24.S4
+	VSHL	$23, V25.S4, V25.S4
+	VADD	V20.S4, V25.S4, V25.S4
+	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
+	VSHL	$23, V24.S4, V24.S4
+	VADD	V20.S4, V24.S4, V24.S4
+	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
+	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
+	WORD	$0x6e3afc42 // fdiv v2.4s, v2.4s, v26.4s
+	FMOVQ	F2, 32(R2)
+	VDUP	V21.S[0], V27.S4
+	WORD	$0x4e3bf479 // fmax v25.4s, v3.4s, v27.4s
+	VDUP	V21.S[1], V27.S4
+	WORD	$0x4ebbf739 // fmin v25.4s, v25.4s, v27.4s
+	WORD	$0x4f959b38 // fmul v24.4s, v25.4s, v21.s[2]
+	WORD	$0x4e218b18 // frintn v24.4s, v24.4s
+	WORD	$0x4fb51b19 // fmla v25.4s, v24.4s, v21.s[3]
+	WORD	$0x4f961319 // fmla v25.4s, v24.4s, v22.s[0]
+	VDUP	V22.S[1], V26.S4
+	VDUP	V22.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V22.S[3], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[0], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V23.S[1], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
+	VMOV	V25.B16, V27.B16
+	VFMLS	V25.S4, V26.S4, V27.S4
+	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
+	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
+	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
+	VSUB	V25.S4, V24.S4, V24.S4
+	VSHL	$23, V25.S4, V25.S4
+	VADD	V20.S4, V25.S4, V25.S4
+	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
+	VSHL	$23, V24.S4, V24.S4
+	VADD	V20.S4, V24.S4, V24.S4
+	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
+	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
+	WORD	$0x6e3afc63 // fdiv v3.4s, v3.4s, v26.4s
+	FMOVQ	F3, 48(R2)
+	VDUP	V21.S[0], V27.S4
+	WORD	$0x4e3bf499 // fmax v25.4s, v4.4s, v27.4s
+	VDUP	V21.S[1], V27.S4
+	WORD	$0x4ebbf739 // fmin v25.4s, v25.4s, v27.4s
+	WORD	$0x4f959b38 // fmul v24.4s, v25.4s, v21.s[2]
+	WORD	$0x4e218b18 // frintn v24.4s, v24.4s
+	WORD	$0x4fb51b19 // fmla v25.4s, v24.4s, v21.s[3]
+	WORD	$0x4f961319 // fmla v25.4s, v24.4s, v22.s[0]
+	VDUP	V22.S[1], V26.S4
+	VDUP	V22.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V22.S[3], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[0], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V23.S[1], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
+	VMOV	V25.B16, V27.B16
+	VFMLS	V25.S4, V26.S4, V27.S4
+	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
+	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
+	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
+	VSUB	V25.S4, V24.S4, V24.S4
+	VSHL	$23, V25.S4, V25.S4
+	VADD	V20.S4, V25.S4, V25.S4
+	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
+	VSHL	$23, V24.S4, V24.S4
+	VADD	V20.S4, V24.S4, V24.S4
+	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
+	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
+	WORD	$0x6e3afc84 // fdiv v4.4s, v4.4s, v26.4s
+	FMOVD	F4, 64(R2)
+	ADD	$120, R2, R2
+	VDUP	V21.S[0], V27.S4
+	WORD	$0x4e3bf4b9 // fmax v25.4s, v5.4s, v27.4s
+	VDUP	V21.S[1], V27.S4
+	WORD	$0x4ebbf739 // fmin v25.4s, v25.4s, v27.4s
+	WORD	$0x4f959b38 // fmul v24.4s, v25.4s, v21.s[2]
+	WORD	$0x4e218b18 // frintn v24.4s, v24.4s
+	WORD	$0x4fb51b19 // fmla v25.4s, v24.4s, v21.s[3]
+	WORD	$0x4f961319 // fmla v25.4s, v24.4s, v22.s[0]
+	VDUP	V22.S[1], V26.S4
+	VDUP	V22.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V22.S[3], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[0], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V23.S[1], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
+	VMOV	V25.B16, V27.B16
+	VFMLS	V25.S4, V26.S4, V27.S4
+	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
+	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
+	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
+	VSUB	V25.S4, V24.S4, V24.S4
+	VSHL	$23, V25.S4, V25.S4
+	VADD	V20.S4, V25.S4, V25.S4
+	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
+	VSHL	$23, V24.S4, V24.S4
+	VADD	V20.S4, V24.S4, V24.S4
+	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
+	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
+	WORD	$0x6e3afca5 // fdiv v5.4s, v5.4s, v26.4s
+	FMOVQ	F5, 0(R2)
+	VDUP	V21.S[0], V27.S4
+	WORD	$0x4e3bf4d9 // fmax v25.4s, v6.4s, v27.4s
+	VDUP	V21.S[1], V27.S4
+	WORD	$0x4ebbf739 // fmin v25.4s, v25.4s, v27.4s
+	WORD	$0x4f959b38 // fmul v24.4s, v25.4s, v21.s[2]
+	WORD	$0x4e218b18 // frintn v24.4s, v24.4s
+	WORD	$0x4fb51b19 // fmla v25.4s, v24.4s, v21.s[3]
+	WORD	$0x4f961319 // fmla v25.4s, v24.4s, v22.s[0]
+	VDUP	V22.S[1], V26.S4
+	VDUP	V22.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V22.S[3], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[0], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V23.S[1], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
+	VMOV	V25.B16, V27.B16
+	VFMLS	V25.S4, V26.S4, V27.S4
+	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
+	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
+	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
+	VSUB	V25.S4, V24.S4, V24.S4
+	VSHL	$23, V25.S4, V25.S4
+	VADD	V20.S4, V25.S4, V25.S4
+	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
+	VSHL	$23, V24.S4, V24.S4
+	VADD	V20.S4, V24.S4, V24.S4
+	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
+	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
+	WORD	$0x6e3afcc6 // fdiv v6.4s, v6.4s, v26.4s
+	FMOVQ	F6, 16(R2)
+	VDUP	V21.S[0], V27.S4
+	WORD	$0x4e3bf4f9 // fmax v25.4s, v7.4s, v27.4s
+	VDUP	V21.S[1], V27.S4
+	WORD	$0x4ebbf739 // fmin v25.4s, v25.4s, v27.4s
+	WORD	$0x4f959b38 // fmul v24.4s, v25.4s, v21.s[2]
+	WORD	$0x4e218b18 // frintn v24.4s, v24.4s
+	WORD	$0x4fb51b19 // fmla v25.4s, v24.4s, v21.s[3]
+	WORD	$0x4f961319 // fmla v25.4s, v24.4s, v22.s[0]
+	VDUP	V22.S[1], V26.S4
+	VDUP	V22.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V22.S[3], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[0], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V23.S[1], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
+	VMOV	V25.B16, V27.B16
+	VFMLS	V25.S4, V26.S4, V27.S4
+	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
+	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
+	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
+	VSUB	V25.S4, V24.S4, V24.S4
+	VSHL	$23, V25.S4, V25.S4
+	VADD	V20.S4, V25.S4, V25.S4
+	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
+	VSHL	$23, V24.S4, V24.S4
+	VADD	V20.S4, V24.S4, V24.S4
+	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
+	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
+	WORD	$0x6e3afce7 // fdiv v7.4s, v7.4s, v26.4s
+	FMOVQ	F7, 32(R2)
+	VDUP	V21.S[0], V27.S4
+	WORD	$0x4e3bf519 // fmax v25.4s, v8.4s, v27.4s
+	VDUP	V21.S[1], V27.S4
+	WORD	$0x4ebbf739 // fmin v25.4s, v25.4s, v27.4s
+	WORD	$0x4f959b38 // fmul v24.4s, v25.4s, v21.s[2]
+	WORD	$0x4e218b18 // frintn v24.4s, v24.4s
+	WORD	$0x4fb51b19 // fmla v25.4s, v24.4s, v21.s[3]
+	WORD	$0x4f961319 // fmla v25.4s, v24.4s, v22.s[0]
+	VDUP	V22.S[1], V26.S4
+	VDUP	V22.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V22.S[3], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[0], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V23.S[1], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
+	VMOV	V25.B16, V27.B16
+	VFMLS	V25.S4, V26.S4, V27.S4
+	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
+	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
+	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
+	VSUB	V25.S4, V24.S4, V24.S4
+	VSHL	$23, V25.S4, V25.S4
+	VADD	V20.S4, V25.S4, V25.S4
+	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
+	VSHL	$23, V24.S4, V24.S4
+	VADD	V20.S4, V24.S4, V24.S4
+	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
+	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
+	WORD	$0x6e3afd08 // fdiv v8.4s, v8.4s, v26.4s
+	FMOVQ	F8, 48(R2)
+	VDUP	V21.S[0], V27.S4
+	WORD	$0x4e3bf539 // fmax v25.4s, v9.4s, v27.4s
+	VDUP	V21.S[1], V27.S4
+	WORD	$0x4ebbf739 // fmin v25.4s, v25.4s, v27.4s
+	WORD	$0x4f959b38 // fmul v24.4s, v25.4s, v21.s[2]
+	WORD	$0x4e218b18 // frintn v24.4s, v24.4s
+	WORD	$0x4fb51b19 // fmla v25.4s, v24.4s, v21.s[3]
+	WORD	$0x4f961319 // fmla v25.4s, v24.4s, v22.s[0]
+	VDUP	V22.S[1], V26.S4
+	VDUP	V22.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V22.S[3], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[0], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V23.S[1], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
+	VMOV	V25.B16, V27.B16
+	VFMLS	V25.S4, V26.S4, V27.S4
+	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
+	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
+	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
+	VSUB	V25.S4, V24.S4, V24.S4
+	VSHL	$23, V25.S4, V25.S4
+	VADD	V20.S4, V25.S4, V25.S4
+	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
+	VSHL	$23, V24.S4, V24.S4
+	VADD	V20.S4, V24.S4, V24.S4
+	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
+	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
+	WORD	$0x6e3afd29 // fdiv v9.4s, v9.4s, v26.4s
+	FMOVD	F9, 64(R2)
+	ADD	$120, R2, R2
+	VDUP	V21.S[0], V27.S4
+	WORD	$0x4e3bf559 // fmax v25.4s, v10.4s, v27.4s
+	VDUP	V21.S[1], V27.S4
+	WORD	$0x4ebbf739 // fmin v25.4s, v25.4s, v27.4s
+	WORD	$0x4f959b38 // fmul v24.4s, v25.4s, v21.s[2]
+	WORD	$0x4e218b18 // frintn v24.4s, v24.4s
+	WORD	$0x4fb51b19 // fmla v25.4s, v24.4s, v21.s[3]
+	WORD	$0x4f961319 // fmla v25.4s, v24.4s, v22.s[0]
+	VDUP	V22.S[1], V26.S4
+	VDUP	V22.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V22.S[3], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[0], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V23.S[1], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
+	VMOV	V25.B16, V27.B16
+	VFMLS	V25.S4, V26.S4, V27.S4
+	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
+	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
+	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
+	VSUB	V25.S4, V24.S4, V24.S4
+	VSHL	$23, V25.S4, V25.S4
+	VADD	V20.S4, V25.S4, V25.S4
+	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
+	VSHL	$23, V24.S4, V24.S4
+	VADD	V20.S4, V24.S4, V24.S4
+	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
+	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
+	WORD	$0x6e3afd4a // fdiv v10.4s, v10.4s, v26.4s
+	FMOVQ	F10, 0(R2)
+	VDUP	V21.S[0], V27.S4
+	WORD	$0x4e3bf579 // fmax v25.4s, v11.4s, v27.4s
+	VDUP	V21.S[1], V27.S4
+	WORD	$0x4ebbf739 // fmin v25.4s, v25.4s, v27.4s
+	WORD	$0x4f959b38 // fmul v24.4s, v25.4s, v21.s[2]
+	WORD	$0x4e218b18 // frintn v24.4s, v24.4s
+	WORD	$0x4fb51b19 // fmla v25.4s, v24.4s, v21.s[3]
+	WORD	$0x4f961319 // fmla v25.4s, v24.4s, v22.s[0]
+	VDUP	V22.S[1], V26.S4
+	VDUP	V22.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V22.S[3], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[0], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V23.S[1], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
+	VMOV	V25.B16, V27.B16
+	VFMLS	V25.S4, V26.S4, V27.S4
+	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
+	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
+	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
+	VSUB	V25.S4, V24.S4, V24.S4
+	VSHL	$23, V25.S4, V25.S4
+	VADD	V20.S4, V25.S4, V25.S4
+	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
+	VSHL	$23, V24.S4, V24.S4
+	VADD	V20.S4, V24.S4, V24.S4
+	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
+	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
+	WORD	$0x6e3afd6b // fdiv v11.4s, v11.4s, v26.4s
+	FMOVQ	F11, 16(R2)
+	VDUP	V21.S[0], V27.S4
+	WORD	$0x4e3bf599 // fmax v25.4s, v12.4s, v27.4s
+	VDUP	V21.S[1], V27.S4
+	WORD	$0x4ebbf739 // fmin v25.4s, v25.4s, v27.4s
+	WORD	$0x4f959b38 // fmul v24.4s, v25.4s, v21.s[2]
+	WORD	$0x4e218b18 // frintn v24.4s, v24.4s
+	WORD	$0x4fb51b19 // fmla v25.4s, v24.4s, v21.s[3]
+	WORD	$0x4f961319 // fmla v25.4s, v24.4s, v22.s[0]
+	VDUP	V22.S[1], V26.S4
+	VDUP	V22.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V22.S[3], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[0], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V23.S[1], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
+	VMOV	V25.B16, V27.B16
+	VFMLS	V25.S4, V26.S4, V27.S4
+	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
+	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
+	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
+	VSUB	V25.S4, V24.S4, V24.S4
+	VSHL	$23, V25.S4, V25.S4
+	VADD	V20.S4, V25.S4, V25.S4
+	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
+	VSHL	$23, V24.S4, V24.S4
+	VADD	V20.S4, V24.S4, V24.S4
+	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
+	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
+	WORD	$0x6e3afd8c // fdiv v12.4s, v12.4s, v26.4s
+	FMOVQ	F12, 32(R2)
+	VDUP	V21.S[0], V27.S4
+	WORD	$0x4e3bf5b9 // fmax v25.4s, v13.4s, v27.4s
+	VDUP	V21.S[1], V27.S4
+	WORD	$0x4ebbf739 // fmin v25.4s, v25.4s, v27.4s
+	WORD	$0x4f959b38 // fmul v24.4s, v25.4s, v21.s[2]
+	WORD	$0x4e218b18 // frintn v24.4s, v24.4s
+	WORD	$0x4fb51b19 // fmla v25.4s, v24.4s, v21.s[3]
+	WORD	$0x4f961319 // fmla v25.4s, v24.4s, v22.s[0]
+	VDUP	V22.S[1], V26.S4
+	VDUP	V22.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V22.S[3], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[0], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V23.S[1], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
+	VMOV	V25.B16, V27.B16
+	VFMLS	V25.S4, V26.S4, V27.S4
+	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
+	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
+	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
+	VSUB	V25.S4, V24.S4, V24.S4
+	VSHL	$23, V25.S4, V25.S4
+	VADD	V20.S4, V25.S4, V25.S4
+	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
+	VSHL	$23, V24.S4, V24.S4
+	VADD	V20.S4, V24.S4, V24.S4
+	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
+	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
+	WORD	$0x6e3afdad // fdiv v13.4s, v13.4s, v26.4s
+	FMOVQ	F13, 48(R2)
+	VDUP	V21.S[0], V27.S4
+	WORD	$0x4e3bf5d9 // fmax v25.4s, v14.4s, v27.4s
+	VDUP	V21.S[1], V27.S4
+	WORD	$0x4ebbf739 // fmin v25.4s, v25.4s, v27.4s
+	WORD	$0x4f959b38 // fmul v24.4s, v25.4s, v21.s[2]
+	WORD	$0x4e218b18 // frintn v24.4s, v24.4s
+	WORD	$0x4fb51b19 // fmla v25.4s, v24.4s, v21.s[3]
+	WORD	$0x4f961319 // fmla v25.4s, v24.4s, v22.s[0]
+	VDUP	V22.S[1], V26.S4
+	VDUP	V22.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V22.S[3], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[0], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V23.S[1], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
+	VMOV	V25.B16, V27.B16
+	VFMLS	V25.S4, V26.S4, V27.S4
+	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
+	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
+	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
+	VSUB	V25.S4, V24.S4, V24.S4
+	VSHL	$23, V25.S4, V25.S4
+	VADD	V20.S4, V25.S4, V25.S4
+	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
+	VSHL	$23, V24.S4, V24.S4
+	VADD	V20.S4, V24.S4, V24.S4
+	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
+	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
+	WORD	$0x6e3afdce // fdiv v14.4s, v14.4s, v26.4s
+	FMOVD	F14, 64(R2)
+	ADD	$120, R2, R2
+	VDUP	V21.S[0], V27.S4
+	WORD	$0x4e3bf5f9 // fmax v25.4s, v15.4s, v27.4s
+	VDUP	V21.S[1], V27.S4
+	WORD	$0x4ebbf739 // fmin v25.4s, v25.4s, v27.4s
+	WORD	$0x4f959b38 // fmul v24.4s, v25.4s, v21.s[2]
+	WORD	$0x4e218b18 // frintn v24.4s, v24.4s
+	WORD	$0x4fb51b19 // fmla v25.4s, v24.4s, v21.s[3]
+	WORD	$0x4f961319 // fmla v25.4s, v24.4s, v22.s[0]
+	VDUP	V22.S[1], V26.S4
+	VDUP	V22.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V22.S[3], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[0], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V23.S[1], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
+	VMOV	V25.B16, V27.B16
+	VFMLS	V25.S4, V26.S4, V27.S4
+	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
+	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
+	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
+	VSUB	V25.S4, V24.S4, V24.S4
+	VSHL	$23, V25.S4, V25.S4
+	VADD	V20.S4, V25.S4, V25.S4
+	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
+	VSHL	$23, V24.S4, V24.S4
+	VADD	V20.S4, V24.S4, V24.S4
+	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
+	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
+	WORD	$0x6e3afdef // fdiv v15.4s, v15.4s, v26.4s
+	FMOVQ	F15, 0(R2)
+	VDUP	V21.S[0], V27.S4
+	WORD	$0x4e3bf619 // fmax v25.4s, v16.4s, v27.4s
+	VDUP	V21.S[1], V27.S4
+	WORD	$0x4ebbf739 // fmin v25.4s, v25.4s, v27.4s
+	WORD	$0x4f959b38 // fmul v24.4s, v25.4s, v21.s[2]
+	WORD	$0x4e218b18 // frintn v24.4s, v24.4s
+	WORD	$0x4fb51b19 // fmla v25.4s, v24.4s, v21.s[3]
+	WORD	$0x4f961319 // fmla v25.4s, v24.4s, v22.s[0]
+	VDUP	V22.S[1], V26.S4
+	VDUP	V22.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V22.S[3], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[0], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V23.S[1], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
+	VMOV	V25.B16, V27.B16
+	VFMLS	V25.S4, V26.S4, V27.S4
+	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
+	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
+	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
+	VSUB	V25.S4, V24.S4, V24.S4
+	VSHL	$23, V25.S4, V25.S4
+	VADD	V20.S4, V25.S4, V25.S4
+	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
+	VSHL	$23, V24.S4, V24.S4
+	VADD	V20.S4, V24.S4, V24.S4
+	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
+	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
+	WORD	$0x6e3afe10 // fdiv v16.4s, v16.4s, v26.4s
+	FMOVQ	F16, 16(R2)
+	VDUP	V21.S[0], V27.S4
+	WORD	$0x4e3bf639 // fmax v25.4s, v17.4s, v27.4s
+	VDUP	V21.S[1], V27.S4
+	WORD	$0x4ebbf739 // fmin v25.4s, v25.4s, v27.4s
+	WORD	$0x4f959b38 // fmul v24.4s, v25.4s, v21.s[2]
+	WORD	$0x4e218b18 // frintn v24.4s, v24.4s
+	WORD	$0x4fb51b19 // fmla v25.4s, v24.4s, v21.s[3]
+	WORD	$0x4f961319 // fmla v25.4s, v24.4s, v22.s[0]
+	VDUP	V22.S[1], V26.S4
+	VDUP	V22.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V22.S[3], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[0], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V23.S[1], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
+	VMOV	V25.B16, V27.B16
+	VFMLS	V25.S4, V26.S4, V27.S4
+	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
+	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
+	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
+	VSUB	V25.S4, V24.S4, V24.S4
+	VSHL	$23, V25.S4, V25.S4
+	VADD	V20.S4, V25.S4, V25.S4
+	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
+	VSHL	$23, V24.S4, V24.S4
+	VADD	V20.S4, V24.S4, V24.S4
+	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
+	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
+	WORD	$0x6e3afe31 // fdiv v17.4s, v17.4s, v26.4s
+	FMOVQ	F17, 32(R2)
+	VDUP	V21.S[0], V27.S4
+	WORD	$0x4e3bf659 // fmax v25.4s, v18.4s, v27.4s
+	VDUP	V21.S[1], V27.S4
+	WORD	$0x4ebbf739 // fmin v25.4s, v25.4s, v27.4s
+	WORD	$0x4f959b38 // fmul v24.4s, v25.4s, v21.s[2]
+	WORD	$0x4e218b18 // frintn v24.4s, v24.4s
+	WORD	$0x4fb51b19 // fmla v25.4s, v24.4s, v21.s[3]
+	WORD	$0x4f961319 // fmla v25.4s, v24.4s, v22.s[0]
+	VDUP	V22.S[1], V26.S4
+	VDUP	V22.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V22.S[3], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[0], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V23.S[1], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
+	VMOV	V25.B16, V27.B16
+	VFMLS	V25.S4, V26.S4, V27.S4
+	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
+	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
+	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
+	VSUB	V25.S4, V24.S4, V24.S4
+	VSHL	$23, V25.S4, V25.S4
+	VADD	V20.S4, V25.S4, V25.S4
+	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
+	VSHL	$23, V24.S4, V24.S4
+	VADD	V20.S4, V24.S4, V24.S4
+	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
+	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
+	WORD	$0x6e3afe52 // fdiv v18.4s, v18.4s, v26.4s
+	FMOVQ	F18, 48(R2)
+	VDUP	V21.S[0], V27.S4
+	WORD	$0x4e3bf679 // fmax v25.4s, v19.4s, v27.4s
+	VDUP	V21.S[1], V27.S4
+	WORD	$0x4ebbf739 // fmin v25.4s, v25.4s, v27.4s
+	WORD	$0x4f959b38 // fmul v24.4s, v25.4s, v21.s[2]
+	WORD	$0x4e218b18 // frintn v24.4s, v24.4s
+	WORD	$0x4fb51b19 // fmla v25.4s, v24.4s, v21.s[3]
+	WORD	$0x4f961319 // fmla v25.4s, v24.4s, v22.s[0]
+	VDUP	V22.S[1], V26.S4
+	VDUP	V22.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V22.S[3], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[0], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	VDUP	V23.S[1], V26.S4
+	VFMLA	V25.S4, V27.S4, V26.S4
+	VDUP	V23.S[2], V27.S4
+	VFMLA	V25.S4, V26.S4, V27.S4
+	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
+	VMOV	V25.B16, V27.B16
+	VFMLS	V25.S4, V26.S4, V27.S4
+	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
+	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
+	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
+	VSUB	V25.S4, V24.S4, V24.S4
+	VSHL	$23, V25.S4, V25.S4
+	VADD	V20.S4, V25.S4, V25.S4
+	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
+	VSHL	$23, V24.S4, V24.S4
+	VADD	V20.S4, V24.S4, V24.S4
+	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
+	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
+	WORD	$0x6e3afe73 // fdiv v19.4s, v19.4s, v26.4s
+	FMOVD	F19, 64(R2)
+	RET
+
+// func neon_1x12_k5_u2_ldb49_bf16(a *float32, b *uint16, c *float32, ldc int)
+TEXT ·neon_1x12_k5_u2_ldb49_bf16(SB), NOSPLIT|NOFRAME, $0-32
+	// neon_1x12_k5_u2_ldb49_bf16 is the 1x12 NEON GEMM micro-kernel computing
+	//
+	//	C[r*ldc+j] = sum_{p<5} a[p*1+r]*b[p*49+j]
+	//
+	// for r < 1, j < 12 (K=5, k unrolled 2x).
+	MOVD	a+0(FP), R0
+	MOVD	b+8(FP), R1
+	MOVD	c+16(FP), R2
+	MOVD	$74, R6
+
+	// Zero the accumulators.
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+
+	// Reduction over K=5: 2 iteration(s) of 2 step(s), 1 remaining.
+	MOVD	$2, R3
+kloop:
+	VLD1.P	24(R1), [V3.H4, V4.H4, V5.H4]
+	WORD	$0x2e613863 // shll v3.4s, v3.4h, #16
+	WORD	$0x2e613884 // shll v4.4s, v4.4h, #16
+	WORD	$0x2e6138a5 // shll v5.4s, v5.4h, #16
+	ADD	R6, R1, R1
+	FMOVS.P	4(R0), F6
+	WORD	$0x4f861060 // fmla v0.4s, v3.4s, v6.s[0]
+	WORD	$0x4f861081 // fmla v1.4s, v4.4s, v6.s[0]
+	WORD	$0x4f8610a2 // fmla v2.4s, v5.4s, v6.s[0]
+	VLD1.P	24(R1), [V3.H4, V4.H4, V5.H4]
+	WORD	$0x2e613863 // shll v3.4s, v3.4h, #16
+	WORD	$0x2e613884 // shll v4.4s, v4.4h, #16
+	WORD	$0x2e6138a5 // shll v5.4s, v5.4h, #16
+	ADD	R6, R1, R1
+	FMOVS.P	4(R0), F6
+	WORD	$0x4f861060 // fmla v0.4s, v3.4s, v6.s[0]
+	WORD	$0x4f861081 // fmla v1.4s, v4.4s, v6.s[0]
+	WORD	$0x4f8610a2 // fmla v2.4s, v5.4s, v6.s[0]
+	SUBS	$1, R3, R3
+	BNE	kloop
+	VLD1.P	24(R1), [V3.H4, V4.H4, V5.H4]
+	WORD	$0x2e613863 // shll v3.4s, v3.4h, #16
+	WORD	$0x2e613884 // shll v4.4s, v4.4h, #16
+	WORD	$0x2e6138a5 // shll v5.4s, v5.4h, #16
+	ADD	R6, R1, R1
+	FMOVS.P	4(R0), F6
+	WORD	$0x4f861060 // fmla v0.4s, v3.4s, v6.s[0]
+	WORD	$0x4f861081 // fmla v1.4s, v4.4s, v6.s[0]
+	WORD	$0x4f8610a2 // fmla v2.4s, v5.4s, v6.s[0]
+
+	// Epilogue: accumulate, activate and store the tile.
+	MOVD	ldc+24(FP), R4
+	LSL	$2, R4, R4
+	FMOVQ	F0, 0(R2)
+	FMOVQ	F1, 16(R2)
+	FMOVQ	F2, 32(R2)
+	RET

@@ -37,7 +37,7 @@ var kernelFuncs = map[string]kernelFunc{
 		neon_1x24_k37_u4_ldc100_n21_bf16(a, &bb[0], c)
 	},
 	"neon_8x12_u4_bias_relu_bf16": func(a, b, c *float32, k, ldc int, bias *float32) {
-		bb := toBF16(b, max(k, 1)*12)
+		bb := toBF16(b, max(k-1, 0)*12+12)
 		neon_8x12_u4_bias_relu_bf16(a, &bb[0], c, k, ldc, bias)
 	},
 	"neon_8x12_u4_bias_silu_n11":   func(a, b, c *float32, k, ldc int, bias *float32) { neon_8x12_u4_bias_silu_n11(a, b, c, k, ldc, bias) },
@@ -56,6 +56,15 @@ var kernelFuncs = map[string]kernelFunc{
 	"neon_8x12_u4_bias_sigmoid_n10": func(a, b, c *float32, k, ldc int, bias *float32) {
 		neon_8x12_u4_bias_sigmoid_n10(a, b, c, k, ldc, bias)
 	},
-	"neon_8x12_u4_bias_gelu_n9": func(a, b, c *float32, k, ldc int, bias *float32) { neon_8x12_u4_bias_gelu_n9(a, b, c, k, ldc, bias) },
-	"neon_12x8_u4_acc_gelu":     func(a, b, c *float32, k, ldc int, bias *float32) { neon_12x8_u4_acc_gelu(a, b, c, k, ldc) },
+	"neon_8x12_u4_bias_gelu_n9":       func(a, b, c *float32, k, ldc int, bias *float32) { neon_8x12_u4_bias_gelu_n9(a, b, c, k, ldc, bias) },
+	"neon_12x8_u4_acc_gelu":           func(a, b, c *float32, k, ldc int, bias *float32) { neon_12x8_u4_acc_gelu(a, b, c, k, ldc) },
+	"neon_8x12_u4_ldb13_bias_relu":    func(a, b, c *float32, k, ldc int, bias *float32) { neon_8x12_u4_ldb13_bias_relu(a, b, c, k, ldc, bias) },
+	"neon_12x8_k37_u4_ldb3136_acc_m5": func(a, b, c *float32, k, ldc int, bias *float32) { neon_12x8_k37_u4_ldb3136_acc_m5(a, b, c, ldc) },
+	"neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18": func(a, b, c *float32, k, ldc int, bias *float32) {
+		neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(a, b, c, bias)
+	},
+	"neon_1x12_k5_u2_ldb49_bf16": func(a, b, c *float32, k, ldc int, bias *float32) {
+		bb := toBF16(b, 208)
+		neon_1x12_k5_u2_ldb49_bf16(a, &bb[0], c, ldc)
+	},
 }
