@@ -382,9 +382,26 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 	}
 	body = append(body,
 		jen.Id("src").Op(":=").Add(src).Index(jen.Id("g").Op("*").Lit(in.C/p.G*plane).Op(":")),
-		jen.Id("dst").Op(":=").Add(c.img(l.out(), "img")).Index(jen.Id("g").Op("*").Lit(p.M*p.N).Op("+").Id("j").Op("*").Lit(t.NR).Op(":")),
-		jen.Id("panel").Op(":=").Id("m").Dot("scratch").Index(jen.Id("w")).Index(jen.Op(":").Lit(p.K*t.NR)),
-		jen.Id("rtIm2col").Call(jen.Id("panel"), jen.Id("src"), jen.Op("&").Id(c.ident(n, "g")), jen.Id("j").Op("*").Lit(t.NR), jen.Lit(t.NR), jen.Id("m").Dot("im2col")),
+		jen.Id("dst").Op(":=").Add(c.img(l.out(), "img")).Index(jen.Id("g").Op("*").Lit(p.M*p.N).Op("+").Id("j").Op("*").Lit(t.NR).Op(":")))
+	im2col := func(op string) []jen.Code {
+		return []jen.Code{
+			jen.Id("panel").Op(op).Id("m").Dot("scratch").Index(jen.Id("w")).Index(jen.Op(":").Lit(p.K * t.NR)),
+			jen.Id("rtIm2col").Call(jen.Id("panel"), jen.Id("src"), jen.Op("&").Id(c.ident(n, "g")), jen.Id("j").Op("*").Lit(t.NR), jen.Lit(t.NR), jen.Id("m").Dot("im2col")),
+		}
+	}
+	switch {
+	case p.direct && im.asm && p.N%t.NR == 0:
+		// The kernels read every tile's B in place (gemm.Config.LDB).
+		body = append(body, jen.Id("panel").Op(":=").Id("src").Index(jen.Id("j").Op("*").Lit(t.NR).Op(":")))
+	case p.direct && im.asm:
+		// In place but for the ragged last column, whose full-width
+		// loads would run past the planes: that one is packed.
+		body = append(body, jen.Id("panel").Op(":=").Id("src").Index(jen.Id("j").Op("*").Lit(t.NR).Op(":")),
+			jen.If(jen.Id("j").Op("==").Lit(nt-1)).Block(im2col("=")...))
+	default:
+		body = append(body, im2col(":=")...)
+	}
+	body = append(body,
 		jen.Id("a").Op(":=").Add(filters).Index(jen.Id("g").Op("*").Lit(t.mPanels*t.MR*p.K).Op(":")),
 		jen.Id("bias").Op(":=").Id("m").Dot(c.ident(n, "b")).Index(jen.Id("g").Op("*").Lit(p.M).Op(":")),
 	)

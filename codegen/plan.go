@@ -298,7 +298,8 @@ func (p *Plan) gemmOf(l *layer) *gemmPlan {
 		g = winoPlan(n, p.Batch)
 	case algoGEMM:
 		a := &n.Conv
-		g = &gemmPlan{G: a.Groups, M: a.Filters / a.Groups, N: n.Shape.H * n.Shape.W, K: n.Inputs[0].Shape.C / a.Groups * a.KH * a.KW}
+		g = &gemmPlan{G: a.Groups, M: a.Filters / a.Groups, N: n.Shape.H * n.Shape.W, K: n.Inputs[0].Shape.C / a.Groups * a.KH * a.KW,
+			direct: a.KH == 1 && a.KW == 1 && a.StrideH == 1 && a.StrideW == 1 && !padded(n)}
 	case algoDense:
 		g = &gemmPlan{dense: true, G: 1, M: p.Batch, N: n.Dense.Units, K: n.Inputs[0].Shape.Elems()}
 	default:
@@ -445,6 +446,8 @@ func (p *Plan) Format(w io.Writer) error {
 		alg := l.algo.String()
 		if g := l.gemm; g != nil {
 			switch {
+			case g.direct:
+				alg = "direct gemm"
 			case g.wino:
 				alg += fmt.Sprintf(" F%dx%d", g.o, g.r)
 				if g.s > 1 {
@@ -623,6 +626,12 @@ func (l *layer) inPlace() bool {
 // gemmPlan is a conv or dense layer as G GEMMs of M x N x K per image.
 type gemmPlan struct {
 	dense   bool
+	// direct marks an im2col+gemm convolution whose im2col matrix is its
+	// input: a 1x1 stride-1 convolution without padding, whose K rows are
+	// the input planes, N floats apart. Its assembly kernels read B there
+	// (gemm.Config.LDB); only a ragged last column of tiles, whose full-
+	// width loads would run past the planes, is packed by im2col.
+	direct  bool
 	wino    bool // a Winograd convolution: points*G GEMMs of M filters by N = batch*tiles by K channels
 	r       int  // a Winograd convolution's filter size: 3 or 5
 	o       int  // and its output tiles' size: 2 or 4 for r = 3, 2, 3 or 4 for r = 5
