@@ -625,7 +625,7 @@ func (l *layer) inPlace() bool {
 
 // gemmPlan is a conv or dense layer as G GEMMs of M x N x K per image.
 type gemmPlan struct {
-	dense   bool
+	dense bool
 	// direct marks an im2col+gemm convolution whose im2col matrix is its
 	// input: a 1x1 stride-1 convolution without padding, whose K rows are
 	// the input planes, N floats apart. Its assembly kernels read B there
