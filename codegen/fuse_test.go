@@ -61,3 +61,45 @@ layers:
 	}
 	s.Buf = buf
 }
+
+// TestChunksCorner checks that corners/chunks.yaml reaches what its
+// description says at batch 1, on every implementation: chunked columns,
+// with B read in place or staged as listed (so that the end-to-end tests
+// run every bSource with chunks), and the residual copied per chunk.
+func TestChunksCorner(t *testing.T) {
+	g, err := compiler.Compile("../compiler/testdata/corners/chunks.yaml", passes.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPlan(g, Options{Batch: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bSource{"in_pw": bStaged, "s2": bStaged, "pw": bInPlace, "dil": bStaged, "gpw": bInPlace, "ds": bStaged}
+	seen := map[string]bool{}
+	for _, l := range p.layers {
+		w, ok := want[l.n.Name]
+		if !ok {
+			continue
+		}
+		seen[l.n.Name] = true
+		for i, im := range impls {
+			tl := l.gemm.tile(i)
+			if got := bSourceOf(l.gemm, tl, 1, im); got != w && im.asm {
+				t.Errorf("%s, %s: B source %d, want %d", l.n.Name, im.name, got, w)
+			}
+			if _, chunks := gemmChunk(l.gemm, tl, 1, im); chunks < 2 && (im.asm || w == bStaged) {
+				t.Errorf("%s, %s: %d chunks, want several", l.n.Name, im.name, chunks)
+			}
+		}
+		if l.n.Name == "pw" && (l.sum == nil || l.inPlace()) {
+			t.Errorf("pw: the add is not fused with its residual copied (sum %v)", l.sum)
+		}
+		if l.n.Name == "in_pw" && !l.gemm.raggedPacked {
+			t.Errorf("in_pw reads the caller's input, but its ragged column is not packed")
+		}
+	}
+	if len(seen) != len(want) {
+		t.Errorf("layers found: %v, want %d", seen, len(want))
+	}
+}

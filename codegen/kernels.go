@@ -102,7 +102,7 @@ func (p *Plan) gemmConfig(l *layer, i int, im impl, v variant, bf16 bool) gemm.C
 	if g.wino {
 		cfg.LDC = t.NR // a block of the task's scratch
 	}
-	if g.direct && !v.edgeN {
+	if s := bSourceOf(g, t, p.Batch, im); s == bInPlace || s == bInPlaceButRagged && !v.edgeN {
 		cfg.LDB = g.N // the input planes, read in place
 	}
 	if v.edgeM {

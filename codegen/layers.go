@@ -343,13 +343,22 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 	fn := c.ident(n, "l") + "_" + im.suffix
 	in := n.Inputs[0].Shape
 	nt := t.nTiles
-	var body []jen.Code
-	if p.G == 1 {
-		body = append(body, jen.List(jen.Id("img"), jen.Id("j")).Op(":=").List(jen.Id("t").Op("/").Lit(nt), jen.Id("t").Op("%").Lit(nt)),
-			jen.Const().Id("g").Op("=").Lit(0))
-	} else {
-		body = append(body, jen.List(jen.Id("img"), jen.Id("g"), jen.Id("j")).Op(":=").List(jen.Id("t").Op("/").Lit(p.G*nt), jen.Id("t").Op("/").Lit(nt).Op("%").Lit(p.G), jen.Id("t").Op("%").Lit(nt)))
+	size, chunks := gemmChunk(p, t, c.Batch, im)
+	// taskIndex splits task t into its image, group, chunk of filter
+	// panels (ch, where chunks > 1) and column of tiles j, in that order
+	// from the outermost.
+	taskIndex := func(chunks int) jen.Code {
+		switch {
+		case chunks > 1 && p.G == 1:
+			return jen.List(jen.Id("img"), jen.Id("ch"), jen.Id("j")).Op(":=").List(jen.Id("t").Op("/").Lit(chunks*nt), jen.Id("t").Op("/").Lit(nt).Op("%").Lit(chunks), jen.Id("t").Op("%").Lit(nt)).Line().Const().Id("g").Op("=").Lit(0)
+		case chunks > 1:
+			return jen.List(jen.Id("img"), jen.Id("g"), jen.Id("ch"), jen.Id("j")).Op(":=").List(jen.Id("t").Op("/").Lit(p.G*chunks*nt), jen.Id("t").Op("/").Lit(chunks*nt).Op("%").Lit(p.G), jen.Id("t").Op("/").Lit(nt).Op("%").Lit(chunks), jen.Id("t").Op("%").Lit(nt))
+		case p.G == 1:
+			return jen.List(jen.Id("img"), jen.Id("j")).Op(":=").List(jen.Id("t").Op("/").Lit(nt), jen.Id("t").Op("%").Lit(nt)).Line().Const().Id("g").Op("=").Lit(0)
+		}
+		return jen.List(jen.Id("img"), jen.Id("g"), jen.Id("j")).Op(":=").List(jen.Id("t").Op("/").Lit(p.G*nt), jen.Id("t").Op("/").Lit(nt).Op("%").Lit(p.G), jen.Id("t").Op("%").Lit(nt))
 	}
+	body := []jen.Code{taskIndex(chunks)}
 	src := c.img(n.Inputs[0], "img")
 	plane := in.H * in.W
 	filters := jen.Id("m").Dot(c.ident(n, "w"))
@@ -380,22 +389,41 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 		src = jen.Id("m").Dot("staging").Index(jen.Id("img").Op("*").Lit(in.C * hp * wp).Op(":"))
 		plane = hp * wp
 	}
-	body = append(body,
-		jen.Id("src").Op(":=").Add(src).Index(jen.Id("g").Op("*").Lit(in.C/p.G*plane).Op(":")),
-		jen.Id("dst").Op(":=").Add(c.img(l.out(), "img")).Index(jen.Id("g").Op("*").Lit(p.M*p.N).Op("+").Id("j").Op("*").Lit(t.NR).Op(":")))
+	srcDecl := jen.Id("src").Op(":=").Add(src).Index(jen.Id("g").Op("*").Lit(in.C / p.G * plane).Op(":"))
+	bSrc := bSourceOf(p, t, c.Batch, im)
+	if bSrc != bStaged {
+		body = append(body, srcDecl)
+	}
+	body = append(body, jen.Id("dst").Op(":=").Add(c.img(l.out(), "img")).Index(jen.Id("g").Op("*").Lit(p.M*p.N).Op("+").Id("j").Op("*").Lit(t.NR).Op(":")))
 	im2col := func(op string) []jen.Code {
 		return []jen.Code{
 			jen.Id("panel").Op(op).Id("m").Dot("scratch").Index(jen.Id("w")).Index(jen.Op(":").Lit(p.K * t.NR)),
 			jen.Id("rtIm2col").Call(jen.Id("panel"), jen.Id("src"), jen.Op("&").Id(c.ident(n, "g")), jen.Id("j").Op("*").Lit(t.NR), jen.Lit(t.NR), jen.Id("m").Dot("im2col")),
 		}
 	}
-	switch {
-	case p.direct && im.asm && p.N%t.NR == 0:
+	switch bSrc {
+	case bInPlace:
 		// The kernels read every tile's B in place (gemm.Config.LDB).
 		body = append(body, jen.Id("panel").Op(":=").Id("src").Index(jen.Id("j").Op("*").Lit(t.NR).Op(":")))
-	case p.direct && im.asm:
-		// In place but for the ragged last column, whose full-width
-		// loads would run past the planes: that one is packed.
+	case bStaged:
+		off, _ := stagedB(l, t, c.Batch)
+		column := jen.Id("img").Op("*").Lit(nt).Op("+").Id("j")
+		if p.G > 1 {
+			column = jen.Parens(jen.Id("img").Op("*").Lit(p.G).Op("+").Id("g")).Op("*").Lit(nt).Op("+").Id("j")
+		}
+		at := jen.Parens(column).Op("*").Lit(p.K * t.NR)
+		if off > 0 {
+			at = jen.Lit(off).Op("+").Add(at)
+		}
+		panel := jen.Id("m").Dot("staging").Index(at.Op(":"))
+		pk := c.ident(n, "pk") + "_" + im.suffix
+		task(f, fmt.Sprintf("%s packs %s's im2col panels into the staging buffer for %s: one task\nis one column of tiles of one image and group.", pk, name, fn), pk,
+			taskIndex(1), srcDecl,
+			jen.Id("rtIm2col").Call(panel, jen.Id("src"), jen.Op("&").Id(c.ident(n, "g")), jen.Id("j").Op("*").Lit(t.NR), jen.Lit(t.NR), jen.Id("m").Dot("im2col")))
+		body = append(body, jen.Id("panel").Op(":=").Add(panel))
+	case bInPlaceButRagged:
+		// In place but for the ragged last column, whose whole-vector
+		// loads would run past the caller's input: that one is packed.
 		body = append(body, jen.Id("panel").Op(":=").Id("src").Index(jen.Id("j").Op("*").Lit(t.NR).Op(":")),
 			jen.If(jen.Id("j").Op("==").Lit(nt-1)).Block(im2col("=")...))
 	default:
@@ -405,6 +433,14 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 		jen.Id("a").Op(":=").Add(filters).Index(jen.Id("g").Op("*").Lit(t.mPanels*t.MR*p.K).Op(":")),
 		jen.Id("bias").Op(":=").Id("m").Dot(c.ident(n, "b")).Index(jen.Id("g").Op("*").Lit(p.M).Op(":")),
 	)
+	// The panels of filters, and the rows of the output, of this task.
+	panels := jen.For(jen.Id("p").Op(":=").Range().Lit(t.mPanels))
+	rows := jen.For(jen.Id("r").Op(":=").Range().Lit(p.M))
+	if chunks > 1 {
+		body = append(body, jen.List(jen.Id("p0"), jen.Id("p1")).Op(":=").List(jen.Id("ch").Op("*").Lit(size), jen.Min(jen.Id("ch").Op("*").Lit(size).Op("+").Lit(size), jen.Lit(t.mPanels))))
+		panels = jen.For(jen.Id("p").Op(":=").Id("p0"), jen.Id("p").Op("<").Id("p1"), jen.Id("p").Op("++"))
+		rows = jen.For(jen.Id("r").Op(":=").Id("p0").Op("*").Lit(t.MR), jen.Id("r").Op("<").Min(jen.Id("p1").Op("*").Lit(t.MR), jen.Lit(p.M)), jen.Id("r").Op("++"))
+	}
 	actC := act(l.act())
 	copyRes := l.sum != nil && !l.inPlace()
 	goAct := im.asm && !epilogueAct(new(gemm.Config), l.act())
@@ -422,19 +458,29 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 		if copyRes {
 			body = append(body,
 				jen.Id("res").Op(":=").Add(c.img(l.res, "img")).Index(jen.Id("g").Op("*").Lit(p.M*p.N).Op("+").Id("j").Op("*").Lit(t.NR).Op(":")),
-				jen.For(jen.Id("r").Op(":=").Range().Lit(p.M)).Block(
+				rows.Clone().Block(
 					jen.Copy(jen.Id("dst").Index(jen.Id("r").Op("*").Lit(p.N).Op(":").Id("r").Op("*").Lit(p.N).Op("+").Id("cols")),
 						jen.Id("res").Index(jen.Id("r").Op("*").Lit(p.N).Op(":").Id("r").Op("*").Lit(p.N).Op("+").Id("cols")))))
 		}
 	}
+	taskB, taskA := "an im2col panel", "every filter panel"
+	switch bSrc {
+	case bInPlace, bInPlaceButRagged:
+		taskB = "the input, read in place,"
+	case bStaged:
+		taskB = "its im2col panel, staged,"
+	}
+	if chunks > 1 {
+		taskA = fmt.Sprintf("a chunk of %d of the %d filter panels", size, t.mPanels)
+	}
 	var loop jen.Code
 	if !im.asm {
-		loop = jen.For(jen.Id("p").Op(":=").Range().Lit(t.mPanels)).Block(
+		loop = panels.Block(
 			jen.Id("rtGemm").Call(jen.Lit(t.MR), jen.Lit(t.NR), jen.Lit(p.K), jen.Id("a").Index(jen.Id("p").Op("*").Lit(t.MR*p.K).Op(":")), jen.Id("panel"),
 				jen.Id("dst").Index(jen.Id("p").Op("*").Lit(t.MR*p.N).Op(":")), jen.Lit(p.N), jen.Id("bias").Index(jen.Id("p").Op("*").Lit(t.MR).Op(":")),
 				actC, jen.Min(jen.Lit(t.MR), jen.Lit(p.M).Op("-").Id("p").Op("*").Lit(t.MR)), jen.Min(jen.Lit(t.NR), jen.Lit(p.N).Op("-").Id("j").Op("*").Lit(t.NR))))
 	} else {
-		loop = jen.For(jen.Id("p").Op(":=").Range().Lit(t.mPanels)).Block(
+		loop = panels.Block(
 			c.kernelCall(l, i, im,
 				jen.Id("a").Index(jen.Id("p").Op("*").Lit(t.MR*p.K).Op(":")), jen.Id("panel"),
 				jen.Id("dst").Index(jen.Id("p").Op("*").Lit(t.MR*p.N).Op(":")), jen.Id("bias").Index(jen.Id("p").Op("*").Lit(t.MR).Op(":")),
@@ -445,11 +491,11 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 		// The kernels apply ReLU, clip, sigmoid, GELU and the like
 		// themselves; others (tanh) here.
 		body = append(body,
-			jen.For(jen.Id("r").Op(":=").Range().Lit(p.M)).Block(
+			rows.Clone().Block(
 				jen.Id("rtActivateAll").Call(jen.Id("dst").Index(jen.Id("r").Op("*").Lit(p.N).Op(":").Id("r").Op("*").Lit(p.N).Op("+").Id("cols")), actC)))
 	}
-	task(f, fmt.Sprintf("%s computes %s (%s %s -> %s) with the %s kernels: per image and group\na GEMM of M=%d filters by N=%d positions by K=%d, in %dx%d tiles; one task\nis one column of tiles: an im2col panel times every filter panel.",
-		fn, name, n.Op, n.Attrs(), n.Shape, im.name, p.M, p.N, p.K, t.MR, t.NR), fn, body...)
+	task(f, fmt.Sprintf("%s computes %s (%s %s -> %s) with the %s kernels: per image and group\na GEMM of M=%d filters by N=%d positions by K=%d, in %dx%d tiles; one task\nis one column of tiles: %s times %s.",
+		fn, name, n.Op, n.Attrs(), n.Shape, im.name, p.M, p.N, p.K, t.MR, t.NR, taskB, taskA), fn, body...)
 }
 
 func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) {

@@ -300,6 +300,7 @@ func (p *Plan) gemmOf(l *layer) *gemmPlan {
 		a := &n.Conv
 		g = &gemmPlan{G: a.Groups, M: a.Filters / a.Groups, N: n.Shape.H * n.Shape.W, K: n.Inputs[0].Shape.C / a.Groups * a.KH * a.KW,
 			direct: a.KH == 1 && a.KW == 1 && a.StrideH == 1 && a.StrideW == 1 && !padded(n)}
+		g.raggedPacked = g.direct && n.Inputs[0].Buf < 0
 	case algoDense:
 		g = &gemmPlan{dense: true, G: 1, M: p.Batch, N: n.Dense.Units, K: n.Inputs[0].Shape.Elems()}
 	default:
@@ -365,7 +366,11 @@ func (p *Plan) stepsOf(l *layer, i int, im impl) []step {
 		if l.gate != nil {
 			s = append(s, step{tasks: B, fn: p.ident(n, "s") + "_" + im.suffix})
 		}
-		return append(s, step{tasks: B * g.G * g.tile(i).nTiles, fn: p.ident(n, "l") + "_" + im.suffix})
+		if bSourceOf(g, g.tile(i), B, im) == bStaged {
+			s = append(s, step{tasks: B * g.G * g.tile(i).nTiles, fn: p.ident(n, "pk") + "_" + im.suffix})
+		}
+		_, chunks := gemmChunk(g, g.tile(i), B, im)
+		return append(s, step{tasks: B * g.G * chunks * g.tile(i).nTiles, fn: p.ident(n, "l") + "_" + im.suffix})
 	case algoDense:
 		t := l.gemm.tile(i)
 		var s []step
@@ -424,6 +429,10 @@ func (p *Plan) buffers(l *layer) {
 					p.staging[i] = max(p.staging[i], p.Batch*g.G*t.mPanels*t.MR*g.K)
 				}
 				p.scratch[i] = max(p.scratch[i], g.K*t.NR)
+				if bSourceOf(g, t, p.Batch, impls[i]) == bStaged {
+					off, n := stagedB(l, t, p.Batch)
+					p.staging[i] = max(p.staging[i], off+n)
+				}
 			}
 		}
 		if n.PreLRN != nil {
@@ -629,17 +638,20 @@ type gemmPlan struct {
 	// direct marks an im2col+gemm convolution whose im2col matrix is its
 	// input: a 1x1 stride-1 convolution without padding, whose K rows are
 	// the input planes, N floats apart. Its assembly kernels read B there
-	// (gemm.Config.LDB); only a ragged last column of tiles, whose full-
-	// width loads would run past the planes, is packed by im2col.
-	direct  bool
-	wino    bool // a Winograd convolution: points*G GEMMs of M filters by N = batch*tiles by K channels
-	r       int  // a Winograd convolution's filter size: 3 or 5
-	o       int  // and its output tiles' size: 2 or 4 for r = 3, 2, 3 or 4 for r = 5
-	s       int  // and its stride: K counts the s×s space-to-depth's channels
-	imgs    int  // and the images it computes at a time: N = imgs*tiles
-	G       int
-	M, N, K int
-	tiles   []tile // per impl
+	// (gemm.Config.LDB). A ragged last column of tiles loads whole vectors,
+	// up to 15 floats past the last plane's end: that is read in place too
+	// when the input is in the arena, which has rtArenaSlack floats after
+	// it, and packed by im2col when it is the caller's input (raggedPacked).
+	direct       bool
+	raggedPacked bool
+	wino         bool // a Winograd convolution: points*G GEMMs of M filters by N = batch*tiles by K channels
+	r            int  // a Winograd convolution's filter size: 3 or 5
+	o            int  // and its output tiles' size: 2 or 4 for r = 3, 2, 3 or 4 for r = 5
+	s            int  // and its stride: K counts the s×s space-to-depth's channels
+	imgs         int  // and the images it computes at a time: N = imgs*tiles
+	G            int
+	M, N, K      int
+	tiles        []tile // per impl
 }
 
 // tile is a GEMM's blocking for one implementation.
@@ -922,6 +934,80 @@ func winoChunk(p *gemmPlan, t tile) (size, chunks int) {
 	chunks = min(t.mPanels, ceilDiv(winoTasks, p.G*t.nTiles))
 	size = min(ceilDiv(t.mPanels, chunks), max(1, winoChunkBytes/(4*p.points()*t.MR*t.NR)))
 	return size, ceilDiv(t.mPanels, size)
+}
+
+// bSource is where the tasks of an im2col+gemm convolution find their B
+// panels (the im2col matrix's columns of tiles).
+type bSource int
+
+const (
+	// bPack: each task packs its column's panel into its scratch.
+	bPack bSource = iota
+	// bInPlace: the kernels read the input itself (a direct convolution,
+	// gemm.Config.LDB).
+	bInPlace
+	// bInPlaceButRagged: likewise, but a ragged last column is packed, as
+	// with bPack: its whole-vector loads would run past the caller's
+	// input (gemmPlan.raggedPacked).
+	bInPlaceButRagged
+	// bStaged: a step packs every column's panel into the staging buffer
+	// first (its tasks are columns), so that the GEMM's tasks, chunks of
+	// panels of filters (gemmChunk), do not each pack their column again.
+	bStaged
+)
+
+// gemmTasks is about how many tasks gemmChunk gives a convolution with
+// few columns of tiles, if it computes at least gemmChunkMACs
+// multiply-adds (20-40 µs on one core): in smaller ones the staging step's
+// hand-off would cost more than an idle worker.
+const gemmTasks, gemmChunkMACs = 32, 1 << 22
+
+// bSourceOf is where convolution p's tasks find their B panels with tile
+// t at batch batch, for implementation im. A task is one column of tiles,
+// but a layer with few columns (a 7x7 map at batch 1 has 1-2, a 14x14 one
+// 4-5) is cut into chunks of panels of filters as well, so that every
+// worker gets a share of similar size; then its panels are read in place
+// or staged (but for small layers, see gemmChunkMACs: they keep whole
+// columns). Packing in each chunk's task instead took ResNet-50's
+// stride-2 3x3 layers twice as long: an im2col panel costs about a
+// hundred multiply-adds per float.
+func bSourceOf(p *gemmPlan, t tile, batch int, im impl) bSource {
+	few := batch*p.G*t.nTiles < gemmTasks && t.mPanels > 1 && batch*p.G*p.M*p.N*p.K >= gemmChunkMACs
+	switch {
+	case p.direct && im.asm && (p.N%t.NR == 0 || !p.raggedPacked):
+		return bInPlace
+	case few:
+		return bStaged
+	case p.direct && im.asm:
+		return bInPlaceButRagged
+	}
+	return bPack
+}
+
+// gemmChunk is how many panels of filters one task of convolution p
+// computes (with tile t at batch batch, for implementation im), and how
+// many such chunks a column of tiles has: about gemmTasks tasks in all
+// where B is read in place or staged, whole columns otherwise.
+func gemmChunk(p *gemmPlan, t tile, batch int, im impl) (size, chunks int) {
+	s := bSourceOf(p, t, batch, im)
+	if s != bInPlace && s != bStaged || batch*p.G*p.M*p.N*p.K < gemmChunkMACs {
+		return t.mPanels, 1
+	}
+	chunks = max(1, min(t.mPanels, ceilDiv(gemmTasks, batch*p.G*t.nTiles)))
+	size = ceilDiv(t.mPanels, chunks)
+	return size, ceilDiv(t.mPanels, size)
+}
+
+// stagedB is where, in the staging buffer, layer l's staged B panels
+// (bStaged) start, after its padded input and its scaled filters, and how
+// long they are: a column's K×NR panel per image, group and column.
+func stagedB(l *layer, t tile, batch int) (off, n int) {
+	g := l.gemm
+	off = batch * padLen(l.n)
+	if l.gate != nil {
+		off += batch * g.G * t.mPanels * t.MR * g.K
+	}
+	return off, batch * g.G * t.nTiles * g.K * t.NR
 }
 
 // winoInChunk is the number of channels one task of a Winograd input

@@ -22,8 +22,9 @@ func TestPlanGolden(t *testing.T) {
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no specs: %v", err)
 	}
-	// Which adds and multiplies the convolutions take in.
-	paths = append(paths, "../compiler/testdata/corners/residual.yaml", "../compiler/testdata/corners/squeeze_excite.yaml")
+	// Which adds and multiplies the convolutions take in; how columns of
+	// tiles are cut into chunks.
+	paths = append(paths, "../compiler/testdata/corners/residual.yaml", "../compiler/testdata/corners/squeeze_excite.yaml", "../compiler/testdata/corners/chunks.yaml")
 	for _, path := range paths {
 		name := strings.TrimSuffix(filepath.Base(path), ".yaml")
 		t.Run(name, func(t *testing.T) {

@@ -131,11 +131,14 @@ type Config struct {
 	// LDC is the row stride of C in floats. 0 makes it a runtime parameter
 	// ldc; a positive value is baked in.
 	LDC int
-	// LDB is the row stride of B in floats, at least NR; 0 means NR, a
-	// packed panel. A larger stride lets a kernel read B where it lies: a
-	// 1x1 convolution's input planes, whose rows are H*W floats apart,
-	// need no im2col copy. Each row's NR floats are all loaded, so a
-	// caller with a ragged last column still packs it.
+	// LDB is the row stride of B in floats; 0 means NR, a packed panel. A
+	// stride lets a kernel read B where it lies: a 1x1 convolution's input
+	// planes, whose rows are H*W floats apart, need no im2col copy. The
+	// kernel loads the whole vectors that hold a row's StoreN columns
+	// (LoadN floats), so a ragged tile reads up to Lanes-1 floats past
+	// them; they reach only lanes that are not stored, but they must be
+	// readable memory. LDB may be less than LoadN (a 1x1 map has N = 1):
+	// rows then overlap in lanes that are not stored.
 	LDB int
 	// Bias adds bias[r] to row r; it adds a bias pointer parameter.
 	Bias bool
@@ -181,6 +184,17 @@ func (c Config) storeM() int {
 		return c.MR
 	}
 	return c.StoreM
+}
+
+// LoadN is the number of floats of each row of B the kernel loads: the
+// whole vectors holding StoreN columns, or NR for a NEON kernel of packed
+// panels (LDB 0), whose ragged tiles load whole panel rows.
+func (c Config) LoadN() int {
+	w := c.ISA.Lanes()
+	if c.ISA == NEON && c.LDB == 0 {
+		return c.NR
+	}
+	return (c.storeN() + w - 1) / w * w
 }
 
 // ldb returns the effective row stride of B.
@@ -271,8 +285,8 @@ func (c Config) Validate() error {
 		return fail("LDC=%d must not be negative", c.LDC)
 	case c.LDC > 0 && c.LDC < c.storeN():
 		return fail("LDC=%d is smaller than the %d stored columns", c.LDC, c.storeN())
-	case c.LDB != 0 && c.LDB < c.NR:
-		return fail("LDB=%d is smaller than NR=%d", c.LDB, c.NR)
+	case c.LDB < 0:
+		return fail("LDB=%d must not be negative", c.LDB)
 	}
 	if c.Act != ActLeakyReLU && c.Slope != 0 {
 		return fail("Slope is only meaningful with ActLeakyReLU")

@@ -243,8 +243,8 @@ func (e *neonEmitter) emit() {
 	e.Op("MOVD", "a+0(FP)", nRegA)
 	e.Op("MOVD", "b+8(FP)", nRegB)
 	e.Op("MOVD", "c+16(FP)", nRegC)
-	if c.ldb() != c.NR {
-		e.Op("MOVD", fmt.Sprintf("$%d", e.bsize()*(c.ldb()-c.NR)), nRegLDB)
+	if skip := c.ldb() - c.LoadN(); skip != 0 {
+		e.Op("MOVD", fmt.Sprintf("$%d", e.bsize()*skip), nRegLDB)
 	}
 	e.initAccumulators()
 	e.kLoop()
@@ -338,9 +338,9 @@ func (e *neonEmitter) steps(n int) {
 // pointers past it.
 func (e *neonEmitter) step() {
 	c := e.cfg
-	// B: NR/4 vectors, up to four per VLD1.
-	for j := 0; j < c.NR/4; j += 4 {
-		n := min(4, c.NR/4-j)
+	// B: LoadN/4 vectors, up to four per VLD1.
+	for j := 0; j < c.LoadN()/4; j += 4 {
+		n := min(4, c.LoadN()/4-j)
 		v := e.bvec + arm64.V(j)
 		if c.BF16B {
 			e.Op("VLD1.P", fmt.Sprintf("%d(%v)", 8*n, nRegB), v.List(n, "H4"))
@@ -351,8 +351,8 @@ func (e *neonEmitter) step() {
 		}
 		e.Op("VLD1.P", fmt.Sprintf("%d(%v)", 16*n, nRegB), v.List(n, "S4"))
 	}
-	if c.ldb() != c.NR {
-		// The loads advanced B by a packed row; a strided B is further.
+	if c.ldb() != c.LoadN() {
+		// The loads advanced B by what they read; the next row is further.
 		e.Op("ADD", nRegLDB.String(), nRegB, nRegB)
 	}
 	// A: MR values, whole vectors up to four per VLD1, then the 1 to 3

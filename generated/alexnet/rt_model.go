@@ -78,6 +78,13 @@ func Load(path string) (*Model, error) {
 	return m, nil
 }
 
+// rtArenaSlack is how many floats the arena has after its last tensor. A
+// 1x1 convolution's GEMM kernels read its input in place (gemm.Config.LDB),
+// and on a ragged last column of tiles load whole vectors: up to 15 floats
+// past the last row of the input, into lanes that are never stored, but
+// which must be mapped.
+const rtArenaSlack = 16
+
 func newModel(data []byte, o Options) (*Model, error) {
 	impl, err := implIndex(o.Impl)
 	if err != nil {
@@ -95,7 +102,7 @@ func newModel(data []byte, o Options) (*Model, error) {
 	if err := m.load(file); err != nil {
 		return nil, err
 	}
-	m.arena = rtAlloc[float32](m.mem, ArenaLen)
+	m.arena = rtAlloc[float32](m.mem, ArenaLen+rtArenaSlack)[:ArenaLen]
 	m.staging = rtAlloc[float32](m.mem, stagingLen[impl])
 	m.steps = m.plan()
 	m.SetThreads(o.Threads)

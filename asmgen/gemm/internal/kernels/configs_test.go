@@ -57,6 +57,12 @@ var configs = kerneltest.Named([]gemm.Config{
 	{ISA: gemm.AVX2, MR: 6, NR: 16, Unroll: 4, LDB: 17, Bias: true, StoreN: 9},
 	{ISA: gemm.AVX2, MR: 4, NR: 24, K: 11, Unroll: 4, LDB: 196, Act: gemm.ActClip, Hi: 6, StoreM: 3},
 	{ISA: gemm.AVX512, MR: 1, NR: 48, K: 5, Unroll: 4, LDB: 50, StoreN: 45, BF16B: true},
+	// Ragged tiles in place: rows as short as the vectors loaded.
+	{ISA: gemm.AVX512, MR: 8, NR: 48, K: 7, Unroll: 4, LDB: 32, Bias: true, Act: gemm.ActReLU, StoreN: 17, StoreM: 3},
+	{ISA: gemm.AVX512, MR: 28, NR: 16, Unroll: 4, LDB: 16, Accumulate: true, StoreN: 1},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, Unroll: 4, LDB: 8, Bias: true, StoreN: 3},
+	{ISA: gemm.AVX512, MR: 8, NR: 48, K: 9, Unroll: 4, LDB: 1, Bias: true, StoreN: 1},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, Unroll: 4, LDB: 5, Act: gemm.ActReLU, StoreN: 5},
 
 	// bfloat16 B panels: dense layers' weights at -precision bf16.
 	{ISA: gemm.AVX512, MR: 1, NR: 48, K: 37, Unroll: 4, LDC: 100, StoreN: 45, BF16B: true},

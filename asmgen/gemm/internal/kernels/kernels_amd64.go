@@ -337,6 +337,51 @@ func avx2_4x24_k11_u4_ldb196_clip0_6_m3(a *float32, b *float32, c *float32, ldc 
 //go:noescape
 func avx512_1x48_k5_u4_ldb50_n45_bf16(a *float32, b *uint16, c *float32, ldc int)
 
+// avx512_8x48_k7_u4_ldb32_bias_relu_n17_m3 is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = max(bias[r] + sum_{p<7} a[p*8+r]*b[p*32+j], 0)
+//
+// for r < 3, j < 17 (K=7, k unrolled 4x).
+//
+//go:noescape
+func avx512_8x48_k7_u4_ldb32_bias_relu_n17_m3(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// avx512_28x16_u4_ldb16_acc_n1 is the 28x16 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = C[r*ldc+j] + sum_{p<k} a[p*28+r]*b[p*16+j]
+//
+// for r < 28, j < 1 (k unrolled 4x).
+//
+//go:noescape
+func avx512_28x16_u4_ldb16_acc_n1(a *float32, b *float32, c *float32, k int, ldc int)
+
+// avx2_6x16_u4_ldb8_bias_n3 is the 6x16 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = bias[r] + sum_{p<k} a[p*6+r]*b[p*8+j]
+//
+// for r < 6, j < 3 (k unrolled 4x).
+//
+//go:noescape
+func avx2_6x16_u4_ldb8_bias_n3(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
+// avx512_8x48_k9_u4_ldb1_bias_n1 is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = bias[r] + sum_{p<9} a[p*8+r]*b[p*1+j]
+//
+// for r < 8, j < 1 (K=9, k unrolled 4x).
+//
+//go:noescape
+func avx512_8x48_k9_u4_ldb1_bias_n1(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// avx2_6x16_u4_ldb5_relu_n5 is the 6x16 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = max(sum_{p<k} a[p*6+r]*b[p*5+j], 0)
+//
+// for r < 6, j < 5 (k unrolled 4x).
+//
+//go:noescape
+func avx2_6x16_u4_ldb5_relu_n5(a *float32, b *float32, c *float32, k int, ldc int)
+
 // avx512_1x48_k37_u4_ldc100_n45_bf16 is the 1x48 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<37} a[p*1+r]*b[p*48+j]

@@ -275,6 +275,41 @@ func avx512_1x48_k5_u4_ldb50_n45_bf16(a *float32, b *uint16, c *float32, ldc int
 	gemmGeneric(&t, a, &wide[0], c, 5, ldc, nil)
 }
 
+// avx512_8x48_k7_u4_ldb32_bias_relu_n17_m3 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_k7_u4_ldb32_bias_relu_n17_m3(a, b, c *float32, ldc int, bias *float32) {
+	t := gemmTile{mr: 8, nr: 48, ldb: 32, storeM: 3, storeN: 17, accumulate: false, act: 1, slope: 0}
+	gemmGeneric(&t, a, b, c, 7, ldc, bias)
+}
+
+// avx512_28x16_u4_ldb16_acc_n1 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_28x16_u4_ldb16_acc_n1(a, b, c *float32, k int, ldc int) {
+	t := gemmTile{mr: 28, nr: 16, ldb: 16, storeM: 28, storeN: 1, accumulate: true, act: 0, slope: 0}
+	gemmGeneric(&t, a, b, c, k, ldc, nil)
+}
+
+// avx2_6x16_u4_ldb8_bias_n3 is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_6x16_u4_ldb8_bias_n3(a, b, c *float32, k int, ldc int, bias *float32) {
+	t := gemmTile{mr: 6, nr: 16, ldb: 8, storeM: 6, storeN: 3, accumulate: false, act: 0, slope: 0}
+	gemmGeneric(&t, a, b, c, k, ldc, bias)
+}
+
+// avx512_8x48_k9_u4_ldb1_bias_n1 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_k9_u4_ldb1_bias_n1(a, b, c *float32, ldc int, bias *float32) {
+	t := gemmTile{mr: 8, nr: 48, ldb: 1, storeM: 8, storeN: 1, accumulate: false, act: 0, slope: 0}
+	gemmGeneric(&t, a, b, c, 9, ldc, bias)
+}
+
+// avx2_6x16_u4_ldb5_relu_n5 is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_6x16_u4_ldb5_relu_n5(a, b, c *float32, k int, ldc int) {
+	t := gemmTile{mr: 6, nr: 16, ldb: 5, storeM: 6, storeN: 5, accumulate: false, act: 1, slope: 0}
+	gemmGeneric(&t, a, b, c, k, ldc, nil)
+}
+
 // avx512_1x48_k37_u4_ldc100_n45_bf16 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_1x48_k37_u4_ldc100_n45_bf16(a *float32, b *uint16, c *float32) {

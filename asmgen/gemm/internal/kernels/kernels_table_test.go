@@ -64,6 +64,13 @@ var kernelFuncs = map[string]kernelFunc{
 		bb := toBF16(b, 248)
 		avx512_1x48_k5_u4_ldb50_n45_bf16(a, &bb[0], c, ldc)
 	},
+	"avx512_8x48_k7_u4_ldb32_bias_relu_n17_m3": func(a, b, c *float32, k, ldc int, bias *float32) {
+		avx512_8x48_k7_u4_ldb32_bias_relu_n17_m3(a, b, c, ldc, bias)
+	},
+	"avx512_28x16_u4_ldb16_acc_n1":   func(a, b, c *float32, k, ldc int, bias *float32) { avx512_28x16_u4_ldb16_acc_n1(a, b, c, k, ldc) },
+	"avx2_6x16_u4_ldb8_bias_n3":      func(a, b, c *float32, k, ldc int, bias *float32) { avx2_6x16_u4_ldb8_bias_n3(a, b, c, k, ldc, bias) },
+	"avx512_8x48_k9_u4_ldb1_bias_n1": func(a, b, c *float32, k, ldc int, bias *float32) { avx512_8x48_k9_u4_ldb1_bias_n1(a, b, c, ldc, bias) },
+	"avx2_6x16_u4_ldb5_relu_n5":      func(a, b, c *float32, k, ldc int, bias *float32) { avx2_6x16_u4_ldb5_relu_n5(a, b, c, k, ldc) },
 	"avx512_1x48_k37_u4_ldc100_n45_bf16": func(a, b, c *float32, k, ldc int, bias *float32) {
 		bb := toBF16(b, 1776)
 		avx512_1x48_k37_u4_ldc100_n45_bf16(a, &bb[0], c)

@@ -65,6 +65,11 @@ var configs = kerneltest.Named([]gemm.Config{
 	{ISA: N, MR: 12, NR: 8, K: 37, Unroll: 4, LDB: 3136, Accumulate: true, StoreM: 5},
 	{ISA: N, MR: 4, NR: 20, K: 6, Unroll: 4, LDC: 30, LDB: 21, Bias: true, Act: gemm.ActSiLU, StoreN: 18},
 	{ISA: N, MR: 1, NR: 12, K: 5, Unroll: 2, LDB: 49, BF16B: true},
+	// Ragged tiles in place: rows as short as the vectors loaded.
+	{ISA: N, MR: 8, NR: 12, K: 7, Unroll: 4, LDB: 8, Bias: true, Act: gemm.ActReLU, StoreN: 5, StoreM: 3},
+	{ISA: N, MR: 12, NR: 8, Unroll: 4, LDB: 4, Accumulate: true, StoreN: 1},
+	{ISA: N, MR: 8, NR: 12, K: 9, Unroll: 4, LDB: 1, Bias: true, StoreN: 1},
+	{ISA: N, MR: 8, NR: 12, Unroll: 4, LDB: 6, Act: gemm.ActReLU, StoreN: 6},
 })
 
 // callOnceEnv names the environment variable that makes TestCallOnce run:

@@ -327,3 +327,39 @@ func neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(a *float32, b *float32, c *float3
 //
 //go:noescape
 func neon_1x12_k5_u2_ldb49_bf16(a *float32, b *uint16, c *float32, ldc int)
+
+// neon_8x12_k7_u4_ldb8_bias_relu_n5_m3 is the 8x12 NEON GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = max(bias[r] + sum_{p<7} a[p*8+r]*b[p*8+j], 0)
+//
+// for r < 3, j < 5 (K=7, k unrolled 4x).
+//
+//go:noescape
+func neon_8x12_k7_u4_ldb8_bias_relu_n5_m3(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// neon_12x8_u4_ldb4_acc_n1 is the 12x8 NEON GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = C[r*ldc+j] + sum_{p<k} a[p*12+r]*b[p*4+j]
+//
+// for r < 12, j < 1 (k unrolled 4x).
+//
+//go:noescape
+func neon_12x8_u4_ldb4_acc_n1(a *float32, b *float32, c *float32, k int, ldc int)
+
+// neon_8x12_k9_u4_ldb1_bias_n1 is the 8x12 NEON GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = bias[r] + sum_{p<9} a[p*8+r]*b[p*1+j]
+//
+// for r < 8, j < 1 (K=9, k unrolled 4x).
+//
+//go:noescape
+func neon_8x12_k9_u4_ldb1_bias_n1(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// neon_8x12_u4_ldb6_relu_n6 is the 8x12 NEON GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = max(sum_{p<k} a[p*8+r]*b[p*6+j], 0)
+//
+// for r < 8, j < 6 (k unrolled 4x).
+//
+//go:noescape
+func neon_8x12_u4_ldb6_relu_n6(a *float32, b *float32, c *float32, k int, ldc int)

@@ -12349,3 +12349,552 @@ kloop:
 	FMOVQ	F1, 16(R2)
 	FMOVQ	F2, 32(R2)
 	RET
+
+// func neon_8x12_k7_u4_ldb8_bias_relu_n5_m3(a *float32, b *float32, c *float32, ldc int, bias *float32)
+TEXT ·neon_8x12_k7_u4_ldb8_bias_relu_n5_m3(SB), NOSPLIT|NOFRAME, $0-40
+	// neon_8x12_k7_u4_ldb8_bias_relu_n5_m3 is the 8x12 NEON GEMM micro-kernel computing
+	//
+	//	C[r*ldc+j] = max(bias[r] + sum_{p<7} a[p*8+r]*b[p*8+j], 0)
+	//
+	// for r < 3, j < 5 (K=7, k unrolled 4x).
+	MOVD	a+0(FP), R0
+	MOVD	b+8(FP), R1
+	MOVD	c+16(FP), R2
+
+	// Initialise the accumulators with the bias.
+	MOVD	bias+32(FP), R5
+	VLD1R.P	4(R5), [V0.S4]
+	VMOV	V0.B16, V1.B16
+	VLD1R.P	4(R5), [V2.S4]
+	VMOV	V2.B16, V3.B16
+	VLD1R.P	4(R5), [V4.S4]
+	VMOV	V4.B16, V5.B16
+
+	// Reduction over K=7: 1 iteration(s) of 4 step(s), 3 remaining.
+	VLD1.P	32(R1), [V6.S4, V7.S4]
+	VLD1.P	32(R0), [V9.S4, V10.S4]
+	WORD	$0x4f8910c0 // fmla v0.4s, v6.4s, v9.s[0]
+	WORD	$0x4f8910e1 // fmla v1.4s, v7.4s, v9.s[0]
+	WORD	$0x4fa910c2 // fmla v2.4s, v6.4s, v9.s[1]
+	WORD	$0x4fa910e3 // fmla v3.4s, v7.4s, v9.s[1]
+	WORD	$0x4f8918c4 // fmla v4.4s, v6.4s, v9.s[2]
+	WORD	$0x4f8918e5 // fmla v5.4s, v7.4s, v9.s[2]
+	VLD1.P	32(R1), [V6.S4, V7.S4]
+	VLD1.P	32(R0), [V9.S4, V10.S4]
+	WORD	$0x4f8910c0 // fmla v0.4s, v6.4s, v9.s[0]
+	WORD	$0x4f8910e1 // fmla v1.4s, v7.4s, v9.s[0]
+	WORD	$0x4fa910c2 // fmla v2.4s, v6.4s, v9.s[1]
+	WORD	$0x4fa910e3 // fmla v3.4s, v7.4s, v9.s[1]
+	WORD	$0x4f8918c4 // fmla v4.4s, v6.4s, v9.s[2]
+	WORD	$0x4f8918e5 // fmla v5.4s, v7.4s, v9.s[2]
+	VLD1.P	32(R1), [V6.S4, V7.S4]
+	VLD1.P	32(R0), [V9.S4, V10.S4]
+	WORD	$0x4f8910c0 // fmla v0.4s, v6.4s, v9.s[0]
+	WORD	$0x4f8910e1 // fmla v1.4s, v7.4s, v9.s[0]
+	WORD	$0x4fa910c2 // fmla v2.4s, v6.4s, v9.s[1]
+	WORD	$0x4fa910e3 // fmla v3.4s, v7.4s, v9.s[1]
+	WORD	$0x4f8918c4 // fmla v4.4s, v6.4s, v9.s[2]
+	WORD	$0x4f8918e5 // fmla v5.4s, v7.4s, v9.s[2]
+	VLD1.P	32(R1), [V6.S4, V7.S4]
+	VLD1.P	32(R0), [V9.S4, V10.S4]
+	WORD	$0x4f8910c0 // fmla v0.4s, v6.4s, v9.s[0]
+	WORD	$0x4f8910e1 // fmla v1.4s, v7.4s, v9.s[0]
+	WORD	$0x4fa910c2 // fmla v2.4s, v6.4s, v9.s[1]
+	WORD	$0x4fa910e3 // fmla v3.4s, v7.4s, v9.s[1]
+	WORD	$0x4f8918c4 // fmla v4.4s, v6.4s, v9.s[2]
+	WORD	$0x4f8918e5 // fmla v5.4s, v7.4s, v9.s[2]
+	VLD1.P	32(R1), [V6.S4, V7.S4]
+	VLD1.P	32(R0), [V9.S4, V10.S4]
+	WORD	$0x4f8910c0 // fmla v0.4s, v6.4s, v9.s[0]
+	WORD	$0x4f8910e1 // fmla v1.4s, v7.4s, v9.s[0]
+	WORD	$0x4fa910c2 // fmla v2.4s, v6.4s, v9.s[1]
+	WORD	$0x4fa910e3 // fmla v3.4s, v7.4s, v9.s[1]
+	WORD	$0x4f8918c4 // fmla v4.4s, v6.4s, v9.s[2]
+	WORD	$0x4f8918e5 // fmla v5.4s, v7.4s, v9.s[2]
+	VLD1.P	32(R1), [V6.S4, V7.S4]
+	VLD1.P	32(R0), [V9.S4, V10.S4]
+	WORD	$0x4f8910c0 // fmla v0.4s, v6.4s, v9.s[0]
+	WORD	$0x4f8910e1 // fmla v1.4s, v7.4s, v9.s[0]
+	WORD	$0x4fa910c2 // fmla v2.4s, v6.4s, v9.s[1]
+	WORD	$0x4fa910e3 // fmla v3.4s, v7.4s, v9.s[1]
+	WORD	$0x4f8918c4 // fmla v4.4s, v6.4s, v9.s[2]
+	WORD	$0x4f8918e5 // fmla v5.4s, v7.4s, v9.s[2]
+	VLD1.P	32(R1), [V6.S4, V7.S4]
+	VLD1.P	32(R0), [V9.S4, V10.S4]
+	WORD	$0x4f8910c0 // fmla v0.4s, v6.4s, v9.s[0]
+	WORD	$0x4f8910e1 // fmla v1.4s, v7.4s, v9.s[0]
+	WORD	$0x4fa910c2 // fmla v2.4s, v6.4s, v9.s[1]
+	WORD	$0x4fa910e3 // fmla v3.4s, v7.4s, v9.s[1]
+	WORD	$0x4f8918c4 // fmla v4.4s, v6.4s, v9.s[2]
+	WORD	$0x4f8918e5 // fmla v5.4s, v7.4s, v9.s[2]
+
+	// Epilogue: accumulate, activate and store the tile.
+	VEOR	V6.B16, V6.B16, V6.B16
+	MOVD	ldc+24(FP), R4
+	LSL	$2, R4, R4
+	WORD	$0x4e26f400 // fmax v0.4s, v0.4s, v6.4s
+	FMOVQ	F0, 0(R2)
+	WORD	$0x4e26f421 // fmax v1.4s, v1.4s, v6.4s
+	FMOVS	F1, 16(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	FMOVQ	F2, 0(R2)
+	WORD	$0x4e26f463 // fmax v3.4s, v3.4s, v6.4s
+	FMOVS	F3, 16(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4e26f484 // fmax v4.4s, v4.4s, v6.4s
+	FMOVQ	F4, 0(R2)
+	WORD	$0x4e26f4a5 // fmax v5.4s, v5.4s, v6.4s
+	FMOVS	F5, 16(R2)
+	RET
+
+// func neon_12x8_u4_ldb4_acc_n1(a *float32, b *float32, c *float32, k int, ldc int)
+TEXT ·neon_12x8_u4_ldb4_acc_n1(SB), NOSPLIT|NOFRAME, $0-40
+	// neon_12x8_u4_ldb4_acc_n1 is the 12x8 NEON GEMM micro-kernel computing
+	//
+	//	C[r*ldc+j] = C[r*ldc+j] + sum_{p<k} a[p*12+r]*b[p*4+j]
+	//
+	// for r < 12, j < 1 (k unrolled 4x).
+	MOVD	a+0(FP), R0
+	MOVD	b+8(FP), R1
+	MOVD	c+16(FP), R2
+
+	// Zero the accumulators.
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+
+	// Reduction over the runtime k: blocks of 4 step(s), then single steps.
+	MOVD	k+24(FP), R3
+	SUBS	$4, R3, R3
+	BLT	ktail
+kloop:
+	VLD1.P	16(R1), [V12.S4]
+	VLD1.P	48(R0), [V14.S4, V15.S4, V16.S4]
+	WORD	$0x4f8e1180 // fmla v0.4s, v12.4s, v14.s[0]
+	WORD	$0x4fae1181 // fmla v1.4s, v12.4s, v14.s[1]
+	WORD	$0x4f8e1982 // fmla v2.4s, v12.4s, v14.s[2]
+	WORD	$0x4fae1983 // fmla v3.4s, v12.4s, v14.s[3]
+	WORD	$0x4f8f1184 // fmla v4.4s, v12.4s, v15.s[0]
+	WORD	$0x4faf1185 // fmla v5.4s, v12.4s, v15.s[1]
+	WORD	$0x4f8f1986 // fmla v6.4s, v12.4s, v15.s[2]
+	WORD	$0x4faf1987 // fmla v7.4s, v12.4s, v15.s[3]
+	WORD	$0x4f901188 // fmla v8.4s, v12.4s, v16.s[0]
+	WORD	$0x4fb01189 // fmla v9.4s, v12.4s, v16.s[1]
+	WORD	$0x4f90198a // fmla v10.4s, v12.4s, v16.s[2]
+	WORD	$0x4fb0198b // fmla v11.4s, v12.4s, v16.s[3]
+	VLD1.P	16(R1), [V12.S4]
+	VLD1.P	48(R0), [V14.S4, V15.S4, V16.S4]
+	WORD	$0x4f8e1180 // fmla v0.4s, v12.4s, v14.s[0]
+	WORD	$0x4fae1181 // fmla v1.4s, v12.4s, v14.s[1]
+	WORD	$0x4f8e1982 // fmla v2.4s, v12.4s, v14.s[2]
+	WORD	$0x4fae1983 // fmla v3.4s, v12.4s, v14.s[3]
+	WORD	$0x4f8f1184 // fmla v4.4s, v12.4s, v15.s[0]
+	WORD	$0x4faf1185 // fmla v5.4s, v12.4s, v15.s[1]
+	WORD	$0x4f8f1986 // fmla v6.4s, v12.4s, v15.s[2]
+	WORD	$0x4faf1987 // fmla v7.4s, v12.4s, v15.s[3]
+	WORD	$0x4f901188 // fmla v8.4s, v12.4s, v16.s[0]
+	WORD	$0x4fb01189 // fmla v9.4s, v12.4s, v16.s[1]
+	WORD	$0x4f90198a // fmla v10.4s, v12.4s, v16.s[2]
+	WORD	$0x4fb0198b // fmla v11.4s, v12.4s, v16.s[3]
+	VLD1.P	16(R1), [V12.S4]
+	VLD1.P	48(R0), [V14.S4, V15.S4, V16.S4]
+	WORD	$0x4f8e1180 // fmla v0.4s, v12.4s, v14.s[0]
+	WORD	$0x4fae1181 // fmla v1.4s, v12.4s, v14.s[1]
+	WORD	$0x4f8e1982 // fmla v2.4s, v12.4s, v14.s[2]
+	WORD	$0x4fae1983 // fmla v3.4s, v12.4s, v14.s[3]
+	WORD	$0x4f8f1184 // fmla v4.4s, v12.4s, v15.s[0]
+	WORD	$0x4faf1185 // fmla v5.4s, v12.4s, v15.s[1]
+	WORD	$0x4f8f1986 // fmla v6.4s, v12.4s, v15.s[2]
+	WORD	$0x4faf1987 // fmla v7.4s, v12.4s, v15.s[3]
+	WORD	$0x4f901188 // fmla v8.4s, v12.4s, v16.s[0]
+	WORD	$0x4fb01189 // fmla v9.4s, v12.4s, v16.s[1]
+	WORD	$0x4f90198a // fmla v10.4s, v12.4s, v16.s[2]
+	WORD	$0x4fb0198b // fmla v11.4s, v12.4s, v16.s[3]
+	VLD1.P	16(R1), [V12.S4]
+	VLD1.P	48(R0), [V14.S4, V15.S4, V16.S4]
+	WORD	$0x4f8e1180 // fmla v0.4s, v12.4s, v14.s[0]
+	WORD	$0x4fae1181 // fmla v1.4s, v12.4s, v14.s[1]
+	WORD	$0x4f8e1982 // fmla v2.4s, v12.4s, v14.s[2]
+	WORD	$0x4fae1983 // fmla v3.4s, v12.4s, v14.s[3]
+	WORD	$0x4f8f1184 // fmla v4.4s, v12.4s, v15.s[0]
+	WORD	$0x4faf1185 // fmla v5.4s, v12.4s, v15.s[1]
+	WORD	$0x4f8f1986 // fmla v6.4s, v12.4s, v15.s[2]
+	WORD	$0x4faf1987 // fmla v7.4s, v12.4s, v15.s[3]
+	WORD	$0x4f901188 // fmla v8.4s, v12.4s, v16.s[0]
+	WORD	$0x4fb01189 // fmla v9.4s, v12.4s, v16.s[1]
+	WORD	$0x4f90198a // fmla v10.4s, v12.4s, v16.s[2]
+	WORD	$0x4fb0198b // fmla v11.4s, v12.4s, v16.s[3]
+	SUBS	$4, R3, R3
+	BGE	kloop
+ktail:
+	ADDS	$4, R3, R3
+	BLE	kdone
+kremainder:
+	VLD1.P	16(R1), [V12.S4]
+	VLD1.P	48(R0), [V14.S4, V15.S4, V16.S4]
+	WORD	$0x4f8e1180 // fmla v0.4s, v12.4s, v14.s[0]
+	WORD	$0x4fae1181 // fmla v1.4s, v12.4s, v14.s[1]
+	WORD	$0x4f8e1982 // fmla v2.4s, v12.4s, v14.s[2]
+	WORD	$0x4fae1983 // fmla v3.4s, v12.4s, v14.s[3]
+	WORD	$0x4f8f1184 // fmla v4.4s, v12.4s, v15.s[0]
+	WORD	$0x4faf1185 // fmla v5.4s, v12.4s, v15.s[1]
+	WORD	$0x4f8f1986 // fmla v6.4s, v12.4s, v15.s[2]
+	WORD	$0x4faf1987 // fmla v7.4s, v12.4s, v15.s[3]
+	WORD	$0x4f901188 // fmla v8.4s, v12.4s, v16.s[0]
+	WORD	$0x4fb01189 // fmla v9.4s, v12.4s, v16.s[1]
+	WORD	$0x4f90198a // fmla v10.4s, v12.4s, v16.s[2]
+	WORD	$0x4fb0198b // fmla v11.4s, v12.4s, v16.s[3]
+	SUBS	$1, R3, R3
+	BNE	kremainder
+kdone:
+
+	// Epilogue: accumulate, activate and store the tile.
+	MOVD	ldc+32(FP), R4
+	LSL	$2, R4, R4
+	FMOVS	0(R2), F12
+	WORD	$0x4e2cd400 // fadd v0.4s, v0.4s, v12.4s
+	FMOVS	F0, 0(R2)
+	ADD	R4, R2, R2
+	FMOVS	0(R2), F12
+	WORD	$0x4e2cd421 // fadd v1.4s, v1.4s, v12.4s
+	FMOVS	F1, 0(R2)
+	ADD	R4, R2, R2
+	FMOVS	0(R2), F12
+	WORD	$0x4e2cd442 // fadd v2.4s, v2.4s, v12.4s
+	FMOVS	F2, 0(R2)
+	ADD	R4, R2, R2
+	FMOVS	0(R2), F12
+	WORD	$0x4e2cd463 // fadd v3.4s, v3.4s, v12.4s
+	FMOVS	F3, 0(R2)
+	ADD	R4, R2, R2
+	FMOVS	0(R2), F12
+	WORD	$0x4e2cd484 // fadd v4.4s, v4.4s, v12.4s
+	FMOVS	F4, 0(R2)
+	ADD	R4, R2, R2
+	FMOVS	0(R2), F12
+	WORD	$0x4e2cd4a5 // fadd v5.4s, v5.4s, v12.4s
+	FMOVS	F5, 0(R2)
+	ADD	R4, R2, R2
+	FMOVS	0(R2), F12
+	WORD	$0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
+	FMOVS	F6, 0(R2)
+	ADD	R4, R2, R2
+	FMOVS	0(R2), F12
+	WORD	$0x4e2cd4e7 // fadd v7.4s, v7.4s, v12.4s
+	FMOVS	F7, 0(R2)
+	ADD	R4, R2, R2
+	FMOVS	0(R2), F12
+	WORD	$0x4e2cd508 // fadd v8.4s, v8.4s, v12.4s
+	FMOVS	F8, 0(R2)
+	ADD	R4, R2, R2
+	FMOVS	0(R2), F12
+	WORD	$0x4e2cd529 // fadd v9.4s, v9.4s, v12.4s
+	FMOVS	F9, 0(R2)
+	ADD	R4, R2, R2
+	FMOVS	0(R2), F12
+	WORD	$0x4e2cd54a // fadd v10.4s, v10.4s, v12.4s
+	FMOVS	F10, 0(R2)
+	ADD	R4, R2, R2
+	FMOVS	0(R2), F12
+	WORD	$0x4e2cd56b // fadd v11.4s, v11.4s, v12.4s
+	FMOVS	F11, 0(R2)
+	RET
+
+// func neon_8x12_k9_u4_ldb1_bias_n1(a *float32, b *float32, c *float32, ldc int, bias *float32)
+TEXT ·neon_8x12_k9_u4_ldb1_bias_n1(SB), NOSPLIT|NOFRAME, $0-40
+	// neon_8x12_k9_u4_ldb1_bias_n1 is the 8x12 NEON GEMM micro-kernel computing
+	//
+	//	C[r*ldc+j] = bias[r] + sum_{p<9} a[p*8+r]*b[p*1+j]
+	//
+	// for r < 8, j < 1 (K=9, k unrolled 4x).
+	MOVD	a+0(FP), R0
+	MOVD	b+8(FP), R1
+	MOVD	c+16(FP), R2
+	MOVD	$-12, R6
+
+	// Initialise the accumulators with the bias.
+	MOVD	bias+32(FP), R5
+	VLD1R.P	4(R5), [V0.S4]
+	VLD1R.P	4(R5), [V1.S4]
+	VLD1R.P	4(R5), [V2.S4]
+	VLD1R.P	4(R5), [V3.S4]
+	VLD1R.P	4(R5), [V4.S4]
+	VLD1R.P	4(R5), [V5.S4]
+	VLD1R.P	4(R5), [V6.S4]
+	VLD1R.P	4(R5), [V7.S4]
+
+	// Reduction over K=9: 2 iteration(s) of 4 step(s), 1 remaining.
+	MOVD	$2, R3
+kloop:
+	VLD1.P	16(R1), [V8.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V11.S4, V12.S4]
+	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
+	WORD	$0x4fab1101 // fmla v1.4s, v8.4s, v11.s[1]
+	WORD	$0x4f8b1902 // fmla v2.4s, v8.4s, v11.s[2]
+	WORD	$0x4fab1903 // fmla v3.4s, v8.4s, v11.s[3]
+	WORD	$0x4f8c1104 // fmla v4.4s, v8.4s, v12.s[0]
+	WORD	$0x4fac1105 // fmla v5.4s, v8.4s, v12.s[1]
+	WORD	$0x4f8c1906 // fmla v6.4s, v8.4s, v12.s[2]
+	WORD	$0x4fac1907 // fmla v7.4s, v8.4s, v12.s[3]
+	VLD1.P	16(R1), [V8.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V11.S4, V12.S4]
+	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
+	WORD	$0x4fab1101 // fmla v1.4s, v8.4s, v11.s[1]
+	WORD	$0x4f8b1902 // fmla v2.4s, v8.4s, v11.s[2]
+	WORD	$0x4fab1903 // fmla v3.4s, v8.4s, v11.s[3]
+	WORD	$0x4f8c1104 // fmla v4.4s, v8.4s, v12.s[0]
+	WORD	$0x4fac1105 // fmla v5.4s, v8.4s, v12.s[1]
+	WORD	$0x4f8c1906 // fmla v6.4s, v8.4s, v12.s[2]
+	WORD	$0x4fac1907 // fmla v7.4s, v8.4s, v12.s[3]
+	VLD1.P	16(R1), [V8.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V11.S4, V12.S4]
+	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
+	WORD	$0x4fab1101 // fmla v1.4s, v8.4s, v11.s[1]
+	WORD	$0x4f8b1902 // fmla v2.4s, v8.4s, v11.s[2]
+	WORD	$0x4fab1903 // fmla v3.4s, v8.4s, v11.s[3]
+	WORD	$0x4f8c1104 // fmla v4.4s, v8.4s, v12.s[0]
+	WORD	$0x4fac1105 // fmla v5.4s, v8.4s, v12.s[1]
+	WORD	$0x4f8c1906 // fmla v6.4s, v8.4s, v12.s[2]
+	WORD	$0x4fac1907 // fmla v7.4s, v8.4s, v12.s[3]
+	VLD1.P	16(R1), [V8.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V11.S4, V12.S4]
+	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
+	WORD	$0x4fab1101 // fmla v1.4s, v8.4s, v11.s[1]
+	WORD	$0x4f8b1902 // fmla v2.4s, v8.4s, v11.s[2]
+	WORD	$0x4fab1903 // fmla v3.4s, v8.4s, v11.s[3]
+	WORD	$0x4f8c1104 // fmla v4.4s, v8.4s, v12.s[0]
+	WORD	$0x4fac1105 // fmla v5.4s, v8.4s, v12.s[1]
+	WORD	$0x4f8c1906 // fmla v6.4s, v8.4s, v12.s[2]
+	WORD	$0x4fac1907 // fmla v7.4s, v8.4s, v12.s[3]
+	SUBS	$1, R3, R3
+	BNE	kloop
+	VLD1.P	16(R1), [V8.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V11.S4, V12.S4]
+	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
+	WORD	$0x4fab1101 // fmla v1.4s, v8.4s, v11.s[1]
+	WORD	$0x4f8b1902 // fmla v2.4s, v8.4s, v11.s[2]
+	WORD	$0x4fab1903 // fmla v3.4s, v8.4s, v11.s[3]
+	WORD	$0x4f8c1104 // fmla v4.4s, v8.4s, v12.s[0]
+	WORD	$0x4fac1105 // fmla v5.4s, v8.4s, v12.s[1]
+	WORD	$0x4f8c1906 // fmla v6.4s, v8.4s, v12.s[2]
+	WORD	$0x4fac1907 // fmla v7.4s, v8.4s, v12.s[3]
+
+	// Epilogue: accumulate, activate and store the tile.
+	MOVD	ldc+24(FP), R4
+	LSL	$2, R4, R4
+	FMOVS	F0, 0(R2)
+	ADD	R4, R2, R2
+	FMOVS	F1, 0(R2)
+	ADD	R4, R2, R2
+	FMOVS	F2, 0(R2)
+	ADD	R4, R2, R2
+	FMOVS	F3, 0(R2)
+	ADD	R4, R2, R2
+	FMOVS	F4, 0(R2)
+	ADD	R4, R2, R2
+	FMOVS	F5, 0(R2)
+	ADD	R4, R2, R2
+	FMOVS	F6, 0(R2)
+	ADD	R4, R2, R2
+	FMOVS	F7, 0(R2)
+	RET
+
+// func neon_8x12_u4_ldb6_relu_n6(a *float32, b *float32, c *float32, k int, ldc int)
+TEXT ·neon_8x12_u4_ldb6_relu_n6(SB), NOSPLIT|NOFRAME, $0-40
+	// neon_8x12_u4_ldb6_relu_n6 is the 8x12 NEON GEMM micro-kernel computing
+	//
+	//	C[r*ldc+j] = max(sum_{p<k} a[p*8+r]*b[p*6+j], 0)
+	//
+	// for r < 8, j < 6 (k unrolled 4x).
+	MOVD	a+0(FP), R0
+	MOVD	b+8(FP), R1
+	MOVD	c+16(FP), R2
+	MOVD	$-8, R6
+
+	// Zero the accumulators.
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+
+	// Reduction over the runtime k: blocks of 4 step(s), then single steps.
+	MOVD	k+24(FP), R3
+	SUBS	$4, R3, R3
+	BLT	ktail
+kloop:
+	VLD1.P	32(R1), [V16.S4, V17.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V19.S4, V20.S4]
+	WORD	$0x4f931200 // fmla v0.4s, v16.4s, v19.s[0]
+	WORD	$0x4f931221 // fmla v1.4s, v17.4s, v19.s[0]
+	WORD	$0x4fb31202 // fmla v2.4s, v16.4s, v19.s[1]
+	WORD	$0x4fb31223 // fmla v3.4s, v17.4s, v19.s[1]
+	WORD	$0x4f931a04 // fmla v4.4s, v16.4s, v19.s[2]
+	WORD	$0x4f931a25 // fmla v5.4s, v17.4s, v19.s[2]
+	WORD	$0x4fb31a06 // fmla v6.4s, v16.4s, v19.s[3]
+	WORD	$0x4fb31a27 // fmla v7.4s, v17.4s, v19.s[3]
+	WORD	$0x4f941208 // fmla v8.4s, v16.4s, v20.s[0]
+	WORD	$0x4f941229 // fmla v9.4s, v17.4s, v20.s[0]
+	WORD	$0x4fb4120a // fmla v10.4s, v16.4s, v20.s[1]
+	WORD	$0x4fb4122b // fmla v11.4s, v17.4s, v20.s[1]
+	WORD	$0x4f941a0c // fmla v12.4s, v16.4s, v20.s[2]
+	WORD	$0x4f941a2d // fmla v13.4s, v17.4s, v20.s[2]
+	WORD	$0x4fb41a0e // fmla v14.4s, v16.4s, v20.s[3]
+	WORD	$0x4fb41a2f // fmla v15.4s, v17.4s, v20.s[3]
+	VLD1.P	32(R1), [V16.S4, V17.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V19.S4, V20.S4]
+	WORD	$0x4f931200 // fmla v0.4s, v16.4s, v19.s[0]
+	WORD	$0x4f931221 // fmla v1.4s, v17.4s, v19.s[0]
+	WORD	$0x4fb31202 // fmla v2.4s, v16.4s, v19.s[1]
+	WORD	$0x4fb31223 // fmla v3.4s, v17.4s, v19.s[1]
+	WORD	$0x4f931a04 // fmla v4.4s, v16.4s, v19.s[2]
+	WORD	$0x4f931a25 // fmla v5.4s, v17.4s, v19.s[2]
+	WORD	$0x4fb31a06 // fmla v6.4s, v16.4s, v19.s[3]
+	WORD	$0x4fb31a27 // fmla v7.4s, v17.4s, v19.s[3]
+	WORD	$0x4f941208 // fmla v8.4s, v16.4s, v20.s[0]
+	WORD	$0x4f941229 // fmla v9.4s, v17.4s, v20.s[0]
+	WORD	$0x4fb4120a // fmla v10.4s, v16.4s, v20.s[1]
+	WORD	$0x4fb4122b // fmla v11.4s, v17.4s, v20.s[1]
+	WORD	$0x4f941a0c // fmla v12.4s, v16.4s, v20.s[2]
+	WORD	$0x4f941a2d // fmla v13.4s, v17.4s, v20.s[2]
+	WORD	$0x4fb41a0e // fmla v14.4s, v16.4s, v20.s[3]
+	WORD	$0x4fb41a2f // fmla v15.4s, v17.4s, v20.s[3]
+	VLD1.P	32(R1), [V16.S4, V17.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V19.S4, V20.S4]
+	WORD	$0x4f931200 // fmla v0.4s, v16.4s, v19.s[0]
+	WORD	$0x4f931221 // fmla v1.4s, v17.4s, v19.s[0]
+	WORD	$0x4fb31202 // fmla v2.4s, v16.4s, v19.s[1]
+	WORD	$0x4fb31223 // fmla v3.4s, v17.4s, v19.s[1]
+	WORD	$0x4f931a04 // fmla v4.4s, v16.4s, v19.s[2]
+	WORD	$0x4f931a25 // fmla v5.4s, v17.4s, v19.s[2]
+	WORD	$0x4fb31a06 // fmla v6.4s, v16.4s, v19.s[3]
+	WORD	$0x4fb31a27 // fmla v7.4s, v17.4s, v19.s[3]
+	WORD	$0x4f941208 // fmla v8.4s, v16.4s, v20.s[0]
+	WORD	$0x4f941229 // fmla v9.4s, v17.4s, v20.s[0]
+	WORD	$0x4fb4120a // fmla v10.4s, v16.4s, v20.s[1]
+	WORD	$0x4fb4122b // fmla v11.4s, v17.4s, v20.s[1]
+	WORD	$0x4f941a0c // fmla v12.4s, v16.4s, v20.s[2]
+	WORD	$0x4f941a2d // fmla v13.4s, v17.4s, v20.s[2]
+	WORD	$0x4fb41a0e // fmla v14.4s, v16.4s, v20.s[3]
+	WORD	$0x4fb41a2f // fmla v15.4s, v17.4s, v20.s[3]
+	VLD1.P	32(R1), [V16.S4, V17.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V19.S4, V20.S4]
+	WORD	$0x4f931200 // fmla v0.4s, v16.4s, v19.s[0]
+	WORD	$0x4f931221 // fmla v1.4s, v17.4s, v19.s[0]
+	WORD	$0x4fb31202 // fmla v2.4s, v16.4s, v19.s[1]
+	WORD	$0x4fb31223 // fmla v3.4s, v17.4s, v19.s[1]
+	WORD	$0x4f931a04 // fmla v4.4s, v16.4s, v19.s[2]
+	WORD	$0x4f931a25 // fmla v5.4s, v17.4s, v19.s[2]
+	WORD	$0x4fb31a06 // fmla v6.4s, v16.4s, v19.s[3]
+	WORD	$0x4fb31a27 // fmla v7.4s, v17.4s, v19.s[3]
+	WORD	$0x4f941208 // fmla v8.4s, v16.4s, v20.s[0]
+	WORD	$0x4f941229 // fmla v9.4s, v17.4s, v20.s[0]
+	WORD	$0x4fb4120a // fmla v10.4s, v16.4s, v20.s[1]
+	WORD	$0x4fb4122b // fmla v11.4s, v17.4s, v20.s[1]
+	WORD	$0x4f941a0c // fmla v12.4s, v16.4s, v20.s[2]
+	WORD	$0x4f941a2d // fmla v13.4s, v17.4s, v20.s[2]
+	WORD	$0x4fb41a0e // fmla v14.4s, v16.4s, v20.s[3]
+	WORD	$0x4fb41a2f // fmla v15.4s, v17.4s, v20.s[3]
+	SUBS	$4, R3, R3
+	BGE	kloop
+ktail:
+	ADDS	$4, R3, R3
+	BLE	kdone
+kremainder:
+	VLD1.P	32(R1), [V16.S4, V17.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V19.S4, V20.S4]
+	WORD	$0x4f931200 // fmla v0.4s, v16.4s, v19.s[0]
+	WORD	$0x4f931221 // fmla v1.4s, v17.4s, v19.s[0]
+	WORD	$0x4fb31202 // fmla v2.4s, v16.4s, v19.s[1]
+	WORD	$0x4fb31223 // fmla v3.4s, v17.4s, v19.s[1]
+	WORD	$0x4f931a04 // fmla v4.4s, v16.4s, v19.s[2]
+	WORD	$0x4f931a25 // fmla v5.4s, v17.4s, v19.s[2]
+	WORD	$0x4fb31a06 // fmla v6.4s, v16.4s, v19.s[3]
+	WORD	$0x4fb31a27 // fmla v7.4s, v17.4s, v19.s[3]
+	WORD	$0x4f941208 // fmla v8.4s, v16.4s, v20.s[0]
+	WORD	$0x4f941229 // fmla v9.4s, v17.4s, v20.s[0]
+	WORD	$0x4fb4120a // fmla v10.4s, v16.4s, v20.s[1]
+	WORD	$0x4fb4122b // fmla v11.4s, v17.4s, v20.s[1]
+	WORD	$0x4f941a0c // fmla v12.4s, v16.4s, v20.s[2]
+	WORD	$0x4f941a2d // fmla v13.4s, v17.4s, v20.s[2]
+	WORD	$0x4fb41a0e // fmla v14.4s, v16.4s, v20.s[3]
+	WORD	$0x4fb41a2f // fmla v15.4s, v17.4s, v20.s[3]
+	SUBS	$1, R3, R3
+	BNE	kremainder
+kdone:
+
+	// Epilogue: accumulate, activate and store the tile.
+	VEOR	V16.B16, V16.B16, V16.B16
+	MOVD	ldc+32(FP), R4
+	LSL	$2, R4, R4
+	WORD	$0x4e30f400 // fmax v0.4s, v0.4s, v16.4s
+	FMOVQ	F0, 0(R2)
+	WORD	$0x4e30f421 // fmax v1.4s, v1.4s, v16.4s
+	FMOVD	F1, 16(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4e30f442 // fmax v2.4s, v2.4s, v16.4s
+	FMOVQ	F2, 0(R2)
+	WORD	$0x4e30f463 // fmax v3.4s, v3.4s, v16.4s
+	FMOVD	F3, 16(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4e30f484 // fmax v4.4s, v4.4s, v16.4s
+	FMOVQ	F4, 0(R2)
+	WORD	$0x4e30f4a5 // fmax v5.4s, v5.4s, v16.4s
+	FMOVD	F5, 16(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4e30f4c6 // fmax v6.4s, v6.4s, v16.4s
+	FMOVQ	F6, 0(R2)
+	WORD	$0x4e30f4e7 // fmax v7.4s, v7.4s, v16.4s
+	FMOVD	F7, 16(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4e30f508 // fmax v8.4s, v8.4s, v16.4s
+	FMOVQ	F8, 0(R2)
+	WORD	$0x4e30f529 // fmax v9.4s, v9.4s, v16.4s
+	FMOVD	F9, 16(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4e30f54a // fmax v10.4s, v10.4s, v16.4s
+	FMOVQ	F10, 0(R2)
+	WORD	$0x4e30f56b // fmax v11.4s, v11.4s, v16.4s
+	FMOVD	F11, 16(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4e30f58c // fmax v12.4s, v12.4s, v16.4s
+	FMOVQ	F12, 0(R2)
+	WORD	$0x4e30f5ad // fmax v13.4s, v13.4s, v16.4s
+	FMOVD	F13, 16(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4e30f5ce // fmax v14.4s, v14.4s, v16.4s
+	FMOVQ	F14, 0(R2)
+	WORD	$0x4e30f5ef // fmax v15.4s, v15.4s, v16.4s
+	FMOVD	F15, 16(R2)
+	RET

@@ -67,4 +67,10 @@ var kernelFuncs = map[string]kernelFunc{
 		bb := toBF16(b, 208)
 		neon_1x12_k5_u2_ldb49_bf16(a, &bb[0], c, ldc)
 	},
+	"neon_8x12_k7_u4_ldb8_bias_relu_n5_m3": func(a, b, c *float32, k, ldc int, bias *float32) {
+		neon_8x12_k7_u4_ldb8_bias_relu_n5_m3(a, b, c, ldc, bias)
+	},
+	"neon_12x8_u4_ldb4_acc_n1":     func(a, b, c *float32, k, ldc int, bias *float32) { neon_12x8_u4_ldb4_acc_n1(a, b, c, k, ldc) },
+	"neon_8x12_k9_u4_ldb1_bias_n1": func(a, b, c *float32, k, ldc int, bias *float32) { neon_8x12_k9_u4_ldb1_bias_n1(a, b, c, ldc, bias) },
+	"neon_8x12_u4_ldb6_relu_n6":    func(a, b, c *float32, k, ldc int, bias *float32) { neon_8x12_u4_ldb6_relu_n6(a, b, c, k, ldc) },
 }
