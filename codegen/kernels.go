@@ -14,9 +14,10 @@ type variant struct {
 
 var variants = []variant{{"full", false, false}, {"n", false, true}, {"m", true, false}, {"mn", true, true}}
 
-// kernelName names layer l's kernel for implementation im and variant v.
-func (p *Plan) kernelName(l *layer, im impl, v variant) string {
-	return p.ident(l.n, "k") + "_" + im.suffix + "_" + v.suffix
+// kernelName names layer l's kernel for implementation im, variant v and
+// K block kb.
+func (p *Plan) kernelName(l *layer, im impl, v variant, kb kblock) string {
+	return p.ident(l.n, "k") + "_" + im.suffix + "_" + v.suffix + [...]string{"", "_k0", "_k1", "_k2"}[kb]
 }
 
 // needed reports whether the GEMM under tile t has tiles of variant v:
@@ -83,7 +84,9 @@ func (c *gen) kernelConfigs(arch string) []gemm.Config {
 			}
 			for _, v := range variants {
 				if l.gemm.needed(l.gemm.tile(i), v) {
-					cfgs = append(cfgs, c.gemmConfig(l, i, im, v, c.bf16()))
+					for _, kb := range l.gemm.tile(i).kblocks() {
+						cfgs = append(cfgs, c.gemmConfig(l, i, im, v, kb, c.bf16()))
+					}
 				}
 			}
 		}
@@ -91,13 +94,21 @@ func (c *gen) kernelConfigs(arch string) []gemm.Config {
 	return cfgs
 }
 
-// gemmConfig is layer l's kernel of variant v for implementation im
-// (impls[i]); bf16 makes a dense layer's weights bfloat16.
-func (p *Plan) gemmConfig(l *layer, i int, im impl, v variant, bf16 bool) gemm.Config {
+// gemmConfig is layer l's kernel of variant v and K block kb for
+// implementation im (impls[i]); bf16 makes a dense layer's weights
+// bfloat16.
+func (p *Plan) gemmConfig(l *layer, i int, im impl, v variant, kb kblock, bf16 bool) gemm.Config {
 	g, t := l.gemm, l.gemm.tile(i)
+	k := g.K
+	switch kb {
+	case kFirst, kMid:
+		k = t.kc
+	case kLast:
+		k = g.K - (t.kBlocks-1)*t.kc
+	}
 	cfg := gemm.Config{
-		Name: p.kernelName(l, im, v), ISA: im.isa, MR: t.MR, NR: t.NR,
-		K: g.K, LDC: g.N, Unroll: unrollFor(g.K),
+		Name: p.kernelName(l, im, v, kb), ISA: im.isa, MR: t.MR, NR: t.NR,
+		K: k, LDC: g.N, Unroll: unrollFor(k),
 	}
 	if g.wino {
 		cfg.LDC = t.NR // a block of the task's scratch
@@ -122,9 +133,13 @@ func (p *Plan) gemmConfig(l *layer, i int, im impl, v variant, bf16 bool) gemm.C
 		// activation in the epilogue, after the residual of an add
 		// fused into it. Dense layers add their bias per unit (column)
 		// in Go.
-		cfg.Bias = true
-		cfg.Accumulate = l.sum != nil
-		epilogueAct(&cfg, l.act())
+		// The first of several K blocks adds the bias, the others
+		// accumulate, and the last activates.
+		cfg.Bias = kb == kWhole || kb == kFirst
+		cfg.Accumulate = l.sum != nil || kb == kMid || kb == kLast
+		if kb == kWhole || kb == kLast {
+			epilogueAct(&cfg, l.act())
+		}
 	}
 	return cfg
 }

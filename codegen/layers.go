@@ -302,7 +302,7 @@ func lrnGeom(f *jen.File, id string, ch int, a *ir.LRNAttrs) {
 // kernelCall calls layer l's kernel for the tile at A panel a, B panel b and
 // C position dst (slices), choosing the edge variant by the conditions
 // lastM and lastN (Go expressions; nil where the layer has no such edge).
-func (c *gen) kernelCall(l *layer, i int, im impl, a, b, dst, bias jen.Code, lastM, lastN jen.Code) jen.Code {
+func (c *gen) kernelCall(l *layer, i int, im impl, kb kblock, a, b, dst, bias jen.Code, lastM, lastN jen.Code) jen.Code {
 	p := l.gemm
 	t := p.tile(i)
 	call := func(v variant) jen.Code {
@@ -310,7 +310,7 @@ func (c *gen) kernelCall(l *layer, i int, im impl, a, b, dst, bias jen.Code, las
 		if bias != nil {
 			args = append(args, jen.Op("&").Add(bias).Index(jen.Lit(0)))
 		}
-		return jen.Id(c.kernelName(l, im, v)).Call(args...)
+		return jen.Id(c.kernelName(l, im, v, kb)).Call(args...)
 	}
 	// Cases from the most specific; the last variant that exists is the
 	// default. A variant is missing when its condition cannot hold, or
@@ -480,11 +480,43 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 				jen.Id("dst").Index(jen.Id("p").Op("*").Lit(t.MR*p.N).Op(":")), jen.Lit(p.N), jen.Id("bias").Index(jen.Id("p").Op("*").Lit(t.MR).Op(":")),
 				actC, jen.Min(jen.Lit(t.MR), jen.Lit(p.M).Op("-").Id("p").Op("*").Lit(t.MR)), jen.Min(jen.Lit(t.NR), jen.Lit(p.N).Op("-").Id("j").Op("*").Lit(t.NR))))
 	} else {
-		loop = panels.Block(
-			c.kernelCall(l, i, im,
-				jen.Id("a").Index(jen.Id("p").Op("*").Lit(t.MR*p.K).Op(":")), jen.Id("panel"),
-				jen.Id("dst").Index(jen.Id("p").Op("*").Lit(t.MR*p.N).Op(":")), jen.Id("bias").Index(jen.Id("p").Op("*").Lit(t.MR).Op(":")),
+		// The K blocks, each over every panel of filters (see
+		// kBlocking); block kb's part of B is kb*kc rows down.
+		ldb := t.NR
+		if bSrc == bInPlace {
+			ldb = p.N
+		}
+		call := func(kb kblock, k0 jen.Code) jen.Code {
+			a := jen.Id("p").Op("*").Lit(t.MR * p.K)
+			b := jen.Id("panel")
+			var bias jen.Code
+			switch kb {
+			case kWhole, kFirst:
+				bias = jen.Id("bias").Index(jen.Id("p").Op("*").Lit(t.MR).Op(":"))
+			default:
+				a = a.Op("+").Add(k0).Op("*").Lit(t.kc * t.MR)
+				b = b.Index(jen.Add(k0).Op("*").Lit(t.kc * ldb).Op(":"))
+			}
+			return panels.Clone().Block(c.kernelCall(l, i, im, kb,
+				jen.Id("a").Index(a.Op(":")), b,
+				jen.Id("dst").Index(jen.Id("p").Op("*").Lit(t.MR*p.N).Op(":")), bias,
 				jen.Id("p").Op("==").Lit(t.mPanels-1), jen.Id("j").Op("==").Lit(nt-1)))
+		}
+		var blocks []jen.Code
+		for _, kb := range t.kblocks() {
+			switch kb {
+			case kWhole, kFirst:
+				blocks = append(blocks, call(kb, nil))
+			case kMid:
+				blocks = append(blocks, jen.For(jen.Id("kb").Op(":=").Lit(1), jen.Id("kb").Op("<").Lit(t.kBlocks-1), jen.Id("kb").Op("++")).Block(call(kb, jen.Id("kb"))))
+			case kLast:
+				blocks = append(blocks, call(kb, jen.Lit(t.kBlocks-1)))
+			}
+		}
+		loop = jen.Add(blocks[0])
+		for _, b := range blocks[1:] {
+			loop = jen.Add(loop).Line().Add(b)
+		}
 	}
 	body = append(body, loop)
 	if goAct {
@@ -526,7 +558,7 @@ func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) {
 		jen.Id("rows").Op(":=").Min(jen.Lit(t.MR), jen.Lit(B).Op("-").Id("p").Op("*").Lit(t.MR)),
 	}
 	if im.asm {
-		inner = append(inner, c.kernelCall(l, i, im, jen.Id("a"), jen.Id("b"), jen.Id("dst"), nil,
+		inner = append(inner, c.kernelCall(l, i, im, kWhole, jen.Id("a"), jen.Id("b"), jen.Id("dst"), nil,
 			jen.Id("p").Op("==").Lit(t.mPanels-1), jen.Id("j").Op("==").Lit(t.nTiles-1)))
 	} else {
 		gemmFn := "rtGemm"
@@ -664,7 +696,7 @@ func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) {
 	if !im.asm {
 		gemm = jen.Id("rtGemm").Call(jen.Lit(t.MR), jen.Lit(t.NR), jen.Lit(p.K), a, bx, sx, jen.Lit(t.NR), jen.Nil(), jen.Id("rtAct").Values(), jen.Lit(t.MR), jen.Lit(t.NR))
 	} else {
-		gemm = c.kernelCall(l, i, im, a, bx, sx, nil, jen.False(), jen.False())
+		gemm = c.kernelCall(l, i, im, kWhole, a, bx, sx, nil, jen.False(), jen.False())
 	}
 	// The chunk's panels p, and panel p's blocks (every point's) in the
 	// worker's scratch.
