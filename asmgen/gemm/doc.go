@@ -15,12 +15,15 @@
 // ldc floats; rows are output channels, columns spatial positions):
 //
 //	C[r*ldc+j] = act( (Accumulate ? C[r*ldc+j] : 0) + (Bias ? bias[r] : 0)
-//	                  + sum_{k<K} A[k*MR+r] * B[k*NR+j] )
+//	                  + sum_{k<K} A[k*MR+r] * B[k*LDB+j] )
 //
 // for r < StoreM and j < StoreN. A is a packed panel holding MR values per k,
-// B a packed panel holding NR values per k; both must be allocated (and
-// zero-padded) in full, although a kernel skips the rows at or beyond StoreM
-// and the column vectors wholly beyond StoreN, which are never stored.
+// B a packed panel holding NR values per k (LDB = NR, the default) or rows
+// LDB floats apart where they lie (a 1x1 convolution's input planes); both
+// must be allocated in full, although a kernel skips the rows at or beyond
+// StoreM and the column vectors wholly beyond StoreN, which are never
+// stored. Of each row of B a kernel loads the [Config.LoadN] floats of the
+// vectors that hold its StoreN columns.
 // Elements of C outside the StoreM x StoreN corner are neither read nor
 // written; the ragged column vector is handled with an opmask (AVX-512) or
 // VMASKMOVPS with a constant mask (AVX2).
