@@ -724,6 +724,54 @@ func TestWorkerPool(t *testing.T) {
 	}
 }
 
+// TestWorkerRetract checks the hand-off when a worker has not started its
+// job by the time every task is claimed (its thread busy elsewhere): wait
+// takes the job back and returns at once, the worker never runs it when it
+// does get to run, and it runs the next job as usual.
+func TestWorkerRetract(t *testing.T) {
+	w := &rtWorker{wake: make(chan struct{}, 1)}
+	shares := make([]rtShare, 2)
+	var stale atomic.Int32
+	shares[1].set(0, 3)
+	w.post(rtJob{f: func(int, int) { stale.Add(1) }, shares: shares, worker: 1})
+	shares[1].set(3, 3) // the caller has claimed every task
+	w.wait()            // the worker is not running: this must not block
+	go w.loop()
+	defer func() {
+		w.quit.Store(true)
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}()
+	for round := range 50 {
+		var ran [10]atomic.Int32
+		shares[0].set(0, 5)
+		shares[1].set(5, 10)
+		f := func(worker, task int) {
+			if worker != 0 && worker != 1 {
+				t.Errorf("worker %d", worker)
+			}
+			ran[task].Add(1)
+		}
+		w.post(rtJob{f: f, shares: shares, worker: 1})
+		caller := rtJob{f: f, shares: shares}
+		caller.claim()
+		w.wait()
+		for i := range ran {
+			if ran[i].Load() != 1 {
+				t.Fatalf("round %d: task %d ran %d times", round, i, ran[i].Load())
+			}
+		}
+		if round%10 == 0 {
+			time.Sleep(2 * rtPoolSpin)
+		}
+	}
+	if stale.Load() != 0 {
+		t.Errorf("the retracted job ran %d tasks", stale.Load())
+	}
+}
+
 func b2i(b bool) int {
 	if b {
 		return 1
