@@ -726,8 +726,9 @@ func TestWorkerPool(t *testing.T) {
 
 // TestWorkerRetract checks the hand-off when a worker has not started its
 // job by the time every task is claimed (its thread busy elsewhere): wait
-// takes the job back and returns at once, the worker never runs it when it
-// does get to run, and it runs the next job as usual.
+// takes the job back, drops its function and returns at once, the worker
+// never runs it when it does get to run, and it runs the next job as
+// usual.
 func TestWorkerRetract(t *testing.T) {
 	w := &rtWorker{wake: make(chan struct{}, 1)}
 	shares := make([]rtShare, 2)
@@ -736,6 +737,10 @@ func TestWorkerRetract(t *testing.T) {
 	w.post(rtJob{f: func(int, int) { stale.Add(1) }, shares: shares, worker: 1})
 	shares[1].set(3, 3) // the caller has claimed every task
 	w.wait()            // the worker is not running: this must not block
+	if w.job.f != nil {
+		// A parked worker holding it would keep the Model alive.
+		t.Error("the retracted job's function is still held")
+	}
 	go w.loop()
 	defer func() {
 		w.quit.Store(true)

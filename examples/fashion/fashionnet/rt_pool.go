@@ -211,7 +211,10 @@ func (w *rtWorker) post(j rtJob) {
 func (w *rtWorker) wait() {
 	want := w.state.Load() >> 1
 	if w.taken.CompareAndSwap(want-1, want) {
-		return // retracted: the worker will not touch it
+		// Retracted: the worker will not touch it, so drop its function
+		// here (see loop).
+		w.job = rtJob{}
+		return
 	}
 	for start, i := time.Now(), 0; w.done.Load() != want; i++ {
 		if i&255 == 255 && time.Since(start) > rtPoolSpin {
