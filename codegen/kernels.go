@@ -113,8 +113,8 @@ func (p *Plan) gemmConfig(l *layer, i int, im impl, v variant, kb kblock, bf16 b
 	if g.wino {
 		cfg.LDC = t.NR // a block of the task's scratch
 	}
-	if s := bSourceOf(g, t, p.Batch, im); s == bInPlace || s == bInPlaceButRagged && !v.edgeN {
-		cfg.LDB = g.N // the input planes, read in place
+	if ldb := g.ldbOf(bSourceOf(g, t, p.Batch, im), t, v.edgeN); ldb != t.NR {
+		cfg.LDB = ldb // the input planes, read in place
 	}
 	if v.edgeM {
 		cfg.StoreM = g.M % t.MR

@@ -395,11 +395,12 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 		body = append(body, srcDecl)
 	}
 	body = append(body, jen.Id("dst").Op(":=").Add(c.img(l.out(), "img")).Index(jen.Id("g").Op("*").Lit(p.M*p.N).Op("+").Id("j").Op("*").Lit(t.NR).Op(":")))
+	// pack packs column j's im2col panel of src into dst.
+	pack := func(dst jen.Code) jen.Code {
+		return jen.Id("rtIm2col").Call(dst, jen.Id("src"), jen.Op("&").Id(c.ident(n, "g")), jen.Id("j").Op("*").Lit(t.NR), jen.Lit(t.NR), jen.Id("m").Dot("im2col"))
+	}
 	im2col := func(op string) []jen.Code {
-		return []jen.Code{
-			jen.Id("panel").Op(op).Id("m").Dot("scratch").Index(jen.Id("w")).Index(jen.Op(":").Lit(p.K * t.NR)),
-			jen.Id("rtIm2col").Call(jen.Id("panel"), jen.Id("src"), jen.Op("&").Id(c.ident(n, "g")), jen.Id("j").Op("*").Lit(t.NR), jen.Lit(t.NR), jen.Id("m").Dot("im2col")),
-		}
+		return []jen.Code{jen.Id("panel").Op(op).Id("m").Dot("scratch").Index(jen.Id("w")).Index(jen.Op(":").Lit(p.K * t.NR)), pack(jen.Id("panel"))}
 	}
 	switch bSrc {
 	case bInPlace:
@@ -418,8 +419,7 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 		panel := jen.Id("m").Dot("staging").Index(at.Op(":"))
 		pk := c.ident(n, "pk") + "_" + im.suffix
 		task(f, fmt.Sprintf("%s packs %s's im2col panels into the staging buffer for %s: one task\nis one column of tiles of one image and group.", pk, name, fn), pk,
-			taskIndex(1), srcDecl,
-			jen.Id("rtIm2col").Call(panel, jen.Id("src"), jen.Op("&").Id(c.ident(n, "g")), jen.Id("j").Op("*").Lit(t.NR), jen.Lit(t.NR), jen.Id("m").Dot("im2col")))
+			taskIndex(1), srcDecl, pack(panel))
 		body = append(body, jen.Id("panel").Op(":=").Add(panel))
 	case bInPlaceButRagged:
 		// In place but for the ragged last column, whose whole-vector
@@ -482,10 +482,7 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 	} else {
 		// The K blocks, each over every panel of filters (see
 		// kBlocking); block kb's part of B is kb*kc rows down.
-		ldb := t.NR
-		if bSrc == bInPlace {
-			ldb = p.N
-		}
+		ldb := p.ldbOf(bSrc, t, false) // (K blocks are never bInPlaceButRagged)
 		call := func(kb kblock, k0 jen.Code) jen.Code {
 			a := jen.Id("p").Op("*").Lit(t.MR * p.K)
 			b := jen.Id("panel")

@@ -279,11 +279,21 @@ func scaleOperands(n *ir.Node) (x, s *ir.Node) {
 func (p *Plan) kernelsFit(l *layer) bool {
 	l.gemm = p.gemmOf(l)
 	for i, im := range impls {
-		for _, v := range variants {
-			for _, kb := range l.gemm.tile(i).kblocks() {
-				if im.asm && l.gemm.needed(l.gemm.tile(i), v) && p.gemmConfig(l, i, im, v, kb, false).Validate() != nil {
-					return false
-				}
+		if im.asm && !p.tileFits(l, i, im) {
+			return false
+		}
+	}
+	return true
+}
+
+// tileFits reports whether every kernel of GEMM layer l's tile for
+// implementation im (impls[i]), each variant and K block, validates.
+func (p *Plan) tileFits(l *layer, i int, im impl) bool {
+	t := l.gemm.tile(i)
+	for _, v := range variants {
+		for _, kb := range t.kblocks() {
+			if l.gemm.needed(t, v) && p.gemmConfig(l, i, im, v, kb, false).Validate() != nil {
+				return false
 			}
 		}
 	}
@@ -328,13 +338,8 @@ func (p *Plan) gemmOf(l *layer) *gemmPlan {
 	// 6x16 with SiLU).
 	l.gemm = g
 	for i, im := range impls {
-		t := &g.tiles[i]
-		for _, v := range variants {
-			for _, kb := range t.kblocks() {
-				if t.kBlocks > 1 && g.needed(*t, v) && p.gemmConfig(l, i, im, v, kb, false).Validate() != nil {
-					t.kc, t.kBlocks = g.K, 1
-				}
-			}
+		if t := &g.tiles[i]; t.kBlocks > 1 && !p.tileFits(l, i, im) {
+			t.kc, t.kBlocks = g.K, 1
 		}
 	}
 	return g
@@ -1046,11 +1051,10 @@ const gemmTasks, gemmChunkMACs = 32, 1 << 22
 // stride-2 3x3 layers twice as long: an im2col panel costs about a
 // hundred multiply-adds per float.
 func bSourceOf(p *gemmPlan, t tile, batch int, im impl) bSource {
-	few := batch*p.G*t.nTiles < gemmTasks && t.mPanels > 1 && batch*p.G*p.M*p.N*p.K >= gemmChunkMACs
 	switch {
 	case p.direct && im.asm && (p.N%t.NR == 0 || !p.raggedPacked):
 		return bInPlace
-	case few:
+	case fewColumns(p, t, batch):
 		return bStaged
 	case p.direct && im.asm:
 		return bInPlaceButRagged
@@ -1058,13 +1062,30 @@ func bSourceOf(p *gemmPlan, t tile, batch int, im impl) bSource {
 	return bPack
 }
 
+// fewColumns reports whether convolution p, with tile t at batch batch,
+// is cut into chunks of filter panels: fewer than gemmTasks columns of
+// tiles, more than one panel, and at least gemmChunkMACs multiply-adds.
+func fewColumns(p *gemmPlan, t tile, batch int) bool {
+	return batch*p.G*t.nTiles < gemmTasks && t.mPanels > 1 && batch*p.G*p.M*p.N*p.K >= gemmChunkMACs
+}
+
+// ldbOf is the row stride of the B that tile t's kernels read from source
+// s, on a ragged last column if ragged: the input's planes, N floats apart,
+// where they are read in place, else a packed panel's NR.
+func (p *gemmPlan) ldbOf(s bSource, t tile, ragged bool) int {
+	if s == bInPlace || s == bInPlaceButRagged && !ragged {
+		return p.N
+	}
+	return t.NR
+}
+
 // gemmChunk is how many panels of filters one task of convolution p
 // computes (with tile t at batch batch, for implementation im), and how
 // many such chunks a column of tiles has: about gemmTasks tasks in all
-// where B is read in place or staged, whole columns otherwise.
+// where there are few columns and B is read in place or staged, whole
+// columns otherwise.
 func gemmChunk(p *gemmPlan, t tile, batch int, im impl) (size, chunks int) {
-	s := bSourceOf(p, t, batch, im)
-	if s != bInPlace && s != bStaged || batch*p.G*p.M*p.N*p.K < gemmChunkMACs {
+	if s := bSourceOf(p, t, batch, im); !fewColumns(p, t, batch) || s != bInPlace && s != bStaged {
 		return t.mPanels, 1
 	}
 	chunks = max(1, min(t.mPanels, ceilDiv(gemmTasks, batch*p.G*t.nTiles)))
