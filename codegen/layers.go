@@ -367,7 +367,7 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 		// (Plan.channelScales): each image's are scaled first, into the
 		// staging buffer. The multiply was in place over its input, so src
 		// is that input.
-		per := t.mPanels * t.MR * p.K * p.G
+		per := p.packedFilters(t)
 		sc := c.ident(n, "s") + "_" + im.suffix
 		task(f, fmt.Sprintf("%s scales %s's filters by %s's factors for one image (the multiply\n%s, folded into them): one task is one image.", sc, name, l.gate.Name, n.Inputs[0].Name), sc,
 			jen.Id("img").Op(":=").Id("t"),

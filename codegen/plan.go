@@ -451,7 +451,7 @@ func (p *Plan) buffers(l *layer) {
 				p.staging[i] = max(p.staging[i], p.Batch*padLen(n))
 				if l.gate != nil {
 					// Each image's scaled filters (the conv is unpadded).
-					p.staging[i] = max(p.staging[i], p.Batch*g.G*t.mPanels*t.MR*g.K)
+					p.staging[i] = max(p.staging[i], p.Batch*g.packedFilters(t))
 				}
 				p.scratch[i] = max(p.scratch[i], g.K*t.NR)
 				if bSourceOf(g, t, p.Batch, impls[i]) == bStaged {
@@ -1069,6 +1069,11 @@ func fewColumns(p *gemmPlan, t tile, batch int) bool {
 	return batch*p.G*t.nTiles < gemmTasks && t.mPanels > 1 && batch*p.G*p.M*p.N*p.K >= gemmChunkMACs
 }
 
+// packedFilters is the length of one image's copy of a convolution's
+// filters packed for tile t, every group's: what a squeeze-excite scale
+// folded into them (layer.gate) writes to the staging buffer per image.
+func (p *gemmPlan) packedFilters(t tile) int { return p.G * t.mPanels * t.MR * p.K }
+
 // ldbOf is the row stride of the B that tile t's kernels read from source
 // s, on a ragged last column if ragged: the input's planes, N floats apart,
 // where they are read in place, else a packed panel's NR.
@@ -1100,7 +1105,7 @@ func stagedB(l *layer, t tile, batch int) (off, n int) {
 	g := l.gemm
 	off = batch * padLen(l.n)
 	if l.gate != nil {
-		off += batch * g.G * t.mPanels * t.MR * g.K
+		off += batch * g.packedFilters(t)
 	}
 	return off, batch * g.G * t.nTiles * g.K * t.NR
 }
