@@ -149,13 +149,13 @@ func (c *gen) emitLayer(f *jen.File, l *layer, i int, im impl) {
 					jen.Id("oy"), jen.Min(jen.Id("oy").Op("+").Lit(chunk), jen.Lit(out.H)), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Id("m").Dot("tmp").Index(jen.Id("w")), c.kernel("lrn"), c.kernel("pooling"), actC))
 		}
 		return
-	case algoChannel:
-		in := n.Inputs[0].Shape
+	case algoPool:
+		chunk, tasks := l.chunk, l.tasks
 		if shared {
-			task(f, doc+"\nOne task is one channel of one image.", c.ident(n, "l"),
-				jen.List(jen.Id("img"), jen.Id("ch")).Op(":=").List(jen.Id("t").Op("/").Lit(out.C), jen.Id("t").Op("%").Lit(out.C)),
-				jen.Id("rtPoolRows").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id(c.ident(n, "g")), jen.Lit(0), jen.Lit(in.H),
-					jen.Id("ch"), jen.Id("ch").Op("+").Lit(1), jen.Lit(0), jen.Lit(out.H), actC, c.kernel("pooling")))
+			task(f, doc+fmt.Sprintf("\nOne task is %d channels of one image.", chunk), c.ident(n, "l"),
+				jen.List(jen.Id("img"), jen.Id("c0")).Op(":=").List(jen.Id("t").Op("/").Lit(tasks), jen.Id("t").Op("%").Lit(tasks).Op("*").Lit(chunk)),
+				jen.Id("rtPoolChannels").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id(c.ident(n, "g")),
+					jen.Id("c0"), jen.Min(jen.Id("c0").Op("+").Lit(chunk), jen.Lit(out.C)), actC, c.kernel("pooling"), jen.Id("m").Dot("scratch").Index(jen.Id("w"))))
 		}
 		return
 	case algoRows:

@@ -36,7 +36,7 @@ type algo int
 const (
 	algoNone      algo = iota // shares its input's storage: no code
 	algoImage                 // one task per image: elementwise ops, softmax, concat, ...
-	algoChannel               // pooling: one task per channel of an image
+	algoPool                  // pooling: chunks of channels of an image (rtPoolChannels)
 	algoRows                  // LRN: one task per row of an image
 	algoLRNPool               // max pooling with the LRN before it inside: chunks of output rows
 	algoGEMM                  // a padding copy (if padded), then im2col panels times the filters
@@ -46,7 +46,7 @@ const (
 	algoFused                 // taken into a convolution (layer.into): an add into the one before it, a multiply into the one after
 )
 
-var algoNames = [...]string{algoNone: "view", algoImage: "per image", algoChannel: "per channel", algoRows: "per row",
+var algoNames = [...]string{algoNone: "view", algoImage: "per image", algoPool: "pool channels", algoRows: "per row",
 	algoLRNPool: "lrn+pool rows", algoGEMM: "im2col+gemm", algoWinograd: "winograd", algoDense: "gemm", algoDepthwise: "depthwise", algoFused: "fused into"}
 
 func (a algo) String() string { return algoNames[a] }
@@ -152,7 +152,7 @@ func (p *Plan) algoOf(n *ir.Node) algo {
 		if n.PreLRN != nil {
 			return algoLRNPool
 		}
-		return algoChannel
+		return algoPool
 	case ir.OpLRN:
 		return algoRows
 	case ir.OpFlatten, ir.OpDropout, ir.OpSlice:
@@ -354,6 +354,8 @@ func chunkOf(l *layer) (chunk, tasks int) {
 		return lrnPoolChunk(n)
 	case l.algo == algoDepthwise:
 		return dwChunk(n)
+	case l.algo == algoPool:
+		return poolChunk(n)
 	case l.algo == algoGEMM && padded(n):
 		return padChunk, ceilDiv(n.Inputs[0].Shape.C, padChunk)
 	}
@@ -376,11 +378,9 @@ func (p *Plan) stepsOf(l *layer, i int, im impl) []step {
 	switch l.algo {
 	case algoNone, algoFused:
 		return nil
-	case algoChannel:
-		return task(B * n.Shape.C)
 	case algoRows:
 		return task(B * n.Shape.H)
-	case algoLRNPool, algoDepthwise:
+	case algoLRNPool, algoDepthwise, algoPool:
 		return task(B * l.tasks)
 	case algoGEMM:
 		g := l.gemm
@@ -436,8 +436,11 @@ func (p *Plan) buffers(l *layer) {
 		p.tmp = max(p.tmp, (n.Shape.C+1)*n.Shape.W)
 	}
 	for i := range impls {
-		if l.algo == algoDepthwise {
+		switch l.algo {
+		case algoDepthwise:
 			p.scratch[i] = max(p.scratch[i], dwScratch(n, impls[i]))
+		case algoPool:
+			p.scratch[i] = max(p.scratch[i], poolScratch(l, impls[i]))
 		}
 		if g := l.gemm; g != nil {
 			t := g.tile(i)
@@ -627,8 +630,8 @@ type layer struct {
 	gemm  *gemmPlan
 	steps [][]step // per implementation
 	// chunk and tasks split one image's work of the step that is not a
-	// GEMM (chunkOf): tasks tasks of chunk channels (depthwise, padding)
-	// or output rows (lrn+pool) each.
+	// GEMM (chunkOf): tasks tasks of chunk channels (depthwise, pooling,
+	// padding) or output rows (lrn+pool) each.
 	chunk, tasks int
 	// sum is the add that an im2col+gemm conv computes in its epilogue
 	// (residualAdds), with res its other operand: the conv writes sum's
@@ -777,6 +780,37 @@ func lrnPoolChunk(n *ir.Node) (chunk, tasks int) {
 	chunk = ceilDiv(oh, min(oh, 8))
 	return chunk, ceilDiv(oh, chunk)
 }
+
+// poolChunk splits a pooling into tasks of chunk channels: at least
+// poolTaskIn input elements a task, at most 8 tasks an image where that
+// allows. A task pools its channels in a few long kernel calls
+// (rtPoolPlanes); one task a channel, as before, cost more in calls than
+// in pooling on 7x7 and 14x14 maps.
+func poolChunk(n *ir.Node) (chunk, tasks int) {
+	in := n.Inputs[0].Shape
+	chunk = max(1, min(ceilDiv(poolTaskIn, in.H*in.W), ceilDiv(in.C, 8)))
+	return chunk, ceilDiv(in.C, chunk)
+}
+
+// poolTaskIn is the input elements a pooling task takes at least, where
+// its channels are that many.
+const poolTaskIn = 16384
+
+// poolScratch is the per-worker scratch of pooling layer l with
+// implementation im: room for the vertical pass of rtPoolPlanes over
+// the task's channels, or over as many as poolScratchLen holds, at least
+// one. The Go path (no SIMD kernels) needs none.
+func poolScratch(l *layer, im impl) int {
+	if !im.asm {
+		return 0
+	}
+	plane := l.n.Shape.H * l.n.Inputs[0].Shape.W
+	return plane * min(l.chunk, max(1, poolScratchLen/plane))
+}
+
+// poolScratchLen is the scratch, in floats, beyond which a pooling task
+// takes its channels' vertical passes in several blocks: 32 KiB, an L1.
+const poolScratchLen = 8192
 
 // lrnPoolRows is the number of input rows one chunk of lrnPoolChunk covers.
 func lrnPoolRows(n *ir.Node) int {

@@ -882,3 +882,58 @@ func BenchmarkSiLU(b *testing.B) {
 	}
 	b.SetBytes(4 * 4096)
 }
+
+// TestPoolChannels checks rtPoolChannels against rtPoolRows' Go path, to
+// the bit, with every kernel set: its separable passes (flat over the
+// channels where the geometry allows it, per row where not), the windows
+// they redo, blocks of channels as scratch limits them, a task's channel
+// range, and its fallback without scratch.
+func TestPoolChannels(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for iter := range 900 {
+		in, out, a, ok := randPool(r)
+		if iter%3 != 0 {
+			// Networks' poolings: 3x3 at stride 1 and padding 1 or
+			// stride 2 (ceil or padding 1), 2x2/2, and other windows
+			// and strides, on maps of 1 to 30 columns.
+			s, k := 1+r.IntN(3), 1+r.IntN(4)
+			if iter%3 == 1 {
+				s, k = 1+r.IntN(2), 3
+			}
+			a = ir.PoolAttrs{KH: k, KW: k, StrideH: s, StrideW: s, Ceil: r.IntN(2) == 0, CountPad: r.IntN(2) == 0}
+			p := r.IntN(k/2 + 1)
+			a.Pad = ir.Pad{Top: p, Left: p, Bottom: p, Right: p}
+			hw := max(1, k-2*p) + r.IntN(30)
+			in = ir.Shape{C: 1 + r.IntN(20), H: hw, W: hw}
+			if r.IntN(3) == 0 {
+				in.W = max(1, k-2*p) + r.IntN(30)
+			}
+			out = ir.Shape{C: in.C, H: ir.PoolOut(in.H, k, s, p, a.Ceil), W: ir.PoolOut(in.W, k, s, p, a.Ceil)}
+			ok = true
+		}
+		if !ok {
+			continue
+		}
+		x := randSlice(r, in.Elems())
+		if r.IntN(4) == 0 {
+			x[r.IntN(len(x))] = float32(math.NaN())
+		}
+		act := rtAct{Kind: []int{rtActNone, rtActReLU}[r.IntN(2)]}
+		for _, isMax := range []bool{true, false} {
+			g := poolGeom(in, out, &a, isMax)
+			want := make([]float32, out.Elems())
+			rtPoolRows(want, x, g, 0, in.H, 0, in.C, 0, out.H, act, nil)
+			plane := out.H * in.W
+			for _, kern := range poolKernels() {
+				for _, scratch := range []int{plane - 1, plane, 2*plane + 1, in.C * plane} {
+					got := make([]float32, out.Elems())
+					s := make([]float32, max(scratch, 0))
+					c := r.IntN(in.C + 1) // two tasks: [0, c) and [c, C)
+					rtPoolChannels(got, x, g, 0, c, act, kern, s)
+					rtPoolChannels(got, x, g, c, in.C, act, kern, s)
+					same(t, fmt.Sprintf("iter %d max %v %+v %v kernel %v scratch %d of %d", iter, isMax, a, in, kern != nil, scratch, plane), want, got)
+				}
+			}
+		}
+	}
+}

@@ -366,10 +366,10 @@ func (m *Model) l7_conv5_Go(w, t int) {
 }
 
 // l_pool5 computes pool5: maxpool kernel=3x3 stride=2x2 pad=0 -> 256x6x6.
-// One task is one channel of one image.
+// One task is 32 channels of one image.
 func (m *Model) l8_pool5(w, t int) {
-	img, ch := t/256, t%256
-	rtPoolRows(m.arena[43264+img*9216:52480+img*9216], m.arena[img*43264:43264+img*43264], &g8_pool5, 0, 13, ch, ch+1, 0, 6, rtAct{}, m.pooling)
+	img, c0 := t/8, t%8*32
+	rtPoolChannels(m.arena[43264+img*9216:52480+img*9216], m.arena[img*43264:43264+img*43264], &g8_pool5, c0, min(c0+32, 256), rtAct{}, m.pooling, m.scratch[w])
 }
 
 // l9_fc6_Go computes fc6 (dense units=4096 act=relu -> 4096) with the purego kernels: a GEMM of
@@ -500,7 +500,7 @@ func (m *Model) planGo() []rtStep {
 	}, {
 		f:     m.l8_pool5,
 		layer: 7,
-		n:     256,
+		n:     8,
 	}, {
 		f:     m.l9_fc6_Go,
 		layer: 8,

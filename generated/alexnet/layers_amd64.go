@@ -237,7 +237,7 @@ func (m *Model) planAVX2() []rtStep {
 	}, {
 		f:     m.l8_pool5,
 		layer: 7,
-		n:     256,
+		n:     8,
 	}, {
 		f:     m.l9_fc6_AVX2,
 		layer: 8,
@@ -491,7 +491,7 @@ func (m *Model) planAVX512() []rtStep {
 	}, {
 		f:     m.l8_pool5,
 		layer: 7,
-		n:     256,
+		n:     8,
 	}, {
 		f:     m.l9_fc6_AVX512,
 		layer: 8,

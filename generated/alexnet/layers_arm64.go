@@ -237,7 +237,7 @@ func (m *Model) planNEON() []rtStep {
 	}, {
 		f:     m.l8_pool5,
 		layer: 7,
-		n:     256,
+		n:     8,
 	}, {
 		f:     m.l9_fc6_NEON,
 		layer: 8,

@@ -84,10 +84,10 @@ func (m *Model) l1_conv1_Go(w, t int) {
 }
 
 // l_pool1 computes pool1: maxpool kernel=2x2 stride=2x2 pad=0 -> 6x14x14.
-// One task is one channel of one image.
+// One task is 1 channels of one image.
 func (m *Model) l2_pool1(w, t int) {
-	img, ch := t/6, t%6
-	rtPoolRows(m.arena[4704+img*1176:5880+img*1176], m.arena[img*4704:4704+img*4704], &g2_pool1, 0, 28, ch, ch+1, 0, 14, rtAct{}, m.pooling)
+	img, c0 := t/6, t%6*1
+	rtPoolChannels(m.arena[4704+img*1176:5880+img*1176], m.arena[img*4704:4704+img*4704], &g2_pool1, c0, min(c0+1, 6), rtAct{}, m.pooling, m.scratch[w])
 }
 
 // l3_conv2_Go computes conv2 (conv filters=16 kernel=5x5 stride=1x1 pad=0 act=relu -> 16x10x10) with the purego kernels: per image and group
@@ -108,10 +108,10 @@ func (m *Model) l3_conv2_Go(w, t int) {
 }
 
 // l_pool2 computes pool2: maxpool kernel=2x2 stride=2x2 pad=0 -> 16x5x5.
-// One task is one channel of one image.
+// One task is 2 channels of one image.
 func (m *Model) l4_pool2(w, t int) {
-	img, ch := t/16, t%16
-	rtPoolRows(m.arena[1600+img*400:2000+img*400], m.arena[img*1600:1600+img*1600], &g4_pool2, 0, 10, ch, ch+1, 0, 5, rtAct{}, m.pooling)
+	img, c0 := t/8, t%8*2
+	rtPoolChannels(m.arena[1600+img*400:2000+img*400], m.arena[img*1600:1600+img*1600], &g4_pool2, c0, min(c0+2, 16), rtAct{}, m.pooling, m.scratch[w])
 }
 
 // l5_fc3_Go computes fc3 (dense units=120 act=relu -> 120) with the purego kernels: a GEMM of
@@ -210,7 +210,7 @@ func (m *Model) planGo() []rtStep {
 	}, {
 		f:     m.l4_pool2,
 		layer: 3,
-		n:     16,
+		n:     8,
 	}, {
 		f:     m.l5_fc3_Go,
 		layer: 4,

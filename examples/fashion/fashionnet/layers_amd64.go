@@ -138,7 +138,7 @@ func (m *Model) planAVX2() []rtStep {
 	}, {
 		f:     m.l4_pool2,
 		layer: 3,
-		n:     16,
+		n:     8,
 	}, {
 		f:     m.l5_fc3_AVX2,
 		layer: 4,
@@ -299,7 +299,7 @@ func (m *Model) planAVX512() []rtStep {
 	}, {
 		f:     m.l4_pool2,
 		layer: 3,
-		n:     16,
+		n:     8,
 	}, {
 		f:     m.l5_fc3_AVX512,
 		layer: 4,

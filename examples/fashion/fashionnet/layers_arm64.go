@@ -134,7 +134,7 @@ func (m *Model) planNEON() []rtStep {
 	}, {
 		f:     m.l4_pool2,
 		layer: 3,
-		n:     16,
+		n:     8,
 	}, {
 		f:     m.l5_fc3_NEON,
 		layer: 4,

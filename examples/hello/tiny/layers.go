@@ -91,10 +91,10 @@ func (m *Model) l1_conv1_Go(w, t int) {
 }
 
 // l_pool1 computes pool1: maxpool kernel=2x2 stride=2x2 pad=0 -> 16x8x8.
-// One task is one channel of one image.
+// One task is 2 channels of one image.
 func (m *Model) l2_pool1(w, t int) {
-	img, ch := t/16, t%16
-	rtPoolRows(m.arena[4096+img*1024:5120+img*1024], m.arena[img*4096:4096+img*4096], &g2_pool1, 0, 16, ch, ch+1, 0, 8, rtAct{}, m.pooling)
+	img, c0 := t/8, t%8*2
+	rtPoolChannels(m.arena[4096+img*1024:5120+img*1024], m.arena[img*4096:4096+img*4096], &g2_pool1, c0, min(c0+2, 16), rtAct{}, m.pooling, m.scratch[w])
 }
 
 // wi3_conv2 is conv2's Winograd input transform (V = B^T d B) of 4 channels
@@ -176,7 +176,7 @@ func (m *Model) planGo() []rtStep {
 	}, {
 		f:     m.l2_pool1,
 		layer: 1,
-		n:     16,
+		n:     8,
 	}, {
 		f:     m.wi3_conv2,
 		layer: 2,

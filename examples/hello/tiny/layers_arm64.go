@@ -80,7 +80,7 @@ func (m *Model) planNEON() []rtStep {
 	}, {
 		f:     m.l2_pool1,
 		layer: 1,
-		n:     16,
+		n:     8,
 	}, {
 		f:     m.wi3_conv2,
 		layer: 2,

@@ -314,6 +314,209 @@ func rtPoolRowsWide(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, 
 	}
 }
 
+// rtPoolChannels pools channels [c0, c1) of one image: src is its input,
+// [C][H][W], dst its output, [C][OH][OW]. With SIMD kernels and scratch for
+// one channel's vertical pass (OH*W floats) it goes by rtPoolPlanes, else
+// by rtPoolRows. Both give the same bits.
+func rtPoolChannels(dst, src []float32, g *rtPoolGeom, c0, c1 int, act rtAct, kern *rtPoolKernels, scratch []float32) {
+	if kern != nil && kern.row != nil && g.SW <= kern.rowStrides && g.OH*g.W <= len(scratch) {
+		rtPoolPlanes(dst, src, g, c0, c1, act, kern, scratch)
+		return
+	}
+	rtPoolRows(dst, src, g, 0, g.H, c0, c1, 0, g.OH, act, kern)
+}
+
+// rtPoolPlanes pools channels [c0, c1) in two separable passes over as many
+// channels as scratch holds: a vertical one reduces each output row's
+// window of input rows into scratch, [c][OH][W], and a horizontal one the
+// window's columns of that into dst. Each pass is as few kernel calls as
+// the geometry allows, over the flattened rows of all the channels (per
+// row only where a stride makes the rows' offsets uneven), and windows
+// clipped at a plane's edge, or straddling two rows in a flat call, are
+// redone one by one. rtPoolRows instead makes a kernel call, and finishes
+// clipped windows in Go, per output row: most of the time of a 3x3 pooling
+// of a 14x14 map. The order of operations is rtPoolRows': each column over
+// the window's rows, then the columns; so averages are the same bits.
+func rtPoolPlanes(dst, src []float32, g *rtPoolGeom, c0, c1 int, act rtAct, kern *rtPoolKernels, scratch []float32) {
+	H, W, OH, OW := g.H, g.W, g.OH, g.OW
+	plane := OH * W
+	nb := len(scratch) / plane
+	// Output rows [vlo, vhi) and columns [lo, hi) have windows inside the
+	// input plane.
+	vlo, vhi := rtInside(H, OH, g.KH, g.SH, g.PT)
+	lo, hi := rtInside(W, OW, g.KW, g.SW, g.PL)
+	div := float32(0) // an unclipped window's divisor; 0 for max pooling
+	if !g.Max {
+		div = float32(g.KH * g.KW)
+	}
+	// rowsOf is output row oy's window of input rows, [y0, y1), and its
+	// height for an average's divisor.
+	rowsOf := func(oy int) (y0, y1, h int) {
+		ys := oy*g.SH - g.PT
+		ye := min(ys+g.KH, H+g.PT)
+		y0, y1 = max(ys, 0), min(ye, H)
+		if g.CountPad {
+			return y0, y1, ye - ys
+		}
+		return y0, y1, y1 - y0
+	}
+	// cols is dst[i] = the pooling of a window of rows of the columns in
+	// t (kw wide at stride sw) for i < n, with divisor d: by the kernel,
+	// and what it leaves in Go.
+	cols := func(dst, t []float32, n, rows, ld, kw, sw int, d float32) {
+		done := 0
+		if g.Max && kw == 3 && sw <= 2 && kern.max3 != nil {
+			done = kern.max3(dst, t, n, rows, ld, sw)
+		} else {
+			done = kern.row(dst, t, n, rows, ld, kw, sw, d)
+		}
+		for i := done; i < n; i++ {
+			v := float32(math.Inf(-1))
+			if !g.Max {
+				v = 0
+			}
+			for k := range kw {
+				c := t[sw*i+k]
+				for r := 1; r < rows; r++ {
+					if g.Max {
+						c = max(c, t[r*ld+sw*i+k])
+					} else {
+						c += t[r*ld+sw*i+k]
+					}
+				}
+				if g.Max {
+					v = max(v, c)
+				} else {
+					v += c
+				}
+			}
+			if !g.Max {
+				v /= d
+			}
+			dst[i] = v
+		}
+	}
+	sumOrMax := float32(1) // the vertical pass's divisor: sums stay sums
+	if g.Max {
+		sumOrMax = 0
+	}
+	for ca := c0; ca < c1; ca += nb {
+		cb := min(ca+nb, c1)
+		rows := (cb - ca) * OH // output rows of this block
+		t := scratch[:rows*W]
+		in := src[ca*H*W : cb*H*W]
+		out := dst[ca*OH*OW : cb*OH*OW]
+		// The vertical pass: t's row (c, oy) reduces input rows
+		// [y0, y1) of channel c.
+		vrow := func(c, oy int) {
+			y0, y1, _ := rowsOf(oy)
+			cols(t[(c*OH+oy)*W:][:W], in[(c*H+y0)*W:], W, y1-y0, W, 1, 1, sumOrMax)
+		}
+		if g.SH == 1 && OH == H && vhi > vlo {
+			// Flat: t's row R = c*OH+oy takes input rows R-PT to
+			// R-PT+KH-1 for all the block's rows but the first PT and
+			// the last KH-1-PT, and for every channel's rows
+			// [vlo, vhi) that is right.
+			n := rows - g.KH + 1
+			cols(t[g.PT*W:], in, n*W, g.KH, W, 1, 1, sumOrMax)
+			for c := range cb - ca {
+				for oy := range vlo {
+					vrow(c, oy)
+				}
+				for oy := vhi; oy < OH; oy++ {
+					vrow(c, oy)
+				}
+			}
+		} else {
+			for c := range cb - ca {
+				for oy := range OH {
+					vrow(c, oy)
+				}
+			}
+		}
+		// The horizontal pass: out's row R reduces t's row R over each
+		// output's window of columns. redo computes row R's outputs
+		// [a, b), whose windows are inside the row, with their rows'
+		// divisor.
+		redo := func(R, a, b int) {
+			if b > a {
+				d := div
+				if !g.Max {
+					_, _, h := rowsOf(R % OH)
+					d = float32(h * g.KW)
+				}
+				cols(out[R*OW+a:R*OW+b], t[R*W+g.SW*a-g.PL:(R+1)*W], b-a, 1, 0, g.KW, g.SW, d)
+			}
+		}
+		if W == g.SW*OW && hi > lo {
+			// Flat: output j = R*OW+ox takes t[SW*j-PL:][:KW]. Windows
+			// clipped at a row's ends, done again below, read the next
+			// row.
+			j0, j1 := lo, (rows-1)*OW+hi
+			cols(out[j0:j1], t[g.SW*j0-g.PL:], j1-j0, 1, 0, g.KW, g.SW, div)
+			if !g.Max {
+				for c := range cb - ca {
+					for oy := range OH {
+						if _, _, h := rowsOf(oy); h != g.KH {
+							redo(c*OH+oy, lo, hi)
+						}
+					}
+				}
+			}
+		} else {
+			for R := range rows {
+				redo(R, lo, hi)
+			}
+		}
+		// The windows clipped at a row's start or end.
+		for R := range rows {
+			_, _, h := rowsOf(R % OH)
+			tr := t[R*W : (R+1)*W]
+			for ox := 0; ox < OW; ox++ {
+				if ox == lo {
+					ox = hi
+					if ox >= OW {
+						break
+					}
+				}
+				xs := g.SW*ox - g.PL
+				xe := min(xs+g.KW, W+g.PL)
+				x0, x1 := max(xs, 0), min(xe, W)
+				if g.Max {
+					v := float32(math.Inf(-1))
+					for _, e := range tr[x0:x1] {
+						v = max(v, e)
+					}
+					out[R*OW+ox] = v
+					continue
+				}
+				var v float32
+				for _, e := range tr[x0:x1] {
+					v += e
+				}
+				d := h * (x1 - x0)
+				if g.CountPad {
+					d = h * (xe - xs)
+				}
+				out[R*OW+ox] = v / float32(d)
+			}
+		}
+		if act.Kind != rtActNone {
+			rtActivateAll(out, act)
+		}
+	}
+}
+
+// rtInside is which of out windows k wide at stride s, over n elements
+// padded by p at the start, lie inside the n: [lo, hi), lo <= hi.
+func rtInside(n, out, k, s, p int) (lo, hi int) {
+	lo = min(out, (p+s-1)/s)
+	if n+p < k {
+		return lo, lo
+	}
+	return lo, max(lo, min(out, (n+p-k)/s+1))
+}
+
 // rtLRNGeom is a local response normalisation across channels.
 type rtLRNGeom struct {
 	C, HW int // channels and pixels per channel
