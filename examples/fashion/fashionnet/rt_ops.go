@@ -468,32 +468,47 @@ func rtPoolPlanes(dst, src []float32, g *rtPoolGeom, c0, c1 int, act rtAct, kern
 				redo(R, lo, hi)
 			}
 		}
-		// The windows clipped at a row's start or end.
-		for R := range rows {
-			_, _, h := rowsOf(R % OH)
-			tr := t[R*W : (R+1)*W]
-			for ox := 0; ox < OW; ox++ {
-				if ox == lo {
-					ox = hi
-					if ox >= OW {
-						break
+		// The windows clipped at a row's start or end: the same columns
+		// of every row.
+		for ox := 0; ox < OW; ox++ {
+			if ox == lo {
+				if ox = hi; ox >= OW {
+					break
+				}
+			}
+			xs := g.SW*ox - g.PL
+			xe := min(xs+g.KW, W+g.PL)
+			x0, x1 := max(xs, 0), min(xe, W)
+			if g.Max {
+				o := out[ox:]
+				switch x1 - x0 {
+				case 1:
+					for R := range rows {
+						o[R*OW] = t[R*W+x0]
+					}
+				case 2: // 3x3 windows with padding 1, or ceil's last
+					for R := range rows {
+						tr := t[R*W+x0 : R*W+x0+2]
+						o[R*OW] = max(tr[0], tr[1])
+					}
+				default:
+					for R := range rows {
+						tr := t[R*W+x0 : R*W+x1]
+						v := tr[0]
+						for _, e := range tr[1:] {
+							v = max(v, e)
+						}
+						o[R*OW] = v
 					}
 				}
-				xs := g.SW*ox - g.PL
-				xe := min(xs+g.KW, W+g.PL)
-				x0, x1 := max(xs, 0), min(xe, W)
-				if g.Max {
-					v := float32(math.Inf(-1))
-					for _, e := range tr[x0:x1] {
-						v = max(v, e)
-					}
-					out[R*OW+ox] = v
-					continue
-				}
+				continue
+			}
+			for R := range rows {
 				var v float32
-				for _, e := range tr[x0:x1] {
+				for _, e := range t[R*W+x0 : R*W+x1] {
 					v += e
 				}
+				_, _, h := rowsOf(R % OH)
 				d := h * (x1 - x0)
 				if g.CountPad {
 					d = h * (xe - xs)
