@@ -313,11 +313,14 @@ func rtPoolRowsWide(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, 
 }
 
 // rtPoolChannels pools channels [c0, c1) of one image: src is its input,
-// [C][H][W], dst its output, [C][OH][OW]. With SIMD kernels and scratch for
-// one channel's vertical pass (OH*W floats) it goes by rtPoolPlanes, else
-// by rtPoolRows. Both give the same bits.
+// [C][H][W], dst its output, [C][OH][OW]. With SIMD kernels, scratch for
+// one channel's vertical pass (OH*W floats), and a geometry that lets one
+// of rtPoolPlanes' passes go flat, it goes by rtPoolPlanes, else by
+// rtPoolRows: two passes a row each (3x3/2 on an odd width) make twice
+// the kernel calls of rtPoolRows' one. Both give the same bits.
 func rtPoolChannels(dst, src []float32, g *rtPoolGeom, c0, c1 int, act rtAct, kern *rtPoolKernels, scratch []float32) {
-	if kern != nil && kern.row != nil && g.SW <= kern.rowStrides && g.OH*g.W <= len(scratch) {
+	flat := g.SH == 1 && g.OH == g.H || g.W == g.SW*g.OW
+	if flat && kern != nil && kern.row != nil && g.SW <= kern.rowStrides && g.OH*g.W <= len(scratch) {
 		rtPoolPlanes(dst, src, g, c0, c1, act, kern, scratch)
 		return
 	}

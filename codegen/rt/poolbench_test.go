@@ -19,6 +19,8 @@ func BenchmarkPool(b *testing.B) {
 		{512, 14, 3, 1, 1, false}, // GoogLeNet's inception branches
 		{832, 14, 3, 2, 0, true},  // GoogLeNet's maxpool4
 		{64, 112, 3, 2, 1, false}, // ResNet's stem
+		{64, 111, 3, 2, 0, true},  // SqueezeNet's (odd widths)
+		{256, 27, 3, 2, 0, true},
 	} {
 		a := ir.PoolAttrs{KH: c.k, KW: c.k, StrideH: c.s, StrideW: c.s, Ceil: c.ceil, Pad: ir.Pad{Top: c.p, Left: c.p, Bottom: c.p, Right: c.p}}
 		in := ir.Shape{C: c.c, H: c.h, W: c.h}
