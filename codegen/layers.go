@@ -126,7 +126,7 @@ func (c *gen) emitLayer(f *jen.File, l *layer, i int, im impl) {
 	out := n.Shape
 	actC := act(n.Act)
 	switch l.algo {
-	case algoNone, algoFused:
+	case algoNone, algoFused, algoGathered:
 		return
 	case algoDepthwise:
 		c.dwSteps(f, l, im)
@@ -176,6 +176,10 @@ func (c *gen) emitLayer(f *jen.File, l *layer, i int, im impl) {
 		}
 		return
 	}
+	if shared && l.tasks > 0 {
+		c.eltChunkTask(f, l, doc)
+		return
+	}
 	if shared {
 		body := []jen.Code{jen.Id("img").Op(":=").Id("t"), jen.Id("out").Op(":=").Add(c.img(n, "img"))}
 		elt := jen.Op("&").Id("m").Dot("elt") // the elementwise kernels (eltOp)
@@ -185,15 +189,9 @@ func (c *gen) emitLayer(f *jen.File, l *layer, i int, im impl) {
 			}
 		}
 		switch {
-		case n.Op.IsActivation():
-			body = append(body, jen.Id("rtActivateTo").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), act(ir.ActivationOf(n)), elt))
 		case n.Op == ir.OpSoftmax:
 			copyIn()
 			body = append(body, jen.Id("rtSoftmax").Call(jen.Id("out"), jen.Lit(out.C), jen.Lit(out.H*out.W)))
-		case n.Op == ir.OpPReLU:
-			body = append(body, jen.Id("rtPReLU").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), jen.Id("m").Dot(c.ident(n, "w")), jen.Lit(out.H*out.W)))
-		case n.Op == ir.OpBatchNorm:
-			body = append(body, jen.Id("rtScaleShift").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), jen.Id("m").Dot(c.ident(n, "w")), jen.Id("m").Dot(c.ident(n, "b")), jen.Lit(out.H*out.W), actC, elt))
 		case n.Op.Info().Elementwise && len(n.Inputs) > 1:
 			// a op b, then (add) + c + ...: the first step reads its
 			// operands whole before out, which may be either of them, is
@@ -211,9 +209,6 @@ func (c *gen) emitLayer(f *jen.File, l *layer, i int, im impl) {
 					jen.Lit(out.C), jen.Lit(out.H), jen.Lit(out.W), as, bcast(x.Shape), a1, elt))
 				a, as = jen.Id("out"), bcast(out)
 			}
-		case n.Op == ir.OpLayerNorm:
-			body = append(body, jen.Id("rtLayerNorm").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), jen.Id("m").Dot(c.ident(n, "w")), jen.Id("m").Dot(c.ident(n, "b")),
-				jen.Lit(out.C), jen.Lit(out.H*out.W), jen.Lit(n.BN.Eps)))
 		case n.Op == ir.OpSlice:
 			hw := out.H * out.W
 			body = append(body, jen.Copy(jen.Id("out"), c.img(n.Inputs[0], "img").(*jen.Statement).Index(jen.Lit(n.Slice.Start*hw).Op(":").Lit(n.Slice.End*hw))))
@@ -227,14 +222,56 @@ func (c *gen) emitLayer(f *jen.File, l *layer, i int, im impl) {
 				off += e
 			}
 			body = append(body, jen.Id("rtActivateAll").Call(jen.Id("out"), actC))
-		case n.Op == ir.OpGlobalAvgPool:
-			in := n.Inputs[0].Shape
-			body = append(body, jen.Id("rtGlobalAvg").Call(jen.Id("out"), c.img(n.Inputs[0], "img"), jen.Lit(in.H*in.W), actC, elt))
-		default:
+		default: // eltChunked ops are eltChunkTask's
 			panic("codegen: no code for op " + n.Op.String())
 		}
 		task(f, doc+"\nOne task is one image.", c.ident(n, "l"), body...)
 	}
+}
+
+// eltChunkTask emits the task of an eltChunked layer: chunk channels of
+// one image, or for layernorm chunk positions of every channel.
+func (c *gen) eltChunkTask(f *jen.File, l *layer, doc string) {
+	n, out, in := l.n, l.n.Shape, l.n.Inputs[0].Shape
+	elt := jen.Op("&").Id("m").Dot("elt")
+	units := in.C
+	if n.Op == ir.OpLayerNorm {
+		units = in.H * in.W
+	}
+	body := []jen.Code{
+		jen.List(jen.Id("img"), jen.Id("u0")).Op(":=").List(jen.Id("t").Op("/").Lit(l.tasks), jen.Id("t").Op("%").Lit(l.tasks).Op("*").Lit(l.chunk)),
+		jen.Id("u1").Op(":=").Min(jen.Id("u0").Op("+").Lit(l.chunk), jen.Lit(units)),
+	}
+	// part is channels [u0, u1) of x's image, of per elements each.
+	part := func(x *ir.Node, per int) jen.Code {
+		return c.img(x, "img").(*jen.Statement).Index(jen.Id("u0").Op("*").Lit(per).Op(":").Id("u1").Op("*").Lit(per))
+	}
+	hw := in.H * in.W
+	what := "channels"
+	w := func(field string) jen.Code {
+		return jen.Id("m").Dot(c.ident(n, field)).Index(jen.Id("u0").Op(":").Id("u1"))
+	}
+	switch {
+	case n.Op.IsActivation():
+		body = append(body, jen.Id("rtActivateTo").Call(part(n, hw), part(n.Inputs[0], hw), act(ir.ActivationOf(n)), elt))
+	case n.Op == ir.OpBatchNorm:
+		body = append(body, jen.Id("rtScaleShift").Call(part(n, hw), part(n.Inputs[0], hw), w("w"), w("b"), jen.Lit(hw), act(n.Act), elt))
+	case n.Op == ir.OpPReLU:
+		slope := w("w")
+		if n.Shared {
+			slope = jen.Id("m").Dot(c.ident(n, "w"))
+		}
+		body = append(body, jen.Id("rtPReLU").Call(part(n, hw), part(n.Inputs[0], hw), slope, jen.Lit(hw)))
+	case n.Op == ir.OpGlobalAvgPool:
+		body = append(body, jen.Id("rtGlobalAvg").Call(part(n, 1), part(n.Inputs[0], hw), jen.Lit(hw), act(n.Act), elt))
+	case n.Op == ir.OpLayerNorm:
+		what = "positions"
+		body = append(body, jen.Id("rtLayerNorm").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Id("m").Dot(c.ident(n, "w")), jen.Id("m").Dot(c.ident(n, "b")),
+			jen.Lit(out.C), jen.Lit(out.H*out.W), jen.Id("u0"), jen.Id("u1"), jen.Lit(n.BN.Eps)))
+	default:
+		panic("codegen: no chunked code for op " + n.Op.String())
+	}
+	task(f, doc+fmt.Sprintf("\nOne task is %d %s of one image.", l.chunk, what), c.ident(n, "l"), body...)
 }
 
 // eltOp reports whether layer l calls the elementwise kernels (the kind
@@ -631,7 +668,7 @@ func (c *gen) winoGeom(f *jen.File, l *layer) {
 		jen.Id("PT"): jen.Lit(a.Pad.Top), jen.Id("PL"): jen.Lit(a.Pad.Left), jen.Id("G"): jen.Lit(p.G), jen.Id("K"): jen.Lit(p.K), jen.Id("M"): jen.Lit(p.M),
 		jen.Id("OH"): jen.Lit(n.Shape.H), jen.Id("OW"): jen.Lit(n.Shape.W), jen.Id("TH"): jen.Lit(th), jen.Id("TW"): jen.Lit(tw),
 		jen.Id("N"): jen.Lit(p.N), jen.Id("NPad"): jen.Lit(winoNPad(p)), jen.Id("Act"): actC,
-		jen.Id("ldV"): jen.Lit(winoLdV(p)), jen.Id("inImg"): jen.Lit(n.Inputs[0].ImgLen), jen.Id("outIm"): jen.Lit(n.Shape.Elems()),
+		jen.Id("ldV"): jen.Lit(winoLdV(p)), jen.Id("inImg"): jen.Lit(n.Inputs[0].ImgLen), jen.Id("outIm"): jen.Lit(n.ImgLen),
 	}
 	d[jen.Id("F")] = jen.Op("&").Id(winoFormVar(wg.Form{M: p.o, R: p.r}))
 	f.Var().Id(c.ident(n, "g")).Op("=").Id("rtWinoGeom").Values(d)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -287,13 +288,166 @@ layers:
 	if r := g2.Nodes[3]; r.Name != "r" || !r.Alias || r.Off != 4*36 || r.ImgLen != img {
 		t.Errorf("%s: Alias %v Off %d ImgLen %d; want in place in m's window at %d of %d", r.Name, r.Alias, r.Off, r.ImgLen, 4*36, img)
 	}
-	g, err = compileSrc(t, src, passes.Options{Verify: true, Disable: []string{"viewSlices"}})
+	g, err = compileSrc(t, src, passes.Options{Verify: true, Disable: []string{"viewSlices", "gatherConcats"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range g.Nodes {
 		if n.Strided() || n.View {
-			t.Errorf("%s is a view with viewSlices disabled", n.Name)
+			t.Errorf("%s is a view with viewSlices and gatherConcats disabled", n.Name)
 		}
+	}
+}
+
+// TestGatherConcats checks which concats gatherConcats gathers and where
+// planMemory then puts their inputs: a fire module's expands and a
+// DenseNet block's features (a family of prefix concats) are windows at
+// their channel offsets in the longest concat's storage, the shorter
+// concats windows at its start; concats whose inputs cannot be windows
+// (the network input, a dense layer, a flatten, the output, an input read
+// by an unrelated concat, a nested concat, an input listed twice) or that
+// has an activation fused into it are copies, as are all with the pass
+// disabled. Verify checks every plan.
+func TestGatherConcats(t *testing.T) {
+	const hw = 5 * 5
+	for _, c := range []struct {
+		name, src string
+		gathered  []string       // the gathered concats
+		at        map[string]int // a member's or gathered concat's offset, in channels
+		long      string         // the storage's owner
+	}{{
+		name: "fire", src: `
+input: [4, 5, 5]
+layers:
+  - {name: sq, op: conv, filters: 4, kernel: 1}
+  - {name: sqr, op: relu}
+  - {name: e1, op: conv, input: sqr, filters: 8, kernel: 1}
+  - {name: e1r, op: relu}
+  - {name: e3, op: conv, input: sqr, filters: 8, kernel: 3, padding: 1}
+  - {name: e3r, op: relu}
+  - {name: cat, op: concat, inputs: [e1r, e3r]}
+  - {name: out, op: conv, filters: 2, kernel: 1}
+`, gathered: []string{"cat"}, at: map[string]int{"e1": 0, "e3": 8}, long: "cat",
+	}, {
+		name: "densenet", src: `
+input: [4, 5, 5]
+layers:
+  - {name: x0, op: conv, filters: 4, kernel: 1}
+  - {name: x1, op: conv, input: x0, filters: 2, kernel: 3, padding: 1}
+  - {name: c1, op: concat, inputs: [x0, x1]}
+  - {name: b1, op: batchnorm, input: c1}
+  - {name: r1, op: relu}
+  - {name: x2, op: conv, filters: 2, kernel: 3, padding: 1}
+  - {name: c2, op: concat, inputs: [x0, x1, x2]}
+  - {name: b2, op: batchnorm, input: c2}
+  - {name: x3, op: conv, input: b2, filters: 2, kernel: 3, padding: 1}
+  - {name: c3, op: concat, inputs: [x0, x1, x2, x3]}
+  - {name: out, op: avgpool, kernel: 2, stride: 2}
+`, gathered: []string{"c1", "c2", "c3"}, at: map[string]int{"x0": 0, "x1": 4, "x2": 6, "x3": 8, "c1": 0, "c2": 0}, long: "c3",
+	}, {
+		name: "not prefixes", src: `
+input: [4, 5, 5]
+layers:
+  - {name: x0, op: conv, filters: 4, kernel: 1}
+  - {name: x1, op: conv, input: x0, filters: 2, kernel: 1}
+  - {name: c1, op: concat, inputs: [x0, x1]}
+  - {name: c2, op: concat, inputs: [x1, x0]}
+  - {name: out, op: add, inputs: [c1, c2]}
+`,
+	}, {
+		name: "network input", src: `
+input: [4, 5, 5]
+layers:
+  - {name: x1, op: conv, filters: 2, kernel: 1}
+  - {name: c1, op: concat, inputs: [input, x1]}
+  - {name: out, op: conv, filters: 2, kernel: 1}
+`,
+	}, {
+		name: "output and nesting", src: `
+input: [4, 5, 5]
+layers:
+  - {name: x1, op: conv, filters: 2, kernel: 1}
+  - {name: x2, op: conv, input: input, filters: 2, kernel: 1}
+  - {name: c1, op: concat, inputs: [x1, x2]}
+  - {name: x3, op: conv, input: input, filters: 2, kernel: 1}
+  - {name: c2, op: concat, inputs: [c1, x3]}
+`,
+	}, {
+		name: "activation", src: `
+input: [4, 5, 5]
+layers:
+  - {name: x1, op: conv, filters: 2, kernel: 1}
+  - {name: x2, op: conv, input: input, filters: 2, kernel: 1}
+  - {name: c1, op: concat, inputs: [x1, x2]}
+  - {name: r, op: relu}
+  - {name: out, op: conv, filters: 2, kernel: 1}
+`,
+	}, {
+		name: "twice", src: `
+input: [4, 5, 5]
+layers:
+  - {name: x, op: conv, filters: 2, kernel: 1}
+  - {name: c1, op: concat, inputs: [x, x]}
+  - {name: out, op: conv, filters: 2, kernel: 1}
+`,
+	}, {
+		name: "dense", src: `
+input: [4, 1, 1]
+layers:
+  - {name: f, op: flatten}
+  - {name: d, op: dense, units: 3}
+  - {name: d2, op: dense, input: f, units: 4}
+  - {name: c1, op: concat, inputs: [d, d2]}
+  - {name: out, op: dense, units: 2}
+`,
+	}, {
+		name: "flatten", src: `
+input: [4, 1, 1]
+layers:
+  - {name: x, op: conv, filters: 2, kernel: 1}
+  - {name: f, op: flatten}
+  - {name: y, op: conv, input: input, filters: 2, kernel: 1}
+  - {name: f2, op: flatten}
+  - {name: c1, op: concat, inputs: [f, f2]}
+  - {name: out, op: dense, units: 2}
+`,
+	}} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, disable := range []bool{false, true} {
+				opt := passes.Options{Verify: true}
+				if disable {
+					opt.Disable = []string{"gatherConcats"}
+				}
+				g, err := compileSrc(t, "name: g\n"+c.src, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				nodes := map[string]*ir.Node{}
+				for _, n := range g.Nodes {
+					nodes[n.Name] = n
+				}
+				for _, n := range g.Nodes {
+					want := slices.Contains(c.gathered, n.Name) && !disable
+					if n.Op == ir.OpConcat && n.Gather != want {
+						t.Errorf("disabled %v: %s gathered %v, want %v", disable, n.Name, n.Gather, want)
+					}
+					ch, member := c.at[n.Name]
+					member = member && !disable
+					if n.Op != ir.OpConcat && n.Member != member {
+						t.Errorf("disabled %v: %s member %v, want %v", disable, n.Name, n.Member, member)
+					}
+					if !member {
+						if n.Strided() {
+							t.Errorf("disabled %v: %s is a window (@%d+%d of %d)", disable, n.Name, n.Buf, n.Off, n.ImgLen)
+						}
+						continue
+					}
+					l := nodes[c.long]
+					if n.Buf != l.Buf || n.Off != ch*hw || n.ImgLen != l.Shape.Elems() {
+						t.Errorf("%s: @%d+%d of %d, want @%d+%d of %d", n.Name, n.Buf, n.Off, n.ImgLen, l.Buf, ch*hw, l.Shape.Elems())
+					}
+				}
+			}
+		})
 	}
 }

@@ -119,9 +119,10 @@ func Generate(g *ir.Graph, opt Options) ([]codegen.File, error) {
 }
 
 // Passes returns opt with what this back end needs of the pipeline: no
-// viewSlices, since its kernels read every tensor as contiguous images.
+// viewSlices or gatherConcats, since its kernels read and write every
+// tensor as contiguous images.
 func Passes(opt passes.Options) passes.Options {
-	opt.Disable = append(slices.Clip(opt.Disable), "viewSlices")
+	opt.Disable = append(slices.Clip(opt.Disable), "viewSlices", "gatherConcats")
 	return opt
 }
 
@@ -129,7 +130,7 @@ func Passes(opt passes.Options) passes.Options {
 func prepare(g *ir.Graph, opt Options) (*gen, error) {
 	for _, n := range g.Nodes {
 		if n.Strided() {
-			return nil, fmt.Errorf("cuda: %s is a window on another tensor's storage, which the CUDA kernels cannot read; compile the graph with cuda.Passes (no viewSlices)", n.Name)
+			return nil, fmt.Errorf("cuda: %s is a window on another tensor's storage, which the CUDA kernels cannot read; compile the graph with cuda.Passes (no viewSlices or gatherConcats)", n.Name)
 		}
 	}
 	var err error

@@ -685,12 +685,13 @@ func rtPReLU(dst, src, slope []float32, hw int) {
 // channels at each position: with μ and σ² the mean and biased variance of
 // the channels, dst = (x − μ)/√(σ² + eps)·w[ch] + b[ch]. The statistics are
 // accumulated in float64, 64 positions at a time, reading whole rows of
-// each channel. dst may be src.
-func rtLayerNorm(dst, src, w, b []float32, c, hw int, eps float64) {
+// each channel. It normalises positions [lo, hi) (a task's). dst may be
+// src.
+func rtLayerNorm(dst, src, w, b []float32, c, hw, lo, hi int, eps float64) {
 	const block = 64
 	var mean, inv [block]float64
-	for p0 := 0; p0 < hw; p0 += block {
-		n := min(block, hw-p0)
+	for p0 := lo; p0 < hi; p0 += block {
+		n := min(block, hi-p0)
 		m := mean[:n]
 		clear(m)
 		for ch := range c {

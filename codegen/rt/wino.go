@@ -49,7 +49,7 @@ type rtWinoGeom struct {
 	N, NPad      int // a group's GEMM columns: Imgs*TH*TW, and that rounded up to whole panels
 	Act          rtAct
 	ldV          int // distance between consecutive matrices of V: at least K*NPad
-	inImg, outIm int // elements of one image of the input and of the output
+	inImg, outIm int // the input's and the output's images are this many elements apart (memory plan's ImgLen)
 }
 
 // points is the number of Winograd points of g: (O+R-1)², one GEMM each.

@@ -113,6 +113,8 @@ func (g *Graph) Format() string {
 			switch {
 			case n.Buf < 0:
 				fmt.Fprintf(tw, "\tcaller")
+			case n.Strided() && (n.Member || n.Gather):
+				fmt.Fprintf(tw, "\t@%d+%d of %d (in concat)", n.Buf, n.Off, n.ImgLen)
 			case n.Strided():
 				fmt.Fprintf(tw, "\t@%d+%d of %d (view)", n.Buf, n.Off, n.ImgLen)
 			case n.Alias:

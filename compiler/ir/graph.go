@@ -64,14 +64,19 @@ type Node struct {
 	Same   bool       // conv padding: "same", resolved by shape inference
 
 	// Set by the passes.
-	Act     Activation // fused epilogue, applied last
-	FoldBN  *FoldedBN  // conv/dense: a batchnorm folded into the weights
-	PreLRN  *LRNAttrs  // maxpool: LRN applied to the input before pooling
-	Fused   []string   // names of the layers fused into this node, in order
-	View    bool       // viewSlices: a slice computed as a window on its input's storage, not a copy
-	Buf     int        // memory plan: offset of the output's storage in the arena, in elements per image
-	Alias   bool       // memory plan: the output shares the storage of Inputs[AliasIn]
-	AliasIn int        // memory plan: which input an Alias node overwrites
+	Act    Activation // fused epilogue, applied last
+	FoldBN *FoldedBN  // conv/dense: a batchnorm folded into the weights
+	PreLRN *LRNAttrs  // maxpool: LRN applied to the input before pooling
+	Fused  []string   // names of the layers fused into this node, in order
+	View   bool       // viewSlices: a slice computed as a window on its input's storage, not a copy
+	// Gather marks a concat whose inputs are computed into its storage
+	// (gatherConcats), so that it has no code: the family's longest
+	// concat owns the storage, a shorter one (a prefix of its inputs) is
+	// a window at its start. Member marks those inputs.
+	Gather, Member bool
+	Buf            int  // memory plan: offset of the output's storage in the arena, in elements per image
+	Alias          bool // memory plan: the output shares the storage of Inputs[AliasIn]
+	AliasIn        int  // memory plan: which input an Alias node overwrites
 	// Off and ImgLen place the output's image i in its storage (memory
 	// plan): it starts Off elements into the storage's image i, which
 	// holds ImgLen elements; a batch of B lays the storage's images one

@@ -32,6 +32,96 @@ func viewSlices(g *ir.Graph) error {
 	return nil
 }
 
+// gatherConcats marks the concats whose inputs can be computed straight
+// into their storage (Node.Gather, Node.Member), so that no concat copies
+// anything: an Inception block's branches, a SqueezeNet fire module's two
+// expands, a DenseNet block's features. Concats that share inputs form a
+// family; it is gathered when the longest concat's inputs list every
+// other's as a prefix (DenseNet's concat k lists its block's input and
+// the first k-1 layers' outputs), the longest owns the storage, and each
+// input lies in it once at its channel offset, a shorter concat being a
+// window at its start. Every input must be a tensor of its own that is
+// written image by image: not the network input or output, not a flatten,
+// dropout, viewed slice or concat (no nesting), not a dense layer (its
+// kernels write the batch as one matrix), and read by no concat outside
+// the family; and no concat of the family may be read by a concat or be
+// the output, but the longest, nor have an activation fused into it. planMemory then places the inputs as
+// windows on the longest concat's storage (Node.Off, Node.ImgLen), which
+// their writers and readers honour.
+func gatherConcats(g *ir.Graph) error {
+	for _, n := range g.Nodes {
+		n.Gather, n.Member = false, false
+	}
+	// Families: concats joined by shared inputs (union-find over the
+	// concats, in node order).
+	var concats []*ir.Node
+	parent := map[*ir.Node]*ir.Node{}
+	var find func(*ir.Node) *ir.Node
+	find = func(n *ir.Node) *ir.Node {
+		if parent[n] != n {
+			parent[n] = find(parent[n])
+		}
+		return parent[n]
+	}
+	readBy := map[*ir.Node]*ir.Node{} // an input's first concat
+	inConcat := map[*ir.Node]bool{}   // read by a concat
+	for _, n := range g.Nodes {
+		if n.Op != ir.OpConcat {
+			continue
+		}
+		concats = append(concats, n)
+		parent[n] = n
+		for _, x := range n.Inputs {
+			inConcat[x] = true
+			if c, ok := readBy[x]; ok {
+				parent[find(c)] = find(n)
+			} else {
+				readBy[x] = n
+			}
+		}
+	}
+	family := map[*ir.Node][]*ir.Node{}
+	var roots []*ir.Node
+	for _, c := range concats {
+		r := find(c)
+		if family[r] == nil {
+			roots = append(roots, r)
+		}
+		family[r] = append(family[r], c)
+	}
+	for _, r := range roots {
+		fam := family[r]
+		long := fam[0]
+		for _, c := range fam {
+			if len(c.Inputs) > len(long.Inputs) {
+				long = c
+			}
+		}
+		ok := !inConcat[long]
+		for _, c := range fam {
+			ok = ok && len(c.Inputs) > 0 && slices.Equal(c.Inputs, long.Inputs[:len(c.Inputs)]) &&
+				(c == long || c != g.Output && !inConcat[c]) && c.Act.Kind == ir.ActNone
+		}
+		for i, x := range long.Inputs {
+			switch {
+			case slices.Index(long.Inputs, x) != i, x == g.Output, x.View,
+				x.Op == ir.OpInput, x.Op == ir.OpConcat, x.Op == ir.OpDense, x.Op == ir.OpFlatten, x.Op == ir.OpDropout:
+				ok = false
+			}
+		}
+		if !ok {
+			continue
+		}
+		for _, c := range fam {
+			c.Gather = true
+		}
+		for _, x := range long.Inputs {
+			x.Member = true
+		}
+	}
+	return nil
+}
+
 // planMemory gives every node's output an offset in one arena (Node.Buf, in
 // elements per image; the arena for a batch of B holds B images of each
 // buffer contiguously, so offsets scale by B). The network input is the
@@ -62,10 +152,52 @@ func planMemory(g *ir.Graph) error {
 	// Resolve aliases: root[n] is the node that owns n's storage.
 	root := make(map[*ir.Node]*ir.Node, len(g.Nodes))
 	end := map[*ir.Node]int{} // end of each root's lifetime, aliases included
+	// A gathered concat family (gatherConcats) lives in its longest
+	// concat's storage, from its first input's computation to the last
+	// read of any of its tensors, which end holds from the start so that
+	// no op is put in place over the family while part of it is read.
+	within := map[*ir.Node]*ir.Node{} // a family's tensors: the longest concat
+	off := map[*ir.Node]int{}         // a member's offset in it
+	for i := len(g.Nodes) - 1; i >= 0; i-- {
+		n := g.Nodes[i]
+		if !n.Gather || within[n] != nil {
+			continue
+		}
+		// The last concat of a family in node order is not always the
+		// longest; the longest is the one no other extends.
+		long := n
+		for _, x := range n.Inputs {
+			for _, c := range g.Nodes {
+				if c.Gather && slices.Contains(c.Inputs, x) && len(c.Inputs) > len(long.Inputs) {
+					long = c
+				}
+			}
+		}
+		o := 0
+		for _, x := range long.Inputs {
+			within[x], off[x] = long, o
+			o += x.Shape.Elems()
+			end[long] = max(end[long], last[x])
+			for _, c := range g.Nodes {
+				if c.Gather && slices.Contains(c.Inputs, x) {
+					within[c] = long
+					end[long] = max(end[long], last[c])
+				}
+			}
+		}
+	}
 	for _, n := range g.Nodes {
 		n.Alias, n.AliasIn = false, 0
 		n.Off, n.ImgLen = 0, n.Shape.Elems()
 		root[n] = n
+		if l := within[n]; l != nil {
+			// A gathered concat (a window at the start of the longest)
+			// or one of its inputs (at its channel offset).
+			root[n] = l
+			n.Off, n.ImgLen = off[n], l.Shape.Elems()
+			end[l] = max(end[l], last[n])
+			continue
+		}
 		// alias makes n share input k's storage, at off elements further
 		// into each image.
 		alias := func(k, off int) {
@@ -135,7 +267,14 @@ func planMemory(g *ir.Graph) error {
 		naive += n.Shape.Elems()
 		if root[n] == n {
 			size := (n.Shape.Elems() + bufAlign - 1) / bufAlign * bufAlign
-			bufs = append(bufs, &buf{n: n, from: idx[n], to: end[n], size: size})
+			from := idx[n]
+			if n.Gather {
+				from = idx[n.Inputs[0]] // its first input's, computed into it
+				for _, x := range n.Inputs {
+					from = min(from, idx[x])
+				}
+			}
+			bufs = append(bufs, &buf{n: n, from: from, to: end[n], size: size})
 		}
 	}
 	order := slices.Clone(bufs)

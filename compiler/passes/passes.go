@@ -51,6 +51,8 @@ var passes = [...]pass{
 		doc: "compute an LRN inside the max pooling that reads it, so its output is never stored"},
 	{name: "viewSlices", fn: viewSlices, kind: Transform,
 		doc: "compute channel slices as windows on their input's storage, not copies (codegen/cuda disables it)"},
+	{name: "gatherConcats", fn: gatherConcats, kind: Transform,
+		doc: "compute a concat's inputs into windows of its storage, so that it copies nothing (codegen/cuda disables it)"},
 	{name: "planMemory", fn: planMemory, kind: Analysis, required: true,
 		doc: "assign every activation an offset in one arena, reusing memory of dead tensors"},
 }
@@ -67,6 +69,9 @@ var passOrder = [...][2]string{
 	{"removeDropout", "planMemory"},
 	{"fuseActivations", "viewSlices"},
 	{"viewSlices", "planMemory"},
+	{"fuseActivations", "gatherConcats"},
+	{"removeDropout", "gatherConcats"},
+	{"gatherConcats", "planMemory"},
 }
 
 func index(name string) int {

@@ -88,8 +88,8 @@ func verifyMemory(g *ir.Graph, idx map[*ir.Node]int, errs *diag.List) {
 		if n.Op == ir.OpInput {
 			continue
 		}
-		if n.Off < 0 || n.Off+n.Shape.Elems() > n.ImgLen || n.Strided() && !n.Alias || n == g.Output && n.Strided() {
-			errs.Add(n.Pos, n.Name, "verify: window [%d,%d) of images of %d elements is not inside them, or not an alias, or the output's", n.Off, n.Off+n.Shape.Elems(), n.ImgLen)
+		if n.Off < 0 || n.Off+n.Shape.Elems() > n.ImgLen || n.Strided() && !n.Alias && !n.Gather && !n.Member || n == g.Output && n.Strided() {
+			errs.Add(n.Pos, n.Name, "verify: window [%d,%d) of images of %d elements is not inside them, or not an alias or a gathered concat's, or the output's", n.Off, n.Off+n.Shape.Elems(), n.ImgLen)
 			continue
 		}
 		if n.Buf < 0 || n.Buf%bufAlign != 0 || n.Buf+n.ImgLen > g.Mem.ArenaElems {
@@ -100,12 +100,13 @@ func verifyMemory(g *ir.Graph, idx map[*ir.Node]int, errs *diag.List) {
 		}
 		// No node written after n and up to n's last reader may overlap n,
 		// except the in-place op that is that last reader. Flatten and
-		// dropout aliases write nothing.
+		// dropout aliases, viewed slices and gathered concats write
+		// nothing.
 		for _, m := range g.Nodes[idx[n]+1:] {
 			if idx[m] > last[n] {
 				break
 			}
-			if m.Buf < 0 || m.Op == ir.OpFlatten || m.Op == ir.OpDropout || m.View {
+			if m.Buf < 0 || m.Op == ir.OpFlatten || m.Op == ir.OpDropout || m.View || m.Gather {
 				continue
 			}
 			if m.Alias && m.Inputs[m.AliasIn] == n && idx[m] == last[n] {

@@ -125,11 +125,11 @@ func (m *Model) l3_conv2_Go(w, t int) {
 }
 
 // l_gap computes gap: global_avgpool  -> 32x1x1.
-// One task is one image.
+// One task is 32 channels of one image.
 func (m *Model) l4_gap(w, t int) {
-	img := t
-	out := m.arena[2048+img*32 : 2080+img*32]
-	rtGlobalAvg(out, m.arena[img*2048:2048+img*2048], 64, rtAct{}, &m.elt)
+	img, u0 := t/1, t%1*32
+	u1 := min(u0+32, 32)
+	rtGlobalAvg(m.arena[2048+img*32 : 2080+img*32][u0*1:u1*1], m.arena[img*2048 : 2048+img*2048][u0*64:u1*64], 64, rtAct{}, &m.elt)
 }
 
 // l5_fc_Go computes fc (dense units=10 -> 10) with the purego kernels: a GEMM of
