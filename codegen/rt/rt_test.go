@@ -937,3 +937,42 @@ func TestPoolChannels(t *testing.T) {
 		}
 	}
 }
+
+// TestLayerNorm compares rtLayerNorm, over tasks of positions, with the
+// definition in float64 (two-pass variance), on channels whose mean is
+// large against their spread as well as centred ones.
+func TestLayerNorm(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for iter := range 60 {
+		c, hw := 1+r.IntN(40), 1+r.IntN(150)
+		x := randSlice(r, c*hw)
+		if iter%3 == 0 {
+			for i := range x {
+				x[i] = 100 + x[i]*1e-2
+			}
+		}
+		w, b := randSlice(r, c), randSlice(r, c)
+		const eps = 1e-6
+		want := make([]float32, c*hw)
+		for p := range hw {
+			var mu, v float64
+			for ch := range c {
+				mu += float64(x[ch*hw+p])
+			}
+			mu /= float64(c)
+			for ch := range c {
+				d := float64(x[ch*hw+p]) - mu
+				v += d * d
+			}
+			inv := 1 / math.Sqrt(v/float64(c)+eps)
+			for ch := range c {
+				want[ch*hw+p] = float32((float64(x[ch*hw+p])-mu)*inv*float64(w[ch]) + float64(b[ch]))
+			}
+		}
+		got := make([]float32, c*hw)
+		cut := r.IntN(hw + 1) // two tasks: [0, cut) and [cut, hw)
+		rtLayerNorm(got, x, w, b, c, hw, 0, cut, eps)
+		rtLayerNorm(got, x, w, b, c, hw, cut, hw, eps)
+		near(t, fmt.Sprintf("iter %d: %d channels of %d", iter, c, hw), want, got, 1e-5)
+	}
+}
