@@ -995,6 +995,7 @@ def main(argv):
                 machine = measure_machine(opts, scratch)
             except Exception as ex:  # noqa: BLE001
                 log("bench: machine measurement failed:", ex)
+        written = set()  # results files' names
         for arg in opts.specs:
             notes = ["%s did not run: %s" % (k, e) for k, e in errs.items() if e and k != "torch"]
             if errs["torch"]:
@@ -1018,7 +1019,13 @@ def main(argv):
                 status = 1
             if opts.results:
                 os.makedirs(opts.results, exist_ok=True)
-                path = os.path.join(opts.results, "%s-%s.md" % (header["date"], info["name"]))
+                # torchvision's alexnet and spec/alexnet.yaml share a name:
+                # the second of a run gets a suffix, not the first's file.
+                name = info["name"]
+                if name in written:
+                    name += "_spec" if arg.endswith(".yaml") else "_torchvision"
+                written.add(name)
+                path = os.path.join(opts.results, "%s-%s.md" % (header["date"], name))
                 with open(path, "w") as f:
                     f.write(md)
                 log("bench: wrote", os.path.relpath(path, os.getcwd()))
