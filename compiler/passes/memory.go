@@ -44,10 +44,12 @@ func viewSlices(g *ir.Graph) error {
 // written image by image: not the network input or output, not a flatten,
 // dropout, viewed slice or concat (no nesting), not a dense layer (its
 // kernels write the batch as one matrix), and read by no concat outside
-// the family; and no concat of the family may be read by a concat or be
-// the output, but the longest, nor have an activation fused into it. planMemory then places the inputs as
-// windows on the longest concat's storage (Node.Off, Node.ImgLen), which
-// their writers and readers honour.
+// the family; and no concat of the family may be read by a concat or
+// have an activation fused into it, and none but the longest may be the
+// output.
+// planMemory then places the inputs as windows on the longest concat's
+// storage (Node.Off, Node.ImgLen), which their writers and readers
+// honour.
 func gatherConcats(g *ir.Graph) error {
 	for _, n := range g.Nodes {
 		n.Gather, n.Member = false, false
