@@ -33,13 +33,13 @@ func (c *gen) dwGeom(f *jen.File, l *layer) {
 // (into layers.go): rtDepthwise with m.dw, the implementation's kernels.
 func (c *gen) dwSteps(f *jen.File, l *layer, im impl) {
 	n := l.n
-	chunk, tasks := l.chunk, l.tasks
+	chunk := l.chunk
 	if !im.asm {
 		actC := act(n.Act)
 		doc := fmt.Sprintf("%s computes %s: %s %s -> %s, a depthwise convolution\n(rtDepthwise): one task is %d of its %d input channels, of one image.",
 			c.ident(n, "l"), n.Name, n.Op, n.Attrs(), n.Shape, chunk, n.Inputs[0].Shape.C)
 		task(f, doc, c.ident(n, "l"),
-			jen.List(jen.Id("img"), jen.Id("c0")).Op(":=").List(jen.Id("t").Op("/").Lit(tasks), jen.Id("t").Op("%").Lit(tasks).Op("*").Lit(chunk)),
+			chunkStart(l, "c0"),
 			jen.Id("rtDepthwise").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Id("m").Dot(c.ident(n, "w")), jen.Id("m").Dot(c.ident(n, "b")),
 				jen.Id(c.ident(n, "g")), jen.Id("c0"), jen.Min(jen.Id("c0").Op("+").Lit(chunk), jen.Lit(n.Inputs[0].Shape.C)),
 				jen.Id("m").Dot("scratch").Index(jen.Id("w")), actC, jen.Op("&").Id("m").Dot("dw")))

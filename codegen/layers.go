@@ -141,19 +141,19 @@ func (c *gen) emitLayer(f *jen.File, l *layer, i int, im impl) {
 		c.denseSteps(f, l, i, im)
 		return
 	case algoLRNPool:
-		chunk, tasks := l.chunk, l.tasks
+		chunk := l.chunk
 		if shared {
 			task(f, doc+fmt.Sprintf("\nThe LRN before it is computed inside the pooling, for the input rows that\n%d output rows need: one task is those rows of one image.", chunk), c.ident(n, "l"),
-				jen.List(jen.Id("img"), jen.Id("oy")).Op(":=").List(jen.Id("t").Op("/").Lit(tasks), jen.Id("t").Op("%").Lit(tasks).Op("*").Lit(chunk)),
+				chunkStart(l, "oy"),
 				jen.Id("rtLRNPoolRows").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id(c.ident(n, "lrn")), jen.Op("&").Id(c.ident(n, "g")),
 					jen.Id("oy"), jen.Min(jen.Id("oy").Op("+").Lit(chunk), jen.Lit(out.H)), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Id("m").Dot("tmp").Index(jen.Id("w")), c.kernel("lrn"), c.kernel("pooling"), actC))
 		}
 		return
 	case algoPool:
-		chunk, tasks := l.chunk, l.tasks
+		chunk := l.chunk
 		if shared {
 			task(f, doc+fmt.Sprintf("\nOne task is %d channels of one image.", chunk), c.ident(n, "l"),
-				jen.List(jen.Id("img"), jen.Id("c0")).Op(":=").List(jen.Id("t").Op("/").Lit(tasks), jen.Id("t").Op("%").Lit(tasks).Op("*").Lit(chunk)),
+				chunkStart(l, "c0"),
 				jen.Id("rtPoolChannels").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Op("&").Id(c.ident(n, "g")),
 					jen.Id("c0"), jen.Min(jen.Id("c0").Op("+").Lit(chunk), jen.Lit(out.C)), actC, c.kernel("pooling"), jen.Id("m").Dot("scratch").Index(jen.Id("w"))))
 		}
@@ -229,17 +229,21 @@ func (c *gen) emitLayer(f *jen.File, l *layer, i int, im impl) {
 	}
 }
 
+// chunkStart declares img and v, the first unit (channel, row) of task
+// t of layer l, whose images are split into l.tasks tasks of l.chunk
+// units (chunkOf).
+func chunkStart(l *layer, v string) jen.Code {
+	return jen.List(jen.Id("img"), jen.Id(v)).Op(":=").List(jen.Id("t").Op("/").Lit(l.tasks), jen.Id("t").Op("%").Lit(l.tasks).Op("*").Lit(l.chunk))
+}
+
 // eltChunkTask emits the task of an eltChunked layer: chunk channels of
 // one image, or for layernorm chunk positions of every channel.
 func (c *gen) eltChunkTask(f *jen.File, l *layer, doc string) {
 	n, out, in := l.n, l.n.Shape, l.n.Inputs[0].Shape
 	elt := jen.Op("&").Id("m").Dot("elt")
-	units := in.C
-	if n.Op == ir.OpLayerNorm {
-		units = in.H * in.W
-	}
+	units, _ := eltUnits(n)
 	body := []jen.Code{
-		jen.List(jen.Id("img"), jen.Id("u0")).Op(":=").List(jen.Id("t").Op("/").Lit(l.tasks), jen.Id("t").Op("%").Lit(l.tasks).Op("*").Lit(l.chunk)),
+		chunkStart(l, "u0"),
 		jen.Id("u1").Op(":=").Min(jen.Id("u0").Op("+").Lit(l.chunk), jen.Lit(units)),
 	}
 	// part is channels [u0, u1) of x's image, of per elements each.

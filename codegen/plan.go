@@ -801,8 +801,7 @@ func lrnPoolChunk(n *ir.Node) (chunk, tasks int) {
 // in pooling on 7x7 and 14x14 maps.
 func poolChunk(n *ir.Node) (chunk, tasks int) {
 	in := n.Inputs[0].Shape
-	chunk = max(1, min(ceilDiv(poolTaskIn, in.H*in.W), ceilDiv(in.C, 8)))
-	return chunk, ceilDiv(in.C, chunk)
+	return channelChunk(in.C, in.H*in.W, poolTaskIn)
 }
 
 // eltChunked reports whether per-image layer n splits an image into
@@ -823,14 +822,21 @@ func eltChunked(n *ir.Node) bool {
 // (layernorm: positions): one task a eltTaskElems elements of input, at
 // most 8.
 func eltChunk(n *ir.Node) (chunk, tasks int) {
-	in := n.Inputs[0].Shape
-	units := in.C
-	if n.Op == ir.OpLayerNorm {
-		units = in.H * in.W
-	}
-	tasks = max(1, min(8, in.Elems()/eltTaskElems, units))
+	units, per := eltUnits(n)
+	tasks = max(1, min(8, units*per/eltTaskElems, units))
 	chunk = ceilDiv(units, tasks)
 	return chunk, ceilDiv(units, chunk)
+}
+
+// eltUnits is what eltChunk splits eltChunked layer n's image into, and
+// the input elements of each: channels of H·W, or for layernorm positions
+// of C.
+func eltUnits(n *ir.Node) (units, per int) {
+	in := n.Inputs[0].Shape
+	if n.Op == ir.OpLayerNorm {
+		return in.H * in.W, in.C
+	}
+	return in.C, in.H * in.W
 }
 
 // eltTaskElems is the input elements an elementwise task takes at least.
@@ -883,8 +889,14 @@ const dwTaskMACs = 32 << 10
 func dwChunk(n *ir.Node) (chunk, tasks int) {
 	a := &n.Conv
 	c := n.Inputs[0].Shape.C
-	perChannel := a.Filters / c * n.Shape.H * n.Shape.W * a.KH * a.KW
-	chunk = max(1, min(ceilDiv(dwTaskMACs, perChannel), ceilDiv(c, 8)))
+	return channelChunk(c, a.Filters/c*n.Shape.H*n.Shape.W*a.KH*a.KW, dwTaskMACs)
+}
+
+// channelChunk splits c channels of per units of work each (multiply-adds,
+// elements) into tasks of chunk channels: least units a task, but at most
+// an eighth of the channels, so that several workers share an image.
+func channelChunk(c, per, least int) (chunk, tasks int) {
+	chunk = max(1, min(ceilDiv(least, per), ceilDiv(c, 8)))
 	return chunk, ceilDiv(c, chunk)
 }
 
