@@ -43,6 +43,30 @@ type rtPoolGeom struct {
 	CountPad bool // avg: padded zeros count in the divisor
 }
 
+// rtWindow is output o's pooling window along an axis of n inputs, k
+// wide at stride s, padded by p at the start (and at the end as far as
+// the last window reaches): its inputs [x0, x1), and its extent with the
+// padding, which count_include_pad divides by.
+func rtWindow(o, k, s, p, n int) (x0, x1, padded int) {
+	xs := o*s - p
+	xe := min(xs+k, n+p)
+	return max(xs, 0), min(xe, n), xe - xs
+}
+
+// rowsOf and colsOf are output row oy's and column ox's windows
+// (rtWindow).
+func (g *rtPoolGeom) rowsOf(oy int) (y0, y1, padded int) { return rtWindow(oy, g.KH, g.SH, g.PT, g.H) }
+func (g *rtPoolGeom) colsOf(ox int) (x0, x1, padded int) { return rtWindow(ox, g.KW, g.SW, g.PL, g.W) }
+
+// div is an average's divisor for a window of h rows by w columns, ph by
+// pw with the padding: the padded extent with CountPad, else the inputs.
+func (g *rtPoolGeom) div(h, ph, w, pw int) int {
+	if g.CountPad {
+		return ph * pw
+	}
+	return h * w
+}
+
 // rtPoolKernels are an implementation's SIMD kernels of pooling rows
 // (asmgen/vec's pooling kind); nil where it has none.
 type rtPoolKernels struct {
@@ -140,9 +164,7 @@ func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 
 		base := (c*rows - row0) * g.W // src[base+y*W+x] is element (y, x)
 		out := dst[c*g.OH*g.OW : (c+1)*g.OH*g.OW]
 		for oy := oy0; oy < oy1; oy++ {
-			ys := oy*g.SH - g.PT
-			ye := min(ys+g.KH, g.H+g.PT)
-			y0, y1 := max(ys, 0), min(ye, g.H)
+			y0, y1, ph := g.rowsOf(oy)
 			o := out[oy*g.OW : (oy+1)*g.OW]
 			copy(acc, src[base+y0*g.W:base+(y0+1)*g.W])
 			for y := y0 + 1; y < y1; y++ {
@@ -182,18 +204,12 @@ func rtPoolRows(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, oy1 
 				continue
 			}
 			for ox := range o {
-				xs := ox*g.SW - g.PL
-				xe := min(xs+g.KW, g.W+g.PL)
-				x0, x1 := max(xs, 0), min(xe, g.W)
+				x0, x1, pw := g.colsOf(ox)
 				var v float32
 				for _, e := range acc[x0:x1] {
 					v += e
 				}
-				div := (y1 - y0) * (x1 - x0)
-				if g.CountPad {
-					div = (ye - ys) * (xe - xs)
-				}
-				o[ox] = rtActivate(v/float32(div), act)
+				o[ox] = rtActivate(v/float32(g.div(y1-y0, ph, x1-x0, pw)), act)
 			}
 		}
 	}
@@ -207,23 +223,17 @@ func rtPoolRowsSIMD(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, 
 	kern func(o, win []float32, n, rows, div int) int) {
 	// Outputs [lo, hi) have windows inside the row: SW·ox-PL >= 0 and
 	// SW·ox-PL+KW <= W.
-	lo := (g.PL + g.SW - 1) / g.SW
-	hi := min(g.OW, (g.W+g.PL-g.KW)/g.SW+1)
+	lo, hi := rtInside(g.W, g.OW, g.KW, g.SW, g.PL)
 	for c := c0; c < c1; c++ {
 		base := (c*rows - row0) * g.W // src[base+y*W+x] is element (y, x)
 		out := dst[c*g.OH*g.OW : (c+1)*g.OH*g.OW]
 		for oy := oy0; oy < oy1; oy++ {
-			ys := oy*g.SH - g.PT
-			ye := min(ys+g.KH, g.H+g.PT)
-			y0, y1 := max(ys, 0), min(ye, g.H)
+			y0, y1, ph := g.rowsOf(oy)
 			o := out[oy*g.OW : (oy+1)*g.OW]
 			win := src[base+y0*g.W : base+y1*g.W]
 			div := 0 // an average's divisor; 0 for max pooling
 			if !g.Max {
-				div = (y1 - y0) * g.KW
-				if g.CountPad {
-					div = (ye - ys) * g.KW
-				}
+				div = g.div(y1-y0, ph, g.KW, g.KW)
 			}
 			done := lo
 			if hi > lo {
@@ -232,9 +242,7 @@ func rtPoolRowsSIMD(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, 
 			// The windows the kernel left: clipped at the row's start,
 			// and at its end or past what it took.
 			clipped := func(ox int) {
-				xs := g.SW*ox - g.PL
-				xe := min(xs+g.KW, g.W+g.PL)
-				x0, x1 := max(xs, 0), min(xe, g.W)
+				x0, x1, pw := g.colsOf(ox)
 				if g.Max {
 					v := float32(math.Inf(-1))
 					for y := range y1 - y0 {
@@ -253,13 +261,9 @@ func rtPoolRowsSIMD(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, 
 					}
 					v += col
 				}
-				div := (y1 - y0) * (x1 - x0)
-				if g.CountPad {
-					div = (ye - ys) * (xe - xs)
-				}
-				o[ox] = v / float32(div)
+				o[ox] = v / float32(g.div(y1-y0, ph, x1-x0, pw))
 			}
-			for ox := range min(lo, g.OW) {
+			for ox := range lo {
 				clipped(ox)
 			}
 			for ox := done; ox < g.OW; ox++ {
@@ -278,13 +282,9 @@ func rtPoolRowsWide(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, 
 		base := (c*rows - row0) * g.W // src[base+y*W+x] is element (y, x)
 		out := dst[c*g.OH*g.OW : (c+1)*g.OH*g.OW]
 		for oy := oy0; oy < oy1; oy++ {
-			ys := oy*g.SH - g.PT
-			ye := min(ys+g.KH, g.H+g.PT)
-			y0, y1 := max(ys, 0), min(ye, g.H)
+			y0, y1, ph := g.rowsOf(oy)
 			for ox := range g.OW {
-				xs := ox*g.SW - g.PL
-				xe := min(xs+g.KW, g.W+g.PL)
-				x0, x1 := max(xs, 0), min(xe, g.W)
+				x0, x1, pw := g.colsOf(ox)
 				var v float32
 				if g.Max {
 					v = float32(math.Inf(-1))
@@ -302,11 +302,7 @@ func rtPoolRowsWide(dst, src []float32, g *rtPoolGeom, row0, rows, c0, c1, oy0, 
 							s += e
 						}
 					}
-					div := (y1 - y0) * (x1 - x0)
-					if g.CountPad {
-						div = (ye - ys) * (xe - xs)
-					}
-					v = s / float32(div)
+					v = s / float32(g.div(y1-y0, ph, x1-x0, pw))
 				}
 				out[oy*g.OW+ox] = rtActivate(v, act)
 			}
@@ -352,16 +348,10 @@ func rtPoolPlanes(dst, src []float32, g *rtPoolGeom, c0, c1 int, act rtAct, kern
 	if !g.Max {
 		div = float32(g.KH * g.KW)
 	}
-	// rowsOf is output row oy's window of input rows, [y0, y1), and its
-	// height for an average's divisor.
-	rowsOf := func(oy int) (y0, y1, h int) {
-		ys := oy*g.SH - g.PT
-		ye := min(ys+g.KH, H+g.PT)
-		y0, y1 = max(ys, 0), min(ye, H)
-		if g.CountPad {
-			return y0, y1, ye - ys
-		}
-		return y0, y1, y1 - y0
+	// height is output row oy's window height for an average's divisor.
+	height := func(oy int) int {
+		y0, y1, ph := g.rowsOf(oy)
+		return g.div(y1-y0, ph, 1, 1)
 	}
 	// cols is dst[i] = the pooling of a window of rows of the columns in
 	// t (kw wide at stride sw) for i < n, with divisor d: by the kernel,
@@ -412,7 +402,7 @@ func rtPoolPlanes(dst, src []float32, g *rtPoolGeom, c0, c1 int, act rtAct, kern
 		// The vertical pass: t's row (c, oy) reduces input rows
 		// [y0, y1) of channel c.
 		vrow := func(c, oy int) {
-			y0, y1, _ := rowsOf(oy)
+			y0, y1, _ := g.rowsOf(oy)
 			cols(t[(c*OH+oy)*W:][:W], in[(c*H+y0)*W:], W, y1-y0, W, 1, 1, sumOrMax)
 		}
 		if g.SH == 1 && OH == H && vhi > vlo {
@@ -445,8 +435,7 @@ func rtPoolPlanes(dst, src []float32, g *rtPoolGeom, c0, c1 int, act rtAct, kern
 			if b > a {
 				d := div
 				if !g.Max {
-					_, _, h := rowsOf(R % OH)
-					d = float32(h * g.KW)
+					d = float32(height(R%OH) * g.KW)
 				}
 				cols(out[R*OW+a:R*OW+b], t[R*W+g.SW*a-g.PL:(R+1)*W], b-a, 1, 0, g.KW, g.SW, d)
 			}
@@ -460,7 +449,7 @@ func rtPoolPlanes(dst, src []float32, g *rtPoolGeom, c0, c1 int, act rtAct, kern
 			if !g.Max {
 				for c := range cb - ca {
 					for oy := range OH {
-						if _, _, h := rowsOf(oy); h != g.KH {
+						if height(oy) != g.KH {
 							redo(c*OH+oy, lo, hi)
 						}
 					}
@@ -479,9 +468,7 @@ func rtPoolPlanes(dst, src []float32, g *rtPoolGeom, c0, c1 int, act rtAct, kern
 					break
 				}
 			}
-			xs := g.SW*ox - g.PL
-			xe := min(xs+g.KW, W+g.PL)
-			x0, x1 := max(xs, 0), min(xe, W)
+			x0, x1, pw := g.colsOf(ox)
 			if g.Max {
 				o := out[ox:]
 				switch x1 - x0 {
@@ -511,12 +498,8 @@ func rtPoolPlanes(dst, src []float32, g *rtPoolGeom, c0, c1 int, act rtAct, kern
 				for _, e := range t[R*W+x0 : R*W+x1] {
 					v += e
 				}
-				_, _, h := rowsOf(R % OH)
-				d := h * (x1 - x0)
-				if g.CountPad {
-					d = h * (xe - xs)
-				}
-				out[R*OW+ox] = v / float32(d)
+				y0, y1, ph := g.rowsOf(R % OH)
+				out[R*OW+ox] = v / float32(g.div(y1-y0, ph, x1-x0, pw))
 			}
 		}
 		if act.Kind != rtActNone {
@@ -613,8 +596,8 @@ func rtLRNGo(dst []float32, dstStride int, src []float32, srcStride, n int, g *r
 // normalised image is never stored whole. scratch needs C*rows*W values for
 // the rows covered, tmp (C+1)*rows*W.
 func rtLRNPoolRows(dst, src []float32, l *rtLRNGeom, g *rtPoolGeom, oy0, oy1 int, scratch, tmp []float32, kern rtLRNKernel, pool *rtPoolKernels, act rtAct) {
-	y0 := max(oy0*g.SH-g.PT, 0)
-	y1 := min((oy1-1)*g.SH-g.PT+g.KH, g.H)
+	y0, _, _ := g.rowsOf(oy0)
+	_, y1, _ := g.rowsOf(oy1 - 1)
 	rows := y1 - y0
 	rtLRN(scratch, rows*g.W, src[y0*g.W:], g.H*g.W, rows*g.W, l, tmp, kern)
 	rtPoolRows(dst, scratch, g, y0, rows, 0, g.C, oy0, oy1, act, pool)
