@@ -199,8 +199,7 @@ func (p *Plan) residualAdds() map[*ir.Node]*ir.Node {
 		case sameStorage(conv.Inputs[0], n):
 			// The conv would write the sum over its own input: x + f(x)
 			// in place, or the sum placed where x was once x died.
-		case r.Buf == n.Buf && r.Buf >= 0 && (r.Off != n.Off || r.ImgLen != n.ImgLen) &&
-			(r.ImgLen != n.ImgLen || r.Off < n.Off+n.Shape.Elems() && n.Off < r.Off+r.Shape.Elems()):
+		case r.Buf == n.Buf && (r.Off != n.Off || r.ImgLen != n.ImgLen) && r.Overlaps(n):
 			// r and the sum overlap without coinciding. (Disjoint
 			// windows of one storage, two inputs of a gathered
 			// concat, are apart.)

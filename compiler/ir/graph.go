@@ -91,6 +91,20 @@ type Node struct {
 // not contiguous.
 func (n *Node) Strided() bool { return n.Off != 0 || n.ImgLen != n.Shape.Elems() }
 
+// Overlaps reports whether n's and m's outputs share storage, per image:
+// windows on images laid out alike (one Buf and ImgLen) where the windows
+// overlap, others where their images do. The caller's input (Buf < 0)
+// overlaps nothing.
+func (n *Node) Overlaps(m *Node) bool {
+	if n.Buf < 0 || m.Buf < 0 {
+		return false
+	}
+	if n.Buf == m.Buf && n.ImgLen == m.ImgLen {
+		return n.Off < m.Off+m.Shape.Elems() && m.Off < n.Off+n.Shape.Elems()
+	}
+	return n.Buf < m.Buf+m.ImgLen && m.Buf < n.Buf+n.ImgLen
+}
+
 // FieldPos returns where field f of the node is defined, or the node's own position.
 func (n *Node) FieldPos(f string) diag.Pos {
 	if p, ok := n.Fields[f]; ok {

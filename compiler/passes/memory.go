@@ -160,32 +160,26 @@ func planMemory(g *ir.Graph) error {
 	// no op is put in place over the family while part of it is read.
 	within := map[*ir.Node]*ir.Node{} // a family's tensors: the longest concat
 	off := map[*ir.Node]int{}         // a member's offset in it
-	for i := len(g.Nodes) - 1; i >= 0; i-- {
-		n := g.Nodes[i]
-		if !n.Gather || within[n] != nil {
-			continue
+	// A family's concats all list its first input first (they are
+	// prefixes of the longest), so that input's gathered readers are
+	// the family.
+	family := map[*ir.Node][]*ir.Node{}
+	for _, n := range g.Nodes {
+		if n.Gather {
+			family[n.Inputs[0]] = append(family[n.Inputs[0]], n)
 		}
-		// The last concat of a family in node order is not always the
-		// longest; the longest is the one no other extends.
-		long := n
-		for _, x := range n.Inputs {
-			for _, c := range g.Nodes {
-				if c.Gather && slices.Contains(c.Inputs, x) && len(c.Inputs) > len(long.Inputs) {
-					long = c
-				}
-			}
+	}
+	for _, fam := range family {
+		long := slices.MaxFunc(fam, func(a, b *ir.Node) int { return cmp.Compare(len(a.Inputs), len(b.Inputs)) })
+		for _, c := range fam {
+			within[c] = long
+			end[long] = max(end[long], last[c])
 		}
 		o := 0
 		for _, x := range long.Inputs {
 			within[x], off[x] = long, o
 			o += x.Shape.Elems()
 			end[long] = max(end[long], last[x])
-			for _, c := range g.Nodes {
-				if c.Gather && slices.Contains(c.Inputs, x) {
-					within[c] = long
-					end[long] = max(end[long], last[c])
-				}
-			}
 		}
 	}
 	for _, n := range g.Nodes {

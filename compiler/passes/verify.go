@@ -112,13 +112,7 @@ func verifyMemory(g *ir.Graph, idx map[*ir.Node]int, errs *diag.List) {
 			if m.Alias && m.Inputs[m.AliasIn] == n && idx[m] == last[n] {
 				continue
 			}
-			// Windows on images laid out alike overlap where their
-			// windows do; otherwise compare the whole images.
-			lo, hi, mlo, mhi := n.Buf, n.Buf+n.ImgLen, m.Buf, m.Buf+m.ImgLen
-			if m.Buf == n.Buf && m.ImgLen == n.ImgLen {
-				lo, hi, mlo, mhi = n.Off, n.Off+n.Shape.Elems(), m.Off, m.Off+m.Shape.Elems()
-			}
-			if mlo < hi && lo < mhi {
+			if m.Overlaps(n) {
 				errs.Add(m.Pos, m.Name, "verify: output [%d,%d) overwrites %s [%d,%d) while %s is still read", m.Buf+m.Off, m.Buf+m.Off+m.Shape.Elems(), n.Name, n.Buf+n.Off, n.Buf+n.Off+n.Shape.Elems(), n.Name)
 			}
 		}
