@@ -271,7 +271,7 @@ func (c *gen) eltChunkTask(f *jen.File, l *layer, doc string) {
 	case n.Op == ir.OpLayerNorm:
 		what = "positions"
 		body = append(body, jen.Id("rtLayerNorm").Call(c.img(n, "img"), c.img(n.Inputs[0], "img"), jen.Id("m").Dot(c.ident(n, "w")), jen.Id("m").Dot(c.ident(n, "b")),
-			jen.Lit(out.C), jen.Lit(out.H*out.W), jen.Id("u0"), jen.Id("u1"), jen.Lit(n.BN.Eps)))
+			jen.Lit(out.C), jen.Lit(out.H*out.W), jen.Id("u0"), jen.Id("u1"), jen.Lit(n.BN.Eps), elt))
 	default:
 		panic("codegen: no chunked code for op " + n.Op.String())
 	}
@@ -279,11 +279,11 @@ func (c *gen) eltChunkTask(f *jen.File, l *layer, doc string) {
 }
 
 // eltOp reports whether layer l calls the elementwise kernels (the kind
-// elt): an activation, a batchnorm or arithmetic of its own, or a global
-// average pooling.
+// elt): an activation, a batchnorm or arithmetic of its own, a global
+// average pooling or a layernorm.
 func eltOp(l *layer) bool {
 	n := l.n
-	return l.algo == algoImage && (n.Op.IsActivation() || n.Op == ir.OpBatchNorm || n.Op == ir.OpGlobalAvgPool || n.Op.Info().Elementwise && len(n.Inputs) > 1)
+	return l.algo == algoImage && (n.Op.IsActivation() || n.Op == ir.OpBatchNorm || n.Op == ir.OpGlobalAvgPool || n.Op == ir.OpLayerNorm || n.Op.Info().Elementwise && len(n.Inputs) > 1)
 }
 
 // bcast is the rtBcast literal of an operand of shape s of an elementwise

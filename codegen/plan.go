@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/cnnc/cnnc/asmgen/gemm"
+	"github.com/cnnc/cnnc/asmgen/vec"
 	"github.com/cnnc/cnnc/compiler/ir"
 	"github.com/cnnc/cnnc/compiler/spec"
 	wg "github.com/cnnc/cnnc/compiler/winograd"
@@ -818,12 +819,16 @@ func eltChunked(n *ir.Node) bool {
 }
 
 // eltChunk splits eltChunked layer n's image into tasks of chunk channels
-// (layernorm: positions): one task a eltTaskElems elements of input, at
-// most 8.
+// (layernorm: positions, a multiple of vec.LayerNormStep where there are
+// that many, so that the SIMD kernel takes all but the image's last few):
+// one task a eltTaskElems elements of input, at most 8.
 func eltChunk(n *ir.Node) (chunk, tasks int) {
 	units, per := eltUnits(n)
 	tasks = max(1, min(8, units*per/eltTaskElems, units))
 	chunk = ceilDiv(units, tasks)
+	if n.Op == ir.OpLayerNorm && chunk > vec.LayerNormStep {
+		chunk = ceilDiv(chunk, vec.LayerNormStep) * vec.LayerNormStep
+	}
 	return chunk, ceilDiv(units, chunk)
 }
 

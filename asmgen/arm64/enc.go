@@ -242,3 +242,53 @@ func FADDP2D(d, n V) Inst {
 	i.Asm = fmt.Sprintf("faddp d%d, %s", int(d), n.arm("2d"))
 	return i
 }
+
+// threeSame2D is threeSame on .2D lanes: the 4S encoding with sz (bit 22)
+// set.
+func threeSame2D(base uint32, name string, d, n, m V) Inst {
+	i := threeSame(base|1<<22, name, d, n, m)
+	i.Asm = fmt.Sprintf("%s %s, %s, %s", name, d.arm("2d"), n.arm("2d"), m.arm("2d"))
+	return i
+}
+
+// FSUB2D is fsub Vd.2D, Vn.2D, Vm.2D: Vn - Vm.
+func FSUB2D(d, n, m V) Inst { return threeSame2D(0x4ea0d400, "fsub", d, n, m) }
+
+// FMUL2D is fmul Vd.2D, Vn.2D, Vm.2D.
+func FMUL2D(d, n, m V) Inst { return threeSame2D(0x6e20dc00, "fmul", d, n, m) }
+
+// FDIV2D is fdiv Vd.2D, Vn.2D, Vm.2D: Vn / Vm.
+func FDIV2D(d, n, m V) Inst { return threeSame2D(0x6e20fc00, "fdiv", d, n, m) }
+
+// FMAX2D is fmax Vd.2D, Vn.2D, Vm.2D; a NaN operand gives NaN.
+func FMAX2D(d, n, m V) Inst { return threeSame2D(0x4e20f400, "fmax", d, n, m) }
+
+// FSQRT2D is fsqrt Vd.2D, Vn.2D, correctly rounded.
+func FSQRT2D(d, n V) Inst {
+	i := twoMisc(0x6ee1f800, "fsqrt", d, n, "")
+	i.Asm = fmt.Sprintf("fsqrt %s, %s", d.arm("2d"), n.arm("2d"))
+	return i
+}
+
+// FCVTN is fcvtn Vd.2S, Vn.2D: Vn's two float64 lanes rounded to float32
+// in Vd's low lanes (the high ones are zeroed).
+func FCVTN(d, n V) Inst {
+	i := twoMisc(0x0e616800, "fcvtn", d, n, "")
+	i.Asm = fmt.Sprintf("fcvtn %s, %s", d.arm("2s"), n.arm("2d"))
+	return i
+}
+
+// FCVTN2 is fcvtn2 Vd.4S, Vn.2D: Vn's two float64 lanes rounded to
+// float32 in Vd's high lanes (the low ones are kept).
+func FCVTN2(d, n V) Inst {
+	i := twoMisc(0x4e616800, "fcvtn2", d, n, "")
+	i.Asm = fmt.Sprintf("fcvtn2 %s, %s", d.arm("4s"), n.arm("2d"))
+	return i
+}
+
+// DUP2D is dup Vd.2D, Vn.D[0]: Vn's low float64 in both lanes.
+func DUP2D(d, n V) Inst {
+	i := twoMisc(0x4e080400, "dup", d, n, "")
+	i.Asm = fmt.Sprintf("dup %s, v%d.d[0]", d.arm("2d"), int(n))
+	return i
+}

@@ -48,6 +48,14 @@ var forms = []struct {
 	{"FCVTL", func(r [3]V, _ int) Inst { return FCVTL(r[0], r[1]) }},
 	{"FCVTL2", func(r [3]V, _ int) Inst { return FCVTL2(r[0], r[1]) }},
 	{"FADDP2D", func(r [3]V, _ int) Inst { return FADDP2D(r[0], r[1]) }},
+	{"FSUB2D", func(r [3]V, _ int) Inst { return FSUB2D(r[0], r[1], r[2]) }},
+	{"FMUL2D", func(r [3]V, _ int) Inst { return FMUL2D(r[0], r[1], r[2]) }},
+	{"FDIV2D", func(r [3]V, _ int) Inst { return FDIV2D(r[0], r[1], r[2]) }},
+	{"FMAX2D", func(r [3]V, _ int) Inst { return FMAX2D(r[0], r[1], r[2]) }},
+	{"FSQRT2D", func(r [3]V, _ int) Inst { return FSQRT2D(r[0], r[1]) }},
+	{"FCVTN", func(r [3]V, _ int) Inst { return FCVTN(r[0], r[1]) }},
+	{"FCVTN2", func(r [3]V, _ int) Inst { return FCVTN2(r[0], r[1]) }},
+	{"DUP2D", func(r [3]V, _ int) Inst { return DUP2D(r[0], r[1]) }},
 	{"FMOVImm", func(r [3]V, i int) Inst {
 		return FMOVImm(r[0], []float32{1, 0.5, -1, 2, 0.125, 31, -0.1875, 0.25}[i%8])
 	}},

@@ -1,6 +1,7 @@
 package vec
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/mmcloughlin/avo/attr"
@@ -430,6 +431,151 @@ func mean(ctx *build.Context, isa gemm.ISA, k *consts) {
 	ctx.ADDQ(operand.U32(4), d)
 	ctx.DECQ(c)
 	ctx.JMP(operand.LabelRef("channel"))
+	ctx.Label("done")
+	ctx.VZEROUPPER()
+	ctx.RET()
+}
+
+// LayerNormName is the name of the layer normalisation kernel for isa.
+func LayerNormName(isa gemm.ISA) string { return "vecLayerNorm" + isa.String() }
+
+// LayerNormStep is how many positions the layer normalisation kernels
+// take at a time on every ISA: they accept n a multiple of it, and
+// codegen/rt normalises the rest in Go.
+const LayerNormStep = 8
+
+// layerNorm emits the layer normalisation kernel: over n positions (a
+// multiple of LayerNormStep) of c channels of x, ld apart, at each
+// position
+//
+//	μ = Σ_ch x / c
+//	σ² = max(Σ_ch x² / c − μ², 0)
+//	d = float32(((x − μ) · 1/√(σ² + eps)) · w[ch] + b[ch])
+//
+// all in float64, each operation rounded as Go's scalar code rounds it
+// on amd64 (no fused multiply-add), so that the two agree to the bit.
+// Positions go two vectors of doubles at a time (16 on AVX-512, 8 on
+// AVX2), then one: the sums of a block stay in registers while the
+// block's channels are read twice, once to sum and once to write.
+func layerNorm(ctx *build.Context, isa gemm.ISA) {
+	ctx.Function(LayerNormName(isa))
+	ctx.Attributes(attr.NOSPLIT)
+	ctx.Pragma("noescape")
+	ctx.SignatureExpr("func(d, x, w, b *float32, c, n, ld int, eps float64)")
+	ctx.Doc(
+		LayerNormName(isa)+" normalises positions i < n of x over its c channels, ld apart:",
+		"d[ch*ld+i] = ((x[ch*ld+i] - μ)/√(σ² + eps))·w[ch] + b[ch], with μ and σ² the mean",
+		"and the biased variance max(E[x²] − μ², 0) of x[ch*ld+i] over ch < c, in float64.",
+		fmt.Sprintf("n is a multiple of %d and c at least 1. d may be x.", LayerNormStep),
+	)
+	avx512 := isa == gemm.AVX512
+	// A vector of doubles (zmm: 8, ymm: 4), widened from a ymm or xmm of
+	// floats of step bytes.
+	wide, step := 8, 32
+	newD, half := ctx.ZMM, func(v reg.VecVirtual) reg.Register { return v.AsY() }
+	if !avx512 {
+		wide, step = 4, 16
+		newD, half = ctx.YMM, func(v reg.VecVirtual) reg.Register { return v.AsX() }
+	}
+	d := ctx.Load(ctx.Param("d"), ctx.GP64())
+	x := ctx.Load(ctx.Param("x"), ctx.GP64())
+	n := ctx.Load(ctx.Param("n"), ctx.GP64())
+	ld4 := ctx.Load(ctx.Param("ld"), ctx.GP64())
+	ctx.SHLQ(operand.U8(2), ld4)
+	cAddr := paramAddr(ctx, "c")
+	// bcastD sets every lane of v to the double in the low lane of s.
+	bcastD := func(s reg.VecVirtual, v reg.VecVirtual) { ctx.VBROADCASTSD(s.AsX(), v) }
+	cv, one, eps, zero := newD(), newD(), newD(), newD()
+	{
+		t := ctx.XMM()
+		ctx.VCVTSI2SDQ(cAddr, t, t)
+		bcastD(t, cv)
+		g := ctx.GP64()
+		ctx.MOVQ(operand.U64(math.Float64bits(1)), g)
+		ctx.MOVQ(g, t)
+		bcastD(t, one)
+		ctx.VBROADCASTSD(paramAddr(ctx, "eps"), eps)
+		ctx.VXORPD(zero, zero, zero)
+	}
+	// block emits nv vectors of positions from x and d.
+	block := func(prefix string, nv int) {
+		s, q := make([]reg.VecVirtual, nv), make([]reg.VecVirtual, nv)
+		for j := range nv {
+			s[j], q[j] = newD(), newD()
+			ctx.VXORPD(s[j], s[j], s[j])
+			ctx.VXORPD(q[j], q[j], q[j])
+		}
+		xp, cc := ctx.GP64(), ctx.GP64()
+		ctx.MOVQ(x, xp)
+		ctx.MOVQ(cAddr, cc)
+		ctx.Label(prefix + "sum")
+		for j := range nv {
+			v, t := newD(), newD()
+			ctx.VCVTPS2PD(operand.Mem{Base: xp, Disp: j * step}, v)
+			ctx.VADDPD(v, s[j], s[j])
+			ctx.VMULPD(v, v, t)
+			ctx.VADDPD(t, q[j], q[j])
+		}
+		ctx.ADDQ(ld4, xp)
+		ctx.DECQ(cc)
+		ctx.JNZ(operand.LabelRef(prefix + "sum"))
+		// μ = s/c; 1/σ = 1/√(max(q/c − μ², 0) + eps), in s and q.
+		for j := range nv {
+			t := newD()
+			ctx.VDIVPD(cv, s[j], s[j])
+			ctx.VDIVPD(cv, q[j], q[j])
+			ctx.VMULPD(s[j], s[j], t)
+			ctx.VSUBPD(t, q[j], q[j])
+			ctx.VMAXPD(q[j], zero, q[j]) // a NaN stays: MAXPD returns its second source
+			ctx.VADDPD(eps, q[j], q[j])
+			ctx.VSQRTPD(q[j], q[j])
+			ctx.VDIVPD(q[j], one, q[j])
+		}
+		dp, wp, bp := ctx.GP64(), ctx.GP64(), ctx.GP64()
+		ctx.MOVQ(x, xp)
+		ctx.MOVQ(d, dp)
+		ctx.MOVQ(paramAddr(ctx, "w"), wp)
+		ctx.MOVQ(paramAddr(ctx, "b"), bp)
+		ctx.MOVQ(cAddr, cc)
+		ctx.Label(prefix + "norm")
+		wv, bv := newD(), newD()
+		ctx.VBROADCASTSS(operand.Mem{Base: wp}, half(wv))
+		ctx.VCVTPS2PD(half(wv), wv)
+		ctx.VBROADCASTSS(operand.Mem{Base: bp}, half(bv))
+		ctx.VCVTPS2PD(half(bv), bv)
+		for j := range nv {
+			v := newD()
+			ctx.VCVTPS2PD(operand.Mem{Base: xp, Disp: j * step}, v)
+			ctx.VSUBPD(s[j], v, v)
+			ctx.VMULPD(q[j], v, v)
+			ctx.VMULPD(wv, v, v)
+			ctx.VADDPD(bv, v, v)
+			if avx512 {
+				ctx.VCVTPD2PS(v, v.AsY())
+			} else {
+				ctx.VCVTPD2PSY(v, v.AsX())
+			}
+			ctx.VMOVUPS(half(v), operand.Mem{Base: dp, Disp: j * step})
+		}
+		ctx.ADDQ(ld4, xp)
+		ctx.ADDQ(ld4, dp)
+		ctx.ADDQ(operand.U32(4), wp)
+		ctx.ADDQ(operand.U32(4), bp)
+		ctx.DECQ(cc)
+		ctx.JNZ(operand.LabelRef(prefix + "norm"))
+		ctx.ADDQ(operand.U32(nv*step), x)
+		ctx.ADDQ(operand.U32(nv*step), d)
+		ctx.SUBQ(operand.U32(nv*wide), n)
+	}
+	ctx.Label("pair")
+	ctx.CMPQ(n, operand.U32(2*wide))
+	ctx.JL(operand.LabelRef("single"))
+	block("p", 2)
+	ctx.JMP(operand.LabelRef("pair"))
+	ctx.Label("single")
+	ctx.CMPQ(n, operand.U32(wide))
+	ctx.JL(operand.LabelRef("done"))
+	block("s", 1)
 	ctx.Label("done")
 	ctx.VZEROUPPER()
 	ctx.RET()

@@ -74,17 +74,20 @@ var (
 		}}
 	// Elt is the elementwise kernels: a per-channel affine map
 	// (vecAffine) and binary arithmetic (vecBinary), each with an
-	// activation, and global average pooling (vecMean).
-	Elt = &Kernel{Name: "elt", Routines: names(AffineName, BinaryName, MeanName), LaneMasks: true,
+	// activation, global average pooling (vecMean) and layer
+	// normalisation (vecLayerNorm).
+	Elt = &Kernel{Name: "elt", Routines: names(AffineName, BinaryName, MeanName, LayerNormName), LaneMasks: true,
 		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) {
 			affine(ctx, isa, k)
 			binary(ctx, isa, k)
 			mean(ctx, isa, k)
+			layerNorm(ctx, isa)
 		},
 		neon: func(f *neonFile) {
 			neonAffine(f)
 			neonBinary(f)
 			neonMean(f)
+			neonLayerNorm(f)
 		}}
 )
 

@@ -80,7 +80,7 @@ func frame(sig string) (params []string, offs map[string]int, size int) {
 		w := 8 // pointers and ints
 		if id, ok := field.Type.(*ast.Ident); ok {
 			switch id.Name {
-			case "int", "uintptr":
+			case "int", "uintptr", "float64":
 			case "float32", "int32", "uint32":
 				w = 4
 			default:

@@ -252,3 +252,116 @@ func neonMean(f *neonFile) {
 	fn.Label("done")
 	fn.Op("RET")
 }
+
+// neonLayerNorm writes vecLayerNormNEON, layerNorm's counterpart: eight
+// positions at a time (two vectors of floats, four of doubles), their sums
+// kept in V16-V23 while the channels are read once to sum and once to
+// write, each operation rounded alone like layerNorm's.
+func neonLayerNorm(f *neonFile) {
+	name := LayerNormName(gemm.NEON)
+	fn := f.function(name, "func(d, x, w, b *float32, c, n, ld int, eps float64)",
+		name+" normalises positions i < n of x over its c channels, ld apart:",
+		"d[ch*ld+i] = ((x[ch*ld+i] - μ)/√(σ² + eps))·w[ch] + b[ch], with μ and σ² the mean",
+		"and the biased variance max(E[x²] − μ², 0) of x[ch*ld+i] over ch < c, in float64.",
+		fmt.Sprintf("n is a multiple of %d and c at least 1. d may be x.", LayerNormStep))
+	const (
+		d, x, w, b, c, n, ld4 = arm64.Reg(0), arm64.Reg(1), arm64.Reg(2), arm64.Reg(3), arm64.Reg(4), arm64.Reg(5), arm64.Reg(6)
+		xp, dp, wp, bp, cc    = arm64.Reg(7), arm64.Reg(8), arm64.Reg(9), arm64.Reg(10), arm64.Reg(11)
+		// V0-V1 hold floats, V2-V5 their doubles, V16-V19 the sums and
+		// then μ, V20-V23 the sums of squares and then 1/σ.
+		sum, sq            = arm64.V(16), arm64.V(20)
+		cv, one, eps, zero = arm64.V(24), arm64.V(25), arm64.V(26), arm64.V(27)
+		wv, bv, t0         = arm64.V(28), arm64.V(29), arm64.V(30)
+	)
+	fn.loadArgs(d, x, w, b, c, n, ld4)
+	fn.Op("LSL", "$2", ld4, ld4)
+	fn.Op("SCVTFD", c, cv.F())
+	fn.Word(arm64.DUP2D(cv, cv))
+	fn.Op("FMOVD", "$1.0", one.F())
+	fn.Word(arm64.DUP2D(one, one))
+	fn.Op("FMOVD", fn.arg("eps"), eps.F())
+	fn.Word(arm64.DUP2D(eps, eps))
+	fn.Op("VEOR", zero.B16(), zero.B16(), zero.B16())
+	// widen sets V2+2k and V3+2k to the doubles of V0+k, k < nv.
+	widen := func(nv int) {
+		for k := range arm64.V(nv) {
+			fn.Word(arm64.FCVTL(2+2*k, k))
+			fn.Word(arm64.FCVTL2(3+2*k, k))
+		}
+	}
+	block := func(prefix string, nv int) {
+		nd := arm64.V(2 * nv) // vectors of doubles
+		for j := range nd {
+			fn.Op("VEOR", (sum + j).B16(), (sum + j).B16(), (sum + j).B16())
+			fn.Op("VEOR", (sq + j).B16(), (sq + j).B16(), (sq + j).B16())
+		}
+		fn.Op("MOVD", x, xp)
+		fn.Op("MOVD", c, cc)
+		fn.Label(prefix + "sum")
+		fn.Op("VLD1", fmt.Sprintf("(%v)", xp), arm64.V(0).List(nv, "S4"))
+		fn.Op("ADD", ld4, xp, xp)
+		widen(nv)
+		for j := range nd {
+			fn.Word(arm64.FADD2D(sum+j, sum+j, 2+j))
+			fn.Word(arm64.FMUL2D(t0+j%2, 2+j, 2+j))
+			fn.Word(arm64.FADD2D(sq+j, sq+j, t0+j%2))
+		}
+		fn.Op("SUBS", "$1", cc, cc)
+		fn.Op("BNE", prefix+"sum")
+		for j := range nd {
+			fn.Word(arm64.FDIV2D(sum+j, sum+j, cv))
+			fn.Word(arm64.FDIV2D(sq+j, sq+j, cv))
+			fn.Word(arm64.FMUL2D(t0, sum+j, sum+j))
+			fn.Word(arm64.FSUB2D(sq+j, sq+j, t0))
+			fn.Word(arm64.FMAX2D(sq+j, sq+j, zero))
+			fn.Word(arm64.FADD2D(sq+j, sq+j, eps))
+			fn.Word(arm64.FSQRT2D(sq+j, sq+j))
+			fn.Word(arm64.FDIV2D(sq+j, one, sq+j))
+		}
+		fn.Op("MOVD", x, xp)
+		fn.Op("MOVD", d, dp)
+		fn.Op("MOVD", w, wp)
+		fn.Op("MOVD", b, bp)
+		fn.Op("MOVD", c, cc)
+		fn.Label(prefix + "norm")
+		for _, p := range []struct {
+			v   arm64.V
+			ptr arm64.Reg
+		}{{wv, wp}, {bv, bp}} {
+			fn.Op("FMOVS.P", fmt.Sprintf("4(%v)", p.ptr), p.v.F())
+			fn.Op("FCVTSD", p.v.F(), p.v.F())
+			fn.Word(arm64.DUP2D(p.v, p.v))
+		}
+		fn.Op("VLD1", fmt.Sprintf("(%v)", xp), arm64.V(0).List(nv, "S4"))
+		fn.Op("ADD", ld4, xp, xp)
+		widen(nv)
+		for j := range nd {
+			fn.Word(arm64.FSUB2D(2+j, 2+j, sum+j))
+			fn.Word(arm64.FMUL2D(2+j, 2+j, sq+j))
+			fn.Word(arm64.FMUL2D(2+j, 2+j, wv))
+			fn.Word(arm64.FADD2D(2+j, 2+j, bv))
+		}
+		for k := range arm64.V(nv) {
+			fn.Word(arm64.FCVTN(k, 2+2*k))
+			fn.Word(arm64.FCVTN2(k, 3+2*k))
+		}
+		fn.Op("VST1", arm64.V(0).List(nv, "S4"), fmt.Sprintf("(%v)", dp))
+		fn.Op("ADD", ld4, dp, dp)
+		fn.Op("SUBS", "$1", cc, cc)
+		fn.Op("BNE", prefix+"norm")
+		fn.Op("ADD", fmt.Sprintf("$%d", 16*nv), x, x)
+		fn.Op("ADD", fmt.Sprintf("$%d", 16*nv), d, d)
+		fn.Op("SUB", fmt.Sprintf("$%d", 4*nv), n, n)
+	}
+	fn.Label("pair")
+	fn.Op("CMP", "$8", n)
+	fn.Op("BLT", "single")
+	block("p", 2)
+	fn.Op("B", "pair")
+	fn.Label("single")
+	fn.Op("CMP", "$4", n)
+	fn.Op("BLT", "done")
+	block("s", 1)
+	fn.Label("done")
+	fn.Op("RET")
+}

@@ -3,13 +3,13 @@
 package rt
 
 // rtEltKernelsFor returns implementation impl's elementwise SIMD kernels
-// (asmgen/vec's vecAffine, vecBinary and vecMean), or nils.
+// (asmgen/vec's vecAffine, vecBinary, vecMean and vecLayerNorm), or nils.
 func rtEltKernelsFor(impl int) rtEltKernels {
 	switch impl {
 	case rtImplAVX512:
-		return rtEltKernels{affine: rtAffineAVX512, binary: rtBinaryAVX512, mean: rtMeanAVX512}
+		return rtEltKernels{affine: rtAffineAVX512, binary: rtBinaryAVX512, mean: rtMeanAVX512, norm: rtNormAVX512}
 	case rtImplAVX2:
-		return rtEltKernels{affine: rtAffineAVX2, binary: rtBinaryAVX2, mean: rtMeanAVX2}
+		return rtEltKernels{affine: rtAffineAVX2, binary: rtBinaryAVX2, mean: rtMeanAVX2, norm: rtNormAVX2}
 	}
 	return rtEltKernels{}
 }
@@ -53,5 +53,17 @@ func rtMeanAVX2(d, x []float32, c, n int) {
 	if c > 0 && n > 0 {
 		_, _ = d[c-1], x[c*n-1]
 		vecMeanAVX2(&d[0], &x[0], c, n)
+	}
+}
+
+func rtNormAVX512(d, x, w, b []float32, c, n, ld int, eps float64) {
+	if rtNormReach(d, x, w, b, c, n, ld) {
+		vecLayerNormAVX512(&d[0], &x[0], &w[0], &b[0], c, n, ld, eps)
+	}
+}
+
+func rtNormAVX2(d, x, w, b []float32, c, n, ld int, eps float64) {
+	if rtNormReach(d, x, w, b, c, n, ld) {
+		vecLayerNormAVX2(&d[0], &x[0], &w[0], &b[0], c, n, ld, eps)
 	}
 }

@@ -940,39 +940,71 @@ func TestPoolChannels(t *testing.T) {
 
 // TestLayerNorm compares rtLayerNorm, over tasks of positions, with the
 // definition in float64 (two-pass variance), on channels whose mean is
-// large against their spread as well as centred ones.
+// large against their spread as well as centred ones, with every
+// implementation's kernels. Where they are SIMD, it also compares them
+// with the Go path: to the bit on amd64 (where Go fuses no multiply-add),
+// and with NaNs and infinities among the inputs, which must poison their
+// position, and only it, alike.
 func TestLayerNorm(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
-	for iter := range 60 {
-		c, hw := 1+r.IntN(40), 1+r.IntN(150)
-		x := randSlice(r, c*hw)
-		if iter%3 == 0 {
-			for i := range x {
-				x[i] = 100 + x[i]*1e-2
+	var none rtEltKernels
+	for name, k := range eltImpls() {
+		for iter := range 120 {
+			c, hw := 1+r.IntN(40), 1+r.IntN(150)
+			if iter%10 == 0 {
+				hw = 3136 // a ConvNeXt stage: 56x56
+			}
+			x := randSlice(r, c*hw)
+			if iter%3 == 0 {
+				for i := range x {
+					x[i] = 100 + x[i]*1e-2
+				}
+			}
+			w, b := randSlice(r, c), randSlice(r, c)
+			const eps = 1e-6
+			want := make([]float32, c*hw)
+			for p := range hw {
+				var mu, v float64
+				for ch := range c {
+					mu += float64(x[ch*hw+p])
+				}
+				mu /= float64(c)
+				for ch := range c {
+					d := float64(x[ch*hw+p]) - mu
+					v += d * d
+				}
+				inv := 1 / math.Sqrt(v/float64(c)+eps)
+				for ch := range c {
+					want[ch*hw+p] = float32((float64(x[ch*hw+p])-mu)*inv*float64(w[ch]) + float64(b[ch]))
+				}
+			}
+			what := fmt.Sprintf("%s iter %d: %d channels of %d", name, iter, c, hw)
+			run := func(k *rtEltKernels, x []float32) []float32 {
+				got := make([]float32, c*hw)
+				cut := r.IntN(hw + 1) // two tasks: [0, cut) and [cut, hw)
+				rtLayerNorm(got, x, w, b, c, hw, 0, cut, eps, k)
+				rtLayerNorm(got, x, w, b, c, hw, cut, hw, eps, k)
+				return got
+			}
+			near(t, what, want, run(k, x), 1e-5)
+			if k.norm == nil {
+				continue
+			}
+			// In place, and against the Go path with NaNs and infinities.
+			y := eltRand(r, c*hw)
+			goPath := run(&none, y)
+			cut := r.IntN(hw + 1)
+			rtLayerNorm(y, y, w, b, c, hw, 0, cut, eps, k)
+			rtLayerNorm(y, y, w, b, c, hw, cut, hw, eps, k)
+			if runtime.GOARCH == "amd64" {
+				same(t, what+" in place, against Go", goPath, y)
+				continue
+			}
+			for i, g := range goPath {
+				if (g != g) != (y[i] != y[i]) || g == g && math.Abs(float64(g-y[i])) > 1e-5*(1+math.Abs(float64(g))) {
+					t.Fatalf("%s in place, against Go: [%d] = %g, want %g", what, i, y[i], g)
+				}
 			}
 		}
-		w, b := randSlice(r, c), randSlice(r, c)
-		const eps = 1e-6
-		want := make([]float32, c*hw)
-		for p := range hw {
-			var mu, v float64
-			for ch := range c {
-				mu += float64(x[ch*hw+p])
-			}
-			mu /= float64(c)
-			for ch := range c {
-				d := float64(x[ch*hw+p]) - mu
-				v += d * d
-			}
-			inv := 1 / math.Sqrt(v/float64(c)+eps)
-			for ch := range c {
-				want[ch*hw+p] = float32((float64(x[ch*hw+p])-mu)*inv*float64(w[ch]) + float64(b[ch]))
-			}
-		}
-		got := make([]float32, c*hw)
-		cut := r.IntN(hw + 1) // two tasks: [0, cut) and [cut, hw)
-		rtLayerNorm(got, x, w, b, c, hw, 0, cut, eps)
-		rtLayerNorm(got, x, w, b, c, hw, cut, hw, eps)
-		near(t, fmt.Sprintf("iter %d: %d channels of %d", iter, c, hw), want, got, 1e-5)
 	}
 }

@@ -76,6 +76,14 @@ func vecBinaryNEON(d, a, b *float32, n, op, act int, slope, hi float32)
 //go:noescape
 func vecMeanNEON(d, x *float32, c, n int)
 
+// vecLayerNormNEON normalises positions i < n of x over its c channels, ld apart:
+// d[ch*ld+i] = ((x[ch*ld+i] - μ)/√(σ² + eps))·w[ch] + b[ch], with μ and σ² the mean
+// and the biased variance max(E[x²] − μ², 0) of x[ch*ld+i] over ch < c, in float64.
+// n is a multiple of 8 and c at least 1. d may be x.
+//
+//go:noescape
+func vecLayerNormNEON(d, x, w, b *float32, c, n, ld int, eps float64)
+
 // vecCopyRowsNEON copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
 // and writing nothing else.
 //

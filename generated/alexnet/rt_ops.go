@@ -666,47 +666,6 @@ func rtPReLU(dst, src, slope []float32, hw int) {
 	}
 }
 
-// rtLayerNorm normalises one image of c channels of hw positions over its
-// channels at each position: with μ and σ² the mean and biased variance of
-// the channels, dst = (x − μ)/√(σ² + eps)·w[ch] + b[ch]. It normalises
-// positions [lo, hi) (a task's), 64 at a time, reading whole rows of each
-// channel: one pass sums x and x² in float64 (σ² = E[x²] − μ², whose
-// cancellation float64 absorbs: float32 inputs carry 24 bits, float64 53),
-// a second writes dst (in float64 too: x·(1/σ) − μ/σ in float32 loses
-// the digits of a channel whose mean is large against its spread).
-// Three passes, the variance's from μ, took 8% of ConvNeXt-Tiny, two take
-// 15% less time. dst may be src.
-func rtLayerNorm(dst, src, w, b []float32, c, hw, lo, hi int, eps float64) {
-	const block = 64
-	var mean, inv [block]float64
-	for p0 := lo; p0 < hi; p0 += block {
-		n := min(block, hi-p0)
-		m, sq := mean[:n], inv[:n]
-		clear(m)
-		clear(sq)
-		for ch := range c {
-			row := src[ch*hw+p0 : ch*hw+p0+n]
-			for i, v := range row {
-				x := float64(v)
-				m[i] += x
-				sq[i] += x * x
-			}
-		}
-		for i := range m {
-			mu := m[i] / float64(c)
-			v := max(sq[i]/float64(c)-mu*mu, 0)
-			m[i], sq[i] = mu, 1/math.Sqrt(v+eps)
-		}
-		for ch := range c {
-			wc, bc := float64(w[ch]), float64(b[ch])
-			row := dst[ch*hw+p0 : ch*hw+p0+n]
-			for i, v := range src[ch*hw+p0 : ch*hw+p0+n] {
-				row[i] = float32((float64(v)-m[i])*sq[i]*wc + bc)
-			}
-		}
-	}
-}
-
 // rtShuffle is ShuffleNet's channel shuffle over one image of c channels
 // of hw values: dst[ch] = src[(ch mod groups)·c/groups + ⌊ch/groups⌋].
 func rtShuffle(dst, src []float32, c, hw, groups int) {

@@ -5,10 +5,11 @@
 package tiny
 
 // rtEltKernelsFor returns implementation impl's elementwise NEON kernels
-// (asmgen/vec's vecAffineNEON, vecBinaryNEON and vecMeanNEON), or nils.
+// (asmgen/vec's vecAffineNEON, vecBinaryNEON, vecMeanNEON and
+// vecLayerNormNEON), or nils.
 func rtEltKernelsFor(impl int) rtEltKernels {
 	if impl == rtImplNEON {
-		return rtEltKernels{affine: rtAffineNEON, binary: rtBinaryNEON, mean: rtMeanNEON}
+		return rtEltKernels{affine: rtAffineNEON, binary: rtBinaryNEON, mean: rtMeanNEON, norm: rtNormNEON}
 	}
 	return rtEltKernels{}
 }
@@ -32,5 +33,11 @@ func rtMeanNEON(d, x []float32, c, n int) {
 	if c > 0 && n > 0 {
 		_, _ = d[c-1], x[c*n-1]
 		vecMeanNEON(&d[0], &x[0], c, n)
+	}
+}
+
+func rtNormNEON(d, x, w, b []float32, c, n, ld int, eps float64) {
+	if rtNormReach(d, x, w, b, c, n, ld) {
+		vecLayerNormNEON(&d[0], &x[0], &w[0], &b[0], c, n, ld, eps)
 	}
 }

@@ -1910,6 +1910,152 @@ done:
 	VZEROUPPER
 	RET
 
+// func vecLayerNormAVX512(d *float32, x *float32, w *float32, b *float32, c int, n int, ld int, eps float64)
+// Requires: AVX, AVX512DQ, AVX512F, SSE2
+TEXT ·vecLayerNormAVX512(SB), NOSPLIT, $0-64
+	MOVQ         d+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         n+40(FP), DX
+	MOVQ         ld+48(FP), BX
+	SHLQ         $0x02, BX
+	VCVTSI2SDQ   c+32(FP), X1, X1
+	VBROADCASTSD X1, Z0
+	MOVQ         $0x3ff0000000000000, SI
+	MOVQ         SI, X1
+	VBROADCASTSD X1, Z1
+	VBROADCASTSD eps+56(FP), Z2
+	VXORPD       Z3, Z3, Z3
+
+pair:
+	CMPQ   DX, $0x00000010
+	JL     single
+	VXORPD Z4, Z4, Z4
+	VXORPD Z5, Z5, Z5
+	VXORPD Z6, Z6, Z6
+	VXORPD Z7, Z7, Z7
+	MOVQ   CX, SI
+	MOVQ   c+32(FP), DI
+
+psum:
+	VCVTPS2PD (SI), Z8
+	VADDPD    Z8, Z4, Z4
+	VMULPD    Z8, Z8, Z8
+	VADDPD    Z8, Z5, Z5
+	VCVTPS2PD 32(SI), Z8
+	VADDPD    Z8, Z6, Z6
+	VMULPD    Z8, Z8, Z8
+	VADDPD    Z8, Z7, Z7
+	ADDQ      BX, SI
+	DECQ      DI
+	JNZ       psum
+	VDIVPD    Z0, Z4, Z4
+	VDIVPD    Z0, Z5, Z5
+	VMULPD    Z4, Z4, Z8
+	VSUBPD    Z8, Z5, Z5
+	VMAXPD    Z5, Z3, Z5
+	VADDPD    Z2, Z5, Z5
+	VSQRTPD   Z5, Z5
+	VDIVPD    Z5, Z1, Z5
+	VDIVPD    Z0, Z6, Z6
+	VDIVPD    Z0, Z7, Z7
+	VMULPD    Z6, Z6, Z8
+	VSUBPD    Z8, Z7, Z7
+	VMAXPD    Z7, Z3, Z7
+	VADDPD    Z2, Z7, Z7
+	VSQRTPD   Z7, Z7
+	VDIVPD    Z7, Z1, Z7
+	MOVQ      CX, SI
+	MOVQ      AX, R8
+	MOVQ      w+16(FP), R9
+	MOVQ      b+24(FP), R10
+	MOVQ      c+32(FP), DI
+
+pnorm:
+	VBROADCASTSS (R9), Y8
+	VCVTPS2PD    Y8, Z8
+	VBROADCASTSS (R10), Y9
+	VCVTPS2PD    Y9, Z9
+	VCVTPS2PD    (SI), Z10
+	VSUBPD       Z4, Z10, Z10
+	VMULPD       Z5, Z10, Z10
+	VMULPD       Z8, Z10, Z10
+	VADDPD       Z9, Z10, Z10
+	VCVTPD2PS    Z10, Y10
+	VMOVUPS      Y10, (R8)
+	VCVTPS2PD    32(SI), Z10
+	VSUBPD       Z6, Z10, Z10
+	VMULPD       Z7, Z10, Z10
+	VMULPD       Z8, Z10, Z10
+	VADDPD       Z9, Z10, Z10
+	VCVTPD2PS    Z10, Y10
+	VMOVUPS      Y10, 32(R8)
+	ADDQ         BX, SI
+	ADDQ         BX, R8
+	ADDQ         $0x00000004, R9
+	ADDQ         $0x00000004, R10
+	DECQ         DI
+	JNZ          pnorm
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, AX
+	SUBQ         $0x00000010, DX
+	JMP          pair
+
+single:
+	CMPQ   DX, $0x00000008
+	JL     done
+	VXORPD Z4, Z4, Z4
+	VXORPD Z5, Z5, Z5
+	MOVQ   CX, SI
+	MOVQ   c+32(FP), DI
+
+ssum:
+	VCVTPS2PD (SI), Z6
+	VADDPD    Z6, Z4, Z4
+	VMULPD    Z6, Z6, Z6
+	VADDPD    Z6, Z5, Z5
+	ADDQ      BX, SI
+	DECQ      DI
+	JNZ       ssum
+	VDIVPD    Z0, Z4, Z4
+	VDIVPD    Z0, Z5, Z5
+	VMULPD    Z4, Z4, Z0
+	VSUBPD    Z0, Z5, Z5
+	VMAXPD    Z5, Z3, Z5
+	VADDPD    Z2, Z5, Z5
+	VSQRTPD   Z5, Z5
+	VDIVPD    Z5, Z1, Z5
+	MOVQ      CX, SI
+	MOVQ      AX, R8
+	MOVQ      w+16(FP), R9
+	MOVQ      b+24(FP), R10
+	MOVQ      c+32(FP), DI
+
+snorm:
+	VBROADCASTSS (R9), Y0
+	VCVTPS2PD    Y0, Z0
+	VBROADCASTSS (R10), Y1
+	VCVTPS2PD    Y1, Z1
+	VCVTPS2PD    (SI), Z2
+	VSUBPD       Z4, Z2, Z2
+	VMULPD       Z5, Z2, Z2
+	VMULPD       Z0, Z2, Z2
+	VADDPD       Z1, Z2, Z2
+	VCVTPD2PS    Z2, Y2
+	VMOVUPS      Y2, (R8)
+	ADDQ         BX, SI
+	ADDQ         BX, R8
+	ADDQ         $0x00000004, R9
+	ADDQ         $0x00000004, R10
+	DECQ         DI
+	JNZ          snorm
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, AX
+	SUBQ         $0x00000008, DX
+
+done:
+	VZEROUPPER
+	RET
+
 // func vecWinoInF2x3AVX512(dst *float32, planes *float32, ps int, tw int, ld int, ldDst int)
 // Requires: AVX, AVX512F
 TEXT ·vecWinoInF2x3AVX512(SB), NOSPLIT, $0-48
@@ -4199,6 +4345,152 @@ reduce:
 	ADDQ         $0x00000004, AX
 	DECQ         DX
 	JMP          channel
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecLayerNormAVX2(d *float32, x *float32, w *float32, b *float32, c int, n int, ld int, eps float64)
+// Requires: AVX, AVX2, SSE2
+TEXT ·vecLayerNormAVX2(SB), NOSPLIT, $0-64
+	MOVQ         d+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         n+40(FP), DX
+	MOVQ         ld+48(FP), BX
+	SHLQ         $0x02, BX
+	VCVTSI2SDQ   c+32(FP), X1, X1
+	VBROADCASTSD X1, Y0
+	MOVQ         $0x3ff0000000000000, SI
+	MOVQ         SI, X1
+	VBROADCASTSD X1, Y1
+	VBROADCASTSD eps+56(FP), Y2
+	VXORPD       Y3, Y3, Y3
+
+pair:
+	CMPQ   DX, $0x00000008
+	JL     single
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	MOVQ   CX, SI
+	MOVQ   c+32(FP), DI
+
+psum:
+	VCVTPS2PD (SI), Y8
+	VADDPD    Y8, Y4, Y4
+	VMULPD    Y8, Y8, Y8
+	VADDPD    Y8, Y5, Y5
+	VCVTPS2PD 16(SI), Y8
+	VADDPD    Y8, Y6, Y6
+	VMULPD    Y8, Y8, Y8
+	VADDPD    Y8, Y7, Y7
+	ADDQ      BX, SI
+	DECQ      DI
+	JNZ       psum
+	VDIVPD    Y0, Y4, Y4
+	VDIVPD    Y0, Y5, Y5
+	VMULPD    Y4, Y4, Y8
+	VSUBPD    Y8, Y5, Y5
+	VMAXPD    Y5, Y3, Y5
+	VADDPD    Y2, Y5, Y5
+	VSQRTPD   Y5, Y5
+	VDIVPD    Y5, Y1, Y5
+	VDIVPD    Y0, Y6, Y6
+	VDIVPD    Y0, Y7, Y7
+	VMULPD    Y6, Y6, Y8
+	VSUBPD    Y8, Y7, Y7
+	VMAXPD    Y7, Y3, Y7
+	VADDPD    Y2, Y7, Y7
+	VSQRTPD   Y7, Y7
+	VDIVPD    Y7, Y1, Y7
+	MOVQ      CX, SI
+	MOVQ      AX, R8
+	MOVQ      w+16(FP), R9
+	MOVQ      b+24(FP), R10
+	MOVQ      c+32(FP), DI
+
+pnorm:
+	VBROADCASTSS (R9), X8
+	VCVTPS2PD    X8, Y8
+	VBROADCASTSS (R10), X9
+	VCVTPS2PD    X9, Y9
+	VCVTPS2PD    (SI), Y10
+	VSUBPD       Y4, Y10, Y10
+	VMULPD       Y5, Y10, Y10
+	VMULPD       Y8, Y10, Y10
+	VADDPD       Y9, Y10, Y10
+	VCVTPD2PSY   Y10, X10
+	VMOVUPS      X10, (R8)
+	VCVTPS2PD    16(SI), Y10
+	VSUBPD       Y6, Y10, Y10
+	VMULPD       Y7, Y10, Y10
+	VMULPD       Y8, Y10, Y10
+	VADDPD       Y9, Y10, Y10
+	VCVTPD2PSY   Y10, X10
+	VMOVUPS      X10, 16(R8)
+	ADDQ         BX, SI
+	ADDQ         BX, R8
+	ADDQ         $0x00000004, R9
+	ADDQ         $0x00000004, R10
+	DECQ         DI
+	JNZ          pnorm
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, AX
+	SUBQ         $0x00000008, DX
+	JMP          pair
+
+single:
+	CMPQ   DX, $0x00000004
+	JL     done
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	MOVQ   CX, SI
+	MOVQ   c+32(FP), DI
+
+ssum:
+	VCVTPS2PD (SI), Y6
+	VADDPD    Y6, Y4, Y4
+	VMULPD    Y6, Y6, Y6
+	VADDPD    Y6, Y5, Y5
+	ADDQ      BX, SI
+	DECQ      DI
+	JNZ       ssum
+	VDIVPD    Y0, Y4, Y4
+	VDIVPD    Y0, Y5, Y5
+	VMULPD    Y4, Y4, Y0
+	VSUBPD    Y0, Y5, Y5
+	VMAXPD    Y5, Y3, Y5
+	VADDPD    Y2, Y5, Y5
+	VSQRTPD   Y5, Y5
+	VDIVPD    Y5, Y1, Y5
+	MOVQ      CX, SI
+	MOVQ      AX, R8
+	MOVQ      w+16(FP), R9
+	MOVQ      b+24(FP), R10
+	MOVQ      c+32(FP), DI
+
+snorm:
+	VBROADCASTSS (R9), X0
+	VCVTPS2PD    X0, Y0
+	VBROADCASTSS (R10), X1
+	VCVTPS2PD    X1, Y1
+	VCVTPS2PD    (SI), Y2
+	VSUBPD       Y4, Y2, Y2
+	VMULPD       Y5, Y2, Y2
+	VMULPD       Y0, Y2, Y2
+	VADDPD       Y1, Y2, Y2
+	VCVTPD2PSY   Y2, X2
+	VMOVUPS      X2, (R8)
+	ADDQ         BX, SI
+	ADDQ         BX, R8
+	ADDQ         $0x00000004, R9
+	ADDQ         $0x00000004, R10
+	DECQ         DI
+	JNZ          snorm
+	ADDQ         $0x00000010, CX
+	ADDQ         $0x00000010, AX
+	SUBQ         $0x00000004, DX
 
 done:
 	VZEROUPPER

@@ -75,6 +75,14 @@ func vecBinaryAVX512(d *float32, a *float32, b *float32, n int, op int, act int,
 //go:noescape
 func vecMeanAVX512(d *float32, x *float32, c int, n int)
 
+// vecLayerNormAVX512 normalises positions i < n of x over its c channels, ld apart:
+// d[ch*ld+i] = ((x[ch*ld+i] - μ)/√(σ² + eps))·w[ch] + b[ch], with μ and σ² the mean
+// and the biased variance max(E[x²] − μ², 0) of x[ch*ld+i] over ch < c, in float64.
+// n is a multiple of 8 and c at least 1. d may be x.
+//
+//go:noescape
+func vecLayerNormAVX512(d *float32, x *float32, w *float32, b *float32, c int, n int, ld int, eps float64)
+
 // vecWinoInF2x3AVX512 is Winograd F(2x2, 3x3)'s input transform of one row of tw tiles of a plane
 // split by column mod 2 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
 // goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
@@ -235,6 +243,14 @@ func vecBinaryAVX2(d *float32, a *float32, b *float32, n int, op int, act int, s
 //
 //go:noescape
 func vecMeanAVX2(d *float32, x *float32, c int, n int)
+
+// vecLayerNormAVX2 normalises positions i < n of x over its c channels, ld apart:
+// d[ch*ld+i] = ((x[ch*ld+i] - μ)/√(σ² + eps))·w[ch] + b[ch], with μ and σ² the mean
+// and the biased variance max(E[x²] − μ², 0) of x[ch*ld+i] over ch < c, in float64.
+// n is a multiple of 8 and c at least 1. d may be x.
+//
+//go:noescape
+func vecLayerNormAVX2(d *float32, x *float32, w *float32, b *float32, c int, n int, ld int, eps float64)
 
 // vecWinoInF2x3AVX2 is Winograd F(2x2, 3x3)'s input transform of one row of tw tiles of a plane
 // split by column mod 2 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t

@@ -76,6 +76,14 @@ func vecBinaryNEON(d, a, b *float32, n, op, act int, slope, hi float32)
 //go:noescape
 func vecMeanNEON(d, x *float32, c, n int)
 
+// vecLayerNormNEON normalises positions i < n of x over its c channels, ld apart:
+// d[ch*ld+i] = ((x[ch*ld+i] - μ)/√(σ² + eps))·w[ch] + b[ch], with μ and σ² the mean
+// and the biased variance max(E[x²] − μ², 0) of x[ch*ld+i] over ch < c, in float64.
+// n is a multiple of 8 and c at least 1. d may be x.
+//
+//go:noescape
+func vecLayerNormNEON(d, x, w, b *float32, c, n, ld int, eps float64)
+
 // vecWinoInF2x3NEON is Winograd F(2x2, 3x3)'s input transform of one row of tw tiles of a plane
 // split by column mod 2 (plane q at planes[q*ps], rows ld apart); V[ξ] of tile t
 // goes to dst[ξ*ldDst+t]. It reads and writes whole vectors past the ends (the caller leaves slack).
