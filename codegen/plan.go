@@ -319,7 +319,7 @@ func (p *Plan) gemmOf(l *layer) *gemmPlan {
 	case algoGEMM:
 		a := &n.Conv
 		g = &gemmPlan{G: a.Groups, M: a.Filters / a.Groups, N: n.Shape.H * n.Shape.W, K: n.Inputs[0].Shape.C / a.Groups * a.KH * a.KW,
-			direct: a.KH == 1 && a.KW == 1 && a.StrideH == 1 && a.StrideW == 1 && !padded(n)}
+			direct: pointwise(n)}
 		g.raggedPacked = g.direct && n.Inputs[0].Buf < 0
 	case algoDense:
 		g = &gemmPlan{dense: true, G: 1, M: p.Batch, N: n.Dense.Units, K: n.Inputs[0].Shape.Elems()}
@@ -494,6 +494,9 @@ func (p *Plan) Format(w io.Writer) error {
 	fmt.Fprintln(tw, head)
 	for _, l := range p.layers {
 		alg := l.algo.String()
+		if a := &l.n.Conv; l.algo == algoDepthwise && l.n.Inputs[0].Shape.C > a.Groups {
+			alg = fmt.Sprintf("grouped direct %dx%d", a.Groups, l.n.Inputs[0].Shape.C/a.Groups)
+		}
 		if g := l.gemm; g != nil {
 			switch {
 			case g.direct:
@@ -769,6 +772,13 @@ func gcd(a, b int) int {
 // padChunk is the number of channels one task of a padding step copies.
 const padChunk = 16
 
+// pointwise reports whether conv n is a direct GEMM over its input, with
+// no im2col: 1x1, stride 1, unpadded.
+func pointwise(n *ir.Node) bool {
+	a := &n.Conv
+	return a.KH == 1 && a.KW == 1 && a.StrideH == 1 && a.StrideW == 1 && !padded(n)
+}
+
 // padded reports whether conv n's input is copied, padded, into the staging
 // buffer before its im2col.
 func padded(n *ir.Node) bool {
@@ -872,14 +882,33 @@ func lrnPoolRows(n *ir.Node) int {
 	return min((chunk-1)*n.Pool.StrideH+n.Pool.KH, n.Inputs[0].Shape.H)
 }
 
-// depthwise reports whether conv n is depthwise: as many groups as input
-// channels, more than one, each with K = filters/groups filters of its
-// own. A conv over one channel is a GEMM of K rows, which the GEMM
-// kernels compute well.
+// depthwise reports whether conv n runs as rtDepthwise: more than one
+// group, each with one input channel (a depthwise conv, with K =
+// filters/groups filters of its own) or with at most dwMaxGroup input
+// channels and filters and an im2col to spare (not pointwise: those are
+// GEMMs straight over the input). A conv over one channel is a GEMM of K
+// rows, which the GEMM kernels compute well.
 func depthwise(n *ir.Node) bool {
 	a := &n.Conv
-	return n.Op == ir.OpConv && a.Groups > 1 && a.Groups == n.Inputs[0].Shape.C
+	if n.Op != ir.OpConv || a.Groups <= 1 {
+		return false
+	}
+	cg := n.Inputs[0].Shape.C / a.Groups
+	return cg == 1 || cg <= dwMaxGroup && a.Filters/a.Groups <= dwMaxGroup && !pointwise(n)
 }
+
+// dwMaxGroup is the most input channels and filters per group of a
+// grouped convolution that runs as rtDepthwise, its taps CG*KH*KW per
+// output (RegNetY's groups of 8 channels, ResNeXt 32x4d's of 4 to 16). As
+// GEMMs, one per group, of M = K rows and K = CG*KH*KW, such layers were
+// im2col-bound: RegNetY-400MF's 3x3 ones ran at 7-24 GFLOP/s on one Zen 4
+// thread, and at 26-47 as rtDepthwise. rtDepthwise's kernel runs at about
+// 50 GFLOP/s whatever the group (a misaligned load per FMA), so the GEMMs
+// win once groups are large: 3x3 convs on 28x28 and 14x14 took (GEMM or
+// Winograd against rtDepthwise) 1.8 against 1.15 ms at 16 channels and
+// filters a group, 2.3 against 2.3 at 32, 1.3 against 1.8 at 32 channels
+// and 24 filters, and 2.3 against 4.6 at 64.
+const dwMaxGroup = 16
 
 // dwTaskMACs is about the work one task of a depthwise layer should have,
 // in multiply-adds: enough to outweigh a task's dispatch on small maps
@@ -892,8 +921,8 @@ const dwTaskMACs = 32 << 10
 // image, and the number of tasks per image.
 func dwChunk(n *ir.Node) (chunk, tasks int) {
 	a := &n.Conv
-	c := n.Inputs[0].Shape.C
-	return channelChunk(c, a.Filters/c*n.Shape.H*n.Shape.W*a.KH*a.KW, dwTaskMACs)
+	g, cg := a.Groups, n.Inputs[0].Shape.C/a.Groups
+	return channelChunk(g, a.Filters/g*n.Shape.H*n.Shape.W*cg*a.KH*a.KW, dwTaskMACs)
 }
 
 // channelChunk splits c channels of per units of work each (multiply-adds,
@@ -915,7 +944,8 @@ func dwScratch(n *ir.Node, im impl) int {
 	hp := (n.Shape.H-1)*a.StrideH + (a.KH-1)*a.DilH + 1
 	wp := (n.Shape.W-1)*a.StrideW + (a.KW-1)*a.DilW + 1
 	lp, hq := ceilDiv(wp, a.StrideW), ceilDiv(hp, a.StrideH)
-	return a.StrideH*a.StrideW*hq*lp + slack + n.Shape.H*lp + slack
+	cg := n.Inputs[0].Shape.C / a.Groups
+	return cg*a.StrideH*a.StrideW*hq*lp + slack + n.Shape.H*lp + slack
 }
 
 // winoMinChannels is the fewest input channels per group for which a 3x3

@@ -7,14 +7,22 @@ package rt
 // in Go; rtDepthwise stages each channel's padded input in a worker's
 // scratch, split by stride phase, so that an implementation's SIMD kernel
 // computes every output from contiguous loads (see rtDWKernels).
+//
+// A grouped convolution with few channels per group (RegNetY's and
+// ResNeXt's: CG of them) is the same with CG channels staged side by side:
+// an output's taps are then CG*KH*KW, the channel's offset added to each.
+// As a GEMM per group it had M = K rows and an im2col panel of CG*KH*KW
+// rows to build for them.
 
-// rtDWGeom is a depthwise convolution over one image: C input channels of
-// H x W, K filters per channel of KH x KW taps (PyTorch's [C*K][1][KH][KW]
-// weights), strides SH and SW, dilations DH and DW, PT rows and PL columns
-// of zero padding on top and left (the bottom and right padding follow
-// from OH and OW). rtNewDWGeom derives the other fields.
+// rtDWGeom is a depthwise convolution over one image: C groups of CG
+// input channels (0 or 1: a depthwise convolution) of H x W, K filters per
+// group of CG x KH x KW taps (PyTorch's [C*K][CG][KH][KW] weights),
+// strides SH and SW, dilations DH and DW, PT rows and PL columns of zero
+// padding on top and left (the bottom and right padding follow from OH
+// and OW). rtNewDWGeom derives the other fields.
 type rtDWGeom struct {
-	C, K   int
+	C, CG  int
+	K      int
 	H, W   int
 	KH, KW int
 	SH, SW int
@@ -28,9 +36,11 @@ type rtDWGeom struct {
 	// The staged input (rtDWStage) of one channel: SH*SW phase planes of
 	// hq rows of lp values, plane values apart. Phase plane (ph, pw) holds
 	// the padded input's rows ph, ph+SH, ... and columns pw, pw+SW, ...
-	lp, hq, plane int
-	// offs[ky*KW+kx] is where tap (ky, kx) of output (oy, ox) lies in the
-	// staged input, less oy*lp+ox; maxOff is the largest.
+	// A group's CG channels are staged chans values apart.
+	lp, hq, plane, chans int
+	// offs[(ci*KH+ky)*KW+kx] is where tap (ky, kx) of the group's channel
+	// ci for output (oy, ox) lies in the staged input, less oy*lp+ox;
+	// maxOff is the largest.
 	offs   []int
 	maxOff int
 	// stage lists the gathers that stage a channel: one per phase plane.
@@ -48,6 +58,7 @@ const rtDWSlack = 16
 
 // rtNewDWGeom returns g with its derived fields set.
 func rtNewDWGeom(g rtDWGeom) *rtDWGeom {
+	g.CG = max(g.CG, 1)
 	// Interior columns: ox*SW-PL >= 0 and ox*SW-PL+(KW-1)*DW <= W-1.
 	g.oxLo = min((g.PL+g.SW-1)/g.SW, g.OW)
 	g.oxHi = g.oxLo
@@ -59,12 +70,17 @@ func rtNewDWGeom(g rtDWGeom) *rtDWGeom {
 	wp := (g.OW-1)*g.SW + (g.KW-1)*g.DW + 1
 	g.lp, g.hq = (wp+g.SW-1)/g.SW, (hp+g.SH-1)/g.SH
 	g.plane = g.lp * g.hq
-	g.offs = make([]int, g.KH*g.KW)
+	g.chans = g.SH * g.SW * g.plane
+	T := g.KH * g.KW
+	g.offs = make([]int, g.CG*T)
 	for ky := range g.KH {
 		for kx := range g.KW {
 			y, x := ky*g.DH, kx*g.DW
-			g.offs[ky*g.KW+kx] = (y%g.SH*g.SW+x%g.SW)*g.plane + y/g.SH*g.lp + x/g.SW
-			g.maxOff = max(g.maxOff, g.offs[ky*g.KW+kx])
+			off := (y%g.SH*g.SW+x%g.SW)*g.plane + y/g.SH*g.lp + x/g.SW
+			for ci := range g.CG {
+				g.offs[ci*T+ky*g.KW+kx] = ci*g.chans + off
+				g.maxOff = max(g.maxOff, ci*g.chans+off)
+			}
 		}
 	}
 	for ph := range g.SH {
@@ -94,10 +110,10 @@ func rtNewDWGeom(g rtDWGeom) *rtDWGeom {
 }
 
 // rtDWScratch is the scratch rtDepthwise needs with SIMD kernels: the
-// staged input, and a staged output of OH rows of lp values, each with
-// rtDWSlack to spare. codegen's dwScratch computes the same.
+// staged input of a group, and a staged output of OH rows of lp values,
+// each with rtDWSlack to spare. codegen's dwScratch computes the same.
 func rtDWScratch(g *rtDWGeom) int {
-	return g.SH*g.SW*g.plane + rtDWSlack + g.OH*g.lp + rtDWSlack
+	return g.CG*g.chans + rtDWSlack + g.OH*g.lp + rtDWSlack
 }
 
 // rtDWKernels are an implementation's SIMD depthwise kernels; conv nil
@@ -125,14 +141,14 @@ type rtDWKernels struct {
 	rows, evens    func(dst, src []float32, rows, n, ldDst, ldSrc int)
 }
 
-// rtDepthwise computes the output channels of input channels [c0, c1) of
-// one image: dst is the image's output, [C*K][OH][OW], src its input,
-// [C][H][W], w the weights, [C*K][KH*KW], and bias one per output channel
-// (nil: zero). It uses the SIMD kernels k if they exist, with scratch
-// (rtDWScratch values), else rtDepthwiseGo.
+// rtDepthwise computes the output channels of groups [c0, c1) of one
+// image: dst is the image's output, [C*K][OH][OW], src its input,
+// [C*CG][H][W], w the weights, [C*K][CG*KH*KW], and bias one per output
+// channel (nil: zero). It uses the SIMD kernels k if they exist, with
+// scratch (rtDWScratch values), else rtDepthwiseGo.
 //
-// Each channel is staged (rtDWStage), so that output (oy, ox)'s taps lie
-// at (oy*lp+ox)+offs[t] in the staged input. If OW is lp, conv writes the
+// Each group's channels are staged (rtDWStage), so that output (oy, ox)'s
+// taps lie at (oy*lp+ox)+offs[t] in the staged input. If OW is lp, conv writes the
 // channel's outputs to dst as one run. If one run of (OH-1)*lp+OW values,
 // the garbage columns ox in [OW, lp) of each row included, takes a
 // quarter fewer vectors than the rows, conv computes that run into the
@@ -143,9 +159,9 @@ func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch [
 		rtDepthwiseGo(dst, src, w, bias, g, c0, c1, act)
 		return
 	}
-	T := g.KH * g.KW
-	ohw := g.OH * g.OW
-	stage := scratch[:g.SH*g.SW*g.plane+rtDWSlack]
+	T := g.CG * g.KH * g.KW
+	ohw, hw := g.OH*g.OW, g.H*g.W
+	stage := scratch[:g.CG*g.chans+rtDWSlack]
 	out := scratch[len(stage) : len(stage)+g.OH*g.lp+rtDWSlack]
 	// The kernel's reach in the staged input, checked here so that it
 	// cannot stray: the last output's farthest tap, and a vector more.
@@ -156,11 +172,14 @@ func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch [
 	// it saves a quarter of the vectors (7x7 maps and the like).
 	flat := g.OW < k.minCols || 4*vecs(n) < 3*g.OH*vecs(g.OW)
 	kact, slope, hi := rtVecAct(act), act.A, act.B
-	// Every channel's staging writes the same values of stage: the
-	// padding and the slack stay zero.
+	// Every group's staging writes the same values of stage: the padding
+	// and the slack stay zero.
 	clear(stage)
 	for c := c0; c < c1; c++ {
-		rtDWStage(stage, src[c*g.H*g.W:(c+1)*g.H*g.W], g, k)
+		for ci := range g.CG {
+			x := (c*g.CG + ci) * hw
+			rtDWStage(stage[ci*g.chans:], src[x:x+hw], g, k)
+		}
 		for o := c * g.K; o < (c+1)*g.K; o++ {
 			var b float32
 			if bias != nil {
@@ -221,36 +240,38 @@ func rtDWGather(d, s []float32, rows, n, ldD, ldS, step int, k *rtDWKernels) {
 // activation.
 func rtDepthwiseGo(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, act rtAct) {
 	T := g.KH * g.KW
-	ohw := g.OH * g.OW
+	ohw, hw := g.OH*g.OW, g.H*g.W
 	for c := c0; c < c1; c++ {
-		x := src[c*g.H*g.W : (c+1)*g.H*g.W]
 		for o := c * g.K; o < (c+1)*g.K; o++ {
 			var b float32
 			if bias != nil {
 				b = bias[o]
 			}
 			d := dst[o*ohw : (o+1)*ohw]
-			wo := w[o*T : (o+1)*T]
 			for oy := range g.OH {
 				row := d[oy*g.OW : (oy+1)*g.OW]
 				for i := range row {
 					row[i] = b
 				}
-				if iy := oy*g.SH - g.PT; g.KH == 3 && g.KW == 3 && (g.SW == 1 || g.DW == 1) && iy >= 0 && iy+2*g.DH < g.H {
-					// A 3x3 window wholly inside: its three rows at once.
-					r0 := x[iy*g.W : (iy+1)*g.W]
-					r1 := x[(iy+g.DH)*g.W : (iy+g.DH+1)*g.W]
-					r2 := x[(iy+2*g.DH)*g.W : (iy+2*g.DH+1)*g.W]
-					rtDW3x3Go(row, r0, r1, r2, wo, g)
-					rtActivateAll(row, act)
-					continue
-				}
-				for ky := range g.KH {
-					iy := oy*g.SH - g.PT + ky*g.DH
-					if iy < 0 || iy >= g.H {
+				// The group's channels in turn, their taps in order.
+				for ci := range g.CG {
+					x := src[(c*g.CG+ci)*hw : (c*g.CG+ci+1)*hw]
+					wo := w[(o*g.CG+ci)*T : (o*g.CG+ci+1)*T]
+					if iy := oy*g.SH - g.PT; g.KH == 3 && g.KW == 3 && (g.SW == 1 || g.DW == 1) && iy >= 0 && iy+2*g.DH < g.H {
+						// A 3x3 window wholly inside: its three rows at once.
+						r0 := x[iy*g.W : (iy+1)*g.W]
+						r1 := x[(iy+g.DH)*g.W : (iy+g.DH+1)*g.W]
+						r2 := x[(iy+2*g.DH)*g.W : (iy+2*g.DH+1)*g.W]
+						rtDW3x3Go(row, r0, r1, r2, wo, g)
 						continue
 					}
-					rtDWRowGo(row, x[iy*g.W:(iy+1)*g.W], wo[ky*g.KW:(ky+1)*g.KW], g)
+					for ky := range g.KH {
+						iy := oy*g.SH - g.PT + ky*g.DH
+						if iy < 0 || iy >= g.H {
+							continue
+						}
+						rtDWRowGo(row, x[iy*g.W:(iy+1)*g.W], wo[ky*g.KW:(ky+1)*g.KW], g)
+					}
 				}
 				rtActivateAll(row, act)
 			}

@@ -53,14 +53,22 @@ func fakeDWKernels(lanes, minCols int) *rtDWKernels {
 // randDW returns a random depthwise convolution: kernels 1 to 7 (with a
 // dilation, up to 13 wide), strides 1 to 3, uneven padding, multipliers
 // 1 and 2, on maps from 1x1 up, or ok false if the kernel does not fit.
+// One in three is grouped, with 2 to 5 channels a group.
 func randDW(r *rand.Rand) (in, out ir.Shape, a ir.ConvAttrs, ok bool) {
-	in = ir.Shape{C: 1 + r.IntN(5), H: 1 + r.IntN(12), W: 1 + r.IntN(40)}
+	groups, cg := 1+r.IntN(5), 1
+	if r.IntN(3) == 0 {
+		cg = 2 + r.IntN(4)
+	}
+	in = ir.Shape{C: groups * cg, H: 1 + r.IntN(12), W: 1 + r.IntN(40)}
 	if r.IntN(4) == 0 {
 		in.H, in.W = 1+r.IntN(3), 1+r.IntN(3) // 1x1, 2x3 and the like
 	}
 	k := 1 + r.IntN(2)
+	if cg > 1 {
+		k = 1 + r.IntN(5)
+	}
 	a = ir.ConvAttrs{
-		Filters: k * in.C, Groups: in.C, KH: 1 + r.IntN(7), KW: 1 + r.IntN(7),
+		Filters: k * groups, Groups: groups, KH: 1 + r.IntN(7), KW: 1 + r.IntN(7),
 		StrideH: 1 + r.IntN(3), StrideW: 1 + r.IntN(3), DilH: 1 + r.IntN(2), DilW: 1 + r.IntN(2),
 		Pad:  ir.Pad{Top: r.IntN(4), Bottom: r.IntN(4), Left: r.IntN(4), Right: r.IntN(4)},
 		Bias: r.IntN(3) > 0,
@@ -77,7 +85,7 @@ func randDW(r *rand.Rand) (in, out ir.Shape, a ir.ConvAttrs, ok bool) {
 }
 
 func dwGeom(in, out ir.Shape, a *ir.ConvAttrs) *rtDWGeom {
-	return rtNewDWGeom(rtDWGeom{C: in.C, K: a.Filters / in.C, H: in.H, W: in.W, KH: a.KH, KW: a.KW,
+	return rtNewDWGeom(rtDWGeom{C: a.Groups, CG: in.C / a.Groups, K: a.Filters / a.Groups, H: in.H, W: in.W, KH: a.KH, KW: a.KW,
 		SH: a.StrideH, SW: a.StrideW, DH: a.DilH, DW: a.DilW, PT: a.Pad.Top, PL: a.Pad.Left, OH: out.H, OW: out.W})
 }
 
@@ -101,7 +109,7 @@ func TestDepthwise(t *testing.T) {
 			continue
 		}
 		tried++
-		w, x := randSlice(r, a.Filters*a.KH*a.KW), randSlice(r, in.Elems())
+		w, x := randSlice(r, a.Filters*in.C/a.Groups*a.KH*a.KW), randSlice(r, in.Elems())
 		var bias []float32
 		if a.Bias {
 			bias = randSlice(r, a.Filters)
@@ -119,9 +127,9 @@ func TestDepthwise(t *testing.T) {
 		for _, k := range kernels {
 			got := randSlice(r, out.Elems())
 			scratch := randSlice(r, rtDWScratch(g))
-			half := in.C / 2
+			half := a.Groups / 2
 			rtDepthwise(got, x, w, bias, g, 0, half, scratch, act, k)
-			rtDepthwise(got, x, w, bias, g, half, in.C, scratch, act, k)
+			rtDepthwise(got, x, w, bias, g, half, a.Groups, scratch, act, k)
 			near(t, fmt.Sprintf("iter %d: %v -> %v %+v act %v, lanes %d", iter, in, out, a, act, k.lanes), want, got, 1e-5)
 		}
 	}
