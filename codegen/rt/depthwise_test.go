@@ -135,6 +135,48 @@ func TestDepthwise(t *testing.T) {
 	}
 }
 
+// TestDepthwiseGrouped compares rtDepthwise with the reference on grouped
+// convolutions of network size, whose staged groups outgrow L1 (RegNetY's
+// first stage), at strides 1 and 2 and with a dilation, with the stand-ins
+// and this machine's kernels.
+func TestDepthwiseGrouped(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	kernels := []*rtDWKernels{{}, fakeDWKernels(16, 1), fakeDWKernels(8, 8)}
+	for _, impl := range available() {
+		if k := rtDWKernelsFor(impl); k.conv != nil {
+			kernels = append(kernels, &k)
+		}
+	}
+	for _, c := range []struct{ groups, cg, k, h, w, kh, s, d, pad int }{
+		{2, 8, 8, 58, 58, 3, 1, 1, 1},   // RegNetY's first stage
+		{3, 4, 2, 61, 47, 3, 2, 1, 1},   // stride 2, odd sizes
+		{2, 16, 16, 20, 40, 5, 1, 2, 4}, // dilated 5x5
+		{1, 6, 5, 33, 70, 3, 1, 1, 0},   // unpadded
+	} {
+		in := ir.Shape{C: c.groups * c.cg, H: c.h, W: c.w}
+		a := ir.ConvAttrs{Filters: c.groups * c.k, Groups: c.groups, KH: c.kh, KW: c.kh, StrideH: c.s, StrideW: c.s, DilH: c.d, DilW: c.d,
+			Pad: ir.Pad{Top: c.pad, Bottom: c.pad, Left: c.pad, Right: c.pad}, Bias: true}
+		span := (c.kh-1)*c.d + 1
+		out := ir.Shape{C: a.Filters, H: (c.h+2*c.pad-span)/c.s + 1, W: (c.w+2*c.pad-span)/c.s + 1}
+		g := dwGeom(in, out, &a)
+		w, x, bias := randSlice(r, a.Filters*c.cg*c.kh*c.kh), randSlice(r, in.Elems()), randSlice(r, a.Filters)
+		want := make([]float32, out.Elems())
+		ref.Conv(want, x, 1, in, out, &a, w, bias)
+		act := rtAct{Kind: rtActLeakyReLU, A: 0.1}
+		for i, v := range want {
+			want[i] = rtActivate(v, act)
+		}
+		for _, k := range kernels {
+			got := randSlice(r, out.Elems())
+			scratch := randSlice(r, rtDWScratch(g))
+			half := a.Groups / 2
+			rtDepthwise(got, x, w, bias, g, 0, half, scratch, act, k)
+			rtDepthwise(got, x, w, bias, g, half, a.Groups, scratch, act, k)
+			near(t, fmt.Sprintf("%+v, lanes %d", c, k.lanes), want, got, 1e-5)
+		}
+	}
+}
+
 // TestDepthwiseNaN checks that a NaN input reaches exactly the outputs
 // whose windows hold it, through ReLU and leaky ReLU, on both paths, and
 // that a -Inf one gives those outputs 0 and -Inf.
