@@ -212,35 +212,33 @@ func fmovImm8(f float32) (uint32, bool) {
 // Double-precision forms, for sums widened from float32 (.2D: two float64
 // lanes).
 
-// FADD2D is fadd Vd.2D, Vn.2D, Vm.2D.
-func FADD2D(d, n, m V) Inst {
-	i := threeSame(0x4e60d400, "fadd", d, n, m)
-	i.Asm = fmt.Sprintf("fadd %s, %s, %s", d.arm("2d"), n.arm("2d"), m.arm("2d"))
+// twoMiscAs is twoMisc with asm as its GNU as syntax: the forms whose
+// operands are not all .4S.
+func twoMiscAs(base uint32, d, n V, asm string) Inst {
+	i := twoMisc(base, "", d, n, "")
+	i.Asm = asm
 	return i
 }
+
+// FADD2D is fadd Vd.2D, Vn.2D, Vm.2D.
+func FADD2D(d, n, m V) Inst { return threeSame2D(0x4e20d400, "fadd", d, n, m) }
 
 // FCVTL is fcvtl Vd.2D, Vn.2S: the low two float32 lanes of Vn widened to
 // float64 (exactly).
 func FCVTL(d, n V) Inst {
-	i := twoMisc(0x0e617800, "fcvtl", d, n, "")
-	i.Asm = fmt.Sprintf("fcvtl %s, %s", d.arm("2d"), n.arm("2s"))
-	return i
+	return twoMiscAs(0x0e617800, d, n, fmt.Sprintf("fcvtl %s, %s", d.arm("2d"), n.arm("2s")))
 }
 
 // FCVTL2 is fcvtl2 Vd.2D, Vn.4S: the high two float32 lanes of Vn widened
 // to float64.
 func FCVTL2(d, n V) Inst {
-	i := twoMisc(0x4e617800, "fcvtl2", d, n, "")
-	i.Asm = fmt.Sprintf("fcvtl2 %s, %s", d.arm("2d"), n.arm("4s"))
-	return i
+	return twoMiscAs(0x4e617800, d, n, fmt.Sprintf("fcvtl2 %s, %s", d.arm("2d"), n.arm("4s")))
 }
 
 // FADDP2D is faddp Dd, Vn.2D: the sum of Vn's two float64 lanes, as a
 // scalar (Fd's double view; the rest of Vd is zeroed).
 func FADDP2D(d, n V) Inst {
-	i := twoMisc(0x7e70d800, "faddp", d, n, "")
-	i.Asm = fmt.Sprintf("faddp d%d, %s", int(d), n.arm("2d"))
-	return i
+	return twoMiscAs(0x7e70d800, d, n, fmt.Sprintf("faddp d%d, %s", int(d), n.arm("2d")))
 }
 
 // threeSame2D is threeSame on .2D lanes: the 4S encoding with sz (bit 22)
@@ -265,30 +263,22 @@ func FMAX2D(d, n, m V) Inst { return threeSame2D(0x4e20f400, "fmax", d, n, m) }
 
 // FSQRT2D is fsqrt Vd.2D, Vn.2D, correctly rounded.
 func FSQRT2D(d, n V) Inst {
-	i := twoMisc(0x6ee1f800, "fsqrt", d, n, "")
-	i.Asm = fmt.Sprintf("fsqrt %s, %s", d.arm("2d"), n.arm("2d"))
-	return i
+	return twoMiscAs(0x6ee1f800, d, n, fmt.Sprintf("fsqrt %s, %s", d.arm("2d"), n.arm("2d")))
 }
 
 // FCVTN is fcvtn Vd.2S, Vn.2D: Vn's two float64 lanes rounded to float32
 // in Vd's low lanes (the high ones are zeroed).
 func FCVTN(d, n V) Inst {
-	i := twoMisc(0x0e616800, "fcvtn", d, n, "")
-	i.Asm = fmt.Sprintf("fcvtn %s, %s", d.arm("2s"), n.arm("2d"))
-	return i
+	return twoMiscAs(0x0e616800, d, n, fmt.Sprintf("fcvtn %s, %s", d.arm("2s"), n.arm("2d")))
 }
 
 // FCVTN2 is fcvtn2 Vd.4S, Vn.2D: Vn's two float64 lanes rounded to
 // float32 in Vd's high lanes (the low ones are kept).
 func FCVTN2(d, n V) Inst {
-	i := twoMisc(0x4e616800, "fcvtn2", d, n, "")
-	i.Asm = fmt.Sprintf("fcvtn2 %s, %s", d.arm("4s"), n.arm("2d"))
-	return i
+	return twoMiscAs(0x4e616800, d, n, fmt.Sprintf("fcvtn2 %s, %s", d.arm("4s"), n.arm("2d")))
 }
 
 // DUP2D is dup Vd.2D, Vn.D[0]: Vn's low float64 in both lanes.
 func DUP2D(d, n V) Inst {
-	i := twoMisc(0x4e080400, "dup", d, n, "")
-	i.Asm = fmt.Sprintf("dup %s, v%d.d[0]", d.arm("2d"), int(n))
-	return i
+	return twoMiscAs(0x4e080400, d, n, fmt.Sprintf("dup %s, v%d.d[0]", d.arm("2d"), int(n)))
 }

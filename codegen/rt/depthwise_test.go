@@ -50,6 +50,19 @@ func fakeDWKernels(lanes, minCols int) *rtDWKernels {
 	return &rtDWKernels{lanes: lanes, minCols: minCols, conv: conv, rows: gather(1), evens: gather(2)}
 }
 
+// dwTestKernels are the kernels the depthwise tests run: none (Go), the
+// stand-ins for AVX-512's and AVX2's, and the assembly's wrappers
+// (depthwise_amd64.go, depthwise_arm64.go) this machine runs.
+func dwTestKernels() []*rtDWKernels {
+	kernels := []*rtDWKernels{{}, fakeDWKernels(16, 1), fakeDWKernels(8, 8)}
+	for _, impl := range available() {
+		if k := rtDWKernelsFor(impl); k.conv != nil {
+			kernels = append(kernels, &k)
+		}
+	}
+	return kernels
+}
+
 // randDW returns a random depthwise convolution: kernels 1 to 7 (with a
 // dilation, up to 13 wide), strides 1 to 3, uneven padding, multipliers
 // 1 and 2, on maps from 1x1 up, or ok false if the kernel does not fit.
@@ -96,12 +109,7 @@ func dwGeom(in, out ir.Shape, a *ir.ConvAttrs) *rtDWGeom {
 func TestDepthwise(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	acts := []int{rtActNone, rtActReLU, rtActLeakyReLU, rtActSigmoid, rtActTanh, rtActClip, rtActHardSwish, rtActSiLU}
-	kernels := []*rtDWKernels{{}, fakeDWKernels(16, 1), fakeDWKernels(8, 8)}
-	for _, impl := range available() {
-		if k := rtDWKernelsFor(impl); k.conv != nil {
-			kernels = append(kernels, &k) // the assembly's wrappers (depthwise_amd64.go, depthwise_arm64.go)
-		}
-	}
+	kernels := dwTestKernels()
 	tried := 0
 	for iter := 0; tried < 600; iter++ {
 		in, out, a, ok := randDW(r)
@@ -141,12 +149,7 @@ func TestDepthwise(t *testing.T) {
 // and this machine's kernels.
 func TestDepthwiseGrouped(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	kernels := []*rtDWKernels{{}, fakeDWKernels(16, 1), fakeDWKernels(8, 8)}
-	for _, impl := range available() {
-		if k := rtDWKernelsFor(impl); k.conv != nil {
-			kernels = append(kernels, &k)
-		}
-	}
+	kernels := dwTestKernels()
 	for _, c := range []struct{ groups, cg, k, h, w, kh, s, d, pad int }{
 		{2, 8, 8, 58, 58, 3, 1, 1, 1},   // RegNetY's first stage
 		{3, 4, 2, 61, 47, 3, 2, 1, 1},   // stride 2, odd sizes
