@@ -455,19 +455,15 @@ const LayerNormStep = 8
 // all in float64, each operation rounded as Go's scalar code rounds it
 // on amd64 (no fused multiply-add), so that the two agree to the bit.
 // Positions go two vectors of doubles at a time (16 on AVX-512, 8 on
-// AVX2), then one: the sums of a block stay in registers while the
-// block's channels are read twice, once to sum and once to write.
+// AVX2), then on AVX-512 one for the last 8: the sums of a block stay in
+// registers while the block's channels are read twice, once to sum and
+// once to write.
 func layerNorm(ctx *build.Context, isa gemm.ISA) {
 	ctx.Function(LayerNormName(isa))
 	ctx.Attributes(attr.NOSPLIT)
 	ctx.Pragma("noescape")
-	ctx.SignatureExpr("func(d, x, w, b *float32, c, n, ld int, eps float64)")
-	ctx.Doc(
-		LayerNormName(isa)+" normalises positions i < n of x over its c channels, ld apart:",
-		"d[ch*ld+i] = ((x[ch*ld+i] - μ)/√(σ² + eps))·w[ch] + b[ch], with μ and σ² the mean",
-		"and the biased variance max(E[x²] − μ², 0) of x[ch*ld+i] over ch < c, in float64.",
-		fmt.Sprintf("n is a multiple of %d and c at least 1. d may be x.", LayerNormStep),
-	)
+	ctx.SignatureExpr(layerNormSig)
+	ctx.Doc(layerNormDoc(LayerNormName(isa))...)
 	avx512 := isa == gemm.AVX512
 	// A vector of doubles (zmm: 8, ymm: 4), widened from a ymm or xmm of
 	// floats of step bytes.
@@ -573,10 +569,26 @@ func layerNorm(ctx *build.Context, isa gemm.ISA) {
 	block("p", 2)
 	ctx.JMP(operand.LabelRef("pair"))
 	ctx.Label("single")
-	ctx.CMPQ(n, operand.U32(wide))
-	ctx.JL(operand.LabelRef("done"))
-	block("s", 1)
+	if 2*wide > LayerNormStep { // a step left after the pairs
+		ctx.CMPQ(n, operand.U32(wide))
+		ctx.JL(operand.LabelRef("done"))
+		block("s", 1)
+	}
 	ctx.Label("done")
 	ctx.VZEROUPPER()
 	ctx.RET()
+}
+
+// layerNormSig is the layer normalisation kernels' Go signature on every
+// ISA.
+const layerNormSig = "func(d, x, w, b *float32, c, n, ld int, eps float64)"
+
+// layerNormDoc is the doc comment of layer normalisation kernel name.
+func layerNormDoc(name string) []string {
+	return []string{
+		name + " normalises positions i < n of x over its c channels, ld apart:",
+		"d[ch*ld+i] = ((x[ch*ld+i] - μ)/√(σ² + eps))·w[ch] + b[ch], with μ and σ² the mean",
+		"and the biased variance max(E[x²] − μ², 0) of x[ch*ld+i] over ch < c, in float64.",
+		fmt.Sprintf("n is a multiple of %d and c at least 1. d may be x.", LayerNormStep),
+	}
 }

@@ -253,17 +253,13 @@ func neonMean(f *neonFile) {
 	fn.Op("RET")
 }
 
-// neonLayerNorm writes vecLayerNormNEON, layerNorm's counterpart: eight
-// positions at a time (two vectors of floats, four of doubles), their sums
-// kept in V16-V23 while the channels are read once to sum and once to
-// write, each operation rounded alone like layerNorm's.
+// neonLayerNorm writes vecLayerNormNEON, layerNorm's counterpart: a step
+// of eight positions at a time (two vectors of floats, four of doubles),
+// their sums kept in V16-V23 while the channels are read once to sum and
+// once to write, each operation rounded alone like layerNorm's.
 func neonLayerNorm(f *neonFile) {
 	name := LayerNormName(gemm.NEON)
-	fn := f.function(name, "func(d, x, w, b *float32, c, n, ld int, eps float64)",
-		name+" normalises positions i < n of x over its c channels, ld apart:",
-		"d[ch*ld+i] = ((x[ch*ld+i] - μ)/√(σ² + eps))·w[ch] + b[ch], with μ and σ² the mean",
-		"and the biased variance max(E[x²] − μ², 0) of x[ch*ld+i] over ch < c, in float64.",
-		fmt.Sprintf("n is a multiple of %d and c at least 1. d may be x.", LayerNormStep))
+	fn := f.function(name, layerNormSig, layerNormDoc(name)...)
 	const (
 		d, x, w, b, c, n, ld4 = arm64.Reg(0), arm64.Reg(1), arm64.Reg(2), arm64.Reg(3), arm64.Reg(4), arm64.Reg(5), arm64.Reg(6)
 		xp, dp, wp, bp, cc    = arm64.Reg(7), arm64.Reg(8), arm64.Reg(9), arm64.Reg(10), arm64.Reg(11)
@@ -289,6 +285,7 @@ func neonLayerNorm(f *neonFile) {
 			fn.Word(arm64.FCVTL2(3+2*k, k))
 		}
 	}
+	// block emits a step: nv = 2 vectors of floats.
 	block := func(prefix string, nv int) {
 		nd := arm64.V(2 * nv) // vectors of doubles
 		for j := range nd {
@@ -353,15 +350,11 @@ func neonLayerNorm(f *neonFile) {
 		fn.Op("ADD", fmt.Sprintf("$%d", 16*nv), d, d)
 		fn.Op("SUB", fmt.Sprintf("$%d", 4*nv), n, n)
 	}
-	fn.Label("pair")
-	fn.Op("CMP", "$8", n)
-	fn.Op("BLT", "single")
-	block("p", 2)
-	fn.Op("B", "pair")
-	fn.Label("single")
-	fn.Op("CMP", "$4", n)
+	fn.Label("step")
+	fn.Op("CMP", fmt.Sprintf("$%d", LayerNormStep), n)
 	fn.Op("BLT", "done")
-	block("s", 1)
+	block("p", LayerNormStep/4)
+	fn.Op("B", "step")
 	fn.Label("done")
 	fn.Op("RET")
 }

@@ -148,12 +148,12 @@ type rtDWKernels struct {
 // scratch (rtDWScratch values), else rtDepthwiseGo.
 //
 // Each group's channels are staged (rtDWStage), so that output (oy, ox)'s
-// taps lie at (oy*lp+ox)+offs[t] in the staged input. If OW is lp, conv writes the
-// channel's outputs to dst as one run. If one run of (OH-1)*lp+OW values,
-// the garbage columns ox in [OW, lp) of each row included, takes a
-// quarter fewer vectors than the rows, conv computes that run into the
-// staged output and the rows are copied out. Otherwise conv writes the
-// rows to dst itself.
+// taps lie at (oy*lp+ox)+offs[t] in the staged input. If OW is lp, conv
+// writes the channel's outputs to dst as one run. If one run of
+// (OH-1)*lp+OW values, the garbage columns ox in [OW, lp) of each row
+// included, takes a quarter fewer vectors than the rows, conv computes
+// that run into the staged output and the rows are copied out. Otherwise
+// conv writes the rows to dst itself.
 func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch []float32, act rtAct, k *rtDWKernels) {
 	if k.conv == nil {
 		rtDepthwiseGo(dst, src, w, bias, g, c0, c1, act)

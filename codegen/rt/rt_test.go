@@ -15,6 +15,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/cnnc/cnnc/asmgen/vec"
 	"github.com/cnnc/cnnc/compiler/ir"
 	"github.com/cnnc/cnnc/compiler/ref"
 	"github.com/cnnc/cnnc/compiler/winograd"
@@ -946,6 +947,9 @@ func TestPoolChannels(t *testing.T) {
 // and with NaNs and infinities among the inputs, which must poison their
 // position, and only it, alike.
 func TestLayerNorm(t *testing.T) {
+	if rtNormStep != vec.LayerNormStep {
+		t.Fatalf("rtNormStep %d, the kernels' step (vec.LayerNormStep) %d", rtNormStep, vec.LayerNormStep)
+	}
 	r := rand.New(rand.NewPCG(15, 16))
 	var none rtEltKernels
 	for name, k := range eltImpls() {

@@ -3452,9 +3452,9 @@ TEXT ·vecLayerNormNEON(SB), NOSPLIT|NOFRAME, $0-64
 	FMOVD	eps+56(FP), F26
 	WORD	$0x4e08075a // dup v26.2d, v26.d[0]
 	VEOR	V27.B16, V27.B16, V27.B16
-pair:
+step:
 	CMP	$8, R5
-	BLT	single
+	BLT	done
 	VEOR	V16.B16, V16.B16, V16.B16
 	VEOR	V20.B16, V20.B16, V20.B16
 	VEOR	V17.B16, V17.B16, V17.B16
@@ -3563,78 +3563,7 @@ pnorm:
 	ADD	$32, R1, R1
 	ADD	$32, R0, R0
 	SUB	$8, R5, R5
-	B	pair
-single:
-	CMP	$4, R5
-	BLT	done
-	VEOR	V16.B16, V16.B16, V16.B16
-	VEOR	V20.B16, V20.B16, V20.B16
-	VEOR	V17.B16, V17.B16, V17.B16
-	VEOR	V21.B16, V21.B16, V21.B16
-	MOVD	R1, R7
-	MOVD	R4, R11
-ssum:
-	VLD1	(R7), [V0.S4]
-	ADD	R6, R7, R7
-	WORD	$0x0e617802 // fcvtl v2.2d, v0.2s
-	WORD	$0x4e617803 // fcvtl2 v3.2d, v0.4s
-	WORD	$0x4e62d610 // fadd v16.2d, v16.2d, v2.2d
-	WORD	$0x6e62dc5e // fmul v30.2d, v2.2d, v2.2d
-	WORD	$0x4e7ed694 // fadd v20.2d, v20.2d, v30.2d
-	WORD	$0x4e63d631 // fadd v17.2d, v17.2d, v3.2d
-	WORD	$0x6e63dc7f // fmul v31.2d, v3.2d, v3.2d
-	WORD	$0x4e7fd6b5 // fadd v21.2d, v21.2d, v31.2d
-	SUBS	$1, R11, R11
-	BNE	ssum
-	WORD	$0x6e78fe10 // fdiv v16.2d, v16.2d, v24.2d
-	WORD	$0x6e78fe94 // fdiv v20.2d, v20.2d, v24.2d
-	WORD	$0x6e70de1e // fmul v30.2d, v16.2d, v16.2d
-	WORD	$0x4efed694 // fsub v20.2d, v20.2d, v30.2d
-	WORD	$0x4e7bf694 // fmax v20.2d, v20.2d, v27.2d
-	WORD	$0x4e7ad694 // fadd v20.2d, v20.2d, v26.2d
-	WORD	$0x6ee1fa94 // fsqrt v20.2d, v20.2d
-	WORD	$0x6e74ff34 // fdiv v20.2d, v25.2d, v20.2d
-	WORD	$0x6e78fe31 // fdiv v17.2d, v17.2d, v24.2d
-	WORD	$0x6e78feb5 // fdiv v21.2d, v21.2d, v24.2d
-	WORD	$0x6e71de3e // fmul v30.2d, v17.2d, v17.2d
-	WORD	$0x4efed6b5 // fsub v21.2d, v21.2d, v30.2d
-	WORD	$0x4e7bf6b5 // fmax v21.2d, v21.2d, v27.2d
-	WORD	$0x4e7ad6b5 // fadd v21.2d, v21.2d, v26.2d
-	WORD	$0x6ee1fab5 // fsqrt v21.2d, v21.2d
-	WORD	$0x6e75ff35 // fdiv v21.2d, v25.2d, v21.2d
-	MOVD	R1, R7
-	MOVD	R0, R8
-	MOVD	R2, R9
-	MOVD	R3, R10
-	MOVD	R4, R11
-snorm:
-	FMOVS.P	4(R9), F28
-	FCVTSD	F28, F28
-	WORD	$0x4e08079c // dup v28.2d, v28.d[0]
-	FMOVS.P	4(R10), F29
-	FCVTSD	F29, F29
-	WORD	$0x4e0807bd // dup v29.2d, v29.d[0]
-	VLD1	(R7), [V0.S4]
-	ADD	R6, R7, R7
-	WORD	$0x0e617802 // fcvtl v2.2d, v0.2s
-	WORD	$0x4e617803 // fcvtl2 v3.2d, v0.4s
-	WORD	$0x4ef0d442 // fsub v2.2d, v2.2d, v16.2d
-	WORD	$0x6e74dc42 // fmul v2.2d, v2.2d, v20.2d
-	WORD	$0x6e7cdc42 // fmul v2.2d, v2.2d, v28.2d
-	WORD	$0x4e7dd442 // fadd v2.2d, v2.2d, v29.2d
-	WORD	$0x4ef1d463 // fsub v3.2d, v3.2d, v17.2d
-	WORD	$0x6e75dc63 // fmul v3.2d, v3.2d, v21.2d
-	WORD	$0x6e7cdc63 // fmul v3.2d, v3.2d, v28.2d
-	WORD	$0x4e7dd463 // fadd v3.2d, v3.2d, v29.2d
-	WORD	$0x0e616840 // fcvtn v0.2s, v2.2d
-	WORD	$0x4e616860 // fcvtn2 v0.4s, v3.2d
-	VST1	[V0.S4], (R8)
-	ADD	R6, R8, R8
-	SUBS	$1, R11, R11
-	BNE	snorm
-	ADD	$16, R1, R1
-	ADD	$16, R0, R0
-	SUB	$4, R5, R5
+	B	step
 done:
 	RET
 

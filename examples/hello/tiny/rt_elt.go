@@ -31,9 +31,9 @@ import "math"
 // ld apart, for n a multiple of rtNormStep, each operation rounded as
 // Go's (the same bits on amd64, where Go fuses no multiply-add).
 //
-// affine, binary and mean read and write only those elements and accept any n; d may be an
-// input. The activations are rtActivate's within a few ulp (sigmoid and
-// SiLU compute e^x as asmgen/gemm's epilogue does).
+// affine, binary and mean read and write only those elements and accept
+// any n; d may be an input. The activations are rtActivate's within a few
+// ulp (sigmoid and SiLU compute e^x as asmgen/gemm's epilogue does).
 type rtEltKernels struct {
 	affine func(d, x, s, t []float32, c, n, ss, ts, act int, slope, hi float32)
 	binary func(d, a, b []float32, n, op, act int, slope, hi float32)

@@ -14995,58 +14995,6 @@ pnorm:
 	JMP          pair
 
 single:
-	CMPQ   DX, $0x00000004
-	JL     done
-	VXORPD Y4, Y4, Y4
-	VXORPD Y5, Y5, Y5
-	MOVQ   CX, SI
-	MOVQ   c+32(FP), DI
-
-ssum:
-	VCVTPS2PD (SI), Y6
-	VADDPD    Y6, Y4, Y4
-	VMULPD    Y6, Y6, Y6
-	VADDPD    Y6, Y5, Y5
-	ADDQ      BX, SI
-	DECQ      DI
-	JNZ       ssum
-	VDIVPD    Y0, Y4, Y4
-	VDIVPD    Y0, Y5, Y5
-	VMULPD    Y4, Y4, Y0
-	VSUBPD    Y0, Y5, Y5
-	VMAXPD    Y5, Y3, Y5
-	VADDPD    Y2, Y5, Y5
-	VSQRTPD   Y5, Y5
-	VDIVPD    Y5, Y1, Y5
-	MOVQ      CX, SI
-	MOVQ      AX, R8
-	MOVQ      w+16(FP), R9
-	MOVQ      b+24(FP), R10
-	MOVQ      c+32(FP), DI
-
-snorm:
-	VBROADCASTSS (R9), X0
-	VCVTPS2PD    X0, Y0
-	VBROADCASTSS (R10), X1
-	VCVTPS2PD    X1, Y1
-	VCVTPS2PD    (SI), Y2
-	VSUBPD       Y4, Y2, Y2
-	VMULPD       Y5, Y2, Y2
-	VMULPD       Y0, Y2, Y2
-	VADDPD       Y1, Y2, Y2
-	VCVTPD2PSY   Y2, X2
-	VMOVUPS      X2, (R8)
-	ADDQ         BX, SI
-	ADDQ         BX, R8
-	ADDQ         $0x00000004, R9
-	ADDQ         $0x00000004, R10
-	DECQ         DI
-	JNZ          snorm
-	ADDQ         $0x00000010, CX
-	ADDQ         $0x00000010, AX
-	SUBQ         $0x00000004, DX
-
-done:
 	VZEROUPPER
 	RET
 
