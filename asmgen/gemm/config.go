@@ -13,7 +13,9 @@ type ISA int
 
 const (
 	// AVX512 uses 512-bit zmm registers (16 floats), 32 vector registers and
-	// opmask registers. Only AVX512F instructions are emitted.
+	// opmask registers. Only AVX512F instructions are emitted, and the AVX,
+	// AVX2 and FMA ones of the transposed shape (transposed.go), which
+	// every AVX-512 CPU has.
 	AVX512 ISA = iota
 	// AVX2 uses 256-bit ymm registers (8 floats) and 16 vector registers.
 	// It requires AVX2 and FMA.
@@ -205,12 +207,14 @@ func (c Config) ldb() int {
 	return c.LDB
 }
 
-// unroll returns the effective unroll factor.
+// unroll returns the effective unroll factor: Config.Unroll, rounded up
+// to a multiple of a transposed kernel's accumulators a column.
 func (c Config) unroll() int {
-	if c.Unroll <= 0 {
-		return 1
+	u := max(c.Unroll, 1)
+	if s := shapeFor(c); s.transposed {
+		u = (u + s.splits - 1) / s.splits * s.splits
 	}
-	return c.Unroll
+	return u
 }
 
 // Params returns the names of the parameters of the generated function in

@@ -31,8 +31,12 @@
 // The inner loop loads NR/lanes vectors of B per k and, for each row, one
 // broadcast of A (VBROADCASTSS into a register, or the embedded-broadcast
 // VFMADD231PS.BCST form on AVX-512 when the tile has a single column vector
-// or no spare register) feeding NR/lanes FMAs. Tile presets and these
-// code-shape choices live in tuning.go.
+// or no spare register) feeding NR/lanes FMAs. A ragged edge of fewer
+// columns than rows (StoreN < MR <= 8: a 7x7 map's 49th column) is
+// computed transposed instead, the rows in the lanes of a ymm register:
+// per k one load of A's rows and one broadcast and FMA per column
+// (transposed.go). Tile presets and these code-shape choices live in
+// tuning.go.
 //
 // # Calling convention
 //

@@ -59,6 +59,9 @@ type emitter struct {
 	temps map[epilogueTemp]reg.Register
 	// consts is the file's table of vector constants (act.go).
 	consts *ConstPool
+	// tposBias is the transposed shape's register for a bias broadcast
+	// (AVX2).
+	tposBias reg.Register
 }
 
 func newEmitter(ctx *build.Context, c Config, consts *ConstPool) *emitter {
@@ -125,8 +128,14 @@ func (e *emitter) emit() {
 	e.Load(e.Param("b"), regB)
 	e.Load(e.Param("c"), regC)
 
-	e.initAccumulators()
-	e.kLoop()
+	if e.shape.transposed {
+		e.tposInit()
+		e.kLoop()
+		e.tposFinish()
+	} else {
+		e.initAccumulators()
+		e.kLoop()
+	}
 	e.epilogue()
 
 	e.VZEROUPPER()
@@ -276,6 +285,10 @@ func (e *emitter) steps(first, n int) {
 // to the panel pointers.
 func (e *emitter) step(s int) {
 	c := e.cfg
+	if e.shape.transposed {
+		e.tposStep(s)
+		return
+	}
 	for j, v := range e.bvec {
 		if c.BF16B {
 			// Widen bfloat16 to float32: zero-extend each 16-bit value
@@ -317,6 +330,9 @@ func (e *emitter) epilogue() {
 	c := e.cfg
 	e.Comment("Epilogue: accumulate, activate and store the tile.")
 	e.setupTemps()
+	if e.shape.transposed && c.Bias {
+		e.Load(e.Param("bias"), regBias)
+	}
 	if c.LDC == 0 {
 		e.Load(e.Param("ldc"), regLDC)
 		e.SHLQ(operand.U8(2), regLDC)
@@ -331,6 +347,9 @@ func (e *emitter) epilogue() {
 		for j, v := range row {
 			m := e.cAddr(r, j)
 			partial := e.ragged != 0 && j == len(row)-1
+			if e.shape.transposed && c.Bias {
+				e.tposAddBias(v, r)
+			}
 			if c.Accumulate {
 				e.addC(v, m, partial)
 			}

@@ -68,18 +68,27 @@ type shape struct {
 	// broadcastRegs is the number of registers cycled through by the
 	// VBROADCASTSS of consecutive rows (0 with embeddedBroadcast).
 	broadcastRegs int
+	// transposed computes a ragged edge of fewer columns than rows with
+	// the rows in the lanes, splits accumulators a column
+	// (transposed.go).
+	transposed bool
+	splits     int
 }
 
 // maxBroadcastRegs caps the broadcast registers cycled through; with
 // register renaming more than two buys nothing.
 const maxBroadcastRegs = 2
 
-// shapeFor chooses the code shape of c. Register broadcasts are preferred:
+// shapeFor chooses the code shape of c. A ragged edge of fewer columns
+// than rows is transposed (transposed.go). Register broadcasts are preferred:
 // they load each A element once per k instead of once per B vector, which
 // keeps the loads per FMA well below one. AVX-512 falls back to embedded
 // broadcasts when a tile has a single B vector (nothing to share) or no
 // register to spare.
 func shapeFor(c Config) shape {
+	if ok, splits := transposedShape(c); ok {
+		return shape{transposed: true, splits: splits}
+	}
 	w := c.ISA.Lanes()
 	nv := c.NR / w
 	spare := c.ISA.Registers() - c.MR*nv - nv
@@ -107,8 +116,11 @@ func budgetFor(c Config) regBudget {
 	if c.ISA == NEON {
 		return neonBudget(c)
 	}
-	nv := c.NR / c.ISA.Lanes()
 	s := shapeFor(c)
+	if s.transposed {
+		return transposedBudget(c)
+	}
+	nv := c.NR / c.ISA.Lanes()
 	b := regBudget{acc: c.MR * nv, loop: nv}
 	if !s.embeddedBroadcast {
 		b.loop++ // at least one broadcast register is required

@@ -6,11 +6,13 @@ package tiny
 
 import "golang.org/x/sys/cpu"
 
-// The CPU features the kernels need, read once. Widening bfloat16 in zmm
-// registers (VPMOVZXWD) needs AVX512BW.
+// The CPU features the kernels need, read once. The AVX-512 kernels use
+// AVX2 and FMA too (every AVX-512 CPU has them: the GEMMs' transposed
+// edges are ymm code); widening bfloat16 in zmm registers (VPMOVZXWD)
+// needs AVX512BW.
 var (
-	rtHasAVX512 = cpu.X86.HasAVX512F && (Precision != "bf16" || cpu.X86.HasAVX512BW)
 	rtHasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	rtHasAVX512 = cpu.X86.HasAVX512F && rtHasAVX2 && (Precision != "bf16" || cpu.X86.HasAVX512BW)
 )
 
 // available lists the implementations this CPU can run, fastest first.

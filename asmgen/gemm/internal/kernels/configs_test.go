@@ -26,6 +26,10 @@ var configs = kerneltest.Named([]gemm.Config{
 	{ISA: gemm.AVX512, MR: 28, NR: 16, K: benchK, Unroll: 4},
 	{ISA: gemm.AVX2, MR: 6, NR: 16, K: benchK, Unroll: 4},
 	{ISA: gemm.AVX2, MR: 4, NR: 24, K: benchK, Unroll: 4},
+	// Ragged edges of 7x7 maps (N = 49) and 14x14 ones (196), transposed.
+	{ISA: gemm.AVX512, MR: 8, NR: 48, K: benchK, Unroll: 4, StoreN: 1},
+	{ISA: gemm.AVX512, MR: 8, NR: 48, K: benchK, Unroll: 4, StoreN: 4},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, K: benchK, Unroll: 4, StoreN: 1},
 
 	// AVX-512 edges.
 	{ISA: gemm.AVX512, MR: 8, NR: 48, K: 37, Unroll: 4, LDC: 50, Bias: true, Accumulate: true, StoreN: 45},
@@ -63,6 +67,26 @@ var configs = kerneltest.Named([]gemm.Config{
 	{ISA: gemm.AVX2, MR: 6, NR: 16, Unroll: 4, LDB: 8, Bias: true, StoreN: 3},
 	{ISA: gemm.AVX512, MR: 8, NR: 48, K: 9, Unroll: 4, LDB: 1, Bias: true, StoreN: 1},
 	{ISA: gemm.AVX2, MR: 6, NR: 16, Unroll: 4, LDB: 5, Act: gemm.ActReLU, StoreN: 5},
+
+	// Ragged edges of fewer columns than rows, transposed (rows in the
+	// lanes): 1 to 7 columns, 8 to 1 accumulators a column, A panels of 8
+	// rows and of fewer (masked loads), every activation, C accumulated,
+	// B in place.
+	{ISA: gemm.AVX512, MR: 8, NR: 48, Unroll: 4, Bias: true, Act: gemm.ActSiLU, StoreN: 1},
+	{ISA: gemm.AVX512, MR: 8, NR: 48, K: 37, Unroll: 4, LDC: 49, LDB: 49, Bias: true, Accumulate: true, Act: gemm.ActReLU, StoreN: 1},
+	{ISA: gemm.AVX512, MR: 8, NR: 48, K: 160, Unroll: 4, LDB: 196, Bias: true, Act: gemm.ActClip, Hi: 6, StoreN: 4, StoreM: 5},
+	{ISA: gemm.AVX512, MR: 8, NR: 48, Unroll: 4, Accumulate: true, Act: gemm.ActGELU, StoreN: 3},
+	{ISA: gemm.AVX512, MR: 8, NR: 48, Unroll: 4, Act: gemm.ActLeakyReLU, Slope: 0.1, StoreN: 5},
+	{ISA: gemm.AVX512, MR: 8, NR: 48, K: 3, Unroll: 4, Bias: true, Act: gemm.ActHardSwish, Alpha: 1.0 / 6, Beta: 0.5, StoreN: 7, StoreM: 7},
+	{ISA: gemm.AVX512, MR: 8, NR: 48, K: 21, Unroll: 1, LDC: 30, Accumulate: true, Act: gemm.ActHardSigmoid, Alpha: 0.2, Beta: 0.5, StoreN: 2},
+	{ISA: gemm.AVX512, MR: 6, NR: 64, Unroll: 2, Bias: true, Act: gemm.ActSigmoid, StoreN: 2},
+	{ISA: gemm.AVX512, MR: 7, NR: 16, K: 13, Unroll: 4, Bias: true, Accumulate: true, Act: gemm.ActClip, Lo: -0.5, Hi: 0.5, StoreN: 6, StoreM: 6},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, K: 96, Unroll: 4, LDB: 49, Bias: true, Act: gemm.ActSiLU, StoreN: 1},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, Unroll: 4, Accumulate: true, Act: gemm.ActLeakyReLU, Slope: 0.3, StoreN: 4, StoreM: 3},
+	{ISA: gemm.AVX2, MR: 4, NR: 24, K: 5, Unroll: 4, Bias: true, Act: gemm.ActReLU, StoreN: 3},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, Unroll: 4, Bias: true, Act: gemm.ActGELU, StoreN: 5},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, K: 17, Unroll: 2, Bias: true, Accumulate: true, Act: gemm.ActClip, Lo: -1, Hi: 1, StoreN: 2},
+	{ISA: gemm.AVX2, MR: 8, NR: 8, Unroll: 4, Bias: true, Accumulate: true, Act: gemm.ActHardSwish, Alpha: 1.0 / 6, Beta: 0.5, StoreN: 7},
 
 	// bfloat16 B panels: dense layers' weights at -precision bf16.
 	{ISA: gemm.AVX512, MR: 1, NR: 48, K: 37, Unroll: 4, LDC: 100, StoreN: 45, BF16B: true},

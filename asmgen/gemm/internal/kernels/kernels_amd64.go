@@ -112,6 +112,33 @@ func avx2_6x16_k1152_u4(a *float32, b *float32, c *float32, ldc int)
 //go:noescape
 func avx2_4x24_k1152_u4(a *float32, b *float32, c *float32, ldc int)
 
+// avx512_8x48_k1152_u4_n1 is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = sum_{p<1152} a[p*8+r]*b[p*48+j]
+//
+// for r < 8, j < 1 (K=1152, k unrolled 8x).
+//
+//go:noescape
+func avx512_8x48_k1152_u4_n1(a *float32, b *float32, c *float32, ldc int)
+
+// avx512_8x48_k1152_u4_n4 is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = sum_{p<1152} a[p*8+r]*b[p*48+j]
+//
+// for r < 8, j < 4 (K=1152, k unrolled 4x).
+//
+//go:noescape
+func avx512_8x48_k1152_u4_n4(a *float32, b *float32, c *float32, ldc int)
+
+// avx2_6x16_k1152_u4_n1 is the 6x16 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = sum_{p<1152} a[p*6+r]*b[p*16+j]
+//
+// for r < 6, j < 1 (K=1152, k unrolled 8x).
+//
+//go:noescape
+func avx2_6x16_k1152_u4_n1(a *float32, b *float32, c *float32, ldc int)
+
 // avx512_8x48_k37_u4_ldc50_bias_acc_n45 is the 8x48 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = C[r*ldc+j] + bias[r] + sum_{p<37} a[p*8+r]*b[p*48+j]
@@ -125,7 +152,7 @@ func avx512_8x48_k37_u4_ldc50_bias_acc_n45(a *float32, b *float32, c *float32, b
 //
 //	C[r*ldc+j] = max(sum_{p<4} a[p*8+r]*b[p*48+j], 0)
 //
-// for r < 1, j < 1 (K=4, k unrolled 4x).
+// for r < 1, j < 1 (K=4, k unrolled 8x).
 //
 //go:noescape
 func avx512_8x48_k4_u4_relu_n1_m1(a *float32, b *float32, c *float32, ldc int)
@@ -368,7 +395,7 @@ func avx2_6x16_u4_ldb8_bias_n3(a *float32, b *float32, c *float32, k int, ldc in
 //
 //	C[r*ldc+j] = bias[r] + sum_{p<9} a[p*8+r]*b[p*1+j]
 //
-// for r < 8, j < 1 (K=9, k unrolled 4x).
+// for r < 8, j < 1 (K=9, k unrolled 8x).
 //
 //go:noescape
 func avx512_8x48_k9_u4_ldb1_bias_n1(a *float32, b *float32, c *float32, ldc int, bias *float32)
@@ -381,6 +408,141 @@ func avx512_8x48_k9_u4_ldb1_bias_n1(a *float32, b *float32, c *float32, ldc int,
 //
 //go:noescape
 func avx2_6x16_u4_ldb5_relu_n5(a *float32, b *float32, c *float32, k int, ldc int)
+
+// avx512_8x48_u4_bias_silu_n1 is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = silu(bias[r] + sum_{p<k} a[p*8+r]*b[p*48+j])
+//
+// for r < 8, j < 1 (k unrolled 8x).
+//
+//go:noescape
+func avx512_8x48_u4_bias_silu_n1(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
+// avx512_8x48_k37_u4_ldc49_ldb49_bias_acc_relu_n1 is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = max(C[r*ldc+j] + bias[r] + sum_{p<37} a[p*8+r]*b[p*49+j], 0)
+//
+// for r < 8, j < 1 (K=37, ldc=49, k unrolled 8x).
+//
+//go:noescape
+func avx512_8x48_k37_u4_ldc49_ldb49_bias_acc_relu_n1(a *float32, b *float32, c *float32, bias *float32)
+
+// avx512_8x48_k160_u4_ldb196_bias_clip0_6_n4_m5 is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = clip(bias[r] + sum_{p<160} a[p*8+r]*b[p*196+j], 0, 6)
+//
+// for r < 5, j < 4 (K=160, k unrolled 4x).
+//
+//go:noescape
+func avx512_8x48_k160_u4_ldb196_bias_clip0_6_n4_m5(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// avx512_8x48_u4_acc_gelu_n3 is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = gelu(C[r*ldc+j] + sum_{p<k} a[p*8+r]*b[p*48+j])
+//
+// for r < 8, j < 3 (k unrolled 4x).
+//
+//go:noescape
+func avx512_8x48_u4_acc_gelu_n3(a *float32, b *float32, c *float32, k int, ldc int)
+
+// avx512_8x48_u4_leaky0p1_n5 is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = leakyReLU(sum_{p<k} a[p*8+r]*b[p*48+j], 0.1)
+//
+// for r < 8, j < 5 (k unrolled 4x).
+//
+//go:noescape
+func avx512_8x48_u4_leaky0p1_n5(a *float32, b *float32, c *float32, k int, ldc int)
+
+// avx512_8x48_k3_u4_bias_hardswish0p167_0p5_n7_m7 is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = hardSwish(bias[r] + sum_{p<3} a[p*8+r]*b[p*48+j], 0.16666667, 0.5)
+//
+// for r < 7, j < 7 (K=3, k unrolled 4x).
+//
+//go:noescape
+func avx512_8x48_k3_u4_bias_hardswish0p167_0p5_n7_m7(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// avx512_8x48_k21_u1_ldc30_acc_hardsigmoid0p2_0p5_n2 is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = hardSigmoid(C[r*ldc+j] + sum_{p<21} a[p*8+r]*b[p*48+j], 0.2, 0.5)
+//
+// for r < 8, j < 2 (K=21, ldc=30, k unrolled 4x).
+//
+//go:noescape
+func avx512_8x48_k21_u1_ldc30_acc_hardsigmoid0p2_0p5_n2(a *float32, b *float32, c *float32)
+
+// avx512_6x64_u2_bias_sigmoid_n2 is the 6x64 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = sigmoid(bias[r] + sum_{p<k} a[p*6+r]*b[p*64+j])
+//
+// for r < 6, j < 2 (k unrolled 4x).
+//
+//go:noescape
+func avx512_6x64_u2_bias_sigmoid_n2(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
+// avx512_7x16_k13_u4_bias_acc_clipm0p5_0p5_n6_m6 is the 7x16 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = clip(C[r*ldc+j] + bias[r] + sum_{p<13} a[p*7+r]*b[p*16+j], -0.5, 0.5)
+//
+// for r < 6, j < 6 (K=13, k unrolled 4x).
+//
+//go:noescape
+func avx512_7x16_k13_u4_bias_acc_clipm0p5_0p5_n6_m6(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// avx2_6x16_k96_u4_ldb49_bias_silu_n1 is the 6x16 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = silu(bias[r] + sum_{p<96} a[p*6+r]*b[p*49+j])
+//
+// for r < 6, j < 1 (K=96, k unrolled 8x).
+//
+//go:noescape
+func avx2_6x16_k96_u4_ldb49_bias_silu_n1(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// avx2_6x16_u4_acc_leaky0p3_n4_m3 is the 6x16 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = leakyReLU(C[r*ldc+j] + sum_{p<k} a[p*6+r]*b[p*16+j], 0.3)
+//
+// for r < 3, j < 4 (k unrolled 4x).
+//
+//go:noescape
+func avx2_6x16_u4_acc_leaky0p3_n4_m3(a *float32, b *float32, c *float32, k int, ldc int)
+
+// avx2_4x24_k5_u4_bias_relu_n3 is the 4x24 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = max(bias[r] + sum_{p<5} a[p*4+r]*b[p*24+j], 0)
+//
+// for r < 4, j < 3 (K=5, k unrolled 4x).
+//
+//go:noescape
+func avx2_4x24_k5_u4_bias_relu_n3(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// avx2_6x16_u4_bias_gelu_n5 is the 6x16 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = gelu(bias[r] + sum_{p<k} a[p*6+r]*b[p*16+j])
+//
+// for r < 6, j < 5 (k unrolled 4x).
+//
+//go:noescape
+func avx2_6x16_u4_bias_gelu_n5(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
+// avx2_6x16_k17_u2_bias_acc_clipm1_1_n2 is the 6x16 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = clip(C[r*ldc+j] + bias[r] + sum_{p<17} a[p*6+r]*b[p*16+j], -1, 1)
+//
+// for r < 6, j < 2 (K=17, k unrolled 4x).
+//
+//go:noescape
+func avx2_6x16_k17_u2_bias_acc_clipm1_1_n2(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// avx2_8x8_u4_bias_acc_hardswish0p167_0p5_n7 is the 8x8 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = hardSwish(C[r*ldc+j] + bias[r] + sum_{p<k} a[p*8+r]*b[p*8+j], 0.16666667, 0.5)
+//
+// for r < 8, j < 7 (k unrolled 4x).
+//
+//go:noescape
+func avx2_8x8_u4_bias_acc_hardswish0p167_0p5_n7(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
 
 // avx512_1x48_k37_u4_ldc100_n45_bf16 is the 1x48 AVX512 GEMM micro-kernel computing
 //

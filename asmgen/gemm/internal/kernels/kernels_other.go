@@ -95,6 +95,27 @@ func avx2_4x24_k1152_u4(a, b, c *float32, ldc int) {
 	gemmGeneric(&t, a, b, c, 1152, ldc, nil)
 }
 
+// avx512_8x48_k1152_u4_n1 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_k1152_u4_n1(a, b, c *float32, ldc int) {
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 1, accumulate: false, act: 0, slope: 0}
+	gemmGeneric(&t, a, b, c, 1152, ldc, nil)
+}
+
+// avx512_8x48_k1152_u4_n4 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_k1152_u4_n4(a, b, c *float32, ldc int) {
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 4, accumulate: false, act: 0, slope: 0}
+	gemmGeneric(&t, a, b, c, 1152, ldc, nil)
+}
+
+// avx2_6x16_k1152_u4_n1 is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_6x16_k1152_u4_n1(a, b, c *float32, ldc int) {
+	t := gemmTile{mr: 6, nr: 16, ldb: 16, storeM: 6, storeN: 1, accumulate: false, act: 0, slope: 0}
+	gemmGeneric(&t, a, b, c, 1152, ldc, nil)
+}
+
 // avx512_8x48_k37_u4_ldc50_bias_acc_n45 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_8x48_k37_u4_ldc50_bias_acc_n45(a, b, c *float32, bias *float32) {
@@ -308,6 +329,111 @@ func avx512_8x48_k9_u4_ldb1_bias_n1(a, b, c *float32, ldc int, bias *float32) {
 func avx2_6x16_u4_ldb5_relu_n5(a, b, c *float32, k int, ldc int) {
 	t := gemmTile{mr: 6, nr: 16, ldb: 5, storeM: 6, storeN: 5, accumulate: false, act: 1, slope: 0}
 	gemmGeneric(&t, a, b, c, k, ldc, nil)
+}
+
+// avx512_8x48_u4_bias_silu_n1 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_u4_bias_silu_n1(a, b, c *float32, k int, ldc int, bias *float32) {
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 1, accumulate: false, act: 7, slope: 0}
+	gemmGeneric(&t, a, b, c, k, ldc, bias)
+}
+
+// avx512_8x48_k37_u4_ldc49_ldb49_bias_acc_relu_n1 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_k37_u4_ldc49_ldb49_bias_acc_relu_n1(a, b, c *float32, bias *float32) {
+	t := gemmTile{mr: 8, nr: 48, ldb: 49, storeM: 8, storeN: 1, accumulate: true, act: 1, slope: 0}
+	gemmGeneric(&t, a, b, c, 37, 49, bias)
+}
+
+// avx512_8x48_k160_u4_ldb196_bias_clip0_6_n4_m5 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_k160_u4_ldb196_bias_clip0_6_n4_m5(a, b, c *float32, ldc int, bias *float32) {
+	t := gemmTile{mr: 8, nr: 48, ldb: 196, storeM: 5, storeN: 4, accumulate: false, act: 3, slope: 0, hi: 6}
+	gemmGeneric(&t, a, b, c, 160, ldc, bias)
+}
+
+// avx512_8x48_u4_acc_gelu_n3 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_u4_acc_gelu_n3(a, b, c *float32, k int, ldc int) {
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 3, accumulate: true, act: 8, slope: 0}
+	gemmGeneric(&t, a, b, c, k, ldc, nil)
+}
+
+// avx512_8x48_u4_leaky0p1_n5 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_u4_leaky0p1_n5(a, b, c *float32, k int, ldc int) {
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 5, accumulate: false, act: 2, slope: 0.1}
+	gemmGeneric(&t, a, b, c, k, ldc, nil)
+}
+
+// avx512_8x48_k3_u4_bias_hardswish0p167_0p5_n7_m7 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_k3_u4_bias_hardswish0p167_0p5_n7_m7(a, b, c *float32, ldc int, bias *float32) {
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 7, storeN: 7, accumulate: false, act: 5, slope: 0, alpha: 0.16666667, beta: 0.5}
+	gemmGeneric(&t, a, b, c, 3, ldc, bias)
+}
+
+// avx512_8x48_k21_u1_ldc30_acc_hardsigmoid0p2_0p5_n2 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_k21_u1_ldc30_acc_hardsigmoid0p2_0p5_n2(a, b, c *float32) {
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 2, accumulate: true, act: 4, slope: 0, alpha: 0.2, beta: 0.5}
+	gemmGeneric(&t, a, b, c, 21, 30, nil)
+}
+
+// avx512_6x64_u2_bias_sigmoid_n2 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_6x64_u2_bias_sigmoid_n2(a, b, c *float32, k int, ldc int, bias *float32) {
+	t := gemmTile{mr: 6, nr: 64, ldb: 64, storeM: 6, storeN: 2, accumulate: false, act: 6, slope: 0}
+	gemmGeneric(&t, a, b, c, k, ldc, bias)
+}
+
+// avx512_7x16_k13_u4_bias_acc_clipm0p5_0p5_n6_m6 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_7x16_k13_u4_bias_acc_clipm0p5_0p5_n6_m6(a, b, c *float32, ldc int, bias *float32) {
+	t := gemmTile{mr: 7, nr: 16, ldb: 16, storeM: 6, storeN: 6, accumulate: true, act: 3, slope: 0, lo: -0.5, hi: 0.5}
+	gemmGeneric(&t, a, b, c, 13, ldc, bias)
+}
+
+// avx2_6x16_k96_u4_ldb49_bias_silu_n1 is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_6x16_k96_u4_ldb49_bias_silu_n1(a, b, c *float32, ldc int, bias *float32) {
+	t := gemmTile{mr: 6, nr: 16, ldb: 49, storeM: 6, storeN: 1, accumulate: false, act: 7, slope: 0}
+	gemmGeneric(&t, a, b, c, 96, ldc, bias)
+}
+
+// avx2_6x16_u4_acc_leaky0p3_n4_m3 is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_6x16_u4_acc_leaky0p3_n4_m3(a, b, c *float32, k int, ldc int) {
+	t := gemmTile{mr: 6, nr: 16, ldb: 16, storeM: 3, storeN: 4, accumulate: true, act: 2, slope: 0.3}
+	gemmGeneric(&t, a, b, c, k, ldc, nil)
+}
+
+// avx2_4x24_k5_u4_bias_relu_n3 is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_4x24_k5_u4_bias_relu_n3(a, b, c *float32, ldc int, bias *float32) {
+	t := gemmTile{mr: 4, nr: 24, ldb: 24, storeM: 4, storeN: 3, accumulate: false, act: 1, slope: 0}
+	gemmGeneric(&t, a, b, c, 5, ldc, bias)
+}
+
+// avx2_6x16_u4_bias_gelu_n5 is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_6x16_u4_bias_gelu_n5(a, b, c *float32, k int, ldc int, bias *float32) {
+	t := gemmTile{mr: 6, nr: 16, ldb: 16, storeM: 6, storeN: 5, accumulate: false, act: 8, slope: 0}
+	gemmGeneric(&t, a, b, c, k, ldc, bias)
+}
+
+// avx2_6x16_k17_u2_bias_acc_clipm1_1_n2 is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_6x16_k17_u2_bias_acc_clipm1_1_n2(a, b, c *float32, ldc int, bias *float32) {
+	t := gemmTile{mr: 6, nr: 16, ldb: 16, storeM: 6, storeN: 2, accumulate: true, act: 3, slope: 0, lo: -1, hi: 1}
+	gemmGeneric(&t, a, b, c, 17, ldc, bias)
+}
+
+// avx2_8x8_u4_bias_acc_hardswish0p167_0p5_n7 is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_8x8_u4_bias_acc_hardswish0p167_0p5_n7(a, b, c *float32, k int, ldc int, bias *float32) {
+	t := gemmTile{mr: 8, nr: 8, ldb: 8, storeM: 8, storeN: 7, accumulate: true, act: 5, slope: 0, alpha: 0.16666667, beta: 0.5}
+	gemmGeneric(&t, a, b, c, k, ldc, bias)
 }
 
 // avx512_1x48_k37_u4_ldc100_n45_bf16 is the portable version of the AVX512 GEMM micro-kernel of

@@ -18,6 +18,9 @@ var kernelFuncs = map[string]kernelFunc{
 	"avx512_28x16_k1152_u4":         func(a, b, c *float32, k, ldc int, bias *float32) { avx512_28x16_k1152_u4(a, b, c, ldc) },
 	"avx2_6x16_k1152_u4":            func(a, b, c *float32, k, ldc int, bias *float32) { avx2_6x16_k1152_u4(a, b, c, ldc) },
 	"avx2_4x24_k1152_u4":            func(a, b, c *float32, k, ldc int, bias *float32) { avx2_4x24_k1152_u4(a, b, c, ldc) },
+	"avx512_8x48_k1152_u4_n1":       func(a, b, c *float32, k, ldc int, bias *float32) { avx512_8x48_k1152_u4_n1(a, b, c, ldc) },
+	"avx512_8x48_k1152_u4_n4":       func(a, b, c *float32, k, ldc int, bias *float32) { avx512_8x48_k1152_u4_n4(a, b, c, ldc) },
+	"avx2_6x16_k1152_u4_n1":         func(a, b, c *float32, k, ldc int, bias *float32) { avx2_6x16_k1152_u4_n1(a, b, c, ldc) },
 	"avx512_8x48_k37_u4_ldc50_bias_acc_n45": func(a, b, c *float32, k, ldc int, bias *float32) {
 		avx512_8x48_k37_u4_ldc50_bias_acc_n45(a, b, c, bias)
 	},
@@ -71,6 +74,39 @@ var kernelFuncs = map[string]kernelFunc{
 	"avx2_6x16_u4_ldb8_bias_n3":      func(a, b, c *float32, k, ldc int, bias *float32) { avx2_6x16_u4_ldb8_bias_n3(a, b, c, k, ldc, bias) },
 	"avx512_8x48_k9_u4_ldb1_bias_n1": func(a, b, c *float32, k, ldc int, bias *float32) { avx512_8x48_k9_u4_ldb1_bias_n1(a, b, c, ldc, bias) },
 	"avx2_6x16_u4_ldb5_relu_n5":      func(a, b, c *float32, k, ldc int, bias *float32) { avx2_6x16_u4_ldb5_relu_n5(a, b, c, k, ldc) },
+	"avx512_8x48_u4_bias_silu_n1":    func(a, b, c *float32, k, ldc int, bias *float32) { avx512_8x48_u4_bias_silu_n1(a, b, c, k, ldc, bias) },
+	"avx512_8x48_k37_u4_ldc49_ldb49_bias_acc_relu_n1": func(a, b, c *float32, k, ldc int, bias *float32) {
+		avx512_8x48_k37_u4_ldc49_ldb49_bias_acc_relu_n1(a, b, c, bias)
+	},
+	"avx512_8x48_k160_u4_ldb196_bias_clip0_6_n4_m5": func(a, b, c *float32, k, ldc int, bias *float32) {
+		avx512_8x48_k160_u4_ldb196_bias_clip0_6_n4_m5(a, b, c, ldc, bias)
+	},
+	"avx512_8x48_u4_acc_gelu_n3": func(a, b, c *float32, k, ldc int, bias *float32) { avx512_8x48_u4_acc_gelu_n3(a, b, c, k, ldc) },
+	"avx512_8x48_u4_leaky0p1_n5": func(a, b, c *float32, k, ldc int, bias *float32) { avx512_8x48_u4_leaky0p1_n5(a, b, c, k, ldc) },
+	"avx512_8x48_k3_u4_bias_hardswish0p167_0p5_n7_m7": func(a, b, c *float32, k, ldc int, bias *float32) {
+		avx512_8x48_k3_u4_bias_hardswish0p167_0p5_n7_m7(a, b, c, ldc, bias)
+	},
+	"avx512_8x48_k21_u1_ldc30_acc_hardsigmoid0p2_0p5_n2": func(a, b, c *float32, k, ldc int, bias *float32) {
+		avx512_8x48_k21_u1_ldc30_acc_hardsigmoid0p2_0p5_n2(a, b, c)
+	},
+	"avx512_6x64_u2_bias_sigmoid_n2": func(a, b, c *float32, k, ldc int, bias *float32) {
+		avx512_6x64_u2_bias_sigmoid_n2(a, b, c, k, ldc, bias)
+	},
+	"avx512_7x16_k13_u4_bias_acc_clipm0p5_0p5_n6_m6": func(a, b, c *float32, k, ldc int, bias *float32) {
+		avx512_7x16_k13_u4_bias_acc_clipm0p5_0p5_n6_m6(a, b, c, ldc, bias)
+	},
+	"avx2_6x16_k96_u4_ldb49_bias_silu_n1": func(a, b, c *float32, k, ldc int, bias *float32) {
+		avx2_6x16_k96_u4_ldb49_bias_silu_n1(a, b, c, ldc, bias)
+	},
+	"avx2_6x16_u4_acc_leaky0p3_n4_m3": func(a, b, c *float32, k, ldc int, bias *float32) { avx2_6x16_u4_acc_leaky0p3_n4_m3(a, b, c, k, ldc) },
+	"avx2_4x24_k5_u4_bias_relu_n3":    func(a, b, c *float32, k, ldc int, bias *float32) { avx2_4x24_k5_u4_bias_relu_n3(a, b, c, ldc, bias) },
+	"avx2_6x16_u4_bias_gelu_n5":       func(a, b, c *float32, k, ldc int, bias *float32) { avx2_6x16_u4_bias_gelu_n5(a, b, c, k, ldc, bias) },
+	"avx2_6x16_k17_u2_bias_acc_clipm1_1_n2": func(a, b, c *float32, k, ldc int, bias *float32) {
+		avx2_6x16_k17_u2_bias_acc_clipm1_1_n2(a, b, c, ldc, bias)
+	},
+	"avx2_8x8_u4_bias_acc_hardswish0p167_0p5_n7": func(a, b, c *float32, k, ldc int, bias *float32) {
+		avx2_8x8_u4_bias_acc_hardswish0p167_0p5_n7(a, b, c, k, ldc, bias)
+	},
 	"avx512_1x48_k37_u4_ldc100_n45_bf16": func(a, b, c *float32, k, ldc int, bias *float32) {
 		bb := toBF16(b, 1776)
 		avx512_1x48_k37_u4_ldc100_n45_bf16(a, &bb[0], c)
