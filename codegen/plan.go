@@ -945,7 +945,11 @@ func dwScratch(n *ir.Node, im impl) int {
 	wp := (n.Shape.W-1)*a.StrideW + (a.KW-1)*a.DilW + 1
 	lp, hq := ceilDiv(wp, a.StrideW), ceilDiv(hp, a.StrideH)
 	cg := n.Inputs[0].Shape.C / a.Groups
-	return cg*a.StrideH*a.StrideW*hq*lp + slack + n.Shape.H*lp + slack
+	outs := 1 // rtDWOuts
+	if a.Filters/a.Groups >= 8 {
+		outs = 8 // rtDWGroupedOuts
+	}
+	return cg*a.StrideH*a.StrideW*hq*lp + slack + outs*(n.Shape.H*lp+slack)
 }
 
 // winoMinChannels is the fewest input channels per group for which a 3x3

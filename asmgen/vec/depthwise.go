@@ -460,3 +460,152 @@ func evens(ctx *build.Context, isa gemm.ISA, tail16, poolIdx operand.Mem) {
 	ctx.VZEROUPPER()
 	ctx.RET()
 }
+
+// GroupedName names the grouped convolution kernel that computes
+// GroupedOuts output channels at once, for isa (AVX-512 and AVX2).
+func GroupedName(isa gemm.ISA) string { return "vecGroupedDW" + isa.String() }
+
+// GroupedOuts is the number of output channels vecGroupedDW computes
+// together.
+const GroupedOuts = 8
+
+// grouped emits vecGroupedDW: GroupedOuts outputs of a grouped
+// convolution's group, over a flat run of a staged group (codegen/rt's
+// rtDepthwise), at once. Its Go equivalent is
+//
+//	for j := range GroupedOuts {
+//		for q := range n {
+//			v := bias[j]
+//			for t := range taps {
+//				v += w[j*ldW+t] * s[q+offs[t]] // an FMA
+//			}
+//			d[j*ldD+q] = act(v) // see activate
+//		}
+//	}
+//
+// vecDepthwise computes one output at a time: per tap and vector of
+// outputs, a load of the input (misaligned, so often two cache lines)
+// and one FMA. Here each tap's input vectors serve all GroupedOuts
+// outputs: per tap, nv loads and GroupedOuts broadcasts of the weights
+// (read where they lie, ldW apart) feed nv*GroupedOuts FMAs, nv = 2
+// vectors of outputs on AVX-512 and 1 on AVX2. The run goes nv vectors
+// at a time, then one vector: it reads s to lanes-1 values past the last
+// it needs and writes whole vectors, up to lanes-1 values past each
+// output's n.
+func grouped(ctx *build.Context, isa gemm.ISA, pool *gemm.ConstPool) {
+	ctx.Function(GroupedName(isa))
+	ctx.Attributes(attr.NOSPLIT)
+	ctx.Pragma("noescape")
+	ctx.SignatureExpr("func(d *float32, ldD int, s, w *float32, ldW int, offs *int, taps, n, act int, bias *float32, slope, hi float32)")
+	L := isa.Lanes()
+	ctx.Doc(
+		fmt.Sprintf("%s computes d[j*ldD+q] = act(bias[j] + Σ_t w[j*ldW+t]*s[q+offs[t]]) for j < %d,", GroupedName(isa), GroupedOuts),
+		"q < n, t < taps, with vecDepthwise's act. It reads s to "+fmt.Sprint(L-1)+" values past the last it",
+		"needs and writes whole vectors, up to "+fmt.Sprint(L-1)+" values past each d[j*ldD+n-1].",
+	)
+	nv := 1
+	if isa == gemm.AVX512 {
+		nv = 2
+	}
+	vec := newVec(ctx, isa)
+	d := ctx.Load(ctx.Param("d"), ctx.GP64())
+	s := ctx.Load(ctx.Param("s"), ctx.GP64())
+	n := ctx.Load(ctx.Param("n"), ctx.GP64())
+	act := paramAddr(ctx, "act")
+	zero, slope, hi := vec(), vec(), vec()
+	ctx.VBROADCASTSS(paramAddr(ctx, "slope"), slope)
+	ctx.VBROADCASTSS(paramAddr(ctx, "hi"), hi)
+	ctx.VXORPS(zero.AsY(), zero.AsY(), zero.AsY()) // zeroes the whole register
+	q := ctx.GP64()
+	ctx.XORQ(q, q)
+
+	// block emits v vectors of all the outputs from position q.
+	block := func(prefix string, v int) {
+		acc := make([][]reg.VecVirtual, GroupedOuts)
+		var all []reg.VecVirtual
+		bias := ctx.GP64()
+		ctx.MOVQ(paramAddr(ctx, "bias"), bias)
+		for j := range acc {
+			for range v {
+				a := vec()
+				ctx.VBROADCASTSS(operand.Mem{Base: bias, Disp: 4 * j}, a)
+				acc[j] = append(acc[j], a)
+				all = append(all, a)
+			}
+		}
+		// The weights of outputs 0-2, 3-5 and 6-7 from three pointers,
+		// ldW floats apart.
+		ldW, tw := ctx.GP64(), [3]reg.GPVirtual{ctx.GP64(), ctx.GP64(), ctx.GP64()}
+		ctx.MOVQ(paramAddr(ctx, "ldW"), ldW)
+		ctx.SHLQ(operand.U8(2), ldW)
+		ctx.MOVQ(paramAddr(ctx, "w"), tw[0])
+		ctx.LEAQ(operand.Mem{Base: tw[0], Index: ldW, Scale: 2}, tw[1])
+		ctx.ADDQ(ldW, tw[1])
+		ctx.LEAQ(operand.Mem{Base: tw[1], Index: ldW, Scale: 2}, tw[2])
+		ctx.ADDQ(ldW, tw[2])
+		to, tc, p := ctx.GP64(), ctx.GP64(), ctx.GP64()
+		ctx.MOVQ(paramAddr(ctx, "offs"), to)
+		ctx.MOVQ(paramAddr(ctx, "taps"), tc)
+		ctx.LEAQ(operand.Mem{Base: s, Index: q, Scale: 4}, p)
+		ctx.Label(prefix + "tap")
+		off := ctx.GP64()
+		ctx.MOVQ(operand.Mem{Base: to}, off)
+		x := make([]reg.VecVirtual, v)
+		for i := range x {
+			x[i] = vec()
+			ctx.VMOVUPS(operand.Mem{Base: p, Index: off, Scale: 4, Disp: 4 * L * i}, x[i])
+		}
+		for j := range acc {
+			b := vec()
+			m := operand.Mem{Base: tw[j/3]}
+			if j%3 > 0 {
+				m = operand.Mem{Base: tw[j/3], Index: ldW, Scale: uint8(j % 3)}
+			}
+			ctx.VBROADCASTSS(m, b)
+			for i, a := range acc[j] {
+				ctx.VFMADD231PS(x[i], b, a)
+			}
+		}
+		ctx.ADDQ(operand.U32(8), to)
+		for _, t := range tw {
+			ctx.ADDQ(operand.U32(4), t)
+		}
+		ctx.DECQ(tc)
+		ctx.JNZ(operand.LabelRef(prefix + "tap"))
+
+		activate(ctx, isa, pool, prefix, act, all, zero, slope, hi, vec)
+		ldD, dj := ctx.GP64(), ctx.GP64()
+		ctx.MOVQ(paramAddr(ctx, "ldD"), ldD)
+		ctx.SHLQ(operand.U8(2), ldD)
+		ctx.LEAQ(operand.Mem{Base: d, Index: q, Scale: 4}, dj)
+		for j := range acc {
+			for i, a := range acc[j] {
+				ctx.VMOVUPS(a, operand.Mem{Base: dj, Disp: 4 * L * i})
+			}
+			if j < len(acc)-1 {
+				ctx.ADDQ(ldD, dj)
+			}
+		}
+	}
+
+	rem := ctx.GP64()
+	ctx.Label("block")
+	ctx.MOVQ(n, rem)
+	ctx.SUBQ(q, rem)
+	ctx.JLE(operand.LabelRef("done"))
+	if nv > 1 {
+		ctx.CMPQ(rem, operand.U32(L))
+		ctx.JLE(operand.LabelRef("one"))
+		block("w", nv)
+		ctx.ADDQ(operand.U32(nv*L), q)
+		ctx.JMP(operand.LabelRef("block"))
+		ctx.Label("one")
+	}
+	block("v", 1)
+	ctx.ADDQ(operand.U32(L), q)
+	ctx.JMP(operand.LabelRef("block"))
+
+	ctx.Label("done")
+	ctx.VZEROUPPER()
+	ctx.RET()
+}

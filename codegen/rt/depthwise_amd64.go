@@ -3,14 +3,15 @@
 package rt
 
 // rtDWKernelsFor returns implementation impl's SIMD depthwise convolution
-// kernels (asmgen/vec's vecDepthwise, vecCopyRows and vecEvens), or nils.
+// kernels (asmgen/vec's vecDepthwise, vecCopyRows, vecEvens and
+// vecGroupedDW), or nils.
 func rtDWKernelsFor(impl int) rtDWKernels {
 	switch impl {
 	case rtImplAVX512:
 		// AVX-512 masks its stores: any number of columns.
-		return rtDWKernels{lanes: 16, minCols: 1, conv: rtDWConvAVX512, rows: rtDWRowsAVX512, evens: rtDWEvensAVX512}
+		return rtDWKernels{lanes: 16, minCols: 1, conv: rtDWConvAVX512, rows: rtDWRowsAVX512, evens: rtDWEvensAVX512, grouped: rtDWGroupedAVX512}
 	case rtImplAVX2:
-		return rtDWKernels{lanes: 8, minCols: 8, conv: rtDWConvAVX2, rows: rtDWRowsAVX2, evens: rtDWEvensAVX2}
+		return rtDWKernels{lanes: 8, minCols: 8, conv: rtDWConvAVX2, rows: rtDWRowsAVX2, evens: rtDWEvensAVX2, grouped: rtDWGroupedAVX2}
 	}
 	return rtDWKernels{}
 }
@@ -23,6 +24,14 @@ func rtDWConvAVX512(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int
 
 func rtDWConvAVX2(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
 	vecDepthwiseAVX2(&d[0], &s[0], &w[0], &offs[0], len(offs), rows, cols, ldD, ldS, act, bias, slope, hi)
+}
+
+func rtDWGroupedAVX512(d []float32, ldD int, s, w []float32, ldW int, offs []int, n, act int, bias []float32, slope, hi float32) {
+	vecGroupedDWAVX512(&d[0], ldD, &s[0], &w[0], ldW, &offs[0], len(offs), n, act, &bias[0], slope, hi)
+}
+
+func rtDWGroupedAVX2(d []float32, ldD int, s, w []float32, ldW int, offs []int, n, act int, bias []float32, slope, hi float32) {
+	vecGroupedDWAVX2(&d[0], ldD, &s[0], &w[0], ldW, &offs[0], len(offs), n, act, &bias[0], slope, hi)
 }
 
 func rtDWRowsAVX512(dst, src []float32, rows, n, ldDst, ldSrc int) {

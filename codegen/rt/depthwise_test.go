@@ -38,6 +38,18 @@ func fakeDWKernels(lanes, minCols int) *rtDWKernels {
 			}
 		}
 	}
+	grouped := func(d []float32, ldD int, s, w []float32, ldW int, offs []int, n, act int, bias []float32, slope, hi float32) {
+		whole := (n + lanes - 1) / lanes * lanes
+		for j := range rtDWGroupedOuts {
+			for q := range whole {
+				v := bias[j]
+				for t, o := range offs {
+					v += w[j*ldW+t] * s[q+o]
+				}
+				d[j*ldD+q] = rtActivate(v, rtAct{Kind: kinds[act], A: slope, B: hi})
+			}
+		}
+	}
 	gather := func(step int) func(dst, src []float32, rows, n, ldDst, ldSrc int) {
 		return func(dst, src []float32, rows, n, ldDst, ldSrc int) {
 			for r := range rows {
@@ -47,7 +59,7 @@ func fakeDWKernels(lanes, minCols int) *rtDWKernels {
 			}
 		}
 	}
-	return &rtDWKernels{lanes: lanes, minCols: minCols, conv: conv, rows: gather(1), evens: gather(2)}
+	return &rtDWKernels{lanes: lanes, minCols: minCols, conv: conv, rows: gather(1), evens: gather(2), grouped: grouped}
 }
 
 // dwTestKernels are the kernels the depthwise tests run: none (Go), the
@@ -79,6 +91,9 @@ func randDW(r *rand.Rand) (in, out ir.Shape, a ir.ConvAttrs, ok bool) {
 	k := 1 + r.IntN(2)
 	if cg > 1 {
 		k = 1 + r.IntN(5)
+		if r.IntN(3) == 0 {
+			k = 8 + r.IntN(10) // rtDWKernels.grouped's 8, and the rest one at a time
+		}
 	}
 	a = ir.ConvAttrs{
 		Filters: k * groups, Groups: groups, KH: 1 + r.IntN(7), KW: 1 + r.IntN(7),
@@ -155,6 +170,10 @@ func TestDepthwiseGrouped(t *testing.T) {
 		{3, 4, 2, 61, 47, 3, 2, 1, 1},   // stride 2, odd sizes
 		{2, 16, 16, 20, 40, 5, 1, 2, 4}, // dilated 5x5
 		{1, 6, 5, 33, 70, 3, 1, 1, 0},   // unpadded
+		{3, 8, 8, 28, 28, 3, 2, 1, 1},   // stride 2, 8 outputs at once
+		{2, 8, 12, 7, 7, 3, 1, 1, 1},    // 8 at once and 4 one at a time
+		{2, 16, 16, 14, 14, 3, 1, 1, 1}, // two blocks of 8
+		{1, 3, 9, 1, 5, 3, 1, 1, 1},     // a one-row map
 	} {
 		in := ir.Shape{C: c.groups * c.cg, H: c.h, W: c.w}
 		a := ir.ConvAttrs{Filters: c.groups * c.k, Groups: c.groups, KH: c.kh, KW: c.kh, StrideH: c.s, StrideW: c.s, DilH: c.d, DilW: c.d,

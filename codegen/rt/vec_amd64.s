@@ -2968,6 +2968,1415 @@ done:
 	VZEROUPPER
 	RET
 
+// func vecGroupedDWAVX512(d *float32, ldD int, s *float32, w *float32, ldW int, offs *int, taps int, n int, act int, bias *float32, slope float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·vecGroupedDWAVX512(SB), NOSPLIT, $0-88
+	MOVQ         d+0(FP), AX
+	MOVQ         s+16(FP), CX
+	MOVQ         n+56(FP), DX
+	VBROADCASTSS slope+80(FP), Z1
+	VBROADCASTSS hi+84(FP), Z2
+	VXORPS       Y0, Y0, Y0
+	XORQ         BX, BX
+
+block:
+	MOVQ         DX, SI
+	SUBQ         BX, SI
+	JLE          done
+	CMPQ         SI, $0x00000010
+	JLE          one
+	MOVQ         bias+72(FP), SI
+	VBROADCASTSS (SI), Z3
+	VBROADCASTSS (SI), Z4
+	VBROADCASTSS 4(SI), Z5
+	VBROADCASTSS 4(SI), Z6
+	VBROADCASTSS 8(SI), Z7
+	VBROADCASTSS 8(SI), Z8
+	VBROADCASTSS 12(SI), Z9
+	VBROADCASTSS 12(SI), Z10
+	VBROADCASTSS 16(SI), Z11
+	VBROADCASTSS 16(SI), Z12
+	VBROADCASTSS 20(SI), Z13
+	VBROADCASTSS 20(SI), Z14
+	VBROADCASTSS 24(SI), Z15
+	VBROADCASTSS 24(SI), Z16
+	VBROADCASTSS 28(SI), Z17
+	VBROADCASTSS 28(SI), Z18
+	MOVQ         ldW+32(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         w+24(FP), DI
+	LEAQ         (DI)(SI*2), R8
+	ADDQ         SI, R8
+	LEAQ         (R8)(SI*2), R9
+	ADDQ         SI, R9
+	MOVQ         offs+40(FP), R10
+	MOVQ         taps+48(FP), R11
+	LEAQ         (CX)(BX*4), R12
+
+wtap:
+	MOVQ         (R10), R13
+	VMOVUPS      (R12)(R13*4), Z19
+	VMOVUPS      64(R12)(R13*4), Z20
+	VBROADCASTSS (DI), Z21
+	VFMADD231PS  Z19, Z21, Z3
+	VFMADD231PS  Z20, Z21, Z4
+	VBROADCASTSS (DI)(SI*1), Z21
+	VFMADD231PS  Z19, Z21, Z5
+	VFMADD231PS  Z20, Z21, Z6
+	VBROADCASTSS (DI)(SI*2), Z21
+	VFMADD231PS  Z19, Z21, Z7
+	VFMADD231PS  Z20, Z21, Z8
+	VBROADCASTSS (R8), Z21
+	VFMADD231PS  Z19, Z21, Z9
+	VFMADD231PS  Z20, Z21, Z10
+	VBROADCASTSS (R8)(SI*1), Z21
+	VFMADD231PS  Z19, Z21, Z11
+	VFMADD231PS  Z20, Z21, Z12
+	VBROADCASTSS (R8)(SI*2), Z21
+	VFMADD231PS  Z19, Z21, Z13
+	VFMADD231PS  Z20, Z21, Z14
+	VBROADCASTSS (R9), Z21
+	VFMADD231PS  Z19, Z21, Z15
+	VFMADD231PS  Z20, Z21, Z16
+	VBROADCASTSS (R9)(SI*1), Z21
+	VFMADD231PS  Z19, Z21, Z17
+	VFMADD231PS  Z20, Z21, Z18
+	ADDQ         $0x00000008, R10
+	ADDQ         $0x00000004, DI
+	ADDQ         $0x00000004, R8
+	ADDQ         $0x00000004, R9
+	DECQ         R11
+	JNZ          wtap
+	CMPQ         act+64(FP), $0x00000001
+	JL           wstore
+	JE           wrelu
+	CMPQ         act+64(FP), $0x00000003
+	JE           wclip
+	JG           wfromMemory
+	VMINPS       Z3, Z0, Z19
+	VMAXPS       Z3, Z0, Z3
+	VFMADD231PS  Z19, Z1, Z3
+	VMINPS       Z4, Z0, Z19
+	VMAXPS       Z4, Z0, Z4
+	VFMADD231PS  Z19, Z1, Z4
+	VMINPS       Z5, Z0, Z19
+	VMAXPS       Z5, Z0, Z5
+	VFMADD231PS  Z19, Z1, Z5
+	VMINPS       Z6, Z0, Z19
+	VMAXPS       Z6, Z0, Z6
+	VFMADD231PS  Z19, Z1, Z6
+	VMINPS       Z7, Z0, Z19
+	VMAXPS       Z7, Z0, Z7
+	VFMADD231PS  Z19, Z1, Z7
+	VMINPS       Z8, Z0, Z19
+	VMAXPS       Z8, Z0, Z8
+	VFMADD231PS  Z19, Z1, Z8
+	VMINPS       Z9, Z0, Z19
+	VMAXPS       Z9, Z0, Z9
+	VFMADD231PS  Z19, Z1, Z9
+	VMINPS       Z10, Z0, Z19
+	VMAXPS       Z10, Z0, Z10
+	VFMADD231PS  Z19, Z1, Z10
+	VMINPS       Z11, Z0, Z19
+	VMAXPS       Z11, Z0, Z11
+	VFMADD231PS  Z19, Z1, Z11
+	VMINPS       Z12, Z0, Z19
+	VMAXPS       Z12, Z0, Z12
+	VFMADD231PS  Z19, Z1, Z12
+	VMINPS       Z13, Z0, Z19
+	VMAXPS       Z13, Z0, Z13
+	VFMADD231PS  Z19, Z1, Z13
+	VMINPS       Z14, Z0, Z19
+	VMAXPS       Z14, Z0, Z14
+	VFMADD231PS  Z19, Z1, Z14
+	VMINPS       Z15, Z0, Z19
+	VMAXPS       Z15, Z0, Z15
+	VFMADD231PS  Z19, Z1, Z15
+	VMINPS       Z16, Z0, Z19
+	VMAXPS       Z16, Z0, Z16
+	VFMADD231PS  Z19, Z1, Z16
+	VMINPS       Z17, Z0, Z19
+	VMAXPS       Z17, Z0, Z17
+	VFMADD231PS  Z19, Z1, Z17
+	VMINPS       Z18, Z0, Z19
+	VMAXPS       Z18, Z0, Z18
+	VFMADD231PS  Z19, Z1, Z18
+	JMP          wstore
+
+wrelu:
+	VMAXPS Z3, Z0, Z3
+	VMAXPS Z4, Z0, Z4
+	VMAXPS Z5, Z0, Z5
+	VMAXPS Z6, Z0, Z6
+	VMAXPS Z7, Z0, Z7
+	VMAXPS Z8, Z0, Z8
+	VMAXPS Z9, Z0, Z9
+	VMAXPS Z10, Z0, Z10
+	VMAXPS Z11, Z0, Z11
+	VMAXPS Z12, Z0, Z12
+	VMAXPS Z13, Z0, Z13
+	VMAXPS Z14, Z0, Z14
+	VMAXPS Z15, Z0, Z15
+	VMAXPS Z16, Z0, Z16
+	VMAXPS Z17, Z0, Z17
+	VMAXPS Z18, Z0, Z18
+	JMP    wstore
+
+wclip:
+	VMAXPS Z3, Z1, Z3
+	VMINPS Z3, Z2, Z3
+	VMAXPS Z4, Z1, Z4
+	VMINPS Z4, Z2, Z4
+	VMAXPS Z5, Z1, Z5
+	VMINPS Z5, Z2, Z5
+	VMAXPS Z6, Z1, Z6
+	VMINPS Z6, Z2, Z6
+	VMAXPS Z7, Z1, Z7
+	VMINPS Z7, Z2, Z7
+	VMAXPS Z8, Z1, Z8
+	VMINPS Z8, Z2, Z8
+	VMAXPS Z9, Z1, Z9
+	VMINPS Z9, Z2, Z9
+	VMAXPS Z10, Z1, Z10
+	VMINPS Z10, Z2, Z10
+	VMAXPS Z11, Z1, Z11
+	VMINPS Z11, Z2, Z11
+	VMAXPS Z12, Z1, Z12
+	VMINPS Z12, Z2, Z12
+	VMAXPS Z13, Z1, Z13
+	VMINPS Z13, Z2, Z13
+	VMAXPS Z14, Z1, Z14
+	VMINPS Z14, Z2, Z14
+	VMAXPS Z15, Z1, Z15
+	VMINPS Z15, Z2, Z15
+	VMAXPS Z16, Z1, Z16
+	VMINPS Z16, Z2, Z16
+	VMAXPS Z17, Z1, Z17
+	VMINPS Z17, Z2, Z17
+	VMAXPS Z18, Z1, Z18
+	VMINPS Z18, Z2, Z18
+	JMP    wstore
+
+wfromMemory:
+	CMPQ   act+64(FP), $0x00000004
+	JNE    w4next
+	VMULPS actconsts<>+0(SB), Z3, Z19
+	VADDPS actconsts<>+64(SB), Z19, Z19
+	VMAXPS actconsts<>+128(SB), Z19, Z19
+	VMINPS actconsts<>+192(SB), Z19, Z19
+	VMULPS Z19, Z3, Z3
+	VMULPS actconsts<>+0(SB), Z4, Z19
+	VADDPS actconsts<>+64(SB), Z19, Z19
+	VMAXPS actconsts<>+128(SB), Z19, Z19
+	VMINPS actconsts<>+192(SB), Z19, Z19
+	VMULPS Z19, Z4, Z4
+	VMULPS actconsts<>+0(SB), Z5, Z19
+	VADDPS actconsts<>+64(SB), Z19, Z19
+	VMAXPS actconsts<>+128(SB), Z19, Z19
+	VMINPS actconsts<>+192(SB), Z19, Z19
+	VMULPS Z19, Z5, Z5
+	VMULPS actconsts<>+0(SB), Z6, Z19
+	VADDPS actconsts<>+64(SB), Z19, Z19
+	VMAXPS actconsts<>+128(SB), Z19, Z19
+	VMINPS actconsts<>+192(SB), Z19, Z19
+	VMULPS Z19, Z6, Z6
+	VMULPS actconsts<>+0(SB), Z7, Z19
+	VADDPS actconsts<>+64(SB), Z19, Z19
+	VMAXPS actconsts<>+128(SB), Z19, Z19
+	VMINPS actconsts<>+192(SB), Z19, Z19
+	VMULPS Z19, Z7, Z7
+	VMULPS actconsts<>+0(SB), Z8, Z19
+	VADDPS actconsts<>+64(SB), Z19, Z19
+	VMAXPS actconsts<>+128(SB), Z19, Z19
+	VMINPS actconsts<>+192(SB), Z19, Z19
+	VMULPS Z19, Z8, Z8
+	VMULPS actconsts<>+0(SB), Z9, Z19
+	VADDPS actconsts<>+64(SB), Z19, Z19
+	VMAXPS actconsts<>+128(SB), Z19, Z19
+	VMINPS actconsts<>+192(SB), Z19, Z19
+	VMULPS Z19, Z9, Z9
+	VMULPS actconsts<>+0(SB), Z10, Z19
+	VADDPS actconsts<>+64(SB), Z19, Z19
+	VMAXPS actconsts<>+128(SB), Z19, Z19
+	VMINPS actconsts<>+192(SB), Z19, Z19
+	VMULPS Z19, Z10, Z10
+	VMULPS actconsts<>+0(SB), Z11, Z19
+	VADDPS actconsts<>+64(SB), Z19, Z19
+	VMAXPS actconsts<>+128(SB), Z19, Z19
+	VMINPS actconsts<>+192(SB), Z19, Z19
+	VMULPS Z19, Z11, Z11
+	VMULPS actconsts<>+0(SB), Z12, Z19
+	VADDPS actconsts<>+64(SB), Z19, Z19
+	VMAXPS actconsts<>+128(SB), Z19, Z19
+	VMINPS actconsts<>+192(SB), Z19, Z19
+	VMULPS Z19, Z12, Z12
+	VMULPS actconsts<>+0(SB), Z13, Z19
+	VADDPS actconsts<>+64(SB), Z19, Z19
+	VMAXPS actconsts<>+128(SB), Z19, Z19
+	VMINPS actconsts<>+192(SB), Z19, Z19
+	VMULPS Z19, Z13, Z13
+	VMULPS actconsts<>+0(SB), Z14, Z19
+	VADDPS actconsts<>+64(SB), Z19, Z19
+	VMAXPS actconsts<>+128(SB), Z19, Z19
+	VMINPS actconsts<>+192(SB), Z19, Z19
+	VMULPS Z19, Z14, Z14
+	VMULPS actconsts<>+0(SB), Z15, Z19
+	VADDPS actconsts<>+64(SB), Z19, Z19
+	VMAXPS actconsts<>+128(SB), Z19, Z19
+	VMINPS actconsts<>+192(SB), Z19, Z19
+	VMULPS Z19, Z15, Z15
+	VMULPS actconsts<>+0(SB), Z16, Z19
+	VADDPS actconsts<>+64(SB), Z19, Z19
+	VMAXPS actconsts<>+128(SB), Z19, Z19
+	VMINPS actconsts<>+192(SB), Z19, Z19
+	VMULPS Z19, Z16, Z16
+	VMULPS actconsts<>+0(SB), Z17, Z19
+	VADDPS actconsts<>+64(SB), Z19, Z19
+	VMAXPS actconsts<>+128(SB), Z19, Z19
+	VMINPS actconsts<>+192(SB), Z19, Z19
+	VMULPS Z19, Z17, Z17
+	VMULPS actconsts<>+0(SB), Z18, Z19
+	VADDPS actconsts<>+64(SB), Z19, Z19
+	VMAXPS actconsts<>+128(SB), Z19, Z19
+	VMINPS actconsts<>+192(SB), Z19, Z19
+	VMULPS Z19, Z18, Z18
+	JMP    wstore
+
+w4next:
+	CMPQ        act+64(FP), $0x00000005
+	JNE         w5next
+	VMAXPS      actconsts<>+256(SB), Z3, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VMOVUPS     actconsts<>+192(SB), Z19
+	VCMPPS      $0x07, Z3, Z3, K1
+	VDIVPS      Z21, Z19, K1, Z3
+	VMAXPS      actconsts<>+256(SB), Z4, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VMOVUPS     actconsts<>+192(SB), Z19
+	VCMPPS      $0x07, Z4, Z4, K1
+	VDIVPS      Z21, Z19, K1, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VMOVUPS     actconsts<>+192(SB), Z19
+	VCMPPS      $0x07, Z5, Z5, K1
+	VDIVPS      Z21, Z19, K1, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VMOVUPS     actconsts<>+192(SB), Z19
+	VCMPPS      $0x07, Z6, Z6, K1
+	VDIVPS      Z21, Z19, K1, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VMOVUPS     actconsts<>+192(SB), Z19
+	VCMPPS      $0x07, Z7, Z7, K1
+	VDIVPS      Z21, Z19, K1, Z7
+	VMAXPS      actconsts<>+256(SB), Z8, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VMOVUPS     actconsts<>+192(SB), Z19
+	VCMPPS      $0x07, Z8, Z8, K1
+	VDIVPS      Z21, Z19, K1, Z8
+	VMAXPS      actconsts<>+256(SB), Z9, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VMOVUPS     actconsts<>+192(SB), Z19
+	VCMPPS      $0x07, Z9, Z9, K1
+	VDIVPS      Z21, Z19, K1, Z9
+	VMAXPS      actconsts<>+256(SB), Z10, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VMOVUPS     actconsts<>+192(SB), Z19
+	VCMPPS      $0x07, Z10, Z10, K1
+	VDIVPS      Z21, Z19, K1, Z10
+	VMAXPS      actconsts<>+256(SB), Z11, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VMOVUPS     actconsts<>+192(SB), Z19
+	VCMPPS      $0x07, Z11, Z11, K1
+	VDIVPS      Z21, Z19, K1, Z11
+	VMAXPS      actconsts<>+256(SB), Z12, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VMOVUPS     actconsts<>+192(SB), Z19
+	VCMPPS      $0x07, Z12, Z12, K1
+	VDIVPS      Z21, Z19, K1, Z12
+	VMAXPS      actconsts<>+256(SB), Z13, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VMOVUPS     actconsts<>+192(SB), Z19
+	VCMPPS      $0x07, Z13, Z13, K1
+	VDIVPS      Z21, Z19, K1, Z13
+	VMAXPS      actconsts<>+256(SB), Z14, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VMOVUPS     actconsts<>+192(SB), Z19
+	VCMPPS      $0x07, Z14, Z14, K1
+	VDIVPS      Z21, Z19, K1, Z14
+	VMAXPS      actconsts<>+256(SB), Z15, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VMOVUPS     actconsts<>+192(SB), Z19
+	VCMPPS      $0x07, Z15, Z15, K1
+	VDIVPS      Z21, Z19, K1, Z15
+	VMAXPS      actconsts<>+256(SB), Z16, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VMOVUPS     actconsts<>+192(SB), Z19
+	VCMPPS      $0x07, Z16, Z16, K1
+	VDIVPS      Z21, Z19, K1, Z16
+	VMAXPS      actconsts<>+256(SB), Z17, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VMOVUPS     actconsts<>+192(SB), Z19
+	VCMPPS      $0x07, Z17, Z17, K1
+	VDIVPS      Z21, Z19, K1, Z17
+	VMAXPS      actconsts<>+256(SB), Z18, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VMOVUPS     actconsts<>+192(SB), Z19
+	VCMPPS      $0x07, Z18, Z18, K1
+	VDIVPS      Z21, Z19, K1, Z18
+	JMP         wstore
+
+w5next:
+	VMAXPS      actconsts<>+256(SB), Z3, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VDIVPS      Z21, Z3, Z3
+	VMAXPS      actconsts<>+256(SB), Z4, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VDIVPS      Z21, Z4, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VDIVPS      Z21, Z5, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VDIVPS      Z21, Z6, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VDIVPS      Z21, Z7, Z7
+	VMAXPS      actconsts<>+256(SB), Z8, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VDIVPS      Z21, Z8, Z8
+	VMAXPS      actconsts<>+256(SB), Z9, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VDIVPS      Z21, Z9, Z9
+	VMAXPS      actconsts<>+256(SB), Z10, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VDIVPS      Z21, Z10, Z10
+	VMAXPS      actconsts<>+256(SB), Z11, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VDIVPS      Z21, Z11, Z11
+	VMAXPS      actconsts<>+256(SB), Z12, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VDIVPS      Z21, Z12, Z12
+	VMAXPS      actconsts<>+256(SB), Z13, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VDIVPS      Z21, Z13, Z13
+	VMAXPS      actconsts<>+256(SB), Z14, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VDIVPS      Z21, Z14, Z14
+	VMAXPS      actconsts<>+256(SB), Z15, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VDIVPS      Z21, Z15, Z15
+	VMAXPS      actconsts<>+256(SB), Z16, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VDIVPS      Z21, Z16, Z16
+	VMAXPS      actconsts<>+256(SB), Z17, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VDIVPS      Z21, Z17, Z17
+	VMAXPS      actconsts<>+256(SB), Z18, Z20
+	VMINPS      actconsts<>+320(SB), Z20, Z20
+	VMULPS      actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS $0x00, Z19, Z19
+	VFMADD231PS actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS actconsts<>+512(SB), Z19, Z20
+	VMOVUPS     actconsts<>+576(SB), Z21
+	VFMADD213PS actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS actconsts<>+64(SB), Z20, Z21
+	VMULPS      Z20, Z21, Z21
+	VFMSUB213PS Z20, Z20, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VSCALEFPS   Z19, Z21, Z21
+	VADDPS      actconsts<>+192(SB), Z21, Z21
+	VDIVPS      Z21, Z18, Z18
+
+wstore:
+	MOVQ    ldD+8(FP), SI
+	SHLQ    $0x02, SI
+	LEAQ    (AX)(BX*4), DI
+	VMOVUPS Z3, (DI)
+	VMOVUPS Z4, 64(DI)
+	ADDQ    SI, DI
+	VMOVUPS Z5, (DI)
+	VMOVUPS Z6, 64(DI)
+	ADDQ    SI, DI
+	VMOVUPS Z7, (DI)
+	VMOVUPS Z8, 64(DI)
+	ADDQ    SI, DI
+	VMOVUPS Z9, (DI)
+	VMOVUPS Z10, 64(DI)
+	ADDQ    SI, DI
+	VMOVUPS Z11, (DI)
+	VMOVUPS Z12, 64(DI)
+	ADDQ    SI, DI
+	VMOVUPS Z13, (DI)
+	VMOVUPS Z14, 64(DI)
+	ADDQ    SI, DI
+	VMOVUPS Z15, (DI)
+	VMOVUPS Z16, 64(DI)
+	ADDQ    SI, DI
+	VMOVUPS Z17, (DI)
+	VMOVUPS Z18, 64(DI)
+	ADDQ    $0x00000020, BX
+	JMP     block
+
+one:
+	MOVQ         bias+72(FP), SI
+	VBROADCASTSS (SI), Z3
+	VBROADCASTSS 4(SI), Z4
+	VBROADCASTSS 8(SI), Z5
+	VBROADCASTSS 12(SI), Z6
+	VBROADCASTSS 16(SI), Z7
+	VBROADCASTSS 20(SI), Z8
+	VBROADCASTSS 24(SI), Z9
+	VBROADCASTSS 28(SI), Z10
+	MOVQ         ldW+32(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         w+24(FP), DI
+	LEAQ         (DI)(SI*2), R8
+	ADDQ         SI, R8
+	LEAQ         (R8)(SI*2), R9
+	ADDQ         SI, R9
+	MOVQ         offs+40(FP), R10
+	MOVQ         taps+48(FP), R11
+	LEAQ         (CX)(BX*4), R12
+
+vtap:
+	MOVQ         (R10), R13
+	VMOVUPS      (R12)(R13*4), Z11
+	VBROADCASTSS (DI), Z12
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS (DI)(SI*1), Z12
+	VFMADD231PS  Z11, Z12, Z4
+	VBROADCASTSS (DI)(SI*2), Z12
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS (R8), Z12
+	VFMADD231PS  Z11, Z12, Z6
+	VBROADCASTSS (R8)(SI*1), Z12
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS (R8)(SI*2), Z12
+	VFMADD231PS  Z11, Z12, Z8
+	VBROADCASTSS (R9), Z12
+	VFMADD231PS  Z11, Z12, Z9
+	VBROADCASTSS (R9)(SI*1), Z12
+	VFMADD231PS  Z11, Z12, Z10
+	ADDQ         $0x00000008, R10
+	ADDQ         $0x00000004, DI
+	ADDQ         $0x00000004, R8
+	ADDQ         $0x00000004, R9
+	DECQ         R11
+	JNZ          vtap
+	CMPQ         act+64(FP), $0x00000001
+	JL           vstore
+	JE           vrelu
+	CMPQ         act+64(FP), $0x00000003
+	JE           vclip
+	JG           vfromMemory
+	VMINPS       Z3, Z0, Z11
+	VMAXPS       Z3, Z0, Z3
+	VFMADD231PS  Z11, Z1, Z3
+	VMINPS       Z4, Z0, Z11
+	VMAXPS       Z4, Z0, Z4
+	VFMADD231PS  Z11, Z1, Z4
+	VMINPS       Z5, Z0, Z11
+	VMAXPS       Z5, Z0, Z5
+	VFMADD231PS  Z11, Z1, Z5
+	VMINPS       Z6, Z0, Z11
+	VMAXPS       Z6, Z0, Z6
+	VFMADD231PS  Z11, Z1, Z6
+	VMINPS       Z7, Z0, Z11
+	VMAXPS       Z7, Z0, Z7
+	VFMADD231PS  Z11, Z1, Z7
+	VMINPS       Z8, Z0, Z11
+	VMAXPS       Z8, Z0, Z8
+	VFMADD231PS  Z11, Z1, Z8
+	VMINPS       Z9, Z0, Z11
+	VMAXPS       Z9, Z0, Z9
+	VFMADD231PS  Z11, Z1, Z9
+	VMINPS       Z10, Z0, Z11
+	VMAXPS       Z10, Z0, Z10
+	VFMADD231PS  Z11, Z1, Z10
+	JMP          vstore
+
+vrelu:
+	VMAXPS Z3, Z0, Z3
+	VMAXPS Z4, Z0, Z4
+	VMAXPS Z5, Z0, Z5
+	VMAXPS Z6, Z0, Z6
+	VMAXPS Z7, Z0, Z7
+	VMAXPS Z8, Z0, Z8
+	VMAXPS Z9, Z0, Z9
+	VMAXPS Z10, Z0, Z10
+	JMP    vstore
+
+vclip:
+	VMAXPS Z3, Z1, Z3
+	VMINPS Z3, Z2, Z3
+	VMAXPS Z4, Z1, Z4
+	VMINPS Z4, Z2, Z4
+	VMAXPS Z5, Z1, Z5
+	VMINPS Z5, Z2, Z5
+	VMAXPS Z6, Z1, Z6
+	VMINPS Z6, Z2, Z6
+	VMAXPS Z7, Z1, Z7
+	VMINPS Z7, Z2, Z7
+	VMAXPS Z8, Z1, Z8
+	VMINPS Z8, Z2, Z8
+	VMAXPS Z9, Z1, Z9
+	VMINPS Z9, Z2, Z9
+	VMAXPS Z10, Z1, Z10
+	VMINPS Z10, Z2, Z10
+	JMP    vstore
+
+vfromMemory:
+	CMPQ   act+64(FP), $0x00000004
+	JNE    v4next
+	VMULPS actconsts<>+0(SB), Z3, Z11
+	VADDPS actconsts<>+64(SB), Z11, Z11
+	VMAXPS actconsts<>+128(SB), Z11, Z11
+	VMINPS actconsts<>+192(SB), Z11, Z11
+	VMULPS Z11, Z3, Z3
+	VMULPS actconsts<>+0(SB), Z4, Z11
+	VADDPS actconsts<>+64(SB), Z11, Z11
+	VMAXPS actconsts<>+128(SB), Z11, Z11
+	VMINPS actconsts<>+192(SB), Z11, Z11
+	VMULPS Z11, Z4, Z4
+	VMULPS actconsts<>+0(SB), Z5, Z11
+	VADDPS actconsts<>+64(SB), Z11, Z11
+	VMAXPS actconsts<>+128(SB), Z11, Z11
+	VMINPS actconsts<>+192(SB), Z11, Z11
+	VMULPS Z11, Z5, Z5
+	VMULPS actconsts<>+0(SB), Z6, Z11
+	VADDPS actconsts<>+64(SB), Z11, Z11
+	VMAXPS actconsts<>+128(SB), Z11, Z11
+	VMINPS actconsts<>+192(SB), Z11, Z11
+	VMULPS Z11, Z6, Z6
+	VMULPS actconsts<>+0(SB), Z7, Z11
+	VADDPS actconsts<>+64(SB), Z11, Z11
+	VMAXPS actconsts<>+128(SB), Z11, Z11
+	VMINPS actconsts<>+192(SB), Z11, Z11
+	VMULPS Z11, Z7, Z7
+	VMULPS actconsts<>+0(SB), Z8, Z11
+	VADDPS actconsts<>+64(SB), Z11, Z11
+	VMAXPS actconsts<>+128(SB), Z11, Z11
+	VMINPS actconsts<>+192(SB), Z11, Z11
+	VMULPS Z11, Z8, Z8
+	VMULPS actconsts<>+0(SB), Z9, Z11
+	VADDPS actconsts<>+64(SB), Z11, Z11
+	VMAXPS actconsts<>+128(SB), Z11, Z11
+	VMINPS actconsts<>+192(SB), Z11, Z11
+	VMULPS Z11, Z9, Z9
+	VMULPS actconsts<>+0(SB), Z10, Z11
+	VADDPS actconsts<>+64(SB), Z11, Z11
+	VMAXPS actconsts<>+128(SB), Z11, Z11
+	VMINPS actconsts<>+192(SB), Z11, Z11
+	VMULPS Z11, Z10, Z10
+	JMP    vstore
+
+v4next:
+	CMPQ        act+64(FP), $0x00000005
+	JNE         v5next
+	VMAXPS      actconsts<>+256(SB), Z3, Z12
+	VMINPS      actconsts<>+320(SB), Z12, Z12
+	VMULPS      actconsts<>+384(SB), Z12, Z11
+	VRNDSCALEPS $0x00, Z11, Z11
+	VFMADD231PS actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS actconsts<>+512(SB), Z11, Z12
+	VMOVUPS     actconsts<>+576(SB), Z13
+	VFMADD213PS actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS actconsts<>+64(SB), Z12, Z13
+	VMULPS      Z12, Z13, Z13
+	VFMSUB213PS Z12, Z12, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VSCALEFPS   Z11, Z13, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VMOVUPS     actconsts<>+192(SB), Z11
+	VCMPPS      $0x07, Z3, Z3, K1
+	VDIVPS      Z13, Z11, K1, Z3
+	VMAXPS      actconsts<>+256(SB), Z4, Z12
+	VMINPS      actconsts<>+320(SB), Z12, Z12
+	VMULPS      actconsts<>+384(SB), Z12, Z11
+	VRNDSCALEPS $0x00, Z11, Z11
+	VFMADD231PS actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS actconsts<>+512(SB), Z11, Z12
+	VMOVUPS     actconsts<>+576(SB), Z13
+	VFMADD213PS actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS actconsts<>+64(SB), Z12, Z13
+	VMULPS      Z12, Z13, Z13
+	VFMSUB213PS Z12, Z12, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VSCALEFPS   Z11, Z13, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VMOVUPS     actconsts<>+192(SB), Z11
+	VCMPPS      $0x07, Z4, Z4, K1
+	VDIVPS      Z13, Z11, K1, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z12
+	VMINPS      actconsts<>+320(SB), Z12, Z12
+	VMULPS      actconsts<>+384(SB), Z12, Z11
+	VRNDSCALEPS $0x00, Z11, Z11
+	VFMADD231PS actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS actconsts<>+512(SB), Z11, Z12
+	VMOVUPS     actconsts<>+576(SB), Z13
+	VFMADD213PS actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS actconsts<>+64(SB), Z12, Z13
+	VMULPS      Z12, Z13, Z13
+	VFMSUB213PS Z12, Z12, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VSCALEFPS   Z11, Z13, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VMOVUPS     actconsts<>+192(SB), Z11
+	VCMPPS      $0x07, Z5, Z5, K1
+	VDIVPS      Z13, Z11, K1, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z12
+	VMINPS      actconsts<>+320(SB), Z12, Z12
+	VMULPS      actconsts<>+384(SB), Z12, Z11
+	VRNDSCALEPS $0x00, Z11, Z11
+	VFMADD231PS actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS actconsts<>+512(SB), Z11, Z12
+	VMOVUPS     actconsts<>+576(SB), Z13
+	VFMADD213PS actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS actconsts<>+64(SB), Z12, Z13
+	VMULPS      Z12, Z13, Z13
+	VFMSUB213PS Z12, Z12, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VSCALEFPS   Z11, Z13, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VMOVUPS     actconsts<>+192(SB), Z11
+	VCMPPS      $0x07, Z6, Z6, K1
+	VDIVPS      Z13, Z11, K1, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z12
+	VMINPS      actconsts<>+320(SB), Z12, Z12
+	VMULPS      actconsts<>+384(SB), Z12, Z11
+	VRNDSCALEPS $0x00, Z11, Z11
+	VFMADD231PS actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS actconsts<>+512(SB), Z11, Z12
+	VMOVUPS     actconsts<>+576(SB), Z13
+	VFMADD213PS actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS actconsts<>+64(SB), Z12, Z13
+	VMULPS      Z12, Z13, Z13
+	VFMSUB213PS Z12, Z12, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VSCALEFPS   Z11, Z13, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VMOVUPS     actconsts<>+192(SB), Z11
+	VCMPPS      $0x07, Z7, Z7, K1
+	VDIVPS      Z13, Z11, K1, Z7
+	VMAXPS      actconsts<>+256(SB), Z8, Z12
+	VMINPS      actconsts<>+320(SB), Z12, Z12
+	VMULPS      actconsts<>+384(SB), Z12, Z11
+	VRNDSCALEPS $0x00, Z11, Z11
+	VFMADD231PS actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS actconsts<>+512(SB), Z11, Z12
+	VMOVUPS     actconsts<>+576(SB), Z13
+	VFMADD213PS actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS actconsts<>+64(SB), Z12, Z13
+	VMULPS      Z12, Z13, Z13
+	VFMSUB213PS Z12, Z12, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VSCALEFPS   Z11, Z13, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VMOVUPS     actconsts<>+192(SB), Z11
+	VCMPPS      $0x07, Z8, Z8, K1
+	VDIVPS      Z13, Z11, K1, Z8
+	VMAXPS      actconsts<>+256(SB), Z9, Z12
+	VMINPS      actconsts<>+320(SB), Z12, Z12
+	VMULPS      actconsts<>+384(SB), Z12, Z11
+	VRNDSCALEPS $0x00, Z11, Z11
+	VFMADD231PS actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS actconsts<>+512(SB), Z11, Z12
+	VMOVUPS     actconsts<>+576(SB), Z13
+	VFMADD213PS actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS actconsts<>+64(SB), Z12, Z13
+	VMULPS      Z12, Z13, Z13
+	VFMSUB213PS Z12, Z12, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VSCALEFPS   Z11, Z13, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VMOVUPS     actconsts<>+192(SB), Z11
+	VCMPPS      $0x07, Z9, Z9, K1
+	VDIVPS      Z13, Z11, K1, Z9
+	VMAXPS      actconsts<>+256(SB), Z10, Z12
+	VMINPS      actconsts<>+320(SB), Z12, Z12
+	VMULPS      actconsts<>+384(SB), Z12, Z11
+	VRNDSCALEPS $0x00, Z11, Z11
+	VFMADD231PS actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS actconsts<>+512(SB), Z11, Z12
+	VMOVUPS     actconsts<>+576(SB), Z13
+	VFMADD213PS actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS actconsts<>+64(SB), Z12, Z13
+	VMULPS      Z12, Z13, Z13
+	VFMSUB213PS Z12, Z12, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VSCALEFPS   Z11, Z13, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VMOVUPS     actconsts<>+192(SB), Z11
+	VCMPPS      $0x07, Z10, Z10, K1
+	VDIVPS      Z13, Z11, K1, Z10
+	JMP         vstore
+
+v5next:
+	VMAXPS      actconsts<>+256(SB), Z3, Z12
+	VMINPS      actconsts<>+320(SB), Z12, Z12
+	VMULPS      actconsts<>+384(SB), Z12, Z11
+	VRNDSCALEPS $0x00, Z11, Z11
+	VFMADD231PS actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS actconsts<>+512(SB), Z11, Z12
+	VMOVUPS     actconsts<>+576(SB), Z13
+	VFMADD213PS actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS actconsts<>+64(SB), Z12, Z13
+	VMULPS      Z12, Z13, Z13
+	VFMSUB213PS Z12, Z12, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VSCALEFPS   Z11, Z13, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VDIVPS      Z13, Z3, Z3
+	VMAXPS      actconsts<>+256(SB), Z4, Z12
+	VMINPS      actconsts<>+320(SB), Z12, Z12
+	VMULPS      actconsts<>+384(SB), Z12, Z11
+	VRNDSCALEPS $0x00, Z11, Z11
+	VFMADD231PS actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS actconsts<>+512(SB), Z11, Z12
+	VMOVUPS     actconsts<>+576(SB), Z13
+	VFMADD213PS actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS actconsts<>+64(SB), Z12, Z13
+	VMULPS      Z12, Z13, Z13
+	VFMSUB213PS Z12, Z12, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VSCALEFPS   Z11, Z13, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VDIVPS      Z13, Z4, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z12
+	VMINPS      actconsts<>+320(SB), Z12, Z12
+	VMULPS      actconsts<>+384(SB), Z12, Z11
+	VRNDSCALEPS $0x00, Z11, Z11
+	VFMADD231PS actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS actconsts<>+512(SB), Z11, Z12
+	VMOVUPS     actconsts<>+576(SB), Z13
+	VFMADD213PS actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS actconsts<>+64(SB), Z12, Z13
+	VMULPS      Z12, Z13, Z13
+	VFMSUB213PS Z12, Z12, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VSCALEFPS   Z11, Z13, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VDIVPS      Z13, Z5, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z12
+	VMINPS      actconsts<>+320(SB), Z12, Z12
+	VMULPS      actconsts<>+384(SB), Z12, Z11
+	VRNDSCALEPS $0x00, Z11, Z11
+	VFMADD231PS actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS actconsts<>+512(SB), Z11, Z12
+	VMOVUPS     actconsts<>+576(SB), Z13
+	VFMADD213PS actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS actconsts<>+64(SB), Z12, Z13
+	VMULPS      Z12, Z13, Z13
+	VFMSUB213PS Z12, Z12, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VSCALEFPS   Z11, Z13, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VDIVPS      Z13, Z6, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z12
+	VMINPS      actconsts<>+320(SB), Z12, Z12
+	VMULPS      actconsts<>+384(SB), Z12, Z11
+	VRNDSCALEPS $0x00, Z11, Z11
+	VFMADD231PS actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS actconsts<>+512(SB), Z11, Z12
+	VMOVUPS     actconsts<>+576(SB), Z13
+	VFMADD213PS actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS actconsts<>+64(SB), Z12, Z13
+	VMULPS      Z12, Z13, Z13
+	VFMSUB213PS Z12, Z12, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VSCALEFPS   Z11, Z13, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VDIVPS      Z13, Z7, Z7
+	VMAXPS      actconsts<>+256(SB), Z8, Z12
+	VMINPS      actconsts<>+320(SB), Z12, Z12
+	VMULPS      actconsts<>+384(SB), Z12, Z11
+	VRNDSCALEPS $0x00, Z11, Z11
+	VFMADD231PS actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS actconsts<>+512(SB), Z11, Z12
+	VMOVUPS     actconsts<>+576(SB), Z13
+	VFMADD213PS actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS actconsts<>+64(SB), Z12, Z13
+	VMULPS      Z12, Z13, Z13
+	VFMSUB213PS Z12, Z12, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VSCALEFPS   Z11, Z13, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VDIVPS      Z13, Z8, Z8
+	VMAXPS      actconsts<>+256(SB), Z9, Z12
+	VMINPS      actconsts<>+320(SB), Z12, Z12
+	VMULPS      actconsts<>+384(SB), Z12, Z11
+	VRNDSCALEPS $0x00, Z11, Z11
+	VFMADD231PS actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS actconsts<>+512(SB), Z11, Z12
+	VMOVUPS     actconsts<>+576(SB), Z13
+	VFMADD213PS actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS actconsts<>+64(SB), Z12, Z13
+	VMULPS      Z12, Z13, Z13
+	VFMSUB213PS Z12, Z12, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VSCALEFPS   Z11, Z13, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VDIVPS      Z13, Z9, Z9
+	VMAXPS      actconsts<>+256(SB), Z10, Z12
+	VMINPS      actconsts<>+320(SB), Z12, Z12
+	VMULPS      actconsts<>+384(SB), Z12, Z11
+	VRNDSCALEPS $0x00, Z11, Z11
+	VFMADD231PS actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS actconsts<>+512(SB), Z11, Z12
+	VMOVUPS     actconsts<>+576(SB), Z13
+	VFMADD213PS actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS actconsts<>+64(SB), Z12, Z13
+	VMULPS      Z12, Z13, Z13
+	VFMSUB213PS Z12, Z12, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VSCALEFPS   Z11, Z13, Z13
+	VADDPS      actconsts<>+192(SB), Z13, Z13
+	VDIVPS      Z13, Z10, Z10
+
+vstore:
+	MOVQ    ldD+8(FP), SI
+	SHLQ    $0x02, SI
+	LEAQ    (AX)(BX*4), DI
+	VMOVUPS Z3, (DI)
+	ADDQ    SI, DI
+	VMOVUPS Z4, (DI)
+	ADDQ    SI, DI
+	VMOVUPS Z5, (DI)
+	ADDQ    SI, DI
+	VMOVUPS Z6, (DI)
+	ADDQ    SI, DI
+	VMOVUPS Z7, (DI)
+	ADDQ    SI, DI
+	VMOVUPS Z8, (DI)
+	ADDQ    SI, DI
+	VMOVUPS Z9, (DI)
+	ADDQ    SI, DI
+	VMOVUPS Z10, (DI)
+	ADDQ    $0x00000010, BX
+	JMP     block
+
+done:
+	VZEROUPPER
+	RET
+
 // func vecAffineAVX512(d *float32, x *float32, s *float32, t *float32, c int, n int, ss int, ts int, act int, slope float32, hi float32)
 // Requires: AVX, AVX512F
 TEXT ·vecAffineAVX512(SB), NOSPLIT, $0-80
@@ -7676,6 +9085,646 @@ nextShort:
 	ADDQ SI, AX
 	DECQ DX
 	JMP  short
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecGroupedDWAVX2(d *float32, ldD int, s *float32, w *float32, ldW int, offs *int, taps int, n int, act int, bias *float32, slope float32, hi float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·vecGroupedDWAVX2(SB), NOSPLIT, $0-88
+	MOVQ         d+0(FP), AX
+	MOVQ         s+16(FP), CX
+	MOVQ         n+56(FP), DX
+	VBROADCASTSS slope+80(FP), Y1
+	VBROADCASTSS hi+84(FP), Y2
+	VXORPS       Y0, Y0, Y0
+	XORQ         BX, BX
+
+block:
+	MOVQ         DX, SI
+	SUBQ         BX, SI
+	JLE          done
+	MOVQ         bias+72(FP), SI
+	VBROADCASTSS (SI), Y3
+	VBROADCASTSS 4(SI), Y4
+	VBROADCASTSS 8(SI), Y5
+	VBROADCASTSS 12(SI), Y6
+	VBROADCASTSS 16(SI), Y7
+	VBROADCASTSS 20(SI), Y8
+	VBROADCASTSS 24(SI), Y9
+	VBROADCASTSS 28(SI), Y10
+	MOVQ         ldW+32(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         w+24(FP), DI
+	LEAQ         (DI)(SI*2), R8
+	ADDQ         SI, R8
+	LEAQ         (R8)(SI*2), R9
+	ADDQ         SI, R9
+	MOVQ         offs+40(FP), R10
+	MOVQ         taps+48(FP), R11
+	LEAQ         (CX)(BX*4), R12
+
+vtap:
+	MOVQ         (R10), R13
+	VMOVUPS      (R12)(R13*4), Y11
+	VBROADCASTSS (DI), Y12
+	VFMADD231PS  Y11, Y12, Y3
+	VBROADCASTSS (DI)(SI*1), Y12
+	VFMADD231PS  Y11, Y12, Y4
+	VBROADCASTSS (DI)(SI*2), Y12
+	VFMADD231PS  Y11, Y12, Y5
+	VBROADCASTSS (R8), Y12
+	VFMADD231PS  Y11, Y12, Y6
+	VBROADCASTSS (R8)(SI*1), Y12
+	VFMADD231PS  Y11, Y12, Y7
+	VBROADCASTSS (R8)(SI*2), Y12
+	VFMADD231PS  Y11, Y12, Y8
+	VBROADCASTSS (R9), Y12
+	VFMADD231PS  Y11, Y12, Y9
+	VBROADCASTSS (R9)(SI*1), Y12
+	VFMADD231PS  Y11, Y12, Y10
+	ADDQ         $0x00000008, R10
+	ADDQ         $0x00000004, DI
+	ADDQ         $0x00000004, R8
+	ADDQ         $0x00000004, R9
+	DECQ         R11
+	JNZ          vtap
+	CMPQ         act+64(FP), $0x00000001
+	JL           vstore
+	JE           vrelu
+	CMPQ         act+64(FP), $0x00000003
+	JE           vclip
+	JG           vfromMemory
+	VMINPS       Y3, Y0, Y11
+	VMAXPS       Y3, Y0, Y3
+	VFMADD231PS  Y11, Y1, Y3
+	VMINPS       Y4, Y0, Y11
+	VMAXPS       Y4, Y0, Y4
+	VFMADD231PS  Y11, Y1, Y4
+	VMINPS       Y5, Y0, Y11
+	VMAXPS       Y5, Y0, Y5
+	VFMADD231PS  Y11, Y1, Y5
+	VMINPS       Y6, Y0, Y11
+	VMAXPS       Y6, Y0, Y6
+	VFMADD231PS  Y11, Y1, Y6
+	VMINPS       Y7, Y0, Y11
+	VMAXPS       Y7, Y0, Y7
+	VFMADD231PS  Y11, Y1, Y7
+	VMINPS       Y8, Y0, Y11
+	VMAXPS       Y8, Y0, Y8
+	VFMADD231PS  Y11, Y1, Y8
+	VMINPS       Y9, Y0, Y11
+	VMAXPS       Y9, Y0, Y9
+	VFMADD231PS  Y11, Y1, Y9
+	VMINPS       Y10, Y0, Y11
+	VMAXPS       Y10, Y0, Y10
+	VFMADD231PS  Y11, Y1, Y10
+	JMP          vstore
+
+vrelu:
+	VMAXPS Y3, Y0, Y3
+	VMAXPS Y4, Y0, Y4
+	VMAXPS Y5, Y0, Y5
+	VMAXPS Y6, Y0, Y6
+	VMAXPS Y7, Y0, Y7
+	VMAXPS Y8, Y0, Y8
+	VMAXPS Y9, Y0, Y9
+	VMAXPS Y10, Y0, Y10
+	JMP    vstore
+
+vclip:
+	VMAXPS Y3, Y1, Y3
+	VMINPS Y3, Y2, Y3
+	VMAXPS Y4, Y1, Y4
+	VMINPS Y4, Y2, Y4
+	VMAXPS Y5, Y1, Y5
+	VMINPS Y5, Y2, Y5
+	VMAXPS Y6, Y1, Y6
+	VMINPS Y6, Y2, Y6
+	VMAXPS Y7, Y1, Y7
+	VMINPS Y7, Y2, Y7
+	VMAXPS Y8, Y1, Y8
+	VMINPS Y8, Y2, Y8
+	VMAXPS Y9, Y1, Y9
+	VMINPS Y9, Y2, Y9
+	VMAXPS Y10, Y1, Y10
+	VMINPS Y10, Y2, Y10
+	JMP    vstore
+
+vfromMemory:
+	CMPQ   act+64(FP), $0x00000004
+	JNE    v4next
+	VMULPS actconsts<>+0(SB), Y3, Y11
+	VADDPS actconsts<>+64(SB), Y11, Y11
+	VMAXPS actconsts<>+128(SB), Y11, Y11
+	VMINPS actconsts<>+192(SB), Y11, Y11
+	VMULPS Y11, Y3, Y3
+	VMULPS actconsts<>+0(SB), Y4, Y11
+	VADDPS actconsts<>+64(SB), Y11, Y11
+	VMAXPS actconsts<>+128(SB), Y11, Y11
+	VMINPS actconsts<>+192(SB), Y11, Y11
+	VMULPS Y11, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y11
+	VADDPS actconsts<>+64(SB), Y11, Y11
+	VMAXPS actconsts<>+128(SB), Y11, Y11
+	VMINPS actconsts<>+192(SB), Y11, Y11
+	VMULPS Y11, Y5, Y5
+	VMULPS actconsts<>+0(SB), Y6, Y11
+	VADDPS actconsts<>+64(SB), Y11, Y11
+	VMAXPS actconsts<>+128(SB), Y11, Y11
+	VMINPS actconsts<>+192(SB), Y11, Y11
+	VMULPS Y11, Y6, Y6
+	VMULPS actconsts<>+0(SB), Y7, Y11
+	VADDPS actconsts<>+64(SB), Y11, Y11
+	VMAXPS actconsts<>+128(SB), Y11, Y11
+	VMINPS actconsts<>+192(SB), Y11, Y11
+	VMULPS Y11, Y7, Y7
+	VMULPS actconsts<>+0(SB), Y8, Y11
+	VADDPS actconsts<>+64(SB), Y11, Y11
+	VMAXPS actconsts<>+128(SB), Y11, Y11
+	VMINPS actconsts<>+192(SB), Y11, Y11
+	VMULPS Y11, Y8, Y8
+	VMULPS actconsts<>+0(SB), Y9, Y11
+	VADDPS actconsts<>+64(SB), Y11, Y11
+	VMAXPS actconsts<>+128(SB), Y11, Y11
+	VMINPS actconsts<>+192(SB), Y11, Y11
+	VMULPS Y11, Y9, Y9
+	VMULPS actconsts<>+0(SB), Y10, Y11
+	VADDPS actconsts<>+64(SB), Y11, Y11
+	VMAXPS actconsts<>+128(SB), Y11, Y11
+	VMINPS actconsts<>+192(SB), Y11, Y11
+	VMULPS Y11, Y10, Y10
+	JMP    vstore
+
+v4next:
+	CMPQ        act+64(FP), $0x00000005
+	JNE         v5next
+	VMAXPS      actconsts<>+256(SB), Y3, Y12
+	VMINPS      actconsts<>+320(SB), Y12, Y12
+	VMULPS      actconsts<>+384(SB), Y12, Y11
+	VROUNDPS    $0x00, Y11, Y11
+	VFMADD231PS actconsts<>+448(SB), Y11, Y12
+	VFMADD231PS actconsts<>+512(SB), Y11, Y12
+	VMOVUPS     actconsts<>+576(SB), Y13
+	VFMADD213PS actconsts<>+640(SB), Y12, Y13
+	VFMADD213PS actconsts<>+704(SB), Y12, Y13
+	VFMADD213PS actconsts<>+768(SB), Y12, Y13
+	VFMADD213PS actconsts<>+832(SB), Y12, Y13
+	VFMADD213PS actconsts<>+64(SB), Y12, Y13
+	VMULPS      Y12, Y13, Y13
+	VFMSUB213PS Y12, Y12, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VCVTPS2DQ   Y11, Y11
+	VPSRAD      $0x01, Y11, Y12
+	VPSUBD      Y12, Y11, Y11
+	VPSLLD      $0x17, Y12, Y12
+	VPADDD      actconsts<>+192(SB), Y12, Y12
+	VMULPS      Y12, Y13, Y13
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y13, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VMOVUPS     actconsts<>+192(SB), Y11
+	VDIVPS      Y13, Y11, Y11
+	VCMPPS      $0x03, Y3, Y3, Y13
+	VBLENDVPS   Y13, Y3, Y11, Y3
+	VMAXPS      actconsts<>+256(SB), Y4, Y12
+	VMINPS      actconsts<>+320(SB), Y12, Y12
+	VMULPS      actconsts<>+384(SB), Y12, Y11
+	VROUNDPS    $0x00, Y11, Y11
+	VFMADD231PS actconsts<>+448(SB), Y11, Y12
+	VFMADD231PS actconsts<>+512(SB), Y11, Y12
+	VMOVUPS     actconsts<>+576(SB), Y13
+	VFMADD213PS actconsts<>+640(SB), Y12, Y13
+	VFMADD213PS actconsts<>+704(SB), Y12, Y13
+	VFMADD213PS actconsts<>+768(SB), Y12, Y13
+	VFMADD213PS actconsts<>+832(SB), Y12, Y13
+	VFMADD213PS actconsts<>+64(SB), Y12, Y13
+	VMULPS      Y12, Y13, Y13
+	VFMSUB213PS Y12, Y12, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VCVTPS2DQ   Y11, Y11
+	VPSRAD      $0x01, Y11, Y12
+	VPSUBD      Y12, Y11, Y11
+	VPSLLD      $0x17, Y12, Y12
+	VPADDD      actconsts<>+192(SB), Y12, Y12
+	VMULPS      Y12, Y13, Y13
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y13, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VMOVUPS     actconsts<>+192(SB), Y11
+	VDIVPS      Y13, Y11, Y11
+	VCMPPS      $0x03, Y4, Y4, Y13
+	VBLENDVPS   Y13, Y4, Y11, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y12
+	VMINPS      actconsts<>+320(SB), Y12, Y12
+	VMULPS      actconsts<>+384(SB), Y12, Y11
+	VROUNDPS    $0x00, Y11, Y11
+	VFMADD231PS actconsts<>+448(SB), Y11, Y12
+	VFMADD231PS actconsts<>+512(SB), Y11, Y12
+	VMOVUPS     actconsts<>+576(SB), Y13
+	VFMADD213PS actconsts<>+640(SB), Y12, Y13
+	VFMADD213PS actconsts<>+704(SB), Y12, Y13
+	VFMADD213PS actconsts<>+768(SB), Y12, Y13
+	VFMADD213PS actconsts<>+832(SB), Y12, Y13
+	VFMADD213PS actconsts<>+64(SB), Y12, Y13
+	VMULPS      Y12, Y13, Y13
+	VFMSUB213PS Y12, Y12, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VCVTPS2DQ   Y11, Y11
+	VPSRAD      $0x01, Y11, Y12
+	VPSUBD      Y12, Y11, Y11
+	VPSLLD      $0x17, Y12, Y12
+	VPADDD      actconsts<>+192(SB), Y12, Y12
+	VMULPS      Y12, Y13, Y13
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y13, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VMOVUPS     actconsts<>+192(SB), Y11
+	VDIVPS      Y13, Y11, Y11
+	VCMPPS      $0x03, Y5, Y5, Y13
+	VBLENDVPS   Y13, Y5, Y11, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y12
+	VMINPS      actconsts<>+320(SB), Y12, Y12
+	VMULPS      actconsts<>+384(SB), Y12, Y11
+	VROUNDPS    $0x00, Y11, Y11
+	VFMADD231PS actconsts<>+448(SB), Y11, Y12
+	VFMADD231PS actconsts<>+512(SB), Y11, Y12
+	VMOVUPS     actconsts<>+576(SB), Y13
+	VFMADD213PS actconsts<>+640(SB), Y12, Y13
+	VFMADD213PS actconsts<>+704(SB), Y12, Y13
+	VFMADD213PS actconsts<>+768(SB), Y12, Y13
+	VFMADD213PS actconsts<>+832(SB), Y12, Y13
+	VFMADD213PS actconsts<>+64(SB), Y12, Y13
+	VMULPS      Y12, Y13, Y13
+	VFMSUB213PS Y12, Y12, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VCVTPS2DQ   Y11, Y11
+	VPSRAD      $0x01, Y11, Y12
+	VPSUBD      Y12, Y11, Y11
+	VPSLLD      $0x17, Y12, Y12
+	VPADDD      actconsts<>+192(SB), Y12, Y12
+	VMULPS      Y12, Y13, Y13
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y13, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VMOVUPS     actconsts<>+192(SB), Y11
+	VDIVPS      Y13, Y11, Y11
+	VCMPPS      $0x03, Y6, Y6, Y13
+	VBLENDVPS   Y13, Y6, Y11, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y12
+	VMINPS      actconsts<>+320(SB), Y12, Y12
+	VMULPS      actconsts<>+384(SB), Y12, Y11
+	VROUNDPS    $0x00, Y11, Y11
+	VFMADD231PS actconsts<>+448(SB), Y11, Y12
+	VFMADD231PS actconsts<>+512(SB), Y11, Y12
+	VMOVUPS     actconsts<>+576(SB), Y13
+	VFMADD213PS actconsts<>+640(SB), Y12, Y13
+	VFMADD213PS actconsts<>+704(SB), Y12, Y13
+	VFMADD213PS actconsts<>+768(SB), Y12, Y13
+	VFMADD213PS actconsts<>+832(SB), Y12, Y13
+	VFMADD213PS actconsts<>+64(SB), Y12, Y13
+	VMULPS      Y12, Y13, Y13
+	VFMSUB213PS Y12, Y12, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VCVTPS2DQ   Y11, Y11
+	VPSRAD      $0x01, Y11, Y12
+	VPSUBD      Y12, Y11, Y11
+	VPSLLD      $0x17, Y12, Y12
+	VPADDD      actconsts<>+192(SB), Y12, Y12
+	VMULPS      Y12, Y13, Y13
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y13, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VMOVUPS     actconsts<>+192(SB), Y11
+	VDIVPS      Y13, Y11, Y11
+	VCMPPS      $0x03, Y7, Y7, Y13
+	VBLENDVPS   Y13, Y7, Y11, Y7
+	VMAXPS      actconsts<>+256(SB), Y8, Y12
+	VMINPS      actconsts<>+320(SB), Y12, Y12
+	VMULPS      actconsts<>+384(SB), Y12, Y11
+	VROUNDPS    $0x00, Y11, Y11
+	VFMADD231PS actconsts<>+448(SB), Y11, Y12
+	VFMADD231PS actconsts<>+512(SB), Y11, Y12
+	VMOVUPS     actconsts<>+576(SB), Y13
+	VFMADD213PS actconsts<>+640(SB), Y12, Y13
+	VFMADD213PS actconsts<>+704(SB), Y12, Y13
+	VFMADD213PS actconsts<>+768(SB), Y12, Y13
+	VFMADD213PS actconsts<>+832(SB), Y12, Y13
+	VFMADD213PS actconsts<>+64(SB), Y12, Y13
+	VMULPS      Y12, Y13, Y13
+	VFMSUB213PS Y12, Y12, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VCVTPS2DQ   Y11, Y11
+	VPSRAD      $0x01, Y11, Y12
+	VPSUBD      Y12, Y11, Y11
+	VPSLLD      $0x17, Y12, Y12
+	VPADDD      actconsts<>+192(SB), Y12, Y12
+	VMULPS      Y12, Y13, Y13
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y13, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VMOVUPS     actconsts<>+192(SB), Y11
+	VDIVPS      Y13, Y11, Y11
+	VCMPPS      $0x03, Y8, Y8, Y13
+	VBLENDVPS   Y13, Y8, Y11, Y8
+	VMAXPS      actconsts<>+256(SB), Y9, Y12
+	VMINPS      actconsts<>+320(SB), Y12, Y12
+	VMULPS      actconsts<>+384(SB), Y12, Y11
+	VROUNDPS    $0x00, Y11, Y11
+	VFMADD231PS actconsts<>+448(SB), Y11, Y12
+	VFMADD231PS actconsts<>+512(SB), Y11, Y12
+	VMOVUPS     actconsts<>+576(SB), Y13
+	VFMADD213PS actconsts<>+640(SB), Y12, Y13
+	VFMADD213PS actconsts<>+704(SB), Y12, Y13
+	VFMADD213PS actconsts<>+768(SB), Y12, Y13
+	VFMADD213PS actconsts<>+832(SB), Y12, Y13
+	VFMADD213PS actconsts<>+64(SB), Y12, Y13
+	VMULPS      Y12, Y13, Y13
+	VFMSUB213PS Y12, Y12, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VCVTPS2DQ   Y11, Y11
+	VPSRAD      $0x01, Y11, Y12
+	VPSUBD      Y12, Y11, Y11
+	VPSLLD      $0x17, Y12, Y12
+	VPADDD      actconsts<>+192(SB), Y12, Y12
+	VMULPS      Y12, Y13, Y13
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y13, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VMOVUPS     actconsts<>+192(SB), Y11
+	VDIVPS      Y13, Y11, Y11
+	VCMPPS      $0x03, Y9, Y9, Y13
+	VBLENDVPS   Y13, Y9, Y11, Y9
+	VMAXPS      actconsts<>+256(SB), Y10, Y12
+	VMINPS      actconsts<>+320(SB), Y12, Y12
+	VMULPS      actconsts<>+384(SB), Y12, Y11
+	VROUNDPS    $0x00, Y11, Y11
+	VFMADD231PS actconsts<>+448(SB), Y11, Y12
+	VFMADD231PS actconsts<>+512(SB), Y11, Y12
+	VMOVUPS     actconsts<>+576(SB), Y13
+	VFMADD213PS actconsts<>+640(SB), Y12, Y13
+	VFMADD213PS actconsts<>+704(SB), Y12, Y13
+	VFMADD213PS actconsts<>+768(SB), Y12, Y13
+	VFMADD213PS actconsts<>+832(SB), Y12, Y13
+	VFMADD213PS actconsts<>+64(SB), Y12, Y13
+	VMULPS      Y12, Y13, Y13
+	VFMSUB213PS Y12, Y12, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VCVTPS2DQ   Y11, Y11
+	VPSRAD      $0x01, Y11, Y12
+	VPSUBD      Y12, Y11, Y11
+	VPSLLD      $0x17, Y12, Y12
+	VPADDD      actconsts<>+192(SB), Y12, Y12
+	VMULPS      Y12, Y13, Y13
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y13, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VMOVUPS     actconsts<>+192(SB), Y11
+	VDIVPS      Y13, Y11, Y11
+	VCMPPS      $0x03, Y10, Y10, Y13
+	VBLENDVPS   Y13, Y10, Y11, Y10
+	JMP         vstore
+
+v5next:
+	VMAXPS      actconsts<>+256(SB), Y3, Y12
+	VMINPS      actconsts<>+320(SB), Y12, Y12
+	VMULPS      actconsts<>+384(SB), Y12, Y11
+	VROUNDPS    $0x00, Y11, Y11
+	VFMADD231PS actconsts<>+448(SB), Y11, Y12
+	VFMADD231PS actconsts<>+512(SB), Y11, Y12
+	VMOVUPS     actconsts<>+576(SB), Y13
+	VFMADD213PS actconsts<>+640(SB), Y12, Y13
+	VFMADD213PS actconsts<>+704(SB), Y12, Y13
+	VFMADD213PS actconsts<>+768(SB), Y12, Y13
+	VFMADD213PS actconsts<>+832(SB), Y12, Y13
+	VFMADD213PS actconsts<>+64(SB), Y12, Y13
+	VMULPS      Y12, Y13, Y13
+	VFMSUB213PS Y12, Y12, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VCVTPS2DQ   Y11, Y11
+	VPSRAD      $0x01, Y11, Y12
+	VPSUBD      Y12, Y11, Y11
+	VPSLLD      $0x17, Y12, Y12
+	VPADDD      actconsts<>+192(SB), Y12, Y12
+	VMULPS      Y12, Y13, Y13
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y13, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VDIVPS      Y13, Y3, Y3
+	VMAXPS      actconsts<>+256(SB), Y4, Y12
+	VMINPS      actconsts<>+320(SB), Y12, Y12
+	VMULPS      actconsts<>+384(SB), Y12, Y11
+	VROUNDPS    $0x00, Y11, Y11
+	VFMADD231PS actconsts<>+448(SB), Y11, Y12
+	VFMADD231PS actconsts<>+512(SB), Y11, Y12
+	VMOVUPS     actconsts<>+576(SB), Y13
+	VFMADD213PS actconsts<>+640(SB), Y12, Y13
+	VFMADD213PS actconsts<>+704(SB), Y12, Y13
+	VFMADD213PS actconsts<>+768(SB), Y12, Y13
+	VFMADD213PS actconsts<>+832(SB), Y12, Y13
+	VFMADD213PS actconsts<>+64(SB), Y12, Y13
+	VMULPS      Y12, Y13, Y13
+	VFMSUB213PS Y12, Y12, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VCVTPS2DQ   Y11, Y11
+	VPSRAD      $0x01, Y11, Y12
+	VPSUBD      Y12, Y11, Y11
+	VPSLLD      $0x17, Y12, Y12
+	VPADDD      actconsts<>+192(SB), Y12, Y12
+	VMULPS      Y12, Y13, Y13
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y13, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VDIVPS      Y13, Y4, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y12
+	VMINPS      actconsts<>+320(SB), Y12, Y12
+	VMULPS      actconsts<>+384(SB), Y12, Y11
+	VROUNDPS    $0x00, Y11, Y11
+	VFMADD231PS actconsts<>+448(SB), Y11, Y12
+	VFMADD231PS actconsts<>+512(SB), Y11, Y12
+	VMOVUPS     actconsts<>+576(SB), Y13
+	VFMADD213PS actconsts<>+640(SB), Y12, Y13
+	VFMADD213PS actconsts<>+704(SB), Y12, Y13
+	VFMADD213PS actconsts<>+768(SB), Y12, Y13
+	VFMADD213PS actconsts<>+832(SB), Y12, Y13
+	VFMADD213PS actconsts<>+64(SB), Y12, Y13
+	VMULPS      Y12, Y13, Y13
+	VFMSUB213PS Y12, Y12, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VCVTPS2DQ   Y11, Y11
+	VPSRAD      $0x01, Y11, Y12
+	VPSUBD      Y12, Y11, Y11
+	VPSLLD      $0x17, Y12, Y12
+	VPADDD      actconsts<>+192(SB), Y12, Y12
+	VMULPS      Y12, Y13, Y13
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y13, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VDIVPS      Y13, Y5, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y12
+	VMINPS      actconsts<>+320(SB), Y12, Y12
+	VMULPS      actconsts<>+384(SB), Y12, Y11
+	VROUNDPS    $0x00, Y11, Y11
+	VFMADD231PS actconsts<>+448(SB), Y11, Y12
+	VFMADD231PS actconsts<>+512(SB), Y11, Y12
+	VMOVUPS     actconsts<>+576(SB), Y13
+	VFMADD213PS actconsts<>+640(SB), Y12, Y13
+	VFMADD213PS actconsts<>+704(SB), Y12, Y13
+	VFMADD213PS actconsts<>+768(SB), Y12, Y13
+	VFMADD213PS actconsts<>+832(SB), Y12, Y13
+	VFMADD213PS actconsts<>+64(SB), Y12, Y13
+	VMULPS      Y12, Y13, Y13
+	VFMSUB213PS Y12, Y12, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VCVTPS2DQ   Y11, Y11
+	VPSRAD      $0x01, Y11, Y12
+	VPSUBD      Y12, Y11, Y11
+	VPSLLD      $0x17, Y12, Y12
+	VPADDD      actconsts<>+192(SB), Y12, Y12
+	VMULPS      Y12, Y13, Y13
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y13, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VDIVPS      Y13, Y6, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y12
+	VMINPS      actconsts<>+320(SB), Y12, Y12
+	VMULPS      actconsts<>+384(SB), Y12, Y11
+	VROUNDPS    $0x00, Y11, Y11
+	VFMADD231PS actconsts<>+448(SB), Y11, Y12
+	VFMADD231PS actconsts<>+512(SB), Y11, Y12
+	VMOVUPS     actconsts<>+576(SB), Y13
+	VFMADD213PS actconsts<>+640(SB), Y12, Y13
+	VFMADD213PS actconsts<>+704(SB), Y12, Y13
+	VFMADD213PS actconsts<>+768(SB), Y12, Y13
+	VFMADD213PS actconsts<>+832(SB), Y12, Y13
+	VFMADD213PS actconsts<>+64(SB), Y12, Y13
+	VMULPS      Y12, Y13, Y13
+	VFMSUB213PS Y12, Y12, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VCVTPS2DQ   Y11, Y11
+	VPSRAD      $0x01, Y11, Y12
+	VPSUBD      Y12, Y11, Y11
+	VPSLLD      $0x17, Y12, Y12
+	VPADDD      actconsts<>+192(SB), Y12, Y12
+	VMULPS      Y12, Y13, Y13
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y13, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VDIVPS      Y13, Y7, Y7
+	VMAXPS      actconsts<>+256(SB), Y8, Y12
+	VMINPS      actconsts<>+320(SB), Y12, Y12
+	VMULPS      actconsts<>+384(SB), Y12, Y11
+	VROUNDPS    $0x00, Y11, Y11
+	VFMADD231PS actconsts<>+448(SB), Y11, Y12
+	VFMADD231PS actconsts<>+512(SB), Y11, Y12
+	VMOVUPS     actconsts<>+576(SB), Y13
+	VFMADD213PS actconsts<>+640(SB), Y12, Y13
+	VFMADD213PS actconsts<>+704(SB), Y12, Y13
+	VFMADD213PS actconsts<>+768(SB), Y12, Y13
+	VFMADD213PS actconsts<>+832(SB), Y12, Y13
+	VFMADD213PS actconsts<>+64(SB), Y12, Y13
+	VMULPS      Y12, Y13, Y13
+	VFMSUB213PS Y12, Y12, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VCVTPS2DQ   Y11, Y11
+	VPSRAD      $0x01, Y11, Y12
+	VPSUBD      Y12, Y11, Y11
+	VPSLLD      $0x17, Y12, Y12
+	VPADDD      actconsts<>+192(SB), Y12, Y12
+	VMULPS      Y12, Y13, Y13
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y13, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VDIVPS      Y13, Y8, Y8
+	VMAXPS      actconsts<>+256(SB), Y9, Y12
+	VMINPS      actconsts<>+320(SB), Y12, Y12
+	VMULPS      actconsts<>+384(SB), Y12, Y11
+	VROUNDPS    $0x00, Y11, Y11
+	VFMADD231PS actconsts<>+448(SB), Y11, Y12
+	VFMADD231PS actconsts<>+512(SB), Y11, Y12
+	VMOVUPS     actconsts<>+576(SB), Y13
+	VFMADD213PS actconsts<>+640(SB), Y12, Y13
+	VFMADD213PS actconsts<>+704(SB), Y12, Y13
+	VFMADD213PS actconsts<>+768(SB), Y12, Y13
+	VFMADD213PS actconsts<>+832(SB), Y12, Y13
+	VFMADD213PS actconsts<>+64(SB), Y12, Y13
+	VMULPS      Y12, Y13, Y13
+	VFMSUB213PS Y12, Y12, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VCVTPS2DQ   Y11, Y11
+	VPSRAD      $0x01, Y11, Y12
+	VPSUBD      Y12, Y11, Y11
+	VPSLLD      $0x17, Y12, Y12
+	VPADDD      actconsts<>+192(SB), Y12, Y12
+	VMULPS      Y12, Y13, Y13
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y13, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VDIVPS      Y13, Y9, Y9
+	VMAXPS      actconsts<>+256(SB), Y10, Y12
+	VMINPS      actconsts<>+320(SB), Y12, Y12
+	VMULPS      actconsts<>+384(SB), Y12, Y11
+	VROUNDPS    $0x00, Y11, Y11
+	VFMADD231PS actconsts<>+448(SB), Y11, Y12
+	VFMADD231PS actconsts<>+512(SB), Y11, Y12
+	VMOVUPS     actconsts<>+576(SB), Y13
+	VFMADD213PS actconsts<>+640(SB), Y12, Y13
+	VFMADD213PS actconsts<>+704(SB), Y12, Y13
+	VFMADD213PS actconsts<>+768(SB), Y12, Y13
+	VFMADD213PS actconsts<>+832(SB), Y12, Y13
+	VFMADD213PS actconsts<>+64(SB), Y12, Y13
+	VMULPS      Y12, Y13, Y13
+	VFMSUB213PS Y12, Y12, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VCVTPS2DQ   Y11, Y11
+	VPSRAD      $0x01, Y11, Y12
+	VPSUBD      Y12, Y11, Y11
+	VPSLLD      $0x17, Y12, Y12
+	VPADDD      actconsts<>+192(SB), Y12, Y12
+	VMULPS      Y12, Y13, Y13
+	VPSLLD      $0x17, Y11, Y11
+	VPADDD      actconsts<>+192(SB), Y11, Y11
+	VMULPS      Y11, Y13, Y13
+	VADDPS      actconsts<>+192(SB), Y13, Y13
+	VDIVPS      Y13, Y10, Y10
+
+vstore:
+	MOVQ    ldD+8(FP), SI
+	SHLQ    $0x02, SI
+	LEAQ    (AX)(BX*4), DI
+	VMOVUPS Y3, (DI)
+	ADDQ    SI, DI
+	VMOVUPS Y4, (DI)
+	ADDQ    SI, DI
+	VMOVUPS Y5, (DI)
+	ADDQ    SI, DI
+	VMOVUPS Y6, (DI)
+	ADDQ    SI, DI
+	VMOVUPS Y7, (DI)
+	ADDQ    SI, DI
+	VMOVUPS Y8, (DI)
+	ADDQ    SI, DI
+	VMOVUPS Y9, (DI)
+	ADDQ    SI, DI
+	VMOVUPS Y10, (DI)
+	ADDQ    $0x00000008, BX
+	JMP     block
 
 done:
 	VZEROUPPER

@@ -57,6 +57,13 @@ func vecDepthwiseAVX512(d *float32, s *float32, w *float32, offs *int, taps int,
 //go:noescape
 func vecEvensAVX512(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
 
+// vecGroupedDWAVX512 computes d[j*ldD+q] = act(bias[j] + Σ_t w[j*ldW+t]*s[q+offs[t]]) for j < 8,
+// q < n, t < taps, with vecDepthwise's act. It reads s to 15 values past the last it
+// needs and writes whole vectors, up to 15 values past each d[j*ldD+n-1].
+//
+//go:noescape
+func vecGroupedDWAVX512(d *float32, ldD int, s *float32, w *float32, ldW int, offs *int, taps int, n int, act int, bias *float32, slope float32, hi float32)
+
 // vecAffineAVX512 computes d[ch*n+i] = act(x[ch*n+i]*s[ch*ss] + t[ch*ts]) for ch < c, i < n,
 // the product and the sum each rounded, with act as vecDepthwise's. It reads and writes nothing
 // past the c*n elements.
@@ -225,6 +232,13 @@ func vecDepthwiseAVX2(d *float32, s *float32, w *float32, offs *int, taps int, r
 //
 //go:noescape
 func vecEvensAVX2(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
+
+// vecGroupedDWAVX2 computes d[j*ldD+q] = act(bias[j] + Σ_t w[j*ldW+t]*s[q+offs[t]]) for j < 8,
+// q < n, t < taps, with vecDepthwise's act. It reads s to 7 values past the last it
+// needs and writes whole vectors, up to 7 values past each d[j*ldD+n-1].
+//
+//go:noescape
+func vecGroupedDWAVX2(d *float32, ldD int, s *float32, w *float32, ldW int, offs *int, taps int, n int, act int, bias *float32, slope float32, hi float32)
 
 // vecAffineAVX2 computes d[ch*n+i] = act(x[ch*n+i]*s[ch*ss] + t[ch*ts]) for ch < c, i < n,
 // the product and the sum each rounded, with act as vecDepthwise's. It reads and writes nothing
