@@ -945,11 +945,11 @@ func dwScratch(n *ir.Node, im impl) int {
 	wp := (n.Shape.W-1)*a.StrideW + (a.KW-1)*a.DilW + 1
 	lp, hq := ceilDiv(wp, a.StrideW), ceilDiv(hp, a.StrideH)
 	cg := n.Inputs[0].Shape.C / a.Groups
-	outs := 1 // rtDWOuts
-	if a.Filters/a.Groups >= 8 {
-		outs = 8 // rtDWGroupedOuts
+	n1 := cg*a.StrideH*a.StrideW*hq*lp + slack + n.Shape.H*lp + slack
+	if a.Filters/a.Groups >= 8 { // rtDWGroupedOuts: 8 staged outputs and 8 filters' packed weights
+		n1 += 7*(n.Shape.H*lp+slack) + 8*cg*a.KH*a.KW
 	}
-	return cg*a.StrideH*a.StrideW*hq*lp + slack + outs*(n.Shape.H*lp+slack)
+	return n1
 }
 
 // winoMinChannels is the fewest input channels per group for which a 3x3

@@ -462,7 +462,7 @@ func evens(ctx *build.Context, isa gemm.ISA, tail16, poolIdx operand.Mem) {
 }
 
 // GroupedName names the grouped convolution kernel that computes
-// GroupedOuts output channels at once, for isa (AVX-512 and AVX2).
+// GroupedOuts output channels at once, for isa.
 func GroupedName(isa gemm.ISA) string { return "vecGroupedDW" + isa.String() }
 
 // GroupedOuts is the number of output channels vecGroupedDW computes

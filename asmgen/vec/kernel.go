@@ -62,9 +62,9 @@ var (
 		}}
 	// Depthwise is a depthwise convolution over a staged channel
 	// (vecDepthwise), the stride-2 gather that stages it (vecEvens), with
-	// vecCopyRows, and on amd64 a grouped convolution's GroupedOuts
-	// outputs at once (vecGroupedDW).
-	Depthwise = &Kernel{Name: "dw", Routines: dwRoutines, CopyRows: true, DeInterleave: true,
+	// vecCopyRows, and a grouped convolution's GroupedOuts outputs at
+	// once (vecGroupedDW).
+	Depthwise = &Kernel{Name: "dw", Routines: names(DepthwiseName, EvensName, GroupedName), CopyRows: true, DeInterleave: true,
 		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) {
 			depthwise(ctx, isa, k.tail16, k.act)
 			evens(ctx, isa, k.tail16, k.poolIdx)
@@ -73,6 +73,7 @@ var (
 		neon: func(f *neonFile) {
 			neonDepthwise(f)
 			neonEvens(f)
+			neonGrouped(f)
 		}}
 	// Elt is the elementwise kernels: a per-channel affine map
 	// (vecAffine) and binary arithmetic (vecBinary), each with an
@@ -104,15 +105,6 @@ func names(fns ...func(gemm.ISA) string) func(gemm.ISA) []string {
 		}
 		return out
 	}
-}
-
-// dwRoutines are Depthwise's routines: NEON has no vecGroupedDW.
-func dwRoutines(isa gemm.ISA) []string {
-	r := []string{DepthwiseName(isa), EvensName(isa)}
-	if isa != gemm.NEON {
-		r = append(r, GroupedName(isa))
-	}
-	return r
 }
 
 func maxPoolRowName(isa gemm.ISA) string { return PoolRowName(isa, false) }

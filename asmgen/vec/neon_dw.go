@@ -206,3 +206,92 @@ func neonEvens(f *neonFile) {
 	fn.Label("done")
 	fn.Op("RET")
 }
+
+// neonGrouped writes vecGroupedDWNEON, grouped's counterpart but for the
+// weights, which it reads packed, the tap's 8 outputs' weights side by
+// side (w[t*8+j]; codegen/rt packs them, rtDWKernels.packW): GroupedOuts
+// outputs of a group over one run, two vectors of each at a time, then
+// one. Per tap it loads two vectors of input and, in one instruction,
+// two of weights, and issues 16 FMLAs by element: 3 loads for 16 FMAs,
+// where vecDepthwiseNEON takes 9 for 8 (gathering the weights from 8
+// rows into lanes cost 8 lane loads a tap, whose inserts compete with
+// the FMLAs for the SIMD pipes). It writes whole vectors, up to 3 values
+// past each output's n.
+func neonGrouped(f *neonFile) {
+	name := GroupedName(gemm.NEON)
+	fn := f.function(name, "func(d *float32, ldD int, s, w *float32, ldW int, offs *int, taps, n, act int, bias *float32, slope, hi float32)",
+		fmt.Sprintf("%s computes d[j*ldD+q] = act(bias[j] + Σ_t w[t*%d+j]*s[q+offs[t]]) for j < %d,", name, GroupedOuts, GroupedOuts),
+		"q < n, t < taps, with vecDepthwise's act; ldW is not read. It reads s to 3 values past",
+		"the last it needs and writes whole vectors, up to 3 values past each d[j*ldD+n-1].")
+	const (
+		d, s, rem, bias, ldD, tw  = arm64.Reg(0), arm64.Reg(1), arm64.Reg(2), arm64.Reg(3), arm64.Reg(4), arm64.Reg(5)
+		q, to, tc, off, p, pa, pd = arm64.Reg(7), arm64.Reg(11), arm64.Reg(12), arm64.Reg(13), arm64.Reg(14), arm64.Reg(15), arm64.Reg(19)
+		// V0-V15 accumulate (output j's vector v in V(j*2+v)), V16-V17
+		// take the input, V30-V31 the biases, then each tap's weights.
+		in, wv = arm64.V(16), arm64.V(30)
+	)
+	a := neonAct{act: 6, tmp: 9, zero: 18, slope: 19, hi: 20, one: 21,
+		consts: [4]arm64.V{22, 23, 24, 25}, t: [4]arm64.V{26, 27, 28, 29}}
+	fn.Op("MOVD", fn.arg("d"), d)
+	fn.Op("MOVD", fn.arg("s"), s)
+	fn.Op("MOVD", fn.arg("n"), rem)
+	fn.Op("MOVD", fn.arg("ldD"), ldD)
+	fn.Op("LSL", "$2", ldD, ldD)
+	a.setup(fn, "act")
+	fn.Op("MOVD", "$0", q)
+
+	// block writes nv vectors of every output from byte offset q.
+	block := func(prefix string, nv int) {
+		acc := func(j, v int) arm64.V { return arm64.V(j*2 + v) }
+		fn.Op("ADD", q, s, p)
+		fn.Op("MOVD", fn.arg("bias"), bias)
+		fn.Op("VLD1", fmt.Sprintf("(%v)", bias), wv.List(2, "S4"))
+		var all []arm64.V
+		for j := range GroupedOuts {
+			for v := range nv {
+				fn.Op("VDUP", (wv + arm64.V(j/4)).S(j%4), acc(j, v).S4())
+				all = append(all, acc(j, v))
+			}
+		}
+		fn.Op("MOVD", fn.arg("w"), tw)
+		fn.Op("MOVD", fn.arg("offs"), to)
+		fn.Op("MOVD", fn.arg("taps"), tc)
+		fn.Label(prefix + "tap")
+		fn.Op("MOVD.P", fmt.Sprintf("8(%v)", to), off)
+		fn.Op("ADD", fmt.Sprintf("%v<<2", off), p, pa)
+		fn.Op("VLD1", fmt.Sprintf("(%v)", pa), in.List(nv, "S4"))
+		fn.Op("VLD1.P", fmt.Sprintf("%d(%v)", 4*GroupedOuts, tw), wv.List(2, "S4"))
+		for j := range GroupedOuts {
+			for v := range nv {
+				fn.Word(arm64.FMLAElem(acc(j, v), in+arm64.V(v), wv+arm64.V(j/4), j%4))
+			}
+		}
+		fn.Op("SUBS", "$1", tc, tc)
+		fn.Op("BNE", prefix+"tap")
+		a.emit(fn, prefix, all)
+		fn.Op("ADD", q, d, pd)
+		for j := range GroupedOuts {
+			fn.Op("VST1", acc(j, 0).List(nv, "S4"), fmt.Sprintf("(%v)", pd))
+			if j < GroupedOuts-1 {
+				fn.Op("ADD", ldD, pd, pd)
+			}
+		}
+	}
+
+	fn.Label("by2")
+	fn.Op("CMP", "$4", rem)
+	fn.Op("BLE", "by1")
+	block("b2", 2)
+	fn.Op("ADD", "$32", q, q)
+	fn.Op("SUB", "$8", rem, rem)
+	fn.Op("B", "by2")
+	fn.Label("by1")
+	fn.Op("CMP", "$0", rem)
+	fn.Op("BLE", "done")
+	block("b1", 1)
+	fn.Op("ADD", "$16", q, q)
+	fn.Op("SUB", "$4", rem, rem)
+	fn.Op("B", "by1")
+	fn.Label("done")
+	fn.Op("RET")
+}

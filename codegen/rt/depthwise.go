@@ -111,10 +111,15 @@ func rtNewDWGeom(g rtDWGeom) *rtDWGeom {
 
 // rtDWScratch is the scratch rtDepthwise needs with SIMD kernels: the
 // staged input of a group, and rtDWOuts staged outputs of OH rows of lp
-// values, each with rtDWSlack to spare. codegen's dwScratch computes the
-// same.
+// values, each with rtDWSlack to spare, and where a group has
+// rtDWGroupedOuts filters or more, room for as many filters' weights
+// packed (rtDWPackW). codegen's dwScratch computes the same.
 func rtDWScratch(g *rtDWGeom) int {
-	return g.CG*g.chans + rtDWSlack + rtDWOuts(g)*(g.OH*g.lp+rtDWSlack)
+	n := g.CG*g.chans + rtDWSlack + rtDWOuts(g)*(g.OH*g.lp+rtDWSlack)
+	if g.K >= rtDWGroupedOuts {
+		n += rtDWGroupedOuts * g.CG * g.KH * g.KW
+	}
+	return n
 }
 
 // rtDWGroupedOuts is how many outputs of a group rtDWKernels.grouped
@@ -161,12 +166,26 @@ var rtDWZeros [rtDWGroupedOuts]float32
 //	d[j*ldD+q] = act(bias[j] + Σ_t w[j*ldW+t] * s[q+offs[t]]),
 //
 // reading s to lanes-1 values past the last it needs and writing whole
-// vectors, up to lanes-1 values past each d[j*ldD+n-1].
+// vectors, up to lanes-1 values past each d[j*ldD+n-1]. With packW it
+// reads the weights packed instead, w[t*rtDWGroupedOuts+j] (rtDWPackW),
+// and not ldW.
 type rtDWKernels struct {
 	lanes, minCols int
 	conv           func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
 	rows, evens    func(dst, src []float32, rows, n, ldDst, ldSrc int)
 	grouped        func(d []float32, ldD int, s, w []float32, ldW int, offs []int, n, act int, bias []float32, slope, hi float32)
+	packW          bool
+}
+
+// rtDWPackW sets dst[t*rtDWGroupedOuts+j] = w[j*taps+t]: the weights of
+// rtDWGroupedOuts outputs, each taps long, side by side a tap.
+func rtDWPackW(dst, w []float32, taps int) {
+	dst = dst[:taps*rtDWGroupedOuts]
+	for j := range rtDWGroupedOuts {
+		for t, v := range w[j*taps : (j+1)*taps] {
+			dst[t*rtDWGroupedOuts+j] = v
+		}
+	}
 }
 
 // rtDepthwise computes the output channels of groups [c0, c1) of one
@@ -192,6 +211,7 @@ func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch [
 	stage := scratch[:g.CG*g.chans+rtDWSlack]
 	ld := g.OH*g.lp + rtDWSlack // one staged output's length
 	out := scratch[len(stage) : len(stage)+rtDWOuts(g)*ld]
+	packed := scratch[len(stage)+len(out):]
 	// The kernel's reach in the staged input, checked here so that it
 	// cannot stray: the last output's farthest tap, and a vector more.
 	_ = stage[(g.OH-1)*g.lp+g.OW-1+g.maxOff+k.lanes-1]
@@ -226,6 +246,10 @@ func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch [
 				b = bias[o : o+rtDWGroupedOuts]
 			}
 			wo := w[o*T : (o+rtDWGroupedOuts)*T]
+			if k.packW {
+				rtDWPackW(packed, wo, T)
+				wo = packed
+			}
 			k.grouped(out, ld, stage, wo, T, g.offs, n, kact, b, slope, hi)
 			for j := range rtDWGroupedOuts {
 				d := dst[(o+j)*ohw : (o+j+1)*ohw]

@@ -3,12 +3,12 @@
 package rt
 
 // rtDWKernelsFor returns implementation impl's NEON depthwise convolution
-// kernels (asmgen/vec's vecDepthwiseNEON, vecCopyRowsNEON and
-// vecEvensNEON), or nils.
+// kernels (asmgen/vec's vecDepthwiseNEON, vecCopyRowsNEON, vecEvensNEON
+// and vecGroupedDWNEON), or nils.
 func rtDWKernelsFor(impl int) rtDWKernels {
 	if impl == rtImplNEON {
 		// The row's last vector ends at its end when it has 4 or more.
-		return rtDWKernels{lanes: 4, minCols: 4, conv: rtDWConvNEON, rows: rtDWRowsNEON, evens: rtDWEvensNEON}
+		return rtDWKernels{lanes: 4, minCols: 4, conv: rtDWConvNEON, rows: rtDWRowsNEON, evens: rtDWEvensNEON, grouped: rtDWGroupedNEON, packW: true}
 	}
 	return rtDWKernels{}
 }
@@ -25,4 +25,8 @@ func rtDWRowsNEON(dst, src []float32, rows, n, ldDst, ldSrc int) {
 
 func rtDWEvensNEON(dst, src []float32, rows, n, ldDst, ldSrc int) {
 	vecEvensNEON(&dst[0], &src[0], rows, n, ldDst, ldSrc)
+}
+
+func rtDWGroupedNEON(d []float32, ldD int, s, w []float32, ldW int, offs []int, n, act int, bias []float32, slope, hi float32) {
+	vecGroupedDWNEON(&d[0], ldD, &s[0], &w[0], ldW, &offs[0], len(offs), n, act, &bias[0], slope, hi)
 }

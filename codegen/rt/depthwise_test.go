@@ -38,13 +38,19 @@ func fakeDWKernels(lanes, minCols int) *rtDWKernels {
 			}
 		}
 	}
+	// The AVX2 stand-in reads packed weights, as NEON's kernel does.
+	packW := lanes == 8
 	grouped := func(d []float32, ldD int, s, w []float32, ldW int, offs []int, n, act int, bias []float32, slope, hi float32) {
 		whole := (n + lanes - 1) / lanes * lanes
 		for j := range rtDWGroupedOuts {
 			for q := range whole {
 				v := bias[j]
 				for t, o := range offs {
-					v += w[j*ldW+t] * s[q+o]
+					wt := w[j*ldW+t]
+					if packW {
+						wt = w[t*rtDWGroupedOuts+j]
+					}
+					v += wt * s[q+o]
 				}
 				d[j*ldD+q] = rtActivate(v, rtAct{Kind: kinds[act], A: slope, B: hi})
 			}
@@ -59,7 +65,7 @@ func fakeDWKernels(lanes, minCols int) *rtDWKernels {
 			}
 		}
 	}
-	return &rtDWKernels{lanes: lanes, minCols: minCols, conv: conv, rows: gather(1), evens: gather(2), grouped: grouped}
+	return &rtDWKernels{lanes: lanes, minCols: minCols, conv: conv, rows: gather(1), evens: gather(2), grouped: grouped, packW: packW}
 }
 
 // dwTestKernels are the kernels the depthwise tests run: none (Go), the

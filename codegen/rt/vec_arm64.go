@@ -58,6 +58,13 @@ func vecDepthwiseNEON(d, s, w *float32, offs *int, taps, rows, cols, ldD, ldS, a
 //go:noescape
 func vecEvensNEON(dst, src *float32, rows, n, ldDst, ldSrc int)
 
+// vecGroupedDWNEON computes d[j*ldD+q] = act(bias[j] + Σ_t w[t*8+j]*s[q+offs[t]]) for j < 8,
+// q < n, t < taps, with vecDepthwise's act; ldW is not read. It reads s to 3 values past
+// the last it needs and writes whole vectors, up to 3 values past each d[j*ldD+n-1].
+//
+//go:noescape
+func vecGroupedDWNEON(d *float32, ldD int, s, w *float32, ldW int, offs *int, taps, n, act int, bias *float32, slope, hi float32)
+
 // vecAffineNEON computes d[ch*n+i] = act(x[ch*n+i]*s[ch*ss] + t[ch*ts]) for ch < c, i < n,
 // the product and the sum each rounded, with act as vecDepthwise's. It reads and writes nothing
 // past the c*n elements.

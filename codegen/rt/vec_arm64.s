@@ -1800,6 +1800,2133 @@ nextShort:
 done:
 	RET
 
+// func vecGroupedDWNEON(d *float32, ldD int, s, w *float32, ldW int, offs *int, taps, n, act int, bias *float32, slope, hi float32)
+TEXT ·vecGroupedDWNEON(SB), NOSPLIT|NOFRAME, $0-88
+	MOVD	d+0(FP), R0
+	MOVD	s+16(FP), R1
+	MOVD	n+56(FP), R2
+	MOVD	ldD+8(FP), R4
+	LSL	$2, R4, R4
+	MOVD	act+64(FP), R6
+	VEOR	V18.B16, V18.B16, V18.B16
+	FMOVS	slope+80(FP), F19
+	VDUP	V19.S[0], V19.S4
+	FMOVS	hi+84(FP), F20
+	VDUP	V20.S[0], V20.S4
+	WORD	$0x4f03f615 // fmov v21.4s, #1.0
+	CMP	$4, R6
+	BLT	actconsts
+	MOVW	$0xc3300000, R9
+	VMOV	R9, V22.S[0]
+	MOVW	$0x42ae0000, R9
+	VMOV	R9, V22.S[1]
+	MOVW	$0xbfb8aa3b, R9
+	VMOV	R9, V22.S[2]
+	MOVW	$0x3f318000, R9
+	VMOV	R9, V22.S[3]
+	MOVW	$0xb95e8083, R9
+	VMOV	R9, V23.S[0]
+	MOVW	$0xb9506967, R9
+	VMOV	R9, V23.S[1]
+	MOVW	$0x3ab743ce, R9
+	VMOV	R9, V23.S[2]
+	MOVW	$0xbc088908, R9
+	VMOV	R9, V23.S[3]
+	MOVW	$0x3d2aa9c1, R9
+	VMOV	R9, V24.S[0]
+	MOVW	$0xbe2aaaaa, R9
+	VMOV	R9, V24.S[1]
+	MOVW	$0x3f000000, R9
+	VMOV	R9, V24.S[2]
+	MOVW	$0x3e2aaaab, R9
+	VMOV	R9, V24.S[3]
+	MOVW	$0x3f000000, R9
+	VMOV	R9, V25.S[0]
+actconsts:
+	MOVD	$0, R7
+by2:
+	CMP	$4, R2
+	BLE	by1
+	ADD	R7, R1, R14
+	MOVD	bias+72(FP), R3
+	VLD1	(R3), [V30.S4, V31.S4]
+	VDUP	V30.S[0], V0.S4
+	VDUP	V30.S[0], V1.S4
+	VDUP	V30.S[1], V2.S4
+	VDUP	V30.S[1], V3.S4
+	VDUP	V30.S[2], V4.S4
+	VDUP	V30.S[2], V5.S4
+	VDUP	V30.S[3], V6.S4
+	VDUP	V30.S[3], V7.S4
+	VDUP	V31.S[0], V8.S4
+	VDUP	V31.S[0], V9.S4
+	VDUP	V31.S[1], V10.S4
+	VDUP	V31.S[1], V11.S4
+	VDUP	V31.S[2], V12.S4
+	VDUP	V31.S[2], V13.S4
+	VDUP	V31.S[3], V14.S4
+	VDUP	V31.S[3], V15.S4
+	MOVD	w+24(FP), R5
+	MOVD	offs+40(FP), R11
+	MOVD	taps+48(FP), R12
+b2tap:
+	MOVD.P	8(R11), R13
+	ADD	R13<<2, R14, R15
+	VLD1	(R15), [V16.S4, V17.S4]
+	VLD1.P	32(R5), [V30.S4, V31.S4]
+	WORD	$0x4f9e1200 // fmla v0.4s, v16.4s, v30.s[0]
+	WORD	$0x4f9e1221 // fmla v1.4s, v17.4s, v30.s[0]
+	WORD	$0x4fbe1202 // fmla v2.4s, v16.4s, v30.s[1]
+	WORD	$0x4fbe1223 // fmla v3.4s, v17.4s, v30.s[1]
+	WORD	$0x4f9e1a04 // fmla v4.4s, v16.4s, v30.s[2]
+	WORD	$0x4f9e1a25 // fmla v5.4s, v17.4s, v30.s[2]
+	WORD	$0x4fbe1a06 // fmla v6.4s, v16.4s, v30.s[3]
+	WORD	$0x4fbe1a27 // fmla v7.4s, v17.4s, v30.s[3]
+	WORD	$0x4f9f1208 // fmla v8.4s, v16.4s, v31.s[0]
+	WORD	$0x4f9f1229 // fmla v9.4s, v17.4s, v31.s[0]
+	WORD	$0x4fbf120a // fmla v10.4s, v16.4s, v31.s[1]
+	WORD	$0x4fbf122b // fmla v11.4s, v17.4s, v31.s[1]
+	WORD	$0x4f9f1a0c // fmla v12.4s, v16.4s, v31.s[2]
+	WORD	$0x4f9f1a2d // fmla v13.4s, v17.4s, v31.s[2]
+	WORD	$0x4fbf1a0e // fmla v14.4s, v16.4s, v31.s[3]
+	WORD	$0x4fbf1a2f // fmla v15.4s, v17.4s, v31.s[3]
+	SUBS	$1, R12, R12
+	BNE	b2tap
+	CMP	$1, R6
+	BLT	b2store
+	BEQ	b2relu
+	CMP	$3, R6
+	BEQ	b2clip
+	BGT	b2hard
+	WORD	$0x4eb2f41a // fmin v26.4s, v0.4s, v18.4s
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V0.S4
+	WORD	$0x4eb2f43a // fmin v26.4s, v1.4s, v18.4s
+	WORD	$0x4e32f421 // fmax v1.4s, v1.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V1.S4
+	WORD	$0x4eb2f45a // fmin v26.4s, v2.4s, v18.4s
+	WORD	$0x4e32f442 // fmax v2.4s, v2.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V2.S4
+	WORD	$0x4eb2f47a // fmin v26.4s, v3.4s, v18.4s
+	WORD	$0x4e32f463 // fmax v3.4s, v3.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V3.S4
+	WORD	$0x4eb2f49a // fmin v26.4s, v4.4s, v18.4s
+	WORD	$0x4e32f484 // fmax v4.4s, v4.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V4.S4
+	WORD	$0x4eb2f4ba // fmin v26.4s, v5.4s, v18.4s
+	WORD	$0x4e32f4a5 // fmax v5.4s, v5.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V5.S4
+	WORD	$0x4eb2f4da // fmin v26.4s, v6.4s, v18.4s
+	WORD	$0x4e32f4c6 // fmax v6.4s, v6.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V6.S4
+	WORD	$0x4eb2f4fa // fmin v26.4s, v7.4s, v18.4s
+	WORD	$0x4e32f4e7 // fmax v7.4s, v7.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V7.S4
+	WORD	$0x4eb2f51a // fmin v26.4s, v8.4s, v18.4s
+	WORD	$0x4e32f508 // fmax v8.4s, v8.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V8.S4
+	WORD	$0x4eb2f53a // fmin v26.4s, v9.4s, v18.4s
+	WORD	$0x4e32f529 // fmax v9.4s, v9.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V9.S4
+	WORD	$0x4eb2f55a // fmin v26.4s, v10.4s, v18.4s
+	WORD	$0x4e32f54a // fmax v10.4s, v10.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V10.S4
+	WORD	$0x4eb2f57a // fmin v26.4s, v11.4s, v18.4s
+	WORD	$0x4e32f56b // fmax v11.4s, v11.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V11.S4
+	WORD	$0x4eb2f59a // fmin v26.4s, v12.4s, v18.4s
+	WORD	$0x4e32f58c // fmax v12.4s, v12.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V12.S4
+	WORD	$0x4eb2f5ba // fmin v26.4s, v13.4s, v18.4s
+	WORD	$0x4e32f5ad // fmax v13.4s, v13.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V13.S4
+	WORD	$0x4eb2f5da // fmin v26.4s, v14.4s, v18.4s
+	WORD	$0x4e32f5ce // fmax v14.4s, v14.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V14.S4
+	WORD	$0x4eb2f5fa // fmin v26.4s, v15.4s, v18.4s
+	WORD	$0x4e32f5ef // fmax v15.4s, v15.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V15.S4
+	B	b2store
+b2relu:
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	WORD	$0x4e32f421 // fmax v1.4s, v1.4s, v18.4s
+	WORD	$0x4e32f442 // fmax v2.4s, v2.4s, v18.4s
+	WORD	$0x4e32f463 // fmax v3.4s, v3.4s, v18.4s
+	WORD	$0x4e32f484 // fmax v4.4s, v4.4s, v18.4s
+	WORD	$0x4e32f4a5 // fmax v5.4s, v5.4s, v18.4s
+	WORD	$0x4e32f4c6 // fmax v6.4s, v6.4s, v18.4s
+	WORD	$0x4e32f4e7 // fmax v7.4s, v7.4s, v18.4s
+	WORD	$0x4e32f508 // fmax v8.4s, v8.4s, v18.4s
+	WORD	$0x4e32f529 // fmax v9.4s, v9.4s, v18.4s
+	WORD	$0x4e32f54a // fmax v10.4s, v10.4s, v18.4s
+	WORD	$0x4e32f56b // fmax v11.4s, v11.4s, v18.4s
+	WORD	$0x4e32f58c // fmax v12.4s, v12.4s, v18.4s
+	WORD	$0x4e32f5ad // fmax v13.4s, v13.4s, v18.4s
+	WORD	$0x4e32f5ce // fmax v14.4s, v14.4s, v18.4s
+	WORD	$0x4e32f5ef // fmax v15.4s, v15.4s, v18.4s
+	B	b2store
+b2clip:
+	WORD	$0x4e33f400 // fmax v0.4s, v0.4s, v19.4s
+	WORD	$0x4eb4f400 // fmin v0.4s, v0.4s, v20.4s
+	WORD	$0x4e33f421 // fmax v1.4s, v1.4s, v19.4s
+	WORD	$0x4eb4f421 // fmin v1.4s, v1.4s, v20.4s
+	WORD	$0x4e33f442 // fmax v2.4s, v2.4s, v19.4s
+	WORD	$0x4eb4f442 // fmin v2.4s, v2.4s, v20.4s
+	WORD	$0x4e33f463 // fmax v3.4s, v3.4s, v19.4s
+	WORD	$0x4eb4f463 // fmin v3.4s, v3.4s, v20.4s
+	WORD	$0x4e33f484 // fmax v4.4s, v4.4s, v19.4s
+	WORD	$0x4eb4f484 // fmin v4.4s, v4.4s, v20.4s
+	WORD	$0x4e33f4a5 // fmax v5.4s, v5.4s, v19.4s
+	WORD	$0x4eb4f4a5 // fmin v5.4s, v5.4s, v20.4s
+	WORD	$0x4e33f4c6 // fmax v6.4s, v6.4s, v19.4s
+	WORD	$0x4eb4f4c6 // fmin v6.4s, v6.4s, v20.4s
+	WORD	$0x4e33f4e7 // fmax v7.4s, v7.4s, v19.4s
+	WORD	$0x4eb4f4e7 // fmin v7.4s, v7.4s, v20.4s
+	WORD	$0x4e33f508 // fmax v8.4s, v8.4s, v19.4s
+	WORD	$0x4eb4f508 // fmin v8.4s, v8.4s, v20.4s
+	WORD	$0x4e33f529 // fmax v9.4s, v9.4s, v19.4s
+	WORD	$0x4eb4f529 // fmin v9.4s, v9.4s, v20.4s
+	WORD	$0x4e33f54a // fmax v10.4s, v10.4s, v19.4s
+	WORD	$0x4eb4f54a // fmin v10.4s, v10.4s, v20.4s
+	WORD	$0x4e33f56b // fmax v11.4s, v11.4s, v19.4s
+	WORD	$0x4eb4f56b // fmin v11.4s, v11.4s, v20.4s
+	WORD	$0x4e33f58c // fmax v12.4s, v12.4s, v19.4s
+	WORD	$0x4eb4f58c // fmin v12.4s, v12.4s, v20.4s
+	WORD	$0x4e33f5ad // fmax v13.4s, v13.4s, v19.4s
+	WORD	$0x4eb4f5ad // fmin v13.4s, v13.4s, v20.4s
+	WORD	$0x4e33f5ce // fmax v14.4s, v14.4s, v19.4s
+	WORD	$0x4eb4f5ce // fmin v14.4s, v14.4s, v20.4s
+	WORD	$0x4e33f5ef // fmax v15.4s, v15.4s, v19.4s
+	WORD	$0x4eb4f5ef // fmin v15.4s, v15.4s, v20.4s
+	B	b2store
+b2hard:
+	CMP	$4, R6
+	BNE	b24next
+	WORD	$0x4fb8981a // fmul v26.4s, v0.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc00 // fmul v0.4s, v0.4s, v26.4s
+	WORD	$0x4fb8983a // fmul v26.4s, v1.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc21 // fmul v1.4s, v1.4s, v26.4s
+	WORD	$0x4fb8985a // fmul v26.4s, v2.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc42 // fmul v2.4s, v2.4s, v26.4s
+	WORD	$0x4fb8987a // fmul v26.4s, v3.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc63 // fmul v3.4s, v3.4s, v26.4s
+	WORD	$0x4fb8989a // fmul v26.4s, v4.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc84 // fmul v4.4s, v4.4s, v26.4s
+	WORD	$0x4fb898ba // fmul v26.4s, v5.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adca5 // fmul v5.4s, v5.4s, v26.4s
+	WORD	$0x4fb898da // fmul v26.4s, v6.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adcc6 // fmul v6.4s, v6.4s, v26.4s
+	WORD	$0x4fb898fa // fmul v26.4s, v7.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adce7 // fmul v7.4s, v7.4s, v26.4s
+	WORD	$0x4fb8991a // fmul v26.4s, v8.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3add08 // fmul v8.4s, v8.4s, v26.4s
+	WORD	$0x4fb8993a // fmul v26.4s, v9.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3add29 // fmul v9.4s, v9.4s, v26.4s
+	WORD	$0x4fb8995a // fmul v26.4s, v10.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3add4a // fmul v10.4s, v10.4s, v26.4s
+	WORD	$0x4fb8997a // fmul v26.4s, v11.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3add6b // fmul v11.4s, v11.4s, v26.4s
+	WORD	$0x4fb8999a // fmul v26.4s, v12.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3add8c // fmul v12.4s, v12.4s, v26.4s
+	WORD	$0x4fb899ba // fmul v26.4s, v13.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3addad // fmul v13.4s, v13.4s, v26.4s
+	WORD	$0x4fb899da // fmul v26.4s, v14.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3addce // fmul v14.4s, v14.4s, v26.4s
+	WORD	$0x4fb899fa // fmul v26.4s, v15.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3addef // fmul v15.4s, v15.4s, v26.4s
+	B	b2store
+b24next:
+	CMP	$5, R6
+	BNE	b25next
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea4 // fdiv v4.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea5 // fdiv v5.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea6 // fdiv v6.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea7 // fdiv v7.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df51b // fmax v27.4s, v8.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea8 // fdiv v8.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df53b // fmax v27.4s, v9.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea9 // fdiv v9.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df55b // fmax v27.4s, v10.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfeaa // fdiv v10.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df57b // fmax v27.4s, v11.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfeab // fdiv v11.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df59b // fmax v27.4s, v12.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfeac // fdiv v12.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df5bb // fmax v27.4s, v13.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfead // fdiv v13.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df5db // fmax v27.4s, v14.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfeae // fdiv v14.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df5fb // fmax v27.4s, v15.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfeaf // fdiv v15.4s, v21.4s, v28.4s
+	B	b2store
+b25next:
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc84 // fdiv v4.4s, v4.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfca5 // fdiv v5.4s, v5.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfcc6 // fdiv v6.4s, v6.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfce7 // fdiv v7.4s, v7.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df51b // fmax v27.4s, v8.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfd08 // fdiv v8.4s, v8.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df53b // fmax v27.4s, v9.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfd29 // fdiv v9.4s, v9.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df55b // fmax v27.4s, v10.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfd4a // fdiv v10.4s, v10.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df57b // fmax v27.4s, v11.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfd6b // fdiv v11.4s, v11.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df59b // fmax v27.4s, v12.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfd8c // fdiv v12.4s, v12.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df5bb // fmax v27.4s, v13.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfdad // fdiv v13.4s, v13.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df5db // fmax v27.4s, v14.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfdce // fdiv v14.4s, v14.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df5fb // fmax v27.4s, v15.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfdef // fdiv v15.4s, v15.4s, v28.4s
+b2store:
+	ADD	R7, R0, R19
+	VST1	[V0.S4, V1.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V2.S4, V3.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V4.S4, V5.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V6.S4, V7.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V8.S4, V9.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V10.S4, V11.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V12.S4, V13.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V14.S4, V15.S4], (R19)
+	ADD	$32, R7, R7
+	SUB	$8, R2, R2
+	B	by2
+by1:
+	CMP	$0, R2
+	BLE	done
+	ADD	R7, R1, R14
+	MOVD	bias+72(FP), R3
+	VLD1	(R3), [V30.S4, V31.S4]
+	VDUP	V30.S[0], V0.S4
+	VDUP	V30.S[1], V2.S4
+	VDUP	V30.S[2], V4.S4
+	VDUP	V30.S[3], V6.S4
+	VDUP	V31.S[0], V8.S4
+	VDUP	V31.S[1], V10.S4
+	VDUP	V31.S[2], V12.S4
+	VDUP	V31.S[3], V14.S4
+	MOVD	w+24(FP), R5
+	MOVD	offs+40(FP), R11
+	MOVD	taps+48(FP), R12
+b1tap:
+	MOVD.P	8(R11), R13
+	ADD	R13<<2, R14, R15
+	VLD1	(R15), [V16.S4]
+	VLD1.P	32(R5), [V30.S4, V31.S4]
+	WORD	$0x4f9e1200 // fmla v0.4s, v16.4s, v30.s[0]
+	WORD	$0x4fbe1202 // fmla v2.4s, v16.4s, v30.s[1]
+	WORD	$0x4f9e1a04 // fmla v4.4s, v16.4s, v30.s[2]
+	WORD	$0x4fbe1a06 // fmla v6.4s, v16.4s, v30.s[3]
+	WORD	$0x4f9f1208 // fmla v8.4s, v16.4s, v31.s[0]
+	WORD	$0x4fbf120a // fmla v10.4s, v16.4s, v31.s[1]
+	WORD	$0x4f9f1a0c // fmla v12.4s, v16.4s, v31.s[2]
+	WORD	$0x4fbf1a0e // fmla v14.4s, v16.4s, v31.s[3]
+	SUBS	$1, R12, R12
+	BNE	b1tap
+	CMP	$1, R6
+	BLT	b1store
+	BEQ	b1relu
+	CMP	$3, R6
+	BEQ	b1clip
+	BGT	b1hard
+	WORD	$0x4eb2f41a // fmin v26.4s, v0.4s, v18.4s
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V0.S4
+	WORD	$0x4eb2f45a // fmin v26.4s, v2.4s, v18.4s
+	WORD	$0x4e32f442 // fmax v2.4s, v2.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V2.S4
+	WORD	$0x4eb2f49a // fmin v26.4s, v4.4s, v18.4s
+	WORD	$0x4e32f484 // fmax v4.4s, v4.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V4.S4
+	WORD	$0x4eb2f4da // fmin v26.4s, v6.4s, v18.4s
+	WORD	$0x4e32f4c6 // fmax v6.4s, v6.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V6.S4
+	WORD	$0x4eb2f51a // fmin v26.4s, v8.4s, v18.4s
+	WORD	$0x4e32f508 // fmax v8.4s, v8.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V8.S4
+	WORD	$0x4eb2f55a // fmin v26.4s, v10.4s, v18.4s
+	WORD	$0x4e32f54a // fmax v10.4s, v10.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V10.S4
+	WORD	$0x4eb2f59a // fmin v26.4s, v12.4s, v18.4s
+	WORD	$0x4e32f58c // fmax v12.4s, v12.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V12.S4
+	WORD	$0x4eb2f5da // fmin v26.4s, v14.4s, v18.4s
+	WORD	$0x4e32f5ce // fmax v14.4s, v14.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V14.S4
+	B	b1store
+b1relu:
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	WORD	$0x4e32f442 // fmax v2.4s, v2.4s, v18.4s
+	WORD	$0x4e32f484 // fmax v4.4s, v4.4s, v18.4s
+	WORD	$0x4e32f4c6 // fmax v6.4s, v6.4s, v18.4s
+	WORD	$0x4e32f508 // fmax v8.4s, v8.4s, v18.4s
+	WORD	$0x4e32f54a // fmax v10.4s, v10.4s, v18.4s
+	WORD	$0x4e32f58c // fmax v12.4s, v12.4s, v18.4s
+	WORD	$0x4e32f5ce // fmax v14.4s, v14.4s, v18.4s
+	B	b1store
+b1clip:
+	WORD	$0x4e33f400 // fmax v0.4s, v0.4s, v19.4s
+	WORD	$0x4eb4f400 // fmin v0.4s, v0.4s, v20.4s
+	WORD	$0x4e33f442 // fmax v2.4s, v2.4s, v19.4s
+	WORD	$0x4eb4f442 // fmin v2.4s, v2.4s, v20.4s
+	WORD	$0x4e33f484 // fmax v4.4s, v4.4s, v19.4s
+	WORD	$0x4eb4f484 // fmin v4.4s, v4.4s, v20.4s
+	WORD	$0x4e33f4c6 // fmax v6.4s, v6.4s, v19.4s
+	WORD	$0x4eb4f4c6 // fmin v6.4s, v6.4s, v20.4s
+	WORD	$0x4e33f508 // fmax v8.4s, v8.4s, v19.4s
+	WORD	$0x4eb4f508 // fmin v8.4s, v8.4s, v20.4s
+	WORD	$0x4e33f54a // fmax v10.4s, v10.4s, v19.4s
+	WORD	$0x4eb4f54a // fmin v10.4s, v10.4s, v20.4s
+	WORD	$0x4e33f58c // fmax v12.4s, v12.4s, v19.4s
+	WORD	$0x4eb4f58c // fmin v12.4s, v12.4s, v20.4s
+	WORD	$0x4e33f5ce // fmax v14.4s, v14.4s, v19.4s
+	WORD	$0x4eb4f5ce // fmin v14.4s, v14.4s, v20.4s
+	B	b1store
+b1hard:
+	CMP	$4, R6
+	BNE	b14next
+	WORD	$0x4fb8981a // fmul v26.4s, v0.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc00 // fmul v0.4s, v0.4s, v26.4s
+	WORD	$0x4fb8985a // fmul v26.4s, v2.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc42 // fmul v2.4s, v2.4s, v26.4s
+	WORD	$0x4fb8989a // fmul v26.4s, v4.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc84 // fmul v4.4s, v4.4s, v26.4s
+	WORD	$0x4fb898da // fmul v26.4s, v6.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adcc6 // fmul v6.4s, v6.4s, v26.4s
+	WORD	$0x4fb8991a // fmul v26.4s, v8.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3add08 // fmul v8.4s, v8.4s, v26.4s
+	WORD	$0x4fb8995a // fmul v26.4s, v10.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3add4a // fmul v10.4s, v10.4s, v26.4s
+	WORD	$0x4fb8999a // fmul v26.4s, v12.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3add8c // fmul v12.4s, v12.4s, v26.4s
+	WORD	$0x4fb899da // fmul v26.4s, v14.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3addce // fmul v14.4s, v14.4s, v26.4s
+	B	b1store
+b14next:
+	CMP	$5, R6
+	BNE	b15next
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea4 // fdiv v4.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea6 // fdiv v6.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df51b // fmax v27.4s, v8.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea8 // fdiv v8.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df55b // fmax v27.4s, v10.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfeaa // fdiv v10.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df59b // fmax v27.4s, v12.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfeac // fdiv v12.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df5db // fmax v27.4s, v14.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfeae // fdiv v14.4s, v21.4s, v28.4s
+	B	b1store
+b15next:
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc84 // fdiv v4.4s, v4.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfcc6 // fdiv v6.4s, v6.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df51b // fmax v27.4s, v8.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfd08 // fdiv v8.4s, v8.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df55b // fmax v27.4s, v10.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfd4a // fdiv v10.4s, v10.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df59b // fmax v27.4s, v12.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfd8c // fdiv v12.4s, v12.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df5db // fmax v27.4s, v14.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfdce // fdiv v14.4s, v14.4s, v28.4s
+b1store:
+	ADD	R7, R0, R19
+	VST1	[V0.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V2.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V4.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V6.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V8.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V10.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V12.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V14.S4], (R19)
+	ADD	$16, R7, R7
+	SUB	$4, R2, R2
+	B	by1
+done:
+	RET
+
 // func vecAffineNEON(d, x, s, t *float32, c, n, ss, ts, act int, slope, hi float32)
 TEXT ·vecAffineNEON(SB), NOSPLIT|NOFRAME, $0-80
 	MOVD	d+0(FP), R0
