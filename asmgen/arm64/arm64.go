@@ -34,6 +34,9 @@ func (v V) S4() string { return fmt.Sprintf("V%d.S4", int(v)) }
 // S2 returns "Vn.S2", the low two lanes (a 64-bit register).
 func (v V) S2() string { return fmt.Sprintf("V%d.S2", int(v)) }
 
+// D2 returns "Vn.D2", two 64-bit lanes.
+func (v V) D2() string { return fmt.Sprintf("V%d.D2", int(v)) }
+
 // H4 returns "Vn.H4", four 16-bit lanes of the low half.
 func (v V) H4() string { return fmt.Sprintf("V%d.H4", int(v)) }
 

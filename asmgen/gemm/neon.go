@@ -23,6 +23,9 @@ import (
 // call, full vectors (0, 1, clip bounds) or four scalars per register
 // (slope, alpha, beta, sigmoid's) used by element or through VDUP.
 //
+// A ragged edge of 1 to 3 columns is computed transposed
+// (neon_tposed.go).
+//
 // ARM's FMAX and FMIN return NaN when either operand is NaN, so ReLU, clip
 // and the hard activations propagate NaN without the operand-order care
 // the x86 code needs, and so does sigmoid's clamp.
@@ -125,6 +128,10 @@ func (e neonEpilogue) constRegs() int {
 func neonBudget(c Config) regBudget {
 	nv := c.NR / 4
 	e := neonEpilogueFor(c)
+	if ok, _ := neonTransposed(c); ok {
+		// The rows, then V16-V31 for the loop and the transposition.
+		return regBudget{acc: c.MR, loop: 16, epilogue: e.constRegs() + e.scratch}
+	}
 	return regBudget{acc: c.MR * nv, loop: nv + (c.MR+3)/4, epilogue: e.constRegs() + e.scratch}
 }
 
@@ -184,6 +191,10 @@ type neonEmitter struct {
 	acc  [][]arm64.V // acc[r][j]: row r, column vector j
 	bvec arm64.V     // first of the NR/4 consecutive B vectors
 	avec arm64.V     // first of the ceil(MR/4) consecutive A vectors
+	// tpos marks the transposed shape (neon_tposed.go), splits its
+	// accumulators a column and vector of rows.
+	tpos   bool
+	splits int
 	// Epilogue: constants and scratch registers.
 	layout  neonEpilogue
 	zero    arm64.V
@@ -213,6 +224,9 @@ func newNEONEmitter(c Config) *neonEmitter {
 	e.bvec = alloc()
 	next += arm64.V(c.NR/4 - 1)
 	e.avec = next
+	if ok, splits := neonTransposed(c); ok {
+		e.tpos, e.splits, e.avec, e.bvec = true, splits, nTposA, nTposB
+	}
 	// The epilogue reuses the loop's registers.
 	next = free
 	if e.layout.zero {
@@ -243,11 +257,17 @@ func (e *neonEmitter) emit() {
 	e.Op("MOVD", "a+0(FP)", nRegA)
 	e.Op("MOVD", "b+8(FP)", nRegB)
 	e.Op("MOVD", "c+16(FP)", nRegC)
-	if skip := c.ldb() - c.LoadN(); skip != 0 {
+	if skip := c.ldb() - e.loadN(); skip != 0 {
 		e.Op("MOVD", fmt.Sprintf("$%d", e.bsize()*skip), nRegLDB)
 	}
-	e.initAccumulators()
-	e.kLoop()
+	if e.tpos {
+		e.tposInit()
+		e.kLoop()
+		e.tposFinish()
+	} else {
+		e.initAccumulators()
+		e.kLoop()
+	}
 	e.epilogue()
 	e.Op("RET")
 }
@@ -329,18 +349,27 @@ func (e *neonEmitter) kLoop() {
 
 // steps emits n k steps.
 func (e *neonEmitter) steps(n int) {
-	for range n {
-		e.step()
+	for i := range n {
+		e.step(i)
 	}
 }
 
-// step emits one rank-1 update of the accumulators, advancing the panel
-// pointers past it.
-func (e *neonEmitter) step() {
+// loadN is the number of floats of each row of B a step loads: LoadN, or
+// the transposed shape's one vector.
+func (e *neonEmitter) loadN() int {
+	if e.tpos {
+		return 4
+	}
+	return e.cfg.LoadN()
+}
+
+// step emits one rank-1 update of the accumulators, step s of an unrolled
+// block, advancing the panel pointers past it.
+func (e *neonEmitter) step(s int) {
 	c := e.cfg
-	// B: LoadN/4 vectors, up to four per VLD1.
-	for j := 0; j < c.LoadN()/4; j += 4 {
-		n := min(4, c.LoadN()/4-j)
+	// B: loadN/4 vectors, up to four per VLD1.
+	for j := 0; j < e.loadN()/4; j += 4 {
+		n := min(4, e.loadN()/4-j)
 		v := e.bvec + arm64.V(j)
 		if c.BF16B {
 			e.Op("VLD1.P", fmt.Sprintf("%d(%v)", 8*n, nRegB), v.List(n, "H4"))
@@ -351,7 +380,7 @@ func (e *neonEmitter) step() {
 		}
 		e.Op("VLD1.P", fmt.Sprintf("%d(%v)", 16*n, nRegB), v.List(n, "S4"))
 	}
-	if c.ldb() != c.LoadN() {
+	if c.ldb() != e.loadN() {
 		// The loads advanced B by what they read; the next row is further.
 		e.Op("ADD", nRegLDB.String(), nRegB, nRegB)
 	}
@@ -371,6 +400,10 @@ func (e *neonEmitter) step() {
 	case 3:
 		e.Op("VLD1.P", fmt.Sprintf("8(%v)", nRegA), "["+last.S2()+"]")
 		e.Op("VLD1.P", fmt.Sprintf("4(%v)", nRegA), last.S(2))
+	}
+	if e.tpos {
+		e.tposFMAs(s)
+		return
 	}
 	for r, row := range e.acc {
 		for j, v := range row {

@@ -6,8 +6,8 @@ import (
 )
 
 // The transposed code shape computes a ragged column edge of few columns
-// (StoreN < MR <= 8, on amd64) with the rows in the lanes instead of the
-// columns. The usual shape computes such a tile as one whole column
+// (StoreN < MR <= 8, on amd64; NEON's is in neon_tposed.go) with the rows
+// in the lanes instead of the columns. The usual shape computes such a tile as one whole column
 // vector per row: MR FMAs per k step, each with a broadcast of A, of
 // which StoreN lanes are kept. A 7x7 map at batch 1 has N = 49 columns,
 // one more than the 8x48 tile's 48, and that one column cost 43% of a
@@ -39,6 +39,9 @@ const transposedRows = 8
 // transposedShape reports whether c is computed in the transposed shape,
 // and with how many accumulators a column.
 func transposedShape(c Config) (ok bool, splits int) {
+	if c.ISA == NEON {
+		return neonTransposed(c)
+	}
 	if c.ISA != AVX512 && c.ISA != AVX2 || c.BF16B || c.MR > transposedRows || c.storeN() >= c.MR {
 		return false, 0
 	}

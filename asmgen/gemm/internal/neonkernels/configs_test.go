@@ -45,6 +45,18 @@ var configs = kerneltest.Named([]gemm.Config{
 	{ISA: N, MR: 8, NR: 12, Unroll: 4, Bias: true, Act: gemm.ActClip, Hi: 6, StoreN: 9},
 	{ISA: N, MR: 12, NR: 8, K: 5, Unroll: 2, Accumulate: true, Act: gemm.ActClip, Lo: -0.25, Hi: 0.3, StoreM: 5},
 
+	// Ragged edges of 1 to 3 columns, transposed: 8 rows (1 to 4
+	// accumulators a column), 7, 5, 4 and 3 (A's partial loads), bias,
+	// accumulate, activations, B in place, baked and runtime K.
+	{ISA: N, MR: 8, NR: 12, Unroll: 4, Bias: true, Act: gemm.ActSiLU, StoreN: 1},
+	{ISA: N, MR: 8, NR: 12, K: 37, Unroll: 4, LDC: 49, LDB: 49, Bias: true, Accumulate: true, Act: gemm.ActReLU, StoreN: 1},
+	{ISA: N, MR: 8, NR: 12, K: 160, Unroll: 4, LDB: 196, Bias: true, Act: gemm.ActClip, Hi: 6, StoreN: 2, StoreM: 5},
+	{ISA: N, MR: 8, NR: 12, Unroll: 4, Accumulate: true, Act: gemm.ActGELU, StoreN: 3},
+	{ISA: N, MR: 7, NR: 12, K: 13, Unroll: 2, Bias: true, Act: gemm.ActLeakyReLU, Slope: 0.1, StoreN: 3, StoreM: 6},
+	{ISA: N, MR: 5, NR: 8, Unroll: 1, Bias: true, Accumulate: true, Act: gemm.ActHardSwish, Alpha: 1.0 / 6, Beta: 0.5, StoreN: 1},
+	{ISA: N, MR: 4, NR: 12, K: 21, Unroll: 4, LDC: 30, Accumulate: true, Act: gemm.ActSigmoid, StoreN: 3},
+	{ISA: N, MR: 3, NR: 4, Unroll: 4, Bias: true, StoreN: 2},
+
 	// bfloat16 B panels.
 	{ISA: N, MR: 1, NR: 24, K: 37, Unroll: 4, LDC: 100, StoreN: 21, BF16B: true},
 	{ISA: N, MR: 8, NR: 12, Unroll: 4, Bias: true, Act: gemm.ActReLU, BF16B: true},

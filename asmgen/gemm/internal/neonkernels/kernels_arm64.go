@@ -184,6 +184,78 @@ func neon_8x12_u4_bias_clip0_6_n9(a *float32, b *float32, c *float32, k int, ldc
 //go:noescape
 func neon_12x8_k5_u2_acc_clipm0p25_0p3_m5(a *float32, b *float32, c *float32, ldc int)
 
+// neon_8x12_u4_bias_silu_n1 is the 8x12 NEON GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = silu(bias[r] + sum_{p<k} a[p*8+r]*b[p*12+j])
+//
+// for r < 8, j < 1 (k unrolled 4x).
+//
+//go:noescape
+func neon_8x12_u4_bias_silu_n1(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
+// neon_8x12_k37_u4_ldc49_ldb49_bias_acc_relu_n1 is the 8x12 NEON GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = max(C[r*ldc+j] + bias[r] + sum_{p<37} a[p*8+r]*b[p*49+j], 0)
+//
+// for r < 8, j < 1 (K=37, ldc=49, k unrolled 4x).
+//
+//go:noescape
+func neon_8x12_k37_u4_ldc49_ldb49_bias_acc_relu_n1(a *float32, b *float32, c *float32, bias *float32)
+
+// neon_8x12_k160_u4_ldb196_bias_clip0_6_n2_m5 is the 8x12 NEON GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = clip(bias[r] + sum_{p<160} a[p*8+r]*b[p*196+j], 0, 6)
+//
+// for r < 5, j < 2 (K=160, k unrolled 4x).
+//
+//go:noescape
+func neon_8x12_k160_u4_ldb196_bias_clip0_6_n2_m5(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// neon_8x12_u4_acc_gelu_n3 is the 8x12 NEON GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = gelu(C[r*ldc+j] + sum_{p<k} a[p*8+r]*b[p*12+j])
+//
+// for r < 8, j < 3 (k unrolled 4x).
+//
+//go:noescape
+func neon_8x12_u4_acc_gelu_n3(a *float32, b *float32, c *float32, k int, ldc int)
+
+// neon_7x12_k13_u2_bias_leaky0p1_n3_m6 is the 7x12 NEON GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = leakyReLU(bias[r] + sum_{p<13} a[p*7+r]*b[p*12+j], 0.1)
+//
+// for r < 6, j < 3 (K=13, k unrolled 2x).
+//
+//go:noescape
+func neon_7x12_k13_u2_bias_leaky0p1_n3_m6(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// neon_5x8_u1_bias_acc_hardswish0p167_0p5_n1 is the 5x8 NEON GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = hardSwish(C[r*ldc+j] + bias[r] + sum_{p<k} a[p*5+r]*b[p*8+j], 0.16666667, 0.5)
+//
+// for r < 5, j < 1 (k unrolled 4x).
+//
+//go:noescape
+func neon_5x8_u1_bias_acc_hardswish0p167_0p5_n1(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
+// neon_4x12_k21_u4_ldc30_acc_sigmoid_n3 is the 4x12 NEON GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = sigmoid(C[r*ldc+j] + sum_{p<21} a[p*4+r]*b[p*12+j])
+//
+// for r < 4, j < 3 (K=21, ldc=30, k unrolled 4x).
+//
+//go:noescape
+func neon_4x12_k21_u4_ldc30_acc_sigmoid_n3(a *float32, b *float32, c *float32)
+
+// neon_3x4_u4_bias_n2 is the 3x4 NEON GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = bias[r] + sum_{p<k} a[p*3+r]*b[p*4+j]
+//
+// for r < 3, j < 2 (k unrolled 4x).
+//
+//go:noescape
+func neon_3x4_u4_bias_n2(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+
 // neon_1x24_k37_u4_ldc100_n21_bf16 is the 1x24 NEON GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<37} a[p*1+r]*b[p*24+j]

@@ -2341,23 +2341,53 @@ TEXT ·neon_8x12_k4_u4_relu_n1_m1(SB), NOSPLIT|NOFRAME, $0-32
 	MOVD	a+0(FP), R0
 	MOVD	b+8(FP), R1
 	MOVD	c+16(FP), R2
+	MOVD	$32, R6
 
-	// Zero the accumulators.
-	VEOR	V0.B16, V0.B16, V0.B16
+	// Transposed shape: rows in the lanes. Zero the accumulators.
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
 
 	// Reduction over K=4: 1 iteration(s) of 4 step(s), 0 remaining.
-	VLD1.P	48(R1), [V1.S4, V2.S4, V3.S4]
-	VLD1.P	32(R0), [V4.S4, V5.S4]
-	WORD	$0x4f841020 // fmla v0.4s, v1.4s, v4.s[0]
-	VLD1.P	48(R1), [V1.S4, V2.S4, V3.S4]
-	VLD1.P	32(R0), [V4.S4, V5.S4]
-	WORD	$0x4f841020 // fmla v0.4s, v1.4s, v4.s[0]
-	VLD1.P	48(R1), [V1.S4, V2.S4, V3.S4]
-	VLD1.P	32(R0), [V4.S4, V5.S4]
-	WORD	$0x4f841020 // fmla v0.4s, v1.4s, v4.s[0]
-	VLD1.P	48(R1), [V1.S4, V2.S4, V3.S4]
-	VLD1.P	32(R0), [V4.S4, V5.S4]
-	WORD	$0x4f841020 // fmla v0.4s, v1.4s, v4.s[0]
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1331 // fmla v17.4s, v25.4s, v27.s[0]
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1312 // fmla v18.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1333 // fmla v19.4s, v25.4s, v27.s[0]
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1314 // fmla v20.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1335 // fmla v21.4s, v25.4s, v27.s[0]
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1316 // fmla v22.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1337 // fmla v23.4s, v25.4s, v27.s[0]
+
+	// Add each column's accumulators and the bias, and transpose the columns into rows.
+	WORD	$0x4e32d610 // fadd v16.4s, v16.4s, v18.4s
+	WORD	$0x4e33d631 // fadd v17.4s, v17.4s, v19.4s
+	WORD	$0x4e36d694 // fadd v20.4s, v20.4s, v22.4s
+	WORD	$0x4e37d6b5 // fadd v21.4s, v21.4s, v23.4s
+	WORD	$0x4e34d610 // fadd v16.4s, v16.4s, v20.4s
+	WORD	$0x4e35d631 // fadd v17.4s, v17.4s, v21.4s
+	VEOR	V28.B16, V28.B16, V28.B16
+	VTRN1	V28.S4, V16.S4, V24.S4
+	VTRN2	V28.S4, V16.S4, V29.S4
+	VTRN1	V28.S4, V28.S4, V30.S4
+	VTRN2	V28.S4, V28.S4, V31.S4
+	VTRN1	V30.D2, V24.D2, V0.D2
 
 	// Epilogue: accumulate, activate and store the tile.
 	VEOR	V1.B16, V1.B16, V1.B16
@@ -3807,6 +3837,1775 @@ kloop:
 	WORD	$0x4e2af529 // fmax v9.4s, v9.4s, v10.4s
 	WORD	$0x4eabf529 // fmin v9.4s, v9.4s, v11.4s
 	FMOVQ	F9, 16(R2)
+	RET
+
+// func neon_8x12_u4_bias_silu_n1(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+TEXT ·neon_8x12_u4_bias_silu_n1(SB), NOSPLIT|NOFRAME, $0-48
+	// neon_8x12_u4_bias_silu_n1 is the 8x12 NEON GEMM micro-kernel computing
+	//
+	//	C[r*ldc+j] = silu(bias[r] + sum_{p<k} a[p*8+r]*b[p*12+j])
+	//
+	// for r < 8, j < 1 (k unrolled 4x).
+	MOVD	a+0(FP), R0
+	MOVD	b+8(FP), R1
+	MOVD	c+16(FP), R2
+	MOVD	$32, R6
+
+	// Transposed shape: rows in the lanes. Zero the accumulators.
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+
+	// Reduction over the runtime k: blocks of 4 step(s), then single steps.
+	MOVD	k+24(FP), R3
+	SUBS	$4, R3, R3
+	BLT	ktail
+kloop:
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1331 // fmla v17.4s, v25.4s, v27.s[0]
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1312 // fmla v18.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1333 // fmla v19.4s, v25.4s, v27.s[0]
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1314 // fmla v20.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1335 // fmla v21.4s, v25.4s, v27.s[0]
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1316 // fmla v22.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1337 // fmla v23.4s, v25.4s, v27.s[0]
+	SUBS	$4, R3, R3
+	BGE	kloop
+ktail:
+	ADDS	$4, R3, R3
+	BLE	kdone
+kremainder:
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1331 // fmla v17.4s, v25.4s, v27.s[0]
+	SUBS	$1, R3, R3
+	BNE	kremainder
+kdone:
+
+	// Add each column's accumulators and the bias, and transpose the columns into rows.
+	WORD	$0x4e32d610 // fadd v16.4s, v16.4s, v18.4s
+	WORD	$0x4e33d631 // fadd v17.4s, v17.4s, v19.4s
+	WORD	$0x4e36d694 // fadd v20.4s, v20.4s, v22.4s
+	WORD	$0x4e37d6b5 // fadd v21.4s, v21.4s, v23.4s
+	WORD	$0x4e34d610 // fadd v16.4s, v16.4s, v20.4s
+	WORD	$0x4e35d631 // fadd v17.4s, v17.4s, v21.4s
+	MOVD	bias+40(FP), R5
+	VEOR	V29.B16, V29.B16, V29.B16
+	VLD1.P	4(R5), V29.S[0]
+	VLD1.P	4(R5), V29.S[1]
+	VLD1.P	4(R5), V29.S[2]
+	VLD1.P	4(R5), V29.S[3]
+	WORD	$0x4e3dd610 // fadd v16.4s, v16.4s, v29.4s
+	VEOR	V29.B16, V29.B16, V29.B16
+	VLD1.P	4(R5), V29.S[0]
+	VLD1.P	4(R5), V29.S[1]
+	VLD1.P	4(R5), V29.S[2]
+	VLD1.P	4(R5), V29.S[3]
+	WORD	$0x4e3dd631 // fadd v17.4s, v17.4s, v29.4s
+	VEOR	V28.B16, V28.B16, V28.B16
+	VTRN1	V28.S4, V16.S4, V24.S4
+	VTRN2	V28.S4, V16.S4, V29.S4
+	VTRN1	V28.S4, V28.S4, V30.S4
+	VTRN2	V28.S4, V28.S4, V31.S4
+	VTRN1	V30.D2, V24.D2, V0.D2
+	VTRN1	V31.D2, V29.D2, V1.D2
+	VTRN2	V30.D2, V24.D2, V2.D2
+	VTRN2	V31.D2, V29.D2, V3.D2
+	VTRN1	V28.S4, V17.S4, V24.S4
+	VTRN2	V28.S4, V17.S4, V29.S4
+	VTRN1	V28.S4, V28.S4, V30.S4
+	VTRN2	V28.S4, V28.S4, V31.S4
+	VTRN1	V30.D2, V24.D2, V4.D2
+	VTRN1	V31.D2, V29.D2, V5.D2
+	VTRN2	V30.D2, V24.D2, V6.D2
+	VTRN2	V31.D2, V29.D2, V7.D2
+
+	// Epilogue: accumulate, activate and store the tile.
+	WORD	$0x4f03f608 // fmov v8.4s, #1.0
+	MOVW	$0xc3300000, R9
+	VMOV	R9, V9.S[0]
+	MOVW	$0x42ae0000, R9
+	VMOV	R9, V9.S[1]
+	MOVW	$0xbfb8aa3b, R9
+	VMOV	R9, V9.S[2]
+	MOVW	$0x3f318000, R9
+	VMOV	R9, V9.S[3]
+	MOVW	$0xb95e8083, R9
+	VMOV	R9, V10.S[0]
+	MOVW	$0xb9506967, R9
+	VMOV	R9, V10.S[1]
+	MOVW	$0x3ab743ce, R9
+	VMOV	R9, V10.S[2]
+	MOVW	$0xbc088908, R9
+	VMOV	R9, V10.S[3]
+	MOVW	$0x3d2aa9c1, R9
+	VMOV	R9, V11.S[0]
+	MOVW	$0xbe2aaaaa, R9
+	VMOV	R9, V11.S[1]
+	MOVW	$0x3f000000, R9
+	VMOV	R9, V11.S[2]
+	MOVD	ldc+32(FP), R4
+	LSL	$2, R4, R4
+	VDUP	V9.S[0], V15.S4
+	WORD	$0x4e2ff40d // fmax v13.4s, v0.4s, v15.4s
+	VDUP	V9.S[1], V15.S4
+	WORD	$0x4eaff5ad // fmin v13.4s, v13.4s, v15.4s
+	WORD	$0x4f8999ac // fmul v12.4s, v13.4s, v9.s[2]
+	WORD	$0x4e21898c // frintn v12.4s, v12.4s
+	WORD	$0x4fa9198d // fmla v13.4s, v12.4s, v9.s[3]
+	WORD	$0x4f8a118d // fmla v13.4s, v12.4s, v10.s[0]
+	VDUP	V10.S[1], V14.S4
+	VDUP	V10.S[2], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V10.S[3], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V11.S[0], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V11.S[1], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V11.S[2], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	WORD	$0x6e2dddee // fmul v14.4s, v15.4s, v13.4s
+	VMOV	V13.B16, V15.B16
+	VFMLS	V13.S4, V14.S4, V15.S4
+	WORD	$0x4eafd50e // fsub v14.4s, v8.4s, v15.4s
+	WORD	$0x4ea1b98c // fcvtzs v12.4s, v12.4s
+	WORD	$0x4f3f058d // sshr v13.4s, v12.4s, #1
+	VSUB	V13.S4, V12.S4, V12.S4
+	VSHL	$23, V13.S4, V13.S4
+	VADD	V8.S4, V13.S4, V13.S4
+	WORD	$0x6e2dddce // fmul v14.4s, v14.4s, v13.4s
+	VSHL	$23, V12.S4, V12.S4
+	VADD	V8.S4, V12.S4, V12.S4
+	WORD	$0x6e2cddce // fmul v14.4s, v14.4s, v12.4s
+	WORD	$0x4e28d5ce // fadd v14.4s, v14.4s, v8.4s
+	WORD	$0x6e2efc00 // fdiv v0.4s, v0.4s, v14.4s
+	FMOVS	F0, 0(R2)
+	ADD	R4, R2, R2
+	VDUP	V9.S[0], V15.S4
+	WORD	$0x4e2ff42d // fmax v13.4s, v1.4s, v15.4s
+	VDUP	V9.S[1], V15.S4
+	WORD	$0x4eaff5ad // fmin v13.4s, v13.4s, v15.4s
+	WORD	$0x4f8999ac // fmul v12.4s, v13.4s, v9.s[2]
+	WORD	$0x4e21898c // frintn v12.4s, v12.4s
+	WORD	$0x4fa9198d // fmla v13.4s, v12.4s, v9.s[3]
+	WORD	$0x4f8a118d // fmla v13.4s, v12.4s, v10.s[0]
+	VDUP	V10.S[1], V14.S4
+	VDUP	V10.S[2], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V10.S[3], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V11.S[0], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V11.S[1], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V11.S[2], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	WORD	$0x6e2dddee // fmul v14.4s, v15.4s, v13.4s
+	VMOV	V13.B16, V15.B16
+	VFMLS	V13.S4, V14.S4, V15.S4
+	WORD	$0x4eafd50e // fsub v14.4s, v8.4s, v15.4s
+	WORD	$0x4ea1b98c // fcvtzs v12.4s, v12.4s
+	WORD	$0x4f3f058d // sshr v13.4s, v12.4s, #1
+	VSUB	V13.S4, V12.S4, V12.S4
+	VSHL	$23, V13.S4, V13.S4
+	VADD	V8.S4, V13.S4, V13.S4
+	WORD	$0x6e2dddce // fmul v14.4s, v14.4s, v13.4s
+	VSHL	$23, V12.S4, V12.S4
+	VADD	V8.S4, V12.S4, V12.S4
+	WORD	$0x6e2cddce // fmul v14.4s, v14.4s, v12.4s
+	WORD	$0x4e28d5ce // fadd v14.4s, v14.4s, v8.4s
+	WORD	$0x6e2efc21 // fdiv v1.4s, v1.4s, v14.4s
+	FMOVS	F1, 0(R2)
+	ADD	R4, R2, R2
+	VDUP	V9.S[0], V15.S4
+	WORD	$0x4e2ff44d // fmax v13.4s, v2.4s, v15.4s
+	VDUP	V9.S[1], V15.S4
+	WORD	$0x4eaff5ad // fmin v13.4s, v13.4s, v15.4s
+	WORD	$0x4f8999ac // fmul v12.4s, v13.4s, v9.s[2]
+	WORD	$0x4e21898c // frintn v12.4s, v12.4s
+	WORD	$0x4fa9198d // fmla v13.4s, v12.4s, v9.s[3]
+	WORD	$0x4f8a118d // fmla v13.4s, v12.4s, v10.s[0]
+	VDUP	V10.S[1], V14.S4
+	VDUP	V10.S[2], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V10.S[3], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V11.S[0], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V11.S[1], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V11.S[2], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	WORD	$0x6e2dddee // fmul v14.4s, v15.4s, v13.4s
+	VMOV	V13.B16, V15.B16
+	VFMLS	V13.S4, V14.S4, V15.S4
+	WORD	$0x4eafd50e // fsub v14.4s, v8.4s, v15.4s
+	WORD	$0x4ea1b98c // fcvtzs v12.4s, v12.4s
+	WORD	$0x4f3f058d // sshr v13.4s, v12.4s, #1
+	VSUB	V13.S4, V12.S4, V12.S4
+	VSHL	$23, V13.S4, V13.S4
+	VADD	V8.S4, V13.S4, V13.S4
+	WORD	$0x6e2dddce // fmul v14.4s, v14.4s, v13.4s
+	VSHL	$23, V12.S4, V12.S4
+	VADD	V8.S4, V12.S4, V12.S4
+	WORD	$0x6e2cddce // fmul v14.4s, v14.4s, v12.4s
+	WORD	$0x4e28d5ce // fadd v14.4s, v14.4s, v8.4s
+	WORD	$0x6e2efc42 // fdiv v2.4s, v2.4s, v14.4s
+	FMOVS	F2, 0(R2)
+	ADD	R4, R2, R2
+	VDUP	V9.S[0], V15.S4
+	WORD	$0x4e2ff46d // fmax v13.4s, v3.4s, v15.4s
+	VDUP	V9.S[1], V15.S4
+	WORD	$0x4eaff5ad // fmin v13.4s, v13.4s, v15.4s
+	WORD	$0x4f8999ac // fmul v12.4s, v13.4s, v9.s[2]
+	WORD	$0x4e21898c // frintn v12.4s, v12.4s
+	WORD	$0x4fa9198d // fmla v13.4s, v12.4s, v9.s[3]
+	WORD	$0x4f8a118d // fmla v13.4s, v12.4s, v10.s[0]
+	VDUP	V10.S[1], V14.S4
+	VDUP	V10.S[2], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V10.S[3], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V11.S[0], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V11.S[1], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V11.S[2], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	WORD	$0x6e2dddee // fmul v14.4s, v15.4s, v13.4s
+	VMOV	V13.B16, V15.B16
+	VFMLS	V13.S4, V14.S4, V15.S4
+	WORD	$0x4eafd50e // fsub v14.4s, v8.4s, v15.4s
+	WORD	$0x4ea1b98c // fcvtzs v12.4s, v12.4s
+	WORD	$0x4f3f058d // sshr v13.4s, v12.4s, #1
+	VSUB	V13.S4, V12.S4, V12.S4
+	VSHL	$23, V13.S4, V13.S4
+	VADD	V8.S4, V13.S4, V13.S4
+	WORD	$0x6e2dddce // fmul v14.4s, v14.4s, v13.4s
+	VSHL	$23, V12.S4, V12.S4
+	VADD	V8.S4, V12.S4, V12.S4
+	WORD	$0x6e2cddce // fmul v14.4s, v14.4s, v12.4s
+	WORD	$0x4e28d5ce // fadd v14.4s, v14.4s, v8.4s
+	WORD	$0x6e2efc63 // fdiv v3.4s, v3.4s, v14.4s
+	FMOVS	F3, 0(R2)
+	ADD	R4, R2, R2
+	VDUP	V9.S[0], V15.S4
+	WORD	$0x4e2ff48d // fmax v13.4s, v4.4s, v15.4s
+	VDUP	V9.S[1], V15.S4
+	WORD	$0x4eaff5ad // fmin v13.4s, v13.4s, v15.4s
+	WORD	$0x4f8999ac // fmul v12.4s, v13.4s, v9.s[2]
+	WORD	$0x4e21898c // frintn v12.4s, v12.4s
+	WORD	$0x4fa9198d // fmla v13.4s, v12.4s, v9.s[3]
+	WORD	$0x4f8a118d // fmla v13.4s, v12.4s, v10.s[0]
+	VDUP	V10.S[1], V14.S4
+	VDUP	V10.S[2], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V10.S[3], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V11.S[0], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V11.S[1], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V11.S[2], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	WORD	$0x6e2dddee // fmul v14.4s, v15.4s, v13.4s
+	VMOV	V13.B16, V15.B16
+	VFMLS	V13.S4, V14.S4, V15.S4
+	WORD	$0x4eafd50e // fsub v14.4s, v8.4s, v15.4s
+	WORD	$0x4ea1b98c // fcvtzs v12.4s, v12.4s
+	WORD	$0x4f3f058d // sshr v13.4s, v12.4s, #1
+	VSUB	V13.S4, V12.S4, V12.S4
+	VSHL	$23, V13.S4, V13.S4
+	VADD	V8.S4, V13.S4, V13.S4
+	WORD	$0x6e2dddce // fmul v14.4s, v14.4s, v13.4s
+	VSHL	$23, V12.S4, V12.S4
+	VADD	V8.S4, V12.S4, V12.S4
+	WORD	$0x6e2cddce // fmul v14.4s, v14.4s, v12.4s
+	WORD	$0x4e28d5ce // fadd v14.4s, v14.4s, v8.4s
+	WORD	$0x6e2efc84 // fdiv v4.4s, v4.4s, v14.4s
+	FMOVS	F4, 0(R2)
+	ADD	R4, R2, R2
+	VDUP	V9.S[0], V15.S4
+	WORD	$0x4e2ff4ad // fmax v13.4s, v5.4s, v15.4s
+	VDUP	V9.S[1], V15.S4
+	WORD	$0x4eaff5ad // fmin v13.4s, v13.4s, v15.4s
+	WORD	$0x4f8999ac // fmul v12.4s, v13.4s, v9.s[2]
+	WORD	$0x4e21898c // frintn v12.4s, v12.4s
+	WORD	$0x4fa9198d // fmla v13.4s, v12.4s, v9.s[3]
+	WORD	$0x4f8a118d // fmla v13.4s, v12.4s, v10.s[0]
+	VDUP	V10.S[1], V14.S4
+	VDUP	V10.S[2], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V10.S[3], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V11.S[0], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V11.S[1], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V11.S[2], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	WORD	$0x6e2dddee // fmul v14.4s, v15.4s, v13.4s
+	VMOV	V13.B16, V15.B16
+	VFMLS	V13.S4, V14.S4, V15.S4
+	WORD	$0x4eafd50e // fsub v14.4s, v8.4s, v15.4s
+	WORD	$0x4ea1b98c // fcvtzs v12.4s, v12.4s
+	WORD	$0x4f3f058d // sshr v13.4s, v12.4s, #1
+	VSUB	V13.S4, V12.S4, V12.S4
+	VSHL	$23, V13.S4, V13.S4
+	VADD	V8.S4, V13.S4, V13.S4
+	WORD	$0x6e2dddce // fmul v14.4s, v14.4s, v13.4s
+	VSHL	$23, V12.S4, V12.S4
+	VADD	V8.S4, V12.S4, V12.S4
+	WORD	$0x6e2cddce // fmul v14.4s, v14.4s, v12.4s
+	WORD	$0x4e28d5ce // fadd v14.4s, v14.4s, v8.4s
+	WORD	$0x6e2efca5 // fdiv v5.4s, v5.4s, v14.4s
+	FMOVS	F5, 0(R2)
+	ADD	R4, R2, R2
+	VDUP	V9.S[0], V15.S4
+	WORD	$0x4e2ff4cd // fmax v13.4s, v6.4s, v15.4s
+	VDUP	V9.S[1], V15.S4
+	WORD	$0x4eaff5ad // fmin v13.4s, v13.4s, v15.4s
+	WORD	$0x4f8999ac // fmul v12.4s, v13.4s, v9.s[2]
+	WORD	$0x4e21898c // frintn v12.4s, v12.4s
+	WORD	$0x4fa9198d // fmla v13.4s, v12.4s, v9.s[3]
+	WORD	$0x4f8a118d // fmla v13.4s, v12.4s, v10.s[0]
+	VDUP	V10.S[1], V14.S4
+	VDUP	V10.S[2], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V10.S[3], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V11.S[0], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V11.S[1], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V11.S[2], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	WORD	$0x6e2dddee // fmul v14.4s, v15.4s, v13.4s
+	VMOV	V13.B16, V15.B16
+	VFMLS	V13.S4, V14.S4, V15.S4
+	WORD	$0x4eafd50e // fsub v14.4s, v8.4s, v15.4s
+	WORD	$0x4ea1b98c // fcvtzs v12.4s, v12.4s
+	WORD	$0x4f3f058d // sshr v13.4s, v12.4s, #1
+	VSUB	V13.S4, V12.S4, V12.S4
+	VSHL	$23, V13.S4, V13.S4
+	VADD	V8.S4, V13.S4, V13.S4
+	WORD	$0x6e2dddce // fmul v14.4s, v14.4s, v13.4s
+	VSHL	$23, V12.S4, V12.S4
+	VADD	V8.S4, V12.S4, V12.S4
+	WORD	$0x6e2cddce // fmul v14.4s, v14.4s, v12.4s
+	WORD	$0x4e28d5ce // fadd v14.4s, v14.4s, v8.4s
+	WORD	$0x6e2efcc6 // fdiv v6.4s, v6.4s, v14.4s
+	FMOVS	F6, 0(R2)
+	ADD	R4, R2, R2
+	VDUP	V9.S[0], V15.S4
+	WORD	$0x4e2ff4ed // fmax v13.4s, v7.4s, v15.4s
+	VDUP	V9.S[1], V15.S4
+	WORD	$0x4eaff5ad // fmin v13.4s, v13.4s, v15.4s
+	WORD	$0x4f8999ac // fmul v12.4s, v13.4s, v9.s[2]
+	WORD	$0x4e21898c // frintn v12.4s, v12.4s
+	WORD	$0x4fa9198d // fmla v13.4s, v12.4s, v9.s[3]
+	WORD	$0x4f8a118d // fmla v13.4s, v12.4s, v10.s[0]
+	VDUP	V10.S[1], V14.S4
+	VDUP	V10.S[2], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V10.S[3], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V11.S[0], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V11.S[1], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V11.S[2], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	WORD	$0x6e2dddee // fmul v14.4s, v15.4s, v13.4s
+	VMOV	V13.B16, V15.B16
+	VFMLS	V13.S4, V14.S4, V15.S4
+	WORD	$0x4eafd50e // fsub v14.4s, v8.4s, v15.4s
+	WORD	$0x4ea1b98c // fcvtzs v12.4s, v12.4s
+	WORD	$0x4f3f058d // sshr v13.4s, v12.4s, #1
+	VSUB	V13.S4, V12.S4, V12.S4
+	VSHL	$23, V13.S4, V13.S4
+	VADD	V8.S4, V13.S4, V13.S4
+	WORD	$0x6e2dddce // fmul v14.4s, v14.4s, v13.4s
+	VSHL	$23, V12.S4, V12.S4
+	VADD	V8.S4, V12.S4, V12.S4
+	WORD	$0x6e2cddce // fmul v14.4s, v14.4s, v12.4s
+	WORD	$0x4e28d5ce // fadd v14.4s, v14.4s, v8.4s
+	WORD	$0x6e2efce7 // fdiv v7.4s, v7.4s, v14.4s
+	FMOVS	F7, 0(R2)
+	RET
+
+// func neon_8x12_k37_u4_ldc49_ldb49_bias_acc_relu_n1(a *float32, b *float32, c *float32, bias *float32)
+TEXT ·neon_8x12_k37_u4_ldc49_ldb49_bias_acc_relu_n1(SB), NOSPLIT|NOFRAME, $0-32
+	// neon_8x12_k37_u4_ldc49_ldb49_bias_acc_relu_n1 is the 8x12 NEON GEMM micro-kernel computing
+	//
+	//	C[r*ldc+j] = max(C[r*ldc+j] + bias[r] + sum_{p<37} a[p*8+r]*b[p*49+j], 0)
+	//
+	// for r < 8, j < 1 (K=37, ldc=49, k unrolled 4x).
+	MOVD	a+0(FP), R0
+	MOVD	b+8(FP), R1
+	MOVD	c+16(FP), R2
+	MOVD	$180, R6
+
+	// Transposed shape: rows in the lanes. Zero the accumulators.
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+
+	// Reduction over K=37: 9 iteration(s) of 4 step(s), 1 remaining.
+	MOVD	$9, R3
+kloop:
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1331 // fmla v17.4s, v25.4s, v27.s[0]
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1312 // fmla v18.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1333 // fmla v19.4s, v25.4s, v27.s[0]
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1314 // fmla v20.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1335 // fmla v21.4s, v25.4s, v27.s[0]
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1316 // fmla v22.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1337 // fmla v23.4s, v25.4s, v27.s[0]
+	SUBS	$1, R3, R3
+	BNE	kloop
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1331 // fmla v17.4s, v25.4s, v27.s[0]
+
+	// Add each column's accumulators and the bias, and transpose the columns into rows.
+	WORD	$0x4e32d610 // fadd v16.4s, v16.4s, v18.4s
+	WORD	$0x4e33d631 // fadd v17.4s, v17.4s, v19.4s
+	WORD	$0x4e36d694 // fadd v20.4s, v20.4s, v22.4s
+	WORD	$0x4e37d6b5 // fadd v21.4s, v21.4s, v23.4s
+	WORD	$0x4e34d610 // fadd v16.4s, v16.4s, v20.4s
+	WORD	$0x4e35d631 // fadd v17.4s, v17.4s, v21.4s
+	MOVD	bias+24(FP), R5
+	VEOR	V29.B16, V29.B16, V29.B16
+	VLD1.P	4(R5), V29.S[0]
+	VLD1.P	4(R5), V29.S[1]
+	VLD1.P	4(R5), V29.S[2]
+	VLD1.P	4(R5), V29.S[3]
+	WORD	$0x4e3dd610 // fadd v16.4s, v16.4s, v29.4s
+	VEOR	V29.B16, V29.B16, V29.B16
+	VLD1.P	4(R5), V29.S[0]
+	VLD1.P	4(R5), V29.S[1]
+	VLD1.P	4(R5), V29.S[2]
+	VLD1.P	4(R5), V29.S[3]
+	WORD	$0x4e3dd631 // fadd v17.4s, v17.4s, v29.4s
+	VEOR	V28.B16, V28.B16, V28.B16
+	VTRN1	V28.S4, V16.S4, V24.S4
+	VTRN2	V28.S4, V16.S4, V29.S4
+	VTRN1	V28.S4, V28.S4, V30.S4
+	VTRN2	V28.S4, V28.S4, V31.S4
+	VTRN1	V30.D2, V24.D2, V0.D2
+	VTRN1	V31.D2, V29.D2, V1.D2
+	VTRN2	V30.D2, V24.D2, V2.D2
+	VTRN2	V31.D2, V29.D2, V3.D2
+	VTRN1	V28.S4, V17.S4, V24.S4
+	VTRN2	V28.S4, V17.S4, V29.S4
+	VTRN1	V28.S4, V28.S4, V30.S4
+	VTRN2	V28.S4, V28.S4, V31.S4
+	VTRN1	V30.D2, V24.D2, V4.D2
+	VTRN1	V31.D2, V29.D2, V5.D2
+	VTRN2	V30.D2, V24.D2, V6.D2
+	VTRN2	V31.D2, V29.D2, V7.D2
+
+	// Epilogue: accumulate, activate and store the tile.
+	VEOR	V8.B16, V8.B16, V8.B16
+	FMOVS	0(R2), F9
+	WORD	$0x4e29d400 // fadd v0.4s, v0.4s, v9.4s
+	WORD	$0x4e28f400 // fmax v0.4s, v0.4s, v8.4s
+	FMOVS	F0, 0(R2)
+	ADD	$196, R2, R2
+	FMOVS	0(R2), F9
+	WORD	$0x4e29d421 // fadd v1.4s, v1.4s, v9.4s
+	WORD	$0x4e28f421 // fmax v1.4s, v1.4s, v8.4s
+	FMOVS	F1, 0(R2)
+	ADD	$196, R2, R2
+	FMOVS	0(R2), F9
+	WORD	$0x4e29d442 // fadd v2.4s, v2.4s, v9.4s
+	WORD	$0x4e28f442 // fmax v2.4s, v2.4s, v8.4s
+	FMOVS	F2, 0(R2)
+	ADD	$196, R2, R2
+	FMOVS	0(R2), F9
+	WORD	$0x4e29d463 // fadd v3.4s, v3.4s, v9.4s
+	WORD	$0x4e28f463 // fmax v3.4s, v3.4s, v8.4s
+	FMOVS	F3, 0(R2)
+	ADD	$196, R2, R2
+	FMOVS	0(R2), F9
+	WORD	$0x4e29d484 // fadd v4.4s, v4.4s, v9.4s
+	WORD	$0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	FMOVS	F4, 0(R2)
+	ADD	$196, R2, R2
+	FMOVS	0(R2), F9
+	WORD	$0x4e29d4a5 // fadd v5.4s, v5.4s, v9.4s
+	WORD	$0x4e28f4a5 // fmax v5.4s, v5.4s, v8.4s
+	FMOVS	F5, 0(R2)
+	ADD	$196, R2, R2
+	FMOVS	0(R2), F9
+	WORD	$0x4e29d4c6 // fadd v6.4s, v6.4s, v9.4s
+	WORD	$0x4e28f4c6 // fmax v6.4s, v6.4s, v8.4s
+	FMOVS	F6, 0(R2)
+	ADD	$196, R2, R2
+	FMOVS	0(R2), F9
+	WORD	$0x4e29d4e7 // fadd v7.4s, v7.4s, v9.4s
+	WORD	$0x4e28f4e7 // fmax v7.4s, v7.4s, v8.4s
+	FMOVS	F7, 0(R2)
+	RET
+
+// func neon_8x12_k160_u4_ldb196_bias_clip0_6_n2_m5(a *float32, b *float32, c *float32, ldc int, bias *float32)
+TEXT ·neon_8x12_k160_u4_ldb196_bias_clip0_6_n2_m5(SB), NOSPLIT|NOFRAME, $0-40
+	// neon_8x12_k160_u4_ldb196_bias_clip0_6_n2_m5 is the 8x12 NEON GEMM micro-kernel computing
+	//
+	//	C[r*ldc+j] = clip(bias[r] + sum_{p<160} a[p*8+r]*b[p*196+j], 0, 6)
+	//
+	// for r < 5, j < 2 (K=160, k unrolled 4x).
+	MOVD	a+0(FP), R0
+	MOVD	b+8(FP), R1
+	MOVD	c+16(FP), R2
+	MOVD	$768, R6
+
+	// Transposed shape: rows in the lanes. Zero the accumulators.
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+
+	// Reduction over K=160: 40 iteration(s) of 4 step(s), 0 remaining.
+	MOVD	$40, R3
+kloop:
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1331 // fmla v17.4s, v25.4s, v27.s[0]
+	WORD	$0x4fbb1312 // fmla v18.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb1333 // fmla v19.4s, v25.4s, v27.s[1]
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1314 // fmla v20.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1335 // fmla v21.4s, v25.4s, v27.s[0]
+	WORD	$0x4fbb1316 // fmla v22.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb1337 // fmla v23.4s, v25.4s, v27.s[1]
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1331 // fmla v17.4s, v25.4s, v27.s[0]
+	WORD	$0x4fbb1312 // fmla v18.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb1333 // fmla v19.4s, v25.4s, v27.s[1]
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1314 // fmla v20.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1335 // fmla v21.4s, v25.4s, v27.s[0]
+	WORD	$0x4fbb1316 // fmla v22.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb1337 // fmla v23.4s, v25.4s, v27.s[1]
+	SUBS	$1, R3, R3
+	BNE	kloop
+
+	// Add each column's accumulators and the bias, and transpose the columns into rows.
+	WORD	$0x4e34d610 // fadd v16.4s, v16.4s, v20.4s
+	WORD	$0x4e35d631 // fadd v17.4s, v17.4s, v21.4s
+	WORD	$0x4e36d652 // fadd v18.4s, v18.4s, v22.4s
+	WORD	$0x4e37d673 // fadd v19.4s, v19.4s, v23.4s
+	MOVD	bias+32(FP), R5
+	VEOR	V29.B16, V29.B16, V29.B16
+	VLD1.P	4(R5), V29.S[0]
+	VLD1.P	4(R5), V29.S[1]
+	VLD1.P	4(R5), V29.S[2]
+	VLD1.P	4(R5), V29.S[3]
+	WORD	$0x4e3dd610 // fadd v16.4s, v16.4s, v29.4s
+	WORD	$0x4e3dd652 // fadd v18.4s, v18.4s, v29.4s
+	VEOR	V29.B16, V29.B16, V29.B16
+	VLD1.P	4(R5), V29.S[0]
+	WORD	$0x4e3dd631 // fadd v17.4s, v17.4s, v29.4s
+	WORD	$0x4e3dd673 // fadd v19.4s, v19.4s, v29.4s
+	VEOR	V28.B16, V28.B16, V28.B16
+	VTRN1	V18.S4, V16.S4, V24.S4
+	VTRN2	V18.S4, V16.S4, V29.S4
+	VTRN1	V28.S4, V28.S4, V30.S4
+	VTRN2	V28.S4, V28.S4, V31.S4
+	VTRN1	V30.D2, V24.D2, V0.D2
+	VTRN1	V31.D2, V29.D2, V1.D2
+	VTRN2	V30.D2, V24.D2, V2.D2
+	VTRN2	V31.D2, V29.D2, V3.D2
+	VTRN1	V19.S4, V17.S4, V24.S4
+	VTRN2	V19.S4, V17.S4, V29.S4
+	VTRN1	V28.S4, V28.S4, V30.S4
+	VTRN2	V28.S4, V28.S4, V31.S4
+	VTRN1	V30.D2, V24.D2, V4.D2
+
+	// Epilogue: accumulate, activate and store the tile.
+	MOVW	$0x00000000, R9
+	VDUP	R9, V5.S4
+	WORD	$0x4f00f706 // fmov v6.4s, #6.0
+	MOVD	ldc+24(FP), R4
+	LSL	$2, R4, R4
+	WORD	$0x4e25f400 // fmax v0.4s, v0.4s, v5.4s
+	WORD	$0x4ea6f400 // fmin v0.4s, v0.4s, v6.4s
+	FMOVD	F0, 0(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4e25f421 // fmax v1.4s, v1.4s, v5.4s
+	WORD	$0x4ea6f421 // fmin v1.4s, v1.4s, v6.4s
+	FMOVD	F1, 0(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4e25f442 // fmax v2.4s, v2.4s, v5.4s
+	WORD	$0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	FMOVD	F2, 0(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4e25f463 // fmax v3.4s, v3.4s, v5.4s
+	WORD	$0x4ea6f463 // fmin v3.4s, v3.4s, v6.4s
+	FMOVD	F3, 0(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4e25f484 // fmax v4.4s, v4.4s, v5.4s
+	WORD	$0x4ea6f484 // fmin v4.4s, v4.4s, v6.4s
+	FMOVD	F4, 0(R2)
+	RET
+
+// func neon_8x12_u4_acc_gelu_n3(a *float32, b *float32, c *float32, k int, ldc int)
+TEXT ·neon_8x12_u4_acc_gelu_n3(SB), NOSPLIT|NOFRAME, $0-40
+	// neon_8x12_u4_acc_gelu_n3 is the 8x12 NEON GEMM micro-kernel computing
+	//
+	//	C[r*ldc+j] = gelu(C[r*ldc+j] + sum_{p<k} a[p*8+r]*b[p*12+j])
+	//
+	// for r < 8, j < 3 (k unrolled 4x).
+	MOVD	a+0(FP), R0
+	MOVD	b+8(FP), R1
+	MOVD	c+16(FP), R2
+	MOVD	$32, R6
+
+	// Transposed shape: rows in the lanes. Zero the accumulators.
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+
+	// Reduction over the runtime k: blocks of 4 step(s), then single steps.
+	MOVD	k+24(FP), R3
+	SUBS	$4, R3, R3
+	BLT	ktail
+kloop:
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1331 // fmla v17.4s, v25.4s, v27.s[0]
+	WORD	$0x4fbb1312 // fmla v18.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb1333 // fmla v19.4s, v25.4s, v27.s[1]
+	WORD	$0x4f9b1b14 // fmla v20.4s, v24.4s, v27.s[2]
+	WORD	$0x4f9b1b35 // fmla v21.4s, v25.4s, v27.s[2]
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1331 // fmla v17.4s, v25.4s, v27.s[0]
+	WORD	$0x4fbb1312 // fmla v18.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb1333 // fmla v19.4s, v25.4s, v27.s[1]
+	WORD	$0x4f9b1b14 // fmla v20.4s, v24.4s, v27.s[2]
+	WORD	$0x4f9b1b35 // fmla v21.4s, v25.4s, v27.s[2]
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1331 // fmla v17.4s, v25.4s, v27.s[0]
+	WORD	$0x4fbb1312 // fmla v18.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb1333 // fmla v19.4s, v25.4s, v27.s[1]
+	WORD	$0x4f9b1b14 // fmla v20.4s, v24.4s, v27.s[2]
+	WORD	$0x4f9b1b35 // fmla v21.4s, v25.4s, v27.s[2]
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1331 // fmla v17.4s, v25.4s, v27.s[0]
+	WORD	$0x4fbb1312 // fmla v18.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb1333 // fmla v19.4s, v25.4s, v27.s[1]
+	WORD	$0x4f9b1b14 // fmla v20.4s, v24.4s, v27.s[2]
+	WORD	$0x4f9b1b35 // fmla v21.4s, v25.4s, v27.s[2]
+	SUBS	$4, R3, R3
+	BGE	kloop
+ktail:
+	ADDS	$4, R3, R3
+	BLE	kdone
+kremainder:
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1331 // fmla v17.4s, v25.4s, v27.s[0]
+	WORD	$0x4fbb1312 // fmla v18.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb1333 // fmla v19.4s, v25.4s, v27.s[1]
+	WORD	$0x4f9b1b14 // fmla v20.4s, v24.4s, v27.s[2]
+	WORD	$0x4f9b1b35 // fmla v21.4s, v25.4s, v27.s[2]
+	SUBS	$1, R3, R3
+	BNE	kremainder
+kdone:
+
+	// Add each column's accumulators and the bias, and transpose the columns into rows.
+	VEOR	V28.B16, V28.B16, V28.B16
+	VTRN1	V18.S4, V16.S4, V24.S4
+	VTRN2	V18.S4, V16.S4, V29.S4
+	VTRN1	V28.S4, V20.S4, V30.S4
+	VTRN2	V28.S4, V20.S4, V31.S4
+	VTRN1	V30.D2, V24.D2, V0.D2
+	VTRN1	V31.D2, V29.D2, V1.D2
+	VTRN2	V30.D2, V24.D2, V2.D2
+	VTRN2	V31.D2, V29.D2, V3.D2
+	VTRN1	V19.S4, V17.S4, V24.S4
+	VTRN2	V19.S4, V17.S4, V29.S4
+	VTRN1	V28.S4, V21.S4, V30.S4
+	VTRN2	V28.S4, V21.S4, V31.S4
+	VTRN1	V30.D2, V24.D2, V4.D2
+	VTRN1	V31.D2, V29.D2, V5.D2
+	VTRN2	V30.D2, V24.D2, V6.D2
+	VTRN2	V31.D2, V29.D2, V7.D2
+
+	// Epilogue: accumulate, activate and store the tile.
+	MOVW	$0x3f3504f3, R9
+	VMOV	R9, V8.S[0]
+	MOVW	$0x40800000, R9
+	VMOV	R9, V8.S[1]
+	MOVW	$0xc0800000, R9
+	VMOV	R9, V8.S[2]
+	MOVW	$0x3f000000, R9
+	VMOV	R9, V8.S[3]
+	MOVW	$0xbc83dbd4, R9
+	VMOV	R9, V9.S[0]
+	MOVW	$0xbb41a1f6, R9
+	VMOV	R9, V9.S[1]
+	MOVW	$0xba40ac63, R9
+	VMOV	R9, V9.S[2]
+	MOVW	$0xb86ec2d2, R9
+	VMOV	R9, V9.S[3]
+	MOVW	$0xb60cff51, R9
+	VMOV	R9, V10.S[0]
+	MOVW	$0x32edffee, R9
+	VMOV	R9, V10.S[1]
+	MOVW	$0xaf95df0b, R9
+	VMOV	R9, V10.S[2]
+	MOVW	$0xbc69b6a7, R9
+	VMOV	R9, V10.S[3]
+	MOVW	$0xbbf19bf8, R9
+	VMOV	R9, V11.S[0]
+	MOVW	$0xbadc924e, R9
+	VMOV	R9, V11.S[1]
+	MOVW	$0xb95fbd29, R9
+	VMOV	R9, V11.S[2]
+	MOVW	$0xb77460cd, R9
+	VMOV	R9, V11.S[3]
+	MOVD	ldc+32(FP), R4
+	LSL	$2, R4, R4
+	FMOVD	0(R2), F12
+	FMOVS	8(R2), F13
+	VMOV	V13.S[0], V12.S[2]
+	WORD	$0x4e2cd400 // fadd v0.4s, v0.4s, v12.4s
+	WORD	$0x4f88900c // fmul v12.4s, v0.4s, v8.s[0]
+	VDUP	V8.S[1], V15.S4
+	WORD	$0x4eaff58c // fmin v12.4s, v12.4s, v15.4s
+	VDUP	V8.S[2], V15.S4
+	WORD	$0x4e2ff58c // fmax v12.4s, v12.4s, v15.4s
+	WORD	$0x6e2cdd8d // fmul v13.4s, v12.4s, v12.4s
+	VDUP	V10.S[2], V14.S4
+	VDUP	V10.S[1], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V10.S[0], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V9.S[3], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V9.S[2], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V9.S[1], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V9.S[0], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	WORD	$0x6e2cddcf // fmul v15.4s, v14.4s, v12.4s
+	VDUP	V11.S[3], V12.S4
+	VDUP	V11.S[2], V14.S4
+	VFMLA	V13.S4, V12.S4, V14.S4
+	VDUP	V11.S[1], V12.S4
+	VFMLA	V13.S4, V14.S4, V12.S4
+	VDUP	V11.S[0], V14.S4
+	VFMLA	V13.S4, V12.S4, V14.S4
+	VDUP	V10.S[3], V12.S4
+	VFMLA	V13.S4, V14.S4, V12.S4
+	WORD	$0x6e2cfdef // fdiv v15.4s, v15.4s, v12.4s
+	WORD	$0x4fa89800 // fmul v0.4s, v0.4s, v8.s[3]
+	VFMLA	V15.S4, V0.S4, V0.S4
+	FMOVD	F0, 0(R2)
+	VDUP	V0.S[2], V12.S4
+	FMOVS	F12, 8(R2)
+	ADD	R4, R2, R2
+	FMOVD	0(R2), F12
+	FMOVS	8(R2), F13
+	VMOV	V13.S[0], V12.S[2]
+	WORD	$0x4e2cd421 // fadd v1.4s, v1.4s, v12.4s
+	WORD	$0x4f88902c // fmul v12.4s, v1.4s, v8.s[0]
+	VDUP	V8.S[1], V15.S4
+	WORD	$0x4eaff58c // fmin v12.4s, v12.4s, v15.4s
+	VDUP	V8.S[2], V15.S4
+	WORD	$0x4e2ff58c // fmax v12.4s, v12.4s, v15.4s
+	WORD	$0x6e2cdd8d // fmul v13.4s, v12.4s, v12.4s
+	VDUP	V10.S[2], V14.S4
+	VDUP	V10.S[1], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V10.S[0], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V9.S[3], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V9.S[2], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V9.S[1], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V9.S[0], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	WORD	$0x6e2cddcf // fmul v15.4s, v14.4s, v12.4s
+	VDUP	V11.S[3], V12.S4
+	VDUP	V11.S[2], V14.S4
+	VFMLA	V13.S4, V12.S4, V14.S4
+	VDUP	V11.S[1], V12.S4
+	VFMLA	V13.S4, V14.S4, V12.S4
+	VDUP	V11.S[0], V14.S4
+	VFMLA	V13.S4, V12.S4, V14.S4
+	VDUP	V10.S[3], V12.S4
+	VFMLA	V13.S4, V14.S4, V12.S4
+	WORD	$0x6e2cfdef // fdiv v15.4s, v15.4s, v12.4s
+	WORD	$0x4fa89821 // fmul v1.4s, v1.4s, v8.s[3]
+	VFMLA	V15.S4, V1.S4, V1.S4
+	FMOVD	F1, 0(R2)
+	VDUP	V1.S[2], V12.S4
+	FMOVS	F12, 8(R2)
+	ADD	R4, R2, R2
+	FMOVD	0(R2), F12
+	FMOVS	8(R2), F13
+	VMOV	V13.S[0], V12.S[2]
+	WORD	$0x4e2cd442 // fadd v2.4s, v2.4s, v12.4s
+	WORD	$0x4f88904c // fmul v12.4s, v2.4s, v8.s[0]
+	VDUP	V8.S[1], V15.S4
+	WORD	$0x4eaff58c // fmin v12.4s, v12.4s, v15.4s
+	VDUP	V8.S[2], V15.S4
+	WORD	$0x4e2ff58c // fmax v12.4s, v12.4s, v15.4s
+	WORD	$0x6e2cdd8d // fmul v13.4s, v12.4s, v12.4s
+	VDUP	V10.S[2], V14.S4
+	VDUP	V10.S[1], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V10.S[0], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V9.S[3], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V9.S[2], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V9.S[1], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V9.S[0], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	WORD	$0x6e2cddcf // fmul v15.4s, v14.4s, v12.4s
+	VDUP	V11.S[3], V12.S4
+	VDUP	V11.S[2], V14.S4
+	VFMLA	V13.S4, V12.S4, V14.S4
+	VDUP	V11.S[1], V12.S4
+	VFMLA	V13.S4, V14.S4, V12.S4
+	VDUP	V11.S[0], V14.S4
+	VFMLA	V13.S4, V12.S4, V14.S4
+	VDUP	V10.S[3], V12.S4
+	VFMLA	V13.S4, V14.S4, V12.S4
+	WORD	$0x6e2cfdef // fdiv v15.4s, v15.4s, v12.4s
+	WORD	$0x4fa89842 // fmul v2.4s, v2.4s, v8.s[3]
+	VFMLA	V15.S4, V2.S4, V2.S4
+	FMOVD	F2, 0(R2)
+	VDUP	V2.S[2], V12.S4
+	FMOVS	F12, 8(R2)
+	ADD	R4, R2, R2
+	FMOVD	0(R2), F12
+	FMOVS	8(R2), F13
+	VMOV	V13.S[0], V12.S[2]
+	WORD	$0x4e2cd463 // fadd v3.4s, v3.4s, v12.4s
+	WORD	$0x4f88906c // fmul v12.4s, v3.4s, v8.s[0]
+	VDUP	V8.S[1], V15.S4
+	WORD	$0x4eaff58c // fmin v12.4s, v12.4s, v15.4s
+	VDUP	V8.S[2], V15.S4
+	WORD	$0x4e2ff58c // fmax v12.4s, v12.4s, v15.4s
+	WORD	$0x6e2cdd8d // fmul v13.4s, v12.4s, v12.4s
+	VDUP	V10.S[2], V14.S4
+	VDUP	V10.S[1], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V10.S[0], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V9.S[3], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V9.S[2], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V9.S[1], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V9.S[0], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	WORD	$0x6e2cddcf // fmul v15.4s, v14.4s, v12.4s
+	VDUP	V11.S[3], V12.S4
+	VDUP	V11.S[2], V14.S4
+	VFMLA	V13.S4, V12.S4, V14.S4
+	VDUP	V11.S[1], V12.S4
+	VFMLA	V13.S4, V14.S4, V12.S4
+	VDUP	V11.S[0], V14.S4
+	VFMLA	V13.S4, V12.S4, V14.S4
+	VDUP	V10.S[3], V12.S4
+	VFMLA	V13.S4, V14.S4, V12.S4
+	WORD	$0x6e2cfdef // fdiv v15.4s, v15.4s, v12.4s
+	WORD	$0x4fa89863 // fmul v3.4s, v3.4s, v8.s[3]
+	VFMLA	V15.S4, V3.S4, V3.S4
+	FMOVD	F3, 0(R2)
+	VDUP	V3.S[2], V12.S4
+	FMOVS	F12, 8(R2)
+	ADD	R4, R2, R2
+	FMOVD	0(R2), F12
+	FMOVS	8(R2), F13
+	VMOV	V13.S[0], V12.S[2]
+	WORD	$0x4e2cd484 // fadd v4.4s, v4.4s, v12.4s
+	WORD	$0x4f88908c // fmul v12.4s, v4.4s, v8.s[0]
+	VDUP	V8.S[1], V15.S4
+	WORD	$0x4eaff58c // fmin v12.4s, v12.4s, v15.4s
+	VDUP	V8.S[2], V15.S4
+	WORD	$0x4e2ff58c // fmax v12.4s, v12.4s, v15.4s
+	WORD	$0x6e2cdd8d // fmul v13.4s, v12.4s, v12.4s
+	VDUP	V10.S[2], V14.S4
+	VDUP	V10.S[1], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V10.S[0], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V9.S[3], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V9.S[2], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V9.S[1], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V9.S[0], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	WORD	$0x6e2cddcf // fmul v15.4s, v14.4s, v12.4s
+	VDUP	V11.S[3], V12.S4
+	VDUP	V11.S[2], V14.S4
+	VFMLA	V13.S4, V12.S4, V14.S4
+	VDUP	V11.S[1], V12.S4
+	VFMLA	V13.S4, V14.S4, V12.S4
+	VDUP	V11.S[0], V14.S4
+	VFMLA	V13.S4, V12.S4, V14.S4
+	VDUP	V10.S[3], V12.S4
+	VFMLA	V13.S4, V14.S4, V12.S4
+	WORD	$0x6e2cfdef // fdiv v15.4s, v15.4s, v12.4s
+	WORD	$0x4fa89884 // fmul v4.4s, v4.4s, v8.s[3]
+	VFMLA	V15.S4, V4.S4, V4.S4
+	FMOVD	F4, 0(R2)
+	VDUP	V4.S[2], V12.S4
+	FMOVS	F12, 8(R2)
+	ADD	R4, R2, R2
+	FMOVD	0(R2), F12
+	FMOVS	8(R2), F13
+	VMOV	V13.S[0], V12.S[2]
+	WORD	$0x4e2cd4a5 // fadd v5.4s, v5.4s, v12.4s
+	WORD	$0x4f8890ac // fmul v12.4s, v5.4s, v8.s[0]
+	VDUP	V8.S[1], V15.S4
+	WORD	$0x4eaff58c // fmin v12.4s, v12.4s, v15.4s
+	VDUP	V8.S[2], V15.S4
+	WORD	$0x4e2ff58c // fmax v12.4s, v12.4s, v15.4s
+	WORD	$0x6e2cdd8d // fmul v13.4s, v12.4s, v12.4s
+	VDUP	V10.S[2], V14.S4
+	VDUP	V10.S[1], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V10.S[0], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V9.S[3], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V9.S[2], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V9.S[1], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V9.S[0], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	WORD	$0x6e2cddcf // fmul v15.4s, v14.4s, v12.4s
+	VDUP	V11.S[3], V12.S4
+	VDUP	V11.S[2], V14.S4
+	VFMLA	V13.S4, V12.S4, V14.S4
+	VDUP	V11.S[1], V12.S4
+	VFMLA	V13.S4, V14.S4, V12.S4
+	VDUP	V11.S[0], V14.S4
+	VFMLA	V13.S4, V12.S4, V14.S4
+	VDUP	V10.S[3], V12.S4
+	VFMLA	V13.S4, V14.S4, V12.S4
+	WORD	$0x6e2cfdef // fdiv v15.4s, v15.4s, v12.4s
+	WORD	$0x4fa898a5 // fmul v5.4s, v5.4s, v8.s[3]
+	VFMLA	V15.S4, V5.S4, V5.S4
+	FMOVD	F5, 0(R2)
+	VDUP	V5.S[2], V12.S4
+	FMOVS	F12, 8(R2)
+	ADD	R4, R2, R2
+	FMOVD	0(R2), F12
+	FMOVS	8(R2), F13
+	VMOV	V13.S[0], V12.S[2]
+	WORD	$0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
+	WORD	$0x4f8890cc // fmul v12.4s, v6.4s, v8.s[0]
+	VDUP	V8.S[1], V15.S4
+	WORD	$0x4eaff58c // fmin v12.4s, v12.4s, v15.4s
+	VDUP	V8.S[2], V15.S4
+	WORD	$0x4e2ff58c // fmax v12.4s, v12.4s, v15.4s
+	WORD	$0x6e2cdd8d // fmul v13.4s, v12.4s, v12.4s
+	VDUP	V10.S[2], V14.S4
+	VDUP	V10.S[1], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V10.S[0], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V9.S[3], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V9.S[2], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V9.S[1], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V9.S[0], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	WORD	$0x6e2cddcf // fmul v15.4s, v14.4s, v12.4s
+	VDUP	V11.S[3], V12.S4
+	VDUP	V11.S[2], V14.S4
+	VFMLA	V13.S4, V12.S4, V14.S4
+	VDUP	V11.S[1], V12.S4
+	VFMLA	V13.S4, V14.S4, V12.S4
+	VDUP	V11.S[0], V14.S4
+	VFMLA	V13.S4, V12.S4, V14.S4
+	VDUP	V10.S[3], V12.S4
+	VFMLA	V13.S4, V14.S4, V12.S4
+	WORD	$0x6e2cfdef // fdiv v15.4s, v15.4s, v12.4s
+	WORD	$0x4fa898c6 // fmul v6.4s, v6.4s, v8.s[3]
+	VFMLA	V15.S4, V6.S4, V6.S4
+	FMOVD	F6, 0(R2)
+	VDUP	V6.S[2], V12.S4
+	FMOVS	F12, 8(R2)
+	ADD	R4, R2, R2
+	FMOVD	0(R2), F12
+	FMOVS	8(R2), F13
+	VMOV	V13.S[0], V12.S[2]
+	WORD	$0x4e2cd4e7 // fadd v7.4s, v7.4s, v12.4s
+	WORD	$0x4f8890ec // fmul v12.4s, v7.4s, v8.s[0]
+	VDUP	V8.S[1], V15.S4
+	WORD	$0x4eaff58c // fmin v12.4s, v12.4s, v15.4s
+	VDUP	V8.S[2], V15.S4
+	WORD	$0x4e2ff58c // fmax v12.4s, v12.4s, v15.4s
+	WORD	$0x6e2cdd8d // fmul v13.4s, v12.4s, v12.4s
+	VDUP	V10.S[2], V14.S4
+	VDUP	V10.S[1], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V10.S[0], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V9.S[3], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V9.S[2], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	VDUP	V9.S[1], V15.S4
+	VFMLA	V13.S4, V14.S4, V15.S4
+	VDUP	V9.S[0], V14.S4
+	VFMLA	V13.S4, V15.S4, V14.S4
+	WORD	$0x6e2cddcf // fmul v15.4s, v14.4s, v12.4s
+	VDUP	V11.S[3], V12.S4
+	VDUP	V11.S[2], V14.S4
+	VFMLA	V13.S4, V12.S4, V14.S4
+	VDUP	V11.S[1], V12.S4
+	VFMLA	V13.S4, V14.S4, V12.S4
+	VDUP	V11.S[0], V14.S4
+	VFMLA	V13.S4, V12.S4, V14.S4
+	VDUP	V10.S[3], V12.S4
+	VFMLA	V13.S4, V14.S4, V12.S4
+	WORD	$0x6e2cfdef // fdiv v15.4s, v15.4s, v12.4s
+	WORD	$0x4fa898e7 // fmul v7.4s, v7.4s, v8.s[3]
+	VFMLA	V15.S4, V7.S4, V7.S4
+	FMOVD	F7, 0(R2)
+	VDUP	V7.S[2], V12.S4
+	FMOVS	F12, 8(R2)
+	RET
+
+// func neon_7x12_k13_u2_bias_leaky0p1_n3_m6(a *float32, b *float32, c *float32, ldc int, bias *float32)
+TEXT ·neon_7x12_k13_u2_bias_leaky0p1_n3_m6(SB), NOSPLIT|NOFRAME, $0-40
+	// neon_7x12_k13_u2_bias_leaky0p1_n3_m6 is the 7x12 NEON GEMM micro-kernel computing
+	//
+	//	C[r*ldc+j] = leakyReLU(bias[r] + sum_{p<13} a[p*7+r]*b[p*12+j], 0.1)
+	//
+	// for r < 6, j < 3 (K=13, k unrolled 2x).
+	MOVD	a+0(FP), R0
+	MOVD	b+8(FP), R1
+	MOVD	c+16(FP), R2
+	MOVD	$32, R6
+
+	// Transposed shape: rows in the lanes. Zero the accumulators.
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+
+	// Reduction over K=13: 6 iteration(s) of 2 step(s), 1 remaining.
+	MOVD	$6, R3
+kloop:
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	16(R0), [V24.S4]
+	VLD1.P	8(R0), [V25.S2]
+	VLD1.P	4(R0), V25.S[2]
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1331 // fmla v17.4s, v25.4s, v27.s[0]
+	WORD	$0x4fbb1312 // fmla v18.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb1333 // fmla v19.4s, v25.4s, v27.s[1]
+	WORD	$0x4f9b1b14 // fmla v20.4s, v24.4s, v27.s[2]
+	WORD	$0x4f9b1b35 // fmla v21.4s, v25.4s, v27.s[2]
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	16(R0), [V24.S4]
+	VLD1.P	8(R0), [V25.S2]
+	VLD1.P	4(R0), V25.S[2]
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1331 // fmla v17.4s, v25.4s, v27.s[0]
+	WORD	$0x4fbb1312 // fmla v18.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb1333 // fmla v19.4s, v25.4s, v27.s[1]
+	WORD	$0x4f9b1b14 // fmla v20.4s, v24.4s, v27.s[2]
+	WORD	$0x4f9b1b35 // fmla v21.4s, v25.4s, v27.s[2]
+	SUBS	$1, R3, R3
+	BNE	kloop
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	16(R0), [V24.S4]
+	VLD1.P	8(R0), [V25.S2]
+	VLD1.P	4(R0), V25.S[2]
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1331 // fmla v17.4s, v25.4s, v27.s[0]
+	WORD	$0x4fbb1312 // fmla v18.4s, v24.4s, v27.s[1]
+	WORD	$0x4fbb1333 // fmla v19.4s, v25.4s, v27.s[1]
+	WORD	$0x4f9b1b14 // fmla v20.4s, v24.4s, v27.s[2]
+	WORD	$0x4f9b1b35 // fmla v21.4s, v25.4s, v27.s[2]
+
+	// Add each column's accumulators and the bias, and transpose the columns into rows.
+	MOVD	bias+32(FP), R5
+	VEOR	V29.B16, V29.B16, V29.B16
+	VLD1.P	4(R5), V29.S[0]
+	VLD1.P	4(R5), V29.S[1]
+	VLD1.P	4(R5), V29.S[2]
+	VLD1.P	4(R5), V29.S[3]
+	WORD	$0x4e3dd610 // fadd v16.4s, v16.4s, v29.4s
+	WORD	$0x4e3dd652 // fadd v18.4s, v18.4s, v29.4s
+	WORD	$0x4e3dd694 // fadd v20.4s, v20.4s, v29.4s
+	VEOR	V29.B16, V29.B16, V29.B16
+	VLD1.P	4(R5), V29.S[0]
+	VLD1.P	4(R5), V29.S[1]
+	WORD	$0x4e3dd631 // fadd v17.4s, v17.4s, v29.4s
+	WORD	$0x4e3dd673 // fadd v19.4s, v19.4s, v29.4s
+	WORD	$0x4e3dd6b5 // fadd v21.4s, v21.4s, v29.4s
+	VEOR	V28.B16, V28.B16, V28.B16
+	VTRN1	V18.S4, V16.S4, V24.S4
+	VTRN2	V18.S4, V16.S4, V29.S4
+	VTRN1	V28.S4, V20.S4, V30.S4
+	VTRN2	V28.S4, V20.S4, V31.S4
+	VTRN1	V30.D2, V24.D2, V0.D2
+	VTRN1	V31.D2, V29.D2, V1.D2
+	VTRN2	V30.D2, V24.D2, V2.D2
+	VTRN2	V31.D2, V29.D2, V3.D2
+	VTRN1	V19.S4, V17.S4, V24.S4
+	VTRN2	V19.S4, V17.S4, V29.S4
+	VTRN1	V28.S4, V21.S4, V30.S4
+	VTRN2	V28.S4, V21.S4, V31.S4
+	VTRN1	V30.D2, V24.D2, V4.D2
+	VTRN1	V31.D2, V29.D2, V5.D2
+
+	// Epilogue: accumulate, activate and store the tile.
+	MOVW	$0x3dcccccd, R9
+	VMOV	R9, V6.S[0]
+	MOVD	ldc+24(FP), R4
+	LSL	$2, R4, R4
+	WORD	$0x4f869007 // fmul v7.4s, v0.4s, v6.s[0]
+	WORD	$0x4ea0e808 // fcmlt v8.4s, v0.4s, #0.0
+	VBIT	V8.B16, V7.B16, V0.B16
+	FMOVD	F0, 0(R2)
+	VDUP	V0.S[2], V7.S4
+	FMOVS	F7, 8(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4f869027 // fmul v7.4s, v1.4s, v6.s[0]
+	WORD	$0x4ea0e828 // fcmlt v8.4s, v1.4s, #0.0
+	VBIT	V8.B16, V7.B16, V1.B16
+	FMOVD	F1, 0(R2)
+	VDUP	V1.S[2], V7.S4
+	FMOVS	F7, 8(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4f869047 // fmul v7.4s, v2.4s, v6.s[0]
+	WORD	$0x4ea0e848 // fcmlt v8.4s, v2.4s, #0.0
+	VBIT	V8.B16, V7.B16, V2.B16
+	FMOVD	F2, 0(R2)
+	VDUP	V2.S[2], V7.S4
+	FMOVS	F7, 8(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4f869067 // fmul v7.4s, v3.4s, v6.s[0]
+	WORD	$0x4ea0e868 // fcmlt v8.4s, v3.4s, #0.0
+	VBIT	V8.B16, V7.B16, V3.B16
+	FMOVD	F3, 0(R2)
+	VDUP	V3.S[2], V7.S4
+	FMOVS	F7, 8(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4f869087 // fmul v7.4s, v4.4s, v6.s[0]
+	WORD	$0x4ea0e888 // fcmlt v8.4s, v4.4s, #0.0
+	VBIT	V8.B16, V7.B16, V4.B16
+	FMOVD	F4, 0(R2)
+	VDUP	V4.S[2], V7.S4
+	FMOVS	F7, 8(R2)
+	ADD	R4, R2, R2
+	WORD	$0x4f8690a7 // fmul v7.4s, v5.4s, v6.s[0]
+	WORD	$0x4ea0e8a8 // fcmlt v8.4s, v5.4s, #0.0
+	VBIT	V8.B16, V7.B16, V5.B16
+	FMOVD	F5, 0(R2)
+	VDUP	V5.S[2], V7.S4
+	FMOVS	F7, 8(R2)
+	RET
+
+// func neon_5x8_u1_bias_acc_hardswish0p167_0p5_n1(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+TEXT ·neon_5x8_u1_bias_acc_hardswish0p167_0p5_n1(SB), NOSPLIT|NOFRAME, $0-48
+	// neon_5x8_u1_bias_acc_hardswish0p167_0p5_n1 is the 5x8 NEON GEMM micro-kernel computing
+	//
+	//	C[r*ldc+j] = hardSwish(C[r*ldc+j] + bias[r] + sum_{p<k} a[p*5+r]*b[p*8+j], 0.16666667, 0.5)
+	//
+	// for r < 5, j < 1 (k unrolled 4x).
+	MOVD	a+0(FP), R0
+	MOVD	b+8(FP), R1
+	MOVD	c+16(FP), R2
+	MOVD	$16, R6
+
+	// Transposed shape: rows in the lanes. Zero the accumulators.
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+
+	// Reduction over the runtime k: blocks of 4 step(s), then single steps.
+	MOVD	k+24(FP), R3
+	SUBS	$4, R3, R3
+	BLT	ktail
+kloop:
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	16(R0), [V24.S4]
+	FMOVS.P	4(R0), F25
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1331 // fmla v17.4s, v25.4s, v27.s[0]
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	16(R0), [V24.S4]
+	FMOVS.P	4(R0), F25
+	WORD	$0x4f9b1312 // fmla v18.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1333 // fmla v19.4s, v25.4s, v27.s[0]
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	16(R0), [V24.S4]
+	FMOVS.P	4(R0), F25
+	WORD	$0x4f9b1314 // fmla v20.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1335 // fmla v21.4s, v25.4s, v27.s[0]
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	16(R0), [V24.S4]
+	FMOVS.P	4(R0), F25
+	WORD	$0x4f9b1316 // fmla v22.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1337 // fmla v23.4s, v25.4s, v27.s[0]
+	SUBS	$4, R3, R3
+	BGE	kloop
+ktail:
+	ADDS	$4, R3, R3
+	BLE	kdone
+kremainder:
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	16(R0), [V24.S4]
+	FMOVS.P	4(R0), F25
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1331 // fmla v17.4s, v25.4s, v27.s[0]
+	SUBS	$1, R3, R3
+	BNE	kremainder
+kdone:
+
+	// Add each column's accumulators and the bias, and transpose the columns into rows.
+	WORD	$0x4e32d610 // fadd v16.4s, v16.4s, v18.4s
+	WORD	$0x4e33d631 // fadd v17.4s, v17.4s, v19.4s
+	WORD	$0x4e36d694 // fadd v20.4s, v20.4s, v22.4s
+	WORD	$0x4e37d6b5 // fadd v21.4s, v21.4s, v23.4s
+	WORD	$0x4e34d610 // fadd v16.4s, v16.4s, v20.4s
+	WORD	$0x4e35d631 // fadd v17.4s, v17.4s, v21.4s
+	MOVD	bias+40(FP), R5
+	VEOR	V29.B16, V29.B16, V29.B16
+	VLD1.P	4(R5), V29.S[0]
+	VLD1.P	4(R5), V29.S[1]
+	VLD1.P	4(R5), V29.S[2]
+	VLD1.P	4(R5), V29.S[3]
+	WORD	$0x4e3dd610 // fadd v16.4s, v16.4s, v29.4s
+	VEOR	V29.B16, V29.B16, V29.B16
+	VLD1.P	4(R5), V29.S[0]
+	WORD	$0x4e3dd631 // fadd v17.4s, v17.4s, v29.4s
+	VEOR	V28.B16, V28.B16, V28.B16
+	VTRN1	V28.S4, V16.S4, V24.S4
+	VTRN2	V28.S4, V16.S4, V29.S4
+	VTRN1	V28.S4, V28.S4, V30.S4
+	VTRN2	V28.S4, V28.S4, V31.S4
+	VTRN1	V30.D2, V24.D2, V0.D2
+	VTRN1	V31.D2, V29.D2, V1.D2
+	VTRN2	V30.D2, V24.D2, V2.D2
+	VTRN2	V31.D2, V29.D2, V3.D2
+	VTRN1	V28.S4, V17.S4, V24.S4
+	VTRN2	V28.S4, V17.S4, V29.S4
+	VTRN1	V28.S4, V28.S4, V30.S4
+	VTRN2	V28.S4, V28.S4, V31.S4
+	VTRN1	V30.D2, V24.D2, V4.D2
+
+	// Epilogue: accumulate, activate and store the tile.
+	VEOR	V5.B16, V5.B16, V5.B16
+	WORD	$0x4f03f606 // fmov v6.4s, #1.0
+	MOVW	$0x3e2aaaab, R9
+	VMOV	R9, V7.S[0]
+	MOVW	$0x3f000000, R9
+	VMOV	R9, V7.S[1]
+	MOVD	ldc+32(FP), R4
+	LSL	$2, R4, R4
+	FMOVS	0(R2), F8
+	WORD	$0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	VDUP	V7.S[1], V8.S4
+	WORD	$0x4f871008 // fmla v8.4s, v0.4s, v7.s[0]
+	WORD	$0x4e25f508 // fmax v8.4s, v8.4s, v5.4s
+	WORD	$0x4ea6f508 // fmin v8.4s, v8.4s, v6.4s
+	WORD	$0x6e28dc00 // fmul v0.4s, v0.4s, v8.4s
+	FMOVS	F0, 0(R2)
+	ADD	R4, R2, R2
+	FMOVS	0(R2), F8
+	WORD	$0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	VDUP	V7.S[1], V8.S4
+	WORD	$0x4f871028 // fmla v8.4s, v1.4s, v7.s[0]
+	WORD	$0x4e25f508 // fmax v8.4s, v8.4s, v5.4s
+	WORD	$0x4ea6f508 // fmin v8.4s, v8.4s, v6.4s
+	WORD	$0x6e28dc21 // fmul v1.4s, v1.4s, v8.4s
+	FMOVS	F1, 0(R2)
+	ADD	R4, R2, R2
+	FMOVS	0(R2), F8
+	WORD	$0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	VDUP	V7.S[1], V8.S4
+	WORD	$0x4f871048 // fmla v8.4s, v2.4s, v7.s[0]
+	WORD	$0x4e25f508 // fmax v8.4s, v8.4s, v5.4s
+	WORD	$0x4ea6f508 // fmin v8.4s, v8.4s, v6.4s
+	WORD	$0x6e28dc42 // fmul v2.4s, v2.4s, v8.4s
+	FMOVS	F2, 0(R2)
+	ADD	R4, R2, R2
+	FMOVS	0(R2), F8
+	WORD	$0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
+	VDUP	V7.S[1], V8.S4
+	WORD	$0x4f871068 // fmla v8.4s, v3.4s, v7.s[0]
+	WORD	$0x4e25f508 // fmax v8.4s, v8.4s, v5.4s
+	WORD	$0x4ea6f508 // fmin v8.4s, v8.4s, v6.4s
+	WORD	$0x6e28dc63 // fmul v3.4s, v3.4s, v8.4s
+	FMOVS	F3, 0(R2)
+	ADD	R4, R2, R2
+	FMOVS	0(R2), F8
+	WORD	$0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	VDUP	V7.S[1], V8.S4
+	WORD	$0x4f871088 // fmla v8.4s, v4.4s, v7.s[0]
+	WORD	$0x4e25f508 // fmax v8.4s, v8.4s, v5.4s
+	WORD	$0x4ea6f508 // fmin v8.4s, v8.4s, v6.4s
+	WORD	$0x6e28dc84 // fmul v4.4s, v4.4s, v8.4s
+	FMOVS	F4, 0(R2)
+	RET
+
+// func neon_4x12_k21_u4_ldc30_acc_sigmoid_n3(a *float32, b *float32, c *float32)
+TEXT ·neon_4x12_k21_u4_ldc30_acc_sigmoid_n3(SB), NOSPLIT|NOFRAME, $0-24
+	// neon_4x12_k21_u4_ldc30_acc_sigmoid_n3 is the 4x12 NEON GEMM micro-kernel computing
+	//
+	//	C[r*ldc+j] = sigmoid(C[r*ldc+j] + sum_{p<21} a[p*4+r]*b[p*12+j])
+	//
+	// for r < 4, j < 3 (K=21, ldc=30, k unrolled 4x).
+	MOVD	a+0(FP), R0
+	MOVD	b+8(FP), R1
+	MOVD	c+16(FP), R2
+	MOVD	$32, R6
+
+	// Transposed shape: rows in the lanes. Zero the accumulators.
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+
+	// Reduction over K=21: 5 iteration(s) of 4 step(s), 1 remaining.
+	MOVD	$5, R3
+kloop:
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	16(R0), [V24.S4]
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4fbb1311 // fmla v17.4s, v24.4s, v27.s[1]
+	WORD	$0x4f9b1b12 // fmla v18.4s, v24.4s, v27.s[2]
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	16(R0), [V24.S4]
+	WORD	$0x4f9b1313 // fmla v19.4s, v24.4s, v27.s[0]
+	WORD	$0x4fbb1314 // fmla v20.4s, v24.4s, v27.s[1]
+	WORD	$0x4f9b1b15 // fmla v21.4s, v24.4s, v27.s[2]
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	16(R0), [V24.S4]
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4fbb1311 // fmla v17.4s, v24.4s, v27.s[1]
+	WORD	$0x4f9b1b12 // fmla v18.4s, v24.4s, v27.s[2]
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	16(R0), [V24.S4]
+	WORD	$0x4f9b1313 // fmla v19.4s, v24.4s, v27.s[0]
+	WORD	$0x4fbb1314 // fmla v20.4s, v24.4s, v27.s[1]
+	WORD	$0x4f9b1b15 // fmla v21.4s, v24.4s, v27.s[2]
+	SUBS	$1, R3, R3
+	BNE	kloop
+	VLD1.P	16(R1), [V27.S4]
+	ADD	R6, R1, R1
+	VLD1.P	16(R0), [V24.S4]
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4fbb1311 // fmla v17.4s, v24.4s, v27.s[1]
+	WORD	$0x4f9b1b12 // fmla v18.4s, v24.4s, v27.s[2]
+
+	// Add each column's accumulators and the bias, and transpose the columns into rows.
+	WORD	$0x4e33d610 // fadd v16.4s, v16.4s, v19.4s
+	WORD	$0x4e34d631 // fadd v17.4s, v17.4s, v20.4s
+	WORD	$0x4e35d652 // fadd v18.4s, v18.4s, v21.4s
+	VEOR	V28.B16, V28.B16, V28.B16
+	VTRN1	V17.S4, V16.S4, V24.S4
+	VTRN2	V17.S4, V16.S4, V29.S4
+	VTRN1	V28.S4, V18.S4, V30.S4
+	VTRN2	V28.S4, V18.S4, V31.S4
+	VTRN1	V30.D2, V24.D2, V0.D2
+	VTRN1	V31.D2, V29.D2, V1.D2
+	VTRN2	V30.D2, V24.D2, V2.D2
+	VTRN2	V31.D2, V29.D2, V3.D2
+
+	// Epilogue: accumulate, activate and store the tile.
+	WORD	$0x4f03f604 // fmov v4.4s, #1.0
+	MOVW	$0xc3300000, R9
+	VMOV	R9, V5.S[0]
+	MOVW	$0x42ae0000, R9
+	VMOV	R9, V5.S[1]
+	MOVW	$0xbfb8aa3b, R9
+	VMOV	R9, V5.S[2]
+	MOVW	$0x3f318000, R9
+	VMOV	R9, V5.S[3]
+	MOVW	$0xb95e8083, R9
+	VMOV	R9, V6.S[0]
+	MOVW	$0xb9506967, R9
+	VMOV	R9, V6.S[1]
+	MOVW	$0x3ab743ce, R9
+	VMOV	R9, V6.S[2]
+	MOVW	$0xbc088908, R9
+	VMOV	R9, V6.S[3]
+	MOVW	$0x3d2aa9c1, R9
+	VMOV	R9, V7.S[0]
+	MOVW	$0xbe2aaaaa, R9
+	VMOV	R9, V7.S[1]
+	MOVW	$0x3f000000, R9
+	VMOV	R9, V7.S[2]
+	FMOVD	0(R2), F8
+	FMOVS	8(R2), F9
+	VMOV	V9.S[0], V8.S[2]
+	WORD	$0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	VDUP	V5.S[0], V11.S4
+	WORD	$0x4e2bf409 // fmax v9.4s, v0.4s, v11.4s
+	VDUP	V5.S[1], V11.S4
+	WORD	$0x4eabf529 // fmin v9.4s, v9.4s, v11.4s
+	WORD	$0x4f859928 // fmul v8.4s, v9.4s, v5.s[2]
+	WORD	$0x4e218908 // frintn v8.4s, v8.4s
+	WORD	$0x4fa51909 // fmla v9.4s, v8.4s, v5.s[3]
+	WORD	$0x4f861109 // fmla v9.4s, v8.4s, v6.s[0]
+	VDUP	V6.S[1], V10.S4
+	VDUP	V6.S[2], V11.S4
+	VFMLA	V9.S4, V10.S4, V11.S4
+	VDUP	V6.S[3], V10.S4
+	VFMLA	V9.S4, V11.S4, V10.S4
+	VDUP	V7.S[0], V11.S4
+	VFMLA	V9.S4, V10.S4, V11.S4
+	VDUP	V7.S[1], V10.S4
+	VFMLA	V9.S4, V11.S4, V10.S4
+	VDUP	V7.S[2], V11.S4
+	VFMLA	V9.S4, V10.S4, V11.S4
+	WORD	$0x6e29dd6a // fmul v10.4s, v11.4s, v9.4s
+	VMOV	V9.B16, V11.B16
+	VFMLS	V9.S4, V10.S4, V11.S4
+	WORD	$0x4eabd48a // fsub v10.4s, v4.4s, v11.4s
+	WORD	$0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD	$0x4f3f0509 // sshr v9.4s, v8.4s, #1
+	VSUB	V9.S4, V8.S4, V8.S4
+	VSHL	$23, V9.S4, V9.S4
+	VADD	V4.S4, V9.S4, V9.S4
+	WORD	$0x6e29dd4a // fmul v10.4s, v10.4s, v9.4s
+	VSHL	$23, V8.S4, V8.S4
+	VADD	V4.S4, V8.S4, V8.S4
+	WORD	$0x6e28dd4a // fmul v10.4s, v10.4s, v8.4s
+	WORD	$0x4e24d54a // fadd v10.4s, v10.4s, v4.4s
+	WORD	$0x6e2afc80 // fdiv v0.4s, v4.4s, v10.4s
+	FMOVD	F0, 0(R2)
+	VDUP	V0.S[2], V8.S4
+	FMOVS	F8, 8(R2)
+	ADD	$120, R2, R2
+	FMOVD	0(R2), F8
+	FMOVS	8(R2), F9
+	VMOV	V9.S[0], V8.S[2]
+	WORD	$0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	VDUP	V5.S[0], V11.S4
+	WORD	$0x4e2bf429 // fmax v9.4s, v1.4s, v11.4s
+	VDUP	V5.S[1], V11.S4
+	WORD	$0x4eabf529 // fmin v9.4s, v9.4s, v11.4s
+	WORD	$0x4f859928 // fmul v8.4s, v9.4s, v5.s[2]
+	WORD	$0x4e218908 // frintn v8.4s, v8.4s
+	WORD	$0x4fa51909 // fmla v9.4s, v8.4s, v5.s[3]
+	WORD	$0x4f861109 // fmla v9.4s, v8.4s, v6.s[0]
+	VDUP	V6.S[1], V10.S4
+	VDUP	V6.S[2], V11.S4
+	VFMLA	V9.S4, V10.S4, V11.S4
+	VDUP	V6.S[3], V10.S4
+	VFMLA	V9.S4, V11.S4, V10.S4
+	VDUP	V7.S[0], V11.S4
+	VFMLA	V9.S4, V10.S4, V11.S4
+	VDUP	V7.S[1], V10.S4
+	VFMLA	V9.S4, V11.S4, V10.S4
+	VDUP	V7.S[2], V11.S4
+	VFMLA	V9.S4, V10.S4, V11.S4
+	WORD	$0x6e29dd6a // fmul v10.4s, v11.4s, v9.4s
+	VMOV	V9.B16, V11.B16
+	VFMLS	V9.S4, V10.S4, V11.S4
+	WORD	$0x4eabd48a // fsub v10.4s, v4.4s, v11.4s
+	WORD	$0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD	$0x4f3f0509 // sshr v9.4s, v8.4s, #1
+	VSUB	V9.S4, V8.S4, V8.S4
+	VSHL	$23, V9.S4, V9.S4
+	VADD	V4.S4, V9.S4, V9.S4
+	WORD	$0x6e29dd4a // fmul v10.4s, v10.4s, v9.4s
+	VSHL	$23, V8.S4, V8.S4
+	VADD	V4.S4, V8.S4, V8.S4
+	WORD	$0x6e28dd4a // fmul v10.4s, v10.4s, v8.4s
+	WORD	$0x4e24d54a // fadd v10.4s, v10.4s, v4.4s
+	WORD	$0x6e2afc81 // fdiv v1.4s, v4.4s, v10.4s
+	FMOVD	F1, 0(R2)
+	VDUP	V1.S[2], V8.S4
+	FMOVS	F8, 8(R2)
+	ADD	$120, R2, R2
+	FMOVD	0(R2), F8
+	FMOVS	8(R2), F9
+	VMOV	V9.S[0], V8.S[2]
+	WORD	$0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	VDUP	V5.S[0], V11.S4
+	WORD	$0x4e2bf449 // fmax v9.4s, v2.4s, v11.4s
+	VDUP	V5.S[1], V11.S4
+	WORD	$0x4eabf529 // fmin v9.4s, v9.4s, v11.4s
+	WORD	$0x4f859928 // fmul v8.4s, v9.4s, v5.s[2]
+	WORD	$0x4e218908 // frintn v8.4s, v8.4s
+	WORD	$0x4fa51909 // fmla v9.4s, v8.4s, v5.s[3]
+	WORD	$0x4f861109 // fmla v9.4s, v8.4s, v6.s[0]
+	VDUP	V6.S[1], V10.S4
+	VDUP	V6.S[2], V11.S4
+	VFMLA	V9.S4, V10.S4, V11.S4
+	VDUP	V6.S[3], V10.S4
+	VFMLA	V9.S4, V11.S4, V10.S4
+	VDUP	V7.S[0], V11.S4
+	VFMLA	V9.S4, V10.S4, V11.S4
+	VDUP	V7.S[1], V10.S4
+	VFMLA	V9.S4, V11.S4, V10.S4
+	VDUP	V7.S[2], V11.S4
+	VFMLA	V9.S4, V10.S4, V11.S4
+	WORD	$0x6e29dd6a // fmul v10.4s, v11.4s, v9.4s
+	VMOV	V9.B16, V11.B16
+	VFMLS	V9.S4, V10.S4, V11.S4
+	WORD	$0x4eabd48a // fsub v10.4s, v4.4s, v11.4s
+	WORD	$0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD	$0x4f3f0509 // sshr v9.4s, v8.4s, #1
+	VSUB	V9.S4, V8.S4, V8.S4
+	VSHL	$23, V9.S4, V9.S4
+	VADD	V4.S4, V9.S4, V9.S4
+	WORD	$0x6e29dd4a // fmul v10.4s, v10.4s, v9.4s
+	VSHL	$23, V8.S4, V8.S4
+	VADD	V4.S4, V8.S4, V8.S4
+	WORD	$0x6e28dd4a // fmul v10.4s, v10.4s, v8.4s
+	WORD	$0x4e24d54a // fadd v10.4s, v10.4s, v4.4s
+	WORD	$0x6e2afc82 // fdiv v2.4s, v4.4s, v10.4s
+	FMOVD	F2, 0(R2)
+	VDUP	V2.S[2], V8.S4
+	FMOVS	F8, 8(R2)
+	ADD	$120, R2, R2
+	FMOVD	0(R2), F8
+	FMOVS	8(R2), F9
+	VMOV	V9.S[0], V8.S[2]
+	WORD	$0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
+	VDUP	V5.S[0], V11.S4
+	WORD	$0x4e2bf469 // fmax v9.4s, v3.4s, v11.4s
+	VDUP	V5.S[1], V11.S4
+	WORD	$0x4eabf529 // fmin v9.4s, v9.4s, v11.4s
+	WORD	$0x4f859928 // fmul v8.4s, v9.4s, v5.s[2]
+	WORD	$0x4e218908 // frintn v8.4s, v8.4s
+	WORD	$0x4fa51909 // fmla v9.4s, v8.4s, v5.s[3]
+	WORD	$0x4f861109 // fmla v9.4s, v8.4s, v6.s[0]
+	VDUP	V6.S[1], V10.S4
+	VDUP	V6.S[2], V11.S4
+	VFMLA	V9.S4, V10.S4, V11.S4
+	VDUP	V6.S[3], V10.S4
+	VFMLA	V9.S4, V11.S4, V10.S4
+	VDUP	V7.S[0], V11.S4
+	VFMLA	V9.S4, V10.S4, V11.S4
+	VDUP	V7.S[1], V10.S4
+	VFMLA	V9.S4, V11.S4, V10.S4
+	VDUP	V7.S[2], V11.S4
+	VFMLA	V9.S4, V10.S4, V11.S4
+	WORD	$0x6e29dd6a // fmul v10.4s, v11.4s, v9.4s
+	VMOV	V9.B16, V11.B16
+	VFMLS	V9.S4, V10.S4, V11.S4
+	WORD	$0x4eabd48a // fsub v10.4s, v4.4s, v11.4s
+	WORD	$0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD	$0x4f3f0509 // sshr v9.4s, v8.4s, #1
+	VSUB	V9.S4, V8.S4, V8.S4
+	VSHL	$23, V9.S4, V9.S4
+	VADD	V4.S4, V9.S4, V9.S4
+	WORD	$0x6e29dd4a // fmul v10.4s, v10.4s, v9.4s
+	VSHL	$23, V8.S4, V8.S4
+	VADD	V4.S4, V8.S4, V8.S4
+	WORD	$0x6e28dd4a // fmul v10.4s, v10.4s, v8.4s
+	WORD	$0x4e24d54a // fadd v10.4s, v10.4s, v4.4s
+	WORD	$0x6e2afc83 // fdiv v3.4s, v4.4s, v10.4s
+	FMOVD	F3, 0(R2)
+	VDUP	V3.S[2], V8.S4
+	FMOVS	F8, 8(R2)
+	RET
+
+// func neon_3x4_u4_bias_n2(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
+TEXT ·neon_3x4_u4_bias_n2(SB), NOSPLIT|NOFRAME, $0-48
+	// neon_3x4_u4_bias_n2 is the 3x4 NEON GEMM micro-kernel computing
+	//
+	//	C[r*ldc+j] = bias[r] + sum_{p<k} a[p*3+r]*b[p*4+j]
+	//
+	// for r < 3, j < 2 (k unrolled 4x).
+	MOVD	a+0(FP), R0
+	MOVD	b+8(FP), R1
+	MOVD	c+16(FP), R2
+
+	// Transposed shape: rows in the lanes. Zero the accumulators.
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+
+	// Reduction over the runtime k: blocks of 4 step(s), then single steps.
+	MOVD	k+24(FP), R3
+	SUBS	$4, R3, R3
+	BLT	ktail
+kloop:
+	VLD1.P	16(R1), [V27.S4]
+	VLD1.P	8(R0), [V24.S2]
+	VLD1.P	4(R0), V24.S[2]
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4fbb1311 // fmla v17.4s, v24.4s, v27.s[1]
+	VLD1.P	16(R1), [V27.S4]
+	VLD1.P	8(R0), [V24.S2]
+	VLD1.P	4(R0), V24.S[2]
+	WORD	$0x4f9b1312 // fmla v18.4s, v24.4s, v27.s[0]
+	WORD	$0x4fbb1313 // fmla v19.4s, v24.4s, v27.s[1]
+	VLD1.P	16(R1), [V27.S4]
+	VLD1.P	8(R0), [V24.S2]
+	VLD1.P	4(R0), V24.S[2]
+	WORD	$0x4f9b1314 // fmla v20.4s, v24.4s, v27.s[0]
+	WORD	$0x4fbb1315 // fmla v21.4s, v24.4s, v27.s[1]
+	VLD1.P	16(R1), [V27.S4]
+	VLD1.P	8(R0), [V24.S2]
+	VLD1.P	4(R0), V24.S[2]
+	WORD	$0x4f9b1316 // fmla v22.4s, v24.4s, v27.s[0]
+	WORD	$0x4fbb1317 // fmla v23.4s, v24.4s, v27.s[1]
+	SUBS	$4, R3, R3
+	BGE	kloop
+ktail:
+	ADDS	$4, R3, R3
+	BLE	kdone
+kremainder:
+	VLD1.P	16(R1), [V27.S4]
+	VLD1.P	8(R0), [V24.S2]
+	VLD1.P	4(R0), V24.S[2]
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4fbb1311 // fmla v17.4s, v24.4s, v27.s[1]
+	SUBS	$1, R3, R3
+	BNE	kremainder
+kdone:
+
+	// Add each column's accumulators and the bias, and transpose the columns into rows.
+	WORD	$0x4e32d610 // fadd v16.4s, v16.4s, v18.4s
+	WORD	$0x4e33d631 // fadd v17.4s, v17.4s, v19.4s
+	WORD	$0x4e36d694 // fadd v20.4s, v20.4s, v22.4s
+	WORD	$0x4e37d6b5 // fadd v21.4s, v21.4s, v23.4s
+	WORD	$0x4e34d610 // fadd v16.4s, v16.4s, v20.4s
+	WORD	$0x4e35d631 // fadd v17.4s, v17.4s, v21.4s
+	MOVD	bias+40(FP), R5
+	VEOR	V29.B16, V29.B16, V29.B16
+	VLD1.P	4(R5), V29.S[0]
+	VLD1.P	4(R5), V29.S[1]
+	VLD1.P	4(R5), V29.S[2]
+	WORD	$0x4e3dd610 // fadd v16.4s, v16.4s, v29.4s
+	WORD	$0x4e3dd631 // fadd v17.4s, v17.4s, v29.4s
+	VEOR	V28.B16, V28.B16, V28.B16
+	VTRN1	V17.S4, V16.S4, V24.S4
+	VTRN2	V17.S4, V16.S4, V29.S4
+	VTRN1	V28.S4, V28.S4, V30.S4
+	VTRN2	V28.S4, V28.S4, V31.S4
+	VTRN1	V30.D2, V24.D2, V0.D2
+	VTRN1	V31.D2, V29.D2, V1.D2
+	VTRN2	V30.D2, V24.D2, V2.D2
+
+	// Epilogue: accumulate, activate and store the tile.
+	MOVD	ldc+32(FP), R4
+	LSL	$2, R4, R4
+	FMOVD	F0, 0(R2)
+	ADD	R4, R2, R2
+	FMOVD	F1, 0(R2)
+	ADD	R4, R2, R2
+	FMOVD	F2, 0(R2)
 	RET
 
 // func neon_1x24_k37_u4_ldc100_n21_bf16(a *float32, b *uint16, c *float32)
@@ -12622,77 +14421,84 @@ TEXT ·neon_8x12_k9_u4_ldb1_bias_n1(SB), NOSPLIT|NOFRAME, $0-40
 	MOVD	c+16(FP), R2
 	MOVD	$-12, R6
 
-	// Initialise the accumulators with the bias.
-	MOVD	bias+32(FP), R5
-	VLD1R.P	4(R5), [V0.S4]
-	VLD1R.P	4(R5), [V1.S4]
-	VLD1R.P	4(R5), [V2.S4]
-	VLD1R.P	4(R5), [V3.S4]
-	VLD1R.P	4(R5), [V4.S4]
-	VLD1R.P	4(R5), [V5.S4]
-	VLD1R.P	4(R5), [V6.S4]
-	VLD1R.P	4(R5), [V7.S4]
+	// Transposed shape: rows in the lanes. Zero the accumulators.
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
 
 	// Reduction over K=9: 2 iteration(s) of 4 step(s), 1 remaining.
 	MOVD	$2, R3
 kloop:
-	VLD1.P	16(R1), [V8.S4]
+	VLD1.P	16(R1), [V27.S4]
 	ADD	R6, R1, R1
-	VLD1.P	32(R0), [V11.S4, V12.S4]
-	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
-	WORD	$0x4fab1101 // fmla v1.4s, v8.4s, v11.s[1]
-	WORD	$0x4f8b1902 // fmla v2.4s, v8.4s, v11.s[2]
-	WORD	$0x4fab1903 // fmla v3.4s, v8.4s, v11.s[3]
-	WORD	$0x4f8c1104 // fmla v4.4s, v8.4s, v12.s[0]
-	WORD	$0x4fac1105 // fmla v5.4s, v8.4s, v12.s[1]
-	WORD	$0x4f8c1906 // fmla v6.4s, v8.4s, v12.s[2]
-	WORD	$0x4fac1907 // fmla v7.4s, v8.4s, v12.s[3]
-	VLD1.P	16(R1), [V8.S4]
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1331 // fmla v17.4s, v25.4s, v27.s[0]
+	VLD1.P	16(R1), [V27.S4]
 	ADD	R6, R1, R1
-	VLD1.P	32(R0), [V11.S4, V12.S4]
-	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
-	WORD	$0x4fab1101 // fmla v1.4s, v8.4s, v11.s[1]
-	WORD	$0x4f8b1902 // fmla v2.4s, v8.4s, v11.s[2]
-	WORD	$0x4fab1903 // fmla v3.4s, v8.4s, v11.s[3]
-	WORD	$0x4f8c1104 // fmla v4.4s, v8.4s, v12.s[0]
-	WORD	$0x4fac1105 // fmla v5.4s, v8.4s, v12.s[1]
-	WORD	$0x4f8c1906 // fmla v6.4s, v8.4s, v12.s[2]
-	WORD	$0x4fac1907 // fmla v7.4s, v8.4s, v12.s[3]
-	VLD1.P	16(R1), [V8.S4]
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1312 // fmla v18.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1333 // fmla v19.4s, v25.4s, v27.s[0]
+	VLD1.P	16(R1), [V27.S4]
 	ADD	R6, R1, R1
-	VLD1.P	32(R0), [V11.S4, V12.S4]
-	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
-	WORD	$0x4fab1101 // fmla v1.4s, v8.4s, v11.s[1]
-	WORD	$0x4f8b1902 // fmla v2.4s, v8.4s, v11.s[2]
-	WORD	$0x4fab1903 // fmla v3.4s, v8.4s, v11.s[3]
-	WORD	$0x4f8c1104 // fmla v4.4s, v8.4s, v12.s[0]
-	WORD	$0x4fac1105 // fmla v5.4s, v8.4s, v12.s[1]
-	WORD	$0x4f8c1906 // fmla v6.4s, v8.4s, v12.s[2]
-	WORD	$0x4fac1907 // fmla v7.4s, v8.4s, v12.s[3]
-	VLD1.P	16(R1), [V8.S4]
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1314 // fmla v20.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1335 // fmla v21.4s, v25.4s, v27.s[0]
+	VLD1.P	16(R1), [V27.S4]
 	ADD	R6, R1, R1
-	VLD1.P	32(R0), [V11.S4, V12.S4]
-	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
-	WORD	$0x4fab1101 // fmla v1.4s, v8.4s, v11.s[1]
-	WORD	$0x4f8b1902 // fmla v2.4s, v8.4s, v11.s[2]
-	WORD	$0x4fab1903 // fmla v3.4s, v8.4s, v11.s[3]
-	WORD	$0x4f8c1104 // fmla v4.4s, v8.4s, v12.s[0]
-	WORD	$0x4fac1105 // fmla v5.4s, v8.4s, v12.s[1]
-	WORD	$0x4f8c1906 // fmla v6.4s, v8.4s, v12.s[2]
-	WORD	$0x4fac1907 // fmla v7.4s, v8.4s, v12.s[3]
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1316 // fmla v22.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1337 // fmla v23.4s, v25.4s, v27.s[0]
 	SUBS	$1, R3, R3
 	BNE	kloop
-	VLD1.P	16(R1), [V8.S4]
+	VLD1.P	16(R1), [V27.S4]
 	ADD	R6, R1, R1
-	VLD1.P	32(R0), [V11.S4, V12.S4]
-	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
-	WORD	$0x4fab1101 // fmla v1.4s, v8.4s, v11.s[1]
-	WORD	$0x4f8b1902 // fmla v2.4s, v8.4s, v11.s[2]
-	WORD	$0x4fab1903 // fmla v3.4s, v8.4s, v11.s[3]
-	WORD	$0x4f8c1104 // fmla v4.4s, v8.4s, v12.s[0]
-	WORD	$0x4fac1105 // fmla v5.4s, v8.4s, v12.s[1]
-	WORD	$0x4f8c1906 // fmla v6.4s, v8.4s, v12.s[2]
-	WORD	$0x4fac1907 // fmla v7.4s, v8.4s, v12.s[3]
+	VLD1.P	32(R0), [V24.S4, V25.S4]
+	WORD	$0x4f9b1310 // fmla v16.4s, v24.4s, v27.s[0]
+	WORD	$0x4f9b1331 // fmla v17.4s, v25.4s, v27.s[0]
+
+	// Add each column's accumulators and the bias, and transpose the columns into rows.
+	WORD	$0x4e32d610 // fadd v16.4s, v16.4s, v18.4s
+	WORD	$0x4e33d631 // fadd v17.4s, v17.4s, v19.4s
+	WORD	$0x4e36d694 // fadd v20.4s, v20.4s, v22.4s
+	WORD	$0x4e37d6b5 // fadd v21.4s, v21.4s, v23.4s
+	WORD	$0x4e34d610 // fadd v16.4s, v16.4s, v20.4s
+	WORD	$0x4e35d631 // fadd v17.4s, v17.4s, v21.4s
+	MOVD	bias+32(FP), R5
+	VEOR	V29.B16, V29.B16, V29.B16
+	VLD1.P	4(R5), V29.S[0]
+	VLD1.P	4(R5), V29.S[1]
+	VLD1.P	4(R5), V29.S[2]
+	VLD1.P	4(R5), V29.S[3]
+	WORD	$0x4e3dd610 // fadd v16.4s, v16.4s, v29.4s
+	VEOR	V29.B16, V29.B16, V29.B16
+	VLD1.P	4(R5), V29.S[0]
+	VLD1.P	4(R5), V29.S[1]
+	VLD1.P	4(R5), V29.S[2]
+	VLD1.P	4(R5), V29.S[3]
+	WORD	$0x4e3dd631 // fadd v17.4s, v17.4s, v29.4s
+	VEOR	V28.B16, V28.B16, V28.B16
+	VTRN1	V28.S4, V16.S4, V24.S4
+	VTRN2	V28.S4, V16.S4, V29.S4
+	VTRN1	V28.S4, V28.S4, V30.S4
+	VTRN2	V28.S4, V28.S4, V31.S4
+	VTRN1	V30.D2, V24.D2, V0.D2
+	VTRN1	V31.D2, V29.D2, V1.D2
+	VTRN2	V30.D2, V24.D2, V2.D2
+	VTRN2	V31.D2, V29.D2, V3.D2
+	VTRN1	V28.S4, V17.S4, V24.S4
+	VTRN2	V28.S4, V17.S4, V29.S4
+	VTRN1	V28.S4, V28.S4, V30.S4
+	VTRN2	V28.S4, V28.S4, V31.S4
+	VTRN1	V30.D2, V24.D2, V4.D2
+	VTRN1	V31.D2, V29.D2, V5.D2
+	VTRN2	V30.D2, V24.D2, V6.D2
+	VTRN2	V31.D2, V29.D2, V7.D2
 
 	// Epilogue: accumulate, activate and store the tile.
 	MOVD	ldc+24(FP), R4

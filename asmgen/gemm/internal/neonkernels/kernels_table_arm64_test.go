@@ -32,6 +32,22 @@ var kernelFuncs = map[string]kernelFunc{
 	},
 	"neon_8x12_u4_bias_clip0_6_n9":         func(a, b, c *float32, k, ldc int, bias *float32) { neon_8x12_u4_bias_clip0_6_n9(a, b, c, k, ldc, bias) },
 	"neon_12x8_k5_u2_acc_clipm0p25_0p3_m5": func(a, b, c *float32, k, ldc int, bias *float32) { neon_12x8_k5_u2_acc_clipm0p25_0p3_m5(a, b, c, ldc) },
+	"neon_8x12_u4_bias_silu_n1":            func(a, b, c *float32, k, ldc int, bias *float32) { neon_8x12_u4_bias_silu_n1(a, b, c, k, ldc, bias) },
+	"neon_8x12_k37_u4_ldc49_ldb49_bias_acc_relu_n1": func(a, b, c *float32, k, ldc int, bias *float32) {
+		neon_8x12_k37_u4_ldc49_ldb49_bias_acc_relu_n1(a, b, c, bias)
+	},
+	"neon_8x12_k160_u4_ldb196_bias_clip0_6_n2_m5": func(a, b, c *float32, k, ldc int, bias *float32) {
+		neon_8x12_k160_u4_ldb196_bias_clip0_6_n2_m5(a, b, c, ldc, bias)
+	},
+	"neon_8x12_u4_acc_gelu_n3": func(a, b, c *float32, k, ldc int, bias *float32) { neon_8x12_u4_acc_gelu_n3(a, b, c, k, ldc) },
+	"neon_7x12_k13_u2_bias_leaky0p1_n3_m6": func(a, b, c *float32, k, ldc int, bias *float32) {
+		neon_7x12_k13_u2_bias_leaky0p1_n3_m6(a, b, c, ldc, bias)
+	},
+	"neon_5x8_u1_bias_acc_hardswish0p167_0p5_n1": func(a, b, c *float32, k, ldc int, bias *float32) {
+		neon_5x8_u1_bias_acc_hardswish0p167_0p5_n1(a, b, c, k, ldc, bias)
+	},
+	"neon_4x12_k21_u4_ldc30_acc_sigmoid_n3": func(a, b, c *float32, k, ldc int, bias *float32) { neon_4x12_k21_u4_ldc30_acc_sigmoid_n3(a, b, c) },
+	"neon_3x4_u4_bias_n2":                   func(a, b, c *float32, k, ldc int, bias *float32) { neon_3x4_u4_bias_n2(a, b, c, k, ldc, bias) },
 	"neon_1x24_k37_u4_ldc100_n21_bf16": func(a, b, c *float32, k, ldc int, bias *float32) {
 		bb := toBF16(b, 888)
 		neon_1x24_k37_u4_ldc100_n21_bf16(a, &bb[0], c)
