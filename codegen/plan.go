@@ -945,11 +945,12 @@ func dwScratch(n *ir.Node, im impl) int {
 	wp := (n.Shape.W-1)*a.StrideW + (a.KW-1)*a.DilW + 1
 	lp, hq := ceilDiv(wp, a.StrideW), ceilDiv(hp, a.StrideH)
 	cg := n.Inputs[0].Shape.C / a.Groups
-	n1 := cg*a.StrideH*a.StrideW*hq*lp + slack + n.Shape.H*lp + slack
-	if a.Filters/a.Groups >= 8 { // rtDWGroupedOuts: 8 staged outputs and 8 filters' packed weights
-		n1 += 7*(n.Shape.H*lp+slack) + 8*cg*a.KH*a.KW
+	// rtDWOuts staged outputs; rtDWGroupedOuts filters' packed weights.
+	outs, packed := 1, 0
+	if a.Filters/a.Groups >= vec.GroupedOuts {
+		outs, packed = vec.GroupedOuts, vec.GroupedOuts*cg*a.KH*a.KW
 	}
-	return n1
+	return cg*a.StrideH*a.StrideW*hq*lp + slack + outs*(n.Shape.H*lp+slack) + packed
 }
 
 // winoMinChannels is the fewest input channels per group for which a 3x3

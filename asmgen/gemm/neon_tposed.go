@@ -35,11 +35,7 @@ func neonTransposed(c Config) (ok bool, splits int) {
 	if c.BF16B || c.MR > 8 || sn > 3 || sn*nrv >= c.MR {
 		return false, 0
 	}
-	splits = 1
-	for 2*splits*sn*nrv <= nTposMax {
-		splits *= 2
-	}
-	return true, splits
+	return true, tposSplits(sn*nrv, nTposMax)
 }
 
 // tposAcc is the accumulator of split s, column n and vector of rows v.

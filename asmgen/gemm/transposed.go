@@ -45,11 +45,19 @@ func transposedShape(c Config) (ok bool, splits int) {
 	if c.ISA != AVX512 && c.ISA != AVX2 || c.BF16B || c.MR > transposedRows || c.storeN() >= c.MR {
 		return false, 0
 	}
-	splits = 1
-	for 2*splits*c.storeN() <= transposedRows {
+	return true, tposSplits(c.storeN(), transposedRows)
+}
+
+// tposSplits is how many accumulators a transposed kernel keeps for each
+// of its per sums (a column's on amd64, a column's vector of rows' on
+// NEON), which take the k steps in turn: the largest power of two that
+// keeps per·splits at most most.
+func tposSplits(per, most int) int {
+	splits := 1
+	for 2*splits*per <= most {
 		splits *= 2
 	}
-	return true, splits
+	return splits
 }
 
 // transposedBudget is the register demand of a transposed kernel: the
