@@ -55,6 +55,12 @@ func (c *gen) apiFile() ([]byte, error) {
 		doc.WriteString("\t" + line + "\n")
 	}
 	fmt.Fprintf(&doc, "\nActivations live in one statically planned arena of %s per image.\n", ir.Bytes(int64(g.Mem.ArenaElems)*4))
+	switch k := c.prefixLen(); {
+	case k == len(c.layers):
+		fmt.Fprintf(&doc, "Infer runs the layers image by image, so that one image's activations stay\nin cache; the arena holds %s for the batch.\n", ir.Bytes(int64(c.arenaLen)*4))
+	case k > 0:
+		fmt.Fprintf(&doc, "Infer runs the first %d layers (to %s) image by image, so that one image's\nactivations stay in cache, and the rest for the batch at once; the arena\nholds %s for the batch.\n", k, c.layers[k-1].n.Name, ir.Bytes(int64(c.arenaLen)*4))
+	}
 	doc.WriteString("\nUse:\n\n\tm, err := " + c.pkg + ".Load(\"" + g.Name + ".safetensors\")\n\t...\n\tvar in [" + c.pkg + ".InputLen]float32\n\tvar out [" + c.pkg + ".OutputLen]float32\n\tm.Infer(&out, &in)\n")
 	for _, line := range strings.Split(strings.TrimRight(doc.String(), "\n"), "\n") {
 		f.PackageComment(line)
@@ -63,7 +69,7 @@ func (c *gen) apiFile() ([]byte, error) {
 	// Shape constants.
 	defs := append(ShapeConsts(c.Batch, in, out, "Batch images"),
 		jen.Comment("ArenaLen is the number of float32s of activation memory a Model holds."),
-		jen.Id("ArenaLen").Op("=").Lit(g.Mem.ArenaElems*c.Batch),
+		jen.Id("ArenaLen").Op("=").Lit(c.arenaLen),
 		jen.Comment("Precision is how dense layers store their weights: fp32, or bf16 (bfloat16,\nwidened to float32 for the arithmetic)."),
 		jen.Id("Precision").Op("=").Lit(c.opt.Precision),
 		jen.Comment("SpecSHA256 is the SHA-256 of the spec this package was compiled from."),
@@ -90,7 +96,7 @@ func (c *gen) apiFile() ([]byte, error) {
 	// (its network.go stands in for this).
 	outOff := -1 // the output is the input
 	if g.Output.Buf >= 0 {
-		outOff = g.Output.Buf * c.Batch
+		outOff, _, _ = c.at(g.Output)
 	}
 	f.Const().Defs(
 		jen.Comment("pkgName begins the API's panic messages."),

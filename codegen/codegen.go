@@ -77,6 +77,7 @@ type gen struct {
 	g   *ir.Graph
 	opt Options
 	pkg string
+	cur *layer // the layer emitLayer is writing
 }
 
 // Generate writes the package for g.

@@ -113,7 +113,7 @@ func (p *Plan) gemmConfig(l *layer, i int, im impl, v variant, kb kblock, bf16 b
 	if g.wino {
 		cfg.LDC = t.NR // a block of the task's scratch
 	}
-	if ldb := g.ldbOf(bSourceOf(g, t, p.Batch, im), t, v.edgeN); ldb != t.NR {
+	if ldb := g.ldbOf(bSourceOf(g, t, l.batch, im), t, v.edgeN); ldb != t.NR {
 		cfg.LDB = ldb // the input planes, read in place
 	}
 	if v.edgeM {

@@ -51,6 +51,9 @@ func (s step) code(layer int) jen.Code {
 	if s.first != 0 {
 		d[jen.Id("first")] = jen.Lit(s.first)
 	}
+	if s.img {
+		d[jen.Id("img")] = jen.True()
+	}
 	return jen.Values(d)
 }
 
@@ -84,21 +87,40 @@ func actDict(a ir.Activation) jen.Dict {
 // Images are n.ImgLen apart, which is more than an image's size if n is a
 // window on a larger one (a slice viewed in place, ir.Node.Strided), so a
 // reader of the whole batch must step by n.ImgLen.
+//
+// In the image-major prefix (layer.img) a step computes the image in
+// flight, m.img: a task's img (0) counts from it, and the whole batch is
+// that image. The prefix's own storage holds only that image (Plan.at).
 func (c *gen) img(n *ir.Node, img string) jen.Code {
-	e, l := n.Shape.Elems(), n.ImgLen
+	e := n.Shape.Elems()
+	off, l, src := c.at(n)
 	base := jen.Id("m").Dot("arena")
-	off := n.Buf*c.Batch + n.Off
-	if n.Buf < 0 {
-		base, off = jen.Id("m").Dot("src"), n.Off
+	if src {
+		base = jen.Id("m").Dot("src")
 	}
-	if img == "" {
+	prefix := c.cur != nil && c.cur.img
+	var i jen.Code
+	switch {
+	case l == 0 && !prefix:
+		panic("codegen: " + n.Name + " is in the image-major prefix's own storage but read after it")
+	case !prefix && img == "":
 		return base.Index(jen.Lit(off).Op(":").Lit(off + (c.Batch-1)*l + e))
+	case l == 0 && img == "":
+		return base.Index(jen.Lit(off).Op(":").Lit(off + e))
+	case l == 0:
+		i, l = jen.Id(img), n.ImgLen // img is 0
+	case img == "":
+		i = jen.Id("m").Dot("img")
+	case prefix:
+		i = jen.Parens(jen.Id(img).Op("+").Id("m").Dot("img"))
+	default:
+		i = jen.Id(img)
 	}
-	lo := jen.Id(img).Op("*").Lit(l)
+	lo := jen.Add(i).Op("*").Lit(l)
 	if off > 0 {
 		lo = jen.Lit(off).Op("+").Add(lo)
 	}
-	return base.Index(lo.Op(":").Lit(off + e).Op("+").Id(img).Op("*").Lit(l))
+	return base.Index(lo.Op(":").Lit(off + e).Op("+").Add(i).Op("*").Lit(l))
 }
 
 // packRows is the call that packs rows [row0, row0+rows) of src, rows of k
@@ -119,6 +141,8 @@ func task(f *jen.File, doc, fn string, body ...jen.Code) {
 // emitLayer emits the task functions of layer l's steps (l.steps) for
 // implementation i: the shared ones only into the pure-Go file.
 func (c *gen) emitLayer(f *jen.File, l *layer, i int, im impl) {
+	c.cur = l
+	defer func() { c.cur = nil }()
 	n := l.n
 	name := n.Name
 	shared := !im.asm // shared tasks are emitted once, into layers.go
@@ -384,7 +408,7 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 	fn := c.ident(n, "l") + "_" + im.suffix
 	in := n.Inputs[0].Shape
 	nt := t.nTiles
-	size, chunks := gemmChunk(p, t, c.Batch, im)
+	size, chunks := gemmChunk(p, t, l.batch, im)
 	// taskIndex splits task t into its image, group, chunk of filter
 	// panels (ch, where chunks > 1) and column of tiles j, in that order
 	// from the outermost.
@@ -431,7 +455,7 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 		plane = hp * wp
 	}
 	srcDecl := jen.Id("src").Op(":=").Add(src).Index(jen.Id("g").Op("*").Lit(in.C / p.G * plane).Op(":"))
-	bSrc := bSourceOf(p, t, c.Batch, im)
+	bSrc := bSourceOf(p, t, l.batch, im)
 	if bSrc != bStaged {
 		body = append(body, srcDecl)
 	}
@@ -448,7 +472,7 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 		// The kernels read every tile's B in place (gemm.Config.LDB).
 		body = append(body, jen.Id("panel").Op(":=").Id("src").Index(jen.Id("j").Op("*").Lit(t.NR).Op(":")))
 	case bStaged:
-		off, _ := stagedB(l, t, c.Batch)
+		off, _ := stagedB(l, t, l.batch)
 		column := jen.Id("img").Op("*").Lit(nt).Op("+").Id("j")
 		if p.G > 1 {
 			column = jen.Parens(jen.Id("img").Op("*").Lit(p.G).Op("+").Id("g")).Op("*").Lit(nt).Op("+").Id("j")
@@ -690,7 +714,7 @@ func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) {
 	name := n.Name
 	wi := c.ident(n, "wi")
 	inTasks, gTasks := winoTasks(p, t)
-	groups := c.Batch / p.imgs
+	groups := l.batch / p.imgs
 	// With groups of images, task t of a step is task t%tasks of group
 	// t/tasks (the step's first task says which group).
 	var img0 jen.Code = jen.Lit(0)

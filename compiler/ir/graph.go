@@ -77,6 +77,12 @@ type Node struct {
 	Buf            int  // memory plan: offset of the output's storage in the arena, in elements per image
 	Alias          bool // memory plan: the output shares the storage of Inputs[AliasIn]
 	AliasIn        int  // memory plan: which input an Alias node overwrites
+	// Store is the node that owns the output's storage (memory plan):
+	// the node itself, the node an alias chain ends at, or a gathered
+	// concat family's longest concat. Nodes with one Store share their
+	// storage's lifetime; nodes with different ones may share memory only
+	// where their lifetimes do not overlap.
+	Store *Node
 	// Off and ImgLen place the output's image i in its storage (memory
 	// plan): it starts Off elements into the storage's image i, which
 	// holds ImgLen elements; a batch of B lays the storage's images one

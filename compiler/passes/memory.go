@@ -305,6 +305,7 @@ func planMemory(g *ir.Graph) error {
 		offs[b.n] = b.off
 	}
 	for _, n := range g.Nodes {
+		n.Store = root[n]
 		if r := root[n]; r.Op == ir.OpInput {
 			n.Buf = -1
 		} else {

@@ -251,11 +251,15 @@ func (p *rtPool) run(first, n int, f func(worker, task int)) {
 // rtStep is one layer's share of an inference: tasks [first, first+n) of
 // f, for layer number layer (an index into the generated Layers table). A
 // layer computed a group of images at a time has a step per group, and
-// first tells its tasks which group.
+// first tells its tasks which group. The steps marked img come first:
+// they are the image-major prefix, whose tasks are one image's, and
+// Model.run runs them all for one image, the image m.img, then for the
+// next.
 type rtStep struct {
 	first, n int
 	f        func(worker, task int)
 	layer    int
+	img      bool
 }
 
 // close stops the workers. The pool must not be used afterwards.

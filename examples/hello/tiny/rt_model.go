@@ -42,6 +42,8 @@ type Model struct {
 	pool    *rtPool
 	mem     *rtMem // maps the large buffers (weights, arena) outside the Go heap, on huge pages where it can
 	steps   []rtStep
+	prefix  int       // steps[:prefix] run image by image (rtStep.img)
+	img     int       // the image those steps compute
 	src     []float32 // the input during Infer
 	arena   []float32
 	scratch [][]float32 // per worker: im2col panels, LRN rows
@@ -105,6 +107,9 @@ func newModel(data []byte, o Options) (*Model, error) {
 	m.arena = rtAlloc[float32](m.mem, ArenaLen+rtArenaSlack)[:ArenaLen]
 	m.staging = rtAlloc[float32](m.mem, stagingLen[impl])
 	m.steps = m.plan()
+	for m.prefix < len(m.steps) && m.steps[m.prefix].img {
+		m.prefix++
+	}
 	m.SetThreads(o.Threads)
 	return m, nil
 }
@@ -165,7 +170,26 @@ func (m *Model) run(dst *[OutputLen]float32, src *[InputLen]float32, t *[len(Lay
 		panic(pkgName + ": Infer on a closed Model")
 	}
 	m.src = src[:]
-	for _, s := range m.steps {
+	if m.prefix > 0 {
+		for img := range Batch {
+			m.img = img
+			m.runSteps(m.steps[:m.prefix], t)
+		}
+		m.img = 0
+	}
+	m.runSteps(m.steps[m.prefix:], t)
+	if off := outputOffset; off < 0 {
+		copy(dst[:], src[:]) // the network is its input
+	} else {
+		copy(dst[:], m.arena[off:off+OutputLen])
+	}
+	m.src = nil
+}
+
+// runSteps runs steps one after another, adding each one's time to its
+// layer's in t if t is not nil.
+func (m *Model) runSteps(steps []rtStep, t *[len(Layers)]time.Duration) {
+	for _, s := range steps {
 		if t == nil {
 			m.pool.run(s.first, s.n, s.f)
 			continue
@@ -174,12 +198,6 @@ func (m *Model) run(dst *[OutputLen]float32, src *[InputLen]float32, t *[len(Lay
 		m.pool.run(s.first, s.n, s.f)
 		t[s.layer] += time.Since(start)
 	}
-	if off := outputOffset; off < 0 {
-		copy(dst[:], src[:]) // the network is its input
-	} else {
-		copy(dst[:], m.arena[off:off+OutputLen])
-	}
-	m.src = nil
 }
 
 // LayerInfo describes one layer of the compiled network.
