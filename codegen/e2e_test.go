@@ -194,6 +194,10 @@ func TestEndToEnd(t *testing.T) {
 	// the whole batch (14.7 MB) would not stay in cache.
 	cases = append(cases, e2eCase{pkg: "wino_groups_b4", path: writeSpec(t, dir, "wino_groups", winoGroupsSpec), batch: 4, wino: true,
 		forms: []string{f43}, text: "N=800 tiles (2 of the\n// batch's 4 images)"})
+	for _, b := range []int{1, 3} {
+		cases = append(cases, e2eCase{pkg: fmt.Sprintf("packed_b%d", b), path: writeSpec(t, dir, "packed", packedSpec), batch: b, direct: true,
+			text: "is a block of 8 columns of tiles"})
+	}
 	cases = append(cases, e2eCase{pkg: "wino_prefix_b4", path: writeSpec(t, dir, "wino_prefix", winoPrefixSpec), batch: 4, wino: true,
 		forms: []string{f43}, text: "Infer runs the first 2 layers (to g) image by image"})
 	for _, b := range e2eBatches {
@@ -709,6 +713,24 @@ layers:
   - {name: a_r, op: relu}
   - {name: g, op: global_avgpool}
   - {name: d, op: dense, units: 3}`
+
+// packedSpec's im2col+gemm convs pack several columns of tiles a task
+// (tile.pack), each with a partial last block and a ragged last column:
+// a stem of 3 channels 8 columns at once, a strided one, and one in K
+// blocks whose epilogue adds a residual it copies tile by tile.
+const packedSpec = `name: packed
+input: [3, 94, 94]
+layers:
+  - {name: a, op: conv, filters: 16, kernel: 3, padding: 1}
+  - {name: a_r, op: relu}
+  - {name: c, op: conv, filters: 32, kernel: 3, stride: 2, padding: 1}
+  - {name: b, op: conv, filters: 32, kernel: 5, padding: 2, groups: 2}
+  - {name: d, op: conv, filters: 32, kernel: 3, padding: 1}
+  - {name: s, op: add, inputs: [d, c]}
+  - {name: s_r, op: relu}
+  - {name: u, op: add, inputs: [s_r, c]}
+  - {name: g, op: global_avgpool}
+  - {name: f, op: dense, units: 5}`
 
 // winoPrefixSpec's Winograd layer, with its batch's input and output
 // (26 MB at batch 4) too big to stay in cache, runs in the image-major

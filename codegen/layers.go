@@ -411,19 +411,25 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 	size, chunks := gemmChunk(p, t, l.batch, im)
 	// taskIndex splits task t into its image, group, chunk of filter
 	// panels (ch, where chunks > 1) and column of tiles j, in that order
-	// from the outermost.
-	taskIndex := func(chunks int) jen.Code {
+	// from the outermost; with blocks of columns (tile.pack), its block
+	// jb instead of j.
+	taskIndex := func(chunks int, blocks bool) jen.Code {
+		nt, j := nt, jen.Id("j")
+		if blocks {
+			nt, j = t.blocks(), jen.Id("jb")
+		}
 		switch {
 		case chunks > 1 && p.G == 1:
-			return jen.List(jen.Id("img"), jen.Id("ch"), jen.Id("j")).Op(":=").List(jen.Id("t").Op("/").Lit(chunks*nt), jen.Id("t").Op("/").Lit(nt).Op("%").Lit(chunks), jen.Id("t").Op("%").Lit(nt)).Line().Const().Id("g").Op("=").Lit(0)
+			return jen.List(jen.Id("img"), jen.Id("ch"), j).Op(":=").List(jen.Id("t").Op("/").Lit(chunks*nt), jen.Id("t").Op("/").Lit(nt).Op("%").Lit(chunks), jen.Id("t").Op("%").Lit(nt)).Line().Const().Id("g").Op("=").Lit(0)
 		case chunks > 1:
-			return jen.List(jen.Id("img"), jen.Id("g"), jen.Id("ch"), jen.Id("j")).Op(":=").List(jen.Id("t").Op("/").Lit(p.G*chunks*nt), jen.Id("t").Op("/").Lit(chunks*nt).Op("%").Lit(p.G), jen.Id("t").Op("/").Lit(nt).Op("%").Lit(chunks), jen.Id("t").Op("%").Lit(nt))
+			return jen.List(jen.Id("img"), jen.Id("g"), jen.Id("ch"), j).Op(":=").List(jen.Id("t").Op("/").Lit(p.G*chunks*nt), jen.Id("t").Op("/").Lit(chunks*nt).Op("%").Lit(p.G), jen.Id("t").Op("/").Lit(nt).Op("%").Lit(chunks), jen.Id("t").Op("%").Lit(nt))
 		case p.G == 1:
-			return jen.List(jen.Id("img"), jen.Id("j")).Op(":=").List(jen.Id("t").Op("/").Lit(nt), jen.Id("t").Op("%").Lit(nt)).Line().Const().Id("g").Op("=").Lit(0)
+			return jen.List(jen.Id("img"), j).Op(":=").List(jen.Id("t").Op("/").Lit(nt), jen.Id("t").Op("%").Lit(nt)).Line().Const().Id("g").Op("=").Lit(0)
 		}
-		return jen.List(jen.Id("img"), jen.Id("g"), jen.Id("j")).Op(":=").List(jen.Id("t").Op("/").Lit(p.G*nt), jen.Id("t").Op("/").Lit(nt).Op("%").Lit(p.G), jen.Id("t").Op("%").Lit(nt))
+		return jen.List(jen.Id("img"), jen.Id("g"), j).Op(":=").List(jen.Id("t").Op("/").Lit(p.G*nt), jen.Id("t").Op("/").Lit(nt).Op("%").Lit(p.G), jen.Id("t").Op("%").Lit(nt))
 	}
-	body := []jen.Code{taskIndex(chunks)}
+	blocks := t.pack > 1
+	body := []jen.Code{taskIndex(chunks, blocks)}
 	src := c.img(n.Inputs[0], "img")
 	plane := in.H * in.W
 	filters := jen.Id("m").Dot(c.ident(n, "w"))
@@ -459,6 +465,8 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 	if bSrc != bStaged {
 		body = append(body, srcDecl)
 	}
+	// Where a task takes a block of columns, what follows is per column.
+	perColumn := len(body)
 	body = append(body, jen.Id("dst").Op(":=").Add(c.img(l.out(), "img")).Index(jen.Id("g").Op("*").Lit(p.M*p.N).Op("+").Id("j").Op("*").Lit(t.NR).Op(":")))
 	// pack packs column j's im2col panel of src into dst.
 	pack := func(dst jen.Code) jen.Code {
@@ -484,13 +492,19 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 		panel := jen.Id("m").Dot("staging").Index(at.Op(":"))
 		pk := c.ident(n, "pk") + "_" + im.suffix
 		task(f, fmt.Sprintf("%s packs %s's im2col panels into the staging buffer for %s: one task\nis one column of tiles of one image and group.", pk, name, fn), pk,
-			taskIndex(1), srcDecl, pack(panel))
+			taskIndex(1, false), srcDecl, pack(panel))
 		body = append(body, jen.Id("panel").Op(":=").Add(panel))
 	case bInPlaceButRagged:
 		// In place but for the ragged last column, whose whole-vector
 		// loads would run past the caller's input: that one is packed.
 		body = append(body, jen.Id("panel").Op(":=").Id("src").Index(jen.Id("j").Op("*").Lit(t.NR).Op(":")),
 			jen.If(jen.Id("j").Op("==").Lit(nt-1)).Block(im2col("=")...))
+	case bPack:
+		if blocks {
+			body = append(body, jen.Id("panel").Op(":=").Id("blk").Index(jen.Parens(jen.Id("j").Op("-").Id("jb").Op("*").Lit(t.pack)).Op("*").Lit(t.NR).Op(":")))
+			break
+		}
+		fallthrough
 	default:
 		body = append(body, im2col(":=")...)
 	}
@@ -528,7 +542,10 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 						jen.Id("res").Index(jen.Id("r").Op("*").Lit(p.N).Op(":").Id("r").Op("*").Lit(p.N).Op("+").Id("cols")))))
 		}
 	}
-	taskB, taskA := "an im2col panel", "every filter panel"
+	taskB, taskA, taskCols := "an im2col panel", "every filter panel", "one column of tiles"
+	if blocks {
+		taskB, taskCols = "their im2col panel, packed at once,", fmt.Sprintf("a block of %d columns of tiles", t.pack)
+	}
 	switch bSrc {
 	case bInPlace, bInPlaceButRagged:
 		taskB = "the input, read in place,"
@@ -588,8 +605,18 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 			rows.Clone().Block(
 				jen.Id("rtActivateAll").Call(jen.Id("dst").Index(jen.Id("r").Op("*").Lit(p.N).Op(":").Id("r").Op("*").Lit(p.N).Op("+").Id("cols")), actC)))
 	}
-	task(f, fmt.Sprintf("%s computes %s (%s %s -> %s) with the %s kernels: per image and group\na GEMM of M=%d filters by N=%d positions by K=%d, in %dx%d tiles; one task\nis one column of tiles: %s times %s.",
-		fn, name, n.Op, n.Attrs(), n.Shape, im.name, p.M, p.N, p.K, t.MR, t.NR, taskB, taskA), fn, body...)
+	if blocks {
+		// The block's panel, packed by one rtIm2col call, and a loop over
+		// its columns.
+		j0 := jen.Id("jb").Op("*").Lit(t.pack)
+		inner := slices.Clone(body[perColumn:])
+		body = append(body[:perColumn],
+			jen.Id("blk").Op(":=").Id("m").Dot("scratch").Index(jen.Id("w")).Index(jen.Op(":").Lit(p.K*t.pack*t.NR)),
+			jen.Id("rtIm2col").Call(jen.Id("blk"), jen.Id("src"), jen.Op("&").Id(c.ident(n, "g")), j0.Clone().Op("*").Lit(t.NR), jen.Lit(t.pack*t.NR), jen.Id("m").Dot("im2col")),
+			jen.For(jen.Id("j").Op(":=").Add(j0.Clone()), jen.Id("j").Op("<").Min(j0.Clone().Op("+").Lit(t.pack), jen.Lit(nt)), jen.Id("j").Op("++")).Block(inner...))
+	}
+	task(f, fmt.Sprintf("%s computes %s (%s %s -> %s) with the %s kernels: per image and group\na GEMM of M=%d filters by N=%d positions by K=%d, in %dx%d tiles; one task\nis %s: %s times %s.",
+		fn, name, n.Op, n.Attrs(), n.Shape, im.name, p.M, p.N, p.K, t.MR, t.NR, taskCols, taskB, taskA), fn, body...)
 }
 
 func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) {

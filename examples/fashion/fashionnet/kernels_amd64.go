@@ -6,7 +6,7 @@ package fashionnet
 
 // k1_conv1_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<25} a[p*6+r]*b[p*16+j], 0)
+//	C[r*ldc+j] = max(bias[r] + sum_{p<25} a[p*6+r]*b[p*96+j], 0)
 //
 // for r < 6, j < 16 (K=25, ldc=784, k unrolled 4x).
 //
@@ -15,7 +15,7 @@ func k1_conv1_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
 
 // k1_conv1_AVX512_m is the 8x48 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<25} a[p*8+r]*b[p*48+j], 0)
+//	C[r*ldc+j] = max(bias[r] + sum_{p<25} a[p*8+r]*b[p*96+j], 0)
 //
 // for r < 6, j < 48 (K=25, ldc=784, k unrolled 4x).
 //
@@ -24,7 +24,7 @@ func k1_conv1_AVX512_m(a *float32, b *float32, c *float32, bias *float32)
 
 // k1_conv1_AVX512_mn is the 8x48 AVX512 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<25} a[p*8+r]*b[p*48+j], 0)
+//	C[r*ldc+j] = max(bias[r] + sum_{p<25} a[p*8+r]*b[p*96+j], 0)
 //
 // for r < 6, j < 16 (K=25, ldc=784, k unrolled 4x).
 //

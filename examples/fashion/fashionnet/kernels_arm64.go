@@ -6,7 +6,7 @@ package fashionnet
 
 // k1_conv1_NEON_m is the 8x12 NEON GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<25} a[p*8+r]*b[p*12+j], 0)
+//	C[r*ldc+j] = max(bias[r] + sum_{p<25} a[p*8+r]*b[p*96+j], 0)
 //
 // for r < 6, j < 12 (K=25, ldc=784, k unrolled 4x).
 //
@@ -15,7 +15,7 @@ func k1_conv1_NEON_m(a *float32, b *float32, c *float32, bias *float32)
 
 // k1_conv1_NEON_mn is the 8x12 NEON GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<25} a[p*8+r]*b[p*12+j], 0)
+//	C[r*ldc+j] = max(bias[r] + sum_{p<25} a[p*8+r]*b[p*96+j], 0)
 //
 // for r < 6, j < 4 (K=25, ldc=784, k unrolled 4x).
 //

@@ -8,12 +8,13 @@
 TEXT ·k1_conv1_NEON_m(SB), NOSPLIT|NOFRAME, $0-32
 	// k1_conv1_NEON_m is the 8x12 NEON GEMM micro-kernel computing
 	//
-	//	C[r*ldc+j] = max(bias[r] + sum_{p<25} a[p*8+r]*b[p*12+j], 0)
+	//	C[r*ldc+j] = max(bias[r] + sum_{p<25} a[p*8+r]*b[p*96+j], 0)
 	//
 	// for r < 6, j < 12 (K=25, ldc=784, k unrolled 4x).
 	MOVD	a+0(FP), R0
 	MOVD	b+8(FP), R1
 	MOVD	c+16(FP), R2
+	MOVD	$336, R6
 
 	// Initialise the accumulators with the bias.
 	MOVD	bias+24(FP), R5
@@ -40,6 +41,7 @@ TEXT ·k1_conv1_NEON_m(SB), NOSPLIT|NOFRAME, $0-32
 	MOVD	$6, R3
 kloop:
 	VLD1.P	48(R1), [V18.S4, V19.S4, V20.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V21.S4, V22.S4]
 	WORD	$0x4f951240 // fmla v0.4s, v18.4s, v21.s[0]
 	WORD	$0x4f951261 // fmla v1.4s, v19.4s, v21.s[0]
@@ -60,6 +62,7 @@ kloop:
 	WORD	$0x4fb61270 // fmla v16.4s, v19.4s, v22.s[1]
 	WORD	$0x4fb61291 // fmla v17.4s, v20.4s, v22.s[1]
 	VLD1.P	48(R1), [V18.S4, V19.S4, V20.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V21.S4, V22.S4]
 	WORD	$0x4f951240 // fmla v0.4s, v18.4s, v21.s[0]
 	WORD	$0x4f951261 // fmla v1.4s, v19.4s, v21.s[0]
@@ -80,6 +83,7 @@ kloop:
 	WORD	$0x4fb61270 // fmla v16.4s, v19.4s, v22.s[1]
 	WORD	$0x4fb61291 // fmla v17.4s, v20.4s, v22.s[1]
 	VLD1.P	48(R1), [V18.S4, V19.S4, V20.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V21.S4, V22.S4]
 	WORD	$0x4f951240 // fmla v0.4s, v18.4s, v21.s[0]
 	WORD	$0x4f951261 // fmla v1.4s, v19.4s, v21.s[0]
@@ -100,6 +104,7 @@ kloop:
 	WORD	$0x4fb61270 // fmla v16.4s, v19.4s, v22.s[1]
 	WORD	$0x4fb61291 // fmla v17.4s, v20.4s, v22.s[1]
 	VLD1.P	48(R1), [V18.S4, V19.S4, V20.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V21.S4, V22.S4]
 	WORD	$0x4f951240 // fmla v0.4s, v18.4s, v21.s[0]
 	WORD	$0x4f951261 // fmla v1.4s, v19.4s, v21.s[0]
@@ -122,6 +127,7 @@ kloop:
 	SUBS	$1, R3, R3
 	BNE	kloop
 	VLD1.P	48(R1), [V18.S4, V19.S4, V20.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V21.S4, V22.S4]
 	WORD	$0x4f951240 // fmla v0.4s, v18.4s, v21.s[0]
 	WORD	$0x4f951261 // fmla v1.4s, v19.4s, v21.s[0]
@@ -191,12 +197,13 @@ kloop:
 TEXT ·k1_conv1_NEON_mn(SB), NOSPLIT|NOFRAME, $0-32
 	// k1_conv1_NEON_mn is the 8x12 NEON GEMM micro-kernel computing
 	//
-	//	C[r*ldc+j] = max(bias[r] + sum_{p<25} a[p*8+r]*b[p*12+j], 0)
+	//	C[r*ldc+j] = max(bias[r] + sum_{p<25} a[p*8+r]*b[p*96+j], 0)
 	//
 	// for r < 6, j < 4 (K=25, ldc=784, k unrolled 4x).
 	MOVD	a+0(FP), R0
 	MOVD	b+8(FP), R1
 	MOVD	c+16(FP), R2
+	MOVD	$368, R6
 
 	// Initialise the accumulators with the bias.
 	MOVD	bias+24(FP), R5
@@ -210,7 +217,8 @@ TEXT ·k1_conv1_NEON_mn(SB), NOSPLIT|NOFRAME, $0-32
 	// Reduction over K=25: 6 iteration(s) of 4 step(s), 1 remaining.
 	MOVD	$6, R3
 kloop:
-	VLD1.P	48(R1), [V6.S4, V7.S4, V8.S4]
+	VLD1.P	16(R1), [V6.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V9.S4, V10.S4]
 	WORD	$0x4f8910c0 // fmla v0.4s, v6.4s, v9.s[0]
 	WORD	$0x4fa910c1 // fmla v1.4s, v6.4s, v9.s[1]
@@ -218,7 +226,8 @@ kloop:
 	WORD	$0x4fa918c3 // fmla v3.4s, v6.4s, v9.s[3]
 	WORD	$0x4f8a10c4 // fmla v4.4s, v6.4s, v10.s[0]
 	WORD	$0x4faa10c5 // fmla v5.4s, v6.4s, v10.s[1]
-	VLD1.P	48(R1), [V6.S4, V7.S4, V8.S4]
+	VLD1.P	16(R1), [V6.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V9.S4, V10.S4]
 	WORD	$0x4f8910c0 // fmla v0.4s, v6.4s, v9.s[0]
 	WORD	$0x4fa910c1 // fmla v1.4s, v6.4s, v9.s[1]
@@ -226,7 +235,8 @@ kloop:
 	WORD	$0x4fa918c3 // fmla v3.4s, v6.4s, v9.s[3]
 	WORD	$0x4f8a10c4 // fmla v4.4s, v6.4s, v10.s[0]
 	WORD	$0x4faa10c5 // fmla v5.4s, v6.4s, v10.s[1]
-	VLD1.P	48(R1), [V6.S4, V7.S4, V8.S4]
+	VLD1.P	16(R1), [V6.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V9.S4, V10.S4]
 	WORD	$0x4f8910c0 // fmla v0.4s, v6.4s, v9.s[0]
 	WORD	$0x4fa910c1 // fmla v1.4s, v6.4s, v9.s[1]
@@ -234,7 +244,8 @@ kloop:
 	WORD	$0x4fa918c3 // fmla v3.4s, v6.4s, v9.s[3]
 	WORD	$0x4f8a10c4 // fmla v4.4s, v6.4s, v10.s[0]
 	WORD	$0x4faa10c5 // fmla v5.4s, v6.4s, v10.s[1]
-	VLD1.P	48(R1), [V6.S4, V7.S4, V8.S4]
+	VLD1.P	16(R1), [V6.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V9.S4, V10.S4]
 	WORD	$0x4f8910c0 // fmla v0.4s, v6.4s, v9.s[0]
 	WORD	$0x4fa910c1 // fmla v1.4s, v6.4s, v9.s[1]
@@ -244,7 +255,8 @@ kloop:
 	WORD	$0x4faa10c5 // fmla v5.4s, v6.4s, v10.s[1]
 	SUBS	$1, R3, R3
 	BNE	kloop
-	VLD1.P	48(R1), [V6.S4, V7.S4, V8.S4]
+	VLD1.P	16(R1), [V6.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V9.S4, V10.S4]
 	WORD	$0x4f8910c0 // fmla v0.4s, v6.4s, v9.s[0]
 	WORD	$0x4fa910c1 // fmla v1.4s, v6.4s, v9.s[1]

@@ -5,18 +5,21 @@ package fashionnet
 
 // l1_conv1_AVX2 computes conv1 (conv filters=6 kernel=5x5 stride=1x1 pad=2 act=relu -> 6x28x28) with the avx2 kernels: per image and group
 // a GEMM of M=6 filters by N=784 positions by K=25, in 6x16 tiles; one task
-// is one column of tiles: an im2col panel times every filter panel.
+// is a block of 6 columns of tiles: their im2col panel, packed at once, times every filter panel.
 func (m *Model) l1_conv1_AVX2(w, t int) {
-	img, j := t/49, t%49
+	img, jb := t/9, t%9
 	const g = 0
 	src := m.staging[img*1024:][g*1024:]
-	dst := m.arena[img*4704 : 4704+img*4704][g*4704+j*16:]
-	panel := m.scratch[w][:400]
-	rtIm2col(panel, src, &g1_conv1, j*16, 16, m.im2col)
-	a := m.w1_conv1[g*150:]
-	bias := m.b1_conv1[g*6:]
-	for p := range 1 {
-		k1_conv1_AVX2_full(&a[p*150:][0], &panel[0], &dst[p*4704:][0], &bias[p*6:][0])
+	blk := m.scratch[w][:2400]
+	rtIm2col(blk, src, &g1_conv1, jb*6*16, 96, m.im2col)
+	for j := jb * 6; j < min(jb*6+6, 49); j++ {
+		dst := m.arena[img*4704 : 4704+img*4704][g*4704+j*16:]
+		panel := blk[(j-jb*6)*16:]
+		a := m.w1_conv1[g*150:]
+		bias := m.b1_conv1[g*6:]
+		for p := range 1 {
+			k1_conv1_AVX2_full(&a[p*150:][0], &panel[0], &dst[p*4704:][0], &bias[p*6:][0])
+		}
 	}
 }
 
@@ -126,7 +129,7 @@ func (m *Model) planAVX2() []rtStep {
 	}, {
 		f:     m.l1_conv1_AVX2,
 		layer: 0,
-		n:     49,
+		n:     9,
 	}, {
 		f:     m.l2_pool1,
 		layer: 1,
@@ -160,22 +163,25 @@ func (m *Model) planAVX2() []rtStep {
 
 // l1_conv1_AVX512 computes conv1 (conv filters=6 kernel=5x5 stride=1x1 pad=2 act=relu -> 6x28x28) with the avx512 kernels: per image and group
 // a GEMM of M=6 filters by N=784 positions by K=25, in 8x48 tiles; one task
-// is one column of tiles: an im2col panel times every filter panel.
+// is a block of 2 columns of tiles: their im2col panel, packed at once, times every filter panel.
 func (m *Model) l1_conv1_AVX512(w, t int) {
-	img, j := t/17, t%17
+	img, jb := t/9, t%9
 	const g = 0
 	src := m.staging[img*1024:][g*1024:]
-	dst := m.arena[img*4704 : 4704+img*4704][g*4704+j*48:]
-	panel := m.scratch[w][:1200]
-	rtIm2col(panel, src, &g1_conv1, j*48, 48, m.im2col)
-	a := m.w1_conv1[g*200:]
-	bias := m.b1_conv1[g*6:]
-	for p := range 1 {
-		switch {
-		case p == 0 && j == 16:
-			k1_conv1_AVX512_mn(&a[p*200:][0], &panel[0], &dst[p*6272:][0], &bias[p*8:][0])
-		default:
-			k1_conv1_AVX512_m(&a[p*200:][0], &panel[0], &dst[p*6272:][0], &bias[p*8:][0])
+	blk := m.scratch[w][:2400]
+	rtIm2col(blk, src, &g1_conv1, jb*2*48, 96, m.im2col)
+	for j := jb * 2; j < min(jb*2+2, 17); j++ {
+		dst := m.arena[img*4704 : 4704+img*4704][g*4704+j*48:]
+		panel := blk[(j-jb*2)*48:]
+		a := m.w1_conv1[g*200:]
+		bias := m.b1_conv1[g*6:]
+		for p := range 1 {
+			switch {
+			case p == 0 && j == 16:
+				k1_conv1_AVX512_mn(&a[p*200:][0], &panel[0], &dst[p*6272:][0], &bias[p*8:][0])
+			default:
+				k1_conv1_AVX512_m(&a[p*200:][0], &panel[0], &dst[p*6272:][0], &bias[p*8:][0])
+			}
 		}
 	}
 }
@@ -287,7 +293,7 @@ func (m *Model) planAVX512() []rtStep {
 	}, {
 		f:     m.l1_conv1_AVX512,
 		layer: 0,
-		n:     17,
+		n:     9,
 	}, {
 		f:     m.l2_pool1,
 		layer: 1,

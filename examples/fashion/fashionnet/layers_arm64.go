@@ -5,22 +5,25 @@ package fashionnet
 
 // l1_conv1_NEON computes conv1 (conv filters=6 kernel=5x5 stride=1x1 pad=2 act=relu -> 6x28x28) with the neon kernels: per image and group
 // a GEMM of M=6 filters by N=784 positions by K=25, in 8x12 tiles; one task
-// is one column of tiles: an im2col panel times every filter panel.
+// is a block of 8 columns of tiles: their im2col panel, packed at once, times every filter panel.
 func (m *Model) l1_conv1_NEON(w, t int) {
-	img, j := t/66, t%66
+	img, jb := t/9, t%9
 	const g = 0
 	src := m.staging[img*1024:][g*1024:]
-	dst := m.arena[img*4704 : 4704+img*4704][g*4704+j*12:]
-	panel := m.scratch[w][:300]
-	rtIm2col(panel, src, &g1_conv1, j*12, 12, m.im2col)
-	a := m.w1_conv1[g*200:]
-	bias := m.b1_conv1[g*6:]
-	for p := range 1 {
-		switch {
-		case p == 0 && j == 65:
-			k1_conv1_NEON_mn(&a[p*200:][0], &panel[0], &dst[p*6272:][0], &bias[p*8:][0])
-		default:
-			k1_conv1_NEON_m(&a[p*200:][0], &panel[0], &dst[p*6272:][0], &bias[p*8:][0])
+	blk := m.scratch[w][:2400]
+	rtIm2col(blk, src, &g1_conv1, jb*8*12, 96, m.im2col)
+	for j := jb * 8; j < min(jb*8+8, 66); j++ {
+		dst := m.arena[img*4704 : 4704+img*4704][g*4704+j*12:]
+		panel := blk[(j-jb*8)*12:]
+		a := m.w1_conv1[g*200:]
+		bias := m.b1_conv1[g*6:]
+		for p := range 1 {
+			switch {
+			case p == 0 && j == 65:
+				k1_conv1_NEON_mn(&a[p*200:][0], &panel[0], &dst[p*6272:][0], &bias[p*8:][0])
+			default:
+				k1_conv1_NEON_m(&a[p*200:][0], &panel[0], &dst[p*6272:][0], &bias[p*8:][0])
+			}
 		}
 	}
 }
@@ -122,7 +125,7 @@ func (m *Model) planNEON() []rtStep {
 	}, {
 		f:     m.l1_conv1_NEON,
 		layer: 0,
-		n:     66,
+		n:     9,
 	}, {
 		f:     m.l2_pool1,
 		layer: 1,

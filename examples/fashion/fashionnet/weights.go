@@ -15,7 +15,7 @@ var weightShapes = []struct {
 }{{"conv1.weight", []int{6, 1, 5, 5}}, {"conv1.bias", []int{6}}, {"conv2.weight", []int{16, 6, 5, 5}}, {"conv2.bias", []int{16}}, {"fc3.weight", []int{120, 400}}, {"fc3.bias", []int{120}}, {"fc4.weight", []int{84, 120}}, {"fc4.bias", []int{84}}, {"fc5.weight", []int{10, 84}}, {"fc5.bias", []int{10}}}
 
 // scratchLen is each worker's scratch memory, per implementation.
-var scratchLen = [4]int{2400, 2400, 7200, 1800}
+var scratchLen = [4]int{2400, 2400, 7200, 2400}
 
 // stagingLen is the buffer of dense layers' packed inputs and conv layers'
 // padded inputs (one layer's at a time), per implementation.

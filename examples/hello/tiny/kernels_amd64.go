@@ -6,7 +6,7 @@ package tiny
 
 // k1_conv1_AVX2_full is the 6x16 AVX2 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<27} a[p*6+r]*b[p*16+j], 0)
+//	C[r*ldc+j] = max(bias[r] + sum_{p<27} a[p*6+r]*b[p*32+j], 0)
 //
 // for r < 6, j < 16 (K=27, ldc=256, k unrolled 4x).
 //
@@ -15,7 +15,7 @@ func k1_conv1_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
 
 // k1_conv1_AVX2_m is the 6x16 AVX2 GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<27} a[p*6+r]*b[p*16+j], 0)
+//	C[r*ldc+j] = max(bias[r] + sum_{p<27} a[p*6+r]*b[p*32+j], 0)
 //
 // for r < 4, j < 16 (K=27, ldc=256, k unrolled 4x).
 //

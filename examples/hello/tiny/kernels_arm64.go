@@ -6,7 +6,7 @@ package tiny
 
 // k1_conv1_NEON_full is the 8x12 NEON GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<27} a[p*8+r]*b[p*12+j], 0)
+//	C[r*ldc+j] = max(bias[r] + sum_{p<27} a[p*8+r]*b[p*36+j], 0)
 //
 // for r < 8, j < 12 (K=27, ldc=256, k unrolled 4x).
 //
@@ -15,7 +15,7 @@ func k1_conv1_NEON_full(a *float32, b *float32, c *float32, bias *float32)
 
 // k1_conv1_NEON_n is the 8x12 NEON GEMM micro-kernel computing
 //
-//	C[r*ldc+j] = max(bias[r] + sum_{p<27} a[p*8+r]*b[p*12+j], 0)
+//	C[r*ldc+j] = max(bias[r] + sum_{p<27} a[p*8+r]*b[p*36+j], 0)
 //
 // for r < 8, j < 4 (K=27, ldc=256, k unrolled 4x).
 //

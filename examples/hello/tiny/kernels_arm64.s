@@ -8,12 +8,13 @@
 TEXT ·k1_conv1_NEON_full(SB), NOSPLIT|NOFRAME, $0-32
 	// k1_conv1_NEON_full is the 8x12 NEON GEMM micro-kernel computing
 	//
-	//	C[r*ldc+j] = max(bias[r] + sum_{p<27} a[p*8+r]*b[p*12+j], 0)
+	//	C[r*ldc+j] = max(bias[r] + sum_{p<27} a[p*8+r]*b[p*36+j], 0)
 	//
 	// for r < 8, j < 12 (K=27, ldc=256, k unrolled 4x).
 	MOVD	a+0(FP), R0
 	MOVD	b+8(FP), R1
 	MOVD	c+16(FP), R2
+	MOVD	$96, R6
 
 	// Initialise the accumulators with the bias.
 	MOVD	bias+24(FP), R5
@@ -46,6 +47,7 @@ TEXT ·k1_conv1_NEON_full(SB), NOSPLIT|NOFRAME, $0-32
 	MOVD	$6, R3
 kloop:
 	VLD1.P	48(R1), [V24.S4, V25.S4, V26.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V27.S4, V28.S4]
 	WORD	$0x4f9b1300 // fmla v0.4s, v24.4s, v27.s[0]
 	WORD	$0x4f9b1321 // fmla v1.4s, v25.4s, v27.s[0]
@@ -72,6 +74,7 @@ kloop:
 	WORD	$0x4fbc1b36 // fmla v22.4s, v25.4s, v28.s[3]
 	WORD	$0x4fbc1b57 // fmla v23.4s, v26.4s, v28.s[3]
 	VLD1.P	48(R1), [V24.S4, V25.S4, V26.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V27.S4, V28.S4]
 	WORD	$0x4f9b1300 // fmla v0.4s, v24.4s, v27.s[0]
 	WORD	$0x4f9b1321 // fmla v1.4s, v25.4s, v27.s[0]
@@ -98,6 +101,7 @@ kloop:
 	WORD	$0x4fbc1b36 // fmla v22.4s, v25.4s, v28.s[3]
 	WORD	$0x4fbc1b57 // fmla v23.4s, v26.4s, v28.s[3]
 	VLD1.P	48(R1), [V24.S4, V25.S4, V26.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V27.S4, V28.S4]
 	WORD	$0x4f9b1300 // fmla v0.4s, v24.4s, v27.s[0]
 	WORD	$0x4f9b1321 // fmla v1.4s, v25.4s, v27.s[0]
@@ -124,6 +128,7 @@ kloop:
 	WORD	$0x4fbc1b36 // fmla v22.4s, v25.4s, v28.s[3]
 	WORD	$0x4fbc1b57 // fmla v23.4s, v26.4s, v28.s[3]
 	VLD1.P	48(R1), [V24.S4, V25.S4, V26.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V27.S4, V28.S4]
 	WORD	$0x4f9b1300 // fmla v0.4s, v24.4s, v27.s[0]
 	WORD	$0x4f9b1321 // fmla v1.4s, v25.4s, v27.s[0]
@@ -152,6 +157,7 @@ kloop:
 	SUBS	$1, R3, R3
 	BNE	kloop
 	VLD1.P	48(R1), [V24.S4, V25.S4, V26.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V27.S4, V28.S4]
 	WORD	$0x4f9b1300 // fmla v0.4s, v24.4s, v27.s[0]
 	WORD	$0x4f9b1321 // fmla v1.4s, v25.4s, v27.s[0]
@@ -178,6 +184,7 @@ kloop:
 	WORD	$0x4fbc1b36 // fmla v22.4s, v25.4s, v28.s[3]
 	WORD	$0x4fbc1b57 // fmla v23.4s, v26.4s, v28.s[3]
 	VLD1.P	48(R1), [V24.S4, V25.S4, V26.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V27.S4, V28.S4]
 	WORD	$0x4f9b1300 // fmla v0.4s, v24.4s, v27.s[0]
 	WORD	$0x4f9b1321 // fmla v1.4s, v25.4s, v27.s[0]
@@ -204,6 +211,7 @@ kloop:
 	WORD	$0x4fbc1b36 // fmla v22.4s, v25.4s, v28.s[3]
 	WORD	$0x4fbc1b57 // fmla v23.4s, v26.4s, v28.s[3]
 	VLD1.P	48(R1), [V24.S4, V25.S4, V26.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V27.S4, V28.S4]
 	WORD	$0x4f9b1300 // fmla v0.4s, v24.4s, v27.s[0]
 	WORD	$0x4f9b1321 // fmla v1.4s, v25.4s, v27.s[0]
@@ -293,12 +301,13 @@ kloop:
 TEXT ·k1_conv1_NEON_n(SB), NOSPLIT|NOFRAME, $0-32
 	// k1_conv1_NEON_n is the 8x12 NEON GEMM micro-kernel computing
 	//
-	//	C[r*ldc+j] = max(bias[r] + sum_{p<27} a[p*8+r]*b[p*12+j], 0)
+	//	C[r*ldc+j] = max(bias[r] + sum_{p<27} a[p*8+r]*b[p*36+j], 0)
 	//
 	// for r < 8, j < 4 (K=27, ldc=256, k unrolled 4x).
 	MOVD	a+0(FP), R0
 	MOVD	b+8(FP), R1
 	MOVD	c+16(FP), R2
+	MOVD	$128, R6
 
 	// Initialise the accumulators with the bias.
 	MOVD	bias+24(FP), R5
@@ -314,7 +323,8 @@ TEXT ·k1_conv1_NEON_n(SB), NOSPLIT|NOFRAME, $0-32
 	// Reduction over K=27: 6 iteration(s) of 4 step(s), 3 remaining.
 	MOVD	$6, R3
 kloop:
-	VLD1.P	48(R1), [V8.S4, V9.S4, V10.S4]
+	VLD1.P	16(R1), [V8.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V11.S4, V12.S4]
 	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
 	WORD	$0x4fab1101 // fmla v1.4s, v8.4s, v11.s[1]
@@ -324,7 +334,8 @@ kloop:
 	WORD	$0x4fac1105 // fmla v5.4s, v8.4s, v12.s[1]
 	WORD	$0x4f8c1906 // fmla v6.4s, v8.4s, v12.s[2]
 	WORD	$0x4fac1907 // fmla v7.4s, v8.4s, v12.s[3]
-	VLD1.P	48(R1), [V8.S4, V9.S4, V10.S4]
+	VLD1.P	16(R1), [V8.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V11.S4, V12.S4]
 	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
 	WORD	$0x4fab1101 // fmla v1.4s, v8.4s, v11.s[1]
@@ -334,7 +345,8 @@ kloop:
 	WORD	$0x4fac1105 // fmla v5.4s, v8.4s, v12.s[1]
 	WORD	$0x4f8c1906 // fmla v6.4s, v8.4s, v12.s[2]
 	WORD	$0x4fac1907 // fmla v7.4s, v8.4s, v12.s[3]
-	VLD1.P	48(R1), [V8.S4, V9.S4, V10.S4]
+	VLD1.P	16(R1), [V8.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V11.S4, V12.S4]
 	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
 	WORD	$0x4fab1101 // fmla v1.4s, v8.4s, v11.s[1]
@@ -344,7 +356,8 @@ kloop:
 	WORD	$0x4fac1105 // fmla v5.4s, v8.4s, v12.s[1]
 	WORD	$0x4f8c1906 // fmla v6.4s, v8.4s, v12.s[2]
 	WORD	$0x4fac1907 // fmla v7.4s, v8.4s, v12.s[3]
-	VLD1.P	48(R1), [V8.S4, V9.S4, V10.S4]
+	VLD1.P	16(R1), [V8.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V11.S4, V12.S4]
 	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
 	WORD	$0x4fab1101 // fmla v1.4s, v8.4s, v11.s[1]
@@ -356,7 +369,8 @@ kloop:
 	WORD	$0x4fac1907 // fmla v7.4s, v8.4s, v12.s[3]
 	SUBS	$1, R3, R3
 	BNE	kloop
-	VLD1.P	48(R1), [V8.S4, V9.S4, V10.S4]
+	VLD1.P	16(R1), [V8.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V11.S4, V12.S4]
 	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
 	WORD	$0x4fab1101 // fmla v1.4s, v8.4s, v11.s[1]
@@ -366,7 +380,8 @@ kloop:
 	WORD	$0x4fac1105 // fmla v5.4s, v8.4s, v12.s[1]
 	WORD	$0x4f8c1906 // fmla v6.4s, v8.4s, v12.s[2]
 	WORD	$0x4fac1907 // fmla v7.4s, v8.4s, v12.s[3]
-	VLD1.P	48(R1), [V8.S4, V9.S4, V10.S4]
+	VLD1.P	16(R1), [V8.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V11.S4, V12.S4]
 	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
 	WORD	$0x4fab1101 // fmla v1.4s, v8.4s, v11.s[1]
@@ -376,7 +391,8 @@ kloop:
 	WORD	$0x4fac1105 // fmla v5.4s, v8.4s, v12.s[1]
 	WORD	$0x4f8c1906 // fmla v6.4s, v8.4s, v12.s[2]
 	WORD	$0x4fac1907 // fmla v7.4s, v8.4s, v12.s[3]
-	VLD1.P	48(R1), [V8.S4, V9.S4, V10.S4]
+	VLD1.P	16(R1), [V8.S4]
+	ADD	R6, R1, R1
 	VLD1.P	32(R0), [V11.S4, V12.S4]
 	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
 	WORD	$0x4fab1101 // fmla v1.4s, v8.4s, v11.s[1]

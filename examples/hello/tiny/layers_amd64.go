@@ -5,22 +5,25 @@ package tiny
 
 // l1_conv1_AVX2 computes conv1 (conv filters=16 kernel=3x3 stride=1x1 pad=same(1) foldbn(eps=1e-05) act=relu -> 16x16x16) with the avx2 kernels: per image and group
 // a GEMM of M=16 filters by N=256 positions by K=27, in 6x16 tiles; one task
-// is one column of tiles: an im2col panel times every filter panel.
+// is a block of 2 columns of tiles: their im2col panel, packed at once, times every filter panel.
 func (m *Model) l1_conv1_AVX2(w, t int) {
-	img, j := t/16, t%16
+	img, jb := t/8, t%8
 	const g = 0
 	src := m.staging[img*972:][g*972:]
-	dst := m.arena[img*4096 : 4096+img*4096][g*4096+j*16:]
-	panel := m.scratch[w][:432]
-	rtIm2col(panel, src, &g1_conv1, j*16, 16, m.im2col)
-	a := m.w1_conv1[g*486:]
-	bias := m.b1_conv1[g*16:]
-	for p := range 3 {
-		switch {
-		case p == 2:
-			k1_conv1_AVX2_m(&a[p*162:][0], &panel[0], &dst[p*1536:][0], &bias[p*6:][0])
-		default:
-			k1_conv1_AVX2_full(&a[p*162:][0], &panel[0], &dst[p*1536:][0], &bias[p*6:][0])
+	blk := m.scratch[w][:864]
+	rtIm2col(blk, src, &g1_conv1, jb*2*16, 32, m.im2col)
+	for j := jb * 2; j < min(jb*2+2, 16); j++ {
+		dst := m.arena[img*4096 : 4096+img*4096][g*4096+j*16:]
+		panel := blk[(j-jb*2)*16:]
+		a := m.w1_conv1[g*486:]
+		bias := m.b1_conv1[g*16:]
+		for p := range 3 {
+			switch {
+			case p == 2:
+				k1_conv1_AVX2_m(&a[p*162:][0], &panel[0], &dst[p*1536:][0], &bias[p*6:][0])
+			default:
+				k1_conv1_AVX2_full(&a[p*162:][0], &panel[0], &dst[p*1536:][0], &bias[p*6:][0])
+			}
 		}
 	}
 }
@@ -76,7 +79,7 @@ func (m *Model) planAVX2() []rtStep {
 	}, {
 		f:     m.l1_conv1_AVX2,
 		layer: 0,
-		n:     16,
+		n:     8,
 	}, {
 		f:     m.l2_pool1,
 		layer: 1,

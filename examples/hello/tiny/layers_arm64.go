@@ -5,22 +5,25 @@ package tiny
 
 // l1_conv1_NEON computes conv1 (conv filters=16 kernel=3x3 stride=1x1 pad=same(1) foldbn(eps=1e-05) act=relu -> 16x16x16) with the neon kernels: per image and group
 // a GEMM of M=16 filters by N=256 positions by K=27, in 8x12 tiles; one task
-// is one column of tiles: an im2col panel times every filter panel.
+// is a block of 3 columns of tiles: their im2col panel, packed at once, times every filter panel.
 func (m *Model) l1_conv1_NEON(w, t int) {
-	img, j := t/22, t%22
+	img, jb := t/8, t%8
 	const g = 0
 	src := m.staging[img*972:][g*972:]
-	dst := m.arena[img*4096 : 4096+img*4096][g*4096+j*12:]
-	panel := m.scratch[w][:324]
-	rtIm2col(panel, src, &g1_conv1, j*12, 12, m.im2col)
-	a := m.w1_conv1[g*432:]
-	bias := m.b1_conv1[g*16:]
-	for p := range 2 {
-		switch {
-		case j == 21:
-			k1_conv1_NEON_n(&a[p*216:][0], &panel[0], &dst[p*2048:][0], &bias[p*8:][0])
-		default:
-			k1_conv1_NEON_full(&a[p*216:][0], &panel[0], &dst[p*2048:][0], &bias[p*8:][0])
+	blk := m.scratch[w][:972]
+	rtIm2col(blk, src, &g1_conv1, jb*3*12, 36, m.im2col)
+	for j := jb * 3; j < min(jb*3+3, 22); j++ {
+		dst := m.arena[img*4096 : 4096+img*4096][g*4096+j*12:]
+		panel := blk[(j-jb*3)*12:]
+		a := m.w1_conv1[g*432:]
+		bias := m.b1_conv1[g*16:]
+		for p := range 2 {
+			switch {
+			case j == 21:
+				k1_conv1_NEON_n(&a[p*216:][0], &panel[0], &dst[p*2048:][0], &bias[p*8:][0])
+			default:
+				k1_conv1_NEON_full(&a[p*216:][0], &panel[0], &dst[p*2048:][0], &bias[p*8:][0])
+			}
 		}
 	}
 }
@@ -76,7 +79,7 @@ func (m *Model) planNEON() []rtStep {
 	}, {
 		f:     m.l1_conv1_NEON,
 		layer: 0,
-		n:     22,
+		n:     8,
 	}, {
 		f:     m.l2_pool1,
 		layer: 1,
