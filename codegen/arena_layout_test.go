@@ -25,6 +25,8 @@ func TestArenaLayout(t *testing.T) {
 	}
 	paths = append(paths, corners...)
 	dir := t.TempDir()
+	// A network whose first layer, a view of the input, runs no code.
+	paths = append(paths, writeSpec(t, dir, "flat_first", "name: flat_first\ninput: [3, 4, 4]\nlayers:\n  - {name: fl, op: flatten}\n  - {name: d, op: dense, units: 5}\n"))
 	for _, z := range zoo() {
 		paths = append(paths, writeSpec(t, dir, z.name, z.spec()))
 	}

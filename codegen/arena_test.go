@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/cnnc/cnnc/compiler/ir"
 )
@@ -19,6 +20,9 @@ func checkArena(p *Plan) error {
 		if l.img {
 			return fmt.Errorf("%s is in the image-major prefix but after a layer that is not", l.n.Name)
 		}
+	}
+	if K > 0 && !slices.ContainsFunc(p.layers[:K], func(l *layer) bool { return len(l.steps[0]) > 0 }) {
+		return fmt.Errorf("the image-major prefix (%d layers) runs no step", K)
 	}
 	// when is the time layer i's steps run for image b, in half steps: a
 	// layer reads and writes at an even time.

@@ -3,6 +3,7 @@ package codegen
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -153,6 +154,12 @@ func NewPlan(g *ir.Graph, opt Options) (*Plan, error) {
 			l.steps = append(l.steps, steps)
 		}
 		p.buffers(l)
+	}
+	// A prefix of layers without code (a flatten of the input) is none.
+	if !slices.ContainsFunc(p.layers, func(l *layer) bool { return l.img && len(l.steps[0]) > 0 }) {
+		for _, l := range p.layers {
+			l.img = false
+		}
 	}
 	p.layoutArena()
 	if int64(p.arenaLen) > ir.MaxElems {
