@@ -192,13 +192,13 @@ func TestEndToEnd(t *testing.T) {
 	s2d := writeSpec(t, dir, "wino_s2d", winoS2DSpec)
 	// At batch 4 wino_groups' conv computes 2 images at a time: its V for
 	// the whole batch (14.7 MB) would not stay in cache.
-	cases = append(cases, e2eCase{pkg: "wino_groups_b4", path: writeSpec(t, dir, "wino_groups", winoGroupsSpec), batch: 4, wino: true,
+	cases = append(cases, e2eCase{pkg: "wino_groups_b4", path: writeSpec(t, dir, "wino_groups", winoBatchSpec("wino_groups", 16)), batch: 4, wino: true,
 		forms: []string{f43}, text: "N=800 tiles (2 of the\n// batch's 4 images)"})
 	for _, b := range []int{1, 3} {
 		cases = append(cases, e2eCase{pkg: fmt.Sprintf("packed_b%d", b), path: writeSpec(t, dir, "packed", packedSpec), batch: b, direct: true,
 			text: "is a block of 8 columns of tiles"})
 	}
-	cases = append(cases, e2eCase{pkg: "wino_prefix_b4", path: writeSpec(t, dir, "wino_prefix", winoPrefixSpec), batch: 4, wino: true,
+	cases = append(cases, e2eCase{pkg: "wino_prefix_b4", path: writeSpec(t, dir, "wino_prefix", winoBatchSpec("wino_prefix", 64)), batch: 4, wino: true,
 		forms: []string{f43}, text: "Infer runs the first 2 layers (to g) image by image"})
 	for _, b := range e2eBatches {
 		// wino_edges' small maps take F(2x2) at batch 1 and some larger
@@ -702,17 +702,23 @@ layers:
   - {name: cat, op: concat, inputs: [ga, gb, gc, gd, ge]}
   - {name: h, op: dense, units: 5}`
 
-// winoGroupsSpec is a Winograd layer big enough that at batch 4 it is
-// computed two images at a time (steps with a first task): its V for the
-// batch (14.7 MB) would not stay in cache, but its input and output
-// (8.2 MB) would, so it stays out of the image-major prefix.
-const winoGroupsSpec = `name: wino_groups
+// winoBatchSpec, named name, is a Winograd 3x3 conv of filters filters on
+// a 64x80x80 input, then a global pooling and a dense layer. At batch 4
+// the conv's V for the batch (14.7 MB) would not stay in cache. With 16
+// filters (wino_groups) its input and output (8.2 MB) would, so it stays
+// out of the image-major prefix and is computed two images at a time
+// (steps with a first task). With 64 (wino_prefix) they (26 MB) would
+// not, so it runs in the prefix, one image at a time like the pooling
+// after it.
+func winoBatchSpec(name string, filters int) string {
+	return fmt.Sprintf(`name: %s
 input: [64, 80, 80]
 layers:
-  - {name: a, op: conv, filters: 16, kernel: 3, padding: 1}
+  - {name: a, op: conv, filters: %d, kernel: 3, padding: 1}
   - {name: a_r, op: relu}
   - {name: g, op: global_avgpool}
-  - {name: d, op: dense, units: 3}`
+  - {name: d, op: dense, units: 3}`, name, filters)
+}
 
 // packedSpec's im2col+gemm convs pack several columns of tiles a task
 // (tile.pack), each with a partial last block and a ragged last column:
@@ -731,17 +737,6 @@ layers:
   - {name: u, op: add, inputs: [s_r, c]}
   - {name: g, op: global_avgpool}
   - {name: f, op: dense, units: 5}`
-
-// winoPrefixSpec's Winograd layer, with its batch's input and output
-// (26 MB at batch 4) too big to stay in cache, runs in the image-major
-// prefix, one image at a time like the global pooling after it.
-const winoPrefixSpec = `name: wino_prefix
-input: [64, 80, 80]
-layers:
-  - {name: a, op: conv, filters: 64, kernel: 3, padding: 1}
-  - {name: a_r, op: relu}
-  - {name: g, op: global_avgpool}
-  - {name: d, op: dense, units: 3}`
 
 // identsSpec names its layers with Go keywords, predeclared identifiers and
 // the identifiers generated code uses itself (receiver, task parameters,

@@ -185,8 +185,9 @@ func (p *Plan) prefixLen() int {
 // qualifies if it loses nothing (the batch's plan takes one image at a
 // time) or if its batch's input and output together are larger than
 // winoGroupBytes: such a batch goes to memory and back between layers,
-// where one image's stays in cache. (ResNet-50 at batch 32 took the same time on one thread with
-// its Winograd layers all per image, all in groups, and as here.)
+// where one image's stays in cache. (ResNet-50 at batch 32 took the same
+// time on one thread with its Winograd layers all per image, all in
+// groups, and as here.)
 func (p *Plan) imageMajor(l *layer) bool {
 	switch l.algo {
 	case algoDense:
@@ -210,12 +211,7 @@ func (p *Plan) imageMajor(l *layer) bool {
 // conv it is fused into runs), and is not the network's output.
 func (p *Plan) layoutArena() {
 	p.arenaLen = p.g.Mem.ArenaElems * p.Batch
-	last := -1 // the prefix's last layer
-	for i, l := range p.layers {
-		if l.img {
-			last = i
-		}
-	}
+	last := p.prefixLen() - 1 // the prefix's last layer
 	if last < 0 {
 		return
 	}
@@ -469,11 +465,14 @@ func (p *Plan) gemmOf(l *layer) *gemmPlan {
 			t = winoTile(im, g)
 		}
 		tl := tile{MR: t[0], NR: t[1], mPanels: ceilDiv(g.M, t[0]), nTiles: ceilDiv(g.N, t[1]), kc: g.K, kBlocks: 1, pack: 1}
-		if !g.dense && !g.wino && im.asm && bSourceOf(g, tl, l.batch, im) != bInPlaceButRagged {
-			tl.kc, tl.kBlocks = kBlocking(g.K, tl.NR)
-		}
-		if !g.dense && !g.wino && im.asm && bSourceOf(g, tl, l.batch, im) == bPack {
-			tl.pack = packColumns(g, tl, l.batch)
+		if !g.dense && !g.wino && im.asm {
+			src := bSourceOf(g, tl, l.batch, im)
+			if src != bInPlaceButRagged {
+				tl.kc, tl.kBlocks = kBlocking(g.K, tl.NR)
+			}
+			if src == bPack {
+				tl.pack = packColumns(g, tl, l.batch)
+			}
 		}
 		g.tiles = append(g.tiles, tl)
 	}
