@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -60,6 +61,9 @@ func (c *gen) apiFile() ([]byte, error) {
 		fmt.Fprintf(&doc, "Infer runs the layers image by image, so that one image's activations stay\nin cache; the arena holds %s for the batch.\n", ir.Bytes(int64(c.arenaLen)*4))
 	case k > 0:
 		fmt.Fprintf(&doc, "Infer runs the first %d layers (to %s) image by image, so that one image's\nactivations stay in cache, and the rest for the batch at once; the arena\nholds %s for the batch.\n", k, c.layers[k-1].n.Name, ir.Bytes(int64(c.arenaLen)*4))
+	}
+	if k := c.prefixLen(); k > 0 {
+		fmt.Fprintf(&doc, "Each thread takes whole images through those layers, and each thread beyond\nthe first holds %s of their activations and staging of its own.\n", ir.Bytes(int64(c.base+slices.Max(c.laneStaging))*4))
 	}
 	doc.WriteString("\nUse:\n\n\tm, err := " + c.pkg + ".Load(\"" + g.Name + ".safetensors\")\n\t...\n\tvar in [" + c.pkg + ".InputLen]float32\n\tvar out [" + c.pkg + ".OutputLen]float32\n\tm.Infer(&out, &in)\n")
 	for _, line := range strings.Split(strings.TrimRight(doc.String(), "\n"), "\n") {

@@ -11,9 +11,11 @@ import (
 
 // TestArenaLayout checks Plan.layoutArena on the shipped specs, the
 // corners and the whole zoo, at batches 1, 3 and 8: run as Model.run runs
-// the steps (the image-major prefix image by image, then the rest), no
-// two storages that are live at once, nor two images of one, may share
-// an element of the arena, and every one must lie inside it.
+// the steps (the image-major prefix image by image, then the rest), and
+// with the prefix's passes side by side in any order as the workers'
+// lanes run them, no two storages that are live at once, nor two images
+// of one, may share an element of the arena, and every one must lie
+// inside it.
 func TestArenaLayout(t *testing.T) {
 	paths, err := filepath.Glob("../spec/*.yaml")
 	if err != nil || len(paths) == 0 {

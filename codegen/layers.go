@@ -88,9 +88,10 @@ func actDict(a ir.Activation) jen.Dict {
 // window on a larger one (a slice viewed in place, ir.Node.Strided), so a
 // reader of the whole batch must step by n.ImgLen.
 //
-// In the image-major prefix (layer.img) a step computes the image in
-// flight, m.img: a task's img (0) counts from it, and the whole batch is
-// that image. The prefix's own storage holds only that image (Plan.at).
+// In the image-major prefix (layer.img) a step computes the image of its
+// worker's lane, m.lanes[w].img: a task's img (0) counts from it, and the
+// whole batch is that image. The prefix's own storage holds only that
+// image (Plan.at), in the lane's own copy of it, m.lanes[w].own.
 func (c *gen) img(n *ir.Node, img string) jen.Code {
 	e := n.Shape.Elems()
 	off, l, src := c.at(n)
@@ -99,6 +100,7 @@ func (c *gen) img(n *ir.Node, img string) jen.Code {
 		base = jen.Id("m").Dot("src")
 	}
 	prefix := c.cur != nil && c.cur.img
+	lane := func(field string) *jen.Statement { return jen.Id("m").Dot("lanes").Index(jen.Id("w")).Dot(field) }
 	var i jen.Code
 	switch {
 	case l == 0 && !prefix:
@@ -106,13 +108,13 @@ func (c *gen) img(n *ir.Node, img string) jen.Code {
 	case !prefix && img == "":
 		return base.Index(jen.Lit(off).Op(":").Lit(off + (c.Batch-1)*l + e))
 	case l == 0 && img == "":
-		return base.Index(jen.Lit(off).Op(":").Lit(off + e))
+		return lane("own").Index(jen.Lit(off).Op(":").Lit(off + e))
 	case l == 0:
-		i, l = jen.Id(img), n.ImgLen // img is 0
+		i, l, base = jen.Id(img), n.ImgLen, lane("own") // img is 0
 	case img == "":
-		i = jen.Id("m").Dot("img")
+		i = lane("img")
 	case prefix:
-		i = jen.Parens(jen.Id(img).Op("+").Id("m").Dot("img"))
+		i = jen.Parens(jen.Id(img).Op("+").Add(lane("img")))
 	default:
 		i = jen.Id(img)
 	}
@@ -121,6 +123,15 @@ func (c *gen) img(n *ir.Node, img string) jen.Code {
 		lo = jen.Lit(off).Op("+").Add(lo)
 	}
 	return base.Index(lo.Op(":").Lit(off + e).Op("+").Add(i).Op("*").Lit(l))
+}
+
+// stagingBuf is the staging buffer of the layer being written: its worker's
+// lane's in the image-major prefix (Model.runPrefix).
+func (c *gen) stagingBuf() *jen.Statement {
+	if c.cur != nil && c.cur.img {
+		return jen.Id("m").Dot("lanes").Index(jen.Id("w")).Dot("staging")
+	}
+	return jen.Id("m").Dot("staging")
 }
 
 // packRows is the call that packs rows [row0, row0+rows) of src, rows of k
@@ -442,9 +453,9 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 		sc := c.ident(n, "s") + "_" + im.suffix
 		task(f, fmt.Sprintf("%s scales %s's filters by %s's factors for one image (the multiply\n%s, folded into them): one task is one image.", sc, name, l.gate.Name, n.Inputs[0].Name), sc,
 			jen.Id("img").Op(":=").Id("t"),
-			jen.Id("rtScalePanels").Call(jen.Id("m").Dot("staging").Index(jen.Id("img").Op("*").Lit(per).Op(":").Parens(jen.Id("img").Op("+").Lit(1)).Op("*").Lit(per)),
+			jen.Id("rtScalePanels").Call(c.stagingBuf().Index(jen.Id("img").Op("*").Lit(per).Op(":").Parens(jen.Id("img").Op("+").Lit(1)).Op("*").Lit(per)),
 				jen.Id("m").Dot(c.ident(n, "w")), c.img(l.gate, "img"), jen.Lit(p.G), jen.Lit(t.mPanels), jen.Lit(t.MR), jen.Lit(p.K), jen.Lit(n.Conv.KH*n.Conv.KW)))
-		filters = jen.Id("m").Dot("staging").Index(jen.Id("img").Op("*").Lit(per).Op(":"))
+		filters = c.stagingBuf().Index(jen.Id("img").Op("*").Lit(per).Op(":"))
 	}
 	if padded(n) {
 		a := &n.Conv
@@ -454,10 +465,10 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 		if !im.asm {
 			task(f, fmt.Sprintf("%s copies %s's input into the staging buffer with its padding (%v),\nso that im2col reads no padding: one task is %d channels of one image.", pad, name, a.Pad, chunk), pad,
 				jen.List(jen.Id("img"), jen.Id("c0")).Op(":=").List(jen.Id("t").Op("/").Lit(chunks), jen.Id("t").Op("%").Lit(chunks).Op("*").Lit(chunk)),
-				jen.Id("rtPadPlanes").Call(jen.Id("m").Dot("staging").Index(jen.Id("img").Op("*").Lit(in.C*hp*wp).Op(":")), c.img(n.Inputs[0], "img"),
+				jen.Id("rtPadPlanes").Call(c.stagingBuf().Index(jen.Id("img").Op("*").Lit(in.C*hp*wp).Op(":")), c.img(n.Inputs[0], "img"),
 					jen.Id("c0"), jen.Min(jen.Id("c0").Op("+").Lit(chunk), jen.Lit(in.C)), jen.Lit(in.H), jen.Lit(in.W), jen.Lit(a.Pad.Top), jen.Lit(a.Pad.Left), jen.Lit(hp), jen.Lit(wp)))
 		}
-		src = jen.Id("m").Dot("staging").Index(jen.Id("img").Op("*").Lit(in.C * hp * wp).Op(":"))
+		src = c.stagingBuf().Index(jen.Id("img").Op("*").Lit(in.C * hp * wp).Op(":"))
 		plane = hp * wp
 	}
 	srcDecl := jen.Id("src").Op(":=").Add(src).Index(jen.Id("g").Op("*").Lit(in.C / p.G * plane).Op(":"))
@@ -489,7 +500,7 @@ func (c *gen) convSteps(f *jen.File, l *layer, i int, im impl) {
 		if off > 0 {
 			at = jen.Lit(off).Op("+").Add(at)
 		}
-		panel := jen.Id("m").Dot("staging").Index(at.Op(":"))
+		panel := c.stagingBuf().Index(at.Op(":"))
 		pk := c.ident(n, "pk") + "_" + im.suffix
 		task(f, fmt.Sprintf("%s packs %s's im2col panels into the staging buffer for %s: one task\nis one column of tiles of one image and group.", pk, name, fn), pk,
 			taskIndex(1, false), srcDecl, pack(panel))
@@ -631,9 +642,9 @@ func (c *gen) denseSteps(f *jen.File, l *layer, i int, im impl) {
 	} else {
 		pack := c.ident(n, "p") + "_" + im.suffix
 		task(f, fmt.Sprintf("%s packs %s's input, %d rows at a time, for its GEMM.", pack, name, t.MR), pack,
-			packRows(c.img(n.Inputs[0], ""), n.Inputs[0].ImgLen, jen.Id("m").Dot("staging").Index(jen.Id("t").Op("*").Lit(t.MR*K).Op(":")),
+			packRows(c.img(n.Inputs[0], ""), n.Inputs[0].ImgLen, c.stagingBuf().Index(jen.Id("t").Op("*").Lit(t.MR*K).Op(":")),
 				jen.Id("t").Op("*").Lit(t.MR), jen.Min(jen.Lit(t.MR), jen.Lit(B).Op("-").Id("t").Op("*").Lit(t.MR)), K, t.MR))
-		aSrc = jen.Id("m").Dot("staging")
+		aSrc = c.stagingBuf()
 	}
 	actC := act(n.Act)
 	// One task is one column of tiles (t.NR units) for every panel of
@@ -756,7 +767,7 @@ func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) {
 			body = []jen.Code{jen.List(jen.Id("ig"), jen.Id("c0")).Op(":=").List(jen.Id("t").Op("/").Lit(inTasks), jen.Id("t").Op("%").Lit(inTasks).Op("*").Lit(winoInChunk))}
 		}
 		task(f, doc, wi, append(body,
-			jen.Id("rtWinoInput").Call(jen.Id("m").Dot("staging"), c.img(n.Inputs[0], ""), jen.Op("&").Id(c.ident(n, "g")),
+			jen.Id("rtWinoInput").Call(c.stagingBuf(), c.img(n.Inputs[0], ""), jen.Op("&").Id(c.ident(n, "g")),
 				jen.Id("c0"), jen.Min(jen.Id("c0").Op("+").Lit(winoInChunk), jen.Lit(p.G*p.K)), img0, tileTable(p, true, jen.Id("m").Dot("impl")), jen.Id("m").Dot("scratch").Index(jen.Id("w")), jen.Op("&").Id("m").Dot("wino")))...)
 	}
 	fn := c.ident(n, "l") + "_" + im.suffix
@@ -771,7 +782,7 @@ func (c *gen) winoSteps(f *jen.File, l *layer, i int, im impl) {
 	body = append(body,
 		jen.List(jen.Id("grp"), jen.Id("j"), jen.Id("c")).Op(":=").List(jen.Id("t").Op("/").Lit(nt*chunks), jen.Id("t").Op("/").Lit(chunks).Op("%").Lit(nt), jen.Id("t").Op("%").Lit(chunks)),
 		jen.Id("s").Op(":=").Id("m").Dot("scratch").Index(jen.Id("w")),
-		jen.Id("b").Op(":=").Id("m").Dot("staging").Index(jen.Id("grp").Op("*").Lit(winoLdV(p)).Op("+").Id("j").Op("*").Lit(p.K*t.NR).Op(":")),
+		jen.Id("b").Op(":=").Add(c.stagingBuf()).Index(jen.Id("grp").Op("*").Lit(winoLdV(p)).Op("+").Id("j").Op("*").Lit(p.K*t.NR).Op(":")),
 	)
 	// The output transform's first column, counted over the batch.
 	n0 := jen.Id("j").Op("*").Lit(t.NR)

@@ -35,6 +35,7 @@ type Plan struct {
 	arenaLen, base int
 	own            map[*ir.Node]bool
 	staging        []int // per implementation: one layer's reshaped input (see weights.go)
+	laneStaging    []int // per implementation: staging's part the prefix's layers use, which every worker's lane has (Model.runPrefix)
 	tmp            int   // each worker's LRN scratch: squares of the channels and their sum
 }
 
@@ -104,7 +105,7 @@ func NewPlan(g *ir.Graph, opt Options) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("codegen: %w", err)
 	}
-	p := &Plan{Batch: batch, g: g, direct: opt.Direct, index: map[*ir.Node]int{}, scratch: make([]int, len(impls)), staging: make([]int, len(impls)), tmp: 1}
+	p := &Plan{Batch: batch, g: g, direct: opt.Direct, index: map[*ir.Node]int{}, scratch: make([]int, len(impls)), staging: make([]int, len(impls)), laneStaging: make([]int, len(impls)), tmp: 1}
 	// The image-major prefix (layer.img): the layers from the first on
 	// whose every step splits by image run one image at a time, so that a
 	// batch's early, large activations stay in cache as one image's do.
@@ -160,6 +161,7 @@ func NewPlan(g *ir.Graph, opt Options) (*Plan, error) {
 		for _, l := range p.layers {
 			l.img = false
 		}
+		clear(p.laneStaging)
 	}
 	p.layoutArena()
 	if int64(p.arenaLen) > ir.MaxElems {
@@ -592,23 +594,28 @@ func (p *Plan) buffers(l *layer) {
 		}
 		if g := l.gemm; g != nil {
 			t := g.tile(i)
+			staging := 0
 			switch {
 			case g.dense:
-				p.staging[i] = max(p.staging[i], t.mPanels*t.MR*g.K)
+				staging = t.mPanels * t.MR * g.K
 			case g.wino:
-				p.staging[i] = max(p.staging[i], winoLenV(g))
+				staging = winoLenV(g)
 				p.scratch[i] = max(p.scratch[i], winoScratch(n, g, t))
 			default:
-				p.staging[i] = max(p.staging[i], l.batch*padLen(n))
+				staging = l.batch * padLen(n)
 				if l.gate != nil {
 					// Each image's scaled filters (the conv is unpadded).
-					p.staging[i] = max(p.staging[i], l.batch*g.packedFilters(t))
+					staging = max(staging, l.batch*g.packedFilters(t))
 				}
 				p.scratch[i] = max(p.scratch[i], g.K*t.NR*t.pack)
 				if bSourceOf(g, t, l.batch, impls[i]) == bStaged {
 					off, n := stagedB(l, t, l.batch)
-					p.staging[i] = max(p.staging[i], off+n)
+					staging = max(staging, off+n)
 				}
+			}
+			p.staging[i] = max(p.staging[i], staging)
+			if l.img {
+				p.laneStaging[i] = max(p.laneStaging[i], staging)
 			}
 		}
 		if n.PreLRN != nil {
@@ -701,13 +708,19 @@ func (p *Plan) Format(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	k := p.prefixLen()
 	for i, im := range impls {
-		if _, err := fmt.Fprintf(w, "%s: scratch %d floats per worker, staging %d floats\n", im.name, p.scratch[i], p.staging[i]); err != nil {
+		lane := ""
+		if k > 0 {
+			lane = fmt.Sprintf(" (%d of them the prefix's)", p.laneStaging[i])
+		}
+		if _, err := fmt.Fprintf(w, "%s: scratch %d floats per worker, staging %d floats%s\n", im.name, p.scratch[i], p.staging[i], lane); err != nil {
 			return err
 		}
 	}
-	if k := p.prefixLen(); k > 0 {
-		if _, err := fmt.Fprintf(w, "image by image: layers 1-%d (%s to %s), tasks per image; arena %d floats, %d of them the prefix's own (one image)\n",
+	if k > 0 {
+		if _, err := fmt.Fprintf(w, "image by image: layers 1-%d (%s to %s), tasks per image; arena %d floats, %d of them the prefix's own (one image);\n"+
+			"  each worker beyond the first has its own copy of the prefix's own and staging\n",
 			k, p.layers[0].n.Name, p.layers[k-1].n.Name, p.arenaLen, p.base); err != nil {
 			return err
 		}

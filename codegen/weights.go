@@ -38,8 +38,11 @@ func (c *gen) weightsFile() ([]byte, error) {
 	}
 	intTable("scratchLen", "scratchLen is each worker's scratch memory, per implementation.", c.scratch)
 	intTable("stagingLen", "stagingLen is the buffer of dense layers' packed inputs and conv layers'\npadded inputs (one layer's at a time), per implementation.", c.staging)
+	intTable("prefixStagingLen", "prefixStagingLen is the part of the staging buffer the image-major prefix's\nlayers use, per implementation: each further worker's lane has its own.", c.laneStaging)
 	comment(f, "tmpLen is each worker's LRN scratch: squares of the channels and their sum.")
 	f.Const().Id("tmpLen").Op("=").Lit(c.tmp)
+	comment(f, "prefixOwnLen is the arena's start, where the activations that only the\nimage-major prefix uses hold one image: each further worker's lane has its\nown copy.")
+	f.Const().Id("prefixOwnLen").Op("=").Lit(c.base)
 
 	comment(f, "load checks the weights file against weightShapes, then folds and packs\nevery layer's weights for m.impl.")
 	f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("load").Params(jen.Id("file").Op("*").Id("stFile")).Error().BlockFunc(func(b *jen.Group) {

@@ -21,9 +21,17 @@ func scaleWeights(t *testing.T, w []float32) []byte {
 }
 
 // TestModel runs model.go's API on the stand-in network, with every
-// implementation this machine has.
+// implementation this machine has, on 1, 2 and 3 threads: its 3 images
+// then run side by side in the image-major prefix, 2 so and one step by
+// step, and all side by side.
 func TestModel(t *testing.T) {
-	weights := scaleWeights(t, []float32{1, 2, 3, 4})
+	var w, src [InputLen]float32
+	var want [OutputLen]float32
+	for i := range w {
+		w[i], src[i] = float32(i+1), float32(i%5)-1.5
+		want[i] = w[i] * src[i]
+	}
+	weights := scaleWeights(t, w[:])
 	impls := Implementations()
 	if len(impls) == 0 || impls[len(impls)-1] != "purego" {
 		t.Fatalf("Implementations() = %v; want purego last", impls)
@@ -36,21 +44,24 @@ func TestModel(t *testing.T) {
 		if m.Impl() != impl || m.Threads() != min(2, rtClampThreads(2)) {
 			t.Errorf("Impl, Threads = %s, %d; want %s, 2", m.Impl(), m.Threads(), impl)
 		}
-		src := [InputLen]float32{1, 1, 2, 0.5}
+		for _, threads := range []int{2, 1, 3} {
+			m.SetThreads(threads)
+			var dst [OutputLen]float32
+			m.Infer(&dst, &src)
+			if dst != want {
+				t.Errorf("%s, %d threads: Infer = %v; want %v", impl, threads, dst, want)
+			}
+			var prof [len(Layers)]time.Duration
+			dst = [OutputLen]float32{}
+			m.Profile(&dst, &src, &prof)
+			if prof[0] <= 0 || dst != want {
+				t.Errorf("%s, %d threads: Profile timed %v and gave %v", impl, threads, prof, dst)
+			}
+			if n := testing.AllocsPerRun(10, func() { m.Infer(&dst, &src) }); n != 0 {
+				t.Errorf("%s, %d threads: Infer allocates %v times", impl, threads, n)
+			}
+		}
 		var dst [OutputLen]float32
-		m.Infer(&dst, &src)
-		if want := [OutputLen]float32{1, 2, 6, 2}; dst != want {
-			t.Errorf("%s: Infer = %v; want %v", impl, dst, want)
-		}
-		var prof [len(Layers)]time.Duration
-		m.SetThreads(1)
-		m.Profile(&dst, &src, &prof)
-		if prof[0] <= 0 {
-			t.Errorf("%s: Profile timed %v", impl, prof)
-		}
-		if n := testing.AllocsPerRun(10, func() { m.Infer(&dst, &src) }); n != 0 {
-			t.Errorf("%s: Infer allocates %v times", impl, n)
-		}
 		m.Close()
 		m.Close()
 		func() {
@@ -68,7 +79,7 @@ func TestModelErrors(t *testing.T) {
 	if _, err := NewWithOptions(bytes.NewReader(scaleWeights(t, []float32{1})), Options{}); err == nil || !strings.Contains(err.Error(), "scale.weight") {
 		t.Errorf("a short weight: err = %v", err)
 	}
-	if _, err := NewWithOptions(bytes.NewReader(scaleWeights(t, make([]float32, 4))), Options{Impl: "vax"}); err == nil || !strings.Contains(err.Error(), `implementation "vax" is not available`) {
+	if _, err := NewWithOptions(bytes.NewReader(scaleWeights(t, make([]float32, InputLen))), Options{Impl: "vax"}); err == nil || !strings.Contains(err.Error(), `implementation "vax" is not available`) {
 		t.Errorf("Impl vax: err = %v", err)
 	}
 	path := filepath.Join(t.TempDir(), "w.safetensors")
@@ -78,7 +89,7 @@ func TestModelErrors(t *testing.T) {
 	if _, err := Load(path); err == nil || !strings.HasPrefix(err.Error(), path+": ") {
 		t.Errorf("Load(junk): err = %v; want it to name the file", err)
 	}
-	m, err := New(bytes.NewReader(scaleWeights(t, make([]float32, 4))))
+	m, err := New(bytes.NewReader(scaleWeights(t, make([]float32, InputLen))))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,25 +9,29 @@ import "fmt"
 // InputLen values.
 
 const (
-	Batch                  = 1
+	Batch                  = 3
 	InputC, InputH, InputW = 1, 2, 2
 	InputLen               = Batch * InputC * InputH * InputW
 	OutputSize             = InputC * InputH * InputW
 	OutputLen              = Batch * OutputSize
-	ArenaLen               = OutputLen
+	ArenaLen               = prefixOwnLen + OutputLen
 	Precision              = "fp32"
 	// pkgName begins the API's panic messages.
 	pkgName = "rt"
 	// outputOffset is where Infer's output is in the arena, or -1 if the
 	// output is the input.
-	outputOffset = 0
+	outputOffset = prefixOwnLen
 	// tmpLen is each worker's LRN scratch.
 	tmpLen = 1
+	// prefixOwnLen is the image-major prefix's own storage: one image's
+	// products, before they are copied to the output.
+	prefixOwnLen = OutputSize
 )
 
 var (
-	scratchLen = [4]int{1, 1, 1, 1}
-	stagingLen = [4]int{0, 0, 0, 0}
+	scratchLen       = [4]int{1, 1, 1, 1}
+	stagingLen       = [4]int{0, 0, 0, 0}
+	prefixStagingLen = [4]int{0, 0, 0, 0}
 )
 
 // Layers lists the layers Infer runs, in order.
@@ -61,19 +65,29 @@ func (m *Model) load(file *stFile) error {
 	return nil
 }
 
-// l1_scale computes half of image m.img's outputs a task, as a step of
-// the image-major prefix (rtStep.img) does, so that the tests run
-// Model.run's prefix loop and the race detector sees the workers read
-// m.img.
+// l1_scale computes half of its lane's image a task into the prefix's
+// own storage, and l1_scale_out copies that to the image's output, as the
+// steps of the image-major prefix (rtStep.img) do: so the tests run
+// Model.runPrefix both ways (images side by side, and the last ones step
+// by step), and the race detector sees the workers use the lanes.
 func (m *Model) l1_scale(w, t int) {
 	const half = OutputSize / 2
-	off := m.img*OutputSize + t*half
-	for i := off; i < off+half; i++ {
-		m.arena[i] = m.w1_scale[i] * m.src[i]
+	ln := &m.lanes[w]
+	off := ln.img*OutputSize + t*half
+	for i := range half {
+		ln.own[t*half+i] = m.w1_scale[off+i] * m.src[off+i]
 	}
 }
 
-func (m *Model) planGo() []rtStep     { return []rtStep{{n: 2, f: m.l1_scale, img: true}} }
+func (m *Model) l1_scale_out(w, t int) {
+	const half = OutputSize / 2
+	ln := &m.lanes[w]
+	copy(m.arena[prefixOwnLen+ln.img*OutputSize+t*half:][:half], ln.own[t*half:][:half])
+}
+
+func (m *Model) planGo() []rtStep {
+	return []rtStep{{n: 2, f: m.l1_scale, img: true}, {n: 2, f: m.l1_scale_out, img: true}}
+}
 func (m *Model) planAVX2() []rtStep   { return m.planGo() }
 func (m *Model) planAVX512() []rtStep { return m.planGo() }
 func (m *Model) planNEON() []rtStep   { return m.planGo() }

@@ -21,8 +21,17 @@ var scratchLen = [4]int{47520, 47520, 58128, 47520}
 // padded inputs (one layer's at a time), per implementation.
 var stagingLen = [4]int{395264, 395264, 395264, 395264}
 
+// prefixStagingLen is the part of the staging buffer the image-major prefix's
+// layers use, per implementation: each further worker's lane has its own.
+var prefixStagingLen = [4]int{0, 0, 0, 0}
+
 // tmpLen is each worker's LRN scratch: squares of the channels and their sum.
 const tmpLen = 48015
+
+// prefixOwnLen is the arena's start, where the activations that only the
+// image-major prefix uses hold one image: each further worker's lane has its
+// own copy.
+const prefixOwnLen = 0
 
 // load checks the weights file against weightShapes, then folds and packs
 // every layer's weights for m.impl.

@@ -43,12 +43,34 @@ type Model struct {
 	mem     *rtMem // maps the large buffers (weights, arena) outside the Go heap, on huge pages where it can
 	steps   []rtStep
 	prefix  int       // steps[:prefix] run image by image (rtStep.img)
-	img     int       // the image those steps compute
 	src     []float32 // the input during Infer
 	arena   []float32
 	scratch [][]float32 // per worker: im2col panels, LRN rows
 	tmp     [][]float32 // per worker: LRN's squares and sums
 	staging []float32   // one layer's reshaped input: dense inputs packed, conv inputs padded
+
+	// The image-major prefix (runPrefix). Its tasks read the image they
+	// compute and the buffers they compute it in from lanes[w], w being
+	// the worker that runs them. owns and stagings are the lanes' buffers,
+	// one pair per worker there has been (SetThreads keeps them for
+	// reuse): the first pair is the arena's start and staging.
+	lanes     []rtLane
+	owns      [][]float32
+	stagings  [][]float32
+	runImage  func(worker, img int)        // m.prefixImage, made once: a method value allocates
+	profiling bool                         // prefixImage times its steps into times
+	times     [][len(Layers)]time.Duration // per worker: prefixImage's step times
+}
+
+// rtLane is what the tasks of the image-major prefix that one worker runs
+// read (Model.lanes): the image they compute, the prefix's own storage
+// (prefixOwnLen floats, which hold one image's activations that only the
+// prefix uses) and the staging buffer they compute it in.
+type rtLane struct {
+	img     int
+	own     []float32
+	staging []float32
+	_       [8]byte // a cache line each: a worker writes its img
 }
 
 // New reads a safetensors weights file from r and returns a Model using the
@@ -110,6 +132,7 @@ func newModel(data []byte, o Options) (*Model, error) {
 	for m.prefix < len(m.steps) && m.steps[m.prefix].img {
 		m.prefix++
 	}
+	m.runImage = m.prefixImage
 	m.SetThreads(o.Threads)
 	return m, nil
 }
@@ -133,6 +156,18 @@ func (m *Model) SetThreads(n int) {
 	for i := range n {
 		m.scratch[i] = make([]float32, scratchLen[m.impl])
 		m.tmp[i] = make([]float32, tmpLen)
+	}
+	m.lanes = make([]rtLane, n)
+	m.times = make([][len(Layers)]time.Duration, n)
+	for m.prefix > 0 && len(m.owns) < n {
+		if len(m.owns) == 0 {
+			m.owns, m.stagings = append(m.owns, m.arena[:prefixOwnLen]), append(m.stagings, m.staging)
+			continue
+		}
+		// The GEMM kernels may read up to rtArenaSlack floats past a
+		// tensor, as in the arena.
+		own := rtAlloc[float32](m.mem, prefixOwnLen+rtArenaSlack)[:prefixOwnLen]
+		m.owns, m.stagings = append(m.owns, own), append(m.stagings, rtAlloc[float32](m.mem, prefixStagingLen[m.impl]))
 	}
 	m.pool = rtNewPool(n)
 	// Stop the workers when the Model is garbage: they hold no reference to it.
@@ -171,11 +206,7 @@ func (m *Model) run(dst *[OutputLen]float32, src *[InputLen]float32, t *[len(Lay
 	}
 	m.src = src[:]
 	if m.prefix > 0 {
-		for img := range Batch {
-			m.img = img
-			m.runSteps(m.steps[:m.prefix], t)
-		}
-		m.img = 0
+		m.runPrefix(t)
 	}
 	m.runSteps(m.steps[m.prefix:], t)
 	if off := outputOffset; off < 0 {
@@ -184,6 +215,71 @@ func (m *Model) run(dst *[OutputLen]float32, src *[InputLen]float32, t *[len(Lay
 		copy(dst[:], m.arena[off:off+OutputLen])
 	}
 	m.src = nil
+}
+
+// runPrefix runs the image-major prefix, steps[:prefix], for every image.
+// The images go to the workers whole: each worker runs every step of the
+// prefix for its image, task after task, in its own lane (its own copy of
+// the prefix's own storage and staging), and takes the next image. So
+// no worker waits for another between steps, and each keeps its image's
+// activations in its own core's cache. The last Batch%workers images,
+// too few to go round, run one after another instead, with every worker
+// on each step (in the first lane), as the rest of the network runs.
+//
+// With t, the side-by-side images' wall time is shared among the layers
+// in proportion to the time the workers spent in each.
+func (m *Model) runPrefix(t *[len(Layers)]time.Duration) {
+	k := len(m.lanes)
+	if side := Batch - Batch%k; side > 0 {
+		for w := range m.lanes {
+			m.lanes[w] = rtLane{own: m.owns[w], staging: m.stagings[w]}
+		}
+		m.profiling = t != nil
+		start := time.Now()
+		m.pool.run(0, side, m.runImage)
+		if t != nil {
+			wall := time.Since(start)
+			var sum [len(Layers)]time.Duration
+			var all time.Duration
+			for w := range m.times {
+				for i, d := range m.times[w] {
+					sum[i] += d
+					all += d
+				}
+				m.times[w] = [len(Layers)]time.Duration{}
+			}
+			for i, d := range sum {
+				if all > 0 {
+					t[i] += time.Duration(float64(wall) * float64(d) / float64(all))
+				}
+			}
+		}
+	}
+	for img := Batch - Batch%k; img < Batch; img++ {
+		for w := range m.lanes {
+			m.lanes[w] = rtLane{img: img, own: m.owns[0], staging: m.stagings[0]}
+		}
+		m.runSteps(m.steps[:m.prefix], t)
+	}
+}
+
+// prefixImage runs the image-major prefix for image img in worker w's
+// lane, alone: every task of every step, in order (runPrefix).
+func (m *Model) prefixImage(w, img int) {
+	m.lanes[w].img = img
+	for _, s := range m.steps[:m.prefix] {
+		if !m.profiling {
+			for t := s.first; t < s.first+s.n; t++ {
+				s.f(w, t)
+			}
+			continue
+		}
+		start := time.Now()
+		for t := s.first; t < s.first+s.n; t++ {
+			s.f(w, t)
+		}
+		m.times[w][s.layer] += time.Since(start)
+	}
 }
 
 // runSteps runs steps one after another, adding each one's time to its

@@ -252,9 +252,9 @@ func (p *rtPool) run(first, n int, f func(worker, task int)) {
 // f, for layer number layer (an index into the generated Layers table). A
 // layer computed a group of images at a time has a step per group, and
 // first tells its tasks which group. The steps marked img come first:
-// they are the image-major prefix, whose tasks are one image's, and
-// Model.run runs them all for one image, the image m.img, then for the
-// next.
+// they are the image-major prefix, whose tasks are one image's, the image
+// of their worker's lane (Model.lanes), and Model.runPrefix runs them all
+// for one image, then for the next.
 type rtStep struct {
 	first, n int
 	f        func(worker, task int)

@@ -80,14 +80,15 @@ func compare(t *testing.T, what string, want, got []float32) {
 }
 
 // TestImplementationsAgree runs every implementation this machine has on the
-// same random weights and input and requires the same output as purego.
+// same random weights and input, on 1, 2 and 3 threads, and requires the
+// same output as purego.
 func TestImplementationsAgree(t *testing.T) {
 	w, x := randomWeights(1), randomInput(2)
 	var want [OutputLen]float32
 	testModel(t, w, "purego").Infer(&want, x)
 	for _, impl := range Implementations() {
 		m := testModel(t, w, impl)
-		for _, threads := range []int{1, 3} {
+		for _, threads := range []int{1, 2, 3} {
 			m.SetThreads(threads)
 			var got [OutputLen]float32
 			m.Infer(&got, x)
