@@ -62,13 +62,26 @@ var (
 		}}
 	// Depthwise is a depthwise convolution over a staged channel
 	// (vecDepthwise), the stride-2 gather that stages it (vecEvens), with
-	// vecCopyRows, and a grouped convolution's GroupedOuts outputs at
-	// once (vecGroupedDW).
-	Depthwise = &Kernel{Name: "dw", Routines: names(DepthwiseName, EvensName, GroupedName), CopyRows: true, DeInterleave: true,
+	// vecCopyRows, a grouped convolution's GroupedOuts outputs at once
+	// (vecGroupedDW), and on amd64 TallRows output rows at once for each
+	// kernel height of TallKH (vecDepthwiseTall).
+	Depthwise = &Kernel{Name: "dw", CopyRows: true, DeInterleave: true,
+		Routines: func(isa gemm.ISA) []string {
+			out := names(DepthwiseName, EvensName, GroupedName)(isa)
+			if isa != gemm.NEON {
+				for _, kh := range TallKH {
+					out = append(out, DepthwiseTallName(isa, kh))
+				}
+			}
+			return out
+		},
 		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) {
 			depthwise(ctx, isa, k.tail16, k.act)
 			evens(ctx, isa, k.tail16, k.poolIdx)
 			grouped(ctx, isa, k.act)
+			for _, kh := range TallKH {
+				tall(ctx, isa, kh, k.tail16, k.act)
+			}
 		},
 		neon: func(f *neonFile) {
 			neonDepthwise(f)

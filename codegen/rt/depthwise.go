@@ -169,13 +169,31 @@ var rtDWZeros [rtDWGroupedOuts]float32
 // vectors, up to lanes-1 values past each d[j*ldD+n-1]. With packW it
 // reads the weights packed instead, w[t*rtDWGroupedOuts+j] (rtDWPackW),
 // and not ldW.
+//
+// tall[kh], nil where the implementation has none, is conv for a kernel
+// kh high at vertical stride and dilation 1, rtDWTallRows output rows at
+// once: for r < rows (a multiple of rtDWTallRows), q < cols,
+//
+//	d[r*ldD+q] = act(bias + Σ_kx Σ_ky w[ky*kw+kx] * s[(r+ky)*ldS+q+offs[kx]]),
+//
+// kx < kw and ky < kh, offs the taps' column offsets. It reads s to
+// lanes-1 values past the last it needs and writes nothing past
+// d[(rows-1)*ldD+cols-1]; cols must be at least minCols.
 type rtDWKernels struct {
 	lanes, minCols int
 	conv           func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
 	rows, evens    func(dst, src []float32, rows, n, ldDst, ldSrc int)
 	grouped        func(d []float32, ldD int, s, w []float32, ldW int, offs []int, n, act int, bias []float32, slope, hi float32)
 	packW          bool
+	tall           [8]rtDWTall
 }
+
+// rtDWTall is rtDWKernels.tall's kernel.
+type rtDWTall func(d, s, w []float32, offs []int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
+
+// rtDWTallRows is the number of rows rtDWKernels.tall computes at once:
+// asmgen/vec's TallRows.
+const rtDWTallRows = 4
 
 // rtDWPackW sets dst[t*rtDWGroupedOuts+j] = w[j*taps+t]: the weights of
 // rtDWGroupedOuts outputs, each taps long, side by side a tap.
@@ -231,6 +249,13 @@ func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch [
 	// it saves a quarter of the vectors (7x7 maps and the like).
 	flat := g.OW < k.minCols || 4*vecs(n) < 3*g.OH*vecs(g.OW)
 	kact, slope, hi := rtVecAct(act), act.A, act.B
+	// A kernel that shares input rows among output rows, where they do:
+	// its rows go rtDWTallRows at a time, the rest to conv.
+	var tall rtDWTall
+	tallRows := 0
+	if g.SH == 1 && g.DH == 1 && g.CG == 1 && g.KH < len(k.tall) && g.OH >= rtDWTallRows && g.OW >= k.minCols {
+		tall, tallRows = k.tall[g.KH], g.OH/rtDWTallRows*rtDWTallRows
+	}
 	// Every group's staging writes the same values of stage: the padding
 	// and the slack stay zero.
 	clear(stage)
@@ -272,6 +297,11 @@ func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch [
 			case flat:
 				k.conv(out, stage, wo, g.offs, 1, n, 0, 0, kact, b, slope, hi)
 				rtDWGather(d, out, g.OH, g.OW, g.OW, g.lp, 1, k)
+			case tall != nil:
+				tall(d, stage, wo, g.offs[:g.KW], g.KW, tallRows, g.OW, g.OW, g.lp, kact, b, slope, hi)
+				if r := tallRows; r < g.OH {
+					k.conv(d[r*g.OW:], stage[r*g.lp:], wo, g.offs, g.OH-r, g.OW, g.OW, g.lp, kact, b, slope, hi)
+				}
 			default:
 				k.conv(d, stage, wo, g.offs, g.OH, g.OW, g.OW, g.lp, kact, b, slope, hi)
 			}

@@ -3,15 +3,17 @@
 package rt
 
 // rtDWKernelsFor returns implementation impl's SIMD depthwise convolution
-// kernels (asmgen/vec's vecDepthwise, vecCopyRows, vecEvens and
-// vecGroupedDW), or nils.
+// kernels (asmgen/vec's vecDepthwise, vecCopyRows, vecEvens, vecGroupedDW
+// and vecDepthwiseTall), or nils.
 func rtDWKernelsFor(impl int) rtDWKernels {
 	switch impl {
 	case rtImplAVX512:
 		// AVX-512 masks its stores: any number of columns.
-		return rtDWKernels{lanes: 16, minCols: 1, conv: rtDWConvAVX512, rows: rtDWRowsAVX512, evens: rtDWEvensAVX512, grouped: rtDWGroupedAVX512}
+		return rtDWKernels{lanes: 16, minCols: 1, conv: rtDWConvAVX512, rows: rtDWRowsAVX512, evens: rtDWEvensAVX512, grouped: rtDWGroupedAVX512,
+			tall: [8]rtDWTall{3: rtDWTall3AVX512, 5: rtDWTall5AVX512, 7: rtDWTall7AVX512}}
 	case rtImplAVX2:
-		return rtDWKernels{lanes: 8, minCols: 8, conv: rtDWConvAVX2, rows: rtDWRowsAVX2, evens: rtDWEvensAVX2, grouped: rtDWGroupedAVX2}
+		return rtDWKernels{lanes: 8, minCols: 8, conv: rtDWConvAVX2, rows: rtDWRowsAVX2, evens: rtDWEvensAVX2, grouped: rtDWGroupedAVX2,
+			tall: [8]rtDWTall{3: rtDWTall3AVX2, 5: rtDWTall5AVX2, 7: rtDWTall7AVX2}}
 	}
 	return rtDWKernels{}
 }
@@ -48,4 +50,28 @@ func rtDWEvensAVX512(dst, src []float32, rows, n, ldDst, ldSrc int) {
 
 func rtDWEvensAVX2(dst, src []float32, rows, n, ldDst, ldSrc int) {
 	vecEvensAVX2(&dst[0], &src[0], rows, n, ldDst, ldSrc)
+}
+
+func rtDWTall3AVX512(d, s, w []float32, offs []int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall3AVX512(&d[0], &s[0], &w[0], &offs[0], kw, rows, cols, ldD, ldS, act, bias, slope, hi)
+}
+
+func rtDWTall5AVX512(d, s, w []float32, offs []int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall5AVX512(&d[0], &s[0], &w[0], &offs[0], kw, rows, cols, ldD, ldS, act, bias, slope, hi)
+}
+
+func rtDWTall7AVX512(d, s, w []float32, offs []int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall7AVX512(&d[0], &s[0], &w[0], &offs[0], kw, rows, cols, ldD, ldS, act, bias, slope, hi)
+}
+
+func rtDWTall3AVX2(d, s, w []float32, offs []int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall3AVX2(&d[0], &s[0], &w[0], &offs[0], kw, rows, cols, ldD, ldS, act, bias, slope, hi)
+}
+
+func rtDWTall5AVX2(d, s, w []float32, offs []int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall5AVX2(&d[0], &s[0], &w[0], &offs[0], kw, rows, cols, ldD, ldS, act, bias, slope, hi)
+}
+
+func rtDWTall7AVX2(d, s, w []float32, offs []int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall7AVX2(&d[0], &s[0], &w[0], &offs[0], kw, rows, cols, ldD, ldS, act, bias, slope, hi)
 }

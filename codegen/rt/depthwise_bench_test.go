@@ -54,3 +54,48 @@ func BenchmarkDWGrouped(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDW times depthwise convolutions of MobileNetV2, EfficientNet-B0
+// and ConvNeXt-Tiny (one image, every channel, SiLU) with each SIMD
+// implementation, with rtDWKernels.tall ("tall") and without ("one").
+func BenchmarkDW(b *testing.B) {
+	for _, impl := range available() {
+		kernels := rtDWKernelsFor(impl)
+		if kernels.conv == nil {
+			continue
+		}
+		for _, c := range []struct {
+			c, hw, k, s int
+		}{
+			{96, 112, 3, 2}, {144, 56, 3, 1}, {144, 56, 5, 2}, {240, 28, 5, 1}, {480, 14, 3, 1}, {672, 14, 5, 1},
+			{1152, 7, 5, 1}, {96, 56, 7, 1}, {384, 14, 7, 1}, {768, 7, 7, 1},
+		} {
+			for _, one := range []bool{true, false} {
+				k := kernels
+				name := fmt.Sprintf("impl%d/c%d_%dx%d_k%ds%d_tall", impl, c.c, c.hw, c.hw, c.k, c.s)
+				if one {
+					k.tall = [len(k.tall)]rtDWTall{}
+					name = name[:len(name)-4] + "one"
+				}
+				b.Run(name, func(b *testing.B) {
+					in := ir.Shape{C: c.c, H: c.hw, W: c.hw}
+					p := c.k / 2
+					a := ir.ConvAttrs{Filters: c.c, Groups: c.c, KH: c.k, KW: c.k, StrideH: c.s, StrideW: c.s, DilH: 1, DilW: 1,
+						Pad: ir.Pad{Top: p, Bottom: p, Left: p, Right: p}, Bias: true}
+					oh := (c.hw+2*p-c.k)/c.s + 1
+					out := ir.Shape{C: c.c, H: oh, W: oh}
+					g := dwGeom(in, out, &a)
+					r := rand.New(rand.NewPCG(1, 2))
+					x, w, bias := randSlice(r, in.Elems()), randSlice(r, c.c*c.k*c.k), randSlice(r, c.c)
+					dst := make([]float32, out.Elems())
+					scratch := make([]float32, rtDWScratch(g))
+					for b.Loop() {
+						rtDepthwise(dst, x, w, bias, g, 0, c.c, scratch, rtAct{Kind: rtActSiLU}, &k)
+					}
+					b.ReportMetric(float64(out.Elems()*c.k*c.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+					b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/float64(c.c), "ns/channel")
+				})
+			}
+		}
+	}
+}
