@@ -63,15 +63,13 @@ var (
 	// Depthwise is a depthwise convolution over a staged channel
 	// (vecDepthwise), the stride-2 gather that stages it (vecEvens), with
 	// vecCopyRows, a grouped convolution's GroupedOuts outputs at once
-	// (vecGroupedDW), and on amd64 TallRows output rows at once for each
-	// kernel height of TallKH (vecDepthwiseTall).
+	// (vecGroupedDW), and TallRows output rows at once for each kernel
+	// height of TallKH (vecDepthwiseTall).
 	Depthwise = &Kernel{Name: "dw", CopyRows: true, DeInterleave: true,
 		Routines: func(isa gemm.ISA) []string {
 			out := names(DepthwiseName, EvensName, GroupedName)(isa)
-			if isa != gemm.NEON {
-				for _, kh := range TallKH {
-					out = append(out, DepthwiseTallName(isa, kh))
-				}
+			for _, kh := range TallKH {
+				out = append(out, DepthwiseTallName(isa, kh))
 			}
 			return out
 		},
@@ -87,6 +85,9 @@ var (
 			neonDepthwise(f)
 			neonEvens(f)
 			neonGrouped(f)
+			for _, kh := range TallKH {
+				neonTall(f, kh)
+			}
 		}}
 	// Elt is the elementwise kernels: a per-channel affine map
 	// (vecAffine) and binary arithmetic (vecBinary), each with an

@@ -295,3 +295,123 @@ func neonGrouped(f *neonFile) {
 	fn.Label("done")
 	fn.Op("RET")
 }
+
+// neonTall writes vecDepthwiseTall for kernel height kh on NEON, tall's
+// counterpart (same contract and Go equivalent, cols at least 4). Output
+// rows r..r+3 go two vectors of columns at a time, then one, the row's
+// last vector ending at its end, overlapping the one before. Per column
+// of taps the kh weights are loaded once, each into lane 0 of its own
+// register (FMLA by element), and each of the TallRows+kh-1 input rows'
+// vectors once, for up to kh output rows.
+func neonTall(f *neonFile, kh int) {
+	name := DepthwiseTallName(gemm.NEON, kh)
+	fn := f.function(name, "func(d, s, w *float32, offs *int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32)",
+		fmt.Sprintf("%s computes d[r*ldD+q] = act(bias + Σ_kx Σ_ky w[ky*kw+kx]*s[(r+ky)*ldS+q+offs[kx]])", name),
+		fmt.Sprintf("for r < rows (a multiple of %d), q < cols (at least 4), kx < kw, ky < %d, with", TallRows, kh),
+		fmt.Sprintf("vecDepthwiseNEON's act, %d rows at a time. It reads s to 3 values past the last it", TallRows),
+		"needs and writes nothing past d[(rows-1)*ldD+cols-1].")
+	const (
+		d, s, rows, cols, ldD, ldS = arm64.Reg(0), arm64.Reg(1), arm64.Reg(2), arm64.Reg(3), arm64.Reg(4), arm64.Reg(5)
+		q, rem, tw, to, tc, off    = arm64.Reg(7), arm64.Reg(8), arm64.Reg(10), arm64.Reg(11), arm64.Reg(12), arm64.Reg(13)
+		p, pw, pd, last, kw4, pa   = arm64.Reg(14), arm64.Reg(15), arm64.Reg(19), arm64.Reg(20), arm64.Reg(21), arm64.Reg(22)
+		// V0-V7 accumulate (row r's vectors at 2r, 2r+1), V8-V9 take the
+		// loads, V10-V16 the weights.
+		load, w0, bias = arm64.V(8), arm64.V(10), arm64.V(17)
+	)
+	R := TallRows
+	a := neonAct{act: 6, tmp: 9, zero: 18, slope: 19, hi: 20, one: 21,
+		consts: [4]arm64.V{22, 23, 24, 25}, t: [4]arm64.V{26, 27, 28, 29}}
+	fn.Op("MOVD", fn.arg("d"), d)
+	fn.Op("MOVD", fn.arg("s"), s)
+	fn.Op("MOVD", fn.arg("rows"), rows)
+	fn.Op("MOVD", fn.arg("cols"), cols)
+	fn.Op("MOVD", fn.arg("ldD"), ldD)
+	fn.Op("LSL", "$2", ldD, ldD)
+	fn.Op("MOVD", fn.arg("ldS"), ldS)
+	fn.Op("LSL", "$2", ldS, ldS)
+	fn.Op("MOVD", fn.arg("kw"), kw4)
+	fn.Op("LSL", "$2", kw4, kw4)
+	fn.Op("FMOVS", fn.arg("bias"), bias.F())
+	fn.Op("VDUP", bias.S(0), bias.S4())
+	a.setup(fn, "act")
+	// last is the byte offset of the row's last vector, cols-4.
+	fn.Op("SUB", "$4", cols, last)
+	fn.Op("LSL", "$2", last, last)
+
+	// block writes nb vectors of columns of the R rows from byte offset q.
+	block := func(prefix string, nb int) {
+		acc := make([]arm64.V, R*nb)
+		for i := range acc {
+			acc[i] = arm64.V(i)
+			fn.Op("VMOV", bias.B16(), acc[i].B16())
+		}
+		fn.Op("ADD", q, s, p)
+		fn.Op("MOVD", fn.arg("w"), tw)
+		fn.Op("MOVD", fn.arg("offs"), to)
+		fn.Op("MOVD", fn.arg("kw"), tc)
+		fn.Label(prefix + "kx")
+		fn.Op("MOVD.P", fmt.Sprintf("8(%v)", to), off)
+		fn.Op("MOVD", tw, pw)
+		for ky := range kh {
+			fn.Op("FMOVS", fmt.Sprintf("(%v)", pw), (w0 + arm64.V(ky)).F())
+			if ky < kh-1 {
+				fn.Op("ADD", kw4, pw, pw)
+			}
+		}
+		fn.Op("ADD", "$4", tw, tw)
+		fn.Op("ADD", fmt.Sprintf("%v<<2", off), p, pa)
+		for i := range R + kh - 1 { // input row i
+			fn.Op("VLD1", fmt.Sprintf("(%v)", pa), load.List(nb, "S4"))
+			// Output row r reads input row i with the weights of row i-r.
+			for r := max(0, i-kh+1); r <= min(R-1, i); r++ {
+				for j := range nb {
+					fn.Word(arm64.FMLAElem(acc[r*nb+j], load+arm64.V(j), w0+arm64.V(i-r), 0))
+				}
+			}
+			if i < R+kh-2 {
+				fn.Op("ADD", ldS, pa, pa)
+			}
+		}
+		fn.Op("SUBS", "$1", tc, tc)
+		fn.Op("BNE", prefix+"kx")
+		a.emit(fn, prefix, acc)
+		fn.Op("ADD", q, d, pd)
+		for r := range R {
+			fn.Op("VST1", acc[r*nb].List(nb, "S4"), fmt.Sprintf("(%v)", pd))
+			if r < R-1 {
+				fn.Op("ADD", ldD, pd, pd)
+			}
+		}
+	}
+
+	fn.Label("row")
+	fn.Op("CMP", fmt.Sprintf("$%d", R), rows)
+	fn.Op("BLT", "done")
+	fn.Op("MOVD", "$0", q)
+	fn.Op("MOVD", cols, rem)
+	fn.Label("by2")
+	fn.Op("CMP", "$8", rem)
+	fn.Op("BLT", "by1")
+	block("b2", 2)
+	fn.Op("ADD", "$32", q, q)
+	fn.Op("SUB", "$8", rem, rem)
+	fn.Op("B", "by2")
+	fn.Label("by1")
+	fn.Op("CMP", "$0", rem)
+	fn.Op("BLE", "next")
+	fn.Op("CMP", "$4", rem)
+	fn.Op("BGE", "one")
+	fn.Op("MOVD", last, q) // the row's last vector
+	fn.Label("one")
+	block("b1", 1)
+	fn.Op("ADD", "$16", q, q)
+	fn.Op("SUB", "$4", rem, rem)
+	fn.Op("B", "by1")
+	fn.Label("next")
+	fn.Op("ADD", fmt.Sprintf("%v<<2", ldD), d, d)
+	fn.Op("ADD", fmt.Sprintf("%v<<2", ldS), s, s)
+	fn.Op("SUB", fmt.Sprintf("$%d", R), rows, rows)
+	fn.Op("B", "row")
+	fn.Label("done")
+	fn.Op("RET")
+}

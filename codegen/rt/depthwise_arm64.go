@@ -3,12 +3,13 @@
 package rt
 
 // rtDWKernelsFor returns implementation impl's NEON depthwise convolution
-// kernels (asmgen/vec's vecDepthwiseNEON, vecCopyRowsNEON, vecEvensNEON
-// and vecGroupedDWNEON), or nils.
+// kernels (asmgen/vec's vecDepthwiseNEON, vecCopyRowsNEON, vecEvensNEON,
+// vecGroupedDWNEON and vecDepthwiseTall), or nils.
 func rtDWKernelsFor(impl int) rtDWKernels {
 	if impl == rtImplNEON {
 		// The row's last vector ends at its end when it has 4 or more.
-		return rtDWKernels{lanes: 4, minCols: 4, conv: rtDWConvNEON, rows: rtDWRowsNEON, evens: rtDWEvensNEON, grouped: rtDWGroupedNEON, packW: true}
+		return rtDWKernels{lanes: 4, minCols: 4, conv: rtDWConvNEON, rows: rtDWRowsNEON, evens: rtDWEvensNEON, grouped: rtDWGroupedNEON, packW: true,
+			tall: [8]rtDWTall{3: rtDWTall3NEON, 5: rtDWTall5NEON, 7: rtDWTall7NEON}}
 	}
 	return rtDWKernels{}
 }
@@ -29,4 +30,16 @@ func rtDWEvensNEON(dst, src []float32, rows, n, ldDst, ldSrc int) {
 
 func rtDWGroupedNEON(d []float32, ldD int, s, w []float32, ldW int, offs []int, n, act int, bias []float32, slope, hi float32) {
 	vecGroupedDWNEON(&d[0], ldD, &s[0], &w[0], ldW, &offs[0], len(offs), n, act, &bias[0], slope, hi)
+}
+
+func rtDWTall3NEON(d, s, w []float32, offs []int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall3NEON(&d[0], &s[0], &w[0], &offs[0], kw, rows, cols, ldD, ldS, act, bias, slope, hi)
+}
+
+func rtDWTall5NEON(d, s, w []float32, offs []int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall5NEON(&d[0], &s[0], &w[0], &offs[0], kw, rows, cols, ldD, ldS, act, bias, slope, hi)
+}
+
+func rtDWTall7NEON(d, s, w []float32, offs []int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall7NEON(&d[0], &s[0], &w[0], &offs[0], kw, rows, cols, ldD, ldS, act, bias, slope, hi)
 }
