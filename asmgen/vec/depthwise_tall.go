@@ -14,17 +14,25 @@ import (
 // TallRows is how many output rows vecDepthwiseTall computes together.
 const TallRows = 4
 
-// TallKH lists the kernel heights that have a vecDepthwiseTall routine.
-var TallKH = []int{3, 5, 7}
+// A TallShape is a vecDepthwiseTall routine's rows of taps: H0 that
+// consecutive output rows read a staged row apart, and H1 more in a
+// second phase plane. A kernel of height kh at vertical stride 1 is
+// {kh, 0}; at stride 2 its even rows of taps read one phase plane of
+// the staged input and its odd rows the other: {(kh+1)/2, kh/2}.
+type TallShape struct{ H0, H1 int }
 
-// DepthwiseTallName names the depthwise kernel of kernel height kh that
-// computes TallRows output rows at once, for isa.
-func DepthwiseTallName(isa gemm.ISA, kh int) string {
-	return fmt.Sprintf("vecDepthwiseTall%d%s", kh, isa)
+// TallShapes lists the shapes that have a vecDepthwiseTall routine: 3x3,
+// 5x5 and 7x7 kernels at vertical stride 1 and 2.
+var TallShapes = []TallShape{{3, 0}, {5, 0}, {7, 0}, {2, 1}, {3, 2}, {4, 3}}
+
+// DepthwiseTallName names the depthwise kernel of shape t that computes
+// TallRows output rows at once, for isa.
+func DepthwiseTallName(isa gemm.ISA, t TallShape) string {
+	return fmt.Sprintf("vecDepthwiseTall%d%d%s", t.H0, t.H1, isa)
 }
 
-// tall emits vecDepthwiseTall for kernel height kh: a depthwise
-// convolution at vertical stride and dilation 1 over a channel staged by
+// tall emits vecDepthwiseTall for shape t: a depthwise convolution at
+// vertical dilation 1 and stride 1 or 2 over a channel staged by
 // codegen/rt's rtDWStage, TallRows output rows at a time. Its Go
 // equivalent, for rows a multiple of TallRows, is
 //
@@ -32,14 +40,20 @@ func DepthwiseTallName(isa gemm.ISA, kh int) string {
 //		for q := range cols {
 //			v := bias
 //			for kx := range kw {
-//				for ky := range kh {
-//					v += w[ky*kw+kx] * s[(r+ky)*ldS+q+offs[kx]] // an FMA
+//				for g, h := range []int{t.H0, t.H1} {
+//					for j := range h {
+//						v += w[g*kw+j*ldW+kx] * s[(r+j)*ldS+q+offs[g*kw+kx]] // an FMA
+//					}
 //				}
 //			}
 //			d[r*ldD+q] = act(v) // see activate
 //		}
 //	}
 //
+// For a kernel kh high at stride 1, ldW is kw; at stride 2 it is 2*kw, so
+// that group g's row j is the kernel's row 2j+g, and offs[g*kw+kx] is
+// where tap (g, kx) of output (0, 0) lies in the staged input, in its
+// phase plane g (rtDWGeom.offs).
 // vecDepthwise loads every tap of every output from memory: a load, often
 // of two cache lines, per FMA, and loads are what bound it (on Zen 4 a
 // 512-bit load takes both load ports). Here output rows r and r+1 read
@@ -48,24 +62,24 @@ func DepthwiseTallName(isa gemm.ISA, kh int) string {
 // vectors is loaded once and serves up to kh output rows. With 2 vectors
 // of columns that is (TallRows+kh-1)*2+kh loads for TallRows*kh*2 FMAs:
 // 15 for 24 with a 3x3 kernel, 21 for 40 with 5x5, where vecDepthwise
-// takes 5 for 4.
+// takes 5 for 4. At stride 2 each phase plane's rows are shared so.
 //
 // A row goes 2 vectors at a time (1 on AVX2 with kh = 7, for want of
 // registers), then its last 1 or 2. On AVX-512 the last vector's store is
 // masked; on AVX2 it ends at the row's end, overlapping the one before,
 // so cols must be at least 8. Loads are whole vectors, up to lanes-1
 // values past the last needed.
-func tall(ctx *build.Context, isa gemm.ISA, kh int, tail16 operand.Mem, pool *gemm.ConstPool) {
-	name := DepthwiseTallName(isa, kh)
+func tall(ctx *build.Context, isa gemm.ISA, t TallShape, tail16 operand.Mem, pool *gemm.ConstPool) {
+	name := DepthwiseTallName(isa, t)
 	ctx.Function(name)
 	ctx.Attributes(attr.NOSPLIT)
 	ctx.Pragma("noescape")
-	ctx.SignatureExpr("func(d, s, w *float32, offs *int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32)")
+	ctx.SignatureExpr("func(d, s, w *float32, offs *int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32)")
 	L := isa.Lanes()
 	avx512 := isa == gemm.AVX512
 	R := TallRows
 	nbMax := 2
-	if !avx512 && 2*R+kh+2 > 16 {
+	if !avx512 && 2*R+t.H0+2 > 16 {
 		nbMax = 1
 	}
 	cond := "It writes nothing past d[(rows-1)*ldD+cols-1]."
@@ -73,9 +87,10 @@ func tall(ctx *build.Context, isa gemm.ISA, kh int, tail16 operand.Mem, pool *ge
 		cond = "cols must be at least 8; it writes nothing past d[(rows-1)*ldD+cols-1]."
 	}
 	ctx.Doc(
-		fmt.Sprintf("%s computes d[r*ldD+q] = act(bias + Σ_kx Σ_ky w[ky*kw+kx]*s[(r+ky)*ldS+q+offs[kx]])", name),
-		fmt.Sprintf("for r < rows (a multiple of %d), q < cols, kx < kw, ky < %d, with vecDepthwise's act,", R, kh),
-		fmt.Sprintf("%d rows at a time. It reads s to %d values past the last it needs. %s", R, L-1, cond),
+		fmt.Sprintf("%s computes d[r*ldD+q] = act(bias + Σ_kx Σ_g Σ_j w[g*kw+j*ldW+kx]*s[(r+j)*ldS+q+offs[g*kw+kx]])", name),
+		fmt.Sprintf("for r < rows (a multiple of %d), q < cols, kx < kw, j < %d for g = 0 and j < %d for g = 1,", R, t.H0, t.H1),
+		fmt.Sprintf("with vecDepthwise's act, %d rows at a time. It reads s to %d values past the last it", R, L-1),
+		"needs. "+cond,
 	)
 	vec := newVec(ctx, isa)
 	d := ctx.Load(ctx.Param("d"), ctx.GP64())
@@ -125,34 +140,49 @@ func tall(ctx *build.Context, isa gemm.ISA, kh int, tail16 operand.Mem, pool *ge
 		ctx.MOVQ(paramAddr(ctx, "ldS"), ldS4)
 		ctx.SHLQ(operand.U8(2), ldS4)
 
-		// One column of taps, kx: its kh weights, then the input rows.
+		// One column of taps, kx: per group, its weights, then the input
+		// rows.
 		ctx.Label(prefix + "kx")
-		wv := make([]reg.VecVirtual, kh)
-		p := ctx.GP64()
-		ctx.MOVQ(tw, p)
-		for ky := range wv {
-			wv[ky] = vec()
-			ctx.VBROADCASTSS(operand.Mem{Base: p}, wv[ky])
-			if ky < kh-1 {
+		for g, h := range []int{t.H0, t.H1} {
+			if h == 0 {
+				continue
+			}
+			wv := make([]reg.VecVirtual, h)
+			p, ldW4 := ctx.GP64(), ctx.GP64()
+			ctx.MOVQ(paramAddr(ctx, "ldW"), ldW4)
+			ctx.SHLQ(operand.U8(2), ldW4)
+			ctx.MOVQ(tw, p)
+			if g > 0 {
 				ctx.ADDQ(kw4, p)
 			}
-		}
-		ctx.MOVQ(operand.Mem{Base: to}, p)
-		ctx.LEAQ(operand.Mem{Base: s, Index: p, Scale: 4}, p)
-		for i := range R + kh - 1 { // input row i
-			x := make([]reg.VecVirtual, nb)
-			for j := range x {
-				x[j] = vec()
-				ctx.VMOVUPS(col(p, j), x[j])
-			}
-			// Output row r reads input row i with the weights of row i-r.
-			for r := max(0, i-kh+1); r <= min(R-1, i); r++ {
-				for j, a := range acc[r] {
-					ctx.VFMADD231PS(x[j], wv[i-r], a)
+			for j := range wv {
+				wv[j] = vec()
+				ctx.VBROADCASTSS(operand.Mem{Base: p}, wv[j])
+				if j < h-1 {
+					ctx.ADDQ(ldW4, p)
 				}
 			}
-			if i < R+kh-2 {
-				ctx.ADDQ(ldS4, p)
+			if g > 0 {
+				ctx.MOVQ(operand.Mem{Base: to, Index: kw4, Scale: 2}, p) // offs[kw+kx]
+			} else {
+				ctx.MOVQ(operand.Mem{Base: to}, p)
+			}
+			ctx.LEAQ(operand.Mem{Base: s, Index: p, Scale: 4}, p)
+			for i := range R + h - 1 { // input row i
+				x := make([]reg.VecVirtual, nb)
+				for j := range x {
+					x[j] = vec()
+					ctx.VMOVUPS(col(p, j), x[j])
+				}
+				// Output row r reads input row i with the weights of row i-r.
+				for r := max(0, i-h+1); r <= min(R-1, i); r++ {
+					for j, a := range acc[r] {
+						ctx.VFMADD231PS(x[j], wv[i-r], a)
+					}
+				}
+				if i < R+h-2 {
+					ctx.ADDQ(ldS4, p)
+				}
 			}
 		}
 		ctx.ADDQ(operand.U32(8), to)

@@ -63,13 +63,13 @@ var (
 	// Depthwise is a depthwise convolution over a staged channel
 	// (vecDepthwise), the stride-2 gather that stages it (vecEvens), with
 	// vecCopyRows, a grouped convolution's GroupedOuts outputs at once
-	// (vecGroupedDW), and TallRows output rows at once for each kernel
-	// height of TallKH (vecDepthwiseTall).
+	// (vecGroupedDW), and TallRows output rows at once for each of
+	// TallShapes (vecDepthwiseTall).
 	Depthwise = &Kernel{Name: "dw", CopyRows: true, DeInterleave: true,
 		Routines: func(isa gemm.ISA) []string {
 			out := names(DepthwiseName, EvensName, GroupedName)(isa)
-			for _, kh := range TallKH {
-				out = append(out, DepthwiseTallName(isa, kh))
+			for _, t := range TallShapes {
+				out = append(out, DepthwiseTallName(isa, t))
 			}
 			return out
 		},
@@ -77,16 +77,16 @@ var (
 			depthwise(ctx, isa, k.tail16, k.act)
 			evens(ctx, isa, k.tail16, k.poolIdx)
 			grouped(ctx, isa, k.act)
-			for _, kh := range TallKH {
-				tall(ctx, isa, kh, k.tail16, k.act)
+			for _, t := range TallShapes {
+				tall(ctx, isa, t, k.tail16, k.act)
 			}
 		},
 		neon: func(f *neonFile) {
 			neonDepthwise(f)
 			neonEvens(f)
 			neonGrouped(f)
-			for _, kh := range TallKH {
-				neonTall(f, kh)
+			for _, t := range TallShapes {
+				neonTall(f, t)
 			}
 		}}
 	// Elt is the elementwise kernels: a per-channel affine map

@@ -296,24 +296,25 @@ func neonGrouped(f *neonFile) {
 	fn.Op("RET")
 }
 
-// neonTall writes vecDepthwiseTall for kernel height kh on NEON, tall's
+// neonTall writes vecDepthwiseTall for shape t on NEON, tall's
 // counterpart (same contract and Go equivalent, cols at least 4). Output
 // rows r..r+3 go two vectors of columns at a time, then one, the row's
 // last vector ending at its end, overlapping the one before. Per column
-// of taps the kh weights are loaded once, each into lane 0 of its own
-// register (FMLA by element), and each of the TallRows+kh-1 input rows'
-// vectors once, for up to kh output rows.
-func neonTall(f *neonFile, kh int) {
-	name := DepthwiseTallName(gemm.NEON, kh)
-	fn := f.function(name, "func(d, s, w *float32, offs *int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32)",
-		fmt.Sprintf("%s computes d[r*ldD+q] = act(bias + Σ_kx Σ_ky w[ky*kw+kx]*s[(r+ky)*ldS+q+offs[kx]])", name),
-		fmt.Sprintf("for r < rows (a multiple of %d), q < cols (at least 4), kx < kw, ky < %d, with", TallRows, kh),
-		fmt.Sprintf("vecDepthwiseNEON's act, %d rows at a time. It reads s to 3 values past the last it", TallRows),
-		"needs and writes nothing past d[(rows-1)*ldD+cols-1].")
+// of taps and group, the group's weights are loaded once, each into lane
+// 0 of its own register (FMLA by element), and each of the TallRows+h-1
+// input rows' vectors once, for up to h output rows.
+func neonTall(f *neonFile, t TallShape) {
+	name := DepthwiseTallName(gemm.NEON, t)
+	fn := f.function(name, "func(d, s, w *float32, offs *int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32)",
+		fmt.Sprintf("%s computes d[r*ldD+q] = act(bias + Σ_kx Σ_g Σ_j w[g*kw+j*ldW+kx]*s[(r+j)*ldS+q+offs[g*kw+kx]])", name),
+		fmt.Sprintf("for r < rows (a multiple of %d), q < cols (at least 4), kx < kw, j < %d for g = 0 and", TallRows, t.H0),
+		fmt.Sprintf("j < %d for g = 1, with vecDepthwiseNEON's act, %d rows at a time. It reads s to 3", t.H1, TallRows),
+		"values past the last it needs and writes nothing past d[(rows-1)*ldD+cols-1].")
 	const (
 		d, s, rows, cols, ldD, ldS = arm64.Reg(0), arm64.Reg(1), arm64.Reg(2), arm64.Reg(3), arm64.Reg(4), arm64.Reg(5)
 		q, rem, tw, to, tc, off    = arm64.Reg(7), arm64.Reg(8), arm64.Reg(10), arm64.Reg(11), arm64.Reg(12), arm64.Reg(13)
 		p, pw, pd, last, kw4, pa   = arm64.Reg(14), arm64.Reg(15), arm64.Reg(19), arm64.Reg(20), arm64.Reg(21), arm64.Reg(22)
+		ldW4                       = arm64.Reg(23)
 		// V0-V7 accumulate (row r's vectors at 2r, 2r+1), V8-V9 take the
 		// loads, V10-V16 the weights.
 		load, w0, bias = arm64.V(8), arm64.V(10), arm64.V(17)
@@ -331,6 +332,8 @@ func neonTall(f *neonFile, kh int) {
 	fn.Op("LSL", "$2", ldS, ldS)
 	fn.Op("MOVD", fn.arg("kw"), kw4)
 	fn.Op("LSL", "$2", kw4, kw4)
+	fn.Op("MOVD", fn.arg("ldW"), ldW4)
+	fn.Op("LSL", "$2", ldW4, ldW4)
 	fn.Op("FMOVS", fn.arg("bias"), bias.F())
 	fn.Op("VDUP", bias.S(0), bias.S4())
 	a.setup(fn, "act")
@@ -350,28 +353,40 @@ func neonTall(f *neonFile, kh int) {
 		fn.Op("MOVD", fn.arg("offs"), to)
 		fn.Op("MOVD", fn.arg("kw"), tc)
 		fn.Label(prefix + "kx")
-		fn.Op("MOVD.P", fmt.Sprintf("8(%v)", to), off)
-		fn.Op("MOVD", tw, pw)
-		for ky := range kh {
-			fn.Op("FMOVS", fmt.Sprintf("(%v)", pw), (w0 + arm64.V(ky)).F())
-			if ky < kh-1 {
-				fn.Op("ADD", kw4, pw, pw)
+		for g, h := range []int{t.H0, t.H1} {
+			if h == 0 {
+				continue
 			}
-		}
-		fn.Op("ADD", "$4", tw, tw)
-		fn.Op("ADD", fmt.Sprintf("%v<<2", off), p, pa)
-		for i := range R + kh - 1 { // input row i
-			fn.Op("VLD1", fmt.Sprintf("(%v)", pa), load.List(nb, "S4"))
-			// Output row r reads input row i with the weights of row i-r.
-			for r := max(0, i-kh+1); r <= min(R-1, i); r++ {
-				for j := range nb {
-					fn.Word(arm64.FMLAElem(acc[r*nb+j], load+arm64.V(j), w0+arm64.V(i-r), 0))
+			fn.Op("MOVD", tw, pw)
+			if g > 0 {
+				fn.Op("ADD", kw4, pw, pw)
+				fn.Op("ADD", fmt.Sprintf("%v<<1", kw4), to, pa)
+				fn.Op("MOVD", fmt.Sprintf("(%v)", pa), off) // offs[kw+kx]
+			} else {
+				fn.Op("MOVD", fmt.Sprintf("(%v)", to), off)
+			}
+			for j := range h {
+				fn.Op("FMOVS", fmt.Sprintf("(%v)", pw), (w0 + arm64.V(j)).F())
+				if j < h-1 {
+					fn.Op("ADD", ldW4, pw, pw)
 				}
 			}
-			if i < R+kh-2 {
-				fn.Op("ADD", ldS, pa, pa)
+			fn.Op("ADD", fmt.Sprintf("%v<<2", off), p, pa)
+			for i := range R + h - 1 { // input row i
+				fn.Op("VLD1", fmt.Sprintf("(%v)", pa), load.List(nb, "S4"))
+				// Output row r reads input row i with the weights of row i-r.
+				for r := max(0, i-h+1); r <= min(R-1, i); r++ {
+					for j := range nb {
+						fn.Word(arm64.FMLAElem(acc[r*nb+j], load+arm64.V(j), w0+arm64.V(i-r), 0))
+					}
+				}
+				if i < R+h-2 {
+					fn.Op("ADD", ldS, pa, pa)
+				}
 			}
 		}
+		fn.Op("ADD", "$8", to, to)
+		fn.Op("ADD", "$4", tw, tw)
 		fn.Op("SUBS", "$1", tc, tc)
 		fn.Op("BNE", prefix+"kx")
 		a.emit(fn, prefix, acc)

@@ -170,14 +170,17 @@ var rtDWZeros [rtDWGroupedOuts]float32
 // reads the weights packed instead, w[t*rtDWGroupedOuts+j] (rtDWPackW),
 // and not ldW.
 //
-// tall[kh], nil where the implementation has none, is conv for a kernel
-// kh high at vertical stride and dilation 1, rtDWTallRows output rows at
-// once: for r < rows (a multiple of rtDWTallRows), q < cols,
+// tall[h0*8+h1], nil where the implementation has none, is conv
+// rtDWTallRows output rows at once, for a kernel of h0 rows at vertical
+// stride and dilation 1 (h1 = 0), or at stride 2 of h0 even rows and h1
+// odd ones, each set reading its own phase plane of the staged input
+// (asmgen/vec's TallShape): for r < rows (a multiple of rtDWTallRows),
+// q < cols,
 //
-//	d[r*ldD+q] = act(bias + Σ_kx Σ_ky w[ky*kw+kx] * s[(r+ky)*ldS+q+offs[kx]]),
+//	d[r*ldD+q] = act(bias + Σ_kx Σ_g Σ_j w[g*kw+j*ldW+kx] * s[(r+j)*ldS+q+offs[g*kw+kx]]),
 //
-// kx < kw and ky < kh, offs the taps' column offsets. It reads s to
-// lanes-1 values past the last it needs and writes nothing past
+// kx < kw, j < h0 for g = 0 and j < h1 for g = 1. It reads s to lanes-1
+// values past the last it needs and writes nothing past
 // d[(rows-1)*ldD+cols-1]; cols must be at least minCols.
 type rtDWKernels struct {
 	lanes, minCols int
@@ -185,11 +188,11 @@ type rtDWKernels struct {
 	rows, evens    func(dst, src []float32, rows, n, ldDst, ldSrc int)
 	grouped        func(d []float32, ldD int, s, w []float32, ldW int, offs []int, n, act int, bias []float32, slope, hi float32)
 	packW          bool
-	tall           [8]rtDWTall
+	tall           [64]rtDWTall
 }
 
 // rtDWTall is rtDWKernels.tall's kernel.
-type rtDWTall func(d, s, w []float32, offs []int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
+type rtDWTall func(d, s, w []float32, offs []int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
 
 // rtDWTallRows is the number of rows rtDWKernels.tall computes at once:
 // asmgen/vec's TallRows.
@@ -252,10 +255,16 @@ func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch [
 	// A kernel that shares input rows among output rows, where they do:
 	// its rows go rtDWTallRows at a time, the rest to conv.
 	var tall rtDWTall
-	tallRows := 0
-	if g.SH == 1 && g.DH == 1 && g.CG == 1 && g.KH < len(k.tall) && g.OH >= rtDWTallRows && g.OW >= k.minCols {
-		tall, tallRows = k.tall[g.KH], g.OH/rtDWTallRows*rtDWTallRows
+	if g.DH == 1 && g.CG == 1 && g.SH <= 2 && g.OH >= rtDWTallRows && g.OW >= k.minCols {
+		h0, h1 := g.KH, 0
+		if g.SH == 2 {
+			h0, h1 = (g.KH+1)/2, g.KH/2
+		}
+		if h0 < 8 {
+			tall = k.tall[h0*8+h1]
+		}
 	}
+	tallRows := g.OH / rtDWTallRows * rtDWTallRows
 	// Every group's staging writes the same values of stage: the padding
 	// and the slack stay zero.
 	clear(stage)
@@ -298,7 +307,7 @@ func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch [
 				k.conv(out, stage, wo, g.offs, 1, n, 0, 0, kact, b, slope, hi)
 				rtDWGather(d, out, g.OH, g.OW, g.OW, g.lp, 1, k)
 			case tall != nil:
-				tall(d, stage, wo, g.offs[:g.KW], g.KW, tallRows, g.OW, g.OW, g.lp, kact, b, slope, hi)
+				tall(d, stage, wo, g.offs[:min(g.SH, g.KH)*g.KW], g.KW, g.SH*g.KW, tallRows, g.OW, g.OW, g.lp, kact, b, slope, hi)
 				if r := tallRows; r < g.OH {
 					k.conv(d[r*g.OW:], stage[r*g.lp:], wo, g.offs, g.OH-r, g.OW, g.OW, g.lp, kact, b, slope, hi)
 				}

@@ -10,10 +10,10 @@ func rtDWKernelsFor(impl int) rtDWKernels {
 	case rtImplAVX512:
 		// AVX-512 masks its stores: any number of columns.
 		return rtDWKernels{lanes: 16, minCols: 1, conv: rtDWConvAVX512, rows: rtDWRowsAVX512, evens: rtDWEvensAVX512, grouped: rtDWGroupedAVX512,
-			tall: [8]rtDWTall{3: rtDWTall3AVX512, 5: rtDWTall5AVX512, 7: rtDWTall7AVX512}}
+			tall: [64]rtDWTall{24: rtDWTall30AVX512, 40: rtDWTall50AVX512, 56: rtDWTall70AVX512, 17: rtDWTall21AVX512, 26: rtDWTall32AVX512, 35: rtDWTall43AVX512}}
 	case rtImplAVX2:
 		return rtDWKernels{lanes: 8, minCols: 8, conv: rtDWConvAVX2, rows: rtDWRowsAVX2, evens: rtDWEvensAVX2, grouped: rtDWGroupedAVX2,
-			tall: [8]rtDWTall{3: rtDWTall3AVX2, 5: rtDWTall5AVX2, 7: rtDWTall7AVX2}}
+			tall: [64]rtDWTall{24: rtDWTall30AVX2, 40: rtDWTall50AVX2, 56: rtDWTall70AVX2, 17: rtDWTall21AVX2, 26: rtDWTall32AVX2, 35: rtDWTall43AVX2}}
 	}
 	return rtDWKernels{}
 }
@@ -52,26 +52,50 @@ func rtDWEvensAVX2(dst, src []float32, rows, n, ldDst, ldSrc int) {
 	vecEvensAVX2(&dst[0], &src[0], rows, n, ldDst, ldSrc)
 }
 
-func rtDWTall3AVX512(d, s, w []float32, offs []int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
-	vecDepthwiseTall3AVX512(&d[0], &s[0], &w[0], &offs[0], kw, rows, cols, ldD, ldS, act, bias, slope, hi)
+func rtDWTall30AVX512(d, s, w []float32, offs []int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall30AVX512(&d[0], &s[0], &w[0], &offs[0], kw, ldW, rows, cols, ldD, ldS, act, bias, slope, hi)
 }
 
-func rtDWTall5AVX512(d, s, w []float32, offs []int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
-	vecDepthwiseTall5AVX512(&d[0], &s[0], &w[0], &offs[0], kw, rows, cols, ldD, ldS, act, bias, slope, hi)
+func rtDWTall50AVX512(d, s, w []float32, offs []int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall50AVX512(&d[0], &s[0], &w[0], &offs[0], kw, ldW, rows, cols, ldD, ldS, act, bias, slope, hi)
 }
 
-func rtDWTall7AVX512(d, s, w []float32, offs []int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
-	vecDepthwiseTall7AVX512(&d[0], &s[0], &w[0], &offs[0], kw, rows, cols, ldD, ldS, act, bias, slope, hi)
+func rtDWTall70AVX512(d, s, w []float32, offs []int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall70AVX512(&d[0], &s[0], &w[0], &offs[0], kw, ldW, rows, cols, ldD, ldS, act, bias, slope, hi)
 }
 
-func rtDWTall3AVX2(d, s, w []float32, offs []int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
-	vecDepthwiseTall3AVX2(&d[0], &s[0], &w[0], &offs[0], kw, rows, cols, ldD, ldS, act, bias, slope, hi)
+func rtDWTall21AVX512(d, s, w []float32, offs []int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall21AVX512(&d[0], &s[0], &w[0], &offs[0], kw, ldW, rows, cols, ldD, ldS, act, bias, slope, hi)
 }
 
-func rtDWTall5AVX2(d, s, w []float32, offs []int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
-	vecDepthwiseTall5AVX2(&d[0], &s[0], &w[0], &offs[0], kw, rows, cols, ldD, ldS, act, bias, slope, hi)
+func rtDWTall32AVX512(d, s, w []float32, offs []int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall32AVX512(&d[0], &s[0], &w[0], &offs[0], kw, ldW, rows, cols, ldD, ldS, act, bias, slope, hi)
 }
 
-func rtDWTall7AVX2(d, s, w []float32, offs []int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
-	vecDepthwiseTall7AVX2(&d[0], &s[0], &w[0], &offs[0], kw, rows, cols, ldD, ldS, act, bias, slope, hi)
+func rtDWTall43AVX512(d, s, w []float32, offs []int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall43AVX512(&d[0], &s[0], &w[0], &offs[0], kw, ldW, rows, cols, ldD, ldS, act, bias, slope, hi)
+}
+
+func rtDWTall30AVX2(d, s, w []float32, offs []int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall30AVX2(&d[0], &s[0], &w[0], &offs[0], kw, ldW, rows, cols, ldD, ldS, act, bias, slope, hi)
+}
+
+func rtDWTall50AVX2(d, s, w []float32, offs []int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall50AVX2(&d[0], &s[0], &w[0], &offs[0], kw, ldW, rows, cols, ldD, ldS, act, bias, slope, hi)
+}
+
+func rtDWTall70AVX2(d, s, w []float32, offs []int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall70AVX2(&d[0], &s[0], &w[0], &offs[0], kw, ldW, rows, cols, ldD, ldS, act, bias, slope, hi)
+}
+
+func rtDWTall21AVX2(d, s, w []float32, offs []int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall21AVX2(&d[0], &s[0], &w[0], &offs[0], kw, ldW, rows, cols, ldD, ldS, act, bias, slope, hi)
+}
+
+func rtDWTall32AVX2(d, s, w []float32, offs []int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall32AVX2(&d[0], &s[0], &w[0], &offs[0], kw, ldW, rows, cols, ldD, ldS, act, bias, slope, hi)
+}
+
+func rtDWTall43AVX2(d, s, w []float32, offs []int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall43AVX2(&d[0], &s[0], &w[0], &offs[0], kw, ldW, rows, cols, ldD, ldS, act, bias, slope, hi)
 }

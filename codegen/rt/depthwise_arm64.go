@@ -9,7 +9,7 @@ func rtDWKernelsFor(impl int) rtDWKernels {
 	if impl == rtImplNEON {
 		// The row's last vector ends at its end when it has 4 or more.
 		return rtDWKernels{lanes: 4, minCols: 4, conv: rtDWConvNEON, rows: rtDWRowsNEON, evens: rtDWEvensNEON, grouped: rtDWGroupedNEON, packW: true,
-			tall: [8]rtDWTall{3: rtDWTall3NEON, 5: rtDWTall5NEON, 7: rtDWTall7NEON}}
+			tall: [64]rtDWTall{24: rtDWTall30NEON, 40: rtDWTall50NEON, 56: rtDWTall70NEON, 17: rtDWTall21NEON, 26: rtDWTall32NEON, 35: rtDWTall43NEON}}
 	}
 	return rtDWKernels{}
 }
@@ -32,14 +32,26 @@ func rtDWGroupedNEON(d []float32, ldD int, s, w []float32, ldW int, offs []int, 
 	vecGroupedDWNEON(&d[0], ldD, &s[0], &w[0], ldW, &offs[0], len(offs), n, act, &bias[0], slope, hi)
 }
 
-func rtDWTall3NEON(d, s, w []float32, offs []int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
-	vecDepthwiseTall3NEON(&d[0], &s[0], &w[0], &offs[0], kw, rows, cols, ldD, ldS, act, bias, slope, hi)
+func rtDWTall30NEON(d, s, w []float32, offs []int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall30NEON(&d[0], &s[0], &w[0], &offs[0], kw, ldW, rows, cols, ldD, ldS, act, bias, slope, hi)
 }
 
-func rtDWTall5NEON(d, s, w []float32, offs []int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
-	vecDepthwiseTall5NEON(&d[0], &s[0], &w[0], &offs[0], kw, rows, cols, ldD, ldS, act, bias, slope, hi)
+func rtDWTall50NEON(d, s, w []float32, offs []int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall50NEON(&d[0], &s[0], &w[0], &offs[0], kw, ldW, rows, cols, ldD, ldS, act, bias, slope, hi)
 }
 
-func rtDWTall7NEON(d, s, w []float32, offs []int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
-	vecDepthwiseTall7NEON(&d[0], &s[0], &w[0], &offs[0], kw, rows, cols, ldD, ldS, act, bias, slope, hi)
+func rtDWTall70NEON(d, s, w []float32, offs []int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall70NEON(&d[0], &s[0], &w[0], &offs[0], kw, ldW, rows, cols, ldD, ldS, act, bias, slope, hi)
+}
+
+func rtDWTall21NEON(d, s, w []float32, offs []int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall21NEON(&d[0], &s[0], &w[0], &offs[0], kw, ldW, rows, cols, ldD, ldS, act, bias, slope, hi)
+}
+
+func rtDWTall32NEON(d, s, w []float32, offs []int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall32NEON(&d[0], &s[0], &w[0], &offs[0], kw, ldW, rows, cols, ldD, ldS, act, bias, slope, hi)
+}
+
+func rtDWTall43NEON(d, s, w []float32, offs []int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+	vecDepthwiseTall43NEON(&d[0], &s[0], &w[0], &offs[0], kw, ldW, rows, cols, ldD, ldS, act, bias, slope, hi)
 }

@@ -66,23 +66,23 @@ func fakeDWKernels(lanes, minCols int) *rtDWKernels {
 		}
 	}
 	k := &rtDWKernels{lanes: lanes, minCols: minCols, conv: conv, rows: gather(1), evens: gather(2), grouped: grouped, packW: packW}
-	for kh := range k.tall {
-		k.tall[kh] = func(d, s, w []float32, offs []int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
-			if rows%rtDWTallRows != 0 || cols < minCols || len(w) != kh*kw || len(offs) != kw {
-				panic(fmt.Sprintf("tall[%d]: rows %d, cols %d, %d weights, %d offsets", kh, rows, cols, len(w), len(offs)))
+	for i := range k.tall {
+		h := [2]int{i / 8, i % 8}
+		k.tall[i] = func(d, s, w []float32, offs []int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+			if rows%rtDWTallRows != 0 || cols < minCols || len(offs) < kw || h[1] > 0 && len(offs) < 2*kw {
+				panic(fmt.Sprintf("tall %v: rows %d, cols %d, %d offsets", h, rows, cols, len(offs)))
 			}
 			for r := range rows {
 				for q := range cols {
 					v := bias
-					for kx, o := range offs {
-						for ky := range kh {
-							v += w[ky*kw+kx] * s[(r+ky)*ldS+q+o]
+					for kx := range kw {
+						for g, n := range h {
+							for j := range n {
+								v += w[g*kw+j*ldW+kx] * s[(r+j)*ldS+q+offs[g*kw+kx]]
+							}
 						}
 					}
 					d[r*ldD+q] = rtActivate(v, rtAct{Kind: kinds[act], A: slope, B: hi})
-				}
-				for _, o := range offs {
-					_ = s[(r+kh-1)*ldS+(cols+lanes-1)/lanes*lanes-1+o]
 				}
 			}
 		}

@@ -64,26 +64,53 @@ func vecEvensAVX512(dst *float32, src *float32, rows int, n int, ldDst int, ldSr
 //go:noescape
 func vecGroupedDWAVX512(d *float32, ldD int, s *float32, w *float32, ldW int, offs *int, taps int, n int, act int, bias *float32, slope float32, hi float32)
 
-// vecDepthwiseTall3AVX512 computes d[r*ldD+q] = act(bias + Σ_kx Σ_ky w[ky*kw+kx]*s[(r+ky)*ldS+q+offs[kx]])
-// for r < rows (a multiple of 4), q < cols, kx < kw, ky < 3, with vecDepthwise's act,
-// 4 rows at a time. It reads s to 15 values past the last it needs. It writes nothing past d[(rows-1)*ldD+cols-1].
+// vecDepthwiseTall30AVX512 computes d[r*ldD+q] = act(bias + Σ_kx Σ_g Σ_j w[g*kw+j*ldW+kx]*s[(r+j)*ldS+q+offs[g*kw+kx]])
+// for r < rows (a multiple of 4), q < cols, kx < kw, j < 3 for g = 0 and j < 0 for g = 1,
+// with vecDepthwise's act, 4 rows at a time. It reads s to 15 values past the last it
+// needs. It writes nothing past d[(rows-1)*ldD+cols-1].
 //
 //go:noescape
-func vecDepthwiseTall3AVX512(d *float32, s *float32, w *float32, offs *int, kw int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+func vecDepthwiseTall30AVX512(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
 
-// vecDepthwiseTall5AVX512 computes d[r*ldD+q] = act(bias + Σ_kx Σ_ky w[ky*kw+kx]*s[(r+ky)*ldS+q+offs[kx]])
-// for r < rows (a multiple of 4), q < cols, kx < kw, ky < 5, with vecDepthwise's act,
-// 4 rows at a time. It reads s to 15 values past the last it needs. It writes nothing past d[(rows-1)*ldD+cols-1].
+// vecDepthwiseTall50AVX512 computes d[r*ldD+q] = act(bias + Σ_kx Σ_g Σ_j w[g*kw+j*ldW+kx]*s[(r+j)*ldS+q+offs[g*kw+kx]])
+// for r < rows (a multiple of 4), q < cols, kx < kw, j < 5 for g = 0 and j < 0 for g = 1,
+// with vecDepthwise's act, 4 rows at a time. It reads s to 15 values past the last it
+// needs. It writes nothing past d[(rows-1)*ldD+cols-1].
 //
 //go:noescape
-func vecDepthwiseTall5AVX512(d *float32, s *float32, w *float32, offs *int, kw int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+func vecDepthwiseTall50AVX512(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
 
-// vecDepthwiseTall7AVX512 computes d[r*ldD+q] = act(bias + Σ_kx Σ_ky w[ky*kw+kx]*s[(r+ky)*ldS+q+offs[kx]])
-// for r < rows (a multiple of 4), q < cols, kx < kw, ky < 7, with vecDepthwise's act,
-// 4 rows at a time. It reads s to 15 values past the last it needs. It writes nothing past d[(rows-1)*ldD+cols-1].
+// vecDepthwiseTall70AVX512 computes d[r*ldD+q] = act(bias + Σ_kx Σ_g Σ_j w[g*kw+j*ldW+kx]*s[(r+j)*ldS+q+offs[g*kw+kx]])
+// for r < rows (a multiple of 4), q < cols, kx < kw, j < 7 for g = 0 and j < 0 for g = 1,
+// with vecDepthwise's act, 4 rows at a time. It reads s to 15 values past the last it
+// needs. It writes nothing past d[(rows-1)*ldD+cols-1].
 //
 //go:noescape
-func vecDepthwiseTall7AVX512(d *float32, s *float32, w *float32, offs *int, kw int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+func vecDepthwiseTall70AVX512(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+
+// vecDepthwiseTall21AVX512 computes d[r*ldD+q] = act(bias + Σ_kx Σ_g Σ_j w[g*kw+j*ldW+kx]*s[(r+j)*ldS+q+offs[g*kw+kx]])
+// for r < rows (a multiple of 4), q < cols, kx < kw, j < 2 for g = 0 and j < 1 for g = 1,
+// with vecDepthwise's act, 4 rows at a time. It reads s to 15 values past the last it
+// needs. It writes nothing past d[(rows-1)*ldD+cols-1].
+//
+//go:noescape
+func vecDepthwiseTall21AVX512(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+
+// vecDepthwiseTall32AVX512 computes d[r*ldD+q] = act(bias + Σ_kx Σ_g Σ_j w[g*kw+j*ldW+kx]*s[(r+j)*ldS+q+offs[g*kw+kx]])
+// for r < rows (a multiple of 4), q < cols, kx < kw, j < 3 for g = 0 and j < 2 for g = 1,
+// with vecDepthwise's act, 4 rows at a time. It reads s to 15 values past the last it
+// needs. It writes nothing past d[(rows-1)*ldD+cols-1].
+//
+//go:noescape
+func vecDepthwiseTall32AVX512(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+
+// vecDepthwiseTall43AVX512 computes d[r*ldD+q] = act(bias + Σ_kx Σ_g Σ_j w[g*kw+j*ldW+kx]*s[(r+j)*ldS+q+offs[g*kw+kx]])
+// for r < rows (a multiple of 4), q < cols, kx < kw, j < 4 for g = 0 and j < 3 for g = 1,
+// with vecDepthwise's act, 4 rows at a time. It reads s to 15 values past the last it
+// needs. It writes nothing past d[(rows-1)*ldD+cols-1].
+//
+//go:noescape
+func vecDepthwiseTall43AVX512(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
 
 // vecAffineAVX512 computes d[ch*n+i] = act(x[ch*n+i]*s[ch*ss] + t[ch*ts]) for ch < c, i < n,
 // the product and the sum each rounded, with act as vecDepthwise's. It reads and writes nothing
@@ -261,26 +288,53 @@ func vecEvensAVX2(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc 
 //go:noescape
 func vecGroupedDWAVX2(d *float32, ldD int, s *float32, w *float32, ldW int, offs *int, taps int, n int, act int, bias *float32, slope float32, hi float32)
 
-// vecDepthwiseTall3AVX2 computes d[r*ldD+q] = act(bias + Σ_kx Σ_ky w[ky*kw+kx]*s[(r+ky)*ldS+q+offs[kx]])
-// for r < rows (a multiple of 4), q < cols, kx < kw, ky < 3, with vecDepthwise's act,
-// 4 rows at a time. It reads s to 7 values past the last it needs. cols must be at least 8; it writes nothing past d[(rows-1)*ldD+cols-1].
+// vecDepthwiseTall30AVX2 computes d[r*ldD+q] = act(bias + Σ_kx Σ_g Σ_j w[g*kw+j*ldW+kx]*s[(r+j)*ldS+q+offs[g*kw+kx]])
+// for r < rows (a multiple of 4), q < cols, kx < kw, j < 3 for g = 0 and j < 0 for g = 1,
+// with vecDepthwise's act, 4 rows at a time. It reads s to 7 values past the last it
+// needs. cols must be at least 8; it writes nothing past d[(rows-1)*ldD+cols-1].
 //
 //go:noescape
-func vecDepthwiseTall3AVX2(d *float32, s *float32, w *float32, offs *int, kw int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+func vecDepthwiseTall30AVX2(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
 
-// vecDepthwiseTall5AVX2 computes d[r*ldD+q] = act(bias + Σ_kx Σ_ky w[ky*kw+kx]*s[(r+ky)*ldS+q+offs[kx]])
-// for r < rows (a multiple of 4), q < cols, kx < kw, ky < 5, with vecDepthwise's act,
-// 4 rows at a time. It reads s to 7 values past the last it needs. cols must be at least 8; it writes nothing past d[(rows-1)*ldD+cols-1].
+// vecDepthwiseTall50AVX2 computes d[r*ldD+q] = act(bias + Σ_kx Σ_g Σ_j w[g*kw+j*ldW+kx]*s[(r+j)*ldS+q+offs[g*kw+kx]])
+// for r < rows (a multiple of 4), q < cols, kx < kw, j < 5 for g = 0 and j < 0 for g = 1,
+// with vecDepthwise's act, 4 rows at a time. It reads s to 7 values past the last it
+// needs. cols must be at least 8; it writes nothing past d[(rows-1)*ldD+cols-1].
 //
 //go:noescape
-func vecDepthwiseTall5AVX2(d *float32, s *float32, w *float32, offs *int, kw int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+func vecDepthwiseTall50AVX2(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
 
-// vecDepthwiseTall7AVX2 computes d[r*ldD+q] = act(bias + Σ_kx Σ_ky w[ky*kw+kx]*s[(r+ky)*ldS+q+offs[kx]])
-// for r < rows (a multiple of 4), q < cols, kx < kw, ky < 7, with vecDepthwise's act,
-// 4 rows at a time. It reads s to 7 values past the last it needs. cols must be at least 8; it writes nothing past d[(rows-1)*ldD+cols-1].
+// vecDepthwiseTall70AVX2 computes d[r*ldD+q] = act(bias + Σ_kx Σ_g Σ_j w[g*kw+j*ldW+kx]*s[(r+j)*ldS+q+offs[g*kw+kx]])
+// for r < rows (a multiple of 4), q < cols, kx < kw, j < 7 for g = 0 and j < 0 for g = 1,
+// with vecDepthwise's act, 4 rows at a time. It reads s to 7 values past the last it
+// needs. cols must be at least 8; it writes nothing past d[(rows-1)*ldD+cols-1].
 //
 //go:noescape
-func vecDepthwiseTall7AVX2(d *float32, s *float32, w *float32, offs *int, kw int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+func vecDepthwiseTall70AVX2(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+
+// vecDepthwiseTall21AVX2 computes d[r*ldD+q] = act(bias + Σ_kx Σ_g Σ_j w[g*kw+j*ldW+kx]*s[(r+j)*ldS+q+offs[g*kw+kx]])
+// for r < rows (a multiple of 4), q < cols, kx < kw, j < 2 for g = 0 and j < 1 for g = 1,
+// with vecDepthwise's act, 4 rows at a time. It reads s to 7 values past the last it
+// needs. cols must be at least 8; it writes nothing past d[(rows-1)*ldD+cols-1].
+//
+//go:noescape
+func vecDepthwiseTall21AVX2(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+
+// vecDepthwiseTall32AVX2 computes d[r*ldD+q] = act(bias + Σ_kx Σ_g Σ_j w[g*kw+j*ldW+kx]*s[(r+j)*ldS+q+offs[g*kw+kx]])
+// for r < rows (a multiple of 4), q < cols, kx < kw, j < 3 for g = 0 and j < 2 for g = 1,
+// with vecDepthwise's act, 4 rows at a time. It reads s to 7 values past the last it
+// needs. cols must be at least 8; it writes nothing past d[(rows-1)*ldD+cols-1].
+//
+//go:noescape
+func vecDepthwiseTall32AVX2(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+
+// vecDepthwiseTall43AVX2 computes d[r*ldD+q] = act(bias + Σ_kx Σ_g Σ_j w[g*kw+j*ldW+kx]*s[(r+j)*ldS+q+offs[g*kw+kx]])
+// for r < rows (a multiple of 4), q < cols, kx < kw, j < 4 for g = 0 and j < 3 for g = 1,
+// with vecDepthwise's act, 4 rows at a time. It reads s to 7 values past the last it
+// needs. cols must be at least 8; it writes nothing past d[(rows-1)*ldD+cols-1].
+//
+//go:noescape
+func vecDepthwiseTall43AVX2(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
 
 // vecAffineAVX2 computes d[ch*n+i] = act(x[ch*n+i]*s[ch*ss] + t[ch*ts]) for ch < c, i < n,
 // the product and the sum each rounded, with act as vecDepthwise's. It reads and writes nothing

@@ -4627,12 +4627,12 @@ done:
 	VZEROUPPER
 	RET
 
-// func vecDepthwiseTall3AVX512(d *float32, s *float32, w *float32, offs *int, kw int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+// func vecDepthwiseTall30AVX512(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
 // Requires: AVX, AVX512F
-TEXT ·vecDepthwiseTall3AVX512(SB), NOSPLIT, $0-92
+TEXT ·vecDepthwiseTall30AVX512(SB), NOSPLIT, $0-100
 	MOVQ d+0(FP), AX
 	MOVQ s+8(FP), CX
-	MOVQ rows+40(FP), DX
+	MOVQ rows+48(FP), DX
 
 row:
 	CMPQ DX, $0x00000004
@@ -4640,12 +4640,12 @@ row:
 	XORQ BX, BX
 
 block:
-	MOVQ         cols+48(FP), SI
+	MOVQ         cols+56(FP), SI
 	SUBQ         BX, SI
 	JLE          next
 	CMPQ         SI, $0x00000020
 	JLE          tail
-	VBROADCASTSS bias+80(FP), Z0
+	VBROADCASTSS bias+88(FP), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
@@ -4658,70 +4658,72 @@ block:
 	MOVQ         kw+32(FP), R8
 	MOVQ         R8, R9
 	SHLQ         $0x02, R9
-	MOVQ         ldS+64(FP), R10
-	SHLQ         $0x02, R10
+	MOVQ         ldS+72(FP), R9
+	SHLQ         $0x02, R9
 
 fullkx:
-	MOVQ         DI, R11
-	VBROADCASTSS (R11), Z8
-	ADDQ         R9, R11
-	VBROADCASTSS (R11), Z9
-	ADDQ         R9, R11
-	VBROADCASTSS (R11), Z10
-	MOVQ         (SI), R11
-	LEAQ         (CX)(R11*4), R11
-	VMOVUPS      (R11)(BX*4), Z11
-	VMOVUPS      64(R11)(BX*4), Z12
+	MOVQ         ldW+40(FP), R11
+	SHLQ         $0x02, R11
+	MOVQ         DI, R10
+	VBROADCASTSS (R10), Z8
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Z9
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Z10
+	MOVQ         (SI), R10
+	LEAQ         (CX)(R10*4), R10
+	VMOVUPS      (R10)(BX*4), Z11
+	VMOVUPS      64(R10)(BX*4), Z12
 	VFMADD231PS  Z11, Z8, Z0
 	VFMADD231PS  Z12, Z8, Z1
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Z11
-	VMOVUPS      64(R11)(BX*4), Z12
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Z11
+	VMOVUPS      64(R10)(BX*4), Z12
 	VFMADD231PS  Z11, Z9, Z0
 	VFMADD231PS  Z12, Z9, Z1
 	VFMADD231PS  Z11, Z8, Z2
 	VFMADD231PS  Z12, Z8, Z3
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Z11
-	VMOVUPS      64(R11)(BX*4), Z12
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Z11
+	VMOVUPS      64(R10)(BX*4), Z12
 	VFMADD231PS  Z11, Z10, Z0
 	VFMADD231PS  Z12, Z10, Z1
 	VFMADD231PS  Z11, Z9, Z2
 	VFMADD231PS  Z12, Z9, Z3
 	VFMADD231PS  Z11, Z8, Z4
 	VFMADD231PS  Z12, Z8, Z5
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Z11
-	VMOVUPS      64(R11)(BX*4), Z12
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Z11
+	VMOVUPS      64(R10)(BX*4), Z12
 	VFMADD231PS  Z11, Z10, Z2
 	VFMADD231PS  Z12, Z10, Z3
 	VFMADD231PS  Z11, Z9, Z4
 	VFMADD231PS  Z12, Z9, Z5
 	VFMADD231PS  Z11, Z8, Z6
 	VFMADD231PS  Z12, Z8, Z7
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Z8
-	VMOVUPS      64(R11)(BX*4), Z11
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Z8
+	VMOVUPS      64(R10)(BX*4), Z11
 	VFMADD231PS  Z8, Z10, Z4
 	VFMADD231PS  Z11, Z10, Z5
 	VFMADD231PS  Z8, Z9, Z6
 	VFMADD231PS  Z11, Z9, Z7
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Z8
-	VMOVUPS      64(R11)(BX*4), Z9
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Z8
+	VMOVUPS      64(R10)(BX*4), Z9
 	VFMADD231PS  Z8, Z10, Z6
 	VFMADD231PS  Z9, Z10, Z7
 	ADDQ         $0x00000008, SI
 	ADDQ         $0x00000004, DI
 	DECQ         R8
 	JNZ          fullkx
-	VBROADCASTSS slope+84(FP), Z8
-	VBROADCASTSS hi+88(FP), Z9
+	VBROADCASTSS slope+92(FP), Z8
+	VBROADCASTSS hi+96(FP), Z9
 	VXORPS       Y13, Y13, Y13
-	CMPQ         act+72(FP), $0x00000001
+	CMPQ         act+80(FP), $0x00000001
 	JL           fullstore
 	JE           fullrelu
-	CMPQ         act+72(FP), $0x00000003
+	CMPQ         act+80(FP), $0x00000003
 	JE           fullclip
 	JG           fullfromMemory
 	VMINPS       Z0, Z13, Z9
@@ -4781,7 +4783,7 @@ fullclip:
 	JMP    fullstore
 
 fullfromMemory:
-	CMPQ   act+72(FP), $0x00000004
+	CMPQ   act+80(FP), $0x00000004
 	JNE    full4next
 	VMULPS actconsts<>+0(SB), Z0, Z8
 	VADDPS actconsts<>+64(SB), Z8, Z8
@@ -4826,7 +4828,7 @@ fullfromMemory:
 	JMP    fullstore
 
 full4next:
-	CMPQ        act+72(FP), $0x00000005
+	CMPQ        act+80(FP), $0x00000005
 	JNE         full5next
 	VMAXPS      actconsts<>+256(SB), Z0, Z9
 	VMINPS      actconsts<>+320(SB), Z9, Z9
@@ -5137,7 +5139,7 @@ full5next:
 	VDIVPS      Z10, Z7, Z7
 
 fullstore:
-	MOVQ    ldD+56(FP), SI
+	MOVQ    ldD+64(FP), SI
 	SHLQ    $0x02, SI
 	MOVQ    AX, DI
 	VMOVUPS Z0, (DI)(BX*4)
@@ -5157,7 +5159,7 @@ fullstore:
 tail:
 	CMPQ         SI, $0x00000010
 	JLE          tail1
-	VBROADCASTSS bias+80(FP), Z0
+	VBROADCASTSS bias+88(FP), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
@@ -5170,70 +5172,72 @@ tail:
 	MOVQ         kw+32(FP), R9
 	MOVQ         R9, R10
 	SHLQ         $0x02, R10
-	MOVQ         ldS+64(FP), R11
-	SHLQ         $0x02, R11
+	MOVQ         ldS+72(FP), R10
+	SHLQ         $0x02, R10
 
 t2kx:
-	MOVQ         R8, R12
-	VBROADCASTSS (R12), Z8
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z9
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z10
-	MOVQ         (DI), R12
-	LEAQ         (CX)(R12*4), R12
-	VMOVUPS      (R12)(BX*4), Z11
-	VMOVUPS      64(R12)(BX*4), Z12
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R8, R11
+	VBROADCASTSS (R11), Z8
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Z9
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Z10
+	MOVQ         (DI), R11
+	LEAQ         (CX)(R11*4), R11
+	VMOVUPS      (R11)(BX*4), Z11
+	VMOVUPS      64(R11)(BX*4), Z12
 	VFMADD231PS  Z11, Z8, Z0
 	VFMADD231PS  Z12, Z8, Z1
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z11
-	VMOVUPS      64(R12)(BX*4), Z12
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z11
+	VMOVUPS      64(R11)(BX*4), Z12
 	VFMADD231PS  Z11, Z9, Z0
 	VFMADD231PS  Z12, Z9, Z1
 	VFMADD231PS  Z11, Z8, Z2
 	VFMADD231PS  Z12, Z8, Z3
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z11
-	VMOVUPS      64(R12)(BX*4), Z12
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z11
+	VMOVUPS      64(R11)(BX*4), Z12
 	VFMADD231PS  Z11, Z10, Z0
 	VFMADD231PS  Z12, Z10, Z1
 	VFMADD231PS  Z11, Z9, Z2
 	VFMADD231PS  Z12, Z9, Z3
 	VFMADD231PS  Z11, Z8, Z4
 	VFMADD231PS  Z12, Z8, Z5
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z11
-	VMOVUPS      64(R12)(BX*4), Z12
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z11
+	VMOVUPS      64(R11)(BX*4), Z12
 	VFMADD231PS  Z11, Z10, Z2
 	VFMADD231PS  Z12, Z10, Z3
 	VFMADD231PS  Z11, Z9, Z4
 	VFMADD231PS  Z12, Z9, Z5
 	VFMADD231PS  Z11, Z8, Z6
 	VFMADD231PS  Z12, Z8, Z7
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z8
-	VMOVUPS      64(R12)(BX*4), Z11
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z8
+	VMOVUPS      64(R11)(BX*4), Z11
 	VFMADD231PS  Z8, Z10, Z4
 	VFMADD231PS  Z11, Z10, Z5
 	VFMADD231PS  Z8, Z9, Z6
 	VFMADD231PS  Z11, Z9, Z7
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z8
-	VMOVUPS      64(R12)(BX*4), Z9
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z8
+	VMOVUPS      64(R11)(BX*4), Z9
 	VFMADD231PS  Z8, Z10, Z6
 	VFMADD231PS  Z9, Z10, Z7
 	ADDQ         $0x00000008, DI
 	ADDQ         $0x00000004, R8
 	DECQ         R9
 	JNZ          t2kx
-	VBROADCASTSS slope+84(FP), Z8
-	VBROADCASTSS hi+88(FP), Z9
+	VBROADCASTSS slope+92(FP), Z8
+	VBROADCASTSS hi+96(FP), Z9
 	VXORPS       Y13, Y13, Y13
-	CMPQ         act+72(FP), $0x00000001
+	CMPQ         act+80(FP), $0x00000001
 	JL           t2store
 	JE           t2relu
-	CMPQ         act+72(FP), $0x00000003
+	CMPQ         act+80(FP), $0x00000003
 	JE           t2clip
 	JG           t2fromMemory
 	VMINPS       Z0, Z13, Z9
@@ -5293,7 +5297,7 @@ t2clip:
 	JMP    t2store
 
 t2fromMemory:
-	CMPQ   act+72(FP), $0x00000004
+	CMPQ   act+80(FP), $0x00000004
 	JNE    t24next
 	VMULPS actconsts<>+0(SB), Z0, Z8
 	VADDPS actconsts<>+64(SB), Z8, Z8
@@ -5338,7 +5342,7 @@ t2fromMemory:
 	JMP    t2store
 
 t24next:
-	CMPQ        act+72(FP), $0x00000005
+	CMPQ        act+80(FP), $0x00000005
 	JNE         t25next
 	VMAXPS      actconsts<>+256(SB), Z0, Z9
 	VMINPS      actconsts<>+320(SB), Z9, Z9
@@ -5652,7 +5656,7 @@ t2store:
 	SUBQ    $0x00000010, SI
 	LEAQ    tail16<>+0(SB), DI
 	KMOVW   (DI)(SI*2), K1
-	MOVQ    ldD+56(FP), SI
+	MOVQ    ldD+64(FP), SI
 	SHLQ    $0x02, SI
 	MOVQ    AX, DI
 	VMOVUPS Z0, (DI)(BX*4)
@@ -5669,7 +5673,7 @@ t2store:
 	JMP     next
 
 tail1:
-	VBROADCASTSS bias+80(FP), Z0
+	VBROADCASTSS bias+88(FP), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
@@ -5678,52 +5682,54 @@ tail1:
 	MOVQ         kw+32(FP), R9
 	MOVQ         R9, R10
 	SHLQ         $0x02, R10
-	MOVQ         ldS+64(FP), R11
-	SHLQ         $0x02, R11
+	MOVQ         ldS+72(FP), R10
+	SHLQ         $0x02, R10
 
 t1kx:
-	MOVQ         R8, R12
-	VBROADCASTSS (R12), Z4
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z5
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z6
-	MOVQ         (DI), R12
-	LEAQ         (CX)(R12*4), R12
-	VMOVUPS      (R12)(BX*4), Z7
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R8, R11
+	VBROADCASTSS (R11), Z4
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Z5
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Z6
+	MOVQ         (DI), R11
+	LEAQ         (CX)(R11*4), R11
+	VMOVUPS      (R11)(BX*4), Z7
 	VFMADD231PS  Z7, Z4, Z0
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z7
 	VFMADD231PS  Z7, Z5, Z0
 	VFMADD231PS  Z7, Z4, Z1
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z7
 	VFMADD231PS  Z7, Z6, Z0
 	VFMADD231PS  Z7, Z5, Z1
 	VFMADD231PS  Z7, Z4, Z2
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z7
 	VFMADD231PS  Z7, Z6, Z1
 	VFMADD231PS  Z7, Z5, Z2
 	VFMADD231PS  Z7, Z4, Z3
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z4
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z4
 	VFMADD231PS  Z4, Z6, Z2
 	VFMADD231PS  Z4, Z5, Z3
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z4
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z4
 	VFMADD231PS  Z4, Z6, Z3
 	ADDQ         $0x00000008, DI
 	ADDQ         $0x00000004, R8
 	DECQ         R9
 	JNZ          t1kx
-	VBROADCASTSS slope+84(FP), Z4
-	VBROADCASTSS hi+88(FP), Z5
+	VBROADCASTSS slope+92(FP), Z4
+	VBROADCASTSS hi+96(FP), Z5
 	VXORPS       Y13, Y13, Y13
-	CMPQ         act+72(FP), $0x00000001
+	CMPQ         act+80(FP), $0x00000001
 	JL           t1store
 	JE           t1relu
-	CMPQ         act+72(FP), $0x00000003
+	CMPQ         act+80(FP), $0x00000003
 	JE           t1clip
 	JG           t1fromMemory
 	VMINPS       Z0, Z13, Z5
@@ -5759,7 +5765,7 @@ t1clip:
 	JMP    t1store
 
 t1fromMemory:
-	CMPQ   act+72(FP), $0x00000004
+	CMPQ   act+80(FP), $0x00000004
 	JNE    t14next
 	VMULPS actconsts<>+0(SB), Z0, Z4
 	VADDPS actconsts<>+64(SB), Z4, Z4
@@ -5784,7 +5790,7 @@ t1fromMemory:
 	JMP    t1store
 
 t14next:
-	CMPQ        act+72(FP), $0x00000005
+	CMPQ        act+80(FP), $0x00000005
 	JNE         t15next
 	VMAXPS      actconsts<>+256(SB), Z0, Z5
 	VMINPS      actconsts<>+320(SB), Z5, Z5
@@ -5945,7 +5951,7 @@ t15next:
 t1store:
 	LEAQ    tail16<>+0(SB), DI
 	KMOVW   (DI)(SI*2), K1
-	MOVQ    ldD+56(FP), SI
+	MOVQ    ldD+64(FP), SI
 	SHLQ    $0x02, SI
 	MOVQ    AX, DI
 	VMOVUPS Z0, K1, (DI)(BX*4)
@@ -5957,10 +5963,10 @@ t1store:
 	VMOVUPS Z3, K1, (DI)(BX*4)
 
 next:
-	MOVQ ldD+56(FP), BX
+	MOVQ ldD+64(FP), BX
 	SHLQ $0x04, BX
 	ADDQ BX, AX
-	MOVQ ldS+64(FP), BX
+	MOVQ ldS+72(FP), BX
 	SHLQ $0x04, BX
 	ADDQ BX, CX
 	SUBQ $0x00000004, DX
@@ -5970,12 +5976,12 @@ done:
 	VZEROUPPER
 	RET
 
-// func vecDepthwiseTall5AVX512(d *float32, s *float32, w *float32, offs *int, kw int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+// func vecDepthwiseTall50AVX512(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
 // Requires: AVX, AVX512F
-TEXT ·vecDepthwiseTall5AVX512(SB), NOSPLIT, $0-92
+TEXT ·vecDepthwiseTall50AVX512(SB), NOSPLIT, $0-100
 	MOVQ d+0(FP), AX
 	MOVQ s+8(FP), CX
-	MOVQ rows+40(FP), DX
+	MOVQ rows+48(FP), DX
 
 row:
 	CMPQ DX, $0x00000004
@@ -5983,12 +5989,12 @@ row:
 	XORQ BX, BX
 
 block:
-	MOVQ         cols+48(FP), SI
+	MOVQ         cols+56(FP), SI
 	SUBQ         BX, SI
 	JLE          next
 	CMPQ         SI, $0x00000020
 	JLE          tail
-	VBROADCASTSS bias+80(FP), Z0
+	VBROADCASTSS bias+88(FP), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
@@ -6001,21 +6007,563 @@ block:
 	MOVQ         kw+32(FP), R8
 	MOVQ         R8, R9
 	SHLQ         $0x02, R9
-	MOVQ         ldS+64(FP), R10
-	SHLQ         $0x02, R10
+	MOVQ         ldS+72(FP), R9
+	SHLQ         $0x02, R9
 
 fullkx:
-	MOVQ         DI, R11
+	MOVQ         ldW+40(FP), R11
+	SHLQ         $0x02, R11
+	MOVQ         DI, R10
+	VBROADCASTSS (R10), Z8
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Z9
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Z10
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Z11
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Z12
+	MOVQ         (SI), R10
+	LEAQ         (CX)(R10*4), R10
+	VMOVUPS      (R10)(BX*4), Z13
+	VMOVUPS      64(R10)(BX*4), Z14
+	VFMADD231PS  Z13, Z8, Z0
+	VFMADD231PS  Z14, Z8, Z1
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Z13
+	VMOVUPS      64(R10)(BX*4), Z14
+	VFMADD231PS  Z13, Z9, Z0
+	VFMADD231PS  Z14, Z9, Z1
+	VFMADD231PS  Z13, Z8, Z2
+	VFMADD231PS  Z14, Z8, Z3
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Z13
+	VMOVUPS      64(R10)(BX*4), Z14
+	VFMADD231PS  Z13, Z10, Z0
+	VFMADD231PS  Z14, Z10, Z1
+	VFMADD231PS  Z13, Z9, Z2
+	VFMADD231PS  Z14, Z9, Z3
+	VFMADD231PS  Z13, Z8, Z4
+	VFMADD231PS  Z14, Z8, Z5
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Z13
+	VMOVUPS      64(R10)(BX*4), Z14
+	VFMADD231PS  Z13, Z11, Z0
+	VFMADD231PS  Z14, Z11, Z1
+	VFMADD231PS  Z13, Z10, Z2
+	VFMADD231PS  Z14, Z10, Z3
+	VFMADD231PS  Z13, Z9, Z4
+	VFMADD231PS  Z14, Z9, Z5
+	VFMADD231PS  Z13, Z8, Z6
+	VFMADD231PS  Z14, Z8, Z7
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Z8
+	VMOVUPS      64(R10)(BX*4), Z13
+	VFMADD231PS  Z8, Z12, Z0
+	VFMADD231PS  Z13, Z12, Z1
+	VFMADD231PS  Z8, Z11, Z2
+	VFMADD231PS  Z13, Z11, Z3
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z13, Z10, Z5
+	VFMADD231PS  Z8, Z9, Z6
+	VFMADD231PS  Z13, Z9, Z7
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Z8
+	VMOVUPS      64(R10)(BX*4), Z9
+	VFMADD231PS  Z8, Z12, Z2
+	VFMADD231PS  Z9, Z12, Z3
+	VFMADD231PS  Z8, Z11, Z4
+	VFMADD231PS  Z9, Z11, Z5
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Z8
+	VMOVUPS      64(R10)(BX*4), Z9
+	VFMADD231PS  Z8, Z12, Z4
+	VFMADD231PS  Z9, Z12, Z5
+	VFMADD231PS  Z8, Z11, Z6
+	VFMADD231PS  Z9, Z11, Z7
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Z8
+	VMOVUPS      64(R10)(BX*4), Z9
+	VFMADD231PS  Z8, Z12, Z6
+	VFMADD231PS  Z9, Z12, Z7
+	ADDQ         $0x00000008, SI
+	ADDQ         $0x00000004, DI
+	DECQ         R8
+	JNZ          fullkx
+	VBROADCASTSS slope+92(FP), Z8
+	VBROADCASTSS hi+96(FP), Z9
+	VXORPS       Y15, Y15, Y15
+	CMPQ         act+80(FP), $0x00000001
+	JL           fullstore
+	JE           fullrelu
+	CMPQ         act+80(FP), $0x00000003
+	JE           fullclip
+	JG           fullfromMemory
+	VMINPS       Z0, Z15, Z9
+	VMAXPS       Z0, Z15, Z0
+	VFMADD231PS  Z9, Z8, Z0
+	VMINPS       Z1, Z15, Z9
+	VMAXPS       Z1, Z15, Z1
+	VFMADD231PS  Z9, Z8, Z1
+	VMINPS       Z2, Z15, Z9
+	VMAXPS       Z2, Z15, Z2
+	VFMADD231PS  Z9, Z8, Z2
+	VMINPS       Z3, Z15, Z9
+	VMAXPS       Z3, Z15, Z3
+	VFMADD231PS  Z9, Z8, Z3
+	VMINPS       Z4, Z15, Z9
+	VMAXPS       Z4, Z15, Z4
+	VFMADD231PS  Z9, Z8, Z4
+	VMINPS       Z5, Z15, Z9
+	VMAXPS       Z5, Z15, Z5
+	VFMADD231PS  Z9, Z8, Z5
+	VMINPS       Z6, Z15, Z9
+	VMAXPS       Z6, Z15, Z6
+	VFMADD231PS  Z9, Z8, Z6
+	VMINPS       Z7, Z15, Z9
+	VMAXPS       Z7, Z15, Z7
+	VFMADD231PS  Z9, Z8, Z7
+	JMP          fullstore
+
+fullrelu:
+	VMAXPS Z0, Z15, Z0
+	VMAXPS Z1, Z15, Z1
+	VMAXPS Z2, Z15, Z2
+	VMAXPS Z3, Z15, Z3
+	VMAXPS Z4, Z15, Z4
+	VMAXPS Z5, Z15, Z5
+	VMAXPS Z6, Z15, Z6
+	VMAXPS Z7, Z15, Z7
+	JMP    fullstore
+
+fullclip:
+	VMAXPS Z0, Z8, Z0
+	VMINPS Z0, Z9, Z0
+	VMAXPS Z1, Z8, Z1
+	VMINPS Z1, Z9, Z1
+	VMAXPS Z2, Z8, Z2
+	VMINPS Z2, Z9, Z2
+	VMAXPS Z3, Z8, Z3
+	VMINPS Z3, Z9, Z3
+	VMAXPS Z4, Z8, Z4
+	VMINPS Z4, Z9, Z4
+	VMAXPS Z5, Z8, Z5
+	VMINPS Z5, Z9, Z5
+	VMAXPS Z6, Z8, Z6
+	VMINPS Z6, Z9, Z6
+	VMAXPS Z7, Z8, Z7
+	VMINPS Z7, Z9, Z7
+	JMP    fullstore
+
+fullfromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    full4next
+	VMULPS actconsts<>+0(SB), Z0, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z0, Z0
+	VMULPS actconsts<>+0(SB), Z1, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z1, Z1
+	VMULPS actconsts<>+0(SB), Z2, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z2, Z2
+	VMULPS actconsts<>+0(SB), Z3, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z3, Z3
+	VMULPS actconsts<>+0(SB), Z4, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z4, Z4
+	VMULPS actconsts<>+0(SB), Z5, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z5, Z5
+	VMULPS actconsts<>+0(SB), Z6, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z6, Z6
+	VMULPS actconsts<>+0(SB), Z7, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z7, Z7
+	JMP    fullstore
+
+full4next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         full5next
+	VMAXPS      actconsts<>+256(SB), Z0, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z0, Z0, K1
+	VDIVPS      Z10, Z8, K1, Z0
+	VMAXPS      actconsts<>+256(SB), Z1, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z1, Z1, K1
+	VDIVPS      Z10, Z8, K1, Z1
+	VMAXPS      actconsts<>+256(SB), Z2, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z2, Z2, K1
+	VDIVPS      Z10, Z8, K1, Z2
+	VMAXPS      actconsts<>+256(SB), Z3, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z3, Z3, K1
+	VDIVPS      Z10, Z8, K1, Z3
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z4, Z4, K1
+	VDIVPS      Z10, Z8, K1, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z5, Z5, K1
+	VDIVPS      Z10, Z8, K1, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z6, Z6, K1
+	VDIVPS      Z10, Z8, K1, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z7, Z7, K1
+	VDIVPS      Z10, Z8, K1, Z7
+	JMP         fullstore
+
+full5next:
+	VMAXPS      actconsts<>+256(SB), Z0, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z0, Z0
+	VMAXPS      actconsts<>+256(SB), Z1, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z1, Z1
+	VMAXPS      actconsts<>+256(SB), Z2, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z2, Z2
+	VMAXPS      actconsts<>+256(SB), Z3, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z3, Z3
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z4, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z5, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z6, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z7, Z7
+
+fullstore:
+	MOVQ    ldD+64(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    AX, DI
+	VMOVUPS Z0, (DI)(BX*4)
+	VMOVUPS Z1, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z2, (DI)(BX*4)
+	VMOVUPS Z3, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z4, (DI)(BX*4)
+	VMOVUPS Z5, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z6, (DI)(BX*4)
+	VMOVUPS Z7, 64(DI)(BX*4)
+	ADDQ    $0x00000020, BX
+	JMP     block
+
+tail:
+	CMPQ         SI, $0x00000010
+	JLE          tail1
+	VBROADCASTSS bias+88(FP), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	MOVQ         offs+24(FP), DI
+	MOVQ         w+16(FP), R8
+	MOVQ         kw+32(FP), R9
+	MOVQ         R9, R10
+	SHLQ         $0x02, R10
+	MOVQ         ldS+72(FP), R10
+	SHLQ         $0x02, R10
+
+t2kx:
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R8, R11
 	VBROADCASTSS (R11), Z8
-	ADDQ         R9, R11
+	ADDQ         R12, R11
 	VBROADCASTSS (R11), Z9
-	ADDQ         R9, R11
+	ADDQ         R12, R11
 	VBROADCASTSS (R11), Z10
-	ADDQ         R9, R11
+	ADDQ         R12, R11
 	VBROADCASTSS (R11), Z11
-	ADDQ         R9, R11
+	ADDQ         R12, R11
 	VBROADCASTSS (R11), Z12
-	MOVQ         (SI), R11
+	MOVQ         (DI), R11
 	LEAQ         (CX)(R11*4), R11
 	VMOVUPS      (R11)(BX*4), Z13
 	VMOVUPS      64(R11)(BX*4), Z14
@@ -6080,555 +6628,17 @@ fullkx:
 	VMOVUPS      64(R11)(BX*4), Z9
 	VFMADD231PS  Z8, Z12, Z6
 	VFMADD231PS  Z9, Z12, Z7
-	ADDQ         $0x00000008, SI
-	ADDQ         $0x00000004, DI
-	DECQ         R8
-	JNZ          fullkx
-	VBROADCASTSS slope+84(FP), Z8
-	VBROADCASTSS hi+88(FP), Z9
-	VXORPS       Y15, Y15, Y15
-	CMPQ         act+72(FP), $0x00000001
-	JL           fullstore
-	JE           fullrelu
-	CMPQ         act+72(FP), $0x00000003
-	JE           fullclip
-	JG           fullfromMemory
-	VMINPS       Z0, Z15, Z9
-	VMAXPS       Z0, Z15, Z0
-	VFMADD231PS  Z9, Z8, Z0
-	VMINPS       Z1, Z15, Z9
-	VMAXPS       Z1, Z15, Z1
-	VFMADD231PS  Z9, Z8, Z1
-	VMINPS       Z2, Z15, Z9
-	VMAXPS       Z2, Z15, Z2
-	VFMADD231PS  Z9, Z8, Z2
-	VMINPS       Z3, Z15, Z9
-	VMAXPS       Z3, Z15, Z3
-	VFMADD231PS  Z9, Z8, Z3
-	VMINPS       Z4, Z15, Z9
-	VMAXPS       Z4, Z15, Z4
-	VFMADD231PS  Z9, Z8, Z4
-	VMINPS       Z5, Z15, Z9
-	VMAXPS       Z5, Z15, Z5
-	VFMADD231PS  Z9, Z8, Z5
-	VMINPS       Z6, Z15, Z9
-	VMAXPS       Z6, Z15, Z6
-	VFMADD231PS  Z9, Z8, Z6
-	VMINPS       Z7, Z15, Z9
-	VMAXPS       Z7, Z15, Z7
-	VFMADD231PS  Z9, Z8, Z7
-	JMP          fullstore
-
-fullrelu:
-	VMAXPS Z0, Z15, Z0
-	VMAXPS Z1, Z15, Z1
-	VMAXPS Z2, Z15, Z2
-	VMAXPS Z3, Z15, Z3
-	VMAXPS Z4, Z15, Z4
-	VMAXPS Z5, Z15, Z5
-	VMAXPS Z6, Z15, Z6
-	VMAXPS Z7, Z15, Z7
-	JMP    fullstore
-
-fullclip:
-	VMAXPS Z0, Z8, Z0
-	VMINPS Z0, Z9, Z0
-	VMAXPS Z1, Z8, Z1
-	VMINPS Z1, Z9, Z1
-	VMAXPS Z2, Z8, Z2
-	VMINPS Z2, Z9, Z2
-	VMAXPS Z3, Z8, Z3
-	VMINPS Z3, Z9, Z3
-	VMAXPS Z4, Z8, Z4
-	VMINPS Z4, Z9, Z4
-	VMAXPS Z5, Z8, Z5
-	VMINPS Z5, Z9, Z5
-	VMAXPS Z6, Z8, Z6
-	VMINPS Z6, Z9, Z6
-	VMAXPS Z7, Z8, Z7
-	VMINPS Z7, Z9, Z7
-	JMP    fullstore
-
-fullfromMemory:
-	CMPQ   act+72(FP), $0x00000004
-	JNE    full4next
-	VMULPS actconsts<>+0(SB), Z0, Z8
-	VADDPS actconsts<>+64(SB), Z8, Z8
-	VMAXPS actconsts<>+128(SB), Z8, Z8
-	VMINPS actconsts<>+192(SB), Z8, Z8
-	VMULPS Z8, Z0, Z0
-	VMULPS actconsts<>+0(SB), Z1, Z8
-	VADDPS actconsts<>+64(SB), Z8, Z8
-	VMAXPS actconsts<>+128(SB), Z8, Z8
-	VMINPS actconsts<>+192(SB), Z8, Z8
-	VMULPS Z8, Z1, Z1
-	VMULPS actconsts<>+0(SB), Z2, Z8
-	VADDPS actconsts<>+64(SB), Z8, Z8
-	VMAXPS actconsts<>+128(SB), Z8, Z8
-	VMINPS actconsts<>+192(SB), Z8, Z8
-	VMULPS Z8, Z2, Z2
-	VMULPS actconsts<>+0(SB), Z3, Z8
-	VADDPS actconsts<>+64(SB), Z8, Z8
-	VMAXPS actconsts<>+128(SB), Z8, Z8
-	VMINPS actconsts<>+192(SB), Z8, Z8
-	VMULPS Z8, Z3, Z3
-	VMULPS actconsts<>+0(SB), Z4, Z8
-	VADDPS actconsts<>+64(SB), Z8, Z8
-	VMAXPS actconsts<>+128(SB), Z8, Z8
-	VMINPS actconsts<>+192(SB), Z8, Z8
-	VMULPS Z8, Z4, Z4
-	VMULPS actconsts<>+0(SB), Z5, Z8
-	VADDPS actconsts<>+64(SB), Z8, Z8
-	VMAXPS actconsts<>+128(SB), Z8, Z8
-	VMINPS actconsts<>+192(SB), Z8, Z8
-	VMULPS Z8, Z5, Z5
-	VMULPS actconsts<>+0(SB), Z6, Z8
-	VADDPS actconsts<>+64(SB), Z8, Z8
-	VMAXPS actconsts<>+128(SB), Z8, Z8
-	VMINPS actconsts<>+192(SB), Z8, Z8
-	VMULPS Z8, Z6, Z6
-	VMULPS actconsts<>+0(SB), Z7, Z8
-	VADDPS actconsts<>+64(SB), Z8, Z8
-	VMAXPS actconsts<>+128(SB), Z8, Z8
-	VMINPS actconsts<>+192(SB), Z8, Z8
-	VMULPS Z8, Z7, Z7
-	JMP    fullstore
-
-full4next:
-	CMPQ        act+72(FP), $0x00000005
-	JNE         full5next
-	VMAXPS      actconsts<>+256(SB), Z0, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VMOVUPS     actconsts<>+192(SB), Z8
-	VCMPPS      $0x07, Z0, Z0, K1
-	VDIVPS      Z10, Z8, K1, Z0
-	VMAXPS      actconsts<>+256(SB), Z1, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VMOVUPS     actconsts<>+192(SB), Z8
-	VCMPPS      $0x07, Z1, Z1, K1
-	VDIVPS      Z10, Z8, K1, Z1
-	VMAXPS      actconsts<>+256(SB), Z2, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VMOVUPS     actconsts<>+192(SB), Z8
-	VCMPPS      $0x07, Z2, Z2, K1
-	VDIVPS      Z10, Z8, K1, Z2
-	VMAXPS      actconsts<>+256(SB), Z3, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VMOVUPS     actconsts<>+192(SB), Z8
-	VCMPPS      $0x07, Z3, Z3, K1
-	VDIVPS      Z10, Z8, K1, Z3
-	VMAXPS      actconsts<>+256(SB), Z4, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VMOVUPS     actconsts<>+192(SB), Z8
-	VCMPPS      $0x07, Z4, Z4, K1
-	VDIVPS      Z10, Z8, K1, Z4
-	VMAXPS      actconsts<>+256(SB), Z5, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VMOVUPS     actconsts<>+192(SB), Z8
-	VCMPPS      $0x07, Z5, Z5, K1
-	VDIVPS      Z10, Z8, K1, Z5
-	VMAXPS      actconsts<>+256(SB), Z6, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VMOVUPS     actconsts<>+192(SB), Z8
-	VCMPPS      $0x07, Z6, Z6, K1
-	VDIVPS      Z10, Z8, K1, Z6
-	VMAXPS      actconsts<>+256(SB), Z7, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VMOVUPS     actconsts<>+192(SB), Z8
-	VCMPPS      $0x07, Z7, Z7, K1
-	VDIVPS      Z10, Z8, K1, Z7
-	JMP         fullstore
-
-full5next:
-	VMAXPS      actconsts<>+256(SB), Z0, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VDIVPS      Z10, Z0, Z0
-	VMAXPS      actconsts<>+256(SB), Z1, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VDIVPS      Z10, Z1, Z1
-	VMAXPS      actconsts<>+256(SB), Z2, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VDIVPS      Z10, Z2, Z2
-	VMAXPS      actconsts<>+256(SB), Z3, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VDIVPS      Z10, Z3, Z3
-	VMAXPS      actconsts<>+256(SB), Z4, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VDIVPS      Z10, Z4, Z4
-	VMAXPS      actconsts<>+256(SB), Z5, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VDIVPS      Z10, Z5, Z5
-	VMAXPS      actconsts<>+256(SB), Z6, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VDIVPS      Z10, Z6, Z6
-	VMAXPS      actconsts<>+256(SB), Z7, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VDIVPS      Z10, Z7, Z7
-
-fullstore:
-	MOVQ    ldD+56(FP), SI
-	SHLQ    $0x02, SI
-	MOVQ    AX, DI
-	VMOVUPS Z0, (DI)(BX*4)
-	VMOVUPS Z1, 64(DI)(BX*4)
-	ADDQ    SI, DI
-	VMOVUPS Z2, (DI)(BX*4)
-	VMOVUPS Z3, 64(DI)(BX*4)
-	ADDQ    SI, DI
-	VMOVUPS Z4, (DI)(BX*4)
-	VMOVUPS Z5, 64(DI)(BX*4)
-	ADDQ    SI, DI
-	VMOVUPS Z6, (DI)(BX*4)
-	VMOVUPS Z7, 64(DI)(BX*4)
-	ADDQ    $0x00000020, BX
-	JMP     block
-
-tail:
-	CMPQ         SI, $0x00000010
-	JLE          tail1
-	VBROADCASTSS bias+80(FP), Z0
-	VMOVAPS      Z0, Z1
-	VMOVAPS      Z0, Z2
-	VMOVAPS      Z0, Z3
-	VMOVAPS      Z0, Z4
-	VMOVAPS      Z0, Z5
-	VMOVAPS      Z0, Z6
-	VMOVAPS      Z0, Z7
-	MOVQ         offs+24(FP), DI
-	MOVQ         w+16(FP), R8
-	MOVQ         kw+32(FP), R9
-	MOVQ         R9, R10
-	SHLQ         $0x02, R10
-	MOVQ         ldS+64(FP), R11
-	SHLQ         $0x02, R11
-
-t2kx:
-	MOVQ         R8, R12
-	VBROADCASTSS (R12), Z8
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z9
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z10
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z11
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z12
-	MOVQ         (DI), R12
-	LEAQ         (CX)(R12*4), R12
-	VMOVUPS      (R12)(BX*4), Z13
-	VMOVUPS      64(R12)(BX*4), Z14
-	VFMADD231PS  Z13, Z8, Z0
-	VFMADD231PS  Z14, Z8, Z1
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z13
-	VMOVUPS      64(R12)(BX*4), Z14
-	VFMADD231PS  Z13, Z9, Z0
-	VFMADD231PS  Z14, Z9, Z1
-	VFMADD231PS  Z13, Z8, Z2
-	VFMADD231PS  Z14, Z8, Z3
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z13
-	VMOVUPS      64(R12)(BX*4), Z14
-	VFMADD231PS  Z13, Z10, Z0
-	VFMADD231PS  Z14, Z10, Z1
-	VFMADD231PS  Z13, Z9, Z2
-	VFMADD231PS  Z14, Z9, Z3
-	VFMADD231PS  Z13, Z8, Z4
-	VFMADD231PS  Z14, Z8, Z5
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z13
-	VMOVUPS      64(R12)(BX*4), Z14
-	VFMADD231PS  Z13, Z11, Z0
-	VFMADD231PS  Z14, Z11, Z1
-	VFMADD231PS  Z13, Z10, Z2
-	VFMADD231PS  Z14, Z10, Z3
-	VFMADD231PS  Z13, Z9, Z4
-	VFMADD231PS  Z14, Z9, Z5
-	VFMADD231PS  Z13, Z8, Z6
-	VFMADD231PS  Z14, Z8, Z7
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z8
-	VMOVUPS      64(R12)(BX*4), Z13
-	VFMADD231PS  Z8, Z12, Z0
-	VFMADD231PS  Z13, Z12, Z1
-	VFMADD231PS  Z8, Z11, Z2
-	VFMADD231PS  Z13, Z11, Z3
-	VFMADD231PS  Z8, Z10, Z4
-	VFMADD231PS  Z13, Z10, Z5
-	VFMADD231PS  Z8, Z9, Z6
-	VFMADD231PS  Z13, Z9, Z7
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z8
-	VMOVUPS      64(R12)(BX*4), Z9
-	VFMADD231PS  Z8, Z12, Z2
-	VFMADD231PS  Z9, Z12, Z3
-	VFMADD231PS  Z8, Z11, Z4
-	VFMADD231PS  Z9, Z11, Z5
-	VFMADD231PS  Z8, Z10, Z6
-	VFMADD231PS  Z9, Z10, Z7
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z8
-	VMOVUPS      64(R12)(BX*4), Z9
-	VFMADD231PS  Z8, Z12, Z4
-	VFMADD231PS  Z9, Z12, Z5
-	VFMADD231PS  Z8, Z11, Z6
-	VFMADD231PS  Z9, Z11, Z7
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z8
-	VMOVUPS      64(R12)(BX*4), Z9
-	VFMADD231PS  Z8, Z12, Z6
-	VFMADD231PS  Z9, Z12, Z7
 	ADDQ         $0x00000008, DI
 	ADDQ         $0x00000004, R8
 	DECQ         R9
 	JNZ          t2kx
-	VBROADCASTSS slope+84(FP), Z8
-	VBROADCASTSS hi+88(FP), Z9
+	VBROADCASTSS slope+92(FP), Z8
+	VBROADCASTSS hi+96(FP), Z9
 	VXORPS       Y15, Y15, Y15
-	CMPQ         act+72(FP), $0x00000001
+	CMPQ         act+80(FP), $0x00000001
 	JL           t2store
 	JE           t2relu
-	CMPQ         act+72(FP), $0x00000003
+	CMPQ         act+80(FP), $0x00000003
 	JE           t2clip
 	JG           t2fromMemory
 	VMINPS       Z0, Z15, Z9
@@ -6688,7 +6698,7 @@ t2clip:
 	JMP    t2store
 
 t2fromMemory:
-	CMPQ   act+72(FP), $0x00000004
+	CMPQ   act+80(FP), $0x00000004
 	JNE    t24next
 	VMULPS actconsts<>+0(SB), Z0, Z8
 	VADDPS actconsts<>+64(SB), Z8, Z8
@@ -6733,7 +6743,7 @@ t2fromMemory:
 	JMP    t2store
 
 t24next:
-	CMPQ        act+72(FP), $0x00000005
+	CMPQ        act+80(FP), $0x00000005
 	JNE         t25next
 	VMAXPS      actconsts<>+256(SB), Z0, Z9
 	VMINPS      actconsts<>+320(SB), Z9, Z9
@@ -7047,7 +7057,7 @@ t2store:
 	SUBQ    $0x00000010, SI
 	LEAQ    tail16<>+0(SB), DI
 	KMOVW   (DI)(SI*2), K1
-	MOVQ    ldD+56(FP), SI
+	MOVQ    ldD+64(FP), SI
 	SHLQ    $0x02, SI
 	MOVQ    AX, DI
 	VMOVUPS Z0, (DI)(BX*4)
@@ -7064,7 +7074,7 @@ t2store:
 	JMP     next
 
 tail1:
-	VBROADCASTSS bias+80(FP), Z0
+	VBROADCASTSS bias+88(FP), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
@@ -7073,68 +7083,70 @@ tail1:
 	MOVQ         kw+32(FP), R9
 	MOVQ         R9, R10
 	SHLQ         $0x02, R10
-	MOVQ         ldS+64(FP), R11
-	SHLQ         $0x02, R11
+	MOVQ         ldS+72(FP), R10
+	SHLQ         $0x02, R10
 
 t1kx:
-	MOVQ         R8, R12
-	VBROADCASTSS (R12), Z4
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z5
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z6
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z7
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z8
-	MOVQ         (DI), R12
-	LEAQ         (CX)(R12*4), R12
-	VMOVUPS      (R12)(BX*4), Z9
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R8, R11
+	VBROADCASTSS (R11), Z4
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Z5
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Z6
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Z7
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Z8
+	MOVQ         (DI), R11
+	LEAQ         (CX)(R11*4), R11
+	VMOVUPS      (R11)(BX*4), Z9
 	VFMADD231PS  Z9, Z4, Z0
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z9
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z9
 	VFMADD231PS  Z9, Z5, Z0
 	VFMADD231PS  Z9, Z4, Z1
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z9
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z9
 	VFMADD231PS  Z9, Z6, Z0
 	VFMADD231PS  Z9, Z5, Z1
 	VFMADD231PS  Z9, Z4, Z2
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z9
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z9
 	VFMADD231PS  Z9, Z7, Z0
 	VFMADD231PS  Z9, Z6, Z1
 	VFMADD231PS  Z9, Z5, Z2
 	VFMADD231PS  Z9, Z4, Z3
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z4
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z4
 	VFMADD231PS  Z4, Z8, Z0
 	VFMADD231PS  Z4, Z7, Z1
 	VFMADD231PS  Z4, Z6, Z2
 	VFMADD231PS  Z4, Z5, Z3
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z4
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z4
 	VFMADD231PS  Z4, Z8, Z1
 	VFMADD231PS  Z4, Z7, Z2
 	VFMADD231PS  Z4, Z6, Z3
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z4
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z4
 	VFMADD231PS  Z4, Z8, Z2
 	VFMADD231PS  Z4, Z7, Z3
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z4
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z4
 	VFMADD231PS  Z4, Z8, Z3
 	ADDQ         $0x00000008, DI
 	ADDQ         $0x00000004, R8
 	DECQ         R9
 	JNZ          t1kx
-	VBROADCASTSS slope+84(FP), Z4
-	VBROADCASTSS hi+88(FP), Z5
+	VBROADCASTSS slope+92(FP), Z4
+	VBROADCASTSS hi+96(FP), Z5
 	VXORPS       Y15, Y15, Y15
-	CMPQ         act+72(FP), $0x00000001
+	CMPQ         act+80(FP), $0x00000001
 	JL           t1store
 	JE           t1relu
-	CMPQ         act+72(FP), $0x00000003
+	CMPQ         act+80(FP), $0x00000003
 	JE           t1clip
 	JG           t1fromMemory
 	VMINPS       Z0, Z15, Z5
@@ -7170,7 +7182,7 @@ t1clip:
 	JMP    t1store
 
 t1fromMemory:
-	CMPQ   act+72(FP), $0x00000004
+	CMPQ   act+80(FP), $0x00000004
 	JNE    t14next
 	VMULPS actconsts<>+0(SB), Z0, Z4
 	VADDPS actconsts<>+64(SB), Z4, Z4
@@ -7195,7 +7207,7 @@ t1fromMemory:
 	JMP    t1store
 
 t14next:
-	CMPQ        act+72(FP), $0x00000005
+	CMPQ        act+80(FP), $0x00000005
 	JNE         t15next
 	VMAXPS      actconsts<>+256(SB), Z0, Z5
 	VMINPS      actconsts<>+320(SB), Z5, Z5
@@ -7356,7 +7368,7 @@ t15next:
 t1store:
 	LEAQ    tail16<>+0(SB), DI
 	KMOVW   (DI)(SI*2), K1
-	MOVQ    ldD+56(FP), SI
+	MOVQ    ldD+64(FP), SI
 	SHLQ    $0x02, SI
 	MOVQ    AX, DI
 	VMOVUPS Z0, K1, (DI)(BX*4)
@@ -7368,10 +7380,10 @@ t1store:
 	VMOVUPS Z3, K1, (DI)(BX*4)
 
 next:
-	MOVQ ldD+56(FP), BX
+	MOVQ ldD+64(FP), BX
 	SHLQ $0x04, BX
 	ADDQ BX, AX
-	MOVQ ldS+64(FP), BX
+	MOVQ ldS+72(FP), BX
 	SHLQ $0x04, BX
 	ADDQ BX, CX
 	SUBQ $0x00000004, DX
@@ -7381,12 +7393,12 @@ done:
 	VZEROUPPER
 	RET
 
-// func vecDepthwiseTall7AVX512(d *float32, s *float32, w *float32, offs *int, kw int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+// func vecDepthwiseTall70AVX512(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
 // Requires: AVX, AVX512F
-TEXT ·vecDepthwiseTall7AVX512(SB), NOSPLIT, $0-92
+TEXT ·vecDepthwiseTall70AVX512(SB), NOSPLIT, $0-100
 	MOVQ d+0(FP), AX
 	MOVQ s+8(FP), CX
-	MOVQ rows+40(FP), DX
+	MOVQ rows+48(FP), DX
 
 row:
 	CMPQ DX, $0x00000004
@@ -7394,12 +7406,12 @@ row:
 	XORQ BX, BX
 
 block:
-	MOVQ         cols+48(FP), SI
+	MOVQ         cols+56(FP), SI
 	SUBQ         BX, SI
 	JLE          next
 	CMPQ         SI, $0x00000020
 	JLE          tail
-	VBROADCASTSS bias+80(FP), Z0
+	VBROADCASTSS bias+88(FP), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
@@ -7412,25 +7424,593 @@ block:
 	MOVQ         kw+32(FP), R8
 	MOVQ         R8, R9
 	SHLQ         $0x02, R9
-	MOVQ         ldS+64(FP), R10
-	SHLQ         $0x02, R10
+	MOVQ         ldS+72(FP), R9
+	SHLQ         $0x02, R9
 
 fullkx:
-	MOVQ         DI, R11
+	MOVQ         ldW+40(FP), R11
+	SHLQ         $0x02, R11
+	MOVQ         DI, R10
+	VBROADCASTSS (R10), Z8
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Z9
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Z10
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Z11
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Z12
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Z13
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Z14
+	MOVQ         (SI), R10
+	LEAQ         (CX)(R10*4), R10
+	VMOVUPS      (R10)(BX*4), Z15
+	VMOVUPS      64(R10)(BX*4), Z16
+	VFMADD231PS  Z15, Z8, Z0
+	VFMADD231PS  Z16, Z8, Z1
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Z15
+	VMOVUPS      64(R10)(BX*4), Z16
+	VFMADD231PS  Z15, Z9, Z0
+	VFMADD231PS  Z16, Z9, Z1
+	VFMADD231PS  Z15, Z8, Z2
+	VFMADD231PS  Z16, Z8, Z3
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Z15
+	VMOVUPS      64(R10)(BX*4), Z16
+	VFMADD231PS  Z15, Z10, Z0
+	VFMADD231PS  Z16, Z10, Z1
+	VFMADD231PS  Z15, Z9, Z2
+	VFMADD231PS  Z16, Z9, Z3
+	VFMADD231PS  Z15, Z8, Z4
+	VFMADD231PS  Z16, Z8, Z5
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Z15
+	VMOVUPS      64(R10)(BX*4), Z16
+	VFMADD231PS  Z15, Z11, Z0
+	VFMADD231PS  Z16, Z11, Z1
+	VFMADD231PS  Z15, Z10, Z2
+	VFMADD231PS  Z16, Z10, Z3
+	VFMADD231PS  Z15, Z9, Z4
+	VFMADD231PS  Z16, Z9, Z5
+	VFMADD231PS  Z15, Z8, Z6
+	VFMADD231PS  Z16, Z8, Z7
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Z8
+	VMOVUPS      64(R10)(BX*4), Z15
+	VFMADD231PS  Z8, Z12, Z0
+	VFMADD231PS  Z15, Z12, Z1
+	VFMADD231PS  Z8, Z11, Z2
+	VFMADD231PS  Z15, Z11, Z3
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z15, Z10, Z5
+	VFMADD231PS  Z8, Z9, Z6
+	VFMADD231PS  Z15, Z9, Z7
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Z8
+	VMOVUPS      64(R10)(BX*4), Z9
+	VFMADD231PS  Z8, Z13, Z0
+	VFMADD231PS  Z9, Z13, Z1
+	VFMADD231PS  Z8, Z12, Z2
+	VFMADD231PS  Z9, Z12, Z3
+	VFMADD231PS  Z8, Z11, Z4
+	VFMADD231PS  Z9, Z11, Z5
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Z8
+	VMOVUPS      64(R10)(BX*4), Z9
+	VFMADD231PS  Z8, Z14, Z0
+	VFMADD231PS  Z9, Z14, Z1
+	VFMADD231PS  Z8, Z13, Z2
+	VFMADD231PS  Z9, Z13, Z3
+	VFMADD231PS  Z8, Z12, Z4
+	VFMADD231PS  Z9, Z12, Z5
+	VFMADD231PS  Z8, Z11, Z6
+	VFMADD231PS  Z9, Z11, Z7
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Z8
+	VMOVUPS      64(R10)(BX*4), Z9
+	VFMADD231PS  Z8, Z14, Z2
+	VFMADD231PS  Z9, Z14, Z3
+	VFMADD231PS  Z8, Z13, Z4
+	VFMADD231PS  Z9, Z13, Z5
+	VFMADD231PS  Z8, Z12, Z6
+	VFMADD231PS  Z9, Z12, Z7
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Z8
+	VMOVUPS      64(R10)(BX*4), Z9
+	VFMADD231PS  Z8, Z14, Z4
+	VFMADD231PS  Z9, Z14, Z5
+	VFMADD231PS  Z8, Z13, Z6
+	VFMADD231PS  Z9, Z13, Z7
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Z8
+	VMOVUPS      64(R10)(BX*4), Z9
+	VFMADD231PS  Z8, Z14, Z6
+	VFMADD231PS  Z9, Z14, Z7
+	ADDQ         $0x00000008, SI
+	ADDQ         $0x00000004, DI
+	DECQ         R8
+	JNZ          fullkx
+	VBROADCASTSS slope+92(FP), Z8
+	VBROADCASTSS hi+96(FP), Z9
+	VXORPS       Y17, Y17, Y17
+	CMPQ         act+80(FP), $0x00000001
+	JL           fullstore
+	JE           fullrelu
+	CMPQ         act+80(FP), $0x00000003
+	JE           fullclip
+	JG           fullfromMemory
+	VMINPS       Z0, Z17, Z9
+	VMAXPS       Z0, Z17, Z0
+	VFMADD231PS  Z9, Z8, Z0
+	VMINPS       Z1, Z17, Z9
+	VMAXPS       Z1, Z17, Z1
+	VFMADD231PS  Z9, Z8, Z1
+	VMINPS       Z2, Z17, Z9
+	VMAXPS       Z2, Z17, Z2
+	VFMADD231PS  Z9, Z8, Z2
+	VMINPS       Z3, Z17, Z9
+	VMAXPS       Z3, Z17, Z3
+	VFMADD231PS  Z9, Z8, Z3
+	VMINPS       Z4, Z17, Z9
+	VMAXPS       Z4, Z17, Z4
+	VFMADD231PS  Z9, Z8, Z4
+	VMINPS       Z5, Z17, Z9
+	VMAXPS       Z5, Z17, Z5
+	VFMADD231PS  Z9, Z8, Z5
+	VMINPS       Z6, Z17, Z9
+	VMAXPS       Z6, Z17, Z6
+	VFMADD231PS  Z9, Z8, Z6
+	VMINPS       Z7, Z17, Z9
+	VMAXPS       Z7, Z17, Z7
+	VFMADD231PS  Z9, Z8, Z7
+	JMP          fullstore
+
+fullrelu:
+	VMAXPS Z0, Z17, Z0
+	VMAXPS Z1, Z17, Z1
+	VMAXPS Z2, Z17, Z2
+	VMAXPS Z3, Z17, Z3
+	VMAXPS Z4, Z17, Z4
+	VMAXPS Z5, Z17, Z5
+	VMAXPS Z6, Z17, Z6
+	VMAXPS Z7, Z17, Z7
+	JMP    fullstore
+
+fullclip:
+	VMAXPS Z0, Z8, Z0
+	VMINPS Z0, Z9, Z0
+	VMAXPS Z1, Z8, Z1
+	VMINPS Z1, Z9, Z1
+	VMAXPS Z2, Z8, Z2
+	VMINPS Z2, Z9, Z2
+	VMAXPS Z3, Z8, Z3
+	VMINPS Z3, Z9, Z3
+	VMAXPS Z4, Z8, Z4
+	VMINPS Z4, Z9, Z4
+	VMAXPS Z5, Z8, Z5
+	VMINPS Z5, Z9, Z5
+	VMAXPS Z6, Z8, Z6
+	VMINPS Z6, Z9, Z6
+	VMAXPS Z7, Z8, Z7
+	VMINPS Z7, Z9, Z7
+	JMP    fullstore
+
+fullfromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    full4next
+	VMULPS actconsts<>+0(SB), Z0, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z0, Z0
+	VMULPS actconsts<>+0(SB), Z1, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z1, Z1
+	VMULPS actconsts<>+0(SB), Z2, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z2, Z2
+	VMULPS actconsts<>+0(SB), Z3, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z3, Z3
+	VMULPS actconsts<>+0(SB), Z4, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z4, Z4
+	VMULPS actconsts<>+0(SB), Z5, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z5, Z5
+	VMULPS actconsts<>+0(SB), Z6, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z6, Z6
+	VMULPS actconsts<>+0(SB), Z7, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z7, Z7
+	JMP    fullstore
+
+full4next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         full5next
+	VMAXPS      actconsts<>+256(SB), Z0, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z0, Z0, K1
+	VDIVPS      Z10, Z8, K1, Z0
+	VMAXPS      actconsts<>+256(SB), Z1, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z1, Z1, K1
+	VDIVPS      Z10, Z8, K1, Z1
+	VMAXPS      actconsts<>+256(SB), Z2, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z2, Z2, K1
+	VDIVPS      Z10, Z8, K1, Z2
+	VMAXPS      actconsts<>+256(SB), Z3, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z3, Z3, K1
+	VDIVPS      Z10, Z8, K1, Z3
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z4, Z4, K1
+	VDIVPS      Z10, Z8, K1, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z5, Z5, K1
+	VDIVPS      Z10, Z8, K1, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z6, Z6, K1
+	VDIVPS      Z10, Z8, K1, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z7, Z7, K1
+	VDIVPS      Z10, Z8, K1, Z7
+	JMP         fullstore
+
+full5next:
+	VMAXPS      actconsts<>+256(SB), Z0, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z0, Z0
+	VMAXPS      actconsts<>+256(SB), Z1, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z1, Z1
+	VMAXPS      actconsts<>+256(SB), Z2, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z2, Z2
+	VMAXPS      actconsts<>+256(SB), Z3, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z3, Z3
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z4, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z5, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z6, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z7, Z7
+
+fullstore:
+	MOVQ    ldD+64(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    AX, DI
+	VMOVUPS Z0, (DI)(BX*4)
+	VMOVUPS Z1, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z2, (DI)(BX*4)
+	VMOVUPS Z3, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z4, (DI)(BX*4)
+	VMOVUPS Z5, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z6, (DI)(BX*4)
+	VMOVUPS Z7, 64(DI)(BX*4)
+	ADDQ    $0x00000020, BX
+	JMP     block
+
+tail:
+	CMPQ         SI, $0x00000010
+	JLE          tail1
+	VBROADCASTSS bias+88(FP), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	MOVQ         offs+24(FP), DI
+	MOVQ         w+16(FP), R8
+	MOVQ         kw+32(FP), R9
+	MOVQ         R9, R10
+	SHLQ         $0x02, R10
+	MOVQ         ldS+72(FP), R10
+	SHLQ         $0x02, R10
+
+t2kx:
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R8, R11
 	VBROADCASTSS (R11), Z8
-	ADDQ         R9, R11
+	ADDQ         R12, R11
 	VBROADCASTSS (R11), Z9
-	ADDQ         R9, R11
+	ADDQ         R12, R11
 	VBROADCASTSS (R11), Z10
-	ADDQ         R9, R11
+	ADDQ         R12, R11
 	VBROADCASTSS (R11), Z11
-	ADDQ         R9, R11
+	ADDQ         R12, R11
 	VBROADCASTSS (R11), Z12
-	ADDQ         R9, R11
+	ADDQ         R12, R11
 	VBROADCASTSS (R11), Z13
-	ADDQ         R9, R11
+	ADDQ         R12, R11
 	VBROADCASTSS (R11), Z14
-	MOVQ         (SI), R11
+	MOVQ         (DI), R11
 	LEAQ         (CX)(R11*4), R11
 	VMOVUPS      (R11)(BX*4), Z15
 	VMOVUPS      64(R11)(BX*4), Z16
@@ -7517,581 +8097,17 @@ fullkx:
 	VMOVUPS      64(R11)(BX*4), Z9
 	VFMADD231PS  Z8, Z14, Z6
 	VFMADD231PS  Z9, Z14, Z7
-	ADDQ         $0x00000008, SI
-	ADDQ         $0x00000004, DI
-	DECQ         R8
-	JNZ          fullkx
-	VBROADCASTSS slope+84(FP), Z8
-	VBROADCASTSS hi+88(FP), Z9
-	VXORPS       Y17, Y17, Y17
-	CMPQ         act+72(FP), $0x00000001
-	JL           fullstore
-	JE           fullrelu
-	CMPQ         act+72(FP), $0x00000003
-	JE           fullclip
-	JG           fullfromMemory
-	VMINPS       Z0, Z17, Z9
-	VMAXPS       Z0, Z17, Z0
-	VFMADD231PS  Z9, Z8, Z0
-	VMINPS       Z1, Z17, Z9
-	VMAXPS       Z1, Z17, Z1
-	VFMADD231PS  Z9, Z8, Z1
-	VMINPS       Z2, Z17, Z9
-	VMAXPS       Z2, Z17, Z2
-	VFMADD231PS  Z9, Z8, Z2
-	VMINPS       Z3, Z17, Z9
-	VMAXPS       Z3, Z17, Z3
-	VFMADD231PS  Z9, Z8, Z3
-	VMINPS       Z4, Z17, Z9
-	VMAXPS       Z4, Z17, Z4
-	VFMADD231PS  Z9, Z8, Z4
-	VMINPS       Z5, Z17, Z9
-	VMAXPS       Z5, Z17, Z5
-	VFMADD231PS  Z9, Z8, Z5
-	VMINPS       Z6, Z17, Z9
-	VMAXPS       Z6, Z17, Z6
-	VFMADD231PS  Z9, Z8, Z6
-	VMINPS       Z7, Z17, Z9
-	VMAXPS       Z7, Z17, Z7
-	VFMADD231PS  Z9, Z8, Z7
-	JMP          fullstore
-
-fullrelu:
-	VMAXPS Z0, Z17, Z0
-	VMAXPS Z1, Z17, Z1
-	VMAXPS Z2, Z17, Z2
-	VMAXPS Z3, Z17, Z3
-	VMAXPS Z4, Z17, Z4
-	VMAXPS Z5, Z17, Z5
-	VMAXPS Z6, Z17, Z6
-	VMAXPS Z7, Z17, Z7
-	JMP    fullstore
-
-fullclip:
-	VMAXPS Z0, Z8, Z0
-	VMINPS Z0, Z9, Z0
-	VMAXPS Z1, Z8, Z1
-	VMINPS Z1, Z9, Z1
-	VMAXPS Z2, Z8, Z2
-	VMINPS Z2, Z9, Z2
-	VMAXPS Z3, Z8, Z3
-	VMINPS Z3, Z9, Z3
-	VMAXPS Z4, Z8, Z4
-	VMINPS Z4, Z9, Z4
-	VMAXPS Z5, Z8, Z5
-	VMINPS Z5, Z9, Z5
-	VMAXPS Z6, Z8, Z6
-	VMINPS Z6, Z9, Z6
-	VMAXPS Z7, Z8, Z7
-	VMINPS Z7, Z9, Z7
-	JMP    fullstore
-
-fullfromMemory:
-	CMPQ   act+72(FP), $0x00000004
-	JNE    full4next
-	VMULPS actconsts<>+0(SB), Z0, Z8
-	VADDPS actconsts<>+64(SB), Z8, Z8
-	VMAXPS actconsts<>+128(SB), Z8, Z8
-	VMINPS actconsts<>+192(SB), Z8, Z8
-	VMULPS Z8, Z0, Z0
-	VMULPS actconsts<>+0(SB), Z1, Z8
-	VADDPS actconsts<>+64(SB), Z8, Z8
-	VMAXPS actconsts<>+128(SB), Z8, Z8
-	VMINPS actconsts<>+192(SB), Z8, Z8
-	VMULPS Z8, Z1, Z1
-	VMULPS actconsts<>+0(SB), Z2, Z8
-	VADDPS actconsts<>+64(SB), Z8, Z8
-	VMAXPS actconsts<>+128(SB), Z8, Z8
-	VMINPS actconsts<>+192(SB), Z8, Z8
-	VMULPS Z8, Z2, Z2
-	VMULPS actconsts<>+0(SB), Z3, Z8
-	VADDPS actconsts<>+64(SB), Z8, Z8
-	VMAXPS actconsts<>+128(SB), Z8, Z8
-	VMINPS actconsts<>+192(SB), Z8, Z8
-	VMULPS Z8, Z3, Z3
-	VMULPS actconsts<>+0(SB), Z4, Z8
-	VADDPS actconsts<>+64(SB), Z8, Z8
-	VMAXPS actconsts<>+128(SB), Z8, Z8
-	VMINPS actconsts<>+192(SB), Z8, Z8
-	VMULPS Z8, Z4, Z4
-	VMULPS actconsts<>+0(SB), Z5, Z8
-	VADDPS actconsts<>+64(SB), Z8, Z8
-	VMAXPS actconsts<>+128(SB), Z8, Z8
-	VMINPS actconsts<>+192(SB), Z8, Z8
-	VMULPS Z8, Z5, Z5
-	VMULPS actconsts<>+0(SB), Z6, Z8
-	VADDPS actconsts<>+64(SB), Z8, Z8
-	VMAXPS actconsts<>+128(SB), Z8, Z8
-	VMINPS actconsts<>+192(SB), Z8, Z8
-	VMULPS Z8, Z6, Z6
-	VMULPS actconsts<>+0(SB), Z7, Z8
-	VADDPS actconsts<>+64(SB), Z8, Z8
-	VMAXPS actconsts<>+128(SB), Z8, Z8
-	VMINPS actconsts<>+192(SB), Z8, Z8
-	VMULPS Z8, Z7, Z7
-	JMP    fullstore
-
-full4next:
-	CMPQ        act+72(FP), $0x00000005
-	JNE         full5next
-	VMAXPS      actconsts<>+256(SB), Z0, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VMOVUPS     actconsts<>+192(SB), Z8
-	VCMPPS      $0x07, Z0, Z0, K1
-	VDIVPS      Z10, Z8, K1, Z0
-	VMAXPS      actconsts<>+256(SB), Z1, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VMOVUPS     actconsts<>+192(SB), Z8
-	VCMPPS      $0x07, Z1, Z1, K1
-	VDIVPS      Z10, Z8, K1, Z1
-	VMAXPS      actconsts<>+256(SB), Z2, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VMOVUPS     actconsts<>+192(SB), Z8
-	VCMPPS      $0x07, Z2, Z2, K1
-	VDIVPS      Z10, Z8, K1, Z2
-	VMAXPS      actconsts<>+256(SB), Z3, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VMOVUPS     actconsts<>+192(SB), Z8
-	VCMPPS      $0x07, Z3, Z3, K1
-	VDIVPS      Z10, Z8, K1, Z3
-	VMAXPS      actconsts<>+256(SB), Z4, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VMOVUPS     actconsts<>+192(SB), Z8
-	VCMPPS      $0x07, Z4, Z4, K1
-	VDIVPS      Z10, Z8, K1, Z4
-	VMAXPS      actconsts<>+256(SB), Z5, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VMOVUPS     actconsts<>+192(SB), Z8
-	VCMPPS      $0x07, Z5, Z5, K1
-	VDIVPS      Z10, Z8, K1, Z5
-	VMAXPS      actconsts<>+256(SB), Z6, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VMOVUPS     actconsts<>+192(SB), Z8
-	VCMPPS      $0x07, Z6, Z6, K1
-	VDIVPS      Z10, Z8, K1, Z6
-	VMAXPS      actconsts<>+256(SB), Z7, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VMOVUPS     actconsts<>+192(SB), Z8
-	VCMPPS      $0x07, Z7, Z7, K1
-	VDIVPS      Z10, Z8, K1, Z7
-	JMP         fullstore
-
-full5next:
-	VMAXPS      actconsts<>+256(SB), Z0, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VDIVPS      Z10, Z0, Z0
-	VMAXPS      actconsts<>+256(SB), Z1, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VDIVPS      Z10, Z1, Z1
-	VMAXPS      actconsts<>+256(SB), Z2, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VDIVPS      Z10, Z2, Z2
-	VMAXPS      actconsts<>+256(SB), Z3, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VDIVPS      Z10, Z3, Z3
-	VMAXPS      actconsts<>+256(SB), Z4, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VDIVPS      Z10, Z4, Z4
-	VMAXPS      actconsts<>+256(SB), Z5, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VDIVPS      Z10, Z5, Z5
-	VMAXPS      actconsts<>+256(SB), Z6, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VDIVPS      Z10, Z6, Z6
-	VMAXPS      actconsts<>+256(SB), Z7, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VDIVPS      Z10, Z7, Z7
-
-fullstore:
-	MOVQ    ldD+56(FP), SI
-	SHLQ    $0x02, SI
-	MOVQ    AX, DI
-	VMOVUPS Z0, (DI)(BX*4)
-	VMOVUPS Z1, 64(DI)(BX*4)
-	ADDQ    SI, DI
-	VMOVUPS Z2, (DI)(BX*4)
-	VMOVUPS Z3, 64(DI)(BX*4)
-	ADDQ    SI, DI
-	VMOVUPS Z4, (DI)(BX*4)
-	VMOVUPS Z5, 64(DI)(BX*4)
-	ADDQ    SI, DI
-	VMOVUPS Z6, (DI)(BX*4)
-	VMOVUPS Z7, 64(DI)(BX*4)
-	ADDQ    $0x00000020, BX
-	JMP     block
-
-tail:
-	CMPQ         SI, $0x00000010
-	JLE          tail1
-	VBROADCASTSS bias+80(FP), Z0
-	VMOVAPS      Z0, Z1
-	VMOVAPS      Z0, Z2
-	VMOVAPS      Z0, Z3
-	VMOVAPS      Z0, Z4
-	VMOVAPS      Z0, Z5
-	VMOVAPS      Z0, Z6
-	VMOVAPS      Z0, Z7
-	MOVQ         offs+24(FP), DI
-	MOVQ         w+16(FP), R8
-	MOVQ         kw+32(FP), R9
-	MOVQ         R9, R10
-	SHLQ         $0x02, R10
-	MOVQ         ldS+64(FP), R11
-	SHLQ         $0x02, R11
-
-t2kx:
-	MOVQ         R8, R12
-	VBROADCASTSS (R12), Z8
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z9
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z10
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z11
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z12
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z13
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z14
-	MOVQ         (DI), R12
-	LEAQ         (CX)(R12*4), R12
-	VMOVUPS      (R12)(BX*4), Z15
-	VMOVUPS      64(R12)(BX*4), Z16
-	VFMADD231PS  Z15, Z8, Z0
-	VFMADD231PS  Z16, Z8, Z1
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z15
-	VMOVUPS      64(R12)(BX*4), Z16
-	VFMADD231PS  Z15, Z9, Z0
-	VFMADD231PS  Z16, Z9, Z1
-	VFMADD231PS  Z15, Z8, Z2
-	VFMADD231PS  Z16, Z8, Z3
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z15
-	VMOVUPS      64(R12)(BX*4), Z16
-	VFMADD231PS  Z15, Z10, Z0
-	VFMADD231PS  Z16, Z10, Z1
-	VFMADD231PS  Z15, Z9, Z2
-	VFMADD231PS  Z16, Z9, Z3
-	VFMADD231PS  Z15, Z8, Z4
-	VFMADD231PS  Z16, Z8, Z5
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z15
-	VMOVUPS      64(R12)(BX*4), Z16
-	VFMADD231PS  Z15, Z11, Z0
-	VFMADD231PS  Z16, Z11, Z1
-	VFMADD231PS  Z15, Z10, Z2
-	VFMADD231PS  Z16, Z10, Z3
-	VFMADD231PS  Z15, Z9, Z4
-	VFMADD231PS  Z16, Z9, Z5
-	VFMADD231PS  Z15, Z8, Z6
-	VFMADD231PS  Z16, Z8, Z7
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z8
-	VMOVUPS      64(R12)(BX*4), Z15
-	VFMADD231PS  Z8, Z12, Z0
-	VFMADD231PS  Z15, Z12, Z1
-	VFMADD231PS  Z8, Z11, Z2
-	VFMADD231PS  Z15, Z11, Z3
-	VFMADD231PS  Z8, Z10, Z4
-	VFMADD231PS  Z15, Z10, Z5
-	VFMADD231PS  Z8, Z9, Z6
-	VFMADD231PS  Z15, Z9, Z7
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z8
-	VMOVUPS      64(R12)(BX*4), Z9
-	VFMADD231PS  Z8, Z13, Z0
-	VFMADD231PS  Z9, Z13, Z1
-	VFMADD231PS  Z8, Z12, Z2
-	VFMADD231PS  Z9, Z12, Z3
-	VFMADD231PS  Z8, Z11, Z4
-	VFMADD231PS  Z9, Z11, Z5
-	VFMADD231PS  Z8, Z10, Z6
-	VFMADD231PS  Z9, Z10, Z7
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z8
-	VMOVUPS      64(R12)(BX*4), Z9
-	VFMADD231PS  Z8, Z14, Z0
-	VFMADD231PS  Z9, Z14, Z1
-	VFMADD231PS  Z8, Z13, Z2
-	VFMADD231PS  Z9, Z13, Z3
-	VFMADD231PS  Z8, Z12, Z4
-	VFMADD231PS  Z9, Z12, Z5
-	VFMADD231PS  Z8, Z11, Z6
-	VFMADD231PS  Z9, Z11, Z7
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z8
-	VMOVUPS      64(R12)(BX*4), Z9
-	VFMADD231PS  Z8, Z14, Z2
-	VFMADD231PS  Z9, Z14, Z3
-	VFMADD231PS  Z8, Z13, Z4
-	VFMADD231PS  Z9, Z13, Z5
-	VFMADD231PS  Z8, Z12, Z6
-	VFMADD231PS  Z9, Z12, Z7
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z8
-	VMOVUPS      64(R12)(BX*4), Z9
-	VFMADD231PS  Z8, Z14, Z4
-	VFMADD231PS  Z9, Z14, Z5
-	VFMADD231PS  Z8, Z13, Z6
-	VFMADD231PS  Z9, Z13, Z7
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z8
-	VMOVUPS      64(R12)(BX*4), Z9
-	VFMADD231PS  Z8, Z14, Z6
-	VFMADD231PS  Z9, Z14, Z7
 	ADDQ         $0x00000008, DI
 	ADDQ         $0x00000004, R8
 	DECQ         R9
 	JNZ          t2kx
-	VBROADCASTSS slope+84(FP), Z8
-	VBROADCASTSS hi+88(FP), Z9
+	VBROADCASTSS slope+92(FP), Z8
+	VBROADCASTSS hi+96(FP), Z9
 	VXORPS       Y17, Y17, Y17
-	CMPQ         act+72(FP), $0x00000001
+	CMPQ         act+80(FP), $0x00000001
 	JL           t2store
 	JE           t2relu
-	CMPQ         act+72(FP), $0x00000003
+	CMPQ         act+80(FP), $0x00000003
 	JE           t2clip
 	JG           t2fromMemory
 	VMINPS       Z0, Z17, Z9
@@ -8151,7 +8167,7 @@ t2clip:
 	JMP    t2store
 
 t2fromMemory:
-	CMPQ   act+72(FP), $0x00000004
+	CMPQ   act+80(FP), $0x00000004
 	JNE    t24next
 	VMULPS actconsts<>+0(SB), Z0, Z8
 	VADDPS actconsts<>+64(SB), Z8, Z8
@@ -8196,7 +8212,7 @@ t2fromMemory:
 	JMP    t2store
 
 t24next:
-	CMPQ        act+72(FP), $0x00000005
+	CMPQ        act+80(FP), $0x00000005
 	JNE         t25next
 	VMAXPS      actconsts<>+256(SB), Z0, Z9
 	VMINPS      actconsts<>+320(SB), Z9, Z9
@@ -8510,7 +8526,7 @@ t2store:
 	SUBQ    $0x00000010, SI
 	LEAQ    tail16<>+0(SB), DI
 	KMOVW   (DI)(SI*2), K1
-	MOVQ    ldD+56(FP), SI
+	MOVQ    ldD+64(FP), SI
 	SHLQ    $0x02, SI
 	MOVQ    AX, DI
 	VMOVUPS Z0, (DI)(BX*4)
@@ -8527,7 +8543,7 @@ t2store:
 	JMP     next
 
 tail1:
-	VBROADCASTSS bias+80(FP), Z0
+	VBROADCASTSS bias+88(FP), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
@@ -8536,84 +8552,86 @@ tail1:
 	MOVQ         kw+32(FP), R9
 	MOVQ         R9, R10
 	SHLQ         $0x02, R10
-	MOVQ         ldS+64(FP), R11
-	SHLQ         $0x02, R11
+	MOVQ         ldS+72(FP), R10
+	SHLQ         $0x02, R10
 
 t1kx:
-	MOVQ         R8, R12
-	VBROADCASTSS (R12), Z4
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z5
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z6
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z7
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z8
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z9
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Z10
-	MOVQ         (DI), R12
-	LEAQ         (CX)(R12*4), R12
-	VMOVUPS      (R12)(BX*4), Z11
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R8, R11
+	VBROADCASTSS (R11), Z4
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Z5
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Z6
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Z7
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Z8
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Z9
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Z10
+	MOVQ         (DI), R11
+	LEAQ         (CX)(R11*4), R11
+	VMOVUPS      (R11)(BX*4), Z11
 	VFMADD231PS  Z11, Z4, Z0
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z11
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z11
 	VFMADD231PS  Z11, Z5, Z0
 	VFMADD231PS  Z11, Z4, Z1
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z11
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z11
 	VFMADD231PS  Z11, Z6, Z0
 	VFMADD231PS  Z11, Z5, Z1
 	VFMADD231PS  Z11, Z4, Z2
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z11
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z11
 	VFMADD231PS  Z11, Z7, Z0
 	VFMADD231PS  Z11, Z6, Z1
 	VFMADD231PS  Z11, Z5, Z2
 	VFMADD231PS  Z11, Z4, Z3
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z4
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z4
 	VFMADD231PS  Z4, Z8, Z0
 	VFMADD231PS  Z4, Z7, Z1
 	VFMADD231PS  Z4, Z6, Z2
 	VFMADD231PS  Z4, Z5, Z3
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z4
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z4
 	VFMADD231PS  Z4, Z9, Z0
 	VFMADD231PS  Z4, Z8, Z1
 	VFMADD231PS  Z4, Z7, Z2
 	VFMADD231PS  Z4, Z6, Z3
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z4
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z4
 	VFMADD231PS  Z4, Z10, Z0
 	VFMADD231PS  Z4, Z9, Z1
 	VFMADD231PS  Z4, Z8, Z2
 	VFMADD231PS  Z4, Z7, Z3
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z4
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z4
 	VFMADD231PS  Z4, Z10, Z1
 	VFMADD231PS  Z4, Z9, Z2
 	VFMADD231PS  Z4, Z8, Z3
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z4
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z4
 	VFMADD231PS  Z4, Z10, Z2
 	VFMADD231PS  Z4, Z9, Z3
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Z4
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z4
 	VFMADD231PS  Z4, Z10, Z3
 	ADDQ         $0x00000008, DI
 	ADDQ         $0x00000004, R8
 	DECQ         R9
 	JNZ          t1kx
-	VBROADCASTSS slope+84(FP), Z4
-	VBROADCASTSS hi+88(FP), Z5
+	VBROADCASTSS slope+92(FP), Z4
+	VBROADCASTSS hi+96(FP), Z5
 	VXORPS       Y17, Y17, Y17
-	CMPQ         act+72(FP), $0x00000001
+	CMPQ         act+80(FP), $0x00000001
 	JL           t1store
 	JE           t1relu
-	CMPQ         act+72(FP), $0x00000003
+	CMPQ         act+80(FP), $0x00000003
 	JE           t1clip
 	JG           t1fromMemory
 	VMINPS       Z0, Z17, Z5
@@ -8649,7 +8667,7 @@ t1clip:
 	JMP    t1store
 
 t1fromMemory:
-	CMPQ   act+72(FP), $0x00000004
+	CMPQ   act+80(FP), $0x00000004
 	JNE    t14next
 	VMULPS actconsts<>+0(SB), Z0, Z4
 	VADDPS actconsts<>+64(SB), Z4, Z4
@@ -8674,7 +8692,7 @@ t1fromMemory:
 	JMP    t1store
 
 t14next:
-	CMPQ        act+72(FP), $0x00000005
+	CMPQ        act+80(FP), $0x00000005
 	JNE         t15next
 	VMAXPS      actconsts<>+256(SB), Z0, Z5
 	VMINPS      actconsts<>+320(SB), Z5, Z5
@@ -8835,7 +8853,7 @@ t15next:
 t1store:
 	LEAQ    tail16<>+0(SB), DI
 	KMOVW   (DI)(SI*2), K1
-	MOVQ    ldD+56(FP), SI
+	MOVQ    ldD+64(FP), SI
 	SHLQ    $0x02, SI
 	MOVQ    AX, DI
 	VMOVUPS Z0, K1, (DI)(BX*4)
@@ -8847,10 +8865,4369 @@ t1store:
 	VMOVUPS Z3, K1, (DI)(BX*4)
 
 next:
-	MOVQ ldD+56(FP), BX
+	MOVQ ldD+64(FP), BX
 	SHLQ $0x04, BX
 	ADDQ BX, AX
-	MOVQ ldS+64(FP), BX
+	MOVQ ldS+72(FP), BX
+	SHLQ $0x04, BX
+	ADDQ BX, CX
+	SUBQ $0x00000004, DX
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecDepthwiseTall21AVX512(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·vecDepthwiseTall21AVX512(SB), NOSPLIT, $0-100
+	MOVQ d+0(FP), AX
+	MOVQ s+8(FP), CX
+	MOVQ rows+48(FP), DX
+
+row:
+	CMPQ DX, $0x00000004
+	JL   done
+	XORQ BX, BX
+
+block:
+	MOVQ         cols+56(FP), SI
+	SUBQ         BX, SI
+	JLE          next
+	CMPQ         SI, $0x00000020
+	JLE          tail
+	VBROADCASTSS bias+88(FP), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	MOVQ         offs+24(FP), SI
+	MOVQ         w+16(FP), DI
+	MOVQ         kw+32(FP), R8
+	MOVQ         R8, R9
+	SHLQ         $0x02, R9
+	MOVQ         ldS+72(FP), R10
+	SHLQ         $0x02, R10
+
+fullkx:
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         DI, R11
+	VBROADCASTSS (R11), Z8
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Z9
+	MOVQ         (SI), R11
+	LEAQ         (CX)(R11*4), R11
+	VMOVUPS      (R11)(BX*4), Z10
+	VMOVUPS      64(R11)(BX*4), Z11
+	VFMADD231PS  Z10, Z8, Z0
+	VFMADD231PS  Z11, Z8, Z1
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z10
+	VMOVUPS      64(R11)(BX*4), Z11
+	VFMADD231PS  Z10, Z9, Z0
+	VFMADD231PS  Z11, Z9, Z1
+	VFMADD231PS  Z10, Z8, Z2
+	VFMADD231PS  Z11, Z8, Z3
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z10
+	VMOVUPS      64(R11)(BX*4), Z11
+	VFMADD231PS  Z10, Z9, Z2
+	VFMADD231PS  Z11, Z9, Z3
+	VFMADD231PS  Z10, Z8, Z4
+	VFMADD231PS  Z11, Z8, Z5
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z10
+	VMOVUPS      64(R11)(BX*4), Z11
+	VFMADD231PS  Z10, Z9, Z4
+	VFMADD231PS  Z11, Z9, Z5
+	VFMADD231PS  Z10, Z8, Z6
+	VFMADD231PS  Z11, Z8, Z7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z8
+	VMOVUPS      64(R11)(BX*4), Z10
+	VFMADD231PS  Z8, Z9, Z6
+	VFMADD231PS  Z10, Z9, Z7
+	MOVQ         ldW+40(FP), R11
+	SHLQ         $0x02, R11
+	MOVQ         DI, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (R11), Z8
+	MOVQ         (SI)(R9*2), R11
+	LEAQ         (CX)(R11*4), R11
+	VMOVUPS      (R11)(BX*4), Z9
+	VMOVUPS      64(R11)(BX*4), Z10
+	VFMADD231PS  Z9, Z8, Z0
+	VFMADD231PS  Z10, Z8, Z1
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z9
+	VMOVUPS      64(R11)(BX*4), Z10
+	VFMADD231PS  Z9, Z8, Z2
+	VFMADD231PS  Z10, Z8, Z3
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z9
+	VMOVUPS      64(R11)(BX*4), Z10
+	VFMADD231PS  Z9, Z8, Z4
+	VFMADD231PS  Z10, Z8, Z5
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z9
+	VMOVUPS      64(R11)(BX*4), Z10
+	VFMADD231PS  Z9, Z8, Z6
+	VFMADD231PS  Z10, Z8, Z7
+	ADDQ         $0x00000008, SI
+	ADDQ         $0x00000004, DI
+	DECQ         R8
+	JNZ          fullkx
+	VBROADCASTSS slope+92(FP), Z8
+	VBROADCASTSS hi+96(FP), Z9
+	VXORPS       Y12, Y12, Y12
+	CMPQ         act+80(FP), $0x00000001
+	JL           fullstore
+	JE           fullrelu
+	CMPQ         act+80(FP), $0x00000003
+	JE           fullclip
+	JG           fullfromMemory
+	VMINPS       Z0, Z12, Z9
+	VMAXPS       Z0, Z12, Z0
+	VFMADD231PS  Z9, Z8, Z0
+	VMINPS       Z1, Z12, Z9
+	VMAXPS       Z1, Z12, Z1
+	VFMADD231PS  Z9, Z8, Z1
+	VMINPS       Z2, Z12, Z9
+	VMAXPS       Z2, Z12, Z2
+	VFMADD231PS  Z9, Z8, Z2
+	VMINPS       Z3, Z12, Z9
+	VMAXPS       Z3, Z12, Z3
+	VFMADD231PS  Z9, Z8, Z3
+	VMINPS       Z4, Z12, Z9
+	VMAXPS       Z4, Z12, Z4
+	VFMADD231PS  Z9, Z8, Z4
+	VMINPS       Z5, Z12, Z9
+	VMAXPS       Z5, Z12, Z5
+	VFMADD231PS  Z9, Z8, Z5
+	VMINPS       Z6, Z12, Z9
+	VMAXPS       Z6, Z12, Z6
+	VFMADD231PS  Z9, Z8, Z6
+	VMINPS       Z7, Z12, Z9
+	VMAXPS       Z7, Z12, Z7
+	VFMADD231PS  Z9, Z8, Z7
+	JMP          fullstore
+
+fullrelu:
+	VMAXPS Z0, Z12, Z0
+	VMAXPS Z1, Z12, Z1
+	VMAXPS Z2, Z12, Z2
+	VMAXPS Z3, Z12, Z3
+	VMAXPS Z4, Z12, Z4
+	VMAXPS Z5, Z12, Z5
+	VMAXPS Z6, Z12, Z6
+	VMAXPS Z7, Z12, Z7
+	JMP    fullstore
+
+fullclip:
+	VMAXPS Z0, Z8, Z0
+	VMINPS Z0, Z9, Z0
+	VMAXPS Z1, Z8, Z1
+	VMINPS Z1, Z9, Z1
+	VMAXPS Z2, Z8, Z2
+	VMINPS Z2, Z9, Z2
+	VMAXPS Z3, Z8, Z3
+	VMINPS Z3, Z9, Z3
+	VMAXPS Z4, Z8, Z4
+	VMINPS Z4, Z9, Z4
+	VMAXPS Z5, Z8, Z5
+	VMINPS Z5, Z9, Z5
+	VMAXPS Z6, Z8, Z6
+	VMINPS Z6, Z9, Z6
+	VMAXPS Z7, Z8, Z7
+	VMINPS Z7, Z9, Z7
+	JMP    fullstore
+
+fullfromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    full4next
+	VMULPS actconsts<>+0(SB), Z0, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z0, Z0
+	VMULPS actconsts<>+0(SB), Z1, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z1, Z1
+	VMULPS actconsts<>+0(SB), Z2, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z2, Z2
+	VMULPS actconsts<>+0(SB), Z3, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z3, Z3
+	VMULPS actconsts<>+0(SB), Z4, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z4, Z4
+	VMULPS actconsts<>+0(SB), Z5, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z5, Z5
+	VMULPS actconsts<>+0(SB), Z6, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z6, Z6
+	VMULPS actconsts<>+0(SB), Z7, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z7, Z7
+	JMP    fullstore
+
+full4next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         full5next
+	VMAXPS      actconsts<>+256(SB), Z0, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z0, Z0, K1
+	VDIVPS      Z10, Z8, K1, Z0
+	VMAXPS      actconsts<>+256(SB), Z1, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z1, Z1, K1
+	VDIVPS      Z10, Z8, K1, Z1
+	VMAXPS      actconsts<>+256(SB), Z2, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z2, Z2, K1
+	VDIVPS      Z10, Z8, K1, Z2
+	VMAXPS      actconsts<>+256(SB), Z3, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z3, Z3, K1
+	VDIVPS      Z10, Z8, K1, Z3
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z4, Z4, K1
+	VDIVPS      Z10, Z8, K1, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z5, Z5, K1
+	VDIVPS      Z10, Z8, K1, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z6, Z6, K1
+	VDIVPS      Z10, Z8, K1, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z7, Z7, K1
+	VDIVPS      Z10, Z8, K1, Z7
+	JMP         fullstore
+
+full5next:
+	VMAXPS      actconsts<>+256(SB), Z0, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z0, Z0
+	VMAXPS      actconsts<>+256(SB), Z1, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z1, Z1
+	VMAXPS      actconsts<>+256(SB), Z2, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z2, Z2
+	VMAXPS      actconsts<>+256(SB), Z3, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z3, Z3
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z4, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z5, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z6, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z7, Z7
+
+fullstore:
+	MOVQ    ldD+64(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    AX, DI
+	VMOVUPS Z0, (DI)(BX*4)
+	VMOVUPS Z1, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z2, (DI)(BX*4)
+	VMOVUPS Z3, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z4, (DI)(BX*4)
+	VMOVUPS Z5, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z6, (DI)(BX*4)
+	VMOVUPS Z7, 64(DI)(BX*4)
+	ADDQ    $0x00000020, BX
+	JMP     block
+
+tail:
+	CMPQ         SI, $0x00000010
+	JLE          tail1
+	VBROADCASTSS bias+88(FP), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	MOVQ         offs+24(FP), DI
+	MOVQ         w+16(FP), R8
+	MOVQ         kw+32(FP), R9
+	MOVQ         R9, R10
+	SHLQ         $0x02, R10
+	MOVQ         ldS+72(FP), R11
+	SHLQ         $0x02, R11
+
+t2kx:
+	MOVQ         ldW+40(FP), R13
+	SHLQ         $0x02, R13
+	MOVQ         R8, R12
+	VBROADCASTSS (R12), Z8
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Z9
+	MOVQ         (DI), R12
+	LEAQ         (CX)(R12*4), R12
+	VMOVUPS      (R12)(BX*4), Z10
+	VMOVUPS      64(R12)(BX*4), Z11
+	VFMADD231PS  Z10, Z8, Z0
+	VFMADD231PS  Z11, Z8, Z1
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z10
+	VMOVUPS      64(R12)(BX*4), Z11
+	VFMADD231PS  Z10, Z9, Z0
+	VFMADD231PS  Z11, Z9, Z1
+	VFMADD231PS  Z10, Z8, Z2
+	VFMADD231PS  Z11, Z8, Z3
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z10
+	VMOVUPS      64(R12)(BX*4), Z11
+	VFMADD231PS  Z10, Z9, Z2
+	VFMADD231PS  Z11, Z9, Z3
+	VFMADD231PS  Z10, Z8, Z4
+	VFMADD231PS  Z11, Z8, Z5
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z10
+	VMOVUPS      64(R12)(BX*4), Z11
+	VFMADD231PS  Z10, Z9, Z4
+	VFMADD231PS  Z11, Z9, Z5
+	VFMADD231PS  Z10, Z8, Z6
+	VFMADD231PS  Z11, Z8, Z7
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z8
+	VMOVUPS      64(R12)(BX*4), Z10
+	VFMADD231PS  Z8, Z9, Z6
+	VFMADD231PS  Z10, Z9, Z7
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R8, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (R12), Z8
+	MOVQ         (DI)(R10*2), R12
+	LEAQ         (CX)(R12*4), R12
+	VMOVUPS      (R12)(BX*4), Z9
+	VMOVUPS      64(R12)(BX*4), Z10
+	VFMADD231PS  Z9, Z8, Z0
+	VFMADD231PS  Z10, Z8, Z1
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z9
+	VMOVUPS      64(R12)(BX*4), Z10
+	VFMADD231PS  Z9, Z8, Z2
+	VFMADD231PS  Z10, Z8, Z3
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z9
+	VMOVUPS      64(R12)(BX*4), Z10
+	VFMADD231PS  Z9, Z8, Z4
+	VFMADD231PS  Z10, Z8, Z5
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z9
+	VMOVUPS      64(R12)(BX*4), Z10
+	VFMADD231PS  Z9, Z8, Z6
+	VFMADD231PS  Z10, Z8, Z7
+	ADDQ         $0x00000008, DI
+	ADDQ         $0x00000004, R8
+	DECQ         R9
+	JNZ          t2kx
+	VBROADCASTSS slope+92(FP), Z8
+	VBROADCASTSS hi+96(FP), Z9
+	VXORPS       Y12, Y12, Y12
+	CMPQ         act+80(FP), $0x00000001
+	JL           t2store
+	JE           t2relu
+	CMPQ         act+80(FP), $0x00000003
+	JE           t2clip
+	JG           t2fromMemory
+	VMINPS       Z0, Z12, Z9
+	VMAXPS       Z0, Z12, Z0
+	VFMADD231PS  Z9, Z8, Z0
+	VMINPS       Z1, Z12, Z9
+	VMAXPS       Z1, Z12, Z1
+	VFMADD231PS  Z9, Z8, Z1
+	VMINPS       Z2, Z12, Z9
+	VMAXPS       Z2, Z12, Z2
+	VFMADD231PS  Z9, Z8, Z2
+	VMINPS       Z3, Z12, Z9
+	VMAXPS       Z3, Z12, Z3
+	VFMADD231PS  Z9, Z8, Z3
+	VMINPS       Z4, Z12, Z9
+	VMAXPS       Z4, Z12, Z4
+	VFMADD231PS  Z9, Z8, Z4
+	VMINPS       Z5, Z12, Z9
+	VMAXPS       Z5, Z12, Z5
+	VFMADD231PS  Z9, Z8, Z5
+	VMINPS       Z6, Z12, Z9
+	VMAXPS       Z6, Z12, Z6
+	VFMADD231PS  Z9, Z8, Z6
+	VMINPS       Z7, Z12, Z9
+	VMAXPS       Z7, Z12, Z7
+	VFMADD231PS  Z9, Z8, Z7
+	JMP          t2store
+
+t2relu:
+	VMAXPS Z0, Z12, Z0
+	VMAXPS Z1, Z12, Z1
+	VMAXPS Z2, Z12, Z2
+	VMAXPS Z3, Z12, Z3
+	VMAXPS Z4, Z12, Z4
+	VMAXPS Z5, Z12, Z5
+	VMAXPS Z6, Z12, Z6
+	VMAXPS Z7, Z12, Z7
+	JMP    t2store
+
+t2clip:
+	VMAXPS Z0, Z8, Z0
+	VMINPS Z0, Z9, Z0
+	VMAXPS Z1, Z8, Z1
+	VMINPS Z1, Z9, Z1
+	VMAXPS Z2, Z8, Z2
+	VMINPS Z2, Z9, Z2
+	VMAXPS Z3, Z8, Z3
+	VMINPS Z3, Z9, Z3
+	VMAXPS Z4, Z8, Z4
+	VMINPS Z4, Z9, Z4
+	VMAXPS Z5, Z8, Z5
+	VMINPS Z5, Z9, Z5
+	VMAXPS Z6, Z8, Z6
+	VMINPS Z6, Z9, Z6
+	VMAXPS Z7, Z8, Z7
+	VMINPS Z7, Z9, Z7
+	JMP    t2store
+
+t2fromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    t24next
+	VMULPS actconsts<>+0(SB), Z0, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z0, Z0
+	VMULPS actconsts<>+0(SB), Z1, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z1, Z1
+	VMULPS actconsts<>+0(SB), Z2, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z2, Z2
+	VMULPS actconsts<>+0(SB), Z3, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z3, Z3
+	VMULPS actconsts<>+0(SB), Z4, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z4, Z4
+	VMULPS actconsts<>+0(SB), Z5, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z5, Z5
+	VMULPS actconsts<>+0(SB), Z6, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z6, Z6
+	VMULPS actconsts<>+0(SB), Z7, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z7, Z7
+	JMP    t2store
+
+t24next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         t25next
+	VMAXPS      actconsts<>+256(SB), Z0, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z0, Z0, K1
+	VDIVPS      Z10, Z8, K1, Z0
+	VMAXPS      actconsts<>+256(SB), Z1, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z1, Z1, K1
+	VDIVPS      Z10, Z8, K1, Z1
+	VMAXPS      actconsts<>+256(SB), Z2, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z2, Z2, K1
+	VDIVPS      Z10, Z8, K1, Z2
+	VMAXPS      actconsts<>+256(SB), Z3, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z3, Z3, K1
+	VDIVPS      Z10, Z8, K1, Z3
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z4, Z4, K1
+	VDIVPS      Z10, Z8, K1, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z5, Z5, K1
+	VDIVPS      Z10, Z8, K1, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z6, Z6, K1
+	VDIVPS      Z10, Z8, K1, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z7, Z7, K1
+	VDIVPS      Z10, Z8, K1, Z7
+	JMP         t2store
+
+t25next:
+	VMAXPS      actconsts<>+256(SB), Z0, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z0, Z0
+	VMAXPS      actconsts<>+256(SB), Z1, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z1, Z1
+	VMAXPS      actconsts<>+256(SB), Z2, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z2, Z2
+	VMAXPS      actconsts<>+256(SB), Z3, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z3, Z3
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z4, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z5, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z6, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z7, Z7
+
+t2store:
+	SUBQ    $0x00000010, SI
+	LEAQ    tail16<>+0(SB), DI
+	KMOVW   (DI)(SI*2), K1
+	MOVQ    ldD+64(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    AX, DI
+	VMOVUPS Z0, (DI)(BX*4)
+	VMOVUPS Z1, K1, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z2, (DI)(BX*4)
+	VMOVUPS Z3, K1, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z4, (DI)(BX*4)
+	VMOVUPS Z5, K1, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z6, (DI)(BX*4)
+	VMOVUPS Z7, K1, 64(DI)(BX*4)
+	JMP     next
+
+tail1:
+	VBROADCASTSS bias+88(FP), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	MOVQ         offs+24(FP), DI
+	MOVQ         w+16(FP), R8
+	MOVQ         kw+32(FP), R9
+	MOVQ         R9, R10
+	SHLQ         $0x02, R10
+	MOVQ         ldS+72(FP), R11
+	SHLQ         $0x02, R11
+
+t1kx:
+	MOVQ         ldW+40(FP), R13
+	SHLQ         $0x02, R13
+	MOVQ         R8, R12
+	VBROADCASTSS (R12), Z4
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Z5
+	MOVQ         (DI), R12
+	LEAQ         (CX)(R12*4), R12
+	VMOVUPS      (R12)(BX*4), Z6
+	VFMADD231PS  Z6, Z4, Z0
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z6
+	VFMADD231PS  Z6, Z5, Z0
+	VFMADD231PS  Z6, Z4, Z1
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z6
+	VFMADD231PS  Z6, Z5, Z1
+	VFMADD231PS  Z6, Z4, Z2
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z6
+	VFMADD231PS  Z6, Z5, Z2
+	VFMADD231PS  Z6, Z4, Z3
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z4
+	VFMADD231PS  Z4, Z5, Z3
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R8, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (R12), Z4
+	MOVQ         (DI)(R10*2), R12
+	LEAQ         (CX)(R12*4), R12
+	VMOVUPS      (R12)(BX*4), Z5
+	VFMADD231PS  Z5, Z4, Z0
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z5
+	VFMADD231PS  Z5, Z4, Z1
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z5
+	VFMADD231PS  Z5, Z4, Z2
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z5
+	VFMADD231PS  Z5, Z4, Z3
+	ADDQ         $0x00000008, DI
+	ADDQ         $0x00000004, R8
+	DECQ         R9
+	JNZ          t1kx
+	VBROADCASTSS slope+92(FP), Z4
+	VBROADCASTSS hi+96(FP), Z5
+	VXORPS       Y12, Y12, Y12
+	CMPQ         act+80(FP), $0x00000001
+	JL           t1store
+	JE           t1relu
+	CMPQ         act+80(FP), $0x00000003
+	JE           t1clip
+	JG           t1fromMemory
+	VMINPS       Z0, Z12, Z5
+	VMAXPS       Z0, Z12, Z0
+	VFMADD231PS  Z5, Z4, Z0
+	VMINPS       Z1, Z12, Z5
+	VMAXPS       Z1, Z12, Z1
+	VFMADD231PS  Z5, Z4, Z1
+	VMINPS       Z2, Z12, Z5
+	VMAXPS       Z2, Z12, Z2
+	VFMADD231PS  Z5, Z4, Z2
+	VMINPS       Z3, Z12, Z5
+	VMAXPS       Z3, Z12, Z3
+	VFMADD231PS  Z5, Z4, Z3
+	JMP          t1store
+
+t1relu:
+	VMAXPS Z0, Z12, Z0
+	VMAXPS Z1, Z12, Z1
+	VMAXPS Z2, Z12, Z2
+	VMAXPS Z3, Z12, Z3
+	JMP    t1store
+
+t1clip:
+	VMAXPS Z0, Z4, Z0
+	VMINPS Z0, Z5, Z0
+	VMAXPS Z1, Z4, Z1
+	VMINPS Z1, Z5, Z1
+	VMAXPS Z2, Z4, Z2
+	VMINPS Z2, Z5, Z2
+	VMAXPS Z3, Z4, Z3
+	VMINPS Z3, Z5, Z3
+	JMP    t1store
+
+t1fromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    t14next
+	VMULPS actconsts<>+0(SB), Z0, Z4
+	VADDPS actconsts<>+64(SB), Z4, Z4
+	VMAXPS actconsts<>+128(SB), Z4, Z4
+	VMINPS actconsts<>+192(SB), Z4, Z4
+	VMULPS Z4, Z0, Z0
+	VMULPS actconsts<>+0(SB), Z1, Z4
+	VADDPS actconsts<>+64(SB), Z4, Z4
+	VMAXPS actconsts<>+128(SB), Z4, Z4
+	VMINPS actconsts<>+192(SB), Z4, Z4
+	VMULPS Z4, Z1, Z1
+	VMULPS actconsts<>+0(SB), Z2, Z4
+	VADDPS actconsts<>+64(SB), Z4, Z4
+	VMAXPS actconsts<>+128(SB), Z4, Z4
+	VMINPS actconsts<>+192(SB), Z4, Z4
+	VMULPS Z4, Z2, Z2
+	VMULPS actconsts<>+0(SB), Z3, Z4
+	VADDPS actconsts<>+64(SB), Z4, Z4
+	VMAXPS actconsts<>+128(SB), Z4, Z4
+	VMINPS actconsts<>+192(SB), Z4, Z4
+	VMULPS Z4, Z3, Z3
+	JMP    t1store
+
+t14next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         t15next
+	VMAXPS      actconsts<>+256(SB), Z0, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VMOVUPS     actconsts<>+192(SB), Z4
+	VCMPPS      $0x07, Z0, Z0, K1
+	VDIVPS      Z6, Z4, K1, Z0
+	VMAXPS      actconsts<>+256(SB), Z1, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VMOVUPS     actconsts<>+192(SB), Z4
+	VCMPPS      $0x07, Z1, Z1, K1
+	VDIVPS      Z6, Z4, K1, Z1
+	VMAXPS      actconsts<>+256(SB), Z2, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VMOVUPS     actconsts<>+192(SB), Z4
+	VCMPPS      $0x07, Z2, Z2, K1
+	VDIVPS      Z6, Z4, K1, Z2
+	VMAXPS      actconsts<>+256(SB), Z3, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VMOVUPS     actconsts<>+192(SB), Z4
+	VCMPPS      $0x07, Z3, Z3, K1
+	VDIVPS      Z6, Z4, K1, Z3
+	JMP         t1store
+
+t15next:
+	VMAXPS      actconsts<>+256(SB), Z0, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VDIVPS      Z6, Z0, Z0
+	VMAXPS      actconsts<>+256(SB), Z1, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VDIVPS      Z6, Z1, Z1
+	VMAXPS      actconsts<>+256(SB), Z2, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VDIVPS      Z6, Z2, Z2
+	VMAXPS      actconsts<>+256(SB), Z3, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VDIVPS      Z6, Z3, Z3
+
+t1store:
+	LEAQ    tail16<>+0(SB), DI
+	KMOVW   (DI)(SI*2), K1
+	MOVQ    ldD+64(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    AX, DI
+	VMOVUPS Z0, K1, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z1, K1, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z2, K1, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z3, K1, (DI)(BX*4)
+
+next:
+	MOVQ ldD+64(FP), BX
+	SHLQ $0x04, BX
+	ADDQ BX, AX
+	MOVQ ldS+72(FP), BX
+	SHLQ $0x04, BX
+	ADDQ BX, CX
+	SUBQ $0x00000004, DX
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecDepthwiseTall32AVX512(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·vecDepthwiseTall32AVX512(SB), NOSPLIT, $0-100
+	MOVQ d+0(FP), AX
+	MOVQ s+8(FP), CX
+	MOVQ rows+48(FP), DX
+
+row:
+	CMPQ DX, $0x00000004
+	JL   done
+	XORQ BX, BX
+
+block:
+	MOVQ         cols+56(FP), SI
+	SUBQ         BX, SI
+	JLE          next
+	CMPQ         SI, $0x00000020
+	JLE          tail
+	VBROADCASTSS bias+88(FP), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	MOVQ         offs+24(FP), SI
+	MOVQ         w+16(FP), DI
+	MOVQ         kw+32(FP), R8
+	MOVQ         R8, R9
+	SHLQ         $0x02, R9
+	MOVQ         ldS+72(FP), R10
+	SHLQ         $0x02, R10
+
+fullkx:
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         DI, R11
+	VBROADCASTSS (R11), Z8
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Z9
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Z10
+	MOVQ         (SI), R11
+	LEAQ         (CX)(R11*4), R11
+	VMOVUPS      (R11)(BX*4), Z11
+	VMOVUPS      64(R11)(BX*4), Z12
+	VFMADD231PS  Z11, Z8, Z0
+	VFMADD231PS  Z12, Z8, Z1
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z11
+	VMOVUPS      64(R11)(BX*4), Z12
+	VFMADD231PS  Z11, Z9, Z0
+	VFMADD231PS  Z12, Z9, Z1
+	VFMADD231PS  Z11, Z8, Z2
+	VFMADD231PS  Z12, Z8, Z3
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z11
+	VMOVUPS      64(R11)(BX*4), Z12
+	VFMADD231PS  Z11, Z10, Z0
+	VFMADD231PS  Z12, Z10, Z1
+	VFMADD231PS  Z11, Z9, Z2
+	VFMADD231PS  Z12, Z9, Z3
+	VFMADD231PS  Z11, Z8, Z4
+	VFMADD231PS  Z12, Z8, Z5
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z11
+	VMOVUPS      64(R11)(BX*4), Z12
+	VFMADD231PS  Z11, Z10, Z2
+	VFMADD231PS  Z12, Z10, Z3
+	VFMADD231PS  Z11, Z9, Z4
+	VFMADD231PS  Z12, Z9, Z5
+	VFMADD231PS  Z11, Z8, Z6
+	VFMADD231PS  Z12, Z8, Z7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z8
+	VMOVUPS      64(R11)(BX*4), Z11
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z11, Z10, Z5
+	VFMADD231PS  Z8, Z9, Z6
+	VFMADD231PS  Z11, Z9, Z7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z8
+	VMOVUPS      64(R11)(BX*4), Z9
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         DI, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (R11), Z8
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Z9
+	MOVQ         (SI)(R9*2), R11
+	LEAQ         (CX)(R11*4), R11
+	VMOVUPS      (R11)(BX*4), Z10
+	VMOVUPS      64(R11)(BX*4), Z11
+	VFMADD231PS  Z10, Z8, Z0
+	VFMADD231PS  Z11, Z8, Z1
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z10
+	VMOVUPS      64(R11)(BX*4), Z11
+	VFMADD231PS  Z10, Z9, Z0
+	VFMADD231PS  Z11, Z9, Z1
+	VFMADD231PS  Z10, Z8, Z2
+	VFMADD231PS  Z11, Z8, Z3
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z10
+	VMOVUPS      64(R11)(BX*4), Z11
+	VFMADD231PS  Z10, Z9, Z2
+	VFMADD231PS  Z11, Z9, Z3
+	VFMADD231PS  Z10, Z8, Z4
+	VFMADD231PS  Z11, Z8, Z5
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z10
+	VMOVUPS      64(R11)(BX*4), Z11
+	VFMADD231PS  Z10, Z9, Z4
+	VFMADD231PS  Z11, Z9, Z5
+	VFMADD231PS  Z10, Z8, Z6
+	VFMADD231PS  Z11, Z8, Z7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z8
+	VMOVUPS      64(R11)(BX*4), Z10
+	VFMADD231PS  Z8, Z9, Z6
+	VFMADD231PS  Z10, Z9, Z7
+	ADDQ         $0x00000008, SI
+	ADDQ         $0x00000004, DI
+	DECQ         R8
+	JNZ          fullkx
+	VBROADCASTSS slope+92(FP), Z8
+	VBROADCASTSS hi+96(FP), Z9
+	VXORPS       Y13, Y13, Y13
+	CMPQ         act+80(FP), $0x00000001
+	JL           fullstore
+	JE           fullrelu
+	CMPQ         act+80(FP), $0x00000003
+	JE           fullclip
+	JG           fullfromMemory
+	VMINPS       Z0, Z13, Z9
+	VMAXPS       Z0, Z13, Z0
+	VFMADD231PS  Z9, Z8, Z0
+	VMINPS       Z1, Z13, Z9
+	VMAXPS       Z1, Z13, Z1
+	VFMADD231PS  Z9, Z8, Z1
+	VMINPS       Z2, Z13, Z9
+	VMAXPS       Z2, Z13, Z2
+	VFMADD231PS  Z9, Z8, Z2
+	VMINPS       Z3, Z13, Z9
+	VMAXPS       Z3, Z13, Z3
+	VFMADD231PS  Z9, Z8, Z3
+	VMINPS       Z4, Z13, Z9
+	VMAXPS       Z4, Z13, Z4
+	VFMADD231PS  Z9, Z8, Z4
+	VMINPS       Z5, Z13, Z9
+	VMAXPS       Z5, Z13, Z5
+	VFMADD231PS  Z9, Z8, Z5
+	VMINPS       Z6, Z13, Z9
+	VMAXPS       Z6, Z13, Z6
+	VFMADD231PS  Z9, Z8, Z6
+	VMINPS       Z7, Z13, Z9
+	VMAXPS       Z7, Z13, Z7
+	VFMADD231PS  Z9, Z8, Z7
+	JMP          fullstore
+
+fullrelu:
+	VMAXPS Z0, Z13, Z0
+	VMAXPS Z1, Z13, Z1
+	VMAXPS Z2, Z13, Z2
+	VMAXPS Z3, Z13, Z3
+	VMAXPS Z4, Z13, Z4
+	VMAXPS Z5, Z13, Z5
+	VMAXPS Z6, Z13, Z6
+	VMAXPS Z7, Z13, Z7
+	JMP    fullstore
+
+fullclip:
+	VMAXPS Z0, Z8, Z0
+	VMINPS Z0, Z9, Z0
+	VMAXPS Z1, Z8, Z1
+	VMINPS Z1, Z9, Z1
+	VMAXPS Z2, Z8, Z2
+	VMINPS Z2, Z9, Z2
+	VMAXPS Z3, Z8, Z3
+	VMINPS Z3, Z9, Z3
+	VMAXPS Z4, Z8, Z4
+	VMINPS Z4, Z9, Z4
+	VMAXPS Z5, Z8, Z5
+	VMINPS Z5, Z9, Z5
+	VMAXPS Z6, Z8, Z6
+	VMINPS Z6, Z9, Z6
+	VMAXPS Z7, Z8, Z7
+	VMINPS Z7, Z9, Z7
+	JMP    fullstore
+
+fullfromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    full4next
+	VMULPS actconsts<>+0(SB), Z0, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z0, Z0
+	VMULPS actconsts<>+0(SB), Z1, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z1, Z1
+	VMULPS actconsts<>+0(SB), Z2, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z2, Z2
+	VMULPS actconsts<>+0(SB), Z3, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z3, Z3
+	VMULPS actconsts<>+0(SB), Z4, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z4, Z4
+	VMULPS actconsts<>+0(SB), Z5, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z5, Z5
+	VMULPS actconsts<>+0(SB), Z6, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z6, Z6
+	VMULPS actconsts<>+0(SB), Z7, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z7, Z7
+	JMP    fullstore
+
+full4next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         full5next
+	VMAXPS      actconsts<>+256(SB), Z0, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z0, Z0, K1
+	VDIVPS      Z10, Z8, K1, Z0
+	VMAXPS      actconsts<>+256(SB), Z1, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z1, Z1, K1
+	VDIVPS      Z10, Z8, K1, Z1
+	VMAXPS      actconsts<>+256(SB), Z2, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z2, Z2, K1
+	VDIVPS      Z10, Z8, K1, Z2
+	VMAXPS      actconsts<>+256(SB), Z3, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z3, Z3, K1
+	VDIVPS      Z10, Z8, K1, Z3
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z4, Z4, K1
+	VDIVPS      Z10, Z8, K1, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z5, Z5, K1
+	VDIVPS      Z10, Z8, K1, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z6, Z6, K1
+	VDIVPS      Z10, Z8, K1, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z7, Z7, K1
+	VDIVPS      Z10, Z8, K1, Z7
+	JMP         fullstore
+
+full5next:
+	VMAXPS      actconsts<>+256(SB), Z0, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z0, Z0
+	VMAXPS      actconsts<>+256(SB), Z1, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z1, Z1
+	VMAXPS      actconsts<>+256(SB), Z2, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z2, Z2
+	VMAXPS      actconsts<>+256(SB), Z3, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z3, Z3
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z4, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z5, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z6, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z7, Z7
+
+fullstore:
+	MOVQ    ldD+64(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    AX, DI
+	VMOVUPS Z0, (DI)(BX*4)
+	VMOVUPS Z1, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z2, (DI)(BX*4)
+	VMOVUPS Z3, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z4, (DI)(BX*4)
+	VMOVUPS Z5, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z6, (DI)(BX*4)
+	VMOVUPS Z7, 64(DI)(BX*4)
+	ADDQ    $0x00000020, BX
+	JMP     block
+
+tail:
+	CMPQ         SI, $0x00000010
+	JLE          tail1
+	VBROADCASTSS bias+88(FP), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	MOVQ         offs+24(FP), DI
+	MOVQ         w+16(FP), R8
+	MOVQ         kw+32(FP), R9
+	MOVQ         R9, R10
+	SHLQ         $0x02, R10
+	MOVQ         ldS+72(FP), R11
+	SHLQ         $0x02, R11
+
+t2kx:
+	MOVQ         ldW+40(FP), R13
+	SHLQ         $0x02, R13
+	MOVQ         R8, R12
+	VBROADCASTSS (R12), Z8
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Z9
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Z10
+	MOVQ         (DI), R12
+	LEAQ         (CX)(R12*4), R12
+	VMOVUPS      (R12)(BX*4), Z11
+	VMOVUPS      64(R12)(BX*4), Z12
+	VFMADD231PS  Z11, Z8, Z0
+	VFMADD231PS  Z12, Z8, Z1
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z11
+	VMOVUPS      64(R12)(BX*4), Z12
+	VFMADD231PS  Z11, Z9, Z0
+	VFMADD231PS  Z12, Z9, Z1
+	VFMADD231PS  Z11, Z8, Z2
+	VFMADD231PS  Z12, Z8, Z3
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z11
+	VMOVUPS      64(R12)(BX*4), Z12
+	VFMADD231PS  Z11, Z10, Z0
+	VFMADD231PS  Z12, Z10, Z1
+	VFMADD231PS  Z11, Z9, Z2
+	VFMADD231PS  Z12, Z9, Z3
+	VFMADD231PS  Z11, Z8, Z4
+	VFMADD231PS  Z12, Z8, Z5
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z11
+	VMOVUPS      64(R12)(BX*4), Z12
+	VFMADD231PS  Z11, Z10, Z2
+	VFMADD231PS  Z12, Z10, Z3
+	VFMADD231PS  Z11, Z9, Z4
+	VFMADD231PS  Z12, Z9, Z5
+	VFMADD231PS  Z11, Z8, Z6
+	VFMADD231PS  Z12, Z8, Z7
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z8
+	VMOVUPS      64(R12)(BX*4), Z11
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z11, Z10, Z5
+	VFMADD231PS  Z8, Z9, Z6
+	VFMADD231PS  Z11, Z9, Z7
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z8
+	VMOVUPS      64(R12)(BX*4), Z9
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	MOVQ         ldW+40(FP), R13
+	SHLQ         $0x02, R13
+	MOVQ         R8, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (R12), Z8
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Z9
+	MOVQ         (DI)(R10*2), R12
+	LEAQ         (CX)(R12*4), R12
+	VMOVUPS      (R12)(BX*4), Z10
+	VMOVUPS      64(R12)(BX*4), Z11
+	VFMADD231PS  Z10, Z8, Z0
+	VFMADD231PS  Z11, Z8, Z1
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z10
+	VMOVUPS      64(R12)(BX*4), Z11
+	VFMADD231PS  Z10, Z9, Z0
+	VFMADD231PS  Z11, Z9, Z1
+	VFMADD231PS  Z10, Z8, Z2
+	VFMADD231PS  Z11, Z8, Z3
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z10
+	VMOVUPS      64(R12)(BX*4), Z11
+	VFMADD231PS  Z10, Z9, Z2
+	VFMADD231PS  Z11, Z9, Z3
+	VFMADD231PS  Z10, Z8, Z4
+	VFMADD231PS  Z11, Z8, Z5
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z10
+	VMOVUPS      64(R12)(BX*4), Z11
+	VFMADD231PS  Z10, Z9, Z4
+	VFMADD231PS  Z11, Z9, Z5
+	VFMADD231PS  Z10, Z8, Z6
+	VFMADD231PS  Z11, Z8, Z7
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z8
+	VMOVUPS      64(R12)(BX*4), Z10
+	VFMADD231PS  Z8, Z9, Z6
+	VFMADD231PS  Z10, Z9, Z7
+	ADDQ         $0x00000008, DI
+	ADDQ         $0x00000004, R8
+	DECQ         R9
+	JNZ          t2kx
+	VBROADCASTSS slope+92(FP), Z8
+	VBROADCASTSS hi+96(FP), Z9
+	VXORPS       Y13, Y13, Y13
+	CMPQ         act+80(FP), $0x00000001
+	JL           t2store
+	JE           t2relu
+	CMPQ         act+80(FP), $0x00000003
+	JE           t2clip
+	JG           t2fromMemory
+	VMINPS       Z0, Z13, Z9
+	VMAXPS       Z0, Z13, Z0
+	VFMADD231PS  Z9, Z8, Z0
+	VMINPS       Z1, Z13, Z9
+	VMAXPS       Z1, Z13, Z1
+	VFMADD231PS  Z9, Z8, Z1
+	VMINPS       Z2, Z13, Z9
+	VMAXPS       Z2, Z13, Z2
+	VFMADD231PS  Z9, Z8, Z2
+	VMINPS       Z3, Z13, Z9
+	VMAXPS       Z3, Z13, Z3
+	VFMADD231PS  Z9, Z8, Z3
+	VMINPS       Z4, Z13, Z9
+	VMAXPS       Z4, Z13, Z4
+	VFMADD231PS  Z9, Z8, Z4
+	VMINPS       Z5, Z13, Z9
+	VMAXPS       Z5, Z13, Z5
+	VFMADD231PS  Z9, Z8, Z5
+	VMINPS       Z6, Z13, Z9
+	VMAXPS       Z6, Z13, Z6
+	VFMADD231PS  Z9, Z8, Z6
+	VMINPS       Z7, Z13, Z9
+	VMAXPS       Z7, Z13, Z7
+	VFMADD231PS  Z9, Z8, Z7
+	JMP          t2store
+
+t2relu:
+	VMAXPS Z0, Z13, Z0
+	VMAXPS Z1, Z13, Z1
+	VMAXPS Z2, Z13, Z2
+	VMAXPS Z3, Z13, Z3
+	VMAXPS Z4, Z13, Z4
+	VMAXPS Z5, Z13, Z5
+	VMAXPS Z6, Z13, Z6
+	VMAXPS Z7, Z13, Z7
+	JMP    t2store
+
+t2clip:
+	VMAXPS Z0, Z8, Z0
+	VMINPS Z0, Z9, Z0
+	VMAXPS Z1, Z8, Z1
+	VMINPS Z1, Z9, Z1
+	VMAXPS Z2, Z8, Z2
+	VMINPS Z2, Z9, Z2
+	VMAXPS Z3, Z8, Z3
+	VMINPS Z3, Z9, Z3
+	VMAXPS Z4, Z8, Z4
+	VMINPS Z4, Z9, Z4
+	VMAXPS Z5, Z8, Z5
+	VMINPS Z5, Z9, Z5
+	VMAXPS Z6, Z8, Z6
+	VMINPS Z6, Z9, Z6
+	VMAXPS Z7, Z8, Z7
+	VMINPS Z7, Z9, Z7
+	JMP    t2store
+
+t2fromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    t24next
+	VMULPS actconsts<>+0(SB), Z0, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z0, Z0
+	VMULPS actconsts<>+0(SB), Z1, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z1, Z1
+	VMULPS actconsts<>+0(SB), Z2, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z2, Z2
+	VMULPS actconsts<>+0(SB), Z3, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z3, Z3
+	VMULPS actconsts<>+0(SB), Z4, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z4, Z4
+	VMULPS actconsts<>+0(SB), Z5, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z5, Z5
+	VMULPS actconsts<>+0(SB), Z6, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z6, Z6
+	VMULPS actconsts<>+0(SB), Z7, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z7, Z7
+	JMP    t2store
+
+t24next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         t25next
+	VMAXPS      actconsts<>+256(SB), Z0, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z0, Z0, K1
+	VDIVPS      Z10, Z8, K1, Z0
+	VMAXPS      actconsts<>+256(SB), Z1, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z1, Z1, K1
+	VDIVPS      Z10, Z8, K1, Z1
+	VMAXPS      actconsts<>+256(SB), Z2, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z2, Z2, K1
+	VDIVPS      Z10, Z8, K1, Z2
+	VMAXPS      actconsts<>+256(SB), Z3, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z3, Z3, K1
+	VDIVPS      Z10, Z8, K1, Z3
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z4, Z4, K1
+	VDIVPS      Z10, Z8, K1, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z5, Z5, K1
+	VDIVPS      Z10, Z8, K1, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z6, Z6, K1
+	VDIVPS      Z10, Z8, K1, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z7, Z7, K1
+	VDIVPS      Z10, Z8, K1, Z7
+	JMP         t2store
+
+t25next:
+	VMAXPS      actconsts<>+256(SB), Z0, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z0, Z0
+	VMAXPS      actconsts<>+256(SB), Z1, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z1, Z1
+	VMAXPS      actconsts<>+256(SB), Z2, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z2, Z2
+	VMAXPS      actconsts<>+256(SB), Z3, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z3, Z3
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z4, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z5, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z6, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z7, Z7
+
+t2store:
+	SUBQ    $0x00000010, SI
+	LEAQ    tail16<>+0(SB), DI
+	KMOVW   (DI)(SI*2), K1
+	MOVQ    ldD+64(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    AX, DI
+	VMOVUPS Z0, (DI)(BX*4)
+	VMOVUPS Z1, K1, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z2, (DI)(BX*4)
+	VMOVUPS Z3, K1, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z4, (DI)(BX*4)
+	VMOVUPS Z5, K1, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z6, (DI)(BX*4)
+	VMOVUPS Z7, K1, 64(DI)(BX*4)
+	JMP     next
+
+tail1:
+	VBROADCASTSS bias+88(FP), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	MOVQ         offs+24(FP), DI
+	MOVQ         w+16(FP), R8
+	MOVQ         kw+32(FP), R9
+	MOVQ         R9, R10
+	SHLQ         $0x02, R10
+	MOVQ         ldS+72(FP), R11
+	SHLQ         $0x02, R11
+
+t1kx:
+	MOVQ         ldW+40(FP), R13
+	SHLQ         $0x02, R13
+	MOVQ         R8, R12
+	VBROADCASTSS (R12), Z4
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Z5
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Z6
+	MOVQ         (DI), R12
+	LEAQ         (CX)(R12*4), R12
+	VMOVUPS      (R12)(BX*4), Z7
+	VFMADD231PS  Z7, Z4, Z0
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z7
+	VFMADD231PS  Z7, Z5, Z0
+	VFMADD231PS  Z7, Z4, Z1
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z7
+	VFMADD231PS  Z7, Z6, Z0
+	VFMADD231PS  Z7, Z5, Z1
+	VFMADD231PS  Z7, Z4, Z2
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z7
+	VFMADD231PS  Z7, Z6, Z1
+	VFMADD231PS  Z7, Z5, Z2
+	VFMADD231PS  Z7, Z4, Z3
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z4
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z4, Z5, Z3
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z4
+	VFMADD231PS  Z4, Z6, Z3
+	MOVQ         ldW+40(FP), R13
+	SHLQ         $0x02, R13
+	MOVQ         R8, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (R12), Z4
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Z5
+	MOVQ         (DI)(R10*2), R12
+	LEAQ         (CX)(R12*4), R12
+	VMOVUPS      (R12)(BX*4), Z6
+	VFMADD231PS  Z6, Z4, Z0
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z6
+	VFMADD231PS  Z6, Z5, Z0
+	VFMADD231PS  Z6, Z4, Z1
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z6
+	VFMADD231PS  Z6, Z5, Z1
+	VFMADD231PS  Z6, Z4, Z2
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z6
+	VFMADD231PS  Z6, Z5, Z2
+	VFMADD231PS  Z6, Z4, Z3
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z4
+	VFMADD231PS  Z4, Z5, Z3
+	ADDQ         $0x00000008, DI
+	ADDQ         $0x00000004, R8
+	DECQ         R9
+	JNZ          t1kx
+	VBROADCASTSS slope+92(FP), Z4
+	VBROADCASTSS hi+96(FP), Z5
+	VXORPS       Y13, Y13, Y13
+	CMPQ         act+80(FP), $0x00000001
+	JL           t1store
+	JE           t1relu
+	CMPQ         act+80(FP), $0x00000003
+	JE           t1clip
+	JG           t1fromMemory
+	VMINPS       Z0, Z13, Z5
+	VMAXPS       Z0, Z13, Z0
+	VFMADD231PS  Z5, Z4, Z0
+	VMINPS       Z1, Z13, Z5
+	VMAXPS       Z1, Z13, Z1
+	VFMADD231PS  Z5, Z4, Z1
+	VMINPS       Z2, Z13, Z5
+	VMAXPS       Z2, Z13, Z2
+	VFMADD231PS  Z5, Z4, Z2
+	VMINPS       Z3, Z13, Z5
+	VMAXPS       Z3, Z13, Z3
+	VFMADD231PS  Z5, Z4, Z3
+	JMP          t1store
+
+t1relu:
+	VMAXPS Z0, Z13, Z0
+	VMAXPS Z1, Z13, Z1
+	VMAXPS Z2, Z13, Z2
+	VMAXPS Z3, Z13, Z3
+	JMP    t1store
+
+t1clip:
+	VMAXPS Z0, Z4, Z0
+	VMINPS Z0, Z5, Z0
+	VMAXPS Z1, Z4, Z1
+	VMINPS Z1, Z5, Z1
+	VMAXPS Z2, Z4, Z2
+	VMINPS Z2, Z5, Z2
+	VMAXPS Z3, Z4, Z3
+	VMINPS Z3, Z5, Z3
+	JMP    t1store
+
+t1fromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    t14next
+	VMULPS actconsts<>+0(SB), Z0, Z4
+	VADDPS actconsts<>+64(SB), Z4, Z4
+	VMAXPS actconsts<>+128(SB), Z4, Z4
+	VMINPS actconsts<>+192(SB), Z4, Z4
+	VMULPS Z4, Z0, Z0
+	VMULPS actconsts<>+0(SB), Z1, Z4
+	VADDPS actconsts<>+64(SB), Z4, Z4
+	VMAXPS actconsts<>+128(SB), Z4, Z4
+	VMINPS actconsts<>+192(SB), Z4, Z4
+	VMULPS Z4, Z1, Z1
+	VMULPS actconsts<>+0(SB), Z2, Z4
+	VADDPS actconsts<>+64(SB), Z4, Z4
+	VMAXPS actconsts<>+128(SB), Z4, Z4
+	VMINPS actconsts<>+192(SB), Z4, Z4
+	VMULPS Z4, Z2, Z2
+	VMULPS actconsts<>+0(SB), Z3, Z4
+	VADDPS actconsts<>+64(SB), Z4, Z4
+	VMAXPS actconsts<>+128(SB), Z4, Z4
+	VMINPS actconsts<>+192(SB), Z4, Z4
+	VMULPS Z4, Z3, Z3
+	JMP    t1store
+
+t14next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         t15next
+	VMAXPS      actconsts<>+256(SB), Z0, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VMOVUPS     actconsts<>+192(SB), Z4
+	VCMPPS      $0x07, Z0, Z0, K1
+	VDIVPS      Z6, Z4, K1, Z0
+	VMAXPS      actconsts<>+256(SB), Z1, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VMOVUPS     actconsts<>+192(SB), Z4
+	VCMPPS      $0x07, Z1, Z1, K1
+	VDIVPS      Z6, Z4, K1, Z1
+	VMAXPS      actconsts<>+256(SB), Z2, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VMOVUPS     actconsts<>+192(SB), Z4
+	VCMPPS      $0x07, Z2, Z2, K1
+	VDIVPS      Z6, Z4, K1, Z2
+	VMAXPS      actconsts<>+256(SB), Z3, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VMOVUPS     actconsts<>+192(SB), Z4
+	VCMPPS      $0x07, Z3, Z3, K1
+	VDIVPS      Z6, Z4, K1, Z3
+	JMP         t1store
+
+t15next:
+	VMAXPS      actconsts<>+256(SB), Z0, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VDIVPS      Z6, Z0, Z0
+	VMAXPS      actconsts<>+256(SB), Z1, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VDIVPS      Z6, Z1, Z1
+	VMAXPS      actconsts<>+256(SB), Z2, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VDIVPS      Z6, Z2, Z2
+	VMAXPS      actconsts<>+256(SB), Z3, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VDIVPS      Z6, Z3, Z3
+
+t1store:
+	LEAQ    tail16<>+0(SB), DI
+	KMOVW   (DI)(SI*2), K1
+	MOVQ    ldD+64(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    AX, DI
+	VMOVUPS Z0, K1, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z1, K1, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z2, K1, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z3, K1, (DI)(BX*4)
+
+next:
+	MOVQ ldD+64(FP), BX
+	SHLQ $0x04, BX
+	ADDQ BX, AX
+	MOVQ ldS+72(FP), BX
+	SHLQ $0x04, BX
+	ADDQ BX, CX
+	SUBQ $0x00000004, DX
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecDepthwiseTall43AVX512(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·vecDepthwiseTall43AVX512(SB), NOSPLIT, $0-100
+	MOVQ d+0(FP), AX
+	MOVQ s+8(FP), CX
+	MOVQ rows+48(FP), DX
+
+row:
+	CMPQ DX, $0x00000004
+	JL   done
+	XORQ BX, BX
+
+block:
+	MOVQ         cols+56(FP), SI
+	SUBQ         BX, SI
+	JLE          next
+	CMPQ         SI, $0x00000020
+	JLE          tail
+	VBROADCASTSS bias+88(FP), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	MOVQ         offs+24(FP), SI
+	MOVQ         w+16(FP), DI
+	MOVQ         kw+32(FP), R8
+	MOVQ         R8, R9
+	SHLQ         $0x02, R9
+	MOVQ         ldS+72(FP), R10
+	SHLQ         $0x02, R10
+
+fullkx:
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         DI, R11
+	VBROADCASTSS (R11), Z8
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Z9
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Z10
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Z11
+	MOVQ         (SI), R11
+	LEAQ         (CX)(R11*4), R11
+	VMOVUPS      (R11)(BX*4), Z12
+	VMOVUPS      64(R11)(BX*4), Z13
+	VFMADD231PS  Z12, Z8, Z0
+	VFMADD231PS  Z13, Z8, Z1
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z12
+	VMOVUPS      64(R11)(BX*4), Z13
+	VFMADD231PS  Z12, Z9, Z0
+	VFMADD231PS  Z13, Z9, Z1
+	VFMADD231PS  Z12, Z8, Z2
+	VFMADD231PS  Z13, Z8, Z3
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z12
+	VMOVUPS      64(R11)(BX*4), Z13
+	VFMADD231PS  Z12, Z10, Z0
+	VFMADD231PS  Z13, Z10, Z1
+	VFMADD231PS  Z12, Z9, Z2
+	VFMADD231PS  Z13, Z9, Z3
+	VFMADD231PS  Z12, Z8, Z4
+	VFMADD231PS  Z13, Z8, Z5
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z12
+	VMOVUPS      64(R11)(BX*4), Z13
+	VFMADD231PS  Z12, Z11, Z0
+	VFMADD231PS  Z13, Z11, Z1
+	VFMADD231PS  Z12, Z10, Z2
+	VFMADD231PS  Z13, Z10, Z3
+	VFMADD231PS  Z12, Z9, Z4
+	VFMADD231PS  Z13, Z9, Z5
+	VFMADD231PS  Z12, Z8, Z6
+	VFMADD231PS  Z13, Z8, Z7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z8
+	VMOVUPS      64(R11)(BX*4), Z12
+	VFMADD231PS  Z8, Z11, Z2
+	VFMADD231PS  Z12, Z11, Z3
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z12, Z10, Z5
+	VFMADD231PS  Z8, Z9, Z6
+	VFMADD231PS  Z12, Z9, Z7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z8
+	VMOVUPS      64(R11)(BX*4), Z9
+	VFMADD231PS  Z8, Z11, Z4
+	VFMADD231PS  Z9, Z11, Z5
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z8
+	VMOVUPS      64(R11)(BX*4), Z9
+	VFMADD231PS  Z8, Z11, Z6
+	VFMADD231PS  Z9, Z11, Z7
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         DI, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (R11), Z8
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Z9
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Z10
+	MOVQ         (SI)(R9*2), R11
+	LEAQ         (CX)(R11*4), R11
+	VMOVUPS      (R11)(BX*4), Z11
+	VMOVUPS      64(R11)(BX*4), Z12
+	VFMADD231PS  Z11, Z8, Z0
+	VFMADD231PS  Z12, Z8, Z1
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z11
+	VMOVUPS      64(R11)(BX*4), Z12
+	VFMADD231PS  Z11, Z9, Z0
+	VFMADD231PS  Z12, Z9, Z1
+	VFMADD231PS  Z11, Z8, Z2
+	VFMADD231PS  Z12, Z8, Z3
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z11
+	VMOVUPS      64(R11)(BX*4), Z12
+	VFMADD231PS  Z11, Z10, Z0
+	VFMADD231PS  Z12, Z10, Z1
+	VFMADD231PS  Z11, Z9, Z2
+	VFMADD231PS  Z12, Z9, Z3
+	VFMADD231PS  Z11, Z8, Z4
+	VFMADD231PS  Z12, Z8, Z5
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z11
+	VMOVUPS      64(R11)(BX*4), Z12
+	VFMADD231PS  Z11, Z10, Z2
+	VFMADD231PS  Z12, Z10, Z3
+	VFMADD231PS  Z11, Z9, Z4
+	VFMADD231PS  Z12, Z9, Z5
+	VFMADD231PS  Z11, Z8, Z6
+	VFMADD231PS  Z12, Z8, Z7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z8
+	VMOVUPS      64(R11)(BX*4), Z11
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z11, Z10, Z5
+	VFMADD231PS  Z8, Z9, Z6
+	VFMADD231PS  Z11, Z9, Z7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Z8
+	VMOVUPS      64(R11)(BX*4), Z9
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         $0x00000008, SI
+	ADDQ         $0x00000004, DI
+	DECQ         R8
+	JNZ          fullkx
+	VBROADCASTSS slope+92(FP), Z8
+	VBROADCASTSS hi+96(FP), Z9
+	VXORPS       Y14, Y14, Y14
+	CMPQ         act+80(FP), $0x00000001
+	JL           fullstore
+	JE           fullrelu
+	CMPQ         act+80(FP), $0x00000003
+	JE           fullclip
+	JG           fullfromMemory
+	VMINPS       Z0, Z14, Z9
+	VMAXPS       Z0, Z14, Z0
+	VFMADD231PS  Z9, Z8, Z0
+	VMINPS       Z1, Z14, Z9
+	VMAXPS       Z1, Z14, Z1
+	VFMADD231PS  Z9, Z8, Z1
+	VMINPS       Z2, Z14, Z9
+	VMAXPS       Z2, Z14, Z2
+	VFMADD231PS  Z9, Z8, Z2
+	VMINPS       Z3, Z14, Z9
+	VMAXPS       Z3, Z14, Z3
+	VFMADD231PS  Z9, Z8, Z3
+	VMINPS       Z4, Z14, Z9
+	VMAXPS       Z4, Z14, Z4
+	VFMADD231PS  Z9, Z8, Z4
+	VMINPS       Z5, Z14, Z9
+	VMAXPS       Z5, Z14, Z5
+	VFMADD231PS  Z9, Z8, Z5
+	VMINPS       Z6, Z14, Z9
+	VMAXPS       Z6, Z14, Z6
+	VFMADD231PS  Z9, Z8, Z6
+	VMINPS       Z7, Z14, Z9
+	VMAXPS       Z7, Z14, Z7
+	VFMADD231PS  Z9, Z8, Z7
+	JMP          fullstore
+
+fullrelu:
+	VMAXPS Z0, Z14, Z0
+	VMAXPS Z1, Z14, Z1
+	VMAXPS Z2, Z14, Z2
+	VMAXPS Z3, Z14, Z3
+	VMAXPS Z4, Z14, Z4
+	VMAXPS Z5, Z14, Z5
+	VMAXPS Z6, Z14, Z6
+	VMAXPS Z7, Z14, Z7
+	JMP    fullstore
+
+fullclip:
+	VMAXPS Z0, Z8, Z0
+	VMINPS Z0, Z9, Z0
+	VMAXPS Z1, Z8, Z1
+	VMINPS Z1, Z9, Z1
+	VMAXPS Z2, Z8, Z2
+	VMINPS Z2, Z9, Z2
+	VMAXPS Z3, Z8, Z3
+	VMINPS Z3, Z9, Z3
+	VMAXPS Z4, Z8, Z4
+	VMINPS Z4, Z9, Z4
+	VMAXPS Z5, Z8, Z5
+	VMINPS Z5, Z9, Z5
+	VMAXPS Z6, Z8, Z6
+	VMINPS Z6, Z9, Z6
+	VMAXPS Z7, Z8, Z7
+	VMINPS Z7, Z9, Z7
+	JMP    fullstore
+
+fullfromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    full4next
+	VMULPS actconsts<>+0(SB), Z0, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z0, Z0
+	VMULPS actconsts<>+0(SB), Z1, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z1, Z1
+	VMULPS actconsts<>+0(SB), Z2, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z2, Z2
+	VMULPS actconsts<>+0(SB), Z3, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z3, Z3
+	VMULPS actconsts<>+0(SB), Z4, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z4, Z4
+	VMULPS actconsts<>+0(SB), Z5, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z5, Z5
+	VMULPS actconsts<>+0(SB), Z6, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z6, Z6
+	VMULPS actconsts<>+0(SB), Z7, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z7, Z7
+	JMP    fullstore
+
+full4next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         full5next
+	VMAXPS      actconsts<>+256(SB), Z0, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z0, Z0, K1
+	VDIVPS      Z10, Z8, K1, Z0
+	VMAXPS      actconsts<>+256(SB), Z1, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z1, Z1, K1
+	VDIVPS      Z10, Z8, K1, Z1
+	VMAXPS      actconsts<>+256(SB), Z2, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z2, Z2, K1
+	VDIVPS      Z10, Z8, K1, Z2
+	VMAXPS      actconsts<>+256(SB), Z3, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z3, Z3, K1
+	VDIVPS      Z10, Z8, K1, Z3
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z4, Z4, K1
+	VDIVPS      Z10, Z8, K1, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z5, Z5, K1
+	VDIVPS      Z10, Z8, K1, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z6, Z6, K1
+	VDIVPS      Z10, Z8, K1, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z7, Z7, K1
+	VDIVPS      Z10, Z8, K1, Z7
+	JMP         fullstore
+
+full5next:
+	VMAXPS      actconsts<>+256(SB), Z0, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z0, Z0
+	VMAXPS      actconsts<>+256(SB), Z1, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z1, Z1
+	VMAXPS      actconsts<>+256(SB), Z2, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z2, Z2
+	VMAXPS      actconsts<>+256(SB), Z3, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z3, Z3
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z4, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z5, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z6, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z7, Z7
+
+fullstore:
+	MOVQ    ldD+64(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    AX, DI
+	VMOVUPS Z0, (DI)(BX*4)
+	VMOVUPS Z1, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z2, (DI)(BX*4)
+	VMOVUPS Z3, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z4, (DI)(BX*4)
+	VMOVUPS Z5, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z6, (DI)(BX*4)
+	VMOVUPS Z7, 64(DI)(BX*4)
+	ADDQ    $0x00000020, BX
+	JMP     block
+
+tail:
+	CMPQ         SI, $0x00000010
+	JLE          tail1
+	VBROADCASTSS bias+88(FP), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	MOVQ         offs+24(FP), DI
+	MOVQ         w+16(FP), R8
+	MOVQ         kw+32(FP), R9
+	MOVQ         R9, R10
+	SHLQ         $0x02, R10
+	MOVQ         ldS+72(FP), R11
+	SHLQ         $0x02, R11
+
+t2kx:
+	MOVQ         ldW+40(FP), R13
+	SHLQ         $0x02, R13
+	MOVQ         R8, R12
+	VBROADCASTSS (R12), Z8
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Z9
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Z10
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Z11
+	MOVQ         (DI), R12
+	LEAQ         (CX)(R12*4), R12
+	VMOVUPS      (R12)(BX*4), Z12
+	VMOVUPS      64(R12)(BX*4), Z13
+	VFMADD231PS  Z12, Z8, Z0
+	VFMADD231PS  Z13, Z8, Z1
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z12
+	VMOVUPS      64(R12)(BX*4), Z13
+	VFMADD231PS  Z12, Z9, Z0
+	VFMADD231PS  Z13, Z9, Z1
+	VFMADD231PS  Z12, Z8, Z2
+	VFMADD231PS  Z13, Z8, Z3
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z12
+	VMOVUPS      64(R12)(BX*4), Z13
+	VFMADD231PS  Z12, Z10, Z0
+	VFMADD231PS  Z13, Z10, Z1
+	VFMADD231PS  Z12, Z9, Z2
+	VFMADD231PS  Z13, Z9, Z3
+	VFMADD231PS  Z12, Z8, Z4
+	VFMADD231PS  Z13, Z8, Z5
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z12
+	VMOVUPS      64(R12)(BX*4), Z13
+	VFMADD231PS  Z12, Z11, Z0
+	VFMADD231PS  Z13, Z11, Z1
+	VFMADD231PS  Z12, Z10, Z2
+	VFMADD231PS  Z13, Z10, Z3
+	VFMADD231PS  Z12, Z9, Z4
+	VFMADD231PS  Z13, Z9, Z5
+	VFMADD231PS  Z12, Z8, Z6
+	VFMADD231PS  Z13, Z8, Z7
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z8
+	VMOVUPS      64(R12)(BX*4), Z12
+	VFMADD231PS  Z8, Z11, Z2
+	VFMADD231PS  Z12, Z11, Z3
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z12, Z10, Z5
+	VFMADD231PS  Z8, Z9, Z6
+	VFMADD231PS  Z12, Z9, Z7
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z8
+	VMOVUPS      64(R12)(BX*4), Z9
+	VFMADD231PS  Z8, Z11, Z4
+	VFMADD231PS  Z9, Z11, Z5
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z8
+	VMOVUPS      64(R12)(BX*4), Z9
+	VFMADD231PS  Z8, Z11, Z6
+	VFMADD231PS  Z9, Z11, Z7
+	MOVQ         ldW+40(FP), R13
+	SHLQ         $0x02, R13
+	MOVQ         R8, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (R12), Z8
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Z9
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Z10
+	MOVQ         (DI)(R10*2), R12
+	LEAQ         (CX)(R12*4), R12
+	VMOVUPS      (R12)(BX*4), Z11
+	VMOVUPS      64(R12)(BX*4), Z12
+	VFMADD231PS  Z11, Z8, Z0
+	VFMADD231PS  Z12, Z8, Z1
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z11
+	VMOVUPS      64(R12)(BX*4), Z12
+	VFMADD231PS  Z11, Z9, Z0
+	VFMADD231PS  Z12, Z9, Z1
+	VFMADD231PS  Z11, Z8, Z2
+	VFMADD231PS  Z12, Z8, Z3
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z11
+	VMOVUPS      64(R12)(BX*4), Z12
+	VFMADD231PS  Z11, Z10, Z0
+	VFMADD231PS  Z12, Z10, Z1
+	VFMADD231PS  Z11, Z9, Z2
+	VFMADD231PS  Z12, Z9, Z3
+	VFMADD231PS  Z11, Z8, Z4
+	VFMADD231PS  Z12, Z8, Z5
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z11
+	VMOVUPS      64(R12)(BX*4), Z12
+	VFMADD231PS  Z11, Z10, Z2
+	VFMADD231PS  Z12, Z10, Z3
+	VFMADD231PS  Z11, Z9, Z4
+	VFMADD231PS  Z12, Z9, Z5
+	VFMADD231PS  Z11, Z8, Z6
+	VFMADD231PS  Z12, Z8, Z7
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z8
+	VMOVUPS      64(R12)(BX*4), Z11
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z11, Z10, Z5
+	VFMADD231PS  Z8, Z9, Z6
+	VFMADD231PS  Z11, Z9, Z7
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z8
+	VMOVUPS      64(R12)(BX*4), Z9
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         $0x00000008, DI
+	ADDQ         $0x00000004, R8
+	DECQ         R9
+	JNZ          t2kx
+	VBROADCASTSS slope+92(FP), Z8
+	VBROADCASTSS hi+96(FP), Z9
+	VXORPS       Y14, Y14, Y14
+	CMPQ         act+80(FP), $0x00000001
+	JL           t2store
+	JE           t2relu
+	CMPQ         act+80(FP), $0x00000003
+	JE           t2clip
+	JG           t2fromMemory
+	VMINPS       Z0, Z14, Z9
+	VMAXPS       Z0, Z14, Z0
+	VFMADD231PS  Z9, Z8, Z0
+	VMINPS       Z1, Z14, Z9
+	VMAXPS       Z1, Z14, Z1
+	VFMADD231PS  Z9, Z8, Z1
+	VMINPS       Z2, Z14, Z9
+	VMAXPS       Z2, Z14, Z2
+	VFMADD231PS  Z9, Z8, Z2
+	VMINPS       Z3, Z14, Z9
+	VMAXPS       Z3, Z14, Z3
+	VFMADD231PS  Z9, Z8, Z3
+	VMINPS       Z4, Z14, Z9
+	VMAXPS       Z4, Z14, Z4
+	VFMADD231PS  Z9, Z8, Z4
+	VMINPS       Z5, Z14, Z9
+	VMAXPS       Z5, Z14, Z5
+	VFMADD231PS  Z9, Z8, Z5
+	VMINPS       Z6, Z14, Z9
+	VMAXPS       Z6, Z14, Z6
+	VFMADD231PS  Z9, Z8, Z6
+	VMINPS       Z7, Z14, Z9
+	VMAXPS       Z7, Z14, Z7
+	VFMADD231PS  Z9, Z8, Z7
+	JMP          t2store
+
+t2relu:
+	VMAXPS Z0, Z14, Z0
+	VMAXPS Z1, Z14, Z1
+	VMAXPS Z2, Z14, Z2
+	VMAXPS Z3, Z14, Z3
+	VMAXPS Z4, Z14, Z4
+	VMAXPS Z5, Z14, Z5
+	VMAXPS Z6, Z14, Z6
+	VMAXPS Z7, Z14, Z7
+	JMP    t2store
+
+t2clip:
+	VMAXPS Z0, Z8, Z0
+	VMINPS Z0, Z9, Z0
+	VMAXPS Z1, Z8, Z1
+	VMINPS Z1, Z9, Z1
+	VMAXPS Z2, Z8, Z2
+	VMINPS Z2, Z9, Z2
+	VMAXPS Z3, Z8, Z3
+	VMINPS Z3, Z9, Z3
+	VMAXPS Z4, Z8, Z4
+	VMINPS Z4, Z9, Z4
+	VMAXPS Z5, Z8, Z5
+	VMINPS Z5, Z9, Z5
+	VMAXPS Z6, Z8, Z6
+	VMINPS Z6, Z9, Z6
+	VMAXPS Z7, Z8, Z7
+	VMINPS Z7, Z9, Z7
+	JMP    t2store
+
+t2fromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    t24next
+	VMULPS actconsts<>+0(SB), Z0, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z0, Z0
+	VMULPS actconsts<>+0(SB), Z1, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z1, Z1
+	VMULPS actconsts<>+0(SB), Z2, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z2, Z2
+	VMULPS actconsts<>+0(SB), Z3, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z3, Z3
+	VMULPS actconsts<>+0(SB), Z4, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z4, Z4
+	VMULPS actconsts<>+0(SB), Z5, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z5, Z5
+	VMULPS actconsts<>+0(SB), Z6, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z6, Z6
+	VMULPS actconsts<>+0(SB), Z7, Z8
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMULPS Z8, Z7, Z7
+	JMP    t2store
+
+t24next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         t25next
+	VMAXPS      actconsts<>+256(SB), Z0, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z0, Z0, K1
+	VDIVPS      Z10, Z8, K1, Z0
+	VMAXPS      actconsts<>+256(SB), Z1, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z1, Z1, K1
+	VDIVPS      Z10, Z8, K1, Z1
+	VMAXPS      actconsts<>+256(SB), Z2, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z2, Z2, K1
+	VDIVPS      Z10, Z8, K1, Z2
+	VMAXPS      actconsts<>+256(SB), Z3, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z3, Z3, K1
+	VDIVPS      Z10, Z8, K1, Z3
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z4, Z4, K1
+	VDIVPS      Z10, Z8, K1, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z5, Z5, K1
+	VDIVPS      Z10, Z8, K1, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z6, Z6, K1
+	VDIVPS      Z10, Z8, K1, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VMOVUPS     actconsts<>+192(SB), Z8
+	VCMPPS      $0x07, Z7, Z7, K1
+	VDIVPS      Z10, Z8, K1, Z7
+	JMP         t2store
+
+t25next:
+	VMAXPS      actconsts<>+256(SB), Z0, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z0, Z0
+	VMAXPS      actconsts<>+256(SB), Z1, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z1, Z1
+	VMAXPS      actconsts<>+256(SB), Z2, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z2, Z2
+	VMAXPS      actconsts<>+256(SB), Z3, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z3, Z3
+	VMAXPS      actconsts<>+256(SB), Z4, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z4, Z4
+	VMAXPS      actconsts<>+256(SB), Z5, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z5, Z5
+	VMAXPS      actconsts<>+256(SB), Z6, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z6, Z6
+	VMAXPS      actconsts<>+256(SB), Z7, Z9
+	VMINPS      actconsts<>+320(SB), Z9, Z9
+	VMULPS      actconsts<>+384(SB), Z9, Z8
+	VRNDSCALEPS $0x00, Z8, Z8
+	VFMADD231PS actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS actconsts<>+512(SB), Z8, Z9
+	VMOVUPS     actconsts<>+576(SB), Z10
+	VFMADD213PS actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS actconsts<>+64(SB), Z9, Z10
+	VMULPS      Z9, Z10, Z10
+	VFMSUB213PS Z9, Z9, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VSCALEFPS   Z8, Z10, Z10
+	VADDPS      actconsts<>+192(SB), Z10, Z10
+	VDIVPS      Z10, Z7, Z7
+
+t2store:
+	SUBQ    $0x00000010, SI
+	LEAQ    tail16<>+0(SB), DI
+	KMOVW   (DI)(SI*2), K1
+	MOVQ    ldD+64(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    AX, DI
+	VMOVUPS Z0, (DI)(BX*4)
+	VMOVUPS Z1, K1, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z2, (DI)(BX*4)
+	VMOVUPS Z3, K1, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z4, (DI)(BX*4)
+	VMOVUPS Z5, K1, 64(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z6, (DI)(BX*4)
+	VMOVUPS Z7, K1, 64(DI)(BX*4)
+	JMP     next
+
+tail1:
+	VBROADCASTSS bias+88(FP), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	MOVQ         offs+24(FP), DI
+	MOVQ         w+16(FP), R8
+	MOVQ         kw+32(FP), R9
+	MOVQ         R9, R10
+	SHLQ         $0x02, R10
+	MOVQ         ldS+72(FP), R11
+	SHLQ         $0x02, R11
+
+t1kx:
+	MOVQ         ldW+40(FP), R13
+	SHLQ         $0x02, R13
+	MOVQ         R8, R12
+	VBROADCASTSS (R12), Z4
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Z5
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Z6
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Z7
+	MOVQ         (DI), R12
+	LEAQ         (CX)(R12*4), R12
+	VMOVUPS      (R12)(BX*4), Z8
+	VFMADD231PS  Z8, Z4, Z0
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z8
+	VFMADD231PS  Z8, Z5, Z0
+	VFMADD231PS  Z8, Z4, Z1
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z8
+	VFMADD231PS  Z8, Z6, Z0
+	VFMADD231PS  Z8, Z5, Z1
+	VFMADD231PS  Z8, Z4, Z2
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z8
+	VFMADD231PS  Z8, Z7, Z0
+	VFMADD231PS  Z8, Z6, Z1
+	VFMADD231PS  Z8, Z5, Z2
+	VFMADD231PS  Z8, Z4, Z3
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z4
+	VFMADD231PS  Z4, Z7, Z1
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z4, Z5, Z3
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z4
+	VFMADD231PS  Z4, Z7, Z2
+	VFMADD231PS  Z4, Z6, Z3
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z4
+	VFMADD231PS  Z4, Z7, Z3
+	MOVQ         ldW+40(FP), R13
+	SHLQ         $0x02, R13
+	MOVQ         R8, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (R12), Z4
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Z5
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Z6
+	MOVQ         (DI)(R10*2), R12
+	LEAQ         (CX)(R12*4), R12
+	VMOVUPS      (R12)(BX*4), Z7
+	VFMADD231PS  Z7, Z4, Z0
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z7
+	VFMADD231PS  Z7, Z5, Z0
+	VFMADD231PS  Z7, Z4, Z1
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z7
+	VFMADD231PS  Z7, Z6, Z0
+	VFMADD231PS  Z7, Z5, Z1
+	VFMADD231PS  Z7, Z4, Z2
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z7
+	VFMADD231PS  Z7, Z6, Z1
+	VFMADD231PS  Z7, Z5, Z2
+	VFMADD231PS  Z7, Z4, Z3
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z4
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z4, Z5, Z3
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Z4
+	VFMADD231PS  Z4, Z6, Z3
+	ADDQ         $0x00000008, DI
+	ADDQ         $0x00000004, R8
+	DECQ         R9
+	JNZ          t1kx
+	VBROADCASTSS slope+92(FP), Z4
+	VBROADCASTSS hi+96(FP), Z5
+	VXORPS       Y14, Y14, Y14
+	CMPQ         act+80(FP), $0x00000001
+	JL           t1store
+	JE           t1relu
+	CMPQ         act+80(FP), $0x00000003
+	JE           t1clip
+	JG           t1fromMemory
+	VMINPS       Z0, Z14, Z5
+	VMAXPS       Z0, Z14, Z0
+	VFMADD231PS  Z5, Z4, Z0
+	VMINPS       Z1, Z14, Z5
+	VMAXPS       Z1, Z14, Z1
+	VFMADD231PS  Z5, Z4, Z1
+	VMINPS       Z2, Z14, Z5
+	VMAXPS       Z2, Z14, Z2
+	VFMADD231PS  Z5, Z4, Z2
+	VMINPS       Z3, Z14, Z5
+	VMAXPS       Z3, Z14, Z3
+	VFMADD231PS  Z5, Z4, Z3
+	JMP          t1store
+
+t1relu:
+	VMAXPS Z0, Z14, Z0
+	VMAXPS Z1, Z14, Z1
+	VMAXPS Z2, Z14, Z2
+	VMAXPS Z3, Z14, Z3
+	JMP    t1store
+
+t1clip:
+	VMAXPS Z0, Z4, Z0
+	VMINPS Z0, Z5, Z0
+	VMAXPS Z1, Z4, Z1
+	VMINPS Z1, Z5, Z1
+	VMAXPS Z2, Z4, Z2
+	VMINPS Z2, Z5, Z2
+	VMAXPS Z3, Z4, Z3
+	VMINPS Z3, Z5, Z3
+	JMP    t1store
+
+t1fromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    t14next
+	VMULPS actconsts<>+0(SB), Z0, Z4
+	VADDPS actconsts<>+64(SB), Z4, Z4
+	VMAXPS actconsts<>+128(SB), Z4, Z4
+	VMINPS actconsts<>+192(SB), Z4, Z4
+	VMULPS Z4, Z0, Z0
+	VMULPS actconsts<>+0(SB), Z1, Z4
+	VADDPS actconsts<>+64(SB), Z4, Z4
+	VMAXPS actconsts<>+128(SB), Z4, Z4
+	VMINPS actconsts<>+192(SB), Z4, Z4
+	VMULPS Z4, Z1, Z1
+	VMULPS actconsts<>+0(SB), Z2, Z4
+	VADDPS actconsts<>+64(SB), Z4, Z4
+	VMAXPS actconsts<>+128(SB), Z4, Z4
+	VMINPS actconsts<>+192(SB), Z4, Z4
+	VMULPS Z4, Z2, Z2
+	VMULPS actconsts<>+0(SB), Z3, Z4
+	VADDPS actconsts<>+64(SB), Z4, Z4
+	VMAXPS actconsts<>+128(SB), Z4, Z4
+	VMINPS actconsts<>+192(SB), Z4, Z4
+	VMULPS Z4, Z3, Z3
+	JMP    t1store
+
+t14next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         t15next
+	VMAXPS      actconsts<>+256(SB), Z0, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VMOVUPS     actconsts<>+192(SB), Z4
+	VCMPPS      $0x07, Z0, Z0, K1
+	VDIVPS      Z6, Z4, K1, Z0
+	VMAXPS      actconsts<>+256(SB), Z1, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VMOVUPS     actconsts<>+192(SB), Z4
+	VCMPPS      $0x07, Z1, Z1, K1
+	VDIVPS      Z6, Z4, K1, Z1
+	VMAXPS      actconsts<>+256(SB), Z2, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VMOVUPS     actconsts<>+192(SB), Z4
+	VCMPPS      $0x07, Z2, Z2, K1
+	VDIVPS      Z6, Z4, K1, Z2
+	VMAXPS      actconsts<>+256(SB), Z3, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VMOVUPS     actconsts<>+192(SB), Z4
+	VCMPPS      $0x07, Z3, Z3, K1
+	VDIVPS      Z6, Z4, K1, Z3
+	JMP         t1store
+
+t15next:
+	VMAXPS      actconsts<>+256(SB), Z0, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VDIVPS      Z6, Z0, Z0
+	VMAXPS      actconsts<>+256(SB), Z1, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VDIVPS      Z6, Z1, Z1
+	VMAXPS      actconsts<>+256(SB), Z2, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VDIVPS      Z6, Z2, Z2
+	VMAXPS      actconsts<>+256(SB), Z3, Z5
+	VMINPS      actconsts<>+320(SB), Z5, Z5
+	VMULPS      actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VFMADD231PS actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS actconsts<>+512(SB), Z4, Z5
+	VMOVUPS     actconsts<>+576(SB), Z6
+	VFMADD213PS actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS actconsts<>+64(SB), Z5, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMSUB213PS Z5, Z5, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VSCALEFPS   Z4, Z6, Z6
+	VADDPS      actconsts<>+192(SB), Z6, Z6
+	VDIVPS      Z6, Z3, Z3
+
+t1store:
+	LEAQ    tail16<>+0(SB), DI
+	KMOVW   (DI)(SI*2), K1
+	MOVQ    ldD+64(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    AX, DI
+	VMOVUPS Z0, K1, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z1, K1, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z2, K1, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Z3, K1, (DI)(BX*4)
+
+next:
+	MOVQ ldD+64(FP), BX
+	SHLQ $0x04, BX
+	ADDQ BX, AX
+	MOVQ ldS+72(FP), BX
 	SHLQ $0x04, BX
 	ADDQ BX, CX
 	SUBQ $0x00000004, DX
@@ -19718,12 +24095,12 @@ done:
 	VZEROUPPER
 	RET
 
-// func vecDepthwiseTall3AVX2(d *float32, s *float32, w *float32, offs *int, kw int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+// func vecDepthwiseTall30AVX2(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
 // Requires: AVX, AVX2, FMA3
-TEXT ·vecDepthwiseTall3AVX2(SB), NOSPLIT, $0-92
+TEXT ·vecDepthwiseTall30AVX2(SB), NOSPLIT, $0-100
 	MOVQ d+0(FP), AX
 	MOVQ s+8(FP), CX
-	MOVQ rows+40(FP), DX
+	MOVQ rows+48(FP), DX
 
 row:
 	CMPQ DX, $0x00000004
@@ -19731,12 +24108,12 @@ row:
 	XORQ BX, BX
 
 block:
-	MOVQ         cols+48(FP), SI
+	MOVQ         cols+56(FP), SI
 	SUBQ         BX, SI
 	JLE          next
 	CMPQ         SI, $0x00000010
 	JLE          tail
-	VBROADCASTSS bias+80(FP), Y0
+	VBROADCASTSS bias+88(FP), Y0
 	VMOVAPS      Y0, Y1
 	VMOVAPS      Y0, Y2
 	VMOVAPS      Y0, Y3
@@ -19749,17 +24126,7855 @@ block:
 	MOVQ         kw+32(FP), R8
 	MOVQ         R8, R9
 	SHLQ         $0x02, R9
-	MOVQ         ldS+64(FP), R10
+	MOVQ         ldS+72(FP), R9
+	SHLQ         $0x02, R9
+
+fullkx:
+	MOVQ         ldW+40(FP), R11
+	SHLQ         $0x02, R11
+	MOVQ         DI, R10
+	VBROADCASTSS (R10), Y8
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y9
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y10
+	MOVQ         (SI), R10
+	LEAQ         (CX)(R10*4), R10
+	VMOVUPS      (R10)(BX*4), Y11
+	VMOVUPS      32(R10)(BX*4), Y12
+	VFMADD231PS  Y11, Y8, Y0
+	VFMADD231PS  Y12, Y8, Y1
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y11
+	VMOVUPS      32(R10)(BX*4), Y12
+	VFMADD231PS  Y11, Y9, Y0
+	VFMADD231PS  Y12, Y9, Y1
+	VFMADD231PS  Y11, Y8, Y2
+	VFMADD231PS  Y12, Y8, Y3
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y11
+	VMOVUPS      32(R10)(BX*4), Y12
+	VFMADD231PS  Y11, Y10, Y0
+	VFMADD231PS  Y12, Y10, Y1
+	VFMADD231PS  Y11, Y9, Y2
+	VFMADD231PS  Y12, Y9, Y3
+	VFMADD231PS  Y11, Y8, Y4
+	VFMADD231PS  Y12, Y8, Y5
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y11
+	VMOVUPS      32(R10)(BX*4), Y12
+	VFMADD231PS  Y11, Y10, Y2
+	VFMADD231PS  Y12, Y10, Y3
+	VFMADD231PS  Y11, Y9, Y4
+	VFMADD231PS  Y12, Y9, Y5
+	VFMADD231PS  Y11, Y8, Y6
+	VFMADD231PS  Y12, Y8, Y7
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y8
+	VMOVUPS      32(R10)(BX*4), Y11
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y11, Y10, Y5
+	VFMADD231PS  Y8, Y9, Y6
+	VFMADD231PS  Y11, Y9, Y7
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y8
+	VMOVUPS      32(R10)(BX*4), Y9
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         $0x00000008, SI
+	ADDQ         $0x00000004, DI
+	DECQ         R8
+	JNZ          fullkx
+	VBROADCASTSS slope+92(FP), Y9
+	VBROADCASTSS hi+96(FP), Y10
+	VXORPS       Y8, Y8, Y8
+	CMPQ         act+80(FP), $0x00000001
+	JL           fullstore
+	JE           fullrelu
+	CMPQ         act+80(FP), $0x00000003
+	JE           fullclip
+	JG           fullfromMemory
+	VMINPS       Y0, Y8, Y10
+	VMAXPS       Y0, Y8, Y0
+	VFMADD231PS  Y10, Y9, Y0
+	VMINPS       Y1, Y8, Y10
+	VMAXPS       Y1, Y8, Y1
+	VFMADD231PS  Y10, Y9, Y1
+	VMINPS       Y2, Y8, Y10
+	VMAXPS       Y2, Y8, Y2
+	VFMADD231PS  Y10, Y9, Y2
+	VMINPS       Y3, Y8, Y10
+	VMAXPS       Y3, Y8, Y3
+	VFMADD231PS  Y10, Y9, Y3
+	VMINPS       Y4, Y8, Y10
+	VMAXPS       Y4, Y8, Y4
+	VFMADD231PS  Y10, Y9, Y4
+	VMINPS       Y5, Y8, Y10
+	VMAXPS       Y5, Y8, Y5
+	VFMADD231PS  Y10, Y9, Y5
+	VMINPS       Y6, Y8, Y10
+	VMAXPS       Y6, Y8, Y6
+	VFMADD231PS  Y10, Y9, Y6
+	VMINPS       Y7, Y8, Y10
+	VMAXPS       Y7, Y8, Y7
+	VFMADD231PS  Y10, Y9, Y7
+	JMP          fullstore
+
+fullrelu:
+	VMAXPS Y0, Y8, Y0
+	VMAXPS Y1, Y8, Y1
+	VMAXPS Y2, Y8, Y2
+	VMAXPS Y3, Y8, Y3
+	VMAXPS Y4, Y8, Y4
+	VMAXPS Y5, Y8, Y5
+	VMAXPS Y6, Y8, Y6
+	VMAXPS Y7, Y8, Y7
+	JMP    fullstore
+
+fullclip:
+	VMAXPS Y0, Y9, Y0
+	VMINPS Y0, Y10, Y0
+	VMAXPS Y1, Y9, Y1
+	VMINPS Y1, Y10, Y1
+	VMAXPS Y2, Y9, Y2
+	VMINPS Y2, Y10, Y2
+	VMAXPS Y3, Y9, Y3
+	VMINPS Y3, Y10, Y3
+	VMAXPS Y4, Y9, Y4
+	VMINPS Y4, Y10, Y4
+	VMAXPS Y5, Y9, Y5
+	VMINPS Y5, Y10, Y5
+	VMAXPS Y6, Y9, Y6
+	VMINPS Y6, Y10, Y6
+	VMAXPS Y7, Y9, Y7
+	VMINPS Y7, Y10, Y7
+	JMP    fullstore
+
+fullfromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    full4next
+	VMULPS actconsts<>+0(SB), Y0, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y0, Y0
+	VMULPS actconsts<>+0(SB), Y1, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y1, Y1
+	VMULPS actconsts<>+0(SB), Y2, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y2, Y2
+	VMULPS actconsts<>+0(SB), Y3, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y3, Y3
+	VMULPS actconsts<>+0(SB), Y4, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y5, Y5
+	VMULPS actconsts<>+0(SB), Y6, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y6, Y6
+	VMULPS actconsts<>+0(SB), Y7, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y7, Y7
+	JMP    fullstore
+
+full4next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         full5next
+	VMAXPS      actconsts<>+256(SB), Y0, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y0, Y0, Y10
+	VBLENDVPS   Y10, Y0, Y8, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y1, Y1, Y10
+	VBLENDVPS   Y10, Y1, Y8, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y2, Y2, Y10
+	VBLENDVPS   Y10, Y2, Y8, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y3, Y3, Y10
+	VBLENDVPS   Y10, Y3, Y8, Y3
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y4, Y4, Y10
+	VBLENDVPS   Y10, Y4, Y8, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y5, Y5, Y10
+	VBLENDVPS   Y10, Y5, Y8, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y6, Y6, Y10
+	VBLENDVPS   Y10, Y6, Y8, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y7, Y7, Y10
+	VBLENDVPS   Y10, Y7, Y8, Y7
+	JMP         fullstore
+
+full5next:
+	VMAXPS      actconsts<>+256(SB), Y0, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y0, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y1, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y2, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y3, Y3
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y4, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y5, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y6, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y7, Y7
+
+fullstore:
+	MOVQ    ldD+64(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    AX, DI
+	VMOVUPS Y0, (DI)(BX*4)
+	VMOVUPS Y1, 32(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y2, (DI)(BX*4)
+	VMOVUPS Y3, 32(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y4, (DI)(BX*4)
+	VMOVUPS Y5, 32(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y6, (DI)(BX*4)
+	VMOVUPS Y7, 32(DI)(BX*4)
+	ADDQ    $0x00000010, BX
+	JMP     block
+
+tail:
+	CMPQ         SI, $0x00000008
+	JLE          tail1
+	MOVQ         cols+56(FP), SI
+	SUBQ         $0x00000008, SI
+	VBROADCASTSS bias+88(FP), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VMOVAPS      Y0, Y5
+	VMOVAPS      Y0, Y6
+	VMOVAPS      Y0, Y7
+	MOVQ         offs+24(FP), DI
+	MOVQ         w+16(FP), R8
+	MOVQ         kw+32(FP), R9
+	MOVQ         R9, R10
+	SHLQ         $0x02, R10
+	MOVQ         ldS+72(FP), R10
+	SHLQ         $0x02, R10
+
+t2kx:
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R8, R11
+	VBROADCASTSS (R11), Y8
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Y9
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Y10
+	MOVQ         (DI), R11
+	LEAQ         (CX)(R11*4), R11
+	VMOVUPS      (R11)(BX*4), Y11
+	VMOVUPS      (R11)(SI*4), Y12
+	VFMADD231PS  Y11, Y8, Y0
+	VFMADD231PS  Y12, Y8, Y1
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y11
+	VMOVUPS      (R11)(SI*4), Y12
+	VFMADD231PS  Y11, Y9, Y0
+	VFMADD231PS  Y12, Y9, Y1
+	VFMADD231PS  Y11, Y8, Y2
+	VFMADD231PS  Y12, Y8, Y3
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y11
+	VMOVUPS      (R11)(SI*4), Y12
+	VFMADD231PS  Y11, Y10, Y0
+	VFMADD231PS  Y12, Y10, Y1
+	VFMADD231PS  Y11, Y9, Y2
+	VFMADD231PS  Y12, Y9, Y3
+	VFMADD231PS  Y11, Y8, Y4
+	VFMADD231PS  Y12, Y8, Y5
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y11
+	VMOVUPS      (R11)(SI*4), Y12
+	VFMADD231PS  Y11, Y10, Y2
+	VFMADD231PS  Y12, Y10, Y3
+	VFMADD231PS  Y11, Y9, Y4
+	VFMADD231PS  Y12, Y9, Y5
+	VFMADD231PS  Y11, Y8, Y6
+	VFMADD231PS  Y12, Y8, Y7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y8
+	VMOVUPS      (R11)(SI*4), Y11
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y11, Y10, Y5
+	VFMADD231PS  Y8, Y9, Y6
+	VFMADD231PS  Y11, Y9, Y7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y8
+	VMOVUPS      (R11)(SI*4), Y9
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         $0x00000008, DI
+	ADDQ         $0x00000004, R8
+	DECQ         R9
+	JNZ          t2kx
+	VBROADCASTSS slope+92(FP), Y9
+	VBROADCASTSS hi+96(FP), Y10
+	VXORPS       Y8, Y8, Y8
+	CMPQ         act+80(FP), $0x00000001
+	JL           t2store
+	JE           t2relu
+	CMPQ         act+80(FP), $0x00000003
+	JE           t2clip
+	JG           t2fromMemory
+	VMINPS       Y0, Y8, Y10
+	VMAXPS       Y0, Y8, Y0
+	VFMADD231PS  Y10, Y9, Y0
+	VMINPS       Y1, Y8, Y10
+	VMAXPS       Y1, Y8, Y1
+	VFMADD231PS  Y10, Y9, Y1
+	VMINPS       Y2, Y8, Y10
+	VMAXPS       Y2, Y8, Y2
+	VFMADD231PS  Y10, Y9, Y2
+	VMINPS       Y3, Y8, Y10
+	VMAXPS       Y3, Y8, Y3
+	VFMADD231PS  Y10, Y9, Y3
+	VMINPS       Y4, Y8, Y10
+	VMAXPS       Y4, Y8, Y4
+	VFMADD231PS  Y10, Y9, Y4
+	VMINPS       Y5, Y8, Y10
+	VMAXPS       Y5, Y8, Y5
+	VFMADD231PS  Y10, Y9, Y5
+	VMINPS       Y6, Y8, Y10
+	VMAXPS       Y6, Y8, Y6
+	VFMADD231PS  Y10, Y9, Y6
+	VMINPS       Y7, Y8, Y10
+	VMAXPS       Y7, Y8, Y7
+	VFMADD231PS  Y10, Y9, Y7
+	JMP          t2store
+
+t2relu:
+	VMAXPS Y0, Y8, Y0
+	VMAXPS Y1, Y8, Y1
+	VMAXPS Y2, Y8, Y2
+	VMAXPS Y3, Y8, Y3
+	VMAXPS Y4, Y8, Y4
+	VMAXPS Y5, Y8, Y5
+	VMAXPS Y6, Y8, Y6
+	VMAXPS Y7, Y8, Y7
+	JMP    t2store
+
+t2clip:
+	VMAXPS Y0, Y9, Y0
+	VMINPS Y0, Y10, Y0
+	VMAXPS Y1, Y9, Y1
+	VMINPS Y1, Y10, Y1
+	VMAXPS Y2, Y9, Y2
+	VMINPS Y2, Y10, Y2
+	VMAXPS Y3, Y9, Y3
+	VMINPS Y3, Y10, Y3
+	VMAXPS Y4, Y9, Y4
+	VMINPS Y4, Y10, Y4
+	VMAXPS Y5, Y9, Y5
+	VMINPS Y5, Y10, Y5
+	VMAXPS Y6, Y9, Y6
+	VMINPS Y6, Y10, Y6
+	VMAXPS Y7, Y9, Y7
+	VMINPS Y7, Y10, Y7
+	JMP    t2store
+
+t2fromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    t24next
+	VMULPS actconsts<>+0(SB), Y0, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y0, Y0
+	VMULPS actconsts<>+0(SB), Y1, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y1, Y1
+	VMULPS actconsts<>+0(SB), Y2, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y2, Y2
+	VMULPS actconsts<>+0(SB), Y3, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y3, Y3
+	VMULPS actconsts<>+0(SB), Y4, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y5, Y5
+	VMULPS actconsts<>+0(SB), Y6, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y6, Y6
+	VMULPS actconsts<>+0(SB), Y7, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y7, Y7
+	JMP    t2store
+
+t24next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         t25next
+	VMAXPS      actconsts<>+256(SB), Y0, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y0, Y0, Y10
+	VBLENDVPS   Y10, Y0, Y8, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y1, Y1, Y10
+	VBLENDVPS   Y10, Y1, Y8, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y2, Y2, Y10
+	VBLENDVPS   Y10, Y2, Y8, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y3, Y3, Y10
+	VBLENDVPS   Y10, Y3, Y8, Y3
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y4, Y4, Y10
+	VBLENDVPS   Y10, Y4, Y8, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y5, Y5, Y10
+	VBLENDVPS   Y10, Y5, Y8, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y6, Y6, Y10
+	VBLENDVPS   Y10, Y6, Y8, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y7, Y7, Y10
+	VBLENDVPS   Y10, Y7, Y8, Y7
+	JMP         t2store
+
+t25next:
+	VMAXPS      actconsts<>+256(SB), Y0, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y0, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y1, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y2, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y3, Y3
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y4, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y5, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y6, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y7, Y7
+
+t2store:
+	MOVQ    ldD+64(FP), DI
+	SHLQ    $0x02, DI
+	MOVQ    AX, R8
+	VMOVUPS Y0, (R8)(BX*4)
+	VMOVUPS Y1, (R8)(SI*4)
+	ADDQ    DI, R8
+	VMOVUPS Y2, (R8)(BX*4)
+	VMOVUPS Y3, (R8)(SI*4)
+	ADDQ    DI, R8
+	VMOVUPS Y4, (R8)(BX*4)
+	VMOVUPS Y5, (R8)(SI*4)
+	ADDQ    DI, R8
+	VMOVUPS Y6, (R8)(BX*4)
+	VMOVUPS Y7, (R8)(SI*4)
+	JMP     next
+
+tail1:
+	MOVQ         cols+56(FP), BX
+	SUBQ         $0x00000008, BX
+	VBROADCASTSS bias+88(FP), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	MOVQ         offs+24(FP), SI
+	MOVQ         w+16(FP), DI
+	MOVQ         kw+32(FP), R8
+	MOVQ         R8, R9
+	SHLQ         $0x02, R9
+	MOVQ         ldS+72(FP), R9
+	SHLQ         $0x02, R9
+
+t1kx:
+	MOVQ         ldW+40(FP), R11
+	SHLQ         $0x02, R11
+	MOVQ         DI, R10
+	VBROADCASTSS (R10), Y4
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y5
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y6
+	MOVQ         (SI), R10
+	LEAQ         (CX)(R10*4), R10
+	VMOVUPS      (R10)(BX*4), Y7
+	VFMADD231PS  Y7, Y4, Y0
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y7
+	VFMADD231PS  Y7, Y5, Y0
+	VFMADD231PS  Y7, Y4, Y1
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y7
+	VFMADD231PS  Y7, Y6, Y0
+	VFMADD231PS  Y7, Y5, Y1
+	VFMADD231PS  Y7, Y4, Y2
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y7
+	VFMADD231PS  Y7, Y6, Y1
+	VFMADD231PS  Y7, Y5, Y2
+	VFMADD231PS  Y7, Y4, Y3
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y4
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y4, Y5, Y3
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y4
+	VFMADD231PS  Y4, Y6, Y3
+	ADDQ         $0x00000008, SI
+	ADDQ         $0x00000004, DI
+	DECQ         R8
+	JNZ          t1kx
+	VBROADCASTSS slope+92(FP), Y5
+	VBROADCASTSS hi+96(FP), Y6
+	VXORPS       Y4, Y4, Y4
+	CMPQ         act+80(FP), $0x00000001
+	JL           t1store
+	JE           t1relu
+	CMPQ         act+80(FP), $0x00000003
+	JE           t1clip
+	JG           t1fromMemory
+	VMINPS       Y0, Y4, Y6
+	VMAXPS       Y0, Y4, Y0
+	VFMADD231PS  Y6, Y5, Y0
+	VMINPS       Y1, Y4, Y6
+	VMAXPS       Y1, Y4, Y1
+	VFMADD231PS  Y6, Y5, Y1
+	VMINPS       Y2, Y4, Y6
+	VMAXPS       Y2, Y4, Y2
+	VFMADD231PS  Y6, Y5, Y2
+	VMINPS       Y3, Y4, Y6
+	VMAXPS       Y3, Y4, Y3
+	VFMADD231PS  Y6, Y5, Y3
+	JMP          t1store
+
+t1relu:
+	VMAXPS Y0, Y4, Y0
+	VMAXPS Y1, Y4, Y1
+	VMAXPS Y2, Y4, Y2
+	VMAXPS Y3, Y4, Y3
+	JMP    t1store
+
+t1clip:
+	VMAXPS Y0, Y5, Y0
+	VMINPS Y0, Y6, Y0
+	VMAXPS Y1, Y5, Y1
+	VMINPS Y1, Y6, Y1
+	VMAXPS Y2, Y5, Y2
+	VMINPS Y2, Y6, Y2
+	VMAXPS Y3, Y5, Y3
+	VMINPS Y3, Y6, Y3
+	JMP    t1store
+
+t1fromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    t14next
+	VMULPS actconsts<>+0(SB), Y0, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y0, Y0
+	VMULPS actconsts<>+0(SB), Y1, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y1, Y1
+	VMULPS actconsts<>+0(SB), Y2, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y2, Y2
+	VMULPS actconsts<>+0(SB), Y3, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y3, Y3
+	JMP    t1store
+
+t14next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         t15next
+	VMAXPS      actconsts<>+256(SB), Y0, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y0, Y0, Y6
+	VBLENDVPS   Y6, Y0, Y4, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y1, Y1, Y6
+	VBLENDVPS   Y6, Y1, Y4, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y2, Y2, Y6
+	VBLENDVPS   Y6, Y2, Y4, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y3, Y3, Y6
+	VBLENDVPS   Y6, Y3, Y4, Y3
+	JMP         t1store
+
+t15next:
+	VMAXPS      actconsts<>+256(SB), Y0, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y0, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y1, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y2, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y3, Y3
+
+t1store:
+	MOVQ    ldD+64(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    AX, DI
+	VMOVUPS Y0, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y1, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y2, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y3, (DI)(BX*4)
+
+next:
+	MOVQ ldD+64(FP), BX
+	SHLQ $0x04, BX
+	ADDQ BX, AX
+	MOVQ ldS+72(FP), BX
+	SHLQ $0x04, BX
+	ADDQ BX, CX
+	SUBQ $0x00000004, DX
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecDepthwiseTall50AVX2(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·vecDepthwiseTall50AVX2(SB), NOSPLIT, $0-100
+	MOVQ d+0(FP), AX
+	MOVQ s+8(FP), CX
+	MOVQ rows+48(FP), DX
+
+row:
+	CMPQ DX, $0x00000004
+	JL   done
+	XORQ BX, BX
+
+block:
+	MOVQ         cols+56(FP), SI
+	SUBQ         BX, SI
+	JLE          next
+	CMPQ         SI, $0x00000010
+	JLE          tail
+	VBROADCASTSS bias+88(FP), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VMOVAPS      Y0, Y5
+	VMOVAPS      Y0, Y6
+	VMOVAPS      Y0, Y7
+	MOVQ         offs+24(FP), SI
+	MOVQ         w+16(FP), DI
+	MOVQ         kw+32(FP), R8
+	MOVQ         R8, R9
+	SHLQ         $0x02, R9
+	MOVQ         ldS+72(FP), R9
+	SHLQ         $0x02, R9
+
+fullkx:
+	MOVQ         ldW+40(FP), R11
+	SHLQ         $0x02, R11
+	MOVQ         DI, R10
+	VBROADCASTSS (R10), Y8
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y9
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y10
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y11
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y12
+	MOVQ         (SI), R10
+	LEAQ         (CX)(R10*4), R10
+	VMOVUPS      (R10)(BX*4), Y13
+	VMOVUPS      32(R10)(BX*4), Y14
+	VFMADD231PS  Y13, Y8, Y0
+	VFMADD231PS  Y14, Y8, Y1
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y13
+	VMOVUPS      32(R10)(BX*4), Y14
+	VFMADD231PS  Y13, Y9, Y0
+	VFMADD231PS  Y14, Y9, Y1
+	VFMADD231PS  Y13, Y8, Y2
+	VFMADD231PS  Y14, Y8, Y3
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y13
+	VMOVUPS      32(R10)(BX*4), Y14
+	VFMADD231PS  Y13, Y10, Y0
+	VFMADD231PS  Y14, Y10, Y1
+	VFMADD231PS  Y13, Y9, Y2
+	VFMADD231PS  Y14, Y9, Y3
+	VFMADD231PS  Y13, Y8, Y4
+	VFMADD231PS  Y14, Y8, Y5
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y13
+	VMOVUPS      32(R10)(BX*4), Y14
+	VFMADD231PS  Y13, Y11, Y0
+	VFMADD231PS  Y14, Y11, Y1
+	VFMADD231PS  Y13, Y10, Y2
+	VFMADD231PS  Y14, Y10, Y3
+	VFMADD231PS  Y13, Y9, Y4
+	VFMADD231PS  Y14, Y9, Y5
+	VFMADD231PS  Y13, Y8, Y6
+	VFMADD231PS  Y14, Y8, Y7
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y8
+	VMOVUPS      32(R10)(BX*4), Y13
+	VFMADD231PS  Y8, Y12, Y0
+	VFMADD231PS  Y13, Y12, Y1
+	VFMADD231PS  Y8, Y11, Y2
+	VFMADD231PS  Y13, Y11, Y3
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y13, Y10, Y5
+	VFMADD231PS  Y8, Y9, Y6
+	VFMADD231PS  Y13, Y9, Y7
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y8
+	VMOVUPS      32(R10)(BX*4), Y9
+	VFMADD231PS  Y8, Y12, Y2
+	VFMADD231PS  Y9, Y12, Y3
+	VFMADD231PS  Y8, Y11, Y4
+	VFMADD231PS  Y9, Y11, Y5
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y8
+	VMOVUPS      32(R10)(BX*4), Y9
+	VFMADD231PS  Y8, Y12, Y4
+	VFMADD231PS  Y9, Y12, Y5
+	VFMADD231PS  Y8, Y11, Y6
+	VFMADD231PS  Y9, Y11, Y7
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y8
+	VMOVUPS      32(R10)(BX*4), Y9
+	VFMADD231PS  Y8, Y12, Y6
+	VFMADD231PS  Y9, Y12, Y7
+	ADDQ         $0x00000008, SI
+	ADDQ         $0x00000004, DI
+	DECQ         R8
+	JNZ          fullkx
+	VBROADCASTSS slope+92(FP), Y9
+	VBROADCASTSS hi+96(FP), Y10
+	VXORPS       Y8, Y8, Y8
+	CMPQ         act+80(FP), $0x00000001
+	JL           fullstore
+	JE           fullrelu
+	CMPQ         act+80(FP), $0x00000003
+	JE           fullclip
+	JG           fullfromMemory
+	VMINPS       Y0, Y8, Y10
+	VMAXPS       Y0, Y8, Y0
+	VFMADD231PS  Y10, Y9, Y0
+	VMINPS       Y1, Y8, Y10
+	VMAXPS       Y1, Y8, Y1
+	VFMADD231PS  Y10, Y9, Y1
+	VMINPS       Y2, Y8, Y10
+	VMAXPS       Y2, Y8, Y2
+	VFMADD231PS  Y10, Y9, Y2
+	VMINPS       Y3, Y8, Y10
+	VMAXPS       Y3, Y8, Y3
+	VFMADD231PS  Y10, Y9, Y3
+	VMINPS       Y4, Y8, Y10
+	VMAXPS       Y4, Y8, Y4
+	VFMADD231PS  Y10, Y9, Y4
+	VMINPS       Y5, Y8, Y10
+	VMAXPS       Y5, Y8, Y5
+	VFMADD231PS  Y10, Y9, Y5
+	VMINPS       Y6, Y8, Y10
+	VMAXPS       Y6, Y8, Y6
+	VFMADD231PS  Y10, Y9, Y6
+	VMINPS       Y7, Y8, Y10
+	VMAXPS       Y7, Y8, Y7
+	VFMADD231PS  Y10, Y9, Y7
+	JMP          fullstore
+
+fullrelu:
+	VMAXPS Y0, Y8, Y0
+	VMAXPS Y1, Y8, Y1
+	VMAXPS Y2, Y8, Y2
+	VMAXPS Y3, Y8, Y3
+	VMAXPS Y4, Y8, Y4
+	VMAXPS Y5, Y8, Y5
+	VMAXPS Y6, Y8, Y6
+	VMAXPS Y7, Y8, Y7
+	JMP    fullstore
+
+fullclip:
+	VMAXPS Y0, Y9, Y0
+	VMINPS Y0, Y10, Y0
+	VMAXPS Y1, Y9, Y1
+	VMINPS Y1, Y10, Y1
+	VMAXPS Y2, Y9, Y2
+	VMINPS Y2, Y10, Y2
+	VMAXPS Y3, Y9, Y3
+	VMINPS Y3, Y10, Y3
+	VMAXPS Y4, Y9, Y4
+	VMINPS Y4, Y10, Y4
+	VMAXPS Y5, Y9, Y5
+	VMINPS Y5, Y10, Y5
+	VMAXPS Y6, Y9, Y6
+	VMINPS Y6, Y10, Y6
+	VMAXPS Y7, Y9, Y7
+	VMINPS Y7, Y10, Y7
+	JMP    fullstore
+
+fullfromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    full4next
+	VMULPS actconsts<>+0(SB), Y0, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y0, Y0
+	VMULPS actconsts<>+0(SB), Y1, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y1, Y1
+	VMULPS actconsts<>+0(SB), Y2, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y2, Y2
+	VMULPS actconsts<>+0(SB), Y3, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y3, Y3
+	VMULPS actconsts<>+0(SB), Y4, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y5, Y5
+	VMULPS actconsts<>+0(SB), Y6, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y6, Y6
+	VMULPS actconsts<>+0(SB), Y7, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y7, Y7
+	JMP    fullstore
+
+full4next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         full5next
+	VMAXPS      actconsts<>+256(SB), Y0, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y0, Y0, Y10
+	VBLENDVPS   Y10, Y0, Y8, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y1, Y1, Y10
+	VBLENDVPS   Y10, Y1, Y8, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y2, Y2, Y10
+	VBLENDVPS   Y10, Y2, Y8, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y3, Y3, Y10
+	VBLENDVPS   Y10, Y3, Y8, Y3
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y4, Y4, Y10
+	VBLENDVPS   Y10, Y4, Y8, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y5, Y5, Y10
+	VBLENDVPS   Y10, Y5, Y8, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y6, Y6, Y10
+	VBLENDVPS   Y10, Y6, Y8, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y7, Y7, Y10
+	VBLENDVPS   Y10, Y7, Y8, Y7
+	JMP         fullstore
+
+full5next:
+	VMAXPS      actconsts<>+256(SB), Y0, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y0, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y1, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y2, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y3, Y3
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y4, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y5, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y6, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y7, Y7
+
+fullstore:
+	MOVQ    ldD+64(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    AX, DI
+	VMOVUPS Y0, (DI)(BX*4)
+	VMOVUPS Y1, 32(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y2, (DI)(BX*4)
+	VMOVUPS Y3, 32(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y4, (DI)(BX*4)
+	VMOVUPS Y5, 32(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y6, (DI)(BX*4)
+	VMOVUPS Y7, 32(DI)(BX*4)
+	ADDQ    $0x00000010, BX
+	JMP     block
+
+tail:
+	CMPQ         SI, $0x00000008
+	JLE          tail1
+	MOVQ         cols+56(FP), SI
+	SUBQ         $0x00000008, SI
+	VBROADCASTSS bias+88(FP), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VMOVAPS      Y0, Y5
+	VMOVAPS      Y0, Y6
+	VMOVAPS      Y0, Y7
+	MOVQ         offs+24(FP), DI
+	MOVQ         w+16(FP), R8
+	MOVQ         kw+32(FP), R9
+	MOVQ         R9, R10
+	SHLQ         $0x02, R10
+	MOVQ         ldS+72(FP), R10
+	SHLQ         $0x02, R10
+
+t2kx:
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R8, R11
+	VBROADCASTSS (R11), Y8
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Y9
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Y10
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Y11
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Y12
+	MOVQ         (DI), R11
+	LEAQ         (CX)(R11*4), R11
+	VMOVUPS      (R11)(BX*4), Y13
+	VMOVUPS      (R11)(SI*4), Y14
+	VFMADD231PS  Y13, Y8, Y0
+	VFMADD231PS  Y14, Y8, Y1
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y13
+	VMOVUPS      (R11)(SI*4), Y14
+	VFMADD231PS  Y13, Y9, Y0
+	VFMADD231PS  Y14, Y9, Y1
+	VFMADD231PS  Y13, Y8, Y2
+	VFMADD231PS  Y14, Y8, Y3
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y13
+	VMOVUPS      (R11)(SI*4), Y14
+	VFMADD231PS  Y13, Y10, Y0
+	VFMADD231PS  Y14, Y10, Y1
+	VFMADD231PS  Y13, Y9, Y2
+	VFMADD231PS  Y14, Y9, Y3
+	VFMADD231PS  Y13, Y8, Y4
+	VFMADD231PS  Y14, Y8, Y5
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y13
+	VMOVUPS      (R11)(SI*4), Y14
+	VFMADD231PS  Y13, Y11, Y0
+	VFMADD231PS  Y14, Y11, Y1
+	VFMADD231PS  Y13, Y10, Y2
+	VFMADD231PS  Y14, Y10, Y3
+	VFMADD231PS  Y13, Y9, Y4
+	VFMADD231PS  Y14, Y9, Y5
+	VFMADD231PS  Y13, Y8, Y6
+	VFMADD231PS  Y14, Y8, Y7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y8
+	VMOVUPS      (R11)(SI*4), Y13
+	VFMADD231PS  Y8, Y12, Y0
+	VFMADD231PS  Y13, Y12, Y1
+	VFMADD231PS  Y8, Y11, Y2
+	VFMADD231PS  Y13, Y11, Y3
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y13, Y10, Y5
+	VFMADD231PS  Y8, Y9, Y6
+	VFMADD231PS  Y13, Y9, Y7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y8
+	VMOVUPS      (R11)(SI*4), Y9
+	VFMADD231PS  Y8, Y12, Y2
+	VFMADD231PS  Y9, Y12, Y3
+	VFMADD231PS  Y8, Y11, Y4
+	VFMADD231PS  Y9, Y11, Y5
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y8
+	VMOVUPS      (R11)(SI*4), Y9
+	VFMADD231PS  Y8, Y12, Y4
+	VFMADD231PS  Y9, Y12, Y5
+	VFMADD231PS  Y8, Y11, Y6
+	VFMADD231PS  Y9, Y11, Y7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y8
+	VMOVUPS      (R11)(SI*4), Y9
+	VFMADD231PS  Y8, Y12, Y6
+	VFMADD231PS  Y9, Y12, Y7
+	ADDQ         $0x00000008, DI
+	ADDQ         $0x00000004, R8
+	DECQ         R9
+	JNZ          t2kx
+	VBROADCASTSS slope+92(FP), Y9
+	VBROADCASTSS hi+96(FP), Y10
+	VXORPS       Y8, Y8, Y8
+	CMPQ         act+80(FP), $0x00000001
+	JL           t2store
+	JE           t2relu
+	CMPQ         act+80(FP), $0x00000003
+	JE           t2clip
+	JG           t2fromMemory
+	VMINPS       Y0, Y8, Y10
+	VMAXPS       Y0, Y8, Y0
+	VFMADD231PS  Y10, Y9, Y0
+	VMINPS       Y1, Y8, Y10
+	VMAXPS       Y1, Y8, Y1
+	VFMADD231PS  Y10, Y9, Y1
+	VMINPS       Y2, Y8, Y10
+	VMAXPS       Y2, Y8, Y2
+	VFMADD231PS  Y10, Y9, Y2
+	VMINPS       Y3, Y8, Y10
+	VMAXPS       Y3, Y8, Y3
+	VFMADD231PS  Y10, Y9, Y3
+	VMINPS       Y4, Y8, Y10
+	VMAXPS       Y4, Y8, Y4
+	VFMADD231PS  Y10, Y9, Y4
+	VMINPS       Y5, Y8, Y10
+	VMAXPS       Y5, Y8, Y5
+	VFMADD231PS  Y10, Y9, Y5
+	VMINPS       Y6, Y8, Y10
+	VMAXPS       Y6, Y8, Y6
+	VFMADD231PS  Y10, Y9, Y6
+	VMINPS       Y7, Y8, Y10
+	VMAXPS       Y7, Y8, Y7
+	VFMADD231PS  Y10, Y9, Y7
+	JMP          t2store
+
+t2relu:
+	VMAXPS Y0, Y8, Y0
+	VMAXPS Y1, Y8, Y1
+	VMAXPS Y2, Y8, Y2
+	VMAXPS Y3, Y8, Y3
+	VMAXPS Y4, Y8, Y4
+	VMAXPS Y5, Y8, Y5
+	VMAXPS Y6, Y8, Y6
+	VMAXPS Y7, Y8, Y7
+	JMP    t2store
+
+t2clip:
+	VMAXPS Y0, Y9, Y0
+	VMINPS Y0, Y10, Y0
+	VMAXPS Y1, Y9, Y1
+	VMINPS Y1, Y10, Y1
+	VMAXPS Y2, Y9, Y2
+	VMINPS Y2, Y10, Y2
+	VMAXPS Y3, Y9, Y3
+	VMINPS Y3, Y10, Y3
+	VMAXPS Y4, Y9, Y4
+	VMINPS Y4, Y10, Y4
+	VMAXPS Y5, Y9, Y5
+	VMINPS Y5, Y10, Y5
+	VMAXPS Y6, Y9, Y6
+	VMINPS Y6, Y10, Y6
+	VMAXPS Y7, Y9, Y7
+	VMINPS Y7, Y10, Y7
+	JMP    t2store
+
+t2fromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    t24next
+	VMULPS actconsts<>+0(SB), Y0, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y0, Y0
+	VMULPS actconsts<>+0(SB), Y1, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y1, Y1
+	VMULPS actconsts<>+0(SB), Y2, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y2, Y2
+	VMULPS actconsts<>+0(SB), Y3, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y3, Y3
+	VMULPS actconsts<>+0(SB), Y4, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y5, Y5
+	VMULPS actconsts<>+0(SB), Y6, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y6, Y6
+	VMULPS actconsts<>+0(SB), Y7, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y7, Y7
+	JMP    t2store
+
+t24next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         t25next
+	VMAXPS      actconsts<>+256(SB), Y0, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y0, Y0, Y10
+	VBLENDVPS   Y10, Y0, Y8, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y1, Y1, Y10
+	VBLENDVPS   Y10, Y1, Y8, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y2, Y2, Y10
+	VBLENDVPS   Y10, Y2, Y8, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y3, Y3, Y10
+	VBLENDVPS   Y10, Y3, Y8, Y3
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y4, Y4, Y10
+	VBLENDVPS   Y10, Y4, Y8, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y5, Y5, Y10
+	VBLENDVPS   Y10, Y5, Y8, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y6, Y6, Y10
+	VBLENDVPS   Y10, Y6, Y8, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y7, Y7, Y10
+	VBLENDVPS   Y10, Y7, Y8, Y7
+	JMP         t2store
+
+t25next:
+	VMAXPS      actconsts<>+256(SB), Y0, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y0, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y1, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y2, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y3, Y3
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y4, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y5, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y6, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y7, Y7
+
+t2store:
+	MOVQ    ldD+64(FP), DI
+	SHLQ    $0x02, DI
+	MOVQ    AX, R8
+	VMOVUPS Y0, (R8)(BX*4)
+	VMOVUPS Y1, (R8)(SI*4)
+	ADDQ    DI, R8
+	VMOVUPS Y2, (R8)(BX*4)
+	VMOVUPS Y3, (R8)(SI*4)
+	ADDQ    DI, R8
+	VMOVUPS Y4, (R8)(BX*4)
+	VMOVUPS Y5, (R8)(SI*4)
+	ADDQ    DI, R8
+	VMOVUPS Y6, (R8)(BX*4)
+	VMOVUPS Y7, (R8)(SI*4)
+	JMP     next
+
+tail1:
+	MOVQ         cols+56(FP), BX
+	SUBQ         $0x00000008, BX
+	VBROADCASTSS bias+88(FP), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	MOVQ         offs+24(FP), SI
+	MOVQ         w+16(FP), DI
+	MOVQ         kw+32(FP), R8
+	MOVQ         R8, R9
+	SHLQ         $0x02, R9
+	MOVQ         ldS+72(FP), R9
+	SHLQ         $0x02, R9
+
+t1kx:
+	MOVQ         ldW+40(FP), R11
+	SHLQ         $0x02, R11
+	MOVQ         DI, R10
+	VBROADCASTSS (R10), Y4
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y5
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y6
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y7
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y8
+	MOVQ         (SI), R10
+	LEAQ         (CX)(R10*4), R10
+	VMOVUPS      (R10)(BX*4), Y9
+	VFMADD231PS  Y9, Y4, Y0
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y9
+	VFMADD231PS  Y9, Y5, Y0
+	VFMADD231PS  Y9, Y4, Y1
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y9
+	VFMADD231PS  Y9, Y6, Y0
+	VFMADD231PS  Y9, Y5, Y1
+	VFMADD231PS  Y9, Y4, Y2
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y9
+	VFMADD231PS  Y9, Y7, Y0
+	VFMADD231PS  Y9, Y6, Y1
+	VFMADD231PS  Y9, Y5, Y2
+	VFMADD231PS  Y9, Y4, Y3
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y4
+	VFMADD231PS  Y4, Y8, Y0
+	VFMADD231PS  Y4, Y7, Y1
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y4, Y5, Y3
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y4
+	VFMADD231PS  Y4, Y8, Y1
+	VFMADD231PS  Y4, Y7, Y2
+	VFMADD231PS  Y4, Y6, Y3
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y4
+	VFMADD231PS  Y4, Y8, Y2
+	VFMADD231PS  Y4, Y7, Y3
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y4
+	VFMADD231PS  Y4, Y8, Y3
+	ADDQ         $0x00000008, SI
+	ADDQ         $0x00000004, DI
+	DECQ         R8
+	JNZ          t1kx
+	VBROADCASTSS slope+92(FP), Y5
+	VBROADCASTSS hi+96(FP), Y6
+	VXORPS       Y4, Y4, Y4
+	CMPQ         act+80(FP), $0x00000001
+	JL           t1store
+	JE           t1relu
+	CMPQ         act+80(FP), $0x00000003
+	JE           t1clip
+	JG           t1fromMemory
+	VMINPS       Y0, Y4, Y6
+	VMAXPS       Y0, Y4, Y0
+	VFMADD231PS  Y6, Y5, Y0
+	VMINPS       Y1, Y4, Y6
+	VMAXPS       Y1, Y4, Y1
+	VFMADD231PS  Y6, Y5, Y1
+	VMINPS       Y2, Y4, Y6
+	VMAXPS       Y2, Y4, Y2
+	VFMADD231PS  Y6, Y5, Y2
+	VMINPS       Y3, Y4, Y6
+	VMAXPS       Y3, Y4, Y3
+	VFMADD231PS  Y6, Y5, Y3
+	JMP          t1store
+
+t1relu:
+	VMAXPS Y0, Y4, Y0
+	VMAXPS Y1, Y4, Y1
+	VMAXPS Y2, Y4, Y2
+	VMAXPS Y3, Y4, Y3
+	JMP    t1store
+
+t1clip:
+	VMAXPS Y0, Y5, Y0
+	VMINPS Y0, Y6, Y0
+	VMAXPS Y1, Y5, Y1
+	VMINPS Y1, Y6, Y1
+	VMAXPS Y2, Y5, Y2
+	VMINPS Y2, Y6, Y2
+	VMAXPS Y3, Y5, Y3
+	VMINPS Y3, Y6, Y3
+	JMP    t1store
+
+t1fromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    t14next
+	VMULPS actconsts<>+0(SB), Y0, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y0, Y0
+	VMULPS actconsts<>+0(SB), Y1, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y1, Y1
+	VMULPS actconsts<>+0(SB), Y2, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y2, Y2
+	VMULPS actconsts<>+0(SB), Y3, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y3, Y3
+	JMP    t1store
+
+t14next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         t15next
+	VMAXPS      actconsts<>+256(SB), Y0, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y0, Y0, Y6
+	VBLENDVPS   Y6, Y0, Y4, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y1, Y1, Y6
+	VBLENDVPS   Y6, Y1, Y4, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y2, Y2, Y6
+	VBLENDVPS   Y6, Y2, Y4, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y3, Y3, Y6
+	VBLENDVPS   Y6, Y3, Y4, Y3
+	JMP         t1store
+
+t15next:
+	VMAXPS      actconsts<>+256(SB), Y0, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y0, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y1, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y2, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y3, Y3
+
+t1store:
+	MOVQ    ldD+64(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    AX, DI
+	VMOVUPS Y0, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y1, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y2, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y3, (DI)(BX*4)
+
+next:
+	MOVQ ldD+64(FP), BX
+	SHLQ $0x04, BX
+	ADDQ BX, AX
+	MOVQ ldS+72(FP), BX
+	SHLQ $0x04, BX
+	ADDQ BX, CX
+	SUBQ $0x00000004, DX
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecDepthwiseTall70AVX2(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·vecDepthwiseTall70AVX2(SB), NOSPLIT, $0-100
+	MOVQ d+0(FP), AX
+	MOVQ s+8(FP), CX
+	MOVQ rows+48(FP), DX
+
+row:
+	CMPQ DX, $0x00000004
+	JL   done
+	XORQ BX, BX
+
+block:
+	MOVQ         cols+56(FP), SI
+	SUBQ         BX, SI
+	JLE          next
+	CMPQ         SI, $0x00000008
+	JLE          tail
+	VBROADCASTSS bias+88(FP), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	MOVQ         offs+24(FP), SI
+	MOVQ         w+16(FP), DI
+	MOVQ         kw+32(FP), R8
+	MOVQ         R8, R9
+	SHLQ         $0x02, R9
+	MOVQ         ldS+72(FP), R9
+	SHLQ         $0x02, R9
+
+fullkx:
+	MOVQ         ldW+40(FP), R11
+	SHLQ         $0x02, R11
+	MOVQ         DI, R10
+	VBROADCASTSS (R10), Y4
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y5
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y6
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y7
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y8
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y9
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y10
+	MOVQ         (SI), R10
+	LEAQ         (CX)(R10*4), R10
+	VMOVUPS      (R10)(BX*4), Y11
+	VFMADD231PS  Y11, Y4, Y0
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y11
+	VFMADD231PS  Y11, Y5, Y0
+	VFMADD231PS  Y11, Y4, Y1
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y11
+	VFMADD231PS  Y11, Y6, Y0
+	VFMADD231PS  Y11, Y5, Y1
+	VFMADD231PS  Y11, Y4, Y2
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y11
+	VFMADD231PS  Y11, Y7, Y0
+	VFMADD231PS  Y11, Y6, Y1
+	VFMADD231PS  Y11, Y5, Y2
+	VFMADD231PS  Y11, Y4, Y3
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y4
+	VFMADD231PS  Y4, Y8, Y0
+	VFMADD231PS  Y4, Y7, Y1
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y4, Y5, Y3
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y4
+	VFMADD231PS  Y4, Y9, Y0
+	VFMADD231PS  Y4, Y8, Y1
+	VFMADD231PS  Y4, Y7, Y2
+	VFMADD231PS  Y4, Y6, Y3
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y4
+	VFMADD231PS  Y4, Y10, Y0
+	VFMADD231PS  Y4, Y9, Y1
+	VFMADD231PS  Y4, Y8, Y2
+	VFMADD231PS  Y4, Y7, Y3
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y4
+	VFMADD231PS  Y4, Y10, Y1
+	VFMADD231PS  Y4, Y9, Y2
+	VFMADD231PS  Y4, Y8, Y3
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y4
+	VFMADD231PS  Y4, Y10, Y2
+	VFMADD231PS  Y4, Y9, Y3
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y4
+	VFMADD231PS  Y4, Y10, Y3
+	ADDQ         $0x00000008, SI
+	ADDQ         $0x00000004, DI
+	DECQ         R8
+	JNZ          fullkx
+	VBROADCASTSS slope+92(FP), Y5
+	VBROADCASTSS hi+96(FP), Y6
+	VXORPS       Y4, Y4, Y4
+	CMPQ         act+80(FP), $0x00000001
+	JL           fullstore
+	JE           fullrelu
+	CMPQ         act+80(FP), $0x00000003
+	JE           fullclip
+	JG           fullfromMemory
+	VMINPS       Y0, Y4, Y6
+	VMAXPS       Y0, Y4, Y0
+	VFMADD231PS  Y6, Y5, Y0
+	VMINPS       Y1, Y4, Y6
+	VMAXPS       Y1, Y4, Y1
+	VFMADD231PS  Y6, Y5, Y1
+	VMINPS       Y2, Y4, Y6
+	VMAXPS       Y2, Y4, Y2
+	VFMADD231PS  Y6, Y5, Y2
+	VMINPS       Y3, Y4, Y6
+	VMAXPS       Y3, Y4, Y3
+	VFMADD231PS  Y6, Y5, Y3
+	JMP          fullstore
+
+fullrelu:
+	VMAXPS Y0, Y4, Y0
+	VMAXPS Y1, Y4, Y1
+	VMAXPS Y2, Y4, Y2
+	VMAXPS Y3, Y4, Y3
+	JMP    fullstore
+
+fullclip:
+	VMAXPS Y0, Y5, Y0
+	VMINPS Y0, Y6, Y0
+	VMAXPS Y1, Y5, Y1
+	VMINPS Y1, Y6, Y1
+	VMAXPS Y2, Y5, Y2
+	VMINPS Y2, Y6, Y2
+	VMAXPS Y3, Y5, Y3
+	VMINPS Y3, Y6, Y3
+	JMP    fullstore
+
+fullfromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    full4next
+	VMULPS actconsts<>+0(SB), Y0, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y0, Y0
+	VMULPS actconsts<>+0(SB), Y1, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y1, Y1
+	VMULPS actconsts<>+0(SB), Y2, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y2, Y2
+	VMULPS actconsts<>+0(SB), Y3, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y3, Y3
+	JMP    fullstore
+
+full4next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         full5next
+	VMAXPS      actconsts<>+256(SB), Y0, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y0, Y0, Y6
+	VBLENDVPS   Y6, Y0, Y4, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y1, Y1, Y6
+	VBLENDVPS   Y6, Y1, Y4, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y2, Y2, Y6
+	VBLENDVPS   Y6, Y2, Y4, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y3, Y3, Y6
+	VBLENDVPS   Y6, Y3, Y4, Y3
+	JMP         fullstore
+
+full5next:
+	VMAXPS      actconsts<>+256(SB), Y0, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y0, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y1, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y2, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y3, Y3
+
+fullstore:
+	MOVQ    ldD+64(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    AX, DI
+	VMOVUPS Y0, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y1, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y2, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y3, (DI)(BX*4)
+	ADDQ    $0x00000008, BX
+	JMP     block
+
+tail:
+	MOVQ         cols+56(FP), BX
+	SUBQ         $0x00000008, BX
+	VBROADCASTSS bias+88(FP), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	MOVQ         offs+24(FP), SI
+	MOVQ         w+16(FP), DI
+	MOVQ         kw+32(FP), R8
+	MOVQ         R8, R9
+	SHLQ         $0x02, R9
+	MOVQ         ldS+72(FP), R9
+	SHLQ         $0x02, R9
+
+t1kx:
+	MOVQ         ldW+40(FP), R11
+	SHLQ         $0x02, R11
+	MOVQ         DI, R10
+	VBROADCASTSS (R10), Y4
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y5
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y6
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y7
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y8
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y9
+	ADDQ         R11, R10
+	VBROADCASTSS (R10), Y10
+	MOVQ         (SI), R10
+	LEAQ         (CX)(R10*4), R10
+	VMOVUPS      (R10)(BX*4), Y11
+	VFMADD231PS  Y11, Y4, Y0
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y11
+	VFMADD231PS  Y11, Y5, Y0
+	VFMADD231PS  Y11, Y4, Y1
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y11
+	VFMADD231PS  Y11, Y6, Y0
+	VFMADD231PS  Y11, Y5, Y1
+	VFMADD231PS  Y11, Y4, Y2
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y11
+	VFMADD231PS  Y11, Y7, Y0
+	VFMADD231PS  Y11, Y6, Y1
+	VFMADD231PS  Y11, Y5, Y2
+	VFMADD231PS  Y11, Y4, Y3
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y4
+	VFMADD231PS  Y4, Y8, Y0
+	VFMADD231PS  Y4, Y7, Y1
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y4, Y5, Y3
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y4
+	VFMADD231PS  Y4, Y9, Y0
+	VFMADD231PS  Y4, Y8, Y1
+	VFMADD231PS  Y4, Y7, Y2
+	VFMADD231PS  Y4, Y6, Y3
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y4
+	VFMADD231PS  Y4, Y10, Y0
+	VFMADD231PS  Y4, Y9, Y1
+	VFMADD231PS  Y4, Y8, Y2
+	VFMADD231PS  Y4, Y7, Y3
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y4
+	VFMADD231PS  Y4, Y10, Y1
+	VFMADD231PS  Y4, Y9, Y2
+	VFMADD231PS  Y4, Y8, Y3
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y4
+	VFMADD231PS  Y4, Y10, Y2
+	VFMADD231PS  Y4, Y9, Y3
+	ADDQ         R9, R10
+	VMOVUPS      (R10)(BX*4), Y4
+	VFMADD231PS  Y4, Y10, Y3
+	ADDQ         $0x00000008, SI
+	ADDQ         $0x00000004, DI
+	DECQ         R8
+	JNZ          t1kx
+	VBROADCASTSS slope+92(FP), Y5
+	VBROADCASTSS hi+96(FP), Y6
+	VXORPS       Y4, Y4, Y4
+	CMPQ         act+80(FP), $0x00000001
+	JL           t1store
+	JE           t1relu
+	CMPQ         act+80(FP), $0x00000003
+	JE           t1clip
+	JG           t1fromMemory
+	VMINPS       Y0, Y4, Y6
+	VMAXPS       Y0, Y4, Y0
+	VFMADD231PS  Y6, Y5, Y0
+	VMINPS       Y1, Y4, Y6
+	VMAXPS       Y1, Y4, Y1
+	VFMADD231PS  Y6, Y5, Y1
+	VMINPS       Y2, Y4, Y6
+	VMAXPS       Y2, Y4, Y2
+	VFMADD231PS  Y6, Y5, Y2
+	VMINPS       Y3, Y4, Y6
+	VMAXPS       Y3, Y4, Y3
+	VFMADD231PS  Y6, Y5, Y3
+	JMP          t1store
+
+t1relu:
+	VMAXPS Y0, Y4, Y0
+	VMAXPS Y1, Y4, Y1
+	VMAXPS Y2, Y4, Y2
+	VMAXPS Y3, Y4, Y3
+	JMP    t1store
+
+t1clip:
+	VMAXPS Y0, Y5, Y0
+	VMINPS Y0, Y6, Y0
+	VMAXPS Y1, Y5, Y1
+	VMINPS Y1, Y6, Y1
+	VMAXPS Y2, Y5, Y2
+	VMINPS Y2, Y6, Y2
+	VMAXPS Y3, Y5, Y3
+	VMINPS Y3, Y6, Y3
+	JMP    t1store
+
+t1fromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    t14next
+	VMULPS actconsts<>+0(SB), Y0, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y0, Y0
+	VMULPS actconsts<>+0(SB), Y1, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y1, Y1
+	VMULPS actconsts<>+0(SB), Y2, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y2, Y2
+	VMULPS actconsts<>+0(SB), Y3, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y3, Y3
+	JMP    t1store
+
+t14next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         t15next
+	VMAXPS      actconsts<>+256(SB), Y0, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y0, Y0, Y6
+	VBLENDVPS   Y6, Y0, Y4, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y1, Y1, Y6
+	VBLENDVPS   Y6, Y1, Y4, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y2, Y2, Y6
+	VBLENDVPS   Y6, Y2, Y4, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y3, Y3, Y6
+	VBLENDVPS   Y6, Y3, Y4, Y3
+	JMP         t1store
+
+t15next:
+	VMAXPS      actconsts<>+256(SB), Y0, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y0, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y1, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y2, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y3, Y3
+
+t1store:
+	MOVQ    ldD+64(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    AX, DI
+	VMOVUPS Y0, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y1, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y2, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y3, (DI)(BX*4)
+
+next:
+	MOVQ ldD+64(FP), BX
+	SHLQ $0x04, BX
+	ADDQ BX, AX
+	MOVQ ldS+72(FP), BX
+	SHLQ $0x04, BX
+	ADDQ BX, CX
+	SUBQ $0x00000004, DX
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecDepthwiseTall21AVX2(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·vecDepthwiseTall21AVX2(SB), NOSPLIT, $0-100
+	MOVQ d+0(FP), AX
+	MOVQ s+8(FP), CX
+	MOVQ rows+48(FP), DX
+
+row:
+	CMPQ DX, $0x00000004
+	JL   done
+	XORQ BX, BX
+
+block:
+	MOVQ         cols+56(FP), SI
+	SUBQ         BX, SI
+	JLE          next
+	CMPQ         SI, $0x00000010
+	JLE          tail
+	VBROADCASTSS bias+88(FP), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VMOVAPS      Y0, Y5
+	VMOVAPS      Y0, Y6
+	VMOVAPS      Y0, Y7
+	MOVQ         offs+24(FP), SI
+	MOVQ         w+16(FP), DI
+	MOVQ         kw+32(FP), R8
+	MOVQ         R8, R9
+	SHLQ         $0x02, R9
+	MOVQ         ldS+72(FP), R10
 	SHLQ         $0x02, R10
 
 fullkx:
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
 	MOVQ         DI, R11
 	VBROADCASTSS (R11), Y8
-	ADDQ         R9, R11
+	ADDQ         R12, R11
 	VBROADCASTSS (R11), Y9
+	MOVQ         (SI), R11
+	LEAQ         (CX)(R11*4), R11
+	VMOVUPS      (R11)(BX*4), Y10
+	VMOVUPS      32(R11)(BX*4), Y11
+	VFMADD231PS  Y10, Y8, Y0
+	VFMADD231PS  Y11, Y8, Y1
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y10
+	VMOVUPS      32(R11)(BX*4), Y11
+	VFMADD231PS  Y10, Y9, Y0
+	VFMADD231PS  Y11, Y9, Y1
+	VFMADD231PS  Y10, Y8, Y2
+	VFMADD231PS  Y11, Y8, Y3
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y10
+	VMOVUPS      32(R11)(BX*4), Y11
+	VFMADD231PS  Y10, Y9, Y2
+	VFMADD231PS  Y11, Y9, Y3
+	VFMADD231PS  Y10, Y8, Y4
+	VFMADD231PS  Y11, Y8, Y5
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y10
+	VMOVUPS      32(R11)(BX*4), Y11
+	VFMADD231PS  Y10, Y9, Y4
+	VFMADD231PS  Y11, Y9, Y5
+	VFMADD231PS  Y10, Y8, Y6
+	VFMADD231PS  Y11, Y8, Y7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y8
+	VMOVUPS      32(R11)(BX*4), Y10
+	VFMADD231PS  Y8, Y9, Y6
+	VFMADD231PS  Y10, Y9, Y7
+	MOVQ         ldW+40(FP), R11
+	SHLQ         $0x02, R11
+	MOVQ         DI, R11
 	ADDQ         R9, R11
+	VBROADCASTSS (R11), Y8
+	MOVQ         (SI)(R9*2), R11
+	LEAQ         (CX)(R11*4), R11
+	VMOVUPS      (R11)(BX*4), Y9
+	VMOVUPS      32(R11)(BX*4), Y10
+	VFMADD231PS  Y9, Y8, Y0
+	VFMADD231PS  Y10, Y8, Y1
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y9
+	VMOVUPS      32(R11)(BX*4), Y10
+	VFMADD231PS  Y9, Y8, Y2
+	VFMADD231PS  Y10, Y8, Y3
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y9
+	VMOVUPS      32(R11)(BX*4), Y10
+	VFMADD231PS  Y9, Y8, Y4
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y9
+	VMOVUPS      32(R11)(BX*4), Y10
+	VFMADD231PS  Y9, Y8, Y6
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         $0x00000008, SI
+	ADDQ         $0x00000004, DI
+	DECQ         R8
+	JNZ          fullkx
+	VBROADCASTSS slope+92(FP), Y9
+	VBROADCASTSS hi+96(FP), Y10
+	VXORPS       Y8, Y8, Y8
+	CMPQ         act+80(FP), $0x00000001
+	JL           fullstore
+	JE           fullrelu
+	CMPQ         act+80(FP), $0x00000003
+	JE           fullclip
+	JG           fullfromMemory
+	VMINPS       Y0, Y8, Y10
+	VMAXPS       Y0, Y8, Y0
+	VFMADD231PS  Y10, Y9, Y0
+	VMINPS       Y1, Y8, Y10
+	VMAXPS       Y1, Y8, Y1
+	VFMADD231PS  Y10, Y9, Y1
+	VMINPS       Y2, Y8, Y10
+	VMAXPS       Y2, Y8, Y2
+	VFMADD231PS  Y10, Y9, Y2
+	VMINPS       Y3, Y8, Y10
+	VMAXPS       Y3, Y8, Y3
+	VFMADD231PS  Y10, Y9, Y3
+	VMINPS       Y4, Y8, Y10
+	VMAXPS       Y4, Y8, Y4
+	VFMADD231PS  Y10, Y9, Y4
+	VMINPS       Y5, Y8, Y10
+	VMAXPS       Y5, Y8, Y5
+	VFMADD231PS  Y10, Y9, Y5
+	VMINPS       Y6, Y8, Y10
+	VMAXPS       Y6, Y8, Y6
+	VFMADD231PS  Y10, Y9, Y6
+	VMINPS       Y7, Y8, Y10
+	VMAXPS       Y7, Y8, Y7
+	VFMADD231PS  Y10, Y9, Y7
+	JMP          fullstore
+
+fullrelu:
+	VMAXPS Y0, Y8, Y0
+	VMAXPS Y1, Y8, Y1
+	VMAXPS Y2, Y8, Y2
+	VMAXPS Y3, Y8, Y3
+	VMAXPS Y4, Y8, Y4
+	VMAXPS Y5, Y8, Y5
+	VMAXPS Y6, Y8, Y6
+	VMAXPS Y7, Y8, Y7
+	JMP    fullstore
+
+fullclip:
+	VMAXPS Y0, Y9, Y0
+	VMINPS Y0, Y10, Y0
+	VMAXPS Y1, Y9, Y1
+	VMINPS Y1, Y10, Y1
+	VMAXPS Y2, Y9, Y2
+	VMINPS Y2, Y10, Y2
+	VMAXPS Y3, Y9, Y3
+	VMINPS Y3, Y10, Y3
+	VMAXPS Y4, Y9, Y4
+	VMINPS Y4, Y10, Y4
+	VMAXPS Y5, Y9, Y5
+	VMINPS Y5, Y10, Y5
+	VMAXPS Y6, Y9, Y6
+	VMINPS Y6, Y10, Y6
+	VMAXPS Y7, Y9, Y7
+	VMINPS Y7, Y10, Y7
+	JMP    fullstore
+
+fullfromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    full4next
+	VMULPS actconsts<>+0(SB), Y0, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y0, Y0
+	VMULPS actconsts<>+0(SB), Y1, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y1, Y1
+	VMULPS actconsts<>+0(SB), Y2, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y2, Y2
+	VMULPS actconsts<>+0(SB), Y3, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y3, Y3
+	VMULPS actconsts<>+0(SB), Y4, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y5, Y5
+	VMULPS actconsts<>+0(SB), Y6, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y6, Y6
+	VMULPS actconsts<>+0(SB), Y7, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y7, Y7
+	JMP    fullstore
+
+full4next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         full5next
+	VMAXPS      actconsts<>+256(SB), Y0, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y0, Y0, Y10
+	VBLENDVPS   Y10, Y0, Y8, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y1, Y1, Y10
+	VBLENDVPS   Y10, Y1, Y8, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y2, Y2, Y10
+	VBLENDVPS   Y10, Y2, Y8, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y3, Y3, Y10
+	VBLENDVPS   Y10, Y3, Y8, Y3
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y4, Y4, Y10
+	VBLENDVPS   Y10, Y4, Y8, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y5, Y5, Y10
+	VBLENDVPS   Y10, Y5, Y8, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y6, Y6, Y10
+	VBLENDVPS   Y10, Y6, Y8, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y7, Y7, Y10
+	VBLENDVPS   Y10, Y7, Y8, Y7
+	JMP         fullstore
+
+full5next:
+	VMAXPS      actconsts<>+256(SB), Y0, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y0, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y1, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y2, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y3, Y3
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y4, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y5, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y6, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y7, Y7
+
+fullstore:
+	MOVQ    ldD+64(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    AX, DI
+	VMOVUPS Y0, (DI)(BX*4)
+	VMOVUPS Y1, 32(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y2, (DI)(BX*4)
+	VMOVUPS Y3, 32(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y4, (DI)(BX*4)
+	VMOVUPS Y5, 32(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y6, (DI)(BX*4)
+	VMOVUPS Y7, 32(DI)(BX*4)
+	ADDQ    $0x00000010, BX
+	JMP     block
+
+tail:
+	CMPQ         SI, $0x00000008
+	JLE          tail1
+	MOVQ         cols+56(FP), SI
+	SUBQ         $0x00000008, SI
+	VBROADCASTSS bias+88(FP), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VMOVAPS      Y0, Y5
+	VMOVAPS      Y0, Y6
+	VMOVAPS      Y0, Y7
+	MOVQ         offs+24(FP), DI
+	MOVQ         w+16(FP), R8
+	MOVQ         kw+32(FP), R9
+	MOVQ         R9, R10
+	SHLQ         $0x02, R10
+	MOVQ         ldS+72(FP), R11
+	SHLQ         $0x02, R11
+
+t2kx:
+	MOVQ         ldW+40(FP), R13
+	SHLQ         $0x02, R13
+	MOVQ         R8, R12
+	VBROADCASTSS (R12), Y8
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Y9
+	MOVQ         (DI), R12
+	LEAQ         (CX)(R12*4), R12
+	VMOVUPS      (R12)(BX*4), Y10
+	VMOVUPS      (R12)(SI*4), Y11
+	VFMADD231PS  Y10, Y8, Y0
+	VFMADD231PS  Y11, Y8, Y1
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Y10
+	VMOVUPS      (R12)(SI*4), Y11
+	VFMADD231PS  Y10, Y9, Y0
+	VFMADD231PS  Y11, Y9, Y1
+	VFMADD231PS  Y10, Y8, Y2
+	VFMADD231PS  Y11, Y8, Y3
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Y10
+	VMOVUPS      (R12)(SI*4), Y11
+	VFMADD231PS  Y10, Y9, Y2
+	VFMADD231PS  Y11, Y9, Y3
+	VFMADD231PS  Y10, Y8, Y4
+	VFMADD231PS  Y11, Y8, Y5
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Y10
+	VMOVUPS      (R12)(SI*4), Y11
+	VFMADD231PS  Y10, Y9, Y4
+	VFMADD231PS  Y11, Y9, Y5
+	VFMADD231PS  Y10, Y8, Y6
+	VFMADD231PS  Y11, Y8, Y7
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Y8
+	VMOVUPS      (R12)(SI*4), Y10
+	VFMADD231PS  Y8, Y9, Y6
+	VFMADD231PS  Y10, Y9, Y7
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R8, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (R12), Y8
+	MOVQ         (DI)(R10*2), R12
+	LEAQ         (CX)(R12*4), R12
+	VMOVUPS      (R12)(BX*4), Y9
+	VMOVUPS      (R12)(SI*4), Y10
+	VFMADD231PS  Y9, Y8, Y0
+	VFMADD231PS  Y10, Y8, Y1
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Y9
+	VMOVUPS      (R12)(SI*4), Y10
+	VFMADD231PS  Y9, Y8, Y2
+	VFMADD231PS  Y10, Y8, Y3
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Y9
+	VMOVUPS      (R12)(SI*4), Y10
+	VFMADD231PS  Y9, Y8, Y4
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Y9
+	VMOVUPS      (R12)(SI*4), Y10
+	VFMADD231PS  Y9, Y8, Y6
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         $0x00000008, DI
+	ADDQ         $0x00000004, R8
+	DECQ         R9
+	JNZ          t2kx
+	VBROADCASTSS slope+92(FP), Y9
+	VBROADCASTSS hi+96(FP), Y10
+	VXORPS       Y8, Y8, Y8
+	CMPQ         act+80(FP), $0x00000001
+	JL           t2store
+	JE           t2relu
+	CMPQ         act+80(FP), $0x00000003
+	JE           t2clip
+	JG           t2fromMemory
+	VMINPS       Y0, Y8, Y10
+	VMAXPS       Y0, Y8, Y0
+	VFMADD231PS  Y10, Y9, Y0
+	VMINPS       Y1, Y8, Y10
+	VMAXPS       Y1, Y8, Y1
+	VFMADD231PS  Y10, Y9, Y1
+	VMINPS       Y2, Y8, Y10
+	VMAXPS       Y2, Y8, Y2
+	VFMADD231PS  Y10, Y9, Y2
+	VMINPS       Y3, Y8, Y10
+	VMAXPS       Y3, Y8, Y3
+	VFMADD231PS  Y10, Y9, Y3
+	VMINPS       Y4, Y8, Y10
+	VMAXPS       Y4, Y8, Y4
+	VFMADD231PS  Y10, Y9, Y4
+	VMINPS       Y5, Y8, Y10
+	VMAXPS       Y5, Y8, Y5
+	VFMADD231PS  Y10, Y9, Y5
+	VMINPS       Y6, Y8, Y10
+	VMAXPS       Y6, Y8, Y6
+	VFMADD231PS  Y10, Y9, Y6
+	VMINPS       Y7, Y8, Y10
+	VMAXPS       Y7, Y8, Y7
+	VFMADD231PS  Y10, Y9, Y7
+	JMP          t2store
+
+t2relu:
+	VMAXPS Y0, Y8, Y0
+	VMAXPS Y1, Y8, Y1
+	VMAXPS Y2, Y8, Y2
+	VMAXPS Y3, Y8, Y3
+	VMAXPS Y4, Y8, Y4
+	VMAXPS Y5, Y8, Y5
+	VMAXPS Y6, Y8, Y6
+	VMAXPS Y7, Y8, Y7
+	JMP    t2store
+
+t2clip:
+	VMAXPS Y0, Y9, Y0
+	VMINPS Y0, Y10, Y0
+	VMAXPS Y1, Y9, Y1
+	VMINPS Y1, Y10, Y1
+	VMAXPS Y2, Y9, Y2
+	VMINPS Y2, Y10, Y2
+	VMAXPS Y3, Y9, Y3
+	VMINPS Y3, Y10, Y3
+	VMAXPS Y4, Y9, Y4
+	VMINPS Y4, Y10, Y4
+	VMAXPS Y5, Y9, Y5
+	VMINPS Y5, Y10, Y5
+	VMAXPS Y6, Y9, Y6
+	VMINPS Y6, Y10, Y6
+	VMAXPS Y7, Y9, Y7
+	VMINPS Y7, Y10, Y7
+	JMP    t2store
+
+t2fromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    t24next
+	VMULPS actconsts<>+0(SB), Y0, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y0, Y0
+	VMULPS actconsts<>+0(SB), Y1, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y1, Y1
+	VMULPS actconsts<>+0(SB), Y2, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y2, Y2
+	VMULPS actconsts<>+0(SB), Y3, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y3, Y3
+	VMULPS actconsts<>+0(SB), Y4, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y5, Y5
+	VMULPS actconsts<>+0(SB), Y6, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y6, Y6
+	VMULPS actconsts<>+0(SB), Y7, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y7, Y7
+	JMP    t2store
+
+t24next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         t25next
+	VMAXPS      actconsts<>+256(SB), Y0, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y0, Y0, Y10
+	VBLENDVPS   Y10, Y0, Y8, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y1, Y1, Y10
+	VBLENDVPS   Y10, Y1, Y8, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y2, Y2, Y10
+	VBLENDVPS   Y10, Y2, Y8, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y3, Y3, Y10
+	VBLENDVPS   Y10, Y3, Y8, Y3
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y4, Y4, Y10
+	VBLENDVPS   Y10, Y4, Y8, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y5, Y5, Y10
+	VBLENDVPS   Y10, Y5, Y8, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y6, Y6, Y10
+	VBLENDVPS   Y10, Y6, Y8, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y7, Y7, Y10
+	VBLENDVPS   Y10, Y7, Y8, Y7
+	JMP         t2store
+
+t25next:
+	VMAXPS      actconsts<>+256(SB), Y0, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y0, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y1, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y2, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y3, Y3
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y4, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y5, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y6, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y7, Y7
+
+t2store:
+	MOVQ    ldD+64(FP), DI
+	SHLQ    $0x02, DI
+	MOVQ    AX, R8
+	VMOVUPS Y0, (R8)(BX*4)
+	VMOVUPS Y1, (R8)(SI*4)
+	ADDQ    DI, R8
+	VMOVUPS Y2, (R8)(BX*4)
+	VMOVUPS Y3, (R8)(SI*4)
+	ADDQ    DI, R8
+	VMOVUPS Y4, (R8)(BX*4)
+	VMOVUPS Y5, (R8)(SI*4)
+	ADDQ    DI, R8
+	VMOVUPS Y6, (R8)(BX*4)
+	VMOVUPS Y7, (R8)(SI*4)
+	JMP     next
+
+tail1:
+	MOVQ         cols+56(FP), BX
+	SUBQ         $0x00000008, BX
+	VBROADCASTSS bias+88(FP), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	MOVQ         offs+24(FP), SI
+	MOVQ         w+16(FP), DI
+	MOVQ         kw+32(FP), R8
+	MOVQ         R8, R9
+	SHLQ         $0x02, R9
+	MOVQ         ldS+72(FP), R10
+	SHLQ         $0x02, R10
+
+t1kx:
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         DI, R11
+	VBROADCASTSS (R11), Y4
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Y5
+	MOVQ         (SI), R11
+	LEAQ         (CX)(R11*4), R11
+	VMOVUPS      (R11)(BX*4), Y6
+	VFMADD231PS  Y6, Y4, Y0
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y6
+	VFMADD231PS  Y6, Y5, Y0
+	VFMADD231PS  Y6, Y4, Y1
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y6
+	VFMADD231PS  Y6, Y5, Y1
+	VFMADD231PS  Y6, Y4, Y2
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y6
+	VFMADD231PS  Y6, Y5, Y2
+	VFMADD231PS  Y6, Y4, Y3
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y4
+	VFMADD231PS  Y4, Y5, Y3
+	MOVQ         ldW+40(FP), R11
+	SHLQ         $0x02, R11
+	MOVQ         DI, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (R11), Y4
+	MOVQ         (SI)(R9*2), R11
+	LEAQ         (CX)(R11*4), R11
+	VMOVUPS      (R11)(BX*4), Y5
+	VFMADD231PS  Y5, Y4, Y0
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y5
+	VFMADD231PS  Y5, Y4, Y1
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y5
+	VFMADD231PS  Y5, Y4, Y2
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y5
+	VFMADD231PS  Y5, Y4, Y3
+	ADDQ         $0x00000008, SI
+	ADDQ         $0x00000004, DI
+	DECQ         R8
+	JNZ          t1kx
+	VBROADCASTSS slope+92(FP), Y5
+	VBROADCASTSS hi+96(FP), Y6
+	VXORPS       Y4, Y4, Y4
+	CMPQ         act+80(FP), $0x00000001
+	JL           t1store
+	JE           t1relu
+	CMPQ         act+80(FP), $0x00000003
+	JE           t1clip
+	JG           t1fromMemory
+	VMINPS       Y0, Y4, Y6
+	VMAXPS       Y0, Y4, Y0
+	VFMADD231PS  Y6, Y5, Y0
+	VMINPS       Y1, Y4, Y6
+	VMAXPS       Y1, Y4, Y1
+	VFMADD231PS  Y6, Y5, Y1
+	VMINPS       Y2, Y4, Y6
+	VMAXPS       Y2, Y4, Y2
+	VFMADD231PS  Y6, Y5, Y2
+	VMINPS       Y3, Y4, Y6
+	VMAXPS       Y3, Y4, Y3
+	VFMADD231PS  Y6, Y5, Y3
+	JMP          t1store
+
+t1relu:
+	VMAXPS Y0, Y4, Y0
+	VMAXPS Y1, Y4, Y1
+	VMAXPS Y2, Y4, Y2
+	VMAXPS Y3, Y4, Y3
+	JMP    t1store
+
+t1clip:
+	VMAXPS Y0, Y5, Y0
+	VMINPS Y0, Y6, Y0
+	VMAXPS Y1, Y5, Y1
+	VMINPS Y1, Y6, Y1
+	VMAXPS Y2, Y5, Y2
+	VMINPS Y2, Y6, Y2
+	VMAXPS Y3, Y5, Y3
+	VMINPS Y3, Y6, Y3
+	JMP    t1store
+
+t1fromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    t14next
+	VMULPS actconsts<>+0(SB), Y0, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y0, Y0
+	VMULPS actconsts<>+0(SB), Y1, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y1, Y1
+	VMULPS actconsts<>+0(SB), Y2, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y2, Y2
+	VMULPS actconsts<>+0(SB), Y3, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y3, Y3
+	JMP    t1store
+
+t14next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         t15next
+	VMAXPS      actconsts<>+256(SB), Y0, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y0, Y0, Y6
+	VBLENDVPS   Y6, Y0, Y4, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y1, Y1, Y6
+	VBLENDVPS   Y6, Y1, Y4, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y2, Y2, Y6
+	VBLENDVPS   Y6, Y2, Y4, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y3, Y3, Y6
+	VBLENDVPS   Y6, Y3, Y4, Y3
+	JMP         t1store
+
+t15next:
+	VMAXPS      actconsts<>+256(SB), Y0, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y0, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y1, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y2, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y3, Y3
+
+t1store:
+	MOVQ    ldD+64(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    AX, DI
+	VMOVUPS Y0, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y1, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y2, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y3, (DI)(BX*4)
+
+next:
+	MOVQ ldD+64(FP), BX
+	SHLQ $0x04, BX
+	ADDQ BX, AX
+	MOVQ ldS+72(FP), BX
+	SHLQ $0x04, BX
+	ADDQ BX, CX
+	SUBQ $0x00000004, DX
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecDepthwiseTall32AVX2(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·vecDepthwiseTall32AVX2(SB), NOSPLIT, $0-100
+	MOVQ d+0(FP), AX
+	MOVQ s+8(FP), CX
+	MOVQ rows+48(FP), DX
+
+row:
+	CMPQ DX, $0x00000004
+	JL   done
+	XORQ BX, BX
+
+block:
+	MOVQ         cols+56(FP), SI
+	SUBQ         BX, SI
+	JLE          next
+	CMPQ         SI, $0x00000010
+	JLE          tail
+	VBROADCASTSS bias+88(FP), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VMOVAPS      Y0, Y5
+	VMOVAPS      Y0, Y6
+	VMOVAPS      Y0, Y7
+	MOVQ         offs+24(FP), SI
+	MOVQ         w+16(FP), DI
+	MOVQ         kw+32(FP), R8
+	MOVQ         R8, R9
+	SHLQ         $0x02, R9
+	MOVQ         ldS+72(FP), R10
+	SHLQ         $0x02, R10
+
+fullkx:
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         DI, R11
+	VBROADCASTSS (R11), Y8
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Y9
+	ADDQ         R12, R11
 	VBROADCASTSS (R11), Y10
 	MOVQ         (SI), R11
+	LEAQ         (CX)(R11*4), R11
+	VMOVUPS      (R11)(BX*4), Y11
+	VMOVUPS      32(R11)(BX*4), Y12
+	VFMADD231PS  Y11, Y8, Y0
+	VFMADD231PS  Y12, Y8, Y1
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y11
+	VMOVUPS      32(R11)(BX*4), Y12
+	VFMADD231PS  Y11, Y9, Y0
+	VFMADD231PS  Y12, Y9, Y1
+	VFMADD231PS  Y11, Y8, Y2
+	VFMADD231PS  Y12, Y8, Y3
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y11
+	VMOVUPS      32(R11)(BX*4), Y12
+	VFMADD231PS  Y11, Y10, Y0
+	VFMADD231PS  Y12, Y10, Y1
+	VFMADD231PS  Y11, Y9, Y2
+	VFMADD231PS  Y12, Y9, Y3
+	VFMADD231PS  Y11, Y8, Y4
+	VFMADD231PS  Y12, Y8, Y5
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y11
+	VMOVUPS      32(R11)(BX*4), Y12
+	VFMADD231PS  Y11, Y10, Y2
+	VFMADD231PS  Y12, Y10, Y3
+	VFMADD231PS  Y11, Y9, Y4
+	VFMADD231PS  Y12, Y9, Y5
+	VFMADD231PS  Y11, Y8, Y6
+	VFMADD231PS  Y12, Y8, Y7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y8
+	VMOVUPS      32(R11)(BX*4), Y11
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y11, Y10, Y5
+	VFMADD231PS  Y8, Y9, Y6
+	VFMADD231PS  Y11, Y9, Y7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y8
+	VMOVUPS      32(R11)(BX*4), Y9
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         DI, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (R11), Y8
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Y9
+	MOVQ         (SI)(R9*2), R11
+	LEAQ         (CX)(R11*4), R11
+	VMOVUPS      (R11)(BX*4), Y10
+	VMOVUPS      32(R11)(BX*4), Y11
+	VFMADD231PS  Y10, Y8, Y0
+	VFMADD231PS  Y11, Y8, Y1
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y10
+	VMOVUPS      32(R11)(BX*4), Y11
+	VFMADD231PS  Y10, Y9, Y0
+	VFMADD231PS  Y11, Y9, Y1
+	VFMADD231PS  Y10, Y8, Y2
+	VFMADD231PS  Y11, Y8, Y3
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y10
+	VMOVUPS      32(R11)(BX*4), Y11
+	VFMADD231PS  Y10, Y9, Y2
+	VFMADD231PS  Y11, Y9, Y3
+	VFMADD231PS  Y10, Y8, Y4
+	VFMADD231PS  Y11, Y8, Y5
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y10
+	VMOVUPS      32(R11)(BX*4), Y11
+	VFMADD231PS  Y10, Y9, Y4
+	VFMADD231PS  Y11, Y9, Y5
+	VFMADD231PS  Y10, Y8, Y6
+	VFMADD231PS  Y11, Y8, Y7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y8
+	VMOVUPS      32(R11)(BX*4), Y10
+	VFMADD231PS  Y8, Y9, Y6
+	VFMADD231PS  Y10, Y9, Y7
+	ADDQ         $0x00000008, SI
+	ADDQ         $0x00000004, DI
+	DECQ         R8
+	JNZ          fullkx
+	VBROADCASTSS slope+92(FP), Y9
+	VBROADCASTSS hi+96(FP), Y10
+	VXORPS       Y8, Y8, Y8
+	CMPQ         act+80(FP), $0x00000001
+	JL           fullstore
+	JE           fullrelu
+	CMPQ         act+80(FP), $0x00000003
+	JE           fullclip
+	JG           fullfromMemory
+	VMINPS       Y0, Y8, Y10
+	VMAXPS       Y0, Y8, Y0
+	VFMADD231PS  Y10, Y9, Y0
+	VMINPS       Y1, Y8, Y10
+	VMAXPS       Y1, Y8, Y1
+	VFMADD231PS  Y10, Y9, Y1
+	VMINPS       Y2, Y8, Y10
+	VMAXPS       Y2, Y8, Y2
+	VFMADD231PS  Y10, Y9, Y2
+	VMINPS       Y3, Y8, Y10
+	VMAXPS       Y3, Y8, Y3
+	VFMADD231PS  Y10, Y9, Y3
+	VMINPS       Y4, Y8, Y10
+	VMAXPS       Y4, Y8, Y4
+	VFMADD231PS  Y10, Y9, Y4
+	VMINPS       Y5, Y8, Y10
+	VMAXPS       Y5, Y8, Y5
+	VFMADD231PS  Y10, Y9, Y5
+	VMINPS       Y6, Y8, Y10
+	VMAXPS       Y6, Y8, Y6
+	VFMADD231PS  Y10, Y9, Y6
+	VMINPS       Y7, Y8, Y10
+	VMAXPS       Y7, Y8, Y7
+	VFMADD231PS  Y10, Y9, Y7
+	JMP          fullstore
+
+fullrelu:
+	VMAXPS Y0, Y8, Y0
+	VMAXPS Y1, Y8, Y1
+	VMAXPS Y2, Y8, Y2
+	VMAXPS Y3, Y8, Y3
+	VMAXPS Y4, Y8, Y4
+	VMAXPS Y5, Y8, Y5
+	VMAXPS Y6, Y8, Y6
+	VMAXPS Y7, Y8, Y7
+	JMP    fullstore
+
+fullclip:
+	VMAXPS Y0, Y9, Y0
+	VMINPS Y0, Y10, Y0
+	VMAXPS Y1, Y9, Y1
+	VMINPS Y1, Y10, Y1
+	VMAXPS Y2, Y9, Y2
+	VMINPS Y2, Y10, Y2
+	VMAXPS Y3, Y9, Y3
+	VMINPS Y3, Y10, Y3
+	VMAXPS Y4, Y9, Y4
+	VMINPS Y4, Y10, Y4
+	VMAXPS Y5, Y9, Y5
+	VMINPS Y5, Y10, Y5
+	VMAXPS Y6, Y9, Y6
+	VMINPS Y6, Y10, Y6
+	VMAXPS Y7, Y9, Y7
+	VMINPS Y7, Y10, Y7
+	JMP    fullstore
+
+fullfromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    full4next
+	VMULPS actconsts<>+0(SB), Y0, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y0, Y0
+	VMULPS actconsts<>+0(SB), Y1, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y1, Y1
+	VMULPS actconsts<>+0(SB), Y2, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y2, Y2
+	VMULPS actconsts<>+0(SB), Y3, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y3, Y3
+	VMULPS actconsts<>+0(SB), Y4, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y5, Y5
+	VMULPS actconsts<>+0(SB), Y6, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y6, Y6
+	VMULPS actconsts<>+0(SB), Y7, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y7, Y7
+	JMP    fullstore
+
+full4next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         full5next
+	VMAXPS      actconsts<>+256(SB), Y0, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y0, Y0, Y10
+	VBLENDVPS   Y10, Y0, Y8, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y1, Y1, Y10
+	VBLENDVPS   Y10, Y1, Y8, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y2, Y2, Y10
+	VBLENDVPS   Y10, Y2, Y8, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y3, Y3, Y10
+	VBLENDVPS   Y10, Y3, Y8, Y3
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y4, Y4, Y10
+	VBLENDVPS   Y10, Y4, Y8, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y5, Y5, Y10
+	VBLENDVPS   Y10, Y5, Y8, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y6, Y6, Y10
+	VBLENDVPS   Y10, Y6, Y8, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y7, Y7, Y10
+	VBLENDVPS   Y10, Y7, Y8, Y7
+	JMP         fullstore
+
+full5next:
+	VMAXPS      actconsts<>+256(SB), Y0, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y0, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y1, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y2, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y3, Y3
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y4, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y5, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y6, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y7, Y7
+
+fullstore:
+	MOVQ    ldD+64(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    AX, DI
+	VMOVUPS Y0, (DI)(BX*4)
+	VMOVUPS Y1, 32(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y2, (DI)(BX*4)
+	VMOVUPS Y3, 32(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y4, (DI)(BX*4)
+	VMOVUPS Y5, 32(DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y6, (DI)(BX*4)
+	VMOVUPS Y7, 32(DI)(BX*4)
+	ADDQ    $0x00000010, BX
+	JMP     block
+
+tail:
+	CMPQ         SI, $0x00000008
+	JLE          tail1
+	MOVQ         cols+56(FP), SI
+	SUBQ         $0x00000008, SI
+	VBROADCASTSS bias+88(FP), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VMOVAPS      Y0, Y5
+	VMOVAPS      Y0, Y6
+	VMOVAPS      Y0, Y7
+	MOVQ         offs+24(FP), DI
+	MOVQ         w+16(FP), R8
+	MOVQ         kw+32(FP), R9
+	MOVQ         R9, R10
+	SHLQ         $0x02, R10
+	MOVQ         ldS+72(FP), R11
+	SHLQ         $0x02, R11
+
+t2kx:
+	MOVQ         ldW+40(FP), R13
+	SHLQ         $0x02, R13
+	MOVQ         R8, R12
+	VBROADCASTSS (R12), Y8
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Y9
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Y10
+	MOVQ         (DI), R12
+	LEAQ         (CX)(R12*4), R12
+	VMOVUPS      (R12)(BX*4), Y11
+	VMOVUPS      (R12)(SI*4), Y12
+	VFMADD231PS  Y11, Y8, Y0
+	VFMADD231PS  Y12, Y8, Y1
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Y11
+	VMOVUPS      (R12)(SI*4), Y12
+	VFMADD231PS  Y11, Y9, Y0
+	VFMADD231PS  Y12, Y9, Y1
+	VFMADD231PS  Y11, Y8, Y2
+	VFMADD231PS  Y12, Y8, Y3
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Y11
+	VMOVUPS      (R12)(SI*4), Y12
+	VFMADD231PS  Y11, Y10, Y0
+	VFMADD231PS  Y12, Y10, Y1
+	VFMADD231PS  Y11, Y9, Y2
+	VFMADD231PS  Y12, Y9, Y3
+	VFMADD231PS  Y11, Y8, Y4
+	VFMADD231PS  Y12, Y8, Y5
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Y11
+	VMOVUPS      (R12)(SI*4), Y12
+	VFMADD231PS  Y11, Y10, Y2
+	VFMADD231PS  Y12, Y10, Y3
+	VFMADD231PS  Y11, Y9, Y4
+	VFMADD231PS  Y12, Y9, Y5
+	VFMADD231PS  Y11, Y8, Y6
+	VFMADD231PS  Y12, Y8, Y7
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Y8
+	VMOVUPS      (R12)(SI*4), Y11
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y11, Y10, Y5
+	VFMADD231PS  Y8, Y9, Y6
+	VFMADD231PS  Y11, Y9, Y7
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Y8
+	VMOVUPS      (R12)(SI*4), Y9
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	MOVQ         ldW+40(FP), R13
+	SHLQ         $0x02, R13
+	MOVQ         R8, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (R12), Y8
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Y9
+	MOVQ         (DI)(R10*2), R12
+	LEAQ         (CX)(R12*4), R12
+	VMOVUPS      (R12)(BX*4), Y10
+	VMOVUPS      (R12)(SI*4), Y11
+	VFMADD231PS  Y10, Y8, Y0
+	VFMADD231PS  Y11, Y8, Y1
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Y10
+	VMOVUPS      (R12)(SI*4), Y11
+	VFMADD231PS  Y10, Y9, Y0
+	VFMADD231PS  Y11, Y9, Y1
+	VFMADD231PS  Y10, Y8, Y2
+	VFMADD231PS  Y11, Y8, Y3
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Y10
+	VMOVUPS      (R12)(SI*4), Y11
+	VFMADD231PS  Y10, Y9, Y2
+	VFMADD231PS  Y11, Y9, Y3
+	VFMADD231PS  Y10, Y8, Y4
+	VFMADD231PS  Y11, Y8, Y5
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Y10
+	VMOVUPS      (R12)(SI*4), Y11
+	VFMADD231PS  Y10, Y9, Y4
+	VFMADD231PS  Y11, Y9, Y5
+	VFMADD231PS  Y10, Y8, Y6
+	VFMADD231PS  Y11, Y8, Y7
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Y8
+	VMOVUPS      (R12)(SI*4), Y10
+	VFMADD231PS  Y8, Y9, Y6
+	VFMADD231PS  Y10, Y9, Y7
+	ADDQ         $0x00000008, DI
+	ADDQ         $0x00000004, R8
+	DECQ         R9
+	JNZ          t2kx
+	VBROADCASTSS slope+92(FP), Y9
+	VBROADCASTSS hi+96(FP), Y10
+	VXORPS       Y8, Y8, Y8
+	CMPQ         act+80(FP), $0x00000001
+	JL           t2store
+	JE           t2relu
+	CMPQ         act+80(FP), $0x00000003
+	JE           t2clip
+	JG           t2fromMemory
+	VMINPS       Y0, Y8, Y10
+	VMAXPS       Y0, Y8, Y0
+	VFMADD231PS  Y10, Y9, Y0
+	VMINPS       Y1, Y8, Y10
+	VMAXPS       Y1, Y8, Y1
+	VFMADD231PS  Y10, Y9, Y1
+	VMINPS       Y2, Y8, Y10
+	VMAXPS       Y2, Y8, Y2
+	VFMADD231PS  Y10, Y9, Y2
+	VMINPS       Y3, Y8, Y10
+	VMAXPS       Y3, Y8, Y3
+	VFMADD231PS  Y10, Y9, Y3
+	VMINPS       Y4, Y8, Y10
+	VMAXPS       Y4, Y8, Y4
+	VFMADD231PS  Y10, Y9, Y4
+	VMINPS       Y5, Y8, Y10
+	VMAXPS       Y5, Y8, Y5
+	VFMADD231PS  Y10, Y9, Y5
+	VMINPS       Y6, Y8, Y10
+	VMAXPS       Y6, Y8, Y6
+	VFMADD231PS  Y10, Y9, Y6
+	VMINPS       Y7, Y8, Y10
+	VMAXPS       Y7, Y8, Y7
+	VFMADD231PS  Y10, Y9, Y7
+	JMP          t2store
+
+t2relu:
+	VMAXPS Y0, Y8, Y0
+	VMAXPS Y1, Y8, Y1
+	VMAXPS Y2, Y8, Y2
+	VMAXPS Y3, Y8, Y3
+	VMAXPS Y4, Y8, Y4
+	VMAXPS Y5, Y8, Y5
+	VMAXPS Y6, Y8, Y6
+	VMAXPS Y7, Y8, Y7
+	JMP    t2store
+
+t2clip:
+	VMAXPS Y0, Y9, Y0
+	VMINPS Y0, Y10, Y0
+	VMAXPS Y1, Y9, Y1
+	VMINPS Y1, Y10, Y1
+	VMAXPS Y2, Y9, Y2
+	VMINPS Y2, Y10, Y2
+	VMAXPS Y3, Y9, Y3
+	VMINPS Y3, Y10, Y3
+	VMAXPS Y4, Y9, Y4
+	VMINPS Y4, Y10, Y4
+	VMAXPS Y5, Y9, Y5
+	VMINPS Y5, Y10, Y5
+	VMAXPS Y6, Y9, Y6
+	VMINPS Y6, Y10, Y6
+	VMAXPS Y7, Y9, Y7
+	VMINPS Y7, Y10, Y7
+	JMP    t2store
+
+t2fromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    t24next
+	VMULPS actconsts<>+0(SB), Y0, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y0, Y0
+	VMULPS actconsts<>+0(SB), Y1, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y1, Y1
+	VMULPS actconsts<>+0(SB), Y2, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y2, Y2
+	VMULPS actconsts<>+0(SB), Y3, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y3, Y3
+	VMULPS actconsts<>+0(SB), Y4, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y5, Y5
+	VMULPS actconsts<>+0(SB), Y6, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y6, Y6
+	VMULPS actconsts<>+0(SB), Y7, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y7, Y7
+	JMP    t2store
+
+t24next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         t25next
+	VMAXPS      actconsts<>+256(SB), Y0, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y0, Y0, Y10
+	VBLENDVPS   Y10, Y0, Y8, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y1, Y1, Y10
+	VBLENDVPS   Y10, Y1, Y8, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y2, Y2, Y10
+	VBLENDVPS   Y10, Y2, Y8, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y3, Y3, Y10
+	VBLENDVPS   Y10, Y3, Y8, Y3
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y4, Y4, Y10
+	VBLENDVPS   Y10, Y4, Y8, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y5, Y5, Y10
+	VBLENDVPS   Y10, Y5, Y8, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y6, Y6, Y10
+	VBLENDVPS   Y10, Y6, Y8, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VMOVUPS     actconsts<>+192(SB), Y8
+	VDIVPS      Y10, Y8, Y8
+	VCMPPS      $0x03, Y7, Y7, Y10
+	VBLENDVPS   Y10, Y7, Y8, Y7
+	JMP         t2store
+
+t25next:
+	VMAXPS      actconsts<>+256(SB), Y0, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y0, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y1, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y2, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y3, Y3
+	VMAXPS      actconsts<>+256(SB), Y4, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y4, Y4
+	VMAXPS      actconsts<>+256(SB), Y5, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y5, Y5
+	VMAXPS      actconsts<>+256(SB), Y6, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y6, Y6
+	VMAXPS      actconsts<>+256(SB), Y7, Y9
+	VMINPS      actconsts<>+320(SB), Y9, Y9
+	VMULPS      actconsts<>+384(SB), Y9, Y8
+	VROUNDPS    $0x00, Y8, Y8
+	VFMADD231PS actconsts<>+448(SB), Y8, Y9
+	VFMADD231PS actconsts<>+512(SB), Y8, Y9
+	VMOVUPS     actconsts<>+576(SB), Y10
+	VFMADD213PS actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS actconsts<>+64(SB), Y9, Y10
+	VMULPS      Y9, Y10, Y10
+	VFMSUB213PS Y9, Y9, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VCVTPS2DQ   Y8, Y8
+	VPSRAD      $0x01, Y8, Y9
+	VPSUBD      Y9, Y8, Y8
+	VPSLLD      $0x17, Y9, Y9
+	VPADDD      actconsts<>+192(SB), Y9, Y9
+	VMULPS      Y9, Y10, Y10
+	VPSLLD      $0x17, Y8, Y8
+	VPADDD      actconsts<>+192(SB), Y8, Y8
+	VMULPS      Y8, Y10, Y10
+	VADDPS      actconsts<>+192(SB), Y10, Y10
+	VDIVPS      Y10, Y7, Y7
+
+t2store:
+	MOVQ    ldD+64(FP), DI
+	SHLQ    $0x02, DI
+	MOVQ    AX, R8
+	VMOVUPS Y0, (R8)(BX*4)
+	VMOVUPS Y1, (R8)(SI*4)
+	ADDQ    DI, R8
+	VMOVUPS Y2, (R8)(BX*4)
+	VMOVUPS Y3, (R8)(SI*4)
+	ADDQ    DI, R8
+	VMOVUPS Y4, (R8)(BX*4)
+	VMOVUPS Y5, (R8)(SI*4)
+	ADDQ    DI, R8
+	VMOVUPS Y6, (R8)(BX*4)
+	VMOVUPS Y7, (R8)(SI*4)
+	JMP     next
+
+tail1:
+	MOVQ         cols+56(FP), BX
+	SUBQ         $0x00000008, BX
+	VBROADCASTSS bias+88(FP), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	MOVQ         offs+24(FP), SI
+	MOVQ         w+16(FP), DI
+	MOVQ         kw+32(FP), R8
+	MOVQ         R8, R9
+	SHLQ         $0x02, R9
+	MOVQ         ldS+72(FP), R10
+	SHLQ         $0x02, R10
+
+t1kx:
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         DI, R11
+	VBROADCASTSS (R11), Y4
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Y5
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Y6
+	MOVQ         (SI), R11
+	LEAQ         (CX)(R11*4), R11
+	VMOVUPS      (R11)(BX*4), Y7
+	VFMADD231PS  Y7, Y4, Y0
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y7
+	VFMADD231PS  Y7, Y5, Y0
+	VFMADD231PS  Y7, Y4, Y1
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y7
+	VFMADD231PS  Y7, Y6, Y0
+	VFMADD231PS  Y7, Y5, Y1
+	VFMADD231PS  Y7, Y4, Y2
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y7
+	VFMADD231PS  Y7, Y6, Y1
+	VFMADD231PS  Y7, Y5, Y2
+	VFMADD231PS  Y7, Y4, Y3
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y4
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y4, Y5, Y3
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y4
+	VFMADD231PS  Y4, Y6, Y3
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         DI, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (R11), Y4
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Y5
+	MOVQ         (SI)(R9*2), R11
+	LEAQ         (CX)(R11*4), R11
+	VMOVUPS      (R11)(BX*4), Y6
+	VFMADD231PS  Y6, Y4, Y0
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y6
+	VFMADD231PS  Y6, Y5, Y0
+	VFMADD231PS  Y6, Y4, Y1
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y6
+	VFMADD231PS  Y6, Y5, Y1
+	VFMADD231PS  Y6, Y4, Y2
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y6
+	VFMADD231PS  Y6, Y5, Y2
+	VFMADD231PS  Y6, Y4, Y3
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y4
+	VFMADD231PS  Y4, Y5, Y3
+	ADDQ         $0x00000008, SI
+	ADDQ         $0x00000004, DI
+	DECQ         R8
+	JNZ          t1kx
+	VBROADCASTSS slope+92(FP), Y5
+	VBROADCASTSS hi+96(FP), Y6
+	VXORPS       Y4, Y4, Y4
+	CMPQ         act+80(FP), $0x00000001
+	JL           t1store
+	JE           t1relu
+	CMPQ         act+80(FP), $0x00000003
+	JE           t1clip
+	JG           t1fromMemory
+	VMINPS       Y0, Y4, Y6
+	VMAXPS       Y0, Y4, Y0
+	VFMADD231PS  Y6, Y5, Y0
+	VMINPS       Y1, Y4, Y6
+	VMAXPS       Y1, Y4, Y1
+	VFMADD231PS  Y6, Y5, Y1
+	VMINPS       Y2, Y4, Y6
+	VMAXPS       Y2, Y4, Y2
+	VFMADD231PS  Y6, Y5, Y2
+	VMINPS       Y3, Y4, Y6
+	VMAXPS       Y3, Y4, Y3
+	VFMADD231PS  Y6, Y5, Y3
+	JMP          t1store
+
+t1relu:
+	VMAXPS Y0, Y4, Y0
+	VMAXPS Y1, Y4, Y1
+	VMAXPS Y2, Y4, Y2
+	VMAXPS Y3, Y4, Y3
+	JMP    t1store
+
+t1clip:
+	VMAXPS Y0, Y5, Y0
+	VMINPS Y0, Y6, Y0
+	VMAXPS Y1, Y5, Y1
+	VMINPS Y1, Y6, Y1
+	VMAXPS Y2, Y5, Y2
+	VMINPS Y2, Y6, Y2
+	VMAXPS Y3, Y5, Y3
+	VMINPS Y3, Y6, Y3
+	JMP    t1store
+
+t1fromMemory:
+	CMPQ   act+80(FP), $0x00000004
+	JNE    t14next
+	VMULPS actconsts<>+0(SB), Y0, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y0, Y0
+	VMULPS actconsts<>+0(SB), Y1, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y1, Y1
+	VMULPS actconsts<>+0(SB), Y2, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y2, Y2
+	VMULPS actconsts<>+0(SB), Y3, Y4
+	VADDPS actconsts<>+64(SB), Y4, Y4
+	VMAXPS actconsts<>+128(SB), Y4, Y4
+	VMINPS actconsts<>+192(SB), Y4, Y4
+	VMULPS Y4, Y3, Y3
+	JMP    t1store
+
+t14next:
+	CMPQ        act+80(FP), $0x00000005
+	JNE         t15next
+	VMAXPS      actconsts<>+256(SB), Y0, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y0, Y0, Y6
+	VBLENDVPS   Y6, Y0, Y4, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y1, Y1, Y6
+	VBLENDVPS   Y6, Y1, Y4, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y2, Y2, Y6
+	VBLENDVPS   Y6, Y2, Y4, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VMOVUPS     actconsts<>+192(SB), Y4
+	VDIVPS      Y6, Y4, Y4
+	VCMPPS      $0x03, Y3, Y3, Y6
+	VBLENDVPS   Y6, Y3, Y4, Y3
+	JMP         t1store
+
+t15next:
+	VMAXPS      actconsts<>+256(SB), Y0, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y0, Y0
+	VMAXPS      actconsts<>+256(SB), Y1, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y1, Y1
+	VMAXPS      actconsts<>+256(SB), Y2, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y2, Y2
+	VMAXPS      actconsts<>+256(SB), Y3, Y5
+	VMINPS      actconsts<>+320(SB), Y5, Y5
+	VMULPS      actconsts<>+384(SB), Y5, Y4
+	VROUNDPS    $0x00, Y4, Y4
+	VFMADD231PS actconsts<>+448(SB), Y4, Y5
+	VFMADD231PS actconsts<>+512(SB), Y4, Y5
+	VMOVUPS     actconsts<>+576(SB), Y6
+	VFMADD213PS actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS actconsts<>+64(SB), Y5, Y6
+	VMULPS      Y5, Y6, Y6
+	VFMSUB213PS Y5, Y5, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VCVTPS2DQ   Y4, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPSLLD      $0x17, Y5, Y5
+	VPADDD      actconsts<>+192(SB), Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPSLLD      $0x17, Y4, Y4
+	VPADDD      actconsts<>+192(SB), Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VADDPS      actconsts<>+192(SB), Y6, Y6
+	VDIVPS      Y6, Y3, Y3
+
+t1store:
+	MOVQ    ldD+64(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    AX, DI
+	VMOVUPS Y0, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y1, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y2, (DI)(BX*4)
+	ADDQ    SI, DI
+	VMOVUPS Y3, (DI)(BX*4)
+
+next:
+	MOVQ ldD+64(FP), BX
+	SHLQ $0x04, BX
+	ADDQ BX, AX
+	MOVQ ldS+72(FP), BX
+	SHLQ $0x04, BX
+	ADDQ BX, CX
+	SUBQ $0x00000004, DX
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecDepthwiseTall43AVX2(d *float32, s *float32, w *float32, offs *int, kw int, ldW int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·vecDepthwiseTall43AVX2(SB), NOSPLIT, $0-100
+	MOVQ d+0(FP), AX
+	MOVQ s+8(FP), CX
+	MOVQ rows+48(FP), DX
+
+row:
+	CMPQ DX, $0x00000004
+	JL   done
+	XORQ BX, BX
+
+block:
+	MOVQ         cols+56(FP), SI
+	SUBQ         BX, SI
+	JLE          next
+	CMPQ         SI, $0x00000010
+	JLE          tail
+	VBROADCASTSS bias+88(FP), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VMOVAPS      Y0, Y5
+	VMOVAPS      Y0, Y6
+	VMOVAPS      Y0, Y7
+	MOVQ         offs+24(FP), SI
+	MOVQ         w+16(FP), DI
+	MOVQ         kw+32(FP), R8
+	MOVQ         R8, R9
+	SHLQ         $0x02, R9
+	MOVQ         ldS+72(FP), R10
+	SHLQ         $0x02, R10
+
+fullkx:
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         DI, R11
+	VBROADCASTSS (R11), Y8
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Y9
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Y10
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Y11
+	MOVQ         (SI), R11
+	LEAQ         (CX)(R11*4), R11
+	VMOVUPS      (R11)(BX*4), Y12
+	VMOVUPS      32(R11)(BX*4), Y13
+	VFMADD231PS  Y12, Y8, Y0
+	VFMADD231PS  Y13, Y8, Y1
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y12
+	VMOVUPS      32(R11)(BX*4), Y13
+	VFMADD231PS  Y12, Y9, Y0
+	VFMADD231PS  Y13, Y9, Y1
+	VFMADD231PS  Y12, Y8, Y2
+	VFMADD231PS  Y13, Y8, Y3
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y12
+	VMOVUPS      32(R11)(BX*4), Y13
+	VFMADD231PS  Y12, Y10, Y0
+	VFMADD231PS  Y13, Y10, Y1
+	VFMADD231PS  Y12, Y9, Y2
+	VFMADD231PS  Y13, Y9, Y3
+	VFMADD231PS  Y12, Y8, Y4
+	VFMADD231PS  Y13, Y8, Y5
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y12
+	VMOVUPS      32(R11)(BX*4), Y13
+	VFMADD231PS  Y12, Y11, Y0
+	VFMADD231PS  Y13, Y11, Y1
+	VFMADD231PS  Y12, Y10, Y2
+	VFMADD231PS  Y13, Y10, Y3
+	VFMADD231PS  Y12, Y9, Y4
+	VFMADD231PS  Y13, Y9, Y5
+	VFMADD231PS  Y12, Y8, Y6
+	VFMADD231PS  Y13, Y8, Y7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y8
+	VMOVUPS      32(R11)(BX*4), Y12
+	VFMADD231PS  Y8, Y11, Y2
+	VFMADD231PS  Y12, Y11, Y3
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y12, Y10, Y5
+	VFMADD231PS  Y8, Y9, Y6
+	VFMADD231PS  Y12, Y9, Y7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y8
+	VMOVUPS      32(R11)(BX*4), Y9
+	VFMADD231PS  Y8, Y11, Y4
+	VFMADD231PS  Y9, Y11, Y5
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y8
+	VMOVUPS      32(R11)(BX*4), Y9
+	VFMADD231PS  Y8, Y11, Y6
+	VFMADD231PS  Y9, Y11, Y7
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         DI, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (R11), Y8
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Y9
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Y10
+	MOVQ         (SI)(R9*2), R11
 	LEAQ         (CX)(R11*4), R11
 	VMOVUPS      (R11)(BX*4), Y11
 	VMOVUPS      32(R11)(BX*4), Y12
@@ -19806,13 +32021,13 @@ fullkx:
 	ADDQ         $0x00000004, DI
 	DECQ         R8
 	JNZ          fullkx
-	VBROADCASTSS slope+84(FP), Y9
-	VBROADCASTSS hi+88(FP), Y10
+	VBROADCASTSS slope+92(FP), Y9
+	VBROADCASTSS hi+96(FP), Y10
 	VXORPS       Y8, Y8, Y8
-	CMPQ         act+72(FP), $0x00000001
+	CMPQ         act+80(FP), $0x00000001
 	JL           fullstore
 	JE           fullrelu
-	CMPQ         act+72(FP), $0x00000003
+	CMPQ         act+80(FP), $0x00000003
 	JE           fullclip
 	JG           fullfromMemory
 	VMINPS       Y0, Y8, Y10
@@ -19872,7 +32087,7 @@ fullclip:
 	JMP    fullstore
 
 fullfromMemory:
-	CMPQ   act+72(FP), $0x00000004
+	CMPQ   act+80(FP), $0x00000004
 	JNE    full4next
 	VMULPS actconsts<>+0(SB), Y0, Y8
 	VADDPS actconsts<>+64(SB), Y8, Y8
@@ -19917,7 +32132,7 @@ fullfromMemory:
 	JMP    fullstore
 
 full4next:
-	CMPQ        act+72(FP), $0x00000005
+	CMPQ        act+80(FP), $0x00000005
 	JNE         full5next
 	VMAXPS      actconsts<>+256(SB), Y0, Y9
 	VMINPS      actconsts<>+320(SB), Y9, Y9
@@ -20364,7 +32579,7 @@ full5next:
 	VDIVPS      Y10, Y7, Y7
 
 fullstore:
-	MOVQ    ldD+56(FP), SI
+	MOVQ    ldD+64(FP), SI
 	SHLQ    $0x02, SI
 	MOVQ    AX, DI
 	VMOVUPS Y0, (DI)(BX*4)
@@ -20384,9 +32599,9 @@ fullstore:
 tail:
 	CMPQ         SI, $0x00000008
 	JLE          tail1
-	MOVQ         cols+48(FP), SI
+	MOVQ         cols+56(FP), SI
 	SUBQ         $0x00000008, SI
-	VBROADCASTSS bias+80(FP), Y0
+	VBROADCASTSS bias+88(FP), Y0
 	VMOVAPS      Y0, Y1
 	VMOVAPS      Y0, Y2
 	VMOVAPS      Y0, Y3
@@ -20399,17 +32614,84 @@ tail:
 	MOVQ         kw+32(FP), R9
 	MOVQ         R9, R10
 	SHLQ         $0x02, R10
-	MOVQ         ldS+64(FP), R11
+	MOVQ         ldS+72(FP), R11
 	SHLQ         $0x02, R11
 
 t2kx:
+	MOVQ         ldW+40(FP), R13
+	SHLQ         $0x02, R13
 	MOVQ         R8, R12
 	VBROADCASTSS (R12), Y8
-	ADDQ         R10, R12
+	ADDQ         R13, R12
 	VBROADCASTSS (R12), Y9
-	ADDQ         R10, R12
+	ADDQ         R13, R12
 	VBROADCASTSS (R12), Y10
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Y11
 	MOVQ         (DI), R12
+	LEAQ         (CX)(R12*4), R12
+	VMOVUPS      (R12)(BX*4), Y12
+	VMOVUPS      (R12)(SI*4), Y13
+	VFMADD231PS  Y12, Y8, Y0
+	VFMADD231PS  Y13, Y8, Y1
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Y12
+	VMOVUPS      (R12)(SI*4), Y13
+	VFMADD231PS  Y12, Y9, Y0
+	VFMADD231PS  Y13, Y9, Y1
+	VFMADD231PS  Y12, Y8, Y2
+	VFMADD231PS  Y13, Y8, Y3
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Y12
+	VMOVUPS      (R12)(SI*4), Y13
+	VFMADD231PS  Y12, Y10, Y0
+	VFMADD231PS  Y13, Y10, Y1
+	VFMADD231PS  Y12, Y9, Y2
+	VFMADD231PS  Y13, Y9, Y3
+	VFMADD231PS  Y12, Y8, Y4
+	VFMADD231PS  Y13, Y8, Y5
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Y12
+	VMOVUPS      (R12)(SI*4), Y13
+	VFMADD231PS  Y12, Y11, Y0
+	VFMADD231PS  Y13, Y11, Y1
+	VFMADD231PS  Y12, Y10, Y2
+	VFMADD231PS  Y13, Y10, Y3
+	VFMADD231PS  Y12, Y9, Y4
+	VFMADD231PS  Y13, Y9, Y5
+	VFMADD231PS  Y12, Y8, Y6
+	VFMADD231PS  Y13, Y8, Y7
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Y8
+	VMOVUPS      (R12)(SI*4), Y12
+	VFMADD231PS  Y8, Y11, Y2
+	VFMADD231PS  Y12, Y11, Y3
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y12, Y10, Y5
+	VFMADD231PS  Y8, Y9, Y6
+	VFMADD231PS  Y12, Y9, Y7
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Y8
+	VMOVUPS      (R12)(SI*4), Y9
+	VFMADD231PS  Y8, Y11, Y4
+	VFMADD231PS  Y9, Y11, Y5
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         R11, R12
+	VMOVUPS      (R12)(BX*4), Y8
+	VMOVUPS      (R12)(SI*4), Y9
+	VFMADD231PS  Y8, Y11, Y6
+	VFMADD231PS  Y9, Y11, Y7
+	MOVQ         ldW+40(FP), R13
+	SHLQ         $0x02, R13
+	MOVQ         R8, R12
+	ADDQ         R10, R12
+	VBROADCASTSS (R12), Y8
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Y9
+	ADDQ         R13, R12
+	VBROADCASTSS (R12), Y10
+	MOVQ         (DI)(R10*2), R12
 	LEAQ         (CX)(R12*4), R12
 	VMOVUPS      (R12)(BX*4), Y11
 	VMOVUPS      (R12)(SI*4), Y12
@@ -20456,13 +32738,13 @@ t2kx:
 	ADDQ         $0x00000004, R8
 	DECQ         R9
 	JNZ          t2kx
-	VBROADCASTSS slope+84(FP), Y9
-	VBROADCASTSS hi+88(FP), Y10
+	VBROADCASTSS slope+92(FP), Y9
+	VBROADCASTSS hi+96(FP), Y10
 	VXORPS       Y8, Y8, Y8
-	CMPQ         act+72(FP), $0x00000001
+	CMPQ         act+80(FP), $0x00000001
 	JL           t2store
 	JE           t2relu
-	CMPQ         act+72(FP), $0x00000003
+	CMPQ         act+80(FP), $0x00000003
 	JE           t2clip
 	JG           t2fromMemory
 	VMINPS       Y0, Y8, Y10
@@ -20522,7 +32804,7 @@ t2clip:
 	JMP    t2store
 
 t2fromMemory:
-	CMPQ   act+72(FP), $0x00000004
+	CMPQ   act+80(FP), $0x00000004
 	JNE    t24next
 	VMULPS actconsts<>+0(SB), Y0, Y8
 	VADDPS actconsts<>+64(SB), Y8, Y8
@@ -20567,7 +32849,7 @@ t2fromMemory:
 	JMP    t2store
 
 t24next:
-	CMPQ        act+72(FP), $0x00000005
+	CMPQ        act+80(FP), $0x00000005
 	JNE         t25next
 	VMAXPS      actconsts<>+256(SB), Y0, Y9
 	VMINPS      actconsts<>+320(SB), Y9, Y9
@@ -21014,7 +33296,7 @@ t25next:
 	VDIVPS      Y10, Y7, Y7
 
 t2store:
-	MOVQ    ldD+56(FP), DI
+	MOVQ    ldD+64(FP), DI
 	SHLQ    $0x02, DI
 	MOVQ    AX, R8
 	VMOVUPS Y0, (R8)(BX*4)
@@ -21031,9 +33313,9 @@ t2store:
 	JMP     next
 
 tail1:
-	MOVQ         cols+48(FP), BX
+	MOVQ         cols+56(FP), BX
 	SUBQ         $0x00000008, BX
-	VBROADCASTSS bias+80(FP), Y0
+	VBROADCASTSS bias+88(FP), Y0
 	VMOVAPS      Y0, Y1
 	VMOVAPS      Y0, Y2
 	VMOVAPS      Y0, Y3
@@ -21042,17 +33324,61 @@ tail1:
 	MOVQ         kw+32(FP), R8
 	MOVQ         R8, R9
 	SHLQ         $0x02, R9
-	MOVQ         ldS+64(FP), R10
+	MOVQ         ldS+72(FP), R10
 	SHLQ         $0x02, R10
 
 t1kx:
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
 	MOVQ         DI, R11
 	VBROADCASTSS (R11), Y4
-	ADDQ         R9, R11
+	ADDQ         R12, R11
 	VBROADCASTSS (R11), Y5
-	ADDQ         R9, R11
+	ADDQ         R12, R11
 	VBROADCASTSS (R11), Y6
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Y7
 	MOVQ         (SI), R11
+	LEAQ         (CX)(R11*4), R11
+	VMOVUPS      (R11)(BX*4), Y8
+	VFMADD231PS  Y8, Y4, Y0
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y8
+	VFMADD231PS  Y8, Y5, Y0
+	VFMADD231PS  Y8, Y4, Y1
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y8
+	VFMADD231PS  Y8, Y6, Y0
+	VFMADD231PS  Y8, Y5, Y1
+	VFMADD231PS  Y8, Y4, Y2
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y8
+	VFMADD231PS  Y8, Y7, Y0
+	VFMADD231PS  Y8, Y6, Y1
+	VFMADD231PS  Y8, Y5, Y2
+	VFMADD231PS  Y8, Y4, Y3
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y4
+	VFMADD231PS  Y4, Y7, Y1
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y4, Y5, Y3
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y4
+	VFMADD231PS  Y4, Y7, Y2
+	VFMADD231PS  Y4, Y6, Y3
+	ADDQ         R10, R11
+	VMOVUPS      (R11)(BX*4), Y4
+	VFMADD231PS  Y4, Y7, Y3
+	MOVQ         ldW+40(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         DI, R11
+	ADDQ         R9, R11
+	VBROADCASTSS (R11), Y4
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Y5
+	ADDQ         R12, R11
+	VBROADCASTSS (R11), Y6
+	MOVQ         (SI)(R9*2), R11
 	LEAQ         (CX)(R11*4), R11
 	VMOVUPS      (R11)(BX*4), Y7
 	VFMADD231PS  Y7, Y4, Y0
@@ -21081,13 +33407,13 @@ t1kx:
 	ADDQ         $0x00000004, DI
 	DECQ         R8
 	JNZ          t1kx
-	VBROADCASTSS slope+84(FP), Y5
-	VBROADCASTSS hi+88(FP), Y6
+	VBROADCASTSS slope+92(FP), Y5
+	VBROADCASTSS hi+96(FP), Y6
 	VXORPS       Y4, Y4, Y4
-	CMPQ         act+72(FP), $0x00000001
+	CMPQ         act+80(FP), $0x00000001
 	JL           t1store
 	JE           t1relu
-	CMPQ         act+72(FP), $0x00000003
+	CMPQ         act+80(FP), $0x00000003
 	JE           t1clip
 	JG           t1fromMemory
 	VMINPS       Y0, Y4, Y6
@@ -21123,7 +33449,7 @@ t1clip:
 	JMP    t1store
 
 t1fromMemory:
-	CMPQ   act+72(FP), $0x00000004
+	CMPQ   act+80(FP), $0x00000004
 	JNE    t14next
 	VMULPS actconsts<>+0(SB), Y0, Y4
 	VADDPS actconsts<>+64(SB), Y4, Y4
@@ -21148,7 +33474,7 @@ t1fromMemory:
 	JMP    t1store
 
 t14next:
-	CMPQ        act+72(FP), $0x00000005
+	CMPQ        act+80(FP), $0x00000005
 	JNE         t15next
 	VMAXPS      actconsts<>+256(SB), Y0, Y5
 	VMINPS      actconsts<>+320(SB), Y5, Y5
@@ -21375,7 +33701,7 @@ t15next:
 	VDIVPS      Y6, Y3, Y3
 
 t1store:
-	MOVQ    ldD+56(FP), SI
+	MOVQ    ldD+64(FP), SI
 	SHLQ    $0x02, SI
 	MOVQ    AX, DI
 	VMOVUPS Y0, (DI)(BX*4)
@@ -21387,2567 +33713,10 @@ t1store:
 	VMOVUPS Y3, (DI)(BX*4)
 
 next:
-	MOVQ ldD+56(FP), BX
+	MOVQ ldD+64(FP), BX
 	SHLQ $0x04, BX
 	ADDQ BX, AX
-	MOVQ ldS+64(FP), BX
-	SHLQ $0x04, BX
-	ADDQ BX, CX
-	SUBQ $0x00000004, DX
-	JMP  row
-
-done:
-	VZEROUPPER
-	RET
-
-// func vecDepthwiseTall5AVX2(d *float32, s *float32, w *float32, offs *int, kw int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
-// Requires: AVX, AVX2, FMA3
-TEXT ·vecDepthwiseTall5AVX2(SB), NOSPLIT, $0-92
-	MOVQ d+0(FP), AX
-	MOVQ s+8(FP), CX
-	MOVQ rows+40(FP), DX
-
-row:
-	CMPQ DX, $0x00000004
-	JL   done
-	XORQ BX, BX
-
-block:
-	MOVQ         cols+48(FP), SI
-	SUBQ         BX, SI
-	JLE          next
-	CMPQ         SI, $0x00000010
-	JLE          tail
-	VBROADCASTSS bias+80(FP), Y0
-	VMOVAPS      Y0, Y1
-	VMOVAPS      Y0, Y2
-	VMOVAPS      Y0, Y3
-	VMOVAPS      Y0, Y4
-	VMOVAPS      Y0, Y5
-	VMOVAPS      Y0, Y6
-	VMOVAPS      Y0, Y7
-	MOVQ         offs+24(FP), SI
-	MOVQ         w+16(FP), DI
-	MOVQ         kw+32(FP), R8
-	MOVQ         R8, R9
-	SHLQ         $0x02, R9
-	MOVQ         ldS+64(FP), R10
-	SHLQ         $0x02, R10
-
-fullkx:
-	MOVQ         DI, R11
-	VBROADCASTSS (R11), Y8
-	ADDQ         R9, R11
-	VBROADCASTSS (R11), Y9
-	ADDQ         R9, R11
-	VBROADCASTSS (R11), Y10
-	ADDQ         R9, R11
-	VBROADCASTSS (R11), Y11
-	ADDQ         R9, R11
-	VBROADCASTSS (R11), Y12
-	MOVQ         (SI), R11
-	LEAQ         (CX)(R11*4), R11
-	VMOVUPS      (R11)(BX*4), Y13
-	VMOVUPS      32(R11)(BX*4), Y14
-	VFMADD231PS  Y13, Y8, Y0
-	VFMADD231PS  Y14, Y8, Y1
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y13
-	VMOVUPS      32(R11)(BX*4), Y14
-	VFMADD231PS  Y13, Y9, Y0
-	VFMADD231PS  Y14, Y9, Y1
-	VFMADD231PS  Y13, Y8, Y2
-	VFMADD231PS  Y14, Y8, Y3
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y13
-	VMOVUPS      32(R11)(BX*4), Y14
-	VFMADD231PS  Y13, Y10, Y0
-	VFMADD231PS  Y14, Y10, Y1
-	VFMADD231PS  Y13, Y9, Y2
-	VFMADD231PS  Y14, Y9, Y3
-	VFMADD231PS  Y13, Y8, Y4
-	VFMADD231PS  Y14, Y8, Y5
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y13
-	VMOVUPS      32(R11)(BX*4), Y14
-	VFMADD231PS  Y13, Y11, Y0
-	VFMADD231PS  Y14, Y11, Y1
-	VFMADD231PS  Y13, Y10, Y2
-	VFMADD231PS  Y14, Y10, Y3
-	VFMADD231PS  Y13, Y9, Y4
-	VFMADD231PS  Y14, Y9, Y5
-	VFMADD231PS  Y13, Y8, Y6
-	VFMADD231PS  Y14, Y8, Y7
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y8
-	VMOVUPS      32(R11)(BX*4), Y13
-	VFMADD231PS  Y8, Y12, Y0
-	VFMADD231PS  Y13, Y12, Y1
-	VFMADD231PS  Y8, Y11, Y2
-	VFMADD231PS  Y13, Y11, Y3
-	VFMADD231PS  Y8, Y10, Y4
-	VFMADD231PS  Y13, Y10, Y5
-	VFMADD231PS  Y8, Y9, Y6
-	VFMADD231PS  Y13, Y9, Y7
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y8
-	VMOVUPS      32(R11)(BX*4), Y9
-	VFMADD231PS  Y8, Y12, Y2
-	VFMADD231PS  Y9, Y12, Y3
-	VFMADD231PS  Y8, Y11, Y4
-	VFMADD231PS  Y9, Y11, Y5
-	VFMADD231PS  Y8, Y10, Y6
-	VFMADD231PS  Y9, Y10, Y7
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y8
-	VMOVUPS      32(R11)(BX*4), Y9
-	VFMADD231PS  Y8, Y12, Y4
-	VFMADD231PS  Y9, Y12, Y5
-	VFMADD231PS  Y8, Y11, Y6
-	VFMADD231PS  Y9, Y11, Y7
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y8
-	VMOVUPS      32(R11)(BX*4), Y9
-	VFMADD231PS  Y8, Y12, Y6
-	VFMADD231PS  Y9, Y12, Y7
-	ADDQ         $0x00000008, SI
-	ADDQ         $0x00000004, DI
-	DECQ         R8
-	JNZ          fullkx
-	VBROADCASTSS slope+84(FP), Y9
-	VBROADCASTSS hi+88(FP), Y10
-	VXORPS       Y8, Y8, Y8
-	CMPQ         act+72(FP), $0x00000001
-	JL           fullstore
-	JE           fullrelu
-	CMPQ         act+72(FP), $0x00000003
-	JE           fullclip
-	JG           fullfromMemory
-	VMINPS       Y0, Y8, Y10
-	VMAXPS       Y0, Y8, Y0
-	VFMADD231PS  Y10, Y9, Y0
-	VMINPS       Y1, Y8, Y10
-	VMAXPS       Y1, Y8, Y1
-	VFMADD231PS  Y10, Y9, Y1
-	VMINPS       Y2, Y8, Y10
-	VMAXPS       Y2, Y8, Y2
-	VFMADD231PS  Y10, Y9, Y2
-	VMINPS       Y3, Y8, Y10
-	VMAXPS       Y3, Y8, Y3
-	VFMADD231PS  Y10, Y9, Y3
-	VMINPS       Y4, Y8, Y10
-	VMAXPS       Y4, Y8, Y4
-	VFMADD231PS  Y10, Y9, Y4
-	VMINPS       Y5, Y8, Y10
-	VMAXPS       Y5, Y8, Y5
-	VFMADD231PS  Y10, Y9, Y5
-	VMINPS       Y6, Y8, Y10
-	VMAXPS       Y6, Y8, Y6
-	VFMADD231PS  Y10, Y9, Y6
-	VMINPS       Y7, Y8, Y10
-	VMAXPS       Y7, Y8, Y7
-	VFMADD231PS  Y10, Y9, Y7
-	JMP          fullstore
-
-fullrelu:
-	VMAXPS Y0, Y8, Y0
-	VMAXPS Y1, Y8, Y1
-	VMAXPS Y2, Y8, Y2
-	VMAXPS Y3, Y8, Y3
-	VMAXPS Y4, Y8, Y4
-	VMAXPS Y5, Y8, Y5
-	VMAXPS Y6, Y8, Y6
-	VMAXPS Y7, Y8, Y7
-	JMP    fullstore
-
-fullclip:
-	VMAXPS Y0, Y9, Y0
-	VMINPS Y0, Y10, Y0
-	VMAXPS Y1, Y9, Y1
-	VMINPS Y1, Y10, Y1
-	VMAXPS Y2, Y9, Y2
-	VMINPS Y2, Y10, Y2
-	VMAXPS Y3, Y9, Y3
-	VMINPS Y3, Y10, Y3
-	VMAXPS Y4, Y9, Y4
-	VMINPS Y4, Y10, Y4
-	VMAXPS Y5, Y9, Y5
-	VMINPS Y5, Y10, Y5
-	VMAXPS Y6, Y9, Y6
-	VMINPS Y6, Y10, Y6
-	VMAXPS Y7, Y9, Y7
-	VMINPS Y7, Y10, Y7
-	JMP    fullstore
-
-fullfromMemory:
-	CMPQ   act+72(FP), $0x00000004
-	JNE    full4next
-	VMULPS actconsts<>+0(SB), Y0, Y8
-	VADDPS actconsts<>+64(SB), Y8, Y8
-	VMAXPS actconsts<>+128(SB), Y8, Y8
-	VMINPS actconsts<>+192(SB), Y8, Y8
-	VMULPS Y8, Y0, Y0
-	VMULPS actconsts<>+0(SB), Y1, Y8
-	VADDPS actconsts<>+64(SB), Y8, Y8
-	VMAXPS actconsts<>+128(SB), Y8, Y8
-	VMINPS actconsts<>+192(SB), Y8, Y8
-	VMULPS Y8, Y1, Y1
-	VMULPS actconsts<>+0(SB), Y2, Y8
-	VADDPS actconsts<>+64(SB), Y8, Y8
-	VMAXPS actconsts<>+128(SB), Y8, Y8
-	VMINPS actconsts<>+192(SB), Y8, Y8
-	VMULPS Y8, Y2, Y2
-	VMULPS actconsts<>+0(SB), Y3, Y8
-	VADDPS actconsts<>+64(SB), Y8, Y8
-	VMAXPS actconsts<>+128(SB), Y8, Y8
-	VMINPS actconsts<>+192(SB), Y8, Y8
-	VMULPS Y8, Y3, Y3
-	VMULPS actconsts<>+0(SB), Y4, Y8
-	VADDPS actconsts<>+64(SB), Y8, Y8
-	VMAXPS actconsts<>+128(SB), Y8, Y8
-	VMINPS actconsts<>+192(SB), Y8, Y8
-	VMULPS Y8, Y4, Y4
-	VMULPS actconsts<>+0(SB), Y5, Y8
-	VADDPS actconsts<>+64(SB), Y8, Y8
-	VMAXPS actconsts<>+128(SB), Y8, Y8
-	VMINPS actconsts<>+192(SB), Y8, Y8
-	VMULPS Y8, Y5, Y5
-	VMULPS actconsts<>+0(SB), Y6, Y8
-	VADDPS actconsts<>+64(SB), Y8, Y8
-	VMAXPS actconsts<>+128(SB), Y8, Y8
-	VMINPS actconsts<>+192(SB), Y8, Y8
-	VMULPS Y8, Y6, Y6
-	VMULPS actconsts<>+0(SB), Y7, Y8
-	VADDPS actconsts<>+64(SB), Y8, Y8
-	VMAXPS actconsts<>+128(SB), Y8, Y8
-	VMINPS actconsts<>+192(SB), Y8, Y8
-	VMULPS Y8, Y7, Y7
-	JMP    fullstore
-
-full4next:
-	CMPQ        act+72(FP), $0x00000005
-	JNE         full5next
-	VMAXPS      actconsts<>+256(SB), Y0, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VMOVUPS     actconsts<>+192(SB), Y8
-	VDIVPS      Y10, Y8, Y8
-	VCMPPS      $0x03, Y0, Y0, Y10
-	VBLENDVPS   Y10, Y0, Y8, Y0
-	VMAXPS      actconsts<>+256(SB), Y1, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VMOVUPS     actconsts<>+192(SB), Y8
-	VDIVPS      Y10, Y8, Y8
-	VCMPPS      $0x03, Y1, Y1, Y10
-	VBLENDVPS   Y10, Y1, Y8, Y1
-	VMAXPS      actconsts<>+256(SB), Y2, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VMOVUPS     actconsts<>+192(SB), Y8
-	VDIVPS      Y10, Y8, Y8
-	VCMPPS      $0x03, Y2, Y2, Y10
-	VBLENDVPS   Y10, Y2, Y8, Y2
-	VMAXPS      actconsts<>+256(SB), Y3, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VMOVUPS     actconsts<>+192(SB), Y8
-	VDIVPS      Y10, Y8, Y8
-	VCMPPS      $0x03, Y3, Y3, Y10
-	VBLENDVPS   Y10, Y3, Y8, Y3
-	VMAXPS      actconsts<>+256(SB), Y4, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VMOVUPS     actconsts<>+192(SB), Y8
-	VDIVPS      Y10, Y8, Y8
-	VCMPPS      $0x03, Y4, Y4, Y10
-	VBLENDVPS   Y10, Y4, Y8, Y4
-	VMAXPS      actconsts<>+256(SB), Y5, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VMOVUPS     actconsts<>+192(SB), Y8
-	VDIVPS      Y10, Y8, Y8
-	VCMPPS      $0x03, Y5, Y5, Y10
-	VBLENDVPS   Y10, Y5, Y8, Y5
-	VMAXPS      actconsts<>+256(SB), Y6, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VMOVUPS     actconsts<>+192(SB), Y8
-	VDIVPS      Y10, Y8, Y8
-	VCMPPS      $0x03, Y6, Y6, Y10
-	VBLENDVPS   Y10, Y6, Y8, Y6
-	VMAXPS      actconsts<>+256(SB), Y7, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VMOVUPS     actconsts<>+192(SB), Y8
-	VDIVPS      Y10, Y8, Y8
-	VCMPPS      $0x03, Y7, Y7, Y10
-	VBLENDVPS   Y10, Y7, Y8, Y7
-	JMP         fullstore
-
-full5next:
-	VMAXPS      actconsts<>+256(SB), Y0, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VDIVPS      Y10, Y0, Y0
-	VMAXPS      actconsts<>+256(SB), Y1, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VDIVPS      Y10, Y1, Y1
-	VMAXPS      actconsts<>+256(SB), Y2, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VDIVPS      Y10, Y2, Y2
-	VMAXPS      actconsts<>+256(SB), Y3, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VDIVPS      Y10, Y3, Y3
-	VMAXPS      actconsts<>+256(SB), Y4, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VDIVPS      Y10, Y4, Y4
-	VMAXPS      actconsts<>+256(SB), Y5, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VDIVPS      Y10, Y5, Y5
-	VMAXPS      actconsts<>+256(SB), Y6, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VDIVPS      Y10, Y6, Y6
-	VMAXPS      actconsts<>+256(SB), Y7, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VDIVPS      Y10, Y7, Y7
-
-fullstore:
-	MOVQ    ldD+56(FP), SI
-	SHLQ    $0x02, SI
-	MOVQ    AX, DI
-	VMOVUPS Y0, (DI)(BX*4)
-	VMOVUPS Y1, 32(DI)(BX*4)
-	ADDQ    SI, DI
-	VMOVUPS Y2, (DI)(BX*4)
-	VMOVUPS Y3, 32(DI)(BX*4)
-	ADDQ    SI, DI
-	VMOVUPS Y4, (DI)(BX*4)
-	VMOVUPS Y5, 32(DI)(BX*4)
-	ADDQ    SI, DI
-	VMOVUPS Y6, (DI)(BX*4)
-	VMOVUPS Y7, 32(DI)(BX*4)
-	ADDQ    $0x00000010, BX
-	JMP     block
-
-tail:
-	CMPQ         SI, $0x00000008
-	JLE          tail1
-	MOVQ         cols+48(FP), SI
-	SUBQ         $0x00000008, SI
-	VBROADCASTSS bias+80(FP), Y0
-	VMOVAPS      Y0, Y1
-	VMOVAPS      Y0, Y2
-	VMOVAPS      Y0, Y3
-	VMOVAPS      Y0, Y4
-	VMOVAPS      Y0, Y5
-	VMOVAPS      Y0, Y6
-	VMOVAPS      Y0, Y7
-	MOVQ         offs+24(FP), DI
-	MOVQ         w+16(FP), R8
-	MOVQ         kw+32(FP), R9
-	MOVQ         R9, R10
-	SHLQ         $0x02, R10
-	MOVQ         ldS+64(FP), R11
-	SHLQ         $0x02, R11
-
-t2kx:
-	MOVQ         R8, R12
-	VBROADCASTSS (R12), Y8
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Y9
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Y10
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Y11
-	ADDQ         R10, R12
-	VBROADCASTSS (R12), Y12
-	MOVQ         (DI), R12
-	LEAQ         (CX)(R12*4), R12
-	VMOVUPS      (R12)(BX*4), Y13
-	VMOVUPS      (R12)(SI*4), Y14
-	VFMADD231PS  Y13, Y8, Y0
-	VFMADD231PS  Y14, Y8, Y1
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Y13
-	VMOVUPS      (R12)(SI*4), Y14
-	VFMADD231PS  Y13, Y9, Y0
-	VFMADD231PS  Y14, Y9, Y1
-	VFMADD231PS  Y13, Y8, Y2
-	VFMADD231PS  Y14, Y8, Y3
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Y13
-	VMOVUPS      (R12)(SI*4), Y14
-	VFMADD231PS  Y13, Y10, Y0
-	VFMADD231PS  Y14, Y10, Y1
-	VFMADD231PS  Y13, Y9, Y2
-	VFMADD231PS  Y14, Y9, Y3
-	VFMADD231PS  Y13, Y8, Y4
-	VFMADD231PS  Y14, Y8, Y5
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Y13
-	VMOVUPS      (R12)(SI*4), Y14
-	VFMADD231PS  Y13, Y11, Y0
-	VFMADD231PS  Y14, Y11, Y1
-	VFMADD231PS  Y13, Y10, Y2
-	VFMADD231PS  Y14, Y10, Y3
-	VFMADD231PS  Y13, Y9, Y4
-	VFMADD231PS  Y14, Y9, Y5
-	VFMADD231PS  Y13, Y8, Y6
-	VFMADD231PS  Y14, Y8, Y7
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Y8
-	VMOVUPS      (R12)(SI*4), Y13
-	VFMADD231PS  Y8, Y12, Y0
-	VFMADD231PS  Y13, Y12, Y1
-	VFMADD231PS  Y8, Y11, Y2
-	VFMADD231PS  Y13, Y11, Y3
-	VFMADD231PS  Y8, Y10, Y4
-	VFMADD231PS  Y13, Y10, Y5
-	VFMADD231PS  Y8, Y9, Y6
-	VFMADD231PS  Y13, Y9, Y7
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Y8
-	VMOVUPS      (R12)(SI*4), Y9
-	VFMADD231PS  Y8, Y12, Y2
-	VFMADD231PS  Y9, Y12, Y3
-	VFMADD231PS  Y8, Y11, Y4
-	VFMADD231PS  Y9, Y11, Y5
-	VFMADD231PS  Y8, Y10, Y6
-	VFMADD231PS  Y9, Y10, Y7
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Y8
-	VMOVUPS      (R12)(SI*4), Y9
-	VFMADD231PS  Y8, Y12, Y4
-	VFMADD231PS  Y9, Y12, Y5
-	VFMADD231PS  Y8, Y11, Y6
-	VFMADD231PS  Y9, Y11, Y7
-	ADDQ         R11, R12
-	VMOVUPS      (R12)(BX*4), Y8
-	VMOVUPS      (R12)(SI*4), Y9
-	VFMADD231PS  Y8, Y12, Y6
-	VFMADD231PS  Y9, Y12, Y7
-	ADDQ         $0x00000008, DI
-	ADDQ         $0x00000004, R8
-	DECQ         R9
-	JNZ          t2kx
-	VBROADCASTSS slope+84(FP), Y9
-	VBROADCASTSS hi+88(FP), Y10
-	VXORPS       Y8, Y8, Y8
-	CMPQ         act+72(FP), $0x00000001
-	JL           t2store
-	JE           t2relu
-	CMPQ         act+72(FP), $0x00000003
-	JE           t2clip
-	JG           t2fromMemory
-	VMINPS       Y0, Y8, Y10
-	VMAXPS       Y0, Y8, Y0
-	VFMADD231PS  Y10, Y9, Y0
-	VMINPS       Y1, Y8, Y10
-	VMAXPS       Y1, Y8, Y1
-	VFMADD231PS  Y10, Y9, Y1
-	VMINPS       Y2, Y8, Y10
-	VMAXPS       Y2, Y8, Y2
-	VFMADD231PS  Y10, Y9, Y2
-	VMINPS       Y3, Y8, Y10
-	VMAXPS       Y3, Y8, Y3
-	VFMADD231PS  Y10, Y9, Y3
-	VMINPS       Y4, Y8, Y10
-	VMAXPS       Y4, Y8, Y4
-	VFMADD231PS  Y10, Y9, Y4
-	VMINPS       Y5, Y8, Y10
-	VMAXPS       Y5, Y8, Y5
-	VFMADD231PS  Y10, Y9, Y5
-	VMINPS       Y6, Y8, Y10
-	VMAXPS       Y6, Y8, Y6
-	VFMADD231PS  Y10, Y9, Y6
-	VMINPS       Y7, Y8, Y10
-	VMAXPS       Y7, Y8, Y7
-	VFMADD231PS  Y10, Y9, Y7
-	JMP          t2store
-
-t2relu:
-	VMAXPS Y0, Y8, Y0
-	VMAXPS Y1, Y8, Y1
-	VMAXPS Y2, Y8, Y2
-	VMAXPS Y3, Y8, Y3
-	VMAXPS Y4, Y8, Y4
-	VMAXPS Y5, Y8, Y5
-	VMAXPS Y6, Y8, Y6
-	VMAXPS Y7, Y8, Y7
-	JMP    t2store
-
-t2clip:
-	VMAXPS Y0, Y9, Y0
-	VMINPS Y0, Y10, Y0
-	VMAXPS Y1, Y9, Y1
-	VMINPS Y1, Y10, Y1
-	VMAXPS Y2, Y9, Y2
-	VMINPS Y2, Y10, Y2
-	VMAXPS Y3, Y9, Y3
-	VMINPS Y3, Y10, Y3
-	VMAXPS Y4, Y9, Y4
-	VMINPS Y4, Y10, Y4
-	VMAXPS Y5, Y9, Y5
-	VMINPS Y5, Y10, Y5
-	VMAXPS Y6, Y9, Y6
-	VMINPS Y6, Y10, Y6
-	VMAXPS Y7, Y9, Y7
-	VMINPS Y7, Y10, Y7
-	JMP    t2store
-
-t2fromMemory:
-	CMPQ   act+72(FP), $0x00000004
-	JNE    t24next
-	VMULPS actconsts<>+0(SB), Y0, Y8
-	VADDPS actconsts<>+64(SB), Y8, Y8
-	VMAXPS actconsts<>+128(SB), Y8, Y8
-	VMINPS actconsts<>+192(SB), Y8, Y8
-	VMULPS Y8, Y0, Y0
-	VMULPS actconsts<>+0(SB), Y1, Y8
-	VADDPS actconsts<>+64(SB), Y8, Y8
-	VMAXPS actconsts<>+128(SB), Y8, Y8
-	VMINPS actconsts<>+192(SB), Y8, Y8
-	VMULPS Y8, Y1, Y1
-	VMULPS actconsts<>+0(SB), Y2, Y8
-	VADDPS actconsts<>+64(SB), Y8, Y8
-	VMAXPS actconsts<>+128(SB), Y8, Y8
-	VMINPS actconsts<>+192(SB), Y8, Y8
-	VMULPS Y8, Y2, Y2
-	VMULPS actconsts<>+0(SB), Y3, Y8
-	VADDPS actconsts<>+64(SB), Y8, Y8
-	VMAXPS actconsts<>+128(SB), Y8, Y8
-	VMINPS actconsts<>+192(SB), Y8, Y8
-	VMULPS Y8, Y3, Y3
-	VMULPS actconsts<>+0(SB), Y4, Y8
-	VADDPS actconsts<>+64(SB), Y8, Y8
-	VMAXPS actconsts<>+128(SB), Y8, Y8
-	VMINPS actconsts<>+192(SB), Y8, Y8
-	VMULPS Y8, Y4, Y4
-	VMULPS actconsts<>+0(SB), Y5, Y8
-	VADDPS actconsts<>+64(SB), Y8, Y8
-	VMAXPS actconsts<>+128(SB), Y8, Y8
-	VMINPS actconsts<>+192(SB), Y8, Y8
-	VMULPS Y8, Y5, Y5
-	VMULPS actconsts<>+0(SB), Y6, Y8
-	VADDPS actconsts<>+64(SB), Y8, Y8
-	VMAXPS actconsts<>+128(SB), Y8, Y8
-	VMINPS actconsts<>+192(SB), Y8, Y8
-	VMULPS Y8, Y6, Y6
-	VMULPS actconsts<>+0(SB), Y7, Y8
-	VADDPS actconsts<>+64(SB), Y8, Y8
-	VMAXPS actconsts<>+128(SB), Y8, Y8
-	VMINPS actconsts<>+192(SB), Y8, Y8
-	VMULPS Y8, Y7, Y7
-	JMP    t2store
-
-t24next:
-	CMPQ        act+72(FP), $0x00000005
-	JNE         t25next
-	VMAXPS      actconsts<>+256(SB), Y0, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VMOVUPS     actconsts<>+192(SB), Y8
-	VDIVPS      Y10, Y8, Y8
-	VCMPPS      $0x03, Y0, Y0, Y10
-	VBLENDVPS   Y10, Y0, Y8, Y0
-	VMAXPS      actconsts<>+256(SB), Y1, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VMOVUPS     actconsts<>+192(SB), Y8
-	VDIVPS      Y10, Y8, Y8
-	VCMPPS      $0x03, Y1, Y1, Y10
-	VBLENDVPS   Y10, Y1, Y8, Y1
-	VMAXPS      actconsts<>+256(SB), Y2, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VMOVUPS     actconsts<>+192(SB), Y8
-	VDIVPS      Y10, Y8, Y8
-	VCMPPS      $0x03, Y2, Y2, Y10
-	VBLENDVPS   Y10, Y2, Y8, Y2
-	VMAXPS      actconsts<>+256(SB), Y3, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VMOVUPS     actconsts<>+192(SB), Y8
-	VDIVPS      Y10, Y8, Y8
-	VCMPPS      $0x03, Y3, Y3, Y10
-	VBLENDVPS   Y10, Y3, Y8, Y3
-	VMAXPS      actconsts<>+256(SB), Y4, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VMOVUPS     actconsts<>+192(SB), Y8
-	VDIVPS      Y10, Y8, Y8
-	VCMPPS      $0x03, Y4, Y4, Y10
-	VBLENDVPS   Y10, Y4, Y8, Y4
-	VMAXPS      actconsts<>+256(SB), Y5, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VMOVUPS     actconsts<>+192(SB), Y8
-	VDIVPS      Y10, Y8, Y8
-	VCMPPS      $0x03, Y5, Y5, Y10
-	VBLENDVPS   Y10, Y5, Y8, Y5
-	VMAXPS      actconsts<>+256(SB), Y6, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VMOVUPS     actconsts<>+192(SB), Y8
-	VDIVPS      Y10, Y8, Y8
-	VCMPPS      $0x03, Y6, Y6, Y10
-	VBLENDVPS   Y10, Y6, Y8, Y6
-	VMAXPS      actconsts<>+256(SB), Y7, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VMOVUPS     actconsts<>+192(SB), Y8
-	VDIVPS      Y10, Y8, Y8
-	VCMPPS      $0x03, Y7, Y7, Y10
-	VBLENDVPS   Y10, Y7, Y8, Y7
-	JMP         t2store
-
-t25next:
-	VMAXPS      actconsts<>+256(SB), Y0, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VDIVPS      Y10, Y0, Y0
-	VMAXPS      actconsts<>+256(SB), Y1, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VDIVPS      Y10, Y1, Y1
-	VMAXPS      actconsts<>+256(SB), Y2, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VDIVPS      Y10, Y2, Y2
-	VMAXPS      actconsts<>+256(SB), Y3, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VDIVPS      Y10, Y3, Y3
-	VMAXPS      actconsts<>+256(SB), Y4, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VDIVPS      Y10, Y4, Y4
-	VMAXPS      actconsts<>+256(SB), Y5, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VDIVPS      Y10, Y5, Y5
-	VMAXPS      actconsts<>+256(SB), Y6, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VDIVPS      Y10, Y6, Y6
-	VMAXPS      actconsts<>+256(SB), Y7, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VDIVPS      Y10, Y7, Y7
-
-t2store:
-	MOVQ    ldD+56(FP), DI
-	SHLQ    $0x02, DI
-	MOVQ    AX, R8
-	VMOVUPS Y0, (R8)(BX*4)
-	VMOVUPS Y1, (R8)(SI*4)
-	ADDQ    DI, R8
-	VMOVUPS Y2, (R8)(BX*4)
-	VMOVUPS Y3, (R8)(SI*4)
-	ADDQ    DI, R8
-	VMOVUPS Y4, (R8)(BX*4)
-	VMOVUPS Y5, (R8)(SI*4)
-	ADDQ    DI, R8
-	VMOVUPS Y6, (R8)(BX*4)
-	VMOVUPS Y7, (R8)(SI*4)
-	JMP     next
-
-tail1:
-	MOVQ         cols+48(FP), BX
-	SUBQ         $0x00000008, BX
-	VBROADCASTSS bias+80(FP), Y0
-	VMOVAPS      Y0, Y1
-	VMOVAPS      Y0, Y2
-	VMOVAPS      Y0, Y3
-	MOVQ         offs+24(FP), SI
-	MOVQ         w+16(FP), DI
-	MOVQ         kw+32(FP), R8
-	MOVQ         R8, R9
-	SHLQ         $0x02, R9
-	MOVQ         ldS+64(FP), R10
-	SHLQ         $0x02, R10
-
-t1kx:
-	MOVQ         DI, R11
-	VBROADCASTSS (R11), Y4
-	ADDQ         R9, R11
-	VBROADCASTSS (R11), Y5
-	ADDQ         R9, R11
-	VBROADCASTSS (R11), Y6
-	ADDQ         R9, R11
-	VBROADCASTSS (R11), Y7
-	ADDQ         R9, R11
-	VBROADCASTSS (R11), Y8
-	MOVQ         (SI), R11
-	LEAQ         (CX)(R11*4), R11
-	VMOVUPS      (R11)(BX*4), Y9
-	VFMADD231PS  Y9, Y4, Y0
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y9
-	VFMADD231PS  Y9, Y5, Y0
-	VFMADD231PS  Y9, Y4, Y1
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y9
-	VFMADD231PS  Y9, Y6, Y0
-	VFMADD231PS  Y9, Y5, Y1
-	VFMADD231PS  Y9, Y4, Y2
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y9
-	VFMADD231PS  Y9, Y7, Y0
-	VFMADD231PS  Y9, Y6, Y1
-	VFMADD231PS  Y9, Y5, Y2
-	VFMADD231PS  Y9, Y4, Y3
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y4
-	VFMADD231PS  Y4, Y8, Y0
-	VFMADD231PS  Y4, Y7, Y1
-	VFMADD231PS  Y4, Y6, Y2
-	VFMADD231PS  Y4, Y5, Y3
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y4
-	VFMADD231PS  Y4, Y8, Y1
-	VFMADD231PS  Y4, Y7, Y2
-	VFMADD231PS  Y4, Y6, Y3
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y4
-	VFMADD231PS  Y4, Y8, Y2
-	VFMADD231PS  Y4, Y7, Y3
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y4
-	VFMADD231PS  Y4, Y8, Y3
-	ADDQ         $0x00000008, SI
-	ADDQ         $0x00000004, DI
-	DECQ         R8
-	JNZ          t1kx
-	VBROADCASTSS slope+84(FP), Y5
-	VBROADCASTSS hi+88(FP), Y6
-	VXORPS       Y4, Y4, Y4
-	CMPQ         act+72(FP), $0x00000001
-	JL           t1store
-	JE           t1relu
-	CMPQ         act+72(FP), $0x00000003
-	JE           t1clip
-	JG           t1fromMemory
-	VMINPS       Y0, Y4, Y6
-	VMAXPS       Y0, Y4, Y0
-	VFMADD231PS  Y6, Y5, Y0
-	VMINPS       Y1, Y4, Y6
-	VMAXPS       Y1, Y4, Y1
-	VFMADD231PS  Y6, Y5, Y1
-	VMINPS       Y2, Y4, Y6
-	VMAXPS       Y2, Y4, Y2
-	VFMADD231PS  Y6, Y5, Y2
-	VMINPS       Y3, Y4, Y6
-	VMAXPS       Y3, Y4, Y3
-	VFMADD231PS  Y6, Y5, Y3
-	JMP          t1store
-
-t1relu:
-	VMAXPS Y0, Y4, Y0
-	VMAXPS Y1, Y4, Y1
-	VMAXPS Y2, Y4, Y2
-	VMAXPS Y3, Y4, Y3
-	JMP    t1store
-
-t1clip:
-	VMAXPS Y0, Y5, Y0
-	VMINPS Y0, Y6, Y0
-	VMAXPS Y1, Y5, Y1
-	VMINPS Y1, Y6, Y1
-	VMAXPS Y2, Y5, Y2
-	VMINPS Y2, Y6, Y2
-	VMAXPS Y3, Y5, Y3
-	VMINPS Y3, Y6, Y3
-	JMP    t1store
-
-t1fromMemory:
-	CMPQ   act+72(FP), $0x00000004
-	JNE    t14next
-	VMULPS actconsts<>+0(SB), Y0, Y4
-	VADDPS actconsts<>+64(SB), Y4, Y4
-	VMAXPS actconsts<>+128(SB), Y4, Y4
-	VMINPS actconsts<>+192(SB), Y4, Y4
-	VMULPS Y4, Y0, Y0
-	VMULPS actconsts<>+0(SB), Y1, Y4
-	VADDPS actconsts<>+64(SB), Y4, Y4
-	VMAXPS actconsts<>+128(SB), Y4, Y4
-	VMINPS actconsts<>+192(SB), Y4, Y4
-	VMULPS Y4, Y1, Y1
-	VMULPS actconsts<>+0(SB), Y2, Y4
-	VADDPS actconsts<>+64(SB), Y4, Y4
-	VMAXPS actconsts<>+128(SB), Y4, Y4
-	VMINPS actconsts<>+192(SB), Y4, Y4
-	VMULPS Y4, Y2, Y2
-	VMULPS actconsts<>+0(SB), Y3, Y4
-	VADDPS actconsts<>+64(SB), Y4, Y4
-	VMAXPS actconsts<>+128(SB), Y4, Y4
-	VMINPS actconsts<>+192(SB), Y4, Y4
-	VMULPS Y4, Y3, Y3
-	JMP    t1store
-
-t14next:
-	CMPQ        act+72(FP), $0x00000005
-	JNE         t15next
-	VMAXPS      actconsts<>+256(SB), Y0, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VMOVUPS     actconsts<>+192(SB), Y4
-	VDIVPS      Y6, Y4, Y4
-	VCMPPS      $0x03, Y0, Y0, Y6
-	VBLENDVPS   Y6, Y0, Y4, Y0
-	VMAXPS      actconsts<>+256(SB), Y1, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VMOVUPS     actconsts<>+192(SB), Y4
-	VDIVPS      Y6, Y4, Y4
-	VCMPPS      $0x03, Y1, Y1, Y6
-	VBLENDVPS   Y6, Y1, Y4, Y1
-	VMAXPS      actconsts<>+256(SB), Y2, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VMOVUPS     actconsts<>+192(SB), Y4
-	VDIVPS      Y6, Y4, Y4
-	VCMPPS      $0x03, Y2, Y2, Y6
-	VBLENDVPS   Y6, Y2, Y4, Y2
-	VMAXPS      actconsts<>+256(SB), Y3, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VMOVUPS     actconsts<>+192(SB), Y4
-	VDIVPS      Y6, Y4, Y4
-	VCMPPS      $0x03, Y3, Y3, Y6
-	VBLENDVPS   Y6, Y3, Y4, Y3
-	JMP         t1store
-
-t15next:
-	VMAXPS      actconsts<>+256(SB), Y0, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VDIVPS      Y6, Y0, Y0
-	VMAXPS      actconsts<>+256(SB), Y1, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VDIVPS      Y6, Y1, Y1
-	VMAXPS      actconsts<>+256(SB), Y2, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VDIVPS      Y6, Y2, Y2
-	VMAXPS      actconsts<>+256(SB), Y3, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VDIVPS      Y6, Y3, Y3
-
-t1store:
-	MOVQ    ldD+56(FP), SI
-	SHLQ    $0x02, SI
-	MOVQ    AX, DI
-	VMOVUPS Y0, (DI)(BX*4)
-	ADDQ    SI, DI
-	VMOVUPS Y1, (DI)(BX*4)
-	ADDQ    SI, DI
-	VMOVUPS Y2, (DI)(BX*4)
-	ADDQ    SI, DI
-	VMOVUPS Y3, (DI)(BX*4)
-
-next:
-	MOVQ ldD+56(FP), BX
-	SHLQ $0x04, BX
-	ADDQ BX, AX
-	MOVQ ldS+64(FP), BX
-	SHLQ $0x04, BX
-	ADDQ BX, CX
-	SUBQ $0x00000004, DX
-	JMP  row
-
-done:
-	VZEROUPPER
-	RET
-
-// func vecDepthwiseTall7AVX2(d *float32, s *float32, w *float32, offs *int, kw int, rows int, cols int, ldD int, ldS int, act int, bias float32, slope float32, hi float32)
-// Requires: AVX, AVX2, FMA3
-TEXT ·vecDepthwiseTall7AVX2(SB), NOSPLIT, $0-92
-	MOVQ d+0(FP), AX
-	MOVQ s+8(FP), CX
-	MOVQ rows+40(FP), DX
-
-row:
-	CMPQ DX, $0x00000004
-	JL   done
-	XORQ BX, BX
-
-block:
-	MOVQ         cols+48(FP), SI
-	SUBQ         BX, SI
-	JLE          next
-	CMPQ         SI, $0x00000008
-	JLE          tail
-	VBROADCASTSS bias+80(FP), Y0
-	VMOVAPS      Y0, Y1
-	VMOVAPS      Y0, Y2
-	VMOVAPS      Y0, Y3
-	MOVQ         offs+24(FP), SI
-	MOVQ         w+16(FP), DI
-	MOVQ         kw+32(FP), R8
-	MOVQ         R8, R9
-	SHLQ         $0x02, R9
-	MOVQ         ldS+64(FP), R10
-	SHLQ         $0x02, R10
-
-fullkx:
-	MOVQ         DI, R11
-	VBROADCASTSS (R11), Y4
-	ADDQ         R9, R11
-	VBROADCASTSS (R11), Y5
-	ADDQ         R9, R11
-	VBROADCASTSS (R11), Y6
-	ADDQ         R9, R11
-	VBROADCASTSS (R11), Y7
-	ADDQ         R9, R11
-	VBROADCASTSS (R11), Y8
-	ADDQ         R9, R11
-	VBROADCASTSS (R11), Y9
-	ADDQ         R9, R11
-	VBROADCASTSS (R11), Y10
-	MOVQ         (SI), R11
-	LEAQ         (CX)(R11*4), R11
-	VMOVUPS      (R11)(BX*4), Y11
-	VFMADD231PS  Y11, Y4, Y0
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y11
-	VFMADD231PS  Y11, Y5, Y0
-	VFMADD231PS  Y11, Y4, Y1
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y11
-	VFMADD231PS  Y11, Y6, Y0
-	VFMADD231PS  Y11, Y5, Y1
-	VFMADD231PS  Y11, Y4, Y2
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y11
-	VFMADD231PS  Y11, Y7, Y0
-	VFMADD231PS  Y11, Y6, Y1
-	VFMADD231PS  Y11, Y5, Y2
-	VFMADD231PS  Y11, Y4, Y3
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y4
-	VFMADD231PS  Y4, Y8, Y0
-	VFMADD231PS  Y4, Y7, Y1
-	VFMADD231PS  Y4, Y6, Y2
-	VFMADD231PS  Y4, Y5, Y3
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y4
-	VFMADD231PS  Y4, Y9, Y0
-	VFMADD231PS  Y4, Y8, Y1
-	VFMADD231PS  Y4, Y7, Y2
-	VFMADD231PS  Y4, Y6, Y3
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y4
-	VFMADD231PS  Y4, Y10, Y0
-	VFMADD231PS  Y4, Y9, Y1
-	VFMADD231PS  Y4, Y8, Y2
-	VFMADD231PS  Y4, Y7, Y3
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y4
-	VFMADD231PS  Y4, Y10, Y1
-	VFMADD231PS  Y4, Y9, Y2
-	VFMADD231PS  Y4, Y8, Y3
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y4
-	VFMADD231PS  Y4, Y10, Y2
-	VFMADD231PS  Y4, Y9, Y3
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y4
-	VFMADD231PS  Y4, Y10, Y3
-	ADDQ         $0x00000008, SI
-	ADDQ         $0x00000004, DI
-	DECQ         R8
-	JNZ          fullkx
-	VBROADCASTSS slope+84(FP), Y5
-	VBROADCASTSS hi+88(FP), Y6
-	VXORPS       Y4, Y4, Y4
-	CMPQ         act+72(FP), $0x00000001
-	JL           fullstore
-	JE           fullrelu
-	CMPQ         act+72(FP), $0x00000003
-	JE           fullclip
-	JG           fullfromMemory
-	VMINPS       Y0, Y4, Y6
-	VMAXPS       Y0, Y4, Y0
-	VFMADD231PS  Y6, Y5, Y0
-	VMINPS       Y1, Y4, Y6
-	VMAXPS       Y1, Y4, Y1
-	VFMADD231PS  Y6, Y5, Y1
-	VMINPS       Y2, Y4, Y6
-	VMAXPS       Y2, Y4, Y2
-	VFMADD231PS  Y6, Y5, Y2
-	VMINPS       Y3, Y4, Y6
-	VMAXPS       Y3, Y4, Y3
-	VFMADD231PS  Y6, Y5, Y3
-	JMP          fullstore
-
-fullrelu:
-	VMAXPS Y0, Y4, Y0
-	VMAXPS Y1, Y4, Y1
-	VMAXPS Y2, Y4, Y2
-	VMAXPS Y3, Y4, Y3
-	JMP    fullstore
-
-fullclip:
-	VMAXPS Y0, Y5, Y0
-	VMINPS Y0, Y6, Y0
-	VMAXPS Y1, Y5, Y1
-	VMINPS Y1, Y6, Y1
-	VMAXPS Y2, Y5, Y2
-	VMINPS Y2, Y6, Y2
-	VMAXPS Y3, Y5, Y3
-	VMINPS Y3, Y6, Y3
-	JMP    fullstore
-
-fullfromMemory:
-	CMPQ   act+72(FP), $0x00000004
-	JNE    full4next
-	VMULPS actconsts<>+0(SB), Y0, Y4
-	VADDPS actconsts<>+64(SB), Y4, Y4
-	VMAXPS actconsts<>+128(SB), Y4, Y4
-	VMINPS actconsts<>+192(SB), Y4, Y4
-	VMULPS Y4, Y0, Y0
-	VMULPS actconsts<>+0(SB), Y1, Y4
-	VADDPS actconsts<>+64(SB), Y4, Y4
-	VMAXPS actconsts<>+128(SB), Y4, Y4
-	VMINPS actconsts<>+192(SB), Y4, Y4
-	VMULPS Y4, Y1, Y1
-	VMULPS actconsts<>+0(SB), Y2, Y4
-	VADDPS actconsts<>+64(SB), Y4, Y4
-	VMAXPS actconsts<>+128(SB), Y4, Y4
-	VMINPS actconsts<>+192(SB), Y4, Y4
-	VMULPS Y4, Y2, Y2
-	VMULPS actconsts<>+0(SB), Y3, Y4
-	VADDPS actconsts<>+64(SB), Y4, Y4
-	VMAXPS actconsts<>+128(SB), Y4, Y4
-	VMINPS actconsts<>+192(SB), Y4, Y4
-	VMULPS Y4, Y3, Y3
-	JMP    fullstore
-
-full4next:
-	CMPQ        act+72(FP), $0x00000005
-	JNE         full5next
-	VMAXPS      actconsts<>+256(SB), Y0, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VMOVUPS     actconsts<>+192(SB), Y4
-	VDIVPS      Y6, Y4, Y4
-	VCMPPS      $0x03, Y0, Y0, Y6
-	VBLENDVPS   Y6, Y0, Y4, Y0
-	VMAXPS      actconsts<>+256(SB), Y1, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VMOVUPS     actconsts<>+192(SB), Y4
-	VDIVPS      Y6, Y4, Y4
-	VCMPPS      $0x03, Y1, Y1, Y6
-	VBLENDVPS   Y6, Y1, Y4, Y1
-	VMAXPS      actconsts<>+256(SB), Y2, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VMOVUPS     actconsts<>+192(SB), Y4
-	VDIVPS      Y6, Y4, Y4
-	VCMPPS      $0x03, Y2, Y2, Y6
-	VBLENDVPS   Y6, Y2, Y4, Y2
-	VMAXPS      actconsts<>+256(SB), Y3, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VMOVUPS     actconsts<>+192(SB), Y4
-	VDIVPS      Y6, Y4, Y4
-	VCMPPS      $0x03, Y3, Y3, Y6
-	VBLENDVPS   Y6, Y3, Y4, Y3
-	JMP         fullstore
-
-full5next:
-	VMAXPS      actconsts<>+256(SB), Y0, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VDIVPS      Y6, Y0, Y0
-	VMAXPS      actconsts<>+256(SB), Y1, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VDIVPS      Y6, Y1, Y1
-	VMAXPS      actconsts<>+256(SB), Y2, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VDIVPS      Y6, Y2, Y2
-	VMAXPS      actconsts<>+256(SB), Y3, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VDIVPS      Y6, Y3, Y3
-
-fullstore:
-	MOVQ    ldD+56(FP), SI
-	SHLQ    $0x02, SI
-	MOVQ    AX, DI
-	VMOVUPS Y0, (DI)(BX*4)
-	ADDQ    SI, DI
-	VMOVUPS Y1, (DI)(BX*4)
-	ADDQ    SI, DI
-	VMOVUPS Y2, (DI)(BX*4)
-	ADDQ    SI, DI
-	VMOVUPS Y3, (DI)(BX*4)
-	ADDQ    $0x00000008, BX
-	JMP     block
-
-tail:
-	MOVQ         cols+48(FP), BX
-	SUBQ         $0x00000008, BX
-	VBROADCASTSS bias+80(FP), Y0
-	VMOVAPS      Y0, Y1
-	VMOVAPS      Y0, Y2
-	VMOVAPS      Y0, Y3
-	MOVQ         offs+24(FP), SI
-	MOVQ         w+16(FP), DI
-	MOVQ         kw+32(FP), R8
-	MOVQ         R8, R9
-	SHLQ         $0x02, R9
-	MOVQ         ldS+64(FP), R10
-	SHLQ         $0x02, R10
-
-t1kx:
-	MOVQ         DI, R11
-	VBROADCASTSS (R11), Y4
-	ADDQ         R9, R11
-	VBROADCASTSS (R11), Y5
-	ADDQ         R9, R11
-	VBROADCASTSS (R11), Y6
-	ADDQ         R9, R11
-	VBROADCASTSS (R11), Y7
-	ADDQ         R9, R11
-	VBROADCASTSS (R11), Y8
-	ADDQ         R9, R11
-	VBROADCASTSS (R11), Y9
-	ADDQ         R9, R11
-	VBROADCASTSS (R11), Y10
-	MOVQ         (SI), R11
-	LEAQ         (CX)(R11*4), R11
-	VMOVUPS      (R11)(BX*4), Y11
-	VFMADD231PS  Y11, Y4, Y0
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y11
-	VFMADD231PS  Y11, Y5, Y0
-	VFMADD231PS  Y11, Y4, Y1
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y11
-	VFMADD231PS  Y11, Y6, Y0
-	VFMADD231PS  Y11, Y5, Y1
-	VFMADD231PS  Y11, Y4, Y2
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y11
-	VFMADD231PS  Y11, Y7, Y0
-	VFMADD231PS  Y11, Y6, Y1
-	VFMADD231PS  Y11, Y5, Y2
-	VFMADD231PS  Y11, Y4, Y3
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y4
-	VFMADD231PS  Y4, Y8, Y0
-	VFMADD231PS  Y4, Y7, Y1
-	VFMADD231PS  Y4, Y6, Y2
-	VFMADD231PS  Y4, Y5, Y3
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y4
-	VFMADD231PS  Y4, Y9, Y0
-	VFMADD231PS  Y4, Y8, Y1
-	VFMADD231PS  Y4, Y7, Y2
-	VFMADD231PS  Y4, Y6, Y3
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y4
-	VFMADD231PS  Y4, Y10, Y0
-	VFMADD231PS  Y4, Y9, Y1
-	VFMADD231PS  Y4, Y8, Y2
-	VFMADD231PS  Y4, Y7, Y3
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y4
-	VFMADD231PS  Y4, Y10, Y1
-	VFMADD231PS  Y4, Y9, Y2
-	VFMADD231PS  Y4, Y8, Y3
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y4
-	VFMADD231PS  Y4, Y10, Y2
-	VFMADD231PS  Y4, Y9, Y3
-	ADDQ         R10, R11
-	VMOVUPS      (R11)(BX*4), Y4
-	VFMADD231PS  Y4, Y10, Y3
-	ADDQ         $0x00000008, SI
-	ADDQ         $0x00000004, DI
-	DECQ         R8
-	JNZ          t1kx
-	VBROADCASTSS slope+84(FP), Y5
-	VBROADCASTSS hi+88(FP), Y6
-	VXORPS       Y4, Y4, Y4
-	CMPQ         act+72(FP), $0x00000001
-	JL           t1store
-	JE           t1relu
-	CMPQ         act+72(FP), $0x00000003
-	JE           t1clip
-	JG           t1fromMemory
-	VMINPS       Y0, Y4, Y6
-	VMAXPS       Y0, Y4, Y0
-	VFMADD231PS  Y6, Y5, Y0
-	VMINPS       Y1, Y4, Y6
-	VMAXPS       Y1, Y4, Y1
-	VFMADD231PS  Y6, Y5, Y1
-	VMINPS       Y2, Y4, Y6
-	VMAXPS       Y2, Y4, Y2
-	VFMADD231PS  Y6, Y5, Y2
-	VMINPS       Y3, Y4, Y6
-	VMAXPS       Y3, Y4, Y3
-	VFMADD231PS  Y6, Y5, Y3
-	JMP          t1store
-
-t1relu:
-	VMAXPS Y0, Y4, Y0
-	VMAXPS Y1, Y4, Y1
-	VMAXPS Y2, Y4, Y2
-	VMAXPS Y3, Y4, Y3
-	JMP    t1store
-
-t1clip:
-	VMAXPS Y0, Y5, Y0
-	VMINPS Y0, Y6, Y0
-	VMAXPS Y1, Y5, Y1
-	VMINPS Y1, Y6, Y1
-	VMAXPS Y2, Y5, Y2
-	VMINPS Y2, Y6, Y2
-	VMAXPS Y3, Y5, Y3
-	VMINPS Y3, Y6, Y3
-	JMP    t1store
-
-t1fromMemory:
-	CMPQ   act+72(FP), $0x00000004
-	JNE    t14next
-	VMULPS actconsts<>+0(SB), Y0, Y4
-	VADDPS actconsts<>+64(SB), Y4, Y4
-	VMAXPS actconsts<>+128(SB), Y4, Y4
-	VMINPS actconsts<>+192(SB), Y4, Y4
-	VMULPS Y4, Y0, Y0
-	VMULPS actconsts<>+0(SB), Y1, Y4
-	VADDPS actconsts<>+64(SB), Y4, Y4
-	VMAXPS actconsts<>+128(SB), Y4, Y4
-	VMINPS actconsts<>+192(SB), Y4, Y4
-	VMULPS Y4, Y1, Y1
-	VMULPS actconsts<>+0(SB), Y2, Y4
-	VADDPS actconsts<>+64(SB), Y4, Y4
-	VMAXPS actconsts<>+128(SB), Y4, Y4
-	VMINPS actconsts<>+192(SB), Y4, Y4
-	VMULPS Y4, Y2, Y2
-	VMULPS actconsts<>+0(SB), Y3, Y4
-	VADDPS actconsts<>+64(SB), Y4, Y4
-	VMAXPS actconsts<>+128(SB), Y4, Y4
-	VMINPS actconsts<>+192(SB), Y4, Y4
-	VMULPS Y4, Y3, Y3
-	JMP    t1store
-
-t14next:
-	CMPQ        act+72(FP), $0x00000005
-	JNE         t15next
-	VMAXPS      actconsts<>+256(SB), Y0, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VMOVUPS     actconsts<>+192(SB), Y4
-	VDIVPS      Y6, Y4, Y4
-	VCMPPS      $0x03, Y0, Y0, Y6
-	VBLENDVPS   Y6, Y0, Y4, Y0
-	VMAXPS      actconsts<>+256(SB), Y1, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VMOVUPS     actconsts<>+192(SB), Y4
-	VDIVPS      Y6, Y4, Y4
-	VCMPPS      $0x03, Y1, Y1, Y6
-	VBLENDVPS   Y6, Y1, Y4, Y1
-	VMAXPS      actconsts<>+256(SB), Y2, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VMOVUPS     actconsts<>+192(SB), Y4
-	VDIVPS      Y6, Y4, Y4
-	VCMPPS      $0x03, Y2, Y2, Y6
-	VBLENDVPS   Y6, Y2, Y4, Y2
-	VMAXPS      actconsts<>+256(SB), Y3, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VMOVUPS     actconsts<>+192(SB), Y4
-	VDIVPS      Y6, Y4, Y4
-	VCMPPS      $0x03, Y3, Y3, Y6
-	VBLENDVPS   Y6, Y3, Y4, Y3
-	JMP         t1store
-
-t15next:
-	VMAXPS      actconsts<>+256(SB), Y0, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VDIVPS      Y6, Y0, Y0
-	VMAXPS      actconsts<>+256(SB), Y1, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VDIVPS      Y6, Y1, Y1
-	VMAXPS      actconsts<>+256(SB), Y2, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VDIVPS      Y6, Y2, Y2
-	VMAXPS      actconsts<>+256(SB), Y3, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VDIVPS      Y6, Y3, Y3
-
-t1store:
-	MOVQ    ldD+56(FP), SI
-	SHLQ    $0x02, SI
-	MOVQ    AX, DI
-	VMOVUPS Y0, (DI)(BX*4)
-	ADDQ    SI, DI
-	VMOVUPS Y1, (DI)(BX*4)
-	ADDQ    SI, DI
-	VMOVUPS Y2, (DI)(BX*4)
-	ADDQ    SI, DI
-	VMOVUPS Y3, (DI)(BX*4)
-
-next:
-	MOVQ ldD+56(FP), BX
-	SHLQ $0x04, BX
-	ADDQ BX, AX
-	MOVQ ldS+64(FP), BX
+	MOVQ ldS+72(FP), BX
 	SHLQ $0x04, BX
 	ADDQ BX, CX
 	SUBQ $0x00000004, DX

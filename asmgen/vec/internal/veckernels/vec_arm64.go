@@ -65,29 +65,53 @@ func vecEvensNEON(dst, src *float32, rows, n, ldDst, ldSrc int)
 //go:noescape
 func vecGroupedDWNEON(d *float32, ldD int, s, w *float32, ldW int, offs *int, taps, n, act int, bias *float32, slope, hi float32)
 
-// vecDepthwiseTall3NEON computes d[r*ldD+q] = act(bias + Σ_kx Σ_ky w[ky*kw+kx]*s[(r+ky)*ldS+q+offs[kx]])
-// for r < rows (a multiple of 4), q < cols (at least 4), kx < kw, ky < 3, with
-// vecDepthwiseNEON's act, 4 rows at a time. It reads s to 3 values past the last it
-// needs and writes nothing past d[(rows-1)*ldD+cols-1].
+// vecDepthwiseTall30NEON computes d[r*ldD+q] = act(bias + Σ_kx Σ_g Σ_j w[g*kw+j*ldW+kx]*s[(r+j)*ldS+q+offs[g*kw+kx]])
+// for r < rows (a multiple of 4), q < cols (at least 4), kx < kw, j < 3 for g = 0 and
+// j < 0 for g = 1, with vecDepthwiseNEON's act, 4 rows at a time. It reads s to 3
+// values past the last it needs and writes nothing past d[(rows-1)*ldD+cols-1].
 //
 //go:noescape
-func vecDepthwiseTall3NEON(d, s, w *float32, offs *int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
+func vecDepthwiseTall30NEON(d, s, w *float32, offs *int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
 
-// vecDepthwiseTall5NEON computes d[r*ldD+q] = act(bias + Σ_kx Σ_ky w[ky*kw+kx]*s[(r+ky)*ldS+q+offs[kx]])
-// for r < rows (a multiple of 4), q < cols (at least 4), kx < kw, ky < 5, with
-// vecDepthwiseNEON's act, 4 rows at a time. It reads s to 3 values past the last it
-// needs and writes nothing past d[(rows-1)*ldD+cols-1].
+// vecDepthwiseTall50NEON computes d[r*ldD+q] = act(bias + Σ_kx Σ_g Σ_j w[g*kw+j*ldW+kx]*s[(r+j)*ldS+q+offs[g*kw+kx]])
+// for r < rows (a multiple of 4), q < cols (at least 4), kx < kw, j < 5 for g = 0 and
+// j < 0 for g = 1, with vecDepthwiseNEON's act, 4 rows at a time. It reads s to 3
+// values past the last it needs and writes nothing past d[(rows-1)*ldD+cols-1].
 //
 //go:noescape
-func vecDepthwiseTall5NEON(d, s, w *float32, offs *int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
+func vecDepthwiseTall50NEON(d, s, w *float32, offs *int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
 
-// vecDepthwiseTall7NEON computes d[r*ldD+q] = act(bias + Σ_kx Σ_ky w[ky*kw+kx]*s[(r+ky)*ldS+q+offs[kx]])
-// for r < rows (a multiple of 4), q < cols (at least 4), kx < kw, ky < 7, with
-// vecDepthwiseNEON's act, 4 rows at a time. It reads s to 3 values past the last it
-// needs and writes nothing past d[(rows-1)*ldD+cols-1].
+// vecDepthwiseTall70NEON computes d[r*ldD+q] = act(bias + Σ_kx Σ_g Σ_j w[g*kw+j*ldW+kx]*s[(r+j)*ldS+q+offs[g*kw+kx]])
+// for r < rows (a multiple of 4), q < cols (at least 4), kx < kw, j < 7 for g = 0 and
+// j < 0 for g = 1, with vecDepthwiseNEON's act, 4 rows at a time. It reads s to 3
+// values past the last it needs and writes nothing past d[(rows-1)*ldD+cols-1].
 //
 //go:noescape
-func vecDepthwiseTall7NEON(d, s, w *float32, offs *int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
+func vecDepthwiseTall70NEON(d, s, w *float32, offs *int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
+
+// vecDepthwiseTall21NEON computes d[r*ldD+q] = act(bias + Σ_kx Σ_g Σ_j w[g*kw+j*ldW+kx]*s[(r+j)*ldS+q+offs[g*kw+kx]])
+// for r < rows (a multiple of 4), q < cols (at least 4), kx < kw, j < 2 for g = 0 and
+// j < 1 for g = 1, with vecDepthwiseNEON's act, 4 rows at a time. It reads s to 3
+// values past the last it needs and writes nothing past d[(rows-1)*ldD+cols-1].
+//
+//go:noescape
+func vecDepthwiseTall21NEON(d, s, w *float32, offs *int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
+
+// vecDepthwiseTall32NEON computes d[r*ldD+q] = act(bias + Σ_kx Σ_g Σ_j w[g*kw+j*ldW+kx]*s[(r+j)*ldS+q+offs[g*kw+kx]])
+// for r < rows (a multiple of 4), q < cols (at least 4), kx < kw, j < 3 for g = 0 and
+// j < 2 for g = 1, with vecDepthwiseNEON's act, 4 rows at a time. It reads s to 3
+// values past the last it needs and writes nothing past d[(rows-1)*ldD+cols-1].
+//
+//go:noescape
+func vecDepthwiseTall32NEON(d, s, w *float32, offs *int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
+
+// vecDepthwiseTall43NEON computes d[r*ldD+q] = act(bias + Σ_kx Σ_g Σ_j w[g*kw+j*ldW+kx]*s[(r+j)*ldS+q+offs[g*kw+kx]])
+// for r < rows (a multiple of 4), q < cols (at least 4), kx < kw, j < 4 for g = 0 and
+// j < 3 for g = 1, with vecDepthwiseNEON's act, 4 rows at a time. It reads s to 3
+// values past the last it needs and writes nothing past d[(rows-1)*ldD+cols-1].
+//
+//go:noescape
+func vecDepthwiseTall43NEON(d, s, w *float32, offs *int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
 
 // vecAffineNEON computes d[ch*n+i] = act(x[ch*n+i]*s[ch*ss] + t[ch*ts]) for ch < c, i < n,
 // the product and the sum each rounded, with act as vecDepthwise's. It reads and writes nothing

@@ -3927,25 +3927,27 @@ b1store:
 done:
 	RET
 
-// func vecDepthwiseTall3NEON(d, s, w *float32, offs *int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
-TEXT ·vecDepthwiseTall3NEON(SB), NOSPLIT|NOFRAME, $0-92
+// func vecDepthwiseTall30NEON(d, s, w *float32, offs *int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
+TEXT ·vecDepthwiseTall30NEON(SB), NOSPLIT|NOFRAME, $0-100
 	MOVD	d+0(FP), R0
 	MOVD	s+8(FP), R1
-	MOVD	rows+40(FP), R2
-	MOVD	cols+48(FP), R3
-	MOVD	ldD+56(FP), R4
+	MOVD	rows+48(FP), R2
+	MOVD	cols+56(FP), R3
+	MOVD	ldD+64(FP), R4
 	LSL	$2, R4, R4
-	MOVD	ldS+64(FP), R5
+	MOVD	ldS+72(FP), R5
 	LSL	$2, R5, R5
 	MOVD	kw+32(FP), R21
 	LSL	$2, R21, R21
-	FMOVS	bias+80(FP), F17
+	MOVD	ldW+40(FP), R23
+	LSL	$2, R23, R23
+	FMOVS	bias+88(FP), F17
 	VDUP	V17.S[0], V17.S4
-	MOVD	act+72(FP), R6
+	MOVD	act+80(FP), R6
 	VEOR	V18.B16, V18.B16, V18.B16
-	FMOVS	slope+84(FP), F19
+	FMOVS	slope+92(FP), F19
 	VDUP	V19.S[0], V19.S4
-	FMOVS	hi+88(FP), F20
+	FMOVS	hi+96(FP), F20
 	VDUP	V20.S[0], V20.S4
 	WORD	$0x4f03f615 // fmov v21.4s, #1.0
 	CMP	$4, R6
@@ -4000,14 +4002,13 @@ by2:
 	MOVD	offs+24(FP), R11
 	MOVD	kw+32(FP), R12
 b2kx:
-	MOVD.P	8(R11), R13
 	MOVD	R10, R15
+	MOVD	(R11), R13
 	FMOVS	(R15), F10
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F11
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F12
-	ADD	$4, R10, R10
 	ADD	R13<<2, R14, R22
 	VLD1	(R22), [V8.S4, V9.S4]
 	WORD	$0x4f8a1100 // fmla v0.4s, v8.4s, v10.s[0]
@@ -4044,6 +4045,8 @@ b2kx:
 	VLD1	(R22), [V8.S4, V9.S4]
 	WORD	$0x4f8c1106 // fmla v6.4s, v8.4s, v12.s[0]
 	WORD	$0x4f8c1127 // fmla v7.4s, v9.4s, v12.s[0]
+	ADD	$8, R11, R11
+	ADD	$4, R10, R10
 	SUBS	$1, R12, R12
 	BNE	b2kx
 	CMP	$1, R6
@@ -4734,14 +4737,13 @@ one:
 	MOVD	offs+24(FP), R11
 	MOVD	kw+32(FP), R12
 b1kx:
-	MOVD.P	8(R11), R13
 	MOVD	R10, R15
+	MOVD	(R11), R13
 	FMOVS	(R15), F10
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F11
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F12
-	ADD	$4, R10, R10
 	ADD	R13<<2, R14, R22
 	VLD1	(R22), [V8.S4]
 	WORD	$0x4f8a1100 // fmla v0.4s, v8.4s, v10.s[0]
@@ -4766,6 +4768,8 @@ b1kx:
 	ADD	R5, R22, R22
 	VLD1	(R22), [V8.S4]
 	WORD	$0x4f8c1103 // fmla v3.4s, v8.4s, v12.s[0]
+	ADD	$8, R11, R11
+	ADD	$4, R10, R10
 	SUBS	$1, R12, R12
 	BNE	b1kx
 	CMP	$1, R6
@@ -5128,25 +5132,27 @@ next:
 done:
 	RET
 
-// func vecDepthwiseTall5NEON(d, s, w *float32, offs *int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
-TEXT ·vecDepthwiseTall5NEON(SB), NOSPLIT|NOFRAME, $0-92
+// func vecDepthwiseTall50NEON(d, s, w *float32, offs *int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
+TEXT ·vecDepthwiseTall50NEON(SB), NOSPLIT|NOFRAME, $0-100
 	MOVD	d+0(FP), R0
 	MOVD	s+8(FP), R1
-	MOVD	rows+40(FP), R2
-	MOVD	cols+48(FP), R3
-	MOVD	ldD+56(FP), R4
+	MOVD	rows+48(FP), R2
+	MOVD	cols+56(FP), R3
+	MOVD	ldD+64(FP), R4
 	LSL	$2, R4, R4
-	MOVD	ldS+64(FP), R5
+	MOVD	ldS+72(FP), R5
 	LSL	$2, R5, R5
 	MOVD	kw+32(FP), R21
 	LSL	$2, R21, R21
-	FMOVS	bias+80(FP), F17
+	MOVD	ldW+40(FP), R23
+	LSL	$2, R23, R23
+	FMOVS	bias+88(FP), F17
 	VDUP	V17.S[0], V17.S4
-	MOVD	act+72(FP), R6
+	MOVD	act+80(FP), R6
 	VEOR	V18.B16, V18.B16, V18.B16
-	FMOVS	slope+84(FP), F19
+	FMOVS	slope+92(FP), F19
 	VDUP	V19.S[0], V19.S4
-	FMOVS	hi+88(FP), F20
+	FMOVS	hi+96(FP), F20
 	VDUP	V20.S[0], V20.S4
 	WORD	$0x4f03f615 // fmov v21.4s, #1.0
 	CMP	$4, R6
@@ -5201,18 +5207,17 @@ by2:
 	MOVD	offs+24(FP), R11
 	MOVD	kw+32(FP), R12
 b2kx:
-	MOVD.P	8(R11), R13
 	MOVD	R10, R15
+	MOVD	(R11), R13
 	FMOVS	(R15), F10
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F11
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F12
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F13
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F14
-	ADD	$4, R10, R10
 	ADD	R13<<2, R14, R22
 	VLD1	(R22), [V8.S4, V9.S4]
 	WORD	$0x4f8a1100 // fmla v0.4s, v8.4s, v10.s[0]
@@ -5269,6 +5274,8 @@ b2kx:
 	VLD1	(R22), [V8.S4, V9.S4]
 	WORD	$0x4f8e1106 // fmla v6.4s, v8.4s, v14.s[0]
 	WORD	$0x4f8e1127 // fmla v7.4s, v9.4s, v14.s[0]
+	ADD	$8, R11, R11
+	ADD	$4, R10, R10
 	SUBS	$1, R12, R12
 	BNE	b2kx
 	CMP	$1, R6
@@ -5959,18 +5966,17 @@ one:
 	MOVD	offs+24(FP), R11
 	MOVD	kw+32(FP), R12
 b1kx:
-	MOVD.P	8(R11), R13
 	MOVD	R10, R15
+	MOVD	(R11), R13
 	FMOVS	(R15), F10
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F11
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F12
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F13
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F14
-	ADD	$4, R10, R10
 	ADD	R13<<2, R14, R22
 	VLD1	(R22), [V8.S4]
 	WORD	$0x4f8a1100 // fmla v0.4s, v8.4s, v10.s[0]
@@ -6007,6 +6013,8 @@ b1kx:
 	ADD	R5, R22, R22
 	VLD1	(R22), [V8.S4]
 	WORD	$0x4f8e1103 // fmla v3.4s, v8.4s, v14.s[0]
+	ADD	$8, R11, R11
+	ADD	$4, R10, R10
 	SUBS	$1, R12, R12
 	BNE	b1kx
 	CMP	$1, R6
@@ -6369,25 +6377,27 @@ next:
 done:
 	RET
 
-// func vecDepthwiseTall7NEON(d, s, w *float32, offs *int, kw, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
-TEXT ·vecDepthwiseTall7NEON(SB), NOSPLIT|NOFRAME, $0-92
+// func vecDepthwiseTall70NEON(d, s, w *float32, offs *int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
+TEXT ·vecDepthwiseTall70NEON(SB), NOSPLIT|NOFRAME, $0-100
 	MOVD	d+0(FP), R0
 	MOVD	s+8(FP), R1
-	MOVD	rows+40(FP), R2
-	MOVD	cols+48(FP), R3
-	MOVD	ldD+56(FP), R4
+	MOVD	rows+48(FP), R2
+	MOVD	cols+56(FP), R3
+	MOVD	ldD+64(FP), R4
 	LSL	$2, R4, R4
-	MOVD	ldS+64(FP), R5
+	MOVD	ldS+72(FP), R5
 	LSL	$2, R5, R5
 	MOVD	kw+32(FP), R21
 	LSL	$2, R21, R21
-	FMOVS	bias+80(FP), F17
+	MOVD	ldW+40(FP), R23
+	LSL	$2, R23, R23
+	FMOVS	bias+88(FP), F17
 	VDUP	V17.S[0], V17.S4
-	MOVD	act+72(FP), R6
+	MOVD	act+80(FP), R6
 	VEOR	V18.B16, V18.B16, V18.B16
-	FMOVS	slope+84(FP), F19
+	FMOVS	slope+92(FP), F19
 	VDUP	V19.S[0], V19.S4
-	FMOVS	hi+88(FP), F20
+	FMOVS	hi+96(FP), F20
 	VDUP	V20.S[0], V20.S4
 	WORD	$0x4f03f615 // fmov v21.4s, #1.0
 	CMP	$4, R6
@@ -6442,22 +6452,21 @@ by2:
 	MOVD	offs+24(FP), R11
 	MOVD	kw+32(FP), R12
 b2kx:
-	MOVD.P	8(R11), R13
 	MOVD	R10, R15
+	MOVD	(R11), R13
 	FMOVS	(R15), F10
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F11
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F12
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F13
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F14
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F15
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F16
-	ADD	$4, R10, R10
 	ADD	R13<<2, R14, R22
 	VLD1	(R22), [V8.S4, V9.S4]
 	WORD	$0x4f8a1100 // fmla v0.4s, v8.4s, v10.s[0]
@@ -6534,6 +6543,8 @@ b2kx:
 	VLD1	(R22), [V8.S4, V9.S4]
 	WORD	$0x4f901106 // fmla v6.4s, v8.4s, v16.s[0]
 	WORD	$0x4f901127 // fmla v7.4s, v9.4s, v16.s[0]
+	ADD	$8, R11, R11
+	ADD	$4, R10, R10
 	SUBS	$1, R12, R12
 	BNE	b2kx
 	CMP	$1, R6
@@ -7224,22 +7235,21 @@ one:
 	MOVD	offs+24(FP), R11
 	MOVD	kw+32(FP), R12
 b1kx:
-	MOVD.P	8(R11), R13
 	MOVD	R10, R15
+	MOVD	(R11), R13
 	FMOVS	(R15), F10
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F11
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F12
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F13
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F14
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F15
-	ADD	R21, R15, R15
+	ADD	R23, R15, R15
 	FMOVS	(R15), F16
-	ADD	$4, R10, R10
 	ADD	R13<<2, R14, R22
 	VLD1	(R22), [V8.S4]
 	WORD	$0x4f8a1100 // fmla v0.4s, v8.4s, v10.s[0]
@@ -7288,6 +7298,3797 @@ b1kx:
 	ADD	R5, R22, R22
 	VLD1	(R22), [V8.S4]
 	WORD	$0x4f901103 // fmla v3.4s, v8.4s, v16.s[0]
+	ADD	$8, R11, R11
+	ADD	$4, R10, R10
+	SUBS	$1, R12, R12
+	BNE	b1kx
+	CMP	$1, R6
+	BLT	b1store
+	BEQ	b1relu
+	CMP	$3, R6
+	BEQ	b1clip
+	BGT	b1hard
+	WORD	$0x4eb2f41a // fmin v26.4s, v0.4s, v18.4s
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V0.S4
+	WORD	$0x4eb2f43a // fmin v26.4s, v1.4s, v18.4s
+	WORD	$0x4e32f421 // fmax v1.4s, v1.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V1.S4
+	WORD	$0x4eb2f45a // fmin v26.4s, v2.4s, v18.4s
+	WORD	$0x4e32f442 // fmax v2.4s, v2.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V2.S4
+	WORD	$0x4eb2f47a // fmin v26.4s, v3.4s, v18.4s
+	WORD	$0x4e32f463 // fmax v3.4s, v3.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V3.S4
+	B	b1store
+b1relu:
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	WORD	$0x4e32f421 // fmax v1.4s, v1.4s, v18.4s
+	WORD	$0x4e32f442 // fmax v2.4s, v2.4s, v18.4s
+	WORD	$0x4e32f463 // fmax v3.4s, v3.4s, v18.4s
+	B	b1store
+b1clip:
+	WORD	$0x4e33f400 // fmax v0.4s, v0.4s, v19.4s
+	WORD	$0x4eb4f400 // fmin v0.4s, v0.4s, v20.4s
+	WORD	$0x4e33f421 // fmax v1.4s, v1.4s, v19.4s
+	WORD	$0x4eb4f421 // fmin v1.4s, v1.4s, v20.4s
+	WORD	$0x4e33f442 // fmax v2.4s, v2.4s, v19.4s
+	WORD	$0x4eb4f442 // fmin v2.4s, v2.4s, v20.4s
+	WORD	$0x4e33f463 // fmax v3.4s, v3.4s, v19.4s
+	WORD	$0x4eb4f463 // fmin v3.4s, v3.4s, v20.4s
+	B	b1store
+b1hard:
+	CMP	$4, R6
+	BNE	b14next
+	WORD	$0x4fb8981a // fmul v26.4s, v0.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc00 // fmul v0.4s, v0.4s, v26.4s
+	WORD	$0x4fb8983a // fmul v26.4s, v1.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc21 // fmul v1.4s, v1.4s, v26.4s
+	WORD	$0x4fb8985a // fmul v26.4s, v2.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc42 // fmul v2.4s, v2.4s, v26.4s
+	WORD	$0x4fb8987a // fmul v26.4s, v3.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc63 // fmul v3.4s, v3.4s, v26.4s
+	B	b1store
+b14next:
+	CMP	$5, R6
+	BNE	b15next
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	B	b1store
+b15next:
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+b1store:
+	ADD	R7, R0, R19
+	VST1	[V0.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V1.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V2.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V3.S4], (R19)
+	ADD	$16, R7, R7
+	SUB	$4, R8, R8
+	B	by1
+next:
+	ADD	R4<<2, R0, R0
+	ADD	R5<<2, R1, R1
+	SUB	$4, R2, R2
+	B	row
+done:
+	RET
+
+// func vecDepthwiseTall21NEON(d, s, w *float32, offs *int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
+TEXT ·vecDepthwiseTall21NEON(SB), NOSPLIT|NOFRAME, $0-100
+	MOVD	d+0(FP), R0
+	MOVD	s+8(FP), R1
+	MOVD	rows+48(FP), R2
+	MOVD	cols+56(FP), R3
+	MOVD	ldD+64(FP), R4
+	LSL	$2, R4, R4
+	MOVD	ldS+72(FP), R5
+	LSL	$2, R5, R5
+	MOVD	kw+32(FP), R21
+	LSL	$2, R21, R21
+	MOVD	ldW+40(FP), R23
+	LSL	$2, R23, R23
+	FMOVS	bias+88(FP), F17
+	VDUP	V17.S[0], V17.S4
+	MOVD	act+80(FP), R6
+	VEOR	V18.B16, V18.B16, V18.B16
+	FMOVS	slope+92(FP), F19
+	VDUP	V19.S[0], V19.S4
+	FMOVS	hi+96(FP), F20
+	VDUP	V20.S[0], V20.S4
+	WORD	$0x4f03f615 // fmov v21.4s, #1.0
+	CMP	$4, R6
+	BLT	actconsts
+	MOVW	$0xc3300000, R9
+	VMOV	R9, V22.S[0]
+	MOVW	$0x42ae0000, R9
+	VMOV	R9, V22.S[1]
+	MOVW	$0xbfb8aa3b, R9
+	VMOV	R9, V22.S[2]
+	MOVW	$0x3f318000, R9
+	VMOV	R9, V22.S[3]
+	MOVW	$0xb95e8083, R9
+	VMOV	R9, V23.S[0]
+	MOVW	$0xb9506967, R9
+	VMOV	R9, V23.S[1]
+	MOVW	$0x3ab743ce, R9
+	VMOV	R9, V23.S[2]
+	MOVW	$0xbc088908, R9
+	VMOV	R9, V23.S[3]
+	MOVW	$0x3d2aa9c1, R9
+	VMOV	R9, V24.S[0]
+	MOVW	$0xbe2aaaaa, R9
+	VMOV	R9, V24.S[1]
+	MOVW	$0x3f000000, R9
+	VMOV	R9, V24.S[2]
+	MOVW	$0x3e2aaaab, R9
+	VMOV	R9, V24.S[3]
+	MOVW	$0x3f000000, R9
+	VMOV	R9, V25.S[0]
+actconsts:
+	SUB	$4, R3, R20
+	LSL	$2, R20, R20
+row:
+	CMP	$4, R2
+	BLT	done
+	MOVD	$0, R7
+	MOVD	R3, R8
+by2:
+	CMP	$8, R8
+	BLT	by1
+	VMOV	V17.B16, V0.B16
+	VMOV	V17.B16, V1.B16
+	VMOV	V17.B16, V2.B16
+	VMOV	V17.B16, V3.B16
+	VMOV	V17.B16, V4.B16
+	VMOV	V17.B16, V5.B16
+	VMOV	V17.B16, V6.B16
+	VMOV	V17.B16, V7.B16
+	ADD	R7, R1, R14
+	MOVD	w+16(FP), R10
+	MOVD	offs+24(FP), R11
+	MOVD	kw+32(FP), R12
+b2kx:
+	MOVD	R10, R15
+	MOVD	(R11), R13
+	FMOVS	(R15), F10
+	ADD	R23, R15, R15
+	FMOVS	(R15), F11
+	ADD	R13<<2, R14, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8a1100 // fmla v0.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1121 // fmla v1.4s, v9.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8b1121 // fmla v1.4s, v9.4s, v11.s[0]
+	WORD	$0x4f8a1102 // fmla v2.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1123 // fmla v3.4s, v9.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8b1102 // fmla v2.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8b1123 // fmla v3.4s, v9.4s, v11.s[0]
+	WORD	$0x4f8a1104 // fmla v4.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1125 // fmla v5.4s, v9.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8b1104 // fmla v4.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8b1125 // fmla v5.4s, v9.4s, v11.s[0]
+	WORD	$0x4f8a1106 // fmla v6.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1127 // fmla v7.4s, v9.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8b1106 // fmla v6.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8b1127 // fmla v7.4s, v9.4s, v11.s[0]
+	MOVD	R10, R15
+	ADD	R21, R15, R15
+	ADD	R21<<1, R11, R22
+	MOVD	(R22), R13
+	FMOVS	(R15), F10
+	ADD	R13<<2, R14, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8a1100 // fmla v0.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1121 // fmla v1.4s, v9.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8a1102 // fmla v2.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1123 // fmla v3.4s, v9.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8a1104 // fmla v4.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1125 // fmla v5.4s, v9.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8a1106 // fmla v6.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1127 // fmla v7.4s, v9.4s, v10.s[0]
+	ADD	$8, R11, R11
+	ADD	$4, R10, R10
+	SUBS	$1, R12, R12
+	BNE	b2kx
+	CMP	$1, R6
+	BLT	b2store
+	BEQ	b2relu
+	CMP	$3, R6
+	BEQ	b2clip
+	BGT	b2hard
+	WORD	$0x4eb2f41a // fmin v26.4s, v0.4s, v18.4s
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V0.S4
+	WORD	$0x4eb2f43a // fmin v26.4s, v1.4s, v18.4s
+	WORD	$0x4e32f421 // fmax v1.4s, v1.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V1.S4
+	WORD	$0x4eb2f45a // fmin v26.4s, v2.4s, v18.4s
+	WORD	$0x4e32f442 // fmax v2.4s, v2.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V2.S4
+	WORD	$0x4eb2f47a // fmin v26.4s, v3.4s, v18.4s
+	WORD	$0x4e32f463 // fmax v3.4s, v3.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V3.S4
+	WORD	$0x4eb2f49a // fmin v26.4s, v4.4s, v18.4s
+	WORD	$0x4e32f484 // fmax v4.4s, v4.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V4.S4
+	WORD	$0x4eb2f4ba // fmin v26.4s, v5.4s, v18.4s
+	WORD	$0x4e32f4a5 // fmax v5.4s, v5.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V5.S4
+	WORD	$0x4eb2f4da // fmin v26.4s, v6.4s, v18.4s
+	WORD	$0x4e32f4c6 // fmax v6.4s, v6.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V6.S4
+	WORD	$0x4eb2f4fa // fmin v26.4s, v7.4s, v18.4s
+	WORD	$0x4e32f4e7 // fmax v7.4s, v7.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V7.S4
+	B	b2store
+b2relu:
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	WORD	$0x4e32f421 // fmax v1.4s, v1.4s, v18.4s
+	WORD	$0x4e32f442 // fmax v2.4s, v2.4s, v18.4s
+	WORD	$0x4e32f463 // fmax v3.4s, v3.4s, v18.4s
+	WORD	$0x4e32f484 // fmax v4.4s, v4.4s, v18.4s
+	WORD	$0x4e32f4a5 // fmax v5.4s, v5.4s, v18.4s
+	WORD	$0x4e32f4c6 // fmax v6.4s, v6.4s, v18.4s
+	WORD	$0x4e32f4e7 // fmax v7.4s, v7.4s, v18.4s
+	B	b2store
+b2clip:
+	WORD	$0x4e33f400 // fmax v0.4s, v0.4s, v19.4s
+	WORD	$0x4eb4f400 // fmin v0.4s, v0.4s, v20.4s
+	WORD	$0x4e33f421 // fmax v1.4s, v1.4s, v19.4s
+	WORD	$0x4eb4f421 // fmin v1.4s, v1.4s, v20.4s
+	WORD	$0x4e33f442 // fmax v2.4s, v2.4s, v19.4s
+	WORD	$0x4eb4f442 // fmin v2.4s, v2.4s, v20.4s
+	WORD	$0x4e33f463 // fmax v3.4s, v3.4s, v19.4s
+	WORD	$0x4eb4f463 // fmin v3.4s, v3.4s, v20.4s
+	WORD	$0x4e33f484 // fmax v4.4s, v4.4s, v19.4s
+	WORD	$0x4eb4f484 // fmin v4.4s, v4.4s, v20.4s
+	WORD	$0x4e33f4a5 // fmax v5.4s, v5.4s, v19.4s
+	WORD	$0x4eb4f4a5 // fmin v5.4s, v5.4s, v20.4s
+	WORD	$0x4e33f4c6 // fmax v6.4s, v6.4s, v19.4s
+	WORD	$0x4eb4f4c6 // fmin v6.4s, v6.4s, v20.4s
+	WORD	$0x4e33f4e7 // fmax v7.4s, v7.4s, v19.4s
+	WORD	$0x4eb4f4e7 // fmin v7.4s, v7.4s, v20.4s
+	B	b2store
+b2hard:
+	CMP	$4, R6
+	BNE	b24next
+	WORD	$0x4fb8981a // fmul v26.4s, v0.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc00 // fmul v0.4s, v0.4s, v26.4s
+	WORD	$0x4fb8983a // fmul v26.4s, v1.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc21 // fmul v1.4s, v1.4s, v26.4s
+	WORD	$0x4fb8985a // fmul v26.4s, v2.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc42 // fmul v2.4s, v2.4s, v26.4s
+	WORD	$0x4fb8987a // fmul v26.4s, v3.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc63 // fmul v3.4s, v3.4s, v26.4s
+	WORD	$0x4fb8989a // fmul v26.4s, v4.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc84 // fmul v4.4s, v4.4s, v26.4s
+	WORD	$0x4fb898ba // fmul v26.4s, v5.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adca5 // fmul v5.4s, v5.4s, v26.4s
+	WORD	$0x4fb898da // fmul v26.4s, v6.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adcc6 // fmul v6.4s, v6.4s, v26.4s
+	WORD	$0x4fb898fa // fmul v26.4s, v7.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adce7 // fmul v7.4s, v7.4s, v26.4s
+	B	b2store
+b24next:
+	CMP	$5, R6
+	BNE	b25next
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea4 // fdiv v4.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea5 // fdiv v5.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea6 // fdiv v6.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea7 // fdiv v7.4s, v21.4s, v28.4s
+	B	b2store
+b25next:
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc84 // fdiv v4.4s, v4.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfca5 // fdiv v5.4s, v5.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfcc6 // fdiv v6.4s, v6.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfce7 // fdiv v7.4s, v7.4s, v28.4s
+b2store:
+	ADD	R7, R0, R19
+	VST1	[V0.S4, V1.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V2.S4, V3.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V4.S4, V5.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V6.S4, V7.S4], (R19)
+	ADD	$32, R7, R7
+	SUB	$8, R8, R8
+	B	by2
+by1:
+	CMP	$0, R8
+	BLE	next
+	CMP	$4, R8
+	BGE	one
+	MOVD	R20, R7
+one:
+	VMOV	V17.B16, V0.B16
+	VMOV	V17.B16, V1.B16
+	VMOV	V17.B16, V2.B16
+	VMOV	V17.B16, V3.B16
+	ADD	R7, R1, R14
+	MOVD	w+16(FP), R10
+	MOVD	offs+24(FP), R11
+	MOVD	kw+32(FP), R12
+b1kx:
+	MOVD	R10, R15
+	MOVD	(R11), R13
+	FMOVS	(R15), F10
+	ADD	R23, R15, R15
+	FMOVS	(R15), F11
+	ADD	R13<<2, R14, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8a1100 // fmla v0.4s, v8.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8a1101 // fmla v1.4s, v8.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8b1101 // fmla v1.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8a1102 // fmla v2.4s, v8.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8b1102 // fmla v2.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8a1103 // fmla v3.4s, v8.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8b1103 // fmla v3.4s, v8.4s, v11.s[0]
+	MOVD	R10, R15
+	ADD	R21, R15, R15
+	ADD	R21<<1, R11, R22
+	MOVD	(R22), R13
+	FMOVS	(R15), F10
+	ADD	R13<<2, R14, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8a1100 // fmla v0.4s, v8.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8a1101 // fmla v1.4s, v8.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8a1102 // fmla v2.4s, v8.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8a1103 // fmla v3.4s, v8.4s, v10.s[0]
+	ADD	$8, R11, R11
+	ADD	$4, R10, R10
+	SUBS	$1, R12, R12
+	BNE	b1kx
+	CMP	$1, R6
+	BLT	b1store
+	BEQ	b1relu
+	CMP	$3, R6
+	BEQ	b1clip
+	BGT	b1hard
+	WORD	$0x4eb2f41a // fmin v26.4s, v0.4s, v18.4s
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V0.S4
+	WORD	$0x4eb2f43a // fmin v26.4s, v1.4s, v18.4s
+	WORD	$0x4e32f421 // fmax v1.4s, v1.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V1.S4
+	WORD	$0x4eb2f45a // fmin v26.4s, v2.4s, v18.4s
+	WORD	$0x4e32f442 // fmax v2.4s, v2.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V2.S4
+	WORD	$0x4eb2f47a // fmin v26.4s, v3.4s, v18.4s
+	WORD	$0x4e32f463 // fmax v3.4s, v3.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V3.S4
+	B	b1store
+b1relu:
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	WORD	$0x4e32f421 // fmax v1.4s, v1.4s, v18.4s
+	WORD	$0x4e32f442 // fmax v2.4s, v2.4s, v18.4s
+	WORD	$0x4e32f463 // fmax v3.4s, v3.4s, v18.4s
+	B	b1store
+b1clip:
+	WORD	$0x4e33f400 // fmax v0.4s, v0.4s, v19.4s
+	WORD	$0x4eb4f400 // fmin v0.4s, v0.4s, v20.4s
+	WORD	$0x4e33f421 // fmax v1.4s, v1.4s, v19.4s
+	WORD	$0x4eb4f421 // fmin v1.4s, v1.4s, v20.4s
+	WORD	$0x4e33f442 // fmax v2.4s, v2.4s, v19.4s
+	WORD	$0x4eb4f442 // fmin v2.4s, v2.4s, v20.4s
+	WORD	$0x4e33f463 // fmax v3.4s, v3.4s, v19.4s
+	WORD	$0x4eb4f463 // fmin v3.4s, v3.4s, v20.4s
+	B	b1store
+b1hard:
+	CMP	$4, R6
+	BNE	b14next
+	WORD	$0x4fb8981a // fmul v26.4s, v0.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc00 // fmul v0.4s, v0.4s, v26.4s
+	WORD	$0x4fb8983a // fmul v26.4s, v1.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc21 // fmul v1.4s, v1.4s, v26.4s
+	WORD	$0x4fb8985a // fmul v26.4s, v2.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc42 // fmul v2.4s, v2.4s, v26.4s
+	WORD	$0x4fb8987a // fmul v26.4s, v3.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc63 // fmul v3.4s, v3.4s, v26.4s
+	B	b1store
+b14next:
+	CMP	$5, R6
+	BNE	b15next
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	B	b1store
+b15next:
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+b1store:
+	ADD	R7, R0, R19
+	VST1	[V0.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V1.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V2.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V3.S4], (R19)
+	ADD	$16, R7, R7
+	SUB	$4, R8, R8
+	B	by1
+next:
+	ADD	R4<<2, R0, R0
+	ADD	R5<<2, R1, R1
+	SUB	$4, R2, R2
+	B	row
+done:
+	RET
+
+// func vecDepthwiseTall32NEON(d, s, w *float32, offs *int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
+TEXT ·vecDepthwiseTall32NEON(SB), NOSPLIT|NOFRAME, $0-100
+	MOVD	d+0(FP), R0
+	MOVD	s+8(FP), R1
+	MOVD	rows+48(FP), R2
+	MOVD	cols+56(FP), R3
+	MOVD	ldD+64(FP), R4
+	LSL	$2, R4, R4
+	MOVD	ldS+72(FP), R5
+	LSL	$2, R5, R5
+	MOVD	kw+32(FP), R21
+	LSL	$2, R21, R21
+	MOVD	ldW+40(FP), R23
+	LSL	$2, R23, R23
+	FMOVS	bias+88(FP), F17
+	VDUP	V17.S[0], V17.S4
+	MOVD	act+80(FP), R6
+	VEOR	V18.B16, V18.B16, V18.B16
+	FMOVS	slope+92(FP), F19
+	VDUP	V19.S[0], V19.S4
+	FMOVS	hi+96(FP), F20
+	VDUP	V20.S[0], V20.S4
+	WORD	$0x4f03f615 // fmov v21.4s, #1.0
+	CMP	$4, R6
+	BLT	actconsts
+	MOVW	$0xc3300000, R9
+	VMOV	R9, V22.S[0]
+	MOVW	$0x42ae0000, R9
+	VMOV	R9, V22.S[1]
+	MOVW	$0xbfb8aa3b, R9
+	VMOV	R9, V22.S[2]
+	MOVW	$0x3f318000, R9
+	VMOV	R9, V22.S[3]
+	MOVW	$0xb95e8083, R9
+	VMOV	R9, V23.S[0]
+	MOVW	$0xb9506967, R9
+	VMOV	R9, V23.S[1]
+	MOVW	$0x3ab743ce, R9
+	VMOV	R9, V23.S[2]
+	MOVW	$0xbc088908, R9
+	VMOV	R9, V23.S[3]
+	MOVW	$0x3d2aa9c1, R9
+	VMOV	R9, V24.S[0]
+	MOVW	$0xbe2aaaaa, R9
+	VMOV	R9, V24.S[1]
+	MOVW	$0x3f000000, R9
+	VMOV	R9, V24.S[2]
+	MOVW	$0x3e2aaaab, R9
+	VMOV	R9, V24.S[3]
+	MOVW	$0x3f000000, R9
+	VMOV	R9, V25.S[0]
+actconsts:
+	SUB	$4, R3, R20
+	LSL	$2, R20, R20
+row:
+	CMP	$4, R2
+	BLT	done
+	MOVD	$0, R7
+	MOVD	R3, R8
+by2:
+	CMP	$8, R8
+	BLT	by1
+	VMOV	V17.B16, V0.B16
+	VMOV	V17.B16, V1.B16
+	VMOV	V17.B16, V2.B16
+	VMOV	V17.B16, V3.B16
+	VMOV	V17.B16, V4.B16
+	VMOV	V17.B16, V5.B16
+	VMOV	V17.B16, V6.B16
+	VMOV	V17.B16, V7.B16
+	ADD	R7, R1, R14
+	MOVD	w+16(FP), R10
+	MOVD	offs+24(FP), R11
+	MOVD	kw+32(FP), R12
+b2kx:
+	MOVD	R10, R15
+	MOVD	(R11), R13
+	FMOVS	(R15), F10
+	ADD	R23, R15, R15
+	FMOVS	(R15), F11
+	ADD	R23, R15, R15
+	FMOVS	(R15), F12
+	ADD	R13<<2, R14, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8a1100 // fmla v0.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1121 // fmla v1.4s, v9.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8b1121 // fmla v1.4s, v9.4s, v11.s[0]
+	WORD	$0x4f8a1102 // fmla v2.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1123 // fmla v3.4s, v9.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD	$0x4f8c1121 // fmla v1.4s, v9.4s, v12.s[0]
+	WORD	$0x4f8b1102 // fmla v2.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8b1123 // fmla v3.4s, v9.4s, v11.s[0]
+	WORD	$0x4f8a1104 // fmla v4.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1125 // fmla v5.4s, v9.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8c1102 // fmla v2.4s, v8.4s, v12.s[0]
+	WORD	$0x4f8c1123 // fmla v3.4s, v9.4s, v12.s[0]
+	WORD	$0x4f8b1104 // fmla v4.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8b1125 // fmla v5.4s, v9.4s, v11.s[0]
+	WORD	$0x4f8a1106 // fmla v6.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1127 // fmla v7.4s, v9.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8c1104 // fmla v4.4s, v8.4s, v12.s[0]
+	WORD	$0x4f8c1125 // fmla v5.4s, v9.4s, v12.s[0]
+	WORD	$0x4f8b1106 // fmla v6.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8b1127 // fmla v7.4s, v9.4s, v11.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8c1106 // fmla v6.4s, v8.4s, v12.s[0]
+	WORD	$0x4f8c1127 // fmla v7.4s, v9.4s, v12.s[0]
+	MOVD	R10, R15
+	ADD	R21, R15, R15
+	ADD	R21<<1, R11, R22
+	MOVD	(R22), R13
+	FMOVS	(R15), F10
+	ADD	R23, R15, R15
+	FMOVS	(R15), F11
+	ADD	R13<<2, R14, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8a1100 // fmla v0.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1121 // fmla v1.4s, v9.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8b1121 // fmla v1.4s, v9.4s, v11.s[0]
+	WORD	$0x4f8a1102 // fmla v2.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1123 // fmla v3.4s, v9.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8b1102 // fmla v2.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8b1123 // fmla v3.4s, v9.4s, v11.s[0]
+	WORD	$0x4f8a1104 // fmla v4.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1125 // fmla v5.4s, v9.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8b1104 // fmla v4.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8b1125 // fmla v5.4s, v9.4s, v11.s[0]
+	WORD	$0x4f8a1106 // fmla v6.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1127 // fmla v7.4s, v9.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8b1106 // fmla v6.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8b1127 // fmla v7.4s, v9.4s, v11.s[0]
+	ADD	$8, R11, R11
+	ADD	$4, R10, R10
+	SUBS	$1, R12, R12
+	BNE	b2kx
+	CMP	$1, R6
+	BLT	b2store
+	BEQ	b2relu
+	CMP	$3, R6
+	BEQ	b2clip
+	BGT	b2hard
+	WORD	$0x4eb2f41a // fmin v26.4s, v0.4s, v18.4s
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V0.S4
+	WORD	$0x4eb2f43a // fmin v26.4s, v1.4s, v18.4s
+	WORD	$0x4e32f421 // fmax v1.4s, v1.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V1.S4
+	WORD	$0x4eb2f45a // fmin v26.4s, v2.4s, v18.4s
+	WORD	$0x4e32f442 // fmax v2.4s, v2.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V2.S4
+	WORD	$0x4eb2f47a // fmin v26.4s, v3.4s, v18.4s
+	WORD	$0x4e32f463 // fmax v3.4s, v3.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V3.S4
+	WORD	$0x4eb2f49a // fmin v26.4s, v4.4s, v18.4s
+	WORD	$0x4e32f484 // fmax v4.4s, v4.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V4.S4
+	WORD	$0x4eb2f4ba // fmin v26.4s, v5.4s, v18.4s
+	WORD	$0x4e32f4a5 // fmax v5.4s, v5.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V5.S4
+	WORD	$0x4eb2f4da // fmin v26.4s, v6.4s, v18.4s
+	WORD	$0x4e32f4c6 // fmax v6.4s, v6.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V6.S4
+	WORD	$0x4eb2f4fa // fmin v26.4s, v7.4s, v18.4s
+	WORD	$0x4e32f4e7 // fmax v7.4s, v7.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V7.S4
+	B	b2store
+b2relu:
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	WORD	$0x4e32f421 // fmax v1.4s, v1.4s, v18.4s
+	WORD	$0x4e32f442 // fmax v2.4s, v2.4s, v18.4s
+	WORD	$0x4e32f463 // fmax v3.4s, v3.4s, v18.4s
+	WORD	$0x4e32f484 // fmax v4.4s, v4.4s, v18.4s
+	WORD	$0x4e32f4a5 // fmax v5.4s, v5.4s, v18.4s
+	WORD	$0x4e32f4c6 // fmax v6.4s, v6.4s, v18.4s
+	WORD	$0x4e32f4e7 // fmax v7.4s, v7.4s, v18.4s
+	B	b2store
+b2clip:
+	WORD	$0x4e33f400 // fmax v0.4s, v0.4s, v19.4s
+	WORD	$0x4eb4f400 // fmin v0.4s, v0.4s, v20.4s
+	WORD	$0x4e33f421 // fmax v1.4s, v1.4s, v19.4s
+	WORD	$0x4eb4f421 // fmin v1.4s, v1.4s, v20.4s
+	WORD	$0x4e33f442 // fmax v2.4s, v2.4s, v19.4s
+	WORD	$0x4eb4f442 // fmin v2.4s, v2.4s, v20.4s
+	WORD	$0x4e33f463 // fmax v3.4s, v3.4s, v19.4s
+	WORD	$0x4eb4f463 // fmin v3.4s, v3.4s, v20.4s
+	WORD	$0x4e33f484 // fmax v4.4s, v4.4s, v19.4s
+	WORD	$0x4eb4f484 // fmin v4.4s, v4.4s, v20.4s
+	WORD	$0x4e33f4a5 // fmax v5.4s, v5.4s, v19.4s
+	WORD	$0x4eb4f4a5 // fmin v5.4s, v5.4s, v20.4s
+	WORD	$0x4e33f4c6 // fmax v6.4s, v6.4s, v19.4s
+	WORD	$0x4eb4f4c6 // fmin v6.4s, v6.4s, v20.4s
+	WORD	$0x4e33f4e7 // fmax v7.4s, v7.4s, v19.4s
+	WORD	$0x4eb4f4e7 // fmin v7.4s, v7.4s, v20.4s
+	B	b2store
+b2hard:
+	CMP	$4, R6
+	BNE	b24next
+	WORD	$0x4fb8981a // fmul v26.4s, v0.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc00 // fmul v0.4s, v0.4s, v26.4s
+	WORD	$0x4fb8983a // fmul v26.4s, v1.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc21 // fmul v1.4s, v1.4s, v26.4s
+	WORD	$0x4fb8985a // fmul v26.4s, v2.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc42 // fmul v2.4s, v2.4s, v26.4s
+	WORD	$0x4fb8987a // fmul v26.4s, v3.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc63 // fmul v3.4s, v3.4s, v26.4s
+	WORD	$0x4fb8989a // fmul v26.4s, v4.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc84 // fmul v4.4s, v4.4s, v26.4s
+	WORD	$0x4fb898ba // fmul v26.4s, v5.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adca5 // fmul v5.4s, v5.4s, v26.4s
+	WORD	$0x4fb898da // fmul v26.4s, v6.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adcc6 // fmul v6.4s, v6.4s, v26.4s
+	WORD	$0x4fb898fa // fmul v26.4s, v7.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adce7 // fmul v7.4s, v7.4s, v26.4s
+	B	b2store
+b24next:
+	CMP	$5, R6
+	BNE	b25next
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea4 // fdiv v4.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea5 // fdiv v5.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea6 // fdiv v6.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea7 // fdiv v7.4s, v21.4s, v28.4s
+	B	b2store
+b25next:
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc84 // fdiv v4.4s, v4.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfca5 // fdiv v5.4s, v5.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfcc6 // fdiv v6.4s, v6.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfce7 // fdiv v7.4s, v7.4s, v28.4s
+b2store:
+	ADD	R7, R0, R19
+	VST1	[V0.S4, V1.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V2.S4, V3.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V4.S4, V5.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V6.S4, V7.S4], (R19)
+	ADD	$32, R7, R7
+	SUB	$8, R8, R8
+	B	by2
+by1:
+	CMP	$0, R8
+	BLE	next
+	CMP	$4, R8
+	BGE	one
+	MOVD	R20, R7
+one:
+	VMOV	V17.B16, V0.B16
+	VMOV	V17.B16, V1.B16
+	VMOV	V17.B16, V2.B16
+	VMOV	V17.B16, V3.B16
+	ADD	R7, R1, R14
+	MOVD	w+16(FP), R10
+	MOVD	offs+24(FP), R11
+	MOVD	kw+32(FP), R12
+b1kx:
+	MOVD	R10, R15
+	MOVD	(R11), R13
+	FMOVS	(R15), F10
+	ADD	R23, R15, R15
+	FMOVS	(R15), F11
+	ADD	R23, R15, R15
+	FMOVS	(R15), F12
+	ADD	R13<<2, R14, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8a1100 // fmla v0.4s, v8.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8a1101 // fmla v1.4s, v8.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD	$0x4f8b1101 // fmla v1.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8a1102 // fmla v2.4s, v8.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8c1101 // fmla v1.4s, v8.4s, v12.s[0]
+	WORD	$0x4f8b1102 // fmla v2.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8a1103 // fmla v3.4s, v8.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8c1102 // fmla v2.4s, v8.4s, v12.s[0]
+	WORD	$0x4f8b1103 // fmla v3.4s, v8.4s, v11.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8c1103 // fmla v3.4s, v8.4s, v12.s[0]
+	MOVD	R10, R15
+	ADD	R21, R15, R15
+	ADD	R21<<1, R11, R22
+	MOVD	(R22), R13
+	FMOVS	(R15), F10
+	ADD	R23, R15, R15
+	FMOVS	(R15), F11
+	ADD	R13<<2, R14, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8a1100 // fmla v0.4s, v8.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8a1101 // fmla v1.4s, v8.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8b1101 // fmla v1.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8a1102 // fmla v2.4s, v8.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8b1102 // fmla v2.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8a1103 // fmla v3.4s, v8.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8b1103 // fmla v3.4s, v8.4s, v11.s[0]
+	ADD	$8, R11, R11
+	ADD	$4, R10, R10
+	SUBS	$1, R12, R12
+	BNE	b1kx
+	CMP	$1, R6
+	BLT	b1store
+	BEQ	b1relu
+	CMP	$3, R6
+	BEQ	b1clip
+	BGT	b1hard
+	WORD	$0x4eb2f41a // fmin v26.4s, v0.4s, v18.4s
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V0.S4
+	WORD	$0x4eb2f43a // fmin v26.4s, v1.4s, v18.4s
+	WORD	$0x4e32f421 // fmax v1.4s, v1.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V1.S4
+	WORD	$0x4eb2f45a // fmin v26.4s, v2.4s, v18.4s
+	WORD	$0x4e32f442 // fmax v2.4s, v2.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V2.S4
+	WORD	$0x4eb2f47a // fmin v26.4s, v3.4s, v18.4s
+	WORD	$0x4e32f463 // fmax v3.4s, v3.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V3.S4
+	B	b1store
+b1relu:
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	WORD	$0x4e32f421 // fmax v1.4s, v1.4s, v18.4s
+	WORD	$0x4e32f442 // fmax v2.4s, v2.4s, v18.4s
+	WORD	$0x4e32f463 // fmax v3.4s, v3.4s, v18.4s
+	B	b1store
+b1clip:
+	WORD	$0x4e33f400 // fmax v0.4s, v0.4s, v19.4s
+	WORD	$0x4eb4f400 // fmin v0.4s, v0.4s, v20.4s
+	WORD	$0x4e33f421 // fmax v1.4s, v1.4s, v19.4s
+	WORD	$0x4eb4f421 // fmin v1.4s, v1.4s, v20.4s
+	WORD	$0x4e33f442 // fmax v2.4s, v2.4s, v19.4s
+	WORD	$0x4eb4f442 // fmin v2.4s, v2.4s, v20.4s
+	WORD	$0x4e33f463 // fmax v3.4s, v3.4s, v19.4s
+	WORD	$0x4eb4f463 // fmin v3.4s, v3.4s, v20.4s
+	B	b1store
+b1hard:
+	CMP	$4, R6
+	BNE	b14next
+	WORD	$0x4fb8981a // fmul v26.4s, v0.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc00 // fmul v0.4s, v0.4s, v26.4s
+	WORD	$0x4fb8983a // fmul v26.4s, v1.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc21 // fmul v1.4s, v1.4s, v26.4s
+	WORD	$0x4fb8985a // fmul v26.4s, v2.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc42 // fmul v2.4s, v2.4s, v26.4s
+	WORD	$0x4fb8987a // fmul v26.4s, v3.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc63 // fmul v3.4s, v3.4s, v26.4s
+	B	b1store
+b14next:
+	CMP	$5, R6
+	BNE	b15next
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	B	b1store
+b15next:
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+b1store:
+	ADD	R7, R0, R19
+	VST1	[V0.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V1.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V2.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V3.S4], (R19)
+	ADD	$16, R7, R7
+	SUB	$4, R8, R8
+	B	by1
+next:
+	ADD	R4<<2, R0, R0
+	ADD	R5<<2, R1, R1
+	SUB	$4, R2, R2
+	B	row
+done:
+	RET
+
+// func vecDepthwiseTall43NEON(d, s, w *float32, offs *int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32)
+TEXT ·vecDepthwiseTall43NEON(SB), NOSPLIT|NOFRAME, $0-100
+	MOVD	d+0(FP), R0
+	MOVD	s+8(FP), R1
+	MOVD	rows+48(FP), R2
+	MOVD	cols+56(FP), R3
+	MOVD	ldD+64(FP), R4
+	LSL	$2, R4, R4
+	MOVD	ldS+72(FP), R5
+	LSL	$2, R5, R5
+	MOVD	kw+32(FP), R21
+	LSL	$2, R21, R21
+	MOVD	ldW+40(FP), R23
+	LSL	$2, R23, R23
+	FMOVS	bias+88(FP), F17
+	VDUP	V17.S[0], V17.S4
+	MOVD	act+80(FP), R6
+	VEOR	V18.B16, V18.B16, V18.B16
+	FMOVS	slope+92(FP), F19
+	VDUP	V19.S[0], V19.S4
+	FMOVS	hi+96(FP), F20
+	VDUP	V20.S[0], V20.S4
+	WORD	$0x4f03f615 // fmov v21.4s, #1.0
+	CMP	$4, R6
+	BLT	actconsts
+	MOVW	$0xc3300000, R9
+	VMOV	R9, V22.S[0]
+	MOVW	$0x42ae0000, R9
+	VMOV	R9, V22.S[1]
+	MOVW	$0xbfb8aa3b, R9
+	VMOV	R9, V22.S[2]
+	MOVW	$0x3f318000, R9
+	VMOV	R9, V22.S[3]
+	MOVW	$0xb95e8083, R9
+	VMOV	R9, V23.S[0]
+	MOVW	$0xb9506967, R9
+	VMOV	R9, V23.S[1]
+	MOVW	$0x3ab743ce, R9
+	VMOV	R9, V23.S[2]
+	MOVW	$0xbc088908, R9
+	VMOV	R9, V23.S[3]
+	MOVW	$0x3d2aa9c1, R9
+	VMOV	R9, V24.S[0]
+	MOVW	$0xbe2aaaaa, R9
+	VMOV	R9, V24.S[1]
+	MOVW	$0x3f000000, R9
+	VMOV	R9, V24.S[2]
+	MOVW	$0x3e2aaaab, R9
+	VMOV	R9, V24.S[3]
+	MOVW	$0x3f000000, R9
+	VMOV	R9, V25.S[0]
+actconsts:
+	SUB	$4, R3, R20
+	LSL	$2, R20, R20
+row:
+	CMP	$4, R2
+	BLT	done
+	MOVD	$0, R7
+	MOVD	R3, R8
+by2:
+	CMP	$8, R8
+	BLT	by1
+	VMOV	V17.B16, V0.B16
+	VMOV	V17.B16, V1.B16
+	VMOV	V17.B16, V2.B16
+	VMOV	V17.B16, V3.B16
+	VMOV	V17.B16, V4.B16
+	VMOV	V17.B16, V5.B16
+	VMOV	V17.B16, V6.B16
+	VMOV	V17.B16, V7.B16
+	ADD	R7, R1, R14
+	MOVD	w+16(FP), R10
+	MOVD	offs+24(FP), R11
+	MOVD	kw+32(FP), R12
+b2kx:
+	MOVD	R10, R15
+	MOVD	(R11), R13
+	FMOVS	(R15), F10
+	ADD	R23, R15, R15
+	FMOVS	(R15), F11
+	ADD	R23, R15, R15
+	FMOVS	(R15), F12
+	ADD	R23, R15, R15
+	FMOVS	(R15), F13
+	ADD	R13<<2, R14, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8a1100 // fmla v0.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1121 // fmla v1.4s, v9.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8b1121 // fmla v1.4s, v9.4s, v11.s[0]
+	WORD	$0x4f8a1102 // fmla v2.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1123 // fmla v3.4s, v9.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD	$0x4f8c1121 // fmla v1.4s, v9.4s, v12.s[0]
+	WORD	$0x4f8b1102 // fmla v2.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8b1123 // fmla v3.4s, v9.4s, v11.s[0]
+	WORD	$0x4f8a1104 // fmla v4.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1125 // fmla v5.4s, v9.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8d1100 // fmla v0.4s, v8.4s, v13.s[0]
+	WORD	$0x4f8d1121 // fmla v1.4s, v9.4s, v13.s[0]
+	WORD	$0x4f8c1102 // fmla v2.4s, v8.4s, v12.s[0]
+	WORD	$0x4f8c1123 // fmla v3.4s, v9.4s, v12.s[0]
+	WORD	$0x4f8b1104 // fmla v4.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8b1125 // fmla v5.4s, v9.4s, v11.s[0]
+	WORD	$0x4f8a1106 // fmla v6.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1127 // fmla v7.4s, v9.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8d1102 // fmla v2.4s, v8.4s, v13.s[0]
+	WORD	$0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
+	WORD	$0x4f8c1104 // fmla v4.4s, v8.4s, v12.s[0]
+	WORD	$0x4f8c1125 // fmla v5.4s, v9.4s, v12.s[0]
+	WORD	$0x4f8b1106 // fmla v6.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8b1127 // fmla v7.4s, v9.4s, v11.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8d1104 // fmla v4.4s, v8.4s, v13.s[0]
+	WORD	$0x4f8d1125 // fmla v5.4s, v9.4s, v13.s[0]
+	WORD	$0x4f8c1106 // fmla v6.4s, v8.4s, v12.s[0]
+	WORD	$0x4f8c1127 // fmla v7.4s, v9.4s, v12.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8d1106 // fmla v6.4s, v8.4s, v13.s[0]
+	WORD	$0x4f8d1127 // fmla v7.4s, v9.4s, v13.s[0]
+	MOVD	R10, R15
+	ADD	R21, R15, R15
+	ADD	R21<<1, R11, R22
+	MOVD	(R22), R13
+	FMOVS	(R15), F10
+	ADD	R23, R15, R15
+	FMOVS	(R15), F11
+	ADD	R23, R15, R15
+	FMOVS	(R15), F12
+	ADD	R13<<2, R14, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8a1100 // fmla v0.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1121 // fmla v1.4s, v9.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8b1121 // fmla v1.4s, v9.4s, v11.s[0]
+	WORD	$0x4f8a1102 // fmla v2.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1123 // fmla v3.4s, v9.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD	$0x4f8c1121 // fmla v1.4s, v9.4s, v12.s[0]
+	WORD	$0x4f8b1102 // fmla v2.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8b1123 // fmla v3.4s, v9.4s, v11.s[0]
+	WORD	$0x4f8a1104 // fmla v4.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1125 // fmla v5.4s, v9.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8c1102 // fmla v2.4s, v8.4s, v12.s[0]
+	WORD	$0x4f8c1123 // fmla v3.4s, v9.4s, v12.s[0]
+	WORD	$0x4f8b1104 // fmla v4.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8b1125 // fmla v5.4s, v9.4s, v11.s[0]
+	WORD	$0x4f8a1106 // fmla v6.4s, v8.4s, v10.s[0]
+	WORD	$0x4f8a1127 // fmla v7.4s, v9.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8c1104 // fmla v4.4s, v8.4s, v12.s[0]
+	WORD	$0x4f8c1125 // fmla v5.4s, v9.4s, v12.s[0]
+	WORD	$0x4f8b1106 // fmla v6.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8b1127 // fmla v7.4s, v9.4s, v11.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4, V9.S4]
+	WORD	$0x4f8c1106 // fmla v6.4s, v8.4s, v12.s[0]
+	WORD	$0x4f8c1127 // fmla v7.4s, v9.4s, v12.s[0]
+	ADD	$8, R11, R11
+	ADD	$4, R10, R10
+	SUBS	$1, R12, R12
+	BNE	b2kx
+	CMP	$1, R6
+	BLT	b2store
+	BEQ	b2relu
+	CMP	$3, R6
+	BEQ	b2clip
+	BGT	b2hard
+	WORD	$0x4eb2f41a // fmin v26.4s, v0.4s, v18.4s
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V0.S4
+	WORD	$0x4eb2f43a // fmin v26.4s, v1.4s, v18.4s
+	WORD	$0x4e32f421 // fmax v1.4s, v1.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V1.S4
+	WORD	$0x4eb2f45a // fmin v26.4s, v2.4s, v18.4s
+	WORD	$0x4e32f442 // fmax v2.4s, v2.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V2.S4
+	WORD	$0x4eb2f47a // fmin v26.4s, v3.4s, v18.4s
+	WORD	$0x4e32f463 // fmax v3.4s, v3.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V3.S4
+	WORD	$0x4eb2f49a // fmin v26.4s, v4.4s, v18.4s
+	WORD	$0x4e32f484 // fmax v4.4s, v4.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V4.S4
+	WORD	$0x4eb2f4ba // fmin v26.4s, v5.4s, v18.4s
+	WORD	$0x4e32f4a5 // fmax v5.4s, v5.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V5.S4
+	WORD	$0x4eb2f4da // fmin v26.4s, v6.4s, v18.4s
+	WORD	$0x4e32f4c6 // fmax v6.4s, v6.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V6.S4
+	WORD	$0x4eb2f4fa // fmin v26.4s, v7.4s, v18.4s
+	WORD	$0x4e32f4e7 // fmax v7.4s, v7.4s, v18.4s
+	VFMLA	V19.S4, V26.S4, V7.S4
+	B	b2store
+b2relu:
+	WORD	$0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	WORD	$0x4e32f421 // fmax v1.4s, v1.4s, v18.4s
+	WORD	$0x4e32f442 // fmax v2.4s, v2.4s, v18.4s
+	WORD	$0x4e32f463 // fmax v3.4s, v3.4s, v18.4s
+	WORD	$0x4e32f484 // fmax v4.4s, v4.4s, v18.4s
+	WORD	$0x4e32f4a5 // fmax v5.4s, v5.4s, v18.4s
+	WORD	$0x4e32f4c6 // fmax v6.4s, v6.4s, v18.4s
+	WORD	$0x4e32f4e7 // fmax v7.4s, v7.4s, v18.4s
+	B	b2store
+b2clip:
+	WORD	$0x4e33f400 // fmax v0.4s, v0.4s, v19.4s
+	WORD	$0x4eb4f400 // fmin v0.4s, v0.4s, v20.4s
+	WORD	$0x4e33f421 // fmax v1.4s, v1.4s, v19.4s
+	WORD	$0x4eb4f421 // fmin v1.4s, v1.4s, v20.4s
+	WORD	$0x4e33f442 // fmax v2.4s, v2.4s, v19.4s
+	WORD	$0x4eb4f442 // fmin v2.4s, v2.4s, v20.4s
+	WORD	$0x4e33f463 // fmax v3.4s, v3.4s, v19.4s
+	WORD	$0x4eb4f463 // fmin v3.4s, v3.4s, v20.4s
+	WORD	$0x4e33f484 // fmax v4.4s, v4.4s, v19.4s
+	WORD	$0x4eb4f484 // fmin v4.4s, v4.4s, v20.4s
+	WORD	$0x4e33f4a5 // fmax v5.4s, v5.4s, v19.4s
+	WORD	$0x4eb4f4a5 // fmin v5.4s, v5.4s, v20.4s
+	WORD	$0x4e33f4c6 // fmax v6.4s, v6.4s, v19.4s
+	WORD	$0x4eb4f4c6 // fmin v6.4s, v6.4s, v20.4s
+	WORD	$0x4e33f4e7 // fmax v7.4s, v7.4s, v19.4s
+	WORD	$0x4eb4f4e7 // fmin v7.4s, v7.4s, v20.4s
+	B	b2store
+b2hard:
+	CMP	$4, R6
+	BNE	b24next
+	WORD	$0x4fb8981a // fmul v26.4s, v0.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc00 // fmul v0.4s, v0.4s, v26.4s
+	WORD	$0x4fb8983a // fmul v26.4s, v1.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc21 // fmul v1.4s, v1.4s, v26.4s
+	WORD	$0x4fb8985a // fmul v26.4s, v2.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc42 // fmul v2.4s, v2.4s, v26.4s
+	WORD	$0x4fb8987a // fmul v26.4s, v3.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc63 // fmul v3.4s, v3.4s, v26.4s
+	WORD	$0x4fb8989a // fmul v26.4s, v4.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adc84 // fmul v4.4s, v4.4s, v26.4s
+	WORD	$0x4fb898ba // fmul v26.4s, v5.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adca5 // fmul v5.4s, v5.4s, v26.4s
+	WORD	$0x4fb898da // fmul v26.4s, v6.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adcc6 // fmul v6.4s, v6.4s, v26.4s
+	WORD	$0x4fb898fa // fmul v26.4s, v7.4s, v24.s[3]
+	VDUP	V25.S[0], V27.S4
+	WORD	$0x4e3bd75a // fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x4e32f75a // fmax v26.4s, v26.4s, v18.4s
+	WORD	$0x4eb5f75a // fmin v26.4s, v26.4s, v21.4s
+	WORD	$0x6e3adce7 // fmul v7.4s, v7.4s, v26.4s
+	B	b2store
+b24next:
+	CMP	$5, R6
+	BNE	b25next
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea4 // fdiv v4.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea5 // fdiv v5.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea6 // fdiv v6.4s, v21.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfea7 // fdiv v7.4s, v21.4s, v28.4s
+	B	b2store
+b25next:
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df41b // fmax v27.4s, v0.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfc84 // fdiv v4.4s, v4.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfca5 // fdiv v5.4s, v5.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfcc6 // fdiv v6.4s, v6.4s, v28.4s
+	VDUP	V22.S[0], V29.S4
+	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
+	VDUP	V22.S[1], V29.S4
+	WORD	$0x4ebdf77b // fmin v27.4s, v27.4s, v29.4s
+	WORD	$0x4f969b7a // fmul v26.4s, v27.4s, v22.s[2]
+	WORD	$0x4e218b5a // frintn v26.4s, v26.4s
+	WORD	$0x4fb61b5b // fmla v27.4s, v26.4s, v22.s[3]
+	WORD	$0x4f97135b // fmla v27.4s, v26.4s, v23.s[0]
+	VDUP	V23.S[1], V28.S4
+	VDUP	V23.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V23.S[3], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[0], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	VDUP	V24.S[1], V28.S4
+	VFMLA	V27.S4, V29.S4, V28.S4
+	VDUP	V24.S[2], V29.S4
+	VFMLA	V27.S4, V28.S4, V29.S4
+	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
+	VMOV	V27.B16, V29.B16
+	VFMLS	V27.S4, V28.S4, V29.S4
+	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
+	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
+	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
+	VSUB	V27.S4, V26.S4, V26.S4
+	VSHL	$23, V27.S4, V27.S4
+	VADD	V21.S4, V27.S4, V27.S4
+	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
+	VSHL	$23, V26.S4, V26.S4
+	VADD	V21.S4, V26.S4, V26.S4
+	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
+	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
+	WORD	$0x6e3cfce7 // fdiv v7.4s, v7.4s, v28.4s
+b2store:
+	ADD	R7, R0, R19
+	VST1	[V0.S4, V1.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V2.S4, V3.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V4.S4, V5.S4], (R19)
+	ADD	R4, R19, R19
+	VST1	[V6.S4, V7.S4], (R19)
+	ADD	$32, R7, R7
+	SUB	$8, R8, R8
+	B	by2
+by1:
+	CMP	$0, R8
+	BLE	next
+	CMP	$4, R8
+	BGE	one
+	MOVD	R20, R7
+one:
+	VMOV	V17.B16, V0.B16
+	VMOV	V17.B16, V1.B16
+	VMOV	V17.B16, V2.B16
+	VMOV	V17.B16, V3.B16
+	ADD	R7, R1, R14
+	MOVD	w+16(FP), R10
+	MOVD	offs+24(FP), R11
+	MOVD	kw+32(FP), R12
+b1kx:
+	MOVD	R10, R15
+	MOVD	(R11), R13
+	FMOVS	(R15), F10
+	ADD	R23, R15, R15
+	FMOVS	(R15), F11
+	ADD	R23, R15, R15
+	FMOVS	(R15), F12
+	ADD	R23, R15, R15
+	FMOVS	(R15), F13
+	ADD	R13<<2, R14, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8a1100 // fmla v0.4s, v8.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8a1101 // fmla v1.4s, v8.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD	$0x4f8b1101 // fmla v1.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8a1102 // fmla v2.4s, v8.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8d1100 // fmla v0.4s, v8.4s, v13.s[0]
+	WORD	$0x4f8c1101 // fmla v1.4s, v8.4s, v12.s[0]
+	WORD	$0x4f8b1102 // fmla v2.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8a1103 // fmla v3.4s, v8.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
+	WORD	$0x4f8c1102 // fmla v2.4s, v8.4s, v12.s[0]
+	WORD	$0x4f8b1103 // fmla v3.4s, v8.4s, v11.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8d1102 // fmla v2.4s, v8.4s, v13.s[0]
+	WORD	$0x4f8c1103 // fmla v3.4s, v8.4s, v12.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8d1103 // fmla v3.4s, v8.4s, v13.s[0]
+	MOVD	R10, R15
+	ADD	R21, R15, R15
+	ADD	R21<<1, R11, R22
+	MOVD	(R22), R13
+	FMOVS	(R15), F10
+	ADD	R23, R15, R15
+	FMOVS	(R15), F11
+	ADD	R23, R15, R15
+	FMOVS	(R15), F12
+	ADD	R13<<2, R14, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8a1100 // fmla v0.4s, v8.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8b1100 // fmla v0.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8a1101 // fmla v1.4s, v8.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD	$0x4f8b1101 // fmla v1.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8a1102 // fmla v2.4s, v8.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8c1101 // fmla v1.4s, v8.4s, v12.s[0]
+	WORD	$0x4f8b1102 // fmla v2.4s, v8.4s, v11.s[0]
+	WORD	$0x4f8a1103 // fmla v3.4s, v8.4s, v10.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8c1102 // fmla v2.4s, v8.4s, v12.s[0]
+	WORD	$0x4f8b1103 // fmla v3.4s, v8.4s, v11.s[0]
+	ADD	R5, R22, R22
+	VLD1	(R22), [V8.S4]
+	WORD	$0x4f8c1103 // fmla v3.4s, v8.4s, v12.s[0]
+	ADD	$8, R11, R11
+	ADD	$4, R10, R10
 	SUBS	$1, R12, R12
 	BNE	b1kx
 	CMP	$1, R6
