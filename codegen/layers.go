@@ -100,7 +100,6 @@ func (c *gen) img(n *ir.Node, img string) jen.Code {
 		base = jen.Id("m").Dot("src")
 	}
 	prefix := c.cur != nil && c.cur.img
-	lane := func(field string) *jen.Statement { return jen.Id("m").Dot("lanes").Index(jen.Id("w")).Dot(field) }
 	var i jen.Code
 	switch {
 	case l == 0 && !prefix:
@@ -129,10 +128,14 @@ func (c *gen) img(n *ir.Node, img string) jen.Code {
 // lane's in the image-major prefix (Model.runPrefix).
 func (c *gen) stagingBuf() *jen.Statement {
 	if c.cur != nil && c.cur.img {
-		return jen.Id("m").Dot("lanes").Index(jen.Id("w")).Dot("staging")
+		return lane("staging")
 	}
 	return jen.Id("m").Dot("staging")
 }
+
+// lane is field of the worker's lane, m.lanes[w], which a task of the
+// image-major prefix reads (codegen/rt's rtLane).
+func lane(field string) *jen.Statement { return jen.Id("m").Dot("lanes").Index(jen.Id("w")).Dot(field) }
 
 // packRows is the call that packs rows [row0, row0+rows) of src, rows of k
 // elements ld apart, into dst (codegen/rt's rtPackRows and rtPackRowsLd).

@@ -131,7 +131,7 @@ func tall(ctx *build.Context, isa gemm.ISA, t TallShape, tail16 operand.Mem, poo
 				all = append(all, a)
 			}
 		}
-		to, tw, tc, kw4, ldS4 := ctx.GP64(), ctx.GP64(), ctx.GP64(), ctx.GP64(), ctx.GP64()
+		to, tw, tc, kw4, ldS4, ldW4 := ctx.GP64(), ctx.GP64(), ctx.GP64(), ctx.GP64(), ctx.GP64(), ctx.GP64()
 		ctx.MOVQ(paramAddr(ctx, "offs"), to)
 		ctx.MOVQ(paramAddr(ctx, "w"), tw)
 		ctx.MOVQ(paramAddr(ctx, "kw"), tc)
@@ -139,6 +139,8 @@ func tall(ctx *build.Context, isa gemm.ISA, t TallShape, tail16 operand.Mem, poo
 		ctx.SHLQ(operand.U8(2), kw4)
 		ctx.MOVQ(paramAddr(ctx, "ldS"), ldS4)
 		ctx.SHLQ(operand.U8(2), ldS4)
+		ctx.MOVQ(paramAddr(ctx, "ldW"), ldW4)
+		ctx.SHLQ(operand.U8(2), ldW4)
 
 		// One column of taps, kx: per group, its weights, then the input
 		// rows.
@@ -148,9 +150,7 @@ func tall(ctx *build.Context, isa gemm.ISA, t TallShape, tail16 operand.Mem, poo
 				continue
 			}
 			wv := make([]reg.VecVirtual, h)
-			p, ldW4 := ctx.GP64(), ctx.GP64()
-			ctx.MOVQ(paramAddr(ctx, "ldW"), ldW4)
-			ctx.SHLQ(operand.U8(2), ldW4)
+			p := ctx.GP64()
 			ctx.MOVQ(tw, p)
 			if g > 0 {
 				ctx.ADDQ(kw4, p)

@@ -170,7 +170,7 @@ var rtDWZeros [rtDWGroupedOuts]float32
 // reads the weights packed instead, w[t*rtDWGroupedOuts+j] (rtDWPackW),
 // and not ldW.
 //
-// tall[h0*8+h1], nil where the implementation has none, is conv
+// tall[h0][h1], nil where the implementation has none, is conv
 // rtDWTallRows output rows at once, for a kernel of h0 rows at vertical
 // stride and dilation 1 (h1 = 0), or at stride 2 of h0 even rows and h1
 // odd ones, each set reading its own phase plane of the staged input
@@ -188,7 +188,7 @@ type rtDWKernels struct {
 	rows, evens    func(dst, src []float32, rows, n, ldDst, ldSrc int)
 	grouped        func(d []float32, ldD int, s, w []float32, ldW int, offs []int, n, act int, bias []float32, slope, hi float32)
 	packW          bool
-	tall           [64]rtDWTall
+	tall           [8][8]rtDWTall
 }
 
 // rtDWTall is rtDWKernels.tall's kernel.
@@ -260,8 +260,8 @@ func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch [
 		if g.SH == 2 {
 			h0, h1 = (g.KH+1)/2, g.KH/2
 		}
-		if h0 < 8 {
-			tall = k.tall[h0*8+h1]
+		if h0 < len(k.tall) {
+			tall = k.tall[h0][h1]
 		}
 	}
 	tallRows := g.OH / rtDWTallRows * rtDWTallRows

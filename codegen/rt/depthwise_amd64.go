@@ -10,10 +10,10 @@ func rtDWKernelsFor(impl int) rtDWKernels {
 	case rtImplAVX512:
 		// AVX-512 masks its stores: any number of columns.
 		return rtDWKernels{lanes: 16, minCols: 1, conv: rtDWConvAVX512, rows: rtDWRowsAVX512, evens: rtDWEvensAVX512, grouped: rtDWGroupedAVX512,
-			tall: [64]rtDWTall{24: rtDWTall30AVX512, 40: rtDWTall50AVX512, 56: rtDWTall70AVX512, 17: rtDWTall21AVX512, 26: rtDWTall32AVX512, 35: rtDWTall43AVX512}}
+			tall: [8][8]rtDWTall{2: {1: rtDWTall21AVX512}, 3: {0: rtDWTall30AVX512, 2: rtDWTall32AVX512}, 4: {3: rtDWTall43AVX512}, 5: {0: rtDWTall50AVX512}, 7: {0: rtDWTall70AVX512}}}
 	case rtImplAVX2:
 		return rtDWKernels{lanes: 8, minCols: 8, conv: rtDWConvAVX2, rows: rtDWRowsAVX2, evens: rtDWEvensAVX2, grouped: rtDWGroupedAVX2,
-			tall: [64]rtDWTall{24: rtDWTall30AVX2, 40: rtDWTall50AVX2, 56: rtDWTall70AVX2, 17: rtDWTall21AVX2, 26: rtDWTall32AVX2, 35: rtDWTall43AVX2}}
+			tall: [8][8]rtDWTall{2: {1: rtDWTall21AVX2}, 3: {0: rtDWTall30AVX2, 2: rtDWTall32AVX2}, 4: {3: rtDWTall43AVX2}, 5: {0: rtDWTall50AVX2}, 7: {0: rtDWTall70AVX2}}}
 	}
 	return rtDWKernels{}
 }

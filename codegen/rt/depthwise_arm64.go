@@ -9,7 +9,7 @@ func rtDWKernelsFor(impl int) rtDWKernels {
 	if impl == rtImplNEON {
 		// The row's last vector ends at its end when it has 4 or more.
 		return rtDWKernels{lanes: 4, minCols: 4, conv: rtDWConvNEON, rows: rtDWRowsNEON, evens: rtDWEvensNEON, grouped: rtDWGroupedNEON, packW: true,
-			tall: [64]rtDWTall{24: rtDWTall30NEON, 40: rtDWTall50NEON, 56: rtDWTall70NEON, 17: rtDWTall21NEON, 26: rtDWTall32NEON, 35: rtDWTall43NEON}}
+			tall: [8][8]rtDWTall{2: {1: rtDWTall21NEON}, 3: {0: rtDWTall30NEON, 2: rtDWTall32NEON}, 4: {3: rtDWTall43NEON}, 5: {0: rtDWTall50NEON}, 7: {0: rtDWTall70NEON}}}
 	}
 	return rtDWKernels{}
 }

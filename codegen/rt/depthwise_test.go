@@ -66,23 +66,32 @@ func fakeDWKernels(lanes, minCols int) *rtDWKernels {
 		}
 	}
 	k := &rtDWKernels{lanes: lanes, minCols: minCols, conv: conv, rows: gather(1), evens: gather(2), grouped: grouped, packW: packW}
-	for i := range k.tall {
-		h := [2]int{i / 8, i % 8}
-		k.tall[i] = func(d, s, w []float32, offs []int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
-			if rows%rtDWTallRows != 0 || cols < minCols || len(offs) < kw || h[1] > 0 && len(offs) < 2*kw {
-				panic(fmt.Sprintf("tall %v: rows %d, cols %d, %d offsets", h, rows, cols, len(offs)))
-			}
-			for r := range rows {
-				for q := range cols {
-					v := bias
-					for kx := range kw {
-						for g, n := range h {
-							for j := range n {
-								v += w[g*kw+j*ldW+kx] * s[(r+j)*ldS+q+offs[g*kw+kx]]
+	reach := func(cols int) int { return (cols+lanes-1)/lanes*lanes - 1 }
+	for h0 := range k.tall {
+		for h1 := range k.tall[h0] {
+			h := [2]int{h0, h1}
+			k.tall[h0][h1] = func(d, s, w []float32, offs []int, kw, ldW, rows, cols, ldD, ldS, act int, bias, slope, hi float32) {
+				if rows%rtDWTallRows != 0 || cols < minCols || len(offs) < kw || h1 > 0 && len(offs) < 2*kw {
+					panic(fmt.Sprintf("tall %v: rows %d, cols %d, %d offsets", h, rows, cols, len(offs)))
+				}
+				for r := range rows {
+					for q := range cols {
+						v := bias
+						for kx := range kw {
+							for g, n := range h {
+								for j := range n {
+									v += w[g*kw+j*ldW+kx] * s[(r+j)*ldS+q+offs[g*kw+kx]]
+								}
 							}
 						}
+						d[r*ldD+q] = rtActivate(v, rtAct{Kind: kinds[act], A: slope, B: hi})
 					}
-					d[r*ldD+q] = rtActivate(v, rtAct{Kind: kinds[act], A: slope, B: hi})
+					// The kernels read whole vectors: up to lanes-1 values past the last.
+					for g, n := range h {
+						for kx := 0; n > 0 && kx < kw; kx++ {
+							_ = s[(r+n-1)*ldS+reach(cols)+offs[g*kw+kx]]
+						}
+					}
 				}
 			}
 		}

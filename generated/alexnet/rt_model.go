@@ -229,8 +229,8 @@ func (m *Model) run(dst *[OutputLen]float32, src *[InputLen]float32, t *[len(Lay
 // With t, the side-by-side images' wall time is shared among the layers
 // in proportion to the time the workers spent in each.
 func (m *Model) runPrefix(t *[len(Layers)]time.Duration) {
-	k := len(m.lanes)
-	if side := Batch - Batch%k; side > 0 {
+	side := Batch - Batch%len(m.lanes) // images that go to the workers whole
+	if side > 0 {
 		for w := range m.lanes {
 			m.lanes[w] = rtLane{own: m.owns[w], staging: m.stagings[w]}
 		}
@@ -255,7 +255,7 @@ func (m *Model) runPrefix(t *[len(Layers)]time.Duration) {
 			}
 		}
 	}
-	for img := Batch - Batch%k; img < Batch; img++ {
+	for img := side; img < Batch; img++ {
 		for w := range m.lanes {
 			m.lanes[w] = rtLane{img: img, own: m.owns[0], staging: m.stagings[0]}
 		}
@@ -268,17 +268,16 @@ func (m *Model) runPrefix(t *[len(Layers)]time.Duration) {
 func (m *Model) prefixImage(w, img int) {
 	m.lanes[w].img = img
 	for _, s := range m.steps[:m.prefix] {
-		if !m.profiling {
-			for t := s.first; t < s.first+s.n; t++ {
-				s.f(w, t)
-			}
-			continue
+		var start time.Time
+		if m.profiling {
+			start = time.Now()
 		}
-		start := time.Now()
 		for t := s.first; t < s.first+s.n; t++ {
 			s.f(w, t)
 		}
-		m.times[w][s.layer] += time.Since(start)
+		if m.profiling {
+			m.times[w][s.layer] += time.Since(start)
+		}
 	}
 }
 
