@@ -340,6 +340,10 @@ func (e *emitter) epilogue() {
 			e.LEAQ(operand.Mem{Base: regLDC, Index: regLDC, Scale: 2}, regLDC3)
 		}
 	}
+	if ActScratch(c.Act) == 3 {
+		e.epilogueInterleaved()
+		return
+	}
 	for r, row := range e.acc {
 		if c.LDC == 0 && r > 0 && r%4 == 0 {
 			e.LEAQ(operand.Mem{Base: regC, Index: regLDC, Scale: 4}, regC)
@@ -355,6 +359,86 @@ func (e *emitter) epilogue() {
 			}
 			e.activate(v)
 			e.store(v, m, partial)
+		}
+	}
+}
+
+// maxInterleave bounds the vectors epilogueInterleaved activates at once.
+const maxInterleave = 4
+
+// epilogueInterleaved is the epilogue of the activations that need three
+// scratch registers (sigmoid, SiLU, GELU): it activates the tile's
+// vectors in groups, their instructions interleaved (ActCode.ApplyAll), as
+// many at once as there are scratch registers: the epilogue's temporaries,
+// the registers neither they nor the accumulators hold, and the
+// accumulators of the vectors already stored. With a runtime ldc a group
+// stays within one group of four rows, which regC addresses.
+func (e *emitter) epilogueInterleaved() {
+	c := e.cfg
+	used := map[reg.Register]bool{}
+	for _, row := range e.acc {
+		for _, v := range row {
+			used[v] = true
+		}
+	}
+	for _, t := range e.temps {
+		used[t] = true
+	}
+	if e.tposBias != nil {
+		used[e.tposBias] = true
+	}
+	pool := []reg.Register{e.temps[tempT1], e.temps[tempT2], e.temps[tempT3]}
+	regs := 16
+	if c.ISA == AVX512 {
+		regs = 32
+	}
+	for i := range regs {
+		if v := e.vec(i); !used[v] {
+			pool = append(pool, v)
+		}
+	}
+	type item struct {
+		v       reg.Register
+		r, j    int
+		partial bool
+	}
+	var items []item
+	for r, row := range e.acc {
+		for j, v := range row {
+			items = append(items, item{v, r, j, e.ragged != 0 && j == len(row)-1})
+		}
+	}
+	quad := -1 // the group of four rows regC points at
+	for len(items) > 0 {
+		n := min(len(items), len(pool)/3, maxInterleave)
+		if c.LDC == 0 {
+			for n > 1 && items[n-1].r/4 != items[0].r/4 {
+				n--
+			}
+			if q := items[0].r / 4; q != quad {
+				if quad >= 0 {
+					e.LEAQ(operand.Mem{Base: regC, Index: regLDC, Scale: 4}, regC)
+				}
+				quad = q
+			}
+		}
+		group := items[:n]
+		items = items[n:]
+		vs := make([]reg.Register, n)
+		ts := make([][3]reg.Register, n)
+		for i, it := range group {
+			if e.shape.transposed && c.Bias {
+				e.tposAddBias(it.v, it.r)
+			}
+			if c.Accumulate {
+				e.addC(it.v, e.cAddr(it.r, it.j), it.partial)
+			}
+			vs[i], ts[i] = it.v, [3]reg.Register(pool[3*i:])
+		}
+		ActCode{Ctx: e.Context, ISA: c.ISA, Pool: e.consts, K: maskNeg}.ApplyAll(c.Act, c.Alpha, c.Beta, vs, ts)
+		for _, it := range group {
+			e.store(it.v, e.cAddr(it.r, it.j), it.partial)
+			pool = append(pool, it.v)
 		}
 	}
 }

@@ -74,7 +74,7 @@ const (
 	sigNegLog2e
 	sigLn2Hi
 	sigLn2Lo
-	sigQ5 // P(-s)'s coefficients q5 (of s^5) ... q0
+	sigQ5 // e^-s's coefficients q5 (of s^5) ... q0
 )
 
 func neonEpilogueFor(c Config) neonEpilogue {
@@ -601,28 +601,26 @@ func (e *neonEmitter) sigmoid(v arm64.V) {
 	NEONSigmoid(&e.Builder, v, e.cfg.Act == ActSiLU, e.one, e.scalars, [4]arm64.V(e.scratch))
 }
 
-// NEONSigmoidConsts returns the constants NEONSigmoid reads, in order: the
-// clamp's bounds, -log2(e), ln2's two parts, then P(-s)'s coefficients q5
-// (of s^5) ... q0.
+// NEONSigmoidConsts returns the constants NEONSigmoid reads, in order:
+// the clamp's bounds, -log2(e), ln2's two parts, then e^-s's coefficients
+// q5 (of s^5) ... q0 (act.go).
 func NEONSigmoidConsts() []float32 {
 	c := []float32{expXLo, expXHi, -expLog2e, expLn2Hi, expLn2Lo}
 	for i := 5; i >= 0; i-- {
-		q := expP[i]
-		if i%2 == 1 {
-			q = -q
-		}
-		c = append(c, q)
+		c = append(c, expQ[i])
 	}
 	return c
 }
 
 // NEONSigmoid writes to b the NEON code of sigmoid(v), or of SiLU(v) with
-// silu, in place, as act.go's ActCode computes it on x86: e^-x = 2^n·e^-s
-// with n = round(-x·log2e), s = x + n·ln2, e^-s by the same polynomial,
-// 2^n as two powers of two built in the exponent field. NaN stays NaN.
-// consts hold NEONSigmoidConsts four per register (constant i in lane i%4
-// of consts[i/4]), one is 1.0 in every lane, and t are four scratch
-// registers; the GEMM kernels' epilogues and asmgen/vec's kernels share it.
+// silu, in place, as act.go's ActCode computes e^-x on x86: x clamped,
+// e^-x = 2^n·e^-s with n = round(-x·log2e), s = x + n·ln2, e^-s by the same
+// polynomial, 2^n built in the exponent field (+Inf at n = 128). NEON then
+// divides, where x86 refines a reciprocal estimate. NaN stays NaN (FMAX
+// and FMIN propagate it). consts hold NEONSigmoidConsts four per register
+// (constant i in lane i%4 of consts[i/4]), one is 1.0 in every lane, and t
+// are four scratch registers; the GEMM kernels' epilogues and asmgen/vec's
+// kernels share it.
 func NEONSigmoid(b *arm64.Builder, v arm64.V, silu bool, one arm64.V, consts []arm64.V, t [4]arm64.V) {
 	t1, t2, u, w := t[0], t[1], t[2], t[3]
 	elem := func(i int) (arm64.V, int) { return consts[i/4], i % 4 }
@@ -643,7 +641,7 @@ func NEONSigmoid(b *arm64.Builder, v arm64.V, silu bool, one arm64.V, consts []a
 	b.Word(arm64.FMLAElem(t2, t1, m, l))
 	m, l = elem(sigLn2Lo)
 	b.Word(arm64.FMLAElem(t2, t1, m, l))
-	// P(-s) by Horner in s, alternating u and w: dst = q + src·s.
+	// e^-s by Horner in s, alternating u and w: dst = q + src·s.
 	src, dst := u, w
 	dup(src, sigQ5)
 	for i := sigQ5 + 1; i <= sigQ5+5; i++ {
@@ -651,24 +649,15 @@ func NEONSigmoid(b *arm64.Builder, v arm64.V, silu bool, one arm64.V, consts []a
 		b.Op("VFMLA", t2.S4(), src.S4(), dst.S4())
 		src, dst = dst, src
 	}
-	// src = P; u = s·P; w = s - s·u; u = 1 - w = 1 - s + s²·P = e^-s.
-	b.Word(arm64.FMUL(u, src, t2))
-	b.Op("VMOV", t2.B16(), w.B16())
-	b.Op("VFMLS", t2.S4(), u.S4(), w.S4())
-	b.Word(arm64.FSUB(u, one, w))
-	// u = 2^n·u = e^-x, 2^n = 2^(n>>1)·2^(n-n>>1).
+	// t1 = 2^n: (n << 23) + 1.0's bits; src = 2^n·e^-s = e^-x.
 	b.Word(arm64.FCVTZS(t1, t1))
-	b.Word(arm64.SSHR(t2, t1, 1))
-	b.Op("VSUB", t2.S4(), t1.S4(), t1.S4())
-	for _, p := range []arm64.V{t2, t1} {
-		b.Op("VSHL", "$23", p.S4(), p.S4())
-		b.Op("VADD", one.S4(), p.S4(), p.S4())
-		b.Word(arm64.FMUL(u, u, p))
-	}
-	b.Word(arm64.FADD(u, u, one)) // 1 + e^-x
+	b.Op("VSHL", "$23", t1.S4(), t1.S4())
+	b.Op("VADD", one.S4(), t1.S4(), t1.S4())
+	b.Word(arm64.FMUL(src, src, t1))
+	b.Word(arm64.FADD(src, src, one)) // 1 + e^-x
 	if silu {
-		b.Word(arm64.FDIV(v, v, u))
+		b.Word(arm64.FDIV(v, v, src))
 		return
 	}
-	b.Word(arm64.FDIV(v, one, u))
+	b.Word(arm64.FDIV(v, one, src))
 }

@@ -71,12 +71,26 @@ func activate(ctx *build.Context, isa gemm.ISA, pool *gemm.ConstPool, prefix str
 			ctx.CMPQ(act, operand.U32(4+i))
 			ctx.JNE(operand.LabelRef(code + "next"))
 		}
-		for _, a := range acc {
-			c := gemm.ActCode{Ctx: ctx, ISA: isa, Pool: pool, T: [3]reg.Register{vec(), vec(), vec()}}
+		// On AVX-512, as many vectors at once as the registers left
+		// beside acc, the three constants and a few the caller may hold
+		// allow, their instructions interleaved (gemm.ActCode.ApplyAll);
+		// AVX2's sixteen registers leave room for one.
+		g := 1
+		if isa == gemm.AVX512 {
+			g = max(1, min(4, (32-len(acc)-3-4)/3))
+		}
+		for i0 := 0; i0 < len(acc); i0 += g {
+			group := acc[i0:min(i0+g, len(acc))]
+			vs := make([]reg.Register, len(group))
+			ts := make([][3]reg.Register, len(group))
+			for i, a := range group {
+				vs[i], ts[i] = a, [3]reg.Register{vec(), vec(), vec()}
+			}
+			c := gemm.ActCode{Ctx: ctx, ISA: isa, Pool: pool}
 			if isa == gemm.AVX512 {
 				c.K = ctx.K()
 			}
-			c.Apply(f, 1.0/6, 0.5, a)
+			c.ApplyAll(f, 1.0/6, 0.5, vs, ts)
 		}
 		ctx.JMP(operand.LabelRef(prefix + "store"))
 		if i < 2 {

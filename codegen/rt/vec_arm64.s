@@ -504,9 +504,9 @@ TEXT ·vecDepthwiseNEON(SB), NOSPLIT|NOFRAME, $0-92
 	WORD	$0x4f03f615 // fmov v21.4s, #1.0
 	CMP	$4, R6
 	BLT	actconsts
-	MOVW	$0xc3300000, R9
+	MOVW	$0xc2b18000, R9
 	VMOV	R9, V22.S[0]
-	MOVW	$0x42ae0000, R9
+	MOVW	$0x42b00000, R9
 	VMOV	R9, V22.S[1]
 	MOVW	$0xbfb8aa3b, R9
 	VMOV	R9, V22.S[2]
@@ -514,17 +514,17 @@ TEXT ·vecDepthwiseNEON(SB), NOSPLIT|NOFRAME, $0-92
 	VMOV	R9, V22.S[3]
 	MOVW	$0xb95e8083, R9
 	VMOV	R9, V23.S[0]
-	MOVW	$0xb9506967, R9
+	MOVW	$0xbc07644c, R9
 	VMOV	R9, V23.S[1]
-	MOVW	$0x3ab743ce, R9
+	MOVW	$0x3d2b9d6e, R9
 	VMOV	R9, V23.S[2]
-	MOVW	$0xbc088908, R9
+	MOVW	$0xbe2aae5f, R9
 	VMOV	R9, V23.S[3]
-	MOVW	$0x3d2aa9c1, R9
+	MOVW	$0x3efffee2, R9
 	VMOV	R9, V24.S[0]
-	MOVW	$0xbe2aaaaa, R9
+	MOVW	$0xbf7ffff8, R9
 	VMOV	R9, V24.S[1]
-	MOVW	$0x3f000000, R9
+	MOVW	$0x3f800000, R9
 	VMOV	R9, V24.S[2]
 	MOVW	$0x3e2aaaab, R9
 	VMOV	R9, V24.S[3]
@@ -705,21 +705,12 @@ b84next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -739,21 +730,12 @@ b84next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea1 // fdiv v1.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -773,21 +755,12 @@ b84next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea2 // fdiv v2.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -807,21 +780,12 @@ b84next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea3 // fdiv v3.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -841,21 +805,12 @@ b84next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea4 // fdiv v4.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea4 // fdiv v4.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -875,21 +830,12 @@ b84next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea5 // fdiv v5.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea5 // fdiv v5.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -909,21 +855,12 @@ b84next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea6 // fdiv v6.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea6 // fdiv v6.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -943,21 +880,12 @@ b84next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea7 // fdiv v7.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea7 // fdiv v7.4s, v21.4s, v29.4s
 	B	b8store
 b85next:
 	VDUP	V22.S[0], V29.S4
@@ -979,21 +907,12 @@ b85next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -1013,21 +932,12 @@ b85next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc21 // fdiv v1.4s, v1.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -1047,21 +957,12 @@ b85next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc42 // fdiv v2.4s, v2.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -1081,21 +982,12 @@ b85next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc63 // fdiv v3.4s, v3.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -1115,21 +1007,12 @@ b85next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc84 // fdiv v4.4s, v4.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc84 // fdiv v4.4s, v4.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -1149,21 +1032,12 @@ b85next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfca5 // fdiv v5.4s, v5.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfca5 // fdiv v5.4s, v5.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -1183,21 +1057,12 @@ b85next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfcc6 // fdiv v6.4s, v6.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfcc6 // fdiv v6.4s, v6.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -1217,21 +1082,12 @@ b85next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfce7 // fdiv v7.4s, v7.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfce7 // fdiv v7.4s, v7.4s, v29.4s
 b8store:
 	ADD	R7, R0, R19
 	VST1.P	[V0.S4, V1.S4, V2.S4, V3.S4], 64(R19)
@@ -1346,21 +1202,12 @@ b44next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -1380,21 +1227,12 @@ b44next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea1 // fdiv v1.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -1414,21 +1252,12 @@ b44next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea2 // fdiv v2.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -1448,21 +1277,12 @@ b44next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea3 // fdiv v3.4s, v21.4s, v29.4s
 	B	b4store
 b45next:
 	VDUP	V22.S[0], V29.S4
@@ -1484,21 +1304,12 @@ b45next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -1518,21 +1329,12 @@ b45next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc21 // fdiv v1.4s, v1.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -1552,21 +1354,12 @@ b45next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc42 // fdiv v2.4s, v2.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -1586,21 +1379,12 @@ b45next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc63 // fdiv v3.4s, v3.4s, v29.4s
 b4store:
 	ADD	R7, R0, R19
 	VST1	[V0.S4, V1.S4, V2.S4, V3.S4], (R19)
@@ -1675,21 +1459,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	B	b1store
 b15next:
 	VDUP	V22.S[0], V29.S4
@@ -1711,21 +1486,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 b1store:
 	ADD	R7, R0, R19
 	VST1	[V0.S4], (R19)
@@ -1816,9 +1582,9 @@ TEXT ·vecGroupedDWNEON(SB), NOSPLIT|NOFRAME, $0-88
 	WORD	$0x4f03f615 // fmov v21.4s, #1.0
 	CMP	$4, R6
 	BLT	actconsts
-	MOVW	$0xc3300000, R9
+	MOVW	$0xc2b18000, R9
 	VMOV	R9, V22.S[0]
-	MOVW	$0x42ae0000, R9
+	MOVW	$0x42b00000, R9
 	VMOV	R9, V22.S[1]
 	MOVW	$0xbfb8aa3b, R9
 	VMOV	R9, V22.S[2]
@@ -1826,17 +1592,17 @@ TEXT ·vecGroupedDWNEON(SB), NOSPLIT|NOFRAME, $0-88
 	VMOV	R9, V22.S[3]
 	MOVW	$0xb95e8083, R9
 	VMOV	R9, V23.S[0]
-	MOVW	$0xb9506967, R9
+	MOVW	$0xbc07644c, R9
 	VMOV	R9, V23.S[1]
-	MOVW	$0x3ab743ce, R9
+	MOVW	$0x3d2b9d6e, R9
 	VMOV	R9, V23.S[2]
-	MOVW	$0xbc088908, R9
+	MOVW	$0xbe2aae5f, R9
 	VMOV	R9, V23.S[3]
-	MOVW	$0x3d2aa9c1, R9
+	MOVW	$0x3efffee2, R9
 	VMOV	R9, V24.S[0]
-	MOVW	$0xbe2aaaaa, R9
+	MOVW	$0xbf7ffff8, R9
 	VMOV	R9, V24.S[1]
-	MOVW	$0x3f000000, R9
+	MOVW	$0x3f800000, R9
 	VMOV	R9, V24.S[2]
 	MOVW	$0x3e2aaaab, R9
 	VMOV	R9, V24.S[3]
@@ -2121,21 +1887,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2155,21 +1912,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea1 // fdiv v1.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2189,21 +1937,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea2 // fdiv v2.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2223,21 +1962,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea3 // fdiv v3.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2257,21 +1987,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea4 // fdiv v4.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea4 // fdiv v4.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2291,21 +2012,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea5 // fdiv v5.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea5 // fdiv v5.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2325,21 +2037,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea6 // fdiv v6.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea6 // fdiv v6.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2359,21 +2062,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea7 // fdiv v7.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea7 // fdiv v7.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df51b // fmax v27.4s, v8.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2393,21 +2087,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea8 // fdiv v8.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea8 // fdiv v8.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df53b // fmax v27.4s, v9.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2427,21 +2112,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea9 // fdiv v9.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea9 // fdiv v9.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df55b // fmax v27.4s, v10.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2461,21 +2137,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfeaa // fdiv v10.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfeaa // fdiv v10.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df57b // fmax v27.4s, v11.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2495,21 +2162,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfeab // fdiv v11.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfeab // fdiv v11.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df59b // fmax v27.4s, v12.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2529,21 +2187,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfeac // fdiv v12.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfeac // fdiv v12.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df5bb // fmax v27.4s, v13.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2563,21 +2212,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfead // fdiv v13.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfead // fdiv v13.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df5db // fmax v27.4s, v14.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2597,21 +2237,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfeae // fdiv v14.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfeae // fdiv v14.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df5fb // fmax v27.4s, v15.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2631,21 +2262,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfeaf // fdiv v15.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfeaf // fdiv v15.4s, v21.4s, v29.4s
 	B	b2store
 b25next:
 	VDUP	V22.S[0], V29.S4
@@ -2667,21 +2289,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2701,21 +2314,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc21 // fdiv v1.4s, v1.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2735,21 +2339,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc42 // fdiv v2.4s, v2.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2769,21 +2364,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc63 // fdiv v3.4s, v3.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2803,21 +2389,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc84 // fdiv v4.4s, v4.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc84 // fdiv v4.4s, v4.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2837,21 +2414,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfca5 // fdiv v5.4s, v5.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfca5 // fdiv v5.4s, v5.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2871,21 +2439,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfcc6 // fdiv v6.4s, v6.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfcc6 // fdiv v6.4s, v6.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2905,21 +2464,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfce7 // fdiv v7.4s, v7.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfce7 // fdiv v7.4s, v7.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df51b // fmax v27.4s, v8.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2939,21 +2489,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfd08 // fdiv v8.4s, v8.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfd08 // fdiv v8.4s, v8.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df53b // fmax v27.4s, v9.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -2973,21 +2514,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfd29 // fdiv v9.4s, v9.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfd29 // fdiv v9.4s, v9.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df55b // fmax v27.4s, v10.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -3007,21 +2539,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfd4a // fdiv v10.4s, v10.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfd4a // fdiv v10.4s, v10.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df57b // fmax v27.4s, v11.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -3041,21 +2564,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfd6b // fdiv v11.4s, v11.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfd6b // fdiv v11.4s, v11.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df59b // fmax v27.4s, v12.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -3075,21 +2589,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfd8c // fdiv v12.4s, v12.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfd8c // fdiv v12.4s, v12.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df5bb // fmax v27.4s, v13.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -3109,21 +2614,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfdad // fdiv v13.4s, v13.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfdad // fdiv v13.4s, v13.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df5db // fmax v27.4s, v14.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -3143,21 +2639,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfdce // fdiv v14.4s, v14.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfdce // fdiv v14.4s, v14.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df5fb // fmax v27.4s, v15.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -3177,21 +2664,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfdef // fdiv v15.4s, v15.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfdef // fdiv v15.4s, v15.4s, v29.4s
 b2store:
 	ADD	R7, R0, R19
 	VST1	[V0.S4, V1.S4], (R19)
@@ -3377,21 +2855,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -3411,21 +2880,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea2 // fdiv v2.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -3445,21 +2905,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea4 // fdiv v4.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea4 // fdiv v4.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -3479,21 +2930,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea6 // fdiv v6.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea6 // fdiv v6.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df51b // fmax v27.4s, v8.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -3513,21 +2955,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea8 // fdiv v8.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea8 // fdiv v8.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df55b // fmax v27.4s, v10.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -3547,21 +2980,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfeaa // fdiv v10.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfeaa // fdiv v10.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df59b // fmax v27.4s, v12.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -3581,21 +3005,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfeac // fdiv v12.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfeac // fdiv v12.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df5db // fmax v27.4s, v14.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -3615,21 +3030,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfeae // fdiv v14.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfeae // fdiv v14.4s, v21.4s, v29.4s
 	B	b1store
 b15next:
 	VDUP	V22.S[0], V29.S4
@@ -3651,21 +3057,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -3685,21 +3082,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc42 // fdiv v2.4s, v2.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -3719,21 +3107,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc84 // fdiv v4.4s, v4.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc84 // fdiv v4.4s, v4.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -3753,21 +3132,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfcc6 // fdiv v6.4s, v6.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfcc6 // fdiv v6.4s, v6.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df51b // fmax v27.4s, v8.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -3787,21 +3157,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfd08 // fdiv v8.4s, v8.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfd08 // fdiv v8.4s, v8.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df55b // fmax v27.4s, v10.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -3821,21 +3182,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfd4a // fdiv v10.4s, v10.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfd4a // fdiv v10.4s, v10.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df59b // fmax v27.4s, v12.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -3855,21 +3207,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfd8c // fdiv v12.4s, v12.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfd8c // fdiv v12.4s, v12.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df5db // fmax v27.4s, v14.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -3889,21 +3232,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfdce // fdiv v14.4s, v14.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfdce // fdiv v14.4s, v14.4s, v29.4s
 b1store:
 	ADD	R7, R0, R19
 	VST1	[V0.S4], (R19)
@@ -3952,9 +3286,9 @@ TEXT ·vecDepthwiseTall30NEON(SB), NOSPLIT|NOFRAME, $0-100
 	WORD	$0x4f03f615 // fmov v21.4s, #1.0
 	CMP	$4, R6
 	BLT	actconsts
-	MOVW	$0xc3300000, R9
+	MOVW	$0xc2b18000, R9
 	VMOV	R9, V22.S[0]
-	MOVW	$0x42ae0000, R9
+	MOVW	$0x42b00000, R9
 	VMOV	R9, V22.S[1]
 	MOVW	$0xbfb8aa3b, R9
 	VMOV	R9, V22.S[2]
@@ -3962,17 +3296,17 @@ TEXT ·vecDepthwiseTall30NEON(SB), NOSPLIT|NOFRAME, $0-100
 	VMOV	R9, V22.S[3]
 	MOVW	$0xb95e8083, R9
 	VMOV	R9, V23.S[0]
-	MOVW	$0xb9506967, R9
+	MOVW	$0xbc07644c, R9
 	VMOV	R9, V23.S[1]
-	MOVW	$0x3ab743ce, R9
+	MOVW	$0x3d2b9d6e, R9
 	VMOV	R9, V23.S[2]
-	MOVW	$0xbc088908, R9
+	MOVW	$0xbe2aae5f, R9
 	VMOV	R9, V23.S[3]
-	MOVW	$0x3d2aa9c1, R9
+	MOVW	$0x3efffee2, R9
 	VMOV	R9, V24.S[0]
-	MOVW	$0xbe2aaaaa, R9
+	MOVW	$0xbf7ffff8, R9
 	VMOV	R9, V24.S[1]
-	MOVW	$0x3f000000, R9
+	MOVW	$0x3f800000, R9
 	VMOV	R9, V24.S[2]
 	MOVW	$0x3e2aaaab, R9
 	VMOV	R9, V24.S[3]
@@ -4182,21 +3516,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -4216,21 +3541,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea1 // fdiv v1.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -4250,21 +3566,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea2 // fdiv v2.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -4284,21 +3591,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea3 // fdiv v3.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -4318,21 +3616,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea4 // fdiv v4.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea4 // fdiv v4.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -4352,21 +3641,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea5 // fdiv v5.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea5 // fdiv v5.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -4386,21 +3666,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea6 // fdiv v6.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea6 // fdiv v6.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -4420,21 +3691,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea7 // fdiv v7.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea7 // fdiv v7.4s, v21.4s, v29.4s
 	B	b2store
 b25next:
 	VDUP	V22.S[0], V29.S4
@@ -4456,21 +3718,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -4490,21 +3743,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc21 // fdiv v1.4s, v1.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -4524,21 +3768,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc42 // fdiv v2.4s, v2.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -4558,21 +3793,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc63 // fdiv v3.4s, v3.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -4592,21 +3818,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc84 // fdiv v4.4s, v4.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc84 // fdiv v4.4s, v4.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -4626,21 +3843,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfca5 // fdiv v5.4s, v5.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfca5 // fdiv v5.4s, v5.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -4660,21 +3868,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfcc6 // fdiv v6.4s, v6.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfcc6 // fdiv v6.4s, v6.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -4694,21 +3893,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfce7 // fdiv v7.4s, v7.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfce7 // fdiv v7.4s, v7.4s, v29.4s
 b2store:
 	ADD	R7, R0, R19
 	VST1	[V0.S4, V1.S4], (R19)
@@ -4857,21 +4047,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -4891,21 +4072,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea1 // fdiv v1.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -4925,21 +4097,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea2 // fdiv v2.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -4959,21 +4122,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea3 // fdiv v3.4s, v21.4s, v29.4s
 	B	b1store
 b15next:
 	VDUP	V22.S[0], V29.S4
@@ -4995,21 +4149,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -5029,21 +4174,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc21 // fdiv v1.4s, v1.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -5063,21 +4199,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc42 // fdiv v2.4s, v2.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -5097,21 +4224,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc63 // fdiv v3.4s, v3.4s, v29.4s
 b1store:
 	ADD	R7, R0, R19
 	VST1	[V0.S4], (R19)
@@ -5157,9 +4275,9 @@ TEXT ·vecDepthwiseTall50NEON(SB), NOSPLIT|NOFRAME, $0-100
 	WORD	$0x4f03f615 // fmov v21.4s, #1.0
 	CMP	$4, R6
 	BLT	actconsts
-	MOVW	$0xc3300000, R9
+	MOVW	$0xc2b18000, R9
 	VMOV	R9, V22.S[0]
-	MOVW	$0x42ae0000, R9
+	MOVW	$0x42b00000, R9
 	VMOV	R9, V22.S[1]
 	MOVW	$0xbfb8aa3b, R9
 	VMOV	R9, V22.S[2]
@@ -5167,17 +4285,17 @@ TEXT ·vecDepthwiseTall50NEON(SB), NOSPLIT|NOFRAME, $0-100
 	VMOV	R9, V22.S[3]
 	MOVW	$0xb95e8083, R9
 	VMOV	R9, V23.S[0]
-	MOVW	$0xb9506967, R9
+	MOVW	$0xbc07644c, R9
 	VMOV	R9, V23.S[1]
-	MOVW	$0x3ab743ce, R9
+	MOVW	$0x3d2b9d6e, R9
 	VMOV	R9, V23.S[2]
-	MOVW	$0xbc088908, R9
+	MOVW	$0xbe2aae5f, R9
 	VMOV	R9, V23.S[3]
-	MOVW	$0x3d2aa9c1, R9
+	MOVW	$0x3efffee2, R9
 	VMOV	R9, V24.S[0]
-	MOVW	$0xbe2aaaaa, R9
+	MOVW	$0xbf7ffff8, R9
 	VMOV	R9, V24.S[1]
-	MOVW	$0x3f000000, R9
+	MOVW	$0x3f800000, R9
 	VMOV	R9, V24.S[2]
 	MOVW	$0x3e2aaaab, R9
 	VMOV	R9, V24.S[3]
@@ -5411,21 +4529,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -5445,21 +4554,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea1 // fdiv v1.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -5479,21 +4579,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea2 // fdiv v2.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -5513,21 +4604,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea3 // fdiv v3.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -5547,21 +4629,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea4 // fdiv v4.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea4 // fdiv v4.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -5581,21 +4654,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea5 // fdiv v5.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea5 // fdiv v5.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -5615,21 +4679,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea6 // fdiv v6.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea6 // fdiv v6.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -5649,21 +4704,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea7 // fdiv v7.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea7 // fdiv v7.4s, v21.4s, v29.4s
 	B	b2store
 b25next:
 	VDUP	V22.S[0], V29.S4
@@ -5685,21 +4731,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -5719,21 +4756,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc21 // fdiv v1.4s, v1.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -5753,21 +4781,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc42 // fdiv v2.4s, v2.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -5787,21 +4806,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc63 // fdiv v3.4s, v3.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -5821,21 +4831,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc84 // fdiv v4.4s, v4.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc84 // fdiv v4.4s, v4.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -5855,21 +4856,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfca5 // fdiv v5.4s, v5.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfca5 // fdiv v5.4s, v5.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -5889,21 +4881,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfcc6 // fdiv v6.4s, v6.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfcc6 // fdiv v6.4s, v6.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -5923,21 +4906,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfce7 // fdiv v7.4s, v7.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfce7 // fdiv v7.4s, v7.4s, v29.4s
 b2store:
 	ADD	R7, R0, R19
 	VST1	[V0.S4, V1.S4], (R19)
@@ -6102,21 +5076,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -6136,21 +5101,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea1 // fdiv v1.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -6170,21 +5126,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea2 // fdiv v2.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -6204,21 +5151,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea3 // fdiv v3.4s, v21.4s, v29.4s
 	B	b1store
 b15next:
 	VDUP	V22.S[0], V29.S4
@@ -6240,21 +5178,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -6274,21 +5203,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc21 // fdiv v1.4s, v1.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -6308,21 +5228,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc42 // fdiv v2.4s, v2.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -6342,21 +5253,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc63 // fdiv v3.4s, v3.4s, v29.4s
 b1store:
 	ADD	R7, R0, R19
 	VST1	[V0.S4], (R19)
@@ -6402,9 +5304,9 @@ TEXT ·vecDepthwiseTall70NEON(SB), NOSPLIT|NOFRAME, $0-100
 	WORD	$0x4f03f615 // fmov v21.4s, #1.0
 	CMP	$4, R6
 	BLT	actconsts
-	MOVW	$0xc3300000, R9
+	MOVW	$0xc2b18000, R9
 	VMOV	R9, V22.S[0]
-	MOVW	$0x42ae0000, R9
+	MOVW	$0x42b00000, R9
 	VMOV	R9, V22.S[1]
 	MOVW	$0xbfb8aa3b, R9
 	VMOV	R9, V22.S[2]
@@ -6412,17 +5314,17 @@ TEXT ·vecDepthwiseTall70NEON(SB), NOSPLIT|NOFRAME, $0-100
 	VMOV	R9, V22.S[3]
 	MOVW	$0xb95e8083, R9
 	VMOV	R9, V23.S[0]
-	MOVW	$0xb9506967, R9
+	MOVW	$0xbc07644c, R9
 	VMOV	R9, V23.S[1]
-	MOVW	$0x3ab743ce, R9
+	MOVW	$0x3d2b9d6e, R9
 	VMOV	R9, V23.S[2]
-	MOVW	$0xbc088908, R9
+	MOVW	$0xbe2aae5f, R9
 	VMOV	R9, V23.S[3]
-	MOVW	$0x3d2aa9c1, R9
+	MOVW	$0x3efffee2, R9
 	VMOV	R9, V24.S[0]
-	MOVW	$0xbe2aaaaa, R9
+	MOVW	$0xbf7ffff8, R9
 	VMOV	R9, V24.S[1]
-	MOVW	$0x3f000000, R9
+	MOVW	$0x3f800000, R9
 	VMOV	R9, V24.S[2]
 	MOVW	$0x3e2aaaab, R9
 	VMOV	R9, V24.S[3]
@@ -6680,21 +5582,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -6714,21 +5607,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea1 // fdiv v1.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -6748,21 +5632,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea2 // fdiv v2.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -6782,21 +5657,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea3 // fdiv v3.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -6816,21 +5682,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea4 // fdiv v4.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea4 // fdiv v4.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -6850,21 +5707,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea5 // fdiv v5.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea5 // fdiv v5.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -6884,21 +5732,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea6 // fdiv v6.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea6 // fdiv v6.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -6918,21 +5757,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea7 // fdiv v7.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea7 // fdiv v7.4s, v21.4s, v29.4s
 	B	b2store
 b25next:
 	VDUP	V22.S[0], V29.S4
@@ -6954,21 +5784,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -6988,21 +5809,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc21 // fdiv v1.4s, v1.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -7022,21 +5834,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc42 // fdiv v2.4s, v2.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -7056,21 +5859,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc63 // fdiv v3.4s, v3.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -7090,21 +5884,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc84 // fdiv v4.4s, v4.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc84 // fdiv v4.4s, v4.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -7124,21 +5909,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfca5 // fdiv v5.4s, v5.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfca5 // fdiv v5.4s, v5.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -7158,21 +5934,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfcc6 // fdiv v6.4s, v6.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfcc6 // fdiv v6.4s, v6.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -7192,21 +5959,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfce7 // fdiv v7.4s, v7.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfce7 // fdiv v7.4s, v7.4s, v29.4s
 b2store:
 	ADD	R7, R0, R19
 	VST1	[V0.S4, V1.S4], (R19)
@@ -7387,21 +6145,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -7421,21 +6170,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea1 // fdiv v1.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -7455,21 +6195,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea2 // fdiv v2.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -7489,21 +6220,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea3 // fdiv v3.4s, v21.4s, v29.4s
 	B	b1store
 b15next:
 	VDUP	V22.S[0], V29.S4
@@ -7525,21 +6247,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -7559,21 +6272,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc21 // fdiv v1.4s, v1.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -7593,21 +6297,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc42 // fdiv v2.4s, v2.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -7627,21 +6322,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc63 // fdiv v3.4s, v3.4s, v29.4s
 b1store:
 	ADD	R7, R0, R19
 	VST1	[V0.S4], (R19)
@@ -7687,9 +6373,9 @@ TEXT ·vecDepthwiseTall21NEON(SB), NOSPLIT|NOFRAME, $0-100
 	WORD	$0x4f03f615 // fmov v21.4s, #1.0
 	CMP	$4, R6
 	BLT	actconsts
-	MOVW	$0xc3300000, R9
+	MOVW	$0xc2b18000, R9
 	VMOV	R9, V22.S[0]
-	MOVW	$0x42ae0000, R9
+	MOVW	$0x42b00000, R9
 	VMOV	R9, V22.S[1]
 	MOVW	$0xbfb8aa3b, R9
 	VMOV	R9, V22.S[2]
@@ -7697,17 +6383,17 @@ TEXT ·vecDepthwiseTall21NEON(SB), NOSPLIT|NOFRAME, $0-100
 	VMOV	R9, V22.S[3]
 	MOVW	$0xb95e8083, R9
 	VMOV	R9, V23.S[0]
-	MOVW	$0xb9506967, R9
+	MOVW	$0xbc07644c, R9
 	VMOV	R9, V23.S[1]
-	MOVW	$0x3ab743ce, R9
+	MOVW	$0x3d2b9d6e, R9
 	VMOV	R9, V23.S[2]
-	MOVW	$0xbc088908, R9
+	MOVW	$0xbe2aae5f, R9
 	VMOV	R9, V23.S[3]
-	MOVW	$0x3d2aa9c1, R9
+	MOVW	$0x3efffee2, R9
 	VMOV	R9, V24.S[0]
-	MOVW	$0xbe2aaaaa, R9
+	MOVW	$0xbf7ffff8, R9
 	VMOV	R9, V24.S[1]
-	MOVW	$0x3f000000, R9
+	MOVW	$0x3f800000, R9
 	VMOV	R9, V24.S[2]
 	MOVW	$0x3e2aaaab, R9
 	VMOV	R9, V24.S[3]
@@ -7926,21 +6612,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -7960,21 +6637,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea1 // fdiv v1.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -7994,21 +6662,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea2 // fdiv v2.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -8028,21 +6687,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea3 // fdiv v3.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -8062,21 +6712,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea4 // fdiv v4.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea4 // fdiv v4.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -8096,21 +6737,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea5 // fdiv v5.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea5 // fdiv v5.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -8130,21 +6762,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea6 // fdiv v6.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea6 // fdiv v6.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -8164,21 +6787,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea7 // fdiv v7.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea7 // fdiv v7.4s, v21.4s, v29.4s
 	B	b2store
 b25next:
 	VDUP	V22.S[0], V29.S4
@@ -8200,21 +6814,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -8234,21 +6839,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc21 // fdiv v1.4s, v1.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -8268,21 +6864,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc42 // fdiv v2.4s, v2.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -8302,21 +6889,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc63 // fdiv v3.4s, v3.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -8336,21 +6914,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc84 // fdiv v4.4s, v4.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc84 // fdiv v4.4s, v4.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -8370,21 +6939,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfca5 // fdiv v5.4s, v5.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfca5 // fdiv v5.4s, v5.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -8404,21 +6964,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfcc6 // fdiv v6.4s, v6.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfcc6 // fdiv v6.4s, v6.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -8438,21 +6989,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfce7 // fdiv v7.4s, v7.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfce7 // fdiv v7.4s, v7.4s, v29.4s
 b2store:
 	ADD	R7, R0, R19
 	VST1	[V0.S4, V1.S4], (R19)
@@ -8610,21 +7152,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -8644,21 +7177,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea1 // fdiv v1.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -8678,21 +7202,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea2 // fdiv v2.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -8712,21 +7227,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea3 // fdiv v3.4s, v21.4s, v29.4s
 	B	b1store
 b15next:
 	VDUP	V22.S[0], V29.S4
@@ -8748,21 +7254,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -8782,21 +7279,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc21 // fdiv v1.4s, v1.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -8816,21 +7304,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc42 // fdiv v2.4s, v2.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -8850,21 +7329,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc63 // fdiv v3.4s, v3.4s, v29.4s
 b1store:
 	ADD	R7, R0, R19
 	VST1	[V0.S4], (R19)
@@ -8910,9 +7380,9 @@ TEXT ·vecDepthwiseTall32NEON(SB), NOSPLIT|NOFRAME, $0-100
 	WORD	$0x4f03f615 // fmov v21.4s, #1.0
 	CMP	$4, R6
 	BLT	actconsts
-	MOVW	$0xc3300000, R9
+	MOVW	$0xc2b18000, R9
 	VMOV	R9, V22.S[0]
-	MOVW	$0x42ae0000, R9
+	MOVW	$0x42b00000, R9
 	VMOV	R9, V22.S[1]
 	MOVW	$0xbfb8aa3b, R9
 	VMOV	R9, V22.S[2]
@@ -8920,17 +7390,17 @@ TEXT ·vecDepthwiseTall32NEON(SB), NOSPLIT|NOFRAME, $0-100
 	VMOV	R9, V22.S[3]
 	MOVW	$0xb95e8083, R9
 	VMOV	R9, V23.S[0]
-	MOVW	$0xb9506967, R9
+	MOVW	$0xbc07644c, R9
 	VMOV	R9, V23.S[1]
-	MOVW	$0x3ab743ce, R9
+	MOVW	$0x3d2b9d6e, R9
 	VMOV	R9, V23.S[2]
-	MOVW	$0xbc088908, R9
+	MOVW	$0xbe2aae5f, R9
 	VMOV	R9, V23.S[3]
-	MOVW	$0x3d2aa9c1, R9
+	MOVW	$0x3efffee2, R9
 	VMOV	R9, V24.S[0]
-	MOVW	$0xbe2aaaaa, R9
+	MOVW	$0xbf7ffff8, R9
 	VMOV	R9, V24.S[1]
-	MOVW	$0x3f000000, R9
+	MOVW	$0x3f800000, R9
 	VMOV	R9, V24.S[2]
 	MOVW	$0x3e2aaaab, R9
 	VMOV	R9, V24.S[3]
@@ -9173,21 +7643,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -9207,21 +7668,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea1 // fdiv v1.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -9241,21 +7693,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea2 // fdiv v2.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -9275,21 +7718,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea3 // fdiv v3.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -9309,21 +7743,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea4 // fdiv v4.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea4 // fdiv v4.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -9343,21 +7768,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea5 // fdiv v5.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea5 // fdiv v5.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -9377,21 +7793,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea6 // fdiv v6.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea6 // fdiv v6.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -9411,21 +7818,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea7 // fdiv v7.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea7 // fdiv v7.4s, v21.4s, v29.4s
 	B	b2store
 b25next:
 	VDUP	V22.S[0], V29.S4
@@ -9447,21 +7845,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -9481,21 +7870,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc21 // fdiv v1.4s, v1.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -9515,21 +7895,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc42 // fdiv v2.4s, v2.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -9549,21 +7920,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc63 // fdiv v3.4s, v3.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -9583,21 +7945,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc84 // fdiv v4.4s, v4.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc84 // fdiv v4.4s, v4.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -9617,21 +7970,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfca5 // fdiv v5.4s, v5.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfca5 // fdiv v5.4s, v5.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -9651,21 +7995,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfcc6 // fdiv v6.4s, v6.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfcc6 // fdiv v6.4s, v6.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -9685,21 +8020,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfce7 // fdiv v7.4s, v7.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfce7 // fdiv v7.4s, v7.4s, v29.4s
 b2store:
 	ADD	R7, R0, R19
 	VST1	[V0.S4, V1.S4], (R19)
@@ -9873,21 +8199,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -9907,21 +8224,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea1 // fdiv v1.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -9941,21 +8249,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea2 // fdiv v2.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -9975,21 +8274,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea3 // fdiv v3.4s, v21.4s, v29.4s
 	B	b1store
 b15next:
 	VDUP	V22.S[0], V29.S4
@@ -10011,21 +8301,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -10045,21 +8326,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc21 // fdiv v1.4s, v1.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -10079,21 +8351,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc42 // fdiv v2.4s, v2.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -10113,21 +8376,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc63 // fdiv v3.4s, v3.4s, v29.4s
 b1store:
 	ADD	R7, R0, R19
 	VST1	[V0.S4], (R19)
@@ -10173,9 +8427,9 @@ TEXT ·vecDepthwiseTall43NEON(SB), NOSPLIT|NOFRAME, $0-100
 	WORD	$0x4f03f615 // fmov v21.4s, #1.0
 	CMP	$4, R6
 	BLT	actconsts
-	MOVW	$0xc3300000, R9
+	MOVW	$0xc2b18000, R9
 	VMOV	R9, V22.S[0]
-	MOVW	$0x42ae0000, R9
+	MOVW	$0x42b00000, R9
 	VMOV	R9, V22.S[1]
 	MOVW	$0xbfb8aa3b, R9
 	VMOV	R9, V22.S[2]
@@ -10183,17 +8437,17 @@ TEXT ·vecDepthwiseTall43NEON(SB), NOSPLIT|NOFRAME, $0-100
 	VMOV	R9, V22.S[3]
 	MOVW	$0xb95e8083, R9
 	VMOV	R9, V23.S[0]
-	MOVW	$0xb9506967, R9
+	MOVW	$0xbc07644c, R9
 	VMOV	R9, V23.S[1]
-	MOVW	$0x3ab743ce, R9
+	MOVW	$0x3d2b9d6e, R9
 	VMOV	R9, V23.S[2]
-	MOVW	$0xbc088908, R9
+	MOVW	$0xbe2aae5f, R9
 	VMOV	R9, V23.S[3]
-	MOVW	$0x3d2aa9c1, R9
+	MOVW	$0x3efffee2, R9
 	VMOV	R9, V24.S[0]
-	MOVW	$0xbe2aaaaa, R9
+	MOVW	$0xbf7ffff8, R9
 	VMOV	R9, V24.S[1]
-	MOVW	$0x3f000000, R9
+	MOVW	$0x3f800000, R9
 	VMOV	R9, V24.S[2]
 	MOVW	$0x3e2aaaab, R9
 	VMOV	R9, V24.S[3]
@@ -10460,21 +8714,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -10494,21 +8739,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea1 // fdiv v1.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -10528,21 +8764,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea2 // fdiv v2.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -10562,21 +8789,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea3 // fdiv v3.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -10596,21 +8814,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea4 // fdiv v4.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea4 // fdiv v4.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -10630,21 +8839,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea5 // fdiv v5.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea5 // fdiv v5.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -10664,21 +8864,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea6 // fdiv v6.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea6 // fdiv v6.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -10698,21 +8889,12 @@ b24next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea7 // fdiv v7.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea7 // fdiv v7.4s, v21.4s, v29.4s
 	B	b2store
 b25next:
 	VDUP	V22.S[0], V29.S4
@@ -10734,21 +8916,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -10768,21 +8941,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc21 // fdiv v1.4s, v1.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -10802,21 +8966,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc42 // fdiv v2.4s, v2.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -10836,21 +8991,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc63 // fdiv v3.4s, v3.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df49b // fmax v27.4s, v4.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -10870,21 +9016,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc84 // fdiv v4.4s, v4.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc84 // fdiv v4.4s, v4.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4bb // fmax v27.4s, v5.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -10904,21 +9041,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfca5 // fdiv v5.4s, v5.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfca5 // fdiv v5.4s, v5.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4db // fmax v27.4s, v6.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -10938,21 +9066,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfcc6 // fdiv v6.4s, v6.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfcc6 // fdiv v6.4s, v6.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df4fb // fmax v27.4s, v7.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -10972,21 +9091,12 @@ b25next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfce7 // fdiv v7.4s, v7.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfce7 // fdiv v7.4s, v7.4s, v29.4s
 b2store:
 	ADD	R7, R0, R19
 	VST1	[V0.S4, V1.S4], (R19)
@@ -11176,21 +9286,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -11210,21 +9311,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea1 // fdiv v1.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -11244,21 +9336,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea2 // fdiv v2.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -11278,21 +9361,12 @@ b14next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea3 // fdiv v3.4s, v21.4s, v29.4s
 	B	b1store
 b15next:
 	VDUP	V22.S[0], V29.S4
@@ -11314,21 +9388,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -11348,21 +9413,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc21 // fdiv v1.4s, v1.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -11382,21 +9438,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc42 // fdiv v2.4s, v2.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -11416,21 +9463,12 @@ b15next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc63 // fdiv v3.4s, v3.4s, v29.4s
 b1store:
 	ADD	R7, R0, R19
 	VST1	[V0.S4], (R19)
@@ -11471,9 +9509,9 @@ TEXT ·vecAffineNEON(SB), NOSPLIT|NOFRAME, $0-80
 	WORD	$0x4f03f615 // fmov v21.4s, #1.0
 	CMP	$4, R8
 	BLT	actconsts
-	MOVW	$0xc3300000, R9
+	MOVW	$0xc2b18000, R9
 	VMOV	R9, V22.S[0]
-	MOVW	$0x42ae0000, R9
+	MOVW	$0x42b00000, R9
 	VMOV	R9, V22.S[1]
 	MOVW	$0xbfb8aa3b, R9
 	VMOV	R9, V22.S[2]
@@ -11481,17 +9519,17 @@ TEXT ·vecAffineNEON(SB), NOSPLIT|NOFRAME, $0-80
 	VMOV	R9, V22.S[3]
 	MOVW	$0xb95e8083, R9
 	VMOV	R9, V23.S[0]
-	MOVW	$0xb9506967, R9
+	MOVW	$0xbc07644c, R9
 	VMOV	R9, V23.S[1]
-	MOVW	$0x3ab743ce, R9
+	MOVW	$0x3d2b9d6e, R9
 	VMOV	R9, V23.S[2]
-	MOVW	$0xbc088908, R9
+	MOVW	$0xbe2aae5f, R9
 	VMOV	R9, V23.S[3]
-	MOVW	$0x3d2aa9c1, R9
+	MOVW	$0x3efffee2, R9
 	VMOV	R9, V24.S[0]
-	MOVW	$0xbe2aaaaa, R9
+	MOVW	$0xbf7ffff8, R9
 	VMOV	R9, V24.S[1]
-	MOVW	$0x3f000000, R9
+	MOVW	$0x3f800000, R9
 	VMOV	R9, V24.S[2]
 	MOVW	$0x3e2aaaab, R9
 	VMOV	R9, V24.S[3]
@@ -11560,21 +9598,12 @@ es4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	B	esstore
 es5next:
 	VDUP	V22.S[0], V29.S4
@@ -11596,21 +9625,12 @@ es5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 esstore:
 	FMOVS.P	F0, 4(R0)
 	SUB	$1, R5, R5
@@ -11670,21 +9690,12 @@ el4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea8 // fdiv v8.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea8 // fdiv v8.4s, v21.4s, v29.4s
 	B	elstore
 el5next:
 	VDUP	V22.S[0], V29.S4
@@ -11706,21 +9717,12 @@ el5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfd08 // fdiv v8.4s, v8.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfd08 // fdiv v8.4s, v8.4s, v29.4s
 elstore:
 	ADD	R5<<2, R0, R10
 	SUB	$16, R10, R10
@@ -11821,21 +9823,12 @@ eb4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -11855,21 +9848,12 @@ eb4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea1 // fdiv v1.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -11889,21 +9873,12 @@ eb4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea2 // fdiv v2.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -11923,21 +9898,12 @@ eb4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea3 // fdiv v3.4s, v21.4s, v29.4s
 	B	ebstore
 eb5next:
 	VDUP	V22.S[0], V29.S4
@@ -11959,21 +9925,12 @@ eb5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -11993,21 +9950,12 @@ eb5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc21 // fdiv v1.4s, v1.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -12027,21 +9975,12 @@ eb5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc42 // fdiv v2.4s, v2.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -12061,21 +10000,12 @@ eb5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc63 // fdiv v3.4s, v3.4s, v29.4s
 ebstore:
 	VST1.P	[V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
 	SUB	$16, R5, R5
@@ -12135,21 +10065,12 @@ ev4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	B	evstore
 ev5next:
 	VDUP	V22.S[0], V29.S4
@@ -12171,21 +10092,12 @@ ev5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 evstore:
 	VST1.P	[V0.S4], 16(R0)
 	SUB	$4, R5, R5
@@ -12218,9 +10130,9 @@ TEXT ·vecBinaryNEON(SB), NOSPLIT|NOFRAME, $0-56
 	WORD	$0x4f03f615 // fmov v21.4s, #1.0
 	CMP	$4, R8
 	BLT	actconsts
-	MOVW	$0xc3300000, R9
+	MOVW	$0xc2b18000, R9
 	VMOV	R9, V22.S[0]
-	MOVW	$0x42ae0000, R9
+	MOVW	$0x42b00000, R9
 	VMOV	R9, V22.S[1]
 	MOVW	$0xbfb8aa3b, R9
 	VMOV	R9, V22.S[2]
@@ -12228,17 +10140,17 @@ TEXT ·vecBinaryNEON(SB), NOSPLIT|NOFRAME, $0-56
 	VMOV	R9, V22.S[3]
 	MOVW	$0xb95e8083, R9
 	VMOV	R9, V23.S[0]
-	MOVW	$0xb9506967, R9
+	MOVW	$0xbc07644c, R9
 	VMOV	R9, V23.S[1]
-	MOVW	$0x3ab743ce, R9
+	MOVW	$0x3d2b9d6e, R9
 	VMOV	R9, V23.S[2]
-	MOVW	$0xbc088908, R9
+	MOVW	$0xbe2aae5f, R9
 	VMOV	R9, V23.S[3]
-	MOVW	$0x3d2aa9c1, R9
+	MOVW	$0x3efffee2, R9
 	VMOV	R9, V24.S[0]
-	MOVW	$0xbe2aaaaa, R9
+	MOVW	$0xbf7ffff8, R9
 	VMOV	R9, V24.S[1]
-	MOVW	$0x3f000000, R9
+	MOVW	$0x3f800000, R9
 	VMOV	R9, V24.S[2]
 	MOVW	$0x3e2aaaab, R9
 	VMOV	R9, V24.S[3]
@@ -12316,21 +10228,12 @@ es4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	B	esstore
 es5next:
 	VDUP	V22.S[0], V29.S4
@@ -12352,21 +10255,12 @@ es5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 esstore:
 	FMOVS.P	F0, 4(R0)
 	SUB	$1, R5, R5
@@ -12443,21 +10337,12 @@ el4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea8 // fdiv v8.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea8 // fdiv v8.4s, v21.4s, v29.4s
 	B	elstore
 el5next:
 	VDUP	V22.S[0], V29.S4
@@ -12479,21 +10364,12 @@ el5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfd08 // fdiv v8.4s, v8.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfd08 // fdiv v8.4s, v8.4s, v29.4s
 elstore:
 	ADD	R5<<2, R0, R10
 	SUB	$16, R10, R10
@@ -12615,21 +10491,12 @@ eb4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -12649,21 +10516,12 @@ eb4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea1 // fdiv v1.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -12683,21 +10541,12 @@ eb4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea2 // fdiv v2.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -12717,21 +10566,12 @@ eb4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea3 // fdiv v3.4s, v21.4s, v29.4s
 	B	ebstore
 eb5next:
 	VDUP	V22.S[0], V29.S4
@@ -12753,21 +10593,12 @@ eb5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -12787,21 +10618,12 @@ eb5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc21 // fdiv v1.4s, v1.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -12821,21 +10643,12 @@ eb5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc42 // fdiv v2.4s, v2.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -12855,21 +10668,12 @@ eb5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc63 // fdiv v3.4s, v3.4s, v29.4s
 ebstore:
 	VST1.P	[V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
 	SUB	$16, R5, R5
@@ -12944,21 +10748,12 @@ ev4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	B	evstore
 ev5next:
 	VDUP	V22.S[0], V29.S4
@@ -12980,21 +10775,12 @@ ev5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 evstore:
 	VST1.P	[V0.S4], 16(R0)
 	SUB	$4, R5, R5

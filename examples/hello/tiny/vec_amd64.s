@@ -747,49 +747,50 @@ emfromMemory:
 	JMP    emstore
 
 em4next:
-	CMPQ        act+64(FP), $0x00000005
-	JNE         em5next
-	VMAXPS      actconsts<>+256(SB), Z3, Z5
-	VMINPS      actconsts<>+320(SB), Z5, Z5
-	VMULPS      actconsts<>+384(SB), Z5, Z4
-	VRNDSCALEPS $0x00, Z4, Z4
-	VFMADD231PS actconsts<>+448(SB), Z4, Z5
-	VFMADD231PS actconsts<>+512(SB), Z4, Z5
-	VMOVUPS     actconsts<>+576(SB), Z6
-	VFMADD213PS actconsts<>+640(SB), Z5, Z6
-	VFMADD213PS actconsts<>+704(SB), Z5, Z6
-	VFMADD213PS actconsts<>+768(SB), Z5, Z6
-	VFMADD213PS actconsts<>+832(SB), Z5, Z6
-	VFMADD213PS actconsts<>+64(SB), Z5, Z6
-	VMULPS      Z5, Z6, Z6
-	VFMSUB213PS Z5, Z5, Z6
-	VADDPS      actconsts<>+192(SB), Z6, Z6
-	VSCALEFPS   Z4, Z6, Z6
-	VADDPS      actconsts<>+192(SB), Z6, Z6
-	VMOVUPS     actconsts<>+192(SB), Z4
-	VCMPPS      $0x07, Z3, Z3, K2
-	VDIVPS      Z6, Z4, K2, Z3
-	JMP         emstore
+	CMPQ         act+64(FP), $0x00000005
+	JNE          em5next
+	VMAXPS       actconsts<>+256(SB), Z3, Z5
+	VMINPS       actconsts<>+320(SB), Z5, Z5
+	VMULPS       actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS  $0x00, Z4, Z4
+	VFMADD231PS  actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS  actconsts<>+512(SB), Z4, Z5
+	VMOVUPS      actconsts<>+576(SB), Z6
+	VFMADD213PS  actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS  actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS  actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS  actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS  actconsts<>+192(SB), Z5, Z6
+	VSCALEFPS    Z4, Z6, Z6
+	VADDPS       actconsts<>+192(SB), Z6, Z6
+	VRCP14PS     Z6, Z4
+	VMINPS       actconsts<>+896(SB), Z6, Z6
+	VFNMADD213PS actconsts<>+192(SB), Z4, Z6
+	VFMADD231PS  Z6, Z4, Z4
+	VCMPPS       $0x07, Z3, Z3, K2
+	VMOVAPS      Z4, K2, Z3
+	JMP          emstore
 
 em5next:
-	VMAXPS      actconsts<>+256(SB), Z3, Z5
-	VMINPS      actconsts<>+320(SB), Z5, Z5
-	VMULPS      actconsts<>+384(SB), Z5, Z4
-	VRNDSCALEPS $0x00, Z4, Z4
-	VFMADD231PS actconsts<>+448(SB), Z4, Z5
-	VFMADD231PS actconsts<>+512(SB), Z4, Z5
-	VMOVUPS     actconsts<>+576(SB), Z6
-	VFMADD213PS actconsts<>+640(SB), Z5, Z6
-	VFMADD213PS actconsts<>+704(SB), Z5, Z6
-	VFMADD213PS actconsts<>+768(SB), Z5, Z6
-	VFMADD213PS actconsts<>+832(SB), Z5, Z6
-	VFMADD213PS actconsts<>+64(SB), Z5, Z6
-	VMULPS      Z5, Z6, Z6
-	VFMSUB213PS Z5, Z5, Z6
-	VADDPS      actconsts<>+192(SB), Z6, Z6
-	VSCALEFPS   Z4, Z6, Z6
-	VADDPS      actconsts<>+192(SB), Z6, Z6
-	VDIVPS      Z6, Z3, Z3
+	VMAXPS       actconsts<>+256(SB), Z3, Z5
+	VMINPS       actconsts<>+320(SB), Z5, Z5
+	VMULPS       actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS  $0x00, Z4, Z4
+	VFMADD231PS  actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS  actconsts<>+512(SB), Z4, Z5
+	VMOVUPS      actconsts<>+576(SB), Z6
+	VFMADD213PS  actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS  actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS  actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS  actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS  actconsts<>+192(SB), Z5, Z6
+	VSCALEFPS    Z4, Z6, Z6
+	VADDPS       actconsts<>+192(SB), Z6, Z6
+	VRCP14PS     Z6, Z4
+	VMINPS       actconsts<>+896(SB), Z6, Z6
+	VFNMADD213PS actconsts<>+192(SB), Z4, Z6
+	VFMADD231PS  Z6, Z4, Z4
+	VMULPS       Z4, Z3, Z3
 
 emstore:
 	VMOVUPS Z3, K1, (AX)
@@ -831,49 +832,50 @@ elfromMemory:
 	JMP    elstore
 
 el4next:
-	CMPQ        act+64(FP), $0x00000005
-	JNE         el5next
-	VMAXPS      actconsts<>+256(SB), Z5, Z7
-	VMINPS      actconsts<>+320(SB), Z7, Z7
-	VMULPS      actconsts<>+384(SB), Z7, Z6
-	VRNDSCALEPS $0x00, Z6, Z6
-	VFMADD231PS actconsts<>+448(SB), Z6, Z7
-	VFMADD231PS actconsts<>+512(SB), Z6, Z7
-	VMOVUPS     actconsts<>+576(SB), Z8
-	VFMADD213PS actconsts<>+640(SB), Z7, Z8
-	VFMADD213PS actconsts<>+704(SB), Z7, Z8
-	VFMADD213PS actconsts<>+768(SB), Z7, Z8
-	VFMADD213PS actconsts<>+832(SB), Z7, Z8
-	VFMADD213PS actconsts<>+64(SB), Z7, Z8
-	VMULPS      Z7, Z8, Z8
-	VFMSUB213PS Z7, Z7, Z8
-	VADDPS      actconsts<>+192(SB), Z8, Z8
-	VSCALEFPS   Z6, Z8, Z8
-	VADDPS      actconsts<>+192(SB), Z8, Z8
-	VMOVUPS     actconsts<>+192(SB), Z6
-	VCMPPS      $0x07, Z5, Z5, K1
-	VDIVPS      Z8, Z6, K1, Z5
-	JMP         elstore
+	CMPQ         act+64(FP), $0x00000005
+	JNE          el5next
+	VMAXPS       actconsts<>+256(SB), Z5, Z7
+	VMINPS       actconsts<>+320(SB), Z7, Z7
+	VMULPS       actconsts<>+384(SB), Z7, Z6
+	VRNDSCALEPS  $0x00, Z6, Z6
+	VFMADD231PS  actconsts<>+448(SB), Z6, Z7
+	VFMADD231PS  actconsts<>+512(SB), Z6, Z7
+	VMOVUPS      actconsts<>+576(SB), Z8
+	VFMADD213PS  actconsts<>+640(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+704(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+768(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+832(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+192(SB), Z7, Z8
+	VSCALEFPS    Z6, Z8, Z8
+	VADDPS       actconsts<>+192(SB), Z8, Z8
+	VRCP14PS     Z8, Z6
+	VMINPS       actconsts<>+896(SB), Z8, Z8
+	VFNMADD213PS actconsts<>+192(SB), Z6, Z8
+	VFMADD231PS  Z8, Z6, Z6
+	VCMPPS       $0x07, Z5, Z5, K1
+	VMOVAPS      Z6, K1, Z5
+	JMP          elstore
 
 el5next:
-	VMAXPS      actconsts<>+256(SB), Z5, Z7
-	VMINPS      actconsts<>+320(SB), Z7, Z7
-	VMULPS      actconsts<>+384(SB), Z7, Z6
-	VRNDSCALEPS $0x00, Z6, Z6
-	VFMADD231PS actconsts<>+448(SB), Z6, Z7
-	VFMADD231PS actconsts<>+512(SB), Z6, Z7
-	VMOVUPS     actconsts<>+576(SB), Z8
-	VFMADD213PS actconsts<>+640(SB), Z7, Z8
-	VFMADD213PS actconsts<>+704(SB), Z7, Z8
-	VFMADD213PS actconsts<>+768(SB), Z7, Z8
-	VFMADD213PS actconsts<>+832(SB), Z7, Z8
-	VFMADD213PS actconsts<>+64(SB), Z7, Z8
-	VMULPS      Z7, Z8, Z8
-	VFMSUB213PS Z7, Z7, Z8
-	VADDPS      actconsts<>+192(SB), Z8, Z8
-	VSCALEFPS   Z6, Z8, Z8
-	VADDPS      actconsts<>+192(SB), Z8, Z8
-	VDIVPS      Z8, Z5, Z5
+	VMAXPS       actconsts<>+256(SB), Z5, Z7
+	VMINPS       actconsts<>+320(SB), Z7, Z7
+	VMULPS       actconsts<>+384(SB), Z7, Z6
+	VRNDSCALEPS  $0x00, Z6, Z6
+	VFMADD231PS  actconsts<>+448(SB), Z6, Z7
+	VFMADD231PS  actconsts<>+512(SB), Z6, Z7
+	VMOVUPS      actconsts<>+576(SB), Z8
+	VFMADD213PS  actconsts<>+640(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+704(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+768(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+832(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+192(SB), Z7, Z8
+	VSCALEFPS    Z6, Z8, Z8
+	VADDPS       actconsts<>+192(SB), Z8, Z8
+	VRCP14PS     Z8, Z6
+	VMINPS       actconsts<>+896(SB), Z8, Z8
+	VFNMADD213PS actconsts<>+192(SB), Z6, Z8
+	VFMADD231PS  Z8, Z6, Z6
+	VMULPS       Z6, Z5, Z5
 
 elstore:
 	LEAQ -64(AX)(R9*4), R10
@@ -931,185 +933,189 @@ ebfromMemory:
 	CMPQ   act+64(FP), $0x00000004
 	JNE    eb4next
 	VMULPS actconsts<>+0(SB), Z6, Z10
+	VMULPS actconsts<>+0(SB), Z7, Z11
+	VMULPS actconsts<>+0(SB), Z8, Z12
+	VMULPS actconsts<>+0(SB), Z9, Z13
 	VADDPS actconsts<>+64(SB), Z10, Z10
+	VADDPS actconsts<>+64(SB), Z11, Z11
+	VADDPS actconsts<>+64(SB), Z12, Z12
+	VADDPS actconsts<>+64(SB), Z13, Z13
 	VMAXPS actconsts<>+128(SB), Z10, Z10
+	VMAXPS actconsts<>+128(SB), Z11, Z11
+	VMAXPS actconsts<>+128(SB), Z12, Z12
+	VMAXPS actconsts<>+128(SB), Z13, Z13
 	VMINPS actconsts<>+192(SB), Z10, Z10
+	VMINPS actconsts<>+192(SB), Z11, Z11
+	VMINPS actconsts<>+192(SB), Z12, Z12
+	VMINPS actconsts<>+192(SB), Z13, Z13
 	VMULPS Z10, Z6, Z6
-	VMULPS actconsts<>+0(SB), Z7, Z10
-	VADDPS actconsts<>+64(SB), Z10, Z10
-	VMAXPS actconsts<>+128(SB), Z10, Z10
-	VMINPS actconsts<>+192(SB), Z10, Z10
-	VMULPS Z10, Z7, Z7
-	VMULPS actconsts<>+0(SB), Z8, Z10
-	VADDPS actconsts<>+64(SB), Z10, Z10
-	VMAXPS actconsts<>+128(SB), Z10, Z10
-	VMINPS actconsts<>+192(SB), Z10, Z10
-	VMULPS Z10, Z8, Z8
-	VMULPS actconsts<>+0(SB), Z9, Z10
-	VADDPS actconsts<>+64(SB), Z10, Z10
-	VMAXPS actconsts<>+128(SB), Z10, Z10
-	VMINPS actconsts<>+192(SB), Z10, Z10
-	VMULPS Z10, Z9, Z9
+	VMULPS Z11, Z7, Z7
+	VMULPS Z12, Z8, Z8
+	VMULPS Z13, Z9, Z9
 	JMP    ebstore
 
 eb4next:
-	CMPQ        act+64(FP), $0x00000005
-	JNE         eb5next
-	VMAXPS      actconsts<>+256(SB), Z6, Z11
-	VMINPS      actconsts<>+320(SB), Z11, Z11
-	VMULPS      actconsts<>+384(SB), Z11, Z10
-	VRNDSCALEPS $0x00, Z10, Z10
-	VFMADD231PS actconsts<>+448(SB), Z10, Z11
-	VFMADD231PS actconsts<>+512(SB), Z10, Z11
-	VMOVUPS     actconsts<>+576(SB), Z12
-	VFMADD213PS actconsts<>+640(SB), Z11, Z12
-	VFMADD213PS actconsts<>+704(SB), Z11, Z12
-	VFMADD213PS actconsts<>+768(SB), Z11, Z12
-	VFMADD213PS actconsts<>+832(SB), Z11, Z12
-	VFMADD213PS actconsts<>+64(SB), Z11, Z12
-	VMULPS      Z11, Z12, Z12
-	VFMSUB213PS Z11, Z11, Z12
-	VADDPS      actconsts<>+192(SB), Z12, Z12
-	VSCALEFPS   Z10, Z12, Z12
-	VADDPS      actconsts<>+192(SB), Z12, Z12
-	VMOVUPS     actconsts<>+192(SB), Z10
-	VCMPPS      $0x07, Z6, Z6, K1
-	VDIVPS      Z12, Z10, K1, Z6
-	VMAXPS      actconsts<>+256(SB), Z7, Z11
-	VMINPS      actconsts<>+320(SB), Z11, Z11
-	VMULPS      actconsts<>+384(SB), Z11, Z10
-	VRNDSCALEPS $0x00, Z10, Z10
-	VFMADD231PS actconsts<>+448(SB), Z10, Z11
-	VFMADD231PS actconsts<>+512(SB), Z10, Z11
-	VMOVUPS     actconsts<>+576(SB), Z12
-	VFMADD213PS actconsts<>+640(SB), Z11, Z12
-	VFMADD213PS actconsts<>+704(SB), Z11, Z12
-	VFMADD213PS actconsts<>+768(SB), Z11, Z12
-	VFMADD213PS actconsts<>+832(SB), Z11, Z12
-	VFMADD213PS actconsts<>+64(SB), Z11, Z12
-	VMULPS      Z11, Z12, Z12
-	VFMSUB213PS Z11, Z11, Z12
-	VADDPS      actconsts<>+192(SB), Z12, Z12
-	VSCALEFPS   Z10, Z12, Z12
-	VADDPS      actconsts<>+192(SB), Z12, Z12
-	VMOVUPS     actconsts<>+192(SB), Z10
-	VCMPPS      $0x07, Z7, Z7, K1
-	VDIVPS      Z12, Z10, K1, Z7
-	VMAXPS      actconsts<>+256(SB), Z8, Z11
-	VMINPS      actconsts<>+320(SB), Z11, Z11
-	VMULPS      actconsts<>+384(SB), Z11, Z10
-	VRNDSCALEPS $0x00, Z10, Z10
-	VFMADD231PS actconsts<>+448(SB), Z10, Z11
-	VFMADD231PS actconsts<>+512(SB), Z10, Z11
-	VMOVUPS     actconsts<>+576(SB), Z12
-	VFMADD213PS actconsts<>+640(SB), Z11, Z12
-	VFMADD213PS actconsts<>+704(SB), Z11, Z12
-	VFMADD213PS actconsts<>+768(SB), Z11, Z12
-	VFMADD213PS actconsts<>+832(SB), Z11, Z12
-	VFMADD213PS actconsts<>+64(SB), Z11, Z12
-	VMULPS      Z11, Z12, Z12
-	VFMSUB213PS Z11, Z11, Z12
-	VADDPS      actconsts<>+192(SB), Z12, Z12
-	VSCALEFPS   Z10, Z12, Z12
-	VADDPS      actconsts<>+192(SB), Z12, Z12
-	VMOVUPS     actconsts<>+192(SB), Z10
-	VCMPPS      $0x07, Z8, Z8, K1
-	VDIVPS      Z12, Z10, K1, Z8
-	VMAXPS      actconsts<>+256(SB), Z9, Z11
-	VMINPS      actconsts<>+320(SB), Z11, Z11
-	VMULPS      actconsts<>+384(SB), Z11, Z10
-	VRNDSCALEPS $0x00, Z10, Z10
-	VFMADD231PS actconsts<>+448(SB), Z10, Z11
-	VFMADD231PS actconsts<>+512(SB), Z10, Z11
-	VMOVUPS     actconsts<>+576(SB), Z12
-	VFMADD213PS actconsts<>+640(SB), Z11, Z12
-	VFMADD213PS actconsts<>+704(SB), Z11, Z12
-	VFMADD213PS actconsts<>+768(SB), Z11, Z12
-	VFMADD213PS actconsts<>+832(SB), Z11, Z12
-	VFMADD213PS actconsts<>+64(SB), Z11, Z12
-	VMULPS      Z11, Z12, Z12
-	VFMSUB213PS Z11, Z11, Z12
-	VADDPS      actconsts<>+192(SB), Z12, Z12
-	VSCALEFPS   Z10, Z12, Z12
-	VADDPS      actconsts<>+192(SB), Z12, Z12
-	VMOVUPS     actconsts<>+192(SB), Z10
-	VCMPPS      $0x07, Z9, Z9, K1
-	VDIVPS      Z12, Z10, K1, Z9
-	JMP         ebstore
+	CMPQ         act+64(FP), $0x00000005
+	JNE          eb5next
+	VMAXPS       actconsts<>+256(SB), Z6, Z11
+	VMAXPS       actconsts<>+256(SB), Z7, Z14
+	VMAXPS       actconsts<>+256(SB), Z8, Z17
+	VMAXPS       actconsts<>+256(SB), Z9, Z20
+	VMINPS       actconsts<>+320(SB), Z11, Z11
+	VMINPS       actconsts<>+320(SB), Z14, Z14
+	VMINPS       actconsts<>+320(SB), Z17, Z17
+	VMINPS       actconsts<>+320(SB), Z20, Z20
+	VMULPS       actconsts<>+384(SB), Z11, Z10
+	VMULPS       actconsts<>+384(SB), Z14, Z13
+	VMULPS       actconsts<>+384(SB), Z17, Z16
+	VMULPS       actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS  $0x00, Z10, Z10
+	VRNDSCALEPS  $0x00, Z13, Z13
+	VRNDSCALEPS  $0x00, Z16, Z16
+	VRNDSCALEPS  $0x00, Z19, Z19
+	VFMADD231PS  actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+448(SB), Z13, Z14
+	VFMADD231PS  actconsts<>+448(SB), Z16, Z17
+	VFMADD231PS  actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS  actconsts<>+512(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+512(SB), Z13, Z14
+	VFMADD231PS  actconsts<>+512(SB), Z16, Z17
+	VFMADD231PS  actconsts<>+512(SB), Z19, Z20
+	VMOVUPS      actconsts<>+576(SB), Z12
+	VMOVUPS      actconsts<>+576(SB), Z15
+	VMOVUPS      actconsts<>+576(SB), Z18
+	VMOVUPS      actconsts<>+576(SB), Z21
+	VFMADD213PS  actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+640(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+640(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+704(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+704(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+768(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+768(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+832(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+832(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+192(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+192(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+192(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+192(SB), Z20, Z21
+	VSCALEFPS    Z10, Z12, Z12
+	VSCALEFPS    Z13, Z15, Z15
+	VSCALEFPS    Z16, Z18, Z18
+	VSCALEFPS    Z19, Z21, Z21
+	VADDPS       actconsts<>+192(SB), Z12, Z12
+	VADDPS       actconsts<>+192(SB), Z15, Z15
+	VADDPS       actconsts<>+192(SB), Z18, Z18
+	VADDPS       actconsts<>+192(SB), Z21, Z21
+	VRCP14PS     Z12, Z10
+	VRCP14PS     Z15, Z13
+	VRCP14PS     Z18, Z16
+	VRCP14PS     Z21, Z19
+	VMINPS       actconsts<>+896(SB), Z12, Z12
+	VMINPS       actconsts<>+896(SB), Z15, Z15
+	VMINPS       actconsts<>+896(SB), Z18, Z18
+	VMINPS       actconsts<>+896(SB), Z21, Z21
+	VFNMADD213PS actconsts<>+192(SB), Z10, Z12
+	VFNMADD213PS actconsts<>+192(SB), Z13, Z15
+	VFNMADD213PS actconsts<>+192(SB), Z16, Z18
+	VFNMADD213PS actconsts<>+192(SB), Z19, Z21
+	VFMADD231PS  Z12, Z10, Z10
+	VFMADD231PS  Z15, Z13, Z13
+	VFMADD231PS  Z18, Z16, Z16
+	VFMADD231PS  Z21, Z19, Z19
+	VCMPPS       $0x07, Z6, Z6, K1
+	VMOVAPS      Z10, K1, Z6
+	VCMPPS       $0x07, Z7, Z7, K1
+	VMOVAPS      Z13, K1, Z7
+	VCMPPS       $0x07, Z8, Z8, K1
+	VMOVAPS      Z16, K1, Z8
+	VCMPPS       $0x07, Z9, Z9, K1
+	VMOVAPS      Z19, K1, Z9
+	JMP          ebstore
 
 eb5next:
-	VMAXPS      actconsts<>+256(SB), Z6, Z11
-	VMINPS      actconsts<>+320(SB), Z11, Z11
-	VMULPS      actconsts<>+384(SB), Z11, Z10
-	VRNDSCALEPS $0x00, Z10, Z10
-	VFMADD231PS actconsts<>+448(SB), Z10, Z11
-	VFMADD231PS actconsts<>+512(SB), Z10, Z11
-	VMOVUPS     actconsts<>+576(SB), Z12
-	VFMADD213PS actconsts<>+640(SB), Z11, Z12
-	VFMADD213PS actconsts<>+704(SB), Z11, Z12
-	VFMADD213PS actconsts<>+768(SB), Z11, Z12
-	VFMADD213PS actconsts<>+832(SB), Z11, Z12
-	VFMADD213PS actconsts<>+64(SB), Z11, Z12
-	VMULPS      Z11, Z12, Z12
-	VFMSUB213PS Z11, Z11, Z12
-	VADDPS      actconsts<>+192(SB), Z12, Z12
-	VSCALEFPS   Z10, Z12, Z12
-	VADDPS      actconsts<>+192(SB), Z12, Z12
-	VDIVPS      Z12, Z6, Z6
-	VMAXPS      actconsts<>+256(SB), Z7, Z11
-	VMINPS      actconsts<>+320(SB), Z11, Z11
-	VMULPS      actconsts<>+384(SB), Z11, Z10
-	VRNDSCALEPS $0x00, Z10, Z10
-	VFMADD231PS actconsts<>+448(SB), Z10, Z11
-	VFMADD231PS actconsts<>+512(SB), Z10, Z11
-	VMOVUPS     actconsts<>+576(SB), Z12
-	VFMADD213PS actconsts<>+640(SB), Z11, Z12
-	VFMADD213PS actconsts<>+704(SB), Z11, Z12
-	VFMADD213PS actconsts<>+768(SB), Z11, Z12
-	VFMADD213PS actconsts<>+832(SB), Z11, Z12
-	VFMADD213PS actconsts<>+64(SB), Z11, Z12
-	VMULPS      Z11, Z12, Z12
-	VFMSUB213PS Z11, Z11, Z12
-	VADDPS      actconsts<>+192(SB), Z12, Z12
-	VSCALEFPS   Z10, Z12, Z12
-	VADDPS      actconsts<>+192(SB), Z12, Z12
-	VDIVPS      Z12, Z7, Z7
-	VMAXPS      actconsts<>+256(SB), Z8, Z11
-	VMINPS      actconsts<>+320(SB), Z11, Z11
-	VMULPS      actconsts<>+384(SB), Z11, Z10
-	VRNDSCALEPS $0x00, Z10, Z10
-	VFMADD231PS actconsts<>+448(SB), Z10, Z11
-	VFMADD231PS actconsts<>+512(SB), Z10, Z11
-	VMOVUPS     actconsts<>+576(SB), Z12
-	VFMADD213PS actconsts<>+640(SB), Z11, Z12
-	VFMADD213PS actconsts<>+704(SB), Z11, Z12
-	VFMADD213PS actconsts<>+768(SB), Z11, Z12
-	VFMADD213PS actconsts<>+832(SB), Z11, Z12
-	VFMADD213PS actconsts<>+64(SB), Z11, Z12
-	VMULPS      Z11, Z12, Z12
-	VFMSUB213PS Z11, Z11, Z12
-	VADDPS      actconsts<>+192(SB), Z12, Z12
-	VSCALEFPS   Z10, Z12, Z12
-	VADDPS      actconsts<>+192(SB), Z12, Z12
-	VDIVPS      Z12, Z8, Z8
-	VMAXPS      actconsts<>+256(SB), Z9, Z11
-	VMINPS      actconsts<>+320(SB), Z11, Z11
-	VMULPS      actconsts<>+384(SB), Z11, Z10
-	VRNDSCALEPS $0x00, Z10, Z10
-	VFMADD231PS actconsts<>+448(SB), Z10, Z11
-	VFMADD231PS actconsts<>+512(SB), Z10, Z11
-	VMOVUPS     actconsts<>+576(SB), Z12
-	VFMADD213PS actconsts<>+640(SB), Z11, Z12
-	VFMADD213PS actconsts<>+704(SB), Z11, Z12
-	VFMADD213PS actconsts<>+768(SB), Z11, Z12
-	VFMADD213PS actconsts<>+832(SB), Z11, Z12
-	VFMADD213PS actconsts<>+64(SB), Z11, Z12
-	VMULPS      Z11, Z12, Z12
-	VFMSUB213PS Z11, Z11, Z12
-	VADDPS      actconsts<>+192(SB), Z12, Z12
-	VSCALEFPS   Z10, Z12, Z12
-	VADDPS      actconsts<>+192(SB), Z12, Z12
-	VDIVPS      Z12, Z9, Z9
+	VMAXPS       actconsts<>+256(SB), Z6, Z11
+	VMAXPS       actconsts<>+256(SB), Z7, Z14
+	VMAXPS       actconsts<>+256(SB), Z8, Z17
+	VMAXPS       actconsts<>+256(SB), Z9, Z20
+	VMINPS       actconsts<>+320(SB), Z11, Z11
+	VMINPS       actconsts<>+320(SB), Z14, Z14
+	VMINPS       actconsts<>+320(SB), Z17, Z17
+	VMINPS       actconsts<>+320(SB), Z20, Z20
+	VMULPS       actconsts<>+384(SB), Z11, Z10
+	VMULPS       actconsts<>+384(SB), Z14, Z13
+	VMULPS       actconsts<>+384(SB), Z17, Z16
+	VMULPS       actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS  $0x00, Z10, Z10
+	VRNDSCALEPS  $0x00, Z13, Z13
+	VRNDSCALEPS  $0x00, Z16, Z16
+	VRNDSCALEPS  $0x00, Z19, Z19
+	VFMADD231PS  actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+448(SB), Z13, Z14
+	VFMADD231PS  actconsts<>+448(SB), Z16, Z17
+	VFMADD231PS  actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS  actconsts<>+512(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+512(SB), Z13, Z14
+	VFMADD231PS  actconsts<>+512(SB), Z16, Z17
+	VFMADD231PS  actconsts<>+512(SB), Z19, Z20
+	VMOVUPS      actconsts<>+576(SB), Z12
+	VMOVUPS      actconsts<>+576(SB), Z15
+	VMOVUPS      actconsts<>+576(SB), Z18
+	VMOVUPS      actconsts<>+576(SB), Z21
+	VFMADD213PS  actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+640(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+640(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+704(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+704(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+768(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+768(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+832(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+832(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+192(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+192(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+192(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+192(SB), Z20, Z21
+	VSCALEFPS    Z10, Z12, Z12
+	VSCALEFPS    Z13, Z15, Z15
+	VSCALEFPS    Z16, Z18, Z18
+	VSCALEFPS    Z19, Z21, Z21
+	VADDPS       actconsts<>+192(SB), Z12, Z12
+	VADDPS       actconsts<>+192(SB), Z15, Z15
+	VADDPS       actconsts<>+192(SB), Z18, Z18
+	VADDPS       actconsts<>+192(SB), Z21, Z21
+	VRCP14PS     Z12, Z10
+	VRCP14PS     Z15, Z13
+	VRCP14PS     Z18, Z16
+	VRCP14PS     Z21, Z19
+	VMINPS       actconsts<>+896(SB), Z12, Z12
+	VMINPS       actconsts<>+896(SB), Z15, Z15
+	VMINPS       actconsts<>+896(SB), Z18, Z18
+	VMINPS       actconsts<>+896(SB), Z21, Z21
+	VFNMADD213PS actconsts<>+192(SB), Z10, Z12
+	VFNMADD213PS actconsts<>+192(SB), Z13, Z15
+	VFNMADD213PS actconsts<>+192(SB), Z16, Z18
+	VFNMADD213PS actconsts<>+192(SB), Z19, Z21
+	VFMADD231PS  Z12, Z10, Z10
+	VFMADD231PS  Z15, Z13, Z13
+	VFMADD231PS  Z18, Z16, Z16
+	VFMADD231PS  Z21, Z19, Z19
+	VMULPS       Z10, Z6, Z6
+	VMULPS       Z13, Z7, Z7
+	VMULPS       Z16, Z8, Z8
+	VMULPS       Z19, Z9, Z9
 
 ebstore:
 	VMOVUPS Z6, (AX)
@@ -1157,49 +1163,50 @@ evfromMemory:
 	JMP    evstore
 
 ev4next:
-	CMPQ        act+64(FP), $0x00000005
-	JNE         ev5next
-	VMAXPS      actconsts<>+256(SB), Z6, Z8
-	VMINPS      actconsts<>+320(SB), Z8, Z8
-	VMULPS      actconsts<>+384(SB), Z8, Z7
-	VRNDSCALEPS $0x00, Z7, Z7
-	VFMADD231PS actconsts<>+448(SB), Z7, Z8
-	VFMADD231PS actconsts<>+512(SB), Z7, Z8
-	VMOVUPS     actconsts<>+576(SB), Z9
-	VFMADD213PS actconsts<>+640(SB), Z8, Z9
-	VFMADD213PS actconsts<>+704(SB), Z8, Z9
-	VFMADD213PS actconsts<>+768(SB), Z8, Z9
-	VFMADD213PS actconsts<>+832(SB), Z8, Z9
-	VFMADD213PS actconsts<>+64(SB), Z8, Z9
-	VMULPS      Z8, Z9, Z9
-	VFMSUB213PS Z8, Z8, Z9
-	VADDPS      actconsts<>+192(SB), Z9, Z9
-	VSCALEFPS   Z7, Z9, Z9
-	VADDPS      actconsts<>+192(SB), Z9, Z9
-	VMOVUPS     actconsts<>+192(SB), Z7
-	VCMPPS      $0x07, Z6, Z6, K1
-	VDIVPS      Z9, Z7, K1, Z6
-	JMP         evstore
+	CMPQ         act+64(FP), $0x00000005
+	JNE          ev5next
+	VMAXPS       actconsts<>+256(SB), Z6, Z8
+	VMINPS       actconsts<>+320(SB), Z8, Z8
+	VMULPS       actconsts<>+384(SB), Z8, Z7
+	VRNDSCALEPS  $0x00, Z7, Z7
+	VFMADD231PS  actconsts<>+448(SB), Z7, Z8
+	VFMADD231PS  actconsts<>+512(SB), Z7, Z8
+	VMOVUPS      actconsts<>+576(SB), Z9
+	VFMADD213PS  actconsts<>+640(SB), Z8, Z9
+	VFMADD213PS  actconsts<>+704(SB), Z8, Z9
+	VFMADD213PS  actconsts<>+768(SB), Z8, Z9
+	VFMADD213PS  actconsts<>+832(SB), Z8, Z9
+	VFMADD213PS  actconsts<>+192(SB), Z8, Z9
+	VSCALEFPS    Z7, Z9, Z9
+	VADDPS       actconsts<>+192(SB), Z9, Z9
+	VRCP14PS     Z9, Z7
+	VMINPS       actconsts<>+896(SB), Z9, Z9
+	VFNMADD213PS actconsts<>+192(SB), Z7, Z9
+	VFMADD231PS  Z9, Z7, Z7
+	VCMPPS       $0x07, Z6, Z6, K1
+	VMOVAPS      Z7, K1, Z6
+	JMP          evstore
 
 ev5next:
-	VMAXPS      actconsts<>+256(SB), Z6, Z8
-	VMINPS      actconsts<>+320(SB), Z8, Z8
-	VMULPS      actconsts<>+384(SB), Z8, Z7
-	VRNDSCALEPS $0x00, Z7, Z7
-	VFMADD231PS actconsts<>+448(SB), Z7, Z8
-	VFMADD231PS actconsts<>+512(SB), Z7, Z8
-	VMOVUPS     actconsts<>+576(SB), Z9
-	VFMADD213PS actconsts<>+640(SB), Z8, Z9
-	VFMADD213PS actconsts<>+704(SB), Z8, Z9
-	VFMADD213PS actconsts<>+768(SB), Z8, Z9
-	VFMADD213PS actconsts<>+832(SB), Z8, Z9
-	VFMADD213PS actconsts<>+64(SB), Z8, Z9
-	VMULPS      Z8, Z9, Z9
-	VFMSUB213PS Z8, Z8, Z9
-	VADDPS      actconsts<>+192(SB), Z9, Z9
-	VSCALEFPS   Z7, Z9, Z9
-	VADDPS      actconsts<>+192(SB), Z9, Z9
-	VDIVPS      Z9, Z6, Z6
+	VMAXPS       actconsts<>+256(SB), Z6, Z8
+	VMINPS       actconsts<>+320(SB), Z8, Z8
+	VMULPS       actconsts<>+384(SB), Z8, Z7
+	VRNDSCALEPS  $0x00, Z7, Z7
+	VFMADD231PS  actconsts<>+448(SB), Z7, Z8
+	VFMADD231PS  actconsts<>+512(SB), Z7, Z8
+	VMOVUPS      actconsts<>+576(SB), Z9
+	VFMADD213PS  actconsts<>+640(SB), Z8, Z9
+	VFMADD213PS  actconsts<>+704(SB), Z8, Z9
+	VFMADD213PS  actconsts<>+768(SB), Z8, Z9
+	VFMADD213PS  actconsts<>+832(SB), Z8, Z9
+	VFMADD213PS  actconsts<>+192(SB), Z8, Z9
+	VSCALEFPS    Z7, Z9, Z9
+	VADDPS       actconsts<>+192(SB), Z9, Z9
+	VRCP14PS     Z9, Z7
+	VMINPS       actconsts<>+896(SB), Z9, Z9
+	VFNMADD213PS actconsts<>+192(SB), Z7, Z9
+	VFMADD231PS  Z9, Z7, Z7
+	VMULPS       Z7, Z6, Z6
 
 evstore:
 	VMOVUPS Z6, (AX)
@@ -1296,49 +1303,50 @@ emfromMemory:
 	JMP    emstore
 
 em4next:
-	CMPQ        act+40(FP), $0x00000005
-	JNE         em5next
-	VMAXPS      actconsts<>+256(SB), Z3, Z1
-	VMINPS      actconsts<>+320(SB), Z1, Z1
-	VMULPS      actconsts<>+384(SB), Z1, Z0
-	VRNDSCALEPS $0x00, Z0, Z0
-	VFMADD231PS actconsts<>+448(SB), Z0, Z1
-	VFMADD231PS actconsts<>+512(SB), Z0, Z1
-	VMOVUPS     actconsts<>+576(SB), Z2
-	VFMADD213PS actconsts<>+640(SB), Z1, Z2
-	VFMADD213PS actconsts<>+704(SB), Z1, Z2
-	VFMADD213PS actconsts<>+768(SB), Z1, Z2
-	VFMADD213PS actconsts<>+832(SB), Z1, Z2
-	VFMADD213PS actconsts<>+64(SB), Z1, Z2
-	VMULPS      Z1, Z2, Z2
-	VFMSUB213PS Z1, Z1, Z2
-	VADDPS      actconsts<>+192(SB), Z2, Z2
-	VSCALEFPS   Z0, Z2, Z2
-	VADDPS      actconsts<>+192(SB), Z2, Z2
-	VMOVUPS     actconsts<>+192(SB), Z0
-	VCMPPS      $0x07, Z3, Z3, K2
-	VDIVPS      Z2, Z0, K2, Z3
-	JMP         emstore
+	CMPQ         act+40(FP), $0x00000005
+	JNE          em5next
+	VMAXPS       actconsts<>+256(SB), Z3, Z1
+	VMINPS       actconsts<>+320(SB), Z1, Z1
+	VMULPS       actconsts<>+384(SB), Z1, Z0
+	VRNDSCALEPS  $0x00, Z0, Z0
+	VFMADD231PS  actconsts<>+448(SB), Z0, Z1
+	VFMADD231PS  actconsts<>+512(SB), Z0, Z1
+	VMOVUPS      actconsts<>+576(SB), Z2
+	VFMADD213PS  actconsts<>+640(SB), Z1, Z2
+	VFMADD213PS  actconsts<>+704(SB), Z1, Z2
+	VFMADD213PS  actconsts<>+768(SB), Z1, Z2
+	VFMADD213PS  actconsts<>+832(SB), Z1, Z2
+	VFMADD213PS  actconsts<>+192(SB), Z1, Z2
+	VSCALEFPS    Z0, Z2, Z2
+	VADDPS       actconsts<>+192(SB), Z2, Z2
+	VRCP14PS     Z2, Z0
+	VMINPS       actconsts<>+896(SB), Z2, Z2
+	VFNMADD213PS actconsts<>+192(SB), Z0, Z2
+	VFMADD231PS  Z2, Z0, Z0
+	VCMPPS       $0x07, Z3, Z3, K2
+	VMOVAPS      Z0, K2, Z3
+	JMP          emstore
 
 em5next:
-	VMAXPS      actconsts<>+256(SB), Z3, Z1
-	VMINPS      actconsts<>+320(SB), Z1, Z1
-	VMULPS      actconsts<>+384(SB), Z1, Z0
-	VRNDSCALEPS $0x00, Z0, Z0
-	VFMADD231PS actconsts<>+448(SB), Z0, Z1
-	VFMADD231PS actconsts<>+512(SB), Z0, Z1
-	VMOVUPS     actconsts<>+576(SB), Z2
-	VFMADD213PS actconsts<>+640(SB), Z1, Z2
-	VFMADD213PS actconsts<>+704(SB), Z1, Z2
-	VFMADD213PS actconsts<>+768(SB), Z1, Z2
-	VFMADD213PS actconsts<>+832(SB), Z1, Z2
-	VFMADD213PS actconsts<>+64(SB), Z1, Z2
-	VMULPS      Z1, Z2, Z2
-	VFMSUB213PS Z1, Z1, Z2
-	VADDPS      actconsts<>+192(SB), Z2, Z2
-	VSCALEFPS   Z0, Z2, Z2
-	VADDPS      actconsts<>+192(SB), Z2, Z2
-	VDIVPS      Z2, Z3, Z3
+	VMAXPS       actconsts<>+256(SB), Z3, Z1
+	VMINPS       actconsts<>+320(SB), Z1, Z1
+	VMULPS       actconsts<>+384(SB), Z1, Z0
+	VRNDSCALEPS  $0x00, Z0, Z0
+	VFMADD231PS  actconsts<>+448(SB), Z0, Z1
+	VFMADD231PS  actconsts<>+512(SB), Z0, Z1
+	VMOVUPS      actconsts<>+576(SB), Z2
+	VFMADD213PS  actconsts<>+640(SB), Z1, Z2
+	VFMADD213PS  actconsts<>+704(SB), Z1, Z2
+	VFMADD213PS  actconsts<>+768(SB), Z1, Z2
+	VFMADD213PS  actconsts<>+832(SB), Z1, Z2
+	VFMADD213PS  actconsts<>+192(SB), Z1, Z2
+	VSCALEFPS    Z0, Z2, Z2
+	VADDPS       actconsts<>+192(SB), Z2, Z2
+	VRCP14PS     Z2, Z0
+	VMINPS       actconsts<>+896(SB), Z2, Z2
+	VFNMADD213PS actconsts<>+192(SB), Z0, Z2
+	VFMADD231PS  Z2, Z0, Z0
+	VMULPS       Z0, Z3, Z3
 
 emstore:
 	VMOVUPS Z3, K1, (AX)
@@ -1400,49 +1408,50 @@ elfromMemory:
 	JMP    elstore
 
 el4next:
-	CMPQ        act+40(FP), $0x00000005
-	JNE         el5next
-	VMAXPS      actconsts<>+256(SB), Z3, Z5
-	VMINPS      actconsts<>+320(SB), Z5, Z5
-	VMULPS      actconsts<>+384(SB), Z5, Z4
-	VRNDSCALEPS $0x00, Z4, Z4
-	VFMADD231PS actconsts<>+448(SB), Z4, Z5
-	VFMADD231PS actconsts<>+512(SB), Z4, Z5
-	VMOVUPS     actconsts<>+576(SB), Z6
-	VFMADD213PS actconsts<>+640(SB), Z5, Z6
-	VFMADD213PS actconsts<>+704(SB), Z5, Z6
-	VFMADD213PS actconsts<>+768(SB), Z5, Z6
-	VFMADD213PS actconsts<>+832(SB), Z5, Z6
-	VFMADD213PS actconsts<>+64(SB), Z5, Z6
-	VMULPS      Z5, Z6, Z6
-	VFMSUB213PS Z5, Z5, Z6
-	VADDPS      actconsts<>+192(SB), Z6, Z6
-	VSCALEFPS   Z4, Z6, Z6
-	VADDPS      actconsts<>+192(SB), Z6, Z6
-	VMOVUPS     actconsts<>+192(SB), Z4
-	VCMPPS      $0x07, Z3, Z3, K1
-	VDIVPS      Z6, Z4, K1, Z3
-	JMP         elstore
+	CMPQ         act+40(FP), $0x00000005
+	JNE          el5next
+	VMAXPS       actconsts<>+256(SB), Z3, Z5
+	VMINPS       actconsts<>+320(SB), Z5, Z5
+	VMULPS       actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS  $0x00, Z4, Z4
+	VFMADD231PS  actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS  actconsts<>+512(SB), Z4, Z5
+	VMOVUPS      actconsts<>+576(SB), Z6
+	VFMADD213PS  actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS  actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS  actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS  actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS  actconsts<>+192(SB), Z5, Z6
+	VSCALEFPS    Z4, Z6, Z6
+	VADDPS       actconsts<>+192(SB), Z6, Z6
+	VRCP14PS     Z6, Z4
+	VMINPS       actconsts<>+896(SB), Z6, Z6
+	VFNMADD213PS actconsts<>+192(SB), Z4, Z6
+	VFMADD231PS  Z6, Z4, Z4
+	VCMPPS       $0x07, Z3, Z3, K1
+	VMOVAPS      Z4, K1, Z3
+	JMP          elstore
 
 el5next:
-	VMAXPS      actconsts<>+256(SB), Z3, Z5
-	VMINPS      actconsts<>+320(SB), Z5, Z5
-	VMULPS      actconsts<>+384(SB), Z5, Z4
-	VRNDSCALEPS $0x00, Z4, Z4
-	VFMADD231PS actconsts<>+448(SB), Z4, Z5
-	VFMADD231PS actconsts<>+512(SB), Z4, Z5
-	VMOVUPS     actconsts<>+576(SB), Z6
-	VFMADD213PS actconsts<>+640(SB), Z5, Z6
-	VFMADD213PS actconsts<>+704(SB), Z5, Z6
-	VFMADD213PS actconsts<>+768(SB), Z5, Z6
-	VFMADD213PS actconsts<>+832(SB), Z5, Z6
-	VFMADD213PS actconsts<>+64(SB), Z5, Z6
-	VMULPS      Z5, Z6, Z6
-	VFMSUB213PS Z5, Z5, Z6
-	VADDPS      actconsts<>+192(SB), Z6, Z6
-	VSCALEFPS   Z4, Z6, Z6
-	VADDPS      actconsts<>+192(SB), Z6, Z6
-	VDIVPS      Z6, Z3, Z3
+	VMAXPS       actconsts<>+256(SB), Z3, Z5
+	VMINPS       actconsts<>+320(SB), Z5, Z5
+	VMULPS       actconsts<>+384(SB), Z5, Z4
+	VRNDSCALEPS  $0x00, Z4, Z4
+	VFMADD231PS  actconsts<>+448(SB), Z4, Z5
+	VFMADD231PS  actconsts<>+512(SB), Z4, Z5
+	VMOVUPS      actconsts<>+576(SB), Z6
+	VFMADD213PS  actconsts<>+640(SB), Z5, Z6
+	VFMADD213PS  actconsts<>+704(SB), Z5, Z6
+	VFMADD213PS  actconsts<>+768(SB), Z5, Z6
+	VFMADD213PS  actconsts<>+832(SB), Z5, Z6
+	VFMADD213PS  actconsts<>+192(SB), Z5, Z6
+	VSCALEFPS    Z4, Z6, Z6
+	VADDPS       actconsts<>+192(SB), Z6, Z6
+	VRCP14PS     Z6, Z4
+	VMINPS       actconsts<>+896(SB), Z6, Z6
+	VFNMADD213PS actconsts<>+192(SB), Z4, Z6
+	VFMADD231PS  Z6, Z4, Z4
+	VMULPS       Z4, Z3, Z3
 
 elstore:
 	LEAQ -64(AX)(BX*4), SI
@@ -1528,185 +1537,189 @@ ebfromMemory:
 	CMPQ   act+40(FP), $0x00000004
 	JNE    eb4next
 	VMULPS actconsts<>+0(SB), Z4, Z8
+	VMULPS actconsts<>+0(SB), Z5, Z9
+	VMULPS actconsts<>+0(SB), Z6, Z10
+	VMULPS actconsts<>+0(SB), Z7, Z11
 	VADDPS actconsts<>+64(SB), Z8, Z8
+	VADDPS actconsts<>+64(SB), Z9, Z9
+	VADDPS actconsts<>+64(SB), Z10, Z10
+	VADDPS actconsts<>+64(SB), Z11, Z11
 	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z9, Z9
+	VMAXPS actconsts<>+128(SB), Z10, Z10
+	VMAXPS actconsts<>+128(SB), Z11, Z11
 	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z9, Z9
+	VMINPS actconsts<>+192(SB), Z10, Z10
+	VMINPS actconsts<>+192(SB), Z11, Z11
 	VMULPS Z8, Z4, Z4
-	VMULPS actconsts<>+0(SB), Z5, Z8
-	VADDPS actconsts<>+64(SB), Z8, Z8
-	VMAXPS actconsts<>+128(SB), Z8, Z8
-	VMINPS actconsts<>+192(SB), Z8, Z8
-	VMULPS Z8, Z5, Z5
-	VMULPS actconsts<>+0(SB), Z6, Z8
-	VADDPS actconsts<>+64(SB), Z8, Z8
-	VMAXPS actconsts<>+128(SB), Z8, Z8
-	VMINPS actconsts<>+192(SB), Z8, Z8
-	VMULPS Z8, Z6, Z6
-	VMULPS actconsts<>+0(SB), Z7, Z8
-	VADDPS actconsts<>+64(SB), Z8, Z8
-	VMAXPS actconsts<>+128(SB), Z8, Z8
-	VMINPS actconsts<>+192(SB), Z8, Z8
-	VMULPS Z8, Z7, Z7
+	VMULPS Z9, Z5, Z5
+	VMULPS Z10, Z6, Z6
+	VMULPS Z11, Z7, Z7
 	JMP    ebstore
 
 eb4next:
-	CMPQ        act+40(FP), $0x00000005
-	JNE         eb5next
-	VMAXPS      actconsts<>+256(SB), Z4, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VMOVUPS     actconsts<>+192(SB), Z8
-	VCMPPS      $0x07, Z4, Z4, K1
-	VDIVPS      Z10, Z8, K1, Z4
-	VMAXPS      actconsts<>+256(SB), Z5, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VMOVUPS     actconsts<>+192(SB), Z8
-	VCMPPS      $0x07, Z5, Z5, K1
-	VDIVPS      Z10, Z8, K1, Z5
-	VMAXPS      actconsts<>+256(SB), Z6, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VMOVUPS     actconsts<>+192(SB), Z8
-	VCMPPS      $0x07, Z6, Z6, K1
-	VDIVPS      Z10, Z8, K1, Z6
-	VMAXPS      actconsts<>+256(SB), Z7, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VMOVUPS     actconsts<>+192(SB), Z8
-	VCMPPS      $0x07, Z7, Z7, K1
-	VDIVPS      Z10, Z8, K1, Z7
-	JMP         ebstore
+	CMPQ         act+40(FP), $0x00000005
+	JNE          eb5next
+	VMAXPS       actconsts<>+256(SB), Z4, Z9
+	VMAXPS       actconsts<>+256(SB), Z5, Z12
+	VMAXPS       actconsts<>+256(SB), Z6, Z15
+	VMAXPS       actconsts<>+256(SB), Z7, Z18
+	VMINPS       actconsts<>+320(SB), Z9, Z9
+	VMINPS       actconsts<>+320(SB), Z12, Z12
+	VMINPS       actconsts<>+320(SB), Z15, Z15
+	VMINPS       actconsts<>+320(SB), Z18, Z18
+	VMULPS       actconsts<>+384(SB), Z9, Z8
+	VMULPS       actconsts<>+384(SB), Z12, Z11
+	VMULPS       actconsts<>+384(SB), Z15, Z14
+	VMULPS       actconsts<>+384(SB), Z18, Z17
+	VRNDSCALEPS  $0x00, Z8, Z8
+	VRNDSCALEPS  $0x00, Z11, Z11
+	VRNDSCALEPS  $0x00, Z14, Z14
+	VRNDSCALEPS  $0x00, Z17, Z17
+	VFMADD231PS  actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS  actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+448(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+448(SB), Z17, Z18
+	VFMADD231PS  actconsts<>+512(SB), Z8, Z9
+	VFMADD231PS  actconsts<>+512(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+512(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+512(SB), Z17, Z18
+	VMOVUPS      actconsts<>+576(SB), Z10
+	VMOVUPS      actconsts<>+576(SB), Z13
+	VMOVUPS      actconsts<>+576(SB), Z16
+	VMOVUPS      actconsts<>+576(SB), Z19
+	VFMADD213PS  actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+640(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+640(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+704(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+704(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+768(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+768(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+832(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+832(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+192(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+192(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+192(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+192(SB), Z18, Z19
+	VSCALEFPS    Z8, Z10, Z10
+	VSCALEFPS    Z11, Z13, Z13
+	VSCALEFPS    Z14, Z16, Z16
+	VSCALEFPS    Z17, Z19, Z19
+	VADDPS       actconsts<>+192(SB), Z10, Z10
+	VADDPS       actconsts<>+192(SB), Z13, Z13
+	VADDPS       actconsts<>+192(SB), Z16, Z16
+	VADDPS       actconsts<>+192(SB), Z19, Z19
+	VRCP14PS     Z10, Z8
+	VRCP14PS     Z13, Z11
+	VRCP14PS     Z16, Z14
+	VRCP14PS     Z19, Z17
+	VMINPS       actconsts<>+896(SB), Z10, Z10
+	VMINPS       actconsts<>+896(SB), Z13, Z13
+	VMINPS       actconsts<>+896(SB), Z16, Z16
+	VMINPS       actconsts<>+896(SB), Z19, Z19
+	VFNMADD213PS actconsts<>+192(SB), Z8, Z10
+	VFNMADD213PS actconsts<>+192(SB), Z11, Z13
+	VFNMADD213PS actconsts<>+192(SB), Z14, Z16
+	VFNMADD213PS actconsts<>+192(SB), Z17, Z19
+	VFMADD231PS  Z10, Z8, Z8
+	VFMADD231PS  Z13, Z11, Z11
+	VFMADD231PS  Z16, Z14, Z14
+	VFMADD231PS  Z19, Z17, Z17
+	VCMPPS       $0x07, Z4, Z4, K1
+	VMOVAPS      Z8, K1, Z4
+	VCMPPS       $0x07, Z5, Z5, K1
+	VMOVAPS      Z11, K1, Z5
+	VCMPPS       $0x07, Z6, Z6, K1
+	VMOVAPS      Z14, K1, Z6
+	VCMPPS       $0x07, Z7, Z7, K1
+	VMOVAPS      Z17, K1, Z7
+	JMP          ebstore
 
 eb5next:
-	VMAXPS      actconsts<>+256(SB), Z4, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VDIVPS      Z10, Z4, Z4
-	VMAXPS      actconsts<>+256(SB), Z5, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VDIVPS      Z10, Z5, Z5
-	VMAXPS      actconsts<>+256(SB), Z6, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VDIVPS      Z10, Z6, Z6
-	VMAXPS      actconsts<>+256(SB), Z7, Z9
-	VMINPS      actconsts<>+320(SB), Z9, Z9
-	VMULPS      actconsts<>+384(SB), Z9, Z8
-	VRNDSCALEPS $0x00, Z8, Z8
-	VFMADD231PS actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS actconsts<>+512(SB), Z8, Z9
-	VMOVUPS     actconsts<>+576(SB), Z10
-	VFMADD213PS actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS actconsts<>+64(SB), Z9, Z10
-	VMULPS      Z9, Z10, Z10
-	VFMSUB213PS Z9, Z9, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VSCALEFPS   Z8, Z10, Z10
-	VADDPS      actconsts<>+192(SB), Z10, Z10
-	VDIVPS      Z10, Z7, Z7
+	VMAXPS       actconsts<>+256(SB), Z4, Z9
+	VMAXPS       actconsts<>+256(SB), Z5, Z12
+	VMAXPS       actconsts<>+256(SB), Z6, Z15
+	VMAXPS       actconsts<>+256(SB), Z7, Z18
+	VMINPS       actconsts<>+320(SB), Z9, Z9
+	VMINPS       actconsts<>+320(SB), Z12, Z12
+	VMINPS       actconsts<>+320(SB), Z15, Z15
+	VMINPS       actconsts<>+320(SB), Z18, Z18
+	VMULPS       actconsts<>+384(SB), Z9, Z8
+	VMULPS       actconsts<>+384(SB), Z12, Z11
+	VMULPS       actconsts<>+384(SB), Z15, Z14
+	VMULPS       actconsts<>+384(SB), Z18, Z17
+	VRNDSCALEPS  $0x00, Z8, Z8
+	VRNDSCALEPS  $0x00, Z11, Z11
+	VRNDSCALEPS  $0x00, Z14, Z14
+	VRNDSCALEPS  $0x00, Z17, Z17
+	VFMADD231PS  actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS  actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+448(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+448(SB), Z17, Z18
+	VFMADD231PS  actconsts<>+512(SB), Z8, Z9
+	VFMADD231PS  actconsts<>+512(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+512(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+512(SB), Z17, Z18
+	VMOVUPS      actconsts<>+576(SB), Z10
+	VMOVUPS      actconsts<>+576(SB), Z13
+	VMOVUPS      actconsts<>+576(SB), Z16
+	VMOVUPS      actconsts<>+576(SB), Z19
+	VFMADD213PS  actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+640(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+640(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+704(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+704(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+768(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+768(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+832(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+832(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+192(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+192(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+192(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+192(SB), Z18, Z19
+	VSCALEFPS    Z8, Z10, Z10
+	VSCALEFPS    Z11, Z13, Z13
+	VSCALEFPS    Z14, Z16, Z16
+	VSCALEFPS    Z17, Z19, Z19
+	VADDPS       actconsts<>+192(SB), Z10, Z10
+	VADDPS       actconsts<>+192(SB), Z13, Z13
+	VADDPS       actconsts<>+192(SB), Z16, Z16
+	VADDPS       actconsts<>+192(SB), Z19, Z19
+	VRCP14PS     Z10, Z8
+	VRCP14PS     Z13, Z11
+	VRCP14PS     Z16, Z14
+	VRCP14PS     Z19, Z17
+	VMINPS       actconsts<>+896(SB), Z10, Z10
+	VMINPS       actconsts<>+896(SB), Z13, Z13
+	VMINPS       actconsts<>+896(SB), Z16, Z16
+	VMINPS       actconsts<>+896(SB), Z19, Z19
+	VFNMADD213PS actconsts<>+192(SB), Z8, Z10
+	VFNMADD213PS actconsts<>+192(SB), Z11, Z13
+	VFNMADD213PS actconsts<>+192(SB), Z14, Z16
+	VFNMADD213PS actconsts<>+192(SB), Z17, Z19
+	VFMADD231PS  Z10, Z8, Z8
+	VFMADD231PS  Z13, Z11, Z11
+	VFMADD231PS  Z16, Z14, Z14
+	VFMADD231PS  Z19, Z17, Z17
+	VMULPS       Z8, Z4, Z4
+	VMULPS       Z11, Z5, Z5
+	VMULPS       Z14, Z6, Z6
+	VMULPS       Z17, Z7, Z7
 
 ebstore:
 	VMOVUPS Z4, (AX)
@@ -1774,49 +1787,50 @@ evfromMemory:
 	JMP    evstore
 
 ev4next:
-	CMPQ        act+40(FP), $0x00000005
-	JNE         ev5next
-	VMAXPS      actconsts<>+256(SB), Z4, Z6
-	VMINPS      actconsts<>+320(SB), Z6, Z6
-	VMULPS      actconsts<>+384(SB), Z6, Z5
-	VRNDSCALEPS $0x00, Z5, Z5
-	VFMADD231PS actconsts<>+448(SB), Z5, Z6
-	VFMADD231PS actconsts<>+512(SB), Z5, Z6
-	VMOVUPS     actconsts<>+576(SB), Z7
-	VFMADD213PS actconsts<>+640(SB), Z6, Z7
-	VFMADD213PS actconsts<>+704(SB), Z6, Z7
-	VFMADD213PS actconsts<>+768(SB), Z6, Z7
-	VFMADD213PS actconsts<>+832(SB), Z6, Z7
-	VFMADD213PS actconsts<>+64(SB), Z6, Z7
-	VMULPS      Z6, Z7, Z7
-	VFMSUB213PS Z6, Z6, Z7
-	VADDPS      actconsts<>+192(SB), Z7, Z7
-	VSCALEFPS   Z5, Z7, Z7
-	VADDPS      actconsts<>+192(SB), Z7, Z7
-	VMOVUPS     actconsts<>+192(SB), Z5
-	VCMPPS      $0x07, Z4, Z4, K1
-	VDIVPS      Z7, Z5, K1, Z4
-	JMP         evstore
+	CMPQ         act+40(FP), $0x00000005
+	JNE          ev5next
+	VMAXPS       actconsts<>+256(SB), Z4, Z6
+	VMINPS       actconsts<>+320(SB), Z6, Z6
+	VMULPS       actconsts<>+384(SB), Z6, Z5
+	VRNDSCALEPS  $0x00, Z5, Z5
+	VFMADD231PS  actconsts<>+448(SB), Z5, Z6
+	VFMADD231PS  actconsts<>+512(SB), Z5, Z6
+	VMOVUPS      actconsts<>+576(SB), Z7
+	VFMADD213PS  actconsts<>+640(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+704(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+768(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+832(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+192(SB), Z6, Z7
+	VSCALEFPS    Z5, Z7, Z7
+	VADDPS       actconsts<>+192(SB), Z7, Z7
+	VRCP14PS     Z7, Z5
+	VMINPS       actconsts<>+896(SB), Z7, Z7
+	VFNMADD213PS actconsts<>+192(SB), Z5, Z7
+	VFMADD231PS  Z7, Z5, Z5
+	VCMPPS       $0x07, Z4, Z4, K1
+	VMOVAPS      Z5, K1, Z4
+	JMP          evstore
 
 ev5next:
-	VMAXPS      actconsts<>+256(SB), Z4, Z6
-	VMINPS      actconsts<>+320(SB), Z6, Z6
-	VMULPS      actconsts<>+384(SB), Z6, Z5
-	VRNDSCALEPS $0x00, Z5, Z5
-	VFMADD231PS actconsts<>+448(SB), Z5, Z6
-	VFMADD231PS actconsts<>+512(SB), Z5, Z6
-	VMOVUPS     actconsts<>+576(SB), Z7
-	VFMADD213PS actconsts<>+640(SB), Z6, Z7
-	VFMADD213PS actconsts<>+704(SB), Z6, Z7
-	VFMADD213PS actconsts<>+768(SB), Z6, Z7
-	VFMADD213PS actconsts<>+832(SB), Z6, Z7
-	VFMADD213PS actconsts<>+64(SB), Z6, Z7
-	VMULPS      Z6, Z7, Z7
-	VFMSUB213PS Z6, Z6, Z7
-	VADDPS      actconsts<>+192(SB), Z7, Z7
-	VSCALEFPS   Z5, Z7, Z7
-	VADDPS      actconsts<>+192(SB), Z7, Z7
-	VDIVPS      Z7, Z4, Z4
+	VMAXPS       actconsts<>+256(SB), Z4, Z6
+	VMINPS       actconsts<>+320(SB), Z6, Z6
+	VMULPS       actconsts<>+384(SB), Z6, Z5
+	VRNDSCALEPS  $0x00, Z5, Z5
+	VFMADD231PS  actconsts<>+448(SB), Z5, Z6
+	VFMADD231PS  actconsts<>+512(SB), Z5, Z6
+	VMOVUPS      actconsts<>+576(SB), Z7
+	VFMADD213PS  actconsts<>+640(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+704(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+768(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+832(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+192(SB), Z6, Z7
+	VSCALEFPS    Z5, Z7, Z7
+	VADDPS       actconsts<>+192(SB), Z7, Z7
+	VRCP14PS     Z7, Z5
+	VMINPS       actconsts<>+896(SB), Z7, Z7
+	VFNMADD213PS actconsts<>+192(SB), Z5, Z7
+	VFMADD231PS  Z7, Z5, Z5
+	VMULPS       Z5, Z4, Z4
 
 evstore:
 	VMOVUPS Z4, (AX)
@@ -2946,66 +2960,54 @@ emfromMemory:
 	JMP    emstore
 
 em4next:
-	CMPQ        act+64(FP), $0x00000005
-	JNE         em5next
-	VMAXPS      actconsts<>+256(SB), Y3, Y6
-	VMINPS      actconsts<>+320(SB), Y6, Y6
-	VMULPS      actconsts<>+384(SB), Y6, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y6
-	VFMADD231PS actconsts<>+512(SB), Y4, Y6
-	VMOVUPS     actconsts<>+576(SB), Y7
-	VFMADD213PS actconsts<>+640(SB), Y6, Y7
-	VFMADD213PS actconsts<>+704(SB), Y6, Y7
-	VFMADD213PS actconsts<>+768(SB), Y6, Y7
-	VFMADD213PS actconsts<>+832(SB), Y6, Y7
-	VFMADD213PS actconsts<>+64(SB), Y6, Y7
-	VMULPS      Y6, Y7, Y7
-	VFMSUB213PS Y6, Y6, Y7
-	VADDPS      actconsts<>+192(SB), Y7, Y7
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y6
-	VPSUBD      Y6, Y4, Y4
-	VPSLLD      $0x17, Y6, Y6
-	VPADDD      actconsts<>+192(SB), Y6, Y6
-	VMULPS      Y6, Y7, Y7
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y7, Y7
-	VADDPS      actconsts<>+192(SB), Y7, Y7
-	VMOVUPS     actconsts<>+192(SB), Y4
-	VDIVPS      Y7, Y4, Y4
-	VCMPPS      $0x03, Y3, Y3, Y7
-	VBLENDVPS   Y7, Y3, Y4, Y3
-	JMP         emstore
+	CMPQ         act+64(FP), $0x00000005
+	JNE          em5next
+	VMAXPS       actconsts<>+256(SB), Y3, Y6
+	VMINPS       actconsts<>+320(SB), Y6, Y6
+	VMULPS       actconsts<>+384(SB), Y6, Y4
+	VADDPS       actconsts<>+960(SB), Y4, Y4
+	VSUBPS       actconsts<>+960(SB), Y4, Y7
+	VFMADD231PS  actconsts<>+448(SB), Y7, Y6
+	VFMADD231PS  actconsts<>+512(SB), Y7, Y6
+	VMOVUPS      actconsts<>+576(SB), Y7
+	VFMADD213PS  actconsts<>+640(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+704(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+768(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+832(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+192(SB), Y6, Y7
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y7, Y7
+	VADDPS       actconsts<>+192(SB), Y7, Y7
+	VRCPPS       Y7, Y4
+	VMINPS       actconsts<>+896(SB), Y7, Y7
+	VFNMADD213PS actconsts<>+192(SB), Y4, Y7
+	VFMADD231PS  Y7, Y4, Y4
+	VCMPPS       $0x03, Y3, Y3, Y7
+	VBLENDVPS    Y7, Y3, Y4, Y3
+	JMP          emstore
 
 em5next:
-	VMAXPS      actconsts<>+256(SB), Y3, Y6
-	VMINPS      actconsts<>+320(SB), Y6, Y6
-	VMULPS      actconsts<>+384(SB), Y6, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y6
-	VFMADD231PS actconsts<>+512(SB), Y4, Y6
-	VMOVUPS     actconsts<>+576(SB), Y7
-	VFMADD213PS actconsts<>+640(SB), Y6, Y7
-	VFMADD213PS actconsts<>+704(SB), Y6, Y7
-	VFMADD213PS actconsts<>+768(SB), Y6, Y7
-	VFMADD213PS actconsts<>+832(SB), Y6, Y7
-	VFMADD213PS actconsts<>+64(SB), Y6, Y7
-	VMULPS      Y6, Y7, Y7
-	VFMSUB213PS Y6, Y6, Y7
-	VADDPS      actconsts<>+192(SB), Y7, Y7
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y6
-	VPSUBD      Y6, Y4, Y4
-	VPSLLD      $0x17, Y6, Y6
-	VPADDD      actconsts<>+192(SB), Y6, Y6
-	VMULPS      Y6, Y7, Y7
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y7, Y7
-	VADDPS      actconsts<>+192(SB), Y7, Y7
-	VDIVPS      Y7, Y3, Y3
+	VMAXPS       actconsts<>+256(SB), Y3, Y6
+	VMINPS       actconsts<>+320(SB), Y6, Y6
+	VMULPS       actconsts<>+384(SB), Y6, Y4
+	VADDPS       actconsts<>+960(SB), Y4, Y4
+	VSUBPS       actconsts<>+960(SB), Y4, Y7
+	VFMADD231PS  actconsts<>+448(SB), Y7, Y6
+	VFMADD231PS  actconsts<>+512(SB), Y7, Y6
+	VMOVUPS      actconsts<>+576(SB), Y7
+	VFMADD213PS  actconsts<>+640(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+704(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+768(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+832(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+192(SB), Y6, Y7
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y7, Y7
+	VADDPS       actconsts<>+192(SB), Y7, Y7
+	VRCPPS       Y7, Y4
+	VMINPS       actconsts<>+896(SB), Y7, Y7
+	VFNMADD213PS actconsts<>+192(SB), Y4, Y7
+	VFMADD231PS  Y7, Y4, Y4
+	VMULPS       Y4, Y3, Y3
 
 emstore:
 	VMASKMOVPS Y3, Y5, (AX)
@@ -3047,66 +3049,54 @@ elfromMemory:
 	JMP    elstore
 
 el4next:
-	CMPQ        act+64(FP), $0x00000005
-	JNE         el5next
-	VMAXPS      actconsts<>+256(SB), Y5, Y7
-	VMINPS      actconsts<>+320(SB), Y7, Y7
-	VMULPS      actconsts<>+384(SB), Y7, Y6
-	VROUNDPS    $0x00, Y6, Y6
-	VFMADD231PS actconsts<>+448(SB), Y6, Y7
-	VFMADD231PS actconsts<>+512(SB), Y6, Y7
-	VMOVUPS     actconsts<>+576(SB), Y8
-	VFMADD213PS actconsts<>+640(SB), Y7, Y8
-	VFMADD213PS actconsts<>+704(SB), Y7, Y8
-	VFMADD213PS actconsts<>+768(SB), Y7, Y8
-	VFMADD213PS actconsts<>+832(SB), Y7, Y8
-	VFMADD213PS actconsts<>+64(SB), Y7, Y8
-	VMULPS      Y7, Y8, Y8
-	VFMSUB213PS Y7, Y7, Y8
-	VADDPS      actconsts<>+192(SB), Y8, Y8
-	VCVTPS2DQ   Y6, Y6
-	VPSRAD      $0x01, Y6, Y7
-	VPSUBD      Y7, Y6, Y6
-	VPSLLD      $0x17, Y7, Y7
-	VPADDD      actconsts<>+192(SB), Y7, Y7
-	VMULPS      Y7, Y8, Y8
-	VPSLLD      $0x17, Y6, Y6
-	VPADDD      actconsts<>+192(SB), Y6, Y6
-	VMULPS      Y6, Y8, Y8
-	VADDPS      actconsts<>+192(SB), Y8, Y8
-	VMOVUPS     actconsts<>+192(SB), Y6
-	VDIVPS      Y8, Y6, Y6
-	VCMPPS      $0x03, Y5, Y5, Y8
-	VBLENDVPS   Y8, Y5, Y6, Y5
-	JMP         elstore
+	CMPQ         act+64(FP), $0x00000005
+	JNE          el5next
+	VMAXPS       actconsts<>+256(SB), Y5, Y7
+	VMINPS       actconsts<>+320(SB), Y7, Y7
+	VMULPS       actconsts<>+384(SB), Y7, Y6
+	VADDPS       actconsts<>+960(SB), Y6, Y6
+	VSUBPS       actconsts<>+960(SB), Y6, Y8
+	VFMADD231PS  actconsts<>+448(SB), Y8, Y7
+	VFMADD231PS  actconsts<>+512(SB), Y8, Y7
+	VMOVUPS      actconsts<>+576(SB), Y8
+	VFMADD213PS  actconsts<>+640(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+704(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+768(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+832(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+192(SB), Y7, Y8
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y8, Y8
+	VADDPS       actconsts<>+192(SB), Y8, Y8
+	VRCPPS       Y8, Y6
+	VMINPS       actconsts<>+896(SB), Y8, Y8
+	VFNMADD213PS actconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  Y8, Y6, Y6
+	VCMPPS       $0x03, Y5, Y5, Y8
+	VBLENDVPS    Y8, Y5, Y6, Y5
+	JMP          elstore
 
 el5next:
-	VMAXPS      actconsts<>+256(SB), Y5, Y7
-	VMINPS      actconsts<>+320(SB), Y7, Y7
-	VMULPS      actconsts<>+384(SB), Y7, Y6
-	VROUNDPS    $0x00, Y6, Y6
-	VFMADD231PS actconsts<>+448(SB), Y6, Y7
-	VFMADD231PS actconsts<>+512(SB), Y6, Y7
-	VMOVUPS     actconsts<>+576(SB), Y8
-	VFMADD213PS actconsts<>+640(SB), Y7, Y8
-	VFMADD213PS actconsts<>+704(SB), Y7, Y8
-	VFMADD213PS actconsts<>+768(SB), Y7, Y8
-	VFMADD213PS actconsts<>+832(SB), Y7, Y8
-	VFMADD213PS actconsts<>+64(SB), Y7, Y8
-	VMULPS      Y7, Y8, Y8
-	VFMSUB213PS Y7, Y7, Y8
-	VADDPS      actconsts<>+192(SB), Y8, Y8
-	VCVTPS2DQ   Y6, Y6
-	VPSRAD      $0x01, Y6, Y7
-	VPSUBD      Y7, Y6, Y6
-	VPSLLD      $0x17, Y7, Y7
-	VPADDD      actconsts<>+192(SB), Y7, Y7
-	VMULPS      Y7, Y8, Y8
-	VPSLLD      $0x17, Y6, Y6
-	VPADDD      actconsts<>+192(SB), Y6, Y6
-	VMULPS      Y6, Y8, Y8
-	VADDPS      actconsts<>+192(SB), Y8, Y8
-	VDIVPS      Y8, Y5, Y5
+	VMAXPS       actconsts<>+256(SB), Y5, Y7
+	VMINPS       actconsts<>+320(SB), Y7, Y7
+	VMULPS       actconsts<>+384(SB), Y7, Y6
+	VADDPS       actconsts<>+960(SB), Y6, Y6
+	VSUBPS       actconsts<>+960(SB), Y6, Y8
+	VFMADD231PS  actconsts<>+448(SB), Y8, Y7
+	VFMADD231PS  actconsts<>+512(SB), Y8, Y7
+	VMOVUPS      actconsts<>+576(SB), Y8
+	VFMADD213PS  actconsts<>+640(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+704(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+768(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+832(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+192(SB), Y7, Y8
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y8, Y8
+	VADDPS       actconsts<>+192(SB), Y8, Y8
+	VRCPPS       Y8, Y6
+	VMINPS       actconsts<>+896(SB), Y8, Y8
+	VFNMADD213PS actconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  Y8, Y6, Y6
+	VMULPS       Y6, Y5, Y5
 
 elstore:
 	LEAQ -32(AX)(R9*4), R10
@@ -3186,231 +3176,183 @@ ebfromMemory:
 	JMP    ebstore
 
 eb4next:
-	CMPQ        act+64(FP), $0x00000005
-	JNE         eb5next
-	VMAXPS      actconsts<>+256(SB), Y6, Y11
-	VMINPS      actconsts<>+320(SB), Y11, Y11
-	VMULPS      actconsts<>+384(SB), Y11, Y10
-	VROUNDPS    $0x00, Y10, Y10
-	VFMADD231PS actconsts<>+448(SB), Y10, Y11
-	VFMADD231PS actconsts<>+512(SB), Y10, Y11
-	VMOVUPS     actconsts<>+576(SB), Y12
-	VFMADD213PS actconsts<>+640(SB), Y11, Y12
-	VFMADD213PS actconsts<>+704(SB), Y11, Y12
-	VFMADD213PS actconsts<>+768(SB), Y11, Y12
-	VFMADD213PS actconsts<>+832(SB), Y11, Y12
-	VFMADD213PS actconsts<>+64(SB), Y11, Y12
-	VMULPS      Y11, Y12, Y12
-	VFMSUB213PS Y11, Y11, Y12
-	VADDPS      actconsts<>+192(SB), Y12, Y12
-	VCVTPS2DQ   Y10, Y10
-	VPSRAD      $0x01, Y10, Y11
-	VPSUBD      Y11, Y10, Y10
-	VPSLLD      $0x17, Y11, Y11
-	VPADDD      actconsts<>+192(SB), Y11, Y11
-	VMULPS      Y11, Y12, Y12
-	VPSLLD      $0x17, Y10, Y10
-	VPADDD      actconsts<>+192(SB), Y10, Y10
-	VMULPS      Y10, Y12, Y12
-	VADDPS      actconsts<>+192(SB), Y12, Y12
-	VMOVUPS     actconsts<>+192(SB), Y10
-	VDIVPS      Y12, Y10, Y10
-	VCMPPS      $0x03, Y6, Y6, Y12
-	VBLENDVPS   Y12, Y6, Y10, Y6
-	VMAXPS      actconsts<>+256(SB), Y7, Y11
-	VMINPS      actconsts<>+320(SB), Y11, Y11
-	VMULPS      actconsts<>+384(SB), Y11, Y10
-	VROUNDPS    $0x00, Y10, Y10
-	VFMADD231PS actconsts<>+448(SB), Y10, Y11
-	VFMADD231PS actconsts<>+512(SB), Y10, Y11
-	VMOVUPS     actconsts<>+576(SB), Y12
-	VFMADD213PS actconsts<>+640(SB), Y11, Y12
-	VFMADD213PS actconsts<>+704(SB), Y11, Y12
-	VFMADD213PS actconsts<>+768(SB), Y11, Y12
-	VFMADD213PS actconsts<>+832(SB), Y11, Y12
-	VFMADD213PS actconsts<>+64(SB), Y11, Y12
-	VMULPS      Y11, Y12, Y12
-	VFMSUB213PS Y11, Y11, Y12
-	VADDPS      actconsts<>+192(SB), Y12, Y12
-	VCVTPS2DQ   Y10, Y10
-	VPSRAD      $0x01, Y10, Y11
-	VPSUBD      Y11, Y10, Y10
-	VPSLLD      $0x17, Y11, Y11
-	VPADDD      actconsts<>+192(SB), Y11, Y11
-	VMULPS      Y11, Y12, Y12
-	VPSLLD      $0x17, Y10, Y10
-	VPADDD      actconsts<>+192(SB), Y10, Y10
-	VMULPS      Y10, Y12, Y12
-	VADDPS      actconsts<>+192(SB), Y12, Y12
-	VMOVUPS     actconsts<>+192(SB), Y10
-	VDIVPS      Y12, Y10, Y10
-	VCMPPS      $0x03, Y7, Y7, Y12
-	VBLENDVPS   Y12, Y7, Y10, Y7
-	VMAXPS      actconsts<>+256(SB), Y8, Y11
-	VMINPS      actconsts<>+320(SB), Y11, Y11
-	VMULPS      actconsts<>+384(SB), Y11, Y10
-	VROUNDPS    $0x00, Y10, Y10
-	VFMADD231PS actconsts<>+448(SB), Y10, Y11
-	VFMADD231PS actconsts<>+512(SB), Y10, Y11
-	VMOVUPS     actconsts<>+576(SB), Y12
-	VFMADD213PS actconsts<>+640(SB), Y11, Y12
-	VFMADD213PS actconsts<>+704(SB), Y11, Y12
-	VFMADD213PS actconsts<>+768(SB), Y11, Y12
-	VFMADD213PS actconsts<>+832(SB), Y11, Y12
-	VFMADD213PS actconsts<>+64(SB), Y11, Y12
-	VMULPS      Y11, Y12, Y12
-	VFMSUB213PS Y11, Y11, Y12
-	VADDPS      actconsts<>+192(SB), Y12, Y12
-	VCVTPS2DQ   Y10, Y10
-	VPSRAD      $0x01, Y10, Y11
-	VPSUBD      Y11, Y10, Y10
-	VPSLLD      $0x17, Y11, Y11
-	VPADDD      actconsts<>+192(SB), Y11, Y11
-	VMULPS      Y11, Y12, Y12
-	VPSLLD      $0x17, Y10, Y10
-	VPADDD      actconsts<>+192(SB), Y10, Y10
-	VMULPS      Y10, Y12, Y12
-	VADDPS      actconsts<>+192(SB), Y12, Y12
-	VMOVUPS     actconsts<>+192(SB), Y10
-	VDIVPS      Y12, Y10, Y10
-	VCMPPS      $0x03, Y8, Y8, Y12
-	VBLENDVPS   Y12, Y8, Y10, Y8
-	VMAXPS      actconsts<>+256(SB), Y9, Y11
-	VMINPS      actconsts<>+320(SB), Y11, Y11
-	VMULPS      actconsts<>+384(SB), Y11, Y10
-	VROUNDPS    $0x00, Y10, Y10
-	VFMADD231PS actconsts<>+448(SB), Y10, Y11
-	VFMADD231PS actconsts<>+512(SB), Y10, Y11
-	VMOVUPS     actconsts<>+576(SB), Y12
-	VFMADD213PS actconsts<>+640(SB), Y11, Y12
-	VFMADD213PS actconsts<>+704(SB), Y11, Y12
-	VFMADD213PS actconsts<>+768(SB), Y11, Y12
-	VFMADD213PS actconsts<>+832(SB), Y11, Y12
-	VFMADD213PS actconsts<>+64(SB), Y11, Y12
-	VMULPS      Y11, Y12, Y12
-	VFMSUB213PS Y11, Y11, Y12
-	VADDPS      actconsts<>+192(SB), Y12, Y12
-	VCVTPS2DQ   Y10, Y10
-	VPSRAD      $0x01, Y10, Y11
-	VPSUBD      Y11, Y10, Y10
-	VPSLLD      $0x17, Y11, Y11
-	VPADDD      actconsts<>+192(SB), Y11, Y11
-	VMULPS      Y11, Y12, Y12
-	VPSLLD      $0x17, Y10, Y10
-	VPADDD      actconsts<>+192(SB), Y10, Y10
-	VMULPS      Y10, Y12, Y12
-	VADDPS      actconsts<>+192(SB), Y12, Y12
-	VMOVUPS     actconsts<>+192(SB), Y10
-	VDIVPS      Y12, Y10, Y10
-	VCMPPS      $0x03, Y9, Y9, Y12
-	VBLENDVPS   Y12, Y9, Y10, Y9
-	JMP         ebstore
+	CMPQ         act+64(FP), $0x00000005
+	JNE          eb5next
+	VMAXPS       actconsts<>+256(SB), Y6, Y11
+	VMINPS       actconsts<>+320(SB), Y11, Y11
+	VMULPS       actconsts<>+384(SB), Y11, Y10
+	VADDPS       actconsts<>+960(SB), Y10, Y10
+	VSUBPS       actconsts<>+960(SB), Y10, Y12
+	VFMADD231PS  actconsts<>+448(SB), Y12, Y11
+	VFMADD231PS  actconsts<>+512(SB), Y12, Y11
+	VMOVUPS      actconsts<>+576(SB), Y12
+	VFMADD213PS  actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+192(SB), Y11, Y12
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y12, Y12
+	VADDPS       actconsts<>+192(SB), Y12, Y12
+	VRCPPS       Y12, Y10
+	VMINPS       actconsts<>+896(SB), Y12, Y12
+	VFNMADD213PS actconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  Y12, Y10, Y10
+	VCMPPS       $0x03, Y6, Y6, Y12
+	VBLENDVPS    Y12, Y6, Y10, Y6
+	VMAXPS       actconsts<>+256(SB), Y7, Y11
+	VMINPS       actconsts<>+320(SB), Y11, Y11
+	VMULPS       actconsts<>+384(SB), Y11, Y10
+	VADDPS       actconsts<>+960(SB), Y10, Y10
+	VSUBPS       actconsts<>+960(SB), Y10, Y12
+	VFMADD231PS  actconsts<>+448(SB), Y12, Y11
+	VFMADD231PS  actconsts<>+512(SB), Y12, Y11
+	VMOVUPS      actconsts<>+576(SB), Y12
+	VFMADD213PS  actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+192(SB), Y11, Y12
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y12, Y12
+	VADDPS       actconsts<>+192(SB), Y12, Y12
+	VRCPPS       Y12, Y10
+	VMINPS       actconsts<>+896(SB), Y12, Y12
+	VFNMADD213PS actconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  Y12, Y10, Y10
+	VCMPPS       $0x03, Y7, Y7, Y12
+	VBLENDVPS    Y12, Y7, Y10, Y7
+	VMAXPS       actconsts<>+256(SB), Y8, Y11
+	VMINPS       actconsts<>+320(SB), Y11, Y11
+	VMULPS       actconsts<>+384(SB), Y11, Y10
+	VADDPS       actconsts<>+960(SB), Y10, Y10
+	VSUBPS       actconsts<>+960(SB), Y10, Y12
+	VFMADD231PS  actconsts<>+448(SB), Y12, Y11
+	VFMADD231PS  actconsts<>+512(SB), Y12, Y11
+	VMOVUPS      actconsts<>+576(SB), Y12
+	VFMADD213PS  actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+192(SB), Y11, Y12
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y12, Y12
+	VADDPS       actconsts<>+192(SB), Y12, Y12
+	VRCPPS       Y12, Y10
+	VMINPS       actconsts<>+896(SB), Y12, Y12
+	VFNMADD213PS actconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  Y12, Y10, Y10
+	VCMPPS       $0x03, Y8, Y8, Y12
+	VBLENDVPS    Y12, Y8, Y10, Y8
+	VMAXPS       actconsts<>+256(SB), Y9, Y11
+	VMINPS       actconsts<>+320(SB), Y11, Y11
+	VMULPS       actconsts<>+384(SB), Y11, Y10
+	VADDPS       actconsts<>+960(SB), Y10, Y10
+	VSUBPS       actconsts<>+960(SB), Y10, Y12
+	VFMADD231PS  actconsts<>+448(SB), Y12, Y11
+	VFMADD231PS  actconsts<>+512(SB), Y12, Y11
+	VMOVUPS      actconsts<>+576(SB), Y12
+	VFMADD213PS  actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+192(SB), Y11, Y12
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y12, Y12
+	VADDPS       actconsts<>+192(SB), Y12, Y12
+	VRCPPS       Y12, Y10
+	VMINPS       actconsts<>+896(SB), Y12, Y12
+	VFNMADD213PS actconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  Y12, Y10, Y10
+	VCMPPS       $0x03, Y9, Y9, Y12
+	VBLENDVPS    Y12, Y9, Y10, Y9
+	JMP          ebstore
 
 eb5next:
-	VMAXPS      actconsts<>+256(SB), Y6, Y11
-	VMINPS      actconsts<>+320(SB), Y11, Y11
-	VMULPS      actconsts<>+384(SB), Y11, Y10
-	VROUNDPS    $0x00, Y10, Y10
-	VFMADD231PS actconsts<>+448(SB), Y10, Y11
-	VFMADD231PS actconsts<>+512(SB), Y10, Y11
-	VMOVUPS     actconsts<>+576(SB), Y12
-	VFMADD213PS actconsts<>+640(SB), Y11, Y12
-	VFMADD213PS actconsts<>+704(SB), Y11, Y12
-	VFMADD213PS actconsts<>+768(SB), Y11, Y12
-	VFMADD213PS actconsts<>+832(SB), Y11, Y12
-	VFMADD213PS actconsts<>+64(SB), Y11, Y12
-	VMULPS      Y11, Y12, Y12
-	VFMSUB213PS Y11, Y11, Y12
-	VADDPS      actconsts<>+192(SB), Y12, Y12
-	VCVTPS2DQ   Y10, Y10
-	VPSRAD      $0x01, Y10, Y11
-	VPSUBD      Y11, Y10, Y10
-	VPSLLD      $0x17, Y11, Y11
-	VPADDD      actconsts<>+192(SB), Y11, Y11
-	VMULPS      Y11, Y12, Y12
-	VPSLLD      $0x17, Y10, Y10
-	VPADDD      actconsts<>+192(SB), Y10, Y10
-	VMULPS      Y10, Y12, Y12
-	VADDPS      actconsts<>+192(SB), Y12, Y12
-	VDIVPS      Y12, Y6, Y6
-	VMAXPS      actconsts<>+256(SB), Y7, Y11
-	VMINPS      actconsts<>+320(SB), Y11, Y11
-	VMULPS      actconsts<>+384(SB), Y11, Y10
-	VROUNDPS    $0x00, Y10, Y10
-	VFMADD231PS actconsts<>+448(SB), Y10, Y11
-	VFMADD231PS actconsts<>+512(SB), Y10, Y11
-	VMOVUPS     actconsts<>+576(SB), Y12
-	VFMADD213PS actconsts<>+640(SB), Y11, Y12
-	VFMADD213PS actconsts<>+704(SB), Y11, Y12
-	VFMADD213PS actconsts<>+768(SB), Y11, Y12
-	VFMADD213PS actconsts<>+832(SB), Y11, Y12
-	VFMADD213PS actconsts<>+64(SB), Y11, Y12
-	VMULPS      Y11, Y12, Y12
-	VFMSUB213PS Y11, Y11, Y12
-	VADDPS      actconsts<>+192(SB), Y12, Y12
-	VCVTPS2DQ   Y10, Y10
-	VPSRAD      $0x01, Y10, Y11
-	VPSUBD      Y11, Y10, Y10
-	VPSLLD      $0x17, Y11, Y11
-	VPADDD      actconsts<>+192(SB), Y11, Y11
-	VMULPS      Y11, Y12, Y12
-	VPSLLD      $0x17, Y10, Y10
-	VPADDD      actconsts<>+192(SB), Y10, Y10
-	VMULPS      Y10, Y12, Y12
-	VADDPS      actconsts<>+192(SB), Y12, Y12
-	VDIVPS      Y12, Y7, Y7
-	VMAXPS      actconsts<>+256(SB), Y8, Y11
-	VMINPS      actconsts<>+320(SB), Y11, Y11
-	VMULPS      actconsts<>+384(SB), Y11, Y10
-	VROUNDPS    $0x00, Y10, Y10
-	VFMADD231PS actconsts<>+448(SB), Y10, Y11
-	VFMADD231PS actconsts<>+512(SB), Y10, Y11
-	VMOVUPS     actconsts<>+576(SB), Y12
-	VFMADD213PS actconsts<>+640(SB), Y11, Y12
-	VFMADD213PS actconsts<>+704(SB), Y11, Y12
-	VFMADD213PS actconsts<>+768(SB), Y11, Y12
-	VFMADD213PS actconsts<>+832(SB), Y11, Y12
-	VFMADD213PS actconsts<>+64(SB), Y11, Y12
-	VMULPS      Y11, Y12, Y12
-	VFMSUB213PS Y11, Y11, Y12
-	VADDPS      actconsts<>+192(SB), Y12, Y12
-	VCVTPS2DQ   Y10, Y10
-	VPSRAD      $0x01, Y10, Y11
-	VPSUBD      Y11, Y10, Y10
-	VPSLLD      $0x17, Y11, Y11
-	VPADDD      actconsts<>+192(SB), Y11, Y11
-	VMULPS      Y11, Y12, Y12
-	VPSLLD      $0x17, Y10, Y10
-	VPADDD      actconsts<>+192(SB), Y10, Y10
-	VMULPS      Y10, Y12, Y12
-	VADDPS      actconsts<>+192(SB), Y12, Y12
-	VDIVPS      Y12, Y8, Y8
-	VMAXPS      actconsts<>+256(SB), Y9, Y11
-	VMINPS      actconsts<>+320(SB), Y11, Y11
-	VMULPS      actconsts<>+384(SB), Y11, Y10
-	VROUNDPS    $0x00, Y10, Y10
-	VFMADD231PS actconsts<>+448(SB), Y10, Y11
-	VFMADD231PS actconsts<>+512(SB), Y10, Y11
-	VMOVUPS     actconsts<>+576(SB), Y12
-	VFMADD213PS actconsts<>+640(SB), Y11, Y12
-	VFMADD213PS actconsts<>+704(SB), Y11, Y12
-	VFMADD213PS actconsts<>+768(SB), Y11, Y12
-	VFMADD213PS actconsts<>+832(SB), Y11, Y12
-	VFMADD213PS actconsts<>+64(SB), Y11, Y12
-	VMULPS      Y11, Y12, Y12
-	VFMSUB213PS Y11, Y11, Y12
-	VADDPS      actconsts<>+192(SB), Y12, Y12
-	VCVTPS2DQ   Y10, Y10
-	VPSRAD      $0x01, Y10, Y11
-	VPSUBD      Y11, Y10, Y10
-	VPSLLD      $0x17, Y11, Y11
-	VPADDD      actconsts<>+192(SB), Y11, Y11
-	VMULPS      Y11, Y12, Y12
-	VPSLLD      $0x17, Y10, Y10
-	VPADDD      actconsts<>+192(SB), Y10, Y10
-	VMULPS      Y10, Y12, Y12
-	VADDPS      actconsts<>+192(SB), Y12, Y12
-	VDIVPS      Y12, Y9, Y9
+	VMAXPS       actconsts<>+256(SB), Y6, Y11
+	VMINPS       actconsts<>+320(SB), Y11, Y11
+	VMULPS       actconsts<>+384(SB), Y11, Y10
+	VADDPS       actconsts<>+960(SB), Y10, Y10
+	VSUBPS       actconsts<>+960(SB), Y10, Y12
+	VFMADD231PS  actconsts<>+448(SB), Y12, Y11
+	VFMADD231PS  actconsts<>+512(SB), Y12, Y11
+	VMOVUPS      actconsts<>+576(SB), Y12
+	VFMADD213PS  actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+192(SB), Y11, Y12
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y12, Y12
+	VADDPS       actconsts<>+192(SB), Y12, Y12
+	VRCPPS       Y12, Y10
+	VMINPS       actconsts<>+896(SB), Y12, Y12
+	VFNMADD213PS actconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  Y12, Y10, Y10
+	VMULPS       Y10, Y6, Y6
+	VMAXPS       actconsts<>+256(SB), Y7, Y11
+	VMINPS       actconsts<>+320(SB), Y11, Y11
+	VMULPS       actconsts<>+384(SB), Y11, Y10
+	VADDPS       actconsts<>+960(SB), Y10, Y10
+	VSUBPS       actconsts<>+960(SB), Y10, Y12
+	VFMADD231PS  actconsts<>+448(SB), Y12, Y11
+	VFMADD231PS  actconsts<>+512(SB), Y12, Y11
+	VMOVUPS      actconsts<>+576(SB), Y12
+	VFMADD213PS  actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+192(SB), Y11, Y12
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y12, Y12
+	VADDPS       actconsts<>+192(SB), Y12, Y12
+	VRCPPS       Y12, Y10
+	VMINPS       actconsts<>+896(SB), Y12, Y12
+	VFNMADD213PS actconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  Y12, Y10, Y10
+	VMULPS       Y10, Y7, Y7
+	VMAXPS       actconsts<>+256(SB), Y8, Y11
+	VMINPS       actconsts<>+320(SB), Y11, Y11
+	VMULPS       actconsts<>+384(SB), Y11, Y10
+	VADDPS       actconsts<>+960(SB), Y10, Y10
+	VSUBPS       actconsts<>+960(SB), Y10, Y12
+	VFMADD231PS  actconsts<>+448(SB), Y12, Y11
+	VFMADD231PS  actconsts<>+512(SB), Y12, Y11
+	VMOVUPS      actconsts<>+576(SB), Y12
+	VFMADD213PS  actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+192(SB), Y11, Y12
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y12, Y12
+	VADDPS       actconsts<>+192(SB), Y12, Y12
+	VRCPPS       Y12, Y10
+	VMINPS       actconsts<>+896(SB), Y12, Y12
+	VFNMADD213PS actconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  Y12, Y10, Y10
+	VMULPS       Y10, Y8, Y8
+	VMAXPS       actconsts<>+256(SB), Y9, Y11
+	VMINPS       actconsts<>+320(SB), Y11, Y11
+	VMULPS       actconsts<>+384(SB), Y11, Y10
+	VADDPS       actconsts<>+960(SB), Y10, Y10
+	VSUBPS       actconsts<>+960(SB), Y10, Y12
+	VFMADD231PS  actconsts<>+448(SB), Y12, Y11
+	VFMADD231PS  actconsts<>+512(SB), Y12, Y11
+	VMOVUPS      actconsts<>+576(SB), Y12
+	VFMADD213PS  actconsts<>+640(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+704(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+768(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+832(SB), Y11, Y12
+	VFMADD213PS  actconsts<>+192(SB), Y11, Y12
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y12, Y12
+	VADDPS       actconsts<>+192(SB), Y12, Y12
+	VRCPPS       Y12, Y10
+	VMINPS       actconsts<>+896(SB), Y12, Y12
+	VFNMADD213PS actconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  Y12, Y10, Y10
+	VMULPS       Y10, Y9, Y9
 
 ebstore:
 	VMOVUPS Y6, (AX)
@@ -3458,66 +3400,54 @@ evfromMemory:
 	JMP    evstore
 
 ev4next:
-	CMPQ        act+64(FP), $0x00000005
-	JNE         ev5next
-	VMAXPS      actconsts<>+256(SB), Y6, Y8
-	VMINPS      actconsts<>+320(SB), Y8, Y8
-	VMULPS      actconsts<>+384(SB), Y8, Y7
-	VROUNDPS    $0x00, Y7, Y7
-	VFMADD231PS actconsts<>+448(SB), Y7, Y8
-	VFMADD231PS actconsts<>+512(SB), Y7, Y8
-	VMOVUPS     actconsts<>+576(SB), Y9
-	VFMADD213PS actconsts<>+640(SB), Y8, Y9
-	VFMADD213PS actconsts<>+704(SB), Y8, Y9
-	VFMADD213PS actconsts<>+768(SB), Y8, Y9
-	VFMADD213PS actconsts<>+832(SB), Y8, Y9
-	VFMADD213PS actconsts<>+64(SB), Y8, Y9
-	VMULPS      Y8, Y9, Y9
-	VFMSUB213PS Y8, Y8, Y9
-	VADDPS      actconsts<>+192(SB), Y9, Y9
-	VCVTPS2DQ   Y7, Y7
-	VPSRAD      $0x01, Y7, Y8
-	VPSUBD      Y8, Y7, Y7
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y9, Y9
-	VPSLLD      $0x17, Y7, Y7
-	VPADDD      actconsts<>+192(SB), Y7, Y7
-	VMULPS      Y7, Y9, Y9
-	VADDPS      actconsts<>+192(SB), Y9, Y9
-	VMOVUPS     actconsts<>+192(SB), Y7
-	VDIVPS      Y9, Y7, Y7
-	VCMPPS      $0x03, Y6, Y6, Y9
-	VBLENDVPS   Y9, Y6, Y7, Y6
-	JMP         evstore
+	CMPQ         act+64(FP), $0x00000005
+	JNE          ev5next
+	VMAXPS       actconsts<>+256(SB), Y6, Y8
+	VMINPS       actconsts<>+320(SB), Y8, Y8
+	VMULPS       actconsts<>+384(SB), Y8, Y7
+	VADDPS       actconsts<>+960(SB), Y7, Y7
+	VSUBPS       actconsts<>+960(SB), Y7, Y9
+	VFMADD231PS  actconsts<>+448(SB), Y9, Y8
+	VFMADD231PS  actconsts<>+512(SB), Y9, Y8
+	VMOVUPS      actconsts<>+576(SB), Y9
+	VFMADD213PS  actconsts<>+640(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+704(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+768(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+832(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+192(SB), Y8, Y9
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y7, Y9, Y9
+	VADDPS       actconsts<>+192(SB), Y9, Y9
+	VRCPPS       Y9, Y7
+	VMINPS       actconsts<>+896(SB), Y9, Y9
+	VFNMADD213PS actconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  Y9, Y7, Y7
+	VCMPPS       $0x03, Y6, Y6, Y9
+	VBLENDVPS    Y9, Y6, Y7, Y6
+	JMP          evstore
 
 ev5next:
-	VMAXPS      actconsts<>+256(SB), Y6, Y8
-	VMINPS      actconsts<>+320(SB), Y8, Y8
-	VMULPS      actconsts<>+384(SB), Y8, Y7
-	VROUNDPS    $0x00, Y7, Y7
-	VFMADD231PS actconsts<>+448(SB), Y7, Y8
-	VFMADD231PS actconsts<>+512(SB), Y7, Y8
-	VMOVUPS     actconsts<>+576(SB), Y9
-	VFMADD213PS actconsts<>+640(SB), Y8, Y9
-	VFMADD213PS actconsts<>+704(SB), Y8, Y9
-	VFMADD213PS actconsts<>+768(SB), Y8, Y9
-	VFMADD213PS actconsts<>+832(SB), Y8, Y9
-	VFMADD213PS actconsts<>+64(SB), Y8, Y9
-	VMULPS      Y8, Y9, Y9
-	VFMSUB213PS Y8, Y8, Y9
-	VADDPS      actconsts<>+192(SB), Y9, Y9
-	VCVTPS2DQ   Y7, Y7
-	VPSRAD      $0x01, Y7, Y8
-	VPSUBD      Y8, Y7, Y7
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y9, Y9
-	VPSLLD      $0x17, Y7, Y7
-	VPADDD      actconsts<>+192(SB), Y7, Y7
-	VMULPS      Y7, Y9, Y9
-	VADDPS      actconsts<>+192(SB), Y9, Y9
-	VDIVPS      Y9, Y6, Y6
+	VMAXPS       actconsts<>+256(SB), Y6, Y8
+	VMINPS       actconsts<>+320(SB), Y8, Y8
+	VMULPS       actconsts<>+384(SB), Y8, Y7
+	VADDPS       actconsts<>+960(SB), Y7, Y7
+	VSUBPS       actconsts<>+960(SB), Y7, Y9
+	VFMADD231PS  actconsts<>+448(SB), Y9, Y8
+	VFMADD231PS  actconsts<>+512(SB), Y9, Y8
+	VMOVUPS      actconsts<>+576(SB), Y9
+	VFMADD213PS  actconsts<>+640(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+704(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+768(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+832(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+192(SB), Y8, Y9
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y7, Y9, Y9
+	VADDPS       actconsts<>+192(SB), Y9, Y9
+	VRCPPS       Y9, Y7
+	VMINPS       actconsts<>+896(SB), Y9, Y9
+	VFNMADD213PS actconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  Y9, Y7, Y7
+	VMULPS       Y7, Y6, Y6
 
 evstore:
 	VMOVUPS Y6, (AX)
@@ -3616,66 +3546,54 @@ emfromMemory:
 	JMP    emstore
 
 em4next:
-	CMPQ        act+40(FP), $0x00000005
-	JNE         em5next
-	VMAXPS      actconsts<>+256(SB), Y3, Y1
-	VMINPS      actconsts<>+320(SB), Y1, Y1
-	VMULPS      actconsts<>+384(SB), Y1, Y0
-	VROUNDPS    $0x00, Y0, Y0
-	VFMADD231PS actconsts<>+448(SB), Y0, Y1
-	VFMADD231PS actconsts<>+512(SB), Y0, Y1
-	VMOVUPS     actconsts<>+576(SB), Y2
-	VFMADD213PS actconsts<>+640(SB), Y1, Y2
-	VFMADD213PS actconsts<>+704(SB), Y1, Y2
-	VFMADD213PS actconsts<>+768(SB), Y1, Y2
-	VFMADD213PS actconsts<>+832(SB), Y1, Y2
-	VFMADD213PS actconsts<>+64(SB), Y1, Y2
-	VMULPS      Y1, Y2, Y2
-	VFMSUB213PS Y1, Y1, Y2
-	VADDPS      actconsts<>+192(SB), Y2, Y2
-	VCVTPS2DQ   Y0, Y0
-	VPSRAD      $0x01, Y0, Y1
-	VPSUBD      Y1, Y0, Y0
-	VPSLLD      $0x17, Y1, Y1
-	VPADDD      actconsts<>+192(SB), Y1, Y1
-	VMULPS      Y1, Y2, Y2
-	VPSLLD      $0x17, Y0, Y0
-	VPADDD      actconsts<>+192(SB), Y0, Y0
-	VMULPS      Y0, Y2, Y2
-	VADDPS      actconsts<>+192(SB), Y2, Y2
-	VMOVUPS     actconsts<>+192(SB), Y0
-	VDIVPS      Y2, Y0, Y0
-	VCMPPS      $0x03, Y3, Y3, Y2
-	VBLENDVPS   Y2, Y3, Y0, Y3
-	JMP         emstore
+	CMPQ         act+40(FP), $0x00000005
+	JNE          em5next
+	VMAXPS       actconsts<>+256(SB), Y3, Y1
+	VMINPS       actconsts<>+320(SB), Y1, Y1
+	VMULPS       actconsts<>+384(SB), Y1, Y0
+	VADDPS       actconsts<>+960(SB), Y0, Y0
+	VSUBPS       actconsts<>+960(SB), Y0, Y2
+	VFMADD231PS  actconsts<>+448(SB), Y2, Y1
+	VFMADD231PS  actconsts<>+512(SB), Y2, Y1
+	VMOVUPS      actconsts<>+576(SB), Y2
+	VFMADD213PS  actconsts<>+640(SB), Y1, Y2
+	VFMADD213PS  actconsts<>+704(SB), Y1, Y2
+	VFMADD213PS  actconsts<>+768(SB), Y1, Y2
+	VFMADD213PS  actconsts<>+832(SB), Y1, Y2
+	VFMADD213PS  actconsts<>+192(SB), Y1, Y2
+	VPSLLD       $0x17, Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       actconsts<>+192(SB), Y2, Y2
+	VRCPPS       Y2, Y0
+	VMINPS       actconsts<>+896(SB), Y2, Y2
+	VFNMADD213PS actconsts<>+192(SB), Y0, Y2
+	VFMADD231PS  Y2, Y0, Y0
+	VCMPPS       $0x03, Y3, Y3, Y2
+	VBLENDVPS    Y2, Y3, Y0, Y3
+	JMP          emstore
 
 em5next:
-	VMAXPS      actconsts<>+256(SB), Y3, Y1
-	VMINPS      actconsts<>+320(SB), Y1, Y1
-	VMULPS      actconsts<>+384(SB), Y1, Y0
-	VROUNDPS    $0x00, Y0, Y0
-	VFMADD231PS actconsts<>+448(SB), Y0, Y1
-	VFMADD231PS actconsts<>+512(SB), Y0, Y1
-	VMOVUPS     actconsts<>+576(SB), Y2
-	VFMADD213PS actconsts<>+640(SB), Y1, Y2
-	VFMADD213PS actconsts<>+704(SB), Y1, Y2
-	VFMADD213PS actconsts<>+768(SB), Y1, Y2
-	VFMADD213PS actconsts<>+832(SB), Y1, Y2
-	VFMADD213PS actconsts<>+64(SB), Y1, Y2
-	VMULPS      Y1, Y2, Y2
-	VFMSUB213PS Y1, Y1, Y2
-	VADDPS      actconsts<>+192(SB), Y2, Y2
-	VCVTPS2DQ   Y0, Y0
-	VPSRAD      $0x01, Y0, Y1
-	VPSUBD      Y1, Y0, Y0
-	VPSLLD      $0x17, Y1, Y1
-	VPADDD      actconsts<>+192(SB), Y1, Y1
-	VMULPS      Y1, Y2, Y2
-	VPSLLD      $0x17, Y0, Y0
-	VPADDD      actconsts<>+192(SB), Y0, Y0
-	VMULPS      Y0, Y2, Y2
-	VADDPS      actconsts<>+192(SB), Y2, Y2
-	VDIVPS      Y2, Y3, Y3
+	VMAXPS       actconsts<>+256(SB), Y3, Y1
+	VMINPS       actconsts<>+320(SB), Y1, Y1
+	VMULPS       actconsts<>+384(SB), Y1, Y0
+	VADDPS       actconsts<>+960(SB), Y0, Y0
+	VSUBPS       actconsts<>+960(SB), Y0, Y2
+	VFMADD231PS  actconsts<>+448(SB), Y2, Y1
+	VFMADD231PS  actconsts<>+512(SB), Y2, Y1
+	VMOVUPS      actconsts<>+576(SB), Y2
+	VFMADD213PS  actconsts<>+640(SB), Y1, Y2
+	VFMADD213PS  actconsts<>+704(SB), Y1, Y2
+	VFMADD213PS  actconsts<>+768(SB), Y1, Y2
+	VFMADD213PS  actconsts<>+832(SB), Y1, Y2
+	VFMADD213PS  actconsts<>+192(SB), Y1, Y2
+	VPSLLD       $0x17, Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       actconsts<>+192(SB), Y2, Y2
+	VRCPPS       Y2, Y0
+	VMINPS       actconsts<>+896(SB), Y2, Y2
+	VFNMADD213PS actconsts<>+192(SB), Y0, Y2
+	VFMADD231PS  Y2, Y0, Y0
+	VMULPS       Y0, Y3, Y3
 
 emstore:
 	VMASKMOVPS Y3, Y4, (AX)
@@ -3737,66 +3655,54 @@ elfromMemory:
 	JMP    elstore
 
 el4next:
-	CMPQ        act+40(FP), $0x00000005
-	JNE         el5next
-	VMAXPS      actconsts<>+256(SB), Y3, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VMOVUPS     actconsts<>+192(SB), Y4
-	VDIVPS      Y6, Y4, Y4
-	VCMPPS      $0x03, Y3, Y3, Y6
-	VBLENDVPS   Y6, Y3, Y4, Y3
-	JMP         elstore
+	CMPQ         act+40(FP), $0x00000005
+	JNE          el5next
+	VMAXPS       actconsts<>+256(SB), Y3, Y5
+	VMINPS       actconsts<>+320(SB), Y5, Y5
+	VMULPS       actconsts<>+384(SB), Y5, Y4
+	VADDPS       actconsts<>+960(SB), Y4, Y4
+	VSUBPS       actconsts<>+960(SB), Y4, Y6
+	VFMADD231PS  actconsts<>+448(SB), Y6, Y5
+	VFMADD231PS  actconsts<>+512(SB), Y6, Y5
+	VMOVUPS      actconsts<>+576(SB), Y6
+	VFMADD213PS  actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS  actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS  actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS  actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS  actconsts<>+192(SB), Y5, Y6
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y6, Y6
+	VADDPS       actconsts<>+192(SB), Y6, Y6
+	VRCPPS       Y6, Y4
+	VMINPS       actconsts<>+896(SB), Y6, Y6
+	VFNMADD213PS actconsts<>+192(SB), Y4, Y6
+	VFMADD231PS  Y6, Y4, Y4
+	VCMPPS       $0x03, Y3, Y3, Y6
+	VBLENDVPS    Y6, Y3, Y4, Y3
+	JMP          elstore
 
 el5next:
-	VMAXPS      actconsts<>+256(SB), Y3, Y5
-	VMINPS      actconsts<>+320(SB), Y5, Y5
-	VMULPS      actconsts<>+384(SB), Y5, Y4
-	VROUNDPS    $0x00, Y4, Y4
-	VFMADD231PS actconsts<>+448(SB), Y4, Y5
-	VFMADD231PS actconsts<>+512(SB), Y4, Y5
-	VMOVUPS     actconsts<>+576(SB), Y6
-	VFMADD213PS actconsts<>+640(SB), Y5, Y6
-	VFMADD213PS actconsts<>+704(SB), Y5, Y6
-	VFMADD213PS actconsts<>+768(SB), Y5, Y6
-	VFMADD213PS actconsts<>+832(SB), Y5, Y6
-	VFMADD213PS actconsts<>+64(SB), Y5, Y6
-	VMULPS      Y5, Y6, Y6
-	VFMSUB213PS Y5, Y5, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VCVTPS2DQ   Y4, Y4
-	VPSRAD      $0x01, Y4, Y5
-	VPSUBD      Y5, Y4, Y4
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y6, Y6
-	VPSLLD      $0x17, Y4, Y4
-	VPADDD      actconsts<>+192(SB), Y4, Y4
-	VMULPS      Y4, Y6, Y6
-	VADDPS      actconsts<>+192(SB), Y6, Y6
-	VDIVPS      Y6, Y3, Y3
+	VMAXPS       actconsts<>+256(SB), Y3, Y5
+	VMINPS       actconsts<>+320(SB), Y5, Y5
+	VMULPS       actconsts<>+384(SB), Y5, Y4
+	VADDPS       actconsts<>+960(SB), Y4, Y4
+	VSUBPS       actconsts<>+960(SB), Y4, Y6
+	VFMADD231PS  actconsts<>+448(SB), Y6, Y5
+	VFMADD231PS  actconsts<>+512(SB), Y6, Y5
+	VMOVUPS      actconsts<>+576(SB), Y6
+	VFMADD213PS  actconsts<>+640(SB), Y5, Y6
+	VFMADD213PS  actconsts<>+704(SB), Y5, Y6
+	VFMADD213PS  actconsts<>+768(SB), Y5, Y6
+	VFMADD213PS  actconsts<>+832(SB), Y5, Y6
+	VFMADD213PS  actconsts<>+192(SB), Y5, Y6
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y6, Y6
+	VADDPS       actconsts<>+192(SB), Y6, Y6
+	VRCPPS       Y6, Y4
+	VMINPS       actconsts<>+896(SB), Y6, Y6
+	VFNMADD213PS actconsts<>+192(SB), Y4, Y6
+	VFMADD231PS  Y6, Y4, Y4
+	VMULPS       Y4, Y3, Y3
 
 elstore:
 	LEAQ -32(AX)(BX*4), SI
@@ -3904,231 +3810,183 @@ ebfromMemory:
 	JMP    ebstore
 
 eb4next:
-	CMPQ        act+40(FP), $0x00000005
-	JNE         eb5next
-	VMAXPS      actconsts<>+256(SB), Y4, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VMOVUPS     actconsts<>+192(SB), Y8
-	VDIVPS      Y10, Y8, Y8
-	VCMPPS      $0x03, Y4, Y4, Y10
-	VBLENDVPS   Y10, Y4, Y8, Y4
-	VMAXPS      actconsts<>+256(SB), Y5, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VMOVUPS     actconsts<>+192(SB), Y8
-	VDIVPS      Y10, Y8, Y8
-	VCMPPS      $0x03, Y5, Y5, Y10
-	VBLENDVPS   Y10, Y5, Y8, Y5
-	VMAXPS      actconsts<>+256(SB), Y6, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VMOVUPS     actconsts<>+192(SB), Y8
-	VDIVPS      Y10, Y8, Y8
-	VCMPPS      $0x03, Y6, Y6, Y10
-	VBLENDVPS   Y10, Y6, Y8, Y6
-	VMAXPS      actconsts<>+256(SB), Y7, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VMOVUPS     actconsts<>+192(SB), Y8
-	VDIVPS      Y10, Y8, Y8
-	VCMPPS      $0x03, Y7, Y7, Y10
-	VBLENDVPS   Y10, Y7, Y8, Y7
-	JMP         ebstore
+	CMPQ         act+40(FP), $0x00000005
+	JNE          eb5next
+	VMAXPS       actconsts<>+256(SB), Y4, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VCMPPS       $0x03, Y4, Y4, Y10
+	VBLENDVPS    Y10, Y4, Y8, Y4
+	VMAXPS       actconsts<>+256(SB), Y5, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VCMPPS       $0x03, Y5, Y5, Y10
+	VBLENDVPS    Y10, Y5, Y8, Y5
+	VMAXPS       actconsts<>+256(SB), Y6, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VCMPPS       $0x03, Y6, Y6, Y10
+	VBLENDVPS    Y10, Y6, Y8, Y6
+	VMAXPS       actconsts<>+256(SB), Y7, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VCMPPS       $0x03, Y7, Y7, Y10
+	VBLENDVPS    Y10, Y7, Y8, Y7
+	JMP          ebstore
 
 eb5next:
-	VMAXPS      actconsts<>+256(SB), Y4, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VDIVPS      Y10, Y4, Y4
-	VMAXPS      actconsts<>+256(SB), Y5, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VDIVPS      Y10, Y5, Y5
-	VMAXPS      actconsts<>+256(SB), Y6, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VDIVPS      Y10, Y6, Y6
-	VMAXPS      actconsts<>+256(SB), Y7, Y9
-	VMINPS      actconsts<>+320(SB), Y9, Y9
-	VMULPS      actconsts<>+384(SB), Y9, Y8
-	VROUNDPS    $0x00, Y8, Y8
-	VFMADD231PS actconsts<>+448(SB), Y8, Y9
-	VFMADD231PS actconsts<>+512(SB), Y8, Y9
-	VMOVUPS     actconsts<>+576(SB), Y10
-	VFMADD213PS actconsts<>+640(SB), Y9, Y10
-	VFMADD213PS actconsts<>+704(SB), Y9, Y10
-	VFMADD213PS actconsts<>+768(SB), Y9, Y10
-	VFMADD213PS actconsts<>+832(SB), Y9, Y10
-	VFMADD213PS actconsts<>+64(SB), Y9, Y10
-	VMULPS      Y9, Y10, Y10
-	VFMSUB213PS Y9, Y9, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VCVTPS2DQ   Y8, Y8
-	VPSRAD      $0x01, Y8, Y9
-	VPSUBD      Y9, Y8, Y8
-	VPSLLD      $0x17, Y9, Y9
-	VPADDD      actconsts<>+192(SB), Y9, Y9
-	VMULPS      Y9, Y10, Y10
-	VPSLLD      $0x17, Y8, Y8
-	VPADDD      actconsts<>+192(SB), Y8, Y8
-	VMULPS      Y8, Y10, Y10
-	VADDPS      actconsts<>+192(SB), Y10, Y10
-	VDIVPS      Y10, Y7, Y7
+	VMAXPS       actconsts<>+256(SB), Y4, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VMULPS       Y8, Y4, Y4
+	VMAXPS       actconsts<>+256(SB), Y5, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VMULPS       Y8, Y5, Y5
+	VMAXPS       actconsts<>+256(SB), Y6, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VMULPS       Y8, Y6, Y6
+	VMAXPS       actconsts<>+256(SB), Y7, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VMULPS       Y8, Y7, Y7
 
 ebstore:
 	VMOVUPS Y4, (AX)
@@ -4196,66 +4054,54 @@ evfromMemory:
 	JMP    evstore
 
 ev4next:
-	CMPQ        act+40(FP), $0x00000005
-	JNE         ev5next
-	VMAXPS      actconsts<>+256(SB), Y4, Y6
-	VMINPS      actconsts<>+320(SB), Y6, Y6
-	VMULPS      actconsts<>+384(SB), Y6, Y5
-	VROUNDPS    $0x00, Y5, Y5
-	VFMADD231PS actconsts<>+448(SB), Y5, Y6
-	VFMADD231PS actconsts<>+512(SB), Y5, Y6
-	VMOVUPS     actconsts<>+576(SB), Y7
-	VFMADD213PS actconsts<>+640(SB), Y6, Y7
-	VFMADD213PS actconsts<>+704(SB), Y6, Y7
-	VFMADD213PS actconsts<>+768(SB), Y6, Y7
-	VFMADD213PS actconsts<>+832(SB), Y6, Y7
-	VFMADD213PS actconsts<>+64(SB), Y6, Y7
-	VMULPS      Y6, Y7, Y7
-	VFMSUB213PS Y6, Y6, Y7
-	VADDPS      actconsts<>+192(SB), Y7, Y7
-	VCVTPS2DQ   Y5, Y5
-	VPSRAD      $0x01, Y5, Y6
-	VPSUBD      Y6, Y5, Y5
-	VPSLLD      $0x17, Y6, Y6
-	VPADDD      actconsts<>+192(SB), Y6, Y6
-	VMULPS      Y6, Y7, Y7
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y7, Y7
-	VADDPS      actconsts<>+192(SB), Y7, Y7
-	VMOVUPS     actconsts<>+192(SB), Y5
-	VDIVPS      Y7, Y5, Y5
-	VCMPPS      $0x03, Y4, Y4, Y7
-	VBLENDVPS   Y7, Y4, Y5, Y4
-	JMP         evstore
+	CMPQ         act+40(FP), $0x00000005
+	JNE          ev5next
+	VMAXPS       actconsts<>+256(SB), Y4, Y6
+	VMINPS       actconsts<>+320(SB), Y6, Y6
+	VMULPS       actconsts<>+384(SB), Y6, Y5
+	VADDPS       actconsts<>+960(SB), Y5, Y5
+	VSUBPS       actconsts<>+960(SB), Y5, Y7
+	VFMADD231PS  actconsts<>+448(SB), Y7, Y6
+	VFMADD231PS  actconsts<>+512(SB), Y7, Y6
+	VMOVUPS      actconsts<>+576(SB), Y7
+	VFMADD213PS  actconsts<>+640(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+704(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+768(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+832(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+192(SB), Y6, Y7
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y5, Y7, Y7
+	VADDPS       actconsts<>+192(SB), Y7, Y7
+	VRCPPS       Y7, Y5
+	VMINPS       actconsts<>+896(SB), Y7, Y7
+	VFNMADD213PS actconsts<>+192(SB), Y5, Y7
+	VFMADD231PS  Y7, Y5, Y5
+	VCMPPS       $0x03, Y4, Y4, Y7
+	VBLENDVPS    Y7, Y4, Y5, Y4
+	JMP          evstore
 
 ev5next:
-	VMAXPS      actconsts<>+256(SB), Y4, Y6
-	VMINPS      actconsts<>+320(SB), Y6, Y6
-	VMULPS      actconsts<>+384(SB), Y6, Y5
-	VROUNDPS    $0x00, Y5, Y5
-	VFMADD231PS actconsts<>+448(SB), Y5, Y6
-	VFMADD231PS actconsts<>+512(SB), Y5, Y6
-	VMOVUPS     actconsts<>+576(SB), Y7
-	VFMADD213PS actconsts<>+640(SB), Y6, Y7
-	VFMADD213PS actconsts<>+704(SB), Y6, Y7
-	VFMADD213PS actconsts<>+768(SB), Y6, Y7
-	VFMADD213PS actconsts<>+832(SB), Y6, Y7
-	VFMADD213PS actconsts<>+64(SB), Y6, Y7
-	VMULPS      Y6, Y7, Y7
-	VFMSUB213PS Y6, Y6, Y7
-	VADDPS      actconsts<>+192(SB), Y7, Y7
-	VCVTPS2DQ   Y5, Y5
-	VPSRAD      $0x01, Y5, Y6
-	VPSUBD      Y6, Y5, Y5
-	VPSLLD      $0x17, Y6, Y6
-	VPADDD      actconsts<>+192(SB), Y6, Y6
-	VMULPS      Y6, Y7, Y7
-	VPSLLD      $0x17, Y5, Y5
-	VPADDD      actconsts<>+192(SB), Y5, Y5
-	VMULPS      Y5, Y7, Y7
-	VADDPS      actconsts<>+192(SB), Y7, Y7
-	VDIVPS      Y7, Y4, Y4
+	VMAXPS       actconsts<>+256(SB), Y4, Y6
+	VMINPS       actconsts<>+320(SB), Y6, Y6
+	VMULPS       actconsts<>+384(SB), Y6, Y5
+	VADDPS       actconsts<>+960(SB), Y5, Y5
+	VSUBPS       actconsts<>+960(SB), Y5, Y7
+	VFMADD231PS  actconsts<>+448(SB), Y7, Y6
+	VFMADD231PS  actconsts<>+512(SB), Y7, Y6
+	VMOVUPS      actconsts<>+576(SB), Y7
+	VFMADD213PS  actconsts<>+640(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+704(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+768(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+832(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+192(SB), Y6, Y7
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y5, Y7, Y7
+	VADDPS       actconsts<>+192(SB), Y7, Y7
+	VRCPPS       Y7, Y5
+	VMINPS       actconsts<>+896(SB), Y7, Y7
+	VFNMADD213PS actconsts<>+192(SB), Y5, Y7
+	VFMADD231PS  Y7, Y5, Y5
+	VMULPS       Y5, Y4, Y4
 
 evstore:
 	VMOVUPS Y4, (AX)
@@ -4829,38 +4675,38 @@ DATA actconsts<>+240(SB)/4, $0x3f800000
 DATA actconsts<>+244(SB)/4, $0x3f800000
 DATA actconsts<>+248(SB)/4, $0x3f800000
 DATA actconsts<>+252(SB)/4, $0x3f800000
-DATA actconsts<>+256(SB)/4, $0xc3300000
-DATA actconsts<>+260(SB)/4, $0xc3300000
-DATA actconsts<>+264(SB)/4, $0xc3300000
-DATA actconsts<>+268(SB)/4, $0xc3300000
-DATA actconsts<>+272(SB)/4, $0xc3300000
-DATA actconsts<>+276(SB)/4, $0xc3300000
-DATA actconsts<>+280(SB)/4, $0xc3300000
-DATA actconsts<>+284(SB)/4, $0xc3300000
-DATA actconsts<>+288(SB)/4, $0xc3300000
-DATA actconsts<>+292(SB)/4, $0xc3300000
-DATA actconsts<>+296(SB)/4, $0xc3300000
-DATA actconsts<>+300(SB)/4, $0xc3300000
-DATA actconsts<>+304(SB)/4, $0xc3300000
-DATA actconsts<>+308(SB)/4, $0xc3300000
-DATA actconsts<>+312(SB)/4, $0xc3300000
-DATA actconsts<>+316(SB)/4, $0xc3300000
-DATA actconsts<>+320(SB)/4, $0x42ae0000
-DATA actconsts<>+324(SB)/4, $0x42ae0000
-DATA actconsts<>+328(SB)/4, $0x42ae0000
-DATA actconsts<>+332(SB)/4, $0x42ae0000
-DATA actconsts<>+336(SB)/4, $0x42ae0000
-DATA actconsts<>+340(SB)/4, $0x42ae0000
-DATA actconsts<>+344(SB)/4, $0x42ae0000
-DATA actconsts<>+348(SB)/4, $0x42ae0000
-DATA actconsts<>+352(SB)/4, $0x42ae0000
-DATA actconsts<>+356(SB)/4, $0x42ae0000
-DATA actconsts<>+360(SB)/4, $0x42ae0000
-DATA actconsts<>+364(SB)/4, $0x42ae0000
-DATA actconsts<>+368(SB)/4, $0x42ae0000
-DATA actconsts<>+372(SB)/4, $0x42ae0000
-DATA actconsts<>+376(SB)/4, $0x42ae0000
-DATA actconsts<>+380(SB)/4, $0x42ae0000
+DATA actconsts<>+256(SB)/4, $0xc2b18000
+DATA actconsts<>+260(SB)/4, $0xc2b18000
+DATA actconsts<>+264(SB)/4, $0xc2b18000
+DATA actconsts<>+268(SB)/4, $0xc2b18000
+DATA actconsts<>+272(SB)/4, $0xc2b18000
+DATA actconsts<>+276(SB)/4, $0xc2b18000
+DATA actconsts<>+280(SB)/4, $0xc2b18000
+DATA actconsts<>+284(SB)/4, $0xc2b18000
+DATA actconsts<>+288(SB)/4, $0xc2b18000
+DATA actconsts<>+292(SB)/4, $0xc2b18000
+DATA actconsts<>+296(SB)/4, $0xc2b18000
+DATA actconsts<>+300(SB)/4, $0xc2b18000
+DATA actconsts<>+304(SB)/4, $0xc2b18000
+DATA actconsts<>+308(SB)/4, $0xc2b18000
+DATA actconsts<>+312(SB)/4, $0xc2b18000
+DATA actconsts<>+316(SB)/4, $0xc2b18000
+DATA actconsts<>+320(SB)/4, $0x42b00000
+DATA actconsts<>+324(SB)/4, $0x42b00000
+DATA actconsts<>+328(SB)/4, $0x42b00000
+DATA actconsts<>+332(SB)/4, $0x42b00000
+DATA actconsts<>+336(SB)/4, $0x42b00000
+DATA actconsts<>+340(SB)/4, $0x42b00000
+DATA actconsts<>+344(SB)/4, $0x42b00000
+DATA actconsts<>+348(SB)/4, $0x42b00000
+DATA actconsts<>+352(SB)/4, $0x42b00000
+DATA actconsts<>+356(SB)/4, $0x42b00000
+DATA actconsts<>+360(SB)/4, $0x42b00000
+DATA actconsts<>+364(SB)/4, $0x42b00000
+DATA actconsts<>+368(SB)/4, $0x42b00000
+DATA actconsts<>+372(SB)/4, $0x42b00000
+DATA actconsts<>+376(SB)/4, $0x42b00000
+DATA actconsts<>+380(SB)/4, $0x42b00000
 DATA actconsts<>+384(SB)/4, $0xbfb8aa3b
 DATA actconsts<>+388(SB)/4, $0xbfb8aa3b
 DATA actconsts<>+392(SB)/4, $0xbfb8aa3b
@@ -4909,84 +4755,116 @@ DATA actconsts<>+560(SB)/4, $0xb95e8083
 DATA actconsts<>+564(SB)/4, $0xb95e8083
 DATA actconsts<>+568(SB)/4, $0xb95e8083
 DATA actconsts<>+572(SB)/4, $0xb95e8083
-DATA actconsts<>+576(SB)/4, $0xb9506967
-DATA actconsts<>+580(SB)/4, $0xb9506967
-DATA actconsts<>+584(SB)/4, $0xb9506967
-DATA actconsts<>+588(SB)/4, $0xb9506967
-DATA actconsts<>+592(SB)/4, $0xb9506967
-DATA actconsts<>+596(SB)/4, $0xb9506967
-DATA actconsts<>+600(SB)/4, $0xb9506967
-DATA actconsts<>+604(SB)/4, $0xb9506967
-DATA actconsts<>+608(SB)/4, $0xb9506967
-DATA actconsts<>+612(SB)/4, $0xb9506967
-DATA actconsts<>+616(SB)/4, $0xb9506967
-DATA actconsts<>+620(SB)/4, $0xb9506967
-DATA actconsts<>+624(SB)/4, $0xb9506967
-DATA actconsts<>+628(SB)/4, $0xb9506967
-DATA actconsts<>+632(SB)/4, $0xb9506967
-DATA actconsts<>+636(SB)/4, $0xb9506967
-DATA actconsts<>+640(SB)/4, $0x3ab743ce
-DATA actconsts<>+644(SB)/4, $0x3ab743ce
-DATA actconsts<>+648(SB)/4, $0x3ab743ce
-DATA actconsts<>+652(SB)/4, $0x3ab743ce
-DATA actconsts<>+656(SB)/4, $0x3ab743ce
-DATA actconsts<>+660(SB)/4, $0x3ab743ce
-DATA actconsts<>+664(SB)/4, $0x3ab743ce
-DATA actconsts<>+668(SB)/4, $0x3ab743ce
-DATA actconsts<>+672(SB)/4, $0x3ab743ce
-DATA actconsts<>+676(SB)/4, $0x3ab743ce
-DATA actconsts<>+680(SB)/4, $0x3ab743ce
-DATA actconsts<>+684(SB)/4, $0x3ab743ce
-DATA actconsts<>+688(SB)/4, $0x3ab743ce
-DATA actconsts<>+692(SB)/4, $0x3ab743ce
-DATA actconsts<>+696(SB)/4, $0x3ab743ce
-DATA actconsts<>+700(SB)/4, $0x3ab743ce
-DATA actconsts<>+704(SB)/4, $0xbc088908
-DATA actconsts<>+708(SB)/4, $0xbc088908
-DATA actconsts<>+712(SB)/4, $0xbc088908
-DATA actconsts<>+716(SB)/4, $0xbc088908
-DATA actconsts<>+720(SB)/4, $0xbc088908
-DATA actconsts<>+724(SB)/4, $0xbc088908
-DATA actconsts<>+728(SB)/4, $0xbc088908
-DATA actconsts<>+732(SB)/4, $0xbc088908
-DATA actconsts<>+736(SB)/4, $0xbc088908
-DATA actconsts<>+740(SB)/4, $0xbc088908
-DATA actconsts<>+744(SB)/4, $0xbc088908
-DATA actconsts<>+748(SB)/4, $0xbc088908
-DATA actconsts<>+752(SB)/4, $0xbc088908
-DATA actconsts<>+756(SB)/4, $0xbc088908
-DATA actconsts<>+760(SB)/4, $0xbc088908
-DATA actconsts<>+764(SB)/4, $0xbc088908
-DATA actconsts<>+768(SB)/4, $0x3d2aa9c1
-DATA actconsts<>+772(SB)/4, $0x3d2aa9c1
-DATA actconsts<>+776(SB)/4, $0x3d2aa9c1
-DATA actconsts<>+780(SB)/4, $0x3d2aa9c1
-DATA actconsts<>+784(SB)/4, $0x3d2aa9c1
-DATA actconsts<>+788(SB)/4, $0x3d2aa9c1
-DATA actconsts<>+792(SB)/4, $0x3d2aa9c1
-DATA actconsts<>+796(SB)/4, $0x3d2aa9c1
-DATA actconsts<>+800(SB)/4, $0x3d2aa9c1
-DATA actconsts<>+804(SB)/4, $0x3d2aa9c1
-DATA actconsts<>+808(SB)/4, $0x3d2aa9c1
-DATA actconsts<>+812(SB)/4, $0x3d2aa9c1
-DATA actconsts<>+816(SB)/4, $0x3d2aa9c1
-DATA actconsts<>+820(SB)/4, $0x3d2aa9c1
-DATA actconsts<>+824(SB)/4, $0x3d2aa9c1
-DATA actconsts<>+828(SB)/4, $0x3d2aa9c1
-DATA actconsts<>+832(SB)/4, $0xbe2aaaaa
-DATA actconsts<>+836(SB)/4, $0xbe2aaaaa
-DATA actconsts<>+840(SB)/4, $0xbe2aaaaa
-DATA actconsts<>+844(SB)/4, $0xbe2aaaaa
-DATA actconsts<>+848(SB)/4, $0xbe2aaaaa
-DATA actconsts<>+852(SB)/4, $0xbe2aaaaa
-DATA actconsts<>+856(SB)/4, $0xbe2aaaaa
-DATA actconsts<>+860(SB)/4, $0xbe2aaaaa
-DATA actconsts<>+864(SB)/4, $0xbe2aaaaa
-DATA actconsts<>+868(SB)/4, $0xbe2aaaaa
-DATA actconsts<>+872(SB)/4, $0xbe2aaaaa
-DATA actconsts<>+876(SB)/4, $0xbe2aaaaa
-DATA actconsts<>+880(SB)/4, $0xbe2aaaaa
-DATA actconsts<>+884(SB)/4, $0xbe2aaaaa
-DATA actconsts<>+888(SB)/4, $0xbe2aaaaa
-DATA actconsts<>+892(SB)/4, $0xbe2aaaaa
-GLOBL actconsts<>(SB), RODATA|NOPTR, $896
+DATA actconsts<>+576(SB)/4, $0xbc07644c
+DATA actconsts<>+580(SB)/4, $0xbc07644c
+DATA actconsts<>+584(SB)/4, $0xbc07644c
+DATA actconsts<>+588(SB)/4, $0xbc07644c
+DATA actconsts<>+592(SB)/4, $0xbc07644c
+DATA actconsts<>+596(SB)/4, $0xbc07644c
+DATA actconsts<>+600(SB)/4, $0xbc07644c
+DATA actconsts<>+604(SB)/4, $0xbc07644c
+DATA actconsts<>+608(SB)/4, $0xbc07644c
+DATA actconsts<>+612(SB)/4, $0xbc07644c
+DATA actconsts<>+616(SB)/4, $0xbc07644c
+DATA actconsts<>+620(SB)/4, $0xbc07644c
+DATA actconsts<>+624(SB)/4, $0xbc07644c
+DATA actconsts<>+628(SB)/4, $0xbc07644c
+DATA actconsts<>+632(SB)/4, $0xbc07644c
+DATA actconsts<>+636(SB)/4, $0xbc07644c
+DATA actconsts<>+640(SB)/4, $0x3d2b9d6e
+DATA actconsts<>+644(SB)/4, $0x3d2b9d6e
+DATA actconsts<>+648(SB)/4, $0x3d2b9d6e
+DATA actconsts<>+652(SB)/4, $0x3d2b9d6e
+DATA actconsts<>+656(SB)/4, $0x3d2b9d6e
+DATA actconsts<>+660(SB)/4, $0x3d2b9d6e
+DATA actconsts<>+664(SB)/4, $0x3d2b9d6e
+DATA actconsts<>+668(SB)/4, $0x3d2b9d6e
+DATA actconsts<>+672(SB)/4, $0x3d2b9d6e
+DATA actconsts<>+676(SB)/4, $0x3d2b9d6e
+DATA actconsts<>+680(SB)/4, $0x3d2b9d6e
+DATA actconsts<>+684(SB)/4, $0x3d2b9d6e
+DATA actconsts<>+688(SB)/4, $0x3d2b9d6e
+DATA actconsts<>+692(SB)/4, $0x3d2b9d6e
+DATA actconsts<>+696(SB)/4, $0x3d2b9d6e
+DATA actconsts<>+700(SB)/4, $0x3d2b9d6e
+DATA actconsts<>+704(SB)/4, $0xbe2aae5f
+DATA actconsts<>+708(SB)/4, $0xbe2aae5f
+DATA actconsts<>+712(SB)/4, $0xbe2aae5f
+DATA actconsts<>+716(SB)/4, $0xbe2aae5f
+DATA actconsts<>+720(SB)/4, $0xbe2aae5f
+DATA actconsts<>+724(SB)/4, $0xbe2aae5f
+DATA actconsts<>+728(SB)/4, $0xbe2aae5f
+DATA actconsts<>+732(SB)/4, $0xbe2aae5f
+DATA actconsts<>+736(SB)/4, $0xbe2aae5f
+DATA actconsts<>+740(SB)/4, $0xbe2aae5f
+DATA actconsts<>+744(SB)/4, $0xbe2aae5f
+DATA actconsts<>+748(SB)/4, $0xbe2aae5f
+DATA actconsts<>+752(SB)/4, $0xbe2aae5f
+DATA actconsts<>+756(SB)/4, $0xbe2aae5f
+DATA actconsts<>+760(SB)/4, $0xbe2aae5f
+DATA actconsts<>+764(SB)/4, $0xbe2aae5f
+DATA actconsts<>+768(SB)/4, $0x3efffee2
+DATA actconsts<>+772(SB)/4, $0x3efffee2
+DATA actconsts<>+776(SB)/4, $0x3efffee2
+DATA actconsts<>+780(SB)/4, $0x3efffee2
+DATA actconsts<>+784(SB)/4, $0x3efffee2
+DATA actconsts<>+788(SB)/4, $0x3efffee2
+DATA actconsts<>+792(SB)/4, $0x3efffee2
+DATA actconsts<>+796(SB)/4, $0x3efffee2
+DATA actconsts<>+800(SB)/4, $0x3efffee2
+DATA actconsts<>+804(SB)/4, $0x3efffee2
+DATA actconsts<>+808(SB)/4, $0x3efffee2
+DATA actconsts<>+812(SB)/4, $0x3efffee2
+DATA actconsts<>+816(SB)/4, $0x3efffee2
+DATA actconsts<>+820(SB)/4, $0x3efffee2
+DATA actconsts<>+824(SB)/4, $0x3efffee2
+DATA actconsts<>+828(SB)/4, $0x3efffee2
+DATA actconsts<>+832(SB)/4, $0xbf7ffff8
+DATA actconsts<>+836(SB)/4, $0xbf7ffff8
+DATA actconsts<>+840(SB)/4, $0xbf7ffff8
+DATA actconsts<>+844(SB)/4, $0xbf7ffff8
+DATA actconsts<>+848(SB)/4, $0xbf7ffff8
+DATA actconsts<>+852(SB)/4, $0xbf7ffff8
+DATA actconsts<>+856(SB)/4, $0xbf7ffff8
+DATA actconsts<>+860(SB)/4, $0xbf7ffff8
+DATA actconsts<>+864(SB)/4, $0xbf7ffff8
+DATA actconsts<>+868(SB)/4, $0xbf7ffff8
+DATA actconsts<>+872(SB)/4, $0xbf7ffff8
+DATA actconsts<>+876(SB)/4, $0xbf7ffff8
+DATA actconsts<>+880(SB)/4, $0xbf7ffff8
+DATA actconsts<>+884(SB)/4, $0xbf7ffff8
+DATA actconsts<>+888(SB)/4, $0xbf7ffff8
+DATA actconsts<>+892(SB)/4, $0xbf7ffff8
+DATA actconsts<>+896(SB)/4, $0x7f000000
+DATA actconsts<>+900(SB)/4, $0x7f000000
+DATA actconsts<>+904(SB)/4, $0x7f000000
+DATA actconsts<>+908(SB)/4, $0x7f000000
+DATA actconsts<>+912(SB)/4, $0x7f000000
+DATA actconsts<>+916(SB)/4, $0x7f000000
+DATA actconsts<>+920(SB)/4, $0x7f000000
+DATA actconsts<>+924(SB)/4, $0x7f000000
+DATA actconsts<>+928(SB)/4, $0x7f000000
+DATA actconsts<>+932(SB)/4, $0x7f000000
+DATA actconsts<>+936(SB)/4, $0x7f000000
+DATA actconsts<>+940(SB)/4, $0x7f000000
+DATA actconsts<>+944(SB)/4, $0x7f000000
+DATA actconsts<>+948(SB)/4, $0x7f000000
+DATA actconsts<>+952(SB)/4, $0x7f000000
+DATA actconsts<>+956(SB)/4, $0x7f000000
+DATA actconsts<>+960(SB)/4, $0x4b40007f
+DATA actconsts<>+964(SB)/4, $0x4b40007f
+DATA actconsts<>+968(SB)/4, $0x4b40007f
+DATA actconsts<>+972(SB)/4, $0x4b40007f
+DATA actconsts<>+976(SB)/4, $0x4b40007f
+DATA actconsts<>+980(SB)/4, $0x4b40007f
+DATA actconsts<>+984(SB)/4, $0x4b40007f
+DATA actconsts<>+988(SB)/4, $0x4b40007f
+DATA actconsts<>+992(SB)/4, $0x4b40007f
+DATA actconsts<>+996(SB)/4, $0x4b40007f
+DATA actconsts<>+1000(SB)/4, $0x4b40007f
+DATA actconsts<>+1004(SB)/4, $0x4b40007f
+DATA actconsts<>+1008(SB)/4, $0x4b40007f
+DATA actconsts<>+1012(SB)/4, $0x4b40007f
+DATA actconsts<>+1016(SB)/4, $0x4b40007f
+DATA actconsts<>+1020(SB)/4, $0x4b40007f
+GLOBL actconsts<>(SB), RODATA|NOPTR, $1024

@@ -441,9 +441,9 @@ TEXT ·vecAffineNEON(SB), NOSPLIT|NOFRAME, $0-80
 	WORD	$0x4f03f615 // fmov v21.4s, #1.0
 	CMP	$4, R8
 	BLT	actconsts
-	MOVW	$0xc3300000, R9
+	MOVW	$0xc2b18000, R9
 	VMOV	R9, V22.S[0]
-	MOVW	$0x42ae0000, R9
+	MOVW	$0x42b00000, R9
 	VMOV	R9, V22.S[1]
 	MOVW	$0xbfb8aa3b, R9
 	VMOV	R9, V22.S[2]
@@ -451,17 +451,17 @@ TEXT ·vecAffineNEON(SB), NOSPLIT|NOFRAME, $0-80
 	VMOV	R9, V22.S[3]
 	MOVW	$0xb95e8083, R9
 	VMOV	R9, V23.S[0]
-	MOVW	$0xb9506967, R9
+	MOVW	$0xbc07644c, R9
 	VMOV	R9, V23.S[1]
-	MOVW	$0x3ab743ce, R9
+	MOVW	$0x3d2b9d6e, R9
 	VMOV	R9, V23.S[2]
-	MOVW	$0xbc088908, R9
+	MOVW	$0xbe2aae5f, R9
 	VMOV	R9, V23.S[3]
-	MOVW	$0x3d2aa9c1, R9
+	MOVW	$0x3efffee2, R9
 	VMOV	R9, V24.S[0]
-	MOVW	$0xbe2aaaaa, R9
+	MOVW	$0xbf7ffff8, R9
 	VMOV	R9, V24.S[1]
-	MOVW	$0x3f000000, R9
+	MOVW	$0x3f800000, R9
 	VMOV	R9, V24.S[2]
 	MOVW	$0x3e2aaaab, R9
 	VMOV	R9, V24.S[3]
@@ -530,21 +530,12 @@ es4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	B	esstore
 es5next:
 	VDUP	V22.S[0], V29.S4
@@ -566,21 +557,12 @@ es5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 esstore:
 	FMOVS.P	F0, 4(R0)
 	SUB	$1, R5, R5
@@ -640,21 +622,12 @@ el4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea8 // fdiv v8.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea8 // fdiv v8.4s, v21.4s, v29.4s
 	B	elstore
 el5next:
 	VDUP	V22.S[0], V29.S4
@@ -676,21 +649,12 @@ el5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfd08 // fdiv v8.4s, v8.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfd08 // fdiv v8.4s, v8.4s, v29.4s
 elstore:
 	ADD	R5<<2, R0, R10
 	SUB	$16, R10, R10
@@ -791,21 +755,12 @@ eb4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -825,21 +780,12 @@ eb4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea1 // fdiv v1.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -859,21 +805,12 @@ eb4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea2 // fdiv v2.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -893,21 +830,12 @@ eb4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea3 // fdiv v3.4s, v21.4s, v29.4s
 	B	ebstore
 eb5next:
 	VDUP	V22.S[0], V29.S4
@@ -929,21 +857,12 @@ eb5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -963,21 +882,12 @@ eb5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc21 // fdiv v1.4s, v1.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -997,21 +907,12 @@ eb5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc42 // fdiv v2.4s, v2.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -1031,21 +932,12 @@ eb5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc63 // fdiv v3.4s, v3.4s, v29.4s
 ebstore:
 	VST1.P	[V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
 	SUB	$16, R5, R5
@@ -1105,21 +997,12 @@ ev4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	B	evstore
 ev5next:
 	VDUP	V22.S[0], V29.S4
@@ -1141,21 +1024,12 @@ ev5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 evstore:
 	VST1.P	[V0.S4], 16(R0)
 	SUB	$4, R5, R5
@@ -1188,9 +1062,9 @@ TEXT ·vecBinaryNEON(SB), NOSPLIT|NOFRAME, $0-56
 	WORD	$0x4f03f615 // fmov v21.4s, #1.0
 	CMP	$4, R8
 	BLT	actconsts
-	MOVW	$0xc3300000, R9
+	MOVW	$0xc2b18000, R9
 	VMOV	R9, V22.S[0]
-	MOVW	$0x42ae0000, R9
+	MOVW	$0x42b00000, R9
 	VMOV	R9, V22.S[1]
 	MOVW	$0xbfb8aa3b, R9
 	VMOV	R9, V22.S[2]
@@ -1198,17 +1072,17 @@ TEXT ·vecBinaryNEON(SB), NOSPLIT|NOFRAME, $0-56
 	VMOV	R9, V22.S[3]
 	MOVW	$0xb95e8083, R9
 	VMOV	R9, V23.S[0]
-	MOVW	$0xb9506967, R9
+	MOVW	$0xbc07644c, R9
 	VMOV	R9, V23.S[1]
-	MOVW	$0x3ab743ce, R9
+	MOVW	$0x3d2b9d6e, R9
 	VMOV	R9, V23.S[2]
-	MOVW	$0xbc088908, R9
+	MOVW	$0xbe2aae5f, R9
 	VMOV	R9, V23.S[3]
-	MOVW	$0x3d2aa9c1, R9
+	MOVW	$0x3efffee2, R9
 	VMOV	R9, V24.S[0]
-	MOVW	$0xbe2aaaaa, R9
+	MOVW	$0xbf7ffff8, R9
 	VMOV	R9, V24.S[1]
-	MOVW	$0x3f000000, R9
+	MOVW	$0x3f800000, R9
 	VMOV	R9, V24.S[2]
 	MOVW	$0x3e2aaaab, R9
 	VMOV	R9, V24.S[3]
@@ -1286,21 +1160,12 @@ es4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	B	esstore
 es5next:
 	VDUP	V22.S[0], V29.S4
@@ -1322,21 +1187,12 @@ es5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 esstore:
 	FMOVS.P	F0, 4(R0)
 	SUB	$1, R5, R5
@@ -1413,21 +1269,12 @@ el4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea8 // fdiv v8.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea8 // fdiv v8.4s, v21.4s, v29.4s
 	B	elstore
 el5next:
 	VDUP	V22.S[0], V29.S4
@@ -1449,21 +1296,12 @@ el5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfd08 // fdiv v8.4s, v8.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfd08 // fdiv v8.4s, v8.4s, v29.4s
 elstore:
 	ADD	R5<<2, R0, R10
 	SUB	$16, R10, R10
@@ -1585,21 +1423,12 @@ eb4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -1619,21 +1448,12 @@ eb4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea1 // fdiv v1.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea1 // fdiv v1.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -1653,21 +1473,12 @@ eb4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea2 // fdiv v2.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea2 // fdiv v2.4s, v21.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -1687,21 +1498,12 @@ eb4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea3 // fdiv v3.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea3 // fdiv v3.4s, v21.4s, v29.4s
 	B	ebstore
 eb5next:
 	VDUP	V22.S[0], V29.S4
@@ -1723,21 +1525,12 @@ eb5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df43b // fmax v27.4s, v1.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -1757,21 +1550,12 @@ eb5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc21 // fdiv v1.4s, v1.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc21 // fdiv v1.4s, v1.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df45b // fmax v27.4s, v2.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -1791,21 +1575,12 @@ eb5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc42 // fdiv v2.4s, v2.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc42 // fdiv v2.4s, v2.4s, v29.4s
 	VDUP	V22.S[0], V29.S4
 	WORD	$0x4e3df47b // fmax v27.4s, v3.4s, v29.4s
 	VDUP	V22.S[1], V29.S4
@@ -1825,21 +1600,12 @@ eb5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc63 // fdiv v3.4s, v3.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc63 // fdiv v3.4s, v3.4s, v29.4s
 ebstore:
 	VST1.P	[V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
 	SUB	$16, R5, R5
@@ -1914,21 +1680,12 @@ ev4next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfea0 // fdiv v0.4s, v21.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfea0 // fdiv v0.4s, v21.4s, v29.4s
 	B	evstore
 ev5next:
 	VDUP	V22.S[0], V29.S4
@@ -1950,21 +1707,12 @@ ev5next:
 	VFMLA	V27.S4, V29.S4, V28.S4
 	VDUP	V24.S[2], V29.S4
 	VFMLA	V27.S4, V28.S4, V29.S4
-	WORD	$0x6e3bdfbc // fmul v28.4s, v29.4s, v27.4s
-	VMOV	V27.B16, V29.B16
-	VFMLS	V27.S4, V28.S4, V29.S4
-	WORD	$0x4ebdd6bc // fsub v28.4s, v21.4s, v29.4s
 	WORD	$0x4ea1bb5a // fcvtzs v26.4s, v26.4s
-	WORD	$0x4f3f075b // sshr v27.4s, v26.4s, #1
-	VSUB	V27.S4, V26.S4, V26.S4
-	VSHL	$23, V27.S4, V27.S4
-	VADD	V21.S4, V27.S4, V27.S4
-	WORD	$0x6e3bdf9c // fmul v28.4s, v28.4s, v27.4s
 	VSHL	$23, V26.S4, V26.S4
 	VADD	V21.S4, V26.S4, V26.S4
-	WORD	$0x6e3adf9c // fmul v28.4s, v28.4s, v26.4s
-	WORD	$0x4e35d79c // fadd v28.4s, v28.4s, v21.4s
-	WORD	$0x6e3cfc00 // fdiv v0.4s, v0.4s, v28.4s
+	WORD	$0x6e3adfbd // fmul v29.4s, v29.4s, v26.4s
+	WORD	$0x4e35d7bd // fadd v29.4s, v29.4s, v21.4s
+	WORD	$0x6e3dfc00 // fdiv v0.4s, v0.4s, v29.4s
 evstore:
 	VST1.P	[V0.S4], 16(R0)
 	SUB	$4, R5, R5

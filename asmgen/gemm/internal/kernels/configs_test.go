@@ -8,6 +8,11 @@ import (
 // benchK is the reduction length of the benchmark kernels.
 const benchK = 1152
 
+// epiK is the reduction length of the epilogue benchmark kernels: an
+// expansion 1x1 convolution's (MobileNetV2's and EfficientNet's 24
+// channels), short enough that the activation's cost shows.
+const epiK = 24
+
 // configs lists the kernels of this package. Names are derived from the
 // fields by kerneltest.Name.
 var configs = kerneltest.Named([]gemm.Config{
@@ -30,6 +35,18 @@ var configs = kerneltest.Named([]gemm.Config{
 	{ISA: gemm.AVX512, MR: 8, NR: 48, K: benchK, Unroll: 4, StoreN: 1},
 	{ISA: gemm.AVX512, MR: 8, NR: 48, K: benchK, Unroll: 4, StoreN: 4},
 	{ISA: gemm.AVX2, MR: 6, NR: 16, K: benchK, Unroll: 4, StoreN: 1},
+	// Epilogue benchmarks: every activation after a short K.
+	{ISA: gemm.AVX512, MR: 8, NR: 48, K: epiK, Unroll: 4, Bias: true},
+	{ISA: gemm.AVX512, MR: 8, NR: 48, K: epiK, Unroll: 4, Bias: true, Act: gemm.ActClip, Hi: 6},
+	{ISA: gemm.AVX512, MR: 8, NR: 48, K: epiK, Unroll: 4, Bias: true, Act: gemm.ActSiLU},
+	{ISA: gemm.AVX512, MR: 8, NR: 48, K: epiK, Unroll: 4, Bias: true, Act: gemm.ActSigmoid},
+	{ISA: gemm.AVX512, MR: 8, NR: 48, K: epiK, Unroll: 4, Bias: true, Act: gemm.ActGELU},
+	{ISA: gemm.AVX512, MR: 8, NR: 48, K: epiK, Unroll: 4, Bias: true, Act: gemm.ActHardSwish, Alpha: 1.0 / 6, Beta: 0.5},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, K: epiK, Unroll: 4, Bias: true},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, K: epiK, Unroll: 4, Bias: true, Act: gemm.ActClip, Hi: 6},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, K: epiK, Unroll: 4, Bias: true, Act: gemm.ActSiLU},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, K: epiK, Unroll: 4, Bias: true, Act: gemm.ActSigmoid},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, K: epiK, Unroll: 4, Bias: true, Act: gemm.ActGELU},
 
 	// AVX-512 edges.
 	{ISA: gemm.AVX512, MR: 8, NR: 48, K: 37, Unroll: 4, LDC: 50, Bias: true, Accumulate: true, StoreN: 45},

@@ -139,6 +139,105 @@ func avx512_8x48_k1152_u4_n4(a *float32, b *float32, c *float32, ldc int)
 //go:noescape
 func avx2_6x16_k1152_u4_n1(a *float32, b *float32, c *float32, ldc int)
 
+// avx512_8x48_k24_u4_bias is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = bias[r] + sum_{p<24} a[p*8+r]*b[p*48+j]
+//
+// for r < 8, j < 48 (K=24, k unrolled 4x).
+//
+//go:noescape
+func avx512_8x48_k24_u4_bias(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// avx512_8x48_k24_u4_bias_clip0_6 is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = clip(bias[r] + sum_{p<24} a[p*8+r]*b[p*48+j], 0, 6)
+//
+// for r < 8, j < 48 (K=24, k unrolled 4x).
+//
+//go:noescape
+func avx512_8x48_k24_u4_bias_clip0_6(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// avx512_8x48_k24_u4_bias_silu is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = silu(bias[r] + sum_{p<24} a[p*8+r]*b[p*48+j])
+//
+// for r < 8, j < 48 (K=24, k unrolled 4x).
+//
+//go:noescape
+func avx512_8x48_k24_u4_bias_silu(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// avx512_8x48_k24_u4_bias_sigmoid is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = sigmoid(bias[r] + sum_{p<24} a[p*8+r]*b[p*48+j])
+//
+// for r < 8, j < 48 (K=24, k unrolled 4x).
+//
+//go:noescape
+func avx512_8x48_k24_u4_bias_sigmoid(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// avx512_8x48_k24_u4_bias_gelu is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = gelu(bias[r] + sum_{p<24} a[p*8+r]*b[p*48+j])
+//
+// for r < 8, j < 48 (K=24, k unrolled 4x).
+//
+//go:noescape
+func avx512_8x48_k24_u4_bias_gelu(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// avx512_8x48_k24_u4_bias_hardswish0p167_0p5 is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = hardSwish(bias[r] + sum_{p<24} a[p*8+r]*b[p*48+j], 0.16666667, 0.5)
+//
+// for r < 8, j < 48 (K=24, k unrolled 4x).
+//
+//go:noescape
+func avx512_8x48_k24_u4_bias_hardswish0p167_0p5(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// avx2_6x16_k24_u4_bias is the 6x16 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = bias[r] + sum_{p<24} a[p*6+r]*b[p*16+j]
+//
+// for r < 6, j < 16 (K=24, k unrolled 4x).
+//
+//go:noescape
+func avx2_6x16_k24_u4_bias(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// avx2_6x16_k24_u4_bias_clip0_6 is the 6x16 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = clip(bias[r] + sum_{p<24} a[p*6+r]*b[p*16+j], 0, 6)
+//
+// for r < 6, j < 16 (K=24, k unrolled 4x).
+//
+//go:noescape
+func avx2_6x16_k24_u4_bias_clip0_6(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// avx2_6x16_k24_u4_bias_silu is the 6x16 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = silu(bias[r] + sum_{p<24} a[p*6+r]*b[p*16+j])
+//
+// for r < 6, j < 16 (K=24, k unrolled 4x).
+//
+//go:noescape
+func avx2_6x16_k24_u4_bias_silu(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// avx2_6x16_k24_u4_bias_sigmoid is the 6x16 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = sigmoid(bias[r] + sum_{p<24} a[p*6+r]*b[p*16+j])
+//
+// for r < 6, j < 16 (K=24, k unrolled 4x).
+//
+//go:noescape
+func avx2_6x16_k24_u4_bias_sigmoid(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// avx2_6x16_k24_u4_bias_gelu is the 6x16 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = gelu(bias[r] + sum_{p<24} a[p*6+r]*b[p*16+j])
+//
+// for r < 6, j < 16 (K=24, k unrolled 4x).
+//
+//go:noescape
+func avx2_6x16_k24_u4_bias_gelu(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
 // avx512_8x48_k37_u4_ldc50_bias_acc_n45 is the 8x48 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = C[r*ldc+j] + bias[r] + sum_{p<37} a[p*8+r]*b[p*48+j]

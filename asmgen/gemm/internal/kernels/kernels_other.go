@@ -116,6 +116,83 @@ func avx2_6x16_k1152_u4_n1(a, b, c *float32, ldc int) {
 	gemmGeneric(&t, a, b, c, 1152, ldc, nil)
 }
 
+// avx512_8x48_k24_u4_bias is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_k24_u4_bias(a, b, c *float32, ldc int, bias *float32) {
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 48, accumulate: false, act: 0, slope: 0}
+	gemmGeneric(&t, a, b, c, 24, ldc, bias)
+}
+
+// avx512_8x48_k24_u4_bias_clip0_6 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_k24_u4_bias_clip0_6(a, b, c *float32, ldc int, bias *float32) {
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 48, accumulate: false, act: 3, slope: 0, hi: 6}
+	gemmGeneric(&t, a, b, c, 24, ldc, bias)
+}
+
+// avx512_8x48_k24_u4_bias_silu is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_k24_u4_bias_silu(a, b, c *float32, ldc int, bias *float32) {
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 48, accumulate: false, act: 7, slope: 0}
+	gemmGeneric(&t, a, b, c, 24, ldc, bias)
+}
+
+// avx512_8x48_k24_u4_bias_sigmoid is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_k24_u4_bias_sigmoid(a, b, c *float32, ldc int, bias *float32) {
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 48, accumulate: false, act: 6, slope: 0}
+	gemmGeneric(&t, a, b, c, 24, ldc, bias)
+}
+
+// avx512_8x48_k24_u4_bias_gelu is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_k24_u4_bias_gelu(a, b, c *float32, ldc int, bias *float32) {
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 48, accumulate: false, act: 8, slope: 0}
+	gemmGeneric(&t, a, b, c, 24, ldc, bias)
+}
+
+// avx512_8x48_k24_u4_bias_hardswish0p167_0p5 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_k24_u4_bias_hardswish0p167_0p5(a, b, c *float32, ldc int, bias *float32) {
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 48, accumulate: false, act: 5, slope: 0, alpha: 0.16666667, beta: 0.5}
+	gemmGeneric(&t, a, b, c, 24, ldc, bias)
+}
+
+// avx2_6x16_k24_u4_bias is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_6x16_k24_u4_bias(a, b, c *float32, ldc int, bias *float32) {
+	t := gemmTile{mr: 6, nr: 16, ldb: 16, storeM: 6, storeN: 16, accumulate: false, act: 0, slope: 0}
+	gemmGeneric(&t, a, b, c, 24, ldc, bias)
+}
+
+// avx2_6x16_k24_u4_bias_clip0_6 is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_6x16_k24_u4_bias_clip0_6(a, b, c *float32, ldc int, bias *float32) {
+	t := gemmTile{mr: 6, nr: 16, ldb: 16, storeM: 6, storeN: 16, accumulate: false, act: 3, slope: 0, hi: 6}
+	gemmGeneric(&t, a, b, c, 24, ldc, bias)
+}
+
+// avx2_6x16_k24_u4_bias_silu is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_6x16_k24_u4_bias_silu(a, b, c *float32, ldc int, bias *float32) {
+	t := gemmTile{mr: 6, nr: 16, ldb: 16, storeM: 6, storeN: 16, accumulate: false, act: 7, slope: 0}
+	gemmGeneric(&t, a, b, c, 24, ldc, bias)
+}
+
+// avx2_6x16_k24_u4_bias_sigmoid is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_6x16_k24_u4_bias_sigmoid(a, b, c *float32, ldc int, bias *float32) {
+	t := gemmTile{mr: 6, nr: 16, ldb: 16, storeM: 6, storeN: 16, accumulate: false, act: 6, slope: 0}
+	gemmGeneric(&t, a, b, c, 24, ldc, bias)
+}
+
+// avx2_6x16_k24_u4_bias_gelu is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_6x16_k24_u4_bias_gelu(a, b, c *float32, ldc int, bias *float32) {
+	t := gemmTile{mr: 6, nr: 16, ldb: 16, storeM: 6, storeN: 16, accumulate: false, act: 8, slope: 0}
+	gemmGeneric(&t, a, b, c, 24, ldc, bias)
+}
+
 // avx512_8x48_k37_u4_ldc50_bias_acc_n45 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_8x48_k37_u4_ldc50_bias_acc_n45(a, b, c *float32, bias *float32) {

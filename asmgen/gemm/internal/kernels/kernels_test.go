@@ -46,11 +46,13 @@ func TestKernels(t *testing.T) {
 	}
 }
 
-// BenchmarkKernels measures the kernels with K = benchK on panels that stay
-// in cache, reporting GFLOP/s of the full MR x NR tile.
+// BenchmarkKernels measures the kernels with K = benchK or epiK on panels
+// that stay in cache, reporting GFLOP/s of the full MR x NR tile and, for
+// the epilogue kernels, ns per output vector (the activation's cost is
+// the difference from the kernel without one).
 func BenchmarkKernels(b *testing.B) {
 	for _, cfg := range configs {
-		if cfg.K != benchK {
+		if cfg.K != benchK && cfg.K != epiK {
 			continue
 		}
 		b.Run(cfg.Name, func(b *testing.B) {
@@ -66,12 +68,23 @@ func BenchmarkKernels(b *testing.B) {
 				}
 				return s
 			}
-			a, bp, c := random(benchK*cfg.MR), random(benchK*cfg.NR), random(cfg.MR*cfg.NR)
-			for b.Loop() {
-				fn(&a[0], &bp[0], &c[0], benchK, cfg.NR, nil)
+			a, bp, c := random(cfg.K*cfg.MR), random(cfg.K*cfg.NR), random(cfg.MR*cfg.NR)
+			bias := random(cfg.MR)
+			for i := range a {
+				a[i] -= 0.5 // sums of either sign
 			}
-			flops := 2 * float64(cfg.MR*cfg.NR*benchK) * float64(b.N)
+			for b.Loop() {
+				fn(&a[0], &bp[0], &c[0], cfg.K, cfg.NR, &bias[0])
+			}
+			flops := 2 * float64(cfg.MR*cfg.NR*cfg.K) * float64(b.N)
 			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			if cfg.K == epiK {
+				lanes := 16
+				if cfg.ISA == gemm.AVX2 {
+					lanes = 8
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(cfg.MR*cfg.NR/lanes), "ns/vec")
+			}
 		})
 	}
 }

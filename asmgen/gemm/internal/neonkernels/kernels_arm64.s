@@ -3941,9 +3941,9 @@ kdone:
 
 	// Epilogue: accumulate, activate and store the tile.
 	WORD	$0x4f03f608 // fmov v8.4s, #1.0
-	MOVW	$0xc3300000, R9
+	MOVW	$0xc2b18000, R9
 	VMOV	R9, V9.S[0]
-	MOVW	$0x42ae0000, R9
+	MOVW	$0x42b00000, R9
 	VMOV	R9, V9.S[1]
 	MOVW	$0xbfb8aa3b, R9
 	VMOV	R9, V9.S[2]
@@ -3951,17 +3951,17 @@ kdone:
 	VMOV	R9, V9.S[3]
 	MOVW	$0xb95e8083, R9
 	VMOV	R9, V10.S[0]
-	MOVW	$0xb9506967, R9
+	MOVW	$0xbc07644c, R9
 	VMOV	R9, V10.S[1]
-	MOVW	$0x3ab743ce, R9
+	MOVW	$0x3d2b9d6e, R9
 	VMOV	R9, V10.S[2]
-	MOVW	$0xbc088908, R9
+	MOVW	$0xbe2aae5f, R9
 	VMOV	R9, V10.S[3]
-	MOVW	$0x3d2aa9c1, R9
+	MOVW	$0x3efffee2, R9
 	VMOV	R9, V11.S[0]
-	MOVW	$0xbe2aaaaa, R9
+	MOVW	$0xbf7ffff8, R9
 	VMOV	R9, V11.S[1]
-	MOVW	$0x3f000000, R9
+	MOVW	$0x3f800000, R9
 	VMOV	R9, V11.S[2]
 	MOVD	ldc+32(FP), R4
 	LSL	$2, R4, R4
@@ -3984,21 +3984,12 @@ kdone:
 	VFMLA	V13.S4, V15.S4, V14.S4
 	VDUP	V11.S[2], V15.S4
 	VFMLA	V13.S4, V14.S4, V15.S4
-	WORD	$0x6e2dddee // fmul v14.4s, v15.4s, v13.4s
-	VMOV	V13.B16, V15.B16
-	VFMLS	V13.S4, V14.S4, V15.S4
-	WORD	$0x4eafd50e // fsub v14.4s, v8.4s, v15.4s
 	WORD	$0x4ea1b98c // fcvtzs v12.4s, v12.4s
-	WORD	$0x4f3f058d // sshr v13.4s, v12.4s, #1
-	VSUB	V13.S4, V12.S4, V12.S4
-	VSHL	$23, V13.S4, V13.S4
-	VADD	V8.S4, V13.S4, V13.S4
-	WORD	$0x6e2dddce // fmul v14.4s, v14.4s, v13.4s
 	VSHL	$23, V12.S4, V12.S4
 	VADD	V8.S4, V12.S4, V12.S4
-	WORD	$0x6e2cddce // fmul v14.4s, v14.4s, v12.4s
-	WORD	$0x4e28d5ce // fadd v14.4s, v14.4s, v8.4s
-	WORD	$0x6e2efc00 // fdiv v0.4s, v0.4s, v14.4s
+	WORD	$0x6e2cddef // fmul v15.4s, v15.4s, v12.4s
+	WORD	$0x4e28d5ef // fadd v15.4s, v15.4s, v8.4s
+	WORD	$0x6e2ffc00 // fdiv v0.4s, v0.4s, v15.4s
 	FMOVS	F0, 0(R2)
 	ADD	R4, R2, R2
 	VDUP	V9.S[0], V15.S4
@@ -4020,21 +4011,12 @@ kdone:
 	VFMLA	V13.S4, V15.S4, V14.S4
 	VDUP	V11.S[2], V15.S4
 	VFMLA	V13.S4, V14.S4, V15.S4
-	WORD	$0x6e2dddee // fmul v14.4s, v15.4s, v13.4s
-	VMOV	V13.B16, V15.B16
-	VFMLS	V13.S4, V14.S4, V15.S4
-	WORD	$0x4eafd50e // fsub v14.4s, v8.4s, v15.4s
 	WORD	$0x4ea1b98c // fcvtzs v12.4s, v12.4s
-	WORD	$0x4f3f058d // sshr v13.4s, v12.4s, #1
-	VSUB	V13.S4, V12.S4, V12.S4
-	VSHL	$23, V13.S4, V13.S4
-	VADD	V8.S4, V13.S4, V13.S4
-	WORD	$0x6e2dddce // fmul v14.4s, v14.4s, v13.4s
 	VSHL	$23, V12.S4, V12.S4
 	VADD	V8.S4, V12.S4, V12.S4
-	WORD	$0x6e2cddce // fmul v14.4s, v14.4s, v12.4s
-	WORD	$0x4e28d5ce // fadd v14.4s, v14.4s, v8.4s
-	WORD	$0x6e2efc21 // fdiv v1.4s, v1.4s, v14.4s
+	WORD	$0x6e2cddef // fmul v15.4s, v15.4s, v12.4s
+	WORD	$0x4e28d5ef // fadd v15.4s, v15.4s, v8.4s
+	WORD	$0x6e2ffc21 // fdiv v1.4s, v1.4s, v15.4s
 	FMOVS	F1, 0(R2)
 	ADD	R4, R2, R2
 	VDUP	V9.S[0], V15.S4
@@ -4056,21 +4038,12 @@ kdone:
 	VFMLA	V13.S4, V15.S4, V14.S4
 	VDUP	V11.S[2], V15.S4
 	VFMLA	V13.S4, V14.S4, V15.S4
-	WORD	$0x6e2dddee // fmul v14.4s, v15.4s, v13.4s
-	VMOV	V13.B16, V15.B16
-	VFMLS	V13.S4, V14.S4, V15.S4
-	WORD	$0x4eafd50e // fsub v14.4s, v8.4s, v15.4s
 	WORD	$0x4ea1b98c // fcvtzs v12.4s, v12.4s
-	WORD	$0x4f3f058d // sshr v13.4s, v12.4s, #1
-	VSUB	V13.S4, V12.S4, V12.S4
-	VSHL	$23, V13.S4, V13.S4
-	VADD	V8.S4, V13.S4, V13.S4
-	WORD	$0x6e2dddce // fmul v14.4s, v14.4s, v13.4s
 	VSHL	$23, V12.S4, V12.S4
 	VADD	V8.S4, V12.S4, V12.S4
-	WORD	$0x6e2cddce // fmul v14.4s, v14.4s, v12.4s
-	WORD	$0x4e28d5ce // fadd v14.4s, v14.4s, v8.4s
-	WORD	$0x6e2efc42 // fdiv v2.4s, v2.4s, v14.4s
+	WORD	$0x6e2cddef // fmul v15.4s, v15.4s, v12.4s
+	WORD	$0x4e28d5ef // fadd v15.4s, v15.4s, v8.4s
+	WORD	$0x6e2ffc42 // fdiv v2.4s, v2.4s, v15.4s
 	FMOVS	F2, 0(R2)
 	ADD	R4, R2, R2
 	VDUP	V9.S[0], V15.S4
@@ -4092,21 +4065,12 @@ kdone:
 	VFMLA	V13.S4, V15.S4, V14.S4
 	VDUP	V11.S[2], V15.S4
 	VFMLA	V13.S4, V14.S4, V15.S4
-	WORD	$0x6e2dddee // fmul v14.4s, v15.4s, v13.4s
-	VMOV	V13.B16, V15.B16
-	VFMLS	V13.S4, V14.S4, V15.S4
-	WORD	$0x4eafd50e // fsub v14.4s, v8.4s, v15.4s
 	WORD	$0x4ea1b98c // fcvtzs v12.4s, v12.4s
-	WORD	$0x4f3f058d // sshr v13.4s, v12.4s, #1
-	VSUB	V13.S4, V12.S4, V12.S4
-	VSHL	$23, V13.S4, V13.S4
-	VADD	V8.S4, V13.S4, V13.S4
-	WORD	$0x6e2dddce // fmul v14.4s, v14.4s, v13.4s
 	VSHL	$23, V12.S4, V12.S4
 	VADD	V8.S4, V12.S4, V12.S4
-	WORD	$0x6e2cddce // fmul v14.4s, v14.4s, v12.4s
-	WORD	$0x4e28d5ce // fadd v14.4s, v14.4s, v8.4s
-	WORD	$0x6e2efc63 // fdiv v3.4s, v3.4s, v14.4s
+	WORD	$0x6e2cddef // fmul v15.4s, v15.4s, v12.4s
+	WORD	$0x4e28d5ef // fadd v15.4s, v15.4s, v8.4s
+	WORD	$0x6e2ffc63 // fdiv v3.4s, v3.4s, v15.4s
 	FMOVS	F3, 0(R2)
 	ADD	R4, R2, R2
 	VDUP	V9.S[0], V15.S4
@@ -4128,21 +4092,12 @@ kdone:
 	VFMLA	V13.S4, V15.S4, V14.S4
 	VDUP	V11.S[2], V15.S4
 	VFMLA	V13.S4, V14.S4, V15.S4
-	WORD	$0x6e2dddee // fmul v14.4s, v15.4s, v13.4s
-	VMOV	V13.B16, V15.B16
-	VFMLS	V13.S4, V14.S4, V15.S4
-	WORD	$0x4eafd50e // fsub v14.4s, v8.4s, v15.4s
 	WORD	$0x4ea1b98c // fcvtzs v12.4s, v12.4s
-	WORD	$0x4f3f058d // sshr v13.4s, v12.4s, #1
-	VSUB	V13.S4, V12.S4, V12.S4
-	VSHL	$23, V13.S4, V13.S4
-	VADD	V8.S4, V13.S4, V13.S4
-	WORD	$0x6e2dddce // fmul v14.4s, v14.4s, v13.4s
 	VSHL	$23, V12.S4, V12.S4
 	VADD	V8.S4, V12.S4, V12.S4
-	WORD	$0x6e2cddce // fmul v14.4s, v14.4s, v12.4s
-	WORD	$0x4e28d5ce // fadd v14.4s, v14.4s, v8.4s
-	WORD	$0x6e2efc84 // fdiv v4.4s, v4.4s, v14.4s
+	WORD	$0x6e2cddef // fmul v15.4s, v15.4s, v12.4s
+	WORD	$0x4e28d5ef // fadd v15.4s, v15.4s, v8.4s
+	WORD	$0x6e2ffc84 // fdiv v4.4s, v4.4s, v15.4s
 	FMOVS	F4, 0(R2)
 	ADD	R4, R2, R2
 	VDUP	V9.S[0], V15.S4
@@ -4164,21 +4119,12 @@ kdone:
 	VFMLA	V13.S4, V15.S4, V14.S4
 	VDUP	V11.S[2], V15.S4
 	VFMLA	V13.S4, V14.S4, V15.S4
-	WORD	$0x6e2dddee // fmul v14.4s, v15.4s, v13.4s
-	VMOV	V13.B16, V15.B16
-	VFMLS	V13.S4, V14.S4, V15.S4
-	WORD	$0x4eafd50e // fsub v14.4s, v8.4s, v15.4s
 	WORD	$0x4ea1b98c // fcvtzs v12.4s, v12.4s
-	WORD	$0x4f3f058d // sshr v13.4s, v12.4s, #1
-	VSUB	V13.S4, V12.S4, V12.S4
-	VSHL	$23, V13.S4, V13.S4
-	VADD	V8.S4, V13.S4, V13.S4
-	WORD	$0x6e2dddce // fmul v14.4s, v14.4s, v13.4s
 	VSHL	$23, V12.S4, V12.S4
 	VADD	V8.S4, V12.S4, V12.S4
-	WORD	$0x6e2cddce // fmul v14.4s, v14.4s, v12.4s
-	WORD	$0x4e28d5ce // fadd v14.4s, v14.4s, v8.4s
-	WORD	$0x6e2efca5 // fdiv v5.4s, v5.4s, v14.4s
+	WORD	$0x6e2cddef // fmul v15.4s, v15.4s, v12.4s
+	WORD	$0x4e28d5ef // fadd v15.4s, v15.4s, v8.4s
+	WORD	$0x6e2ffca5 // fdiv v5.4s, v5.4s, v15.4s
 	FMOVS	F5, 0(R2)
 	ADD	R4, R2, R2
 	VDUP	V9.S[0], V15.S4
@@ -4200,21 +4146,12 @@ kdone:
 	VFMLA	V13.S4, V15.S4, V14.S4
 	VDUP	V11.S[2], V15.S4
 	VFMLA	V13.S4, V14.S4, V15.S4
-	WORD	$0x6e2dddee // fmul v14.4s, v15.4s, v13.4s
-	VMOV	V13.B16, V15.B16
-	VFMLS	V13.S4, V14.S4, V15.S4
-	WORD	$0x4eafd50e // fsub v14.4s, v8.4s, v15.4s
 	WORD	$0x4ea1b98c // fcvtzs v12.4s, v12.4s
-	WORD	$0x4f3f058d // sshr v13.4s, v12.4s, #1
-	VSUB	V13.S4, V12.S4, V12.S4
-	VSHL	$23, V13.S4, V13.S4
-	VADD	V8.S4, V13.S4, V13.S4
-	WORD	$0x6e2dddce // fmul v14.4s, v14.4s, v13.4s
 	VSHL	$23, V12.S4, V12.S4
 	VADD	V8.S4, V12.S4, V12.S4
-	WORD	$0x6e2cddce // fmul v14.4s, v14.4s, v12.4s
-	WORD	$0x4e28d5ce // fadd v14.4s, v14.4s, v8.4s
-	WORD	$0x6e2efcc6 // fdiv v6.4s, v6.4s, v14.4s
+	WORD	$0x6e2cddef // fmul v15.4s, v15.4s, v12.4s
+	WORD	$0x4e28d5ef // fadd v15.4s, v15.4s, v8.4s
+	WORD	$0x6e2ffcc6 // fdiv v6.4s, v6.4s, v15.4s
 	FMOVS	F6, 0(R2)
 	ADD	R4, R2, R2
 	VDUP	V9.S[0], V15.S4
@@ -4236,21 +4173,12 @@ kdone:
 	VFMLA	V13.S4, V15.S4, V14.S4
 	VDUP	V11.S[2], V15.S4
 	VFMLA	V13.S4, V14.S4, V15.S4
-	WORD	$0x6e2dddee // fmul v14.4s, v15.4s, v13.4s
-	VMOV	V13.B16, V15.B16
-	VFMLS	V13.S4, V14.S4, V15.S4
-	WORD	$0x4eafd50e // fsub v14.4s, v8.4s, v15.4s
 	WORD	$0x4ea1b98c // fcvtzs v12.4s, v12.4s
-	WORD	$0x4f3f058d // sshr v13.4s, v12.4s, #1
-	VSUB	V13.S4, V12.S4, V12.S4
-	VSHL	$23, V13.S4, V13.S4
-	VADD	V8.S4, V13.S4, V13.S4
-	WORD	$0x6e2dddce // fmul v14.4s, v14.4s, v13.4s
 	VSHL	$23, V12.S4, V12.S4
 	VADD	V8.S4, V12.S4, V12.S4
-	WORD	$0x6e2cddce // fmul v14.4s, v14.4s, v12.4s
-	WORD	$0x4e28d5ce // fadd v14.4s, v14.4s, v8.4s
-	WORD	$0x6e2efce7 // fdiv v7.4s, v7.4s, v14.4s
+	WORD	$0x6e2cddef // fmul v15.4s, v15.4s, v12.4s
+	WORD	$0x4e28d5ef // fadd v15.4s, v15.4s, v8.4s
+	WORD	$0x6e2ffce7 // fdiv v7.4s, v7.4s, v15.4s
 	FMOVS	F7, 0(R2)
 	RET
 
@@ -5323,9 +5251,9 @@ kloop:
 
 	// Epilogue: accumulate, activate and store the tile.
 	WORD	$0x4f03f604 // fmov v4.4s, #1.0
-	MOVW	$0xc3300000, R9
+	MOVW	$0xc2b18000, R9
 	VMOV	R9, V5.S[0]
-	MOVW	$0x42ae0000, R9
+	MOVW	$0x42b00000, R9
 	VMOV	R9, V5.S[1]
 	MOVW	$0xbfb8aa3b, R9
 	VMOV	R9, V5.S[2]
@@ -5333,17 +5261,17 @@ kloop:
 	VMOV	R9, V5.S[3]
 	MOVW	$0xb95e8083, R9
 	VMOV	R9, V6.S[0]
-	MOVW	$0xb9506967, R9
+	MOVW	$0xbc07644c, R9
 	VMOV	R9, V6.S[1]
-	MOVW	$0x3ab743ce, R9
+	MOVW	$0x3d2b9d6e, R9
 	VMOV	R9, V6.S[2]
-	MOVW	$0xbc088908, R9
+	MOVW	$0xbe2aae5f, R9
 	VMOV	R9, V6.S[3]
-	MOVW	$0x3d2aa9c1, R9
+	MOVW	$0x3efffee2, R9
 	VMOV	R9, V7.S[0]
-	MOVW	$0xbe2aaaaa, R9
+	MOVW	$0xbf7ffff8, R9
 	VMOV	R9, V7.S[1]
-	MOVW	$0x3f000000, R9
+	MOVW	$0x3f800000, R9
 	VMOV	R9, V7.S[2]
 	FMOVD	0(R2), F8
 	FMOVS	8(R2), F9
@@ -5368,21 +5296,12 @@ kloop:
 	VFMLA	V9.S4, V11.S4, V10.S4
 	VDUP	V7.S[2], V11.S4
 	VFMLA	V9.S4, V10.S4, V11.S4
-	WORD	$0x6e29dd6a // fmul v10.4s, v11.4s, v9.4s
-	VMOV	V9.B16, V11.B16
-	VFMLS	V9.S4, V10.S4, V11.S4
-	WORD	$0x4eabd48a // fsub v10.4s, v4.4s, v11.4s
 	WORD	$0x4ea1b908 // fcvtzs v8.4s, v8.4s
-	WORD	$0x4f3f0509 // sshr v9.4s, v8.4s, #1
-	VSUB	V9.S4, V8.S4, V8.S4
-	VSHL	$23, V9.S4, V9.S4
-	VADD	V4.S4, V9.S4, V9.S4
-	WORD	$0x6e29dd4a // fmul v10.4s, v10.4s, v9.4s
 	VSHL	$23, V8.S4, V8.S4
 	VADD	V4.S4, V8.S4, V8.S4
-	WORD	$0x6e28dd4a // fmul v10.4s, v10.4s, v8.4s
-	WORD	$0x4e24d54a // fadd v10.4s, v10.4s, v4.4s
-	WORD	$0x6e2afc80 // fdiv v0.4s, v4.4s, v10.4s
+	WORD	$0x6e28dd6b // fmul v11.4s, v11.4s, v8.4s
+	WORD	$0x4e24d56b // fadd v11.4s, v11.4s, v4.4s
+	WORD	$0x6e2bfc80 // fdiv v0.4s, v4.4s, v11.4s
 	FMOVD	F0, 0(R2)
 	VDUP	V0.S[2], V8.S4
 	FMOVS	F8, 8(R2)
@@ -5410,21 +5329,12 @@ kloop:
 	VFMLA	V9.S4, V11.S4, V10.S4
 	VDUP	V7.S[2], V11.S4
 	VFMLA	V9.S4, V10.S4, V11.S4
-	WORD	$0x6e29dd6a // fmul v10.4s, v11.4s, v9.4s
-	VMOV	V9.B16, V11.B16
-	VFMLS	V9.S4, V10.S4, V11.S4
-	WORD	$0x4eabd48a // fsub v10.4s, v4.4s, v11.4s
 	WORD	$0x4ea1b908 // fcvtzs v8.4s, v8.4s
-	WORD	$0x4f3f0509 // sshr v9.4s, v8.4s, #1
-	VSUB	V9.S4, V8.S4, V8.S4
-	VSHL	$23, V9.S4, V9.S4
-	VADD	V4.S4, V9.S4, V9.S4
-	WORD	$0x6e29dd4a // fmul v10.4s, v10.4s, v9.4s
 	VSHL	$23, V8.S4, V8.S4
 	VADD	V4.S4, V8.S4, V8.S4
-	WORD	$0x6e28dd4a // fmul v10.4s, v10.4s, v8.4s
-	WORD	$0x4e24d54a // fadd v10.4s, v10.4s, v4.4s
-	WORD	$0x6e2afc81 // fdiv v1.4s, v4.4s, v10.4s
+	WORD	$0x6e28dd6b // fmul v11.4s, v11.4s, v8.4s
+	WORD	$0x4e24d56b // fadd v11.4s, v11.4s, v4.4s
+	WORD	$0x6e2bfc81 // fdiv v1.4s, v4.4s, v11.4s
 	FMOVD	F1, 0(R2)
 	VDUP	V1.S[2], V8.S4
 	FMOVS	F8, 8(R2)
@@ -5452,21 +5362,12 @@ kloop:
 	VFMLA	V9.S4, V11.S4, V10.S4
 	VDUP	V7.S[2], V11.S4
 	VFMLA	V9.S4, V10.S4, V11.S4
-	WORD	$0x6e29dd6a // fmul v10.4s, v11.4s, v9.4s
-	VMOV	V9.B16, V11.B16
-	VFMLS	V9.S4, V10.S4, V11.S4
-	WORD	$0x4eabd48a // fsub v10.4s, v4.4s, v11.4s
 	WORD	$0x4ea1b908 // fcvtzs v8.4s, v8.4s
-	WORD	$0x4f3f0509 // sshr v9.4s, v8.4s, #1
-	VSUB	V9.S4, V8.S4, V8.S4
-	VSHL	$23, V9.S4, V9.S4
-	VADD	V4.S4, V9.S4, V9.S4
-	WORD	$0x6e29dd4a // fmul v10.4s, v10.4s, v9.4s
 	VSHL	$23, V8.S4, V8.S4
 	VADD	V4.S4, V8.S4, V8.S4
-	WORD	$0x6e28dd4a // fmul v10.4s, v10.4s, v8.4s
-	WORD	$0x4e24d54a // fadd v10.4s, v10.4s, v4.4s
-	WORD	$0x6e2afc82 // fdiv v2.4s, v4.4s, v10.4s
+	WORD	$0x6e28dd6b // fmul v11.4s, v11.4s, v8.4s
+	WORD	$0x4e24d56b // fadd v11.4s, v11.4s, v4.4s
+	WORD	$0x6e2bfc82 // fdiv v2.4s, v4.4s, v11.4s
 	FMOVD	F2, 0(R2)
 	VDUP	V2.S[2], V8.S4
 	FMOVS	F8, 8(R2)
@@ -5494,21 +5395,12 @@ kloop:
 	VFMLA	V9.S4, V11.S4, V10.S4
 	VDUP	V7.S[2], V11.S4
 	VFMLA	V9.S4, V10.S4, V11.S4
-	WORD	$0x6e29dd6a // fmul v10.4s, v11.4s, v9.4s
-	VMOV	V9.B16, V11.B16
-	VFMLS	V9.S4, V10.S4, V11.S4
-	WORD	$0x4eabd48a // fsub v10.4s, v4.4s, v11.4s
 	WORD	$0x4ea1b908 // fcvtzs v8.4s, v8.4s
-	WORD	$0x4f3f0509 // sshr v9.4s, v8.4s, #1
-	VSUB	V9.S4, V8.S4, V8.S4
-	VSHL	$23, V9.S4, V9.S4
-	VADD	V4.S4, V9.S4, V9.S4
-	WORD	$0x6e29dd4a // fmul v10.4s, v10.4s, v9.4s
 	VSHL	$23, V8.S4, V8.S4
 	VADD	V4.S4, V8.S4, V8.S4
-	WORD	$0x6e28dd4a // fmul v10.4s, v10.4s, v8.4s
-	WORD	$0x4e24d54a // fadd v10.4s, v10.4s, v4.4s
-	WORD	$0x6e2afc83 // fdiv v3.4s, v4.4s, v10.4s
+	WORD	$0x6e28dd6b // fmul v11.4s, v11.4s, v8.4s
+	WORD	$0x4e24d56b // fadd v11.4s, v11.4s, v4.4s
+	WORD	$0x6e2bfc83 // fdiv v3.4s, v4.4s, v11.4s
 	FMOVD	F3, 0(R2)
 	VDUP	V3.S[2], V8.S4
 	FMOVS	F8, 8(R2)
@@ -6161,9 +6053,9 @@ kdone:
 
 	// Epilogue: accumulate, activate and store the tile.
 	WORD	$0x4f03f618 // fmov v24.4s, #1.0
-	MOVW	$0xc3300000, R9
+	MOVW	$0xc2b18000, R9
 	VMOV	R9, V25.S[0]
-	MOVW	$0x42ae0000, R9
+	MOVW	$0x42b00000, R9
 	VMOV	R9, V25.S[1]
 	MOVW	$0xbfb8aa3b, R9
 	VMOV	R9, V25.S[2]
@@ -6171,17 +6063,17 @@ kdone:
 	VMOV	R9, V25.S[3]
 	MOVW	$0xb95e8083, R9
 	VMOV	R9, V26.S[0]
-	MOVW	$0xb9506967, R9
+	MOVW	$0xbc07644c, R9
 	VMOV	R9, V26.S[1]
-	MOVW	$0x3ab743ce, R9
+	MOVW	$0x3d2b9d6e, R9
 	VMOV	R9, V26.S[2]
-	MOVW	$0xbc088908, R9
+	MOVW	$0xbe2aae5f, R9
 	VMOV	R9, V26.S[3]
-	MOVW	$0x3d2aa9c1, R9
+	MOVW	$0x3efffee2, R9
 	VMOV	R9, V27.S[0]
-	MOVW	$0xbe2aaaaa, R9
+	MOVW	$0xbf7ffff8, R9
 	VMOV	R9, V27.S[1]
-	MOVW	$0x3f000000, R9
+	MOVW	$0x3f800000, R9
 	VMOV	R9, V27.S[2]
 	MOVD	ldc+32(FP), R4
 	LSL	$2, R4, R4
@@ -6204,21 +6096,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efc00 // fdiv v0.4s, v0.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffc00 // fdiv v0.4s, v0.4s, v31.4s
 	FMOVQ	F0, 0(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff43d // fmax v29.4s, v1.4s, v31.4s
@@ -6239,21 +6122,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efc21 // fdiv v1.4s, v1.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffc21 // fdiv v1.4s, v1.4s, v31.4s
 	FMOVQ	F1, 16(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff45d // fmax v29.4s, v2.4s, v31.4s
@@ -6274,21 +6148,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efc42 // fdiv v2.4s, v2.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffc42 // fdiv v2.4s, v2.4s, v31.4s
 	FMOVD	F2, 32(R2)
 	VDUP	V2.S[2], V28.S4
 	FMOVS	F28, 40(R2)
@@ -6312,21 +6177,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efc63 // fdiv v3.4s, v3.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffc63 // fdiv v3.4s, v3.4s, v31.4s
 	FMOVQ	F3, 0(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff49d // fmax v29.4s, v4.4s, v31.4s
@@ -6347,21 +6203,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efc84 // fdiv v4.4s, v4.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffc84 // fdiv v4.4s, v4.4s, v31.4s
 	FMOVQ	F4, 16(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff4bd // fmax v29.4s, v5.4s, v31.4s
@@ -6382,21 +6229,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efca5 // fdiv v5.4s, v5.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffca5 // fdiv v5.4s, v5.4s, v31.4s
 	FMOVD	F5, 32(R2)
 	VDUP	V5.S[2], V28.S4
 	FMOVS	F28, 40(R2)
@@ -6420,21 +6258,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efcc6 // fdiv v6.4s, v6.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffcc6 // fdiv v6.4s, v6.4s, v31.4s
 	FMOVQ	F6, 0(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff4fd // fmax v29.4s, v7.4s, v31.4s
@@ -6455,21 +6284,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efce7 // fdiv v7.4s, v7.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffce7 // fdiv v7.4s, v7.4s, v31.4s
 	FMOVQ	F7, 16(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff51d // fmax v29.4s, v8.4s, v31.4s
@@ -6490,21 +6310,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efd08 // fdiv v8.4s, v8.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffd08 // fdiv v8.4s, v8.4s, v31.4s
 	FMOVD	F8, 32(R2)
 	VDUP	V8.S[2], V28.S4
 	FMOVS	F28, 40(R2)
@@ -6528,21 +6339,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efd29 // fdiv v9.4s, v9.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffd29 // fdiv v9.4s, v9.4s, v31.4s
 	FMOVQ	F9, 0(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff55d // fmax v29.4s, v10.4s, v31.4s
@@ -6563,21 +6365,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efd4a // fdiv v10.4s, v10.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffd4a // fdiv v10.4s, v10.4s, v31.4s
 	FMOVQ	F10, 16(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff57d // fmax v29.4s, v11.4s, v31.4s
@@ -6598,21 +6391,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efd6b // fdiv v11.4s, v11.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffd6b // fdiv v11.4s, v11.4s, v31.4s
 	FMOVD	F11, 32(R2)
 	VDUP	V11.S[2], V28.S4
 	FMOVS	F28, 40(R2)
@@ -6636,21 +6420,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efd8c // fdiv v12.4s, v12.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffd8c // fdiv v12.4s, v12.4s, v31.4s
 	FMOVQ	F12, 0(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff5bd // fmax v29.4s, v13.4s, v31.4s
@@ -6671,21 +6446,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efdad // fdiv v13.4s, v13.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffdad // fdiv v13.4s, v13.4s, v31.4s
 	FMOVQ	F13, 16(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff5dd // fmax v29.4s, v14.4s, v31.4s
@@ -6706,21 +6472,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efdce // fdiv v14.4s, v14.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffdce // fdiv v14.4s, v14.4s, v31.4s
 	FMOVD	F14, 32(R2)
 	VDUP	V14.S[2], V28.S4
 	FMOVS	F28, 40(R2)
@@ -6744,21 +6501,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efdef // fdiv v15.4s, v15.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffdef // fdiv v15.4s, v15.4s, v31.4s
 	FMOVQ	F15, 0(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff61d // fmax v29.4s, v16.4s, v31.4s
@@ -6779,21 +6527,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efe10 // fdiv v16.4s, v16.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffe10 // fdiv v16.4s, v16.4s, v31.4s
 	FMOVQ	F16, 16(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff63d // fmax v29.4s, v17.4s, v31.4s
@@ -6814,21 +6553,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efe31 // fdiv v17.4s, v17.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffe31 // fdiv v17.4s, v17.4s, v31.4s
 	FMOVD	F17, 32(R2)
 	VDUP	V17.S[2], V28.S4
 	FMOVS	F28, 40(R2)
@@ -6852,21 +6582,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efe52 // fdiv v18.4s, v18.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffe52 // fdiv v18.4s, v18.4s, v31.4s
 	FMOVQ	F18, 0(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff67d // fmax v29.4s, v19.4s, v31.4s
@@ -6887,21 +6608,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efe73 // fdiv v19.4s, v19.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffe73 // fdiv v19.4s, v19.4s, v31.4s
 	FMOVQ	F19, 16(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff69d // fmax v29.4s, v20.4s, v31.4s
@@ -6922,21 +6634,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efe94 // fdiv v20.4s, v20.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffe94 // fdiv v20.4s, v20.4s, v31.4s
 	FMOVD	F20, 32(R2)
 	VDUP	V20.S[2], V28.S4
 	FMOVS	F28, 40(R2)
@@ -6960,21 +6663,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efeb5 // fdiv v21.4s, v21.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffeb5 // fdiv v21.4s, v21.4s, v31.4s
 	FMOVQ	F21, 0(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff6dd // fmax v29.4s, v22.4s, v31.4s
@@ -6995,21 +6689,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efed6 // fdiv v22.4s, v22.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffed6 // fdiv v22.4s, v22.4s, v31.4s
 	FMOVQ	F22, 16(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff6fd // fmax v29.4s, v23.4s, v31.4s
@@ -7030,21 +6715,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3efef7 // fdiv v23.4s, v23.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3ffef7 // fdiv v23.4s, v23.4s, v31.4s
 	FMOVD	F23, 32(R2)
 	VDUP	V23.S[2], V28.S4
 	FMOVS	F28, 40(R2)
@@ -7199,9 +6875,9 @@ kdone:
 
 	// Epilogue: accumulate, activate and store the tile.
 	WORD	$0x4f03f612 // fmov v18.4s, #1.0
-	MOVW	$0xc3300000, R9
+	MOVW	$0xc2b18000, R9
 	VMOV	R9, V19.S[0]
-	MOVW	$0x42ae0000, R9
+	MOVW	$0x42b00000, R9
 	VMOV	R9, V19.S[1]
 	MOVW	$0xbfb8aa3b, R9
 	VMOV	R9, V19.S[2]
@@ -7209,17 +6885,17 @@ kdone:
 	VMOV	R9, V19.S[3]
 	MOVW	$0xb95e8083, R9
 	VMOV	R9, V20.S[0]
-	MOVW	$0xb9506967, R9
+	MOVW	$0xbc07644c, R9
 	VMOV	R9, V20.S[1]
-	MOVW	$0x3ab743ce, R9
+	MOVW	$0x3d2b9d6e, R9
 	VMOV	R9, V20.S[2]
-	MOVW	$0xbc088908, R9
+	MOVW	$0xbe2aae5f, R9
 	VMOV	R9, V20.S[3]
-	MOVW	$0x3d2aa9c1, R9
+	MOVW	$0x3efffee2, R9
 	VMOV	R9, V21.S[0]
-	MOVW	$0xbe2aaaaa, R9
+	MOVW	$0xbf7ffff8, R9
 	VMOV	R9, V21.S[1]
-	MOVW	$0x3f000000, R9
+	MOVW	$0x3f800000, R9
 	VMOV	R9, V21.S[2]
 	MOVD	ldc+32(FP), R4
 	LSL	$2, R4, R4
@@ -7242,21 +6918,12 @@ kdone:
 	VFMLA	V23.S4, V25.S4, V24.S4
 	VDUP	V21.S[2], V25.S4
 	VFMLA	V23.S4, V24.S4, V25.S4
-	WORD	$0x6e37df38 // fmul v24.4s, v25.4s, v23.4s
-	VMOV	V23.B16, V25.B16
-	VFMLS	V23.S4, V24.S4, V25.S4
-	WORD	$0x4eb9d658 // fsub v24.4s, v18.4s, v25.4s
 	WORD	$0x4ea1bad6 // fcvtzs v22.4s, v22.4s
-	WORD	$0x4f3f06d7 // sshr v23.4s, v22.4s, #1
-	VSUB	V23.S4, V22.S4, V22.S4
-	VSHL	$23, V23.S4, V23.S4
-	VADD	V18.S4, V23.S4, V23.S4
-	WORD	$0x6e37df18 // fmul v24.4s, v24.4s, v23.4s
 	VSHL	$23, V22.S4, V22.S4
 	VADD	V18.S4, V22.S4, V22.S4
-	WORD	$0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
-	WORD	$0x4e32d718 // fadd v24.4s, v24.4s, v18.4s
-	WORD	$0x6e38fe40 // fdiv v0.4s, v18.4s, v24.4s
+	WORD	$0x6e36df39 // fmul v25.4s, v25.4s, v22.4s
+	WORD	$0x4e32d739 // fadd v25.4s, v25.4s, v18.4s
+	WORD	$0x6e39fe40 // fdiv v0.4s, v18.4s, v25.4s
 	FMOVQ	F0, 0(R2)
 	VDUP	V19.S[0], V25.S4
 	WORD	$0x4e39f437 // fmax v23.4s, v1.4s, v25.4s
@@ -7277,21 +6944,12 @@ kdone:
 	VFMLA	V23.S4, V25.S4, V24.S4
 	VDUP	V21.S[2], V25.S4
 	VFMLA	V23.S4, V24.S4, V25.S4
-	WORD	$0x6e37df38 // fmul v24.4s, v25.4s, v23.4s
-	VMOV	V23.B16, V25.B16
-	VFMLS	V23.S4, V24.S4, V25.S4
-	WORD	$0x4eb9d658 // fsub v24.4s, v18.4s, v25.4s
 	WORD	$0x4ea1bad6 // fcvtzs v22.4s, v22.4s
-	WORD	$0x4f3f06d7 // sshr v23.4s, v22.4s, #1
-	VSUB	V23.S4, V22.S4, V22.S4
-	VSHL	$23, V23.S4, V23.S4
-	VADD	V18.S4, V23.S4, V23.S4
-	WORD	$0x6e37df18 // fmul v24.4s, v24.4s, v23.4s
 	VSHL	$23, V22.S4, V22.S4
 	VADD	V18.S4, V22.S4, V22.S4
-	WORD	$0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
-	WORD	$0x4e32d718 // fadd v24.4s, v24.4s, v18.4s
-	WORD	$0x6e38fe41 // fdiv v1.4s, v18.4s, v24.4s
+	WORD	$0x6e36df39 // fmul v25.4s, v25.4s, v22.4s
+	WORD	$0x4e32d739 // fadd v25.4s, v25.4s, v18.4s
+	WORD	$0x6e39fe41 // fdiv v1.4s, v18.4s, v25.4s
 	FMOVQ	F1, 16(R2)
 	ADD	R4, R2, R2
 	VDUP	V19.S[0], V25.S4
@@ -7313,21 +6971,12 @@ kdone:
 	VFMLA	V23.S4, V25.S4, V24.S4
 	VDUP	V21.S[2], V25.S4
 	VFMLA	V23.S4, V24.S4, V25.S4
-	WORD	$0x6e37df38 // fmul v24.4s, v25.4s, v23.4s
-	VMOV	V23.B16, V25.B16
-	VFMLS	V23.S4, V24.S4, V25.S4
-	WORD	$0x4eb9d658 // fsub v24.4s, v18.4s, v25.4s
 	WORD	$0x4ea1bad6 // fcvtzs v22.4s, v22.4s
-	WORD	$0x4f3f06d7 // sshr v23.4s, v22.4s, #1
-	VSUB	V23.S4, V22.S4, V22.S4
-	VSHL	$23, V23.S4, V23.S4
-	VADD	V18.S4, V23.S4, V23.S4
-	WORD	$0x6e37df18 // fmul v24.4s, v24.4s, v23.4s
 	VSHL	$23, V22.S4, V22.S4
 	VADD	V18.S4, V22.S4, V22.S4
-	WORD	$0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
-	WORD	$0x4e32d718 // fadd v24.4s, v24.4s, v18.4s
-	WORD	$0x6e38fe42 // fdiv v2.4s, v18.4s, v24.4s
+	WORD	$0x6e36df39 // fmul v25.4s, v25.4s, v22.4s
+	WORD	$0x4e32d739 // fadd v25.4s, v25.4s, v18.4s
+	WORD	$0x6e39fe42 // fdiv v2.4s, v18.4s, v25.4s
 	FMOVQ	F2, 0(R2)
 	VDUP	V19.S[0], V25.S4
 	WORD	$0x4e39f477 // fmax v23.4s, v3.4s, v25.4s
@@ -7348,21 +6997,12 @@ kdone:
 	VFMLA	V23.S4, V25.S4, V24.S4
 	VDUP	V21.S[2], V25.S4
 	VFMLA	V23.S4, V24.S4, V25.S4
-	WORD	$0x6e37df38 // fmul v24.4s, v25.4s, v23.4s
-	VMOV	V23.B16, V25.B16
-	VFMLS	V23.S4, V24.S4, V25.S4
-	WORD	$0x4eb9d658 // fsub v24.4s, v18.4s, v25.4s
 	WORD	$0x4ea1bad6 // fcvtzs v22.4s, v22.4s
-	WORD	$0x4f3f06d7 // sshr v23.4s, v22.4s, #1
-	VSUB	V23.S4, V22.S4, V22.S4
-	VSHL	$23, V23.S4, V23.S4
-	VADD	V18.S4, V23.S4, V23.S4
-	WORD	$0x6e37df18 // fmul v24.4s, v24.4s, v23.4s
 	VSHL	$23, V22.S4, V22.S4
 	VADD	V18.S4, V22.S4, V22.S4
-	WORD	$0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
-	WORD	$0x4e32d718 // fadd v24.4s, v24.4s, v18.4s
-	WORD	$0x6e38fe43 // fdiv v3.4s, v18.4s, v24.4s
+	WORD	$0x6e36df39 // fmul v25.4s, v25.4s, v22.4s
+	WORD	$0x4e32d739 // fadd v25.4s, v25.4s, v18.4s
+	WORD	$0x6e39fe43 // fdiv v3.4s, v18.4s, v25.4s
 	FMOVQ	F3, 16(R2)
 	ADD	R4, R2, R2
 	VDUP	V19.S[0], V25.S4
@@ -7384,21 +7024,12 @@ kdone:
 	VFMLA	V23.S4, V25.S4, V24.S4
 	VDUP	V21.S[2], V25.S4
 	VFMLA	V23.S4, V24.S4, V25.S4
-	WORD	$0x6e37df38 // fmul v24.4s, v25.4s, v23.4s
-	VMOV	V23.B16, V25.B16
-	VFMLS	V23.S4, V24.S4, V25.S4
-	WORD	$0x4eb9d658 // fsub v24.4s, v18.4s, v25.4s
 	WORD	$0x4ea1bad6 // fcvtzs v22.4s, v22.4s
-	WORD	$0x4f3f06d7 // sshr v23.4s, v22.4s, #1
-	VSUB	V23.S4, V22.S4, V22.S4
-	VSHL	$23, V23.S4, V23.S4
-	VADD	V18.S4, V23.S4, V23.S4
-	WORD	$0x6e37df18 // fmul v24.4s, v24.4s, v23.4s
 	VSHL	$23, V22.S4, V22.S4
 	VADD	V18.S4, V22.S4, V22.S4
-	WORD	$0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
-	WORD	$0x4e32d718 // fadd v24.4s, v24.4s, v18.4s
-	WORD	$0x6e38fe44 // fdiv v4.4s, v18.4s, v24.4s
+	WORD	$0x6e36df39 // fmul v25.4s, v25.4s, v22.4s
+	WORD	$0x4e32d739 // fadd v25.4s, v25.4s, v18.4s
+	WORD	$0x6e39fe44 // fdiv v4.4s, v18.4s, v25.4s
 	FMOVQ	F4, 0(R2)
 	VDUP	V19.S[0], V25.S4
 	WORD	$0x4e39f4b7 // fmax v23.4s, v5.4s, v25.4s
@@ -7419,21 +7050,12 @@ kdone:
 	VFMLA	V23.S4, V25.S4, V24.S4
 	VDUP	V21.S[2], V25.S4
 	VFMLA	V23.S4, V24.S4, V25.S4
-	WORD	$0x6e37df38 // fmul v24.4s, v25.4s, v23.4s
-	VMOV	V23.B16, V25.B16
-	VFMLS	V23.S4, V24.S4, V25.S4
-	WORD	$0x4eb9d658 // fsub v24.4s, v18.4s, v25.4s
 	WORD	$0x4ea1bad6 // fcvtzs v22.4s, v22.4s
-	WORD	$0x4f3f06d7 // sshr v23.4s, v22.4s, #1
-	VSUB	V23.S4, V22.S4, V22.S4
-	VSHL	$23, V23.S4, V23.S4
-	VADD	V18.S4, V23.S4, V23.S4
-	WORD	$0x6e37df18 // fmul v24.4s, v24.4s, v23.4s
 	VSHL	$23, V22.S4, V22.S4
 	VADD	V18.S4, V22.S4, V22.S4
-	WORD	$0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
-	WORD	$0x4e32d718 // fadd v24.4s, v24.4s, v18.4s
-	WORD	$0x6e38fe45 // fdiv v5.4s, v18.4s, v24.4s
+	WORD	$0x6e36df39 // fmul v25.4s, v25.4s, v22.4s
+	WORD	$0x4e32d739 // fadd v25.4s, v25.4s, v18.4s
+	WORD	$0x6e39fe45 // fdiv v5.4s, v18.4s, v25.4s
 	FMOVQ	F5, 16(R2)
 	ADD	R4, R2, R2
 	VDUP	V19.S[0], V25.S4
@@ -7455,21 +7077,12 @@ kdone:
 	VFMLA	V23.S4, V25.S4, V24.S4
 	VDUP	V21.S[2], V25.S4
 	VFMLA	V23.S4, V24.S4, V25.S4
-	WORD	$0x6e37df38 // fmul v24.4s, v25.4s, v23.4s
-	VMOV	V23.B16, V25.B16
-	VFMLS	V23.S4, V24.S4, V25.S4
-	WORD	$0x4eb9d658 // fsub v24.4s, v18.4s, v25.4s
 	WORD	$0x4ea1bad6 // fcvtzs v22.4s, v22.4s
-	WORD	$0x4f3f06d7 // sshr v23.4s, v22.4s, #1
-	VSUB	V23.S4, V22.S4, V22.S4
-	VSHL	$23, V23.S4, V23.S4
-	VADD	V18.S4, V23.S4, V23.S4
-	WORD	$0x6e37df18 // fmul v24.4s, v24.4s, v23.4s
 	VSHL	$23, V22.S4, V22.S4
 	VADD	V18.S4, V22.S4, V22.S4
-	WORD	$0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
-	WORD	$0x4e32d718 // fadd v24.4s, v24.4s, v18.4s
-	WORD	$0x6e38fe46 // fdiv v6.4s, v18.4s, v24.4s
+	WORD	$0x6e36df39 // fmul v25.4s, v25.4s, v22.4s
+	WORD	$0x4e32d739 // fadd v25.4s, v25.4s, v18.4s
+	WORD	$0x6e39fe46 // fdiv v6.4s, v18.4s, v25.4s
 	FMOVQ	F6, 0(R2)
 	VDUP	V19.S[0], V25.S4
 	WORD	$0x4e39f4f7 // fmax v23.4s, v7.4s, v25.4s
@@ -7490,21 +7103,12 @@ kdone:
 	VFMLA	V23.S4, V25.S4, V24.S4
 	VDUP	V21.S[2], V25.S4
 	VFMLA	V23.S4, V24.S4, V25.S4
-	WORD	$0x6e37df38 // fmul v24.4s, v25.4s, v23.4s
-	VMOV	V23.B16, V25.B16
-	VFMLS	V23.S4, V24.S4, V25.S4
-	WORD	$0x4eb9d658 // fsub v24.4s, v18.4s, v25.4s
 	WORD	$0x4ea1bad6 // fcvtzs v22.4s, v22.4s
-	WORD	$0x4f3f06d7 // sshr v23.4s, v22.4s, #1
-	VSUB	V23.S4, V22.S4, V22.S4
-	VSHL	$23, V23.S4, V23.S4
-	VADD	V18.S4, V23.S4, V23.S4
-	WORD	$0x6e37df18 // fmul v24.4s, v24.4s, v23.4s
 	VSHL	$23, V22.S4, V22.S4
 	VADD	V18.S4, V22.S4, V22.S4
-	WORD	$0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
-	WORD	$0x4e32d718 // fadd v24.4s, v24.4s, v18.4s
-	WORD	$0x6e38fe47 // fdiv v7.4s, v18.4s, v24.4s
+	WORD	$0x6e36df39 // fmul v25.4s, v25.4s, v22.4s
+	WORD	$0x4e32d739 // fadd v25.4s, v25.4s, v18.4s
+	WORD	$0x6e39fe47 // fdiv v7.4s, v18.4s, v25.4s
 	FMOVQ	F7, 16(R2)
 	ADD	R4, R2, R2
 	VDUP	V19.S[0], V25.S4
@@ -7526,21 +7130,12 @@ kdone:
 	VFMLA	V23.S4, V25.S4, V24.S4
 	VDUP	V21.S[2], V25.S4
 	VFMLA	V23.S4, V24.S4, V25.S4
-	WORD	$0x6e37df38 // fmul v24.4s, v25.4s, v23.4s
-	VMOV	V23.B16, V25.B16
-	VFMLS	V23.S4, V24.S4, V25.S4
-	WORD	$0x4eb9d658 // fsub v24.4s, v18.4s, v25.4s
 	WORD	$0x4ea1bad6 // fcvtzs v22.4s, v22.4s
-	WORD	$0x4f3f06d7 // sshr v23.4s, v22.4s, #1
-	VSUB	V23.S4, V22.S4, V22.S4
-	VSHL	$23, V23.S4, V23.S4
-	VADD	V18.S4, V23.S4, V23.S4
-	WORD	$0x6e37df18 // fmul v24.4s, v24.4s, v23.4s
 	VSHL	$23, V22.S4, V22.S4
 	VADD	V18.S4, V22.S4, V22.S4
-	WORD	$0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
-	WORD	$0x4e32d718 // fadd v24.4s, v24.4s, v18.4s
-	WORD	$0x6e38fe48 // fdiv v8.4s, v18.4s, v24.4s
+	WORD	$0x6e36df39 // fmul v25.4s, v25.4s, v22.4s
+	WORD	$0x4e32d739 // fadd v25.4s, v25.4s, v18.4s
+	WORD	$0x6e39fe48 // fdiv v8.4s, v18.4s, v25.4s
 	FMOVQ	F8, 0(R2)
 	VDUP	V19.S[0], V25.S4
 	WORD	$0x4e39f537 // fmax v23.4s, v9.4s, v25.4s
@@ -7561,21 +7156,12 @@ kdone:
 	VFMLA	V23.S4, V25.S4, V24.S4
 	VDUP	V21.S[2], V25.S4
 	VFMLA	V23.S4, V24.S4, V25.S4
-	WORD	$0x6e37df38 // fmul v24.4s, v25.4s, v23.4s
-	VMOV	V23.B16, V25.B16
-	VFMLS	V23.S4, V24.S4, V25.S4
-	WORD	$0x4eb9d658 // fsub v24.4s, v18.4s, v25.4s
 	WORD	$0x4ea1bad6 // fcvtzs v22.4s, v22.4s
-	WORD	$0x4f3f06d7 // sshr v23.4s, v22.4s, #1
-	VSUB	V23.S4, V22.S4, V22.S4
-	VSHL	$23, V23.S4, V23.S4
-	VADD	V18.S4, V23.S4, V23.S4
-	WORD	$0x6e37df18 // fmul v24.4s, v24.4s, v23.4s
 	VSHL	$23, V22.S4, V22.S4
 	VADD	V18.S4, V22.S4, V22.S4
-	WORD	$0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
-	WORD	$0x4e32d718 // fadd v24.4s, v24.4s, v18.4s
-	WORD	$0x6e38fe49 // fdiv v9.4s, v18.4s, v24.4s
+	WORD	$0x6e36df39 // fmul v25.4s, v25.4s, v22.4s
+	WORD	$0x4e32d739 // fadd v25.4s, v25.4s, v18.4s
+	WORD	$0x6e39fe49 // fdiv v9.4s, v18.4s, v25.4s
 	FMOVQ	F9, 16(R2)
 	ADD	R4, R2, R2
 	VDUP	V19.S[0], V25.S4
@@ -7597,21 +7183,12 @@ kdone:
 	VFMLA	V23.S4, V25.S4, V24.S4
 	VDUP	V21.S[2], V25.S4
 	VFMLA	V23.S4, V24.S4, V25.S4
-	WORD	$0x6e37df38 // fmul v24.4s, v25.4s, v23.4s
-	VMOV	V23.B16, V25.B16
-	VFMLS	V23.S4, V24.S4, V25.S4
-	WORD	$0x4eb9d658 // fsub v24.4s, v18.4s, v25.4s
 	WORD	$0x4ea1bad6 // fcvtzs v22.4s, v22.4s
-	WORD	$0x4f3f06d7 // sshr v23.4s, v22.4s, #1
-	VSUB	V23.S4, V22.S4, V22.S4
-	VSHL	$23, V23.S4, V23.S4
-	VADD	V18.S4, V23.S4, V23.S4
-	WORD	$0x6e37df18 // fmul v24.4s, v24.4s, v23.4s
 	VSHL	$23, V22.S4, V22.S4
 	VADD	V18.S4, V22.S4, V22.S4
-	WORD	$0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
-	WORD	$0x4e32d718 // fadd v24.4s, v24.4s, v18.4s
-	WORD	$0x6e38fe4a // fdiv v10.4s, v18.4s, v24.4s
+	WORD	$0x6e36df39 // fmul v25.4s, v25.4s, v22.4s
+	WORD	$0x4e32d739 // fadd v25.4s, v25.4s, v18.4s
+	WORD	$0x6e39fe4a // fdiv v10.4s, v18.4s, v25.4s
 	FMOVQ	F10, 0(R2)
 	VDUP	V19.S[0], V25.S4
 	WORD	$0x4e39f577 // fmax v23.4s, v11.4s, v25.4s
@@ -7632,21 +7209,12 @@ kdone:
 	VFMLA	V23.S4, V25.S4, V24.S4
 	VDUP	V21.S[2], V25.S4
 	VFMLA	V23.S4, V24.S4, V25.S4
-	WORD	$0x6e37df38 // fmul v24.4s, v25.4s, v23.4s
-	VMOV	V23.B16, V25.B16
-	VFMLS	V23.S4, V24.S4, V25.S4
-	WORD	$0x4eb9d658 // fsub v24.4s, v18.4s, v25.4s
 	WORD	$0x4ea1bad6 // fcvtzs v22.4s, v22.4s
-	WORD	$0x4f3f06d7 // sshr v23.4s, v22.4s, #1
-	VSUB	V23.S4, V22.S4, V22.S4
-	VSHL	$23, V23.S4, V23.S4
-	VADD	V18.S4, V23.S4, V23.S4
-	WORD	$0x6e37df18 // fmul v24.4s, v24.4s, v23.4s
 	VSHL	$23, V22.S4, V22.S4
 	VADD	V18.S4, V22.S4, V22.S4
-	WORD	$0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
-	WORD	$0x4e32d718 // fadd v24.4s, v24.4s, v18.4s
-	WORD	$0x6e38fe4b // fdiv v11.4s, v18.4s, v24.4s
+	WORD	$0x6e36df39 // fmul v25.4s, v25.4s, v22.4s
+	WORD	$0x4e32d739 // fadd v25.4s, v25.4s, v18.4s
+	WORD	$0x6e39fe4b // fdiv v11.4s, v18.4s, v25.4s
 	FMOVQ	F11, 16(R2)
 	ADD	R4, R2, R2
 	VDUP	V19.S[0], V25.S4
@@ -7668,21 +7236,12 @@ kdone:
 	VFMLA	V23.S4, V25.S4, V24.S4
 	VDUP	V21.S[2], V25.S4
 	VFMLA	V23.S4, V24.S4, V25.S4
-	WORD	$0x6e37df38 // fmul v24.4s, v25.4s, v23.4s
-	VMOV	V23.B16, V25.B16
-	VFMLS	V23.S4, V24.S4, V25.S4
-	WORD	$0x4eb9d658 // fsub v24.4s, v18.4s, v25.4s
 	WORD	$0x4ea1bad6 // fcvtzs v22.4s, v22.4s
-	WORD	$0x4f3f06d7 // sshr v23.4s, v22.4s, #1
-	VSUB	V23.S4, V22.S4, V22.S4
-	VSHL	$23, V23.S4, V23.S4
-	VADD	V18.S4, V23.S4, V23.S4
-	WORD	$0x6e37df18 // fmul v24.4s, v24.4s, v23.4s
 	VSHL	$23, V22.S4, V22.S4
 	VADD	V18.S4, V22.S4, V22.S4
-	WORD	$0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
-	WORD	$0x4e32d718 // fadd v24.4s, v24.4s, v18.4s
-	WORD	$0x6e38fe4c // fdiv v12.4s, v18.4s, v24.4s
+	WORD	$0x6e36df39 // fmul v25.4s, v25.4s, v22.4s
+	WORD	$0x4e32d739 // fadd v25.4s, v25.4s, v18.4s
+	WORD	$0x6e39fe4c // fdiv v12.4s, v18.4s, v25.4s
 	FMOVQ	F12, 0(R2)
 	VDUP	V19.S[0], V25.S4
 	WORD	$0x4e39f5b7 // fmax v23.4s, v13.4s, v25.4s
@@ -7703,21 +7262,12 @@ kdone:
 	VFMLA	V23.S4, V25.S4, V24.S4
 	VDUP	V21.S[2], V25.S4
 	VFMLA	V23.S4, V24.S4, V25.S4
-	WORD	$0x6e37df38 // fmul v24.4s, v25.4s, v23.4s
-	VMOV	V23.B16, V25.B16
-	VFMLS	V23.S4, V24.S4, V25.S4
-	WORD	$0x4eb9d658 // fsub v24.4s, v18.4s, v25.4s
 	WORD	$0x4ea1bad6 // fcvtzs v22.4s, v22.4s
-	WORD	$0x4f3f06d7 // sshr v23.4s, v22.4s, #1
-	VSUB	V23.S4, V22.S4, V22.S4
-	VSHL	$23, V23.S4, V23.S4
-	VADD	V18.S4, V23.S4, V23.S4
-	WORD	$0x6e37df18 // fmul v24.4s, v24.4s, v23.4s
 	VSHL	$23, V22.S4, V22.S4
 	VADD	V18.S4, V22.S4, V22.S4
-	WORD	$0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
-	WORD	$0x4e32d718 // fadd v24.4s, v24.4s, v18.4s
-	WORD	$0x6e38fe4d // fdiv v13.4s, v18.4s, v24.4s
+	WORD	$0x6e36df39 // fmul v25.4s, v25.4s, v22.4s
+	WORD	$0x4e32d739 // fadd v25.4s, v25.4s, v18.4s
+	WORD	$0x6e39fe4d // fdiv v13.4s, v18.4s, v25.4s
 	FMOVQ	F13, 16(R2)
 	ADD	R4, R2, R2
 	VDUP	V19.S[0], V25.S4
@@ -7739,21 +7289,12 @@ kdone:
 	VFMLA	V23.S4, V25.S4, V24.S4
 	VDUP	V21.S[2], V25.S4
 	VFMLA	V23.S4, V24.S4, V25.S4
-	WORD	$0x6e37df38 // fmul v24.4s, v25.4s, v23.4s
-	VMOV	V23.B16, V25.B16
-	VFMLS	V23.S4, V24.S4, V25.S4
-	WORD	$0x4eb9d658 // fsub v24.4s, v18.4s, v25.4s
 	WORD	$0x4ea1bad6 // fcvtzs v22.4s, v22.4s
-	WORD	$0x4f3f06d7 // sshr v23.4s, v22.4s, #1
-	VSUB	V23.S4, V22.S4, V22.S4
-	VSHL	$23, V23.S4, V23.S4
-	VADD	V18.S4, V23.S4, V23.S4
-	WORD	$0x6e37df18 // fmul v24.4s, v24.4s, v23.4s
 	VSHL	$23, V22.S4, V22.S4
 	VADD	V18.S4, V22.S4, V22.S4
-	WORD	$0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
-	WORD	$0x4e32d718 // fadd v24.4s, v24.4s, v18.4s
-	WORD	$0x6e38fe4e // fdiv v14.4s, v18.4s, v24.4s
+	WORD	$0x6e36df39 // fmul v25.4s, v25.4s, v22.4s
+	WORD	$0x4e32d739 // fadd v25.4s, v25.4s, v18.4s
+	WORD	$0x6e39fe4e // fdiv v14.4s, v18.4s, v25.4s
 	FMOVQ	F14, 0(R2)
 	VDUP	V19.S[0], V25.S4
 	WORD	$0x4e39f5f7 // fmax v23.4s, v15.4s, v25.4s
@@ -7774,21 +7315,12 @@ kdone:
 	VFMLA	V23.S4, V25.S4, V24.S4
 	VDUP	V21.S[2], V25.S4
 	VFMLA	V23.S4, V24.S4, V25.S4
-	WORD	$0x6e37df38 // fmul v24.4s, v25.4s, v23.4s
-	VMOV	V23.B16, V25.B16
-	VFMLS	V23.S4, V24.S4, V25.S4
-	WORD	$0x4eb9d658 // fsub v24.4s, v18.4s, v25.4s
 	WORD	$0x4ea1bad6 // fcvtzs v22.4s, v22.4s
-	WORD	$0x4f3f06d7 // sshr v23.4s, v22.4s, #1
-	VSUB	V23.S4, V22.S4, V22.S4
-	VSHL	$23, V23.S4, V23.S4
-	VADD	V18.S4, V23.S4, V23.S4
-	WORD	$0x6e37df18 // fmul v24.4s, v24.4s, v23.4s
 	VSHL	$23, V22.S4, V22.S4
 	VADD	V18.S4, V22.S4, V22.S4
-	WORD	$0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
-	WORD	$0x4e32d718 // fadd v24.4s, v24.4s, v18.4s
-	WORD	$0x6e38fe4f // fdiv v15.4s, v18.4s, v24.4s
+	WORD	$0x6e36df39 // fmul v25.4s, v25.4s, v22.4s
+	WORD	$0x4e32d739 // fadd v25.4s, v25.4s, v18.4s
+	WORD	$0x6e39fe4f // fdiv v15.4s, v18.4s, v25.4s
 	FMOVQ	F15, 16(R2)
 	ADD	R4, R2, R2
 	VDUP	V19.S[0], V25.S4
@@ -7810,21 +7342,12 @@ kdone:
 	VFMLA	V23.S4, V25.S4, V24.S4
 	VDUP	V21.S[2], V25.S4
 	VFMLA	V23.S4, V24.S4, V25.S4
-	WORD	$0x6e37df38 // fmul v24.4s, v25.4s, v23.4s
-	VMOV	V23.B16, V25.B16
-	VFMLS	V23.S4, V24.S4, V25.S4
-	WORD	$0x4eb9d658 // fsub v24.4s, v18.4s, v25.4s
 	WORD	$0x4ea1bad6 // fcvtzs v22.4s, v22.4s
-	WORD	$0x4f3f06d7 // sshr v23.4s, v22.4s, #1
-	VSUB	V23.S4, V22.S4, V22.S4
-	VSHL	$23, V23.S4, V23.S4
-	VADD	V18.S4, V23.S4, V23.S4
-	WORD	$0x6e37df18 // fmul v24.4s, v24.4s, v23.4s
 	VSHL	$23, V22.S4, V22.S4
 	VADD	V18.S4, V22.S4, V22.S4
-	WORD	$0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
-	WORD	$0x4e32d718 // fadd v24.4s, v24.4s, v18.4s
-	WORD	$0x6e38fe50 // fdiv v16.4s, v18.4s, v24.4s
+	WORD	$0x6e36df39 // fmul v25.4s, v25.4s, v22.4s
+	WORD	$0x4e32d739 // fadd v25.4s, v25.4s, v18.4s
+	WORD	$0x6e39fe50 // fdiv v16.4s, v18.4s, v25.4s
 	FMOVQ	F16, 0(R2)
 	VDUP	V19.S[0], V25.S4
 	WORD	$0x4e39f637 // fmax v23.4s, v17.4s, v25.4s
@@ -7845,21 +7368,12 @@ kdone:
 	VFMLA	V23.S4, V25.S4, V24.S4
 	VDUP	V21.S[2], V25.S4
 	VFMLA	V23.S4, V24.S4, V25.S4
-	WORD	$0x6e37df38 // fmul v24.4s, v25.4s, v23.4s
-	VMOV	V23.B16, V25.B16
-	VFMLS	V23.S4, V24.S4, V25.S4
-	WORD	$0x4eb9d658 // fsub v24.4s, v18.4s, v25.4s
 	WORD	$0x4ea1bad6 // fcvtzs v22.4s, v22.4s
-	WORD	$0x4f3f06d7 // sshr v23.4s, v22.4s, #1
-	VSUB	V23.S4, V22.S4, V22.S4
-	VSHL	$23, V23.S4, V23.S4
-	VADD	V18.S4, V23.S4, V23.S4
-	WORD	$0x6e37df18 // fmul v24.4s, v24.4s, v23.4s
 	VSHL	$23, V22.S4, V22.S4
 	VADD	V18.S4, V22.S4, V22.S4
-	WORD	$0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
-	WORD	$0x4e32d718 // fadd v24.4s, v24.4s, v18.4s
-	WORD	$0x6e38fe51 // fdiv v17.4s, v18.4s, v24.4s
+	WORD	$0x6e36df39 // fmul v25.4s, v25.4s, v22.4s
+	WORD	$0x4e32d739 // fadd v25.4s, v25.4s, v18.4s
+	WORD	$0x6e39fe51 // fdiv v17.4s, v18.4s, v25.4s
 	FMOVQ	F17, 16(R2)
 	RET
 
@@ -7999,9 +7513,9 @@ kdone:
 
 	// Epilogue: accumulate, activate and store the tile.
 	WORD	$0x4f03f610 // fmov v16.4s, #1.0
-	MOVW	$0xc3300000, R9
+	MOVW	$0xc2b18000, R9
 	VMOV	R9, V17.S[0]
-	MOVW	$0x42ae0000, R9
+	MOVW	$0x42b00000, R9
 	VMOV	R9, V17.S[1]
 	MOVW	$0xbfb8aa3b, R9
 	VMOV	R9, V17.S[2]
@@ -8009,17 +7523,17 @@ kdone:
 	VMOV	R9, V17.S[3]
 	MOVW	$0xb95e8083, R9
 	VMOV	R9, V18.S[0]
-	MOVW	$0xb9506967, R9
+	MOVW	$0xbc07644c, R9
 	VMOV	R9, V18.S[1]
-	MOVW	$0x3ab743ce, R9
+	MOVW	$0x3d2b9d6e, R9
 	VMOV	R9, V18.S[2]
-	MOVW	$0xbc088908, R9
+	MOVW	$0xbe2aae5f, R9
 	VMOV	R9, V18.S[3]
-	MOVW	$0x3d2aa9c1, R9
+	MOVW	$0x3efffee2, R9
 	VMOV	R9, V19.S[0]
-	MOVW	$0xbe2aaaaa, R9
+	MOVW	$0xbf7ffff8, R9
 	VMOV	R9, V19.S[1]
-	MOVW	$0x3f000000, R9
+	MOVW	$0x3f800000, R9
 	VMOV	R9, V19.S[2]
 	MOVD	ldc+32(FP), R4
 	LSL	$2, R4, R4
@@ -8044,21 +7558,12 @@ kdone:
 	VFMLA	V21.S4, V23.S4, V22.S4
 	VDUP	V19.S[2], V23.S4
 	VFMLA	V21.S4, V22.S4, V23.S4
-	WORD	$0x6e35def6 // fmul v22.4s, v23.4s, v21.4s
-	VMOV	V21.B16, V23.B16
-	VFMLS	V21.S4, V22.S4, V23.S4
-	WORD	$0x4eb7d616 // fsub v22.4s, v16.4s, v23.4s
 	WORD	$0x4ea1ba94 // fcvtzs v20.4s, v20.4s
-	WORD	$0x4f3f0695 // sshr v21.4s, v20.4s, #1
-	VSUB	V21.S4, V20.S4, V20.S4
-	VSHL	$23, V21.S4, V21.S4
-	VADD	V16.S4, V21.S4, V21.S4
-	WORD	$0x6e35ded6 // fmul v22.4s, v22.4s, v21.4s
 	VSHL	$23, V20.S4, V20.S4
 	VADD	V16.S4, V20.S4, V20.S4
-	WORD	$0x6e34ded6 // fmul v22.4s, v22.4s, v20.4s
-	WORD	$0x4e30d6d6 // fadd v22.4s, v22.4s, v16.4s
-	WORD	$0x6e36fc00 // fdiv v0.4s, v0.4s, v22.4s
+	WORD	$0x6e34def7 // fmul v23.4s, v23.4s, v20.4s
+	WORD	$0x4e30d6f7 // fadd v23.4s, v23.4s, v16.4s
+	WORD	$0x6e37fc00 // fdiv v0.4s, v0.4s, v23.4s
 	FMOVQ	F0, 0(R2)
 	FMOVD	16(R2), F20
 	FMOVS	24(R2), F21
@@ -8083,21 +7588,12 @@ kdone:
 	VFMLA	V21.S4, V23.S4, V22.S4
 	VDUP	V19.S[2], V23.S4
 	VFMLA	V21.S4, V22.S4, V23.S4
-	WORD	$0x6e35def6 // fmul v22.4s, v23.4s, v21.4s
-	VMOV	V21.B16, V23.B16
-	VFMLS	V21.S4, V22.S4, V23.S4
-	WORD	$0x4eb7d616 // fsub v22.4s, v16.4s, v23.4s
 	WORD	$0x4ea1ba94 // fcvtzs v20.4s, v20.4s
-	WORD	$0x4f3f0695 // sshr v21.4s, v20.4s, #1
-	VSUB	V21.S4, V20.S4, V20.S4
-	VSHL	$23, V21.S4, V21.S4
-	VADD	V16.S4, V21.S4, V21.S4
-	WORD	$0x6e35ded6 // fmul v22.4s, v22.4s, v21.4s
 	VSHL	$23, V20.S4, V20.S4
 	VADD	V16.S4, V20.S4, V20.S4
-	WORD	$0x6e34ded6 // fmul v22.4s, v22.4s, v20.4s
-	WORD	$0x4e30d6d6 // fadd v22.4s, v22.4s, v16.4s
-	WORD	$0x6e36fc21 // fdiv v1.4s, v1.4s, v22.4s
+	WORD	$0x6e34def7 // fmul v23.4s, v23.4s, v20.4s
+	WORD	$0x4e30d6f7 // fadd v23.4s, v23.4s, v16.4s
+	WORD	$0x6e37fc21 // fdiv v1.4s, v1.4s, v23.4s
 	FMOVD	F1, 16(R2)
 	VDUP	V1.S[2], V20.S4
 	FMOVS	F20, 24(R2)
@@ -8123,21 +7619,12 @@ kdone:
 	VFMLA	V21.S4, V23.S4, V22.S4
 	VDUP	V19.S[2], V23.S4
 	VFMLA	V21.S4, V22.S4, V23.S4
-	WORD	$0x6e35def6 // fmul v22.4s, v23.4s, v21.4s
-	VMOV	V21.B16, V23.B16
-	VFMLS	V21.S4, V22.S4, V23.S4
-	WORD	$0x4eb7d616 // fsub v22.4s, v16.4s, v23.4s
 	WORD	$0x4ea1ba94 // fcvtzs v20.4s, v20.4s
-	WORD	$0x4f3f0695 // sshr v21.4s, v20.4s, #1
-	VSUB	V21.S4, V20.S4, V20.S4
-	VSHL	$23, V21.S4, V21.S4
-	VADD	V16.S4, V21.S4, V21.S4
-	WORD	$0x6e35ded6 // fmul v22.4s, v22.4s, v21.4s
 	VSHL	$23, V20.S4, V20.S4
 	VADD	V16.S4, V20.S4, V20.S4
-	WORD	$0x6e34ded6 // fmul v22.4s, v22.4s, v20.4s
-	WORD	$0x4e30d6d6 // fadd v22.4s, v22.4s, v16.4s
-	WORD	$0x6e36fc42 // fdiv v2.4s, v2.4s, v22.4s
+	WORD	$0x6e34def7 // fmul v23.4s, v23.4s, v20.4s
+	WORD	$0x4e30d6f7 // fadd v23.4s, v23.4s, v16.4s
+	WORD	$0x6e37fc42 // fdiv v2.4s, v2.4s, v23.4s
 	FMOVQ	F2, 0(R2)
 	FMOVD	16(R2), F20
 	FMOVS	24(R2), F21
@@ -8162,21 +7649,12 @@ kdone:
 	VFMLA	V21.S4, V23.S4, V22.S4
 	VDUP	V19.S[2], V23.S4
 	VFMLA	V21.S4, V22.S4, V23.S4
-	WORD	$0x6e35def6 // fmul v22.4s, v23.4s, v21.4s
-	VMOV	V21.B16, V23.B16
-	VFMLS	V21.S4, V22.S4, V23.S4
-	WORD	$0x4eb7d616 // fsub v22.4s, v16.4s, v23.4s
 	WORD	$0x4ea1ba94 // fcvtzs v20.4s, v20.4s
-	WORD	$0x4f3f0695 // sshr v21.4s, v20.4s, #1
-	VSUB	V21.S4, V20.S4, V20.S4
-	VSHL	$23, V21.S4, V21.S4
-	VADD	V16.S4, V21.S4, V21.S4
-	WORD	$0x6e35ded6 // fmul v22.4s, v22.4s, v21.4s
 	VSHL	$23, V20.S4, V20.S4
 	VADD	V16.S4, V20.S4, V20.S4
-	WORD	$0x6e34ded6 // fmul v22.4s, v22.4s, v20.4s
-	WORD	$0x4e30d6d6 // fadd v22.4s, v22.4s, v16.4s
-	WORD	$0x6e36fc63 // fdiv v3.4s, v3.4s, v22.4s
+	WORD	$0x6e34def7 // fmul v23.4s, v23.4s, v20.4s
+	WORD	$0x4e30d6f7 // fadd v23.4s, v23.4s, v16.4s
+	WORD	$0x6e37fc63 // fdiv v3.4s, v3.4s, v23.4s
 	FMOVD	F3, 16(R2)
 	VDUP	V3.S[2], V20.S4
 	FMOVS	F20, 24(R2)
@@ -8202,21 +7680,12 @@ kdone:
 	VFMLA	V21.S4, V23.S4, V22.S4
 	VDUP	V19.S[2], V23.S4
 	VFMLA	V21.S4, V22.S4, V23.S4
-	WORD	$0x6e35def6 // fmul v22.4s, v23.4s, v21.4s
-	VMOV	V21.B16, V23.B16
-	VFMLS	V21.S4, V22.S4, V23.S4
-	WORD	$0x4eb7d616 // fsub v22.4s, v16.4s, v23.4s
 	WORD	$0x4ea1ba94 // fcvtzs v20.4s, v20.4s
-	WORD	$0x4f3f0695 // sshr v21.4s, v20.4s, #1
-	VSUB	V21.S4, V20.S4, V20.S4
-	VSHL	$23, V21.S4, V21.S4
-	VADD	V16.S4, V21.S4, V21.S4
-	WORD	$0x6e35ded6 // fmul v22.4s, v22.4s, v21.4s
 	VSHL	$23, V20.S4, V20.S4
 	VADD	V16.S4, V20.S4, V20.S4
-	WORD	$0x6e34ded6 // fmul v22.4s, v22.4s, v20.4s
-	WORD	$0x4e30d6d6 // fadd v22.4s, v22.4s, v16.4s
-	WORD	$0x6e36fc84 // fdiv v4.4s, v4.4s, v22.4s
+	WORD	$0x6e34def7 // fmul v23.4s, v23.4s, v20.4s
+	WORD	$0x4e30d6f7 // fadd v23.4s, v23.4s, v16.4s
+	WORD	$0x6e37fc84 // fdiv v4.4s, v4.4s, v23.4s
 	FMOVQ	F4, 0(R2)
 	FMOVD	16(R2), F20
 	FMOVS	24(R2), F21
@@ -8241,21 +7710,12 @@ kdone:
 	VFMLA	V21.S4, V23.S4, V22.S4
 	VDUP	V19.S[2], V23.S4
 	VFMLA	V21.S4, V22.S4, V23.S4
-	WORD	$0x6e35def6 // fmul v22.4s, v23.4s, v21.4s
-	VMOV	V21.B16, V23.B16
-	VFMLS	V21.S4, V22.S4, V23.S4
-	WORD	$0x4eb7d616 // fsub v22.4s, v16.4s, v23.4s
 	WORD	$0x4ea1ba94 // fcvtzs v20.4s, v20.4s
-	WORD	$0x4f3f0695 // sshr v21.4s, v20.4s, #1
-	VSUB	V21.S4, V20.S4, V20.S4
-	VSHL	$23, V21.S4, V21.S4
-	VADD	V16.S4, V21.S4, V21.S4
-	WORD	$0x6e35ded6 // fmul v22.4s, v22.4s, v21.4s
 	VSHL	$23, V20.S4, V20.S4
 	VADD	V16.S4, V20.S4, V20.S4
-	WORD	$0x6e34ded6 // fmul v22.4s, v22.4s, v20.4s
-	WORD	$0x4e30d6d6 // fadd v22.4s, v22.4s, v16.4s
-	WORD	$0x6e36fca5 // fdiv v5.4s, v5.4s, v22.4s
+	WORD	$0x6e34def7 // fmul v23.4s, v23.4s, v20.4s
+	WORD	$0x4e30d6f7 // fadd v23.4s, v23.4s, v16.4s
+	WORD	$0x6e37fca5 // fdiv v5.4s, v5.4s, v23.4s
 	FMOVD	F5, 16(R2)
 	VDUP	V5.S[2], V20.S4
 	FMOVS	F20, 24(R2)
@@ -8281,21 +7741,12 @@ kdone:
 	VFMLA	V21.S4, V23.S4, V22.S4
 	VDUP	V19.S[2], V23.S4
 	VFMLA	V21.S4, V22.S4, V23.S4
-	WORD	$0x6e35def6 // fmul v22.4s, v23.4s, v21.4s
-	VMOV	V21.B16, V23.B16
-	VFMLS	V21.S4, V22.S4, V23.S4
-	WORD	$0x4eb7d616 // fsub v22.4s, v16.4s, v23.4s
 	WORD	$0x4ea1ba94 // fcvtzs v20.4s, v20.4s
-	WORD	$0x4f3f0695 // sshr v21.4s, v20.4s, #1
-	VSUB	V21.S4, V20.S4, V20.S4
-	VSHL	$23, V21.S4, V21.S4
-	VADD	V16.S4, V21.S4, V21.S4
-	WORD	$0x6e35ded6 // fmul v22.4s, v22.4s, v21.4s
 	VSHL	$23, V20.S4, V20.S4
 	VADD	V16.S4, V20.S4, V20.S4
-	WORD	$0x6e34ded6 // fmul v22.4s, v22.4s, v20.4s
-	WORD	$0x4e30d6d6 // fadd v22.4s, v22.4s, v16.4s
-	WORD	$0x6e36fcc6 // fdiv v6.4s, v6.4s, v22.4s
+	WORD	$0x6e34def7 // fmul v23.4s, v23.4s, v20.4s
+	WORD	$0x4e30d6f7 // fadd v23.4s, v23.4s, v16.4s
+	WORD	$0x6e37fcc6 // fdiv v6.4s, v6.4s, v23.4s
 	FMOVQ	F6, 0(R2)
 	FMOVD	16(R2), F20
 	FMOVS	24(R2), F21
@@ -8320,21 +7771,12 @@ kdone:
 	VFMLA	V21.S4, V23.S4, V22.S4
 	VDUP	V19.S[2], V23.S4
 	VFMLA	V21.S4, V22.S4, V23.S4
-	WORD	$0x6e35def6 // fmul v22.4s, v23.4s, v21.4s
-	VMOV	V21.B16, V23.B16
-	VFMLS	V21.S4, V22.S4, V23.S4
-	WORD	$0x4eb7d616 // fsub v22.4s, v16.4s, v23.4s
 	WORD	$0x4ea1ba94 // fcvtzs v20.4s, v20.4s
-	WORD	$0x4f3f0695 // sshr v21.4s, v20.4s, #1
-	VSUB	V21.S4, V20.S4, V20.S4
-	VSHL	$23, V21.S4, V21.S4
-	VADD	V16.S4, V21.S4, V21.S4
-	WORD	$0x6e35ded6 // fmul v22.4s, v22.4s, v21.4s
 	VSHL	$23, V20.S4, V20.S4
 	VADD	V16.S4, V20.S4, V20.S4
-	WORD	$0x6e34ded6 // fmul v22.4s, v22.4s, v20.4s
-	WORD	$0x4e30d6d6 // fadd v22.4s, v22.4s, v16.4s
-	WORD	$0x6e36fce7 // fdiv v7.4s, v7.4s, v22.4s
+	WORD	$0x6e34def7 // fmul v23.4s, v23.4s, v20.4s
+	WORD	$0x4e30d6f7 // fadd v23.4s, v23.4s, v16.4s
+	WORD	$0x6e37fce7 // fdiv v7.4s, v7.4s, v23.4s
 	FMOVD	F7, 16(R2)
 	VDUP	V7.S[2], V20.S4
 	FMOVS	F20, 24(R2)
@@ -8360,21 +7802,12 @@ kdone:
 	VFMLA	V21.S4, V23.S4, V22.S4
 	VDUP	V19.S[2], V23.S4
 	VFMLA	V21.S4, V22.S4, V23.S4
-	WORD	$0x6e35def6 // fmul v22.4s, v23.4s, v21.4s
-	VMOV	V21.B16, V23.B16
-	VFMLS	V21.S4, V22.S4, V23.S4
-	WORD	$0x4eb7d616 // fsub v22.4s, v16.4s, v23.4s
 	WORD	$0x4ea1ba94 // fcvtzs v20.4s, v20.4s
-	WORD	$0x4f3f0695 // sshr v21.4s, v20.4s, #1
-	VSUB	V21.S4, V20.S4, V20.S4
-	VSHL	$23, V21.S4, V21.S4
-	VADD	V16.S4, V21.S4, V21.S4
-	WORD	$0x6e35ded6 // fmul v22.4s, v22.4s, v21.4s
 	VSHL	$23, V20.S4, V20.S4
 	VADD	V16.S4, V20.S4, V20.S4
-	WORD	$0x6e34ded6 // fmul v22.4s, v22.4s, v20.4s
-	WORD	$0x4e30d6d6 // fadd v22.4s, v22.4s, v16.4s
-	WORD	$0x6e36fd08 // fdiv v8.4s, v8.4s, v22.4s
+	WORD	$0x6e34def7 // fmul v23.4s, v23.4s, v20.4s
+	WORD	$0x4e30d6f7 // fadd v23.4s, v23.4s, v16.4s
+	WORD	$0x6e37fd08 // fdiv v8.4s, v8.4s, v23.4s
 	FMOVQ	F8, 0(R2)
 	FMOVD	16(R2), F20
 	FMOVS	24(R2), F21
@@ -8399,21 +7832,12 @@ kdone:
 	VFMLA	V21.S4, V23.S4, V22.S4
 	VDUP	V19.S[2], V23.S4
 	VFMLA	V21.S4, V22.S4, V23.S4
-	WORD	$0x6e35def6 // fmul v22.4s, v23.4s, v21.4s
-	VMOV	V21.B16, V23.B16
-	VFMLS	V21.S4, V22.S4, V23.S4
-	WORD	$0x4eb7d616 // fsub v22.4s, v16.4s, v23.4s
 	WORD	$0x4ea1ba94 // fcvtzs v20.4s, v20.4s
-	WORD	$0x4f3f0695 // sshr v21.4s, v20.4s, #1
-	VSUB	V21.S4, V20.S4, V20.S4
-	VSHL	$23, V21.S4, V21.S4
-	VADD	V16.S4, V21.S4, V21.S4
-	WORD	$0x6e35ded6 // fmul v22.4s, v22.4s, v21.4s
 	VSHL	$23, V20.S4, V20.S4
 	VADD	V16.S4, V20.S4, V20.S4
-	WORD	$0x6e34ded6 // fmul v22.4s, v22.4s, v20.4s
-	WORD	$0x4e30d6d6 // fadd v22.4s, v22.4s, v16.4s
-	WORD	$0x6e36fd29 // fdiv v9.4s, v9.4s, v22.4s
+	WORD	$0x6e34def7 // fmul v23.4s, v23.4s, v20.4s
+	WORD	$0x4e30d6f7 // fadd v23.4s, v23.4s, v16.4s
+	WORD	$0x6e37fd29 // fdiv v9.4s, v9.4s, v23.4s
 	FMOVD	F9, 16(R2)
 	VDUP	V9.S[2], V20.S4
 	FMOVS	F20, 24(R2)
@@ -8439,21 +7863,12 @@ kdone:
 	VFMLA	V21.S4, V23.S4, V22.S4
 	VDUP	V19.S[2], V23.S4
 	VFMLA	V21.S4, V22.S4, V23.S4
-	WORD	$0x6e35def6 // fmul v22.4s, v23.4s, v21.4s
-	VMOV	V21.B16, V23.B16
-	VFMLS	V21.S4, V22.S4, V23.S4
-	WORD	$0x4eb7d616 // fsub v22.4s, v16.4s, v23.4s
 	WORD	$0x4ea1ba94 // fcvtzs v20.4s, v20.4s
-	WORD	$0x4f3f0695 // sshr v21.4s, v20.4s, #1
-	VSUB	V21.S4, V20.S4, V20.S4
-	VSHL	$23, V21.S4, V21.S4
-	VADD	V16.S4, V21.S4, V21.S4
-	WORD	$0x6e35ded6 // fmul v22.4s, v22.4s, v21.4s
 	VSHL	$23, V20.S4, V20.S4
 	VADD	V16.S4, V20.S4, V20.S4
-	WORD	$0x6e34ded6 // fmul v22.4s, v22.4s, v20.4s
-	WORD	$0x4e30d6d6 // fadd v22.4s, v22.4s, v16.4s
-	WORD	$0x6e36fd4a // fdiv v10.4s, v10.4s, v22.4s
+	WORD	$0x6e34def7 // fmul v23.4s, v23.4s, v20.4s
+	WORD	$0x4e30d6f7 // fadd v23.4s, v23.4s, v16.4s
+	WORD	$0x6e37fd4a // fdiv v10.4s, v10.4s, v23.4s
 	FMOVQ	F10, 0(R2)
 	FMOVD	16(R2), F20
 	FMOVS	24(R2), F21
@@ -8478,21 +7893,12 @@ kdone:
 	VFMLA	V21.S4, V23.S4, V22.S4
 	VDUP	V19.S[2], V23.S4
 	VFMLA	V21.S4, V22.S4, V23.S4
-	WORD	$0x6e35def6 // fmul v22.4s, v23.4s, v21.4s
-	VMOV	V21.B16, V23.B16
-	VFMLS	V21.S4, V22.S4, V23.S4
-	WORD	$0x4eb7d616 // fsub v22.4s, v16.4s, v23.4s
 	WORD	$0x4ea1ba94 // fcvtzs v20.4s, v20.4s
-	WORD	$0x4f3f0695 // sshr v21.4s, v20.4s, #1
-	VSUB	V21.S4, V20.S4, V20.S4
-	VSHL	$23, V21.S4, V21.S4
-	VADD	V16.S4, V21.S4, V21.S4
-	WORD	$0x6e35ded6 // fmul v22.4s, v22.4s, v21.4s
 	VSHL	$23, V20.S4, V20.S4
 	VADD	V16.S4, V20.S4, V20.S4
-	WORD	$0x6e34ded6 // fmul v22.4s, v22.4s, v20.4s
-	WORD	$0x4e30d6d6 // fadd v22.4s, v22.4s, v16.4s
-	WORD	$0x6e36fd6b // fdiv v11.4s, v11.4s, v22.4s
+	WORD	$0x6e34def7 // fmul v23.4s, v23.4s, v20.4s
+	WORD	$0x4e30d6f7 // fadd v23.4s, v23.4s, v16.4s
+	WORD	$0x6e37fd6b // fdiv v11.4s, v11.4s, v23.4s
 	FMOVD	F11, 16(R2)
 	VDUP	V11.S[2], V20.S4
 	FMOVS	F20, 24(R2)
@@ -8518,21 +7924,12 @@ kdone:
 	VFMLA	V21.S4, V23.S4, V22.S4
 	VDUP	V19.S[2], V23.S4
 	VFMLA	V21.S4, V22.S4, V23.S4
-	WORD	$0x6e35def6 // fmul v22.4s, v23.4s, v21.4s
-	VMOV	V21.B16, V23.B16
-	VFMLS	V21.S4, V22.S4, V23.S4
-	WORD	$0x4eb7d616 // fsub v22.4s, v16.4s, v23.4s
 	WORD	$0x4ea1ba94 // fcvtzs v20.4s, v20.4s
-	WORD	$0x4f3f0695 // sshr v21.4s, v20.4s, #1
-	VSUB	V21.S4, V20.S4, V20.S4
-	VSHL	$23, V21.S4, V21.S4
-	VADD	V16.S4, V21.S4, V21.S4
-	WORD	$0x6e35ded6 // fmul v22.4s, v22.4s, v21.4s
 	VSHL	$23, V20.S4, V20.S4
 	VADD	V16.S4, V20.S4, V20.S4
-	WORD	$0x6e34ded6 // fmul v22.4s, v22.4s, v20.4s
-	WORD	$0x4e30d6d6 // fadd v22.4s, v22.4s, v16.4s
-	WORD	$0x6e36fd8c // fdiv v12.4s, v12.4s, v22.4s
+	WORD	$0x6e34def7 // fmul v23.4s, v23.4s, v20.4s
+	WORD	$0x4e30d6f7 // fadd v23.4s, v23.4s, v16.4s
+	WORD	$0x6e37fd8c // fdiv v12.4s, v12.4s, v23.4s
 	FMOVQ	F12, 0(R2)
 	FMOVD	16(R2), F20
 	FMOVS	24(R2), F21
@@ -8557,21 +7954,12 @@ kdone:
 	VFMLA	V21.S4, V23.S4, V22.S4
 	VDUP	V19.S[2], V23.S4
 	VFMLA	V21.S4, V22.S4, V23.S4
-	WORD	$0x6e35def6 // fmul v22.4s, v23.4s, v21.4s
-	VMOV	V21.B16, V23.B16
-	VFMLS	V21.S4, V22.S4, V23.S4
-	WORD	$0x4eb7d616 // fsub v22.4s, v16.4s, v23.4s
 	WORD	$0x4ea1ba94 // fcvtzs v20.4s, v20.4s
-	WORD	$0x4f3f0695 // sshr v21.4s, v20.4s, #1
-	VSUB	V21.S4, V20.S4, V20.S4
-	VSHL	$23, V21.S4, V21.S4
-	VADD	V16.S4, V21.S4, V21.S4
-	WORD	$0x6e35ded6 // fmul v22.4s, v22.4s, v21.4s
 	VSHL	$23, V20.S4, V20.S4
 	VADD	V16.S4, V20.S4, V20.S4
-	WORD	$0x6e34ded6 // fmul v22.4s, v22.4s, v20.4s
-	WORD	$0x4e30d6d6 // fadd v22.4s, v22.4s, v16.4s
-	WORD	$0x6e36fdad // fdiv v13.4s, v13.4s, v22.4s
+	WORD	$0x6e34def7 // fmul v23.4s, v23.4s, v20.4s
+	WORD	$0x4e30d6f7 // fadd v23.4s, v23.4s, v16.4s
+	WORD	$0x6e37fdad // fdiv v13.4s, v13.4s, v23.4s
 	FMOVD	F13, 16(R2)
 	VDUP	V13.S[2], V20.S4
 	FMOVS	F20, 24(R2)
@@ -8597,21 +7985,12 @@ kdone:
 	VFMLA	V21.S4, V23.S4, V22.S4
 	VDUP	V19.S[2], V23.S4
 	VFMLA	V21.S4, V22.S4, V23.S4
-	WORD	$0x6e35def6 // fmul v22.4s, v23.4s, v21.4s
-	VMOV	V21.B16, V23.B16
-	VFMLS	V21.S4, V22.S4, V23.S4
-	WORD	$0x4eb7d616 // fsub v22.4s, v16.4s, v23.4s
 	WORD	$0x4ea1ba94 // fcvtzs v20.4s, v20.4s
-	WORD	$0x4f3f0695 // sshr v21.4s, v20.4s, #1
-	VSUB	V21.S4, V20.S4, V20.S4
-	VSHL	$23, V21.S4, V21.S4
-	VADD	V16.S4, V21.S4, V21.S4
-	WORD	$0x6e35ded6 // fmul v22.4s, v22.4s, v21.4s
 	VSHL	$23, V20.S4, V20.S4
 	VADD	V16.S4, V20.S4, V20.S4
-	WORD	$0x6e34ded6 // fmul v22.4s, v22.4s, v20.4s
-	WORD	$0x4e30d6d6 // fadd v22.4s, v22.4s, v16.4s
-	WORD	$0x6e36fdce // fdiv v14.4s, v14.4s, v22.4s
+	WORD	$0x6e34def7 // fmul v23.4s, v23.4s, v20.4s
+	WORD	$0x4e30d6f7 // fadd v23.4s, v23.4s, v16.4s
+	WORD	$0x6e37fdce // fdiv v14.4s, v14.4s, v23.4s
 	FMOVQ	F14, 0(R2)
 	FMOVD	16(R2), F20
 	FMOVS	24(R2), F21
@@ -8636,21 +8015,12 @@ kdone:
 	VFMLA	V21.S4, V23.S4, V22.S4
 	VDUP	V19.S[2], V23.S4
 	VFMLA	V21.S4, V22.S4, V23.S4
-	WORD	$0x6e35def6 // fmul v22.4s, v23.4s, v21.4s
-	VMOV	V21.B16, V23.B16
-	VFMLS	V21.S4, V22.S4, V23.S4
-	WORD	$0x4eb7d616 // fsub v22.4s, v16.4s, v23.4s
 	WORD	$0x4ea1ba94 // fcvtzs v20.4s, v20.4s
-	WORD	$0x4f3f0695 // sshr v21.4s, v20.4s, #1
-	VSUB	V21.S4, V20.S4, V20.S4
-	VSHL	$23, V21.S4, V21.S4
-	VADD	V16.S4, V21.S4, V21.S4
-	WORD	$0x6e35ded6 // fmul v22.4s, v22.4s, v21.4s
 	VSHL	$23, V20.S4, V20.S4
 	VADD	V16.S4, V20.S4, V20.S4
-	WORD	$0x6e34ded6 // fmul v22.4s, v22.4s, v20.4s
-	WORD	$0x4e30d6d6 // fadd v22.4s, v22.4s, v16.4s
-	WORD	$0x6e36fdef // fdiv v15.4s, v15.4s, v22.4s
+	WORD	$0x6e34def7 // fmul v23.4s, v23.4s, v20.4s
+	WORD	$0x4e30d6f7 // fadd v23.4s, v23.4s, v16.4s
+	WORD	$0x6e37fdef // fdiv v15.4s, v15.4s, v23.4s
 	FMOVD	F15, 16(R2)
 	VDUP	V15.S[2], V20.S4
 	FMOVS	F20, 24(R2)
@@ -9835,9 +9205,9 @@ kdone:
 
 	// Epilogue: accumulate, activate and store the tile.
 	WORD	$0x4f03f618 // fmov v24.4s, #1.0
-	MOVW	$0xc3300000, R9
+	MOVW	$0xc2b18000, R9
 	VMOV	R9, V25.S[0]
-	MOVW	$0x42ae0000, R9
+	MOVW	$0x42b00000, R9
 	VMOV	R9, V25.S[1]
 	MOVW	$0xbfb8aa3b, R9
 	VMOV	R9, V25.S[2]
@@ -9845,17 +9215,17 @@ kdone:
 	VMOV	R9, V25.S[3]
 	MOVW	$0xb95e8083, R9
 	VMOV	R9, V26.S[0]
-	MOVW	$0xb9506967, R9
+	MOVW	$0xbc07644c, R9
 	VMOV	R9, V26.S[1]
-	MOVW	$0x3ab743ce, R9
+	MOVW	$0x3d2b9d6e, R9
 	VMOV	R9, V26.S[2]
-	MOVW	$0xbc088908, R9
+	MOVW	$0xbe2aae5f, R9
 	VMOV	R9, V26.S[3]
-	MOVW	$0x3d2aa9c1, R9
+	MOVW	$0x3efffee2, R9
 	VMOV	R9, V27.S[0]
-	MOVW	$0xbe2aaaaa, R9
+	MOVW	$0xbf7ffff8, R9
 	VMOV	R9, V27.S[1]
-	MOVW	$0x3f000000, R9
+	MOVW	$0x3f800000, R9
 	VMOV	R9, V27.S[2]
 	MOVD	ldc+32(FP), R4
 	LSL	$2, R4, R4
@@ -9878,21 +9248,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff00 // fdiv v0.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff00 // fdiv v0.4s, v24.4s, v31.4s
 	FMOVQ	F0, 0(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff43d // fmax v29.4s, v1.4s, v31.4s
@@ -9913,21 +9274,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff01 // fdiv v1.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff01 // fdiv v1.4s, v24.4s, v31.4s
 	FMOVQ	F1, 16(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff45d // fmax v29.4s, v2.4s, v31.4s
@@ -9948,21 +9300,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff02 // fdiv v2.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff02 // fdiv v2.4s, v24.4s, v31.4s
 	FMOVD	F2, 32(R2)
 	ADD	R4, R2, R2
 	VDUP	V25.S[0], V31.S4
@@ -9984,21 +9327,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff03 // fdiv v3.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff03 // fdiv v3.4s, v24.4s, v31.4s
 	FMOVQ	F3, 0(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff49d // fmax v29.4s, v4.4s, v31.4s
@@ -10019,21 +9353,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff04 // fdiv v4.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff04 // fdiv v4.4s, v24.4s, v31.4s
 	FMOVQ	F4, 16(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff4bd // fmax v29.4s, v5.4s, v31.4s
@@ -10054,21 +9379,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff05 // fdiv v5.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff05 // fdiv v5.4s, v24.4s, v31.4s
 	FMOVD	F5, 32(R2)
 	ADD	R4, R2, R2
 	VDUP	V25.S[0], V31.S4
@@ -10090,21 +9406,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff06 // fdiv v6.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff06 // fdiv v6.4s, v24.4s, v31.4s
 	FMOVQ	F6, 0(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff4fd // fmax v29.4s, v7.4s, v31.4s
@@ -10125,21 +9432,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff07 // fdiv v7.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff07 // fdiv v7.4s, v24.4s, v31.4s
 	FMOVQ	F7, 16(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff51d // fmax v29.4s, v8.4s, v31.4s
@@ -10160,21 +9458,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff08 // fdiv v8.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff08 // fdiv v8.4s, v24.4s, v31.4s
 	FMOVD	F8, 32(R2)
 	ADD	R4, R2, R2
 	VDUP	V25.S[0], V31.S4
@@ -10196,21 +9485,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff09 // fdiv v9.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff09 // fdiv v9.4s, v24.4s, v31.4s
 	FMOVQ	F9, 0(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff55d // fmax v29.4s, v10.4s, v31.4s
@@ -10231,21 +9511,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff0a // fdiv v10.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff0a // fdiv v10.4s, v24.4s, v31.4s
 	FMOVQ	F10, 16(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff57d // fmax v29.4s, v11.4s, v31.4s
@@ -10266,21 +9537,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff0b // fdiv v11.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff0b // fdiv v11.4s, v24.4s, v31.4s
 	FMOVD	F11, 32(R2)
 	ADD	R4, R2, R2
 	VDUP	V25.S[0], V31.S4
@@ -10302,21 +9564,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff0c // fdiv v12.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff0c // fdiv v12.4s, v24.4s, v31.4s
 	FMOVQ	F12, 0(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff5bd // fmax v29.4s, v13.4s, v31.4s
@@ -10337,21 +9590,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff0d // fdiv v13.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff0d // fdiv v13.4s, v24.4s, v31.4s
 	FMOVQ	F13, 16(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff5dd // fmax v29.4s, v14.4s, v31.4s
@@ -10372,21 +9616,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff0e // fdiv v14.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff0e // fdiv v14.4s, v24.4s, v31.4s
 	FMOVD	F14, 32(R2)
 	ADD	R4, R2, R2
 	VDUP	V25.S[0], V31.S4
@@ -10408,21 +9643,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff0f // fdiv v15.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff0f // fdiv v15.4s, v24.4s, v31.4s
 	FMOVQ	F15, 0(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff61d // fmax v29.4s, v16.4s, v31.4s
@@ -10443,21 +9669,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff10 // fdiv v16.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff10 // fdiv v16.4s, v24.4s, v31.4s
 	FMOVQ	F16, 16(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff63d // fmax v29.4s, v17.4s, v31.4s
@@ -10478,21 +9695,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff11 // fdiv v17.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff11 // fdiv v17.4s, v24.4s, v31.4s
 	FMOVD	F17, 32(R2)
 	ADD	R4, R2, R2
 	VDUP	V25.S[0], V31.S4
@@ -10514,21 +9722,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff12 // fdiv v18.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff12 // fdiv v18.4s, v24.4s, v31.4s
 	FMOVQ	F18, 0(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff67d // fmax v29.4s, v19.4s, v31.4s
@@ -10549,21 +9748,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff13 // fdiv v19.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff13 // fdiv v19.4s, v24.4s, v31.4s
 	FMOVQ	F19, 16(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff69d // fmax v29.4s, v20.4s, v31.4s
@@ -10584,21 +9774,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff14 // fdiv v20.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff14 // fdiv v20.4s, v24.4s, v31.4s
 	FMOVD	F20, 32(R2)
 	ADD	R4, R2, R2
 	VDUP	V25.S[0], V31.S4
@@ -10620,21 +9801,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff15 // fdiv v21.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff15 // fdiv v21.4s, v24.4s, v31.4s
 	FMOVQ	F21, 0(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff6dd // fmax v29.4s, v22.4s, v31.4s
@@ -10655,21 +9827,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff16 // fdiv v22.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff16 // fdiv v22.4s, v24.4s, v31.4s
 	FMOVQ	F22, 16(R2)
 	VDUP	V25.S[0], V31.S4
 	WORD	$0x4e3ff6fd // fmax v29.4s, v23.4s, v31.4s
@@ -10690,21 +9853,12 @@ kdone:
 	VFMLA	V29.S4, V31.S4, V30.S4
 	VDUP	V27.S[2], V31.S4
 	VFMLA	V29.S4, V30.S4, V31.S4
-	WORD	$0x6e3ddffe // fmul v30.4s, v31.4s, v29.4s
-	VMOV	V29.B16, V31.B16
-	VFMLS	V29.S4, V30.S4, V31.S4
-	WORD	$0x4ebfd71e // fsub v30.4s, v24.4s, v31.4s
 	WORD	$0x4ea1bb9c // fcvtzs v28.4s, v28.4s
-	WORD	$0x4f3f079d // sshr v29.4s, v28.4s, #1
-	VSUB	V29.S4, V28.S4, V28.S4
-	VSHL	$23, V29.S4, V29.S4
-	VADD	V24.S4, V29.S4, V29.S4
-	WORD	$0x6e3ddfde // fmul v30.4s, v30.4s, v29.4s
 	VSHL	$23, V28.S4, V28.S4
 	VADD	V24.S4, V28.S4, V28.S4
-	WORD	$0x6e3cdfde // fmul v30.4s, v30.4s, v28.4s
-	WORD	$0x4e38d7de // fadd v30.4s, v30.4s, v24.4s
-	WORD	$0x6e3eff17 // fdiv v23.4s, v24.4s, v30.4s
+	WORD	$0x6e3cdfff // fmul v31.4s, v31.4s, v28.4s
+	WORD	$0x4e38d7ff // fadd v31.4s, v31.4s, v24.4s
+	WORD	$0x6e3fff17 // fdiv v23.4s, v24.4s, v31.4s
 	FMOVD	F23, 32(R2)
 	RET
 
@@ -13364,9 +12518,9 @@ TEXT ·neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(SB), NOSPLIT|NOFRAME, $0-32
 
 	// Epilogue: accumulate, activate and store the tile.
 	WORD	$0x4f03f614 // fmov v20.4s, #1.0
-	MOVW	$0xc3300000, R9
+	MOVW	$0xc2b18000, R9
 	VMOV	R9, V21.S[0]
-	MOVW	$0x42ae0000, R9
+	MOVW	$0x42b00000, R9
 	VMOV	R9, V21.S[1]
 	MOVW	$0xbfb8aa3b, R9
 	VMOV	R9, V21.S[2]
@@ -13374,17 +12528,17 @@ TEXT ·neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(SB), NOSPLIT|NOFRAME, $0-32
 	VMOV	R9, V21.S[3]
 	MOVW	$0xb95e8083, R9
 	VMOV	R9, V22.S[0]
-	MOVW	$0xb9506967, R9
+	MOVW	$0xbc07644c, R9
 	VMOV	R9, V22.S[1]
-	MOVW	$0x3ab743ce, R9
+	MOVW	$0x3d2b9d6e, R9
 	VMOV	R9, V22.S[2]
-	MOVW	$0xbc088908, R9
+	MOVW	$0xbe2aae5f, R9
 	VMOV	R9, V22.S[3]
-	MOVW	$0x3d2aa9c1, R9
+	MOVW	$0x3efffee2, R9
 	VMOV	R9, V23.S[0]
-	MOVW	$0xbe2aaaaa, R9
+	MOVW	$0xbf7ffff8, R9
 	VMOV	R9, V23.S[1]
-	MOVW	$0x3f000000, R9
+	MOVW	$0x3f800000, R9
 	VMOV	R9, V23.S[2]
 	VDUP	V21.S[0], V27.S4
 	WORD	$0x4e3bf419 // fmax v25.4s, v0.4s, v27.4s
@@ -13405,21 +12559,12 @@ TEXT ·neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(SB), NOSPLIT|NOFRAME, $0-32
 	VFMLA	V25.S4, V27.S4, V26.S4
 	VDUP	V23.S[2], V27.S4
 	VFMLA	V25.S4, V26.S4, V27.S4
-	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
-	VMOV	V25.B16, V27.B16
-	VFMLS	V25.S4, V26.S4, V27.S4
-	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
 	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
-	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
-	VSUB	V25.S4, V24.S4, V24.S4
-	VSHL	$23, V25.S4, V25.S4
-	VADD	V20.S4, V25.S4, V25.S4
-	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
 	VSHL	$23, V24.S4, V24.S4
 	VADD	V20.S4, V24.S4, V24.S4
-	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
-	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
-	WORD	$0x6e3afc00 // fdiv v0.4s, v0.4s, v26.4s
+	WORD	$0x6e38df7b // fmul v27.4s, v27.4s, v24.4s
+	WORD	$0x4e34d77b // fadd v27.4s, v27.4s, v20.4s
+	WORD	$0x6e3bfc00 // fdiv v0.4s, v0.4s, v27.4s
 	FMOVQ	F0, 0(R2)
 	VDUP	V21.S[0], V27.S4
 	WORD	$0x4e3bf439 // fmax v25.4s, v1.4s, v27.4s
@@ -13440,21 +12585,12 @@ TEXT ·neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(SB), NOSPLIT|NOFRAME, $0-32
 	VFMLA	V25.S4, V27.S4, V26.S4
 	VDUP	V23.S[2], V27.S4
 	VFMLA	V25.S4, V26.S4, V27.S4
-	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
-	VMOV	V25.B16, V27.B16
-	VFMLS	V25.S4, V26.S4, V27.S4
-	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
 	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
-	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
-	VSUB	V25.S4, V24.S4, V24.S4
-	VSHL	$23, V25.S4, V25.S4
-	VADD	V20.S4, V25.S4, V25.S4
-	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
 	VSHL	$23, V24.S4, V24.S4
 	VADD	V20.S4, V24.S4, V24.S4
-	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
-	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
-	WORD	$0x6e3afc21 // fdiv v1.4s, v1.4s, v26.4s
+	WORD	$0x6e38df7b // fmul v27.4s, v27.4s, v24.4s
+	WORD	$0x4e34d77b // fadd v27.4s, v27.4s, v20.4s
+	WORD	$0x6e3bfc21 // fdiv v1.4s, v1.4s, v27.4s
 	FMOVQ	F1, 16(R2)
 	VDUP	V21.S[0], V27.S4
 	WORD	$0x4e3bf459 // fmax v25.4s, v2.4s, v27.4s
@@ -13475,21 +12611,12 @@ TEXT ·neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(SB), NOSPLIT|NOFRAME, $0-32
 	VFMLA	V25.S4, V27.S4, V26.S4
 	VDUP	V23.S[2], V27.S4
 	VFMLA	V25.S4, V26.S4, V27.S4
-	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
-	VMOV	V25.B16, V27.B16
-	VFMLS	V25.S4, V26.S4, V27.S4
-	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
 	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
-	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
-	VSUB	V25.S4, V24.S4, V24.S4
-	VSHL	$23, V25.S4, V25.S4
-	VADD	V20.S4, V25.S4, V25.S4
-	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
 	VSHL	$23, V24.S4, V24.S4
 	VADD	V20.S4, V24.S4, V24.S4
-	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
-	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
-	WORD	$0x6e3afc42 // fdiv v2.4s, v2.4s, v26.4s
+	WORD	$0x6e38df7b // fmul v27.4s, v27.4s, v24.4s
+	WORD	$0x4e34d77b // fadd v27.4s, v27.4s, v20.4s
+	WORD	$0x6e3bfc42 // fdiv v2.4s, v2.4s, v27.4s
 	FMOVQ	F2, 32(R2)
 	VDUP	V21.S[0], V27.S4
 	WORD	$0x4e3bf479 // fmax v25.4s, v3.4s, v27.4s
@@ -13510,21 +12637,12 @@ TEXT ·neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(SB), NOSPLIT|NOFRAME, $0-32
 	VFMLA	V25.S4, V27.S4, V26.S4
 	VDUP	V23.S[2], V27.S4
 	VFMLA	V25.S4, V26.S4, V27.S4
-	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
-	VMOV	V25.B16, V27.B16
-	VFMLS	V25.S4, V26.S4, V27.S4
-	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
 	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
-	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
-	VSUB	V25.S4, V24.S4, V24.S4
-	VSHL	$23, V25.S4, V25.S4
-	VADD	V20.S4, V25.S4, V25.S4
-	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
 	VSHL	$23, V24.S4, V24.S4
 	VADD	V20.S4, V24.S4, V24.S4
-	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
-	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
-	WORD	$0x6e3afc63 // fdiv v3.4s, v3.4s, v26.4s
+	WORD	$0x6e38df7b // fmul v27.4s, v27.4s, v24.4s
+	WORD	$0x4e34d77b // fadd v27.4s, v27.4s, v20.4s
+	WORD	$0x6e3bfc63 // fdiv v3.4s, v3.4s, v27.4s
 	FMOVQ	F3, 48(R2)
 	VDUP	V21.S[0], V27.S4
 	WORD	$0x4e3bf499 // fmax v25.4s, v4.4s, v27.4s
@@ -13545,21 +12663,12 @@ TEXT ·neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(SB), NOSPLIT|NOFRAME, $0-32
 	VFMLA	V25.S4, V27.S4, V26.S4
 	VDUP	V23.S[2], V27.S4
 	VFMLA	V25.S4, V26.S4, V27.S4
-	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
-	VMOV	V25.B16, V27.B16
-	VFMLS	V25.S4, V26.S4, V27.S4
-	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
 	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
-	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
-	VSUB	V25.S4, V24.S4, V24.S4
-	VSHL	$23, V25.S4, V25.S4
-	VADD	V20.S4, V25.S4, V25.S4
-	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
 	VSHL	$23, V24.S4, V24.S4
 	VADD	V20.S4, V24.S4, V24.S4
-	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
-	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
-	WORD	$0x6e3afc84 // fdiv v4.4s, v4.4s, v26.4s
+	WORD	$0x6e38df7b // fmul v27.4s, v27.4s, v24.4s
+	WORD	$0x4e34d77b // fadd v27.4s, v27.4s, v20.4s
+	WORD	$0x6e3bfc84 // fdiv v4.4s, v4.4s, v27.4s
 	FMOVD	F4, 64(R2)
 	ADD	$120, R2, R2
 	VDUP	V21.S[0], V27.S4
@@ -13581,21 +12690,12 @@ TEXT ·neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(SB), NOSPLIT|NOFRAME, $0-32
 	VFMLA	V25.S4, V27.S4, V26.S4
 	VDUP	V23.S[2], V27.S4
 	VFMLA	V25.S4, V26.S4, V27.S4
-	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
-	VMOV	V25.B16, V27.B16
-	VFMLS	V25.S4, V26.S4, V27.S4
-	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
 	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
-	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
-	VSUB	V25.S4, V24.S4, V24.S4
-	VSHL	$23, V25.S4, V25.S4
-	VADD	V20.S4, V25.S4, V25.S4
-	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
 	VSHL	$23, V24.S4, V24.S4
 	VADD	V20.S4, V24.S4, V24.S4
-	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
-	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
-	WORD	$0x6e3afca5 // fdiv v5.4s, v5.4s, v26.4s
+	WORD	$0x6e38df7b // fmul v27.4s, v27.4s, v24.4s
+	WORD	$0x4e34d77b // fadd v27.4s, v27.4s, v20.4s
+	WORD	$0x6e3bfca5 // fdiv v5.4s, v5.4s, v27.4s
 	FMOVQ	F5, 0(R2)
 	VDUP	V21.S[0], V27.S4
 	WORD	$0x4e3bf4d9 // fmax v25.4s, v6.4s, v27.4s
@@ -13616,21 +12716,12 @@ TEXT ·neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(SB), NOSPLIT|NOFRAME, $0-32
 	VFMLA	V25.S4, V27.S4, V26.S4
 	VDUP	V23.S[2], V27.S4
 	VFMLA	V25.S4, V26.S4, V27.S4
-	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
-	VMOV	V25.B16, V27.B16
-	VFMLS	V25.S4, V26.S4, V27.S4
-	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
 	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
-	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
-	VSUB	V25.S4, V24.S4, V24.S4
-	VSHL	$23, V25.S4, V25.S4
-	VADD	V20.S4, V25.S4, V25.S4
-	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
 	VSHL	$23, V24.S4, V24.S4
 	VADD	V20.S4, V24.S4, V24.S4
-	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
-	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
-	WORD	$0x6e3afcc6 // fdiv v6.4s, v6.4s, v26.4s
+	WORD	$0x6e38df7b // fmul v27.4s, v27.4s, v24.4s
+	WORD	$0x4e34d77b // fadd v27.4s, v27.4s, v20.4s
+	WORD	$0x6e3bfcc6 // fdiv v6.4s, v6.4s, v27.4s
 	FMOVQ	F6, 16(R2)
 	VDUP	V21.S[0], V27.S4
 	WORD	$0x4e3bf4f9 // fmax v25.4s, v7.4s, v27.4s
@@ -13651,21 +12742,12 @@ TEXT ·neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(SB), NOSPLIT|NOFRAME, $0-32
 	VFMLA	V25.S4, V27.S4, V26.S4
 	VDUP	V23.S[2], V27.S4
 	VFMLA	V25.S4, V26.S4, V27.S4
-	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
-	VMOV	V25.B16, V27.B16
-	VFMLS	V25.S4, V26.S4, V27.S4
-	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
 	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
-	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
-	VSUB	V25.S4, V24.S4, V24.S4
-	VSHL	$23, V25.S4, V25.S4
-	VADD	V20.S4, V25.S4, V25.S4
-	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
 	VSHL	$23, V24.S4, V24.S4
 	VADD	V20.S4, V24.S4, V24.S4
-	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
-	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
-	WORD	$0x6e3afce7 // fdiv v7.4s, v7.4s, v26.4s
+	WORD	$0x6e38df7b // fmul v27.4s, v27.4s, v24.4s
+	WORD	$0x4e34d77b // fadd v27.4s, v27.4s, v20.4s
+	WORD	$0x6e3bfce7 // fdiv v7.4s, v7.4s, v27.4s
 	FMOVQ	F7, 32(R2)
 	VDUP	V21.S[0], V27.S4
 	WORD	$0x4e3bf519 // fmax v25.4s, v8.4s, v27.4s
@@ -13686,21 +12768,12 @@ TEXT ·neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(SB), NOSPLIT|NOFRAME, $0-32
 	VFMLA	V25.S4, V27.S4, V26.S4
 	VDUP	V23.S[2], V27.S4
 	VFMLA	V25.S4, V26.S4, V27.S4
-	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
-	VMOV	V25.B16, V27.B16
-	VFMLS	V25.S4, V26.S4, V27.S4
-	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
 	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
-	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
-	VSUB	V25.S4, V24.S4, V24.S4
-	VSHL	$23, V25.S4, V25.S4
-	VADD	V20.S4, V25.S4, V25.S4
-	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
 	VSHL	$23, V24.S4, V24.S4
 	VADD	V20.S4, V24.S4, V24.S4
-	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
-	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
-	WORD	$0x6e3afd08 // fdiv v8.4s, v8.4s, v26.4s
+	WORD	$0x6e38df7b // fmul v27.4s, v27.4s, v24.4s
+	WORD	$0x4e34d77b // fadd v27.4s, v27.4s, v20.4s
+	WORD	$0x6e3bfd08 // fdiv v8.4s, v8.4s, v27.4s
 	FMOVQ	F8, 48(R2)
 	VDUP	V21.S[0], V27.S4
 	WORD	$0x4e3bf539 // fmax v25.4s, v9.4s, v27.4s
@@ -13721,21 +12794,12 @@ TEXT ·neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(SB), NOSPLIT|NOFRAME, $0-32
 	VFMLA	V25.S4, V27.S4, V26.S4
 	VDUP	V23.S[2], V27.S4
 	VFMLA	V25.S4, V26.S4, V27.S4
-	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
-	VMOV	V25.B16, V27.B16
-	VFMLS	V25.S4, V26.S4, V27.S4
-	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
 	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
-	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
-	VSUB	V25.S4, V24.S4, V24.S4
-	VSHL	$23, V25.S4, V25.S4
-	VADD	V20.S4, V25.S4, V25.S4
-	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
 	VSHL	$23, V24.S4, V24.S4
 	VADD	V20.S4, V24.S4, V24.S4
-	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
-	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
-	WORD	$0x6e3afd29 // fdiv v9.4s, v9.4s, v26.4s
+	WORD	$0x6e38df7b // fmul v27.4s, v27.4s, v24.4s
+	WORD	$0x4e34d77b // fadd v27.4s, v27.4s, v20.4s
+	WORD	$0x6e3bfd29 // fdiv v9.4s, v9.4s, v27.4s
 	FMOVD	F9, 64(R2)
 	ADD	$120, R2, R2
 	VDUP	V21.S[0], V27.S4
@@ -13757,21 +12821,12 @@ TEXT ·neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(SB), NOSPLIT|NOFRAME, $0-32
 	VFMLA	V25.S4, V27.S4, V26.S4
 	VDUP	V23.S[2], V27.S4
 	VFMLA	V25.S4, V26.S4, V27.S4
-	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
-	VMOV	V25.B16, V27.B16
-	VFMLS	V25.S4, V26.S4, V27.S4
-	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
 	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
-	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
-	VSUB	V25.S4, V24.S4, V24.S4
-	VSHL	$23, V25.S4, V25.S4
-	VADD	V20.S4, V25.S4, V25.S4
-	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
 	VSHL	$23, V24.S4, V24.S4
 	VADD	V20.S4, V24.S4, V24.S4
-	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
-	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
-	WORD	$0x6e3afd4a // fdiv v10.4s, v10.4s, v26.4s
+	WORD	$0x6e38df7b // fmul v27.4s, v27.4s, v24.4s
+	WORD	$0x4e34d77b // fadd v27.4s, v27.4s, v20.4s
+	WORD	$0x6e3bfd4a // fdiv v10.4s, v10.4s, v27.4s
 	FMOVQ	F10, 0(R2)
 	VDUP	V21.S[0], V27.S4
 	WORD	$0x4e3bf579 // fmax v25.4s, v11.4s, v27.4s
@@ -13792,21 +12847,12 @@ TEXT ·neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(SB), NOSPLIT|NOFRAME, $0-32
 	VFMLA	V25.S4, V27.S4, V26.S4
 	VDUP	V23.S[2], V27.S4
 	VFMLA	V25.S4, V26.S4, V27.S4
-	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
-	VMOV	V25.B16, V27.B16
-	VFMLS	V25.S4, V26.S4, V27.S4
-	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
 	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
-	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
-	VSUB	V25.S4, V24.S4, V24.S4
-	VSHL	$23, V25.S4, V25.S4
-	VADD	V20.S4, V25.S4, V25.S4
-	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
 	VSHL	$23, V24.S4, V24.S4
 	VADD	V20.S4, V24.S4, V24.S4
-	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
-	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
-	WORD	$0x6e3afd6b // fdiv v11.4s, v11.4s, v26.4s
+	WORD	$0x6e38df7b // fmul v27.4s, v27.4s, v24.4s
+	WORD	$0x4e34d77b // fadd v27.4s, v27.4s, v20.4s
+	WORD	$0x6e3bfd6b // fdiv v11.4s, v11.4s, v27.4s
 	FMOVQ	F11, 16(R2)
 	VDUP	V21.S[0], V27.S4
 	WORD	$0x4e3bf599 // fmax v25.4s, v12.4s, v27.4s
@@ -13827,21 +12873,12 @@ TEXT ·neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(SB), NOSPLIT|NOFRAME, $0-32
 	VFMLA	V25.S4, V27.S4, V26.S4
 	VDUP	V23.S[2], V27.S4
 	VFMLA	V25.S4, V26.S4, V27.S4
-	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
-	VMOV	V25.B16, V27.B16
-	VFMLS	V25.S4, V26.S4, V27.S4
-	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
 	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
-	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
-	VSUB	V25.S4, V24.S4, V24.S4
-	VSHL	$23, V25.S4, V25.S4
-	VADD	V20.S4, V25.S4, V25.S4
-	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
 	VSHL	$23, V24.S4, V24.S4
 	VADD	V20.S4, V24.S4, V24.S4
-	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
-	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
-	WORD	$0x6e3afd8c // fdiv v12.4s, v12.4s, v26.4s
+	WORD	$0x6e38df7b // fmul v27.4s, v27.4s, v24.4s
+	WORD	$0x4e34d77b // fadd v27.4s, v27.4s, v20.4s
+	WORD	$0x6e3bfd8c // fdiv v12.4s, v12.4s, v27.4s
 	FMOVQ	F12, 32(R2)
 	VDUP	V21.S[0], V27.S4
 	WORD	$0x4e3bf5b9 // fmax v25.4s, v13.4s, v27.4s
@@ -13862,21 +12899,12 @@ TEXT ·neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(SB), NOSPLIT|NOFRAME, $0-32
 	VFMLA	V25.S4, V27.S4, V26.S4
 	VDUP	V23.S[2], V27.S4
 	VFMLA	V25.S4, V26.S4, V27.S4
-	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
-	VMOV	V25.B16, V27.B16
-	VFMLS	V25.S4, V26.S4, V27.S4
-	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
 	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
-	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
-	VSUB	V25.S4, V24.S4, V24.S4
-	VSHL	$23, V25.S4, V25.S4
-	VADD	V20.S4, V25.S4, V25.S4
-	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
 	VSHL	$23, V24.S4, V24.S4
 	VADD	V20.S4, V24.S4, V24.S4
-	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
-	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
-	WORD	$0x6e3afdad // fdiv v13.4s, v13.4s, v26.4s
+	WORD	$0x6e38df7b // fmul v27.4s, v27.4s, v24.4s
+	WORD	$0x4e34d77b // fadd v27.4s, v27.4s, v20.4s
+	WORD	$0x6e3bfdad // fdiv v13.4s, v13.4s, v27.4s
 	FMOVQ	F13, 48(R2)
 	VDUP	V21.S[0], V27.S4
 	WORD	$0x4e3bf5d9 // fmax v25.4s, v14.4s, v27.4s
@@ -13897,21 +12925,12 @@ TEXT ·neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(SB), NOSPLIT|NOFRAME, $0-32
 	VFMLA	V25.S4, V27.S4, V26.S4
 	VDUP	V23.S[2], V27.S4
 	VFMLA	V25.S4, V26.S4, V27.S4
-	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
-	VMOV	V25.B16, V27.B16
-	VFMLS	V25.S4, V26.S4, V27.S4
-	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
 	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
-	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
-	VSUB	V25.S4, V24.S4, V24.S4
-	VSHL	$23, V25.S4, V25.S4
-	VADD	V20.S4, V25.S4, V25.S4
-	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
 	VSHL	$23, V24.S4, V24.S4
 	VADD	V20.S4, V24.S4, V24.S4
-	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
-	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
-	WORD	$0x6e3afdce // fdiv v14.4s, v14.4s, v26.4s
+	WORD	$0x6e38df7b // fmul v27.4s, v27.4s, v24.4s
+	WORD	$0x4e34d77b // fadd v27.4s, v27.4s, v20.4s
+	WORD	$0x6e3bfdce // fdiv v14.4s, v14.4s, v27.4s
 	FMOVD	F14, 64(R2)
 	ADD	$120, R2, R2
 	VDUP	V21.S[0], V27.S4
@@ -13933,21 +12952,12 @@ TEXT ·neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(SB), NOSPLIT|NOFRAME, $0-32
 	VFMLA	V25.S4, V27.S4, V26.S4
 	VDUP	V23.S[2], V27.S4
 	VFMLA	V25.S4, V26.S4, V27.S4
-	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
-	VMOV	V25.B16, V27.B16
-	VFMLS	V25.S4, V26.S4, V27.S4
-	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
 	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
-	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
-	VSUB	V25.S4, V24.S4, V24.S4
-	VSHL	$23, V25.S4, V25.S4
-	VADD	V20.S4, V25.S4, V25.S4
-	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
 	VSHL	$23, V24.S4, V24.S4
 	VADD	V20.S4, V24.S4, V24.S4
-	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
-	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
-	WORD	$0x6e3afdef // fdiv v15.4s, v15.4s, v26.4s
+	WORD	$0x6e38df7b // fmul v27.4s, v27.4s, v24.4s
+	WORD	$0x4e34d77b // fadd v27.4s, v27.4s, v20.4s
+	WORD	$0x6e3bfdef // fdiv v15.4s, v15.4s, v27.4s
 	FMOVQ	F15, 0(R2)
 	VDUP	V21.S[0], V27.S4
 	WORD	$0x4e3bf619 // fmax v25.4s, v16.4s, v27.4s
@@ -13968,21 +12978,12 @@ TEXT ·neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(SB), NOSPLIT|NOFRAME, $0-32
 	VFMLA	V25.S4, V27.S4, V26.S4
 	VDUP	V23.S[2], V27.S4
 	VFMLA	V25.S4, V26.S4, V27.S4
-	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
-	VMOV	V25.B16, V27.B16
-	VFMLS	V25.S4, V26.S4, V27.S4
-	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
 	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
-	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
-	VSUB	V25.S4, V24.S4, V24.S4
-	VSHL	$23, V25.S4, V25.S4
-	VADD	V20.S4, V25.S4, V25.S4
-	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
 	VSHL	$23, V24.S4, V24.S4
 	VADD	V20.S4, V24.S4, V24.S4
-	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
-	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
-	WORD	$0x6e3afe10 // fdiv v16.4s, v16.4s, v26.4s
+	WORD	$0x6e38df7b // fmul v27.4s, v27.4s, v24.4s
+	WORD	$0x4e34d77b // fadd v27.4s, v27.4s, v20.4s
+	WORD	$0x6e3bfe10 // fdiv v16.4s, v16.4s, v27.4s
 	FMOVQ	F16, 16(R2)
 	VDUP	V21.S[0], V27.S4
 	WORD	$0x4e3bf639 // fmax v25.4s, v17.4s, v27.4s
@@ -14003,21 +13004,12 @@ TEXT ·neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(SB), NOSPLIT|NOFRAME, $0-32
 	VFMLA	V25.S4, V27.S4, V26.S4
 	VDUP	V23.S[2], V27.S4
 	VFMLA	V25.S4, V26.S4, V27.S4
-	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
-	VMOV	V25.B16, V27.B16
-	VFMLS	V25.S4, V26.S4, V27.S4
-	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
 	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
-	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
-	VSUB	V25.S4, V24.S4, V24.S4
-	VSHL	$23, V25.S4, V25.S4
-	VADD	V20.S4, V25.S4, V25.S4
-	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
 	VSHL	$23, V24.S4, V24.S4
 	VADD	V20.S4, V24.S4, V24.S4
-	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
-	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
-	WORD	$0x6e3afe31 // fdiv v17.4s, v17.4s, v26.4s
+	WORD	$0x6e38df7b // fmul v27.4s, v27.4s, v24.4s
+	WORD	$0x4e34d77b // fadd v27.4s, v27.4s, v20.4s
+	WORD	$0x6e3bfe31 // fdiv v17.4s, v17.4s, v27.4s
 	FMOVQ	F17, 32(R2)
 	VDUP	V21.S[0], V27.S4
 	WORD	$0x4e3bf659 // fmax v25.4s, v18.4s, v27.4s
@@ -14038,21 +13030,12 @@ TEXT ·neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(SB), NOSPLIT|NOFRAME, $0-32
 	VFMLA	V25.S4, V27.S4, V26.S4
 	VDUP	V23.S[2], V27.S4
 	VFMLA	V25.S4, V26.S4, V27.S4
-	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
-	VMOV	V25.B16, V27.B16
-	VFMLS	V25.S4, V26.S4, V27.S4
-	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
 	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
-	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
-	VSUB	V25.S4, V24.S4, V24.S4
-	VSHL	$23, V25.S4, V25.S4
-	VADD	V20.S4, V25.S4, V25.S4
-	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
 	VSHL	$23, V24.S4, V24.S4
 	VADD	V20.S4, V24.S4, V24.S4
-	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
-	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
-	WORD	$0x6e3afe52 // fdiv v18.4s, v18.4s, v26.4s
+	WORD	$0x6e38df7b // fmul v27.4s, v27.4s, v24.4s
+	WORD	$0x4e34d77b // fadd v27.4s, v27.4s, v20.4s
+	WORD	$0x6e3bfe52 // fdiv v18.4s, v18.4s, v27.4s
 	FMOVQ	F18, 48(R2)
 	VDUP	V21.S[0], V27.S4
 	WORD	$0x4e3bf679 // fmax v25.4s, v19.4s, v27.4s
@@ -14073,21 +13056,12 @@ TEXT ·neon_4x20_k6_u4_ldc30_ldb21_bias_silu_n18(SB), NOSPLIT|NOFRAME, $0-32
 	VFMLA	V25.S4, V27.S4, V26.S4
 	VDUP	V23.S[2], V27.S4
 	VFMLA	V25.S4, V26.S4, V27.S4
-	WORD	$0x6e39df7a // fmul v26.4s, v27.4s, v25.4s
-	VMOV	V25.B16, V27.B16
-	VFMLS	V25.S4, V26.S4, V27.S4
-	WORD	$0x4ebbd69a // fsub v26.4s, v20.4s, v27.4s
 	WORD	$0x4ea1bb18 // fcvtzs v24.4s, v24.4s
-	WORD	$0x4f3f0719 // sshr v25.4s, v24.4s, #1
-	VSUB	V25.S4, V24.S4, V24.S4
-	VSHL	$23, V25.S4, V25.S4
-	VADD	V20.S4, V25.S4, V25.S4
-	WORD	$0x6e39df5a // fmul v26.4s, v26.4s, v25.4s
 	VSHL	$23, V24.S4, V24.S4
 	VADD	V20.S4, V24.S4, V24.S4
-	WORD	$0x6e38df5a // fmul v26.4s, v26.4s, v24.4s
-	WORD	$0x4e34d75a // fadd v26.4s, v26.4s, v20.4s
-	WORD	$0x6e3afe73 // fdiv v19.4s, v19.4s, v26.4s
+	WORD	$0x6e38df7b // fmul v27.4s, v27.4s, v24.4s
+	WORD	$0x4e34d77b // fadd v27.4s, v27.4s, v20.4s
+	WORD	$0x6e3bfe73 // fdiv v19.4s, v19.4s, v27.4s
 	FMOVD	F19, 64(R2)
 	RET
 
