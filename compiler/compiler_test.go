@@ -451,3 +451,37 @@ layers:
 		})
 	}
 }
+
+// TestPoolBeforeConv checks which 1x1 convolutions of
+// testdata/corners/pool_conv.yaml poolBeforeConv moves below their
+// pooling (TestPassesPreserveMeaning checks that the outputs do not
+// change): each moved conv reads its pooling, at the pooled size, and
+// carries the pooling's activation.
+func TestPoolBeforeConv(t *testing.T) {
+	g, err := compiler.Compile("testdata/corners/pool_conv.yaml", passes.Options{Verify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []struct {
+		conv, pool string
+		moved      bool
+		act        ir.ActKind
+	}{
+		{"t_conv", "t_pool", true, ir.ActNone},
+		{"c_conv", "c_pool", false, ir.ActNone}, // bias, padded zeros counted
+		{"n_conv", "n_pool", true, ir.ActNone},
+		{"f_conv", "f_pool", true, ir.ActReLU},
+		{"s_conv", "s_pool", false, ir.ActNone}, // two readers
+		{"g_conv", "g_gap", true, ir.ActNone},
+	} {
+		c, p := g.Lookup(w.conv), g.Lookup(w.pool)
+		moved := c.Inputs[0] == p
+		if moved != w.moved || !moved && p.Inputs[0] != c {
+			t.Errorf("%s reads %s, %s reads %s; want moved %v", c, c.Inputs[0], p, p.Inputs[0], w.moved)
+			continue
+		}
+		if moved && (c.Shape.H != p.Shape.H || c.Shape.W != p.Shape.W || p.Shape.C != p.Inputs[0].Shape.C || c.Act.Kind != w.act || p.Act.Kind != ir.ActNone) {
+			t.Errorf("%s %v act %v, %s %v act %v", c, c.Shape, c.Act.Kind, p, p.Shape, p.Act.Kind)
+		}
+	}
+}

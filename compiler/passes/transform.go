@@ -143,3 +143,58 @@ func fuseLRNPool(g *ir.Graph) error {
 	g.Remove(dead)
 	return nil
 }
+
+// poolBeforeConv moves an average pooling above the 1x1 convolution it
+// reads when nothing else reads that convolution: both are linear maps of
+// each position's channels, so they commute, and the convolution then
+// runs on the pooled map. DenseNet's transitions (conv 1x1, then 2x2
+// average pooling at stride 2) compute 4x fewer products. A convolution's
+// bias and folded batchnorm are a constant per channel, which a pooling
+// keeps when its window's weights sum to 1: always for global average
+// pooling, and for average pooling unless padded zeros count in the
+// divisor (CountPad) and there is padding; a convolution with such a
+// constant stays below such a pooling. The pooling's fused activation,
+// applied last, moves to the convolution, which is then last; so does a
+// pooling's padding policy not matter otherwise: the pooling sees the
+// convolution's input channels, the convolution the pooled positions.
+func poolBeforeConv(g *ir.Graph) error {
+	users := g.Users()
+	index := make(map[*ir.Node]int, len(g.Nodes))
+	for i, n := range g.Nodes {
+		index[n] = i
+	}
+	for _, p := range g.Nodes {
+		if (p.Op != ir.OpAvgPool && p.Op != ir.OpGlobalAvgPool) || p.PreLRN != nil {
+			continue
+		}
+		c := p.Inputs[0]
+		a := &c.Conv
+		if c.Op != ir.OpConv || c == g.Output || len(users[c]) != 1 || c.Act.Kind != ir.ActNone || c.Shape.Flat || p.Shape.Flat ||
+			a.KH != 1 || a.KW != 1 || a.StrideH != 1 || a.StrideW != 1 || a.Pad != (ir.Pad{}) {
+			continue
+		}
+		constant := a.Bias || c.FoldBN != nil
+		if p.Op == ir.OpAvgPool && p.Pool.CountPad && p.Pool.Pad != (ir.Pad{}) && constant {
+			continue
+		}
+		x := c.Inputs[0]
+		// p now reads x and keeps its channels; c reads p and keeps its
+		// filters, at p's size. They trade places in the node order: every
+		// node between them read neither.
+		pooled := p.Shape
+		p.Inputs[0] = x
+		p.Shape.C = x.Shape.C
+		c.Inputs[0] = p
+		c.Shape.H, c.Shape.W = pooled.H, pooled.W
+		c.Act, p.Act = p.Act, ir.Activation{}
+		c.Fused, p.Fused = append(c.Fused, p.Fused...), nil // an average pooling's are its activation
+		g.Replace(p, c)
+		c.Inputs[0] = p // Replace made it read itself
+		users[x] = replaceUser(users[x], c, p)
+		users[c], users[p] = users[p], []*ir.Node{c}
+		i, j := index[c], index[p]
+		g.Nodes[i], g.Nodes[j] = p, c
+		index[p], index[c] = i, j
+	}
+	return nil
+}
