@@ -144,16 +144,10 @@ const (
 	tempT3
 )
 
-// actScratch is the number of scratch registers (tempT1...) activation a
-// needs: its constants are read from memory (act.go).
+// actScratch are the scratch registers (tempT1...) activation a needs: its
+// constants are read from memory (act.go), ActScratch of them.
 func actScratch(a Act) []epilogueTemp {
-	switch a {
-	case ActHardSigmoid, ActHardSwish:
-		return []epilogueTemp{tempT1}
-	case ActSigmoid, ActSiLU, ActGELU:
-		return []epilogueTemp{tempT1, tempT2, tempT3}
-	}
-	return nil
+	return []epilogueTemp{tempT1, tempT2, tempT3}[:ActScratch(a)]
 }
 
 // epilogueTemps lists the vector temporaries the epilogue of c needs.
