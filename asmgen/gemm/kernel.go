@@ -340,41 +340,80 @@ func (e *emitter) epilogue() {
 			e.LEAQ(operand.Mem{Base: regLDC, Index: regLDC, Scale: 2}, regLDC3)
 		}
 	}
-	if ActScratch(c.Act) == 3 {
-		e.epilogueInterleaved()
-		return
+	// The activations that need three scratch registers (sigmoid, SiLU,
+	// GELU) take the tile's vectors in groups, their instructions
+	// interleaved (ActCode.ApplyAll), as many at once as there are
+	// scratch registers (scratchPool, which grows by each stored
+	// vector's accumulator); the others one vector at a time. With a
+	// runtime ldc a group stays within one group of four rows, which
+	// regC addresses.
+	interleave := ActScratch(c.Act) == 3
+	var pool []reg.Register
+	if interleave {
+		pool = e.scratchPool()
 	}
+	type item struct {
+		v       reg.Register
+		r, j    int
+		partial bool
+	}
+	var items []item
 	for r, row := range e.acc {
-		if c.LDC == 0 && r > 0 && r%4 == 0 {
-			e.LEAQ(operand.Mem{Base: regC, Index: regLDC, Scale: 4}, regC)
-		}
 		for j, v := range row {
-			m := e.cAddr(r, j)
-			partial := e.ragged != 0 && j == len(row)-1
+			items = append(items, item{v, r, j, e.ragged != 0 && j == len(row)-1})
+		}
+	}
+	quad := 0 // the group of four rows regC points at
+	for len(items) > 0 {
+		n := 1
+		if interleave {
+			n = min(len(items), len(pool)/3, maxInterleave)
+		}
+		if c.LDC == 0 {
+			for n > 1 && items[n-1].r/4 != items[0].r/4 {
+				n--
+			}
+			if q := items[0].r / 4; q != quad {
+				e.LEAQ(operand.Mem{Base: regC, Index: regLDC, Scale: 4}, regC)
+				quad = q
+			}
+		}
+		group := items[:n]
+		items = items[n:]
+		for _, it := range group {
 			if e.shape.transposed && c.Bias {
-				e.tposAddBias(v, r)
+				e.tposAddBias(it.v, it.r)
 			}
 			if c.Accumulate {
-				e.addC(v, m, partial)
+				e.addC(it.v, e.cAddr(it.r, it.j), it.partial)
 			}
-			e.activate(v)
-			e.store(v, m, partial)
+		}
+		if !interleave {
+			e.activate(group[0].v)
+		} else {
+			vs := make([]reg.Register, n)
+			ts := make([][3]reg.Register, n)
+			for i, it := range group {
+				vs[i], ts[i] = it.v, [3]reg.Register(pool[3*i:])
+			}
+			ActCode{Ctx: e.Context, ISA: c.ISA, Pool: e.consts, K: maskNeg}.ApplyAll(c.Act, c.Alpha, c.Beta, vs, ts)
+		}
+		for _, it := range group {
+			e.store(it.v, e.cAddr(it.r, it.j), it.partial)
+			if interleave {
+				pool = append(pool, it.v)
+			}
 		}
 	}
 }
 
-// maxInterleave bounds the vectors epilogueInterleaved activates at once.
+// maxInterleave bounds the vectors the epilogue activates at once.
 const maxInterleave = 4
 
-// epilogueInterleaved is the epilogue of the activations that need three
-// scratch registers (sigmoid, SiLU, GELU): it activates the tile's
-// vectors in groups, their instructions interleaved (ActCode.ApplyAll), as
-// many at once as there are scratch registers: the epilogue's temporaries,
-// the registers neither they nor the accumulators hold, and the
-// accumulators of the vectors already stored. With a runtime ldc a group
-// stays within one group of four rows, which regC addresses.
-func (e *emitter) epilogueInterleaved() {
-	c := e.cfg
+// scratchPool lists the vector registers the epilogue may use as
+// activation scratch: the three temporaries first, then every register
+// that neither the accumulators nor the other temporaries hold.
+func (e *emitter) scratchPool() []reg.Register {
 	used := map[reg.Register]bool{}
 	for _, row := range e.acc {
 		for _, v := range row {
@@ -389,7 +428,7 @@ func (e *emitter) epilogueInterleaved() {
 	}
 	pool := []reg.Register{e.temps[tempT1], e.temps[tempT2], e.temps[tempT3]}
 	regs := 16
-	if c.ISA == AVX512 {
+	if e.cfg.ISA == AVX512 {
 		regs = 32
 	}
 	for i := range regs {
@@ -397,50 +436,7 @@ func (e *emitter) epilogueInterleaved() {
 			pool = append(pool, v)
 		}
 	}
-	type item struct {
-		v       reg.Register
-		r, j    int
-		partial bool
-	}
-	var items []item
-	for r, row := range e.acc {
-		for j, v := range row {
-			items = append(items, item{v, r, j, e.ragged != 0 && j == len(row)-1})
-		}
-	}
-	quad := -1 // the group of four rows regC points at
-	for len(items) > 0 {
-		n := min(len(items), len(pool)/3, maxInterleave)
-		if c.LDC == 0 {
-			for n > 1 && items[n-1].r/4 != items[0].r/4 {
-				n--
-			}
-			if q := items[0].r / 4; q != quad {
-				if quad >= 0 {
-					e.LEAQ(operand.Mem{Base: regC, Index: regLDC, Scale: 4}, regC)
-				}
-				quad = q
-			}
-		}
-		group := items[:n]
-		items = items[n:]
-		vs := make([]reg.Register, n)
-		ts := make([][3]reg.Register, n)
-		for i, it := range group {
-			if e.shape.transposed && c.Bias {
-				e.tposAddBias(it.v, it.r)
-			}
-			if c.Accumulate {
-				e.addC(it.v, e.cAddr(it.r, it.j), it.partial)
-			}
-			vs[i], ts[i] = it.v, [3]reg.Register(pool[3*i:])
-		}
-		ActCode{Ctx: e.Context, ISA: c.ISA, Pool: e.consts, K: maskNeg}.ApplyAll(c.Act, c.Alpha, c.Beta, vs, ts)
-		for _, it := range group {
-			e.store(it.v, e.cAddr(it.r, it.j), it.partial)
-			pool = append(pool, it.v)
-		}
-	}
+	return pool
 }
 
 // setupTemps materialises the epilogue constants: zero, slope and masks.
