@@ -154,9 +154,7 @@ func fuseLRNPool(g *ir.Graph) error {
 // pooling, and for average pooling unless padded zeros count in the
 // divisor (CountPad) and there is padding; a convolution with such a
 // constant stays below such a pooling. The pooling's fused activation,
-// applied last, moves to the convolution, which is then last; so does a
-// pooling's padding policy not matter otherwise: the pooling sees the
-// convolution's input channels, the convolution the pooled positions.
+// applied last, moves to the convolution, which is then last.
 func poolBeforeConv(g *ir.Graph) error {
 	users := g.Users()
 	index := make(map[*ir.Node]int, len(g.Nodes))
@@ -184,12 +182,13 @@ func poolBeforeConv(g *ir.Graph) error {
 		pooled := p.Shape
 		p.Inputs[0] = x
 		p.Shape.C = x.Shape.C
-		c.Inputs[0] = p
 		c.Shape.H, c.Shape.W = pooled.H, pooled.W
 		c.Act, p.Act = p.Act, ir.Activation{}
 		c.Fused, p.Fused = append(c.Fused, p.Fused...), nil // an average pooling's are its activation
+		// p's readers and the output read c; Replace also pointed c at
+		// itself.
 		g.Replace(p, c)
-		c.Inputs[0] = p // Replace made it read itself
+		c.Inputs[0] = p
 		users[x] = replaceUser(users[x], c, p)
 		users[c], users[p] = users[p], []*ir.Node{c}
 		i, j := index[c], index[p]

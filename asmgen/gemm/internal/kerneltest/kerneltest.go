@@ -225,10 +225,11 @@ func RangeTested(cfg gemm.Config) bool {
 // constants (sigmoid, SiLU, hardsigmoid, hardswish; see RangeTested), on
 // sums across float32's range, infinities and NaN included, and (sigmoid,
 // SiLU, GELU) on a dense grid of [-90, 90], where their polynomials' and
-// range reductions' errors show: a K=1 product a[r]*1 puts x in row r. Each output must be the reference's within 4e-7
-// of its magnitude, or 2^-126·max(1, |x|) (sigmoid and SiLU may flush
-// to 0 what is under 2^-126 between x = -88.7 and -87.3; act.go), and NaN
-// exactly where the reference's is.
+// range reductions' errors show: a K=1 product a[r]*1 puts x in row r.
+// Each output must be the reference's within 4e-7 of its magnitude, or
+// 2^-126·max(1, |x|) (sigmoid and SiLU may flush to 0 what is under
+// 2^-126 below x = -87.3; act.go), and NaN exactly where the reference's
+// is.
 func ActivationRange(t *testing.T, cfg gemm.Config, fn Func) {
 	t.Helper()
 	xs := []float32{float32(math.Inf(-1)), -1e30, -200, -88.5, -88.3, -87.5, -20, -3.5, -1, -1e-3, 0, 1e-20, 0.25, 3,
