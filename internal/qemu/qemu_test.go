@@ -1,6 +1,9 @@
 package qemu
 
 import (
+	"bytes"
+	"errors"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -48,5 +51,53 @@ Trace 0: 0x7f00 [00000000/0000000000001004/00000001/00080200] p.f.abi0
 	want = []map[string]Counts{{"p.f": {Instructions: 3, FMA: 1}}, {"p.f": {Instructions: 4, FMA: 2}}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("phases: mismatch (-want +got):\n%s", d)
+	}
+}
+
+// TestProgramLines checks that what a crashing program prints to standard
+// error survives qemu's log around it, split across writes anywhere.
+func TestProgramLines(t *testing.T) {
+	log := "IN: p.f.abi0\n0x00001000:  f94007e0  ldr      x0, [sp, #8]\n\n" +
+		"Trace 0: 0x7f00 [00000000/0000000000001000/00000001/00080200] p.f.abi0\n" +
+		"----------------\nfatal error: unexpected signal\n" +
+		"Trace 0: 0x7f00 [00000000/0000000000001000/00000001/00080200] p.f.abi0\n" +
+		"goroutine 1 [running]:\n"
+	want := "fatal error: unexpected signal\ngoroutine 1 [running]:\n"
+	for size := 1; size <= len(log); size++ {
+		var b bytes.Buffer
+		p := &programLines{w: &b}
+		for s := log; len(s) > 0; {
+			n := min(size, len(s))
+			p.Write([]byte(s[:n]))
+			s = s[n:]
+		}
+		if b.String() != want {
+			t.Fatalf("writes of %d bytes: got %q, want %q", size, b.String(), want)
+		}
+	}
+}
+
+// TestEmulatorCrash runs programs that fail in each way Run tells apart.
+func TestEmulatorCrash(t *testing.T) {
+	for _, c := range []struct {
+		script string
+		crash  bool
+	}{
+		{"echo '--- FAIL: TestX'; exit 1", false},
+		{"echo 'panic: x'; echo '--- FAIL: TestX'; exit 2", false},
+		{"echo FAIL; exit 1", false},
+		{"echo 'fatal error: unexpected signal'; exit 2", true},
+		{"kill -SEGV $$", true},
+	} {
+		out, err := exec.Command("sh", "-c", c.script).CombinedOutput()
+		if err == nil {
+			t.Fatalf("%q did not fail", c.script)
+		}
+		if got := emulatorCrash(err, out); got != c.crash {
+			t.Errorf("%q: emulatorCrash = %v, want %v", c.script, got, c.crash)
+		}
+	}
+	if emulatorCrash(errors.New("no such file"), nil) {
+		t.Error("an error that is not an exit counts as a crash")
 	}
 }
