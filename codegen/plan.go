@@ -1114,7 +1114,25 @@ const dwTaskMACs = 32 << 10
 func dwChunk(n *ir.Node) (chunk, tasks int) {
 	a := &n.Conv
 	g, cg := a.Groups, n.Inputs[0].Shape.C/a.Groups
-	return channelChunk(g, a.Filters/g*n.Shape.H*n.Shape.W*cg*a.KH*a.KW, dwTaskMACs)
+	chunk, tasks = channelChunk(g, a.Filters/g*n.Shape.H*n.Shape.W*cg*a.KH*a.KW, dwTaskMACs)
+	if dwLanes(n) && chunk%16 != 0 {
+		// Whole sets of 16 channels side by side (8 with AVX2).
+		chunk = min(ceilDiv(chunk, 16)*16, g)
+		tasks = ceilDiv(g, chunk)
+	}
+	return chunk, tasks
+}
+
+// dwLanesOut is codegen/rt's rtDWLanesOut: the most outputs a channel of
+// a depthwise convolution with one filter a channel may have for
+// rtDepthwise to compute it over 16 or 8 channels side by side.
+const dwLanesOut = 8 * 8
+
+// dwLanes reports whether depthwise conv n goes over channels side by side
+// where the implementation can (codegen/rt's rtDWLanesGeom).
+func dwLanes(n *ir.Node) bool {
+	a := &n.Conv
+	return n.Inputs[0].Shape.C == a.Groups && a.Filters == a.Groups && n.Shape.H*n.Shape.W <= dwLanesOut
 }
 
 // channelChunk splits c channels of per units of work each (multiply-adds,
@@ -1142,7 +1160,13 @@ func dwScratch(n *ir.Node, im impl) int {
 	if a.Filters/a.Groups >= vec.GroupedOuts {
 		outs, packed = vec.GroupedOuts, vec.GroupedOuts*cg*a.KH*a.KW
 	}
-	return cg*a.StrideH*a.StrideW*hq*lp + slack + outs*(n.Shape.H*lp+slack) + packed
+	lanes := 0
+	if dwLanes(n) {
+		// rtDWLanesScratch: 16 channels' staged input, a slot, outputs
+		// and weights.
+		lanes = 16 * (a.StrideH*a.StrideW*hq*lp + 1 + n.Shape.H*n.Shape.W + a.KH*a.KW)
+	}
+	return cg*a.StrideH*a.StrideW*hq*lp + slack + outs*(n.Shape.H*lp+slack) + packed + lanes
 }
 
 // winoMinChannels is the fewest input channels per group for which a 3x3

@@ -14,12 +14,25 @@ import (
 // DepthwiseName and EvensName name the depthwise convolution kernel and
 // its stride-2 gather for isa.
 func DepthwiseName(isa gemm.ISA) string { return "vecDepthwise" + isa.String() }
-func EvensName(isa gemm.ISA) string     { return "vecEvens" + isa.String() }
+
+// DepthwiseLanesName names the depthwise convolution kernel over channels
+// staged side by side (depthwise_lanes.go) for isa.
+func DepthwiseLanesName(isa gemm.ISA) string { return "vecDepthwiseLanes" + isa.String() }
+func EvensName(isa gemm.ISA) string          { return "vecEvens" + isa.String() }
 
 // dwBlock is the most vectors of outputs the depthwise kernel computes
 // together: four independent chains of FMAs hide most of their latency,
-// and each tap's broadcast weight serves all of them.
-const dwBlock = 4
+// and each tap's broadcast weight serves all of them. AVX-512's 32
+// registers take eight: a row of up to eight vectors (a 7x7 map's
+// channels side by side, or its 5 vectors as one run of a channel) is
+// then one pass over the taps, where 4 + 1 made the last vector a chain
+// of dependent FMAs.
+func dwBlock(isa gemm.ISA) int {
+	if isa == gemm.AVX512 {
+		return 8
+	}
+	return 4
+}
 
 // depthwise emits a depthwise convolution over a channel staged by
 // codegen/rt's rtDWStage, where every tap of consecutive outputs is a
@@ -45,31 +58,56 @@ const dwBlock = 4
 // cols < 8 is whole.
 //
 // The activation is activate's, shared with the elementwise kernels.
-func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem, pool *gemm.ConstPool) {
-	ctx.Function(DepthwiseName(isa))
-	ctx.Attributes(attr.NOSPLIT)
-	ctx.Pragma("noescape")
-	ctx.SignatureExpr("func(d, s, w *float32, offs *int, taps, rows, cols, ldD, ldS, act int, bias, slope, hi float32)")
+//
+// With lanes set it emits DepthwiseLanesName's kernel instead: the same
+// loops over lanes channels staged side by side, value i of channel c at
+// lanes*i+c (toLanes), where a tap's offset and a row are in values of
+// that layout and the weights and bias are vectors: w[t*lanes+c] and
+// bias[c] are channel c's. A vector of outputs is then one position of
+// lanes channels, and cols is a multiple of lanes.
+func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem, pool *gemm.ConstPool, lanes bool) {
 	L := isa.Lanes()
 	avx512 := isa == gemm.AVX512
-	stores := "It writes nothing past d[(rows-1)*ldD+cols-1]."
-	if !avx512 {
-		stores = "It writes nothing past d[(rows-1)*ldD+cols-1] if cols >= 8, else whole vectors."
+	if lanes {
+		ctx.Function(DepthwiseLanesName(isa))
+		ctx.Attributes(attr.NOSPLIT)
+		ctx.Pragma("noescape")
+		ctx.SignatureExpr("func(d, s, w *float32, offs *int, taps, rows, cols, ldD, ldS, act int, bias *float32, slope, hi float32)")
+		ctx.Doc(
+			DepthwiseLanesName(isa)+" computes d[r*ldD+q] = act(bias[c] + Σ_t w[t*L+c]*s[r*ldS+q+offs[t]]),",
+			fmt.Sprintf("c = q mod L, for r < rows, q < cols (a multiple of L = %d), t < taps,", L),
+			"with "+DepthwiseName(isa)+"'s activations. It reads and writes nothing else.",
+		)
+	} else {
+		ctx.Function(DepthwiseName(isa))
+		ctx.Attributes(attr.NOSPLIT)
+		ctx.Pragma("noescape")
+		ctx.SignatureExpr("func(d, s, w *float32, offs *int, taps, rows, cols, ldD, ldS, act int, bias, slope, hi float32)")
+		stores := "It writes nothing past d[(rows-1)*ldD+cols-1]."
+		if !avx512 {
+			stores = "It writes nothing past d[(rows-1)*ldD+cols-1] if cols >= 8, else whole vectors."
+		}
+		ctx.Doc(
+			DepthwiseName(isa)+" computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for",
+			"r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1,",
+			"max(v, 0) + slope*min(v, 0) for act 2, min(max(v, slope), hi) for act 3,",
+			"v*min(max(v/6+1/2, 0), 1) for act 4, 1/(1+e^-v) for act 5 and v/(1+e^-v) for act 6.",
+			fmt.Sprintf("It reads s to %d values past the last it needs. %s", L-1, stores),
+		)
 	}
-	ctx.Doc(
-		DepthwiseName(isa)+" computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for",
-		"r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1,",
-		"max(v, 0) + slope*min(v, 0) for act 2, min(max(v, slope), hi) for act 3,",
-		"v*min(max(v/6+1/2, 0), 1) for act 4, 1/(1+e^-v) for act 5 and v/(1+e^-v) for act 6.",
-		fmt.Sprintf("It reads s to %d values past the last it needs. %s", L-1, stores),
-	)
 	vec := newVec(ctx, isa)
 	d := ctx.Load(ctx.Param("d"), ctx.GP64())
 	s := ctx.Load(ctx.Param("s"), ctx.GP64())
 	rows := ctx.Load(ctx.Param("rows"), ctx.GP64())
 	cols, act := paramAddr(ctx, "cols"), paramAddr(ctx, "act")
 	bias, zero, slope, hi := vec(), vec(), vec(), vec()
-	ctx.VBROADCASTSS(paramAddr(ctx, "bias"), bias)
+	if lanes {
+		bp := ctx.GP64()
+		ctx.MOVQ(paramAddr(ctx, "bias"), bp)
+		ctx.VMOVUPS(operand.Mem{Base: bp}, bias)
+	} else {
+		ctx.VBROADCASTSS(paramAddr(ctx, "bias"), bias)
+	}
 	ctx.VBROADCASTSS(paramAddr(ctx, "slope"), slope)
 	ctx.VBROADCASTSS(paramAddr(ctx, "hi"), hi)
 	ctx.VXORPS(zero.AsY(), zero.AsY(), zero.AsY()) // zeroes the whole register
@@ -89,12 +127,18 @@ func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem, pool *gemm.
 		ctx.Label(prefix + "tap")
 		off, wv := ctx.GP64(), vec()
 		ctx.MOVQ(operand.Mem{Base: to}, off)
-		ctx.VBROADCASTSS(operand.Mem{Base: tw}, wv)
+		wstep := 4
+		if lanes {
+			ctx.VMOVUPS(operand.Mem{Base: tw}, wv)
+			wstep = 4 * L
+		} else {
+			ctx.VBROADCASTSS(operand.Mem{Base: tw}, wv)
+		}
 		for i, a := range acc {
 			ctx.VFMADD231PS(src(i, off), wv, a)
 		}
 		ctx.ADDQ(operand.U32(8), to)
-		ctx.ADDQ(operand.U32(4), tw)
+		ctx.ADDQ(operand.U32(uint64(wstep)), tw)
 		ctx.DECQ(tc)
 		ctx.JNZ(operand.LabelRef(prefix + "tap"))
 
@@ -168,19 +212,20 @@ func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem, pool *gemm.
 	ctx.MOVQ(cols, rem)
 	ctx.SUBQ(q, rem)
 	ctx.JLE(operand.LabelRef("next"))
-	ctx.CMPQ(rem, operand.U32(dwBlock*L))
+	blk := dwBlock(isa)
+	ctx.CMPQ(rem, operand.U32(blk*L))
 	ctx.JL(operand.LabelRef("tail"))
-	block("full", dwBlock, false)
-	ctx.ADDQ(operand.U32(dwBlock*L), q)
+	block("full", blk, false)
+	ctx.ADDQ(operand.U32(blk*L), q)
 	ctx.JMP(operand.LabelRef("block"))
 
 	// The row's last block: nb vectors for rem in ((nb-1)*L, nb*L].
 	ctx.Label("tail")
-	for nb := dwBlock; nb > 1; nb-- {
+	for nb := blk; nb > 1; nb-- {
 		ctx.CMPQ(rem, operand.U32((nb-1)*L))
 		ctx.JG(operand.LabelRef(fmt.Sprintf("tail%d", nb)))
 	}
-	for nb := 1; nb <= dwBlock; nb++ {
+	for nb := 1; nb <= blk; nb++ {
 		ctx.Label(fmt.Sprintf("tail%d", nb))
 		block(fmt.Sprintf("t%d", nb), nb, true)
 		ctx.JMP(operand.LabelRef("next"))
@@ -197,8 +242,8 @@ func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem, pool *gemm.
 	ctx.DECQ(rows)
 	ctx.JMP(operand.LabelRef("row"))
 
-	// Short rows, of v = 1 or 2 vectors: dwBlock/v rows at a time, so that
-	// the block still has dwBlock chains of FMAs. Each row's last vector is
+	// Short rows, of v = 1 or 2 vectors: 4/v rows at a time, so that the
+	// block still has four chains of FMAs. Each row's last vector is
 	// masked (AVX-512) or ends at the row's end (AVX2; with cols < 8 it is
 	// whole).
 	ctx.Label("short")
@@ -278,7 +323,7 @@ func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem, pool *gemm.
 			ctx.SHLQ(operand.U8(2), x)
 			last = x
 		}
-		nr := dwBlock / v
+		nr := 4 / v // each row a pointer: the general registers allow four
 		ctx.Label(name + "loop")
 		ctx.CMPQ(rows, operand.U32(nr))
 		ctx.JL(operand.LabelRef(name + "rest"))

@@ -64,22 +64,30 @@ var (
 	// (vecDepthwise), the stride-2 gather that stages it (vecEvens), with
 	// vecCopyRows, a grouped convolution's GroupedOuts outputs at once
 	// (vecGroupedDW), and TallRows output rows at once for each of
-	// TallShapes (vecDepthwiseTall).
-	Depthwise = &Kernel{Name: "dw", CopyRows: true, DeInterleave: true,
+	// TallShapes (vecDepthwiseTall); on amd64 also the convolution over
+	// channels side by side (vecDepthwiseLanes) and its transposes
+	// (vecToLanes, vecFromLanes; depthwise_lanes.go).
+	Depthwise = &Kernel{Name: "dw", CopyRows: true, DeInterleave: true, LaneMasks: true,
 		Routines: func(isa gemm.ISA) []string {
 			out := names(DepthwiseName, EvensName, GroupedName)(isa)
 			for _, t := range TallShapes {
 				out = append(out, DepthwiseTallName(isa, t))
 			}
+			if isa != gemm.NEON {
+				out = append(out, names(DepthwiseLanesName, ToLanesName, FromLanesName)(isa)...)
+			}
 			return out
 		},
 		emit: func(ctx *build.Context, isa gemm.ISA, k *consts) {
-			depthwise(ctx, isa, k.tail16, k.act)
+			depthwise(ctx, isa, k.tail16, k.act, false)
 			evens(ctx, isa, k.tail16, k.poolIdx)
 			grouped(ctx, isa, k.act)
 			for _, t := range TallShapes {
 				tall(ctx, isa, t, k.tail16, k.act)
 			}
+			depthwise(ctx, isa, k.tail16, k.act, true)
+			toLanes(ctx, isa, *k)
+			fromLanes(ctx, isa, *k)
 		},
 		neon: func(f *neonFile) {
 			neonDepthwise(f)

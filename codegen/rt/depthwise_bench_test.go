@@ -57,7 +57,9 @@ func BenchmarkDWGrouped(b *testing.B) {
 
 // BenchmarkDW times depthwise convolutions of MobileNetV2, EfficientNet-B0
 // and ConvNeXt-Tiny (one image, every channel, SiLU) with each SIMD
-// implementation, with rtDWKernels.tall ("tall") and without ("one").
+// implementation: a channel at a time with rtDWKernels.tall ("tall") and
+// without ("one"), and 16 or 8 channels side by side (rtDepthwiseLanes,
+// "lanes", whatever rtDWLanesOut says).
 func BenchmarkDW(b *testing.B) {
 	for _, impl := range available() {
 		kernels := rtDWKernelsFor(impl)
@@ -67,15 +69,19 @@ func BenchmarkDW(b *testing.B) {
 		for _, c := range []struct {
 			c, hw, k, s int
 		}{
-			{96, 112, 3, 2}, {144, 56, 3, 1}, {144, 56, 5, 2}, {240, 28, 5, 1}, {480, 14, 3, 1}, {672, 14, 5, 1},
-			{1152, 7, 5, 1}, {96, 56, 7, 1}, {384, 14, 7, 1}, {768, 7, 7, 1},
+			{96, 112, 3, 2}, {144, 56, 3, 1}, {144, 56, 5, 2}, {192, 28, 3, 1}, {144, 56, 3, 2}, {240, 28, 5, 1}, {480, 14, 3, 1},
+			{672, 14, 5, 1}, {576, 14, 3, 2}, {672, 14, 5, 2}, {1152, 7, 5, 1}, {960, 7, 3, 1}, {96, 56, 7, 1}, {384, 14, 7, 1}, {768, 7, 7, 1},
 		} {
-			for _, one := range []bool{true, false} {
+			for _, variant := range []string{"one", "tall", "lanes"} {
 				k := kernels
-				name := fmt.Sprintf("impl%d/c%d_%dx%d_k%ds%d_tall", impl, c.c, c.hw, c.hw, c.k, c.s)
-				if one {
+				name := fmt.Sprintf("impl%d/c%d_%dx%d_k%ds%d_%s", impl, c.c, c.hw, c.hw, c.k, c.s, variant)
+				if variant == "one" {
 					k.tall = [8][8]rtDWTall{}
-					name = name[:len(name)-4] + "one"
+				}
+				if variant != "lanes" {
+					k.lanesConv = nil
+				} else if k.lanesConv == nil {
+					continue
 				}
 				b.Run(name, func(b *testing.B) {
 					in := ir.Shape{C: c.c, H: c.hw, W: c.hw}
@@ -89,8 +95,17 @@ func BenchmarkDW(b *testing.B) {
 					x, w, bias := randSlice(r, in.Elems()), randSlice(r, c.c*c.k*c.k), randSlice(r, c.c)
 					dst := make([]float32, out.Elems())
 					scratch := make([]float32, rtDWScratch(g))
+					lanes := variant == "lanes"
+					if lanes {
+						rtDWLanesInit(g)
+						scratch = make([]float32, 16*(g.chans+1+g.OH*g.OW+g.KH*g.KW))
+					}
 					for b.Loop() {
-						rtDepthwise(dst, x, w, bias, g, 0, c.c, scratch, rtAct{Kind: rtActSiLU}, &k)
+						if lanes {
+							rtDepthwiseLanes(dst, x, w, bias, g, 0, c.c, scratch, rtAct{Kind: rtActSiLU}, &k)
+						} else {
+							rtDepthwise(dst, x, w, bias, g, 0, c.c, scratch, rtAct{Kind: rtActSiLU}, &k)
+						}
 					}
 					b.ReportMetric(float64(out.Elems()*c.k*c.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
 					b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/float64(c.c), "ns/channel")

@@ -66,6 +66,37 @@ func fakeDWKernels(lanes, minCols int) *rtDWKernels {
 		}
 	}
 	k := &rtDWKernels{lanes: lanes, minCols: minCols, conv: conv, rows: gather(1), evens: gather(2), grouped: grouped, packW: packW}
+	// Over channels side by side: the contracts to the value, reading
+	// and writing exactly what they say.
+	k.lanesConv = func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias []float32, slope, hi float32) {
+		if cols%lanes != 0 || len(w) < len(offs)*lanes || len(bias) < lanes {
+			panic(fmt.Sprintf("lanesConv: cols %d, %d weights, %d biases", cols, len(w), len(bias)))
+		}
+		for r := range rows {
+			for q := range cols {
+				c := q % lanes
+				v := bias[c]
+				for t, o := range offs {
+					v += w[t*lanes+c] * s[r*ldS+q+o]
+				}
+				d[r*ldD+q] = rtActivate(v, rtAct{Kind: kinds[act], A: slope, B: hi})
+			}
+		}
+	}
+	k.toLanes = func(dst, src []float32, pos []int32, n, ld int) {
+		for p := range n {
+			for c := range lanes {
+				dst[lanes*int(pos[p])+c] = src[c*ld+p]
+			}
+		}
+	}
+	k.fromLanes = func(dst, src []float32, n, ld int) {
+		for p := range n {
+			for c := range lanes {
+				dst[c*ld+p] = src[lanes*p+c]
+			}
+		}
+	}
 	reach := func(cols int) int { return (cols+lanes-1)/lanes*lanes - 1 }
 	for h0 := range k.tall {
 		for h1 := range k.tall[h0] {
@@ -115,11 +146,15 @@ func dwTestKernels() []*rtDWKernels {
 // randDW returns a random depthwise convolution: kernels 1 to 7 (with a
 // dilation, up to 13 wide), strides 1 to 3, uneven padding, multipliers
 // 1 and 2, on maps from 1x1 up, or ok false if the kernel does not fit.
-// One in three is grouped, with 2 to 5 channels a group.
+// One in three is grouped, with 2 to 5 channels a group, one in three has
+// 8 to 47 channels.
 func randDW(r *rand.Rand) (in, out ir.Shape, a ir.ConvAttrs, ok bool) {
 	groups, cg := 1+r.IntN(5), 1
-	if r.IntN(3) == 0 {
+	switch r.IntN(3) {
+	case 0:
 		cg = 2 + r.IntN(4)
+	case 1:
+		groups = 8 + r.IntN(40) // channels 8 and 16 at a time (rtDepthwiseLanes), and the rest
 	}
 	in = ir.Shape{C: groups * cg, H: 1 + r.IntN(12), W: 1 + r.IntN(40)}
 	if r.IntN(4) == 0 {

@@ -793,24 +793,32 @@ block:
 	MOVQ    cols+48(FP), SI
 	SUBQ    BX, SI
 	JLE     next
-	CMPQ    SI, $0x00000040
+	CMPQ    SI, $0x00000080
 	JL      tail
 	LEAQ    (CX)(BX*4), SI
 	VMOVAPS Z0, Z4
 	VMOVAPS Z0, Z5
 	VMOVAPS Z0, Z6
 	VMOVAPS Z0, Z7
+	VMOVAPS Z0, Z8
+	VMOVAPS Z0, Z9
+	VMOVAPS Z0, Z10
+	VMOVAPS Z0, Z11
 	MOVQ    w+16(FP), DI
 	MOVQ    offs+24(FP), R8
 	MOVQ    taps+32(FP), R9
 
 fulltap:
 	MOVQ         (R8), R10
-	VBROADCASTSS (DI), Z8
-	VFMADD231PS  (SI)(R10*4), Z8, Z4
-	VFMADD231PS  64(SI)(R10*4), Z8, Z5
-	VFMADD231PS  128(SI)(R10*4), Z8, Z6
-	VFMADD231PS  192(SI)(R10*4), Z8, Z7
+	VBROADCASTSS (DI), Z12
+	VFMADD231PS  (SI)(R10*4), Z12, Z4
+	VFMADD231PS  64(SI)(R10*4), Z12, Z5
+	VFMADD231PS  128(SI)(R10*4), Z12, Z6
+	VFMADD231PS  192(SI)(R10*4), Z12, Z7
+	VFMADD231PS  256(SI)(R10*4), Z12, Z8
+	VFMADD231PS  320(SI)(R10*4), Z12, Z9
+	VFMADD231PS  384(SI)(R10*4), Z12, Z10
+	VFMADD231PS  448(SI)(R10*4), Z12, Z11
 	ADDQ         $0x00000008, R8
 	ADDQ         $0x00000004, DI
 	DECQ         R9
@@ -821,18 +829,30 @@ fulltap:
 	CMPQ         act+72(FP), $0x00000003
 	JE           fullclip
 	JG           fullfromMemory
-	VMINPS       Z4, Z1, Z8
+	VMINPS       Z4, Z1, Z12
 	VMAXPS       Z4, Z1, Z4
-	VFMADD231PS  Z8, Z2, Z4
-	VMINPS       Z5, Z1, Z8
+	VFMADD231PS  Z12, Z2, Z4
+	VMINPS       Z5, Z1, Z12
 	VMAXPS       Z5, Z1, Z5
-	VFMADD231PS  Z8, Z2, Z5
-	VMINPS       Z6, Z1, Z8
+	VFMADD231PS  Z12, Z2, Z5
+	VMINPS       Z6, Z1, Z12
 	VMAXPS       Z6, Z1, Z6
-	VFMADD231PS  Z8, Z2, Z6
-	VMINPS       Z7, Z1, Z8
+	VFMADD231PS  Z12, Z2, Z6
+	VMINPS       Z7, Z1, Z12
 	VMAXPS       Z7, Z1, Z7
-	VFMADD231PS  Z8, Z2, Z7
+	VFMADD231PS  Z12, Z2, Z7
+	VMINPS       Z8, Z1, Z12
+	VMAXPS       Z8, Z1, Z8
+	VFMADD231PS  Z12, Z2, Z8
+	VMINPS       Z9, Z1, Z12
+	VMAXPS       Z9, Z1, Z9
+	VFMADD231PS  Z12, Z2, Z9
+	VMINPS       Z10, Z1, Z12
+	VMAXPS       Z10, Z1, Z10
+	VFMADD231PS  Z12, Z2, Z10
+	VMINPS       Z11, Z1, Z12
+	VMAXPS       Z11, Z1, Z11
+	VFMADD231PS  Z12, Z2, Z11
 	JMP          fullstore
 
 fullrelu:
@@ -840,6 +860,10 @@ fullrelu:
 	VMAXPS Z5, Z1, Z5
 	VMAXPS Z6, Z1, Z6
 	VMAXPS Z7, Z1, Z7
+	VMAXPS Z8, Z1, Z8
+	VMAXPS Z9, Z1, Z9
+	VMAXPS Z10, Z1, Z10
+	VMAXPS Z11, Z1, Z11
 	JMP    fullstore
 
 fullclip:
@@ -851,205 +875,401 @@ fullclip:
 	VMINPS Z6, Z3, Z6
 	VMAXPS Z7, Z2, Z7
 	VMINPS Z7, Z3, Z7
+	VMAXPS Z8, Z2, Z8
+	VMINPS Z8, Z3, Z8
+	VMAXPS Z9, Z2, Z9
+	VMINPS Z9, Z3, Z9
+	VMAXPS Z10, Z2, Z10
+	VMINPS Z10, Z3, Z10
+	VMAXPS Z11, Z2, Z11
+	VMINPS Z11, Z3, Z11
 	JMP    fullstore
 
 fullfromMemory:
 	CMPQ   act+72(FP), $0x00000004
 	JNE    full4next
-	VMULPS actconsts<>+0(SB), Z4, Z8
-	VMULPS actconsts<>+0(SB), Z5, Z9
-	VMULPS actconsts<>+0(SB), Z6, Z10
-	VMULPS actconsts<>+0(SB), Z7, Z11
-	VADDPS actconsts<>+64(SB), Z8, Z8
-	VADDPS actconsts<>+64(SB), Z9, Z9
-	VADDPS actconsts<>+64(SB), Z10, Z10
-	VADDPS actconsts<>+64(SB), Z11, Z11
-	VMAXPS actconsts<>+128(SB), Z8, Z8
-	VMAXPS actconsts<>+128(SB), Z9, Z9
-	VMAXPS actconsts<>+128(SB), Z10, Z10
-	VMAXPS actconsts<>+128(SB), Z11, Z11
-	VMINPS actconsts<>+192(SB), Z8, Z8
-	VMINPS actconsts<>+192(SB), Z9, Z9
-	VMINPS actconsts<>+192(SB), Z10, Z10
-	VMINPS actconsts<>+192(SB), Z11, Z11
-	VMULPS Z8, Z4, Z4
-	VMULPS Z9, Z5, Z5
-	VMULPS Z10, Z6, Z6
-	VMULPS Z11, Z7, Z7
+	VMULPS actconsts<>+0(SB), Z4, Z12
+	VMULPS actconsts<>+0(SB), Z5, Z13
+	VMULPS actconsts<>+0(SB), Z6, Z14
+	VMULPS actconsts<>+0(SB), Z7, Z15
+	VADDPS actconsts<>+64(SB), Z12, Z12
+	VADDPS actconsts<>+64(SB), Z13, Z13
+	VADDPS actconsts<>+64(SB), Z14, Z14
+	VADDPS actconsts<>+64(SB), Z15, Z15
+	VMAXPS actconsts<>+128(SB), Z12, Z12
+	VMAXPS actconsts<>+128(SB), Z13, Z13
+	VMAXPS actconsts<>+128(SB), Z14, Z14
+	VMAXPS actconsts<>+128(SB), Z15, Z15
+	VMINPS actconsts<>+192(SB), Z12, Z12
+	VMINPS actconsts<>+192(SB), Z13, Z13
+	VMINPS actconsts<>+192(SB), Z14, Z14
+	VMINPS actconsts<>+192(SB), Z15, Z15
+	VMULPS Z12, Z4, Z4
+	VMULPS Z13, Z5, Z5
+	VMULPS Z14, Z6, Z6
+	VMULPS Z15, Z7, Z7
+	VMULPS actconsts<>+0(SB), Z8, Z12
+	VMULPS actconsts<>+0(SB), Z9, Z13
+	VMULPS actconsts<>+0(SB), Z10, Z14
+	VMULPS actconsts<>+0(SB), Z11, Z15
+	VADDPS actconsts<>+64(SB), Z12, Z12
+	VADDPS actconsts<>+64(SB), Z13, Z13
+	VADDPS actconsts<>+64(SB), Z14, Z14
+	VADDPS actconsts<>+64(SB), Z15, Z15
+	VMAXPS actconsts<>+128(SB), Z12, Z12
+	VMAXPS actconsts<>+128(SB), Z13, Z13
+	VMAXPS actconsts<>+128(SB), Z14, Z14
+	VMAXPS actconsts<>+128(SB), Z15, Z15
+	VMINPS actconsts<>+192(SB), Z12, Z12
+	VMINPS actconsts<>+192(SB), Z13, Z13
+	VMINPS actconsts<>+192(SB), Z14, Z14
+	VMINPS actconsts<>+192(SB), Z15, Z15
+	VMULPS Z12, Z8, Z8
+	VMULPS Z13, Z9, Z9
+	VMULPS Z14, Z10, Z10
+	VMULPS Z15, Z11, Z11
 	JMP    fullstore
 
 full4next:
 	CMPQ         act+72(FP), $0x00000005
 	JNE          full5next
-	VMAXPS       actconsts<>+256(SB), Z4, Z9
-	VMAXPS       actconsts<>+256(SB), Z5, Z12
-	VMAXPS       actconsts<>+256(SB), Z6, Z15
-	VMAXPS       actconsts<>+256(SB), Z7, Z18
-	VMINPS       actconsts<>+320(SB), Z9, Z9
-	VMINPS       actconsts<>+320(SB), Z12, Z12
-	VMINPS       actconsts<>+320(SB), Z15, Z15
-	VMINPS       actconsts<>+320(SB), Z18, Z18
-	VMULPS       actconsts<>+384(SB), Z9, Z8
-	VMULPS       actconsts<>+384(SB), Z12, Z11
-	VMULPS       actconsts<>+384(SB), Z15, Z14
-	VMULPS       actconsts<>+384(SB), Z18, Z17
-	VRNDSCALEPS  $0x00, Z8, Z8
-	VRNDSCALEPS  $0x00, Z11, Z11
-	VRNDSCALEPS  $0x00, Z14, Z14
-	VRNDSCALEPS  $0x00, Z17, Z17
-	VFMADD231PS  actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS  actconsts<>+448(SB), Z11, Z12
-	VFMADD231PS  actconsts<>+448(SB), Z14, Z15
-	VFMADD231PS  actconsts<>+448(SB), Z17, Z18
-	VFMADD231PS  actconsts<>+512(SB), Z8, Z9
-	VFMADD231PS  actconsts<>+512(SB), Z11, Z12
-	VFMADD231PS  actconsts<>+512(SB), Z14, Z15
-	VFMADD231PS  actconsts<>+512(SB), Z17, Z18
-	VMOVUPS      actconsts<>+576(SB), Z10
-	VMOVUPS      actconsts<>+576(SB), Z13
-	VMOVUPS      actconsts<>+576(SB), Z16
-	VMOVUPS      actconsts<>+576(SB), Z19
-	VFMADD213PS  actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS  actconsts<>+640(SB), Z12, Z13
-	VFMADD213PS  actconsts<>+640(SB), Z15, Z16
-	VFMADD213PS  actconsts<>+640(SB), Z18, Z19
-	VFMADD213PS  actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS  actconsts<>+704(SB), Z12, Z13
-	VFMADD213PS  actconsts<>+704(SB), Z15, Z16
-	VFMADD213PS  actconsts<>+704(SB), Z18, Z19
-	VFMADD213PS  actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS  actconsts<>+768(SB), Z12, Z13
-	VFMADD213PS  actconsts<>+768(SB), Z15, Z16
-	VFMADD213PS  actconsts<>+768(SB), Z18, Z19
-	VFMADD213PS  actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS  actconsts<>+832(SB), Z12, Z13
-	VFMADD213PS  actconsts<>+832(SB), Z15, Z16
-	VFMADD213PS  actconsts<>+832(SB), Z18, Z19
-	VFMADD213PS  actconsts<>+192(SB), Z9, Z10
-	VFMADD213PS  actconsts<>+192(SB), Z12, Z13
-	VFMADD213PS  actconsts<>+192(SB), Z15, Z16
-	VFMADD213PS  actconsts<>+192(SB), Z18, Z19
-	VSCALEFPS    Z8, Z10, Z10
-	VSCALEFPS    Z11, Z13, Z13
-	VSCALEFPS    Z14, Z16, Z16
-	VSCALEFPS    Z17, Z19, Z19
-	VADDPS       actconsts<>+192(SB), Z10, Z10
-	VADDPS       actconsts<>+192(SB), Z13, Z13
-	VADDPS       actconsts<>+192(SB), Z16, Z16
-	VADDPS       actconsts<>+192(SB), Z19, Z19
-	VRCP14PS     Z10, Z8
-	VRCP14PS     Z13, Z11
-	VRCP14PS     Z16, Z14
-	VRCP14PS     Z19, Z17
-	VMINPS       actconsts<>+896(SB), Z10, Z10
-	VMINPS       actconsts<>+896(SB), Z13, Z13
-	VMINPS       actconsts<>+896(SB), Z16, Z16
-	VMINPS       actconsts<>+896(SB), Z19, Z19
-	VFNMADD213PS actconsts<>+192(SB), Z8, Z10
-	VFNMADD213PS actconsts<>+192(SB), Z11, Z13
-	VFNMADD213PS actconsts<>+192(SB), Z14, Z16
-	VFNMADD213PS actconsts<>+192(SB), Z17, Z19
-	VFMADD231PS  Z10, Z8, Z8
-	VFMADD231PS  Z13, Z11, Z11
-	VFMADD231PS  Z16, Z14, Z14
-	VFMADD231PS  Z19, Z17, Z17
+	VMAXPS       actconsts<>+256(SB), Z4, Z13
+	VMAXPS       actconsts<>+256(SB), Z5, Z16
+	VMAXPS       actconsts<>+256(SB), Z6, Z19
+	VMAXPS       actconsts<>+256(SB), Z7, Z22
+	VMINPS       actconsts<>+320(SB), Z13, Z13
+	VMINPS       actconsts<>+320(SB), Z16, Z16
+	VMINPS       actconsts<>+320(SB), Z19, Z19
+	VMINPS       actconsts<>+320(SB), Z22, Z22
+	VMULPS       actconsts<>+384(SB), Z13, Z12
+	VMULPS       actconsts<>+384(SB), Z16, Z15
+	VMULPS       actconsts<>+384(SB), Z19, Z18
+	VMULPS       actconsts<>+384(SB), Z22, Z21
+	VRNDSCALEPS  $0x00, Z12, Z12
+	VRNDSCALEPS  $0x00, Z15, Z15
+	VRNDSCALEPS  $0x00, Z18, Z18
+	VRNDSCALEPS  $0x00, Z21, Z21
+	VFMADD231PS  actconsts<>+448(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+448(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+448(SB), Z21, Z22
+	VFMADD231PS  actconsts<>+512(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+512(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+512(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+512(SB), Z21, Z22
+	VMOVUPS      actconsts<>+576(SB), Z14
+	VMOVUPS      actconsts<>+576(SB), Z17
+	VMOVUPS      actconsts<>+576(SB), Z20
+	VMOVUPS      actconsts<>+576(SB), Z23
+	VFMADD213PS  actconsts<>+640(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+640(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+640(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+640(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+704(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+704(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+704(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+704(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+768(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+768(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+768(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+768(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+832(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+832(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+832(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+832(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+192(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+192(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+192(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+192(SB), Z22, Z23
+	VSCALEFPS    Z12, Z14, Z14
+	VSCALEFPS    Z15, Z17, Z17
+	VSCALEFPS    Z18, Z20, Z20
+	VSCALEFPS    Z21, Z23, Z23
+	VADDPS       actconsts<>+192(SB), Z14, Z14
+	VADDPS       actconsts<>+192(SB), Z17, Z17
+	VADDPS       actconsts<>+192(SB), Z20, Z20
+	VADDPS       actconsts<>+192(SB), Z23, Z23
+	VRCP14PS     Z14, Z12
+	VRCP14PS     Z17, Z15
+	VRCP14PS     Z20, Z18
+	VRCP14PS     Z23, Z21
+	VMINPS       actconsts<>+896(SB), Z14, Z14
+	VMINPS       actconsts<>+896(SB), Z17, Z17
+	VMINPS       actconsts<>+896(SB), Z20, Z20
+	VMINPS       actconsts<>+896(SB), Z23, Z23
+	VFNMADD213PS actconsts<>+192(SB), Z12, Z14
+	VFNMADD213PS actconsts<>+192(SB), Z15, Z17
+	VFNMADD213PS actconsts<>+192(SB), Z18, Z20
+	VFNMADD213PS actconsts<>+192(SB), Z21, Z23
+	VFMADD231PS  Z14, Z12, Z12
+	VFMADD231PS  Z17, Z15, Z15
+	VFMADD231PS  Z20, Z18, Z18
+	VFMADD231PS  Z23, Z21, Z21
 	VCMPPS       $0x07, Z4, Z4, K1
-	VMOVAPS      Z8, K1, Z4
+	VMOVAPS      Z12, K1, Z4
 	VCMPPS       $0x07, Z5, Z5, K1
-	VMOVAPS      Z11, K1, Z5
+	VMOVAPS      Z15, K1, Z5
 	VCMPPS       $0x07, Z6, Z6, K1
-	VMOVAPS      Z14, K1, Z6
+	VMOVAPS      Z18, K1, Z6
 	VCMPPS       $0x07, Z7, Z7, K1
-	VMOVAPS      Z17, K1, Z7
+	VMOVAPS      Z21, K1, Z7
+	VMAXPS       actconsts<>+256(SB), Z8, Z13
+	VMAXPS       actconsts<>+256(SB), Z9, Z16
+	VMAXPS       actconsts<>+256(SB), Z10, Z19
+	VMAXPS       actconsts<>+256(SB), Z11, Z22
+	VMINPS       actconsts<>+320(SB), Z13, Z13
+	VMINPS       actconsts<>+320(SB), Z16, Z16
+	VMINPS       actconsts<>+320(SB), Z19, Z19
+	VMINPS       actconsts<>+320(SB), Z22, Z22
+	VMULPS       actconsts<>+384(SB), Z13, Z12
+	VMULPS       actconsts<>+384(SB), Z16, Z15
+	VMULPS       actconsts<>+384(SB), Z19, Z18
+	VMULPS       actconsts<>+384(SB), Z22, Z21
+	VRNDSCALEPS  $0x00, Z12, Z12
+	VRNDSCALEPS  $0x00, Z15, Z15
+	VRNDSCALEPS  $0x00, Z18, Z18
+	VRNDSCALEPS  $0x00, Z21, Z21
+	VFMADD231PS  actconsts<>+448(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+448(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+448(SB), Z21, Z22
+	VFMADD231PS  actconsts<>+512(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+512(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+512(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+512(SB), Z21, Z22
+	VMOVUPS      actconsts<>+576(SB), Z14
+	VMOVUPS      actconsts<>+576(SB), Z17
+	VMOVUPS      actconsts<>+576(SB), Z20
+	VMOVUPS      actconsts<>+576(SB), Z23
+	VFMADD213PS  actconsts<>+640(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+640(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+640(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+640(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+704(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+704(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+704(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+704(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+768(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+768(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+768(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+768(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+832(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+832(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+832(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+832(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+192(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+192(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+192(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+192(SB), Z22, Z23
+	VSCALEFPS    Z12, Z14, Z14
+	VSCALEFPS    Z15, Z17, Z17
+	VSCALEFPS    Z18, Z20, Z20
+	VSCALEFPS    Z21, Z23, Z23
+	VADDPS       actconsts<>+192(SB), Z14, Z14
+	VADDPS       actconsts<>+192(SB), Z17, Z17
+	VADDPS       actconsts<>+192(SB), Z20, Z20
+	VADDPS       actconsts<>+192(SB), Z23, Z23
+	VRCP14PS     Z14, Z12
+	VRCP14PS     Z17, Z15
+	VRCP14PS     Z20, Z18
+	VRCP14PS     Z23, Z21
+	VMINPS       actconsts<>+896(SB), Z14, Z14
+	VMINPS       actconsts<>+896(SB), Z17, Z17
+	VMINPS       actconsts<>+896(SB), Z20, Z20
+	VMINPS       actconsts<>+896(SB), Z23, Z23
+	VFNMADD213PS actconsts<>+192(SB), Z12, Z14
+	VFNMADD213PS actconsts<>+192(SB), Z15, Z17
+	VFNMADD213PS actconsts<>+192(SB), Z18, Z20
+	VFNMADD213PS actconsts<>+192(SB), Z21, Z23
+	VFMADD231PS  Z14, Z12, Z12
+	VFMADD231PS  Z17, Z15, Z15
+	VFMADD231PS  Z20, Z18, Z18
+	VFMADD231PS  Z23, Z21, Z21
+	VCMPPS       $0x07, Z8, Z8, K1
+	VMOVAPS      Z12, K1, Z8
+	VCMPPS       $0x07, Z9, Z9, K1
+	VMOVAPS      Z15, K1, Z9
+	VCMPPS       $0x07, Z10, Z10, K1
+	VMOVAPS      Z18, K1, Z10
+	VCMPPS       $0x07, Z11, Z11, K1
+	VMOVAPS      Z21, K1, Z11
 	JMP          fullstore
 
 full5next:
-	VMAXPS       actconsts<>+256(SB), Z4, Z9
-	VMAXPS       actconsts<>+256(SB), Z5, Z12
-	VMAXPS       actconsts<>+256(SB), Z6, Z15
-	VMAXPS       actconsts<>+256(SB), Z7, Z18
-	VMINPS       actconsts<>+320(SB), Z9, Z9
-	VMINPS       actconsts<>+320(SB), Z12, Z12
-	VMINPS       actconsts<>+320(SB), Z15, Z15
-	VMINPS       actconsts<>+320(SB), Z18, Z18
-	VMULPS       actconsts<>+384(SB), Z9, Z8
-	VMULPS       actconsts<>+384(SB), Z12, Z11
-	VMULPS       actconsts<>+384(SB), Z15, Z14
-	VMULPS       actconsts<>+384(SB), Z18, Z17
-	VRNDSCALEPS  $0x00, Z8, Z8
-	VRNDSCALEPS  $0x00, Z11, Z11
-	VRNDSCALEPS  $0x00, Z14, Z14
-	VRNDSCALEPS  $0x00, Z17, Z17
-	VFMADD231PS  actconsts<>+448(SB), Z8, Z9
-	VFMADD231PS  actconsts<>+448(SB), Z11, Z12
-	VFMADD231PS  actconsts<>+448(SB), Z14, Z15
-	VFMADD231PS  actconsts<>+448(SB), Z17, Z18
-	VFMADD231PS  actconsts<>+512(SB), Z8, Z9
-	VFMADD231PS  actconsts<>+512(SB), Z11, Z12
-	VFMADD231PS  actconsts<>+512(SB), Z14, Z15
-	VFMADD231PS  actconsts<>+512(SB), Z17, Z18
-	VMOVUPS      actconsts<>+576(SB), Z10
-	VMOVUPS      actconsts<>+576(SB), Z13
-	VMOVUPS      actconsts<>+576(SB), Z16
-	VMOVUPS      actconsts<>+576(SB), Z19
-	VFMADD213PS  actconsts<>+640(SB), Z9, Z10
-	VFMADD213PS  actconsts<>+640(SB), Z12, Z13
-	VFMADD213PS  actconsts<>+640(SB), Z15, Z16
-	VFMADD213PS  actconsts<>+640(SB), Z18, Z19
-	VFMADD213PS  actconsts<>+704(SB), Z9, Z10
-	VFMADD213PS  actconsts<>+704(SB), Z12, Z13
-	VFMADD213PS  actconsts<>+704(SB), Z15, Z16
-	VFMADD213PS  actconsts<>+704(SB), Z18, Z19
-	VFMADD213PS  actconsts<>+768(SB), Z9, Z10
-	VFMADD213PS  actconsts<>+768(SB), Z12, Z13
-	VFMADD213PS  actconsts<>+768(SB), Z15, Z16
-	VFMADD213PS  actconsts<>+768(SB), Z18, Z19
-	VFMADD213PS  actconsts<>+832(SB), Z9, Z10
-	VFMADD213PS  actconsts<>+832(SB), Z12, Z13
-	VFMADD213PS  actconsts<>+832(SB), Z15, Z16
-	VFMADD213PS  actconsts<>+832(SB), Z18, Z19
-	VFMADD213PS  actconsts<>+192(SB), Z9, Z10
-	VFMADD213PS  actconsts<>+192(SB), Z12, Z13
-	VFMADD213PS  actconsts<>+192(SB), Z15, Z16
-	VFMADD213PS  actconsts<>+192(SB), Z18, Z19
-	VSCALEFPS    Z8, Z10, Z10
-	VSCALEFPS    Z11, Z13, Z13
-	VSCALEFPS    Z14, Z16, Z16
-	VSCALEFPS    Z17, Z19, Z19
-	VADDPS       actconsts<>+192(SB), Z10, Z10
-	VADDPS       actconsts<>+192(SB), Z13, Z13
-	VADDPS       actconsts<>+192(SB), Z16, Z16
-	VADDPS       actconsts<>+192(SB), Z19, Z19
-	VRCP14PS     Z10, Z8
-	VRCP14PS     Z13, Z11
-	VRCP14PS     Z16, Z14
-	VRCP14PS     Z19, Z17
-	VMINPS       actconsts<>+896(SB), Z10, Z10
-	VMINPS       actconsts<>+896(SB), Z13, Z13
-	VMINPS       actconsts<>+896(SB), Z16, Z16
-	VMINPS       actconsts<>+896(SB), Z19, Z19
-	VFNMADD213PS actconsts<>+192(SB), Z8, Z10
-	VFNMADD213PS actconsts<>+192(SB), Z11, Z13
-	VFNMADD213PS actconsts<>+192(SB), Z14, Z16
-	VFNMADD213PS actconsts<>+192(SB), Z17, Z19
-	VFMADD231PS  Z10, Z8, Z8
-	VFMADD231PS  Z13, Z11, Z11
-	VFMADD231PS  Z16, Z14, Z14
-	VFMADD231PS  Z19, Z17, Z17
-	VMULPS       Z8, Z4, Z4
-	VMULPS       Z11, Z5, Z5
-	VMULPS       Z14, Z6, Z6
-	VMULPS       Z17, Z7, Z7
+	VMAXPS       actconsts<>+256(SB), Z4, Z13
+	VMAXPS       actconsts<>+256(SB), Z5, Z16
+	VMAXPS       actconsts<>+256(SB), Z6, Z19
+	VMAXPS       actconsts<>+256(SB), Z7, Z22
+	VMINPS       actconsts<>+320(SB), Z13, Z13
+	VMINPS       actconsts<>+320(SB), Z16, Z16
+	VMINPS       actconsts<>+320(SB), Z19, Z19
+	VMINPS       actconsts<>+320(SB), Z22, Z22
+	VMULPS       actconsts<>+384(SB), Z13, Z12
+	VMULPS       actconsts<>+384(SB), Z16, Z15
+	VMULPS       actconsts<>+384(SB), Z19, Z18
+	VMULPS       actconsts<>+384(SB), Z22, Z21
+	VRNDSCALEPS  $0x00, Z12, Z12
+	VRNDSCALEPS  $0x00, Z15, Z15
+	VRNDSCALEPS  $0x00, Z18, Z18
+	VRNDSCALEPS  $0x00, Z21, Z21
+	VFMADD231PS  actconsts<>+448(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+448(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+448(SB), Z21, Z22
+	VFMADD231PS  actconsts<>+512(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+512(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+512(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+512(SB), Z21, Z22
+	VMOVUPS      actconsts<>+576(SB), Z14
+	VMOVUPS      actconsts<>+576(SB), Z17
+	VMOVUPS      actconsts<>+576(SB), Z20
+	VMOVUPS      actconsts<>+576(SB), Z23
+	VFMADD213PS  actconsts<>+640(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+640(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+640(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+640(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+704(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+704(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+704(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+704(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+768(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+768(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+768(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+768(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+832(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+832(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+832(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+832(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+192(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+192(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+192(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+192(SB), Z22, Z23
+	VSCALEFPS    Z12, Z14, Z14
+	VSCALEFPS    Z15, Z17, Z17
+	VSCALEFPS    Z18, Z20, Z20
+	VSCALEFPS    Z21, Z23, Z23
+	VADDPS       actconsts<>+192(SB), Z14, Z14
+	VADDPS       actconsts<>+192(SB), Z17, Z17
+	VADDPS       actconsts<>+192(SB), Z20, Z20
+	VADDPS       actconsts<>+192(SB), Z23, Z23
+	VRCP14PS     Z14, Z12
+	VRCP14PS     Z17, Z15
+	VRCP14PS     Z20, Z18
+	VRCP14PS     Z23, Z21
+	VMINPS       actconsts<>+896(SB), Z14, Z14
+	VMINPS       actconsts<>+896(SB), Z17, Z17
+	VMINPS       actconsts<>+896(SB), Z20, Z20
+	VMINPS       actconsts<>+896(SB), Z23, Z23
+	VFNMADD213PS actconsts<>+192(SB), Z12, Z14
+	VFNMADD213PS actconsts<>+192(SB), Z15, Z17
+	VFNMADD213PS actconsts<>+192(SB), Z18, Z20
+	VFNMADD213PS actconsts<>+192(SB), Z21, Z23
+	VFMADD231PS  Z14, Z12, Z12
+	VFMADD231PS  Z17, Z15, Z15
+	VFMADD231PS  Z20, Z18, Z18
+	VFMADD231PS  Z23, Z21, Z21
+	VMULPS       Z12, Z4, Z4
+	VMULPS       Z15, Z5, Z5
+	VMULPS       Z18, Z6, Z6
+	VMULPS       Z21, Z7, Z7
+	VMAXPS       actconsts<>+256(SB), Z8, Z13
+	VMAXPS       actconsts<>+256(SB), Z9, Z16
+	VMAXPS       actconsts<>+256(SB), Z10, Z19
+	VMAXPS       actconsts<>+256(SB), Z11, Z22
+	VMINPS       actconsts<>+320(SB), Z13, Z13
+	VMINPS       actconsts<>+320(SB), Z16, Z16
+	VMINPS       actconsts<>+320(SB), Z19, Z19
+	VMINPS       actconsts<>+320(SB), Z22, Z22
+	VMULPS       actconsts<>+384(SB), Z13, Z12
+	VMULPS       actconsts<>+384(SB), Z16, Z15
+	VMULPS       actconsts<>+384(SB), Z19, Z18
+	VMULPS       actconsts<>+384(SB), Z22, Z21
+	VRNDSCALEPS  $0x00, Z12, Z12
+	VRNDSCALEPS  $0x00, Z15, Z15
+	VRNDSCALEPS  $0x00, Z18, Z18
+	VRNDSCALEPS  $0x00, Z21, Z21
+	VFMADD231PS  actconsts<>+448(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+448(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+448(SB), Z21, Z22
+	VFMADD231PS  actconsts<>+512(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+512(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+512(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+512(SB), Z21, Z22
+	VMOVUPS      actconsts<>+576(SB), Z14
+	VMOVUPS      actconsts<>+576(SB), Z17
+	VMOVUPS      actconsts<>+576(SB), Z20
+	VMOVUPS      actconsts<>+576(SB), Z23
+	VFMADD213PS  actconsts<>+640(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+640(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+640(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+640(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+704(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+704(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+704(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+704(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+768(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+768(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+768(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+768(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+832(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+832(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+832(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+832(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+192(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+192(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+192(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+192(SB), Z22, Z23
+	VSCALEFPS    Z12, Z14, Z14
+	VSCALEFPS    Z15, Z17, Z17
+	VSCALEFPS    Z18, Z20, Z20
+	VSCALEFPS    Z21, Z23, Z23
+	VADDPS       actconsts<>+192(SB), Z14, Z14
+	VADDPS       actconsts<>+192(SB), Z17, Z17
+	VADDPS       actconsts<>+192(SB), Z20, Z20
+	VADDPS       actconsts<>+192(SB), Z23, Z23
+	VRCP14PS     Z14, Z12
+	VRCP14PS     Z17, Z15
+	VRCP14PS     Z20, Z18
+	VRCP14PS     Z23, Z21
+	VMINPS       actconsts<>+896(SB), Z14, Z14
+	VMINPS       actconsts<>+896(SB), Z17, Z17
+	VMINPS       actconsts<>+896(SB), Z20, Z20
+	VMINPS       actconsts<>+896(SB), Z23, Z23
+	VFNMADD213PS actconsts<>+192(SB), Z12, Z14
+	VFNMADD213PS actconsts<>+192(SB), Z15, Z17
+	VFNMADD213PS actconsts<>+192(SB), Z18, Z20
+	VFNMADD213PS actconsts<>+192(SB), Z21, Z23
+	VFMADD231PS  Z14, Z12, Z12
+	VFMADD231PS  Z17, Z15, Z15
+	VFMADD231PS  Z20, Z18, Z18
+	VFMADD231PS  Z23, Z21, Z21
+	VMULPS       Z12, Z8, Z8
+	VMULPS       Z15, Z9, Z9
+	VMULPS       Z18, Z10, Z10
+	VMULPS       Z21, Z11, Z11
 
 fullstore:
 	VMOVUPS Z4, (AX)(BX*4)
 	VMOVUPS Z5, 64(AX)(BX*4)
 	VMOVUPS Z6, 128(AX)(BX*4)
 	VMOVUPS Z7, 192(AX)(BX*4)
-	ADDQ    $0x00000040, BX
+	VMOVUPS Z8, 256(AX)(BX*4)
+	VMOVUPS Z9, 320(AX)(BX*4)
+	VMOVUPS Z10, 384(AX)(BX*4)
+	VMOVUPS Z11, 448(AX)(BX*4)
+	ADDQ    $0x00000080, BX
 	JMP     block
 
 tail:
+	CMPQ    SI, $0x00000070
+	JG      tail8
+	CMPQ    SI, $0x00000060
+	JG      tail7
+	CMPQ    SI, $0x00000050
+	JG      tail6
+	CMPQ    SI, $0x00000040
+	JG      tail5
 	CMPQ    SI, $0x00000030
 	JG      tail4
 	CMPQ    SI, $0x00000020
@@ -1762,6 +1982,1564 @@ t4store:
 	VMOVUPS Z5, 64(AX)(BX*4)
 	VMOVUPS Z6, 128(AX)(BX*4)
 	VMOVUPS Z7, K1, 192(AX)(BX*4)
+	JMP     next
+
+tail5:
+	LEAQ    (CX)(BX*4), DI
+	SUBQ    $0x00000040, SI
+	LEAQ    tail16<>+0(SB), R8
+	KMOVW   (R8)(SI*2), K1
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
+	VMOVAPS Z0, Z8
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t5tap:
+	MOVQ         (R8), R10
+	VBROADCASTSS (SI), Z9
+	VFMADD231PS  (DI)(R10*4), Z9, Z4
+	VFMADD231PS  64(DI)(R10*4), Z9, Z5
+	VFMADD231PS  128(DI)(R10*4), Z9, Z6
+	VFMADD231PS  192(DI)(R10*4), Z9, Z7
+	VFMADD231PS  256(DI)(R10*4), Z9, Z8
+	ADDQ         $0x00000008, R8
+	ADDQ         $0x00000004, SI
+	DECQ         R9
+	JNZ          t5tap
+	CMPQ         act+72(FP), $0x00000001
+	JL           t5store
+	JE           t5relu
+	CMPQ         act+72(FP), $0x00000003
+	JE           t5clip
+	JG           t5fromMemory
+	VMINPS       Z4, Z1, Z9
+	VMAXPS       Z4, Z1, Z4
+	VFMADD231PS  Z9, Z2, Z4
+	VMINPS       Z5, Z1, Z9
+	VMAXPS       Z5, Z1, Z5
+	VFMADD231PS  Z9, Z2, Z5
+	VMINPS       Z6, Z1, Z9
+	VMAXPS       Z6, Z1, Z6
+	VFMADD231PS  Z9, Z2, Z6
+	VMINPS       Z7, Z1, Z9
+	VMAXPS       Z7, Z1, Z7
+	VFMADD231PS  Z9, Z2, Z7
+	VMINPS       Z8, Z1, Z9
+	VMAXPS       Z8, Z1, Z8
+	VFMADD231PS  Z9, Z2, Z8
+	JMP          t5store
+
+t5relu:
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+	VMAXPS Z6, Z1, Z6
+	VMAXPS Z7, Z1, Z7
+	VMAXPS Z8, Z1, Z8
+	JMP    t5store
+
+t5clip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z5, Z2, Z5
+	VMINPS Z5, Z3, Z5
+	VMAXPS Z6, Z2, Z6
+	VMINPS Z6, Z3, Z6
+	VMAXPS Z7, Z2, Z7
+	VMINPS Z7, Z3, Z7
+	VMAXPS Z8, Z2, Z8
+	VMINPS Z8, Z3, Z8
+	JMP    t5store
+
+t5fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t54next
+	VMULPS actconsts<>+0(SB), Z4, Z9
+	VMULPS actconsts<>+0(SB), Z5, Z10
+	VMULPS actconsts<>+0(SB), Z6, Z11
+	VMULPS actconsts<>+0(SB), Z7, Z12
+	VADDPS actconsts<>+64(SB), Z9, Z9
+	VADDPS actconsts<>+64(SB), Z10, Z10
+	VADDPS actconsts<>+64(SB), Z11, Z11
+	VADDPS actconsts<>+64(SB), Z12, Z12
+	VMAXPS actconsts<>+128(SB), Z9, Z9
+	VMAXPS actconsts<>+128(SB), Z10, Z10
+	VMAXPS actconsts<>+128(SB), Z11, Z11
+	VMAXPS actconsts<>+128(SB), Z12, Z12
+	VMINPS actconsts<>+192(SB), Z9, Z9
+	VMINPS actconsts<>+192(SB), Z10, Z10
+	VMINPS actconsts<>+192(SB), Z11, Z11
+	VMINPS actconsts<>+192(SB), Z12, Z12
+	VMULPS Z9, Z4, Z4
+	VMULPS Z10, Z5, Z5
+	VMULPS Z11, Z6, Z6
+	VMULPS Z12, Z7, Z7
+	VMULPS actconsts<>+0(SB), Z8, Z9
+	VADDPS actconsts<>+64(SB), Z9, Z9
+	VMAXPS actconsts<>+128(SB), Z9, Z9
+	VMINPS actconsts<>+192(SB), Z9, Z9
+	VMULPS Z9, Z8, Z8
+	JMP    t5store
+
+t54next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          t55next
+	VMAXPS       actconsts<>+256(SB), Z4, Z10
+	VMAXPS       actconsts<>+256(SB), Z5, Z13
+	VMAXPS       actconsts<>+256(SB), Z6, Z16
+	VMAXPS       actconsts<>+256(SB), Z7, Z19
+	VMINPS       actconsts<>+320(SB), Z10, Z10
+	VMINPS       actconsts<>+320(SB), Z13, Z13
+	VMINPS       actconsts<>+320(SB), Z16, Z16
+	VMINPS       actconsts<>+320(SB), Z19, Z19
+	VMULPS       actconsts<>+384(SB), Z10, Z9
+	VMULPS       actconsts<>+384(SB), Z13, Z12
+	VMULPS       actconsts<>+384(SB), Z16, Z15
+	VMULPS       actconsts<>+384(SB), Z19, Z18
+	VRNDSCALEPS  $0x00, Z9, Z9
+	VRNDSCALEPS  $0x00, Z12, Z12
+	VRNDSCALEPS  $0x00, Z15, Z15
+	VRNDSCALEPS  $0x00, Z18, Z18
+	VFMADD231PS  actconsts<>+448(SB), Z9, Z10
+	VFMADD231PS  actconsts<>+448(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+448(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+512(SB), Z9, Z10
+	VFMADD231PS  actconsts<>+512(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+512(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+512(SB), Z18, Z19
+	VMOVUPS      actconsts<>+576(SB), Z11
+	VMOVUPS      actconsts<>+576(SB), Z14
+	VMOVUPS      actconsts<>+576(SB), Z17
+	VMOVUPS      actconsts<>+576(SB), Z20
+	VFMADD213PS  actconsts<>+640(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+640(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+640(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+640(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+704(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+704(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+704(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+704(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+768(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+768(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+768(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+768(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+832(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+832(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+832(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+832(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+192(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+192(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+192(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+192(SB), Z19, Z20
+	VSCALEFPS    Z9, Z11, Z11
+	VSCALEFPS    Z12, Z14, Z14
+	VSCALEFPS    Z15, Z17, Z17
+	VSCALEFPS    Z18, Z20, Z20
+	VADDPS       actconsts<>+192(SB), Z11, Z11
+	VADDPS       actconsts<>+192(SB), Z14, Z14
+	VADDPS       actconsts<>+192(SB), Z17, Z17
+	VADDPS       actconsts<>+192(SB), Z20, Z20
+	VRCP14PS     Z11, Z9
+	VRCP14PS     Z14, Z12
+	VRCP14PS     Z17, Z15
+	VRCP14PS     Z20, Z18
+	VMINPS       actconsts<>+896(SB), Z11, Z11
+	VMINPS       actconsts<>+896(SB), Z14, Z14
+	VMINPS       actconsts<>+896(SB), Z17, Z17
+	VMINPS       actconsts<>+896(SB), Z20, Z20
+	VFNMADD213PS actconsts<>+192(SB), Z9, Z11
+	VFNMADD213PS actconsts<>+192(SB), Z12, Z14
+	VFNMADD213PS actconsts<>+192(SB), Z15, Z17
+	VFNMADD213PS actconsts<>+192(SB), Z18, Z20
+	VFMADD231PS  Z11, Z9, Z9
+	VFMADD231PS  Z14, Z12, Z12
+	VFMADD231PS  Z17, Z15, Z15
+	VFMADD231PS  Z20, Z18, Z18
+	VCMPPS       $0x07, Z4, Z4, K2
+	VMOVAPS      Z9, K2, Z4
+	VCMPPS       $0x07, Z5, Z5, K2
+	VMOVAPS      Z12, K2, Z5
+	VCMPPS       $0x07, Z6, Z6, K2
+	VMOVAPS      Z15, K2, Z6
+	VCMPPS       $0x07, Z7, Z7, K2
+	VMOVAPS      Z18, K2, Z7
+	VMAXPS       actconsts<>+256(SB), Z8, Z10
+	VMINPS       actconsts<>+320(SB), Z10, Z10
+	VMULPS       actconsts<>+384(SB), Z10, Z9
+	VRNDSCALEPS  $0x00, Z9, Z9
+	VFMADD231PS  actconsts<>+448(SB), Z9, Z10
+	VFMADD231PS  actconsts<>+512(SB), Z9, Z10
+	VMOVUPS      actconsts<>+576(SB), Z11
+	VFMADD213PS  actconsts<>+640(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+704(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+768(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+832(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+192(SB), Z10, Z11
+	VSCALEFPS    Z9, Z11, Z11
+	VADDPS       actconsts<>+192(SB), Z11, Z11
+	VRCP14PS     Z11, Z9
+	VMINPS       actconsts<>+896(SB), Z11, Z11
+	VFNMADD213PS actconsts<>+192(SB), Z9, Z11
+	VFMADD231PS  Z11, Z9, Z9
+	VCMPPS       $0x07, Z8, Z8, K2
+	VMOVAPS      Z9, K2, Z8
+	JMP          t5store
+
+t55next:
+	VMAXPS       actconsts<>+256(SB), Z4, Z10
+	VMAXPS       actconsts<>+256(SB), Z5, Z13
+	VMAXPS       actconsts<>+256(SB), Z6, Z16
+	VMAXPS       actconsts<>+256(SB), Z7, Z19
+	VMINPS       actconsts<>+320(SB), Z10, Z10
+	VMINPS       actconsts<>+320(SB), Z13, Z13
+	VMINPS       actconsts<>+320(SB), Z16, Z16
+	VMINPS       actconsts<>+320(SB), Z19, Z19
+	VMULPS       actconsts<>+384(SB), Z10, Z9
+	VMULPS       actconsts<>+384(SB), Z13, Z12
+	VMULPS       actconsts<>+384(SB), Z16, Z15
+	VMULPS       actconsts<>+384(SB), Z19, Z18
+	VRNDSCALEPS  $0x00, Z9, Z9
+	VRNDSCALEPS  $0x00, Z12, Z12
+	VRNDSCALEPS  $0x00, Z15, Z15
+	VRNDSCALEPS  $0x00, Z18, Z18
+	VFMADD231PS  actconsts<>+448(SB), Z9, Z10
+	VFMADD231PS  actconsts<>+448(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+448(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+512(SB), Z9, Z10
+	VFMADD231PS  actconsts<>+512(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+512(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+512(SB), Z18, Z19
+	VMOVUPS      actconsts<>+576(SB), Z11
+	VMOVUPS      actconsts<>+576(SB), Z14
+	VMOVUPS      actconsts<>+576(SB), Z17
+	VMOVUPS      actconsts<>+576(SB), Z20
+	VFMADD213PS  actconsts<>+640(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+640(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+640(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+640(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+704(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+704(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+704(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+704(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+768(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+768(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+768(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+768(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+832(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+832(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+832(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+832(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+192(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+192(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+192(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+192(SB), Z19, Z20
+	VSCALEFPS    Z9, Z11, Z11
+	VSCALEFPS    Z12, Z14, Z14
+	VSCALEFPS    Z15, Z17, Z17
+	VSCALEFPS    Z18, Z20, Z20
+	VADDPS       actconsts<>+192(SB), Z11, Z11
+	VADDPS       actconsts<>+192(SB), Z14, Z14
+	VADDPS       actconsts<>+192(SB), Z17, Z17
+	VADDPS       actconsts<>+192(SB), Z20, Z20
+	VRCP14PS     Z11, Z9
+	VRCP14PS     Z14, Z12
+	VRCP14PS     Z17, Z15
+	VRCP14PS     Z20, Z18
+	VMINPS       actconsts<>+896(SB), Z11, Z11
+	VMINPS       actconsts<>+896(SB), Z14, Z14
+	VMINPS       actconsts<>+896(SB), Z17, Z17
+	VMINPS       actconsts<>+896(SB), Z20, Z20
+	VFNMADD213PS actconsts<>+192(SB), Z9, Z11
+	VFNMADD213PS actconsts<>+192(SB), Z12, Z14
+	VFNMADD213PS actconsts<>+192(SB), Z15, Z17
+	VFNMADD213PS actconsts<>+192(SB), Z18, Z20
+	VFMADD231PS  Z11, Z9, Z9
+	VFMADD231PS  Z14, Z12, Z12
+	VFMADD231PS  Z17, Z15, Z15
+	VFMADD231PS  Z20, Z18, Z18
+	VMULPS       Z9, Z4, Z4
+	VMULPS       Z12, Z5, Z5
+	VMULPS       Z15, Z6, Z6
+	VMULPS       Z18, Z7, Z7
+	VMAXPS       actconsts<>+256(SB), Z8, Z10
+	VMINPS       actconsts<>+320(SB), Z10, Z10
+	VMULPS       actconsts<>+384(SB), Z10, Z9
+	VRNDSCALEPS  $0x00, Z9, Z9
+	VFMADD231PS  actconsts<>+448(SB), Z9, Z10
+	VFMADD231PS  actconsts<>+512(SB), Z9, Z10
+	VMOVUPS      actconsts<>+576(SB), Z11
+	VFMADD213PS  actconsts<>+640(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+704(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+768(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+832(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+192(SB), Z10, Z11
+	VSCALEFPS    Z9, Z11, Z11
+	VADDPS       actconsts<>+192(SB), Z11, Z11
+	VRCP14PS     Z11, Z9
+	VMINPS       actconsts<>+896(SB), Z11, Z11
+	VFNMADD213PS actconsts<>+192(SB), Z9, Z11
+	VFMADD231PS  Z11, Z9, Z9
+	VMULPS       Z9, Z8, Z8
+
+t5store:
+	VMOVUPS Z4, (AX)(BX*4)
+	VMOVUPS Z5, 64(AX)(BX*4)
+	VMOVUPS Z6, 128(AX)(BX*4)
+	VMOVUPS Z7, 192(AX)(BX*4)
+	VMOVUPS Z8, K1, 256(AX)(BX*4)
+	JMP     next
+
+tail6:
+	LEAQ    (CX)(BX*4), DI
+	SUBQ    $0x00000050, SI
+	LEAQ    tail16<>+0(SB), R8
+	KMOVW   (R8)(SI*2), K1
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
+	VMOVAPS Z0, Z8
+	VMOVAPS Z0, Z9
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t6tap:
+	MOVQ         (R8), R10
+	VBROADCASTSS (SI), Z10
+	VFMADD231PS  (DI)(R10*4), Z10, Z4
+	VFMADD231PS  64(DI)(R10*4), Z10, Z5
+	VFMADD231PS  128(DI)(R10*4), Z10, Z6
+	VFMADD231PS  192(DI)(R10*4), Z10, Z7
+	VFMADD231PS  256(DI)(R10*4), Z10, Z8
+	VFMADD231PS  320(DI)(R10*4), Z10, Z9
+	ADDQ         $0x00000008, R8
+	ADDQ         $0x00000004, SI
+	DECQ         R9
+	JNZ          t6tap
+	CMPQ         act+72(FP), $0x00000001
+	JL           t6store
+	JE           t6relu
+	CMPQ         act+72(FP), $0x00000003
+	JE           t6clip
+	JG           t6fromMemory
+	VMINPS       Z4, Z1, Z10
+	VMAXPS       Z4, Z1, Z4
+	VFMADD231PS  Z10, Z2, Z4
+	VMINPS       Z5, Z1, Z10
+	VMAXPS       Z5, Z1, Z5
+	VFMADD231PS  Z10, Z2, Z5
+	VMINPS       Z6, Z1, Z10
+	VMAXPS       Z6, Z1, Z6
+	VFMADD231PS  Z10, Z2, Z6
+	VMINPS       Z7, Z1, Z10
+	VMAXPS       Z7, Z1, Z7
+	VFMADD231PS  Z10, Z2, Z7
+	VMINPS       Z8, Z1, Z10
+	VMAXPS       Z8, Z1, Z8
+	VFMADD231PS  Z10, Z2, Z8
+	VMINPS       Z9, Z1, Z10
+	VMAXPS       Z9, Z1, Z9
+	VFMADD231PS  Z10, Z2, Z9
+	JMP          t6store
+
+t6relu:
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+	VMAXPS Z6, Z1, Z6
+	VMAXPS Z7, Z1, Z7
+	VMAXPS Z8, Z1, Z8
+	VMAXPS Z9, Z1, Z9
+	JMP    t6store
+
+t6clip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z5, Z2, Z5
+	VMINPS Z5, Z3, Z5
+	VMAXPS Z6, Z2, Z6
+	VMINPS Z6, Z3, Z6
+	VMAXPS Z7, Z2, Z7
+	VMINPS Z7, Z3, Z7
+	VMAXPS Z8, Z2, Z8
+	VMINPS Z8, Z3, Z8
+	VMAXPS Z9, Z2, Z9
+	VMINPS Z9, Z3, Z9
+	JMP    t6store
+
+t6fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t64next
+	VMULPS actconsts<>+0(SB), Z4, Z10
+	VMULPS actconsts<>+0(SB), Z5, Z11
+	VMULPS actconsts<>+0(SB), Z6, Z12
+	VMULPS actconsts<>+0(SB), Z7, Z13
+	VADDPS actconsts<>+64(SB), Z10, Z10
+	VADDPS actconsts<>+64(SB), Z11, Z11
+	VADDPS actconsts<>+64(SB), Z12, Z12
+	VADDPS actconsts<>+64(SB), Z13, Z13
+	VMAXPS actconsts<>+128(SB), Z10, Z10
+	VMAXPS actconsts<>+128(SB), Z11, Z11
+	VMAXPS actconsts<>+128(SB), Z12, Z12
+	VMAXPS actconsts<>+128(SB), Z13, Z13
+	VMINPS actconsts<>+192(SB), Z10, Z10
+	VMINPS actconsts<>+192(SB), Z11, Z11
+	VMINPS actconsts<>+192(SB), Z12, Z12
+	VMINPS actconsts<>+192(SB), Z13, Z13
+	VMULPS Z10, Z4, Z4
+	VMULPS Z11, Z5, Z5
+	VMULPS Z12, Z6, Z6
+	VMULPS Z13, Z7, Z7
+	VMULPS actconsts<>+0(SB), Z8, Z10
+	VMULPS actconsts<>+0(SB), Z9, Z11
+	VADDPS actconsts<>+64(SB), Z10, Z10
+	VADDPS actconsts<>+64(SB), Z11, Z11
+	VMAXPS actconsts<>+128(SB), Z10, Z10
+	VMAXPS actconsts<>+128(SB), Z11, Z11
+	VMINPS actconsts<>+192(SB), Z10, Z10
+	VMINPS actconsts<>+192(SB), Z11, Z11
+	VMULPS Z10, Z8, Z8
+	VMULPS Z11, Z9, Z9
+	JMP    t6store
+
+t64next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          t65next
+	VMAXPS       actconsts<>+256(SB), Z4, Z11
+	VMAXPS       actconsts<>+256(SB), Z5, Z14
+	VMAXPS       actconsts<>+256(SB), Z6, Z17
+	VMAXPS       actconsts<>+256(SB), Z7, Z20
+	VMINPS       actconsts<>+320(SB), Z11, Z11
+	VMINPS       actconsts<>+320(SB), Z14, Z14
+	VMINPS       actconsts<>+320(SB), Z17, Z17
+	VMINPS       actconsts<>+320(SB), Z20, Z20
+	VMULPS       actconsts<>+384(SB), Z11, Z10
+	VMULPS       actconsts<>+384(SB), Z14, Z13
+	VMULPS       actconsts<>+384(SB), Z17, Z16
+	VMULPS       actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS  $0x00, Z10, Z10
+	VRNDSCALEPS  $0x00, Z13, Z13
+	VRNDSCALEPS  $0x00, Z16, Z16
+	VRNDSCALEPS  $0x00, Z19, Z19
+	VFMADD231PS  actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+448(SB), Z13, Z14
+	VFMADD231PS  actconsts<>+448(SB), Z16, Z17
+	VFMADD231PS  actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS  actconsts<>+512(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+512(SB), Z13, Z14
+	VFMADD231PS  actconsts<>+512(SB), Z16, Z17
+	VFMADD231PS  actconsts<>+512(SB), Z19, Z20
+	VMOVUPS      actconsts<>+576(SB), Z12
+	VMOVUPS      actconsts<>+576(SB), Z15
+	VMOVUPS      actconsts<>+576(SB), Z18
+	VMOVUPS      actconsts<>+576(SB), Z21
+	VFMADD213PS  actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+640(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+640(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+704(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+704(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+768(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+768(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+832(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+832(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+192(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+192(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+192(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+192(SB), Z20, Z21
+	VSCALEFPS    Z10, Z12, Z12
+	VSCALEFPS    Z13, Z15, Z15
+	VSCALEFPS    Z16, Z18, Z18
+	VSCALEFPS    Z19, Z21, Z21
+	VADDPS       actconsts<>+192(SB), Z12, Z12
+	VADDPS       actconsts<>+192(SB), Z15, Z15
+	VADDPS       actconsts<>+192(SB), Z18, Z18
+	VADDPS       actconsts<>+192(SB), Z21, Z21
+	VRCP14PS     Z12, Z10
+	VRCP14PS     Z15, Z13
+	VRCP14PS     Z18, Z16
+	VRCP14PS     Z21, Z19
+	VMINPS       actconsts<>+896(SB), Z12, Z12
+	VMINPS       actconsts<>+896(SB), Z15, Z15
+	VMINPS       actconsts<>+896(SB), Z18, Z18
+	VMINPS       actconsts<>+896(SB), Z21, Z21
+	VFNMADD213PS actconsts<>+192(SB), Z10, Z12
+	VFNMADD213PS actconsts<>+192(SB), Z13, Z15
+	VFNMADD213PS actconsts<>+192(SB), Z16, Z18
+	VFNMADD213PS actconsts<>+192(SB), Z19, Z21
+	VFMADD231PS  Z12, Z10, Z10
+	VFMADD231PS  Z15, Z13, Z13
+	VFMADD231PS  Z18, Z16, Z16
+	VFMADD231PS  Z21, Z19, Z19
+	VCMPPS       $0x07, Z4, Z4, K2
+	VMOVAPS      Z10, K2, Z4
+	VCMPPS       $0x07, Z5, Z5, K2
+	VMOVAPS      Z13, K2, Z5
+	VCMPPS       $0x07, Z6, Z6, K2
+	VMOVAPS      Z16, K2, Z6
+	VCMPPS       $0x07, Z7, Z7, K2
+	VMOVAPS      Z19, K2, Z7
+	VMAXPS       actconsts<>+256(SB), Z8, Z11
+	VMAXPS       actconsts<>+256(SB), Z9, Z14
+	VMINPS       actconsts<>+320(SB), Z11, Z11
+	VMINPS       actconsts<>+320(SB), Z14, Z14
+	VMULPS       actconsts<>+384(SB), Z11, Z10
+	VMULPS       actconsts<>+384(SB), Z14, Z13
+	VRNDSCALEPS  $0x00, Z10, Z10
+	VRNDSCALEPS  $0x00, Z13, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+448(SB), Z13, Z14
+	VFMADD231PS  actconsts<>+512(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+512(SB), Z13, Z14
+	VMOVUPS      actconsts<>+576(SB), Z12
+	VMOVUPS      actconsts<>+576(SB), Z15
+	VFMADD213PS  actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+640(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+704(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+768(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+832(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+192(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+192(SB), Z14, Z15
+	VSCALEFPS    Z10, Z12, Z12
+	VSCALEFPS    Z13, Z15, Z15
+	VADDPS       actconsts<>+192(SB), Z12, Z12
+	VADDPS       actconsts<>+192(SB), Z15, Z15
+	VRCP14PS     Z12, Z10
+	VRCP14PS     Z15, Z13
+	VMINPS       actconsts<>+896(SB), Z12, Z12
+	VMINPS       actconsts<>+896(SB), Z15, Z15
+	VFNMADD213PS actconsts<>+192(SB), Z10, Z12
+	VFNMADD213PS actconsts<>+192(SB), Z13, Z15
+	VFMADD231PS  Z12, Z10, Z10
+	VFMADD231PS  Z15, Z13, Z13
+	VCMPPS       $0x07, Z8, Z8, K2
+	VMOVAPS      Z10, K2, Z8
+	VCMPPS       $0x07, Z9, Z9, K2
+	VMOVAPS      Z13, K2, Z9
+	JMP          t6store
+
+t65next:
+	VMAXPS       actconsts<>+256(SB), Z4, Z11
+	VMAXPS       actconsts<>+256(SB), Z5, Z14
+	VMAXPS       actconsts<>+256(SB), Z6, Z17
+	VMAXPS       actconsts<>+256(SB), Z7, Z20
+	VMINPS       actconsts<>+320(SB), Z11, Z11
+	VMINPS       actconsts<>+320(SB), Z14, Z14
+	VMINPS       actconsts<>+320(SB), Z17, Z17
+	VMINPS       actconsts<>+320(SB), Z20, Z20
+	VMULPS       actconsts<>+384(SB), Z11, Z10
+	VMULPS       actconsts<>+384(SB), Z14, Z13
+	VMULPS       actconsts<>+384(SB), Z17, Z16
+	VMULPS       actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS  $0x00, Z10, Z10
+	VRNDSCALEPS  $0x00, Z13, Z13
+	VRNDSCALEPS  $0x00, Z16, Z16
+	VRNDSCALEPS  $0x00, Z19, Z19
+	VFMADD231PS  actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+448(SB), Z13, Z14
+	VFMADD231PS  actconsts<>+448(SB), Z16, Z17
+	VFMADD231PS  actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS  actconsts<>+512(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+512(SB), Z13, Z14
+	VFMADD231PS  actconsts<>+512(SB), Z16, Z17
+	VFMADD231PS  actconsts<>+512(SB), Z19, Z20
+	VMOVUPS      actconsts<>+576(SB), Z12
+	VMOVUPS      actconsts<>+576(SB), Z15
+	VMOVUPS      actconsts<>+576(SB), Z18
+	VMOVUPS      actconsts<>+576(SB), Z21
+	VFMADD213PS  actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+640(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+640(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+704(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+704(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+768(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+768(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+832(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+832(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+192(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+192(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+192(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+192(SB), Z20, Z21
+	VSCALEFPS    Z10, Z12, Z12
+	VSCALEFPS    Z13, Z15, Z15
+	VSCALEFPS    Z16, Z18, Z18
+	VSCALEFPS    Z19, Z21, Z21
+	VADDPS       actconsts<>+192(SB), Z12, Z12
+	VADDPS       actconsts<>+192(SB), Z15, Z15
+	VADDPS       actconsts<>+192(SB), Z18, Z18
+	VADDPS       actconsts<>+192(SB), Z21, Z21
+	VRCP14PS     Z12, Z10
+	VRCP14PS     Z15, Z13
+	VRCP14PS     Z18, Z16
+	VRCP14PS     Z21, Z19
+	VMINPS       actconsts<>+896(SB), Z12, Z12
+	VMINPS       actconsts<>+896(SB), Z15, Z15
+	VMINPS       actconsts<>+896(SB), Z18, Z18
+	VMINPS       actconsts<>+896(SB), Z21, Z21
+	VFNMADD213PS actconsts<>+192(SB), Z10, Z12
+	VFNMADD213PS actconsts<>+192(SB), Z13, Z15
+	VFNMADD213PS actconsts<>+192(SB), Z16, Z18
+	VFNMADD213PS actconsts<>+192(SB), Z19, Z21
+	VFMADD231PS  Z12, Z10, Z10
+	VFMADD231PS  Z15, Z13, Z13
+	VFMADD231PS  Z18, Z16, Z16
+	VFMADD231PS  Z21, Z19, Z19
+	VMULPS       Z10, Z4, Z4
+	VMULPS       Z13, Z5, Z5
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z19, Z7, Z7
+	VMAXPS       actconsts<>+256(SB), Z8, Z11
+	VMAXPS       actconsts<>+256(SB), Z9, Z14
+	VMINPS       actconsts<>+320(SB), Z11, Z11
+	VMINPS       actconsts<>+320(SB), Z14, Z14
+	VMULPS       actconsts<>+384(SB), Z11, Z10
+	VMULPS       actconsts<>+384(SB), Z14, Z13
+	VRNDSCALEPS  $0x00, Z10, Z10
+	VRNDSCALEPS  $0x00, Z13, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+448(SB), Z13, Z14
+	VFMADD231PS  actconsts<>+512(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+512(SB), Z13, Z14
+	VMOVUPS      actconsts<>+576(SB), Z12
+	VMOVUPS      actconsts<>+576(SB), Z15
+	VFMADD213PS  actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+640(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+704(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+768(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+832(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+192(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+192(SB), Z14, Z15
+	VSCALEFPS    Z10, Z12, Z12
+	VSCALEFPS    Z13, Z15, Z15
+	VADDPS       actconsts<>+192(SB), Z12, Z12
+	VADDPS       actconsts<>+192(SB), Z15, Z15
+	VRCP14PS     Z12, Z10
+	VRCP14PS     Z15, Z13
+	VMINPS       actconsts<>+896(SB), Z12, Z12
+	VMINPS       actconsts<>+896(SB), Z15, Z15
+	VFNMADD213PS actconsts<>+192(SB), Z10, Z12
+	VFNMADD213PS actconsts<>+192(SB), Z13, Z15
+	VFMADD231PS  Z12, Z10, Z10
+	VFMADD231PS  Z15, Z13, Z13
+	VMULPS       Z10, Z8, Z8
+	VMULPS       Z13, Z9, Z9
+
+t6store:
+	VMOVUPS Z4, (AX)(BX*4)
+	VMOVUPS Z5, 64(AX)(BX*4)
+	VMOVUPS Z6, 128(AX)(BX*4)
+	VMOVUPS Z7, 192(AX)(BX*4)
+	VMOVUPS Z8, 256(AX)(BX*4)
+	VMOVUPS Z9, K1, 320(AX)(BX*4)
+	JMP     next
+
+tail7:
+	LEAQ    (CX)(BX*4), DI
+	SUBQ    $0x00000060, SI
+	LEAQ    tail16<>+0(SB), R8
+	KMOVW   (R8)(SI*2), K1
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
+	VMOVAPS Z0, Z8
+	VMOVAPS Z0, Z9
+	VMOVAPS Z0, Z10
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t7tap:
+	MOVQ         (R8), R10
+	VBROADCASTSS (SI), Z11
+	VFMADD231PS  (DI)(R10*4), Z11, Z4
+	VFMADD231PS  64(DI)(R10*4), Z11, Z5
+	VFMADD231PS  128(DI)(R10*4), Z11, Z6
+	VFMADD231PS  192(DI)(R10*4), Z11, Z7
+	VFMADD231PS  256(DI)(R10*4), Z11, Z8
+	VFMADD231PS  320(DI)(R10*4), Z11, Z9
+	VFMADD231PS  384(DI)(R10*4), Z11, Z10
+	ADDQ         $0x00000008, R8
+	ADDQ         $0x00000004, SI
+	DECQ         R9
+	JNZ          t7tap
+	CMPQ         act+72(FP), $0x00000001
+	JL           t7store
+	JE           t7relu
+	CMPQ         act+72(FP), $0x00000003
+	JE           t7clip
+	JG           t7fromMemory
+	VMINPS       Z4, Z1, Z11
+	VMAXPS       Z4, Z1, Z4
+	VFMADD231PS  Z11, Z2, Z4
+	VMINPS       Z5, Z1, Z11
+	VMAXPS       Z5, Z1, Z5
+	VFMADD231PS  Z11, Z2, Z5
+	VMINPS       Z6, Z1, Z11
+	VMAXPS       Z6, Z1, Z6
+	VFMADD231PS  Z11, Z2, Z6
+	VMINPS       Z7, Z1, Z11
+	VMAXPS       Z7, Z1, Z7
+	VFMADD231PS  Z11, Z2, Z7
+	VMINPS       Z8, Z1, Z11
+	VMAXPS       Z8, Z1, Z8
+	VFMADD231PS  Z11, Z2, Z8
+	VMINPS       Z9, Z1, Z11
+	VMAXPS       Z9, Z1, Z9
+	VFMADD231PS  Z11, Z2, Z9
+	VMINPS       Z10, Z1, Z11
+	VMAXPS       Z10, Z1, Z10
+	VFMADD231PS  Z11, Z2, Z10
+	JMP          t7store
+
+t7relu:
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+	VMAXPS Z6, Z1, Z6
+	VMAXPS Z7, Z1, Z7
+	VMAXPS Z8, Z1, Z8
+	VMAXPS Z9, Z1, Z9
+	VMAXPS Z10, Z1, Z10
+	JMP    t7store
+
+t7clip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z5, Z2, Z5
+	VMINPS Z5, Z3, Z5
+	VMAXPS Z6, Z2, Z6
+	VMINPS Z6, Z3, Z6
+	VMAXPS Z7, Z2, Z7
+	VMINPS Z7, Z3, Z7
+	VMAXPS Z8, Z2, Z8
+	VMINPS Z8, Z3, Z8
+	VMAXPS Z9, Z2, Z9
+	VMINPS Z9, Z3, Z9
+	VMAXPS Z10, Z2, Z10
+	VMINPS Z10, Z3, Z10
+	JMP    t7store
+
+t7fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t74next
+	VMULPS actconsts<>+0(SB), Z4, Z11
+	VMULPS actconsts<>+0(SB), Z5, Z12
+	VMULPS actconsts<>+0(SB), Z6, Z13
+	VMULPS actconsts<>+0(SB), Z7, Z14
+	VADDPS actconsts<>+64(SB), Z11, Z11
+	VADDPS actconsts<>+64(SB), Z12, Z12
+	VADDPS actconsts<>+64(SB), Z13, Z13
+	VADDPS actconsts<>+64(SB), Z14, Z14
+	VMAXPS actconsts<>+128(SB), Z11, Z11
+	VMAXPS actconsts<>+128(SB), Z12, Z12
+	VMAXPS actconsts<>+128(SB), Z13, Z13
+	VMAXPS actconsts<>+128(SB), Z14, Z14
+	VMINPS actconsts<>+192(SB), Z11, Z11
+	VMINPS actconsts<>+192(SB), Z12, Z12
+	VMINPS actconsts<>+192(SB), Z13, Z13
+	VMINPS actconsts<>+192(SB), Z14, Z14
+	VMULPS Z11, Z4, Z4
+	VMULPS Z12, Z5, Z5
+	VMULPS Z13, Z6, Z6
+	VMULPS Z14, Z7, Z7
+	VMULPS actconsts<>+0(SB), Z8, Z11
+	VMULPS actconsts<>+0(SB), Z9, Z12
+	VMULPS actconsts<>+0(SB), Z10, Z13
+	VADDPS actconsts<>+64(SB), Z11, Z11
+	VADDPS actconsts<>+64(SB), Z12, Z12
+	VADDPS actconsts<>+64(SB), Z13, Z13
+	VMAXPS actconsts<>+128(SB), Z11, Z11
+	VMAXPS actconsts<>+128(SB), Z12, Z12
+	VMAXPS actconsts<>+128(SB), Z13, Z13
+	VMINPS actconsts<>+192(SB), Z11, Z11
+	VMINPS actconsts<>+192(SB), Z12, Z12
+	VMINPS actconsts<>+192(SB), Z13, Z13
+	VMULPS Z11, Z8, Z8
+	VMULPS Z12, Z9, Z9
+	VMULPS Z13, Z10, Z10
+	JMP    t7store
+
+t74next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          t75next
+	VMAXPS       actconsts<>+256(SB), Z4, Z12
+	VMAXPS       actconsts<>+256(SB), Z5, Z15
+	VMAXPS       actconsts<>+256(SB), Z6, Z18
+	VMAXPS       actconsts<>+256(SB), Z7, Z21
+	VMINPS       actconsts<>+320(SB), Z12, Z12
+	VMINPS       actconsts<>+320(SB), Z15, Z15
+	VMINPS       actconsts<>+320(SB), Z18, Z18
+	VMINPS       actconsts<>+320(SB), Z21, Z21
+	VMULPS       actconsts<>+384(SB), Z12, Z11
+	VMULPS       actconsts<>+384(SB), Z15, Z14
+	VMULPS       actconsts<>+384(SB), Z18, Z17
+	VMULPS       actconsts<>+384(SB), Z21, Z20
+	VRNDSCALEPS  $0x00, Z11, Z11
+	VRNDSCALEPS  $0x00, Z14, Z14
+	VRNDSCALEPS  $0x00, Z17, Z17
+	VRNDSCALEPS  $0x00, Z20, Z20
+	VFMADD231PS  actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+448(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+448(SB), Z17, Z18
+	VFMADD231PS  actconsts<>+448(SB), Z20, Z21
+	VFMADD231PS  actconsts<>+512(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+512(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+512(SB), Z17, Z18
+	VFMADD231PS  actconsts<>+512(SB), Z20, Z21
+	VMOVUPS      actconsts<>+576(SB), Z13
+	VMOVUPS      actconsts<>+576(SB), Z16
+	VMOVUPS      actconsts<>+576(SB), Z19
+	VMOVUPS      actconsts<>+576(SB), Z22
+	VFMADD213PS  actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+640(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+640(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+640(SB), Z21, Z22
+	VFMADD213PS  actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+704(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+704(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+704(SB), Z21, Z22
+	VFMADD213PS  actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+768(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+768(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+768(SB), Z21, Z22
+	VFMADD213PS  actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+832(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+832(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+832(SB), Z21, Z22
+	VFMADD213PS  actconsts<>+192(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+192(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+192(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+192(SB), Z21, Z22
+	VSCALEFPS    Z11, Z13, Z13
+	VSCALEFPS    Z14, Z16, Z16
+	VSCALEFPS    Z17, Z19, Z19
+	VSCALEFPS    Z20, Z22, Z22
+	VADDPS       actconsts<>+192(SB), Z13, Z13
+	VADDPS       actconsts<>+192(SB), Z16, Z16
+	VADDPS       actconsts<>+192(SB), Z19, Z19
+	VADDPS       actconsts<>+192(SB), Z22, Z22
+	VRCP14PS     Z13, Z11
+	VRCP14PS     Z16, Z14
+	VRCP14PS     Z19, Z17
+	VRCP14PS     Z22, Z20
+	VMINPS       actconsts<>+896(SB), Z13, Z13
+	VMINPS       actconsts<>+896(SB), Z16, Z16
+	VMINPS       actconsts<>+896(SB), Z19, Z19
+	VMINPS       actconsts<>+896(SB), Z22, Z22
+	VFNMADD213PS actconsts<>+192(SB), Z11, Z13
+	VFNMADD213PS actconsts<>+192(SB), Z14, Z16
+	VFNMADD213PS actconsts<>+192(SB), Z17, Z19
+	VFNMADD213PS actconsts<>+192(SB), Z20, Z22
+	VFMADD231PS  Z13, Z11, Z11
+	VFMADD231PS  Z16, Z14, Z14
+	VFMADD231PS  Z19, Z17, Z17
+	VFMADD231PS  Z22, Z20, Z20
+	VCMPPS       $0x07, Z4, Z4, K2
+	VMOVAPS      Z11, K2, Z4
+	VCMPPS       $0x07, Z5, Z5, K2
+	VMOVAPS      Z14, K2, Z5
+	VCMPPS       $0x07, Z6, Z6, K2
+	VMOVAPS      Z17, K2, Z6
+	VCMPPS       $0x07, Z7, Z7, K2
+	VMOVAPS      Z20, K2, Z7
+	VMAXPS       actconsts<>+256(SB), Z8, Z12
+	VMAXPS       actconsts<>+256(SB), Z9, Z15
+	VMAXPS       actconsts<>+256(SB), Z10, Z18
+	VMINPS       actconsts<>+320(SB), Z12, Z12
+	VMINPS       actconsts<>+320(SB), Z15, Z15
+	VMINPS       actconsts<>+320(SB), Z18, Z18
+	VMULPS       actconsts<>+384(SB), Z12, Z11
+	VMULPS       actconsts<>+384(SB), Z15, Z14
+	VMULPS       actconsts<>+384(SB), Z18, Z17
+	VRNDSCALEPS  $0x00, Z11, Z11
+	VRNDSCALEPS  $0x00, Z14, Z14
+	VRNDSCALEPS  $0x00, Z17, Z17
+	VFMADD231PS  actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+448(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+448(SB), Z17, Z18
+	VFMADD231PS  actconsts<>+512(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+512(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+512(SB), Z17, Z18
+	VMOVUPS      actconsts<>+576(SB), Z13
+	VMOVUPS      actconsts<>+576(SB), Z16
+	VMOVUPS      actconsts<>+576(SB), Z19
+	VFMADD213PS  actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+640(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+640(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+704(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+704(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+768(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+768(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+832(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+832(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+192(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+192(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+192(SB), Z18, Z19
+	VSCALEFPS    Z11, Z13, Z13
+	VSCALEFPS    Z14, Z16, Z16
+	VSCALEFPS    Z17, Z19, Z19
+	VADDPS       actconsts<>+192(SB), Z13, Z13
+	VADDPS       actconsts<>+192(SB), Z16, Z16
+	VADDPS       actconsts<>+192(SB), Z19, Z19
+	VRCP14PS     Z13, Z11
+	VRCP14PS     Z16, Z14
+	VRCP14PS     Z19, Z17
+	VMINPS       actconsts<>+896(SB), Z13, Z13
+	VMINPS       actconsts<>+896(SB), Z16, Z16
+	VMINPS       actconsts<>+896(SB), Z19, Z19
+	VFNMADD213PS actconsts<>+192(SB), Z11, Z13
+	VFNMADD213PS actconsts<>+192(SB), Z14, Z16
+	VFNMADD213PS actconsts<>+192(SB), Z17, Z19
+	VFMADD231PS  Z13, Z11, Z11
+	VFMADD231PS  Z16, Z14, Z14
+	VFMADD231PS  Z19, Z17, Z17
+	VCMPPS       $0x07, Z8, Z8, K2
+	VMOVAPS      Z11, K2, Z8
+	VCMPPS       $0x07, Z9, Z9, K2
+	VMOVAPS      Z14, K2, Z9
+	VCMPPS       $0x07, Z10, Z10, K2
+	VMOVAPS      Z17, K2, Z10
+	JMP          t7store
+
+t75next:
+	VMAXPS       actconsts<>+256(SB), Z4, Z12
+	VMAXPS       actconsts<>+256(SB), Z5, Z15
+	VMAXPS       actconsts<>+256(SB), Z6, Z18
+	VMAXPS       actconsts<>+256(SB), Z7, Z21
+	VMINPS       actconsts<>+320(SB), Z12, Z12
+	VMINPS       actconsts<>+320(SB), Z15, Z15
+	VMINPS       actconsts<>+320(SB), Z18, Z18
+	VMINPS       actconsts<>+320(SB), Z21, Z21
+	VMULPS       actconsts<>+384(SB), Z12, Z11
+	VMULPS       actconsts<>+384(SB), Z15, Z14
+	VMULPS       actconsts<>+384(SB), Z18, Z17
+	VMULPS       actconsts<>+384(SB), Z21, Z20
+	VRNDSCALEPS  $0x00, Z11, Z11
+	VRNDSCALEPS  $0x00, Z14, Z14
+	VRNDSCALEPS  $0x00, Z17, Z17
+	VRNDSCALEPS  $0x00, Z20, Z20
+	VFMADD231PS  actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+448(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+448(SB), Z17, Z18
+	VFMADD231PS  actconsts<>+448(SB), Z20, Z21
+	VFMADD231PS  actconsts<>+512(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+512(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+512(SB), Z17, Z18
+	VFMADD231PS  actconsts<>+512(SB), Z20, Z21
+	VMOVUPS      actconsts<>+576(SB), Z13
+	VMOVUPS      actconsts<>+576(SB), Z16
+	VMOVUPS      actconsts<>+576(SB), Z19
+	VMOVUPS      actconsts<>+576(SB), Z22
+	VFMADD213PS  actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+640(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+640(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+640(SB), Z21, Z22
+	VFMADD213PS  actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+704(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+704(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+704(SB), Z21, Z22
+	VFMADD213PS  actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+768(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+768(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+768(SB), Z21, Z22
+	VFMADD213PS  actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+832(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+832(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+832(SB), Z21, Z22
+	VFMADD213PS  actconsts<>+192(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+192(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+192(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+192(SB), Z21, Z22
+	VSCALEFPS    Z11, Z13, Z13
+	VSCALEFPS    Z14, Z16, Z16
+	VSCALEFPS    Z17, Z19, Z19
+	VSCALEFPS    Z20, Z22, Z22
+	VADDPS       actconsts<>+192(SB), Z13, Z13
+	VADDPS       actconsts<>+192(SB), Z16, Z16
+	VADDPS       actconsts<>+192(SB), Z19, Z19
+	VADDPS       actconsts<>+192(SB), Z22, Z22
+	VRCP14PS     Z13, Z11
+	VRCP14PS     Z16, Z14
+	VRCP14PS     Z19, Z17
+	VRCP14PS     Z22, Z20
+	VMINPS       actconsts<>+896(SB), Z13, Z13
+	VMINPS       actconsts<>+896(SB), Z16, Z16
+	VMINPS       actconsts<>+896(SB), Z19, Z19
+	VMINPS       actconsts<>+896(SB), Z22, Z22
+	VFNMADD213PS actconsts<>+192(SB), Z11, Z13
+	VFNMADD213PS actconsts<>+192(SB), Z14, Z16
+	VFNMADD213PS actconsts<>+192(SB), Z17, Z19
+	VFNMADD213PS actconsts<>+192(SB), Z20, Z22
+	VFMADD231PS  Z13, Z11, Z11
+	VFMADD231PS  Z16, Z14, Z14
+	VFMADD231PS  Z19, Z17, Z17
+	VFMADD231PS  Z22, Z20, Z20
+	VMULPS       Z11, Z4, Z4
+	VMULPS       Z14, Z5, Z5
+	VMULPS       Z17, Z6, Z6
+	VMULPS       Z20, Z7, Z7
+	VMAXPS       actconsts<>+256(SB), Z8, Z12
+	VMAXPS       actconsts<>+256(SB), Z9, Z15
+	VMAXPS       actconsts<>+256(SB), Z10, Z18
+	VMINPS       actconsts<>+320(SB), Z12, Z12
+	VMINPS       actconsts<>+320(SB), Z15, Z15
+	VMINPS       actconsts<>+320(SB), Z18, Z18
+	VMULPS       actconsts<>+384(SB), Z12, Z11
+	VMULPS       actconsts<>+384(SB), Z15, Z14
+	VMULPS       actconsts<>+384(SB), Z18, Z17
+	VRNDSCALEPS  $0x00, Z11, Z11
+	VRNDSCALEPS  $0x00, Z14, Z14
+	VRNDSCALEPS  $0x00, Z17, Z17
+	VFMADD231PS  actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+448(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+448(SB), Z17, Z18
+	VFMADD231PS  actconsts<>+512(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+512(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+512(SB), Z17, Z18
+	VMOVUPS      actconsts<>+576(SB), Z13
+	VMOVUPS      actconsts<>+576(SB), Z16
+	VMOVUPS      actconsts<>+576(SB), Z19
+	VFMADD213PS  actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+640(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+640(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+704(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+704(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+768(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+768(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+832(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+832(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+192(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+192(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+192(SB), Z18, Z19
+	VSCALEFPS    Z11, Z13, Z13
+	VSCALEFPS    Z14, Z16, Z16
+	VSCALEFPS    Z17, Z19, Z19
+	VADDPS       actconsts<>+192(SB), Z13, Z13
+	VADDPS       actconsts<>+192(SB), Z16, Z16
+	VADDPS       actconsts<>+192(SB), Z19, Z19
+	VRCP14PS     Z13, Z11
+	VRCP14PS     Z16, Z14
+	VRCP14PS     Z19, Z17
+	VMINPS       actconsts<>+896(SB), Z13, Z13
+	VMINPS       actconsts<>+896(SB), Z16, Z16
+	VMINPS       actconsts<>+896(SB), Z19, Z19
+	VFNMADD213PS actconsts<>+192(SB), Z11, Z13
+	VFNMADD213PS actconsts<>+192(SB), Z14, Z16
+	VFNMADD213PS actconsts<>+192(SB), Z17, Z19
+	VFMADD231PS  Z13, Z11, Z11
+	VFMADD231PS  Z16, Z14, Z14
+	VFMADD231PS  Z19, Z17, Z17
+	VMULPS       Z11, Z8, Z8
+	VMULPS       Z14, Z9, Z9
+	VMULPS       Z17, Z10, Z10
+
+t7store:
+	VMOVUPS Z4, (AX)(BX*4)
+	VMOVUPS Z5, 64(AX)(BX*4)
+	VMOVUPS Z6, 128(AX)(BX*4)
+	VMOVUPS Z7, 192(AX)(BX*4)
+	VMOVUPS Z8, 256(AX)(BX*4)
+	VMOVUPS Z9, 320(AX)(BX*4)
+	VMOVUPS Z10, K1, 384(AX)(BX*4)
+	JMP     next
+
+tail8:
+	LEAQ    (CX)(BX*4), DI
+	SUBQ    $0x00000070, SI
+	LEAQ    tail16<>+0(SB), R8
+	KMOVW   (R8)(SI*2), K1
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
+	VMOVAPS Z0, Z8
+	VMOVAPS Z0, Z9
+	VMOVAPS Z0, Z10
+	VMOVAPS Z0, Z11
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t8tap:
+	MOVQ         (R8), R10
+	VBROADCASTSS (SI), Z12
+	VFMADD231PS  (DI)(R10*4), Z12, Z4
+	VFMADD231PS  64(DI)(R10*4), Z12, Z5
+	VFMADD231PS  128(DI)(R10*4), Z12, Z6
+	VFMADD231PS  192(DI)(R10*4), Z12, Z7
+	VFMADD231PS  256(DI)(R10*4), Z12, Z8
+	VFMADD231PS  320(DI)(R10*4), Z12, Z9
+	VFMADD231PS  384(DI)(R10*4), Z12, Z10
+	VFMADD231PS  448(DI)(R10*4), Z12, Z11
+	ADDQ         $0x00000008, R8
+	ADDQ         $0x00000004, SI
+	DECQ         R9
+	JNZ          t8tap
+	CMPQ         act+72(FP), $0x00000001
+	JL           t8store
+	JE           t8relu
+	CMPQ         act+72(FP), $0x00000003
+	JE           t8clip
+	JG           t8fromMemory
+	VMINPS       Z4, Z1, Z12
+	VMAXPS       Z4, Z1, Z4
+	VFMADD231PS  Z12, Z2, Z4
+	VMINPS       Z5, Z1, Z12
+	VMAXPS       Z5, Z1, Z5
+	VFMADD231PS  Z12, Z2, Z5
+	VMINPS       Z6, Z1, Z12
+	VMAXPS       Z6, Z1, Z6
+	VFMADD231PS  Z12, Z2, Z6
+	VMINPS       Z7, Z1, Z12
+	VMAXPS       Z7, Z1, Z7
+	VFMADD231PS  Z12, Z2, Z7
+	VMINPS       Z8, Z1, Z12
+	VMAXPS       Z8, Z1, Z8
+	VFMADD231PS  Z12, Z2, Z8
+	VMINPS       Z9, Z1, Z12
+	VMAXPS       Z9, Z1, Z9
+	VFMADD231PS  Z12, Z2, Z9
+	VMINPS       Z10, Z1, Z12
+	VMAXPS       Z10, Z1, Z10
+	VFMADD231PS  Z12, Z2, Z10
+	VMINPS       Z11, Z1, Z12
+	VMAXPS       Z11, Z1, Z11
+	VFMADD231PS  Z12, Z2, Z11
+	JMP          t8store
+
+t8relu:
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+	VMAXPS Z6, Z1, Z6
+	VMAXPS Z7, Z1, Z7
+	VMAXPS Z8, Z1, Z8
+	VMAXPS Z9, Z1, Z9
+	VMAXPS Z10, Z1, Z10
+	VMAXPS Z11, Z1, Z11
+	JMP    t8store
+
+t8clip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z5, Z2, Z5
+	VMINPS Z5, Z3, Z5
+	VMAXPS Z6, Z2, Z6
+	VMINPS Z6, Z3, Z6
+	VMAXPS Z7, Z2, Z7
+	VMINPS Z7, Z3, Z7
+	VMAXPS Z8, Z2, Z8
+	VMINPS Z8, Z3, Z8
+	VMAXPS Z9, Z2, Z9
+	VMINPS Z9, Z3, Z9
+	VMAXPS Z10, Z2, Z10
+	VMINPS Z10, Z3, Z10
+	VMAXPS Z11, Z2, Z11
+	VMINPS Z11, Z3, Z11
+	JMP    t8store
+
+t8fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t84next
+	VMULPS actconsts<>+0(SB), Z4, Z12
+	VMULPS actconsts<>+0(SB), Z5, Z13
+	VMULPS actconsts<>+0(SB), Z6, Z14
+	VMULPS actconsts<>+0(SB), Z7, Z15
+	VADDPS actconsts<>+64(SB), Z12, Z12
+	VADDPS actconsts<>+64(SB), Z13, Z13
+	VADDPS actconsts<>+64(SB), Z14, Z14
+	VADDPS actconsts<>+64(SB), Z15, Z15
+	VMAXPS actconsts<>+128(SB), Z12, Z12
+	VMAXPS actconsts<>+128(SB), Z13, Z13
+	VMAXPS actconsts<>+128(SB), Z14, Z14
+	VMAXPS actconsts<>+128(SB), Z15, Z15
+	VMINPS actconsts<>+192(SB), Z12, Z12
+	VMINPS actconsts<>+192(SB), Z13, Z13
+	VMINPS actconsts<>+192(SB), Z14, Z14
+	VMINPS actconsts<>+192(SB), Z15, Z15
+	VMULPS Z12, Z4, Z4
+	VMULPS Z13, Z5, Z5
+	VMULPS Z14, Z6, Z6
+	VMULPS Z15, Z7, Z7
+	VMULPS actconsts<>+0(SB), Z8, Z12
+	VMULPS actconsts<>+0(SB), Z9, Z13
+	VMULPS actconsts<>+0(SB), Z10, Z14
+	VMULPS actconsts<>+0(SB), Z11, Z15
+	VADDPS actconsts<>+64(SB), Z12, Z12
+	VADDPS actconsts<>+64(SB), Z13, Z13
+	VADDPS actconsts<>+64(SB), Z14, Z14
+	VADDPS actconsts<>+64(SB), Z15, Z15
+	VMAXPS actconsts<>+128(SB), Z12, Z12
+	VMAXPS actconsts<>+128(SB), Z13, Z13
+	VMAXPS actconsts<>+128(SB), Z14, Z14
+	VMAXPS actconsts<>+128(SB), Z15, Z15
+	VMINPS actconsts<>+192(SB), Z12, Z12
+	VMINPS actconsts<>+192(SB), Z13, Z13
+	VMINPS actconsts<>+192(SB), Z14, Z14
+	VMINPS actconsts<>+192(SB), Z15, Z15
+	VMULPS Z12, Z8, Z8
+	VMULPS Z13, Z9, Z9
+	VMULPS Z14, Z10, Z10
+	VMULPS Z15, Z11, Z11
+	JMP    t8store
+
+t84next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          t85next
+	VMAXPS       actconsts<>+256(SB), Z4, Z13
+	VMAXPS       actconsts<>+256(SB), Z5, Z16
+	VMAXPS       actconsts<>+256(SB), Z6, Z19
+	VMAXPS       actconsts<>+256(SB), Z7, Z22
+	VMINPS       actconsts<>+320(SB), Z13, Z13
+	VMINPS       actconsts<>+320(SB), Z16, Z16
+	VMINPS       actconsts<>+320(SB), Z19, Z19
+	VMINPS       actconsts<>+320(SB), Z22, Z22
+	VMULPS       actconsts<>+384(SB), Z13, Z12
+	VMULPS       actconsts<>+384(SB), Z16, Z15
+	VMULPS       actconsts<>+384(SB), Z19, Z18
+	VMULPS       actconsts<>+384(SB), Z22, Z21
+	VRNDSCALEPS  $0x00, Z12, Z12
+	VRNDSCALEPS  $0x00, Z15, Z15
+	VRNDSCALEPS  $0x00, Z18, Z18
+	VRNDSCALEPS  $0x00, Z21, Z21
+	VFMADD231PS  actconsts<>+448(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+448(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+448(SB), Z21, Z22
+	VFMADD231PS  actconsts<>+512(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+512(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+512(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+512(SB), Z21, Z22
+	VMOVUPS      actconsts<>+576(SB), Z14
+	VMOVUPS      actconsts<>+576(SB), Z17
+	VMOVUPS      actconsts<>+576(SB), Z20
+	VMOVUPS      actconsts<>+576(SB), Z23
+	VFMADD213PS  actconsts<>+640(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+640(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+640(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+640(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+704(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+704(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+704(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+704(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+768(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+768(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+768(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+768(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+832(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+832(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+832(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+832(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+192(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+192(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+192(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+192(SB), Z22, Z23
+	VSCALEFPS    Z12, Z14, Z14
+	VSCALEFPS    Z15, Z17, Z17
+	VSCALEFPS    Z18, Z20, Z20
+	VSCALEFPS    Z21, Z23, Z23
+	VADDPS       actconsts<>+192(SB), Z14, Z14
+	VADDPS       actconsts<>+192(SB), Z17, Z17
+	VADDPS       actconsts<>+192(SB), Z20, Z20
+	VADDPS       actconsts<>+192(SB), Z23, Z23
+	VRCP14PS     Z14, Z12
+	VRCP14PS     Z17, Z15
+	VRCP14PS     Z20, Z18
+	VRCP14PS     Z23, Z21
+	VMINPS       actconsts<>+896(SB), Z14, Z14
+	VMINPS       actconsts<>+896(SB), Z17, Z17
+	VMINPS       actconsts<>+896(SB), Z20, Z20
+	VMINPS       actconsts<>+896(SB), Z23, Z23
+	VFNMADD213PS actconsts<>+192(SB), Z12, Z14
+	VFNMADD213PS actconsts<>+192(SB), Z15, Z17
+	VFNMADD213PS actconsts<>+192(SB), Z18, Z20
+	VFNMADD213PS actconsts<>+192(SB), Z21, Z23
+	VFMADD231PS  Z14, Z12, Z12
+	VFMADD231PS  Z17, Z15, Z15
+	VFMADD231PS  Z20, Z18, Z18
+	VFMADD231PS  Z23, Z21, Z21
+	VCMPPS       $0x07, Z4, Z4, K2
+	VMOVAPS      Z12, K2, Z4
+	VCMPPS       $0x07, Z5, Z5, K2
+	VMOVAPS      Z15, K2, Z5
+	VCMPPS       $0x07, Z6, Z6, K2
+	VMOVAPS      Z18, K2, Z6
+	VCMPPS       $0x07, Z7, Z7, K2
+	VMOVAPS      Z21, K2, Z7
+	VMAXPS       actconsts<>+256(SB), Z8, Z13
+	VMAXPS       actconsts<>+256(SB), Z9, Z16
+	VMAXPS       actconsts<>+256(SB), Z10, Z19
+	VMAXPS       actconsts<>+256(SB), Z11, Z22
+	VMINPS       actconsts<>+320(SB), Z13, Z13
+	VMINPS       actconsts<>+320(SB), Z16, Z16
+	VMINPS       actconsts<>+320(SB), Z19, Z19
+	VMINPS       actconsts<>+320(SB), Z22, Z22
+	VMULPS       actconsts<>+384(SB), Z13, Z12
+	VMULPS       actconsts<>+384(SB), Z16, Z15
+	VMULPS       actconsts<>+384(SB), Z19, Z18
+	VMULPS       actconsts<>+384(SB), Z22, Z21
+	VRNDSCALEPS  $0x00, Z12, Z12
+	VRNDSCALEPS  $0x00, Z15, Z15
+	VRNDSCALEPS  $0x00, Z18, Z18
+	VRNDSCALEPS  $0x00, Z21, Z21
+	VFMADD231PS  actconsts<>+448(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+448(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+448(SB), Z21, Z22
+	VFMADD231PS  actconsts<>+512(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+512(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+512(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+512(SB), Z21, Z22
+	VMOVUPS      actconsts<>+576(SB), Z14
+	VMOVUPS      actconsts<>+576(SB), Z17
+	VMOVUPS      actconsts<>+576(SB), Z20
+	VMOVUPS      actconsts<>+576(SB), Z23
+	VFMADD213PS  actconsts<>+640(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+640(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+640(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+640(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+704(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+704(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+704(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+704(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+768(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+768(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+768(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+768(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+832(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+832(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+832(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+832(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+192(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+192(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+192(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+192(SB), Z22, Z23
+	VSCALEFPS    Z12, Z14, Z14
+	VSCALEFPS    Z15, Z17, Z17
+	VSCALEFPS    Z18, Z20, Z20
+	VSCALEFPS    Z21, Z23, Z23
+	VADDPS       actconsts<>+192(SB), Z14, Z14
+	VADDPS       actconsts<>+192(SB), Z17, Z17
+	VADDPS       actconsts<>+192(SB), Z20, Z20
+	VADDPS       actconsts<>+192(SB), Z23, Z23
+	VRCP14PS     Z14, Z12
+	VRCP14PS     Z17, Z15
+	VRCP14PS     Z20, Z18
+	VRCP14PS     Z23, Z21
+	VMINPS       actconsts<>+896(SB), Z14, Z14
+	VMINPS       actconsts<>+896(SB), Z17, Z17
+	VMINPS       actconsts<>+896(SB), Z20, Z20
+	VMINPS       actconsts<>+896(SB), Z23, Z23
+	VFNMADD213PS actconsts<>+192(SB), Z12, Z14
+	VFNMADD213PS actconsts<>+192(SB), Z15, Z17
+	VFNMADD213PS actconsts<>+192(SB), Z18, Z20
+	VFNMADD213PS actconsts<>+192(SB), Z21, Z23
+	VFMADD231PS  Z14, Z12, Z12
+	VFMADD231PS  Z17, Z15, Z15
+	VFMADD231PS  Z20, Z18, Z18
+	VFMADD231PS  Z23, Z21, Z21
+	VCMPPS       $0x07, Z8, Z8, K2
+	VMOVAPS      Z12, K2, Z8
+	VCMPPS       $0x07, Z9, Z9, K2
+	VMOVAPS      Z15, K2, Z9
+	VCMPPS       $0x07, Z10, Z10, K2
+	VMOVAPS      Z18, K2, Z10
+	VCMPPS       $0x07, Z11, Z11, K2
+	VMOVAPS      Z21, K2, Z11
+	JMP          t8store
+
+t85next:
+	VMAXPS       actconsts<>+256(SB), Z4, Z13
+	VMAXPS       actconsts<>+256(SB), Z5, Z16
+	VMAXPS       actconsts<>+256(SB), Z6, Z19
+	VMAXPS       actconsts<>+256(SB), Z7, Z22
+	VMINPS       actconsts<>+320(SB), Z13, Z13
+	VMINPS       actconsts<>+320(SB), Z16, Z16
+	VMINPS       actconsts<>+320(SB), Z19, Z19
+	VMINPS       actconsts<>+320(SB), Z22, Z22
+	VMULPS       actconsts<>+384(SB), Z13, Z12
+	VMULPS       actconsts<>+384(SB), Z16, Z15
+	VMULPS       actconsts<>+384(SB), Z19, Z18
+	VMULPS       actconsts<>+384(SB), Z22, Z21
+	VRNDSCALEPS  $0x00, Z12, Z12
+	VRNDSCALEPS  $0x00, Z15, Z15
+	VRNDSCALEPS  $0x00, Z18, Z18
+	VRNDSCALEPS  $0x00, Z21, Z21
+	VFMADD231PS  actconsts<>+448(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+448(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+448(SB), Z21, Z22
+	VFMADD231PS  actconsts<>+512(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+512(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+512(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+512(SB), Z21, Z22
+	VMOVUPS      actconsts<>+576(SB), Z14
+	VMOVUPS      actconsts<>+576(SB), Z17
+	VMOVUPS      actconsts<>+576(SB), Z20
+	VMOVUPS      actconsts<>+576(SB), Z23
+	VFMADD213PS  actconsts<>+640(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+640(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+640(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+640(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+704(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+704(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+704(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+704(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+768(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+768(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+768(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+768(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+832(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+832(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+832(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+832(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+192(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+192(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+192(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+192(SB), Z22, Z23
+	VSCALEFPS    Z12, Z14, Z14
+	VSCALEFPS    Z15, Z17, Z17
+	VSCALEFPS    Z18, Z20, Z20
+	VSCALEFPS    Z21, Z23, Z23
+	VADDPS       actconsts<>+192(SB), Z14, Z14
+	VADDPS       actconsts<>+192(SB), Z17, Z17
+	VADDPS       actconsts<>+192(SB), Z20, Z20
+	VADDPS       actconsts<>+192(SB), Z23, Z23
+	VRCP14PS     Z14, Z12
+	VRCP14PS     Z17, Z15
+	VRCP14PS     Z20, Z18
+	VRCP14PS     Z23, Z21
+	VMINPS       actconsts<>+896(SB), Z14, Z14
+	VMINPS       actconsts<>+896(SB), Z17, Z17
+	VMINPS       actconsts<>+896(SB), Z20, Z20
+	VMINPS       actconsts<>+896(SB), Z23, Z23
+	VFNMADD213PS actconsts<>+192(SB), Z12, Z14
+	VFNMADD213PS actconsts<>+192(SB), Z15, Z17
+	VFNMADD213PS actconsts<>+192(SB), Z18, Z20
+	VFNMADD213PS actconsts<>+192(SB), Z21, Z23
+	VFMADD231PS  Z14, Z12, Z12
+	VFMADD231PS  Z17, Z15, Z15
+	VFMADD231PS  Z20, Z18, Z18
+	VFMADD231PS  Z23, Z21, Z21
+	VMULPS       Z12, Z4, Z4
+	VMULPS       Z15, Z5, Z5
+	VMULPS       Z18, Z6, Z6
+	VMULPS       Z21, Z7, Z7
+	VMAXPS       actconsts<>+256(SB), Z8, Z13
+	VMAXPS       actconsts<>+256(SB), Z9, Z16
+	VMAXPS       actconsts<>+256(SB), Z10, Z19
+	VMAXPS       actconsts<>+256(SB), Z11, Z22
+	VMINPS       actconsts<>+320(SB), Z13, Z13
+	VMINPS       actconsts<>+320(SB), Z16, Z16
+	VMINPS       actconsts<>+320(SB), Z19, Z19
+	VMINPS       actconsts<>+320(SB), Z22, Z22
+	VMULPS       actconsts<>+384(SB), Z13, Z12
+	VMULPS       actconsts<>+384(SB), Z16, Z15
+	VMULPS       actconsts<>+384(SB), Z19, Z18
+	VMULPS       actconsts<>+384(SB), Z22, Z21
+	VRNDSCALEPS  $0x00, Z12, Z12
+	VRNDSCALEPS  $0x00, Z15, Z15
+	VRNDSCALEPS  $0x00, Z18, Z18
+	VRNDSCALEPS  $0x00, Z21, Z21
+	VFMADD231PS  actconsts<>+448(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+448(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+448(SB), Z21, Z22
+	VFMADD231PS  actconsts<>+512(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+512(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+512(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+512(SB), Z21, Z22
+	VMOVUPS      actconsts<>+576(SB), Z14
+	VMOVUPS      actconsts<>+576(SB), Z17
+	VMOVUPS      actconsts<>+576(SB), Z20
+	VMOVUPS      actconsts<>+576(SB), Z23
+	VFMADD213PS  actconsts<>+640(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+640(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+640(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+640(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+704(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+704(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+704(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+704(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+768(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+768(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+768(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+768(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+832(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+832(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+832(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+832(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+192(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+192(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+192(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+192(SB), Z22, Z23
+	VSCALEFPS    Z12, Z14, Z14
+	VSCALEFPS    Z15, Z17, Z17
+	VSCALEFPS    Z18, Z20, Z20
+	VSCALEFPS    Z21, Z23, Z23
+	VADDPS       actconsts<>+192(SB), Z14, Z14
+	VADDPS       actconsts<>+192(SB), Z17, Z17
+	VADDPS       actconsts<>+192(SB), Z20, Z20
+	VADDPS       actconsts<>+192(SB), Z23, Z23
+	VRCP14PS     Z14, Z12
+	VRCP14PS     Z17, Z15
+	VRCP14PS     Z20, Z18
+	VRCP14PS     Z23, Z21
+	VMINPS       actconsts<>+896(SB), Z14, Z14
+	VMINPS       actconsts<>+896(SB), Z17, Z17
+	VMINPS       actconsts<>+896(SB), Z20, Z20
+	VMINPS       actconsts<>+896(SB), Z23, Z23
+	VFNMADD213PS actconsts<>+192(SB), Z12, Z14
+	VFNMADD213PS actconsts<>+192(SB), Z15, Z17
+	VFNMADD213PS actconsts<>+192(SB), Z18, Z20
+	VFNMADD213PS actconsts<>+192(SB), Z21, Z23
+	VFMADD231PS  Z14, Z12, Z12
+	VFMADD231PS  Z17, Z15, Z15
+	VFMADD231PS  Z20, Z18, Z18
+	VFMADD231PS  Z23, Z21, Z21
+	VMULPS       Z12, Z8, Z8
+	VMULPS       Z15, Z9, Z9
+	VMULPS       Z18, Z10, Z10
+	VMULPS       Z21, Z11, Z11
+
+t8store:
+	VMOVUPS Z4, (AX)(BX*4)
+	VMOVUPS Z5, 64(AX)(BX*4)
+	VMOVUPS Z6, 128(AX)(BX*4)
+	VMOVUPS Z7, 192(AX)(BX*4)
+	VMOVUPS Z8, 256(AX)(BX*4)
+	VMOVUPS Z9, 320(AX)(BX*4)
+	VMOVUPS Z10, 384(AX)(BX*4)
+	VMOVUPS Z11, K1, 448(AX)(BX*4)
 
 next:
 	MOVQ ldD+56(FP), BX
@@ -13138,6 +14916,4591 @@ next:
 	ADDQ BX, CX
 	SUBQ $0x00000004, DX
 	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecDepthwiseLanesAVX512(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias *float32, slope float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·vecDepthwiseLanesAVX512(SB), NOSPLIT, $0-96
+	MOVQ         d+0(FP), AX
+	MOVQ         s+8(FP), CX
+	MOVQ         rows+40(FP), DX
+	MOVQ         bias+80(FP), BX
+	VMOVUPS      (BX), Z0
+	VBROADCASTSS slope+88(FP), Z2
+	VBROADCASTSS hi+92(FP), Z3
+	VXORPS       Y1, Y1, Y1
+	MOVQ         cols+48(FP), BX
+	CMPQ         BX, $0x00000020
+	JLE          short
+
+row:
+	CMPQ DX, $0x00000000
+	JLE  done
+	XORQ BX, BX
+
+block:
+	MOVQ    cols+48(FP), SI
+	SUBQ    BX, SI
+	JLE     next
+	CMPQ    SI, $0x00000080
+	JL      tail
+	LEAQ    (CX)(BX*4), SI
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
+	VMOVAPS Z0, Z8
+	VMOVAPS Z0, Z9
+	VMOVAPS Z0, Z10
+	VMOVAPS Z0, Z11
+	MOVQ    w+16(FP), DI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+fulltap:
+	MOVQ        (R8), R10
+	VMOVUPS     (DI), Z12
+	VFMADD231PS (SI)(R10*4), Z12, Z4
+	VFMADD231PS 64(SI)(R10*4), Z12, Z5
+	VFMADD231PS 128(SI)(R10*4), Z12, Z6
+	VFMADD231PS 192(SI)(R10*4), Z12, Z7
+	VFMADD231PS 256(SI)(R10*4), Z12, Z8
+	VFMADD231PS 320(SI)(R10*4), Z12, Z9
+	VFMADD231PS 384(SI)(R10*4), Z12, Z10
+	VFMADD231PS 448(SI)(R10*4), Z12, Z11
+	ADDQ        $0x00000008, R8
+	ADDQ        $0x00000040, DI
+	DECQ        R9
+	JNZ         fulltap
+	CMPQ        act+72(FP), $0x00000001
+	JL          fullstore
+	JE          fullrelu
+	CMPQ        act+72(FP), $0x00000003
+	JE          fullclip
+	JG          fullfromMemory
+	VMINPS      Z4, Z1, Z12
+	VMAXPS      Z4, Z1, Z4
+	VFMADD231PS Z12, Z2, Z4
+	VMINPS      Z5, Z1, Z12
+	VMAXPS      Z5, Z1, Z5
+	VFMADD231PS Z12, Z2, Z5
+	VMINPS      Z6, Z1, Z12
+	VMAXPS      Z6, Z1, Z6
+	VFMADD231PS Z12, Z2, Z6
+	VMINPS      Z7, Z1, Z12
+	VMAXPS      Z7, Z1, Z7
+	VFMADD231PS Z12, Z2, Z7
+	VMINPS      Z8, Z1, Z12
+	VMAXPS      Z8, Z1, Z8
+	VFMADD231PS Z12, Z2, Z8
+	VMINPS      Z9, Z1, Z12
+	VMAXPS      Z9, Z1, Z9
+	VFMADD231PS Z12, Z2, Z9
+	VMINPS      Z10, Z1, Z12
+	VMAXPS      Z10, Z1, Z10
+	VFMADD231PS Z12, Z2, Z10
+	VMINPS      Z11, Z1, Z12
+	VMAXPS      Z11, Z1, Z11
+	VFMADD231PS Z12, Z2, Z11
+	JMP         fullstore
+
+fullrelu:
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+	VMAXPS Z6, Z1, Z6
+	VMAXPS Z7, Z1, Z7
+	VMAXPS Z8, Z1, Z8
+	VMAXPS Z9, Z1, Z9
+	VMAXPS Z10, Z1, Z10
+	VMAXPS Z11, Z1, Z11
+	JMP    fullstore
+
+fullclip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z5, Z2, Z5
+	VMINPS Z5, Z3, Z5
+	VMAXPS Z6, Z2, Z6
+	VMINPS Z6, Z3, Z6
+	VMAXPS Z7, Z2, Z7
+	VMINPS Z7, Z3, Z7
+	VMAXPS Z8, Z2, Z8
+	VMINPS Z8, Z3, Z8
+	VMAXPS Z9, Z2, Z9
+	VMINPS Z9, Z3, Z9
+	VMAXPS Z10, Z2, Z10
+	VMINPS Z10, Z3, Z10
+	VMAXPS Z11, Z2, Z11
+	VMINPS Z11, Z3, Z11
+	JMP    fullstore
+
+fullfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    full4next
+	VMULPS actconsts<>+0(SB), Z4, Z12
+	VMULPS actconsts<>+0(SB), Z5, Z13
+	VMULPS actconsts<>+0(SB), Z6, Z14
+	VMULPS actconsts<>+0(SB), Z7, Z15
+	VADDPS actconsts<>+64(SB), Z12, Z12
+	VADDPS actconsts<>+64(SB), Z13, Z13
+	VADDPS actconsts<>+64(SB), Z14, Z14
+	VADDPS actconsts<>+64(SB), Z15, Z15
+	VMAXPS actconsts<>+128(SB), Z12, Z12
+	VMAXPS actconsts<>+128(SB), Z13, Z13
+	VMAXPS actconsts<>+128(SB), Z14, Z14
+	VMAXPS actconsts<>+128(SB), Z15, Z15
+	VMINPS actconsts<>+192(SB), Z12, Z12
+	VMINPS actconsts<>+192(SB), Z13, Z13
+	VMINPS actconsts<>+192(SB), Z14, Z14
+	VMINPS actconsts<>+192(SB), Z15, Z15
+	VMULPS Z12, Z4, Z4
+	VMULPS Z13, Z5, Z5
+	VMULPS Z14, Z6, Z6
+	VMULPS Z15, Z7, Z7
+	VMULPS actconsts<>+0(SB), Z8, Z12
+	VMULPS actconsts<>+0(SB), Z9, Z13
+	VMULPS actconsts<>+0(SB), Z10, Z14
+	VMULPS actconsts<>+0(SB), Z11, Z15
+	VADDPS actconsts<>+64(SB), Z12, Z12
+	VADDPS actconsts<>+64(SB), Z13, Z13
+	VADDPS actconsts<>+64(SB), Z14, Z14
+	VADDPS actconsts<>+64(SB), Z15, Z15
+	VMAXPS actconsts<>+128(SB), Z12, Z12
+	VMAXPS actconsts<>+128(SB), Z13, Z13
+	VMAXPS actconsts<>+128(SB), Z14, Z14
+	VMAXPS actconsts<>+128(SB), Z15, Z15
+	VMINPS actconsts<>+192(SB), Z12, Z12
+	VMINPS actconsts<>+192(SB), Z13, Z13
+	VMINPS actconsts<>+192(SB), Z14, Z14
+	VMINPS actconsts<>+192(SB), Z15, Z15
+	VMULPS Z12, Z8, Z8
+	VMULPS Z13, Z9, Z9
+	VMULPS Z14, Z10, Z10
+	VMULPS Z15, Z11, Z11
+	JMP    fullstore
+
+full4next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          full5next
+	VMAXPS       actconsts<>+256(SB), Z4, Z13
+	VMAXPS       actconsts<>+256(SB), Z5, Z16
+	VMAXPS       actconsts<>+256(SB), Z6, Z19
+	VMAXPS       actconsts<>+256(SB), Z7, Z22
+	VMINPS       actconsts<>+320(SB), Z13, Z13
+	VMINPS       actconsts<>+320(SB), Z16, Z16
+	VMINPS       actconsts<>+320(SB), Z19, Z19
+	VMINPS       actconsts<>+320(SB), Z22, Z22
+	VMULPS       actconsts<>+384(SB), Z13, Z12
+	VMULPS       actconsts<>+384(SB), Z16, Z15
+	VMULPS       actconsts<>+384(SB), Z19, Z18
+	VMULPS       actconsts<>+384(SB), Z22, Z21
+	VRNDSCALEPS  $0x00, Z12, Z12
+	VRNDSCALEPS  $0x00, Z15, Z15
+	VRNDSCALEPS  $0x00, Z18, Z18
+	VRNDSCALEPS  $0x00, Z21, Z21
+	VFMADD231PS  actconsts<>+448(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+448(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+448(SB), Z21, Z22
+	VFMADD231PS  actconsts<>+512(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+512(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+512(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+512(SB), Z21, Z22
+	VMOVUPS      actconsts<>+576(SB), Z14
+	VMOVUPS      actconsts<>+576(SB), Z17
+	VMOVUPS      actconsts<>+576(SB), Z20
+	VMOVUPS      actconsts<>+576(SB), Z23
+	VFMADD213PS  actconsts<>+640(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+640(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+640(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+640(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+704(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+704(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+704(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+704(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+768(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+768(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+768(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+768(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+832(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+832(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+832(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+832(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+192(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+192(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+192(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+192(SB), Z22, Z23
+	VSCALEFPS    Z12, Z14, Z14
+	VSCALEFPS    Z15, Z17, Z17
+	VSCALEFPS    Z18, Z20, Z20
+	VSCALEFPS    Z21, Z23, Z23
+	VADDPS       actconsts<>+192(SB), Z14, Z14
+	VADDPS       actconsts<>+192(SB), Z17, Z17
+	VADDPS       actconsts<>+192(SB), Z20, Z20
+	VADDPS       actconsts<>+192(SB), Z23, Z23
+	VRCP14PS     Z14, Z12
+	VRCP14PS     Z17, Z15
+	VRCP14PS     Z20, Z18
+	VRCP14PS     Z23, Z21
+	VMINPS       actconsts<>+896(SB), Z14, Z14
+	VMINPS       actconsts<>+896(SB), Z17, Z17
+	VMINPS       actconsts<>+896(SB), Z20, Z20
+	VMINPS       actconsts<>+896(SB), Z23, Z23
+	VFNMADD213PS actconsts<>+192(SB), Z12, Z14
+	VFNMADD213PS actconsts<>+192(SB), Z15, Z17
+	VFNMADD213PS actconsts<>+192(SB), Z18, Z20
+	VFNMADD213PS actconsts<>+192(SB), Z21, Z23
+	VFMADD231PS  Z14, Z12, Z12
+	VFMADD231PS  Z17, Z15, Z15
+	VFMADD231PS  Z20, Z18, Z18
+	VFMADD231PS  Z23, Z21, Z21
+	VCMPPS       $0x07, Z4, Z4, K1
+	VMOVAPS      Z12, K1, Z4
+	VCMPPS       $0x07, Z5, Z5, K1
+	VMOVAPS      Z15, K1, Z5
+	VCMPPS       $0x07, Z6, Z6, K1
+	VMOVAPS      Z18, K1, Z6
+	VCMPPS       $0x07, Z7, Z7, K1
+	VMOVAPS      Z21, K1, Z7
+	VMAXPS       actconsts<>+256(SB), Z8, Z13
+	VMAXPS       actconsts<>+256(SB), Z9, Z16
+	VMAXPS       actconsts<>+256(SB), Z10, Z19
+	VMAXPS       actconsts<>+256(SB), Z11, Z22
+	VMINPS       actconsts<>+320(SB), Z13, Z13
+	VMINPS       actconsts<>+320(SB), Z16, Z16
+	VMINPS       actconsts<>+320(SB), Z19, Z19
+	VMINPS       actconsts<>+320(SB), Z22, Z22
+	VMULPS       actconsts<>+384(SB), Z13, Z12
+	VMULPS       actconsts<>+384(SB), Z16, Z15
+	VMULPS       actconsts<>+384(SB), Z19, Z18
+	VMULPS       actconsts<>+384(SB), Z22, Z21
+	VRNDSCALEPS  $0x00, Z12, Z12
+	VRNDSCALEPS  $0x00, Z15, Z15
+	VRNDSCALEPS  $0x00, Z18, Z18
+	VRNDSCALEPS  $0x00, Z21, Z21
+	VFMADD231PS  actconsts<>+448(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+448(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+448(SB), Z21, Z22
+	VFMADD231PS  actconsts<>+512(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+512(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+512(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+512(SB), Z21, Z22
+	VMOVUPS      actconsts<>+576(SB), Z14
+	VMOVUPS      actconsts<>+576(SB), Z17
+	VMOVUPS      actconsts<>+576(SB), Z20
+	VMOVUPS      actconsts<>+576(SB), Z23
+	VFMADD213PS  actconsts<>+640(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+640(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+640(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+640(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+704(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+704(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+704(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+704(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+768(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+768(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+768(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+768(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+832(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+832(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+832(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+832(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+192(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+192(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+192(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+192(SB), Z22, Z23
+	VSCALEFPS    Z12, Z14, Z14
+	VSCALEFPS    Z15, Z17, Z17
+	VSCALEFPS    Z18, Z20, Z20
+	VSCALEFPS    Z21, Z23, Z23
+	VADDPS       actconsts<>+192(SB), Z14, Z14
+	VADDPS       actconsts<>+192(SB), Z17, Z17
+	VADDPS       actconsts<>+192(SB), Z20, Z20
+	VADDPS       actconsts<>+192(SB), Z23, Z23
+	VRCP14PS     Z14, Z12
+	VRCP14PS     Z17, Z15
+	VRCP14PS     Z20, Z18
+	VRCP14PS     Z23, Z21
+	VMINPS       actconsts<>+896(SB), Z14, Z14
+	VMINPS       actconsts<>+896(SB), Z17, Z17
+	VMINPS       actconsts<>+896(SB), Z20, Z20
+	VMINPS       actconsts<>+896(SB), Z23, Z23
+	VFNMADD213PS actconsts<>+192(SB), Z12, Z14
+	VFNMADD213PS actconsts<>+192(SB), Z15, Z17
+	VFNMADD213PS actconsts<>+192(SB), Z18, Z20
+	VFNMADD213PS actconsts<>+192(SB), Z21, Z23
+	VFMADD231PS  Z14, Z12, Z12
+	VFMADD231PS  Z17, Z15, Z15
+	VFMADD231PS  Z20, Z18, Z18
+	VFMADD231PS  Z23, Z21, Z21
+	VCMPPS       $0x07, Z8, Z8, K1
+	VMOVAPS      Z12, K1, Z8
+	VCMPPS       $0x07, Z9, Z9, K1
+	VMOVAPS      Z15, K1, Z9
+	VCMPPS       $0x07, Z10, Z10, K1
+	VMOVAPS      Z18, K1, Z10
+	VCMPPS       $0x07, Z11, Z11, K1
+	VMOVAPS      Z21, K1, Z11
+	JMP          fullstore
+
+full5next:
+	VMAXPS       actconsts<>+256(SB), Z4, Z13
+	VMAXPS       actconsts<>+256(SB), Z5, Z16
+	VMAXPS       actconsts<>+256(SB), Z6, Z19
+	VMAXPS       actconsts<>+256(SB), Z7, Z22
+	VMINPS       actconsts<>+320(SB), Z13, Z13
+	VMINPS       actconsts<>+320(SB), Z16, Z16
+	VMINPS       actconsts<>+320(SB), Z19, Z19
+	VMINPS       actconsts<>+320(SB), Z22, Z22
+	VMULPS       actconsts<>+384(SB), Z13, Z12
+	VMULPS       actconsts<>+384(SB), Z16, Z15
+	VMULPS       actconsts<>+384(SB), Z19, Z18
+	VMULPS       actconsts<>+384(SB), Z22, Z21
+	VRNDSCALEPS  $0x00, Z12, Z12
+	VRNDSCALEPS  $0x00, Z15, Z15
+	VRNDSCALEPS  $0x00, Z18, Z18
+	VRNDSCALEPS  $0x00, Z21, Z21
+	VFMADD231PS  actconsts<>+448(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+448(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+448(SB), Z21, Z22
+	VFMADD231PS  actconsts<>+512(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+512(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+512(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+512(SB), Z21, Z22
+	VMOVUPS      actconsts<>+576(SB), Z14
+	VMOVUPS      actconsts<>+576(SB), Z17
+	VMOVUPS      actconsts<>+576(SB), Z20
+	VMOVUPS      actconsts<>+576(SB), Z23
+	VFMADD213PS  actconsts<>+640(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+640(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+640(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+640(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+704(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+704(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+704(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+704(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+768(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+768(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+768(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+768(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+832(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+832(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+832(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+832(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+192(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+192(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+192(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+192(SB), Z22, Z23
+	VSCALEFPS    Z12, Z14, Z14
+	VSCALEFPS    Z15, Z17, Z17
+	VSCALEFPS    Z18, Z20, Z20
+	VSCALEFPS    Z21, Z23, Z23
+	VADDPS       actconsts<>+192(SB), Z14, Z14
+	VADDPS       actconsts<>+192(SB), Z17, Z17
+	VADDPS       actconsts<>+192(SB), Z20, Z20
+	VADDPS       actconsts<>+192(SB), Z23, Z23
+	VRCP14PS     Z14, Z12
+	VRCP14PS     Z17, Z15
+	VRCP14PS     Z20, Z18
+	VRCP14PS     Z23, Z21
+	VMINPS       actconsts<>+896(SB), Z14, Z14
+	VMINPS       actconsts<>+896(SB), Z17, Z17
+	VMINPS       actconsts<>+896(SB), Z20, Z20
+	VMINPS       actconsts<>+896(SB), Z23, Z23
+	VFNMADD213PS actconsts<>+192(SB), Z12, Z14
+	VFNMADD213PS actconsts<>+192(SB), Z15, Z17
+	VFNMADD213PS actconsts<>+192(SB), Z18, Z20
+	VFNMADD213PS actconsts<>+192(SB), Z21, Z23
+	VFMADD231PS  Z14, Z12, Z12
+	VFMADD231PS  Z17, Z15, Z15
+	VFMADD231PS  Z20, Z18, Z18
+	VFMADD231PS  Z23, Z21, Z21
+	VMULPS       Z12, Z4, Z4
+	VMULPS       Z15, Z5, Z5
+	VMULPS       Z18, Z6, Z6
+	VMULPS       Z21, Z7, Z7
+	VMAXPS       actconsts<>+256(SB), Z8, Z13
+	VMAXPS       actconsts<>+256(SB), Z9, Z16
+	VMAXPS       actconsts<>+256(SB), Z10, Z19
+	VMAXPS       actconsts<>+256(SB), Z11, Z22
+	VMINPS       actconsts<>+320(SB), Z13, Z13
+	VMINPS       actconsts<>+320(SB), Z16, Z16
+	VMINPS       actconsts<>+320(SB), Z19, Z19
+	VMINPS       actconsts<>+320(SB), Z22, Z22
+	VMULPS       actconsts<>+384(SB), Z13, Z12
+	VMULPS       actconsts<>+384(SB), Z16, Z15
+	VMULPS       actconsts<>+384(SB), Z19, Z18
+	VMULPS       actconsts<>+384(SB), Z22, Z21
+	VRNDSCALEPS  $0x00, Z12, Z12
+	VRNDSCALEPS  $0x00, Z15, Z15
+	VRNDSCALEPS  $0x00, Z18, Z18
+	VRNDSCALEPS  $0x00, Z21, Z21
+	VFMADD231PS  actconsts<>+448(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+448(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+448(SB), Z21, Z22
+	VFMADD231PS  actconsts<>+512(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+512(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+512(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+512(SB), Z21, Z22
+	VMOVUPS      actconsts<>+576(SB), Z14
+	VMOVUPS      actconsts<>+576(SB), Z17
+	VMOVUPS      actconsts<>+576(SB), Z20
+	VMOVUPS      actconsts<>+576(SB), Z23
+	VFMADD213PS  actconsts<>+640(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+640(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+640(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+640(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+704(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+704(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+704(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+704(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+768(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+768(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+768(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+768(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+832(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+832(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+832(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+832(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+192(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+192(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+192(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+192(SB), Z22, Z23
+	VSCALEFPS    Z12, Z14, Z14
+	VSCALEFPS    Z15, Z17, Z17
+	VSCALEFPS    Z18, Z20, Z20
+	VSCALEFPS    Z21, Z23, Z23
+	VADDPS       actconsts<>+192(SB), Z14, Z14
+	VADDPS       actconsts<>+192(SB), Z17, Z17
+	VADDPS       actconsts<>+192(SB), Z20, Z20
+	VADDPS       actconsts<>+192(SB), Z23, Z23
+	VRCP14PS     Z14, Z12
+	VRCP14PS     Z17, Z15
+	VRCP14PS     Z20, Z18
+	VRCP14PS     Z23, Z21
+	VMINPS       actconsts<>+896(SB), Z14, Z14
+	VMINPS       actconsts<>+896(SB), Z17, Z17
+	VMINPS       actconsts<>+896(SB), Z20, Z20
+	VMINPS       actconsts<>+896(SB), Z23, Z23
+	VFNMADD213PS actconsts<>+192(SB), Z12, Z14
+	VFNMADD213PS actconsts<>+192(SB), Z15, Z17
+	VFNMADD213PS actconsts<>+192(SB), Z18, Z20
+	VFNMADD213PS actconsts<>+192(SB), Z21, Z23
+	VFMADD231PS  Z14, Z12, Z12
+	VFMADD231PS  Z17, Z15, Z15
+	VFMADD231PS  Z20, Z18, Z18
+	VFMADD231PS  Z23, Z21, Z21
+	VMULPS       Z12, Z8, Z8
+	VMULPS       Z15, Z9, Z9
+	VMULPS       Z18, Z10, Z10
+	VMULPS       Z21, Z11, Z11
+
+fullstore:
+	VMOVUPS Z4, (AX)(BX*4)
+	VMOVUPS Z5, 64(AX)(BX*4)
+	VMOVUPS Z6, 128(AX)(BX*4)
+	VMOVUPS Z7, 192(AX)(BX*4)
+	VMOVUPS Z8, 256(AX)(BX*4)
+	VMOVUPS Z9, 320(AX)(BX*4)
+	VMOVUPS Z10, 384(AX)(BX*4)
+	VMOVUPS Z11, 448(AX)(BX*4)
+	ADDQ    $0x00000080, BX
+	JMP     block
+
+tail:
+	CMPQ    SI, $0x00000070
+	JG      tail8
+	CMPQ    SI, $0x00000060
+	JG      tail7
+	CMPQ    SI, $0x00000050
+	JG      tail6
+	CMPQ    SI, $0x00000040
+	JG      tail5
+	CMPQ    SI, $0x00000030
+	JG      tail4
+	CMPQ    SI, $0x00000020
+	JG      tail3
+	CMPQ    SI, $0x00000010
+	JG      tail2
+	LEAQ    (CX)(BX*4), DI
+	LEAQ    tail16<>+0(SB), R8
+	KMOVW   (R8)(SI*2), K1
+	VMOVAPS Z0, Z4
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t1tap:
+	MOVQ        (R8), R10
+	VMOVUPS     (SI), Z5
+	VFMADD231PS (DI)(R10*4), Z5, Z4
+	ADDQ        $0x00000008, R8
+	ADDQ        $0x00000040, SI
+	DECQ        R9
+	JNZ         t1tap
+	CMPQ        act+72(FP), $0x00000001
+	JL          t1store
+	JE          t1relu
+	CMPQ        act+72(FP), $0x00000003
+	JE          t1clip
+	JG          t1fromMemory
+	VMINPS      Z4, Z1, Z5
+	VMAXPS      Z4, Z1, Z4
+	VFMADD231PS Z5, Z2, Z4
+	JMP         t1store
+
+t1relu:
+	VMAXPS Z4, Z1, Z4
+	JMP    t1store
+
+t1clip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	JMP    t1store
+
+t1fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t14next
+	VMULPS actconsts<>+0(SB), Z4, Z5
+	VADDPS actconsts<>+64(SB), Z5, Z5
+	VMAXPS actconsts<>+128(SB), Z5, Z5
+	VMINPS actconsts<>+192(SB), Z5, Z5
+	VMULPS Z5, Z4, Z4
+	JMP    t1store
+
+t14next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          t15next
+	VMAXPS       actconsts<>+256(SB), Z4, Z6
+	VMINPS       actconsts<>+320(SB), Z6, Z6
+	VMULPS       actconsts<>+384(SB), Z6, Z5
+	VRNDSCALEPS  $0x00, Z5, Z5
+	VFMADD231PS  actconsts<>+448(SB), Z5, Z6
+	VFMADD231PS  actconsts<>+512(SB), Z5, Z6
+	VMOVUPS      actconsts<>+576(SB), Z7
+	VFMADD213PS  actconsts<>+640(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+704(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+768(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+832(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+192(SB), Z6, Z7
+	VSCALEFPS    Z5, Z7, Z7
+	VADDPS       actconsts<>+192(SB), Z7, Z7
+	VRCP14PS     Z7, Z5
+	VMINPS       actconsts<>+896(SB), Z7, Z7
+	VFNMADD213PS actconsts<>+192(SB), Z5, Z7
+	VFMADD231PS  Z7, Z5, Z5
+	VCMPPS       $0x07, Z4, Z4, K2
+	VMOVAPS      Z5, K2, Z4
+	JMP          t1store
+
+t15next:
+	VMAXPS       actconsts<>+256(SB), Z4, Z6
+	VMINPS       actconsts<>+320(SB), Z6, Z6
+	VMULPS       actconsts<>+384(SB), Z6, Z5
+	VRNDSCALEPS  $0x00, Z5, Z5
+	VFMADD231PS  actconsts<>+448(SB), Z5, Z6
+	VFMADD231PS  actconsts<>+512(SB), Z5, Z6
+	VMOVUPS      actconsts<>+576(SB), Z7
+	VFMADD213PS  actconsts<>+640(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+704(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+768(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+832(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+192(SB), Z6, Z7
+	VSCALEFPS    Z5, Z7, Z7
+	VADDPS       actconsts<>+192(SB), Z7, Z7
+	VRCP14PS     Z7, Z5
+	VMINPS       actconsts<>+896(SB), Z7, Z7
+	VFNMADD213PS actconsts<>+192(SB), Z5, Z7
+	VFMADD231PS  Z7, Z5, Z5
+	VMULPS       Z5, Z4, Z4
+
+t1store:
+	VMOVUPS Z4, K1, (AX)(BX*4)
+	JMP     next
+
+tail2:
+	LEAQ    (CX)(BX*4), DI
+	SUBQ    $0x00000010, SI
+	LEAQ    tail16<>+0(SB), R8
+	KMOVW   (R8)(SI*2), K1
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t2tap:
+	MOVQ        (R8), R10
+	VMOVUPS     (SI), Z6
+	VFMADD231PS (DI)(R10*4), Z6, Z4
+	VFMADD231PS 64(DI)(R10*4), Z6, Z5
+	ADDQ        $0x00000008, R8
+	ADDQ        $0x00000040, SI
+	DECQ        R9
+	JNZ         t2tap
+	CMPQ        act+72(FP), $0x00000001
+	JL          t2store
+	JE          t2relu
+	CMPQ        act+72(FP), $0x00000003
+	JE          t2clip
+	JG          t2fromMemory
+	VMINPS      Z4, Z1, Z6
+	VMAXPS      Z4, Z1, Z4
+	VFMADD231PS Z6, Z2, Z4
+	VMINPS      Z5, Z1, Z6
+	VMAXPS      Z5, Z1, Z5
+	VFMADD231PS Z6, Z2, Z5
+	JMP         t2store
+
+t2relu:
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+	JMP    t2store
+
+t2clip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z5, Z2, Z5
+	VMINPS Z5, Z3, Z5
+	JMP    t2store
+
+t2fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t24next
+	VMULPS actconsts<>+0(SB), Z4, Z6
+	VMULPS actconsts<>+0(SB), Z5, Z7
+	VADDPS actconsts<>+64(SB), Z6, Z6
+	VADDPS actconsts<>+64(SB), Z7, Z7
+	VMAXPS actconsts<>+128(SB), Z6, Z6
+	VMAXPS actconsts<>+128(SB), Z7, Z7
+	VMINPS actconsts<>+192(SB), Z6, Z6
+	VMINPS actconsts<>+192(SB), Z7, Z7
+	VMULPS Z6, Z4, Z4
+	VMULPS Z7, Z5, Z5
+	JMP    t2store
+
+t24next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          t25next
+	VMAXPS       actconsts<>+256(SB), Z4, Z7
+	VMAXPS       actconsts<>+256(SB), Z5, Z10
+	VMINPS       actconsts<>+320(SB), Z7, Z7
+	VMINPS       actconsts<>+320(SB), Z10, Z10
+	VMULPS       actconsts<>+384(SB), Z7, Z6
+	VMULPS       actconsts<>+384(SB), Z10, Z9
+	VRNDSCALEPS  $0x00, Z6, Z6
+	VRNDSCALEPS  $0x00, Z9, Z9
+	VFMADD231PS  actconsts<>+448(SB), Z6, Z7
+	VFMADD231PS  actconsts<>+448(SB), Z9, Z10
+	VFMADD231PS  actconsts<>+512(SB), Z6, Z7
+	VFMADD231PS  actconsts<>+512(SB), Z9, Z10
+	VMOVUPS      actconsts<>+576(SB), Z8
+	VMOVUPS      actconsts<>+576(SB), Z11
+	VFMADD213PS  actconsts<>+640(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+640(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+704(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+704(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+768(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+768(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+832(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+832(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+192(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+192(SB), Z10, Z11
+	VSCALEFPS    Z6, Z8, Z8
+	VSCALEFPS    Z9, Z11, Z11
+	VADDPS       actconsts<>+192(SB), Z8, Z8
+	VADDPS       actconsts<>+192(SB), Z11, Z11
+	VRCP14PS     Z8, Z6
+	VRCP14PS     Z11, Z9
+	VMINPS       actconsts<>+896(SB), Z8, Z8
+	VMINPS       actconsts<>+896(SB), Z11, Z11
+	VFNMADD213PS actconsts<>+192(SB), Z6, Z8
+	VFNMADD213PS actconsts<>+192(SB), Z9, Z11
+	VFMADD231PS  Z8, Z6, Z6
+	VFMADD231PS  Z11, Z9, Z9
+	VCMPPS       $0x07, Z4, Z4, K2
+	VMOVAPS      Z6, K2, Z4
+	VCMPPS       $0x07, Z5, Z5, K2
+	VMOVAPS      Z9, K2, Z5
+	JMP          t2store
+
+t25next:
+	VMAXPS       actconsts<>+256(SB), Z4, Z7
+	VMAXPS       actconsts<>+256(SB), Z5, Z10
+	VMINPS       actconsts<>+320(SB), Z7, Z7
+	VMINPS       actconsts<>+320(SB), Z10, Z10
+	VMULPS       actconsts<>+384(SB), Z7, Z6
+	VMULPS       actconsts<>+384(SB), Z10, Z9
+	VRNDSCALEPS  $0x00, Z6, Z6
+	VRNDSCALEPS  $0x00, Z9, Z9
+	VFMADD231PS  actconsts<>+448(SB), Z6, Z7
+	VFMADD231PS  actconsts<>+448(SB), Z9, Z10
+	VFMADD231PS  actconsts<>+512(SB), Z6, Z7
+	VFMADD231PS  actconsts<>+512(SB), Z9, Z10
+	VMOVUPS      actconsts<>+576(SB), Z8
+	VMOVUPS      actconsts<>+576(SB), Z11
+	VFMADD213PS  actconsts<>+640(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+640(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+704(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+704(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+768(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+768(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+832(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+832(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+192(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+192(SB), Z10, Z11
+	VSCALEFPS    Z6, Z8, Z8
+	VSCALEFPS    Z9, Z11, Z11
+	VADDPS       actconsts<>+192(SB), Z8, Z8
+	VADDPS       actconsts<>+192(SB), Z11, Z11
+	VRCP14PS     Z8, Z6
+	VRCP14PS     Z11, Z9
+	VMINPS       actconsts<>+896(SB), Z8, Z8
+	VMINPS       actconsts<>+896(SB), Z11, Z11
+	VFNMADD213PS actconsts<>+192(SB), Z6, Z8
+	VFNMADD213PS actconsts<>+192(SB), Z9, Z11
+	VFMADD231PS  Z8, Z6, Z6
+	VFMADD231PS  Z11, Z9, Z9
+	VMULPS       Z6, Z4, Z4
+	VMULPS       Z9, Z5, Z5
+
+t2store:
+	VMOVUPS Z4, (AX)(BX*4)
+	VMOVUPS Z5, K1, 64(AX)(BX*4)
+	JMP     next
+
+tail3:
+	LEAQ    (CX)(BX*4), DI
+	SUBQ    $0x00000020, SI
+	LEAQ    tail16<>+0(SB), R8
+	KMOVW   (R8)(SI*2), K1
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t3tap:
+	MOVQ        (R8), R10
+	VMOVUPS     (SI), Z7
+	VFMADD231PS (DI)(R10*4), Z7, Z4
+	VFMADD231PS 64(DI)(R10*4), Z7, Z5
+	VFMADD231PS 128(DI)(R10*4), Z7, Z6
+	ADDQ        $0x00000008, R8
+	ADDQ        $0x00000040, SI
+	DECQ        R9
+	JNZ         t3tap
+	CMPQ        act+72(FP), $0x00000001
+	JL          t3store
+	JE          t3relu
+	CMPQ        act+72(FP), $0x00000003
+	JE          t3clip
+	JG          t3fromMemory
+	VMINPS      Z4, Z1, Z7
+	VMAXPS      Z4, Z1, Z4
+	VFMADD231PS Z7, Z2, Z4
+	VMINPS      Z5, Z1, Z7
+	VMAXPS      Z5, Z1, Z5
+	VFMADD231PS Z7, Z2, Z5
+	VMINPS      Z6, Z1, Z7
+	VMAXPS      Z6, Z1, Z6
+	VFMADD231PS Z7, Z2, Z6
+	JMP         t3store
+
+t3relu:
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+	VMAXPS Z6, Z1, Z6
+	JMP    t3store
+
+t3clip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z5, Z2, Z5
+	VMINPS Z5, Z3, Z5
+	VMAXPS Z6, Z2, Z6
+	VMINPS Z6, Z3, Z6
+	JMP    t3store
+
+t3fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t34next
+	VMULPS actconsts<>+0(SB), Z4, Z7
+	VMULPS actconsts<>+0(SB), Z5, Z8
+	VMULPS actconsts<>+0(SB), Z6, Z9
+	VADDPS actconsts<>+64(SB), Z7, Z7
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VADDPS actconsts<>+64(SB), Z9, Z9
+	VMAXPS actconsts<>+128(SB), Z7, Z7
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z9, Z9
+	VMINPS actconsts<>+192(SB), Z7, Z7
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z9, Z9
+	VMULPS Z7, Z4, Z4
+	VMULPS Z8, Z5, Z5
+	VMULPS Z9, Z6, Z6
+	JMP    t3store
+
+t34next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          t35next
+	VMAXPS       actconsts<>+256(SB), Z4, Z8
+	VMAXPS       actconsts<>+256(SB), Z5, Z11
+	VMAXPS       actconsts<>+256(SB), Z6, Z14
+	VMINPS       actconsts<>+320(SB), Z8, Z8
+	VMINPS       actconsts<>+320(SB), Z11, Z11
+	VMINPS       actconsts<>+320(SB), Z14, Z14
+	VMULPS       actconsts<>+384(SB), Z8, Z7
+	VMULPS       actconsts<>+384(SB), Z11, Z10
+	VMULPS       actconsts<>+384(SB), Z14, Z13
+	VRNDSCALEPS  $0x00, Z7, Z7
+	VRNDSCALEPS  $0x00, Z10, Z10
+	VRNDSCALEPS  $0x00, Z13, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z7, Z8
+	VFMADD231PS  actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+448(SB), Z13, Z14
+	VFMADD231PS  actconsts<>+512(SB), Z7, Z8
+	VFMADD231PS  actconsts<>+512(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+512(SB), Z13, Z14
+	VMOVUPS      actconsts<>+576(SB), Z9
+	VMOVUPS      actconsts<>+576(SB), Z12
+	VMOVUPS      actconsts<>+576(SB), Z15
+	VFMADD213PS  actconsts<>+640(SB), Z8, Z9
+	VFMADD213PS  actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+640(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+704(SB), Z8, Z9
+	VFMADD213PS  actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+704(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+768(SB), Z8, Z9
+	VFMADD213PS  actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+768(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+832(SB), Z8, Z9
+	VFMADD213PS  actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+832(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+192(SB), Z8, Z9
+	VFMADD213PS  actconsts<>+192(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+192(SB), Z14, Z15
+	VSCALEFPS    Z7, Z9, Z9
+	VSCALEFPS    Z10, Z12, Z12
+	VSCALEFPS    Z13, Z15, Z15
+	VADDPS       actconsts<>+192(SB), Z9, Z9
+	VADDPS       actconsts<>+192(SB), Z12, Z12
+	VADDPS       actconsts<>+192(SB), Z15, Z15
+	VRCP14PS     Z9, Z7
+	VRCP14PS     Z12, Z10
+	VRCP14PS     Z15, Z13
+	VMINPS       actconsts<>+896(SB), Z9, Z9
+	VMINPS       actconsts<>+896(SB), Z12, Z12
+	VMINPS       actconsts<>+896(SB), Z15, Z15
+	VFNMADD213PS actconsts<>+192(SB), Z7, Z9
+	VFNMADD213PS actconsts<>+192(SB), Z10, Z12
+	VFNMADD213PS actconsts<>+192(SB), Z13, Z15
+	VFMADD231PS  Z9, Z7, Z7
+	VFMADD231PS  Z12, Z10, Z10
+	VFMADD231PS  Z15, Z13, Z13
+	VCMPPS       $0x07, Z4, Z4, K2
+	VMOVAPS      Z7, K2, Z4
+	VCMPPS       $0x07, Z5, Z5, K2
+	VMOVAPS      Z10, K2, Z5
+	VCMPPS       $0x07, Z6, Z6, K2
+	VMOVAPS      Z13, K2, Z6
+	JMP          t3store
+
+t35next:
+	VMAXPS       actconsts<>+256(SB), Z4, Z8
+	VMAXPS       actconsts<>+256(SB), Z5, Z11
+	VMAXPS       actconsts<>+256(SB), Z6, Z14
+	VMINPS       actconsts<>+320(SB), Z8, Z8
+	VMINPS       actconsts<>+320(SB), Z11, Z11
+	VMINPS       actconsts<>+320(SB), Z14, Z14
+	VMULPS       actconsts<>+384(SB), Z8, Z7
+	VMULPS       actconsts<>+384(SB), Z11, Z10
+	VMULPS       actconsts<>+384(SB), Z14, Z13
+	VRNDSCALEPS  $0x00, Z7, Z7
+	VRNDSCALEPS  $0x00, Z10, Z10
+	VRNDSCALEPS  $0x00, Z13, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z7, Z8
+	VFMADD231PS  actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+448(SB), Z13, Z14
+	VFMADD231PS  actconsts<>+512(SB), Z7, Z8
+	VFMADD231PS  actconsts<>+512(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+512(SB), Z13, Z14
+	VMOVUPS      actconsts<>+576(SB), Z9
+	VMOVUPS      actconsts<>+576(SB), Z12
+	VMOVUPS      actconsts<>+576(SB), Z15
+	VFMADD213PS  actconsts<>+640(SB), Z8, Z9
+	VFMADD213PS  actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+640(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+704(SB), Z8, Z9
+	VFMADD213PS  actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+704(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+768(SB), Z8, Z9
+	VFMADD213PS  actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+768(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+832(SB), Z8, Z9
+	VFMADD213PS  actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+832(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+192(SB), Z8, Z9
+	VFMADD213PS  actconsts<>+192(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+192(SB), Z14, Z15
+	VSCALEFPS    Z7, Z9, Z9
+	VSCALEFPS    Z10, Z12, Z12
+	VSCALEFPS    Z13, Z15, Z15
+	VADDPS       actconsts<>+192(SB), Z9, Z9
+	VADDPS       actconsts<>+192(SB), Z12, Z12
+	VADDPS       actconsts<>+192(SB), Z15, Z15
+	VRCP14PS     Z9, Z7
+	VRCP14PS     Z12, Z10
+	VRCP14PS     Z15, Z13
+	VMINPS       actconsts<>+896(SB), Z9, Z9
+	VMINPS       actconsts<>+896(SB), Z12, Z12
+	VMINPS       actconsts<>+896(SB), Z15, Z15
+	VFNMADD213PS actconsts<>+192(SB), Z7, Z9
+	VFNMADD213PS actconsts<>+192(SB), Z10, Z12
+	VFNMADD213PS actconsts<>+192(SB), Z13, Z15
+	VFMADD231PS  Z9, Z7, Z7
+	VFMADD231PS  Z12, Z10, Z10
+	VFMADD231PS  Z15, Z13, Z13
+	VMULPS       Z7, Z4, Z4
+	VMULPS       Z10, Z5, Z5
+	VMULPS       Z13, Z6, Z6
+
+t3store:
+	VMOVUPS Z4, (AX)(BX*4)
+	VMOVUPS Z5, 64(AX)(BX*4)
+	VMOVUPS Z6, K1, 128(AX)(BX*4)
+	JMP     next
+
+tail4:
+	LEAQ    (CX)(BX*4), DI
+	SUBQ    $0x00000030, SI
+	LEAQ    tail16<>+0(SB), R8
+	KMOVW   (R8)(SI*2), K1
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t4tap:
+	MOVQ        (R8), R10
+	VMOVUPS     (SI), Z8
+	VFMADD231PS (DI)(R10*4), Z8, Z4
+	VFMADD231PS 64(DI)(R10*4), Z8, Z5
+	VFMADD231PS 128(DI)(R10*4), Z8, Z6
+	VFMADD231PS 192(DI)(R10*4), Z8, Z7
+	ADDQ        $0x00000008, R8
+	ADDQ        $0x00000040, SI
+	DECQ        R9
+	JNZ         t4tap
+	CMPQ        act+72(FP), $0x00000001
+	JL          t4store
+	JE          t4relu
+	CMPQ        act+72(FP), $0x00000003
+	JE          t4clip
+	JG          t4fromMemory
+	VMINPS      Z4, Z1, Z8
+	VMAXPS      Z4, Z1, Z4
+	VFMADD231PS Z8, Z2, Z4
+	VMINPS      Z5, Z1, Z8
+	VMAXPS      Z5, Z1, Z5
+	VFMADD231PS Z8, Z2, Z5
+	VMINPS      Z6, Z1, Z8
+	VMAXPS      Z6, Z1, Z6
+	VFMADD231PS Z8, Z2, Z6
+	VMINPS      Z7, Z1, Z8
+	VMAXPS      Z7, Z1, Z7
+	VFMADD231PS Z8, Z2, Z7
+	JMP         t4store
+
+t4relu:
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+	VMAXPS Z6, Z1, Z6
+	VMAXPS Z7, Z1, Z7
+	JMP    t4store
+
+t4clip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z5, Z2, Z5
+	VMINPS Z5, Z3, Z5
+	VMAXPS Z6, Z2, Z6
+	VMINPS Z6, Z3, Z6
+	VMAXPS Z7, Z2, Z7
+	VMINPS Z7, Z3, Z7
+	JMP    t4store
+
+t4fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t44next
+	VMULPS actconsts<>+0(SB), Z4, Z8
+	VMULPS actconsts<>+0(SB), Z5, Z9
+	VMULPS actconsts<>+0(SB), Z6, Z10
+	VMULPS actconsts<>+0(SB), Z7, Z11
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VADDPS actconsts<>+64(SB), Z9, Z9
+	VADDPS actconsts<>+64(SB), Z10, Z10
+	VADDPS actconsts<>+64(SB), Z11, Z11
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z9, Z9
+	VMAXPS actconsts<>+128(SB), Z10, Z10
+	VMAXPS actconsts<>+128(SB), Z11, Z11
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z9, Z9
+	VMINPS actconsts<>+192(SB), Z10, Z10
+	VMINPS actconsts<>+192(SB), Z11, Z11
+	VMULPS Z8, Z4, Z4
+	VMULPS Z9, Z5, Z5
+	VMULPS Z10, Z6, Z6
+	VMULPS Z11, Z7, Z7
+	JMP    t4store
+
+t44next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          t45next
+	VMAXPS       actconsts<>+256(SB), Z4, Z9
+	VMAXPS       actconsts<>+256(SB), Z5, Z12
+	VMAXPS       actconsts<>+256(SB), Z6, Z15
+	VMAXPS       actconsts<>+256(SB), Z7, Z18
+	VMINPS       actconsts<>+320(SB), Z9, Z9
+	VMINPS       actconsts<>+320(SB), Z12, Z12
+	VMINPS       actconsts<>+320(SB), Z15, Z15
+	VMINPS       actconsts<>+320(SB), Z18, Z18
+	VMULPS       actconsts<>+384(SB), Z9, Z8
+	VMULPS       actconsts<>+384(SB), Z12, Z11
+	VMULPS       actconsts<>+384(SB), Z15, Z14
+	VMULPS       actconsts<>+384(SB), Z18, Z17
+	VRNDSCALEPS  $0x00, Z8, Z8
+	VRNDSCALEPS  $0x00, Z11, Z11
+	VRNDSCALEPS  $0x00, Z14, Z14
+	VRNDSCALEPS  $0x00, Z17, Z17
+	VFMADD231PS  actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS  actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+448(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+448(SB), Z17, Z18
+	VFMADD231PS  actconsts<>+512(SB), Z8, Z9
+	VFMADD231PS  actconsts<>+512(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+512(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+512(SB), Z17, Z18
+	VMOVUPS      actconsts<>+576(SB), Z10
+	VMOVUPS      actconsts<>+576(SB), Z13
+	VMOVUPS      actconsts<>+576(SB), Z16
+	VMOVUPS      actconsts<>+576(SB), Z19
+	VFMADD213PS  actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+640(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+640(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+704(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+704(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+768(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+768(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+832(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+832(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+192(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+192(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+192(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+192(SB), Z18, Z19
+	VSCALEFPS    Z8, Z10, Z10
+	VSCALEFPS    Z11, Z13, Z13
+	VSCALEFPS    Z14, Z16, Z16
+	VSCALEFPS    Z17, Z19, Z19
+	VADDPS       actconsts<>+192(SB), Z10, Z10
+	VADDPS       actconsts<>+192(SB), Z13, Z13
+	VADDPS       actconsts<>+192(SB), Z16, Z16
+	VADDPS       actconsts<>+192(SB), Z19, Z19
+	VRCP14PS     Z10, Z8
+	VRCP14PS     Z13, Z11
+	VRCP14PS     Z16, Z14
+	VRCP14PS     Z19, Z17
+	VMINPS       actconsts<>+896(SB), Z10, Z10
+	VMINPS       actconsts<>+896(SB), Z13, Z13
+	VMINPS       actconsts<>+896(SB), Z16, Z16
+	VMINPS       actconsts<>+896(SB), Z19, Z19
+	VFNMADD213PS actconsts<>+192(SB), Z8, Z10
+	VFNMADD213PS actconsts<>+192(SB), Z11, Z13
+	VFNMADD213PS actconsts<>+192(SB), Z14, Z16
+	VFNMADD213PS actconsts<>+192(SB), Z17, Z19
+	VFMADD231PS  Z10, Z8, Z8
+	VFMADD231PS  Z13, Z11, Z11
+	VFMADD231PS  Z16, Z14, Z14
+	VFMADD231PS  Z19, Z17, Z17
+	VCMPPS       $0x07, Z4, Z4, K2
+	VMOVAPS      Z8, K2, Z4
+	VCMPPS       $0x07, Z5, Z5, K2
+	VMOVAPS      Z11, K2, Z5
+	VCMPPS       $0x07, Z6, Z6, K2
+	VMOVAPS      Z14, K2, Z6
+	VCMPPS       $0x07, Z7, Z7, K2
+	VMOVAPS      Z17, K2, Z7
+	JMP          t4store
+
+t45next:
+	VMAXPS       actconsts<>+256(SB), Z4, Z9
+	VMAXPS       actconsts<>+256(SB), Z5, Z12
+	VMAXPS       actconsts<>+256(SB), Z6, Z15
+	VMAXPS       actconsts<>+256(SB), Z7, Z18
+	VMINPS       actconsts<>+320(SB), Z9, Z9
+	VMINPS       actconsts<>+320(SB), Z12, Z12
+	VMINPS       actconsts<>+320(SB), Z15, Z15
+	VMINPS       actconsts<>+320(SB), Z18, Z18
+	VMULPS       actconsts<>+384(SB), Z9, Z8
+	VMULPS       actconsts<>+384(SB), Z12, Z11
+	VMULPS       actconsts<>+384(SB), Z15, Z14
+	VMULPS       actconsts<>+384(SB), Z18, Z17
+	VRNDSCALEPS  $0x00, Z8, Z8
+	VRNDSCALEPS  $0x00, Z11, Z11
+	VRNDSCALEPS  $0x00, Z14, Z14
+	VRNDSCALEPS  $0x00, Z17, Z17
+	VFMADD231PS  actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS  actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+448(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+448(SB), Z17, Z18
+	VFMADD231PS  actconsts<>+512(SB), Z8, Z9
+	VFMADD231PS  actconsts<>+512(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+512(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+512(SB), Z17, Z18
+	VMOVUPS      actconsts<>+576(SB), Z10
+	VMOVUPS      actconsts<>+576(SB), Z13
+	VMOVUPS      actconsts<>+576(SB), Z16
+	VMOVUPS      actconsts<>+576(SB), Z19
+	VFMADD213PS  actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+640(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+640(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+704(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+704(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+768(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+768(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+832(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+832(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+192(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+192(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+192(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+192(SB), Z18, Z19
+	VSCALEFPS    Z8, Z10, Z10
+	VSCALEFPS    Z11, Z13, Z13
+	VSCALEFPS    Z14, Z16, Z16
+	VSCALEFPS    Z17, Z19, Z19
+	VADDPS       actconsts<>+192(SB), Z10, Z10
+	VADDPS       actconsts<>+192(SB), Z13, Z13
+	VADDPS       actconsts<>+192(SB), Z16, Z16
+	VADDPS       actconsts<>+192(SB), Z19, Z19
+	VRCP14PS     Z10, Z8
+	VRCP14PS     Z13, Z11
+	VRCP14PS     Z16, Z14
+	VRCP14PS     Z19, Z17
+	VMINPS       actconsts<>+896(SB), Z10, Z10
+	VMINPS       actconsts<>+896(SB), Z13, Z13
+	VMINPS       actconsts<>+896(SB), Z16, Z16
+	VMINPS       actconsts<>+896(SB), Z19, Z19
+	VFNMADD213PS actconsts<>+192(SB), Z8, Z10
+	VFNMADD213PS actconsts<>+192(SB), Z11, Z13
+	VFNMADD213PS actconsts<>+192(SB), Z14, Z16
+	VFNMADD213PS actconsts<>+192(SB), Z17, Z19
+	VFMADD231PS  Z10, Z8, Z8
+	VFMADD231PS  Z13, Z11, Z11
+	VFMADD231PS  Z16, Z14, Z14
+	VFMADD231PS  Z19, Z17, Z17
+	VMULPS       Z8, Z4, Z4
+	VMULPS       Z11, Z5, Z5
+	VMULPS       Z14, Z6, Z6
+	VMULPS       Z17, Z7, Z7
+
+t4store:
+	VMOVUPS Z4, (AX)(BX*4)
+	VMOVUPS Z5, 64(AX)(BX*4)
+	VMOVUPS Z6, 128(AX)(BX*4)
+	VMOVUPS Z7, K1, 192(AX)(BX*4)
+	JMP     next
+
+tail5:
+	LEAQ    (CX)(BX*4), DI
+	SUBQ    $0x00000040, SI
+	LEAQ    tail16<>+0(SB), R8
+	KMOVW   (R8)(SI*2), K1
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
+	VMOVAPS Z0, Z8
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t5tap:
+	MOVQ        (R8), R10
+	VMOVUPS     (SI), Z9
+	VFMADD231PS (DI)(R10*4), Z9, Z4
+	VFMADD231PS 64(DI)(R10*4), Z9, Z5
+	VFMADD231PS 128(DI)(R10*4), Z9, Z6
+	VFMADD231PS 192(DI)(R10*4), Z9, Z7
+	VFMADD231PS 256(DI)(R10*4), Z9, Z8
+	ADDQ        $0x00000008, R8
+	ADDQ        $0x00000040, SI
+	DECQ        R9
+	JNZ         t5tap
+	CMPQ        act+72(FP), $0x00000001
+	JL          t5store
+	JE          t5relu
+	CMPQ        act+72(FP), $0x00000003
+	JE          t5clip
+	JG          t5fromMemory
+	VMINPS      Z4, Z1, Z9
+	VMAXPS      Z4, Z1, Z4
+	VFMADD231PS Z9, Z2, Z4
+	VMINPS      Z5, Z1, Z9
+	VMAXPS      Z5, Z1, Z5
+	VFMADD231PS Z9, Z2, Z5
+	VMINPS      Z6, Z1, Z9
+	VMAXPS      Z6, Z1, Z6
+	VFMADD231PS Z9, Z2, Z6
+	VMINPS      Z7, Z1, Z9
+	VMAXPS      Z7, Z1, Z7
+	VFMADD231PS Z9, Z2, Z7
+	VMINPS      Z8, Z1, Z9
+	VMAXPS      Z8, Z1, Z8
+	VFMADD231PS Z9, Z2, Z8
+	JMP         t5store
+
+t5relu:
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+	VMAXPS Z6, Z1, Z6
+	VMAXPS Z7, Z1, Z7
+	VMAXPS Z8, Z1, Z8
+	JMP    t5store
+
+t5clip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z5, Z2, Z5
+	VMINPS Z5, Z3, Z5
+	VMAXPS Z6, Z2, Z6
+	VMINPS Z6, Z3, Z6
+	VMAXPS Z7, Z2, Z7
+	VMINPS Z7, Z3, Z7
+	VMAXPS Z8, Z2, Z8
+	VMINPS Z8, Z3, Z8
+	JMP    t5store
+
+t5fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t54next
+	VMULPS actconsts<>+0(SB), Z4, Z9
+	VMULPS actconsts<>+0(SB), Z5, Z10
+	VMULPS actconsts<>+0(SB), Z6, Z11
+	VMULPS actconsts<>+0(SB), Z7, Z12
+	VADDPS actconsts<>+64(SB), Z9, Z9
+	VADDPS actconsts<>+64(SB), Z10, Z10
+	VADDPS actconsts<>+64(SB), Z11, Z11
+	VADDPS actconsts<>+64(SB), Z12, Z12
+	VMAXPS actconsts<>+128(SB), Z9, Z9
+	VMAXPS actconsts<>+128(SB), Z10, Z10
+	VMAXPS actconsts<>+128(SB), Z11, Z11
+	VMAXPS actconsts<>+128(SB), Z12, Z12
+	VMINPS actconsts<>+192(SB), Z9, Z9
+	VMINPS actconsts<>+192(SB), Z10, Z10
+	VMINPS actconsts<>+192(SB), Z11, Z11
+	VMINPS actconsts<>+192(SB), Z12, Z12
+	VMULPS Z9, Z4, Z4
+	VMULPS Z10, Z5, Z5
+	VMULPS Z11, Z6, Z6
+	VMULPS Z12, Z7, Z7
+	VMULPS actconsts<>+0(SB), Z8, Z9
+	VADDPS actconsts<>+64(SB), Z9, Z9
+	VMAXPS actconsts<>+128(SB), Z9, Z9
+	VMINPS actconsts<>+192(SB), Z9, Z9
+	VMULPS Z9, Z8, Z8
+	JMP    t5store
+
+t54next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          t55next
+	VMAXPS       actconsts<>+256(SB), Z4, Z10
+	VMAXPS       actconsts<>+256(SB), Z5, Z13
+	VMAXPS       actconsts<>+256(SB), Z6, Z16
+	VMAXPS       actconsts<>+256(SB), Z7, Z19
+	VMINPS       actconsts<>+320(SB), Z10, Z10
+	VMINPS       actconsts<>+320(SB), Z13, Z13
+	VMINPS       actconsts<>+320(SB), Z16, Z16
+	VMINPS       actconsts<>+320(SB), Z19, Z19
+	VMULPS       actconsts<>+384(SB), Z10, Z9
+	VMULPS       actconsts<>+384(SB), Z13, Z12
+	VMULPS       actconsts<>+384(SB), Z16, Z15
+	VMULPS       actconsts<>+384(SB), Z19, Z18
+	VRNDSCALEPS  $0x00, Z9, Z9
+	VRNDSCALEPS  $0x00, Z12, Z12
+	VRNDSCALEPS  $0x00, Z15, Z15
+	VRNDSCALEPS  $0x00, Z18, Z18
+	VFMADD231PS  actconsts<>+448(SB), Z9, Z10
+	VFMADD231PS  actconsts<>+448(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+448(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+512(SB), Z9, Z10
+	VFMADD231PS  actconsts<>+512(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+512(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+512(SB), Z18, Z19
+	VMOVUPS      actconsts<>+576(SB), Z11
+	VMOVUPS      actconsts<>+576(SB), Z14
+	VMOVUPS      actconsts<>+576(SB), Z17
+	VMOVUPS      actconsts<>+576(SB), Z20
+	VFMADD213PS  actconsts<>+640(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+640(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+640(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+640(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+704(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+704(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+704(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+704(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+768(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+768(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+768(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+768(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+832(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+832(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+832(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+832(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+192(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+192(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+192(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+192(SB), Z19, Z20
+	VSCALEFPS    Z9, Z11, Z11
+	VSCALEFPS    Z12, Z14, Z14
+	VSCALEFPS    Z15, Z17, Z17
+	VSCALEFPS    Z18, Z20, Z20
+	VADDPS       actconsts<>+192(SB), Z11, Z11
+	VADDPS       actconsts<>+192(SB), Z14, Z14
+	VADDPS       actconsts<>+192(SB), Z17, Z17
+	VADDPS       actconsts<>+192(SB), Z20, Z20
+	VRCP14PS     Z11, Z9
+	VRCP14PS     Z14, Z12
+	VRCP14PS     Z17, Z15
+	VRCP14PS     Z20, Z18
+	VMINPS       actconsts<>+896(SB), Z11, Z11
+	VMINPS       actconsts<>+896(SB), Z14, Z14
+	VMINPS       actconsts<>+896(SB), Z17, Z17
+	VMINPS       actconsts<>+896(SB), Z20, Z20
+	VFNMADD213PS actconsts<>+192(SB), Z9, Z11
+	VFNMADD213PS actconsts<>+192(SB), Z12, Z14
+	VFNMADD213PS actconsts<>+192(SB), Z15, Z17
+	VFNMADD213PS actconsts<>+192(SB), Z18, Z20
+	VFMADD231PS  Z11, Z9, Z9
+	VFMADD231PS  Z14, Z12, Z12
+	VFMADD231PS  Z17, Z15, Z15
+	VFMADD231PS  Z20, Z18, Z18
+	VCMPPS       $0x07, Z4, Z4, K2
+	VMOVAPS      Z9, K2, Z4
+	VCMPPS       $0x07, Z5, Z5, K2
+	VMOVAPS      Z12, K2, Z5
+	VCMPPS       $0x07, Z6, Z6, K2
+	VMOVAPS      Z15, K2, Z6
+	VCMPPS       $0x07, Z7, Z7, K2
+	VMOVAPS      Z18, K2, Z7
+	VMAXPS       actconsts<>+256(SB), Z8, Z10
+	VMINPS       actconsts<>+320(SB), Z10, Z10
+	VMULPS       actconsts<>+384(SB), Z10, Z9
+	VRNDSCALEPS  $0x00, Z9, Z9
+	VFMADD231PS  actconsts<>+448(SB), Z9, Z10
+	VFMADD231PS  actconsts<>+512(SB), Z9, Z10
+	VMOVUPS      actconsts<>+576(SB), Z11
+	VFMADD213PS  actconsts<>+640(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+704(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+768(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+832(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+192(SB), Z10, Z11
+	VSCALEFPS    Z9, Z11, Z11
+	VADDPS       actconsts<>+192(SB), Z11, Z11
+	VRCP14PS     Z11, Z9
+	VMINPS       actconsts<>+896(SB), Z11, Z11
+	VFNMADD213PS actconsts<>+192(SB), Z9, Z11
+	VFMADD231PS  Z11, Z9, Z9
+	VCMPPS       $0x07, Z8, Z8, K2
+	VMOVAPS      Z9, K2, Z8
+	JMP          t5store
+
+t55next:
+	VMAXPS       actconsts<>+256(SB), Z4, Z10
+	VMAXPS       actconsts<>+256(SB), Z5, Z13
+	VMAXPS       actconsts<>+256(SB), Z6, Z16
+	VMAXPS       actconsts<>+256(SB), Z7, Z19
+	VMINPS       actconsts<>+320(SB), Z10, Z10
+	VMINPS       actconsts<>+320(SB), Z13, Z13
+	VMINPS       actconsts<>+320(SB), Z16, Z16
+	VMINPS       actconsts<>+320(SB), Z19, Z19
+	VMULPS       actconsts<>+384(SB), Z10, Z9
+	VMULPS       actconsts<>+384(SB), Z13, Z12
+	VMULPS       actconsts<>+384(SB), Z16, Z15
+	VMULPS       actconsts<>+384(SB), Z19, Z18
+	VRNDSCALEPS  $0x00, Z9, Z9
+	VRNDSCALEPS  $0x00, Z12, Z12
+	VRNDSCALEPS  $0x00, Z15, Z15
+	VRNDSCALEPS  $0x00, Z18, Z18
+	VFMADD231PS  actconsts<>+448(SB), Z9, Z10
+	VFMADD231PS  actconsts<>+448(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+448(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+512(SB), Z9, Z10
+	VFMADD231PS  actconsts<>+512(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+512(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+512(SB), Z18, Z19
+	VMOVUPS      actconsts<>+576(SB), Z11
+	VMOVUPS      actconsts<>+576(SB), Z14
+	VMOVUPS      actconsts<>+576(SB), Z17
+	VMOVUPS      actconsts<>+576(SB), Z20
+	VFMADD213PS  actconsts<>+640(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+640(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+640(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+640(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+704(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+704(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+704(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+704(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+768(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+768(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+768(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+768(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+832(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+832(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+832(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+832(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+192(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+192(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+192(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+192(SB), Z19, Z20
+	VSCALEFPS    Z9, Z11, Z11
+	VSCALEFPS    Z12, Z14, Z14
+	VSCALEFPS    Z15, Z17, Z17
+	VSCALEFPS    Z18, Z20, Z20
+	VADDPS       actconsts<>+192(SB), Z11, Z11
+	VADDPS       actconsts<>+192(SB), Z14, Z14
+	VADDPS       actconsts<>+192(SB), Z17, Z17
+	VADDPS       actconsts<>+192(SB), Z20, Z20
+	VRCP14PS     Z11, Z9
+	VRCP14PS     Z14, Z12
+	VRCP14PS     Z17, Z15
+	VRCP14PS     Z20, Z18
+	VMINPS       actconsts<>+896(SB), Z11, Z11
+	VMINPS       actconsts<>+896(SB), Z14, Z14
+	VMINPS       actconsts<>+896(SB), Z17, Z17
+	VMINPS       actconsts<>+896(SB), Z20, Z20
+	VFNMADD213PS actconsts<>+192(SB), Z9, Z11
+	VFNMADD213PS actconsts<>+192(SB), Z12, Z14
+	VFNMADD213PS actconsts<>+192(SB), Z15, Z17
+	VFNMADD213PS actconsts<>+192(SB), Z18, Z20
+	VFMADD231PS  Z11, Z9, Z9
+	VFMADD231PS  Z14, Z12, Z12
+	VFMADD231PS  Z17, Z15, Z15
+	VFMADD231PS  Z20, Z18, Z18
+	VMULPS       Z9, Z4, Z4
+	VMULPS       Z12, Z5, Z5
+	VMULPS       Z15, Z6, Z6
+	VMULPS       Z18, Z7, Z7
+	VMAXPS       actconsts<>+256(SB), Z8, Z10
+	VMINPS       actconsts<>+320(SB), Z10, Z10
+	VMULPS       actconsts<>+384(SB), Z10, Z9
+	VRNDSCALEPS  $0x00, Z9, Z9
+	VFMADD231PS  actconsts<>+448(SB), Z9, Z10
+	VFMADD231PS  actconsts<>+512(SB), Z9, Z10
+	VMOVUPS      actconsts<>+576(SB), Z11
+	VFMADD213PS  actconsts<>+640(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+704(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+768(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+832(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+192(SB), Z10, Z11
+	VSCALEFPS    Z9, Z11, Z11
+	VADDPS       actconsts<>+192(SB), Z11, Z11
+	VRCP14PS     Z11, Z9
+	VMINPS       actconsts<>+896(SB), Z11, Z11
+	VFNMADD213PS actconsts<>+192(SB), Z9, Z11
+	VFMADD231PS  Z11, Z9, Z9
+	VMULPS       Z9, Z8, Z8
+
+t5store:
+	VMOVUPS Z4, (AX)(BX*4)
+	VMOVUPS Z5, 64(AX)(BX*4)
+	VMOVUPS Z6, 128(AX)(BX*4)
+	VMOVUPS Z7, 192(AX)(BX*4)
+	VMOVUPS Z8, K1, 256(AX)(BX*4)
+	JMP     next
+
+tail6:
+	LEAQ    (CX)(BX*4), DI
+	SUBQ    $0x00000050, SI
+	LEAQ    tail16<>+0(SB), R8
+	KMOVW   (R8)(SI*2), K1
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
+	VMOVAPS Z0, Z8
+	VMOVAPS Z0, Z9
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t6tap:
+	MOVQ        (R8), R10
+	VMOVUPS     (SI), Z10
+	VFMADD231PS (DI)(R10*4), Z10, Z4
+	VFMADD231PS 64(DI)(R10*4), Z10, Z5
+	VFMADD231PS 128(DI)(R10*4), Z10, Z6
+	VFMADD231PS 192(DI)(R10*4), Z10, Z7
+	VFMADD231PS 256(DI)(R10*4), Z10, Z8
+	VFMADD231PS 320(DI)(R10*4), Z10, Z9
+	ADDQ        $0x00000008, R8
+	ADDQ        $0x00000040, SI
+	DECQ        R9
+	JNZ         t6tap
+	CMPQ        act+72(FP), $0x00000001
+	JL          t6store
+	JE          t6relu
+	CMPQ        act+72(FP), $0x00000003
+	JE          t6clip
+	JG          t6fromMemory
+	VMINPS      Z4, Z1, Z10
+	VMAXPS      Z4, Z1, Z4
+	VFMADD231PS Z10, Z2, Z4
+	VMINPS      Z5, Z1, Z10
+	VMAXPS      Z5, Z1, Z5
+	VFMADD231PS Z10, Z2, Z5
+	VMINPS      Z6, Z1, Z10
+	VMAXPS      Z6, Z1, Z6
+	VFMADD231PS Z10, Z2, Z6
+	VMINPS      Z7, Z1, Z10
+	VMAXPS      Z7, Z1, Z7
+	VFMADD231PS Z10, Z2, Z7
+	VMINPS      Z8, Z1, Z10
+	VMAXPS      Z8, Z1, Z8
+	VFMADD231PS Z10, Z2, Z8
+	VMINPS      Z9, Z1, Z10
+	VMAXPS      Z9, Z1, Z9
+	VFMADD231PS Z10, Z2, Z9
+	JMP         t6store
+
+t6relu:
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+	VMAXPS Z6, Z1, Z6
+	VMAXPS Z7, Z1, Z7
+	VMAXPS Z8, Z1, Z8
+	VMAXPS Z9, Z1, Z9
+	JMP    t6store
+
+t6clip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z5, Z2, Z5
+	VMINPS Z5, Z3, Z5
+	VMAXPS Z6, Z2, Z6
+	VMINPS Z6, Z3, Z6
+	VMAXPS Z7, Z2, Z7
+	VMINPS Z7, Z3, Z7
+	VMAXPS Z8, Z2, Z8
+	VMINPS Z8, Z3, Z8
+	VMAXPS Z9, Z2, Z9
+	VMINPS Z9, Z3, Z9
+	JMP    t6store
+
+t6fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t64next
+	VMULPS actconsts<>+0(SB), Z4, Z10
+	VMULPS actconsts<>+0(SB), Z5, Z11
+	VMULPS actconsts<>+0(SB), Z6, Z12
+	VMULPS actconsts<>+0(SB), Z7, Z13
+	VADDPS actconsts<>+64(SB), Z10, Z10
+	VADDPS actconsts<>+64(SB), Z11, Z11
+	VADDPS actconsts<>+64(SB), Z12, Z12
+	VADDPS actconsts<>+64(SB), Z13, Z13
+	VMAXPS actconsts<>+128(SB), Z10, Z10
+	VMAXPS actconsts<>+128(SB), Z11, Z11
+	VMAXPS actconsts<>+128(SB), Z12, Z12
+	VMAXPS actconsts<>+128(SB), Z13, Z13
+	VMINPS actconsts<>+192(SB), Z10, Z10
+	VMINPS actconsts<>+192(SB), Z11, Z11
+	VMINPS actconsts<>+192(SB), Z12, Z12
+	VMINPS actconsts<>+192(SB), Z13, Z13
+	VMULPS Z10, Z4, Z4
+	VMULPS Z11, Z5, Z5
+	VMULPS Z12, Z6, Z6
+	VMULPS Z13, Z7, Z7
+	VMULPS actconsts<>+0(SB), Z8, Z10
+	VMULPS actconsts<>+0(SB), Z9, Z11
+	VADDPS actconsts<>+64(SB), Z10, Z10
+	VADDPS actconsts<>+64(SB), Z11, Z11
+	VMAXPS actconsts<>+128(SB), Z10, Z10
+	VMAXPS actconsts<>+128(SB), Z11, Z11
+	VMINPS actconsts<>+192(SB), Z10, Z10
+	VMINPS actconsts<>+192(SB), Z11, Z11
+	VMULPS Z10, Z8, Z8
+	VMULPS Z11, Z9, Z9
+	JMP    t6store
+
+t64next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          t65next
+	VMAXPS       actconsts<>+256(SB), Z4, Z11
+	VMAXPS       actconsts<>+256(SB), Z5, Z14
+	VMAXPS       actconsts<>+256(SB), Z6, Z17
+	VMAXPS       actconsts<>+256(SB), Z7, Z20
+	VMINPS       actconsts<>+320(SB), Z11, Z11
+	VMINPS       actconsts<>+320(SB), Z14, Z14
+	VMINPS       actconsts<>+320(SB), Z17, Z17
+	VMINPS       actconsts<>+320(SB), Z20, Z20
+	VMULPS       actconsts<>+384(SB), Z11, Z10
+	VMULPS       actconsts<>+384(SB), Z14, Z13
+	VMULPS       actconsts<>+384(SB), Z17, Z16
+	VMULPS       actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS  $0x00, Z10, Z10
+	VRNDSCALEPS  $0x00, Z13, Z13
+	VRNDSCALEPS  $0x00, Z16, Z16
+	VRNDSCALEPS  $0x00, Z19, Z19
+	VFMADD231PS  actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+448(SB), Z13, Z14
+	VFMADD231PS  actconsts<>+448(SB), Z16, Z17
+	VFMADD231PS  actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS  actconsts<>+512(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+512(SB), Z13, Z14
+	VFMADD231PS  actconsts<>+512(SB), Z16, Z17
+	VFMADD231PS  actconsts<>+512(SB), Z19, Z20
+	VMOVUPS      actconsts<>+576(SB), Z12
+	VMOVUPS      actconsts<>+576(SB), Z15
+	VMOVUPS      actconsts<>+576(SB), Z18
+	VMOVUPS      actconsts<>+576(SB), Z21
+	VFMADD213PS  actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+640(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+640(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+704(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+704(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+768(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+768(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+832(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+832(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+192(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+192(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+192(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+192(SB), Z20, Z21
+	VSCALEFPS    Z10, Z12, Z12
+	VSCALEFPS    Z13, Z15, Z15
+	VSCALEFPS    Z16, Z18, Z18
+	VSCALEFPS    Z19, Z21, Z21
+	VADDPS       actconsts<>+192(SB), Z12, Z12
+	VADDPS       actconsts<>+192(SB), Z15, Z15
+	VADDPS       actconsts<>+192(SB), Z18, Z18
+	VADDPS       actconsts<>+192(SB), Z21, Z21
+	VRCP14PS     Z12, Z10
+	VRCP14PS     Z15, Z13
+	VRCP14PS     Z18, Z16
+	VRCP14PS     Z21, Z19
+	VMINPS       actconsts<>+896(SB), Z12, Z12
+	VMINPS       actconsts<>+896(SB), Z15, Z15
+	VMINPS       actconsts<>+896(SB), Z18, Z18
+	VMINPS       actconsts<>+896(SB), Z21, Z21
+	VFNMADD213PS actconsts<>+192(SB), Z10, Z12
+	VFNMADD213PS actconsts<>+192(SB), Z13, Z15
+	VFNMADD213PS actconsts<>+192(SB), Z16, Z18
+	VFNMADD213PS actconsts<>+192(SB), Z19, Z21
+	VFMADD231PS  Z12, Z10, Z10
+	VFMADD231PS  Z15, Z13, Z13
+	VFMADD231PS  Z18, Z16, Z16
+	VFMADD231PS  Z21, Z19, Z19
+	VCMPPS       $0x07, Z4, Z4, K2
+	VMOVAPS      Z10, K2, Z4
+	VCMPPS       $0x07, Z5, Z5, K2
+	VMOVAPS      Z13, K2, Z5
+	VCMPPS       $0x07, Z6, Z6, K2
+	VMOVAPS      Z16, K2, Z6
+	VCMPPS       $0x07, Z7, Z7, K2
+	VMOVAPS      Z19, K2, Z7
+	VMAXPS       actconsts<>+256(SB), Z8, Z11
+	VMAXPS       actconsts<>+256(SB), Z9, Z14
+	VMINPS       actconsts<>+320(SB), Z11, Z11
+	VMINPS       actconsts<>+320(SB), Z14, Z14
+	VMULPS       actconsts<>+384(SB), Z11, Z10
+	VMULPS       actconsts<>+384(SB), Z14, Z13
+	VRNDSCALEPS  $0x00, Z10, Z10
+	VRNDSCALEPS  $0x00, Z13, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+448(SB), Z13, Z14
+	VFMADD231PS  actconsts<>+512(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+512(SB), Z13, Z14
+	VMOVUPS      actconsts<>+576(SB), Z12
+	VMOVUPS      actconsts<>+576(SB), Z15
+	VFMADD213PS  actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+640(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+704(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+768(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+832(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+192(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+192(SB), Z14, Z15
+	VSCALEFPS    Z10, Z12, Z12
+	VSCALEFPS    Z13, Z15, Z15
+	VADDPS       actconsts<>+192(SB), Z12, Z12
+	VADDPS       actconsts<>+192(SB), Z15, Z15
+	VRCP14PS     Z12, Z10
+	VRCP14PS     Z15, Z13
+	VMINPS       actconsts<>+896(SB), Z12, Z12
+	VMINPS       actconsts<>+896(SB), Z15, Z15
+	VFNMADD213PS actconsts<>+192(SB), Z10, Z12
+	VFNMADD213PS actconsts<>+192(SB), Z13, Z15
+	VFMADD231PS  Z12, Z10, Z10
+	VFMADD231PS  Z15, Z13, Z13
+	VCMPPS       $0x07, Z8, Z8, K2
+	VMOVAPS      Z10, K2, Z8
+	VCMPPS       $0x07, Z9, Z9, K2
+	VMOVAPS      Z13, K2, Z9
+	JMP          t6store
+
+t65next:
+	VMAXPS       actconsts<>+256(SB), Z4, Z11
+	VMAXPS       actconsts<>+256(SB), Z5, Z14
+	VMAXPS       actconsts<>+256(SB), Z6, Z17
+	VMAXPS       actconsts<>+256(SB), Z7, Z20
+	VMINPS       actconsts<>+320(SB), Z11, Z11
+	VMINPS       actconsts<>+320(SB), Z14, Z14
+	VMINPS       actconsts<>+320(SB), Z17, Z17
+	VMINPS       actconsts<>+320(SB), Z20, Z20
+	VMULPS       actconsts<>+384(SB), Z11, Z10
+	VMULPS       actconsts<>+384(SB), Z14, Z13
+	VMULPS       actconsts<>+384(SB), Z17, Z16
+	VMULPS       actconsts<>+384(SB), Z20, Z19
+	VRNDSCALEPS  $0x00, Z10, Z10
+	VRNDSCALEPS  $0x00, Z13, Z13
+	VRNDSCALEPS  $0x00, Z16, Z16
+	VRNDSCALEPS  $0x00, Z19, Z19
+	VFMADD231PS  actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+448(SB), Z13, Z14
+	VFMADD231PS  actconsts<>+448(SB), Z16, Z17
+	VFMADD231PS  actconsts<>+448(SB), Z19, Z20
+	VFMADD231PS  actconsts<>+512(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+512(SB), Z13, Z14
+	VFMADD231PS  actconsts<>+512(SB), Z16, Z17
+	VFMADD231PS  actconsts<>+512(SB), Z19, Z20
+	VMOVUPS      actconsts<>+576(SB), Z12
+	VMOVUPS      actconsts<>+576(SB), Z15
+	VMOVUPS      actconsts<>+576(SB), Z18
+	VMOVUPS      actconsts<>+576(SB), Z21
+	VFMADD213PS  actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+640(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+640(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+640(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+704(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+704(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+704(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+768(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+768(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+768(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+832(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+832(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+832(SB), Z20, Z21
+	VFMADD213PS  actconsts<>+192(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+192(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+192(SB), Z17, Z18
+	VFMADD213PS  actconsts<>+192(SB), Z20, Z21
+	VSCALEFPS    Z10, Z12, Z12
+	VSCALEFPS    Z13, Z15, Z15
+	VSCALEFPS    Z16, Z18, Z18
+	VSCALEFPS    Z19, Z21, Z21
+	VADDPS       actconsts<>+192(SB), Z12, Z12
+	VADDPS       actconsts<>+192(SB), Z15, Z15
+	VADDPS       actconsts<>+192(SB), Z18, Z18
+	VADDPS       actconsts<>+192(SB), Z21, Z21
+	VRCP14PS     Z12, Z10
+	VRCP14PS     Z15, Z13
+	VRCP14PS     Z18, Z16
+	VRCP14PS     Z21, Z19
+	VMINPS       actconsts<>+896(SB), Z12, Z12
+	VMINPS       actconsts<>+896(SB), Z15, Z15
+	VMINPS       actconsts<>+896(SB), Z18, Z18
+	VMINPS       actconsts<>+896(SB), Z21, Z21
+	VFNMADD213PS actconsts<>+192(SB), Z10, Z12
+	VFNMADD213PS actconsts<>+192(SB), Z13, Z15
+	VFNMADD213PS actconsts<>+192(SB), Z16, Z18
+	VFNMADD213PS actconsts<>+192(SB), Z19, Z21
+	VFMADD231PS  Z12, Z10, Z10
+	VFMADD231PS  Z15, Z13, Z13
+	VFMADD231PS  Z18, Z16, Z16
+	VFMADD231PS  Z21, Z19, Z19
+	VMULPS       Z10, Z4, Z4
+	VMULPS       Z13, Z5, Z5
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z19, Z7, Z7
+	VMAXPS       actconsts<>+256(SB), Z8, Z11
+	VMAXPS       actconsts<>+256(SB), Z9, Z14
+	VMINPS       actconsts<>+320(SB), Z11, Z11
+	VMINPS       actconsts<>+320(SB), Z14, Z14
+	VMULPS       actconsts<>+384(SB), Z11, Z10
+	VMULPS       actconsts<>+384(SB), Z14, Z13
+	VRNDSCALEPS  $0x00, Z10, Z10
+	VRNDSCALEPS  $0x00, Z13, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+448(SB), Z13, Z14
+	VFMADD231PS  actconsts<>+512(SB), Z10, Z11
+	VFMADD231PS  actconsts<>+512(SB), Z13, Z14
+	VMOVUPS      actconsts<>+576(SB), Z12
+	VMOVUPS      actconsts<>+576(SB), Z15
+	VFMADD213PS  actconsts<>+640(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+640(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+704(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+704(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+768(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+768(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+832(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+832(SB), Z14, Z15
+	VFMADD213PS  actconsts<>+192(SB), Z11, Z12
+	VFMADD213PS  actconsts<>+192(SB), Z14, Z15
+	VSCALEFPS    Z10, Z12, Z12
+	VSCALEFPS    Z13, Z15, Z15
+	VADDPS       actconsts<>+192(SB), Z12, Z12
+	VADDPS       actconsts<>+192(SB), Z15, Z15
+	VRCP14PS     Z12, Z10
+	VRCP14PS     Z15, Z13
+	VMINPS       actconsts<>+896(SB), Z12, Z12
+	VMINPS       actconsts<>+896(SB), Z15, Z15
+	VFNMADD213PS actconsts<>+192(SB), Z10, Z12
+	VFNMADD213PS actconsts<>+192(SB), Z13, Z15
+	VFMADD231PS  Z12, Z10, Z10
+	VFMADD231PS  Z15, Z13, Z13
+	VMULPS       Z10, Z8, Z8
+	VMULPS       Z13, Z9, Z9
+
+t6store:
+	VMOVUPS Z4, (AX)(BX*4)
+	VMOVUPS Z5, 64(AX)(BX*4)
+	VMOVUPS Z6, 128(AX)(BX*4)
+	VMOVUPS Z7, 192(AX)(BX*4)
+	VMOVUPS Z8, 256(AX)(BX*4)
+	VMOVUPS Z9, K1, 320(AX)(BX*4)
+	JMP     next
+
+tail7:
+	LEAQ    (CX)(BX*4), DI
+	SUBQ    $0x00000060, SI
+	LEAQ    tail16<>+0(SB), R8
+	KMOVW   (R8)(SI*2), K1
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
+	VMOVAPS Z0, Z8
+	VMOVAPS Z0, Z9
+	VMOVAPS Z0, Z10
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t7tap:
+	MOVQ        (R8), R10
+	VMOVUPS     (SI), Z11
+	VFMADD231PS (DI)(R10*4), Z11, Z4
+	VFMADD231PS 64(DI)(R10*4), Z11, Z5
+	VFMADD231PS 128(DI)(R10*4), Z11, Z6
+	VFMADD231PS 192(DI)(R10*4), Z11, Z7
+	VFMADD231PS 256(DI)(R10*4), Z11, Z8
+	VFMADD231PS 320(DI)(R10*4), Z11, Z9
+	VFMADD231PS 384(DI)(R10*4), Z11, Z10
+	ADDQ        $0x00000008, R8
+	ADDQ        $0x00000040, SI
+	DECQ        R9
+	JNZ         t7tap
+	CMPQ        act+72(FP), $0x00000001
+	JL          t7store
+	JE          t7relu
+	CMPQ        act+72(FP), $0x00000003
+	JE          t7clip
+	JG          t7fromMemory
+	VMINPS      Z4, Z1, Z11
+	VMAXPS      Z4, Z1, Z4
+	VFMADD231PS Z11, Z2, Z4
+	VMINPS      Z5, Z1, Z11
+	VMAXPS      Z5, Z1, Z5
+	VFMADD231PS Z11, Z2, Z5
+	VMINPS      Z6, Z1, Z11
+	VMAXPS      Z6, Z1, Z6
+	VFMADD231PS Z11, Z2, Z6
+	VMINPS      Z7, Z1, Z11
+	VMAXPS      Z7, Z1, Z7
+	VFMADD231PS Z11, Z2, Z7
+	VMINPS      Z8, Z1, Z11
+	VMAXPS      Z8, Z1, Z8
+	VFMADD231PS Z11, Z2, Z8
+	VMINPS      Z9, Z1, Z11
+	VMAXPS      Z9, Z1, Z9
+	VFMADD231PS Z11, Z2, Z9
+	VMINPS      Z10, Z1, Z11
+	VMAXPS      Z10, Z1, Z10
+	VFMADD231PS Z11, Z2, Z10
+	JMP         t7store
+
+t7relu:
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+	VMAXPS Z6, Z1, Z6
+	VMAXPS Z7, Z1, Z7
+	VMAXPS Z8, Z1, Z8
+	VMAXPS Z9, Z1, Z9
+	VMAXPS Z10, Z1, Z10
+	JMP    t7store
+
+t7clip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z5, Z2, Z5
+	VMINPS Z5, Z3, Z5
+	VMAXPS Z6, Z2, Z6
+	VMINPS Z6, Z3, Z6
+	VMAXPS Z7, Z2, Z7
+	VMINPS Z7, Z3, Z7
+	VMAXPS Z8, Z2, Z8
+	VMINPS Z8, Z3, Z8
+	VMAXPS Z9, Z2, Z9
+	VMINPS Z9, Z3, Z9
+	VMAXPS Z10, Z2, Z10
+	VMINPS Z10, Z3, Z10
+	JMP    t7store
+
+t7fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t74next
+	VMULPS actconsts<>+0(SB), Z4, Z11
+	VMULPS actconsts<>+0(SB), Z5, Z12
+	VMULPS actconsts<>+0(SB), Z6, Z13
+	VMULPS actconsts<>+0(SB), Z7, Z14
+	VADDPS actconsts<>+64(SB), Z11, Z11
+	VADDPS actconsts<>+64(SB), Z12, Z12
+	VADDPS actconsts<>+64(SB), Z13, Z13
+	VADDPS actconsts<>+64(SB), Z14, Z14
+	VMAXPS actconsts<>+128(SB), Z11, Z11
+	VMAXPS actconsts<>+128(SB), Z12, Z12
+	VMAXPS actconsts<>+128(SB), Z13, Z13
+	VMAXPS actconsts<>+128(SB), Z14, Z14
+	VMINPS actconsts<>+192(SB), Z11, Z11
+	VMINPS actconsts<>+192(SB), Z12, Z12
+	VMINPS actconsts<>+192(SB), Z13, Z13
+	VMINPS actconsts<>+192(SB), Z14, Z14
+	VMULPS Z11, Z4, Z4
+	VMULPS Z12, Z5, Z5
+	VMULPS Z13, Z6, Z6
+	VMULPS Z14, Z7, Z7
+	VMULPS actconsts<>+0(SB), Z8, Z11
+	VMULPS actconsts<>+0(SB), Z9, Z12
+	VMULPS actconsts<>+0(SB), Z10, Z13
+	VADDPS actconsts<>+64(SB), Z11, Z11
+	VADDPS actconsts<>+64(SB), Z12, Z12
+	VADDPS actconsts<>+64(SB), Z13, Z13
+	VMAXPS actconsts<>+128(SB), Z11, Z11
+	VMAXPS actconsts<>+128(SB), Z12, Z12
+	VMAXPS actconsts<>+128(SB), Z13, Z13
+	VMINPS actconsts<>+192(SB), Z11, Z11
+	VMINPS actconsts<>+192(SB), Z12, Z12
+	VMINPS actconsts<>+192(SB), Z13, Z13
+	VMULPS Z11, Z8, Z8
+	VMULPS Z12, Z9, Z9
+	VMULPS Z13, Z10, Z10
+	JMP    t7store
+
+t74next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          t75next
+	VMAXPS       actconsts<>+256(SB), Z4, Z12
+	VMAXPS       actconsts<>+256(SB), Z5, Z15
+	VMAXPS       actconsts<>+256(SB), Z6, Z18
+	VMAXPS       actconsts<>+256(SB), Z7, Z21
+	VMINPS       actconsts<>+320(SB), Z12, Z12
+	VMINPS       actconsts<>+320(SB), Z15, Z15
+	VMINPS       actconsts<>+320(SB), Z18, Z18
+	VMINPS       actconsts<>+320(SB), Z21, Z21
+	VMULPS       actconsts<>+384(SB), Z12, Z11
+	VMULPS       actconsts<>+384(SB), Z15, Z14
+	VMULPS       actconsts<>+384(SB), Z18, Z17
+	VMULPS       actconsts<>+384(SB), Z21, Z20
+	VRNDSCALEPS  $0x00, Z11, Z11
+	VRNDSCALEPS  $0x00, Z14, Z14
+	VRNDSCALEPS  $0x00, Z17, Z17
+	VRNDSCALEPS  $0x00, Z20, Z20
+	VFMADD231PS  actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+448(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+448(SB), Z17, Z18
+	VFMADD231PS  actconsts<>+448(SB), Z20, Z21
+	VFMADD231PS  actconsts<>+512(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+512(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+512(SB), Z17, Z18
+	VFMADD231PS  actconsts<>+512(SB), Z20, Z21
+	VMOVUPS      actconsts<>+576(SB), Z13
+	VMOVUPS      actconsts<>+576(SB), Z16
+	VMOVUPS      actconsts<>+576(SB), Z19
+	VMOVUPS      actconsts<>+576(SB), Z22
+	VFMADD213PS  actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+640(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+640(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+640(SB), Z21, Z22
+	VFMADD213PS  actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+704(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+704(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+704(SB), Z21, Z22
+	VFMADD213PS  actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+768(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+768(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+768(SB), Z21, Z22
+	VFMADD213PS  actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+832(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+832(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+832(SB), Z21, Z22
+	VFMADD213PS  actconsts<>+192(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+192(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+192(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+192(SB), Z21, Z22
+	VSCALEFPS    Z11, Z13, Z13
+	VSCALEFPS    Z14, Z16, Z16
+	VSCALEFPS    Z17, Z19, Z19
+	VSCALEFPS    Z20, Z22, Z22
+	VADDPS       actconsts<>+192(SB), Z13, Z13
+	VADDPS       actconsts<>+192(SB), Z16, Z16
+	VADDPS       actconsts<>+192(SB), Z19, Z19
+	VADDPS       actconsts<>+192(SB), Z22, Z22
+	VRCP14PS     Z13, Z11
+	VRCP14PS     Z16, Z14
+	VRCP14PS     Z19, Z17
+	VRCP14PS     Z22, Z20
+	VMINPS       actconsts<>+896(SB), Z13, Z13
+	VMINPS       actconsts<>+896(SB), Z16, Z16
+	VMINPS       actconsts<>+896(SB), Z19, Z19
+	VMINPS       actconsts<>+896(SB), Z22, Z22
+	VFNMADD213PS actconsts<>+192(SB), Z11, Z13
+	VFNMADD213PS actconsts<>+192(SB), Z14, Z16
+	VFNMADD213PS actconsts<>+192(SB), Z17, Z19
+	VFNMADD213PS actconsts<>+192(SB), Z20, Z22
+	VFMADD231PS  Z13, Z11, Z11
+	VFMADD231PS  Z16, Z14, Z14
+	VFMADD231PS  Z19, Z17, Z17
+	VFMADD231PS  Z22, Z20, Z20
+	VCMPPS       $0x07, Z4, Z4, K2
+	VMOVAPS      Z11, K2, Z4
+	VCMPPS       $0x07, Z5, Z5, K2
+	VMOVAPS      Z14, K2, Z5
+	VCMPPS       $0x07, Z6, Z6, K2
+	VMOVAPS      Z17, K2, Z6
+	VCMPPS       $0x07, Z7, Z7, K2
+	VMOVAPS      Z20, K2, Z7
+	VMAXPS       actconsts<>+256(SB), Z8, Z12
+	VMAXPS       actconsts<>+256(SB), Z9, Z15
+	VMAXPS       actconsts<>+256(SB), Z10, Z18
+	VMINPS       actconsts<>+320(SB), Z12, Z12
+	VMINPS       actconsts<>+320(SB), Z15, Z15
+	VMINPS       actconsts<>+320(SB), Z18, Z18
+	VMULPS       actconsts<>+384(SB), Z12, Z11
+	VMULPS       actconsts<>+384(SB), Z15, Z14
+	VMULPS       actconsts<>+384(SB), Z18, Z17
+	VRNDSCALEPS  $0x00, Z11, Z11
+	VRNDSCALEPS  $0x00, Z14, Z14
+	VRNDSCALEPS  $0x00, Z17, Z17
+	VFMADD231PS  actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+448(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+448(SB), Z17, Z18
+	VFMADD231PS  actconsts<>+512(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+512(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+512(SB), Z17, Z18
+	VMOVUPS      actconsts<>+576(SB), Z13
+	VMOVUPS      actconsts<>+576(SB), Z16
+	VMOVUPS      actconsts<>+576(SB), Z19
+	VFMADD213PS  actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+640(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+640(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+704(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+704(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+768(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+768(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+832(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+832(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+192(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+192(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+192(SB), Z18, Z19
+	VSCALEFPS    Z11, Z13, Z13
+	VSCALEFPS    Z14, Z16, Z16
+	VSCALEFPS    Z17, Z19, Z19
+	VADDPS       actconsts<>+192(SB), Z13, Z13
+	VADDPS       actconsts<>+192(SB), Z16, Z16
+	VADDPS       actconsts<>+192(SB), Z19, Z19
+	VRCP14PS     Z13, Z11
+	VRCP14PS     Z16, Z14
+	VRCP14PS     Z19, Z17
+	VMINPS       actconsts<>+896(SB), Z13, Z13
+	VMINPS       actconsts<>+896(SB), Z16, Z16
+	VMINPS       actconsts<>+896(SB), Z19, Z19
+	VFNMADD213PS actconsts<>+192(SB), Z11, Z13
+	VFNMADD213PS actconsts<>+192(SB), Z14, Z16
+	VFNMADD213PS actconsts<>+192(SB), Z17, Z19
+	VFMADD231PS  Z13, Z11, Z11
+	VFMADD231PS  Z16, Z14, Z14
+	VFMADD231PS  Z19, Z17, Z17
+	VCMPPS       $0x07, Z8, Z8, K2
+	VMOVAPS      Z11, K2, Z8
+	VCMPPS       $0x07, Z9, Z9, K2
+	VMOVAPS      Z14, K2, Z9
+	VCMPPS       $0x07, Z10, Z10, K2
+	VMOVAPS      Z17, K2, Z10
+	JMP          t7store
+
+t75next:
+	VMAXPS       actconsts<>+256(SB), Z4, Z12
+	VMAXPS       actconsts<>+256(SB), Z5, Z15
+	VMAXPS       actconsts<>+256(SB), Z6, Z18
+	VMAXPS       actconsts<>+256(SB), Z7, Z21
+	VMINPS       actconsts<>+320(SB), Z12, Z12
+	VMINPS       actconsts<>+320(SB), Z15, Z15
+	VMINPS       actconsts<>+320(SB), Z18, Z18
+	VMINPS       actconsts<>+320(SB), Z21, Z21
+	VMULPS       actconsts<>+384(SB), Z12, Z11
+	VMULPS       actconsts<>+384(SB), Z15, Z14
+	VMULPS       actconsts<>+384(SB), Z18, Z17
+	VMULPS       actconsts<>+384(SB), Z21, Z20
+	VRNDSCALEPS  $0x00, Z11, Z11
+	VRNDSCALEPS  $0x00, Z14, Z14
+	VRNDSCALEPS  $0x00, Z17, Z17
+	VRNDSCALEPS  $0x00, Z20, Z20
+	VFMADD231PS  actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+448(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+448(SB), Z17, Z18
+	VFMADD231PS  actconsts<>+448(SB), Z20, Z21
+	VFMADD231PS  actconsts<>+512(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+512(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+512(SB), Z17, Z18
+	VFMADD231PS  actconsts<>+512(SB), Z20, Z21
+	VMOVUPS      actconsts<>+576(SB), Z13
+	VMOVUPS      actconsts<>+576(SB), Z16
+	VMOVUPS      actconsts<>+576(SB), Z19
+	VMOVUPS      actconsts<>+576(SB), Z22
+	VFMADD213PS  actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+640(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+640(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+640(SB), Z21, Z22
+	VFMADD213PS  actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+704(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+704(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+704(SB), Z21, Z22
+	VFMADD213PS  actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+768(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+768(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+768(SB), Z21, Z22
+	VFMADD213PS  actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+832(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+832(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+832(SB), Z21, Z22
+	VFMADD213PS  actconsts<>+192(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+192(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+192(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+192(SB), Z21, Z22
+	VSCALEFPS    Z11, Z13, Z13
+	VSCALEFPS    Z14, Z16, Z16
+	VSCALEFPS    Z17, Z19, Z19
+	VSCALEFPS    Z20, Z22, Z22
+	VADDPS       actconsts<>+192(SB), Z13, Z13
+	VADDPS       actconsts<>+192(SB), Z16, Z16
+	VADDPS       actconsts<>+192(SB), Z19, Z19
+	VADDPS       actconsts<>+192(SB), Z22, Z22
+	VRCP14PS     Z13, Z11
+	VRCP14PS     Z16, Z14
+	VRCP14PS     Z19, Z17
+	VRCP14PS     Z22, Z20
+	VMINPS       actconsts<>+896(SB), Z13, Z13
+	VMINPS       actconsts<>+896(SB), Z16, Z16
+	VMINPS       actconsts<>+896(SB), Z19, Z19
+	VMINPS       actconsts<>+896(SB), Z22, Z22
+	VFNMADD213PS actconsts<>+192(SB), Z11, Z13
+	VFNMADD213PS actconsts<>+192(SB), Z14, Z16
+	VFNMADD213PS actconsts<>+192(SB), Z17, Z19
+	VFNMADD213PS actconsts<>+192(SB), Z20, Z22
+	VFMADD231PS  Z13, Z11, Z11
+	VFMADD231PS  Z16, Z14, Z14
+	VFMADD231PS  Z19, Z17, Z17
+	VFMADD231PS  Z22, Z20, Z20
+	VMULPS       Z11, Z4, Z4
+	VMULPS       Z14, Z5, Z5
+	VMULPS       Z17, Z6, Z6
+	VMULPS       Z20, Z7, Z7
+	VMAXPS       actconsts<>+256(SB), Z8, Z12
+	VMAXPS       actconsts<>+256(SB), Z9, Z15
+	VMAXPS       actconsts<>+256(SB), Z10, Z18
+	VMINPS       actconsts<>+320(SB), Z12, Z12
+	VMINPS       actconsts<>+320(SB), Z15, Z15
+	VMINPS       actconsts<>+320(SB), Z18, Z18
+	VMULPS       actconsts<>+384(SB), Z12, Z11
+	VMULPS       actconsts<>+384(SB), Z15, Z14
+	VMULPS       actconsts<>+384(SB), Z18, Z17
+	VRNDSCALEPS  $0x00, Z11, Z11
+	VRNDSCALEPS  $0x00, Z14, Z14
+	VRNDSCALEPS  $0x00, Z17, Z17
+	VFMADD231PS  actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+448(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+448(SB), Z17, Z18
+	VFMADD231PS  actconsts<>+512(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+512(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+512(SB), Z17, Z18
+	VMOVUPS      actconsts<>+576(SB), Z13
+	VMOVUPS      actconsts<>+576(SB), Z16
+	VMOVUPS      actconsts<>+576(SB), Z19
+	VFMADD213PS  actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+640(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+640(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+704(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+704(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+768(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+768(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+832(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+832(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+192(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+192(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+192(SB), Z18, Z19
+	VSCALEFPS    Z11, Z13, Z13
+	VSCALEFPS    Z14, Z16, Z16
+	VSCALEFPS    Z17, Z19, Z19
+	VADDPS       actconsts<>+192(SB), Z13, Z13
+	VADDPS       actconsts<>+192(SB), Z16, Z16
+	VADDPS       actconsts<>+192(SB), Z19, Z19
+	VRCP14PS     Z13, Z11
+	VRCP14PS     Z16, Z14
+	VRCP14PS     Z19, Z17
+	VMINPS       actconsts<>+896(SB), Z13, Z13
+	VMINPS       actconsts<>+896(SB), Z16, Z16
+	VMINPS       actconsts<>+896(SB), Z19, Z19
+	VFNMADD213PS actconsts<>+192(SB), Z11, Z13
+	VFNMADD213PS actconsts<>+192(SB), Z14, Z16
+	VFNMADD213PS actconsts<>+192(SB), Z17, Z19
+	VFMADD231PS  Z13, Z11, Z11
+	VFMADD231PS  Z16, Z14, Z14
+	VFMADD231PS  Z19, Z17, Z17
+	VMULPS       Z11, Z8, Z8
+	VMULPS       Z14, Z9, Z9
+	VMULPS       Z17, Z10, Z10
+
+t7store:
+	VMOVUPS Z4, (AX)(BX*4)
+	VMOVUPS Z5, 64(AX)(BX*4)
+	VMOVUPS Z6, 128(AX)(BX*4)
+	VMOVUPS Z7, 192(AX)(BX*4)
+	VMOVUPS Z8, 256(AX)(BX*4)
+	VMOVUPS Z9, 320(AX)(BX*4)
+	VMOVUPS Z10, K1, 384(AX)(BX*4)
+	JMP     next
+
+tail8:
+	LEAQ    (CX)(BX*4), DI
+	SUBQ    $0x00000070, SI
+	LEAQ    tail16<>+0(SB), R8
+	KMOVW   (R8)(SI*2), K1
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
+	VMOVAPS Z0, Z8
+	VMOVAPS Z0, Z9
+	VMOVAPS Z0, Z10
+	VMOVAPS Z0, Z11
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t8tap:
+	MOVQ        (R8), R10
+	VMOVUPS     (SI), Z12
+	VFMADD231PS (DI)(R10*4), Z12, Z4
+	VFMADD231PS 64(DI)(R10*4), Z12, Z5
+	VFMADD231PS 128(DI)(R10*4), Z12, Z6
+	VFMADD231PS 192(DI)(R10*4), Z12, Z7
+	VFMADD231PS 256(DI)(R10*4), Z12, Z8
+	VFMADD231PS 320(DI)(R10*4), Z12, Z9
+	VFMADD231PS 384(DI)(R10*4), Z12, Z10
+	VFMADD231PS 448(DI)(R10*4), Z12, Z11
+	ADDQ        $0x00000008, R8
+	ADDQ        $0x00000040, SI
+	DECQ        R9
+	JNZ         t8tap
+	CMPQ        act+72(FP), $0x00000001
+	JL          t8store
+	JE          t8relu
+	CMPQ        act+72(FP), $0x00000003
+	JE          t8clip
+	JG          t8fromMemory
+	VMINPS      Z4, Z1, Z12
+	VMAXPS      Z4, Z1, Z4
+	VFMADD231PS Z12, Z2, Z4
+	VMINPS      Z5, Z1, Z12
+	VMAXPS      Z5, Z1, Z5
+	VFMADD231PS Z12, Z2, Z5
+	VMINPS      Z6, Z1, Z12
+	VMAXPS      Z6, Z1, Z6
+	VFMADD231PS Z12, Z2, Z6
+	VMINPS      Z7, Z1, Z12
+	VMAXPS      Z7, Z1, Z7
+	VFMADD231PS Z12, Z2, Z7
+	VMINPS      Z8, Z1, Z12
+	VMAXPS      Z8, Z1, Z8
+	VFMADD231PS Z12, Z2, Z8
+	VMINPS      Z9, Z1, Z12
+	VMAXPS      Z9, Z1, Z9
+	VFMADD231PS Z12, Z2, Z9
+	VMINPS      Z10, Z1, Z12
+	VMAXPS      Z10, Z1, Z10
+	VFMADD231PS Z12, Z2, Z10
+	VMINPS      Z11, Z1, Z12
+	VMAXPS      Z11, Z1, Z11
+	VFMADD231PS Z12, Z2, Z11
+	JMP         t8store
+
+t8relu:
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+	VMAXPS Z6, Z1, Z6
+	VMAXPS Z7, Z1, Z7
+	VMAXPS Z8, Z1, Z8
+	VMAXPS Z9, Z1, Z9
+	VMAXPS Z10, Z1, Z10
+	VMAXPS Z11, Z1, Z11
+	JMP    t8store
+
+t8clip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z5, Z2, Z5
+	VMINPS Z5, Z3, Z5
+	VMAXPS Z6, Z2, Z6
+	VMINPS Z6, Z3, Z6
+	VMAXPS Z7, Z2, Z7
+	VMINPS Z7, Z3, Z7
+	VMAXPS Z8, Z2, Z8
+	VMINPS Z8, Z3, Z8
+	VMAXPS Z9, Z2, Z9
+	VMINPS Z9, Z3, Z9
+	VMAXPS Z10, Z2, Z10
+	VMINPS Z10, Z3, Z10
+	VMAXPS Z11, Z2, Z11
+	VMINPS Z11, Z3, Z11
+	JMP    t8store
+
+t8fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t84next
+	VMULPS actconsts<>+0(SB), Z4, Z12
+	VMULPS actconsts<>+0(SB), Z5, Z13
+	VMULPS actconsts<>+0(SB), Z6, Z14
+	VMULPS actconsts<>+0(SB), Z7, Z15
+	VADDPS actconsts<>+64(SB), Z12, Z12
+	VADDPS actconsts<>+64(SB), Z13, Z13
+	VADDPS actconsts<>+64(SB), Z14, Z14
+	VADDPS actconsts<>+64(SB), Z15, Z15
+	VMAXPS actconsts<>+128(SB), Z12, Z12
+	VMAXPS actconsts<>+128(SB), Z13, Z13
+	VMAXPS actconsts<>+128(SB), Z14, Z14
+	VMAXPS actconsts<>+128(SB), Z15, Z15
+	VMINPS actconsts<>+192(SB), Z12, Z12
+	VMINPS actconsts<>+192(SB), Z13, Z13
+	VMINPS actconsts<>+192(SB), Z14, Z14
+	VMINPS actconsts<>+192(SB), Z15, Z15
+	VMULPS Z12, Z4, Z4
+	VMULPS Z13, Z5, Z5
+	VMULPS Z14, Z6, Z6
+	VMULPS Z15, Z7, Z7
+	VMULPS actconsts<>+0(SB), Z8, Z12
+	VMULPS actconsts<>+0(SB), Z9, Z13
+	VMULPS actconsts<>+0(SB), Z10, Z14
+	VMULPS actconsts<>+0(SB), Z11, Z15
+	VADDPS actconsts<>+64(SB), Z12, Z12
+	VADDPS actconsts<>+64(SB), Z13, Z13
+	VADDPS actconsts<>+64(SB), Z14, Z14
+	VADDPS actconsts<>+64(SB), Z15, Z15
+	VMAXPS actconsts<>+128(SB), Z12, Z12
+	VMAXPS actconsts<>+128(SB), Z13, Z13
+	VMAXPS actconsts<>+128(SB), Z14, Z14
+	VMAXPS actconsts<>+128(SB), Z15, Z15
+	VMINPS actconsts<>+192(SB), Z12, Z12
+	VMINPS actconsts<>+192(SB), Z13, Z13
+	VMINPS actconsts<>+192(SB), Z14, Z14
+	VMINPS actconsts<>+192(SB), Z15, Z15
+	VMULPS Z12, Z8, Z8
+	VMULPS Z13, Z9, Z9
+	VMULPS Z14, Z10, Z10
+	VMULPS Z15, Z11, Z11
+	JMP    t8store
+
+t84next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          t85next
+	VMAXPS       actconsts<>+256(SB), Z4, Z13
+	VMAXPS       actconsts<>+256(SB), Z5, Z16
+	VMAXPS       actconsts<>+256(SB), Z6, Z19
+	VMAXPS       actconsts<>+256(SB), Z7, Z22
+	VMINPS       actconsts<>+320(SB), Z13, Z13
+	VMINPS       actconsts<>+320(SB), Z16, Z16
+	VMINPS       actconsts<>+320(SB), Z19, Z19
+	VMINPS       actconsts<>+320(SB), Z22, Z22
+	VMULPS       actconsts<>+384(SB), Z13, Z12
+	VMULPS       actconsts<>+384(SB), Z16, Z15
+	VMULPS       actconsts<>+384(SB), Z19, Z18
+	VMULPS       actconsts<>+384(SB), Z22, Z21
+	VRNDSCALEPS  $0x00, Z12, Z12
+	VRNDSCALEPS  $0x00, Z15, Z15
+	VRNDSCALEPS  $0x00, Z18, Z18
+	VRNDSCALEPS  $0x00, Z21, Z21
+	VFMADD231PS  actconsts<>+448(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+448(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+448(SB), Z21, Z22
+	VFMADD231PS  actconsts<>+512(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+512(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+512(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+512(SB), Z21, Z22
+	VMOVUPS      actconsts<>+576(SB), Z14
+	VMOVUPS      actconsts<>+576(SB), Z17
+	VMOVUPS      actconsts<>+576(SB), Z20
+	VMOVUPS      actconsts<>+576(SB), Z23
+	VFMADD213PS  actconsts<>+640(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+640(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+640(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+640(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+704(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+704(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+704(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+704(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+768(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+768(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+768(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+768(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+832(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+832(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+832(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+832(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+192(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+192(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+192(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+192(SB), Z22, Z23
+	VSCALEFPS    Z12, Z14, Z14
+	VSCALEFPS    Z15, Z17, Z17
+	VSCALEFPS    Z18, Z20, Z20
+	VSCALEFPS    Z21, Z23, Z23
+	VADDPS       actconsts<>+192(SB), Z14, Z14
+	VADDPS       actconsts<>+192(SB), Z17, Z17
+	VADDPS       actconsts<>+192(SB), Z20, Z20
+	VADDPS       actconsts<>+192(SB), Z23, Z23
+	VRCP14PS     Z14, Z12
+	VRCP14PS     Z17, Z15
+	VRCP14PS     Z20, Z18
+	VRCP14PS     Z23, Z21
+	VMINPS       actconsts<>+896(SB), Z14, Z14
+	VMINPS       actconsts<>+896(SB), Z17, Z17
+	VMINPS       actconsts<>+896(SB), Z20, Z20
+	VMINPS       actconsts<>+896(SB), Z23, Z23
+	VFNMADD213PS actconsts<>+192(SB), Z12, Z14
+	VFNMADD213PS actconsts<>+192(SB), Z15, Z17
+	VFNMADD213PS actconsts<>+192(SB), Z18, Z20
+	VFNMADD213PS actconsts<>+192(SB), Z21, Z23
+	VFMADD231PS  Z14, Z12, Z12
+	VFMADD231PS  Z17, Z15, Z15
+	VFMADD231PS  Z20, Z18, Z18
+	VFMADD231PS  Z23, Z21, Z21
+	VCMPPS       $0x07, Z4, Z4, K2
+	VMOVAPS      Z12, K2, Z4
+	VCMPPS       $0x07, Z5, Z5, K2
+	VMOVAPS      Z15, K2, Z5
+	VCMPPS       $0x07, Z6, Z6, K2
+	VMOVAPS      Z18, K2, Z6
+	VCMPPS       $0x07, Z7, Z7, K2
+	VMOVAPS      Z21, K2, Z7
+	VMAXPS       actconsts<>+256(SB), Z8, Z13
+	VMAXPS       actconsts<>+256(SB), Z9, Z16
+	VMAXPS       actconsts<>+256(SB), Z10, Z19
+	VMAXPS       actconsts<>+256(SB), Z11, Z22
+	VMINPS       actconsts<>+320(SB), Z13, Z13
+	VMINPS       actconsts<>+320(SB), Z16, Z16
+	VMINPS       actconsts<>+320(SB), Z19, Z19
+	VMINPS       actconsts<>+320(SB), Z22, Z22
+	VMULPS       actconsts<>+384(SB), Z13, Z12
+	VMULPS       actconsts<>+384(SB), Z16, Z15
+	VMULPS       actconsts<>+384(SB), Z19, Z18
+	VMULPS       actconsts<>+384(SB), Z22, Z21
+	VRNDSCALEPS  $0x00, Z12, Z12
+	VRNDSCALEPS  $0x00, Z15, Z15
+	VRNDSCALEPS  $0x00, Z18, Z18
+	VRNDSCALEPS  $0x00, Z21, Z21
+	VFMADD231PS  actconsts<>+448(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+448(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+448(SB), Z21, Z22
+	VFMADD231PS  actconsts<>+512(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+512(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+512(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+512(SB), Z21, Z22
+	VMOVUPS      actconsts<>+576(SB), Z14
+	VMOVUPS      actconsts<>+576(SB), Z17
+	VMOVUPS      actconsts<>+576(SB), Z20
+	VMOVUPS      actconsts<>+576(SB), Z23
+	VFMADD213PS  actconsts<>+640(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+640(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+640(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+640(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+704(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+704(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+704(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+704(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+768(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+768(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+768(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+768(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+832(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+832(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+832(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+832(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+192(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+192(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+192(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+192(SB), Z22, Z23
+	VSCALEFPS    Z12, Z14, Z14
+	VSCALEFPS    Z15, Z17, Z17
+	VSCALEFPS    Z18, Z20, Z20
+	VSCALEFPS    Z21, Z23, Z23
+	VADDPS       actconsts<>+192(SB), Z14, Z14
+	VADDPS       actconsts<>+192(SB), Z17, Z17
+	VADDPS       actconsts<>+192(SB), Z20, Z20
+	VADDPS       actconsts<>+192(SB), Z23, Z23
+	VRCP14PS     Z14, Z12
+	VRCP14PS     Z17, Z15
+	VRCP14PS     Z20, Z18
+	VRCP14PS     Z23, Z21
+	VMINPS       actconsts<>+896(SB), Z14, Z14
+	VMINPS       actconsts<>+896(SB), Z17, Z17
+	VMINPS       actconsts<>+896(SB), Z20, Z20
+	VMINPS       actconsts<>+896(SB), Z23, Z23
+	VFNMADD213PS actconsts<>+192(SB), Z12, Z14
+	VFNMADD213PS actconsts<>+192(SB), Z15, Z17
+	VFNMADD213PS actconsts<>+192(SB), Z18, Z20
+	VFNMADD213PS actconsts<>+192(SB), Z21, Z23
+	VFMADD231PS  Z14, Z12, Z12
+	VFMADD231PS  Z17, Z15, Z15
+	VFMADD231PS  Z20, Z18, Z18
+	VFMADD231PS  Z23, Z21, Z21
+	VCMPPS       $0x07, Z8, Z8, K2
+	VMOVAPS      Z12, K2, Z8
+	VCMPPS       $0x07, Z9, Z9, K2
+	VMOVAPS      Z15, K2, Z9
+	VCMPPS       $0x07, Z10, Z10, K2
+	VMOVAPS      Z18, K2, Z10
+	VCMPPS       $0x07, Z11, Z11, K2
+	VMOVAPS      Z21, K2, Z11
+	JMP          t8store
+
+t85next:
+	VMAXPS       actconsts<>+256(SB), Z4, Z13
+	VMAXPS       actconsts<>+256(SB), Z5, Z16
+	VMAXPS       actconsts<>+256(SB), Z6, Z19
+	VMAXPS       actconsts<>+256(SB), Z7, Z22
+	VMINPS       actconsts<>+320(SB), Z13, Z13
+	VMINPS       actconsts<>+320(SB), Z16, Z16
+	VMINPS       actconsts<>+320(SB), Z19, Z19
+	VMINPS       actconsts<>+320(SB), Z22, Z22
+	VMULPS       actconsts<>+384(SB), Z13, Z12
+	VMULPS       actconsts<>+384(SB), Z16, Z15
+	VMULPS       actconsts<>+384(SB), Z19, Z18
+	VMULPS       actconsts<>+384(SB), Z22, Z21
+	VRNDSCALEPS  $0x00, Z12, Z12
+	VRNDSCALEPS  $0x00, Z15, Z15
+	VRNDSCALEPS  $0x00, Z18, Z18
+	VRNDSCALEPS  $0x00, Z21, Z21
+	VFMADD231PS  actconsts<>+448(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+448(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+448(SB), Z21, Z22
+	VFMADD231PS  actconsts<>+512(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+512(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+512(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+512(SB), Z21, Z22
+	VMOVUPS      actconsts<>+576(SB), Z14
+	VMOVUPS      actconsts<>+576(SB), Z17
+	VMOVUPS      actconsts<>+576(SB), Z20
+	VMOVUPS      actconsts<>+576(SB), Z23
+	VFMADD213PS  actconsts<>+640(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+640(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+640(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+640(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+704(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+704(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+704(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+704(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+768(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+768(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+768(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+768(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+832(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+832(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+832(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+832(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+192(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+192(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+192(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+192(SB), Z22, Z23
+	VSCALEFPS    Z12, Z14, Z14
+	VSCALEFPS    Z15, Z17, Z17
+	VSCALEFPS    Z18, Z20, Z20
+	VSCALEFPS    Z21, Z23, Z23
+	VADDPS       actconsts<>+192(SB), Z14, Z14
+	VADDPS       actconsts<>+192(SB), Z17, Z17
+	VADDPS       actconsts<>+192(SB), Z20, Z20
+	VADDPS       actconsts<>+192(SB), Z23, Z23
+	VRCP14PS     Z14, Z12
+	VRCP14PS     Z17, Z15
+	VRCP14PS     Z20, Z18
+	VRCP14PS     Z23, Z21
+	VMINPS       actconsts<>+896(SB), Z14, Z14
+	VMINPS       actconsts<>+896(SB), Z17, Z17
+	VMINPS       actconsts<>+896(SB), Z20, Z20
+	VMINPS       actconsts<>+896(SB), Z23, Z23
+	VFNMADD213PS actconsts<>+192(SB), Z12, Z14
+	VFNMADD213PS actconsts<>+192(SB), Z15, Z17
+	VFNMADD213PS actconsts<>+192(SB), Z18, Z20
+	VFNMADD213PS actconsts<>+192(SB), Z21, Z23
+	VFMADD231PS  Z14, Z12, Z12
+	VFMADD231PS  Z17, Z15, Z15
+	VFMADD231PS  Z20, Z18, Z18
+	VFMADD231PS  Z23, Z21, Z21
+	VMULPS       Z12, Z4, Z4
+	VMULPS       Z15, Z5, Z5
+	VMULPS       Z18, Z6, Z6
+	VMULPS       Z21, Z7, Z7
+	VMAXPS       actconsts<>+256(SB), Z8, Z13
+	VMAXPS       actconsts<>+256(SB), Z9, Z16
+	VMAXPS       actconsts<>+256(SB), Z10, Z19
+	VMAXPS       actconsts<>+256(SB), Z11, Z22
+	VMINPS       actconsts<>+320(SB), Z13, Z13
+	VMINPS       actconsts<>+320(SB), Z16, Z16
+	VMINPS       actconsts<>+320(SB), Z19, Z19
+	VMINPS       actconsts<>+320(SB), Z22, Z22
+	VMULPS       actconsts<>+384(SB), Z13, Z12
+	VMULPS       actconsts<>+384(SB), Z16, Z15
+	VMULPS       actconsts<>+384(SB), Z19, Z18
+	VMULPS       actconsts<>+384(SB), Z22, Z21
+	VRNDSCALEPS  $0x00, Z12, Z12
+	VRNDSCALEPS  $0x00, Z15, Z15
+	VRNDSCALEPS  $0x00, Z18, Z18
+	VRNDSCALEPS  $0x00, Z21, Z21
+	VFMADD231PS  actconsts<>+448(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+448(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+448(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+448(SB), Z21, Z22
+	VFMADD231PS  actconsts<>+512(SB), Z12, Z13
+	VFMADD231PS  actconsts<>+512(SB), Z15, Z16
+	VFMADD231PS  actconsts<>+512(SB), Z18, Z19
+	VFMADD231PS  actconsts<>+512(SB), Z21, Z22
+	VMOVUPS      actconsts<>+576(SB), Z14
+	VMOVUPS      actconsts<>+576(SB), Z17
+	VMOVUPS      actconsts<>+576(SB), Z20
+	VMOVUPS      actconsts<>+576(SB), Z23
+	VFMADD213PS  actconsts<>+640(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+640(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+640(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+640(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+704(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+704(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+704(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+704(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+768(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+768(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+768(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+768(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+832(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+832(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+832(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+832(SB), Z22, Z23
+	VFMADD213PS  actconsts<>+192(SB), Z13, Z14
+	VFMADD213PS  actconsts<>+192(SB), Z16, Z17
+	VFMADD213PS  actconsts<>+192(SB), Z19, Z20
+	VFMADD213PS  actconsts<>+192(SB), Z22, Z23
+	VSCALEFPS    Z12, Z14, Z14
+	VSCALEFPS    Z15, Z17, Z17
+	VSCALEFPS    Z18, Z20, Z20
+	VSCALEFPS    Z21, Z23, Z23
+	VADDPS       actconsts<>+192(SB), Z14, Z14
+	VADDPS       actconsts<>+192(SB), Z17, Z17
+	VADDPS       actconsts<>+192(SB), Z20, Z20
+	VADDPS       actconsts<>+192(SB), Z23, Z23
+	VRCP14PS     Z14, Z12
+	VRCP14PS     Z17, Z15
+	VRCP14PS     Z20, Z18
+	VRCP14PS     Z23, Z21
+	VMINPS       actconsts<>+896(SB), Z14, Z14
+	VMINPS       actconsts<>+896(SB), Z17, Z17
+	VMINPS       actconsts<>+896(SB), Z20, Z20
+	VMINPS       actconsts<>+896(SB), Z23, Z23
+	VFNMADD213PS actconsts<>+192(SB), Z12, Z14
+	VFNMADD213PS actconsts<>+192(SB), Z15, Z17
+	VFNMADD213PS actconsts<>+192(SB), Z18, Z20
+	VFNMADD213PS actconsts<>+192(SB), Z21, Z23
+	VFMADD231PS  Z14, Z12, Z12
+	VFMADD231PS  Z17, Z15, Z15
+	VFMADD231PS  Z20, Z18, Z18
+	VFMADD231PS  Z23, Z21, Z21
+	VMULPS       Z12, Z8, Z8
+	VMULPS       Z15, Z9, Z9
+	VMULPS       Z18, Z10, Z10
+	VMULPS       Z21, Z11, Z11
+
+t8store:
+	VMOVUPS Z4, (AX)(BX*4)
+	VMOVUPS Z5, 64(AX)(BX*4)
+	VMOVUPS Z6, 128(AX)(BX*4)
+	VMOVUPS Z7, 192(AX)(BX*4)
+	VMOVUPS Z8, 256(AX)(BX*4)
+	VMOVUPS Z9, 320(AX)(BX*4)
+	VMOVUPS Z10, 384(AX)(BX*4)
+	VMOVUPS Z11, K1, 448(AX)(BX*4)
+
+next:
+	MOVQ ldD+56(FP), BX
+	SHLQ $0x02, BX
+	ADDQ BX, AX
+	MOVQ ldS+64(FP), BX
+	SHLQ $0x02, BX
+	ADDQ BX, CX
+	DECQ DX
+	JMP  row
+
+short:
+	MOVQ  ldS+64(FP), SI
+	SHLQ  $0x02, SI
+	MOVQ  ldD+56(FP), DI
+	SHLQ  $0x02, DI
+	CMPQ  BX, $0x00000010
+	JG    short2
+	LEAQ  tail16<>+0(SB), R8
+	KMOVW (R8)(BX*2), K1
+
+short1loop:
+	CMPQ    DX, $0x00000004
+	JL      short1rest
+	LEAQ    (CX)(SI*1), BX
+	LEAQ    (BX)(SI*1), R8
+	LEAQ    (R8)(SI*1), R9
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
+	MOVQ    w+16(FP), R10
+	MOVQ    offs+24(FP), R11
+	MOVQ    taps+32(FP), R12
+
+short1btap:
+	MOVQ        (R11), R13
+	VMOVUPS     (R10), Z8
+	VFMADD231PS (CX)(R13*4), Z8, Z4
+	VFMADD231PS (BX)(R13*4), Z8, Z5
+	VFMADD231PS (R8)(R13*4), Z8, Z6
+	VFMADD231PS (R9)(R13*4), Z8, Z7
+	ADDQ        $0x00000008, R11
+	ADDQ        $0x00000040, R10
+	DECQ        R12
+	JNZ         short1btap
+	CMPQ        act+72(FP), $0x00000001
+	JL          short1bstore
+	JE          short1brelu
+	CMPQ        act+72(FP), $0x00000003
+	JE          short1bclip
+	JG          short1bfromMemory
+	VMINPS      Z4, Z1, Z8
+	VMAXPS      Z4, Z1, Z4
+	VFMADD231PS Z8, Z2, Z4
+	VMINPS      Z5, Z1, Z8
+	VMAXPS      Z5, Z1, Z5
+	VFMADD231PS Z8, Z2, Z5
+	VMINPS      Z6, Z1, Z8
+	VMAXPS      Z6, Z1, Z6
+	VFMADD231PS Z8, Z2, Z6
+	VMINPS      Z7, Z1, Z8
+	VMAXPS      Z7, Z1, Z7
+	VFMADD231PS Z8, Z2, Z7
+	JMP         short1bstore
+
+short1brelu:
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+	VMAXPS Z6, Z1, Z6
+	VMAXPS Z7, Z1, Z7
+	JMP    short1bstore
+
+short1bclip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z5, Z2, Z5
+	VMINPS Z5, Z3, Z5
+	VMAXPS Z6, Z2, Z6
+	VMINPS Z6, Z3, Z6
+	VMAXPS Z7, Z2, Z7
+	VMINPS Z7, Z3, Z7
+	JMP    short1bstore
+
+short1bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short1b4next
+	VMULPS actconsts<>+0(SB), Z4, Z8
+	VMULPS actconsts<>+0(SB), Z5, Z9
+	VMULPS actconsts<>+0(SB), Z6, Z10
+	VMULPS actconsts<>+0(SB), Z7, Z11
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VADDPS actconsts<>+64(SB), Z9, Z9
+	VADDPS actconsts<>+64(SB), Z10, Z10
+	VADDPS actconsts<>+64(SB), Z11, Z11
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z9, Z9
+	VMAXPS actconsts<>+128(SB), Z10, Z10
+	VMAXPS actconsts<>+128(SB), Z11, Z11
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z9, Z9
+	VMINPS actconsts<>+192(SB), Z10, Z10
+	VMINPS actconsts<>+192(SB), Z11, Z11
+	VMULPS Z8, Z4, Z4
+	VMULPS Z9, Z5, Z5
+	VMULPS Z10, Z6, Z6
+	VMULPS Z11, Z7, Z7
+	JMP    short1bstore
+
+short1b4next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          short1b5next
+	VMAXPS       actconsts<>+256(SB), Z4, Z9
+	VMAXPS       actconsts<>+256(SB), Z5, Z12
+	VMAXPS       actconsts<>+256(SB), Z6, Z15
+	VMAXPS       actconsts<>+256(SB), Z7, Z18
+	VMINPS       actconsts<>+320(SB), Z9, Z9
+	VMINPS       actconsts<>+320(SB), Z12, Z12
+	VMINPS       actconsts<>+320(SB), Z15, Z15
+	VMINPS       actconsts<>+320(SB), Z18, Z18
+	VMULPS       actconsts<>+384(SB), Z9, Z8
+	VMULPS       actconsts<>+384(SB), Z12, Z11
+	VMULPS       actconsts<>+384(SB), Z15, Z14
+	VMULPS       actconsts<>+384(SB), Z18, Z17
+	VRNDSCALEPS  $0x00, Z8, Z8
+	VRNDSCALEPS  $0x00, Z11, Z11
+	VRNDSCALEPS  $0x00, Z14, Z14
+	VRNDSCALEPS  $0x00, Z17, Z17
+	VFMADD231PS  actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS  actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+448(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+448(SB), Z17, Z18
+	VFMADD231PS  actconsts<>+512(SB), Z8, Z9
+	VFMADD231PS  actconsts<>+512(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+512(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+512(SB), Z17, Z18
+	VMOVUPS      actconsts<>+576(SB), Z10
+	VMOVUPS      actconsts<>+576(SB), Z13
+	VMOVUPS      actconsts<>+576(SB), Z16
+	VMOVUPS      actconsts<>+576(SB), Z19
+	VFMADD213PS  actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+640(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+640(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+704(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+704(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+768(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+768(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+832(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+832(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+192(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+192(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+192(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+192(SB), Z18, Z19
+	VSCALEFPS    Z8, Z10, Z10
+	VSCALEFPS    Z11, Z13, Z13
+	VSCALEFPS    Z14, Z16, Z16
+	VSCALEFPS    Z17, Z19, Z19
+	VADDPS       actconsts<>+192(SB), Z10, Z10
+	VADDPS       actconsts<>+192(SB), Z13, Z13
+	VADDPS       actconsts<>+192(SB), Z16, Z16
+	VADDPS       actconsts<>+192(SB), Z19, Z19
+	VRCP14PS     Z10, Z8
+	VRCP14PS     Z13, Z11
+	VRCP14PS     Z16, Z14
+	VRCP14PS     Z19, Z17
+	VMINPS       actconsts<>+896(SB), Z10, Z10
+	VMINPS       actconsts<>+896(SB), Z13, Z13
+	VMINPS       actconsts<>+896(SB), Z16, Z16
+	VMINPS       actconsts<>+896(SB), Z19, Z19
+	VFNMADD213PS actconsts<>+192(SB), Z8, Z10
+	VFNMADD213PS actconsts<>+192(SB), Z11, Z13
+	VFNMADD213PS actconsts<>+192(SB), Z14, Z16
+	VFNMADD213PS actconsts<>+192(SB), Z17, Z19
+	VFMADD231PS  Z10, Z8, Z8
+	VFMADD231PS  Z13, Z11, Z11
+	VFMADD231PS  Z16, Z14, Z14
+	VFMADD231PS  Z19, Z17, Z17
+	VCMPPS       $0x07, Z4, Z4, K2
+	VMOVAPS      Z8, K2, Z4
+	VCMPPS       $0x07, Z5, Z5, K2
+	VMOVAPS      Z11, K2, Z5
+	VCMPPS       $0x07, Z6, Z6, K2
+	VMOVAPS      Z14, K2, Z6
+	VCMPPS       $0x07, Z7, Z7, K2
+	VMOVAPS      Z17, K2, Z7
+	JMP          short1bstore
+
+short1b5next:
+	VMAXPS       actconsts<>+256(SB), Z4, Z9
+	VMAXPS       actconsts<>+256(SB), Z5, Z12
+	VMAXPS       actconsts<>+256(SB), Z6, Z15
+	VMAXPS       actconsts<>+256(SB), Z7, Z18
+	VMINPS       actconsts<>+320(SB), Z9, Z9
+	VMINPS       actconsts<>+320(SB), Z12, Z12
+	VMINPS       actconsts<>+320(SB), Z15, Z15
+	VMINPS       actconsts<>+320(SB), Z18, Z18
+	VMULPS       actconsts<>+384(SB), Z9, Z8
+	VMULPS       actconsts<>+384(SB), Z12, Z11
+	VMULPS       actconsts<>+384(SB), Z15, Z14
+	VMULPS       actconsts<>+384(SB), Z18, Z17
+	VRNDSCALEPS  $0x00, Z8, Z8
+	VRNDSCALEPS  $0x00, Z11, Z11
+	VRNDSCALEPS  $0x00, Z14, Z14
+	VRNDSCALEPS  $0x00, Z17, Z17
+	VFMADD231PS  actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS  actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+448(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+448(SB), Z17, Z18
+	VFMADD231PS  actconsts<>+512(SB), Z8, Z9
+	VFMADD231PS  actconsts<>+512(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+512(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+512(SB), Z17, Z18
+	VMOVUPS      actconsts<>+576(SB), Z10
+	VMOVUPS      actconsts<>+576(SB), Z13
+	VMOVUPS      actconsts<>+576(SB), Z16
+	VMOVUPS      actconsts<>+576(SB), Z19
+	VFMADD213PS  actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+640(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+640(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+704(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+704(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+768(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+768(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+832(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+832(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+192(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+192(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+192(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+192(SB), Z18, Z19
+	VSCALEFPS    Z8, Z10, Z10
+	VSCALEFPS    Z11, Z13, Z13
+	VSCALEFPS    Z14, Z16, Z16
+	VSCALEFPS    Z17, Z19, Z19
+	VADDPS       actconsts<>+192(SB), Z10, Z10
+	VADDPS       actconsts<>+192(SB), Z13, Z13
+	VADDPS       actconsts<>+192(SB), Z16, Z16
+	VADDPS       actconsts<>+192(SB), Z19, Z19
+	VRCP14PS     Z10, Z8
+	VRCP14PS     Z13, Z11
+	VRCP14PS     Z16, Z14
+	VRCP14PS     Z19, Z17
+	VMINPS       actconsts<>+896(SB), Z10, Z10
+	VMINPS       actconsts<>+896(SB), Z13, Z13
+	VMINPS       actconsts<>+896(SB), Z16, Z16
+	VMINPS       actconsts<>+896(SB), Z19, Z19
+	VFNMADD213PS actconsts<>+192(SB), Z8, Z10
+	VFNMADD213PS actconsts<>+192(SB), Z11, Z13
+	VFNMADD213PS actconsts<>+192(SB), Z14, Z16
+	VFNMADD213PS actconsts<>+192(SB), Z17, Z19
+	VFMADD231PS  Z10, Z8, Z8
+	VFMADD231PS  Z13, Z11, Z11
+	VFMADD231PS  Z16, Z14, Z14
+	VFMADD231PS  Z19, Z17, Z17
+	VMULPS       Z8, Z4, Z4
+	VMULPS       Z11, Z5, Z5
+	VMULPS       Z14, Z6, Z6
+	VMULPS       Z17, Z7, Z7
+
+short1bstore:
+	MOVQ    AX, BX
+	VMOVUPS Z4, K1, (BX)
+	ADDQ    DI, BX
+	VMOVUPS Z5, K1, (BX)
+	ADDQ    DI, BX
+	VMOVUPS Z6, K1, (BX)
+	ADDQ    DI, BX
+	VMOVUPS Z7, K1, (BX)
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	SUBQ    $0x00000004, DX
+	JMP     short1loop
+
+short1rest:
+	CMPQ DX, $0x00000003
+	JE   short1r3
+	CMPQ DX, $0x00000002
+	JE   short1r2
+	CMPQ DX, $0x00000001
+	JE   short1r1
+	JMP  done
+
+short1r3:
+	LEAQ    (CX)(SI*1), DX
+	LEAQ    (DX)(SI*1), BX
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z0
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+short1r3btap:
+	MOVQ        (R8), R10
+	VMOVUPS     (SI), Z6
+	VFMADD231PS (CX)(R10*4), Z6, Z4
+	VFMADD231PS (DX)(R10*4), Z6, Z5
+	VFMADD231PS (BX)(R10*4), Z6, Z0
+	ADDQ        $0x00000008, R8
+	ADDQ        $0x00000040, SI
+	DECQ        R9
+	JNZ         short1r3btap
+	CMPQ        act+72(FP), $0x00000001
+	JL          short1r3bstore
+	JE          short1r3brelu
+	CMPQ        act+72(FP), $0x00000003
+	JE          short1r3bclip
+	JG          short1r3bfromMemory
+	VMINPS      Z4, Z1, Z3
+	VMAXPS      Z4, Z1, Z4
+	VFMADD231PS Z3, Z2, Z4
+	VMINPS      Z5, Z1, Z3
+	VMAXPS      Z5, Z1, Z5
+	VFMADD231PS Z3, Z2, Z5
+	VMINPS      Z0, Z1, Z3
+	VMAXPS      Z0, Z1, Z0
+	VFMADD231PS Z3, Z2, Z0
+	JMP         short1r3bstore
+
+short1r3brelu:
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+	VMAXPS Z0, Z1, Z0
+	JMP    short1r3bstore
+
+short1r3bclip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z5, Z2, Z5
+	VMINPS Z5, Z3, Z5
+	VMAXPS Z0, Z2, Z0
+	VMINPS Z0, Z3, Z0
+	JMP    short1r3bstore
+
+short1r3bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short1r3b4next
+	VMULPS actconsts<>+0(SB), Z4, Z1
+	VMULPS actconsts<>+0(SB), Z5, Z2
+	VMULPS actconsts<>+0(SB), Z0, Z3
+	VADDPS actconsts<>+64(SB), Z1, Z1
+	VADDPS actconsts<>+64(SB), Z2, Z2
+	VADDPS actconsts<>+64(SB), Z3, Z3
+	VMAXPS actconsts<>+128(SB), Z1, Z1
+	VMAXPS actconsts<>+128(SB), Z2, Z2
+	VMAXPS actconsts<>+128(SB), Z3, Z3
+	VMINPS actconsts<>+192(SB), Z1, Z1
+	VMINPS actconsts<>+192(SB), Z2, Z2
+	VMINPS actconsts<>+192(SB), Z3, Z3
+	VMULPS Z1, Z4, Z4
+	VMULPS Z2, Z5, Z5
+	VMULPS Z3, Z0, Z0
+	JMP    short1r3bstore
+
+short1r3b4next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          short1r3b5next
+	VMAXPS       actconsts<>+256(SB), Z4, Z2
+	VMAXPS       actconsts<>+256(SB), Z5, Z7
+	VMAXPS       actconsts<>+256(SB), Z0, Z10
+	VMINPS       actconsts<>+320(SB), Z2, Z2
+	VMINPS       actconsts<>+320(SB), Z7, Z7
+	VMINPS       actconsts<>+320(SB), Z10, Z10
+	VMULPS       actconsts<>+384(SB), Z2, Z1
+	VMULPS       actconsts<>+384(SB), Z7, Z6
+	VMULPS       actconsts<>+384(SB), Z10, Z9
+	VRNDSCALEPS  $0x00, Z1, Z1
+	VRNDSCALEPS  $0x00, Z6, Z6
+	VRNDSCALEPS  $0x00, Z9, Z9
+	VFMADD231PS  actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS  actconsts<>+448(SB), Z6, Z7
+	VFMADD231PS  actconsts<>+448(SB), Z9, Z10
+	VFMADD231PS  actconsts<>+512(SB), Z1, Z2
+	VFMADD231PS  actconsts<>+512(SB), Z6, Z7
+	VFMADD231PS  actconsts<>+512(SB), Z9, Z10
+	VMOVUPS      actconsts<>+576(SB), Z3
+	VMOVUPS      actconsts<>+576(SB), Z8
+	VMOVUPS      actconsts<>+576(SB), Z11
+	VFMADD213PS  actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+640(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+640(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+704(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+704(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+768(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+768(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+832(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+832(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+192(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+192(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+192(SB), Z10, Z11
+	VSCALEFPS    Z1, Z3, Z3
+	VSCALEFPS    Z6, Z8, Z8
+	VSCALEFPS    Z9, Z11, Z11
+	VADDPS       actconsts<>+192(SB), Z3, Z3
+	VADDPS       actconsts<>+192(SB), Z8, Z8
+	VADDPS       actconsts<>+192(SB), Z11, Z11
+	VRCP14PS     Z3, Z1
+	VRCP14PS     Z8, Z6
+	VRCP14PS     Z11, Z9
+	VMINPS       actconsts<>+896(SB), Z3, Z3
+	VMINPS       actconsts<>+896(SB), Z8, Z8
+	VMINPS       actconsts<>+896(SB), Z11, Z11
+	VFNMADD213PS actconsts<>+192(SB), Z1, Z3
+	VFNMADD213PS actconsts<>+192(SB), Z6, Z8
+	VFNMADD213PS actconsts<>+192(SB), Z9, Z11
+	VFMADD231PS  Z3, Z1, Z1
+	VFMADD231PS  Z8, Z6, Z6
+	VFMADD231PS  Z11, Z9, Z9
+	VCMPPS       $0x07, Z4, Z4, K2
+	VMOVAPS      Z1, K2, Z4
+	VCMPPS       $0x07, Z5, Z5, K2
+	VMOVAPS      Z6, K2, Z5
+	VCMPPS       $0x07, Z0, Z0, K2
+	VMOVAPS      Z9, K2, Z0
+	JMP          short1r3bstore
+
+short1r3b5next:
+	VMAXPS       actconsts<>+256(SB), Z4, Z2
+	VMAXPS       actconsts<>+256(SB), Z5, Z7
+	VMAXPS       actconsts<>+256(SB), Z0, Z10
+	VMINPS       actconsts<>+320(SB), Z2, Z2
+	VMINPS       actconsts<>+320(SB), Z7, Z7
+	VMINPS       actconsts<>+320(SB), Z10, Z10
+	VMULPS       actconsts<>+384(SB), Z2, Z1
+	VMULPS       actconsts<>+384(SB), Z7, Z6
+	VMULPS       actconsts<>+384(SB), Z10, Z9
+	VRNDSCALEPS  $0x00, Z1, Z1
+	VRNDSCALEPS  $0x00, Z6, Z6
+	VRNDSCALEPS  $0x00, Z9, Z9
+	VFMADD231PS  actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS  actconsts<>+448(SB), Z6, Z7
+	VFMADD231PS  actconsts<>+448(SB), Z9, Z10
+	VFMADD231PS  actconsts<>+512(SB), Z1, Z2
+	VFMADD231PS  actconsts<>+512(SB), Z6, Z7
+	VFMADD231PS  actconsts<>+512(SB), Z9, Z10
+	VMOVUPS      actconsts<>+576(SB), Z3
+	VMOVUPS      actconsts<>+576(SB), Z8
+	VMOVUPS      actconsts<>+576(SB), Z11
+	VFMADD213PS  actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+640(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+640(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+704(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+704(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+768(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+768(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+832(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+832(SB), Z10, Z11
+	VFMADD213PS  actconsts<>+192(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+192(SB), Z7, Z8
+	VFMADD213PS  actconsts<>+192(SB), Z10, Z11
+	VSCALEFPS    Z1, Z3, Z3
+	VSCALEFPS    Z6, Z8, Z8
+	VSCALEFPS    Z9, Z11, Z11
+	VADDPS       actconsts<>+192(SB), Z3, Z3
+	VADDPS       actconsts<>+192(SB), Z8, Z8
+	VADDPS       actconsts<>+192(SB), Z11, Z11
+	VRCP14PS     Z3, Z1
+	VRCP14PS     Z8, Z6
+	VRCP14PS     Z11, Z9
+	VMINPS       actconsts<>+896(SB), Z3, Z3
+	VMINPS       actconsts<>+896(SB), Z8, Z8
+	VMINPS       actconsts<>+896(SB), Z11, Z11
+	VFNMADD213PS actconsts<>+192(SB), Z1, Z3
+	VFNMADD213PS actconsts<>+192(SB), Z6, Z8
+	VFNMADD213PS actconsts<>+192(SB), Z9, Z11
+	VFMADD231PS  Z3, Z1, Z1
+	VFMADD231PS  Z8, Z6, Z6
+	VFMADD231PS  Z11, Z9, Z9
+	VMULPS       Z1, Z4, Z4
+	VMULPS       Z6, Z5, Z5
+	VMULPS       Z9, Z0, Z0
+
+short1r3bstore:
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    DI, AX
+	VMOVUPS Z5, K1, (AX)
+	ADDQ    DI, AX
+	VMOVUPS Z0, K1, (AX)
+	JMP     done
+
+short1r2:
+	LEAQ    (CX)(SI*1), DX
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z0
+	MOVQ    w+16(FP), BX
+	MOVQ    offs+24(FP), SI
+	MOVQ    taps+32(FP), R8
+
+short1r2btap:
+	MOVQ        (SI), R9
+	VMOVUPS     (BX), Z5
+	VFMADD231PS (CX)(R9*4), Z5, Z4
+	VFMADD231PS (DX)(R9*4), Z5, Z0
+	ADDQ        $0x00000008, SI
+	ADDQ        $0x00000040, BX
+	DECQ        R8
+	JNZ         short1r2btap
+	CMPQ        act+72(FP), $0x00000001
+	JL          short1r2bstore
+	JE          short1r2brelu
+	CMPQ        act+72(FP), $0x00000003
+	JE          short1r2bclip
+	JG          short1r2bfromMemory
+	VMINPS      Z4, Z1, Z3
+	VMAXPS      Z4, Z1, Z4
+	VFMADD231PS Z3, Z2, Z4
+	VMINPS      Z0, Z1, Z3
+	VMAXPS      Z0, Z1, Z0
+	VFMADD231PS Z3, Z2, Z0
+	JMP         short1r2bstore
+
+short1r2brelu:
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z0, Z1, Z0
+	JMP    short1r2bstore
+
+short1r2bclip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z0, Z2, Z0
+	VMINPS Z0, Z3, Z0
+	JMP    short1r2bstore
+
+short1r2bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short1r2b4next
+	VMULPS actconsts<>+0(SB), Z4, Z1
+	VMULPS actconsts<>+0(SB), Z0, Z2
+	VADDPS actconsts<>+64(SB), Z1, Z1
+	VADDPS actconsts<>+64(SB), Z2, Z2
+	VMAXPS actconsts<>+128(SB), Z1, Z1
+	VMAXPS actconsts<>+128(SB), Z2, Z2
+	VMINPS actconsts<>+192(SB), Z1, Z1
+	VMINPS actconsts<>+192(SB), Z2, Z2
+	VMULPS Z1, Z4, Z4
+	VMULPS Z2, Z0, Z0
+	JMP    short1r2bstore
+
+short1r2b4next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          short1r2b5next
+	VMAXPS       actconsts<>+256(SB), Z4, Z2
+	VMAXPS       actconsts<>+256(SB), Z0, Z6
+	VMINPS       actconsts<>+320(SB), Z2, Z2
+	VMINPS       actconsts<>+320(SB), Z6, Z6
+	VMULPS       actconsts<>+384(SB), Z2, Z1
+	VMULPS       actconsts<>+384(SB), Z6, Z5
+	VRNDSCALEPS  $0x00, Z1, Z1
+	VRNDSCALEPS  $0x00, Z5, Z5
+	VFMADD231PS  actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS  actconsts<>+448(SB), Z5, Z6
+	VFMADD231PS  actconsts<>+512(SB), Z1, Z2
+	VFMADD231PS  actconsts<>+512(SB), Z5, Z6
+	VMOVUPS      actconsts<>+576(SB), Z3
+	VMOVUPS      actconsts<>+576(SB), Z7
+	VFMADD213PS  actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+640(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+704(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+768(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+832(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+192(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+192(SB), Z6, Z7
+	VSCALEFPS    Z1, Z3, Z3
+	VSCALEFPS    Z5, Z7, Z7
+	VADDPS       actconsts<>+192(SB), Z3, Z3
+	VADDPS       actconsts<>+192(SB), Z7, Z7
+	VRCP14PS     Z3, Z1
+	VRCP14PS     Z7, Z5
+	VMINPS       actconsts<>+896(SB), Z3, Z3
+	VMINPS       actconsts<>+896(SB), Z7, Z7
+	VFNMADD213PS actconsts<>+192(SB), Z1, Z3
+	VFNMADD213PS actconsts<>+192(SB), Z5, Z7
+	VFMADD231PS  Z3, Z1, Z1
+	VFMADD231PS  Z7, Z5, Z5
+	VCMPPS       $0x07, Z4, Z4, K2
+	VMOVAPS      Z1, K2, Z4
+	VCMPPS       $0x07, Z0, Z0, K2
+	VMOVAPS      Z5, K2, Z0
+	JMP          short1r2bstore
+
+short1r2b5next:
+	VMAXPS       actconsts<>+256(SB), Z4, Z2
+	VMAXPS       actconsts<>+256(SB), Z0, Z6
+	VMINPS       actconsts<>+320(SB), Z2, Z2
+	VMINPS       actconsts<>+320(SB), Z6, Z6
+	VMULPS       actconsts<>+384(SB), Z2, Z1
+	VMULPS       actconsts<>+384(SB), Z6, Z5
+	VRNDSCALEPS  $0x00, Z1, Z1
+	VRNDSCALEPS  $0x00, Z5, Z5
+	VFMADD231PS  actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS  actconsts<>+448(SB), Z5, Z6
+	VFMADD231PS  actconsts<>+512(SB), Z1, Z2
+	VFMADD231PS  actconsts<>+512(SB), Z5, Z6
+	VMOVUPS      actconsts<>+576(SB), Z3
+	VMOVUPS      actconsts<>+576(SB), Z7
+	VFMADD213PS  actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+640(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+704(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+768(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+832(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+192(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+192(SB), Z6, Z7
+	VSCALEFPS    Z1, Z3, Z3
+	VSCALEFPS    Z5, Z7, Z7
+	VADDPS       actconsts<>+192(SB), Z3, Z3
+	VADDPS       actconsts<>+192(SB), Z7, Z7
+	VRCP14PS     Z3, Z1
+	VRCP14PS     Z7, Z5
+	VMINPS       actconsts<>+896(SB), Z3, Z3
+	VMINPS       actconsts<>+896(SB), Z7, Z7
+	VFNMADD213PS actconsts<>+192(SB), Z1, Z3
+	VFNMADD213PS actconsts<>+192(SB), Z5, Z7
+	VFMADD231PS  Z3, Z1, Z1
+	VFMADD231PS  Z7, Z5, Z5
+	VMULPS       Z1, Z4, Z4
+	VMULPS       Z5, Z0, Z0
+
+short1r2bstore:
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    DI, AX
+	VMOVUPS Z0, K1, (AX)
+	JMP     done
+
+short1r1:
+	VMOVAPS Z0, Z0
+	MOVQ    w+16(FP), DX
+	MOVQ    offs+24(FP), BX
+	MOVQ    taps+32(FP), SI
+
+short1r1btap:
+	MOVQ        (BX), DI
+	VMOVUPS     (DX), Z4
+	VFMADD231PS (CX)(DI*4), Z4, Z0
+	ADDQ        $0x00000008, BX
+	ADDQ        $0x00000040, DX
+	DECQ        SI
+	JNZ         short1r1btap
+	CMPQ        act+72(FP), $0x00000001
+	JL          short1r1bstore
+	JE          short1r1brelu
+	CMPQ        act+72(FP), $0x00000003
+	JE          short1r1bclip
+	JG          short1r1bfromMemory
+	VMINPS      Z0, Z1, Z3
+	VMAXPS      Z0, Z1, Z0
+	VFMADD231PS Z3, Z2, Z0
+	JMP         short1r1bstore
+
+short1r1brelu:
+	VMAXPS Z0, Z1, Z0
+	JMP    short1r1bstore
+
+short1r1bclip:
+	VMAXPS Z0, Z2, Z0
+	VMINPS Z0, Z3, Z0
+	JMP    short1r1bstore
+
+short1r1bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short1r1b4next
+	VMULPS actconsts<>+0(SB), Z0, Z1
+	VADDPS actconsts<>+64(SB), Z1, Z1
+	VMAXPS actconsts<>+128(SB), Z1, Z1
+	VMINPS actconsts<>+192(SB), Z1, Z1
+	VMULPS Z1, Z0, Z0
+	JMP    short1r1bstore
+
+short1r1b4next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          short1r1b5next
+	VMAXPS       actconsts<>+256(SB), Z0, Z2
+	VMINPS       actconsts<>+320(SB), Z2, Z2
+	VMULPS       actconsts<>+384(SB), Z2, Z1
+	VRNDSCALEPS  $0x00, Z1, Z1
+	VFMADD231PS  actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS  actconsts<>+512(SB), Z1, Z2
+	VMOVUPS      actconsts<>+576(SB), Z3
+	VFMADD213PS  actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+192(SB), Z2, Z3
+	VSCALEFPS    Z1, Z3, Z3
+	VADDPS       actconsts<>+192(SB), Z3, Z3
+	VRCP14PS     Z3, Z1
+	VMINPS       actconsts<>+896(SB), Z3, Z3
+	VFNMADD213PS actconsts<>+192(SB), Z1, Z3
+	VFMADD231PS  Z3, Z1, Z1
+	VCMPPS       $0x07, Z0, Z0, K2
+	VMOVAPS      Z1, K2, Z0
+	JMP          short1r1bstore
+
+short1r1b5next:
+	VMAXPS       actconsts<>+256(SB), Z0, Z2
+	VMINPS       actconsts<>+320(SB), Z2, Z2
+	VMULPS       actconsts<>+384(SB), Z2, Z1
+	VRNDSCALEPS  $0x00, Z1, Z1
+	VFMADD231PS  actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS  actconsts<>+512(SB), Z1, Z2
+	VMOVUPS      actconsts<>+576(SB), Z3
+	VFMADD213PS  actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+192(SB), Z2, Z3
+	VSCALEFPS    Z1, Z3, Z3
+	VADDPS       actconsts<>+192(SB), Z3, Z3
+	VRCP14PS     Z3, Z1
+	VMINPS       actconsts<>+896(SB), Z3, Z3
+	VFNMADD213PS actconsts<>+192(SB), Z1, Z3
+	VFMADD231PS  Z3, Z1, Z1
+	VMULPS       Z1, Z0, Z0
+
+short1r1bstore:
+	VMOVUPS Z0, K1, (AX)
+	JMP     done
+
+short2:
+	SUBQ  $0x00000010, BX
+	LEAQ  tail16<>+0(SB), R8
+	KMOVW (R8)(BX*2), K1
+
+short2loop:
+	CMPQ    DX, $0x00000002
+	JL      short2rest
+	LEAQ    (CX)(SI*1), BX
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
+	MOVQ    w+16(FP), R8
+	MOVQ    offs+24(FP), R9
+	MOVQ    taps+32(FP), R10
+
+short2btap:
+	MOVQ        (R9), R11
+	VMOVUPS     (R8), Z8
+	VFMADD231PS (CX)(R11*4), Z8, Z4
+	VFMADD231PS 64(CX)(R11*4), Z8, Z5
+	VFMADD231PS (BX)(R11*4), Z8, Z6
+	VFMADD231PS 64(BX)(R11*4), Z8, Z7
+	ADDQ        $0x00000008, R9
+	ADDQ        $0x00000040, R8
+	DECQ        R10
+	JNZ         short2btap
+	CMPQ        act+72(FP), $0x00000001
+	JL          short2bstore
+	JE          short2brelu
+	CMPQ        act+72(FP), $0x00000003
+	JE          short2bclip
+	JG          short2bfromMemory
+	VMINPS      Z4, Z1, Z8
+	VMAXPS      Z4, Z1, Z4
+	VFMADD231PS Z8, Z2, Z4
+	VMINPS      Z5, Z1, Z8
+	VMAXPS      Z5, Z1, Z5
+	VFMADD231PS Z8, Z2, Z5
+	VMINPS      Z6, Z1, Z8
+	VMAXPS      Z6, Z1, Z6
+	VFMADD231PS Z8, Z2, Z6
+	VMINPS      Z7, Z1, Z8
+	VMAXPS      Z7, Z1, Z7
+	VFMADD231PS Z8, Z2, Z7
+	JMP         short2bstore
+
+short2brelu:
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z5, Z1, Z5
+	VMAXPS Z6, Z1, Z6
+	VMAXPS Z7, Z1, Z7
+	JMP    short2bstore
+
+short2bclip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z5, Z2, Z5
+	VMINPS Z5, Z3, Z5
+	VMAXPS Z6, Z2, Z6
+	VMINPS Z6, Z3, Z6
+	VMAXPS Z7, Z2, Z7
+	VMINPS Z7, Z3, Z7
+	JMP    short2bstore
+
+short2bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short2b4next
+	VMULPS actconsts<>+0(SB), Z4, Z8
+	VMULPS actconsts<>+0(SB), Z5, Z9
+	VMULPS actconsts<>+0(SB), Z6, Z10
+	VMULPS actconsts<>+0(SB), Z7, Z11
+	VADDPS actconsts<>+64(SB), Z8, Z8
+	VADDPS actconsts<>+64(SB), Z9, Z9
+	VADDPS actconsts<>+64(SB), Z10, Z10
+	VADDPS actconsts<>+64(SB), Z11, Z11
+	VMAXPS actconsts<>+128(SB), Z8, Z8
+	VMAXPS actconsts<>+128(SB), Z9, Z9
+	VMAXPS actconsts<>+128(SB), Z10, Z10
+	VMAXPS actconsts<>+128(SB), Z11, Z11
+	VMINPS actconsts<>+192(SB), Z8, Z8
+	VMINPS actconsts<>+192(SB), Z9, Z9
+	VMINPS actconsts<>+192(SB), Z10, Z10
+	VMINPS actconsts<>+192(SB), Z11, Z11
+	VMULPS Z8, Z4, Z4
+	VMULPS Z9, Z5, Z5
+	VMULPS Z10, Z6, Z6
+	VMULPS Z11, Z7, Z7
+	JMP    short2bstore
+
+short2b4next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          short2b5next
+	VMAXPS       actconsts<>+256(SB), Z4, Z9
+	VMAXPS       actconsts<>+256(SB), Z5, Z12
+	VMAXPS       actconsts<>+256(SB), Z6, Z15
+	VMAXPS       actconsts<>+256(SB), Z7, Z18
+	VMINPS       actconsts<>+320(SB), Z9, Z9
+	VMINPS       actconsts<>+320(SB), Z12, Z12
+	VMINPS       actconsts<>+320(SB), Z15, Z15
+	VMINPS       actconsts<>+320(SB), Z18, Z18
+	VMULPS       actconsts<>+384(SB), Z9, Z8
+	VMULPS       actconsts<>+384(SB), Z12, Z11
+	VMULPS       actconsts<>+384(SB), Z15, Z14
+	VMULPS       actconsts<>+384(SB), Z18, Z17
+	VRNDSCALEPS  $0x00, Z8, Z8
+	VRNDSCALEPS  $0x00, Z11, Z11
+	VRNDSCALEPS  $0x00, Z14, Z14
+	VRNDSCALEPS  $0x00, Z17, Z17
+	VFMADD231PS  actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS  actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+448(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+448(SB), Z17, Z18
+	VFMADD231PS  actconsts<>+512(SB), Z8, Z9
+	VFMADD231PS  actconsts<>+512(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+512(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+512(SB), Z17, Z18
+	VMOVUPS      actconsts<>+576(SB), Z10
+	VMOVUPS      actconsts<>+576(SB), Z13
+	VMOVUPS      actconsts<>+576(SB), Z16
+	VMOVUPS      actconsts<>+576(SB), Z19
+	VFMADD213PS  actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+640(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+640(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+704(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+704(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+768(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+768(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+832(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+832(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+192(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+192(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+192(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+192(SB), Z18, Z19
+	VSCALEFPS    Z8, Z10, Z10
+	VSCALEFPS    Z11, Z13, Z13
+	VSCALEFPS    Z14, Z16, Z16
+	VSCALEFPS    Z17, Z19, Z19
+	VADDPS       actconsts<>+192(SB), Z10, Z10
+	VADDPS       actconsts<>+192(SB), Z13, Z13
+	VADDPS       actconsts<>+192(SB), Z16, Z16
+	VADDPS       actconsts<>+192(SB), Z19, Z19
+	VRCP14PS     Z10, Z8
+	VRCP14PS     Z13, Z11
+	VRCP14PS     Z16, Z14
+	VRCP14PS     Z19, Z17
+	VMINPS       actconsts<>+896(SB), Z10, Z10
+	VMINPS       actconsts<>+896(SB), Z13, Z13
+	VMINPS       actconsts<>+896(SB), Z16, Z16
+	VMINPS       actconsts<>+896(SB), Z19, Z19
+	VFNMADD213PS actconsts<>+192(SB), Z8, Z10
+	VFNMADD213PS actconsts<>+192(SB), Z11, Z13
+	VFNMADD213PS actconsts<>+192(SB), Z14, Z16
+	VFNMADD213PS actconsts<>+192(SB), Z17, Z19
+	VFMADD231PS  Z10, Z8, Z8
+	VFMADD231PS  Z13, Z11, Z11
+	VFMADD231PS  Z16, Z14, Z14
+	VFMADD231PS  Z19, Z17, Z17
+	VCMPPS       $0x07, Z4, Z4, K2
+	VMOVAPS      Z8, K2, Z4
+	VCMPPS       $0x07, Z5, Z5, K2
+	VMOVAPS      Z11, K2, Z5
+	VCMPPS       $0x07, Z6, Z6, K2
+	VMOVAPS      Z14, K2, Z6
+	VCMPPS       $0x07, Z7, Z7, K2
+	VMOVAPS      Z17, K2, Z7
+	JMP          short2bstore
+
+short2b5next:
+	VMAXPS       actconsts<>+256(SB), Z4, Z9
+	VMAXPS       actconsts<>+256(SB), Z5, Z12
+	VMAXPS       actconsts<>+256(SB), Z6, Z15
+	VMAXPS       actconsts<>+256(SB), Z7, Z18
+	VMINPS       actconsts<>+320(SB), Z9, Z9
+	VMINPS       actconsts<>+320(SB), Z12, Z12
+	VMINPS       actconsts<>+320(SB), Z15, Z15
+	VMINPS       actconsts<>+320(SB), Z18, Z18
+	VMULPS       actconsts<>+384(SB), Z9, Z8
+	VMULPS       actconsts<>+384(SB), Z12, Z11
+	VMULPS       actconsts<>+384(SB), Z15, Z14
+	VMULPS       actconsts<>+384(SB), Z18, Z17
+	VRNDSCALEPS  $0x00, Z8, Z8
+	VRNDSCALEPS  $0x00, Z11, Z11
+	VRNDSCALEPS  $0x00, Z14, Z14
+	VRNDSCALEPS  $0x00, Z17, Z17
+	VFMADD231PS  actconsts<>+448(SB), Z8, Z9
+	VFMADD231PS  actconsts<>+448(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+448(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+448(SB), Z17, Z18
+	VFMADD231PS  actconsts<>+512(SB), Z8, Z9
+	VFMADD231PS  actconsts<>+512(SB), Z11, Z12
+	VFMADD231PS  actconsts<>+512(SB), Z14, Z15
+	VFMADD231PS  actconsts<>+512(SB), Z17, Z18
+	VMOVUPS      actconsts<>+576(SB), Z10
+	VMOVUPS      actconsts<>+576(SB), Z13
+	VMOVUPS      actconsts<>+576(SB), Z16
+	VMOVUPS      actconsts<>+576(SB), Z19
+	VFMADD213PS  actconsts<>+640(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+640(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+640(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+640(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+704(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+704(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+704(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+704(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+768(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+768(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+768(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+768(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+832(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+832(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+832(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+832(SB), Z18, Z19
+	VFMADD213PS  actconsts<>+192(SB), Z9, Z10
+	VFMADD213PS  actconsts<>+192(SB), Z12, Z13
+	VFMADD213PS  actconsts<>+192(SB), Z15, Z16
+	VFMADD213PS  actconsts<>+192(SB), Z18, Z19
+	VSCALEFPS    Z8, Z10, Z10
+	VSCALEFPS    Z11, Z13, Z13
+	VSCALEFPS    Z14, Z16, Z16
+	VSCALEFPS    Z17, Z19, Z19
+	VADDPS       actconsts<>+192(SB), Z10, Z10
+	VADDPS       actconsts<>+192(SB), Z13, Z13
+	VADDPS       actconsts<>+192(SB), Z16, Z16
+	VADDPS       actconsts<>+192(SB), Z19, Z19
+	VRCP14PS     Z10, Z8
+	VRCP14PS     Z13, Z11
+	VRCP14PS     Z16, Z14
+	VRCP14PS     Z19, Z17
+	VMINPS       actconsts<>+896(SB), Z10, Z10
+	VMINPS       actconsts<>+896(SB), Z13, Z13
+	VMINPS       actconsts<>+896(SB), Z16, Z16
+	VMINPS       actconsts<>+896(SB), Z19, Z19
+	VFNMADD213PS actconsts<>+192(SB), Z8, Z10
+	VFNMADD213PS actconsts<>+192(SB), Z11, Z13
+	VFNMADD213PS actconsts<>+192(SB), Z14, Z16
+	VFNMADD213PS actconsts<>+192(SB), Z17, Z19
+	VFMADD231PS  Z10, Z8, Z8
+	VFMADD231PS  Z13, Z11, Z11
+	VFMADD231PS  Z16, Z14, Z14
+	VFMADD231PS  Z19, Z17, Z17
+	VMULPS       Z8, Z4, Z4
+	VMULPS       Z11, Z5, Z5
+	VMULPS       Z14, Z6, Z6
+	VMULPS       Z17, Z7, Z7
+
+short2bstore:
+	MOVQ    AX, BX
+	VMOVUPS Z4, (BX)
+	VMOVUPS Z5, K1, 64(BX)
+	ADDQ    DI, BX
+	VMOVUPS Z6, (BX)
+	VMOVUPS Z7, K1, 64(BX)
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	SUBQ    $0x00000002, DX
+	JMP     short2loop
+
+short2rest:
+	CMPQ DX, $0x00000001
+	JE   short2r1
+	JMP  done
+
+short2r1:
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z0
+	MOVQ    w+16(FP), DX
+	MOVQ    offs+24(FP), BX
+	MOVQ    taps+32(FP), SI
+
+short2r1btap:
+	MOVQ        (BX), DI
+	VMOVUPS     (DX), Z5
+	VFMADD231PS (CX)(DI*4), Z5, Z4
+	VFMADD231PS 64(CX)(DI*4), Z5, Z0
+	ADDQ        $0x00000008, BX
+	ADDQ        $0x00000040, DX
+	DECQ        SI
+	JNZ         short2r1btap
+	CMPQ        act+72(FP), $0x00000001
+	JL          short2r1bstore
+	JE          short2r1brelu
+	CMPQ        act+72(FP), $0x00000003
+	JE          short2r1bclip
+	JG          short2r1bfromMemory
+	VMINPS      Z4, Z1, Z3
+	VMAXPS      Z4, Z1, Z4
+	VFMADD231PS Z3, Z2, Z4
+	VMINPS      Z0, Z1, Z3
+	VMAXPS      Z0, Z1, Z0
+	VFMADD231PS Z3, Z2, Z0
+	JMP         short2r1bstore
+
+short2r1brelu:
+	VMAXPS Z4, Z1, Z4
+	VMAXPS Z0, Z1, Z0
+	JMP    short2r1bstore
+
+short2r1bclip:
+	VMAXPS Z4, Z2, Z4
+	VMINPS Z4, Z3, Z4
+	VMAXPS Z0, Z2, Z0
+	VMINPS Z0, Z3, Z0
+	JMP    short2r1bstore
+
+short2r1bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short2r1b4next
+	VMULPS actconsts<>+0(SB), Z4, Z1
+	VMULPS actconsts<>+0(SB), Z0, Z2
+	VADDPS actconsts<>+64(SB), Z1, Z1
+	VADDPS actconsts<>+64(SB), Z2, Z2
+	VMAXPS actconsts<>+128(SB), Z1, Z1
+	VMAXPS actconsts<>+128(SB), Z2, Z2
+	VMINPS actconsts<>+192(SB), Z1, Z1
+	VMINPS actconsts<>+192(SB), Z2, Z2
+	VMULPS Z1, Z4, Z4
+	VMULPS Z2, Z0, Z0
+	JMP    short2r1bstore
+
+short2r1b4next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          short2r1b5next
+	VMAXPS       actconsts<>+256(SB), Z4, Z2
+	VMAXPS       actconsts<>+256(SB), Z0, Z6
+	VMINPS       actconsts<>+320(SB), Z2, Z2
+	VMINPS       actconsts<>+320(SB), Z6, Z6
+	VMULPS       actconsts<>+384(SB), Z2, Z1
+	VMULPS       actconsts<>+384(SB), Z6, Z5
+	VRNDSCALEPS  $0x00, Z1, Z1
+	VRNDSCALEPS  $0x00, Z5, Z5
+	VFMADD231PS  actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS  actconsts<>+448(SB), Z5, Z6
+	VFMADD231PS  actconsts<>+512(SB), Z1, Z2
+	VFMADD231PS  actconsts<>+512(SB), Z5, Z6
+	VMOVUPS      actconsts<>+576(SB), Z3
+	VMOVUPS      actconsts<>+576(SB), Z7
+	VFMADD213PS  actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+640(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+704(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+768(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+832(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+192(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+192(SB), Z6, Z7
+	VSCALEFPS    Z1, Z3, Z3
+	VSCALEFPS    Z5, Z7, Z7
+	VADDPS       actconsts<>+192(SB), Z3, Z3
+	VADDPS       actconsts<>+192(SB), Z7, Z7
+	VRCP14PS     Z3, Z1
+	VRCP14PS     Z7, Z5
+	VMINPS       actconsts<>+896(SB), Z3, Z3
+	VMINPS       actconsts<>+896(SB), Z7, Z7
+	VFNMADD213PS actconsts<>+192(SB), Z1, Z3
+	VFNMADD213PS actconsts<>+192(SB), Z5, Z7
+	VFMADD231PS  Z3, Z1, Z1
+	VFMADD231PS  Z7, Z5, Z5
+	VCMPPS       $0x07, Z4, Z4, K2
+	VMOVAPS      Z1, K2, Z4
+	VCMPPS       $0x07, Z0, Z0, K2
+	VMOVAPS      Z5, K2, Z0
+	JMP          short2r1bstore
+
+short2r1b5next:
+	VMAXPS       actconsts<>+256(SB), Z4, Z2
+	VMAXPS       actconsts<>+256(SB), Z0, Z6
+	VMINPS       actconsts<>+320(SB), Z2, Z2
+	VMINPS       actconsts<>+320(SB), Z6, Z6
+	VMULPS       actconsts<>+384(SB), Z2, Z1
+	VMULPS       actconsts<>+384(SB), Z6, Z5
+	VRNDSCALEPS  $0x00, Z1, Z1
+	VRNDSCALEPS  $0x00, Z5, Z5
+	VFMADD231PS  actconsts<>+448(SB), Z1, Z2
+	VFMADD231PS  actconsts<>+448(SB), Z5, Z6
+	VFMADD231PS  actconsts<>+512(SB), Z1, Z2
+	VFMADD231PS  actconsts<>+512(SB), Z5, Z6
+	VMOVUPS      actconsts<>+576(SB), Z3
+	VMOVUPS      actconsts<>+576(SB), Z7
+	VFMADD213PS  actconsts<>+640(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+640(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+704(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+704(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+768(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+768(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+832(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+832(SB), Z6, Z7
+	VFMADD213PS  actconsts<>+192(SB), Z2, Z3
+	VFMADD213PS  actconsts<>+192(SB), Z6, Z7
+	VSCALEFPS    Z1, Z3, Z3
+	VSCALEFPS    Z5, Z7, Z7
+	VADDPS       actconsts<>+192(SB), Z3, Z3
+	VADDPS       actconsts<>+192(SB), Z7, Z7
+	VRCP14PS     Z3, Z1
+	VRCP14PS     Z7, Z5
+	VMINPS       actconsts<>+896(SB), Z3, Z3
+	VMINPS       actconsts<>+896(SB), Z7, Z7
+	VFNMADD213PS actconsts<>+192(SB), Z1, Z3
+	VFNMADD213PS actconsts<>+192(SB), Z5, Z7
+	VFMADD231PS  Z3, Z1, Z1
+	VFMADD231PS  Z7, Z5, Z5
+	VMULPS       Z1, Z4, Z4
+	VMULPS       Z5, Z0, Z0
+
+short2r1bstore:
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z0, K1, 64(AX)
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecToLanesAVX512(dst *float32, src *float32, pos *int32, n int, ld int)
+// Requires: AVX, AVX512F
+TEXT ·vecToLanesAVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ pos+16(FP), DX
+	MOVQ n+24(FP), BX
+	MOVQ ld+32(FP), SI
+	SHLQ $0x02, SI
+
+chunk:
+	CMPQ       BX, $0x00000010
+	JL         last
+	MOVQ       CX, DI
+	VMOVUPS    (DI), Z0
+	ADDQ       SI, DI
+	VMOVUPS    (DI), Z1
+	ADDQ       SI, DI
+	VMOVUPS    (DI), Z2
+	ADDQ       SI, DI
+	VMOVUPS    (DI), Z3
+	ADDQ       SI, DI
+	VMOVUPS    (DI), Z4
+	ADDQ       SI, DI
+	VMOVUPS    (DI), Z5
+	ADDQ       SI, DI
+	VMOVUPS    (DI), Z6
+	ADDQ       SI, DI
+	VMOVUPS    (DI), Z7
+	ADDQ       SI, DI
+	VMOVUPS    (DI), Z8
+	ADDQ       SI, DI
+	VMOVUPS    (DI), Z9
+	ADDQ       SI, DI
+	VMOVUPS    (DI), Z10
+	ADDQ       SI, DI
+	VMOVUPS    (DI), Z11
+	ADDQ       SI, DI
+	VMOVUPS    (DI), Z12
+	ADDQ       SI, DI
+	VMOVUPS    (DI), Z13
+	ADDQ       SI, DI
+	VMOVUPS    (DI), Z14
+	ADDQ       SI, DI
+	VMOVUPS    (DI), Z15
+	VUNPCKLPS  Z1, Z0, Z16
+	VUNPCKHPS  Z1, Z0, Z0
+	VUNPCKLPS  Z3, Z2, Z1
+	VUNPCKHPS  Z3, Z2, Z2
+	VUNPCKLPS  Z5, Z4, Z3
+	VUNPCKHPS  Z5, Z4, Z4
+	VUNPCKLPS  Z7, Z6, Z5
+	VUNPCKHPS  Z7, Z6, Z6
+	VUNPCKLPS  Z9, Z8, Z7
+	VUNPCKHPS  Z9, Z8, Z8
+	VUNPCKLPS  Z11, Z10, Z9
+	VUNPCKHPS  Z11, Z10, Z10
+	VUNPCKLPS  Z13, Z12, Z11
+	VUNPCKHPS  Z13, Z12, Z12
+	VUNPCKLPS  Z15, Z14, Z13
+	VUNPCKHPS  Z15, Z14, Z14
+	VSHUFPS    $0x44, Z1, Z16, Z15
+	VSHUFPS    $0xee, Z1, Z16, Z1
+	VSHUFPS    $0x44, Z2, Z0, Z16
+	VSHUFPS    $0xee, Z2, Z0, Z0
+	VSHUFPS    $0x44, Z5, Z3, Z2
+	VSHUFPS    $0xee, Z5, Z3, Z3
+	VSHUFPS    $0x44, Z6, Z4, Z5
+	VSHUFPS    $0xee, Z6, Z4, Z4
+	VSHUFPS    $0x44, Z9, Z7, Z6
+	VSHUFPS    $0xee, Z9, Z7, Z7
+	VSHUFPS    $0x44, Z10, Z8, Z9
+	VSHUFPS    $0xee, Z10, Z8, Z8
+	VSHUFPS    $0x44, Z13, Z11, Z10
+	VSHUFPS    $0xee, Z13, Z11, Z11
+	VSHUFPS    $0x44, Z14, Z12, Z13
+	VSHUFPS    $0xee, Z14, Z12, Z12
+	VSHUFF32X4 $0x88, Z2, Z15, Z14
+	VSHUFF32X4 $0xdd, Z2, Z15, Z2
+	VSHUFF32X4 $0x88, Z10, Z6, Z15
+	VSHUFF32X4 $0xdd, Z10, Z6, Z6
+	VSHUFF32X4 $0x88, Z15, Z14, Z10
+	VSHUFF32X4 $0x88, Z6, Z2, Z17
+	VSHUFF32X4 $0xdd, Z15, Z14, Z14
+	VSHUFF32X4 $0xdd, Z6, Z2, Z2
+	VSHUFF32X4 $0x88, Z3, Z1, Z6
+	VSHUFF32X4 $0xdd, Z3, Z1, Z1
+	VSHUFF32X4 $0x88, Z11, Z7, Z3
+	VSHUFF32X4 $0xdd, Z11, Z7, Z7
+	VSHUFF32X4 $0x88, Z3, Z6, Z11
+	VSHUFF32X4 $0x88, Z7, Z1, Z15
+	VSHUFF32X4 $0xdd, Z3, Z6, Z3
+	VSHUFF32X4 $0xdd, Z7, Z1, Z1
+	VSHUFF32X4 $0x88, Z5, Z16, Z6
+	VSHUFF32X4 $0xdd, Z5, Z16, Z5
+	VSHUFF32X4 $0x88, Z13, Z9, Z7
+	VSHUFF32X4 $0xdd, Z13, Z9, Z9
+	VSHUFF32X4 $0x88, Z7, Z6, Z13
+	VSHUFF32X4 $0x88, Z9, Z5, Z16
+	VSHUFF32X4 $0xdd, Z7, Z6, Z6
+	VSHUFF32X4 $0xdd, Z9, Z5, Z5
+	VSHUFF32X4 $0x88, Z4, Z0, Z7
+	VSHUFF32X4 $0xdd, Z4, Z0, Z0
+	VSHUFF32X4 $0x88, Z12, Z8, Z4
+	VSHUFF32X4 $0xdd, Z12, Z8, Z8
+	VSHUFF32X4 $0x88, Z4, Z7, Z9
+	VSHUFF32X4 $0x88, Z8, Z0, Z12
+	VSHUFF32X4 $0xdd, Z4, Z7, Z4
+	VSHUFF32X4 $0xdd, Z8, Z0, Z0
+	MOVLQSX    (DX), DI
+	SHLQ       $0x06, DI
+	VMOVUPS    Z10, (AX)(DI*1)
+	MOVLQSX    4(DX), DI
+	SHLQ       $0x06, DI
+	VMOVUPS    Z11, (AX)(DI*1)
+	MOVLQSX    8(DX), DI
+	SHLQ       $0x06, DI
+	VMOVUPS    Z13, (AX)(DI*1)
+	MOVLQSX    12(DX), DI
+	SHLQ       $0x06, DI
+	VMOVUPS    Z9, (AX)(DI*1)
+	MOVLQSX    16(DX), DI
+	SHLQ       $0x06, DI
+	VMOVUPS    Z17, (AX)(DI*1)
+	MOVLQSX    20(DX), DI
+	SHLQ       $0x06, DI
+	VMOVUPS    Z15, (AX)(DI*1)
+	MOVLQSX    24(DX), DI
+	SHLQ       $0x06, DI
+	VMOVUPS    Z16, (AX)(DI*1)
+	MOVLQSX    28(DX), DI
+	SHLQ       $0x06, DI
+	VMOVUPS    Z12, (AX)(DI*1)
+	MOVLQSX    32(DX), DI
+	SHLQ       $0x06, DI
+	VMOVUPS    Z14, (AX)(DI*1)
+	MOVLQSX    36(DX), DI
+	SHLQ       $0x06, DI
+	VMOVUPS    Z3, (AX)(DI*1)
+	MOVLQSX    40(DX), DI
+	SHLQ       $0x06, DI
+	VMOVUPS    Z6, (AX)(DI*1)
+	MOVLQSX    44(DX), DI
+	SHLQ       $0x06, DI
+	VMOVUPS    Z4, (AX)(DI*1)
+	MOVLQSX    48(DX), DI
+	SHLQ       $0x06, DI
+	VMOVUPS    Z2, (AX)(DI*1)
+	MOVLQSX    52(DX), DI
+	SHLQ       $0x06, DI
+	VMOVUPS    Z1, (AX)(DI*1)
+	MOVLQSX    56(DX), DI
+	SHLQ       $0x06, DI
+	VMOVUPS    Z5, (AX)(DI*1)
+	MOVLQSX    60(DX), DI
+	SHLQ       $0x06, DI
+	VMOVUPS    Z0, (AX)(DI*1)
+	ADDQ       $0x00000040, CX
+	ADDQ       $0x00000040, DX
+	SUBQ       $0x00000010, BX
+	JMP        chunk
+
+last:
+	TESTQ      BX, BX
+	JZ         done
+	LEAQ       tail16<>+0(SB), DI
+	KMOVW      (DI)(BX*2), K1
+	VMOVUPS.Z  (CX), K1, Z0
+	ADDQ       SI, CX
+	VMOVUPS.Z  (CX), K1, Z1
+	ADDQ       SI, CX
+	VMOVUPS.Z  (CX), K1, Z2
+	ADDQ       SI, CX
+	VMOVUPS.Z  (CX), K1, Z3
+	ADDQ       SI, CX
+	VMOVUPS.Z  (CX), K1, Z4
+	ADDQ       SI, CX
+	VMOVUPS.Z  (CX), K1, Z5
+	ADDQ       SI, CX
+	VMOVUPS.Z  (CX), K1, Z6
+	ADDQ       SI, CX
+	VMOVUPS.Z  (CX), K1, Z7
+	ADDQ       SI, CX
+	VMOVUPS.Z  (CX), K1, Z8
+	ADDQ       SI, CX
+	VMOVUPS.Z  (CX), K1, Z9
+	ADDQ       SI, CX
+	VMOVUPS.Z  (CX), K1, Z10
+	ADDQ       SI, CX
+	VMOVUPS.Z  (CX), K1, Z11
+	ADDQ       SI, CX
+	VMOVUPS.Z  (CX), K1, Z12
+	ADDQ       SI, CX
+	VMOVUPS.Z  (CX), K1, Z13
+	ADDQ       SI, CX
+	VMOVUPS.Z  (CX), K1, Z14
+	ADDQ       SI, CX
+	VMOVUPS.Z  (CX), K1, Z15
+	VUNPCKLPS  Z1, Z0, Z16
+	VUNPCKHPS  Z1, Z0, Z0
+	VUNPCKLPS  Z3, Z2, Z1
+	VUNPCKHPS  Z3, Z2, Z2
+	VUNPCKLPS  Z5, Z4, Z3
+	VUNPCKHPS  Z5, Z4, Z4
+	VUNPCKLPS  Z7, Z6, Z5
+	VUNPCKHPS  Z7, Z6, Z6
+	VUNPCKLPS  Z9, Z8, Z7
+	VUNPCKHPS  Z9, Z8, Z8
+	VUNPCKLPS  Z11, Z10, Z9
+	VUNPCKHPS  Z11, Z10, Z10
+	VUNPCKLPS  Z13, Z12, Z11
+	VUNPCKHPS  Z13, Z12, Z12
+	VUNPCKLPS  Z15, Z14, Z13
+	VUNPCKHPS  Z15, Z14, Z14
+	VSHUFPS    $0x44, Z1, Z16, Z15
+	VSHUFPS    $0xee, Z1, Z16, Z1
+	VSHUFPS    $0x44, Z2, Z0, Z16
+	VSHUFPS    $0xee, Z2, Z0, Z0
+	VSHUFPS    $0x44, Z5, Z3, Z2
+	VSHUFPS    $0xee, Z5, Z3, Z3
+	VSHUFPS    $0x44, Z6, Z4, Z5
+	VSHUFPS    $0xee, Z6, Z4, Z4
+	VSHUFPS    $0x44, Z9, Z7, Z6
+	VSHUFPS    $0xee, Z9, Z7, Z7
+	VSHUFPS    $0x44, Z10, Z8, Z9
+	VSHUFPS    $0xee, Z10, Z8, Z8
+	VSHUFPS    $0x44, Z13, Z11, Z10
+	VSHUFPS    $0xee, Z13, Z11, Z11
+	VSHUFPS    $0x44, Z14, Z12, Z13
+	VSHUFPS    $0xee, Z14, Z12, Z12
+	VSHUFF32X4 $0x88, Z2, Z15, Z14
+	VSHUFF32X4 $0xdd, Z2, Z15, Z2
+	VSHUFF32X4 $0x88, Z10, Z6, Z15
+	VSHUFF32X4 $0xdd, Z10, Z6, Z6
+	VSHUFF32X4 $0x88, Z15, Z14, Z10
+	VSHUFF32X4 $0x88, Z6, Z2, Z17
+	VSHUFF32X4 $0xdd, Z15, Z14, Z14
+	VSHUFF32X4 $0xdd, Z6, Z2, Z2
+	VSHUFF32X4 $0x88, Z3, Z1, Z6
+	VSHUFF32X4 $0xdd, Z3, Z1, Z1
+	VSHUFF32X4 $0x88, Z11, Z7, Z3
+	VSHUFF32X4 $0xdd, Z11, Z7, Z7
+	VSHUFF32X4 $0x88, Z3, Z6, Z11
+	VSHUFF32X4 $0x88, Z7, Z1, Z15
+	VSHUFF32X4 $0xdd, Z3, Z6, Z3
+	VSHUFF32X4 $0xdd, Z7, Z1, Z1
+	VSHUFF32X4 $0x88, Z5, Z16, Z6
+	VSHUFF32X4 $0xdd, Z5, Z16, Z5
+	VSHUFF32X4 $0x88, Z13, Z9, Z7
+	VSHUFF32X4 $0xdd, Z13, Z9, Z9
+	VSHUFF32X4 $0x88, Z7, Z6, Z13
+	VSHUFF32X4 $0x88, Z9, Z5, Z16
+	VSHUFF32X4 $0xdd, Z7, Z6, Z6
+	VSHUFF32X4 $0xdd, Z9, Z5, Z5
+	VSHUFF32X4 $0x88, Z4, Z0, Z7
+	VSHUFF32X4 $0xdd, Z4, Z0, Z0
+	VSHUFF32X4 $0x88, Z12, Z8, Z4
+	VSHUFF32X4 $0xdd, Z12, Z8, Z8
+	VSHUFF32X4 $0x88, Z4, Z7, Z9
+	VSHUFF32X4 $0x88, Z8, Z0, Z12
+	VSHUFF32X4 $0xdd, Z4, Z7, Z4
+	VSHUFF32X4 $0xdd, Z8, Z0, Z0
+	MOVLQSX    (DX), CX
+	SHLQ       $0x06, CX
+	VMOVUPS    Z10, (AX)(CX*1)
+	CMPQ       BX, $0x00000001
+	JLE        done
+	MOVLQSX    4(DX), CX
+	SHLQ       $0x06, CX
+	VMOVUPS    Z11, (AX)(CX*1)
+	CMPQ       BX, $0x00000002
+	JLE        done
+	MOVLQSX    8(DX), CX
+	SHLQ       $0x06, CX
+	VMOVUPS    Z13, (AX)(CX*1)
+	CMPQ       BX, $0x00000003
+	JLE        done
+	MOVLQSX    12(DX), CX
+	SHLQ       $0x06, CX
+	VMOVUPS    Z9, (AX)(CX*1)
+	CMPQ       BX, $0x00000004
+	JLE        done
+	MOVLQSX    16(DX), CX
+	SHLQ       $0x06, CX
+	VMOVUPS    Z17, (AX)(CX*1)
+	CMPQ       BX, $0x00000005
+	JLE        done
+	MOVLQSX    20(DX), CX
+	SHLQ       $0x06, CX
+	VMOVUPS    Z15, (AX)(CX*1)
+	CMPQ       BX, $0x00000006
+	JLE        done
+	MOVLQSX    24(DX), CX
+	SHLQ       $0x06, CX
+	VMOVUPS    Z16, (AX)(CX*1)
+	CMPQ       BX, $0x00000007
+	JLE        done
+	MOVLQSX    28(DX), CX
+	SHLQ       $0x06, CX
+	VMOVUPS    Z12, (AX)(CX*1)
+	CMPQ       BX, $0x00000008
+	JLE        done
+	MOVLQSX    32(DX), CX
+	SHLQ       $0x06, CX
+	VMOVUPS    Z14, (AX)(CX*1)
+	CMPQ       BX, $0x00000009
+	JLE        done
+	MOVLQSX    36(DX), CX
+	SHLQ       $0x06, CX
+	VMOVUPS    Z3, (AX)(CX*1)
+	CMPQ       BX, $0x0000000a
+	JLE        done
+	MOVLQSX    40(DX), CX
+	SHLQ       $0x06, CX
+	VMOVUPS    Z6, (AX)(CX*1)
+	CMPQ       BX, $0x0000000b
+	JLE        done
+	MOVLQSX    44(DX), CX
+	SHLQ       $0x06, CX
+	VMOVUPS    Z4, (AX)(CX*1)
+	CMPQ       BX, $0x0000000c
+	JLE        done
+	MOVLQSX    48(DX), CX
+	SHLQ       $0x06, CX
+	VMOVUPS    Z2, (AX)(CX*1)
+	CMPQ       BX, $0x0000000d
+	JLE        done
+	MOVLQSX    52(DX), CX
+	SHLQ       $0x06, CX
+	VMOVUPS    Z1, (AX)(CX*1)
+	CMPQ       BX, $0x0000000e
+	JLE        done
+	MOVLQSX    56(DX), CX
+	SHLQ       $0x06, CX
+	VMOVUPS    Z5, (AX)(CX*1)
+	CMPQ       BX, $0x0000000f
+	JLE        done
+	MOVLQSX    60(DX), CX
+	SHLQ       $0x06, CX
+	VMOVUPS    Z0, (AX)(CX*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecFromLanesAVX512(dst *float32, src *float32, n int, ld int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·vecFromLanesAVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+	MOVQ ld+24(FP), BX
+	SHLQ $0x02, BX
+
+chunk:
+	CMPQ       DX, $0x00000010
+	JL         last
+	VMOVUPS    (CX), Z0
+	VMOVUPS    64(CX), Z1
+	VMOVUPS    128(CX), Z2
+	VMOVUPS    192(CX), Z3
+	VMOVUPS    256(CX), Z4
+	VMOVUPS    320(CX), Z5
+	VMOVUPS    384(CX), Z6
+	VMOVUPS    448(CX), Z7
+	VMOVUPS    512(CX), Z8
+	VMOVUPS    576(CX), Z9
+	VMOVUPS    640(CX), Z10
+	VMOVUPS    704(CX), Z11
+	VMOVUPS    768(CX), Z12
+	VMOVUPS    832(CX), Z13
+	VMOVUPS    896(CX), Z14
+	VMOVUPS    960(CX), Z15
+	VUNPCKLPS  Z1, Z0, Z16
+	VUNPCKHPS  Z1, Z0, Z0
+	VUNPCKLPS  Z3, Z2, Z1
+	VUNPCKHPS  Z3, Z2, Z2
+	VUNPCKLPS  Z5, Z4, Z3
+	VUNPCKHPS  Z5, Z4, Z4
+	VUNPCKLPS  Z7, Z6, Z5
+	VUNPCKHPS  Z7, Z6, Z6
+	VUNPCKLPS  Z9, Z8, Z7
+	VUNPCKHPS  Z9, Z8, Z8
+	VUNPCKLPS  Z11, Z10, Z9
+	VUNPCKHPS  Z11, Z10, Z10
+	VUNPCKLPS  Z13, Z12, Z11
+	VUNPCKHPS  Z13, Z12, Z12
+	VUNPCKLPS  Z15, Z14, Z13
+	VUNPCKHPS  Z15, Z14, Z14
+	VSHUFPS    $0x44, Z1, Z16, Z15
+	VSHUFPS    $0xee, Z1, Z16, Z1
+	VSHUFPS    $0x44, Z2, Z0, Z16
+	VSHUFPS    $0xee, Z2, Z0, Z0
+	VSHUFPS    $0x44, Z5, Z3, Z2
+	VSHUFPS    $0xee, Z5, Z3, Z3
+	VSHUFPS    $0x44, Z6, Z4, Z5
+	VSHUFPS    $0xee, Z6, Z4, Z4
+	VSHUFPS    $0x44, Z9, Z7, Z6
+	VSHUFPS    $0xee, Z9, Z7, Z7
+	VSHUFPS    $0x44, Z10, Z8, Z9
+	VSHUFPS    $0xee, Z10, Z8, Z8
+	VSHUFPS    $0x44, Z13, Z11, Z10
+	VSHUFPS    $0xee, Z13, Z11, Z11
+	VSHUFPS    $0x44, Z14, Z12, Z13
+	VSHUFPS    $0xee, Z14, Z12, Z12
+	VSHUFF32X4 $0x88, Z2, Z15, Z14
+	VSHUFF32X4 $0xdd, Z2, Z15, Z2
+	VSHUFF32X4 $0x88, Z10, Z6, Z15
+	VSHUFF32X4 $0xdd, Z10, Z6, Z6
+	VSHUFF32X4 $0x88, Z15, Z14, Z10
+	VSHUFF32X4 $0x88, Z6, Z2, Z17
+	VSHUFF32X4 $0xdd, Z15, Z14, Z14
+	VSHUFF32X4 $0xdd, Z6, Z2, Z2
+	VSHUFF32X4 $0x88, Z3, Z1, Z6
+	VSHUFF32X4 $0xdd, Z3, Z1, Z1
+	VSHUFF32X4 $0x88, Z11, Z7, Z3
+	VSHUFF32X4 $0xdd, Z11, Z7, Z7
+	VSHUFF32X4 $0x88, Z3, Z6, Z11
+	VSHUFF32X4 $0x88, Z7, Z1, Z15
+	VSHUFF32X4 $0xdd, Z3, Z6, Z3
+	VSHUFF32X4 $0xdd, Z7, Z1, Z1
+	VSHUFF32X4 $0x88, Z5, Z16, Z6
+	VSHUFF32X4 $0xdd, Z5, Z16, Z5
+	VSHUFF32X4 $0x88, Z13, Z9, Z7
+	VSHUFF32X4 $0xdd, Z13, Z9, Z9
+	VSHUFF32X4 $0x88, Z7, Z6, Z13
+	VSHUFF32X4 $0x88, Z9, Z5, Z16
+	VSHUFF32X4 $0xdd, Z7, Z6, Z6
+	VSHUFF32X4 $0xdd, Z9, Z5, Z5
+	VSHUFF32X4 $0x88, Z4, Z0, Z7
+	VSHUFF32X4 $0xdd, Z4, Z0, Z0
+	VSHUFF32X4 $0x88, Z12, Z8, Z4
+	VSHUFF32X4 $0xdd, Z12, Z8, Z8
+	VSHUFF32X4 $0x88, Z4, Z7, Z9
+	VSHUFF32X4 $0x88, Z8, Z0, Z12
+	VSHUFF32X4 $0xdd, Z4, Z7, Z4
+	VSHUFF32X4 $0xdd, Z8, Z0, Z0
+	MOVQ       AX, SI
+	VMOVUPS    Z10, (SI)
+	ADDQ       BX, SI
+	VMOVUPS    Z11, (SI)
+	ADDQ       BX, SI
+	VMOVUPS    Z13, (SI)
+	ADDQ       BX, SI
+	VMOVUPS    Z9, (SI)
+	ADDQ       BX, SI
+	VMOVUPS    Z17, (SI)
+	ADDQ       BX, SI
+	VMOVUPS    Z15, (SI)
+	ADDQ       BX, SI
+	VMOVUPS    Z16, (SI)
+	ADDQ       BX, SI
+	VMOVUPS    Z12, (SI)
+	ADDQ       BX, SI
+	VMOVUPS    Z14, (SI)
+	ADDQ       BX, SI
+	VMOVUPS    Z3, (SI)
+	ADDQ       BX, SI
+	VMOVUPS    Z6, (SI)
+	ADDQ       BX, SI
+	VMOVUPS    Z4, (SI)
+	ADDQ       BX, SI
+	VMOVUPS    Z2, (SI)
+	ADDQ       BX, SI
+	VMOVUPS    Z1, (SI)
+	ADDQ       BX, SI
+	VMOVUPS    Z5, (SI)
+	ADDQ       BX, SI
+	VMOVUPS    Z0, (SI)
+	ADDQ       $0x00000400, CX
+	ADDQ       $0x00000040, AX
+	SUBQ       $0x00000010, DX
+	JMP        chunk
+
+last:
+	TESTQ   DX, DX
+	JZ      done
+	LEAQ    tail16<>+0(SB), SI
+	KMOVW   (SI)(DX*2), K1
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	VXORPS  Z12, Z12, Z12
+	VXORPS  Z13, Z13, Z13
+	VXORPS  Z14, Z14, Z14
+	VXORPS  Z15, Z15, Z15
+	VMOVUPS (CX), Z0
+	CMPQ    DX, $0x00000001
+	JLE     loaded16
+	VMOVUPS 64(CX), Z1
+	CMPQ    DX, $0x00000002
+	JLE     loaded16
+	VMOVUPS 128(CX), Z2
+	CMPQ    DX, $0x00000003
+	JLE     loaded16
+	VMOVUPS 192(CX), Z3
+	CMPQ    DX, $0x00000004
+	JLE     loaded16
+	VMOVUPS 256(CX), Z4
+	CMPQ    DX, $0x00000005
+	JLE     loaded16
+	VMOVUPS 320(CX), Z5
+	CMPQ    DX, $0x00000006
+	JLE     loaded16
+	VMOVUPS 384(CX), Z6
+	CMPQ    DX, $0x00000007
+	JLE     loaded16
+	VMOVUPS 448(CX), Z7
+	CMPQ    DX, $0x00000008
+	JLE     loaded16
+	VMOVUPS 512(CX), Z8
+	CMPQ    DX, $0x00000009
+	JLE     loaded16
+	VMOVUPS 576(CX), Z9
+	CMPQ    DX, $0x0000000a
+	JLE     loaded16
+	VMOVUPS 640(CX), Z10
+	CMPQ    DX, $0x0000000b
+	JLE     loaded16
+	VMOVUPS 704(CX), Z11
+	CMPQ    DX, $0x0000000c
+	JLE     loaded16
+	VMOVUPS 768(CX), Z12
+	CMPQ    DX, $0x0000000d
+	JLE     loaded16
+	VMOVUPS 832(CX), Z13
+	CMPQ    DX, $0x0000000e
+	JLE     loaded16
+	VMOVUPS 896(CX), Z14
+	CMPQ    DX, $0x0000000f
+	JLE     loaded16
+	VMOVUPS 960(CX), Z15
+
+loaded16:
+	VUNPCKLPS  Z1, Z0, Z16
+	VUNPCKHPS  Z1, Z0, Z0
+	VUNPCKLPS  Z3, Z2, Z1
+	VUNPCKHPS  Z3, Z2, Z2
+	VUNPCKLPS  Z5, Z4, Z3
+	VUNPCKHPS  Z5, Z4, Z4
+	VUNPCKLPS  Z7, Z6, Z5
+	VUNPCKHPS  Z7, Z6, Z6
+	VUNPCKLPS  Z9, Z8, Z7
+	VUNPCKHPS  Z9, Z8, Z8
+	VUNPCKLPS  Z11, Z10, Z9
+	VUNPCKHPS  Z11, Z10, Z10
+	VUNPCKLPS  Z13, Z12, Z11
+	VUNPCKHPS  Z13, Z12, Z12
+	VUNPCKLPS  Z15, Z14, Z13
+	VUNPCKHPS  Z15, Z14, Z14
+	VSHUFPS    $0x44, Z1, Z16, Z15
+	VSHUFPS    $0xee, Z1, Z16, Z1
+	VSHUFPS    $0x44, Z2, Z0, Z16
+	VSHUFPS    $0xee, Z2, Z0, Z0
+	VSHUFPS    $0x44, Z5, Z3, Z2
+	VSHUFPS    $0xee, Z5, Z3, Z3
+	VSHUFPS    $0x44, Z6, Z4, Z5
+	VSHUFPS    $0xee, Z6, Z4, Z4
+	VSHUFPS    $0x44, Z9, Z7, Z6
+	VSHUFPS    $0xee, Z9, Z7, Z7
+	VSHUFPS    $0x44, Z10, Z8, Z9
+	VSHUFPS    $0xee, Z10, Z8, Z8
+	VSHUFPS    $0x44, Z13, Z11, Z10
+	VSHUFPS    $0xee, Z13, Z11, Z11
+	VSHUFPS    $0x44, Z14, Z12, Z13
+	VSHUFPS    $0xee, Z14, Z12, Z12
+	VSHUFF32X4 $0x88, Z2, Z15, Z14
+	VSHUFF32X4 $0xdd, Z2, Z15, Z2
+	VSHUFF32X4 $0x88, Z10, Z6, Z15
+	VSHUFF32X4 $0xdd, Z10, Z6, Z6
+	VSHUFF32X4 $0x88, Z15, Z14, Z10
+	VSHUFF32X4 $0x88, Z6, Z2, Z17
+	VSHUFF32X4 $0xdd, Z15, Z14, Z14
+	VSHUFF32X4 $0xdd, Z6, Z2, Z2
+	VSHUFF32X4 $0x88, Z3, Z1, Z6
+	VSHUFF32X4 $0xdd, Z3, Z1, Z1
+	VSHUFF32X4 $0x88, Z11, Z7, Z3
+	VSHUFF32X4 $0xdd, Z11, Z7, Z7
+	VSHUFF32X4 $0x88, Z3, Z6, Z11
+	VSHUFF32X4 $0x88, Z7, Z1, Z15
+	VSHUFF32X4 $0xdd, Z3, Z6, Z3
+	VSHUFF32X4 $0xdd, Z7, Z1, Z1
+	VSHUFF32X4 $0x88, Z5, Z16, Z6
+	VSHUFF32X4 $0xdd, Z5, Z16, Z5
+	VSHUFF32X4 $0x88, Z13, Z9, Z7
+	VSHUFF32X4 $0xdd, Z13, Z9, Z9
+	VSHUFF32X4 $0x88, Z7, Z6, Z13
+	VSHUFF32X4 $0x88, Z9, Z5, Z16
+	VSHUFF32X4 $0xdd, Z7, Z6, Z6
+	VSHUFF32X4 $0xdd, Z9, Z5, Z5
+	VSHUFF32X4 $0x88, Z4, Z0, Z7
+	VSHUFF32X4 $0xdd, Z4, Z0, Z0
+	VSHUFF32X4 $0x88, Z12, Z8, Z4
+	VSHUFF32X4 $0xdd, Z12, Z8, Z8
+	VSHUFF32X4 $0x88, Z4, Z7, Z9
+	VSHUFF32X4 $0x88, Z8, Z0, Z12
+	VSHUFF32X4 $0xdd, Z4, Z7, Z4
+	VSHUFF32X4 $0xdd, Z8, Z0, Z0
+	VMOVUPS    Z10, K1, (AX)
+	ADDQ       BX, AX
+	VMOVUPS    Z11, K1, (AX)
+	ADDQ       BX, AX
+	VMOVUPS    Z13, K1, (AX)
+	ADDQ       BX, AX
+	VMOVUPS    Z9, K1, (AX)
+	ADDQ       BX, AX
+	VMOVUPS    Z17, K1, (AX)
+	ADDQ       BX, AX
+	VMOVUPS    Z15, K1, (AX)
+	ADDQ       BX, AX
+	VMOVUPS    Z16, K1, (AX)
+	ADDQ       BX, AX
+	VMOVUPS    Z12, K1, (AX)
+	ADDQ       BX, AX
+	VMOVUPS    Z14, K1, (AX)
+	ADDQ       BX, AX
+	VMOVUPS    Z3, K1, (AX)
+	ADDQ       BX, AX
+	VMOVUPS    Z6, K1, (AX)
+	ADDQ       BX, AX
+	VMOVUPS    Z4, K1, (AX)
+	ADDQ       BX, AX
+	VMOVUPS    Z2, K1, (AX)
+	ADDQ       BX, AX
+	VMOVUPS    Z1, K1, (AX)
+	ADDQ       BX, AX
+	VMOVUPS    Z5, K1, (AX)
+	ADDQ       BX, AX
+	VMOVUPS    Z0, K1, (AX)
 
 done:
 	VZEROUPPER
@@ -26366,6 +32729,2610 @@ next:
 	ADDQ BX, CX
 	SUBQ $0x00000004, DX
 	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecDepthwiseLanesAVX2(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias *float32, slope float32, hi float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·vecDepthwiseLanesAVX2(SB), NOSPLIT, $0-96
+	MOVQ         d+0(FP), AX
+	MOVQ         s+8(FP), CX
+	MOVQ         rows+40(FP), DX
+	MOVQ         bias+80(FP), BX
+	VMOVUPS      (BX), Y0
+	VBROADCASTSS slope+88(FP), Y2
+	VBROADCASTSS hi+92(FP), Y3
+	VXORPS       Y1, Y1, Y1
+	MOVQ         cols+48(FP), BX
+	CMPQ         BX, $0x00000010
+	JLE          short
+
+row:
+	CMPQ DX, $0x00000000
+	JLE  done
+	XORQ BX, BX
+
+block:
+	MOVQ    cols+48(FP), SI
+	SUBQ    BX, SI
+	JLE     next
+	CMPQ    SI, $0x00000020
+	JL      tail
+	LEAQ    (CX)(BX*4), SI
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y0, Y7
+	MOVQ    w+16(FP), DI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+fulltap:
+	MOVQ        (R8), R10
+	VMOVUPS     (DI), Y8
+	VFMADD231PS (SI)(R10*4), Y8, Y4
+	VFMADD231PS 32(SI)(R10*4), Y8, Y5
+	VFMADD231PS 64(SI)(R10*4), Y8, Y6
+	VFMADD231PS 96(SI)(R10*4), Y8, Y7
+	ADDQ        $0x00000008, R8
+	ADDQ        $0x00000020, DI
+	DECQ        R9
+	JNZ         fulltap
+	CMPQ        act+72(FP), $0x00000001
+	JL          fullstore
+	JE          fullrelu
+	CMPQ        act+72(FP), $0x00000003
+	JE          fullclip
+	JG          fullfromMemory
+	VMINPS      Y4, Y1, Y8
+	VMAXPS      Y4, Y1, Y4
+	VFMADD231PS Y8, Y2, Y4
+	VMINPS      Y5, Y1, Y8
+	VMAXPS      Y5, Y1, Y5
+	VFMADD231PS Y8, Y2, Y5
+	VMINPS      Y6, Y1, Y8
+	VMAXPS      Y6, Y1, Y6
+	VFMADD231PS Y8, Y2, Y6
+	VMINPS      Y7, Y1, Y8
+	VMAXPS      Y7, Y1, Y7
+	VFMADD231PS Y8, Y2, Y7
+	JMP         fullstore
+
+fullrelu:
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y5, Y1, Y5
+	VMAXPS Y6, Y1, Y6
+	VMAXPS Y7, Y1, Y7
+	JMP    fullstore
+
+fullclip:
+	VMAXPS Y4, Y2, Y4
+	VMINPS Y4, Y3, Y4
+	VMAXPS Y5, Y2, Y5
+	VMINPS Y5, Y3, Y5
+	VMAXPS Y6, Y2, Y6
+	VMINPS Y6, Y3, Y6
+	VMAXPS Y7, Y2, Y7
+	VMINPS Y7, Y3, Y7
+	JMP    fullstore
+
+fullfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    full4next
+	VMULPS actconsts<>+0(SB), Y4, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y5, Y5
+	VMULPS actconsts<>+0(SB), Y6, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y6, Y6
+	VMULPS actconsts<>+0(SB), Y7, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y7, Y7
+	JMP    fullstore
+
+full4next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          full5next
+	VMAXPS       actconsts<>+256(SB), Y4, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VCMPPS       $0x03, Y4, Y4, Y10
+	VBLENDVPS    Y10, Y4, Y8, Y4
+	VMAXPS       actconsts<>+256(SB), Y5, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VCMPPS       $0x03, Y5, Y5, Y10
+	VBLENDVPS    Y10, Y5, Y8, Y5
+	VMAXPS       actconsts<>+256(SB), Y6, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VCMPPS       $0x03, Y6, Y6, Y10
+	VBLENDVPS    Y10, Y6, Y8, Y6
+	VMAXPS       actconsts<>+256(SB), Y7, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VCMPPS       $0x03, Y7, Y7, Y10
+	VBLENDVPS    Y10, Y7, Y8, Y7
+	JMP          fullstore
+
+full5next:
+	VMAXPS       actconsts<>+256(SB), Y4, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VMULPS       Y8, Y4, Y4
+	VMAXPS       actconsts<>+256(SB), Y5, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VMULPS       Y8, Y5, Y5
+	VMAXPS       actconsts<>+256(SB), Y6, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VMULPS       Y8, Y6, Y6
+	VMAXPS       actconsts<>+256(SB), Y7, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VMULPS       Y8, Y7, Y7
+
+fullstore:
+	VMOVUPS Y4, (AX)(BX*4)
+	VMOVUPS Y5, 32(AX)(BX*4)
+	VMOVUPS Y6, 64(AX)(BX*4)
+	VMOVUPS Y7, 96(AX)(BX*4)
+	ADDQ    $0x00000020, BX
+	JMP     block
+
+tail:
+	CMPQ    SI, $0x00000018
+	JG      tail4
+	CMPQ    SI, $0x00000010
+	JG      tail3
+	CMPQ    SI, $0x00000008
+	JG      tail2
+	LEAQ    (CX)(BX*4), BX
+	MOVQ    cols+48(FP), BX
+	SUBQ    $0x00000008, BX
+	LEAQ    (CX)(BX*4), SI
+	VMOVAPS Y0, Y4
+	MOVQ    w+16(FP), DI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+t1tap:
+	MOVQ        (R8), R10
+	VMOVUPS     (DI), Y5
+	VFMADD231PS (SI)(R10*4), Y5, Y4
+	ADDQ        $0x00000008, R8
+	ADDQ        $0x00000020, DI
+	DECQ        R9
+	JNZ         t1tap
+	CMPQ        act+72(FP), $0x00000001
+	JL          t1store
+	JE          t1relu
+	CMPQ        act+72(FP), $0x00000003
+	JE          t1clip
+	JG          t1fromMemory
+	VMINPS      Y4, Y1, Y5
+	VMAXPS      Y4, Y1, Y4
+	VFMADD231PS Y5, Y2, Y4
+	JMP         t1store
+
+t1relu:
+	VMAXPS Y4, Y1, Y4
+	JMP    t1store
+
+t1clip:
+	VMAXPS Y4, Y2, Y4
+	VMINPS Y4, Y3, Y4
+	JMP    t1store
+
+t1fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t14next
+	VMULPS actconsts<>+0(SB), Y4, Y5
+	VADDPS actconsts<>+64(SB), Y5, Y5
+	VMAXPS actconsts<>+128(SB), Y5, Y5
+	VMINPS actconsts<>+192(SB), Y5, Y5
+	VMULPS Y5, Y4, Y4
+	JMP    t1store
+
+t14next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          t15next
+	VMAXPS       actconsts<>+256(SB), Y4, Y6
+	VMINPS       actconsts<>+320(SB), Y6, Y6
+	VMULPS       actconsts<>+384(SB), Y6, Y5
+	VADDPS       actconsts<>+960(SB), Y5, Y5
+	VSUBPS       actconsts<>+960(SB), Y5, Y7
+	VFMADD231PS  actconsts<>+448(SB), Y7, Y6
+	VFMADD231PS  actconsts<>+512(SB), Y7, Y6
+	VMOVUPS      actconsts<>+576(SB), Y7
+	VFMADD213PS  actconsts<>+640(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+704(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+768(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+832(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+192(SB), Y6, Y7
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y5, Y7, Y7
+	VADDPS       actconsts<>+192(SB), Y7, Y7
+	VRCPPS       Y7, Y5
+	VMINPS       actconsts<>+896(SB), Y7, Y7
+	VFNMADD213PS actconsts<>+192(SB), Y5, Y7
+	VFMADD231PS  Y7, Y5, Y5
+	VCMPPS       $0x03, Y4, Y4, Y7
+	VBLENDVPS    Y7, Y4, Y5, Y4
+	JMP          t1store
+
+t15next:
+	VMAXPS       actconsts<>+256(SB), Y4, Y6
+	VMINPS       actconsts<>+320(SB), Y6, Y6
+	VMULPS       actconsts<>+384(SB), Y6, Y5
+	VADDPS       actconsts<>+960(SB), Y5, Y5
+	VSUBPS       actconsts<>+960(SB), Y5, Y7
+	VFMADD231PS  actconsts<>+448(SB), Y7, Y6
+	VFMADD231PS  actconsts<>+512(SB), Y7, Y6
+	VMOVUPS      actconsts<>+576(SB), Y7
+	VFMADD213PS  actconsts<>+640(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+704(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+768(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+832(SB), Y6, Y7
+	VFMADD213PS  actconsts<>+192(SB), Y6, Y7
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y5, Y7, Y7
+	VADDPS       actconsts<>+192(SB), Y7, Y7
+	VRCPPS       Y7, Y5
+	VMINPS       actconsts<>+896(SB), Y7, Y7
+	VFNMADD213PS actconsts<>+192(SB), Y5, Y7
+	VFMADD231PS  Y7, Y5, Y5
+	VMULPS       Y5, Y4, Y4
+
+t1store:
+	VMOVUPS Y4, (AX)(BX*4)
+	JMP     next
+
+tail2:
+	LEAQ    (CX)(BX*4), SI
+	MOVQ    cols+48(FP), DI
+	SUBQ    $0x00000008, DI
+	LEAQ    (CX)(DI*4), R8
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	MOVQ    w+16(FP), R9
+	MOVQ    offs+24(FP), R10
+	MOVQ    taps+32(FP), R11
+
+t2tap:
+	MOVQ        (R10), R12
+	VMOVUPS     (R9), Y6
+	VFMADD231PS (SI)(R12*4), Y6, Y4
+	VFMADD231PS (R8)(R12*4), Y6, Y5
+	ADDQ        $0x00000008, R10
+	ADDQ        $0x00000020, R9
+	DECQ        R11
+	JNZ         t2tap
+	CMPQ        act+72(FP), $0x00000001
+	JL          t2store
+	JE          t2relu
+	CMPQ        act+72(FP), $0x00000003
+	JE          t2clip
+	JG          t2fromMemory
+	VMINPS      Y4, Y1, Y6
+	VMAXPS      Y4, Y1, Y4
+	VFMADD231PS Y6, Y2, Y4
+	VMINPS      Y5, Y1, Y6
+	VMAXPS      Y5, Y1, Y5
+	VFMADD231PS Y6, Y2, Y5
+	JMP         t2store
+
+t2relu:
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y5, Y1, Y5
+	JMP    t2store
+
+t2clip:
+	VMAXPS Y4, Y2, Y4
+	VMINPS Y4, Y3, Y4
+	VMAXPS Y5, Y2, Y5
+	VMINPS Y5, Y3, Y5
+	JMP    t2store
+
+t2fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t24next
+	VMULPS actconsts<>+0(SB), Y4, Y6
+	VADDPS actconsts<>+64(SB), Y6, Y6
+	VMAXPS actconsts<>+128(SB), Y6, Y6
+	VMINPS actconsts<>+192(SB), Y6, Y6
+	VMULPS Y6, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y6
+	VADDPS actconsts<>+64(SB), Y6, Y6
+	VMAXPS actconsts<>+128(SB), Y6, Y6
+	VMINPS actconsts<>+192(SB), Y6, Y6
+	VMULPS Y6, Y5, Y5
+	JMP    t2store
+
+t24next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          t25next
+	VMAXPS       actconsts<>+256(SB), Y4, Y7
+	VMINPS       actconsts<>+320(SB), Y7, Y7
+	VMULPS       actconsts<>+384(SB), Y7, Y6
+	VADDPS       actconsts<>+960(SB), Y6, Y6
+	VSUBPS       actconsts<>+960(SB), Y6, Y8
+	VFMADD231PS  actconsts<>+448(SB), Y8, Y7
+	VFMADD231PS  actconsts<>+512(SB), Y8, Y7
+	VMOVUPS      actconsts<>+576(SB), Y8
+	VFMADD213PS  actconsts<>+640(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+704(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+768(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+832(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+192(SB), Y7, Y8
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y8, Y8
+	VADDPS       actconsts<>+192(SB), Y8, Y8
+	VRCPPS       Y8, Y6
+	VMINPS       actconsts<>+896(SB), Y8, Y8
+	VFNMADD213PS actconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  Y8, Y6, Y6
+	VCMPPS       $0x03, Y4, Y4, Y8
+	VBLENDVPS    Y8, Y4, Y6, Y4
+	VMAXPS       actconsts<>+256(SB), Y5, Y7
+	VMINPS       actconsts<>+320(SB), Y7, Y7
+	VMULPS       actconsts<>+384(SB), Y7, Y6
+	VADDPS       actconsts<>+960(SB), Y6, Y6
+	VSUBPS       actconsts<>+960(SB), Y6, Y8
+	VFMADD231PS  actconsts<>+448(SB), Y8, Y7
+	VFMADD231PS  actconsts<>+512(SB), Y8, Y7
+	VMOVUPS      actconsts<>+576(SB), Y8
+	VFMADD213PS  actconsts<>+640(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+704(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+768(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+832(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+192(SB), Y7, Y8
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y8, Y8
+	VADDPS       actconsts<>+192(SB), Y8, Y8
+	VRCPPS       Y8, Y6
+	VMINPS       actconsts<>+896(SB), Y8, Y8
+	VFNMADD213PS actconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  Y8, Y6, Y6
+	VCMPPS       $0x03, Y5, Y5, Y8
+	VBLENDVPS    Y8, Y5, Y6, Y5
+	JMP          t2store
+
+t25next:
+	VMAXPS       actconsts<>+256(SB), Y4, Y7
+	VMINPS       actconsts<>+320(SB), Y7, Y7
+	VMULPS       actconsts<>+384(SB), Y7, Y6
+	VADDPS       actconsts<>+960(SB), Y6, Y6
+	VSUBPS       actconsts<>+960(SB), Y6, Y8
+	VFMADD231PS  actconsts<>+448(SB), Y8, Y7
+	VFMADD231PS  actconsts<>+512(SB), Y8, Y7
+	VMOVUPS      actconsts<>+576(SB), Y8
+	VFMADD213PS  actconsts<>+640(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+704(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+768(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+832(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+192(SB), Y7, Y8
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y8, Y8
+	VADDPS       actconsts<>+192(SB), Y8, Y8
+	VRCPPS       Y8, Y6
+	VMINPS       actconsts<>+896(SB), Y8, Y8
+	VFNMADD213PS actconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  Y8, Y6, Y6
+	VMULPS       Y6, Y4, Y4
+	VMAXPS       actconsts<>+256(SB), Y5, Y7
+	VMINPS       actconsts<>+320(SB), Y7, Y7
+	VMULPS       actconsts<>+384(SB), Y7, Y6
+	VADDPS       actconsts<>+960(SB), Y6, Y6
+	VSUBPS       actconsts<>+960(SB), Y6, Y8
+	VFMADD231PS  actconsts<>+448(SB), Y8, Y7
+	VFMADD231PS  actconsts<>+512(SB), Y8, Y7
+	VMOVUPS      actconsts<>+576(SB), Y8
+	VFMADD213PS  actconsts<>+640(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+704(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+768(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+832(SB), Y7, Y8
+	VFMADD213PS  actconsts<>+192(SB), Y7, Y8
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y8, Y8
+	VADDPS       actconsts<>+192(SB), Y8, Y8
+	VRCPPS       Y8, Y6
+	VMINPS       actconsts<>+896(SB), Y8, Y8
+	VFNMADD213PS actconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  Y8, Y6, Y6
+	VMULPS       Y6, Y5, Y5
+
+t2store:
+	VMOVUPS Y4, (AX)(BX*4)
+	VMOVUPS Y5, (AX)(DI*4)
+	JMP     next
+
+tail3:
+	LEAQ    (CX)(BX*4), SI
+	MOVQ    cols+48(FP), DI
+	SUBQ    $0x00000008, DI
+	LEAQ    (CX)(DI*4), R8
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	VMOVAPS Y0, Y6
+	MOVQ    w+16(FP), R9
+	MOVQ    offs+24(FP), R10
+	MOVQ    taps+32(FP), R11
+
+t3tap:
+	MOVQ        (R10), R12
+	VMOVUPS     (R9), Y7
+	VFMADD231PS (SI)(R12*4), Y7, Y4
+	VFMADD231PS 32(SI)(R12*4), Y7, Y5
+	VFMADD231PS (R8)(R12*4), Y7, Y6
+	ADDQ        $0x00000008, R10
+	ADDQ        $0x00000020, R9
+	DECQ        R11
+	JNZ         t3tap
+	CMPQ        act+72(FP), $0x00000001
+	JL          t3store
+	JE          t3relu
+	CMPQ        act+72(FP), $0x00000003
+	JE          t3clip
+	JG          t3fromMemory
+	VMINPS      Y4, Y1, Y7
+	VMAXPS      Y4, Y1, Y4
+	VFMADD231PS Y7, Y2, Y4
+	VMINPS      Y5, Y1, Y7
+	VMAXPS      Y5, Y1, Y5
+	VFMADD231PS Y7, Y2, Y5
+	VMINPS      Y6, Y1, Y7
+	VMAXPS      Y6, Y1, Y6
+	VFMADD231PS Y7, Y2, Y6
+	JMP         t3store
+
+t3relu:
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y5, Y1, Y5
+	VMAXPS Y6, Y1, Y6
+	JMP    t3store
+
+t3clip:
+	VMAXPS Y4, Y2, Y4
+	VMINPS Y4, Y3, Y4
+	VMAXPS Y5, Y2, Y5
+	VMINPS Y5, Y3, Y5
+	VMAXPS Y6, Y2, Y6
+	VMINPS Y6, Y3, Y6
+	JMP    t3store
+
+t3fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t34next
+	VMULPS actconsts<>+0(SB), Y4, Y7
+	VADDPS actconsts<>+64(SB), Y7, Y7
+	VMAXPS actconsts<>+128(SB), Y7, Y7
+	VMINPS actconsts<>+192(SB), Y7, Y7
+	VMULPS Y7, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y7
+	VADDPS actconsts<>+64(SB), Y7, Y7
+	VMAXPS actconsts<>+128(SB), Y7, Y7
+	VMINPS actconsts<>+192(SB), Y7, Y7
+	VMULPS Y7, Y5, Y5
+	VMULPS actconsts<>+0(SB), Y6, Y7
+	VADDPS actconsts<>+64(SB), Y7, Y7
+	VMAXPS actconsts<>+128(SB), Y7, Y7
+	VMINPS actconsts<>+192(SB), Y7, Y7
+	VMULPS Y7, Y6, Y6
+	JMP    t3store
+
+t34next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          t35next
+	VMAXPS       actconsts<>+256(SB), Y4, Y8
+	VMINPS       actconsts<>+320(SB), Y8, Y8
+	VMULPS       actconsts<>+384(SB), Y8, Y7
+	VADDPS       actconsts<>+960(SB), Y7, Y7
+	VSUBPS       actconsts<>+960(SB), Y7, Y9
+	VFMADD231PS  actconsts<>+448(SB), Y9, Y8
+	VFMADD231PS  actconsts<>+512(SB), Y9, Y8
+	VMOVUPS      actconsts<>+576(SB), Y9
+	VFMADD213PS  actconsts<>+640(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+704(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+768(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+832(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+192(SB), Y8, Y9
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y7, Y9, Y9
+	VADDPS       actconsts<>+192(SB), Y9, Y9
+	VRCPPS       Y9, Y7
+	VMINPS       actconsts<>+896(SB), Y9, Y9
+	VFNMADD213PS actconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  Y9, Y7, Y7
+	VCMPPS       $0x03, Y4, Y4, Y9
+	VBLENDVPS    Y9, Y4, Y7, Y4
+	VMAXPS       actconsts<>+256(SB), Y5, Y8
+	VMINPS       actconsts<>+320(SB), Y8, Y8
+	VMULPS       actconsts<>+384(SB), Y8, Y7
+	VADDPS       actconsts<>+960(SB), Y7, Y7
+	VSUBPS       actconsts<>+960(SB), Y7, Y9
+	VFMADD231PS  actconsts<>+448(SB), Y9, Y8
+	VFMADD231PS  actconsts<>+512(SB), Y9, Y8
+	VMOVUPS      actconsts<>+576(SB), Y9
+	VFMADD213PS  actconsts<>+640(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+704(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+768(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+832(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+192(SB), Y8, Y9
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y7, Y9, Y9
+	VADDPS       actconsts<>+192(SB), Y9, Y9
+	VRCPPS       Y9, Y7
+	VMINPS       actconsts<>+896(SB), Y9, Y9
+	VFNMADD213PS actconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  Y9, Y7, Y7
+	VCMPPS       $0x03, Y5, Y5, Y9
+	VBLENDVPS    Y9, Y5, Y7, Y5
+	VMAXPS       actconsts<>+256(SB), Y6, Y8
+	VMINPS       actconsts<>+320(SB), Y8, Y8
+	VMULPS       actconsts<>+384(SB), Y8, Y7
+	VADDPS       actconsts<>+960(SB), Y7, Y7
+	VSUBPS       actconsts<>+960(SB), Y7, Y9
+	VFMADD231PS  actconsts<>+448(SB), Y9, Y8
+	VFMADD231PS  actconsts<>+512(SB), Y9, Y8
+	VMOVUPS      actconsts<>+576(SB), Y9
+	VFMADD213PS  actconsts<>+640(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+704(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+768(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+832(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+192(SB), Y8, Y9
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y7, Y9, Y9
+	VADDPS       actconsts<>+192(SB), Y9, Y9
+	VRCPPS       Y9, Y7
+	VMINPS       actconsts<>+896(SB), Y9, Y9
+	VFNMADD213PS actconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  Y9, Y7, Y7
+	VCMPPS       $0x03, Y6, Y6, Y9
+	VBLENDVPS    Y9, Y6, Y7, Y6
+	JMP          t3store
+
+t35next:
+	VMAXPS       actconsts<>+256(SB), Y4, Y8
+	VMINPS       actconsts<>+320(SB), Y8, Y8
+	VMULPS       actconsts<>+384(SB), Y8, Y7
+	VADDPS       actconsts<>+960(SB), Y7, Y7
+	VSUBPS       actconsts<>+960(SB), Y7, Y9
+	VFMADD231PS  actconsts<>+448(SB), Y9, Y8
+	VFMADD231PS  actconsts<>+512(SB), Y9, Y8
+	VMOVUPS      actconsts<>+576(SB), Y9
+	VFMADD213PS  actconsts<>+640(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+704(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+768(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+832(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+192(SB), Y8, Y9
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y7, Y9, Y9
+	VADDPS       actconsts<>+192(SB), Y9, Y9
+	VRCPPS       Y9, Y7
+	VMINPS       actconsts<>+896(SB), Y9, Y9
+	VFNMADD213PS actconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  Y9, Y7, Y7
+	VMULPS       Y7, Y4, Y4
+	VMAXPS       actconsts<>+256(SB), Y5, Y8
+	VMINPS       actconsts<>+320(SB), Y8, Y8
+	VMULPS       actconsts<>+384(SB), Y8, Y7
+	VADDPS       actconsts<>+960(SB), Y7, Y7
+	VSUBPS       actconsts<>+960(SB), Y7, Y9
+	VFMADD231PS  actconsts<>+448(SB), Y9, Y8
+	VFMADD231PS  actconsts<>+512(SB), Y9, Y8
+	VMOVUPS      actconsts<>+576(SB), Y9
+	VFMADD213PS  actconsts<>+640(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+704(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+768(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+832(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+192(SB), Y8, Y9
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y7, Y9, Y9
+	VADDPS       actconsts<>+192(SB), Y9, Y9
+	VRCPPS       Y9, Y7
+	VMINPS       actconsts<>+896(SB), Y9, Y9
+	VFNMADD213PS actconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  Y9, Y7, Y7
+	VMULPS       Y7, Y5, Y5
+	VMAXPS       actconsts<>+256(SB), Y6, Y8
+	VMINPS       actconsts<>+320(SB), Y8, Y8
+	VMULPS       actconsts<>+384(SB), Y8, Y7
+	VADDPS       actconsts<>+960(SB), Y7, Y7
+	VSUBPS       actconsts<>+960(SB), Y7, Y9
+	VFMADD231PS  actconsts<>+448(SB), Y9, Y8
+	VFMADD231PS  actconsts<>+512(SB), Y9, Y8
+	VMOVUPS      actconsts<>+576(SB), Y9
+	VFMADD213PS  actconsts<>+640(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+704(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+768(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+832(SB), Y8, Y9
+	VFMADD213PS  actconsts<>+192(SB), Y8, Y9
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y7, Y9, Y9
+	VADDPS       actconsts<>+192(SB), Y9, Y9
+	VRCPPS       Y9, Y7
+	VMINPS       actconsts<>+896(SB), Y9, Y9
+	VFNMADD213PS actconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  Y9, Y7, Y7
+	VMULPS       Y7, Y6, Y6
+
+t3store:
+	VMOVUPS Y4, (AX)(BX*4)
+	VMOVUPS Y5, 32(AX)(BX*4)
+	VMOVUPS Y6, (AX)(DI*4)
+	JMP     next
+
+tail4:
+	LEAQ    (CX)(BX*4), SI
+	MOVQ    cols+48(FP), DI
+	SUBQ    $0x00000008, DI
+	LEAQ    (CX)(DI*4), R8
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y0, Y7
+	MOVQ    w+16(FP), R9
+	MOVQ    offs+24(FP), R10
+	MOVQ    taps+32(FP), R11
+
+t4tap:
+	MOVQ        (R10), R12
+	VMOVUPS     (R9), Y8
+	VFMADD231PS (SI)(R12*4), Y8, Y4
+	VFMADD231PS 32(SI)(R12*4), Y8, Y5
+	VFMADD231PS 64(SI)(R12*4), Y8, Y6
+	VFMADD231PS (R8)(R12*4), Y8, Y7
+	ADDQ        $0x00000008, R10
+	ADDQ        $0x00000020, R9
+	DECQ        R11
+	JNZ         t4tap
+	CMPQ        act+72(FP), $0x00000001
+	JL          t4store
+	JE          t4relu
+	CMPQ        act+72(FP), $0x00000003
+	JE          t4clip
+	JG          t4fromMemory
+	VMINPS      Y4, Y1, Y8
+	VMAXPS      Y4, Y1, Y4
+	VFMADD231PS Y8, Y2, Y4
+	VMINPS      Y5, Y1, Y8
+	VMAXPS      Y5, Y1, Y5
+	VFMADD231PS Y8, Y2, Y5
+	VMINPS      Y6, Y1, Y8
+	VMAXPS      Y6, Y1, Y6
+	VFMADD231PS Y8, Y2, Y6
+	VMINPS      Y7, Y1, Y8
+	VMAXPS      Y7, Y1, Y7
+	VFMADD231PS Y8, Y2, Y7
+	JMP         t4store
+
+t4relu:
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y5, Y1, Y5
+	VMAXPS Y6, Y1, Y6
+	VMAXPS Y7, Y1, Y7
+	JMP    t4store
+
+t4clip:
+	VMAXPS Y4, Y2, Y4
+	VMINPS Y4, Y3, Y4
+	VMAXPS Y5, Y2, Y5
+	VMINPS Y5, Y3, Y5
+	VMAXPS Y6, Y2, Y6
+	VMINPS Y6, Y3, Y6
+	VMAXPS Y7, Y2, Y7
+	VMINPS Y7, Y3, Y7
+	JMP    t4store
+
+t4fromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    t44next
+	VMULPS actconsts<>+0(SB), Y4, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y5, Y5
+	VMULPS actconsts<>+0(SB), Y6, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y6, Y6
+	VMULPS actconsts<>+0(SB), Y7, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y7, Y7
+	JMP    t4store
+
+t44next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          t45next
+	VMAXPS       actconsts<>+256(SB), Y4, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VCMPPS       $0x03, Y4, Y4, Y10
+	VBLENDVPS    Y10, Y4, Y8, Y4
+	VMAXPS       actconsts<>+256(SB), Y5, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VCMPPS       $0x03, Y5, Y5, Y10
+	VBLENDVPS    Y10, Y5, Y8, Y5
+	VMAXPS       actconsts<>+256(SB), Y6, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VCMPPS       $0x03, Y6, Y6, Y10
+	VBLENDVPS    Y10, Y6, Y8, Y6
+	VMAXPS       actconsts<>+256(SB), Y7, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VCMPPS       $0x03, Y7, Y7, Y10
+	VBLENDVPS    Y10, Y7, Y8, Y7
+	JMP          t4store
+
+t45next:
+	VMAXPS       actconsts<>+256(SB), Y4, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VMULPS       Y8, Y4, Y4
+	VMAXPS       actconsts<>+256(SB), Y5, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VMULPS       Y8, Y5, Y5
+	VMAXPS       actconsts<>+256(SB), Y6, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VMULPS       Y8, Y6, Y6
+	VMAXPS       actconsts<>+256(SB), Y7, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VMULPS       Y8, Y7, Y7
+
+t4store:
+	VMOVUPS Y4, (AX)(BX*4)
+	VMOVUPS Y5, 32(AX)(BX*4)
+	VMOVUPS Y6, 64(AX)(BX*4)
+	VMOVUPS Y7, (AX)(DI*4)
+
+next:
+	MOVQ ldD+56(FP), BX
+	SHLQ $0x02, BX
+	ADDQ BX, AX
+	MOVQ ldS+64(FP), BX
+	SHLQ $0x02, BX
+	ADDQ BX, CX
+	DECQ DX
+	JMP  row
+
+short:
+	MOVQ ldS+64(FP), SI
+	SHLQ $0x02, SI
+	MOVQ ldD+56(FP), DI
+	SHLQ $0x02, DI
+	CMPQ BX, $0x00000008
+	JG   short2
+
+short1loop:
+	CMPQ    DX, $0x00000004
+	JL      short1rest
+	LEAQ    (CX)(SI*1), BX
+	LEAQ    (BX)(SI*1), R8
+	LEAQ    (R8)(SI*1), R9
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y0, Y7
+	MOVQ    w+16(FP), R10
+	MOVQ    offs+24(FP), R11
+	MOVQ    taps+32(FP), R12
+
+short1btap:
+	MOVQ        (R11), R13
+	VMOVUPS     (R10), Y8
+	VFMADD231PS (CX)(R13*4), Y8, Y4
+	VFMADD231PS (BX)(R13*4), Y8, Y5
+	VFMADD231PS (R8)(R13*4), Y8, Y6
+	VFMADD231PS (R9)(R13*4), Y8, Y7
+	ADDQ        $0x00000008, R11
+	ADDQ        $0x00000020, R10
+	DECQ        R12
+	JNZ         short1btap
+	CMPQ        act+72(FP), $0x00000001
+	JL          short1bstore
+	JE          short1brelu
+	CMPQ        act+72(FP), $0x00000003
+	JE          short1bclip
+	JG          short1bfromMemory
+	VMINPS      Y4, Y1, Y8
+	VMAXPS      Y4, Y1, Y4
+	VFMADD231PS Y8, Y2, Y4
+	VMINPS      Y5, Y1, Y8
+	VMAXPS      Y5, Y1, Y5
+	VFMADD231PS Y8, Y2, Y5
+	VMINPS      Y6, Y1, Y8
+	VMAXPS      Y6, Y1, Y6
+	VFMADD231PS Y8, Y2, Y6
+	VMINPS      Y7, Y1, Y8
+	VMAXPS      Y7, Y1, Y7
+	VFMADD231PS Y8, Y2, Y7
+	JMP         short1bstore
+
+short1brelu:
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y5, Y1, Y5
+	VMAXPS Y6, Y1, Y6
+	VMAXPS Y7, Y1, Y7
+	JMP    short1bstore
+
+short1bclip:
+	VMAXPS Y4, Y2, Y4
+	VMINPS Y4, Y3, Y4
+	VMAXPS Y5, Y2, Y5
+	VMINPS Y5, Y3, Y5
+	VMAXPS Y6, Y2, Y6
+	VMINPS Y6, Y3, Y6
+	VMAXPS Y7, Y2, Y7
+	VMINPS Y7, Y3, Y7
+	JMP    short1bstore
+
+short1bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short1b4next
+	VMULPS actconsts<>+0(SB), Y4, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y5, Y5
+	VMULPS actconsts<>+0(SB), Y6, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y6, Y6
+	VMULPS actconsts<>+0(SB), Y7, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y7, Y7
+	JMP    short1bstore
+
+short1b4next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          short1b5next
+	VMAXPS       actconsts<>+256(SB), Y4, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VCMPPS       $0x03, Y4, Y4, Y10
+	VBLENDVPS    Y10, Y4, Y8, Y4
+	VMAXPS       actconsts<>+256(SB), Y5, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VCMPPS       $0x03, Y5, Y5, Y10
+	VBLENDVPS    Y10, Y5, Y8, Y5
+	VMAXPS       actconsts<>+256(SB), Y6, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VCMPPS       $0x03, Y6, Y6, Y10
+	VBLENDVPS    Y10, Y6, Y8, Y6
+	VMAXPS       actconsts<>+256(SB), Y7, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VCMPPS       $0x03, Y7, Y7, Y10
+	VBLENDVPS    Y10, Y7, Y8, Y7
+	JMP          short1bstore
+
+short1b5next:
+	VMAXPS       actconsts<>+256(SB), Y4, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VMULPS       Y8, Y4, Y4
+	VMAXPS       actconsts<>+256(SB), Y5, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VMULPS       Y8, Y5, Y5
+	VMAXPS       actconsts<>+256(SB), Y6, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VMULPS       Y8, Y6, Y6
+	VMAXPS       actconsts<>+256(SB), Y7, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VMULPS       Y8, Y7, Y7
+
+short1bstore:
+	MOVQ    AX, BX
+	VMOVUPS Y4, (BX)
+	ADDQ    DI, BX
+	VMOVUPS Y5, (BX)
+	ADDQ    DI, BX
+	VMOVUPS Y6, (BX)
+	ADDQ    DI, BX
+	VMOVUPS Y7, (BX)
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	SUBQ    $0x00000004, DX
+	JMP     short1loop
+
+short1rest:
+	CMPQ DX, $0x00000003
+	JE   short1r3
+	CMPQ DX, $0x00000002
+	JE   short1r2
+	CMPQ DX, $0x00000001
+	JE   short1r1
+	JMP  done
+
+short1r3:
+	LEAQ    (CX)(SI*1), DX
+	LEAQ    (DX)(SI*1), BX
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	VMOVAPS Y0, Y0
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    taps+32(FP), R9
+
+short1r3btap:
+	MOVQ        (R8), R10
+	VMOVUPS     (SI), Y6
+	VFMADD231PS (CX)(R10*4), Y6, Y4
+	VFMADD231PS (DX)(R10*4), Y6, Y5
+	VFMADD231PS (BX)(R10*4), Y6, Y0
+	ADDQ        $0x00000008, R8
+	ADDQ        $0x00000020, SI
+	DECQ        R9
+	JNZ         short1r3btap
+	CMPQ        act+72(FP), $0x00000001
+	JL          short1r3bstore
+	JE          short1r3brelu
+	CMPQ        act+72(FP), $0x00000003
+	JE          short1r3bclip
+	JG          short1r3bfromMemory
+	VMINPS      Y4, Y1, Y3
+	VMAXPS      Y4, Y1, Y4
+	VFMADD231PS Y3, Y2, Y4
+	VMINPS      Y5, Y1, Y3
+	VMAXPS      Y5, Y1, Y5
+	VFMADD231PS Y3, Y2, Y5
+	VMINPS      Y0, Y1, Y3
+	VMAXPS      Y0, Y1, Y0
+	VFMADD231PS Y3, Y2, Y0
+	JMP         short1r3bstore
+
+short1r3brelu:
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y5, Y1, Y5
+	VMAXPS Y0, Y1, Y0
+	JMP    short1r3bstore
+
+short1r3bclip:
+	VMAXPS Y4, Y2, Y4
+	VMINPS Y4, Y3, Y4
+	VMAXPS Y5, Y2, Y5
+	VMINPS Y5, Y3, Y5
+	VMAXPS Y0, Y2, Y0
+	VMINPS Y0, Y3, Y0
+	JMP    short1r3bstore
+
+short1r3bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short1r3b4next
+	VMULPS actconsts<>+0(SB), Y4, Y1
+	VADDPS actconsts<>+64(SB), Y1, Y1
+	VMAXPS actconsts<>+128(SB), Y1, Y1
+	VMINPS actconsts<>+192(SB), Y1, Y1
+	VMULPS Y1, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y1
+	VADDPS actconsts<>+64(SB), Y1, Y1
+	VMAXPS actconsts<>+128(SB), Y1, Y1
+	VMINPS actconsts<>+192(SB), Y1, Y1
+	VMULPS Y1, Y5, Y5
+	VMULPS actconsts<>+0(SB), Y0, Y1
+	VADDPS actconsts<>+64(SB), Y1, Y1
+	VMAXPS actconsts<>+128(SB), Y1, Y1
+	VMINPS actconsts<>+192(SB), Y1, Y1
+	VMULPS Y1, Y0, Y0
+	JMP    short1r3bstore
+
+short1r3b4next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          short1r3b5next
+	VMAXPS       actconsts<>+256(SB), Y4, Y2
+	VMINPS       actconsts<>+320(SB), Y2, Y2
+	VMULPS       actconsts<>+384(SB), Y2, Y1
+	VADDPS       actconsts<>+960(SB), Y1, Y1
+	VSUBPS       actconsts<>+960(SB), Y1, Y3
+	VFMADD231PS  actconsts<>+448(SB), Y3, Y2
+	VFMADD231PS  actconsts<>+512(SB), Y3, Y2
+	VMOVUPS      actconsts<>+576(SB), Y3
+	VFMADD213PS  actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+192(SB), Y2, Y3
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actconsts<>+192(SB), Y3, Y3
+	VRCPPS       Y3, Y1
+	VMINPS       actconsts<>+896(SB), Y3, Y3
+	VFNMADD213PS actconsts<>+192(SB), Y1, Y3
+	VFMADD231PS  Y3, Y1, Y1
+	VCMPPS       $0x03, Y4, Y4, Y3
+	VBLENDVPS    Y3, Y4, Y1, Y4
+	VMAXPS       actconsts<>+256(SB), Y5, Y2
+	VMINPS       actconsts<>+320(SB), Y2, Y2
+	VMULPS       actconsts<>+384(SB), Y2, Y1
+	VADDPS       actconsts<>+960(SB), Y1, Y1
+	VSUBPS       actconsts<>+960(SB), Y1, Y3
+	VFMADD231PS  actconsts<>+448(SB), Y3, Y2
+	VFMADD231PS  actconsts<>+512(SB), Y3, Y2
+	VMOVUPS      actconsts<>+576(SB), Y3
+	VFMADD213PS  actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+192(SB), Y2, Y3
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actconsts<>+192(SB), Y3, Y3
+	VRCPPS       Y3, Y1
+	VMINPS       actconsts<>+896(SB), Y3, Y3
+	VFNMADD213PS actconsts<>+192(SB), Y1, Y3
+	VFMADD231PS  Y3, Y1, Y1
+	VCMPPS       $0x03, Y5, Y5, Y3
+	VBLENDVPS    Y3, Y5, Y1, Y5
+	VMAXPS       actconsts<>+256(SB), Y0, Y2
+	VMINPS       actconsts<>+320(SB), Y2, Y2
+	VMULPS       actconsts<>+384(SB), Y2, Y1
+	VADDPS       actconsts<>+960(SB), Y1, Y1
+	VSUBPS       actconsts<>+960(SB), Y1, Y3
+	VFMADD231PS  actconsts<>+448(SB), Y3, Y2
+	VFMADD231PS  actconsts<>+512(SB), Y3, Y2
+	VMOVUPS      actconsts<>+576(SB), Y3
+	VFMADD213PS  actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+192(SB), Y2, Y3
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actconsts<>+192(SB), Y3, Y3
+	VRCPPS       Y3, Y1
+	VMINPS       actconsts<>+896(SB), Y3, Y3
+	VFNMADD213PS actconsts<>+192(SB), Y1, Y3
+	VFMADD231PS  Y3, Y1, Y1
+	VCMPPS       $0x03, Y0, Y0, Y3
+	VBLENDVPS    Y3, Y0, Y1, Y0
+	JMP          short1r3bstore
+
+short1r3b5next:
+	VMAXPS       actconsts<>+256(SB), Y4, Y2
+	VMINPS       actconsts<>+320(SB), Y2, Y2
+	VMULPS       actconsts<>+384(SB), Y2, Y1
+	VADDPS       actconsts<>+960(SB), Y1, Y1
+	VSUBPS       actconsts<>+960(SB), Y1, Y3
+	VFMADD231PS  actconsts<>+448(SB), Y3, Y2
+	VFMADD231PS  actconsts<>+512(SB), Y3, Y2
+	VMOVUPS      actconsts<>+576(SB), Y3
+	VFMADD213PS  actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+192(SB), Y2, Y3
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actconsts<>+192(SB), Y3, Y3
+	VRCPPS       Y3, Y1
+	VMINPS       actconsts<>+896(SB), Y3, Y3
+	VFNMADD213PS actconsts<>+192(SB), Y1, Y3
+	VFMADD231PS  Y3, Y1, Y1
+	VMULPS       Y1, Y4, Y4
+	VMAXPS       actconsts<>+256(SB), Y5, Y2
+	VMINPS       actconsts<>+320(SB), Y2, Y2
+	VMULPS       actconsts<>+384(SB), Y2, Y1
+	VADDPS       actconsts<>+960(SB), Y1, Y1
+	VSUBPS       actconsts<>+960(SB), Y1, Y3
+	VFMADD231PS  actconsts<>+448(SB), Y3, Y2
+	VFMADD231PS  actconsts<>+512(SB), Y3, Y2
+	VMOVUPS      actconsts<>+576(SB), Y3
+	VFMADD213PS  actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+192(SB), Y2, Y3
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actconsts<>+192(SB), Y3, Y3
+	VRCPPS       Y3, Y1
+	VMINPS       actconsts<>+896(SB), Y3, Y3
+	VFNMADD213PS actconsts<>+192(SB), Y1, Y3
+	VFMADD231PS  Y3, Y1, Y1
+	VMULPS       Y1, Y5, Y5
+	VMAXPS       actconsts<>+256(SB), Y0, Y2
+	VMINPS       actconsts<>+320(SB), Y2, Y2
+	VMULPS       actconsts<>+384(SB), Y2, Y1
+	VADDPS       actconsts<>+960(SB), Y1, Y1
+	VSUBPS       actconsts<>+960(SB), Y1, Y3
+	VFMADD231PS  actconsts<>+448(SB), Y3, Y2
+	VFMADD231PS  actconsts<>+512(SB), Y3, Y2
+	VMOVUPS      actconsts<>+576(SB), Y3
+	VFMADD213PS  actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+192(SB), Y2, Y3
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actconsts<>+192(SB), Y3, Y3
+	VRCPPS       Y3, Y1
+	VMINPS       actconsts<>+896(SB), Y3, Y3
+	VFNMADD213PS actconsts<>+192(SB), Y1, Y3
+	VFMADD231PS  Y3, Y1, Y1
+	VMULPS       Y1, Y0, Y0
+
+short1r3bstore:
+	VMOVUPS Y4, (AX)
+	ADDQ    DI, AX
+	VMOVUPS Y5, (AX)
+	ADDQ    DI, AX
+	VMOVUPS Y0, (AX)
+	JMP     done
+
+short1r2:
+	LEAQ    (CX)(SI*1), DX
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y0
+	MOVQ    w+16(FP), BX
+	MOVQ    offs+24(FP), SI
+	MOVQ    taps+32(FP), R8
+
+short1r2btap:
+	MOVQ        (SI), R9
+	VMOVUPS     (BX), Y5
+	VFMADD231PS (CX)(R9*4), Y5, Y4
+	VFMADD231PS (DX)(R9*4), Y5, Y0
+	ADDQ        $0x00000008, SI
+	ADDQ        $0x00000020, BX
+	DECQ        R8
+	JNZ         short1r2btap
+	CMPQ        act+72(FP), $0x00000001
+	JL          short1r2bstore
+	JE          short1r2brelu
+	CMPQ        act+72(FP), $0x00000003
+	JE          short1r2bclip
+	JG          short1r2bfromMemory
+	VMINPS      Y4, Y1, Y3
+	VMAXPS      Y4, Y1, Y4
+	VFMADD231PS Y3, Y2, Y4
+	VMINPS      Y0, Y1, Y3
+	VMAXPS      Y0, Y1, Y0
+	VFMADD231PS Y3, Y2, Y0
+	JMP         short1r2bstore
+
+short1r2brelu:
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y0, Y1, Y0
+	JMP    short1r2bstore
+
+short1r2bclip:
+	VMAXPS Y4, Y2, Y4
+	VMINPS Y4, Y3, Y4
+	VMAXPS Y0, Y2, Y0
+	VMINPS Y0, Y3, Y0
+	JMP    short1r2bstore
+
+short1r2bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short1r2b4next
+	VMULPS actconsts<>+0(SB), Y4, Y1
+	VADDPS actconsts<>+64(SB), Y1, Y1
+	VMAXPS actconsts<>+128(SB), Y1, Y1
+	VMINPS actconsts<>+192(SB), Y1, Y1
+	VMULPS Y1, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y0, Y1
+	VADDPS actconsts<>+64(SB), Y1, Y1
+	VMAXPS actconsts<>+128(SB), Y1, Y1
+	VMINPS actconsts<>+192(SB), Y1, Y1
+	VMULPS Y1, Y0, Y0
+	JMP    short1r2bstore
+
+short1r2b4next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          short1r2b5next
+	VMAXPS       actconsts<>+256(SB), Y4, Y2
+	VMINPS       actconsts<>+320(SB), Y2, Y2
+	VMULPS       actconsts<>+384(SB), Y2, Y1
+	VADDPS       actconsts<>+960(SB), Y1, Y1
+	VSUBPS       actconsts<>+960(SB), Y1, Y3
+	VFMADD231PS  actconsts<>+448(SB), Y3, Y2
+	VFMADD231PS  actconsts<>+512(SB), Y3, Y2
+	VMOVUPS      actconsts<>+576(SB), Y3
+	VFMADD213PS  actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+192(SB), Y2, Y3
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actconsts<>+192(SB), Y3, Y3
+	VRCPPS       Y3, Y1
+	VMINPS       actconsts<>+896(SB), Y3, Y3
+	VFNMADD213PS actconsts<>+192(SB), Y1, Y3
+	VFMADD231PS  Y3, Y1, Y1
+	VCMPPS       $0x03, Y4, Y4, Y3
+	VBLENDVPS    Y3, Y4, Y1, Y4
+	VMAXPS       actconsts<>+256(SB), Y0, Y2
+	VMINPS       actconsts<>+320(SB), Y2, Y2
+	VMULPS       actconsts<>+384(SB), Y2, Y1
+	VADDPS       actconsts<>+960(SB), Y1, Y1
+	VSUBPS       actconsts<>+960(SB), Y1, Y3
+	VFMADD231PS  actconsts<>+448(SB), Y3, Y2
+	VFMADD231PS  actconsts<>+512(SB), Y3, Y2
+	VMOVUPS      actconsts<>+576(SB), Y3
+	VFMADD213PS  actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+192(SB), Y2, Y3
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actconsts<>+192(SB), Y3, Y3
+	VRCPPS       Y3, Y1
+	VMINPS       actconsts<>+896(SB), Y3, Y3
+	VFNMADD213PS actconsts<>+192(SB), Y1, Y3
+	VFMADD231PS  Y3, Y1, Y1
+	VCMPPS       $0x03, Y0, Y0, Y3
+	VBLENDVPS    Y3, Y0, Y1, Y0
+	JMP          short1r2bstore
+
+short1r2b5next:
+	VMAXPS       actconsts<>+256(SB), Y4, Y2
+	VMINPS       actconsts<>+320(SB), Y2, Y2
+	VMULPS       actconsts<>+384(SB), Y2, Y1
+	VADDPS       actconsts<>+960(SB), Y1, Y1
+	VSUBPS       actconsts<>+960(SB), Y1, Y3
+	VFMADD231PS  actconsts<>+448(SB), Y3, Y2
+	VFMADD231PS  actconsts<>+512(SB), Y3, Y2
+	VMOVUPS      actconsts<>+576(SB), Y3
+	VFMADD213PS  actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+192(SB), Y2, Y3
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actconsts<>+192(SB), Y3, Y3
+	VRCPPS       Y3, Y1
+	VMINPS       actconsts<>+896(SB), Y3, Y3
+	VFNMADD213PS actconsts<>+192(SB), Y1, Y3
+	VFMADD231PS  Y3, Y1, Y1
+	VMULPS       Y1, Y4, Y4
+	VMAXPS       actconsts<>+256(SB), Y0, Y2
+	VMINPS       actconsts<>+320(SB), Y2, Y2
+	VMULPS       actconsts<>+384(SB), Y2, Y1
+	VADDPS       actconsts<>+960(SB), Y1, Y1
+	VSUBPS       actconsts<>+960(SB), Y1, Y3
+	VFMADD231PS  actconsts<>+448(SB), Y3, Y2
+	VFMADD231PS  actconsts<>+512(SB), Y3, Y2
+	VMOVUPS      actconsts<>+576(SB), Y3
+	VFMADD213PS  actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+192(SB), Y2, Y3
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actconsts<>+192(SB), Y3, Y3
+	VRCPPS       Y3, Y1
+	VMINPS       actconsts<>+896(SB), Y3, Y3
+	VFNMADD213PS actconsts<>+192(SB), Y1, Y3
+	VFMADD231PS  Y3, Y1, Y1
+	VMULPS       Y1, Y0, Y0
+
+short1r2bstore:
+	VMOVUPS Y4, (AX)
+	ADDQ    DI, AX
+	VMOVUPS Y0, (AX)
+	JMP     done
+
+short1r1:
+	VMOVAPS Y0, Y0
+	MOVQ    w+16(FP), DX
+	MOVQ    offs+24(FP), BX
+	MOVQ    taps+32(FP), SI
+
+short1r1btap:
+	MOVQ        (BX), DI
+	VMOVUPS     (DX), Y4
+	VFMADD231PS (CX)(DI*4), Y4, Y0
+	ADDQ        $0x00000008, BX
+	ADDQ        $0x00000020, DX
+	DECQ        SI
+	JNZ         short1r1btap
+	CMPQ        act+72(FP), $0x00000001
+	JL          short1r1bstore
+	JE          short1r1brelu
+	CMPQ        act+72(FP), $0x00000003
+	JE          short1r1bclip
+	JG          short1r1bfromMemory
+	VMINPS      Y0, Y1, Y3
+	VMAXPS      Y0, Y1, Y0
+	VFMADD231PS Y3, Y2, Y0
+	JMP         short1r1bstore
+
+short1r1brelu:
+	VMAXPS Y0, Y1, Y0
+	JMP    short1r1bstore
+
+short1r1bclip:
+	VMAXPS Y0, Y2, Y0
+	VMINPS Y0, Y3, Y0
+	JMP    short1r1bstore
+
+short1r1bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short1r1b4next
+	VMULPS actconsts<>+0(SB), Y0, Y1
+	VADDPS actconsts<>+64(SB), Y1, Y1
+	VMAXPS actconsts<>+128(SB), Y1, Y1
+	VMINPS actconsts<>+192(SB), Y1, Y1
+	VMULPS Y1, Y0, Y0
+	JMP    short1r1bstore
+
+short1r1b4next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          short1r1b5next
+	VMAXPS       actconsts<>+256(SB), Y0, Y2
+	VMINPS       actconsts<>+320(SB), Y2, Y2
+	VMULPS       actconsts<>+384(SB), Y2, Y1
+	VADDPS       actconsts<>+960(SB), Y1, Y1
+	VSUBPS       actconsts<>+960(SB), Y1, Y3
+	VFMADD231PS  actconsts<>+448(SB), Y3, Y2
+	VFMADD231PS  actconsts<>+512(SB), Y3, Y2
+	VMOVUPS      actconsts<>+576(SB), Y3
+	VFMADD213PS  actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+192(SB), Y2, Y3
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actconsts<>+192(SB), Y3, Y3
+	VRCPPS       Y3, Y1
+	VMINPS       actconsts<>+896(SB), Y3, Y3
+	VFNMADD213PS actconsts<>+192(SB), Y1, Y3
+	VFMADD231PS  Y3, Y1, Y1
+	VCMPPS       $0x03, Y0, Y0, Y3
+	VBLENDVPS    Y3, Y0, Y1, Y0
+	JMP          short1r1bstore
+
+short1r1b5next:
+	VMAXPS       actconsts<>+256(SB), Y0, Y2
+	VMINPS       actconsts<>+320(SB), Y2, Y2
+	VMULPS       actconsts<>+384(SB), Y2, Y1
+	VADDPS       actconsts<>+960(SB), Y1, Y1
+	VSUBPS       actconsts<>+960(SB), Y1, Y3
+	VFMADD231PS  actconsts<>+448(SB), Y3, Y2
+	VFMADD231PS  actconsts<>+512(SB), Y3, Y2
+	VMOVUPS      actconsts<>+576(SB), Y3
+	VFMADD213PS  actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+192(SB), Y2, Y3
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actconsts<>+192(SB), Y3, Y3
+	VRCPPS       Y3, Y1
+	VMINPS       actconsts<>+896(SB), Y3, Y3
+	VFNMADD213PS actconsts<>+192(SB), Y1, Y3
+	VFMADD231PS  Y3, Y1, Y1
+	VMULPS       Y1, Y0, Y0
+
+short1r1bstore:
+	VMOVUPS Y0, (AX)
+	JMP     done
+
+short2:
+	LEAQ -8(BX), BX
+	SHLQ $0x02, BX
+
+short2loop:
+	CMPQ    DX, $0x00000002
+	JL      short2rest
+	LEAQ    (CX)(SI*1), R8
+	LEAQ    (CX)(BX*1), R9
+	LEAQ    (R8)(BX*1), R10
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y0, Y7
+	MOVQ    w+16(FP), R11
+	MOVQ    offs+24(FP), R12
+	MOVQ    taps+32(FP), R13
+
+short2btap:
+	MOVQ        (R12), R14
+	VMOVUPS     (R11), Y8
+	VFMADD231PS (CX)(R14*4), Y8, Y4
+	VFMADD231PS (R9)(R14*4), Y8, Y5
+	VFMADD231PS (R8)(R14*4), Y8, Y6
+	VFMADD231PS (R10)(R14*4), Y8, Y7
+	ADDQ        $0x00000008, R12
+	ADDQ        $0x00000020, R11
+	DECQ        R13
+	JNZ         short2btap
+	CMPQ        act+72(FP), $0x00000001
+	JL          short2bstore
+	JE          short2brelu
+	CMPQ        act+72(FP), $0x00000003
+	JE          short2bclip
+	JG          short2bfromMemory
+	VMINPS      Y4, Y1, Y8
+	VMAXPS      Y4, Y1, Y4
+	VFMADD231PS Y8, Y2, Y4
+	VMINPS      Y5, Y1, Y8
+	VMAXPS      Y5, Y1, Y5
+	VFMADD231PS Y8, Y2, Y5
+	VMINPS      Y6, Y1, Y8
+	VMAXPS      Y6, Y1, Y6
+	VFMADD231PS Y8, Y2, Y6
+	VMINPS      Y7, Y1, Y8
+	VMAXPS      Y7, Y1, Y7
+	VFMADD231PS Y8, Y2, Y7
+	JMP         short2bstore
+
+short2brelu:
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y5, Y1, Y5
+	VMAXPS Y6, Y1, Y6
+	VMAXPS Y7, Y1, Y7
+	JMP    short2bstore
+
+short2bclip:
+	VMAXPS Y4, Y2, Y4
+	VMINPS Y4, Y3, Y4
+	VMAXPS Y5, Y2, Y5
+	VMINPS Y5, Y3, Y5
+	VMAXPS Y6, Y2, Y6
+	VMINPS Y6, Y3, Y6
+	VMAXPS Y7, Y2, Y7
+	VMINPS Y7, Y3, Y7
+	JMP    short2bstore
+
+short2bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short2b4next
+	VMULPS actconsts<>+0(SB), Y4, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y5, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y5, Y5
+	VMULPS actconsts<>+0(SB), Y6, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y6, Y6
+	VMULPS actconsts<>+0(SB), Y7, Y8
+	VADDPS actconsts<>+64(SB), Y8, Y8
+	VMAXPS actconsts<>+128(SB), Y8, Y8
+	VMINPS actconsts<>+192(SB), Y8, Y8
+	VMULPS Y8, Y7, Y7
+	JMP    short2bstore
+
+short2b4next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          short2b5next
+	VMAXPS       actconsts<>+256(SB), Y4, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VCMPPS       $0x03, Y4, Y4, Y10
+	VBLENDVPS    Y10, Y4, Y8, Y4
+	VMAXPS       actconsts<>+256(SB), Y5, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VCMPPS       $0x03, Y5, Y5, Y10
+	VBLENDVPS    Y10, Y5, Y8, Y5
+	VMAXPS       actconsts<>+256(SB), Y6, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VCMPPS       $0x03, Y6, Y6, Y10
+	VBLENDVPS    Y10, Y6, Y8, Y6
+	VMAXPS       actconsts<>+256(SB), Y7, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VCMPPS       $0x03, Y7, Y7, Y10
+	VBLENDVPS    Y10, Y7, Y8, Y7
+	JMP          short2bstore
+
+short2b5next:
+	VMAXPS       actconsts<>+256(SB), Y4, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VMULPS       Y8, Y4, Y4
+	VMAXPS       actconsts<>+256(SB), Y5, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VMULPS       Y8, Y5, Y5
+	VMAXPS       actconsts<>+256(SB), Y6, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VMULPS       Y8, Y6, Y6
+	VMAXPS       actconsts<>+256(SB), Y7, Y9
+	VMINPS       actconsts<>+320(SB), Y9, Y9
+	VMULPS       actconsts<>+384(SB), Y9, Y8
+	VADDPS       actconsts<>+960(SB), Y8, Y8
+	VSUBPS       actconsts<>+960(SB), Y8, Y10
+	VFMADD231PS  actconsts<>+448(SB), Y10, Y9
+	VFMADD231PS  actconsts<>+512(SB), Y10, Y9
+	VMOVUPS      actconsts<>+576(SB), Y10
+	VFMADD213PS  actconsts<>+640(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+704(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+768(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+832(SB), Y9, Y10
+	VFMADD213PS  actconsts<>+192(SB), Y9, Y10
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y10, Y10
+	VADDPS       actconsts<>+192(SB), Y10, Y10
+	VRCPPS       Y10, Y8
+	VMINPS       actconsts<>+896(SB), Y10, Y10
+	VFNMADD213PS actconsts<>+192(SB), Y8, Y10
+	VFMADD231PS  Y10, Y8, Y8
+	VMULPS       Y8, Y7, Y7
+
+short2bstore:
+	MOVQ    AX, R8
+	VMOVUPS Y4, (R8)
+	VMOVUPS Y5, (R8)(BX*1)
+	ADDQ    DI, R8
+	VMOVUPS Y6, (R8)
+	VMOVUPS Y7, (R8)(BX*1)
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	ADDQ    SI, CX
+	ADDQ    DI, AX
+	SUBQ    $0x00000002, DX
+	JMP     short2loop
+
+short2rest:
+	CMPQ DX, $0x00000001
+	JE   short2r1
+	JMP  done
+
+short2r1:
+	LEAQ    (CX)(BX*1), DX
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y0
+	MOVQ    w+16(FP), SI
+	MOVQ    offs+24(FP), DI
+	MOVQ    taps+32(FP), R8
+
+short2r1btap:
+	MOVQ        (DI), R9
+	VMOVUPS     (SI), Y5
+	VFMADD231PS (CX)(R9*4), Y5, Y4
+	VFMADD231PS (DX)(R9*4), Y5, Y0
+	ADDQ        $0x00000008, DI
+	ADDQ        $0x00000020, SI
+	DECQ        R8
+	JNZ         short2r1btap
+	CMPQ        act+72(FP), $0x00000001
+	JL          short2r1bstore
+	JE          short2r1brelu
+	CMPQ        act+72(FP), $0x00000003
+	JE          short2r1bclip
+	JG          short2r1bfromMemory
+	VMINPS      Y4, Y1, Y3
+	VMAXPS      Y4, Y1, Y4
+	VFMADD231PS Y3, Y2, Y4
+	VMINPS      Y0, Y1, Y3
+	VMAXPS      Y0, Y1, Y0
+	VFMADD231PS Y3, Y2, Y0
+	JMP         short2r1bstore
+
+short2r1brelu:
+	VMAXPS Y4, Y1, Y4
+	VMAXPS Y0, Y1, Y0
+	JMP    short2r1bstore
+
+short2r1bclip:
+	VMAXPS Y4, Y2, Y4
+	VMINPS Y4, Y3, Y4
+	VMAXPS Y0, Y2, Y0
+	VMINPS Y0, Y3, Y0
+	JMP    short2r1bstore
+
+short2r1bfromMemory:
+	CMPQ   act+72(FP), $0x00000004
+	JNE    short2r1b4next
+	VMULPS actconsts<>+0(SB), Y4, Y1
+	VADDPS actconsts<>+64(SB), Y1, Y1
+	VMAXPS actconsts<>+128(SB), Y1, Y1
+	VMINPS actconsts<>+192(SB), Y1, Y1
+	VMULPS Y1, Y4, Y4
+	VMULPS actconsts<>+0(SB), Y0, Y1
+	VADDPS actconsts<>+64(SB), Y1, Y1
+	VMAXPS actconsts<>+128(SB), Y1, Y1
+	VMINPS actconsts<>+192(SB), Y1, Y1
+	VMULPS Y1, Y0, Y0
+	JMP    short2r1bstore
+
+short2r1b4next:
+	CMPQ         act+72(FP), $0x00000005
+	JNE          short2r1b5next
+	VMAXPS       actconsts<>+256(SB), Y4, Y2
+	VMINPS       actconsts<>+320(SB), Y2, Y2
+	VMULPS       actconsts<>+384(SB), Y2, Y1
+	VADDPS       actconsts<>+960(SB), Y1, Y1
+	VSUBPS       actconsts<>+960(SB), Y1, Y3
+	VFMADD231PS  actconsts<>+448(SB), Y3, Y2
+	VFMADD231PS  actconsts<>+512(SB), Y3, Y2
+	VMOVUPS      actconsts<>+576(SB), Y3
+	VFMADD213PS  actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+192(SB), Y2, Y3
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actconsts<>+192(SB), Y3, Y3
+	VRCPPS       Y3, Y1
+	VMINPS       actconsts<>+896(SB), Y3, Y3
+	VFNMADD213PS actconsts<>+192(SB), Y1, Y3
+	VFMADD231PS  Y3, Y1, Y1
+	VCMPPS       $0x03, Y4, Y4, Y3
+	VBLENDVPS    Y3, Y4, Y1, Y4
+	VMAXPS       actconsts<>+256(SB), Y0, Y2
+	VMINPS       actconsts<>+320(SB), Y2, Y2
+	VMULPS       actconsts<>+384(SB), Y2, Y1
+	VADDPS       actconsts<>+960(SB), Y1, Y1
+	VSUBPS       actconsts<>+960(SB), Y1, Y3
+	VFMADD231PS  actconsts<>+448(SB), Y3, Y2
+	VFMADD231PS  actconsts<>+512(SB), Y3, Y2
+	VMOVUPS      actconsts<>+576(SB), Y3
+	VFMADD213PS  actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+192(SB), Y2, Y3
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actconsts<>+192(SB), Y3, Y3
+	VRCPPS       Y3, Y1
+	VMINPS       actconsts<>+896(SB), Y3, Y3
+	VFNMADD213PS actconsts<>+192(SB), Y1, Y3
+	VFMADD231PS  Y3, Y1, Y1
+	VCMPPS       $0x03, Y0, Y0, Y3
+	VBLENDVPS    Y3, Y0, Y1, Y0
+	JMP          short2r1bstore
+
+short2r1b5next:
+	VMAXPS       actconsts<>+256(SB), Y4, Y2
+	VMINPS       actconsts<>+320(SB), Y2, Y2
+	VMULPS       actconsts<>+384(SB), Y2, Y1
+	VADDPS       actconsts<>+960(SB), Y1, Y1
+	VSUBPS       actconsts<>+960(SB), Y1, Y3
+	VFMADD231PS  actconsts<>+448(SB), Y3, Y2
+	VFMADD231PS  actconsts<>+512(SB), Y3, Y2
+	VMOVUPS      actconsts<>+576(SB), Y3
+	VFMADD213PS  actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+192(SB), Y2, Y3
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actconsts<>+192(SB), Y3, Y3
+	VRCPPS       Y3, Y1
+	VMINPS       actconsts<>+896(SB), Y3, Y3
+	VFNMADD213PS actconsts<>+192(SB), Y1, Y3
+	VFMADD231PS  Y3, Y1, Y1
+	VMULPS       Y1, Y4, Y4
+	VMAXPS       actconsts<>+256(SB), Y0, Y2
+	VMINPS       actconsts<>+320(SB), Y2, Y2
+	VMULPS       actconsts<>+384(SB), Y2, Y1
+	VADDPS       actconsts<>+960(SB), Y1, Y1
+	VSUBPS       actconsts<>+960(SB), Y1, Y3
+	VFMADD231PS  actconsts<>+448(SB), Y3, Y2
+	VFMADD231PS  actconsts<>+512(SB), Y3, Y2
+	VMOVUPS      actconsts<>+576(SB), Y3
+	VFMADD213PS  actconsts<>+640(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+704(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+768(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+832(SB), Y2, Y3
+	VFMADD213PS  actconsts<>+192(SB), Y2, Y3
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VADDPS       actconsts<>+192(SB), Y3, Y3
+	VRCPPS       Y3, Y1
+	VMINPS       actconsts<>+896(SB), Y3, Y3
+	VFNMADD213PS actconsts<>+192(SB), Y1, Y3
+	VFMADD231PS  Y3, Y1, Y1
+	VMULPS       Y1, Y0, Y0
+
+short2r1bstore:
+	VMOVUPS Y4, (AX)
+	VMOVUPS Y0, (AX)(BX*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecToLanesAVX2(dst *float32, src *float32, pos *int32, n int, ld int)
+// Requires: AVX
+TEXT ·vecToLanesAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ pos+16(FP), DX
+	MOVQ n+24(FP), BX
+	MOVQ ld+32(FP), SI
+	SHLQ $0x02, SI
+
+chunk:
+	CMPQ       BX, $0x00000008
+	JL         last
+	MOVQ       CX, DI
+	VMOVUPS    (DI), Y0
+	ADDQ       SI, DI
+	VMOVUPS    (DI), Y1
+	ADDQ       SI, DI
+	VMOVUPS    (DI), Y2
+	ADDQ       SI, DI
+	VMOVUPS    (DI), Y3
+	ADDQ       SI, DI
+	VMOVUPS    (DI), Y4
+	ADDQ       SI, DI
+	VMOVUPS    (DI), Y5
+	ADDQ       SI, DI
+	VMOVUPS    (DI), Y6
+	ADDQ       SI, DI
+	VMOVUPS    (DI), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VPERM2F128 $0x20, Y3, Y1, Y7
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VPERM2F128 $0x20, Y5, Y8, Y3
+	VPERM2F128 $0x31, Y5, Y8, Y5
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	MOVLQSX    (DX), DI
+	SHLQ       $0x05, DI
+	VMOVUPS    Y6, (AX)(DI*1)
+	MOVLQSX    4(DX), DI
+	SHLQ       $0x05, DI
+	VMOVUPS    Y7, (AX)(DI*1)
+	MOVLQSX    8(DX), DI
+	SHLQ       $0x05, DI
+	VMOVUPS    Y3, (AX)(DI*1)
+	MOVLQSX    12(DX), DI
+	SHLQ       $0x05, DI
+	VMOVUPS    Y8, (AX)(DI*1)
+	MOVLQSX    16(DX), DI
+	SHLQ       $0x05, DI
+	VMOVUPS    Y2, (AX)(DI*1)
+	MOVLQSX    20(DX), DI
+	SHLQ       $0x05, DI
+	VMOVUPS    Y1, (AX)(DI*1)
+	MOVLQSX    24(DX), DI
+	SHLQ       $0x05, DI
+	VMOVUPS    Y5, (AX)(DI*1)
+	MOVLQSX    28(DX), DI
+	SHLQ       $0x05, DI
+	VMOVUPS    Y0, (AX)(DI*1)
+	ADDQ       $0x00000020, CX
+	ADDQ       $0x00000020, DX
+	SUBQ       $0x00000008, BX
+	JMP        chunk
+
+last:
+	TESTQ      BX, BX
+	JZ         done
+	LEAQ       lanes8<>+0(SB), DI
+	MOVQ       $0x00000008, R8
+	SUBQ       BX, R8
+	VMOVUPS    (DI)(R8*4), Y0
+	VMASKMOVPS (CX), Y0, Y1
+	ADDQ       SI, CX
+	VMASKMOVPS (CX), Y0, Y2
+	ADDQ       SI, CX
+	VMASKMOVPS (CX), Y0, Y3
+	ADDQ       SI, CX
+	VMASKMOVPS (CX), Y0, Y4
+	ADDQ       SI, CX
+	VMASKMOVPS (CX), Y0, Y5
+	ADDQ       SI, CX
+	VMASKMOVPS (CX), Y0, Y6
+	ADDQ       SI, CX
+	VMASKMOVPS (CX), Y0, Y7
+	ADDQ       SI, CX
+	VMASKMOVPS (CX), Y0, Y0
+	VUNPCKLPS  Y2, Y1, Y8
+	VUNPCKHPS  Y2, Y1, Y1
+	VUNPCKLPS  Y4, Y3, Y2
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y0, Y7, Y6
+	VUNPCKHPS  Y0, Y7, Y0
+	VSHUFPS    $0x44, Y2, Y8, Y7
+	VSHUFPS    $0xee, Y2, Y8, Y2
+	VSHUFPS    $0x44, Y3, Y1, Y8
+	VSHUFPS    $0xee, Y3, Y1, Y1
+	VSHUFPS    $0x44, Y6, Y4, Y3
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y0, Y5, Y6
+	VSHUFPS    $0xee, Y0, Y5, Y0
+	VPERM2F128 $0x20, Y3, Y7, Y5
+	VPERM2F128 $0x31, Y3, Y7, Y3
+	VPERM2F128 $0x20, Y4, Y2, Y7
+	VPERM2F128 $0x31, Y4, Y2, Y2
+	VPERM2F128 $0x20, Y6, Y8, Y4
+	VPERM2F128 $0x31, Y6, Y8, Y6
+	VPERM2F128 $0x20, Y0, Y1, Y8
+	VPERM2F128 $0x31, Y0, Y1, Y0
+	MOVLQSX    (DX), CX
+	SHLQ       $0x05, CX
+	VMOVUPS    Y5, (AX)(CX*1)
+	CMPQ       BX, $0x00000001
+	JLE        done
+	MOVLQSX    4(DX), CX
+	SHLQ       $0x05, CX
+	VMOVUPS    Y7, (AX)(CX*1)
+	CMPQ       BX, $0x00000002
+	JLE        done
+	MOVLQSX    8(DX), CX
+	SHLQ       $0x05, CX
+	VMOVUPS    Y4, (AX)(CX*1)
+	CMPQ       BX, $0x00000003
+	JLE        done
+	MOVLQSX    12(DX), CX
+	SHLQ       $0x05, CX
+	VMOVUPS    Y8, (AX)(CX*1)
+	CMPQ       BX, $0x00000004
+	JLE        done
+	MOVLQSX    16(DX), CX
+	SHLQ       $0x05, CX
+	VMOVUPS    Y3, (AX)(CX*1)
+	CMPQ       BX, $0x00000005
+	JLE        done
+	MOVLQSX    20(DX), CX
+	SHLQ       $0x05, CX
+	VMOVUPS    Y2, (AX)(CX*1)
+	CMPQ       BX, $0x00000006
+	JLE        done
+	MOVLQSX    24(DX), CX
+	SHLQ       $0x05, CX
+	VMOVUPS    Y6, (AX)(CX*1)
+	CMPQ       BX, $0x00000007
+	JLE        done
+	MOVLQSX    28(DX), CX
+	SHLQ       $0x05, CX
+	VMOVUPS    Y0, (AX)(CX*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecFromLanesAVX2(dst *float32, src *float32, n int, ld int)
+// Requires: AVX
+TEXT ·vecFromLanesAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+	MOVQ ld+24(FP), BX
+	SHLQ $0x02, BX
+
+chunk:
+	CMPQ       DX, $0x00000008
+	JL         last
+	VMOVUPS    (CX), Y0
+	VMOVUPS    32(CX), Y1
+	VMOVUPS    64(CX), Y2
+	VMOVUPS    96(CX), Y3
+	VMOVUPS    128(CX), Y4
+	VMOVUPS    160(CX), Y5
+	VMOVUPS    192(CX), Y6
+	VMOVUPS    224(CX), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VPERM2F128 $0x20, Y3, Y1, Y7
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VPERM2F128 $0x20, Y5, Y8, Y3
+	VPERM2F128 $0x31, Y5, Y8, Y5
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	MOVQ       AX, SI
+	VMOVUPS    Y6, (SI)
+	ADDQ       BX, SI
+	VMOVUPS    Y7, (SI)
+	ADDQ       BX, SI
+	VMOVUPS    Y3, (SI)
+	ADDQ       BX, SI
+	VMOVUPS    Y8, (SI)
+	ADDQ       BX, SI
+	VMOVUPS    Y2, (SI)
+	ADDQ       BX, SI
+	VMOVUPS    Y1, (SI)
+	ADDQ       BX, SI
+	VMOVUPS    Y5, (SI)
+	ADDQ       BX, SI
+	VMOVUPS    Y0, (SI)
+	ADDQ       $0x00000100, CX
+	ADDQ       $0x00000020, AX
+	SUBQ       $0x00000008, DX
+	JMP        chunk
+
+last:
+	TESTQ   DX, DX
+	JZ      done
+	LEAQ    lanes8<>+0(SB), SI
+	MOVQ    $0x00000008, DI
+	SUBQ    DX, DI
+	VMOVUPS (SI)(DI*4), Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VXORPS  Y8, Y8, Y8
+	VMOVUPS (CX), Y1
+	CMPQ    DX, $0x00000001
+	JLE     loaded8
+	VMOVUPS 32(CX), Y2
+	CMPQ    DX, $0x00000002
+	JLE     loaded8
+	VMOVUPS 64(CX), Y3
+	CMPQ    DX, $0x00000003
+	JLE     loaded8
+	VMOVUPS 96(CX), Y4
+	CMPQ    DX, $0x00000004
+	JLE     loaded8
+	VMOVUPS 128(CX), Y5
+	CMPQ    DX, $0x00000005
+	JLE     loaded8
+	VMOVUPS 160(CX), Y6
+	CMPQ    DX, $0x00000006
+	JLE     loaded8
+	VMOVUPS 192(CX), Y7
+	CMPQ    DX, $0x00000007
+	JLE     loaded8
+	VMOVUPS 224(CX), Y8
+
+loaded8:
+	VUNPCKLPS  Y2, Y1, Y9
+	VUNPCKHPS  Y2, Y1, Y1
+	VUNPCKLPS  Y4, Y3, Y2
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VSHUFPS    $0x44, Y2, Y9, Y8
+	VSHUFPS    $0xee, Y2, Y9, Y2
+	VSHUFPS    $0x44, Y3, Y1, Y9
+	VSHUFPS    $0xee, Y3, Y1, Y1
+	VSHUFPS    $0x44, Y6, Y4, Y3
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y7, Y5, Y6
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y3, Y8, Y7
+	VPERM2F128 $0x31, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y4, Y2, Y8
+	VPERM2F128 $0x31, Y4, Y2, Y2
+	VPERM2F128 $0x20, Y6, Y9, Y4
+	VPERM2F128 $0x31, Y6, Y9, Y6
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y1
+	VMASKMOVPS Y7, Y0, (AX)
+	ADDQ       BX, AX
+	VMASKMOVPS Y8, Y0, (AX)
+	ADDQ       BX, AX
+	VMASKMOVPS Y4, Y0, (AX)
+	ADDQ       BX, AX
+	VMASKMOVPS Y9, Y0, (AX)
+	ADDQ       BX, AX
+	VMASKMOVPS Y3, Y0, (AX)
+	ADDQ       BX, AX
+	VMASKMOVPS Y2, Y0, (AX)
+	ADDQ       BX, AX
+	VMASKMOVPS Y6, Y0, (AX)
+	ADDQ       BX, AX
+	VMASKMOVPS Y1, Y0, (AX)
 
 done:
 	VZEROUPPER

@@ -21,8 +21,8 @@ func dwGo(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias, sl
 }
 
 // TestDepthwise runs each depthwise kernel the CPU supports on rows of 1
-// to 100 outputs (around multiples of the vector and of the kernel's
-// 4-vector blocks), 1 to 49 taps, 1 to 9 rows (rows of one or two vectors
+// to 200 outputs (around multiples of the vector and of the kernel's
+// blocks of 4 vectors, 8 on AVX-512), 1 to 49 taps, 1 to 9 rows (rows of one or two vectors
 // go several at a time) and strides, with every activation and none,
 // and NaNs and -Infs in some inputs. Outputs are within a
 // few ulps of the definition's scale (the FMAs round as the definition's
@@ -38,9 +38,9 @@ func TestDepthwise(t *testing.T) {
 		L := kern.lanes
 		for iter := range 3000 {
 			rows := 1 + r.IntN(9)
-			cols := 1 + r.IntN(100)
+			cols := 1 + r.IntN(200)
 			if iter%3 == 0 {
-				cols = (1+r.IntN(8))*L + r.IntN(3) - 1
+				cols = (1+r.IntN(17))*L + r.IntN(3) - 1
 				cols = max(cols, 1)
 			}
 			taps := 1 + r.IntN(49)
