@@ -14,11 +14,11 @@ import (
 // DepthwiseName and EvensName name the depthwise convolution kernel and
 // its stride-2 gather for isa.
 func DepthwiseName(isa gemm.ISA) string { return "vecDepthwise" + isa.String() }
+func EvensName(isa gemm.ISA) string     { return "vecEvens" + isa.String() }
 
 // DepthwiseLanesName names the depthwise convolution kernel over channels
 // staged side by side (depthwise_lanes.go) for isa.
 func DepthwiseLanesName(isa gemm.ISA) string { return "vecDepthwiseLanes" + isa.String() }
-func EvensName(isa gemm.ISA) string          { return "vecEvens" + isa.String() }
 
 // dwBlock is the most vectors of outputs the depthwise kernel computes
 // together: four independent chains of FMAs hide most of their latency,
