@@ -1123,16 +1123,23 @@ func dwChunk(n *ir.Node) (chunk, tasks int) {
 	return chunk, tasks
 }
 
-// dwLanesOut is codegen/rt's rtDWLanesOut: the most outputs a channel of
-// a depthwise convolution with one filter a channel may have for
-// rtDepthwise to compute it over 16 or 8 channels side by side.
-const dwLanesOut = 8 * 8
+// dwLanesOut and dwLanesOutWide are codegen/rt's rtDWLanesOut and
+// rtDWLanesOutWide: the most outputs a channel of a depthwise convolution
+// with one filter a channel may have for rtDepthwise to compute it over
+// 16 or 8 channels side by side, with filters of up to 25 taps and with
+// larger ones.
+const (
+	dwLanesOut     = 14 * 14
+	dwLanesOutWide = 8 * 8
+)
 
 // dwLanes reports whether depthwise conv n goes over channels side by side
 // where the implementation can (codegen/rt's rtDWLanesGeom).
 func dwLanes(n *ir.Node) bool {
 	a := &n.Conv
-	return n.Inputs[0].Shape.C == a.Groups && a.Filters == a.Groups && n.Shape.H*n.Shape.W <= dwLanesOut
+	out := n.Shape.H * n.Shape.W
+	return n.Inputs[0].Shape.C == a.Groups && a.Filters == a.Groups &&
+		(out <= dwLanesOutWide || out <= dwLanesOut && a.KH*a.KW <= 25)
 }
 
 // channelChunk splits c channels of per units of work each (multiply-adds,
@@ -1162,9 +1169,9 @@ func dwScratch(n *ir.Node, im impl) int {
 	}
 	lanes := 0
 	if dwLanes(n) {
-		// rtDWLanesScratch: 16 channels' staged input, a slot, outputs
-		// and weights.
-		lanes = 16 * (a.StrideH*a.StrideW*hq*lp + 1 + n.Shape.H*n.Shape.W + a.KH*a.KW)
+		// rtDWLanesScratch: 16 channels' staged input, a slot, outputs,
+		// weights, and a vector to align them.
+		lanes = 16 * (a.StrideH*a.StrideW*hq*lp + 2 + n.Shape.H*n.Shape.W + a.KH*a.KW)
 	}
 	return cg*a.StrideH*a.StrideW*hq*lp + slack + outs*(n.Shape.H*lp+slack) + packed + lanes
 }

@@ -1,5 +1,7 @@
 package rt
 
+import "unsafe"
+
 // A depthwise convolution (groups equal to the input channels) convolves
 // each input channel c with K filters of its own, giving output channels
 // c*K to c*K+K-1: KH*KW multiply-adds per output, where a GEMM per group
@@ -143,32 +145,42 @@ func rtDWLanesInit(g *rtDWGeom) {
 
 // rtDWLanesOut is the most outputs a channel may have for rtDepthwise to
 // compute it over channels side by side (rtDepthwiseLanes) where the
-// kernels allow: codegen's dwLanesOut. On small maps a channel's rows
+// kernels allow, and rtDWLanesOutWide the most with a filter over 5x5:
+// codegen's dwLanesOut and dwLanesOutWide. On small maps a channel's rows
 // waste much of their vectors (a 7x7 map fills 7 of AVX-512's 16 lanes)
-// and its staging and calls cost more than its FMAs; on larger ones the
-// rows fill their vectors, the tall kernels share input rows between
-// output rows, and the transposes cost more than they save. BenchmarkDW
-// (Zen 4, SiLU, ns a channel, a channel at a time against side by side):
-// 7x7 outputs took 1.3-2.2 times less time side by side with AVX-512 and
-// 1.1-3.2 with AVX2 (3x3, 5x5 and 7x7 filters, stride 1 and 2), 14x14
-// outputs at stride 1 up to 1.4 (AVX-512) and 2.9 (AVX2) times more.
-const rtDWLanesOut = 8 * 8
+// and its staging and calls cost more than its FMAs. On larger ones the
+// rows fill their vectors and the tall kernels load each input row once
+// for several output rows, where side by side every tap loads its own
+// vector: BenchmarkDW (Zen 4, SiLU, one at a time with the tall kernels
+// against side by side, with AVX-512 and AVX2) took 7x7 outputs 1.2-2.0
+// times less time side by side (3x3, 5x5 and 7x7 filters, stride 1 and
+// 2), 14x14 outputs about as much to 1.26 times less, 28x28 ones 1.1-1.2
+// times more. In the networks (`cnnc bench`, one thread, AVX-512) 14x14
+// maps took MobileNetV2's 3x3 and EfficientNet-B0's 3x3 and 5x5 layers
+// 6-11% less time side by side, ConvNeXt-Tiny's 7x7 ones 15-25% more.
+const (
+	rtDWLanesOut     = 14 * 14
+	rtDWLanesOutWide = 8 * 8
+)
 
 // rtDWLanesGeom reports whether g may go over channels side by side: a
 // depthwise convolution with one filter a channel and at most
-// rtDWLanesOut outputs a channel.
+// rtDWLanesOut outputs a channel (rtDWLanesOutWide with a filter of more
+// than 25 taps).
 func rtDWLanesGeom(g *rtDWGeom) bool {
-	return g.CG == 1 && g.K == 1 && g.OH*g.OW <= rtDWLanesOut
+	out := g.OH * g.OW
+	return g.CG == 1 && g.K == 1 && (out <= rtDWLanesOutWide || out <= rtDWLanesOut && g.KH*g.KW <= 25)
 }
 
 // rtDWLanesScratch is the scratch rtDepthwiseLanes needs, for 16 channels
 // side by side (8 take half): the staged input and a slot for the values
-// no output reads, the outputs, and the weights.
+// no output reads, the outputs, the weights, and a vector to align them
+// to 64 bytes.
 func rtDWLanesScratch(g *rtDWGeom) int {
 	if !rtDWLanesGeom(g) {
 		return 0
 	}
-	return 16 * (g.chans + 1 + g.OH*g.OW + g.KH*g.KW)
+	return 16 * (g.chans + 2 + g.OH*g.OW + g.KH*g.KW)
 }
 
 // rtDWScratch is the scratch rtDepthwise needs with SIMD kernels: the
@@ -425,6 +437,9 @@ func rtDepthwiseLanes(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scra
 	L := k.lanes
 	T := g.KH * g.KW
 	ohw, hw := g.OH*g.OW, g.H*g.W
+	// Every vector the kernels load and store is then whole in a cache
+	// line.
+	scratch = scratch[-int(uintptr(unsafe.Pointer(unsafe.SliceData(scratch)))/4)&15:]
 	stage := scratch[:L*(g.chans+1)]
 	out := scratch[len(stage) : len(stage)+L*ohw]
 	wp := scratch[len(stage)+len(out):][:L*T]
