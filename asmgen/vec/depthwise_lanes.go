@@ -112,18 +112,19 @@ func lanesChunk(ctx *build.Context, isa gemm.ISA, k consts, n reg.Register, body
 }
 
 // toLanes emits ToLanesName's kernel: for p < n and c < lanes,
-// dst[lanes*pos[p]+c] = src[c*ld+p]. Lanes channels' runs of lanes values
-// are loaded (the last masked: nothing past src[c*ld+n-1] is read),
-// transposed, and each position's vector stored where pos says.
+// dst[lanes*pos[p]+c] = src[c*ld+p] for c < chans and 0 for the lanes
+// past them. Lanes channels' runs of lanes values are loaded (the last
+// masked: nothing past src[c*ld+n-1] is read, nor any channel from chans
+// on), transposed, and each position's vector stored where pos says.
 func toLanes(ctx *build.Context, isa gemm.ISA, k consts) {
 	L := isa.Lanes()
 	ctx.Function(ToLanesName(isa))
 	ctx.Attributes(attr.NOSPLIT)
 	ctx.Pragma("noescape")
-	ctx.SignatureExpr("func(dst, src *float32, pos *int32, n, ld int)")
+	ctx.SignatureExpr("func(dst, src *float32, pos *int32, n, ld, chans int)")
 	ctx.Doc(
-		ToLanesName(isa)+fmt.Sprintf(" sets dst[%d*pos[p]+c] = src[c*ld+p] for p < n, c < %d,", L, L),
-		"reading and writing nothing else.",
+		ToLanesName(isa)+fmt.Sprintf(" sets dst[%d*pos[p]+c] = src[c*ld+p] for p < n, c < chans (at most %d),", L, L),
+		fmt.Sprintf("and 0 for chans <= c < %d, reading and writing nothing else.", L),
 	)
 	vec := newVec(ctx, isa)
 	dst := ctx.Load(ctx.Param("dst"), ctx.GP64())
@@ -132,28 +133,53 @@ func toLanes(ctx *build.Context, isa gemm.ISA, k consts) {
 	n := ctx.Load(ctx.Param("n"), ctx.GP64())
 	ld := ctx.Load(ctx.Param("ld"), ctx.GP64())
 	ctx.SHLQ(operand.U8(2), ld)
+	chans := paramAddr(ctx, "chans")
 	shift := uint64(6)
 	if L == 8 {
 		shift = 5
 	}
+	part := 0
 	lanesChunk(ctx, isa, k, n, func(m, km reg.Register, mask reg.VecVirtual) {
 		r := make([]reg.VecVirtual, L)
-		p := ctx.GP64()
-		ctx.MOVQ(src, p)
 		for c := range L {
 			r[c] = vec()
-			switch {
-			case m == nil:
-				ctx.VMOVUPS(operand.Mem{Base: p}, r[c])
-			case km != nil:
-				ctx.VMOVUPS_Z(operand.Mem{Base: p}, km, r[c])
-			default:
-				ctx.VMASKMOVPS(operand.Mem{Base: p}, mask, r[c])
-			}
-			if c < L-1 {
-				ctx.ADDQ(ld, p)
+		}
+		// All lanes channels (the common case), or chans of them and
+		// zeros.
+		part++
+		loaded := fmt.Sprintf("loaded%d", part)
+		whole := fmt.Sprintf("whole%d", part)
+		ctx.CMPQ(chans, operand.U32(L))
+		ctx.JGE(operand.LabelRef(whole))
+		for _, v := range r {
+			ctx.VXORPS(v, v, v)
+		}
+		load := func(partial bool) {
+			p := ctx.GP64()
+			ctx.MOVQ(src, p)
+			for c := range L {
+				if partial && c > 0 {
+					ctx.CMPQ(chans, operand.U32(c))
+					ctx.JLE(operand.LabelRef(loaded))
+				}
+				switch {
+				case m == nil:
+					ctx.VMOVUPS(operand.Mem{Base: p}, r[c])
+				case km != nil:
+					ctx.VMOVUPS_Z(operand.Mem{Base: p}, km, r[c])
+				default:
+					ctx.VMASKMOVPS(operand.Mem{Base: p}, mask, r[c])
+				}
+				if c < L-1 {
+					ctx.ADDQ(ld, p)
+				}
 			}
 		}
+		load(true)
+		ctx.JMP(operand.LabelRef(loaded))
+		ctx.Label(whole)
+		load(false)
+		ctx.Label(loaded)
 		out := transpose(ctx, isa, r, vec)
 		for i, o := range out {
 			if m != nil && i > 0 {
@@ -172,19 +198,19 @@ func toLanes(ctx *build.Context, isa gemm.ISA, k consts) {
 	})
 }
 
-// fromLanes emits FromLanesName's kernel: for p < n and c < lanes,
-// dst[c*ld+p] = src[lanes*p+c]. Lanes positions' vectors are loaded (the
-// last chunk's only those of its positions), transposed, and each
-// channel's run stored (the last masked: nothing past dst[c*ld+n-1] is
-// written).
+// fromLanes emits FromLanesName's kernel: for p < n and c < chans (at
+// most lanes), dst[c*ld+p] = src[lanes*p+c]. Lanes positions' vectors are
+// loaded (the last chunk's only those of its positions), transposed, and
+// each channel's run stored (the last masked: nothing past dst[c*ld+n-1]
+// is written, nor any channel from chans on).
 func fromLanes(ctx *build.Context, isa gemm.ISA, k consts) {
 	L := isa.Lanes()
 	ctx.Function(FromLanesName(isa))
 	ctx.Attributes(attr.NOSPLIT)
 	ctx.Pragma("noescape")
-	ctx.SignatureExpr("func(dst, src *float32, n, ld int)")
+	ctx.SignatureExpr("func(dst, src *float32, n, ld, chans int)")
 	ctx.Doc(
-		FromLanesName(isa)+fmt.Sprintf(" sets dst[c*ld+p] = src[%d*p+c] for p < n, c < %d,", L, L),
+		FromLanesName(isa)+fmt.Sprintf(" sets dst[c*ld+p] = src[%d*p+c] for p < n, c < chans (at most %d),", L, L),
 		"reading and writing nothing else.",
 	)
 	vec := newVec(ctx, isa)
@@ -193,11 +219,15 @@ func fromLanes(ctx *build.Context, isa gemm.ISA, k consts) {
 	n := ctx.Load(ctx.Param("n"), ctx.GP64())
 	ld := ctx.Load(ctx.Param("ld"), ctx.GP64())
 	ctx.SHLQ(operand.U8(2), ld)
+	chans := paramAddr(ctx, "chans")
+	part := 0
 	lanesChunk(ctx, isa, k, n, func(m, km reg.Register, mask reg.VecVirtual) {
+		part++
 		r := make([]reg.VecVirtual, L)
 		for i := range L {
 			r[i] = vec()
 		}
+		loaded := fmt.Sprintf("loaded%d", part)
 		if m != nil {
 			// Registers past the last position stay as they are: their
 			// lanes are not stored.
@@ -208,17 +238,20 @@ func fromLanes(ctx *build.Context, isa gemm.ISA, k consts) {
 		for i := range L {
 			if m != nil && i > 0 {
 				ctx.CMPQ(m, operand.U32(i))
-				ctx.JLE(operand.LabelRef(fmt.Sprintf("loaded%d", L)))
+				ctx.JLE(operand.LabelRef(loaded))
 			}
 			ctx.VMOVUPS(operand.Mem{Base: src, Disp: 4 * L * i}, r[i])
 		}
-		if m != nil {
-			ctx.Label(fmt.Sprintf("loaded%d", L))
-		}
+		ctx.Label(loaded)
 		out := transpose(ctx, isa, r, vec)
 		p := ctx.GP64()
 		ctx.MOVQ(dst, p)
+		stored := fmt.Sprintf("stored%d", part)
 		for c, o := range out {
+			if c > 0 {
+				ctx.CMPQ(chans, operand.U32(c))
+				ctx.JLE(operand.LabelRef(stored))
+			}
 			switch {
 			case m == nil:
 				ctx.VMOVUPS(o, operand.Mem{Base: p})
@@ -231,6 +264,7 @@ func fromLanes(ctx *build.Context, isa gemm.ISA, k consts) {
 				ctx.ADDQ(ld, p)
 			}
 		}
+		ctx.Label(stored)
 		if m == nil {
 			ctx.ADDQ(operand.U32(4*L*L), src)
 			ctx.ADDQ(operand.U32(4*L), dst)

@@ -267,16 +267,16 @@ type rtDWKernels struct {
 
 	// lanesConv, toLanes and fromLanes, nil where the implementation has
 	// none, compute over lanes channels side by side (rtDepthwiseLanes):
-	// value p of channel c at lanes*p+c. toLanes sets
-	// dst[lanes*pos[p]+c] = src[c*ld+p], fromLanes dst[c*ld+p] =
-	// src[lanes*p+c], for p < n, c < lanes, and neither touches any other
-	// value. lanesConv is conv in that layout, but with a vector of
-	// weights a tap, w[t*lanes+c], and of biases, bias[c], for c = q mod
-	// lanes: cols is a multiple of lanes, and it reads and writes no
-	// other value.
+	// value p of channel c at lanes*p+c. For p < n and c < chans (at
+	// most lanes), toLanes sets dst[lanes*pos[p]+c] = src[c*ld+p] (and
+	// the lanes from chans on to 0), fromLanes dst[c*ld+p] =
+	// src[lanes*p+c]; neither touches any other value. lanesConv is conv
+	// in that layout, but with a vector of weights a tap, w[t*lanes+c],
+	// and of biases, bias[c], for c = q mod lanes: cols is a multiple of
+	// lanes, and it reads and writes no other value.
 	lanesConv func(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int, bias []float32, slope, hi float32)
-	toLanes   func(dst, src []float32, pos []int32, n, ld int)
-	fromLanes func(dst, src []float32, n, ld int)
+	toLanes   func(dst, src []float32, pos []int32, n, ld, chans int)
+	fromLanes func(dst, src []float32, n, ld, chans int)
 }
 
 // rtDWTall is rtDWKernels.tall's kernel.
@@ -305,8 +305,7 @@ func rtDWPackW(dst, w []float32, taps int) {
 //
 // A depthwise convolution with one filter a channel and at most
 // rtDWLanesOut outputs a channel goes k.lanes channels at a time, side by
-// side (rtDepthwiseLanes), where k can; the channels left over go as
-// follows.
+// side (rtDepthwiseLanes), where k can; the others go as follows.
 //
 // Each group's channels are staged (rtDWStage), so that output (oy, ox)'s
 // taps lie at (oy*lp+ox)+offs[t] in the staged input. If OW is lp, conv
@@ -321,14 +320,8 @@ func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch [
 		return
 	}
 	if k.lanesConv != nil && rtDWLanesGeom(g) {
-		// Whole sets of lanes channels side by side, the rest one at a
-		// time.
-		c := c0 + (c1-c0)/k.lanes*k.lanes
-		rtDepthwiseLanes(dst, src, w, bias, g, c0, c, scratch[len(scratch)-rtDWLanesScratch(g):], act, k)
-		c0 = c
-		if c0 == c1 {
-			return
-		}
+		rtDepthwiseLanes(dst, src, w, bias, g, c0, c1, scratch[len(scratch)-rtDWLanesScratch(g):], act, k)
+		return
 	}
 	T := g.CG * g.KH * g.KW
 	ohw, hw := g.OH*g.OW, g.H*g.W
@@ -424,15 +417,13 @@ func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch [
 	}
 }
 
-// rtDWLanesZeros is the bias of lanes channels without one.
-var rtDWLanesZeros [16]float32
-
-// rtDepthwiseLanes is rtDepthwise over k.lanes channels at a time (c1-c0
-// a multiple of it), side by side: the channels' inputs are transposed
-// into the staged layout (k.toLanes at g.pos; the padding stays zero),
-// convolved there, every lane an output (k.lanesConv, its weights packed
-// a tap's lanes together), and the outputs transposed back
-// (k.fromLanes). scratch has rtDWLanesScratch(g) values.
+// rtDepthwiseLanes is rtDepthwise over k.lanes channels at a time, side
+// by side (the last set may have fewer): the channels' inputs are
+// transposed into the staged layout (k.toLanes at g.pos; the padding
+// stays zero), convolved there, every lane an output (k.lanesConv, its
+// weights packed a tap's lanes together, zero for lanes past the last
+// channel), and the outputs transposed back (k.fromLanes). scratch has
+// rtDWLanesScratch(g) values.
 func rtDepthwiseLanes(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch []float32, act rtAct, k *rtDWKernels) {
 	L := k.lanes
 	T := g.KH * g.KW
@@ -451,24 +442,29 @@ func rtDepthwiseLanes(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scra
 	_ = stage[L*((g.OH-1)*g.lp+g.OW-1+g.maxOff)+L-1]
 	kact, slope, hi := rtVecAct(act), act.A, act.B
 	clear(stage)
+	var b [16]float32
 	for c := c0; c < c1; c += L {
-		_ = src[(c+L)*hw-1]
-		_ = dst[(c+L)*ohw-1]
-		k.toLanes(stage, src[c*hw:], g.pos, hw, hw)
-		for j := range L {
+		n := min(L, c1-c)
+		_ = src[(c+n)*hw-1]
+		_ = dst[(c+n)*ohw-1]
+		k.toLanes(stage, src[c*hw:], g.pos, hw, hw, n)
+		if n < L {
+			clear(wp)
+			clear(b[:])
+		}
+		for j := range n {
 			for t, v := range w[(c+j)*T : (c+j+1)*T] {
 				wp[t*L+j] = v
 			}
 		}
-		b := rtDWLanesZeros[:L]
 		if bias != nil {
-			b = bias[c : c+L]
+			copy(b[:n], bias[c:c+n])
 		}
-		k.lanesConv(out, stage, wp, offs, g.OH, g.OW*L, g.OW*L, g.lp*L, kact, b, slope, hi)
+		k.lanesConv(out, stage, wp, offs, g.OH, g.OW*L, g.OW*L, g.lp*L, kact, b[:L], slope, hi)
 		if kact == 0 && act.Kind != rtActNone {
 			rtActivateAll(out, act)
 		}
-		k.fromLanes(dst[c*ohw:], out, ohw, ohw)
+		k.fromLanes(dst[c*ohw:], out, ohw, ohw, n)
 	}
 }
 

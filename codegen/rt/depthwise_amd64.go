@@ -111,18 +111,18 @@ func rtDWLanesAVX2(d, s, w []float32, offs []int, rows, cols, ldD, ldS, act int,
 	vecDepthwiseLanesAVX2(&d[0], &s[0], &w[0], &offs[0], len(offs), rows, cols, ldD, ldS, act, &bias[0], slope, hi)
 }
 
-func rtToLanesAVX512(dst, src []float32, pos []int32, n, ld int) {
-	vecToLanesAVX512(&dst[0], &src[0], &pos[0], n, ld)
+func rtToLanesAVX512(dst, src []float32, pos []int32, n, ld, chans int) {
+	vecToLanesAVX512(&dst[0], &src[0], &pos[0], n, ld, chans)
 }
 
-func rtToLanesAVX2(dst, src []float32, pos []int32, n, ld int) {
-	vecToLanesAVX2(&dst[0], &src[0], &pos[0], n, ld)
+func rtToLanesAVX2(dst, src []float32, pos []int32, n, ld, chans int) {
+	vecToLanesAVX2(&dst[0], &src[0], &pos[0], n, ld, chans)
 }
 
-func rtFromLanesAVX512(dst, src []float32, n, ld int) {
-	vecFromLanesAVX512(&dst[0], &src[0], n, ld)
+func rtFromLanesAVX512(dst, src []float32, n, ld, chans int) {
+	vecFromLanesAVX512(&dst[0], &src[0], n, ld, chans)
 }
 
-func rtFromLanesAVX2(dst, src []float32, n, ld int) {
-	vecFromLanesAVX2(&dst[0], &src[0], n, ld)
+func rtFromLanesAVX2(dst, src []float32, n, ld, chans int) {
+	vecFromLanesAVX2(&dst[0], &src[0], n, ld, chans)
 }

@@ -83,16 +83,19 @@ func fakeDWKernels(lanes, minCols int) *rtDWKernels {
 			}
 		}
 	}
-	k.toLanes = func(dst, src []float32, pos []int32, n, ld int) {
+	k.toLanes = func(dst, src []float32, pos []int32, n, ld, chans int) {
 		for p := range n {
 			for c := range lanes {
-				dst[lanes*int(pos[p])+c] = src[c*ld+p]
+				dst[lanes*int(pos[p])+c] = 0
+				if c < chans {
+					dst[lanes*int(pos[p])+c] = src[c*ld+p]
+				}
 			}
 		}
 	}
-	k.fromLanes = func(dst, src []float32, n, ld int) {
+	k.fromLanes = func(dst, src []float32, n, ld, chans int) {
 		for p := range n {
-			for c := range lanes {
+			for c := range chans {
 				dst[c*ld+p] = src[lanes*p+c]
 			}
 		}

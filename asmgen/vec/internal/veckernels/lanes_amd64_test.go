@@ -15,8 +15,8 @@ import (
 type lanesKernels struct {
 	name  string
 	lanes int
-	to    func(dst, src *float32, pos *int32, n, ld int)
-	from  func(dst, src *float32, n, ld int)
+	to    func(dst, src *float32, pos *int32, n, ld, chans int)
+	from  func(dst, src *float32, n, ld, chans int)
 	dw    func(d, s, w *float32, offs *int, taps, rows, cols, ldD, ldS, act int, bias *float32, slope, hi float32)
 }
 
@@ -32,9 +32,9 @@ func lanesKernelsCPU() []lanesKernels {
 }
 
 // TestToFromLanes transposes lanes runs of 1 to 100 values (around
-// multiples of the vector) into vectors at scattered positions and lanes
-// vectors back into runs, checking every value and that nothing else of
-// the destination changed.
+// multiples of the vector; a third of the time fewer channels) into
+// vectors at scattered positions and lanes vectors back into runs,
+// checking every value and that nothing else of the destination changed.
 func TestToFromLanes(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 32))
 	const guard = -7
@@ -45,8 +45,12 @@ func TestToFromLanes(t *testing.T) {
 			if iter%2 == 0 {
 				n = max(1, (1+r.IntN(6))*L+r.IntN(3)-1)
 			}
+			chans := L
+			if iter%3 == 0 {
+				chans = 1 + r.IntN(L) // a last set of fewer channels
+			}
 			ld := n + r.IntN(9)
-			src := make([]float32, (L-1)*ld+n)
+			src := make([]float32, (chans-1)*ld+n)
 			for i := range src {
 				src[i] = float32(r.NormFloat64())
 			}
@@ -59,19 +63,22 @@ func TestToFromLanes(t *testing.T) {
 			for i := range dst {
 				dst[i] = guard
 			}
-			k.to(&dst[0], &src[0], &pos[0], n, ld)
+			k.to(&dst[0], &src[0], &pos[0], n, ld, chans)
 			want := make([]float32, len(dst))
 			for i := range want {
 				want[i] = guard
 			}
 			for p := range n {
 				for c := range L {
-					want[L*int(pos[p])+c] = src[c*ld+p]
+					want[L*int(pos[p])+c] = 0
+					if c < chans {
+						want[L*int(pos[p])+c] = src[c*ld+p]
+					}
 				}
 			}
 			for i := range dst {
 				if dst[i] != want[i] {
-					t.Fatalf("%s to n %d ld %d: dst[%d] (slot %d, lane %d) = %g, want %g", k.name, n, ld, i, i/L, i%L, dst[i], want[i])
+					t.Fatalf("%s to n %d ld %d chans %d: dst[%d] (slot %d, lane %d) = %g, want %g", k.name, n, ld, chans, i, i/L, i%L, dst[i], want[i])
 				}
 			}
 
@@ -84,15 +91,15 @@ func TestToFromLanes(t *testing.T) {
 			for i := range out {
 				out[i] = guard
 			}
-			k.from(&out[0], &vecs[0], n, ld)
+			k.from(&out[0], &vecs[0], n, ld, chans)
 			for i := range out {
 				c, p := i/ld, i%ld
 				w := float32(guard)
-				if c < L && p < n {
+				if c < chans && p < n {
 					w = vecs[L*p+c]
 				}
 				if out[i] != w {
-					t.Fatalf("%s from n %d ld %d: dst[%d] (channel %d, position %d) = %g, want %g", k.name, n, ld, i, c, p, out[i], w)
+					t.Fatalf("%s from n %d ld %d chans %d: dst[%d] (channel %d, position %d) = %g, want %g", k.name, n, ld, chans, i, c, p, out[i], w)
 				}
 			}
 		}

@@ -119,17 +119,17 @@ func vecDepthwiseTall43AVX512(d *float32, s *float32, w *float32, offs *int, kw 
 //go:noescape
 func vecDepthwiseLanesAVX512(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias *float32, slope float32, hi float32)
 
-// vecToLanesAVX512 sets dst[16*pos[p]+c] = src[c*ld+p] for p < n, c < 16,
-// reading and writing nothing else.
+// vecToLanesAVX512 sets dst[16*pos[p]+c] = src[c*ld+p] for p < n, c < chans (at most 16),
+// and 0 for chans <= c < 16, reading and writing nothing else.
 //
 //go:noescape
-func vecToLanesAVX512(dst *float32, src *float32, pos *int32, n int, ld int)
+func vecToLanesAVX512(dst *float32, src *float32, pos *int32, n int, ld int, chans int)
 
-// vecFromLanesAVX512 sets dst[c*ld+p] = src[16*p+c] for p < n, c < 16,
+// vecFromLanesAVX512 sets dst[c*ld+p] = src[16*p+c] for p < n, c < chans (at most 16),
 // reading and writing nothing else.
 //
 //go:noescape
-func vecFromLanesAVX512(dst *float32, src *float32, n int, ld int)
+func vecFromLanesAVX512(dst *float32, src *float32, n int, ld int, chans int)
 
 // vecAffineAVX512 computes d[ch*n+i] = act(x[ch*n+i]*s[ch*ss] + t[ch*ts]) for ch < c, i < n,
 // the product and the sum each rounded, with act as vecDepthwise's. It reads and writes nothing
@@ -362,17 +362,17 @@ func vecDepthwiseTall43AVX2(d *float32, s *float32, w *float32, offs *int, kw in
 //go:noescape
 func vecDepthwiseLanesAVX2(d *float32, s *float32, w *float32, offs *int, taps int, rows int, cols int, ldD int, ldS int, act int, bias *float32, slope float32, hi float32)
 
-// vecToLanesAVX2 sets dst[8*pos[p]+c] = src[c*ld+p] for p < n, c < 8,
-// reading and writing nothing else.
+// vecToLanesAVX2 sets dst[8*pos[p]+c] = src[c*ld+p] for p < n, c < chans (at most 8),
+// and 0 for chans <= c < 8, reading and writing nothing else.
 //
 //go:noescape
-func vecToLanesAVX2(dst *float32, src *float32, pos *int32, n int, ld int)
+func vecToLanesAVX2(dst *float32, src *float32, pos *int32, n int, ld int, chans int)
 
-// vecFromLanesAVX2 sets dst[c*ld+p] = src[8*p+c] for p < n, c < 8,
+// vecFromLanesAVX2 sets dst[c*ld+p] = src[8*p+c] for p < n, c < chans (at most 8),
 // reading and writing nothing else.
 //
 //go:noescape
-func vecFromLanesAVX2(dst *float32, src *float32, n int, ld int)
+func vecFromLanesAVX2(dst *float32, src *float32, n int, ld int, chans int)
 
 // vecAffineAVX2 computes d[ch*n+i] = act(x[ch*n+i]*s[ch*ss] + t[ch*ts]) for ch < c, i < n,
 // the product and the sum each rounded, with act as vecDepthwise's. It reads and writes nothing

@@ -19113,9 +19113,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func vecToLanesAVX512(dst *float32, src *float32, pos *int32, n int, ld int)
-// Requires: AVX, AVX512F
-TEXT ·vecToLanesAVX512(SB), NOSPLIT, $0-40
+// func vecToLanesAVX512(dst *float32, src *float32, pos *int32, n int, ld int, chans int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·vecToLanesAVX512(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ pos+16(FP), DX
@@ -19124,40 +19124,125 @@ TEXT ·vecToLanesAVX512(SB), NOSPLIT, $0-40
 	SHLQ $0x02, SI
 
 chunk:
-	CMPQ       BX, $0x00000010
-	JL         last
-	MOVQ       CX, DI
-	VMOVUPS    (DI), Z0
-	ADDQ       SI, DI
-	VMOVUPS    (DI), Z1
-	ADDQ       SI, DI
-	VMOVUPS    (DI), Z2
-	ADDQ       SI, DI
-	VMOVUPS    (DI), Z3
-	ADDQ       SI, DI
-	VMOVUPS    (DI), Z4
-	ADDQ       SI, DI
-	VMOVUPS    (DI), Z5
-	ADDQ       SI, DI
-	VMOVUPS    (DI), Z6
-	ADDQ       SI, DI
-	VMOVUPS    (DI), Z7
-	ADDQ       SI, DI
-	VMOVUPS    (DI), Z8
-	ADDQ       SI, DI
-	VMOVUPS    (DI), Z9
-	ADDQ       SI, DI
-	VMOVUPS    (DI), Z10
-	ADDQ       SI, DI
-	VMOVUPS    (DI), Z11
-	ADDQ       SI, DI
-	VMOVUPS    (DI), Z12
-	ADDQ       SI, DI
-	VMOVUPS    (DI), Z13
-	ADDQ       SI, DI
-	VMOVUPS    (DI), Z14
-	ADDQ       SI, DI
-	VMOVUPS    (DI), Z15
+	CMPQ    BX, $0x00000010
+	JL      last
+	CMPQ    chans+40(FP), $0x00000010
+	JGE     whole1
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	VXORPS  Z12, Z12, Z12
+	VXORPS  Z13, Z13, Z13
+	VXORPS  Z14, Z14, Z14
+	VXORPS  Z15, Z15, Z15
+	MOVQ    CX, DI
+	VMOVUPS (DI), Z0
+	ADDQ    SI, DI
+	CMPQ    chans+40(FP), $0x00000001
+	JLE     loaded1
+	VMOVUPS (DI), Z1
+	ADDQ    SI, DI
+	CMPQ    chans+40(FP), $0x00000002
+	JLE     loaded1
+	VMOVUPS (DI), Z2
+	ADDQ    SI, DI
+	CMPQ    chans+40(FP), $0x00000003
+	JLE     loaded1
+	VMOVUPS (DI), Z3
+	ADDQ    SI, DI
+	CMPQ    chans+40(FP), $0x00000004
+	JLE     loaded1
+	VMOVUPS (DI), Z4
+	ADDQ    SI, DI
+	CMPQ    chans+40(FP), $0x00000005
+	JLE     loaded1
+	VMOVUPS (DI), Z5
+	ADDQ    SI, DI
+	CMPQ    chans+40(FP), $0x00000006
+	JLE     loaded1
+	VMOVUPS (DI), Z6
+	ADDQ    SI, DI
+	CMPQ    chans+40(FP), $0x00000007
+	JLE     loaded1
+	VMOVUPS (DI), Z7
+	ADDQ    SI, DI
+	CMPQ    chans+40(FP), $0x00000008
+	JLE     loaded1
+	VMOVUPS (DI), Z8
+	ADDQ    SI, DI
+	CMPQ    chans+40(FP), $0x00000009
+	JLE     loaded1
+	VMOVUPS (DI), Z9
+	ADDQ    SI, DI
+	CMPQ    chans+40(FP), $0x0000000a
+	JLE     loaded1
+	VMOVUPS (DI), Z10
+	ADDQ    SI, DI
+	CMPQ    chans+40(FP), $0x0000000b
+	JLE     loaded1
+	VMOVUPS (DI), Z11
+	ADDQ    SI, DI
+	CMPQ    chans+40(FP), $0x0000000c
+	JLE     loaded1
+	VMOVUPS (DI), Z12
+	ADDQ    SI, DI
+	CMPQ    chans+40(FP), $0x0000000d
+	JLE     loaded1
+	VMOVUPS (DI), Z13
+	ADDQ    SI, DI
+	CMPQ    chans+40(FP), $0x0000000e
+	JLE     loaded1
+	VMOVUPS (DI), Z14
+	ADDQ    SI, DI
+	CMPQ    chans+40(FP), $0x0000000f
+	JLE     loaded1
+	VMOVUPS (DI), Z15
+	JMP     loaded1
+
+whole1:
+	MOVQ    CX, DI
+	VMOVUPS (DI), Z0
+	ADDQ    SI, DI
+	VMOVUPS (DI), Z1
+	ADDQ    SI, DI
+	VMOVUPS (DI), Z2
+	ADDQ    SI, DI
+	VMOVUPS (DI), Z3
+	ADDQ    SI, DI
+	VMOVUPS (DI), Z4
+	ADDQ    SI, DI
+	VMOVUPS (DI), Z5
+	ADDQ    SI, DI
+	VMOVUPS (DI), Z6
+	ADDQ    SI, DI
+	VMOVUPS (DI), Z7
+	ADDQ    SI, DI
+	VMOVUPS (DI), Z8
+	ADDQ    SI, DI
+	VMOVUPS (DI), Z9
+	ADDQ    SI, DI
+	VMOVUPS (DI), Z10
+	ADDQ    SI, DI
+	VMOVUPS (DI), Z11
+	ADDQ    SI, DI
+	VMOVUPS (DI), Z12
+	ADDQ    SI, DI
+	VMOVUPS (DI), Z13
+	ADDQ    SI, DI
+	VMOVUPS (DI), Z14
+	ADDQ    SI, DI
+	VMOVUPS (DI), Z15
+
+loaded1:
 	VUNPCKLPS  Z1, Z0, Z16
 	VUNPCKHPS  Z1, Z0, Z0
 	VUNPCKLPS  Z3, Z2, Z1
@@ -19276,41 +19361,125 @@ chunk:
 	JMP        chunk
 
 last:
-	TESTQ      BX, BX
-	JZ         done
-	LEAQ       tail16<>+0(SB), DI
-	KMOVW      (DI)(BX*2), K1
-	VMOVUPS.Z  (CX), K1, Z0
-	ADDQ       SI, CX
-	VMOVUPS.Z  (CX), K1, Z1
-	ADDQ       SI, CX
-	VMOVUPS.Z  (CX), K1, Z2
-	ADDQ       SI, CX
-	VMOVUPS.Z  (CX), K1, Z3
-	ADDQ       SI, CX
-	VMOVUPS.Z  (CX), K1, Z4
-	ADDQ       SI, CX
-	VMOVUPS.Z  (CX), K1, Z5
-	ADDQ       SI, CX
-	VMOVUPS.Z  (CX), K1, Z6
-	ADDQ       SI, CX
-	VMOVUPS.Z  (CX), K1, Z7
-	ADDQ       SI, CX
-	VMOVUPS.Z  (CX), K1, Z8
-	ADDQ       SI, CX
-	VMOVUPS.Z  (CX), K1, Z9
-	ADDQ       SI, CX
-	VMOVUPS.Z  (CX), K1, Z10
-	ADDQ       SI, CX
-	VMOVUPS.Z  (CX), K1, Z11
-	ADDQ       SI, CX
-	VMOVUPS.Z  (CX), K1, Z12
-	ADDQ       SI, CX
-	VMOVUPS.Z  (CX), K1, Z13
-	ADDQ       SI, CX
-	VMOVUPS.Z  (CX), K1, Z14
-	ADDQ       SI, CX
-	VMOVUPS.Z  (CX), K1, Z15
+	TESTQ     BX, BX
+	JZ        done
+	LEAQ      tail16<>+0(SB), DI
+	KMOVW     (DI)(BX*2), K1
+	CMPQ      chans+40(FP), $0x00000010
+	JGE       whole2
+	VXORPS    Z0, Z0, Z0
+	VXORPS    Z1, Z1, Z1
+	VXORPS    Z2, Z2, Z2
+	VXORPS    Z3, Z3, Z3
+	VXORPS    Z4, Z4, Z4
+	VXORPS    Z5, Z5, Z5
+	VXORPS    Z6, Z6, Z6
+	VXORPS    Z7, Z7, Z7
+	VXORPS    Z8, Z8, Z8
+	VXORPS    Z9, Z9, Z9
+	VXORPS    Z10, Z10, Z10
+	VXORPS    Z11, Z11, Z11
+	VXORPS    Z12, Z12, Z12
+	VXORPS    Z13, Z13, Z13
+	VXORPS    Z14, Z14, Z14
+	VXORPS    Z15, Z15, Z15
+	VMOVUPS.Z (CX), K1, Z0
+	ADDQ      SI, CX
+	CMPQ      chans+40(FP), $0x00000001
+	JLE       loaded2
+	VMOVUPS.Z (CX), K1, Z1
+	ADDQ      SI, CX
+	CMPQ      chans+40(FP), $0x00000002
+	JLE       loaded2
+	VMOVUPS.Z (CX), K1, Z2
+	ADDQ      SI, CX
+	CMPQ      chans+40(FP), $0x00000003
+	JLE       loaded2
+	VMOVUPS.Z (CX), K1, Z3
+	ADDQ      SI, CX
+	CMPQ      chans+40(FP), $0x00000004
+	JLE       loaded2
+	VMOVUPS.Z (CX), K1, Z4
+	ADDQ      SI, CX
+	CMPQ      chans+40(FP), $0x00000005
+	JLE       loaded2
+	VMOVUPS.Z (CX), K1, Z5
+	ADDQ      SI, CX
+	CMPQ      chans+40(FP), $0x00000006
+	JLE       loaded2
+	VMOVUPS.Z (CX), K1, Z6
+	ADDQ      SI, CX
+	CMPQ      chans+40(FP), $0x00000007
+	JLE       loaded2
+	VMOVUPS.Z (CX), K1, Z7
+	ADDQ      SI, CX
+	CMPQ      chans+40(FP), $0x00000008
+	JLE       loaded2
+	VMOVUPS.Z (CX), K1, Z8
+	ADDQ      SI, CX
+	CMPQ      chans+40(FP), $0x00000009
+	JLE       loaded2
+	VMOVUPS.Z (CX), K1, Z9
+	ADDQ      SI, CX
+	CMPQ      chans+40(FP), $0x0000000a
+	JLE       loaded2
+	VMOVUPS.Z (CX), K1, Z10
+	ADDQ      SI, CX
+	CMPQ      chans+40(FP), $0x0000000b
+	JLE       loaded2
+	VMOVUPS.Z (CX), K1, Z11
+	ADDQ      SI, CX
+	CMPQ      chans+40(FP), $0x0000000c
+	JLE       loaded2
+	VMOVUPS.Z (CX), K1, Z12
+	ADDQ      SI, CX
+	CMPQ      chans+40(FP), $0x0000000d
+	JLE       loaded2
+	VMOVUPS.Z (CX), K1, Z13
+	ADDQ      SI, CX
+	CMPQ      chans+40(FP), $0x0000000e
+	JLE       loaded2
+	VMOVUPS.Z (CX), K1, Z14
+	ADDQ      SI, CX
+	CMPQ      chans+40(FP), $0x0000000f
+	JLE       loaded2
+	VMOVUPS.Z (CX), K1, Z15
+	JMP       loaded2
+
+whole2:
+	VMOVUPS.Z (CX), K1, Z0
+	ADDQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z1
+	ADDQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z2
+	ADDQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z3
+	ADDQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z4
+	ADDQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z5
+	ADDQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z6
+	ADDQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z7
+	ADDQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z8
+	ADDQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z9
+	ADDQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z10
+	ADDQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z11
+	ADDQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z12
+	ADDQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z13
+	ADDQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z14
+	ADDQ      SI, CX
+	VMOVUPS.Z (CX), K1, Z15
+
+loaded2:
 	VUNPCKLPS  Z1, Z0, Z16
 	VUNPCKHPS  Z1, Z0, Z0
 	VUNPCKLPS  Z3, Z2, Z1
@@ -19458,9 +19627,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func vecFromLanesAVX512(dst *float32, src *float32, n int, ld int)
+// func vecFromLanesAVX512(dst *float32, src *float32, n int, ld int, chans int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·vecFromLanesAVX512(SB), NOSPLIT, $0-32
+TEXT ·vecFromLanesAVX512(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ n+16(FP), DX
@@ -19553,39 +19722,71 @@ chunk:
 	MOVQ       AX, SI
 	VMOVUPS    Z10, (SI)
 	ADDQ       BX, SI
+	CMPQ       chans+32(FP), $0x00000001
+	JLE        stored1
 	VMOVUPS    Z11, (SI)
 	ADDQ       BX, SI
+	CMPQ       chans+32(FP), $0x00000002
+	JLE        stored1
 	VMOVUPS    Z13, (SI)
 	ADDQ       BX, SI
+	CMPQ       chans+32(FP), $0x00000003
+	JLE        stored1
 	VMOVUPS    Z9, (SI)
 	ADDQ       BX, SI
+	CMPQ       chans+32(FP), $0x00000004
+	JLE        stored1
 	VMOVUPS    Z17, (SI)
 	ADDQ       BX, SI
+	CMPQ       chans+32(FP), $0x00000005
+	JLE        stored1
 	VMOVUPS    Z15, (SI)
 	ADDQ       BX, SI
+	CMPQ       chans+32(FP), $0x00000006
+	JLE        stored1
 	VMOVUPS    Z16, (SI)
 	ADDQ       BX, SI
+	CMPQ       chans+32(FP), $0x00000007
+	JLE        stored1
 	VMOVUPS    Z12, (SI)
 	ADDQ       BX, SI
+	CMPQ       chans+32(FP), $0x00000008
+	JLE        stored1
 	VMOVUPS    Z14, (SI)
 	ADDQ       BX, SI
+	CMPQ       chans+32(FP), $0x00000009
+	JLE        stored1
 	VMOVUPS    Z3, (SI)
 	ADDQ       BX, SI
+	CMPQ       chans+32(FP), $0x0000000a
+	JLE        stored1
 	VMOVUPS    Z6, (SI)
 	ADDQ       BX, SI
+	CMPQ       chans+32(FP), $0x0000000b
+	JLE        stored1
 	VMOVUPS    Z4, (SI)
 	ADDQ       BX, SI
+	CMPQ       chans+32(FP), $0x0000000c
+	JLE        stored1
 	VMOVUPS    Z2, (SI)
 	ADDQ       BX, SI
+	CMPQ       chans+32(FP), $0x0000000d
+	JLE        stored1
 	VMOVUPS    Z1, (SI)
 	ADDQ       BX, SI
+	CMPQ       chans+32(FP), $0x0000000e
+	JLE        stored1
 	VMOVUPS    Z5, (SI)
 	ADDQ       BX, SI
+	CMPQ       chans+32(FP), $0x0000000f
+	JLE        stored1
 	VMOVUPS    Z0, (SI)
-	ADDQ       $0x00000400, CX
-	ADDQ       $0x00000040, AX
-	SUBQ       $0x00000010, DX
-	JMP        chunk
+
+stored1:
+	ADDQ $0x00000400, CX
+	ADDQ $0x00000040, AX
+	SUBQ $0x00000010, DX
+	JMP  chunk
 
 last:
 	TESTQ   DX, DX
@@ -19610,52 +19811,52 @@ last:
 	VXORPS  Z15, Z15, Z15
 	VMOVUPS (CX), Z0
 	CMPQ    DX, $0x00000001
-	JLE     loaded16
+	JLE     loaded2
 	VMOVUPS 64(CX), Z1
 	CMPQ    DX, $0x00000002
-	JLE     loaded16
+	JLE     loaded2
 	VMOVUPS 128(CX), Z2
 	CMPQ    DX, $0x00000003
-	JLE     loaded16
+	JLE     loaded2
 	VMOVUPS 192(CX), Z3
 	CMPQ    DX, $0x00000004
-	JLE     loaded16
+	JLE     loaded2
 	VMOVUPS 256(CX), Z4
 	CMPQ    DX, $0x00000005
-	JLE     loaded16
+	JLE     loaded2
 	VMOVUPS 320(CX), Z5
 	CMPQ    DX, $0x00000006
-	JLE     loaded16
+	JLE     loaded2
 	VMOVUPS 384(CX), Z6
 	CMPQ    DX, $0x00000007
-	JLE     loaded16
+	JLE     loaded2
 	VMOVUPS 448(CX), Z7
 	CMPQ    DX, $0x00000008
-	JLE     loaded16
+	JLE     loaded2
 	VMOVUPS 512(CX), Z8
 	CMPQ    DX, $0x00000009
-	JLE     loaded16
+	JLE     loaded2
 	VMOVUPS 576(CX), Z9
 	CMPQ    DX, $0x0000000a
-	JLE     loaded16
+	JLE     loaded2
 	VMOVUPS 640(CX), Z10
 	CMPQ    DX, $0x0000000b
-	JLE     loaded16
+	JLE     loaded2
 	VMOVUPS 704(CX), Z11
 	CMPQ    DX, $0x0000000c
-	JLE     loaded16
+	JLE     loaded2
 	VMOVUPS 768(CX), Z12
 	CMPQ    DX, $0x0000000d
-	JLE     loaded16
+	JLE     loaded2
 	VMOVUPS 832(CX), Z13
 	CMPQ    DX, $0x0000000e
-	JLE     loaded16
+	JLE     loaded2
 	VMOVUPS 896(CX), Z14
 	CMPQ    DX, $0x0000000f
-	JLE     loaded16
+	JLE     loaded2
 	VMOVUPS 960(CX), Z15
 
-loaded16:
+loaded2:
 	VUNPCKLPS  Z1, Z0, Z16
 	VUNPCKHPS  Z1, Z0, Z0
 	VUNPCKLPS  Z3, Z2, Z1
@@ -19722,36 +19923,67 @@ loaded16:
 	VSHUFF32X4 $0xdd, Z8, Z0, Z0
 	VMOVUPS    Z10, K1, (AX)
 	ADDQ       BX, AX
+	CMPQ       chans+32(FP), $0x00000001
+	JLE        stored2
 	VMOVUPS    Z11, K1, (AX)
 	ADDQ       BX, AX
+	CMPQ       chans+32(FP), $0x00000002
+	JLE        stored2
 	VMOVUPS    Z13, K1, (AX)
 	ADDQ       BX, AX
+	CMPQ       chans+32(FP), $0x00000003
+	JLE        stored2
 	VMOVUPS    Z9, K1, (AX)
 	ADDQ       BX, AX
+	CMPQ       chans+32(FP), $0x00000004
+	JLE        stored2
 	VMOVUPS    Z17, K1, (AX)
 	ADDQ       BX, AX
+	CMPQ       chans+32(FP), $0x00000005
+	JLE        stored2
 	VMOVUPS    Z15, K1, (AX)
 	ADDQ       BX, AX
+	CMPQ       chans+32(FP), $0x00000006
+	JLE        stored2
 	VMOVUPS    Z16, K1, (AX)
 	ADDQ       BX, AX
+	CMPQ       chans+32(FP), $0x00000007
+	JLE        stored2
 	VMOVUPS    Z12, K1, (AX)
 	ADDQ       BX, AX
+	CMPQ       chans+32(FP), $0x00000008
+	JLE        stored2
 	VMOVUPS    Z14, K1, (AX)
 	ADDQ       BX, AX
+	CMPQ       chans+32(FP), $0x00000009
+	JLE        stored2
 	VMOVUPS    Z3, K1, (AX)
 	ADDQ       BX, AX
+	CMPQ       chans+32(FP), $0x0000000a
+	JLE        stored2
 	VMOVUPS    Z6, K1, (AX)
 	ADDQ       BX, AX
+	CMPQ       chans+32(FP), $0x0000000b
+	JLE        stored2
 	VMOVUPS    Z4, K1, (AX)
 	ADDQ       BX, AX
+	CMPQ       chans+32(FP), $0x0000000c
+	JLE        stored2
 	VMOVUPS    Z2, K1, (AX)
 	ADDQ       BX, AX
+	CMPQ       chans+32(FP), $0x0000000d
+	JLE        stored2
 	VMOVUPS    Z1, K1, (AX)
 	ADDQ       BX, AX
+	CMPQ       chans+32(FP), $0x0000000e
+	JLE        stored2
 	VMOVUPS    Z5, K1, (AX)
 	ADDQ       BX, AX
+	CMPQ       chans+32(FP), $0x0000000f
+	JLE        stored2
 	VMOVUPS    Z0, K1, (AX)
 
+stored2:
 done:
 	VZEROUPPER
 	RET
@@ -40774,9 +41006,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func vecToLanesAVX2(dst *float32, src *float32, pos *int32, n int, ld int)
+// func vecToLanesAVX2(dst *float32, src *float32, pos *int32, n int, ld int, chans int)
 // Requires: AVX
-TEXT ·vecToLanesAVX2(SB), NOSPLIT, $0-40
+TEXT ·vecToLanesAVX2(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ pos+16(FP), DX
@@ -40785,24 +41017,69 @@ TEXT ·vecToLanesAVX2(SB), NOSPLIT, $0-40
 	SHLQ $0x02, SI
 
 chunk:
-	CMPQ       BX, $0x00000008
-	JL         last
-	MOVQ       CX, DI
-	VMOVUPS    (DI), Y0
-	ADDQ       SI, DI
-	VMOVUPS    (DI), Y1
-	ADDQ       SI, DI
-	VMOVUPS    (DI), Y2
-	ADDQ       SI, DI
-	VMOVUPS    (DI), Y3
-	ADDQ       SI, DI
-	VMOVUPS    (DI), Y4
-	ADDQ       SI, DI
-	VMOVUPS    (DI), Y5
-	ADDQ       SI, DI
-	VMOVUPS    (DI), Y6
-	ADDQ       SI, DI
-	VMOVUPS    (DI), Y7
+	CMPQ    BX, $0x00000008
+	JL      last
+	CMPQ    chans+40(FP), $0x00000008
+	JGE     whole1
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	MOVQ    CX, DI
+	VMOVUPS (DI), Y0
+	ADDQ    SI, DI
+	CMPQ    chans+40(FP), $0x00000001
+	JLE     loaded1
+	VMOVUPS (DI), Y1
+	ADDQ    SI, DI
+	CMPQ    chans+40(FP), $0x00000002
+	JLE     loaded1
+	VMOVUPS (DI), Y2
+	ADDQ    SI, DI
+	CMPQ    chans+40(FP), $0x00000003
+	JLE     loaded1
+	VMOVUPS (DI), Y3
+	ADDQ    SI, DI
+	CMPQ    chans+40(FP), $0x00000004
+	JLE     loaded1
+	VMOVUPS (DI), Y4
+	ADDQ    SI, DI
+	CMPQ    chans+40(FP), $0x00000005
+	JLE     loaded1
+	VMOVUPS (DI), Y5
+	ADDQ    SI, DI
+	CMPQ    chans+40(FP), $0x00000006
+	JLE     loaded1
+	VMOVUPS (DI), Y6
+	ADDQ    SI, DI
+	CMPQ    chans+40(FP), $0x00000007
+	JLE     loaded1
+	VMOVUPS (DI), Y7
+	JMP     loaded1
+
+whole1:
+	MOVQ    CX, DI
+	VMOVUPS (DI), Y0
+	ADDQ    SI, DI
+	VMOVUPS (DI), Y1
+	ADDQ    SI, DI
+	VMOVUPS (DI), Y2
+	ADDQ    SI, DI
+	VMOVUPS (DI), Y3
+	ADDQ    SI, DI
+	VMOVUPS (DI), Y4
+	ADDQ    SI, DI
+	VMOVUPS (DI), Y5
+	ADDQ    SI, DI
+	VMOVUPS (DI), Y6
+	ADDQ    SI, DI
+	VMOVUPS (DI), Y7
+
+loaded1:
 	VUNPCKLPS  Y1, Y0, Y8
 	VUNPCKHPS  Y1, Y0, Y0
 	VUNPCKLPS  Y3, Y2, Y1
@@ -40863,6 +41140,48 @@ last:
 	MOVQ       $0x00000008, R8
 	SUBQ       BX, R8
 	VMOVUPS    (DI)(R8*4), Y0
+	CMPQ       chans+40(FP), $0x00000008
+	JGE        whole2
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	VXORPS     Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
+	VXORPS     Y8, Y8, Y8
+	VMASKMOVPS (CX), Y0, Y1
+	ADDQ       SI, CX
+	CMPQ       chans+40(FP), $0x00000001
+	JLE        loaded2
+	VMASKMOVPS (CX), Y0, Y2
+	ADDQ       SI, CX
+	CMPQ       chans+40(FP), $0x00000002
+	JLE        loaded2
+	VMASKMOVPS (CX), Y0, Y3
+	ADDQ       SI, CX
+	CMPQ       chans+40(FP), $0x00000003
+	JLE        loaded2
+	VMASKMOVPS (CX), Y0, Y4
+	ADDQ       SI, CX
+	CMPQ       chans+40(FP), $0x00000004
+	JLE        loaded2
+	VMASKMOVPS (CX), Y0, Y5
+	ADDQ       SI, CX
+	CMPQ       chans+40(FP), $0x00000005
+	JLE        loaded2
+	VMASKMOVPS (CX), Y0, Y6
+	ADDQ       SI, CX
+	CMPQ       chans+40(FP), $0x00000006
+	JLE        loaded2
+	VMASKMOVPS (CX), Y0, Y7
+	ADDQ       SI, CX
+	CMPQ       chans+40(FP), $0x00000007
+	JLE        loaded2
+	VMASKMOVPS (CX), Y0, Y8
+	JMP        loaded2
+
+whole2:
 	VMASKMOVPS (CX), Y0, Y1
 	ADDQ       SI, CX
 	VMASKMOVPS (CX), Y0, Y2
@@ -40877,39 +41196,41 @@ last:
 	ADDQ       SI, CX
 	VMASKMOVPS (CX), Y0, Y7
 	ADDQ       SI, CX
-	VMASKMOVPS (CX), Y0, Y0
-	VUNPCKLPS  Y2, Y1, Y8
+	VMASKMOVPS (CX), Y0, Y8
+
+loaded2:
+	VUNPCKLPS  Y2, Y1, Y0
 	VUNPCKHPS  Y2, Y1, Y1
 	VUNPCKLPS  Y4, Y3, Y2
 	VUNPCKHPS  Y4, Y3, Y3
 	VUNPCKLPS  Y6, Y5, Y4
 	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y0, Y7, Y6
-	VUNPCKHPS  Y0, Y7, Y0
-	VSHUFPS    $0x44, Y2, Y8, Y7
-	VSHUFPS    $0xee, Y2, Y8, Y2
-	VSHUFPS    $0x44, Y3, Y1, Y8
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y3, Y1, Y2
 	VSHUFPS    $0xee, Y3, Y1, Y1
 	VSHUFPS    $0x44, Y6, Y4, Y3
 	VSHUFPS    $0xee, Y6, Y4, Y4
-	VSHUFPS    $0x44, Y0, Y5, Y6
-	VSHUFPS    $0xee, Y0, Y5, Y0
-	VPERM2F128 $0x20, Y3, Y7, Y5
-	VPERM2F128 $0x31, Y3, Y7, Y3
-	VPERM2F128 $0x20, Y4, Y2, Y7
-	VPERM2F128 $0x31, Y4, Y2, Y2
-	VPERM2F128 $0x20, Y6, Y8, Y4
-	VPERM2F128 $0x31, Y6, Y8, Y6
-	VPERM2F128 $0x20, Y0, Y1, Y8
-	VPERM2F128 $0x31, Y0, Y1, Y0
+	VSHUFPS    $0x44, Y7, Y5, Y6
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y3, Y8, Y7
+	VPERM2F128 $0x31, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	VPERM2F128 $0x20, Y6, Y2, Y4
+	VPERM2F128 $0x31, Y6, Y2, Y2
+	VPERM2F128 $0x20, Y5, Y1, Y6
+	VPERM2F128 $0x31, Y5, Y1, Y1
 	MOVLQSX    (DX), CX
 	SHLQ       $0x05, CX
-	VMOVUPS    Y5, (AX)(CX*1)
+	VMOVUPS    Y7, (AX)(CX*1)
 	CMPQ       BX, $0x00000001
 	JLE        done
 	MOVLQSX    4(DX), CX
 	SHLQ       $0x05, CX
-	VMOVUPS    Y7, (AX)(CX*1)
+	VMOVUPS    Y8, (AX)(CX*1)
 	CMPQ       BX, $0x00000002
 	JLE        done
 	MOVLQSX    8(DX), CX
@@ -40919,7 +41240,7 @@ last:
 	JLE        done
 	MOVLQSX    12(DX), CX
 	SHLQ       $0x05, CX
-	VMOVUPS    Y8, (AX)(CX*1)
+	VMOVUPS    Y6, (AX)(CX*1)
 	CMPQ       BX, $0x00000004
 	JLE        done
 	MOVLQSX    16(DX), CX
@@ -40929,25 +41250,25 @@ last:
 	JLE        done
 	MOVLQSX    20(DX), CX
 	SHLQ       $0x05, CX
-	VMOVUPS    Y2, (AX)(CX*1)
+	VMOVUPS    Y0, (AX)(CX*1)
 	CMPQ       BX, $0x00000006
 	JLE        done
 	MOVLQSX    24(DX), CX
 	SHLQ       $0x05, CX
-	VMOVUPS    Y6, (AX)(CX*1)
+	VMOVUPS    Y2, (AX)(CX*1)
 	CMPQ       BX, $0x00000007
 	JLE        done
 	MOVLQSX    28(DX), CX
 	SHLQ       $0x05, CX
-	VMOVUPS    Y0, (AX)(CX*1)
+	VMOVUPS    Y1, (AX)(CX*1)
 
 done:
 	VZEROUPPER
 	RET
 
-// func vecFromLanesAVX2(dst *float32, src *float32, n int, ld int)
+// func vecFromLanesAVX2(dst *float32, src *float32, n int, ld int, chans int)
 // Requires: AVX
-TEXT ·vecFromLanesAVX2(SB), NOSPLIT, $0-32
+TEXT ·vecFromLanesAVX2(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ n+16(FP), DX
@@ -40992,23 +41313,39 @@ chunk:
 	MOVQ       AX, SI
 	VMOVUPS    Y6, (SI)
 	ADDQ       BX, SI
+	CMPQ       chans+32(FP), $0x00000001
+	JLE        stored1
 	VMOVUPS    Y7, (SI)
 	ADDQ       BX, SI
+	CMPQ       chans+32(FP), $0x00000002
+	JLE        stored1
 	VMOVUPS    Y3, (SI)
 	ADDQ       BX, SI
+	CMPQ       chans+32(FP), $0x00000003
+	JLE        stored1
 	VMOVUPS    Y8, (SI)
 	ADDQ       BX, SI
+	CMPQ       chans+32(FP), $0x00000004
+	JLE        stored1
 	VMOVUPS    Y2, (SI)
 	ADDQ       BX, SI
+	CMPQ       chans+32(FP), $0x00000005
+	JLE        stored1
 	VMOVUPS    Y1, (SI)
 	ADDQ       BX, SI
+	CMPQ       chans+32(FP), $0x00000006
+	JLE        stored1
 	VMOVUPS    Y5, (SI)
 	ADDQ       BX, SI
+	CMPQ       chans+32(FP), $0x00000007
+	JLE        stored1
 	VMOVUPS    Y0, (SI)
-	ADDQ       $0x00000100, CX
-	ADDQ       $0x00000020, AX
-	SUBQ       $0x00000008, DX
-	JMP        chunk
+
+stored1:
+	ADDQ $0x00000100, CX
+	ADDQ $0x00000020, AX
+	SUBQ $0x00000008, DX
+	JMP  chunk
 
 last:
 	TESTQ   DX, DX
@@ -41027,28 +41364,28 @@ last:
 	VXORPS  Y8, Y8, Y8
 	VMOVUPS (CX), Y1
 	CMPQ    DX, $0x00000001
-	JLE     loaded8
+	JLE     loaded2
 	VMOVUPS 32(CX), Y2
 	CMPQ    DX, $0x00000002
-	JLE     loaded8
+	JLE     loaded2
 	VMOVUPS 64(CX), Y3
 	CMPQ    DX, $0x00000003
-	JLE     loaded8
+	JLE     loaded2
 	VMOVUPS 96(CX), Y4
 	CMPQ    DX, $0x00000004
-	JLE     loaded8
+	JLE     loaded2
 	VMOVUPS 128(CX), Y5
 	CMPQ    DX, $0x00000005
-	JLE     loaded8
+	JLE     loaded2
 	VMOVUPS 160(CX), Y6
 	CMPQ    DX, $0x00000006
-	JLE     loaded8
+	JLE     loaded2
 	VMOVUPS 192(CX), Y7
 	CMPQ    DX, $0x00000007
-	JLE     loaded8
+	JLE     loaded2
 	VMOVUPS 224(CX), Y8
 
-loaded8:
+loaded2:
 	VUNPCKLPS  Y2, Y1, Y9
 	VUNPCKHPS  Y2, Y1, Y1
 	VUNPCKLPS  Y4, Y3, Y2
@@ -41075,20 +41412,35 @@ loaded8:
 	VPERM2F128 $0x31, Y5, Y1, Y1
 	VMASKMOVPS Y7, Y0, (AX)
 	ADDQ       BX, AX
+	CMPQ       chans+32(FP), $0x00000001
+	JLE        stored2
 	VMASKMOVPS Y8, Y0, (AX)
 	ADDQ       BX, AX
+	CMPQ       chans+32(FP), $0x00000002
+	JLE        stored2
 	VMASKMOVPS Y4, Y0, (AX)
 	ADDQ       BX, AX
+	CMPQ       chans+32(FP), $0x00000003
+	JLE        stored2
 	VMASKMOVPS Y9, Y0, (AX)
 	ADDQ       BX, AX
+	CMPQ       chans+32(FP), $0x00000004
+	JLE        stored2
 	VMASKMOVPS Y3, Y0, (AX)
 	ADDQ       BX, AX
+	CMPQ       chans+32(FP), $0x00000005
+	JLE        stored2
 	VMASKMOVPS Y2, Y0, (AX)
 	ADDQ       BX, AX
+	CMPQ       chans+32(FP), $0x00000006
+	JLE        stored2
 	VMASKMOVPS Y6, Y0, (AX)
 	ADDQ       BX, AX
+	CMPQ       chans+32(FP), $0x00000007
+	JLE        stored2
 	VMASKMOVPS Y1, Y0, (AX)
 
+stored2:
 done:
 	VZEROUPPER
 	RET
