@@ -1170,8 +1170,8 @@ func dwScratch(n *ir.Node, im impl) int {
 	lanes := 0
 	if dwLanes(n) {
 		// rtDWLanesScratch: 16 channels' staged input, a slot, outputs,
-		// weights, and a vector to align them.
-		lanes = 16 * (a.StrideH*a.StrideW*hq*lp + 2 + n.Shape.H*n.Shape.W + a.KH*a.KW)
+		// weights, biases, and a vector to align them.
+		lanes = 16 * (a.StrideH*a.StrideW*hq*lp + 3 + n.Shape.H*n.Shape.W + a.KH*a.KW)
 	}
 	return cg*a.StrideH*a.StrideW*hq*lp + slack + outs*(n.Shape.H*lp+slack) + packed + lanes
 }

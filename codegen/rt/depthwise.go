@@ -174,13 +174,13 @@ func rtDWLanesGeom(g *rtDWGeom) bool {
 
 // rtDWLanesScratch is the scratch rtDepthwiseLanes needs, for 16 channels
 // side by side (8 take half): the staged input and a slot for the values
-// no output reads, the outputs, the weights, and a vector to align them
-// to 64 bytes.
+// no output reads, the outputs, the weights, the biases, and a vector to
+// align them to 64 bytes.
 func rtDWLanesScratch(g *rtDWGeom) int {
 	if !rtDWLanesGeom(g) {
 		return 0
 	}
-	return 16 * (g.chans + 2 + g.OH*g.OW + g.KH*g.KW)
+	return 16 * (g.chans + 3 + g.OH*g.OW + g.KH*g.KW)
 }
 
 // rtDWScratch is the scratch rtDepthwise needs with SIMD kernels: the
@@ -434,6 +434,7 @@ func rtDepthwiseLanes(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scra
 	stage := scratch[:L*(g.chans+1)]
 	out := scratch[len(stage) : len(stage)+L*ohw]
 	wp := scratch[len(stage)+len(out):][:L*T]
+	b := scratch[len(stage)+len(out)+len(wp):][:L] // the set's biases
 	offs := g.offs16
 	if L == 8 {
 		offs = g.offs8
@@ -442,7 +443,7 @@ func rtDepthwiseLanes(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scra
 	_ = stage[L*((g.OH-1)*g.lp+g.OW-1+g.maxOff)+L-1]
 	kact, slope, hi := rtVecAct(act), act.A, act.B
 	clear(stage)
-	var b [16]float32
+	clear(b)
 	for c := c0; c < c1; c += L {
 		n := min(L, c1-c)
 		_ = src[(c+n)*hw-1]
@@ -450,7 +451,7 @@ func rtDepthwiseLanes(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scra
 		k.toLanes(stage, src[c*hw:], g.pos, hw, hw, n)
 		if n < L {
 			clear(wp)
-			clear(b[:])
+			clear(b)
 		}
 		for j := range n {
 			for t, v := range w[(c+j)*T : (c+j+1)*T] {
@@ -460,7 +461,7 @@ func rtDepthwiseLanes(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scra
 		if bias != nil {
 			copy(b[:n], bias[c:c+n])
 		}
-		k.lanesConv(out, stage, wp, offs, g.OH, g.OW*L, g.OW*L, g.lp*L, kact, b[:L], slope, hi)
+		k.lanesConv(out, stage, wp, offs, g.OH, g.OW*L, g.OW*L, g.lp*L, kact, b, slope, hi)
 		if kact == 0 && act.Kind != rtActNone {
 			rtActivateAll(out, act)
 		}

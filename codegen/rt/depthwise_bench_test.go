@@ -98,7 +98,7 @@ func BenchmarkDW(b *testing.B) {
 					lanes := variant == "lanes"
 					if lanes {
 						rtDWLanesInit(g)
-						scratch = make([]float32, 16*(g.chans+2+g.OH*g.OW+g.KH*g.KW))
+						scratch = make([]float32, 16*(g.chans+3+g.OH*g.OW+g.KH*g.KW))
 					}
 					for b.Loop() {
 						if lanes {

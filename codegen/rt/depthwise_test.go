@@ -220,11 +220,12 @@ func TestDepthwise(t *testing.T) {
 		}
 		// The sums' rounding scales with them, not with what the
 		// activation makes of them (clip's 0.75); an activation's slope
-		// is at most 1.5 (hardswish).
+		// is at most 1.5 (hardswish). Its own rounding scales with its
+		// outputs (sigmoid(0) = 0.5).
 		scale := 1e-30
 		for i, v := range want {
-			scale = max(scale, math.Abs(float64(v)))
 			want[i] = rtActivate(v, act)
+			scale = max(scale, math.Abs(float64(v)), math.Abs(float64(want[i])))
 		}
 		g := dwGeom(in, out, &a)
 		for _, k := range kernels {
@@ -402,6 +403,28 @@ func TestDWCountOnce(t *testing.T) {
 			dwCountMark()
 			rtDepthwise(dst, x, w, bias, g, 0, 1, scratch, act, k)
 			dwCountMark()
+		}
+	}
+}
+
+// TestDepthwiseAllocates checks that rtDepthwise allocates nothing with
+// any kernels, on a map each path takes: one channel at a time, and side
+// by side with a last set of fewer channels.
+func TestDepthwiseAllocates(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, hw := range []int{7, 40} {
+		in := ir.Shape{C: 20, H: hw, W: hw}
+		a := ir.ConvAttrs{Filters: 20, Groups: 20, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1,
+			Pad: ir.Pad{Top: 1, Bottom: 1, Left: 1, Right: 1}, Bias: true}
+		g := dwGeom(in, in, &a)
+		x, w, bias := randSlice(r, in.Elems()), randSlice(r, 20*9), randSlice(r, 20)
+		dst, scratch := make([]float32, in.Elems()), make([]float32, rtDWScratch(g))
+		for _, k := range dwTestKernels() {
+			if n := testing.AllocsPerRun(10, func() {
+				rtDepthwise(dst, x, w, bias, g, 0, 20, scratch, rtAct{Kind: rtActSiLU}, k)
+			}); n != 0 {
+				t.Errorf("%dx%d, lanes %d: %v allocations a call", hw, hw, k.lanes, n)
+			}
 		}
 	}
 }
