@@ -49,11 +49,10 @@ type rtDWGeom struct {
 	maxOff int
 	// stage lists the gathers that stage a channel: one per phase plane.
 	stage []rtDWGatherOp
-	// For a depthwise convolution with one filter a channel, where
-	// rtDWLanesOut allows: pos[iy*W+ix] is where input (iy, ix) lies in
-	// the staged input, or chans where no output reads it (rtToLanes),
-	// and offs8 and offs16 are offs in the layout of 8 and 16 channels
-	// side by side (rtDepthwiseLanes).
+	// Where rtDWLanesGeom allows, else nil: pos[iy*W+ix] is where input
+	// (iy, ix) lies in the staged input, or chans where no output reads
+	// it (rtDWKernels.toLanes), and offs8 and offs16 are offs in the
+	// layout of 8 and 16 channels side by side (rtDepthwiseLanes).
 	pos           []int32
 	offs8, offs16 []int
 }
@@ -123,19 +122,18 @@ func rtNewDWGeom(g rtDWGeom) *rtDWGeom {
 	return &g
 }
 
-// rtDWLanesInit sets g's pos, offs8 and offs16.
+// rtDWLanesInit sets g's pos, offs8 and offs16: pos places each input
+// where g.stage's gathers do (rtDWStage).
 func rtDWLanesInit(g *rtDWGeom) {
-	// Input (iy, ix) is row (iy+PT)/SH and column (ix+PL)/SW of phase
-	// plane ((iy+PT)%SH, (ix+PL)%SW), as g.stage's gathers place it.
 	g.pos = make([]int32, g.H*g.W)
-	for iy := range g.H {
-		for ix := range g.W {
-			y, x := iy+g.PT, ix+g.PL
-			p := g.chans
-			if y/g.SH < g.hq && x/g.SW < g.lp {
-				p = (y%g.SH*g.SW+x%g.SW)*g.plane + y/g.SH*g.lp + x/g.SW
+	for i := range g.pos {
+		g.pos[i] = int32(g.chans)
+	}
+	for _, p := range g.stage {
+		for r := range p.rows {
+			for j := range p.n {
+				g.pos[p.src+r*g.SH*g.W+j*g.SW] = int32(p.dst + r*g.lp + j)
 			}
-			g.pos[iy*g.W+ix] = int32(p)
 		}
 	}
 	for _, o := range g.offs {
@@ -166,7 +164,7 @@ const (
 // rtDWLanesGeom reports whether g may go over channels side by side: a
 // depthwise convolution with one filter a channel and at most
 // rtDWLanesOut outputs a channel (rtDWLanesOutWide with a filter of more
-// than 25 taps).
+// than 25 taps). rtNewDWGeom asks it once: the others read g.pos.
 func rtDWLanesGeom(g *rtDWGeom) bool {
 	out := g.OH * g.OW
 	return g.CG == 1 && g.K == 1 && (out <= rtDWLanesOutWide || out <= rtDWLanesOut && g.KH*g.KW <= 25)
@@ -177,7 +175,7 @@ func rtDWLanesGeom(g *rtDWGeom) bool {
 // no output reads, the outputs, the weights, the biases, and a vector to
 // align them to 64 bytes.
 func rtDWLanesScratch(g *rtDWGeom) int {
-	if !rtDWLanesGeom(g) {
+	if g.pos == nil {
 		return 0
 	}
 	return 16 * (g.chans + 3 + g.OH*g.OW + g.KH*g.KW)
@@ -303,9 +301,9 @@ func rtDWPackW(dst, w []float32, taps int) {
 // channel (nil: zero). It uses the SIMD kernels k if they exist, with
 // scratch (rtDWScratch values), else rtDepthwiseGo.
 //
-// A depthwise convolution with one filter a channel and at most
-// rtDWLanesOut outputs a channel goes k.lanes channels at a time, side by
-// side (rtDepthwiseLanes), where k can; the others go as follows.
+// A depthwise convolution that rtDWLanesGeom takes (g.pos set) goes
+// k.lanes channels at a time, side by side (rtDepthwiseLanes), where k
+// can; the others go as follows.
 //
 // Each group's channels are staged (rtDWStage), so that output (oy, ox)'s
 // taps lie at (oy*lp+ox)+offs[t] in the staged input. If OW is lp, conv
@@ -319,7 +317,7 @@ func rtDepthwise(dst, src, w, bias []float32, g *rtDWGeom, c0, c1 int, scratch [
 		rtDepthwiseGo(dst, src, w, bias, g, c0, c1, act)
 		return
 	}
-	if k.lanesConv != nil && rtDWLanesGeom(g) {
+	if k.lanesConv != nil && g.pos != nil {
 		rtDepthwiseLanes(dst, src, w, bias, g, c0, c1, scratch[len(scratch)-rtDWLanesScratch(g):], act, k)
 		return
 	}

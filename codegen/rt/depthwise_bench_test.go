@@ -94,18 +94,12 @@ func BenchmarkDW(b *testing.B) {
 					r := rand.New(rand.NewPCG(1, 2))
 					x, w, bias := randSlice(r, in.Elems()), randSlice(r, c.c*c.k*c.k), randSlice(r, c.c)
 					dst := make([]float32, out.Elems())
-					scratch := make([]float32, rtDWScratch(g))
-					lanes := variant == "lanes"
-					if lanes {
-						rtDWLanesInit(g)
-						scratch = make([]float32, 16*(g.chans+3+g.OH*g.OW+g.KH*g.KW))
+					if variant == "lanes" && g.pos == nil {
+						rtDWLanesInit(g) // side by side whatever rtDWLanesGeom says
 					}
+					scratch := make([]float32, rtDWScratch(g))
 					for b.Loop() {
-						if lanes {
-							rtDepthwiseLanes(dst, x, w, bias, g, 0, c.c, scratch, rtAct{Kind: rtActSiLU}, &k)
-						} else {
-							rtDepthwise(dst, x, w, bias, g, 0, c.c, scratch, rtAct{Kind: rtActSiLU}, &k)
-						}
+						rtDepthwise(dst, x, w, bias, g, 0, c.c, scratch, rtAct{Kind: rtActSiLU}, &k)
 					}
 					b.ReportMetric(float64(out.Elems()*c.k*c.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
 					b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/float64(c.c), "ns/channel")
