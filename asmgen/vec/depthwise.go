@@ -68,33 +68,31 @@ func dwBlock(isa gemm.ISA) int {
 func depthwise(ctx *build.Context, isa gemm.ISA, tail16 operand.Mem, pool *gemm.ConstPool, lanes bool) {
 	L := isa.Lanes()
 	avx512 := isa == gemm.AVX512
-	if lanes {
-		ctx.Function(DepthwiseLanesName(isa))
-		ctx.Attributes(attr.NOSPLIT)
-		ctx.Pragma("noescape")
-		ctx.SignatureExpr("func(d, s, w *float32, offs *int, taps, rows, cols, ldD, ldS, act int, bias *float32, slope, hi float32)")
-		ctx.Doc(
-			DepthwiseLanesName(isa)+" computes d[r*ldD+q] = act(bias[c] + Σ_t w[t*L+c]*s[r*ldS+q+offs[t]]),",
-			fmt.Sprintf("c = q mod L, for r < rows, q < cols (a multiple of L = %d), t < taps,", L),
-			"with "+DepthwiseName(isa)+"'s activations. It reads and writes nothing else.",
-		)
-	} else {
-		ctx.Function(DepthwiseName(isa))
-		ctx.Attributes(attr.NOSPLIT)
-		ctx.Pragma("noescape")
-		ctx.SignatureExpr("func(d, s, w *float32, offs *int, taps, rows, cols, ldD, ldS, act int, bias, slope, hi float32)")
-		stores := "It writes nothing past d[(rows-1)*ldD+cols-1]."
-		if !avx512 {
-			stores = "It writes nothing past d[(rows-1)*ldD+cols-1] if cols >= 8, else whole vectors."
-		}
-		ctx.Doc(
-			DepthwiseName(isa)+" computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for",
-			"r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1,",
-			"max(v, 0) + slope*min(v, 0) for act 2, min(max(v, slope), hi) for act 3,",
-			"v*min(max(v/6+1/2, 0), 1) for act 4, 1/(1+e^-v) for act 5 and v/(1+e^-v) for act 6.",
-			fmt.Sprintf("It reads s to %d values past the last it needs. %s", L-1, stores),
-		)
+	name, sig := DepthwiseName(isa), "func(d, s, w *float32, offs *int, taps, rows, cols, ldD, ldS, act int, bias, slope, hi float32)"
+	stores := "It writes nothing past d[(rows-1)*ldD+cols-1]."
+	if !avx512 {
+		stores = "It writes nothing past d[(rows-1)*ldD+cols-1] if cols >= 8, else whole vectors."
 	}
+	doc := []string{
+		name + " computes d[r*ldD+q] = act(bias + Σ_t w[t]*s[r*ldS+q+offs[t]]) for",
+		"r < rows, q < cols, t < taps, with act(v) = v for act 0, max(v, 0) for act 1,",
+		"max(v, 0) + slope*min(v, 0) for act 2, min(max(v, slope), hi) for act 3,",
+		"v*min(max(v/6+1/2, 0), 1) for act 4, 1/(1+e^-v) for act 5 and v/(1+e^-v) for act 6.",
+		fmt.Sprintf("It reads s to %d values past the last it needs. %s", L-1, stores),
+	}
+	if lanes {
+		name, sig = DepthwiseLanesName(isa), "func(d, s, w *float32, offs *int, taps, rows, cols, ldD, ldS, act int, bias *float32, slope, hi float32)"
+		doc = []string{
+			name + " computes d[r*ldD+q] = act(bias[c] + Σ_t w[t*L+c]*s[r*ldS+q+offs[t]]),",
+			fmt.Sprintf("c = q mod L, for r < rows, q < cols (a multiple of L = %d), t < taps,", L),
+			"with " + DepthwiseName(isa) + "'s activations. It reads and writes nothing else.",
+		}
+	}
+	ctx.Function(name)
+	ctx.Attributes(attr.NOSPLIT)
+	ctx.Pragma("noescape")
+	ctx.SignatureExpr(sig)
+	ctx.Doc(doc...)
 	vec := newVec(ctx, isa)
 	d := ctx.Load(ctx.Param("d"), ctx.GP64())
 	s := ctx.Load(ctx.Param("s"), ctx.GP64())
