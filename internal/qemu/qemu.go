@@ -57,23 +57,37 @@ func BuildTest(t testing.TB, dir string) string {
 // logged and tried once more.
 func Run(t testing.TB, bin string, env []string, args ...string) []byte {
 	t.Helper()
-	for try := 1; ; try++ {
+	var out []byte
+	retry(t, bin, args, func() (printed []byte, err error) {
 		cmd := exec.Command(Command, append([]string{bin}, args...)...)
 		cmd.Env = append(os.Environ(), env...)
 		dieWithParent(cmd)
-		out, err := cmd.CombinedOutput()
+		out, err = cmd.CombinedOutput()
+		return out, err
+	})
+	return out
+}
+
+// retry calls run, a run of bin with args under qemu that returns what
+// the program printed, until it succeeds, fails a test, or has crashed
+// tries times (emulatorCrash); each crash but the last is logged. A
+// failure fails t, with what the program printed.
+func retry(t testing.TB, bin string, args []string, run func() (printed []byte, err error)) {
+	t.Helper()
+	for try := 1; ; try++ {
+		printed, err := run()
 		if err == nil {
-			return out
+			return
 		}
-		if try < tries && emulatorCrash(err, out) {
-			t.Logf("%s %s %v crashed (%v); trying again. Its output ended:\n%s", Command, filepath.Base(bin), args, err, tail(out))
+		if try < tries && emulatorCrash(err, printed) {
+			t.Logf("%s %s %v crashed (%v); trying again. Its output ended:\n%s", Command, filepath.Base(bin), args, err, tail(printed))
 			continue
 		}
-		t.Fatalf("%s %s %v: %v\n%s", Command, filepath.Base(bin), args, err, out)
+		t.Fatalf("%s %s %v: %v\n%s", Command, filepath.Base(bin), args, err, printed)
 	}
 }
 
-// tries is how many times Run and CountPhases run a program that crashes.
+// tries is how many times retry runs a program that crashes.
 // Go programs under qemu-user crash now and then, rarely and mostly on a
 // loaded machine, in the runtime or in qemu itself (a fatal signal, exit
 // status 2 with no test failed): the exhaustive suite's qemu counts met
@@ -131,17 +145,12 @@ func Count(t testing.TB, bin string, env []string, name func(symbol string) stri
 // of its own, e.g. between the layers of a network.
 func CountPhases(t testing.TB, bin string, env []string, name func(symbol string) string, marker string, args ...string) []map[string]Counts {
 	t.Helper()
-	for try := 1; ; try++ {
-		phases, out, err := countPhases(bin, env, name, marker, args...)
-		if err == nil {
-			return phases
-		}
-		if try < tries && emulatorCrash(err, out) {
-			t.Logf("%s %s %v crashed (%v); trying again. Its output ended:\n%s", Command, filepath.Base(bin), args, err, tail(out))
-			continue
-		}
-		t.Fatalf("%s %s %v: %v\n%s", Command, filepath.Base(bin), args, err, tail(out))
-	}
+	var phases []map[string]Counts
+	retry(t, bin, args, func() (printed []byte, err error) {
+		phases, printed, err = countPhases(bin, env, name, marker, args...)
+		return printed, err
+	})
+	return phases
 }
 
 // countPhases is one run of CountPhases. out is what the program printed:
