@@ -164,6 +164,15 @@ type Config struct {
 	// StoreM is the number of rows actually stored, for the ragged bottom
 	// edge (0 means MR).
 	StoreM int
+	// PrefetchA, if positive, is how far in bytes past the A values of a k
+	// step lie those that the kernel prefetches (PREFETCHT0) as it goes:
+	// the next panel's, MR*K*4 bytes on, when the caller runs the kernel
+	// on panel after panel. A K block of a longer panel is a run of a few
+	// KiB that the previous call did not read next to, which the
+	// processor's prefetchers do not fetch before the loads that miss;
+	// with few columns of B to reuse each panel, those misses were up to
+	// a sixth of a layer's time. amd64 only: NEON kernels ignore it.
+	PrefetchA int
 	// BF16B makes the B panel bfloat16 (the upper halves of float32s,
 	// parameter b *uint16): each vector is widened to float32 in registers
 	// (VPMOVZXWD, VPSLLD) and the arithmetic stays float32. It halves the
@@ -291,6 +300,8 @@ func (c Config) Validate() error {
 		return fail("LDC=%d is smaller than the %d stored columns", c.LDC, c.storeN())
 	case c.LDB < 0:
 		return fail("LDB=%d must not be negative", c.LDB)
+	case c.PrefetchA < 0:
+		return fail("PrefetchA=%d must not be negative", c.PrefetchA)
 	}
 	if c.Act != ActLeakyReLU && c.Slope != 0 {
 		return fail("Slope is only meaningful with ActLeakyReLU")
@@ -322,7 +333,7 @@ func (c Config) Validate() error {
 	}
 	// Maximum displacements must fit the 32-bit addressing modes.
 	const maxDisp = math.MaxInt32 / 2
-	if int64(c.unroll())*int64(c.ldb())*4 > maxDisp || int64(c.MR)*int64(c.LDC)*4 > maxDisp {
+	if int64(c.unroll())*int64(c.ldb())*4 > maxDisp || int64(c.MR)*int64(c.LDC)*4 > maxDisp || int64(c.PrefetchA)+int64(c.unroll())*int64(c.MR)*4 > maxDisp {
 		return fail("displacements exceed 32 bits")
 	}
 	if b := budgetFor(c); b.total() > c.ISA.Registers() {

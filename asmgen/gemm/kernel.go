@@ -235,16 +235,19 @@ func (e *emitter) kLoop() {
 		offset := 0
 		switch {
 		case n == 1:
+			e.prefetchA(0, u)
 			e.steps(0, u)
 			offset = u
 		case n > 1:
 			e.MOVQ(operand.U32(n), regK)
 			e.Label(labelLoop)
+			e.prefetchA(0, u)
 			e.steps(0, u)
 			e.advance(u)
 			e.DECQ(regK)
 			e.JNZ(operand.LabelRef(labelLoop))
 		}
+		e.prefetchA(offset, rem)
 		e.steps(offset, rem)
 		return
 	}
@@ -255,6 +258,7 @@ func (e *emitter) kLoop() {
 		e.SUBQ(operand.U32(u), regK)
 		e.JL(operand.LabelRef(labelTail))
 		e.Label(labelLoop)
+		e.prefetchA(0, u)
 		e.steps(0, u)
 		e.advance(u)
 		e.SUBQ(operand.U32(u), regK)
@@ -266,11 +270,26 @@ func (e *emitter) kLoop() {
 	}
 	e.JLE(operand.LabelRef(labelDone))
 	e.Label(labelRemainder)
+	e.prefetchA(0, 1)
 	e.steps(0, 1)
 	e.advance(1)
 	e.DECQ(regK)
 	e.JNZ(operand.LabelRef(labelRemainder))
 	e.Label(labelDone)
+}
+
+// prefetchA emits, for Config.PrefetchA, a PREFETCHT0 for every cache
+// line's worth of the A values of n k steps from step first, PrefetchA
+// bytes past them. The lines need not be aligned: the runs of consecutive
+// calls abut, so every line of the next panel is fetched, some twice.
+func (e *emitter) prefetchA(first, n int) {
+	d := e.cfg.PrefetchA
+	if d == 0 || n == 0 {
+		return
+	}
+	for off := 0; off < 4*n*e.cfg.MR; off += 64 {
+		e.PREFETCHT0(operand.Mem{Base: regA, Disp: d + 4*first*e.cfg.MR + off})
+	}
 }
 
 // steps emits n consecutive k steps starting at step offset first relative

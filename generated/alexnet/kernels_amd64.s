@@ -5,7 +5,7 @@
 #include "textflag.h"
 
 // func k1_conv1_AVX2_full(a *float32, b *float32, c *float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·k1_conv1_AVX2_full(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -29,6 +29,8 @@ TEXT ·k1_conv1_AVX2_full(SB), NOSPLIT, $0-24
 	MOVQ $0x0000000c, CX
 
 kloop:
+	PREFETCHT0   1152(SI)
+	PREFETCHT0   1216(SI)
 	VMOVUPS      (DI), Y12
 	VMOVUPS      32(DI), Y13
 	VBROADCASTSS (SI), Y14
@@ -131,7 +133,7 @@ kloop:
 	RET
 
 // func k1_conv1_AVX512_full(a *float32, b *float32, c *float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·k1_conv1_AVX512_full(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -171,6 +173,10 @@ TEXT ·k1_conv1_AVX512_full(SB), NOSPLIT, $0-24
 	MOVQ $0x0000000c, CX
 
 kloop:
+	PREFETCHT0   2688(SI)
+	PREFETCHT0   2752(SI)
+	PREFETCHT0   2816(SI)
+	PREFETCHT0   2880(SI)
 	VMOVUPS      (DI), Z28
 	VMOVUPS      64(DI), Z29
 	VBROADCASTSS (SI), Z30
@@ -385,7 +391,7 @@ kloop:
 	RET
 
 // func k3_conv2_AVX2_full(a *float32, b *float32, c *float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·k3_conv2_AVX2_full(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -409,6 +415,8 @@ TEXT ·k3_conv2_AVX2_full(SB), NOSPLIT, $0-24
 	MOVQ $0x0000000c, CX
 
 kloop:
+	PREFETCHT0   1152(SI)
+	PREFETCHT0   1216(SI)
 	VMOVUPS      (DI), Y12
 	VMOVUPS      32(DI), Y13
 	VBROADCASTSS (SI), Y14
@@ -511,7 +519,7 @@ kloop:
 	RET
 
 // func k3_conv2_AVX512_full(a *float32, b *float32, c *float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·k3_conv2_AVX512_full(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -551,6 +559,10 @@ TEXT ·k3_conv2_AVX512_full(SB), NOSPLIT, $0-24
 	MOVQ $0x0000000c, CX
 
 kloop:
+	PREFETCHT0   2688(SI)
+	PREFETCHT0   2752(SI)
+	PREFETCHT0   2816(SI)
+	PREFETCHT0   2880(SI)
 	VMOVUPS      (DI), Z28
 	VMOVUPS      64(DI), Z29
 	VBROADCASTSS (SI), Z30
@@ -765,7 +777,7 @@ kloop:
 	RET
 
 // func k5_conv3_AVX2_full(a *float32, b *float32, c *float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·k5_conv3_AVX2_full(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -789,6 +801,8 @@ TEXT ·k5_conv3_AVX2_full(SB), NOSPLIT, $0-24
 	MOVQ $0x00000040, CX
 
 kloop:
+	PREFETCHT0   6144(SI)
+	PREFETCHT0   6208(SI)
 	VMOVUPS      (DI), Y12
 	VMOVUPS      32(DI), Y13
 	VBROADCASTSS (SI), Y14
@@ -891,7 +905,7 @@ kloop:
 	RET
 
 // func k5_conv3_AVX512_full(a *float32, b *float32, c *float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·k5_conv3_AVX512_full(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -931,6 +945,13 @@ TEXT ·k5_conv3_AVX512_full(SB), NOSPLIT, $0-24
 	MOVQ $0x00000040, CX
 
 kloop:
+	PREFETCHT0       28672(SI)
+	PREFETCHT0       28736(SI)
+	PREFETCHT0       28800(SI)
+	PREFETCHT0       28864(SI)
+	PREFETCHT0       28928(SI)
+	PREFETCHT0       28992(SI)
+	PREFETCHT0       29056(SI)
 	VMOVUPS          (DI), Z28
 	VFMADD231PS.BCST (SI), Z28, Z0
 	VFMADD231PS.BCST 4(SI), Z28, Z1
@@ -1085,7 +1106,7 @@ kloop:
 	RET
 
 // func k6_conv4_AVX2_full(a *float32, b *float32, c *float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·k6_conv4_AVX2_full(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -1109,6 +1130,8 @@ TEXT ·k6_conv4_AVX2_full(SB), NOSPLIT, $0-24
 	MOVQ $0x00000030, CX
 
 kloop:
+	PREFETCHT0   4608(SI)
+	PREFETCHT0   4672(SI)
 	VMOVUPS      (DI), Y12
 	VMOVUPS      32(DI), Y13
 	VBROADCASTSS (SI), Y14
@@ -1211,7 +1234,7 @@ kloop:
 	RET
 
 // func k6_conv4_AVX512_full(a *float32, b *float32, c *float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·k6_conv4_AVX512_full(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -1251,6 +1274,13 @@ TEXT ·k6_conv4_AVX512_full(SB), NOSPLIT, $0-24
 	MOVQ $0x00000030, CX
 
 kloop:
+	PREFETCHT0       21504(SI)
+	PREFETCHT0       21568(SI)
+	PREFETCHT0       21632(SI)
+	PREFETCHT0       21696(SI)
+	PREFETCHT0       21760(SI)
+	PREFETCHT0       21824(SI)
+	PREFETCHT0       21888(SI)
 	VMOVUPS          (DI), Z28
 	VFMADD231PS.BCST (SI), Z28, Z0
 	VFMADD231PS.BCST 4(SI), Z28, Z1
@@ -1405,7 +1435,7 @@ kloop:
 	RET
 
 // func k7_conv5_AVX2_full(a *float32, b *float32, c *float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·k7_conv5_AVX2_full(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -1429,6 +1459,8 @@ TEXT ·k7_conv5_AVX2_full(SB), NOSPLIT, $0-24
 	MOVQ $0x00000030, CX
 
 kloop:
+	PREFETCHT0   4608(SI)
+	PREFETCHT0   4672(SI)
 	VMOVUPS      (DI), Y12
 	VMOVUPS      32(DI), Y13
 	VBROADCASTSS (SI), Y14
@@ -1531,7 +1563,7 @@ kloop:
 	RET
 
 // func k7_conv5_AVX512_full(a *float32, b *float32, c *float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·k7_conv5_AVX512_full(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -1571,6 +1603,13 @@ TEXT ·k7_conv5_AVX512_full(SB), NOSPLIT, $0-24
 	MOVQ $0x00000030, CX
 
 kloop:
+	PREFETCHT0       21504(SI)
+	PREFETCHT0       21568(SI)
+	PREFETCHT0       21632(SI)
+	PREFETCHT0       21696(SI)
+	PREFETCHT0       21760(SI)
+	PREFETCHT0       21824(SI)
+	PREFETCHT0       21888(SI)
 	VMOVUPS          (DI), Z28
 	VFMADD231PS.BCST (SI), Z28, Z0
 	VFMADD231PS.BCST 4(SI), Z28, Z1

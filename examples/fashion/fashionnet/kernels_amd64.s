@@ -5,7 +5,7 @@
 #include "textflag.h"
 
 // func k1_conv1_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·k1_conv1_AVX2_full(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -30,6 +30,8 @@ TEXT ·k1_conv1_AVX2_full(SB), NOSPLIT, $0-32
 	MOVQ $0x00000006, CX
 
 kloop:
+	PREFETCHT0   600(SI)
+	PREFETCHT0   664(SI)
 	VMOVUPS      (DI), Y12
 	VMOVUPS      32(DI), Y13
 	VBROADCASTSS (SI), Y14
@@ -114,6 +116,7 @@ kloop:
 	ADDQ         $0x00000600, DI
 	DECQ         CX
 	JNZ          kloop
+	PREFETCHT0   600(SI)
 	VMOVUPS      (DI), Y12
 	VMOVUPS      32(DI), Y13
 	VBROADCASTSS (SI), Y14
@@ -165,7 +168,7 @@ kloop:
 	RET
 
 // func k1_conv1_AVX512_m(a *float32, b *float32, c *float32, bias *float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·k1_conv1_AVX512_m(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -196,6 +199,8 @@ TEXT ·k1_conv1_AVX512_m(SB), NOSPLIT, $0-32
 	MOVQ $0x00000006, CX
 
 kloop:
+	PREFETCHT0   800(SI)
+	PREFETCHT0   864(SI)
 	VMOVUPS      (DI), Z18
 	VMOVUPS      64(DI), Z19
 	VMOVUPS      128(DI), Z20
@@ -308,6 +313,7 @@ kloop:
 	ADDQ         $0x00000600, DI
 	DECQ         CX
 	JNZ          kloop
+	PREFETCHT0   800(SI)
 	VMOVUPS      (DI), Z18
 	VMOVUPS      64(DI), Z19
 	VMOVUPS      128(DI), Z20
@@ -378,7 +384,7 @@ kloop:
 	RET
 
 // func k1_conv1_AVX512_mn(a *float32, b *float32, c *float32, bias *float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·k1_conv1_AVX512_mn(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -397,6 +403,8 @@ TEXT ·k1_conv1_AVX512_mn(SB), NOSPLIT, $0-32
 	MOVQ $0x00000006, CX
 
 kloop:
+	PREFETCHT0   800(SI)
+	PREFETCHT0   864(SI)
 	VMOVUPS      (DI), Z6
 	VBROADCASTSS (SI), Z7
 	VFMADD231PS  Z7, Z6, Z0
@@ -453,6 +461,7 @@ kloop:
 	ADDQ         $0x00000600, DI
 	DECQ         CX
 	JNZ          kloop
+	PREFETCHT0   800(SI)
 	VMOVUPS      (DI), Z6
 	VBROADCASTSS (SI), Z7
 	VFMADD231PS  Z7, Z6, Z0
@@ -485,7 +494,7 @@ kloop:
 	RET
 
 // func k3_conv2_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·k3_conv2_AVX2_full(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -510,6 +519,8 @@ TEXT ·k3_conv2_AVX2_full(SB), NOSPLIT, $0-32
 	MOVQ $0x00000025, CX
 
 kloop:
+	PREFETCHT0   3600(SI)
+	PREFETCHT0   3664(SI)
 	VMOVUPS      (DI), Y12
 	VMOVUPS      32(DI), Y13
 	VBROADCASTSS (SI), Y14
@@ -594,6 +605,7 @@ kloop:
 	ADDQ         $0x00000100, DI
 	DECQ         CX
 	JNZ          kloop
+	PREFETCHT0   3600(SI)
 	VMOVUPS      (DI), Y12
 	VMOVUPS      32(DI), Y13
 	VBROADCASTSS (SI), Y14
@@ -665,7 +677,7 @@ kloop:
 	RET
 
 // func k3_conv2_AVX2_n(a *float32, b *float32, c *float32, bias *float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·k3_conv2_AVX2_n(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -688,6 +700,8 @@ TEXT ·k3_conv2_AVX2_n(SB), NOSPLIT, $0-32
 	MOVQ $0x00000025, CX
 
 kloop:
+	PREFETCHT0   3600(SI)
+	PREFETCHT0   3664(SI)
 	VMASKMOVPS   (SI), Y11, Y8
 	VBROADCASTSS (DI), Y9
 	VFMADD231PS  Y8, Y9, Y0
@@ -728,6 +742,7 @@ kloop:
 	ADDQ         $0x00000100, DI
 	DECQ         CX
 	JNZ          kloop
+	PREFETCHT0   3600(SI)
 	VMASKMOVPS   (SI), Y11, Y8
 	VBROADCASTSS (DI), Y9
 	VFMADD231PS  Y8, Y9, Y0
@@ -801,7 +816,7 @@ kloop:
 	RET
 
 // func k3_conv2_AVX2_m(a *float32, b *float32, c *float32, bias *float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·k3_conv2_AVX2_m(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -822,6 +837,8 @@ TEXT ·k3_conv2_AVX2_m(SB), NOSPLIT, $0-32
 	MOVQ $0x00000025, CX
 
 kloop:
+	PREFETCHT0   3600(SI)
+	PREFETCHT0   3664(SI)
 	VMOVUPS      (DI), Y8
 	VMOVUPS      32(DI), Y9
 	VBROADCASTSS (SI), Y10
@@ -882,6 +899,7 @@ kloop:
 	ADDQ         $0x00000100, DI
 	DECQ         CX
 	JNZ          kloop
+	PREFETCHT0   3600(SI)
 	VMOVUPS      (DI), Y8
 	VMOVUPS      32(DI), Y9
 	VBROADCASTSS (SI), Y10
@@ -933,7 +951,7 @@ kloop:
 	RET
 
 // func k3_conv2_AVX2_mn(a *float32, b *float32, c *float32, bias *float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·k3_conv2_AVX2_mn(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -956,6 +974,8 @@ TEXT ·k3_conv2_AVX2_mn(SB), NOSPLIT, $0-32
 	MOVQ $0x00000025, CX
 
 kloop:
+	PREFETCHT0   3600(SI)
+	PREFETCHT0   3664(SI)
 	VMASKMOVPS   (SI), Y11, Y8
 	VBROADCASTSS (DI), Y9
 	VFMADD231PS  Y8, Y9, Y0
@@ -996,6 +1016,7 @@ kloop:
 	ADDQ         $0x00000100, DI
 	DECQ         CX
 	JNZ          kloop
+	PREFETCHT0   3600(SI)
 	VMASKMOVPS   (SI), Y11, Y8
 	VBROADCASTSS (DI), Y9
 	VFMADD231PS  Y8, Y9, Y0
@@ -1059,7 +1080,7 @@ kloop:
 	RET
 
 // func k3_conv2_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·k3_conv2_AVX512_full(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -1096,6 +1117,8 @@ TEXT ·k3_conv2_AVX512_full(SB), NOSPLIT, $0-32
 	MOVQ $0x00000025, CX
 
 kloop:
+	PREFETCHT0   4800(SI)
+	PREFETCHT0   4864(SI)
 	VMOVUPS      (DI), Z24
 	VMOVUPS      64(DI), Z25
 	VMOVUPS      128(DI), Z26
@@ -1240,6 +1263,7 @@ kloop:
 	ADDQ         $0x00000300, DI
 	DECQ         CX
 	JNZ          kloop
+	PREFETCHT0   4800(SI)
 	VMOVUPS      (DI), Z24
 	VMOVUPS      64(DI), Z25
 	VMOVUPS      128(DI), Z26
@@ -1365,7 +1389,7 @@ kloop:
 	RET
 
 // func k3_conv2_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
-// Requires: AVX, AVX512F, FMA3
+// Requires: AVX, AVX512F, FMA3, MMX+
 TEXT ·k3_conv2_AVX512_n(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -1385,6 +1409,8 @@ TEXT ·k3_conv2_AVX512_n(SB), NOSPLIT, $0-32
 	MOVQ $0x00000025, CX
 
 kloop:
+	PREFETCHT0   4800(SI)
+	PREFETCHT0   4864(SI)
 	VMOVUPS      (SI), Y8
 	VBROADCASTSS (DI), Y9
 	VFMADD231PS  Y8, Y9, Y0
@@ -1425,6 +1451,7 @@ kloop:
 	ADDQ         $0x00000300, DI
 	DECQ         CX
 	JNZ          kloop
+	PREFETCHT0   4800(SI)
 	VMOVUPS      (SI), Y8
 	VBROADCASTSS (DI), Y9
 	VFMADD231PS  Y8, Y9, Y0

@@ -5,7 +5,7 @@
 #include "textflag.h"
 
 // func k1_conv1_AVX2_full(a *float32, b *float32, c *float32, bias *float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·k1_conv1_AVX2_full(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -30,6 +30,8 @@ TEXT ·k1_conv1_AVX2_full(SB), NOSPLIT, $0-32
 	MOVQ $0x00000006, CX
 
 kloop:
+	PREFETCHT0   648(SI)
+	PREFETCHT0   712(SI)
 	VMOVUPS      (DI), Y12
 	VMOVUPS      32(DI), Y13
 	VBROADCASTSS (SI), Y14
@@ -114,6 +116,8 @@ kloop:
 	ADDQ         $0x00000200, DI
 	DECQ         CX
 	JNZ          kloop
+	PREFETCHT0   648(SI)
+	PREFETCHT0   712(SI)
 	VMOVUPS      (DI), Y12
 	VMOVUPS      32(DI), Y13
 	VBROADCASTSS (SI), Y14
@@ -205,7 +209,7 @@ kloop:
 	RET
 
 // func k1_conv1_AVX2_m(a *float32, b *float32, c *float32, bias *float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·k1_conv1_AVX2_m(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -226,6 +230,8 @@ TEXT ·k1_conv1_AVX2_m(SB), NOSPLIT, $0-32
 	MOVQ $0x00000006, CX
 
 kloop:
+	PREFETCHT0   648(SI)
+	PREFETCHT0   712(SI)
 	VMOVUPS      (DI), Y8
 	VMOVUPS      32(DI), Y9
 	VBROADCASTSS (SI), Y10
@@ -286,6 +292,8 @@ kloop:
 	ADDQ         $0x00000200, DI
 	DECQ         CX
 	JNZ          kloop
+	PREFETCHT0   648(SI)
+	PREFETCHT0   712(SI)
 	VMOVUPS      (DI), Y8
 	VMOVUPS      32(DI), Y9
 	VBROADCASTSS (SI), Y10
@@ -351,7 +359,7 @@ kloop:
 	RET
 
 // func k1_conv1_AVX512_full(a *float32, b *float32, c *float32, bias *float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·k1_conv1_AVX512_full(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -388,6 +396,8 @@ TEXT ·k1_conv1_AVX512_full(SB), NOSPLIT, $0-32
 	MOVQ $0x00000006, CX
 
 kloop:
+	PREFETCHT0   864(SI)
+	PREFETCHT0   928(SI)
 	VMOVUPS      (DI), Z24
 	VMOVUPS      64(DI), Z25
 	VMOVUPS      128(DI), Z26
@@ -532,6 +542,8 @@ kloop:
 	ADDQ         $0x00000300, DI
 	DECQ         CX
 	JNZ          kloop
+	PREFETCHT0   864(SI)
+	PREFETCHT0   928(SI)
 	VMOVUPS      (DI), Z24
 	VMOVUPS      64(DI), Z25
 	VMOVUPS      128(DI), Z26
@@ -692,7 +704,7 @@ kloop:
 	RET
 
 // func k1_conv1_AVX512_n(a *float32, b *float32, c *float32, bias *float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·k1_conv1_AVX512_n(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -713,6 +725,8 @@ TEXT ·k1_conv1_AVX512_n(SB), NOSPLIT, $0-32
 	MOVQ $0x00000006, CX
 
 kloop:
+	PREFETCHT0   864(SI)
+	PREFETCHT0   928(SI)
 	VMOVUPS      (DI), Z8
 	VBROADCASTSS (SI), Z9
 	VFMADD231PS  Z9, Z8, Z0
@@ -785,6 +799,8 @@ kloop:
 	ADDQ         $0x00000300, DI
 	DECQ         CX
 	JNZ          kloop
+	PREFETCHT0   864(SI)
+	PREFETCHT0   928(SI)
 	VMOVUPS      (DI), Z8
 	VBROADCASTSS (SI), Z9
 	VFMADD231PS  Z9, Z8, Z0
@@ -859,7 +875,7 @@ kloop:
 	RET
 
 // func k3_conv2_AVX2_full(a *float32, b *float32, c *float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·k3_conv2_AVX2_full(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -883,6 +899,8 @@ TEXT ·k3_conv2_AVX2_full(SB), NOSPLIT, $0-24
 	MOVQ $0x00000004, CX
 
 kloop:
+	PREFETCHT0   384(SI)
+	PREFETCHT0   448(SI)
 	VMOVUPS      (DI), Y12
 	VMOVUPS      32(DI), Y13
 	VBROADCASTSS (SI), Y14
@@ -985,7 +1003,7 @@ kloop:
 	RET
 
 // func k3_conv2_AVX512_full(a *float32, b *float32, c *float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·k3_conv2_AVX512_full(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -1025,6 +1043,13 @@ TEXT ·k3_conv2_AVX512_full(SB), NOSPLIT, $0-24
 	MOVQ $0x00000004, CX
 
 kloop:
+	PREFETCHT0       1792(SI)
+	PREFETCHT0       1856(SI)
+	PREFETCHT0       1920(SI)
+	PREFETCHT0       1984(SI)
+	PREFETCHT0       2048(SI)
+	PREFETCHT0       2112(SI)
+	PREFETCHT0       2176(SI)
 	VMOVUPS          (DI), Z28
 	VFMADD231PS.BCST (SI), Z28, Z0
 	VFMADD231PS.BCST 4(SI), Z28, Z1

@@ -13,6 +13,10 @@ const benchK = 1152
 // channels), short enough that the activation's cost shows.
 const epiK = 24
 
+// kBlockK and kBlocksK are BenchmarkKBlocks' K block and the whole K
+// of its panels: codegen's blocks of a 1x1 convolution over 512 channels.
+const kBlockK, kBlocksK = 128, 512
+
 // configs lists the kernels of this package. Names are derived from the
 // fields by kerneltest.Name.
 var configs = kerneltest.Named([]gemm.Config{
@@ -104,6 +108,19 @@ var configs = kerneltest.Named([]gemm.Config{
 	{ISA: gemm.AVX2, MR: 6, NR: 16, Unroll: 4, Bias: true, Act: gemm.ActGELU, StoreN: 5},
 	{ISA: gemm.AVX2, MR: 6, NR: 16, K: 17, Unroll: 2, Bias: true, Accumulate: true, Act: gemm.ActClip, Lo: -1, Hi: 1, StoreN: 2},
 	{ISA: gemm.AVX2, MR: 8, NR: 8, Unroll: 4, Bias: true, Accumulate: true, Act: gemm.ActHardSwish, Alpha: 1.0 / 6, Beta: 0.5, StoreN: 7},
+
+	// Prefetching the next panel of A (PrefetchA): constant and runtime
+	// K, with a remainder, transposed edges, both ISAs; and the K blocks
+	// of BenchmarkKBlocks, with and without.
+	{ISA: gemm.AVX512, MR: 8, NR: 48, K: 37, Unroll: 4, Bias: true, Act: gemm.ActReLU, PrefetchA: 8 * 37 * 4},
+	{ISA: gemm.AVX512, MR: 14, NR: 32, Unroll: 4, Accumulate: true, StoreM: 9, PrefetchA: 1 << 20},
+	{ISA: gemm.AVX512, MR: 8, NR: 48, K: 22, Unroll: 4, LDB: 49, Accumulate: true, StoreN: 1, PrefetchA: 64},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, K: 13, Unroll: 4, Bias: true, StoreN: 11, PrefetchA: 6 * 512 * 4},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, Unroll: 4, LDB: 49, StoreN: 1, PrefetchA: 4},
+	{ISA: gemm.AVX512, MR: 8, NR: 48, K: kBlockK, Unroll: 4, Accumulate: true},
+	{ISA: gemm.AVX512, MR: 8, NR: 48, K: kBlockK, Unroll: 4, Accumulate: true, PrefetchA: 8 * kBlocksK * 4},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, K: kBlockK, Unroll: 4, Accumulate: true},
+	{ISA: gemm.AVX2, MR: 6, NR: 16, K: kBlockK, Unroll: 4, Accumulate: true, PrefetchA: 6 * kBlocksK * 4},
 
 	// bfloat16 B panels: dense layers' weights at -precision bf16.
 	{ISA: gemm.AVX512, MR: 1, NR: 48, K: 37, Unroll: 4, LDC: 100, StoreN: 45, BF16B: true},

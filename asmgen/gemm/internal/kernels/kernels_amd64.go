@@ -643,6 +643,87 @@ func avx2_6x16_k17_u2_bias_acc_clipm1_1_n2(a *float32, b *float32, c *float32, l
 //go:noescape
 func avx2_8x8_u4_bias_acc_hardswish0p167_0p5_n7(a *float32, b *float32, c *float32, k int, ldc int, bias *float32)
 
+// avx512_8x48_k37_u4_bias_relu_pf1184 is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = max(bias[r] + sum_{p<37} a[p*8+r]*b[p*48+j], 0)
+//
+// for r < 8, j < 48 (K=37, k unrolled 4x).
+//
+//go:noescape
+func avx512_8x48_k37_u4_bias_relu_pf1184(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// avx512_14x32_u4_acc_m9_pf1048576 is the 14x32 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = C[r*ldc+j] + sum_{p<k} a[p*14+r]*b[p*32+j]
+//
+// for r < 9, j < 32 (k unrolled 4x).
+//
+//go:noescape
+func avx512_14x32_u4_acc_m9_pf1048576(a *float32, b *float32, c *float32, k int, ldc int)
+
+// avx512_8x48_k22_u4_ldb49_acc_n1_pf64 is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = C[r*ldc+j] + sum_{p<22} a[p*8+r]*b[p*49+j]
+//
+// for r < 8, j < 1 (K=22, k unrolled 8x).
+//
+//go:noescape
+func avx512_8x48_k22_u4_ldb49_acc_n1_pf64(a *float32, b *float32, c *float32, ldc int)
+
+// avx2_6x16_k13_u4_bias_n11_pf12288 is the 6x16 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = bias[r] + sum_{p<13} a[p*6+r]*b[p*16+j]
+//
+// for r < 6, j < 11 (K=13, k unrolled 4x).
+//
+//go:noescape
+func avx2_6x16_k13_u4_bias_n11_pf12288(a *float32, b *float32, c *float32, ldc int, bias *float32)
+
+// avx2_6x16_u4_ldb49_n1_pf4 is the 6x16 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = sum_{p<k} a[p*6+r]*b[p*49+j]
+//
+// for r < 6, j < 1 (k unrolled 8x).
+//
+//go:noescape
+func avx2_6x16_u4_ldb49_n1_pf4(a *float32, b *float32, c *float32, k int, ldc int)
+
+// avx512_8x48_k128_u4_acc is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = C[r*ldc+j] + sum_{p<128} a[p*8+r]*b[p*48+j]
+//
+// for r < 8, j < 48 (K=128, k unrolled 4x).
+//
+//go:noescape
+func avx512_8x48_k128_u4_acc(a *float32, b *float32, c *float32, ldc int)
+
+// avx512_8x48_k128_u4_acc_pf16384 is the 8x48 AVX512 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = C[r*ldc+j] + sum_{p<128} a[p*8+r]*b[p*48+j]
+//
+// for r < 8, j < 48 (K=128, k unrolled 4x).
+//
+//go:noescape
+func avx512_8x48_k128_u4_acc_pf16384(a *float32, b *float32, c *float32, ldc int)
+
+// avx2_6x16_k128_u4_acc is the 6x16 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = C[r*ldc+j] + sum_{p<128} a[p*6+r]*b[p*16+j]
+//
+// for r < 6, j < 16 (K=128, k unrolled 4x).
+//
+//go:noescape
+func avx2_6x16_k128_u4_acc(a *float32, b *float32, c *float32, ldc int)
+
+// avx2_6x16_k128_u4_acc_pf12288 is the 6x16 AVX2 GEMM micro-kernel computing
+//
+//	C[r*ldc+j] = C[r*ldc+j] + sum_{p<128} a[p*6+r]*b[p*16+j]
+//
+// for r < 6, j < 16 (K=128, k unrolled 4x).
+//
+//go:noescape
+func avx2_6x16_k128_u4_acc_pf12288(a *float32, b *float32, c *float32, ldc int)
+
 // avx512_1x48_k37_u4_ldc100_n45_bf16 is the 1x48 AVX512 GEMM micro-kernel computing
 //
 //	C[r*ldc+j] = sum_{p<37} a[p*1+r]*b[p*48+j]

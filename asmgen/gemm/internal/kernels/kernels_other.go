@@ -513,6 +513,69 @@ func avx2_8x8_u4_bias_acc_hardswish0p167_0p5_n7(a, b, c *float32, k int, ldc int
 	gemmGeneric(&t, a, b, c, k, ldc, bias)
 }
 
+// avx512_8x48_k37_u4_bias_relu_pf1184 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_k37_u4_bias_relu_pf1184(a, b, c *float32, ldc int, bias *float32) {
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 48, accumulate: false, act: 1, slope: 0}
+	gemmGeneric(&t, a, b, c, 37, ldc, bias)
+}
+
+// avx512_14x32_u4_acc_m9_pf1048576 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_14x32_u4_acc_m9_pf1048576(a, b, c *float32, k int, ldc int) {
+	t := gemmTile{mr: 14, nr: 32, ldb: 32, storeM: 9, storeN: 32, accumulate: true, act: 0, slope: 0}
+	gemmGeneric(&t, a, b, c, k, ldc, nil)
+}
+
+// avx512_8x48_k22_u4_ldb49_acc_n1_pf64 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_k22_u4_ldb49_acc_n1_pf64(a, b, c *float32, ldc int) {
+	t := gemmTile{mr: 8, nr: 48, ldb: 49, storeM: 8, storeN: 1, accumulate: true, act: 0, slope: 0}
+	gemmGeneric(&t, a, b, c, 22, ldc, nil)
+}
+
+// avx2_6x16_k13_u4_bias_n11_pf12288 is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_6x16_k13_u4_bias_n11_pf12288(a, b, c *float32, ldc int, bias *float32) {
+	t := gemmTile{mr: 6, nr: 16, ldb: 16, storeM: 6, storeN: 11, accumulate: false, act: 0, slope: 0}
+	gemmGeneric(&t, a, b, c, 13, ldc, bias)
+}
+
+// avx2_6x16_u4_ldb49_n1_pf4 is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_6x16_u4_ldb49_n1_pf4(a, b, c *float32, k int, ldc int) {
+	t := gemmTile{mr: 6, nr: 16, ldb: 49, storeM: 6, storeN: 1, accumulate: false, act: 0, slope: 0}
+	gemmGeneric(&t, a, b, c, k, ldc, nil)
+}
+
+// avx512_8x48_k128_u4_acc is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_k128_u4_acc(a, b, c *float32, ldc int) {
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 48, accumulate: true, act: 0, slope: 0}
+	gemmGeneric(&t, a, b, c, 128, ldc, nil)
+}
+
+// avx512_8x48_k128_u4_acc_pf16384 is the portable version of the AVX512 GEMM micro-kernel of
+// the same name.
+func avx512_8x48_k128_u4_acc_pf16384(a, b, c *float32, ldc int) {
+	t := gemmTile{mr: 8, nr: 48, ldb: 48, storeM: 8, storeN: 48, accumulate: true, act: 0, slope: 0}
+	gemmGeneric(&t, a, b, c, 128, ldc, nil)
+}
+
+// avx2_6x16_k128_u4_acc is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_6x16_k128_u4_acc(a, b, c *float32, ldc int) {
+	t := gemmTile{mr: 6, nr: 16, ldb: 16, storeM: 6, storeN: 16, accumulate: true, act: 0, slope: 0}
+	gemmGeneric(&t, a, b, c, 128, ldc, nil)
+}
+
+// avx2_6x16_k128_u4_acc_pf12288 is the portable version of the AVX2 GEMM micro-kernel of
+// the same name.
+func avx2_6x16_k128_u4_acc_pf12288(a, b, c *float32, ldc int) {
+	t := gemmTile{mr: 6, nr: 16, ldb: 16, storeM: 6, storeN: 16, accumulate: true, act: 0, slope: 0}
+	gemmGeneric(&t, a, b, c, 128, ldc, nil)
+}
+
 // avx512_1x48_k37_u4_ldc100_n45_bf16 is the portable version of the AVX512 GEMM micro-kernel of
 // the same name.
 func avx512_1x48_k37_u4_ldc100_n45_bf16(a *float32, b *uint16, c *float32) {

@@ -120,6 +120,19 @@ var kernelFuncs = map[string]kernelFunc{
 	"avx2_8x8_u4_bias_acc_hardswish0p167_0p5_n7": func(a, b, c *float32, k, ldc int, bias *float32) {
 		avx2_8x8_u4_bias_acc_hardswish0p167_0p5_n7(a, b, c, k, ldc, bias)
 	},
+	"avx512_8x48_k37_u4_bias_relu_pf1184": func(a, b, c *float32, k, ldc int, bias *float32) {
+		avx512_8x48_k37_u4_bias_relu_pf1184(a, b, c, ldc, bias)
+	},
+	"avx512_14x32_u4_acc_m9_pf1048576":     func(a, b, c *float32, k, ldc int, bias *float32) { avx512_14x32_u4_acc_m9_pf1048576(a, b, c, k, ldc) },
+	"avx512_8x48_k22_u4_ldb49_acc_n1_pf64": func(a, b, c *float32, k, ldc int, bias *float32) { avx512_8x48_k22_u4_ldb49_acc_n1_pf64(a, b, c, ldc) },
+	"avx2_6x16_k13_u4_bias_n11_pf12288": func(a, b, c *float32, k, ldc int, bias *float32) {
+		avx2_6x16_k13_u4_bias_n11_pf12288(a, b, c, ldc, bias)
+	},
+	"avx2_6x16_u4_ldb49_n1_pf4":       func(a, b, c *float32, k, ldc int, bias *float32) { avx2_6x16_u4_ldb49_n1_pf4(a, b, c, k, ldc) },
+	"avx512_8x48_k128_u4_acc":         func(a, b, c *float32, k, ldc int, bias *float32) { avx512_8x48_k128_u4_acc(a, b, c, ldc) },
+	"avx512_8x48_k128_u4_acc_pf16384": func(a, b, c *float32, k, ldc int, bias *float32) { avx512_8x48_k128_u4_acc_pf16384(a, b, c, ldc) },
+	"avx2_6x16_k128_u4_acc":           func(a, b, c *float32, k, ldc int, bias *float32) { avx2_6x16_k128_u4_acc(a, b, c, ldc) },
+	"avx2_6x16_k128_u4_acc_pf12288":   func(a, b, c *float32, k, ldc int, bias *float32) { avx2_6x16_k128_u4_acc_pf12288(a, b, c, ldc) },
 	"avx512_1x48_k37_u4_ldc100_n45_bf16": func(a, b, c *float32, k, ldc int, bias *float32) {
 		bb := toBF16(b, 1776)
 		avx512_1x48_k37_u4_ldc100_n45_bf16(a, &bb[0], c)

@@ -89,6 +89,42 @@ func BenchmarkKernels(b *testing.B) {
 	}
 }
 
+// BenchmarkKBlocks runs the K-blocked kernels as codegen's convolution
+// steps do when B has one column of tiles (a 7x7 map at batch 1): for each
+// K block of kBlockK steps, the kernel on panel after panel of an A of
+// kBlocksK-step panels, 64 MiB in all, so that A comes from memory as a
+// network's filters do. The kernels with PrefetchA fetch the next panel's
+// block while they compute; the others wait for each block's first misses.
+func BenchmarkKBlocks(b *testing.B) {
+	for _, cfg := range configs {
+		if cfg.K != kBlockK {
+			continue
+		}
+		b.Run(cfg.Name, func(b *testing.B) {
+			if !supported(cfg.ISA) {
+				b.Skipf("CPU lacks %v", cfg.ISA)
+			}
+			fn := kernelFuncs[cfg.Name]
+			panels := (64 << 20) / (4 * cfg.MR * kBlocksK)
+			a := make([]float32, panels*cfg.MR*kBlocksK)
+			bp := make([]float32, kBlocksK*cfg.NR)
+			c := make([]float32, panels*cfg.MR*cfg.NR)
+			for i := range a {
+				a[i] = float32(i%7) - 3
+			}
+			for b.Loop() {
+				for kb := range kBlocksK / kBlockK {
+					for p := range panels {
+						fn(&a[(p*kBlocksK+kb*kBlockK)*cfg.MR], &bp[kb*kBlockK*cfg.NR], &c[p*cfg.MR*cfg.NR], kBlockK, cfg.NR, nil)
+					}
+				}
+			}
+			flops := 2 * float64(panels*cfg.MR*cfg.NR*kBlocksK) * float64(b.N)
+			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
 // TestActivationRange runs the kernels whose activation is computed from
 // constants on sums across float32's range (kerneltest.ActivationRange).
 func TestActivationRange(t *testing.T) {

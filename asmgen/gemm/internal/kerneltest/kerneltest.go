@@ -73,6 +73,9 @@ func Name(c gemm.Config) string {
 	if c.StoreM > 0 {
 		fmt.Fprintf(&b, "_m%d", c.StoreM)
 	}
+	if c.PrefetchA > 0 {
+		fmt.Fprintf(&b, "_pf%d", c.PrefetchA)
+	}
 	return b.String()
 }
 
