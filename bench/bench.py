@@ -676,6 +676,69 @@ def memory_bound(L, algorithm):
     return "depthwise" in algorithm or L["macs_per_image"] == 0
 
 
+WINO = re.compile(r"winograd F(\d+)x(\d+)\b.*? (\d+)x\(M(\d+) N\d+ K(\d+)\)")
+GEMM = re.compile(r" (\d+)x\(M(\d+) N(\d+) K(\d+)\)")
+
+
+def layer_mults(L, algorithm):
+    """The multiply-adds one image's pass of a layer does with the plan's
+    algorithm: the direct count, or for Winograd F(m×m, r×r) α² = (m+r-1)²
+    products per output tile of m×m, input channel and filter (the point
+    GEMMs' G·M·K per tile, K counting a space-to-depth's channels), on
+    whole tiles without the padding of the GEMMs' columns."""
+    w = WINO.search(algorithm)
+    if not w:
+        return L["macs_per_image"]
+    m, r, g, mm, k = (int(v) for v in w.groups())
+    _, h, wd = (int(d) for d in L["shape"].split("x"))
+    tiles = -(-h // m) * -(-wd // m)
+    return (m + r - 1) ** 2 * g * mm * k * tiles
+
+
+def layer_weights(L, algorithm):
+    """The bytes of weights one pass of a layer reads: a convolution's
+    filters (G·M·K floats; Winograd's transformed ones, α² times as many),
+    a dense layer's K·N. 0 where the plan gives no GEMM."""
+    w = WINO.search(algorithm)
+    if w:
+        m, r, g, mm, k = (int(v) for v in w.groups())
+        return 4 * (m + r - 1) ** 2 * g * mm * k
+    d = GEMM.search(algorithm)
+    if not d:
+        return 0
+    g, mm, n, k = (int(v) for v in d.groups())
+    return 4 * g * (n if L["op"].startswith("dense") else mm) * k
+
+
+def l3_bytes():
+    """The last-level cache of this machine's first CPU, or 0 if unknown."""
+    try:
+        with open("/sys/devices/system/cpu/cpu0/cache/index3/size") as f:
+            v = f.read().strip()
+    except OSError:
+        return 0
+    mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(v[-1:], 1)
+    return int(v.rstrip("KMG") or 0) * mult
+
+
+def floors(res, plan, batch, peak, bw, llc):
+    """A lower bound on each layer's time in ms at this batch, and what sets
+    it: the plan's multiply-adds at the measured FMA peak ("fma"), or, when
+    the network's weights do not fit the last-level cache llc so that every
+    batch reads them from memory, its weights at the measured read
+    bandwidth ("weights"), whichever is longer. Activations are left out
+    (they may stay in cache), so a memory-bound layer's floor is low and
+    marked "fma" all the same: the bound is safe, not tight."""
+    weights = {L["name"]: layer_weights(L, plan.get(L["name"], ("", 0))[0]) for L in res["layers"]}
+    stream = bw and llc and sum(weights.values()) > llc
+    out = {}
+    for L in res["layers"]:
+        fma = 2 * layer_mults(L, plan.get(L["name"], ("", 0))[0]) * batch / (peak * 1e9) * 1e3 if peak else 0
+        mem = weights[L["name"]] / (bw * 1e9) * 1e3 if stream else 0
+        out[L["name"]] = (mem, "weights") if mem > fma else (fma, "fma")
+    return out
+
+
 def measure_quietly(ctx, e, b, t, ref, notes):
     """measure, repeated up to -retries times while other processes used
     over 10% of the CPUs; returns the least disturbed measurement."""
@@ -831,15 +894,21 @@ def report(opts, info, rows, machine, header, notes):
           "(4 bytes × (inputs + output), each once); for dense layers at batch 1, the fp32 weights they "
           "stream (4 bytes per multiply-add). % bandwidth is that against the read bandwidth that "
           "bench/machine.c measured on as many threads just before; data that stays in cache between "
-          "layers or inferences can move faster than memory.")
+          "layers or inferences can move faster than memory. Floor: a lower bound on the layer's time "
+          "(`floors` in bench.py): the multiply-adds of its algorithm (Winograd's fewer) at the measured "
+          "FMA peak, or, where the network's weights exceed the last-level cache, its weights at the "
+          "measured read bandwidth, whichever is longer; activations are left out, so the floors of "
+          "memory-bound layers are low.")
+        llc = l3_bytes()
         for (b, t), (res, bw, plan) in sorted(layers.items()):
             w("")
             w("Batch %d, %d thread(s), kernels %s: %s ms per batch%s." % (
                 b, t, res.get("impl", "?"), num(res["median_ms"]),
                 ", read bandwidth %.1f GB/s" % bw if bw else ""))
             w("")
-            w("| layer | op | algorithm | output | ms | GFLOP/s | % peak | GB/s | % bandwidth |")
-            w("|---|---|---|---|---:|---:|---:|---:|---:|")
+            fl = floors(res, plan, b, peak.get(t), bw, llc)
+            w("| layer | op | algorithm | output | ms | GFLOP/s | % peak | GB/s | % bandwidth | floor ms | × floor |")
+            w("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
             for L in res["layers"]:
                 gf, ms = L["gflops"], L["median_ms"]
                 algo, nbytes = plan.get(L["name"], ("", 0))
@@ -848,10 +917,26 @@ def report(opts, info, rows, machine, header, notes):
                     gbs = nbytes / (ms / 1e3) / 1e9
                 elif ms > 0 and L["op"].startswith("dense") and b == 1:
                     gbs = 4 * L["macs_per_image"] / (ms / 1e3) / 1e9
-                w("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                f, by = fl[L["name"]]
+                w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                     L["name"], L["op"], algo or "-", L["shape"], num(ms), num(gf) if gf else "-",
                     fmt(100 * gf / peak[t] if gf and t in peak else None, "%.0f%%"),
-                    fmt(gbs, "%.1f"), fmt(100 * gbs / bw if gbs and bw else None, "%.0f%%")))
+                    fmt(gbs, "%.1f"), fmt(100 * gbs / bw if gbs and bw else None, "%.0f%%"),
+                    (num(f) + (" (weights)" if by == "weights" else "")) if f > 0 else "-",
+                    fmt(ms / f if f > 0 else None, "%.1f")))
+            total = sum(f for f, _ in fl.values())
+            if total > 0:
+                ort = best_ort.get((b, t))
+                target = 0.8 if b == 1 else 0.67
+                w("")
+                w("Floor of the network: %s ms, the sum of the layers' (%s); cnnc's layers take %.2fx it%s." % (
+                    num(total), "FMA peak %.1f GFLOP/s%s" % (
+                        peak.get(t, 0), ", weights at %.1f GB/s" % bw if any(by == "weights" for _, by in fl.values()) else ""),
+                    sum(L["median_ms"] for L in res["layers"]) / total,
+                    "; onnxruntime's median takes %.2fx it, so issue 18's target of %gx onnxruntime is %.2fx the floor%s" % (
+                        ort / total, target, target * ort / total,
+                        " (below it: out of reach with these algorithms)" if target * ort < total else "")
+                    if ort else ""))
     noisy = [r for r in rows if r.get("others", 0) > NOISY]
     if noisy:
         w("")

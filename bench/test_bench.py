@@ -64,6 +64,45 @@ class TestTables(unittest.TestCase):
         self.assertFalse(bench.memory_bound({"macs_per_image": 100}, "winograd F4x3"))
 
 
+class TestFloors(unittest.TestCase):
+    # AlexNet's conv1 as s2d Winograd, a 1x1 conv, a depthwise conv, a
+    # dense layer at batch 1.
+    LAYERS = [
+        {"name": "c1", "op": "conv", "shape": "64x55x55", "macs_per_image": 70276800},
+        {"name": "pw", "op": "conv", "shape": "256x7x7", "macs_per_image": 256 * 49 * 128},
+        {"name": "dw", "op": "conv", "shape": "128x7x7", "macs_per_image": 128 * 49 * 9},
+        {"name": "fc", "op": "dense", "shape": "4096", "macs_per_image": 4096 * 9216},
+    ]
+    PLAN = {"c1": ("winograd F4x3 s2d4 1x(M64 N196 K48)", 0), "pw": ("direct gemm 1x(M256 N49 K128)", 0),
+            "dw": ("depthwise", 0), "fc": ("gemm 1x(M1 N4096 K9216) [relu]", 0)}
+
+    def test_mults(self):
+        L = {x["name"]: x for x in self.LAYERS}
+        # 14x14 tiles of 4x4 outputs, 36 products per tile, channel and filter.
+        self.assertEqual(bench.layer_mults(L["c1"], self.PLAN["c1"][0]), 36 * 64 * 48 * 14 * 14)
+        self.assertEqual(bench.layer_mults(L["pw"], self.PLAN["pw"][0]), 256 * 49 * 128)
+        self.assertEqual(bench.layer_mults(L["dw"], "depthwise"), 128 * 49 * 9)
+        self.assertEqual(bench.layer_weights(L["c1"], self.PLAN["c1"][0]), 4 * 36 * 64 * 48)
+        self.assertEqual(bench.layer_weights(L["pw"], self.PLAN["pw"][0]), 4 * 256 * 128)
+        self.assertEqual(bench.layer_weights(L["dw"], "depthwise"), 0)
+        self.assertEqual(bench.layer_weights(L["fc"], self.PLAN["fc"][0]), 4 * 4096 * 9216)
+
+    def test_floors(self):
+        res = {"layers": self.LAYERS}
+        # 100 GFLOP/s, 10 GB/s, weights past a 1 MiB cache: the dense
+        # layer's 151 MB take 15.1 ms, more than its 0.75 ms of FMAs.
+        f = bench.floors(res, self.PLAN, 1, 100, 10, 1 << 20)
+        self.assertEqual(f["fc"][1], "weights")
+        self.assertAlmostEqual(f["fc"][0], 4 * 4096 * 9216 / 10e9 * 1e3)
+        self.assertEqual(f["pw"][1], "fma")
+        self.assertAlmostEqual(f["pw"][0], 2 * 256 * 49 * 128 / 100e9 * 1e3)
+        # Weights that fit the cache set no floor; batch multiplies the FMAs.
+        f = bench.floors(res, self.PLAN, 4, 100, 10, 1 << 30)
+        self.assertEqual(f["fc"][1], "fma")
+        self.assertAlmostEqual(f["fc"][0], 4 * 2 * 4096 * 9216 / 100e9 * 1e3)
+        self.assertAlmostEqual(f["c1"][0], 4 * 2 * 36 * 64 * 48 * 196 / 100e9 * 1e3)
+
+
 class TestNetwork(unittest.TestCase):
     def test_spec_or_name(self):
         self.assertIsInstance(bench.network(os.path.join(bench.ROOT, "spec", "lenet5.yaml")), bench.SpecNet)
