@@ -59,8 +59,13 @@ func Generate(pkg string, set Set) (asm, stubs []byte, err error) {
 	if !set.Empty() {
 		k.tail16 = masks(ctx)
 	}
-	if deint {
+	splits := SplitsOf(set.Forms)
+	if deint || len(splits) > 0 {
 		k.poolIdx = deinterleave(ctx)
+	}
+	var splitIdx operand.Mem
+	if len(splits) > 0 {
+		splitIdx = splitConsts(ctx)
 	}
 	if lanes {
 		k.lanes8 = laneMasks(ctx)
@@ -85,6 +90,10 @@ func Generate(pkg string, set Set) (asm, stubs []byte, err error) {
 			} else {
 				winoOut(ctx, isa, f, winoK)
 			}
+		}
+		for _, o := range splits {
+			winoSplit(ctx, isa, o, splitIdx, k.poolIdx)
+			winoJoin(ctx, isa, o, splitIdx, k.poolIdx)
 		}
 		if copies {
 			copyRows(ctx, isa, k.tail16)

@@ -31,6 +31,15 @@ func winoKernels(impl int) rtWinoKernels {
 					vecWinoOutF4x5AVX2(&y[0], &m[0], n, step, ldY, bias, lo)
 				},
 			}},
+			join: [rtWinoMaxO + 1]func(dst, src []float32, n, ldS int){4: func(dst, src []float32, n, ldS int) {
+				// rtWinoJoinRows checked src's reach; the kernel writes dst[:n].
+				_ = dst[n-1]
+				vecWinoJoin4AVX2(&dst[0], &src[0], n, ldS)
+			}},
+			split: [rtWinoMaxO + 1]func(dst []float32, ps, n int, row []float32, pl int){4: func(dst []float32, ps, n int, row []float32, pl int) {
+				// rtWinoInput checked dst's reach; the kernel reads only the row.
+				vecWinoSplit4AVX2(&dst[0], &row[0], n, ps, len(row), pl)
+			}},
 		}
 	}
 	if impl == 2 {
@@ -65,6 +74,15 @@ func winoKernels(impl int) rtWinoKernels {
 					// rtWinoOutTile sized the slices with rtWinoSlack to spare.
 					vecWinoOutF4x5AVX512(&y[0], &m[0], n, step, ldY, bias, lo)
 				},
+			}},
+			join: [rtWinoMaxO + 1]func(dst, src []float32, n, ldS int){4: func(dst, src []float32, n, ldS int) {
+				// rtWinoJoinRows checked src's reach; the kernel writes dst[:n].
+				_ = dst[n-1]
+				vecWinoJoin4AVX512(&dst[0], &src[0], n, ldS)
+			}},
+			split: [rtWinoMaxO + 1]func(dst []float32, ps, n int, row []float32, pl int){4: func(dst []float32, ps, n int, row []float32, pl int) {
+				// rtWinoInput checked dst's reach; the kernel reads only the row.
+				vecWinoSplit4AVX512(&dst[0], &row[0], n, ps, len(row), pl)
 			}},
 		}
 	}

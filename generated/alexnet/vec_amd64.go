@@ -63,6 +63,21 @@ func vecWinoInF4x5AVX512(dst *float32, planes *float32, ps int, tw int, ld int, 
 //go:noescape
 func vecWinoOutF4x5AVX512(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
 
+// vecWinoSplit4AVX512 sets dst[q*ps+X] = src[4*X+q-pl] for q < 4, X < n, and zero where
+// 4*X+q-pl is outside [0, w): a padded row split by column modulo 4. It reads
+// no element of src outside [0, w), and writes whole vectors: up to 15 elements
+// past n in each plane.
+//
+//go:noescape
+func vecWinoSplit4AVX512(dst *float32, src *float32, n int, ps int, w int, pl int)
+
+// vecWinoJoin4AVX512 sets dst[4*i+q] = src[q*ldS+i] for 4*i+q < n: o rows joined column by
+// column. It writes nothing else, and reads whole vectors of src: up to 15
+// elements past the last it needs in each row.
+//
+//go:noescape
+func vecWinoJoin4AVX512(dst *float32, src *float32, n int, ldS int)
+
 // vecCopyRowsAVX512 copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
 // and writing nothing else.
 //
@@ -127,6 +142,21 @@ func vecWinoInF4x5AVX2(dst *float32, planes *float32, ps int, tw int, ld int, ld
 //
 //go:noescape
 func vecWinoOutF4x5AVX2(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
+
+// vecWinoSplit4AVX2 sets dst[q*ps+X] = src[4*X+q-pl] for q < 4, X < n, and zero where
+// 4*X+q-pl is outside [0, w): a padded row split by column modulo 4. It reads
+// no element of src outside [0, w), and writes whole vectors: up to 7 elements
+// past n in each plane.
+//
+//go:noescape
+func vecWinoSplit4AVX2(dst *float32, src *float32, n int, ps int, w int, pl int)
+
+// vecWinoJoin4AVX2 sets dst[4*i+q] = src[q*ldS+i] for 4*i+q < n: o rows joined column by
+// column. It writes nothing else, and reads whole vectors of src: up to 7
+// elements past the last it needs in each row.
+//
+//go:noescape
+func vecWinoJoin4AVX2(dst *float32, src *float32, n int, ldS int)
 
 // vecCopyRowsAVX2 copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
 // and writing nothing else.

@@ -121,10 +121,19 @@ const rtWinoSlack = 16
 // transforms of the form whose rtWinoForm.Index is i (SIMD, or the Go
 // ones), and copy, which copies rows rows of n elements, dst[r*ldDst+j] =
 // src[r*ldSrc+j], for the input transform's scatter (nil: one copy per
-// row).
+// row). split[o], where not nil, is rtWinoSplit into o planes ps elements
+// apart from dst (dst[q*ps+X] = row[o*X+q-pl], zero outside the row, for
+// X < n), as one SIMD kernel that writes whole vectors: up to
+// rtWinoSlack-2 elements past n in each plane (nil: rtWinoSplit). join[o]
+// is the inverse for the output transform's o×o tiles, o rows ldS apart
+// into one: dst[o*i+q] = src[q*ldS+i] for o*i+q < n, writing nothing else
+// and reading up to rtWinoSlack-1 elements past a row's last (nil:
+// rtWino4Scatter and the like).
 type rtWinoKernels struct {
 	forms []rtWinoFormKernels
 	copy  func(dst, src []float32, rows, n, ldDst, ldSrc int)
+	split [rtWinoMaxO + 1]func(dst []float32, ps, n int, row []float32, pl int)
+	join  [rtWinoMaxO + 1]func(dst, src []float32, n, ldS int)
 }
 
 // rtWinoFormKernels are the transforms of one form. in is the input
@@ -208,7 +217,29 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, img0, nr int, scratch 
 			// plane element (y, X) is x[ci][S*y+dy-PT][S*X+dx-PL] (S = 1:
 			// dy = dx = 0).
 			ci, dy, dx := c/(S*S), c/S%S, c%S
-			if c/S != have {
+			if S == 1 {
+				// Split the padded rows straight into the planes: one
+				// pass, where flat and rtWinoGather take two.
+				x := src[img*g.inImg+ci*g.H*g.W : img*g.inImg+(ci+1)*g.H*g.W]
+				split := k.split[O]
+				for y := range hp {
+					if iy := y - g.PT; uint(iy) < uint(g.H) {
+						if split != nil {
+							// The kernel's reach, checked here: the last
+							// plane's row and its vector's overhang,
+							// which rows after it and the slack take.
+							_ = scratch[y*ld+(O-1)*plane+ld+rtWinoSlack-2]
+							split(scratch[y*ld:], plane, ld, x[iy*g.W:(iy+1)*g.W], g.PL)
+						} else {
+							rtWinoSplit(&planes, O, y*ld, ld, x[iy*g.W:(iy+1)*g.W], g.PL)
+						}
+					} else {
+						for q := range O {
+							clear(planes[q][y*ld : (y+1)*ld])
+						}
+					}
+				}
+			} else if c/S != have {
 				have = c / S
 				x := src[img*g.inImg+ci*g.H*g.W : img*g.inImg+(ci+1)*g.H*g.W]
 				for y := range hp {
@@ -220,7 +251,9 @@ func rtWinoInput(v, src []float32, g *rtWinoGeom, c0, c1, img0, nr int, scratch 
 					}
 				}
 			}
-			rtWinoGather(&planes, O, S, hp*ld, flat[dx:])
+			if S > 1 {
+				rtWinoGather(&planes, O, S, hp*ld, flat[dx:])
+			}
 			for ty := range g.TH {
 				in(tmp[ty*g.TW:], scratch[O*ty*ld:], plane, g.TW, ld, ldt)
 			}
@@ -285,6 +318,66 @@ func rtWinoPad(dst, row []float32, pl int) {
 		copy(dst[a:b], row[a-pl:b-pl])
 	}
 	clear(dst[b:])
+}
+
+// rtWinoSplit sets elements [at, at+ld) of the O planes to a row of the
+// padded input split by column modulo O: planes[q][at+X] = row[O*X+q-pl],
+// zero outside the row. The columns X whose O elements all lie in the row
+// go without bounds checks, O = 2 and 4 unrolled.
+func rtWinoSplit(planes *[rtWinoMaxO][]float32, O, at, ld int, row []float32, pl int) {
+	// The whole groups are X in [x0, x1): O*X-pl >= 0 and O*X+O-1-pl <
+	// len(row).
+	x0 := 0
+	if pl > 0 {
+		x0 = min((pl+O-1)/O, ld)
+	}
+	x1 := x0
+	if last := len(row) + pl - O; last >= 0 {
+		x1 = max(min(last/O+1, ld), x0)
+	}
+	edge := func(X int) {
+		for q := range O {
+			v := float32(0)
+			if c := O*X + q - pl; uint(c) < uint(len(row)) {
+				v = row[c]
+			}
+			planes[q][at+X] = v
+		}
+	}
+	for X := range x0 {
+		edge(X)
+	}
+	for X := x1; X < ld; X++ {
+		edge(X)
+	}
+	n := x1 - x0
+	if n == 0 {
+		return
+	}
+	src := row[O*x0-pl : O*x1-pl]
+	switch O {
+	case 2:
+		p0, p1 := planes[0][at+x0:at+x1], planes[1][at+x0:at+x1]
+		p1 = p1[:len(p0)]
+		for i := range p0 {
+			s := src[2*i : 2*i+2 : 2*i+2]
+			p0[i], p1[i] = s[0], s[1]
+		}
+	case 4:
+		p0, p1, p2, p3 := planes[0][at+x0:at+x1], planes[1][at+x0:at+x1], planes[2][at+x0:at+x1], planes[3][at+x0:at+x1]
+		p1, p2, p3 = p1[:len(p0)], p2[:len(p0)], p3[:len(p0)]
+		for i := range p0 {
+			s := src[4*i : 4*i+4 : 4*i+4]
+			p0[i], p1[i], p2[i], p3[i] = s[0], s[1], s[2], s[3]
+		}
+	default:
+		for q := range O {
+			p := planes[q][at+x0 : at+x1]
+			for i := range p {
+				p[i] = src[O*i+q]
+			}
+		}
+	}
 }
 
 // rtWinoMaxO is the largest output tile size: the planes a plane splits into.
@@ -359,6 +452,10 @@ func rtWinoOutTile(dst, s, bias []float32, g *rtWinoGeom, o0, rows, ld, step, n0
 				rtActivateAll(y[q*ldY:q*ldY+cols], act)
 			}
 		}
+		if join := k.join[O]; join != nil {
+			rtWinoJoinRows(dst[o*g.OH*g.OW:], y, ldY, g, n0, cols, join)
+			continue
+		}
 		if O == 4 {
 			rtWino4Scatter(dst[o*g.OH*g.OW:], y, ldY, g, n0, cols)
 			continue
@@ -392,6 +489,26 @@ func rtWinoOutTile(dst, s, bias []float32, g *rtWinoGeom, o0, rows, ld, step, n0
 			}
 			t += run
 		}
+	}
+}
+
+// rtWinoJoinRows is rtWinoScatter with a join kernel (rtWinoKernels.join):
+// a run of tiles along a row of tiles, clipped at the map's right edge,
+// is one call per output row.
+func rtWinoJoinRows(dst, y []float32, ldY int, g *rtWinoGeom, n0, cols int, join func(dst, src []float32, n, ldS int)) {
+	T, O, OW := g.TH*g.TW, g.O, g.OW
+	for t := 0; t < cols; {
+		n := n0 + t
+		img, ty, tx := n/T, n%T/g.TW, n%g.TW
+		run := min(g.TW-tx, cols-t)
+		w := min(O*run, OW-O*tx)
+		for dy := range min(O, g.OH-O*ty) {
+			at := img*g.outIm + (O*ty+dy)*OW + O*tx
+			src := y[O*dy*ldY+t:]
+			_ = src[(O-1)*ldY+(w+O-1)/O+rtWinoSlack-2] // the kernel's reach
+			join(dst[at:at+w], src, w, ldY)
+		}
+		t += run
 	}
 }
 

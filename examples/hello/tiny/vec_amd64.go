@@ -75,6 +75,21 @@ func vecWinoInF2x3AVX512(dst *float32, planes *float32, ps int, tw int, ld int, 
 //go:noescape
 func vecWinoOutF2x3AVX512(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
 
+// vecWinoSplit2AVX512 sets dst[q*ps+X] = src[2*X+q-pl] for q < 2, X < n, and zero where
+// 2*X+q-pl is outside [0, w): a padded row split by column modulo 2. It reads
+// no element of src outside [0, w), and writes whole vectors: up to 15 elements
+// past n in each plane.
+//
+//go:noescape
+func vecWinoSplit2AVX512(dst *float32, src *float32, n int, ps int, w int, pl int)
+
+// vecWinoJoin2AVX512 sets dst[2*i+q] = src[q*ldS+i] for 2*i+q < n: o rows joined column by
+// column. It writes nothing else, and reads whole vectors of src: up to 15
+// elements past the last it needs in each row.
+//
+//go:noescape
+func vecWinoJoin2AVX512(dst *float32, src *float32, n int, ldS int)
+
 // vecCopyRowsAVX512 copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
 // and writing nothing else.
 //
@@ -151,6 +166,21 @@ func vecWinoInF2x3AVX2(dst *float32, planes *float32, ps int, tw int, ld int, ld
 //
 //go:noescape
 func vecWinoOutF2x3AVX2(y *float32, m *float32, n int, step int, ldY int, bias float32, lo float32)
+
+// vecWinoSplit2AVX2 sets dst[q*ps+X] = src[2*X+q-pl] for q < 2, X < n, and zero where
+// 2*X+q-pl is outside [0, w): a padded row split by column modulo 2. It reads
+// no element of src outside [0, w), and writes whole vectors: up to 7 elements
+// past n in each plane.
+//
+//go:noescape
+func vecWinoSplit2AVX2(dst *float32, src *float32, n int, ps int, w int, pl int)
+
+// vecWinoJoin2AVX2 sets dst[2*i+q] = src[q*ldS+i] for 2*i+q < n: o rows joined column by
+// column. It writes nothing else, and reads whole vectors of src: up to 7
+// elements past the last it needs in each row.
+//
+//go:noescape
+func vecWinoJoin2AVX2(dst *float32, src *float32, n int, ldS int)
 
 // vecCopyRowsAVX2 copies dst[r*ldDst+j] = src[r*ldSrc+j] for r < rows, j < n, reading
 // and writing nothing else.

@@ -57,6 +57,168 @@ DATA poolIdx<>+120(SB)/4, $0x0000001d
 DATA poolIdx<>+124(SB)/4, $0x0000001f
 GLOBL poolIdx<>(SB), RODATA|NOPTR, $128
 
+DATA splitIdx<>+0(SB)/4, $0x00000000
+DATA splitIdx<>+4(SB)/4, $0x00000001
+DATA splitIdx<>+8(SB)/4, $0x00000002
+DATA splitIdx<>+12(SB)/4, $0x00000003
+DATA splitIdx<>+16(SB)/4, $0x00000004
+DATA splitIdx<>+20(SB)/4, $0x00000005
+DATA splitIdx<>+24(SB)/4, $0x00000006
+DATA splitIdx<>+28(SB)/4, $0x00000007
+DATA splitIdx<>+32(SB)/4, $0x00000008
+DATA splitIdx<>+36(SB)/4, $0x00000009
+DATA splitIdx<>+40(SB)/4, $0x0000000a
+DATA splitIdx<>+44(SB)/4, $0x0000000b
+DATA splitIdx<>+48(SB)/4, $0x0000000c
+DATA splitIdx<>+52(SB)/4, $0x0000000d
+DATA splitIdx<>+56(SB)/4, $0x0000000e
+DATA splitIdx<>+60(SB)/4, $0x0000000f
+DATA splitIdx<>+64(SB)/4, $0x00000000
+DATA splitIdx<>+68(SB)/4, $0x00000004
+DATA splitIdx<>+72(SB)/4, $0x00000008
+DATA splitIdx<>+76(SB)/4, $0x0000000c
+DATA splitIdx<>+80(SB)/4, $0x00000010
+DATA splitIdx<>+84(SB)/4, $0x00000014
+DATA splitIdx<>+88(SB)/4, $0x00000018
+DATA splitIdx<>+92(SB)/4, $0x0000001c
+DATA splitIdx<>+96(SB)/4, $0x00000001
+DATA splitIdx<>+100(SB)/4, $0x00000005
+DATA splitIdx<>+104(SB)/4, $0x00000009
+DATA splitIdx<>+108(SB)/4, $0x0000000d
+DATA splitIdx<>+112(SB)/4, $0x00000011
+DATA splitIdx<>+116(SB)/4, $0x00000015
+DATA splitIdx<>+120(SB)/4, $0x00000019
+DATA splitIdx<>+124(SB)/4, $0x0000001d
+DATA splitIdx<>+128(SB)/4, $0x00000002
+DATA splitIdx<>+132(SB)/4, $0x00000006
+DATA splitIdx<>+136(SB)/4, $0x0000000a
+DATA splitIdx<>+140(SB)/4, $0x0000000e
+DATA splitIdx<>+144(SB)/4, $0x00000012
+DATA splitIdx<>+148(SB)/4, $0x00000016
+DATA splitIdx<>+152(SB)/4, $0x0000001a
+DATA splitIdx<>+156(SB)/4, $0x0000001e
+DATA splitIdx<>+160(SB)/4, $0x00000003
+DATA splitIdx<>+164(SB)/4, $0x00000007
+DATA splitIdx<>+168(SB)/4, $0x0000000b
+DATA splitIdx<>+172(SB)/4, $0x0000000f
+DATA splitIdx<>+176(SB)/4, $0x00000013
+DATA splitIdx<>+180(SB)/4, $0x00000017
+DATA splitIdx<>+184(SB)/4, $0x0000001b
+DATA splitIdx<>+188(SB)/4, $0x0000001f
+DATA splitIdx<>+192(SB)/4, $0x00000000
+DATA splitIdx<>+196(SB)/4, $0x00000001
+DATA splitIdx<>+200(SB)/4, $0x00000002
+DATA splitIdx<>+204(SB)/4, $0x00000003
+DATA splitIdx<>+208(SB)/4, $0x00000004
+DATA splitIdx<>+212(SB)/4, $0x00000005
+DATA splitIdx<>+216(SB)/4, $0x00000006
+DATA splitIdx<>+220(SB)/4, $0x00000007
+DATA splitIdx<>+224(SB)/4, $0x00000010
+DATA splitIdx<>+228(SB)/4, $0x00000011
+DATA splitIdx<>+232(SB)/4, $0x00000012
+DATA splitIdx<>+236(SB)/4, $0x00000013
+DATA splitIdx<>+240(SB)/4, $0x00000014
+DATA splitIdx<>+244(SB)/4, $0x00000015
+DATA splitIdx<>+248(SB)/4, $0x00000016
+DATA splitIdx<>+252(SB)/4, $0x00000017
+DATA splitIdx<>+256(SB)/4, $0x00000008
+DATA splitIdx<>+260(SB)/4, $0x00000009
+DATA splitIdx<>+264(SB)/4, $0x0000000a
+DATA splitIdx<>+268(SB)/4, $0x0000000b
+DATA splitIdx<>+272(SB)/4, $0x0000000c
+DATA splitIdx<>+276(SB)/4, $0x0000000d
+DATA splitIdx<>+280(SB)/4, $0x0000000e
+DATA splitIdx<>+284(SB)/4, $0x0000000f
+DATA splitIdx<>+288(SB)/4, $0x00000018
+DATA splitIdx<>+292(SB)/4, $0x00000019
+DATA splitIdx<>+296(SB)/4, $0x0000001a
+DATA splitIdx<>+300(SB)/4, $0x0000001b
+DATA splitIdx<>+304(SB)/4, $0x0000001c
+DATA splitIdx<>+308(SB)/4, $0x0000001d
+DATA splitIdx<>+312(SB)/4, $0x0000001e
+DATA splitIdx<>+316(SB)/4, $0x0000001f
+DATA splitIdx<>+320(SB)/4, $0x00000000
+DATA splitIdx<>+324(SB)/4, $0x00000004
+DATA splitIdx<>+328(SB)/4, $0x00000001
+DATA splitIdx<>+332(SB)/4, $0x00000005
+DATA splitIdx<>+336(SB)/4, $0x00000002
+DATA splitIdx<>+340(SB)/4, $0x00000006
+DATA splitIdx<>+344(SB)/4, $0x00000003
+DATA splitIdx<>+348(SB)/4, $0x00000007
+DATA splitIdx<>+352(SB)/4, $0x00000000
+DATA splitIdx<>+356(SB)/4, $0x00000002
+DATA splitIdx<>+360(SB)/4, $0x00000004
+DATA splitIdx<>+364(SB)/4, $0x00000006
+DATA splitIdx<>+368(SB)/4, $0x00000001
+DATA splitIdx<>+372(SB)/4, $0x00000003
+DATA splitIdx<>+376(SB)/4, $0x00000005
+DATA splitIdx<>+380(SB)/4, $0x00000007
+DATA splitIdx<>+384(SB)/4, $0x00000000
+DATA splitIdx<>+388(SB)/4, $0x00000008
+DATA splitIdx<>+392(SB)/4, $0x00000010
+DATA splitIdx<>+396(SB)/4, $0x00000018
+DATA splitIdx<>+400(SB)/4, $0x00000001
+DATA splitIdx<>+404(SB)/4, $0x00000009
+DATA splitIdx<>+408(SB)/4, $0x00000011
+DATA splitIdx<>+412(SB)/4, $0x00000019
+DATA splitIdx<>+416(SB)/4, $0x00000002
+DATA splitIdx<>+420(SB)/4, $0x0000000a
+DATA splitIdx<>+424(SB)/4, $0x00000012
+DATA splitIdx<>+428(SB)/4, $0x0000001a
+DATA splitIdx<>+432(SB)/4, $0x00000003
+DATA splitIdx<>+436(SB)/4, $0x0000000b
+DATA splitIdx<>+440(SB)/4, $0x00000013
+DATA splitIdx<>+444(SB)/4, $0x0000001b
+DATA splitIdx<>+448(SB)/4, $0x00000004
+DATA splitIdx<>+452(SB)/4, $0x0000000c
+DATA splitIdx<>+456(SB)/4, $0x00000014
+DATA splitIdx<>+460(SB)/4, $0x0000001c
+DATA splitIdx<>+464(SB)/4, $0x00000005
+DATA splitIdx<>+468(SB)/4, $0x0000000d
+DATA splitIdx<>+472(SB)/4, $0x00000015
+DATA splitIdx<>+476(SB)/4, $0x0000001d
+DATA splitIdx<>+480(SB)/4, $0x00000006
+DATA splitIdx<>+484(SB)/4, $0x0000000e
+DATA splitIdx<>+488(SB)/4, $0x00000016
+DATA splitIdx<>+492(SB)/4, $0x0000001e
+DATA splitIdx<>+496(SB)/4, $0x00000007
+DATA splitIdx<>+500(SB)/4, $0x0000000f
+DATA splitIdx<>+504(SB)/4, $0x00000017
+DATA splitIdx<>+508(SB)/4, $0x0000001f
+DATA splitIdx<>+512(SB)/4, $0x00000000
+DATA splitIdx<>+516(SB)/4, $0x00000010
+DATA splitIdx<>+520(SB)/4, $0x00000001
+DATA splitIdx<>+524(SB)/4, $0x00000011
+DATA splitIdx<>+528(SB)/4, $0x00000002
+DATA splitIdx<>+532(SB)/4, $0x00000012
+DATA splitIdx<>+536(SB)/4, $0x00000003
+DATA splitIdx<>+540(SB)/4, $0x00000013
+DATA splitIdx<>+544(SB)/4, $0x00000004
+DATA splitIdx<>+548(SB)/4, $0x00000014
+DATA splitIdx<>+552(SB)/4, $0x00000005
+DATA splitIdx<>+556(SB)/4, $0x00000015
+DATA splitIdx<>+560(SB)/4, $0x00000006
+DATA splitIdx<>+564(SB)/4, $0x00000016
+DATA splitIdx<>+568(SB)/4, $0x00000007
+DATA splitIdx<>+572(SB)/4, $0x00000017
+DATA splitIdx<>+576(SB)/4, $0x00000008
+DATA splitIdx<>+580(SB)/4, $0x00000018
+DATA splitIdx<>+584(SB)/4, $0x00000009
+DATA splitIdx<>+588(SB)/4, $0x00000019
+DATA splitIdx<>+592(SB)/4, $0x0000000a
+DATA splitIdx<>+596(SB)/4, $0x0000001a
+DATA splitIdx<>+600(SB)/4, $0x0000000b
+DATA splitIdx<>+604(SB)/4, $0x0000001b
+DATA splitIdx<>+608(SB)/4, $0x0000000c
+DATA splitIdx<>+612(SB)/4, $0x0000001c
+DATA splitIdx<>+616(SB)/4, $0x0000000d
+DATA splitIdx<>+620(SB)/4, $0x0000001d
+DATA splitIdx<>+624(SB)/4, $0x0000000e
+DATA splitIdx<>+628(SB)/4, $0x0000001e
+DATA splitIdx<>+632(SB)/4, $0x0000000f
+DATA splitIdx<>+636(SB)/4, $0x0000001f
+GLOBL splitIdx<>(SB), RODATA|NOPTR, $640
+
 DATA lanes8<>+0(SB)/4, $0xffffffff
 DATA lanes8<>+4(SB)/4, $0xffffffff
 DATA lanes8<>+8(SB)/4, $0xffffffff
@@ -2341,6 +2503,123 @@ done:
 	VZEROUPPER
 	RET
 
+// func vecWinoSplit2AVX512(dst *float32, src *float32, n int, ps int, w int, pl int)
+// Requires: AVX, AVX512F
+TEXT ·vecWinoSplit2AVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVQ         ps+24(FP), BX
+	SHLQ         $0x02, BX
+	LEAQ         (BX)(BX*2), SI
+	MOVQ         w+32(FP), SI
+	MOVQ         pl+40(FP), DI
+	NEGQ         DI
+	LEAQ         splitIdx<>+0(SB), R8
+	VMOVD        DI, X0
+	VPBROADCASTD X0, Z0
+	VPADDD       (R8), Z0, Z0
+	VMOVD        SI, X1
+	VPBROADCASTD X1, Z1
+	MOVL         $0x00000010, SI
+	VMOVD        SI, X2
+	VPBROADCASTD X2, Z2
+	VMOVUPS      poolIdx<>+0(SB), Z3
+	VMOVUPS      poolIdx<>+64(SB), Z4
+
+block:
+	TESTQ     DX, DX
+	JLE       done
+	VPCMPUD   $0x01, Z1, Z0, K1
+	VMOVUPS.Z (CX)(DI*4), K1, Z5
+	VPADDD    Z2, Z0, Z0
+	VPCMPUD   $0x01, Z1, Z0, K1
+	VMOVUPS.Z 64(CX)(DI*4), K1, Z6
+	VPADDD    Z2, Z0, Z0
+	VMOVAPS   Z5, Z7
+	VPERMT2PS Z6, Z3, Z7
+	VMOVAPS   Z5, Z5
+	VPERMT2PS Z6, Z4, Z5
+	VMOVUPS   Z7, (AX)
+	VMOVUPS   Z5, (AX)(BX*1)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000020, DI
+	SUBQ      $0x00000010, DX
+	JMP       block
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecWinoJoin2AVX512(dst *float32, src *float32, n int, ldS int)
+// Requires: AVX, AVX2, AVX512F
+TEXT ·vecWinoJoin2AVX512(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVQ         ldS+24(FP), BX
+	SHLQ         $0x02, BX
+	LEAQ         (BX)(BX*2), SI
+	LEAQ         splitIdx<>+0(SB), SI
+	VMOVD        DX, X0
+	VPBROADCASTD X0, Z0
+	VPSUBD       (SI), Z0, Z0
+	MOVL         $0x00000010, DI
+	VMOVD        DI, X1
+	VPBROADCASTD X1, Z1
+	VPXOR        Y2, Y2, Y2
+	VMOVUPS      512(SI), Z3
+	VMOVUPS      576(SI), Z4
+
+block:
+	TESTQ     DX, DX
+	JLE       done
+	VMOVUPS   (CX), Z5
+	VMOVUPS   (CX)(BX*1), Z6
+	VMOVAPS   Z5, Z7
+	VPERMT2PS Z6, Z3, Z7
+	VMOVAPS   Z5, Z5
+	VPERMT2PS Z6, Z4, Z5
+	CMPQ      DX, $0x00000020
+	JL        tail
+	VMOVUPS   Z7, (AX)
+	VMOVUPS   Z5, 64(AX)
+	VPSUBD    Z1, Z0, Z0
+	VPSUBD    Z1, Z0, Z0
+	ADDQ      $0x00000080, AX
+	ADDQ      $0x00000040, CX
+	SUBQ      $0x00000020, DX
+	JMP       block
+
+tail:
+	CMPQ    DX, $0x00000010
+	JL      part0
+	VMOVUPS Z7, (AX)
+	VPSUBD  Z1, Z0, Z0
+	JMP     next0
+
+part0:
+	VPCMPD  $0x06, Z2, Z0, K1
+	VMOVUPS Z7, K1, (AX)
+	JMP     done
+
+next0:
+	CMPQ    DX, $0x00000020
+	JL      part1
+	VMOVUPS Z5, 64(AX)
+	VPSUBD  Z1, Z0, Z0
+	JMP     next1
+
+part1:
+	VPCMPD  $0x06, Z2, Z0, K1
+	VMOVUPS Z5, K1, 64(AX)
+	JMP     done
+
+next1:
+done:
+	VZEROUPPER
+	RET
+
 // func vecCopyRowsAVX512(dst *float32, src *float32, rows int, n int, ldDst int, ldSrc int)
 // Requires: AVX, AVX512F
 TEXT ·vecCopyRowsAVX512(SB), NOSPLIT, $0-48
@@ -4557,6 +4836,124 @@ loop:
 	SUBQ    $0x00000008, DX
 	JMP     loop
 
+done:
+	VZEROUPPER
+	RET
+
+// func vecWinoSplit2AVX2(dst *float32, src *float32, n int, ps int, w int, pl int)
+// Requires: AVX, AVX2
+TEXT ·vecWinoSplit2AVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVQ         ps+24(FP), BX
+	SHLQ         $0x02, BX
+	LEAQ         (BX)(BX*2), SI
+	MOVQ         w+32(FP), SI
+	MOVQ         pl+40(FP), DI
+	NEGQ         DI
+	LEAQ         splitIdx<>+0(SB), R8
+	VMOVD        DI, X0
+	VPBROADCASTD X0, Y0
+	VPADDD       (R8), Y0, Y0
+	VMOVD        SI, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x00000008, SI
+	VMOVD        SI, X2
+	VPBROADCASTD X2, Y2
+	VPCMPEQD     Y3, Y3, Y3
+
+block:
+	TESTQ      DX, DX
+	JLE        done
+	VPCMPGTD   Y3, Y0, Y4
+	VPCMPGTD   Y0, Y1, Y5
+	VPAND      Y5, Y4, Y4
+	VMASKMOVPS (CX)(DI*4), Y4, Y4
+	VPADDD     Y2, Y0, Y0
+	VPCMPGTD   Y3, Y0, Y5
+	VPCMPGTD   Y0, Y1, Y6
+	VPAND      Y6, Y5, Y5
+	VMASKMOVPS 32(CX)(DI*4), Y5, Y5
+	VPADDD     Y2, Y0, Y0
+	VSHUFPS    $0x88, Y5, Y4, Y6
+	VPERMPD    $0xd8, Y6, Y6
+	VSHUFPS    $0xdd, Y5, Y4, Y4
+	VPERMPD    $0xd8, Y4, Y4
+	VMOVUPS    Y6, (AX)
+	VMOVUPS    Y4, (AX)(BX*1)
+	ADDQ       $0x00000020, AX
+	ADDQ       $0x00000010, DI
+	SUBQ       $0x00000008, DX
+	JMP        block
+
+done:
+	VZEROUPPER
+	RET
+
+// func vecWinoJoin2AVX2(dst *float32, src *float32, n int, ldS int)
+// Requires: AVX, AVX2
+TEXT ·vecWinoJoin2AVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVQ         ldS+24(FP), BX
+	SHLQ         $0x02, BX
+	LEAQ         (BX)(BX*2), SI
+	LEAQ         splitIdx<>+0(SB), SI
+	VMOVD        DX, X0
+	VPBROADCASTD X0, Y0
+	VPSUBD       (SI), Y0, Y0
+	MOVL         $0x00000008, SI
+	VMOVD        SI, X1
+	VPBROADCASTD X1, Y1
+	VPXOR        Y2, Y2, Y2
+
+block:
+	TESTQ      DX, DX
+	JLE        done
+	VMOVUPS    (CX), Y3
+	VMOVUPS    (CX)(BX*1), Y4
+	VUNPCKLPS  Y4, Y3, Y5
+	VUNPCKHPS  Y4, Y3, Y3
+	VPERM2F128 $0x20, Y3, Y5, Y4
+	VPERM2F128 $0x31, Y3, Y5, Y3
+	CMPQ       DX, $0x00000010
+	JL         tail
+	VMOVUPS    Y4, (AX)
+	VMOVUPS    Y3, 32(AX)
+	VPSUBD     Y1, Y0, Y0
+	VPSUBD     Y1, Y0, Y0
+	ADDQ       $0x00000040, AX
+	ADDQ       $0x00000020, CX
+	SUBQ       $0x00000010, DX
+	JMP        block
+
+tail:
+	CMPQ    DX, $0x00000008
+	JL      part0
+	VMOVUPS Y4, (AX)
+	VPSUBD  Y1, Y0, Y0
+	JMP     next0
+
+part0:
+	VPCMPGTD   Y2, Y0, Y0
+	VMASKMOVPS Y4, Y0, (AX)
+	JMP        done
+
+next0:
+	CMPQ    DX, $0x00000010
+	JL      part1
+	VMOVUPS Y3, 32(AX)
+	VPSUBD  Y1, Y0, Y0
+	JMP     next1
+
+part1:
+	VPCMPGTD   Y2, Y0, Y0
+	VMASKMOVPS Y3, Y0, 32(AX)
+	JMP        done
+
+next1:
 done:
 	VZEROUPPER
 	RET
