@@ -44,6 +44,17 @@ func SplitsOf(forms []winograd.Form) []int {
 	return out
 }
 
+// The byte offsets of splitConsts' vectors.
+const (
+	splitIota  = 0   // lane numbers 0-15
+	splitQuads = 64  // AVX-512 split: planes 0|1, then (at +64) 2|3, of two vectors
+	splitHalf  = 192 // AVX-512: the low halves of two vectors, then (at +64) the high ones
+	splitOrder = 320 // AVX2 split's VPERMPS order of four planes' lanes
+	joinOrder  = 352 // AVX2 join's: the split's inverse
+	joinQuads  = 384 // AVX-512 join of four planes: columns 0-3, then (at +64) 4-7
+	joinPairs  = 512 // AVX-512 join of two planes: columns 0-7, then (at +64) 8-15
+)
+
 // splitConsts emits the tables the split kernels read: lane numbers 0-15,
 // AVX-512's VPERMT2PS indices for four planes (every fourth element of two
 // vectors from offsets 0-3, then the low and the high halves of two
@@ -60,26 +71,26 @@ func splitConsts(ctx *build.Context) operand.Mem {
 	for i := range iota {
 		iota[i] = i
 	}
-	put(iota) // 0
+	put(iota) // splitIota
 	for q := 0; q < 4; q += 2 {
-		v := make([]int, 16) // 64, 128: planes q and q+1 of 32 elements
+		v := make([]int, 16) // splitQuads: planes q and q+1 of 32 elements
 		for i := range 8 {
 			v[i], v[8+i] = 4*i+q, 4*i+q+1
 		}
 		put(v)
 	}
-	lo, hi := make([]int, 16), make([]int, 16) // 192, 256
+	lo, hi := make([]int, 16), make([]int, 16) // splitHalf
 	for i := range 8 {
 		lo[i], lo[8+i] = i, 16+i
 		hi[i], hi[8+i] = 8+i, 24+i
 	}
 	put(lo)
 	put(hi)
-	put([]int{0, 4, 1, 5, 2, 6, 3, 7, 0, 2, 4, 6, 1, 3, 5, 7}) // 320; AVX2's join at 352
+	put([]int{0, 4, 1, 5, 2, 6, 3, 7, 0, 2, 4, 6, 1, 3, 5, 7}) // splitOrder, joinOrder
 	// The joins' VPERMT2PS indices: four planes' elements x of two
 	// vectors holding planes 0|1 and 2|3 (x, 8+x, 16+x, 24+x for x of
-	// 0-3, at 384, and of 4-7, at 448); two planes' (x, 16+x for x of
-	// 0-7, at 512, and 8-15, at 576).
+	// 0-3, joinQuads, and of 4-7); two planes' (x, 16+x for x of 0-7,
+	// joinPairs, and of 8-15).
 	for h := range 2 {
 		v := make([]int, 16)
 		for x := range 4 {
@@ -136,7 +147,7 @@ func winoJoin(ctx *build.Context, isa gemm.ISA, o int, idx, poolIdx operand.Mem)
 	rem, step := vec(), vec()
 	ctx.VMOVD(n.As32(), rem.AsX())
 	ctx.VPBROADCASTD(rem.AsX(), rem)
-	ctx.VPSUBD(operand.Mem{Base: tbl}, rem, rem)
+	ctx.VPSUBD(operand.Mem{Base: tbl, Disp: splitIota}, rem, rem)
 	c := ctx.GP32()
 	ctx.MOVL(operand.U32(uint32(L)), c)
 	ctx.VMOVD(c, step.AsX())
@@ -149,19 +160,19 @@ func winoJoin(ctx *build.Context, isa gemm.ISA, o int, idx, poolIdx operand.Mem)
 	case avx512 && o == 2:
 		for i := range 2 {
 			p := vec()
-			ctx.VMOVUPS(operand.Mem{Base: tbl, Disp: 512 + 64*i}, p)
+			ctx.VMOVUPS(operand.Mem{Base: tbl, Disp: joinPairs + 64*i}, p)
 			perm = append(perm, p)
 		}
 	case avx512:
 		// lo, hi halves (as the split's), then the two joins.
-		for _, off := range []int{192, 256, 384, 448} {
+		for _, off := range []int{splitHalf, splitHalf + 64, joinQuads, joinQuads + 64} {
 			p := vec()
 			ctx.VMOVUPS(operand.Mem{Base: tbl, Disp: off}, p)
 			perm = append(perm, p)
 		}
 	case o == 4:
 		p := vec()
-		ctx.VMOVUPS(operand.Mem{Base: tbl, Disp: 352}, p)
+		ctx.VMOVUPS(operand.Mem{Base: tbl, Disp: joinOrder}, p)
 		perm = append(perm, p)
 	}
 	srcs := []operand.Mem{{Base: s}, {Base: s, Index: ld, Scale: 1}, {Base: s, Index: ld, Scale: 2}, {Base: s, Index: ld3, Scale: 1}}
@@ -178,24 +189,16 @@ func winoJoin(ctx *build.Context, isa gemm.ISA, o int, idx, poolIdx operand.Mem)
 	switch {
 	case avx512 && o == 2:
 		for h := range 2 {
-			out[h] = vec()
-			ctx.VMOVAPS(p[0], out[h])
-			ctx.VPERMT2PS(p[1], perm[h], out[h])
+			out[h] = permt2(ctx, p[0], p[1], perm[h])
 		}
 	case avx512:
-		// t[0], t[1]: planes 0|1 and 2|3 of columns 0-7; t[2], t[3] of 8-15.
-		t := make([]reg.VecVirtual, 4)
-		for h := range 2 {
-			for pr := range 2 {
-				t[2*h+pr] = vec()
-				ctx.VMOVAPS(p[2*pr], t[2*h+pr])
-				ctx.VPERMT2PS(p[2*pr+1], perm[h], t[2*h+pr])
-			}
-		}
+		// t: planes 0|1 of columns 0-7, 2|3 of 0-7, 0|1 of 8-15, 2|3
+		// of 8-15; then columns 0-3, 4-7 of the first two, and of the
+		// last two.
+		t := []reg.VecVirtual{permt2(ctx, p[0], p[1], perm[0]), permt2(ctx, p[2], p[3], perm[0]),
+			permt2(ctx, p[0], p[1], perm[1]), permt2(ctx, p[2], p[3], perm[1])}
 		for j := range 4 {
-			out[j] = vec()
-			ctx.VMOVAPS(t[2*(j/2)], out[j])
-			ctx.VPERMT2PS(t[2*(j/2)+1], perm[2+j%2], out[j])
+			out[j] = permt2(ctx, t[2*(j/2)], t[2*(j/2)+1], perm[2+j%2])
 		}
 	case o == 2:
 		lo, hi := vec(), vec()
@@ -273,6 +276,15 @@ func winoJoin(ctx *build.Context, isa gemm.ISA, o int, idx, poolIdx operand.Mem)
 	ctx.RET()
 }
 
+// permt2 returns a new zmm register holding the elements of a (indices
+// 0-15) and b (16-31) that idx selects.
+func permt2(ctx *build.Context, a, b, idx reg.VecVirtual) reg.VecVirtual {
+	r := ctx.ZMM()
+	ctx.VMOVAPS(a, r)
+	ctx.VPERMT2PS(b, idx, r)
+	return r
+}
+
 // winoSplit emits the split kernel of o planes (2 or 4) for isa.
 func winoSplit(ctx *build.Context, isa gemm.ISA, o int, idx, poolIdx operand.Mem) {
 	name := WinoSplitName(isa, o)
@@ -308,7 +320,7 @@ func winoSplit(ctx *build.Context, isa gemm.ISA, o int, idx, poolIdx operand.Mem
 	cur, wv, step := vec(), vec(), vec()
 	ctx.VMOVD(base.As32(), cur.AsX())
 	ctx.VPBROADCASTD(cur.AsX(), cur)
-	ctx.VPADDD(operand.Mem{Base: tbl}, cur, cur)
+	ctx.VPADDD(operand.Mem{Base: tbl, Disp: splitIota}, cur, cur)
 	ctx.VMOVD(w.As32(), wv.AsX())
 	ctx.VPBROADCASTD(wv.AsX(), wv)
 	c := ctx.GP32()
@@ -332,12 +344,12 @@ func winoSplit(ctx *build.Context, isa gemm.ISA, o int, idx, poolIdx operand.Mem
 	case avx512:
 		for i := range 4 {
 			p := vec()
-			ctx.VMOVUPS(operand.Mem{Base: tbl, Disp: 64 * (i + 1)}, p)
+			ctx.VMOVUPS(operand.Mem{Base: tbl, Disp: splitQuads + 64*i}, p)
 			perm = append(perm, p)
 		}
 	case o == 4:
 		p := vec()
-		ctx.VMOVUPS(operand.Mem{Base: tbl, Disp: 320}, p)
+		ctx.VMOVUPS(operand.Mem{Base: tbl, Disp: splitOrder}, p)
 		perm = append(perm, p)
 	}
 
@@ -365,24 +377,15 @@ func winoSplit(ctx *build.Context, isa gemm.ISA, o int, idx, poolIdx operand.Mem
 	switch {
 	case avx512 && o == 2:
 		for q := range 2 {
-			out[q] = vec()
-			ctx.VMOVAPS(v[0], out[q])
-			ctx.VPERMT2PS(v[1], perm[q], out[q])
+			out[q] = permt2(ctx, v[0], v[1], perm[q])
 		}
 	case avx512:
-		// t[0], t[1]: planes 0|1 and 2|3 of v[0:2]; t[2], t[3] of v[2:4].
-		t := make([]reg.VecVirtual, 4)
-		for h := range 2 {
-			for q := range 2 {
-				t[2*h+q] = vec()
-				ctx.VMOVAPS(v[2*h], t[2*h+q])
-				ctx.VPERMT2PS(v[2*h+1], perm[q], t[2*h+q])
-			}
-		}
+		// t: planes 0|1 and 2|3 of v[0:2], then of v[2:4]; then the low
+		// and high halves of those.
+		t := []reg.VecVirtual{permt2(ctx, v[0], v[1], perm[0]), permt2(ctx, v[0], v[1], perm[1]),
+			permt2(ctx, v[2], v[3], perm[0]), permt2(ctx, v[2], v[3], perm[1])}
 		for q := range 4 {
-			out[q] = vec()
-			ctx.VMOVAPS(t[q/2], out[q])
-			ctx.VPERMT2PS(t[2+q/2], perm[2+q%2], out[q])
+			out[q] = permt2(ctx, t[q/2], t[2+q/2], perm[2+q%2])
 		}
 	case o == 2:
 		// Even and odd elements within lanes of 128 bits, then the
