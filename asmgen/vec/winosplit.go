@@ -213,23 +213,7 @@ func winoJoin(ctx *build.Context, isa gemm.ISA, o int, idx, poolIdx operand.Mem)
 		for q := range 4 {
 			ctx.VPERMPS(p[q], perm[0], p[q])
 		}
-		a, b, cc, dd := vec(), vec(), vec(), vec()
-		ctx.VUNPCKLPS(p[1], p[0], a)
-		ctx.VUNPCKHPS(p[1], p[0], b)
-		ctx.VUNPCKLPS(p[3], p[2], cc)
-		ctx.VUNPCKHPS(p[3], p[2], dd)
-		for j := range 4 {
-			out[j] = vec()
-			imm := uint8(0x44)
-			if j%2 == 1 {
-				imm = 0xEE
-			}
-			lo, hi := a, cc
-			if j >= 2 {
-				lo, hi = b, dd
-			}
-			ctx.VSHUFPS(operand.U8(imm), hi, lo, out[j])
-		}
+		copy(out, transpose4(ctx, vec, p))
 	}
 	// Whole vectors while n covers them all, else masked stores.
 	ctx.CMPQ(n, operand.U32(uint32(o*L)))
@@ -283,6 +267,27 @@ func permt2(ctx *build.Context, a, b, idx reg.VecVirtual) reg.VecVirtual {
 	ctx.VMOVAPS(a, r)
 	ctx.VPERMT2PS(b, idx, r)
 	return r
+}
+
+// transpose4 returns the 4x4 transposes of rows r[0..3] within each
+// 128-bit lane (AVX2): lane l of result i holds element i of lane l of
+// r[0], r[1], r[2], r[3].
+func transpose4(ctx *build.Context, vec func() reg.VecVirtual, r []reg.VecVirtual) []reg.VecVirtual {
+	t := []reg.VecVirtual{vec(), vec(), vec(), vec()}
+	ctx.VUNPCKLPS(r[1], r[0], t[0])
+	ctx.VUNPCKHPS(r[1], r[0], t[1])
+	ctx.VUNPCKLPS(r[3], r[2], t[2])
+	ctx.VUNPCKHPS(r[3], r[2], t[3])
+	out := make([]reg.VecVirtual, 4)
+	for i := range out {
+		out[i] = vec()
+		imm := uint8(0x44)
+		if i%2 == 1 {
+			imm = 0xEE
+		}
+		ctx.VSHUFPS(operand.U8(imm), t[2+i/2], t[i/2], out[i])
+	}
+	return out
 }
 
 // winoSplit emits the split kernel of o planes (2 or 4) for isa.
@@ -399,21 +404,8 @@ func winoSplit(ctx *build.Context, isa gemm.ISA, o int, idx, poolIdx operand.Mem
 		// A 4x4 transpose within each 128-bit lane (rows v[0..3]: lane
 		// 0 of v[j] holds the 4 elements of X = 2j, lane 1 of X = 2j+1),
 		// then X in order: 0 2 4 6 | 1 3 5 7 -> 0..7.
-		t := make([]reg.VecVirtual, 4)
-		for i := range t {
-			t[i] = vec()
-		}
-		ctx.VUNPCKLPS(v[1], v[0], t[0])
-		ctx.VUNPCKHPS(v[1], v[0], t[1])
-		ctx.VUNPCKLPS(v[3], v[2], t[2])
-		ctx.VUNPCKHPS(v[3], v[2], t[3])
+		copy(out, transpose4(ctx, vec, v))
 		for q := range 4 {
-			out[q] = vec()
-			imm := uint8(0x44)
-			if q%2 == 1 {
-				imm = 0xEE
-			}
-			ctx.VSHUFPS(operand.U8(imm), t[2+q/2], t[q/2], out[q])
 			ctx.VPERMPS(out[q], perm[0], out[q])
 		}
 	}
