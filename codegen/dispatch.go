@@ -100,16 +100,13 @@ func (c *gen) winoKernels(f *jen.File, a *arch) {
 		}
 		d[jen.Id("forms")] = jen.Index().Id("rtWinoFormKernels").Values(forms...)
 		if im.isa == gemm.AVX512 || im.isa == gemm.AVX2 {
-			splits := jen.Dict{}
+			splits, joins := jen.Dict{}, jen.Dict{}
 			for _, o := range vec.SplitsOf(c.winoForms()) {
 				splits[jen.Lit(o)] = jen.Func().Params(jen.Id("dst").Index().Float32(), jen.List(jen.Id("ps"), jen.Id("n")).Int(),
 					jen.Id("row").Index().Float32(), jen.Id("pl").Int()).Block(
 					jen.Comment("rtWinoInput checked dst's reach; the kernel reads only the row."),
 					jen.Id(vec.WinoSplitName(im.isa, o)).Call(jen.Op("&").Id("dst").Index(jen.Lit(0)), jen.Op("&").Id("row").Index(jen.Lit(0)),
 						jen.Id("n"), jen.Id("ps"), jen.Len(jen.Id("row")), jen.Id("pl")))
-			}
-			joins := jen.Dict{}
-			for _, o := range vec.SplitsOf(c.winoForms()) {
 				joins[jen.Lit(o)] = jen.Func().Params(jen.List(jen.Id("dst"), jen.Id("src")).Index().Float32(), jen.List(jen.Id("n"), jen.Id("ldS")).Int()).Block(
 					jen.Comment("rtWinoJoinRows checked src's reach; the kernel writes dst[:n]."),
 					jen.Id("_").Op("=").Id("dst").Index(jen.Id("n").Op("-").Lit(1)),

@@ -128,7 +128,6 @@ func (p *Plan) gemmConfig(l *layer, i int, im impl, v variant, kb kblock, bf16 b
 	case g.wino:
 		// Winograd GEMMs: bias and activation come in the output
 		// transform.
-		cfg.PrefetchA = 4 * t.MR * g.K
 	default:
 		// Convolutions: bias per output channel (row) and the
 		// activation in the epilogue, after the residual of an add
@@ -141,8 +140,10 @@ func (p *Plan) gemmConfig(l *layer, i int, im impl, v variant, kb kblock, bf16 b
 		if kb == kWhole || kb == kLast {
 			epilogueAct(&cfg, l.act())
 		}
-		// A task calls the kernel on panel after panel of filters
-		// (convSteps), the next MR*K floats on.
+	}
+	if !g.dense {
+		// A convolution's or Winograd point's task calls the kernel on
+		// panel after panel of filters, the next MR*K floats on.
 		cfg.PrefetchA = 4 * t.MR * g.K
 	}
 	return cfg

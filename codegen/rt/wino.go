@@ -383,7 +383,9 @@ const rtWinoMaxO = 6
 
 // rtWinoGather sets elements [0, n) of the O planes, planes[q][u] =
 // src[O*S*u + q*S]: the split of a row (or of rows O*S*ld wide, whose
-// planes are then ld wide) by column modulo O, every S-th column.
+// planes are then ld wide) by column modulo O, every S-th column: the
+// space-to-depth layers' (S > 1); stride 1 splits with rtWinoSplit or
+// rtWinoKernels.split.
 func rtWinoGather(planes *[rtWinoMaxO][]float32, O, S, n int, src []float32) {
 	if O != 2 && O != 4 {
 		src := src[:O*S*(n-1)+(O-1)*S+1]
@@ -397,27 +399,12 @@ func rtWinoGather(planes *[rtWinoMaxO][]float32, O, S, n int, src []float32) {
 	}
 	if O == 2 {
 		e, o := planes[0][:n], planes[1][:n]
-		if S == 1 {
-			src := src[:2*n]
-			for i := range e {
-				e[i], o[i] = src[2*i], src[2*i+1]
-			}
-		} else {
-			for i := range e {
-				e[i], o[i] = src[2*S*i], src[2*S*i+S]
-			}
+		for i := range e {
+			e[i], o[i] = src[2*S*i], src[2*S*i+S]
 		}
 		return
 	}
 	p0, p1, p2, p3 := planes[0][:n], planes[1][:n], planes[2][:n], planes[3][:n]
-	if S == 1 {
-		src := src[:4*n]
-		for i := range p0 {
-			s := src[4*i : 4*i+4]
-			p0[i], p1[i], p2[i], p3[i] = s[0], s[1], s[2], s[3]
-		}
-		return
-	}
 	for i := range p0 {
 		s := src[4*S*i : 4*S*i+3*S+1]
 		p0[i], p1[i], p2[i], p3[i] = s[0], s[S], s[2*S], s[3*S]
